@@ -1,0 +1,27 @@
+import { defineConfig } from 'vitest/config';
+
+// Two tiers: `unit` is pure and fast; `integration` starts real control planes from testenv/ (one per file,
+// each on its own ports) and so runs files one at a time on these 2-core machines.
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        test: {
+          name: 'unit',
+          include: ['src/**/*.test.ts', 'testenv/src/**/*.test.ts', 'scripts/**/*.test.ts'],
+          exclude: ['**/*.int.test.ts', 'node_modules/**'],
+        },
+      },
+      {
+        test: {
+          name: 'integration',
+          include: ['**/*.int.test.ts'],
+          exclude: ['node_modules/**'],
+          testTimeout: 180_000,
+          hookTimeout: 600_000,
+          fileParallelism: false,
+        },
+      },
+    ],
+  },
+});
