@@ -1,0 +1,121 @@
+import type { KubernetesObject, V1CustomResourceDefinition } from '@kubernetes/client-node';
+import { evaluateAPIService } from './apiservice.js';
+import { evaluateCustomResourceDefinition } from './crd.js';
+import { evaluateDaemonSet } from './daemonset.js';
+import { evaluateDeployment } from './deployment.js';
+import { evaluation } from './evaluation.js';
+import { evaluateBuiltinExists, evaluateGeneric } from './generic.js';
+import { evaluateIngress } from './ingress.js';
+import { evaluateJob } from './job.js';
+import { evaluateNamespace } from './namespace.js';
+import { apiGroup, formatRef, refOf, type ObjectRef } from './object-ref.js';
+import { evaluatePod } from './pod.js';
+import { evaluatePersistentVolumeClaim } from './pvc.js';
+import { noRelatedObjects, type RelatedObjects } from './related.js';
+import { evaluateReplicaSet } from './replicaset.js';
+import { ResourceState, type ResourceEvaluation } from './resource-state.js';
+import { evaluateService } from './service.js';
+import { evaluateStatefulSet } from './statefulset.js';
+
+type Rule = (obj: KubernetesObject, related: RelatedObjects) => ResourceEvaluation;
+
+// Every field of the client's object types is optional, so a KubernetesObject is accepted by each rule; the
+// table is what makes sure an object only reaches the rule of its own group and kind.
+/** Rules by `group/Kind` (core group: empty). Any version of the group is accepted. */
+const rules: ReadonlyMap<string, Rule> = new Map<string, Rule>([
+  ['apps/Deployment', (o, r) => evaluateDeployment(o, r)],
+  ['apps/StatefulSet', (o, r) => evaluateStatefulSet(o, r)],
+  ['apps/DaemonSet', (o, r) => evaluateDaemonSet(o, r)],
+  ['apps/ReplicaSet', (o, r) => evaluateReplicaSet(o, r)],
+  ['batch/Job', (o, r) => evaluateJob(o, r)],
+  ['/Pod', (o) => evaluatePod(o)],
+  ['/PersistentVolumeClaim', (o) => evaluatePersistentVolumeClaim(o)],
+  ['/Service', (o) => evaluateService(o)],
+  ['/Namespace', (o) => evaluateNamespace(o)],
+  ['networking.k8s.io/Ingress', (o) => evaluateIngress(o)],
+  [
+    'apiextensions.k8s.io/CustomResourceDefinition',
+    (o) => evaluateCustomResourceDefinition(o as V1CustomResourceDefinition),
+  ],
+  ['apiregistration.k8s.io/APIService', (o) => evaluateAPIService(o)],
+]);
+
+/**
+ * API groups served by Kubernetes itself. Their kinds without a rule above have conditions about behaviour,
+ * not readiness (HPA AbleToScale, PDB DisruptionAllowed), so they must not fall to the custom-resource rule,
+ * which would wait forever for a Ready condition they never get.
+ */
+const builtinGroups: ReadonlySet<string> = new Set([
+  '',
+  'admissionregistration.k8s.io',
+  'apiextensions.k8s.io',
+  'apiregistration.k8s.io',
+  'apps',
+  'authentication.k8s.io',
+  'authorization.k8s.io',
+  'autoscaling',
+  'batch',
+  'certificates.k8s.io',
+  'coordination.k8s.io',
+  'discovery.k8s.io',
+  'events.k8s.io',
+  'flowcontrol.apiserver.k8s.io',
+  'networking.k8s.io',
+  'node.k8s.io',
+  'policy',
+  'rbac.authorization.k8s.io',
+  'resource.k8s.io',
+  'scheduling.k8s.io',
+  'storage.k8s.io',
+]);
+
+/** Whether a kind has a rule of its own (as opposed to the generic or exists-only rule). */
+export function hasSpecificRule(ref: Pick<ObjectRef, 'apiVersion' | 'kind'>): boolean {
+  return rules.has(`${apiGroup(ref.apiVersion)}/${ref.kind}`);
+}
+
+export interface EvaluateOptions {
+  /** Objects related by ownership, for workload rules. Default: none (pod causes are then not reported). */
+  readonly related?: RelatedObjects;
+}
+
+/**
+ * The state of one expected object. `live` is the object as last seen by the watch, or undefined when it is
+ * not there. This is the function the engine calls on every watch event of an owned object.
+ *
+ * - absent → Missing (expected but not found; during install that just means "not yet seen").
+ * - metadata.deletionTimestamp set → Terminating, naming pending finalizers (kstatus checkGenericProperties:
+ *   https://github.com/kubernetes-sigs/cli-utils/blob/master/pkg/kstatus/status/generic.go).
+ * - otherwise the rule for its `group/Kind`, else the built-in exists rule, else the generic conditions rule.
+ */
+export function evaluateResource(
+  ref: ObjectRef,
+  live: KubernetesObject | undefined,
+  options: EvaluateOptions = {},
+): ResourceEvaluation {
+  if (live === undefined) return evaluation(ResourceState.Missing, ref, 'NotFound', 'not found');
+  if (live.metadata?.deletionTimestamp) {
+    const finalizers = live.metadata.finalizers ?? [];
+    const detail =
+      finalizers.length > 0
+        ? `being deleted; waiting for finalizers: ${finalizers.join(', ')}`
+        : 'being deleted';
+    return evaluation(ResourceState.Terminating, ref, 'Terminating', detail);
+  }
+  const group = apiGroup(ref.apiVersion);
+  const rule = rules.get(`${group}/${ref.kind}`);
+  if (rule) return rule(live, options.related ?? noRelatedObjects);
+  if (builtinGroups.has(group)) return evaluateBuiltinExists(ref, live);
+  return evaluateGeneric(ref, live);
+}
+
+/** {@link evaluateResource} for a live object that carries its own apiVersion and kind (e.g. a watch event). */
+export function evaluateObject(obj: KubernetesObject, options: EvaluateOptions = {}): ResourceEvaluation {
+  const ref = refOf(obj);
+  if (ref.kind === '' || ref.apiVersion === '') {
+    throw new TypeError(
+      `${formatRef(ref)}: object has no apiVersion/kind; use evaluateResource with its ref`,
+    );
+  }
+  return evaluateResource(ref, obj, options);
+}
