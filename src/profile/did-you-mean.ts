@@ -1,0 +1,38 @@
+// "did you mean" suggestions for near-miss field names, by Levenshtein distance.
+
+export function editDistance(a: string, b: string): number {
+  const prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let diagonal = prev[0] ?? 0;
+    prev[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const above = prev[j] ?? 0;
+      const left = prev[j - 1] ?? 0;
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      prev[j] = Math.min(above + 1, left + 1, diagonal + cost);
+      diagonal = above;
+    }
+  }
+  return prev[b.length] ?? 0;
+}
+
+/**
+ * The closest candidate, if close enough to be a plausible typo: at most 2 edits, and at most a third of the
+ * word (so `ab` does not suggest `os`). Case-only differences always count (`dependson` → `dependsOn`).
+ */
+export function suggest(word: string, candidates: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = Infinity;
+  for (const candidate of candidates) {
+    const distance =
+      candidate.toLowerCase() === word.toLowerCase()
+        ? 0.5
+        : editDistance(word.toLowerCase(), candidate.toLowerCase());
+    if (distance < bestDistance) {
+      best = candidate;
+      bestDistance = distance;
+    }
+  }
+  const limit = Math.min(2, Math.max(1, Math.floor(word.length / 3)));
+  return bestDistance <= limit ? best : undefined;
+}

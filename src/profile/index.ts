@@ -1,0 +1,55 @@
+// The public API of src/profile. Everything else in this folder is an implementation detail.
+export {
+  API_VERSION,
+  KIND,
+  Layer,
+  LAYERS,
+  PackType,
+  ProfileType,
+  PALETTE_PRIORITY_KEY,
+  clusterProfileSchema,
+} from './schema.js';
+export type {
+  ChartSource,
+  ClusterProfile,
+  FieldPath,
+  HelmPack,
+  KubeObject,
+  ManifestPack,
+  NamespaceSpec,
+  Pack,
+  Variable,
+} from './model.js';
+export {
+  ChartSourceKind,
+  DEFAULT_NAMESPACE,
+  DEFAULT_TIMEOUT_MS,
+  PrioritySource,
+  formatPath,
+} from './model.js';
+export {
+  IssueKind,
+  ProfileError,
+  ProfileErrorCode,
+  formatIssue,
+  formatIssues,
+  unwrap,
+  type ProfileIssue,
+  type ProfileResult,
+  type SourcePosition,
+} from './errors.js';
+export {
+  MAX_PROFILE_BYTES,
+  parseProfile,
+  parseProfiles,
+  type ParseOptions,
+  type ParsedProfile,
+} from './parse.js';
+export { loadProfileFile, loadProfileFiles, type LoadedProfile, type LoadOptions } from './load.js';
+export { detachedSource, type ProfileSource } from './source.js';
+export { resolveProfile, type ResolvedProfile, type ResolveOptions } from './resolve.js';
+export { Redactor, noRedaction } from './redact.js';
+export { SENSITIVE_PLACEHOLDER } from './describe.js';
+export { ALLOWED_LAYERS, checkComposition, packLabel } from './compose.js';
+export { planCluster, planWaves, type InstallPlan, type PlannedPack, type Wave } from './plan.js';
+export { formatDuration, parseDuration } from './duration.js';

@@ -1,0 +1,402 @@
+// From a schema-valid file to a ClusterProfile: the checks zod cannot express (cross-field rules, semver,
+// embedded YAML, the Palette block, macros) and the defaults. Collects every issue instead of stopping.
+import { LineCounter, parseAllDocuments, type Document } from 'yaml';
+import semver from 'semver';
+import { describeValue, isRecord, SENSITIVE_PLACEHOLDER } from './describe.js';
+import { parseDuration } from './duration.js';
+import { IssueKind, type ProfileIssue, type ProfileResult } from './errors.js';
+import { checkMacros } from './macro-check.js';
+import {
+  ChartSourceKind,
+  DEFAULT_NAMESPACE,
+  DEFAULT_TIMEOUT_MS,
+  formatPath,
+  PrioritySource,
+  type ChartSource,
+  type ClusterProfile,
+  type FieldPath,
+  type KubeObject,
+  type NamespaceSpec,
+  type Pack,
+  type Variable,
+} from './model.js';
+import { splitPaletteBlock, type PaletteBlock } from './palette.js';
+import { PackType, type ClusterProfileFile, type NamespaceFile, type PackFile } from './schema.js';
+import { YamlSource, type ProfileSource } from './source.js';
+
+export interface NormalizeOptions {
+  readonly source: ProfileSource;
+  /** Where this profile sits in the file's list of documents, for nothing but messages. */
+  readonly basePath?: FieldPath;
+}
+
+class IssueList {
+  readonly items: ProfileIssue[] = [];
+  constructor(private readonly source: ProfileSource) {}
+  add(kind: ProfileIssue['kind'], path: FieldPath, message: string, options: { key?: boolean } = {}): void {
+    this.items.push({ ...this.source.position(path, options), kind, path: formatPath(path), message });
+  }
+  addAt(
+    kind: ProfileIssue['kind'],
+    path: FieldPath,
+    position: ReturnType<ProfileSource['position']>,
+    message: string,
+  ): void {
+    this.items.push({ ...position, kind, path: formatPath(path), message });
+  }
+}
+
+export function normalizeProfile(
+  file: ClusterProfileFile,
+  options: NormalizeOptions,
+): ProfileResult<ClusterProfile> {
+  const issues = new IssueList(options.source);
+  const variables = normalizeVariables(file, issues);
+
+  const seenPacks = new Map<string, number>();
+  const packs: Pack[] = [];
+  file.spec.packs.forEach((pack, index) => {
+    const path = ['spec', 'packs', index];
+    const first = seenPacks.get(pack.name);
+    if (first !== undefined) {
+      issues.add(
+        IssueKind.Duplicate,
+        [...path, 'name'],
+        `duplicate pack name ${JSON.stringify(pack.name)}; first used by spec.packs[${first}]`,
+      );
+    } else {
+      seenPacks.set(pack.name, index);
+    }
+    const normalized = normalizePack(pack, path, issues, options.source);
+    if (normalized !== undefined) packs.push(normalized);
+  });
+
+  checkSemver(file.spec.version, ['spec', 'version'], issues);
+  const profile: ClusterProfile = {
+    apiVersion: file.apiVersion,
+    kind: file.kind,
+    metadata: {
+      name: file.metadata.name,
+      labels: file.metadata.labels ?? {},
+      annotations: file.metadata.annotations ?? {},
+    },
+    spec: {
+      version: file.spec.version,
+      type: file.spec.type,
+      ...(file.spec.description === undefined ? {} : { description: file.spec.description }),
+      variables,
+      packs,
+    },
+  };
+  // Packs with other problems were left out of `packs`; check the macros of the rest.
+  for (const problem of checkMacros(profile)) issues.add(problem.kind, problem.path, problem.message);
+  return issues.items.length === 0 ? { ok: true, value: profile } : { ok: false, issues: issues.items };
+}
+
+function normalizeVariables(file: ClusterProfileFile, issues: IssueList): Variable[] {
+  const seen = new Set<string>();
+  return (file.spec.variables ?? []).map((variable, index) => {
+    const path = ['spec', 'variables', index];
+    if (seen.has(variable.name)) {
+      issues.add(
+        IssueKind.Duplicate,
+        [...path, 'name'],
+        `duplicate variable ${JSON.stringify(variable.name)}`,
+      );
+    }
+    seen.add(variable.name);
+    const regex =
+      variable.regex === undefined ? undefined : compileRegex(variable.regex, [...path, 'regex'], issues);
+    const sensitive = variable.sensitive ?? false;
+    if (regex !== undefined && variable.default !== undefined && !regex.test(variable.default)) {
+      const shown = sensitive ? SENSITIVE_PLACEHOLDER : describeValue(variable.default);
+      issues.add(
+        IssueKind.VariableMismatch,
+        [...path, 'default'],
+        `expected a value matching /${variable.regex ?? ''}/; got ${shown}`,
+      );
+    }
+    return {
+      name: variable.name,
+      ...(variable.description === undefined ? {} : { description: variable.description }),
+      ...(variable.default === undefined ? {} : { default: variable.default }),
+      required: variable.required ?? false,
+      ...(variable.regex === undefined ? {} : { regex: variable.regex }),
+      sensitive,
+    };
+  });
+}
+
+/** The variable regex must match the whole value, so it is anchored here. */
+export function anchoredRegex(source: string): RegExp {
+  return new RegExp(`^(?:${source})$`, 'u');
+}
+
+function compileRegex(source: string, path: FieldPath, issues: IssueList): RegExp | undefined {
+  try {
+    return anchoredRegex(source);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    issues.add(
+      IssueKind.InvalidValue,
+      path,
+      `expected a valid regular expression; got ${describeValue(source)} (${reason})`,
+    );
+    return undefined;
+  }
+}
+
+function checkSemver(version: string, path: FieldPath, issues: IssueList): void {
+  // The schema's pattern already holds; semver.valid also rejects what the pattern lets through (huge numbers).
+  if (semver.valid(version) === null) {
+    issues.add(
+      IssueKind.InvalidValue,
+      path,
+      `expected a semantic version like 1.2.3; got ${describeValue(version)}`,
+    );
+  }
+}
+
+function normalizePack(
+  pack: PackFile,
+  path: FieldPath,
+  issues: IssueList,
+  source: ProfileSource,
+): Pack | undefined {
+  const before = issues.items.length;
+  checkSemver(pack.version, [...path, 'version'], issues);
+  let timeoutMs = DEFAULT_TIMEOUT_MS;
+  if (pack.timeout !== undefined) {
+    const parsed = parseDuration(pack.timeout);
+    if (parsed === undefined) {
+      issues.add(
+        IssueKind.InvalidValue,
+        [...path, 'timeout'],
+        `expected a positive duration like 90s, 10m or 1h30m; got ${describeValue(pack.timeout)}`,
+      );
+    } else {
+      timeoutMs = parsed;
+    }
+  }
+  const dependsOn: string[] = [];
+  (pack.dependsOn ?? []).forEach((name, index) => {
+    if (name === pack.name) {
+      issues.add(
+        IssueKind.Cycle,
+        [...path, 'dependsOn', index],
+        `pack ${JSON.stringify(pack.name)} depends on itself: ${pack.name} -> ${pack.name}`,
+      );
+    } else if (!dependsOn.includes(name)) {
+      dependsOn.push(name);
+    }
+  });
+
+  const base = (block: PaletteBlock): Omit<Pack, 'type'> => ({
+    name: pack.name,
+    layer: pack.layer,
+    version: pack.version,
+    // Precedence: the pack's own field, then the Palette `pack:` block in the values, then the default.
+    ...(pack.installPriority !== undefined
+      ? { installPriority: pack.installPriority, prioritySource: PrioritySource.Pack }
+      : block.installPriority !== undefined
+        ? { installPriority: block.installPriority, prioritySource: PrioritySource.ValuesPackBlock }
+        : { installPriority: 0, prioritySource: PrioritySource.Default }),
+    dependsOn,
+    timeoutMs,
+    namespace: normalizeNamespace(pack.namespace, block.namespace),
+  });
+
+  switch (pack.type) {
+    case PackType.Helm: {
+      const chart = normalizeChart(pack, path, issues);
+      const values = normalizeValues(pack.values, [...path, 'values'], issues, source);
+      const split = splitPaletteBlock(values);
+      for (const problem of split.problems) {
+        issues.add(problem.kind, [...path, 'values', ...problem.path], problem.message, { key: problem.key });
+      }
+      if (issues.items.length > before || chart === undefined) return undefined;
+      return {
+        ...base(split.block),
+        type: PackType.Helm,
+        chart,
+        releaseName: pack.releaseName ?? pack.name,
+        values: split.values,
+      };
+    }
+    case PackType.Manifest: {
+      const manifests = normalizeManifests(pack.manifests, [...path, 'manifests'], issues, source);
+      const files = pack.files ?? [];
+      if (manifests.length === 0 && files.length === 0 && issues.items.length === before) {
+        issues.add(IssueKind.MissingField, path, 'a manifest pack needs at least one of manifests or files');
+      }
+      if (issues.items.length > before) return undefined;
+      return { ...base({}), type: PackType.Manifest, manifests, files };
+    }
+  }
+}
+
+function normalizeNamespace(
+  namespace: NamespaceFile | undefined,
+  fromBlock: string | undefined,
+): NamespaceSpec {
+  if (typeof namespace === 'object') {
+    return {
+      name: namespace.name,
+      labels: namespace.labels ?? {},
+      annotations: namespace.annotations ?? {},
+      create: namespace.create ?? true,
+    };
+  }
+  return { name: namespace ?? fromBlock ?? DEFAULT_NAMESPACE, labels: {}, annotations: {}, create: true };
+}
+
+function normalizeChart(
+  pack: Extract<PackFile, { type: 'helm' }>,
+  path: FieldPath,
+  issues: IssueList,
+): ChartSource | undefined {
+  const chart = pack.chart;
+  const chartPath = [...path, 'chart'];
+  const given = (['path', 'repo', 'oci'] as const).filter((key) => chart[key] !== undefined);
+  if (given.length !== 1) {
+    const got = given.length === 0 ? 'none' : given.join(' and ');
+    issues.add(
+      IssueKind.InvalidValue,
+      chartPath,
+      `expected exactly one chart source: path, repo (with name) or oci; got ${got}`,
+    );
+    return undefined;
+  }
+  if (chart.name !== undefined && chart.repo === undefined) {
+    issues.add(IssueKind.UnknownField, [...chartPath, 'name'], 'name applies only to repo charts', {
+      key: true,
+    });
+  }
+  if (chart.path !== undefined) {
+    if (chart.version !== undefined) {
+      issues.add(
+        IssueKind.InvalidValue,
+        [...chartPath, 'version'],
+        "version applies to repo and oci charts; a local chart's version is in its Chart.yaml",
+        { key: true },
+      );
+    }
+    return { kind: ChartSourceKind.Local, path: chart.path };
+  }
+  const version = chart.version ?? pack.version;
+  if (chart.version !== undefined) checkSemver(chart.version, [...chartPath, 'version'], issues);
+  if (chart.repo !== undefined) {
+    if (chart.name === undefined) {
+      issues.add(
+        IssueKind.MissingField,
+        [...chartPath, 'name'],
+        'required field missing; a repo chart needs the chart name',
+      );
+      return undefined;
+    }
+    return { kind: ChartSourceKind.Repo, repo: chart.repo, name: chart.name, version };
+  }
+  return { kind: ChartSourceKind.Oci, ref: chart.oci ?? '', version };
+}
+
+/** Parses YAML embedded in a string field; the documents are registered with the source for positions. */
+function parseEmbedded(
+  text: string,
+  path: FieldPath,
+  issues: IssueList,
+  source: ProfileSource,
+  multi: boolean,
+): { docs: Document.Parsed[]; values: unknown[] } | undefined {
+  const lineCounter = new LineCounter();
+  const all = parseAllDocuments(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  const docs = (Array.isArray(all) ? all : []).filter(
+    (doc) => doc.contents !== null || doc.errors.length > 0,
+  );
+  let failed = false;
+  for (const doc of docs) {
+    for (const error of doc.errors) {
+      const inner = lineCounter.linePos(error.pos[0]);
+      issues.addAt(
+        IssueKind.Yaml,
+        path,
+        source.innerPosition(path, { line: inner.line, column: inner.col }),
+        `invalid YAML: ${firstLine(error.message)}`,
+      );
+      failed = true;
+    }
+  }
+  if (failed) return undefined;
+  if (source instanceof YamlSource) source.embed(path, { docs, lineCounter, multi });
+  try {
+    return { docs, values: docs.map((doc) => doc.toJS({ maxAliasCount: 100 }) as unknown) };
+  } catch (error) {
+    issues.add(
+      IssueKind.Yaml,
+      path,
+      `invalid YAML: ${error instanceof Error ? firstLine(error.message) : String(error)}`,
+    );
+    return undefined;
+  }
+}
+
+export function firstLine(message: string): string {
+  return message.split('\n')[0] ?? message;
+}
+
+function normalizeValues(
+  values: string | Record<string, unknown> | undefined,
+  path: FieldPath,
+  issues: IssueList,
+  source: ProfileSource,
+): Record<string, unknown> {
+  if (values === undefined) return {};
+  if (typeof values !== 'string') return values;
+  const parsed = parseEmbedded(values, path, issues, source, false);
+  if (parsed === undefined) return {};
+  if (parsed.docs.length > 1) {
+    issues.add(IssueKind.Yaml, path, `expected one YAML document of values; got ${parsed.docs.length}`);
+    return {};
+  }
+  const value = parsed.values[0];
+  if (value === undefined || value === null) return {};
+  if (!isRecord(value)) {
+    issues.add(IssueKind.Type, path, `expected values to be a mapping; got ${describeValue(value)}`);
+    return {};
+  }
+  return value;
+}
+
+function normalizeManifests(
+  manifests: string | readonly KubeObject[] | undefined,
+  path: FieldPath,
+  issues: IssueList,
+  source: ProfileSource,
+): KubeObject[] {
+  if (manifests === undefined) return [];
+  if (typeof manifests !== 'string') return [...manifests];
+  const parsed = parseEmbedded(manifests, path, issues, source, true);
+  if (parsed === undefined) return [];
+  const objects: KubeObject[] = [];
+  parsed.values.forEach((value, index) => {
+    const problem = kubeObjectProblem(value);
+    if (problem === undefined) objects.push(value as KubeObject);
+    else issues.add(IssueKind.Type, [...path, index], problem);
+  });
+  return objects;
+}
+
+/** What is wrong with a would-be Kubernetes object, or undefined when it has apiVersion, kind, metadata.name. */
+export function kubeObjectProblem(value: unknown): string | undefined {
+  const ok =
+    isRecord(value) &&
+    typeof value.apiVersion === 'string' &&
+    value.apiVersion !== '' &&
+    typeof value.kind === 'string' &&
+    value.kind !== '' &&
+    isRecord(value.metadata) &&
+    typeof value.metadata.name === 'string' &&
+    value.metadata.name !== '';
+  return ok
+    ? undefined
+    : `expected a Kubernetes object with apiVersion, kind and metadata.name; got ${describeValue(value)}`;
+}

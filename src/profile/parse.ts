@@ -1,0 +1,168 @@
+// YAML text → validated ClusterProfiles, or every problem with its line:column. Never throws on bad input.
+// A file may hold several profiles separated by `---`; empty documents are ignored.
+import { LineCounter, parseAllDocuments, type Document } from 'yaml';
+import { describeValue, isRecord } from './describe.js';
+import { IssueKind, type ProfileIssue, type ProfileResult } from './errors.js';
+import type { ClusterProfile } from './model.js';
+import { firstLine, normalizeProfile } from './normalize.js';
+import { clusterProfileSchema } from './schema.js';
+import { YamlSource, type ProfileSource } from './source.js';
+import { translateZodIssues } from './zod-issues.js';
+
+/** Profile files larger than this are rejected before parsing: no real profile comes close, and it bounds work. */
+export const MAX_PROFILE_BYTES = 1024 * 1024;
+
+export interface ParsedProfile {
+  readonly profile: ClusterProfile;
+  /** Maps field paths to positions in the file, for issues found later (composition, resolution). */
+  readonly source: ProfileSource;
+}
+
+export interface ParseOptions {
+  /** The name shown in issues, e.g. `profiles/monitoring.yaml`. */
+  readonly file: string;
+}
+
+export function parseProfiles(text: string, options: ParseOptions): ProfileResult<ParsedProfile[]> {
+  const { file } = options;
+  const start = { file, line: 1, column: 1 };
+  const bytes = Buffer.byteLength(text, 'utf8');
+  if (bytes > MAX_PROFILE_BYTES) {
+    return {
+      ok: false,
+      issues: [
+        {
+          ...start,
+          kind: IssueKind.TooLarge,
+          path: '',
+          message: `file is ${bytes} bytes; the limit is ${MAX_PROFILE_BYTES} (1 MiB)`,
+        },
+      ],
+    };
+  }
+  const lineCounter = new LineCounter();
+  let docs: Document.Parsed[];
+  try {
+    const all = parseAllDocuments(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+    docs = Array.isArray(all) ? all : [];
+  } catch (error) {
+    // The yaml library reports problems as document errors; this is a last line of defence.
+    return {
+      ok: false,
+      issues: [{ ...start, kind: IssueKind.Yaml, path: '', message: `invalid YAML: ${String(error)}` }],
+    };
+  }
+
+  const issues: ProfileIssue[] = [];
+  const profiles: ParsedProfile[] = [];
+  for (const doc of docs) {
+    if (doc.errors.length > 0) {
+      for (const error of doc.errors) {
+        const { line, col } = lineCounter.linePos(error.pos[0]);
+        issues.push({
+          file,
+          line,
+          column: col,
+          kind: IssueKind.Yaml,
+          path: '',
+          message: `invalid YAML: ${firstLine(error.message)}`,
+        });
+      }
+      continue;
+    }
+    if (doc.contents === null) continue;
+    const source = new YamlSource({ file, doc, lineCounter, text });
+    const parsed = parseDocument(doc, source);
+    if (parsed.ok) profiles.push({ profile: parsed.value, source });
+    else issues.push(...parsed.issues);
+  }
+  if (issues.length > 0) return { ok: false, issues };
+  if (profiles.length === 0) {
+    return {
+      ok: false,
+      issues: [
+        {
+          ...start,
+          kind: IssueKind.MissingField,
+          path: '',
+          message: 'expected a ClusterProfile document; the file is empty',
+        },
+      ],
+    };
+  }
+  return { ok: true, value: profiles };
+}
+
+/** Exactly one profile: a second document is an error pointing at it. */
+export function parseProfile(text: string, options: ParseOptions): ProfileResult<ParsedProfile> {
+  const result = parseProfiles(text, options);
+  if (!result.ok) return result;
+  const [first, second] = result.value;
+  if (first === undefined) throw new Error('unreachable: parseProfiles returned no profile');
+  if (second !== undefined) {
+    return {
+      ok: false,
+      issues: [
+        {
+          ...second.source.position([]),
+          kind: IssueKind.Yaml,
+          path: '',
+          message: `expected one profile document; got ${result.value.length}`,
+        },
+      ],
+    };
+  }
+  return { ok: true, value: first };
+}
+
+function parseDocument(doc: Document.Parsed, source: YamlSource): ProfileResult<ClusterProfile> {
+  let input: unknown;
+  try {
+    // maxAliasCount bounds "billion laughs" alias expansion.
+    input = doc.toJS({ maxAliasCount: 100 });
+  } catch (error) {
+    const message = error instanceof Error ? firstLine(error.message) : String(error);
+    return {
+      ok: false,
+      issues: [
+        { ...source.position([]), kind: IssueKind.Yaml, path: '', message: `invalid YAML: ${message}` },
+      ],
+    };
+  }
+  if (!isRecord(input)) {
+    return {
+      ok: false,
+      issues: [
+        {
+          ...source.position([]),
+          kind: IssueKind.Type,
+          path: '',
+          message: `expected a ClusterProfile mapping; got ${describeValue(input)}`,
+        },
+      ],
+    };
+  }
+  const result = clusterProfileSchema.safeParse(input);
+  if (!result.success) {
+    return {
+      ok: false,
+      issues: translateZodIssues(result.error.issues, {
+        schema: clusterProfileSchema,
+        input,
+        source,
+        isSensitive: (path) => isSensitiveDefault(input, path),
+      }),
+    };
+  }
+  return normalizeProfile(result.data, { source });
+}
+
+/** `spec.variables[i].default` of a variable marked sensitive. */
+function isSensitiveDefault(input: Record<string, unknown>, path: readonly (string | number)[]): boolean {
+  const [spec, variables, index, field] = path;
+  if (spec !== 'spec' || variables !== 'variables' || typeof index !== 'number' || field !== 'default')
+    return false;
+  const list = isRecord(input.spec) ? input.spec.variables : undefined;
+  const variable: unknown = Array.isArray(list) ? list[index] : undefined;
+  return isRecord(variable) && variable.sensitive === true;
+}

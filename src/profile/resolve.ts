@@ -1,0 +1,157 @@
+// Deploy-time resolution of variables and macros for one cluster: a pure function from a profile and the
+// cluster's variable values to packs ready to render, or positioned issues. Sensitive values never appear in
+// issues; the returned Redactor hides them in anything derived for display.
+import { describeValue } from './describe.js';
+import { suggest } from './did-you-mean.js';
+import { IssueKind, type ProfileIssue, type ProfileResult } from './errors.js';
+import { checkMacrosIn } from './macro-check.js';
+import { mapStrings, substituteMacros, type Macro } from './macros.js';
+import { formatPath, type FieldPath, type KubeObject, type Pack } from './model.js';
+import { anchoredRegex } from './normalize.js';
+import type { ParsedProfile } from './parse.js';
+import { Redactor } from './redact.js';
+import { PackType } from './schema.js';
+
+export interface ResolveOptions {
+  readonly clusterName: string;
+  /** The cluster's values for the profile's variables, by name. */
+  readonly values: Readonly<Record<string, string>>;
+  /** Objects read from each manifest pack's `files`, keyed by the path as written (see load.ts). */
+  readonly fileManifests?: ReadonlyMap<string, readonly KubeObject[]>;
+}
+
+export interface ResolvedProfile {
+  readonly name: string;
+  readonly version: string;
+  /** Packs with every macro replaced; manifest packs carry their file objects in `manifests` too. */
+  readonly packs: readonly Pack[];
+  readonly redactor: Redactor;
+}
+
+export function resolveProfile(
+  parsed: ParsedProfile,
+  options: ResolveOptions,
+): ProfileResult<ResolvedProfile> {
+  const { profile, source } = parsed;
+  const issues: ProfileIssue[] = [];
+  const add = (
+    kind: ProfileIssue['kind'],
+    path: FieldPath,
+    message: string,
+    where: FieldPath = path,
+  ): void => {
+    issues.push({ ...source.position(where), kind, path: formatPath(path), message });
+  };
+  const variables = profile.spec.variables;
+  const declared = variables.map((v) => v.name);
+
+  for (const name of Object.keys(options.values)) {
+    if (declared.includes(name)) continue;
+    const hint = suggest(name, declared);
+    const expected =
+      hint !== undefined
+        ? `did you mean ${JSON.stringify(hint)}?`
+        : declared.length === 0
+          ? 'the profile declares no variables'
+          : `declared: ${declared.join(', ')}`;
+    add(
+      IssueKind.UnknownVariable,
+      ['values', name],
+      `unknown variable ${JSON.stringify(name)} for profile ${JSON.stringify(profile.metadata.name)}; ${expected}`,
+      ['spec', 'variables'],
+    );
+  }
+
+  const resolved = new Map<string, string>();
+  const secrets: string[] = [];
+  variables.forEach((variable, index) => {
+    const path = ['spec', 'variables', index];
+    const value = options.values[variable.name] ?? variable.default;
+    if (value === undefined) {
+      if (variable.required) {
+        add(
+          IssueKind.MissingVariable,
+          path,
+          `required variable ${JSON.stringify(variable.name)} has no value and no default`,
+        );
+      }
+      // An optional variable without a value expands to the empty string.
+      resolved.set(variable.name, '');
+      return;
+    }
+    if (variable.sensitive) secrets.push(value);
+    if (variable.regex !== undefined && !anchoredRegex(variable.regex).test(value)) {
+      const shown = variable.sensitive ? 'a sensitive value (not shown)' : describeValue(value);
+      add(
+        IssueKind.VariableMismatch,
+        path,
+        `value of variable ${JSON.stringify(variable.name)} must match /${variable.regex}/; got ${shown}`,
+      );
+    }
+    resolved.set(variable.name, value);
+  });
+
+  const lookup = (macro: Macro): string => {
+    switch (macro.kind) {
+      case 'cluster-name':
+        return options.clusterName;
+      case 'profile-name':
+        return profile.metadata.name;
+      case 'profile-version':
+        return profile.spec.version;
+      case 'variable':
+        return resolved.get(macro.name) ?? '';
+      case 'unknown':
+        return '';
+    }
+  };
+  const expand = <T>(value: T): T => mapStrings(value, (text) => substituteMacros(text, lookup)) as T;
+
+  const packs = profile.spec.packs.map((pack, index): Pack => {
+    const path = ['spec', 'packs', index];
+    switch (pack.type) {
+      case PackType.Helm:
+        for (const p of checkMacrosIn(pack.values, { pack: pack.name, path: [...path, 'values'], declared }))
+          add(p.kind, p.path, p.message);
+        return { ...pack, values: expand(pack.values) };
+      case PackType.Manifest: {
+        for (const p of checkMacrosIn(pack.manifests, {
+          pack: pack.name,
+          path: [...path, 'manifests'],
+          declared,
+        }))
+          add(p.kind, p.path, p.message);
+        const fromFiles = pack.files.flatMap((file, fileIndex) => {
+          const objects = options.fileManifests?.get(file);
+          if (objects === undefined) {
+            add(
+              IssueKind.MissingFile,
+              [...path, 'files', fileIndex],
+              `file ${JSON.stringify(file)} was not loaded (pack ${JSON.stringify(pack.name)})`,
+            );
+            return [];
+          }
+          for (const p of checkMacrosIn(objects, {
+            pack: pack.name,
+            path: [...path, 'files', fileIndex],
+            declared,
+          }))
+            add(p.kind, p.path, p.message);
+          return objects;
+        });
+        return { ...pack, manifests: expand([...pack.manifests, ...fromFiles]) };
+      }
+    }
+  });
+
+  if (issues.length > 0) return { ok: false, issues };
+  return {
+    ok: true,
+    value: {
+      name: profile.metadata.name,
+      version: profile.spec.version,
+      packs,
+      redactor: new Redactor(secrets),
+    },
+  };
+}

@@ -1,0 +1,169 @@
+// The profile file format as zod schemas: the single source of truth for validation and for the committed
+// JSON Schema (scripts/gen-profile-schema.ts). These describe the file as written; `normalize.ts` turns a
+// validated file into the `ClusterProfile` the rest of Strata uses (defaults applied, Palette block folded in).
+// No transforms here, so `z.toJSONSchema` can represent every schema.
+import * as z from 'zod';
+import { DURATION_PATTERN } from './duration.js';
+
+export const API_VERSION = 'strata.dev/v1alpha1';
+export const KIND = 'ClusterProfile';
+
+/** Install order of layers: a pack of an earlier layer installs before any pack of a later one. */
+export const Layer = { Os: 'os', K8s: 'k8s', Cni: 'cni', Csi: 'csi', Addon: 'addon' } as const;
+export type Layer = (typeof Layer)[keyof typeof Layer];
+export const LAYERS: readonly Layer[] = [Layer.Os, Layer.K8s, Layer.Cni, Layer.Csi, Layer.Addon];
+
+export const ProfileType = { Infra: 'infra', AddOn: 'add-on', Full: 'full' } as const;
+export type ProfileType = (typeof ProfileType)[keyof typeof ProfileType];
+
+export const PackType = { Helm: 'helm', Manifest: 'manifest' } as const;
+export type PackType = (typeof PackType)[keyof typeof PackType];
+
+/** The Palette key for install priority inside a `pack:` block at the top of a pack's values. */
+export const PALETTE_PRIORITY_KEY = 'spectrocloud.com/install-priority';
+
+// semver.org's recommended expression; `semver.valid` double-checks in normalize.ts.
+export const SEMVER_PATTERN =
+  '^(0|[1-9]\\d*)\\.(0|[1-9]\\d*)\\.(0|[1-9]\\d*)(?:-((?:0|[1-9]\\d*|\\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\\.(?:0|[1-9]\\d*|\\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?(?:\\+([0-9a-zA-Z-]+(?:\\.[0-9a-zA-Z-]+)*))?$';
+// Kubernetes DNS-1123 label: names of profiles, packs, namespaces and Helm releases.
+export const DNS1123_LABEL_PATTERN = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$';
+export const VARIABLE_NAME_PATTERN = '^[A-Za-z_][A-Za-z0-9_]*$';
+
+const semver = z
+  .string()
+  .regex(new RegExp(SEMVER_PATTERN), { error: 'expected a semantic version like 1.2.3' })
+  .describe('Semantic version (semver.org), e.g. 1.2.3 or 2.0.0-rc.1.');
+
+const dnsLabel = z
+  .string()
+  .max(63, { error: 'expected at most 63 characters' })
+  .regex(new RegExp(DNS1123_LABEL_PATTERN), {
+    error:
+      'expected a DNS-1123 label (lowercase letters, digits and -, starting and ending with a letter or digit)',
+  });
+
+const stringMap = z.record(z.string(), z.string());
+
+export const variableSchema = z
+  .strictObject({
+    name: z
+      .string()
+      .regex(new RegExp(VARIABLE_NAME_PATTERN), { error: 'expected a name of letters, digits and _' })
+      .describe('Referenced as {{ .strata.var.NAME }}.'),
+    description: z.string().optional(),
+    default: z.string().optional().describe('Used when the cluster gives no value.'),
+    required: z.boolean().optional().describe('The cluster must end up with a value (default false).'),
+    regex: z.string().optional().describe('The whole value must match this JavaScript regular expression.'),
+    sensitive: z
+      .boolean()
+      .optional()
+      .describe('Never printed: errors, logs and API output show ****** instead (default false).'),
+  })
+  .describe('A profile variable, given a value per cluster.');
+
+export const chartSourceSchema = z
+  .strictObject({
+    path: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('A local chart directory or .tgz, relative to the profile file.'),
+    repo: z
+      .url({ protocol: /^https?$/, error: 'expected an http(s) URL' })
+      .optional()
+      .describe('A Helm repository URL.'),
+    name: z.string().min(1).optional().describe('Chart name in `repo`.'),
+    oci: z
+      .string()
+      .regex(/^oci:\/\/[^\s]+$/, { error: 'expected an oci:// reference' })
+      .optional()
+      .describe('An OCI reference, oci://registry/path/chart.'),
+    version: semver
+      .optional()
+      .describe('Chart version for repo and oci charts; defaults to the pack version.'),
+  })
+  .describe('Exactly one of: path; repo + name; oci.');
+
+export const namespaceSchema = z.union([
+  dnsLabel,
+  z.strictObject({
+    name: dnsLabel,
+    labels: stringMap.optional(),
+    annotations: stringMap.optional(),
+    create: z.boolean().optional().describe('Create the namespace if it is missing (default true).'),
+  }),
+]);
+
+const kubeObjectSchema = z.looseObject({
+  apiVersion: z.string().min(1),
+  kind: z.string().min(1),
+  metadata: z.looseObject({ name: z.string().min(1), namespace: z.string().optional() }),
+});
+
+const packFields = {
+  name: dnsLabel.describe('Unique among all packs of a cluster.'),
+  layer: z.enum(LAYERS as [Layer, ...Layer[]]),
+  version: semver,
+  installPriority: z
+    .int()
+    .optional()
+    .describe('Lower installs first within a layer (default 0). Wins over the values `pack:` block.'),
+  dependsOn: z.array(z.string()).optional().describe('Names of packs that must be ready first.'),
+  timeout: z
+    .string()
+    .regex(new RegExp(DURATION_PATTERN), { error: 'expected a duration like 90s, 10m or 1h30m' })
+    .optional()
+    .describe('How long the pack may take to become ready (default 10m).'),
+  namespace: namespaceSchema.optional(),
+};
+
+export const helmPackSchema = z.strictObject({
+  ...packFields,
+  type: z.literal(PackType.Helm),
+  chart: chartSourceSchema,
+  releaseName: dnsLabel.optional().describe('Helm release name (default: the pack name).'),
+  values: z
+    .union([z.string(), z.record(z.string(), z.unknown())])
+    .optional()
+    .describe('Helm values: a mapping or a YAML string. A top-level `pack:` block is read and removed.'),
+});
+
+export const manifestPackSchema = z.strictObject({
+  ...packFields,
+  type: z.literal(PackType.Manifest),
+  manifests: z
+    .union([z.string(), z.array(kubeObjectSchema)])
+    .optional()
+    .describe('Kubernetes objects: a list, or a string of YAML documents separated by ---.'),
+  files: z
+    .array(z.string().min(1))
+    .optional()
+    .describe('YAML files of Kubernetes objects, relative to the profile.'),
+});
+
+export const packSchema = z.discriminatedUnion('type', [helmPackSchema, manifestPackSchema]);
+
+export const clusterProfileSchema = z
+  .strictObject({
+    apiVersion: z.literal(API_VERSION),
+    kind: z.literal(KIND),
+    metadata: z.strictObject({
+      name: dnsLabel,
+      labels: stringMap.optional(),
+      annotations: stringMap.optional(),
+    }),
+    spec: z.strictObject({
+      version: semver,
+      type: z.enum([ProfileType.Infra, ProfileType.AddOn, ProfileType.Full]),
+      description: z.string().optional(),
+      variables: z.array(variableSchema).optional(),
+      packs: z.array(packSchema),
+    }),
+  })
+  .describe('A Strata cluster profile: an ordered set of packs (Helm charts and manifests).');
+
+export type ClusterProfileFile = z.infer<typeof clusterProfileSchema>;
+export type PackFile = z.infer<typeof packSchema>;
+export type VariableFile = z.infer<typeof variableSchema>;
+export type ChartSourceFile = z.infer<typeof chartSourceSchema>;
+export type NamespaceFile = z.infer<typeof namespaceSchema>;
