@@ -1,0 +1,62 @@
+/**
+ * Strata's status engine: per-resource readiness rules and pack/cluster aggregation (pack-status.md).
+ * Pure functions only: no I/O, no clock. The engine feeds in live objects and times.
+ */
+export {
+  ResourceState,
+  resourceStateSeverity,
+  sameEvaluation,
+  type ResourceEvaluation,
+} from './resource-state.js';
+export { apiGroup, formatRef, refKey, refOf, type ObjectRef } from './object-ref.js';
+export { evaluateResource, evaluateObject, hasSpecificRule, type EvaluateOptions } from './evaluate.js';
+export { indexRelated, noRelatedObjects, controllerUid, type RelatedObjects } from './related.js';
+export { terminalWaitingReasons, terminalContainerFailure, ownedPodFailure } from './pod-failure.js';
+export { evaluateDeployment, currentDeploymentPods } from './deployment.js';
+export { evaluateStatefulSet } from './statefulset.js';
+export { evaluateDaemonSet } from './daemonset.js';
+export { evaluateReplicaSet } from './replicaset.js';
+export { evaluateJob } from './job.js';
+export { evaluatePod } from './pod.js';
+export { evaluatePersistentVolumeClaim } from './pvc.js';
+export { evaluateService } from './service.js';
+export { evaluateIngress } from './ingress.js';
+export { evaluateCustomResourceDefinition } from './crd.js';
+export { evaluateAPIService } from './apiservice.js';
+export { evaluateNamespace } from './namespace.js';
+export { evaluateGeneric, evaluateBuiltinExists, isTerminalErrorReason } from './generic.js';
+export {
+  PackPhase,
+  PackConditionType,
+  conditionPhase,
+  phaseSeverity,
+  packPhaseDisplay,
+  type PhaseColor,
+  type PhaseDisplay,
+} from './pack-phase.js';
+export { resourceStateDisplay } from './resource-display.js';
+export {
+  aggregatePack,
+  packProgress,
+  worstResource,
+  PackOperation,
+  type PackAggregationInput,
+  type PackDependency,
+  type PackProgress,
+  type PackResource,
+  type PackStage,
+  type PackStageType,
+  type PackSummary,
+  type PackTimeout,
+} from './aggregate.js';
+export { aggregateCluster, worstPhase, type ClusterPack, type ClusterSummary } from './cluster.js';
+export {
+  initialPackStatus,
+  reducePackStatus,
+  sameStage,
+  type InitialPackStatusOptions,
+  type PackEvent,
+  type PackStatus,
+  type PackTransition,
+} from './pack-status.js';
+export { assertNever } from './assert-never.js';

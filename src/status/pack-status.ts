@@ -1,0 +1,241 @@
+import {
+  aggregatePack,
+  PackOperation,
+  type PackResource,
+  type PackStage,
+  type PackSummary,
+  type PackTimeout,
+} from './aggregate.js';
+import { assertNever } from './assert-never.js';
+import { evaluation } from './evaluation.js';
+import { refKey, type ObjectRef } from './object-ref.js';
+import { PackPhase, type PackConditionType } from './pack-phase.js';
+import { ResourceState, sameEvaluation, type ResourceEvaluation } from './resource-state.js';
+
+/** One change of colour, as persisted in the pack's history. */
+export interface PackTransition {
+  /** ISO-8601. */
+  readonly time: string;
+  readonly from: PackPhase;
+  readonly to: PackPhase;
+  readonly condition: PackConditionType;
+  readonly reason: string;
+  readonly message: string;
+}
+
+/** A pack's full status record: the engine's facts, the derived summary, times and history. */
+export interface PackStatus extends PackSummary {
+  /** The pack revision (version / values hash) this status is for; endTime is per revision. */
+  readonly revision: string;
+  readonly operation: PackOperation;
+  readonly stage: PackStage;
+  readonly timedOut?: PackTimeout;
+  /** First time the pack left onboarding (gray). ISO-8601. */
+  readonly startTime?: string;
+  /** First time the current revision reached success or failed. ISO-8601. */
+  readonly endTime?: string;
+  readonly transitions: readonly PackTransition[];
+}
+
+/** Everything that changes a pack's status. Times come in as ISO-8601 strings; nothing here reads a clock. */
+export type PackEvent =
+  /** A new desired revision (install, upgrade, uninstall): endTime and any timeout are cleared. */
+  | {
+      readonly type: 'RevisionStarted';
+      readonly time: string;
+      readonly revision: string;
+      readonly operation: PackOperation;
+      readonly stage: PackStage;
+    }
+  | { readonly type: 'StageChanged'; readonly time: string; readonly stage: PackStage }
+  /** The objects the pack owns, in install order; kept evaluations survive, new objects start Missing. */
+  | { readonly type: 'InventoryChanged'; readonly time: string; readonly resources: readonly ObjectRef[] }
+  | {
+      readonly type: 'ResourceEvaluated';
+      readonly time: string;
+      readonly ref: ObjectRef;
+      readonly evaluation: ResourceEvaluation;
+    }
+  /** The pack's deadline passed. Ignored unless the pack is processing. */
+  | { readonly type: 'TimedOut'; readonly time: string; readonly timeout: PackTimeout };
+
+export interface InitialPackStatusOptions {
+  readonly revision: string;
+  readonly operation?: PackOperation;
+  readonly stage?: PackStage;
+  readonly resources?: readonly PackResource[];
+  /** When the record is created; sets startTime/endTime if the initial phase already implies them. */
+  readonly time?: string;
+}
+
+export function initialPackStatus(options: InitialPackStatusOptions): PackStatus {
+  const operation = options.operation ?? PackOperation.Install;
+  const stage = options.stage ?? { type: 'Queued' };
+  const resources = options.resources ?? [];
+  const s = aggregatePack({ operation, stage, resources });
+  const started = s.phase !== PackPhase.Onboarding && options.time !== undefined;
+  const ended = (s.phase === PackPhase.Success || s.phase === PackPhase.Failed) && options.time !== undefined;
+  return {
+    ...s,
+    revision: options.revision,
+    operation,
+    stage,
+    ...(started ? { startTime: options.time } : {}),
+    ...(ended ? { endTime: options.time } : {}),
+    transitions: [],
+  };
+}
+
+/** Structural equality for the plain data of a stage. */
+export function sameStage(a: PackStage, b: PackStage): boolean {
+  if (a === b) return true;
+  switch (a.type) {
+    case 'Waiting':
+      return (
+        b.type === 'Waiting' &&
+        a.waitingFor.length === b.waitingFor.length &&
+        a.waitingFor.every((d, i) => d.pack === b.waitingFor[i]?.pack && d.phase === b.waitingFor[i].phase)
+      );
+    case 'Blocked':
+      return b.type === 'Blocked' && a.blockedBy === b.blockedBy;
+    case 'Retrying':
+      return b.type === 'Retrying' && a.attempt === b.attempt && a.cause === b.cause;
+    case 'RenderFailed':
+      return b.type === 'RenderFailed' && a.error === b.error;
+    case 'ApplyFailed':
+      return b.type === 'ApplyFailed' && a.error === b.error;
+    case 'Queued':
+    case 'Rendering':
+    case 'Applying':
+    case 'Applied':
+    case 'Uninstalling':
+      return a.type === b.type;
+    default:
+      return assertNever(a, 'pack stage');
+  }
+}
+
+const notYetSeen = (ref: ObjectRef): ResourceEvaluation =>
+  evaluation(ResourceState.Missing, ref, 'NotYetObserved', 'not yet observed');
+
+type Facts = Pick<PackStatus, 'revision' | 'operation' | 'stage' | 'resources' | 'timedOut' | 'endTime'>;
+
+/** Recomputes the summary from new facts and records a transition when the phase changed. */
+function advance(state: PackStatus, facts: Facts, time: string): PackStatus {
+  const { timedOut: given, endTime, ...rest } = facts;
+  const s = aggregatePack({
+    operation: facts.operation,
+    stage: facts.stage,
+    resources: facts.resources,
+    ...(given ? { timedOut: given } : {}),
+  });
+  // Reaching green ends the timeout: a pack that later goes blue again (a node drains, pods move) starts a
+  // new wait; it must not turn red at once on the old deadline.
+  const timedOut = s.phase === PackPhase.Success ? undefined : given;
+  const phaseChanged = s.phase !== state.phase;
+  const transitions = phaseChanged
+    ? [
+        ...state.transitions,
+        {
+          time,
+          from: state.phase,
+          to: s.phase,
+          condition: s.condition,
+          reason: s.reason,
+          message: s.message,
+        },
+      ]
+    : state.transitions;
+  const isFinal = s.phase === PackPhase.Success || s.phase === PackPhase.Failed;
+  const startTime = state.startTime ?? (s.phase !== PackPhase.Onboarding ? time : undefined);
+  const end = endTime ?? (isFinal ? time : undefined);
+  return {
+    ...rest,
+    ...s,
+    ...(timedOut ? { timedOut } : {}),
+    ...(startTime !== undefined ? { startTime } : {}),
+    ...(end !== undefined ? { endTime: end } : {}),
+    transitions,
+  };
+}
+
+function sameRefs(resources: readonly PackResource[], refs: readonly ObjectRef[]): boolean {
+  return (
+    resources.length === refs.length &&
+    resources.every((r, i) => {
+      const ref = refs[i];
+      return ref !== undefined && refKey(r.ref) === refKey(ref);
+    })
+  );
+}
+
+/**
+ * The pack status reducer (style.md rule 5): returns the SAME object when the event changes nothing, so the
+ * engine can compare references to decide whether to emit and persist.
+ */
+export function reducePackStatus(state: PackStatus, event: PackEvent): PackStatus {
+  switch (event.type) {
+    case 'RevisionStarted': {
+      if (
+        event.revision === state.revision &&
+        event.operation === state.operation &&
+        sameStage(event.stage, state.stage)
+      ) {
+        return state;
+      }
+      const { timedOut: _dropped, endTime: _ended, ...kept } = state;
+      return advance(
+        { ...kept },
+        {
+          revision: event.revision,
+          operation: event.operation,
+          stage: event.stage,
+          resources: state.resources,
+        },
+        event.time,
+      );
+    }
+    case 'StageChanged':
+      if (sameStage(event.stage, state.stage)) return state;
+      return advance(state, { ...facts(state), stage: event.stage }, event.time);
+    case 'InventoryChanged': {
+      if (sameRefs(state.resources, event.resources)) return state;
+      const known = new Map(state.resources.map((r) => [refKey(r.ref), r.evaluation]));
+      const resources = event.resources.map((ref) => ({
+        ref,
+        evaluation: known.get(refKey(ref)) ?? notYetSeen(ref),
+      }));
+      return advance(state, { ...facts(state), resources }, event.time);
+    }
+    case 'ResourceEvaluated': {
+      const key = refKey(event.ref);
+      const index = state.resources.findIndex((r) => refKey(r.ref) === key);
+      const current = state.resources[index];
+      if (current === undefined || sameEvaluation(current.evaluation, event.evaluation)) return state;
+      const resources = state.resources.with(index, { ref: current.ref, evaluation: event.evaluation });
+      return advance(state, { ...facts(state), resources }, event.time);
+    }
+    case 'TimedOut':
+      if (state.phase !== PackPhase.Processing) return state;
+      if (
+        state.timedOut?.deadline === event.timeout.deadline &&
+        state.timedOut.after === event.timeout.after
+      ) {
+        return state;
+      }
+      return advance(state, { ...facts(state), timedOut: event.timeout }, event.time);
+    default:
+      return assertNever(event, 'pack event');
+  }
+}
+
+function facts(state: PackStatus): Facts {
+  return {
+    revision: state.revision,
+    operation: state.operation,
+    stage: state.stage,
+    resources: state.resources,
+    ...(state.timedOut ? { timedOut: state.timedOut } : {}),
+    ...(state.endTime !== undefined ? { endTime: state.endTime } : {}),
+  };
+}
