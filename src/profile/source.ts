@@ -17,7 +17,6 @@ export interface ProfileSource {
   innerPosition(path: FieldPath, inner: { line: number; column: number }): SourcePosition;
 }
 
-
 /** YAML parsed out of a string field (`values: |`, `manifests: |`), so positions inside it can be reported. */
 export interface EmbeddedYaml {
   readonly docs: readonly Document.Parsed[];
