@@ -9,6 +9,7 @@ import { ChartSourceKind, formatPath, type FieldPath, type KubeObject } from './
 import { firstLine, kubeObjectProblem } from './normalize.js';
 import { MAX_PROFILE_BYTES, parseProfiles, type ParsedProfile } from './parse.js';
 import { PackType } from './schema.js';
+import { isEmptyDocument } from './source.js';
 
 export interface LoadedProfile extends ParsedProfile {
   /** Absolute path of the profile file. */
@@ -177,7 +178,7 @@ async function loadManifestFile(absolute: string, shown: string): Promise<Manife
         });
       continue;
     }
-    if (doc.contents === null) continue;
+    if (isEmptyDocument(doc)) continue;
     let value: unknown;
     try {
       value = doc.toJS({ maxAliasCount: 100 });

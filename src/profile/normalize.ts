@@ -22,7 +22,7 @@ import {
 } from './model.js';
 import { splitPaletteBlock, type PaletteBlock } from './palette.js';
 import { PackType, type ClusterProfileFile, type NamespaceFile, type PackFile } from './schema.js';
-import { YamlSource, type ProfileSource } from './source.js';
+import { isEmptyDocument, YamlSource, type ProfileSource } from './source.js';
 
 export interface NormalizeOptions {
   readonly source: ProfileSource;
@@ -310,7 +310,7 @@ function parseEmbedded(
   const lineCounter = new LineCounter();
   const all = parseAllDocuments(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   const docs = (Array.isArray(all) ? all : []).filter(
-    (doc) => doc.contents !== null || doc.errors.length > 0,
+    (doc) => !isEmptyDocument(doc) || doc.errors.length > 0,
   );
   let failed = false;
   for (const doc of docs) {

@@ -6,7 +6,7 @@ import { IssueKind, type ProfileIssue, type ProfileResult } from './errors.js';
 import type { ClusterProfile } from './model.js';
 import { firstLine, normalizeProfile } from './normalize.js';
 import { clusterProfileSchema } from './schema.js';
-import { YamlSource, type ProfileSource } from './source.js';
+import { isEmptyDocument, YamlSource, type ProfileSource } from './source.js';
 import { translateZodIssues } from './zod-issues.js';
 
 /** Profile files larger than this are rejected before parsing: no real profile comes close, and it bounds work. */
@@ -70,7 +70,7 @@ export function parseProfiles(text: string, options: ParseOptions): ProfileResul
       }
       continue;
     }
-    if (doc.contents === null) continue;
+    if (isEmptyDocument(doc)) continue;
     const source = new YamlSource({ file, doc, lineCounter, text });
     const parsed = parseDocument(doc, source);
     if (parsed.ok) profiles.push({ profile: parsed.value, source });

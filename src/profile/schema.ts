@@ -105,7 +105,7 @@ const packFields = {
   layer: z.enum(LAYERS as [Layer, ...Layer[]]),
   version: semver,
   installPriority: z
-    .int()
+    .int({ error: 'expected an integer' })
     .optional()
     .describe('Lower installs first within a layer (default 0). Wins over the values `pack:` block.'),
   dependsOn: z.array(z.string()).optional().describe('Names of packs that must be ready first.'),

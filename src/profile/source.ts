@@ -115,3 +115,8 @@ export function detachedSource(file: string): ProfileSource {
   const start = { file, line: 1, column: 1 };
   return { file, position: () => start, innerPosition: () => start };
 }
+
+/** A document with nothing in it (a trailing `---`, only comments, or a bare null). */
+export function isEmptyDocument(doc: Document.Parsed): boolean {
+  return doc.contents === null || (isScalar(doc.contents) && doc.contents.value === null);
+}

@@ -49,7 +49,10 @@ function translate(issue: ZodIssue, prefix: FieldPath, options: TranslateOptions
           at(IssueKind.MissingField, `required field missing; expected ${expectedType(issue.expected)}`),
         ];
       }
-      return [at(IssueKind.Type, `expected ${expectedType(issue.expected)}; got ${got()}`)];
+      const expected = issue.message.startsWith('expected')
+        ? issue.message
+        : `expected ${expectedType(issue.expected)}`;
+      return [at(IssueKind.Type, `${expected}; got ${got()}`)];
     }
     case 'invalid_value': {
       const values = issue.values.map(String);
