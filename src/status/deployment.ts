@@ -1,6 +1,6 @@
 import type { V1Deployment, V1Pod } from '@kubernetes/client-node';
 import { describeCondition, findCondition } from './conditions.js';
-import { failed, progressing, ready } from './evaluation.js';
+import { failed, progressing, ready, plural } from './evaluation.js';
 import { generationBehind } from './generation.js';
 import { refOf } from './object-ref.js';
 import { ownedPodFailure } from './pod-failure.js';
@@ -86,17 +86,26 @@ export function evaluateDeployment(
 
   if (updated < desired) return progressing(ref, 'LessUpdated', `${updated}/${desired} updated`);
   if (replicas > updated) {
-    return progressing(ref, 'OldReplicasPending', `${replicas - updated} old replicas pending termination`);
+    const old = replicas - updated;
+    return progressing(ref, 'OldReplicasPending', `${old} old ${plural(old, 'replica')} pending termination`);
   }
   if (replicas > desired) {
-    return progressing(ref, 'ExtraPods', `${replicas - desired} extra replicas pending termination`);
+    return progressing(
+      ref,
+      'ExtraPods',
+      `${replicas - desired} extra ${plural(replicas - desired, 'replica')} pending termination`,
+    );
   }
   if (available < desired) return progressing(ref, 'LessAvailable', `${available}/${desired} available`);
   if (readyReplicas < desired) return progressing(ref, 'LessReady', `${readyReplicas}/${desired} ready`);
   // status.terminatingReplicas is only reported with the DeploymentReplicaSetTerminatingReplicas feature;
   // when it is, old pods still shutting down mean the rollout has not finished.
   if (terminating > 0)
-    return progressing(ref, 'ReplicasTerminating', `${terminating} replicas still terminating`);
+    return progressing(
+      ref,
+      'ReplicasTerminating',
+      `${terminating} ${plural(terminating, 'replica')} still terminating`,
+    );
 
   return ready(ref, 'Available', `${available}/${desired} available`);
 }

@@ -94,6 +94,9 @@ export function evaluateResource(
   options: EvaluateOptions = {},
 ): ResourceEvaluation {
   if (live === undefined) return evaluation(ResourceState.Missing, ref, 'NotFound', 'not found');
+  const group = apiGroup(ref.apiVersion);
+  // A Namespace's own rule explains what still blocks its deletion (remaining content, finalizers).
+  if (group === '' && ref.kind === 'Namespace') return evaluateNamespace(live);
   if (live.metadata?.deletionTimestamp) {
     const finalizers = live.metadata.finalizers ?? [];
     const detail =
@@ -102,7 +105,6 @@ export function evaluateResource(
         : 'being deleted';
     return evaluation(ResourceState.Terminating, ref, 'Terminating', detail);
   }
-  const group = apiGroup(ref.apiVersion);
   const rule = rules.get(`${group}/${ref.kind}`);
   if (rule) return rule(live, options.related ?? noRelatedObjects);
   if (builtinGroups.has(group)) return evaluateBuiltinExists(ref, live);

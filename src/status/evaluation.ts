@@ -17,3 +17,8 @@ export const progressing = (ref: ObjectRef, reason: string, detail: string) =>
   evaluation(ResourceState.Progressing, ref, reason, detail);
 export const failed = (ref: ObjectRef, reason: string, detail: string) =>
   evaluation(ResourceState.Failed, ref, reason, detail);
+
+/** `1 replica`, `2 replicas`: messages are read by people. */
+export function plural(n: number, word: string): string {
+  return n === 1 ? word : `${word}s`;
+}

@@ -12,11 +12,11 @@ import { ResourceState, type ResourceEvaluation } from './resource-state.js';
 export function evaluateNamespace(ns: V1Namespace): ResourceEvaluation {
   const ref = refOf(ns, { apiVersion: 'v1', kind: 'Namespace' });
   const phase = ns.status?.phase;
-  if (phase === 'Active') return ready(ref, 'Active', 'active');
-  if (phase === 'Terminating') {
+  if (phase === 'Terminating' || ns.metadata?.deletionTimestamp) {
     const blocking = (ns.status?.conditions ?? []).filter((c) => c.status === 'True').map(describeCondition);
     const detail = blocking.length > 0 ? `being deleted: ${blocking.join('; ')}` : 'being deleted';
     return evaluation(ResourceState.Terminating, ref, 'Terminating', detail);
   }
+  if (phase === 'Active') return ready(ref, 'Active', 'active');
   return progressing(ref, 'NotActive', phase === undefined ? 'phase not yet reported' : `phase ${phase}`);
 }

@@ -36,7 +36,7 @@ export function evaluatePod(pod: V1Pod): ResourceEvaluation {
   if (phase === 'Succeeded') return ready(ref, 'Completed', 'completed successfully');
   if (phase === 'Failed') {
     const detail =
-      status?.message ??
+      status?.message?.trim() ??
       terminatedCause(status?.initContainerStatuses) ??
       terminatedCause(status?.containerStatuses) ??
       'pod failed';

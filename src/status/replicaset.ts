@@ -1,6 +1,6 @@
 import type { V1ReplicaSet } from '@kubernetes/client-node';
 import { describeCondition, findCondition } from './conditions.js';
-import { progressing, ready } from './evaluation.js';
+import { progressing, ready, plural } from './evaluation.js';
 import { generationBehind } from './generation.js';
 import { refOf } from './object-ref.js';
 import { ownedPodFailure } from './pod-failure.js';
@@ -46,7 +46,11 @@ export function evaluateReplicaSet(
   if (available < desired) return progressing(ref, 'LessAvailable', `${available}/${desired} available`);
   if (readyReplicas < desired) return progressing(ref, 'LessReady', `${readyReplicas}/${desired} ready`);
   if (replicas > desired) {
-    return progressing(ref, 'ExtraPods', `${replicas - desired} extra replicas pending termination`);
+    return progressing(
+      ref,
+      'ExtraPods',
+      `${replicas - desired} extra ${plural(replicas - desired, 'replica')} pending termination`,
+    );
   }
   return ready(ref, 'Available', `${available}/${desired} available`);
 }
