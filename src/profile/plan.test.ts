@@ -1,0 +1,201 @@
+import { describe, expect, it } from 'vitest';
+import { checkComposition } from './compose.js';
+import { formatIssues } from './errors.js';
+import { planCluster, type InstallPlan } from './plan.js';
+import { parseOk, profileText } from './testing.js';
+
+/** A pack as YAML; manifest packs keep the fixtures short. */
+function pack(name: string, layer: string, extra: Record<string, string> = {}): string {
+  const lines = [
+    `- name: ${name}`,
+    `  layer: ${layer}`,
+    '  version: 1.0.0',
+    '  type: manifest',
+    '  manifests: [{ apiVersion: v1, kind: ConfigMap, metadata: { name: cm } }]',
+  ];
+  for (const [key, value] of Object.entries(extra)) lines.push(`  ${key}: ${value}`);
+  return lines.join('\n');
+}
+
+function profile(name: string, type: string, packs: string[], file = `${name}.yaml`) {
+  return parseOk(profileText({ name, type, packs: packs.join('\n') }), file);
+}
+
+function waves(plan: InstallPlan): string[][] {
+  return plan.waves.map((wave) => wave.packs.map((p) => p.pack.name));
+}
+
+function planOk(...profiles: ReturnType<typeof profile>[]): InstallPlan {
+  const result = planCluster(profiles);
+  if (!result.ok) throw new Error(formatIssues(result.issues));
+  return result.value;
+}
+
+function problems(...profiles: ReturnType<typeof profile>[]): string[] {
+  return checkComposition(profiles).map((issue) => formatIssues([issue]));
+}
+
+describe('planCluster: install waves', () => {
+  it('orders by layer os, k8s, cni, csi, addon whatever the file order', () => {
+    const infra = profile('base', 'infra', [
+      pack('csi', 'csi'),
+      pack('cni', 'cni'),
+      pack('os', 'os'),
+      pack('k8s', 'k8s'),
+    ]);
+    const addons = profile('tools', 'add-on', [pack('tool', 'addon')]);
+    expect(waves(planOk(addons, infra))).toEqual([['os'], ['k8s'], ['cni'], ['csi'], ['tool']]);
+  });
+
+  it('puts packs of the same layer and priority in one wave, to install together', () => {
+    const plan = planOk(
+      profile('tools', 'add-on', [pack('b', 'addon'), pack('a', 'addon'), pack('c', 'addon')]),
+    );
+    expect(waves(plan)).toEqual([['a', 'b', 'c']]);
+  });
+
+  it('installs lower installPriority first within a layer, negative included', () => {
+    const plan = planOk(
+      profile('tools', 'add-on', [
+        pack('late', 'addon', { installPriority: '10' }),
+        pack('normal', 'addon'),
+        pack('early', 'addon', { installPriority: '-5' }),
+      ]),
+    );
+    expect(waves(plan)).toEqual([['early'], ['normal'], ['late']]);
+  });
+
+  it('puts a pack in a later wave than the packs it depends on, and explains why', () => {
+    const infra = profile('base', 'infra', [pack('calico', 'cni')]);
+    const tools = profile('tools', 'add-on', [
+      pack('db', 'addon'),
+      pack('app', 'addon', { dependsOn: '[db, calico]' }),
+      pack('cache', 'addon'),
+    ]);
+    const plan = planOk(infra, tools);
+    expect(waves(plan)).toEqual([['calico'], ['cache', 'db'], ['app']]);
+    expect(plan.waves.flatMap((w) => w.packs.map((p) => p.explanation))).toEqual([
+      'wave 1: layer cni, priority 0 (default), first',
+      'wave 2: layer addon, priority 0 (default), after the cni layer',
+      'wave 2: layer addon, priority 0 (default), after the cni layer',
+      'wave 3: layer addon, priority 0 (default), after addon/db, cni/calico (dependsOn)',
+    ]);
+  });
+
+  it('uses the Palette pack block priority and says where it came from', () => {
+    const tools = parseOk(
+      profileText({
+        type: 'add-on',
+        packs: `
+- name: relay
+  layer: addon
+  version: 1.0.0
+  type: helm
+  chart: { path: ./relay }
+  values: { pack: { spectrocloud.com/install-priority: "10" } }
+- name: store
+  layer: addon
+  version: 1.0.0
+  type: helm
+  chart: { path: ./store }`,
+      }),
+    );
+    const plan = planOk(tools);
+    expect(waves(plan)).toEqual([['store'], ['relay']]);
+    expect(plan.waves[1]?.packs[0]?.explanation).toBe(
+      'wave 2: layer addon, priority 10 (from the values pack block), after the addon packs of priority 0',
+    );
+  });
+
+  it('removes in the reverse order of installation', () => {
+    const plan = planOk(
+      profile('base', 'full', [
+        pack('a', 'os'),
+        pack('b', 'addon'),
+        pack('c', 'addon', { dependsOn: '[b]' }),
+      ]),
+    );
+    expect(plan.removal.map((w) => w.packs.map((p) => p.pack.name))).toEqual([['c'], ['b'], ['a']]);
+  });
+});
+
+describe('checkComposition: the profiles attached to one cluster', () => {
+  it('accepts one infra profile plus any number of add-ons', () => {
+    const result = problems(
+      profile('base', 'infra', [pack('os', 'os')]),
+      profile('one', 'add-on', [pack('a', 'addon')]),
+      profile('two', 'add-on', [pack('b', 'addon')]),
+    );
+    expect(result).toEqual([]);
+  });
+
+  it('rejects a second infra or full profile', () => {
+    const result = problems(
+      profile('base', 'infra', [pack('os', 'os')]),
+      profile('other', 'full', [pack('a', 'addon')]),
+    );
+    expect(result).toEqual([
+      'other.yaml:7:9 spec.type: a cluster takes at most one infra or full profile; "base" (infra, base.yaml) is already attached',
+    ]);
+  });
+
+  it('keeps infra profiles to os, k8s, cni, csi and add-on profiles to addon', () => {
+    const result = problems(
+      profile('base', 'infra', [pack('a', 'addon')]),
+      profile('tools', 'add-on', [pack('b', 'cni')]),
+    );
+    expect(result).toEqual([
+      'base.yaml:10:14 spec.packs[0].layer: expected one of os, k8s, cni, csi in an infra profile; got "addon"',
+      'tools.yaml:10:14 spec.packs[0].layer: expected one of addon in an add-on profile; got "cni"',
+    ]);
+  });
+
+  it('rejects a pack name used twice in the cluster, pointing at both', () => {
+    const result = problems(
+      profile('one', 'add-on', [pack('web', 'addon')]),
+      profile('two', 'add-on', [pack('web', 'addon')]),
+    );
+    expect(result).toEqual([
+      'two.yaml:9:13 spec.packs[0].name: duplicate pack name "web"; already used in profile "one" at one.yaml:9:13',
+    ]);
+  });
+
+  it('rejects a dependsOn on a pack that does not exist, with a suggestion', () => {
+    const result = problems(
+      profile('one', 'add-on', [pack('database', 'addon'), pack('app', 'addon', { dependsOn: '[databse]' })]),
+    );
+    expect(result).toEqual([
+      'one.yaml:19:19 spec.packs[1].dependsOn[0]: pack "app" depends on unknown pack "databse"; did you mean "database"?',
+    ]);
+  });
+
+  it('names a dependency cycle', () => {
+    const result = problems(
+      profile('one', 'add-on', [
+        pack('a', 'addon', { dependsOn: '[b]' }),
+        pack('b', 'addon', { dependsOn: '[c]' }),
+        pack('c', 'addon', { dependsOn: '[a]' }),
+      ]),
+    );
+    expect(result).toEqual(['one.yaml:14:19 spec.packs[0].dependsOn[0]: dependency cycle: a -> b -> c -> a']);
+  });
+
+  it('rejects a dependency that would install later by layer or priority', () => {
+    const result = problems(
+      profile('base', 'full', [
+        pack('cni', 'cni', { dependsOn: '[app]' }),
+        pack('app', 'addon'),
+        pack('first', 'addon', { installPriority: '-1', dependsOn: '[app]' }),
+      ]),
+    );
+    expect(result).toEqual([
+      'base.yaml:14:19 spec.packs[0].dependsOn[0]: cni/cni (priority 0) cannot depend on addon/app (priority 0), which installs later by layer or priority; move it or drop the dependency',
+      'base.yaml:26:19 spec.packs[2].dependsOn[0]: addon/first (priority -1) cannot depend on addon/app (priority 0), which installs later by layer or priority; move it or drop the dependency',
+    ]);
+  });
+
+  it('refuses to plan when composition fails', () => {
+    const result = planCluster([profile('one', 'add-on', [pack('a', 'addon', { dependsOn: '[zzz]' })])]);
+    expect(result.ok).toBe(false);
+  });
+});

@@ -1,0 +1,147 @@
+import { describe, expect, it } from 'vitest';
+import { formatIssues } from './errors.js';
+import type { HelmPack, ManifestPack } from './model.js';
+import { Redactor } from './redact.js';
+import { resolveProfile } from './resolve.js';
+import { messages, parseOk, profileText } from './testing.js';
+import { parseProfile } from './parse.js';
+
+const VARIABLES = `
+- name: region
+  default: eu-west-1
+  regex: '[a-z]{2}-[a-z]+-\\d'
+- name: password
+  required: true
+  sensitive: true
+  regex: '.{8,}'
+- name: optional`;
+
+const PACKS = `
+- name: app
+  layer: addon
+  version: 1.0.0
+  type: helm
+  chart: { path: ./app }
+  values:
+    cluster: "{{ .strata.cluster.name }}"
+    title: "{{.strata.profile.name}} v{{ .strata.profile.version }}"
+    region: "{{ .strata.var.region }}"
+    auth: { password: "{{ .strata.var.password }}" }
+    extra: "[{{ .strata.var.optional }}]"
+    helmTemplate: "{{ .Release.Name }}"
+- name: cm
+  layer: addon
+  version: 1.0.0
+  type: manifest
+  manifests:
+    - apiVersion: v1
+      kind: ConfigMap
+      metadata: { name: "{{ .strata.cluster.name }}-info" }
+      data: { region: "{{ .strata.var.region }}" }`;
+
+const parsed = parseOk(
+  profileText({ name: 'shop', version: '2.3.4', variables: VARIABLES, packs: PACKS }),
+  'shop.yaml',
+);
+
+describe('resolveProfile', () => {
+  it('replaces every macro in values and manifests, leaving Helm templates alone', () => {
+    const result = resolveProfile(parsed, { clusterName: 'prod-1', values: { password: 'correct horse' } });
+    if (!result.ok) throw new Error(formatIssues(result.issues));
+    const [app, cm] = result.value.packs as [HelmPack, ManifestPack];
+    expect(app.values).toEqual({
+      cluster: 'prod-1',
+      title: 'shop v2.3.4',
+      region: 'eu-west-1',
+      auth: { password: 'correct horse' },
+      extra: '[]',
+      helmTemplate: '{{ .Release.Name }}',
+    });
+    expect(cm.manifests[0]).toMatchObject({
+      metadata: { name: 'prod-1-info' },
+      data: { region: 'eu-west-1' },
+    });
+  });
+
+  it('reports a missing required variable at its declaration', () => {
+    expect(messages(resolveProfile(parsed, { clusterName: 'c', values: {} }))).toEqual([
+      'shop.yaml:12:7 spec.variables[1]: required variable "password" has no value and no default',
+    ]);
+  });
+
+  it('reports a regex mismatch, showing the value only when it is not sensitive', () => {
+    const result = resolveProfile(parsed, {
+      clusterName: 'c',
+      values: { region: 'mars', password: 'short' },
+    });
+    expect(messages(result)).toEqual([
+      'shop.yaml:9:7 spec.variables[0]: value of variable "region" must match /[a-z]{2}-[a-z]+-\\d/; got "mars"',
+      'shop.yaml:12:7 spec.variables[1]: value of variable "password" must match /.{8,}/; got a sensitive value (not shown)',
+    ]);
+    expect(JSON.stringify(result)).not.toContain('short');
+  });
+
+  it('reports values given for variables the profile does not declare', () => {
+    const result = resolveProfile(parsed, {
+      clusterName: 'c',
+      values: { password: 'long enough', regoin: 'x' },
+    });
+    expect(messages(result)).toEqual([
+      'shop.yaml:9:5 values.regoin: unknown variable "regoin" for profile "shop"; did you mean "region"?',
+    ]);
+  });
+
+  it('gives a redactor that hides sensitive values in anything meant for display', () => {
+    const result = resolveProfile(parsed, { clusterName: 'c', values: { password: 'correct horse' } });
+    if (!result.ok) throw new Error(formatIssues(result.issues));
+    const { redactor } = result.value;
+    expect(redactor.redactDeep(result.value.packs[0])).toMatchObject({
+      values: { auth: { password: '******' } },
+    });
+    expect(redactor.redact('login failed for correct horse')).toBe('login failed for ******');
+    expect(`${redactor.toString()} ${JSON.stringify(redactor)}`).not.toContain('correct horse');
+  });
+});
+
+describe('macros at parse time', () => {
+  it('rejects unknown macros and undeclared variables, naming the pack and field', () => {
+    const text = profileText({
+      variables: '- name: region',
+      packs: `
+- name: app
+  layer: addon
+  version: 1.0.0
+  type: helm
+  chart: { path: ./app }
+  values:
+    a: "{{ .strata.cluster.nam }}"
+    b: "{{ .strata.var.regoin }}"
+    c: "{{ .strata.secret }}"`,
+    });
+    expect(messages(parseProfile(text, { file: 'p.yaml' }))).toEqual([
+      'p.yaml:17:12 spec.packs[0].values.a: unknown macro {{ .strata.cluster.nam }}; did you mean {{ .strata.cluster.name }}? (pack "app")',
+      'p.yaml:18:12 spec.packs[0].values.b: unknown variable "regoin" in {{ .strata.var.regoin }} (pack "app"); did you mean "region"?',
+      'p.yaml:19:12 spec.packs[0].values.c: unknown macro {{ .strata.secret }}; expected one of {{ .strata.cluster.name }}, {{ .strata.profile.name }}, {{ .strata.profile.version }}, {{ .strata.var.NAME }} (pack "app")',
+    ]);
+  });
+
+  it('never shows a sensitive default in an error', () => {
+    const text = profileText({
+      variables: "- name: token\n  sensitive: true\n  default: hunter2\n  regex: '[0-9]+'",
+      packs:
+        '- name: a\n  layer: addon\n  version: 1.0.0\n  type: manifest\n  manifests: [{ apiVersion: v1, kind: ConfigMap, metadata: { name: a } }]',
+    });
+    const found = messages(parseProfile(text, { file: 'p.yaml' }));
+    expect(found).toEqual([
+      'p.yaml:11:16 spec.variables[0].default: expected a value matching /[0-9]+/; got ******',
+    ]);
+    expect(found.join()).not.toContain('hunter2');
+  });
+});
+
+describe('Redactor', () => {
+  it('replaces the longest secret first and ignores empty ones', () => {
+    const redactor = new Redactor(['abc', 'abcdef', '']);
+    expect(redactor.redact('x abcdef y abc')).toBe('x ****** y ******');
+  });
+});
