@@ -1,0 +1,89 @@
+// Every example under examples/ validates, composes and plans as docs/profiles.md describes.
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { formatIssues, type ProfileResult } from './errors.js';
+import { loadProfileFiles, type LoadedProfile } from './load.js';
+import { planCluster } from './plan.js';
+import { resolveProfile } from './resolve.js';
+
+const examples = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../examples');
+const file = (name: string) => path.join(examples, name);
+
+function ok<T>(result: ProfileResult<T>): T {
+  if (!result.ok) throw new Error(formatIssues(result.issues));
+  return result.value;
+}
+
+async function load(...names: string[]): Promise<LoadedProfile[]> {
+  return ok(await loadProfileFiles(names.map(file)));
+}
+
+describe('examples/', () => {
+  it('plans infra + monitoring + platform-tools in the documented waves', async () => {
+    const profiles = await load('infra.yaml', 'monitoring.yaml', 'platform-tools.yaml');
+    const plan = ok(planCluster(profiles));
+    expect(plan.waves.map((w) => w.packs.map((p) => `${p.pack.layer}/${p.pack.name}`))).toEqual([
+      ['os/node-config'],
+      ['k8s/cluster-policies'],
+      ['cni/sim-cni'],
+      ['csi/sim-csi'],
+      ['addon/tenant-quotas'],
+      ['addon/echo', 'addon/metrics-store'],
+      ['addon/dashboards'],
+      ['addon/alert-relay'],
+    ]);
+    expect(plan.waves.flatMap((w) => w.packs.map((p) => p.explanation))).toEqual([
+      'wave 1: layer os, priority 0 (default), first',
+      'wave 2: layer k8s, priority 0 (default), after the os layer',
+      'wave 3: layer cni, priority 0 (default), after the k8s layer',
+      'wave 4: layer csi, priority 5 (from the values pack block), after cni/sim-cni (dependsOn)',
+      'wave 5: layer addon, priority -5, after the csi layer',
+      'wave 6: layer addon, priority 0 (default), after the addon packs of priority -5',
+      'wave 6: layer addon, priority 0 (default), after the addon packs of priority -5',
+      'wave 7: layer addon, priority 0 (default), after addon/metrics-store (dependsOn)',
+      'wave 8: layer addon, priority 10 (from the values pack block), after the addon packs of priority 0',
+    ]);
+  });
+
+  it('resolves every example for a cluster, with the sensitive password hidden from display', async () => {
+    const profiles = await load('infra.yaml', 'monitoring.yaml', 'platform-tools.yaml');
+    const values: Record<string, Record<string, string>> = {
+      monitoring: { adminPassword: 'a-long-admin-password' },
+    };
+    const resolved = profiles.map((p) =>
+      ok(
+        resolveProfile(p, {
+          clusterName: 'dev-1',
+          values: values[p.profile.metadata.name] ?? {},
+          fileManifests: p.fileManifests,
+        }),
+      ),
+    );
+    const text = JSON.stringify(resolved.map((r) => r.packs));
+    expect(text).not.toContain('{{ .strata');
+    expect(text).toContain('hello from dev-1');
+    expect(text).toContain('local-infra@1.0.0');
+    const monitoring = resolved[1];
+    expect(JSON.stringify(monitoring?.redactor.redactDeep(monitoring.packs))).not.toContain(
+      'a-long-admin-password',
+    );
+  });
+
+  it('strips the Palette pack block from the values that reach Helm', async () => {
+    const [monitoring] = await load('monitoring.yaml');
+    const relay = monitoring?.profile.spec.packs.find((p) => p.name === 'alert-relay');
+    expect(relay).toMatchObject({
+      namespace: { name: 'alerting' },
+      installPriority: 10,
+      values: { config: { ROUTE: 'default' } },
+    });
+    expect(relay).not.toHaveProperty('values.pack');
+  });
+
+  it('loads the failing example, which plans after the infra profile', async () => {
+    const profiles = await load('infra.yaml', 'failing/broken-addon.yaml');
+    const plan = ok(planCluster(profiles));
+    expect(plan.waves.at(-1)?.packs.map((p) => p.pack.name)).toEqual(['broken-web']);
+  });
+});
