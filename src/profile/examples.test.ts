@@ -1,7 +1,9 @@
 // Every example under examples/ validates, composes and plans as docs/profiles.md describes.
+import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { formatIssues, type ProfileResult } from './errors.js';
 import { loadProfileFiles, type LoadedProfile } from './load.js';
 import { planCluster } from './plan.js';
@@ -85,5 +87,18 @@ describe('examples/', () => {
     const profiles = await load('infra.yaml', 'failing/broken-addon.yaml');
     const plan = ok(planCluster(profiles));
     expect(plan.waves.at(-1)?.packs.map((p) => p.pack.name)).toEqual(['broken-web']);
+  });
+
+  it('ships valid Helm v3 charts: Chart.yaml and values.yaml are YAML, apiVersion v2', async () => {
+    const charts = await readdir(path.join(examples, 'charts'));
+    expect(charts.length).toBeGreaterThan(0);
+    for (const chart of charts) {
+      const meta: unknown = parse(await readFile(path.join(examples, 'charts', chart, 'Chart.yaml'), 'utf8'));
+      expect(meta).toMatchObject({ apiVersion: 'v2', name: chart, version: '0.1.0' });
+      const values: unknown = parse(
+        await readFile(path.join(examples, 'charts', chart, 'values.yaml'), 'utf8'),
+      );
+      expect(values).toBeTypeOf('object');
+    }
   });
 });
