@@ -109,3 +109,13 @@ export function loadFixtures(dir: string, root = fixturesDir): Fixture[] {
 export function fixture(name: string): Fixture {
   return readFixture(join(fixturesDir, `${name}.json`));
 }
+
+/**
+ * A deep copy of a fixture object with an edit applied, for tests that need a variant of a real object.
+ * (The client's object types are classes, so spreading them is flagged; fixtures are plain JSON anyway.)
+ */
+export function edited<T>(obj: T, edit: (copy: T) => void): T {
+  const copy = structuredClone(obj);
+  edit(copy);
+  return copy;
+}
