@@ -55,14 +55,14 @@ describe('aggregatePack properties', () => {
     );
   });
 
-  it('all Ready → success, whatever the timeout', () => {
+  it('all Ready once applied → success, whatever the timeout', () => {
     fc.assert(
       fc.property(
         resourcesArb(fc.constant('Ready')),
         operationArb,
-        resourceStageArb,
         timeoutArb,
-        (resources, operation, stage, timedOut) => {
+        (resources, operation, timedOut) => {
+          const stage: PackStage = { type: 'Applied' };
           const s = aggregatePack({ operation, stage, resources, ...(timedOut ? { timedOut } : {}) });
           expect(s.phase).toBe('success');
           expect(s.progress).toEqual({ ready: resources.length, total: resources.length });
@@ -90,6 +90,16 @@ describe('aggregatePack properties', () => {
           if (timedOut) expect(s.reason).toBe('TimedOut');
         },
       ),
+    );
+  });
+
+  it('is never green while the apply is still in flight', () => {
+    fc.assert(
+      fc.property(resourcesArb(), operationArb, (resources, operation) => {
+        expect(aggregatePack({ operation, stage: { type: 'Applying' }, resources }).phase).not.toBe(
+          'success',
+        );
+      }),
     );
   });
 

@@ -131,10 +131,36 @@ function notReadyMessages(resources: readonly PackResource[]): string[] {
   return resources.filter((r) => r.evaluation.state !== ResourceState.Ready).map((r) => r.evaluation.message);
 }
 
-/** Resource-driven summary for a pack whose objects have been (or are being) applied. */
-function fromResources(input: PackAggregationInput, converging: PackConditionType): PackSummary {
+/**
+ * Resource-driven summary for a pack whose objects have been (`applied`) or are being applied. While the
+ * apply is still in flight the inventory may be partial, so all-ready is not green yet; a failure is red
+ * at once either way.
+ */
+function fromResources(
+  input: PackAggregationInput,
+  converging: PackConditionType,
+  applied: boolean,
+): PackSummary {
   const progress = packProgress(input.resources);
   const worst = worstResource(input.resources);
+  if (worst === undefined && !applied) {
+    if (input.timedOut) {
+      return summary(
+        PackConditionType.Error,
+        'TimedOut',
+        timedOutMessage(input.timedOut, ['the apply to finish']),
+        input,
+        progress,
+      );
+    }
+    return summary(
+      converging,
+      'Applying',
+      `applying; ${progress.ready}/${progress.total} resources ready`,
+      input,
+      progress,
+    );
+  }
   if (worst === undefined) {
     return summary(
       PackConditionType.Ready,
@@ -167,7 +193,7 @@ function fromResources(input: PackAggregationInput, converging: PackConditionTyp
  * - Waiting/Blocked/Queued → onboarding (gray), naming what it waits for.
  * - Render or apply rejected → failed (red) at once, with Helm's or the API server's message.
  * - Rendering/Retrying → processing (blue); a timeout passing meanwhile → failed.
- * - Applying/Applied: any resource Failed → failed, naming the first failed resource; else any not Ready →
+ * - Applying/Applied: any resource Failed → failed, naming the first failed resource; else (Applied) any not Ready →
  *   processing, "7/12 resources ready; waiting for Deployment monitoring/grafana: 1/3 available", or
  *   failed with everything it still waits for if the timeout passed; else success (green).
  * - Uninstalling → processing until every resource is gone.
@@ -242,11 +268,12 @@ export function aggregatePack(input: PackAggregationInput): PackSummary {
         : summary(working, 'Rendering', message, input, progress);
     }
     case 'Applying':
-      return fromResources(input, working);
+      return fromResources(input, working, false);
     case 'Applied':
       return fromResources(
         input,
         operation === PackOperation.Install ? PackConditionType.Installed : working,
+        true,
       );
     case 'Uninstalling': {
       const remaining = input.resources.filter((r) => r.evaluation.state !== ResourceState.Missing);

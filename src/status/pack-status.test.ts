@@ -1,0 +1,236 @@
+import { describe, expect, it } from 'vitest';
+import type { ObjectRef } from './object-ref.js';
+import { initialPackStatus, reducePackStatus, type PackEvent, type PackStatus } from './pack-status.js';
+import type { ResourceEvaluation } from './resource-state.js';
+
+const grafana: ObjectRef = {
+  apiVersion: 'apps/v1',
+  kind: 'Deployment',
+  namespace: 'monitoring',
+  name: 'grafana',
+};
+const config: ObjectRef = { apiVersion: 'v1', kind: 'ConfigMap', namespace: 'monitoring', name: 'grafana' };
+
+const ev = (
+  state: ResourceEvaluation['state'],
+  reason: string,
+  detail: string,
+  ref = grafana,
+): ResourceEvaluation => ({
+  state,
+  reason,
+  message: `${ref.kind} ${ref.namespace ?? ''}/${ref.name}: ${detail}`,
+});
+
+const t = (minute: number) => `2026-11-20T09:${String(minute).padStart(2, '0')}:00Z`;
+
+function run(
+  events: readonly PackEvent[],
+  start: PackStatus = initialPackStatus({ revision: 'r1' }),
+): PackStatus {
+  return events.reduce(reducePackStatus, start);
+}
+
+const installToGreen: PackEvent[] = [
+  {
+    type: 'StageChanged',
+    time: t(0),
+    stage: { type: 'Waiting', waitingFor: [{ pack: 'cni/calico', phase: 'processing' }] },
+  },
+  { type: 'StageChanged', time: t(1), stage: { type: 'Rendering' } },
+  { type: 'StageChanged', time: t(2), stage: { type: 'Applying' } },
+  { type: 'InventoryChanged', time: t(2), resources: [config, grafana] },
+  { type: 'StageChanged', time: t(2), stage: { type: 'Applied' } },
+  { type: 'ResourceEvaluated', time: t(3), ref: config, evaluation: ev('Ready', 'Exists', 'exists', config) },
+  {
+    type: 'ResourceEvaluated',
+    time: t(3),
+    ref: grafana,
+    evaluation: ev('Progressing', 'LessAvailable', '1/3 available'),
+  },
+  {
+    type: 'ResourceEvaluated',
+    time: t(4),
+    ref: grafana,
+    evaluation: ev('Ready', 'Available', '3/3 available'),
+  },
+];
+
+describe('reducePackStatus', () => {
+  it('follows an install from gray through blue to green, with times and transitions', () => {
+    const s = run(installToGreen);
+    expect(s).toMatchObject({
+      phase: 'success',
+      condition: 'Ready',
+      progress: { ready: 2, total: 2 },
+      startTime: t(1),
+      endTime: t(4),
+    });
+    expect(s.transitions.map((x) => [x.time, x.from, x.to, x.condition])).toEqual([
+      [t(1), 'onboarding', 'processing', 'Installing'],
+      [t(4), 'processing', 'success', 'Ready'],
+    ]);
+  });
+
+  it('records the waiting message while a resource converges', () => {
+    const s = run(installToGreen.slice(0, 7));
+    expect(s).toMatchObject({
+      phase: 'processing',
+      condition: 'Installed',
+      message: '1/2 resources ready; waiting for Deployment monitoring/grafana: 1/3 available',
+    });
+  });
+
+  it('goes red when a pod fails after green, and green again when it recovers; endTime stays the first', () => {
+    const green = run(installToGreen);
+    const red = reducePackStatus(green, {
+      type: 'ResourceEvaluated',
+      time: t(10),
+      ref: grafana,
+      evaluation: {
+        ...ev('Failed', 'CrashLoopBackOff', ''),
+        message: 'Pod monitoring/grafana-7d9-abc: CrashLoopBackOff: back-off 5m0s',
+      },
+    });
+    expect(red).toMatchObject({ phase: 'failed', reason: 'CrashLoopBackOff', endTime: t(4) });
+    const again = reducePackStatus(red, {
+      type: 'ResourceEvaluated',
+      time: t(12),
+      ref: grafana,
+      evaluation: ev('Ready', 'Available', '3/3 available'),
+    });
+    expect(again.phase).toBe('success');
+    expect(again.transitions.slice(-2).map((x) => [x.from, x.to, x.reason])).toEqual([
+      ['success', 'failed', 'CrashLoopBackOff'],
+      ['failed', 'success', 'AllResourcesReady'],
+    ]);
+  });
+
+  it('turns red on timeout while processing, naming what it waited for, and ignores a timeout otherwise', () => {
+    const blue = run(installToGreen.slice(0, 7));
+    const timedOut = reducePackStatus(blue, {
+      type: 'TimedOut',
+      time: t(12),
+      timeout: { deadline: t(12), after: '10m' },
+    });
+    expect(timedOut).toMatchObject({ phase: 'failed', reason: 'TimedOut', endTime: t(12) });
+    expect(timedOut.message).toContain('still waiting for: Deployment monitoring/grafana: 1/3 available');
+
+    const green = run(installToGreen);
+    expect(reducePackStatus(green, { type: 'TimedOut', time: t(12), timeout: { deadline: t(12) } })).toBe(
+      green,
+    );
+  });
+
+  it('forgets the timeout once green, so a later blue spell does not turn red on the old deadline', () => {
+    const blue = run(installToGreen.slice(0, 7));
+    const timedOut = reducePackStatus(blue, { type: 'TimedOut', time: t(12), timeout: { deadline: t(12) } });
+    const green = reducePackStatus(timedOut, {
+      type: 'ResourceEvaluated',
+      time: t(13),
+      ref: grafana,
+      evaluation: ev('Ready', 'Available', '3/3 available'),
+    });
+    expect(green.phase).toBe('success');
+    expect(green.timedOut).toBeUndefined();
+    const blueAgain = reducePackStatus(green, {
+      type: 'ResourceEvaluated',
+      time: t(20),
+      ref: grafana,
+      evaluation: ev('Progressing', 'LessAvailable', '2/3 available'),
+    });
+    expect(blueAgain.phase).toBe('processing');
+  });
+
+  it('starts a new revision: Upgrading, endTime cleared, then set again when it settles', () => {
+    const green = run(installToGreen);
+    const upgrading = reducePackStatus(green, {
+      type: 'RevisionStarted',
+      time: t(30),
+      revision: 'r2',
+      operation: 'upgrade',
+      stage: { type: 'Rendering' },
+    });
+    expect(upgrading).toMatchObject({
+      revision: 'r2',
+      phase: 'processing',
+      condition: 'Upgrading',
+      startTime: t(1),
+    });
+    expect(upgrading.endTime).toBeUndefined();
+    const done = reducePackStatus(upgrading, {
+      type: 'StageChanged',
+      time: t(31),
+      stage: { type: 'Applied' },
+    });
+    expect(done).toMatchObject({ phase: 'success', endTime: t(31) });
+  });
+
+  it('keeps evaluations across an inventory change and starts new objects as not yet observed', () => {
+    const green = run(installToGreen);
+    const secret: ObjectRef = { apiVersion: 'v1', kind: 'Secret', namespace: 'monitoring', name: 'admin' };
+    const s = reducePackStatus(green, {
+      type: 'InventoryChanged',
+      time: t(40),
+      resources: [config, secret, grafana],
+    });
+    expect(s.resources.map((r) => r.evaluation.state)).toEqual(['Ready', 'Missing', 'Ready']);
+    expect(s.message).toBe('2/3 resources ready; waiting for Secret monitoring/admin: not yet observed');
+  });
+
+  describe('returns the same reference when nothing changes', () => {
+    const green = run(installToGreen);
+    it.each<[string, PackEvent]>([
+      [
+        'an identical evaluation',
+        {
+          type: 'ResourceEvaluated',
+          time: t(50),
+          ref: grafana,
+          evaluation: ev('Ready', 'Available', '3/3 available'),
+        },
+      ],
+      [
+        'an evaluation of an object the pack does not own',
+        {
+          type: 'ResourceEvaluated',
+          time: t(50),
+          ref: { ...grafana, name: 'other' },
+          evaluation: ev('Failed', 'X', 'x'),
+        },
+      ],
+      ['the same stage', { type: 'StageChanged', time: t(50), stage: { type: 'Applied' } }],
+      [
+        'the same inventory',
+        { type: 'InventoryChanged', time: t(50), resources: [{ ...config }, { ...grafana }] },
+      ],
+      [
+        'the same revision',
+        {
+          type: 'RevisionStarted',
+          time: t(50),
+          revision: 'r1',
+          operation: 'install',
+          stage: { type: 'Applied' },
+        },
+      ],
+    ])('for %s', (_, event) => {
+      expect(reducePackStatus(green, event)).toBe(green);
+    });
+  });
+
+  it('makes a new record without a transition when only a resource message changes', () => {
+    const blue = run(installToGreen.slice(0, 7));
+    const next = reducePackStatus(blue, {
+      type: 'ResourceEvaluated',
+      time: t(5),
+      ref: grafana,
+      evaluation: ev('Progressing', 'LessAvailable', '2/3 available'),
+    });
+    expect(next).not.toBe(blue);
+    expect(next.transitions).toBe(blue.transitions);
+    expect(next.message).toBe(
+      '1/2 resources ready; waiting for Deployment monitoring/grafana: 2/3 available',
+    );
+  });
+});
