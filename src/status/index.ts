@@ -10,7 +10,13 @@ export {
 } from './resource-state.js';
 export { apiGroup, formatRef, refKey, refOf, type ObjectRef } from './object-ref.js';
 export { evaluateResource, evaluateObject, hasSpecificRule, type EvaluateOptions } from './evaluate.js';
-export { indexRelated, noRelatedObjects, controllerUid, type RelatedObjects } from './related.js';
+export {
+  indexRelated,
+  noRelatedObjects,
+  controllerUid,
+  ownersAffectedBy,
+  type RelatedObjects,
+} from './related.js';
 export { terminalWaitingReasons, terminalContainerFailure, ownedPodFailure } from './pod-failure.js';
 export { evaluateDeployment, currentDeploymentPods } from './deployment.js';
 export { evaluateStatefulSet } from './statefulset.js';

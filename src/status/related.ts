@@ -55,3 +55,20 @@ export function indexRelated(objects: {
     podsOwnedBy: (uid) => pods.get(uid) ?? [],
   };
 }
+
+/**
+ * Which owners' evaluations a change to `obj` can affect: its controller and, for a Pod of a ReplicaSet, that
+ * ReplicaSet's controller (the Deployment). The engine calls this on every Pod or ReplicaSet watch event and
+ * re-evaluates the pack resources with these uids, so a pod entering ImagePullBackOff turns its Deployment
+ * red without waiting for the Deployment itself to change. `replicaSetByUid` looks up the engine's cache.
+ */
+export function ownersAffectedBy(
+  obj: KubernetesObject,
+  replicaSetByUid: (uid: string) => V1ReplicaSet | undefined,
+): readonly string[] {
+  const owner = controllerUid(obj);
+  if (owner === undefined) return [];
+  const rs = replicaSetByUid(owner);
+  const grandOwner = rs === undefined ? undefined : controllerUid(rs);
+  return grandOwner === undefined ? [owner] : [owner, grandOwner];
+}
