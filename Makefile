@@ -1,0 +1,57 @@
+# The two commands a newcomer needs are `make demo` and `make test`; each installs what it needs by itself.
+SHELL := bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+# Node 24 from the npm registry when the system Node is older than 22 (scripts/ensure-node), first on PATH
+# for every recipe, and the headers native addons build against.
+NODE_HOME := $(shell scripts/ensure-node)
+ifeq ($(NODE_HOME),)
+$(error could not find or install Node.js 22+: see the messages above)
+endif
+export PATH := $(NODE_HOME)/bin:$(CURDIR)/node_modules/.bin:$(PATH)
+export npm_config_nodedir := $(NODE_HOME)
+
+APT_PACKAGES := openssl ca-certificates
+
+.PHONY: help deps system-deps testenv-bin check test test-unit test-integration demo demo-down
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+deps: node_modules/.installed system-deps ## install npm and Debian packages
+
+system-deps:
+	scripts/ensure-apt $(APT_PACKAGES)
+
+testenv-bin: ## build the local control plane's binaries (cached in ~/.cache/strata)
+	testenv/build >/dev/null
+
+check: deps ## typecheck, lint and format check
+	tsc -p tsconfig.json --noEmit
+	eslint .
+	prettier --check .
+
+test-unit: deps ## unit tests only (no control plane)
+	vitest run --project unit
+
+test-integration: deps testenv-bin ## integration tests against real control planes
+	vitest run --project integration
+
+test: deps testenv-bin check ## everything CI runs: checks, unit and integration tests
+	vitest run
+
+demo: deps testenv-bin ## start a local control plane and show how to use it
+	testenv/up --name demo
+	@echo
+	@echo "The local control plane \"demo\" is running (3 simulated nodes)."
+	@echo "  export KUBECONFIG=$(CURDIR)/testenv/.state/demo/kubeconfig"
+	@echo "  $$(testenv/build --print)/kubectl get nodes"
+	@echo "Stop it with: make demo-down"
+
+demo-down: ## stop the demo's control plane
+	testenv/down --name demo

@@ -1,0 +1,379 @@
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { request } from 'node:https';
+import { request as httpRequest } from 'node:http';
+import { join } from 'node:path';
+import { CoreV1Api, KubeConfig, type V1Node } from '@kubernetes/client-node';
+import { TestenvError } from './errors.js';
+import { binDir, kubeconfigPathOf, podStagesFile, stateDirOf } from './paths.js';
+import { adminKubeconfig, createPki, type Pki } from './pki.js';
+import { freePort, isPortFree } from './ports.js';
+import { isAlive, sleep, startDetached, stopGroup, tail, type Started } from './process.js';
+
+export const Component = {
+  Etcd: 'etcd',
+  ApiServer: 'kube-apiserver',
+  ControllerManager: 'kube-controller-manager',
+  Scheduler: 'kube-scheduler',
+  Kwok: 'kwok',
+} as const;
+export type Component = (typeof Component)[keyof typeof Component];
+
+/** Every port a control plane listens on, all on 127.0.0.1. */
+export type Ports = Record<
+  'etcdClient' | 'etcdPeer' | 'apiServer' | 'controllerManager' | 'scheduler',
+  number
+>;
+
+/** What `up` leaves in <state>/controlplane.json: enough for `down` (from another process) to stop it all. */
+export interface ControlPlaneState {
+  name: string;
+  nodes: number;
+  ports: Ports;
+  processes: Started[];
+  kubeconfig: string;
+  server: string;
+}
+
+export interface UpOptions {
+  /** Names the control plane and its state folder; several can run side by side. Default "strata". */
+  name?: string;
+  /** Simulated nodes kept Ready by kwok. Default 3. */
+  nodes?: number;
+  /** The API server's port on 127.0.0.1; default: a free one. */
+  apiServerPort?: number;
+  /** Build missing binaries first (testenv/build). Default true. */
+  build?: boolean;
+  /** Progress lines go here. Default: nowhere. */
+  log?: (line: string) => void;
+}
+
+const STATE_FILE = 'controlplane.json';
+
+export async function readState(name: string): Promise<ControlPlaneState | undefined> {
+  const file = join(stateDirOf(name), STATE_FILE);
+  if (!existsSync(file)) return undefined;
+  return JSON.parse(await readFile(file, 'utf8')) as ControlPlaneState;
+}
+
+/**
+ * Starts a control plane bound to 127.0.0.1 (etcd, kube-apiserver, kube-controller-manager, kube-scheduler,
+ * kwok) with `nodes` simulated nodes kept Ready, and returns its state once nodes are Ready and the default
+ * service account exists (so pods can be created at once). Idempotent: a running, healthy control plane of the
+ * same name is returned as it is. On any failure everything this call started is stopped again.
+ */
+export async function up(options: UpOptions = {}): Promise<ControlPlaneState> {
+  const name = options.name ?? 'strata';
+  const nodes = options.nodes ?? 3;
+  const log = options.log ?? (() => undefined);
+  if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(name)) {
+    throw new TestenvError(
+      'up',
+      `invalid control plane name "${name}": use lowercase letters, digits and '-'`,
+    );
+  }
+
+  const existing = await readState(name);
+  if (existing) {
+    if (existing.processes.every((p) => isAlive(p.pid)) && (await apiServerReady(existing))) {
+      log(`control plane "${name}" is already running`);
+      return existing;
+    }
+    log(`control plane "${name}" was left half-running; stopping what remains and starting again`);
+    await down({ name });
+  }
+
+  // Checked before anything is created, so a refused start leaves nothing behind.
+  const ports = await choosePorts(options.apiServerPort);
+  const bin = binDir({ build: options.build ?? true });
+  const dir = stateDirOf(name);
+  await mkdir(join(dir, 'logs'), { recursive: true });
+  const started: Started[] = [];
+  try {
+    const pki = await step('pki', () => createPki(dir));
+    const server = `https://127.0.0.1:${ports.apiServer}`;
+    const kubeconfig = kubeconfigPathOf(name);
+    await writeFile(kubeconfig, await adminKubeconfig(pki, { name, server }), { mode: 0o600 });
+    const state: ControlPlaneState = { name, nodes, ports, processes: started, kubeconfig, server };
+    const saveState = () => writeFile(join(dir, STATE_FILE), JSON.stringify(state, null, 2));
+
+    const start = async (component: Component, args: string[]) => {
+      started.push(
+        startDetached(component, join(bin, component), args, join(dir, 'logs', `${component}.log`)),
+      );
+      await saveState();
+    };
+
+    log('starting etcd');
+    await start(Component.Etcd, etcdArgs(dir, ports));
+    await waitFor(
+      Component.Etcd,
+      started,
+      () => httpOk(`http://127.0.0.1:${ports.etcdClient}/health`),
+      30_000,
+    );
+
+    log('starting kube-apiserver');
+    await start(Component.ApiServer, apiServerArgs(dir, ports, pki));
+    await waitFor(Component.ApiServer, started, () => apiServerReady(state), 90_000);
+
+    log('starting kube-controller-manager, kube-scheduler and kwok');
+    await start(Component.ControllerManager, controllerManagerArgs(dir, ports, pki, kubeconfig));
+    await start(Component.Scheduler, schedulerArgs(dir, ports, kubeconfig));
+    await start(Component.Kwok, [
+      '--kubeconfig',
+      kubeconfig,
+      '--manage-all-nodes=true',
+      '--config',
+      podStagesFile,
+      '--cidr=10.244.0.0/16',
+      '--node-lease-duration-seconds=40',
+    ]);
+
+    const kc = new KubeConfig();
+    kc.loadFromFile(kubeconfig);
+    const core = kc.makeApiClient(CoreV1Api);
+    log(`creating ${nodes} simulated nodes`);
+    await step('nodes', () => createNodes(core, nodes));
+    await waitFor('nodes Ready', started, () => nodesReady(core, nodes), 60_000);
+    await waitFor('default service account', started, () => defaultServiceAccountExists(core), 60_000);
+    await saveState();
+    return state;
+  } catch (error) {
+    for (const p of started.toReversed()) await stopGroup(p.pid, { graceMs: 3000 });
+    if (error instanceof TestenvError) throw error;
+    throw new TestenvError('up', error instanceof Error ? error.message : String(error), { cause: error });
+  }
+}
+
+/** Stops every process of the named control plane and removes its state folder. Idempotent. */
+export async function down(options: { name?: string } = {}): Promise<void> {
+  const name = options.name ?? 'strata';
+  const state = await readState(name);
+  // kube-apiserver first would leave the others logging connection errors; stop in reverse start order.
+  for (const p of (state?.processes ?? []).toReversed()) await stopGroup(p.pid, { graceMs: 5000 });
+  await rm(stateDirOf(name), { recursive: true, force: true });
+}
+
+async function choosePorts(apiServerPort: number | undefined): Promise<Ports> {
+  if (apiServerPort !== undefined && !(await isPortFree(apiServerPort))) {
+    throw new TestenvError('ports', `127.0.0.1:${apiServerPort} is already in use`, {
+      hint: 'stop whatever listens there (ss -ltnp), or leave the port out to get a free one',
+    });
+  }
+  const picked = new Set<number>(apiServerPort === undefined ? [] : [apiServerPort]);
+  const next = async () => {
+    for (;;) {
+      const port = await freePort();
+      if (!picked.has(port)) {
+        picked.add(port);
+        return port;
+      }
+    }
+  };
+  return {
+    apiServer: apiServerPort ?? (await next()),
+    etcdClient: await next(),
+    etcdPeer: await next(),
+    controllerManager: await next(),
+    scheduler: await next(),
+  };
+}
+
+function etcdArgs(dir: string, ports: Ports): string[] {
+  const client = `http://127.0.0.1:${ports.etcdClient}`;
+  const peer = `http://127.0.0.1:${ports.etcdPeer}`;
+  return [
+    '--name=testenv',
+    `--data-dir=${join(dir, 'etcd')}`,
+    `--listen-client-urls=${client}`,
+    `--advertise-client-urls=${client}`,
+    `--listen-peer-urls=${peer}`,
+    `--initial-advertise-peer-urls=${peer}`,
+    `--initial-cluster=testenv=${peer}`,
+    // A throwaway store on a shared disk: durability is not worth the fsync latency here.
+    '--unsafe-no-fsync',
+    '--quota-backend-bytes=2147483648',
+    '--log-level=warn',
+  ];
+}
+
+function apiServerArgs(dir: string, ports: Ports, pki: Pki): string[] {
+  return [
+    `--etcd-servers=http://127.0.0.1:${ports.etcdClient}`,
+    '--bind-address=127.0.0.1',
+    '--advertise-address=127.0.0.1',
+    `--secure-port=${ports.apiServer}`,
+    `--cert-dir=${join(dir, 'apiserver-certs')}`,
+    `--tls-cert-file=${pki.serverCert}`,
+    `--tls-private-key-file=${pki.serverKey}`,
+    `--client-ca-file=${pki.caCert}`,
+    '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
+    `--service-account-key-file=${pki.serviceAccountPub}`,
+    `--service-account-signing-key-file=${pki.serviceAccountKey}`,
+    '--service-cluster-ip-range=10.96.0.0/16',
+    '--authorization-mode=RBAC',
+    '--allow-privileged=true',
+    // Flow control and profiling cost CPU on a 2-core machine and protect nothing in a test cluster.
+    '--enable-priority-and-fairness=false',
+    '--profiling=false',
+    '--enable-garbage-collector=true',
+    '--v=1',
+  ];
+}
+
+function controllerManagerArgs(dir: string, ports: Ports, pki: Pki, kubeconfig: string): string[] {
+  return [
+    `--kubeconfig=${kubeconfig}`,
+    `--authentication-kubeconfig=${kubeconfig}`,
+    `--authorization-kubeconfig=${kubeconfig}`,
+    '--bind-address=127.0.0.1',
+    `--secure-port=${ports.controllerManager}`,
+    `--cert-dir=${join(dir, 'controller-manager-certs')}`,
+    '--leader-elect=false',
+    `--service-account-private-key-file=${pki.serviceAccountKey}`,
+    `--root-ca-file=${pki.caCert}`,
+    `--cluster-signing-cert-file=${pki.caCert}`,
+    `--cluster-signing-key-file=${pki.caKey}`,
+    '--profiling=false',
+    '--v=1',
+  ];
+}
+
+function schedulerArgs(dir: string, ports: Ports, kubeconfig: string): string[] {
+  return [
+    `--kubeconfig=${kubeconfig}`,
+    `--authentication-kubeconfig=${kubeconfig}`,
+    `--authorization-kubeconfig=${kubeconfig}`,
+    '--bind-address=127.0.0.1',
+    `--secure-port=${ports.scheduler}`,
+    `--cert-dir=${join(dir, 'scheduler-certs')}`,
+    '--leader-elect=false',
+    '--profiling=false',
+    '--v=1',
+  ];
+}
+
+function nodeObject(index: number): V1Node {
+  const name = `node-${index}`;
+  return {
+    apiVersion: 'v1',
+    kind: 'Node',
+    metadata: {
+      name,
+      labels: {
+        'kubernetes.io/hostname': name,
+        'kubernetes.io/os': 'linux',
+        'kubernetes.io/arch': 'amd64',
+        'topology.kubernetes.io/zone': `zone-${String.fromCharCode(97 + (index % 3))}`,
+        type: 'kwok',
+      },
+      annotations: { 'kwok.x-k8s.io/node': 'fake', 'node.alpha.kubernetes.io/ttl': '0' },
+    },
+    status: {
+      allocatable: { cpu: '32', memory: '256Gi', pods: '110' },
+      capacity: { cpu: '32', memory: '256Gi', pods: '110' },
+    },
+  };
+}
+
+async function createNodes(core: CoreV1Api, count: number): Promise<void> {
+  const existing = new Set((await core.listNode()).items.map((n) => n.metadata?.name));
+  for (let i = 0; i < count; i++) {
+    const node = nodeObject(i);
+    if (!existing.has(node.metadata?.name)) await core.createNode({ body: node });
+  }
+}
+
+async function nodesReady(core: CoreV1Api, count: number): Promise<boolean> {
+  const ready = (await core.listNode()).items.filter((n) =>
+    n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
+  );
+  return ready.length >= count;
+}
+
+async function defaultServiceAccountExists(core: CoreV1Api): Promise<boolean> {
+  try {
+    await core.readNamespacedServiceAccount({ name: 'default', namespace: 'default' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function step<T>(name: string, action: () => Promise<T>): Promise<T> {
+  try {
+    return await action();
+  } catch (error) {
+    if (error instanceof TestenvError) throw error;
+    throw new TestenvError(name, error instanceof Error ? error.message : String(error), { cause: error });
+  }
+}
+
+/**
+ * Polls `check` until it holds. Startup is the one place testenv polls: there is nothing to watch before the
+ * API server answers. Fails early, with the component's log, when a process it started has exited.
+ */
+async function waitFor(
+  what: string,
+  started: Started[],
+  check: () => Promise<boolean>,
+  timeoutMs: number,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  while (Date.now() < deadline) {
+    const dead = started.find((p) => !isAlive(p.pid));
+    if (dead) {
+      throw new TestenvError(
+        dead.component,
+        `exited while waiting for ${what}. Last lines of ${dead.log}:\n${tail(dead.log)}`,
+      );
+    }
+    try {
+      if (await check()) return;
+    } catch (error) {
+      lastError = error;
+    }
+    await sleep(100);
+  }
+  const last = started.at(-1);
+  const detail = lastError instanceof Error ? ` (last error: ${lastError.message})` : '';
+  throw new TestenvError(what, `not ready after ${timeoutMs / 1000}s${detail}`, {
+    hint: last ? `see ${last.log}` : undefined,
+  });
+}
+
+function httpOk(url: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const req = httpRequest(url, { timeout: 2000 }, (res) => {
+      res.resume();
+      resolve(res.statusCode === 200);
+    });
+    req.on('error', () => {
+      resolve(false);
+    });
+    req.on('timeout', () => req.destroy());
+    req.end();
+  });
+}
+
+/** GET /readyz with the admin client certificate. */
+export async function apiServerReady(state: ControlPlaneState): Promise<boolean> {
+  const dir = stateDirOf(state.name);
+  const [ca, cert, key] = await Promise.all(
+    ['ca.crt', 'admin.crt', 'admin.key'].map((f) => readFile(join(dir, f)).catch(() => undefined)),
+  );
+  if (!ca || !cert || !key) return false;
+  return new Promise((resolve) => {
+    const req = request(`${state.server}/readyz`, { ca, cert, key, timeout: 2000 }, (res) => {
+      res.resume();
+      resolve(res.statusCode === 200);
+    });
+    req.on('error', () => {
+      resolve(false);
+    });
+    req.on('timeout', () => req.destroy());
+    req.end();
+  });
+}

@@ -1,0 +1,137 @@
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { TestenvError } from './errors.js';
+
+const run = promisify(execFile);
+
+/** The files of a control plane's PKI, all under its state folder. */
+export interface Pki {
+  caCert: string;
+  caKey: string;
+  serverCert: string;
+  serverKey: string;
+  adminCert: string;
+  adminKey: string;
+  serviceAccountKey: string;
+  serviceAccountPub: string;
+}
+
+export function pkiPaths(dir: string): Pki {
+  const at = (file: string) => join(dir, file);
+  return {
+    caCert: at('ca.crt'),
+    caKey: at('ca.key'),
+    serverCert: at('apiserver.crt'),
+    serverKey: at('apiserver.key'),
+    adminCert: at('admin.crt'),
+    adminKey: at('admin.key'),
+    serviceAccountKey: at('sa.key'),
+    serviceAccountPub: at('sa.pub'),
+  };
+}
+
+async function openssl(args: string[]): Promise<void> {
+  try {
+    await run('openssl', args);
+  } catch (cause) {
+    throw new TestenvError('pki', `openssl ${args[0] ?? ''} failed`, {
+      cause,
+      hint: 'install openssl (apt-get install openssl)',
+    });
+  }
+}
+
+/**
+ * A CA, the API server's serving certificate (for 127.0.0.1, localhost and the in-cluster names), an admin
+ * client certificate in system:masters, and the service-account signing key pair: the same shape as a
+ * kubeadm cluster, so Strata's kubeconfig handling (CA data, client certificate data) meets real TLS.
+ */
+export async function createPki(dir: string): Promise<Pki> {
+  const p = pkiPaths(dir);
+  if (existsSync(p.serviceAccountPub)) return p;
+  const days = '3650';
+  await openssl([
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-keyout',
+    p.caKey,
+    '-out',
+    p.caCert,
+    '-days',
+    days,
+    '-subj',
+    '/CN=strata-testenv-ca',
+  ]);
+
+  const sign = async (key: string, cert: string, subject: string, extensions: string) => {
+    const csr = `${cert}.csr`;
+    const ext = `${cert}.ext`;
+    await writeFile(ext, extensions);
+    await openssl(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', csr, '-subj', subject]);
+    await openssl([
+      'x509',
+      '-req',
+      '-in',
+      csr,
+      '-CA',
+      p.caCert,
+      '-CAkey',
+      p.caKey,
+      '-CAcreateserial',
+      '-out',
+      cert,
+      '-days',
+      days,
+      '-extfile',
+      ext,
+    ]);
+  };
+  await sign(
+    p.serverKey,
+    p.serverCert,
+    '/CN=kube-apiserver',
+    'subjectAltName=IP:127.0.0.1,IP:10.96.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local\nextendedKeyUsage=serverAuth\nkeyUsage=digitalSignature,keyEncipherment\n',
+  );
+  await sign(
+    p.adminKey,
+    p.adminCert,
+    '/O=system:masters/CN=strata-admin',
+    'extendedKeyUsage=clientAuth\nkeyUsage=digitalSignature,keyEncipherment\n',
+  );
+  await openssl(['genrsa', '-out', p.serviceAccountKey, '2048']);
+  await openssl(['rsa', '-in', p.serviceAccountKey, '-pubout', '-out', p.serviceAccountPub]);
+  return p;
+}
+
+/** A kubeconfig with everything inline (CA, client certificate and key), so the file works when copied. */
+export async function adminKubeconfig(p: Pki, options: { name: string; server: string }): Promise<string> {
+  const b64 = async (file: string) => (await readFile(file)).toString('base64');
+  const { name, server } = options;
+  return [
+    'apiVersion: v1',
+    'kind: Config',
+    'clusters:',
+    `- name: ${name}`,
+    '  cluster:',
+    `    server: ${server}`,
+    `    certificate-authority-data: ${await b64(p.caCert)}`,
+    'users:',
+    `- name: ${name}-admin`,
+    '  user:',
+    `    client-certificate-data: ${await b64(p.adminCert)}`,
+    `    client-key-data: ${await b64(p.adminKey)}`,
+    'contexts:',
+    `- name: ${name}`,
+    '  context:',
+    `    cluster: ${name}`,
+    `    user: ${name}-admin`,
+    `current-context: ${name}`,
+    '',
+  ].join('\n');
+}
