@@ -199,6 +199,30 @@ describe('aggregatePack', () => {
     ).toBe('Upgrading');
   });
 
+  it('is not green while the apply is still in flight, even if everything seen so far is ready', () => {
+    const s = aggregatePack({ operation: 'install', stage: { type: 'Applying' }, resources: [readyCm(1)] });
+    expect(s).toMatchObject({
+      phase: 'processing',
+      condition: 'Installing',
+      message: 'applying; 1/1 resources ready',
+    });
+  });
+
+  it('turns red when the deadline passes while still rendering or retrying', () => {
+    const s = aggregatePack({
+      operation: 'install',
+      stage: { type: 'Retrying', attempt: 7, cause: 'dial tcp 10.0.0.1:6443: connect: connection refused' },
+      resources: [],
+      timedOut: { deadline: '2026-11-20T09:24:03Z', after: '10m' },
+    });
+    expect(s).toMatchObject({
+      phase: 'failed',
+      reason: 'TimedOut',
+      message:
+        'timed out after 10m (deadline 2026-11-20T09:24:03Z); still waiting for: Retrying (attempt 7): dial tcp 10.0.0.1:6443: connect: connection refused',
+    });
+  });
+
   it('is processing (Uninstalling) until every resource is gone', () => {
     const gone = res('Secret', 'admin', 'Missing', 'NotFound', 'not found');
     const terminating = res('Deployment', 'grafana', 'Terminating', 'Terminating', 'being deleted');
