@@ -12,7 +12,7 @@ endif
 export PATH := $(NODE_HOME)/bin:$(CURDIR)/node_modules/.bin:$(PATH)
 export npm_config_nodedir := $(NODE_HOME)
 
-APT_PACKAGES := openssl ca-certificates
+APT_PACKAGES := openssl ca-certificates postgresql
 
 .PHONY: help deps system-deps testenv-bin check test test-unit test-integration demo demo-down
 

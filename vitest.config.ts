@@ -4,6 +4,7 @@ import { defineConfig } from 'vitest/config';
 // each on its own ports) and so runs files one at a time on these 2-core machines.
 export default defineConfig({
   test: {
+    reporters: ['default', './scripts/summary-reporter.ts'],
     projects: [
       {
         test: {
