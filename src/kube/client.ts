@@ -1,0 +1,259 @@
+import { HttpMethod, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
+import { Discovery, groupVersionPath } from './discovery.js';
+import { errorFromResponse, KubeError, KubeErrorCode, rewrap } from './errors.js';
+import { loadKubeconfig, loadKubeconfigFile, type LoadedKubeconfig } from './kubeconfig.js';
+import { ListWatch, type ListWatchOptions, type ListWatchSource, type WatchHandler } from './list-watch.js';
+import { describeRef, refOf, type ObjectRef, type ResourceInfo } from './refs.js';
+import { Transport } from './transport.js';
+import { watchEvents, type RawWatchEvent } from './watch-stream.js';
+
+export interface WatchQuery {
+  apiVersion: string;
+  kind: string;
+  /** undefined = all namespaces */
+  namespace?: string;
+  labelSelector?: string;
+  fieldSelector?: string;
+}
+
+export interface ApplyOptions {
+  fieldManager: string;
+  /** Take over fields other managers own. Strata applies with false so conflicts are reported (issue 4). */
+  force: boolean;
+  dryRun?: boolean;
+}
+
+export interface DeleteOptions {
+  propagationPolicy?: 'Foreground' | 'Background' | 'Orphan';
+}
+
+interface ListResponse<T> {
+  items?: T[];
+  metadata?: { resourceVersion?: string; continue?: string };
+}
+
+const LIST_PAGE_SIZE = 500;
+
+/** Kubernetes access for one kubeconfig context: discovery, server-side apply, get/delete/list, list+watch. */
+export class KubeClient {
+  readonly server: string;
+  readonly context: string;
+  readonly kubeConfig: KubeConfig;
+  private readonly transport: Transport;
+  private readonly discovery: Discovery;
+  private readonly defaultNamespace: string;
+
+  private constructor(loaded: LoadedKubeconfig) {
+    this.kubeConfig = loaded.kubeConfig;
+    this.server = loaded.server;
+    this.context = loaded.context;
+    this.transport = new Transport(this.kubeConfig, this.server);
+    this.discovery = new Discovery(this.transport);
+    this.defaultNamespace = this.kubeConfig.getContextObject(this.context)?.namespace ?? 'default';
+  }
+
+  /** Throws KubeError BadKubeconfig naming the file and what is wrong with it. */
+  static fromFile(path: string, opts: { context?: string } = {}): KubeClient {
+    return new KubeClient(loadKubeconfigFile(path, opts));
+  }
+
+  static fromString(kubeconfigYaml: string, opts: { context?: string } = {}): KubeClient {
+    return new KubeClient(loadKubeconfig(kubeconfigYaml, '(inline)', opts));
+  }
+
+  resourceFor(apiVersion: string, kind: string): Promise<ResourceInfo> {
+    return this.discovery.resourceFor(apiVersion, kind);
+  }
+
+  invalidateDiscovery(): void {
+    this.discovery.invalidate();
+  }
+
+  /**
+   * Server-side apply (PATCH application/apply-patch+yaml; JSON is YAML). A field-ownership conflict is a
+   * KubeError Conflict with retryable false, `conflicts` listing manager and field, and a message such as
+   * `Deployment web/api: conflict with "kubectl-edit" over .spec.replicas`.
+   */
+  async apply<T extends KubernetesObject>(obj: T, opts: ApplyOptions): Promise<T> {
+    const ref = refOf(obj);
+    if (!ref.apiVersion || !ref.kind || !ref.name) {
+      throw new KubeError(
+        KubeErrorCode.Invalid,
+        `cannot apply ${describeRef(ref)}: apiVersion, kind and metadata.name are required`,
+        { ref },
+      );
+    }
+    const path = await this.objectPath(ref);
+    const { value } = await this.transport.json<T>(HttpMethod.PATCH, path, {
+      query: {
+        fieldManager: opts.fieldManager,
+        force: opts.force ? 'true' : undefined,
+        dryRun: opts.dryRun ? 'All' : undefined,
+      },
+      body: JSON.stringify(obj),
+      contentType: 'application/apply-patch+yaml',
+      ref,
+    });
+    return value;
+  }
+
+  /** undefined when the object does not exist. */
+  async get<T extends KubernetesObject>(ref: ObjectRef): Promise<T | undefined> {
+    const path = await this.objectPath(ref);
+    try {
+      return (await this.transport.json<T>(HttpMethod.GET, path, { ref })).value;
+    } catch (error) {
+      if (error instanceof KubeError && error.code === KubeErrorCode.NotFound) return undefined;
+      throw error;
+    }
+  }
+
+  /** true when this call deleted it (or started deleting it), false when it was already gone. */
+  async delete(ref: ObjectRef, opts: DeleteOptions = {}): Promise<boolean> {
+    const path = await this.objectPath(ref);
+    try {
+      await this.transport.json(HttpMethod.DELETE, path, {
+        body: JSON.stringify({
+          apiVersion: 'v1',
+          kind: 'DeleteOptions',
+          propagationPolicy: opts.propagationPolicy,
+        }),
+        ref,
+      });
+      return true;
+    } catch (error) {
+      if (error instanceof KubeError && error.code === KubeErrorCode.NotFound) return false;
+      throw error;
+    }
+  }
+
+  /**
+   * Lists in pages of 500 (one consistent snapshot: the continue token pins the first page's
+   * resourceVersion). Items get apiVersion and kind filled in: the API server leaves them out of list items.
+   */
+  // The caller names the kind it lists, as with get(); the API contract is generic on purpose.
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters
+  async list<T extends KubernetesObject>(
+    q: WatchQuery,
+    opts: { signal?: AbortSignal } = {},
+  ): Promise<{ items: T[]; resourceVersion: string }> {
+    const path = await this.collectionPath(q);
+    const items: T[] = [];
+    let resourceVersion = '';
+    let continueToken: string | undefined;
+    do {
+      const { value } = await this.transport.json<ListResponse<T>>(HttpMethod.GET, path, {
+        query: {
+          labelSelector: q.labelSelector,
+          fieldSelector: q.fieldSelector,
+          limit: String(LIST_PAGE_SIZE),
+          continue: continueToken,
+        },
+        signal: opts.signal,
+      });
+      for (const item of value.items ?? []) items.push({ ...item, apiVersion: q.apiVersion, kind: q.kind });
+      resourceVersion ||= value.metadata?.resourceVersion ?? '';
+      continueToken = value.metadata?.continue || undefined;
+    } while (continueToken);
+    return { items, resourceVersion };
+  }
+
+  /** One list+watch over `q`; call start() on the result. See ListWatch for the guarantees. */
+  listWatch<T extends KubernetesObject>(
+    q: WatchQuery,
+    handler: WatchHandler<T>,
+    opts: ListWatchOptions = {},
+  ): ListWatch<T> {
+    const source: ListWatchSource<T> = {
+      list: (signal) => this.list<T>(q, { signal }),
+      watch: (resourceVersion, options) => this.watch<T>(q, resourceVersion, options),
+    };
+    const where = q.namespace ? ` in namespace ${q.namespace}` : '';
+    return new ListWatch<T>(source, handler, opts, `${q.kind} (${q.apiVersion})${where}`);
+  }
+
+  /**
+   * One watch request from `resourceVersion`, with bookmarks, ended by the server after timeoutSeconds. A
+   * client-side deadline 30 s later catches connections that died silently.
+   */
+  async *watch<T extends KubernetesObject>(
+    q: WatchQuery,
+    resourceVersion: string,
+    options: { timeoutSeconds: number; signal: AbortSignal },
+  ): AsyncGenerator<RawWatchEvent<T>> {
+    const path = await this.collectionPath(q);
+    const what = `watch ${path}`;
+    const { status, body } = await this.transport.send(HttpMethod.GET, path, {
+      query: {
+        watch: 'true',
+        resourceVersion: resourceVersion || undefined,
+        allowWatchBookmarks: 'true',
+        timeoutSeconds: String(options.timeoutSeconds),
+        labelSelector: q.labelSelector,
+        fieldSelector: q.fieldSelector,
+      },
+      signal: options.signal,
+      timeoutMs: (options.timeoutSeconds + 30) * 1000,
+    });
+    if (status !== 200) {
+      const text = await body.text().catch(() => '');
+      throw errorFromResponse(status, text);
+    }
+    const stream = body.stream();
+    if (!stream) return;
+    try {
+      yield* watchEvents<T>(stream);
+    } catch (error) {
+      throw this.transport.transportError(error, undefined, what);
+    }
+  }
+
+  /**
+   * Can we talk to this cluster? GET /version (reachability, TLS) then a one-item namespace list
+   * (authentication and a basic read permission). Throws a KubeError naming the cause.
+   */
+  async checkAccess(): Promise<void> {
+    const user = this.kubeConfig.getCurrentUser()?.name ?? '(none)';
+    try {
+      await this.transport.get('/version');
+      await this.transport.get('/api/v1/namespaces', { query: { limit: '1' } });
+    } catch (error) {
+      if (!(error instanceof KubeError)) throw error;
+      if (error.code === KubeErrorCode.Unauthorized) {
+        throw rewrap(
+          error,
+          `the API server at ${this.server} rejected the credentials of user "${user}" (context "${this.context}"): ${error.message}`,
+        );
+      }
+      if (error.code === KubeErrorCode.Forbidden) {
+        throw rewrap(
+          error,
+          `user "${user}" (context "${this.context}") may not list namespaces on ${this.server}: ${error.message}`,
+        );
+      }
+      throw error;
+    }
+  }
+
+  /** Closes pooled connections; watches should be stopped first. */
+  close(): Promise<void> {
+    return this.transport.close();
+  }
+
+  private async collectionPath(q: WatchQuery): Promise<string> {
+    const info = await this.resourceFor(q.apiVersion, q.kind);
+    const base = groupVersionPath(info.group, info.version);
+    return info.namespaced && q.namespace
+      ? `${base}/namespaces/${encodeURIComponent(q.namespace)}/${info.resource}`
+      : `${base}/${info.resource}`;
+  }
+
+  private async objectPath(ref: ObjectRef): Promise<string> {
+    const info = await this.resourceFor(ref.apiVersion, ref.kind);
+    const base = groupVersionPath(info.group, info.version);
+    const name = encodeURIComponent(ref.name);
+    if (!info.namespaced) return `${base}/${info.resource}/${name}`;
+    const namespace = encodeURIComponent(ref.namespace ?? this.defaultNamespace);
+    return `${base}/namespaces/${namespace}/${info.resource}/${name}`;
+  }
+}

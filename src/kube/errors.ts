@@ -1,0 +1,343 @@
+import { describeRef, type ObjectRef } from './refs.js';
+
+/** Stable codes for every way a Kubernetes call can fail (style.md rules 1 and 7). */
+export const KubeErrorCode = {
+  Invalid: 'Invalid',
+  Forbidden: 'Forbidden',
+  Unauthorized: 'Unauthorized',
+  NotFound: 'NotFound',
+  Conflict: 'Conflict',
+  AlreadyExists: 'AlreadyExists',
+  Gone: 'Gone',
+  TooManyRequests: 'TooManyRequests',
+  ServerError: 'ServerError',
+  Unreachable: 'Unreachable',
+  Timeout: 'Timeout',
+  BadKubeconfig: 'BadKubeconfig',
+  UnknownKind: 'UnknownKind',
+} as const;
+export type KubeErrorCode = (typeof KubeErrorCode)[keyof typeof KubeErrorCode];
+
+/** One `details.causes[]` entry of a Kubernetes `Status`. */
+export interface StatusCause {
+  type?: string;
+  message?: string;
+  field?: string;
+}
+
+/** The parts of a `metav1.Status` we read; the API server sends one with every error response. */
+export interface StatusLike {
+  kind?: string;
+  code?: number;
+  reason?: string;
+  message?: string;
+  details?: { causes?: StatusCause[] };
+}
+
+/** One field an SSA apply could not take over because another field manager owns it. */
+export interface FieldConflict {
+  manager: string;
+  field: string;
+}
+
+export interface KubeErrorOptions {
+  status?: number;
+  retryable?: boolean;
+  ref?: ObjectRef;
+  /** The API server's `Status.reason`, e.g. `FieldManagerConflict`-bearing `Conflict`, `AlreadyExists`. */
+  reason?: string;
+  /** The API server's `Status.message`, verbatim. */
+  apiMessage?: string;
+  causes?: StatusCause[];
+  conflicts?: FieldConflict[];
+  /** The Node/undici error code of a transport failure, e.g. `ECONNREFUSED`, `UNABLE_TO_VERIFY_LEAF_SIGNATURE`. */
+  errno?: string;
+  cause?: unknown;
+}
+
+/** Never retried (style.md rule 6); everything else in the table below is. */
+const retryableByCode: Record<KubeErrorCode, boolean> = {
+  Invalid: false,
+  Forbidden: false,
+  Unauthorized: false,
+  NotFound: false,
+  // Optimistic-concurrency conflicts succeed on a retry with a fresh read; SSA field conflicts are set to
+  // not retryable where they are recognised (classifyStatus).
+  Conflict: true,
+  AlreadyExists: false,
+  // A 410 is answered by relisting, which is a retry.
+  Gone: true,
+  TooManyRequests: true,
+  ServerError: true,
+  Unreachable: true,
+  Timeout: true,
+  BadKubeconfig: false,
+  UnknownKind: false,
+};
+
+export class KubeError extends Error {
+  readonly code: KubeErrorCode;
+  readonly status?: number;
+  readonly retryable: boolean;
+  readonly ref?: ObjectRef;
+  readonly reason?: string;
+  readonly apiMessage?: string;
+  readonly causes: StatusCause[];
+  readonly conflicts: FieldConflict[];
+  readonly errno?: string;
+
+  constructor(code: KubeErrorCode, message: string, options: KubeErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'KubeError';
+    this.code = code;
+    this.status = options.status;
+    this.retryable = options.retryable ?? retryableByCode[code];
+    this.ref = options.ref;
+    this.reason = options.reason;
+    this.apiMessage = options.apiMessage;
+    this.causes = options.causes ?? [];
+    this.conflicts = options.conflicts ?? [];
+    this.errno = options.errno;
+  }
+}
+
+/** HTTP status → code. Unlisted 4xx (405, 406, 415, …) are requests the server will never accept: Invalid. */
+export function codeForStatus(status: number, reason?: string): KubeErrorCode {
+  switch (status) {
+    case 400:
+    case 422:
+      return KubeErrorCode.Invalid;
+    case 401:
+      return KubeErrorCode.Unauthorized;
+    case 403:
+      return KubeErrorCode.Forbidden;
+    case 404:
+      return KubeErrorCode.NotFound;
+    case 408:
+      return KubeErrorCode.Timeout;
+    case 409:
+      return reason === 'AlreadyExists' ? KubeErrorCode.AlreadyExists : KubeErrorCode.Conflict;
+    case 410:
+      return KubeErrorCode.Gone;
+    case 429:
+      return KubeErrorCode.TooManyRequests;
+    case 504:
+      return KubeErrorCode.Timeout;
+    default:
+      return status >= 500 ? KubeErrorCode.ServerError : KubeErrorCode.Invalid;
+  }
+}
+
+/**
+ * SSA reports field ownership conflicts as 409 with causes of type FieldManagerConflict, message
+ * `conflict with "kubectl-edit" using apps/v1` and the field path (k8s.io/apimachinery
+ * pkg/util/managedfields/internal/conflict.go).
+ */
+export function fieldConflicts(causes: StatusCause[]): FieldConflict[] {
+  return causes
+    .filter((c) => c.type === 'FieldManagerConflict')
+    .map((c) => ({
+      manager: /conflict with "([^"]*)"/.exec(c.message ?? '')?.[1] ?? c.message ?? 'another manager',
+      field: c.field ?? '(unknown field)',
+    }));
+}
+
+/** `conflict with "kubectl-edit" over .spec.replicas; conflict with "helm" over .data.a, .data.b` */
+export function describeConflicts(conflicts: FieldConflict[]): string {
+  const byManager = new Map<string, string[]>();
+  for (const c of conflicts) byManager.set(c.manager, [...(byManager.get(c.manager) ?? []), c.field]);
+  return [...byManager].map(([m, fields]) => `conflict with "${m}" over ${fields.join(', ')}`).join('; ');
+}
+
+function prefix(ref: ObjectRef | undefined, message: string): string {
+  return ref ? `${describeRef(ref)}: ${message}` : message;
+}
+
+function parseStatus(body: unknown): StatusLike | undefined {
+  let value = body;
+  if (typeof value === 'string') {
+    try {
+      value = JSON.parse(value) as unknown;
+    } catch {
+      return undefined;
+    }
+  }
+  if (typeof value !== 'object' || value === null) return undefined;
+  const s = value as StatusLike;
+  return s.kind === 'Status' || typeof s.message === 'string' || typeof s.reason === 'string' ? s : undefined;
+}
+
+/** A KubeError from an HTTP status and the response body (a `Status` when the API server wrote it). */
+export function errorFromResponse(
+  status: number,
+  body: unknown,
+  ref?: ObjectRef,
+  fallbackMessage?: string,
+): KubeError {
+  const s = parseStatus(body);
+  const reason = s?.reason;
+  const causes = s?.details?.causes ?? [];
+  const conflicts = status === 409 ? fieldConflicts(causes) : [];
+  const apiMessage =
+    s?.message ??
+    (typeof body === 'string' && body.trim() !== '' ? body.trim().slice(0, 500) : undefined) ??
+    fallbackMessage ??
+    `HTTP ${status}`;
+  const code = codeForStatus(status, reason);
+  if (conflicts.length > 0) {
+    return new KubeError(code, prefix(ref, describeConflicts(conflicts)), {
+      status,
+      retryable: false,
+      ref,
+      reason,
+      apiMessage,
+      causes,
+      conflicts,
+    });
+  }
+  return new KubeError(code, prefix(ref, apiMessage), { status, ref, reason, apiMessage, causes });
+}
+
+/** A watch ERROR event carries a Status object instead of an HTTP status. */
+export function errorFromStatus(status: StatusLike, ref?: ObjectRef): KubeError {
+  return errorFromResponse(status.code ?? 500, status, ref);
+}
+
+const TLS_CODES = /CERT|SIGNATURE|SSL|TLS|HOSTNAME|ISSUER|UNABLE_TO_GET|DEPTH_ZERO/;
+const TIMEOUT_CODES = new Set([
+  'ETIMEDOUT',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+]);
+
+/** Walks `cause` chains (undici wraps the socket error in `TypeError: fetch failed`). */
+function causeChain(err: unknown): unknown[] {
+  const chain: unknown[] = [];
+  let current: unknown = err;
+  while (current !== undefined && current !== null && chain.length < 8) {
+    chain.push(current);
+    current = typeof current === 'object' ? (current as { cause?: unknown }).cause : undefined;
+  }
+  return chain;
+}
+
+function stringField(value: unknown, field: string): string | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const v = (value as Record<string, unknown>)[field];
+  return typeof v === 'string' ? v : undefined;
+}
+
+function numberField(value: unknown, field: string): number | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const v = (value as Record<string, unknown>)[field];
+  return typeof v === 'number' ? v : undefined;
+}
+
+/**
+ * Turns anything a Kubernetes call can throw into a KubeError: our own errors pass through; client-node's
+ * `ApiException` (code + body) and its Watch's `Error` with `statusCode` are classified by HTTP status and
+ * the API server's Status; undici/Node transport failures become Unreachable (with TLS problems named as such)
+ * or Timeout.
+ */
+export function classifyError(err: unknown, ref?: ObjectRef): KubeError {
+  if (err instanceof KubeError) {
+    if (err.ref || !ref) return err;
+    return new KubeError(err.code, prefix(ref, err.message), {
+      status: err.status,
+      retryable: err.retryable,
+      ref,
+      reason: err.reason,
+      apiMessage: err.apiMessage,
+      causes: err.causes,
+      conflicts: err.conflicts,
+      errno: err.errno,
+      cause: err.cause,
+    });
+  }
+
+  // client-node ApiException: { code: number, body: string | object }
+  const apiCode = numberField(err, 'code');
+  if (apiCode !== undefined && apiCode >= 400 && apiCode < 600 && err !== null && typeof err === 'object') {
+    return withCause(errorFromResponse(apiCode, (err as { body?: unknown }).body, ref, messageOf(err)), err);
+  }
+  // client-node Watch: Error(statusText) with statusCode
+  const statusCode = numberField(err, 'statusCode');
+  if (statusCode !== undefined && statusCode >= 400) {
+    return withCause(errorFromResponse(statusCode, undefined, ref, messageOf(err)), err);
+  }
+
+  const chain = causeChain(err);
+  const codes = chain.map((e) => stringField(e, 'code')).filter((c): c is string => c !== undefined);
+  const names = chain.map((e) => stringField(e, 'name'));
+  const innermost = [...chain].reverse().find((e) => messageOf(e) !== '') ?? err;
+  const detail = messageOf(innermost) || String(err);
+
+  const tlsCode = codes.find((c) => TLS_CODES.test(c));
+  if (tlsCode) {
+    return new KubeError(
+      KubeErrorCode.Unreachable,
+      prefix(ref, `TLS handshake failed: ${tlsMeaning(tlsCode)} (${tlsCode}: ${detail})`),
+      { ref, errno: tlsCode, cause: err },
+    );
+  }
+  const timeoutCode = codes.find((c) => TIMEOUT_CODES.has(c));
+  if (timeoutCode || names.includes('TimeoutError')) {
+    return new KubeError(KubeErrorCode.Timeout, prefix(ref, `timed out: ${detail}`), {
+      ref,
+      errno: timeoutCode,
+      cause: err,
+    });
+  }
+  const netCode = codes.find((c) => /^E[A-Z]+$/.test(c) || c.startsWith('UND_ERR'));
+  if (netCode || (err instanceof TypeError && err.message === 'fetch failed')) {
+    return new KubeError(KubeErrorCode.Unreachable, prefix(ref, `cannot reach the API server: ${detail}`), {
+      ref,
+      errno: netCode,
+      cause: err,
+    });
+  }
+  if (names.includes('AbortError')) {
+    return new KubeError(KubeErrorCode.Timeout, prefix(ref, `aborted: ${detail}`), { ref, cause: err });
+  }
+  // Not from the API server nor the network: most likely a bug; retrying would not help.
+  return new KubeError(KubeErrorCode.ServerError, prefix(ref, detail), {
+    ref,
+    retryable: false,
+    cause: err,
+  });
+}
+
+function withCause(e: KubeError, cause: unknown): KubeError {
+  return rewrap(e, e.message, cause);
+}
+
+/** The same error with another message (and optionally another cause). */
+export function rewrap(e: KubeError, message: string, cause: unknown = e.cause): KubeError {
+  return new KubeError(e.code, message, {
+    status: e.status,
+    retryable: e.retryable,
+    ref: e.ref,
+    reason: e.reason,
+    apiMessage: e.apiMessage,
+    causes: e.causes,
+    conflicts: e.conflicts,
+    errno: e.errno,
+    cause,
+  });
+}
+
+function messageOf(e: unknown): string {
+  return e instanceof Error ? e.message : (stringField(e, 'message') ?? '');
+}
+
+function tlsMeaning(code: string): string {
+  if (code.includes('HOSTNAME') || code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
+    return "the server's certificate does not name this host";
+  }
+  if (code.includes('EXPIRED')) return "the server's certificate has expired";
+  if (/VERIFY|SELF_SIGNED|ISSUER|UNABLE_TO_GET|DEPTH_ZERO/.test(code)) {
+    return "the server's certificate is not signed by the kubeconfig's certificate-authority";
+  }
+  return 'the TLS connection could not be set up';
+}

@@ -1,0 +1,22 @@
+export { backoffDelay, abortableSleep, defaultBackoff, type Backoff } from './backoff.js';
+export { KubeClient, type ApplyOptions, type DeleteOptions, type WatchQuery } from './client.js';
+export {
+  classifyError,
+  describeConflicts,
+  KubeError,
+  KubeErrorCode,
+  type FieldConflict,
+  type KubeErrorOptions,
+  type StatusCause,
+  type StatusLike,
+} from './errors.js';
+export {
+  ListWatch,
+  type ConnectionState,
+  type ListWatchOptions,
+  type ListWatchSource,
+  type WatchEvent,
+  type WatchHandler,
+} from './list-watch.js';
+export { describeRef, keyOf, parseApiVersion, refOf, type ObjectRef, type ResourceInfo } from './refs.js';
+export type { RawWatchEvent } from './watch-stream.js';

@@ -1,0 +1,105 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { KubeConfig } from '@kubernetes/client-node';
+import { parseDocument } from 'yaml';
+import { KubeError, KubeErrorCode } from './errors.js';
+
+export interface LoadedKubeconfig {
+  kubeConfig: KubeConfig;
+  context: string;
+  server: string;
+}
+
+function bad(source: string, what: string, cause?: unknown): KubeError {
+  return new KubeError(KubeErrorCode.BadKubeconfig, `kubeconfig ${source}: ${what}`, { cause });
+}
+
+/**
+ * Reads a kubeconfig and selects a context, checking what client-node would otherwise only trip over at the
+ * first request (or not at all: it silently yields no cluster): YAML syntax, the context, its cluster's server,
+ * its user, and the files it points to.
+ */
+export function loadKubeconfig(
+  text: string,
+  source: string,
+  options: { context?: string; baseDir?: string } = {},
+): LoadedKubeconfig {
+  const doc = parseDocument(text);
+  const first = doc.errors[0];
+  if (first) {
+    const pos = first.linePos?.[0];
+    const at = pos ? ` at line ${pos.line}, column ${pos.col}` : '';
+    throw bad(source, `not valid YAML${at}: ${first.message.split('\n')[0] ?? ''}`, first);
+  }
+  const value: unknown = doc.toJS();
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw bad(source, 'not a kubeconfig: expected a mapping with clusters, contexts and users');
+  }
+  const record = value as Record<string, unknown>;
+  if (!Array.isArray(record.clusters) || !Array.isArray(record.contexts)) {
+    throw bad(source, 'not a kubeconfig: it has no "clusters" and "contexts" lists');
+  }
+
+  const kc = new KubeConfig();
+  try {
+    kc.loadFromString(text);
+  } catch (error) {
+    throw bad(source, error instanceof Error ? error.message : String(error), error);
+  }
+  if (options.baseDir !== undefined) kc.makePathsAbsolute(options.baseDir);
+
+  const available = kc.getContexts().map((c) => c.name);
+  const contextName = options.context ?? kc.getCurrentContext();
+  if (!contextName) {
+    throw bad(source, `no current-context is set and no context was chosen (contexts: ${list(available)})`);
+  }
+  const context = kc.getContextObject(contextName);
+  if (!context) {
+    throw bad(source, `context "${contextName}" not found (contexts: ${list(available)})`);
+  }
+  kc.setCurrentContext(contextName);
+
+  const cluster = kc.getCluster(context.cluster);
+  if (!cluster)
+    throw bad(source, `context "${contextName}" names cluster "${context.cluster}", which is not defined`);
+  if (!cluster.server) throw bad(source, `cluster "${cluster.name}" has no server`);
+  try {
+    const url = new URL(cluster.server);
+    if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new Error(url.protocol);
+  } catch (error) {
+    throw bad(source, `cluster "${cluster.name}" has an invalid server URL "${cluster.server}"`, error);
+  }
+  if (!kc.getUser(context.user)) {
+    throw bad(source, `context "${contextName}" names user "${context.user}", which is not defined`);
+  }
+  const user = kc.getUser(context.user);
+  const files: [string, string | undefined][] = [
+    [`cluster "${cluster.name}" certificate-authority`, cluster.caFile],
+    [`user "${context.user}" client-certificate`, user?.certFile],
+    [`user "${context.user}" client-key`, user?.keyFile],
+  ];
+  for (const [what, file] of files) {
+    if (file !== undefined && file !== '' && !existsSync(file))
+      throw bad(source, `${what} file ${file} does not exist`);
+  }
+  return { kubeConfig: kc, context: contextName, server: cluster.server };
+}
+
+export function loadKubeconfigFile(path: string, options: { context?: string } = {}): LoadedKubeconfig {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw bad(
+      path,
+      code === 'ENOENT' ? 'file not found' : `cannot be read (${code ?? String(error)})`,
+      error,
+    );
+  }
+  return loadKubeconfig(text, path, { ...options, baseDir: dirname(path) });
+}
+
+function list(names: string[]): string {
+  return names.length === 0 ? 'none' : names.join(', ');
+}

@@ -1,0 +1,267 @@
+import type { KubernetesObject } from '@kubernetes/client-node';
+import { abortableSleep, backoffDelay, defaultBackoff, type Backoff } from './backoff.js';
+import { classifyError, errorFromStatus, KubeError, KubeErrorCode } from './errors.js';
+import { keyOf } from './refs.js';
+import type { RawWatchEvent } from './watch-stream.js';
+
+export type WatchEvent<T> = { type: 'ADDED' | 'MODIFIED' | 'DELETED'; object: T };
+export type WatchHandler<T> = (event: WatchEvent<T>) => void | Promise<void>;
+export type ConnectionState = { connected: true } | { connected: false; error: KubeError; attempt: number };
+
+export interface ListWatchOptions {
+  /** Periodic relist as a safety net; default 300 000 ms. */
+  resyncIntervalMs?: number;
+  /** Reconnect delays: default 200 ms doubling to 30 s, with full jitter. */
+  backoff?: Backoff;
+  /** Injected so tests don't sleep; must resolve early when the signal aborts. */
+  sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
+  random?: () => number;
+  /** Connected after every successful (re)list that follows an outage, and after the first list. */
+  onConnection?: (state: ConnectionState) => void;
+  /** A handler threw: the cache keeps its old entry and the next event or relist delivers the object again. */
+  onHandlerError?: (error: unknown, event: WatchEvent<unknown>) => void;
+  now?: () => number;
+}
+
+/** The two calls a ListWatch makes; KubeClient builds one per query, unit tests stub it. */
+export interface ListWatchSource<T> {
+  list(signal: AbortSignal): Promise<{ items: T[]; resourceVersion: string }>;
+  /** Ends normally when the server closes the watch (after timeoutSeconds); throws a KubeError otherwise. */
+  watch(
+    resourceVersion: string,
+    options: { timeoutSeconds: number; signal: AbortSignal },
+  ): AsyncIterable<RawWatchEvent<T>>;
+}
+
+const MAX_WATCH_SECONDS = 30 * 60;
+/** A watch that the server closes this fast without a single event is treated like a failure for pacing. */
+const SUSPICIOUSLY_SHORT_WATCH_MS = 1000;
+
+function resourceVersionOf(obj: KubernetesObject): string | undefined {
+  return obj.metadata?.resourceVersion;
+}
+
+/**
+ * The one list+watch primitive (style.md rules 3 and 4), after client-go's Reflector, client-node's ListWatch
+ * and Pepr's watcher:
+ *
+ * - list, deliver ADDED for each item, then watch from the list's resourceVersion with bookmarks;
+ * - a watch the server ends normally is resumed from the last resourceVersion seen (events and bookmarks);
+ * - 410 Gone (HTTP status or ERROR event) clears the resourceVersion and relists at once;
+ * - any other failure reports onConnection({connected: false}), waits a capped exponential backoff with full
+ *   jitter, and relists; every relist (and the periodic resync) is diffed against the cache, so deletes that
+ *   happened while disconnected arrive as DELETED and only changed objects as MODIFIED;
+ * - handlers run one at a time, in stream order (so also in order per key), and the cache takes an object
+ *   only after its handler resolved; a handler that throws leaves the cache as it was, so the next event or
+ *   relist delivers it again.
+ */
+export class ListWatch<T extends KubernetesObject> {
+  private readonly cache = new Map<string, T>();
+  private readonly controller = new AbortController();
+  private readonly options: Required<Omit<ListWatchOptions, 'onConnection' | 'onHandlerError'>> &
+    Pick<ListWatchOptions, 'onConnection' | 'onHandlerError'>;
+  private resourceVersion = '';
+  private stopped = false;
+  private isSynced = false;
+  private connected: boolean | undefined;
+  private starting: Promise<void> | undefined;
+  private settleStart: { resolve: () => void; reject: (e: KubeError) => void } | undefined;
+  private lastError: KubeError | undefined;
+
+  constructor(
+    private readonly source: ListWatchSource<T>,
+    private readonly handler: WatchHandler<T>,
+    options: ListWatchOptions = {},
+    /** Names the watched collection in errors, e.g. `Deployment in web`. */
+    private readonly what = 'objects',
+  ) {
+    this.options = {
+      resyncIntervalMs: options.resyncIntervalMs ?? 300_000,
+      backoff: options.backoff ?? defaultBackoff,
+      sleep: options.sleep ?? abortableSleep,
+      random: options.random ?? Math.random,
+      now: options.now ?? Date.now,
+      onConnection: options.onConnection,
+      onHandlerError: options.onHandlerError,
+    };
+  }
+
+  get synced(): boolean {
+    return this.isSynced;
+  }
+
+  get(key: string): T | undefined {
+    return this.cache.get(key);
+  }
+
+  values(): IterableIterator<T> {
+    return this.cache.values();
+  }
+
+  /**
+   * Starts listing and watching; resolves once the first list has been delivered to the handler. Rejects when
+   * that first list fails permanently (Forbidden, UnknownKind, …) or stop() comes first; transient failures
+   * (unreachable, 5xx) are retried with backoff and reported through onConnection meanwhile.
+   */
+  start(): Promise<void> {
+    this.starting ??= new Promise<void>((resolve, reject) => {
+      this.settleStart = { resolve, reject };
+      void this.run();
+    });
+    return this.starting;
+  }
+
+  /** Aborts the watch. No handler is called after this returns (one already running finishes on its own). */
+  stop(): void {
+    if (this.isStopped()) return;
+    this.stopped = true;
+    this.controller.abort();
+    this.settleStart?.reject(
+      this.lastError ??
+        new KubeError(
+          KubeErrorCode.Unreachable,
+          `watch of ${this.what} stopped before its first list completed`,
+          {
+            retryable: false,
+          },
+        ),
+    );
+    this.settleStart = undefined;
+  }
+
+  /** A method, not the field: stop() flips it while we await, which the compiler's narrowing cannot see. */
+  private isStopped(): boolean {
+    return this.stopped;
+  }
+
+  private async run(): Promise<void> {
+    const signal = this.controller.signal;
+    let needList = true;
+    let attempt = 0;
+    let goneStreak = 0;
+    let quickEnds = 0;
+    let lastListAt = 0;
+    while (!this.stopped) {
+      try {
+        if (needList) {
+          const { items, resourceVersion } = await this.source.list(signal);
+          if (this.isStopped()) return;
+          await this.reconcile(items);
+          if (this.isStopped()) return;
+          this.resourceVersion = resourceVersion;
+          lastListAt = this.options.now();
+          needList = false;
+          attempt = 0;
+          this.lastError = undefined;
+          if (this.connected !== true) {
+            this.connected = true;
+            this.options.onConnection?.({ connected: true });
+          }
+          if (!this.isSynced) {
+            this.isSynced = true;
+            this.settleStart?.resolve();
+            this.settleStart = undefined;
+          }
+        }
+        const remainingMs = this.options.resyncIntervalMs - (this.options.now() - lastListAt);
+        if (remainingMs <= 0) {
+          needList = true;
+          continue;
+        }
+        const timeoutSeconds = Math.min(MAX_WATCH_SECONDS, Math.max(1, Math.ceil(remainingMs / 1000)));
+        const startedAt = this.options.now();
+        let events = 0;
+        for await (const event of this.source.watch(this.resourceVersion, { timeoutSeconds, signal })) {
+          if (this.isStopped()) return;
+          events++;
+          goneStreak = 0;
+          quickEnds = 0;
+          await this.onWatchEvent(event);
+        }
+        if (events === 0 && this.options.now() - startedAt < SUSPICIOUSLY_SHORT_WATCH_MS) {
+          await this.options.sleep(
+            backoffDelay(++quickEnds, this.options.backoff, this.options.random),
+            signal,
+          );
+        }
+      } catch (error) {
+        if (this.isStopped()) return;
+        const err = classifyError(error);
+        this.lastError = err;
+        if (err.code === KubeErrorCode.Gone && ++goneStreak <= 2) {
+          // The resourceVersion fell out of the server's watch window: start over from a fresh list.
+          this.resourceVersion = '';
+          needList = true;
+          continue;
+        }
+        if (!this.isSynced && !err.retryable) {
+          this.stopped = true;
+          this.controller.abort();
+          this.settleStart?.reject(err);
+          this.settleStart = undefined;
+          return;
+        }
+        attempt++;
+        needList = true;
+        this.connected = false;
+        this.options.onConnection?.({ connected: false, error: err, attempt });
+        await this.options.sleep(backoffDelay(attempt, this.options.backoff, this.options.random), signal);
+      }
+    }
+  }
+
+  private async onWatchEvent(event: RawWatchEvent<T>): Promise<void> {
+    switch (event.type) {
+      case 'BOOKMARK':
+        this.resourceVersion = resourceVersionOf(event.object) ?? this.resourceVersion;
+        return;
+      case 'ERROR':
+        throw errorFromStatus(event.object);
+      case 'ADDED':
+      case 'MODIFIED':
+        await this.upsert(event.object);
+        this.resourceVersion = resourceVersionOf(event.object) ?? this.resourceVersion;
+        return;
+      case 'DELETED':
+        await this.deliver({ type: 'DELETED', object: event.object }, () =>
+          this.cache.delete(keyOf(event.object)),
+        );
+        this.resourceVersion = resourceVersionOf(event.object) ?? this.resourceVersion;
+        return;
+    }
+  }
+
+  /** ADDED when the consumer does not hold the object yet, MODIFIED when its resourceVersion moved, else nothing. */
+  private async upsert(object: T): Promise<void> {
+    const key = keyOf(object);
+    const cached = this.cache.get(key);
+    if (cached && resourceVersionOf(cached) === resourceVersionOf(object)) return;
+    await this.deliver({ type: cached ? 'MODIFIED' : 'ADDED', object }, () => this.cache.set(key, object));
+  }
+
+  /** Diffs a full list against the cache: upserts, then DELETED (last known state) for what is gone. */
+  private async reconcile(items: T[]): Promise<void> {
+    const present = new Set<string>();
+    for (const item of items) {
+      if (this.isStopped()) return;
+      present.add(keyOf(item));
+      await this.upsert(item);
+    }
+    for (const [key, cached] of [...this.cache]) {
+      if (this.isStopped()) return;
+      if (!present.has(key))
+        await this.deliver({ type: 'DELETED', object: cached }, () => this.cache.delete(key));
+    }
+  }
+
+  private async deliver(event: WatchEvent<T>, commit: () => void): Promise<void> {
+    if (this.isStopped()) return;
+    try {
+      await this.handler(event);
+    } catch (error) {
+      this.options.onHandlerError?.(error, event);
+      return;
+    }
+    commit();
+  }
+}

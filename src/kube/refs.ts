@@ -1,0 +1,53 @@
+import type { KubernetesObject } from '@kubernetes/client-node';
+
+/** Names one object: what `get`, `delete` and error messages take. */
+export interface ObjectRef {
+  apiVersion: string;
+  kind: string;
+  /** Omitted for cluster-scoped kinds; for a namespaced kind it defaults to the kubeconfig context's namespace. */
+  namespace?: string;
+  name: string;
+}
+
+/** The REST mapping of a kind, from discovery. */
+export interface ResourceInfo {
+  group: string;
+  version: string;
+  kind: string;
+  /** The plural resource name used in URLs, e.g. `deployments`. */
+  resource: string;
+  namespaced: boolean;
+}
+
+export interface GroupVersion {
+  group: string;
+  version: string;
+}
+
+/** `apps/v1` → {group: 'apps', version: 'v1'}; `v1` → the core group ''. */
+export function parseApiVersion(apiVersion: string): GroupVersion {
+  const slash = apiVersion.indexOf('/');
+  if (slash < 0) return { group: '', version: apiVersion };
+  return { group: apiVersion.slice(0, slash), version: apiVersion.slice(slash + 1) };
+}
+
+/** The cache key of an object in a ListWatch: `namespace/name`, or `name` for cluster-scoped objects. */
+export function keyOf(obj: KubernetesObject): string {
+  const name = obj.metadata?.name ?? '';
+  const namespace = obj.metadata?.namespace;
+  return namespace ? `${namespace}/${name}` : name;
+}
+
+export function refOf(obj: KubernetesObject): ObjectRef {
+  return {
+    apiVersion: obj.apiVersion ?? '',
+    kind: obj.kind ?? '',
+    ...(obj.metadata?.namespace ? { namespace: obj.metadata.namespace } : {}),
+    name: obj.metadata?.name ?? '',
+  };
+}
+
+/** `Deployment web/api` or `Namespace web`: how objects are named in messages (kubectl's style). */
+export function describeRef(ref: ObjectRef): string {
+  return `${ref.kind} ${ref.namespace ? `${ref.namespace}/` : ''}${ref.name}`;
+}
