@@ -18,9 +18,9 @@ export const KubeErrorCode = {
 } as const;
 export type KubeErrorCode = (typeof KubeErrorCode)[keyof typeof KubeErrorCode];
 
-/** One `details.causes[]` entry of a Kubernetes `Status`. */
+/** One `details.causes[]` entry of a Kubernetes `Status` (Go's `Type` field is `reason` in JSON). */
 export interface StatusCause {
-  type?: string;
+  reason?: string;
   message?: string;
   field?: string;
 }
@@ -129,13 +129,13 @@ export function codeForStatus(status: number, reason?: string): KubeErrorCode {
 }
 
 /**
- * SSA reports field ownership conflicts as 409 with causes of type FieldManagerConflict, message
- * `conflict with "kubectl-edit" using apps/v1` and the field path (k8s.io/apimachinery
+ * SSA reports field ownership conflicts as 409 with causes of reason FieldManagerConflict, message
+ * `conflict with "kubectl-edit"` (plus ` using apps/v1` when versions differ) and the field path (k8s.io/apimachinery
  * pkg/util/managedfields/internal/conflict.go).
  */
 export function fieldConflicts(causes: StatusCause[]): FieldConflict[] {
   return causes
-    .filter((c) => c.type === 'FieldManagerConflict')
+    .filter((c) => c.reason === 'FieldManagerConflict')
     .map((c) => ({
       manager: /conflict with "([^"]*)"/.exec(c.message ?? '')?.[1] ?? c.message ?? 'another manager',
       field: c.field ?? '(unknown field)',

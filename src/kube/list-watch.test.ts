@@ -1,0 +1,347 @@
+import type { V1ConfigMap } from '@kubernetes/client-node';
+import { describe, expect, it } from 'vitest';
+import { KubeError, KubeErrorCode } from './errors.js';
+import * as statuses from './fixtures/statuses.js';
+import { ListWatch, type ConnectionState, type ListWatchOptions, type WatchEvent } from './list-watch.js';
+import type { RawWatchEvent } from './watch-stream.js';
+
+function cm(name: string, rv: string, data: Record<string, string> = {}): V1ConfigMap {
+  return {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name, namespace: 'web', resourceVersion: rv },
+    data,
+  };
+}
+
+/** Resolves waiters when a condition over pushed values holds: tests wait on events, never on time. */
+class Log<E> {
+  readonly items: E[] = [];
+  private waiters: { n: number; resolve: () => void }[] = [];
+  push(item: E): void {
+    this.items.push(item);
+    this.waiters = this.waiters.filter((w) => (this.items.length >= w.n ? (w.resolve(), false) : true));
+  }
+  /** Resolves once n items are in, plus one macrotask: the cache commits right after the handler returns. */
+  async waitFor(n: number): Promise<void> {
+    if (this.items.length < n) await new Promise<void>((resolve) => this.waiters.push({ n, resolve }));
+    await new Promise((r) => setImmediate(r));
+  }
+}
+
+/** One watch stream the test drives: push events, end it like a server timeout, or fail it. */
+class Stream implements AsyncIterable<RawWatchEvent<V1ConfigMap>> {
+  private queue: (RawWatchEvent<V1ConfigMap> | { end: true } | { error: unknown })[] = [];
+  private wake: (() => void) | undefined;
+  constructor(
+    readonly resourceVersion: string,
+    readonly signal: AbortSignal,
+  ) {
+    signal.addEventListener('abort', () => this.wake?.());
+  }
+  push(e: RawWatchEvent<V1ConfigMap>) {
+    this.queue.push(e);
+    this.wake?.();
+  }
+  end() {
+    this.queue.push({ end: true });
+    this.wake?.();
+  }
+  fail(error: unknown) {
+    this.queue.push({ error });
+    this.wake?.();
+  }
+  async *[Symbol.asyncIterator]() {
+    for (;;) {
+      if (this.signal.aborted) throw new DOMException('aborted', 'AbortError');
+      const next = this.queue.shift();
+      if (!next) {
+        await new Promise<void>((r) => (this.wake = r));
+        continue;
+      }
+      if ('end' in next) return;
+      if ('error' in next) throw next.error;
+      yield next;
+    }
+  }
+}
+
+type ListResult = { items: V1ConfigMap[]; resourceVersion: string } | Error;
+
+class FakeSource {
+  readonly lists: ListResult[] = [];
+  readonly watches = new Log<Stream>();
+  listCalls = 0;
+  async list() {
+    this.listCalls++;
+    await Promise.resolve();
+    const next = this.lists.shift();
+    if (!next) throw new Error('test: no list prepared');
+    if (next instanceof Error) throw next;
+    return { items: next.items.map((i) => structuredClone(i)), resourceVersion: next.resourceVersion };
+  }
+  watch(resourceVersion: string, options: { timeoutSeconds: number; signal: AbortSignal }) {
+    const s = new Stream(resourceVersion, options.signal);
+    this.watches.push(s);
+    return s;
+  }
+  async stream(n: number): Promise<Stream> {
+    await this.watches.waitFor(n);
+    const s = this.watches.items[n - 1];
+    if (!s) throw new Error('unreachable');
+    return s;
+  }
+}
+
+function setup(options: ListWatchOptions & { failOnce?: (e: WatchEvent<V1ConfigMap>) => boolean } = {}) {
+  const source = new FakeSource();
+  const events = new Log<string>();
+  const connections = new Log<ConnectionState>();
+  const sleeps: number[] = [];
+  const failed = new Set<string>();
+  const lw = new ListWatch<V1ConfigMap>(
+    source,
+    (e) => {
+      const label = `${e.type} ${e.object.metadata?.name ?? ''}@${e.object.metadata?.resourceVersion ?? ''}`;
+      const once = `${e.type} ${e.object.metadata?.name ?? ''}`;
+      if (options.failOnce?.(e) && !failed.has(once)) {
+        failed.add(once);
+        events.push(`THROW ${label}`);
+        throw new Error('handler failed');
+      }
+      events.push(label);
+    },
+    {
+      random: () => 0.5,
+      sleep: (ms) => {
+        sleeps.push(ms);
+        return Promise.resolve();
+      },
+      onConnection: (s) => {
+        connections.push(s);
+      },
+      ...options,
+    },
+  );
+  const cacheView = () =>
+    [...lw.values()].map((o) => `${o.metadata?.name ?? ''}@${o.metadata?.resourceVersion ?? ''}`).sort();
+  return { source, events, connections, sleeps, lw, cacheView };
+}
+
+const goneError = () => new KubeError(KubeErrorCode.Gone, 'too old resource version', { status: 410 });
+const refused = () =>
+  new TypeError('fetch failed', {
+    cause: Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }),
+  });
+
+describe('ListWatch', () => {
+  it('delivers ADDED for the first list, resolves start() once synced, then watches from its resourceVersion', async () => {
+    const { source, events, connections, lw, cacheView } = setup();
+    source.lists.push({ items: [cm('a', '10'), cm('b', '11')], resourceVersion: '12' });
+    expect(lw.synced).toBe(false);
+    await lw.start();
+    expect(lw.synced).toBe(true);
+    expect(events.items).toEqual(['ADDED a@10', 'ADDED b@11']);
+    expect(connections.items).toEqual([{ connected: true }]);
+    const w = await source.stream(1);
+    expect(w.resourceVersion).toBe('12');
+
+    w.push({ type: 'MODIFIED', object: cm('a', '13', { x: '1' }) });
+    w.push({ type: 'DELETED', object: cm('b', '14') });
+    w.push({ type: 'ADDED', object: cm('c', '15') });
+    await events.waitFor(5);
+    expect(events.items.slice(2)).toEqual(['MODIFIED a@13', 'DELETED b@14', 'ADDED c@15']);
+    expect(cacheView()).toEqual(['a@13', 'c@15']);
+    expect(lw.get('web/a')?.data).toEqual({ x: '1' });
+    lw.stop();
+  });
+
+  it('resumes from the last bookmark when the server ends the watch normally', async () => {
+    const { source, lw } = setup();
+    source.lists.push({ items: [], resourceVersion: '5' });
+    await lw.start();
+    const first = await source.stream(1);
+    first.push({
+      type: 'BOOKMARK',
+      object: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { resourceVersion: '42' } },
+    });
+    first.end();
+    const second = await source.stream(2);
+    expect(second.resourceVersion).toBe('42');
+    expect(source.listCalls).toBe(1);
+    lw.stop();
+  });
+
+  it.each([
+    [
+      'an ERROR event with a 410 Status',
+      (w: Stream) => {
+        w.push({ type: 'ERROR', object: statuses.expired });
+      },
+    ],
+    [
+      'an HTTP 410',
+      (w: Stream) => {
+        w.fail(goneError());
+      },
+    ],
+  ])('on %s relists at once and diffs against the cache', async (_, expire) => {
+    const { source, events, connections, sleeps, lw, cacheView } = setup();
+    source.lists.push({ items: [cm('a', '1'), cm('b', '2'), cm('c', '3')], resourceVersion: '3' });
+    await lw.start();
+    source.lists.push({ items: [cm('a', '1'), cm('b', '7'), cm('d', '8')], resourceVersion: '9' });
+    expire(await source.stream(1));
+    await events.waitFor(6);
+    expect(events.items.slice(3)).toEqual(['MODIFIED b@7', 'ADDED d@8', 'DELETED c@3']);
+    expect(cacheView()).toEqual(['a@1', 'b@7', 'd@8']);
+    expect((await source.stream(2)).resourceVersion).toBe('9');
+    expect(sleeps).toEqual([]);
+    expect(connections.items).toEqual([{ connected: true }]);
+    lw.stop();
+  });
+
+  it('on a network error reports the outage, backs off with jitter, relists and delivers deletes it missed', async () => {
+    const { source, events, connections, sleeps, lw, cacheView } = setup({
+      backoff: { initialMs: 100, maxMs: 1000 },
+    });
+    source.lists.push({ items: [cm('a', '1'), cm('b', '2')], resourceVersion: '2' });
+    await lw.start();
+    source.lists.push(refused(), refused(), { items: [cm('a', '1')], resourceVersion: '20' });
+    (await source.stream(1)).fail(refused());
+    await events.waitFor(3);
+    expect(events.items[2]).toBe('DELETED b@2');
+    expect(cacheView()).toEqual(['a@1']);
+    // attempts 1, 2, 3 with random() = 0.5: half of 100, 200, 400
+    expect(sleeps).toEqual([50, 100, 200]);
+    const states = connections.items.map((s) => (s.connected ? 'up' : `down#${s.attempt} ${s.error.code}`));
+    expect(states).toEqual(['up', 'down#1 Unreachable', 'down#2 Unreachable', 'down#3 Unreachable', 'up']);
+    expect((await source.stream(2)).resourceVersion).toBe('20');
+    lw.stop();
+  });
+
+  it('a handler that throws leaves the cache unchanged and gets the object again on the next relist', async () => {
+    const errors: unknown[] = [];
+    const { source, events, lw, cacheView } = setup({
+      failOnce: (e) => e.object.metadata?.name === 'b',
+      onHandlerError: (error) => errors.push(error),
+    });
+    source.lists.push({ items: [cm('a', '1'), cm('b', '2')], resourceVersion: '2' });
+    await lw.start();
+    expect(events.items).toEqual(['ADDED a@1', 'THROW ADDED b@2']);
+    expect(cacheView()).toEqual(['a@1']);
+    expect(errors).toHaveLength(1);
+
+    source.lists.push({ items: [cm('a', '1'), cm('b', '2')], resourceVersion: '5' });
+    (await source.stream(1)).push({ type: 'ERROR', object: statuses.expired });
+    await events.waitFor(3);
+    expect(events.items[2]).toBe('ADDED b@2');
+    expect(cacheView()).toEqual(['a@1', 'b@2']);
+    lw.stop();
+  });
+
+  it('an event for an object the consumer does not hold yet arrives as ADDED', async () => {
+    const { source, events, lw, cacheView } = setup({ failOnce: (e) => e.object.metadata?.name === 'b' });
+    source.lists.push({ items: [cm('b', '1')], resourceVersion: '1' });
+    await lw.start();
+    (await source.stream(1)).push({ type: 'MODIFIED', object: cm('b', '2') });
+    await events.waitFor(2);
+    expect(events.items).toEqual(['THROW ADDED b@1', 'ADDED b@2']);
+    expect(cacheView()).toEqual(['b@2']);
+    lw.stop();
+  });
+
+  it('a DELETED whose handler throws is delivered again by the next relist', async () => {
+    const { source, events, lw, cacheView } = setup({ failOnce: (e) => e.type === 'DELETED' });
+    source.lists.push({ items: [cm('a', '1')], resourceVersion: '1' });
+    await lw.start();
+    const w = await source.stream(1);
+    w.push({ type: 'DELETED', object: cm('a', '2') });
+    await events.waitFor(2);
+    expect(cacheView()).toEqual(['a@1']);
+    source.lists.push({ items: [], resourceVersion: '3' });
+    w.fail(goneError());
+    await events.waitFor(3);
+    expect(events.items).toEqual(['ADDED a@1', 'THROW DELETED a@2', 'DELETED a@1']);
+    expect(cacheView()).toEqual([]);
+    lw.stop();
+  });
+
+  it('runs handlers one at a time in stream order', async () => {
+    const source = new FakeSource();
+    let running = 0;
+    let maxRunning = 0;
+    const order = new Log<string>();
+    const lw = new ListWatch<V1ConfigMap>(source, async (e) => {
+      running++;
+      maxRunning = Math.max(maxRunning, running);
+      await new Promise((r) => setTimeout(r, 1));
+      order.push(`${e.type} ${e.object.metadata?.resourceVersion ?? ''}`);
+      running--;
+    });
+    source.lists.push({ items: [cm('a', '1')], resourceVersion: '1' });
+    await lw.start();
+    const w = await source.stream(1);
+    for (let rv = 2; rv <= 6; rv++) w.push({ type: 'MODIFIED', object: cm('a', String(rv)) });
+    await order.waitFor(6);
+    expect(order.items).toEqual([
+      'ADDED 1',
+      'MODIFIED 2',
+      'MODIFIED 3',
+      'MODIFIED 4',
+      'MODIFIED 5',
+      'MODIFIED 6',
+    ]);
+    expect(maxRunning).toBe(1);
+    lw.stop();
+  });
+
+  it('does not call the handler after stop() returns', async () => {
+    const { source, events, lw } = setup();
+    source.lists.push({ items: [], resourceVersion: '1' });
+    await lw.start();
+    const w = await source.stream(1);
+    lw.stop();
+    w.push({ type: 'ADDED', object: cm('late', '2') });
+    await new Promise((r) => setTimeout(r, 10));
+    expect(events.items).toEqual([]);
+  });
+
+  it('start() rejects when the first list fails permanently', async () => {
+    const { source, lw, connections } = setup();
+    source.lists.push(new KubeError(KubeErrorCode.Forbidden, 'configmaps is forbidden', { status: 403 }));
+    await expect(lw.start()).rejects.toMatchObject({ code: 'Forbidden' });
+    expect(connections.items).toEqual([]);
+  });
+
+  it('start() keeps retrying a transient first failure and rejects if stopped first', async () => {
+    const { source, lw, connections } = setup({
+      sleep: (_ms, signal) =>
+        new Promise((resolve) => {
+          signal.addEventListener('abort', () => {
+            resolve();
+          });
+        }),
+    });
+    source.lists.push(refused());
+    const started = lw.start();
+    await connections.waitFor(1);
+    expect(connections.items[0]).toMatchObject({ connected: false, attempt: 1 });
+    lw.stop();
+    await expect(started).rejects.toMatchObject({ code: 'Unreachable' });
+  });
+
+  it('relists when the resync interval has passed', async () => {
+    let now = 0;
+    const { source, events, lw } = setup({ resyncIntervalMs: 60_000, now: () => now });
+    source.lists.push({ items: [cm('a', '1')], resourceVersion: '1' });
+    await lw.start();
+    const w = await source.stream(1);
+    now = 61_000;
+    source.lists.push({ items: [cm('a', '1'), cm('b', '2')], resourceVersion: '2' });
+    w.end();
+    await events.waitFor(2);
+    expect(events.items).toEqual(['ADDED a@1', 'ADDED b@2']);
+    expect(source.listCalls).toBe(2);
+    lw.stop();
+  });
+});
