@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { KubeError, KubeErrorCode } from './errors.js';
 import * as statuses from './fixtures/statuses.js';
 import { ListWatch, type ConnectionState, type ListWatchOptions, type WatchEvent } from './list-watch.js';
+import { EventLog } from './testing/event-log.js';
 import type { RawWatchEvent } from './watch-stream.js';
 
 function cm(name: string, rv: string, data: Record<string, string> = {}): V1ConfigMap {
@@ -12,21 +13,6 @@ function cm(name: string, rv: string, data: Record<string, string> = {}): V1Conf
     metadata: { name, namespace: 'web', resourceVersion: rv },
     data,
   };
-}
-
-/** Resolves waiters when a condition over pushed values holds: tests wait on events, never on time. */
-class Log<E> {
-  readonly items: E[] = [];
-  private waiters: { n: number; resolve: () => void }[] = [];
-  push(item: E): void {
-    this.items.push(item);
-    this.waiters = this.waiters.filter((w) => (this.items.length >= w.n ? (w.resolve(), false) : true));
-  }
-  /** Resolves once n items are in, plus one macrotask: the cache commits right after the handler returns. */
-  async waitFor(n: number): Promise<void> {
-    if (this.items.length < n) await new Promise<void>((resolve) => this.waiters.push({ n, resolve }));
-    await new Promise((r) => setImmediate(r));
-  }
 }
 
 /** One watch stream the test drives: push events, end it like a server timeout, or fail it. */
@@ -70,7 +56,7 @@ type ListResult = { items: V1ConfigMap[]; resourceVersion: string } | Error;
 
 class FakeSource {
   readonly lists: ListResult[] = [];
-  readonly watches = new Log<Stream>();
+  readonly watches = new EventLog<Stream>();
   listCalls = 0;
   async list() {
     this.listCalls++;
@@ -95,8 +81,8 @@ class FakeSource {
 
 function setup(options: ListWatchOptions & { failOnce?: (e: WatchEvent<V1ConfigMap>) => boolean } = {}) {
   const source = new FakeSource();
-  const events = new Log<string>();
-  const connections = new Log<ConnectionState>();
+  const events = new EventLog<string>();
+  const connections = new EventLog<ConnectionState>();
   const sleeps: number[] = [];
   const failed = new Set<string>();
   const lw = new ListWatch<V1ConfigMap>(
@@ -270,7 +256,7 @@ describe('ListWatch', () => {
     const source = new FakeSource();
     let running = 0;
     let maxRunning = 0;
-    const order = new Log<string>();
+    const order = new EventLog<string>();
     const lw = new ListWatch<V1ConfigMap>(source, async (e) => {
       running++;
       maxRunning = Math.max(maxRunning, running);
