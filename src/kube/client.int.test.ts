@@ -213,7 +213,7 @@ describe('discovery', () => {
       { apiVersion: 'strata.example.com/v1', kind: 'Widget', metadata: { name: 'w', namespace: 'web' } },
       { fieldManager: 'strata', force: false },
     );
-    expect(widget.metadata?.uid).toBeDefined();
+    expect(widget).toHaveProperty('metadata.uid');
   });
 });
 
