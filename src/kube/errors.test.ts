@@ -13,6 +13,27 @@ function fetchFailed(code: string, message: string): TypeError {
 }
 
 describe('errorFromResponse', () => {
+  it('an object with a field its schema does not declare is Invalid, not a retryable 500', () => {
+    // As kube-apiserver 1.34 answers a server-side apply of a Deployment with `spec.spec`.
+    const body = {
+      kind: 'Status',
+      apiVersion: 'v1',
+      status: 'Failure',
+      message:
+        'failed to create typed patch object (day2/a; apps/v1, Kind=Deployment): .spec.spec: field not declared in schema',
+      code: 500,
+    };
+    const error = errorFromResponse(500, body, {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      namespace: 'day2',
+      name: 'a',
+    });
+    expect(error.code).toBe(KubeErrorCode.Invalid);
+    expect(error.retryable).toBe(false);
+    expect(error.message).toContain('.spec.spec: field not declared in schema');
+  });
+
   it.each([
     [400, { ...statuses.invalidDeployment, code: 400, reason: 'BadRequest' }, 'Invalid', false],
     [401, statuses.unauthorized, 'Unauthorized', false],

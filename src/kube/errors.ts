@@ -183,7 +183,7 @@ export function errorFromResponse(
     (typeof body === 'string' && body.trim() !== '' ? body.trim().slice(0, 500) : undefined) ??
     fallbackMessage ??
     `HTTP ${status}`;
-  const code = codeForStatus(status, reason);
+  const code = schemaRejection(status, apiMessage) ? KubeErrorCode.Invalid : codeForStatus(status, reason);
   if (conflicts.length > 0) {
     return new KubeError(code, prefix(ref, describeConflicts(conflicts)), {
       status,
@@ -196,6 +196,16 @@ export function errorFromResponse(
     });
   }
   return new KubeError(code, prefix(ref, apiMessage), { status, ref, reason, apiMessage, causes });
+}
+
+/**
+ * Server-side apply of an object with a field its schema does not declare fails with HTTP 500 and
+ * `failed to create typed patch object (ns/name; apps/v1, Kind=Deployment): .spec.spec: field not declared in
+ * schema` (k8s.io/apiserver pkg/endpoints/handlers/patch.go wraps the structured-merge-diff error as an
+ * internal error). Retrying cannot help: it is the object that is wrong, so it is Invalid.
+ */
+function schemaRejection(status: number, message: string): boolean {
+  return status === 500 && message.includes('failed to create typed patch object');
 }
 
 /** A watch ERROR event carries a Status object instead of an HTTP status. */
