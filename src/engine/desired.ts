@@ -1,0 +1,86 @@
+import { dirname } from 'node:path';
+import {
+  IssueKind,
+  planCluster,
+  resolveProfile,
+  type LoadedProfile,
+  type Pack,
+  type ProfileIssue,
+  type ProfileResult,
+  type Redactor,
+} from '../profile/index.js';
+
+/** One pack as the runner should have it: resolved (no macros left), placed in its wave. */
+export interface DesiredPack {
+  readonly pack: Pack;
+  readonly profile: { readonly name: string; readonly version: string };
+  /** The profile file's folder: local chart paths are relative to it. */
+  readonly baseDir: string;
+  /** 1-based install wave. */
+  readonly wave: number;
+  /** Position in the cluster's install order (0-based), for display and removal order. */
+  readonly order: number;
+  /** Why the pack sits where it does ("wave 3: layer addon, priority 0, after …"). */
+  readonly explanation: string;
+  readonly redactor: Redactor;
+}
+
+export interface DesiredOptions {
+  readonly cluster: string;
+  /** Variable values per profile name. */
+  readonly values?: Readonly<Record<string, Readonly<Record<string, string>>>>;
+}
+
+/** The cluster's attached profiles → the packs to run, in install order; or every positioned issue at once. */
+export function desiredPacks(
+  profiles: readonly LoadedProfile[],
+  options: DesiredOptions,
+): ProfileResult<DesiredPack[]> {
+  const plan = planCluster(profiles);
+  if (!plan.ok) return plan;
+  const issues: ProfileIssue[] = [];
+  const resolved = new Map<string, { pack: Pack; loaded: LoadedProfile; redactor: Redactor }>();
+  for (const loaded of profiles) {
+    const name = loaded.profile.metadata.name;
+    const result = resolveProfile(loaded, {
+      clusterName: options.cluster,
+      values: options.values?.[name] ?? {},
+      fileManifests: loaded.fileManifests,
+    });
+    if (!result.ok) {
+      issues.push(...result.issues);
+      continue;
+    }
+    for (const pack of result.value.packs)
+      resolved.set(pack.name, { pack, loaded, redactor: result.value.redactor });
+  }
+  if (issues.length > 0) return { ok: false, issues };
+
+  const out: DesiredPack[] = [];
+  for (const wave of plan.value.waves) {
+    for (const planned of wave.packs) {
+      const entry = resolved.get(planned.pack.name);
+      if (!entry) {
+        issues.push({
+          file: '',
+          line: 0,
+          column: 0,
+          path: '',
+          kind: IssueKind.Composition,
+          message: `pack ${planned.pack.name} was planned but not resolved`,
+        });
+        continue;
+      }
+      out.push({
+        pack: entry.pack,
+        profile: planned.profile,
+        baseDir: dirname(entry.loaded.path),
+        wave: planned.wave,
+        order: out.length,
+        explanation: planned.explanation,
+        redactor: entry.redactor,
+      });
+    }
+  }
+  return issues.length > 0 ? { ok: false, issues } : { ok: true, value: out };
+}

@@ -1,0 +1,197 @@
+import type { KubernetesObject, V1Pod, V1ReplicaSet } from '@kubernetes/client-node';
+import type { KubeClient, KubeError, ListWatch, WatchEvent } from '../kube/index.js';
+import { controllerUid, refKey, type ObjectRef, type RelatedObjects } from '../status/index.js';
+import { Label } from './render.js';
+
+export type WatchSetEvent =
+  /** An object Strata applied (it carries the cluster label). */
+  | { readonly type: 'Owned'; readonly event: WatchEvent<KubernetesObject>; readonly ref: ObjectRef }
+  /** A Pod or ReplicaSet: it may change the state of a workload a pack owns. */
+  | { readonly type: 'Related'; readonly event: WatchEvent<KubernetesObject> };
+
+export interface WatchSetOptions {
+  readonly kube: KubeClient;
+  readonly cluster: string;
+  readonly onEvent: (event: WatchSetEvent) => void;
+  readonly onConnection: (state: { connected: true } | { connected: false; error: KubeError }) => void;
+}
+
+const kindKey = (apiVersion: string, kind: string) => `${apiVersion}/${kind}`;
+
+/**
+ * The runner's view of the cluster, all from list+watch (src/kube): every object carrying this cluster's
+ * label, per kind, plus every Pod and ReplicaSet, because controller-made pods carry no label of ours yet are
+ * where a Deployment's failure shows (ImagePullBackOff, CrashLoopBackOff). Indexes are kept incrementally so
+ * an event costs the same with 20 or 20,000 objects.
+ */
+export class WatchSet implements RelatedObjects {
+  private readonly watches = new Map<string, ListWatch<KubernetesObject>>();
+  private readonly starting = new Map<string, Promise<void>>();
+  private readonly live = new Map<string, { ref: ObjectRef; object: KubernetesObject }>();
+  private readonly keyByUid = new Map<string, string>();
+  private readonly replicaSetByUid = new Map<string, V1ReplicaSet>();
+  private readonly replicaSetsByOwner = new Map<string, Map<string, V1ReplicaSet>>();
+  private readonly podsByOwner = new Map<string, Map<string, V1Pod>>();
+  private readonly podOwner = new Map<string, string>();
+  private readonly rsOwner = new Map<string, string>();
+  private readonly disconnected = new Set<string>();
+
+  constructor(private readonly options: WatchSetOptions) {}
+
+  /** Starts watching Pods and ReplicaSets; resolves once both are listed. */
+  async start(): Promise<void> {
+    await Promise.all([
+      this.watch({ apiVersion: 'v1', kind: 'Pod' }, false),
+      this.watch({ apiVersion: 'apps/v1', kind: 'ReplicaSet' }, false),
+    ]);
+  }
+
+  /** Makes sure objects of these kinds are watched; resolves once each is listed (the cache is current). */
+  async ensureKinds(kinds: Iterable<{ apiVersion: string; kind: string }>): Promise<void> {
+    const distinct = new Map<string, { apiVersion: string; kind: string }>();
+    for (const k of kinds) distinct.set(kindKey(k.apiVersion, k.kind), k);
+    await Promise.all([...distinct.values()].map((k) => this.watch(k, true)));
+  }
+
+  get(ref: ObjectRef): KubernetesObject | undefined {
+    return this.live.get(refKey(ref))?.object;
+  }
+
+  /** The key of the owned object with this uid, for mapping pod events to the workload they belong to. */
+  keyOfUid(uid: string): string | undefined {
+    return this.keyByUid.get(uid);
+  }
+
+  /** Every owned object currently in the cluster (list items carry no kind: the ref does), for pruning and restart. */
+  ownedObjects(): IterableIterator<{ ref: ObjectRef; object: KubernetesObject }> {
+    return this.live.values();
+  }
+
+  replicaSetsOwnedBy(uid: string): readonly V1ReplicaSet[] {
+    return [...(this.replicaSetsByOwner.get(uid)?.values() ?? [])];
+  }
+
+  podsOwnedBy(uid: string): readonly V1Pod[] {
+    return [...(this.podsByOwner.get(uid)?.values() ?? [])];
+  }
+
+  replicaSet(uid: string): V1ReplicaSet | undefined {
+    return this.replicaSetByUid.get(uid);
+  }
+
+  get watchedKinds(): number {
+    return this.watches.size;
+  }
+
+  stop(): void {
+    for (const w of this.watches.values()) w.stop();
+    this.watches.clear();
+  }
+
+  private watch(kind: { apiVersion: string; kind: string }, owned: boolean): Promise<void> {
+    // A pack may own Pods or ReplicaSets too: those are watched twice, once by label as owned objects.
+    const key = `${owned ? 'owned' : 'related'}:${kindKey(kind.apiVersion, kind.kind)}`;
+    const pending = this.starting.get(key);
+    if (pending) return pending;
+    const query = {
+      ...kind,
+      ...(owned ? { labelSelector: `${Label.Cluster}=${this.options.cluster}` } : {}),
+    };
+    const watch = this.options.kube.listWatch<KubernetesObject>(
+      query,
+      (event) => {
+        this.handle(kind, owned, event);
+      },
+      {
+        onConnection: (state) => {
+          if (state.connected) {
+            this.disconnected.delete(key);
+            if (this.disconnected.size === 0) this.options.onConnection({ connected: true });
+          } else {
+            this.disconnected.add(key);
+            this.options.onConnection({ connected: false, error: state.error });
+          }
+        },
+      },
+    );
+    this.watches.set(key, watch);
+    const started = watch.start().catch((error: unknown) => {
+      // Let a later ensureKinds try again (e.g. a CRD that was not established yet).
+      watch.stop();
+      this.watches.delete(key);
+      this.starting.delete(key);
+      throw error;
+    });
+    this.starting.set(key, started);
+    return started;
+  }
+
+  private handle(
+    kind: { apiVersion: string; kind: string },
+    owned: boolean,
+    event: WatchEvent<KubernetesObject>,
+  ): void {
+    const object = event.object;
+    const meta = object.metadata ?? {};
+    const ref: ObjectRef = {
+      apiVersion: kind.apiVersion,
+      kind: kind.kind,
+      name: meta.name ?? '',
+      ...(meta.namespace ? { namespace: meta.namespace } : {}),
+    };
+    const deleted = event.type === 'DELETED';
+    if (owned) {
+      const key = refKey(ref);
+      if (deleted) {
+        this.live.delete(key);
+        if (meta.uid) this.keyByUid.delete(meta.uid);
+      } else {
+        this.live.set(key, { ref, object });
+        if (meta.uid) this.keyByUid.set(meta.uid, key);
+      }
+      this.options.onEvent({ type: 'Owned', event, ref });
+    }
+    if (kind.kind === 'Pod' && kind.apiVersion === 'v1') this.indexPod(object, deleted);
+    if (kind.kind === 'ReplicaSet' && kind.apiVersion === 'apps/v1') this.indexReplicaSet(object, deleted);
+    if (!owned) this.options.onEvent({ type: 'Related', event });
+  }
+
+  private indexPod(pod: V1Pod, deleted: boolean): void {
+    const uid = pod.metadata?.uid;
+    if (!uid) return;
+    reindex(this.podsByOwner, this.podOwner, uid, deleted ? undefined : pod, controllerUid(pod));
+  }
+
+  private indexReplicaSet(rs: V1ReplicaSet, deleted: boolean): void {
+    const uid = rs.metadata?.uid;
+    if (!uid) return;
+    if (deleted) this.replicaSetByUid.delete(uid);
+    else this.replicaSetByUid.set(uid, rs);
+    reindex(this.replicaSetsByOwner, this.rsOwner, uid, deleted ? undefined : rs, controllerUid(rs));
+  }
+}
+
+/** Moves `uid` to the right owner bucket (or out of all of them when `value` is undefined). */
+function reindex<T>(
+  byOwner: Map<string, Map<string, T>>,
+  ownerOf: Map<string, string>,
+  uid: string,
+  value: T | undefined,
+  owner: string | undefined,
+): void {
+  const previous = ownerOf.get(uid);
+  if (previous !== undefined && (value === undefined || previous !== owner)) {
+    const bucket = byOwner.get(previous);
+    bucket?.delete(uid);
+    if (bucket?.size === 0) byOwner.delete(previous);
+    ownerOf.delete(uid);
+  }
+  if (value === undefined || owner === undefined) return;
+  let bucket = byOwner.get(owner);
+  if (!bucket) {
+    bucket = new Map();
+    byOwner.set(owner, bucket);
+  }
+  bucket.set(uid, value);
+  ownerOf.set(uid, owner);
+}
