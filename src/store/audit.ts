@@ -1,0 +1,84 @@
+// Who changed what. Written by the services in the same `store.transaction` as the change it describes, so
+// there is no change without its entry and no entry for a change that rolled back.
+import { nowIso, type StoreContext } from './context.js';
+import { fromJson, toJson } from './json-column.js';
+import type { Row } from './schema.js';
+
+export interface AuditActor {
+  /** The API token that made the request; absent for the hub itself (e.g. first start). */
+  readonly tokenId?: string;
+  readonly name: string;
+}
+
+export interface AuditInput {
+  readonly actor: AuditActor;
+  /** A stable verb, e.g. `cluster.register`, `attachment.update`, `token.create`. */
+  readonly action: string;
+  /** What it was done to, e.g. `cluster/prod-eu`, `profile/monitoring@1.2.0`. */
+  readonly target: string;
+  /** Anything else worth keeping. Never secrets: the caller redacts. */
+  readonly details?: Readonly<Record<string, unknown>>;
+}
+
+export interface AuditEntry {
+  readonly id: number;
+  readonly time: string;
+  readonly actor: AuditActor;
+  readonly action: string;
+  readonly target: string;
+  readonly details: Readonly<Record<string, unknown>>;
+}
+
+export interface AuditListOptions {
+  /** Only entries about this target. */
+  readonly target?: string;
+  /** Entries older than this id (paging backwards). */
+  readonly beforeId?: number;
+  /** Default 100. */
+  readonly limit?: number;
+}
+
+const toEntry = (row: Row<'audit'>): AuditEntry => ({
+  id: row.id,
+  time: row.time,
+  actor:
+    row.actor_token_id === null
+      ? { name: row.actor_name }
+      : { tokenId: row.actor_token_id, name: row.actor_name },
+  action: row.action,
+  target: row.target,
+  details: fromJson<Record<string, unknown>>(row.details),
+});
+
+export class AuditRepository {
+  constructor(private readonly ctx: StoreContext) {}
+
+  async record(input: AuditInput): Promise<AuditEntry> {
+    const values = {
+      time: nowIso(this.ctx),
+      actor_token_id: input.actor.tokenId ?? null,
+      actor_name: input.actor.name,
+      action: input.action,
+      target: input.target,
+      details: toJson(input.details ?? {}),
+    };
+    const { id } = await this.ctx.db
+      .insertInto('audit')
+      .values(values)
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    return toEntry({ ...values, id });
+  }
+
+  /** Newest first. */
+  async list(options: AuditListOptions = {}): Promise<AuditEntry[]> {
+    let query = this.ctx.db.selectFrom('audit').selectAll();
+    if (options.target !== undefined) query = query.where('target', '=', options.target);
+    if (options.beforeId !== undefined) query = query.where('id', '<', options.beforeId);
+    const rows = await query
+      .orderBy('id', 'desc')
+      .limit(options.limit ?? 100)
+      .execute();
+    return rows.map(toEntry);
+  }
+}

@@ -1,0 +1,259 @@
+import { describe, expect, it } from 'vitest';
+import type { PackPhase } from '../../status/index.js';
+import { StoreErrorCode } from '../errors.js';
+import { toPackStatus } from '../pack-status.js';
+import type { StoredEvent } from '../transitions.js';
+import type { TestBackend } from '../test-support/backends.js';
+import { advance, packStatus } from '../test-support/fixtures.js';
+import { expectStoreError } from './expect-error.js';
+
+const ids = (events: readonly StoredEvent[]) => events.map((e) => e.id);
+
+function expectStrictlyIncreasing(values: readonly number[]): void {
+  for (let i = 1; i < values.length; i++) expect(values[i]).toBeGreaterThan(values[i - 1] as number);
+}
+
+export function packStatusCases(env: TestBackend): void {
+  describe('pack status and history', () => {
+    it('writes the current view row and reads it back as it was written', async () => {
+      const { store } = await env.open();
+      await store.clusters.create({ name: 'prod', kubeconfig: 'k' });
+      const status = {
+        ...packStatus('processing', { resourceCount: 4 }),
+        timedOut: { deadline: '2026-01-01T00:10:00.000Z', after: '10m' },
+      };
+      const { record, events } = await store.packStatus.record({ cluster: 'prod', pack: 'grafana', status });
+      expect(record).toMatchObject({
+        cluster: 'prod',
+        pack: 'grafana',
+        phase: 'processing',
+        progress: { ready: 2, total: 4 },
+      });
+      expect(toPackStatus(record)).toEqual(status);
+      expect(await store.packStatus.get('prod', 'grafana')).toEqual(record);
+      expect(record.seq).toBe(events.at(-1)?.id);
+
+      await store.packStatus.record({ cluster: 'prod', pack: 'alloy', status: packStatus('onboarding') });
+      expect((await store.packStatus.list('prod')).map((p) => p.pack)).toEqual(['alloy', 'grafana']);
+      expect(await store.packStatus.get('prod', 'nope')).toBeUndefined();
+      await expectStoreError(
+        store.packStatus.record({ cluster: 'nope', pack: 'x', status }),
+        StoreErrorCode.NotFound,
+      );
+    });
+
+    it('appends a transition for every colour change and a status event for every write', async () => {
+      const { store } = await env.open();
+      await store.clusters.create({ name: 'prod', kubeconfig: 'k' });
+      const s0 = packStatus('onboarding');
+      const s1 = advance(s0, 'processing', '2026-01-01T00:00:01.000Z');
+      const s1b = { ...s1, message: '2/3 resources ready' }; // same colour: no transition
+      const s2 = advance(s1b, 'failed', '2026-01-01T00:00:02.000Z');
+      const s3 = advance(s2, 'success', '2026-01-01T00:00:03.000Z');
+      const seqs: number[] = [];
+      for (const status of [s0, s1, s1b, s2, s3]) {
+        seqs.push((await store.packStatus.record({ cluster: 'prod', pack: 'grafana', status })).record.seq);
+      }
+      expectStrictlyIncreasing(seqs);
+
+      const history = await store.history.transitions('prod', 'grafana');
+      expect(history.map((t) => [t.from, t.to, t.time])).toEqual([
+        ['onboarding', 'processing', '2026-01-01T00:00:01.000Z'],
+        ['processing', 'failed', '2026-01-01T00:00:02.000Z'],
+        ['failed', 'success', '2026-01-01T00:00:03.000Z'],
+      ]);
+      expect((await store.history.transitions('prod', 'grafana', { limit: 1 })).map((t) => t.to)).toEqual([
+        'success',
+      ]);
+
+      const events = await store.eventsSince(0, { cluster: 'prod' });
+      expect(events.map((e) => e.kind)).toEqual([
+        'cluster.registered',
+        'pack.status',
+        'pack.transition',
+        'pack.status',
+        'pack.status',
+        'pack.transition',
+        'pack.status',
+        'pack.transition',
+        'pack.status',
+      ]);
+      const last = events.at(-1);
+      expect(last?.kind === 'pack.status' && last.status).toEqual(
+        await store.packStatus.get('prod', 'grafana'),
+      );
+    });
+
+    it('records the transitions it is given when one write covers several steps', async () => {
+      const { store } = await env.open();
+      await store.clusters.create({ name: 'prod', kubeconfig: 'k' });
+      const s0 = packStatus('onboarding');
+      await store.packStatus.record({ cluster: 'prod', pack: 'p', status: s0 });
+      const s1 = advance(s0, 'processing', '2026-01-01T00:00:01.000Z');
+      const s2 = advance(s1, 'failed', '2026-01-01T00:00:02.000Z');
+      const s3 = advance(s2, 'processing', '2026-01-01T00:00:03.000Z');
+      await store.packStatus.record({ cluster: 'prod', pack: 'p', status: s3, transitions: s3.transitions });
+      expect((await store.history.transitions('prod', 'p')).map((t) => t.to)).toEqual([
+        'processing',
+        'failed',
+        'processing',
+      ]);
+    });
+
+    it('counts packs per phase per cluster and removes uninstalled packs but keeps their history', async () => {
+      const { store } = await env.open();
+      await store.clusters.create({ name: 'a', kubeconfig: 'k' });
+      await store.clusters.create({ name: 'b', kubeconfig: 'k' });
+      const phases: [string, string, PackPhase][] = [
+        ['a', 'p1', 'success'],
+        ['a', 'p2', 'success'],
+        ['a', 'p3', 'failed'],
+        ['b', 'p1', 'processing'],
+      ];
+      for (const [cluster, pack, phase] of phases) {
+        await store.packStatus.record({ cluster, pack, status: packStatus(phase) });
+      }
+      const counts = await store.packStatus.phaseCounts();
+      expect(Object.fromEntries(counts)).toEqual({
+        a: { onboarding: 0, processing: 0, success: 2, failed: 1 },
+        b: { onboarding: 0, processing: 1, success: 0, failed: 0 },
+      });
+
+      await store.packStatus.remove('a', 'p3');
+      expect(await store.packStatus.get('a', 'p3')).toBeUndefined();
+      await expectStoreError(store.packStatus.remove('a', 'p3'), StoreErrorCode.NotFound);
+      const events = await store.eventsSince(0, { cluster: 'a' });
+      expect(events.at(-1)).toMatchObject({ kind: 'pack.removed', pack: 'p3', cluster: 'a' });
+
+      // Deleting the cluster drops its rows; its events stay readable, ending with its removal.
+      await store.clusters.delete('a');
+      expect(await store.packStatus.list('a')).toEqual([]);
+      expect((await store.eventsSince(0, { cluster: 'a' })).at(-1)?.kind).toBe('cluster.removed');
+    });
+
+    it('gives events strictly increasing ids and resumes exactly after any id', async () => {
+      const { store } = await env.open();
+      await store.clusters.create({ name: 'a', kubeconfig: 'k' });
+      await store.clusters.create({ name: 'b', kubeconfig: 'k' });
+      let status = packStatus('onboarding');
+      for (let i = 0; i < 30; i++) {
+        status = advance(
+          status,
+          i % 2 === 0 ? 'processing' : 'success',
+          new Date(Date.UTC(2026, 0, 1, 0, 0, i)).toISOString(),
+        );
+        await store.packStatus.record({ cluster: i % 3 === 0 ? 'b' : 'a', pack: `p${i % 4}`, status });
+      }
+      const all = await store.eventsSince(0);
+      expectStrictlyIncreasing(ids(all));
+      expect(await store.history.latestId()).toBe(all.at(-1)?.id);
+
+      for (const cut of [0, 1, 7, all.length - 1, all.length]) {
+        const after = cut === 0 ? 0 : (all[cut - 1]?.id as number);
+        expect(ids(await store.eventsSince(after))).toEqual(ids(all.slice(cut)));
+      }
+      // Paging with a limit walks the same sequence.
+      const paged: StoredEvent[] = [];
+      for (let after = 0; ;) {
+        const page = await store.eventsSince(after, { limit: 7 });
+        if (page.length === 0) break;
+        paged.push(...page);
+        after = page.at(-1)?.id as number;
+      }
+      expect(ids(paged)).toEqual(ids(all));
+      // Filtered by cluster: that cluster's events only, in the same order.
+      const onlyB = await store.eventsSince(0, { cluster: 'b' });
+      expect(ids(onlyB)).toEqual(ids(all.filter((e) => e.cluster === 'b')));
+      expect(await store.eventsSince(all.at(-1)?.id as number)).toEqual([]);
+    });
+
+    it('tells listeners about committed events only, in order', async () => {
+      const { store } = await env.open();
+      const heard: StoredEvent[] = [];
+      const stop = store.onEvents((events) => heard.push(...events));
+      await store.clusters.create({ name: 'a', kubeconfig: 'k' });
+      await store.packStatus.record({ cluster: 'a', pack: 'p', status: packStatus('processing') });
+      await expectStoreError(
+        store.transaction(async (tx) => {
+          await tx.packStatus.record({ cluster: 'a', pack: 'q', status: packStatus('success') });
+          await tx.clusters.create({ name: 'a', kubeconfig: 'k' });
+        }),
+        StoreErrorCode.ClusterExists,
+      );
+      stop();
+      await store.packStatus.record({ cluster: 'a', pack: 'p', status: packStatus('success') });
+      expect(ids(heard)).toEqual(ids(await store.eventsSince(0)).slice(0, heard.length));
+      expect(heard.map((e) => e.kind)).toEqual(['cluster.registered', 'pack.status']);
+    });
+  });
+
+  describe('transactions: nothing half-stored', () => {
+    it('rolls back the events when the view row write violates a constraint', async () => {
+      const { store } = await env.open();
+      await store.clusters.create({ name: 'a', kubeconfig: 'k' });
+      const good = await store.packStatus.record({
+        cluster: 'a',
+        pack: 'p',
+        status: packStatus('processing'),
+      });
+      const before = await store.eventsSince(0);
+      // The phase CHECK constraint fails on the row upsert, after the transition and status events were
+      // inserted in the same transaction.
+      const bad = {
+        ...advance(packStatus('processing'), 'success', '2026-01-01T00:00:05.000Z'),
+        phase: 'purple' as PackPhase,
+      };
+      await expectStoreError(
+        store.packStatus.record({ cluster: 'a', pack: 'p', status: bad }),
+        StoreErrorCode.Constraint,
+      );
+      expect(await store.eventsSince(0)).toEqual(before);
+      expect(await store.packStatus.get('a', 'p')).toEqual(good.record);
+      expect(await store.history.transitions('a', 'p')).toEqual([]);
+      // And the store is still usable afterwards.
+      await store.packStatus.record({ cluster: 'a', pack: 'p', status: packStatus('success') });
+    });
+
+    it('rolls back every repository write of a failed store.transaction', async () => {
+      const { store } = await env.open();
+      await store.tokens.create({ role: 'admin', name: 'taken' });
+      const before = await store.eventsSince(0);
+      // The token name collides in the database's unique index (no pre-check), after a cluster, a pack
+      // status and an audit entry were written in the same transaction.
+      await expectStoreError(
+        store.transaction(async (tx) => {
+          await tx.clusters.create({ name: 'half', kubeconfig: 'k' });
+          await tx.packStatus.record({ cluster: 'half', pack: 'p', status: packStatus('processing') });
+          await tx.audit.record({
+            actor: { name: 'test' },
+            action: 'cluster.register',
+            target: 'cluster/half',
+          });
+          await tx.tokens.create({ role: 'viewer', name: 'taken' });
+        }),
+        StoreErrorCode.TokenExists,
+      );
+      expect(await store.clusters.get('half')).toBeUndefined();
+      expect(await store.packStatus.list('half')).toEqual([]);
+      expect(await store.audit.list()).toEqual([]);
+      expect(await store.eventsSince(0)).toEqual(before);
+      expect(await store.tokens.count()).toBe(1);
+    });
+
+    it('commits everything of a successful store.transaction and returns its value', async () => {
+      const { store } = await env.open();
+      const result = await store.transaction(async (tx) => {
+        const cluster = await tx.clusters.create({ name: 'whole', kubeconfig: 'k' });
+        await tx.audit.record({
+          actor: { name: 'test' },
+          action: 'cluster.register',
+          target: 'cluster/whole',
+        });
+        return cluster.name;
+      });
+      expect(result).toBe('whole');
+      expect(await store.clusters.get('whole')).toBeDefined();
+      expect(await store.audit.list()).toHaveLength(1);
+    });
+  });
+}

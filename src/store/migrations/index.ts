@@ -1,0 +1,52 @@
+import type { Kysely } from 'kysely';
+import { Migrator, type Migration, type MigrationProvider } from 'kysely/migration';
+import { StoreError, StoreErrorCode } from '../errors.js';
+import type { Backend } from '../url.js';
+import type { PackPhase } from '../../status/index.js';
+import type { DriftPolicy } from '../clusters.js';
+import type { TokenRole } from '../tokens.js';
+import { DRIFT_POLICIES_0001, PHASES_0001, TOKEN_ROLES_0001, initialMigration } from './0001-initial.js';
+
+// In code rather than files on disk: the compiled hub needs no migrations folder next to it, and the list is
+// type-checked. Names sort in the order they run.
+function migrations(backend: Backend): Record<string, Migration> {
+  return {
+    '0001_initial': initialMigration(backend),
+  };
+}
+
+export function migrationProvider(backend: Backend): MigrationProvider {
+  return { getMigrations: () => Promise.resolve(migrations(backend)) };
+}
+
+/**
+ * Brings the schema to the latest version; a no-op when it is already there. Safe when several hubs start at
+ * once: Kysely's migrator takes a lock (a row lock on PostgreSQL; on SQLite our dialect runs it in one
+ * BEGIN IMMEDIATE transaction, see dialect.ts).
+ */
+export async function migrateToLatest(db: Kysely<unknown>, backend: Backend): Promise<void> {
+  const migrator = new Migrator({
+    db,
+    provider: migrationProvider(backend),
+    migrationTableName: 'strata_migration',
+    migrationLockTableName: 'strata_migration_lock',
+  });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error !== undefined) {
+    const failed = results?.find((r) => r.status === 'Error')?.migrationName;
+    throw new StoreError(
+      StoreErrorCode.MigrationFailed,
+      `database migration ${failed ?? ''} failed: ${error instanceof Error ? error.message : JSON.stringify(error)}`,
+      { cause: error },
+    );
+  }
+}
+
+// The CHECK constraints freeze value lists (see 0001-initial.ts). These fail to compile when a union in the
+// code gains a value the schema would reject: add a migration that widens the constraint, then list it here.
+type Covers<Allowed extends readonly string[], Union extends string> = [Union] extends [Allowed[number]]
+  ? true
+  : never;
+const _phasesCovered: Covers<typeof PHASES_0001, PackPhase> = true;
+const _driftPoliciesCovered: Covers<typeof DRIFT_POLICIES_0001, DriftPolicy> = true;
+const _rolesCovered: Covers<typeof TOKEN_ROLES_0001, TokenRole> = true;

@@ -1,0 +1,239 @@
+// The current status of every pack on every cluster (one row per cluster+pack: what the Cluster Profile page
+// shows) and, written in the same transaction, the events that say how it got there. A crash between the two
+// would leave a colour with no history or a history that does not match the colour; the transaction makes
+// that impossible.
+import type {
+  PackConditionType,
+  PackOperation,
+  PackPhase,
+  PackResource,
+  PackStage,
+  PackStatus,
+  PackTimeout,
+  PackTransition,
+} from '../status/index.js';
+import { inTransaction, nowIso, type StoreContext } from './context.js';
+import { notFound } from './errors.js';
+import { fromJson, toJson } from './json-column.js';
+import type { Row } from './schema.js';
+import { appendEvents, EventKind, lockEventOrder, type EventInput, type StoredEvent } from './transitions.js';
+
+/** A pack's stored status: the PackStatus without its history (read that with `history.transitions`). */
+export interface PackStatusRecord extends Omit<PackStatus, 'transitions'> {
+  readonly cluster: string;
+  readonly pack: string;
+  /** The id of the event that last wrote this row: strictly increasing per row, comparable with event ids. */
+  readonly seq: number;
+  readonly updatedAt: string;
+}
+
+export interface RecordPackStatusInput {
+  readonly cluster: string;
+  readonly pack: string;
+  readonly status: PackStatus;
+  /**
+   * The transitions this write adds to the history. When omitted, the store records one when the phase
+   * differs from the stored row (the reducer's last transition, if it describes that change). Pass them
+   * explicitly when one write covers several reducer steps, so none is lost.
+   */
+  readonly transitions?: readonly PackTransition[];
+}
+
+export interface RecordedPackStatus {
+  readonly record: PackStatusRecord;
+  /** The events appended, in id order: the transitions, then the status event. */
+  readonly events: readonly StoredEvent[];
+}
+
+export type PhaseCounts = Readonly<Record<PackPhase, number>>;
+
+const emptyCounts = (): Record<PackPhase, number> => ({
+  onboarding: 0,
+  processing: 0,
+  success: 0,
+  failed: 0,
+});
+
+type JoinedRow = Row<'pack_status'> & { cluster: string };
+
+function toRecord(row: JoinedRow): PackStatusRecord {
+  return {
+    cluster: row.cluster,
+    pack: row.pack,
+    revision: row.revision,
+    operation: row.operation as PackOperation,
+    stage: fromJson<PackStage>(row.stage),
+    ...(row.timed_out === null ? {} : { timedOut: fromJson<PackTimeout>(row.timed_out) }),
+    phase: row.phase as PackPhase,
+    condition: row.condition as PackConditionType,
+    reason: row.reason,
+    message: row.message,
+    progress: { ready: row.progress_ready, total: row.progress_total },
+    ...(row.start_time === null ? {} : { startTime: row.start_time }),
+    ...(row.end_time === null ? {} : { endTime: row.end_time }),
+    resources: fromJson<PackResource[]>(row.resources),
+    seq: row.seq,
+    updatedAt: row.updated_at,
+  };
+}
+
+/** The inverse of the split above, for an engine restarting from the store. */
+export function toPackStatus(
+  record: PackStatusRecord,
+  transitions: readonly PackTransition[] = [],
+): PackStatus {
+  const { cluster: _c, pack: _p, seq: _s, updatedAt: _u, ...status } = record;
+  return { ...status, transitions };
+}
+
+function derivedTransitions(
+  previous: PackPhase | undefined,
+  status: PackStatus,
+  time: string,
+): PackTransition[] {
+  if (previous === undefined) return [...status.transitions];
+  if (previous === status.phase) return [];
+  const last = status.transitions.at(-1);
+  if (last !== undefined && last.from === previous && last.to === status.phase) return [last];
+  return [
+    {
+      time,
+      from: previous,
+      to: status.phase,
+      condition: status.condition,
+      reason: status.reason,
+      message: status.message,
+    },
+  ];
+}
+
+export class PackStatusRepository {
+  constructor(private readonly ctx: StoreContext) {}
+
+  /** Writes a pack's status and appends its events, atomically. */
+  async record(input: RecordPackStatusInput): Promise<RecordedPackStatus> {
+    return inTransaction(this.ctx, async (tx) => {
+      // Before any row lock: see lockEventOrder.
+      await lockEventOrder(tx);
+      const cluster = await tx.db
+        .selectFrom('clusters')
+        .select(['id', 'name'])
+        .where('name', '=', input.cluster)
+        .executeTakeFirst();
+      if (cluster === undefined) throw notFound('cluster', JSON.stringify(input.cluster));
+      const previous = await tx.db
+        .selectFrom('pack_status')
+        .select('phase')
+        .where('cluster_id', '=', cluster.id)
+        .where('pack', '=', input.pack)
+        .executeTakeFirst();
+      const time = nowIso(tx);
+      const { status } = input;
+      const transitions =
+        input.transitions ?? derivedTransitions(previous?.phase as PackPhase | undefined, status, time);
+      const events: EventInput[] = transitions.map((transition) => ({
+        kind: EventKind.PackTransition,
+        pack: input.pack,
+        transition,
+      }));
+      const row: Omit<Row<'pack_status'>, 'seq'> = {
+        cluster_id: cluster.id,
+        pack: input.pack,
+        revision: status.revision,
+        operation: status.operation,
+        stage: toJson(status.stage),
+        timed_out: status.timedOut === undefined ? null : toJson(status.timedOut),
+        phase: status.phase,
+        condition: status.condition,
+        reason: status.reason,
+        message: status.message,
+        progress_ready: status.progress.ready,
+        progress_total: status.progress.total,
+        start_time: status.startTime ?? null,
+        end_time: status.endTime ?? null,
+        resources: toJson(status.resources),
+        updated_at: time,
+      };
+      const { seq: _none, ...unsequenced } = toRecord({ ...row, seq: 0, cluster: cluster.name });
+      events.push({ kind: EventKind.PackStatus, pack: input.pack, status: unsequenced });
+      // Events first, then the row: the row's seq is the status event's id.
+      const appended = await appendEvents(tx, cluster, events);
+      const seq = (appended.at(-1) as StoredEvent).id;
+      await tx.db
+        .insertInto('pack_status')
+        .values({ ...row, seq })
+        .onConflict((oc) => oc.columns(['cluster_id', 'pack']).doUpdateSet({ ...withoutKey(row), seq }))
+        .execute();
+      const record: PackStatusRecord = { ...unsequenced, seq };
+      return { record, events: appended };
+    });
+  }
+
+  async get(cluster: string, pack: string): Promise<PackStatusRecord | undefined> {
+    const row = await select(this.ctx)
+      .where('clusters.name', '=', cluster)
+      .where('pack_status.pack', '=', pack)
+      .executeTakeFirst();
+    return row && toRecord(row);
+  }
+
+  /** Every pack of a cluster, by pack name (install order is the plan's business, not the store's). */
+  async list(cluster: string): Promise<PackStatusRecord[]> {
+    const rows = await select(this.ctx)
+      .where('clusters.name', '=', cluster)
+      .orderBy('pack_status.pack')
+      .execute();
+    return rows.map(toRecord);
+  }
+
+  /** Packs per phase for every cluster that has any: the cluster list's rollup colour and counts. */
+  async phaseCounts(): Promise<Map<string, PhaseCounts>> {
+    const rows = await this.ctx.db
+      .selectFrom('pack_status')
+      .innerJoin('clusters', 'clusters.id', 'pack_status.cluster_id')
+      .select(['clusters.name as cluster', 'pack_status.phase'])
+      .select((eb) => eb.fn.countAll<number>().as('count'))
+      .groupBy(['clusters.name', 'pack_status.phase'])
+      .execute();
+    const counts = new Map<string, Record<PackPhase, number>>();
+    for (const row of rows) {
+      const entry = counts.get(row.cluster) ?? emptyCounts();
+      entry[row.phase as PackPhase] = row.count;
+      counts.set(row.cluster, entry);
+    }
+    return counts;
+  }
+
+  /** Removes a pack's row once it is uninstalled; its history stays. */
+  async remove(cluster: string, pack: string): Promise<void> {
+    await inTransaction(this.ctx, async (tx) => {
+      await lockEventOrder(tx);
+      const found = await tx.db
+        .selectFrom('clusters')
+        .select(['id', 'name'])
+        .where('name', '=', cluster)
+        .executeTakeFirst();
+      if (found === undefined) throw notFound('cluster', JSON.stringify(cluster));
+      const result = await tx.db
+        .deleteFrom('pack_status')
+        .where('cluster_id', '=', found.id)
+        .where('pack', '=', pack)
+        .executeTakeFirst();
+      if (result.numDeletedRows === 0n) throw notFound('pack', `${pack} on cluster ${cluster}`);
+      await appendEvents(tx, found, [{ kind: EventKind.PackRemoved, pack }]);
+    });
+  }
+}
+
+function select(ctx: StoreContext) {
+  return ctx.db
+    .selectFrom('pack_status')
+    .innerJoin('clusters', 'clusters.id', 'pack_status.cluster_id')
+    .selectAll('pack_status')
+    .select('clusters.name as cluster');
+}
+
+function withoutKey<T extends { cluster_id: string; pack: string }>(row: T): Omit<T, 'cluster_id' | 'pack'> {
+  const { cluster_id: _c, pack: _p, ...rest } = row;
+  return rest;
+}

@@ -1,0 +1,122 @@
+// The tables as Kysely sees them. One schema for both backends, so column types are the common subset:
+// - times are ISO-8601 UTC text (`Date.toISOString()`), which sorts correctly as text on both;
+// - JSON is text, parsed in the repositories (SQLite has no JSON column type; jsonb would make pg return
+//   objects where SQLite returns strings);
+// - booleans are integers 0/1 (SQLite has no boolean);
+// - sealed secrets are text envelopes (see crypto.ts).
+import type { Generated, Insertable, Selectable } from 'kysely';
+
+export interface MetaTable {
+  key: string;
+  value: string;
+}
+
+export interface ClustersTable {
+  id: string;
+  name: string;
+  /** Sealed JSON `{ kubeconfig, context }`. */
+  credentials: string;
+  drift_policy: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface ProfilesTable {
+  name: string;
+  version: string;
+  type: string;
+  source: string;
+  /** The parsed ClusterProfile as JSON. */
+  parsed: string;
+  /** sha256 of `source`: what "the same content" means when a version is published twice. */
+  content_hash: string;
+  published: number;
+  created_at: string;
+  updated_at: string;
+  published_at: string | null;
+}
+
+export interface AttachmentsTable {
+  id: string;
+  cluster_id: string;
+  profile_name: string;
+  profile_version: string;
+  /** JSON object of the values that are not sensitive. */
+  plain_values: string;
+  /** Sealed JSON object of the sensitive values, or null when there are none. */
+  secret_values: string | null;
+  /** JSON array of the names of the sensitive values. */
+  sensitive_names: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface PackStatusTable {
+  cluster_id: string;
+  pack: string;
+  revision: string;
+  operation: string;
+  /** JSON PackStage. */
+  stage: string;
+  /** JSON PackTimeout or null. */
+  timed_out: string | null;
+  phase: string;
+  condition: string;
+  reason: string;
+  message: string;
+  progress_ready: number;
+  progress_total: number;
+  start_time: string | null;
+  end_time: string | null;
+  /** JSON PackResource[]. */
+  resources: string;
+  /** The id of the event that wrote this row: increases with every write, comparable with event ids. */
+  seq: number;
+  updated_at: string;
+}
+
+export interface EventsTable {
+  id: Generated<number>;
+  time: string;
+  /** No foreign key: the history outlives the cluster (a deleted cluster's events stay readable). */
+  cluster_id: string | null;
+  cluster: string | null;
+  pack: string | null;
+  kind: string;
+  /** JSON payload, shaped by `kind`. */
+  data: string;
+}
+
+export interface AuditTable {
+  id: Generated<number>;
+  time: string;
+  actor_token_id: string | null;
+  actor_name: string;
+  action: string;
+  target: string;
+  details: string;
+}
+
+export interface TokensTable {
+  id: string;
+  name: string;
+  role: string;
+  /** sha256 of the plaintext token, hex. */
+  hash: string;
+  created_at: string;
+  last_used_at: string | null;
+}
+
+export interface Database {
+  strata_meta: MetaTable;
+  clusters: ClustersTable;
+  profiles: ProfilesTable;
+  attachments: AttachmentsTable;
+  pack_status: PackStatusTable;
+  events: EventsTable;
+  audit: AuditTable;
+  tokens: TokensTable;
+}
+
+export type Row<T extends keyof Database> = Selectable<Database[T]>;
+export type NewRow<T extends keyof Database> = Insertable<Database[T]>;

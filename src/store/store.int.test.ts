@@ -1,0 +1,24 @@
+// The store's one suite, run on SQLite and on PostgreSQL (a real server from testenv/postgres).
+import { afterAll, afterEach, beforeAll, describe } from 'vitest';
+import { attachmentCases } from './cases/attachments.cases.js';
+import { clusterCases } from './cases/clusters.cases.js';
+import { concurrencyCases } from './cases/concurrency.cases.js';
+import { openCases } from './cases/open.cases.js';
+import { packStatusCases } from './cases/pack-status.cases.js';
+import { profileCases } from './cases/profiles.cases.js';
+import { tokenAndAuditCases } from './cases/tokens-audit.cases.js';
+import { backends } from './test-support/backends.js';
+
+describe.each(backends())('store on $name', (env) => {
+  beforeAll(() => env.setup());
+  afterAll(() => env.teardown());
+  afterEach(() => env.closeAll());
+
+  openCases(env);
+  clusterCases(env);
+  profileCases(env);
+  attachmentCases(env);
+  packStatusCases(env);
+  tokenAndAuditCases(env);
+  concurrencyCases(env);
+});

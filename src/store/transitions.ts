@@ -1,0 +1,184 @@
+// The append-only history: every pack status write, every pack transition and every cluster registration
+// gets a row with a global, strictly increasing id. That id is the SSE `Last-Event-ID`, so one rule matters
+// above all: a reader that has seen id N must never later find a committed id below N, or a resuming client
+// misses it. See `lockEventOrder`.
+import { sql } from 'kysely';
+import type { PackTransition } from '../status/index.js';
+import type { StoreContext, TransactionContext } from './context.js';
+import { fromJson, toJson } from './json-column.js';
+import type { PackStatusRecord } from './pack-status.js';
+import type { Row } from './schema.js';
+import { Backend } from './url.js';
+
+export const EventKind = {
+  PackStatus: 'pack.status',
+  PackTransition: 'pack.transition',
+  PackRemoved: 'pack.removed',
+  ClusterRegistered: 'cluster.registered',
+  ClusterUpdated: 'cluster.updated',
+  ClusterRemoved: 'cluster.removed',
+} as const;
+export type EventKind = (typeof EventKind)[keyof typeof EventKind];
+
+interface EventBase {
+  /** Global, strictly increasing; resume with `eventsSince(id)`. */
+  readonly id: number;
+  /** ISO-8601, when the store wrote it. */
+  readonly time: string;
+  readonly cluster: string;
+}
+
+export type StoredEvent =
+  | (EventBase & {
+      readonly kind: typeof EventKind.PackStatus;
+      readonly pack: string;
+      readonly status: PackStatusRecord;
+    })
+  | (EventBase & {
+      readonly kind: typeof EventKind.PackTransition;
+      readonly pack: string;
+      readonly transition: PackTransition;
+    })
+  | (EventBase & { readonly kind: typeof EventKind.PackRemoved; readonly pack: string })
+  | (EventBase & { readonly kind: typeof EventKind.ClusterRegistered })
+  | (EventBase & { readonly kind: typeof EventKind.ClusterUpdated })
+  | (EventBase & { readonly kind: typeof EventKind.ClusterRemoved });
+
+/** What a repository appends; id and time are the store's. */
+export type EventInput =
+  /** The record's seq is the id this event gets, so it is not part of the input (nor of the stored JSON). */
+  | {
+      readonly kind: typeof EventKind.PackStatus;
+      readonly pack: string;
+      readonly status: Omit<PackStatusRecord, 'seq'>;
+    }
+  | {
+      readonly kind: typeof EventKind.PackTransition;
+      readonly pack: string;
+      readonly transition: PackTransition;
+    }
+  | { readonly kind: typeof EventKind.PackRemoved; readonly pack: string }
+  | { readonly kind: typeof EventKind.ClusterRegistered }
+  | { readonly kind: typeof EventKind.ClusterUpdated }
+  | { readonly kind: typeof EventKind.ClusterRemoved };
+
+/** A transition as read back from the history, with the id of its event. */
+export interface StoredTransition extends PackTransition {
+  readonly id: number;
+}
+
+export interface EventsSinceOptions {
+  /** Only this cluster's events (by name). */
+  readonly cluster?: string;
+  /** At most this many (default 1000, capped at 10 000); page by calling again from the last id. */
+  readonly limit?: number;
+}
+
+export interface TransitionHistoryOptions {
+  /** The most recent N transitions (still returned oldest first). Default: all. */
+  readonly limit?: number;
+}
+
+const DEFAULT_PAGE = 1000;
+const MAX_PAGE = 10_000;
+/** An arbitrary constant naming the event-order advisory lock (PostgreSQL has one lock space per database). */
+const EVENT_ORDER_LOCK = 0x5374_7261; // "Stra"
+
+/**
+ * On PostgreSQL, identity values are handed out at INSERT but become visible at COMMIT, in whatever order
+ * transactions commit: T1 takes id 10, T2 takes 11 and commits first, a reader sees 11, then T1 commits 10
+ * behind its back. A transaction-scoped advisory lock taken before the first insert makes id order equal
+ * commit order (the next writer gets its id only after the previous one committed). It serialises event
+ * writers, which each hold it for a few small statements. SQLite needs nothing: BEGIN IMMEDIATE already
+ * admits one writer at a time.
+ *
+ * Take it at the START of any transaction that will append events, before other row locks, so two writers
+ * cannot each hold what the other waits for.
+ */
+export async function lockEventOrder(tx: TransactionContext): Promise<void> {
+  if (tx.backend !== Backend.Postgres || tx.tx.eventLock) return;
+  await sql`select pg_advisory_xact_lock(${EVENT_ORDER_LOCK})`.execute(tx.db);
+  tx.tx.eventLock = true;
+}
+
+export async function appendEvents(
+  tx: TransactionContext,
+  cluster: { readonly id: string; readonly name: string },
+  inputs: readonly EventInput[],
+): Promise<StoredEvent[]> {
+  await lockEventOrder(tx);
+  const time = tx.now().toISOString();
+  const stored: StoredEvent[] = [];
+  // One row at a time: a multi-row INSERT … RETURNING does not promise to return rows in VALUES order.
+  for (const input of inputs) {
+    const { kind, ...payload } = input;
+    const pack = 'pack' in input ? input.pack : null;
+    const row = await tx.db
+      .insertInto('events')
+      .values({ time, cluster_id: cluster.id, cluster: cluster.name, pack, kind, data: toJson(payload) })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    stored.push(withId({ ...input, time, cluster: cluster.name }, row.id));
+  }
+  tx.tx.appended.push(...stored);
+  return stored;
+}
+
+function withId(event: EventInput & { time: string; cluster: string }, id: number): StoredEvent {
+  return event.kind === EventKind.PackStatus
+    ? { ...event, id, status: { ...event.status, seq: id } }
+    : { ...event, id };
+}
+
+function decodeEvent(row: Row<'events'>): StoredEvent {
+  const payload = fromJson<Record<string, unknown>>(row.data);
+  const event = { ...payload, kind: row.kind, time: row.time, cluster: row.cluster ?? '' } as EventInput & {
+    time: string;
+    cluster: string;
+  };
+  return withId(event, row.id);
+}
+
+export class HistoryRepository {
+  constructor(private readonly ctx: StoreContext) {}
+
+  /** Every event after `afterId` (0 for all), oldest first. The SSE stream resumes from Last-Event-ID here. */
+  async since(afterId: number, options: EventsSinceOptions = {}): Promise<StoredEvent[]> {
+    const limit = Math.min(Math.max(1, options.limit ?? DEFAULT_PAGE), MAX_PAGE);
+    let query = this.ctx.db.selectFrom('events').selectAll().where('id', '>', afterId);
+    if (options.cluster !== undefined) query = query.where('cluster', '=', options.cluster);
+    const rows = await query.orderBy('id').limit(limit).execute();
+    return rows.map(decodeEvent);
+  }
+
+  /** The newest event id, 0 when there is none: where a stream without Last-Event-ID starts. */
+  async latestId(): Promise<number> {
+    const row = await this.ctx.db
+      .selectFrom('events')
+      .select((eb) => eb.fn.max('id').as('id'))
+      .executeTakeFirst();
+    return row?.id ?? 0;
+  }
+
+  /** A pack's colour changes on a (current) cluster, oldest first. */
+  async transitions(
+    cluster: string,
+    pack: string,
+    options: TransitionHistoryOptions = {},
+  ): Promise<StoredTransition[]> {
+    let query = this.ctx.db
+      .selectFrom('events')
+      .innerJoin('clusters', 'clusters.id', 'events.cluster_id')
+      .select(['events.id', 'events.data'])
+      .where('clusters.name', '=', cluster)
+      .where('events.pack', '=', pack)
+      .where('events.kind', '=', EventKind.PackTransition)
+      .orderBy('events.id', 'desc');
+    if (options.limit !== undefined) query = query.limit(options.limit);
+    const rows = await query.execute();
+    return rows.reverse().map((row) => ({
+      id: row.id,
+      ...fromJson<{ transition: PackTransition }>(row.data).transition,
+    }));
+  }
+}
