@@ -28,7 +28,10 @@ async function write(store: Store, prefix: string, count: number): Promise<void>
  */
 function follow(store: Store, until: Promise<unknown>): Promise<StoredEvent[]> {
   const writers = { done: false };
-  void until.finally(() => (writers.done = true));
+  const stop = () => {
+    writers.done = true;
+  };
+  until.then(stop, stop);
   return (async () => {
     const seen: StoredEvent[] = [];
     let last = 0;
