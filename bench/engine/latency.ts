@@ -4,7 +4,7 @@ import { runInNewContext } from 'node:vm';
 import { setFlagsFromString } from 'node:v8';
 import type { KubernetesObject, V1ConfigMap } from '@kubernetes/client-node';
 import { DriftPolicy } from '../../src/engine/events.js';
-import { FIELD_MANAGER } from '../../src/engine/runner.js';
+import { FIELD_MANAGER } from '../../src/engine/drift.js';
 import { PackPhase, ResourceState, type PackStatus } from '../../src/status/index.js';
 import type { Arrival } from './probe.js';
 import { Harness, type Emission } from './harness.js';

@@ -1,14 +1,13 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AppsV1Api, KubeConfig, type V1Deployment } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadProfileFiles, formatIssues } from '../profile/index.js';
 import { PackConditionType, PackPhase } from '../status/index.js';
 import { down, up, type ControlPlaneState } from '../../testenv/src/controlplane.js';
 import { watchUntil } from '../../testenv/src/watch-until.js';
 import { DriftPolicy } from './events.js';
-import { desiredOrThrow, startRunner } from './testing.js';
+import { deploymentProfile, desiredOrThrow, startRunner, type TestPack } from './testing.js';
 
 const CP = 'engine-lifecycle-it';
 let cp: ControlPlaneState;
@@ -28,57 +27,8 @@ afterAll(async () => {
   await down({ name: CP });
 });
 
-interface TestPack {
-  name: string;
-  priority?: number;
-  replicas?: number;
-  behavior?: string;
-  readyAfter?: string;
-  timeout?: string;
-}
-
-/** An add-on profile of Deployment packs, each in namespace `ns`, written to a file and loaded like a user's. */
-async function profile(name: string, version: string, ns: string, packs: TestPack[]) {
-  const yaml = [
-    'apiVersion: strata.dev/v1alpha1',
-    'kind: ClusterProfile',
-    `metadata: { name: ${name} }`,
-    'spec:',
-    `  version: ${version}`,
-    '  type: add-on',
-    '  packs:',
-    ...packs.flatMap((p) => [
-      `    - name: ${p.name}`,
-      '      layer: addon',
-      '      version: 1.0.0',
-      '      type: manifest',
-      `      namespace: ${ns}`,
-      `      installPriority: ${p.priority ?? 0}`,
-      ...(p.timeout ? [`      timeout: ${p.timeout}`] : []),
-      '      manifests:',
-      '        - apiVersion: apps/v1',
-      '          kind: Deployment',
-      `          metadata: { name: ${p.name} }`,
-      '          spec:',
-      `            replicas: ${p.replicas ?? 1}`,
-      `            selector: { matchLabels: { app: ${p.name} } }`,
-      '            template:',
-      '              metadata:',
-      `                labels: { app: ${p.name} }`,
-      '                annotations:',
-      ...(p.behavior ? [`                  testenv.strata.dev/behavior: ${p.behavior}`] : []),
-      ...(p.readyAfter ? [`                  testenv.strata.dev/ready-after: "${p.readyAfter}"`] : []),
-      '                  example.com/unused: "x"',
-      `              spec: { containers: [{ name: main, image: "registry.local/${p.name}:1" }] }`,
-    ]),
-    '',
-  ].join('\n');
-  const file = join(dir, `${name}-${version}.yaml`);
-  writeFileSync(file, yaml);
-  const loaded = await loadProfileFiles([file]);
-  if (!loaded.ok) throw new Error(formatIssues(loaded.issues));
-  return loaded.value;
-}
+const profile = (name: string, version: string, ns: string, packs: TestPack[]) =>
+  deploymentProfile(dir, { name, version, namespace: ns, packs });
 
 const deploymentExists = async (ns: string, name: string) => {
   try {

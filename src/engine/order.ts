@@ -51,3 +51,23 @@ export function installOrder<T extends Pick<KubeObject, 'kind'>>(objects: readon
 export function isCrd(object: Pick<KubeObject, 'apiVersion' | 'kind'>): boolean {
   return object.kind === 'CustomResourceDefinition' && object.apiVersion.startsWith('apiextensions.k8s.io/');
 }
+
+/** Built-in kinds that live outside namespaces, so the inventory can key them before discovery confirms it. */
+export const CLUSTER_SCOPED = new Set([
+  'Namespace',
+  'Node',
+  'PersistentVolume',
+  'StorageClass',
+  'CustomResourceDefinition',
+  'ClusterRole',
+  'ClusterRoleBinding',
+  'PriorityClass',
+  'IngressClass',
+  'APIService',
+  'MutatingWebhookConfiguration',
+  'ValidatingWebhookConfiguration',
+  'ValidatingAdmissionPolicy',
+  'ValidatingAdmissionPolicyBinding',
+  'CSIDriver',
+  'RuntimeClass',
+]);

@@ -19,11 +19,11 @@ import {
 import type { DesiredPack } from './desired.js';
 import { EngineError, EngineErrorCode } from './errors.js';
 import { DriftPolicy, type RunnerEvent } from './events.js';
-import { isCrd } from './order.js';
+import { CLUSTER_SCOPED, isCrd } from './order.js';
 import { HookEvent, Label, renderPack, type HelmHook, type RenderedPack } from './render.js';
+import { Waiters } from './waiters.js';
 import { WatchSet, type WatchSetEvent } from './watch-set.js';
-
-export const FIELD_MANAGER = 'strata';
+import { detectDrift, FIELD_MANAGER, ownFields } from './drift.js';
 
 export interface RunnerOptions {
   readonly cluster: string;
@@ -45,7 +45,7 @@ interface PackRun {
   status: PackStatus;
   /** Owned objects, in install order (hooks first and last, as they run). */
   inventory: ObjectRef[];
-  inventoryKeys: Set<string>;
+  inventoryKeys: ReadonlySet<string>;
   /** The revision whose objects are all applied; undefined until the first complete apply. */
   appliedRevision?: string;
   /** The desired pack's definition the current task works on; a change restarts the task. */
@@ -66,12 +66,14 @@ interface PackRun {
  */
 export class ClusterRunner {
   private readonly runs = new Map<string, PackRun>();
+  /** Owned object key → the packs whose inventory holds it (normally one): O(1) routing of watch events. */
+  private readonly packsByKey = new Map<string, Map<PackRun, ObjectRef>>();
   private readonly watches: WatchSet;
   private readonly now: () => number;
   private readonly random: () => number;
   private readonly driftPolicy: DriftPolicy;
   private readonly retry: Backoff;
-  private readonly waiters = new Set<() => void>();
+  private readonly waiters = new Waiters();
   private reconcileQueued = false;
   private stopped = false;
   private reachable = true;
@@ -149,7 +151,7 @@ export class ClusterRunner {
   }
 
   /** Status of every pack, in install order. */
-  statuses(): { pack: string; profile: string; order: number; status: PackStatus }[] {
+  statuses(): { pack: string; profile: string; order: number; status: PackStatus; stale: boolean }[] {
     return [...this.runs.values()]
       .sort((a, b) => a.desired.order - b.desired.order)
       .map((r) => ({
@@ -157,6 +159,8 @@ export class ClusterRunner {
         profile: r.desired.profile.name,
         order: r.desired.order,
         status: r.status,
+        // While the API server is unreachable the colours are the last known ones, not statements about now.
+        stale: !this.reachable,
       }));
   }
 
@@ -419,7 +423,7 @@ export class ClusterRunner {
         if (hook.deletePolicies.includes('before-hook-creation')) {
           const ref = refOf(await this.withNamespace(run, hook.object, signal));
           await this.options.kube.delete(ref, { propagationPolicy: 'Background' });
-          await this.waitFor(signal, () => this.watches.get(ref) === undefined);
+          await this.waiters.until(signal, () => this.watches.get(ref) === undefined);
         }
       }
       for (const hook of group) await this.applyObject(run, hook.object, signal);
@@ -443,7 +447,7 @@ export class ClusterRunner {
   /** Resolves when every ref is Ready; throws (the pack turns red) when one fails. */
   private async waitForReady(run: PackRun, refs: readonly ObjectRef[], signal: AbortSignal): Promise<void> {
     const keys = new Set(refs.map(refKey));
-    await this.waitFor(signal, () => {
+    await this.waiters.until(signal, () => {
       const resources = run.status.resources.filter((r) => keys.has(refKey(r.ref)));
       const failed = resources.find((r) => r.evaluation.state === ResourceState.Failed);
       if (failed) throw new EngineError(EngineErrorCode.ApplyFailed, failed.evaluation.message);
@@ -522,8 +526,11 @@ export class ClusterRunner {
         signal,
       );
     }
-    await this.waitFor(signal, () => [...refs.values()].every((ref) => this.watches.get(ref) === undefined));
+    await this.waiters.until(signal, () =>
+      [...refs.values()].every((ref) => this.watches.get(ref) === undefined),
+    );
     this.runs.delete(run.desired.pack.name);
+    this.unindex(run);
     this.options.onEvent({
       type: 'PackRemoved',
       cluster: this.options.cluster,
@@ -538,9 +545,7 @@ export class ClusterRunner {
   private onWatchEvent(event: WatchSetEvent): void {
     if (this.stopped) return;
     if (event.type === 'Owned') {
-      const key = refKey(event.ref);
-      for (const run of this.runs.values()) {
-        if (!run.inventoryKeys.has(key)) continue;
+      for (const run of this.packsByKey.get(refKey(event.ref))?.keys() ?? []) {
         this.evaluate(run, event.ref);
         this.checkDrift(run, event.ref, event.event.type, event.event.object);
       }
@@ -549,10 +554,7 @@ export class ClusterRunner {
       for (const uid of owners) {
         const key = this.watches.keyOfUid(uid);
         if (!key) continue;
-        for (const run of this.runs.values()) {
-          const ref = run.inventory.find((r) => refKey(r) === key);
-          if (ref) this.evaluate(run, ref);
-        }
+        for (const [run, ref] of this.packsByKey.get(key) ?? []) this.evaluate(run, ref);
       }
     }
     this.wake();
@@ -567,10 +569,27 @@ export class ClusterRunner {
     const refs = objects
       .map((o) => ('metadata' in o ? refOf(o) : o))
       .map((r) => this.defaultNamespace(run, r));
+    this.unindex(run);
     run.inventory = refs;
     run.inventoryKeys = new Set(refs.map(refKey));
+    for (const ref of refs) {
+      const key = refKey(ref);
+      const packs = this.packsByKey.get(key) ?? new Map<PackRun, ObjectRef>();
+      packs.set(run, ref);
+      this.packsByKey.set(key, packs);
+    }
     this.dispatch(run, { type: 'InventoryChanged', time: this.iso(), resources: refs });
-    for (const ref of refs) this.evaluate(run, ref);
+    // Objects the watches have not seen stay "not yet observed"; evaluating them now would only emit a
+    // Missing/NotFound status for each, one full status event per object for nothing.
+    for (const ref of refs) if (this.watches.get(ref)) this.evaluate(run, ref);
+  }
+
+  private unindex(run: PackRun): void {
+    for (const key of run.inventoryKeys) {
+      const packs = this.packsByKey.get(key);
+      packs?.delete(run);
+      if (packs?.size === 0) this.packsByKey.delete(key);
+    }
   }
 
   /**
@@ -594,23 +613,7 @@ export class ClusterRunner {
       if (type !== 'DELETED') run.correcting.delete(key);
       return;
     }
-    let message: string | undefined;
-    if (type === 'DELETED') message = `drift: ${formatRef(ref)} deleted`;
-    else if (type === 'MODIFIED') {
-      const expected = run.appliedFields.get(key);
-      const now = ownFields(live);
-      if (expected !== undefined && now !== expected) {
-        const others = (live.metadata?.managedFields ?? [])
-          .filter(
-            (f) =>
-              f.manager !== FIELD_MANAGER &&
-              f.subresource !== 'status' &&
-              (f.operation === 'Update' || f.operation === 'Apply'),
-          )
-          .map((f) => f.manager ?? 'unknown');
-        message = `drift: ${formatRef(ref)} changed${others.length > 0 ? ` by ${[...new Set(others)].join(', ')}` : ''}`;
-      }
-    }
+    const message = detectDrift({ ref, type, live, appliedFields: run.appliedFields.get(key) });
     if (!message) return;
     const correcting = this.driftPolicy === DriftPolicy.Correct;
     this.options.onEvent({
@@ -696,53 +699,14 @@ export class ClusterRunner {
     });
   }
 
-  /** Resolves once `check` holds, re-checked after every watch event; rejects on abort or if `check` throws. */
-  private waitFor(signal: AbortSignal, check: () => boolean): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const attempt = () => {
-        try {
-          if (signal.aborted) throw signal.reason as Error;
-          if (!check()) return;
-          this.waiters.delete(attempt);
-          resolve();
-        } catch (error) {
-          this.waiters.delete(attempt);
-          reject(error instanceof Error ? error : new Error(String(error)));
-        }
-      };
-      this.waiters.add(attempt);
-      signal.addEventListener('abort', attempt, { once: true });
-      attempt();
-    });
-  }
-
   private wake(): void {
-    for (const waiter of [...this.waiters]) waiter();
+    this.waiters.wake();
   }
 
   private iso(): string {
     return new Date(this.now()).toISOString();
   }
 }
-
-const CLUSTER_SCOPED = new Set([
-  'Namespace',
-  'Node',
-  'PersistentVolume',
-  'StorageClass',
-  'CustomResourceDefinition',
-  'ClusterRole',
-  'ClusterRoleBinding',
-  'PriorityClass',
-  'IngressClass',
-  'APIService',
-  'MutatingWebhookConfiguration',
-  'ValidatingWebhookConfiguration',
-  'ValidatingAdmissionPolicy',
-  'ValidatingAdmissionPolicyBinding',
-  'CSIDriver',
-  'RuntimeClass',
-]);
 
 function packName(run: PackRun): string {
   return `${run.desired.pack.layer}/${run.desired.pack.name}`;
@@ -764,12 +728,4 @@ function sameDefinition(a: DesiredPack, b: DesiredPack): boolean {
     a.profile.name === b.profile.name &&
     JSON.stringify(a.pack) === JSON.stringify(b.pack)
   );
-}
-
-/** strata's own entry in managedFields, as text: what fields we own right now. */
-function ownFields(object: KubernetesObject): string {
-  const entry = object.metadata?.managedFields?.find(
-    (f) => f.manager === FIELD_MANAGER && f.operation === 'Apply' && !f.subresource,
-  );
-  return JSON.stringify(entry?.fieldsV1 ?? null);
 }

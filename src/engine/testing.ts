@@ -1,5 +1,6 @@
 // Test support for engine integration tests: a runner on a real control plane, and its events as a log that
 // tests can wait on (resolved by events, never by polling).
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { KubeClient } from '../kube/index.js';
 import { loadProfileFiles, formatIssues, type LoadedProfile } from '../profile/index.js';
@@ -96,4 +97,60 @@ export async function startRunner(
   });
   await runner.start();
   return { runner, log, kube };
+}
+
+export interface TestPack {
+  name: string;
+  priority?: number;
+  replicas?: number;
+  behavior?: string;
+  readyAfter?: string;
+  timeout?: string;
+}
+
+/** An add-on profile of Deployment packs, written to `dir` and loaded as a user's file would be. */
+export async function deploymentProfile(
+  dir: string,
+  options: { name: string; version: string; namespace: string; packs: readonly TestPack[] },
+): Promise<LoadedProfile[]> {
+  const { name, version, namespace: ns, packs } = options;
+  const yaml = [
+    'apiVersion: strata.dev/v1alpha1',
+    'kind: ClusterProfile',
+    `metadata: { name: ${name} }`,
+    'spec:',
+    `  version: ${version}`,
+    '  type: add-on',
+    '  packs:',
+    ...packs.flatMap((p) => [
+      `    - name: ${p.name}`,
+      '      layer: addon',
+      '      version: 1.0.0',
+      '      type: manifest',
+      `      namespace: ${ns}`,
+      `      installPriority: ${p.priority ?? 0}`,
+      ...(p.timeout ? [`      timeout: ${p.timeout}`] : []),
+      '      manifests:',
+      '        - apiVersion: apps/v1',
+      '          kind: Deployment',
+      `          metadata: { name: ${p.name} }`,
+      '          spec:',
+      `            replicas: ${p.replicas ?? 1}`,
+      `            selector: { matchLabels: { app: ${p.name} } }`,
+      '            template:',
+      '              metadata:',
+      `                labels: { app: ${p.name} }`,
+      '                annotations:',
+      ...(p.behavior ? [`                  testenv.strata.dev/behavior: ${p.behavior}`] : []),
+      ...(p.readyAfter ? [`                  testenv.strata.dev/ready-after: "${p.readyAfter}"`] : []),
+      '                  example.com/unused: "x"',
+      `              spec: { containers: [{ name: main, image: "registry.local/${p.name}:1" }] }`,
+    ]),
+    '',
+  ].join('\n');
+  const file = join(dir, `${name}-${version}.yaml`);
+  writeFileSync(file, yaml);
+  const loaded = await loadProfileFiles([file]);
+  if (!loaded.ok) throw new Error(formatIssues(loaded.issues));
+  return loaded.value;
 }

@@ -1,17 +1,6 @@
-import { readFileSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { V1ConfigMap } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  apiServerReady,
-  down,
-  readState,
-  up,
-  type ControlPlaneState,
-} from '../../testenv/src/controlplane.js';
-import { stateDirOf } from '../../testenv/src/paths.js';
-import { isAlive, sleep, startDetached } from '../../testenv/src/process.js';
+import { Component, crash, down, up, type ControlPlaneState } from '../../testenv/src/controlplane.js';
 import { abortableSleep } from './backoff.js';
 import { KubeClient } from './client.js';
 import type { ConnectionState } from './list-watch.js';
@@ -54,35 +43,8 @@ const remove = (namespace: string, name: string) =>
   kube.delete({ apiVersion: 'v1', kind: 'ConfigMap', namespace, name });
 const label = (e: { type: string; object: V1ConfigMap }) => `${e.type} ${e.object.metadata?.name ?? ''}`;
 
-/**
- * Kills the control plane's kube-apiserver (SIGKILL to its process group: a crash, not a graceful stop) and
- * returns a function that starts it again with the same command line and log, recording the new pid in
- * controlplane.json so testenv's down() stops it. etcd keeps running, so the cluster's state survives.
- */
-async function killApiServer(): Promise<() => Promise<void>> {
-  const state = await readState(NAME);
-  const apiServer = state?.processes.find((p) => p.component === 'kube-apiserver');
-  if (!state || !apiServer) throw new Error('no kube-apiserver in controlplane.json');
-  const [command, ...args] = readFileSync(`/proc/${apiServer.pid}/cmdline`, 'utf8')
-    .split('\0')
-    .filter(Boolean);
-  if (!command) throw new Error('empty kube-apiserver command line');
-  process.kill(-apiServer.pid, 'SIGKILL');
-  while (isAlive(apiServer.pid)) await sleep(20);
-  return async () => {
-    const started = startDetached('kube-apiserver', command, args, apiServer.log);
-    const file = join(stateDirOf(NAME), 'controlplane.json');
-    const current = JSON.parse(await readFile(file, 'utf8')) as ControlPlaneState;
-    current.processes = current.processes.map((p) => (p.component === 'kube-apiserver' ? started : p));
-    await writeFile(file, JSON.stringify(current, null, 2));
-    // Nothing to watch before the API server answers: wait for /readyz like testenv's own startup does.
-    const deadline = Date.now() + 30_000;
-    while (!(await apiServerReady(current))) {
-      if (Date.now() > deadline) throw new Error('kube-apiserver did not become ready again within 30 s');
-      await sleep(100);
-    }
-  };
-}
+/** Crashes the control plane's kube-apiserver; the returned function starts it again (etcd keeps the state). */
+const killApiServer = () => crash({ name: NAME, component: Component.ApiServer });
 
 describe('listWatch against a real API server', () => {
   it('delivers ADDED for existing objects, then MODIFIED and DELETED live, with a cache that follows', async () => {

@@ -377,3 +377,31 @@ export async function apiServerReady(state: ControlPlaneState): Promise<boolean>
     req.end();
   });
 }
+
+/**
+ * Crashes one component of a running control plane (SIGKILL to its process group, no graceful stop) and
+ * returns a function that starts it again with the same command line and log, recording the new pid so
+ * down() stops it, and resolving once it is ready again (for kube-apiserver: /readyz). etcd's data survives,
+ * so this is an outage, not a new cluster. For tests of reconnection and restart safety.
+ */
+export async function crash(options: { name: string; component: Component }): Promise<() => Promise<void>> {
+  const state = await readState(options.name);
+  const victim = state?.processes.find((p) => p.component === options.component);
+  if (!state || !victim)
+    throw new TestenvError('crash', `no ${options.component} in control plane "${options.name}"`);
+  const [command, ...args] = (await readFile(`/proc/${victim.pid}/cmdline`, 'utf8'))
+    .split('\0')
+    .filter(Boolean);
+  if (!command) throw new TestenvError('crash', `could not read the command line of ${options.component}`);
+  await stopGroup(victim.pid, { graceMs: 0 });
+  return async () => {
+    const started = startDetached(options.component, command, args, victim.log);
+    const file = join(stateDirOf(options.name), STATE_FILE);
+    const current = JSON.parse(await readFile(file, 'utf8')) as ControlPlaneState;
+    current.processes = current.processes.map((p) => (p.component === options.component ? started : p));
+    await writeFile(file, JSON.stringify(current, null, 2));
+    if (options.component === Component.ApiServer) {
+      await waitFor('kube-apiserver after restart', [started], () => apiServerReady(current), 30_000);
+    }
+  };
+}

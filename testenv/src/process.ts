@@ -49,7 +49,7 @@ function signalGroup(pid: number, signal: NodeJS.Signals): void {
 /** SIGTERM the process group, wait up to `graceMs` for it to exit, then SIGKILL. Resolves once it is gone. */
 export async function stopGroup(pid: number, options: { graceMs: number }): Promise<void> {
   if (!isAlive(pid)) return;
-  signalGroup(pid, 'SIGTERM');
+  signalGroup(pid, options.graceMs > 0 ? 'SIGTERM' : 'SIGKILL');
   const deadline = Date.now() + options.graceMs;
   while (isAlive(pid) && Date.now() < deadline) await sleep(50);
   if (isAlive(pid)) signalGroup(pid, 'SIGKILL');
