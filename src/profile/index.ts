@@ -45,7 +45,14 @@ export {
   type ParseOptions,
   type ParsedProfile,
 } from './parse.js';
-export { loadProfileFile, loadProfileFiles, type LoadedProfile, type LoadOptions } from './load.js';
+export {
+  loadProfileFile,
+  loadProfileFiles,
+  loadProfileText,
+  type LoadedProfile,
+  type LoadOptions,
+  type LoadTextOptions,
+} from './load.js';
 export { detachedSource, type ProfileSource } from './source.js';
 export { resolveProfile, type ResolvedProfile, type ResolveOptions } from './resolve.js';
 export { Redactor, noRedaction } from './redact.js';

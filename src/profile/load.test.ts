@@ -2,7 +2,7 @@ import { mkdtemp, mkdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { loadProfileFile } from './load.js';
+import { loadProfileFile, loadProfileText } from './load.js';
 import { MAX_PROFILE_BYTES } from './parse.js';
 import { messages, profileText } from './testing.js';
 
@@ -74,5 +74,29 @@ describe('loadProfileFile', () => {
     expect(
       messages(await loadProfileFile(path.join(dir, 'nothing.yaml'), { displayName: 'nothing.yaml' })),
     ).toEqual(['nothing.yaml:1:1 cannot read file: no such file']);
+  });
+});
+
+describe('loadProfileText', () => {
+  it('resolves local charts and files against the folder of the file it names, without that file existing', async () => {
+    const text = profileText({ packs: `${helm('a', 'charts/good')}\n${manifest('b', '[cm.yaml]')}` });
+    const result = await loadProfileText(text, {
+      file: path.join(dir, 'uploaded.yaml'),
+      displayName: 'upload',
+    });
+    expect(result.ok && result.value[0]?.fileManifests.has('cm.yaml')).toBe(true);
+    expect(result.ok && result.value[0]?.path).toBe(path.join(dir, 'uploaded.yaml'));
+  });
+
+  it('names the upload in issues and refuses text over 1 MiB', async () => {
+    const missing = await loadProfileText(profileText({ packs: helm('a', 'charts/nope') }), {
+      file: path.join(dir, 'x.yaml'),
+      displayName: 'upload.yaml',
+    });
+    expect(messages(missing)[0]).toMatch(/^upload\.yaml:\d+:\d+ spec\.packs\[0\]\.chart\.path: /);
+    const large = await loadProfileText('#'.repeat(MAX_PROFILE_BYTES + 1), {
+      file: path.join(dir, 'big.yaml'),
+    });
+    expect(messages(large)[0]).toContain('the limit is 1048576 (1 MiB)');
   });
 });

@@ -34,6 +34,41 @@ export async function loadProfileFile(
   if (typeof text !== 'string') {
     return { ok: false, issues: [{ ...start, ...text, path: '' }] };
   }
+  return loadProfileText(text, { file: path.resolve(file), displayName: shown });
+}
+
+export interface LoadTextOptions {
+  /**
+   * Where the profile file is (or would be): local chart paths and manifest `files` are resolved against its
+   * folder. For a profile sent over the API, the folder it came from on the hub's machine.
+   */
+  readonly file: string;
+  /** Name shown in issues (default: `file`). */
+  readonly displayName?: string;
+}
+
+/** Like loadProfileFile, for text already in memory (an upload, a stored version). */
+export async function loadProfileText(
+  text: string,
+  options: LoadTextOptions,
+): Promise<ProfileResult<LoadedProfile[]>> {
+  const file = options.file;
+  const shown = options.displayName ?? file;
+  if (Buffer.byteLength(text) > MAX_PROFILE_BYTES) {
+    return {
+      ok: false,
+      issues: [
+        {
+          file: shown,
+          line: 1,
+          column: 1,
+          path: '',
+          kind: IssueKind.TooLarge,
+          message: `profile is ${Buffer.byteLength(text)} bytes; the limit is ${MAX_PROFILE_BYTES} (1 MiB)`,
+        },
+      ],
+    };
+  }
   const parsed = parseProfiles(text, { file: shown });
   if (!parsed.ok) return parsed;
 
