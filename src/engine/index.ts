@@ -1,0 +1,7 @@
+// The cluster runner and what it needs: the public API of src/engine.
+export { ClusterRunner, type RunnerOptions } from './runner.js';
+export { desiredPacks, type DesiredOptions, type DesiredPack } from './desired.js';
+export { DriftPolicy, type RunnerEvent } from './events.js';
+export { EngineError, EngineErrorCode } from './errors.js';
+export { FIELD_MANAGER } from './drift.js';
+export { Label, renderPack, type RenderedPack } from './render.js';

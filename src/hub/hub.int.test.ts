@@ -1,0 +1,178 @@
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createStore, type Store } from '../store/index.js';
+import { down, up, type ControlPlaneState } from '../../testenv/src/controlplane.js';
+import { helmBin, repoRoot } from '../engine/testing.js';
+import { Hub, type HubEvent } from './hub.js';
+import { HubError, HubErrorCode } from './errors.js';
+
+const CP = 'hub-it';
+const admin = { name: 'test-admin' };
+const examples = join(repoRoot, 'examples');
+let cp: ControlPlaneState;
+let store: Store;
+let hub: Hub;
+
+beforeAll(async () => {
+  await down({ name: CP });
+  cp = await up({ name: CP, nodes: 3 });
+  store = await createStore({ url: ':memory:', secretKey: randomBytes(32) });
+  hub = await Hub.open({ store, helmBin: helmBin(), accessTimeoutMs: 3000, log: () => undefined });
+});
+
+afterAll(async () => {
+  await hub.close();
+  await store.close();
+  await down({ name: CP });
+});
+
+/** Resolves when `predicate` holds for the cluster's page, re-checked on every hub event (no polling). */
+function pageUntil(
+  cluster: string,
+  predicate: (page: Awaited<ReturnType<Hub['clusterPage']>>) => boolean,
+  timeoutMs: number,
+) {
+  return new Promise<Awaited<ReturnType<Hub['clusterPage']>>>((resolve, reject) => {
+    let last = '';
+    const check = async () => {
+      const page = await hub.clusterPage(cluster);
+      last = page.packs.map((p) => `${p.name}:${p.phase} ${p.message}`).join('\n');
+      if (predicate(page)) {
+        unsubscribe();
+        clearTimeout(timer);
+        resolve(page);
+      }
+    };
+    const unsubscribe = hub.subscribe(() => void check());
+    const timer = setTimeout(() => {
+      unsubscribe();
+      reject(new Error(`timed out; packs:\n${last}`));
+    }, timeoutMs);
+    void check();
+  });
+}
+
+describe('the hub', () => {
+  it('registers a cluster, imports and attaches the example profiles, and the page goes green with events stored', async () => {
+    const kubeconfig = readFileSync(cp.kubeconfig, 'utf8');
+    const cluster = await hub.registerCluster({ name: 'local', kubeconfig }, admin);
+    expect(cluster).toMatchObject({ name: 'local', reachable: true, packs: 0, server: cp.server });
+
+    for (const file of ['infra.yaml', 'monitoring.yaml', 'platform-tools.yaml']) {
+      const yaml = readFileSync(join(examples, file), 'utf8');
+      await hub.importProfile({ yaml, file, baseDir: examples }, admin);
+    }
+    expect((await hub.listProfiles()).map((p) => p.name).sort()).toEqual([
+      'local-infra',
+      'monitoring',
+      'platform-tools',
+    ]);
+
+    const events: HubEvent[] = [];
+    const unsubscribe = hub.subscribe((e) => events.push(e));
+    await hub.attach({ cluster: 'local', profile: 'local-infra' }, admin);
+    await hub.attach(
+      { cluster: 'local', profile: 'monitoring', values: { adminPassword: 'correct-horse-battery' } },
+      admin,
+    );
+    await hub.attach({ cluster: 'local', profile: 'platform-tools' }, admin);
+    const page = await pageUntil(
+      'local',
+      (p) => p.packs.length > 0 && p.packs.every((x) => x.phase === 'success'),
+      120_000,
+    );
+    unsubscribe();
+
+    expect(page.cluster).toMatchObject({ phase: 'success', reachable: true });
+    expect(page.packs.map((p) => p.order)).toEqual([...page.packs.keys()]);
+    expect(page.packs[0]).toMatchObject({ layer: 'os', color: 'green', icon: '✓', label: 'Success' });
+    // The sensitive value never leaves the store in a view.
+    expect(JSON.stringify(page)).not.toContain('correct-horse-battery');
+    const monitoring = page.attachments.find((a) => a.profile === 'monitoring');
+    expect(monitoring?.sensitive).toEqual(['adminPassword']);
+    expect(monitoring?.values).not.toHaveProperty('adminPassword');
+
+    // Every change was persisted as an event with strictly increasing ids, transitions included.
+    await hub.flush();
+    const stored = await hub.eventsSince(0, { cluster: 'local' });
+    expect(stored.some((e) => e.kind === 'pack.transition')).toBe(true);
+    const ids = stored.map((e) => e.id ?? 0);
+    expect(ids).toEqual([...ids].sort((a, b) => a - b));
+    expect(events.filter((e) => e.id !== undefined).length).toBeGreaterThan(0);
+    const history = await hub.packHistory('local', 'sim-cni');
+    expect(history.map((t) => t.to)).toEqual(expect.arrayContaining(['processing', 'success']));
+  });
+
+  it('previews a change per pack before applying it, then applies it', async () => {
+    const diff = await hub.previewAttachment({ cluster: 'local', profile: 'platform-tools', values: {} });
+    expect(diff.every((d) => d.change === 'unchanged')).toBe(true);
+    const yaml = readFileSync(join(examples, 'platform-tools.yaml'), 'utf8')
+      .replace('version: 1.2.0', 'version: 1.3.0')
+      .replace(/^ {2}version: (\S+)/m, '  version: 9.9.9');
+    await hub.importProfile({ yaml, file: 'platform-tools.yaml', baseDir: examples }, admin);
+    const attachments = await hub.listAttachments('local');
+    expect(attachments.find((a) => a.profile === 'platform-tools')?.updateAvailable).toBe('9.9.9');
+    const preview = await hub.previewAttachment({
+      cluster: 'local',
+      profile: 'platform-tools',
+      version: '9.9.9',
+    });
+    expect(preview.find((d) => d.pack === 'echo')?.change).toBe('changed');
+    expect(preview.find((d) => d.pack === 'tenant-quotas')?.change).toBe('unchanged');
+    expect(preview.find((d) => d.pack === 'sim-cni')?.change).toBe('unchanged');
+  });
+
+  it('detaching a profile uninstalls its packs and they leave the page', async () => {
+    await hub.detach('local', 'platform-tools', admin);
+    const page = await pageUntil(
+      'local',
+      (p) => !p.packs.some((x) => x.profile === 'platform-tools'),
+      60_000,
+    );
+    expect(page.packs.every((p) => p.phase === 'success')).toBe(true);
+  });
+
+  it('a new hub on the same store picks the cluster up where the old one left it', async () => {
+    await hub.close();
+    hub = await Hub.open({ store, helmBin: helmBin(), accessTimeoutMs: 3000, log: () => undefined });
+    const page = await pageUntil(
+      'local',
+      (p) => p.packs.length > 0 && p.packs.every((x) => x.phase === 'success'),
+      60_000,
+    );
+    expect(page.packs.some((p) => p.name === 'sim-cni')).toBe(true);
+    // History from before the restart is still there.
+    expect((await hub.packHistory('local', 'sim-cni')).length).toBeGreaterThan(0);
+  });
+
+  it('refuses bad clusters with a code naming the cause, storing nothing', async () => {
+    const attempt = (kubeconfig: string, name = 'bad') => hub.registerCluster({ name, kubeconfig }, admin);
+    await expect(attempt('not: [a kubeconfig')).rejects.toMatchObject({
+      code: HubErrorCode.KubeconfigInvalid,
+    });
+    const unreachable = readFileSync(cp.kubeconfig, 'utf8').replace(cp.server, 'https://127.0.0.1:1');
+    await expect(attempt(unreachable)).rejects.toMatchObject({ code: HubErrorCode.ClusterUnreachable });
+    await expect(attempt(readFileSync(cp.kubeconfig, 'utf8'), 'local')).rejects.toMatchObject({
+      code: HubErrorCode.ClusterExists,
+    });
+    await expect(attempt(readFileSync(cp.kubeconfig, 'utf8'), 'Not_A_Name')).rejects.toBeInstanceOf(HubError);
+    expect((await hub.listClusters()).map((c) => c.name)).toEqual(['local']);
+  });
+
+  it('refuses invalid profiles with positioned issues and attachments that do not fit', async () => {
+    const issues = await hub.validateProfile({
+      yaml: 'apiVersion: strata.dev/v1alpha1\nkind: ClusterProfile\nmetadata: { name: x }\nspec: { version: 1.0.0, type: add-on, packs: [{ name: a, layer: network, version: 1.0.0, type: manifest }] }\n',
+      file: 'x.yaml',
+    });
+    expect(issues[0]).toMatchObject({ file: 'x.yaml', line: 4 });
+    expect(issues.map((i) => i.message).join('\n')).toContain('expected one of os, k8s, cni, csi, addon');
+    await expect(hub.attach({ cluster: 'local', profile: 'monitoring' }, admin)).rejects.toMatchObject({
+      code: HubErrorCode.AttachmentExists,
+    });
+    await expect(hub.attach({ cluster: 'local', profile: 'nope' }, admin)).rejects.toMatchObject({
+      code: HubErrorCode.NotFound,
+    });
+  });
+});

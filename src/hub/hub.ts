@@ -1,0 +1,844 @@
+import { join } from 'node:path';
+import semver from 'semver';
+import { ClusterRunner, desiredPacks, type DesiredPack, type RunnerEvent } from '../engine/index.js';
+import { KubeClient, KubeError, KubeErrorCode } from '../kube/index.js';
+import { loadProfileText, type LoadedProfile, type ProfileIssue } from '../profile/index.js';
+import type { PackStatus, PackTransition } from '../status/index.js';
+import {
+  isStoreError,
+  StoreErrorCode,
+  toPackStatus,
+  type AttachmentRecord,
+  type ClusterRecord,
+  type Store,
+  type StoredEvent,
+} from '../store/index.js';
+import { HubError, HubErrorCode } from './errors.js';
+import { StatusWriter } from './status-writer.js';
+import { countPhases, packView, type ClusterView, type PackView } from './views.js';
+
+export interface Actor {
+  readonly tokenId?: string;
+  readonly name: string;
+}
+
+export interface HubConfig {
+  readonly store: Store;
+  readonly helmBin: string;
+  /** Folder that local chart paths of uploaded profiles are relative to when the upload names none. */
+  readonly baseDir?: string;
+  /** How long registering a cluster waits for its API server. Default 10 s. */
+  readonly accessTimeoutMs?: number;
+  readonly log?: (message: string) => void;
+}
+
+/** A change of the live stream: a persisted store event (with its id), or an ephemeral one (no id). */
+export type HubEvent =
+  | {
+      readonly id: number;
+      readonly kind: string;
+      readonly cluster?: string;
+      readonly pack?: string;
+      readonly time: string;
+      readonly data: unknown;
+    }
+  | {
+      readonly id?: undefined;
+      readonly kind: 'cluster.connection';
+      readonly cluster: string;
+      readonly time: string;
+      readonly data: { readonly reachable: boolean; readonly error?: string };
+    }
+  | {
+      readonly id?: undefined;
+      readonly kind: 'pack.drift';
+      readonly cluster: string;
+      readonly pack: string;
+      readonly time: string;
+      readonly data: { readonly message: string; readonly correcting: boolean };
+    };
+
+export interface AttachInput {
+  readonly cluster: string;
+  readonly profile: string;
+  readonly version?: string;
+  readonly values?: Readonly<Record<string, string>>;
+}
+
+export interface AttachmentView {
+  readonly cluster: string;
+  readonly profile: string;
+  readonly version: string;
+  /** Values of variables that are not sensitive; sensitive ones are listed by name only. */
+  readonly values: Readonly<Record<string, string>>;
+  readonly sensitive: readonly string[];
+  readonly createdAt: string;
+  readonly updatedAt: string;
+  /** A newer published version of the profile, when there is one ("Updates available"). */
+  readonly updateAvailable?: string;
+}
+
+export interface PackDiff {
+  readonly pack: string;
+  readonly profile: string;
+  readonly change: 'added' | 'removed' | 'changed' | 'unchanged';
+}
+
+export interface ProfileVersionView {
+  readonly name: string;
+  readonly version: string;
+  readonly type: string;
+  readonly published: boolean;
+  readonly createdAt: string;
+  readonly packs: number;
+  readonly description?: string;
+}
+
+export interface ProfileSummaryView {
+  readonly name: string;
+  readonly type: string;
+  readonly latest: string;
+  readonly versions: number;
+}
+
+export interface ClusterPage {
+  readonly cluster: ClusterView;
+  readonly attachments: readonly AttachmentView[];
+  readonly packs: readonly PackView[];
+}
+
+interface ClusterRuntime {
+  readonly record: ClusterRecord;
+  readonly kube: KubeClient;
+  readonly runner: ClusterRunner;
+  reachable: boolean;
+  error?: string;
+  /** Every pack the runner may still report on, including ones being removed, for the page. */
+  readonly known: Map<string, DesiredPack>;
+}
+
+const BASE_DIR_ANNOTATION = 'strata.dev/base-dir';
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+
+/**
+ * The hub's services: clusters, profiles, attachments and pack status, over the store, with one cluster
+ * runner per registered cluster. Everything the HTTP API does goes through here; nothing here speaks HTTP.
+ */
+export class Hub {
+  private readonly runtimes = new Map<string, ClusterRuntime>();
+  private readonly listeners = new Set<(event: HubEvent) => void>();
+  private readonly writer: StatusWriter;
+  private readonly unsubscribe: () => void;
+  private readonly log: (message: string) => void;
+
+  private constructor(private readonly config: HubConfig) {
+    this.log = config.log ?? ((message) => process.stderr.write(`${message}\n`));
+    this.writer = new StatusWriter(config.store, (error) => {
+      this.log(
+        `strata: could not store a pack status: ${error instanceof Error ? error.message : String(error)}`,
+      );
+    });
+    this.unsubscribe = config.store.onEvents((events) => {
+      for (const event of events) this.emit(toHubEvent(event));
+    });
+  }
+
+  /** Opens the hub and starts a runner for every registered cluster (an unreachable one does not block). */
+  static async open(config: HubConfig): Promise<Hub> {
+    const hub = new Hub(config);
+    for (const record of await config.store.clusters.list()) {
+      try {
+        await hub.startCluster(record);
+      } catch (error) {
+        hub.log(
+          `strata: cluster ${record.name} could not start: ${error instanceof Error ? error.message : String(error)}`,
+        );
+      }
+    }
+    return hub;
+  }
+
+  async close(): Promise<void> {
+    for (const runtime of this.runtimes.values()) {
+      runtime.runner.stop();
+      await runtime.kube.close();
+    }
+    this.runtimes.clear();
+    await this.writer.drain();
+    this.unsubscribe();
+  }
+
+  // -----------------------------------------------------------------------------------------------------------
+  // Clusters
+
+  async registerCluster(
+    input: { name: string; kubeconfig: string; context?: string; driftPolicy?: 'correct' | 'report' },
+    actor: Actor,
+  ): Promise<ClusterView> {
+    if (!DNS_LABEL.test(input.name)) {
+      throw new HubError(
+        HubErrorCode.InvalidInput,
+        `cluster name "${input.name}" must be a DNS label: lowercase letters, digits and '-', at most 63`,
+      );
+    }
+    if (await this.config.store.clusters.get(input.name)) {
+      throw new HubError(HubErrorCode.ClusterExists, `cluster "${input.name}" is already registered`);
+    }
+    let kube: KubeClient;
+    try {
+      kube = KubeClient.fromString(input.kubeconfig, input.context ? { context: input.context } : {});
+    } catch (error) {
+      throw new HubError(
+        HubErrorCode.KubeconfigInvalid,
+        `kubeconfig for cluster "${input.name}": ${message(error)}`,
+        { cause: error },
+      );
+    }
+    try {
+      await this.checkAccess(kube, input.name);
+    } finally {
+      await kube.close();
+    }
+    const record = await mapStoreErrors(() =>
+      this.config.store.transaction(async (tx) => {
+        const created = await tx.clusters.create({
+          name: input.name,
+          kubeconfig: input.kubeconfig,
+          ...(input.context ? { context: input.context } : {}),
+          ...(input.driftPolicy ? { driftPolicy: input.driftPolicy } : {}),
+        });
+        await tx.audit.record({ actor, action: 'cluster.register', target: `cluster/${input.name}` });
+        return created;
+      }),
+    );
+    await this.startCluster(record);
+    return this.getCluster(input.name);
+  }
+
+  async listClusters(): Promise<ClusterView[]> {
+    const records = await this.config.store.clusters.list();
+    return Promise.all(records.map((r) => this.clusterView(r)));
+  }
+
+  async getCluster(name: string): Promise<ClusterView> {
+    const record = await this.config.store.clusters.get(name);
+    if (!record) throw notFound('cluster', name);
+    return this.clusterView(record);
+  }
+
+  /** Stops managing the cluster and forgets it. What was installed stays in the cluster. */
+  async removeCluster(name: string, actor: Actor): Promise<void> {
+    const runtime = this.runtimes.get(name);
+    if (!runtime && !(await this.config.store.clusters.get(name))) throw notFound('cluster', name);
+    if (runtime) {
+      runtime.runner.stop();
+      await runtime.kube.close();
+      this.runtimes.delete(name);
+    }
+    await this.writer.drain();
+    await mapStoreErrors(() =>
+      this.config.store.transaction(async (tx) => {
+        await tx.clusters.delete(name);
+        await tx.audit.record({ actor, action: 'cluster.remove', target: `cluster/${name}` });
+      }),
+    );
+  }
+
+  // -----------------------------------------------------------------------------------------------------------
+  // Profiles
+
+  /** Every positioned issue of a profile text; [] when it is valid. */
+  async validateProfile(input: { yaml: string; file?: string; baseDir?: string }): Promise<ProfileIssue[]> {
+    const loaded = await this.loadText(input);
+    return loaded.ok ? [] : [...loaded.issues];
+  }
+
+  async importProfile(
+    input: { yaml: string; file?: string; baseDir?: string; draft?: boolean },
+    actor: Actor,
+  ): Promise<ProfileVersionView[]> {
+    const loaded = await this.loadText(input);
+    if (!loaded.ok) {
+      throw new HubError(
+        HubErrorCode.ProfileInvalid,
+        `${input.file ?? 'profile'}: ${loaded.issues.length} problem(s)`,
+        {
+          issues: loaded.issues,
+        },
+      );
+    }
+    const baseDir = input.baseDir ?? this.defaultBaseDir();
+    const stored = await mapStoreErrors(() =>
+      this.config.store.transaction(async (tx) => {
+        const out: ProfileVersionView[] = [];
+        for (const profile of loaded.value) {
+          const annotated = {
+            ...profile.profile,
+            metadata: {
+              ...profile.profile.metadata,
+              annotations: { ...profile.profile.metadata.annotations, [BASE_DIR_ANNOTATION]: baseDir },
+            },
+          };
+          const item = { source: input.yaml, profile: annotated };
+          const record = input.draft ? await tx.profiles.saveDraft(item) : await tx.profiles.publish(item);
+          await tx.audit.record({
+            actor,
+            action: input.draft ? 'profile.draft' : 'profile.publish',
+            target: `profile/${record.name}@${record.version}`,
+          });
+          out.push(versionView(record, profile.profile.spec.packs.length, profile.profile.spec.description));
+        }
+        return out;
+      }),
+    );
+    return stored;
+  }
+
+  async listProfiles(): Promise<ProfileSummaryView[]> {
+    return (await this.config.store.profiles.list()).map((p) => ({
+      name: p.name,
+      type: p.type,
+      latest: p.latest,
+      versions: p.versions.length,
+    }));
+  }
+
+  async profileVersions(name: string): Promise<ProfileVersionView[]> {
+    const versions = await this.config.store.profiles.versions(name);
+    if (versions.length === 0) throw notFound('profile', name);
+    const out: ProfileVersionView[] = [];
+    for (const v of versions) {
+      const full = await this.config.store.profiles.get(name, v.version);
+      out.push(versionView(v, full?.profile.spec.packs.length ?? 0, full?.profile.spec.description));
+    }
+    return out;
+  }
+
+  async getProfile(name: string, version?: string): Promise<ProfileVersionView & { yaml: string }> {
+    const record = version
+      ? await this.config.store.profiles.get(name, version)
+      : await this.config.store.profiles.latest(name);
+    if (!record) throw notFound('profile', version ? `${name}@${version}` : name);
+    return {
+      ...versionView(record, record.profile.spec.packs.length, record.profile.spec.description),
+      yaml: record.source,
+    };
+  }
+
+  // -----------------------------------------------------------------------------------------------------------
+  // Attachments
+
+  async attach(input: AttachInput, actor: Actor): Promise<AttachmentView> {
+    const runtime = this.runtime(input.cluster);
+    const version = input.version ?? (await this.latestPublished(input.profile));
+    const existing = await this.config.store.attachments.get(input.cluster, input.profile);
+    if (existing) {
+      throw new HubError(
+        HubErrorCode.AttachmentExists,
+        `profile "${input.profile}" is already attached to cluster "${input.cluster}" (version ${existing.version}); change it instead`,
+      );
+    }
+    const values = input.values ?? {};
+    const { desired, sensitive } = await this.plan(input.cluster, {
+      profile: input.profile,
+      version,
+      values,
+    });
+    const record = await mapStoreErrors(() =>
+      this.config.store.transaction(async (tx) => {
+        const attached = await tx.attachments.attach({
+          cluster: input.cluster,
+          profile: input.profile,
+          version,
+          values,
+          sensitive: Object.keys(values).filter((k) => sensitive.has(k)),
+        });
+        await tx.audit.record({
+          actor,
+          action: 'attachment.create',
+          target: `cluster/${input.cluster}/profile/${input.profile}`,
+          details: { version },
+        });
+        return attached;
+      }),
+    );
+    this.setDesired(runtime, desired);
+    return this.attachmentView(record);
+  }
+
+  /** What changing an attachment would do to each pack ("Updates available"), without doing it. */
+  async previewAttachment(input: AttachInput): Promise<PackDiff[]> {
+    const runtime = this.runtime(input.cluster);
+    const current = await this.config.store.attachments.get(input.cluster, input.profile);
+    const version = input.version ?? current?.version ?? (await this.latestPublished(input.profile));
+    const values = {
+      ...(current ? await this.config.store.attachments.revealValues(input.cluster, input.profile) : {}),
+      ...input.values,
+    };
+    const { desired } = await this.plan(input.cluster, { profile: input.profile, version, values });
+    const before = new Map(
+      [...runtime.known.values()].filter((d) => !isRemoved(runtime, d)).map((d) => [d.pack.name, d]),
+    );
+    const after = new Map(desired.map((d) => [d.pack.name, d]));
+    const diff: PackDiff[] = [];
+    for (const d of desired) {
+      const old = before.get(d.pack.name);
+      const change = !old
+        ? 'added'
+        : JSON.stringify(old.pack) === JSON.stringify(d.pack)
+          ? 'unchanged'
+          : 'changed';
+      diff.push({ pack: d.pack.name, profile: d.profile.name, change });
+    }
+    for (const d of before.values())
+      if (!after.has(d.pack.name))
+        diff.push({ pack: d.pack.name, profile: d.profile.name, change: 'removed' });
+    return diff;
+  }
+
+  async updateAttachment(input: AttachInput, actor: Actor): Promise<AttachmentView> {
+    const runtime = this.runtime(input.cluster);
+    const current = await this.config.store.attachments.get(input.cluster, input.profile);
+    if (!current) throw notFound('attachment', `${input.cluster}/${input.profile}`);
+    const version = input.version ?? current.version;
+    const values = {
+      ...(await this.config.store.attachments.revealValues(input.cluster, input.profile)),
+      ...input.values,
+    };
+    const { desired, sensitive } = await this.plan(input.cluster, {
+      profile: input.profile,
+      version,
+      values,
+    });
+    const record = await mapStoreErrors(() =>
+      this.config.store.transaction(async (tx) => {
+        const updated = await tx.attachments.update(input.cluster, input.profile, {
+          version,
+          values,
+          sensitive: Object.keys(values).filter((k) => sensitive.has(k)),
+        });
+        await tx.audit.record({
+          actor,
+          action: 'attachment.update',
+          target: `cluster/${input.cluster}/profile/${input.profile}`,
+          details: { version },
+        });
+        return updated;
+      }),
+    );
+    this.setDesired(runtime, desired);
+    return this.attachmentView(record);
+  }
+
+  /** Detaches a profile: its packs are uninstalled in reverse install order. */
+  async detach(cluster: string, profile: string, actor: Actor): Promise<void> {
+    const runtime = this.runtime(cluster);
+    if (!(await this.config.store.attachments.get(cluster, profile)))
+      throw notFound('attachment', `${cluster}/${profile}`);
+    const { desired } = await this.plan(cluster, { profile, remove: true });
+    await mapStoreErrors(() =>
+      this.config.store.transaction(async (tx) => {
+        await tx.attachments.detach(cluster, profile);
+        await tx.audit.record({
+          actor,
+          action: 'attachment.delete',
+          target: `cluster/${cluster}/profile/${profile}`,
+        });
+      }),
+    );
+    this.setDesired(runtime, desired);
+  }
+
+  async listAttachments(cluster: string): Promise<AttachmentView[]> {
+    this.runtime(cluster);
+    const records = await this.config.store.attachments.list(cluster);
+    return Promise.all(records.map((r) => this.attachmentView(r)));
+  }
+
+  // -----------------------------------------------------------------------------------------------------------
+  // Status and actions
+
+  async clusterPage(cluster: string): Promise<ClusterPage> {
+    const runtime = this.runtime(cluster);
+    const packs = runtime.runner.statuses().flatMap((s) => {
+      const desired = runtime.known.get(s.pack);
+      return desired ? [packView(desired, s.status, s.stale)] : [];
+    });
+    return {
+      cluster: await this.clusterView(runtime.record),
+      attachments: await this.listAttachments(cluster),
+      packs,
+    };
+  }
+
+  async packHistory(cluster: string, pack: string): Promise<PackTransition[]> {
+    const runtime = this.runtime(cluster);
+    if (!runtime.known.has(pack)) throw notFound('pack', `${cluster}/${pack}`);
+    const desired = runtime.known.get(pack);
+    const transitions = await this.config.store.history.transitions(cluster, pack);
+    return transitions.map((t) => (desired ? { ...t, message: desired.redactor.redact(t.message) } : t));
+  }
+
+  async retryPack(cluster: string, pack: string, actor: Actor): Promise<void> {
+    const runtime = this.runtime(cluster);
+    if (!runtime.runner.retryPack(pack)) throw notFound('pack', `${cluster}/${pack}`);
+    await this.config.store.audit.record({
+      actor,
+      action: 'pack.retry',
+      target: `cluster/${cluster}/pack/${pack}`,
+    });
+  }
+
+  async resync(cluster: string, actor: Actor): Promise<void> {
+    const runtime = this.runtime(cluster);
+    runtime.runner.resync();
+    await this.config.store.audit.record({ actor, action: 'cluster.resync', target: `cluster/${cluster}` });
+  }
+
+  // -----------------------------------------------------------------------------------------------------------
+  // Live stream
+
+  subscribe(listener: (event: HubEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  async eventsSince(
+    afterId: number,
+    options: { cluster?: string; limit?: number } = {},
+  ): Promise<HubEvent[]> {
+    return (await this.config.store.eventsSince(afterId, options)).map(toHubEvent);
+  }
+
+  /** Resolves once every status change so far is stored (tests, shutdown). */
+  flush(): Promise<void> {
+    return this.writer.drain();
+  }
+
+  // -----------------------------------------------------------------------------------------------------------
+  // Internals
+
+  private emit(event: HubEvent): void {
+    for (const listener of this.listeners) {
+      try {
+        listener(event);
+      } catch (error) {
+        this.log(`strata: an event listener failed: ${message(error)}`);
+      }
+    }
+  }
+
+  private async startCluster(record: ClusterRecord): Promise<void> {
+    const credentials = await this.config.store.clusters.getCredentials(record.name);
+    const kube = KubeClient.fromString(
+      credentials.kubeconfig,
+      credentials.context ? { context: credentials.context } : {},
+    );
+    const initial = new Map<string, PackStatus>();
+    for (const stored of await this.config.store.packStatus.list(record.name)) {
+      const status = toPackStatus(
+        stored,
+        await this.config.store.history.transitions(record.name, stored.pack),
+      );
+      initial.set(stored.pack, status);
+      this.writer.known(record.name, stored.pack, status);
+    }
+    const runtime: ClusterRuntime = {
+      record,
+      kube,
+      reachable: true,
+      known: new Map(),
+      runner: new ClusterRunner({
+        cluster: record.name,
+        kube,
+        helmBin: this.config.helmBin,
+        driftPolicy: record.driftPolicy,
+        initial,
+        onEvent: (event) => {
+          this.onRunnerEvent(runtime, event);
+        },
+      }),
+    };
+    this.runtimes.set(record.name, runtime);
+    // Not awaited: an unreachable cluster keeps retrying in the background and reports it as it goes.
+    runtime.runner.start().catch((error: unknown) => {
+      runtime.reachable = false;
+      runtime.error = message(error);
+      this.emit({
+        kind: 'cluster.connection',
+        cluster: record.name,
+        time: new Date().toISOString(),
+        data: { reachable: false, error: runtime.error },
+      });
+    });
+    try {
+      const { desired } = await this.plan(record.name);
+      this.setDesired(runtime, desired);
+    } catch (error) {
+      runtime.error = message(error);
+      this.log(`strata: cluster ${record.name}: ${runtime.error}`);
+    }
+  }
+
+  private onRunnerEvent(runtime: ClusterRuntime, event: RunnerEvent): void {
+    const cluster = runtime.record.name;
+    switch (event.type) {
+      case 'PackStatusChanged':
+        this.writer.status(cluster, event.pack, event.status);
+        return;
+      case 'PackRemoved':
+        runtime.known.delete(event.pack);
+        this.writer.removed(cluster, event.pack);
+        return;
+      case 'DriftDetected':
+        this.emit({
+          kind: 'pack.drift',
+          cluster,
+          pack: event.pack,
+          time: event.time,
+          data: { message: event.message, correcting: event.correcting },
+        });
+        void this.config.store.audit
+          .record({
+            actor: { name: 'strata' },
+            action: 'pack.drift',
+            target: `cluster/${cluster}/pack/${event.pack}`,
+            details: { message: event.message, correcting: event.correcting },
+          })
+          .catch((error: unknown) => {
+            this.log(`strata: could not record drift: ${message(error)}`);
+          });
+        return;
+      case 'ConnectionChanged':
+        runtime.reachable = event.reachable;
+        if (event.error) runtime.error = event.error;
+        else delete runtime.error;
+        this.emit({
+          kind: 'cluster.connection',
+          cluster,
+          time: event.time,
+          data: { reachable: event.reachable, ...(event.error ? { error: event.error } : {}) },
+        });
+        return;
+    }
+  }
+
+  private setDesired(runtime: ClusterRuntime, desired: readonly DesiredPack[]): void {
+    for (const d of desired) runtime.known.set(d.pack.name, d);
+    runtime.runner.setDesired(desired);
+  }
+
+  /**
+   * The cluster's packs with one attachment changed (or removed), checked for composition and variables:
+   * positioned issues are a 422 before anything is stored.
+   */
+  private async plan(
+    cluster: string,
+    change?: {
+      profile: string;
+      version?: string;
+      values?: Readonly<Record<string, string>>;
+      remove?: boolean;
+    },
+  ): Promise<{ desired: DesiredPack[]; sensitive: Set<string> }> {
+    const attachments = await this.config.store.attachments.list(cluster);
+    const entries = new Map<string, { version: string; values: Readonly<Record<string, string>> }>();
+    for (const a of attachments) {
+      entries.set(a.profile, {
+        version: a.version,
+        values: await this.config.store.attachments.revealValues(cluster, a.profile),
+      });
+    }
+    if (change?.remove) entries.delete(change.profile);
+    else if (change?.version)
+      entries.set(change.profile, { version: change.version, values: change.values ?? {} });
+
+    const profiles: LoadedProfile[] = [];
+    const values: Record<string, Readonly<Record<string, string>>> = {};
+    let sensitive = new Set<string>();
+    for (const [name, entry] of entries) {
+      const loaded = await this.loadStored(name, entry.version);
+      profiles.push(loaded);
+      values[name] = entry.values;
+      if (name === change?.profile) {
+        sensitive = new Set(loaded.profile.spec.variables.filter((v) => v.sensitive).map((v) => v.name));
+      }
+    }
+    const result = desiredPacks(profiles, { cluster, values });
+    if (!result.ok) {
+      throw new HubError(
+        HubErrorCode.CompositionInvalid,
+        `the profiles of cluster "${cluster}" do not fit together: ${result.issues.map((i) => i.message).join('; ')}`,
+        {
+          issues: result.issues,
+        },
+      );
+    }
+    return { desired: result.value, sensitive };
+  }
+
+  private async loadStored(name: string, version: string): Promise<LoadedProfile> {
+    const record = await this.config.store.profiles.get(name, version);
+    if (!record) throw notFound('profile', `${name}@${version}`);
+    const baseDir = record.profile.metadata.annotations[BASE_DIR_ANNOTATION] ?? this.defaultBaseDir();
+    const loaded = await loadProfileText(record.source, {
+      file: join(baseDir, `${name}.yaml`),
+      displayName: `${name}@${version}`,
+    });
+    const profile = loaded.ok ? loaded.value.find((p) => p.profile.metadata.name === name) : undefined;
+    if (!loaded.ok || !profile) {
+      throw new HubError(
+        HubErrorCode.ProfileInvalid,
+        `stored profile ${name}@${version} no longer loads (its local charts or files moved?)`,
+        {
+          issues: loaded.ok ? [] : loaded.issues,
+        },
+      );
+    }
+    return profile;
+  }
+
+  private loadText(input: { yaml: string; file?: string; baseDir?: string }) {
+    const shown = input.file ?? 'profile.yaml';
+    return loadProfileText(input.yaml, {
+      file: join(input.baseDir ?? this.defaultBaseDir(), shown.replace(/^.*\//, '')),
+      displayName: shown,
+    });
+  }
+
+  private defaultBaseDir(): string {
+    return this.config.baseDir ?? process.cwd();
+  }
+
+  private async latestPublished(profile: string): Promise<string> {
+    const latest = await this.config.store.profiles.latest(profile, { publishedOnly: true });
+    if (!latest) throw notFound('profile', profile);
+    return latest.version;
+  }
+
+  private runtime(cluster: string): ClusterRuntime {
+    const runtime = this.runtimes.get(cluster);
+    if (!runtime) throw notFound('cluster', cluster);
+    return runtime;
+  }
+
+  private async checkAccess(kube: KubeClient, name: string): Promise<void> {
+    const timeoutMs = this.config.accessTimeoutMs ?? 10_000;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        kube.checkAccess(),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => {
+            reject(
+              new KubeError(
+                KubeErrorCode.Timeout,
+                `no answer from ${kube.server} within ${timeoutMs / 1000}s`,
+              ),
+            );
+          }, timeoutMs);
+        }),
+      ]);
+    } catch (error) {
+      const e = error instanceof KubeError ? error : undefined;
+      const detail = `cluster "${name}": ${message(error)}`;
+      if (e?.code === KubeErrorCode.Unauthorized)
+        throw new HubError(HubErrorCode.ClusterUnauthorized, detail, { cause: error });
+      if (e?.code === KubeErrorCode.Forbidden)
+        throw new HubError(HubErrorCode.ClusterForbidden, detail, { cause: error });
+      if (/TLS|certificate/i.test(message(error)))
+        throw new HubError(HubErrorCode.ClusterTls, detail, { cause: error });
+      throw new HubError(HubErrorCode.ClusterUnreachable, detail, { cause: error });
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private async clusterView(record: ClusterRecord): Promise<ClusterView> {
+    const runtime = this.runtimes.get(record.name);
+    const phases = runtime
+      ? runtime.runner.statuses().map((s) => s.status.phase)
+      : (await this.config.store.packStatus.list(record.name)).map((s) => s.phase);
+    const { phase, counts, packs } = countPhases(phases);
+    return {
+      name: record.name,
+      server: runtime?.kube.server ?? '',
+      context: runtime?.kube.context ?? '',
+      driftPolicy: record.driftPolicy,
+      createdAt: record.createdAt,
+      reachable: runtime?.reachable ?? false,
+      ...(runtime?.error ? { error: runtime.error } : {}),
+      phase,
+      counts,
+      packs,
+    };
+  }
+
+  private async attachmentView(record: AttachmentRecord): Promise<AttachmentView> {
+    const latest = await this.config.store.profiles.latest(record.profile, { publishedOnly: true });
+    const newer = latest && semver.gt(latest.version, record.version) ? latest.version : undefined;
+    return {
+      cluster: record.cluster,
+      profile: record.profile,
+      version: record.version,
+      values: record.values,
+      sensitive: record.sensitive,
+      createdAt: record.createdAt,
+      updatedAt: record.updatedAt,
+      ...(newer ? { updateAvailable: newer } : {}),
+    };
+  }
+}
+
+function isRemoved(runtime: ClusterRuntime, desired: DesiredPack): boolean {
+  return !runtime.runner.statuses().some((s) => s.pack === desired.pack.name);
+}
+
+function toHubEvent(event: StoredEvent): HubEvent {
+  const { id, kind, time, cluster, ...data } = event;
+  const pack = 'pack' in event ? event.pack : undefined;
+  return { id, kind, time, ...(cluster ? { cluster } : {}), ...(pack ? { pack } : {}), data };
+}
+
+function versionView(
+  record: { name: string; version: string; type: string; published: boolean; createdAt: string },
+  packs: number,
+  description?: string,
+): ProfileVersionView {
+  return {
+    name: record.name,
+    version: record.version,
+    type: record.type,
+    published: record.published,
+    createdAt: record.createdAt,
+    packs,
+    ...(description ? { description } : {}),
+  };
+}
+
+function notFound(what: string, name: string): HubError {
+  return new HubError(HubErrorCode.NotFound, `${what} "${name}" not found`);
+}
+
+function message(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** Store errors the API should answer with the hub's codes. */
+async function mapStoreErrors<T>(action: () => Promise<T>): Promise<T> {
+  try {
+    return await action();
+  } catch (error) {
+    if (!isStoreError(error)) throw error;
+    const mapped: Partial<Record<string, (typeof HubErrorCode)[keyof typeof HubErrorCode]>> = {
+      [StoreErrorCode.NotFound]: HubErrorCode.NotFound,
+      [StoreErrorCode.ClusterExists]: HubErrorCode.ClusterExists,
+      [StoreErrorCode.ProfileVersionConflict]: HubErrorCode.ProfileVersionConflict,
+      [StoreErrorCode.AttachmentExists]: HubErrorCode.AttachmentExists,
+      [StoreErrorCode.InvalidInput]: HubErrorCode.InvalidInput,
+    };
+    const code = mapped[error.code];
+    if (!code) throw error;
+    throw new HubError(code, error.message, { cause: error });
+  }
+}

@@ -1,0 +1,95 @@
+import type { PackStatus, PackTransition } from '../status/index.js';
+import type { Store } from '../store/index.js';
+
+type Pending =
+  | { readonly type: 'status'; status: PackStatus; transitions: PackTransition[] }
+  | { readonly type: 'removed' };
+
+/**
+ * Persists runner status events. One write at a time, in order; while a write is in flight, newer statuses
+ * of the same pack replace older pending ones (the transitions they add accumulate), so a burst of 2,000
+ * resource events becomes a handful of writes while an idle hub writes each change at once.
+ */
+export class StatusWriter {
+  private readonly pending = new Map<string, { cluster: string; pack: string; item: Pending }>();
+  /** How many of a pack's transitions are already stored. */
+  private readonly written = new Map<string, number>();
+  private flushing: Promise<void> | undefined;
+
+  constructor(
+    private readonly store: Store,
+    private readonly onError: (error: unknown) => void,
+  ) {}
+
+  /** Start counting from a status loaded from the store (its transitions are stored already). */
+  known(cluster: string, pack: string, status: PackStatus): void {
+    this.written.set(key(cluster, pack), status.transitions.length);
+  }
+
+  status(cluster: string, pack: string, status: PackStatus): void {
+    const k = key(cluster, pack);
+    const existing = this.pending.get(k);
+    const already =
+      (this.written.get(k) ?? 0) + (existing?.item.type === 'status' ? existing.item.transitions.length : 0);
+    const added = status.transitions.slice(already);
+    if (existing?.item.type === 'status') {
+      existing.item.status = status;
+      existing.item.transitions.push(...added);
+    } else {
+      // Delete first so the Map's insertion order follows the latest change.
+      this.pending.delete(k);
+      this.pending.set(k, { cluster, pack, item: { type: 'status', status, transitions: [...added] } });
+    }
+    this.kick();
+  }
+
+  removed(cluster: string, pack: string): void {
+    const k = key(cluster, pack);
+    this.pending.delete(k);
+    this.pending.set(k, { cluster, pack, item: { type: 'removed' } });
+    this.kick();
+  }
+
+  /** Resolves when everything queued so far is stored. */
+  async drain(): Promise<void> {
+    while (this.flushing) await this.flushing;
+  }
+
+  private kick(): void {
+    this.flushing ??= this.flush().finally(() => {
+      this.flushing = undefined;
+      if (this.pending.size > 0) this.kick();
+    });
+  }
+
+  private async flush(): Promise<void> {
+    // Let the current burst of synchronous watch events land in `pending` first.
+    await new Promise((resolve) => setImmediate(resolve));
+    while (this.pending.size > 0) {
+      const [k, entry] = this.pending.entries().next().value as [
+        string,
+        { cluster: string; pack: string; item: Pending },
+      ];
+      this.pending.delete(k);
+      try {
+        if (entry.item.type === 'removed') {
+          await this.store.packStatus.remove(entry.cluster, entry.pack);
+          this.written.delete(k);
+        } else {
+          const { status, transitions } = entry.item;
+          await this.store.packStatus.record({
+            cluster: entry.cluster,
+            pack: entry.pack,
+            status,
+            transitions,
+          });
+          this.written.set(k, status.transitions.length);
+        }
+      } catch (error) {
+        this.onError(error);
+      }
+    }
+  }
+}
+
+const key = (cluster: string, pack: string) => `${cluster}/${pack}`;
