@@ -12,9 +12,9 @@ endif
 export PATH := $(NODE_HOME)/bin:$(CURDIR)/node_modules/.bin:$(PATH)
 export npm_config_nodedir := $(NODE_HOME)
 
-APT_PACKAGES := openssl ca-certificates postgresql
+APT_PACKAGES := openssl ca-certificates postgresql chromium fonts-dejavu-core
 
-.PHONY: help deps system-deps testenv-bin check test test-unit test-integration demo demo-down
+.PHONY: help deps system-deps testenv-bin web-build check test test-unit test-integration demo demo-down
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -31,18 +31,22 @@ system-deps:
 testenv-bin: ## build the local control plane's binaries (cached in ~/.cache/strata)
 	testenv/build >/dev/null
 
+web-build: deps ## build the UI into web/dist (the hub serves it at /)
+	vite build --config web/vite.config.ts --logLevel warn
+
 check: deps ## typecheck, lint and format check
 	tsc -p tsconfig.json --noEmit
+	tsc -p web/tsconfig.json --noEmit
 	eslint .
 	prettier --check .
 
 test-unit: deps ## unit tests only (no control plane)
 	vitest run --project unit
 
-test-integration: deps testenv-bin ## integration tests against real control planes
+test-integration: deps testenv-bin web-build ## integration tests against real control planes
 	vitest run --project integration
 
-test: deps testenv-bin check ## everything CI runs: checks, unit and integration tests
+test: deps testenv-bin web-build check ## everything CI runs: checks, unit and integration tests
 	vitest run
 
 demo: deps testenv-bin ## start a local control plane and show how to use it

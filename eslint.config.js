@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'coverage/', 'testenv/.state/', 'testenv/go/'] },
+  { ignores: ['dist/', 'web/dist/', 'node_modules/', 'coverage/', 'testenv/.state/', 'testenv/go/'] },
   js.configs.recommended,
   ...tseslint.configs.strictTypeChecked,
   {

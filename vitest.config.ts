@@ -14,6 +14,14 @@ export default defineConfig({
         },
       },
       {
+        // Components and the live-update reducer of web/, in a DOM.
+        test: {
+          name: 'web',
+          include: ['web/src/**/*.test.{ts,tsx}'],
+          environment: 'happy-dom',
+        },
+      },
+      {
         test: {
           name: 'integration',
           include: ['**/*.int.test.ts'],
