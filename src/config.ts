@@ -1,0 +1,187 @@
+// The hub's configuration: flags first, then `STRATA_*` environment variables, then defaults, validated with
+// zod at start so a typo fails at once with the variable's name instead of as a strange error minutes later.
+// This is the ONE module that reads process.env (style.md rule 9); everything else takes a `Config`.
+import { execFileSync } from 'node:child_process';
+import { accessSync, constants, existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { z } from 'zod';
+
+export const LogLevel = {
+  Fatal: 'fatal',
+  Error: 'error',
+  Warn: 'warn',
+  Info: 'info',
+  Debug: 'debug',
+  Trace: 'trace',
+  Silent: 'silent',
+} as const;
+export type LogLevel = (typeof LogLevel)[keyof typeof LogLevel];
+
+export const DEFAULT_ADDRESS = '127.0.0.1:7400';
+export const DEFAULT_DATA_DIR = '.strata';
+
+export interface ListenAddress {
+  readonly host: string;
+  readonly port: number;
+}
+
+export interface Config {
+  readonly address: ListenAddress;
+  /** Absolute. Holds the SQLite database, the key file and the first admin token. */
+  readonly dataDir: string;
+  readonly databaseUrl: string;
+  /** From STRATA_SECRET_KEY; when absent the key file in dataDir is used (created on first start). */
+  readonly secretKey: string | undefined;
+  readonly helmBin: string;
+  readonly logLevel: LogLevel;
+}
+
+/** Configuration that cannot be used; the message names the flag or variable and what is wrong with it. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  readonly code = 'CONFIG_INVALID';
+}
+
+/** Each setting: its flag, its variable, so messages can name what the user actually typed. */
+const settings = {
+  address: { flag: '--address', env: 'STRATA_ADDRESS' },
+  dataDir: { flag: '--data-dir', env: 'STRATA_DATA_DIR' },
+  databaseUrl: { flag: '--database-url', env: 'STRATA_DATABASE_URL' },
+  secretKey: { flag: undefined, env: 'STRATA_SECRET_KEY' },
+  helmBin: { flag: '--helm', env: 'STRATA_HELM' },
+  logLevel: { flag: '--log-level', env: 'STRATA_LOG_LEVEL' },
+} as const;
+type Setting = keyof typeof settings;
+
+const addressSchema = z
+  .string()
+  .trim()
+  .transform((text, ctx): ListenAddress => {
+    // host:port, [v6]:port or :port (all interfaces would be a choice the user makes explicitly, so a bare
+    // ":port" still means 127.0.0.1).
+    const match = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]]*)):(\d{1,5})$/.exec(text);
+    const port = match ? Number(match[3]) : NaN;
+    if (!match || port > 65535) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `expected host:port (e.g. ${DEFAULT_ADDRESS}), got "${text}"`,
+      });
+      return z.NEVER;
+    }
+    const host = match[1] ?? (match[2] === '' || match[2] === undefined ? '127.0.0.1' : match[2]);
+    return { host, port };
+  });
+
+const schema = z.object({
+  address: addressSchema,
+  dataDir: z.string().trim().min(1, 'must not be empty'),
+  databaseUrl: z.string().trim().min(1, 'must not be empty').optional(),
+  secretKey: z.string().trim().min(1, 'must not be empty').optional(),
+  helmBin: z.string().trim().min(1, 'must not be empty').optional(),
+  logLevel: z.enum(Object.values(LogLevel) as [LogLevel, ...LogLevel[]], {
+    error: (issue) =>
+      `expected one of ${Object.values(LogLevel).join(', ')}, got ${JSON.stringify(issue.input)}`,
+  }),
+});
+
+export interface LoadConfigOptions {
+  /** Command-line flags after the command (`--address 0.0.0.0:7400`, `--address=…`). */
+  readonly argv?: readonly string[];
+  /** Defaults to process.env. */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  /** Relative paths (data dir) resolve against this; default process.cwd(). */
+  readonly cwd?: string;
+  /** How to find helm when neither --helm nor STRATA_HELM is set; injectable for tests. */
+  readonly findHelm?: () => string;
+}
+
+export function loadConfig(options: LoadConfigOptions = {}): Config {
+  const env = options.env ?? process.env;
+  const cwd = options.cwd ?? process.cwd();
+  const flags = parseFlags(options.argv ?? []);
+  const pick = (key: Setting): { value: string | undefined; from: string } => {
+    const { flag, env: name } = settings[key];
+    const fromFlag = flag === undefined ? undefined : flags.get(flag);
+    if (fromFlag !== undefined) return { value: fromFlag, from: flag ?? name };
+    const fromEnv = env[name];
+    return { value: fromEnv === '' ? undefined : fromEnv, from: name };
+  };
+  const raw = Object.fromEntries(
+    (Object.keys(settings) as Setting[]).map((key) => [key, pick(key)]),
+  ) as Record<Setting, { value: string | undefined; from: string }>;
+
+  const parsed = schema.safeParse({
+    address: raw.address.value ?? DEFAULT_ADDRESS,
+    dataDir: raw.dataDir.value ?? DEFAULT_DATA_DIR,
+    databaseUrl: raw.databaseUrl.value,
+    secretKey: raw.secretKey.value,
+    helmBin: raw.helmBin.value,
+    logLevel: raw.logLevel.value ?? LogLevel.Info,
+  });
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((issue) => {
+      const key = issue.path[0] as Setting;
+      return `${raw[key].from}: ${issue.message}`;
+    });
+    throw new ConfigError(`invalid configuration:\n  ${lines.join('\n  ')}`);
+  }
+  const value = parsed.data;
+  const dataDir = resolve(cwd, value.dataDir);
+  return {
+    address: value.address,
+    dataDir,
+    databaseUrl: value.databaseUrl ?? `sqlite:${join(dataDir, 'strata.db')}`,
+    secretKey: value.secretKey,
+    helmBin: value.helmBin ?? (options.findHelm ?? findHelm)(),
+    logLevel: value.logLevel,
+  };
+}
+
+const knownFlags = new Set<string>(
+  Object.values(settings).flatMap((s) => (s.flag === undefined ? [] : [s.flag])),
+);
+
+function parseFlags(argv: readonly string[]): Map<string, string> {
+  const flags = new Map<string, string>();
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] ?? '';
+    const eq = arg.indexOf('=');
+    const name = eq === -1 ? arg : arg.slice(0, eq);
+    if (!knownFlags.has(name)) {
+      throw new ConfigError(
+        `unknown flag ${JSON.stringify(arg)}: known flags are ${[...knownFlags].join(', ')}`,
+      );
+    }
+    const value = eq === -1 ? argv[++i] : arg.slice(eq + 1);
+    if (value === undefined || (eq === -1 && value.startsWith('--'))) {
+      throw new ConfigError(`${name}: needs a value`);
+    }
+    flags.set(name, value);
+  }
+  return flags;
+}
+
+/**
+ * The pinned helm that testenv/build makes, when this is a checkout with it built (the demo and the tests use
+ * the very version the engine was tested with); else `helm` from PATH. `--print` never builds.
+ */
+export function findHelm(): string {
+  for (const root of [resolve(import.meta.dirname, '..'), resolve(import.meta.dirname, '../..')]) {
+    const script = join(root, 'testenv', 'build');
+    if (!existsSync(script)) continue;
+    try {
+      const out = execFileSync(script, ['--print'], {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'ignore'],
+      });
+      const dir = out.trim().split('\n').at(-1);
+      if (dir === undefined || dir === '') continue;
+      const helm = join(dir, 'helm');
+      accessSync(helm, constants.X_OK);
+      return helm;
+    } catch {
+      // Not built, or no Go on this machine: fall back to PATH.
+    }
+  }
+  return 'helm';
+}

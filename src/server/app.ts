@@ -1,0 +1,244 @@
+// createServer: a Fastify instance with every route of the table, authentication, problem+json errors,
+// metrics and the live stream. It owns neither the hub nor the store (serve.ts opens and closes those).
+import { randomUUID } from 'node:crypto';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { z } from 'zod';
+import type { Actor, Hub } from '../hub/index.js';
+import type { Store, TokenRecord } from '../store/index.js';
+import { authorize } from './auth.js';
+import { createMetrics, type Metrics } from './metrics.js';
+import { buildOpenApi } from './openapi.js';
+import { ApiError, PROBLEM_CONTENT_TYPE } from './problem.js';
+import { BodyFormat, Role, type AnyRoute, type JsonRoute, type Services } from './route.js';
+import { routeTable } from './routes/index.js';
+import { EventStream } from './sse.js';
+import { toProblem } from './to-problem.js';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    strataRole?: Role;
+  }
+}
+
+export const DEFAULT_BODY_LIMIT = 2 * 1024 * 1024;
+export const API_VERSION = '0.1.0';
+
+export interface ServerOptions {
+  readonly hub: Hub;
+  readonly store: Store;
+  /** pino level; 'silent' for tests. Default 'info'. */
+  readonly logLevel?: string;
+  /** Bytes; larger bodies get 413. Default 2 MiB. */
+  readonly bodyLimit?: number;
+  /** SSE heartbeat period. Default 15 s. */
+  readonly heartbeatMs?: number;
+  /**
+   * Check every response against its schema (500 when it does not match). On in tests, so drift between
+   * the hub's views and the documented schemas fails a test; off in production, where it would cost a
+   * parse of every page.
+   */
+  readonly validateResponses?: boolean;
+  /** The document's `servers[0].url`. Default '/': the server the document was fetched from. */
+  readonly publicUrl?: string;
+  /** Process metrics (event loop, memory); off in tests that start many servers. Default true. */
+  readonly defaultMetrics?: boolean;
+  /** Routes to serve; default the whole table (the benchmark and tests use the default). */
+  readonly routes?: readonly AnyRoute[];
+}
+
+export interface StrataServer {
+  readonly app: FastifyInstance;
+  readonly events: EventStream;
+  readonly metrics: Metrics;
+  readonly routes: readonly AnyRoute[];
+  /** Listens on host:port; resolves to the base URL (`http://127.0.0.1:7400`). */
+  listen(address: { host: string; port: number }): Promise<string>;
+  /** Ends SSE streams and stops listening; the hub and store stay open. */
+  close(): Promise<void>;
+}
+
+const JSON_TYPES = ['application/json'];
+const YAML_TYPES = ['application/yaml', 'application/x-yaml', 'text/yaml'];
+
+/** `/clusters/{cluster}` → `/clusters/:cluster`. */
+const fastifyPath = (path: string) => path.replace(/\{(\w+)\}/g, ':$1');
+
+/** The request path without its query: what `instance` names in a problem. */
+const pathOf = (request: FastifyRequest) => request.url.split('?')[0] ?? request.url;
+
+function parseInput<S extends z.ZodType>(schema: S, value: unknown, where: string): z.output<S> {
+  const result = schema.safeParse(value ?? {});
+  if (result.success) return result.data;
+  const lines = result.error.issues.map((issue) => {
+    const path = issue.path.map(String).join('.');
+    return path === '' ? `${where}: ${issue.message}` : `${where} ${path}: ${issue.message}`;
+  });
+  throw new ApiError(400, 'INVALID_REQUEST', lines.join('; '));
+}
+
+function decodeBody(request: FastifyRequest, route: Pick<JsonRoute, 'bodyFormats' | 'operationId'>): unknown {
+  const text = request.body;
+  if (typeof text !== 'string' || text.trim() === '') {
+    throw new ApiError(400, 'INVALID_REQUEST', 'body: a request body is required');
+  }
+  const type = (request.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+  if (YAML_TYPES.includes(type)) {
+    if (!(route.bodyFormats ?? []).includes(BodyFormat.Yaml)) {
+      throw new ApiError(415, 'UNSUPPORTED_MEDIA_TYPE', `${route.operationId} takes application/json only`);
+    }
+    // The profile file itself: the hub parses it and reports positioned issues.
+    return { yaml: text };
+  }
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (error) {
+    // V8's message names the position ("… in JSON at position 12 (line 2 column 5)").
+    const why = error instanceof Error ? error.message : String(error);
+    throw new ApiError(400, 'INVALID_JSON', `body is not valid JSON: ${why}`);
+  }
+}
+
+export function createServer(options: ServerOptions): StrataServer {
+  const routes = options.routes ?? routeTable;
+  const app = Fastify({
+    logger: { level: options.logLevel ?? 'info' },
+    bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT,
+    genReqId: () => randomUUID(),
+    // Fastify answers 503 to new requests while closing; SSE streams are ended in preClose below.
+    return503OnClosing: true,
+  });
+  const metrics = createMetrics({ store: options.store, defaultMetrics: options.defaultMetrics ?? true });
+  const events = new EventStream(options.hub, {
+    ...(options.heartbeatMs === undefined ? {} : { heartbeatMs: options.heartbeatMs }),
+    onEvent: (event) => {
+      metrics.observeEvent(event);
+    },
+  });
+  let document: Record<string, unknown> | undefined;
+  const services: Services = {
+    hub: options.hub,
+    store: options.store,
+    events,
+    metrics,
+    openapi: () =>
+      (document ??= buildOpenApi(routes, { version: API_VERSION, serverUrl: options.publicUrl ?? '/' })),
+  };
+  const tokens = new WeakMap<FastifyRequest, TokenRecord>();
+
+  // Bodies are kept as text and decoded per route (decodeBody): JSON errors then name their position, and a
+  // profile can arrive as YAML. Anything else is 415 from Fastify.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser([...JSON_TYPES, ...YAML_TYPES], { parseAs: 'string' }, (_request, body, done) => {
+    done(null, body);
+  });
+
+  app.addHook('onRequest', async (request) => {
+    const role = request.routeOptions.config.strataRole;
+    if (role === undefined) return;
+    const token = await authorize(options.store, request.headers.authorization, role);
+    if (token) tokens.set(request, token);
+  });
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    metrics.observeRequest(
+      { method: request.method, route: request.routeOptions.url ?? 'unmatched', status: reply.statusCode },
+      reply.elapsedTime / 1000,
+    );
+  });
+  app.addHook('preClose', (done) => {
+    events.close();
+    done();
+  });
+
+  app.setErrorHandler(async (error, request, reply) => {
+    const { problem, internal } = toProblem(error, { instance: pathOf(request), requestId: request.id });
+    if (internal) request.log.error({ err: error }, `request failed: ${problem.code}`);
+    if (reply.raw.headersSent) {
+      // A stream that failed after its headers went out: nothing to send but the end of it.
+      reply.raw.end();
+      return;
+    }
+    if (problem.status === 401) reply.header('www-authenticate', 'Bearer realm="strata"');
+    await reply.code(problem.status).type(PROBLEM_CONTENT_TYPE).send(problem);
+  });
+  app.setNotFoundHandler(async (request, reply) => {
+    const { problem } = toProblem(
+      new ApiError(404, 'ROUTE_NOT_FOUND', `no route ${request.method} ${pathOf(request)}`),
+      { instance: pathOf(request), requestId: request.id },
+    );
+    await reply.code(404).type(PROBLEM_CONTENT_TYPE).send(problem);
+  });
+
+  const actorOf = (request: FastifyRequest): Actor => {
+    const token = tokens.get(request);
+    return token ? { tokenId: token.id, name: token.name } : { name: 'anonymous' };
+  };
+
+  for (const route of routes) {
+    app.route({
+      method: route.method,
+      url: fastifyPath(route.path),
+      config: { strataRole: route.role },
+      handler: async (request: FastifyRequest, reply: FastifyReply) => {
+        const input = {
+          ...services,
+          params: route.params
+            ? parseInput(route.params as z.ZodType, request.params, 'path parameter')
+            : undefined,
+          query: route.query
+            ? parseInput(route.query as z.ZodType, request.query, 'query parameter')
+            : undefined,
+          body: undefined as unknown,
+          actor: actorOf(request),
+          request,
+        };
+        switch (route.kind) {
+          case 'stream':
+            await route.handler(input, reply);
+            return reply;
+          case 'json': {
+            if (route.body)
+              input.body = parseInput(route.body as z.ZodType, decodeBody(request, route), 'body');
+            const result: unknown = await route.handler(input);
+            if (route.response === undefined) return reply.code(route.status).send();
+            if (options.validateResponses === true) {
+              const checked = (route.response as z.ZodType).safeParse(result);
+              if (!checked.success) {
+                throw new Error(
+                  `response of ${route.operationId} does not match its schema: ${checked.error.message}`,
+                );
+              }
+            }
+            return reply.code(route.status).type('application/json').send(result);
+          }
+          default:
+            return assertNever(route);
+        }
+      },
+    });
+  }
+
+  return {
+    app,
+    events,
+    metrics,
+    routes,
+    async listen(address) {
+      events.start();
+      await app.listen({ host: address.host, port: address.port });
+      const bound = app.server.address();
+      const port = typeof bound === 'object' && bound !== null ? bound.port : address.port;
+      const host = address.host.includes(':') ? `[${address.host}]` : address.host;
+      return `http://${host}:${port}`;
+    },
+    async close() {
+      await app.close();
+    },
+  };
+}
+
+function assertNever(value: never): never {
+  throw new Error(`unexpected route kind: ${JSON.stringify(value)}`);
+}

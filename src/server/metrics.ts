@@ -1,0 +1,115 @@
+// Prometheus metrics. `/metrics` is unauthenticated, as is conventional for scrape targets (Prometheus,
+// node_exporter, kube-state-metrics): it exposes counts and timings, never names of secrets. Bind the hub to
+// a private address or put the scrape behind the network policy if even pack counts are sensitive.
+//
+// A registry per server (not prom-client's global one), so several servers in one process (tests, the
+// benchmark) do not share or double-register metrics.
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { PackPhase } from '../status/index.js';
+import type { Store } from '../store/index.js';
+import type { StreamEvent } from './sse.js';
+
+export interface Metrics {
+  readonly registry: Registry;
+  /** Feed every hub event here (the event stream does). */
+  observeEvent(event: StreamEvent): void;
+  observeRequest(labels: { method: string; route: string; status: number }, seconds: number): void;
+}
+
+interface TransitionData {
+  readonly transition?: { readonly to?: string; readonly from?: string };
+}
+interface StatusData {
+  readonly status?: { readonly phase?: string; readonly startTime?: string; readonly endTime?: string };
+}
+
+export function createMetrics(options: { store: Store; defaultMetrics?: boolean }): Metrics {
+  const registry = new Registry();
+  if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: registry, prefix: 'strata_' });
+
+  new Gauge({
+    name: 'strata_packs',
+    help: 'Packs on all clusters by phase (gray onboarding, blue processing, green success, red failed).',
+    labelNames: ['cluster', 'phase'] as const,
+    registers: [registry],
+    // Read from the store's view at scrape time, so the gauge is right after a restart too; reset first so a
+    // removed cluster's series disappear.
+    async collect() {
+      const counts = await options.store.packStatus.phaseCounts();
+      this.reset();
+      for (const [cluster, perPhase] of counts) {
+        for (const phase of Object.values(PackPhase)) this.set({ cluster, phase }, perPhase[phase]);
+      }
+    },
+  });
+  const transitions = new Counter({
+    name: 'strata_pack_transitions_total',
+    help: 'Pack phase changes seen by this hub since it started.',
+    labelNames: ['from', 'to'] as const,
+    registers: [registry],
+  });
+  const installDuration = new Histogram({
+    name: 'strata_pack_install_duration_seconds',
+    help: 'From a pack leaving onboarding to reaching success or failed (per revision).',
+    labelNames: ['result'] as const,
+    buckets: [1, 5, 10, 30, 60, 120, 300, 600, 1200],
+    registers: [registry],
+  });
+  const reconnects = new Counter({
+    name: 'strata_watch_reconnects_total',
+    help: 'Times a cluster connection was lost (the runner reconnects and relists).',
+    labelNames: ['cluster'] as const,
+    registers: [registry],
+  });
+  const http = new Histogram({
+    name: 'strata_http_request_duration_seconds',
+    help: 'HTTP requests by route template, method and status.',
+    labelNames: ['method', 'route', 'status'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [registry],
+  });
+
+  // An endTime is observed once per (cluster, pack, endTime): every later status write repeats it.
+  const observedEnd = new Map<string, string>();
+
+  return {
+    registry,
+    observeRequest: (labels, seconds) => {
+      http.observe({ ...labels, status: String(labels.status) }, seconds);
+    },
+    observeEvent: (event) => {
+      switch (event.kind) {
+        case 'pack.transition': {
+          const t =
+            (event.data as TransitionData | undefined)?.transition ??
+            (event.data as TransitionData['transition']);
+          if (t?.to !== undefined) transitions.inc({ from: t.from ?? '', to: t.to });
+          return;
+        }
+        case 'pack.status': {
+          const s = (event.data as StatusData | undefined)?.status ?? (event.data as StatusData['status']);
+          if (s?.startTime === undefined || s.endTime === undefined) return;
+          const key = `${event.cluster ?? ''}/${event.pack ?? ''}`;
+          if (observedEnd.get(key) === s.endTime) return;
+          observedEnd.set(key, s.endTime);
+          const seconds = (Date.parse(s.endTime) - Date.parse(s.startTime)) / 1000;
+          if (Number.isFinite(seconds) && seconds >= 0) {
+            installDuration.observe({ result: s.phase === PackPhase.Failed ? 'failed' : 'success' }, seconds);
+          }
+          return;
+        }
+        case 'pack.removed':
+          observedEnd.delete(`${event.cluster ?? ''}/${event.pack ?? ''}`);
+          return;
+        case 'cluster.connection': {
+          const data = event.data as { reachable?: boolean } | undefined;
+          if (data?.reachable === false) reconnects.inc({ cluster: event.cluster ?? '' });
+          return;
+        }
+        default:
+          // Other kinds (cluster.registered, …) carry nothing to measure.
+          return;
+      }
+    },
+  };
+}

@@ -1,0 +1,95 @@
+// Attachments: a cluster uses a profile version with variable values. Changing the version or values can be
+// previewed first: the per-pack diff is what the UI shows as "Updates available".
+import { z } from 'zod';
+import { AttachmentSchema, AttachSchema, PackDiffSchema, UpdateAttachmentSchema } from '../schemas.js';
+import { API_PREFIX, jsonRoute, Role } from '../route.js';
+import { ClusterParams } from './clusters.js';
+
+const AttachmentParams = ClusterParams.extend({ profile: z.string().min(1) });
+
+const DryRunQuery = z.object({
+  dryRun: z
+    .enum(['true', 'false'])
+    .transform((v) => v === 'true')
+    .optional()
+    .describe('answer with the per-pack diff instead of applying the change'),
+});
+
+export const attachmentRoutes = [
+  jsonRoute({
+    method: 'GET',
+    path: `${API_PREFIX}/clusters/{cluster}/attachments`,
+    operationId: 'listAttachments',
+    tag: 'attachments',
+    summary: "A cluster's attached profiles (with updateAvailable when a newer version is published)",
+    role: Role.Viewer,
+    params: ClusterParams,
+    status: 200,
+    response: z.array(AttachmentSchema),
+    errors: [404],
+    handler: ({ hub, params }) => hub.listAttachments(params.cluster),
+  }),
+  jsonRoute({
+    method: 'POST',
+    path: `${API_PREFIX}/clusters/{cluster}/attachments`,
+    operationId: 'attachProfile',
+    tag: 'attachments',
+    summary: 'Attach a profile version to a cluster: its packs start installing',
+    role: Role.Operator,
+    params: ClusterParams,
+    body: AttachSchema,
+    status: 201,
+    response: AttachmentSchema,
+    errors: [404, 409, 413, 422],
+    handler: ({ hub, params, body, actor }) => hub.attach({ cluster: params.cluster, ...body }, actor),
+  }),
+  jsonRoute({
+    method: 'POST',
+    path: `${API_PREFIX}/clusters/{cluster}/attachments/{profile}/preview`,
+    operationId: 'previewAttachmentUpdate',
+    tag: 'attachments',
+    summary: 'The per-pack diff a version or values change would make, without making it',
+    role: Role.Viewer,
+    params: AttachmentParams,
+    body: UpdateAttachmentSchema,
+    status: 200,
+    response: z.array(PackDiffSchema),
+    errors: [404, 413, 422],
+    handler: ({ hub, params, body }) =>
+      hub.previewAttachment({ cluster: params.cluster, profile: params.profile, ...body }),
+  }),
+  jsonRoute({
+    method: 'PATCH',
+    path: `${API_PREFIX}/clusters/{cluster}/attachments/{profile}`,
+    operationId: 'updateAttachment',
+    tag: 'attachments',
+    summary: 'Change the attached version or values (`?dryRun=true`: answer the diff instead)',
+    role: Role.Operator,
+    params: AttachmentParams,
+    query: DryRunQuery,
+    body: UpdateAttachmentSchema,
+    status: 200,
+    response: z.union([AttachmentSchema, z.array(PackDiffSchema)]),
+    errors: [404, 413, 422],
+    handler: async ({ hub, params, query, body, actor }) => {
+      const input = { cluster: params.cluster, profile: params.profile, ...body };
+      return query.dryRun === true ? hub.previewAttachment(input) : hub.updateAttachment(input, actor);
+    },
+  }),
+  jsonRoute({
+    method: 'DELETE',
+    path: `${API_PREFIX}/clusters/{cluster}/attachments/{profile}`,
+    operationId: 'detachProfile',
+    tag: 'attachments',
+    summary: 'Detach a profile: its packs are uninstalled in reverse order',
+    role: Role.Operator,
+    params: AttachmentParams,
+    status: 204,
+    response: undefined,
+    errors: [404],
+    handler: async ({ hub, params, actor }) => {
+      await hub.detach(params.cluster, params.profile, actor);
+      return undefined;
+    },
+  }),
+];

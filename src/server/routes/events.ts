@@ -1,0 +1,56 @@
+// The live stream. See sse.ts for how resume stays gap- and duplicate-free.
+import { z } from 'zod';
+import { EventSchema } from '../schemas.js';
+import { ApiError } from '../problem.js';
+import { API_PREFIX, Role, streamRoute } from '../route.js';
+import { SSE_HEADERS } from '../sse.js';
+
+const EventsQuery = z.object({
+  cluster: z.string().min(1).optional().describe("only this cluster's events"),
+  lastEventId: z
+    .string()
+    .regex(/^\d+$/, 'expected a non-negative integer event id')
+    .transform(Number)
+    .optional()
+    .describe('resume after this event id (the Last-Event-ID header wins when both are sent)'),
+});
+
+export const eventRoutes = [
+  streamRoute({
+    method: 'GET',
+    path: `${API_PREFIX}/events`,
+    operationId: 'streamEvents',
+    tag: 'events',
+    summary: 'Server-Sent Events: pack status, transitions and cluster changes, live',
+    description:
+      'Each message: `id:` the event id (absent on ephemeral `cluster.connection` events), `event:` the ' +
+      'kind (pack.status, pack.transition, pack.removed, cluster.registered, cluster.updated, ' +
+      'cluster.removed, cluster.connection), `data:` the Event as JSON. A comment line every 15 s keeps ' +
+      'the connection open. Reconnect with `Last-Event-ID` (or `?lastEventId=`) to get everything after it ' +
+      'first, then live events: nothing missed, nothing twice.',
+    role: Role.Viewer,
+    query: EventsQuery,
+    contentType: 'text/event-stream',
+    response: EventSchema,
+    handler: async ({ events, query, request }, reply) => {
+      const header = request.headers['last-event-id'];
+      let lastEventId = query.lastEventId;
+      if (typeof header === 'string' && header !== '') {
+        if (!/^\d+$/.test(header)) {
+          throw new ApiError(
+            400,
+            'INVALID_REQUEST',
+            'header Last-Event-ID: expected a non-negative integer event id',
+          );
+        }
+        lastEventId = Number(header);
+      }
+      reply.hijack();
+      reply.raw.writeHead(200, SSE_HEADERS);
+      await events.connect(reply.raw, {
+        ...(query.cluster === undefined ? {} : { cluster: query.cluster }),
+        ...(lastEventId === undefined ? {} : { lastEventId }),
+      });
+    },
+  }),
+];

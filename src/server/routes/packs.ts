@@ -1,0 +1,84 @@
+// The Cluster Profile page, a pack's history, and the two actions on a cluster's packs.
+import { z } from 'zod';
+import type { PackView } from '../../hub/index.js';
+import { packPhaseDisplay, type ResourceState } from '../../status/index.js';
+import { ClusterPageSchema, PackTransitionSchema, type PackSchema } from '../schemas.js';
+import { API_PREFIX, jsonRoute, Role } from '../route.js';
+import { ClusterParams, presentCluster } from './clusters.js';
+
+/**
+ * The hub types colour and resource state as plain strings; the API documents them as enums. Colour is
+ * re-derived from the (typed) phase, and the state is checked against the enum by the response validation
+ * the tests switch on.
+ */
+const presentPack = (pack: PackView): z.input<typeof PackSchema> => ({
+  ...pack,
+  color: packPhaseDisplay[pack.phase].color,
+  resources: pack.resources.map((r) => ({ ...r, state: r.state as ResourceState })),
+});
+
+const PackParams = ClusterParams.extend({ pack: z.string().min(1) });
+
+export const packRoutes = [
+  jsonRoute({
+    method: 'GET',
+    path: `${API_PREFIX}/clusters/{cluster}/page`,
+    operationId: 'getClusterPage',
+    tag: 'status',
+    summary: 'The Cluster Profile page: the cluster, its attachments and its packs in install order',
+    role: Role.Viewer,
+    params: ClusterParams,
+    status: 200,
+    response: ClusterPageSchema,
+    errors: [404],
+    handler: async ({ hub, params }) => {
+      const page = await hub.clusterPage(params.cluster);
+      return { ...page, cluster: presentCluster(page.cluster), packs: page.packs.map(presentPack) };
+    },
+  }),
+  jsonRoute({
+    method: 'GET',
+    path: `${API_PREFIX}/clusters/{cluster}/packs/{pack}/history`,
+    operationId: 'getPackHistory',
+    tag: 'status',
+    summary: "A pack's phase transitions, oldest first",
+    role: Role.Viewer,
+    params: PackParams,
+    status: 200,
+    response: z.array(PackTransitionSchema),
+    errors: [404],
+    handler: ({ hub, params }) => hub.packHistory(params.cluster, params.pack),
+  }),
+  jsonRoute({
+    method: 'POST',
+    path: `${API_PREFIX}/clusters/{cluster}/packs/{pack}/retry`,
+    operationId: 'retryPack',
+    tag: 'status',
+    summary: 'Retry a failed pack now',
+    role: Role.Operator,
+    params: PackParams,
+    status: 202,
+    response: undefined,
+    errors: [404],
+    handler: async ({ hub, params, actor }) => {
+      await hub.retryPack(params.cluster, params.pack, actor);
+      return undefined;
+    },
+  }),
+  jsonRoute({
+    method: 'POST',
+    path: `${API_PREFIX}/clusters/{cluster}/resync`,
+    operationId: 'resyncCluster',
+    tag: 'status',
+    summary: "Re-read the cluster's live state and re-apply what drifted",
+    role: Role.Operator,
+    params: ClusterParams,
+    status: 202,
+    response: undefined,
+    errors: [404],
+    handler: async ({ hub, params, actor }) => {
+      await hub.resync(params.cluster, actor);
+      return undefined;
+    },
+  }),
+];

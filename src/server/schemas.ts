@@ -1,0 +1,207 @@
+// The shapes the API speaks, as zod schemas. The route table (routes/*.ts) points at these, so one
+// definition validates requests, checks responses in tests, feeds the OpenAPI document and, through it, the
+// generated client types (client-types.ts). Names given with `.meta({ id })` become components.
+import { z } from 'zod';
+import { PackConditionType, PackPhase, ResourceState } from '../status/index.js';
+import { TokenRole } from '../store/index.js';
+import { ProblemIssueSchema } from './problem.js';
+
+const values = <T extends Record<string, string>>(o: T) => Object.values(o) as [T[keyof T], ...T[keyof T][]];
+
+export const PhaseSchema = z.enum(values(PackPhase)).meta({ id: 'PackPhase' });
+export const ColorSchema = z.enum(['gray', 'blue', 'green', 'red']).meta({ id: 'PhaseColor' });
+export const ConditionSchema = z.enum(values(PackConditionType)).meta({ id: 'PackCondition' });
+export const ResourceStateSchema = z.enum(values(ResourceState)).meta({ id: 'ResourceState' });
+export const RoleSchema = z.enum(values(TokenRole)).meta({ id: 'TokenRole' });
+export const DriftPolicySchema = z.enum(['correct', 'report']).meta({ id: 'DriftPolicy' });
+
+/** Kubernetes object names and profile names: DNS-1123 labels are what the store accepts. */
+export const NameSchema = z.string().min(1).max(253);
+
+export const PhaseCountsSchema = z
+  .object({
+    onboarding: z.number().int(),
+    processing: z.number().int(),
+    success: z.number().int(),
+    failed: z.number().int(),
+  })
+  .meta({ id: 'PhaseCounts' });
+
+export const ClusterSchema = z
+  .object({
+    name: z.string(),
+    server: z.string(),
+    context: z.string(),
+    driftPolicy: DriftPolicySchema,
+    createdAt: z.string(),
+    reachable: z.boolean(),
+    error: z.string().optional(),
+    phase: PhaseSchema.describe("the worst pack's phase; success when there are no packs"),
+    color: ColorSchema,
+    counts: PhaseCountsSchema,
+    packs: z.number().int(),
+  })
+  .meta({ id: 'Cluster' });
+
+export const RegisterClusterSchema = z
+  .object({
+    name: NameSchema,
+    kubeconfig: z.string().min(1).describe('the kubeconfig file, as text'),
+    context: z.string().optional().describe("default: the kubeconfig's current-context"),
+    driftPolicy: DriftPolicySchema.optional(),
+  })
+  .meta({ id: 'RegisterCluster' });
+
+export const ObjectRefSchema = z
+  .object({ apiVersion: z.string(), kind: z.string(), namespace: z.string().optional(), name: z.string() })
+  .meta({ id: 'ObjectRef' });
+
+export const PackResourceSchema = z
+  .object({ ref: ObjectRefSchema, state: ResourceStateSchema, reason: z.string(), message: z.string() })
+  .meta({ id: 'PackResource' });
+
+export const PackSchema = z
+  .object({
+    name: z.string(),
+    profile: z.string(),
+    layer: z.string(),
+    version: z.string(),
+    type: z.string(),
+    wave: z.number().int(),
+    order: z.number().int(),
+    explanation: z.string().describe('why the pack installs where it does'),
+    phase: PhaseSchema,
+    color: ColorSchema,
+    icon: z.string(),
+    label: z.string(),
+    condition: ConditionSchema,
+    reason: z.string(),
+    message: z.string(),
+    progress: z.object({ ready: z.number().int(), total: z.number().int() }),
+    startTime: z.string().optional(),
+    endTime: z.string().optional(),
+    stale: z.boolean().describe('true while the cluster is unreachable: the colour is the last one known'),
+    resources: z.array(PackResourceSchema),
+  })
+  .meta({ id: 'Pack' });
+
+export const PackTransitionSchema = z
+  .object({
+    time: z.string(),
+    from: PhaseSchema,
+    to: PhaseSchema,
+    condition: ConditionSchema,
+    reason: z.string(),
+    message: z.string(),
+  })
+  .meta({ id: 'PackTransition' });
+
+export const ProfileVersionSchema = z
+  .object({
+    name: z.string(),
+    version: z.string(),
+    type: z.string(),
+    published: z.boolean(),
+    createdAt: z.string(),
+    packs: z.number().int(),
+    description: z.string().optional(),
+  })
+  .meta({ id: 'ProfileVersion' });
+
+export const ProfileWithSourceSchema = ProfileVersionSchema.extend({ yaml: z.string() }).meta({
+  id: 'ProfileWithSource',
+});
+
+export const ProfileSummarySchema = z
+  .object({ name: z.string(), type: z.string(), latest: z.string(), versions: z.number().int() })
+  .meta({ id: 'ProfileSummary' });
+
+export const ProfileTextSchema = z
+  .object({
+    yaml: z.string().min(1).describe('the profile file'),
+    file: z.string().optional().describe('the name errors are reported against'),
+    baseDir: z
+      .string()
+      .optional()
+      .describe("a folder on the hub's machine that local chart paths are relative to"),
+    draft: z.boolean().optional(),
+  })
+  .meta({ id: 'ProfileText' });
+
+export const ValidationSchema = z
+  .object({ valid: z.boolean(), issues: z.array(ProblemIssueSchema) })
+  .meta({ id: 'ValidationResult' });
+
+export const VariableValuesSchema = z.record(z.string(), z.string()).meta({ id: 'VariableValues' });
+
+export const AttachSchema = z
+  .object({
+    profile: NameSchema,
+    version: z.string().optional().describe('default: the latest published version'),
+    values: VariableValuesSchema.optional(),
+  })
+  .meta({ id: 'Attach' });
+
+export const UpdateAttachmentSchema = z
+  .object({ version: z.string().optional(), values: VariableValuesSchema.optional() })
+  .meta({ id: 'UpdateAttachment' });
+
+export const AttachmentSchema = z
+  .object({
+    cluster: z.string(),
+    profile: z.string(),
+    version: z.string(),
+    values: VariableValuesSchema,
+    sensitive: z.array(z.string()).optional(),
+    createdAt: z.string().optional(),
+    updatedAt: z.string().optional(),
+    updateAvailable: z.string().optional().describe('a newer published version of the profile'),
+  })
+  .meta({ id: 'Attachment' });
+
+export const PackDiffSchema = z
+  .object({
+    pack: z.string(),
+    profile: z.string(),
+    change: z.enum(['added', 'removed', 'changed', 'unchanged']),
+  })
+  .meta({ id: 'PackDiff' });
+
+export const ClusterPageSchema = z
+  .object({
+    cluster: ClusterSchema,
+    attachments: z.array(AttachmentSchema),
+    packs: z.array(PackSchema).describe('in install order'),
+  })
+  .meta({ id: 'ClusterPage' });
+
+export const TokenSchema = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    role: RoleSchema,
+    createdAt: z.string(),
+    lastUsedAt: z.string().optional(),
+  })
+  .meta({ id: 'Token' });
+
+export const CreateTokenSchema = z.object({ role: RoleSchema, name: z.string().min(1).max(200) }).meta({
+  id: 'CreateToken',
+});
+
+export const CreatedTokenSchema = z
+  .object({ token: TokenSchema, plaintext: z.string().describe('shown this once; store it now') })
+  .meta({ id: 'CreatedToken' });
+
+export const EventSchema = z
+  .object({
+    id: z.number().int().optional().describe('absent on ephemeral cluster.connection events'),
+    kind: z.string(),
+    cluster: z.string().optional(),
+    pack: z.string().optional(),
+    time: z.string(),
+    data: z.unknown(),
+  })
+  .meta({ id: 'Event', description: 'one SSE message: `id:` = id, `event:` = kind, `data:` = this object' });
+
+export const HealthSchema = z.object({ status: z.literal('ok') }).meta({ id: 'Health' });

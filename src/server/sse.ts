@@ -1,0 +1,185 @@
+// The live stream: Server-Sent Events fanned out from ONE hub subscription to every connected client.
+//
+// Resume without gaps or duplicates: a client that sends Last-Event-ID N is first added to the live fan-out
+// in "replaying" mode (live events are buffered), then gets `eventsSince(N)` page by page from the store, then
+// the buffered live events whose id is above the last one replayed, then live events. Events are published
+// after their commit and ids follow commit order (src/store/README.md), so anything committed before the
+// subscription is in the replay and anything after is in the buffer; the id check drops what is in both.
+//
+// A client that cannot keep up (its socket buffer over `maxBufferedBytes`) is disconnected rather than
+// buffered without bound: it reconnects with Last-Event-ID and loses nothing.
+import type { ServerResponse } from 'node:http';
+
+/** A hub event as the stream sees it: persisted ones have an id, ephemeral ones (connection state) do not. */
+export interface StreamEvent {
+  readonly id?: number;
+  readonly kind: string;
+  readonly cluster?: string;
+  readonly pack?: string;
+  readonly time: string;
+  readonly data: unknown;
+}
+
+export interface EventSource {
+  subscribe(listener: (event: StreamEvent) => void): () => void;
+  eventsSince(
+    afterId: number,
+    options: { cluster?: string; limit?: number },
+  ): Promise<readonly StreamEvent[]>;
+}
+
+export interface EventStreamOptions {
+  /** A comment line this often keeps proxies and idle timeouts from closing the connection. Default 15 s. */
+  readonly heartbeatMs?: number;
+  /** Default 1 MiB. */
+  readonly maxBufferedBytes?: number;
+  /** Replay page size. Default 1000. */
+  readonly pageSize?: number;
+  /** Told about every event that reaches the fan-out (metrics). */
+  readonly onEvent?: (event: StreamEvent) => void;
+}
+
+export interface ConnectOptions {
+  readonly cluster?: string;
+  /** Resume after this id; absent: live events only, from now. */
+  readonly lastEventId?: number;
+}
+
+interface Client {
+  readonly res: ServerResponse;
+  readonly cluster: string | undefined;
+  /** The highest persisted id written to this client. */
+  lastId: number;
+  /** Live events that arrived while replaying; undefined once live. */
+  buffer: StreamEvent[] | undefined;
+}
+
+/** One SSE message. Persisted events carry `id:` so the browser's EventSource resumes by itself. */
+export function formatEvent(event: StreamEvent): string {
+  const id = event.id === undefined ? '' : `id: ${event.id}\n`;
+  // JSON.stringify never emits a raw newline, so `data:` is always one line.
+  return `${id}event: ${event.kind}\ndata: ${JSON.stringify(event)}\n\n`;
+}
+
+export const SSE_HEADERS = {
+  'content-type': 'text/event-stream; charset=utf-8',
+  'cache-control': 'no-cache, no-transform',
+  connection: 'keep-alive',
+  // nginx would otherwise buffer the stream.
+  'x-accel-buffering': 'no',
+} as const;
+
+export class EventStream {
+  readonly #clients = new Set<Client>();
+  readonly #source: EventSource;
+  readonly #options: Required<Omit<EventStreamOptions, 'onEvent'>> & Pick<EventStreamOptions, 'onEvent'>;
+  #unsubscribe: (() => void) | undefined;
+  #heartbeat: NodeJS.Timeout | undefined;
+
+  constructor(source: EventSource, options: EventStreamOptions = {}) {
+    this.#source = source;
+    this.#options = {
+      heartbeatMs: options.heartbeatMs ?? 15_000,
+      maxBufferedBytes: options.maxBufferedBytes ?? 1024 * 1024,
+      pageSize: options.pageSize ?? 1000,
+      onEvent: options.onEvent,
+    };
+  }
+
+  /** Subscribes to the hub (once, for every client) and starts the heartbeat. */
+  start(): void {
+    if (this.#unsubscribe) return;
+    this.#unsubscribe = this.#source.subscribe((event) => {
+      this.#publish(event);
+    });
+    this.#heartbeat = setInterval(() => {
+      for (const client of this.#clients) this.#write(client, ': heartbeat\n\n');
+    }, this.#options.heartbeatMs);
+    this.#heartbeat.unref();
+  }
+
+  get clientCount(): number {
+    return this.#clients.size;
+  }
+
+  /**
+   * Streams to `res` (headers already sent by the caller) until the client goes away or the stream is
+   * closed. Resolves once the client is live.
+   */
+  async connect(res: ServerResponse, options: ConnectOptions): Promise<void> {
+    const client: Client = {
+      res,
+      cluster: options.cluster,
+      lastId: options.lastEventId ?? 0,
+      buffer: options.lastEventId === undefined ? undefined : [],
+    };
+    this.#clients.add(client);
+    res.on('close', () => this.#clients.delete(client));
+    // A comment first, so the client sees the stream open before the first event.
+    this.#write(client, ': connected\n\n');
+    if (client.buffer === undefined) return;
+    try {
+      for (;;) {
+        const page = await this.#source.eventsSince(client.lastId, {
+          ...(client.cluster === undefined ? {} : { cluster: client.cluster }),
+          limit: this.#options.pageSize,
+        });
+        for (const event of page) this.#deliver(client, event);
+        if (page.length < this.#options.pageSize || res.destroyed) break;
+      }
+    } catch (error) {
+      // The client gets a closed stream and reconnects from its last id; the caller logs the cause.
+      this.#clients.delete(client);
+      res.end();
+      throw error;
+    }
+    const buffered = client.buffer;
+    client.buffer = undefined;
+    for (const event of buffered) this.#deliver(client, event);
+  }
+
+  /** Ends every connection and the hub subscription. */
+  close(): void {
+    this.#unsubscribe?.();
+    this.#unsubscribe = undefined;
+    if (this.#heartbeat) clearInterval(this.#heartbeat);
+    for (const client of this.#clients) client.res.end();
+    this.#clients.clear();
+  }
+
+  #publish(event: StreamEvent): void {
+    this.#options.onEvent?.(event);
+    let text: string | undefined;
+    for (const client of this.#clients) {
+      if (client.cluster !== undefined && event.cluster !== client.cluster) continue;
+      if (client.buffer !== undefined) {
+        client.buffer.push(event);
+        continue;
+      }
+      if (event.id !== undefined) {
+        if (event.id <= client.lastId) continue;
+        client.lastId = event.id;
+      }
+      // Formatted once for all clients: with 500 clients the JSON encoding would otherwise dominate.
+      text ??= formatEvent(event);
+      this.#write(client, text);
+    }
+  }
+
+  #deliver(client: Client, event: StreamEvent): void {
+    if (event.id !== undefined) {
+      if (event.id <= client.lastId) return;
+      client.lastId = event.id;
+    }
+    this.#write(client, formatEvent(event));
+  }
+
+  #write(client: Client, text: string): void {
+    if (client.res.destroyed || client.res.writableEnded) return;
+    client.res.write(text);
+    if (client.res.writableLength > this.#options.maxBufferedBytes) {
+      this.#clients.delete(client);
+      client.res.destroy();
+    }
+  }
+}

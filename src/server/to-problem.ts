@@ -1,0 +1,158 @@
+// Turns anything a handler throws into a problem document. Known errors keep their stable code and a status
+// chosen by what the client can do about it; anything else is a 500 `INTERNAL` whose details stay in the
+// server log (under the request id), never in the response.
+import { formatIssue, ProfileError, type ProfileIssue } from '../profile/index.js';
+import { StoreError, StoreErrorCode } from '../store/index.js';
+import { ApiError, problemType, statusTitle, type Problem, type ProblemIssue } from './problem.js';
+
+/** A StoreError's HTTP status: a Record so a new store code does not compile until it is mapped. */
+const storeStatus: Record<StoreErrorCode, number> = {
+  NOT_FOUND: 404,
+  INVALID_INPUT: 400,
+  CLUSTER_EXISTS: 409,
+  ATTACHMENT_EXISTS: 409,
+  TOKEN_EXISTS: 409,
+  PROFILE_VERSION_CONFLICT: 409,
+  PROFILE_VERSION_PUBLISHED: 409,
+  PROFILE_IN_USE: 409,
+  CONSTRAINT_VIOLATION: 409,
+  DATABASE_UNAVAILABLE: 503,
+  STORE_CLOSED: 503,
+  // The rest are the operator's configuration or a broken database: nothing the API client can fix.
+  UNSUPPORTED_DATABASE_URL: 500,
+  DATABASE_IN_USE: 500,
+  MIGRATION_FAILED: 500,
+  SECRET_KEY_INVALID: 500,
+  SECRET_KEY_MISMATCH: 500,
+  SECRET_CORRUPT: 500,
+};
+
+/** The hub's error, recognised by shape so this layer does not depend on how the hub builds it. */
+interface HubErrorLike {
+  readonly name: string;
+  readonly code: string;
+  readonly status: number;
+  readonly message: string;
+  readonly detail?: string;
+  readonly issues?: readonly ProfileIssue[];
+}
+
+function isHubErrorLike(error: unknown): error is HubErrorLike {
+  if (!(error instanceof Error) || error.name !== 'HubError') return false;
+  const e = error as Partial<HubErrorLike>;
+  return typeof e.code === 'string' && typeof e.status === 'number';
+}
+
+export const toProblemIssue = (issue: ProfileIssue): ProblemIssue => ({
+  file: issue.file,
+  line: issue.line,
+  column: issue.column,
+  path: issue.path,
+  message: issue.message,
+  formatted: formatIssue(issue),
+});
+
+export interface ProblemContext {
+  readonly instance: string;
+  readonly requestId: string;
+}
+
+export interface MappedProblem {
+  readonly problem: Problem;
+  /** True when the cause is ours (5xx): log it with its stack. */
+  readonly internal: boolean;
+}
+
+function make(
+  status: number,
+  code: string,
+  detail: string,
+  context: ProblemContext,
+  extra: Partial<Problem> = {},
+): Problem {
+  return {
+    type: problemType(code),
+    title: statusTitle(status),
+    status,
+    detail,
+    code,
+    instance: context.instance,
+    ...extra,
+  };
+}
+
+/** Fastify's own errors (body parsing, limits, media types) carry a statusCode and an FST_ code. */
+interface FastifyErrorLike {
+  readonly code: string;
+  readonly statusCode: number;
+  readonly message: string;
+}
+
+function isFastifyError(error: unknown): error is FastifyErrorLike {
+  if (!(error instanceof Error)) return false;
+  const e = error as Partial<FastifyErrorLike>;
+  return typeof e.code === 'string' && e.code.startsWith('FST_') && typeof e.statusCode === 'number';
+}
+
+const fastifyCodes: Record<string, string> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: 'BODY_TOO_LARGE',
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'INVALID_REQUEST',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'INVALID_REQUEST',
+  FST_ERR_CTP_INVALID_JSON_BODY: 'INVALID_JSON',
+};
+
+export function toProblem(error: unknown, context: ProblemContext): MappedProblem {
+  if (error instanceof ApiError) {
+    return {
+      problem: make(error.status, error.code, error.message, context, {
+        ...(error.issues === undefined ? {} : { issues: [...error.issues] }),
+        ...(error.requiredRole === undefined ? {} : { requiredRole: error.requiredRole }),
+      }),
+      internal: error.status >= 500,
+    };
+  }
+  if (isHubErrorLike(error)) {
+    const internal = error.status >= 500;
+    return {
+      problem: make(error.status, error.code, error.detail ?? error.message, context, {
+        ...(error.issues === undefined || error.issues.length === 0
+          ? {}
+          : { issues: error.issues.map(toProblemIssue) }),
+        ...(internal ? { requestId: context.requestId } : {}),
+      }),
+      internal,
+    };
+  }
+  if (error instanceof ProfileError) {
+    return {
+      problem: make(400, error.code, `${error.issues.length} problem(s) in the profile`, context, {
+        issues: error.issues.map(toProblemIssue),
+      }),
+      internal: false,
+    };
+  }
+  if (error instanceof StoreError) {
+    const status = storeStatus[error.code];
+    const internal = status >= 500;
+    // A 500 from the store (wrong key, broken migration) is the operator's to read in the log, not the
+    // client's: the message can name paths and key ids.
+    const detail = internal ? `internal error; request id ${context.requestId}` : error.message;
+    return {
+      problem: make(status, internal ? 'INTERNAL' : error.code, detail, context, {
+        ...(internal ? { requestId: context.requestId } : {}),
+      }),
+      internal,
+    };
+  }
+  if (isFastifyError(error) && error.statusCode < 500) {
+    const code = fastifyCodes[error.code] ?? 'INVALID_REQUEST';
+    return { problem: make(error.statusCode, code, error.message, context), internal: false };
+  }
+  return {
+    problem: make(500, 'INTERNAL', `internal error; request id ${context.requestId}`, context, {
+      requestId: context.requestId,
+    }),
+    internal: true,
+  };
+}
