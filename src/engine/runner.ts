@@ -1,10 +1,8 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { abortableSleep, backoffDelay, classifyError, type Backoff, type KubeClient } from '../kube/index.js';
+import type { Backoff, KubeClient } from '../kube/index.js';
 import { formatDuration, type KubeObject } from '../profile/index.js';
 import {
-  PackOperation,
   PackPhase,
-  ResourceState,
   evaluateResource,
   formatRef,
   initialPackStatus,
@@ -19,11 +17,12 @@ import {
 import type { DesiredPack } from './desired.js';
 import { EngineError, EngineErrorCode } from './errors.js';
 import { DriftPolicy, type RunnerEvent } from './events.js';
-import { CLUSTER_SCOPED, isCrd } from './order.js';
-import { HookEvent, Label, renderPack, type HelmHook, type RenderedPack } from './render.js';
+import { CLUSTER_SCOPED } from './order.js';
 import { Waiters } from './waiters.js';
 import { WatchSet, type WatchSetEvent } from './watch-set.js';
-import { detectDrift, FIELD_MANAGER, ownFields } from './drift.js';
+import { PackOperations } from './pack-operations.js';
+import { refOf, type PackRun } from './pack-run.js';
+import { detectDrift } from './drift.js';
 
 export interface RunnerOptions {
   readonly cluster: string;
@@ -36,27 +35,6 @@ export interface RunnerOptions {
   readonly now?: () => number;
   readonly random?: () => number;
   readonly retry?: Backoff;
-}
-
-interface PackRun {
-  desired: DesiredPack;
-  /** The last rendering of the desired pack, kept for drift correction. */
-  rendered?: RenderedPack;
-  status: PackStatus;
-  /** Owned objects, in install order (hooks first and last, as they run). */
-  inventory: ObjectRef[];
-  inventoryKeys: ReadonlySet<string>;
-  /** The revision whose objects are all applied; undefined until the first complete apply. */
-  appliedRevision?: string;
-  /** The desired pack's definition the current task works on; a change restarts the task. */
-  startedFor?: DesiredPack;
-  task?: AbortController;
-  removing: boolean;
-  timer?: NodeJS.Timeout;
-  /** strata's managed fields per object right after our apply: a change means someone else took some over. */
-  appliedFields: Map<string, string>;
-  /** Objects being put back after drift, so their own events are not reported as drift again. */
-  correcting: Set<string>;
 }
 
 /**
@@ -74,10 +52,10 @@ export class ClusterRunner {
   private readonly driftPolicy: DriftPolicy;
   private readonly retry: Backoff;
   private readonly waiters = new Waiters();
+  private readonly ops: PackOperations;
   private reconcileQueued = false;
   private stopped = false;
   private reachable = true;
-  private kubeVersion?: string;
 
   constructor(private readonly options: RunnerOptions) {
     this.now = options.now ?? Date.now;
@@ -92,6 +70,25 @@ export class ClusterRunner {
       },
       onConnection: (state) => {
         this.onConnection(state.connected, state.connected ? undefined : state.error.message);
+      },
+    });
+    this.ops = new PackOperations({
+      cluster: options.cluster,
+      kube: options.kube,
+      helmBin: options.helmBin,
+      watches: this.watches,
+      waiters: this.waiters,
+      retry: this.retry,
+      random: this.random,
+      dispatch: (run, event) => {
+        this.dispatch(run, event);
+      },
+      iso: () => this.iso(),
+      setInventory: (run, objects) => {
+        this.setInventory(run, objects);
+      },
+      armTimeout: (run) => {
+        this.armTimeout(run);
       },
     });
   }
@@ -243,7 +240,8 @@ export class ClusterRunner {
     const task = new AbortController();
     run.task = task;
     run.startedFor = run.desired;
-    this.install(run, task.signal)
+    this.ops
+      .install(run, task.signal)
       .catch((error: unknown) => {
         if (task.signal.aborted || this.stopped) return;
         const message = error instanceof Error ? error.message : String(error);
@@ -259,228 +257,6 @@ export class ClusterRunner {
       });
   }
 
-  private async install(run: PackRun, signal: AbortSignal): Promise<void> {
-    const desired = run.desired;
-    const pack = desired.pack;
-    if (run.status.phase !== PackPhase.Success)
-      this.dispatch(run, { type: 'StageChanged', time: this.iso(), stage: { type: 'Rendering' } });
-    const rendered = await renderPack(pack, {
-      cluster: this.options.cluster,
-      profile: desired.profile.name,
-      baseDir: desired.baseDir,
-      helmBin: this.options.helmBin,
-      ...(this.kubeVersion ? { kubeVersion: this.kubeVersion } : {}),
-    });
-    signal.throwIfAborted();
-
-    run.rendered = rendered;
-    const operation =
-      run.appliedRevision === undefined && run.status.revision === ''
-        ? PackOperation.Install
-        : PackOperation.Upgrade;
-    // A green pack whose rendering did not change (a restart, a resync) is re-applied quietly: server-side
-    // apply leaves unchanged objects untouched, and the page should not flash blue for nothing.
-    const quiet = rendered.revision === run.status.revision && run.status.phase === PackPhase.Success;
-    if (!quiet) {
-      this.dispatch(run, {
-        type: 'RevisionStarted',
-        time: this.iso(),
-        revision: rendered.revision,
-        operation,
-        stage: { type: 'Applying' },
-      });
-      this.armTimeout(run);
-    }
-
-    const hooksFor = (phase: 'pre' | 'post') =>
-      rendered.hooks.filter((h) =>
-        h.events.some((e) =>
-          operation === PackOperation.Install
-            ? e === (phase === 'pre' ? HookEvent.PreInstall : HookEvent.PostInstall)
-            : e === (phase === 'pre' ? HookEvent.PreUpgrade : HookEvent.PostUpgrade),
-        ),
-      );
-    const pre = hooksFor('pre');
-    const post = hooksFor('post');
-    const previous = new Set(run.inventoryKeys);
-    this.setInventory(run, [...pre.map((h) => h.object), ...rendered.objects, ...post.map((h) => h.object)]);
-
-    if (pack.namespace.create) await this.applyNamespace(run, signal);
-    await this.runHooks(run, pre, signal);
-
-    // CRDs first, and Established before anything that may be one of their custom resources.
-    const crds = rendered.objects.filter(isCrd);
-    const rest = rendered.objects.filter((o) => !isCrd(o));
-    if (crds.length > 0) {
-      await this.watches.ensureKinds(crds);
-      for (const crd of crds) await this.applyObject(run, crd, signal);
-      await this.waitForReady(run, crds.map(refOf), signal);
-      this.options.kube.invalidateDiscovery();
-    }
-    await this.watches.ensureKinds(rest);
-    for (const object of rest) await this.applyObject(run, object, signal);
-    await this.runHooks(run, post, signal);
-
-    run.appliedRevision = rendered.revision;
-    if (!quiet || run.status.stage.type !== 'Applied')
-      this.dispatch(run, { type: 'StageChanged', time: this.iso(), stage: { type: 'Applied' } });
-    await this.prune(run, previous, signal);
-  }
-
-  private async applyNamespace(run: PackRun, signal: AbortSignal): Promise<void> {
-    const ns = run.desired.pack.namespace;
-    const object: KubeObject = {
-      apiVersion: 'v1',
-      kind: 'Namespace',
-      metadata: {
-        name: ns.name,
-        labels: { ...ns.labels, [Label.Cluster]: this.options.cluster },
-        annotations: { ...ns.annotations },
-      },
-    };
-    await this.withRetry(
-      run,
-      `Namespace ${ns.name}`,
-      () => this.options.kube.apply(object, { fieldManager: FIELD_MANAGER, force: false }),
-      signal,
-    );
-  }
-
-  /** Applies one object with server-side apply, retrying what may pass later, failing on what will not. */
-  private async applyObject(
-    run: PackRun,
-    object: KubeObject,
-    signal: AbortSignal,
-    options: { force?: boolean } = {},
-  ): Promise<void> {
-    const target = await this.withNamespace(run, object, signal);
-    const applied = await this.withRetry(
-      run,
-      formatRef(refOf(target)),
-      () =>
-        this.options.kube.apply(target as KubernetesObject, {
-          fieldManager: FIELD_MANAGER,
-          force: options.force ?? false,
-        }),
-      signal,
-    );
-    run.appliedFields.set(refKey(refOf(target)), ownFields(applied));
-  }
-
-  /** Namespaced objects without a namespace go to the pack's namespace, as `helm install` would put them. */
-  private async withNamespace(run: PackRun, object: KubeObject, signal: AbortSignal): Promise<KubeObject> {
-    if (object.metadata.namespace) return object;
-    const info = await this.withRetry(
-      run,
-      `${object.kind} ${object.metadata.name}`,
-      () => this.options.kube.resourceFor(object.apiVersion, object.kind),
-      signal,
-    );
-    return info.namespaced
-      ? { ...object, metadata: { ...object.metadata, namespace: run.desired.pack.namespace.name } }
-      : object;
-  }
-
-  private async withRetry<T>(
-    run: PackRun,
-    what: string,
-    action: () => Promise<T>,
-    signal: AbortSignal,
-  ): Promise<T> {
-    for (let attempt = 1; ; attempt++) {
-      signal.throwIfAborted();
-      try {
-        const result = await action();
-        if (run.status.stage.type === 'Retrying')
-          this.dispatch(run, { type: 'StageChanged', time: this.iso(), stage: { type: 'Applying' } });
-        return result;
-      } catch (error) {
-        if (error instanceof EngineError) throw error;
-        const kubeError = classifyError(error);
-        // Kube errors about an object already name it; others (discovery, network) get the object in front.
-        const message = kubeError.message.includes(what)
-          ? kubeError.message
-          : `${what}: ${kubeError.message}`;
-        if (!kubeError.retryable)
-          throw new EngineError(EngineErrorCode.ApplyFailed, message, { cause: error });
-        this.dispatch(run, {
-          type: 'StageChanged',
-          time: this.iso(),
-          stage: { type: 'Retrying', attempt, cause: message },
-        });
-        await abortableSleep(backoffDelay(attempt, this.retry, this.random), signal);
-      }
-    }
-  }
-
-  /** Helm hooks of one phase, by weight; each weight group must be ready (a Job: complete) before the next. */
-  private async runHooks(run: PackRun, hooks: readonly HelmHook[], signal: AbortSignal): Promise<void> {
-    const weights = [...new Set(hooks.map((h) => h.weight))].sort((a, b) => a - b);
-    for (const weight of weights) {
-      const group = hooks.filter((h) => h.weight === weight);
-      await this.watches.ensureKinds(group.map((h) => h.object));
-      for (const hook of group) {
-        if (hook.deletePolicies.includes('before-hook-creation')) {
-          const ref = refOf(await this.withNamespace(run, hook.object, signal));
-          await this.options.kube.delete(ref, { propagationPolicy: 'Background' });
-          await this.waiters.until(signal, () => this.watches.get(ref) === undefined);
-        }
-      }
-      for (const hook of group) await this.applyObject(run, hook.object, signal);
-      const refs = await Promise.all(
-        group.map(async (h) => refOf(await this.withNamespace(run, h.object, signal))),
-      );
-      await this.waitForReady(run, refs, signal);
-      for (const [index, hook] of group.entries()) {
-        const ref = refs[index];
-        if (ref && hook.deletePolicies.includes('hook-succeeded')) {
-          await this.options.kube.delete(ref, { propagationPolicy: 'Background' });
-          this.setInventory(
-            run,
-            run.inventory.filter((r) => refKey(r) !== refKey(ref)),
-          );
-        }
-      }
-    }
-  }
-
-  /** Resolves when every ref is Ready; throws (the pack turns red) when one fails. */
-  private async waitForReady(run: PackRun, refs: readonly ObjectRef[], signal: AbortSignal): Promise<void> {
-    const keys = new Set(refs.map(refKey));
-    await this.waiters.until(signal, () => {
-      const resources = run.status.resources.filter((r) => keys.has(refKey(r.ref)));
-      const failed = resources.find((r) => r.evaluation.state === ResourceState.Failed);
-      if (failed) throw new EngineError(EngineErrorCode.ApplyFailed, failed.evaluation.message);
-      return (
-        resources.length === keys.size && resources.every((r) => r.evaluation.state === ResourceState.Ready)
-      );
-    });
-  }
-
-  /** Deletes what this pack owned before and no longer renders, including what an earlier process applied. */
-  private async prune(run: PackRun, previous: ReadonlySet<string>, signal: AbortSignal): Promise<void> {
-    const name = run.desired.pack.name;
-    const stale: ObjectRef[] = [];
-    for (const { ref, object } of this.watches.ownedObjects()) {
-      if (object.metadata?.labels?.[Label.Pack] === name && !run.inventoryKeys.has(refKey(ref)))
-        stale.push(ref);
-    }
-    for (const key of previous) if (!run.inventoryKeys.has(key)) this.forgetFields(run, key);
-    for (const ref of stale.reverse()) {
-      signal.throwIfAborted();
-      await this.withRetry(
-        run,
-        `prune ${formatRef(ref)}`,
-        () => this.options.kube.delete(ref, { propagationPolicy: 'Background' }),
-        signal,
-      );
-    }
-  }
-
-  private forgetFields(run: PackRun, key: string): void {
-    run.appliedFields.delete(key);
-  }
-
   // ---------------------------------------------------------------------------------------------------------
   // Uninstall.
 
@@ -489,7 +265,18 @@ export class ClusterRunner {
     clearTimeout(run.timer);
     const task = new AbortController();
     run.task = task;
-    this.uninstall(run, task.signal)
+    this.ops
+      .uninstall(run, task.signal)
+      .then(() => {
+        this.runs.delete(run.desired.pack.name);
+        this.unindex(run);
+        this.options.onEvent({
+          type: 'PackRemoved',
+          cluster: this.options.cluster,
+          pack: run.desired.pack.name,
+          time: this.iso(),
+        });
+      })
       .catch((error: unknown) => {
         if (task.signal.aborted || this.stopped) return;
         const message = error instanceof Error ? error.message : String(error);
@@ -503,40 +290,6 @@ export class ClusterRunner {
         if (run.task === task) run.task = undefined;
         this.scheduleReconcile();
       });
-  }
-
-  private async uninstall(run: PackRun, signal: AbortSignal): Promise<void> {
-    this.dispatch(run, {
-      type: 'RevisionStarted',
-      time: this.iso(),
-      revision: run.status.revision,
-      operation: PackOperation.Uninstall,
-      stage: { type: 'Uninstalling' },
-    });
-    // Everything labelled as this pack's, not only the inventory: a restarted hub has no inventory in memory.
-    const refs = new Map(run.inventory.map((r) => [refKey(r), r]));
-    for (const { ref, object } of this.watches.ownedObjects()) {
-      if (object.metadata?.labels?.[Label.Pack] === run.desired.pack.name) refs.set(refKey(ref), ref);
-    }
-    for (const ref of [...refs.values()].reverse()) {
-      await this.withRetry(
-        run,
-        `delete ${formatRef(ref)}`,
-        () => this.options.kube.delete(ref, { propagationPolicy: 'Foreground' }),
-        signal,
-      );
-    }
-    await this.waiters.until(signal, () =>
-      [...refs.values()].every((ref) => this.watches.get(ref) === undefined),
-    );
-    this.runs.delete(run.desired.pack.name);
-    this.unindex(run);
-    this.options.onEvent({
-      type: 'PackRemoved',
-      cluster: this.options.cluster,
-      pack: run.desired.pack.name,
-      time: this.iso(),
-    });
   }
 
   // ---------------------------------------------------------------------------------------------------------
@@ -631,7 +384,7 @@ export class ClusterRunner {
     run.correcting.add(key);
     const task = new AbortController();
     // Put it back as rendered; force takes back the fields another manager took over.
-    this.applyObject(run, object, task.signal, { force: true }).catch((error: unknown) => {
+    this.ops.applyObject(run, object, task.signal, { force: true }).catch((error: unknown) => {
       run.correcting.delete(key);
       this.dispatch(run, {
         type: 'StageChanged',
@@ -710,15 +463,6 @@ export class ClusterRunner {
 
 function packName(run: PackRun): string {
   return `${run.desired.pack.layer}/${run.desired.pack.name}`;
-}
-
-function refOf(object: KubeObject): ObjectRef {
-  return {
-    apiVersion: object.apiVersion,
-    kind: object.kind,
-    name: object.metadata.name,
-    ...(object.metadata.namespace ? { namespace: object.metadata.namespace } : {}),
-  };
 }
 
 /** Same pack definition and source folder: nothing to re-render. */

@@ -1,0 +1,36 @@
+import type { KubeObject } from '../profile/index.js';
+import type { ObjectRef, PackStatus } from '../status/index.js';
+import type { DesiredPack } from './desired.js';
+import type { RenderedPack } from './render.js';
+
+/** Everything the runner knows about one pack. */
+export interface PackRun {
+  desired: DesiredPack;
+  /** The last rendering of the desired pack, kept for drift correction. */
+  rendered?: RenderedPack;
+  status: PackStatus;
+  /** Owned objects, in install order (hooks first and last, as they run). */
+  inventory: ObjectRef[];
+  inventoryKeys: ReadonlySet<string>;
+  /** The revision whose objects are all applied; undefined until the first complete apply. */
+  appliedRevision?: string;
+  /** The desired pack's definition the current task works on; a change restarts the task. */
+  startedFor?: DesiredPack;
+  task?: AbortController;
+  removing: boolean;
+  timer?: NodeJS.Timeout;
+  /** strata's managed fields per object right after our apply: a change means someone else took some over. */
+  appliedFields: Map<string, string>;
+  /** Objects being put back after drift, so their own events are not reported as drift again. */
+  correcting: Set<string>;
+}
+
+/** The ref of an object as rendered. */
+export function refOf(object: KubeObject): ObjectRef {
+  return {
+    apiVersion: object.apiVersion,
+    kind: object.kind,
+    name: object.metadata.name,
+    ...(object.metadata.namespace ? { namespace: object.metadata.namespace } : {}),
+  };
+}
