@@ -6,6 +6,7 @@ import type { z } from 'zod';
 import type { Actor, Hub } from '../hub/index.js';
 import type { Store, TokenRecord } from '../store/index.js';
 import { authorize } from './auth.js';
+import { jsonErrorOffset, positionOf } from './json-position.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { buildOpenApi } from './openapi.js';
 import { ApiError, PROBLEM_CONTENT_TYPE } from './problem.js';
@@ -92,10 +93,16 @@ function decodeBody(request: FastifyRequest, route: Pick<JsonRoute, 'bodyFormats
   try {
     return JSON.parse(text) as unknown;
   } catch (error) {
-    // V8's message names the position ("… in JSON at position 12 (line 2 column 5)").
     const why = error instanceof Error ? error.message : String(error);
-    throw new ApiError(400, 'INVALID_JSON', `body is not valid JSON: ${why}`);
+    throw new ApiError(400, 'INVALID_JSON', `body is not valid JSON at ${jsonErrorPosition(text)}: ${why}`);
   }
+}
+
+function jsonErrorPosition(text: string): string {
+  const offset = jsonErrorOffset(text);
+  if (offset === undefined) return 'an unknown position';
+  const at = positionOf(text, offset);
+  return `line ${at.line} column ${at.column}`;
 }
 
 export function createServer(options: ServerOptions): StrataServer {
