@@ -49,13 +49,8 @@ test-integration: deps testenv-bin web-build ## integration tests against real c
 test: deps testenv-bin web-build check ## everything CI runs: checks, unit and integration tests
 	vitest run
 
-demo: deps testenv-bin ## start a local control plane and show how to use it
-	testenv/up --name demo
-	@echo
-	@echo "The local control plane \"demo\" is running (3 simulated nodes)."
-	@echo "  export KUBECONFIG=$(CURDIR)/testenv/.state/demo/kubeconfig"
-	@echo "  $$(testenv/build --print)/kubectl get nodes"
-	@echo "Stop it with: make demo-down"
+demo: deps testenv-bin web-build ## the whole system live: control plane, hub, example profiles (Ctrl-C stops it)
+	node --import tsx scripts/demo.ts
 
-demo-down: ## stop the demo's control plane
+demo-down: ## clean up after a demo that was killed (kill -9) rather than stopped
 	testenv/down --name demo
