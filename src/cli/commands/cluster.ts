@@ -1,0 +1,128 @@
+// strata cluster add | list | rm
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { outputOption, stringOption, type Command, type Context } from '../command.js';
+import { CliError, CliErrorCode, ExitCode } from '../errors.js';
+import { painter } from '../render/color.js';
+import { formatObject } from '../render/output.js';
+import { phaseBadge } from '../render/status.js';
+import { renderTable } from '../render/table.js';
+import { age } from '../render/time.js';
+import type { Cluster } from '../types.js';
+import { packPhaseDisplay } from '../../status/pack-phase.js';
+
+export async function readInputFile(ctx: Context, path: string, what: string): Promise<string> {
+  try {
+    return await readFile(resolve(ctx.cwd, path), 'utf8');
+  } catch (cause) {
+    const why =
+      (cause as NodeJS.ErrnoException).code ?? (cause instanceof Error ? cause.message : String(cause));
+    throw new CliError(CliErrorCode.File, `cannot read ${what} ${path}: ${why}`, { cause });
+  }
+}
+
+export function clusterRows(clusters: readonly Cluster[], ctx: Pick<Context, 'color' | 'now'>): string {
+  const paint = painter(ctx.color);
+  return renderTable(
+    ['NAME', 'STATUS', 'PACKS', 'REACHABLE', 'SERVER', 'AGE'],
+    clusters.map((c) => [
+      c.name,
+      phaseBadge(packPhaseDisplay[c.phase], paint),
+      `${c.counts.success}/${c.packs}`,
+      c.reachable ? 'yes' : paint.paint('red', `no${c.error === undefined ? '' : `: ${c.error}`}`),
+      c.server,
+      age(c.createdAt, ctx.now()),
+    ]),
+  );
+}
+
+const add: Command = {
+  path: ['cluster', 'add'],
+  usage: 'strata cluster add NAME --kubeconfig FILE [--context CTX] [--drift-policy correct|report]',
+  summary: 'register a cluster with its kubeconfig (the hub checks it can reach it first)',
+  description:
+    'The kubeconfig file is read here and sent to the hub, which stores it sealed. Its certificates and\n' +
+    'tokens must be inline (certificate-authority-data, …): the hub cannot read files on this machine.',
+  args: ['NAME'],
+  options: {
+    kubeconfig: { type: 'string', value: 'FILE', description: 'kubeconfig file of the cluster (required)' },
+    context: {
+      type: 'string',
+      value: 'CTX',
+      description: "context to use (default: the file's current-context)",
+    },
+    'drift-policy': {
+      type: 'string',
+      value: 'POLICY',
+      choices: ['correct', 'report'],
+      description: 'correct: re-apply what drifted (default); report: only show it',
+    },
+    output: outputOption(['json', 'yaml']),
+  },
+  examples: [
+    'strata cluster add dev --kubeconfig ~/.kube/dev.yaml',
+    'strata cluster add prod --kubeconfig prod.yaml --context prod-admin --drift-policy report',
+  ],
+  async run(ctx, { args, options }) {
+    const name = args[0] ?? '';
+    const file = stringOption(options, 'kubeconfig');
+    if (file === undefined)
+      throw new CliError(CliErrorCode.Usage, '"strata cluster add" needs --kubeconfig FILE');
+    const kubeconfig = await readInputFile(ctx, file, 'kubeconfig');
+    const context = stringOption(options, 'context');
+    const driftPolicy = stringOption(options, 'drift-policy') as Cluster['driftPolicy'] | undefined;
+    const cluster = await ctx.client.call('registerCluster', {
+      body: {
+        name,
+        kubeconfig,
+        ...(context === undefined ? {} : { context }),
+        ...(driftPolicy === undefined ? {} : { driftPolicy }),
+      },
+    });
+    const output = stringOption(options, 'output');
+    if (output === 'json' || output === 'yaml') ctx.stdout.write(formatObject(cluster, output));
+    else
+      ctx.stdout.write(
+        `cluster "${cluster.name}" added (server ${cluster.server}, context ${cluster.context})\n`,
+      );
+    return ExitCode.Ok;
+  },
+};
+
+const list: Command = {
+  path: ['cluster', 'list'],
+  usage: 'strata cluster list [-o table|json|yaml]',
+  summary: 'list clusters with their rollup status and packs green',
+  args: [],
+  options: { output: outputOption(['table', 'json', 'yaml']) },
+  examples: [
+    'strata cluster list',
+    'strata cluster list -o json | jq -r ".[] | select(.phase==\\"failed\\") | .name"',
+  ],
+  async run(ctx, { options }) {
+    const clusters = await ctx.client.call('listClusters', {});
+    const output = stringOption(options, 'output');
+    if (output === 'json' || output === 'yaml') ctx.stdout.write(formatObject(clusters, output));
+    else if (clusters.length === 0)
+      ctx.stderr.write('no clusters; add one with `strata cluster add NAME --kubeconfig FILE`\n');
+    else ctx.stdout.write(clusterRows(clusters, ctx));
+    return ExitCode.Ok;
+  },
+};
+
+const rm: Command = {
+  path: ['cluster', 'rm'],
+  usage: 'strata cluster rm NAME',
+  summary: 'stop managing a cluster (what it installed stays: detach its profiles first to uninstall)',
+  args: ['NAME'],
+  options: {},
+  examples: ['strata detach dev monitoring && strata cluster rm dev'],
+  async run(ctx, { args }) {
+    const name = args[0] ?? '';
+    await ctx.client.call('removeCluster', { params: { cluster: name } });
+    ctx.stdout.write(`cluster "${name}" removed\n`);
+    return ExitCode.Ok;
+  },
+};
+
+export const clusterCommands: readonly Command[] = [add, list, rm];

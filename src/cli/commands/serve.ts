@@ -1,0 +1,71 @@
+// strata serve: the hub itself (src/server's serve). Loaded only when asked for, so client commands do not
+// pay for Fastify, the store and the engine.
+import { stringOption, type Command } from '../command.js';
+import { ExitCode } from '../errors.js';
+
+/** The server's flags, passed through as it names them (src/config.ts reads them with the STRATA_* env). */
+const passthrough = ['address', 'data-dir', 'database-url', 'helm', 'log-level'] as const;
+
+export const serveCommand: Command = {
+  path: ['serve'],
+  usage:
+    'strata serve [--address HOST:PORT] [--data-dir DIR] [--database-url URL] [--helm PATH] [--log-level LEVEL]',
+  summary: 'run the hub: the API, the web UI and one runner per registered cluster',
+  description:
+    'Flags win over the environment: STRATA_ADDRESS (default 127.0.0.1:7400), STRATA_DATA_DIR (default\n' +
+    './.strata), STRATA_DATABASE_URL (default SQLite in the data dir; postgres://… for PostgreSQL),\n' +
+    'STRATA_SECRET_KEY, STRATA_HELM, STRATA_LOG_LEVEL. On first start an admin token is printed and written\n' +
+    'to <data dir>/admin-token. Ctrl-C (SIGINT) or SIGTERM stops it cleanly.',
+  args: [],
+  needsHub: false,
+  options: {
+    address: { type: 'string', value: 'HOST:PORT', description: 'where to listen (default 127.0.0.1:7400)' },
+    'data-dir': {
+      type: 'string',
+      value: 'DIR',
+      description: 'database, key file and admin token (default ./.strata)',
+    },
+    'database-url': {
+      type: 'string',
+      value: 'URL',
+      description: 'sqlite:PATH or postgres://… (default SQLite in the data dir)',
+    },
+    helm: {
+      type: 'string',
+      value: 'PATH',
+      description: 'the helm binary (default: the pinned one of this checkout, else PATH)',
+    },
+    'log-level': {
+      type: 'string',
+      value: 'LEVEL',
+      description: 'fatal, error, warn, info, debug, trace or silent',
+    },
+  },
+  examples: [
+    'strata serve',
+    'strata serve --address 0.0.0.0:7400 --data-dir /var/lib/strata',
+    'STRATA_DATABASE_URL=postgres://strata@db/strata strata serve',
+  ],
+  async run(ctx, { options }) {
+    const argv = passthrough.flatMap((name) => {
+      const value = stringOption(options, name);
+      return value === undefined ? [] : [`--${name}=${value}`];
+    });
+    const { serve } = await import('../../server/serve.js');
+    const running = await serve({
+      argv,
+      env: ctx.env,
+      cwd: ctx.cwd,
+      print: (line) => {
+        ctx.stdout.write(`${line}\n`);
+      },
+    });
+    // serve handles SIGINT/SIGTERM itself (closes and exits); until then the listening server keeps us alive.
+    await new Promise<void>((resolve) =>
+      running.server.app.server.once('close', () => {
+        resolve();
+      }),
+    );
+    return ExitCode.Ok;
+  },
+};

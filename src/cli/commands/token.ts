@@ -1,0 +1,52 @@
+// strata token create: the plaintext goes to stdout alone (so `$(strata token create …)` captures it), what
+// it is to stderr.
+import { outputOption, stringOption, type Command } from '../command.js';
+import { ExitCode, usageError } from '../errors.js';
+import { formatObject } from '../render/output.js';
+import type { TokenRole } from '../types.js';
+
+const roles: readonly TokenRole[] = ['viewer', 'operator', 'admin'];
+
+const create: Command = {
+  path: ['token', 'create'],
+  usage: 'strata token create --role viewer|operator|admin [--name NAME] [-o json|yaml]',
+  summary: 'create an API token (needs an admin token); it is shown this once',
+  description:
+    'viewer: read everything; operator: also apply profiles, attach, detach, retry; admin: also clusters\n' +
+    'and tokens.',
+  args: [],
+  options: {
+    role: {
+      type: 'string',
+      value: 'ROLE',
+      choices: roles,
+      description: 'viewer, operator or admin (required)',
+    },
+    name: { type: 'string', value: 'NAME', description: 'what the token is for (default: <role>-<date>)' },
+    output: outputOption(['json', 'yaml']),
+  },
+  examples: [
+    'strata token create --role viewer --name ci-dashboard',
+    'export STRATA_TOKEN=$(strata token create --role operator --name pipeline)',
+  ],
+  async run(ctx, { options }) {
+    const role = stringOption(options, 'role') as TokenRole | undefined;
+    if (role === undefined) throw usageError('"strata token create" needs --role viewer|operator|admin');
+    const name =
+      stringOption(options, 'name') ??
+      `${role}-${new Date(ctx.now()).toISOString().slice(0, 19).replaceAll(':', '')}`;
+    const created = await ctx.client.call('createToken', { body: { role, name } });
+    const output = stringOption(options, 'output');
+    if (output === 'json' || output === 'yaml') {
+      ctx.stdout.write(formatObject(created, output));
+      return ExitCode.Ok;
+    }
+    ctx.stderr.write(
+      `token "${created.token.name}" (role ${created.token.role}, id ${created.token.id}) created; it is shown this once:\n`,
+    );
+    ctx.stdout.write(`${created.plaintext}\n`);
+    return ExitCode.Ok;
+  },
+};
+
+export const tokenCommands: readonly Command[] = [create];

@@ -1,0 +1,72 @@
+// The CLI's one error type: a stable code (style.md rule 7), the message printed after `error: `, the exit
+// code, and, for profile problems, the positioned issues printed one per line.
+
+/** Exit codes scripts can rely on (documented in `strata --help`). */
+export const ExitCode = {
+  Ok: 0,
+  /** Any error, and `status --wait` seeing a red pack. */
+  Error: 1,
+  /** `status --wait` timed out with packs not green. */
+  Timeout: 2,
+  /** Interrupted (Ctrl-C). */
+  Interrupted: 130,
+} as const;
+export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
+
+export const CliErrorCode = {
+  Usage: 'USAGE',
+  HubUnreachable: 'HUB_UNREACHABLE',
+  Unauthorized: 'UNAUTHORIZED',
+  Api: 'API',
+  BadResponse: 'BAD_RESPONSE',
+  File: 'FILE',
+  Config: 'CONFIG',
+} as const;
+export type CliErrorCode = (typeof CliErrorCode)[keyof typeof CliErrorCode];
+
+export interface IssueLine {
+  readonly formatted: string;
+}
+
+export class CliError extends Error {
+  override readonly name = 'CliError';
+  readonly issues: readonly IssueLine[];
+  readonly exitCode: ExitCode;
+  /** The hub's problem code (NOT_FOUND, PROFILE_INVALID, …) when the error came from the API. */
+  readonly apiCode: string | undefined;
+  /** Extra lines after the message: what to do about it. */
+  readonly hint: string | undefined;
+
+  constructor(
+    readonly code: CliErrorCode,
+    message: string,
+    options: {
+      issues?: readonly IssueLine[];
+      exitCode?: ExitCode;
+      apiCode?: string;
+      hint?: string;
+      cause?: unknown;
+    } = {},
+  ) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.issues = options.issues ?? [];
+    this.exitCode = options.exitCode ?? ExitCode.Error;
+    this.apiCode = options.apiCode;
+    this.hint = options.hint;
+  }
+}
+
+export const usageError = (message: string, hint?: string): CliError =>
+  new CliError(CliErrorCode.Usage, message, hint === undefined ? {} : { hint });
+
+/** What stderr shows for an error: `error: <message> (<code>)`, then the issues and the hint. */
+export function formatError(error: unknown): string {
+  if (!(error instanceof CliError)) {
+    const message = error instanceof Error ? error.message : String(error);
+    return `error: ${message}\n`;
+  }
+  const code = error.apiCode === undefined ? '' : ` (${error.apiCode})`;
+  const lines = [`error: ${error.message}${code}`, ...error.issues.map((issue) => issue.formatted)];
+  if (error.hint !== undefined) lines.push(error.hint);
+  return `${lines.join('\n')}\n`;
+}

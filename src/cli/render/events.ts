@@ -1,0 +1,74 @@
+// One line per event for `strata events`: time, kind, pack, and what happened in words.
+import { z } from 'zod';
+import { packPhaseDisplay, PackPhase } from '../../status/pack-phase.js';
+import type { HubEvent } from '../types.js';
+import type { Painter } from './color.js';
+
+const phase = z.enum(Object.values(PackPhase) as [PackPhase, ...PackPhase[]]);
+const StatusData = z.object({
+  status: z.object({
+    phase,
+    reason: z.string().optional(),
+    message: z.string().optional(),
+    progress: z.object({ ready: z.number(), total: z.number() }).optional(),
+  }),
+});
+const TransitionData = z.object({
+  transition: z.object({
+    from: phase,
+    to: phase,
+    reason: z.string().optional(),
+    message: z.string().optional(),
+  }),
+});
+const ConnectionData = z.object({ reachable: z.boolean(), error: z.string().optional() });
+const DriftData = z.object({ message: z.string(), correcting: z.boolean().optional() });
+
+function badge(p: PackPhase, paint: Painter): string {
+  const d = packPhaseDisplay[p];
+  return paint.phase(d.color, `${d.icon} ${d.label}`);
+}
+
+const why = (reason: string | undefined, message: string | undefined) =>
+  [reason, message].filter((s) => s !== undefined && s !== '').join(': ');
+
+/** What an event says, in words; unknown kinds print their kind only. */
+export function describeEvent(event: HubEvent, paint: Painter): string {
+  switch (event.kind) {
+    case 'pack.status': {
+      const d = StatusData.safeParse(event.data);
+      if (!d.success) return '';
+      const s = d.data.status;
+      const progress = s.progress === undefined ? '' : ` ${s.progress.ready}/${s.progress.total}`;
+      const text = why(s.reason, s.message);
+      return `${badge(s.phase, paint)}${progress}${text === '' ? '' : `  ${text}`}`;
+    }
+    case 'pack.transition': {
+      const d = TransitionData.safeParse(event.data);
+      if (!d.success) return '';
+      const t = d.data.transition;
+      const text = why(t.reason, t.message);
+      return `${badge(t.from, paint)} → ${badge(t.to, paint)}${text === '' ? '' : `  ${text}`}`;
+    }
+    case 'cluster.connection': {
+      const d = ConnectionData.safeParse(event.data);
+      if (!d.success) return '';
+      return d.data.reachable
+        ? 'reachable'
+        : paint.paint('red', `unreachable${d.data.error === undefined ? '' : `: ${d.data.error}`}`);
+    }
+    case 'pack.drift': {
+      const d = DriftData.safeParse(event.data);
+      if (!d.success) return '';
+      return `${d.data.message}${d.data.correcting === true ? ' (correcting)' : ''}`;
+    }
+    default:
+      return '';
+  }
+}
+
+export function eventLine(event: HubEvent, paint: Painter): string {
+  const text = describeEvent(event, paint);
+  const cells = [event.time, event.kind.padEnd(17), event.pack ?? '-', text];
+  return `${cells.join('  ').trimEnd()}\n`;
+}

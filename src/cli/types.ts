@@ -1,0 +1,21 @@
+// The API's shapes, from the server's generated client types (themselves generated from the route table's
+// zod schemas), so the CLI and the hub cannot disagree about a field.
+export type {
+  Attachment,
+  Cluster,
+  ClusterPage,
+  CreatedToken,
+  Event as HubEvent,
+  Operations,
+  OperationId,
+  Pack,
+  PackDiff,
+  PackTransition,
+  Problem,
+  ProfileSummary,
+  ProfileVersion,
+  ProfileWithSource,
+  TokenRole,
+  ValidationResult,
+} from '../server/client-types.js';
+export { operations } from '../server/client-types.js';
