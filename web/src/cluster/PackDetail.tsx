@@ -1,0 +1,218 @@
+import { useEffect, useRef, useState } from 'react';
+import { enc } from '../api/client';
+import { can } from '../api/session';
+import type { AttachmentView, PackTransition, PackView } from '../api/types';
+import { href, navigate } from '../router';
+import { useSession } from '../session-context';
+import { formatDateTime, formatTime } from '../time';
+import { ErrorNote } from '../ui/ErrorNote';
+import { ProgressBar } from '../ui/ProgressBar';
+import { StatusBadge } from '../ui/StatusBadge';
+import { Elapsed } from './PackRow';
+import { ResourceTable } from './ResourceTable';
+
+/** The pack's detail beside the list: resources, transitions, values, actions. Escape closes it. */
+export function PackDetail({
+  cluster,
+  pack,
+  attachments,
+}: {
+  cluster: string;
+  pack: PackView;
+  attachments: readonly AttachmentView[];
+}) {
+  const { api, role } = useSession();
+  const heading = useRef<HTMLHeadingElement>(null);
+  const [history, setHistory] = useState<readonly PackTransition[]>();
+  const [historyError, setHistoryError] = useState<unknown>();
+  const [busy, setBusy] = useState<'retry' | 'resync'>();
+  const [actionError, setActionError] = useState<unknown>();
+  const [done, setDone] = useState<string>();
+
+  useEffect(() => {
+    heading.current?.focus();
+  }, []);
+
+  useEffect(() => {
+    const close = (event: KeyboardEvent) => {
+      if (event.key !== 'Escape' || event.defaultPrevented) return;
+      navigate(href.cluster(cluster));
+      // Back to the pack's row, so keyboard users keep their place.
+      requestAnimationFrame(() => {
+        document.querySelector<HTMLAnchorElement>(`tr[data-pack="${CSS.escape(pack.name)}"] a`)?.focus();
+      });
+    };
+    window.addEventListener('keydown', close);
+    return () => {
+      window.removeEventListener('keydown', close);
+    };
+  }, [cluster, pack.name]);
+
+  // The history grows with every transition: fetch it again when the phase changes.
+  useEffect(() => {
+    const controller = new AbortController();
+    api
+      .get<PackTransition[]>(`/clusters/${enc(cluster)}/packs/${enc(pack.name)}/history`, controller.signal)
+      .then((h) => {
+        setHistory(h);
+        setHistoryError(undefined);
+      })
+      .catch((e: unknown) => {
+        if (!controller.signal.aborted) setHistoryError(e);
+      });
+    return () => {
+      controller.abort();
+    };
+  }, [api, cluster, pack.name, pack.phase]);
+
+  const act = async (what: 'retry' | 'resync') => {
+    setBusy(what);
+    setActionError(undefined);
+    setDone(undefined);
+    try {
+      const path =
+        what === 'retry'
+          ? `/clusters/${enc(cluster)}/packs/${enc(pack.name)}/retry`
+          : `/clusters/${enc(cluster)}/resync`;
+      await api.request(path, { method: 'POST' });
+      setDone(what === 'retry' ? 'Retry requested.' : 'Re-sync requested.');
+    } catch (e) {
+      setActionError(e);
+    } finally {
+      setBusy(undefined);
+    }
+  };
+
+  const attachment = attachments.find((a) => a.profile === pack.profile);
+  const values = attachment ? Object.entries(attachment.values) : [];
+  const sensitive = attachment?.sensitive ?? [];
+
+  return (
+    <aside className="detail" aria-labelledby="detail-title" data-detail-pack={pack.name}>
+      <div className="detail-head">
+        <h2 id="detail-title" ref={heading} tabIndex={-1}>
+          {pack.name}
+        </h2>
+        <a className="button ghost" href={href.cluster(cluster)} aria-label="Close pack detail (Escape)">
+          ✕ Close
+        </a>
+      </div>
+      <div className="detail-status">
+        <StatusBadge phase={pack.phase} stale={pack.stale} />
+        <code className="condition">{pack.condition}</code>
+        {pack.reason ? <span className="muted">{pack.reason}</span> : null}
+      </div>
+      {pack.message ? <p className={`detail-message message-${pack.phase}`}>{pack.message}</p> : null}
+      <dl className="facts">
+        <dt>Profile</dt>
+        <dd>{pack.profile}</dd>
+        <dt>Version</dt>
+        <dd>{pack.version}</dd>
+        <dt>Type / layer</dt>
+        <dd>
+          {pack.type} / {pack.layer} (wave {pack.wave})
+        </dd>
+        <dt>Resources</dt>
+        <dd>
+          <ProgressBar ready={pack.progress.ready} total={pack.progress.total} phase={pack.phase} />
+        </dd>
+        <dt>Time</dt>
+        <dd>
+          <Elapsed pack={pack} />
+          {pack.startTime ? <span className="muted"> · started {formatTime(pack.startTime)}</span> : null}
+          {pack.endTime ? <span className="muted"> · ended {formatTime(pack.endTime)}</span> : null}
+        </dd>
+        {pack.explanation ? (
+          <>
+            <dt>Order</dt>
+            <dd className="muted">{pack.explanation}</dd>
+          </>
+        ) : null}
+      </dl>
+
+      {can(role, 'operator') ? (
+        <div className="actions">
+          <button
+            type="button"
+            className={pack.phase === 'failed' ? 'button primary' : 'button'}
+            onClick={() => void act('retry')}
+            disabled={busy !== undefined}
+          >
+            {busy === 'retry' ? 'Retrying…' : 'Retry'}
+          </button>
+          <button
+            type="button"
+            className="button"
+            onClick={() => void act('resync')}
+            disabled={busy !== undefined}
+          >
+            {busy === 'resync' ? 'Re-syncing…' : 'Re-sync'}
+          </button>
+          {done ? (
+            <span role="status" className="muted">
+              {done}
+            </span>
+          ) : null}
+        </div>
+      ) : null}
+      {actionError ? <ErrorNote error={actionError} /> : null}
+
+      <h3>Resources</h3>
+      <ResourceTable resources={pack.resources} />
+
+      <h3>Transitions</h3>
+      {historyError ? <ErrorNote error={historyError} /> : null}
+      {history === undefined ? (
+        historyError ? null : (
+          <p className="muted">Loading…</p>
+        )
+      ) : history.length === 0 ? (
+        <p className="muted">No transitions yet.</p>
+      ) : (
+        <ol className="transitions">
+          {[...history].reverse().map((t, i) => (
+            <li key={`${t.time}-${String(i)}`}>
+              <time dateTime={t.time} title={formatDateTime(t.time)}>
+                {formatTime(t.time)}
+              </time>
+              <span className="transition-phases">
+                <StatusBadge phase={t.from} size="small" />
+                <span aria-label="to"> → </span>
+                <StatusBadge phase={t.to} size="small" />
+              </span>
+              <code className="condition">{t.condition}</code>
+              {t.reason ? <span className="muted"> {t.reason}</span> : null}
+              {t.message ? <div className="transition-message">{t.message}</div> : null}
+            </li>
+          ))}
+        </ol>
+      )}
+
+      {values.length > 0 || sensitive.length > 0 ? (
+        <>
+          <h3>Values of {pack.profile}</h3>
+          <dl className="facts">
+            {values.map(([k, v]) => (
+              <div key={k} className="fact">
+                <dt>{k}</dt>
+                <dd>
+                  <code>{v}</code>
+                </dd>
+              </div>
+            ))}
+            {sensitive
+              .filter((k) => !(k in (attachment?.values ?? {})))
+              .map((k) => (
+                <div key={k} className="fact">
+                  <dt>{k}</dt>
+                  <dd>
+                    <code aria-label="hidden: sensitive value">******</code>
+                  </dd>
+                </div>
+              ))}
+          </dl>
+        </>
+      ) : null}
+    </aside>
+  );
+}

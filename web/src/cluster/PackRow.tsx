@@ -1,0 +1,74 @@
+import { memo } from 'react';
+import type { PackView } from '../api/types';
+import { href } from '../router';
+import { formatDuration, useNow } from '../time';
+import { ProgressBar } from '../ui/ProgressBar';
+import { StatusBadge } from '../ui/StatusBadge';
+import { packElapsed } from './grouping';
+
+/** Only a processing pack's clock ticks; the others render once per status change. */
+export function Elapsed({ pack }: { pack: PackView }) {
+  const now = useNow(pack.phase === 'processing' && !pack.stale);
+  const elapsed = packElapsed(pack, now);
+  if (!elapsed) return <span className="muted">not started</span>;
+  return (
+    <span className="elapsed" title={elapsed.running ? 'elapsed, still running' : 'install duration'}>
+      {elapsed.running ? <span className="visually-hidden">running for </span> : null}
+      {formatDuration(elapsed.ms)}
+      {elapsed.running ? <span aria-hidden="true"> …</span> : null}
+    </span>
+  );
+}
+
+/**
+ * One pack: memoised on the pack object, which the reducer replaces only when that pack's status changed, so a
+ * status event re-renders one row and the others stay as they are (no flicker, focus kept).
+ */
+export const PackRow = memo(function PackRow({
+  cluster,
+  pack,
+  selected,
+}: {
+  cluster: string;
+  pack: PackView;
+  selected: boolean;
+}) {
+  const showMessage = pack.phase !== 'success' && pack.message !== '';
+  return (
+    <tr
+      className={`pack-row${selected ? ' selected' : ''}${pack.stale ? ' stale' : ''}`}
+      data-pack={pack.name}
+      data-phase={pack.phase}
+    >
+      <td className="col-status">
+        <StatusBadge phase={pack.phase} stale={pack.stale} />
+      </td>
+      <th scope="row" className="col-name">
+        <a
+          href={href.pack(cluster, pack.name)}
+          className="pack-link"
+          aria-current={selected ? 'true' : undefined}
+        >
+          {pack.name}
+        </a>
+        <span className="muted small">{pack.profile}</span>
+      </th>
+      <td className="col-version">{pack.version}</td>
+      <td className="col-type">{pack.type}</td>
+      <td className="col-layer">{pack.layer}</td>
+      <td className="col-progress">
+        <ProgressBar ready={pack.progress.ready} total={pack.progress.total} phase={pack.phase} />
+      </td>
+      <td className="col-time">
+        <Elapsed pack={pack} />
+      </td>
+      <td className="col-message">
+        {showMessage ? (
+          <span className={`message message-${pack.phase}`} title={pack.message}>
+            {pack.message}
+          </span>
+        ) : null}
+      </td>
+    </tr>
+  );
+});

@@ -1,0 +1,107 @@
+import { useState } from 'react';
+import type { ResourceView } from '../api/types';
+import { resourceStateSeverity } from '../status/phase';
+
+type Column = 'state' | 'kind' | 'name' | 'reason' | 'message';
+const columns: readonly { key: Column; label: string }[] = [
+  { key: 'state', label: 'State' },
+  { key: 'kind', label: 'Kind' },
+  { key: 'name', label: 'Name' },
+  { key: 'reason', label: 'Reason' },
+  { key: 'message', label: 'Message' },
+];
+
+const stateIcon: Record<string, string> = {
+  Ready: '✓',
+  Progressing: '◐',
+  Failed: '✗',
+  Missing: '?',
+  Terminating: '⌫',
+};
+
+const fullName = (r: ResourceView) => (r.ref.namespace ? `${r.ref.namespace}/${r.ref.name}` : r.ref.name);
+
+function compare(a: ResourceView, b: ResourceView, column: Column): number {
+  switch (column) {
+    case 'state':
+      // Most severe first: what is broken is what the user came to see.
+      return (resourceStateSeverity[b.state] ?? 5) - (resourceStateSeverity[a.state] ?? 5);
+    case 'kind':
+      return a.ref.kind.localeCompare(b.ref.kind);
+    case 'name':
+      return fullName(a).localeCompare(fullName(b));
+    case 'reason':
+      return a.reason.localeCompare(b.reason);
+    case 'message':
+      return a.message.localeCompare(b.message);
+  }
+}
+
+/** Sorts by a column; ties keep install order. Default: state, failed first. */
+export function sortResources(
+  resources: readonly ResourceView[],
+  column: Column,
+  direction: 'ascending' | 'descending',
+): ResourceView[] {
+  const sign = direction === 'ascending' ? 1 : -1;
+  return resources
+    .map((r, i) => ({ r, i }))
+    .sort((x, y) => sign * compare(x.r, y.r, column) || x.i - y.i)
+    .map(({ r }) => r);
+}
+
+export function ResourceTable({ resources }: { resources: readonly ResourceView[] }) {
+  const [sort, setSort] = useState<{ column: Column; direction: 'ascending' | 'descending' }>({
+    column: 'state',
+    direction: 'ascending',
+  });
+  if (resources.length === 0)
+    return <p className="muted">No resources yet (the pack has not been applied).</p>;
+  const rows = sortResources(resources, sort.column, sort.direction);
+  return (
+    <table className="table resources-table">
+      <thead>
+        <tr>
+          {columns.map((c) => (
+            <th key={c.key} scope="col" aria-sort={sort.column === c.key ? sort.direction : 'none'}>
+              <button
+                type="button"
+                className="sort-button"
+                onClick={() => {
+                  setSort((s) =>
+                    s.column === c.key
+                      ? { column: c.key, direction: s.direction === 'ascending' ? 'descending' : 'ascending' }
+                      : { column: c.key, direction: 'ascending' },
+                  );
+                }}
+              >
+                {c.label}
+                <span aria-hidden="true" className="sort-mark">
+                  {sort.column === c.key ? (sort.direction === 'ascending' ? ' ▲' : ' ▼') : ' ↕'}
+                </span>
+              </button>
+            </th>
+          ))}
+        </tr>
+      </thead>
+      <tbody>
+        {rows.map((r) => (
+          <tr
+            key={`${r.ref.apiVersion}/${r.ref.kind}/${fullName(r)}`}
+            data-state={r.state}
+            className={`resource-${r.state.toLowerCase()}`}
+          >
+            <td className="resource-state">
+              <span aria-hidden="true">{stateIcon[r.state] ?? '•'} </span>
+              {r.state}
+            </td>
+            <td>{r.ref.kind}</td>
+            <td className="mono">{fullName(r)}</td>
+            <td>{r.reason}</td>
+            <td className="resource-message">{r.message}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}

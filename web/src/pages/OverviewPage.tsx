@@ -1,0 +1,152 @@
+import { useCallback, useEffect, useRef, useState } from 'react';
+import { openStream } from '../api/stream';
+import type { ClusterView } from '../api/types';
+import { href } from '../router';
+import { useSession } from '../session-context';
+import { phaseDisplay, phases, type PackPhase } from '../status/phase';
+import { ErrorNote } from '../ui/ErrorNote';
+import { StatusBadge } from '../ui/StatusBadge';
+
+/** Every cluster with its rollup colour and counts per phase; filter by status, search by name. */
+export function OverviewPage() {
+  const { api } = useSession();
+  const [clusters, setClusters] = useState<readonly ClusterView[]>();
+  const [error, setError] = useState<unknown>();
+  const [query, setQuery] = useState('');
+  const [filter, setFilter] = useState<PackPhase | 'all'>('all');
+  const timer = useRef<ReturnType<typeof setTimeout>>(undefined);
+
+  const load = useCallback(async () => {
+    try {
+      setClusters(await api.get<ClusterView[]>('/clusters'));
+      setError(undefined);
+    } catch (e) {
+      setError(e);
+    }
+  }, [api]);
+
+  // Counts change with every pack status: the list is fetched again, at most a few times a second.
+  useEffect(() => {
+    void load();
+    const close = openStream({
+      token: api.token,
+      onEvent: () => {
+        if (timer.current !== undefined) return;
+        timer.current = setTimeout(() => {
+          timer.current = undefined;
+          void load();
+        }, 400);
+      },
+      onConnection: (connected, resumed) => {
+        if (connected && resumed) void load();
+      },
+    });
+    return () => {
+      close();
+      clearTimeout(timer.current);
+    };
+  }, [api, load]);
+
+  const shown = (clusters ?? []).filter(
+    (c) =>
+      (filter === 'all' || c.phase === filter) && c.name.toLowerCase().includes(query.trim().toLowerCase()),
+  );
+
+  return (
+    <section className="page" aria-labelledby="overview-title">
+      <h1 id="overview-title">Clusters</h1>
+      <div className="toolbar" role="search">
+        <label className="field">
+          <span>Search by name</span>
+          <input
+            type="search"
+            value={query}
+            onChange={(e) => {
+              setQuery(e.target.value);
+            }}
+            placeholder="cluster name"
+          />
+        </label>
+        <fieldset className="filter">
+          <legend>Status</legend>
+          {(['all', ...phases] as const).map((p) => (
+            <label key={p} className={`filter-option${filter === p ? ' checked' : ''}`}>
+              <input
+                type="radio"
+                name="status-filter"
+                value={p}
+                checked={filter === p}
+                onChange={() => {
+                  setFilter(p);
+                }}
+              />
+              {p === 'all' ? 'All' : `${phaseDisplay[p].icon} ${phaseDisplay[p].label}`}
+            </label>
+          ))}
+        </fieldset>
+      </div>
+      {error ? <ErrorNote error={error} /> : null}
+      {clusters === undefined ? (
+        <p className="muted">Loading…</p>
+      ) : clusters.length === 0 ? (
+        <p className="empty">No clusters registered yet. An admin registers one with the CLI or the API.</p>
+      ) : (
+        <table className="table clusters-table">
+          <caption className="visually-hidden">Clusters with their status and packs per phase</caption>
+          <thead>
+            <tr>
+              <th scope="col">Status</th>
+              <th scope="col">Cluster</th>
+              {phases.map((p) => (
+                <th scope="col" key={p} className="num">
+                  <span aria-hidden="true">{phaseDisplay[p].icon} </span>
+                  {phaseDisplay[p].label}
+                </th>
+              ))}
+              <th scope="col" className="num">
+                Packs
+              </th>
+              <th scope="col">Connection</th>
+            </tr>
+          </thead>
+          <tbody>
+            {shown.map((c) => (
+              <tr key={c.name} data-cluster={c.name} data-phase={c.phase}>
+                <td>
+                  <StatusBadge phase={c.phase} stale={!c.reachable} />
+                </td>
+                <th scope="row">
+                  <a href={href.cluster(c.name)}>{c.name}</a>
+                  <span className="muted small">{c.server}</span>
+                </th>
+                {phases.map((p) => (
+                  <td
+                    key={p}
+                    className={`num count${c.counts[p] > 0 ? ` count-${phaseDisplay[p].color}` : ' zero'}`}
+                  >
+                    {c.counts[p]}
+                  </td>
+                ))}
+                <td className="num">{c.packs}</td>
+                <td>
+                  {c.reachable ? (
+                    <span>
+                      <span aria-hidden="true">● </span>reachable
+                    </span>
+                  ) : (
+                    <span className="warn-text" title={c.error}>
+                      <span aria-hidden="true">⚠ </span>unreachable
+                    </span>
+                  )}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      {clusters !== undefined && clusters.length > 0 && shown.length === 0 ? (
+        <p className="empty">No cluster matches.</p>
+      ) : null}
+    </section>
+  );
+}

@@ -1,0 +1,94 @@
+import { useEffect, useMemo, useState } from 'react';
+import { enc } from '../api/client';
+import type { ClusterView } from '../api/types';
+import { href, navigate } from '../router';
+import { useSession } from '../session-context';
+import { ErrorNote } from '../ui/ErrorNote';
+import { profileVariables } from './variables';
+
+/** Attach this profile version to a cluster, with a field per variable it declares. */
+export function AttachForm({ profile, version, yaml }: { profile: string; version: string; yaml: string }) {
+  const { api } = useSession();
+  const variables = useMemo(() => profileVariables(yaml, profile), [yaml, profile]);
+  const [clusters, setClusters] = useState<readonly ClusterView[]>();
+  const [cluster, setCluster] = useState('');
+  const [values, setValues] = useState<Record<string, string>>({});
+  const [error, setError] = useState<unknown>();
+  const [busy, setBusy] = useState(false);
+
+  useEffect(() => {
+    api
+      .get<ClusterView[]>('/clusters')
+      .then((list) => {
+        setClusters(list);
+        setCluster((c) => c || (list[0]?.name ?? ''));
+      })
+      .catch(setError);
+  }, [api]);
+
+  const submit = async (event: React.SyntheticEvent) => {
+    event.preventDefault();
+    setBusy(true);
+    setError(undefined);
+    const given = Object.fromEntries(Object.entries(values).filter(([, v]) => v !== ''));
+    try {
+      await api.request(`/clusters/${enc(cluster)}/attachments`, {
+        method: 'POST',
+        body: { profile, version, ...(Object.keys(given).length > 0 ? { values: given } : {}) },
+      });
+      navigate(href.cluster(cluster));
+    } catch (e) {
+      setError(e);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <form className="attach-form" onSubmit={(e) => void submit(e)} aria-labelledby="attach-title">
+      <h3 id="attach-title">Attach to a cluster</h3>
+      {clusters?.length === 0 ? <p className="muted">No clusters registered.</p> : null}
+      <label className="field">
+        <span>Cluster</span>
+        <select
+          value={cluster}
+          onChange={(e) => {
+            setCluster(e.target.value);
+          }}
+          required
+        >
+          {(clusters ?? []).map((c) => (
+            <option key={c.name} value={c.name}>
+              {c.name}
+            </option>
+          ))}
+        </select>
+      </label>
+      {variables.map((v) => (
+        <label key={v.name} className="field">
+          <span>
+            {v.name}
+            {v.required ? <span className="required"> (required)</span> : null}
+            {v.sensitive ? <span className="muted"> · sensitive</span> : null}
+          </span>
+          <input
+            type={v.sensitive ? 'password' : 'text'}
+            autoComplete="off"
+            value={values[v.name] ?? ''}
+            placeholder={v.default === undefined ? '' : `default: ${v.default}`}
+            required={v.required && v.default === undefined}
+            {...(v.regex === undefined ? {} : { pattern: v.regex })}
+            onChange={(e) => {
+              setValues((old) => ({ ...old, [v.name]: e.target.value }));
+            }}
+          />
+          {v.description ? <small className="muted">{v.description}</small> : null}
+        </label>
+      ))}
+      <button type="submit" className="button primary" disabled={busy || cluster === ''}>
+        {busy ? 'Attaching…' : `Attach v${version}`}
+      </button>
+      {error ? <ErrorNote error={error} /> : null}
+    </form>
+  );
+}

@@ -1,0 +1,145 @@
+import { useCallback, useEffect, useState } from 'react';
+import { enc } from '../api/client';
+import { can } from '../api/session';
+import type { ProfileSummary, ProfileVersion, ProfileWithSource } from '../api/types';
+import { href } from '../router';
+import { useSession } from '../session-context';
+import { formatDateTime } from '../time';
+import { ErrorNote } from '../ui/ErrorNote';
+import { AttachForm } from './AttachForm';
+import { ImportPanel } from './ImportPanel';
+import { YamlView } from './YamlView';
+
+export function ProfilesPage({
+  profile,
+  version,
+}: {
+  profile: string | undefined;
+  version: string | undefined;
+}) {
+  const { api } = useSession();
+  const [profiles, setProfiles] = useState<readonly ProfileSummary[]>();
+  const [error, setError] = useState<unknown>();
+
+  const load = useCallback(async () => {
+    try {
+      setProfiles(await api.get<ProfileSummary[]>('/profiles'));
+      setError(undefined);
+    } catch (e) {
+      setError(e);
+    }
+  }, [api]);
+  useEffect(() => {
+    void load();
+  }, [load]);
+
+  return (
+    <div className="profiles-layout">
+      <nav className="profiles-list" aria-labelledby="profiles-title">
+        <h1 id="profiles-title">Profiles</h1>
+        {error ? <ErrorNote error={error} /> : null}
+        {profiles === undefined ? (
+          <p className="muted">Loading…</p>
+        ) : profiles.length === 0 ? (
+          <p className="empty">No profiles yet.</p>
+        ) : (
+          <ul>
+            {profiles.map((p) => (
+              <li key={p.name}>
+                <a href={href.profile(p.name)} aria-current={p.name === profile ? 'page' : undefined}>
+                  <strong>{p.name}</strong>
+                  <span className="muted small">
+                    {p.type} · v{p.latest} · {p.versions} version{p.versions === 1 ? '' : 's'}
+                  </span>
+                </a>
+              </li>
+            ))}
+          </ul>
+        )}
+        <a
+          className="button"
+          href={href.profiles()}
+          aria-current={profile === undefined ? 'page' : undefined}
+        >
+          Import a profile…
+        </a>
+      </nav>
+      <section className="page profiles-main">
+        {profile === undefined ? (
+          <ImportPanel onImported={() => void load()} />
+        ) : (
+          <ProfileDetail key={`${profile}@${version ?? ''}`} profile={profile} version={version} />
+        )}
+      </section>
+    </div>
+  );
+}
+
+function ProfileDetail({ profile, version }: { profile: string; version: string | undefined }) {
+  const { api, role } = useSession();
+  const [versions, setVersions] = useState<readonly ProfileVersion[]>();
+  const [shown, setShown] = useState<ProfileWithSource>();
+  const [error, setError] = useState<unknown>();
+
+  useEffect(() => {
+    const controller = new AbortController();
+    (async () => {
+      const list = await api.get<ProfileVersion[]>(`/profiles/${enc(profile)}/versions`, controller.signal);
+      setVersions(list);
+      const chosen = version ?? list.at(-1)?.version;
+      if (chosen !== undefined) {
+        setShown(
+          await api.get<ProfileWithSource>(
+            `/profiles/${enc(profile)}/versions/${enc(chosen)}`,
+            controller.signal,
+          ),
+        );
+      }
+    })().catch((e: unknown) => {
+      if (!controller.signal.aborted) setError(e);
+    });
+    return () => {
+      controller.abort();
+    };
+  }, [api, profile, version]);
+
+  return (
+    <>
+      <h2 className="profile-title">
+        {profile} {shown ? <span className="muted">v{shown.version}</span> : null}
+      </h2>
+      {error ? <ErrorNote error={error} /> : null}
+      {shown?.description ? <p>{shown.description}</p> : null}
+      {versions ? (
+        <div className="versions" role="group" aria-label="Versions">
+          <span className="muted">Versions:</span>
+          {[...versions].reverse().map((v) => (
+            <a
+              key={v.version}
+              className="version-chip"
+              href={href.profile(profile, v.version)}
+              aria-current={shown?.version === v.version ? 'page' : undefined}
+              title={`${v.packs} packs, created ${formatDateTime(v.createdAt)}${v.published ? '' : ' (draft)'}`}
+            >
+              v{v.version}
+              {v.published ? '' : ' (draft)'}
+            </a>
+          ))}
+        </div>
+      ) : null}
+      {shown ? (
+        <div className="profile-columns">
+          <div>
+            <h3>
+              YAML <span className="muted small">{shown.packs} packs</span>
+            </h3>
+            <YamlView yaml={shown.yaml} />
+          </div>
+          {can(role, 'operator') ? (
+            <AttachForm profile={profile} version={shown.version} yaml={shown.yaml} />
+          ) : null}
+        </div>
+      ) : null}
+    </>
+  );
+}

@@ -1,0 +1,35 @@
+import type { PackPhase } from '../status/phase';
+import { phaseDisplay } from '../status/phase';
+
+export interface StatusBadgeProps {
+  readonly phase: PackPhase;
+  /** The colour is the last one known (the cluster cannot be reached). */
+  readonly stale?: boolean;
+  readonly size?: 'small' | 'normal';
+}
+
+/**
+ * A phase as colour, icon AND label (pack-status.md, "Display"): readable without colour, by a screen reader
+ * (its accessible name is the label) and in grayscale. Processing spins, unless the user asked for less motion.
+ */
+export function StatusBadge({ phase, stale = false, size = 'normal' }: StatusBadgeProps) {
+  const display = phaseDisplay[phase];
+  const name = stale ? `${display.label} (last known; cluster unreachable)` : display.label;
+  return (
+    <span
+      className={`badge badge-${display.color} badge-${size}${stale ? ' badge-stale' : ''}`}
+      data-phase={phase}
+      role="img"
+      aria-label={name}
+      title={name}
+    >
+      <span className={phase === 'processing' ? 'badge-icon spinner' : 'badge-icon'} aria-hidden="true">
+        {display.icon}
+      </span>
+      <span className="badge-label" aria-hidden="true">
+        {display.label}
+        {stale ? ' ?' : ''}
+      </span>
+    </span>
+  );
+}
