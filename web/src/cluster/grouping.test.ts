@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { ResourceState } from '../../../src/server/client-types';
 import { pack } from '../live/fixtures';
 import { groupByLayer, packElapsed } from './grouping';
 import { sortResources } from './ResourceTable';
@@ -44,7 +45,7 @@ describe('grouping and ordering', () => {
   });
 
   it('sorts resources failed first by default, install order breaking ties', () => {
-    const r = (name: string, state: string) => ({
+    const r = (name: string, state: ResourceState) => ({
       ref: { apiVersion: 'v1', kind: 'Pod', namespace: 'x', name },
       state,
       reason: '',

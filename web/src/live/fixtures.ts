@@ -36,6 +36,7 @@ export function page(packs: PackView[]): ClusterPage {
       createdAt: '2026-01-01T00:00:00.000Z',
       reachable: true,
       phase: 'onboarding',
+      color: 'gray',
       counts: { onboarding: packs.length, processing: 0, success: 0, failed: 0 },
       packs: packs.length,
     },

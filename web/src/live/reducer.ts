@@ -117,5 +117,6 @@ export function withStatus(pack: PackView, status: PackStatusRecord): PackView {
 function rollup(cluster: ClusterView, packs: readonly PackView[]): ClusterView {
   const counts = emptyCounts();
   for (const p of packs) counts[p.phase]++;
-  return { ...cluster, counts, packs: packs.length, phase: worstPhase(packs.map((p) => p.phase)) };
+  const phase = worstPhase(packs.map((p) => p.phase));
+  return { ...cluster, counts, packs: packs.length, phase, color: phaseDisplay[phase].color };
 }

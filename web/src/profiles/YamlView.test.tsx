@@ -25,8 +25,9 @@ describe('YamlView', () => {
             column: 3,
             path: 'metadata',
             message: 'unknown key "nme" (did you mean "name"?)',
+            formatted: '',
           },
-          { file: 'p.yaml', line: 99, column: 0, path: '', message: 'spec.packs: required' },
+          { file: 'p.yaml', line: 99, column: 0, path: '', message: 'spec.packs: required', formatted: '' },
         ]}
       />,
     );
