@@ -13,6 +13,7 @@ import { ApiError, PROBLEM_CONTENT_TYPE } from './problem.js';
 import { BodyFormat, Role, type AnyRoute, type JsonRoute, type Services } from './route.js';
 import { routeTable } from './routes/index.js';
 import { EventStream } from './sse.js';
+import { defaultWebRoot, isApiPath, sendWebFile } from './static.js';
 import { toProblem } from './to-problem.js';
 
 declare module 'fastify' {
@@ -45,6 +46,8 @@ export interface ServerOptions {
   readonly defaultMetrics?: boolean;
   /** Routes to serve; default the whole table (the benchmark and tests use the default). */
   readonly routes?: readonly AnyRoute[];
+  /** The built UI served at `/` (default web/dist of this checkout); false serves none. */
+  readonly webRoot?: string | false;
 }
 
 export interface StrataServer {
@@ -170,7 +173,12 @@ export function createServer(options: ServerOptions): StrataServer {
     if (problem.status === 401) reply.header('www-authenticate', 'Bearer realm="strata"');
     await reply.code(problem.status).type(PROBLEM_CONTENT_TYPE).send(problem);
   });
+  const webRoot = options.webRoot ?? defaultWebRoot;
   app.setNotFoundHandler(async (request, reply) => {
+    const path = pathOf(request);
+    if ((request.method === 'GET' || request.method === 'HEAD') && webRoot !== false && !isApiPath(path)) {
+      if (await sendWebFile(webRoot, path, reply)) return;
+    }
     const { problem } = toProblem(
       new ApiError(404, 'ROUTE_NOT_FOUND', `no route ${request.method} ${pathOf(request)}`),
       { instance: pathOf(request), requestId: request.id },
