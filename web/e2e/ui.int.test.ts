@@ -1,0 +1,308 @@
+// End to end: the built UI (web/dist) in Debian's Chromium, against a real hub (createServer over a Hub and a
+// SQLite store) and a real control plane from testenv/. The hub does not serve web/dist yet, so this test
+// registers @fastify/static on the server's Fastify instance before it listens: UI and API share one origin,
+// as they will when the hub serves the UI itself.
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import fastifyStatic from '@fastify/static';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { down, up, type ControlPlaneState } from '../../testenv/src/controlplane.js';
+import { helmBin, repoRoot } from '../../src/engine/testing.js';
+import { Hub } from '../../src/hub/index.js';
+import { createServer, type StrataServer } from '../../src/server/index.js';
+import { createStore, type Store } from '../../src/store/index.js';
+
+const CP = 'web-e2e';
+const CLUSTER = 'local';
+const examples = join(repoRoot, 'examples');
+const dist = join(repoRoot, 'web', 'dist');
+const shots = join(repoRoot, 'test-results', 'screenshots');
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+let cp: ControlPlaneState;
+let store: Store;
+let hub: Hub;
+let server: StrataServer;
+let url: string;
+let browser: Browser;
+let context: BrowserContext;
+let page: Page;
+const tokens: Record<'viewer' | 'operator' | 'admin', string> = { viewer: '', operator: '', admin: '' };
+
+async function api(method: string, path: string, body?: unknown, role: keyof typeof tokens = 'admin') {
+  const res = await fetch(`${url}/api/v1${path}`, {
+    method,
+    headers: {
+      authorization: `Bearer ${tokens[role]}`,
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${text}`);
+  return text === '' ? undefined : (JSON.parse(text) as unknown);
+}
+
+async function shot(name: string) {
+  await page.screenshot({ path: join(shots, `${name}.png`), fullPage: false });
+}
+
+async function signIn(token: string) {
+  await page.goto(`${url}/#/`);
+  await page.getByLabel('API token').fill(token);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('heading', { name: 'Clusters' }).waitFor();
+}
+
+/** Every distinct phase each pack row showed, in order, recorded in the page by a MutationObserver. */
+const installPhaseRecorder = () =>
+  page.evaluate(() => {
+    const w = window as unknown as { __phases: Record<string, string[]> };
+    w.__phases = {};
+    const record = () => {
+      for (const row of document.querySelectorAll<HTMLElement>('tr[data-pack]')) {
+        const pack = row.dataset.pack ?? '';
+        const phase = row.dataset.phase ?? '';
+        const seen = (w.__phases[pack] ??= []);
+        if (seen.at(-1) !== phase) seen.push(phase);
+      }
+    };
+    new MutationObserver(record).observe(document.body, {
+      subtree: true,
+      childList: true,
+      attributes: true,
+      attributeFilter: ['data-phase'],
+    });
+    record();
+  });
+
+const recordedPhases = () =>
+  page.evaluate(() => (window as unknown as { __phases: Record<string, string[]> }).__phases);
+
+/** A marker in the document that a reload would wipe: proves the page updated itself. */
+const markDocument = () =>
+  page.evaluate(() => {
+    (window as unknown as { __noReload: boolean }).__noReload = true;
+  });
+const stillSameDocument = () =>
+  page.evaluate(() => (window as unknown as { __noReload?: boolean }).__noReload === true);
+
+beforeAll(async () => {
+  mkdirSync(shots, { recursive: true });
+  if (!existsSync('/usr/bin/chromium')) {
+    execFileSync('bash', [join(repoRoot, 'scripts', 'ensure-apt'), 'chromium', 'fonts-dejavu-core'], {
+      stdio: 'inherit',
+    });
+  }
+  execFileSync(
+    process.execPath,
+    [
+      join(repoRoot, 'node_modules/vite/bin/vite.js'),
+      'build',
+      '--config',
+      'web/vite.config.ts',
+      '--logLevel',
+      'warn',
+    ],
+    { cwd: repoRoot, stdio: 'inherit' },
+  );
+
+  await down({ name: CP });
+  cp = await up({ name: CP, nodes: 3 });
+  store = await createStore({ url: ':memory:', secretKey: randomBytes(32) });
+  hub = await Hub.open({ store, helmBin: helmBin(), accessTimeoutMs: 5000, log: () => undefined });
+  server = createServer({ hub, store, logLevel: 'silent', defaultMetrics: false, heartbeatMs: 5000 });
+  await server.app.register(fastifyStatic, { root: dist, prefix: '/' });
+  url = await server.listen({ host: '127.0.0.1', port: 0 });
+  for (const role of ['viewer', 'operator', 'admin'] as const) {
+    tokens[role] = (await store.tokens.create({ role, name: `e2e-${role}` })).plaintext;
+  }
+  await api('POST', '/clusters', { name: CLUSTER, kubeconfig: readFileSync(cp.kubeconfig, 'utf8') });
+  for (const file of ['platform-tools.yaml', 'failing/broken-addon.yaml']) {
+    const yaml = readFileSync(join(examples, file), 'utf8');
+    await api('POST', '/profiles', {
+      yaml,
+      file: file.replace(/^.*\//, ''),
+      baseDir: join(examples, file, '..'),
+    });
+  }
+
+  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  context = await browser.newContext({ viewport: { width: 1280, height: 800 }, colorScheme: 'light' });
+  page = await context.newPage();
+  page.on('pageerror', (error) => {
+    process.stderr.write(`page error: ${error.message}\n`);
+  });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+  await hub?.close();
+  await store?.close();
+  await down({ name: CP });
+});
+
+describe('the web UI', () => {
+  it('signs in with a token (a wrong one is refused)', async () => {
+    await page.goto(`${url}/`);
+    await page.getByLabel('API token').fill('not-a-token');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByText('The hub does not accept this token').waitFor();
+    await shot('login');
+    await signIn(tokens.operator);
+    expect(await page.locator('.role-chip').textContent()).toContain('operator');
+  });
+
+  it('attaches platform-tools from the profile page and the packs go gray → blue → green without a reload', async () => {
+    await page.goto(`${url}/#/profiles/platform-tools`);
+    await page.getByRole('heading', { name: 'Attach to a cluster' }).waitFor();
+    await page.locator('.yaml-line').first().waitFor();
+    await markDocument();
+    await installPhaseRecorder();
+    await page.getByRole('button', { name: /^Attach v0\.3\.0/ }).click();
+    await page.waitForURL(/#\/clusters\/local$/);
+    await page.locator('tr[data-pack="echo"]').waitFor();
+
+    // Blue while the echo pods wait their 6 s: the spinner, a progress text and a live clock are on screen.
+    await page.locator('tr[data-pack="echo"][data-phase="processing"]').waitFor({ timeout: 60_000 });
+    await expect
+      .poll(() => page.locator('tr[data-pack="echo"] .progress-text').textContent())
+      .toMatch(/\d+\/\d+ ready/);
+    expect(await page.locator('tr[data-pack="echo"] .spinner').count()).toBe(1);
+    await shot('cluster-processing');
+
+    await page.locator('tr[data-pack="echo"][data-phase="success"]').waitFor({ timeout: 90_000 });
+    await page.locator('tr[data-pack="tenant-quotas"][data-phase="success"]').waitFor({ timeout: 30_000 });
+    const phases = await recordedPhases();
+    process.stdout.write(`phases seen in the DOM: ${JSON.stringify(phases)}\n`);
+    expect(phases.echo).toEqual(['onboarding', 'processing', 'success']);
+    expect(phases['tenant-quotas']?.at(-1)).toBe('success');
+    expect(await stillSameDocument()).toBe(true);
+    // Install order within the addon layer: quotas first (installPriority -5).
+    expect(
+      await page.locator('tr[data-pack]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-pack'))),
+    ).toEqual(['tenant-quotas', 'echo']);
+    expect(await page.locator('tr[data-pack="echo"] .badge').getAttribute('aria-label')).toBe('Success');
+  });
+
+  it('shows a failing pack red with its reason, and its failing resource in the detail', async () => {
+    await markDocument();
+    await api('POST', `/clusters/${CLUSTER}/attachments`, { profile: 'broken-addon' }, 'operator');
+    const row = page.locator('tr[data-pack="broken-web"]');
+    await page.locator('tr[data-pack="broken-web"][data-phase="failed"]').waitFor({ timeout: 90_000 });
+    await expect
+      .poll(() => row.locator('.message').textContent(), { timeout: 30_000 })
+      .toMatch(/ImagePullBackOff|ErrImagePull/);
+    expect(await row.locator('.badge').getAttribute('aria-label')).toBe('Failed');
+    expect(await stillSameDocument()).toBe(true);
+    await shot('cluster-page');
+
+    await row.getByRole('link', { name: 'broken-web' }).click();
+    await page.waitForURL(/#\/clusters\/local\/packs\/broken-web$/);
+    const detail = page.locator('aside.detail');
+    await detail.getByRole('heading', { name: 'broken-web' }).waitFor();
+    const failed = detail.locator('.resources-table tbody tr').first();
+    await expect
+      .poll(() => failed.textContent(), { timeout: 30_000 })
+      .toMatch(/Failed.*Pod.*broken\/broken-web-.*ImagePullBackOff/);
+    await detail.locator('.transitions li').first().waitFor();
+    expect(await detail.getByRole('button', { name: 'Retry' }).count()).toBe(1);
+    await shot('pack-detail');
+
+    // Escape closes the detail and gives focus back to the pack's row.
+    await page.keyboard.press('Escape');
+    await page.waitForURL(/#\/clusters\/local$/);
+    expect(await page.locator('aside.detail').count()).toBe(0);
+    await expect.poll(() => page.evaluate(() => document.activeElement?.textContent)).toBe('broken-web');
+  });
+
+  it('draws the install timeline', async () => {
+    await page.getByRole('link', { name: 'Install timeline' }).click();
+    const bars = page.locator('.timeline-svg rect.bar');
+    await bars.first().waitFor();
+    expect(await bars.count()).toBe(3);
+    expect(await page.locator('.timeline-row[data-phase="failed"] .timeline-value').textContent()).toMatch(
+      /^✗ /,
+    );
+    await shot('timeline');
+  });
+
+  it('lists clusters with their rollup colour and counts, filtered and searched', async () => {
+    await page.goto(`${url}/#/`);
+    const row = page.locator('tr[data-cluster="local"]');
+    await row.waitFor();
+    expect(await row.getAttribute('data-phase')).toBe('failed');
+    expect(await row.locator('.badge').getAttribute('aria-label')).toBe('Failed');
+    await shot('overview');
+    await page.getByLabel('✓ Success').check();
+    expect(await page.locator('tr[data-cluster]').count()).toBe(0);
+    await page.getByLabel('✗ Failed').check();
+    expect(await page.locator('tr[data-cluster]').count()).toBe(1);
+    await page.getByLabel('Search by name').fill('nomatch');
+    expect(await page.locator('tr[data-cluster]').count()).toBe(0);
+  });
+
+  it('shows profile problems at their lines', async () => {
+    await page.goto(`${url}/#/profiles`);
+    const broken = [
+      'apiVersion: strata.dev/v1alpha1',
+      'kind: ClusterProfile',
+      'metadata:',
+      '  name: bad-one',
+      'spec:',
+      '  version: 1.0.0',
+      '  type: add-on',
+      '  packs:',
+      '    - name: web',
+      '      layer: addon',
+      '      versoin: 1.0.0',
+      '      type: manifest',
+      '      manifests: []',
+      '',
+    ].join('\n');
+    await page.getByLabel('YAML', { exact: true }).fill(broken);
+    await page.getByRole('button', { name: 'Validate' }).click();
+    const flagged = page.locator('.yaml-line.has-issue');
+    await flagged.first().waitFor();
+    const lines = await flagged.evaluateAll((els) => els.map((e) => e.getAttribute('data-line')));
+    process.stdout.write(`issues at lines: ${JSON.stringify(lines)}\n`);
+    expect(lines).toContain('11');
+    await shot('profiles-inline-error');
+  });
+
+  it('gives a viewer no button the hub would refuse', async () => {
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await signIn(tokens.viewer);
+    expect(await page.locator('.role-chip').textContent()).toContain('viewer');
+    await page.goto(`${url}/#/clusters/local/packs/broken-web`);
+    await page.locator('aside.detail').waitFor();
+    expect(await page.getByRole('button', { name: /Retry|Re-sync/ }).count()).toBe(0);
+    await page.goto(`${url}/#/profiles/platform-tools`);
+    await page.locator('.yaml-line').first().waitFor();
+    expect(await page.getByRole('button', { name: /Attach|Import/ }).count()).toBe(0);
+  });
+
+  it('has a dark theme', async () => {
+    await page.goto(`${url}/#/clusters/local`);
+    await page.locator('tr[data-pack="echo"]').waitFor();
+    await page.getByRole('button', { name: 'Switch to dark theme' }).click();
+    expect(await page.evaluate(() => document.documentElement.dataset.theme)).toBe('dark');
+    await shot('cluster-page-dark');
+    await page.goto(`${url}/#/clusters/local/packs/broken-web`);
+    await page.locator('aside.detail .resources-table').waitFor();
+    await shot('pack-detail-dark');
+  });
+});
