@@ -76,6 +76,8 @@ async function live(
   // Re-reading the page on each event (coalesced) rather than patching it keeps the page exactly the API's.
   let fetching: Promise<void> | undefined;
   const pending = { again: false };
+  // A function, so the check reads the flag as events set it during the fetch.
+  const changedMeanwhile = () => pending.again;
   const refresh = (): Promise<void> => {
     if (fetching) {
       pending.again = true;
@@ -104,7 +106,7 @@ async function live(
             });
           }
         }
-      } while (pending.again && !stop.signal.aborted);
+      } while (changedMeanwhile() && !stop.signal.aborted);
     })().finally(() => {
       fetching = undefined;
     });
@@ -163,7 +165,8 @@ async function live(
     if (page !== undefined) draw();
     view.end();
   }
-  if (failure !== undefined) throw failure instanceof Error ? failure : new Error(String(failure));
+  if (failure !== undefined)
+    throw failure instanceof Error ? failure : new Error('the status page could not be read');
   if (outcome === undefined) return ExitCode.Interrupted;
   // A pipeline reading --wait's stdout gets the final page once (it was drawn live only on a terminal).
   if (!drawPages && page !== undefined) ctx.stdout.write(render(ctx, page, options.format, false));

@@ -15,7 +15,8 @@ export interface StatusRenderOptions {
 
 /** `[#####-----] 3/5`; an empty total shows an empty bar and `0/0`. */
 export function progressBar(ready: number, total: number, width = 10): string {
-  const filled = total <= 0 ? 0 : Math.min(width, Math.round((Math.max(0, ready) / total) * width));
+  // Floor: the bar is full only when everything is ready.
+  const filled = total <= 0 ? 0 : Math.min(width, Math.floor((Math.max(0, ready) / total) * width));
   return `[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${ready}/${total}`;
 }
 
@@ -38,7 +39,7 @@ export function phaseBadge(pack: Pick<Pack, 'color' | 'icon' | 'label'>, paint: 
 
 /** Why a pack is not green, one line: condition, reason, message. */
 export function packReason(pack: Pack): string {
-  const parts = [pack.reason, pack.message].filter((p) => p !== '');
+  const parts = [pack.reason === pack.condition ? '' : pack.reason, pack.message].filter((p) => p !== '');
   const text = parts.join(': ');
   return text === '' ? pack.condition : text;
 }

@@ -1,0 +1,107 @@
+import { describe, expect, it } from 'vitest';
+import { NOW, mixedPage, page, pack } from '../fixtures.test-data.js';
+import { painter, stripAnsi } from './color.js';
+import { packLines, progressBar, renderStatusPage, waitVerdict } from './status.js';
+
+const plain = { paint: painter(false), now: NOW };
+
+describe('progressBar', () => {
+  it('fills in proportion and shows the counts', () => {
+    expect(progressBar(3, 5)).toBe('[######----] 3/5');
+    expect(progressBar(0, 4)).toBe('[----------] 0/4');
+    expect(progressBar(4, 4)).toBe('[##########] 4/4');
+    expect(progressBar(1, 3, 6)).toBe('[##----] 1/3');
+  });
+
+  it('shows an empty bar for nothing to count, and never overflows', () => {
+    expect(progressBar(0, 0)).toBe('[----------] 0/0');
+    expect(progressBar(7, 5)).toBe('[##########] 7/5');
+  });
+});
+
+describe('renderStatusPage', () => {
+  it('shows the page: rollup, profiles, packs by layer in install order, icons AND labels, and why', () => {
+    expect(renderStatusPage(mixedPage, plain)).toBe(
+      [
+        'Cluster dev  ✗ Failed  reachable  https://127.0.0.1:6443',
+        'Profiles: platform@1.0.0 (update available: 1.1.0)',
+        '[##--------] 1/4 packs green   ✓ 1 Success  ◐ 1 Processing  ○ 1 Onboarding  ✗ 1 Failed',
+        '',
+        'os',
+        '  ✓ Success     os-tuning   1.0.0   platform  [##########] 3/3  took 12s',
+        '',
+        'cni',
+        '  ◐ Processing  calico      3.27.0  platform  [######----] 3/5  for 30s',
+        '      ↳ Installed: Progressing: waiting for Deployment kube-system/calico-kube-controllers: 0/1 available',
+        '',
+        'addon',
+        '  ✗ Failed      broken-web  1.0.0   platform  [----------] 0/1  took 40s',
+        '      ↳ Error: ImagePullBackOff: Pod broken/broken-web-7d9: image "registry.example/nope" not found',
+        '  ○ Onboarding  echo        1.0.0   platform  [----------] 0/2',
+        '      ↳ WaitingForOtherLayers: blocked by broken-web (failed)',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('has no escape codes without colour, and colours each phase with it, the text unchanged', () => {
+    expect(renderStatusPage(mixedPage, plain)).not.toContain('\x1b');
+    const coloured = renderStatusPage(mixedPage, { paint: painter(true), now: NOW });
+    expect(coloured).toContain('\x1b[31m✗ Failed');
+    expect(coloured).toContain('\x1b[32m✓ Success');
+    expect(coloured).toContain('\x1b[34m◐ Processing');
+    expect(coloured).toContain('\x1b[90m○ Onboarding');
+    expect(stripAnsi(coloured)).toBe(renderStatusPage(mixedPage, plain));
+  });
+
+  it('shows an unreachable cluster and marks the colours it shows as the last known', () => {
+    const unreachable = page([pack({ name: 'a', layer: 'addon', phase: 'success', stale: true })], {
+      reachable: false,
+      error: 'dial tcp 127.0.0.1:6443: connect: connection refused',
+      phase: 'success',
+      color: 'green',
+    });
+    const text = renderStatusPage(unreachable, plain);
+    expect(text).toContain('unreachable: dial tcp 127.0.0.1:6443: connect: connection refused');
+    expect(text).toContain('(last known: the cluster is unreachable)');
+  });
+
+  it('says so when nothing is attached', () => {
+    const text = renderStatusPage(
+      { ...page([], { phase: 'success', color: 'green' }), attachments: [] },
+      plain,
+    );
+    expect(text).toBe(
+      'Cluster dev  ✓ Success  reachable  https://127.0.0.1:6443\nProfiles: none attached\n[----------] 0/0 packs green\n',
+    );
+  });
+});
+
+describe('waitVerdict', () => {
+  const green = pack({ name: 'a', layer: 'addon', phase: 'success' });
+
+  it('is done and ok when every pack is green on a reachable cluster', () => {
+    expect(waitVerdict(page([green]))).toEqual({ done: true, ok: true });
+  });
+
+  it('fails as soon as a pack is red, naming it and why', () => {
+    const verdict = waitVerdict(mixedPage);
+    expect(verdict.done && !verdict.ok && verdict.failed.map((p) => p.name)).toEqual(['broken-web']);
+    if (verdict.done && !verdict.ok) {
+      expect(packLines(verdict.failed)).toEqual([
+        '  ✗ broken-web (Failed): ImagePullBackOff: Pod broken/broken-web-7d9: image "registry.example/nope" not found',
+      ]);
+    }
+  });
+
+  it('keeps waiting while packs are not green, and on stale colours of an unreachable cluster', () => {
+    const waiting = waitVerdict(page([green, pack({ name: 'b', layer: 'addon', phase: 'processing' })]));
+    expect(waiting).toMatchObject({ done: false, unreachable: false });
+    const stale = waitVerdict(
+      page([{ ...green, stale: true }, pack({ name: 'c', layer: 'addon', phase: 'failed', stale: true })], {
+        reachable: false,
+      }),
+    );
+    expect(stale).toMatchObject({ done: false, unreachable: true });
+  });
+});
