@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import fastifyStatic from '@fastify/static';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { down, up, type ControlPlaneState } from '../../testenv/src/controlplane.js';
+import { Component, crash, down, up, type ControlPlaneState } from '../../testenv/src/controlplane.js';
 import { helmBin, repoRoot } from '../../src/engine/testing.js';
 import { Hub } from '../../src/hub/index.js';
 import { createServer, type StrataServer } from '../../src/server/index.js';
@@ -32,11 +32,11 @@ const CHROMIUM_ARGS = [
 ];
 
 let cp: ControlPlaneState;
-let store: Store;
-let hub: Hub;
-let server: StrataServer;
+let store: Store | undefined;
+let hub: Hub | undefined;
+let server: StrataServer | undefined;
 let url: string;
-let browser: Browser;
+let browser: Browser | undefined;
 let context: BrowserContext;
 let page: Page;
 const tokens: Record<'viewer' | 'operator' | 'admin', string> = { viewer: '', operator: '', admin: '' };
@@ -161,6 +161,7 @@ describe('the web UI', () => {
     await page.getByLabel('API token').fill('not-a-token');
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByText('The hub does not accept this token').waitFor();
+    expect(await page.getByText('no longer accepts').count()).toBe(0);
     await shot('login');
     await signIn(tokens.operator);
     expect(await page.locator('.role-chip').textContent()).toContain('operator');
@@ -214,7 +215,7 @@ describe('the web UI', () => {
     await page.waitForURL(/#\/clusters\/local\/packs\/broken-web$/);
     const detail = page.locator('aside.detail');
     await detail.getByRole('heading', { name: 'broken-web' }).waitFor();
-    const failed = detail.locator('.resources-table tbody tr').first();
+    const failed = detail.locator('.resources-table tbody.resource').first();
     await expect
       .poll(() => failed.textContent(), { timeout: 30_000 })
       .toMatch(/Failed.*Pod.*broken\/broken-web-.*ImagePullBackOff/);
@@ -293,6 +294,24 @@ describe('the web UI', () => {
     await page.goto(`${url}/#/profiles/platform-tools`);
     await page.locator('.yaml-line').first().waitFor();
     expect(await page.getByRole('button', { name: /Attach|Import/ }).count()).toBe(0);
+  });
+
+  it('marks colours stale with a banner while the cluster is unreachable, and fresh again after', async () => {
+    await page.goto(`${url}/#/clusters/local`);
+    await page.locator('tr[data-pack="echo"]').waitFor();
+    const restart = await crash({ name: CP, component: Component.ApiServer });
+    try {
+      await page.getByText('Cluster unreachable.').waitFor({ timeout: 90_000 });
+      await page.locator('tr[data-pack="echo"].stale').waitFor();
+      expect(await page.locator('tr[data-pack="echo"] .badge').getAttribute('aria-label')).toBe(
+        'Success (last known; cluster unreachable)',
+      );
+      await shot('cluster-unreachable');
+    } finally {
+      await restart();
+    }
+    await page.getByText('Cluster unreachable.').waitFor({ state: 'detached', timeout: 90_000 });
+    expect(await page.locator('tr.stale').count()).toBe(0);
   });
 
   it('has a dark theme', async () => {

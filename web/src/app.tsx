@@ -54,7 +54,7 @@ export function App() {
   const session = useMemo<Session | undefined>(
     () =>
       signed && {
-        api: new Api(signed.token),
+        api: new Api(signed.token, { reportUnauthorized: true }),
         role: signed.role,
         downgrade: (role) => {
           setSigned((s) => (s ? { ...s, role } : s));

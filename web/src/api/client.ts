@@ -36,7 +36,14 @@ export function onUnauthorized(listener: Listener): () => void {
 }
 
 export class Api {
-  constructor(readonly token: string) {}
+  /**
+   * `reportUnauthorized`: tell the onUnauthorized listeners about a 401 (the signed-in session's client); off
+   * while a token is being checked at sign-in, where a 401 is just a wrong token.
+   */
+  constructor(
+    readonly token: string,
+    private readonly options: { readonly reportUnauthorized?: boolean } = {},
+  ) {}
 
   async request<T>(path: string, options: RequestOptions = {}): Promise<T> {
     const headers: Record<string, string> = {
@@ -60,7 +67,8 @@ export class Api {
     if (!response.ok) {
       const problem = await readProblem(response);
       const error = new ApiProblem(response.status, problem, `${response.status} ${response.statusText}`);
-      if (response.status === 401) for (const l of unauthorizedListeners) l(error);
+      if (response.status === 401 && this.options.reportUnauthorized === true)
+        for (const l of unauthorizedListeners) l(error);
       throw error;
     }
     if (response.status === 204 || response.status === 202) return undefined as T;

@@ -2,13 +2,12 @@ import { useState } from 'react';
 import type { ResourceView } from '../api/types';
 import { resourceStateSeverity } from '../status/phase';
 
-type Column = 'state' | 'kind' | 'name' | 'reason' | 'message';
+type Column = 'state' | 'kind' | 'name' | 'reason';
 const columns: readonly { key: Column; label: string }[] = [
   { key: 'state', label: 'State' },
   { key: 'kind', label: 'Kind' },
   { key: 'name', label: 'Name' },
   { key: 'reason', label: 'Reason' },
-  { key: 'message', label: 'Message' },
 ];
 
 const stateIcon: Record<string, string> = {
@@ -31,9 +30,7 @@ function compare(a: ResourceView, b: ResourceView, column: Column): number {
     case 'name':
       return fullName(a).localeCompare(fullName(b));
     case 'reason':
-      return a.reason.localeCompare(b.reason);
-    case 'message':
-      return a.message.localeCompare(b.message);
+      return a.reason.localeCompare(b.reason) || a.message.localeCompare(b.message);
   }
 }
 
@@ -84,13 +81,14 @@ export function ResourceTable({ resources }: { resources: readonly ResourceView[
           ))}
         </tr>
       </thead>
-      <tbody>
-        {rows.map((r) => (
-          <tr
-            key={`${r.ref.apiVersion}/${r.ref.kind}/${fullName(r)}`}
-            data-state={r.state}
-            className={`resource-${r.state.toLowerCase()}`}
-          >
+      {rows.map((r) => (
+        // One tbody per resource: its row and, under it at full width, its message (messages are long).
+        <tbody
+          key={`${r.ref.apiVersion}/${r.ref.kind}/${fullName(r)}`}
+          data-state={r.state}
+          className={`resource resource-${r.state.toLowerCase()}`}
+        >
+          <tr>
             <td className="resource-state">
               <span aria-hidden="true">{stateIcon[r.state] ?? '•'} </span>
               {r.state}
@@ -98,10 +96,16 @@ export function ResourceTable({ resources }: { resources: readonly ResourceView[
             <td>{r.ref.kind}</td>
             <td className="mono">{fullName(r)}</td>
             <td>{r.reason}</td>
-            <td className="resource-message">{r.message}</td>
           </tr>
-        ))}
-      </tbody>
+          {r.message ? (
+            <tr className="resource-message-row">
+              <td colSpan={columns.length} className="resource-message">
+                {r.message}
+              </td>
+            </tr>
+          ) : null}
+        </tbody>
+      ))}
     </table>
   );
 }

@@ -1,20 +1,31 @@
-import { useEffect, useMemo, useState } from 'react';
+import { useEffect, useState } from 'react';
 import { enc } from '../api/client';
 import type { ClusterView } from '../api/types';
 import { href, navigate } from '../router';
 import { useSession } from '../session-context';
 import { ErrorNote } from '../ui/ErrorNote';
-import { profileVariables } from './variables';
+import type { VariableSpec } from './variables';
 
 /** Attach this profile version to a cluster, with a field per variable it declares. */
 export function AttachForm({ profile, version, yaml }: { profile: string; version: string; yaml: string }) {
   const { api } = useSession();
-  const variables = useMemo(() => profileVariables(yaml, profile), [yaml, profile]);
+  const [variables, setVariables] = useState<readonly VariableSpec[]>([]);
   const [clusters, setClusters] = useState<readonly ClusterView[]>();
   const [cluster, setCluster] = useState('');
   const [values, setValues] = useState<Record<string, string>>({});
   const [error, setError] = useState<unknown>();
   const [busy, setBusy] = useState(false);
+
+  // The YAML parser is loaded only when someone is about to attach (it is most of the bundle otherwise).
+  useEffect(() => {
+    let live = true;
+    void import('./variables').then(({ profileVariables }) => {
+      if (live) setVariables(profileVariables(yaml, profile));
+    });
+    return () => {
+      live = false;
+    };
+  }, [yaml, profile]);
 
   useEffect(() => {
     api

@@ -49,19 +49,22 @@ export function YamlView({ yaml, issues = [] }: { yaml: string; issues?: readonl
 function IssueNote({ issue }: { issue: ProfileIssue }) {
   return (
     <div className="yaml-issue" role="note" data-issue-line={issue.line}>
-      <span aria-hidden="true">✗ </span>
-      <span className="visually-hidden">Error at line {issue.line}: </span>
       {issue.column > 0 ? (
-        <span className="yaml-caret" aria-hidden="true">
-          {' '.repeat(Math.max(0, issue.column - 1))}^{' '}
-        </span>
+        // A caret under the column, as a compiler prints it: the note sits in the same column as the text.
+        <code className="yaml-caret" aria-hidden="true">
+          {' '.repeat(Math.max(0, issue.column - 1))}^
+        </code>
       ) : null}
-      <span className="muted">
-        line {issue.line}
-        {issue.column > 0 ? `:${String(issue.column)}` : ''}
-        {issue.path ? ` ${issue.path}` : ''}:
-      </span>{' '}
-      {issue.message}
+      <span className="yaml-issue-text">
+        <span aria-hidden="true">✗ </span>
+        <span className="visually-hidden">Error at line {issue.line}: </span>
+        <span className="muted">
+          line {issue.line}
+          {issue.column > 0 ? `:${String(issue.column)}` : ''}
+          {issue.path ? ` ${issue.path}` : ''}:
+        </span>{' '}
+        {issue.message}
+      </span>
     </div>
   );
 }
