@@ -1,4 +1,12 @@
-import type { ObjectRef, PackConditionType, PackPhase, PackProgress, PackStatus } from '../status/index.js';
+import type {
+  ObjectRef,
+  PackConditionType,
+  PackPhase,
+  PackProgress,
+  PackStatus,
+  PhaseColor,
+  ResourceState,
+} from '../status/index.js';
 import { packPhaseDisplay, worstPhase } from '../status/index.js';
 import type { DesiredPack } from '../engine/index.js';
 
@@ -20,7 +28,7 @@ export interface ClusterView {
 
 export interface ResourceView {
   readonly ref: ObjectRef;
-  readonly state: string;
+  readonly state: ResourceState;
   readonly reason: string;
   readonly message: string;
 }
@@ -36,7 +44,7 @@ export interface PackView {
   readonly order: number;
   readonly explanation: string;
   readonly phase: PackPhase;
-  readonly color: string;
+  readonly color: PhaseColor;
   readonly icon: string;
   readonly label: string;
   readonly condition: PackConditionType;

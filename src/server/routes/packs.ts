@@ -1,21 +1,8 @@
 // The Cluster Profile page, a pack's history, and the two actions on a cluster's packs.
 import { z } from 'zod';
-import type { PackView } from '../../hub/index.js';
-import { packPhaseDisplay, type ResourceState } from '../../status/index.js';
-import { ClusterPageSchema, PackTransitionSchema, type PackSchema } from '../schemas.js';
+import { ClusterPageSchema, PackTransitionSchema } from '../schemas.js';
 import { API_PREFIX, jsonRoute, Role } from '../route.js';
 import { ClusterParams, presentCluster } from './clusters.js';
-
-/**
- * The hub types colour and resource state as plain strings; the API documents them as enums. Colour is
- * re-derived from the (typed) phase, and the state is checked against the enum by the response validation
- * the tests switch on.
- */
-const presentPack = (pack: PackView): z.input<typeof PackSchema> => ({
-  ...pack,
-  color: packPhaseDisplay[pack.phase].color,
-  resources: pack.resources.map((r) => ({ ...r, state: r.state as ResourceState })),
-});
 
 const PackParams = ClusterParams.extend({ pack: z.string().min(1) });
 
@@ -33,7 +20,7 @@ export const packRoutes = [
     errors: [404],
     handler: async ({ hub, params }) => {
       const page = await hub.clusterPage(params.cluster);
-      return { ...page, cluster: presentCluster(page.cluster), packs: page.packs.map(presentPack) };
+      return { ...page, cluster: presentCluster(page.cluster) };
     },
   }),
   jsonRoute({
