@@ -167,7 +167,7 @@ export class HubClient {
           connected && (!(error instanceof CliError) || error.code === CliErrorCode.HubUnreachable);
         if (!retryable) throw error;
       }
-      if (options.reconnect === false) return;
+      if (options.reconnect === false || aborted()) return;
       // Capped exponential backoff with jitter: 0.5 s, 1 s, 2 s … 10 s.
       const delay = Math.min(10_000, 500 * 2 ** failures) * (0.5 + Math.random() / 2);
       failures++;
