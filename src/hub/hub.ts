@@ -338,32 +338,7 @@ export class Hub {
         `profile "${input.profile}" is already attached to cluster "${input.cluster}" (version ${existing.version}); change it instead`,
       );
     }
-    const values = input.values ?? {};
-    const { desired, sensitive } = await this.plan(input.cluster, {
-      profile: input.profile,
-      version,
-      values,
-    });
-    const record = await mapStoreErrors(() =>
-      this.config.store.transaction(async (tx) => {
-        const attached = await tx.attachments.attach({
-          cluster: input.cluster,
-          profile: input.profile,
-          version,
-          values,
-          sensitive: Object.keys(values).filter((k) => sensitive.has(k)),
-        });
-        await tx.audit.record({
-          actor,
-          action: 'attachment.create',
-          target: `cluster/${input.cluster}/profile/${input.profile}`,
-          details: { version },
-        });
-        return attached;
-      }),
-    );
-    this.setDesired(runtime, desired);
-    return this.attachmentView(record);
+    return this.saveAttachment(runtime, { ...input, version, values: input.values ?? {} }, actor, 'create');
   }
 
   /** What changing an attachment would do to each pack ("Updates available"), without doing it. */
@@ -405,25 +380,35 @@ export class Hub {
       ...(await this.config.store.attachments.revealValues(input.cluster, input.profile)),
       ...input.values,
     };
-    const { desired, sensitive } = await this.plan(input.cluster, {
-      profile: input.profile,
-      version,
-      values,
-    });
+    return this.saveAttachment(runtime, { ...input, version, values }, actor, 'update');
+  }
+
+  /**
+   * Plans the cluster with the attachment as given (a 422 with positioned issues if it does not fit), stores it
+   * with its sensitive values sealed and an audit entry in one transaction, then hands the packs to the runner.
+   */
+  private async saveAttachment(
+    runtime: ClusterRuntime,
+    input: Required<Pick<AttachInput, 'cluster' | 'profile' | 'version' | 'values'>>,
+    actor: Actor,
+    action: 'create' | 'update',
+  ): Promise<AttachmentView> {
+    const { cluster, profile, version, values } = input;
+    const { desired, sensitive } = await this.plan(cluster, { profile, version, values });
+    const sealed = Object.keys(values).filter((k) => sensitive.has(k));
     const record = await mapStoreErrors(() =>
       this.config.store.transaction(async (tx) => {
-        const updated = await tx.attachments.update(input.cluster, input.profile, {
-          version,
-          values,
-          sensitive: Object.keys(values).filter((k) => sensitive.has(k)),
-        });
+        const saved =
+          action === 'create'
+            ? await tx.attachments.attach({ cluster, profile, version, values, sensitive: sealed })
+            : await tx.attachments.update(cluster, profile, { version, values, sensitive: sealed });
         await tx.audit.record({
           actor,
-          action: 'attachment.update',
-          target: `cluster/${input.cluster}/profile/${input.profile}`,
+          action: `attachment.${action}`,
+          target: `cluster/${cluster}/profile/${profile}`,
           details: { version },
         });
-        return updated;
+        return saved;
       }),
     );
     this.setDesired(runtime, desired);
