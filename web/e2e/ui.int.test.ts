@@ -116,7 +116,8 @@ beforeAll(async () => {
       '--logLevel',
       'warn',
     ],
-    { cwd: repoRoot, stdio: 'inherit' },
+    // vitest sets NODE_ENV=test, which would bundle React's development build.
+    { cwd: repoRoot, stdio: 'inherit', env: { ...process.env, NODE_ENV: 'production' } },
   );
 
   await down({ name: CP });
@@ -130,7 +131,7 @@ beforeAll(async () => {
     tokens[role] = (await store.tokens.create({ role, name: `e2e-${role}` })).plaintext;
   }
   await api('POST', '/clusters', { name: CLUSTER, kubeconfig: readFileSync(cp.kubeconfig, 'utf8') });
-  for (const file of ['platform-tools.yaml', 'failing/broken-addon.yaml']) {
+  for (const file of ['infra.yaml', 'platform-tools.yaml', 'failing/broken-addon.yaml']) {
     const yaml = readFileSync(join(examples, file), 'utf8');
     await api('POST', '/profiles', {
       yaml,
@@ -168,14 +169,20 @@ describe('the web UI', () => {
   });
 
   it('attaches platform-tools from the profile page and the packs go gray → blue → green without a reload', async () => {
+    // With the infra layers (os, k8s, cni, csi: about 12 s of simulated pod start-up) attached too, the addon
+    // packs wait gray for them: the gray phase is long enough to be seen every time, not by luck.
     await page.goto(`${url}/#/profiles/platform-tools`);
     await page.getByRole('heading', { name: 'Attach to a cluster' }).waitFor();
     await page.locator('.yaml-line').first().waitFor();
     await markDocument();
     await installPhaseRecorder();
+    await api('POST', `/clusters/${CLUSTER}/attachments`, { profile: 'local-infra' }, 'operator');
     await page.getByRole('button', { name: /^Attach v0\.3\.0/ }).click();
     await page.waitForURL(/#\/clusters\/local$/);
     await page.locator('tr[data-pack="echo"]').waitFor();
+    // Early on: infra blue, the add-ons gray with what they wait for.
+    await page.locator('tr[data-pack="sim-cni"][data-phase="processing"]').waitFor({ timeout: 60_000 });
+    await shot('cluster-installing');
 
     // Blue while the echo pods wait their 6 s: the spinner, a progress text and a live clock are on screen.
     await page.locator('tr[data-pack="echo"][data-phase="processing"]').waitFor({ timeout: 60_000 });
@@ -190,12 +197,16 @@ describe('the web UI', () => {
     const phases = await recordedPhases();
     process.stdout.write(`phases seen in the DOM: ${JSON.stringify(phases)}\n`);
     expect(phases.echo).toEqual(['onboarding', 'processing', 'success']);
-    expect(phases['tenant-quotas']?.at(-1)).toBe('success');
+    expect(phases['tenant-quotas']).toEqual(['onboarding', 'processing', 'success']);
+    expect(phases['sim-csi']).toEqual(['onboarding', 'processing', 'success']);
     expect(await stillSameDocument()).toBe(true);
     // Install order within the addon layer: quotas first (installPriority -5).
     expect(
       await page.locator('tr[data-pack]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-pack'))),
-    ).toEqual(['tenant-quotas', 'echo']);
+    ).toEqual(['node-config', 'cluster-policies', 'sim-cni', 'sim-csi', 'tenant-quotas', 'echo']);
+    expect(
+      await page.locator('tbody[data-layer]').evaluateAll((g) => g.map((e) => e.getAttribute('data-layer'))),
+    ).toEqual(['os', 'k8s', 'cni', 'csi', 'addon']);
     expect(await page.locator('tr[data-pack="echo"] .badge').getAttribute('aria-label')).toBe('Success');
   });
 
@@ -234,7 +245,8 @@ describe('the web UI', () => {
     await page.getByRole('link', { name: 'Install timeline' }).click();
     const bars = page.locator('.timeline-svg rect.bar');
     await bars.first().waitFor();
-    expect(await bars.count()).toBe(3);
+    expect(await bars.count()).toBe(await page.locator('.timeline-row').count());
+    expect(await bars.count()).toBe(7);
     expect(await page.locator('.timeline-row[data-phase="failed"] .timeline-value').textContent()).toMatch(
       /^✗ /,
     );

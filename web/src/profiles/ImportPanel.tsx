@@ -1,4 +1,4 @@
-import { useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { ApiProblem } from '../api/client';
 import { can } from '../api/session';
 import type { ProfileIssue, ProfileVersion, ValidationResult } from '../api/types';
@@ -59,6 +59,12 @@ export function ImportPanel({ onImported }: { onImported: () => void }) {
   };
 
   const shownIssues = checked === yaml ? issues : undefined;
+  const issuesRef = useRef<HTMLDivElement>(null);
+  const issueCount = shownIssues?.length ?? 0;
+  // New problems: bring them into view (they sit under the text box, often below the fold).
+  useEffect(() => {
+    if (issueCount > 0) issuesRef.current?.scrollIntoView({ block: 'start' });
+  }, [issues, issueCount]);
   return (
     <div className="import">
       <h2>Import a profile</h2>
@@ -108,7 +114,7 @@ export function ImportPanel({ onImported }: { onImported: () => void }) {
         <textarea
           className="yaml-input"
           value={yaml}
-          rows={12}
+          rows={issueCount > 0 ? 6 : 12}
           spellCheck={false}
           onChange={(e) => {
             setYaml(e.target.value);
@@ -157,7 +163,7 @@ export function ImportPanel({ onImported }: { onImported: () => void }) {
         </p>
       ) : null}
       {shownIssues && shownIssues.length > 0 ? (
-        <div id="import-issues" className="import-issues">
+        <div id="import-issues" className="import-issues" ref={issuesRef}>
           <p className="banner banner-error" role="alert">
             <span aria-hidden="true">✗ </span>
             {shownIssues.length} problem{shownIssues.length === 1 ? '' : 's'} in {file}: shown at their lines
