@@ -42,7 +42,7 @@ export function InstallTimeline({ cluster, packs }: { cluster: string; packs: re
           <g key={t} className="tick">
             <line x1={x(t)} x2={x(t)} y1={TOP - 6} y2={height - 4} />
             <text x={x(t)} y={TOP - 10} textAnchor="middle">
-              +{formatDuration(t)}
+              {t === 0 ? '0s' : `+${formatDuration(t)}`}
             </text>
           </g>
         ))}

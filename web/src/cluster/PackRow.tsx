@@ -10,7 +10,7 @@ import { packElapsed } from './grouping';
 export function Elapsed({ pack }: { pack: PackView }) {
   const now = useNow(pack.phase === 'processing' && !pack.stale);
   const elapsed = packElapsed(pack, now);
-  if (!elapsed) return <span className="muted">not started</span>;
+  if (!elapsed) return <span className="muted elapsed">not started</span>;
   return (
     <span className="elapsed" title={elapsed.running ? 'elapsed, still running' : 'install duration'}>
       {elapsed.running ? <span className="visually-hidden">running for </span> : null}

@@ -4,7 +4,7 @@ import { phaseDisplay } from '../status/phase';
 /** ready/total resources, as a bar and as text (the text carries it; the bar is the glance). */
 export function ProgressBar({ ready, total, phase }: { ready: number; total: number; phase: PackPhase }) {
   const pct = total === 0 ? (phase === 'success' ? 100 : 0) : Math.round((ready / total) * 100);
-  const text = total === 0 ? 'no resources yet' : `${ready}/${total} ready`;
+  const text = total === 0 ? 'none yet' : `${ready}/${total} ready`;
   return (
     <div className="progress">
       <div
@@ -13,7 +13,7 @@ export function ProgressBar({ ready, total, phase }: { ready: number; total: num
         aria-valuemin={0}
         aria-valuemax={total}
         aria-valuenow={ready}
-        aria-valuetext={text}
+        aria-valuetext={total === 0 ? 'no resources yet' : text}
         aria-label="resources ready"
       >
         <div className={`progress-fill fill-${phaseDisplay[phase].color}`} style={{ width: `${pct}%` }} />
