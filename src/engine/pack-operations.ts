@@ -1,5 +1,13 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { abortableSleep, backoffDelay, classifyError, type Backoff, type KubeClient } from '../kube/index.js';
+import {
+  abortableSleep,
+  backoffDelay,
+  classifyError,
+  KubeError,
+  KubeErrorCode,
+  type Backoff,
+  type KubeClient,
+} from '../kube/index.js';
 import type { KubeObject } from '../profile/index.js';
 import {
   PackOperation,
@@ -101,6 +109,7 @@ export class PackOperations {
       for (const crd of crds) await this.applyObject(run, crd, signal);
       await this.waitForReady(run, crds.map(refOf), signal);
       this.ctx.kube.invalidateDiscovery();
+      await this.waitUntilServed(run, crds, rest, signal);
     }
     await this.ctx.watches.ensureKinds(rest);
     for (const object of rest) await this.applyObject(run, object, signal);
@@ -164,6 +173,42 @@ export class PackOperations {
     return info.namespaced
       ? { ...object, metadata: { ...object.metadata, namespace: run.desired.pack.namespace.name } }
       : object;
+  }
+
+  /**
+   * An Established CRD is not always in discovery yet (the API server publishes the new group a moment later),
+   * so the pack's own custom resources wait until their kind is served, retrying as a transient error; any
+   * other unknown kind stays a permanent error.
+   */
+  private async waitUntilServed(
+    run: PackRun,
+    crds: readonly KubeObject[],
+    objects: readonly KubeObject[],
+    signal: AbortSignal,
+  ): Promise<void> {
+    const groups = new Set(crds.map((crd) => (crd.spec as { group?: unknown } | undefined)?.group));
+    const kinds = new Map(
+      objects
+        .filter((o) => groups.has(o.apiVersion.split('/')[0]))
+        .map((o) => [`${o.apiVersion}/${o.kind}`, o] as const),
+    );
+    for (const object of kinds.values()) {
+      await this.withRetry(
+        run,
+        `${object.kind} (${object.apiVersion})`,
+        async () => {
+          try {
+            return await this.ctx.kube.resourceFor(object.apiVersion, object.kind);
+          } catch (error) {
+            const e = classifyError(error);
+            throw e.code === KubeErrorCode.UnknownKind
+              ? new KubeError(e.code, e.message, { retryable: true })
+              : e;
+          }
+        },
+        signal,
+      );
+    }
   }
 
   private async withRetry<T>(
