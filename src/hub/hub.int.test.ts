@@ -175,4 +175,51 @@ describe('the hub', () => {
       code: HubErrorCode.NotFound,
     });
   });
+
+  it('never lets a sensitive value out, not even when a failure message echoes it', async () => {
+    const yaml = [
+      'apiVersion: strata.dev/v1alpha1',
+      'kind: ClusterProfile',
+      'metadata: { name: secretive }',
+      'spec:',
+      '  version: 1.0.0',
+      '  type: add-on',
+      '  variables:',
+      '    - { name: tag, sensitive: true, required: true }',
+      '  packs:',
+      '    - name: leaky',
+      '      layer: addon',
+      '      version: 1.0.0',
+      '      type: manifest',
+      '      namespace: leaky',
+      '      manifests:',
+      '        - apiVersion: apps/v1',
+      '          kind: Deployment',
+      '          metadata: { name: leaky }',
+      '          spec:',
+      '            selector: { matchLabels: { app: leaky } }',
+      '            template:',
+      '              metadata: { labels: { app: leaky }, annotations: { testenv.strata.dev/behavior: image-pull-backoff } }',
+      '              spec: { containers: [{ name: main, image: "registry.local/leaky:{{ .strata.var.tag }}" }] }',
+      '',
+    ].join('\n');
+    await hub.importProfile({ yaml, file: 'secretive.yaml', baseDir: examples }, admin);
+    const streamed: HubEvent[] = [];
+    const unsubscribe = hub.subscribe((e) => streamed.push(e));
+    await hub.attach({ cluster: 'local', profile: 'secretive', values: { tag: 'sekrit-tag-4711' } }, admin);
+    const page = await pageUntil(
+      'local',
+      (p) => p.packs.some((x) => x.name === 'leaky' && x.phase === 'failed'),
+      60_000,
+    );
+    unsubscribe();
+    await hub.flush();
+    const leaky = page.packs.find((p) => p.name === 'leaky');
+    expect(leaky?.message).toContain('registry.local/leaky:******');
+    expect(JSON.stringify(page)).not.toContain('sekrit-tag-4711');
+    expect(JSON.stringify(streamed)).not.toContain('sekrit-tag-4711');
+    expect(JSON.stringify(await hub.eventsSince(0, { cluster: 'local' }))).not.toContain('sekrit-tag-4711');
+    expect(JSON.stringify(await hub.packHistory('local', 'leaky'))).not.toContain('sekrit-tag-4711');
+    await hub.detach('local', 'secretive', admin);
+  });
 });

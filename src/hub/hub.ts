@@ -139,7 +139,7 @@ export class Hub {
       );
     });
     this.unsubscribe = config.store.onEvents((events) => {
-      for (const event of events) this.emit(toHubEvent(event));
+      for (const event of events) this.emit(this.redacted(toHubEvent(event)));
     });
   }
 
@@ -492,7 +492,7 @@ export class Hub {
     afterId: number,
     options: { cluster?: string; limit?: number } = {},
   ): Promise<HubEvent[]> {
-    return (await this.config.store.eventsSince(afterId, options)).map(toHubEvent);
+    return (await this.config.store.eventsSince(afterId, options)).map((e) => this.redacted(toHubEvent(e)));
   }
 
   /** Resolves once every status change so far is stored (tests, shutdown). */
@@ -502,6 +502,17 @@ export class Hub {
 
   // -----------------------------------------------------------------------------------------------------------
   // Internals
+
+  /**
+   * Status events carry the same messages as the page, so they pass through the same redactor: a sensitive
+   * value that reached a resource message (an env var echoed in an error) never reaches a stream client.
+   */
+  private redacted(event: HubEvent): HubEvent {
+    if (event.id === undefined || !event.cluster || !event.pack) return event;
+    const redactor = this.runtimes.get(event.cluster)?.known.get(event.pack)?.redactor;
+    if (!redactor) return event;
+    return { ...event, data: redactor.redactDeep(event.data) };
+  }
 
   private emit(event: HubEvent): void {
     for (const listener of this.listeners) {
