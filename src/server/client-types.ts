@@ -430,6 +430,16 @@ export interface Operations {
     body: undefined;
     response: undefined;
   };
+  whoami: {
+    method: 'GET';
+    path: '/api/v1/whoami';
+    role: 'viewer';
+    status: 200;
+    params: undefined;
+    query: undefined;
+    body: undefined;
+    response: Token;
+  };
   createToken: {
     method: 'POST';
     path: '/api/v1/tokens';
@@ -510,6 +520,7 @@ export const operations = {
   getPackHistory: { method: 'GET', path: '/api/v1/clusters/{cluster}/packs/{pack}/history', role: 'viewer' },
   retryPack: { method: 'POST', path: '/api/v1/clusters/{cluster}/packs/{pack}/retry', role: 'operator' },
   resyncCluster: { method: 'POST', path: '/api/v1/clusters/{cluster}/resync', role: 'operator' },
+  whoami: { method: 'GET', path: '/api/v1/whoami', role: 'viewer' },
   createToken: { method: 'POST', path: '/api/v1/tokens', role: 'admin' },
   listTokens: { method: 'GET', path: '/api/v1/tokens', role: 'admin' },
   revokeToken: { method: 'DELETE', path: '/api/v1/tokens/{id}', role: 'admin' },

@@ -7,16 +7,19 @@ import { startTestHub, type TestHub } from './test-support.js';
 
 const root = mkdtempSync(join(tmpdir(), 'strata-web-'));
 let hub: TestHub;
+const backend = new SqliteBackend();
 
 beforeAll(async () => {
+  await backend.setup();
   mkdirSync(join(root, 'assets'));
   writeFileSync(join(root, 'index.html'), '<!doctype html><title>Strata</title>');
   writeFileSync(join(root, 'assets', 'app-1a2b.js'), 'console.log(1)');
-  hub = await startTestHub(new SqliteBackend(), { server: { webRoot: root } });
+  hub = await startTestHub(backend, { server: { webRoot: root } });
 });
 
 afterAll(async () => {
   await hub.close();
+  await backend.teardown();
 });
 
 describe('the UI at /', () => {

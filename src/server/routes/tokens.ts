@@ -2,10 +2,28 @@
 import { z } from 'zod';
 import { CreatedTokenSchema, CreateTokenSchema, TokenSchema } from '../schemas.js';
 import { API_PREFIX, jsonRoute, Role } from '../route.js';
+import { ApiError } from '../problem.js';
 
 const TokenParams = z.object({ id: z.string().min(1) });
 
 export const tokenRoutes = [
+  jsonRoute({
+    method: 'GET',
+    path: `${API_PREFIX}/whoami`,
+    operationId: 'whoami',
+    tag: 'tokens',
+    summary: 'The token this request is made with (name and role), so clients can show only what it may do',
+    role: Role.Viewer,
+    status: 200,
+    response: TokenSchema,
+    errors: [404],
+    handler: async ({ store, actor }) => {
+      const token = actor.tokenId === undefined ? undefined : await store.tokens.get(actor.tokenId);
+      // Only reachable if the token was revoked between authentication and this read.
+      if (!token) throw new ApiError(404, 'TOKEN_NOT_FOUND', 'the token of this request no longer exists');
+      return token;
+    },
+  }),
   jsonRoute({
     method: 'POST',
     path: `${API_PREFIX}/tokens`,
