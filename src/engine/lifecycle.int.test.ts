@@ -1,8 +1,9 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AppsV1Api, KubeConfig, type V1Deployment } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { formatIssues, loadProfileFiles } from '../profile/index.js';
 import { PackConditionType, PackPhase } from '../status/index.js';
 import { down, up, type ControlPlaneState } from '../../testenv/src/controlplane.js';
 import { watchUntil } from '../../testenv/src/watch-until.js';
@@ -98,6 +99,80 @@ describe('failures', () => {
 });
 
 describe('day 2', () => {
+  it('prunes an object a pack no longer renders, and only that one', async () => {
+    const { runner, log, kube } = await startRunner(cp.kubeconfig, 'prune');
+    const write = async (version: string, configMaps: string[]) => {
+      const file = join(dir, `prune-${version}.yaml`);
+      writeFileSync(
+        file,
+        [
+          'apiVersion: strata.dev/v1alpha1',
+          'kind: ClusterProfile',
+          'metadata: { name: prune }',
+          'spec:',
+          `  version: ${version}`,
+          '  type: add-on',
+          '  packs:',
+          '    - name: settings',
+          '      layer: addon',
+          '      version: 1.0.0',
+          '      type: manifest',
+          '      namespace: prune',
+          '      manifests:',
+          ...configMaps.map(
+            (name) =>
+              `        - { apiVersion: v1, kind: ConfigMap, metadata: { name: ${name} }, data: { k: v } }`,
+          ),
+          '',
+        ].join('\n'),
+      );
+      const loaded = await loadProfileFiles([file]);
+      if (!loaded.ok) throw new Error(formatIssues(loaded.issues));
+      return desiredOrThrow(loaded.value, { cluster: 'prune' });
+    };
+    const exists = async (name: string) =>
+      (await kube.get({ apiVersion: 'v1', kind: 'ConfigMap', namespace: 'prune', name })) !== undefined;
+    try {
+      runner.setDesired(await write('1.0.0', ['kept', 'dropped']));
+      await log.until((l) => l.allGreen(['settings']), { timeoutMs: 30_000, what: 'v1 green' });
+      expect(await exists('dropped')).toBe(true);
+      // Watch for the deletion before asking for it, so it cannot be missed.
+      let deleted: () => void = () => undefined;
+      const gone = new Promise<void>((resolve) => (deleted = resolve));
+      const watch = kube.listWatch({ apiVersion: 'v1', kind: 'ConfigMap', namespace: 'prune' }, (e) => {
+        if (e.type === 'DELETED' && e.object.metadata?.name === 'dropped') deleted();
+      });
+      await watch.start();
+      const mark = log.events.length;
+      runner.setDesired(await write('2.0.0', ['kept']));
+      await log.until(
+        (l) =>
+          l.events
+            .slice(mark)
+            .some(
+              (e) =>
+                e.type === 'PackStatusChanged' &&
+                e.status.progress.total === 1 &&
+                e.status.phase === PackPhase.Success,
+            ),
+        { timeoutMs: 30_000, what: 'v2 green with one object' },
+      );
+      await Promise.race([
+        gone,
+        new Promise((_, reject) =>
+          setTimeout(() => {
+            reject(new Error('dropped was not pruned'));
+          }, 15_000),
+        ),
+      ]);
+      watch.stop();
+      expect(await exists('kept')).toBe(true);
+      expect(await exists('dropped')).toBe(false);
+    } finally {
+      runner.stop();
+    }
+  });
+
   it('upgrades changed packs, leaves unchanged ones alone, installs new ones and removes dropped ones in reverse order', async () => {
     const { runner, log } = await startRunner(cp.kubeconfig, 'day2');
     try {

@@ -237,7 +237,7 @@ describe('the web UI', () => {
     // Escape closes the detail and gives focus back to the pack's row.
     await page.keyboard.press('Escape');
     await page.waitForURL(/#\/clusters\/local$/);
-    expect(await page.locator('aside.detail').count()).toBe(0);
+    await expect.poll(() => page.locator('aside.detail').count()).toBe(0);
     await expect.poll(() => page.evaluate(() => document.activeElement?.textContent)).toBe('broken-web');
   });
 
@@ -261,11 +261,11 @@ describe('the web UI', () => {
     expect(await row.locator('.badge').getAttribute('aria-label')).toBe('Failed');
     await shot('overview');
     await page.getByLabel('✓ Success').check();
-    expect(await page.locator('tr[data-cluster]').count()).toBe(0);
+    await expect.poll(() => page.locator('tr[data-cluster]').count()).toBe(0);
     await page.getByLabel('✗ Failed').check();
-    expect(await page.locator('tr[data-cluster]').count()).toBe(1);
+    await expect.poll(() => page.locator('tr[data-cluster]').count()).toBe(1);
     await page.getByLabel('Search by name').fill('nomatch');
-    expect(await page.locator('tr[data-cluster]').count()).toBe(0);
+    await expect.poll(() => page.locator('tr[data-cluster]').count()).toBe(0);
   });
 
   it('shows profile problems at their lines', async () => {
@@ -323,7 +323,7 @@ describe('the web UI', () => {
       await restart();
     }
     await page.getByText('Cluster unreachable.').waitFor({ state: 'detached', timeout: 90_000 });
-    expect(await page.locator('tr.stale').count()).toBe(0);
+    await expect.poll(() => page.locator('tr.stale').count(), { timeout: 30_000 }).toBe(0);
   });
 
   it('has a dark theme', async () => {
