@@ -7,7 +7,7 @@ import type {
 } from '@kubernetes/client-node';
 import { watchUntil } from '../../testenv/src/watch-until.js';
 import { ResourceState } from '../../src/status/resource-state.js';
-import type { CapturedFixture, Expectation } from './fixture.js';
+import { terminalWaiting, type CapturedFixture, type Expectation } from './fixture.js';
 import {
   Behavior,
   C,
@@ -18,10 +18,8 @@ import {
   nsPath,
   observed,
   PERSIST_MS,
-  podName,
   started,
   template,
-  waitingMessage,
   waitingReason,
   type Context,
   type Scenario,
@@ -105,16 +103,6 @@ function rolledOut(s: DeploymentState, replicas: number): boolean {
     s.pods.length === replicas &&
     s.pods.every(isReady)
   );
-}
-
-/** A single pod stuck in a terminal waiting reason; the Deployment must name it (pack-status.md). */
-function failingPodExpectation(pod: V1Pod | undefined, reason: string): Expectation {
-  if (!pod) throw new Error('no pod captured');
-  return {
-    state: ResourceState.Failed,
-    reason,
-    message: `${podName(pod)}: ${reason}: ${waitingMessage(pod) ?? ''}`,
-  };
 }
 
 export const deploymentScenarios: Scenario[] = [
@@ -240,7 +228,7 @@ export const deploymentScenarios: Scenario[] = [
           'rollout-image-pull-backoff',
           'Deployment of 2 replicas rolled out at revision 1, then updated to an image that cannot be pulled: the one new pod is in ImagePullBackOff while the 2 old pods keep serving. The upgrade cannot finish; the new pod is named.',
           s,
-          failingPodExpectation(newPod, 'ImagePullBackOff'),
+          terminalWaiting(newPod, 'ImagePullBackOff'),
         ),
       ];
     },
@@ -302,7 +290,7 @@ export const deploymentScenarios: Scenario[] = [
           'image-pull-backoff',
           'Deployment of 1 replica whose image cannot be pulled (behavior image-pull-backoff), captured once the pod went from ErrImagePull to ImagePullBackOff. The Deployment counters only say 0/1 available; the pod says why.',
           s,
-          failingPodExpectation(s.pods[0], 'ImagePullBackOff'),
+          terminalWaiting(s.pods[0], 'ImagePullBackOff'),
         ),
       ];
     },
@@ -325,7 +313,7 @@ export const deploymentScenarios: Scenario[] = [
           'crash-loop',
           'Deployment of 1 replica whose container crashes on start (behavior crash-loop), captured in CrashLoopBackOff (phase Running, restartCount 3, last exit code 1).',
           s,
-          failingPodExpectation(s.pods[0], 'CrashLoopBackOff'),
+          terminalWaiting(s.pods[0], 'CrashLoopBackOff'),
         ),
       ];
     },

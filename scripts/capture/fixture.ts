@@ -3,7 +3,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { KubernetesObject, V1Pod, V1ReplicaSet } from '@kubernetes/client-node';
 import { format, resolveConfig } from 'prettier';
-import type { ResourceState } from '../../src/status/resource-state.js';
+import { ResourceState } from '../../src/status/resource-state.js';
+import { podName, waitingMessage } from './kube.js';
 
 export const capturedDir = fileURLToPath(new URL('../../src/status/fixtures/captured/', import.meta.url));
 
@@ -89,4 +90,17 @@ export async function writeFixtures(
     written.push(file);
   }
   return written;
+}
+
+/**
+ * A pod stuck in a terminal waiting reason: Failed, the message naming the pod and the kubelet's words — for
+ * the pod itself and for the workload that owns it, which must name it (pack-status.md).
+ */
+export function terminalWaiting(pod: V1Pod | undefined, reason: string): Expectation {
+  if (!pod) throw new Error('no pod captured');
+  return {
+    state: ResourceState.Failed,
+    reason,
+    message: `${podName(pod)}: ${reason}: ${waitingMessage(pod) ?? ''}`,
+  };
 }

@@ -1,6 +1,6 @@
 import type { V1Pod, V1PodSpec } from '@kubernetes/client-node';
 import { ResourceState } from '../../src/status/resource-state.js';
-import type { CapturedFixture, Expectation } from './fixture.js';
+import { terminalWaiting, type CapturedFixture, type Expectation } from './fixture.js';
 import {
   Behavior,
   C,
@@ -12,7 +12,6 @@ import {
   PERSIST_MS,
   podName,
   podSpec,
-  waitingMessage,
   waitingReason,
   type Context,
   type Scenario,
@@ -51,15 +50,6 @@ function waitForPod(
 
 function fixture(name: string, description: string, pod: V1Pod, expect: Expectation): CapturedFixture {
   return { name: `pod/${name}`, description, object: pod, expect };
-}
-
-/** A pod stuck in a terminal waiting reason: Failed, the message naming the pod and the kubelet's words. */
-function terminalWaiting(pod: V1Pod, reason: string): Expectation {
-  return {
-    state: ResourceState.Failed,
-    reason,
-    message: `${podName(pod)}: ${reason}: ${waitingMessage(pod) ?? ''}`,
-  };
 }
 
 export const podScenarios: Scenario[] = [
