@@ -103,6 +103,29 @@ describe('the hub', () => {
     expect(events.filter((e) => e.id !== undefined).length).toBeGreaterThan(0);
     const history = await hub.packHistory('local', 'sim-cni');
     expect(history.map((t) => t.to)).toEqual(expect.arrayContaining(['processing', 'success']));
+
+    // A Helm pack's values as passed to helm: macros resolved, the sensitive value masked.
+    const dashboards = hub.packValues('local', 'dashboards');
+    expect(dashboards).toMatchObject({
+      pack: 'dashboards',
+      profile: 'monitoring',
+      profileVersion: '2.1.0',
+      type: 'helm',
+      chart: 'local charts/dashboards',
+      namespace: 'monitoring',
+      masked: true,
+      values: {
+        replicas: 2,
+        config: { ADMIN_PASSWORD: '******', TITLE: 'monitoring 2.1.0 on local' },
+      },
+    });
+    expect(dashboards.yaml).toContain('ADMIN_PASSWORD: "******"');
+    expect(JSON.stringify(dashboards)).not.toContain('correct-horse-battery');
+    expect(hub.packValues('local', 'metrics-store')).toMatchObject({
+      masked: false,
+      values: { config: { RETENTION: '15d', EXTERNAL_LABEL_CLUSTER: 'local' } },
+    });
+    expect(() => hub.packValues('local', 'no-such-pack')).toThrow('pack "local/no-such-pack" not found');
   });
 
   it('previews a change per pack before applying it, then applies it', async () => {
@@ -220,6 +243,11 @@ describe('the hub', () => {
     expect(JSON.stringify(streamed)).not.toContain('sekrit-tag-4711');
     expect(JSON.stringify(await hub.eventsSince(0, { cluster: 'local' }))).not.toContain('sekrit-tag-4711');
     expect(JSON.stringify(await hub.packHistory('local', 'leaky'))).not.toContain('sekrit-tag-4711');
+    // A manifest pack's objects, resolved, with the sensitive value masked in place.
+    const values = hub.packValues('local', 'leaky');
+    expect(values).toMatchObject({ type: 'manifest', namespace: 'leaky', masked: true });
+    expect(values.yaml).toContain('image: registry.local/leaky:******');
+    expect(JSON.stringify(values)).not.toContain('sekrit-tag-4711');
     await hub.detach('local', 'secretive', admin);
   });
 });

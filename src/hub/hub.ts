@@ -15,7 +15,14 @@ import {
 } from '../store/index.js';
 import { HubError, HubErrorCode } from './errors.js';
 import { StatusWriter } from './status-writer.js';
-import { countPhases, packView, type ClusterView, type PackView } from './views.js';
+import {
+  countPhases,
+  packValuesView,
+  packView,
+  type ClusterView,
+  type PackValuesView,
+  type PackView,
+} from './views.js';
 
 export interface Actor {
   readonly tokenId?: string;
@@ -462,6 +469,13 @@ export class Hub {
     const desired = runtime.known.get(pack);
     const transitions = await this.config.store.history.transitions(cluster, pack);
     return transitions.map((t) => (desired ? { ...t, message: desired.redactor.redact(t.message) } : t));
+  }
+
+  /** What the pack deploys with, resolved for this cluster, sensitive values masked. */
+  packValues(cluster: string, pack: string): PackValuesView {
+    const desired = this.runtime(cluster).known.get(pack);
+    if (!desired) throw notFound('pack', `${cluster}/${pack}`);
+    return packValuesView(desired);
   }
 
   async retryPack(cluster: string, pack: string, actor: Actor): Promise<void> {

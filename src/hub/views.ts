@@ -8,7 +8,9 @@ import type {
   ResourceState,
 } from '../status/index.js';
 import { packPhaseDisplay, worstPhase } from '../status/index.js';
+import { stringify } from 'yaml';
 import type { DesiredPack } from '../engine/index.js';
+import type { ChartSource } from '../profile/index.js';
 
 export type PhaseCounts = Record<PackPhase, number>;
 
@@ -105,4 +107,67 @@ export function packView(desired: DesiredPack, status: PackStatus, stale: boolea
       message: desired.redactor.redact(r.evaluation.message),
     })),
   };
+}
+
+/**
+ * What a pack deploys with, after every variable and macro of its cluster is resolved: a Helm pack's values (the
+ * ones passed to `helm template`), a manifest pack's objects. Sensitive variable values are masked.
+ */
+export interface PackValuesView {
+  readonly pack: string;
+  readonly profile: string;
+  readonly profileVersion: string;
+  readonly type: string;
+  /** Helm packs: where the chart comes from ("repo https://… chart x 1.2.3", "local ./charts/x"). */
+  readonly chart?: string;
+  readonly releaseName?: string;
+  readonly namespace: string;
+  /** Helm packs: the resolved values. */
+  readonly values?: Readonly<Record<string, unknown>>;
+  /** Manifest packs: the resolved objects, inline and from files. */
+  readonly manifests?: readonly unknown[];
+  /** The same, as YAML (a multi-document stream for manifests). */
+  readonly yaml: string;
+  /** True when at least one sensitive value was replaced by `******`. */
+  readonly masked: boolean;
+}
+
+export function packValuesView(desired: DesiredPack): PackValuesView {
+  const { pack, profile, redactor } = desired;
+  const base = {
+    pack: pack.name,
+    profile: profile.name,
+    profileVersion: profile.version,
+    type: pack.type,
+    namespace: pack.namespace.name,
+  };
+  if (pack.type === 'helm') {
+    const values = redactor.redactDeep(pack.values);
+    return {
+      ...base,
+      chart: formatChartSource(pack.chart),
+      releaseName: pack.releaseName,
+      values,
+      yaml: Object.keys(values).length === 0 ? '' : stringify(values),
+      masked: JSON.stringify(values) !== JSON.stringify(pack.values),
+    };
+  }
+  const manifests = redactor.redactDeep(pack.manifests);
+  return {
+    ...base,
+    manifests,
+    yaml: manifests.map((m) => stringify(m)).join('---\n'),
+    masked: JSON.stringify(manifests) !== JSON.stringify(pack.manifests),
+  };
+}
+
+function formatChartSource(chart: ChartSource): string {
+  switch (chart.kind) {
+    case 'local':
+      return `local ${chart.path}`;
+    case 'repo':
+      return `${chart.name} ${chart.version} from ${chart.repo}`;
+    case 'oci':
+      return `${chart.ref} ${chart.version}`;
+  }
 }

@@ -123,6 +123,25 @@ export type PackTransition = {
   message: string;
 };
 
+export type PackValues = {
+  pack: string;
+  profile: string;
+  profileVersion: string;
+  type: string;
+  /** Helm packs: the chart and where it comes from */
+  chart?: string;
+  releaseName?: string;
+  namespace: string;
+  /** Helm packs: the values passed to helm template, macros resolved, sensitive values masked */
+  values?: { [key: string]: unknown };
+  /** manifest packs: the objects applied, macros resolved, sensitive values masked */
+  manifests?: Array<unknown>;
+  /** the same as YAML (one document per object for manifest packs) */
+  yaml: string;
+  /** true when at least one sensitive value was replaced by ****** */
+  masked: boolean;
+};
+
 export type PhaseColor = 'gray' | 'blue' | 'green' | 'red';
 
 export type PhaseCounts = { onboarding: number; processing: number; success: number; failed: number };
@@ -410,6 +429,16 @@ export interface Operations {
     body: undefined;
     response: Array<PackTransition>;
   };
+  getPackValues: {
+    method: 'GET';
+    path: '/api/v1/clusters/{cluster}/packs/{pack}/values';
+    role: 'viewer';
+    status: 200;
+    params: { cluster: string; pack: string };
+    query: undefined;
+    body: undefined;
+    response: PackValues;
+  };
   retryPack: {
     method: 'POST';
     path: '/api/v1/clusters/{cluster}/packs/{pack}/retry';
@@ -518,6 +547,7 @@ export const operations = {
   },
   getClusterPage: { method: 'GET', path: '/api/v1/clusters/{cluster}/page', role: 'viewer' },
   getPackHistory: { method: 'GET', path: '/api/v1/clusters/{cluster}/packs/{pack}/history', role: 'viewer' },
+  getPackValues: { method: 'GET', path: '/api/v1/clusters/{cluster}/packs/{pack}/values', role: 'viewer' },
   retryPack: { method: 'POST', path: '/api/v1/clusters/{cluster}/packs/{pack}/retry', role: 'operator' },
   resyncCluster: { method: 'POST', path: '/api/v1/clusters/{cluster}/resync', role: 'operator' },
   whoami: { method: 'GET', path: '/api/v1/whoami', role: 'viewer' },

@@ -161,6 +161,20 @@ describe.each(backends())('deploying through the API on $name', (backend) => {
     const history = await t.api('GET', `/api/v1/clusters/${cluster}/packs/echo/history`, { role: 'viewer' });
     expect((history.json as { to: string }[]).at(-1)?.to).toBe('success');
 
+    const values = await t.api('GET', `/api/v1/clusters/${cluster}/packs/echo/values`, { role: 'viewer' });
+    expect(values.status, values.text).toBe(200);
+    expect(values.json).toMatchObject({
+      pack: 'echo',
+      profile: 'platform-tools',
+      type: 'manifest',
+      masked: false,
+    });
+    // The macro is resolved for this cluster.
+    expect((values.json as { yaml: string }).yaml).toContain(`value: hello from ${cluster}`);
+    const missing = await t.api('GET', `/api/v1/clusters/${cluster}/packs/nope/values`, { role: 'viewer' });
+    expect(missing.status).toBe(404);
+    expect(missing.json).toMatchObject({ code: 'NOT_FOUND', detail: `pack "${cluster}/nope" not found` });
+
     const preview = await t.api('POST', `/api/v1/clusters/${cluster}/attachments/platform-tools/preview`, {
       role: 'viewer',
       body: {},

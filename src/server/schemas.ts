@@ -96,6 +96,28 @@ export const PackTransitionSchema = z
   })
   .meta({ id: 'PackTransition' });
 
+export const PackValuesSchema = z
+  .object({
+    pack: z.string(),
+    profile: z.string(),
+    profileVersion: z.string(),
+    type: z.string(),
+    chart: z.string().optional().describe('Helm packs: the chart and where it comes from'),
+    releaseName: z.string().optional(),
+    namespace: z.string(),
+    values: z
+      .record(z.string(), z.unknown())
+      .optional()
+      .describe('Helm packs: the values passed to helm template, macros resolved, sensitive values masked'),
+    manifests: z
+      .array(z.unknown())
+      .optional()
+      .describe('manifest packs: the objects applied, macros resolved, sensitive values masked'),
+    yaml: z.string().describe('the same as YAML (one document per object for manifest packs)'),
+    masked: z.boolean().describe('true when at least one sensitive value was replaced by ******'),
+  })
+  .meta({ id: 'PackValues' });
+
 export const ProfileVersionSchema = z
   .object({
     name: z.string(),

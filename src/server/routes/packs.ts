@@ -1,6 +1,6 @@
-// The Cluster Profile page, a pack's history, and the two actions on a cluster's packs.
+// The Cluster Profile page, a pack's history and rendered values, and the two actions on a cluster's packs.
 import { z } from 'zod';
-import { ClusterPageSchema, PackTransitionSchema } from '../schemas.js';
+import { ClusterPageSchema, PackTransitionSchema, PackValuesSchema } from '../schemas.js';
 import { API_PREFIX, jsonRoute, Role } from '../route.js';
 import { ClusterParams, presentCluster } from './clusters.js';
 
@@ -35,6 +35,20 @@ export const packRoutes = [
     response: z.array(PackTransitionSchema),
     errors: [404],
     handler: ({ hub, params }) => hub.packHistory(params.cluster, params.pack),
+  }),
+  jsonRoute({
+    method: 'GET',
+    path: `${API_PREFIX}/clusters/{cluster}/packs/{pack}/values`,
+    operationId: 'getPackValues',
+    tag: 'status',
+    summary:
+      'What a pack deploys with on this cluster: its values (Helm) or objects (manifests), resolved, sensitive values masked',
+    role: Role.Viewer,
+    params: PackParams,
+    status: 200,
+    response: PackValuesSchema,
+    errors: [404],
+    handler: ({ hub, params }) => Promise.resolve(hub.packValues(params.cluster, params.pack)),
   }),
   jsonRoute({
     method: 'POST',
