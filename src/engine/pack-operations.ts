@@ -39,6 +39,8 @@ export interface OperationsContext {
   iso(): string;
   setInventory(run: PackRun, objects: readonly KubeObject[] | readonly ObjectRef[]): void;
   armTimeout(run: PackRun): void;
+  /** The API server's answer to our apply of the object at `ref`. */
+  applied(run: PackRun, ref: ObjectRef, answer: KubernetesObject): void;
 }
 
 /**
@@ -159,6 +161,7 @@ export class PackOperations {
       signal,
     );
     run.appliedFields.set(refKey(refOf(target)), ownFields(applied));
+    this.ctx.applied(run, refOf(target), applied);
   }
 
   /** Namespaced objects without a namespace go to the pack's namespace, as `helm install` would put them. */

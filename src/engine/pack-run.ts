@@ -2,6 +2,7 @@ import type { KubeObject } from '../profile/index.js';
 import type { ObjectRef, PackStatus } from '../status/index.js';
 import type { DesiredPack } from './desired.js';
 import type { RenderedPack } from './render.js';
+import type { RevisionGate } from './revision-gate.js';
 
 /** Everything the runner knows about one pack. */
 export interface PackRun {
@@ -23,6 +24,8 @@ export interface PackRun {
   appliedFields: Map<string, string>;
   /** Objects being put back after drift, so their own events are not reported as drift again. */
   correcting: Set<string>;
+  /** Objects that failed under the previous revision, held back from evaluation until their new one is seen. */
+  gate: RevisionGate;
 }
 
 /** The ref of an object as rendered. */

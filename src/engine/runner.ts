@@ -2,6 +2,7 @@ import type { KubernetesObject } from '@kubernetes/client-node';
 import type { Backoff, KubeClient } from '../kube/index.js';
 import { formatDuration, type KubeObject } from '../profile/index.js';
 import {
+  AWAITING_NEW_REVISION,
   PackPhase,
   evaluateResource,
   formatRef,
@@ -23,6 +24,7 @@ import { WatchSet, type WatchSetEvent } from './watch-set.js';
 import { PackOperations } from './pack-operations.js';
 import { refOf, type PackRun } from './pack-run.js';
 import { detectDrift } from './drift.js';
+import { RevisionGate } from './revision-gate.js';
 
 export interface RunnerOptions {
   readonly cluster: string;
@@ -84,6 +86,10 @@ export class ClusterRunner {
         this.dispatch(run, event);
       },
       iso: () => this.iso(),
+      applied: (run, ref, answer) => {
+        const key = refKey(ref);
+        if (run.gate.applied(key, answer, this.watches.get(ref))) this.evaluate(run, ref);
+      },
       setInventory: (run, objects) => {
         this.setInventory(run, objects);
       },
@@ -123,6 +129,7 @@ export class ClusterRunner {
         removing: false,
         appliedFields: new Map(),
         correcting: new Set(),
+        gate: new RevisionGate(),
       };
       this.runs.set(desired.pack.name, created);
       if (initial) this.emitStatus(created);
@@ -314,7 +321,9 @@ export class ClusterRunner {
   }
 
   private evaluate(run: PackRun, ref: ObjectRef): void {
-    const evaluation = evaluateResource(ref, this.watches.get(ref), { related: this.watches });
+    const object = this.watches.get(ref);
+    if (!run.gate.admits(refKey(ref), object)) return;
+    const evaluation = evaluateResource(ref, object, { related: this.watches });
     this.dispatch(run, { type: 'ResourceEvaluated', time: this.iso(), ref, evaluation });
   }
 
@@ -325,6 +334,7 @@ export class ClusterRunner {
     this.unindex(run);
     run.inventory = refs;
     run.inventoryKeys = new Set(refs.map(refKey));
+    run.gate.retain(run.inventoryKeys);
     for (const ref of refs) {
       const key = refKey(ref);
       const packs = this.packsByKey.get(key) ?? new Map<PackRun, ObjectRef>();
@@ -408,6 +418,11 @@ export class ClusterRunner {
   private dispatch(run: PackRun, event: PackEvent): void {
     const next = reducePackStatus(run.status, event);
     if (next === run.status) return;
+    if (event.type === 'RevisionStarted' && next.revision !== run.status.revision) {
+      run.gate.hold(
+        next.resources.filter((r) => r.evaluation.reason === AWAITING_NEW_REVISION).map((r) => refKey(r.ref)),
+      );
+    }
     const phaseChanged = next.phase !== run.status.phase;
     run.status = next;
     if (next.phase === PackPhase.Success) clearTimeout(run.timer);

@@ -57,6 +57,7 @@ export {
 } from './aggregate.js';
 export { aggregateCluster, worstPhase, type ClusterPack, type ClusterSummary } from './cluster.js';
 export {
+  AWAITING_NEW_REVISION,
   initialPackStatus,
   reducePackStatus,
   sameStage,

@@ -166,6 +166,41 @@ describe('reducePackStatus', () => {
     expect(done).toMatchObject({ phase: 'success', endTime: t(31) });
   });
 
+  it('sets aside what failed under the previous revision when a new one starts: blue, not red, while it applies', () => {
+    const red = reducePackStatus(run(installToGreen), {
+      type: 'ResourceEvaluated',
+      time: t(10),
+      ref: grafana,
+      evaluation: ev('Failed', 'ImagePullBackOff', 'pod grafana-1: ImagePullBackOff'),
+    });
+    expect(red.phase).toBe('failed');
+    const fixing = reducePackStatus(red, {
+      type: 'RevisionStarted',
+      time: t(11),
+      revision: 'r2',
+      operation: 'upgrade',
+      stage: { type: 'Applying' },
+    });
+    expect(fixing).toMatchObject({
+      phase: 'processing',
+      condition: 'Upgrading',
+      reason: 'AwaitingNewRevision',
+    });
+    expect(fixing.resources.map((r) => r.evaluation.state)).toEqual(['Ready', 'Progressing']);
+    expect(fixing.message).toContain(
+      'Deployment monitoring/grafana: applying the new revision (failed under the previous one: Deployment monitoring/grafana: pod grafana-1: ImagePullBackOff)',
+    );
+    // The same revision again (a retry) keeps the evaluations: a failure of this revision is about now.
+    const retried = reducePackStatus(red, {
+      type: 'RevisionStarted',
+      time: t(11),
+      revision: red.revision,
+      operation: 'upgrade',
+      stage: { type: 'Applying' },
+    });
+    expect(retried.phase).toBe('failed');
+  });
+
   it('keeps evaluations across an inventory change and starts new objects as not yet observed', () => {
     const green = run(installToGreen);
     const secret: ObjectRef = { apiVersion: 'v1', kind: 'Secret', namespace: 'monitoring', name: 'admin' };

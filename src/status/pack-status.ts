@@ -118,6 +118,26 @@ export function sameStage(a: PackStage, b: PackStage): boolean {
 const notYetSeen = (ref: ObjectRef): ResourceEvaluation =>
   evaluation(ResourceState.Missing, ref, 'NotYetObserved', 'not yet observed');
 
+/**
+ * A resource that failed under the previous revision says nothing yet about the new one: until the new
+ * revision is applied and the object observed again, it is progressing. Otherwise a fix being rolled out would
+ * show red again for the moment between "start applying" and the first watch event of the new object.
+ */
+export const AWAITING_NEW_REVISION = 'AwaitingNewRevision';
+
+function awaitingNewRevision(resource: PackResource): PackResource {
+  if (resource.evaluation.state !== ResourceState.Failed) return resource;
+  return {
+    ref: resource.ref,
+    evaluation: evaluation(
+      ResourceState.Progressing,
+      resource.ref,
+      AWAITING_NEW_REVISION,
+      `applying the new revision (failed under the previous one: ${resource.evaluation.message})`,
+    ),
+  };
+}
+
 type Facts = Pick<PackStatus, 'revision' | 'operation' | 'stage' | 'resources' | 'timedOut' | 'endTime'>;
 
 /** Recomputes the summary from new facts and records a transition when the phase changed. */
@@ -190,7 +210,8 @@ export function reducePackStatus(state: PackStatus, event: PackEvent): PackStatu
           revision: event.revision,
           operation: event.operation,
           stage: event.stage,
-          resources: state.resources,
+          resources:
+            event.revision === state.revision ? state.resources : state.resources.map(awaitingNewRevision),
         },
         event.time,
       );
