@@ -1,12 +1,9 @@
 // End to end: the built UI (web/dist) in Debian's Chromium, against a real hub (createServer over a Hub and a
-// SQLite store) and a real control plane from testenv/. The hub does not serve web/dist yet, so this test
-// registers @fastify/static on the server's Fastify instance before it listens: UI and API share one origin,
-// as they will when the hub serves the UI itself.
+// SQLite store, serving web/dist itself as `strata serve` does) and a real control plane from testenv/.
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import fastifyStatic from '@fastify/static';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Component, crash, down, up, type ControlPlaneState } from '../../testenv/src/controlplane.js';
@@ -124,8 +121,14 @@ beforeAll(async () => {
   cp = await up({ name: CP, nodes: 3 });
   store = await createStore({ url: ':memory:', secretKey: randomBytes(32) });
   hub = await Hub.open({ store, helmBin: helmBin(), accessTimeoutMs: 5000, log: () => undefined });
-  server = createServer({ hub, store, logLevel: 'silent', defaultMetrics: false, heartbeatMs: 5000 });
-  await server.app.register(fastifyStatic, { root: dist, prefix: '/' });
+  server = createServer({
+    hub,
+    store,
+    logLevel: 'silent',
+    defaultMetrics: false,
+    heartbeatMs: 5000,
+    webRoot: dist,
+  });
   url = await server.listen({ host: '127.0.0.1', port: 0 });
   for (const role of ['viewer', 'operator', 'admin'] as const) {
     tokens[role] = (await store.tokens.create({ role, name: `e2e-${role}` })).plaintext;
@@ -232,6 +235,10 @@ describe('the web UI', () => {
       .toMatch(/Failed.*Pod.*broken\/broken-web-.*ImagePullBackOff/);
     await detail.locator('.transitions li').first().waitFor();
     expect(await detail.getByRole('button', { name: 'Retry' }).count()).toBe(1);
+    // What the pack deploys with: its objects as the hub resolved them.
+    const rendered = detail.locator('section.pack-values');
+    await rendered.getByRole('heading', { name: 'Rendered manifests' }).waitFor();
+    expect(await rendered.textContent()).toContain('image: registry.example/does-not-exist:nope');
     await shot('pack-detail');
 
     // Escape closes the detail and gives focus back to the pack's row.
@@ -335,5 +342,68 @@ describe('the web UI', () => {
     await page.goto(`${url}/#/clusters/local/packs/broken-web`);
     await page.locator('aside.detail .resources-table').waitFor();
     await shot('pack-detail-dark');
+  });
+
+  it('offers an update of an attached profile, shows the per-pack diff, and applies it: red → blue → green', async () => {
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await signIn(tokens.operator);
+    // A fixed broken-addon: a working image, and a sensitive variable that reaches the pod's environment.
+    const fixed = readFileSync(join(examples, 'failing', 'broken-addon.yaml'), 'utf8')
+      .replace(
+        'version: 0.0.1\n  type: add-on',
+        'version: 0.0.2\n  type: add-on\n  variables:\n    - { name: token, sensitive: true, default: hush-4711 }',
+      )
+      .replace('      version: 0.0.1\n', '      version: 0.0.2\n')
+      .replace('testenv.strata.dev/behavior: image-pull-backoff', 'testenv.strata.dev/ready-after: "3s"')
+      .replace(
+        'image: registry.example/does-not-exist:nope',
+        'image: registry.example/web:1.0.0\n                    env: [{ name: TOKEN, value: "{{ .strata.var.token }}" }]',
+      );
+    expect(fixed).toContain('version: 0.0.2');
+    await page.goto(`${url}/#/profiles`);
+    await page.getByLabel('File name (for error messages)').fill('broken-addon.yaml');
+    await page.getByLabel('YAML', { exact: true }).fill(fixed);
+    await page.getByRole('button', { name: 'Import' }).click();
+    await page.getByRole('link', { name: 'broken-addon v0.0.2' }).waitFor();
+
+    await page.goto(`${url}/#/clusters/local`);
+    const attachment = page.locator('li.attachment', { hasText: 'broken-addon' });
+    await attachment.getByText('Update available: v0.0.2').waitFor();
+    await attachment.getByRole('button', { name: 'Preview changes' }).click();
+    const changed = attachment.locator('.diff-table tr[data-change="changed"]');
+    await changed.waitFor();
+    expect(await changed.textContent()).toContain('broken-web');
+    // Only broken-web changes; the cluster's other packs are listed as unchanged.
+    expect(await attachment.locator('.diff-table tbody tr[data-change="changed"]').count()).toBe(1);
+    expect(
+      await attachment
+        .locator('.diff-table tbody tr:not([data-change="changed"])')
+        .evaluateAll((rows) => rows.map((r) => r.getAttribute('data-change'))),
+    ).toEqual(Array(6).fill('unchanged'));
+    await shot('update-preview');
+
+    await markDocument();
+    await installPhaseRecorder();
+    await attachment.getByRole('button', { name: 'Apply update' }).click();
+    await page.locator('tr[data-pack="broken-web"][data-phase="success"]').waitFor({ timeout: 90_000 });
+    const phases = await recordedPhases();
+    expect(phases['broken-web']?.[0]).toBe('failed');
+    expect(phases['broken-web']?.at(-1)).toBe('success');
+    expect(phases['broken-web']).toContain('processing');
+    expect(await stillSameDocument()).toBe(true);
+    await expect.poll(() => attachment.textContent()).toMatch(/v0\.0\.2/);
+    expect(await attachment.getByText(/Update available/).count()).toBe(0);
+
+    // The detail shows the new objects, with the sensitive value masked and nowhere on the page in clear.
+    await page.locator('tr[data-pack="broken-web"]').getByRole('link', { name: 'broken-web' }).click();
+    const rendered = page.locator('aside.detail section.pack-values');
+    await expect
+      .poll(() => rendered.textContent(), { timeout: 15_000 })
+      .toContain('image: registry.example/web:1.0.0');
+    expect(await rendered.textContent()).toContain('value: "******"');
+    expect(await rendered.textContent()).toContain('Sensitive values are masked');
+    expect(await page.content()).not.toContain('hush-4711');
+    await rendered.scrollIntoViewIfNeeded();
+    await shot('pack-detail-values');
   });
 });

@@ -13,6 +13,7 @@ export type {
   PackPhase as ApiPackPhase,
   PackResource as ResourceView,
   PackTransition,
+  PackValues,
   PhaseColor,
   PhaseCounts,
   Problem,

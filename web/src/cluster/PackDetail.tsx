@@ -9,9 +9,10 @@ import { ErrorNote } from '../ui/ErrorNote';
 import { ProgressBar } from '../ui/ProgressBar';
 import { StatusBadge } from '../ui/StatusBadge';
 import { Elapsed } from './PackRow';
+import { PackValues } from './PackValues';
 import { ResourceTable } from './ResourceTable';
 
-/** The pack's detail beside the list: resources, transitions, values, actions. Escape closes it. */
+/** The pack's detail beside the list: resources, transitions, rendered values, variables, actions. Escape closes it. */
 export function PackDetail({
   cluster,
   pack,
@@ -188,9 +189,15 @@ export function PackDetail({
         </ol>
       )}
 
+      <PackValues
+        cluster={cluster}
+        pack={pack.name}
+        revision={`${pack.version} ${attachment?.version ?? ''} ${JSON.stringify(attachment?.values ?? {})}`}
+      />
+
       {values.length > 0 || sensitive.length > 0 ? (
         <>
-          <h3>Values of {pack.profile}</h3>
+          <h3>Variables of {pack.profile}</h3>
           <dl className="facts">
             {values.map(([k, v]) => (
               <div key={k} className="fact">

@@ -1,0 +1,63 @@
+import { useEffect, useState } from 'react';
+import { enc } from '../api/client';
+import type { PackValues as PackValuesBody } from '../api/types';
+import { YamlView } from '../profiles/YamlView';
+import { useSession } from '../session-context';
+import { ErrorNote } from '../ui/ErrorNote';
+
+/**
+ * What the pack deploys with on this cluster, as the hub resolved it: a Helm pack's values (passed to
+ * `helm template`), a manifest pack's objects. Sensitive variable values arrive masked (******); the hub never
+ * sends them. Fetched again when the pack's version or its profile's variable values change (`revision`).
+ */
+export function PackValues({ cluster, pack, revision }: { cluster: string; pack: string; revision: string }) {
+  const { api } = useSession();
+  const [body, setBody] = useState<PackValuesBody>();
+  const [error, setError] = useState<unknown>();
+
+  useEffect(() => {
+    const controller = new AbortController();
+    api
+      .get<PackValuesBody>(`/clusters/${enc(cluster)}/packs/${enc(pack)}/values`, controller.signal)
+      .then((b) => {
+        setBody(b);
+        setError(undefined);
+      })
+      .catch((e: unknown) => {
+        if (!controller.signal.aborted) setError(e);
+      });
+    return () => {
+      controller.abort();
+    };
+  }, [api, cluster, pack, revision]);
+
+  const title = body?.type === 'manifest' ? 'Rendered manifests' : 'Rendered values';
+  return (
+    <section className="pack-values" aria-labelledby="pack-values-title" data-values-pack={pack}>
+      <h3 id="pack-values-title">{title}</h3>
+      {error ? <ErrorNote error={error} /> : null}
+      {body === undefined ? (
+        error ? null : (
+          <p className="muted">Loading…</p>
+        )
+      ) : (
+        <>
+          <p className="muted pack-values-source">
+            {body.chart ? (
+              <>
+                Chart <code>{body.chart}</code>, release <code>{body.releaseName}</code>,{' '}
+              </>
+            ) : null}
+            namespace <code>{body.namespace}</code>, from {body.profile} {body.profileVersion}
+            {body.masked ? '. Sensitive values are masked as ******.' : '.'}
+          </p>
+          {body.yaml === '' ? (
+            <p className="muted">No values: the chart's defaults apply.</p>
+          ) : (
+            <YamlView yaml={body.yaml} />
+          )}
+        </>
+      )}
+    </section>
+  );
+}
