@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createStore, type Store } from '../store/index.js';
 import { down, up, type ControlPlaneState } from '../../testenv/src/controlplane.js';
@@ -126,6 +127,34 @@ describe('the hub', () => {
       values: { config: { RETENTION: '15d', EXTERNAL_LABEL_CLUSTER: 'local' } },
     });
     expect(() => hub.packValues('local', 'no-such-pack')).toThrow('pack "local/no-such-pack" not found');
+
+    // Someone deletes an object a pack owns: the page says so on the pack, and the object is put back.
+    const kc = new KubeConfig();
+    kc.loadFromFile(cp.kubeconfig);
+    const drifts: HubEvent[] = [];
+    const stop = hub.subscribe((e) => {
+      if (e.kind === 'pack.drift') drifts.push(e);
+    });
+    await kc
+      .makeApiClient(CoreV1Api)
+      .deleteNamespacedLimitRange({ name: 'tenant-a-defaults', namespace: 'tenant-a' });
+    const healed = await pageUntil(
+      'local',
+      (p) => {
+        const quotas = p.packs.find((x) => x.name === 'tenant-quotas');
+        return quotas?.lastDrift !== undefined && quotas.phase === 'success';
+      },
+      30_000,
+    );
+    stop();
+    const drift = { message: 'drift: LimitRange tenant-a/tenant-a-defaults deleted', correcting: true };
+    expect(healed.packs.find((x) => x.name === 'tenant-quotas')?.lastDrift).toMatchObject(drift);
+    expect(drifts).toEqual([
+      expect.objectContaining({ pack: 'tenant-quotas', data: expect.objectContaining(drift) }),
+    ]);
+    expect(healed.packs.filter((x) => x.lastDrift !== undefined).map((x) => x.name)).toEqual([
+      'tenant-quotas',
+    ]);
   });
 
   it('previews a change per pack before applying it, then applies it', async () => {

@@ -20,6 +20,7 @@ import {
   packValuesView,
   packView,
   type ClusterView,
+  type DriftView,
   type PackValuesView,
   type PackView,
 } from './views.js';
@@ -62,7 +63,7 @@ export type HubEvent =
       readonly cluster: string;
       readonly pack: string;
       readonly time: string;
-      readonly data: { readonly message: string; readonly correcting: boolean };
+      readonly data: DriftView;
     };
 
 export interface AttachInput {
@@ -122,6 +123,8 @@ interface ClusterRuntime {
   error?: string;
   /** Every pack the runner may still report on, including ones being removed, for the page. */
   readonly known: Map<string, DesiredPack>;
+  /** The last drift seen per pack since the hub started (the audit log keeps them all). */
+  readonly drift: Map<string, DriftView>;
 }
 
 const BASE_DIR_ANNOTATION = 'strata.dev/base-dir';
@@ -454,7 +457,7 @@ export class Hub {
     const runtime = this.runtime(cluster);
     const packs = runtime.runner.statuses().flatMap((s) => {
       const desired = runtime.known.get(s.pack);
-      return desired ? [packView(desired, s.status, s.stale)] : [];
+      return desired ? [packView(desired, s.status, s.stale, runtime.drift.get(s.pack))] : [];
     });
     return {
       cluster: await this.clusterView(runtime.record),
@@ -558,6 +561,7 @@ export class Hub {
       kube,
       reachable: true,
       known: new Map(),
+      drift: new Map(),
       runner: new ClusterRunner({
         cluster: record.name,
         kube,
@@ -598,27 +602,30 @@ export class Hub {
         return;
       case 'PackRemoved':
         runtime.known.delete(event.pack);
+        runtime.drift.delete(event.pack);
         this.writer.removed(cluster, event.pack);
         return;
-      case 'DriftDetected':
-        this.emit({
-          kind: 'pack.drift',
-          cluster,
-          pack: event.pack,
+      case 'DriftDetected': {
+        const redactor = runtime.known.get(event.pack)?.redactor;
+        const drift: DriftView = {
           time: event.time,
-          data: { message: event.message, correcting: event.correcting },
-        });
+          message: redactor ? redactor.redact(event.message) : event.message,
+          correcting: event.correcting,
+        };
+        runtime.drift.set(event.pack, drift);
+        this.emit({ kind: 'pack.drift', cluster, pack: event.pack, time: event.time, data: drift });
         void this.config.store.audit
           .record({
             actor: { name: 'strata' },
             action: 'pack.drift',
             target: `cluster/${cluster}/pack/${event.pack}`,
-            details: { message: event.message, correcting: event.correcting },
+            details: { message: drift.message, correcting: drift.correcting },
           })
           .catch((error: unknown) => {
             this.log(`strata: could not record drift: ${message(error)}`);
           });
         return;
+      }
       case 'ConnectionChanged':
         runtime.reachable = event.reachable;
         if (event.error) runtime.error = event.error;

@@ -13,5 +13,5 @@ export {
   type ProfileVersionView,
 } from './hub.js';
 export { HubError, HubErrorCode } from './errors.js';
-export type { ClusterView, PackValuesView, PackView, PhaseCounts, ResourceView } from './views.js';
+export type { ClusterView, DriftView, PackValuesView, PackView, PhaseCounts, ResourceView } from './views.js';
 export type { PackTransition } from '../status/index.js';

@@ -58,6 +58,17 @@ export interface PackView {
   /** The last known status while the cluster is unreachable. */
   readonly stale: boolean;
   readonly resources: readonly ResourceView[];
+  /** The last drift seen on the pack's objects since the hub started. */
+  readonly lastDrift?: DriftView;
+}
+
+/** Someone changed or deleted an object a pack owns. */
+export interface DriftView {
+  readonly time: string;
+  /** "drift: ConfigMap tenant-a/quota deleted", sensitive values masked. */
+  readonly message: string;
+  /** True when the drift policy puts the object back; false when it is only reported. */
+  readonly correcting: boolean;
 }
 
 export function emptyCounts(): PhaseCounts {
@@ -78,7 +89,12 @@ export function countPhases(phases: Iterable<PackPhase>): {
   return { phase: all.length === 0 ? 'success' : worstPhase(all), counts, packs: all.length };
 }
 
-export function packView(desired: DesiredPack, status: PackStatus, stale: boolean): PackView {
+export function packView(
+  desired: DesiredPack,
+  status: PackStatus,
+  stale: boolean,
+  lastDrift?: DriftView,
+): PackView {
   const display = packPhaseDisplay[status.phase];
   return {
     name: desired.pack.name,
@@ -106,6 +122,7 @@ export function packView(desired: DesiredPack, status: PackStatus, stale: boolea
       reason: r.evaluation.reason,
       message: desired.redactor.redact(r.evaluation.message),
     })),
+    ...(lastDrift ? { lastDrift } : {}),
   };
 }
 

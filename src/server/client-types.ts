@@ -51,6 +51,14 @@ export type CreatedToken = {
 
 export type CreateToken = { role: TokenRole; name: string };
 
+export type Drift = {
+  time: string;
+  /** what changed, e.g. "drift: ConfigMap tenant-a/quota deleted" */
+  message: string;
+  /** true when the drift policy puts the object back, false when only reported */
+  correcting: boolean;
+};
+
 export type DriftPolicy = 'correct' | 'report';
 
 /** one SSE message: `id:` = id, `event:` = kind, `data:` = this object */
@@ -91,6 +99,8 @@ export type Pack = {
   /** true while the cluster is unreachable: the colour is the last one known */
   stale: boolean;
   resources: Array<PackResource>;
+  /** the last drift seen on the pack's objects since the hub started */
+  lastDrift?: Drift;
 };
 
 export type PackCondition =

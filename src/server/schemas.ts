@@ -60,6 +60,16 @@ export const PackResourceSchema = z
   .object({ ref: ObjectRefSchema, state: ResourceStateSchema, reason: z.string(), message: z.string() })
   .meta({ id: 'PackResource' });
 
+export const DriftSchema = z
+  .object({
+    time: z.string(),
+    message: z.string().describe('what changed, e.g. "drift: ConfigMap tenant-a/quota deleted"'),
+    correcting: z
+      .boolean()
+      .describe('true when the drift policy puts the object back, false when only reported'),
+  })
+  .meta({ id: 'Drift' });
+
 export const PackSchema = z
   .object({
     name: z.string(),
@@ -82,6 +92,9 @@ export const PackSchema = z
     endTime: z.string().optional(),
     stale: z.boolean().describe('true while the cluster is unreachable: the colour is the last one known'),
     resources: z.array(PackResourceSchema),
+    lastDrift: DriftSchema.optional().describe(
+      "the last drift seen on the pack's objects since the hub started",
+    ),
   })
   .meta({ id: 'Pack' });
 
