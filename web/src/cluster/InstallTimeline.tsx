@@ -31,15 +31,17 @@ export function InstallTimeline({ cluster, packs }: { cluster: string; packs: re
           : ''}
         : one bar per pack, left to right in time; overlapping bars ran in parallel.
       </figcaption>
+      {/* A group, not an image: an image's content is presentational, and the pack names in it are links
+          (axe's nested-interactive). Read in order: pack link, then its icon and duration. */}
       <svg
         viewBox={`0 0 ${WIDTH} ${height}`}
         width="100%"
-        role="img"
+        role="group"
         aria-label={`Install timeline of ${packs.length} packs`}
         className="timeline-svg"
       >
         {model.ticks.map((t) => (
-          <g key={t} className="tick">
+          <g key={t} className="tick" aria-hidden="true">
             <line x1={x(t)} x2={x(t)} y1={TOP - 6} y2={height - 4} />
             <text x={x(t)} y={TOP - 10} textAnchor="middle">
               {t === 0 ? '0s' : `+${formatDuration(t)}`}
