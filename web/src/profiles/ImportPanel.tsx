@@ -169,7 +169,7 @@ export function ImportPanel({ onImported }: { onImported: () => void }) {
             {shownIssues.length} problem{shownIssues.length === 1 ? '' : 's'} in {file}: shown at their lines
             below.
           </p>
-          <YamlView yaml={yaml} issues={shownIssues} />
+          <YamlView yaml={yaml} issues={shownIssues} label={`${file} with its problems (YAML)`} />
         </div>
       ) : null}
     </div>

@@ -133,7 +133,7 @@ function ProfileDetail({ profile, version }: { profile: string; version: string 
             <h3>
               YAML <span className="muted small">{shown.packs} packs</span>
             </h3>
-            <YamlView yaml={shown.yaml} />
+            <YamlView yaml={shown.yaml} label={`${profile} v${shown.version} (YAML)`} />
           </div>
           {can(role, 'operator') ? (
             <AttachForm profile={profile} version={shown.version} yaml={shown.yaml} />

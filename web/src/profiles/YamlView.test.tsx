@@ -44,4 +44,11 @@ describe('YamlView', () => {
     // An issue whose line is not in the text is shown above it, not lost.
     expect(container.querySelector('.yaml > .yaml-issue')?.textContent).toContain('spec.packs: required');
   });
+
+  it('is a named region in the tab order, so a keyboard can scroll a long file', () => {
+    const { getByRole } = render(<YamlView yaml={yaml} label="p.yaml (YAML)" />);
+    const region = getByRole('region', { name: 'p.yaml (YAML)' });
+    expect(region.classList.contains('yaml')).toBe(true);
+    expect(region.tabIndex).toBe(0);
+  });
 });

@@ -15,13 +15,26 @@ export function issuesByLine(
   return map;
 }
 
-/** The YAML with line numbers, and each issue right under the line it is about, pointing at its column. */
-export function YamlView({ yaml, issues = [] }: { yaml: string; issues?: readonly ProfileIssue[] }) {
+/**
+ * The YAML with line numbers, and each issue right under the line it is about, pointing at its column.
+ * The box scrolls (long files), so it is a named region in the tab order: keyboard users scroll it with the
+ * arrow keys (WCAG 2.1.1; axe's scrollable-region-focusable).
+ */
+export function YamlView({
+  yaml,
+  issues = [],
+  label = 'YAML document',
+}: {
+  yaml: string;
+  issues?: readonly ProfileIssue[];
+  /** The region's accessible name, e.g. "platform-tools v0.3.0 (YAML)". */
+  label?: string;
+}) {
   const lines = yaml.replace(/\n$/, '').split('\n');
   const byLine = issuesByLine(issues, lines.length);
   const unplaced = byLine.get(0) ?? [];
   return (
-    <div className="yaml">
+    <div className="yaml" role="region" aria-label={label} tabIndex={0}>
       {unplaced.map((issue, i) => (
         <IssueNote key={`0-${String(i)}`} issue={issue} />
       ))}
