@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useMemo, useState } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { Api, onUnauthorized } from './api/client';
 import { forgetToken, savedToken, detectRole } from './api/session';
 import type { Role } from './api/types';
@@ -99,6 +99,7 @@ export function App() {
 
 function Shell({ themeButton }: { themeButton: React.ReactNode }) {
   const route = useRoute();
+  useFocusKeptOnNavigation(route);
   return (
     <SessionContext.Consumer>
       {(session) => (
@@ -138,6 +139,25 @@ function Shell({ themeButton }: { themeButton: React.ReactNode }) {
       )}
     </SessionContext.Consumer>
   );
+}
+
+/**
+ * A link that navigates is usually replaced by the new view, and focus falls back to <body>: keyboard and screen
+ * reader users would start again from the top of the page. After a route change that dropped focus, put it on
+ * <main>, so the next Tab is the new view's first control. Views that place focus themselves (the pack detail
+ * focuses its heading, Escape returns to the pack's row) run their effects first and are left alone.
+ */
+function useFocusKeptOnNavigation(route: Route) {
+  const key = JSON.stringify(route);
+  const previous = useRef(key);
+  useEffect(() => {
+    if (previous.current === key) return;
+    previous.current = key;
+    const active = document.activeElement;
+    if (active === null || active === document.body) {
+      document.getElementById('main')?.focus({ preventScroll: true });
+    }
+  }, [key]);
 }
 
 function skipToMain(event: React.MouseEvent) {
