@@ -4,6 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Component, crash, down, up, type ControlPlaneState } from '../../testenv/src/controlplane.js';
@@ -405,5 +406,23 @@ describe('the web UI', () => {
     expect(await page.content()).not.toContain('hush-4711');
     await rendered.scrollIntoViewIfNeeded();
     await shot('pack-detail-values');
+  });
+
+  it('says on the pack row when someone deleted one of its objects and Strata put it back', async () => {
+    await page.goto(`${url}/#/clusters/local`);
+    await page.locator('tr[data-pack="tenant-quotas"][data-phase="success"]').waitFor();
+    await markDocument();
+    const kc = new KubeConfig();
+    kc.loadFromFile(cp.kubeconfig);
+    await kc
+      .makeApiClient(CoreV1Api)
+      .deleteNamespacedLimitRange({ name: 'tenant-a-defaults', namespace: 'tenant-a' });
+    const note = page.locator('tr[data-pack="tenant-quotas"] .drift-note');
+    await expect
+      .poll(() => note.textContent(), { timeout: 30_000 })
+      .toMatch(/^↺ Drift corrected at .+: LimitRange tenant-a\/tenant-a-defaults deleted$/);
+    await page.locator('tr[data-pack="tenant-quotas"][data-phase="success"]').waitFor({ timeout: 30_000 });
+    expect(await stillSameDocument()).toBe(true);
+    await shot('cluster-drift');
   });
 });

@@ -7,6 +7,7 @@ export type {
   Attachment as AttachmentView,
   Cluster as ClusterView,
   ClusterPage,
+  Drift,
   ObjectRef,
   Pack as PackView,
   PackDiff,

@@ -8,7 +8,7 @@ import { formatDateTime, formatTime } from '../time';
 import { ErrorNote } from '../ui/ErrorNote';
 import { ProgressBar } from '../ui/ProgressBar';
 import { StatusBadge } from '../ui/StatusBadge';
-import { Elapsed } from './PackRow';
+import { DriftNote, Elapsed } from './PackRow';
 import { PackValues } from './PackValues';
 import { ResourceTable } from './ResourceTable';
 
@@ -104,6 +104,11 @@ export function PackDetail({
         {pack.reason ? <span className="muted">{pack.reason}</span> : null}
       </div>
       {pack.message ? <p className={`detail-message message-${pack.phase}`}>{pack.message}</p> : null}
+      {pack.lastDrift ? (
+        <p className="detail-drift">
+          <DriftNote drift={pack.lastDrift} />
+        </p>
+      ) : null}
       <dl className="facts">
         <dt>Profile</dt>
         <dd>{pack.profile}</dd>

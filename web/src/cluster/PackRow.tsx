@@ -1,7 +1,7 @@
 import { memo } from 'react';
-import type { PackView } from '../api/types';
+import type { Drift, PackView } from '../api/types';
 import { href } from '../router';
-import { formatDuration, useNow } from '../time';
+import { formatDuration, formatTime, useNow } from '../time';
 import { ProgressBar } from '../ui/ProgressBar';
 import { StatusBadge } from '../ui/StatusBadge';
 import { packElapsed } from './grouping';
@@ -68,7 +68,23 @@ export const PackRow = memo(function PackRow({
             {pack.message}
           </span>
         ) : null}
+        {pack.lastDrift ? <DriftNote drift={pack.lastDrift} /> : null}
       </td>
     </tr>
   );
 });
+
+/** Someone changed an object the pack owns: when, what, and whether Strata put it back. */
+export function DriftNote({ drift }: { drift: Drift }) {
+  const what = drift.message.replace(/^drift: /, '');
+  return (
+    <span
+      className={`drift-note ${drift.correcting ? 'drift-corrected' : 'drift-reported'}`}
+      title={drift.message}
+    >
+      <span aria-hidden="true">{drift.correcting ? '↺ ' : '⚠ '}</span>
+      {drift.correcting ? 'Drift corrected' : 'Drift (not corrected)'} at{' '}
+      <time dateTime={drift.time}>{formatTime(drift.time)}</time>: {what}
+    </span>
+  );
+}

@@ -1,6 +1,6 @@
 // The live stream's messages, parsed into a discriminated union the reducer can switch over. Anything the
-// page does not act on (drift, transitions, kinds added later) becomes `other` and leaves the state alone.
-import type { PackStatusRecord, StreamEvent } from '../api/types';
+// page does not act on (transitions, kinds added later) becomes `other` and leaves the state alone.
+import type { Drift, PackStatusRecord, StreamEvent } from '../api/types';
 import { isPackPhase } from '../status/phase';
 
 export type LiveEvent =
@@ -12,6 +12,7 @@ export type LiveEvent =
       readonly status: PackStatusRecord;
     }
   | { readonly kind: 'pack.removed'; readonly id: number; readonly cluster: string; readonly pack: string }
+  | { readonly kind: 'pack.drift'; readonly cluster: string; readonly pack: string; readonly drift: Drift }
   | {
       readonly kind: 'cluster.connection';
       readonly cluster: string;
@@ -51,6 +52,17 @@ export function toLiveEvent(event: StreamEvent): LiveEvent {
     case 'pack.removed':
       return event.id !== undefined && event.pack !== undefined
         ? { kind: 'pack.removed', id: event.id, cluster, pack: event.pack }
+        : OTHER;
+    case 'pack.drift':
+      return event.pack !== undefined &&
+        typeof data.message === 'string' &&
+        typeof data.correcting === 'boolean'
+        ? {
+            kind: 'pack.drift',
+            cluster,
+            pack: event.pack,
+            drift: { time: event.time, message: data.message, correcting: data.correcting },
+          }
         : OTHER;
     case 'cluster.connection':
       return typeof data.reachable === 'boolean'

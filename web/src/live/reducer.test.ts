@@ -97,4 +97,41 @@ describe('the live-update reducer', () => {
       kind: 'other',
     });
   });
+
+  it('puts the newest drift on its pack, and only on that pack', () => {
+    const state = initial();
+    const drift = (time: string, message: string) =>
+      toLiveEvent({
+        kind: 'pack.drift',
+        cluster: 'local',
+        pack: 'echo',
+        time,
+        data: { message, correcting: true },
+      });
+    const first = applyEvent(
+      state,
+      drift('2026-01-01T00:01:00.000Z', 'drift: Deployment tenant-a/echo deleted'),
+    );
+    const echo = first.packs.find((p) => p.name === 'echo');
+    expect(echo?.lastDrift).toEqual({
+      time: '2026-01-01T00:01:00.000Z',
+      message: 'drift: Deployment tenant-a/echo deleted',
+      correcting: true,
+    });
+    // The other pack keeps its identity, so its row does not re-render.
+    expect(first.packs[0]).toBe(state.packs[0]);
+    // An older drift arriving late changes nothing; a newer one replaces it.
+    expect(applyEvent(first, drift('2026-01-01T00:00:30.000Z', 'drift: older'))).toBe(first);
+    const later = applyEvent(
+      first,
+      drift('2026-01-01T00:02:00.000Z', 'drift: Service tenant-a/echo changed'),
+    );
+    expect(later.packs.find((p) => p.name === 'echo')?.lastDrift?.message).toBe(
+      'drift: Service tenant-a/echo changed',
+    );
+    // A status event keeps the drift note.
+    const after = applyEvent(later, statusEvent(9, 'echo', status()));
+    expect(after.packs[1]?.phase).toBe('processing');
+    expect(after.packs[1]?.lastDrift?.message).toBe('drift: Service tenant-a/echo changed');
+  });
 });

@@ -41,6 +41,14 @@ export function applyEvent(state: LiveState, event: LiveEvent): LiveState {
       const { [event.pack]: _gone, ...seq } = state.seq;
       return { ...state, packs, seq, cluster: rollup(state.cluster, packs) };
     }
+    case 'pack.drift': {
+      // Not ordered by id (drift is not stored as an event): the newest time wins.
+      const index = state.packs.findIndex((p) => p.name === event.pack);
+      const pack = state.packs[index];
+      if (pack === undefined || (pack.lastDrift !== undefined && pack.lastDrift.time >= event.drift.time))
+        return state;
+      return { ...state, packs: state.packs.with(index, { ...pack, lastDrift: event.drift }) };
+    }
     case 'cluster.connection': {
       const { cluster } = state;
       if (cluster.reachable === event.reachable && cluster.error === event.error) return state;
