@@ -1,0 +1,488 @@
+// Accessibility of the built UI (web/dist, served by the hub itself) in Debian's Chromium: axe-core's WCAG A/AA
+// rules on every view in the light and the dark theme, keyboard-only navigation with a visible focus, no
+// horizontal scrolling on a laptop screen, and status badges that do not rely on colour alone. The cluster runs
+// all three example profiles to the end first, so the pages show green, red and gray states at once.
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { down, up, type ControlPlaneState } from '../../testenv/src/controlplane.js';
+import { helmBin, repoRoot } from '../../src/engine/testing.js';
+import { Hub } from '../../src/hub/index.js';
+import { createServer, type StrataServer } from '../../src/server/index.js';
+import { createStore, type Store } from '../../src/store/index.js';
+import { audit, formatViolations } from './axe.js';
+
+const CP = 'web-a11y';
+const CLUSTER = 'local';
+const examples = join(repoRoot, 'examples');
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+/** The packs of infra.yaml and platform-tools.yaml end green; broken-addon's ends red (an image that does not exist). */
+const GREEN = ['node-config', 'cluster-policies', 'sim-cni', 'sim-csi', 'tenant-quotas', 'echo'];
+const RED = 'broken-web';
+
+let cp: ControlPlaneState;
+let store: Store | undefined;
+let hub: Hub | undefined;
+let server: StrataServer | undefined;
+let url: string;
+let browser: Browser | undefined;
+let operatorToken = '';
+
+async function api(method: string, path: string, body?: unknown): Promise<unknown> {
+  const res = await fetch(`${url}/api/v1${path}`, {
+    method,
+    headers: {
+      authorization: `Bearer ${operatorToken}`,
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${text}`);
+  return text === '' ? undefined : (JSON.parse(text) as unknown);
+}
+
+interface PageBody {
+  packs: { name: string; phase: string; message: string }[];
+}
+
+/** Every pack at the end of its install: the green ones green, broken-web red with its pod's reason. */
+async function waitForFinalStates(timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = '';
+  while (Date.now() < deadline) {
+    const { packs } = (await api('GET', `/clusters/${CLUSTER}/page`)) as PageBody;
+    last = packs.map((p) => `${p.name}:${p.phase}`).join(' ');
+    const phase = (name: string) => packs.find((p) => p.name === name)?.phase;
+    const red = packs.find((p) => p.name === RED);
+    if (
+      GREEN.every((name) => phase(name) === 'success') &&
+      red?.phase === 'failed' &&
+      /ImagePullBackOff|ErrImagePull/.test(red.message)
+    ) {
+      return;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  throw new Error(`packs not in their final states after ${timeoutMs} ms: ${last}`);
+}
+
+async function newContext(options: {
+  theme?: 'light' | 'dark';
+  width?: number;
+  height?: number;
+  signedIn: boolean;
+}): Promise<BrowserContext> {
+  if (!browser) throw new Error('no browser');
+  const context = await browser.newContext({
+    viewport: { width: options.width ?? 1280, height: options.height ?? 800 },
+    colorScheme: options.theme ?? 'light',
+  });
+  // The UI keeps its token in sessionStorage (src/api/session.ts): signed in without going through the form.
+  if (options.signedIn) {
+    await context.addInitScript((token) => {
+      // Not on the about:blank a new page starts with: it has no storage of its own.
+      if (location.protocol === 'http:') sessionStorage.setItem('strata.token', token);
+    }, operatorToken);
+  }
+  context.on('weberror', (error) => {
+    process.stderr.write(`page error: ${error.error().message}\n`);
+  });
+  return context;
+}
+
+async function expectNoViolations(page: Page, where: string): Promise<void> {
+  const violations = await audit(page);
+  const report = formatViolations(where, violations);
+  if (violations.length > 0) process.stdout.write(`${report}\n`);
+  expect(
+    violations.map((v) => `${v.id} (${v.nodes.length})`),
+    report,
+  ).toEqual([]);
+}
+
+/** What the focused element is, for assertions and for messages when one fails. */
+function focused(page: Page) {
+  return page.evaluate(() => {
+    const el = document.activeElement;
+    if (!el || el === document.body) return { tag: 'body', id: '', text: '', href: '' };
+    return {
+      tag: el.tagName.toLowerCase(),
+      id: el.id,
+      text: el.textContent.trim().slice(0, 60),
+      href: el.getAttribute('href') ?? '',
+    };
+  });
+}
+
+/**
+ * The focused element shows it is focused: an outline (or, where a design uses one, a box-shadow) that is not
+ * none, not zero wide and not transparent, on an element with a size on screen. Returns what was wrong.
+ */
+function focusIndicatorProblem(page: Page) {
+  return page.evaluate(() => {
+    const el = document.activeElement;
+    if (!el || el === document.body) return 'nothing is focused';
+    const style = getComputedStyle(el);
+    const transparent = (c: string) => c === 'transparent' || /rgba\(.*,\s*0\)$/.test(c);
+    const outline =
+      style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) > 0 && !transparent(style.outlineColor);
+    const shadow = style.boxShadow !== 'none' && style.boxShadow !== '';
+    const box = el.getBoundingClientRect();
+    const label = `${el.tagName.toLowerCase()} "${el.textContent.trim().slice(0, 40)}"`;
+    if (!outline && !shadow)
+      return `${label} has no visible focus indicator (outline and box-shadow are none)`;
+    if (box.width === 0 || box.height === 0) return `${label} is focused but has no size on screen`;
+    if (box.right < 0 || box.bottom < 0 || box.left > innerWidth || box.top > innerHeight) {
+      return `${label} is focused but off screen (${JSON.stringify(box)})`;
+    }
+    return undefined;
+  });
+}
+
+/**
+ * Presses Tab until `wanted` says the focused element is the one, checking on the way that every element Tab
+ * reaches shows its focus. Fails with the path taken when it is not reached within `max` presses.
+ */
+async function tabTo(
+  page: Page,
+  wanted: (f: Awaited<ReturnType<typeof focused>>) => boolean,
+  max: number,
+): Promise<void> {
+  const path: string[] = [];
+  for (let i = 0; i < max; i++) {
+    await page.keyboard.press('Tab');
+    const now = await focused(page);
+    path.push(`${now.tag}${now.id ? `#${now.id}` : ''} "${now.text}"`);
+    expect(await focusIndicatorProblem(page), `after Tab #${i + 1}: ${path.join(' → ')}`).toBeUndefined();
+    if (wanted(now)) return;
+  }
+  throw new Error(`not reached with ${max} Tab presses; focus went: ${path.join(' → ')}`);
+}
+
+beforeAll(async () => {
+  const started = Date.now();
+  if (!existsSync('/usr/bin/chromium')) {
+    execFileSync('bash', [join(repoRoot, 'scripts', 'ensure-apt'), 'chromium', 'fonts-dejavu-core'], {
+      stdio: 'inherit',
+    });
+  }
+  execFileSync(
+    process.execPath,
+    [
+      join(repoRoot, 'node_modules/vite/bin/vite.js'),
+      'build',
+      '--config',
+      'web/vite.config.ts',
+      '--logLevel',
+      'warn',
+    ],
+    // vitest sets NODE_ENV=test, which would bundle React's development build.
+    { cwd: repoRoot, stdio: 'inherit', env: { ...process.env, NODE_ENV: 'production' } },
+  );
+
+  await down({ name: CP });
+  cp = await up({ name: CP, nodes: 3 });
+  store = await createStore({ url: ':memory:', secretKey: randomBytes(32) });
+  hub = await Hub.open({ store, helmBin: helmBin(), accessTimeoutMs: 5000, log: () => undefined });
+  // The hub serves web/dist of this checkout at / by itself (src/server/static.ts): the same origin as the API.
+  server = createServer({ hub, store, logLevel: 'error', defaultMetrics: false, heartbeatMs: 5000 });
+  url = await server.listen({ host: '127.0.0.1', port: 0 });
+  const admin = (await store.tokens.create({ role: 'admin', name: 'a11y-admin' })).plaintext;
+  operatorToken = (await store.tokens.create({ role: 'operator', name: 'a11y-operator' })).plaintext;
+
+  // Registering a cluster and importing profiles are an admin's; attaching is an operator's.
+  const asAdmin = { authorization: `Bearer ${admin}`, 'content-type': 'application/json' };
+  const post = async (path: string, body: unknown) => {
+    const res = await fetch(`${url}/api/v1${path}`, {
+      method: 'POST',
+      headers: asAdmin,
+      body: JSON.stringify(body),
+    });
+    if (!res.ok) throw new Error(`POST ${path}: ${res.status} ${await res.text()}`);
+  };
+  await post('/clusters', { name: CLUSTER, kubeconfig: readFileSync(cp.kubeconfig, 'utf8') });
+  for (const file of ['infra.yaml', 'platform-tools.yaml', 'failing/broken-addon.yaml']) {
+    await post('/profiles', {
+      yaml: readFileSync(join(examples, file), 'utf8'),
+      file: file.replace(/^.*\//, ''),
+      baseDir: join(examples, file, '..'),
+    });
+  }
+  for (const profile of ['local-infra', 'platform-tools', 'broken-addon']) {
+    await api('POST', `/clusters/${CLUSTER}/attachments`, { profile });
+  }
+  await waitForFinalStates(120_000);
+  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  process.stdout.write(`a11y setup: ${Date.now() - started} ms\n`);
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+  await hub?.close();
+  await store?.close();
+  await down({ name: CP });
+});
+
+describe.each(['light', 'dark'] as const)('axe (WCAG 2.2 A/AA) in the %s theme', (theme) => {
+  let context: BrowserContext;
+  let page: Page;
+
+  beforeAll(async () => {
+    context = await newContext({ theme, signedIn: true });
+    page = await context.newPage();
+  });
+  afterAll(async () => {
+    await context.close();
+  });
+
+  /** The page is in the theme under test (the system preference, as the UI follows it until toggled). */
+  const expectTheme = async () => {
+    expect(await page.evaluate(() => document.documentElement.dataset.theme)).toBe(theme);
+  };
+
+  it('login page, empty and with a refused token', async () => {
+    const login = await newContext({ theme, signedIn: false });
+    try {
+      const p = await login.newPage();
+      await p.goto(`${url}/`);
+      await p.getByLabel('API token').waitFor();
+      expect(await p.evaluate(() => document.documentElement.dataset.theme)).toBe(theme);
+      await expectNoViolations(p, `${theme}: login`);
+      await p.getByLabel('API token').fill('not-a-token');
+      await p.getByRole('button', { name: 'Sign in' }).click();
+      await p.getByText('The hub does not accept this token').waitFor();
+      await expectNoViolations(p, `${theme}: login with an error`);
+    } finally {
+      await login.close();
+    }
+  });
+
+  it('clusters overview', async () => {
+    await page.goto(`${url}/#/`);
+    await page.locator('tr[data-cluster="local"][data-phase="failed"]').waitFor();
+    await expectTheme();
+    await expectNoViolations(page, `${theme}: clusters overview`);
+  });
+
+  it('cluster page, with the legend open', async () => {
+    await page.goto(`${url}/#/clusters/${CLUSTER}`);
+    await page.locator(`tr[data-pack="${RED}"][data-phase="failed"]`).waitFor();
+    await page.locator('details.legend summary').click();
+    await page.locator('.legend-table').waitFor();
+    await expectNoViolations(page, `${theme}: cluster page`);
+  });
+
+  it('pack detail of the failed pack', async () => {
+    await page.goto(`${url}/#/clusters/${CLUSTER}/packs/${RED}`);
+    const detail = page.locator('aside.detail');
+    await detail.locator('.resources-table tbody.resource[data-state="Failed"]').first().waitFor();
+    await detail.locator('.transitions li').first().waitFor();
+    await expect.poll(() => detail.getByText('Loading…').count()).toBe(0);
+    await expectNoViolations(page, `${theme}: pack detail`);
+  });
+
+  it('install timeline', async () => {
+    await page.goto(`${url}/#/clusters/${CLUSTER}/timeline`);
+    await page.locator('.timeline-svg rect.bar').first().waitFor();
+    await expectNoViolations(page, `${theme}: install timeline`);
+  });
+
+  it('profiles list and the import panel', async () => {
+    await page.goto(`${url}/#/profiles`);
+    await page.locator('.profiles-list li a').nth(2).waitFor();
+    await expectNoViolations(page, `${theme}: profiles`);
+  });
+
+  it('a profile with its YAML and the attach form', async () => {
+    await page.goto(`${url}/#/profiles/platform-tools`);
+    await page.locator('.yaml-line').first().waitFor();
+    await page.getByRole('button', { name: /^Attach v/ }).waitFor();
+    await page.locator('.attach-form option', { hasText: CLUSTER }).waitFor({ state: 'attached' });
+    await expectNoViolations(page, `${theme}: profile platform-tools`);
+  });
+
+  it('the import panel showing problems at their lines', async () => {
+    await page.goto(`${url}/#/profiles`);
+    const broken = [
+      'apiVersion: strata.dev/v1alpha1',
+      'kind: ClusterProfile',
+      'metadata:',
+      '  name: bad-one',
+      'spec:',
+      '  version: 1.0.0',
+      '  type: add-on',
+      '  packs:',
+      '    - name: web',
+      '      layer: addon',
+      '      versoin: 1.0.0',
+      '      type: manifest',
+      '      manifests: []',
+      '',
+    ].join('\n');
+    await page.getByLabel('YAML', { exact: true }).fill(broken);
+    await page.getByRole('button', { name: 'Validate' }).click();
+    await page.locator('.yaml-line.has-issue[data-line="11"]').waitFor();
+    await expectNoViolations(page, `${theme}: import with problems`);
+  });
+});
+
+describe('keyboard only', () => {
+  let context: BrowserContext;
+  let page: Page;
+
+  beforeAll(async () => {
+    context = await newContext({ signedIn: true });
+    page = await context.newPage();
+  });
+  afterAll(async () => {
+    await context.close();
+  });
+
+  it('skips to the content, reaches a cluster, opens a pack detail and closes it back to its row', async () => {
+    await page.goto(`${url}/#/`);
+    await page.locator('tr[data-cluster="local"]').waitFor();
+
+    // The first Tab shows a skip link; it moves focus to <main>, past the top bar.
+    await page.keyboard.press('Tab');
+    expect(await focused(page)).toMatchObject({ tag: 'a', text: 'Skip to content' });
+    expect(await focusIndicatorProblem(page)).toBeUndefined();
+    await page.keyboard.press('Enter');
+    expect(await focused(page)).toMatchObject({ tag: 'main', id: 'main' });
+    expect(page.url()).toMatch(/#\/$/);
+
+    // Into the cluster list, every stop showing its focus.
+    await tabTo(page, (f) => f.tag === 'a' && f.href === `#/clusters/${CLUSTER}`, 15);
+    await page.keyboard.press('Enter');
+    await page.waitForURL(new RegExp(`#/clusters/${CLUSTER}$`));
+    await page.locator(`tr[data-pack="${RED}"]`).waitFor();
+    // The link that was pressed is gone with the old view: focus goes to the new view's <main>, not <body>.
+    expect(await focused(page)).toMatchObject({ tag: 'main', id: 'main' });
+
+    // To the failed pack's row link, then its detail: focus moves to the detail's heading.
+    await tabTo(page, (f) => f.tag === 'a' && f.href === `#/clusters/${CLUSTER}/packs/${RED}`, 40);
+    await page.keyboard.press('Enter');
+    await page.waitForURL(new RegExp(`#/clusters/${CLUSTER}/packs/${RED}$`));
+    await expect.poll(() => focused(page)).toMatchObject({ tag: 'h2', id: 'detail-title', text: RED });
+    // The next Tab stays in the detail (its Close link comes first), with a visible focus.
+    await page.keyboard.press('Tab');
+    expect(
+      await page.evaluate(() => document.activeElement?.closest('aside.detail') !== null),
+      JSON.stringify(await focused(page)),
+    ).toBe(true);
+    expect(await focusIndicatorProblem(page)).toBeUndefined();
+
+    // Escape closes it and gives focus back to the row link it was opened from.
+    await page.keyboard.press('Escape');
+    await page.waitForURL(new RegExp(`#/clusters/${CLUSTER}$`));
+    await expect.poll(() => page.locator('aside.detail').count()).toBe(0);
+    await expect
+      .poll(() => focused(page))
+      .toMatchObject({ tag: 'a', href: `#/clusters/${CLUSTER}/packs/${RED}`, text: RED });
+    expect(await focusIndicatorProblem(page)).toBeUndefined();
+  });
+
+  it('shows the focus on every control of the profile page, the YAML region included', async () => {
+    await page.goto(`${url}/#/profiles/platform-tools`);
+    await page.getByRole('button', { name: /^Attach v/ }).waitFor();
+    // tabTo checks the focus indicator of each stop on the way to the attach button, the last control.
+    await tabTo(page, (f) => f.tag === 'button' && f.text.startsWith('Attach v'), 40);
+  });
+});
+
+describe('on a laptop screen', () => {
+  it.each([
+    [1280, 800],
+    [1366, 768],
+  ])('%ix%i: no horizontal scrolling, with the pack detail open and elsewhere', async (width, height) => {
+    const context = await newContext({ width, height, signedIn: true });
+    try {
+      const page = await context.newPage();
+      const routes = [
+        [`#/clusters/${CLUSTER}/packs/${RED}`, 'aside.detail .resources-table'],
+        [`#/clusters/${CLUSTER}`, `tr[data-pack="${RED}"]`],
+        [`#/clusters/${CLUSTER}/timeline`, '.timeline-svg rect.bar'],
+        ['#/', 'tr[data-cluster]'],
+        ['#/profiles/platform-tools', '.yaml-line'],
+      ] as const;
+      for (const [route, ready] of routes) {
+        await page.goto(`${url}/${route}`);
+        await page.locator(ready).first().waitFor();
+        const size = await page.evaluate(() => ({
+          scrollWidth: document.documentElement.scrollWidth,
+          clientWidth: document.documentElement.clientWidth,
+        }));
+        expect(size.scrollWidth, `${route} at ${width}x${height}`).toBeLessThanOrEqual(size.clientWidth);
+      }
+      // The detail fits beside the list: all of it on screen, and the pack names still readable.
+      await page.goto(`${url}/#/clusters/${CLUSTER}/packs/${RED}`);
+      const detail = await page.locator('aside.detail').boundingBox();
+      expect(detail && detail.x + detail.width).toBeLessThanOrEqual(width);
+      expect(await page.locator(`tr[data-pack="${RED}"] .pack-link`).isVisible()).toBe(true);
+    } finally {
+      await context.close();
+    }
+  });
+});
+
+describe('colour is never the only signal', () => {
+  it('every badge on the cluster page has a name and shows an icon and a label', async () => {
+    const context = await newContext({ signedIn: true });
+    try {
+      const page = await context.newPage();
+      await page.goto(`${url}/#/clusters/${CLUSTER}`);
+      await page.locator(`tr[data-pack="${RED}"][data-phase="failed"]`).waitFor();
+      // The legend's badges too.
+      await page.locator('details.legend summary').click();
+      const badges = await page.locator('.badge').evaluateAll((els) =>
+        els.map((el) => {
+          const visible = (e: Element | null) => {
+            if (!e) return false;
+            const box = e.getBoundingClientRect();
+            return box.width > 0 && box.height > 0 && getComputedStyle(e).visibility !== 'hidden';
+          };
+          const icon = el.querySelector('.badge-icon');
+          const label = el.querySelector('.badge-label');
+          return {
+            where:
+              el.closest('[data-pack]')?.getAttribute('data-pack') ?? el.closest('h1, .legend')?.className,
+            role: el.getAttribute('role'),
+            name: el.getAttribute('aria-label') ?? '',
+            icon: visible(icon) ? (icon?.textContent ?? '').trim() : '',
+            label: visible(label) ? (label?.textContent ?? '').trim() : '',
+          };
+        }),
+      );
+      // 7 rows, the cluster's own badge, the legend's 4 in its summary and 4 in its table.
+      expect(badges.length).toBe(7 + 1 + 4 + 4);
+      for (const badge of badges) {
+        expect(badge.role, JSON.stringify(badge)).toBe('img');
+        expect(badge.name, JSON.stringify(badge)).not.toBe('');
+        expect(badge.icon, JSON.stringify(badge)).not.toBe('');
+        // What is seen is what is heard.
+        expect(badge.label, JSON.stringify(badge)).toBe(badge.name);
+      }
+      // The accessible name as the browser computes it, not only the attribute.
+      const red = page.locator(`tr[data-pack="${RED}"]`);
+      expect(await red.getByRole('img', { name: 'Failed', exact: true }).count()).toBe(1);
+      expect(
+        await page.locator('tr[data-pack="echo"]').getByRole('img', { name: 'Success', exact: true }).count(),
+      ).toBe(1);
+    } finally {
+      await context.close();
+    }
+  });
+});
