@@ -23,6 +23,27 @@ const message = (id: number, kind = 'pack.status') =>
   `id: ${id}\nevent: ${kind}\ndata: ${JSON.stringify({ id, kind, cluster: 'dev', pack: 'a', time: 't', data: {} })}\n\n`;
 
 describe('HubClient.events', () => {
+  it("tells where the hub's replay ends, and a caller that stops there gets nothing after it", async () => {
+    const body = `: connected\n\n${message(1)}${message(2)}: live\n\n${message(3)}`;
+    const client = new HubClient(config, {
+      fetch: (() => Promise.resolve(sse(body))) as unknown as typeof fetch,
+    });
+    const controller = new AbortController();
+    const events: HubEvent[] = [];
+    let live = 0;
+    for await (const event of client.events({
+      lastEventId: '0',
+      signal: controller.signal,
+      onLive: () => {
+        live++;
+        controller.abort();
+      },
+    }))
+      events.push(event);
+    expect(events.map((e) => e.id)).toEqual([1, 2]);
+    expect(live).toBe(1);
+  });
+
   it('resumes after a dropped stream with Last-Event-ID, backing off without sleeping in the test', async () => {
     const seen: (string | undefined)[] = [];
     const bodies = [`: connected\n\n${message(1)}${message(2)}`, `: connected\n\n${message(3)}`];

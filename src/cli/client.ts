@@ -70,6 +70,8 @@ export interface StreamOptions {
   readonly signal?: AbortSignal;
   /** Each time the stream is (re)connected, before any event of that connection. */
   readonly onOpen?: (info: { reconnect: boolean }) => void | Promise<void>;
+  /** The hub finished replaying stored events on this connection (its `: live` comment). */
+  readonly onLive?: () => void;
   /** Reconnect when the connection drops (after it was once established). Default true. */
   readonly reconnect?: boolean;
   /** Injected so tests do not sleep. */
@@ -155,6 +157,11 @@ export class HubClient {
           const { done, value } = await reader.read();
           if (done) break;
           for (const item of parser.push(value)) {
+            if (item.type === 'comment' && item.text === 'live') {
+              options.onLive?.();
+              // onLive may have ended the stream: nothing after the marker is part of the replay.
+              if (aborted()) return;
+            }
             if (item.type !== 'message') continue;
             lastEventId = item.message.lastEventId;
             const parsed = EventBody.safeParse(safeJson(item.message.data));

@@ -387,6 +387,32 @@ describe.each(backends())('HTTP API on $name', (backend) => {
       await bad.text();
     });
 
+    it('marks the end of the replay with a `: live` comment, after every stored event', async () => {
+      const stored = await t.hub.eventsSince(0);
+      const newest = stored.at(-1)?.id ?? 0;
+      const controller = new AbortController();
+      const res = await fetch(`${t.url}/api/v1/events`, {
+        headers: { authorization: `Bearer ${t.tokens.viewer}`, 'last-event-id': '0' },
+        signal: controller.signal,
+      });
+      expect(res.status).toBe(200);
+      if (!res.body) throw new Error('the event stream has no body');
+      const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
+      let text = '';
+      while (!text.includes(': live\n\n')) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        text += value;
+      }
+      controller.abort();
+      const replay = text.slice(0, text.indexOf(': live\n\n'));
+      const ids = [...replay.matchAll(/^id: (\d+)$/gm)].map((m) => Number(m[1]));
+      expect(ids.length).toBeGreaterThan(0);
+      expect(ids).toEqual([...ids].sort((a, b) => a - b));
+      expect(ids).toContain(newest);
+      expect(text.startsWith(': connected\n\n')).toBe(true);
+    });
+
     it('sends a heartbeat comment', async () => {
       const server = createServer({
         hub: t.hub,

@@ -6,6 +6,10 @@
 // after their commit and ids follow commit order (src/store/README.md), so anything committed before the
 // subscription is in the replay and anything after is in the buffer; the id check drops what is in both.
 //
+// After the replay (or at once, without Last-Event-ID) the client gets a `: live` comment: everything stored up
+// to its connection has been sent, so a client that wants history only (`strata events` without --follow)
+// can stop exactly there instead of guessing from a quiet spell.
+//
 // A client that cannot keep up (its socket buffer over `maxBufferedBytes`) is disconnected rather than
 // buffered without bound: it reconnects with Last-Event-ID and loses nothing.
 import type { ServerResponse } from 'node:http';
@@ -60,6 +64,9 @@ export function formatEvent(event: StreamEvent): string {
   // JSON.stringify never emits a raw newline, so `data:` is always one line.
   return `${id}event: ${event.kind}\ndata: ${JSON.stringify(event)}\n\n`;
 }
+
+/** Written once per connection, after the replay: from here on the events are live. */
+export const LIVE_COMMENT = ': live\n\n';
 
 export const SSE_HEADERS = {
   'content-type': 'text/event-stream; charset=utf-8',
@@ -117,7 +124,10 @@ export class EventStream {
     res.on('close', () => this.#clients.delete(client));
     // A comment first, so the client sees the stream open before the first event.
     this.#write(client, ': connected\n\n');
-    if (client.buffer === undefined) return;
+    if (client.buffer === undefined) {
+      this.#write(client, LIVE_COMMENT);
+      return;
+    }
     try {
       for (;;) {
         const page = await this.#source.eventsSince(client.lastId, {
@@ -136,6 +146,7 @@ export class EventStream {
     const buffered = client.buffer;
     client.buffer = undefined;
     for (const event of buffered) this.#deliver(client, event);
+    this.#write(client, LIVE_COMMENT);
   }
 
   /** Ends every connection and the hub subscription. */

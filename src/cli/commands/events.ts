@@ -5,12 +5,6 @@ import { ExitCode } from '../errors.js';
 import { painter } from '../render/color.js';
 import { eventLine } from '../render/events.js';
 
-/**
- * The stream has no end-of-replay marker: without --follow, stop once it has been quiet this long after the
- * replay (stored events come out of the database in one burst).
- */
-export const REPLAY_QUIET_MS = 750;
-
 export const eventsCommand: Command = {
   path: ['events'],
   usage: 'strata events CLUSTER [--follow] [-o json]',
@@ -39,27 +33,18 @@ export const eventsCommand: Command = {
       stop.abort();
     };
     ctx.signal.addEventListener('abort', onAbort, { once: true });
-    let quiet: NodeJS.Timeout | undefined;
-    const rearm = () => {
-      if (follow) return;
-      clearTimeout(quiet);
-      quiet = setTimeout(() => {
-        stop.abort();
-      }, REPLAY_QUIET_MS);
-    };
     try {
       for await (const event of ctx.client.events({
         cluster,
         lastEventId: '0',
         signal: stop.signal,
-        onOpen: rearm,
+        // Without --follow: stop where the hub says the replay of stored events ends.
+        ...(follow ? {} : { onLive: onAbort }),
       })) {
         if (event.cluster !== undefined && event.cluster !== cluster) continue;
         ctx.stdout.write(json ? `${JSON.stringify(event)}\n` : eventLine(event, paint));
-        rearm();
       }
     } finally {
-      clearTimeout(quiet);
       ctx.signal.removeEventListener('abort', onAbort);
     }
     return ctx.signal.aborted ? ExitCode.Interrupted : ExitCode.Ok;
