@@ -183,7 +183,8 @@ export function PackDetail({
               </time>
               <span className="transition-phases">
                 <StatusBadge phase={t.from} size="small" />
-                <span aria-label="to"> → </span>
+                <span aria-hidden="true"> → </span>
+                <span className="visually-hidden">to</span>
                 <StatusBadge phase={t.to} size="small" />
               </span>
               <code className="condition">{t.condition}</code>
@@ -218,7 +219,10 @@ export function PackDetail({
                 <div key={k} className="fact">
                   <dt>{k}</dt>
                   <dd>
-                    <code aria-label="hidden: sensitive value">******</code>
+                    <code>
+                      <span aria-hidden="true">******</span>
+                      <span className="visually-hidden">hidden: sensitive value</span>
+                    </code>
                   </dd>
                 </div>
               ))}

@@ -54,7 +54,7 @@ export function PackValues({ cluster, pack, revision }: { cluster: string; pack:
           {body.yaml === '' ? (
             <p className="muted">No values: the chart's defaults apply.</p>
           ) : (
-            <YamlView yaml={body.yaml} />
+            <YamlView yaml={body.yaml} label={`${title} of ${pack}`} />
           )}
         </>
       )}
