@@ -252,6 +252,35 @@ describe('strata CLI against a real hub', () => {
     expect(watch.stdout).not.toContain('\x1b');
   });
 
+  it("shows a pack's rendered values and history, and retries it; re-syncs the cluster", async () => {
+    const values = await strata(['pack', 'values', 'cli', 'broken-web']);
+    expect(values.code).toBe(0);
+    expect(values.stderr).toBe('# broken-web (manifest) on cli: namespace broken, from broken-addon 0.0.1\n');
+    expect(values.stdout).toMatch(/^apiVersion: apps\/v1\nkind: Deployment\n/);
+    expect(values.stdout).toContain('image: registry.example/does-not-exist:nope');
+    const json = await strata(['pack', 'values', 'cli', 'broken-web', '-o', 'json']);
+    expect(JSON.parse(json.stdout)).toMatchObject({ pack: 'broken-web', type: 'manifest', masked: false });
+
+    const history = await strata(['pack', 'history', 'cli', 'broken-web']);
+    expect(history.code).toBe(0);
+    expect(history.stdout).toMatch(/^TIME\s+FROM\s+TO\s+CONDITION\s+REASON\s+MESSAGE\n/);
+    expect(history.stdout).toMatch(
+      /◐ Processing\s+✗ Failed\s+Error\s+(ErrImagePull|ImagePullBackOff)\s+Pod broken\//,
+    );
+
+    const retry = await strata(['pack', 'retry', 'cli', 'broken-web']);
+    expect(retry).toMatchObject({
+      code: 0,
+      stdout: 'retry of pack "broken-web" on cluster "cli" requested\n',
+    });
+    const resync = await strata(['cluster', 'resync', 'cli']);
+    expect(resync).toMatchObject({ code: 0, stdout: 're-sync of cluster "cli" requested\n' });
+
+    const missing = await strata(['pack', 'values', 'cli', 'nope']);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/^error: pack "cli\/nope" not found \(NOT_FOUND\)/);
+  });
+
   it('creates tokens: the plaintext alone on stdout, and it works with its role', async () => {
     const created = await strata(['token', 'create', '--role', 'viewer', '--name', 'cli-it']);
     expect(created.code).toBe(0);

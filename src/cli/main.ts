@@ -8,6 +8,7 @@ import { flag, stringOption, type Command, type Context, type Output } from './c
 import { attachCommands } from './commands/attach.js';
 import { clusterCommands } from './commands/cluster.js';
 import { eventsCommand } from './commands/events.js';
+import { packCommands } from './commands/pack.js';
 import { profileCommands } from './commands/profile.js';
 import { serveCommand } from './commands/serve.js';
 import { statusCommand } from './commands/status.js';
@@ -22,6 +23,7 @@ export const commands: readonly Command[] = [
   ...profileCommands,
   ...attachCommands,
   statusCommand,
+  ...packCommands,
   eventsCommand,
   ...tokenCommands,
 ];

@@ -125,4 +125,19 @@ const rm: Command = {
   },
 };
 
-export const clusterCommands: readonly Command[] = [add, list, rm];
+const resync: Command = {
+  path: ['cluster', 'resync'],
+  usage: 'strata cluster resync NAME',
+  summary: "re-read a cluster's live state and re-apply what drifted (needs an operator token)",
+  args: ['NAME'],
+  options: {},
+  examples: ['strata cluster resync dev'],
+  async run(ctx, { args }) {
+    const name = args[0] ?? '';
+    await ctx.client.call('resyncCluster', { params: { cluster: name } });
+    ctx.stdout.write(`re-sync of cluster "${name}" requested\n`);
+    return ExitCode.Ok;
+  },
+};
+
+export const clusterCommands: readonly Command[] = [add, list, rm, resync];

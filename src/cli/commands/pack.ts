@@ -1,0 +1,84 @@
+// strata pack values|history|retry: one pack of a cluster: what it deploys with, how its colour changed, and
+// "try again now" for a red one. The same data as the pack detail in the UI.
+import { outputOption, stringOption, type Command } from '../command.js';
+import { ExitCode } from '../errors.js';
+import { painter } from '../render/color.js';
+import { formatObject } from '../render/output.js';
+import { phaseBadge } from '../render/status.js';
+import { renderTable } from '../render/table.js';
+import { packPhaseDisplay } from '../../status/pack-phase.js';
+
+const ARGS = ['CLUSTER', 'PACK'];
+const params = (args: readonly string[]) => ({ cluster: args[0] ?? '', pack: args[1] ?? '' });
+
+const values: Command = {
+  path: ['pack', 'values'],
+  usage: 'strata pack values CLUSTER PACK [-o yaml|json]',
+  summary: 'what a pack deploys with on a cluster: its Helm values or its manifests, resolved',
+  description:
+    'Variables and macros are resolved for the cluster; sensitive values are masked (******) by the hub.\n' +
+    '-o yaml (default) prints the values or manifests themselves; -o json prints the API object.',
+  args: ARGS,
+  options: { output: outputOption(['yaml', 'json']) },
+  examples: ['strata pack values dev metrics-store', 'strata pack values dev echo -o json | jq .manifests'],
+  async run(ctx, { args, options }) {
+    const body = await ctx.client.call('getPackValues', { params: params(args) });
+    if (stringOption(options, 'output') === 'json') ctx.stdout.write(formatObject(body, 'json'));
+    else {
+      const source = body.chart ? `chart ${body.chart}, release ${body.releaseName ?? body.pack}, ` : '';
+      ctx.stderr.write(
+        `# ${body.pack} (${body.type}) on ${params(args).cluster}: ${source}namespace ${body.namespace}, ` +
+          `from ${body.profile} ${body.profileVersion}${body.masked ? '; sensitive values masked' : ''}\n`,
+      );
+      ctx.stdout.write(body.yaml === '' ? '{}\n' : body.yaml.endsWith('\n') ? body.yaml : `${body.yaml}\n`);
+    }
+    return ExitCode.Ok;
+  },
+};
+
+const history: Command = {
+  path: ['pack', 'history'],
+  usage: 'strata pack history CLUSTER PACK [-o table|json|yaml]',
+  summary: "a pack's colour changes, oldest first, with the reason for each",
+  args: ARGS,
+  options: { output: outputOption(['table', 'json', 'yaml']) },
+  examples: ['strata pack history dev broken-web', 'strata pack history dev echo -o json'],
+  async run(ctx, { args, options }) {
+    const transitions = await ctx.client.call('getPackHistory', { params: params(args) });
+    const output = stringOption(options, 'output');
+    if (output === 'json' || output === 'yaml') {
+      ctx.stdout.write(formatObject(transitions, output));
+      return ExitCode.Ok;
+    }
+    if (transitions.length === 0) {
+      ctx.stdout.write('No transitions yet.\n');
+      return ExitCode.Ok;
+    }
+    const paint = painter(ctx.color);
+    const badge = (phase: keyof typeof packPhaseDisplay) => phaseBadge(packPhaseDisplay[phase], paint);
+    ctx.stdout.write(
+      renderTable(
+        ['TIME', 'FROM', 'TO', 'CONDITION', 'REASON', 'MESSAGE'],
+        transitions.map((t) => [t.time, badge(t.from), badge(t.to), t.condition, t.reason, t.message]),
+      ),
+    );
+    return ExitCode.Ok;
+  },
+};
+
+const retry: Command = {
+  path: ['pack', 'retry'],
+  usage: 'strata pack retry CLUSTER PACK',
+  summary: 'retry a failed pack now instead of waiting for its backoff (needs an operator token)',
+  args: ARGS,
+  options: {},
+  examples: ['strata pack retry dev broken-web && strata status dev --wait'],
+  async run(ctx, { args }) {
+    const p = params(args);
+    await ctx.client.call('retryPack', { params: p });
+    ctx.stdout.write(`retry of pack "${p.pack}" on cluster "${p.cluster}" requested\n`);
+    return ExitCode.Ok;
+  },
+};
+
+export const packCommands: readonly Command[] = [values, history, retry];
