@@ -76,18 +76,39 @@ export class StatusWriter {
           await this.store.packStatus.remove(entry.cluster, entry.pack);
           this.written.delete(k);
         } else {
-          const { status, transitions } = entry.item;
-          await this.store.packStatus.record({
-            cluster: entry.cluster,
-            pack: entry.pack,
-            status,
-            transitions,
-          });
-          this.written.set(k, status.transitions.length);
+          await this.write(k, entry.cluster, entry.pack, entry.item);
         }
       } catch (error) {
         this.onError(error);
       }
+    }
+  }
+
+  /**
+   * The status's transitions count as written from the moment the write starts: a status arriving while it is
+   * in flight must not add them again (they were stored twice, and the count then skipped a later one). If the
+   * write fails they go back to the pack's next write.
+   */
+  private async write(
+    k: string,
+    cluster: string,
+    pack: string,
+    item: Extract<Pending, { type: 'status' }>,
+  ): Promise<void> {
+    const before = this.written.get(k) ?? 0;
+    this.written.set(k, item.status.transitions.length);
+    try {
+      await this.store.packStatus.record({
+        cluster,
+        pack,
+        status: item.status,
+        transitions: item.transitions,
+      });
+    } catch (error) {
+      const next = this.pending.get(k)?.item;
+      if (next?.type === 'status') next.transitions.unshift(...item.transitions);
+      else this.written.set(k, before);
+      throw error;
     }
   }
 }

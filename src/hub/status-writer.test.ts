@@ -1,0 +1,104 @@
+// The writer against a real (in-memory SQLite) store, with one write held in flight to interleave statuses
+// exactly as a burst of watch events does.
+import { randomBytes } from 'node:crypto';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createStore, type Store } from '../store/index.js';
+import { advance, packStatus } from '../store/test-support/fixtures.js';
+import { StatusWriter } from './status-writer.js';
+
+let store: Store;
+const errors: unknown[] = [];
+
+beforeEach(async () => {
+  store = await createStore({ url: ':memory:', secretKey: randomBytes(32) });
+  await store.clusters.create({ name: 'prod', kubeconfig: 'k' });
+  errors.length = 0;
+});
+afterEach(async () => {
+  await store.close();
+});
+
+function deferred() {
+  let resolve: (value: undefined) => void = () => undefined;
+  const promise = new Promise<undefined>((r) => {
+    resolve = r;
+  });
+  return { promise, resolve };
+}
+
+/** Holds the next `record` call until `release()`; the ones after it go straight through. */
+function holdNextWrite(target: Store) {
+  const record = target.packStatus.record.bind(target.packStatus);
+  const released = deferred();
+  const started = deferred();
+  let held = false;
+  target.packStatus.record = async (input) => {
+    if (!held) {
+      held = true;
+      started.resolve(undefined);
+      await released.promise;
+    }
+    return record(input);
+  };
+  return {
+    inFlight: started.promise,
+    release: () => {
+      released.resolve(undefined);
+    },
+  };
+}
+
+const t = (s: number) => `2026-01-01T00:00:0${s}.000Z`;
+const stored = async () => (await store.history.transitions('prod', 'p')).map((x) => `${x.from}→${x.to}`);
+
+describe('StatusWriter', () => {
+  it('stores every transition once, whatever arrives while a write is in flight', async () => {
+    const writer = new StatusWriter(store, (e) => errors.push(e));
+    const gate = holdNextWrite(store);
+    const s1 = advance(packStatus('onboarding'), 'processing', t(1));
+    writer.status('prod', 'p', s1);
+    await gate.inFlight; // s1's write has started and waits
+    // A status with no new transition (a message change), then one that turns green, both during that write.
+    writer.status('prod', 'p', { ...s1, message: '2/3 resources ready' });
+    const s3 = advance(s1, 'success', t(3));
+    writer.status('prod', 'p', s3);
+    gate.release();
+    await writer.drain();
+    expect(errors).toEqual([]);
+    expect(await stored()).toEqual(['onboarding→processing', 'processing→success']);
+    expect((await store.packStatus.get('prod', 'p'))?.phase).toBe('success');
+  });
+
+  it('coalesces a burst into one write that carries all of its transitions', async () => {
+    const writer = new StatusWriter(store, (e) => errors.push(e));
+    const s1 = advance(packStatus('onboarding'), 'processing', t(1));
+    const s2 = advance(s1, 'failed', t(2));
+    const s3 = advance(s2, 'processing', t(3));
+    for (const s of [s1, s2, s3]) writer.status('prod', 'p', s);
+    await writer.drain();
+    expect(await stored()).toEqual(['onboarding→processing', 'processing→failed', 'failed→processing']);
+    expect(
+      (await store.eventsSince(0, { cluster: 'prod' })).filter((e) => e.kind === 'pack.status'),
+    ).toHaveLength(1);
+  });
+
+  it('gives the transitions of a failed write to the next one', async () => {
+    const writer = new StatusWriter(store, (e) => errors.push(e));
+    const record = store.packStatus.record.bind(store.packStatus);
+    let fail = true;
+    store.packStatus.record = (input) => {
+      if (fail) {
+        fail = false;
+        return Promise.reject(new Error('database is locked'));
+      }
+      return record(input);
+    };
+    const s1 = advance(packStatus('onboarding'), 'processing', t(1));
+    writer.status('prod', 'p', s1);
+    await writer.drain();
+    expect(errors).toHaveLength(1);
+    writer.status('prod', 'p', advance(s1, 'success', t(2)));
+    await writer.drain();
+    expect(await stored()).toEqual(['onboarding→processing', 'processing→success']);
+  });
+});
