@@ -474,6 +474,19 @@ export class Hub {
     return transitions.map((t) => (desired ? { ...t, message: desired.redactor.redact(t.message) } : t));
   }
 
+  /** Every pack's transitions, packs in install order, oldest first: the install timeline. */
+  async clusterTransitions(cluster: string): Promise<{ pack: string; transitions: PackTransition[] }[]> {
+    const runtime = this.runtime(cluster);
+    const byPack = new Map<string, PackTransition[]>();
+    const packs = [...runtime.known.values()].sort((a, b) => a.order - b.order);
+    for (const d of packs) byPack.set(d.pack.name, []);
+    for (const { id: _id, pack, ...t } of await this.config.store.history.clusterTransitions(cluster)) {
+      const redactor = runtime.known.get(pack)?.redactor;
+      if (redactor) byPack.get(pack)?.push({ ...t, message: redactor.redact(t.message) });
+    }
+    return [...byPack].map(([pack, transitions]) => ({ pack, transitions }));
+  }
+
   /** What the pack deploys with, resolved for this cluster, sensitive values masked. */
   packValues(cluster: string, pack: string): PackValuesView {
     const desired = this.runtime(cluster).known.get(pack);

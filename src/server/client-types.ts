@@ -133,6 +133,12 @@ export type PackTransition = {
   message: string;
 };
 
+export type PackTransitions = {
+  pack: string;
+  /** oldest first */
+  transitions: Array<PackTransition>;
+};
+
 export type PackValues = {
   pack: string;
   profile: string;
@@ -439,6 +445,16 @@ export interface Operations {
     body: undefined;
     response: Array<PackTransition>;
   };
+  getClusterTransitions: {
+    method: 'GET';
+    path: '/api/v1/clusters/{cluster}/transitions';
+    role: 'viewer';
+    status: 200;
+    params: { cluster: string };
+    query: undefined;
+    body: undefined;
+    response: Array<PackTransitions>;
+  };
   getPackValues: {
     method: 'GET';
     path: '/api/v1/clusters/{cluster}/packs/{pack}/values';
@@ -557,6 +573,7 @@ export const operations = {
   },
   getClusterPage: { method: 'GET', path: '/api/v1/clusters/{cluster}/page', role: 'viewer' },
   getPackHistory: { method: 'GET', path: '/api/v1/clusters/{cluster}/packs/{pack}/history', role: 'viewer' },
+  getClusterTransitions: { method: 'GET', path: '/api/v1/clusters/{cluster}/transitions', role: 'viewer' },
   getPackValues: { method: 'GET', path: '/api/v1/clusters/{cluster}/packs/{pack}/values', role: 'viewer' },
   retryPack: { method: 'POST', path: '/api/v1/clusters/{cluster}/packs/{pack}/retry', role: 'operator' },
   resyncCluster: { method: 'POST', path: '/api/v1/clusters/{cluster}/resync', role: 'operator' },

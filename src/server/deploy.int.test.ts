@@ -171,6 +171,14 @@ describe.each(backends())('deploying through the API on $name', (backend) => {
     });
     // The macro is resolved for this cluster.
     expect((values.json as { yaml: string }).yaml).toContain(`value: hello from ${cluster}`);
+    const timeline = await t.api('GET', `/api/v1/clusters/${cluster}/transitions`, { role: 'viewer' });
+    expect(timeline.status, timeline.text).toBe(200);
+    const perPack = timeline.json as { pack: string; transitions: { from: string; to: string }[] }[];
+    expect(perPack.map((p) => p.pack)).toEqual(['tenant-quotas', 'echo']);
+    for (const p of perPack) {
+      expect(p.transitions[0]?.from, p.pack).toBe('onboarding');
+      expect(p.transitions.at(-1)?.to, p.pack).toBe('success');
+    }
     const missing = await t.api('GET', `/api/v1/clusters/${cluster}/packs/nope/values`, { role: 'viewer' });
     expect(missing.status).toBe(404);
     expect(missing.json).toMatchObject({ code: 'NOT_FOUND', detail: `pack "${cluster}/nope" not found` });

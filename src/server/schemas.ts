@@ -109,6 +109,10 @@ export const PackTransitionSchema = z
   })
   .meta({ id: 'PackTransition' });
 
+export const PackTransitionsSchema = z
+  .object({ pack: z.string(), transitions: z.array(PackTransitionSchema).describe('oldest first') })
+  .meta({ id: 'PackTransitions' });
+
 export const PackValuesSchema = z
   .object({
     pack: z.string(),

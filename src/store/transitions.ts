@@ -181,4 +181,21 @@ export class HistoryRepository {
       ...fromJson<{ transition: PackTransition }>(row.data).transition,
     }));
   }
+
+  /** Every pack's colour changes on a (current) cluster, oldest first: the install timeline. */
+  async clusterTransitions(cluster: string): Promise<(StoredTransition & { readonly pack: string })[]> {
+    const rows = await this.ctx.db
+      .selectFrom('events')
+      .innerJoin('clusters', 'clusters.id', 'events.cluster_id')
+      .select(['events.id', 'events.pack', 'events.data'])
+      .where('clusters.name', '=', cluster)
+      .where('events.kind', '=', EventKind.PackTransition)
+      .orderBy('events.id')
+      .execute();
+    return rows.flatMap((row) =>
+      row.pack === null
+        ? []
+        : [{ id: row.id, pack: row.pack, ...fromJson<{ transition: PackTransition }>(row.data).transition }],
+    );
+  }
 }

@@ -249,12 +249,25 @@ describe('the web UI', () => {
     await expect.poll(() => page.evaluate(() => document.activeElement?.textContent)).toBe('broken-web');
   });
 
-  it('draws the install timeline', async () => {
+  it('draws the install timeline, each bar split by phase', async () => {
     await page.getByRole('link', { name: 'Install timeline' }).click();
-    const bars = page.locator('.timeline-svg rect.bar');
-    await bars.first().waitFor();
-    expect(await bars.count()).toBe(await page.locator('.timeline-row').count());
-    expect(await bars.count()).toBe(7);
+    const rows = page.locator('.timeline-svg .timeline-row');
+    await rows.first().waitFor();
+    expect(await rows.count()).toBe(7);
+    // Once the transitions are in: broken-web blue, then red until now; every green pack blue then a green mark.
+    const phasesOf = (pack: string) =>
+      page
+        .locator(`.timeline-row:has(text:text-is("${pack}")) rect.bar`)
+        .evaluateAll((rects) => rects.map((r) => r.getAttribute('data-phase')));
+    await expect.poll(() => phasesOf('broken-web')).toEqual(['processing', 'failed']);
+    expect(
+      await page
+        .locator('.timeline-row:has(text:text-is("broken-web")) rect.bar[data-phase="failed"]')
+        .getAttribute('class'),
+    ).toContain('bar-running');
+    for (const pack of ['sim-cni', 'sim-csi', 'echo']) {
+      expect(await phasesOf(pack), pack).toEqual(['processing', 'success']);
+    }
     expect(await page.locator('.timeline-row[data-phase="failed"] .timeline-value').textContent()).toMatch(
       /^✗ /,
     );

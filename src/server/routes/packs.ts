@@ -1,6 +1,11 @@
 // The Cluster Profile page, a pack's history and rendered values, and the two actions on a cluster's packs.
 import { z } from 'zod';
-import { ClusterPageSchema, PackTransitionSchema, PackValuesSchema } from '../schemas.js';
+import {
+  ClusterPageSchema,
+  PackTransitionSchema,
+  PackTransitionsSchema,
+  PackValuesSchema,
+} from '../schemas.js';
 import { API_PREFIX, jsonRoute, Role } from '../route.js';
 import { ClusterParams, presentCluster } from './clusters.js';
 
@@ -35,6 +40,19 @@ export const packRoutes = [
     response: z.array(PackTransitionSchema),
     errors: [404],
     handler: ({ hub, params }) => hub.packHistory(params.cluster, params.pack),
+  }),
+  jsonRoute({
+    method: 'GET',
+    path: `${API_PREFIX}/clusters/{cluster}/transitions`,
+    operationId: 'getClusterTransitions',
+    tag: 'status',
+    summary: "Every pack's phase transitions, packs in install order (the install timeline)",
+    role: Role.Viewer,
+    params: ClusterParams,
+    status: 200,
+    response: z.array(PackTransitionsSchema),
+    errors: [404],
+    handler: ({ hub, params }) => hub.clusterTransitions(params.cluster),
   }),
   jsonRoute({
     method: 'GET',

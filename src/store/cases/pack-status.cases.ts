@@ -98,6 +98,16 @@ export function packStatusCases(env: TestBackend): void {
         'failed',
         'processing',
       ]);
+      // The whole cluster's transitions, in the order they happened, each naming its pack.
+      const other = advance(packStatus('onboarding'), 'processing', '2026-01-01T00:00:04.000Z');
+      await store.packStatus.record({ cluster: 'prod', pack: 'q', status: other });
+      expect((await store.history.clusterTransitions('prod')).map((t) => [t.pack, t.to, t.time])).toEqual([
+        ['p', 'processing', '2026-01-01T00:00:01.000Z'],
+        ['p', 'failed', '2026-01-01T00:00:02.000Z'],
+        ['p', 'processing', '2026-01-01T00:00:03.000Z'],
+        ['q', 'processing', '2026-01-01T00:00:04.000Z'],
+      ]);
+      expect(await store.history.clusterTransitions('nope')).toEqual([]);
     });
 
     it('counts packs per phase per cluster and removes uninstalled packs but keeps their history', async () => {

@@ -14,6 +14,7 @@ export type {
   PackPhase as ApiPackPhase,
   PackResource as ResourceView,
   PackTransition,
+  PackTransitions,
   PackValues,
   PhaseColor,
   PhaseCounts,

@@ -1,4 +1,7 @@
-import type { PackView } from '../api/types';
+import { useEffect, useMemo, useState } from 'react';
+import { enc } from '../api/client';
+import type { PackTransition, PackTransitions, PackView } from '../api/types';
+import { useSession } from '../session-context';
 import { phaseDisplay } from '../status/phase';
 import { formatDuration, formatTime, useNow } from '../time';
 import { timelineModel } from './timeline-scale';
@@ -11,15 +14,40 @@ const CHART = WIDTH - LABEL - 150;
 const TOP = 28;
 
 /**
- * Where the time went: one bar per pack, from when it left onboarding to when it reached green or red (or
- * now), coloured by phase, with icon and duration as text so colour is not the only signal. Bars that overlap
- * in time ran in parallel. Plain SVG.
+ * The cluster's transitions by pack, fetched again whenever a pack changes phase (the live page says when):
+ * the timeline's segments follow the page without polling.
+ */
+function useTransitions(cluster: string, packs: readonly PackView[]) {
+  const { api } = useSession();
+  const [history, setHistory] = useState<ReadonlyMap<string, readonly PackTransition[]>>(new Map());
+  const phases = packs.map((p) => `${p.name}:${p.phase}`).join(',');
+  useEffect(() => {
+    const controller = new AbortController();
+    api
+      .get<PackTransitions[]>(`/clusters/${enc(cluster)}/transitions`, controller.signal)
+      .then((list) => {
+        setHistory(new Map(list.map((p) => [p.pack, p.transitions])));
+      })
+      // Without the history the bars fall back to start → end in the current colour.
+      .catch(() => undefined);
+    return () => {
+      controller.abort();
+    };
+  }, [api, cluster, phases]);
+  return history;
+}
+
+/**
+ * Where the time went: one bar per pack over time, coloured by phase (gray waiting, blue processing, red
+ * failed, a green mark each time it became green), with icon and install duration as text so colour is not the
+ * only signal. Bars that overlap in time ran in parallel. Plain SVG.
  */
 export function InstallTimeline({ cluster, packs }: { cluster: string; packs: readonly PackView[] }) {
-  const running = packs.some((p) => p.phase === 'processing' && p.startTime !== undefined);
+  const history = useTransitions(cluster, packs);
+  const running = packs.some((p) => p.phase !== 'success' && p.startTime !== undefined);
   const now = useNow(running);
+  const model = useMemo(() => timelineModel(packs, now, history), [packs, now, history]);
   if (packs.length === 0) return <p className="empty">No packs yet.</p>;
-  const model = timelineModel(packs, now);
   const x = (ms: number) => LABEL + (ms / model.span) * CHART;
   const height = TOP + packs.length * ROW + 8;
   return (
@@ -29,7 +57,7 @@ export function InstallTimeline({ cluster, packs }: { cluster: string; packs: re
         {model.bars.some((b) => b.start !== undefined)
           ? ` from ${formatTime(new Date(model.origin).toISOString())}`
           : ''}
-        : one bar per pack, left to right in time; overlapping bars ran in parallel.
+        : one bar per pack, left to right in time, coloured by phase; overlapping bars ran in parallel.
       </figcaption>
       {/* A group, not an image: an image's content is presentational, and the pack names in it are links
           (axe's nested-interactive). Read in order: pack link, then its icon and duration. */}
@@ -63,20 +91,31 @@ export function InstallTimeline({ cluster, packs }: { cluster: string; packs: re
                   {b.pack.name}
                 </text>
               </a>
-              {b.start !== undefined ? (
-                <rect
-                  className={`bar bar-${d.color}${b.running ? ' bar-running' : ''}`}
-                  x={x(b.start)}
-                  y={y + 6}
-                  width={Math.max(3, x(b.end ?? b.start) - x(b.start))}
-                  height={ROW - 12}
-                  rx={3}
-                >
-                  <title>{`${b.pack.name}: ${d.label}, ${text}`}</title>
-                </rect>
-              ) : null}
+              {b.segments.map((segment) => {
+                const sd = phaseDisplay[segment.phase];
+                const mark = segment.end === segment.start;
+                const lasted = mark ? '' : ` for ${formatDuration(segment.end - segment.start)}`;
+                return (
+                  <rect
+                    key={`${segment.phase}-${String(segment.start)}`}
+                    className={`bar bar-${sd.color}${mark ? ' bar-mark' : ''}${segment.open ? ' bar-running' : ''}`}
+                    data-phase={segment.phase}
+                    x={x(segment.start)}
+                    y={y + 6}
+                    width={Math.max(3, x(segment.end) - x(segment.start))}
+                    height={ROW - 12}
+                    rx={mark ? 1 : 3}
+                  >
+                    <title>{`${b.pack.name}: ${sd.label}${lasted}${segment.open ? ' (now)' : ''}`}</title>
+                  </rect>
+                );
+              })}
               <text
-                x={b.start === undefined ? LABEL + 4 : x(b.end ?? b.start) + 6}
+                x={
+                  b.start === undefined
+                    ? LABEL + 4
+                    : x(Math.max(b.end ?? b.start, ...b.segments.map((g) => g.end))) + 6
+                }
                 y={y + ROW / 2 + 4}
                 className={`timeline-value value-${d.color}`}
               >

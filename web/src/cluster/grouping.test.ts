@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { ResourceState } from '../../../src/server/client-types';
+import type { PackTransition } from '../api/types';
 import { pack } from '../live/fixtures';
+import type { PackPhase } from '../status/phase';
 import { groupByLayer, packElapsed } from './grouping';
 import { sortResources } from './ResourceTable';
 import { timelineModel } from './timeline-scale';
@@ -95,5 +97,59 @@ describe('grouping and ordering', () => {
     ]);
     expect(model.span).toBe(40_000);
     expect(model.ticks[0]).toBe(0);
+    // Without transitions, one segment per started pack in its current phase.
+    expect(model.bars.map((b) => b.segments.map((s) => [s.phase, s.start, s.end, s.open]))).toEqual([
+      [['success', 0, 10_000, false]],
+      [['processing', 5_000, 40_000, true]],
+      [],
+    ]);
+  });
+
+  it('splits a bar by phase from the transitions: blue, red while it failed, a green mark, red until now', () => {
+    const at = (s: number) => `2026-01-01T00:00:${String(s).padStart(2, '0')}.000Z`;
+    const tr = (from: PackPhase, to: PackPhase, s: number): PackTransition => ({
+      time: at(s),
+      from,
+      to,
+      condition: 'Ready',
+      reason: '',
+      message: '',
+    });
+    const history = new Map<string, PackTransition[]>([
+      [
+        'web',
+        [
+          tr('onboarding', 'processing', 2),
+          tr('processing', 'failed', 5),
+          tr('failed', 'processing', 20),
+          tr('processing', 'success', 24),
+          tr('success', 'failed', 30),
+        ],
+      ],
+      ['db', [tr('onboarding', 'processing', 0), tr('processing', 'success', 4)]],
+    ]);
+    const model = timelineModel(
+      [
+        pack('db', { phase: 'success', startTime: at(0), endTime: at(4) }),
+        pack('web', { phase: 'failed', startTime: at(2), endTime: at(5) }),
+      ],
+      Date.parse(at(40)),
+      history,
+    );
+    expect(model.origin).toBe(Date.parse(at(0)));
+    const segments = (name: string) =>
+      model.bars.find((b) => b.pack.name === name)?.segments.map((s) => [s.phase, s.start, s.end, s.open]);
+    expect(segments('db')).toEqual([
+      ['processing', 0, 4_000, false],
+      ['success', 4_000, 4_000, false],
+    ]);
+    expect(segments('web')).toEqual([
+      ['processing', 2_000, 5_000, false],
+      ['failed', 5_000, 20_000, false],
+      ['processing', 20_000, 24_000, false],
+      ['success', 24_000, 24_000, false],
+      ['failed', 30_000, 40_000, true],
+    ]);
+    expect(model.span).toBe(40_000);
   });
 });
