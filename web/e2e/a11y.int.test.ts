@@ -2,57 +2,24 @@
 // rules on every view in the light and the dark theme, keyboard-only navigation with a visible focus, no
 // horizontal scrolling on a laptop screen, and status badges that do not rely on colour alone. The cluster runs
 // all three example profiles to the end first, so the pages show green, red and gray states at once.
-import { execFileSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { down, up, type ControlPlaneState } from '../../testenv/src/controlplane.js';
-import { helmBin, repoRoot } from '../../src/engine/testing.js';
-import { Hub } from '../../src/hub/index.js';
-import { createServer, type StrataServer } from '../../src/server/index.js';
-import { createStore, type Store } from '../../src/store/index.js';
 import { audit, formatViolations } from './axe.js';
+import { CLUSTER, MISSPELLED_PROFILE, startUiHarness, type UiHarness } from './harness.js';
 
 const CP = 'web-a11y';
-const CLUSTER = 'local';
-const examples = join(repoRoot, 'examples');
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 /** The packs of infra.yaml and platform-tools.yaml end green; broken-addon's ends red (an image that does not exist). */
 const GREEN = ['node-config', 'cluster-policies', 'sim-cni', 'sim-csi', 'tenant-quotas', 'echo'];
 const RED = 'broken-web';
 
-let cp: ControlPlaneState;
-let store: Store | undefined;
-let hub: Hub | undefined;
-let server: StrataServer | undefined;
+let h: UiHarness | undefined;
 let url: string;
-let browser: Browser | undefined;
 let operatorToken = '';
 
-async function api(method: string, path: string, body?: unknown): Promise<unknown> {
-  const res = await fetch(`${url}/api/v1${path}`, {
-    method,
-    headers: {
-      authorization: `Bearer ${operatorToken}`,
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-    },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${text}`);
-  return text === '' ? undefined : (JSON.parse(text) as unknown);
-}
+const api = (method: string, path: string, body?: unknown) => {
+  if (!h) throw new Error('no harness');
+  return h.api(method, path, body, 'operator');
+};
 
 interface PageBody {
   packs: { name: string; phase: string; message: string }[];
@@ -85,8 +52,8 @@ async function newContext(options: {
   height?: number;
   signedIn: boolean;
 }): Promise<BrowserContext> {
-  if (!browser) throw new Error('no browser');
-  const context = await browser.newContext({
+  if (!h) throw new Error('no harness');
+  const context = await h.browser.newContext({
     viewport: { width: options.width ?? 1280, height: options.height ?? 800 },
     colorScheme: options.theme ?? 'light',
   });
@@ -174,67 +141,18 @@ async function tabTo(
 
 beforeAll(async () => {
   const started = Date.now();
-  if (!existsSync('/usr/bin/chromium')) {
-    execFileSync('bash', [join(repoRoot, 'scripts', 'ensure-apt'), 'chromium', 'fonts-dejavu-core'], {
-      stdio: 'inherit',
-    });
-  }
-  execFileSync(
-    process.execPath,
-    [
-      join(repoRoot, 'node_modules/vite/bin/vite.js'),
-      'build',
-      '--config',
-      'web/vite.config.ts',
-      '--logLevel',
-      'warn',
-    ],
-    // vitest sets NODE_ENV=test, which would bundle React's development build.
-    { cwd: repoRoot, stdio: 'inherit', env: { ...process.env, NODE_ENV: 'production' } },
-  );
-
-  await down({ name: CP });
-  cp = await up({ name: CP, nodes: 3 });
-  store = await createStore({ url: ':memory:', secretKey: randomBytes(32) });
-  hub = await Hub.open({ store, helmBin: helmBin(), accessTimeoutMs: 5000, log: () => undefined });
-  // The hub serves web/dist of this checkout at / by itself (src/server/static.ts): the same origin as the API.
-  server = createServer({ hub, store, logLevel: 'error', defaultMetrics: false, heartbeatMs: 5000 });
-  url = await server.listen({ host: '127.0.0.1', port: 0 });
-  const admin = (await store.tokens.create({ role: 'admin', name: 'a11y-admin' })).plaintext;
-  operatorToken = (await store.tokens.create({ role: 'operator', name: 'a11y-operator' })).plaintext;
-
-  // Registering a cluster and importing profiles are an admin's; attaching is an operator's.
-  const asAdmin = { authorization: `Bearer ${admin}`, 'content-type': 'application/json' };
-  const post = async (path: string, body: unknown) => {
-    const res = await fetch(`${url}/api/v1${path}`, {
-      method: 'POST',
-      headers: asAdmin,
-      body: JSON.stringify(body),
-    });
-    if (!res.ok) throw new Error(`POST ${path}: ${res.status} ${await res.text()}`);
-  };
-  await post('/clusters', { name: CLUSTER, kubeconfig: readFileSync(cp.kubeconfig, 'utf8') });
-  for (const file of ['infra.yaml', 'platform-tools.yaml', 'failing/broken-addon.yaml']) {
-    await post('/profiles', {
-      yaml: readFileSync(join(examples, file), 'utf8'),
-      file: file.replace(/^.*\//, ''),
-      baseDir: join(examples, file, '..'),
-    });
-  }
+  h = await startUiHarness(CP);
+  url = h.url;
+  operatorToken = h.tokens.operator;
   for (const profile of ['local-infra', 'platform-tools', 'broken-addon']) {
     await api('POST', `/clusters/${CLUSTER}/attachments`, { profile });
   }
   await waitForFinalStates(120_000);
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
   process.stdout.write(`a11y setup: ${Date.now() - started} ms\n`);
 });
 
 afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-  await hub?.close();
-  await store?.close();
-  await down({ name: CP });
+  await h?.close();
 });
 
 describe.each(['light', 'dark'] as const)('axe (WCAG 2.2 A/AA) in the %s theme', (theme) => {
@@ -317,23 +235,7 @@ describe.each(['light', 'dark'] as const)('axe (WCAG 2.2 A/AA) in the %s theme',
 
   it('the import panel showing problems at their lines', async () => {
     await page.goto(`${url}/#/profiles`);
-    const broken = [
-      'apiVersion: strata.dev/v1alpha1',
-      'kind: ClusterProfile',
-      'metadata:',
-      '  name: bad-one',
-      'spec:',
-      '  version: 1.0.0',
-      '  type: add-on',
-      '  packs:',
-      '    - name: web',
-      '      layer: addon',
-      '      versoin: 1.0.0',
-      '      type: manifest',
-      '      manifests: []',
-      '',
-    ].join('\n');
-    await page.getByLabel('YAML', { exact: true }).fill(broken);
+    await page.getByLabel('YAML', { exact: true }).fill(MISSPELLED_PROFILE);
     await page.getByRole('button', { name: 'Validate' }).click();
     await page.locator('.yaml-line.has-issue[data-line="11"]').waitFor();
     await expectNoViolations(page, `${theme}: import with problems`);

@@ -1,57 +1,24 @@
-// End to end: the built UI (web/dist) in Debian's Chromium, against a real hub (createServer over a Hub and a
-// SQLite store, serving web/dist itself as `strata serve` does) and a real control plane from testenv/.
-import { execFileSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+// End to end: the built UI (web/dist) in Debian's Chromium, against a real hub and a real control plane from
+// testenv/ (see harness.ts).
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Component, crash, down, up, type ControlPlaneState } from '../../testenv/src/controlplane.js';
-import { helmBin, repoRoot } from '../../src/engine/testing.js';
-import { Hub } from '../../src/hub/index.js';
-import { createServer, type StrataServer } from '../../src/server/index.js';
-import { createStore, type Store } from '../../src/store/index.js';
+import { Component, crash } from '../../testenv/src/controlplane.js';
+import { repoRoot } from '../../src/engine/testing.js';
+import { CLUSTER, MISSPELLED_PROFILE, examples, startUiHarness, type UiHarness } from './harness.js';
 
 const CP = 'web-e2e';
-const CLUSTER = 'local';
-const examples = join(repoRoot, 'examples');
-const dist = join(repoRoot, 'web', 'dist');
 const shots = join(repoRoot, 'test-results', 'screenshots');
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
-let cp: ControlPlaneState;
-let store: Store | undefined;
-let hub: Hub | undefined;
-let server: StrataServer | undefined;
+let h: UiHarness | undefined;
 let url: string;
-let browser: Browser | undefined;
+let tokens: UiHarness['tokens'];
+let cp: UiHarness['cp'];
+let api: UiHarness['api'];
 let context: BrowserContext;
 let page: Page;
-const tokens: Record<'viewer' | 'operator' | 'admin', string> = { viewer: '', operator: '', admin: '' };
-
-async function api(method: string, path: string, body?: unknown, role: keyof typeof tokens = 'admin') {
-  const res = await fetch(`${url}/api/v1${path}`, {
-    method,
-    headers: {
-      authorization: `Bearer ${tokens[role]}`,
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-    },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${text}`);
-  return text === '' ? undefined : (JSON.parse(text) as unknown);
-}
 
 async function shot(name: string) {
   await page.screenshot({ path: join(shots, `${name}.png`), fullPage: false });
@@ -99,53 +66,9 @@ const stillSameDocument = () =>
 
 beforeAll(async () => {
   mkdirSync(shots, { recursive: true });
-  if (!existsSync('/usr/bin/chromium')) {
-    execFileSync('bash', [join(repoRoot, 'scripts', 'ensure-apt'), 'chromium', 'fonts-dejavu-core'], {
-      stdio: 'inherit',
-    });
-  }
-  execFileSync(
-    process.execPath,
-    [
-      join(repoRoot, 'node_modules/vite/bin/vite.js'),
-      'build',
-      '--config',
-      'web/vite.config.ts',
-      '--logLevel',
-      'warn',
-    ],
-    // vitest sets NODE_ENV=test, which would bundle React's development build.
-    { cwd: repoRoot, stdio: 'inherit', env: { ...process.env, NODE_ENV: 'production' } },
-  );
-
-  await down({ name: CP });
-  cp = await up({ name: CP, nodes: 3 });
-  store = await createStore({ url: ':memory:', secretKey: randomBytes(32) });
-  hub = await Hub.open({ store, helmBin: helmBin(), accessTimeoutMs: 5000, log: () => undefined });
-  server = createServer({
-    hub,
-    store,
-    logLevel: 'silent',
-    defaultMetrics: false,
-    heartbeatMs: 5000,
-    webRoot: dist,
-  });
-  url = await server.listen({ host: '127.0.0.1', port: 0 });
-  for (const role of ['viewer', 'operator', 'admin'] as const) {
-    tokens[role] = (await store.tokens.create({ role, name: `e2e-${role}` })).plaintext;
-  }
-  await api('POST', '/clusters', { name: CLUSTER, kubeconfig: readFileSync(cp.kubeconfig, 'utf8') });
-  for (const file of ['infra.yaml', 'platform-tools.yaml', 'failing/broken-addon.yaml']) {
-    const yaml = readFileSync(join(examples, file), 'utf8');
-    await api('POST', '/profiles', {
-      yaml,
-      file: file.replace(/^.*\//, ''),
-      baseDir: join(examples, file, '..'),
-    });
-  }
-
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
-  context = await browser.newContext({ viewport: { width: 1280, height: 800 }, colorScheme: 'light' });
+  h = await startUiHarness(CP);
+  ({ url, tokens, cp, api } = h);
+  context = await h.browser.newContext({ viewport: { width: 1280, height: 800 }, colorScheme: 'light' });
   page = await context.newPage();
   page.on('pageerror', (error) => {
     process.stderr.write(`page error: ${error.message}\n`);
@@ -153,11 +76,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-  await hub?.close();
-  await store?.close();
-  await down({ name: CP });
+  await h?.close();
 });
 
 describe('the web UI', () => {
@@ -291,23 +210,7 @@ describe('the web UI', () => {
 
   it('shows profile problems at their lines', async () => {
     await page.goto(`${url}/#/profiles`);
-    const broken = [
-      'apiVersion: strata.dev/v1alpha1',
-      'kind: ClusterProfile',
-      'metadata:',
-      '  name: bad-one',
-      'spec:',
-      '  version: 1.0.0',
-      '  type: add-on',
-      '  packs:',
-      '    - name: web',
-      '      layer: addon',
-      '      versoin: 1.0.0',
-      '      type: manifest',
-      '      manifests: []',
-      '',
-    ].join('\n');
-    await page.getByLabel('YAML', { exact: true }).fill(broken);
+    await page.getByLabel('YAML', { exact: true }).fill(MISSPELLED_PROFILE);
     await page.getByRole('button', { name: 'Validate' }).click();
     const flagged = page.locator('.yaml-line.has-issue');
     await flagged.first().waitFor();
