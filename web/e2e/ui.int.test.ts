@@ -7,6 +7,7 @@ import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Component, crash } from '../../testenv/src/controlplane.js';
 import { repoRoot } from '../../src/engine/testing.js';
+import { audit, formatViolations } from './axe.js';
 import { CLUSTER, MISSPELLED_PROFILE, examples, startUiHarness, type UiHarness } from './harness.js';
 
 const CP = 'web-e2e';
@@ -243,6 +244,12 @@ describe('the web UI', () => {
         'Success (last known; cluster unreachable)',
       );
       await shot('cluster-unreachable');
+      // The stale state has its own styles (stripes, dashed outline, banner): audit it too (see a11y.int.test.ts).
+      const violations = await audit(page);
+      expect(
+        violations.map((v) => v.id),
+        formatViolations('cluster page, cluster unreachable', violations),
+      ).toEqual([]);
     } finally {
       await restart();
     }
