@@ -26,3 +26,19 @@ export function describeCondition(c: ConditionLike): string {
   if (c.reason && c.message) return `${c.reason}: ${c.message}`;
   return c.message ?? c.reason ?? `${c.type}=${c.status}`;
 }
+
+/**
+ * The condition if it describes the current spec: a metav1.Condition carries the generation it was written
+ * for, and one written for an older generation says nothing about the current spec (undefined). Conditions
+ * without an observedGeneration, or objects without a generation, are taken as current.
+ */
+export function currentCondition(
+  c: ConditionLike | undefined,
+  generation: number | undefined,
+): ConditionLike | undefined {
+  if (c === undefined) return undefined;
+  if (generation !== undefined && c.observedGeneration !== undefined && c.observedGeneration < generation) {
+    return undefined;
+  }
+  return c;
+}

@@ -4,6 +4,14 @@ import { evaluateCustomResourceDefinition } from './crd.js';
 import { evaluateDaemonSet } from './daemonset.js';
 import { evaluateDeployment } from './deployment.js';
 import { evaluation } from './evaluation.js';
+import {
+  evaluateBackendTLSPolicy,
+  evaluateGateway,
+  evaluateGatewayClass,
+  evaluateGatewayRoute,
+  GATEWAY_API_GROUP,
+  gatewayRouteKinds,
+} from './gateway-api.js';
 import { evaluateBuiltinExists, evaluateGeneric } from './generic.js';
 import { evaluateIngress } from './ingress.js';
 import { evaluateJob } from './job.js';
@@ -38,6 +46,14 @@ const rules: ReadonlyMap<string, Rule> = new Map<string, Rule>([
     (o) => evaluateCustomResourceDefinition(o as V1CustomResourceDefinition),
   ],
   ['apiregistration.k8s.io/APIService', (o) => evaluateAPIService(o)],
+  // Gateway API never sets Ready (reserved), so the generic rule would wait for it until the pack's timeout.
+  [`${GATEWAY_API_GROUP}/Gateway`, (o) => evaluateGateway(o)],
+  [`${GATEWAY_API_GROUP}/GatewayClass`, (o) => evaluateGatewayClass(o)],
+  ...gatewayRouteKinds.map((kind): [string, Rule] => [
+    `${GATEWAY_API_GROUP}/${kind}`,
+    (o) => evaluateGatewayRoute(o, kind),
+  ]),
+  [`${GATEWAY_API_GROUP}/BackendTLSPolicy`, (o) => evaluateBackendTLSPolicy(o)],
 ]);
 
 /**

@@ -1,11 +1,11 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { describeCondition, findCondition, type ConditionLike } from './conditions.js';
+import { currentCondition, describeCondition, findCondition, type ConditionLike } from './conditions.js';
 import { failed, progressing, ready } from './evaluation.js';
 import { generationBehind } from './generation.js';
 import type { ObjectRef } from './object-ref.js';
 import type { ResourceEvaluation } from './resource-state.js';
 
-function isRecord(v: unknown): v is Record<string, unknown> {
+export function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
@@ -17,7 +17,11 @@ export function unknownStatus(obj: KubernetesObject): Record<string, unknown> | 
 
 /** `status.conditions`, keeping only entries that have the shape of a condition. */
 export function unknownConditions(status: Record<string, unknown> | undefined): readonly ConditionLike[] {
-  const raw = status?.['conditions'];
+  return parseConditions(status?.['conditions']);
+}
+
+/** A `conditions` list of unknown type (top-level, or per route parent / listener), keeping well-formed entries. */
+export function parseConditions(raw: unknown): readonly ConditionLike[] {
   if (!Array.isArray(raw)) return [];
   const out: ConditionLike[] = [];
   for (const c of raw as unknown[]) {
@@ -67,15 +71,6 @@ const terminalReasons: ReadonlySet<string> = new Set([
   'ProgressDeadlineExceeded',
 ]);
 
-/** A condition written for an older generation says nothing about the current spec. */
-function current(c: ConditionLike | undefined, generation: number | undefined): ConditionLike | undefined {
-  if (c === undefined) return undefined;
-  if (generation !== undefined && c.observedGeneration !== undefined && c.observedGeneration < generation) {
-    return undefined;
-  }
-  return c;
-}
-
 /**
  * Any object no specific rule covers, typically a custom resource (pack-status.md):
  * observedGeneration behind → Progressing; Stalled=True → Failed; Reconciling=True → Progressing;
@@ -102,7 +97,7 @@ export function evaluateGeneric(ref: ObjectRef, obj: KubernetesObject): Resource
     return ready(ref, 'Exists', status === undefined ? 'exists' : 'exists (no conditions reported)');
   }
   const generation = obj.metadata?.generation;
-  const get = (type: string) => current(findCondition(conditions, type), generation);
+  const get = (type: string) => currentCondition(findCondition(conditions, type), generation);
 
   const stalled = get('Stalled');
   if (stalled?.status === 'True') return failed(ref, stalled.reason ?? 'Stalled', describeCondition(stalled));

@@ -32,6 +32,15 @@ export { evaluateAPIService } from './apiservice.js';
 export { evaluateNamespace } from './namespace.js';
 export { evaluateGeneric, evaluateBuiltinExists, isTerminalErrorReason } from './generic.js';
 export {
+  evaluateGateway,
+  evaluateGatewayClass,
+  evaluateGatewayRoute,
+  evaluateBackendTLSPolicy,
+  GATEWAY_API_GROUP,
+  gatewayRouteKinds,
+  type GatewayRouteKind,
+} from './gateway-api.js';
+export {
   PackPhase,
   PackConditionType,
   conditionPhase,
