@@ -202,15 +202,26 @@ describe('talking to the hub', () => {
           });
         if (url.endsWith('/preview'))
           return json(200, [
-            { pack: 'grafana', profile: 'monitoring', change: 'changed' },
-            { pack: 'loki', profile: 'monitoring', change: 'added' },
+            {
+              pack: 'grafana',
+              profile: 'monitoring',
+              change: 'changed',
+              fromVersion: '1.0.0',
+              toVersion: '1.1.0',
+              changes: ['values.replicas: 1 → 2', 'version: "1.0.0" → "1.1.0"'],
+            },
+            { pack: 'loki', profile: 'monitoring', change: 'added', toVersion: '2.0.0' },
           ]);
         return json(200, { cluster: 'dev', profile: 'monitoring', version: '1.3.0', values: {} });
       },
     });
     expect(result.code).toBe(0);
     expect(result.stdout).toBe(
-      'profile monitoring is already attached to dev; changes:\n  ~ monitoring/grafana (changed)\n  + monitoring/loki (added)\n' +
+      'profile monitoring is already attached to dev; changes:\n' +
+        '  ~ monitoring/grafana (changed) 1.0.0 → 1.1.0\n' +
+        '      values.replicas: 1 → 2\n' +
+        '      version: "1.0.0" → "1.1.0"\n' +
+        '  + monitoring/loki (added)\n' +
         'attachment of monitoring on dev updated to 1.3.0\n',
     );
     expect(result.requests.map((r) => `${r.method} ${new URL(r.url).pathname}`)).toEqual([

@@ -170,7 +170,14 @@ describe('the hub', () => {
       profile: 'platform-tools',
       version: '9.9.9',
     });
-    expect(preview.find((d) => d.pack === 'echo')?.change).toBe('changed');
+    expect(preview.find((d) => d.pack === 'echo')).toEqual({
+      pack: 'echo',
+      profile: 'platform-tools',
+      change: 'changed',
+      fromVersion: '1.2.0',
+      toVersion: '1.3.0',
+      changes: ['version: "1.2.0" → "1.3.0"'],
+    });
     expect(preview.find((d) => d.pack === 'tenant-quotas')?.change).toBe('unchanged');
     expect(preview.find((d) => d.pack === 'sim-cni')?.change).toBe('unchanged');
   });

@@ -14,6 +14,7 @@ import {
   type StoredEvent,
 } from '../store/index.js';
 import { HubError, HubErrorCode } from './errors.js';
+import { describePackChanges } from './pack-diff.js';
 import { StatusWriter } from './status-writer.js';
 import {
   countPhases,
@@ -90,6 +91,11 @@ export interface PackDiff {
   readonly pack: string;
   readonly profile: string;
   readonly change: 'added' | 'removed' | 'changed' | 'unchanged';
+  /** The pack's version now and after, when they differ or for added/removed packs. */
+  readonly fromVersion?: string;
+  readonly toVersion?: string;
+  /** For changed packs: each changed field, old → new, sensitive values masked. */
+  readonly changes?: readonly string[];
 }
 
 export interface ProfileVersionView {
@@ -368,16 +374,33 @@ export class Hub {
     const diff: PackDiff[] = [];
     for (const d of desired) {
       const old = before.get(d.pack.name);
-      const change = !old
-        ? 'added'
-        : JSON.stringify(old.pack) === JSON.stringify(d.pack)
-          ? 'unchanged'
-          : 'changed';
-      diff.push({ pack: d.pack.name, profile: d.profile.name, change });
+      const base = { pack: d.pack.name, profile: d.profile.name };
+      if (!old) {
+        diff.push({ ...base, change: 'added', toVersion: d.pack.version });
+        continue;
+      }
+      const changes = describePackChanges(old, d);
+      if (changes.length === 0) {
+        diff.push({ ...base, change: 'unchanged' });
+        continue;
+      }
+      diff.push({
+        ...base,
+        change: 'changed',
+        ...(old.pack.version === d.pack.version
+          ? {}
+          : { fromVersion: old.pack.version, toVersion: d.pack.version }),
+        changes,
+      });
     }
     for (const d of before.values())
       if (!after.has(d.pack.name))
-        diff.push({ pack: d.pack.name, profile: d.profile.name, change: 'removed' });
+        diff.push({
+          pack: d.pack.name,
+          profile: d.profile.name,
+          change: 'removed',
+          fromVersion: d.pack.version,
+        });
     return diff;
   }
 

@@ -56,7 +56,7 @@ export {
 export { detachedSource, type ProfileSource } from './source.js';
 export { resolveProfile, type ResolvedProfile, type ResolveOptions } from './resolve.js';
 export { Redactor, noRedaction } from './redact.js';
-export { SENSITIVE_PLACEHOLDER } from './describe.js';
+export { SENSITIVE_PLACEHOLDER, describeValue } from './describe.js';
 export { ALLOWED_LAYERS, checkComposition, packLabel } from './compose.js';
 export { planCluster, planWaves, type InstallPlan, type PlannedPack, type Wave } from './plan.js';
 export { formatDuration, parseDuration } from './duration.js';

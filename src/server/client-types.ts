@@ -118,6 +118,12 @@ export type PackDiff = {
   pack: string;
   profile: string;
   change: 'added' | 'removed' | 'changed' | 'unchanged';
+  /** the pack's version now (changed to another version, or removed) */
+  fromVersion?: string;
+  /** the pack's version after (added, or changed to another version) */
+  toVersion?: string;
+  /** changed packs: each changed field, old → new, sensitive values masked */
+  changes?: Array<string>;
 };
 
 export type PackPhase = 'onboarding' | 'processing' | 'success' | 'failed';

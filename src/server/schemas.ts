@@ -203,6 +203,18 @@ export const PackDiffSchema = z
     pack: z.string(),
     profile: z.string(),
     change: z.enum(['added', 'removed', 'changed', 'unchanged']),
+    fromVersion: z
+      .string()
+      .optional()
+      .describe("the pack's version now (changed to another version, or removed)"),
+    toVersion: z
+      .string()
+      .optional()
+      .describe("the pack's version after (added, or changed to another version)"),
+    changes: z
+      .array(z.string())
+      .optional()
+      .describe('changed packs: each changed field, old → new, sensitive values masked'),
   })
   .meta({ id: 'PackDiff' });
 

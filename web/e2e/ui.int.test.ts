@@ -297,6 +297,13 @@ describe('the web UI', () => {
     const changed = attachment.locator('.diff-table tr[data-change="changed"]');
     await changed.waitFor();
     expect(await changed.textContent()).toContain('broken-web');
+    // What changes, field by field, before applying: the version and the image among them.
+    expect(await changed.locator('td').nth(3).textContent()).toBe('0.0.1 → 0.0.2');
+    const changes = await changed.locator('.diff-changes li').allTextContents();
+    expect(changes).toContain(
+      'manifests["Deployment broken-web"].spec.template.spec.containers[0].image: "registry.example/does-not-exist:nope" → "registry.example/web:1.0.0"',
+    );
+    expect(changes).toContain('version: "0.0.1" → "0.0.2"');
     // Only broken-web changes; the cluster's other packs are listed as unchanged.
     expect(await attachment.locator('.diff-table tbody tr[data-change="changed"]').count()).toBe(1);
     expect(

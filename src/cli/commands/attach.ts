@@ -30,9 +30,17 @@ export function renderDiff(diff: readonly PackDiff[], color: boolean): string {
   if (diff.length === 0) return 'no packs\n';
   return (
     diff
-      .map((d) =>
-        paint.paint(marks[d.change].style, `  ${marks[d.change].mark} ${d.profile}/${d.pack} (${d.change})`),
-      )
+      .map((d) => {
+        const version =
+          d.fromVersion !== undefined && d.toVersion !== undefined
+            ? ` ${d.fromVersion} → ${d.toVersion}`
+            : '';
+        const head = paint.paint(
+          marks[d.change].style,
+          `  ${marks[d.change].mark} ${d.profile}/${d.pack} (${d.change})${version}`,
+        );
+        return [head, ...(d.changes ?? []).map((c) => `      ${c}`)].join('\n');
+      })
       .join('\n') + '\n'
   );
 }
