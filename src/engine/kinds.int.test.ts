@@ -1,6 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatIssues, loadProfileFiles } from '../profile/index.js';
 import { PackPhase, type PackStatus } from '../status/index.js';
@@ -181,6 +182,129 @@ describe('every kind of pack-status.md, end to end', () => {
       const exited = latest.get('exited');
       expect(stateOf(exited, 'Pod', 'once').state).toBe('Failed');
       expect(exited?.message).toContain('Pod kinds-exited/once');
+    } finally {
+      runner.stop();
+    }
+  });
+});
+
+// Gateway API never sets Ready: a pack with a Gateway must follow Accepted/Programmed. No gateway controller
+// runs here, so the test plays it, writing the Gateway's status through the status subresource.
+const gatewayProfile = `apiVersion: strata.dev/v1alpha1
+kind: ClusterProfile
+metadata: { name: gateways }
+spec:
+  version: 1.0.0
+  type: add-on
+  packs:
+    - name: edge
+      layer: addon
+      version: 1.0.0
+      type: manifest
+      namespace: kinds-edge
+      timeout: 2m
+      manifests:
+        - apiVersion: apiextensions.k8s.io/v1
+          kind: CustomResourceDefinition
+          metadata:
+            name: gateways.gateway.networking.k8s.io
+            # *.k8s.io groups are protected; the real Gateway API CRDs carry this annotation too.
+            annotations: { api-approved.kubernetes.io: "https://github.com/kubernetes-sigs/gateway-api/pull/2466" }
+          spec:
+            group: gateway.networking.k8s.io
+            scope: Namespaced
+            names: { plural: gateways, singular: gateway, kind: Gateway }
+            versions:
+              - name: v1
+                served: true
+                storage: true
+                subresources: { status: {} }
+                schema: { openAPIV3Schema: { type: object, x-kubernetes-preserve-unknown-fields: true } }
+        - apiVersion: gateway.networking.k8s.io/v1
+          kind: Gateway
+          metadata: { name: main }
+          spec:
+            gatewayClassName: sim
+            listeners: [{ name: http, protocol: HTTP, port: 80 }]
+`;
+
+describe('Gateway API, end to end', () => {
+  it('a Gateway is blue until its controller programs it, green once it has, red when it cannot use its address', async () => {
+    const file = join(dir, 'gateways.yaml');
+    writeFileSync(file, gatewayProfile);
+    const loaded = await loadProfileFiles([file]);
+    if (!loaded.ok) throw new Error(formatIssues(loaded.issues));
+    const kc = new KubeConfig();
+    kc.loadFromFile(cp.kubeconfig);
+    const objects = kc.makeApiClient(CustomObjectsApi);
+    const target = {
+      group: 'gateway.networking.k8s.io',
+      version: 'v1',
+      namespace: 'kinds-edge',
+      plural: 'gateways',
+      name: 'main',
+    };
+    /** The controller's part: the Gateway's status with these conditions for its current generation. */
+    const writeStatus = async (programmed: { status: string; reason: string; message: string }) => {
+      const gateway = (await objects.getNamespacedCustomObject(target)) as {
+        metadata: { generation: number };
+      };
+      const condition = (type: string, c: { status: string; reason: string; message: string }) => ({
+        type,
+        ...c,
+        observedGeneration: gateway.metadata.generation,
+        lastTransitionTime: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
+      });
+      const ok = (type: string) => condition(type, { status: 'True', reason: type, message: '' });
+      await objects.replaceNamespacedCustomObjectStatus({
+        ...target,
+        body: {
+          ...gateway,
+          status: {
+            addresses: [{ type: 'IPAddress', value: '10.0.0.7' }],
+            conditions: [ok('Accepted'), condition('Programmed', programmed)],
+            listeners: [
+              {
+                name: 'http',
+                attachedRoutes: 0,
+                supportedKinds: [{ group: 'gateway.networking.k8s.io', kind: 'HTTPRoute' }],
+                conditions: [ok('Accepted'), ok('ResolvedRefs'), ok('Programmed')],
+              },
+            ],
+          },
+        },
+      });
+    };
+    const gatewayState = (log: { latest(): Map<string, PackStatus> }) =>
+      stateOf(log.latest().get('edge'), 'Gateway', 'main');
+
+    const { runner, log } = await startRunner(cp.kubeconfig, 'gateways');
+    try {
+      runner.setDesired(desiredOrThrow(loaded.value, { cluster: 'gateways' }));
+      await log.until((l) => gatewayState(l).state === 'Progressing', {
+        timeoutMs: 60_000,
+        what: 'the Gateway waiting for its controller',
+      });
+      expect(log.phases().edge).toBe(PackPhase.Processing);
+      expect(gatewayState(log).message).toContain('GatewayClass "sim"');
+
+      await writeStatus({ status: 'True', reason: 'Programmed', message: '' });
+      await log.until((l) => l.phases().edge === PackPhase.Success, {
+        timeoutMs: 30_000,
+        what: 'edge green',
+      });
+      expect(gatewayState(log)).toMatchObject({ state: 'Ready' });
+      expect(gatewayState(log).message).toContain('10.0.0.7');
+
+      await writeStatus({
+        status: 'False',
+        reason: 'AddressNotUsable',
+        message: 'address 10.0.0.7 is already in use',
+      });
+      await log.until((l) => l.phases().edge === PackPhase.Failed, { timeoutMs: 30_000, what: 'edge red' });
+      expect(log.latest().get('edge')?.message).toMatch(
+        /^Gateway kinds-edge\/main: .*AddressNotUsable: address 10\.0\.0\.7 is already in use/,
+      );
     } finally {
       runner.stop();
     }
