@@ -2,7 +2,14 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { V1ConfigMap, V1CustomResourceDefinition, V1Deployment } from '@kubernetes/client-node';
+import {
+  CoreV1Api,
+  KubeConfig,
+  type V1ConfigMap,
+  type V1CustomResourceDefinition,
+  type V1Deployment,
+} from '@kubernetes/client-node';
+import { parse, stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { down, up, type ControlPlaneState } from '../../testenv/src/controlplane.js';
 import { createPki } from '../../testenv/src/pki.js';
@@ -126,6 +133,82 @@ describe('checkAccess', () => {
     expect(e.code).toBe(KubeErrorCode.Unauthorized);
     expect(e.retryable).toBe(false);
     expect(e.message).toContain(`rejected the credentials of user "${NAME}-admin"`);
+  });
+});
+
+describe('ServiceAccount token kubeconfig', () => {
+  it('works from a second context chosen by name; without RBAC it is Forbidden naming the user and context', async () => {
+    // A ServiceAccount and a bound token from the TokenRequest API, as `kubectl create token deployer` does.
+    await kube.apply(
+      { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'deployer', namespace: 'web' } },
+      { fieldManager: 'strata', force: false },
+    );
+    const kc = new KubeConfig();
+    kc.loadFromString(kubeconfigText);
+    const { status } = await kc.makeApiClient(CoreV1Api).createNamespacedServiceAccountToken({
+      name: 'deployer',
+      namespace: 'web',
+      body: {
+        apiVersion: 'authentication.k8s.io/v1',
+        kind: 'TokenRequest',
+        spec: { expirationSeconds: 600 },
+      },
+    });
+    const token = status?.token ?? '';
+    expect(token).not.toBe('');
+    // The admin context stays current: the client must use the one it is told to.
+    const config = parse(kubeconfigText) as {
+      clusters: { name: string }[];
+      contexts: { name: string; context: { cluster: string; user: string } }[];
+      users: unknown[];
+    };
+    const cluster = config.clusters[0]?.name ?? '';
+    const text = stringify({
+      ...config,
+      users: [...config.users, { name: 'deployer', user: { token } }],
+      contexts: [...config.contexts, { name: 'deployer@web', context: { cluster, user: 'deployer' } }],
+    });
+    const asDeployer = KubeClient.fromString(text, { context: 'deployer@web' });
+    try {
+      const denied = await rejection(asDeployer.checkAccess());
+      expect(denied.code).toBe(KubeErrorCode.Forbidden);
+      expect(denied.message).toContain('user "deployer" (context "deployer@web") may not list namespaces');
+      expect(denied.message).toContain('system:serviceaccount:web:deployer');
+
+      await kube.apply(
+        {
+          apiVersion: 'rbac.authorization.k8s.io/v1',
+          kind: 'ClusterRoleBinding',
+          metadata: { name: 'deployer-admin' },
+          roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'cluster-admin' },
+          subjects: [{ kind: 'ServiceAccount', name: 'deployer', namespace: 'web' }],
+        },
+        { fieldManager: 'strata', force: false },
+      );
+      // RBAC changes reach the authorizer within moments.
+      await expect
+        .poll(
+          () =>
+            asDeployer.checkAccess().then(
+              () => 'ok',
+              (e: unknown) => String(e),
+            ),
+          {
+            timeout: 10_000,
+          },
+        )
+        .toBe('ok');
+      const configMap: V1ConfigMap = {
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name: 'by-token', namespace: 'web' },
+        data: { a: 'b' },
+      };
+      const applied = await asDeployer.apply(configMap, { fieldManager: 'strata', force: false });
+      expect(applied.metadata?.managedFields?.map((f) => f.manager)).toContain('strata');
+    } finally {
+      await asDeployer.close();
+    }
   });
 });
 
