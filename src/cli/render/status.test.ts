@@ -54,6 +54,38 @@ describe('renderStatusPage', () => {
     expect(stripAnsi(coloured)).toBe(renderStatusPage(mixedPage, plain));
   });
 
+  it("says when someone changed a pack's objects, corrected or only reported", () => {
+    const drifted = page([
+      pack({
+        name: 'quotas',
+        layer: 'addon',
+        phase: 'success',
+        lastDrift: {
+          time: '2026-01-01T00:05:00.000Z',
+          message: 'drift: LimitRange tenant-a/defaults deleted',
+          correcting: true,
+        },
+      }),
+      pack({
+        name: 'web',
+        layer: 'addon',
+        phase: 'success',
+        lastDrift: {
+          time: '2026-01-01T00:06:00.000Z',
+          message: 'drift: Deployment web/web changed by kubectl-edit',
+          correcting: false,
+        },
+      }),
+    ]);
+    const text = renderStatusPage(drifted, plain);
+    expect(text).toContain(
+      '      ↺ drift corrected at 2026-01-01T00:05:00.000Z: LimitRange tenant-a/defaults deleted\n',
+    );
+    expect(text).toContain(
+      '      ⚠ drift (not corrected) at 2026-01-01T00:06:00.000Z: Deployment web/web changed by kubectl-edit\n',
+    );
+  });
+
   it('shows an unreachable cluster and marks the colours it shows as the last known', () => {
     const unreachable = page([pack({ name: 'a', layer: 'addon', phase: 'success', stale: true })], {
       reachable: false,

@@ -100,6 +100,12 @@ export function renderStatusPage(page: ClusterPage, options: StatusRenderOptions
     if (pack.phase !== 'success' || pack.stale) {
       lines.push(`      ${paint.phase(pack.color, '↳')} ${pack.condition}: ${packReason(pack)}${stale}`);
     }
+    if (pack.lastDrift) {
+      const { correcting, message, time } = pack.lastDrift;
+      const what = message.replace(/^drift: /, '');
+      const verdict = correcting ? 'drift corrected' : paint.paint('yellow', 'drift (not corrected)');
+      lines.push(`      ${correcting ? '↺' : '⚠'} ${verdict} at ${time}: ${what}`);
+    }
   }
   return `${lines.join('\n')}\n`;
 }
