@@ -304,13 +304,22 @@ describe('the web UI', () => {
       'manifests["Deployment broken-web"].spec.template.spec.containers[0].image: "registry.example/does-not-exist:nope" → "registry.example/web:1.0.0"',
     );
     expect(changes).toContain('version: "0.0.1" → "0.0.2"');
-    // Only broken-web changes; the cluster's other packs are listed as unchanged.
-    expect(await attachment.locator('.diff-table tbody tr[data-change="changed"]').count()).toBe(1);
+    // Only broken-web changes; the cluster's other packs are folded into one line, in install order.
+    expect(await attachment.locator('.diff-table tbody tr').count()).toBe(1);
+    await attachment.locator('.diff-unchanged summary').click();
+    expect(await attachment.locator('.diff-unchanged summary').textContent()).toContain('6 unchanged packs');
     expect(
       await attachment
-        .locator('.diff-table tbody tr:not([data-change="changed"])')
-        .evaluateAll((rows) => rows.map((r) => r.getAttribute('data-change'))),
-    ).toEqual(Array(6).fill('unchanged'));
+        .locator('.diff-unchanged li[data-change="unchanged"]')
+        .evaluateAll((items) => items.map((i) => i.textContent)),
+    ).toEqual([
+      'node-config (local-infra)',
+      'cluster-policies (local-infra)',
+      'sim-cni (local-infra)',
+      'sim-csi (local-infra)',
+      'tenant-quotas (platform-tools)',
+      'echo (platform-tools)',
+    ]);
     await shot('update-preview');
 
     await markDocument();
