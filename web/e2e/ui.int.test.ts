@@ -32,6 +32,15 @@ async function signIn(token: string) {
   await page.getByRole('heading', { name: 'Clusters' }).waitFor();
 }
 
+/** axe's WCAG A/AA rules on the page as it is now (states the a11y test does not reach: stale, preview, drift). */
+async function expectAccessible(where: string) {
+  const violations = await audit(page);
+  expect(
+    violations.map((v) => v.id),
+    formatViolations(where, violations),
+  ).toEqual([]);
+}
+
 /** Every distinct phase each pack row showed, in order, recorded in the page by a MutationObserver. */
 const installPhaseRecorder = () =>
   page.evaluate(() => {
@@ -245,11 +254,7 @@ describe('the web UI', () => {
       );
       await shot('cluster-unreachable');
       // The stale state has its own styles (stripes, dashed outline, banner): audit it too (see a11y.int.test.ts).
-      const violations = await audit(page);
-      expect(
-        violations.map((v) => v.id),
-        formatViolations('cluster page, cluster unreachable', violations),
-      ).toEqual([]);
+      await expectAccessible('cluster page, cluster unreachable');
     } finally {
       await restart();
     }
@@ -321,6 +326,7 @@ describe('the web UI', () => {
       'echo (platform-tools)',
     ]);
     await shot('update-preview');
+    await expectAccessible('update preview with the per-pack diff');
 
     await markDocument();
     await installPhaseRecorder();
@@ -363,5 +369,6 @@ describe('the web UI', () => {
     await page.locator('tr[data-pack="tenant-quotas"][data-phase="success"]').waitFor({ timeout: 30_000 });
     expect(await stillSameDocument()).toBe(true);
     await shot('cluster-drift');
+    await expectAccessible('cluster page with a drift note');
   });
 });
