@@ -242,7 +242,7 @@ describe('discovery', () => {
     );
   });
 
-  it('a CRD kind is UnknownKind before the CRD exists and found once it is Established (discovery refreshed)', async () => {
+  it('a CRD kind is UnknownKind before the CRD exists and found once the server serves it (a miss re-fetches discovery)', async () => {
     const before = await rejection(kube.resourceFor('strata.example.com/v1', 'Widget'));
     expect(before.code).toBe(KubeErrorCode.UnknownKind);
     expect(before.retryable).toBe(false);
@@ -285,13 +285,21 @@ describe('discovery', () => {
     await established.waitFor(1);
     watch.stop();
 
-    expect(await kube.resourceFor('strata.example.com/v1', 'Widget')).toEqual({
-      group: 'strata.example.com',
-      version: 'v1',
-      kind: 'Widget',
-      resource: 'widgets',
-      namespaced: true,
-    });
+    // Established can come a moment before the API server serves the new group/version (the engine waits for
+    // it too: PackOperations.waitUntilServed). Each miss re-fetches the document, so it maps as soon as it is
+    // served; a failed lookup is not remembered.
+    await expect
+      .poll(() => kube.resourceFor('strata.example.com/v1', 'Widget').catch((e: unknown) => String(e)), {
+        timeout: 10_000,
+        interval: 100,
+      })
+      .toEqual({
+        group: 'strata.example.com',
+        version: 'v1',
+        kind: 'Widget',
+        resource: 'widgets',
+        namespaced: true,
+      });
     const widget = await kube.apply(
       { apiVersion: 'strata.example.com/v1', kind: 'Widget', metadata: { name: 'w', namespace: 'web' } },
       { fieldManager: 'strata', force: false },
