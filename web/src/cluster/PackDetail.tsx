@@ -1,5 +1,6 @@
 import { useEffect, useRef, useState } from 'react';
 import { enc } from '../api/client';
+import { useApiGet } from '../api/use-api-get';
 import { can } from '../api/session';
 import type { AttachmentView, PackTransition, PackView } from '../api/types';
 import { href, navigate } from '../router';
@@ -24,8 +25,6 @@ export function PackDetail({
 }) {
   const { api, role } = useSession();
   const heading = useRef<HTMLHeadingElement>(null);
-  const [history, setHistory] = useState<readonly PackTransition[]>();
-  const [historyError, setHistoryError] = useState<unknown>();
   const [busy, setBusy] = useState<'retry' | 'resync'>();
   const [actionError, setActionError] = useState<unknown>();
   const [done, setDone] = useState<string>();
@@ -50,21 +49,10 @@ export function PackDetail({
   }, [cluster, pack.name]);
 
   // The history grows with every transition: fetch it again when the phase changes.
-  useEffect(() => {
-    const controller = new AbortController();
-    api
-      .get<PackTransition[]>(`/clusters/${enc(cluster)}/packs/${enc(pack.name)}/history`, controller.signal)
-      .then((h) => {
-        setHistory(h);
-        setHistoryError(undefined);
-      })
-      .catch((e: unknown) => {
-        if (!controller.signal.aborted) setHistoryError(e);
-      });
-    return () => {
-      controller.abort();
-    };
-  }, [api, cluster, pack.name, pack.phase]);
+  const { value: history, error: historyError } = useApiGet<PackTransition[]>(
+    `/clusters/${enc(cluster)}/packs/${enc(pack.name)}/history`,
+    pack.phase,
+  );
 
   const act = async (what: 'retry' | 'resync') => {
     setBusy(what);

@@ -1,8 +1,7 @@
-import { useEffect, useState } from 'react';
 import { enc } from '../api/client';
+import { useApiGet } from '../api/use-api-get';
 import type { PackValues as PackValuesBody } from '../api/types';
 import { YamlView } from '../profiles/YamlView';
-import { useSession } from '../session-context';
 import { ErrorNote } from '../ui/ErrorNote';
 
 /**
@@ -11,25 +10,10 @@ import { ErrorNote } from '../ui/ErrorNote';
  * sends them. Fetched again when the pack's version or its profile's variable values change (`revision`).
  */
 export function PackValues({ cluster, pack, revision }: { cluster: string; pack: string; revision: string }) {
-  const { api } = useSession();
-  const [body, setBody] = useState<PackValuesBody>();
-  const [error, setError] = useState<unknown>();
-
-  useEffect(() => {
-    const controller = new AbortController();
-    api
-      .get<PackValuesBody>(`/clusters/${enc(cluster)}/packs/${enc(pack)}/values`, controller.signal)
-      .then((b) => {
-        setBody(b);
-        setError(undefined);
-      })
-      .catch((e: unknown) => {
-        if (!controller.signal.aborted) setError(e);
-      });
-    return () => {
-      controller.abort();
-    };
-  }, [api, cluster, pack, revision]);
+  const { value: body, error } = useApiGet<PackValuesBody>(
+    `/clusters/${enc(cluster)}/packs/${enc(pack)}/values`,
+    revision,
+  );
 
   const title = body?.type === 'manifest' ? 'Rendered manifests' : 'Rendered values';
   return (

@@ -1,5 +1,6 @@
-import { useCallback, useEffect, useRef, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { openStream } from '../api/stream';
+import { useApiGet } from '../api/use-api-get';
 import type { ClusterView } from '../api/types';
 import { href } from '../router';
 import { useSession } from '../session-context';
@@ -10,35 +11,24 @@ import { StatusBadge } from '../ui/StatusBadge';
 /** Every cluster with its rollup colour and counts per phase; filter by status, search by name. */
 export function OverviewPage() {
   const { api } = useSession();
-  const [clusters, setClusters] = useState<readonly ClusterView[]>();
-  const [error, setError] = useState<unknown>();
+  const { value: clusters, error, reload: load } = useApiGet<ClusterView[]>('/clusters');
   const [query, setQuery] = useState('');
   const [filter, setFilter] = useState<PackPhase | 'all'>('all');
   const timer = useRef<ReturnType<typeof setTimeout>>(undefined);
 
-  const load = useCallback(async () => {
-    try {
-      setClusters(await api.get<ClusterView[]>('/clusters'));
-      setError(undefined);
-    } catch (e) {
-      setError(e);
-    }
-  }, [api]);
-
   // Counts change with every pack status: the list is fetched again, at most a few times a second.
   useEffect(() => {
-    void load();
     const close = openStream({
       token: api.token,
       onEvent: () => {
         if (timer.current !== undefined) return;
         timer.current = setTimeout(() => {
           timer.current = undefined;
-          void load();
+          load();
         }, 400);
       },
       onConnection: (connected, resumed) => {
-        if (connected && resumed) void load();
+        if (connected && resumed) load();
       },
     });
     return () => {

@@ -1,6 +1,7 @@
-import { useCallback, useEffect, useState } from 'react';
+import { useEffect, useState } from 'react';
 import { enc } from '../api/client';
 import { can } from '../api/session';
+import { useApiGet } from '../api/use-api-get';
 import type { ProfileSummary, ProfileVersion, ProfileWithSource } from '../api/types';
 import { href } from '../router';
 import { useSession } from '../session-context';
@@ -17,21 +18,7 @@ export function ProfilesPage({
   profile: string | undefined;
   version: string | undefined;
 }) {
-  const { api } = useSession();
-  const [profiles, setProfiles] = useState<readonly ProfileSummary[]>();
-  const [error, setError] = useState<unknown>();
-
-  const load = useCallback(async () => {
-    try {
-      setProfiles(await api.get<ProfileSummary[]>('/profiles'));
-      setError(undefined);
-    } catch (e) {
-      setError(e);
-    }
-  }, [api]);
-  useEffect(() => {
-    void load();
-  }, [load]);
+  const { value: profiles, error, reload } = useApiGet<ProfileSummary[]>('/profiles');
 
   return (
     <div className="profiles-layout">
@@ -66,7 +53,7 @@ export function ProfilesPage({
       </nav>
       <section className="page profiles-main">
         {profile === undefined ? (
-          <ImportPanel onImported={() => void load()} />
+          <ImportPanel onImported={reload} />
         ) : (
           <ProfileDetail key={`${profile}@${version ?? ''}`} profile={profile} version={version} />
         )}
