@@ -1,6 +1,7 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { backoffDelay, type Backoff, type KubeClient } from '../kube/index.js';
 import { formatDuration, predecessors, type KubeObject, type OrderedPack } from '../profile/index.js';
+import { OPEN, packGates } from './gates.js';
 import {
   AWAITING_NEW_REVISION,
   PackPhase,
@@ -205,23 +206,21 @@ export class ClusterRunner {
     const active = [...this.runs.values()]
       .filter((r) => !r.removing)
       .sort((a, b) => a.desired.order - b.desired.order);
-    const waitsFor = predecessors(active.map(orderedPack));
-    // What each pack's dependents see. Install order puts every predecessor first, so one pass settles all.
-    const gates = new Map<string, Gate>();
+    const gates = packGates(active.map((r) => ({ ...orderedPack(r), phase: r.status.phase })));
     for (const run of active) {
-      const gate = combineGates(
-        (waitsFor.get(run.desired.pack.name) ?? []).map((name) => gates.get(name) ?? OPEN),
-      );
-      gates.set(run.desired.pack.name, gateAfter(run, gate));
+      const gate = gates.get(run.desired.pack.name) ?? OPEN;
       if (run.startedFor === run.desired) continue;
       switch (gate.type) {
         case 'blocked':
-          this.setStageIfIdle(run, { type: 'Blocked', blockedBy: packName(gate.by) });
+          this.setStageIfIdle(run, { type: 'Blocked', blockedBy: this.packLabel(gate.by) });
           break;
         case 'waiting':
           this.setStageIfIdle(run, {
             type: 'Waiting',
-            waitingFor: gate.packs.map((r) => ({ pack: packName(r), phase: r.status.phase })),
+            waitingFor: gate.packs.map((name) => ({
+              pack: this.packLabel(name),
+              phase: this.runs.get(name)?.status.phase ?? PackPhase.Onboarding,
+            })),
           });
           break;
         case 'open':
@@ -529,14 +528,15 @@ export class ClusterRunner {
     this.waiters.wake();
   }
 
+  /** `monitoring/metrics-store`: a gray pack names the profile and pack it waits on or is blocked by. */
+  private packLabel(name: string): string {
+    const run = this.runs.get(name);
+    return run ? `${run.desired.profile.name}/${name}` : name;
+  }
+
   private iso(): string {
     return new Date(this.now()).toISOString();
   }
-}
-
-/** `monitoring/metrics-store`: a gray pack names the profile and pack it waits on or is blocked by. */
-function packName(run: PackRun): string {
-  return `${run.desired.profile.name}/${run.desired.pack.name}`;
 }
 
 function orderedPack(run: PackRun): OrderedPack {
@@ -547,40 +547,6 @@ function orderedPack(run: PackRun): OrderedPack {
 interface UninstallRetry {
   readonly attempt: number;
   timer?: NodeJS.Timeout;
-}
-
-/** Whether a pack may start, as seen through the packs it waits for. */
-type Gate =
-  | { readonly type: 'open' }
-  | { readonly type: 'blocked'; readonly by: PackRun }
-  /** The nearest packs not green yet: those of the latest wave among them. */
-  | { readonly type: 'waiting'; readonly wave: number; readonly packs: readonly PackRun[] };
-
-const OPEN: Gate = { type: 'open' };
-
-/** Blocked wins (the earliest red pack); otherwise the latest wave still waited for, its packs once each. */
-function combineGates(gates: readonly Gate[]): Gate {
-  let waiting: Extract<Gate, { type: 'waiting' }> | undefined;
-  for (const gate of gates) {
-    if (gate.type === 'blocked') return gate;
-    if (gate.type !== 'waiting') continue;
-    if (waiting === undefined || gate.wave > waiting.wave) waiting = gate;
-    else if (gate.wave === waiting.wave)
-      waiting = { ...waiting, packs: [...new Set([...waiting.packs, ...gate.packs])] };
-  }
-  return waiting ?? OPEN;
-}
-
-/**
- * What a pack's dependents see: blocked by it when it is red, by what blocks it, or waiting for it until it
- * is green. A green pack passes on what it waits for itself, so everything earlier must still be green.
- */
-function gateAfter(run: PackRun, own: Gate): Gate {
-  if (run.status.phase === PackPhase.Failed) return { type: 'blocked', by: run };
-  if (own.type === 'blocked') return own;
-  if (run.status.phase !== PackPhase.Success)
-    return combineGates([own, { type: 'waiting', wave: run.desired.wave, packs: [run] }]);
-  return own;
 }
 
 /** Same pack definition and source folder: nothing to re-render. */
