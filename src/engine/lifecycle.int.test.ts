@@ -55,7 +55,7 @@ describe('failures', () => {
       expect(bad?.message).toMatch(/Pod fail\/bad-[a-z0-9]+-[a-z0-9]+: (ErrImagePull|ImagePullBackOff)/);
       expect(bad?.message).toContain('registry.local/bad:1');
       await log.until(
-        (l) => l.latest().get('after')?.message.includes('blocked by addon/bad (failed)') === true,
+        (l) => l.latest().get('after')?.message.includes('blocked by apps/bad (failed)') === true,
         {
           timeoutMs: 10_000,
           what: 'after blocked',

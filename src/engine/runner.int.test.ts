@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { predecessors } from '../profile/index.js';
 import { PackPhase } from '../status/index.js';
 import { down, up, type ControlPlaneState } from '../../testenv/src/controlplane.js';
 import type { ClusterRunner } from './runner.js';
@@ -45,14 +46,30 @@ describe('installing the example profiles', () => {
         d.pack.name,
       ).toContain(PackPhase.Processing);
     }
-    // A pack of a later wave started only after every pack of the earlier waves was green.
+    // A pack started only after every pack it waits for was green: the earlier waves of its own add-on profile,
+    // the infra layers and its dependsOn, directly or through others (add-on profiles do not wait for each other).
+    const direct = predecessors(
+      desired.map((d) => ({
+        name: d.pack.name,
+        layer: d.pack.layer,
+        profile: d.profile.name,
+        wave: d.wave,
+        dependsOn: d.pack.dependsOn,
+      })),
+    );
+    const waitsFor = (name: string): string[] =>
+      (direct.get(name) ?? []).flatMap((before) => [before, ...waitsFor(before)]);
+    expect(waitsFor('alert-relay')).toEqual(
+      expect.arrayContaining(['dashboards', 'metrics-store', 'sim-csi']),
+    );
+    expect(waitsFor('echo')).not.toContain('metrics-store');
     for (const later of desired) {
       const started = latest.get(later.pack.name)?.startTime ?? '';
-      for (const earlier of desired.filter((d) => d.wave < later.wave)) {
-        const ended = latest.get(earlier.pack.name)?.endTime ?? '';
+      for (const earlier of new Set(waitsFor(later.pack.name))) {
+        const ended = latest.get(earlier)?.endTime ?? '';
         expect(
           started >= ended,
-          `${later.pack.name} (wave ${later.wave}) started ${started}, before ${earlier.pack.name} ended ${ended}`,
+          `${later.pack.name} (wave ${later.wave}) started ${started}, before ${earlier} ended ${ended}`,
         ).toBe(true);
       }
     }

@@ -1,9 +1,11 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
-import type { Backoff, KubeClient } from '../kube/index.js';
-import { formatDuration, type KubeObject } from '../profile/index.js';
+import { backoffDelay, type Backoff, type KubeClient } from '../kube/index.js';
+import { formatDuration, predecessors, type KubeObject, type OrderedPack } from '../profile/index.js';
+import { OPEN, packGates } from './gates.js';
 import {
   AWAITING_NEW_REVISION,
   PackPhase,
+  assertNever,
   evaluateResource,
   formatRef,
   initialPackStatus,
@@ -55,6 +57,10 @@ export class ClusterRunner {
   private readonly retry: Backoff;
   private readonly waiters = new Waiters();
   private readonly ops: PackOperations;
+  /** Tasks that are uninstalls, so reconcile does not restart one that is under way. */
+  private readonly uninstallTasks = new WeakSet<AbortController>();
+  /** Packs whose uninstall failed: the attempts so far and the timer of the next one. */
+  private readonly uninstallRetries = new Map<PackRun, UninstallRetry>();
   private reconcileQueued = false;
   private stopped = false;
   private reachable = true;
@@ -83,7 +89,7 @@ export class ClusterRunner {
       retry: this.retry,
       random: this.random,
       dispatch: (run, event) => {
-        this.dispatch(run, event);
+        if (!this.quietDuringRetry(run, event)) this.dispatch(run, event);
       },
       iso: () => this.iso(),
       applied: (run, ref, answer) => {
@@ -117,6 +123,7 @@ export class ClusterRunner {
         const unchanged = sameDefinition(run.desired, desired);
         if (unchanged && run.startedFor === run.desired) run.startedFor = desired;
         run.desired = desired;
+        if (run.removing) this.forgetUninstallRetry(run);
         run.removing = false;
         continue;
       }
@@ -177,6 +184,7 @@ export class ClusterRunner {
     for (const run of this.runs.values()) {
       run.task?.abort(new Error('runner stopped'));
       clearTimeout(run.timer);
+      this.forgetUninstallRetry(run);
     }
     this.watches.stop();
     this.wake();
@@ -198,25 +206,29 @@ export class ClusterRunner {
     const active = [...this.runs.values()]
       .filter((r) => !r.removing)
       .sort((a, b) => a.desired.order - b.desired.order);
+    const gates = packGates(active.map((r) => ({ ...orderedPack(r), phase: r.status.phase })));
     for (const run of active) {
+      const gate = gates.get(run.desired.pack.name) ?? OPEN;
       if (run.startedFor === run.desired) continue;
-      const earlier = active.filter((r) => r.desired.wave < run.desired.wave);
-      const failed = earlier.find((r) => r.status.phase === PackPhase.Failed);
-      if (failed) {
-        this.setStageIfIdle(run, { type: 'Blocked', blockedBy: packName(failed) });
-        continue;
+      switch (gate.type) {
+        case 'blocked':
+          this.setStageIfIdle(run, { type: 'Blocked', blockedBy: this.packLabel(gate.by) });
+          break;
+        case 'waiting':
+          this.setStageIfIdle(run, {
+            type: 'Waiting',
+            waitingFor: gate.packs.map((name) => ({
+              pack: this.packLabel(name),
+              phase: this.runs.get(name)?.status.phase ?? PackPhase.Onboarding,
+            })),
+          });
+          break;
+        case 'open':
+          this.startInstall(run);
+          break;
+        default:
+          assertNever(gate);
       }
-      const pending = earlier.filter((r) => r.status.phase !== PackPhase.Success);
-      if (pending.length > 0) {
-        // Name what is nearest: the latest earlier wave that still has packs not green.
-        const wave = Math.max(...pending.map((r) => r.desired.wave));
-        const waitingFor = pending
-          .filter((r) => r.desired.wave === wave)
-          .map((r) => ({ pack: packName(r), phase: r.status.phase }));
-        this.setStageIfIdle(run, { type: 'Waiting', waitingFor });
-        continue;
-      }
-      this.startInstall(run);
     }
     this.reconcileRemovals();
   }
@@ -227,15 +239,19 @@ export class ClusterRunner {
     this.dispatch(run, { type: 'StageChanged', time: this.iso(), stage });
   }
 
+  /**
+   * Reverse install order: a removed pack goes once no other removed pack waits for it (its own profile's later
+   * waves, or a dependsOn), so the removals of different add-on profiles do not wait for each other either.
+   */
   private reconcileRemovals(): void {
-    const removing = [...this.runs.values()]
-      .filter((r) => r.removing)
-      .sort((a, b) => b.desired.order - a.desired.order);
-    const first = removing[0];
-    // Reverse install order, one wave at a time: the last installed goes first.
-    if (!first) return;
-    for (const run of removing.filter((r) => r.desired.wave === first.desired.wave)) {
-      if (run.status.stage.type !== 'Uninstalling' || !run.task) this.startUninstall(run);
+    const removing = [...this.runs.values()].filter((r) => r.removing);
+    if (removing.length === 0) return;
+    const needed = new Set([...predecessors(removing.map(orderedPack)).values()].flat());
+    for (const run of removing) {
+      if (needed.has(run.desired.pack.name)) continue;
+      if (run.task && this.uninstallTasks.has(run.task)) continue;
+      if (this.uninstallRetries.get(run)?.timer) continue;
+      this.startUninstall(run);
     }
   }
 
@@ -272,9 +288,13 @@ export class ClusterRunner {
     clearTimeout(run.timer);
     const task = new AbortController();
     run.task = task;
+    this.uninstallTasks.add(task);
+    // Attached again while (or after) being removed: its objects may be gone, so it installs anew.
+    run.startedFor = undefined;
     this.ops
       .uninstall(run, task.signal)
       .then(() => {
+        this.forgetUninstallRetry(run);
         this.runs.delete(run.desired.pack.name);
         this.unindex(run);
         this.options.onEvent({
@@ -286,17 +306,54 @@ export class ClusterRunner {
       })
       .catch((error: unknown) => {
         if (task.signal.aborted || this.stopped) return;
-        const message = error instanceof Error ? error.message : String(error);
-        this.dispatch(run, {
-          type: 'StageChanged',
-          time: this.iso(),
-          stage: { type: 'ApplyFailed', error: `uninstall: ${message}` },
-        });
+        this.scheduleUninstallRetry(run, error);
       })
       .finally(() => {
         if (run.task === task) run.task = undefined;
         this.scheduleReconcile();
       });
+  }
+
+  /**
+   * A failed uninstall is tried again after a capped, jittered backoff (never at once: an object that cannot
+   * be deleted once will not be deleted a millisecond later either). The pack stays red with the cause; while
+   * it retries, its attempts are quiet (see quietDuringRetry), so an unchanged failure adds no transition.
+   */
+  private scheduleUninstallRetry(run: PackRun, error: unknown): void {
+    const attempt = (this.uninstallRetries.get(run)?.attempt ?? 0) + 1;
+    const cause = error instanceof Error ? error.message : String(error);
+    this.dispatch(run, {
+      type: 'StageChanged',
+      time: this.iso(),
+      stage: {
+        type: 'ApplyFailed',
+        error: `uninstall: ${cause} (retrying, at most every ${formatDuration(this.retry.maxMs)})`,
+      },
+    });
+    // Full jitter can draw 0: keep at least the initial delay so a failing uninstall never spins.
+    const delay = Math.max(this.retry.initialMs, backoffDelay(attempt, this.retry, this.random));
+    const retry: UninstallRetry = { attempt };
+    retry.timer = setTimeout(() => {
+      retry.timer = undefined;
+      this.scheduleReconcile();
+    }, delay);
+    retry.timer.unref();
+    this.uninstallRetries.set(run, retry);
+  }
+
+  private forgetUninstallRetry(run: PackRun): void {
+    clearTimeout(this.uninstallRetries.get(run)?.timer);
+    this.uninstallRetries.delete(run);
+  }
+
+  /**
+   * After an uninstall failed, the next attempts do not announce themselves (Uninstalling, Retrying): the
+   * pack would flip red → blue → red on every attempt. Their outcome still shows: gone, or red with the
+   * (possibly new) cause.
+   */
+  private quietDuringRetry(run: PackRun, event: PackEvent): boolean {
+    if (!run.removing || !this.uninstallRetries.has(run)) return false;
+    return event.type === 'RevisionStarted' || event.type === 'StageChanged';
   }
 
   // ---------------------------------------------------------------------------------------------------------
@@ -471,13 +528,25 @@ export class ClusterRunner {
     this.waiters.wake();
   }
 
+  /** `monitoring/metrics-store`: a gray pack names the profile and pack it waits on or is blocked by. */
+  private packLabel(name: string): string {
+    const run = this.runs.get(name);
+    return run ? `${run.desired.profile.name}/${name}` : name;
+  }
+
   private iso(): string {
     return new Date(this.now()).toISOString();
   }
 }
 
-function packName(run: PackRun): string {
-  return `${run.desired.pack.layer}/${run.desired.pack.name}`;
+function orderedPack(run: PackRun): OrderedPack {
+  const { pack, profile, wave } = run.desired;
+  return { name: pack.name, layer: pack.layer, profile: profile.name, wave, dependsOn: pack.dependsOn };
+}
+
+interface UninstallRetry {
+  readonly attempt: number;
+  timer?: NodeJS.Timeout;
 }
 
 /** Same pack definition and source folder: nothing to re-render. */

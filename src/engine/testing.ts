@@ -106,6 +106,7 @@ export interface TestPack {
   behavior?: string;
   readyAfter?: string;
   timeout?: string;
+  dependsOn?: readonly string[];
 }
 
 /** An add-on profile of Deployment packs, written to `dir` and loaded as a user's file would be. */
@@ -130,6 +131,7 @@ export async function deploymentProfile(
       `      namespace: ${ns}`,
       `      installPriority: ${p.priority ?? 0}`,
       ...(p.timeout ? [`      timeout: ${p.timeout}`] : []),
+      ...(p.dependsOn ? [`      dependsOn: [${p.dependsOn.join(', ')}]`] : []),
       '      manifests:',
       '        - apiVersion: apps/v1',
       '          kind: Deployment',

@@ -25,26 +25,27 @@ describe('examples/', () => {
   it('plans infra + monitoring + platform-tools in the documented waves', async () => {
     const profiles = await load('infra.yaml', 'monitoring.yaml', 'platform-tools.yaml');
     const plan = ok(planCluster(profiles));
-    expect(plan.waves.map((w) => w.packs.map((p) => `${p.pack.layer}/${p.pack.name}`))).toEqual([
-      ['os/node-config'],
-      ['k8s/cluster-policies'],
-      ['cni/sim-cni'],
-      ['csi/sim-csi'],
-      ['addon/tenant-quotas'],
-      ['addon/echo', 'addon/metrics-store'],
-      ['addon/dashboards'],
-      ['addon/alert-relay'],
+    expect(plan.waves.map((w) => w.packs.map((p) => `${p.profile.name}/${p.pack.name}`))).toEqual([
+      ['local-infra/node-config'],
+      ['local-infra/cluster-policies'],
+      ['local-infra/sim-cni'],
+      ['local-infra/sim-csi'],
+      // Each add-on profile is ordered on its own after the infra layers: waves 5-7 of monitoring and 5-6 of
+      // platform-tools install side by side.
+      ['platform-tools/tenant-quotas', 'monitoring/metrics-store'],
+      ['monitoring/dashboards', 'platform-tools/echo'],
+      ['monitoring/alert-relay'],
     ]);
     expect(plan.waves.flatMap((w) => w.packs.map((p) => p.explanation))).toEqual([
-      'wave 1: layer os, priority 0 (default), first',
-      'wave 2: layer k8s, priority 0 (default), after the os layer',
-      'wave 3: layer cni, priority 0 (default), after the k8s layer',
-      'wave 4: layer csi, priority 5 (from the values pack block), after cni/sim-cni (dependsOn)',
-      'wave 5: layer addon, priority -5, after the csi layer',
-      'wave 6: layer addon, priority 0 (default), after the addon packs of priority -5',
-      'wave 6: layer addon, priority 0 (default), after the addon packs of priority -5',
-      'wave 7: layer addon, priority 0 (default), after addon/metrics-store (dependsOn)',
-      'wave 8: layer addon, priority 10 (from the values pack block), after the addon packs of priority 0',
+      'wave 1: profile local-infra, layer os, priority 0 (default), first',
+      'wave 2: profile local-infra, layer k8s, priority 0 (default), after the os layer',
+      'wave 3: profile local-infra, layer cni, priority 0 (default), after the k8s layer',
+      'wave 4: profile local-infra, layer csi, priority 5 (from the values pack block), after cni/sim-cni (dependsOn)',
+      'wave 5: profile platform-tools, layer addon, priority -5, after the csi layer',
+      'wave 5: profile monitoring, layer addon, priority 0 (default), after the csi layer',
+      'wave 6: profile monitoring, layer addon, priority 0 (default), after addon/metrics-store (dependsOn)',
+      'wave 6: profile platform-tools, layer addon, priority 0 (default), after the addon packs of priority -5',
+      'wave 7: profile monitoring, layer addon, priority 10 (from the values pack block), after the addon packs of priority 0',
     ]);
   });
 

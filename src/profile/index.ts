@@ -58,5 +58,13 @@ export { resolveProfile, type ResolvedProfile, type ResolveOptions } from './res
 export { Redactor, noRedaction } from './redact.js';
 export { SENSITIVE_PLACEHOLDER, describeValue } from './describe.js';
 export { ALLOWED_LAYERS, checkComposition, packLabel } from './compose.js';
-export { planCluster, planWaves, type InstallPlan, type PlannedPack, type Wave } from './plan.js';
+export {
+  planCluster,
+  planWaves,
+  predecessors,
+  type InstallPlan,
+  type OrderedPack,
+  type PlannedPack,
+  type Wave,
+} from './plan.js';
 export { formatDuration, parseDuration } from './duration.js';

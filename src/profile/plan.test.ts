@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { checkComposition } from './compose.js';
 import { formatIssues } from './errors.js';
-import { planCluster, type InstallPlan } from './plan.js';
+import { planCluster, predecessors, type InstallPlan } from './plan.js';
 import { parseOk, profileText } from './testing.js';
 
 /** A pack as YAML; manifest packs keep the fixtures short. */
@@ -75,10 +75,10 @@ describe('planCluster: install waves', () => {
     const plan = planOk(infra, tools);
     expect(waves(plan)).toEqual([['calico'], ['cache', 'db'], ['app']]);
     expect(plan.waves.flatMap((w) => w.packs.map((p) => p.explanation))).toEqual([
-      'wave 1: layer cni, priority 0 (default), first',
-      'wave 2: layer addon, priority 0 (default), after the cni layer',
-      'wave 2: layer addon, priority 0 (default), after the cni layer',
-      'wave 3: layer addon, priority 0 (default), after addon/db, cni/calico (dependsOn)',
+      'wave 1: profile base, layer cni, priority 0 (default), first',
+      'wave 2: profile tools, layer addon, priority 0 (default), after the cni layer',
+      'wave 2: profile tools, layer addon, priority 0 (default), after the cni layer',
+      'wave 3: profile tools, layer addon, priority 0 (default), after addon/db, cni/calico of profile base (dependsOn)',
     ]);
   });
 
@@ -103,7 +103,7 @@ describe('planCluster: install waves', () => {
     const plan = planOk(tools);
     expect(waves(plan)).toEqual([['store'], ['relay']]);
     expect(plan.waves[1]?.packs[0]?.explanation).toBe(
-      'wave 2: layer addon, priority 10 (from the values pack block), after the addon packs of priority 0',
+      'wave 2: profile demo, layer addon, priority 10 (from the values pack block), after the addon packs of priority 0',
     );
   });
 
@@ -116,6 +116,122 @@ describe('planCluster: install waves', () => {
       ]),
     );
     expect(plan.removal.map((w) => w.packs.map((p) => p.pack.name))).toEqual([['c'], ['b'], ['a']]);
+  });
+});
+
+describe('planCluster: each add-on profile is ordered on its own', () => {
+  /** Each pack as `profile/name@wave`, in plan order. */
+  function placed(plan: InstallPlan): string[] {
+    return plan.waves.flatMap((w) => w.packs.map((p) => `${p.profile.name}/${p.pack.name}@${w.index}`));
+  }
+
+  it('starts every add-on profile right after the infra layers, whatever the other profiles hold', () => {
+    const plan = planOk(
+      profile('base', 'infra', [pack('calico', 'cni')]),
+      profile('monitoring', 'add-on', [
+        pack('quotas', 'addon', { installPriority: '-5' }),
+        pack('store', 'addon'),
+        pack('relay', 'addon', { installPriority: '10' }),
+      ]),
+      profile('ingress', 'add-on', [pack('nginx', 'addon')]),
+    );
+    // Before, nginx waited in wave 3 for monitoring/quotas (priority -5) although nothing links them.
+    expect(placed(plan)).toEqual([
+      'base/calico@1',
+      'monitoring/quotas@2',
+      'ingress/nginx@2',
+      'monitoring/store@3',
+      'monitoring/relay@4',
+    ]);
+    expect(plan.waves[1]?.packs.map((p) => p.explanation)).toEqual([
+      'wave 2: profile monitoring, layer addon, priority -5, after the cni layer',
+      'wave 2: profile ingress, layer addon, priority 0 (default), after the cni layer',
+    ]);
+  });
+
+  it('orders a profile by priority, then dependsOn, among its own packs only', () => {
+    const plan = planOk(
+      profile('one', 'add-on', [pack('a', 'addon'), pack('b', 'addon', { dependsOn: '[a]' })]),
+      profile('two', 'add-on', [pack('c', 'addon', { installPriority: '3' }), pack('d', 'addon')]),
+    );
+    expect(placed(plan)).toEqual(['one/a@1', 'two/d@1', 'one/b@2', 'two/c@2']);
+    expect(plan.waves[1]?.packs.map((p) => p.explanation)).toEqual([
+      'wave 2: profile one, layer addon, priority 0 (default), after addon/a (dependsOn)',
+      'wave 2: profile two, layer addon, priority 3, after the addon packs of priority 0',
+    ]);
+  });
+
+  it('makes a profile wait for another only through an explicit dependsOn, and says which profile', () => {
+    const plan = planOk(
+      profile('platform', 'add-on', [
+        pack('crds', 'addon', { installPriority: '-1' }),
+        pack('ingress', 'addon'),
+      ]),
+      profile('apps', 'add-on', [pack('web', 'addon', { dependsOn: '[ingress]' }), pack('worker', 'addon')]),
+    );
+    expect(placed(plan)).toEqual(['platform/crds@1', 'apps/worker@1', 'platform/ingress@2', 'apps/web@3']);
+    const web = plan.waves.flatMap((w) => w.packs).find((p) => p.pack.name === 'web');
+    expect(web?.after).toEqual(['addon/ingress']);
+    expect(web?.explanation).toBe(
+      'wave 3: profile apps, layer addon, priority 0 (default), after addon/ingress of profile platform (dependsOn)',
+    );
+  });
+
+  it('pushes the rest of a profile after a pack that waits for another profile', () => {
+    const plan = planOk(
+      profile('platform', 'add-on', [
+        pack('x', 'addon', { installPriority: '-2' }),
+        pack('y', 'addon', { installPriority: '-1' }),
+      ]),
+      profile('apps', 'add-on', [
+        pack('web', 'addon', { installPriority: '-1', dependsOn: '[y]' }),
+        pack('late', 'addon'),
+      ]),
+    );
+    expect(placed(plan)).toEqual(['platform/x@1', 'platform/y@2', 'apps/web@3', 'apps/late@4']);
+  });
+});
+
+describe('predecessors: what each pack waits for directly', () => {
+  const ordered = (
+    name: string,
+    layer: 'os' | 'cni' | 'addon',
+    profile: string,
+    wave: number,
+    dependsOn: string[] = [],
+  ) => ({
+    name,
+    layer,
+    profile,
+    wave,
+    dependsOn,
+  });
+
+  it('is the previous wave of its own lane, the last infra wave for a first add-on wave, plus dependsOn', () => {
+    const result = predecessors([
+      ordered('os', 'os', 'base', 1),
+      ordered('calico', 'cni', 'base', 2),
+      ordered('store', 'addon', 'monitoring', 3),
+      ordered('dash', 'addon', 'monitoring', 4, ['store']),
+      ordered('nginx', 'addon', 'ingress', 3),
+      ordered('web', 'addon', 'apps', 5, ['dash']),
+    ]);
+    expect(Object.fromEntries(result)).toEqual({
+      os: [],
+      calico: ['os'],
+      store: ['calico'],
+      dash: ['store'],
+      nginx: ['calico'],
+      web: ['calico', 'dash'],
+    });
+  });
+
+  it('leaves out packs that are not there (removed or detached) and closes the gap in a lane', () => {
+    const result = predecessors([
+      ordered('a', 'addon', 'one', 1),
+      ordered('c', 'addon', 'one', 3, ['b', 'gone']),
+    ]);
+    expect(result.get('c')).toEqual(['a']);
   });
 });
 

@@ -1,21 +1,25 @@
-// Install waves for one cluster, as a pure function. Order: layer (os, k8s, cni, csi, addon), then install
-// priority (lowest first), then dependsOn (a pack goes in a later wave than everything it depends on). Packs
-// of the same wave install together; the next wave starts when the current one is ready. Removal is the
-// reverse. Each pack carries a sentence saying why it sits where it does.
+// Install waves for one cluster, as a pure function. The layers os, k8s, cni and csi are ordered cluster-wide;
+// in the addon layer each profile is a lane of its own, ordered among itself and after the cluster's last
+// infra wave, so one add-on profile's red pack does not hold back another's. Within a lane: install priority
+// (lowest first), then dependsOn (a pack goes in a later wave than everything it depends on, in any lane:
+// that is the only way one add-on profile waits for another). Packs of a lane's wave install together; the
+// lane's next wave starts when its current one is ready. Removal is the reverse. Each pack carries a sentence
+// saying why it sits where it does.
 import { checkComposition, clusterPacks, compareOrder, packLabel, type ClusterPack } from './compose.js';
 import type { ProfileResult } from './errors.js';
 import { PrioritySource, type Pack } from './model.js';
 import type { ParsedProfile } from './parse.js';
+import { Layer } from './schema.js';
 import { assertNever } from './errors.js';
 
 export interface PlannedPack {
   readonly pack: Pack;
   readonly profile: { readonly name: string; readonly version: string };
-  /** 1-based wave number. */
+  /** 1-based wave number; packs of different add-on profiles share numbers but do not wait for each other. */
   readonly wave: number;
   /** Packs (`layer/name`) this one waits for because of dependsOn. */
   readonly after: readonly string[];
-  /** e.g. `wave 3: layer addon, priority 0, after cni/calico (dependsOn)` */
+  /** e.g. `wave 3: profile tools, layer addon, priority 0, after cni/calico (dependsOn)` */
   readonly explanation: string;
 }
 
@@ -31,6 +35,56 @@ export interface InstallPlan {
   readonly removal: readonly Wave[];
 }
 
+/** What ordering needs to know of a pack already placed in its wave (a planned pack, or one the runner runs). */
+export interface OrderedPack {
+  readonly name: string;
+  readonly layer: Layer;
+  readonly profile: string;
+  readonly wave: number;
+  readonly dependsOn: readonly string[];
+}
+
+/** The infra layers share one cluster-wide lane; each profile's addon packs are a lane of their own. */
+const CLUSTER_LANE = '';
+
+function laneOf(pack: Pick<OrderedPack, 'layer' | 'profile'>): string {
+  return pack.layer === Layer.Addon ? `profile ${pack.profile}` : CLUSTER_LANE;
+}
+
+/**
+ * The packs each pack waits for directly: its lane's previous wave (for an add-on profile's first wave, the
+ * cluster's last infra wave) and its dependsOn targets. Waiting is transitive through these, so a pack never
+ * needs comparing with every other; the runner calls this with the packs it runs, whose waves come from
+ * planWaves. Targets not among `packs` (removed, or not attached) are left out.
+ */
+export function predecessors(packs: readonly OrderedPack[]): Map<string, string[]> {
+  const names = new Set(packs.map((p) => p.name));
+  // Lane → its waves, ascending, each with its packs.
+  const lanes = new Map<string, Map<number, string[]>>();
+  for (const p of packs) {
+    const lane = lanes.get(laneOf(p)) ?? new Map<number, string[]>();
+    lanes.set(laneOf(p), lane);
+    lane.set(p.wave, [...(lane.get(p.wave) ?? []), p.name]);
+  }
+  const sortedWaves = new Map(
+    [...lanes].map(([lane, waves]) => [lane, [...waves.keys()].sort((a, b) => a - b)]),
+  );
+  const previousWave = (lane: string, wave: number): string[] | undefined => {
+    const earlier = sortedWaves.get(lane)?.filter((w) => w < wave) ?? [];
+    const last = earlier.at(-1);
+    return last === undefined ? undefined : lanes.get(lane)?.get(last);
+  };
+  const out = new Map<string, string[]>();
+  for (const p of packs) {
+    const lane = laneOf(p);
+    const previous =
+      previousWave(lane, p.wave) ?? (lane === CLUSTER_LANE ? [] : (previousWave(CLUSTER_LANE, p.wave) ?? []));
+    const deps = p.dependsOn.filter((d) => names.has(d) && !previous.includes(d));
+    out.set(p.name, [...previous, ...deps]);
+  }
+  return out;
+}
+
 /** Checks composition, then plans. Issues point at the profile files. */
 export function planCluster(profiles: readonly ParsedProfile[]): ProfileResult<InstallPlan> {
   const issues = checkComposition(profiles);
@@ -40,7 +94,8 @@ export function planCluster(profiles: readonly ParsedProfile[]): ProfileResult<I
 
 /** Plans packs that already passed checkComposition (dependencies exist, point backwards, no cycles). */
 export function planWaves(packs: readonly ClusterPack[]): InstallPlan {
-  // Groups of equal (layer, priority), in install order.
+  // Groups of equal (layer, priority), in install order, across lanes: a dependency never points to a later
+  // group (checkComposition), so every dependency is placed before the packs that need it.
   const sorted = [...packs].sort(
     (a, b) => compareOrder(a.pack, b.pack) || a.pack.name.localeCompare(b.pack.name),
   );
@@ -54,44 +109,60 @@ export function planWaves(packs: readonly ClusterPack[]): InstallPlan {
   }
 
   const waveOf = new Map<string, number>();
+  const byName = new Map(packs.map((entry) => [entry.pack.name, entry]));
+  /** Per lane: the last wave placed so far, and the first pack of its latest (layer, priority) group. */
+  const lanes = new Map<string, { lastWave: number; group: Pack }>();
   const planned: PlannedPack[] = [];
-  let firstWave = 1;
-  let previousGroup: ClusterPack | undefined;
   for (const group of groups) {
     const inGroup = new Set(group.map((entry) => entry.pack.name));
-    // Within a group, a pack's level is one more than its deepest same-group dependency.
-    const level = new Map<string, number>();
-    const levelOf = (entry: ClusterPack, depth = 0): number => {
-      const known = level.get(entry.pack.name);
-      if (known !== undefined) return known;
-      if (depth > group.length) return 0; // Cycles were rejected by checkComposition; stay finite anyway.
-      let result = 0;
-      for (const dep of entry.pack.dependsOn) {
-        const target = inGroup.has(dep) ? group.find((g) => g.pack.name === dep) : undefined;
-        if (target !== undefined) result = Math.max(result, levelOf(target, depth + 1) + 1);
-      }
-      level.set(entry.pack.name, result);
-      return result;
-    };
-    let lastWave = firstWave;
+    // The wave each lane's part of this group starts at, and the group it follows (for the explanation).
+    const floors = new Map<string, { floor: number; previous: Pack | undefined }>();
     for (const entry of group) {
-      const wave = firstWave + levelOf(entry);
-      lastWave = Math.max(lastWave, wave);
+      const lane = laneOf({ layer: entry.pack.layer, profile: profileName(entry) });
+      if (floors.has(lane)) continue;
+      const before = lanes.get(lane) ?? (lane === CLUSTER_LANE ? undefined : lanes.get(CLUSTER_LANE));
+      floors.set(lane, { floor: (before?.lastWave ?? 0) + 1, previous: before?.group });
+    }
+    const placing = new Set<string>();
+    const place = (entry: ClusterPack): number => {
+      const known = waveOf.get(entry.pack.name);
+      if (known !== undefined) return known;
+      const lane = laneOf({ layer: entry.pack.layer, profile: profileName(entry) });
+      let wave = floors.get(lane)?.floor ?? 1;
+      placing.add(entry.pack.name);
+      for (const dep of entry.pack.dependsOn) {
+        const target = byName.get(dep);
+        // Cycles were rejected by checkComposition; stay finite anyway.
+        if (target === undefined || placing.has(dep)) continue;
+        const depWave = inGroup.has(dep) ? place(target) : waveOf.get(dep);
+        if (depWave !== undefined) wave = Math.max(wave, depWave + 1);
+      }
+      placing.delete(entry.pack.name);
       waveOf.set(entry.pack.name, wave);
-      planned.push({
-        pack: entry.pack,
-        profile: { name: entry.profile.profile.metadata.name, version: entry.profile.profile.spec.version },
-        wave,
-        after: [],
-        explanation: '',
-      });
+      return wave;
+    };
+    for (const entry of group) {
+      const wave = place(entry);
+      const lane = laneOf({ layer: entry.pack.layer, profile: profileName(entry) });
+      planned.push(
+        explain(
+          {
+            pack: entry.pack,
+            profile: { name: profileName(entry), version: entry.profile.profile.spec.version },
+            wave,
+            after: [],
+            explanation: '',
+          },
+          { previousGroup: floors.get(lane)?.previous, byName },
+        ),
+      );
     }
-    for (const [i, entry] of planned.entries()) {
-      if (!inGroup.has(entry.pack.name)) continue;
-      planned[i] = explain(entry, { previousGroup: previousGroup?.pack, packs, waveOf });
+    for (const entry of group) {
+      const lane = laneOf({ layer: entry.pack.layer, profile: profileName(entry) });
+      const wave = waveOf.get(entry.pack.name) ?? 1;
+      const last = lanes.get(lane);
+      lanes.set(lane, { lastWave: Math.max(wave, last?.lastWave ?? 0), group: group[0]?.pack ?? entry.pack });
     }
-    previousGroup = group[0];
-    firstWave = lastWave + 1;
   }
 
   const waves: Wave[] = [];
@@ -103,24 +174,31 @@ export function planWaves(packs: readonly ClusterPack[]): InstallPlan {
   return { waves: dense, removal: [...dense].reverse() };
 }
 
+function profileName(entry: ClusterPack): string {
+  return entry.profile.profile.metadata.name;
+}
+
 function explain(
   entry: PlannedPack,
-  context: {
-    previousGroup: Pack | undefined;
-    packs: readonly ClusterPack[];
-    waveOf: ReadonlyMap<string, number>;
-  },
+  context: { previousGroup: Pack | undefined; byName: ReadonlyMap<string, ClusterPack> },
 ): PlannedPack {
   const { pack } = entry;
   const parts = [
-    `wave ${entry.wave}: layer ${pack.layer}, priority ${pack.installPriority}${prioritySuffix(pack)}`,
+    `wave ${entry.wave}: profile ${entry.profile.name}, layer ${pack.layer}, priority ${pack.installPriority}${prioritySuffix(pack)}`,
   ];
   const deps = pack.dependsOn
-    .map((name) => context.packs.find((p) => p.pack.name === name)?.pack)
-    .filter((dep): dep is Pack => dep !== undefined);
-  const after = deps.map(packLabel);
-  if (after.length > 0) parts.push(`after ${after.join(', ')} (dependsOn)`);
-  else if (context.previousGroup !== undefined) {
+    .map((name) => context.byName.get(name))
+    .filter((dep): dep is ClusterPack => dep !== undefined);
+  const after = deps.map((dep) => packLabel(dep.pack));
+  if (after.length > 0) {
+    // A dependency in another profile is the one link between profiles: say so.
+    const labels = deps.map((dep) =>
+      profileName(dep) === entry.profile.name
+        ? packLabel(dep.pack)
+        : `${packLabel(dep.pack)} of profile ${profileName(dep)}`,
+    );
+    parts.push(`after ${labels.join(', ')} (dependsOn)`);
+  } else if (context.previousGroup !== undefined) {
     const prev = context.previousGroup;
     parts.push(
       prev.layer === pack.layer

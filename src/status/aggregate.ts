@@ -11,7 +11,7 @@ export const PackOperation = {
 } as const;
 export type PackOperation = (typeof PackOperation)[keyof typeof PackOperation];
 
-/** Another pack this one waits for, with that pack's phase, for "waiting for: cni/calico (processing)". */
+/** Another pack this one waits for (`profile/pack`), with its phase: "waiting for: monitoring/metrics-store (processing)". */
 export interface PackDependency {
   readonly pack: string;
   readonly phase: PackPhase;

@@ -5,6 +5,7 @@ import {
   BatchV1Api,
   CoreV1Api,
   KubeConfig,
+  type V1DaemonSet,
   type V1Deployment,
   type V1Job,
   type V1Pod,
@@ -111,6 +112,40 @@ describe('a local control plane', () => {
       expect(pod.status?.phase).toBe('Running');
       expect(isReady(pod)).toBe(true);
       expect(pod.spec?.nodeName).toMatch(/^node-\d$/);
+    }
+  });
+
+  it('runs a hostNetwork DaemonSet (a node exporter, a CNI agent) to Running and Ready on every node', async () => {
+    const body: V1DaemonSet = {
+      metadata: { name: 'node-agent' },
+      spec: {
+        selector: { matchLabels: { app: 'node-agent' } },
+        template: template('node-agent', {}, { hostNetwork: true }),
+      },
+    };
+    await apps.createNamespacedDaemonSet({ namespace: NS, body });
+    const daemonSet = await watchUntil<V1DaemonSet>(
+      kc,
+      (d) =>
+        d.metadata?.name === 'node-agent' &&
+        d.status?.desiredNumberScheduled === 3 &&
+        d.status.numberReady === 3 &&
+        d.status.numberAvailable === 3,
+      {
+        path: `/apis/apps/v1/namespaces/${NS}/daemonsets`,
+        timeoutMs: 60_000,
+        description: 'DaemonSet node-agent ready on 3 nodes',
+      },
+    );
+    expect(daemonSet.status?.numberReady).toBe(3);
+    const pods = (await core.listNamespacedPod({ namespace: NS, labelSelector: 'app=node-agent' })).items;
+    expect(pods).toHaveLength(3);
+    for (const pod of pods) {
+      expect(pod.status?.phase).toBe('Running');
+      expect(isReady(pod)).toBe(true);
+      // A hostNetwork pod has its node's address, as on a real kubelet.
+      expect(pod.status?.podIP).toBe(pod.status?.hostIP);
+      expect(pod.status?.podIP).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
     }
   });
 

@@ -271,6 +271,12 @@ function nodeObject(index: number): V1Node {
       annotations: { 'kwok.x-k8s.io/node': 'fake', 'node.alpha.kubernetes.io/ttl': '0' },
     },
     status: {
+      // kwok gives a hostNetwork pod its node's address (PodIPWith → the node's InternalIP): without one the
+      // pod's IP renders empty, so it never leaves ContainerCreating. Outside the pod CIDR, one per node.
+      addresses: [
+        { type: 'InternalIP', address: `172.18.0.${index + 2}` },
+        { type: 'Hostname', address: name },
+      ],
       allocatable: { cpu: '32', memory: '256Gi', pods: '110' },
       capacity: { cpu: '32', memory: '256Gi', pods: '110' },
     },
