@@ -1,6 +1,6 @@
 import { HttpMethod, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
 import { Discovery, groupVersionPath } from './discovery.js';
-import { errorFromResponse, KubeError, KubeErrorCode, rewrap } from './errors.js';
+import { KubeError, KubeErrorCode, rewrap } from './errors.js';
 import { loadKubeconfig, loadKubeconfigFile, type LoadedKubeconfig } from './kubeconfig.js';
 import { ListWatch, type ListWatchOptions, type ListWatchSource, type WatchHandler } from './list-watch.js';
 import { describeRef, refOf, type ObjectRef, type ResourceInfo } from './refs.js';
@@ -197,7 +197,7 @@ export class KubeClient {
     });
     if (status !== 200) {
       const text = await body.text().catch(() => '');
-      throw errorFromResponse(status, text);
+      throw this.transport.responseError(status, text, path);
     }
     const stream = body.stream();
     if (!stream) return;

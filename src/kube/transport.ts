@@ -89,7 +89,7 @@ export class Transport {
     } catch (error) {
       throw this.transportError(error, options.ref, `${method} ${path}`);
     }
-    if (status < 200 || status > 299) throw errorFromResponse(status, text, options.ref);
+    if (status < 200 || status > 299) throw this.responseError(status, text, path, options.ref);
     try {
       return { status, value: JSON.parse(text) as T };
     } catch (error) {
@@ -103,6 +103,20 @@ export class Transport {
 
   get<T>(path: string, options: RequestOptions = {}): Promise<T> {
     return this.json<T>(HttpMethod.GET, path, options).then((r) => r.value);
+  }
+
+  /**
+   * A non-2xx answer: the API server's Status message, or `HTTP 502 from https://…/path` when the answer is
+   * not a Kubernetes Status (its body is never quoted: whatever answered may not be an API server at all).
+   */
+  responseError(status: number, body: string, path: string, ref?: ObjectRef): KubeError {
+    const where = this.server.replace(/\/+$/, '') + path;
+    return errorFromResponse(
+      status,
+      body,
+      ref,
+      `HTTP ${status} from ${where} (not a Kubernetes API server answer; its body is not shown)`,
+    );
   }
 
   /** Network and TLS failures name the server, so "cannot reach" says where. */
