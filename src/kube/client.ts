@@ -52,13 +52,29 @@ export class KubeClient {
     this.defaultNamespace = this.kubeConfig.getContextObject(this.context)?.namespace ?? 'default';
   }
 
-  /** Throws KubeError BadKubeconfig naming the file and what is wrong with it. */
+  /**
+   * A kubeconfig file of this machine's user, as kubectl reads it (files relative to it, exec plugins).
+   * Throws KubeError BadKubeconfig naming the file and what is wrong with it.
+   */
   static fromFile(path: string, opts: { context?: string } = {}): KubeClient {
     return new KubeClient(loadKubeconfigFile(path, opts));
   }
 
-  static fromString(kubeconfigYaml: string, opts: { context?: string } = {}): KubeClient {
-    return new KubeClient(loadKubeconfig(kubeconfigYaml, '(inline)', opts));
+  /**
+   * A kubeconfig from elsewhere (the hub's clients): data only. It is refused (KubeError BadKubeconfig) when
+   * it names a file or runs a program, except an exec plugin in `allowedExecPlugins`; nothing is run or read
+   * here either way. `source` names it in messages (default "(inline)").
+   */
+  static fromString(
+    kubeconfigYaml: string,
+    opts: { context?: string; source?: string; allowedExecPlugins?: readonly string[] } = {},
+  ): KubeClient {
+    return new KubeClient(
+      loadKubeconfig(kubeconfigYaml, opts.source ?? '(inline)', {
+        ...(opts.context === undefined ? {} : { context: opts.context }),
+        dataOnly: { allowedExecPlugins: opts.allowedExecPlugins ?? [] },
+      }),
+    );
   }
 
   resourceFor(apiVersion: string, kind: string): Promise<ResourceInfo> {

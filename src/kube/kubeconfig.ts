@@ -3,6 +3,7 @@ import { dirname } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { parseDocument } from 'yaml';
 import { KubeError, KubeErrorCode } from './errors.js';
+import { checkKubeconfigIsData, KubeconfigRefusal, type KubeconfigPolicy } from './kubeconfig-policy.js';
 
 export interface LoadedKubeconfig {
   kubeConfig: KubeConfig;
@@ -14,6 +15,17 @@ function bad(source: string, what: string, cause?: unknown): KubeError {
   return new KubeError(KubeErrorCode.BadKubeconfig, `kubeconfig ${source}: ${what}`, { cause });
 }
 
+export interface LoadKubeconfigOptions {
+  context?: string;
+  /** Relative file references resolve against this (a kubeconfig file's own folder). */
+  baseDir?: string;
+  /**
+   * Set for a kubeconfig from elsewhere (a client of the hub): it is refused when it would run a program or
+   * read a file on this machine (see kubeconfig-policy.ts), before client-node parses it.
+   */
+  dataOnly?: KubeconfigPolicy;
+}
+
 /**
  * Reads a kubeconfig and selects a context, checking what client-node would otherwise only trip over at the
  * first request (or not at all: it silently yields no cluster): YAML syntax, the context, its cluster's server,
@@ -22,7 +34,7 @@ function bad(source: string, what: string, cause?: unknown): KubeError {
 export function loadKubeconfig(
   text: string,
   source: string,
-  options: { context?: string; baseDir?: string } = {},
+  options: LoadKubeconfigOptions = {},
 ): LoadedKubeconfig {
   const doc = parseDocument(text);
   const first = doc.errors[0];
@@ -38,6 +50,14 @@ export function loadKubeconfig(
   const record = value as Record<string, unknown>;
   if (!Array.isArray(record.clusters) || !Array.isArray(record.contexts)) {
     throw bad(source, 'not a kubeconfig: it has no "clusters" and "contexts" lists');
+  }
+  if (options.dataOnly) {
+    try {
+      checkKubeconfigIsData(record, options.dataOnly);
+    } catch (error) {
+      if (error instanceof KubeconfigRefusal) throw bad(source, error.message);
+      throw error;
+    }
   }
 
   const kc = new KubeConfig();
