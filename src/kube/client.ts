@@ -4,6 +4,7 @@ import { KubeError, KubeErrorCode, rewrap } from './errors.js';
 import { loadKubeconfig, loadKubeconfigFile, type LoadedKubeconfig } from './kubeconfig.js';
 import { ListWatch, type ListWatchOptions, type ListWatchSource, type WatchHandler } from './list-watch.js';
 import { describeRef, refOf, type ObjectRef, type ResourceInfo } from './refs.js';
+import { checkOutbound, type AddressRange } from './outbound-policy.js';
 import { Transport } from './transport.js';
 import { watchEvents, type RawWatchEvent } from './watch-stream.js';
 
@@ -248,6 +249,33 @@ export class KubeClient {
         );
       }
       throw error;
+    }
+  }
+
+  /**
+   * Refuses (KubeError OutboundDenied) when the cluster's server or proxy-url is, or resolves to, an address
+   * in a denied range. Call it before the first request: a client chose these URLs.
+   */
+  async checkOutbound(deny: ReadonlySet<AddressRange>): Promise<void> {
+    const proxy = this.kubeConfig.getCurrentCluster()?.proxyUrl;
+    const targets: [string, string][] = [['server', this.server]];
+    if (proxy) targets.push(['proxy-url', proxy]);
+    for (const [field, url] of targets) {
+      let refusal: Awaited<ReturnType<typeof checkOutbound>>;
+      try {
+        refusal = await checkOutbound(url, deny);
+      } catch (error) {
+        throw new KubeError(KubeErrorCode.BadKubeconfig, `${field} "${url}" is not a valid URL`, {
+          cause: error,
+        });
+      }
+      if (refusal) {
+        const via = url.includes(refusal.address) ? '' : ` (${refusal.address})`;
+        throw new KubeError(
+          KubeErrorCode.OutboundDenied,
+          `${field} ${url}${via} is a ${refusal.range} address, which this hub does not contact`,
+        );
+      }
     }
   }
 

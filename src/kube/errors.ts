@@ -15,6 +15,8 @@ export const KubeErrorCode = {
   Timeout: 'Timeout',
   BadKubeconfig: 'BadKubeconfig',
   UnknownKind: 'UnknownKind',
+  /** The server or proxy is in an address range this process may not contact (outbound-policy.ts). */
+  OutboundDenied: 'OutboundDenied',
 } as const;
 export type KubeErrorCode = (typeof KubeErrorCode)[keyof typeof KubeErrorCode];
 
@@ -73,6 +75,7 @@ const retryableByCode: Record<KubeErrorCode, boolean> = {
   Timeout: true,
   BadKubeconfig: false,
   UnknownKind: false,
+  OutboundDenied: false,
 };
 
 export class KubeError extends Error {
