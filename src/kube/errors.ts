@@ -294,6 +294,9 @@ export function classifyError(err: unknown, ref?: ObjectRef): KubeError {
   }
 
   const chain = causeChain(err);
+  // One of ours wrapped by fetch (`TypeError: fetch failed` around what a dispatcher interceptor threw).
+  const ours = chain.find((e): e is KubeError => e instanceof KubeError);
+  if (ours) return classifyError(ours, ref);
   const codes = chain.map((e) => stringField(e, 'code')).filter((c): c is string => c !== undefined);
   const names = chain.map((e) => stringField(e, 'name'));
   const innermost = [...chain].reverse().find((e) => messageOf(e) !== '') ?? err;
