@@ -38,7 +38,7 @@ function named(list: unknown, name: unknown): Entry | undefined {
  * error reaches the user. A file that cannot be read is a KubeError BadKubeconfig naming the field and path.
  */
 export async function inlineKubeconfig(text: string, options: InlineOptions): Promise<Inlined> {
-  const doc = parseDocument(text);
+  const doc = parseDocument(text, { merge: true }); // as kubectl and client-node read merge keys
   const config = doc.errors.length === 0 ? asRecord(doc.toJS()) : undefined;
   const contextName = options.context ?? config?.['current-context'];
   const context = named(config?.contexts, contextName);

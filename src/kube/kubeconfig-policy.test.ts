@@ -214,3 +214,23 @@ describe("KubeClient.fromFile is the local user's own kubeconfig", () => {
     expect(KubeClient.fromFile(file).server).toBe('https://127.0.0.1:6443');
   });
 });
+
+describe('no YAML trick gets a program past the check', () => {
+  it('an exec hidden behind a merge key (js-yaml merges it) is refused and never run', () => {
+    const marker = join(tempDir(), 'ran');
+    const text = kubeconfig(['<<: *hidden']).replace(
+      'users:',
+      `hidden: &hidden\n  exec: { command: touch, args: ["${marker}"] }\nusers:`,
+    );
+    const e = refusal(() => KubeClient.fromString(text));
+    expect(e.message).toContain('user "alice": exec runs "touch"');
+    expect(existsSync(marker)).toBe(false);
+  });
+
+  it('a token-file hidden behind a merge key is refused', () => {
+    const text = kubeconfig(['<<: { token-file: /etc/shadow }']);
+    expect(refusal(() => KubeClient.fromString(text)).message).toContain(
+      'user "alice": token-file names a file (/etc/shadow)',
+    );
+  });
+});

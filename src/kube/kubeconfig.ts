@@ -36,7 +36,9 @@ export function loadKubeconfig(
   source: string,
   options: LoadKubeconfigOptions = {},
 ): LoadedKubeconfig {
-  const doc = parseDocument(text);
+  // Merge keys (`<<: *anchor`) on, as client-node's js-yaml reads them: what is checked below must be what
+  // client-node would have seen.
+  const doc = parseDocument(text, { merge: true });
   const first = doc.errors[0];
   if (first) {
     const pos = first.linePos?.[0];
@@ -62,7 +64,9 @@ export function loadKubeconfig(
 
   const kc = new KubeConfig();
   try {
-    kc.loadFromString(text);
+    // The very object that was checked, as JSON (which js-yaml reads with no anchors, merges or tags): no
+    // second YAML parser gets a chance to see something else in the text.
+    kc.loadFromString(JSON.stringify(record));
   } catch (error) {
     throw bad(source, error instanceof Error ? error.message : String(error), error);
   }
