@@ -39,7 +39,12 @@ function named(list: unknown, name: unknown): Entry | undefined {
  */
 export async function inlineKubeconfig(text: string, options: InlineOptions): Promise<Inlined> {
   const doc = parseDocument(text, { merge: true }); // as kubectl and client-node read merge keys
-  const config = doc.errors.length === 0 ? asRecord(doc.toJS()) : undefined;
+  let config: Record<string, unknown> | undefined;
+  try {
+    config = doc.errors.length === 0 ? asRecord(doc.toJS()) : undefined;
+  } catch {
+    config = undefined; // an alias bomb: the hub names it
+  }
   const contextName = options.context ?? config?.['current-context'];
   const context = named(config?.contexts, contextName);
   const ref = asRecord(context?.context);

@@ -234,3 +234,16 @@ describe('no YAML trick gets a program past the check', () => {
     );
   });
 });
+
+describe('a kubeconfig that would exhaust the hub', () => {
+  it('an alias bomb is a BadKubeconfig, not an uncaught error', () => {
+    const lines = ['a: &a [x, x, x, x, x, x, x, x, x, x]'];
+    let previous = 'a';
+    for (let i = 0; i < 8; i++) {
+      lines.push(`b${i}: &b${i} [${Array<string>(10).fill(`*${previous}`).join(', ')}]`);
+      previous = `b${i}`;
+    }
+    const e = refusal(() => KubeClient.fromString(`${lines.join('\n')}\n${kubeconfig(['token: abc'])}`));
+    expect(e.message).toMatch(/^kubeconfig \(inline\): not usable YAML: Excessive alias count/);
+  });
+});

@@ -45,7 +45,13 @@ export function loadKubeconfig(
     const at = pos ? ` at line ${pos.line}, column ${pos.col}` : '';
     throw bad(source, `not valid YAML${at}: ${first.message.split('\n')[0] ?? ''}`, first);
   }
-  const value: unknown = doc.toJS();
+  let value: unknown;
+  try {
+    value = doc.toJS();
+  } catch (error) {
+    // The yaml package refuses alias bombs ("Excessive alias count …") here, not while parsing.
+    throw bad(source, `not usable YAML: ${error instanceof Error ? error.message : String(error)}`, error);
+  }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw bad(source, 'not a kubeconfig: expected a mapping with clusters, contexts and users');
   }
