@@ -1,7 +1,13 @@
 import { join } from 'node:path';
 import semver from 'semver';
 import { ClusterRunner, desiredPacks, type DesiredPack, type RunnerEvent } from '../engine/index.js';
-import { KubeClient, KubeError, KubeErrorCode } from '../kube/index.js';
+import {
+  DEFAULT_OUTBOUND_DENY,
+  KubeClient,
+  KubeError,
+  KubeErrorCode,
+  type AddressRange,
+} from '../kube/index.js';
 import { loadProfileText, type LoadedProfile, type ProfileIssue } from '../profile/index.js';
 import type { PackStatus, PackTransition } from '../status/index.js';
 import {
@@ -38,6 +44,13 @@ export interface HubConfig {
   readonly baseDir?: string;
   /** How long registering a cluster waits for its API server. Default 10 s. */
   readonly accessTimeoutMs?: number;
+  /**
+   * Exec credential plugins a cluster's kubeconfig may run on the hub, by command name (STRATA_ALLOWED_EXEC_PLUGINS).
+   * Default none: a kubeconfig with exec, auth-provider or a file reference is refused.
+   */
+  readonly allowedExecPlugins?: readonly string[];
+  /** Address ranges a cluster's server or proxy-url may not be in (STRATA_OUTBOUND_DENY). Default link-local. */
+  readonly outboundDeny?: readonly AddressRange[];
   readonly log?: (message: string) => void;
 }
 
@@ -202,13 +215,13 @@ export class Hub {
     }
     let kube: KubeClient;
     try {
-      kube = KubeClient.fromString(input.kubeconfig, input.context ? { context: input.context } : {});
+      kube = KubeClient.fromString(input.kubeconfig, {
+        source: `for cluster "${input.name}"`,
+        allowedExecPlugins: this.config.allowedExecPlugins ?? [],
+        ...(input.context ? { context: input.context } : {}),
+      });
     } catch (error) {
-      throw new HubError(
-        HubErrorCode.KubeconfigInvalid,
-        `kubeconfig for cluster "${input.name}": ${message(error)}`,
-        { cause: error },
-      );
+      throw new HubError(HubErrorCode.KubeconfigInvalid, message(error), { cause: error });
     }
     try {
       await this.checkAccess(kube, input.name);
@@ -579,10 +592,21 @@ export class Hub {
 
   private async startCluster(record: ClusterRecord): Promise<void> {
     const credentials = await this.config.store.clusters.getCredentials(record.name);
-    const kube = KubeClient.fromString(
-      credentials.kubeconfig,
-      credentials.context ? { context: credentials.context } : {},
-    );
+    // Stored kubeconfigs are held to the same rules as new ones: one stored before they existed, or before an
+    // admin withdrew a plugin or denied a range, does not start.
+    const kube = KubeClient.fromString(credentials.kubeconfig, {
+      source: `for cluster "${record.name}"`,
+      allowedExecPlugins: this.config.allowedExecPlugins ?? [],
+      ...(credentials.context ? { context: credentials.context } : {}),
+    });
+    try {
+      await kube.checkOutbound(this.outboundDeny());
+    } catch (error) {
+      await kube.close();
+      throw new HubError(HubErrorCode.KubeconfigInvalid, this.outboundMessage(record.name, error), {
+        cause: error,
+      });
+    }
     const initial = new Map<string, PackStatus>();
     for (const stored of await this.config.store.packStatus.list(record.name)) {
       const status = toPackStatus(
@@ -775,7 +799,16 @@ export class Hub {
     return runtime;
   }
 
+  /**
+   * Can the hub use this cluster? First that its server and proxy are in no denied address range (before any
+   * request), then that its API server answers and accepts the credentials.
+   */
   private async checkAccess(kube: KubeClient, name: string): Promise<void> {
+    try {
+      await kube.checkOutbound(this.outboundDeny());
+    } catch (error) {
+      throw new HubError(HubErrorCode.KubeconfigInvalid, this.outboundMessage(name, error), { cause: error });
+    }
     const timeoutMs = this.config.accessTimeoutMs ?? 10_000;
     let timer: NodeJS.Timeout | undefined;
     try {
@@ -805,6 +838,20 @@ export class Hub {
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  private outboundDeny(): ReadonlySet<AddressRange> {
+    return new Set(this.config.outboundDeny ?? DEFAULT_OUTBOUND_DENY);
+  }
+
+  /** Names the cluster, the URL and the setting that decides it. */
+  private outboundMessage(name: string, error: unknown): string {
+    const denied = [...this.outboundDeny()].join(',') || 'none';
+    const setting =
+      error instanceof KubeError && error.code === KubeErrorCode.OutboundDenied
+        ? ` (STRATA_OUTBOUND_DENY=${denied}; an admin can change it with STRATA_OUTBOUND_DENY or \`strata serve --outbound-deny\`)`
+        : '';
+    return `cluster "${name}": ${message(error)}${setting}`;
   }
 
   private async clusterView(record: ClusterRecord): Promise<ClusterView> {

@@ -68,7 +68,12 @@ export async function serve(options: ServeOptions = {}): Promise<RunningHub> {
   let server: StrataServer | undefined;
   try {
     const adminToken = await ensureAdminToken(store, config.dataDir);
-    hub = await Hub.open({ store, helmBin: config.helmBin });
+    hub = await Hub.open({
+      store,
+      helmBin: config.helmBin,
+      allowedExecPlugins: config.allowedExecPlugins,
+      outboundDeny: config.outboundDeny,
+    });
     server = createServer({ logLevel: config.logLevel, ...options.server, hub, store });
     const url = await server.listen(config.address);
     if (adminToken !== undefined) {
