@@ -34,6 +34,8 @@ export interface Config {
   readonly secretKey: string | undefined;
   readonly helmBin: string;
   readonly logLevel: LogLevel;
+  /** Set: `/metrics` needs it as a bearer token (or any API token); unset: /metrics is open. */
+  readonly metricsToken: string | undefined;
 }
 
 /** Configuration that cannot be used; the message names the flag or variable and what is wrong with it. */
@@ -50,6 +52,7 @@ const settings = {
   secretKey: { flag: undefined, env: 'STRATA_SECRET_KEY' },
   helmBin: { flag: '--helm', env: 'STRATA_HELM' },
   logLevel: { flag: '--log-level', env: 'STRATA_LOG_LEVEL' },
+  metricsToken: { flag: '--metrics-token', env: 'STRATA_METRICS_TOKEN' },
 } as const;
 type Setting = keyof typeof settings;
 
@@ -78,6 +81,11 @@ const schema = z.object({
   databaseUrl: z.string().trim().min(1, 'must not be empty').optional(),
   secretKey: z.string().trim().min(1, 'must not be empty').optional(),
   helmBin: z.string().trim().min(1, 'must not be empty').optional(),
+  metricsToken: z
+    .string()
+    .trim()
+    .min(16, 'must be at least 16 characters (e.g. `openssl rand -hex 32`)')
+    .optional(),
   logLevel: z.enum(Object.values(LogLevel) as [LogLevel, ...LogLevel[]], {
     error: (issue) =>
       `expected one of ${Object.values(LogLevel).join(', ')}, got ${JSON.stringify(issue.input)}`,
@@ -117,6 +125,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     secretKey: raw.secretKey.value,
     helmBin: raw.helmBin.value,
     logLevel: raw.logLevel.value ?? LogLevel.Info,
+    metricsToken: raw.metricsToken.value,
   });
   if (!parsed.success) {
     const lines = parsed.error.issues.map((issue) => {
@@ -134,6 +143,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     secretKey: value.secretKey,
     helmBin: value.helmBin ?? (options.findHelm ?? findHelm)(),
     logLevel: value.logLevel,
+    metricsToken: value.metricsToken,
   };
 }
 

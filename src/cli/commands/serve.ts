@@ -4,18 +4,20 @@ import { stringOption, type Command } from '../command.js';
 import { ExitCode } from '../errors.js';
 
 /** The server's flags, passed through as it names them (src/config.ts reads them with the STRATA_* env). */
-const passthrough = ['address', 'data-dir', 'database-url', 'helm', 'log-level'] as const;
+const passthrough = ['address', 'data-dir', 'database-url', 'helm', 'log-level', 'metrics-token'] as const;
 
 export const serveCommand: Command = {
   path: ['serve'],
   usage:
-    'strata serve [--address HOST:PORT] [--data-dir DIR] [--database-url URL] [--helm PATH] [--log-level LEVEL]',
+    'strata serve [--address HOST:PORT] [--data-dir DIR] [--database-url URL] [--helm PATH] [--log-level LEVEL] [--metrics-token TOKEN]',
   summary: 'run the hub: the API, the web UI and one runner per registered cluster',
   description:
     'Flags win over the environment: STRATA_ADDRESS (default 127.0.0.1:7400), STRATA_DATA_DIR (default\n' +
     './.strata), STRATA_DATABASE_URL (default SQLite in the data dir; postgres://… for PostgreSQL),\n' +
-    'STRATA_SECRET_KEY, STRATA_HELM, STRATA_LOG_LEVEL. On first start an admin token is printed and written\n' +
-    'to <data dir>/admin-token. Ctrl-C (SIGINT) or SIGTERM stops it cleanly.',
+    'STRATA_SECRET_KEY, STRATA_HELM, STRATA_LOG_LEVEL, STRATA_METRICS_TOKEN (set: /metrics needs it as a\n' +
+    'bearer token, or any API token; prefer the variable: a flag shows in `ps`). On first start an admin\n' +
+    'token is printed once and written to <data dir>/admin-token (0600), which is removed as soon as another\n' +
+    'admin token exists. Ctrl-C (SIGINT) or SIGTERM stops it cleanly.',
   args: [],
   needsHub: false,
   options: {
@@ -39,6 +41,11 @@ export const serveCommand: Command = {
       type: 'string',
       value: 'LEVEL',
       description: 'fatal, error, warn, info, debug, trace or silent',
+    },
+    'metrics-token': {
+      type: 'string',
+      value: 'TOKEN',
+      description: '/metrics needs this bearer token (default: open; STRATA_METRICS_TOKEN is safer)',
     },
   },
   examples: [
