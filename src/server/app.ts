@@ -27,7 +27,7 @@ declare module 'fastify' {
 }
 
 export const DEFAULT_BODY_LIMIT = 2 * 1024 * 1024;
-/** Path parameters longer than this answer 414 (documented in the OpenAPI document as `UriTooLong`). */
+/** Path parameters longer than this answer 414 PATH_PARAMETER_TOO_LONG (each such route documents it). */
 export const MAX_PARAM_LENGTH = 100;
 export const API_VERSION = '0.1.0';
 
