@@ -1,4 +1,5 @@
-// Liveness, readiness, metrics and the API description: unauthenticated (see metrics.ts for why /metrics is).
+// Liveness, readiness, metrics and the API description: unauthenticated (see metrics.ts for why /metrics is,
+// and how STRATA_METRICS_TOKEN closes it).
 import { timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import { authorize } from '../auth.js';
