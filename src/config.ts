@@ -42,6 +42,8 @@ export interface Config {
   readonly allowedExecPlugins: readonly string[];
   /** Address ranges a cluster's server or proxy may not be in. Default link-local (cloud metadata). */
   readonly outboundDeny: readonly AddressRange[];
+  /** Set: `/metrics` needs it as a bearer token (or any API token); unset: /metrics is open. */
+  readonly metricsToken: string | undefined;
 }
 
 /** Configuration that cannot be used; the message names the flag or variable and what is wrong with it. */
@@ -60,6 +62,7 @@ const settings = {
   logLevel: { flag: '--log-level', env: 'STRATA_LOG_LEVEL' },
   allowedExecPlugins: { flag: '--allow-exec-plugin', env: 'STRATA_ALLOWED_EXEC_PLUGINS' },
   outboundDeny: { flag: '--outbound-deny', env: 'STRATA_OUTBOUND_DENY' },
+  metricsToken: { flag: '--metrics-token', env: 'STRATA_METRICS_TOKEN' },
 } as const;
 type Setting = keyof typeof settings;
 
@@ -112,6 +115,11 @@ const schema = z.object({
   databaseUrl: z.string().trim().min(1, 'must not be empty').optional(),
   secretKey: z.string().trim().min(1, 'must not be empty').optional(),
   helmBin: z.string().trim().min(1, 'must not be empty').optional(),
+  metricsToken: z
+    .string()
+    .trim()
+    .min(16, 'must be at least 16 characters (e.g. `openssl rand -hex 32`)')
+    .optional(),
   logLevel: z.enum(Object.values(LogLevel) as [LogLevel, ...LogLevel[]], {
     error: (issue) =>
       `expected one of ${Object.values(LogLevel).join(', ')}, got ${JSON.stringify(issue.input)}`,
@@ -155,6 +163,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     logLevel: raw.logLevel.value ?? LogLevel.Info,
     allowedExecPlugins: raw.allowedExecPlugins.value ?? '',
     outboundDeny: raw.outboundDeny.value ?? DEFAULT_OUTBOUND_DENY.join(','),
+    metricsToken: raw.metricsToken.value,
   });
   if (!parsed.success) {
     const lines = parsed.error.issues.map((issue) => {
@@ -174,6 +183,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     logLevel: value.logLevel,
     allowedExecPlugins: value.allowedExecPlugins,
     outboundDeny: value.outboundDeny,
+    metricsToken: value.metricsToken,
   };
 }
 

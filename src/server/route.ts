@@ -26,6 +26,10 @@ export interface Services {
   readonly store: Store;
   readonly events: EventStream;
   readonly metrics: Metrics;
+  /** <data dir>/admin-token when the hub was started by `serve`: removed once another admin token exists. */
+  readonly adminTokenFile: string | undefined;
+  /** Set: /metrics needs it (or an API token). */
+  readonly metricsToken: string | undefined;
   /** The OpenAPI document (built once from the route table). */
   readonly openapi: () => Record<string, unknown>;
 }

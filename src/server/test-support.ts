@@ -177,6 +177,11 @@ export class SseClient {
     });
   }
 
+  /** Resolves when the stream has ended (the server closed it, or close() was called). */
+  get ended(): Promise<void> {
+    return this.#done;
+  }
+
   get ids(): number[] {
     return this.messages.flatMap((m) => (m.id === undefined ? [] : [m.id]));
   }
