@@ -1,4 +1,5 @@
-import type { PackStatus, PackTransition } from '../status/index.js';
+import type { Redactor } from '../profile/index.js';
+import { assertNever, type PackStage, type PackStatus, type PackTransition } from '../status/index.js';
 import type { Store } from '../store/index.js';
 
 type Pending =
@@ -26,7 +27,13 @@ export class StatusWriter {
     this.written.set(key(cluster, pack), status.transitions.length);
   }
 
-  status(cluster: string, pack: string, status: PackStatus): void {
+  /**
+   * Queues a pack's status, redacted with its pack's redactor first: what is stored outlives the runtime that
+   * could redact it at display (after a detach or a restart nothing knows the secret any more), so a sensitive
+   * value echoed by the cluster in an error must never reach a column or an event in clear.
+   */
+  status(cluster: string, pack: string, raw: PackStatus, redactor: Redactor): void {
+    const status = redactStatus(raw, redactor);
     const k = key(cluster, pack);
     const existing = this.pending.get(k);
     const already =
@@ -114,3 +121,52 @@ export class StatusWriter {
 }
 
 const key = (cluster: string, pack: string) => `${cluster}/${pack}`;
+
+/**
+ * The status with every free text redacted: messages and reasons of the pack, its stage, its resources and its
+ * transitions. Phases, conditions, times, revisions and object references are left alone: they are the
+ * product's own vocabulary, and rewriting them would corrupt the record if a secret happened to equal one.
+ */
+export function redactStatus(status: PackStatus, redactor: Redactor): PackStatus {
+  const text = (value: string) => redactor.redact(value);
+  return {
+    ...status,
+    reason: text(status.reason),
+    message: text(status.message),
+    stage: redactStage(status.stage, redactor),
+    resources: status.resources.map((resource) => ({
+      ...resource,
+      evaluation: {
+        ...resource.evaluation,
+        reason: text(resource.evaluation.reason),
+        message: text(resource.evaluation.message),
+      },
+    })),
+    transitions: status.transitions.map((transition): PackTransition => ({
+      ...transition,
+      reason: text(transition.reason),
+      message: text(transition.message),
+    })),
+  };
+}
+
+function redactStage(stage: PackStage, redactor: Redactor): PackStage {
+  switch (stage.type) {
+    case 'Blocked':
+      return { ...stage, blockedBy: redactor.redact(stage.blockedBy) };
+    case 'Retrying':
+      return { ...stage, cause: redactor.redact(stage.cause) };
+    case 'RenderFailed':
+    case 'ApplyFailed':
+      return { ...stage, error: redactor.redact(stage.error) };
+    case 'Waiting':
+    case 'Queued':
+    case 'Rendering':
+    case 'Applying':
+    case 'Applied':
+    case 'Uninstalling':
+      return stage;
+    default:
+      return assertNever(stage, 'pack stage');
+  }
+}
