@@ -132,4 +132,19 @@ describe('StatusWriter', () => {
     // The phases, times and references are the product's own words and stay as they were.
     expect(await stored()).toEqual(['onboarding→processing', 'processing→failed']);
   });
+
+  it('stores the status still pending when its pack is removed, so the uninstall stays in the history', async () => {
+    const writer = new StatusWriter(store, (e) => errors.push(e));
+    const green = advance(advance(packStatus('onboarding'), 'processing', t(1)), 'success', t(2));
+    writer.status('prod', 'p', green, noRedaction);
+    await writer.drain();
+    // The uninstall turns it blue and the pack is gone before that status was written.
+    writer.status('prod', 'p', advance(green, 'processing', t(3)), noRedaction);
+    writer.removed('prod', 'p');
+    await writer.drain();
+    expect(errors).toEqual([]);
+    expect(await stored()).toEqual(['onboarding→processing', 'processing→success', 'success→processing']);
+    expect(await store.packStatus.get('prod', 'p')).toBeUndefined();
+    expect((await store.eventsSince(0, { cluster: 'prod' })).at(-1)?.kind).toBe('pack.removed');
+  });
 });

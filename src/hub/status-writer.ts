@@ -4,7 +4,8 @@ import type { Store } from '../store/index.js';
 
 type Pending =
   | { readonly type: 'status'; status: PackStatus; transitions: PackTransition[] }
-  | { readonly type: 'removed' };
+  /** `before`: the status still pending when the pack was removed, stored first so its transitions are kept. */
+  | { readonly type: 'removed'; readonly before?: { status: PackStatus; transitions: PackTransition[] } };
 
 /**
  * Persists runner status events. One write at a time, in order; while a write is in flight, newer statuses
@@ -52,8 +53,12 @@ export class StatusWriter {
 
   removed(cluster: string, pack: string): void {
     const k = key(cluster, pack);
+    // The uninstall's own transition (e.g. success→processing) is often still pending when the pack goes:
+    // dropping it left a history that jumped from green straight to removed.
+    const existing = this.pending.get(k)?.item;
+    const before = existing?.type === 'status' ? { before: existing } : {};
     this.pending.delete(k);
-    this.pending.set(k, { cluster, pack, item: { type: 'removed' } });
+    this.pending.set(k, { cluster, pack, item: { type: 'removed', ...before } });
     this.kick();
   }
 
@@ -80,6 +85,11 @@ export class StatusWriter {
       this.pending.delete(k);
       try {
         if (entry.item.type === 'removed') {
+          const { before } = entry.item;
+          // A failure to store it must not keep the pack's row alive: report it and remove anyway.
+          if (before) {
+            await this.write(k, entry.cluster, entry.pack, { type: 'status', ...before }).catch(this.onError);
+          }
           await this.store.packStatus.remove(entry.cluster, entry.pack);
           this.written.delete(k);
         } else {
