@@ -147,4 +147,25 @@ describe('StatusWriter', () => {
     expect(await store.packStatus.get('prod', 'p')).toBeUndefined();
     expect((await store.eventsSince(0, { cluster: 'prod' })).at(-1)?.kind).toBe('pack.removed');
   });
+
+  it('still redacts the old value after it changed, when the new revision quotes the previous one', async () => {
+    const writer = new StatusWriter(store, (e) => errors.push(e));
+    const failed = (revision: string, message: string) => ({
+      ...advance(packStatus('onboarding', { revision }), 'failed', t(1)),
+      message,
+    });
+    const before = new Redactor(['old-secret-1']);
+    const after = new Redactor(['new-secret-2']);
+    writer.status('prod', 'p', failed('r1', 'image app:old-secret-1 not found'), before);
+    // The new values are set: the old revision's last status arrives with the new redactor already.
+    writer.status('prod', 'p', failed('r1', 'image app:old-secret-1 not found (2)'), after);
+    const quoted =
+      'applying the new revision (failed under the previous one: image app:old-secret-1 not found)';
+    writer.status('prod', 'p', { ...failed('r2', quoted), reason: 'new-secret-2' }, after);
+    await writer.drain();
+    const everything = JSON.stringify(await store.eventsSince(0));
+    expect(everything).toContain('failed under the previous one: image app:******');
+    expect(everything).not.toContain('old-secret-1');
+    expect(everything).not.toContain('new-secret-2');
+  });
 });

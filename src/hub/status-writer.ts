@@ -16,6 +16,12 @@ export class StatusWriter {
   private readonly pending = new Map<string, { cluster: string; pack: string; item: Pending }>();
   /** How many of a pack's transitions are already stored. */
   private readonly written = new Map<string, number>();
+  /**
+   * Per pack, the redactor of each of its recent revisions (oldest first). A status of a new revision can still
+   * quote the previous one ("failed under the previous one: … image app:<old secret>") after the value was
+   * changed, when the pack's current redactor no longer knows the old secret.
+   */
+  private readonly redactors = new Map<string, Map<string, Redactor>>();
   private flushing: Promise<void> | undefined;
 
   constructor(
@@ -34,8 +40,11 @@ export class StatusWriter {
    * value echoed by the cluster in an error must never reach a column or an event in clear.
    */
   status(cluster: string, pack: string, raw: PackStatus, redactor: Redactor): void {
-    const status = redactStatus(raw, redactor);
     const k = key(cluster, pack);
+    const status = [...this.revisionRedactors(k, raw.revision, redactor)].reduce(
+      (redacted, r) => redactStatus(redacted, r),
+      raw,
+    );
     const existing = this.pending.get(k);
     const already =
       (this.written.get(k) ?? 0) + (existing?.item.type === 'status' ? existing.item.transitions.length : 0);
@@ -53,6 +62,7 @@ export class StatusWriter {
 
   removed(cluster: string, pack: string): void {
     const k = key(cluster, pack);
+    this.redactors.delete(k);
     // The uninstall's own transition (e.g. success→processing) is often still pending when the pack goes:
     // dropping it left a history that jumped from green straight to removed.
     const existing = this.pending.get(k)?.item;
@@ -60,6 +70,20 @@ export class StatusWriter {
     this.pending.delete(k);
     this.pending.set(k, { cluster, pack, item: { type: 'removed', ...before } });
     this.kick();
+  }
+
+  /**
+   * The redactors to apply, newest first. A revision keeps the first redactor seen with it: right after new
+   * values are set, the old revision's last statuses arrive with the new redactor already, which must not
+   * replace the one that knows the old secret.
+   */
+  private revisionRedactors(k: string, revision: string, redactor: Redactor): Redactor[] {
+    const byRevision = this.redactors.get(k) ?? new Map<string, Redactor>();
+    this.redactors.set(k, byRevision);
+    if (!byRevision.has(revision)) byRevision.set(revision, redactor);
+    while (byRevision.size > KEPT_REVISIONS) byRevision.delete(byRevision.keys().next().value as string);
+    const all = [...byRevision.values()].reverse();
+    return all.includes(redactor) ? all : [redactor, ...all];
   }
 
   /** Resolves when everything queued so far is stored. */
@@ -131,6 +155,9 @@ export class StatusWriter {
 }
 
 const key = (cluster: string, pack: string) => `${cluster}/${pack}`;
+
+/** How many revisions of a pack keep their redactor: a status quotes at most the one before the current. */
+const KEPT_REVISIONS = 4;
 
 /**
  * The status with every free text redacted: messages and reasons of the pack, its stage, its resources and its
