@@ -168,4 +168,30 @@ describe('StatusWriter', () => {
     expect(everything).not.toContain('old-secret-1');
     expect(everything).not.toContain('new-secret-2');
   });
+
+  it('keeps a removal and the new life of a pack added again before the removal was stored', async () => {
+    const writer = new StatusWriter(store, (e) => errors.push(e));
+    const green = advance(advance(packStatus('onboarding'), 'processing', t(1)), 'success', t(2));
+    writer.status('prod', 'p', green, noRedaction);
+    await writer.drain();
+    // Detached and attached again within one burst: the new life starts from scratch, in onboarding.
+    writer.removed('prod', 'p');
+    const reborn = advance(packStatus('onboarding'), 'processing', t(4));
+    writer.status('prod', 'p', reborn, noRedaction);
+    writer.status('prod', 'p', advance(reborn, 'success', t(5)), noRedaction);
+    await writer.drain();
+    expect(errors).toEqual([]);
+    const kinds = (await store.eventsSince(0, { cluster: 'prod' })).map((e) => e.kind);
+    expect(kinds.indexOf('pack.removed')).toBeGreaterThan(0);
+    expect(kinds.at(-1)).toBe('pack.status');
+    // The store bridges the new life onto the old chain; none of the new life's transitions is lost.
+    expect(await stored()).toEqual([
+      'onboarding→processing',
+      'processing→success',
+      'success→onboarding',
+      'onboarding→processing',
+      'processing→success',
+    ]);
+    expect((await store.packStatus.get('prod', 'p'))?.phase).toBe('success');
+  });
 });

@@ -2,10 +2,18 @@ import type { Redactor } from '../profile/index.js';
 import { assertNever, type PackStage, type PackStatus, type PackTransition } from '../status/index.js';
 import type { Store } from '../store/index.js';
 
+interface StatusItem {
+  status: PackStatus;
+  transitions: PackTransition[];
+}
+
 type Pending =
-  | { readonly type: 'status'; status: PackStatus; transitions: PackTransition[] }
-  /** `before`: the status still pending when the pack was removed, stored first so its transitions are kept. */
-  | { readonly type: 'removed'; readonly before?: { status: PackStatus; transitions: PackTransition[] } };
+  | ({ readonly type: 'status' } & StatusItem)
+  /**
+   * `before`: the status still pending when the pack was removed, stored first so its transitions are kept.
+   * `after`: the first status of the pack added again while its removal was pending, stored after it.
+   */
+  | { readonly type: 'removed'; readonly before?: StatusItem; after?: StatusItem };
 
 /**
  * Persists runner status events. One write at a time, in order; while a write is in flight, newer statuses
@@ -45,13 +53,16 @@ export class StatusWriter {
       (redacted, r) => redactStatus(redacted, r),
       raw,
     );
-    const existing = this.pending.get(k);
-    const already =
-      (this.written.get(k) ?? 0) + (existing?.item.type === 'status' ? existing.item.transitions.length : 0);
-    const added = status.transitions.slice(already);
-    if (existing?.item.type === 'status') {
-      existing.item.status = status;
-      existing.item.transitions.push(...added);
+    const existing = this.pending.get(k)?.item;
+    // A status after a pending removal starts the pack's new life: none of its transitions is stored yet.
+    const queued = existing?.type === 'removed' ? existing.after : existing;
+    const base = existing?.type === 'removed' ? 0 : (this.written.get(k) ?? 0);
+    const added = status.transitions.slice(base + (queued?.transitions.length ?? 0));
+    if (queued) {
+      queued.status = status;
+      queued.transitions.push(...added);
+    } else if (existing?.type === 'removed') {
+      existing.after = { status, transitions: [...added] };
     } else {
       // Delete first so the Map's insertion order follows the latest change.
       this.pending.delete(k);
@@ -66,7 +77,13 @@ export class StatusWriter {
     // The uninstall's own transition (e.g. success→processing) is often still pending when the pack goes:
     // dropping it left a history that jumped from green straight to removed.
     const existing = this.pending.get(k)?.item;
-    const before = existing?.type === 'status' ? { before: existing } : {};
+    if (existing?.type === 'removed') {
+      // Added again and removed again before anything was stored: one removal covers both.
+      delete existing.after;
+      this.kick();
+      return;
+    }
+    const before = existing ? { before: existing } : {};
     this.pending.delete(k);
     this.pending.set(k, { cluster, pack, item: { type: 'removed', ...before } });
     this.kick();
@@ -114,8 +131,12 @@ export class StatusWriter {
           if (before) {
             await this.write(k, entry.cluster, entry.pack, { type: 'status', ...before }).catch(this.onError);
           }
-          await this.store.packStatus.remove(entry.cluster, entry.pack);
+          // From here on, statuses of the pack belong to its next life (none of their transitions stored).
           this.written.delete(k);
+          await this.store.packStatus.remove(entry.cluster, entry.pack);
+          if (entry.item.after) {
+            await this.write(k, entry.cluster, entry.pack, { type: 'status', ...entry.item.after });
+          }
         } else {
           await this.write(k, entry.cluster, entry.pack, entry.item);
         }
