@@ -8,7 +8,7 @@ import {
   KubeErrorCode,
   type AddressRange,
 } from '../kube/index.js';
-import { loadProfileText, type LoadedProfile, type ProfileIssue } from '../profile/index.js';
+import { loadProfileText, noRedaction, type LoadedProfile, type ProfileIssue } from '../profile/index.js';
 import type { PackStatus, PackTransition } from '../status/index.js';
 import {
   isStoreError,
@@ -658,7 +658,12 @@ export class Hub {
     const cluster = runtime.record.name;
     switch (event.type) {
       case 'PackStatusChanged':
-        this.writer.status(cluster, event.pack, event.status);
+        this.writer.status(
+          cluster,
+          event.pack,
+          event.status,
+          runtime.known.get(event.pack)?.redactor ?? noRedaction,
+        );
         return;
       case 'PackRemoved':
         runtime.known.delete(event.pack);
