@@ -68,7 +68,7 @@ export async function serve(options: ServeOptions = {}): Promise<RunningHub> {
   let server: StrataServer | undefined;
   try {
     const adminToken = await ensureAdminToken(store, config.dataDir);
-    hub = await Hub.open({ store, helmBin: config.helmBin });
+    hub = await Hub.open({ store, helmBin: config.helmBin, chartCacheDir: join(config.dataDir, 'charts') });
     server = createServer({ logLevel: config.logLevel, ...options.server, hub, store });
     const url = await server.listen(config.address);
     if (adminToken !== undefined) {
