@@ -5,6 +5,7 @@
 import { cp as copy, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { down, up, type ControlPlaneState } from '../../testenv/src/controlplane.js';
 import { main } from '../cli/main.js';
@@ -49,14 +50,18 @@ async function strata(args: readonly string[], cwd: string) {
   return { code, stdout, stderr };
 }
 
-/** Resolves with the page once every pack of `cluster` is green, re-checked on each hub event (no polling). */
-function allGreen(cluster: string, packs: number, timeoutMs: number) {
+type Page = Awaited<ReturnType<TestHub['hub']['clusterPage']>>;
+const everyGreen = (packs: number) => (page: Page) =>
+  page.packs.length === packs && page.packs.every((p) => p.phase === 'success');
+
+/** Resolves once `predicate` holds for the cluster's page, re-checked on each hub event (no polling). */
+function pageUntil(cluster: string, predicate: (page: Page) => boolean, timeoutMs: number) {
   return new Promise<void>((done, fail) => {
     let last = '';
     const check = async () => {
       const page = await t.hub.clusterPage(cluster);
       last = page.packs.map((p) => `${p.name}: ${p.phase} ${p.message}`).join('\n');
-      if (page.packs.length === packs && page.packs.every((p) => p.phase === 'success')) {
+      if (predicate(page)) {
         stop();
         done();
       }
@@ -64,7 +69,7 @@ function allGreen(cluster: string, packs: number, timeoutMs: number) {
     const unsubscribe = t.hub.subscribe(() => void check());
     const timer = setTimeout(() => {
       stop();
-      fail(new Error(`not green within ${timeoutMs} ms:\n${last}`));
+      fail(new Error(`not there within ${timeoutMs} ms:\n${last}`));
     }, timeoutMs);
     const stop = () => {
       unsubscribe();
@@ -127,7 +132,7 @@ describe('a profile bundle', () => {
       body: { profile: 'bundled' },
     });
     expect(attached.status, attached.text).toBe(201);
-    await allGreen('bundled', 2, 120_000);
+    await pageUntil('bundled', everyGreen(2), 120_000);
 
     // The bundle comes back with the same entries and digests.
     const got = await strata(['profile', 'get', 'bundled@1.0.0', '--bundle', '-o', 'back.tgz'], work);
@@ -140,7 +145,30 @@ describe('a profile bundle', () => {
     const opened = t.opened;
     await t.close();
     t = await startTestHub(backend, { store: opened });
-    await allGreen('bundled', 2, 120_000);
+    await pageUntil('bundled', everyGreen(2), 120_000);
+    // Objects from the stored chart and the stored file, deleted: the new hub puts them back as it rendered
+    // them, so it rendered both from the database (the folder is long gone).
+    const kc = new KubeConfig();
+    kc.loadFromFile(cp.kubeconfig);
+    const core = kc.makeApiClient(CoreV1Api);
+    await core.deleteNamespacedConfigMap({ name: 'settings', namespace: 'bundled' });
+    await core.deleteNamespacedConfigMap({ name: 'dash-config', namespace: 'bundled' });
+    const putBack = async (name: string) => {
+      const deadline = Date.now() + 60_000;
+      for (;;) {
+        try {
+          return await core.readNamespacedConfigMap({ name, namespace: 'bundled' });
+        } catch (error) {
+          if (Date.now() > deadline)
+            throw new Error(`ConfigMap bundled/${name} was not put back`, { cause: error });
+          await new Promise((r) => setTimeout(r, 250));
+        }
+      }
+    };
+    const settingsBack = await putBack('settings');
+    expect(settingsBack.data).toEqual({ from: 'bundle' });
+    const dashBack = await putBack('dash-config');
+    expect(dashBack.metadata?.name).toBe('dash-config');
   });
 });
 
