@@ -53,10 +53,12 @@ async function readProfile(ctx: Context, file: string | undefined, where: string
   const packed = await bundleProfileText(yaml, { dir, displayName: shown });
   if (!packed.ok) {
     const n = packed.issues.length;
+    // The hub's rules and the hub's answer (one loader): a file the CLI refuses, the hub would refuse too.
     throw new CliError(
-      CliErrorCode.File,
+      CliErrorCode.Api,
       `${shown} is not a valid profile (${n} problem${n === 1 ? '' : 's'})`,
       {
+        apiCode: 'PROFILE_INVALID',
         issues: packed.issues.map((issue) => ({ formatted: formatProfileIssue(issue) })),
       },
     );
