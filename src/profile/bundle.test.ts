@@ -8,6 +8,7 @@ import {
   BundleErrorCode,
   MAX_BUNDLE_BYTES,
   bundleFiles,
+  bundleFolder,
   chartArchiveProblem,
   readBundle,
   sha256,
@@ -173,6 +174,25 @@ describe('readBundle', () => {
     );
     expect(bomb.code).toBe(BundleErrorCode.TooLarge);
     expect(bomb.message).toContain('unpacks to more than 20971520 bytes');
+  });
+});
+
+describe('bundleFolder', () => {
+  it('gives back the folder: chart folders unpacked under their path, files and .tgz charts as they are', async () => {
+    const bundle = await readBundle(
+      writeBundle(profile, [
+        { path: 'charts/web', content: chart },
+        { path: 'files/cm.yaml', content: cm },
+      ]),
+    );
+    const files = await bundleFolder(bundle, new Set(['charts/web']));
+    expect(files.map((f) => f.path)).toEqual([
+      'profile.yaml',
+      'charts/web/Chart.yaml',
+      'charts/web/templates/cm.yaml',
+      'files/cm.yaml',
+    ]);
+    expect((await bundleFolder(bundle, new Set())).map((f) => f.path)).toContain('charts/web');
   });
 });
 

@@ -333,3 +333,28 @@ export function bundleFiles(entries: ReadonlyMap<string, BundleEntry>): BundleFi
     unused: () => [...entries.keys()].filter((at) => !used.has(at)),
   };
 }
+
+/**
+ * The files of a profile's folder as a bundle recreates it: profile.yaml, each manifest file, each `.tgz`
+ * chart as is, and each chart folder unpacked from its archive (without the archive's top folder).
+ * `chartFolders` are the chart references that are folders (every chart path not ending in `.tgz`).
+ */
+export async function bundleFolder(
+  bundle: Bundle,
+  chartFolders: ReadonlySet<string>,
+): Promise<{ path: string; content: Buffer }[]> {
+  const out: { path: string; content: Buffer }[] = [
+    { path: BUNDLE_PROFILE, content: Buffer.from(bundle.profile, 'utf8') },
+  ];
+  for (const entry of bundle.entries.values()) {
+    if (!chartFolders.has(entry.path)) {
+      out.push({ path: entry.path, content: entry.content });
+      continue;
+    }
+    for (const file of await readTarGz(entry.content, `chart archive ${JSON.stringify(entry.path)}`)) {
+      const inside = file.path.split('/').slice(1).join('/');
+      if (inside !== '') out.push({ path: `${entry.path}/${inside}`, content: file.content });
+    }
+  }
+  return out;
+}

@@ -71,6 +71,7 @@ export {
   BundleErrorCode,
   MAX_BUNDLE_BYTES,
   bundleFiles,
+  bundleFolder,
   readBundle,
   referencePath,
   writeBundle,

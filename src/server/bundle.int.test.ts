@@ -141,6 +141,17 @@ describe('a profile bundle', () => {
     expect(back.profile).toBe(profileYaml);
     expect(Object.fromEntries([...back.entries].map(([path, e]) => [path, e.sha256]))).toEqual(stored.files);
 
+    // `profile pull` recreates the folder; applying it again is the same version, byte for byte (the chart
+    // folder packs to the same digest), so the hub answers with the stored version, no conflict.
+    const pulled = await strata(['profile', 'pull', 'bundled@1.0.0', 'pulled'], work);
+    expect(pulled, pulled.stderr).toMatchObject({ code: 0 });
+    expect(await readFile(join(work, 'pulled/charts/dashboards/Chart.yaml'), 'utf8')).toBe(
+      await readFile(join(examples, 'charts/dashboards/Chart.yaml'), 'utf8'),
+    );
+    expect(await readFile(join(work, 'pulled/manifests/settings.yaml'))).toEqual(settings);
+    const again = await strata(['profile', 'apply', '-f', 'pulled/profile.yaml'], work);
+    expect(again, again.stderr).toMatchObject({ code: 0 });
+
     // A new hub on the same store (and a new chart cache folder) renders the version from the database.
     const opened = t.opened;
     await t.close();

@@ -1,12 +1,17 @@
 // strata profile apply | list | get | validate. Validation is the hub's own (POST /profiles/validate), so the
 // CLI can never accept a file the hub rejects or the other way round.
-import { writeFile } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
 import { flag, outputOption, stringOption, type Command, type Context } from '../command.js';
 import { CliError, CliErrorCode, ExitCode, usageError } from '../errors.js';
 import { formatIssue } from '../client.js';
 import {
+  ReferenceKind,
+  bundleFiles,
+  bundleFolder,
   bundleProfileText,
+  loadProfileText,
+  readBundle,
   formatIssue as formatProfileIssue,
   type ProfileUploadBody,
 } from '../../profile/index.js';
@@ -286,4 +291,52 @@ const validate: Command = {
   },
 };
 
-export const profileCommands: readonly Command[] = [apply, list, get, versions, validate];
+const pull: Command = {
+  path: ['profile', 'pull'],
+  usage: 'strata profile pull NAME@VERSION DIR',
+  summary: 'recreate the folder a version was published from: profile.yaml, its local charts and files',
+  description:
+    'Writes DIR/profile.yaml and every local chart (folders unpacked) and file the version was published\n' +
+    'with, at the paths the profile names, so `strata profile apply -f DIR/profile.yaml` publishes it again.\n' +
+    'DIR must not exist or be empty.',
+  args: ['NAME@VERSION', 'DIR'],
+  options: {},
+  examples: ['strata profile pull monitoring@1.2.0 ./monitoring-1.2.0'],
+  async run(ctx, { args }) {
+    const { name, version } = splitRef(args[0] ?? '');
+    if (version === undefined) throw usageError('profile pull needs NAME@VERSION');
+    const dir = resolve(ctx.cwd, args[1] ?? '');
+    const existing = await readdir(dir).catch(() => []);
+    if (existing.length > 0)
+      throw new CliError(CliErrorCode.File, `${args[1] ?? dir} exists and is not empty`);
+    const op = operations.getProfileBundle;
+    const data = await ctx.client.download(
+      op.path
+        .replace('{profile}', encodeURIComponent(name))
+        .replace('{version}', encodeURIComponent(version)),
+      'application/gzip',
+    );
+    const bundle = await readBundle(data);
+    const loaded = await loadProfileText(bundle.profile, {
+      files: bundleFiles(bundle.entries),
+      displayName: `${name}@${version}`,
+    });
+    const folders = new Set(
+      (loaded.ok ? loaded.value : [])
+        .flatMap((p) => p.references)
+        .filter((r) => r.kind === ReferenceKind.Chart && !r.path.endsWith('.tgz'))
+        .map((r) => r.path),
+    );
+    const files = await bundleFolder(bundle, folders);
+    for (const file of files) {
+      // Paths were checked by readBundle (no absolute or .. names), so each stays inside DIR.
+      const target = join(dir, file.path);
+      await mkdir(dirname(target), { recursive: true });
+      await writeFile(target, file.content);
+    }
+    ctx.stdout.write(`wrote ${name}@${version} to ${args[1] ?? dir} (${files.length} files)\n`);
+    return ExitCode.Ok;
+  },
+};
+
+export const profileCommands: readonly Command[] = [apply, list, get, versions, validate, pull];
