@@ -228,7 +228,7 @@ describe('validating a profile never reads a path the request names', () => {
     for (const answer of [inBody, inQuery]) expect(answer.text).not.toContain(canary);
   });
 
-  it('refuses a bad bundle with 422 naming the entry, and stores nothing', async () => {
+  it('refuses bad bundles (digest, unreferenced entry, over 20 MiB) naming the entry, and stores nothing', async () => {
     const { writeTarGz } = await import('../profile/bundle.js');
     const bad = writeTarGz([
       { path: 'profile.yaml', content: Buffer.from(manifestProfile('[cm.yaml]')) },
@@ -248,6 +248,31 @@ describe('validating a profile never reads a path the request names', () => {
     expect((answer.json as Problem).detail).toMatch(
       /^bad\.tgz: entry "cm\.yaml": sha256 is [0-9a-f]{64}, bundle\.json says 0{64}$/,
     );
+    const { writeBundle } = await import('../profile/bundle.js');
+    const cm = Buffer.from('apiVersion: v1\nkind: ConfigMap\nmetadata: { name: x }\n');
+    const unreferenced = writeBundle(manifestProfile('[cm.yaml]'), [
+      { path: 'cm.yaml', content: cm },
+      { path: 'extra.yaml', content: cm },
+    ]);
+    const extra = await t.api('POST', '/api/v1/profiles/validate?file=extra.tgz', {
+      role: 'viewer',
+      raw: unreferenced,
+      headers: { 'content-type': 'application/gzip' },
+    });
+    expect(extra.status, extra.text).toBe(422);
+    expect((extra.json as Problem).detail).toBe(
+      'extra.tgz: bundle entry "extra.yaml" is not referenced by the profile',
+    );
+    const huge = await t.api('POST', '/api/v1/profiles?file=huge.tgz', {
+      role: 'operator',
+      raw: Buffer.alloc(20 * 1024 * 1024 + 1),
+      headers: { 'content-type': 'application/gzip' },
+    });
+    expect(huge.status, huge.text).toBe(413);
+    expect(huge.json).toMatchObject({
+      code: 'BUNDLE_TOO_LARGE',
+      detail: 'huge.tgz: bundle is 20971521 bytes; the limit is 20971520 (20 MiB)',
+    });
     const versions = await t.api('GET', '/api/v1/profiles/bundled/versions', { role: 'viewer' });
     expect((versions.json as { version: string }[]).map((v) => v.version)).toEqual(['1.0.0']);
   });
