@@ -1,5 +1,4 @@
 import { execFile } from 'node:child_process';
-import { resolve } from 'node:path';
 import { ChartSourceKind, type HelmPack } from '../profile/index.js';
 import { assertNever } from '../status/index.js';
 import { EngineError, EngineErrorCode } from './errors.js';
@@ -7,8 +6,8 @@ import { EngineError, EngineErrorCode } from './errors.js';
 export interface HelmTemplateOptions {
   /** The helm binary (testenv/build pins and builds it). */
   readonly helmBin: string;
-  /** The profile file's folder: local chart paths are relative to it. */
-  readonly baseDir: string;
+  /** For a local chart: the chart folder or archive to render, a path the hub chose (never a client's). */
+  readonly chartFile?: string;
   /** Passed as --kube-version so charts gating on .Capabilities see the real cluster's version. */
   readonly kubeVersion?: string;
   readonly timeoutMs?: number;
@@ -24,7 +23,14 @@ export function helmTemplate(pack: HelmPack, options: HelmTemplateOptions): Prom
   const chart = pack.chart;
   switch (chart.kind) {
     case ChartSourceKind.Local:
-      args.push(resolve(options.baseDir, chart.path));
+      if (options.chartFile === undefined)
+        return Promise.reject(
+          new EngineError(
+            EngineErrorCode.RenderFailed,
+            `local chart ${JSON.stringify(chart.path)} has no stored archive to render`,
+          ),
+        );
+      args.push(options.chartFile);
       break;
     case ChartSourceKind.Repo:
       args.push(chart.name, '--repo', chart.repo, '--version', chart.version);

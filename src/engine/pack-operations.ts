@@ -59,7 +59,7 @@ export class PackOperations {
     const rendered = await renderPack(pack, {
       cluster: this.ctx.cluster,
       profile: desired.profile.name,
-      baseDir: desired.baseDir,
+      ...(desired.chartFile === undefined ? {} : { chartFile: desired.chartFile }),
       helmBin: this.ctx.helmBin,
     });
     signal.throwIfAborted();

@@ -37,11 +37,9 @@ export interface RenderedPack {
   readonly revision: string;
 }
 
-export interface RenderContext extends Omit<HelmTemplateOptions, 'baseDir'> {
+export interface RenderContext extends HelmTemplateOptions {
   readonly cluster: string;
   readonly profile: string;
-  /** The profile file's folder, for local chart paths. */
-  readonly baseDir: string;
 }
 
 const MAX_OBJECTS = 5000;

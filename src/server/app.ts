@@ -6,6 +6,7 @@ import type { Duplex } from 'node:stream';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { z } from 'zod';
 import type { Actor, Hub } from '../hub/index.js';
+import { MAX_BUNDLE_BYTES } from '../profile/index.js';
 import type { Store, TokenRecord } from '../store/index.js';
 import { authorize } from './auth.js';
 import { depthExceededAt, MAX_JSON_DEPTH } from './json-depth.js';
@@ -78,6 +79,7 @@ export interface StrataServer {
 
 const JSON_TYPES = ['application/json'];
 const YAML_TYPES = ['application/yaml', 'application/x-yaml', 'text/yaml'];
+const BUNDLE_TYPES = ['application/gzip', 'application/x-gzip'];
 
 /** `/clusters/{cluster}` → `/clusters/:cluster`. */
 const fastifyPath = (path: string) => path.replace(/\{(\w+)\}/g, ':$1');
@@ -190,6 +192,16 @@ export function createServer(options: ServerOptions): StrataServer {
     done(null, body);
   });
 
+  // Profile bundles are binary and may be larger than other bodies (their own limit is checked by the hub
+  // with a clear message; this one only stops a body far past it).
+  app.addContentTypeParser(
+    BUNDLE_TYPES,
+    { parseAs: 'buffer', bodyLimit: MAX_BUNDLE_BYTES + 1024 * 1024 },
+    (_request, body, done) => {
+      done(null, body);
+    },
+  );
+
   app.addHook('onRequest', async (request) => {
     const role = request.routeOptions.config.strataRole;
     if (role === undefined) return;
@@ -255,6 +267,7 @@ export function createServer(options: ServerOptions): StrataServer {
             ? parseInput(route.query as z.ZodType, request.query, 'query parameter')
             : undefined,
           body: undefined as unknown,
+          bundle: undefined as Buffer | undefined,
           actor: actorOf(request),
           request,
         };
@@ -263,7 +276,11 @@ export function createServer(options: ServerOptions): StrataServer {
             await route.handler(input, reply);
             return reply;
           case 'json': {
-            if (route.body)
+            if (Buffer.isBuffer(request.body)) {
+              if (!(route.bodyFormats ?? []).includes(BodyFormat.Bundle))
+                throw new ApiError(415, 'UNSUPPORTED_MEDIA_TYPE', `${route.operationId} takes no gzip body`);
+              input.bundle = request.body;
+            } else if (route.body)
               input.body = parseInput(route.body as z.ZodType, decodeBody(request, route), 'body');
             const result: unknown = await route.handler(input);
             if (route.response === undefined) return reply.code(route.status).send();

@@ -116,6 +116,19 @@ function operation(route: AnyRoute, components: Json): Json {
     if (formats.includes(BodyFormat.Yaml)) {
       content['application/yaml'] = { schema: { type: 'string', description: 'the profile file itself' } };
     }
+    if (formats.includes(BodyFormat.Bundle)) {
+      content['application/gzip'] = {
+        schema: {
+          type: 'string',
+          format: 'binary',
+          description:
+            'a profile bundle: a gzip-compressed tar with `profile.yaml` (the profile file) and `bundle.json` ' +
+            '(`{"sha256": {"<path>": "<hex digest>"}}`) at its root, and each local chart (packaged as a ' +
+            'chart archive under its path as written) and manifest file the profile references, under its ' +
+            'path. Only regular files; at most 20 MiB; every entry listed with its digest and referenced.',
+        },
+      };
+    }
     op.requestBody = { required: true, content };
   }
   return op;

@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { down, up, type ControlPlaneState } from '../../testenv/src/controlplane.js';
 import { freePort } from '../../testenv/src/ports.js';
+import { profileUpload } from '../profile/index.js';
 import { SseClient, type SseMessage } from './test-support.js';
 
 const root = resolve(import.meta.dirname, '..', '..');
@@ -61,14 +62,16 @@ afterAll(async () => {
 
 const url = () => `http://127.0.0.1:${port}`;
 const token = () => readFileSync(join(dataDir, 'admin-token'), 'utf8').trim();
+/** A Buffer body is a profile bundle (application/gzip); anything else goes as JSON. */
 async function api(method: string, path: string, body?: unknown): Promise<unknown> {
+  const bundle = Buffer.isBuffer(body);
   const res = await fetch(`${url()}/api/v1${path}`, {
     method,
     headers: {
       authorization: `Bearer ${token()}`,
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      ...(body === undefined ? {} : { 'content-type': bundle ? 'application/gzip' : 'application/json' }),
     },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    ...(body === undefined ? {} : { body: bundle ? body : JSON.stringify(body) }),
   });
   const text = await res.text();
   if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${text}`);
@@ -124,11 +127,9 @@ describe('a hub killed with -9 at random moments', () => {
     const examples = join(root, 'examples');
     await api('POST', '/clusters', { name: 'local', kubeconfig: readFileSync(cp.kubeconfig, 'utf8') });
     for (const file of ['monitoring.yaml', 'platform-tools.yaml']) {
-      await api('POST', '/profiles', {
-        yaml: readFileSync(join(examples, file), 'utf8'),
-        file,
-        baseDir: examples,
-      });
+      const upload = await profileUpload(join(examples, file));
+      if (upload.bundle === undefined) await api('POST', '/profiles', { yaml: upload.yaml, file });
+      else await api('POST', `/profiles?file=${file}`, upload.bundle);
     }
     const attached = new Set<string>();
     const moments: string[] = [];

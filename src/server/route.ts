@@ -17,8 +17,11 @@ export const roleRank: Record<Role, number> = { public: 0, viewer: 1, operator: 
 
 export type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE';
 
-/** How a request body may be sent: JSON always; YAML where a profile is the body (`application/yaml`). */
-export const BodyFormat = { Json: 'json', Yaml: 'yaml' } as const;
+/**
+ * How a request body may be sent: JSON always; YAML where a profile is the body (`application/yaml`); a
+ * profile bundle (`application/gzip`, src/profile/bundle.ts) where a profile with its local files is.
+ */
+export const BodyFormat = { Json: 'json', Yaml: 'yaml', Bundle: 'bundle' } as const;
 export type BodyFormat = (typeof BodyFormat)[keyof typeof BodyFormat];
 
 export interface Services {
@@ -38,6 +41,11 @@ export interface HandlerInput<P, Q, B> extends Services {
   readonly params: P;
   readonly query: Q;
   readonly body: B;
+  /**
+   * The raw body when it was sent as `application/gzip` to a route that takes BodyFormat.Bundle; then `body`
+   * is not parsed (there is no JSON) and the handler reads this instead.
+   */
+  readonly bundle?: Buffer;
   /** The caller, for the audit log; for public routes the name is "anonymous". */
   readonly actor: Actor;
   readonly request: FastifyRequest;

@@ -1,6 +1,7 @@
 // `strata serve`: configuration → store (migrated) → hub (one runner per cluster) → first admin token →
 // HTTP server; SIGINT/SIGTERM close them in reverse order.
 import { chmod, mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import { loadConfig, type Config, type LoadConfigOptions } from '../config.js';
 import { Hub } from '../hub/index.js';
 import { createStore, loadOrCreateKeyFile, type Store } from '../store/index.js';
@@ -47,6 +48,7 @@ export async function serve(options: ServeOptions = {}): Promise<RunningHub> {
     hub = await Hub.open({
       store,
       helmBin: config.helmBin,
+      chartCacheDir: join(config.dataDir, 'charts'),
       allowedExecPlugins: config.allowedExecPlugins,
       outboundDeny: config.outboundDeny,
     });
