@@ -8,7 +8,7 @@ import {
   type Backoff,
   type KubeClient,
 } from '../kube/index.js';
-import type { KubeObject } from '../profile/index.js';
+import { PackType, type KubeObject } from '../profile/index.js';
 import {
   PackOperation,
   PackPhase,
@@ -56,11 +56,23 @@ export class PackOperations {
     const pack = desired.pack;
     if (run.status.phase !== PackPhase.Success)
       this.ctx.dispatch(run, { type: 'StageChanged', time: this.ctx.iso(), stage: { type: 'Rendering' } });
+    // Rendered for this cluster as `helm install` would (its version, its served APIs); manifest packs need
+    // none of it.
+    const capabilities =
+      pack.type === PackType.Helm
+        ? await this.withRetry(
+            run,
+            'discovery of the cluster version and APIs',
+            () => this.ctx.kube.capabilities(),
+            signal,
+          )
+        : undefined;
     const rendered = await renderPack(pack, {
       cluster: this.ctx.cluster,
       profile: desired.profile.name,
       baseDir: desired.baseDir,
       helmBin: this.ctx.helmBin,
+      capabilities,
     });
     signal.throwIfAborted();
 
