@@ -108,8 +108,12 @@ export function sameStage(a: PackStage, b: PackStage): boolean {
     case 'Rendering':
     case 'Applying':
     case 'Applied':
-    case 'Uninstalling':
       return a.type === b.type;
+    case 'Uninstalling':
+      return (
+        b.type === 'Uninstalling' &&
+        (a.kept ?? []).map(refKey).join('\n') === (b.kept ?? []).map(refKey).join('\n')
+      );
     default:
       return assertNever(a, 'pack stage');
   }
