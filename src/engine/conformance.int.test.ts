@@ -9,12 +9,14 @@ import {
   CoreV1Api,
   CustomObjectsApi,
   KubeConfig,
+  type V1CustomResourceDefinition,
 } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KubeClient } from '../kube/index.js';
 import { formatIssues, loadProfileFiles } from '../profile/index.js';
 import { PackPhase } from '../status/index.js';
 import { down, up, type ControlPlaneState } from '../../testenv/src/controlplane.js';
+import { watchUntil } from '../../testenv/src/watch-until.js';
 import type { DesiredPack } from './desired.js';
 import { desiredOrThrow, helmBin, startRunner, type EventLog } from './testing.js';
 import type { ClusterRunner } from './runner.js';
@@ -153,6 +155,41 @@ async function contents(namespace: string): Promise<string[]> {
     .sort();
 }
 
+/** Creates a namespaced CRD and resolves once it is Established (its kind served). */
+async function createCrd(plural: string, group: string, kind: string): Promise<void> {
+  const api = kc.makeApiClient(ApiextensionsV1Api);
+  const name = `${plural}.${group}`;
+  await api.createCustomResourceDefinition({
+    body: {
+      metadata: { name },
+      spec: {
+        group,
+        scope: 'Namespaced',
+        names: { plural, singular: kind.toLowerCase(), kind },
+        versions: [
+          {
+            name: 'v1',
+            served: true,
+            storage: true,
+            schema: { openAPIV3Schema: { type: 'object', x_kubernetes_preserve_unknown_fields: true } },
+          },
+        ],
+      },
+    },
+  });
+  await watchUntil<V1CustomResourceDefinition>(
+    kc,
+    (crd) =>
+      crd.metadata?.name === name &&
+      (crd.status?.conditions ?? []).some((c) => c.type === 'Established' && c.status === 'True'),
+    {
+      path: '/apis/apiextensions.k8s.io/v1/customresourcedefinitions',
+      timeoutMs: 30_000,
+      description: `${name} Established`,
+    },
+  );
+}
+
 async function crdExists(name: string): Promise<boolean> {
   const api = kc.makeApiClient(ApiextensionsV1Api);
   return api.readCustomResourceDefinition({ name }).then(
@@ -175,6 +212,8 @@ function outcome(name: string): string {
 
 describe('render like helm install', () => {
   it('gives charts the same .Capabilities as helm install; lookup is empty (ADR 0005)', async () => {
+    // A kind only discovery can know of (Helm's built-in list has every built-in one).
+    await createCrd('widgets', 'example.strata.dev', 'Widget');
     const helmResult = await helmInstall('capabilities', 'helm-caps');
     expect(helmResult.output).toBe(helmResult.ok ? helmResult.output : 'helm install to succeed');
     await strataInstall('caps', 'capabilities', 'strata-caps');
@@ -188,6 +227,7 @@ describe('render like helm install', () => {
     const { lookupKubeSystem: strataLookup, ...strataCaps } = byStrata;
     expect(strataCaps).toEqual(helmCaps);
     expect(helmCaps.hasDeployment).toBe('true');
+    expect(helmCaps.hasWidgets).toBe('true');
     expect(helmCaps.kubeVersion).toMatch(/^v1\.\d+\.\d+/);
     // Deliberate difference (ADR 0005): Strata renders offline, so lookup finds nothing where Helm reads
     // the live cluster; renders stay a function of the profile and the cluster's version.
@@ -305,31 +345,15 @@ describe('removal as Helm does it', () => {
 
   it('treats an object whose kind is no longer served as gone, without a retry loop', async () => {
     // A custom resource of a CRD that is not the pack's: the CRD goes, and with it the kind.
-    const api = kc.makeApiClient(ApiextensionsV1Api);
-    await api.createCustomResourceDefinition({
-      body: {
-        metadata: { name: 'sprockets.unserved.strata.dev' },
-        spec: {
-          group: 'unserved.strata.dev',
-          scope: 'Namespaced',
-          names: { plural: 'sprockets', singular: 'sprocket', kind: 'Sprocket' },
-          versions: [
-            {
-              name: 'v1',
-              served: true,
-              storage: true,
-              schema: { openAPIV3Schema: { type: 'object', x_kubernetes_preserve_unknown_fields: true } },
-            },
-          ],
-        },
-      },
-    });
+    await createCrd('sprockets', 'unserved.strata.dev', 'Sprocket');
     await strataApply(
       'unserved',
       '{ name: unserved, layer: addon, version: 0.1.0, type: manifest, namespace: strata-unserved, timeout: 90s, manifests: [{ apiVersion: unserved.strata.dev/v1, kind: Sprocket, metadata: { name: first } }] }',
     );
     expect(outcome('unserved')).toMatch(/^success/);
-    await api.deleteCustomResourceDefinition({ name: 'sprockets.unserved.strata.dev' });
+    await kc
+      .makeApiClient(ApiextensionsV1Api)
+      .deleteCustomResourceDefinition({ name: 'sprockets.unserved.strata.dev' });
     await log.until(
       (l) =>
         l
