@@ -261,6 +261,12 @@ describe('hooks as Helm runs them', () => {
     const names = status('hooks').resources.map((r) => `${r.ref.kind}/${r.ref.name}`);
     expect(names.filter((n) => n === 'ConfigMap/both-events')).toHaveLength(1);
     expect(new Set(names).size).toBe(names.length);
+    // Hooks are marked as such; the chart's own objects are not.
+    const hooks = status('hooks')
+      .resources.filter((r) => r.hook)
+      .map((r) => `${r.ref.kind}/${r.ref.name}`);
+    expect(hooks).toEqual(['ConfigMap/both-events', 'Job/kept-unless-failed']);
+    expect(status('hooks').resources.find((r) => r.ref.name === 'app-config')?.hook).toBeUndefined();
   });
 
   it('runs pre- and post-delete hooks on removal', async () => {

@@ -24,7 +24,7 @@ import { isCrd } from './order.js';
 import { refOf, type PackRun } from './pack-run.js';
 import { runHookEvent, type HookSteps } from './hooks.js';
 import { KeepReason, keepReason } from './removal.js';
-import { HookEvent, Label, renderPack } from './render.js';
+import { HookEvent, Label, renderPack, type HelmHook } from './render.js';
 import type { Waiters } from './waiters.js';
 import type { WatchSet } from './watch-set.js';
 
@@ -133,6 +133,7 @@ export class PackOperations {
     ]);
 
     if (pack.namespace.create) await this.applyNamespace(run, signal);
+    await this.markHooks(run, hooks, signal);
 
     // CRDs first, and Established before anything that may be one of their custom resources (hooks included).
     const ownCrds = objects.filter(isCrd);
@@ -156,6 +157,14 @@ export class PackOperations {
     if (!quiet || run.status.stage.type !== 'Applied')
       this.ctx.dispatch(run, { type: 'StageChanged', time: this.ctx.iso(), stage: { type: 'Applied' } });
     await this.prune(run, previous, signal);
+  }
+
+  /** Marks the pack's resources that are these hooks (and only those) as hooks, for the page and history. */
+  private async markHooks(run: PackRun, hooks: readonly HelmHook[], signal: AbortSignal): Promise<void> {
+    const refs = await Promise.all(
+      hooks.map(async (h) => refOf(await this.withNamespace(run, h.object, signal))),
+    );
+    this.ctx.dispatch(run, { type: 'HooksMarked', time: this.ctx.iso(), hooks: refs });
   }
 
   /** The steps hooks are run with (hooks.ts). */
@@ -397,6 +406,7 @@ export class PackOperations {
       ).map(refOf);
       const keys = new Set(hookRefs.map(refKey));
       this.ctx.setInventory(run, [...hookRefs, ...run.inventory.filter((r) => !keys.has(refKey(r)))]);
+      await this.markHooks(run, preDelete, signal);
       await runHookEvent(steps, run, HookEvent.PreDelete, hooks, signal);
     }
 
@@ -431,6 +441,7 @@ export class PackOperations {
       run,
       postDelete.map((h) => h.object),
     );
+    await this.markHooks(run, postDelete, signal);
     await runHookEvent(steps, run, HookEvent.PostDelete, hooks, signal);
     const left = await Promise.all(
       postDelete

@@ -44,6 +44,8 @@ export type PackStageType = PackStage['type'];
 export interface PackResource {
   readonly ref: ObjectRef;
   readonly evaluation: ResourceEvaluation;
+  /** A Helm hook: it runs at its events (and may be deleted after them) rather than staying. */
+  readonly hook?: true;
 }
 
 /** Set by the engine when the pack's deadline passed while it was still processing. */
