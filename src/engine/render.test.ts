@@ -40,8 +40,10 @@ describe('renderPack: hooks as Helm sees them', () => {
       '-1 ConfigMap/both-events',
       '0 ConfigMap/post-delete-marker',
       '0 Job/pre-delete-job',
+      '0 Job/pre-upgrade-job',
       '0 Job/ttl-zero',
       '1 Job/pre-job',
+      '3 ConfigMap/post-upgrade-note',
       '5 Job/kept-unless-failed',
     ]);
     const both = hooks.find((h) => h.object.metadata.name === 'both-events');
