@@ -361,6 +361,33 @@ describe('removal as Helm does it', () => {
     expect(helmResult.output).toBe(helmResult.ok ? helmResult.output : 'helm install to succeed');
     expect(await contents('strata-removal')).toEqual(await contents('helm-removal'));
 
+    // Someone changes the crds/ CRD, as users upgrade cert-manager's CRDs by hand: an upgrade of the pack (as
+    // of a helm upgrade) leaves it as it is, where re-applying it would undo the change or fail on the conflict.
+    await kube.apply(
+      {
+        apiVersion: 'apiextensions.k8s.io/v1',
+        kind: 'CustomResourceDefinition',
+        metadata: { name: 'gadgets.conformance.strata.dev' },
+        spec: { names: { plural: 'gadgets', kind: 'Gadget', singular: 'gadgetto' } },
+      },
+      { fieldManager: 'by-hand', force: true },
+    );
+    const before = log.events.length;
+    await strataInstall('removal', 'removal', 'strata-removal', '{ bump: 1 }');
+    await log.until(
+      (l) =>
+        l.events
+          .slice(before)
+          .some(
+            (e) => e.type === 'PackStatusChanged' && e.pack === 'removal' && e.status.operation === 'upgrade',
+          ) && l.latest().get('removal')?.phase === PackPhase.Success,
+      { timeoutMs: 60_000, what: 'removal upgraded and green' },
+    );
+    const crd = await kc
+      .makeApiClient(ApiextensionsV1Api)
+      .readCustomResourceDefinition({ name: 'gadgets.conformance.strata.dev' });
+    expect(crd.spec.names.singular).toBe('gadgetto');
+
     expect((await helmUninstall('helm-removal')).ok).toBe(true);
     await strataUninstall('removal');
     expect(await contents('helm-removal')).toEqual(['ConfigMap/kept']);

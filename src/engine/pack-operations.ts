@@ -105,22 +105,17 @@ export class PackOperations {
     const preHooks = hooks.filter((h) => h.events.includes(preEvent));
     const postOnly = hooks.filter((h) => !h.events.includes(preEvent));
 
-    // A CRD from the chart's crds/ folder is applied only when missing (Helm never upgrades those). One that
-    // exists without our labels (installed by someone else) is not ours to watch: left out of the inventory.
+    // A CRD from the chart's crds/ folder is applied only when missing (Helm never upgrades those; see
+    // applyObject). One that exists without our labels (installed by someone else, or by Helm) is not ours to
+    // watch: left out of the inventory.
     const crds = rendered.objects.filter(isCrd);
     await this.ctx.watches.ensureKinds(crds);
-    const untouched = new Set<string>();
     const foreign = new Set<string>();
     for (const crd of crds) {
-      if (keepReason(crd) !== KeepReason.ChartCrd) continue;
-      const key = refKey(refOf(crd));
-      if (this.ctx.watches.get(refOf(crd))) untouched.add(key);
-      else if (
-        await this.withRetry(run, `get ${formatRef(refOf(crd))}`, () => this.ctx.kube.get(refOf(crd)), signal)
-      ) {
-        untouched.add(key);
-        foreign.add(key);
-      }
+      const ref = refOf(crd);
+      if (keepReason(crd) !== KeepReason.ChartCrd || this.ctx.watches.get(ref)) continue;
+      if (await this.withRetry(run, `get ${formatRef(ref)}`, () => this.ctx.kube.get(ref), signal))
+        foreign.add(refKey(ref));
     }
     const objects = rendered.objects.filter((o) => !foreign.has(refKey(refOf(o))));
 
@@ -139,8 +134,7 @@ export class PackOperations {
     const ownCrds = objects.filter(isCrd);
     const rest = objects.filter((o) => !isCrd(o));
     if (ownCrds.length > 0) {
-      for (const crd of ownCrds)
-        if (!untouched.has(refKey(refOf(crd)))) await this.applyObject(run, crd, signal);
+      for (const crd of ownCrds) await this.applyObject(run, crd, signal);
       await this.waitForReady(run, ownCrds.map(refOf), signal);
       this.ctx.kube.invalidateDiscovery();
       await this.waitUntilServed(run, ownCrds, [...rest, ...hooks.map((h) => h.object)], signal);
@@ -241,6 +235,11 @@ export class PackOperations {
     signal: AbortSignal,
     options: { force?: boolean } = {},
   ): Promise<KubernetesObject> {
+    // A CRD of a chart's crds/ folder is installed when missing and then never changed, as Helm does: not on
+    // upgrade, and not by drift correction either (users upgrade those CRDs themselves, e.g. cert-manager's).
+    const liveChartCrd =
+      keepReason(object) === KeepReason.ChartCrd ? this.ctx.watches.get(refOf(object)) : undefined;
+    if (liveChartCrd) return liveChartCrd;
     const target = await this.withNamespace(run, object, signal);
     const applied = await this.withRetry(
       run,
