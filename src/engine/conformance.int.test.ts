@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import {
   ApiextensionsV1Api,
+  ApisApi,
   BatchV1Api,
   CoreV1Api,
   CustomObjectsApi,
@@ -439,5 +440,35 @@ describe('removal as Helm does it', () => {
       .slice(before)
       .filter((e) => e.type === 'PackStatusChanged' && e.pack === 'unserved').length;
     expect(transitions).toBeLessThan(20);
+  });
+});
+
+describe('discovery as Helm tolerates it', () => {
+  // Last in the file: an unavailable aggregated API disturbs the cluster's own controllers (namespace
+  // deletion, garbage collection) for everything after it.
+  it('renders while an aggregated API does not answer, as helm install does', async () => {
+    await kube.apply(
+      {
+        apiVersion: 'apiregistration.k8s.io/v1',
+        kind: 'APIService',
+        metadata: { name: 'v1beta1.broken.strata.dev' },
+        spec: {
+          group: 'broken.strata.dev',
+          version: 'v1beta1',
+          groupPriorityMinimum: 1000,
+          versionPriority: 15,
+          insecureSkipTLSVerify: true,
+          service: { name: 'nothing-here', namespace: 'default', port: 443 },
+        },
+      },
+      { fieldManager: 'conformance-test', force: true },
+    );
+    // The group is listed, and its own document fails: what made every render wait on discovery before.
+    const groups = (await kc.makeApiClient(ApisApi).getAPIVersions()).groups.map((g) => g.name);
+    expect(groups).toContain('broken.strata.dev');
+    const helmResult = await helmInstall('capabilities', 'helm-broken');
+    expect(helmResult.output).toBe(helmResult.ok ? helmResult.output : 'helm install to succeed');
+    await strataInstall('broken', 'capabilities', 'strata-broken');
+    expect(outcome('broken')).toMatch(/^success/);
   });
 });

@@ -33,7 +33,8 @@ export class Discovery {
    * Every served group/version and group/version/Kind, as Helm's GetVersionSet lists them for
    * `.Capabilities.APIVersions` (helm/helm pkg/action/action.go): each group's versions, and the kind of every
    * resource of each, subresources included. Served means listed by /api and /apis now, so a CRD's group
-   * appears once it is Established; the per-version documents come from this cache.
+   * appears once it is Established; the per-version documents come from this cache. Only /version, /api and
+   * /apis failing fails the call.
    */
   async apiVersions(): Promise<string[]> {
     const [core, groups] = await Promise.all([
@@ -46,8 +47,10 @@ export class Discovery {
         g.versions.map((v) => ({ group: g.name, version: v.version, apiVersion: v.groupVersion })),
       ),
     ];
+    // A group whose server does not answer (an aggregated API such as metrics.k8s.io with its Service down)
+    // still counts as served, without kinds: Helm ignores such group discovery failures too.
     const lists = await Promise.all(
-      groupVersions.map((gv) => this.document(gv.group, gv.version, gv.apiVersion)),
+      groupVersions.map((gv) => this.document(gv.group, gv.version, gv.apiVersion).catch(() => undefined)),
     );
     const out = new Set<string>();
     groupVersions.forEach((gv, index) => {
