@@ -82,6 +82,15 @@ export class KubeClient {
     return this.discovery.resourceFor(apiVersion, kind);
   }
 
+  /** What `helm install` would see of this cluster: its version and every served API (see Discovery). */
+  async capabilities(): Promise<{ kubeVersion: string; apiVersions: string[] }> {
+    const [kubeVersion, apiVersions] = await Promise.all([
+      this.discovery.serverVersion(),
+      this.discovery.apiVersions(),
+    ]);
+    return { kubeVersion, apiVersions };
+  }
+
   invalidateDiscovery(): void {
     this.discovery.invalidate();
   }
