@@ -1,6 +1,6 @@
 // From a schema-valid file to a ClusterProfile: the checks zod cannot express (cross-field rules, semver,
 // embedded YAML, the Palette block, macros) and the defaults. Collects every issue instead of stopping.
-import { LineCounter, parseAllDocuments, type Document } from 'yaml';
+import type { Document } from 'yaml';
 import semver from 'semver';
 import { describeValue, isRecord, SENSITIVE_PLACEHOLDER } from './describe.js';
 import { parseDuration } from './duration.js';
@@ -20,6 +20,8 @@ import {
   type Pack,
   type Variable,
 } from './model.js';
+import { compileUserRegex, type UserRegex } from './user-regex.js';
+import { documentProblems, readYaml, toPlainData } from './yaml-limits.js';
 import { splitPaletteBlock, type PaletteBlock } from './palette.js';
 import { PackType, type ClusterProfileFile, type NamespaceFile, type PackFile } from './schema.js';
 import { isEmptyDocument, YamlSource, type ProfileSource } from './source.js';
@@ -108,7 +110,7 @@ function normalizeVariables(file: ClusterProfileFile, issues: IssueList): Variab
     const regex =
       variable.regex === undefined ? undefined : compileRegex(variable.regex, [...path, 'regex'], issues);
     const sensitive = variable.sensitive ?? false;
-    if (regex !== undefined && variable.default !== undefined && !regex.test(variable.default)) {
+    if (regex !== undefined && variable.default !== undefined && !regex.matchesWhole(variable.default)) {
       const shown = sensitive ? SENSITIVE_PLACEHOLDER : describeValue(variable.default);
       issues.add(
         IssueKind.VariableMismatch,
@@ -127,23 +129,15 @@ function normalizeVariables(file: ClusterProfileFile, issues: IssueList): Variab
   });
 }
 
-/** The variable regex must match the whole value, so it is anchored here. */
-export function anchoredRegex(source: string): RegExp {
-  return new RegExp(`^(?:${source})$`, 'u');
-}
-
-function compileRegex(source: string, path: FieldPath, issues: IssueList): RegExp | undefined {
-  try {
-    return anchoredRegex(source);
-  } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
-    issues.add(
-      IssueKind.InvalidValue,
-      path,
-      `expected a valid regular expression; got ${describeValue(source)} (${reason})`,
-    );
-    return undefined;
-  }
+function compileRegex(source: string, path: FieldPath, issues: IssueList): UserRegex | undefined {
+  const compiled = compileUserRegex(source);
+  if (compiled.ok) return compiled.regex;
+  issues.add(
+    IssueKind.InvalidValue,
+    path,
+    `expected a valid regular expression; got ${describeValue(source)} (${compiled.reason})`,
+  );
+  return undefined;
 }
 
 function checkSemver(version: string, path: FieldPath, issues: IssueList): void {
@@ -307,36 +301,31 @@ function parseEmbedded(
   source: ProfileSource,
   multi: boolean,
 ): { docs: Document.Parsed[]; values: unknown[] } | undefined {
-  const lineCounter = new LineCounter();
-  const all = parseAllDocuments(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
-  const docs = (Array.isArray(all) ? all : []).filter(
-    (doc) => !isEmptyDocument(doc) || doc.errors.length > 0,
-  );
-  let failed = false;
-  for (const doc of docs) {
-    for (const error of doc.errors) {
-      const inner = lineCounter.linePos(error.pos[0]);
-      issues.addAt(
-        IssueKind.Yaml,
-        path,
-        source.innerPosition(path, { line: inner.line, column: inner.col }),
-        `invalid YAML: ${firstLine(error.message)}`,
-      );
-      failed = true;
-    }
-  }
-  if (failed) return undefined;
-  if (source instanceof YamlSource) source.embed(path, { docs, lineCounter, multi });
-  try {
-    return { docs, values: docs.map((doc) => doc.toJS({ maxAliasCount: 100 }) as unknown) };
-  } catch (error) {
-    issues.add(
+  const yaml = readYaml(text);
+  const docs = yaml.docs.filter((doc) => !isEmptyDocument(doc) || doc.errors.length > 0);
+  const problems = [...yaml.problems, ...docs.flatMap((doc) => documentProblems(doc))];
+  for (const problem of problems) {
+    const inner = yaml.lineCounter.linePos(problem.offset);
+    issues.addAt(
       IssueKind.Yaml,
       path,
-      `invalid YAML: ${error instanceof Error ? firstLine(error.message) : String(error)}`,
+      source.innerPosition(path, { line: inner.line, column: inner.col }),
+      `invalid YAML: ${firstLine(problem.message)}`,
     );
-    return undefined;
   }
+  if (problems.length > 0) return undefined;
+  if (source instanceof YamlSource) source.embed(path, { docs, lineCounter: yaml.lineCounter, multi });
+  const values: unknown[] = [];
+  for (const [index, doc] of docs.entries()) {
+    const data = toPlainData(doc);
+    if (!data.ok) {
+      const where = [...path, ...(multi ? [index] : []), ...data.path];
+      issues.add(IssueKind.Yaml, where, `invalid YAML: ${firstLine(data.message)}`);
+      return undefined;
+    }
+    values.push(data.value);
+  }
+  return { docs, values };
 }
 
 export function firstLine(message: string): string {

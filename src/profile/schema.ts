@@ -53,7 +53,12 @@ export const variableSchema = z
     description: z.string().optional(),
     default: z.string().optional().describe('Used when the cluster gives no value.'),
     required: z.boolean().optional().describe('The cluster must end up with a value (default false).'),
-    regex: z.string().optional().describe('The whole value must match this JavaScript regular expression.'),
+    regex: z
+      .string()
+      .optional()
+      .describe(
+        'The whole value must match this regular expression (RE2 syntax: no backreferences or lookaround; at most 1000 characters).',
+      ),
     sensitive: z
       .boolean()
       .optional()
