@@ -95,17 +95,40 @@ describe('alias bombs and deep nesting', () => {
     expect(messages(result).join('\n')).toMatch(/invalid YAML: .*(alias|Alias)/);
   });
 
-  it(`refuses nesting deeper than ${MAX_DEPTH} levels where it starts, and 10,000 levels without overflowing`, () => {
+  it('refuses more than 100 aliases in one document, at the 101st, without resolving each against the whole text', () => {
+    const aliases = Array(100_000).fill('*a').join(', ');
+    const start = performance.now();
+    const [message, ...rest] = messages(parse(withData(`{ a: &a x, b: [${aliases}] }`)));
+    expect(performance.now() - start).toBeLessThan(10_000);
+    expect(rest).toEqual([]);
+    expect(message).toMatch(/^p\.yaml:\d+:\d+ invalid YAML: more than 100 aliases in one document$/);
+  }, 30_000);
+
+  it(`refuses nesting deeper than ${MAX_DEPTH} levels where it starts, counting the block levels above`, () => {
     const deep = (n: number) => '['.repeat(n) + ']'.repeat(n);
-    const text = withData(deep(150));
-    const result = parse(text);
-    const line = lineOf(text, 'data: [');
-    expect(messages(result)).toEqual([
-      `p.yaml:${line}:${(text.split('\n')[line - 1] ?? '').indexOf('[') + 1 + MAX_DEPTH - 6} invalid YAML: nested deeper than ${MAX_DEPTH} levels`,
+    const at = (text: string, bracket: number) => {
+      const line = lineOf(text, 'data: [');
+      return `p.yaml:${line}:${(text.split('\n')[line - 1] ?? '').indexOf('[') + bracket}`;
+    };
+    // 6 block and flow levels hold `data` (document, spec, packs, the pack, manifests, the object).
+    const mixed = withData(deep(MAX_DEPTH - 3));
+    expect(messages(parse(mixed))).toEqual([
+      `${at(mixed, MAX_DEPTH - 6 + 1)} invalid YAML: nested deeper than ${MAX_DEPTH} levels`,
     ]);
-    const huge = parse(withData(deep(10_000)));
-    expect(huge.ok).toBe(false);
-    expect(messages(huge)[0]).toMatch(/^p\.yaml:\d+:\d+ invalid YAML: /);
+    const flow = withData(deep(150));
+    expect(messages(parse(flow))).toEqual([
+      `${at(flow, MAX_DEPTH + 1)} invalid YAML: nested deeper than ${MAX_DEPTH} levels`,
+    ]);
+  });
+
+  it('refuses a megabyte of nested brackets before the parser spends seconds on it', () => {
+    const text = withData('['.repeat(500_000) + ']'.repeat(500_000));
+    const start = performance.now();
+    const lines = messages(parse(text));
+    expect(performance.now() - start).toBeLessThan(2000);
+    expect(lines).toEqual([
+      expect.stringMatching(/^p\.yaml:\d+:\d+ invalid YAML: nested deeper than 100 levels$/),
+    ]);
   });
 
   it('refuses nesting that only grows too deep once aliases are expanded, at the path where it does', () => {

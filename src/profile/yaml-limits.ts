@@ -7,17 +7,19 @@ import {
   isMap,
   isNode,
   isScalar,
+  Lexer,
   LineCounter,
   parseAllDocuments,
   Parser,
   visit,
   type Document,
+  type Node,
   type YAMLMap,
 } from 'yaml';
 import type { FieldPath } from './model.js';
 import { describeLimit, findLimit, MAX_DEPTH } from './walk.js';
 
-/** Alias expansions per document; bounds "billion laughs" documents. */
+/** Aliases, and alias expansions, per document; bounds "billion laughs" documents. */
 export const MAX_ALIAS_COUNT = 100;
 
 /**
@@ -53,10 +55,42 @@ export interface YamlText {
 
 export function readYaml(text: string): YamlText {
   const lineCounter = new LineCounter();
+  const tooDeep = flowDepthProblem(text);
+  if (tooDeep !== undefined) {
+    // The parser spends seconds on a megabyte of `[[[[`; refuse before it runs. Offsets still need lines.
+    lineCounter.addNewLine(0);
+    for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) lineCounter.addNewLine(i + 1);
+    return { docs: [], lineCounter, problems: [tooDeep] };
+  }
   // The library's own duplicate-key check compares each key with every earlier one: 60,000 keys took minutes.
   // documentProblems checks with a Set instead.
   const all = parseAllDocuments(text, { lineCounter, prettyErrors: false, uniqueKeys: false });
   return { docs: Array.isArray(all) ? all : [], lineCounter, problems: directiveProblems(text) };
+}
+
+/** Tokens the yaml lexer emits that are not text of the source (cst.ts: DOCUMENT, FLOW_END, SCALAR). */
+const LEXER_CONTROL = new Set(['\x02', '\x18', '\x1f']);
+
+/**
+ * Flow collections (`[`, `{`) nested deeper than MAX_DEPTH, found by the lexer (so brackets inside quoted and
+ * block scalars do not count), which stops at the first one; undefined when there is none.
+ */
+function flowDepthProblem(text: string): YamlProblem | undefined {
+  let brackets = 0;
+  for (let i = 0; i < text.length && brackets <= MAX_DEPTH; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x5b || c === 0x7b) brackets++; // [ {
+  }
+  if (brackets <= MAX_DEPTH) return undefined;
+  let depth = 0;
+  let offset = 0;
+  for (const token of new Lexer().lex(text)) {
+    if (token === '[' || token === '{') depth++;
+    else if (token === ']' || token === '}') depth = Math.max(0, depth - 1);
+    if (depth > MAX_DEPTH) return { offset, message: `nested deeper than ${MAX_DEPTH} levels` };
+    if (!LEXER_CONTROL.has(token)) offset += token.length;
+  }
+  return undefined;
 }
 
 /**
@@ -87,16 +121,26 @@ export function documentProblems(doc: Document.Parsed): YamlProblem[] {
   for (const warning of doc.warnings) {
     if (FATAL_WARNINGS.has(warning.code)) problems.push({ offset: warning.pos[0], message: warning.message });
   }
+  // Anchors seen so far in document order: an alias names the latest one before it. (Alias.resolve searches
+  // the whole document per alias, which is quadratic in a document of many aliases.)
+  const anchors = new Map<string, Node>();
+  let aliases = 0;
   visit(doc, (_key, node, path) => {
     if (!isNode(node)) return undefined;
     const offset = node.range?.[0] ?? 0;
     if (isAlias(node)) {
-      const target = node.resolve(doc);
+      aliases += 1;
+      if (aliases > MAX_ALIAS_COUNT) {
+        problems.push({ offset, message: `more than ${MAX_ALIAS_COUNT} aliases in one document` });
+        return visit.BREAK;
+      }
+      const target = anchors.get(node.source);
       if (target !== undefined && path.includes(target)) {
         problems.push({ offset, message: `alias *${node.source} refers to a value that contains it` });
       }
       return undefined;
     }
+    if (node.anchor !== undefined) anchors.set(node.anchor, node);
     const tag = node.tag;
     if (tag !== undefined && !CORE_TAGS.has(tag)) {
       problems.push({ offset, message: `tag ${shortTag(tag)} is not supported` });
