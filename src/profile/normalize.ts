@@ -21,7 +21,7 @@ import {
   type Pack,
   type Variable,
 } from './model.js';
-import { compileUserRegex, type UserRegex } from './user-regex.js';
+import { compileUserRegex, RegexVerdict, tooLongToMatch, type UserRegex } from './user-regex.js';
 import { documentProblems, readYaml, toPlainData } from './yaml-limits.js';
 import { splitPaletteBlock, type PaletteBlock } from './palette.js';
 import {
@@ -119,7 +119,15 @@ function normalizeVariables(file: ClusterProfileFile, issues: IssueList): Variab
     const regex =
       variable.regex === undefined ? undefined : compileRegex(variable.regex, [...path, 'regex'], issues);
     const sensitive = variable.sensitive ?? false;
-    if (regex !== undefined && variable.default !== undefined && !regex.matchesWhole(variable.default)) {
+    const verdict =
+      regex === undefined || variable.default === undefined ? undefined : regex.matchWhole(variable.default);
+    if (verdict === RegexVerdict.TooLong) {
+      issues.add(
+        IssueKind.VariableMismatch,
+        [...path, 'default'],
+        tooLongToMatch(variable.default?.length ?? 0),
+      );
+    } else if (verdict === RegexVerdict.Mismatch) {
       const shown = sensitive ? SENSITIVE_PLACEHOLDER : describeValue(variable.default);
       issues.add(
         IssueKind.VariableMismatch,

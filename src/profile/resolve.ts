@@ -10,7 +10,7 @@ import { formatPath, type FieldPath, type KubeObject, type Pack } from './model.
 import type { ParsedProfile } from './parse.js';
 import { Redactor } from './redact.js';
 import { PackType } from './schema.js';
-import { compileUserRegex } from './user-regex.js';
+import { compileUserRegex, RegexVerdict, tooLongToMatch } from './user-regex.js';
 
 export interface ResolveOptions {
   readonly clusterName: string;
@@ -82,13 +82,20 @@ export function resolveProfile(
     if (variable.sensitive) secrets.push(value);
     // Parsing already refused patterns RE2 cannot compile; a version stored before that rule still can hold one.
     const compiled = variable.regex === undefined ? undefined : compileUserRegex(variable.regex);
+    const verdict = compiled?.ok === true ? compiled.regex.matchWhole(value) : undefined;
     if (compiled !== undefined && !compiled.ok) {
       add(
         IssueKind.InvalidValue,
         [...path, 'regex'],
         `regex of variable ${JSON.stringify(variable.name)} is not a valid regular expression (${compiled.reason})`,
       );
-    } else if (compiled?.ok === true && !compiled.regex.matchesWhole(value)) {
+    } else if (verdict === RegexVerdict.TooLong) {
+      add(
+        IssueKind.VariableMismatch,
+        path,
+        `variable ${JSON.stringify(variable.name)}: ${tooLongToMatch(value.length)}`,
+      );
+    } else if (verdict === RegexVerdict.Mismatch) {
       const shown = variable.sensitive ? 'a sensitive value (not shown)' : describeValue(value);
       add(
         IssueKind.VariableMismatch,

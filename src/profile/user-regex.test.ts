@@ -5,10 +5,10 @@ import { IssueKind } from './errors.js';
 import { parseProfile } from './parse.js';
 import { resolveProfile } from './resolve.js';
 import { manifestPack, messages, parseOk, profileText } from './testing.js';
-import { compileUserRegex, MAX_REGEX_LENGTH } from './user-regex.js';
+import { compileUserRegex, MAX_MATCHED_LENGTH, MAX_REGEX_LENGTH } from './user-regex.js';
 
 const EVIL = '(a+)+$';
-const LONG_NEAR_MATCH = `${'a'.repeat(50_000)}!`;
+const LONG_NEAR_MATCH = `${'a'.repeat(MAX_MATCHED_LENGTH - 1)}!`;
 
 function withVariable(variable: string): string {
   return profileText({ variables: variable, packs: manifestPack('cm') });
@@ -54,6 +54,25 @@ describe('variable regex', () => {
     );
     expect(lines[0]).toContain(reason);
     expect(lines[0]).toContain('RE2 syntax: no backreferences or lookaround');
+  });
+
+  it(`checks values of at most ${MAX_MATCHED_LENGTH} characters, so the worst pattern against the longest value stays bounded`, () => {
+    const worst = '(a*)*'.repeat(MAX_REGEX_LENGTH / 5);
+    const start = performance.now();
+    const lines = messages(
+      parse(
+        withVariable(`- name: x\n  regex: '${worst}'\n  default: '${'a'.repeat(MAX_MATCHED_LENGTH + 1)}'`),
+      ),
+    );
+    expect(performance.now() - start).toBeLessThan(2000);
+    expect(lines).toEqual([
+      `p.yaml:11:16 spec.variables[0].default: a value checked against regex may be at most ${MAX_MATCHED_LENGTH} characters; got ${MAX_MATCHED_LENGTH + 1}`,
+    ]);
+    const parsed = parseOk(withVariable(`- name: x\n  sensitive: true\n  regex: '${worst}'`));
+    const resolved = resolveProfile(parsed, { clusterName: 'c', values: { x: 'a'.repeat(100_000) } });
+    expect(messages(resolved)).toEqual([
+      `profile.yaml:9:7 spec.variables[0]: variable "x": a value checked against regex may be at most ${MAX_MATCHED_LENGTH} characters; got 100000`,
+    ]);
   });
 
   it(`refuses a pattern longer than ${MAX_REGEX_LENGTH} characters`, () => {
