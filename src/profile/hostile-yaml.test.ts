@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { IssueKind } from './errors.js';
 import { checkMacrosIn } from './macro-check.js';
 import { forEachString, mapStrings } from './macros.js';
-import { parseProfiles } from './parse.js';
+import { MAX_ISSUES, parseProfiles } from './parse.js';
 import { Redactor } from './redact.js';
 import { messages, profileText } from './testing.js';
 import { MAX_DEPTH } from './walk.js';
@@ -167,6 +167,15 @@ describe('tags and directives', () => {
       `p.yaml:${line}:${row.indexOf('!foo b') + 6} invalid YAML: tag !foo is not supported`,
       `p.yaml:${line}:${row.indexOf('aGk=') + 1} invalid YAML: tag !!binary is not supported`,
     ]);
+  });
+
+  it(`answers a file of 20,000 bad directives with ${MAX_ISSUES} issues and a count of the rest`, () => {
+    const lines = messages(parse('%FOO\n'.repeat(20_000) + '---\n'));
+    expect(lines).toHaveLength(MAX_ISSUES + 1);
+    expect(lines[0]).toBe('p.yaml:1:1 invalid YAML: directive %FOO is not supported; only %YAML is');
+    expect(lines.at(-1)).toBe(
+      `p.yaml:${MAX_ISSUES + 1}:1 ${20_000 - MAX_ISSUES} more problems not shown; fix the ones above first`,
+    );
   });
 
   it('accepts core-schema tags like !!str', () => {

@@ -13,6 +13,9 @@ import { translateZodIssues } from './zod-issues.js';
 /** Profile files larger than this are rejected before parsing: no real profile comes close, and it bounds work. */
 export const MAX_PROFILE_BYTES = 1024 * 1024;
 
+/** More issues than this are summed up in one last issue: a hostile file can yield one per line. */
+export const MAX_ISSUES = 100;
+
 export interface ParsedProfile {
   readonly profile: ClusterProfile;
   /** Maps field paths to positions in the file, for issues found later (composition, resolution). */
@@ -80,7 +83,7 @@ export function parseProfiles(text: string, options: ParseOptions): ProfileResul
     else issues.push(...parsed.issues);
   }
   issues.push(...duplicateProfiles(profiles));
-  if (issues.length > 0) return { ok: false, issues };
+  if (issues.length > 0) return { ok: false, issues: capIssues(issues) };
   if (profiles.length === 0) {
     return {
       ok: false,
@@ -193,4 +196,19 @@ function duplicateProfiles(profiles: readonly ParsedProfile[]): ProfileIssue[] {
     });
   }
   return issues;
+}
+
+/** The first MAX_ISSUES issues, and one more saying how many were left out. */
+function capIssues(issues: ProfileIssue[]): ProfileIssue[] {
+  const next = issues[MAX_ISSUES];
+  if (next === undefined) return issues;
+  const rest = issues.length - MAX_ISSUES;
+  return [
+    ...issues.slice(0, MAX_ISSUES),
+    {
+      ...next,
+      path: '',
+      message: `${rest} more ${rest === 1 ? 'problem' : 'problems'} not shown; fix the ones above first`,
+    },
+  ];
 }
