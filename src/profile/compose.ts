@@ -126,7 +126,8 @@ export function checkComposition(profiles: readonly ParsedProfile[]): ProfileIss
     });
   }
 
-  for (const cycle of findCycles(packs, byName)) {
+  const graph = new Map([...byName].map(([name, entry]) => [name, entry.pack.dependsOn]));
+  for (const cycle of findDependencyCycles(graph)) {
     const [first] = cycle;
     const entry = first === undefined ? undefined : byName.get(first);
     if (entry === undefined) continue;
@@ -154,16 +155,20 @@ function describeProfile(profile: ParsedProfile): string {
   return `${JSON.stringify(profile.profile.metadata.name)} (${profile.profile.spec.type}, ${profile.source.file})`;
 }
 
-/** Each elementary cycle found by DFS, once, as names starting at its smallest name and ending where it began. */
-function findCycles(packs: readonly ClusterPack[], byName: ReadonlyMap<string, ClusterPack>): string[][] {
+/**
+ * Each cycle of a dependency graph found by DFS, once, as names starting at its smallest name and ending where it
+ * began. `dependsOn` maps each name to the names it waits for; edges to names not in the map are ignored. Used for
+ * one profile at parse time and for all of a cluster's packs here.
+ */
+export function findDependencyCycles(dependsOn: ReadonlyMap<string, readonly string[]>): string[][] {
   const state = new Map<string, 'visiting' | 'done'>();
   const stack: string[] = [];
   const cycles = new Map<string, string[]>();
   const visit = (name: string): void => {
     state.set(name, 'visiting');
     stack.push(name);
-    for (const dep of byName.get(name)?.pack.dependsOn ?? []) {
-      if (!byName.has(dep)) continue;
+    for (const dep of dependsOn.get(name) ?? []) {
+      if (!dependsOn.has(dep)) continue;
       const seen = state.get(dep);
       if (seen === 'visiting') {
         const loop = stack.slice(stack.indexOf(dep));
@@ -177,6 +182,6 @@ function findCycles(packs: readonly ClusterPack[], byName: ReadonlyMap<string, C
     stack.pop();
     state.set(name, 'done');
   };
-  for (const entry of packs) if (!state.has(entry.pack.name)) visit(entry.pack.name);
+  for (const name of dependsOn.keys()) if (!state.has(name)) visit(name);
   return [...cycles.values()];
 }

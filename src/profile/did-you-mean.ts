@@ -24,6 +24,8 @@ export function suggest(word: string, candidates: readonly string[]): string | u
   let best: string | undefined;
   let bestDistance = Infinity;
   for (const candidate of candidates) {
+    // More than 2 edits apart by length alone: skip, so a megabyte-long word costs nothing.
+    if (Math.abs(candidate.length - word.length) > 2) continue;
     const distance =
       candidate.toLowerCase() === word.toLowerCase()
         ? 0.5

@@ -5,9 +5,10 @@ import { IssueKind } from './errors.js';
 import { describeUnknownMacro, findMacros, forEachString } from './macros.js';
 import { PackType } from './schema.js';
 import type { ClusterProfile, FieldPath, Pack } from './model.js';
+import { describeLimit, type LimitHit } from './walk.js';
 
 export interface MacroProblem {
-  readonly kind: typeof IssueKind.UnknownMacro | typeof IssueKind.UnknownVariable;
+  readonly kind: typeof IssueKind.UnknownMacro | typeof IssueKind.UnknownVariable | typeof IssueKind.Yaml;
   readonly path: FieldPath;
   readonly message: string;
 }
@@ -44,30 +45,47 @@ export function checkMacrosIn(
   options: { pack: string; path: FieldPath; declared: readonly string[] },
 ): MacroProblem[] {
   const problems: MacroProblem[] = [];
-  forEachString(value, (text, subPath) => {
-    const path = [...options.path, ...subPath];
-    for (const match of findMacros(text)) {
-      if (match.macro.kind === 'unknown') {
-        problems.push({
-          kind: IssueKind.UnknownMacro,
-          path,
-          message: `${describeUnknownMacro(match)} (pack ${JSON.stringify(options.pack)})`,
-        });
-      } else if (match.macro.kind === 'variable' && !options.declared.includes(match.macro.name)) {
-        const hint = suggest(match.macro.name, options.declared);
-        const expected =
-          hint !== undefined
-            ? `did you mean ${JSON.stringify(hint)}?`
-            : options.declared.length === 0
-              ? 'the profile declares no spec.variables'
-              : `declared: ${options.declared.join(', ')}`;
-        problems.push({
-          kind: IssueKind.UnknownVariable,
-          path,
-          message: `unknown variable ${JSON.stringify(match.macro.name)} in ${match.text} (pack ${JSON.stringify(options.pack)}); ${expected}`,
-        });
+  const onLimit = (hit: LimitHit): void => {
+    problems.push({
+      kind: IssueKind.Yaml,
+      path: [...options.path, ...hit.path],
+      message: `${describeLimit(hit.limit)} (pack ${JSON.stringify(options.pack)})`,
+    });
+  };
+  forEachString(
+    value,
+    (text, subPath) => {
+      const path = [...options.path, ...subPath];
+      for (const match of findMacros(text)) {
+        if (match.macro.kind === 'unclosed') {
+          problems.push({
+            kind: IssueKind.UnknownMacro,
+            path,
+            message: `unclosed macro ${JSON.stringify(match.text)}; expected }} to close it (pack ${JSON.stringify(options.pack)})`,
+          });
+        } else if (match.macro.kind === 'unknown') {
+          problems.push({
+            kind: IssueKind.UnknownMacro,
+            path,
+            message: `${describeUnknownMacro(match)} (pack ${JSON.stringify(options.pack)})`,
+          });
+        } else if (match.macro.kind === 'variable' && !options.declared.includes(match.macro.name)) {
+          const hint = suggest(match.macro.name, options.declared);
+          const expected =
+            hint !== undefined
+              ? `did you mean ${JSON.stringify(hint)}?`
+              : options.declared.length === 0
+                ? 'the profile declares no spec.variables'
+                : `declared: ${options.declared.join(', ')}`;
+          problems.push({
+            kind: IssueKind.UnknownVariable,
+            path,
+            message: `unknown variable ${JSON.stringify(match.macro.name)} in ${match.text} (pack ${JSON.stringify(options.pack)}); ${expected}`,
+          });
+        }
       }
-    }
-  });
+    },
+    { onLimit },
+  );
   return problems;
 }

@@ -1,6 +1,8 @@
 // `{{ .strata.* }}` macros in values and manifests. Only expressions that mention `strata` are ours; any other
 // `{{ … }}` is left alone because Helm charts legitimately pass templates through values (`tpl`).
 import { suggest } from './did-you-mean.js';
+import type { FieldPath } from './model.js';
+import { describeLimit, mapLeaves, walkLeaves, type LimitHit } from './walk.js';
 
 export const KNOWN_MACROS = [
   '.strata.cluster.name',
@@ -15,7 +17,9 @@ export type Macro =
   | { readonly kind: 'profile-name' }
   | { readonly kind: 'profile-version' }
   | { readonly kind: 'variable'; readonly name: string }
-  | { readonly kind: 'unknown'; readonly suggestion?: string };
+  | { readonly kind: 'unknown'; readonly suggestion?: string }
+  /** `{{ .strata.var.x` with no `}}` after it: never substituted, always an error. */
+  | { readonly kind: 'unclosed' };
 
 export interface MacroMatch {
   /** The whole `{{ … }}` text. */
@@ -25,15 +29,39 @@ export interface MacroMatch {
   readonly macro: Macro;
 }
 
-const BRACES = /\{\{(.*?)\}\}/gs;
+/** How much of an unclosed macro a message shows. */
+const UNCLOSED_SHOWN = 40;
 
-/** Every Strata macro in `text`, in order. */
+/**
+ * Every Strata macro in `text`, in order: each `{{` up to the first `}}` after it. A scan with indexOf, not a
+ * lazy regex, so a string of many `{{` and no `}}` costs linear time, not quadratic.
+ */
 export function findMacros(text: string): MacroMatch[] {
   const found: MacroMatch[] = [];
-  for (const match of text.matchAll(BRACES)) {
-    const expression = (match[1] ?? '').trim();
-    if (!/strata/i.test(expression)) continue;
-    found.push({ text: match[0], expression, index: match.index, macro: classify(expression) });
+  let from = 0;
+  for (;;) {
+    const open = text.indexOf('{{', from);
+    if (open === -1) break;
+    const close = text.indexOf('}}', open + 2);
+    if (close === -1) {
+      // Only ours: a Helm template left unclosed in values is the chart's business.
+      const rest = text.slice(open);
+      if (/strata/i.test(rest)) {
+        const shown = (rest.split('\n')[0] ?? rest).slice(0, UNCLOSED_SHOWN);
+        found.push({
+          text: shown,
+          expression: shown.slice(2).trim(),
+          index: open,
+          macro: { kind: 'unclosed' },
+        });
+      }
+      break;
+    }
+    const expression = text.slice(open + 2, close).trim();
+    if (/strata/i.test(expression)) {
+      found.push({ text: text.slice(open, close + 2), expression, index: open, macro: classify(expression) });
+    }
+    from = close + 2;
   }
   return found;
 }
@@ -70,34 +98,37 @@ export function substituteMacros(text: string, lookup: (macro: Macro) => string)
   let out = '';
   let last = 0;
   for (const match of findMacros(text)) {
+    if (match.macro.kind === 'unclosed') continue;
     out += text.slice(last, match.index) + lookup(match.macro);
     last = match.index + match.text.length;
   }
   return out + text.slice(last);
 }
 
-/** Calls `visit` for every string leaf of plain data, with its path relative to `root`. */
+/**
+ * Calls `visit` for every string leaf of plain data, with its path relative to `root`. A value that contains
+ * itself or is nested deeper than MAX_DEPTH is not entered; `onLimit` hears where.
+ */
 export function forEachString(
   root: unknown,
-  visit: (text: string, path: readonly (string | number)[]) => void,
-  path: readonly (string | number)[] = [],
+  visit: (text: string, path: FieldPath) => void,
+  options: { readonly onLimit?: (hit: LimitHit) => void } = {},
 ): void {
-  if (typeof root === 'string') visit(root, path);
-  else if (Array.isArray(root))
-    root.forEach((item: unknown, i) => {
-      forEachString(item, visit, [...path, i]);
-    });
-  else if (typeof root === 'object' && root !== null) {
-    for (const [key, value] of Object.entries(root)) forEachString(value, visit, [...path, key]);
-  }
+  walkLeaves(
+    root,
+    (leaf, path) => {
+      if (typeof leaf === 'string') visit(leaf, path);
+    },
+    (hit) => options.onLimit?.(hit),
+  );
 }
 
-/** A copy of plain data with every string leaf passed through `map`. */
+/** Stands in for a subtree a walker refused to enter, so no unredacted or unexpanded text slips through. */
+export function limitPlaceholder(hit: LimitHit): string {
+  return `[omitted: ${describeLimit(hit.limit)}]`;
+}
+
+/** A copy of plain data with every string leaf passed through `map`; cycles and too-deep parts are replaced. */
 export function mapStrings(root: unknown, map: (text: string) => string): unknown {
-  if (typeof root === 'string') return map(root);
-  if (Array.isArray(root)) return root.map((item: unknown) => mapStrings(item, map));
-  if (typeof root === 'object' && root !== null) {
-    return Object.fromEntries(Object.entries(root).map(([key, value]) => [key, mapStrings(value, map)]));
-  }
-  return root;
+  return mapLeaves(root, (leaf) => (typeof leaf === 'string' ? map(leaf) : leaf), limitPlaceholder);
 }

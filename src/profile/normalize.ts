@@ -1,10 +1,11 @@
 // From a schema-valid file to a ClusterProfile: the checks zod cannot express (cross-field rules, semver,
 // embedded YAML, the Palette block, macros) and the defaults. Collects every issue instead of stopping.
-import { LineCounter, parseAllDocuments, type Document } from 'yaml';
+import type { Document } from 'yaml';
 import semver from 'semver';
 import { describeValue, isRecord, SENSITIVE_PLACEHOLDER } from './describe.js';
 import { parseDuration } from './duration.js';
 import { IssueKind, type ProfileIssue, type ProfileResult } from './errors.js';
+import { ALLOWED_LAYERS, findDependencyCycles } from './compose.js';
 import { checkMacros } from './macro-check.js';
 import {
   ChartSourceKind,
@@ -20,8 +21,16 @@ import {
   type Pack,
   type Variable,
 } from './model.js';
+import { compileUserRegex, RegexVerdict, tooLongToMatch, type UserRegex } from './user-regex.js';
+import { documentProblems, readYaml, toPlainData } from './yaml-limits.js';
 import { splitPaletteBlock, type PaletteBlock } from './palette.js';
-import { PackType, type ClusterProfileFile, type NamespaceFile, type PackFile } from './schema.js';
+import {
+  PackType,
+  ProfileType,
+  type ClusterProfileFile,
+  type NamespaceFile,
+  type PackFile,
+} from './schema.js';
 import { isEmptyDocument, YamlSource, type ProfileSource } from './source.js';
 
 export interface NormalizeOptions {
@@ -71,6 +80,8 @@ export function normalizeProfile(
     if (normalized !== undefined) packs.push(normalized);
   });
 
+  checkLayers(file, issues);
+  checkDependencyCycles(file, issues);
   checkSemver(file.spec.version, ['spec', 'version'], issues);
   const profile: ClusterProfile = {
     apiVersion: file.apiVersion,
@@ -108,7 +119,15 @@ function normalizeVariables(file: ClusterProfileFile, issues: IssueList): Variab
     const regex =
       variable.regex === undefined ? undefined : compileRegex(variable.regex, [...path, 'regex'], issues);
     const sensitive = variable.sensitive ?? false;
-    if (regex !== undefined && variable.default !== undefined && !regex.test(variable.default)) {
+    const verdict =
+      regex === undefined || variable.default === undefined ? undefined : regex.matchWhole(variable.default);
+    if (verdict === RegexVerdict.TooLong) {
+      issues.add(
+        IssueKind.VariableMismatch,
+        [...path, 'default'],
+        tooLongToMatch(variable.default?.length ?? 0),
+      );
+    } else if (verdict === RegexVerdict.Mismatch) {
       const shown = sensitive ? SENSITIVE_PLACEHOLDER : describeValue(variable.default);
       issues.add(
         IssueKind.VariableMismatch,
@@ -127,23 +146,82 @@ function normalizeVariables(file: ClusterProfileFile, issues: IssueList): Variab
   });
 }
 
-/** The variable regex must match the whole value, so it is anchored here. */
-export function anchoredRegex(source: string): RegExp {
-  return new RegExp(`^(?:${source})$`, 'u');
+function compileRegex(source: string, path: FieldPath, issues: IssueList): UserRegex | undefined {
+  const compiled = compileUserRegex(source);
+  if (compiled.ok) return compiled.regex;
+  issues.add(
+    IssueKind.InvalidValue,
+    path,
+    `expected a valid regular expression; got ${describeValue(source)} (${compiled.reason})`,
+  );
+  return undefined;
 }
 
-function compileRegex(source: string, path: FieldPath, issues: IssueList): RegExp | undefined {
-  try {
-    return anchoredRegex(source);
-  } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
+/** An infra profile holds no addon pack and an add-on profile only addon packs (the cluster check repeats it). */
+function checkLayers(file: ClusterProfileFile, issues: IssueList): void {
+  const type = file.spec.type;
+  const allowed = ALLOWED_LAYERS[type];
+  file.spec.packs.forEach((pack, index) => {
+    if (allowed.includes(pack.layer)) return;
     issues.add(
-      IssueKind.InvalidValue,
-      path,
-      `expected a valid regular expression; got ${describeValue(source)} (${reason})`,
+      IssueKind.Composition,
+      ['spec', 'packs', index, 'layer'],
+      `expected one of ${allowed.join(', ')} in ${type === ProfileType.AddOn ? 'an add-on' : `an ${type}`} profile; got ${JSON.stringify(pack.layer)}`,
     );
-    return undefined;
+  });
+}
+
+/** A dependsOn cycle among one profile's packs; cycles through other profiles are found per cluster. */
+function checkDependencyCycles(file: ClusterProfileFile, issues: IssueList): void {
+  const graph = new Map<string, readonly string[]>();
+  const indexOf = new Map<string, number>();
+  file.spec.packs.forEach((pack, index) => {
+    if (graph.has(pack.name)) return; // A duplicate name is its own issue.
+    // Self-dependencies are reported by normalizePack.
+    graph.set(
+      pack.name,
+      (pack.dependsOn ?? []).filter((name) => name !== pack.name),
+    );
+    indexOf.set(pack.name, index);
+  });
+  for (const cycle of findDependencyCycles(graph)) {
+    const [first, next] = cycle;
+    const index = first === undefined ? undefined : indexOf.get(first);
+    if (index === undefined || next === undefined) continue;
+    const depIndex = file.spec.packs[index]?.dependsOn?.indexOf(next) ?? 0;
+    issues.add(
+      IssueKind.Cycle,
+      ['spec', 'packs', index, 'dependsOn', depIndex],
+      `dependency cycle: ${cycle.join(' -> ')}`,
+    );
   }
+}
+
+/**
+ * Why `path` (a local chart or a manifest file) is not a plain relative path inside the profile's folder, or
+ * undefined. Grammar only: the loader also refuses symlinks that leave the folder.
+ */
+export function relativePathProblem(path: string): string | undefined {
+  // eslint-disable-next-line no-control-regex -- refusing control characters is the point
+  if (/[\u0000-\u001f\u007f]/.test(path)) return 'control characters are not allowed';
+  if (path.includes('\\')) return 'backslashes are not allowed; separate folders with /';
+  if (path.startsWith('/') || /^[A-Za-z]:/.test(path)) return 'expected a path relative to the profile file';
+  if (path.startsWith('-')) return 'a path may not start with -';
+  const segments = path.split('/');
+  if (segments.includes('..')) return '.. is not allowed; the path must stay inside the profile folder';
+  if (segments.includes('')) return 'empty path segment (// or a trailing /)';
+  return undefined;
+}
+
+function checkRelativePath(path: string, at: FieldPath, issues: IssueList): boolean {
+  const problem = relativePathProblem(path);
+  if (problem === undefined) return true;
+  issues.add(
+    IssueKind.InvalidValue,
+    at,
+    `expected a relative path inside the profile folder; got ${describeValue(path)} (${problem})`,
+  );
+  return false;
 }
 
 function checkSemver(version: string, path: FieldPath, issues: IssueList): void {
@@ -226,6 +304,7 @@ function normalizePack(
     case PackType.Manifest: {
       const manifests = normalizeManifests(pack.manifests, [...path, 'manifests'], issues, source);
       const files = pack.files ?? [];
+      files.forEach((file, index) => checkRelativePath(file, [...path, 'files', index], issues));
       if (manifests.length === 0 && files.length === 0 && issues.items.length === before) {
         issues.add(IssueKind.MissingField, path, 'a manifest pack needs at least one of manifests or files');
       }
@@ -281,6 +360,7 @@ function normalizeChart(
         { key: true },
       );
     }
+    if (!checkRelativePath(chart.path, [...chartPath, 'path'], issues)) return undefined;
     return { kind: ChartSourceKind.Local, path: chart.path };
   }
   const version = chart.version ?? pack.version;
@@ -307,36 +387,31 @@ function parseEmbedded(
   source: ProfileSource,
   multi: boolean,
 ): { docs: Document.Parsed[]; values: unknown[] } | undefined {
-  const lineCounter = new LineCounter();
-  const all = parseAllDocuments(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
-  const docs = (Array.isArray(all) ? all : []).filter(
-    (doc) => !isEmptyDocument(doc) || doc.errors.length > 0,
-  );
-  let failed = false;
-  for (const doc of docs) {
-    for (const error of doc.errors) {
-      const inner = lineCounter.linePos(error.pos[0]);
-      issues.addAt(
-        IssueKind.Yaml,
-        path,
-        source.innerPosition(path, { line: inner.line, column: inner.col }),
-        `invalid YAML: ${firstLine(error.message)}`,
-      );
-      failed = true;
-    }
-  }
-  if (failed) return undefined;
-  if (source instanceof YamlSource) source.embed(path, { docs, lineCounter, multi });
-  try {
-    return { docs, values: docs.map((doc) => doc.toJS({ maxAliasCount: 100 }) as unknown) };
-  } catch (error) {
-    issues.add(
+  const yaml = readYaml(text);
+  const docs = yaml.docs.filter((doc) => !isEmptyDocument(doc) || doc.errors.length > 0);
+  const problems = [...yaml.problems, ...docs.flatMap((doc) => documentProblems(doc))];
+  for (const problem of problems) {
+    const inner = yaml.lineCounter.linePos(problem.offset);
+    issues.addAt(
       IssueKind.Yaml,
       path,
-      `invalid YAML: ${error instanceof Error ? firstLine(error.message) : String(error)}`,
+      source.innerPosition(path, { line: inner.line, column: inner.col }),
+      `invalid YAML: ${firstLine(problem.message)}`,
     );
-    return undefined;
   }
+  if (problems.length > 0) return undefined;
+  if (source instanceof YamlSource) source.embed(path, { docs, lineCounter: yaml.lineCounter, multi });
+  const values: unknown[] = [];
+  for (const [index, doc] of docs.entries()) {
+    const data = toPlainData(doc);
+    if (!data.ok) {
+      const where = [...path, ...(multi ? [index] : []), ...data.path];
+      issues.add(IssueKind.Yaml, where, `invalid YAML: ${firstLine(data.message)}`);
+      return undefined;
+    }
+    values.push(data.value);
+  }
+  return { docs, values };
 }
 
 export function firstLine(message: string): string {
@@ -378,15 +453,22 @@ function normalizeManifests(
   if (parsed === undefined) return [];
   const objects: KubeObject[] = [];
   parsed.values.forEach((value, index) => {
-    const problem = kubeObjectProblem(value);
+    const problem = kubeObjectProblem(value, { quoteValue: true });
     if (problem === undefined) objects.push(value as KubeObject);
     else issues.add(IssueKind.Type, [...path, index], problem);
   });
   return objects;
 }
 
-/** What is wrong with a would-be Kubernetes object, or undefined when it has apiVersion, kind, metadata.name. */
-export function kubeObjectProblem(value: unknown): string | undefined {
+/**
+ * What is wrong with a would-be Kubernetes object, or undefined when it has apiVersion, kind, metadata.name.
+ * The value is quoted only with `quoteValue` (text the caller sent inline): the content of a file the hub read
+ * is never echoed, since a path could name a file the caller may not read.
+ */
+export function kubeObjectProblem(
+  value: unknown,
+  options: { readonly quoteValue?: boolean } = {},
+): string | undefined {
   const ok =
     isRecord(value) &&
     typeof value.apiVersion === 'string' &&
@@ -396,7 +478,15 @@ export function kubeObjectProblem(value: unknown): string | undefined {
     isRecord(value.metadata) &&
     typeof value.metadata.name === 'string' &&
     value.metadata.name !== '';
-  return ok
-    ? undefined
-    : `expected a Kubernetes object with apiVersion, kind and metadata.name; got ${describeValue(value)}`;
+  if (ok) return undefined;
+  const got = options.quoteValue === true ? describeValue(value) : describeShape(value);
+  return `expected a Kubernetes object with apiVersion, kind and metadata.name; got ${got}`;
+}
+
+/** What kind of value this is, without any of its content. */
+function describeShape(value: unknown): string {
+  if (value === null || value === undefined) return 'nothing';
+  if (Array.isArray(value)) return 'a list';
+  if (isRecord(value)) return 'a mapping without them';
+  return `a ${typeof value}`;
 }

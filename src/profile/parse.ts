@@ -1,16 +1,20 @@
 // YAML text → validated ClusterProfiles, or every problem with its line:column. Never throws on bad input.
 // A file may hold several profiles separated by `---`; empty documents are ignored.
-import { LineCounter, parseAllDocuments, type Document } from 'yaml';
+import type { Document } from 'yaml';
 import { describeValue, isRecord } from './describe.js';
 import { IssueKind, type ProfileIssue, type ProfileResult } from './errors.js';
-import type { ClusterProfile } from './model.js';
+import { formatPath, type ClusterProfile } from './model.js';
 import { firstLine, normalizeProfile } from './normalize.js';
 import { clusterProfileSchema } from './schema.js';
 import { isEmptyDocument, YamlSource, type ProfileSource } from './source.js';
+import { documentProblems, readYaml, toPlainData, type YamlProblem, type YamlText } from './yaml-limits.js';
 import { translateZodIssues } from './zod-issues.js';
 
 /** Profile files larger than this are rejected before parsing: no real profile comes close, and it bounds work. */
 export const MAX_PROFILE_BYTES = 1024 * 1024;
+
+/** More issues than this are summed up in one last issue: a hostile file can yield one per line. */
+export const MAX_ISSUES = 100;
 
 export interface ParsedProfile {
   readonly profile: ClusterProfile;
@@ -40,34 +44,36 @@ export function parseProfiles(text: string, options: ParseOptions): ProfileResul
       ],
     };
   }
-  const lineCounter = new LineCounter();
-  let docs: Document.Parsed[];
+  let yaml: YamlText;
   try {
-    const all = parseAllDocuments(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
-    docs = Array.isArray(all) ? all : [];
+    yaml = readYaml(text);
   } catch (error) {
     // The yaml library reports problems as document errors; this is a last line of defence.
+    const reason = error instanceof Error ? firstLine(error.message) : 'the text cannot be parsed';
     return {
       ok: false,
-      issues: [{ ...start, kind: IssueKind.Yaml, path: '', message: `invalid YAML: ${String(error)}` }],
+      issues: [{ ...start, kind: IssueKind.Yaml, path: '', message: `invalid YAML: ${reason}` }],
     };
   }
+  const { docs, lineCounter } = yaml;
+  const yamlIssue = (problem: YamlProblem): ProfileIssue => {
+    const { line, col } = lineCounter.linePos(problem.offset);
+    return {
+      file,
+      line,
+      column: col,
+      kind: IssueKind.Yaml,
+      path: '',
+      message: `invalid YAML: ${firstLine(problem.message)}`,
+    };
+  };
 
-  const issues: ProfileIssue[] = [];
+  const issues: ProfileIssue[] = yaml.problems.map(yamlIssue);
   const profiles: ParsedProfile[] = [];
   for (const doc of docs) {
-    if (doc.errors.length > 0) {
-      for (const error of doc.errors) {
-        const { line, col } = lineCounter.linePos(error.pos[0]);
-        issues.push({
-          file,
-          line,
-          column: col,
-          kind: IssueKind.Yaml,
-          path: '',
-          message: `invalid YAML: ${firstLine(error.message)}`,
-        });
-      }
+    const problems = documentProblems(doc);
+    if (problems.length > 0) {
+      issues.push(...problems.map(yamlIssue));
       continue;
     }
     if (isEmptyDocument(doc)) continue;
@@ -76,7 +82,8 @@ export function parseProfiles(text: string, options: ParseOptions): ProfileResul
     if (parsed.ok) profiles.push({ profile: parsed.value, source });
     else issues.push(...parsed.issues);
   }
-  if (issues.length > 0) return { ok: false, issues };
+  issues.push(...duplicateProfiles(profiles));
+  if (issues.length > 0) return { ok: false, issues: capIssues(issues) };
   if (profiles.length === 0) {
     return {
       ok: false,
@@ -116,19 +123,21 @@ export function parseProfile(text: string, options: ParseOptions): ProfileResult
 }
 
 function parseDocument(doc: Document.Parsed, source: YamlSource): ProfileResult<ClusterProfile> {
-  let input: unknown;
-  try {
-    // maxAliasCount bounds "billion laughs" alias expansion.
-    input = doc.toJS({ maxAliasCount: 100 });
-  } catch (error) {
-    const message = error instanceof Error ? firstLine(error.message) : String(error);
+  const data = toPlainData(doc);
+  if (!data.ok) {
     return {
       ok: false,
       issues: [
-        { ...source.position([]), kind: IssueKind.Yaml, path: '', message: `invalid YAML: ${message}` },
+        {
+          ...source.position(data.path),
+          kind: IssueKind.Yaml,
+          path: formatPath(data.path),
+          message: `invalid YAML: ${firstLine(data.message)}`,
+        },
       ],
     };
   }
+  const input = data.value;
   if (!isRecord(input)) {
     return {
       ok: false,
@@ -165,4 +174,41 @@ function isSensitiveDefault(input: Record<string, unknown>, path: readonly (stri
   const list = isRecord(input.spec) ? input.spec.variables : undefined;
   const variable: unknown = Array.isArray(list) ? list[index] : undefined;
   return isRecord(variable) && variable.sensitive === true;
+}
+
+/** Two documents of one file with the same name@version: the second would silently shadow the first. */
+function duplicateProfiles(profiles: readonly ParsedProfile[]): ProfileIssue[] {
+  const seen = new Map<string, ParsedProfile>();
+  const issues: ProfileIssue[] = [];
+  for (const parsed of profiles) {
+    const key = `${parsed.profile.metadata.name}@${parsed.profile.spec.version}`;
+    const first = seen.get(key);
+    if (first === undefined) {
+      seen.set(key, parsed);
+      continue;
+    }
+    const where = first.source.position(['metadata', 'name']);
+    issues.push({
+      ...parsed.source.position(['metadata', 'name']),
+      kind: IssueKind.Duplicate,
+      path: 'metadata.name',
+      message: `duplicate profile ${key} in this file; first defined at line ${where.line}`,
+    });
+  }
+  return issues;
+}
+
+/** The first MAX_ISSUES issues, and one more saying how many were left out. */
+function capIssues(issues: ProfileIssue[]): ProfileIssue[] {
+  const next = issues[MAX_ISSUES];
+  if (next === undefined) return issues;
+  const rest = issues.length - MAX_ISSUES;
+  return [
+    ...issues.slice(0, MAX_ISSUES),
+    {
+      ...next,
+      path: '',
+      message: `${rest} more ${rest === 1 ? 'problem' : 'problems'} not shown; fix the ones above first`,
+    },
+  ];
 }

@@ -7,10 +7,10 @@ import { IssueKind, type ProfileIssue, type ProfileResult } from './errors.js';
 import { checkMacrosIn } from './macro-check.js';
 import { mapStrings, substituteMacros, type Macro } from './macros.js';
 import { formatPath, type FieldPath, type KubeObject, type Pack } from './model.js';
-import { anchoredRegex } from './normalize.js';
 import type { ParsedProfile } from './parse.js';
 import { Redactor } from './redact.js';
 import { PackType } from './schema.js';
+import { compileUserRegex, RegexVerdict, tooLongToMatch } from './user-regex.js';
 
 export interface ResolveOptions {
   readonly clusterName: string;
@@ -80,12 +80,27 @@ export function resolveProfile(
       return;
     }
     if (variable.sensitive) secrets.push(value);
-    if (variable.regex !== undefined && !anchoredRegex(variable.regex).test(value)) {
+    // Parsing already refused patterns RE2 cannot compile; a version stored before that rule still can hold one.
+    const compiled = variable.regex === undefined ? undefined : compileUserRegex(variable.regex);
+    const verdict = compiled?.ok === true ? compiled.regex.matchWhole(value) : undefined;
+    if (compiled !== undefined && !compiled.ok) {
+      add(
+        IssueKind.InvalidValue,
+        [...path, 'regex'],
+        `regex of variable ${JSON.stringify(variable.name)} is not a valid regular expression (${compiled.reason})`,
+      );
+    } else if (verdict === RegexVerdict.TooLong) {
+      add(
+        IssueKind.VariableMismatch,
+        path,
+        `variable ${JSON.stringify(variable.name)}: ${tooLongToMatch(value.length)}`,
+      );
+    } else if (verdict === RegexVerdict.Mismatch) {
       const shown = variable.sensitive ? 'a sensitive value (not shown)' : describeValue(value);
       add(
         IssueKind.VariableMismatch,
         path,
-        `value of variable ${JSON.stringify(variable.name)} must match /${variable.regex}/; got ${shown}`,
+        `value of variable ${JSON.stringify(variable.name)} must match /${variable.regex ?? ''}/; got ${shown}`,
       );
     }
     resolved.set(variable.name, value);
@@ -102,6 +117,7 @@ export function resolveProfile(
       case 'variable':
         return resolved.get(macro.name) ?? '';
       case 'unknown':
+      case 'unclosed':
         return '';
     }
   };

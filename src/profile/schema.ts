@@ -29,6 +29,27 @@ export const SEMVER_PATTERN =
 export const DNS1123_LABEL_PATTERN = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$';
 export const VARIABLE_NAME_PATTERN = '^[A-Za-z_][A-Za-z0-9_]*$';
 
+// Fields that reach `helm` on its command line follow a grammar that cannot start with `-`, so no value can
+// read as a flag (`name: "--post-renderer=/bin/sh"` piped a chart into a shell).
+// Helm's own rule for chart names is ^[a-zA-Z0-9._-]+$, at most 250 characters (helm pkg/chartutil/create.go
+// `chartName`); we also require a letter or digit first, which rules out `-x`, `.` and `..`.
+export const CHART_NAME_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._-]*$';
+export const MAX_CHART_NAME_LENGTH = 250;
+// A DNS host name (letters, digits, -; dot-separated labels of at most 63) with an optional port.
+const HOST_PORT =
+  '[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*(?::[0-9]{1,5})?';
+// http(s) only; the host grammar has no `@`, so no credentials; path characters are RFC 3986 pchars, so no
+// whitespace, control characters, query or fragment.
+export const REPO_URL_PATTERN = `^https?://${HOST_PORT}(?:/[-A-Za-z0-9._~!$&'()*+,;=:@%]*)*$`;
+// The repository part of an OCI reference, as in the distribution spec's reference grammar: lowercase
+// components separated by `/`, each alphanumeric runs joined by `.`, `_`, `__` or dashes. No tag or digest:
+// the version goes in `version`.
+export const OCI_REF_PATTERN = `^oci://${HOST_PORT}(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)+$`;
+/** Bounds the work per profile (dependency walks are per pack); real profiles hold a few dozen. */
+export const MAX_PACKS = 1000;
+/** Longer URLs and references are refused before any pattern runs on them. */
+export const MAX_URL_LENGTH = 2048;
+
 const semver = z
   .string()
   .regex(new RegExp(SEMVER_PATTERN), { error: 'expected a semantic version like 1.2.3' })
@@ -53,7 +74,12 @@ export const variableSchema = z
     description: z.string().optional(),
     default: z.string().optional().describe('Used when the cluster gives no value.'),
     required: z.boolean().optional().describe('The cluster must end up with a value (default false).'),
-    regex: z.string().optional().describe('The whole value must match this JavaScript regular expression.'),
+    regex: z
+      .string()
+      .optional()
+      .describe(
+        'The whole value must match this regular expression (RE2 syntax: no backreferences or lookaround; at most 1000 characters).',
+      ),
     sensitive: z
       .boolean()
       .optional()
@@ -69,15 +95,31 @@ export const chartSourceSchema = z
       .optional()
       .describe('A local chart directory or .tgz, relative to the profile file.'),
     repo: z
-      .url({ protocol: /^https?$/, error: 'expected an http(s) URL' })
+      .string()
+      .max(MAX_URL_LENGTH, { error: `expected at most ${MAX_URL_LENGTH} characters` })
+      .regex(new RegExp(REPO_URL_PATTERN), {
+        error:
+          'expected an http(s) URL with no credentials, spaces or query, like https://charts.example.com',
+      })
       .optional()
-      .describe('A Helm repository URL.'),
-    name: z.string().min(1).optional().describe('Chart name in `repo`.'),
+      .describe('A Helm repository URL (http or https, no credentials in it).'),
+    name: z
+      .string()
+      .max(MAX_CHART_NAME_LENGTH, { error: `expected at most ${MAX_CHART_NAME_LENGTH} characters` })
+      .regex(new RegExp(CHART_NAME_PATTERN), {
+        error: 'expected a Helm chart name (letters, digits, ., _ and -, starting with a letter or digit)',
+      })
+      .optional()
+      .describe('Chart name in `repo`.'),
     oci: z
       .string()
-      .regex(/^oci:\/\/[^\s]+$/, { error: 'expected an oci:// reference' })
+      .max(MAX_URL_LENGTH, { error: `expected at most ${MAX_URL_LENGTH} characters` })
+      .regex(new RegExp(OCI_REF_PATTERN), {
+        error:
+          'expected an OCI reference oci://host[:port]/path with lowercase path components and no tag (the version goes in version)',
+      })
       .optional()
-      .describe('An OCI reference, oci://registry/path/chart.'),
+      .describe('An OCI reference, oci://registry[:port]/path/chart, without a tag.'),
     version: semver
       .optional()
       .describe('Chart version for repo and oci charts; defaults to the pack version.'),
@@ -157,7 +199,10 @@ export const clusterProfileSchema = z
       type: z.enum([ProfileType.Infra, ProfileType.AddOn, ProfileType.Full]),
       description: z.string().optional(),
       variables: z.array(variableSchema).optional(),
-      packs: z.array(packSchema),
+      packs: z
+        .array(packSchema)
+        .min(1, { error: 'expected at least one pack' })
+        .max(MAX_PACKS, { error: `expected at most ${MAX_PACKS} packs` }),
     }),
   })
   .describe('A Strata cluster profile: an ordered set of packs (Helm charts and manifests).');
