@@ -32,7 +32,7 @@ describe('renderStatusPage', () => {
         '',
         'cni',
         '  ◐ Processing  calico      3.27.0  platform  [######----] 3/5  for 30s',
-        '      ↳ Installed: Progressing: waiting for Deployment kube-system/calico-kube-controllers: 0/1 available',
+        '      ↳ Installed: waiting for Deployment kube-system/calico-kube-controllers: 0/1 available',
         '',
         'addon',
         '  ✗ Failed      broken-web  1.0.0   platform  [----------] 0/1  took 40s',
@@ -121,7 +121,7 @@ describe('waitVerdict', () => {
     expect(verdict.done && !verdict.ok && verdict.failed.map((p) => p.name)).toEqual(['broken-web']);
     if (verdict.done && !verdict.ok) {
       expect(packLines(verdict.failed)).toEqual([
-        '  ✗ broken-web (Failed): ImagePullBackOff: Pod broken/broken-web-7d9: image "registry.example/nope" not found',
+        '  ✗ broken-web (Failed): Error: ImagePullBackOff: Pod broken/broken-web-7d9: image "registry.example/nope" not found',
       ]);
     }
   });
