@@ -70,6 +70,11 @@ export interface StreamOptions {
   readonly signal?: AbortSignal;
   /** Each time the stream is (re)connected, before any event of that connection. */
   readonly onOpen?: (info: { reconnect: boolean }) => void | Promise<void>;
+  /**
+   * The connection dropped, or a reconnect failed (after the stream was once open): the stream is waiting to
+   * reconnect. `onOpen` with `reconnect: true` says it is back.
+   */
+  readonly onDrop?: (error: unknown) => void;
   /** The hub finished replaying stored events on this connection (its `: live` comment). */
   readonly onLive?: () => void;
   /** Reconnect when the connection drops (after it was once established). Default true. */
@@ -168,11 +173,13 @@ export class HubClient {
             if (parsed.success) yield parsed.data;
           }
         }
+        if (!aborted() && options.reconnect !== false) options.onDrop?.(undefined);
       } catch (error) {
         if (aborted()) return;
         const retryable =
           connected && (!(error instanceof CliError) || error.code === CliErrorCode.HubUnreachable);
         if (!retryable) throw error;
+        if (options.reconnect !== false) options.onDrop?.(error);
       }
       if (options.reconnect === false || aborted()) return;
       // Capped exponential backoff with jitter: 0.5 s, 1 s, 2 s … 10 s.

@@ -1,0 +1,159 @@
+// `strata status` against an in-memory hub: scoped waits, what -o json says was waited on, and --watch
+// through a hub that dies and comes back.
+import { describe, expect, it, vi } from 'vitest';
+import { NOW, page, pack } from '../fixtures.test-data.js';
+import type { Output } from '../command.js';
+import { main } from '../main.js';
+import { FakeHub } from '../testing/fake-hub.js';
+
+function capture(isTTY = false, columns?: number): Output & { text: () => string } {
+  let text = '';
+  return {
+    write: (chunk: string) => {
+      text += chunk;
+    },
+    isTTY,
+    columns,
+    text: () => text,
+  };
+}
+
+function start(hub: FakeHub, argv: string[], options: { env?: Record<string, string> } = {}) {
+  const stdout = capture();
+  const stderr = capture();
+  const interrupt = new AbortController();
+  const code = main(argv, {
+    stdout,
+    stderr,
+    env: { HOME: '/nonexistent', ...options.env },
+    cwd: '/tmp',
+    now: () => NOW,
+    fetch: hub.fetch,
+    signal: interrupt.signal,
+    // Reconnect at once, but through the event loop so the test's polling runs in between.
+    sleep: () => new Promise((resolve) => setImmediate(resolve)),
+  });
+  return { code, stdout, stderr, interrupt };
+}
+
+const twoProfiles = (appPhase: 'processing' | 'success') =>
+  page([
+    pack({ name: 'web', layer: 'addon', phase: appPhase, profile: 'app', progress: { ready: 1, total: 2 } }),
+    pack({
+      name: 'broken-web',
+      layer: 'addon',
+      phase: 'failed',
+      profile: 'other',
+      reason: 'ImagePullBackOff',
+      message: 'Pod broken/broken-web-7d9: image "registry.example/nope" not found',
+    }),
+  ]);
+
+describe('strata status --profile / --pack', () => {
+  it('--wait --profile waits on that profile only: another profile red does not end it, green does', async () => {
+    const hub = new FakeHub(twoProfiles('processing'));
+    const run = start(hub, ['status', 'dev', '--wait', '--profile', 'app', '--timeout', '1m']);
+    await vi.waitFor(() => {
+      expect(run.stderr.text()).toContain('[----------] 0/1 packs green  ◐ web Processing');
+    });
+    hub.page = twoProfiles('success');
+    hub.emit({ kind: 'pack.status', pack: 'web' });
+    expect(await run.code).toBe(0);
+    expect(run.stderr.text()).not.toContain('error');
+    expect(run.stdout.text()).toContain('Showing: profile app (1 of 2 packs)');
+    expect(run.stdout.text()).toMatch(/✓ Success\s+web/);
+    expect(run.stdout.text()).not.toContain('broken-web');
+  });
+
+  it('without --profile the same red pack ends the wait with 1, naming it and why once', async () => {
+    const hub = new FakeHub(twoProfiles('processing'));
+    const run = start(hub, ['status', 'dev', '--wait', '--timeout', '1m']);
+    expect(await run.code).toBe(1);
+    expect(run.stderr.text()).toContain(
+      'error: cluster dev: 1 pack failed (PACK_FAILED)\n' +
+        '  ✗ broken-web (Failed): Error: ImagePullBackOff: Pod broken/broken-web-7d9: image "registry.example/nope" not found\n',
+    );
+  });
+
+  it('-o json says what was waited on, and shows only those packs', async () => {
+    const hub = new FakeHub(twoProfiles('success'));
+    const run = start(hub, ['status', 'dev', '--wait', '--profile', 'app', '-o', 'json']);
+    expect(await run.code).toBe(0);
+    const doc = JSON.parse(run.stdout.text()) as { waitedOn: unknown; packs: { name: string }[] };
+    expect(doc.waitedOn).toEqual({ profiles: ['app'], packs: ['web'] });
+    expect(doc.packs.map((p) => p.name)).toEqual(['web']);
+
+    const byPack = start(new FakeHub(twoProfiles('success')), [
+      'status',
+      'dev',
+      '--pack',
+      'broken-web',
+      '-o',
+      'json',
+    ]);
+    expect(await byPack.code).toBe(0);
+    const shown = JSON.parse(byPack.stdout.text()) as { packs: { name: string }[]; waitedOn?: unknown };
+    expect(shown.packs.map((p) => p.name)).toEqual(['broken-web']);
+    expect(shown.waitedOn).toBeUndefined();
+  });
+
+  it('names a profile or pack the cluster does not have, with did you mean, instead of waiting', async () => {
+    const profile = start(new FakeHub(twoProfiles('success')), [
+      'status',
+      'dev',
+      '--wait',
+      '--profile',
+      'ap',
+    ]);
+    expect(await profile.code).toBe(1);
+    expect(profile.stderr.text()).toContain(
+      'error: --profile ap: no such profile is attached to cluster dev; did you mean "app"?',
+    );
+    const packRun = start(new FakeHub(twoProfiles('success')), ['status', 'dev', '--pack', 'wbe']);
+    expect(await packRun.code).toBe(1);
+    expect(packRun.stderr.text()).toContain(
+      'error: --pack wbe: cluster dev has no such pack; did you mean "web"?',
+    );
+  });
+});
+
+describe('strata status --watch when the hub goes away', () => {
+  it('says since when the hub is unreachable, marks the page last known, and recovers with a replay', async () => {
+    const hub = new FakeHub(twoProfiles('processing'));
+    const run = start(hub, ['status', 'dev', '--watch']);
+    await vi.waitFor(() => {
+      expect(run.stdout.text()).toContain('◐ Processing  web');
+    });
+    hub.emit({ kind: 'pack.status', pack: 'web' });
+    await vi.waitFor(() => {
+      expect(hub.requests.filter((r) => r.path.endsWith('/page')).length).toBe(2);
+    });
+
+    hub.kill();
+    await vi.waitFor(() => {
+      expect(run.stdout.text()).toContain('⚠ hub unreachable since 12:00:00, showing last known');
+    });
+    const down = run.stdout.text();
+    expect(down.slice(down.lastIndexOf('⚠ hub unreachable'))).toMatch(/◐ Processing\s+web .*\(last known\)/);
+    // It keeps trying while the hub is down.
+    await vi.waitFor(() => {
+      expect(hub.requests.filter((r) => r.path === '/api/v1/events').length).toBeGreaterThan(3);
+    });
+
+    hub.page = twoProfiles('success');
+    hub.up();
+    await vi.waitFor(() => {
+      expect(hub.streams.length).toBe(2);
+    });
+    // The reconnect resumes after the last event seen, so the hub replays what was missed.
+    expect(hub.streams[1]?.lastEventId).toBe('1');
+    await vi.waitFor(() => {
+      const text = run.stdout.text();
+      const last = text.slice(text.lastIndexOf('Cluster dev'));
+      expect(last).toMatch(/✓ Success\s+web/);
+      expect(last).not.toContain('last known');
+    });
+    run.interrupt.abort();
+    expect(await run.code).toBe(130);
+  });
+});
