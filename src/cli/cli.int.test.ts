@@ -236,6 +236,14 @@ describe('strata CLI against a real hub', () => {
     );
     expect(result.stdout).toContain('✗ Failed');
     expect(result.stdout).toMatch(/↳ Error: .*(ImagePullBackOff|ErrImagePull)/);
+
+    // A pipeline gating on another profile is not failed by this red pack.
+    const scoped = await strata(['status', 'cli', '--wait', '--profile', 'platform-tools', '-o', 'json']);
+    expect(scoped.stderr.split('\n').filter((l) => l.startsWith('error'))).toEqual([]);
+    expect(scoped.code).toBe(0);
+    const gated = JSON.parse(scoped.stdout) as ClusterPage & { waitedOn: { profiles: string[] } };
+    expect(gated.waitedOn.profiles).toEqual(['platform-tools']);
+    expect(gated.packs.map((p) => p.profile)).toEqual(gated.packs.map(() => 'platform-tools'));
   });
 
   it('prints the events, and --watch prints snapshots on a pipe until Ctrl-C', async () => {
@@ -263,10 +271,9 @@ describe('strata CLI against a real hub', () => {
 
     const history = await strata(['pack', 'history', 'cli', 'broken-web']);
     expect(history.code).toBe(0);
-    expect(history.stdout).toMatch(/^TIME\s+FROM\s+TO\s+CONDITION\s+REASON\s+MESSAGE\n/);
-    expect(history.stdout).toMatch(
-      /◐ Processing\s+✗ Failed\s+Error\s+(ErrImagePull|ImagePullBackOff)\s+Pod broken\//,
-    );
+    expect(history.stdout).toMatch(/^TIME\s+FROM\s+TO\s+REASON\n/);
+    expect(history.stdout).toMatch(/◐ Processing\s+✗ Failed\s+Error: .*(ErrImagePull|ImagePullBackOff)/);
+    expect(history.stdout).toMatch(/✗ Failed\s+Error: .*Pod broken\//);
 
     const retry = await strata(['pack', 'retry', 'cli', 'broken-web']);
     expect(retry).toMatchObject({

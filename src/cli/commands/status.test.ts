@@ -5,6 +5,7 @@ import { NOW, page, pack } from '../fixtures.test-data.js';
 import type { Output } from '../command.js';
 import { main } from '../main.js';
 import { FakeHub } from '../testing/fake-hub.js';
+import { timeoutError } from './status.js';
 
 function capture(isTTY = false, columns?: number): Output & { text: () => string } {
   let text = '';
@@ -155,5 +156,51 @@ describe('strata status --watch when the hub goes away', () => {
     });
     run.interrupt.abort();
     expect(await run.code).toBe(130);
+  });
+});
+
+describe('timeoutError', () => {
+  const filter = { profiles: [], packs: [] };
+  const view = (p: ReturnType<typeof page>) => ({
+    page: p,
+    totalPacks: p.packs.length,
+    filter,
+    wait: true,
+  });
+
+  it('counts and lists only the packs that are not green', () => {
+    const p = page([
+      pack({ name: 'a', layer: 'addon', phase: 'success' }),
+      pack({ name: 'b', layer: 'addon', phase: 'success' }),
+      pack({
+        name: 'c',
+        layer: 'addon',
+        phase: 'processing',
+        condition: 'Installed',
+        reason: 'LessAvailable',
+        message: '0/1 resources ready; waiting for Deployment c/c: 0/1 available',
+      }),
+    ]);
+    const error = timeoutError(view(p), 'dev', '1m');
+    expect(error.message).toBe('timed out after 1m waiting for cluster dev: 1 pack not green');
+    expect(error.exitCode).toBe(2);
+    expect(error.issues.map((i) => i.formatted)).toEqual([
+      '  ◐ c (Processing): Installed: 0/1 resources ready; waiting for Deployment c/c: 0/1 available',
+    ]);
+  });
+
+  it('on an unreachable cluster says so instead of counting last-known green packs as not green', () => {
+    const p = page(
+      [
+        pack({ name: 'a', layer: 'addon', phase: 'success', stale: true }),
+        pack({ name: 'b', layer: 'addon', phase: 'success', stale: true }),
+      ],
+      { reachable: false, error: 'connection refused' },
+    );
+    const error = timeoutError(view(p), 'dev', '1m');
+    expect(error.message).toBe('timed out after 1m waiting for cluster dev: the cluster is unreachable');
+    expect(error.issues.map((i) => i.formatted)).toEqual([
+      '  cluster unreachable: connection refused (2 green packs only last known)',
+    ]);
   });
 });

@@ -36,7 +36,7 @@ const DEFAULT_TIMEOUT = '10m';
 type Format = 'table' | 'json' | 'yaml';
 
 /** What the command shows: the (filtered) page, and under --wait what it waited on. */
-interface View {
+export interface View {
   readonly page: ClusterPage;
   readonly totalPacks: number;
   readonly filter: PackFilter;
@@ -127,7 +127,7 @@ type Outcome = { readonly exit: ExitCode; readonly error?: CliError };
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 /** `--wait` ran out of time: what is not green (only those), and why the rest cannot count. */
-function timeoutError(view: View | undefined, cluster: string, timeoutText: string): CliError {
+export function timeoutError(view: View | undefined, cluster: string, timeoutText: string): CliError {
   const packs = view?.page.packs ?? [];
   const notGreen = packs.filter((p) => p.phase !== 'success');
   const lastKnownGreen = packs.filter((p) => p.phase === 'success' && p.stale).length;

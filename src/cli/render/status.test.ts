@@ -137,3 +137,51 @@ describe('waitVerdict', () => {
     expect(stale).toMatchObject({ done: false, unreachable: true });
   });
 });
+
+describe('renderStatusPage at a width', () => {
+  const long = page([
+    pack({
+      name: 'cert-manager',
+      layer: 'addon',
+      phase: 'failed',
+      version: 'v1.14.0',
+      profile: 'platform-tools',
+      progress: { ready: 2, total: 12 },
+      startTime: '2025-01-01T11:59:00Z',
+      endTime: '2025-01-01T11:59:40Z',
+      reason: 'ImagePullBackOff',
+      message:
+        'Pod cert-manager/cert-manager-webhook-7d9: Back-off pulling image "quay.io/jetstack/cert-manager-webhook:v9"',
+    }),
+  ]);
+
+  it('fits 80 columns by cutting the reason and the bar, never a value', () => {
+    const text = renderStatusPage(long, { ...plain, width: 80 });
+    for (const line of text.split('\n')) expect(line.length, line).toBeLessThanOrEqual(80);
+    const row = text.split('\n').find((l) => l.includes('cert-manager  '));
+    expect(row).toMatch(/✗ Failed\s+cert-manager\s+v1\.14\.0\s+platform-tools\s+\[[#-]*\] 2\/12\s+took 40s$/);
+    const reason = text.split('\n').find((l) => l.includes('↳')) ?? '';
+    expect(reason).toMatch(
+      /^ {6}↳ Error: ImagePullBackOff: Pod cert-manager\/cert-manager-webhook-7d9: .*…$/,
+    );
+    expect(reason).toHaveLength(80);
+
+    // Narrower still: the bar gives way before any value does.
+    const narrow = renderStatusPage(long, { ...plain, width: 70 });
+    for (const line of narrow.split('\n')) expect(line.length, line).toBeLessThanOrEqual(70);
+    expect(narrow).toContain('  ✗ Failed  cert-manager  v1.14.0  platform-tools  [--] 2/12  took 40s\n');
+  });
+
+  it('prints everything when there is no width (a pipe without COLUMNS)', () => {
+    const text = renderStatusPage(long, plain);
+    expect(text).toContain('quay.io/jetstack/cert-manager-webhook:v9"\n');
+    expect(text).toContain('[#---------] 2/12');
+  });
+
+  it('marks the page last known while the hub is down', () => {
+    const text = renderStatusPage(long, { ...plain, hubDownSince: NOW });
+    expect(text.split('\n')[0]).toBe('⚠ hub unreachable since 12:00:00, showing last known');
+    expect(text).toContain('Cluster dev  ✗ Failed (last known)');
+    expect(text).toMatch(/took 40s \(last known\)\n/);
+  });
+});
