@@ -19,8 +19,8 @@ function capture(isTTY = false, columns?: number): Output & { text: () => string
   };
 }
 
-function start(hub: FakeHub, argv: string[], options: { env?: Record<string, string> } = {}) {
-  const stdout = capture();
+function start(hub: FakeHub, argv: string[], options: { env?: Record<string, string>; tty?: boolean } = {}) {
+  const stdout = options.tty === true ? capture(true, 80) : capture();
   const stderr = capture();
   const interrupt = new AbortController();
   const code = main(argv, {
@@ -154,6 +154,25 @@ describe('strata status --watch when the hub goes away', () => {
       expect(last).toMatch(/✓ Success\s+web/);
       expect(last).not.toContain('last known');
     });
+    run.interrupt.abort();
+    expect(await run.code).toBe(130);
+  });
+});
+
+describe('strata status --watch on a terminal when the hub goes away', () => {
+  it('redraws the frame in place with the notice, within 80 columns', async () => {
+    const hub = new FakeHub(twoProfiles('processing'));
+    const run = start(hub, ['status', 'dev', '--watch', '--no-color'], { tty: true });
+    await vi.waitFor(() => {
+      expect(run.stdout.text()).toContain('◐ Processing  web');
+    });
+    hub.kill();
+    await vi.waitFor(() => {
+      const frame = run.stdout.text().split('\x1b[J').at(-1) ?? '';
+      expect(frame.split('\n')[0]).toBe('⚠ hub unreachable since 12:00:00, showing last known');
+    });
+    const frame = run.stdout.text().split('\x1b[J').at(-1) ?? '';
+    for (const line of frame.split('\n')) expect(line.length, line).toBeLessThanOrEqual(80);
     run.interrupt.abort();
     expect(await run.code).toBe(130);
   });
