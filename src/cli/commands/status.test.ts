@@ -159,6 +159,30 @@ describe('strata status --watch when the hub goes away', () => {
   });
 });
 
+describe('strata status --watch -o json when the hub goes away', () => {
+  it('prints the last known page again, saying since when the hub is unreachable', async () => {
+    const hub = new FakeHub(twoProfiles('processing'));
+    const run = start(hub, ['status', 'dev', '--watch', '-o', 'json']);
+    await vi.waitFor(() => {
+      expect(run.stdout.text()).toContain('"name":"web"');
+    });
+    hub.kill();
+    await vi.waitFor(() => {
+      expect(run.stdout.text().match(/^\{/gm)).toHaveLength(2);
+    });
+    const [live, stale] = run.stdout
+      .text()
+      .trimEnd()
+      .split('\n')
+      .filter((l) => l !== '')
+      .map((l) => JSON.parse(l) as { hubUnreachableSince?: string });
+    expect(live?.hubUnreachableSince).toBeUndefined();
+    expect(stale?.hubUnreachableSince).toBe('2025-01-01T12:00:00.000Z');
+    run.interrupt.abort();
+    expect(await run.code).toBe(130);
+  });
+});
+
 describe('strata status --watch on a terminal when the hub goes away', () => {
   it('redraws the frame in place with the notice, within 80 columns', async () => {
     const hub = new FakeHub(twoProfiles('processing'));

@@ -47,12 +47,16 @@ export interface View {
 
 /**
  * `-o json|yaml`: the API's page (its packs filtered), plus, with --wait, what was waited on, so a
- * pipeline's log says which profiles and packs gated it.
+ * pipeline's log says which profiles and packs gated it, and while the hub is down since when.
  */
 function document(view: View): unknown {
-  if (!view.wait) return view.page;
+  // --watch -o json: a reader of the lines must be able to tell a stale page from a live one.
+  const hub =
+    view.hubDownSince === undefined ? {} : { hubUnreachableSince: new Date(view.hubDownSince).toISOString() };
+  if (!view.wait) return { ...view.page, ...hub };
   return {
     ...view.page,
+    ...hub,
     waitedOn: {
       profiles:
         view.filter.profiles.length > 0

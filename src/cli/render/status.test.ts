@@ -172,6 +172,38 @@ describe('renderStatusPage at a width', () => {
     expect(narrow).toContain('  ✗ Failed  cert-manager  v1.14.0  platform-tools  [--] 2/12  took 40s\n');
   });
 
+  it('keeps the header, the profiles and the counts within the width without cutting a value', () => {
+    const many = {
+      ...mixedPage,
+      cluster: {
+        ...mixedPage.cluster,
+        reachable: false,
+        error: 'Get "https://127.0.0.1:6443/api": dial tcp 127.0.0.1:6443: connect: connection refused',
+      },
+      attachments: ['local-infra', 'monitoring', 'platform-tools', 'broken-addon'].map((profile) => ({
+        cluster: 'dev',
+        profile,
+        version: '0.10.0',
+        values: {},
+        updateAvailable: '0.11.0',
+      })),
+    };
+    const text = renderStatusPage(many, { ...plain, width: 80 });
+    const lines = text.split('\n');
+    for (const line of lines) expect(line.length, line).toBeLessThanOrEqual(80);
+    expect(lines[0]).toMatch(
+      /^Cluster dev {2}✗ Failed {2}unreachable: Get "https:.*… {2}https:\/\/127\.0\.0\.1:6443$/,
+    );
+    expect(lines.slice(1, 4)).toEqual([
+      'Profiles: local-infra@0.10.0 (update available: 0.11.0),',
+      '          monitoring@0.10.0 (update available: 0.11.0),',
+      '          platform-tools@0.10.0 (update available: 0.11.0),',
+    ]);
+    expect(text).toMatch(
+      /\n\[#*-*\] 1\/4 packs green {3}✓ 1 Success {2}◐ 1 Processing {2}○ 1 Onboarding {2}✗ 1 Failed\n/,
+    );
+  });
+
   it('prints everything when there is no width (a pipe without COLUMNS)', () => {
     const text = renderStatusPage(long, plain);
     expect(text).toContain('quay.io/jetstack/cert-manager-webhook:v9"\n');

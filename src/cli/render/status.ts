@@ -5,7 +5,7 @@
 import { packPhaseDisplay } from '../../status/pack-phase.js';
 import { formatPackReason } from '../../status/pack-reason.js';
 import type { ClusterPage, Pack } from '../types.js';
-import { padEnd, truncate, type Painter } from './color.js';
+import { padEnd, truncate, visibleWidth, type Painter } from './color.js';
 import { formatElapsed } from './time.js';
 
 export interface StatusRenderOptions {
@@ -95,12 +95,15 @@ export function renderStatusPage(page: ClusterPage, options: StatusRenderOptions
     );
   }
   const rollup = phaseBadge(packPhaseDisplay[cluster.phase], paint);
-  const reach = cluster.reachable
-    ? 'reachable'
-    : paint.paint('red', `unreachable${cluster.error === undefined ? '' : `: ${cluster.error}`}`);
-  lines.push(
-    `${paint.paint('bold', `Cluster ${cluster.name}`)}  ${rollup}${hubDown ? ' (last known)' : ''}  ${reach}  ${paint.paint('dim', cluster.server)}`,
-  );
+  const head = `${paint.paint('bold', `Cluster ${cluster.name}`)}  ${rollup}${hubDown ? ' (last known)' : ''}  `;
+  const server = `  ${paint.paint('dim', cluster.server)}`;
+  // The unreachable cluster's error is a reason: it is what gets cut to fit.
+  const error =
+    cluster.error === undefined
+      ? ''
+      : `: ${fit(cluster.error, options.width, visibleWidth(head) + visibleWidth(server) + 'unreachable: '.length)}`;
+  const reach = cluster.reachable ? 'reachable' : paint.paint('red', `unreachable${error}`);
+  lines.push(`${head}${reach}${server}`);
   if (attachments.length === 0) {
     lines.push('Profiles: none attached');
   } else {
@@ -108,7 +111,7 @@ export function renderStatusPage(page: ClusterPage, options: StatusRenderOptions
       (a) =>
         `${a.profile}@${a.version}${a.updateAvailable === undefined ? '' : ` (update available: ${a.updateAvailable})`}`,
     );
-    lines.push(`Profiles: ${names.join(', ')}`);
+    lines.push(...wrapList('Profiles: ', names, options.width));
   }
   if (options.filter !== undefined && isFiltered(options.filter)) {
     const of = options.totalPacks === undefined ? '' : ` of ${options.totalPacks}`;
@@ -123,9 +126,19 @@ export function renderStatusPage(page: ClusterPage, options: StatusRenderOptions
       const d = packPhaseDisplay[phase];
       return paint.phase(d.color, `${d.icon} ${n} ${d.label}`);
     });
-  lines.push(
-    `${progressBar(green, packs.length, options.barWidth)} packs green${counts.length > 0 ? `   ${counts.join('  ')}` : ''}`,
-  );
+  const countsText = `packs green${counts.length > 0 ? `   ${counts.join('  ')}` : ''}`;
+  // The bar is the one part of this line that can give way to the width.
+  const summaryBar =
+    options.width === undefined
+      ? (options.barWidth ?? BAR_WIDTH)
+      : Math.max(
+          0,
+          Math.min(
+            options.barWidth ?? BAR_WIDTH,
+            options.width - visibleWidth(`[] ${green}/${packs.length} ${countsText}`),
+          ),
+        );
+  lines.push(`${progressBar(green, packs.length, summaryBar)} ${countsText}`);
   if (packs.length === 0) return `${lines.join('\n')}\n`;
 
   const nameWidth = Math.max(...packs.map((p) => p.name.length));
@@ -174,6 +187,24 @@ export function renderStatusPage(page: ClusterPage, options: StatusRenderOptions
     }
   }
   return `${lines.join('\n')}\n`;
+}
+
+/** `Profiles: a, b, c` over as many lines as the width needs, breaking only between items. */
+function wrapList(label: string, items: readonly string[], width: number | undefined): string[] {
+  const lines: string[] = [];
+  let line = label;
+  for (const [i, item] of items.entries()) {
+    const piece = `${item}${i < items.length - 1 ? ',' : ''}`;
+    const fresh = line.trim() === label.trim();
+    if (!fresh && width !== undefined && line.length + 1 + piece.length > width) {
+      lines.push(line);
+      line = `${' '.repeat(label.length)}${piece}`;
+    } else {
+      line = fresh ? `${label}${piece}` : `${line} ${piece}`;
+    }
+  }
+  lines.push(line);
+  return lines;
 }
 
 /** Cuts `text` so that, after `used` columns, the line fits `width`. */
