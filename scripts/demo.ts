@@ -47,26 +47,44 @@ if (timeoutMs === undefined) fail(`--timeout: not a duration: ${flags.timeout}`)
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
 let running: RunningHub | undefined;
-let stopping = false;
+/** The one shutdown: the first caller's exit code wins, later calls wait for it. */
+let stopping: Promise<never> | undefined;
 
-async function stop(code: number): Promise<never> {
-  if (!stopping) {
-    stopping = true;
+function stop(code: number): Promise<never> {
+  stopping ??= (async () => {
     say('demo: stopping the hub and the control plane…');
     await running?.close().catch(() => undefined);
     await down({ name }).catch(() => undefined);
-  }
-  process.exit(code);
+    if (code === 0) say('demo: everything it started is stopped. Goodbye.');
+    process.exit(code);
+  })();
+  return stopping;
+}
+
+/** Says what went wrong and stops everything with exit 1 (without throwing: callers are callbacks). */
+function abort(message: string): void {
+  // While stopping, what is still starting fails on the closed hub: that is the shutdown, not an error.
+  if (stopping === undefined) process.stderr.write(`demo: ${message}\n`);
+  void stop(1);
 }
 
 function fail(message: string): never {
-  process.stderr.write(`demo: ${message}\n`);
-  void stop(1);
+  abort(message);
   throw new Error(message);
 }
 
-process.once('SIGINT', () => void stop(130));
+// Ctrl-C is how a demo ends, not an error: exit 0 after stopping everything. On a terminal, Ctrl-C is read
+// as a key (raw mode) rather than delivered as SIGINT to the whole foreground group: otherwise make gets the
+// signal too and reports the recipe as interrupted (`make: *** … Error 130`). libuv's raw mode keeps
+// newline translation on output, and Node restores the terminal's mode on exit.
+process.once('SIGINT', () => void stop(0));
 process.once('SIGTERM', () => void stop(143));
+if (process.stdin.isTTY) {
+  process.stdin.setRawMode(true);
+  process.stdin.on('data', (keys: Buffer) => {
+    if (keys.includes(0x03)) void stop(0);
+  });
+}
 
 async function main(): Promise<void> {
   say(
@@ -95,7 +113,14 @@ async function main(): Promise<void> {
   say('');
   say(`  Cluster Profile page:  ${url}/#/clusters/${name}`);
   say(`  API token (admin):     ${adminToken ?? '(see the data dir)'}`);
-  say(`  In a terminal:         STRATA_SERVER=${url} STRATA_TOKEN=<token> bin/strata status ${name} --watch`);
+  say('  In another terminal, paste:');
+  say(`    export STRATA_SERVER=${url}`);
+  say(
+    adminToken === undefined
+      ? `    export STRATA_TOKEN=$(cat ${join(flags['data-dir'], 'admin-token')})`
+      : `    export STRATA_TOKEN=${adminToken}`,
+  );
+  say(`    bin/strata status ${name} --watch`);
   say(
     `  kubectl:               KUBECONFIG=${cp.kubeconfig} ${join(binDir({ build: false }), 'kubectl')} get pods -A`,
   );
@@ -145,7 +170,7 @@ function waitFor(done: (packs: readonly PackView[]) => boolean, what: string): P
       const summary = last
         .filter((p) => p.phase !== 'success')
         .map((p) => `${p.name}: ${p.phase}: ${p.message}`);
-      fail(`timed out after ${flags.timeout} waiting for ${what}:\n  ${summary.join('\n  ')}`);
+      abort(`timed out after ${flags.timeout} waiting for ${what}:\n  ${summary.join('\n  ')}`);
     }, timeoutMs);
     const check = async () => {
       last = (await hub.clusterPage(name)).packs;
@@ -166,5 +191,5 @@ function icon(phase: string): string {
 }
 
 main().catch((error: unknown) => {
-  fail(error instanceof Error ? error.message : String(error));
+  abort(error instanceof Error ? error.message : String(error));
 });

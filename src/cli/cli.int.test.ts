@@ -4,7 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { down, up, type ControlPlaneState } from '../../testenv/src/controlplane.js';
 import { freePort } from '../../testenv/src/ports.js';
 import type { ClusterPage } from './types.js';
@@ -18,6 +18,8 @@ let server: string;
 let token: string;
 let hub: ChildProcess;
 let hubLog = '';
+let hubPort: number;
+let dataDir: string;
 
 interface Result {
   readonly code: number | null;
@@ -74,15 +76,22 @@ beforeAll(async () => {
   await down({ name: CP });
   cp = await up({ name: CP, nodes: 2 });
   work = await mkdtemp(join(tmpdir(), 'strata-cli-it-'));
-  const port = await freePort();
-  server = `http://127.0.0.1:${port}`;
-  const dataDir = join(work, 'data');
-  hub = spawn(bin, ['serve'], {
+  hubPort = await freePort();
+  server = `http://127.0.0.1:${hubPort}`;
+  dataDir = join(work, 'data');
+  hub = await startHub();
+  token = (await readFile(join(dataDir, 'admin-token'), 'utf8')).trim();
+});
+
+/** `bin/strata serve` on the test's port and data dir; resolves once it listens. */
+async function startHub(): Promise<ChildProcess> {
+  hubLog = '';
+  const child = spawn(bin, ['serve'], {
     cwd: root,
     env: {
       ...process.env,
       STRATA_DATA_DIR: dataDir,
-      STRATA_ADDRESS: `127.0.0.1:${port}`,
+      STRATA_ADDRESS: `127.0.0.1:${hubPort}`,
       STRATA_LOG_LEVEL: 'warn',
     },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -98,15 +107,15 @@ beforeAll(async () => {
         resolve();
       }
     };
-    hub.stdout?.on('data', onData);
-    hub.stderr?.on('data', onData);
-    hub.once('exit', (code) => {
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.once('exit', (code) => {
       clearTimeout(timer);
       reject(new Error(`the hub exited (${String(code)}):\n${hubLog}`));
     });
   });
-  token = (await readFile(join(dataDir, 'admin-token'), 'utf8')).trim();
-});
+  return child;
+}
 
 afterAll(async () => {
   if (hub.exitCode === null) {
@@ -236,6 +245,14 @@ describe('strata CLI against a real hub', () => {
     );
     expect(result.stdout).toContain('✗ Failed');
     expect(result.stdout).toMatch(/↳ Error: .*(ImagePullBackOff|ErrImagePull)/);
+
+    // A pipeline gating on another profile is not failed by this red pack.
+    const scoped = await strata(['status', 'cli', '--wait', '--profile', 'platform-tools', '-o', 'json']);
+    expect(scoped.stderr.split('\n').filter((l) => l.startsWith('error'))).toEqual([]);
+    expect(scoped.code).toBe(0);
+    const gated = JSON.parse(scoped.stdout) as ClusterPage & { waitedOn: { profiles: string[] } };
+    expect(gated.waitedOn.profiles).toEqual(['platform-tools']);
+    expect(gated.packs.map((p) => p.profile)).toEqual(gated.packs.map(() => 'platform-tools'));
   });
 
   it('prints the events, and --watch prints snapshots on a pipe until Ctrl-C', async () => {
@@ -263,10 +280,9 @@ describe('strata CLI against a real hub', () => {
 
     const history = await strata(['pack', 'history', 'cli', 'broken-web']);
     expect(history.code).toBe(0);
-    expect(history.stdout).toMatch(/^TIME\s+FROM\s+TO\s+CONDITION\s+REASON\s+MESSAGE\n/);
-    expect(history.stdout).toMatch(
-      /◐ Processing\s+✗ Failed\s+Error\s+(ErrImagePull|ImagePullBackOff)\s+Pod broken\//,
-    );
+    expect(history.stdout).toMatch(/^TIME\s+FROM\s+TO\s+REASON\n/);
+    expect(history.stdout).toMatch(/◐ Processing\s+✗ Failed\s+Error: .*(ErrImagePull|ImagePullBackOff)/);
+    expect(history.stdout).toMatch(/✗ Failed\s+Error: .*Pod broken\//);
 
     const retry = await strata(['pack', 'retry', 'cli', 'broken-web']);
     expect(retry).toMatchObject({
@@ -295,5 +311,46 @@ describe('strata CLI against a real hub', () => {
     const unauth = await strata(['cluster', 'list'], { env: { STRATA_TOKEN: 'nope' } });
     expect(unauth.code).toBe(1);
     expect(unauth.stderr).toContain('set STRATA_TOKEN=');
+  });
+
+  it('status --watch says when the hub is unreachable, shows the last known page, and recovers', async () => {
+    const child = spawn(bin, ['status', 'cli', '--watch'], {
+      cwd: root,
+      env: {
+        PATH: process.env.PATH ?? '',
+        HOME: process.env.HOME ?? '',
+        XDG_CONFIG_HOME: join(work, 'config'),
+        STRATA_SERVER: server,
+        STRATA_TOKEN: token,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+    });
+    const exited = new Promise<number | null>((resolve) => child.once('close', resolve));
+    const lastSnapshot = () => stdout.slice(stdout.lastIndexOf('Cluster cli'));
+    const until = { timeout: 60_000, interval: 100 };
+    await vi.waitFor(() => {
+      expect(stdout).toContain('broken-web');
+    }, until);
+
+    const killed = new Promise((resolve) => hub.once('exit', resolve));
+    hub.kill('SIGKILL');
+    await killed;
+    await vi.waitFor(() => {
+      expect(stdout).toMatch(/⚠ hub unreachable since \d\d:\d\d:\d\d, showing last known\n/);
+    }, until);
+    expect(lastSnapshot()).toMatch(/^Cluster cli {2}✗ Failed \(last known\)/);
+
+    hub = await startHub();
+    await vi.waitFor(() => {
+      expect(stdout.lastIndexOf('Cluster cli')).toBeGreaterThan(stdout.lastIndexOf('⚠ hub unreachable'));
+      // (The cluster's own "last known: the cluster is unreachable" may show while the hub reconnects to it.)
+      expect(lastSnapshot()).not.toMatch(/\(last known\)/);
+    }, until);
+    child.kill('SIGINT');
+    expect(await exited).toBe(130);
   });
 });

@@ -79,6 +79,38 @@ describe('HubClient.events', () => {
     expect(delays[0]).toBeLessThanOrEqual(500);
   });
 
+  it('drops a stream that goes silent (no heartbeat) and reconnects from the last event', async () => {
+    const seen: (string | undefined)[] = [];
+    const fakeFetch = (_url: string, init: RequestInit) => {
+      seen.push((init.headers as Record<string, string>)['last-event-id']);
+      // The first connection sends one event and then nothing, never closing: a hub behind a dead network.
+      const silent = seen.length === 1;
+      const body = new ReadableStream<Uint8Array>({
+        start(controller) {
+          controller.enqueue(new TextEncoder().encode(`: connected\n\n${message(silent ? 1 : 2)}`));
+          if (!silent) controller.close();
+        },
+      });
+      return Promise.resolve(new Response(body, { headers: { 'content-type': 'text/event-stream' } }));
+    };
+    const client = new HubClient(config, { fetch: fakeFetch as unknown as typeof fetch });
+    const controller = new AbortController();
+    const drops: unknown[] = [];
+    const events: HubEvent[] = [];
+    for await (const event of client.events({
+      signal: controller.signal,
+      idleTimeoutMs: 20,
+      sleep: () => Promise.resolve(),
+      onDrop: (error) => drops.push(error),
+    })) {
+      events.push(event);
+      if (event.id === 2) controller.abort();
+    }
+    expect(events.map((e) => e.id)).toEqual([1, 2]);
+    expect(seen).toEqual([undefined, '1']);
+    expect(drops).toHaveLength(1);
+  });
+
   it('does not retry what retrying cannot fix (401, 404), and reports it', async () => {
     let calls = 0;
     const fakeFetch = () => {

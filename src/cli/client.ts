@@ -72,12 +72,22 @@ export interface StreamOptions {
   readonly signal?: AbortSignal;
   /** Each time the stream is (re)connected, before any event of that connection. */
   readonly onOpen?: (info: { reconnect: boolean }) => void | Promise<void>;
+  /**
+   * The connection dropped, or a reconnect failed (after the stream was once open): the stream is waiting to
+   * reconnect. `onOpen` with `reconnect: true` says it is back.
+   */
+  readonly onDrop?: (error: unknown) => void;
   /** The hub finished replaying stored events on this connection (its `: live` comment). */
   readonly onLive?: () => void;
   /** Reconnect when the connection drops (after it was once established). Default true. */
   readonly reconnect?: boolean;
   /** Injected so tests do not sleep. */
   readonly sleep?: (ms: number) => Promise<void>;
+  /**
+   * A connection silent this long is dead (the hub sends a heartbeat every 15 s): dropped and reopened. A hub
+   * behind a dead network closes nothing, so without this `--watch` would never notice. Default 45 s.
+   */
+  readonly idleTimeoutMs?: number;
 }
 
 export class HubClient {
@@ -152,13 +162,26 @@ export class HubClient {
     const aborted = () => options.signal?.aborted === true;
     while (!aborted()) {
       const parser = new SseParser(lastEventId);
+      // This connection only: the watchdog aborts it when the hub goes silent.
+      const connection = new AbortController();
+      let idle: NodeJS.Timeout | undefined;
+      const watch = () => {
+        clearTimeout(idle);
+        idle = setTimeout(() => {
+          connection.abort(new Error('the event stream went silent'));
+        }, options.idleTimeoutMs ?? 45_000);
+      };
+      const signal =
+        options.signal === undefined
+          ? connection.signal
+          : AbortSignal.any([options.signal, connection.signal]);
       try {
         const headers: Record<string, string> = { accept: 'text/event-stream' };
         if (this.#config.token !== undefined) headers.authorization = `Bearer ${this.#config.token}`;
         if (lastEventId !== '') headers['last-event-id'] = lastEventId;
         const response = await this.#send(
           this.#url(operations.streamEvents.path, { cluster: options.cluster }),
-          { method: 'GET', headers, ...(options.signal ? { signal: options.signal } : {}) },
+          { method: 'GET', headers, signal },
         );
         // 4xx will not get better by retrying (style.md rule 6).
         if (!response.ok) throw await this.#problem(response);
@@ -167,9 +190,13 @@ export class HubClient {
         connected = true;
         failures = 0;
         const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+        // A fetch Response's body errors when its signal aborts; a body that does not (tests) is cancelled.
+        connection.signal.addEventListener('abort', () => void reader.cancel().catch(() => undefined));
+        watch();
         for (;;) {
           const { done, value } = await reader.read();
           if (done) break;
+          watch();
           for (const item of parser.push(value)) {
             if (item.type === 'comment' && item.text === 'live') {
               options.onLive?.();
@@ -182,11 +209,15 @@ export class HubClient {
             if (parsed.success) yield parsed.data;
           }
         }
+        if (!aborted() && options.reconnect !== false) options.onDrop?.(undefined);
       } catch (error) {
         if (aborted()) return;
         const retryable =
           connected && (!(error instanceof CliError) || error.code === CliErrorCode.HubUnreachable);
         if (!retryable) throw error;
+        if (options.reconnect !== false) options.onDrop?.(error);
+      } finally {
+        clearTimeout(idle);
       }
       if (options.reconnect === false || aborted()) return;
       // Capped exponential backoff with jitter: 0.5 s, 1 s, 2 s … 10 s.

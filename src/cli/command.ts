@@ -36,7 +36,13 @@ export interface Context {
   readonly now: () => number;
   /** Aborted on Ctrl-C: streams end and the command returns. */
   readonly signal: AbortSignal;
+  /** Waits between reconnects; injected so tests do not sleep. */
+  readonly sleep?: (ms: number) => Promise<void>;
 }
+
+/** The width a table must fit: the terminal's, else COLUMNS when set; undefined means no limit. */
+export const outputWidth = (ctx: Pick<Context, 'stdout' | 'config'>): number | undefined =>
+  ctx.stdout.columns ?? ctx.config.columns;
 
 export interface CommandInput {
   readonly args: readonly string[];

@@ -20,6 +20,8 @@ export interface CliConfig {
   readonly configFile: string;
   /** NO_COLOR set to anything non-empty (https://no-color.org). */
   readonly noColor: boolean;
+  /** COLUMNS, when set to a positive number: the width to fit even when stdout is not a terminal. */
+  readonly columns: number | undefined;
 }
 
 const FileSchema = z.looseObject({
@@ -51,6 +53,7 @@ export function loadCliConfig(options: { env: Env; server?: string | undefined }
     tokenSource: envToken !== undefined ? 'env' : file.token !== undefined ? 'file' : 'none',
     configFile,
     noColor: nonEmpty(env.NO_COLOR) !== undefined,
+    columns: positiveInt(env.COLUMNS),
   };
 }
 
@@ -69,6 +72,12 @@ function readConfigFile(path: string): z.infer<typeof FileSchema> {
     throw new CliError(CliErrorCode.Config, `${path}: ${why}`);
   }
   return parsed.data;
+}
+
+function positiveInt(value: string | undefined): number | undefined {
+  if (value === undefined || !/^\d+$/.test(value)) return undefined;
+  const n = Number(value);
+  return n > 0 ? n : undefined;
 }
 
 const nonEmpty = (value: string | undefined): string | undefined =>

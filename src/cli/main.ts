@@ -36,6 +36,7 @@ export interface MainIo {
   readonly now?: () => number;
   readonly signal?: AbortSignal;
   readonly fetch?: typeof fetch;
+  readonly sleep?: (ms: number) => Promise<void>;
 }
 
 export async function main(argv: readonly string[], io: MainIo): Promise<number> {
@@ -84,6 +85,7 @@ export async function main(argv: readonly string[], io: MainIo): Promise<number>
       cwd: io.cwd,
       now: io.now ?? Date.now,
       signal: io.signal ?? new AbortController().signal,
+      ...(io.sleep === undefined ? {} : { sleep: io.sleep }),
     };
     return await command.run(ctx, { args, options });
   } catch (error) {

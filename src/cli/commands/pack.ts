@@ -1,12 +1,13 @@
 // strata pack values|history|retry: one pack of a cluster: what it deploys with, how its colour changed, and
 // "try again now" for a red one. The same data as the pack detail in the UI.
-import { outputOption, stringOption, type Command } from '../command.js';
+import { outputOption, outputWidth, stringOption, type Command } from '../command.js';
 import { ExitCode } from '../errors.js';
 import { painter } from '../render/color.js';
 import { formatObject } from '../render/output.js';
 import { phaseBadge } from '../render/status.js';
 import { renderTable } from '../render/table.js';
 import { packPhaseDisplay } from '../../status/pack-phase.js';
+import { formatPackReason } from '../../status/pack-reason.js';
 
 const ARGS = ['CLUSTER', 'PACK'];
 const params = (args: readonly string[]) => ({ cluster: args[0] ?? '', pack: args[1] ?? '' });
@@ -58,8 +59,14 @@ const history: Command = {
     const badge = (phase: keyof typeof packPhaseDisplay) => phaseBadge(packPhaseDisplay[phase], paint);
     ctx.stdout.write(
       renderTable(
-        ['TIME', 'FROM', 'TO', 'CONDITION', 'REASON', 'MESSAGE'],
-        transitions.map((t) => [t.time, badge(t.from), badge(t.to), t.condition, t.reason, t.message]),
+        ['TIME', 'FROM', 'TO', 'REASON'],
+        transitions.map((t) => [
+          t.time,
+          badge(t.from),
+          badge(t.to),
+          formatPackReason({ phase: t.to, condition: t.condition, reason: t.reason, message: t.message }),
+        ]),
+        { width: outputWidth(ctx) },
       ),
     );
     return ExitCode.Ok;

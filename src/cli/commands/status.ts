@@ -1,12 +1,33 @@
 // strata status: the Cluster Profile page in a terminal, once, live (--watch, from the event stream: no
-// polling), or as a pipeline gate (--wait: 0 when all packs are green, 1 on red, 2 on timeout).
+// polling), or as a pipeline gate (--wait: 0 when all packs are green, 1 on red, 2 on timeout). --profile
+// and --pack narrow the page and what --wait waits on, so a pipeline can gate on its own profile while
+// another profile's pack is red.
 import { parseDuration } from '../../profile/duration.js';
-import { flag, outputOption, stringOption, type Command, type Context } from '../command.js';
+import { closest } from '../args.js';
+import {
+  flag,
+  listOption,
+  outputOption,
+  outputWidth,
+  stringOption,
+  type Command,
+  type Context,
+} from '../command.js';
 import { CliError, CliErrorCode, ExitCode, usageError } from '../errors.js';
 import { painter } from '../render/color.js';
 import { LiveView } from '../render/live.js';
 import { formatObject } from '../render/output.js';
-import { packLines, progressBar, renderStatusPage, waitVerdict } from '../render/status.js';
+import {
+  clockTime,
+  describeFilter,
+  filterPage,
+  isFiltered,
+  packLines,
+  progressBar,
+  renderStatusPage,
+  waitVerdict,
+  type PackFilter,
+} from '../render/status.js';
 import { formatElapsed } from '../render/time.js';
 import type { ClusterPage } from '../types.js';
 
@@ -14,19 +35,59 @@ const DEFAULT_TIMEOUT = '10m';
 
 type Format = 'table' | 'json' | 'yaml';
 
-function render(ctx: Context, page: ClusterPage, format: Format, live: boolean): string {
+/** What the command shows: the (filtered) page, and under --wait what it waited on. */
+export interface View {
+  readonly page: ClusterPage;
+  readonly totalPacks: number;
+  readonly filter: PackFilter;
+  readonly wait: boolean;
+  /** The hub stopped answering at this time: the page is the last known. */
+  readonly hubDownSince?: number | undefined;
+}
+
+/**
+ * `-o json|yaml`: the API's page (its packs filtered), plus, with --wait, what was waited on, so a
+ * pipeline's log says which profiles and packs gated it, and while the hub is down since when.
+ */
+function document(view: View): unknown {
+  // --watch -o json: a reader of the lines must be able to tell a stale page from a live one.
+  const hub =
+    view.hubDownSince === undefined ? {} : { hubUnreachableSince: new Date(view.hubDownSince).toISOString() };
+  if (!view.wait) return { ...view.page, ...hub };
+  return {
+    ...view.page,
+    ...hub,
+    waitedOn: {
+      profiles:
+        view.filter.profiles.length > 0
+          ? [...view.filter.profiles]
+          : [...new Set(view.page.packs.map((p) => p.profile))],
+      packs: view.page.packs.map((p) => p.name),
+    },
+  };
+}
+
+function render(ctx: Context, view: View, format: Format, live: boolean): string {
   switch (format) {
     case 'json':
-      return live ? `${JSON.stringify(page)}\n` : formatObject(page, 'json');
+      return live ? `${JSON.stringify(document(view))}\n` : formatObject(document(view), 'json');
     case 'yaml':
-      return live ? `---\n${formatObject(page, 'yaml')}` : formatObject(page, 'yaml');
+      return live ? `---\n${formatObject(document(view), 'yaml')}` : formatObject(document(view), 'yaml');
     case 'table':
-      return renderStatusPage(page, { paint: painter(ctx.color), now: ctx.now() });
+      return renderStatusPage(view.page, {
+        paint: painter(ctx.color),
+        now: ctx.now(),
+        width: outputWidth(ctx),
+        filter: view.filter,
+        totalPacks: view.totalPacks,
+        ...(view.hubDownSince === undefined ? {} : { hubDownSince: view.hubDownSince }),
+      });
   }
 }
 
 /** What changed for a person: the page without the clock (running times tick on a terminal only). */
-const snapshotKey = (page: ClusterPage) => renderStatusPage(page, { paint: painter(false), now: 0 });
+const snapshotKey = (view: View) =>
+  `${view.hubDownSince ?? ''}\n${renderStatusPage(view.page, { paint: painter(false), now: 0 })}`;
 
 /** One line per change for `--wait` in a log: `[###-------] 3/10 packs green  ◐ 2 Processing …`. */
 function progressLine(page: ClusterPage, ctx: Context): string {
@@ -35,16 +96,91 @@ function progressLine(page: ClusterPage, ctx: Context): string {
     .filter((p) => p.phase !== 'success')
     .slice(0, 3)
     .map((p) => `${p.icon} ${p.name} ${p.label}`);
-  const time = new Date(ctx.now()).toISOString().slice(11, 19);
-  return `${time} ${progressBar(green, page.packs.length)} packs green${others.length > 0 ? `  ${others.join(', ')}` : ''}\n`;
+  return `${clockTime(ctx.now())} ${progressBar(green, page.packs.length)} packs green${others.length > 0 ? `  ${others.join(', ')}` : ''}\n`;
+}
+
+/** A named profile or pack that is not on the cluster is a typo or a wrong cluster: say so, do not wait. */
+export function checkFilter(page: ClusterPage, filter: PackFilter): void {
+  const attached = [
+    ...new Set([...page.attachments.map((a) => a.profile), ...page.packs.map((p) => p.profile)]),
+  ];
+  for (const profile of filter.profiles) {
+    if (attached.includes(profile)) continue;
+    const close = closest(profile, attached);
+    throw new CliError(
+      CliErrorCode.Api,
+      `--profile ${profile}: no such profile is attached to cluster ${page.cluster.name}` +
+        (close === undefined ? '' : `; did you mean "${close}"?`),
+      { hint: `attached: ${attached.length === 0 ? 'none' : attached.join(', ')}` },
+    );
+  }
+  const names = page.packs.map((p) => p.name);
+  for (const pack of filter.packs) {
+    if (names.includes(pack)) continue;
+    const close = closest(pack, names);
+    throw new CliError(
+      CliErrorCode.Api,
+      `--pack ${pack}: cluster ${page.cluster.name} has no such pack` +
+        (close === undefined ? '' : `; did you mean "${close}"?`),
+    );
+  }
 }
 
 type Outcome = { readonly exit: ExitCode; readonly error?: CliError };
 
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+
+/** `--wait` ran out of time: what is not green (only those), and why the rest cannot count. */
+export function timeoutError(view: View | undefined, cluster: string, timeoutText: string): CliError {
+  const packs = view?.page.packs ?? [];
+  const notGreen = packs.filter((p) => p.phase !== 'success');
+  const lastKnownGreen = packs.filter((p) => p.phase === 'success' && p.stale).length;
+  const lines = packLines(notGreen);
+  const unreachable = view !== undefined && !view.page.cluster.reachable;
+  if (unreachable) {
+    const why = view.page.cluster.error ?? 'no answer from its API server';
+    lines.unshift(
+      `  cluster unreachable: ${why}` +
+        (lastKnownGreen > 0 ? ` (${plural(lastKnownGreen, 'green pack')} only last known)` : ''),
+    );
+  }
+  if (view?.hubDownSince !== undefined) {
+    lines.unshift(`  hub unreachable since ${clockTime(view.hubDownSince)}: the page is the last known`);
+  }
+  const scope = view !== undefined && isFiltered(view.filter) ? ` (${describeFilter(view.filter)})` : '';
+  const what =
+    view === undefined
+      ? 'the hub never answered'
+      : notGreen.length > 0
+        ? `${plural(notGreen.length, 'pack')} not green`
+        : unreachable
+          ? 'the cluster is unreachable'
+          : 'the hub is unreachable';
+  return new CliError(
+    CliErrorCode.Api,
+    `timed out after ${timeoutText} waiting for cluster ${cluster}${scope}: ${what}`,
+    {
+      issues: lines.map((formatted) => ({ formatted })),
+      exitCode: ExitCode.Timeout,
+      apiCode: 'WAIT_TIMEOUT',
+    },
+  );
+}
+
+const isHubUnreachable = (error: unknown) =>
+  error instanceof CliError && error.code === CliErrorCode.HubUnreachable;
+
 async function live(
   ctx: Context,
   cluster: string,
-  options: { format: Format; watch: boolean; wait: boolean; timeoutMs: number; timeoutText: string },
+  options: {
+    format: Format;
+    watch: boolean;
+    wait: boolean;
+    timeoutMs: number;
+    timeoutText: string;
+    filter: PackFilter;
+  },
 ): Promise<ExitCode> {
   const stop = new AbortController();
   const onAbort = () => {
@@ -52,9 +188,10 @@ async function live(
   };
   ctx.signal.addEventListener('abort', onAbort, { once: true });
   // Watching draws every change; waiting alone draws in place on a terminal and logs progress lines elsewhere.
-  const view = new LiveView(ctx.stdout);
+  const out = new LiveView(ctx.stdout);
   const drawPages = options.watch || (ctx.stdout.isTTY && options.format === 'table');
-  let page: ClusterPage | undefined;
+  let view: View | undefined;
+  let hubDownSince: number | undefined;
   let outcome: Outcome | undefined;
   let failure: unknown;
   let lastProgress = '';
@@ -64,12 +201,28 @@ async function live(
     stop.abort();
   };
   const draw = () => {
-    if (page === undefined) return;
-    if (drawPages) view.show(render(ctx, page, options.format, !view.inPlace), snapshotKey(page));
+    if (view === undefined) return;
+    view = { ...view, hubDownSince };
+    if (drawPages) out.show(render(ctx, view, options.format, !out.inPlace), snapshotKey(view));
     else if (options.format === 'table') {
-      const line = progressLine(page, ctx);
+      const line = progressLine(view.page, ctx);
       if (line.slice(9) !== lastProgress) ctx.stderr.write(line);
       lastProgress = line.slice(9);
+    }
+  };
+  const judge = (page: ClusterPage) => {
+    const verdict = waitVerdict(page);
+    if (verdict.done && verdict.ok) finish({ exit: ExitCode.Ok });
+    else if (verdict.done) {
+      const n = verdict.failed.length;
+      const scope = isFiltered(options.filter) ? ` (${describeFilter(options.filter)})` : '';
+      finish({
+        exit: ExitCode.Error,
+        error: new CliError(CliErrorCode.Api, `cluster ${cluster}${scope}: ${plural(n, 'pack')} failed`, {
+          issues: packLines(verdict.failed).map((formatted) => ({ formatted })),
+          apiCode: 'PACK_FAILED',
+        }),
+      });
     }
   };
 
@@ -86,26 +239,24 @@ async function live(
     fetching = (async () => {
       do {
         pending.again = false;
-        page = await ctx.client.call('getClusterPage', { params: { cluster } });
-        draw();
-        if (options.wait) {
-          const verdict = waitVerdict(page);
-          if (verdict.done && verdict.ok) finish({ exit: ExitCode.Ok });
-          else if (verdict.done) {
-            const n = verdict.failed.length;
-            finish({
-              exit: ExitCode.Error,
-              error: new CliError(
-                CliErrorCode.Api,
-                `cluster ${cluster}: ${n} pack${n === 1 ? '' : 's'} failed`,
-                {
-                  issues: packLines(verdict.failed).map((formatted) => ({ formatted })),
-                  apiCode: 'PACK_FAILED',
-                },
-              ),
-            });
+        let full: ClusterPage;
+        try {
+          full = await ctx.client.call('getClusterPage', { params: { cluster } });
+        } catch (error) {
+          // The stream notices too and reconnects; until then the page shown is the last known.
+          if (view !== undefined && isHubUnreachable(error)) {
+            hubDownSince ??= ctx.now();
+            draw();
+            return;
           }
+          throw error;
         }
+        if (view === undefined) checkFilter(full, options.filter);
+        hubDownSince = undefined;
+        const page = filterPage(full, options.filter);
+        view = { page, totalPacks: full.packs.length, filter: options.filter, wait: options.wait };
+        draw();
+        if (options.wait) judge(page);
       } while (changedMeanwhile() && !stop.signal.aborted);
     })().finally(() => {
       fetching = undefined;
@@ -115,38 +266,25 @@ async function live(
 
   const timer = options.wait
     ? setTimeout(() => {
-        const verdict = page === undefined ? undefined : waitVerdict(page);
-        const pending = verdict !== undefined && !verdict.done ? verdict.pending : [];
-        const lines = packLines(pending);
-        if (page !== undefined && !page.cluster.reachable) {
-          lines.unshift(`  cluster unreachable: ${page.cluster.error ?? 'no answer from its API server'}`);
-        }
-        const n = pending.length;
-        finish({
-          exit: ExitCode.Timeout,
-          error: new CliError(
-            CliErrorCode.Api,
-            `timed out after ${options.timeoutText} waiting for cluster ${cluster}: ${n} pack${n === 1 ? '' : 's'} not green`,
-            {
-              issues: lines.map((formatted) => ({ formatted })),
-              exitCode: ExitCode.Timeout,
-              apiCode: 'WAIT_TIMEOUT',
-            },
-          ),
-        });
+        finish({ exit: ExitCode.Timeout, error: timeoutError(view, cluster, options.timeoutText) });
       }, options.timeoutMs)
     : undefined;
   // Running times tick on a terminal; this redraws from the last page and never calls the hub.
-  const ticker =
-    view.inPlace && options.format === 'table' && drawPages ? setInterval(draw, 1000) : undefined;
+  const ticker = out.inPlace && options.format === 'table' && drawPages ? setInterval(draw, 1000) : undefined;
 
   try {
     const events = ctx.client.events({
       cluster,
       signal: stop.signal,
+      ...(ctx.sleep === undefined ? {} : { sleep: ctx.sleep }),
       // After the stream is open (so no change can fall between the read and the subscription), and again
-      // after every reconnect.
+      // after every reconnect (which resumes with Last-Event-ID: the missed events replay).
       onOpen: () => refresh(),
+      onDrop: () => {
+        if (hubDownSince !== undefined) return;
+        hubDownSince = ctx.now();
+        draw();
+      },
     });
     for await (const event of events) {
       if (event.cluster !== undefined && event.cluster !== cluster) continue;
@@ -162,31 +300,47 @@ async function live(
     clearInterval(ticker);
     ctx.signal.removeEventListener('abort', onAbort);
     await fetching?.catch(() => undefined);
-    if (page !== undefined) draw();
-    view.end();
+    if (view !== undefined) draw();
+    out.end();
   }
   if (failure !== undefined)
     throw failure instanceof Error ? failure : new Error('the status page could not be read');
   if (outcome === undefined) return ExitCode.Interrupted;
   // A pipeline reading --wait's stdout gets the final page once (it was drawn live only on a terminal).
-  if (!drawPages && page !== undefined) ctx.stdout.write(render(ctx, page, options.format, false));
+  if (!drawPages && view !== undefined) ctx.stdout.write(render(ctx, view, options.format, false));
   if (outcome.error) throw outcome.error;
   return outcome.exit;
 }
 
 export const statusCommand: Command = {
   path: ['status'],
-  usage: 'strata status CLUSTER [-o table|json|yaml] [--watch] [--wait [--timeout DURATION]]',
+  usage:
+    'strata status CLUSTER [--profile P]... [--pack NAME]... [-o table|json|yaml] [--watch] [--wait [--timeout DURATION]]',
   summary: "a cluster's packs in install order with their status, progress and why they are not green",
   description:
     'Each pack shows its icon and label (○ Onboarding, ◐ Processing, ✓ Success, ✗ Failed), a progress bar\n' +
     'over the resources it owns, how long it took (or has been running) and, when not green, the reason.\n' +
+    '--profile and --pack (each repeatable) show only those packs, and --wait then waits only on them.\n' +
     '--watch redraws in place as the hub pushes changes (on a pipe: one snapshot per change; with -o json:\n' +
-    'one page per line). --wait exits 0 once every pack is green on a reachable cluster, 1 as soon as a pack\n' +
-    'is red (listing the failed packs and why), 2 when --timeout passes first (listing what is not green).',
+    'one page per line); when the hub stops answering it says so and shows the last known page until the\n' +
+    'hub is back. --wait exits 0 once every pack is green on a reachable cluster, 1 as soon as a pack is red\n' +
+    '(listing the failed packs and why), 2 when --timeout passes first (listing what is not green); with\n' +
+    '-o json|yaml the page then says what was waited on (waitedOn).',
   args: ['CLUSTER'],
   options: {
     output: outputOption(['table', 'json', 'yaml']),
+    profile: {
+      type: 'string',
+      multiple: true,
+      value: 'PROFILE',
+      description: 'only the packs of this attached profile (repeatable)',
+    },
+    pack: {
+      type: 'string',
+      multiple: true,
+      value: 'NAME',
+      description: 'only this pack (repeatable)',
+    },
     watch: {
       type: 'boolean',
       short: 'w',
@@ -194,7 +348,7 @@ export const statusCommand: Command = {
     },
     wait: {
       type: 'boolean',
-      description: 'exit when all packs are green (0), one is red (1) or on timeout (2)',
+      description: 'exit when all packs shown are green (0), one is red (1) or on timeout (2)',
     },
     timeout: {
       type: 'string',
@@ -206,6 +360,7 @@ export const statusCommand: Command = {
     'strata status dev',
     'strata status dev --watch',
     'strata status dev --wait --timeout 15m   # a pipeline gate',
+    'strata status dev --wait --profile monitoring   # gate on one profile only',
     'strata status dev -o json | jq ".packs[] | {name, phase, message}"',
   ],
   async run(ctx, { args, options }) {
@@ -213,6 +368,10 @@ export const statusCommand: Command = {
     const format = (stringOption(options, 'output') ?? 'table') as Format;
     const watch = flag(options, 'watch');
     const wait = flag(options, 'wait');
+    const filter: PackFilter = {
+      profiles: listOption(options, 'profile'),
+      packs: listOption(options, 'pack'),
+    };
     const timeoutText = stringOption(options, 'timeout');
     if (timeoutText !== undefined && !wait) throw usageError('--timeout needs --wait');
     const timeoutMs = parseDuration(timeoutText ?? DEFAULT_TIMEOUT);
@@ -220,8 +379,10 @@ export const statusCommand: Command = {
       throw usageError(`--timeout ${timeoutText ?? ''}: expected a duration like 90s, 10m or 1h30m`);
     }
     if (!watch && !wait) {
-      const page = await ctx.client.call('getClusterPage', { params: { cluster } });
-      ctx.stdout.write(render(ctx, page, format, false));
+      const full = await ctx.client.call('getClusterPage', { params: { cluster } });
+      checkFilter(full, filter);
+      const view: View = { page: filterPage(full, filter), totalPacks: full.packs.length, filter, wait };
+      ctx.stdout.write(render(ctx, view, format, false));
       return ExitCode.Ok;
     }
     return live(ctx, cluster, {
@@ -230,6 +391,7 @@ export const statusCommand: Command = {
       wait,
       timeoutMs,
       timeoutText: timeoutText ?? formatElapsed(timeoutMs),
+      filter,
     });
   },
 };

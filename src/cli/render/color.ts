@@ -44,3 +44,9 @@ export const visibleWidth = (text: string): number => stripAnsi(text).length;
 export function padEnd(text: string, width: number): string {
   return text + ' '.repeat(Math.max(0, width - visibleWidth(text)));
 }
+
+/** At most `width` columns, ending in `…` when cut; plain text only (no escape codes). */
+export function truncate(text: string, width: number): string {
+  if (visibleWidth(text) <= width) return text;
+  return `${text.slice(0, Math.max(0, width - 1))}…`;
+}

@@ -1,13 +1,16 @@
 // One line per event for `strata events`: time, kind, pack, and what happened in words.
 import { z } from 'zod';
-import { packPhaseDisplay, PackPhase } from '../../status/pack-phase.js';
+import { PackConditionType, packPhaseDisplay, PackPhase } from '../../status/pack-phase.js';
+import { formatPackReason } from '../../status/pack-reason.js';
 import type { HubEvent } from '../types.js';
 import type { Painter } from './color.js';
 
 const phase = z.enum(Object.values(PackPhase) as [PackPhase, ...PackPhase[]]);
+const condition = z.enum(Object.values(PackConditionType) as [PackConditionType, ...PackConditionType[]]);
 const StatusData = z.object({
   status: z.object({
     phase,
+    condition: condition.optional(),
     reason: z.string().optional(),
     message: z.string().optional(),
     progress: z.object({ ready: z.number(), total: z.number() }).optional(),
@@ -17,6 +20,7 @@ const TransitionData = z.object({
   transition: z.object({
     from: phase,
     to: phase,
+    condition: condition.optional(),
     reason: z.string().optional(),
     message: z.string().optional(),
   }),
@@ -29,8 +33,23 @@ function badge(p: PackPhase, paint: Painter): string {
   return paint.phase(d.color, `${d.icon} ${d.label}`);
 }
 
-const why = (reason: string | undefined, message: string | undefined) =>
-  [reason, message].filter((s) => s !== undefined && s !== '').join(': ');
+/** The shared reason formatter when the event has its condition; older events: reason and message. */
+function why(s: {
+  phase: PackPhase;
+  condition?: PackConditionType | undefined;
+  reason?: string | undefined;
+  message?: string | undefined;
+}): string {
+  if (s.condition !== undefined) {
+    return formatPackReason({
+      phase: s.phase,
+      condition: s.condition,
+      reason: s.reason ?? '',
+      message: s.message ?? '',
+    });
+  }
+  return [s.reason, s.message].filter((p) => p !== undefined && p !== '').join(': ');
+}
 
 /** What an event says, in words; unknown kinds print their kind only. */
 export function describeEvent(event: HubEvent, paint: Painter): string {
@@ -40,14 +59,14 @@ export function describeEvent(event: HubEvent, paint: Painter): string {
       if (!d.success) return '';
       const s = d.data.status;
       const progress = s.progress === undefined ? '' : ` ${s.progress.ready}/${s.progress.total}`;
-      const text = why(s.reason, s.message);
+      const text = why(s);
       return `${badge(s.phase, paint)}${progress}${text === '' ? '' : `  ${text}`}`;
     }
     case 'pack.transition': {
       const d = TransitionData.safeParse(event.data);
       if (!d.success) return '';
       const t = d.data.transition;
-      const text = why(t.reason, t.message);
+      const text = why({ ...t, phase: t.to });
       return `${badge(t.from, paint)} → ${badge(t.to, paint)}${text === '' ? '' : `  ${text}`}`;
     }
     case 'cluster.connection': {

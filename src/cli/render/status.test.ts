@@ -32,7 +32,7 @@ describe('renderStatusPage', () => {
         '',
         'cni',
         '  ◐ Processing  calico      3.27.0  platform  [######----] 3/5  for 30s',
-        '      ↳ Installed: Progressing: waiting for Deployment kube-system/calico-kube-controllers: 0/1 available',
+        '      ↳ Installed: waiting for Deployment kube-system/calico-kube-controllers: 0/1 available',
         '',
         'addon',
         '  ✗ Failed      broken-web  1.0.0   platform  [----------] 0/1  took 40s',
@@ -121,7 +121,7 @@ describe('waitVerdict', () => {
     expect(verdict.done && !verdict.ok && verdict.failed.map((p) => p.name)).toEqual(['broken-web']);
     if (verdict.done && !verdict.ok) {
       expect(packLines(verdict.failed)).toEqual([
-        '  ✗ broken-web (Failed): ImagePullBackOff: Pod broken/broken-web-7d9: image "registry.example/nope" not found',
+        '  ✗ broken-web (Failed): Error: ImagePullBackOff: Pod broken/broken-web-7d9: image "registry.example/nope" not found',
       ]);
     }
   });
@@ -135,5 +135,85 @@ describe('waitVerdict', () => {
       }),
     );
     expect(stale).toMatchObject({ done: false, unreachable: true });
+  });
+});
+
+describe('renderStatusPage at a width', () => {
+  const long = page([
+    pack({
+      name: 'cert-manager',
+      layer: 'addon',
+      phase: 'failed',
+      version: 'v1.14.0',
+      profile: 'platform-tools',
+      progress: { ready: 2, total: 12 },
+      startTime: '2025-01-01T11:59:00Z',
+      endTime: '2025-01-01T11:59:40Z',
+      reason: 'ImagePullBackOff',
+      message:
+        'Pod cert-manager/cert-manager-webhook-7d9: Back-off pulling image "quay.io/jetstack/cert-manager-webhook:v9"',
+    }),
+  ]);
+
+  it('fits 80 columns by cutting the reason and the bar, never a value', () => {
+    const text = renderStatusPage(long, { ...plain, width: 80 });
+    for (const line of text.split('\n')) expect(line.length, line).toBeLessThanOrEqual(80);
+    const row = text.split('\n').find((l) => l.includes('cert-manager  '));
+    expect(row).toMatch(/✗ Failed\s+cert-manager\s+v1\.14\.0\s+platform-tools\s+\[[#-]*\] 2\/12\s+took 40s$/);
+    const reason = text.split('\n').find((l) => l.includes('↳')) ?? '';
+    expect(reason).toMatch(
+      /^ {6}↳ Error: ImagePullBackOff: Pod cert-manager\/cert-manager-webhook-7d9: .*…$/,
+    );
+    expect(reason).toHaveLength(80);
+
+    // Narrower still: the bar gives way before any value does.
+    const narrow = renderStatusPage(long, { ...plain, width: 70 });
+    for (const line of narrow.split('\n')) expect(line.length, line).toBeLessThanOrEqual(70);
+    expect(narrow).toContain('  ✗ Failed  cert-manager  v1.14.0  platform-tools  [--] 2/12  took 40s\n');
+  });
+
+  it('keeps the header, the profiles and the counts within the width without cutting a value', () => {
+    const many = {
+      ...mixedPage,
+      cluster: {
+        ...mixedPage.cluster,
+        reachable: false,
+        error: 'Get "https://127.0.0.1:6443/api": dial tcp 127.0.0.1:6443: connect: connection refused',
+      },
+      attachments: ['local-infra', 'monitoring', 'platform-tools', 'broken-addon'].map((profile) => ({
+        cluster: 'dev',
+        profile,
+        version: '0.10.0',
+        values: {},
+        updateAvailable: '0.11.0',
+      })),
+    };
+    const text = renderStatusPage(many, { ...plain, width: 80 });
+    const lines = text.split('\n');
+    for (const line of lines) expect(line.length, line).toBeLessThanOrEqual(80);
+    expect(lines[0]).toMatch(
+      /^Cluster dev {2}✗ Failed {2}unreachable: Get "https:.*… {2}https:\/\/127\.0\.0\.1:6443$/,
+    );
+    expect(lines.slice(1, 4)).toEqual([
+      'Profiles: local-infra@0.10.0 (update available: 0.11.0),',
+      '          monitoring@0.10.0 (update available: 0.11.0),',
+      '          platform-tools@0.10.0 (update available: 0.11.0),',
+    ]);
+    expect(text).toMatch(
+      /\n\[#*-*\] 1\/4 packs green {3}✓ 1 Success {2}◐ 1 Processing {2}○ 1 Onboarding {2}✗ 1 Failed\n/,
+    );
+  });
+
+  it('prints everything when there is no width (a pipe without COLUMNS)', () => {
+    const text = renderStatusPage(long, plain);
+    expect(text).toContain('quay.io/jetstack/cert-manager-webhook:v9"\n');
+    expect(text).toContain('[#---------] 2/12');
+  });
+
+  it('marks the page last known while the hub is down', () => {
+    const text = renderStatusPage(long, { ...plain, hubDownSince: NOW });
+    expect(text.split('\n')[0]).toBe('⚠ hub unreachable since 12:00:00, showing last known');
+    expect(text).toContain('Cluster dev  ✗ Failed (last known)');
+    expect(text).toMatch(/took 40s \(last known\)\n/);
   });
 });
