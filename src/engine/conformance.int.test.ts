@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -30,6 +30,9 @@ const CP = 'engine-conformance-it';
 const CLUSTER = 'conformance';
 const charts = join(import.meta.dirname, 'conformance', 'charts');
 const dir = mkdtempSync(join(tmpdir(), 'strata-conformance-'));
+// Local charts must sit inside the profile's folder (the loader refuses absolute paths and `..`), as a user's
+// would: the test profile is written next to a copy of the charts.
+cpSync(charts, join(dir, 'charts'), { recursive: true });
 const run = promisify(execFile);
 let cp: ControlPlaneState;
 let kc: KubeConfig;
@@ -97,7 +100,7 @@ async function helm(args: string[]): Promise<{ ok: boolean; output: string }> {
 const packs = new Map<string, string>();
 
 const helmPack = (name: string, chart: string, namespace: string, values = '{}') =>
-  `{ name: ${name}, layer: addon, version: 0.1.0, type: helm, releaseName: conf, chart: { path: ${join(charts, chart)} }, namespace: ${namespace}, timeout: 90s, values: ${values} }`;
+  `{ name: ${name}, layer: addon, version: 0.1.0, type: helm, releaseName: conf, chart: { path: charts/${chart} }, namespace: ${namespace}, timeout: 90s, values: ${values} }`;
 
 async function desired(): Promise<DesiredPack[]> {
   const yaml = [
