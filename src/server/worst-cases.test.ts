@@ -75,4 +75,53 @@ describe('the worst requests, sent together', () => {
     expect(polls).toBeGreaterThan(0);
     expect(slowestMs).toBeLessThan(READYZ_BOUND_MS);
   });
+
+  // The last two are fixed in the profile loader (re2js for variable regexes; alias-aware YAML walking, on
+  // branch sec-profile): this test passes once both are merged. Alone, the ReDoS stalls the loop for seconds.
+  it('a YAML alias bomb, a self-referencing alias and a ReDoS regex: answered, /readyz stays quick', async () => {
+    const profile = (spec: string) =>
+      [
+        'apiVersion: strata.dev/v1alpha1',
+        'kind: ClusterProfile',
+        'metadata: { name: worst }',
+        'spec:',
+        '  version: 1.0.0',
+        '  type: add-on',
+        spec,
+        '  packs:',
+        '    - name: p',
+        '      layer: addon',
+        '      version: 0.1.0',
+        '      type: manifest',
+        '      namespace: default',
+        '      manifests:',
+        '        - { apiVersion: v1, kind: ConfigMap, metadata: { name: c }, data: *top }',
+        '',
+      ].join('\n');
+    // Nine levels of nine aliases each: 9^9 (387 million) strings once expanded.
+    const laughs = ['  x0: &l0 "lol"'];
+    for (let level = 1; level <= 9; level++) {
+      laughs.push(
+        `  x${level}: &l${level} [${Array.from({ length: 9 }, () => `*l${level - 1}`).join(', ')}]`,
+      );
+    }
+    const bomb = profile(`  description: &top bomb\n  extra:\n${laughs.join('\n')}\n  more: *l9`);
+    const selfReference = profile('  description: x\n  data: &top { a: b, c: *top }');
+    const redos = profile(
+      `  description: &top r\n  variables:\n    - name: v\n      default: '${'a'.repeat(28)}!'\n      regex: '(a+)+$'`,
+    );
+    const yaml = { 'content-type': 'application/yaml' };
+    const work = Promise.all(
+      [bomb, selfReference, redos].map((raw) =>
+        t.api('POST', '/api/v1/profiles/validate', { raw, role: 'viewer', headers: yaml }),
+      ),
+    );
+    const { slowestMs } = await slowestReadyzDuring(work);
+    for (const res of await work) {
+      expect(res.status, res.text.slice(0, 300)).toBeLessThan(500);
+      if (res.status >= 400) expect(res.contentType).toContain(PROBLEM_CONTENT_TYPE);
+      else expect((res.json as { valid: boolean }).valid, res.text.slice(0, 300)).toBe(false);
+    }
+    expect(slowestMs).toBeLessThan(READYZ_BOUND_MS);
+  });
 });
