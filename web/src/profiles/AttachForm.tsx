@@ -88,12 +88,19 @@ export function AttachForm({ profile, version, yaml }: { profile: string; versio
             value={values[v.name] ?? ''}
             placeholder={v.default === undefined ? '' : `default: ${v.default}`}
             required={v.required && v.default === undefined}
-            {...(v.regex === undefined ? {} : { pattern: v.regex })}
+            // No `pattern`: the browser would run the profile author's regex with its backtracking engine
+            // (a ReDoS in a viewer's tab, and not RE2's syntax). The hub checks the value with RE2 and answers
+            // with a positioned error, shown below the form.
             onChange={(e) => {
               setValues((old) => ({ ...old, [v.name]: e.target.value }));
             }}
           />
           {v.description ? <small className="muted">{v.description}</small> : null}
+          {v.regex === undefined ? null : (
+            <small className="muted">
+              must match <code>{v.regex}</code>
+            </small>
+          )}
         </label>
       ))}
       <button type="submit" className="button primary" disabled={busy || cluster === ''}>
