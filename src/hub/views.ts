@@ -33,6 +33,8 @@ export interface ResourceView {
   readonly state: ResourceState;
   readonly reason: string;
   readonly message: string;
+  /** A Helm hook of the pack's chart (run around install, upgrade or removal), not one of its objects. */
+  readonly hook?: true;
 }
 
 /** One pack on the Cluster Profile page: where it sits, its colour and why. */
@@ -121,6 +123,7 @@ export function packView(
       state: r.evaluation.state,
       reason: r.evaluation.reason,
       message: desired.redactor.redact(r.evaluation.message),
+      ...(r.hook ? { hook: true as const } : {}),
     })),
     ...(lastDrift ? { lastDrift } : {}),
   };

@@ -128,7 +128,14 @@ export type PackDiff = {
 
 export type PackPhase = 'onboarding' | 'processing' | 'success' | 'failed';
 
-export type PackResource = { ref: ObjectRef; state: ResourceState; reason: string; message: string };
+export type PackResource = {
+  ref: ObjectRef;
+  state: ResourceState;
+  reason: string;
+  message: string;
+  /** a Helm hook of the pack's chart (run around install, upgrade or removal) */
+  hook?: true;
+};
 
 export type PackTransition = {
   time: string;

@@ -57,7 +57,16 @@ export const ObjectRefSchema = z
   .meta({ id: 'ObjectRef' });
 
 export const PackResourceSchema = z
-  .object({ ref: ObjectRefSchema, state: ResourceStateSchema, reason: z.string(), message: z.string() })
+  .object({
+    ref: ObjectRefSchema,
+    state: ResourceStateSchema,
+    reason: z.string(),
+    message: z.string(),
+    hook: z
+      .literal(true)
+      .optional()
+      .describe("a Helm hook of the pack's chart (run around install, upgrade or removal)"),
+  })
   .meta({ id: 'PackResource' });
 
 export const DriftSchema = z

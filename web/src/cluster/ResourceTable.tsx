@@ -93,7 +93,10 @@ export function ResourceTable({ resources }: { resources: readonly ResourceView[
               <span aria-hidden="true">{stateIcon[r.state] ?? '•'} </span>
               {r.state}
             </td>
-            <td>{r.ref.kind}</td>
+            <td>
+              {r.ref.kind}
+              {r.hook ? <span className="muted"> (Helm hook)</span> : null}
+            </td>
             <td className="mono">{fullName(r)}</td>
             <td>{r.reason}</td>
           </tr>
