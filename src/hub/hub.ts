@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import semver from 'semver';
 import { ClusterRunner, desiredPacks, type DesiredPack, type RunnerEvent } from '../engine/index.js';
 import {
+  checkOutbound,
   DEFAULT_OUTBOUND_DENY,
   KubeClient,
   KubeError,
@@ -14,7 +15,10 @@ import {
   BundleError,
   BundleErrorCode,
   bundleFiles,
+  ChartSourceKind,
+  IssueKind,
   loadProfileText,
+  PackType,
   noRedaction,
   readBundle,
   writeBundle,
@@ -847,7 +851,9 @@ export class Hub {
       }
     }
     const files = bundleFiles(entries);
-    const loaded = await loadProfileText(source, { files, displayName: shown });
+    const parsed = await loadProfileText(source, { files, displayName: shown });
+    const refused = parsed.ok ? await this.deniedChartSources(parsed.value) : [];
+    const loaded: typeof parsed = refused.length > 0 ? { ok: false, issues: refused } : parsed;
     const unused = loaded.ok ? files.unused() : [];
     if (unused.length > 0)
       throw new HubError(
@@ -856,6 +862,38 @@ export class Hub {
           (unused.length > 1 ? ` (nor ${unused.length - 1} more)` : ''),
       );
     return { loaded, source, entries };
+  }
+
+  /**
+   * Chart repositories and OCI registries are contacted by helm when a pack renders: the outbound policy that
+   * guards cluster servers (STRATA_OUTBOUND_DENY, link-local by default) guards them too, checked at publish
+   * and validation time so a profile cannot point the hub at a metadata endpoint.
+   */
+  private async deniedChartSources(profiles: readonly LoadedProfile[]): Promise<ProfileIssue[]> {
+    const deny = this.outboundDeny();
+    const issues: ProfileIssue[] = [];
+    for (const loaded of profiles) {
+      for (const [index, pack] of loaded.profile.spec.packs.entries()) {
+        if (pack.type !== PackType.Helm || pack.chart.kind === ChartSourceKind.Local) continue;
+        const [field, written] =
+          pack.chart.kind === ChartSourceKind.Repo
+            ? (['repo', pack.chart.repo] as const)
+            : (['oci', pack.chart.ref] as const);
+        const refusal = await checkOutbound(written.replace(/^oci:\/\//, 'https://'), deny);
+        if (refusal === undefined) continue;
+        const path = ['spec', 'packs', index, 'chart', field];
+        issues.push({
+          ...loaded.source.position(path),
+          path: `spec.packs[${index}].chart.${field}`,
+          kind: IssueKind.InvalidValue,
+          message:
+            `chart source ${JSON.stringify(written)} ` +
+            `reaches ${refusal.address}, in the ${refusal.range} range the hub does not contact ` +
+            `(STRATA_OUTBOUND_DENY=${[...deny].join(',')})`,
+        });
+      }
+    }
+    return issues;
   }
 
   private chartCacheReady: Promise<string> | undefined;

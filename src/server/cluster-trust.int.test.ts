@@ -152,3 +152,53 @@ describe('cluster registration trusts a kubeconfig as data only', () => {
     }
   });
 });
+
+describe('chart sources are outbound targets too', () => {
+  const backend = new SqliteBackend();
+  beforeAll(async () => {
+    await backend.setup();
+  });
+  afterAll(async () => {
+    await backend.teardown();
+  });
+
+  const profile = (chart: string) =>
+    [
+      'apiVersion: strata.dev/v1alpha1',
+      'kind: ClusterProfile',
+      'metadata: { name: remote }',
+      'spec:',
+      '  version: 1.0.0',
+      '  type: add-on',
+      '  packs:',
+      `    - { name: app, layer: addon, version: 1.0.0, type: helm, chart: ${chart} }`,
+      '',
+    ].join('\n');
+
+  it('a repository or registry in a denied range is a positioned issue; allowed, the same profile is valid', async () => {
+    const opened = await backend.open();
+    const strict = await Hub.open({ store: opened.store, helmBin: helmBin(), outboundDeny: ['loopback'] });
+    const open = await Hub.open({ store: opened.store, helmBin: helmBin(), outboundDeny: [] });
+    try {
+      const repo = profile('{ repo: "http://localhost:8879/charts", name: app }');
+      expect(await strict.validateProfile({ yaml: repo, file: 'remote.yaml' })).toEqual([
+        expect.objectContaining({
+          file: 'remote.yaml',
+          line: 8,
+          path: 'spec.packs[0].chart.repo',
+          message: expect.stringMatching(
+            /^chart source "http:\/\/localhost:8879\/charts" reaches (127\.0\.0\.1|::1), in the loopback range the hub does not contact \(STRATA_OUTBOUND_DENY=loopback\)$/,
+          ) as unknown,
+        }),
+      ]);
+      const oci = profile('{ oci: "oci://localhost:5000/charts/app" }');
+      expect((await strict.validateProfile({ yaml: oci, file: 'remote.yaml' })).map((i) => i.path)).toEqual([
+        'spec.packs[0].chart.oci',
+      ]);
+      expect(await open.validateProfile({ yaml: repo, file: 'remote.yaml' })).toEqual([]);
+    } finally {
+      await strict.close();
+      await open.close();
+    }
+  });
+});
