@@ -3,7 +3,6 @@ import { backoffDelay, type Backoff, type KubeClient } from '../kube/index.js';
 import { formatDuration, predecessors, type KubeObject, type OrderedPack } from '../profile/index.js';
 import { OPEN, packGates } from './gates.js';
 import {
-  AWAITING_NEW_REVISION,
   PackPhase,
   assertNever,
   evaluateResource,
@@ -26,7 +25,7 @@ import { WatchSet, type WatchSetEvent } from './watch-set.js';
 import { PackOperations } from './pack-operations.js';
 import { refOf, type PackRun } from './pack-run.js';
 import { detectDrift } from './drift.js';
-import { RevisionGate } from './revision-gate.js';
+import { RevisionGate, awaitingKeys } from './revision-gate.js';
 
 export interface RunnerOptions {
   readonly cluster: string;
@@ -476,9 +475,7 @@ export class ClusterRunner {
     const next = reducePackStatus(run.status, event);
     if (next === run.status) return;
     if (event.type === 'RevisionStarted' && next.revision !== run.status.revision) {
-      run.gate.hold(
-        next.resources.filter((r) => r.evaluation.reason === AWAITING_NEW_REVISION).map((r) => refKey(r.ref)),
-      );
+      run.gate.hold(awaitingKeys(next.resources));
     }
     const phaseChanged = next.phase !== run.status.phase;
     run.status = next;
