@@ -1,7 +1,13 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AppsV1Api, KubeConfig, type KubernetesObject, type V1Deployment } from '@kubernetes/client-node';
+import {
+  AppsV1Api,
+  CoreV1Api,
+  KubeConfig,
+  type KubernetesObject,
+  type V1Deployment,
+} from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KubeClient, type ListWatchOptions, type WatchHandler, type WatchQuery } from '../kube/index.js';
 import { formatIssues, loadProfileFiles } from '../profile/index.js';
@@ -14,6 +20,7 @@ import { desiredOrThrow, startRunner } from './testing.js';
 const CP = 'engine-health-it';
 let cp: ControlPlaneState;
 let apps: AppsV1Api;
+let core: CoreV1Api;
 const dir = mkdtempSync(join(tmpdir(), 'strata-health-'));
 
 beforeAll(async () => {
@@ -22,6 +29,7 @@ beforeAll(async () => {
   const kc = new KubeConfig();
   kc.loadFromFile(cp.kubeconfig);
   apps = kc.makeApiClient(AppsV1Api);
+  core = kc.makeApiClient(CoreV1Api);
 });
 
 afterAll(async () => {
@@ -140,6 +148,132 @@ describe('upgrades', () => {
       }
       const live = await apps.readNamespacedDeployment({ name: 'web', namespace: 'upgrades' });
       expect(live.metadata?.generation).toBe(UPGRADES + 1);
+    } finally {
+      runner.stop();
+    }
+  });
+});
+
+describe('root causes in the reason', () => {
+  const pack = (name: string, extra: string, manifests: string) => `    - name: ${name}
+      layer: addon
+      version: 1.0.0
+      type: manifest
+      namespace: ${name}
+${extra}      manifests:
+${manifests}`;
+  const deployment = (name: string, podSpec: string, annotations = '{}') => `        - apiVersion: apps/v1
+          kind: Deployment
+          metadata: { name: ${name} }
+          spec:
+            replicas: 1
+            selector: { matchLabels: { app: ${name} } }
+            template:
+              metadata: { labels: { app: ${name} }, annotations: ${annotations} }
+              spec: { ${podSpec}containers: [{ name: main, image: "registry.local/${name}:1" }] }`;
+  const packs = [
+    pack(
+      'quota',
+      '',
+      `        - apiVersion: v1
+          kind: ResourceQuota
+          metadata: { name: no-pods }
+          spec: { hard: { pods: "0" } }
+${deployment('web', '')}`,
+    ),
+    pack(
+      'nosa',
+      '',
+      `        - apiVersion: batch/v1
+          kind: Job
+          metadata: { name: migrate }
+          spec:
+            backoffLimit: 0
+            template:
+              spec:
+                serviceAccountName: missing
+                restartPolicy: Never
+                containers: [{ name: main, image: "registry.local/migrate:1" }]`,
+    ),
+    pack('probe', '', deployment('web', '', '{ testenv.strata.dev/behavior: never-ready }')),
+    pack('nowhere', '      timeout: 6s\n', deployment('web', 'nodeSelector: { disktype: ssd }, ')),
+  ].join('\n');
+
+  it('names FailedCreate, a missing ServiceAccount, a failing probe and the scheduler', async () => {
+    const { runner, log } = await startRunner(cp.kubeconfig, 'causes');
+    const message = (name: string) => log.latest().get(name)?.message ?? '';
+    try {
+      runner.setDesired(desiredOrThrow(await loadProfile('causes', '1.0.0', packs), { cluster: 'causes' }));
+
+      // The ReplicaSet controller's FailedCreate (or the Deployment's ReplicaFailure quoting it).
+      await log.until((l) => /exceeded quota: no-pods/.test(l.latest().get('quota')?.message ?? ''), {
+        timeoutMs: 60_000,
+        what: 'quota pack names the quota',
+      });
+      expect(log.phases().quota).toBe(PackPhase.Processing);
+      expect(message('quota')).toContain('Deployment quota/web');
+
+      // A Job has no condition for it: only the Job controller's event says why no pod exists.
+      await log.until(
+        (l) => /serviceaccount "missing" not found/.test(l.latest().get('nosa')?.message ?? ''),
+        {
+          timeoutMs: 60_000,
+          what: 'job pack names the missing ServiceAccount',
+        },
+      );
+      expect(message('nosa')).toMatch(
+        /^0\/1 resources ready; waiting for Job nosa\/migrate: .*; Job nosa\/migrate: FailedCreate: /,
+      );
+
+      // kwok has no kubelet: the test writes the event a kubelet would, about the unready pod.
+      await log.until(
+        (l) => /running but not ready|0\/1 available/.test(l.latest().get('probe')?.message ?? ''),
+        {
+          timeoutMs: 60_000,
+          what: 'probe pack waiting for its pod',
+        },
+      );
+      const pods = await core.listNamespacedPod({ namespace: 'probe', labelSelector: 'app=web' });
+      const pod = pods.items[0];
+      if (pod?.metadata?.name === undefined) throw new Error('no pod of probe/web');
+      await core.createNamespacedEvent({
+        namespace: 'probe',
+        body: {
+          metadata: { name: `${pod.metadata.name}.probe`, namespace: 'probe' },
+          type: 'Warning',
+          reason: 'Unhealthy',
+          message: 'Readiness probe failed: HTTP probe failed with statuscode: 503',
+          involvedObject: {
+            apiVersion: 'v1',
+            kind: 'Pod',
+            namespace: 'probe',
+            name: pod.metadata.name,
+            uid: pod.metadata.uid,
+          },
+          source: { component: 'kubelet' },
+          count: 1,
+        },
+      });
+      await log.until(
+        (l) => (l.latest().get('probe')?.message ?? '').includes('Unhealthy: Readiness probe failed'),
+        {
+          timeoutMs: 30_000,
+          what: 'probe pack names the probe failure',
+        },
+      );
+      expect(message('probe')).toContain(
+        `Pod probe/${pod.metadata.name}: Unhealthy: Readiness probe failed: HTTP probe failed with statuscode: 503`,
+      );
+
+      // The timeout reason names what the pod last reported: the scheduler's message.
+      await log.until((l) => l.phases().nowhere === PackPhase.Failed, {
+        timeoutMs: 60_000,
+        what: 'nowhere red',
+      });
+      expect(message('nowhere')).toMatch(/timed out after 6s/);
+      expect(message('nowhere')).toMatch(
+        /Deployment nowhere\/web: 0\/1 available; Pod nowhere\/web-[a-z0-9]+-[a-z0-9]+: Unschedulable: 0\/1 nodes are available: 1 node\(s\) didn't match Pod's node affinity\/selector/,
+      );
     } finally {
       runner.stop();
     }

@@ -104,7 +104,7 @@ export class ClusterRunner {
     });
   }
 
-  /** Starts the Pod and ReplicaSet watches. Call once before setDesired. */
+  /** Starts the Pod, ReplicaSet and Warning event watches. Call once before setDesired. */
   async start(): Promise<void> {
     await this.watches.start();
   }
@@ -366,7 +366,10 @@ export class ClusterRunner {
         this.checkDrift(run, event.ref, event.event.type, event.event.object);
       }
     } else {
-      const owners = ownersAffectedBy(event.event.object, (uid) => this.watches.replicaSet(uid));
+      const owners =
+        event.type === 'Warning'
+          ? event.uids
+          : ownersAffectedBy(event.event.object, (uid) => this.watches.replicaSet(uid));
       for (const uid of owners) {
         const key = this.watches.keyOfUid(uid);
         if (!key) continue;

@@ -1,4 +1,4 @@
-import type { KubernetesObject, V1Pod, V1ReplicaSet } from '@kubernetes/client-node';
+import type { CoreV1Event, KubernetesObject, V1Pod, V1ReplicaSet } from '@kubernetes/client-node';
 import type { KubeClient, KubeError, ListWatch, WatchEvent } from '../kube/index.js';
 import { controllerUid, refKey, type ObjectRef, type RelatedObjects } from '../status/index.js';
 import { Label } from './render.js';
@@ -7,7 +7,9 @@ export type WatchSetEvent =
   /** An object Strata applied (it carries the cluster label). */
   | { readonly type: 'Owned'; readonly event: WatchEvent<KubernetesObject>; readonly ref: ObjectRef }
   /** A Pod or ReplicaSet: it may change the state of a workload a pack owns. */
-  | { readonly type: 'Related'; readonly event: WatchEvent<KubernetesObject> };
+  | { readonly type: 'Related'; readonly event: WatchEvent<KubernetesObject> }
+  /** A Warning event about the object with uid `uids[0]`; the rest are its controllers (pod → ReplicaSet → Deployment). */
+  | { readonly type: 'Warning'; readonly uids: readonly string[] };
 
 export interface WatchSetOptions {
   readonly kube: KubeClient;
@@ -17,6 +19,11 @@ export interface WatchSetOptions {
 }
 
 const kindKey = (apiVersion: string, kind: string) => `${apiVersion}/${kind}`;
+
+/** Warning events kept per involved object: the latest of each reason, at most this many reasons. */
+const EVENTS_PER_OBJECT = 4;
+/** Involved objects with events kept; past this the least recently warned-about object is forgotten. */
+const EVENT_OBJECTS_MAX = 2000;
 
 /**
  * The runner's view of the cluster, all from list+watch (src/kube): every object carrying this cluster's
@@ -35,14 +42,21 @@ export class WatchSet implements RelatedObjects {
   private readonly podOwner = new Map<string, string>();
   private readonly rsOwner = new Map<string, string>();
   private readonly disconnected = new Set<string>();
+  /** Warning events by involved object uid, oldest first; insertion order of the map is recency. */
+  private readonly warnings = new Map<string, CoreV1Event[]>();
 
   constructor(private readonly options: WatchSetOptions) {}
 
-  /** Starts watching Pods and ReplicaSets; resolves once both are listed. */
+  /**
+   * Starts watching Pods, ReplicaSets and Warning events; resolves once all are listed. Warning events carry
+   * the cause a status cannot (FailedCreate: quota, missing ServiceAccount, webhook denied; FailedMount;
+   * probe failures), see src/status/root-cause.ts; only `type=Warning` ones are sent by the API server.
+   */
   async start(): Promise<void> {
     await Promise.all([
       this.watch({ apiVersion: 'v1', kind: 'Pod' }, false),
       this.watch({ apiVersion: 'apps/v1', kind: 'ReplicaSet' }, false),
+      this.watch({ apiVersion: 'v1', kind: 'Event', fieldSelector: 'type=Warning' }, false),
     ]);
   }
 
@@ -79,6 +93,10 @@ export class WatchSet implements RelatedObjects {
     return this.replicaSetByUid.get(uid);
   }
 
+  warningEventsFor(uid: string): readonly CoreV1Event[] {
+    return this.warnings.get(uid) ?? [];
+  }
+
   get watchedKinds(): number {
     return this.watches.size;
   }
@@ -88,7 +106,10 @@ export class WatchSet implements RelatedObjects {
     this.watches.clear();
   }
 
-  private watch(kind: { apiVersion: string; kind: string }, owned: boolean): Promise<void> {
+  private watch(
+    kind: { apiVersion: string; kind: string; fieldSelector?: string },
+    owned: boolean,
+  ): Promise<void> {
     // A pack may own Pods or ReplicaSets too: those are watched twice, once by label as owned objects.
     const key = `${owned ? 'owned' : 'related'}:${kindKey(kind.apiVersion, kind.kind)}`;
     const pending = this.starting.get(key);
@@ -153,20 +174,59 @@ export class WatchSet implements RelatedObjects {
     }
     if (kind.kind === 'Pod' && kind.apiVersion === 'v1') this.indexPod(object, deleted);
     if (kind.kind === 'ReplicaSet' && kind.apiVersion === 'apps/v1') this.indexReplicaSet(object, deleted);
+    if (kind.kind === 'Event' && kind.apiVersion === 'v1' && !owned) {
+      const uid = this.indexWarning(object as CoreV1Event, deleted);
+      if (uid !== undefined) this.options.onEvent({ type: 'Warning', uids: this.withControllers(uid) });
+      return;
+    }
     if (!owned) this.options.onEvent({ type: 'Related', event });
+  }
+
+  /**
+   * Keeps the latest Warning event of each reason per involved object, a few reasons per object and a bounded
+   * number of objects, so a noisy cluster cannot grow the hub. Returns the involved uid when what is kept
+   * changed.
+   */
+  private indexWarning(event: CoreV1Event, deleted: boolean): string | undefined {
+    const uid = event.involvedObject.uid;
+    if (uid === undefined || event.type !== 'Warning') return undefined;
+    const kept = (this.warnings.get(uid) ?? []).filter(
+      (e) => e.reason !== event.reason && e.metadata.name !== event.metadata.name,
+    );
+    if (!deleted) kept.push(event);
+    this.warnings.delete(uid);
+    if (kept.length > 0) this.warnings.set(uid, kept.slice(-EVENTS_PER_OBJECT));
+    if (this.warnings.size > EVENT_OBJECTS_MAX) {
+      const oldest = this.warnings.keys().next().value;
+      if (oldest !== undefined) this.warnings.delete(oldest);
+    }
+    return uid;
+  }
+
+  /** `uid` and its controllers as far as the Pod and ReplicaSet indexes know them. */
+  private withControllers(uid: string): string[] {
+    const out = [uid];
+    const owner = this.podOwner.get(uid) ?? this.rsOwner.get(uid);
+    if (owner !== undefined) out.push(owner);
+    const grandOwner = owner === undefined ? undefined : this.rsOwner.get(owner);
+    if (grandOwner !== undefined) out.push(grandOwner);
+    return out;
   }
 
   private indexPod(pod: V1Pod, deleted: boolean): void {
     const uid = pod.metadata?.uid;
     if (!uid) return;
+    if (deleted) this.warnings.delete(uid);
     reindex(this.podsByOwner, this.podOwner, uid, deleted ? undefined : pod, controllerUid(pod));
   }
 
   private indexReplicaSet(rs: V1ReplicaSet, deleted: boolean): void {
     const uid = rs.metadata?.uid;
     if (!uid) return;
-    if (deleted) this.replicaSetByUid.delete(uid);
-    else this.replicaSetByUid.set(uid, rs);
+    if (deleted) {
+      this.replicaSetByUid.delete(uid);
+      this.warnings.delete(uid);
+    } else this.replicaSetByUid.set(uid, rs);
     reindex(this.replicaSetsByOwner, this.rsOwner, uid, deleted ? undefined : rs, controllerUid(rs));
   }
 }
