@@ -2,6 +2,7 @@ import type { CoreV1Event, KubernetesObject, V1Pod, V1ReplicaSet } from '@kubern
 import type { KubeClient, KubeError, ListWatch, WatchEvent } from '../kube/index.js';
 import { controllerUid, refKey, type ObjectRef, type RelatedObjects } from '../status/index.js';
 import { Label } from './render.js';
+import { WarningEvents } from './warning-events.js';
 
 export type WatchSetEvent =
   /** An object Strata applied (it carries the cluster label). */
@@ -20,11 +21,6 @@ export interface WatchSetOptions {
 
 const kindKey = (apiVersion: string, kind: string) => `${apiVersion}/${kind}`;
 
-/** Warning events kept per involved object: the latest of each reason, at most this many reasons. */
-const EVENTS_PER_OBJECT = 4;
-/** Involved objects with events kept; past this the least recently warned-about object is forgotten. */
-const EVENT_OBJECTS_MAX = 2000;
-
 /**
  * The runner's view of the cluster, all from list+watch (src/kube): every object carrying this cluster's
  * label, per kind, plus every Pod and ReplicaSet, because controller-made pods carry no label of ours yet are
@@ -42,8 +38,7 @@ export class WatchSet implements RelatedObjects {
   private readonly podOwner = new Map<string, string>();
   private readonly rsOwner = new Map<string, string>();
   private readonly disconnected = new Set<string>();
-  /** Warning events by involved object uid, oldest first; insertion order of the map is recency. */
-  private readonly warnings = new Map<string, CoreV1Event[]>();
+  private readonly warnings = new WarningEvents();
 
   constructor(private readonly options: WatchSetOptions) {}
 
@@ -94,7 +89,7 @@ export class WatchSet implements RelatedObjects {
   }
 
   warningEventsFor(uid: string): readonly CoreV1Event[] {
-    return this.warnings.get(uid) ?? [];
+    return this.warnings.for(uid);
   }
 
   get watchedKinds(): number {
@@ -175,32 +170,11 @@ export class WatchSet implements RelatedObjects {
     if (kind.kind === 'Pod' && kind.apiVersion === 'v1') this.indexPod(object, deleted);
     if (kind.kind === 'ReplicaSet' && kind.apiVersion === 'apps/v1') this.indexReplicaSet(object, deleted);
     if (kind.kind === 'Event' && kind.apiVersion === 'v1' && !owned) {
-      const uid = this.indexWarning(object as CoreV1Event, deleted);
+      const uid = this.warnings.record(object as CoreV1Event, deleted);
       if (uid !== undefined) this.options.onEvent({ type: 'Warning', uids: this.withControllers(uid) });
       return;
     }
     if (!owned) this.options.onEvent({ type: 'Related', event });
-  }
-
-  /**
-   * Keeps the latest Warning event of each reason per involved object, a few reasons per object and a bounded
-   * number of objects, so a noisy cluster cannot grow the hub. Returns the involved uid when what is kept
-   * changed.
-   */
-  private indexWarning(event: CoreV1Event, deleted: boolean): string | undefined {
-    const uid = event.involvedObject.uid;
-    if (uid === undefined || event.type !== 'Warning') return undefined;
-    const kept = (this.warnings.get(uid) ?? []).filter(
-      (e) => e.reason !== event.reason && e.metadata.name !== event.metadata.name,
-    );
-    if (!deleted) kept.push(event);
-    this.warnings.delete(uid);
-    if (kept.length > 0) this.warnings.set(uid, kept.slice(-EVENTS_PER_OBJECT));
-    if (this.warnings.size > EVENT_OBJECTS_MAX) {
-      const oldest = this.warnings.keys().next().value;
-      if (oldest !== undefined) this.warnings.delete(oldest);
-    }
-    return uid;
   }
 
   /** `uid` and its controllers as far as the Pod and ReplicaSet indexes know them. */
@@ -216,7 +190,7 @@ export class WatchSet implements RelatedObjects {
   private indexPod(pod: V1Pod, deleted: boolean): void {
     const uid = pod.metadata?.uid;
     if (!uid) return;
-    if (deleted) this.warnings.delete(uid);
+    if (deleted) this.warnings.forget(uid);
     reindex(this.podsByOwner, this.podOwner, uid, deleted ? undefined : pod, controllerUid(pod));
   }
 
@@ -225,7 +199,7 @@ export class WatchSet implements RelatedObjects {
     if (!uid) return;
     if (deleted) {
       this.replicaSetByUid.delete(uid);
-      this.warnings.delete(uid);
+      this.warnings.forget(uid);
     } else this.replicaSetByUid.set(uid, rs);
     reindex(this.replicaSetsByOwner, this.rsOwner, uid, deleted ? undefined : rs, controllerUid(rs));
   }
