@@ -104,7 +104,7 @@ export class ClusterRunner {
     });
   }
 
-  /** Starts the Pod, ReplicaSet and Warning event watches. Call once before setDesired. */
+  /** Starts the Pod and ReplicaSet watches. Call once before setDesired. */
   async start(): Promise<void> {
     await this.watches.start();
   }
@@ -400,10 +400,18 @@ export class ClusterRunner {
       packs.set(run, ref);
       this.packsByKey.set(key, packs);
     }
+    this.watchWarnings(refs);
     this.dispatch(run, { type: 'InventoryChanged', time: this.iso(), resources: refs });
     // Objects the watches have not seen stay "not yet observed"; evaluating them now would only emit a
     // Missing/NotFound status for each, one full status event per object for nothing.
     for (const ref of refs) if (this.watches.get(ref)) this.evaluate(run, ref);
+  }
+
+  /** Warning events of the pack's namespaces name the causes statuses do not (src/status/root-cause.ts). */
+  private watchWarnings(refs: readonly ObjectRef[]): void {
+    const namespaces = refs.flatMap((r) => (r.namespace === undefined ? [] : [r.namespace]));
+    // Best effort: a failed start is retried by the next inventory change; the status rules work without it.
+    this.watches.ensureWarningNamespaces(namespaces).catch(() => undefined);
   }
 
   private unindex(run: PackRun): void {

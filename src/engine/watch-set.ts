@@ -42,17 +42,26 @@ export class WatchSet implements RelatedObjects {
 
   constructor(private readonly options: WatchSetOptions) {}
 
-  /**
-   * Starts watching Pods, ReplicaSets and Warning events; resolves once all are listed. Warning events carry
-   * the cause a status cannot (FailedCreate: quota, missing ServiceAccount, webhook denied; FailedMount;
-   * probe failures), see src/status/root-cause.ts; only `type=Warning` ones are sent by the API server.
-   */
+  /** Starts watching Pods and ReplicaSets; resolves once both are listed. */
   async start(): Promise<void> {
     await Promise.all([
       this.watch({ apiVersion: 'v1', kind: 'Pod' }, false),
       this.watch({ apiVersion: 'apps/v1', kind: 'ReplicaSet' }, false),
-      this.watch({ apiVersion: 'v1', kind: 'Event', fieldSelector: 'type=Warning' }, false),
     ]);
+  }
+
+  /**
+   * Makes sure Warning events are watched in these namespaces (those the packs write to; only `type=Warning`
+   * ones are sent by the API server); resolves once each is listed, so events written before are known too.
+   * They carry the cause a status cannot (FailedCreate: quota, missing ServiceAccount, webhook denied;
+   * FailedMount; probe failures), see src/status/root-cause.ts.
+   */
+  async ensureWarningNamespaces(namespaces: Iterable<string>): Promise<void> {
+    await Promise.all(
+      [...new Set(namespaces)].map((namespace) =>
+        this.watch({ apiVersion: 'v1', kind: 'Event', namespace, fieldSelector: 'type=Warning' }, false),
+      ),
+    );
   }
 
   /** Makes sure objects of these kinds are watched; resolves once each is listed (the cache is current). */
@@ -102,11 +111,12 @@ export class WatchSet implements RelatedObjects {
   }
 
   private watch(
-    kind: { apiVersion: string; kind: string; fieldSelector?: string },
+    kind: { apiVersion: string; kind: string; namespace?: string; fieldSelector?: string },
     owned: boolean,
   ): Promise<void> {
     // A pack may own Pods or ReplicaSets too: those are watched twice, once by label as owned objects.
-    const key = `${owned ? 'owned' : 'related'}:${kindKey(kind.apiVersion, kind.kind)}`;
+    const scope = kind.namespace === undefined ? '' : ` in ${kind.namespace}`;
+    const key = `${owned ? 'owned' : 'related'}:${kindKey(kind.apiVersion, kind.kind)}${scope}`;
     const pending = this.starting.get(key);
     if (pending) return pending;
     const query = {
