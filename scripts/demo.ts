@@ -15,7 +15,7 @@ import { readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { parseDuration } from '../src/profile/index.js';
+import { parseDuration, profileUpload } from '../src/profile/index.js';
 import { serve, type RunningHub } from '../src/server/index.js';
 import type { HubEvent, PackView } from '../src/hub/index.js';
 import { down, up } from '../testenv/src/controlplane.js';
@@ -89,10 +89,7 @@ async function main(): Promise<void> {
 
   await hub.registerCluster({ name, kubeconfig: readFileSync(cp.kubeconfig, 'utf8') }, actor);
   for (const { file } of [...green, failing]) {
-    await hub.importProfile(
-      { yaml: readFileSync(join(examples, file), 'utf8'), file, baseDir: join(examples, file, '..') },
-      actor,
-    );
+    await hub.importProfile({ ...(await profileUpload(join(examples, file))), file }, actor);
   }
 
   say('');

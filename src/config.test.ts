@@ -13,7 +13,37 @@ describe('loadConfig', () => {
       secretKey: undefined,
       helmBin: '/opt/helm',
       logLevel: 'info',
+      allowedExecPlugins: [],
+      outboundDeny: ['link-local'],
     });
+  });
+
+  it('exec plugins an admin allows and address ranges to deny, from flags or STRATA_* variables', () => {
+    const fromEnv = loadConfig({
+      ...base,
+      env: {
+        STRATA_ALLOWED_EXEC_PLUGINS: 'aws, gke-gcloud-auth-plugin',
+        STRATA_OUTBOUND_DENY: 'link-local,private',
+      },
+    });
+    expect(fromEnv.allowedExecPlugins).toEqual(['aws', 'gke-gcloud-auth-plugin']);
+    expect(fromEnv.outboundDeny).toEqual(['link-local', 'private']);
+    const fromFlags = loadConfig({
+      ...base,
+      env: { STRATA_OUTBOUND_DENY: 'private' },
+      argv: ['--allow-exec-plugin', 'kubelogin', '--outbound-deny=none'],
+    });
+    expect(fromFlags.allowedExecPlugins).toEqual(['kubelogin']);
+    expect(fromFlags.outboundDeny).toEqual([]);
+  });
+
+  it('an exec plugin is a name, never a path; an address range is one it knows', () => {
+    expect(() => loadConfig({ ...base, env: { STRATA_ALLOWED_EXEC_PLUGINS: 'aws,/tmp/x/sh' } })).toThrow(
+      /STRATA_ALLOWED_EXEC_PLUGINS: expected comma-separated command names such as aws,gke-gcloud-auth-plugin \(no paths\)/,
+    );
+    expect(() => loadConfig({ ...base, env: {}, argv: ['--outbound-deny', 'metadata'] })).toThrow(
+      '--outbound-deny: unknown address range "metadata": expected a list of link-local, loopback, private, or none',
+    );
   });
 
   it('flags win over STRATA_* variables', () => {

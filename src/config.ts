@@ -5,6 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { accessSync, constants, existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
+import { DEFAULT_OUTBOUND_DENY, parseOutboundDeny, type AddressRange } from './kube/index.js';
 
 export const LogLevel = {
   Fatal: 'fatal',
@@ -34,6 +35,15 @@ export interface Config {
   readonly secretKey: string | undefined;
   readonly helmBin: string;
   readonly logLevel: LogLevel;
+  /**
+   * Exec credential plugins a cluster's kubeconfig may run on the hub, by command name (`aws`,
+   * `gke-gcloud-auth-plugin`). Default none: kubeconfigs are data.
+   */
+  readonly allowedExecPlugins: readonly string[];
+  /** Address ranges a cluster's server or proxy may not be in. Default link-local (cloud metadata). */
+  readonly outboundDeny: readonly AddressRange[];
+  /** Set: `/metrics` needs it as a bearer token (or any API token); unset: /metrics is open. */
+  readonly metricsToken: string | undefined;
 }
 
 /** Configuration that cannot be used; the message names the flag or variable and what is wrong with it. */
@@ -50,6 +60,9 @@ const settings = {
   secretKey: { flag: undefined, env: 'STRATA_SECRET_KEY' },
   helmBin: { flag: '--helm', env: 'STRATA_HELM' },
   logLevel: { flag: '--log-level', env: 'STRATA_LOG_LEVEL' },
+  allowedExecPlugins: { flag: '--allow-exec-plugin', env: 'STRATA_ALLOWED_EXEC_PLUGINS' },
+  outboundDeny: { flag: '--outbound-deny', env: 'STRATA_OUTBOUND_DENY' },
+  metricsToken: { flag: '--metrics-token', env: 'STRATA_METRICS_TOKEN' },
 } as const;
 type Setting = keyof typeof settings;
 
@@ -72,16 +85,47 @@ const addressSchema = z
     return { host, port };
   });
 
+/** A plugin is named, never a path: the hub runs it from its own PATH (see kube/kubeconfig-policy.ts). */
+const PLUGIN_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+
+const pluginListSchema = z
+  .string()
+  .transform((text) =>
+    text
+      .split(',')
+      .map((name) => name.trim())
+      .filter((name) => name !== ''),
+  )
+  .refine((names) => names.every((name) => PLUGIN_NAME.test(name)), {
+    message: 'expected comma-separated command names such as aws,gke-gcloud-auth-plugin (no paths)',
+  });
+
+const outboundDenySchema = z.string().transform((text, ctx): AddressRange[] => {
+  try {
+    return parseOutboundDeny(text);
+  } catch (error) {
+    ctx.addIssue({ code: 'custom', message: error instanceof Error ? error.message : String(error) });
+    return z.NEVER;
+  }
+});
+
 const schema = z.object({
   address: addressSchema,
   dataDir: z.string().trim().min(1, 'must not be empty'),
   databaseUrl: z.string().trim().min(1, 'must not be empty').optional(),
   secretKey: z.string().trim().min(1, 'must not be empty').optional(),
   helmBin: z.string().trim().min(1, 'must not be empty').optional(),
+  metricsToken: z
+    .string()
+    .trim()
+    .min(16, 'must be at least 16 characters (e.g. `openssl rand -hex 32`)')
+    .optional(),
   logLevel: z.enum(Object.values(LogLevel) as [LogLevel, ...LogLevel[]], {
     error: (issue) =>
       `expected one of ${Object.values(LogLevel).join(', ')}, got ${JSON.stringify(issue.input)}`,
   }),
+  allowedExecPlugins: pluginListSchema,
+  outboundDeny: outboundDenySchema,
 });
 
 export interface LoadConfigOptions {
@@ -117,6 +161,9 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     secretKey: raw.secretKey.value,
     helmBin: raw.helmBin.value,
     logLevel: raw.logLevel.value ?? LogLevel.Info,
+    allowedExecPlugins: raw.allowedExecPlugins.value ?? '',
+    outboundDeny: raw.outboundDeny.value ?? DEFAULT_OUTBOUND_DENY.join(','),
+    metricsToken: raw.metricsToken.value,
   });
   if (!parsed.success) {
     const lines = parsed.error.issues.map((issue) => {
@@ -134,6 +181,9 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     secretKey: value.secretKey,
     helmBin: value.helmBin ?? (options.findHelm ?? findHelm)(),
     logLevel: value.logLevel,
+    allowedExecPlugins: value.allowedExecPlugins,
+    outboundDeny: value.outboundDeny,
+    metricsToken: value.metricsToken,
   };
 }
 

@@ -29,6 +29,8 @@ export interface RequestOptions {
   /** Sent as JSON. */
   readonly body?: unknown;
   readonly query?: Readonly<Record<string, string | undefined>>;
+  /** Sent as is instead of `body` (a profile bundle, `application/gzip`). */
+  readonly raw?: { readonly contentType: string; readonly data: Uint8Array };
 }
 
 const IssueSchema = z.object({
@@ -106,8 +108,11 @@ export class HubClient {
   async request<T>(method: Method, path: string, options: RequestOptions = {}): Promise<T> {
     const headers: Record<string, string> = { accept: 'application/json' };
     if (this.#config.token !== undefined) headers.authorization = `Bearer ${this.#config.token}`;
-    let body: string | undefined;
-    if (options.body !== undefined) {
+    let body: string | Uint8Array | undefined;
+    if (options.raw !== undefined) {
+      headers['content-type'] = options.raw.contentType;
+      body = options.raw.data;
+    } else if (options.body !== undefined) {
       headers['content-type'] = 'application/json';
       body = JSON.stringify(options.body);
     }
@@ -127,6 +132,15 @@ export class HubClient {
         },
       );
     }
+  }
+
+  /** A GET whose answer is not JSON (a profile bundle): the bytes. */
+  async download(path: string, accept: string): Promise<Buffer> {
+    const headers: Record<string, string> = { accept };
+    if (this.#config.token !== undefined) headers.authorization = `Bearer ${this.#config.token}`;
+    const response = await this.#send(this.#url(path), { method: 'GET', headers });
+    if (!response.ok) throw await this.#problem(response);
+    return Buffer.from(await response.arrayBuffer());
   }
 
   /** The live events, as they come; ends only when the signal aborts (or the stream ends and reconnect is off). */

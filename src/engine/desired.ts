@@ -1,6 +1,7 @@
-import { dirname } from 'node:path';
 import {
+  ChartSourceKind,
   IssueKind,
+  PackType,
   planCluster,
   resolveProfile,
   type LoadedProfile,
@@ -14,8 +15,11 @@ import {
 export interface DesiredPack {
   readonly pack: Pack;
   readonly profile: { readonly name: string; readonly version: string };
-  /** The profile file's folder: local chart paths are relative to it. */
-  readonly baseDir: string;
+  /**
+   * For a local chart: the chart folder or archive helm reads, a path the hub chose (its chart cache) or, for
+   * a profile loaded from disk, inside the profile's folder. Never a path a client named.
+   */
+  readonly chartFile?: string;
   /** 1-based install wave. */
   readonly wave: number;
   /** Position in the cluster's install order (0-based), for display and removal order. */
@@ -74,7 +78,7 @@ export function desiredPacks(
       out.push({
         pack: entry.pack,
         profile: planned.profile,
-        baseDir: dirname(entry.loaded.path),
+        ...chartFileOf(entry.pack, entry.loaded),
         wave: planned.wave,
         order: out.length,
         explanation: planned.explanation,
@@ -83,4 +87,10 @@ export function desiredPacks(
     }
   }
   return issues.length > 0 ? { ok: false, issues } : { ok: true, value: out };
+}
+
+function chartFileOf(pack: Pack, loaded: LoadedProfile): { chartFile?: string } {
+  if (pack.type !== PackType.Helm || pack.chart.kind !== ChartSourceKind.Local) return {};
+  const chartFile = loaded.chartFiles.get(pack.chart.path);
+  return chartFile === undefined ? {} : { chartFile };
 }

@@ -1,16 +1,27 @@
 import { execFile } from 'node:child_process';
-import { resolve } from 'node:path';
 import { ChartSourceKind, type HelmPack } from '../profile/index.js';
 import { assertNever } from '../status/index.js';
 import { EngineError, EngineErrorCode } from './errors.js';
 
+/** What `helm install` would learn from the cluster, so `helm template` renders the same objects. */
+export interface ClusterCapabilities {
+  /** The API server's gitVersion from GET /version, e.g. `v1.34.1`. */
+  readonly kubeVersion: string;
+  /** Every served group/version (`apps/v1`) and group/version/Kind (`apps/v1/Deployment`). */
+  readonly apiVersions: readonly string[];
+}
+
 export interface HelmTemplateOptions {
   /** The helm binary (testenv/build pins and builds it). */
   readonly helmBin: string;
-  /** The profile file's folder: local chart paths are relative to it. */
-  readonly baseDir: string;
-  /** Passed as --kube-version so charts gating on .Capabilities see the real cluster's version. */
-  readonly kubeVersion?: string;
+  /** For a local chart: the chart folder or archive to render, a path the hub chose (never a client's). */
+  readonly chartFile?: string;
+  /**
+   * The cluster's version and served APIs, passed as --kube-version and --api-versions so charts gating on
+   * .Capabilities see the real cluster (without them Helm assumes the Kubernetes its client libraries were
+   * built against and no API beyond its built-in defaults).
+   */
+  readonly capabilities?: ClusterCapabilities;
   readonly timeoutMs?: number;
 }
 
@@ -18,25 +29,18 @@ export interface HelmTemplateOptions {
  * Renders a Helm pack with the real `helm template` (ADR 0002: Strata renders with Helm and applies with
  * server-side apply itself, so every object is watched and pruned the same way whatever its source). Values
  * go in on stdin as JSON (valid YAML), so nothing sensitive lands in a temp file or the process list.
+ *
+ * No value from a profile can become a Helm flag (issue 12: a chart name `--post-renderer=/bin/sh` piped the
+ * rendering into a shell): flag values are joined to their flag (`--repo=<url>`), the release name and chart
+ * come after `--`, and a value starting with `-` is refused before anything runs, naming its field.
  */
 export function helmTemplate(pack: HelmPack, options: HelmTemplateOptions): Promise<string> {
-  const args = ['template', pack.releaseName];
-  const chart = pack.chart;
-  switch (chart.kind) {
-    case ChartSourceKind.Local:
-      args.push(resolve(options.baseDir, chart.path));
-      break;
-    case ChartSourceKind.Repo:
-      args.push(chart.name, '--repo', chart.repo, '--version', chart.version);
-      break;
-    case ChartSourceKind.Oci:
-      args.push(chart.ref, '--version', chart.version);
-      break;
-    default:
-      assertNever(chart, 'chart source');
+  let args: string[];
+  try {
+    args = templateArgs(pack, options);
+  } catch (error) {
+    return Promise.reject(error instanceof Error ? error : new Error(String(error)));
   }
-  args.push('--namespace', pack.namespace.name, '--include-crds', '--skip-tests', '--values', '-');
-  if (options.kubeVersion) args.push('--kube-version', options.kubeVersion);
 
   return new Promise((resolvePromise, reject) => {
     const child = execFile(
@@ -66,6 +70,61 @@ export function helmTemplate(pack: HelmPack, options: HelmTemplateOptions): Prom
     );
     child.stdin?.end(JSON.stringify(pack.values));
   });
+}
+
+/** The argv of `helm template`: flags first, each with its value joined by `=`, then `--` and the positionals. */
+export function templateArgs(pack: HelmPack, options: HelmTemplateOptions): string[] {
+  const where = `pack ${pack.name}`;
+  const flags: string[] = [];
+  const flag = (name: string, field: string, value: string) =>
+    flags.push(`--${name}=${notAFlag(value, field, where)}`);
+
+  let chartArg: string;
+  const chart = pack.chart;
+  switch (chart.kind) {
+    case ChartSourceKind.Local:
+      // The hub's own absolute path to the stored archive (never the client's path), so it cannot start with
+      // `-`; the field is checked anyway so the error names what the user wrote.
+      notAFlag(chart.path, 'chart.path', where);
+      if (options.chartFile === undefined)
+        throw new EngineError(
+          EngineErrorCode.RenderFailed,
+          `${where}: local chart ${JSON.stringify(chart.path)} has no stored archive to render`,
+        );
+      chartArg = options.chartFile;
+      break;
+    case ChartSourceKind.Repo:
+      chartArg = notAFlag(chart.name, 'chart.name', where);
+      flag('repo', 'chart.repo', chart.repo);
+      flag('version', 'chart.version', chart.version);
+      break;
+    case ChartSourceKind.Oci:
+      chartArg = notAFlag(chart.ref, 'chart.oci', where);
+      flag('version', 'chart.version', chart.version);
+      break;
+    default:
+      return assertNever(chart, 'chart source');
+  }
+  flag('namespace', 'namespace', pack.namespace.name);
+  flags.push('--include-crds', '--skip-tests', '--values=-');
+  const capabilities = options.capabilities;
+  if (capabilities) {
+    flag('kube-version', 'the cluster version', capabilities.kubeVersion);
+    // One flag per entry: Helm splits a single --api-versions value on commas.
+    for (const apiVersion of capabilities.apiVersions)
+      flag('api-versions', 'a served API version', apiVersion);
+  }
+  return ['template', ...flags, '--', notAFlag(pack.releaseName, 'releaseName', where), chartArg];
+}
+
+function notAFlag(value: string, field: string, where: string): string {
+  if (value.startsWith('-')) {
+    throw new EngineError(
+      EngineErrorCode.RenderFailed,
+      `${where}: ${field} "${value}" starts with "-"; Helm would read it as a flag, so it is refused`,
+    );
+  }
+  return value;
 }
 
 /** Helm keeps repository caches under HOME; keep them out of the user's own Helm set-up. */

@@ -8,7 +8,7 @@ import {
   type Backoff,
   type KubeClient,
 } from '../kube/index.js';
-import type { KubeObject } from '../profile/index.js';
+import { PackType, type KubeObject } from '../profile/index.js';
 import {
   PackOperation,
   PackPhase,
@@ -22,6 +22,8 @@ import { FIELD_MANAGER, ownFields } from './drift.js';
 import { EngineError, EngineErrorCode } from './errors.js';
 import { isCrd } from './order.js';
 import { refOf, type PackRun } from './pack-run.js';
+import { runHookEvent, type HookSteps } from './hooks.js';
+import { KeepReason, keepReason } from './removal.js';
 import { HookEvent, Label, renderPack, type HelmHook } from './render.js';
 import type { Waiters } from './waiters.js';
 import type { WatchSet } from './watch-set.js';
@@ -56,11 +58,23 @@ export class PackOperations {
     const pack = desired.pack;
     if (run.status.phase !== PackPhase.Success)
       this.ctx.dispatch(run, { type: 'StageChanged', time: this.ctx.iso(), stage: { type: 'Rendering' } });
+    // Rendered for this cluster as `helm install` would (its version, its served APIs); manifest packs need
+    // none of it.
+    const capabilities =
+      pack.type === PackType.Helm
+        ? await this.withRetry(
+            run,
+            'discovery of the cluster version and APIs',
+            () => this.ctx.kube.capabilities(),
+            signal,
+          )
+        : undefined;
     const rendered = await renderPack(pack, {
       cluster: this.ctx.cluster,
       profile: desired.profile.name,
-      baseDir: desired.baseDir,
+      ...(desired.chartFile === undefined ? {} : { chartFile: desired.chartFile }),
       helmBin: this.ctx.helmBin,
+      capabilities,
     });
     signal.throwIfAborted();
 
@@ -83,44 +97,116 @@ export class PackOperations {
       this.ctx.armTimeout(run);
     }
 
-    const hooksFor = (phase: 'pre' | 'post') =>
-      rendered.hooks.filter((h) =>
-        h.events.some((e) =>
-          operation === PackOperation.Install
-            ? e === (phase === 'pre' ? HookEvent.PreInstall : HookEvent.PostInstall)
-            : e === (phase === 'pre' ? HookEvent.PreUpgrade : HookEvent.PostUpgrade),
-        ),
-      );
-    const pre = hooksFor('pre');
-    const post = hooksFor('post');
+    const [preEvent, postEvent] =
+      operation === PackOperation.Install
+        ? [HookEvent.PreInstall, HookEvent.PostInstall]
+        : [HookEvent.PreUpgrade, HookEvent.PostUpgrade];
+    const hooks = rendered.hooks.filter((h) => h.events.includes(preEvent) || h.events.includes(postEvent));
+    const preHooks = hooks.filter((h) => h.events.includes(preEvent));
+    const postOnly = hooks.filter((h) => !h.events.includes(preEvent));
+
+    // A CRD from the chart's crds/ folder is applied only when missing (Helm never upgrades those; see
+    // applyObject). One that exists without our labels (installed by someone else, or by Helm) is not ours to
+    // watch: left out of the inventory.
+    const crds = rendered.objects.filter(isCrd);
+    await this.ctx.watches.ensureKinds(crds);
+    const foreign = new Set<string>();
+    for (const crd of crds) {
+      const ref = refOf(crd);
+      if (keepReason(crd) !== KeepReason.ChartCrd || this.ctx.watches.get(ref)) continue;
+      if (await this.withRetry(run, `get ${formatRef(ref)}`, () => this.ctx.kube.get(ref), signal))
+        foreign.add(refKey(ref));
+    }
+    const objects = rendered.objects.filter((o) => !foreign.has(refKey(refOf(o))));
+
+    // Each hook once, pre-event hooks first and post-event hooks last, as they run.
     const previous = new Set(run.inventoryKeys);
     this.ctx.setInventory(run, [
-      ...pre.map((h) => h.object),
-      ...rendered.objects,
-      ...post.map((h) => h.object),
+      ...preHooks.map((h) => h.object),
+      ...objects,
+      ...postOnly.map((h) => h.object),
     ]);
 
     if (pack.namespace.create) await this.applyNamespace(run, signal);
-    await this.runHooks(run, pre, signal);
+    await this.markHooks(run, hooks, signal);
 
-    // CRDs first, and Established before anything that may be one of their custom resources.
-    const crds = rendered.objects.filter(isCrd);
-    const rest = rendered.objects.filter((o) => !isCrd(o));
-    if (crds.length > 0) {
-      await this.ctx.watches.ensureKinds(crds);
-      for (const crd of crds) await this.applyObject(run, crd, signal);
-      await this.waitForReady(run, crds.map(refOf), signal);
+    // CRDs first, and Established before anything that may be one of their custom resources (hooks included).
+    const ownCrds = objects.filter(isCrd);
+    const rest = objects.filter((o) => !isCrd(o));
+    if (ownCrds.length > 0) {
+      for (const crd of ownCrds) await this.applyObject(run, crd, signal);
+      await this.waitForReady(run, ownCrds.map(refOf), signal);
       this.ctx.kube.invalidateDiscovery();
-      await this.waitUntilServed(run, crds, rest, signal);
+      await this.waitUntilServed(run, ownCrds, [...rest, ...hooks.map((h) => h.object)], signal);
     }
+    const steps = this.hookSteps();
+    const runAgain = new Set(preHooks.filter((h) => h.events.includes(postEvent)));
+    await runHookEvent(steps, run, preEvent, hooks, signal, runAgain);
+
     await this.ctx.watches.ensureKinds(rest);
     for (const object of rest) await this.applyObject(run, object, signal);
-    await this.runHooks(run, post, signal);
+    await runHookEvent(steps, run, postEvent, hooks, signal);
 
     run.appliedRevision = rendered.revision;
     if (!quiet || run.status.stage.type !== 'Applied')
       this.ctx.dispatch(run, { type: 'StageChanged', time: this.ctx.iso(), stage: { type: 'Applied' } });
     await this.prune(run, previous, signal);
+  }
+
+  /** Marks the pack's resources that are these hooks (and only those) as hooks, for the page and history. */
+  private async markHooks(run: PackRun, hooks: readonly HelmHook[], signal: AbortSignal): Promise<void> {
+    const refs = await Promise.all(
+      hooks.map(async (h) => refOf(await this.withNamespace(run, h.object, signal))),
+    );
+    this.ctx.dispatch(run, { type: 'HooksMarked', time: this.ctx.iso(), hooks: refs });
+  }
+
+  /** The steps hooks are run with (hooks.ts). */
+  private hookSteps(): HookSteps {
+    return {
+      watches: this.ctx.watches,
+      waiters: this.ctx.waiters,
+      placed: (run, object, signal) => this.withNamespace(run, object, signal),
+      apply: (run, object, signal) => this.applyObject(run, object, signal),
+      deleteAndWait: async (run, ref, signal) => {
+        await this.deleteObject(run, ref, signal, 'Background');
+        await this.ctx.waiters.until(signal, () => this.ctx.watches.get(ref) === undefined);
+      },
+      forget: (run, refs) => {
+        if (refs.length === 0) return;
+        const keys = new Set(refs.map(refKey));
+        this.ctx.setInventory(
+          run,
+          run.inventory.filter((r) => !keys.has(refKey(r))),
+        );
+      },
+    };
+  }
+
+  /**
+   * Deletes one object, retrying what may pass later. An object whose kind the server no longer serves
+   * (its CRD or API version is gone) is gone too: there is nothing left to delete, and retrying would fail for
+   * ever (issue 11: every uninstall attempt failed and restarted at once).
+   */
+  private async deleteObject(
+    run: PackRun,
+    ref: ObjectRef,
+    signal: AbortSignal,
+    propagationPolicy: 'Background' | 'Foreground',
+  ): Promise<void> {
+    await this.withRetry(
+      run,
+      `delete ${formatRef(ref)}`,
+      async () => {
+        try {
+          return await this.ctx.kube.delete(ref, { propagationPolicy });
+        } catch (error) {
+          if (classifyError(error).code === KubeErrorCode.UnknownKind) return false;
+          throw error;
+        }
+      },
+      signal,
+    );
   }
 
   private async applyNamespace(run: PackRun, signal: AbortSignal): Promise<void> {
@@ -148,7 +234,12 @@ export class PackOperations {
     object: KubeObject,
     signal: AbortSignal,
     options: { force?: boolean } = {},
-  ): Promise<void> {
+  ): Promise<KubernetesObject> {
+    // A CRD of a chart's crds/ folder is installed when missing and then never changed, as Helm does: not on
+    // upgrade, and not by drift correction either (users upgrade those CRDs themselves, e.g. cert-manager's).
+    const liveChartCrd =
+      keepReason(object) === KeepReason.ChartCrd ? this.ctx.watches.get(refOf(object)) : undefined;
+    if (liveChartCrd) return liveChartCrd;
     const target = await this.withNamespace(run, object, signal);
     const applied = await this.withRetry(
       run,
@@ -162,6 +253,7 @@ export class PackOperations {
     );
     run.appliedFields.set(refKey(refOf(target)), ownFields(applied));
     this.ctx.applied(run, refOf(target), applied);
+    return applied;
   }
 
   /** Namespaced objects without a namespace go to the pack's namespace, as `helm install` would put them. */
@@ -246,37 +338,6 @@ export class PackOperations {
     }
   }
 
-  /** Helm hooks of one phase, by weight; each weight group must be ready (a Job: complete) before the next. */
-  private async runHooks(run: PackRun, hooks: readonly HelmHook[], signal: AbortSignal): Promise<void> {
-    const weights = [...new Set(hooks.map((h) => h.weight))].sort((a, b) => a - b);
-    for (const weight of weights) {
-      const group = hooks.filter((h) => h.weight === weight);
-      await this.ctx.watches.ensureKinds(group.map((h) => h.object));
-      for (const hook of group) {
-        if (hook.deletePolicies.includes('before-hook-creation')) {
-          const ref = refOf(await this.withNamespace(run, hook.object, signal));
-          await this.ctx.kube.delete(ref, { propagationPolicy: 'Background' });
-          await this.ctx.waiters.until(signal, () => this.ctx.watches.get(ref) === undefined);
-        }
-      }
-      for (const hook of group) await this.applyObject(run, hook.object, signal);
-      const refs = await Promise.all(
-        group.map(async (h) => refOf(await this.withNamespace(run, h.object, signal))),
-      );
-      await this.waitForReady(run, refs, signal);
-      for (const [index, hook] of group.entries()) {
-        const ref = refs[index];
-        if (ref && hook.deletePolicies.includes('hook-succeeded')) {
-          await this.ctx.kube.delete(ref, { propagationPolicy: 'Background' });
-          this.ctx.setInventory(
-            run,
-            run.inventory.filter((r) => refKey(r) !== refKey(ref)),
-          );
-        }
-      }
-    }
-  }
-
   /** Resolves when every ref is Ready; throws (the pack turns red) when one fails. */
   private async waitForReady(run: PackRun, refs: readonly ObjectRef[], signal: AbortSignal): Promise<void> {
     const keys = new Set(refs.map(refKey));
@@ -295,7 +356,12 @@ export class PackOperations {
     const name = run.desired.pack.name;
     const stale: ObjectRef[] = [];
     for (const { ref, object } of this.ctx.watches.ownedObjects()) {
-      if (object.metadata?.labels?.[Label.Pack] === name && !run.inventoryKeys.has(refKey(ref)))
+      // What Helm keeps on uninstall it keeps when a chart stops rendering it, too.
+      if (
+        object.metadata?.labels?.[Label.Pack] === name &&
+        !run.inventoryKeys.has(refKey(ref)) &&
+        keepReason(object) === undefined
+      )
         stale.push(ref);
     }
     for (const key of previous) if (!run.inventoryKeys.has(key)) this.forgetFields(run, key);
@@ -314,7 +380,12 @@ export class PackOperations {
     run.appliedFields.delete(key);
   }
 
-  /** Deletes everything the pack owns, last installed first, and resolves once it is all gone. */
+  /**
+   * Removes the pack as `helm uninstall` does: pre-delete hooks, then everything the pack owns, last installed
+   * first, except what Helm keeps (resource-policy keep, CRDs of a chart's crds/ folder: reported as kept), then
+   * post-delete hooks. Resolves once what it deleted is gone. Unlike Helm, hooks left by earlier events (a
+   * before-hook-creation Job) are deleted too: they carry the pack's labels, and nothing else would remove them.
+   */
   async uninstall(run: PackRun, signal: AbortSignal): Promise<void> {
     this.ctx.dispatch(run, {
       type: 'RevisionStarted',
@@ -323,21 +394,60 @@ export class PackOperations {
       operation: PackOperation.Uninstall,
       stage: { type: 'Uninstalling' },
     });
+    // A restarted hub has no rendering in memory: its delete hooks are not known, so none run.
+    const hooks = run.rendered?.hooks ?? [];
+    const steps = this.hookSteps();
+    const preDelete = hooks.filter((h) => h.events.includes(HookEvent.PreDelete));
+    if (preDelete.length > 0) {
+      // Hooks are resources of the pack while they run: that is how their state is followed.
+      const hookRefs = (
+        await Promise.all(preDelete.map((h) => this.withNamespace(run, h.object, signal)))
+      ).map(refOf);
+      const keys = new Set(hookRefs.map(refKey));
+      this.ctx.setInventory(run, [...hookRefs, ...run.inventory.filter((r) => !keys.has(refKey(r)))]);
+      await this.markHooks(run, preDelete, signal);
+      await runHookEvent(steps, run, HookEvent.PreDelete, hooks, signal);
+    }
+
     // Everything labelled as this pack's, not only the inventory: a restarted hub has no inventory in memory.
     const refs = new Map(run.inventory.map((r) => [refKey(r), r]));
     for (const { ref, object } of this.ctx.watches.ownedObjects()) {
       if (object.metadata?.labels?.[Label.Pack] === run.desired.pack.name) refs.set(refKey(ref), ref);
     }
+    const rendered = new Map((run.rendered?.objects ?? []).map((o) => [refKey(refOf(o)), o]));
+    const kept: ObjectRef[] = [];
+    const deleting: ObjectRef[] = [];
     for (const ref of [...refs.values()].reverse()) {
-      await this.withRetry(
-        run,
-        `delete ${formatRef(ref)}`,
-        () => this.ctx.kube.delete(ref, { propagationPolicy: 'Foreground' }),
-        signal,
-      );
+      const object = this.ctx.watches.get(ref) ?? rendered.get(refKey(ref));
+      if (keepReason(object) === undefined) deleting.push(ref);
+      else kept.push(ref);
     }
+    this.ctx.setInventory(run, [...deleting].reverse());
+    if (kept.length > 0)
+      this.ctx.dispatch(run, {
+        type: 'StageChanged',
+        time: this.ctx.iso(),
+        stage: { type: 'Uninstalling', kept: kept.reverse() },
+      });
+    for (const ref of deleting) await this.deleteObject(run, ref, signal, 'Foreground');
     await this.ctx.waiters.until(signal, () =>
-      [...refs.values()].every((ref) => this.ctx.watches.get(ref) === undefined),
+      deleting.every((ref) => this.ctx.watches.get(ref) === undefined),
     );
+
+    const postDelete = hooks.filter((h) => h.events.includes(HookEvent.PostDelete));
+    if (postDelete.length === 0) return;
+    this.ctx.setInventory(
+      run,
+      postDelete.map((h) => h.object),
+    );
+    await this.markHooks(run, postDelete, signal);
+    await runHookEvent(steps, run, HookEvent.PostDelete, hooks, signal);
+    const left = await Promise.all(
+      postDelete
+        .filter((h) => keepReason(h.object) === undefined)
+        .map(async (h) => refOf(await this.withNamespace(run, h.object, signal))),
+    );
+    for (const ref of left) await this.deleteObject(run, ref, signal, 'Background');
+    await this.ctx.waiters.until(signal, () => left.every((ref) => this.ctx.watches.get(ref) === undefined));
   }
 }

@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
-import { parseAllDocuments } from 'yaml';
+import { isNode, parseAllDocuments } from 'yaml';
 import { PackType, type KubeObject, type Pack } from '../profile/index.js';
 import { assertNever } from '../status/index.js';
 import { EngineError, EngineErrorCode } from './errors.js';
 import { helmTemplate, type HelmTemplateOptions } from './helm.js';
-import { installOrder } from './order.js';
+import { installOrder, isCrd } from './order.js';
 
 /** Labels Strata puts on every object it applies: how watches find a cluster's objects and who owns them. */
 export const Label = {
@@ -13,35 +13,59 @@ export const Label = {
   Profile: 'strata.dev/profile',
 } as const;
 
+/** Annotations Strata reads or writes on the objects it applies. */
+export const Annotation = {
+  /** Helm's removal policy: `keep` objects are left in the cluster on uninstall and when pruned. */
+  ResourcePolicy: 'helm.sh/resource-policy',
+  /**
+   * Strata's mark on a CRD from a chart's `crds/` folder: Helm installs those when missing and never upgrades
+   * or deletes them (https://helm.sh/docs/chart_best_practices/custom_resource_definitions/). On the live
+   * object so a restarted hub, which has no rendering in memory, still leaves it.
+   */
+  ChartCrd: 'strata.dev/chart-crd',
+} as const;
+
 export const HookEvent = {
   PreInstall: 'pre-install',
   PostInstall: 'post-install',
   PreUpgrade: 'pre-upgrade',
   PostUpgrade: 'post-upgrade',
+  PreDelete: 'pre-delete',
+  PostDelete: 'post-delete',
 } as const;
 export type HookEvent = (typeof HookEvent)[keyof typeof HookEvent];
 
-/** A Helm hook (https://helm.sh/docs/topics/charts_hooks/): applied around the pack's objects, in weight order. */
+export const HookDeletePolicy = {
+  BeforeHookCreation: 'before-hook-creation',
+  HookSucceeded: 'hook-succeeded',
+  HookFailed: 'hook-failed',
+} as const;
+export type HookDeletePolicy = (typeof HookDeletePolicy)[keyof typeof HookDeletePolicy];
+
+/**
+ * A Helm hook (https://helm.sh/docs/topics/charts_hooks/): one object that runs at each of its events. A hook
+ * of several events (pre-install and post-install) is one hook, one resource of the pack.
+ */
 export interface HelmHook {
   readonly object: KubeObject;
   readonly events: readonly HookEvent[];
   readonly weight: number;
-  readonly deletePolicies: readonly string[];
+  /** Never empty: Helm's default is before-hook-creation. */
+  readonly deletePolicies: readonly HookDeletePolicy[];
 }
 
 export interface RenderedPack {
   /** The pack's objects in install order, labelled with cluster, pack and profile. */
   readonly objects: readonly KubeObject[];
+  /** In the order Helm runs them within an event: by weight, then name, then kind (Helm's hookByWeight). */
   readonly hooks: readonly HelmHook[];
   /** A digest of everything rendered: equal revisions mean there is nothing to apply. */
   readonly revision: string;
 }
 
-export interface RenderContext extends Omit<HelmTemplateOptions, 'baseDir'> {
+export interface RenderContext extends HelmTemplateOptions {
   readonly cluster: string;
   readonly profile: string;
-  /** The profile file's folder, for local chart paths. */
-  readonly baseDir: string;
 }
 
 const MAX_OBJECTS = 5000;
@@ -66,8 +90,12 @@ export async function renderPack(pack: Pack, context: RenderContext): Promise<Re
     );
   }
 
-  const labelled = raw.map(({ object }) =>
-    withLabels(object, { cluster: context.cluster, pack: pack.name, profile: context.profile }),
+  const labelled = raw.map(({ object, where }) =>
+    withLabels(fromCrdsFolder(where) && isCrd(object) ? markChartCrd(object) : object, {
+      cluster: context.cluster,
+      pack: pack.name,
+      profile: context.profile,
+    }),
   );
   const objects: KubeObject[] = [];
   const hooks: HelmHook[] = [];
@@ -83,7 +111,7 @@ export async function renderPack(pack: Pack, context: RenderContext): Promise<Re
     .update(JSON.stringify({ objects: ordered, hooks }))
     .digest('hex')
     .slice(0, 16);
-  return { objects: ordered, hooks: hooks.sort((a, b) => a.weight - b.weight), revision };
+  return { objects: ordered, hooks: hookOrder(hooks), revision };
 }
 
 /** Splits `helm template` output into objects, flattening `kind: List`, naming the source template on errors. */
@@ -93,7 +121,9 @@ export function parseManifestStream(text: string, what: string): { object: KubeO
   const list = Array.isArray(docs) ? docs : [docs];
   list.forEach((doc, index) => {
     // Helm writes `# Source: chart/templates/file.yaml` before each document.
-    const source = /Source: (\S+)/.exec(doc.commentBefore ?? '')?.[1];
+    // The yaml parser puts it on the document or on its first node, depending on what precedes it.
+    const comment = doc.commentBefore ?? (isNode(doc.contents) ? doc.contents.commentBefore : undefined);
+    const source = /Source: (\S+)/.exec(comment ?? '')?.[1];
     const where = source ?? `document ${index + 1}`;
     if (doc.errors.length > 0) {
       throw new EngineError(
@@ -174,26 +204,76 @@ function withLabels(
   };
 }
 
-const INSTALL_HOOKS = new Set<string>(Object.values(HookEvent));
+const HOOK_EVENTS = new Set<string>(Object.values(HookEvent));
+const DELETE_POLICIES = new Set<string>(Object.values(HookDeletePolicy));
 
-/** undefined: not a hook; 'ignored': a hook for events Strata does not run (delete, rollback, test). */
+/** undefined: not a hook; 'ignored': a hook only of events Strata does not run (rollback, test). */
 function hookOf(object: KubeObject): HelmHook | 'ignored' | undefined {
-  const annotations = isRecord(object.metadata.annotations)
-    ? (object.metadata.annotations as Record<string, string>)
-    : {};
+  const annotations = annotationsOf(object);
   const spec = annotations['helm.sh/hook'];
   if (spec === undefined) return undefined;
-  const events = spec
-    .split(',')
-    .map((e) => e.trim())
-    .filter((e): e is HookEvent => INSTALL_HOOKS.has(e));
+  const events = [
+    ...new Set(
+      spec
+        .split(',')
+        .map((e) => e.trim())
+        .filter((e): e is HookEvent => HOOK_EVENTS.has(e)),
+    ),
+  ];
   if (events.length === 0) return 'ignored';
   const weight = Number.parseInt(annotations['helm.sh/hook-weight'] ?? '0', 10);
-  const deletePolicies = (annotations['helm.sh/hook-delete-policy'] ?? 'before-hook-creation')
+  const policies = (annotations['helm.sh/hook-delete-policy'] ?? '')
     .split(',')
     .map((p) => p.trim())
-    .filter((p) => p !== '');
-  return { object, events, weight: Number.isFinite(weight) ? weight : 0, deletePolicies };
+    .filter((p): p is HookDeletePolicy => DELETE_POLICIES.has(p));
+  return {
+    object,
+    events,
+    weight: Number.isFinite(weight) ? weight : 0,
+    deletePolicies: policies.length > 0 ? policies : [HookDeletePolicy.BeforeHookCreation],
+  };
+}
+
+/**
+ * Helm sorts hooks by kind (InstallOrder), then stably by weight with the name breaking ties
+ * (helm/helm pkg/action/hooks.go, hookByWeight): kind decides only between equal weights and names.
+ */
+function hookOrder(hooks: readonly HelmHook[]): HelmHook[] {
+  const byKind = installOrder(hooks.map((h) => ({ kind: h.object.kind, hook: h }))).map((e) => e.hook);
+  return byKind
+    .map((hook, index) => ({ hook, index }))
+    .sort(
+      (a, b) =>
+        a.hook.weight - b.hook.weight ||
+        compareStrings(a.hook.object.metadata.name, b.hook.object.metadata.name) ||
+        a.index - b.index,
+    )
+    .map((e) => e.hook);
+}
+
+/** Go's string order (bytes), which Helm's sort uses; localeCompare would differ. */
+function compareStrings(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** Helm writes `# Source: <chart>/crds/<file>` (or `<chart>/charts/<sub>/crds/<file>`) for a crds/ folder. */
+function fromCrdsFolder(where: string): boolean {
+  return /^[^/]+(\/charts\/[^/]+)*\/crds\//.test(where);
+}
+
+function markChartCrd(object: KubeObject): KubeObject {
+  return {
+    ...object,
+    metadata: {
+      ...object.metadata,
+      annotations: { ...annotationsOf(object), [Annotation.ChartCrd]: 'true' },
+    },
+  };
+}
+
+export function annotationsOf(object: Pick<KubeObject, 'metadata'>): Record<string, string> {
+  const annotations = object.metadata.annotations;
+  return isRecord(annotations) ? (annotations as Record<string, string>) : {};
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

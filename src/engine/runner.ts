@@ -560,7 +560,7 @@ interface UninstallRetry {
 /** Same pack definition and source folder: nothing to re-render. */
 function sameDefinition(a: DesiredPack, b: DesiredPack): boolean {
   return (
-    a.baseDir === b.baseDir &&
+    a.chartFile === b.chartFile &&
     a.profile.name === b.profile.name &&
     JSON.stringify(a.pack) === JSON.stringify(b.pack)
   );

@@ -14,6 +14,8 @@ export const HubErrorCode = {
   CompositionInvalid: 'PROFILE_COMPOSITION_INVALID',
   AttachmentExists: 'ATTACHMENT_EXISTS',
   InvalidInput: 'INVALID_INPUT',
+  BundleInvalid: 'BUNDLE_INVALID',
+  BundleTooLarge: 'BUNDLE_TOO_LARGE',
 } as const;
 export type HubErrorCode = (typeof HubErrorCode)[keyof typeof HubErrorCode];
 
@@ -30,6 +32,8 @@ const statusOf: Record<HubErrorCode, number> = {
   PROFILE_COMPOSITION_INVALID: 422,
   ATTACHMENT_EXISTS: 409,
   INVALID_INPUT: 400,
+  BUNDLE_INVALID: 422,
+  BUNDLE_TOO_LARGE: 413,
 };
 
 export class HubError extends Error {

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { profileUpload } from '../profile/index.js';
 import { createStore, type Store } from '../store/index.js';
 import { down, up, type ControlPlaneState } from '../../testenv/src/controlplane.js';
 import { helmBin, repoRoot } from '../engine/testing.js';
@@ -62,8 +63,7 @@ describe('the hub', () => {
     expect(cluster).toMatchObject({ name: 'local', reachable: true, packs: 0, server: cp.server });
 
     for (const file of ['infra.yaml', 'monitoring.yaml', 'platform-tools.yaml']) {
-      const yaml = readFileSync(join(examples, file), 'utf8');
-      await hub.importProfile({ yaml, file, baseDir: examples }, admin);
+      await hub.importProfile({ ...(await profileUpload(join(examples, file))), file }, admin);
     }
     expect((await hub.listProfiles()).map((p) => p.name).sort()).toEqual([
       'local-infra',
@@ -162,7 +162,10 @@ describe('the hub', () => {
     const yaml = readFileSync(join(examples, 'platform-tools.yaml'), 'utf8')
       .replace('version: 1.2.0', 'version: 1.3.0')
       .replace(/^ {2}version: (\S+)/m, '  version: 9.9.9');
-    await hub.importProfile({ yaml, file: 'platform-tools.yaml', baseDir: examples }, admin);
+    await hub.importProfile(
+      { ...(await profileUpload(join(examples, 'platform-tools.yaml'), yaml)), file: 'platform-tools.yaml' },
+      admin,
+    );
     const attachments = await hub.listAttachments('local');
     expect(attachments.find((a) => a.profile === 'platform-tools')?.updateAvailable).toBe('9.9.9');
     const preview = await hub.previewAttachment({
@@ -261,7 +264,7 @@ describe('the hub', () => {
       '              spec: { containers: [{ name: main, image: "registry.local/leaky:{{ .strata.var.tag }}" }] }',
       '',
     ].join('\n');
-    await hub.importProfile({ yaml, file: 'secretive.yaml', baseDir: examples }, admin);
+    await hub.importProfile({ yaml, file: 'secretive.yaml' }, admin);
     const streamed: HubEvent[] = [];
     const unsubscribe = hub.subscribe((e) => streamed.push(e));
     await hub.attach({ cluster: 'local', profile: 'secretive', values: { tag: 'sekrit-tag-4711' } }, admin);

@@ -1,8 +1,27 @@
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import semver from 'semver';
 import { ClusterRunner, desiredPacks, type DesiredPack, type RunnerEvent } from '../engine/index.js';
-import { KubeClient, KubeError, KubeErrorCode } from '../kube/index.js';
-import { loadProfileText, type LoadedProfile, type ProfileIssue } from '../profile/index.js';
+import {
+  DEFAULT_OUTBOUND_DENY,
+  KubeClient,
+  KubeError,
+  KubeErrorCode,
+  type AddressRange,
+} from '../kube/index.js';
+import {
+  BundleError,
+  BundleErrorCode,
+  bundleFiles,
+  loadProfileText,
+  noRedaction,
+  readBundle,
+  writeBundle,
+  type BundleEntry,
+  type LoadedProfile,
+  type ProfileIssue,
+} from '../profile/index.js';
 import type { PackStatus, PackTransition } from '../status/index.js';
 import {
   isStoreError,
@@ -16,6 +35,7 @@ import {
 import { HubError, HubErrorCode } from './errors.js';
 import { describePackChanges } from './pack-diff.js';
 import { StatusWriter } from './status-writer.js';
+import { chartCache, storedFiles } from './stored-files.js';
 import {
   countPhases,
   packValuesView,
@@ -34,10 +54,20 @@ export interface Actor {
 export interface HubConfig {
   readonly store: Store;
   readonly helmBin: string;
-  /** Folder that local chart paths of uploaded profiles are relative to when the upload names none. */
-  readonly baseDir?: string;
+  /**
+   * The hub's own folder for chart archives it renders from (`<data dir>/charts`), each named by its digest;
+   * default a new temporary folder. Local charts reach the hub only as uploaded content.
+   */
+  readonly chartCacheDir?: string;
   /** How long registering a cluster waits for its API server. Default 10 s. */
   readonly accessTimeoutMs?: number;
+  /**
+   * Exec credential plugins a cluster's kubeconfig may run on the hub, by command name (STRATA_ALLOWED_EXEC_PLUGINS).
+   * Default none: a kubeconfig with exec, auth-provider or a file reference is refused.
+   */
+  readonly allowedExecPlugins?: readonly string[];
+  /** Address ranges a cluster's server or proxy-url may not be in (STRATA_OUTBOUND_DENY). Default link-local. */
+  readonly outboundDeny?: readonly AddressRange[];
   readonly log?: (message: string) => void;
 }
 
@@ -133,7 +163,17 @@ interface ClusterRuntime {
   readonly drift: Map<string, DriftView>;
 }
 
-const BASE_DIR_ANNOTATION = 'strata.dev/base-dir';
+/**
+ * A profile as a client sends it: the YAML alone (no local charts or files), or a bundle (a tar.gz with the
+ * profile and every local chart and file it references, see src/profile/bundle.ts). Never a path.
+ */
+export type ProfileUpload = (
+  | { readonly yaml: string; readonly bundle?: undefined }
+  | { readonly bundle: Buffer; readonly yaml?: undefined }
+) & {
+  /** The name issues are reported against. */
+  readonly file?: string;
+};
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 
 /**
@@ -202,13 +242,13 @@ export class Hub {
     }
     let kube: KubeClient;
     try {
-      kube = KubeClient.fromString(input.kubeconfig, input.context ? { context: input.context } : {});
+      kube = KubeClient.fromString(input.kubeconfig, {
+        source: `for cluster "${input.name}"`,
+        allowedExecPlugins: this.config.allowedExecPlugins ?? [],
+        ...(input.context ? { context: input.context } : {}),
+      });
     } catch (error) {
-      throw new HubError(
-        HubErrorCode.KubeconfigInvalid,
-        `kubeconfig for cluster "${input.name}": ${message(error)}`,
-        { cause: error },
-      );
+      throw new HubError(HubErrorCode.KubeconfigInvalid, message(error), { cause: error });
     }
     try {
       await this.checkAccess(kube, input.name);
@@ -264,16 +304,17 @@ export class Hub {
   // Profiles
 
   /** Every positioned issue of a profile text; [] when it is valid. */
-  async validateProfile(input: { yaml: string; file?: string; baseDir?: string }): Promise<ProfileIssue[]> {
-    const loaded = await this.loadText(input);
+  /** Every positioned issue of an upload; [] when it is valid. A malformed bundle is a HubError. */
+  async validateProfile(input: ProfileUpload): Promise<ProfileIssue[]> {
+    const { loaded } = await this.loadUpload(input);
     return loaded.ok ? [] : [...loaded.issues];
   }
 
   async importProfile(
-    input: { yaml: string; file?: string; baseDir?: string; draft?: boolean },
+    input: ProfileUpload & { readonly draft?: boolean },
     actor: Actor,
   ): Promise<ProfileVersionView[]> {
-    const loaded = await this.loadText(input);
+    const { loaded, source, entries } = await this.loadUpload(input);
     if (!loaded.ok) {
       throw new HubError(
         HubErrorCode.ProfileInvalid,
@@ -283,19 +324,16 @@ export class Hub {
         },
       );
     }
-    const baseDir = input.baseDir ?? this.defaultBaseDir();
     const stored = await mapStoreErrors(() =>
       this.config.store.transaction(async (tx) => {
         const out: ProfileVersionView[] = [];
         for (const profile of loaded.value) {
-          const annotated = {
-            ...profile.profile,
-            metadata: {
-              ...profile.profile.metadata,
-              annotations: { ...profile.profile.metadata.annotations, [BASE_DIR_ANNOTATION]: baseDir },
-            },
-          };
-          const item = { source: input.yaml, profile: annotated };
+          const files = new Map<string, Buffer>();
+          for (const ref of profile.references) {
+            const entry = entries.get(ref.path);
+            if (entry) files.set(ref.path, entry.content);
+          }
+          const item = { source, profile: profile.profile, files };
           const record = input.draft ? await tx.profiles.saveDraft(item) : await tx.profiles.publish(item);
           await tx.audit.record({
             actor,
@@ -330,7 +368,10 @@ export class Hub {
     return out;
   }
 
-  async getProfile(name: string, version?: string): Promise<ProfileVersionView & { yaml: string }> {
+  async getProfile(
+    name: string,
+    version?: string,
+  ): Promise<ProfileVersionView & { yaml: string; files?: Readonly<Record<string, string>> }> {
     const record = version
       ? await this.config.store.profiles.get(name, version)
       : await this.config.store.profiles.latest(name);
@@ -338,7 +379,21 @@ export class Hub {
     return {
       ...versionView(record, record.profile.spec.packs.length, record.profile.spec.description),
       yaml: record.source,
+      ...(Object.keys(record.blobs).length === 0 ? {} : { files: record.blobs }),
     };
+  }
+
+  /** A stored version as a bundle: its source and every local chart and file it was published with. */
+  async profileBundle(name: string, version: string): Promise<Buffer> {
+    const record = await this.config.store.profiles.get(name, version);
+    if (!record) throw notFound('profile', `${name}@${version}`);
+    const entries: { path: string; content: Buffer }[] = [];
+    for (const [path, digest] of Object.entries(record.blobs)) {
+      const content = await this.config.store.blobs.get(digest);
+      if (!content) throw notFound('profile file', `${name}@${version}: ${path} (sha256 ${digest})`);
+      entries.push({ path, content });
+    }
+    return writeBundle(record.source, entries);
   }
 
   // -----------------------------------------------------------------------------------------------------------
@@ -579,10 +634,21 @@ export class Hub {
 
   private async startCluster(record: ClusterRecord): Promise<void> {
     const credentials = await this.config.store.clusters.getCredentials(record.name);
-    const kube = KubeClient.fromString(
-      credentials.kubeconfig,
-      credentials.context ? { context: credentials.context } : {},
-    );
+    // Stored kubeconfigs are held to the same rules as new ones: one stored before they existed, or before an
+    // admin withdrew a plugin or denied a range, does not start.
+    const kube = KubeClient.fromString(credentials.kubeconfig, {
+      source: `for cluster "${record.name}"`,
+      allowedExecPlugins: this.config.allowedExecPlugins ?? [],
+      ...(credentials.context ? { context: credentials.context } : {}),
+    });
+    try {
+      await kube.checkOutbound(this.outboundDeny());
+    } catch (error) {
+      await kube.close();
+      throw new HubError(HubErrorCode.KubeconfigInvalid, this.outboundMessage(record.name, error), {
+        cause: error,
+      });
+    }
     const initial = new Map<string, PackStatus>();
     for (const stored of await this.config.store.packStatus.list(record.name)) {
       const status = toPackStatus(
@@ -634,7 +700,12 @@ export class Hub {
     const cluster = runtime.record.name;
     switch (event.type) {
       case 'PackStatusChanged':
-        this.writer.status(cluster, event.pack, event.status);
+        this.writer.status(
+          cluster,
+          event.pack,
+          event.status,
+          runtime.known.get(event.pack)?.redactor ?? noRedaction,
+        );
         return;
       case 'PackRemoved':
         runtime.known.delete(event.pack);
@@ -733,16 +804,19 @@ export class Hub {
   private async loadStored(name: string, version: string): Promise<LoadedProfile> {
     const record = await this.config.store.profiles.get(name, version);
     if (!record) throw notFound('profile', `${name}@${version}`);
-    const baseDir = record.profile.metadata.annotations[BASE_DIR_ANNOTATION] ?? this.defaultBaseDir();
     const loaded = await loadProfileText(record.source, {
-      file: join(baseDir, `${name}.yaml`),
+      files: storedFiles({
+        store: this.config.store,
+        blobs: record.blobs,
+        chartCacheDir: this.chartCacheDir,
+      }),
       displayName: `${name}@${version}`,
     });
     const profile = loaded.ok ? loaded.value.find((p) => p.profile.metadata.name === name) : undefined;
     if (!loaded.ok || !profile) {
       throw new HubError(
         HubErrorCode.ProfileInvalid,
-        `stored profile ${name}@${version} no longer loads (its local charts or files moved?)`,
+        `stored profile ${name}@${version} no longer loads: ${loaded.ok ? 'the profile is not in its source' : loaded.issues.map((i) => i.message).join('; ')}`,
         {
           issues: loaded.ok ? [] : loaded.issues,
         },
@@ -751,17 +825,46 @@ export class Hub {
     return profile;
   }
 
-  private loadText(input: { yaml: string; file?: string; baseDir?: string }) {
+  /**
+   * Loads an upload from its own content only: a plain YAML profile may reference no local file; a bundle's
+   * references are read from its entries, and an entry no profile references refuses the whole bundle.
+   */
+  private async loadUpload(input: ProfileUpload) {
     const shown = input.file ?? 'profile.yaml';
-    return loadProfileText(input.yaml, {
-      file: join(input.baseDir ?? this.defaultBaseDir(), shown.replace(/^.*\//, '')),
-      displayName: shown,
-    });
+    let source: string;
+    let entries: ReadonlyMap<string, BundleEntry> = new Map();
+    if (input.bundle === undefined) source = input.yaml;
+    else {
+      try {
+        const bundle = await readBundle(input.bundle);
+        source = bundle.profile;
+        entries = bundle.entries;
+      } catch (error) {
+        if (!(error instanceof BundleError)) throw error;
+        const code =
+          error.code === BundleErrorCode.TooLarge ? HubErrorCode.BundleTooLarge : HubErrorCode.BundleInvalid;
+        throw new HubError(code, `${shown}: ${error.message}`, { cause: error });
+      }
+    }
+    const files = bundleFiles(entries);
+    const loaded = await loadProfileText(source, { files, displayName: shown });
+    const unused = loaded.ok ? files.unused() : [];
+    if (unused.length > 0)
+      throw new HubError(
+        HubErrorCode.BundleInvalid,
+        `${shown}: bundle entry ${JSON.stringify(unused[0])} is not referenced by the profile` +
+          (unused.length > 1 ? ` (nor ${unused.length - 1} more)` : ''),
+      );
+    return { loaded, source, entries };
   }
 
-  private defaultBaseDir(): string {
-    return this.config.baseDir ?? process.cwd();
-  }
+  private chartCacheReady: Promise<string> | undefined;
+  /** The chart cache folder, created on first use. */
+  private readonly chartCacheDir = (): Promise<string> =>
+    (this.chartCacheReady ??=
+      this.config.chartCacheDir === undefined
+        ? mkdtemp(join(tmpdir(), 'strata-charts-'))
+        : chartCache(this.config.chartCacheDir)());
 
   private async latestPublished(profile: string): Promise<string> {
     const latest = await this.config.store.profiles.latest(profile, { publishedOnly: true });
@@ -775,7 +878,16 @@ export class Hub {
     return runtime;
   }
 
+  /**
+   * Can the hub use this cluster? First that its server and proxy are in no denied address range (before any
+   * request), then that its API server answers and accepts the credentials.
+   */
   private async checkAccess(kube: KubeClient, name: string): Promise<void> {
+    try {
+      await kube.checkOutbound(this.outboundDeny());
+    } catch (error) {
+      throw new HubError(HubErrorCode.KubeconfigInvalid, this.outboundMessage(name, error), { cause: error });
+    }
     const timeoutMs = this.config.accessTimeoutMs ?? 10_000;
     let timer: NodeJS.Timeout | undefined;
     try {
@@ -805,6 +917,20 @@ export class Hub {
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  private outboundDeny(): ReadonlySet<AddressRange> {
+    return new Set(this.config.outboundDeny ?? DEFAULT_OUTBOUND_DENY);
+  }
+
+  /** Names the cluster, the URL and the setting that decides it. */
+  private outboundMessage(name: string, error: unknown): string {
+    const denied = [...this.outboundDeny()].join(',') || 'none';
+    const setting =
+      error instanceof KubeError && error.code === KubeErrorCode.OutboundDenied
+        ? ` (STRATA_OUTBOUND_DENY=${denied}; an admin can change it with STRATA_OUTBOUND_DENY or \`strata serve --outbound-deny\`)`
+        : '';
+    return `cluster "${name}": ${message(error)}${setting}`;
   }
 
   private async clusterView(record: ClusterRecord): Promise<ClusterView> {

@@ -2,6 +2,7 @@
 // exactly as a burst of watch events does.
 import { randomBytes } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { noRedaction, Redactor } from '../profile/index.js';
 import { createStore, type Store } from '../store/index.js';
 import { advance, packStatus } from '../store/test-support/fixtures.js';
 import { StatusWriter } from './status-writer.js';
@@ -56,12 +57,12 @@ describe('StatusWriter', () => {
     const writer = new StatusWriter(store, (e) => errors.push(e));
     const gate = holdNextWrite(store);
     const s1 = advance(packStatus('onboarding'), 'processing', t(1));
-    writer.status('prod', 'p', s1);
+    writer.status('prod', 'p', s1, noRedaction);
     await gate.inFlight; // s1's write has started and waits
     // A status with no new transition (a message change), then one that turns green, both during that write.
-    writer.status('prod', 'p', { ...s1, message: '2/3 resources ready' });
+    writer.status('prod', 'p', { ...s1, message: '2/3 resources ready' }, noRedaction);
     const s3 = advance(s1, 'success', t(3));
-    writer.status('prod', 'p', s3);
+    writer.status('prod', 'p', s3, noRedaction);
     gate.release();
     await writer.drain();
     expect(errors).toEqual([]);
@@ -74,7 +75,7 @@ describe('StatusWriter', () => {
     const s1 = advance(packStatus('onboarding'), 'processing', t(1));
     const s2 = advance(s1, 'failed', t(2));
     const s3 = advance(s2, 'processing', t(3));
-    for (const s of [s1, s2, s3]) writer.status('prod', 'p', s);
+    for (const s of [s1, s2, s3]) writer.status('prod', 'p', s, noRedaction);
     await writer.drain();
     expect(await stored()).toEqual(['onboarding→processing', 'processing→failed', 'failed→processing']);
     expect(
@@ -94,11 +95,103 @@ describe('StatusWriter', () => {
       return record(input);
     };
     const s1 = advance(packStatus('onboarding'), 'processing', t(1));
-    writer.status('prod', 'p', s1);
+    writer.status('prod', 'p', s1, noRedaction);
     await writer.drain();
     expect(errors).toHaveLength(1);
-    writer.status('prod', 'p', advance(s1, 'success', t(2)));
+    writer.status('prod', 'p', advance(s1, 'success', t(2)), noRedaction);
     await writer.drain();
     expect(await stored()).toEqual(['onboarding→processing', 'processing→success']);
+  });
+
+  it('stores a sensitive value echoed by the cluster only redacted, in every text of the status and its events', async () => {
+    const writer = new StatusWriter(store, (e) => errors.push(e));
+    const secret = 'canary-7f3a9c';
+    const echoed = `Secret "db" is invalid: data[password]: Invalid value: "${secret}"`;
+    const reached = advance(advance(packStatus('onboarding'), 'processing', t(1)), 'failed', t(2));
+    const failed = {
+      ...reached,
+      stage: { type: 'ApplyFailed', error: echoed } as const,
+      reason: `ApplyFailed ${secret}`,
+      message: echoed,
+      resources: reached.resources.map((r) => ({
+        ...r,
+        evaluation: { ...r.evaluation, reason: secret, message: echoed },
+      })),
+      transitions: reached.transitions.map((x) => ({ ...x, message: echoed })),
+    };
+    writer.status('prod', 'p', failed, new Redactor([secret]));
+    await writer.drain();
+    expect(errors).toEqual([]);
+    const everything = JSON.stringify([
+      await store.packStatus.get('prod', 'p'),
+      await store.history.transitions('prod', 'p'),
+      await store.eventsSince(0),
+    ]);
+    expect(everything).toContain(String.raw`Invalid value: \"******\"`);
+    expect(everything).not.toContain(secret);
+    // The phases, times and references are the product's own words and stay as they were.
+    expect(await stored()).toEqual(['onboarding→processing', 'processing→failed']);
+  });
+
+  it('stores the status still pending when its pack is removed, so the uninstall stays in the history', async () => {
+    const writer = new StatusWriter(store, (e) => errors.push(e));
+    const green = advance(advance(packStatus('onboarding'), 'processing', t(1)), 'success', t(2));
+    writer.status('prod', 'p', green, noRedaction);
+    await writer.drain();
+    // The uninstall turns it blue and the pack is gone before that status was written.
+    writer.status('prod', 'p', advance(green, 'processing', t(3)), noRedaction);
+    writer.removed('prod', 'p');
+    await writer.drain();
+    expect(errors).toEqual([]);
+    expect(await stored()).toEqual(['onboarding→processing', 'processing→success', 'success→processing']);
+    expect(await store.packStatus.get('prod', 'p')).toBeUndefined();
+    expect((await store.eventsSince(0, { cluster: 'prod' })).at(-1)?.kind).toBe('pack.removed');
+  });
+
+  it('still redacts the old value after it changed, when the new revision quotes the previous one', async () => {
+    const writer = new StatusWriter(store, (e) => errors.push(e));
+    const failed = (revision: string, message: string) => ({
+      ...advance(packStatus('onboarding', { revision }), 'failed', t(1)),
+      message,
+    });
+    const before = new Redactor(['old-secret-1']);
+    const after = new Redactor(['new-secret-2']);
+    writer.status('prod', 'p', failed('r1', 'image app:old-secret-1 not found'), before);
+    // The new values are set: the old revision's last status arrives with the new redactor already.
+    writer.status('prod', 'p', failed('r1', 'image app:old-secret-1 not found (2)'), after);
+    const quoted =
+      'applying the new revision (failed under the previous one: image app:old-secret-1 not found)';
+    writer.status('prod', 'p', { ...failed('r2', quoted), reason: 'new-secret-2' }, after);
+    await writer.drain();
+    const everything = JSON.stringify(await store.eventsSince(0));
+    expect(everything).toContain('failed under the previous one: image app:******');
+    expect(everything).not.toContain('old-secret-1');
+    expect(everything).not.toContain('new-secret-2');
+  });
+
+  it('keeps a removal and the new life of a pack added again before the removal was stored', async () => {
+    const writer = new StatusWriter(store, (e) => errors.push(e));
+    const green = advance(advance(packStatus('onboarding'), 'processing', t(1)), 'success', t(2));
+    writer.status('prod', 'p', green, noRedaction);
+    await writer.drain();
+    // Detached and attached again within one burst: the new life starts from scratch, in onboarding.
+    writer.removed('prod', 'p');
+    const reborn = advance(packStatus('onboarding'), 'processing', t(4));
+    writer.status('prod', 'p', reborn, noRedaction);
+    writer.status('prod', 'p', advance(reborn, 'success', t(5)), noRedaction);
+    await writer.drain();
+    expect(errors).toEqual([]);
+    const kinds = (await store.eventsSince(0, { cluster: 'prod' })).map((e) => e.kind);
+    expect(kinds.indexOf('pack.removed')).toBeGreaterThan(0);
+    expect(kinds.at(-1)).toBe('pack.status');
+    // The store bridges the new life onto the old chain; none of the new life's transitions is lost.
+    expect(await stored()).toEqual([
+      'onboarding→processing',
+      'processing→success',
+      'success→onboarding',
+      'onboarding→processing',
+      'processing→success',
+    ]);
+    expect((await store.packStatus.get('prod', 'p'))?.phase).toBe('success');
   });
 });

@@ -1,9 +1,19 @@
-import type { PackStatus, PackTransition } from '../status/index.js';
+import type { Redactor } from '../profile/index.js';
+import { assertNever, type PackStage, type PackStatus, type PackTransition } from '../status/index.js';
 import type { Store } from '../store/index.js';
 
+interface StatusItem {
+  status: PackStatus;
+  transitions: PackTransition[];
+}
+
 type Pending =
-  | { readonly type: 'status'; status: PackStatus; transitions: PackTransition[] }
-  | { readonly type: 'removed' };
+  | ({ readonly type: 'status' } & StatusItem)
+  /**
+   * `before`: the status still pending when the pack was removed, stored first so its transitions are kept.
+   * `after`: the first status of the pack added again while its removal was pending, stored after it.
+   */
+  | { readonly type: 'removed'; readonly before?: StatusItem; after?: StatusItem };
 
 /**
  * Persists runner status events. One write at a time, in order; while a write is in flight, newer statuses
@@ -14,6 +24,12 @@ export class StatusWriter {
   private readonly pending = new Map<string, { cluster: string; pack: string; item: Pending }>();
   /** How many of a pack's transitions are already stored. */
   private readonly written = new Map<string, number>();
+  /**
+   * Per pack, the redactor of each of its recent revisions (oldest first). A status of a new revision can still
+   * quote the previous one ("failed under the previous one: … image app:<old secret>") after the value was
+   * changed, when the pack's current redactor no longer knows the old secret.
+   */
+  private readonly redactors = new Map<string, Map<string, Redactor>>();
   private flushing: Promise<void> | undefined;
 
   constructor(
@@ -26,15 +42,27 @@ export class StatusWriter {
     this.written.set(key(cluster, pack), status.transitions.length);
   }
 
-  status(cluster: string, pack: string, status: PackStatus): void {
+  /**
+   * Queues a pack's status, redacted with its pack's redactor first: what is stored outlives the runtime that
+   * could redact it at display (after a detach or a restart nothing knows the secret any more), so a sensitive
+   * value echoed by the cluster in an error must never reach a column or an event in clear.
+   */
+  status(cluster: string, pack: string, raw: PackStatus, redactor: Redactor): void {
     const k = key(cluster, pack);
-    const existing = this.pending.get(k);
-    const already =
-      (this.written.get(k) ?? 0) + (existing?.item.type === 'status' ? existing.item.transitions.length : 0);
-    const added = status.transitions.slice(already);
-    if (existing?.item.type === 'status') {
-      existing.item.status = status;
-      existing.item.transitions.push(...added);
+    const status = [...this.revisionRedactors(k, raw.revision, redactor)].reduce(
+      (redacted, r) => redactStatus(redacted, r),
+      raw,
+    );
+    const existing = this.pending.get(k)?.item;
+    // A status after a pending removal starts the pack's new life: none of its transitions is stored yet.
+    const queued = existing?.type === 'removed' ? existing.after : existing;
+    const base = existing?.type === 'removed' ? 0 : (this.written.get(k) ?? 0);
+    const added = status.transitions.slice(base + (queued?.transitions.length ?? 0));
+    if (queued) {
+      queued.status = status;
+      queued.transitions.push(...added);
+    } else if (existing?.type === 'removed') {
+      existing.after = { status, transitions: [...added] };
     } else {
       // Delete first so the Map's insertion order follows the latest change.
       this.pending.delete(k);
@@ -45,9 +73,34 @@ export class StatusWriter {
 
   removed(cluster: string, pack: string): void {
     const k = key(cluster, pack);
+    this.redactors.delete(k);
+    // The uninstall's own transition (e.g. success→processing) is often still pending when the pack goes:
+    // dropping it left a history that jumped from green straight to removed.
+    const existing = this.pending.get(k)?.item;
+    if (existing?.type === 'removed') {
+      // Added again and removed again before anything was stored: one removal covers both.
+      delete existing.after;
+      this.kick();
+      return;
+    }
+    const before = existing ? { before: existing } : {};
     this.pending.delete(k);
-    this.pending.set(k, { cluster, pack, item: { type: 'removed' } });
+    this.pending.set(k, { cluster, pack, item: { type: 'removed', ...before } });
     this.kick();
+  }
+
+  /**
+   * The redactors to apply, newest first. A revision keeps the first redactor seen with it: right after new
+   * values are set, the old revision's last statuses arrive with the new redactor already, which must not
+   * replace the one that knows the old secret.
+   */
+  private revisionRedactors(k: string, revision: string, redactor: Redactor): Redactor[] {
+    const byRevision = this.redactors.get(k) ?? new Map<string, Redactor>();
+    this.redactors.set(k, byRevision);
+    if (!byRevision.has(revision)) byRevision.set(revision, redactor);
+    while (byRevision.size > KEPT_REVISIONS) byRevision.delete(byRevision.keys().next().value as string);
+    const all = [...byRevision.values()].reverse();
+    return all.includes(redactor) ? all : [redactor, ...all];
   }
 
   /** Resolves when everything queued so far is stored. */
@@ -73,8 +126,17 @@ export class StatusWriter {
       this.pending.delete(k);
       try {
         if (entry.item.type === 'removed') {
-          await this.store.packStatus.remove(entry.cluster, entry.pack);
+          const { before } = entry.item;
+          // A failure to store it must not keep the pack's row alive: report it and remove anyway.
+          if (before) {
+            await this.write(k, entry.cluster, entry.pack, { type: 'status', ...before }).catch(this.onError);
+          }
+          // From here on, statuses of the pack belong to its next life (none of their transitions stored).
           this.written.delete(k);
+          await this.store.packStatus.remove(entry.cluster, entry.pack);
+          if (entry.item.after) {
+            await this.write(k, entry.cluster, entry.pack, { type: 'status', ...entry.item.after });
+          }
         } else {
           await this.write(k, entry.cluster, entry.pack, entry.item);
         }
@@ -114,3 +176,55 @@ export class StatusWriter {
 }
 
 const key = (cluster: string, pack: string) => `${cluster}/${pack}`;
+
+/** How many revisions of a pack keep their redactor: a status quotes at most the one before the current. */
+const KEPT_REVISIONS = 4;
+
+/**
+ * The status with every free text redacted: messages and reasons of the pack, its stage, its resources and its
+ * transitions. Phases, conditions, times, revisions and object references are left alone: they are the
+ * product's own vocabulary, and rewriting them would corrupt the record if a secret happened to equal one.
+ */
+export function redactStatus(status: PackStatus, redactor: Redactor): PackStatus {
+  const text = (value: string) => redactor.redact(value);
+  return {
+    ...status,
+    reason: text(status.reason),
+    message: text(status.message),
+    stage: redactStage(status.stage, redactor),
+    resources: status.resources.map((resource) => ({
+      ...resource,
+      evaluation: {
+        ...resource.evaluation,
+        reason: text(resource.evaluation.reason),
+        message: text(resource.evaluation.message),
+      },
+    })),
+    transitions: status.transitions.map((transition): PackTransition => ({
+      ...transition,
+      reason: text(transition.reason),
+      message: text(transition.message),
+    })),
+  };
+}
+
+function redactStage(stage: PackStage, redactor: Redactor): PackStage {
+  switch (stage.type) {
+    case 'Blocked':
+      return { ...stage, blockedBy: redactor.redact(stage.blockedBy) };
+    case 'Retrying':
+      return { ...stage, cause: redactor.redact(stage.cause) };
+    case 'RenderFailed':
+    case 'ApplyFailed':
+      return { ...stage, error: redactor.redact(stage.error) };
+    case 'Waiting':
+    case 'Queued':
+    case 'Rendering':
+    case 'Applying':
+    case 'Applied':
+    case 'Uninstalling':
+      return stage;
+    default:
+      return assertNever(stage, 'pack stage');
+  }
+}

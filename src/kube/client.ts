@@ -1,9 +1,10 @@
 import { HttpMethod, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
 import { Discovery, groupVersionPath } from './discovery.js';
-import { errorFromResponse, KubeError, KubeErrorCode, rewrap } from './errors.js';
+import { KubeError, KubeErrorCode, rewrap } from './errors.js';
 import { loadKubeconfig, loadKubeconfigFile, type LoadedKubeconfig } from './kubeconfig.js';
 import { ListWatch, type ListWatchOptions, type ListWatchSource, type WatchHandler } from './list-watch.js';
 import { describeRef, refOf, type ObjectRef, type ResourceInfo } from './refs.js';
+import { checkOutbound, type AddressRange } from './outbound-policy.js';
 import { Transport } from './transport.js';
 import { watchEvents, type RawWatchEvent } from './watch-stream.js';
 
@@ -52,17 +53,42 @@ export class KubeClient {
     this.defaultNamespace = this.kubeConfig.getContextObject(this.context)?.namespace ?? 'default';
   }
 
-  /** Throws KubeError BadKubeconfig naming the file and what is wrong with it. */
+  /**
+   * A kubeconfig file of this machine's user, as kubectl reads it (files relative to it, exec plugins).
+   * Throws KubeError BadKubeconfig naming the file and what is wrong with it.
+   */
   static fromFile(path: string, opts: { context?: string } = {}): KubeClient {
     return new KubeClient(loadKubeconfigFile(path, opts));
   }
 
-  static fromString(kubeconfigYaml: string, opts: { context?: string } = {}): KubeClient {
-    return new KubeClient(loadKubeconfig(kubeconfigYaml, '(inline)', opts));
+  /**
+   * A kubeconfig from elsewhere (the hub's clients): data only. It is refused (KubeError BadKubeconfig) when
+   * it names a file or runs a program, except an exec plugin in `allowedExecPlugins`; nothing is run or read
+   * here either way. `source` names it in messages (default "(inline)").
+   */
+  static fromString(
+    kubeconfigYaml: string,
+    opts: { context?: string; source?: string; allowedExecPlugins?: readonly string[] } = {},
+  ): KubeClient {
+    return new KubeClient(
+      loadKubeconfig(kubeconfigYaml, opts.source ?? '(inline)', {
+        ...(opts.context === undefined ? {} : { context: opts.context }),
+        dataOnly: { allowedExecPlugins: opts.allowedExecPlugins ?? [] },
+      }),
+    );
   }
 
   resourceFor(apiVersion: string, kind: string): Promise<ResourceInfo> {
     return this.discovery.resourceFor(apiVersion, kind);
+  }
+
+  /** What `helm install` would see of this cluster: its version and every served API (see Discovery). */
+  async capabilities(): Promise<{ kubeVersion: string; apiVersions: string[] }> {
+    const [kubeVersion, apiVersions] = await Promise.all([
+      this.discovery.serverVersion(),
+      this.discovery.apiVersions(),
+    ]);
+    return { kubeVersion, apiVersions };
   }
 
   invalidateDiscovery(): void {
@@ -197,7 +223,7 @@ export class KubeClient {
     });
     if (status !== 200) {
       const text = await body.text().catch(() => '');
-      throw errorFromResponse(status, text);
+      throw this.transport.responseError(status, text, path);
     }
     const stream = body.stream();
     if (!stream) return;
@@ -232,6 +258,33 @@ export class KubeClient {
         );
       }
       throw error;
+    }
+  }
+
+  /**
+   * Refuses (KubeError OutboundDenied) when the cluster's server or proxy-url is, or resolves to, an address
+   * in a denied range. Call it before the first request: a client chose these URLs.
+   */
+  async checkOutbound(deny: ReadonlySet<AddressRange>): Promise<void> {
+    const proxy = this.kubeConfig.getCurrentCluster()?.proxyUrl;
+    const targets: [string, string][] = [['server', this.server]];
+    if (proxy) targets.push(['proxy-url', proxy]);
+    for (const [field, url] of targets) {
+      let refusal: Awaited<ReturnType<typeof checkOutbound>>;
+      try {
+        refusal = await checkOutbound(url, deny);
+      } catch (error) {
+        throw new KubeError(KubeErrorCode.BadKubeconfig, `${field} "${url}" is not a valid URL`, {
+          cause: error,
+        });
+      }
+      if (refusal) {
+        const via = url.includes(refusal.address) ? '' : ` (${refusal.address})`;
+        throw new KubeError(
+          KubeErrorCode.OutboundDenied,
+          `${field} ${url}${via} is a ${refusal.range} address, which this hub does not contact`,
+        );
+      }
     }
   }
 

@@ -1,4 +1,10 @@
-import { HttpMethod, type V1APIResourceList } from '@kubernetes/client-node';
+import {
+  HttpMethod,
+  type V1APIGroupList,
+  type V1APIResourceList,
+  type V1APIVersions,
+  type VersionInfo,
+} from '@kubernetes/client-node';
 import { KubeError, KubeErrorCode } from './errors.js';
 import { parseApiVersion, type ResourceInfo } from './refs.js';
 import type { Transport } from './transport.js';
@@ -17,6 +23,42 @@ export class Discovery {
   private readonly cache = new Map<string, Promise<V1APIResourceList | undefined>>();
 
   constructor(private readonly transport: Transport) {}
+
+  /** The API server's version (GET /version), e.g. `v1.34.1`. */
+  async serverVersion(): Promise<string> {
+    return (await this.transport.get<VersionInfo>('/version')).gitVersion;
+  }
+
+  /**
+   * Every served group/version and group/version/Kind, as Helm's GetVersionSet lists them for
+   * `.Capabilities.APIVersions` (helm/helm pkg/action/action.go): each group's versions, and the kind of every
+   * resource of each, subresources included. Served means listed by /api and /apis now, so a CRD's group
+   * appears once it is Established; the per-version documents come from this cache. Only /version, /api and
+   * /apis failing fails the call.
+   */
+  async apiVersions(): Promise<string[]> {
+    const [core, groups] = await Promise.all([
+      this.transport.get<V1APIVersions>('/api'),
+      this.transport.get<V1APIGroupList>('/apis'),
+    ]);
+    const groupVersions = [
+      ...core.versions.map((version) => ({ group: '', version, apiVersion: version })),
+      ...groups.groups.flatMap((g) =>
+        g.versions.map((v) => ({ group: g.name, version: v.version, apiVersion: v.groupVersion })),
+      ),
+    ];
+    // A group whose server does not answer (an aggregated API such as metrics.k8s.io with its Service down)
+    // still counts as served, without kinds: Helm ignores such group discovery failures too.
+    const lists = await Promise.all(
+      groupVersions.map((gv) => this.document(gv.group, gv.version, gv.apiVersion).catch(() => undefined)),
+    );
+    const out = new Set<string>();
+    groupVersions.forEach((gv, index) => {
+      out.add(gv.apiVersion);
+      for (const r of lists[index]?.resources ?? []) out.add(`${gv.apiVersion}/${r.kind}`);
+    });
+    return [...out].sort();
+  }
 
   invalidate(): void {
     this.cache.clear();

@@ -101,10 +101,28 @@ describe('errorFromResponse', () => {
     );
   });
 
-  it('a body that is not a Status is kept as the message', () => {
-    const e = errorFromResponse(502, '<html>Bad Gateway</html>');
+  it('a body that is not a Status is never quoted: the status and where it came from are', () => {
+    const e = errorFromResponse(
+      502,
+      '<html>AKIA-SECRET</html>',
+      undefined,
+      'HTTP 502 from https://x/version',
+    );
     expect(e.code).toBe(KubeErrorCode.ServerError);
-    expect(e.message).toBe('<html>Bad Gateway</html>');
+    expect(e.message).toBe('HTTP 502 from https://x/version');
+    expect(e.apiMessage).toBe('HTTP 502 from https://x/version');
+    expect(errorFromResponse(503, 'AKIA-SECRET').message).toBe('HTTP 503');
+  });
+
+  it.each([
+    ['JSON with a message but no kind', { message: 'AKIA-SECRET', reason: 'x' }],
+    ['a Status of another apiVersion', { kind: 'Status', apiVersion: 'evil/v1', message: 'AKIA-SECRET' }],
+    ['a Status whose message is not a string', { kind: 'Status', message: { AccessKeyId: 'AKIA-SECRET' } }],
+  ])('%s is not a Kubernetes Status and is not quoted', (_, body) => {
+    const e = errorFromResponse(500, JSON.stringify(body));
+    expect(e.message).toBe('HTTP 500');
+    expect(e.apiMessage).toBe('HTTP 500');
+    expect(JSON.stringify(e)).not.toContain('AKIA-SECRET');
   });
 });
 
@@ -131,6 +149,12 @@ describe('classifyError', () => {
     expect(e.code).toBe(KubeErrorCode.Forbidden);
     expect(e.retryable).toBe(false);
     expect(e.message).toContain('User "nobody" cannot list resource "namespaces"');
+  });
+
+  it("does not quote an ApiException's non-Status body (its message embeds it)", () => {
+    const e = classifyError(new ApiException(502, 'Bad Gateway', '<html>AKIA-SECRET</html>', {}));
+    expect(e.code).toBe(KubeErrorCode.ServerError);
+    expect(e.message).toBe('HTTP 502');
   });
 
   it("classifies client-node Watch's Error with statusCode", () => {

@@ -15,6 +15,8 @@ export const KubeErrorCode = {
   Timeout: 'Timeout',
   BadKubeconfig: 'BadKubeconfig',
   UnknownKind: 'UnknownKind',
+  /** The server or proxy is in an address range this process may not contact (outbound-policy.ts). */
+  OutboundDenied: 'OutboundDenied',
 } as const;
 export type KubeErrorCode = (typeof KubeErrorCode)[keyof typeof KubeErrorCode];
 
@@ -73,6 +75,7 @@ const retryableByCode: Record<KubeErrorCode, boolean> = {
   Timeout: true,
   BadKubeconfig: false,
   UnknownKind: false,
+  OutboundDenied: false,
 };
 
 export class KubeError extends Error {
@@ -153,6 +156,11 @@ function prefix(ref: ObjectRef | undefined, message: string): string {
   return ref ? `${describeRef(ref)}: ${message}` : message;
 }
 
+/**
+ * The body as a Kubernetes `Status` (kind Status, apiVersion v1), or undefined when it is anything else. Only
+ * a well-formed Status is read: any other answer (an HTML error page of a proxy, a metadata endpoint's JSON)
+ * is a remote server's content that must never reach our messages, which the API returns to its callers.
+ */
 function parseStatus(body: unknown): StatusLike | undefined {
   let value = body;
   if (typeof value === 'string') {
@@ -163,11 +171,19 @@ function parseStatus(body: unknown): StatusLike | undefined {
     }
   }
   if (typeof value !== 'object' || value === null) return undefined;
-  const s = value as StatusLike;
-  return s.kind === 'Status' || typeof s.message === 'string' || typeof s.reason === 'string' ? s : undefined;
+  const s = value as StatusLike & { apiVersion?: unknown };
+  const wellFormed =
+    s.kind === 'Status' &&
+    (s.apiVersion === undefined || s.apiVersion === 'v1') &&
+    (s.message === undefined || typeof s.message === 'string') &&
+    (s.reason === undefined || typeof s.reason === 'string');
+  return wellFormed ? s : undefined;
 }
 
-/** A KubeError from an HTTP status and the response body (a `Status` when the API server wrote it). */
+/**
+ * A KubeError from an HTTP status and the response body. The message is the `Status.message` when the API
+ * server wrote one; otherwise `fallbackMessage` (e.g. `HTTP 502 from https://…`), never the body itself.
+ */
 export function errorFromResponse(
   status: number,
   body: unknown,
@@ -176,13 +192,9 @@ export function errorFromResponse(
 ): KubeError {
   const s = parseStatus(body);
   const reason = s?.reason;
-  const causes = s?.details?.causes ?? [];
+  const causes = Array.isArray(s?.details?.causes) ? s.details.causes : [];
   const conflicts = status === 409 ? fieldConflicts(causes) : [];
-  const apiMessage =
-    s?.message ??
-    (typeof body === 'string' && body.trim() !== '' ? body.trim().slice(0, 500) : undefined) ??
-    fallbackMessage ??
-    `HTTP ${status}`;
+  const apiMessage = s?.message ?? fallbackMessage ?? `HTTP ${status}`;
   const code = schemaRejection(status, apiMessage) ? KubeErrorCode.Invalid : codeForStatus(status, reason);
   if (conflicts.length > 0) {
     return new KubeError(code, prefix(ref, describeConflicts(conflicts)), {
@@ -269,15 +281,22 @@ export function classifyError(err: unknown, ref?: ObjectRef): KubeError {
   // client-node ApiException: { code: number, body: string | object }
   const apiCode = numberField(err, 'code');
   if (apiCode !== undefined && apiCode >= 400 && apiCode < 600 && err !== null && typeof err === 'object') {
-    return withCause(errorFromResponse(apiCode, (err as { body?: unknown }).body, ref, messageOf(err)), err);
+    // Not messageOf(err): ApiException's message quotes the whole body.
+    return withCause(
+      errorFromResponse(apiCode, (err as { body?: unknown }).body, ref, `HTTP ${apiCode}`),
+      err,
+    );
   }
   // client-node Watch: Error(statusText) with statusCode
   const statusCode = numberField(err, 'statusCode');
   if (statusCode !== undefined && statusCode >= 400) {
-    return withCause(errorFromResponse(statusCode, undefined, ref, messageOf(err)), err);
+    return withCause(errorFromResponse(statusCode, undefined, ref, `HTTP ${statusCode}`), err);
   }
 
   const chain = causeChain(err);
+  // One of ours wrapped by fetch (`TypeError: fetch failed` around what a dispatcher interceptor threw).
+  const ours = chain.find((e): e is KubeError => e instanceof KubeError);
+  if (ours) return classifyError(ours, ref);
   const codes = chain.map((e) => stringField(e, 'code')).filter((c): c is string => c !== undefined);
   const names = chain.map((e) => stringField(e, 'name'));
   const innermost = [...chain].reverse().find((e) => messageOf(e) !== '') ?? err;

@@ -18,5 +18,14 @@ export {
   type WatchEvent,
   type WatchHandler,
 } from './list-watch.js';
+export {
+  AddressRange,
+  checkOutbound,
+  DEFAULT_OUTBOUND_DENY,
+  deniedRange,
+  parseOutboundDeny,
+  type OutboundRefusal,
+  type Resolve,
+} from './outbound-policy.js';
 export { describeRef, keyOf, parseApiVersion, refOf, type ObjectRef, type ResourceInfo } from './refs.js';
 export type { RawWatchEvent } from './watch-stream.js';

@@ -3,6 +3,7 @@ import { dirname } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { parseDocument } from 'yaml';
 import { KubeError, KubeErrorCode } from './errors.js';
+import { checkKubeconfigIsData, KubeconfigRefusal, type KubeconfigPolicy } from './kubeconfig-policy.js';
 
 export interface LoadedKubeconfig {
   kubeConfig: KubeConfig;
@@ -14,6 +15,17 @@ function bad(source: string, what: string, cause?: unknown): KubeError {
   return new KubeError(KubeErrorCode.BadKubeconfig, `kubeconfig ${source}: ${what}`, { cause });
 }
 
+export interface LoadKubeconfigOptions {
+  context?: string;
+  /** Relative file references resolve against this (a kubeconfig file's own folder). */
+  baseDir?: string;
+  /**
+   * Set for a kubeconfig from elsewhere (a client of the hub): it is refused when it would run a program or
+   * read a file on this machine (see kubeconfig-policy.ts), before client-node parses it.
+   */
+  dataOnly?: KubeconfigPolicy;
+}
+
 /**
  * Reads a kubeconfig and selects a context, checking what client-node would otherwise only trip over at the
  * first request (or not at all: it silently yields no cluster): YAML syntax, the context, its cluster's server,
@@ -22,16 +34,24 @@ function bad(source: string, what: string, cause?: unknown): KubeError {
 export function loadKubeconfig(
   text: string,
   source: string,
-  options: { context?: string; baseDir?: string } = {},
+  options: LoadKubeconfigOptions = {},
 ): LoadedKubeconfig {
-  const doc = parseDocument(text);
+  // Merge keys (`<<: *anchor`) on, as client-node's js-yaml reads them: what is checked below must be what
+  // client-node would have seen.
+  const doc = parseDocument(text, { merge: true });
   const first = doc.errors[0];
   if (first) {
     const pos = first.linePos?.[0];
     const at = pos ? ` at line ${pos.line}, column ${pos.col}` : '';
     throw bad(source, `not valid YAML${at}: ${first.message.split('\n')[0] ?? ''}`, first);
   }
-  const value: unknown = doc.toJS();
+  let value: unknown;
+  try {
+    value = doc.toJS();
+  } catch (error) {
+    // The yaml package refuses alias bombs ("Excessive alias count …") here, not while parsing.
+    throw bad(source, `not usable YAML: ${error instanceof Error ? error.message : String(error)}`, error);
+  }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw bad(source, 'not a kubeconfig: expected a mapping with clusters, contexts and users');
   }
@@ -39,10 +59,20 @@ export function loadKubeconfig(
   if (!Array.isArray(record.clusters) || !Array.isArray(record.contexts)) {
     throw bad(source, 'not a kubeconfig: it has no "clusters" and "contexts" lists');
   }
+  if (options.dataOnly) {
+    try {
+      checkKubeconfigIsData(record, options.dataOnly);
+    } catch (error) {
+      if (error instanceof KubeconfigRefusal) throw bad(source, error.message);
+      throw error;
+    }
+  }
 
   const kc = new KubeConfig();
   try {
-    kc.loadFromString(text);
+    // The very object that was checked, as JSON (which js-yaml reads with no anchors, merges or tags): no
+    // second YAML parser gets a chance to see something else in the text.
+    kc.loadFromString(JSON.stringify(record));
   } catch (error) {
     throw bad(source, error instanceof Error ? error.message : String(error), error);
   }

@@ -5,7 +5,7 @@ import {
   type KubeConfig,
   type ResponseBody,
 } from '@kubernetes/client-node';
-import { classifyError, errorFromResponse, KubeError, rewrap } from './errors.js';
+import { classifyError, errorFromResponse, KubeError, KubeErrorCode, rewrap } from './errors.js';
 import type { ObjectRef } from './refs.js';
 
 type Dispatcher = NonNullable<ReturnType<RequestContext['getDispatcher']>>;
@@ -27,6 +27,26 @@ export interface RawResponse {
 }
 
 const DEFAULT_TIMEOUT_MS = 30_000;
+
+/**
+ * The dispatcher, refusing every request to another origin than the cluster's server. fetch follows redirects
+ * through the same dispatcher, so a server (or whatever answers for it) cannot send the hub on to an address
+ * the outbound policy refused, such as the metadata endpoint. Throwing here makes fetch reject with it as the
+ * cause, before any connection is opened.
+ */
+function onlyTo(dispatcher: Dispatcher, server: string): Dispatcher {
+  const origin = new URL(server).origin;
+  return dispatcher.compose((dispatch) => (opts, handler) => {
+    const to = opts.origin === undefined ? origin : new URL(String(opts.origin)).origin;
+    if (to !== origin) {
+      throw new KubeError(
+        KubeErrorCode.OutboundDenied,
+        `redirected to ${to}: the hub sends requests to the cluster's server only`,
+      );
+    }
+    return dispatch(opts, handler);
+  });
+}
 
 /**
  * HTTP to the API server through client-node's own request pipeline (RequestContext, KubeConfig
@@ -65,7 +85,7 @@ export class Transport {
     try {
       await this.kc.applySecurityAuthentication(ctx);
       const fresh = ctx.getDispatcher();
-      this.dispatcher ??= fresh;
+      this.dispatcher ??= fresh && onlyTo(fresh, this.server);
       if (this.dispatcher) ctx.setDispatcher(this.dispatcher);
       const response = await this.http.send(ctx).toPromise();
       return { status: response.httpStatusCode, body: response.body };
@@ -89,7 +109,7 @@ export class Transport {
     } catch (error) {
       throw this.transportError(error, options.ref, `${method} ${path}`);
     }
-    if (status < 200 || status > 299) throw errorFromResponse(status, text, options.ref);
+    if (status < 200 || status > 299) throw this.responseError(status, text, path, options.ref);
     try {
       return { status, value: JSON.parse(text) as T };
     } catch (error) {
@@ -103,6 +123,20 @@ export class Transport {
 
   get<T>(path: string, options: RequestOptions = {}): Promise<T> {
     return this.json<T>(HttpMethod.GET, path, options).then((r) => r.value);
+  }
+
+  /**
+   * A non-2xx answer: the API server's Status message, or `HTTP 502 from https://…/path` when the answer is
+   * not a Kubernetes Status (its body is never quoted: whatever answered may not be an API server at all).
+   */
+  responseError(status: number, body: string, path: string, ref?: ObjectRef): KubeError {
+    const where = this.server.replace(/\/+$/, '') + path;
+    return errorFromResponse(
+      status,
+      body,
+      ref,
+      `HTTP ${status} from ${where} (not a Kubernetes API server answer; its body is not shown)`,
+    );
   }
 
   /** Network and TLS failures name the server, so "cannot reach" says where. */

@@ -49,10 +49,36 @@ export {
   loadProfileFile,
   loadProfileFiles,
   loadProfileText,
+  ReferenceKind,
+  type FileSource,
   type LoadedProfile,
   type LoadOptions,
   type LoadTextOptions,
+  type LocalReference,
+  type SourceResult,
 } from './load.js';
+export { diskFiles, type DiskFiles } from './disk-files.js';
+export {
+  bundleProfileFile,
+  bundleProfileText,
+  profileUpload,
+  type ProfileUploadBody,
+} from './bundle-file.js';
+export {
+  BUNDLE_INDEX,
+  BUNDLE_PROFILE,
+  BundleError,
+  BundleErrorCode,
+  MAX_BUNDLE_BYTES,
+  bundleFiles,
+  bundleFolder,
+  readBundle,
+  referencePath,
+  writeBundle,
+  type Bundle,
+  type BundleEntry,
+  type BundleFiles,
+} from './bundle.js';
 export { detachedSource, type ProfileSource } from './source.js';
 export { resolveProfile, type ResolvedProfile, type ResolveOptions } from './resolve.js';
 export { Redactor, noRedaction } from './redact.js';

@@ -1,7 +1,9 @@
-import { mkdtemp, mkdir, writeFile } from 'node:fs/promises';
+import { mkdtemp, mkdir, realpath, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { bundleFiles } from './bundle.js';
+import { diskFiles } from './disk-files.js';
 import { loadProfileFile, loadProfileText } from './load.js';
 import { MAX_PROFILE_BYTES } from './parse.js';
 import { messages, profileText } from './testing.js';
@@ -78,25 +80,72 @@ describe('loadProfileFile', () => {
 });
 
 describe('loadProfileText', () => {
-  it('resolves local charts and files against the folder of the file it names, without that file existing', async () => {
-    const text = profileText({ packs: `${helm('a', 'charts/good')}\n${manifest('b', '[cm.yaml]')}` });
-    const result = await loadProfileText(text, {
-      file: path.join(dir, 'uploaded.yaml'),
-      displayName: 'upload',
-    });
+  it('reads local charts and files through the source it is given, and lists them as references', async () => {
+    const text = profileText({ packs: `${helm('a', './charts/good/')}\n${manifest('b', '[cm.yaml]')}` });
+    const result = await loadProfileText(text, { files: diskFiles(dir), displayName: 'upload' });
     expect(result.ok && result.value[0]?.fileManifests.has('cm.yaml')).toBe(true);
-    expect(result.ok && result.value[0]?.path).toBe(path.join(dir, 'uploaded.yaml'));
+    expect(result.ok && result.value[0]?.chartFiles.get('./charts/good/')).toBe(
+      path.join(await realpath(dir), 'charts/good'),
+    );
+    expect(result.ok && result.value[0]?.references).toEqual([
+      { kind: 'chart', path: 'charts/good' },
+      { kind: 'file', path: 'cm.yaml' },
+    ]);
   });
 
   it('names the upload in issues and refuses text over 1 MiB', async () => {
     const missing = await loadProfileText(profileText({ packs: helm('a', 'charts/nope') }), {
-      file: path.join(dir, 'x.yaml'),
+      files: diskFiles(dir),
       displayName: 'upload.yaml',
     });
     expect(messages(missing)[0]).toMatch(/^upload\.yaml:\d+:\d+ spec\.packs\[0\]\.chart\.path: /);
     const large = await loadProfileText('#'.repeat(MAX_PROFILE_BYTES + 1), {
-      file: path.join(dir, 'big.yaml'),
+      files: diskFiles(dir),
+      displayName: 'big.yaml',
     });
     expect(messages(large)[0]).toContain('the limit is 1048576 (1 MiB)');
+  });
+
+  it('refuses absolute paths, .. and symlinks that leave the folder, each at its position', async () => {
+    const outside = await mkdtemp(path.join(tmpdir(), 'strata-outside-'));
+    await writeFile(
+      path.join(outside, 'secret.yaml'),
+      'kind: Secret\nstringData: { token: s3cr3t-canary }\n',
+    );
+    await symlink(path.join(outside, 'secret.yaml'), path.join(dir, 'escape.yaml'));
+    await symlink(outside, path.join(dir, 'escape-chart'));
+    const text = profileText({
+      packs: [
+        manifest('a', `[${path.join(outside, 'secret.yaml')}]`),
+        manifest('b', '[../secret.yaml]'),
+        manifest('c', '[escape.yaml]'),
+        helm('d', 'escape-chart'),
+        helm('e', '/etc'),
+      ].join('\n'),
+    });
+    const result = messages(await loadProfileText(text, { files: diskFiles(dir), displayName: 'p.yaml' }));
+    expect(result).toEqual([
+      expect.stringMatching(/^p\.yaml:\d+:\d+ spec\.packs\[0\]\.files\[0\]: ".*" is an absolute path; /),
+      expect.stringMatching(
+        /^p\.yaml:\d+:\d+ spec\.packs\[1\]\.files\[0\]: "\.\.\/secret\.yaml" leaves the profile's folder$/,
+      ),
+      expect.stringMatching(
+        /spec\.packs\[2\]\.files\[0\]: file leaves the profile's folder through a symlink: "escape\.yaml"/,
+      ),
+      expect.stringMatching(
+        /spec\.packs\[3\]\.chart\.path: chart leaves the profile's folder through a symlink/,
+      ),
+      expect.stringMatching(/spec\.packs\[4\]\.chart\.path: "\/etc" is an absolute path/),
+    ]);
+    expect(result.join('\n')).not.toContain('s3cr3t-canary');
+  });
+
+  it('reads nothing from disk through an empty upload: every local reference is missing from it', async () => {
+    const text = profileText({ packs: `${helm('a', 'charts/good')}\n${manifest('b', '[cm.yaml]')}` });
+    const files = bundleFiles(new Map());
+    expect(messages(await loadProfileText(text, { files, displayName: 'up.yaml' }))).toEqual([
+      expect.stringContaining('chart.path: not in the upload'),
+      expect.stringContaining('files[0]: not in the upload'),
+    ]);
   });
 });

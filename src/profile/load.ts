@@ -1,7 +1,9 @@
-// Reading profiles from disk: the only I/O in src/profile. Checks what parsing cannot: the size limit before
-// reading, local chart paths and manifest files relative to the profile file, and the contents of those files.
-import { readFile, stat } from 'node:fs/promises';
+// Loading profiles: checks what parsing cannot: local chart paths and manifest files, read through a FileSource
+// (the profile's folder on disk, an upload's entries or a stored version's blobs), and the contents of those
+// files. A reference is a path inside the profile's folder (referencePath) whatever the source.
 import path from 'node:path';
+import { referencePath } from './bundle.js';
+import { diskFiles, readLimited } from './disk-files.js';
 import { LineCounter, parseAllDocuments } from 'yaml';
 import { IssueKind, type ProfileIssue, type ProfileResult, type SourcePosition } from './errors.js';
 import { checkMacrosIn } from './macro-check.js';
@@ -11,11 +13,41 @@ import { MAX_PROFILE_BYTES, parseProfiles, type ParsedProfile } from './parse.js
 import { PackType } from './schema.js';
 import { isEmptyDocument } from './source.js';
 
-export interface LoadedProfile extends ParsedProfile {
-  /** Absolute path of the profile file. */
+/** What a profile references on the machine it was written on: a local chart or a manifest pack's file. */
+export const ReferenceKind = { Chart: 'chart', File: 'file' } as const;
+export type ReferenceKind = (typeof ReferenceKind)[keyof typeof ReferenceKind];
+
+export interface LocalReference {
+  readonly kind: ReferenceKind;
+  /** Normalized, inside the profile's folder (see referencePath). */
   readonly path: string;
+}
+
+export interface LoadedProfile extends ParsedProfile {
   /** Objects from each manifest pack's `files`, keyed by the path as written; pass to resolveProfile. */
   readonly fileManifests: ReadonlyMap<string, readonly KubeObject[]>;
+  /** Local chart path as written → a chart folder or archive helm can read on this machine, when there is one. */
+  readonly chartFiles: ReadonlyMap<string, string>;
+  /** Every local chart and file the profile references, each once: what a bundle of it carries. */
+  readonly references: readonly LocalReference[];
+}
+
+/** A file's content, or why there is none (`message` is shown before the path: "file not found"). */
+export type SourceResult<T> =
+  | { readonly ok: true; readonly value: T }
+  | { readonly ok: false; readonly kind: ProfileIssue['kind']; readonly message: string };
+
+/**
+ * Where the loader reads what a profile references, by normalized path (see referencePath): the profile's
+ * folder on the CLI's disk (diskFiles), an upload's entries on the hub (bundleFiles), or a stored version's
+ * blobs. The loader itself opens no file.
+ */
+export interface FileSource {
+  /** How issues say where paths are looked up ("in the bundle"); default "relative to <the profile's folder>". */
+  readonly where?: string;
+  readText(path: string): Promise<SourceResult<string>>;
+  /** Checks a local chart; `location` is where helm can read it on this machine, when it can. */
+  chart(path: string): Promise<SourceResult<{ readonly location?: string }>>;
 }
 
 export interface LoadOptions {
@@ -23,7 +55,7 @@ export interface LoadOptions {
   readonly displayName?: string;
 }
 
-/** All profiles in one file, fully checked, or every issue found. */
+/** All profiles in one file, fully checked, or every issue found. Local files are read from its folder only. */
 export async function loadProfileFile(
   file: string,
   options: LoadOptions = {},
@@ -34,17 +66,14 @@ export async function loadProfileFile(
   if (typeof text !== 'string') {
     return { ok: false, issues: [{ ...start, ...text, path: '' }] };
   }
-  return loadProfileText(text, { file: path.resolve(file), displayName: shown });
+  return loadProfileText(text, { files: diskFiles(path.dirname(path.resolve(file))), displayName: shown });
 }
 
 export interface LoadTextOptions {
-  /**
-   * Where the profile file is (or would be): local chart paths and manifest `files` are resolved against its
-   * folder. For a profile sent over the API, the folder it came from on the hub's machine.
-   */
-  readonly file: string;
-  /** Name shown in issues (default: `file`). */
-  readonly displayName?: string;
+  /** Where local charts and manifest files are read from. */
+  readonly files: FileSource;
+  /** Name shown in issues. */
+  readonly displayName: string;
 }
 
 /** Like loadProfileFile, for text already in memory (an upload, a stored version). */
@@ -52,8 +81,7 @@ export async function loadProfileText(
   text: string,
   options: LoadTextOptions,
 ): Promise<ProfileResult<LoadedProfile[]>> {
-  const file = options.file;
-  const shown = options.displayName ?? file;
+  const shown = options.displayName;
   if (Buffer.byteLength(text) > MAX_PROFILE_BYTES) {
     return {
       ok: false,
@@ -72,43 +100,62 @@ export async function loadProfileText(
   const parsed = parseProfiles(text, { file: shown });
   if (!parsed.ok) return parsed;
 
-  const dir = path.dirname(path.resolve(file));
+  const where = options.files.where ?? `relative to ${shownDir(shown)}`;
   const issues: ProfileIssue[] = [];
   const loaded: LoadedProfile[] = [];
   for (const profile of parsed.value) {
     const fileManifests = new Map<string, readonly KubeObject[]>();
+    const chartFiles = new Map<string, string>();
+    const references = new Map<string, LocalReference>();
     const add = (kind: ProfileIssue['kind'], fieldPath: FieldPath, message: string): void => {
       issues.push({ ...profile.source.position(fieldPath), kind, path: formatPath(fieldPath), message });
+    };
+    /** The normalized path of a reference, or undefined after reporting why it cannot be one. */
+    const reference = (written: string, fieldPath: FieldPath): string | undefined => {
+      const checked = referencePath(written);
+      if (checked.ok) return checked.path;
+      add(IssueKind.InvalidValue, fieldPath, checked.message);
+      return undefined;
     };
     const declared = profile.profile.spec.variables.map((v) => v.name);
     for (const [index, pack] of profile.profile.spec.packs.entries()) {
       const packPath = ['spec', 'packs', index];
       switch (pack.type) {
-        case PackType.Helm:
-          if (pack.chart.kind === ChartSourceKind.Local) {
-            const problem = await checkLocalChart(path.resolve(dir, pack.chart.path));
-            if (problem !== undefined)
-              add(
-                IssueKind.MissingFile,
-                [...packPath, 'chart', 'path'],
-                `${problem}: ${JSON.stringify(pack.chart.path)} (relative to ${shownDir(shown)})`,
-              );
+        case PackType.Helm: {
+          if (pack.chart.kind !== ChartSourceKind.Local) break;
+          const fieldPath = [...packPath, 'chart', 'path'];
+          const normalized = reference(pack.chart.path, fieldPath);
+          if (normalized === undefined) break;
+          const chart = await options.files.chart(normalized);
+          if (!chart.ok) {
+            add(chart.kind, fieldPath, `${chart.message}: ${JSON.stringify(pack.chart.path)} (${where})`);
+            break;
           }
+          if (references.get(normalized)?.kind === ReferenceKind.File) {
+            add(IssueKind.InvalidValue, fieldPath, `${JSON.stringify(normalized)} is also a manifest file`);
+            break;
+          }
+          references.set(normalized, { kind: ReferenceKind.Chart, path: normalized });
+          if (chart.value.location !== undefined) chartFiles.set(pack.chart.path, chart.value.location);
           break;
+        }
         case PackType.Manifest:
-          for (const [fileIndex, relative] of pack.files.entries()) {
+          for (const [fileIndex, written] of pack.files.entries()) {
             const filePath = [...packPath, 'files', fileIndex];
-            const result = await loadManifestFile(
-              path.resolve(dir, relative),
-              path.join(path.dirname(shown), relative),
-            );
+            const normalized = reference(written, filePath);
+            if (normalized === undefined) continue;
+            const text = await options.files.readText(normalized);
+            if (!text.ok) {
+              add(text.kind, filePath, `${text.message}: ${JSON.stringify(written)} (${where})`);
+              continue;
+            }
+            if (references.get(normalized)?.kind === ReferenceKind.Chart) {
+              add(IssueKind.InvalidValue, filePath, `${JSON.stringify(normalized)} is also a local chart`);
+              continue;
+            }
+            references.set(normalized, { kind: ReferenceKind.File, path: normalized });
+            const result = parseManifestText(text.value, path.join(path.dirname(shown), written));
             if (!result.ok) {
-              if (result.missing)
-                add(
-                  IssueKind.MissingFile,
-                  filePath,
-                  `file not found: ${JSON.stringify(relative)} (relative to ${shownDir(shown)})`,
-                );
               issues.push(
                 ...result.issues.map((issue) => ({ ...issue, path: formatPath(filePath) + issue.path })),
               );
@@ -120,12 +167,12 @@ export async function loadProfileText(
               declared,
             }))
               add(problem.kind, problem.path, problem.message);
-            fileManifests.set(relative, result.objects);
+            fileManifests.set(written, result.objects);
           }
           break;
       }
     }
-    loaded.push({ ...profile, path: path.resolve(file), fileManifests });
+    loaded.push({ ...profile, fileManifests, chartFiles, references: [...references.values()] });
   }
   return issues.length > 0 ? { ok: false, issues } : { ok: true, value: loaded };
 }
@@ -143,57 +190,10 @@ function shownDir(shown: string): string {
   return dir === '.' ? 'the profile file' : `${dir}/`;
 }
 
-/** The file's text, or why it cannot be read; the size is checked before reading. */
-async function readLimited(file: string): Promise<string | { kind: ProfileIssue['kind']; message: string }> {
-  try {
-    const info = await stat(file);
-    if (!info.isFile()) return { kind: IssueKind.MissingFile, message: 'expected a file; got a directory' };
-    if (info.size > MAX_PROFILE_BYTES) {
-      return {
-        kind: IssueKind.TooLarge,
-        message: `file is ${info.size} bytes; the limit is ${MAX_PROFILE_BYTES} (1 MiB)`,
-      };
-    }
-    return await readFile(file, 'utf8');
-  } catch (error) {
-    return { kind: IssueKind.MissingFile, message: `cannot read file: ${errorCode(error)}` };
-  }
-}
+type ManifestFileResult = { ok: true; objects: KubeObject[] } | { ok: false; issues: ProfileIssue[] };
 
-function errorCode(error: unknown): string {
-  if (error instanceof Error && 'code' in error && typeof error.code === 'string') {
-    return error.code === 'ENOENT' ? 'no such file' : error.code;
-  }
-  return String(error);
-}
-
-/** A chart directory must hold Chart.yaml; otherwise the path must be a .tgz file. */
-async function checkLocalChart(absolute: string): Promise<string | undefined> {
-  try {
-    const info = await stat(absolute);
-    if (info.isDirectory()) {
-      const chart = await stat(path.join(absolute, 'Chart.yaml')).catch(() => undefined);
-      return chart?.isFile() === true ? undefined : 'chart directory has no Chart.yaml';
-    }
-    return absolute.endsWith('.tgz') ? undefined : 'expected a chart directory or a .tgz file';
-  } catch {
-    return 'chart not found';
-  }
-}
-
-type ManifestFileResult =
-  { ok: true; objects: KubeObject[] } | { ok: false; missing: boolean; issues: ProfileIssue[] };
-
-async function loadManifestFile(absolute: string, shown: string): Promise<ManifestFileResult> {
-  const text = await readLimited(absolute);
-  if (typeof text !== 'string') {
-    const missing = text.kind === IssueKind.MissingFile;
-    return {
-      ok: false,
-      missing,
-      issues: missing ? [] : [{ file: shown, line: 1, column: 1, ...text, path: '' }],
-    };
-  }
+/** The Kubernetes objects of a manifest file's text, or its issues positioned in that file. */
+function parseManifestText(text: string, shown: string): ManifestFileResult {
   const lineCounter = new LineCounter();
   const docs = parseAllDocuments(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   const issues: ProfileIssue[] = [];
@@ -236,5 +236,5 @@ async function loadManifestFile(absolute: string, shown: string): Promise<Manife
         message: problem,
       });
   }
-  return issues.length > 0 ? { ok: false, missing: false, issues } : { ok: true, objects };
+  return issues.length > 0 ? { ok: false, issues } : { ok: true, objects };
 }

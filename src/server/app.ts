@@ -1,17 +1,22 @@
 // createServer: a Fastify instance with every route of the table, authentication, problem+json errors,
 // metrics and the live stream. It owns neither the hub nor the store (serve.ts opens and closes those).
 import { randomUUID } from 'node:crypto';
+import { STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { z } from 'zod';
 import type { Actor, Hub } from '../hub/index.js';
+import { MAX_BUNDLE_BYTES } from '../profile/index.js';
 import type { Store, TokenRecord } from '../store/index.js';
 import { authorize } from './auth.js';
+import { depthExceededAt, MAX_JSON_DEPTH } from './json-depth.js';
 import { jsonErrorOffset, positionOf } from './json-position.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { buildOpenApi } from './openapi.js';
-import { ApiError, PROBLEM_CONTENT_TYPE } from './problem.js';
+import { ApiError, PROBLEM_CONTENT_TYPE, problemType, statusTitle, type Problem } from './problem.js';
 import { BodyFormat, Role, type AnyRoute, type JsonRoute, type Services } from './route.js';
 import { routeTable } from './routes/index.js';
+import { SECURITY_HEADERS } from './security-headers.js';
 import { EventStream } from './sse.js';
 import { defaultWebRoot, isApiPath, sendWebFile } from './static.js';
 import { toProblem } from './to-problem.js';
@@ -23,6 +28,8 @@ declare module 'fastify' {
 }
 
 export const DEFAULT_BODY_LIMIT = 2 * 1024 * 1024;
+/** Path parameters longer than this answer 414 PATH_PARAMETER_TOO_LONG (each such route documents it). */
+export const MAX_PARAM_LENGTH = 100;
 export const API_VERSION = '0.1.0';
 
 export interface ServerOptions {
@@ -48,6 +55,15 @@ export interface ServerOptions {
   readonly routes?: readonly AnyRoute[];
   /** The built UI served at `/` (default web/dist of this checkout); false serves none. */
   readonly webRoot?: string | false;
+  /** <data dir>/admin-token: removed when another admin token is created. */
+  readonly adminTokenFile?: string;
+  /**
+   * When set, `/metrics` needs `Authorization: Bearer <this>` (or any valid API token); unset, it is open
+   * (the hub listens on 127.0.0.1 by default).
+   */
+  readonly metricsToken?: string;
+  /** How often open event streams re-check that their token was not revoked (other replicas). Default 1 s. */
+  readonly tokenCheckMs?: number;
 }
 
 export interface StrataServer {
@@ -63,6 +79,7 @@ export interface StrataServer {
 
 const JSON_TYPES = ['application/json'];
 const YAML_TYPES = ['application/yaml', 'application/x-yaml', 'text/yaml'];
+const BUNDLE_TYPES = ['application/gzip', 'application/x-gzip'];
 
 /** `/clusters/{cluster}` → `/clusters/:cluster`. */
 const fastifyPath = (path: string) => path.replace(/\{(\w+)\}/g, ':$1');
@@ -93,6 +110,16 @@ function decodeBody(request: FastifyRequest, route: Pick<JsonRoute, 'bodyFormats
     // The profile file itself: the hub parses it and reports positioned issues.
     return { yaml: text };
   }
+  const tooDeep = depthExceededAt(text, MAX_JSON_DEPTH);
+  if (tooDeep !== undefined) {
+    const at = positionOf(text, tooDeep);
+    throw new ApiError(
+      400,
+      'JSON_TOO_DEEP',
+      `body nests deeper than ${MAX_JSON_DEPTH} levels (at line ${at.line} column ${at.column}); ` +
+        'no Strata request is nested that deep',
+    );
+  }
   try {
     return JSON.parse(text) as unknown;
   } catch (error) {
@@ -116,10 +143,31 @@ export function createServer(options: ServerOptions): StrataServer {
     genReqId: () => randomUUID(),
     // Fastify answers 503 to new requests while closing; SSE streams are ended in preClose below.
     return503OnClosing: true,
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+    // The router's own refusals (a path parameter over MAX_PARAM_LENGTH: 414; a malformed %-escape: 400)
+    // get the same problem+json as every other error instead of Fastify's own JSON.
+    frameworkErrors: (error, request, frameworkReply) => {
+      const { problem } = toProblem(error, { instance: pathOf(request), requestId: request.id });
+      // Typed against the (absent) route schema, which has no response codes to offer.
+      const reply = frameworkReply as FastifyReply;
+      void reply
+        .code(problem.status)
+        .headers(SECURITY_HEADERS)
+        .header('x-request-id', request.id)
+        .type(PROBLEM_CONTENT_TYPE)
+        .send(problem);
+    },
+    // Errors Node's HTTP parser finds before there is a request (headers or URL over 16 KiB: 431, a
+    // malformed request line: 400) are written to the socket as problem+json too.
+    clientErrorHandler: (error: NodeJS.ErrnoException, socket: Duplex) => {
+      writeClientError(error, socket);
+    },
   });
   const metrics = createMetrics({ store: options.store, defaultMetrics: options.defaultMetrics ?? true });
   const events = new EventStream(options.hub, {
     ...(options.heartbeatMs === undefined ? {} : { heartbeatMs: options.heartbeatMs }),
+    ...(options.tokenCheckMs === undefined ? {} : { tokenCheckMs: options.tokenCheckMs }),
+    liveTokens: (ids) => options.store.tokens.existing(ids),
     onEvent: (event) => {
       metrics.observeEvent(event);
     },
@@ -130,6 +178,8 @@ export function createServer(options: ServerOptions): StrataServer {
     store: options.store,
     events,
     metrics,
+    adminTokenFile: options.adminTokenFile,
+    metricsToken: options.metricsToken,
     openapi: () =>
       (document ??= buildOpenApi(routes, { version: API_VERSION, serverUrl: options.publicUrl ?? '/' })),
   };
@@ -142,6 +192,16 @@ export function createServer(options: ServerOptions): StrataServer {
     done(null, body);
   });
 
+  // Profile bundles are binary and may be larger than other bodies (their own limit is checked by the hub
+  // with a clear message; this one only stops a body far past it).
+  app.addContentTypeParser(
+    BUNDLE_TYPES,
+    { parseAs: 'buffer', bodyLimit: MAX_BUNDLE_BYTES + 1024 * 1024 },
+    (_request, body, done) => {
+      done(null, body);
+    },
+  );
+
   app.addHook('onRequest', async (request) => {
     const role = request.routeOptions.config.strataRole;
     if (role === undefined) return;
@@ -150,6 +210,7 @@ export function createServer(options: ServerOptions): StrataServer {
   });
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
+    reply.headers(SECURITY_HEADERS);
   });
   app.addHook('onResponse', async (request, reply) => {
     metrics.observeRequest(
@@ -206,6 +267,7 @@ export function createServer(options: ServerOptions): StrataServer {
             ? parseInput(route.query as z.ZodType, request.query, 'query parameter')
             : undefined,
           body: undefined as unknown,
+          bundle: undefined as Buffer | undefined,
           actor: actorOf(request),
           request,
         };
@@ -214,7 +276,11 @@ export function createServer(options: ServerOptions): StrataServer {
             await route.handler(input, reply);
             return reply;
           case 'json': {
-            if (route.body)
+            if (Buffer.isBuffer(request.body)) {
+              if (!(route.bodyFormats ?? []).includes(BodyFormat.Bundle))
+                throw new ApiError(415, 'UNSUPPORTED_MEDIA_TYPE', `${route.operationId} takes no gzip body`);
+              input.bundle = request.body;
+            } else if (route.body)
               input.body = parseInput(route.body as z.ZodType, decodeBody(request, route), 'body');
             const result: unknown = await route.handler(input);
             if (route.response === undefined) return reply.code(route.status).send();
@@ -252,6 +318,41 @@ export function createServer(options: ServerOptions): StrataServer {
       await app.close();
     },
   };
+}
+
+/** A problem+json answer written straight to a socket that has no request (see clientErrorHandler). */
+function writeClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
+  // A reset connection, or one already answered: nothing to write to.
+  if (error.code === 'ECONNRESET' || socket.destroyed || !socket.writable) return;
+  const [status, code, detail] =
+    error.code === 'HPE_HEADER_OVERFLOW'
+      ? [
+          431,
+          'HEADERS_TOO_LARGE',
+          'the request line and headers exceed 16 KiB (a URL that long is refused too)',
+        ]
+      : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [408, 'REQUEST_TIMEOUT', 'the request was not received in time']
+        : [400, 'MALFORMED_REQUEST', 'the request is not valid HTTP/1.1'];
+  const problem: Problem = {
+    type: problemType(code),
+    title: statusTitle(status),
+    status,
+    detail,
+    code,
+    instance: '',
+  };
+  const body = JSON.stringify(problem);
+  const headers = {
+    'content-type': PROBLEM_CONTENT_TYPE,
+    'content-length': String(Buffer.byteLength(body)),
+    connection: 'close',
+    ...SECURITY_HEADERS,
+  };
+  const head = Object.entries(headers)
+    .map(([name, value]) => `${name}: ${value}\r\n`)
+    .join('');
+  socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\n${head}\r\n${body}`);
 }
 
 function assertNever(value: never): never {

@@ -198,12 +198,10 @@ export type ProfileIssue = {
 export type ProfileSummary = { name: string; type: string; latest: string; versions: number };
 
 export type ProfileText = {
-  /** the profile file */
+  /** the profile file (with no local charts or files: send those as a bundle) */
   yaml: string;
   /** the name errors are reported against */
   file?: string;
-  /** a folder on the hub's machine that local chart paths are relative to */
-  baseDir?: string;
   draft?: boolean;
 };
 
@@ -226,6 +224,8 @@ export type ProfileWithSource = {
   packs: number;
   description?: string;
   yaml: string;
+  /** each local chart and file the version was published with → the sha256 of its content */
+  files?: { [key: string]: string };
 };
 
 export type RegisterCluster = {
@@ -337,7 +337,7 @@ export interface Operations {
     role: 'operator';
     status: 201;
     params: undefined;
-    query: { file?: string; baseDir?: string; draft?: 'true' | 'false' };
+    query: { file?: string; draft?: 'true' | 'false' };
     body: ProfileText;
     response: Array<ProfileVersion>;
   };
@@ -357,7 +357,7 @@ export interface Operations {
     role: 'viewer';
     status: 200;
     params: undefined;
-    query: { file?: string; baseDir?: string; draft?: 'true' | 'false' };
+    query: { file?: string; draft?: 'true' | 'false' };
     body: ProfileText;
     response: ValidationResult;
   };
@@ -380,6 +380,16 @@ export interface Operations {
     query: undefined;
     body: undefined;
     response: ProfileWithSource;
+  };
+  getProfileBundle: {
+    method: 'GET';
+    path: '/api/v1/profiles/{profile}/versions/{version}/bundle';
+    role: 'viewer';
+    status: 200;
+    params: { profile: string; version: string };
+    query: undefined;
+    body: undefined;
+    response: string;
   };
   listAttachments: {
     method: 'GET';
@@ -560,6 +570,11 @@ export const operations = {
   validateProfile: { method: 'POST', path: '/api/v1/profiles/validate', role: 'viewer' },
   listProfileVersions: { method: 'GET', path: '/api/v1/profiles/{profile}/versions', role: 'viewer' },
   getProfileVersion: { method: 'GET', path: '/api/v1/profiles/{profile}/versions/{version}', role: 'viewer' },
+  getProfileBundle: {
+    method: 'GET',
+    path: '/api/v1/profiles/{profile}/versions/{version}/bundle',
+    role: 'viewer',
+  },
   listAttachments: { method: 'GET', path: '/api/v1/clusters/{cluster}/attachments', role: 'viewer' },
   attachProfile: { method: 'POST', path: '/api/v1/clusters/{cluster}/attachments', role: 'operator' },
   previewAttachmentUpdate: {

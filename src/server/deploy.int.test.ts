@@ -86,11 +86,11 @@ describe.each(backends())('deploying through the API on $name', (backend) => {
     });
 
     const yaml = readFileSync(resolve(examples, 'platform-tools.yaml'), 'utf8');
-    const imported = await t.api(
-      'POST',
-      `/api/v1/profiles?file=platform-tools.yaml&baseDir=${encodeURIComponent(examples)}`,
-      { role: 'operator', raw: yaml, headers: { 'content-type': 'application/yaml' } },
-    );
+    const imported = await t.api('POST', `/api/v1/profiles?file=platform-tools.yaml`, {
+      role: 'operator',
+      raw: yaml,
+      headers: { 'content-type': 'application/yaml' },
+    });
     expect(imported.status, imported.text).toBe(201);
     expect(imported.json).toEqual([
       expect.objectContaining({ name: 'platform-tools', version: '0.3.0', published: true }),

@@ -4,7 +4,8 @@
  * `./client-types.js` only.
  */
 export { createServer, DEFAULT_BODY_LIMIT, type ServerOptions, type StrataServer } from './app.js';
-export { serve, ensureAdminToken, ADMIN_TOKEN_FILE, type RunningHub, type ServeOptions } from './serve.js';
+export { serve, type RunningHub, type ServeOptions } from './serve.js';
+export { ensureAdminToken, ADMIN_TOKEN_FILE, createTokenOnHost } from './admin-token.js';
 export { routeTable } from './routes/index.js';
 export { buildOpenApi } from './openapi.js';
 export { Role, API_PREFIX, type AnyRoute } from './route.js';

@@ -1,6 +1,6 @@
-// Prometheus metrics. `/metrics` is unauthenticated, as is conventional for scrape targets (Prometheus,
-// node_exporter, kube-state-metrics): it exposes counts and timings, never names of secrets. Bind the hub to
-// a private address or put the scrape behind the network policy if even pack counts are sensitive.
+// Prometheus metrics. `/metrics` is unauthenticated by default, as is conventional for scrape targets
+// (Prometheus, node_exporter, kube-state-metrics): it exposes counts and timings, never names of secrets. When
+// even pack counts are sensitive, STRATA_METRICS_TOKEN puts it behind a bearer token (routes/system.ts).
 //
 // A registry per server (not prom-client's global one), so several servers in one process (tests, the
 // benchmark) do not share or double-register metrics.

@@ -62,8 +62,13 @@ function parameters(route: AnyRoute, components: Json): Json[] {
   return out;
 }
 
+/** Why a status is answered, where its title alone would not say. */
+const statusNotes: Record<number, string> = {
+  414: 'URI Too Long: a path parameter is longer than 100 characters (code PATH_PARAMETER_TOO_LONG)',
+};
+
 const problemResponse = (status: number): Json => ({
-  description: statusTitle(status),
+  description: statusNotes[status] ?? statusTitle(status),
   content: { [PROBLEM_CONTENT_TYPE]: { schema: { $ref: '#/components/schemas/Problem' } } },
 });
 
@@ -86,6 +91,8 @@ function operation(route: AnyRoute, components: Json): Json {
     };
   }
   const statuses = new Set<number>([...COMMON_ERRORS, ...(route.errors ?? [])]);
+  // The router refuses long path parameters before the route runs (app.ts MAX_PARAM_LENGTH).
+  if (route.params !== undefined) statuses.add(414);
   if (route.role !== Role.Public) {
     statuses.add(401);
     statuses.add(403);
@@ -108,6 +115,19 @@ function operation(route: AnyRoute, components: Json): Json {
     const content: Json = { 'application/json': { schema } };
     if (formats.includes(BodyFormat.Yaml)) {
       content['application/yaml'] = { schema: { type: 'string', description: 'the profile file itself' } };
+    }
+    if (formats.includes(BodyFormat.Bundle)) {
+      content['application/gzip'] = {
+        schema: {
+          type: 'string',
+          format: 'binary',
+          description:
+            'a profile bundle: a gzip-compressed tar with `profile.yaml` (the profile file) and `bundle.json` ' +
+            '(`{"sha256": {"<path>": "<hex digest>"}}`) at its root, and each local chart (packaged as a ' +
+            'chart archive under its path as written) and manifest file the profile references, under its ' +
+            'path. Only regular files; at most 20 MiB; every entry listed with its digest and referenced.',
+        },
+      };
     }
     op.requestBody = { required: true, content };
   }

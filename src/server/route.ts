@@ -17,8 +17,11 @@ export const roleRank: Record<Role, number> = { public: 0, viewer: 1, operator: 
 
 export type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE';
 
-/** How a request body may be sent: JSON always; YAML where a profile is the body (`application/yaml`). */
-export const BodyFormat = { Json: 'json', Yaml: 'yaml' } as const;
+/**
+ * How a request body may be sent: JSON always; YAML where a profile is the body (`application/yaml`); a
+ * profile bundle (`application/gzip`, src/profile/bundle.ts) where a profile with its local files is.
+ */
+export const BodyFormat = { Json: 'json', Yaml: 'yaml', Bundle: 'bundle' } as const;
 export type BodyFormat = (typeof BodyFormat)[keyof typeof BodyFormat];
 
 export interface Services {
@@ -26,6 +29,10 @@ export interface Services {
   readonly store: Store;
   readonly events: EventStream;
   readonly metrics: Metrics;
+  /** <data dir>/admin-token when the hub was started by `serve`: removed once another admin token exists. */
+  readonly adminTokenFile: string | undefined;
+  /** Set: /metrics needs it (or an API token). */
+  readonly metricsToken: string | undefined;
   /** The OpenAPI document (built once from the route table). */
   readonly openapi: () => Record<string, unknown>;
 }
@@ -34,6 +41,11 @@ export interface HandlerInput<P, Q, B> extends Services {
   readonly params: P;
   readonly query: Q;
   readonly body: B;
+  /**
+   * The raw body when it was sent as `application/gzip` to a route that takes BodyFormat.Bundle; then `body`
+   * is not parsed (there is no JSON) and the handler reads this instead.
+   */
+  readonly bundle?: Buffer;
   /** The caller, for the audit log; for public routes the name is "anonymous". */
   readonly actor: Actor;
   readonly request: FastifyRequest;

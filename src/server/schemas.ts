@@ -147,7 +147,13 @@ export const ProfileVersionSchema = z
   })
   .meta({ id: 'ProfileVersion' });
 
-export const ProfileWithSourceSchema = ProfileVersionSchema.extend({ yaml: z.string() }).meta({
+export const ProfileWithSourceSchema = ProfileVersionSchema.extend({
+  yaml: z.string(),
+  files: z
+    .record(z.string(), z.string())
+    .optional()
+    .describe('each local chart and file the version was published with → the sha256 of its content'),
+}).meta({
   id: 'ProfileWithSource',
 });
 
@@ -155,14 +161,15 @@ export const ProfileSummarySchema = z
   .object({ name: z.string(), type: z.string(), latest: z.string(), versions: z.number().int() })
   .meta({ id: 'ProfileSummary' });
 
+// Strict: the hub reads no path a client names, so a field it no longer takes (`baseDir`) is a 400 naming it,
+// not silently ignored.
 export const ProfileTextSchema = z
-  .object({
-    yaml: z.string().min(1).describe('the profile file'),
-    file: z.string().optional().describe('the name errors are reported against'),
-    baseDir: z
+  .strictObject({
+    yaml: z
       .string()
-      .optional()
-      .describe("a folder on the hub's machine that local chart paths are relative to"),
+      .min(1)
+      .describe('the profile file (with no local charts or files: send those as a bundle)'),
+    file: z.string().optional().describe('the name errors are reported against'),
     draft: z.boolean().optional(),
   })
   .meta({ id: 'ProfileText' });

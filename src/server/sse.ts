@@ -12,6 +12,10 @@
 //
 // A client that cannot keep up (its socket buffer over `maxBufferedBytes`) is disconnected rather than
 // buffered without bound: it reconnects with Last-Event-ID and loses nothing.
+//
+// A stream is authorized once, when it opens, so a revoked token must end it: the revoke route ends this
+// replica's streams of that token at once (`disconnectToken`), and every `tokenCheckMs` the stream asks the
+// store which of its tokens still exist, so a revocation made through another replica ends them too.
 import type { ServerResponse } from 'node:http';
 
 /** A hub event as the stream sees it: persisted ones have an id, ephemeral ones (connection state) do not. */
@@ -41,10 +45,16 @@ export interface EventStreamOptions {
   readonly pageSize?: number;
   /** Told about every event that reaches the fan-out (metrics). */
   readonly onEvent?: (event: StreamEvent) => void;
+  /** Of these token ids, the ones that still exist; absent: streams are never re-checked. */
+  readonly liveTokens?: (ids: readonly string[]) => Promise<ReadonlySet<string>>;
+  /** How often open streams' tokens are re-checked with `liveTokens`. Default 1 s. */
+  readonly tokenCheckMs?: number;
 }
 
 export interface ConnectOptions {
   readonly cluster?: string;
+  /** The token the stream was opened with: revoking it ends the stream. */
+  readonly tokenId?: string;
   /** Resume after this id; absent: live events only, from now. */
   readonly lastEventId?: number;
 }
@@ -52,6 +62,7 @@ export interface ConnectOptions {
 interface Client {
   readonly res: ServerResponse;
   readonly cluster: string | undefined;
+  readonly tokenId: string | undefined;
   /** The highest persisted id written to this client. */
   lastId: number;
   /** Live events that arrived while replaying; undefined once live. */
@@ -79,9 +90,12 @@ export const SSE_HEADERS = {
 export class EventStream {
   readonly #clients = new Set<Client>();
   readonly #source: EventSource;
-  readonly #options: Required<Omit<EventStreamOptions, 'onEvent'>> & Pick<EventStreamOptions, 'onEvent'>;
+  readonly #options: Required<Omit<EventStreamOptions, 'onEvent' | 'liveTokens'>> &
+    Pick<EventStreamOptions, 'onEvent' | 'liveTokens'>;
   #unsubscribe: (() => void) | undefined;
   #heartbeat: NodeJS.Timeout | undefined;
+  #tokenCheck: NodeJS.Timeout | undefined;
+  #checking = false;
 
   constructor(source: EventSource, options: EventStreamOptions = {}) {
     this.#source = source;
@@ -90,6 +104,8 @@ export class EventStream {
       maxBufferedBytes: options.maxBufferedBytes ?? 1024 * 1024,
       pageSize: options.pageSize ?? 1000,
       onEvent: options.onEvent,
+      liveTokens: options.liveTokens,
+      tokenCheckMs: options.tokenCheckMs ?? 1000,
     };
   }
 
@@ -103,6 +119,37 @@ export class EventStream {
       for (const client of this.#clients) this.#write(client, ': heartbeat\n\n');
     }, this.#options.heartbeatMs);
     this.#heartbeat.unref();
+    if (this.#options.liveTokens !== undefined) {
+      this.#tokenCheck = setInterval(() => void this.#checkTokens(), this.#options.tokenCheckMs);
+      this.#tokenCheck.unref();
+    }
+  }
+
+  /** Ends every stream opened with token `id` (it was revoked); returns how many. */
+  disconnectToken(id: string): number {
+    let ended = 0;
+    for (const client of this.#clients) {
+      if (client.tokenId !== id) continue;
+      this.#clients.delete(client);
+      client.res.end();
+      ended++;
+    }
+    return ended;
+  }
+
+  async #checkTokens(): Promise<void> {
+    const ids = new Set<string>();
+    for (const client of this.#clients) if (client.tokenId !== undefined) ids.add(client.tokenId);
+    if (ids.size === 0 || this.#checking || this.#options.liveTokens === undefined) return;
+    this.#checking = true;
+    try {
+      const live = await this.#options.liveTokens([...ids]);
+      for (const id of ids) if (!live.has(id)) this.disconnectToken(id);
+    } catch {
+      // The database does not answer: /readyz says so; the streams stay until the next check can decide.
+    } finally {
+      this.#checking = false;
+    }
   }
 
   get clientCount(): number {
@@ -117,6 +164,7 @@ export class EventStream {
     const client: Client = {
       res,
       cluster: options.cluster,
+      tokenId: options.tokenId,
       lastId: options.lastEventId ?? 0,
       buffer: options.lastEventId === undefined ? undefined : [],
     };
@@ -154,6 +202,7 @@ export class EventStream {
     this.#unsubscribe?.();
     this.#unsubscribe = undefined;
     if (this.#heartbeat) clearInterval(this.#heartbeat);
+    if (this.#tokenCheck) clearInterval(this.#tokenCheck);
     for (const client of this.#clients) client.res.end();
     this.#clients.clear();
   }

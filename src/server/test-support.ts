@@ -24,7 +24,7 @@ export interface RequestOptions {
   readonly role?: RoleName;
   /** Sent as JSON unless `raw` is given. */
   readonly body?: unknown;
-  readonly raw?: string;
+  readonly raw?: string | Buffer;
   readonly headers?: Record<string, string>;
 }
 
@@ -60,7 +60,7 @@ export async function startTestHub(
     const role = request.role ?? 'admin';
     const headers: Record<string, string> = { ...request.headers };
     if (role !== 'none') headers.authorization = `Bearer ${tokens[role]}`;
-    let body: string | undefined = request.raw;
+    let body: string | Buffer | undefined = request.raw;
     if (body === undefined && request.body !== undefined) body = JSON.stringify(request.body);
     if (body !== undefined) headers['content-type'] ??= 'application/json';
     const res = await fetch(url + path, { method, headers, ...(body === undefined ? {} : { body }) });
@@ -175,6 +175,11 @@ export class SseClient {
       this.#waiters.add(check);
       check();
     });
+  }
+
+  /** Resolves when the stream has ended (the server closed it, or close() was called). */
+  get ended(): Promise<void> {
+    return this.#done;
   }
 
   get ids(): number[] {

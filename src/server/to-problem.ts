@@ -100,6 +100,14 @@ const fastifyCodes: Record<string, string> = {
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'INVALID_REQUEST',
   FST_ERR_CTP_EMPTY_JSON_BODY: 'INVALID_REQUEST',
   FST_ERR_CTP_INVALID_JSON_BODY: 'INVALID_JSON',
+  FST_ERR_MAX_PARAM_LENGTH: 'PATH_PARAMETER_TOO_LONG',
+  FST_ERR_BAD_URL: 'INVALID_URL',
+};
+
+/** Fastify's messages for these quote the whole path; ours say what is wrong with it. */
+const fastifyDetails: Record<string, string> = {
+  FST_ERR_MAX_PARAM_LENGTH: 'a path parameter is longer than 100 characters',
+  FST_ERR_BAD_URL: 'the path holds a malformed %-escape',
 };
 
 export function toProblem(error: unknown, context: ProblemContext): MappedProblem {
@@ -147,7 +155,8 @@ export function toProblem(error: unknown, context: ProblemContext): MappedProble
   }
   if (isFastifyError(error) && error.statusCode < 500) {
     const code = fastifyCodes[error.code] ?? 'INVALID_REQUEST';
-    return { problem: make(error.statusCode, code, error.message, context), internal: false };
+    const detail = fastifyDetails[error.code] ?? error.message;
+    return { problem: make(error.statusCode, code, detail, context), internal: false };
   }
   return {
     problem: make(500, 'INTERNAL', `internal error; request id ${context.requestId}`, context, {

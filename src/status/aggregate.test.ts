@@ -239,6 +239,19 @@ describe('aggregatePack', () => {
     });
   });
 
+  it('names what an uninstall keeps, as Helm would, once the rest is gone', () => {
+    const gone = res('Secret', 'admin', 'Missing', 'NotFound', 'not found');
+    const kept = { apiVersion: 'v1', kind: 'ConfigMap', namespace: 'monitoring', name: 'dashboards' };
+    const s = aggregatePack({
+      operation: 'uninstall',
+      stage: { type: 'Uninstalling', kept: [kept] },
+      resources: [gone],
+    });
+    expect(s.message).toBe(
+      "all resources removed; kept 1 as Helm would (resource-policy keep or a chart's crds/): ConfigMap monitoring/dashboards",
+    );
+  });
+
   it('turns red again and back green as resources fail and recover (red is about now)', () => {
     const failing = res('Pod', 'p', 'Failed', 'CrashLoopBackOff', 'CrashLoopBackOff');
     const recovered = res('Pod', 'p', 'Ready', 'Running', 'running and ready');

@@ -36,13 +36,16 @@ export type PackStage =
   | { readonly type: 'ApplyFailed'; readonly error: string }
   /** Everything is applied; the resources decide. */
   | { readonly type: 'Applied' }
-  | { readonly type: 'Uninstalling' };
+  /** `kept`: owned objects left in the cluster as Helm would leave them (resource-policy keep, crds/ CRDs). */
+  | { readonly type: 'Uninstalling'; readonly kept?: readonly ObjectRef[] };
 export type PackStageType = PackStage['type'];
 
 /** One object the pack owns, in install order, with its latest evaluation. */
 export interface PackResource {
   readonly ref: ObjectRef;
   readonly evaluation: ResourceEvaluation;
+  /** A Helm hook: it runs at its events (and may be deleted after them) rather than staying. */
+  readonly hook?: true;
 }
 
 /** Set by the engine when the pack's deadline passed while it was still processing. */
@@ -286,10 +289,16 @@ export function aggregatePack(input: PackAggregationInput): PackSummary {
         );
         return summary(PackConditionType.Error, 'TimedOut', message, input, gone);
       }
+      const kept = stage.kept ?? [];
+      const keptNote =
+        kept.length === 0
+          ? ''
+          : `; kept ${kept.length} as Helm would (resource-policy keep or a chart's crds/): ${kept.map(formatRef).join(', ')}`;
       const message =
-        first === undefined
+        (first === undefined
           ? 'all resources removed'
-          : `${remaining.length}/${gone.total} resources still to remove; waiting for ${formatRef(first.ref)}`;
+          : `${remaining.length}/${gone.total} resources still to remove; waiting for ${formatRef(first.ref)}`) +
+        keptNote;
       return summary(PackConditionType.Uninstalling, 'Uninstalling', message, input, gone);
     }
     default:

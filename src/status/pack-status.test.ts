@@ -307,3 +307,27 @@ describe('reducePackStatus', () => {
     );
   });
 });
+
+describe('hooks among the resources', () => {
+  it('marks hooks, keeps the mark through evaluations and inventory changes, and unmarks what is no longer one', () => {
+    const marked = run([
+      { type: 'InventoryChanged', time: t(1), resources: [config, grafana] },
+      { type: 'HooksMarked', time: t(1), hooks: [config] },
+      {
+        type: 'ResourceEvaluated',
+        time: t(2),
+        ref: config,
+        evaluation: ev('Ready', 'Exists', 'exists', config),
+      },
+      { type: 'InventoryChanged', time: t(3), resources: [grafana, config] },
+    ]);
+    expect(marked.resources.map((r) => [r.ref.kind, r.hook])).toEqual([
+      ['Deployment', undefined],
+      ['ConfigMap', true],
+    ]);
+    expect(marked.resources[1]?.evaluation.state).toBe('Ready');
+    expect(reducePackStatus(marked, { type: 'HooksMarked', time: t(4), hooks: [config] })).toBe(marked);
+    const unmarked = reducePackStatus(marked, { type: 'HooksMarked', time: t(4), hooks: [] });
+    expect(unmarked.resources.every((r) => r.hook === undefined)).toBe(true);
+  });
+});

@@ -50,6 +50,8 @@ export type PackEvent =
   | { readonly type: 'StageChanged'; readonly time: string; readonly stage: PackStage }
   /** The objects the pack owns, in install order; kept evaluations survive, new objects start Missing. */
   | { readonly type: 'InventoryChanged'; readonly time: string; readonly resources: readonly ObjectRef[] }
+  /** Which of the pack's resources are Helm hooks (the others are not); kept across inventory changes. */
+  | { readonly type: 'HooksMarked'; readonly time: string; readonly hooks: readonly ObjectRef[] }
   | {
       readonly type: 'ResourceEvaluated';
       readonly time: string;
@@ -108,8 +110,12 @@ export function sameStage(a: PackStage, b: PackStage): boolean {
     case 'Rendering':
     case 'Applying':
     case 'Applied':
-    case 'Uninstalling':
       return a.type === b.type;
+    case 'Uninstalling':
+      return (
+        b.type === 'Uninstalling' &&
+        (a.kept ?? []).map(refKey).join('\n') === (b.kept ?? []).map(refKey).join('\n')
+      );
     default:
       return assertNever(a, 'pack stage');
   }
@@ -225,11 +231,23 @@ export function reducePackStatus(state: PackStatus, event: PackEvent): PackStatu
       return advance(state, { ...facts(state), stage: event.stage }, event.time);
     case 'InventoryChanged': {
       if (sameRefs(state.resources, event.resources)) return state;
-      const known = new Map(state.resources.map((r) => [refKey(r.ref), r.evaluation]));
-      const resources = event.resources.map((ref) => ({
-        ref,
-        evaluation: known.get(refKey(ref)) ?? notYetSeen(ref),
-      }));
+      const known = new Map(state.resources.map((r) => [refKey(r.ref), r]));
+      const resources = event.resources.map((ref) => {
+        const before = known.get(refKey(ref));
+        return {
+          ref,
+          evaluation: before?.evaluation ?? notYetSeen(ref),
+          ...(before?.hook ? { hook: true as const } : {}),
+        };
+      });
+      return advance(state, { ...facts(state), resources }, event.time);
+    }
+    case 'HooksMarked': {
+      const hooks = new Set(event.hooks.map(refKey));
+      if (state.resources.every((r) => (r.hook === true) === hooks.has(refKey(r.ref)))) return state;
+      const resources = state.resources.map(({ hook: _hook, ...r }) =>
+        hooks.has(refKey(r.ref)) ? { ...r, hook: true as const } : r,
+      );
       return advance(state, { ...facts(state), resources }, event.time);
     }
     case 'ResourceEvaluated': {
@@ -237,7 +255,7 @@ export function reducePackStatus(state: PackStatus, event: PackEvent): PackStatu
       const index = state.resources.findIndex((r) => refKey(r.ref) === key);
       const current = state.resources[index];
       if (current === undefined || sameEvaluation(current.evaluation, event.evaluation)) return state;
-      const resources = state.resources.with(index, { ref: current.ref, evaluation: event.evaluation });
+      const resources = state.resources.with(index, { ...current, evaluation: event.evaluation });
       return advance(state, { ...facts(state), resources }, event.time);
     }
     case 'TimedOut':

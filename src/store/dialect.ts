@@ -1,5 +1,5 @@
 // Builds the Kysely instance for a database location. Everything above this file is backend-agnostic.
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import {
@@ -101,7 +101,12 @@ function openSqlite(path: string, options: ConnectOptions): Kysely<Database> {
         `${file} is already open in this process: share that store instead of opening a second one`,
       );
     }
-    mkdirSync(dirname(file), { recursive: true });
+    mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+    // The database holds token hashes, sealed kubeconfigs and the audit log: owner-only, whatever the umask.
+    // Created empty here with 0600 (SQLite then gives its -wal and -shm files the database file's mode),
+    // and chmod-ed, which also repairs a database an older version created 0644.
+    closeSync(openSync(file, 'a', 0o600));
+    chmodSync(file, 0o600);
   }
   const database = new SqliteDatabase(file ?? MEMORY);
   const release = () => {
@@ -112,7 +117,10 @@ function openSqlite(path: string, options: ConnectOptions): Kysely<Database> {
     // WAL: readers (the API) never block the writer (the engine) and vice versa. synchronous=NORMAL is the
     // documented pairing for WAL: a committed transaction survives the process being killed; only an OS
     // crash or power loss can lose the last few commits (https://www.sqlite.org/pragma.html#pragma_synchronous).
-    if (file !== undefined) database.pragma('journal_mode = WAL');
+    if (file !== undefined) {
+      database.pragma('journal_mode = WAL');
+      for (const side of [`${file}-wal`, `${file}-shm`]) if (existsSync(side)) chmodSync(side, 0o600);
+    }
     database.pragma('synchronous = NORMAL');
     // SQLite does not enforce foreign keys unless asked, per connection.
     database.pragma('foreign_keys = ON');

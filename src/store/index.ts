@@ -16,6 +16,7 @@ export {
   type CreateClusterInput,
   type UpdateClusterInput,
 } from './clusters.js';
+export { BlobsRepository, MAX_BLOB_BYTES } from './blobs.js';
 export {
   ProfilesRepository,
   type LatestOptions,

@@ -12,7 +12,7 @@ import type {
   PackTimeout,
   PackTransition,
 } from '../status/index.js';
-import { inTransaction, nowIso, type StoreContext } from './context.js';
+import { inTransaction, nowIso, type StoreContext, type TransactionContext } from './context.js';
 import { notFound } from './errors.js';
 import { fromJson, toJson } from './json-column.js';
 import type { Row } from './schema.js';
@@ -107,6 +107,58 @@ function derivedTransitions(
   ];
 }
 
+/** The condition a bridging transition shows for the phase it leads to (one of that phase's own). */
+const bridgeCondition: Record<PackPhase, PackConditionType> = {
+  onboarding: 'ReadyForInstall',
+  processing: 'Installing',
+  success: 'Ready',
+  failed: 'Error',
+};
+
+/**
+ * A pack's history is one chain: each transition starts where the previous one ended, and the last one ends
+ * in the phase of the row. The writer normally sends exactly that, but a pack added again after it was removed
+ * starts a new life in onboarding while its history ends where the uninstall left it, and a hub restarted
+ * after kill -9 resumes from whatever it stored. Checked here, inside the transaction that writes the row, so
+ * no crash and no caller can leave a gap: where the chain would break, a transition saying why bridges it.
+ */
+function chained(
+  stored: { readonly phase: PackPhase; readonly removed: boolean } | undefined,
+  transitions: readonly PackTransition[],
+  status: PackStatus,
+  time: string,
+): PackTransition[] {
+  const out: PackTransition[] = [];
+  let at = stored?.phase;
+  const bridge = (from: PackPhase, to: PackPhase, when: string): PackTransition => ({
+    time: when,
+    from,
+    to,
+    condition: bridgeCondition[to],
+    ...(stored?.removed === true
+      ? { reason: 'AddedAgain', message: 'the pack was added again after it had been removed' }
+      : { reason: 'Resumed', message: `resumed from the stored ${from} status` }),
+  });
+  for (const transition of transitions) {
+    if (at !== undefined && transition.from !== at) out.push(bridge(at, transition.from, transition.time));
+    out.push(transition);
+    at = transition.to;
+  }
+  if (at !== undefined && at !== status.phase && stored?.removed === true && out.length === 0) {
+    out.push(bridge(at, status.phase, time));
+  } else if (at !== undefined && at !== status.phase) {
+    out.push({
+      time,
+      from: at,
+      to: status.phase,
+      condition: status.condition,
+      reason: status.reason,
+      message: status.message,
+    });
+  }
+  return out;
+}
+
 export class PackStatusRepository {
   constructor(private readonly ctx: StoreContext) {}
 
@@ -129,8 +181,18 @@ export class PackStatusRepository {
         .executeTakeFirst();
       const time = nowIso(tx);
       const { status } = input;
-      const transitions =
-        input.transitions ?? derivedTransitions(previous?.phase as PackPhase | undefined, status, time);
+      // Where the stored chain ends: the row's phase, or for a pack added again after its removal, the
+      // last transition of its earlier life (its history stays when its row goes).
+      const stored =
+        previous === undefined
+          ? await lastTransitionTo(tx, cluster.id, input.pack)
+          : { phase: previous.phase as PackPhase, removed: false };
+      const transitions = chained(
+        stored,
+        input.transitions ?? derivedTransitions(previous?.phase as PackPhase | undefined, status, time),
+        status,
+        time,
+      );
       const events: EventInput[] = transitions.map((transition) => ({
         kind: EventKind.PackTransition,
         pack: input.pack,
@@ -223,6 +285,23 @@ export class PackStatusRepository {
       await appendEvents(tx, found, [{ kind: EventKind.PackRemoved, pack }]);
     });
   }
+}
+
+async function lastTransitionTo(
+  tx: TransactionContext,
+  clusterId: string,
+  pack: string,
+): Promise<{ phase: PackPhase; removed: true } | undefined> {
+  const row = await tx.db
+    .selectFrom('events')
+    .select('data')
+    .where('cluster_id', '=', clusterId)
+    .where('pack', '=', pack)
+    .where('kind', '=', EventKind.PackTransition)
+    .orderBy('id', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+  return row && { phase: fromJson<{ transition: PackTransition }>(row.data).transition.to, removed: true };
 }
 
 function select(ctx: StoreContext) {

@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import semver from 'semver';
 import type { ClusterProfile, ProfileType } from '../profile/index.js';
 import { inTransaction, nowIso, type StoreContext, type TransactionContext } from './context.js';
+import { blobDigest, putBlob } from './blobs.js';
 import { constraintKind } from './db-errors.js';
 import { StoreError, StoreErrorCode, notFound } from './errors.js';
 import { fromJson, toJson } from './json-column.js';
@@ -15,6 +16,11 @@ export interface ProfileInput {
   readonly source: string;
   /** The parsed, validated profile (`parseProfile(…).profile`); name, version and type are read from it. */
   readonly profile: ClusterProfile;
+  /**
+   * The local charts and manifest files the profile references, by normalized path: stored as blobs (once per
+   * digest) with the version, which renders only from them.
+   */
+  readonly files?: ReadonlyMap<string, Uint8Array>;
 }
 
 export interface ProfileVersionRecord {
@@ -32,6 +38,8 @@ export interface ProfileVersionRecord {
 export interface StoredProfile extends ProfileVersionRecord {
   readonly source: string;
   readonly profile: ClusterProfile;
+  /** Each local chart or file path → the sha256 of its blob (read it with `store.blobs.get`). */
+  readonly blobs: Readonly<Record<string, string>>;
 }
 
 export interface ProfileSummary {
@@ -76,6 +84,7 @@ const toStored = (row: Row<'profiles'>): StoredProfile => ({
   ...toVersion(row),
   source: row.source,
   profile: fromJson<ClusterProfile>(row.parsed),
+  blobs: fromJson<Record<string, string>>(row.blobs),
 });
 
 const bySemver = (a: { version: string }, b: { version: string }) => semver.compare(a.version, b.version);
@@ -108,18 +117,28 @@ export class ProfilesRepository {
     return inTransaction(this.ctx, async (tx) => {
       const existing = await find(tx, name, version);
       if (existing?.published === 1) {
-        if (existing.content_hash === hash(input.source)) return toStored(existing);
+        if (existing.content_hash === contentHash(input.source, digests(input))) return toStored(existing);
         throw conflict(name, version);
       }
       return write(tx, input, { published: true, existing });
     });
   }
 
-  /** Publishes an existing draft as it is. */
+  /** Publishes an existing draft as it is, with the files it was saved with. */
   async publishDraft(name: string, version: string): Promise<StoredProfile> {
-    const draft = await this.get(name, version);
-    if (draft === undefined) throw notFound('profile', `${name} ${version}`);
-    return this.publish({ source: draft.source, profile: draft.profile });
+    return inTransaction(this.ctx, async (tx) => {
+      const existing = await find(tx, name, version);
+      if (existing?.published === 1) return toStored(existing);
+      if (existing === undefined) throw notFound('profile', `${name} ${version}`);
+      const time = nowIso(tx);
+      await tx.db
+        .updateTable('profiles')
+        .set({ published: 1, updated_at: time, published_at: time })
+        .where('name', '=', name)
+        .where('version', '=', version)
+        .execute();
+      return toStored({ ...existing, published: 1, updated_at: time, published_at: time });
+    });
   }
 
   async get(name: string, version: string): Promise<StoredProfile | undefined> {
@@ -221,8 +240,25 @@ function identify(input: ProfileInput): { name: string; version: string } {
   return { name, version };
 }
 
-function hash(source: string): string {
-  return createHash('sha256').update(source, 'utf8').digest('hex');
+/** path → digest of the input's files, in path order. */
+function digests(input: ProfileInput): Record<string, string> {
+  const entries = [...(input.files ?? new Map<string, Uint8Array>()).entries()];
+  return Object.fromEntries(
+    entries
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([path, content]) => [path, blobDigest(content)]),
+  );
+}
+
+/**
+ * What "the same content" means for a version: its source and, when it has local files, which content each
+ * path holds (a chart edited after publishing is different content). Without files it is the hash of the
+ * source alone, as it was before versions carried files.
+ */
+function contentHash(source: string, blobs: Readonly<Record<string, string>>): string {
+  const hash = createHash('sha256').update(source, 'utf8');
+  if (Object.keys(blobs).length > 0) hash.update(`\0${JSON.stringify(blobs)}`, 'utf8');
+  return hash.digest('hex');
 }
 
 async function find(ctx: StoreContext, name: string, version: string): Promise<Row<'profiles'> | undefined> {
@@ -241,17 +277,20 @@ async function write(
 ): Promise<StoredProfile> {
   const { name, version } = identify(input);
   const time = nowIso(tx);
+  for (const content of input.files?.values() ?? []) await putBlob(tx, content);
+  const blobs = digests(input);
   const row: Row<'profiles'> = {
     name,
     version,
     type: input.profile.spec.type,
     source: input.source,
     parsed: toJson(input.profile),
-    content_hash: hash(input.source),
+    content_hash: contentHash(input.source, blobs),
     published: options.published ? 1 : 0,
     created_at: options.existing?.created_at ?? time,
     updated_at: time,
     published_at: options.published ? time : null,
+    blobs: toJson(blobs),
   };
   if (options.existing === undefined) {
     try {

@@ -34,6 +34,16 @@ export interface ProfilesTable {
   created_at: string;
   updated_at: string;
   published_at: string | null;
+  /** JSON object: each local chart or file path the version uses → the sha256 of its blob. */
+  blobs: Generated<string>;
+}
+
+export interface BlobsTable {
+  /** sha256 of `content`, hex. */
+  digest: string;
+  size: number;
+  content: Uint8Array;
+  created_at: string;
 }
 
 export interface AttachmentsTable {
@@ -111,6 +121,7 @@ export interface Database {
   strata_meta: MetaTable;
   clusters: ClustersTable;
   profiles: ProfilesTable;
+  blobs: BlobsTable;
   attachments: AttachmentsTable;
   pack_status: PackStatusTable;
   events: EventsTable;

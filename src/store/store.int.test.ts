@@ -1,6 +1,7 @@
 // The store's one suite, run on SQLite and on PostgreSQL (a real server from testenv/postgres).
 import { afterAll, afterEach, beforeAll, describe } from 'vitest';
 import { attachmentCases } from './cases/attachments.cases.js';
+import { blobCases } from './cases/blobs.cases.js';
 import { clusterCases } from './cases/clusters.cases.js';
 import { concurrencyCases } from './cases/concurrency.cases.js';
 import { openCases } from './cases/open.cases.js';
@@ -17,6 +18,7 @@ describe.each(backends())('store on $name', (env) => {
   openCases(env);
   clusterCases(env);
   profileCases(env);
+  blobCases(env);
   attachmentCases(env);
   packStatusCases(env);
   tokenAndAuditCases(env);

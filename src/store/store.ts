@@ -7,6 +7,7 @@ import { connect } from './dialect.js';
 import { isStoreError, StoreError, StoreErrorCode } from './errors.js';
 import { migrateToLatest } from './migrations/index.js';
 import { AuditRepository } from './audit.js';
+import { BlobsRepository } from './blobs.js';
 import { PackStatusRepository } from './pack-status.js';
 import { ProfilesRepository } from './profiles.js';
 import type { Database } from './schema.js';
@@ -34,6 +35,7 @@ export interface StoreOptions {
 export interface Repositories {
   readonly clusters: ClustersRepository;
   readonly profiles: ProfilesRepository;
+  readonly blobs: BlobsRepository;
   readonly attachments: AttachmentsRepository;
   readonly packStatus: PackStatusRepository;
   readonly history: HistoryRepository;
@@ -64,6 +66,7 @@ function repositories(ctx: StoreContext): Repositories {
   return {
     clusters: new ClustersRepository(ctx),
     profiles: new ProfilesRepository(ctx),
+    blobs: new BlobsRepository(ctx),
     attachments: new AttachmentsRepository(ctx),
     packStatus: new PackStatusRepository(ctx),
     history: new HistoryRepository(ctx),

@@ -7,6 +7,7 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { nowIso, type StoreContext } from './context.js';
 import { constraintKind } from './db-errors.js';
+import { Backend } from './url.js';
 import { StoreError, StoreErrorCode, notFound } from './errors.js';
 import type { Row } from './schema.js';
 
@@ -136,6 +137,24 @@ export class TokensRepository {
     if (role !== undefined) query = query.where('role', '=', role);
     const row = await query.executeTakeFirstOrThrow();
     return row.n;
+  }
+
+  /** Of `ids`, the ones that are still tokens (not revoked): open streams re-check theirs with it. */
+  async existing(ids: readonly string[]): Promise<Set<string>> {
+    if (ids.length === 0) return new Set();
+    const rows = await this.ctx.db.selectFrom('tokens').select('id').where('id', 'in', ids).execute();
+    return new Set(rows.map((row) => row.id));
+  }
+
+  /**
+   * The ids of every admin token, locked until the transaction ends (PostgreSQL `FOR UPDATE`): two admins
+   * revoking each other at the same moment then run one after the other, so a "not the last admin" check
+   * made with this cannot pass in both. SQLite transactions already hold the only write lock from BEGIN.
+   */
+  async lockAdmins(): Promise<string[]> {
+    const query = this.ctx.db.selectFrom('tokens').select('id').where('role', '=', TokenRole.Admin);
+    const rows = await (this.ctx.backend === Backend.Postgres ? query.forUpdate() : query).execute();
+    return rows.map((row) => row.id);
   }
 
   /** Revokes a token: it stops working at once. */

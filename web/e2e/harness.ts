@@ -9,6 +9,7 @@ import { chromium, type Browser } from 'playwright-core';
 import { down, up, type ControlPlaneState } from '../../testenv/src/controlplane.js';
 import { helmBin, repoRoot } from '../../src/engine/testing.js';
 import { Hub } from '../../src/hub/index.js';
+import { profileUpload } from '../../src/profile/index.js';
 import { createServer, type StrataServer } from '../../src/server/index.js';
 import { createStore, type Store } from '../../src/store/index.js';
 
@@ -108,14 +109,16 @@ export async function startUiHarness(name: string): Promise<UiHarness> {
     for (const role of ['viewer', 'operator', 'admin'] as const) {
       tokens[role] = (await store.tokens.create({ role, name: `e2e-${role}` })).plaintext;
     }
+    /** A Buffer body is a profile bundle (application/gzip); anything else goes as JSON. */
     const api = async (method: string, path: string, body?: unknown, role: Role = 'admin') => {
+      const bundle = Buffer.isBuffer(body);
       const res = await fetch(`${url}/api/v1${path}`, {
         method,
         headers: {
           authorization: `Bearer ${tokens[role]}`,
-          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+          ...(body === undefined ? {} : { 'content-type': bundle ? 'application/gzip' : 'application/json' }),
         },
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        ...(body === undefined ? {} : { body: bundle ? new Uint8Array(body) : JSON.stringify(body) }),
       });
       const text = await res.text();
       if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${text}`);
@@ -123,11 +126,10 @@ export async function startUiHarness(name: string): Promise<UiHarness> {
     };
     await api('POST', '/clusters', { name: CLUSTER, kubeconfig: readFileSync(cp.kubeconfig, 'utf8') });
     for (const file of EXAMPLE_FILES) {
-      await api('POST', '/profiles', {
-        yaml: readFileSync(join(examples, file), 'utf8'),
-        file: file.replace(/^.*\//, ''),
-        baseDir: join(examples, file, '..'),
-      });
+      const upload = await profileUpload(join(examples, file));
+      const name = file.replace(/^.*\//, '');
+      if (upload.bundle === undefined) await api('POST', '/profiles', { yaml: upload.yaml, file: name });
+      else await api('POST', `/profiles?file=${encodeURIComponent(name)}`, upload.bundle);
     }
     browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
     return { cp, url, tokens, browser, api, close };

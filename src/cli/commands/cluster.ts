@@ -1,6 +1,8 @@
 // strata cluster add | list | rm
 import { readFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
+import { inlineKubeconfig } from '../../kube/kubeconfig-inline.js';
+import { KubeError } from '../../kube/errors.js';
 import { outputOption, stringOption, type Command, type Context } from '../command.js';
 import { CliError, CliErrorCode, ExitCode } from '../errors.js';
 import { painter } from '../render/color.js';
@@ -36,13 +38,29 @@ export function clusterRows(clusters: readonly Cluster[], ctx: Pick<Context, 'co
   );
 }
 
+/** The kubeconfig with the files it names read on this machine (see kube/kubeconfig-inline.ts). */
+async function inlineFiles(
+  text: string,
+  file: string,
+  options: { baseDir: string; context?: string },
+): Promise<string> {
+  try {
+    return (await inlineKubeconfig(text, { ...options, readFile: (path) => readFile(path) })).text;
+  } catch (cause) {
+    if (!(cause instanceof KubeError)) throw cause;
+    throw new CliError(CliErrorCode.File, `kubeconfig ${file}: ${cause.message}`, { cause });
+  }
+}
+
 const add: Command = {
   path: ['cluster', 'add'],
   usage: 'strata cluster add NAME --kubeconfig FILE [--context CTX] [--drift-policy correct|report]',
   summary: 'register a cluster with its kubeconfig (the hub checks it can reach it first)',
   description:
-    'The kubeconfig file is read here and sent to the hub, which stores it sealed. Its certificates and\n' +
-    'tokens must be inline (certificate-authority-data, …): the hub cannot read files on this machine.',
+    'The kubeconfig file is read here and sent to the hub, which stores it sealed. Only the chosen context\n' +
+    '(with its cluster and user) is sent, and the files it names (certificate-authority, client-certificate,\n' +
+    'client-key, token-file) are read here and inlined: the hub reads no file and runs no program a kubeconfig\n' +
+    'names. exec and auth-provider users are refused unless the hub allows that exec plugin by name.',
   args: ['NAME'],
   options: {
     kubeconfig: { type: 'string', value: 'FILE', description: 'kubeconfig file of the cluster (required)' },
@@ -68,8 +86,11 @@ const add: Command = {
     const file = stringOption(options, 'kubeconfig');
     if (file === undefined)
       throw new CliError(CliErrorCode.Usage, '"strata cluster add" needs --kubeconfig FILE');
-    const kubeconfig = await readInputFile(ctx, file, 'kubeconfig');
     const context = stringOption(options, 'context');
+    const kubeconfig = await inlineFiles(await readInputFile(ctx, file, 'kubeconfig'), file, {
+      baseDir: dirname(resolve(ctx.cwd, file)),
+      ...(context === undefined ? {} : { context }),
+    });
     const driftPolicy = stringOption(options, 'drift-policy') as Cluster['driftPolicy'] | undefined;
     const cluster = await ctx.client.call('registerCluster', {
       body: {

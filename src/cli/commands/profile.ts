@@ -1,9 +1,21 @@
 // strata profile apply | list | get | validate. Validation is the hub's own (POST /profiles/validate), so the
 // CLI can never accept a file the hub rejects or the other way round.
-import { dirname, resolve } from 'node:path';
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
 import { flag, outputOption, stringOption, type Command, type Context } from '../command.js';
 import { CliError, CliErrorCode, ExitCode, usageError } from '../errors.js';
 import { formatIssue } from '../client.js';
+import {
+  ReferenceKind,
+  bundleFiles,
+  bundleFolder,
+  bundleProfileText,
+  loadProfileText,
+  readBundle,
+  formatIssue as formatProfileIssue,
+  type ProfileUploadBody,
+} from '../../profile/index.js';
+import { operations, type Operations } from '../types.js';
 import { formatObject } from '../render/output.js';
 import { renderTable } from '../render/table.js';
 import { age } from '../render/time.js';
@@ -17,23 +29,65 @@ const fileOption = {
 } as const;
 
 interface ProfileSource {
-  readonly yaml: string;
   /** As the user typed it, so errors point at the file they know. */
   readonly file: string;
-  /** Absolute: local chart paths resolve against it on a hub on this machine. */
-  readonly baseDir: string;
+  /** What to send: the YAML alone, or a bundle with every local chart and file the profile references. */
+  readonly upload: ProfileUploadBody;
 }
 
+/**
+ * Reads the profile and packs its local charts and files from the profile's folder (stdin: the current
+ * folder), refusing any path that leaves it. The hub never reads a path: it gets the content.
+ */
 async function readProfile(ctx: Context, file: string | undefined, where: string): Promise<ProfileSource> {
   if (file === undefined) throw usageError(`"${where}" needs -f FILE`);
+  let yaml: string;
+  let dir: string;
+  let shown = file;
   if (file === '-') {
     const chunks: Buffer[] = [];
     for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-    return { yaml: Buffer.concat(chunks).toString('utf8'), file: '<stdin>', baseDir: ctx.cwd };
+    yaml = Buffer.concat(chunks).toString('utf8');
+    dir = ctx.cwd;
+    shown = '<stdin>';
+  } else {
+    yaml = await readInputFile(ctx, file, 'profile file');
+    if (yaml.trim() === '') throw new CliError(CliErrorCode.File, `profile file ${file} is empty`);
+    dir = dirname(resolve(ctx.cwd, file));
   }
-  const yaml = await readInputFile(ctx, file, 'profile file');
-  if (yaml.trim() === '') throw new CliError(CliErrorCode.File, `profile file ${file} is empty`);
-  return { yaml, file, baseDir: dirname(resolve(ctx.cwd, file)) };
+  const packed = await bundleProfileText(yaml, { dir, displayName: shown });
+  if (!packed.ok) {
+    const n = packed.issues.length;
+    // The hub's rules and the hub's answer (one loader): a file the CLI refuses, the hub would refuse too.
+    throw new CliError(
+      CliErrorCode.Api,
+      `${shown} is not a valid profile (${n} problem${n === 1 ? '' : 's'})`,
+      {
+        apiCode: 'PROFILE_INVALID',
+        issues: packed.issues.map((issue) => ({ formatted: formatProfileIssue(issue) })),
+      },
+    );
+  }
+  return { file: shown, upload: packed.value };
+}
+
+/** The request for an upload: JSON with the YAML, or the bundle as `application/gzip`. */
+function uploadCall(
+  ctx: Context,
+  operation: 'importProfile' | 'validateProfile',
+  source: ProfileSource,
+  draft: boolean,
+) {
+  const op = operations[operation];
+  const bundle = source.upload.bundle;
+  if (bundle === undefined)
+    return ctx.client.request<Operations[typeof operation]['response']>(op.method, op.path, {
+      body: { yaml: source.upload.yaml, file: source.file, ...(draft ? { draft: true } : {}) },
+    });
+  return ctx.client.request<Operations[typeof operation]['response']>(op.method, op.path, {
+    query: { file: source.file, ...(draft ? { draft: 'true' } : {}) },
+    raw: { contentType: 'application/gzip', data: bundle },
+  });
 }
 
 const apply: Command = {
@@ -56,9 +110,12 @@ const apply: Command = {
   ],
   async run(ctx, { options }) {
     const source = await readProfile(ctx, stringOption(options, 'filename'), 'strata profile apply');
-    const versions = await ctx.client.call('importProfile', {
-      body: { ...source, ...(flag(options, 'draft') ? { draft: true } : {}) },
-    });
+    const versions = (await uploadCall(
+      ctx,
+      'importProfile',
+      source,
+      flag(options, 'draft'),
+    )) as Operations['importProfile']['response'];
     const output = stringOption(options, 'output');
     if (output === 'json' || output === 'yaml') {
       ctx.stdout.write(formatObject(versions, output));
@@ -109,17 +166,47 @@ export function splitRef(ref: string): { name: string; version: string | undefin
 
 const get: Command = {
   path: ['profile', 'get'],
-  usage: 'strata profile get NAME[@VERSION] [-o yaml|json]',
+  usage: 'strata profile get NAME[@VERSION] [-o yaml|json] | NAME@VERSION --bundle -o FILE',
   summary: 'print a stored profile version (default: the latest published) as YAML, or the API object',
+  description:
+    'With --bundle, writes the version with every local chart and file it was published with (a .tgz that\n' +
+    '`strata profile apply` and POST /profiles take back) to the file -o names.',
   args: ['NAME[@VERSION]'],
-  options: { output: outputOption(['yaml', 'json']) },
+  options: {
+    output: {
+      type: 'string',
+      short: 'o',
+      value: 'FORMAT|FILE',
+      description: 'output format: yaml, json; with --bundle, the file to write',
+    },
+    bundle: { type: 'boolean', description: 'get the version as a bundle (with its charts and files)' },
+  },
   examples: [
     'strata profile get monitoring',
+    'strata profile get monitoring@1.2.0 --bundle -o monitoring-1.2.0.tgz',
     'strata profile get monitoring@1.2.0 -o json',
     'strata profile get infra > infra.yaml',
   ],
   async run(ctx, { args, options }) {
     const { name, version } = splitRef(args[0] ?? '');
+    const output = stringOption(options, 'output');
+    if (flag(options, 'bundle')) {
+      if (version === undefined) throw usageError('--bundle needs NAME@VERSION');
+      if (output === undefined || output === '-')
+        throw usageError('--bundle needs -o FILE (the bundle is binary)');
+      const op = operations.getProfileBundle;
+      const data = await ctx.client.download(
+        op.path
+          .replace('{profile}', encodeURIComponent(name))
+          .replace('{version}', encodeURIComponent(version)),
+        'application/gzip',
+      );
+      await writeFile(resolve(ctx.cwd, output), data);
+      ctx.stdout.write(`wrote ${name}@${version} (${data.length} bytes) to ${output}\n`);
+      return ExitCode.Ok;
+    }
+    if (output !== undefined && output !== 'yaml' && output !== 'json')
+      throw usageError(`flag -o: "${output}" is not one of yaml, json (a file is for --bundle)`);
     let chosen = version;
     if (chosen === undefined) {
       const versions = await ctx.client.call('listProfileVersions', { params: { profile: name } });
@@ -131,7 +218,7 @@ const get: Command = {
     const profile = await ctx.client.call('getProfileVersion', {
       params: { profile: name, version: chosen },
     });
-    if (stringOption(options, 'output') === 'json') ctx.stdout.write(formatObject(profile, 'json'));
+    if (output === 'json') ctx.stdout.write(formatObject(profile, 'json'));
     else ctx.stdout.write(profile.yaml.endsWith('\n') ? profile.yaml : `${profile.yaml}\n`);
     return ExitCode.Ok;
   },
@@ -178,7 +265,12 @@ const validate: Command = {
   ],
   async run(ctx, { options }) {
     const source = await readProfile(ctx, stringOption(options, 'filename'), 'strata profile validate');
-    const result = await ctx.client.call('validateProfile', { body: source });
+    const result = (await uploadCall(
+      ctx,
+      'validateProfile',
+      source,
+      false,
+    )) as Operations['validateProfile']['response'];
     if (stringOption(options, 'output') === 'json') {
       ctx.stdout.write(formatObject(result, 'json'));
       return result.valid ? ExitCode.Ok : ExitCode.Error;
@@ -199,4 +291,52 @@ const validate: Command = {
   },
 };
 
-export const profileCommands: readonly Command[] = [apply, list, get, versions, validate];
+const pull: Command = {
+  path: ['profile', 'pull'],
+  usage: 'strata profile pull NAME@VERSION DIR',
+  summary: 'recreate the folder a version was published from: profile.yaml, its local charts and files',
+  description:
+    'Writes DIR/profile.yaml and every local chart (folders unpacked) and file the version was published\n' +
+    'with, at the paths the profile names, so `strata profile apply -f DIR/profile.yaml` publishes it again.\n' +
+    'DIR must not exist or be empty.',
+  args: ['NAME@VERSION', 'DIR'],
+  options: {},
+  examples: ['strata profile pull monitoring@1.2.0 ./monitoring-1.2.0'],
+  async run(ctx, { args }) {
+    const { name, version } = splitRef(args[0] ?? '');
+    if (version === undefined) throw usageError('profile pull needs NAME@VERSION');
+    const dir = resolve(ctx.cwd, args[1] ?? '');
+    const existing = await readdir(dir).catch(() => []);
+    if (existing.length > 0)
+      throw new CliError(CliErrorCode.File, `${args[1] ?? dir} exists and is not empty`);
+    const op = operations.getProfileBundle;
+    const data = await ctx.client.download(
+      op.path
+        .replace('{profile}', encodeURIComponent(name))
+        .replace('{version}', encodeURIComponent(version)),
+      'application/gzip',
+    );
+    const bundle = await readBundle(data);
+    const loaded = await loadProfileText(bundle.profile, {
+      files: bundleFiles(bundle.entries),
+      displayName: `${name}@${version}`,
+    });
+    const folders = new Set(
+      (loaded.ok ? loaded.value : [])
+        .flatMap((p) => p.references)
+        .filter((r) => r.kind === ReferenceKind.Chart && !r.path.endsWith('.tgz'))
+        .map((r) => r.path),
+    );
+    const files = await bundleFolder(bundle, folders);
+    for (const file of files) {
+      // Paths were checked by readBundle (no absolute or .. names), so each stays inside DIR.
+      const target = join(dir, file.path);
+      await mkdir(dirname(target), { recursive: true });
+      await writeFile(target, file.content);
+    }
+    ctx.stdout.write(`wrote ${name}@${version} to ${args[1] ?? dir} (${files.length} files)\n`);
+    return ExitCode.Ok;
+  },
+};
+
+export const profileCommands: readonly Command[] = [apply, list, get, versions, validate, pull];

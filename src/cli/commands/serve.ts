@@ -4,18 +4,30 @@ import { stringOption, type Command } from '../command.js';
 import { ExitCode } from '../errors.js';
 
 /** The server's flags, passed through as it names them (src/config.ts reads them with the STRATA_* env). */
-const passthrough = ['address', 'data-dir', 'database-url', 'helm', 'log-level'] as const;
+const passthrough = [
+  'address',
+  'data-dir',
+  'database-url',
+  'helm',
+  'log-level',
+  'allow-exec-plugin',
+  'outbound-deny',
+  'metrics-token',
+] as const;
 
 export const serveCommand: Command = {
   path: ['serve'],
   usage:
-    'strata serve [--address HOST:PORT] [--data-dir DIR] [--database-url URL] [--helm PATH] [--log-level LEVEL]',
+    'strata serve [--address HOST:PORT] [--data-dir DIR] [--database-url URL] [--helm PATH] [--log-level LEVEL] ' +
+    '[--allow-exec-plugin NAMES] [--outbound-deny RANGES] [--metrics-token TOKEN]',
   summary: 'run the hub: the API, the web UI and one runner per registered cluster',
   description:
     'Flags win over the environment: STRATA_ADDRESS (default 127.0.0.1:7400), STRATA_DATA_DIR (default\n' +
     './.strata), STRATA_DATABASE_URL (default SQLite in the data dir; postgres://… for PostgreSQL),\n' +
-    'STRATA_SECRET_KEY, STRATA_HELM, STRATA_LOG_LEVEL. On first start an admin token is printed and written\n' +
-    'to <data dir>/admin-token. Ctrl-C (SIGINT) or SIGTERM stops it cleanly.',
+    'STRATA_SECRET_KEY, STRATA_HELM, STRATA_LOG_LEVEL, STRATA_ALLOWED_EXEC_PLUGINS, STRATA_OUTBOUND_DENY,\n' +
+    'STRATA_METRICS_TOKEN (set: /metrics needs it as a bearer token, or any API token; prefer the variable: a\n' +
+    'flag shows in `ps`). On first start an admin token is printed once and written to <data dir>/admin-token\n' +
+    '(0600), which is removed as soon as another admin token exists. Ctrl-C (SIGINT) or SIGTERM stops it cleanly.',
   args: [],
   needsHub: false,
   options: {
@@ -39,6 +51,23 @@ export const serveCommand: Command = {
       type: 'string',
       value: 'LEVEL',
       description: 'fatal, error, warn, info, debug, trace or silent',
+    },
+    'allow-exec-plugin': {
+      type: 'string',
+      value: 'NAMES',
+      description:
+        'exec credential plugins kubeconfigs may run on the hub, by name (aws,gke-gcloud-auth-plugin); default none',
+    },
+    'outbound-deny': {
+      type: 'string',
+      value: 'RANGES',
+      description:
+        'address ranges cluster servers may not be in: link-local,loopback,private or none (default link-local)',
+    },
+    'metrics-token': {
+      type: 'string',
+      value: 'TOKEN',
+      description: '/metrics needs this bearer token (default: open; STRATA_METRICS_TOKEN is safer)',
     },
   },
   examples: [

@@ -23,7 +23,10 @@ export const clusterRoutes = [
     description:
       'Checks that the API server answers and the credentials are accepted before anything is stored: ' +
       'KUBECONFIG_INVALID (400) when the file cannot be used, CLUSTER_UNREACHABLE / CLUSTER_TLS / ' +
-      'CLUSTER_UNAUTHORIZED / CLUSTER_FORBIDDEN (422) when the cluster refuses, CLUSTER_EXISTS (409).',
+      'CLUSTER_UNAUTHORIZED / CLUSTER_FORBIDDEN (422) when the cluster refuses, CLUSTER_EXISTS (409). The ' +
+      'kubeconfig is data: exec users (unless the hub allows that plugin by name), auth-provider users, file ' +
+      'references and a server or proxy-url in a denied address range (STRATA_OUTBOUND_DENY) are ' +
+      'KUBECONFIG_INVALID, before anything runs, is read or is contacted.',
     role: Role.Admin,
     body: RegisterClusterSchema,
     status: 201,

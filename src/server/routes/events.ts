@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { EventSchema } from '../schemas.js';
 import { ApiError } from '../problem.js';
 import { API_PREFIX, Role, streamRoute } from '../route.js';
+import { SECURITY_HEADERS } from '../security-headers.js';
 import { SSE_HEADERS } from '../sse.js';
 
 const EventsQuery = z.object({
@@ -26,13 +27,13 @@ export const eventRoutes = [
       'Each message: `id:` the event id (absent on ephemeral `cluster.connection` events), `event:` the ' +
       'kind (pack.status, pack.transition, pack.removed, cluster.registered, cluster.updated, ' +
       'cluster.removed, cluster.connection), `data:` the Event as JSON. A comment line every 15 s keeps ' +
-      'the connection open. Reconnect with `Last-Event-ID` (or `?lastEventId=`) to get everything after it ' +
+      'the connection open. The stream ends when its token is revoked (within a second). Reconnect with `Last-Event-ID` (or `?lastEventId=`) to get everything after it ' +
       'first, then live events: nothing missed, nothing twice.',
     role: Role.Viewer,
     query: EventsQuery,
     contentType: 'text/event-stream',
     response: EventSchema,
-    handler: async ({ events, query, request }, reply) => {
+    handler: async ({ events, query, request, actor }, reply) => {
       const header = request.headers['last-event-id'];
       let lastEventId = query.lastEventId;
       if (typeof header === 'string' && header !== '') {
@@ -46,9 +47,11 @@ export const eventRoutes = [
         lastEventId = Number(header);
       }
       reply.hijack();
-      reply.raw.writeHead(200, SSE_HEADERS);
+      // Hijacked: Fastify's onSend hook does not run, so the stream's headers are all written here.
+      reply.raw.writeHead(200, { ...SSE_HEADERS, ...SECURITY_HEADERS, 'x-request-id': request.id });
       await events.connect(reply.raw, {
         ...(query.cluster === undefined ? {} : { cluster: query.cluster }),
+        ...(actor.tokenId === undefined ? {} : { tokenId: actor.tokenId }),
         ...(lastEventId === undefined ? {} : { lastEventId }),
       });
     },

@@ -8,34 +8,44 @@ import {
   ProfileWithSourceSchema,
   ValidationSchema,
 } from '../schemas.js';
-import { API_PREFIX, BodyFormat, jsonRoute, Role } from '../route.js';
+import { API_PREFIX, BodyFormat, jsonRoute, Role, streamRoute } from '../route.js';
 import { toProblemIssue } from '../to-problem.js';
+import { ApiError } from '../problem.js';
 
 const ProfileParams = z.object({ profile: z.string().min(1) });
 const VersionParams = ProfileParams.extend({ version: z.string().min(1) });
 
-/** Query fields for a YAML body, which has no room for them (a JSON body carries them itself). */
-const ProfileTextQuery = z.object({
-  file: z.string().optional().describe('the name errors are reported against (YAML bodies)'),
-  baseDir: z.string().optional().describe('chart folder on the hub (YAML bodies)'),
+/** Query fields for a YAML or bundle body, which have no room for them (a JSON body carries them itself). */
+const ProfileTextQuery = z.strictObject({
+  file: z.string().optional().describe('the name errors are reported against (YAML and bundle bodies)'),
   draft: z
     .enum(['true', 'false'])
     .transform((v) => v === 'true')
     .optional()
-    .describe('store as a draft instead of publishing (YAML bodies)'),
+    .describe('store as a draft instead of publishing (YAML and bundle bodies)'),
 });
 
 const yamlDescription =
-  'Send JSON `{yaml, file?, baseDir?, draft?}`, or the profile file itself with ' +
-  '`Content-Type: application/yaml` (then file, baseDir and draft go in the query).';
+  'Send JSON `{yaml, file?, draft?}` or the profile file itself with `Content-Type: application/yaml` for a ' +
+  'profile without local charts or files; a profile with them goes as a bundle (`Content-Type: ' +
+  'application/gzip`, see the request body), the only way local content reaches the hub: it never reads a ' +
+  'path a request names. For YAML and bundle bodies, file and draft go in the query. A malformed bundle ' +
+  'answers 422 BUNDLE_INVALID naming the entry (413 BUNDLE_TOO_LARGE over 20 MiB), and nothing is stored.';
 
-/** The JSON body's fields win over the query's: they are the more specific of the two. */
-const profileText = (query: z.output<typeof ProfileTextQuery>, body: z.output<typeof ProfileTextSchema>) => ({
-  ...(query.file === undefined ? {} : { file: query.file }),
-  ...(query.baseDir === undefined ? {} : { baseDir: query.baseDir }),
-  ...(query.draft === undefined ? {} : { draft: query.draft }),
-  ...body,
-});
+/** The upload: the bundle when one was sent, else the text; the JSON body's fields win over the query's. */
+const profileUpload = (
+  query: z.output<typeof ProfileTextQuery>,
+  body: z.output<typeof ProfileTextSchema> | undefined,
+  bundle: Buffer | undefined,
+) => {
+  const options = {
+    ...(query.file === undefined ? {} : { file: query.file }),
+    ...(query.draft === undefined ? {} : { draft: query.draft }),
+  };
+  if (bundle !== undefined) return { ...options, bundle };
+  if (body === undefined) throw new ApiError(400, 'INVALID_REQUEST', 'body: a request body is required');
+  return { ...options, ...body };
+};
 
 export const profileRoutes = [
   jsonRoute({
@@ -48,11 +58,12 @@ export const profileRoutes = [
     role: Role.Operator,
     query: ProfileTextQuery,
     body: ProfileTextSchema,
-    bodyFormats: [BodyFormat.Json, BodyFormat.Yaml],
+    bodyFormats: [BodyFormat.Json, BodyFormat.Yaml, BodyFormat.Bundle],
     status: 201,
     response: z.array(ProfileVersionSchema),
     errors: [409, 413, 415, 422],
-    handler: ({ hub, query, body, actor }) => hub.importProfile(profileText(query, body), actor),
+    handler: ({ hub, query, body, bundle, actor }) =>
+      hub.importProfile(profileUpload(query, body, bundle), actor),
   }),
   jsonRoute({
     method: 'POST',
@@ -60,16 +71,16 @@ export const profileRoutes = [
     operationId: 'validateProfile',
     tag: 'profiles',
     summary: 'Validate a profile file without storing it',
-    description: `${yamlDescription} Always 200 for a readable request: \`valid\` says whether it is a profile.`,
+    description: `${yamlDescription} Otherwise 200 for a readable request: \`valid\` says whether it is a profile.`,
     role: Role.Viewer,
     query: ProfileTextQuery,
     body: ProfileTextSchema,
-    bodyFormats: [BodyFormat.Json, BodyFormat.Yaml],
+    bodyFormats: [BodyFormat.Json, BodyFormat.Yaml, BodyFormat.Bundle],
     status: 200,
     response: ValidationSchema,
-    errors: [413, 415],
-    handler: async ({ hub, query, body }) => {
-      const issues = await hub.validateProfile(profileText(query, body));
+    errors: [413, 415, 422],
+    handler: async ({ hub, query, body, bundle }) => {
+      const issues = await hub.validateProfile(profileUpload(query, body, bundle));
       return { valid: issues.length === 0, issues: issues.map(toProblemIssue) };
     },
   }),
@@ -109,5 +120,28 @@ export const profileRoutes = [
     response: ProfileWithSourceSchema,
     errors: [404],
     handler: ({ hub, params }) => hub.getProfile(params.profile, params.version),
+  }),
+  streamRoute({
+    method: 'GET',
+    path: `${API_PREFIX}/profiles/{profile}/versions/{version}/bundle`,
+    operationId: 'getProfileBundle',
+    tag: 'profiles',
+    summary:
+      'One version of a profile as a bundle: its source with every local chart and file it was published with',
+    description: 'The same format `POST /profiles` takes as `application/gzip`.',
+    role: Role.Viewer,
+    params: VersionParams,
+    contentType: 'application/gzip',
+    response: z.string().describe('a profile bundle (binary)'),
+    errors: [404],
+    handler: async ({ hub, params }, reply) => {
+      const bundle = await hub.profileBundle(params.profile, params.version);
+      const name = `${params.profile}-${params.version}.tgz`.replace(/[^\w.@-]/g, '_');
+      await reply
+        .code(200)
+        .type('application/gzip')
+        .header('content-disposition', `attachment; filename="${name}"`)
+        .send(bundle);
+    },
   }),
 ];

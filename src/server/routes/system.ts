@@ -1,8 +1,20 @@
-// Liveness, readiness, metrics and the API description: unauthenticated (see metrics.ts for why /metrics is).
+// Liveness, readiness, metrics and the API description: unauthenticated (see metrics.ts for why /metrics is,
+// and how STRATA_METRICS_TOKEN closes it).
+import { timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
+import { authorize } from '../auth.js';
 import { HealthSchema } from '../schemas.js';
 import { ApiError } from '../problem.js';
 import { API_PREFIX, jsonRoute, Role, streamRoute } from '../route.js';
+
+/** Constant-time comparison, so the metrics token cannot be found a byte at a time by timing answers. */
+function isBearer(header: string | undefined, expected: string): boolean {
+  const given = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '')?.[1];
+  if (given === undefined) return false;
+  const a = Buffer.from(given);
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
 
 export const systemRoutes = [
   jsonRoute({
@@ -41,10 +53,18 @@ export const systemRoutes = [
     operationId: 'metrics',
     tag: 'system',
     summary: 'Prometheus metrics (text exposition format)',
+    description:
+      'Open by default (the hub listens on 127.0.0.1). With STRATA_METRICS_TOKEN (or `--metrics-token`) set ' +
+      'it needs `Authorization: Bearer <that token>`, the one a Prometheus scrape config holds; any valid ' +
+      'API token (viewer or above) is accepted too, so a person can look without a second secret.',
     role: Role.Public,
+    errors: [401],
     contentType: 'text/plain; version=0.0.4',
     response: z.string(),
-    handler: async ({ metrics }, reply) => {
+    handler: async ({ metrics, metricsToken, store, request }, reply) => {
+      if (metricsToken !== undefined && !isBearer(request.headers.authorization, metricsToken)) {
+        await authorize(store, request.headers.authorization, Role.Viewer);
+      }
       const text = await metrics.registry.metrics();
       await reply.header('content-type', metrics.registry.contentType).send(text);
     },

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { CreatedTokenSchema, CreateTokenSchema, TokenSchema } from '../schemas.js';
 import { API_PREFIX, jsonRoute, Role } from '../route.js';
 import { ApiError } from '../problem.js';
+import { removeAdminTokenFile } from '../admin-token.js';
 
 const TokenParams = z.object({ id: z.string().min(1) });
 
@@ -37,17 +38,21 @@ export const tokenRoutes = [
     errors: [409],
     // The hub has no token service (tokens are the API's concern), so the audit entry is written here, in
     // the same transaction as the token.
-    handler: ({ store, body, actor }) =>
-      store.transaction(async (tx) => {
-        const created = await tx.tokens.create(body);
+    handler: async ({ store, body, actor, adminTokenFile }) => {
+      const created = await store.transaction(async (tx) => {
+        const made = await tx.tokens.create(body);
         await tx.audit.record({
           actor,
           action: 'token.create',
-          target: `token/${created.token.id}`,
+          target: `token/${made.token.id}`,
           details: { name: body.name, role: body.role },
         });
-        return created;
-      }),
+        return made;
+      });
+      // Two admin tokens now exist (the caller's and this one): the first one's copy on disk goes.
+      if (body.role === 'admin' && adminTokenFile !== undefined) await removeAdminTokenFile(adminTokenFile);
+      return created;
+    },
   }),
   jsonRoute({
     method: 'GET',
@@ -65,15 +70,28 @@ export const tokenRoutes = [
     path: `${API_PREFIX}/tokens/{id}`,
     operationId: 'revokeToken',
     tag: 'tokens',
-    summary: 'Revoke a token: it stops working at once',
+    summary: 'Revoke a token: it stops working at once and its open event streams end',
+    description:
+      'The last admin token cannot be revoked (409 LAST_ADMIN_TOKEN): create another admin token first. ' +
+      'If every admin token is lost, `strata token create --role admin --data-dir DIR` on the hub host ' +
+      'makes one from the data directory.',
     role: Role.Admin,
     params: TokenParams,
     status: 204,
     response: undefined,
-    errors: [404],
-    handler: async ({ store, params, actor }) => {
+    errors: [404, 409],
+    handler: async ({ store, events, params, actor }) => {
       await store.transaction(async (tx) => {
         const token = await tx.tokens.get(params.id);
+        // Counted under lock in this transaction, so two admins revoking each other cannot both pass.
+        if (token?.role === 'admin' && (await tx.tokens.lockAdmins()).length <= 1) {
+          throw new ApiError(
+            409,
+            'LAST_ADMIN_TOKEN',
+            `token "${token.name}" is the last admin token: revoking it would lock every admin out of the ` +
+              'hub; create another admin token first (strata token create --role admin)',
+          );
+        }
         await tx.tokens.delete(params.id);
         await tx.audit.record({
           actor,
@@ -82,6 +100,8 @@ export const tokenRoutes = [
           ...(token === undefined ? {} : { details: { name: token.name, role: token.role } }),
         });
       });
+      // This replica's streams end now; other replicas' at their next token check (sse.ts).
+      events.disconnectToken(params.id);
       return undefined;
     },
   }),

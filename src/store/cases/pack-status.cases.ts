@@ -110,6 +110,52 @@ export function packStatusCases(env: TestBackend): void {
       expect(await store.history.clusterTransitions('nope')).toEqual([]);
     });
 
+    it('keeps each pack history one chain that ends in the phase of its row, whatever a writer sends', async () => {
+      const { store } = await env.open();
+      await store.clusters.create({ name: 'prod', kubeconfig: 'k' });
+      const chain = async () =>
+        (await store.history.transitions('prod', 'p')).map((t) => `${t.from}→${t.to} ${t.reason}`);
+      const s1 = advance(packStatus('onboarding'), 'processing', '2026-01-01T00:00:01.000Z');
+      const s2 = advance(s1, 'success', '2026-01-01T00:00:02.000Z');
+      await store.packStatus.record({ cluster: 'prod', pack: 'p', status: s2, transitions: s2.transitions });
+      // Removed, then added again: the new life starts in onboarding where the old one ended in success.
+      await store.packStatus.remove('prod', 'p');
+      const again = packStatus('onboarding');
+      await store.packStatus.record({ cluster: 'prod', pack: 'p', status: again, transitions: [] });
+      const again1 = advance(again, 'processing', '2026-01-01T00:00:04.000Z');
+      await store.packStatus.record({
+        cluster: 'prod',
+        pack: 'p',
+        status: again1,
+        transitions: again1.transitions,
+      });
+      // A writer resuming from a fresh start (the chain broken by a restart) and one that sends no
+      // transition for a change of colour.
+      const fresh = advance(packStatus('onboarding'), 'processing', '2026-01-01T00:00:05.000Z');
+      await store.packStatus.record({
+        cluster: 'prod',
+        pack: 'p',
+        status: fresh,
+        transitions: fresh.transitions,
+      });
+      await store.packStatus.record({
+        cluster: 'prod',
+        pack: 'p',
+        status: packStatus('failed'),
+        transitions: [],
+      });
+      expect(await chain()).toEqual([
+        'onboarding→processing Converging',
+        'processing→success Ready',
+        'success→onboarding AddedAgain',
+        'onboarding→processing Converging',
+        'processing→onboarding Resumed',
+        'onboarding→processing Converging',
+        'processing→failed ApplyFailed',
+      ]);
+      expect((await store.packStatus.get('prod', 'p'))?.phase).toBe('failed');
+    });
+
     it('counts packs per phase per cluster and removes uninstalled packs but keeps their history', async () => {
       const { store } = await env.open();
       await store.clusters.create({ name: 'a', kubeconfig: 'k' });

@@ -12,14 +12,13 @@ export function ImportPanel({ onImported }: { onImported: () => void }) {
   const { api, role } = useSession();
   const [yaml, setYaml] = useState('');
   const [file, setFile] = useState('profile.yaml');
-  const [baseDir, setBaseDir] = useState('');
   const [issues, setIssues] = useState<readonly ProfileIssue[]>();
   const [checked, setChecked] = useState<string>();
   const [imported, setImported] = useState<readonly ProfileVersion[]>();
   const [error, setError] = useState<unknown>();
   const [busy, setBusy] = useState(false);
 
-  const body = () => ({ yaml, file, ...(baseDir.trim() === '' ? {} : { baseDir: baseDir.trim() }) });
+  const body = () => ({ yaml, file });
 
   const validate = async () => {
     setBusy(true);
@@ -69,8 +68,8 @@ export function ImportPanel({ onImported }: { onImported: () => void }) {
     <div className="import">
       <h2>Import a profile</h2>
       <p className="muted">
-        Choose a profile file or paste it below. Local chart paths are resolved on the hub&apos;s machine,
-        against the chart folder if you give one.
+        Choose a profile file or paste it below. A profile with local charts or files is sent with them as a
+        bundle by <code>strata profile apply -f FILE</code>: the hub reads no folder of its own.
       </p>
       <div className="import-fields">
         <label className="field">
@@ -95,16 +94,6 @@ export function ImportPanel({ onImported }: { onImported: () => void }) {
             value={file}
             onChange={(e) => {
               setFile(e.target.value);
-            }}
-          />
-        </label>
-        <label className="field grow">
-          <span>Chart folder on the hub (optional)</span>
-          <input
-            value={baseDir}
-            placeholder="/srv/strata/charts"
-            onChange={(e) => {
-              setBaseDir(e.target.value);
             }}
           />
         </label>

@@ -1,0 +1,112 @@
+// `strata cluster add` reads the files a kubeconfig names on this machine and sends only data to the hub.
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import type { Output } from '../command.js';
+import { main } from '../main.js';
+
+function capture(): Output & { text: () => string } {
+  let text = '';
+  return {
+    write: (chunk: string) => void (text += chunk),
+    isTTY: false,
+    columns: undefined,
+    text: () => text,
+  };
+}
+
+async function add(argv: string[], cwd: string) {
+  const stdout = capture();
+  const stderr = capture();
+  const bodies: unknown[] = [];
+  const fetch = (_: string | URL | Request, init: RequestInit = {}) => {
+    if (typeof init.body === 'string') bodies.push(JSON.parse(init.body));
+    const cluster = {
+      name: 'dev',
+      server: 'https://127.0.0.1:6443',
+      context: 'dev',
+      driftPolicy: 'correct',
+      createdAt: '2025-01-01T00:00:00Z',
+      reachable: true,
+      phase: 'success',
+      counts: { onboarding: 0, processing: 0, success: 0, failed: 0 },
+      packs: 0,
+    };
+    return Promise.resolve(
+      new Response(JSON.stringify(cluster), { status: 201, headers: { 'content-type': 'application/json' } }),
+    );
+  };
+  const code = await main(['cluster', 'add', ...argv], {
+    stdout,
+    stderr,
+    env: { HOME: '/nonexistent', STRATA_TOKEN: 't' },
+    cwd,
+    now: () => Date.parse('2025-01-01T12:00:00Z'),
+    fetch,
+  });
+  return { code, stdout: stdout.text(), stderr: stderr.text(), bodies };
+}
+
+describe('strata cluster add', () => {
+  const kubeconfig = [
+    'apiVersion: v1',
+    'kind: Config',
+    'clusters:',
+    '- name: dev',
+    '  cluster: { server: "https://127.0.0.1:6443", certificate-authority: certs/ca.crt }',
+    'users:',
+    '- name: alice',
+    '  user: { client-certificate: certs/alice.crt, client-key: certs/alice.key }',
+    '- name: other',
+    '  user: { exec: { command: sh } }',
+    'contexts:',
+    '- name: dev',
+    '  context: { cluster: dev, user: alice }',
+    'current-context: dev',
+    '',
+  ].join('\n');
+
+  it('sends the files the kubeconfig names, read here relative to it, and only the chosen context', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cli-cluster-add-'));
+    mkdirSync(join(dir, 'kube', 'certs'), { recursive: true });
+    mkdirSync(join(dir, 'work'));
+    writeFileSync(join(dir, 'kube', 'config'), kubeconfig);
+    for (const [file, content] of [
+      ['ca.crt', 'CA'],
+      ['alice.crt', 'CERT'],
+      ['alice.key', 'KEY'],
+    ] as const)
+      writeFileSync(join(dir, 'kube', 'certs', file), content);
+    // Run from another folder: the paths are relative to the kubeconfig, as kubectl reads them.
+    const result = await add(['dev', '--kubeconfig', '../kube/config'], join(dir, 'work'));
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    const sent = parse((result.bodies[0] as { kubeconfig: string }).kubeconfig) as unknown;
+    expect(sent).toMatchObject({
+      clusters: [{ cluster: { 'certificate-authority-data': Buffer.from('CA').toString('base64') } }],
+      users: [
+        {
+          name: 'alice',
+          user: {
+            'client-certificate-data': Buffer.from('CERT').toString('base64'),
+            'client-key-data': Buffer.from('KEY').toString('base64'),
+          },
+        },
+      ],
+    });
+    expect(JSON.stringify(sent)).not.toMatch(/certs\/|"exec"/);
+  });
+
+  it('a file it cannot read is an error naming the kubeconfig, the field and the path; nothing is sent', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cli-cluster-add-'));
+    writeFileSync(join(dir, 'config'), kubeconfig);
+    const result = await add(['dev', '--kubeconfig', 'config'], dir);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(
+      `error: kubeconfig config: cluster "dev" certificate-authority: cannot read ${join(dir, 'certs', 'ca.crt')} (ENOENT)`,
+    );
+    expect(result.bodies).toEqual([]);
+  });
+});

@@ -1,0 +1,116 @@
+// `strata profile apply/validate` pack a profile's local files from its folder, and nothing outside it.
+import { mkdir, mkdtemp, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { readBundle } from '../../profile/bundle.js';
+import { main } from '../main.js';
+
+let dir = '';
+let outside = '';
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'strata-cli-profile-'));
+  outside = await mkdtemp(join(tmpdir(), 'strata-cli-outside-'));
+  await mkdir(join(dir, 'charts/web/templates'), { recursive: true });
+  await writeFile(join(dir, 'charts/web/Chart.yaml'), 'apiVersion: v2\nname: web\nversion: 0.1.0\n');
+  await writeFile(join(dir, 'charts/web/templates/cm.yaml'), 'apiVersion: v1\nkind: ConfigMap\n');
+  await writeFile(join(dir, 'cm.yaml'), 'apiVersion: v1\nkind: ConfigMap\nmetadata: { name: cm }\n');
+  await writeFile(join(outside, 'secret.yaml'), 'apiVersion: v1\nkind: Secret\nmetadata: { name: s }\n');
+  await symlink(join(outside, 'secret.yaml'), join(dir, 'escape.yaml'));
+});
+
+const profile = (packs: string) =>
+  [
+    'apiVersion: strata.dev/v1alpha1',
+    'kind: ClusterProfile',
+    'metadata: { name: web }',
+    'spec:',
+    '  version: 1.0.0',
+    '  type: add-on',
+    '  packs:',
+    packs,
+    '',
+  ].join('\n');
+const helm = '    - { name: web, layer: addon, version: 1.0.0, type: helm, chart: { path: charts/web } }';
+const manifest = (file: string) =>
+  `    - { name: cm, layer: addon, version: 1.0.0, type: manifest, files: [${file}] }`;
+
+interface Sent {
+  url: string;
+  headers: Record<string, string>;
+  body: unknown;
+}
+
+async function strata(argv: string[]) {
+  let stdout = '';
+  let stderr = '';
+  const sent: Sent[] = [];
+  const fakeFetch = (input: string | URL | Request, init: RequestInit = {}) => {
+    sent.push({
+      url: input instanceof Request ? input.url : String(input),
+      headers: init.headers as Record<string, string>,
+      body: init.body,
+    });
+    const answer =
+      argv[1] === 'apply'
+        ? [{ name: 'web', version: '1.0.0', type: 'add-on', published: true, createdAt: '', packs: 2 }]
+        : { valid: true, issues: [] };
+    return Promise.resolve(new Response(JSON.stringify(answer), { status: argv[1] === 'apply' ? 201 : 200 }));
+  };
+  const out = (append: (s: string) => void) => ({ write: append, isTTY: false, columns: undefined });
+  const code = await main(argv, {
+    stdout: out((s) => (stdout += s)),
+    stderr: out((s) => (stderr += s)),
+    env: { HOME: '/nonexistent', STRATA_SERVER: 'http://hub.test', STRATA_TOKEN: 'x' },
+    cwd: dir,
+    fetch: fakeFetch,
+  });
+  return { code, stdout, stderr, sent };
+}
+
+describe('strata profile apply -f FILE', () => {
+  it('sends a profile with local references as one gzip bundle: the chart folder packaged, the file as is', async () => {
+    await writeFile(join(dir, 'p.yaml'), profile(`${helm}\n${manifest('cm.yaml')}`));
+    const result = await strata(['profile', 'apply', '-f', 'p.yaml']);
+    expect(result.code, result.stderr).toBe(0);
+    const [request] = result.sent;
+    expect(request?.url).toBe('http://hub.test/api/v1/profiles?file=p.yaml');
+    expect(request?.headers['content-type']).toBe('application/gzip');
+    const bundle = await readBundle(Buffer.from(request?.body as Uint8Array));
+    expect([...bundle.entries.keys()].sort()).toEqual(['charts/web', 'cm.yaml']);
+    expect(bundle.profile).toContain('name: web');
+  });
+
+  it('sends a profile without local references as JSON, as before', async () => {
+    await writeFile(
+      join(dir, 'plain.yaml'),
+      profile(
+        '    - { name: m, layer: addon, version: 1.0.0, type: helm, chart: { repo: https://charts.example.com, name: web } }',
+      ),
+    );
+    const result = await strata(['profile', 'validate', '-f', 'plain.yaml']);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.sent[0]?.headers['content-type']).toBe('application/json');
+    expect(JSON.parse(result.sent[0]?.body as string)).toMatchObject({ file: 'plain.yaml' });
+  });
+
+  it.each([
+    [
+      '..',
+      '../secret.yaml',
+      /spec\.packs\[0\]\.files\[0\]: "\.\.\/secret\.yaml" leaves the profile's folder/,
+    ],
+    ['an absolute path', '/etc/passwd', /spec\.packs\[0\]\.files\[0\]: "\/etc\/passwd" is an absolute path/],
+    [
+      'a symlink out of the folder',
+      'escape.yaml',
+      /spec\.packs\[0\]\.files\[0\]: file leaves the profile's folder through a symlink/,
+    ],
+  ])('refuses %s with a positioned error, sending nothing', async (_what, file, message) => {
+    await writeFile(join(dir, 'bad.yaml'), profile(manifest(file)));
+    const result = await strata(['profile', 'apply', '-f', 'bad.yaml']);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(new RegExp(`bad\\.yaml:8:\\d+ ${message.source}`));
+    expect(result.sent).toEqual([]);
+  });
+});

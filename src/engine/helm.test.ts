@@ -1,0 +1,144 @@
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import {
+  ChartSourceKind,
+  Layer,
+  PackType,
+  PrioritySource,
+  type ChartSource,
+  type HelmPack,
+} from '../profile/index.js';
+import { EngineError, EngineErrorCode } from './errors.js';
+import { helmTemplate, templateArgs } from './helm.js';
+import { helmBin } from './testing.js';
+
+const charts = join(import.meta.dirname, 'conformance', 'charts');
+
+function helmPack(
+  overrides: { chart?: ChartSource; releaseName?: string; namespace?: string } = {},
+): HelmPack {
+  return {
+    type: PackType.Helm,
+    name: 'probe',
+    layer: Layer.Addon,
+    version: '1.0.0',
+    installPriority: 0,
+    prioritySource: PrioritySource.Default,
+    dependsOn: [],
+    timeoutMs: 60_000,
+    namespace: { name: overrides.namespace ?? 'probe', labels: {}, annotations: {}, create: true },
+    chart: overrides.chart ?? { kind: ChartSourceKind.Local, path: 'capabilities' },
+    releaseName: overrides.releaseName ?? 'probe',
+    values: {},
+  };
+}
+
+describe('helm template argv (issue 12: no argument injection)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'strata-helm-'));
+  const marker = join(dir, 'post-renderer-ran');
+  // A post-renderer that leaves a mark: if Helm ever reads a profile value as --post-renderer, it runs this.
+  const script = join(dir, 'post-renderer.sh');
+  writeFileSync(script, `#!/bin/sh\ntouch '${marker}'\ncat\n`, { mode: 0o755 });
+  const hostile = `--post-renderer=${script}`;
+  afterAll(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const repo = (change: Partial<{ repo: string; name: string; version: string }>): ChartSource => ({
+    kind: ChartSourceKind.Repo,
+    repo: 'https://charts.example.invalid',
+    name: 'app',
+    version: '1.0.0',
+    ...change,
+  });
+  const cases: { field: string; pack: HelmPack }[] = [
+    { field: 'chart.name', pack: helmPack({ chart: repo({ name: hostile }) }) },
+    { field: 'chart.repo', pack: helmPack({ chart: repo({ repo: hostile }) }) },
+    { field: 'chart.version', pack: helmPack({ chart: repo({ version: hostile }) }) },
+    {
+      field: 'chart.oci',
+      pack: helmPack({ chart: { kind: ChartSourceKind.Oci, ref: hostile, version: '1' } }),
+    },
+    {
+      field: 'chart.version',
+      pack: helmPack({ chart: { kind: ChartSourceKind.Oci, ref: 'oci://r.invalid/app', version: hostile } }),
+    },
+    { field: 'chart.path', pack: helmPack({ chart: { kind: ChartSourceKind.Local, path: hostile } }) },
+    { field: 'releaseName', pack: helmPack({ releaseName: hostile }) },
+    { field: 'namespace', pack: helmPack({ namespace: hostile }) },
+  ];
+
+  it.each(cases)(
+    'refuses a $field that starts with "-", naming the field, and runs nothing',
+    async ({ field, pack }) => {
+      const error = await helmTemplate(pack, { helmBin: helmBin(), ...chartFileFor(pack) }).catch(
+        (e: unknown) => e,
+      );
+      expect(error).toBeInstanceOf(EngineError);
+      expect((error as EngineError).code).toBe(EngineErrorCode.RenderFailed);
+      expect((error as EngineError).message).toContain(`${field} "${hostile}" starts with "-"`);
+      expect(existsSync(marker)).toBe(false);
+    },
+  );
+
+  it('joins each flag to its value and puts the release and chart after "--"', () => {
+    const args = templateArgs(helmPack({ chart: repo({}) }), {
+      helmBin: 'helm',
+      capabilities: { kubeVersion: 'v1.34.1', apiVersions: ['apps/v1', 'apps/v1/Deployment'] },
+    });
+    const dashDash = args.indexOf('--');
+    expect(args.slice(dashDash)).toEqual(['--', 'probe', 'app']);
+    expect(args.slice(1, dashDash).every((a) => a.startsWith('--'))).toBe(true);
+    expect(args).toContain('--repo=https://charts.example.invalid');
+    expect(args).toContain('--api-versions=apps/v1/Deployment');
+  });
+});
+
+describe('helm template renders like helm install', () => {
+  const render = async (capabilities?: { kubeVersion: string; apiVersions: string[] }) => {
+    const pack = helmPack();
+    const out = await helmTemplate(pack, { helmBin: helmBin(), ...chartFileFor(pack), capabilities });
+    return (parse(out) as { data: Record<string, string> }).data;
+  };
+
+  it('passes the cluster version and every served API to the chart', async () => {
+    const seen = await render({
+      kubeVersion: 'v1.34.1',
+      apiVersions: ['apps/v1', 'apps/v1/Deployment', 'example.strata.dev/v1', 'example.strata.dev/v1/Widget'],
+    });
+    expect(seen).toMatchObject({ kubeVersion: 'v1.34.1', hasDeployment: 'true', hasWidgets: 'true' });
+  });
+
+  it('defaults to the Kubernetes its client libraries were built for, not v1.20 (version ldflags)', async () => {
+    const seen = await render();
+    const version = seen.kubeVersion ?? '';
+    expect(version).not.toBe('v1.20.0');
+    expect(version).toMatch(/^v1\.(\d+)\.0$/);
+    expect(Number(/^v1\.(\d+)/.exec(version)?.[1])).toBeGreaterThanOrEqual(30);
+    expect(seen.hasWidgets).toBe('false');
+  });
+
+  it("fails naming the chart's kubeVersion constraint and the cluster's version", async () => {
+    const pack = helmPack({ chart: { kind: ChartSourceKind.Local, path: 'kube-version' } });
+    const error = await helmTemplate(pack, {
+      helmBin: helmBin(),
+      ...chartFileFor(pack),
+      capabilities: { kubeVersion: 'v1.34.1', apiVersions: [] },
+    }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(EngineError);
+    expect((error as EngineError).message).toMatch(/>=1\.99\.0-0.*v1\.34\.1/);
+  });
+
+  it('renders lookup as empty (ADR 0005: Strata renders offline, like Argo CD)', async () => {
+    const seen = await render({ kubeVersion: 'v1.34.1', apiVersions: [] });
+    expect(seen.lookupKubeSystem).toBe('empty');
+  });
+});
+
+/** What the hub gives helm for a local chart: its own absolute path to the chart (here, the test chart folder). */
+function chartFileFor(pack: HelmPack): { chartFile?: string } {
+  return pack.chart.kind === ChartSourceKind.Local ? { chartFile: join(charts, pack.chart.path) } : {};
+}

@@ -1,0 +1,360 @@
+// Profile bundles: a profile file together with every local chart and manifest file it references, in one
+// gzip-compressed tar. The CLI writes them (from the profile's folder), the hub reads them (from the request
+// body only: it never opens a path a client names). One format, declared here for both sides:
+//
+//   profile.yaml   the profile file as written
+//   bundle.json    {"sha256": {"<path>": "<hex digest of the entry>"}}: every other entry, addressed by digest
+//   <path>         each referenced path as the profile writes it (normalized): a manifest file as is, a chart
+//                  directory packaged as a chart archive (.tgz) under the directory's path, a .tgz as is
+//
+// The reader is strict: a bundle that a well-behaved client would never send is refused whole, naming the
+// entry, before anything is stored.
+import { createHash } from 'node:crypto';
+import path from 'node:path';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { Header, Parser, Pax, type ReadEntry } from 'tar';
+import { z } from 'zod';
+import { IssueKind } from './errors.js';
+import type { FileSource } from './load.js';
+import { MAX_PROFILE_BYTES } from './parse.js';
+
+export const BUNDLE_PROFILE = 'profile.yaml';
+export const BUNDLE_INDEX = 'bundle.json';
+/** Whole bundle, compressed and uncompressed: the hub stores every byte of it in its database. */
+export const MAX_BUNDLE_BYTES = 20 * 1024 * 1024;
+const MAX_ENTRIES = 1000;
+
+export const BundleErrorCode = { Invalid: 'BUNDLE_INVALID', TooLarge: 'BUNDLE_TOO_LARGE' } as const;
+export type BundleErrorCode = (typeof BundleErrorCode)[keyof typeof BundleErrorCode];
+
+/** A bundle refused as a whole; `entry` names the tar entry at fault when there is one. */
+export class BundleError extends Error {
+  constructor(
+    readonly code: BundleErrorCode,
+    message: string,
+    readonly entry?: string,
+    options: { cause?: unknown } = {},
+  ) {
+    super(message, options);
+    this.name = 'BundleError';
+  }
+}
+
+export interface BundleEntry {
+  readonly path: string;
+  readonly content: Buffer;
+  /** sha256 of the content, hex. */
+  readonly sha256: string;
+}
+
+export interface Bundle {
+  readonly profile: string;
+  /** Every entry but profile.yaml and bundle.json, by path. */
+  readonly entries: ReadonlyMap<string, BundleEntry>;
+}
+
+export const sha256 = (content: Uint8Array): string => createHash('sha256').update(content).digest('hex');
+
+export type ReferencePath = { ok: true; path: string } | { ok: false; message: string };
+
+/**
+ * A local reference as written in a profile (`charts/web`, `./manifests/cm.yaml`) → the normalized path it
+ * names inside the profile's folder, or why it cannot name one. Both sides use it: the CLI before reading a
+ * file, the hub before looking an entry up.
+ */
+export function referencePath(written: string): ReferencePath {
+  if (written.trim() === '') return { ok: false, message: 'empty path' };
+  if (written.includes('\0') || written.includes('\\'))
+    return { ok: false, message: `${JSON.stringify(written)}: use / as the separator, no backslash or NUL` };
+  if (path.posix.isAbsolute(written) || /^[a-zA-Z]:/.test(written))
+    return {
+      ok: false,
+      message: `${JSON.stringify(written)} is an absolute path; local files must be inside the profile's folder`,
+    };
+  const normalized = path.posix.normalize(written).replace(/\/+$/, '');
+  if (normalized === '..' || normalized.startsWith('../'))
+    return { ok: false, message: `${JSON.stringify(written)} leaves the profile's folder` };
+  if (normalized === '.' || normalized === '')
+    return { ok: false, message: `${JSON.stringify(written)} names the profile's folder itself` };
+  if (normalized === BUNDLE_PROFILE || normalized === BUNDLE_INDEX)
+    return { ok: false, message: `${JSON.stringify(written)} is reserved for the bundle; rename the file` };
+  return { ok: true, path: normalized };
+}
+
+const IndexSchema = z.strictObject({ sha256: z.record(z.string(), z.string().regex(/^[0-9a-f]{64}$/)) });
+
+/** The bundle for a profile and the contents of the paths it references (normalized, see referencePath). */
+export function writeBundle(profile: string, entries: readonly { path: string; content: Buffer }[]): Buffer {
+  const sorted = [...entries].sort((a, b) => a.path.localeCompare(b.path));
+  const index = { sha256: Object.fromEntries(sorted.map((e) => [e.path, sha256(e.content)])) };
+  return writeTarGz([
+    { path: BUNDLE_PROFILE, content: Buffer.from(profile, 'utf8') },
+    { path: BUNDLE_INDEX, content: Buffer.from(`${JSON.stringify(index, null, 2)}\n`, 'utf8') },
+    ...sorted,
+  ]);
+}
+
+/**
+ * A gzip-compressed tar of regular files, byte-identical for identical input (no times, owners or modes
+ * from the machine), so the same chart folder always packages to the same digest.
+ */
+export function writeTarGz(files: readonly { path: string; content: Buffer; mode?: number }[]): Buffer {
+  const blocks: Buffer[] = [];
+  for (const file of files) {
+    const data = {
+      path: file.path,
+      mode: file.mode ?? 0o644,
+      size: file.content.length,
+      mtime: new Date(0),
+      uid: 0,
+      gid: 0,
+      type: 'File' as const,
+    };
+    const header = new Header(data);
+    header.encode();
+    if (header.needPax) blocks.push(new Pax({ path: file.path }).encode());
+    if (header.block) blocks.push(header.block);
+    blocks.push(file.content, Buffer.alloc((512 - (file.content.length % 512)) % 512));
+  }
+  blocks.push(Buffer.alloc(1024));
+  return gzipSync(Buffer.concat(blocks));
+}
+
+interface TarFile {
+  readonly path: string;
+  readonly content: Buffer;
+}
+
+/**
+ * Every regular file of a gzip-compressed tar, or a BundleError naming the first entry that is anything
+ * else: links, devices and FIFOs, absolute or `..` paths, duplicates. Directory entries are skipped.
+ */
+async function readTarGz(data: Buffer, what: string): Promise<TarFile[]> {
+  let tar: Buffer;
+  try {
+    tar = gunzipSync(data, { maxOutputLength: MAX_BUNDLE_BYTES });
+  } catch (error) {
+    if (error instanceof RangeError || (error as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE')
+      throw new BundleError(
+        BundleErrorCode.TooLarge,
+        `${what} unpacks to more than ${MAX_BUNDLE_BYTES} bytes (20 MiB), the limit`,
+      );
+    throw new BundleError(BundleErrorCode.Invalid, `${what} is not gzip-compressed data`, undefined, {
+      cause: error,
+    });
+  }
+  const files: TarFile[] = [];
+  const seen = new Set<string>();
+  let problem: BundleError | undefined;
+  const fail = (message: string, entry?: string) => {
+    problem ??= new BundleError(BundleErrorCode.Invalid, message, entry);
+  };
+  const parser = new Parser({ strict: true });
+  const done = new Promise<void>((resolve) => {
+    parser.on('end', resolve);
+    parser.on('error', (error: Error) => {
+      fail(`${what} is not a valid tar archive: ${error.message}`);
+      resolve();
+    });
+    parser.on('warn', (_code: string, message: string | Error) => {
+      fail(`${what} is not a valid tar archive: ${typeof message === 'string' ? message : message.message}`);
+    });
+  });
+  parser.on('entry', (entry: ReadEntry) => {
+    const name = entry.path;
+    const chunks: Buffer[] = [];
+    entry.on('data', (chunk: Buffer) => chunks.push(chunk));
+    if (problem) {
+      entry.resume();
+      return;
+    }
+    if (files.length >= MAX_ENTRIES) fail(`${what} has more than ${MAX_ENTRIES} entries`);
+    if (entry.type === 'Directory') {
+      const checked = referencePath(name);
+      if (!checked.ok && !['.', './'].includes(name))
+        fail(`entry ${JSON.stringify(name)}: ${checked.message}`, name);
+      entry.resume();
+      return;
+    }
+    if (entry.type !== 'File' && entry.type !== 'OldFile' && entry.type !== 'ContiguousFile') {
+      fail(
+        `entry ${JSON.stringify(name)} is a ${entry.type}; only regular files are allowed (no links or devices)`,
+        name,
+      );
+      entry.resume();
+      return;
+    }
+    const normalized = safeEntryPath(name);
+    if (!normalized.ok) {
+      fail(`entry ${JSON.stringify(name)}: ${normalized.message}`, name);
+      entry.resume();
+      return;
+    }
+    if (seen.has(normalized.path)) fail(`entry ${JSON.stringify(name)} appears twice`, name);
+    seen.add(normalized.path);
+    entry.on('end', () => files.push({ path: normalized.path, content: Buffer.concat(chunks) }));
+  });
+  parser.end(tar);
+  await done;
+  if (problem) throw problem;
+  return files;
+}
+
+/** An entry name inside an archive: like a reference, but profile.yaml and bundle.json are fine. */
+function safeEntryPath(name: string): ReferencePath {
+  const normalized = path.posix.normalize(name);
+  if (normalized === BUNDLE_PROFILE || normalized === BUNDLE_INDEX) return { ok: true, path: normalized };
+  return referencePath(name);
+}
+
+/**
+ * Reads a bundle sent by a client. Checks the size, every entry (see readTarGz), that the index lists every
+ * entry with its digest and nothing else. Whether each entry is referenced by the profile, and is what the
+ * profile says it is (a chart, a manifest file), is the loader's to check (see bundleFiles in load.ts).
+ */
+export async function readBundle(data: Buffer): Promise<Bundle> {
+  if (data.length > MAX_BUNDLE_BYTES)
+    throw new BundleError(
+      BundleErrorCode.TooLarge,
+      `bundle is ${data.length} bytes; the limit is ${MAX_BUNDLE_BYTES} (20 MiB)`,
+    );
+  const files = await readTarGz(data, 'bundle');
+  const byPath = new Map(files.map((f) => [f.path, f]));
+  const profile = byPath.get(BUNDLE_PROFILE);
+  if (!profile) throw new BundleError(BundleErrorCode.Invalid, `bundle has no ${BUNDLE_PROFILE} at its root`);
+  const indexFile = byPath.get(BUNDLE_INDEX);
+  if (!indexFile) throw new BundleError(BundleErrorCode.Invalid, `bundle has no ${BUNDLE_INDEX} at its root`);
+  let index: z.output<typeof IndexSchema>;
+  try {
+    const parsed = IndexSchema.safeParse(JSON.parse(indexFile.content.toString('utf8')));
+    if (!parsed.success) throw new Error(parsed.error.issues.map((i) => i.message).join('; '));
+    index = parsed.data;
+  } catch (error) {
+    throw new BundleError(
+      BundleErrorCode.Invalid,
+      `${BUNDLE_INDEX} must be {"sha256": {"<path>": "<64 hex digits>"}}: ${error instanceof Error ? error.message : String(error)}`,
+      BUNDLE_INDEX,
+    );
+  }
+  const entries = new Map<string, BundleEntry>();
+  for (const file of files) {
+    if (file.path === BUNDLE_PROFILE || file.path === BUNDLE_INDEX) continue;
+    const expected = index.sha256[file.path];
+    if (expected === undefined)
+      throw new BundleError(
+        BundleErrorCode.Invalid,
+        `entry ${JSON.stringify(file.path)} is not listed in ${BUNDLE_INDEX}`,
+        file.path,
+      );
+    const actual = sha256(file.content);
+    if (actual !== expected)
+      throw new BundleError(
+        BundleErrorCode.Invalid,
+        `entry ${JSON.stringify(file.path)}: sha256 is ${actual}, ${BUNDLE_INDEX} says ${expected}`,
+        file.path,
+      );
+    entries.set(file.path, { path: file.path, content: file.content, sha256: actual });
+  }
+  for (const listed of Object.keys(index.sha256))
+    if (!entries.has(listed))
+      throw new BundleError(
+        BundleErrorCode.Invalid,
+        `${BUNDLE_INDEX} lists ${JSON.stringify(listed)}, which is not in the bundle`,
+        listed,
+      );
+  return { profile: profile.content.toString('utf8'), entries };
+}
+
+/**
+ * Why a chart archive is not a Helm chart, or undefined when it is: a gzip-compressed tar of regular files
+ * under one top folder that holds Chart.yaml (what `helm package` writes and `helm template` reads).
+ */
+export async function chartArchiveProblem(archive: Buffer): Promise<string | undefined> {
+  let files: TarFile[];
+  try {
+    files = await readTarGz(archive, 'chart archive');
+  } catch (error) {
+    return error instanceof Error ? error.message : String(error);
+  }
+  const tops = new Set(files.map((f) => f.path.split('/')[0]));
+  if (tops.size !== 1 || files.some((f) => !f.path.includes('/')))
+    return 'not a chart archive: its files must sit under one top folder';
+  const [top] = [...tops];
+  return files.some((f) => f.path === `${top}/Chart.yaml`)
+    ? undefined
+    : `not a chart archive: no Chart.yaml in its top folder ${JSON.stringify(`${top}/`)}`;
+}
+
+export interface BundleFiles extends FileSource {
+  /** Entries no reference has read so far: after loading, entries the profile does not reference. */
+  unused(): string[];
+}
+
+/**
+ * A FileSource over an upload's entries only (an empty map for a plain YAML upload): the hub loads a
+ * client's profile through it, so a reference can only ever name content the client sent.
+ */
+export function bundleFiles(entries: ReadonlyMap<string, BundleEntry>): BundleFiles {
+  const used = new Set<string>();
+  const hint =
+    entries.size === 0
+      ? 'not in the upload (local charts and files travel in a bundle: `strata profile apply -f FILE` sends one)'
+      : 'not in the bundle';
+  const entry = (at: string): BundleEntry | undefined => {
+    const found = entries.get(at);
+    if (found) used.add(at);
+    return found;
+  };
+  return {
+    where: entries.size === 0 ? 'the hub reads no local files' : 'in the bundle',
+    readText(at) {
+      const found = entry(at);
+      if (!found) return Promise.resolve({ ok: false, kind: IssueKind.MissingFile, message: hint });
+      if (found.content.length > MAX_PROFILE_BYTES)
+        return Promise.resolve({
+          ok: false,
+          kind: IssueKind.TooLarge,
+          message: `file is ${found.content.length} bytes; the limit is ${MAX_PROFILE_BYTES} (1 MiB)`,
+        });
+      return Promise.resolve({ ok: true, value: found.content.toString('utf8') });
+    },
+    async chart(at) {
+      const found = entry(at);
+      if (!found) return { ok: false, kind: IssueKind.MissingFile, message: hint };
+      const problem = await chartArchiveProblem(found.content);
+      return problem === undefined
+        ? { ok: true, value: {} }
+        : {
+            ok: false,
+            kind: IssueKind.InvalidValue,
+            message: `bundle entry ${JSON.stringify(at)}: ${problem}`,
+          };
+    },
+    unused: () => [...entries.keys()].filter((at) => !used.has(at)),
+  };
+}
+
+/**
+ * The files of a profile's folder as a bundle recreates it: profile.yaml, each manifest file, each `.tgz`
+ * chart as is, and each chart folder unpacked from its archive (without the archive's top folder).
+ * `chartFolders` are the chart references that are folders (every chart path not ending in `.tgz`).
+ */
+export async function bundleFolder(
+  bundle: Bundle,
+  chartFolders: ReadonlySet<string>,
+): Promise<{ path: string; content: Buffer }[]> {
+  const out: { path: string; content: Buffer }[] = [
+    { path: BUNDLE_PROFILE, content: Buffer.from(bundle.profile, 'utf8') },
+  ];
+  for (const entry of bundle.entries.values()) {
+    if (!chartFolders.has(entry.path)) {
+      out.push({ path: entry.path, content: entry.content });
+      continue;
+    }
+    for (const file of await readTarGz(entry.content, `chart archive ${JSON.stringify(entry.path)}`)) {
+      const inside = file.path.split('/').slice(1).join('/');
+      if (inside !== '') out.push({ path: `${entry.path}/${inside}`, content: file.content });
+    }
+  }
+  return out;
+}

@@ -1,0 +1,77 @@
+import { createHash } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { MAX_BLOB_BYTES } from '../blobs.js';
+import { StoreErrorCode } from '../errors.js';
+import type { TestBackend } from '../test-support/backends.js';
+import { profileFixture } from '../test-support/fixtures.js';
+import { expectStoreError } from './expect-error.js';
+
+const digest = (content: Buffer) => createHash('sha256').update(content).digest('hex');
+
+export function blobCases(env: TestBackend): void {
+  describe('profile blobs', () => {
+    const chart = Buffer.from([0x1f, 0x8b, 0x08, 0x00, 0xff, 0x00, 0x01, 0x02]);
+    const cm = Buffer.from('apiVersion: v1\nkind: ConfigMap\n');
+
+    it('stores each file once by digest, records path → digest per version, and gives the bytes back', async () => {
+      const { store, url } = await env.open();
+      const files = new Map([
+        ['charts/web', chart],
+        ['files/cm.yaml', cm],
+      ]);
+      const v1 = await store.profiles.publish({ ...profileFixture('web', '1.0.0'), files });
+      expect(v1.blobs).toEqual({ 'charts/web': digest(chart), 'files/cm.yaml': digest(cm) });
+      // The same chart in the next version under another path: no second copy.
+      await store.profiles.publish({
+        ...profileFixture('web', '1.1.0'),
+        files: new Map([['charts/web-renamed', chart]]),
+      });
+      expect(await store.blobs.stats()).toEqual({ count: 2, bytes: chart.length + cm.length });
+      expect((await store.profiles.get('web', '1.0.0'))?.blobs).toEqual(v1.blobs);
+      expect(await store.blobs.get(digest(chart))).toEqual(chart);
+      // Binary content survives the round trip on this backend's column type.
+      const rows = await env.query(url, `select size from blobs order by size`);
+      expect(rows.map((r) => Number(r.size))).toEqual([chart.length, cm.length].sort((a, b) => a - b));
+    });
+
+    it('makes the files part of the version: same files are idempotent, a changed file is a conflict', async () => {
+      const { store } = await env.open();
+      const input = { ...profileFixture('web', '1.0.0'), files: new Map([['files/cm.yaml', cm]]) };
+      const published = await store.profiles.publish(input);
+      expect(await store.profiles.publish(input)).toEqual(published);
+      await expectStoreError(
+        store.profiles.publish({ ...input, files: new Map([['files/cm.yaml', Buffer.from('changed')]]) }),
+        StoreErrorCode.ProfileVersionConflict,
+      );
+      expect(await store.blobs.get(digest(Buffer.from('changed')))).toBeUndefined();
+      expect(await store.blobs.stats()).toEqual({ count: 1, bytes: cm.length });
+    });
+
+    it('keeps a draft files when it is published', async () => {
+      const { store } = await env.open();
+      await store.profiles.saveDraft({
+        ...profileFixture('web', '2.0.0'),
+        files: new Map([['files/cm.yaml', cm]]),
+      });
+      const published = await store.profiles.publishDraft('web', '2.0.0');
+      expect(published).toMatchObject({ published: true, blobs: { 'files/cm.yaml': digest(cm) } });
+    });
+
+    it('refuses a file over the limit with a clear error and stores nothing of the version', async () => {
+      const { store } = await env.open();
+      const files = new Map([
+        ['files/cm.yaml', cm],
+        ['charts/huge', Buffer.alloc(MAX_BLOB_BYTES + 1)],
+      ]);
+      const error = await expectStoreError(
+        store.profiles.publish({ ...profileFixture('web', '1.0.0'), files }),
+        StoreErrorCode.InvalidInput,
+      );
+      expect(error.message).toBe(
+        `a file of ${MAX_BLOB_BYTES + 1} bytes is over the limit of ${MAX_BLOB_BYTES} bytes (20 MiB)`,
+      );
+      expect(await store.profiles.get('web', '1.0.0')).toBeUndefined();
+      expect(await store.blobs.stats()).toEqual({ count: 0, bytes: 0 });
+    });
+  });
+}
