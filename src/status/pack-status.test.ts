@@ -204,6 +204,25 @@ describe('reducePackStatus', () => {
     expect(upgrading.progress).toEqual({ ready: 0, total: 2 });
   });
 
+  it('keeps a hook marked as a hook while it waits for the new revision', () => {
+    const marked = reducePackStatus(run(installToGreen), {
+      type: 'HooksMarked',
+      time: t(29),
+      hooks: [config],
+    });
+    const upgrading = reducePackStatus(marked, {
+      type: 'RevisionStarted',
+      time: t(30),
+      revision: 'r2',
+      operation: 'upgrade',
+      stage: { type: 'Applying' },
+    });
+    expect(upgrading.resources.map((r) => [r.hook, r.evaluation.reason])).toEqual([
+      [true, 'AwaitingNewRevision'],
+      [undefined, 'AwaitingNewRevision'],
+    ]);
+  });
+
   it('sets aside what failed under the previous revision when a new one starts: blue, not red, while it applies', () => {
     const red = reducePackStatus(run(installToGreen), {
       type: 'ResourceEvaluated',

@@ -138,7 +138,7 @@ function awaitingNewRevision(resource: PackResource): PackResource {
     return resource;
   const was = state === ResourceState.Failed ? ` (failed under the previous one: ${message})` : '';
   return {
-    ref: resource.ref,
+    ...resource,
     evaluation: evaluation(
       ResourceState.Progressing,
       resource.ref,
