@@ -342,6 +342,45 @@ export const deploymentScenarios: Scenario[] = [
     },
   },
   {
+    name: 'deployment/unschedulable',
+    async run(ctx) {
+      // No node has this label: the scheduler leaves every pod Pending with PodScheduled=False Unschedulable.
+      const body = deployment('web-nowhere', 2);
+      const spec = body.spec?.template.spec;
+      if (spec) spec.nodeSelector = { disktype: 'ssd' };
+      await createDeployment(ctx, body);
+      const unschedulable = (p: V1Pod) =>
+        conditionOf(p, 'PodScheduled')?.status === 'False' &&
+        conditionOf(p, 'PodScheduled')?.reason === 'Unschedulable';
+      const s = await waitForDeployment(
+        ctx,
+        'web-nowhere',
+        '2 pods Unschedulable',
+        (d) =>
+          observed(d.object) &&
+          d.object.status?.updatedReplicas === 2 &&
+          d.pods.length === 2 &&
+          d.pods.every(unschedulable),
+      );
+      const [first] = [...s.pods].sort((a, b) =>
+        (a.metadata?.name ?? '').localeCompare(b.metadata?.name ?? ''),
+      );
+      const scheduler = first?.status?.conditions?.find((c) => c.type === 'PodScheduled')?.message;
+      return [
+        fixture(
+          'unschedulable',
+          'Deployment of 2 replicas with a nodeSelector (disktype=ssd) that no node matches: both pods Pending with PodScheduled=False Unschedulable. The Deployment names the first pod and the scheduler message (its own status says only 0/2 available).',
+          s,
+          {
+            state: ResourceState.Progressing,
+            reason: 'LessAvailable',
+            message: `Deployment ${NS}/web-nowhere: 0/2 available; Pod ${NS}/${first?.metadata?.name ?? ''}: Unschedulable: ${scheduler ?? ''}`,
+          },
+        ),
+      ];
+    },
+  },
+  {
     name: 'deployment/progress-deadline-exceeded',
     async run(ctx) {
       const body = deployment('web-deadline', 1, { [Behavior.key]: 'never-ready' });

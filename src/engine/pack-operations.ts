@@ -239,7 +239,11 @@ export class PackOperations {
     // upgrade, and not by drift correction either (users upgrade those CRDs themselves, e.g. cert-manager's).
     const liveChartCrd =
       keepReason(object) === KeepReason.ChartCrd ? this.ctx.watches.get(refOf(object)) : undefined;
-    if (liveChartCrd) return liveChartCrd;
+    if (liveChartCrd) {
+      // Left as it is: the live object is the applied one, so the revision gate may evaluate it at once.
+      this.ctx.applied(run, refOf(object), liveChartCrd);
+      return liveChartCrd;
+    }
     const target = await this.withNamespace(run, object, signal);
     const applied = await this.withRetry(
       run,

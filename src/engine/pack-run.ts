@@ -24,7 +24,7 @@ export interface PackRun {
   appliedFields: Map<string, string>;
   /** Objects being put back after drift, so their own events are not reported as drift again. */
   correcting: Set<string>;
-  /** Objects that failed under the previous revision, held back from evaluation until their new one is seen. */
+  /** Objects evaluated under the previous revision, held back from evaluation until their new one is seen. */
   gate: RevisionGate;
 }
 

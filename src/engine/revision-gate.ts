@@ -1,11 +1,19 @@
 // Which of a pack's objects may be evaluated while a new revision is being applied.
 //
-// When a revision starts, resources that failed under the previous one are set aside as progressing
-// (`AwaitingNewRevision`, see reducePackStatus). Until the new revision of such an object is applied AND the
-// watches hold it, an evaluation would read the old object and turn the pack red again while the fix is
-// being rolled out: a red blip between "start applying" and the object's first watch event. The gate holds
-// those evaluations back and lets them through once the watched object is at least as new as the applied one.
+// When a revision starts, every resource evaluated under the previous one is set aside as progressing
+// (`AwaitingNewRevision`, see reducePackStatus): Failed ones (ADR 0004) and Ready ones alike (ADR 0006). Until
+// the new revision of such an object is applied AND the watches hold it, an evaluation would read the old
+// object: a red blip while a fix rolls out, or a green one while an upgrade of a green pack is applied,
+// before the controller has even seen the new generation. The gate holds those evaluations back and lets them
+// through once the watched object is at least as new as the applied one; from then on the kind's own rule
+// decides (a workload whose observedGeneration is behind is still progressing).
 import type { KubernetesObject } from '@kubernetes/client-node';
+import { AWAITING_NEW_REVISION, refKey, type PackResource } from '../status/index.js';
+
+/** The resources a new revision set aside, by ref key: what the gate must hold. */
+export function awaitingKeys(resources: readonly PackResource[]): string[] {
+  return resources.filter((r) => r.evaluation.reason === AWAITING_NEW_REVISION).map((r) => refKey(r.ref));
+}
 
 interface Applied {
   readonly generation?: number;

@@ -3,7 +3,6 @@ import { backoffDelay, type Backoff, type KubeClient } from '../kube/index.js';
 import { formatDuration, predecessors, type KubeObject, type OrderedPack } from '../profile/index.js';
 import { OPEN, packGates } from './gates.js';
 import {
-  AWAITING_NEW_REVISION,
   PackPhase,
   assertNever,
   evaluateResource,
@@ -26,7 +25,7 @@ import { WatchSet, type WatchSetEvent } from './watch-set.js';
 import { PackOperations } from './pack-operations.js';
 import { refOf, type PackRun } from './pack-run.js';
 import { detectDrift } from './drift.js';
-import { RevisionGate } from './revision-gate.js';
+import { RevisionGate, awaitingKeys } from './revision-gate.js';
 
 export interface RunnerOptions {
   readonly cluster: string;
@@ -367,7 +366,10 @@ export class ClusterRunner {
         this.checkDrift(run, event.ref, event.event.type, event.event.object);
       }
     } else {
-      const owners = ownersAffectedBy(event.event.object, (uid) => this.watches.replicaSet(uid));
+      const owners =
+        event.type === 'Warning'
+          ? event.uids
+          : ownersAffectedBy(event.event.object, (uid) => this.watches.replicaSet(uid));
       for (const uid of owners) {
         const key = this.watches.keyOfUid(uid);
         if (!key) continue;
@@ -398,10 +400,18 @@ export class ClusterRunner {
       packs.set(run, ref);
       this.packsByKey.set(key, packs);
     }
+    this.watchWarnings(refs);
     this.dispatch(run, { type: 'InventoryChanged', time: this.iso(), resources: refs });
     // Objects the watches have not seen stay "not yet observed"; evaluating them now would only emit a
     // Missing/NotFound status for each, one full status event per object for nothing.
     for (const ref of refs) if (this.watches.get(ref)) this.evaluate(run, ref);
+  }
+
+  /** Warning events of the pack's namespaces name the causes statuses do not (src/status/root-cause.ts). */
+  private watchWarnings(refs: readonly ObjectRef[]): void {
+    const namespaces = refs.flatMap((r) => (r.namespace === undefined ? [] : [r.namespace]));
+    // Best effort: a failed start is retried by the next inventory change; the status rules work without it.
+    this.watches.ensureWarningNamespaces(namespaces).catch(() => undefined);
   }
 
   private unindex(run: PackRun): void {
@@ -476,9 +486,7 @@ export class ClusterRunner {
     const next = reducePackStatus(run.status, event);
     if (next === run.status) return;
     if (event.type === 'RevisionStarted' && next.revision !== run.status.revision) {
-      run.gate.hold(
-        next.resources.filter((r) => r.evaluation.reason === AWAITING_NEW_REVISION).map((r) => refKey(r.ref)),
-      );
+      run.gate.hold(awaitingKeys(next.resources));
     }
     const phaseChanged = next.phase !== run.status.phase;
     run.status = next;

@@ -1,13 +1,16 @@
-import type { KubernetesObject, V1Pod, V1ReplicaSet } from '@kubernetes/client-node';
+import type { CoreV1Event, KubernetesObject, V1Pod, V1ReplicaSet } from '@kubernetes/client-node';
 import type { KubeClient, KubeError, ListWatch, WatchEvent } from '../kube/index.js';
 import { controllerUid, refKey, type ObjectRef, type RelatedObjects } from '../status/index.js';
 import { Label } from './render.js';
+import { WarningEvents } from './warning-events.js';
 
 export type WatchSetEvent =
   /** An object Strata applied (it carries the cluster label). */
   | { readonly type: 'Owned'; readonly event: WatchEvent<KubernetesObject>; readonly ref: ObjectRef }
   /** A Pod or ReplicaSet: it may change the state of a workload a pack owns. */
-  | { readonly type: 'Related'; readonly event: WatchEvent<KubernetesObject> };
+  | { readonly type: 'Related'; readonly event: WatchEvent<KubernetesObject> }
+  /** A Warning event about the object with uid `uids[0]`; the rest are its controllers (pod → ReplicaSet → Deployment). */
+  | { readonly type: 'Warning'; readonly uids: readonly string[] };
 
 export interface WatchSetOptions {
   readonly kube: KubeClient;
@@ -35,6 +38,7 @@ export class WatchSet implements RelatedObjects {
   private readonly podOwner = new Map<string, string>();
   private readonly rsOwner = new Map<string, string>();
   private readonly disconnected = new Set<string>();
+  private readonly warnings = new WarningEvents();
 
   constructor(private readonly options: WatchSetOptions) {}
 
@@ -44,6 +48,20 @@ export class WatchSet implements RelatedObjects {
       this.watch({ apiVersion: 'v1', kind: 'Pod' }, false),
       this.watch({ apiVersion: 'apps/v1', kind: 'ReplicaSet' }, false),
     ]);
+  }
+
+  /**
+   * Makes sure Warning events are watched in these namespaces (those the packs write to; only `type=Warning`
+   * ones are sent by the API server); resolves once each is listed, so events written before are known too.
+   * They carry the cause a status cannot (FailedCreate: quota, missing ServiceAccount, webhook denied;
+   * FailedMount; probe failures), see src/status/root-cause.ts.
+   */
+  async ensureWarningNamespaces(namespaces: Iterable<string>): Promise<void> {
+    await Promise.all(
+      [...new Set(namespaces)].map((namespace) =>
+        this.watch({ apiVersion: 'v1', kind: 'Event', namespace, fieldSelector: 'type=Warning' }, false),
+      ),
+    );
   }
 
   /** Makes sure objects of these kinds are watched; resolves once each is listed (the cache is current). */
@@ -79,6 +97,10 @@ export class WatchSet implements RelatedObjects {
     return this.replicaSetByUid.get(uid);
   }
 
+  warningEventsFor(uid: string): readonly CoreV1Event[] {
+    return this.warnings.for(uid);
+  }
+
   get watchedKinds(): number {
     return this.watches.size;
   }
@@ -88,9 +110,13 @@ export class WatchSet implements RelatedObjects {
     this.watches.clear();
   }
 
-  private watch(kind: { apiVersion: string; kind: string }, owned: boolean): Promise<void> {
+  private watch(
+    kind: { apiVersion: string; kind: string; namespace?: string; fieldSelector?: string },
+    owned: boolean,
+  ): Promise<void> {
     // A pack may own Pods or ReplicaSets too: those are watched twice, once by label as owned objects.
-    const key = `${owned ? 'owned' : 'related'}:${kindKey(kind.apiVersion, kind.kind)}`;
+    const scope = kind.namespace === undefined ? '' : ` in ${kind.namespace}`;
+    const key = `${owned ? 'owned' : 'related'}:${kindKey(kind.apiVersion, kind.kind)}${scope}`;
     const pending = this.starting.get(key);
     if (pending) return pending;
     const query = {
@@ -153,20 +179,38 @@ export class WatchSet implements RelatedObjects {
     }
     if (kind.kind === 'Pod' && kind.apiVersion === 'v1') this.indexPod(object, deleted);
     if (kind.kind === 'ReplicaSet' && kind.apiVersion === 'apps/v1') this.indexReplicaSet(object, deleted);
+    if (kind.kind === 'Event' && kind.apiVersion === 'v1' && !owned) {
+      const uid = this.warnings.record(object as CoreV1Event, deleted);
+      if (uid !== undefined) this.options.onEvent({ type: 'Warning', uids: this.withControllers(uid) });
+      return;
+    }
     if (!owned) this.options.onEvent({ type: 'Related', event });
+  }
+
+  /** `uid` and its controllers as far as the Pod and ReplicaSet indexes know them. */
+  private withControllers(uid: string): string[] {
+    const out = [uid];
+    const owner = this.podOwner.get(uid) ?? this.rsOwner.get(uid);
+    if (owner !== undefined) out.push(owner);
+    const grandOwner = owner === undefined ? undefined : this.rsOwner.get(owner);
+    if (grandOwner !== undefined) out.push(grandOwner);
+    return out;
   }
 
   private indexPod(pod: V1Pod, deleted: boolean): void {
     const uid = pod.metadata?.uid;
     if (!uid) return;
+    if (deleted) this.warnings.forget(uid);
     reindex(this.podsByOwner, this.podOwner, uid, deleted ? undefined : pod, controllerUid(pod));
   }
 
   private indexReplicaSet(rs: V1ReplicaSet, deleted: boolean): void {
     const uid = rs.metadata?.uid;
     if (!uid) return;
-    if (deleted) this.replicaSetByUid.delete(uid);
-    else this.replicaSetByUid.set(uid, rs);
+    if (deleted) {
+      this.replicaSetByUid.delete(uid);
+      this.warnings.forget(uid);
+    } else this.replicaSetByUid.set(uid, rs);
     reindex(this.replicaSetsByOwner, this.rsOwner, uid, deleted ? undefined : rs, controllerUid(rs));
   }
 }

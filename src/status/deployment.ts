@@ -1,4 +1,4 @@
-import type { V1Deployment, V1Pod } from '@kubernetes/client-node';
+import type { V1Deployment, V1Pod, V1ReplicaSet } from '@kubernetes/client-node';
 import { describeCondition, findCondition } from './conditions.js';
 import { failed, progressing, ready, plural } from './evaluation.js';
 import { generationBehind } from './generation.js';
@@ -10,13 +10,13 @@ import type { ResourceEvaluation } from './resource-state.js';
 const REVISION = 'deployment.kubernetes.io/revision';
 
 /**
- * Pods of the Deployment's current revision: the ReplicaSets it controls whose revision annotation matches
- * its own, then their pods. Pods of older ReplicaSets are left out so that upgrading away from a crashing
- * version does not turn red because of the old, crashing pods that the upgrade is replacing; they still keep
- * the Deployment Progressing (old replicas) until they are gone. Without a revision annotation (the
- * controller has not run yet) every owned ReplicaSet counts.
+ * The Deployment's current-revision ReplicaSets: those it controls whose revision annotation matches its own.
+ * Without a revision annotation (the controller has not run yet), or when none matches, every owned one.
  */
-export function currentDeploymentPods(deployment: V1Deployment, related: RelatedObjects): readonly V1Pod[] {
+export function currentDeploymentReplicaSets(
+  deployment: V1Deployment,
+  related: RelatedObjects,
+): readonly V1ReplicaSet[] {
   const uid = deployment.metadata?.uid;
   if (uid === undefined) return [];
   const replicaSets = related.replicaSetsOwnedBy(uid);
@@ -25,7 +25,17 @@ export function currentDeploymentPods(deployment: V1Deployment, related: Related
     revision === undefined
       ? replicaSets
       : replicaSets.filter((rs) => rs.metadata?.annotations?.[REVISION] === revision);
-  return (current.length > 0 ? current : replicaSets).flatMap((rs) =>
+  return current.length > 0 ? current : replicaSets;
+}
+
+/**
+ * Pods of the Deployment's current revision: the pods of {@link currentDeploymentReplicaSets}. Pods of older
+ * ReplicaSets are left out so that upgrading away from a crashing version does not turn red because of the
+ * old, crashing pods that the upgrade is replacing; they still keep the Deployment Progressing (old replicas)
+ * until they are gone.
+ */
+export function currentDeploymentPods(deployment: V1Deployment, related: RelatedObjects): readonly V1Pod[] {
+  return currentDeploymentReplicaSets(deployment, related).flatMap((rs) =>
     rs.metadata?.uid === undefined ? [] : related.podsOwnedBy(rs.metadata.uid),
   );
 }

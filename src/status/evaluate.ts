@@ -22,6 +22,7 @@ import { evaluatePersistentVolumeClaim } from './pvc.js';
 import { noRelatedObjects, type RelatedObjects } from './related.js';
 import { evaluateReplicaSet } from './replicaset.js';
 import { ResourceState, type ResourceEvaluation } from './resource-state.js';
+import { withRootCause } from './root-cause.js';
 import { evaluateService } from './service.js';
 import { evaluateStatefulSet } from './statefulset.js';
 
@@ -102,7 +103,8 @@ export interface EvaluateOptions {
  * - absent → Missing (expected but not found; during install that just means "not yet seen").
  * - metadata.deletionTimestamp set → Terminating, naming pending finalizers (kstatus checkGenericProperties:
  *   https://github.com/kubernetes-sigs/cli-utils/blob/master/pkg/kstatus/status/generic.go).
- * - otherwise the rule for its `group/Kind`, else the built-in exists rule, else the generic conditions rule.
+ * - otherwise the rule for its `group/Kind`, else the built-in exists rule, else the generic conditions rule;
+ *   a Progressing result then gets the most specific cause beyond its own status (root-cause.ts).
  */
 export function evaluateResource(
   ref: ObjectRef,
@@ -122,9 +124,13 @@ export function evaluateResource(
     return evaluation(ResourceState.Terminating, ref, 'Terminating', detail);
   }
   const rule = rules.get(`${group}/${ref.kind}`);
-  if (rule) return rule(live, options.related ?? noRelatedObjects);
-  if (builtinGroups.has(group)) return evaluateBuiltinExists(ref, live);
-  return evaluateGeneric(ref, live);
+  const related = options.related ?? noRelatedObjects;
+  const result = rule
+    ? rule(live, related)
+    : builtinGroups.has(group)
+      ? evaluateBuiltinExists(ref, live)
+      : evaluateGeneric(ref, live);
+  return withRootCause(ref, live, result, related);
 }
 
 /** {@link evaluateResource} for a live object that carries its own apiVersion and kind (e.g. a watch event). */

@@ -18,7 +18,8 @@ export {
   type RelatedObjects,
 } from './related.js';
 export { terminalWaitingReasons, terminalContainerFailure, ownedPodFailure } from './pod-failure.js';
-export { evaluateDeployment, currentDeploymentPods } from './deployment.js';
+export { evaluateDeployment, currentDeploymentPods, currentDeploymentReplicaSets } from './deployment.js';
+export { mostSpecificWarning, describeWarning, withRootCause } from './root-cause.js';
 export { evaluateStatefulSet } from './statefulset.js';
 export { evaluateDaemonSet } from './daemonset.js';
 export { evaluateReplicaSet } from './replicaset.js';

@@ -158,12 +158,69 @@ describe('reducePackStatus', () => {
       startTime: t(1),
     });
     expect(upgrading.endTime).toBeUndefined();
-    const done = reducePackStatus(upgrading, {
+    const applied = reducePackStatus(upgrading, {
       type: 'StageChanged',
       time: t(31),
       stage: { type: 'Applied' },
     });
-    expect(done).toMatchObject({ phase: 'success', endTime: t(31) });
+    // Applied, but nothing of r2 observed yet: the green of r1 says nothing about r2 (ADR 0006).
+    expect(applied).toMatchObject({ phase: 'processing', reason: 'AwaitingNewRevision' });
+    expect(applied.message).toContain('ConfigMap monitoring/grafana: applying the new revision');
+    const done = run(
+      [
+        {
+          type: 'ResourceEvaluated',
+          time: t(32),
+          ref: config,
+          evaluation: ev('Ready', 'Exists', 'exists', config),
+        },
+        {
+          type: 'ResourceEvaluated',
+          time: t(33),
+          ref: grafana,
+          evaluation: ev('Ready', 'Available', '3/3 available'),
+        },
+      ],
+      applied,
+    );
+    expect(done).toMatchObject({ phase: 'success', endTime: t(33) });
+    expect(done.transitions.map((tr) => tr.to).slice(-2)).toEqual(['processing', 'success']);
+  });
+
+  it('sets aside every evaluated resource of a green pack when a new revision starts, not only failed ones', () => {
+    const green = run(installToGreen);
+    const upgrading = reducePackStatus(green, {
+      type: 'RevisionStarted',
+      time: t(30),
+      revision: 'r2',
+      operation: 'upgrade',
+      stage: { type: 'Applied' },
+    });
+    expect(upgrading.phase).toBe('processing');
+    expect(upgrading.resources.map((r) => [r.evaluation.state, r.evaluation.reason])).toEqual([
+      ['Progressing', 'AwaitingNewRevision'],
+      ['Progressing', 'AwaitingNewRevision'],
+    ]);
+    expect(upgrading.progress).toEqual({ ready: 0, total: 2 });
+  });
+
+  it('keeps a hook marked as a hook while it waits for the new revision', () => {
+    const marked = reducePackStatus(run(installToGreen), {
+      type: 'HooksMarked',
+      time: t(29),
+      hooks: [config],
+    });
+    const upgrading = reducePackStatus(marked, {
+      type: 'RevisionStarted',
+      time: t(30),
+      revision: 'r2',
+      operation: 'upgrade',
+      stage: { type: 'Applying' },
+    });
+    expect(upgrading.resources.map((r) => [r.hook, r.evaluation.reason])).toEqual([
+      [true, 'AwaitingNewRevision'],
+      [undefined, 'AwaitingNewRevision'],
+    ]);
   });
 
   it('sets aside what failed under the previous revision when a new one starts: blue, not red, while it applies', () => {
@@ -186,8 +243,8 @@ describe('reducePackStatus', () => {
       condition: 'Upgrading',
       reason: 'AwaitingNewRevision',
     });
-    expect(fixing.resources.map((r) => r.evaluation.state)).toEqual(['Ready', 'Progressing']);
-    expect(fixing.message).toContain(
+    expect(fixing.resources.map((r) => r.evaluation.state)).toEqual(['Progressing', 'Progressing']);
+    expect(fixing.resources[1]?.evaluation.message).toBe(
       'Deployment monitoring/grafana: applying the new revision (failed under the previous one: Deployment monitoring/grafana: pod grafana-1: ImagePullBackOff)',
     );
     // The same revision again (a retry) keeps the evaluations: a failure of this revision is about now.

@@ -125,21 +125,25 @@ const notYetSeen = (ref: ObjectRef): ResourceEvaluation =>
   evaluation(ResourceState.Missing, ref, 'NotYetObserved', 'not yet observed');
 
 /**
- * A resource that failed under the previous revision says nothing yet about the new one: until the new
- * revision is applied and the object observed again, it is progressing. Otherwise a fix being rolled out would
- * show red again for the moment between "start applying" and the first watch event of the new object.
+ * A resource evaluated under the previous revision says nothing yet about the new one: until the new revision
+ * is applied and the object observed again, it is progressing. Otherwise a fix being rolled out would show red
+ * again, and an upgrade of a green pack would show green, for the moment between "start applying" and the
+ * first watch event of the new object (ADR 0004, ADR 0006). Objects not observed yet stay Missing.
  */
 export const AWAITING_NEW_REVISION = 'AwaitingNewRevision';
 
 function awaitingNewRevision(resource: PackResource): PackResource {
-  if (resource.evaluation.state !== ResourceState.Failed) return resource;
+  const { state, message } = resource.evaluation;
+  if (state === ResourceState.Missing || resource.evaluation.reason === AWAITING_NEW_REVISION)
+    return resource;
+  const was = state === ResourceState.Failed ? ` (failed under the previous one: ${message})` : '';
   return {
-    ref: resource.ref,
+    ...resource,
     evaluation: evaluation(
       ResourceState.Progressing,
       resource.ref,
       AWAITING_NEW_REVISION,
-      `applying the new revision (failed under the previous one: ${resource.evaluation.message})`,
+      `applying the new revision${was}`,
     ),
   };
 }

@@ -1,4 +1,4 @@
-import type { KubernetesObject, V1Pod, V1ReplicaSet } from '@kubernetes/client-node';
+import type { CoreV1Event, KubernetesObject, V1Pod, V1ReplicaSet } from '@kubernetes/client-node';
 
 /**
  * The objects a rule may look at besides the one it evaluates. Workload rules need the Pods behind a
@@ -17,6 +17,11 @@ import type { KubernetesObject, V1Pod, V1ReplicaSet } from '@kubernetes/client-n
 export interface RelatedObjects {
   replicaSetsOwnedBy(uid: string): readonly V1ReplicaSet[];
   podsOwnedBy(uid: string): readonly V1Pod[];
+  /**
+   * Recent Warning events whose involvedObject has this uid, oldest first (bounded and deduplicated by reason
+   * by the engine). Optional: without it, reasons carry no events (root-cause.ts).
+   */
+  warningEventsFor?(uid: string): readonly CoreV1Event[];
 }
 
 export const noRelatedObjects: RelatedObjects = {
