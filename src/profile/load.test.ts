@@ -114,29 +114,44 @@ describe('loadProfileText', () => {
     );
     await symlink(path.join(outside, 'secret.yaml'), path.join(dir, 'escape.yaml'));
     await symlink(outside, path.join(dir, 'escape-chart'));
-    const text = profileText({
+    // Absolute paths and `..` are refused by the grammar when the profile is parsed; symlinks that leave the
+    // folder only by the disk source, once the profile parses.
+    const grammar = profileText({
       packs: [
         manifest('a', `[${path.join(outside, 'secret.yaml')}]`),
         manifest('b', '[../secret.yaml]'),
-        manifest('c', '[escape.yaml]'),
-        helm('d', 'escape-chart'),
         helm('e', '/etc'),
       ].join('\n'),
     });
-    const result = messages(await loadProfileText(text, { files: diskFiles(dir), displayName: 'p.yaml' }));
-    expect(result).toEqual([
-      expect.stringMatching(/^p\.yaml:\d+:\d+ spec\.packs\[0\]\.files\[0\]: ".*" is an absolute path; /),
+    const links = profileText({
+      packs: [manifest('c', '[escape.yaml]'), helm('d', 'escape-chart')].join('\n'),
+    });
+    const refusedByGrammar = messages(
+      await loadProfileText(grammar, { files: diskFiles(dir), displayName: 'p.yaml' }),
+    );
+    const refusedOnDisk = messages(
+      await loadProfileText(links, { files: diskFiles(dir), displayName: 'p.yaml' }),
+    );
+    expect(refusedByGrammar).toEqual([
       expect.stringMatching(
-        /^p\.yaml:\d+:\d+ spec\.packs\[1\]\.files\[0\]: "\.\.\/secret\.yaml" leaves the profile's folder$/,
+        /^p\.yaml:\d+:\d+ spec\.packs\[0\]\.files\[0\]: .*expected a path relative to the profile file/,
       ),
       expect.stringMatching(
-        /spec\.packs\[2\]\.files\[0\]: file leaves the profile's folder through a symlink: "escape\.yaml"/,
+        /^p\.yaml:\d+:\d+ spec\.packs\[1\]\.files\[0\]: .*"\.\.\/secret\.yaml" \(\.\. is not allowed; the path must stay inside the profile folder\)$/,
       ),
       expect.stringMatching(
-        /spec\.packs\[3\]\.chart\.path: chart leaves the profile's folder through a symlink/,
+        /spec\.packs\[2\]\.chart\.path: .*"\/etc" \(expected a path relative to the profile file\)/,
       ),
-      expect.stringMatching(/spec\.packs\[4\]\.chart\.path: "\/etc" is an absolute path/),
     ]);
+    expect(refusedOnDisk).toEqual([
+      expect.stringMatching(
+        /spec\.packs\[0\]\.files\[0\]: file leaves the profile's folder through a symlink: "escape\.yaml"/,
+      ),
+      expect.stringMatching(
+        /spec\.packs\[1\]\.chart\.path: chart leaves the profile's folder through a symlink/,
+      ),
+    ]);
+    const result = [...refusedByGrammar, ...refusedOnDisk];
     expect(result.join('\n')).not.toContain('s3cr3t-canary');
   });
 

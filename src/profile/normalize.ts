@@ -207,9 +207,10 @@ export function relativePathProblem(path: string): string | undefined {
   if (path.includes('\\')) return 'backslashes are not allowed; separate folders with /';
   if (path.startsWith('/') || /^[A-Za-z]:/.test(path)) return 'expected a path relative to the profile file';
   if (path.startsWith('-')) return 'a path may not start with -';
-  const segments = path.split('/');
+  // One trailing / is how a folder is often written (`./charts/web/`); an empty segment elsewhere is not.
+  const segments = path.replace(/\/$/, '').split('/');
   if (segments.includes('..')) return '.. is not allowed; the path must stay inside the profile folder';
-  if (segments.includes('')) return 'empty path segment (// or a trailing /)';
+  if (segments.includes('')) return 'empty path segment (//)';
   return undefined;
 }
 

@@ -98,7 +98,7 @@ describe('fields that reach helm: grammar', () => {
     ],
     ['a backslash', 'charts\\\\app', 'backslashes are not allowed; separate folders with /'],
     ['a NUL', 'charts/app\\0', 'control characters are not allowed'],
-    ['an empty segment', 'charts//app', 'empty path segment (// or a trailing /)'],
+    ['an empty segment', 'charts//app', 'empty path segment (//)'],
     ['a leading -', '-app', 'a path may not start with -'],
     ['a Windows drive', 'C:/charts', 'expected a path relative to the profile file'],
   ])('refuses chart.path and files entries with %s', (_what, written, reason) => {

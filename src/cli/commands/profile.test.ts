@@ -98,9 +98,13 @@ describe('strata profile apply -f FILE', () => {
     [
       '..',
       '../secret.yaml',
-      /spec\.packs\[0\]\.files\[0\]: "\.\.\/secret\.yaml" leaves the profile's folder/,
+      /spec\.packs\[0\]\.files\[0\]: expected a relative path inside the profile folder; got "\.\.\/secret\.yaml" \(\.\. is not allowed/,
     ],
-    ['an absolute path', '/etc/passwd', /spec\.packs\[0\]\.files\[0\]: "\/etc\/passwd" is an absolute path/],
+    [
+      'an absolute path',
+      '/etc/passwd',
+      /spec\.packs\[0\]\.files\[0\]: expected a relative path inside the profile folder; got "\/etc\/passwd"/,
+    ],
     [
       'a symlink out of the folder',
       'escape.yaml',
