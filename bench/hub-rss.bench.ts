@@ -1,0 +1,55 @@
+// Idle memory of `strata serve` on an empty data dir (SQLite, no cluster): the hub run from src/ through tsx
+// (how bin/strata ran it before issue 15) and from the compiled dist/ (how it runs now). Each is measured
+// after its RSS stops dropping. Target (issue 15): an idle hub under 80 MiB RSS. Prints numbers; asserts
+// nothing.
+//
+//   npx tsx bench/hub-rss.bench.ts [--runs 3]
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import {
+  mib,
+  MiB,
+  printTable,
+  repoRoot,
+  settledMemory,
+  startHub,
+  type HubMode,
+  type Memory,
+} from './hub-process.js';
+
+const { values } = parseArgs({ options: { runs: { type: 'string', default: '3' } } });
+const runs = Number(values.runs);
+const TARGET = 80 * MiB;
+
+// dist/ must be what src/ says (the same check bin/strata makes).
+execFileSync(join(repoRoot, 'scripts', 'build-dist'), { stdio: 'inherit' });
+
+/** The median run (by RSS) of `runs` fresh hubs. */
+async function idle(mode: HubMode): Promise<Memory> {
+  const samples: Memory[] = [];
+  for (let i = 0; i < runs; i++) {
+    const hub = await startHub(mode);
+    try {
+      samples.push(await settledMemory(hub.pid, { maxMs: 30_000 }));
+    } finally {
+      await hub.stop();
+    }
+  }
+  samples.sort((a, b) => a.rss - b.rss);
+  const median = samples[Math.floor(samples.length / 2)];
+  if (median === undefined) throw new Error('--runs must be at least 1');
+  return median;
+}
+
+const tsx = await idle('tsx');
+const dist = await idle('dist');
+const verdict = (bytes: number) => (bytes < TARGET ? 'PASS' : 'FAIL');
+console.log(`idle strata serve, empty data dir, median of ${runs} runs, after RSS stopped dropping`);
+printTable([
+  ['idle hub RSS, tsx (before)', '< 80 MiB', mib(tsx.rss), verdict(tsx.rss)],
+  ['idle hub RSS, dist (after)', '< 80 MiB', mib(dist.rss), verdict(dist.rss)],
+  ['idle hub PSS, tsx (before)', '-', mib(tsx.pss), 'info'],
+  ['idle hub PSS, dist (after)', '-', mib(dist.pss), 'info'],
+  ['RSS dist / tsx', '-', (dist.rss / tsx.rss).toFixed(2), 'info'],
+]);
