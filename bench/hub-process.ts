@@ -19,20 +19,39 @@ export interface HubProcess {
   readonly pid: number;
   readonly url: string;
   readonly token: string;
+  /** The inspector's WebSocket URL when started with `inspect`. */
+  readonly inspector: string | undefined;
   stop(): Promise<void>;
 }
 
-/** Starts `strata serve` on a fresh data dir and resolves once it listens. */
-export async function startHub(mode: HubMode): Promise<HubProcess> {
+/**
+ * Starts `strata serve` on a fresh data dir and resolves once it listens. With `inspect`, the hub opens the
+ * inspector on a free local port so the benchmark can force a full GC (`collectGarbage`).
+ */
+export async function startHub(
+  mode: HubMode,
+  options: { inspect?: boolean; nodeFlags?: readonly string[] } = {},
+): Promise<HubProcess> {
   const dataDir = await mkdtemp(join(tmpdir(), 'strata-bench-hub-'));
   const port = await freePort();
   const entry =
     mode === 'dist'
       ? ['--enable-source-maps', join(repoRoot, 'dist', 'src', 'cli', 'main.js')]
       : ['--import', 'tsx', join(repoRoot, 'src', 'cli', 'main.ts')];
+  const inspect = options.inspect === true ? ['--inspect=127.0.0.1:0'] : [];
   const child = spawn(
     process.execPath,
-    [...entry, 'serve', '--address', `127.0.0.1:${port}`, '--data-dir', dataDir, '--log-level', 'warn'],
+    [
+      ...inspect,
+      ...entry,
+      'serve',
+      '--address',
+      `127.0.0.1:${port}`,
+      '--data-dir',
+      dataDir,
+      '--log-level',
+      'warn',
+    ],
     { cwd: repoRoot, env: { ...process.env, NODE_NO_WARNINGS: '1' }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let log = '';
@@ -48,11 +67,13 @@ export async function startHub(mode: HubMode): Promise<HubProcess> {
     });
   });
   const token = (await readFile(join(dataDir, 'admin-token'), 'utf8')).trim();
+  const inspector = /Debugger listening on (ws:\/\/\S+)/.exec(log)?.[1];
   return {
     child,
     pid: child.pid ?? -1,
     url: `http://127.0.0.1:${port}`,
     token,
+    inspector,
     async stop() {
       const exited = new Promise((done) => child.once('exit', done));
       child.kill('SIGTERM');
@@ -130,4 +151,25 @@ export function printTable(rows: readonly (readonly string[])[]): void {
         .join('  ')
         .trimEnd(),
     );
+}
+
+/** A full garbage collection in the hub, through its inspector (HeapProfiler.collectGarbage). */
+export async function collectGarbage(hub: HubProcess): Promise<void> {
+  if (hub.inspector === undefined) throw new Error('the hub was started without { inspect: true }');
+  const socket = new WebSocket(hub.inspector);
+  await new Promise<void>((done, failed) => {
+    socket.addEventListener('open', () => {
+      socket.send(JSON.stringify({ id: 1, method: 'HeapProfiler.collectGarbage' }));
+    });
+    socket.addEventListener('message', (event) => {
+      const reply = JSON.parse(String(event.data)) as { id?: number; error?: { message: string } };
+      if (reply.id !== 1) return;
+      socket.close();
+      if (reply.error === undefined) done();
+      else failed(new Error(`HeapProfiler.collectGarbage: ${reply.error.message}`));
+    });
+    socket.addEventListener('error', () => {
+      failed(new Error(`cannot reach the hub's inspector at ${hub.inspector ?? ''}`));
+    });
+  });
 }
