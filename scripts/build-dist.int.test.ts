@@ -2,7 +2,7 @@
 // from dist/ serving the UI, and a stale build rebuilt before it runs. An integration test because it
 // compiles the project (tsc, tens of seconds on a busy machine); it needs web/dist (`make web-build`).
 import { execFile, spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm, stat, utimes } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -52,6 +52,61 @@ describe('bin/strata', () => {
       await exited;
       await rm(dataDir, { recursive: true, force: true });
     }
+  });
+
+  it('starts the hub without loading client-node or pg: they load when a cluster or PostgreSQL needs them', async () => {
+    const work = await mkdtemp(join(tmpdir(), 'strata-dist-it-'));
+    // A module hook in the hub's process that names every package it loads, on stderr.
+    await writeFile(
+      join(work, 'hooks.mjs'),
+      'export async function load(url, context, next) {\n' +
+        '  const name = /node_modules\\/((?:@[^/]+\\/)?[^/]+)/.exec(url)?.[1];\n' +
+        '  if (name) process.stderr.write(`package loaded: ${name}\\n`);\n' +
+        '  return next(url, context);\n' +
+        '}\n',
+    );
+    await writeFile(
+      join(work, 'register.mjs'),
+      `import { register } from 'node:module';\nregister(${JSON.stringify(`file://${join(work, 'hooks.mjs')}`)});\n`,
+    );
+    const port = await freePort();
+    const hub = spawn(
+      process.execPath,
+      [
+        '--import',
+        join(work, 'register.mjs'),
+        join(root, 'dist', 'src', 'cli', 'main.js'),
+        'serve',
+        '--address',
+        `127.0.0.1:${port}`,
+        '--data-dir',
+        join(work, 'data'),
+      ],
+      { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let log = '';
+    try {
+      await new Promise<void>((ready, failed) => {
+        const onData = (chunk: Buffer) => {
+          log += chunk.toString();
+          if (log.includes('hub listening on')) ready();
+        };
+        hub.stdout.on('data', onData);
+        hub.stderr.on('data', onData);
+        hub.on('exit', (code) => {
+          failed(new Error(`strata serve exited with ${String(code)}:\n${log}`));
+        });
+      });
+    } finally {
+      const exited = new Promise((done) => hub.once('exit', done));
+      hub.kill('SIGTERM');
+      await exited;
+      await rm(work, { recursive: true, force: true });
+    }
+    const loaded = new Set([...log.matchAll(/package loaded: (\S+)/g)].map((m) => m[1]));
+    expect(loaded).toContain('fastify'); // the hook sees the hub's packages
+    expect(loaded).not.toContain('@kubernetes/client-node');
+    expect(loaded).not.toContain('pg');
   });
 
   it('compiles src/ again when dist/ is older than the sources, and only then', async () => {
