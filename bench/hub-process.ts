@@ -36,7 +36,11 @@ export async function startHub(
   const port = await freePort();
   const entry =
     mode === 'dist'
-      ? ['--enable-source-maps', join(repoRoot, 'dist', 'src', 'cli', 'main.js')]
+      ? [
+          '--import',
+          join(repoRoot, 'dist', 'src', 'source-maps.js'),
+          join(repoRoot, 'dist', 'src', 'cli', 'main.js'),
+        ]
       : ['--import', 'tsx', join(repoRoot, 'src', 'cli', 'main.ts')];
   const inspect = options.inspect === true ? ['--inspect=127.0.0.1:0'] : [];
   const child = spawn(

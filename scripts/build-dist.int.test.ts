@@ -15,7 +15,7 @@ const stamp = join(root, 'dist', '.build-stamp');
 const run = promisify(execFile);
 
 describe('bin/strata', () => {
-  it('serves the hub and its UI from the compiled dist/, with source maps on', async () => {
+  it('serves the hub and its UI from the compiled dist/, with source maps loaded first', async () => {
     const dataDir = await mkdtemp(join(tmpdir(), 'strata-dist-it-'));
     const port = await freePort();
     const hub = spawn(bin, ['serve', '--address', `127.0.0.1:${port}`, '--data-dir', dataDir], {
@@ -37,7 +37,7 @@ describe('bin/strata', () => {
       });
       // bin/strata execs node, so the hub's own command line says what it runs.
       const cmdline = (await readFile(`/proc/${String(hub.pid)}/cmdline`, 'utf8')).split('\0');
-      expect(cmdline).toContain('--enable-source-maps');
+      expect(cmdline).toContain(join(root, 'dist', 'src', 'source-maps.js'));
       expect(cmdline).toContain(join(root, 'dist', 'src', 'cli', 'main.js'));
       expect(cmdline.join(' ')).not.toContain('tsx');
 
@@ -52,6 +52,22 @@ describe('bin/strata', () => {
       await exited;
       await rm(dataDir, { recursive: true, force: true });
     }
+  });
+
+  it("maps stack traces of the compiled code back to Strata's TypeScript", async () => {
+    const script =
+      `const { loadConfig } = await import(${JSON.stringify(join(root, 'dist', 'src', 'config.js'))});\n` +
+      "try { loadConfig({ argv: ['--no-such-flag'] }); } catch (error) { console.log(error.stack); }\n";
+    const { stdout } = await run(process.execPath, [
+      '--import',
+      join(root, 'dist', 'src', 'source-maps.js'),
+      '--input-type=module',
+      '--eval',
+      script,
+    ]);
+    expect(stdout).toContain('unknown flag');
+    expect(stdout).toMatch(/src\/config\.ts:\d+:\d+/);
+    expect(stdout).not.toMatch(/config\.js:\d+/);
   });
 
   it('starts the hub without loading client-node or pg: they load when a cluster or PostgreSQL needs them', async () => {
