@@ -57,7 +57,7 @@ function record(kind: BadKind, endpoint: string, outcome: string, ms: number): v
 const hub = await startHub('dist', { inspect: true });
 try {
   await collectGarbage(hub); // the start as clean as the end below gets
-  const start = await settledMemory(hub.pid);
+  const start = await settledMemory(hub.pid, { minMs: 20_000 });
   const sampler = peakSampler(hub.pid);
   const began = Date.now();
   for (const { kind, yaml } of profiles) {
@@ -81,7 +81,12 @@ try {
   }
   const passSeconds = (Date.now() - began) / 1000;
   const peak = await sampler.stop();
-  const end = await settledMemory(hub.pid, { intervalMs: 1000, stableSamples: 10, maxMs: 120_000 });
+  const end = await settledMemory(hub.pid, {
+    intervalMs: 1000,
+    stableSamples: 10,
+    minMs: 20_000,
+    maxMs: 120_000,
+  });
   const growth = end.rss - start.rss;
   // What is still held once garbage is collected: a leak shows here, lazy collection does not.
   await collectGarbage(hub);

@@ -47,6 +47,7 @@ export async function startHub(
     process.execPath,
     [
       ...inspect,
+      ...(options.nodeFlags ?? []),
       ...entry,
       'serve',
       '--address',
@@ -102,18 +103,20 @@ export async function memoryOf(pid: number): Promise<Memory> {
 
 /**
  * Waits until the process's RSS stops dropping: sampled every `intervalMs`, settled once `stableSamples`
- * samples in a row moved less than 1 MiB down (V8 gives memory back in steps after idle GCs), or after
- * `maxMs`. Returns the last sample.
+ * samples in a row moved less than 1 MiB down (V8 gives memory back in steps after idle GCs) and at least
+ * `minMs` have passed (V8 schedules its first memory-reducing GC 8 s after a full one), or after `maxMs`.
+ * Returns the last sample.
  */
 export async function settledMemory(
   pid: number,
-  options: { intervalMs?: number; stableSamples?: number; maxMs?: number } = {},
+  options: { intervalMs?: number; stableSamples?: number; minMs?: number; maxMs?: number } = {},
 ): Promise<Memory> {
-  const { intervalMs = 500, stableSamples = 6, maxMs = 60_000 } = options;
+  const { intervalMs = 500, stableSamples = 6, minMs = 0, maxMs = 60_000 } = options;
+  const earliest = Date.now() + minMs;
   const deadline = Date.now() + maxMs;
   let last = await memoryOf(pid);
   let stable = 0;
-  while (stable < stableSamples && Date.now() < deadline) {
+  while ((stable < stableSamples || Date.now() < earliest) && Date.now() < deadline) {
     await sleep(intervalMs);
     const next = await memoryOf(pid);
     stable = last.rss - next.rss < MiB ? stable + 1 : 0;
