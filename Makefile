@@ -14,7 +14,7 @@ export npm_config_nodedir := $(NODE_HOME)
 
 APT_PACKAGES := openssl ca-certificates postgresql chromium fonts-dejavu-core
 
-.PHONY: help deps system-deps testenv-bin web-build check test test-unit test-integration demo demo-down
+.PHONY: help deps system-deps testenv-bin build web-build check test test-unit test-integration demo demo-down bench
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -31,6 +31,9 @@ system-deps:
 testenv-bin: ## build the local control plane's binaries (cached in ~/.cache/strata)
 	testenv/build >/dev/null
 
+build: deps ## compile src/ into dist/ (what bin/strata runs; does nothing when no source changed)
+	scripts/build-dist
+
 web-build: deps ## build the UI into web/dist (the hub serves it at /)
 	vite build --config web/vite.config.ts --logLevel warn
 
@@ -43,14 +46,17 @@ check: deps ## typecheck, lint and format check
 test-unit: deps ## unit tests only (no control plane)
 	vitest run --project unit
 
-test-integration: deps testenv-bin web-build ## integration tests against real control planes
+test-integration: deps testenv-bin build web-build ## integration tests against real control planes
 	vitest run --project integration
 
-test: deps testenv-bin web-build check ## everything CI runs: checks, unit and integration tests
+test: deps testenv-bin build web-build check ## everything CI runs: checks, unit and integration tests
 	vitest run
 
-demo: deps testenv-bin web-build ## the whole system live: control plane, hub, example profiles (Ctrl-C stops it)
+demo: deps testenv-bin build web-build ## the whole system live: control plane, hub, example profiles (Ctrl-C stops it)
 	node --import tsx scripts/demo.ts
+
+bench: deps testenv-bin build web-build ## run the benchmarks in bench/ and web/bench/ one after the other (they print numbers, assert nothing)
+	for file in bench/*.bench.ts web/bench/*.bench.ts; do echo "== $$file"; tsx "$$file"; done
 
 demo-down: ## clean up after a demo that was killed (kill -9) rather than stopped
 	testenv/down --name demo

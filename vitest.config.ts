@@ -25,6 +25,7 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: ['**/*.int.test.ts'],
+          globalSetup: ['./scripts/build-dist.setup.ts'],
           exclude: ['node_modules/**'],
           testTimeout: 180_000,
           hookTimeout: 600_000,

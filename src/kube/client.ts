@@ -1,4 +1,5 @@
-import { HttpMethod, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
+import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
+import { clientNode } from './client-node.js';
 import { Discovery, groupVersionPath } from './discovery.js';
 import { KubeError, KubeErrorCode, rewrap } from './errors.js';
 import { loadKubeconfig, loadKubeconfigFile, type LoadedKubeconfig } from './kubeconfig.js';
@@ -110,7 +111,7 @@ export class KubeClient {
       );
     }
     const path = await this.objectPath(ref);
-    const { value } = await this.transport.json<T>(HttpMethod.PATCH, path, {
+    const { value } = await this.transport.json<T>(clientNode().HttpMethod.PATCH, path, {
       query: {
         fieldManager: opts.fieldManager,
         force: opts.force ? 'true' : undefined,
@@ -127,7 +128,7 @@ export class KubeClient {
   async get<T extends KubernetesObject>(ref: ObjectRef): Promise<T | undefined> {
     const path = await this.objectPath(ref);
     try {
-      return (await this.transport.json<T>(HttpMethod.GET, path, { ref })).value;
+      return (await this.transport.json<T>(clientNode().HttpMethod.GET, path, { ref })).value;
     } catch (error) {
       if (error instanceof KubeError && error.code === KubeErrorCode.NotFound) return undefined;
       throw error;
@@ -138,7 +139,7 @@ export class KubeClient {
   async delete(ref: ObjectRef, opts: DeleteOptions = {}): Promise<boolean> {
     const path = await this.objectPath(ref);
     try {
-      await this.transport.json(HttpMethod.DELETE, path, {
+      await this.transport.json(clientNode().HttpMethod.DELETE, path, {
         body: JSON.stringify({
           apiVersion: 'v1',
           kind: 'DeleteOptions',
@@ -168,7 +169,7 @@ export class KubeClient {
     let resourceVersion = '';
     let continueToken: string | undefined;
     do {
-      const { value } = await this.transport.json<ListResponse<T>>(HttpMethod.GET, path, {
+      const { value } = await this.transport.json<ListResponse<T>>(clientNode().HttpMethod.GET, path, {
         query: {
           labelSelector: q.labelSelector,
           fieldSelector: q.fieldSelector,
@@ -209,7 +210,7 @@ export class KubeClient {
   ): AsyncGenerator<RawWatchEvent<T>> {
     const path = await this.collectionPath(q);
     const what = `watch ${path}`;
-    const { status, body } = await this.transport.send(HttpMethod.GET, path, {
+    const { status, body } = await this.transport.send(clientNode().HttpMethod.GET, path, {
       query: {
         watch: 'true',
         resourceVersion: resourceVersion || undefined,

@@ -1,10 +1,5 @@
-import {
-  HttpMethod,
-  type V1APIGroupList,
-  type V1APIResourceList,
-  type V1APIVersions,
-  type VersionInfo,
-} from '@kubernetes/client-node';
+import type { V1APIGroupList, V1APIResourceList, V1APIVersions, VersionInfo } from '@kubernetes/client-node';
+import { clientNode } from './client-node.js';
 import { KubeError, KubeErrorCode } from './errors.js';
 import { parseApiVersion, type ResourceInfo } from './refs.js';
 import type { Transport } from './transport.js';
@@ -95,7 +90,7 @@ export class Discovery {
     let pending = this.cache.get(key);
     if (!pending) {
       pending = this.transport
-        .json<V1APIResourceList>(HttpMethod.GET, groupVersionPath(group, version))
+        .json<V1APIResourceList>(clientNode().HttpMethod.GET, groupVersionPath(group, version))
         .then((r) => r.value)
         .catch((error: unknown) => {
           if (error instanceof KubeError && error.code === KubeErrorCode.NotFound) return undefined;

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { clientNode } from './client-node.js';
 import { parseDocument } from 'yaml';
 import { KubeError, KubeErrorCode } from './errors.js';
 import { checkKubeconfigIsData, KubeconfigRefusal, type KubeconfigPolicy } from './kubeconfig-policy.js';
@@ -68,7 +69,7 @@ export function loadKubeconfig(
     }
   }
 
-  const kc = new KubeConfig();
+  const kc = new (clientNode().KubeConfig)();
   try {
     // The very object that was checked, as JSON (which js-yaml reads with no anchors, merges or tags): no
     // second YAML parser gets a chance to see something else in the text.

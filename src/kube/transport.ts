@@ -1,10 +1,5 @@
-import {
-  HttpMethod,
-  IsomorphicFetchHttpLibrary,
-  RequestContext,
-  type KubeConfig,
-  type ResponseBody,
-} from '@kubernetes/client-node';
+import type { HttpMethod, KubeConfig, RequestContext, ResponseBody } from '@kubernetes/client-node';
+import { clientNode } from './client-node.js';
 import { classifyError, errorFromResponse, KubeError, KubeErrorCode, rewrap } from './errors.js';
 import type { ObjectRef } from './refs.js';
 
@@ -59,7 +54,7 @@ function onlyTo(dispatcher: Dispatcher, server: string): Dispatcher {
  * keep the first Agent and reuse it: connections are pooled.
  */
 export class Transport {
-  private readonly http = new IsomorphicFetchHttpLibrary();
+  private readonly http = new (clientNode().IsomorphicFetchHttpLibrary)();
   private dispatcher: Dispatcher | undefined;
 
   constructor(
@@ -70,7 +65,7 @@ export class Transport {
   async send(method: HttpMethod, path: string, options: RequestOptions = {}): Promise<RawResponse> {
     const url = new URL(this.server.replace(/\/+$/, '') + path);
     for (const [k, v] of Object.entries(options.query ?? {})) if (v !== undefined) url.searchParams.set(k, v);
-    const ctx = new RequestContext(url.toString(), method);
+    const ctx = new (clientNode().RequestContext)(url.toString(), method);
     ctx.setHeaderParam('Accept', 'application/json');
     ctx.setHeaderParam('User-Agent', 'strata');
     if (options.body !== undefined) {
@@ -122,7 +117,7 @@ export class Transport {
   }
 
   get<T>(path: string, options: RequestOptions = {}): Promise<T> {
-    return this.json<T>(HttpMethod.GET, path, options).then((r) => r.value);
+    return this.json<T>(clientNode().HttpMethod.GET, path, options).then((r) => r.value);
   }
 
   /**

@@ -1,10 +1,14 @@
 // The UI (web/, built by `make web-build` into web/dist) is served by the hub at `/`. Unknown paths outside
 // the API get index.html, so a reload on any page of the UI works.
 import { readFile, stat } from 'node:fs/promises';
-import { extname, join, resolve, sep } from 'node:path';
+import { basename, dirname, extname, join, resolve, sep } from 'node:path';
 import type { FastifyReply } from 'fastify';
 
-export const defaultWebRoot = resolve(import.meta.dirname, '..', '..', 'web', 'dist');
+/** The checkout: this file runs as src/server/static.ts under tsx and as dist/src/server/static.js when built. */
+const sourceRoot = resolve(import.meta.dirname, '..', '..');
+const repoRoot = basename(sourceRoot) === 'dist' ? dirname(sourceRoot) : sourceRoot;
+
+export const defaultWebRoot = join(repoRoot, 'web', 'dist');
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',

@@ -1,5 +1,6 @@
 // Builds the Kysely instance for a database location. Everything above this file is backend-agnostic.
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, resolve } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import {
@@ -18,7 +19,7 @@ import {
   type SqliteDialectConfig,
   type DialectAdapter,
 } from 'kysely';
-import pg from 'pg';
+import type pgModule from 'pg';
 import { StoreError, StoreErrorCode } from './errors.js';
 import type { Database } from './schema.js';
 import { Backend, MEMORY, type DatabaseLocation } from './url.js';
@@ -134,6 +135,8 @@ function openSqlite(path: string, options: ConnectOptions): Kysely<Database> {
 }
 
 function openPostgres(url: string, options: ConnectOptions): Kysely<Database> {
+  // Loaded here, not at startup: a SQLite hub never needs pg's ~10 MiB (issue 15: an idle hub under 80 MiB).
+  const pg = createRequire(import.meta.url)('pg') as typeof pgModule;
   // pg returns bigint (event ids, count(*)) as strings to avoid precision loss above 2^53; ids here stay far
   // below that, and numbers keep the repositories identical on both backends. Per pool, not the global
   // pg.types, so other pg users in the process are unaffected.

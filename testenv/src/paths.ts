@@ -1,8 +1,12 @@
 import { execFileSync } from 'node:child_process';
-import { join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 
-/** The repository's testenv/ folder (this file lives in testenv/src/). */
-export const testenvDir = resolve(import.meta.dirname, '..');
+/** The repository's testenv/ folder (this file lives in testenv/src/, or dist/testenv/src/ when compiled). */
+const compiledOrNot = resolve(import.meta.dirname, '..');
+export const testenvDir =
+  basename(dirname(compiledOrNot)) === 'dist'
+    ? join(dirname(dirname(compiledOrNot)), 'testenv')
+    : compiledOrNot;
 
 /** Where control planes keep their state: one folder per control plane, named after it. */
 export function stateRoot(): string {

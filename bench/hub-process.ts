@@ -1,0 +1,182 @@
+// A real hub process for the memory benchmarks: `strata serve` on an empty data dir, started either from the
+// compiled dist/ (what bin/strata runs) or from src/ through tsx (what it ran before), and its RSS read from
+// /proc. RSS counts the node binary's own pages (~45 MiB shared with every node process); PSS counts them
+// once per sharing process, so both are printed.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { freePort } from '../testenv/src/ports.js';
+
+export const repoRoot = resolve(import.meta.dirname, '..');
+export const MiB = 2 ** 20;
+
+export type HubMode = 'dist' | 'tsx';
+
+export interface HubProcess {
+  readonly child: ChildProcess;
+  readonly pid: number;
+  readonly url: string;
+  readonly token: string;
+  /** The inspector's WebSocket URL when started with `inspect`. */
+  readonly inspector: string | undefined;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts `strata serve` on a fresh data dir and resolves once it listens. With `inspect`, the hub opens the
+ * inspector on a free local port so the benchmark can force a full GC (`collectGarbage`).
+ */
+export async function startHub(
+  mode: HubMode,
+  options: { inspect?: boolean; nodeFlags?: readonly string[] } = {},
+): Promise<HubProcess> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'strata-bench-hub-'));
+  const port = await freePort();
+  const entry =
+    mode === 'dist'
+      ? [
+          '--import',
+          join(repoRoot, 'dist', 'src', 'source-maps.js'),
+          join(repoRoot, 'dist', 'src', 'cli', 'main.js'),
+        ]
+      : ['--import', 'tsx', join(repoRoot, 'src', 'cli', 'main.ts')];
+  const inspect = options.inspect === true ? ['--inspect=127.0.0.1:0'] : [];
+  const child = spawn(
+    process.execPath,
+    [
+      ...inspect,
+      ...(options.nodeFlags ?? []),
+      ...entry,
+      'serve',
+      '--address',
+      `127.0.0.1:${port}`,
+      '--data-dir',
+      dataDir,
+      '--log-level',
+      'warn',
+    ],
+    { cwd: repoRoot, env: { ...process.env, NODE_NO_WARNINGS: '1' }, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let log = '';
+  await new Promise<void>((ready, failed) => {
+    const onData = (chunk: Buffer) => {
+      log += chunk.toString();
+      if (log.includes('hub listening on')) ready();
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.on('exit', (code) => {
+      failed(new Error(`the ${mode} hub exited with ${code} before listening:\n${log}`));
+    });
+  });
+  const token = (await readFile(join(dataDir, 'admin-token'), 'utf8')).trim();
+  const inspector = /Debugger listening on (ws:\/\/\S+)/.exec(log)?.[1];
+  return {
+    child,
+    pid: child.pid ?? -1,
+    url: `http://127.0.0.1:${port}`,
+    token,
+    inspector,
+    async stop() {
+      const exited = new Promise((done) => child.once('exit', done));
+      child.kill('SIGTERM');
+      await exited;
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface Memory {
+  readonly rss: number;
+  readonly pss: number;
+}
+
+/** RSS and PSS of a process, in bytes. */
+export async function memoryOf(pid: number): Promise<Memory> {
+  const rollup = await readFile(`/proc/${pid}/smaps_rollup`, 'utf8');
+  const field = (name: string) =>
+    Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(rollup)?.[1] ?? NaN) * 1024;
+  return { rss: field('Rss'), pss: field('Pss') };
+}
+
+/**
+ * Waits until the process's RSS stops dropping: sampled every `intervalMs`, settled once `stableSamples`
+ * samples in a row moved less than 1 MiB down (V8 gives memory back in steps after idle GCs) and at least
+ * `minMs` have passed (V8 schedules its first memory-reducing GC 8 s after a full one), or after `maxMs`.
+ * Returns the last sample.
+ */
+export async function settledMemory(
+  pid: number,
+  options: { intervalMs?: number; stableSamples?: number; minMs?: number; maxMs?: number } = {},
+): Promise<Memory> {
+  const { intervalMs = 500, stableSamples = 6, minMs = 0, maxMs = 60_000 } = options;
+  const earliest = Date.now() + minMs;
+  const deadline = Date.now() + maxMs;
+  let last = await memoryOf(pid);
+  let stable = 0;
+  while ((stable < stableSamples || Date.now() < earliest) && Date.now() < deadline) {
+    await sleep(intervalMs);
+    const next = await memoryOf(pid);
+    stable = last.rss - next.rss < MiB ? stable + 1 : 0;
+    last = next;
+  }
+  return last;
+}
+
+/** Samples RSS every `intervalMs` until stopped; `peak` is the highest seen. */
+export function peakSampler(pid: number, intervalMs = 100): { stop(): Promise<number> } {
+  let peak = 0;
+  const stopped = new AbortController();
+  const loop = (async () => {
+    while (!stopped.signal.aborted) {
+      peak = Math.max(peak, (await memoryOf(pid)).rss);
+      await sleep(intervalMs);
+    }
+  })();
+  return {
+    async stop() {
+      stopped.abort();
+      await loop;
+      return peak;
+    },
+  };
+}
+
+export const mib = (bytes: number) => `${(bytes / MiB).toFixed(1)} MiB`;
+
+/** Prints rows as an aligned table: figure, target, measured, verdict. */
+export function printTable(rows: readonly (readonly string[])[]): void {
+  const header = ['figure', 'target', 'measured', 'verdict'];
+  const all = [header, ...rows];
+  const widths = header.map((_, i) => Math.max(...all.map((row) => (row[i] ?? '').length)));
+  for (const row of all)
+    console.log(
+      row
+        .map((cell, i) => cell.padEnd(widths[i] ?? 0))
+        .join('  ')
+        .trimEnd(),
+    );
+}
+
+/** A full garbage collection in the hub, through its inspector (HeapProfiler.collectGarbage). */
+export async function collectGarbage(hub: HubProcess): Promise<void> {
+  if (hub.inspector === undefined) throw new Error('the hub was started without { inspect: true }');
+  const socket = new WebSocket(hub.inspector);
+  await new Promise<void>((done, failed) => {
+    socket.addEventListener('open', () => {
+      socket.send(JSON.stringify({ id: 1, method: 'HeapProfiler.collectGarbage' }));
+    });
+    socket.addEventListener('message', (event) => {
+      const reply = JSON.parse(String(event.data)) as { id?: number; error?: { message: string } };
+      if (reply.id !== 1) return;
+      socket.close();
+      if (reply.error === undefined) done();
+      else failed(new Error(`HeapProfiler.collectGarbage: ${reply.error.message}`));
+    });
+    socket.addEventListener('error', () => {
+      failed(new Error(`cannot reach the hub's inspector at ${hub.inspector ?? ''}`));
+    });
+  });
+}

@@ -1,0 +1,142 @@
+// bin/strata runs the compiled dist/ (issue 15), never code older than src/: a real `strata serve` process
+// from dist/ serving the UI, and a stale build rebuilt before it runs. An integration test because it
+// compiles the project (tsc, tens of seconds on a busy machine); it needs web/dist (`make web-build`).
+import { execFile, spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { freePort } from '../testenv/src/ports.js';
+
+const root = resolve(import.meta.dirname, '..');
+const bin = join(root, 'bin', 'strata');
+const stamp = join(root, 'dist', '.build-stamp');
+const run = promisify(execFile);
+
+describe('bin/strata', () => {
+  it('serves the hub and its UI from the compiled dist/, with source maps loaded first', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'strata-dist-it-'));
+    const port = await freePort();
+    const hub = spawn(bin, ['serve', '--address', `127.0.0.1:${port}`, '--data-dir', dataDir], {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    try {
+      let log = '';
+      await new Promise<void>((ready, failed) => {
+        const onData = (chunk: Buffer) => {
+          log += chunk.toString();
+          if (log.includes('hub listening on')) ready();
+        };
+        hub.stdout.on('data', onData);
+        hub.stderr.on('data', onData);
+        hub.on('exit', (code) => {
+          failed(new Error(`strata serve exited with ${String(code)}:\n${log}`));
+        });
+      });
+      // bin/strata execs node, so the hub's own command line says what it runs.
+      const cmdline = (await readFile(`/proc/${String(hub.pid)}/cmdline`, 'utf8')).split('\0');
+      expect(cmdline).toContain(join(root, 'dist', 'src', 'source-maps.js'));
+      expect(cmdline).toContain(join(root, 'dist', 'src', 'cli', 'main.js'));
+      expect(cmdline.join(' ')).not.toContain('tsx');
+
+      // The UI's root is found from dist/src/server/ as it is from src/server/.
+      const page = await fetch(`http://127.0.0.1:${port}/`);
+      expect(page.status).toBe(200);
+      expect(page.headers.get('content-type')).toContain('text/html');
+      expect(await page.text()).toContain('<div id="root">');
+    } finally {
+      const exited = new Promise((done) => hub.once('exit', done));
+      hub.kill('SIGTERM');
+      await exited;
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it("maps stack traces of the compiled code back to Strata's TypeScript", async () => {
+    const script =
+      `const { loadConfig } = await import(${JSON.stringify(join(root, 'dist', 'src', 'config.js'))});\n` +
+      "try { loadConfig({ argv: ['--no-such-flag'] }); } catch (error) { console.log(error.stack); }\n";
+    const { stdout } = await run(process.execPath, [
+      '--import',
+      join(root, 'dist', 'src', 'source-maps.js'),
+      '--input-type=module',
+      '--eval',
+      script,
+    ]);
+    expect(stdout).toContain('unknown flag');
+    expect(stdout).toMatch(/src\/config\.ts:\d+:\d+/);
+    expect(stdout).not.toMatch(/config\.js:\d+/);
+  });
+
+  it('starts the hub without loading client-node or pg: they load when a cluster or PostgreSQL needs them', async () => {
+    const work = await mkdtemp(join(tmpdir(), 'strata-dist-it-'));
+    // A module hook in the hub's process that names every package it loads, on stderr.
+    await writeFile(
+      join(work, 'hooks.mjs'),
+      'export async function load(url, context, next) {\n' +
+        '  const name = /node_modules\\/((?:@[^/]+\\/)?[^/]+)/.exec(url)?.[1];\n' +
+        '  if (name) process.stderr.write(`package loaded: ${name}\\n`);\n' +
+        '  return next(url, context);\n' +
+        '}\n',
+    );
+    await writeFile(
+      join(work, 'register.mjs'),
+      `import { register } from 'node:module';\nregister(${JSON.stringify(`file://${join(work, 'hooks.mjs')}`)});\n`,
+    );
+    const port = await freePort();
+    const hub = spawn(
+      process.execPath,
+      [
+        '--import',
+        join(work, 'register.mjs'),
+        join(root, 'dist', 'src', 'cli', 'main.js'),
+        'serve',
+        '--address',
+        `127.0.0.1:${port}`,
+        '--data-dir',
+        join(work, 'data'),
+      ],
+      { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let log = '';
+    try {
+      await new Promise<void>((ready, failed) => {
+        const onData = (chunk: Buffer) => {
+          log += chunk.toString();
+          if (log.includes('hub listening on')) ready();
+        };
+        hub.stdout.on('data', onData);
+        hub.stderr.on('data', onData);
+        hub.on('exit', (code) => {
+          failed(new Error(`strata serve exited with ${String(code)}:\n${log}`));
+        });
+      });
+    } finally {
+      const exited = new Promise((done) => hub.once('exit', done));
+      hub.kill('SIGTERM');
+      await exited;
+      await rm(work, { recursive: true, force: true });
+    }
+    const loaded = new Set([...log.matchAll(/package loaded: (\S+)/g)].map((m) => m[1]));
+    expect(loaded).toContain('fastify'); // the hook sees the hub's packages
+    expect(loaded).not.toContain('@kubernetes/client-node');
+    expect(loaded).not.toContain('pg');
+  });
+
+  it('compiles src/ again when dist/ is older than the sources, and only then', async () => {
+    const before = Date.now();
+    const past = new Date('2000-01-01T00:00:00Z');
+    await utimes(stamp, past, past);
+
+    const stale = await run(bin, ['--help'], { cwd: root });
+    expect(stale.stderr).toContain('compiling src/ into dist/');
+    expect(stale.stdout).toContain('Usage: strata COMMAND');
+    expect((await stat(stamp)).mtimeMs).toBeGreaterThanOrEqual(before - 1000);
+
+    const fresh = await run(bin, ['--help'], { cwd: root });
+    expect(fresh.stderr).not.toContain('compiling');
+    expect(fresh.stdout).toContain('Usage: strata COMMAND');
+  });
+});
