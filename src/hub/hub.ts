@@ -4,7 +4,6 @@ import { join } from 'node:path';
 import semver from 'semver';
 import { ClusterRunner, desiredPacks, type DesiredPack, type RunnerEvent } from '../engine/index.js';
 import {
-  checkOutbound,
   DEFAULT_OUTBOUND_DENY,
   KubeClient,
   KubeError,
@@ -12,17 +11,10 @@ import {
   type AddressRange,
 } from '../kube/index.js';
 import {
-  BundleError,
-  BundleErrorCode,
-  bundleFiles,
-  ChartSourceKind,
   IssueKind,
   loadProfileText,
-  PackType,
   noRedaction,
-  readBundle,
   writeBundle,
-  type BundleEntry,
   type LoadedProfile,
   type ProfileIssue,
 } from '../profile/index.js';
@@ -37,6 +29,8 @@ import {
   type StoredEvent,
 } from '../store/index.js';
 import { HubError, HubErrorCode } from './errors.js';
+import type { UploadResult } from './upload-check.js';
+import { UploadChecker, UploadTooCostly } from './upload-checker.js';
 import { describePackChanges } from './pack-diff.js';
 import { StatusWriter } from './status-writer.js';
 import { chartCache, storedFiles } from './stored-files.js';
@@ -188,6 +182,7 @@ export class Hub {
   private readonly runtimes = new Map<string, ClusterRuntime>();
   private readonly listeners = new Set<(event: HubEvent) => void>();
   private readonly writer: StatusWriter;
+  private readonly uploads = new UploadChecker();
   private readonly unsubscribe: () => void;
   private readonly log: (message: string) => void;
 
@@ -226,6 +221,7 @@ export class Hub {
     this.runtimes.clear();
     await this.writer.drain();
     this.unsubscribe();
+    await this.uploads.close();
   }
 
   // -----------------------------------------------------------------------------------------------------------
@@ -310,32 +306,32 @@ export class Hub {
   /** Every positioned issue of a profile text; [] when it is valid. */
   /** Every positioned issue of an upload; [] when it is valid. A malformed bundle is a HubError. */
   async validateProfile(input: ProfileUpload): Promise<ProfileIssue[]> {
-    const { loaded } = await this.loadUpload(input);
-    return loaded.ok ? [] : [...loaded.issues];
+    const result = await this.checkUpload(input);
+    return result.kind === 'issues' ? [...result.issues] : [];
   }
 
   async importProfile(
     input: ProfileUpload & { readonly draft?: boolean },
     actor: Actor,
   ): Promise<ProfileVersionView[]> {
-    const { loaded, source, entries } = await this.loadUpload(input);
-    if (!loaded.ok) {
+    const checked = await this.checkUpload(input);
+    if (checked.kind !== 'ok') {
       throw new HubError(
         HubErrorCode.ProfileInvalid,
-        `${input.file ?? 'profile'}: ${loaded.issues.length} problem(s)`,
-        {
-          issues: loaded.issues,
-        },
+        `${input.file ?? 'profile'}: ${checked.issues.length} problem(s)`,
+        { issues: checked.issues },
       );
     }
+    const { source } = checked;
+    const entries = new Map(checked.entries.map((e) => [e.path, e]));
     const stored = await mapStoreErrors(() =>
       this.config.store.transaction(async (tx) => {
         const out: ProfileVersionView[] = [];
-        for (const profile of loaded.value) {
+        for (const profile of checked.profiles) {
           const files = new Map<string, Buffer>();
           for (const ref of profile.references) {
             const entry = entries.get(ref.path);
-            if (entry) files.set(ref.path, entry.content);
+            if (entry) files.set(ref.path, Buffer.from(entry.content));
           }
           const item = { source, profile: profile.profile, files };
           const record = input.draft ? await tx.profiles.saveDraft(item) : await tx.profiles.publish(item);
@@ -833,67 +829,42 @@ export class Hub {
    * Loads an upload from its own content only: a plain YAML profile may reference no local file; a bundle's
    * references are read from its entries, and an entry no profile references refuses the whole bundle.
    */
-  private async loadUpload(input: ProfileUpload) {
-    const shown = input.file ?? 'profile.yaml';
-    let source: string;
-    let entries: ReadonlyMap<string, BundleEntry> = new Map();
-    if (input.bundle === undefined) source = input.yaml;
-    else {
-      try {
-        const bundle = await readBundle(input.bundle);
-        source = bundle.profile;
-        entries = bundle.entries;
-      } catch (error) {
-        if (!(error instanceof BundleError)) throw error;
-        const code =
-          error.code === BundleErrorCode.TooLarge ? HubErrorCode.BundleTooLarge : HubErrorCode.BundleInvalid;
-        throw new HubError(code, `${shown}: ${error.message}`, { cause: error });
-      }
-    }
-    const files = bundleFiles(entries);
-    const parsed = await loadProfileText(source, { files, displayName: shown });
-    const refused = parsed.ok ? await this.deniedChartSources(parsed.value) : [];
-    const loaded: typeof parsed = refused.length > 0 ? { ok: false, issues: refused } : parsed;
-    const unused = loaded.ok ? files.unused() : [];
-    if (unused.length > 0)
-      throw new HubError(
-        HubErrorCode.BundleInvalid,
-        `${shown}: bundle entry ${JSON.stringify(unused[0])} is not referenced by the profile` +
-          (unused.length > 1 ? ` (nor ${unused.length - 1} more)` : ''),
-      );
-    return { loaded, source, entries };
-  }
-
   /**
-   * Chart repositories and OCI registries are contacted by helm when a pack renders: the outbound policy that
-   * guards cluster servers (STRATA_OUTBOUND_DENY, link-local by default) guards them too, checked at publish
-   * and validation time so a profile cannot point the hub at a metadata endpoint.
+   * Unpacks, parses and validates an upload in a worker thread (upload-checker.ts), so no client's YAML or
+   * bundle is ever parsed on the hub's event loop. Positioned issues come back as issues; a malformed bundle
+   * and an upload too costly to check are HubErrors.
    */
-  private async deniedChartSources(profiles: readonly LoadedProfile[]): Promise<ProfileIssue[]> {
-    const deny = this.outboundDeny();
-    const issues: ProfileIssue[] = [];
-    for (const loaded of profiles) {
-      for (const [index, pack] of loaded.profile.spec.packs.entries()) {
-        if (pack.type !== PackType.Helm || pack.chart.kind === ChartSourceKind.Local) continue;
-        const [field, written] =
-          pack.chart.kind === ChartSourceKind.Repo
-            ? (['repo', pack.chart.repo] as const)
-            : (['oci', pack.chart.ref] as const);
-        const refusal = await checkOutbound(written.replace(/^oci:\/\//, 'https://'), deny);
-        if (refusal === undefined) continue;
-        const path = ['spec', 'packs', index, 'chart', field];
-        issues.push({
-          ...loaded.source.position(path),
-          path: `spec.packs[${index}].chart.${field}`,
-          kind: IssueKind.InvalidValue,
-          message:
-            `chart source ${JSON.stringify(written)} ` +
-            `reaches ${refusal.address}, in the ${refusal.range} range the hub does not contact ` +
-            `(STRATA_OUTBOUND_DENY=${[...deny].join(',')})`,
-        });
-      }
+  private async checkUpload(input: ProfileUpload): Promise<Exclude<UploadResult, { kind: 'bundle' }>> {
+    const shown = input.file ?? 'profile.yaml';
+    let result: UploadResult;
+    try {
+      result = await this.uploads.check({
+        shown,
+        deny: [...this.outboundDeny()],
+        ...(input.bundle === undefined ? { yaml: input.yaml } : { bundle: input.bundle }),
+      });
+    } catch (error) {
+      if (!(error instanceof UploadTooCostly)) throw error;
+      return {
+        kind: 'issues',
+        issues: [
+          {
+            file: shown,
+            line: 1,
+            column: 1,
+            path: '',
+            kind: IssueKind.TooLarge,
+            message: `the profile is too costly to check: ${error.message}; split it or make it smaller`,
+          },
+        ],
+      };
     }
-    return issues;
+    if (result.kind === 'bundle')
+      throw new HubError(
+        result.tooLarge ? HubErrorCode.BundleTooLarge : HubErrorCode.BundleInvalid,
+        result.message,
+      );
+    return result;
   }
 
   private chartCacheReady: Promise<string> | undefined;

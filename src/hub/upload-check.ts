@@ -1,0 +1,117 @@
+// Checking a profile upload (YAML or bundle): unpack, parse, validate, and refuse chart sources in denied
+// address ranges. Pure over its input apart from DNS look-ups, with a plain-data result, so it can run in a
+// worker thread (upload-worker.ts): the hub's event loop never parses a client's YAML.
+import { checkOutbound, type AddressRange } from '../kube/index.js';
+import {
+  BundleError,
+  BundleErrorCode,
+  bundleFiles,
+  ChartSourceKind,
+  IssueKind,
+  loadProfileText,
+  PackType,
+  readBundle,
+  type BundleEntry,
+  type ClusterProfile,
+  type LoadedProfile,
+  type LocalReference,
+  type ProfileIssue,
+} from '../profile/index.js';
+
+export interface UploadInput {
+  readonly yaml?: string;
+  readonly bundle?: Uint8Array;
+  /** The name issues are reported against. */
+  readonly shown: string;
+  /** Address ranges chart sources may not be in (STRATA_OUTBOUND_DENY). */
+  readonly deny: readonly AddressRange[];
+}
+
+/** What a valid upload stores: each profile and the entries it references. */
+export interface CheckedProfile {
+  readonly profile: ClusterProfile;
+  readonly references: readonly LocalReference[];
+}
+
+export type UploadResult =
+  | {
+      readonly kind: 'ok';
+      readonly source: string;
+      readonly entries: readonly BundleEntry[];
+      readonly profiles: readonly CheckedProfile[];
+    }
+  | { readonly kind: 'issues'; readonly issues: readonly ProfileIssue[] }
+  /** The bundle itself is malformed, too large, or carries an entry the profile does not use. */
+  | { readonly kind: 'bundle'; readonly tooLarge: boolean; readonly message: string };
+
+export async function checkUpload(input: UploadInput): Promise<UploadResult> {
+  let source: string;
+  let entries: ReadonlyMap<string, BundleEntry> = new Map();
+  if (input.bundle === undefined) source = input.yaml ?? '';
+  else {
+    try {
+      const bundle = await readBundle(Buffer.from(input.bundle));
+      source = bundle.profile;
+      entries = bundle.entries;
+    } catch (error) {
+      if (!(error instanceof BundleError)) throw error;
+      return {
+        kind: 'bundle',
+        tooLarge: error.code === BundleErrorCode.TooLarge,
+        message: `${input.shown}: ${error.message}`,
+      };
+    }
+  }
+  const files = bundleFiles(entries);
+  const loaded = await loadProfileText(source, { files, displayName: input.shown });
+  if (!loaded.ok) return { kind: 'issues', issues: loaded.issues };
+  const refused = await deniedChartSources(loaded.value, new Set(input.deny));
+  if (refused.length > 0) return { kind: 'issues', issues: refused };
+  const unused = files.unused();
+  if (unused.length > 0)
+    return {
+      kind: 'bundle',
+      tooLarge: false,
+      message:
+        `${input.shown}: bundle entry ${JSON.stringify(unused[0])} is not referenced by the profile` +
+        (unused.length > 1 ? ` (nor ${unused.length - 1} more)` : ''),
+    };
+  return {
+    kind: 'ok',
+    source,
+    entries: [...entries.values()],
+    profiles: loaded.value.map((p) => ({ profile: p.profile, references: p.references })),
+  };
+}
+
+/**
+ * Chart repositories and OCI registries are contacted by helm when a pack renders: the outbound policy that
+ * guards cluster servers (STRATA_OUTBOUND_DENY, link-local by default) guards them too, checked at publish
+ * and validation time so a profile cannot point the hub at a metadata endpoint.
+ */
+async function deniedChartSources(
+  profiles: readonly LoadedProfile[],
+  deny: ReadonlySet<AddressRange>,
+): Promise<ProfileIssue[]> {
+  const issues: ProfileIssue[] = [];
+  for (const loaded of profiles) {
+    for (const [index, pack] of loaded.profile.spec.packs.entries()) {
+      if (pack.type !== PackType.Helm || pack.chart.kind === ChartSourceKind.Local) continue;
+      const [field, written] =
+        pack.chart.kind === ChartSourceKind.Repo
+          ? (['repo', pack.chart.repo] as const)
+          : (['oci', pack.chart.ref] as const);
+      const refusal = await checkOutbound(written.replace(/^oci:\/\//, 'https://'), deny);
+      if (refusal === undefined) continue;
+      issues.push({
+        ...loaded.source.position(['spec', 'packs', index, 'chart', field]),
+        path: `spec.packs[${index}].chart.${field}`,
+        kind: IssueKind.InvalidValue,
+        message:
+          `chart source ${JSON.stringify(written)} reaches ${refusal.address}, in the ${refusal.range} range ` +
+          `the hub does not contact (STRATA_OUTBOUND_DENY=${[...deny].join(',')})`,
+      });
+    }
+  }
+  return issues;
+}
