@@ -10,8 +10,10 @@
 // to its connection has been sent, so a client that wants history only (`strata events` without --follow)
 // can stop exactly there instead of guessing from a quiet spell.
 //
-// A client that cannot keep up (its socket buffer over `maxBufferedBytes`) is disconnected rather than
-// buffered without bound: it reconnects with Last-Event-ID and loses nothing.
+// A client that cannot keep up with live events (its socket buffer over `maxBufferedBytes`) is disconnected
+// rather than buffered without bound: it reconnects with Last-Event-ID and loses nothing. The replay is
+// different: it is paced by the socket (the next event waits for the buffer to drain), since a client that
+// reconnected because it fell behind would otherwise be cut off again by its own replay, for ever.
 //
 // A stream is authorized once, when it opens, so a revoked token must end it: the revoke route ends this
 // replica's streams of that token at once (`disconnectToken`), and every `tokenCheckMs` the stream asks the
@@ -182,7 +184,10 @@ export class EventStream {
           ...(client.cluster === undefined ? {} : { cluster: client.cluster }),
           limit: this.#options.pageSize,
         });
-        for (const event of page) this.#deliver(client, event);
+        for (const event of page) {
+          if (!this.#deliver(client, event, { paced: true })) await drained(res);
+          if (res.destroyed) break;
+        }
         if (page.length < this.#options.pageSize || res.destroyed) break;
       }
     } catch (error) {
@@ -226,20 +231,37 @@ export class EventStream {
     }
   }
 
-  #deliver(client: Client, event: StreamEvent): void {
+  /** false: the socket's buffer is full, wait for 'drain' before writing more. */
+  #deliver(client: Client, event: StreamEvent, options: { paced?: boolean } = {}): boolean {
     if (event.id !== undefined) {
-      if (event.id <= client.lastId) return;
+      if (event.id <= client.lastId) return true;
       client.lastId = event.id;
     }
-    this.#write(client, formatEvent(event));
+    return this.#write(client, formatEvent(event), options);
   }
 
-  #write(client: Client, text: string): void {
-    if (client.res.destroyed || client.res.writableEnded) return;
-    client.res.write(text);
-    if (client.res.writableLength > this.#options.maxBufferedBytes) {
+  /** `paced`: the caller waits for the socket to drain, so a full buffer is not a slow client. */
+  #write(client: Client, text: string, options: { paced?: boolean } = {}): boolean {
+    if (client.res.destroyed || client.res.writableEnded) return true;
+    const room = client.res.write(text);
+    if (!options.paced && client.res.writableLength > this.#options.maxBufferedBytes) {
       this.#clients.delete(client);
       client.res.destroy();
     }
+    return room;
   }
+}
+
+/** Resolves when the socket has room again, or is gone. */
+function drained(res: ServerResponse): Promise<void> {
+  if (res.destroyed) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.once('drain', done);
+    res.once('close', done);
+  });
 }
