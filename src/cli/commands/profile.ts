@@ -194,13 +194,7 @@ const get: Command = {
       if (version === undefined) throw usageError('--bundle needs NAME@VERSION');
       if (output === undefined || output === '-')
         throw usageError('--bundle needs -o FILE (the bundle is binary)');
-      const op = operations.getProfileBundle;
-      const data = await ctx.client.download(
-        op.path
-          .replace('{profile}', encodeURIComponent(name))
-          .replace('{version}', encodeURIComponent(version)),
-        'application/gzip',
-      );
+      const data = await downloadBundle(ctx, name, version);
       await writeFile(resolve(ctx.cwd, output), data);
       ctx.stdout.write(`wrote ${name}@${version} (${data.length} bytes) to ${output}\n`);
       return ExitCode.Ok;
@@ -309,14 +303,7 @@ const pull: Command = {
     const existing = await readdir(dir).catch(() => []);
     if (existing.length > 0)
       throw new CliError(CliErrorCode.File, `${args[1] ?? dir} exists and is not empty`);
-    const op = operations.getProfileBundle;
-    const data = await ctx.client.download(
-      op.path
-        .replace('{profile}', encodeURIComponent(name))
-        .replace('{version}', encodeURIComponent(version)),
-      'application/gzip',
-    );
-    const bundle = await readBundle(data);
+    const bundle = await readBundle(await downloadBundle(ctx, name, version));
     const loaded = await loadProfileText(bundle.profile, {
       files: bundleFiles(bundle.entries),
       displayName: `${name}@${version}`,
@@ -340,3 +327,11 @@ const pull: Command = {
 };
 
 export const profileCommands: readonly Command[] = [apply, list, get, versions, validate, pull];
+
+/** A stored version's bundle (GET …/versions/{version}/bundle), as the hub sends it. */
+function downloadBundle(ctx: Context, name: string, version: string): Promise<Buffer> {
+  const path = operations.getProfileBundle.path
+    .replace('{profile}', encodeURIComponent(name))
+    .replace('{version}', encodeURIComponent(version));
+  return ctx.client.download(path, 'application/gzip');
+}
