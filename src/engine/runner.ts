@@ -27,6 +27,7 @@ import { PackOperations } from './pack-operations.js';
 import { refOf, type PackRun } from './pack-run.js';
 import { detectDrift } from './drift.js';
 import { RevisionGate } from './revision-gate.js';
+import { orphanedPacks } from './orphans.js';
 
 export interface RunnerOptions {
   readonly cluster: string;
@@ -62,6 +63,8 @@ export class ClusterRunner {
   /** Packs whose uninstall failed: the attempts so far and the timer of the next one. */
   private readonly uninstallRetries = new Map<PackRun, UninstallRetry>();
   private reconcileQueued = false;
+  /** Whether the stored packs nobody wants any more were taken over for removal (first setDesired). */
+  private orphansAdopted = false;
   private stopped = false;
   private reachable = true;
 
@@ -142,7 +145,29 @@ export class ClusterRunner {
       if (initial) this.emitStatus(created);
     }
     for (const [name, run] of this.runs) if (!names.has(name)) run.removing = true;
+    this.adoptOrphans(names, packs.length);
     this.scheduleReconcile();
+  }
+
+  /**
+   * A hub killed while removing a pack restarts without it in the desired set, though its objects and stored
+   * status remain: such packs are removed as dropped packs are, from what the store remembers of them.
+   */
+  private adoptOrphans(desired: ReadonlySet<string>, firstOrder: number): void {
+    if (this.orphansAdopted || !this.options.initial) return;
+    this.orphansAdopted = true;
+    for (const orphan of orphanedPacks(this.options.initial, desired, firstOrder)) {
+      this.runs.set(orphan.desired.pack.name, {
+        desired: orphan.desired,
+        status: orphan.status,
+        inventory: [...orphan.inventory],
+        inventoryKeys: new Set(orphan.inventory.map(refKey)),
+        removing: true,
+        appliedFields: new Map(),
+        correcting: new Set(),
+        gate: new RevisionGate(),
+      });
+    }
   }
 
   /** Runs a pack's install again (after a failure, or to re-apply it). */
