@@ -113,8 +113,40 @@ describe('packs left behind by a hub killed while removing them', () => {
       const stayAfter = await apps.readNamespacedDeployment({ name: 'stay', namespace: 'kept' });
       expect(stayAfter.metadata?.generation).toBe(stay.metadata?.generation);
       expect(b.runner.statuses().map((s) => s.pack)).toEqual(['stay']);
+
+      // Attached again in the same process: a new life, not the stored status (its transitions were stored
+      // already; taking them again stored each one twice).
+      const mark = b.log.events.length;
+      b.runner.setDesired(desiredOrThrow([...kept, ...detached], { cluster: CLUSTER }));
+      await b.log.until((l) => l.allGreen(['stay', 'first', 'second']), {
+        timeoutMs: 60_000,
+        what: 'first and second installed again',
+      });
+      const again = b.log.events
+        .slice(mark)
+        .find((e) => e.type === 'PackStatusChanged' && e.pack === 'first');
+      const newLife = again?.type === 'PackStatusChanged' ? again.status.transitions : [];
+      expect(newLife.length).toBeGreaterThan(0);
+      const storedKeys = new Set(stored.get('first')?.transitions.map((t) => `${t.time} ${t.from}→${t.to}`));
+      expect(newLife.filter((t) => storedKeys.has(`${t.time} ${t.from}→${t.to}`))).toEqual([]);
+      expect(await labelled('detached', 'first')).toEqual(['first']);
+      stored = b.log.latest();
     } finally {
       b.runner.stop();
+    }
+
+    // Runner C restarts with every pack attached, and the profile is detached before its packs render again
+    // (nothing in memory but the stored status): its objects go all the same.
+    const c = await startRunner(cp.kubeconfig, CLUSTER, { initial: stored });
+    try {
+      c.runner.setDesired(desiredOrThrow([...kept, ...detached], { cluster: CLUSTER }));
+      c.runner.setDesired(desiredOrThrow(kept, { cluster: CLUSTER }));
+      const removed = () => c.log.events.flatMap((e) => (e.type === 'PackRemoved' ? [e.pack] : []));
+      await c.log.until(() => removed().length >= 2, { timeoutMs: 60_000, what: 'first and second removed' });
+      expect(await labelled('detached', 'first')).toEqual([]);
+      expect(await labelled('detached', 'second')).toEqual([]);
+    } finally {
+      c.runner.stop();
     }
   });
 });

@@ -435,9 +435,12 @@ export class PackOperations {
       await runHookEvent(steps, run, HookEvent.PreDelete, hooks, signal);
     }
 
-    // Everything labelled as this pack's, not only the inventory: a restarted hub has no inventory in memory.
-    await this.watchKinds(run, run.inventory, signal);
-    const refs = new Map(run.inventory.map((r) => [refKey(r), r]));
+    // Everything labelled as this pack's, not only the inventory: a restarted hub has no inventory in memory
+    // until the pack renders again, only its status's resources (as last stored), whose kinds this process may
+    // not watch yet. Removed before that, a pack left objects of those kinds behind.
+    const owned = [...run.status.resources.map((r) => r.ref), ...run.inventory];
+    await this.watchKinds(run, owned, signal);
+    const refs = new Map(owned.map((r) => [refKey(r), r]));
     for (const { ref, object } of this.ctx.watches.ownedObjects()) {
       if (object.metadata?.labels?.[Label.Pack] === run.desired.pack.name) refs.set(refKey(ref), ref);
     }

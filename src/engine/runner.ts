@@ -65,11 +65,17 @@ export class ClusterRunner {
   private reconcileQueued = false;
   /** Whether the stored packs nobody wants any more were taken over for removal (first setDesired). */
   private orphansAdopted = false;
+  /**
+   * The stored statuses not taken yet: each is taken once. A pack removed and then added again in this process
+   * starts a new life, as on a running hub; taking its stored status again would repeat its old transitions.
+   */
+  private readonly stored: Map<string, PackStatus>;
   private stopped = false;
   private reachable = true;
 
   constructor(private readonly options: RunnerOptions) {
     this.now = options.now ?? Date.now;
+    this.stored = new Map(options.initial);
     this.random = options.random ?? Math.random;
     this.driftPolicy = options.driftPolicy ?? DriftPolicy.Correct;
     this.retry = options.retry ?? { initialMs: 500, maxMs: 30_000 };
@@ -130,7 +136,7 @@ export class ClusterRunner {
         run.removing = false;
         continue;
       }
-      const initial = this.options.initial?.get(desired.pack.name);
+      const initial = this.takeStored(desired.pack.name);
       const created: PackRun = {
         desired,
         status: initial ?? initialPackStatus({ revision: '', stage: { type: 'Queued' } }),
@@ -149,14 +155,22 @@ export class ClusterRunner {
     this.scheduleReconcile();
   }
 
+  private takeStored(pack: string): PackStatus | undefined {
+    const status = this.stored.get(pack);
+    this.stored.delete(pack);
+    return status;
+  }
+
   /**
    * A hub killed while removing a pack restarts without it in the desired set, though its objects and stored
    * status remain: such packs are removed as dropped packs are, from what the store remembers of them.
    */
   private adoptOrphans(desired: ReadonlySet<string>, firstOrder: number): void {
-    if (this.orphansAdopted || !this.options.initial) return;
+    if (this.orphansAdopted) return;
     this.orphansAdopted = true;
-    for (const orphan of orphanedPacks(this.options.initial, desired, firstOrder)) {
+    const orphans = orphanedPacks(this.stored, desired, firstOrder);
+    this.stored.clear();
+    for (const orphan of orphans) {
       this.runs.set(orphan.desired.pack.name, {
         desired: orphan.desired,
         status: orphan.status,
