@@ -333,6 +333,8 @@ export class ClusterRunner {
     this.ops
       .uninstall(run, task.signal)
       .then(() => {
+        // Attached again as it finished (an install took over, or is about to): the pack stays and installs anew.
+        if (task.signal.aborted || !run.removing) return;
         this.forgetUninstallRetry(run);
         this.runs.delete(run.desired.pack.name);
         this.unindex(run);
