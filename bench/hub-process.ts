@@ -37,6 +37,8 @@ export async function startHub(
   const entry =
     mode === 'dist'
       ? [
+          // As bin/strata runs it.
+          '--expose-gc',
           '--import',
           join(repoRoot, 'dist', 'src', 'source-maps.js'),
           join(repoRoot, 'dist', 'src', 'cli', 'main.js'),
