@@ -25,6 +25,7 @@ import { refOf, type PackRun } from './pack-run.js';
 import { runHookEvent, type HookSteps } from './hooks.js';
 import { KeepReason, keepReason } from './removal.js';
 import { HookEvent, Label, renderPack, type HelmHook } from './render.js';
+import { templateOnce, type RenderCache } from './render-cache.js';
 import type { Waiters } from './waiters.js';
 import type { WatchSet } from './watch-set.js';
 
@@ -37,6 +38,8 @@ export interface OperationsContext {
   readonly waiters: Waiters;
   readonly retry: Backoff;
   readonly random: () => number;
+  /** Each Helm pack's rendering of its current revision (ADR 0007). */
+  readonly renderCache: RenderCache;
   dispatch(run: PackRun, event: PackEvent): void;
   iso(): string;
   setInventory(run: PackRun, objects: readonly KubeObject[] | readonly ObjectRef[]): void;
@@ -75,6 +78,13 @@ export class PackOperations {
       ...(desired.chartFile === undefined ? {} : { chartFile: desired.chartFile }),
       helmBin: this.ctx.helmBin,
       capabilities,
+      // Once per revision (ADR 0007); a store that does not answer yet is retried, never rendered around.
+      template: (helmPack, options) =>
+        templateOnce(helmPack, options, {
+          cache: this.ctx.renderCache,
+          retry: (what, action) => this.withRetry(run, what, action, signal, { retryAll: true }),
+          signal,
+        }),
     });
     signal.throwIfAborted();
 
@@ -310,11 +320,13 @@ export class PackOperations {
     }
   }
 
+  /** `retryAll`: every failure may pass later (the render cache: a database that does not answer yet). */
   private async withRetry<T>(
     run: PackRun,
     what: string,
     action: () => Promise<T>,
     signal: AbortSignal,
+    options: { retryAll?: boolean } = {},
   ): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       signal.throwIfAborted();
@@ -330,7 +342,7 @@ export class PackOperations {
         const message = kubeError.message.includes(what)
           ? kubeError.message
           : `${what}: ${kubeError.message}`;
-        if (!kubeError.retryable)
+        if (!kubeError.retryable && options.retryAll !== true)
           throw new EngineError(EngineErrorCode.ApplyFailed, message, { cause: error });
         this.ctx.dispatch(run, {
           type: 'StageChanged',
@@ -438,6 +450,20 @@ export class PackOperations {
       deleting.every((ref) => this.ctx.watches.get(ref) === undefined),
     );
 
+    await this.runPostDelete(run, hooks, signal);
+    // Uninstalled: a later install renders anew, as `helm install` after `helm uninstall` would.
+    const pack = run.desired.pack.name;
+    await this.withRetry(
+      run,
+      `forgetting the rendering of pack ${pack}`,
+      () => this.ctx.renderCache.forget(pack),
+      signal,
+      { retryAll: true },
+    );
+  }
+
+  private async runPostDelete(run: PackRun, hooks: readonly HelmHook[], signal: AbortSignal): Promise<void> {
+    const steps = this.hookSteps();
     const postDelete = hooks.filter((h) => h.events.includes(HookEvent.PostDelete));
     if (postDelete.length === 0) return;
     this.ctx.setInventory(

@@ -33,6 +33,7 @@ import type { UploadResult } from './upload-check.js';
 import { UploadChecker, UploadTooCostly } from './upload-checker.js';
 import { describePackChanges } from './pack-diff.js';
 import { StatusWriter } from './status-writer.js';
+import { storedRenderCache } from './render-cache.js';
 import { chartCache, storedFiles } from './stored-files.js';
 import {
   countPhases,
@@ -668,6 +669,7 @@ export class Hub {
         cluster: record.name,
         kube,
         helmBin: this.config.helmBin,
+        renderCache: storedRenderCache(this.config.store, record.name),
         driftPolicy: record.driftPolicy,
         initial,
         onEvent: (event) => {
