@@ -669,7 +669,9 @@ export class Hub {
         cluster: record.name,
         kube,
         helmBin: this.config.helmBin,
-        renderCache: storedRenderCache(this.config.store, record.name),
+        renderCache: storedRenderCache(this.config.store, record.name, (m) => {
+          this.log(m);
+        }),
         driftPolicy: record.driftPolicy,
         initial,
         onEvent: (event) => {
