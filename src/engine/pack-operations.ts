@@ -24,7 +24,7 @@ import { isCrd } from './order.js';
 import { refOf, type PackRun } from './pack-run.js';
 import { runHookEvent, type HookSteps } from './hooks.js';
 import { KeepReason, keepReason } from './removal.js';
-import { HookEvent, Label, renderPack, type HelmHook } from './render.js';
+import { HookEvent, Label, renderPack, type HelmHook, type RenderedPack } from './render.js';
 import { templateOnce, type RenderCache } from './render-cache.js';
 import type { Waiters } from './waiters.js';
 import type { WatchSet } from './watch-set.js';
@@ -410,8 +410,10 @@ export class PackOperations {
       operation: PackOperation.Uninstall,
       stage: { type: 'Uninstalling' },
     });
-    // A restarted hub has no rendering in memory: its delete hooks are not known, so none run.
-    const hooks = run.rendered?.hooks ?? [];
+    // A restarted hub that removes a pack before installing it again has no rendering in memory: the stored
+    // one tells its delete hooks and what it keeps (ADR 0007).
+    const last = run.rendered ?? (await this.storedRendering(run, signal));
+    const hooks = last?.hooks ?? [];
     const steps = this.hookSteps();
     const preDelete = hooks.filter((h) => h.events.includes(HookEvent.PreDelete));
     if (preDelete.length > 0) {
@@ -430,7 +432,7 @@ export class PackOperations {
     for (const { ref, object } of this.ctx.watches.ownedObjects()) {
       if (object.metadata?.labels?.[Label.Pack] === run.desired.pack.name) refs.set(refKey(ref), ref);
     }
-    const rendered = new Map((run.rendered?.objects ?? []).map((o) => [refKey(refOf(o)), o]));
+    const rendered = new Map((last?.objects ?? []).map((o) => [refKey(refOf(o)), o]));
     const kept: ObjectRef[] = [];
     const deleting: ObjectRef[] = [];
     for (const ref of [...refs.values()].reverse()) {
@@ -460,6 +462,42 @@ export class PackOperations {
       signal,
       { retryAll: true },
     );
+  }
+
+  /**
+   * The pack's last rendering when this process has none: a Helm pack's stored one (the newest revision, stored
+   * before it was applied), or a manifest pack's objects. Undefined when nothing was stored.
+   */
+  private async storedRendering(run: PackRun, signal: AbortSignal): Promise<RenderedPack | undefined> {
+    const { pack, profile, chartFile } = run.desired;
+    const context = {
+      cluster: this.ctx.cluster,
+      profile: profile.name,
+      helmBin: this.ctx.helmBin,
+      ...(chartFile === undefined ? {} : { chartFile }),
+    };
+    if (pack.type !== PackType.Helm) return this.renderedOrNone(renderPack(pack, context));
+    const entry = await this.withRetry(
+      run,
+      `reading the stored rendering of pack ${pack.name}`,
+      () => this.ctx.renderCache.get(pack.name),
+      signal,
+      { retryAll: true },
+    );
+    if (!entry) return undefined;
+    return this.renderedOrNone(
+      renderPack(pack, { ...context, template: () => Promise.resolve(entry.manifest) }),
+    );
+  }
+
+  /** A rendering that fails (the pack was red with it) applied nothing of itself: the uninstall goes on without. */
+  private async renderedOrNone(rendering: Promise<RenderedPack>): Promise<RenderedPack | undefined> {
+    try {
+      return await rendering;
+    } catch (error) {
+      if (error instanceof EngineError && error.code === EngineErrorCode.RenderFailed) return undefined;
+      throw error;
+    }
   }
 
   private async runPostDelete(run: PackRun, hooks: readonly HelmHook[], signal: AbortSignal): Promise<void> {
