@@ -24,7 +24,8 @@ import { isCrd } from './order.js';
 import { refOf, type PackRun } from './pack-run.js';
 import { runHookEvent, type HookSteps } from './hooks.js';
 import { KeepReason, keepReason } from './removal.js';
-import { HookEvent, Label, renderPack, type HelmHook } from './render.js';
+import { HookEvent, Label, renderPack, type HelmHook, type RenderedPack } from './render.js';
+import { templateOnce, type RenderCache } from './render-cache.js';
 import type { Waiters } from './waiters.js';
 import type { WatchSet } from './watch-set.js';
 
@@ -37,6 +38,8 @@ export interface OperationsContext {
   readonly waiters: Waiters;
   readonly retry: Backoff;
   readonly random: () => number;
+  /** Each Helm pack's rendering of its current revision (ADR 0007). */
+  readonly renderCache: RenderCache;
   dispatch(run: PackRun, event: PackEvent): void;
   iso(): string;
   setInventory(run: PackRun, objects: readonly KubeObject[] | readonly ObjectRef[]): void;
@@ -75,6 +78,13 @@ export class PackOperations {
       ...(desired.chartFile === undefined ? {} : { chartFile: desired.chartFile }),
       helmBin: this.ctx.helmBin,
       capabilities,
+      // Once per revision (ADR 0007); a store that does not answer yet is retried, never rendered around.
+      template: (helmPack, options) =>
+        templateOnce(helmPack, options, {
+          cache: this.ctx.renderCache,
+          retry: (what, action) => this.withRetry(run, what, action, signal, { retryAll: true }),
+          signal,
+        }),
     });
     signal.throwIfAborted();
 
@@ -310,11 +320,13 @@ export class PackOperations {
     }
   }
 
+  /** `retryAll`: every failure may pass later (the render cache: a database that does not answer yet). */
   private async withRetry<T>(
     run: PackRun,
     what: string,
     action: () => Promise<T>,
     signal: AbortSignal,
+    options: { retryAll?: boolean } = {},
   ): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       signal.throwIfAborted();
@@ -330,7 +342,7 @@ export class PackOperations {
         const message = kubeError.message.includes(what)
           ? kubeError.message
           : `${what}: ${kubeError.message}`;
-        if (!kubeError.retryable)
+        if (!kubeError.retryable && options.retryAll !== true)
           throw new EngineError(EngineErrorCode.ApplyFailed, message, { cause: error });
         this.ctx.dispatch(run, {
           type: 'StageChanged',
@@ -398,8 +410,10 @@ export class PackOperations {
       operation: PackOperation.Uninstall,
       stage: { type: 'Uninstalling' },
     });
-    // A restarted hub has no rendering in memory: its delete hooks are not known, so none run.
-    const hooks = run.rendered?.hooks ?? [];
+    // A restarted hub that removes a pack before installing it again has no rendering in memory: the stored
+    // one tells its delete hooks and what it keeps (ADR 0007).
+    const last = run.rendered ?? (await this.storedRendering(run, signal));
+    const hooks = last?.hooks ?? [];
     const steps = this.hookSteps();
     const preDelete = hooks.filter((h) => h.events.includes(HookEvent.PreDelete));
     if (preDelete.length > 0) {
@@ -418,7 +432,7 @@ export class PackOperations {
     for (const { ref, object } of this.ctx.watches.ownedObjects()) {
       if (object.metadata?.labels?.[Label.Pack] === run.desired.pack.name) refs.set(refKey(ref), ref);
     }
-    const rendered = new Map((run.rendered?.objects ?? []).map((o) => [refKey(refOf(o)), o]));
+    const rendered = new Map((last?.objects ?? []).map((o) => [refKey(refOf(o)), o]));
     const kept: ObjectRef[] = [];
     const deleting: ObjectRef[] = [];
     for (const ref of [...refs.values()].reverse()) {
@@ -438,6 +452,56 @@ export class PackOperations {
       deleting.every((ref) => this.ctx.watches.get(ref) === undefined),
     );
 
+    await this.runPostDelete(run, hooks, signal);
+    // Uninstalled: a later install renders anew, as `helm install` after `helm uninstall` would.
+    const pack = run.desired.pack.name;
+    await this.withRetry(
+      run,
+      `forgetting the rendering of pack ${pack}`,
+      () => this.ctx.renderCache.forget(pack),
+      signal,
+      { retryAll: true },
+    );
+  }
+
+  /**
+   * The pack's last rendering when this process has none: a Helm pack's stored one (the newest revision, stored
+   * before it was applied), or a manifest pack's objects. Undefined when nothing was stored.
+   */
+  private async storedRendering(run: PackRun, signal: AbortSignal): Promise<RenderedPack | undefined> {
+    const { pack, profile, chartFile } = run.desired;
+    const context = {
+      cluster: this.ctx.cluster,
+      profile: profile.name,
+      helmBin: this.ctx.helmBin,
+      ...(chartFile === undefined ? {} : { chartFile }),
+    };
+    if (pack.type !== PackType.Helm) return this.renderedOrNone(renderPack(pack, context));
+    const entry = await this.withRetry(
+      run,
+      `reading the stored rendering of pack ${pack.name}`,
+      () => this.ctx.renderCache.get(pack.name),
+      signal,
+      { retryAll: true },
+    );
+    if (!entry) return undefined;
+    return this.renderedOrNone(
+      renderPack(pack, { ...context, template: () => Promise.resolve(entry.manifest) }),
+    );
+  }
+
+  /** A rendering that fails (the pack was red with it) applied nothing of itself: the uninstall goes on without. */
+  private async renderedOrNone(rendering: Promise<RenderedPack>): Promise<RenderedPack | undefined> {
+    try {
+      return await rendering;
+    } catch (error) {
+      if (error instanceof EngineError && error.code === EngineErrorCode.RenderFailed) return undefined;
+      throw error;
+    }
+  }
+
+  private async runPostDelete(run: PackRun, hooks: readonly HelmHook[], signal: AbortSignal): Promise<void> {
+    const steps = this.hookSteps();
     const postDelete = hooks.filter((h) => h.events.includes(HookEvent.PostDelete));
     if (postDelete.length === 0) return;
     this.ctx.setInventory(

@@ -26,6 +26,7 @@ import { PackOperations } from './pack-operations.js';
 import { refOf, type PackRun } from './pack-run.js';
 import { detectDrift } from './drift.js';
 import { RevisionGate, awaitingKeys } from './revision-gate.js';
+import { MemoryRenderCache, type RenderCache } from './render-cache.js';
 
 export interface RunnerOptions {
   readonly cluster: string;
@@ -38,6 +39,8 @@ export interface RunnerOptions {
   readonly now?: () => number;
   readonly random?: () => number;
   readonly retry?: Backoff;
+  /** Where Helm packs' renderings are kept between resyncs and restarts (ADR 0007); default in memory. */
+  readonly renderCache?: RenderCache;
 }
 
 /**
@@ -87,6 +90,7 @@ export class ClusterRunner {
       waiters: this.waiters,
       retry: this.retry,
       random: this.random,
+      renderCache: options.renderCache ?? new MemoryRenderCache(),
       dispatch: (run, event) => {
         if (!this.quietDuringRetry(run, event)) this.dispatch(run, event);
       },
