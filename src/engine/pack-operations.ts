@@ -228,6 +228,29 @@ export class PackOperations {
     );
   }
 
+  /**
+   * Watches the kinds of these objects, so they (and whatever else carries the pack's label) are seen: a pack
+   * removed after a restart had none of its kinds watched by this process. A kind the server no longer serves
+   * has no objects left to delete (as in deleteObject): skipped.
+   */
+  private async watchKinds(run: PackRun, refs: readonly ObjectRef[], signal: AbortSignal): Promise<void> {
+    const kinds = new Map(refs.map((r) => [`${r.apiVersion}/${r.kind}`, r] as const));
+    for (const ref of kinds.values()) {
+      await this.withRetry(
+        run,
+        `watch ${ref.kind} (${ref.apiVersion})`,
+        async () => {
+          try {
+            await this.ctx.watches.ensureKinds([ref]);
+          } catch (error) {
+            if (classifyError(error).code !== KubeErrorCode.UnknownKind) throw error;
+          }
+        },
+        signal,
+      );
+    }
+  }
+
   /** Applies one object with server-side apply, retrying what may pass later, failing on what will not. */
   async applyObject(
     run: PackRun,
@@ -391,14 +414,17 @@ export class PackOperations {
    * before-hook-creation Job) are deleted too: they carry the pack's labels, and nothing else would remove them.
    */
   async uninstall(run: PackRun, signal: AbortSignal): Promise<void> {
+    // A restarted hub has no rendering in memory: its delete hooks are not known, so none run (said on the
+    // page, unless the pack never started and so had nothing to run them for).
+    const hooksSkipped = run.rendered === undefined && run.status.revision !== '';
+    const stage = { type: 'Uninstalling', ...(hooksSkipped ? { hooksSkipped } : {}) } as const;
     this.ctx.dispatch(run, {
       type: 'RevisionStarted',
       time: this.ctx.iso(),
       revision: run.status.revision,
       operation: PackOperation.Uninstall,
-      stage: { type: 'Uninstalling' },
+      stage,
     });
-    // A restarted hub has no rendering in memory: its delete hooks are not known, so none run.
     const hooks = run.rendered?.hooks ?? [];
     const steps = this.hookSteps();
     const preDelete = hooks.filter((h) => h.events.includes(HookEvent.PreDelete));
@@ -413,8 +439,12 @@ export class PackOperations {
       await runHookEvent(steps, run, HookEvent.PreDelete, hooks, signal);
     }
 
-    // Everything labelled as this pack's, not only the inventory: a restarted hub has no inventory in memory.
-    const refs = new Map(run.inventory.map((r) => [refKey(r), r]));
+    // Everything labelled as this pack's, not only the inventory: a restarted hub has no inventory in memory
+    // until the pack renders again, only its status's resources (as last stored), whose kinds this process may
+    // not watch yet. Removed before that, a pack left objects of those kinds behind.
+    const owned = [...run.status.resources.map((r) => r.ref), ...run.inventory];
+    await this.watchKinds(run, owned, signal);
+    const refs = new Map(owned.map((r) => [refKey(r), r]));
     for (const { ref, object } of this.ctx.watches.ownedObjects()) {
       if (object.metadata?.labels?.[Label.Pack] === run.desired.pack.name) refs.set(refKey(ref), ref);
     }
@@ -431,7 +461,7 @@ export class PackOperations {
       this.ctx.dispatch(run, {
         type: 'StageChanged',
         time: this.ctx.iso(),
-        stage: { type: 'Uninstalling', kept: kept.reverse() },
+        stage: { ...stage, kept: kept.reverse() },
       });
     for (const ref of deleting) await this.deleteObject(run, ref, signal, 'Foreground');
     await this.ctx.waiters.until(signal, () =>

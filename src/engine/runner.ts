@@ -26,6 +26,7 @@ import { PackOperations } from './pack-operations.js';
 import { refOf, type PackRun } from './pack-run.js';
 import { detectDrift } from './drift.js';
 import { RevisionGate, awaitingKeys } from './revision-gate.js';
+import { orphanedPacks } from './orphans.js';
 
 export interface RunnerOptions {
   readonly cluster: string;
@@ -61,11 +62,19 @@ export class ClusterRunner {
   /** Packs whose uninstall failed: the attempts so far and the timer of the next one. */
   private readonly uninstallRetries = new Map<PackRun, UninstallRetry>();
   private reconcileQueued = false;
+  /** Whether the stored packs nobody wants any more were taken over for removal (first setDesired). */
+  private orphansAdopted = false;
+  /**
+   * The stored statuses not taken yet: each is taken once. A pack removed and then added again in this process
+   * starts a new life, as on a running hub; taking its stored status again would repeat its old transitions.
+   */
+  private readonly stored: Map<string, PackStatus>;
   private stopped = false;
   private reachable = true;
 
   constructor(private readonly options: RunnerOptions) {
     this.now = options.now ?? Date.now;
+    this.stored = new Map(options.initial);
     this.random = options.random ?? Math.random;
     this.driftPolicy = options.driftPolicy ?? DriftPolicy.Correct;
     this.retry = options.retry ?? { initialMs: 500, maxMs: 30_000 };
@@ -126,7 +135,7 @@ export class ClusterRunner {
         run.removing = false;
         continue;
       }
-      const initial = this.options.initial?.get(desired.pack.name);
+      const initial = this.takeStored(desired.pack.name);
       const created: PackRun = {
         desired,
         status: initial ?? initialPackStatus({ revision: '', stage: { type: 'Queued' } }),
@@ -141,7 +150,37 @@ export class ClusterRunner {
       if (initial) this.emitStatus(created);
     }
     for (const [name, run] of this.runs) if (!names.has(name)) run.removing = true;
+    this.adoptOrphans(names, packs.length);
     this.scheduleReconcile();
+  }
+
+  private takeStored(pack: string): PackStatus | undefined {
+    const status = this.stored.get(pack);
+    this.stored.delete(pack);
+    return status;
+  }
+
+  /**
+   * A hub killed while removing a pack restarts without it in the desired set, though its objects and stored
+   * status remain: such packs are removed as dropped packs are, from what the store remembers of them.
+   */
+  private adoptOrphans(desired: ReadonlySet<string>, firstOrder: number): void {
+    if (this.orphansAdopted) return;
+    this.orphansAdopted = true;
+    const orphans = orphanedPacks(this.stored, desired, firstOrder);
+    this.stored.clear();
+    for (const orphan of orphans) {
+      this.runs.set(orphan.desired.pack.name, {
+        desired: orphan.desired,
+        status: orphan.status,
+        inventory: [...orphan.inventory],
+        inventoryKeys: new Set(orphan.inventory.map(refKey)),
+        removing: true,
+        appliedFields: new Map(),
+        correcting: new Set(),
+        gate: new RevisionGate(),
+      });
+    }
   }
 
   /** Runs a pack's install again (after a failure, or to re-apply it). */
@@ -293,6 +332,8 @@ export class ClusterRunner {
     this.ops
       .uninstall(run, task.signal)
       .then(() => {
+        // Attached again as it finished (an install took over, or is about to): the pack stays and installs anew.
+        if (task.signal.aborted || !run.removing) return;
         this.forgetUninstallRetry(run);
         this.runs.delete(run.desired.pack.name);
         this.unindex(run);
