@@ -6,7 +6,7 @@ import {
   KubeError,
   KubeErrorCode,
   type Backoff,
-  type KubeClient,
+  type KubeApi,
 } from '../kube/index.js';
 import { PackType, type KubeObject } from '../profile/index.js';
 import {
@@ -31,7 +31,7 @@ import type { WatchSet } from './watch-set.js';
 /** What the install steps need from the runner that owns the pack's state. */
 export interface OperationsContext {
   readonly cluster: string;
-  readonly kube: KubeClient;
+  readonly kube: KubeApi;
   readonly helmBin: string;
   readonly watches: WatchSet;
   readonly waiters: Waiters;

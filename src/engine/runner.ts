@@ -1,5 +1,5 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { backoffDelay, type Backoff, type KubeClient } from '../kube/index.js';
+import { backoffDelay, type Backoff, type KubeApi } from '../kube/index.js';
 import { formatDuration, predecessors, type KubeObject, type OrderedPack } from '../profile/index.js';
 import { OPEN, packGates } from './gates.js';
 import {
@@ -30,7 +30,7 @@ import { orphanedPacks } from './orphans.js';
 
 export interface RunnerOptions {
   readonly cluster: string;
-  readonly kube: KubeClient;
+  readonly kube: KubeApi;
   readonly helmBin: string;
   readonly onEvent: (event: RunnerEvent) => void;
   readonly driftPolicy?: DriftPolicy;
