@@ -1,7 +1,7 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { backoffDelay, type Backoff, type KubeApi } from '../kube/index.js';
-import { formatDuration, predecessors, type KubeObject, type OrderedPack } from '../profile/index.js';
-import { OPEN, packGates } from './gates.js';
+import { formatDuration, type KubeObject, type OrderedPack } from '../profile/index.js';
+import { nextSteps, type PackSnapshot } from './scheduler.js';
 import {
   PackPhase,
   assertNever,
@@ -240,57 +240,53 @@ export class ClusterRunner {
     });
   }
 
+  /** Carries out what the scheduler (scheduler.ts) decides from a snapshot of every pack. */
   private reconcile(): void {
-    const active = [...this.runs.values()]
-      .filter((r) => !r.removing)
-      .sort((a, b) => a.desired.order - b.desired.order);
-    const gates = packGates(active.map((r) => ({ ...orderedPack(r), phase: r.status.phase })));
-    for (const run of active) {
-      const gate = gates.get(run.desired.pack.name) ?? OPEN;
-      if (run.startedFor === run.desired) continue;
-      switch (gate.type) {
-        case 'blocked':
-          this.setStageIfIdle(run, { type: 'Blocked', blockedBy: this.packLabel(gate.by) });
+    const snapshots = [...this.runs.values()].map((run) => this.snapshot(run));
+    for (const step of nextSteps(snapshots)) {
+      const run = this.runs.get(step.pack);
+      if (!run) continue;
+      switch (step.type) {
+        case 'start':
+          this.startInstall(run);
           break;
-        case 'waiting':
-          this.setStageIfIdle(run, {
+        case 'wait':
+          this.setStage(run, {
             type: 'Waiting',
-            waitingFor: gate.packs.map((name) => ({
+            waitingFor: step.for.map((name) => ({
               pack: this.packLabel(name),
               phase: this.runs.get(name)?.status.phase ?? PackPhase.Onboarding,
             })),
           });
           break;
-        case 'open':
-          this.startInstall(run);
+        case 'block':
+          this.setStage(run, { type: 'Blocked', blockedBy: this.packLabel(step.by) });
+          break;
+        case 'uninstall':
+          this.startUninstall(run);
           break;
         default:
-          assertNever(gate);
+          assertNever(step);
       }
     }
-    this.reconcileRemovals();
   }
 
-  /** Gray stages only apply to packs that have not started their current definition. */
-  private setStageIfIdle(run: PackRun, stage: PackStage): void {
-    if (run.task) return;
+  private snapshot(run: PackRun): PackSnapshot {
+    return {
+      ...orderedPack(run),
+      order: run.desired.order,
+      phase: run.status.phase,
+      removing: run.removing,
+      started: run.startedFor === run.desired,
+      busy: run.task !== undefined,
+      uninstalling:
+        (run.task !== undefined && this.uninstallTasks.has(run.task)) ||
+        this.uninstallRetries.get(run)?.timer !== undefined,
+    };
+  }
+
+  private setStage(run: PackRun, stage: PackStage): void {
     this.dispatch(run, { type: 'StageChanged', time: this.iso(), stage });
-  }
-
-  /**
-   * Reverse install order: a removed pack goes once no other removed pack waits for it (its own profile's later
-   * waves, or a dependsOn), so the removals of different add-on profiles do not wait for each other either.
-   */
-  private reconcileRemovals(): void {
-    const removing = [...this.runs.values()].filter((r) => r.removing);
-    if (removing.length === 0) return;
-    const needed = new Set([...predecessors(removing.map(orderedPack)).values()].flat());
-    for (const run of removing) {
-      if (needed.has(run.desired.pack.name)) continue;
-      if (run.task && this.uninstallTasks.has(run.task)) continue;
-      if (this.uninstallRetries.get(run)?.timer) continue;
-      this.startUninstall(run);
-    }
   }
 
   // ---------------------------------------------------------------------------------------------------------
