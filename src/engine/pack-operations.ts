@@ -28,6 +28,8 @@ import { HookEvent, Label, renderPack, type HelmHook } from './render.js';
 import type { Waiters } from './waiters.js';
 import type { WatchSet } from './watch-set.js';
 
+const kindKey = (ref: Pick<ObjectRef, 'apiVersion' | 'kind'>) => `${ref.apiVersion}/${ref.kind}`;
+
 /** What the install steps need from the runner that owns the pack's state. */
 export interface OperationsContext {
   readonly cluster: string;
@@ -193,15 +195,16 @@ export class PackOperations {
     ref: ObjectRef,
     signal: AbortSignal,
     propagationPolicy: 'Background' | 'Foreground',
-  ): Promise<void> {
-    await this.withRetry(
+  ): Promise<{ served: boolean }> {
+    return await this.withRetry(
       run,
       `delete ${formatRef(ref)}`,
       async () => {
         try {
-          return await this.ctx.kube.delete(ref, { propagationPolicy });
+          await this.ctx.kube.delete(ref, { propagationPolicy });
+          return { served: true };
         } catch (error) {
-          if (classifyError(error).code === KubeErrorCode.UnknownKind) return false;
+          if (classifyError(error).code === KubeErrorCode.UnknownKind) return { served: false };
           throw error;
         }
       },
@@ -230,25 +233,38 @@ export class PackOperations {
 
   /**
    * Watches the kinds of these objects, so they (and whatever else carries the pack's label) are seen: a pack
-   * removed after a restart had none of its kinds watched by this process. A kind the server no longer serves
-   * has no objects left to delete (as in deleteObject): skipped.
+   * removed after a restart had none of its kinds watched by this process. Returns the kinds (`kindKey`)
+   * discovery no longer serves: those have no objects left to delete (as in deleteObject), so they are neither
+   * watched (a list of an unserved kind fails, or retries, for ever) nor waited for.
    */
-  private async watchKinds(run: PackRun, refs: readonly ObjectRef[], signal: AbortSignal): Promise<void> {
-    const kinds = new Map(refs.map((r) => [`${r.apiVersion}/${r.kind}`, r] as const));
-    for (const ref of kinds.values()) {
-      await this.withRetry(
+  private async watchKinds(
+    run: PackRun,
+    refs: readonly ObjectRef[],
+    signal: AbortSignal,
+  ): Promise<Set<string>> {
+    const kinds = new Map(refs.map((r) => [kindKey(r), r] as const));
+    const unserved = new Set<string>();
+    for (const [key, ref] of kinds) {
+      const served = await this.withRetry(
         run,
         `watch ${ref.kind} (${ref.apiVersion})`,
         async () => {
           try {
+            await this.ctx.kube.resourceFor(ref.apiVersion, ref.kind);
             await this.ctx.watches.ensureKinds([ref]);
+            return true;
           } catch (error) {
-            if (classifyError(error).code !== KubeErrorCode.UnknownKind) throw error;
+            // NotFound: discovery still listed it as its CRD went, the list no longer finds it.
+            const code = classifyError(error).code;
+            if (code === KubeErrorCode.UnknownKind || code === KubeErrorCode.NotFound) return false;
+            throw error;
           }
         },
         signal,
       );
+      if (!served) unserved.add(key);
     }
+    return unserved;
   }
 
   /** Applies one object with server-side apply, retrying what may pass later, failing on what will not. */
@@ -443,7 +459,7 @@ export class PackOperations {
     // until the pack renders again, only its status's resources (as last stored), whose kinds this process may
     // not watch yet. Removed before that, a pack left objects of those kinds behind.
     const owned = [...run.status.resources.map((r) => r.ref), ...run.inventory];
-    await this.watchKinds(run, owned, signal);
+    const unserved = await this.watchKinds(run, owned, signal);
     const refs = new Map(owned.map((r) => [refKey(r), r]));
     for (const { ref, object } of this.ctx.watches.ownedObjects()) {
       if (object.metadata?.labels?.[Label.Pack] === run.desired.pack.name) refs.set(refKey(ref), ref);
@@ -463,9 +479,11 @@ export class PackOperations {
         time: this.ctx.iso(),
         stage: { ...stage, kept: kept.reverse() },
       });
-    for (const ref of deleting) await this.deleteObject(run, ref, signal, 'Foreground');
+    for (const ref of deleting)
+      if (!(await this.deleteObject(run, ref, signal, 'Foreground')).served) unserved.add(kindKey(ref));
+    // An object of a kind no longer served is gone, though a watch cut off before its deletion may still hold it.
     await this.ctx.waiters.until(signal, () =>
-      deleting.every((ref) => this.ctx.watches.get(ref) === undefined),
+      deleting.every((ref) => unserved.has(kindKey(ref)) || this.ctx.watches.get(ref) === undefined),
     );
 
     const postDelete = hooks.filter((h) => h.events.includes(HookEvent.PostDelete));
