@@ -30,7 +30,26 @@ import type { WatchSet } from './watch-set.js';
 
 const kindKey = (ref: Pick<ObjectRef, 'apiVersion' | 'kind'>) => `${ref.apiVersion}/${ref.kind}`;
 
-/** What the install steps need from the runner that owns the pack's state. */
+/**
+ * Where PackOperations reports what happens to a pack: facts for its status, never the runner's own state. The
+ * runner implements it (reducing the facts into the pack's status, indexing its inventory for watch events,
+ * arming its timeout); a test can implement it with a list.
+ */
+export interface PackSink {
+  /** A fact for the pack's status (src/status reduces it). */
+  report(run: PackRun, event: PackEvent): void;
+  /**
+   * The objects the pack owns from now on, in install order (hooks first and last, as they run). The sink
+   * records them on the run (`inventory`, `inventoryKeys`): the steps read them back (prune, uninstall).
+   */
+  inventory(run: PackRun, objects: readonly KubeObject[] | readonly ObjectRef[]): void;
+  /** A new revision is being applied: its timeout runs from now. */
+  revisionStarted(run: PackRun): void;
+  /** The API server's answer to our apply of the object at `ref`. */
+  applied(run: PackRun, ref: ObjectRef, answer: KubernetesObject): void;
+}
+
+/** What the install steps work with. */
 export interface OperationsContext {
   readonly cluster: string;
   readonly kube: KubeApi;
@@ -39,12 +58,9 @@ export interface OperationsContext {
   readonly waiters: Waiters;
   readonly retry: Backoff;
   readonly random: () => number;
-  dispatch(run: PackRun, event: PackEvent): void;
+  /** The current time, ISO 8601, for the facts reported. */
   iso(): string;
-  setInventory(run: PackRun, objects: readonly KubeObject[] | readonly ObjectRef[]): void;
-  armTimeout(run: PackRun): void;
-  /** The API server's answer to our apply of the object at `ref`. */
-  applied(run: PackRun, ref: ObjectRef, answer: KubernetesObject): void;
+  readonly sink: PackSink;
 }
 
 /**
@@ -59,7 +75,7 @@ export class PackOperations {
     const desired = run.desired;
     const pack = desired.pack;
     if (run.status.phase !== PackPhase.Success)
-      this.ctx.dispatch(run, { type: 'StageChanged', time: this.ctx.iso(), stage: { type: 'Rendering' } });
+      this.ctx.sink.report(run, { type: 'StageChanged', time: this.ctx.iso(), stage: { type: 'Rendering' } });
     // Rendered for this cluster as `helm install` would (its version, its served APIs); manifest packs need
     // none of it.
     const capabilities =
@@ -89,14 +105,14 @@ export class PackOperations {
     // apply leaves unchanged objects untouched, and the page should not flash blue for nothing.
     const quiet = rendered.revision === run.status.revision && run.status.phase === PackPhase.Success;
     if (!quiet) {
-      this.ctx.dispatch(run, {
+      this.ctx.sink.report(run, {
         type: 'RevisionStarted',
         time: this.ctx.iso(),
         revision: rendered.revision,
         operation,
         stage: { type: 'Applying' },
       });
-      this.ctx.armTimeout(run);
+      this.ctx.sink.revisionStarted(run);
     }
 
     const [preEvent, postEvent] =
@@ -123,7 +139,7 @@ export class PackOperations {
 
     // Each hook once, pre-event hooks first and post-event hooks last, as they run.
     const previous = new Set(run.inventoryKeys);
-    this.ctx.setInventory(run, [
+    this.ctx.sink.inventory(run, [
       ...preHooks.map((h) => h.object),
       ...objects,
       ...postOnly.map((h) => h.object),
@@ -151,7 +167,7 @@ export class PackOperations {
 
     run.appliedRevision = rendered.revision;
     if (!quiet || run.status.stage.type !== 'Applied')
-      this.ctx.dispatch(run, { type: 'StageChanged', time: this.ctx.iso(), stage: { type: 'Applied' } });
+      this.ctx.sink.report(run, { type: 'StageChanged', time: this.ctx.iso(), stage: { type: 'Applied' } });
     await this.prune(run, previous, signal);
   }
 
@@ -160,7 +176,7 @@ export class PackOperations {
     const refs = await Promise.all(
       hooks.map(async (h) => refOf(await this.withNamespace(run, h.object, signal))),
     );
-    this.ctx.dispatch(run, { type: 'HooksMarked', time: this.ctx.iso(), hooks: refs });
+    this.ctx.sink.report(run, { type: 'HooksMarked', time: this.ctx.iso(), hooks: refs });
   }
 
   /** The steps hooks are run with (hooks.ts). */
@@ -177,7 +193,7 @@ export class PackOperations {
       forget: (run, refs) => {
         if (refs.length === 0) return;
         const keys = new Set(refs.map(refKey));
-        this.ctx.setInventory(
+        this.ctx.sink.inventory(
           run,
           run.inventory.filter((r) => !keys.has(refKey(r))),
         );
@@ -280,7 +296,7 @@ export class PackOperations {
       keepReason(object) === KeepReason.ChartCrd ? this.ctx.watches.get(refOf(object)) : undefined;
     if (liveChartCrd) {
       // Left as it is: the live object is the applied one, so the revision gate may evaluate it at once.
-      this.ctx.applied(run, refOf(object), liveChartCrd);
+      this.ctx.sink.applied(run, refOf(object), liveChartCrd);
       return liveChartCrd;
     }
     const target = await this.withNamespace(run, object, signal);
@@ -295,7 +311,7 @@ export class PackOperations {
       signal,
     );
     run.appliedFields.set(refKey(refOf(target)), ownFields(applied));
-    this.ctx.applied(run, refOf(target), applied);
+    this.ctx.sink.applied(run, refOf(target), applied);
     return applied;
   }
 
@@ -360,7 +376,11 @@ export class PackOperations {
       try {
         const result = await action();
         if (run.status.stage.type === 'Retrying')
-          this.ctx.dispatch(run, { type: 'StageChanged', time: this.ctx.iso(), stage: { type: 'Applying' } });
+          this.ctx.sink.report(run, {
+            type: 'StageChanged',
+            time: this.ctx.iso(),
+            stage: { type: 'Applying' },
+          });
         return result;
       } catch (error) {
         if (error instanceof EngineError) throw error;
@@ -371,7 +391,7 @@ export class PackOperations {
           : `${what}: ${kubeError.message}`;
         if (!kubeError.retryable)
           throw new EngineError(EngineErrorCode.ApplyFailed, message, { cause: error });
-        this.ctx.dispatch(run, {
+        this.ctx.sink.report(run, {
           type: 'StageChanged',
           time: this.ctx.iso(),
           stage: { type: 'Retrying', attempt, cause: message },
@@ -434,7 +454,7 @@ export class PackOperations {
     // page, unless the pack never started and so had nothing to run them for).
     const hooksSkipped = run.rendered === undefined && run.status.revision !== '';
     const stage = { type: 'Uninstalling', ...(hooksSkipped ? { hooksSkipped } : {}) } as const;
-    this.ctx.dispatch(run, {
+    this.ctx.sink.report(run, {
       type: 'RevisionStarted',
       time: this.ctx.iso(),
       revision: run.status.revision,
@@ -450,7 +470,7 @@ export class PackOperations {
         await Promise.all(preDelete.map((h) => this.withNamespace(run, h.object, signal)))
       ).map(refOf);
       const keys = new Set(hookRefs.map(refKey));
-      this.ctx.setInventory(run, [...hookRefs, ...run.inventory.filter((r) => !keys.has(refKey(r)))]);
+      this.ctx.sink.inventory(run, [...hookRefs, ...run.inventory.filter((r) => !keys.has(refKey(r)))]);
       await this.markHooks(run, preDelete, signal);
       await runHookEvent(steps, run, HookEvent.PreDelete, hooks, signal);
     }
@@ -472,9 +492,9 @@ export class PackOperations {
       if (keepReason(object) === undefined) deleting.push(ref);
       else kept.push(ref);
     }
-    this.ctx.setInventory(run, [...deleting].reverse());
+    this.ctx.sink.inventory(run, [...deleting].reverse());
     if (kept.length > 0)
-      this.ctx.dispatch(run, {
+      this.ctx.sink.report(run, {
         type: 'StageChanged',
         time: this.ctx.iso(),
         stage: { ...stage, kept: kept.reverse() },
@@ -488,7 +508,7 @@ export class PackOperations {
 
     const postDelete = hooks.filter((h) => h.events.includes(HookEvent.PostDelete));
     if (postDelete.length === 0) return;
-    this.ctx.setInventory(
+    this.ctx.sink.inventory(
       run,
       postDelete.map((h) => h.object),
     );

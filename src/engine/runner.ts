@@ -96,19 +96,20 @@ export class ClusterRunner {
       waiters: this.waiters,
       retry: this.retry,
       random: this.random,
-      dispatch: (run, event) => {
-        if (!this.quietDuringRetry(run, event)) this.dispatch(run, event);
-      },
       iso: () => this.iso(),
-      applied: (run, ref, answer) => {
-        const key = refKey(ref);
-        if (run.gate.applied(key, answer, this.watches.get(ref))) this.evaluate(run, ref);
-      },
-      setInventory: (run, objects) => {
-        this.setInventory(run, objects);
-      },
-      armTimeout: (run) => {
-        this.armTimeout(run);
+      sink: {
+        report: (run, event) => {
+          if (!this.quietDuringRetry(run, event)) this.dispatch(run, event);
+        },
+        inventory: (run, objects) => {
+          this.setInventory(run, objects);
+        },
+        revisionStarted: (run) => {
+          this.armTimeout(run);
+        },
+        applied: (run, ref, answer) => {
+          if (run.gate.applied(refKey(ref), answer, this.watches.get(ref))) this.evaluate(run, ref);
+        },
       },
     });
   }
