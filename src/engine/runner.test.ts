@@ -215,13 +215,9 @@ describe('ClusterRunner on the fake kube: removal', () => {
 
   it('retries a failed uninstall with backoff, red with the cause meanwhile, then removes the pack', async () => {
     const kube = fakeKube();
-    const delays: number[] = [];
-    const { runner, log } = await startRunner(kube, {
-      random: () => {
-        delays.push(delays.length);
-        return 0.5;
-      },
-    });
+    // Full jitter drawing 0 every time: the delay is then the floor (initialMs), never none.
+    const retry = { initialMs: 10, maxMs: 20 };
+    const { runner, log } = await startRunner(kube, { retry, random: () => 0 });
     runner.setDesired([pack('a', 1, [configMap('a')])]);
     await log.until((l) => l.allGreen(['a']), { ...WAIT, what: 'a green' });
 
@@ -230,8 +226,10 @@ describe('ClusterRunner on the fake kube: removal', () => {
     const thirdRefusal = new Promise<void>((resolve) => {
       refusedThrice = resolve;
     });
+    const attemptsAt: number[] = [];
     const stopRefusing = kube.react((action) => {
       if (action.verb !== 'delete') return;
+      attemptsAt.push(performance.now());
       if (++refusals === 3) refusedThrice();
       throw new KubeError(KubeErrorCode.Forbidden, `configmaps "a" is forbidden: user cannot delete`);
     });
@@ -245,6 +243,9 @@ describe('ClusterRunner on the fake kube: removal', () => {
         error: expect.stringMatching(/^uninstall: .*forbidden.*retrying/) as unknown,
       },
     });
+    // Backed off, not a hot loop (issue 11: 8,187 transitions in 302 s): each attempt waits at least initialMs.
+    const gaps = attemptsAt.slice(1).map((t, i) => t - (attemptsAt[i] ?? t));
+    for (const gap of gaps) expect(gap).toBeGreaterThanOrEqual(retry.initialMs - 1);
     const redBefore = statusesOf(log, 'a').length;
     stopRefusing();
     await log.until((l) => removedPacks(l).includes('a'), { ...WAIT, what: 'a removed' });
