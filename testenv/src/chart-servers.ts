@@ -231,7 +231,9 @@ async function listening(port: number, process_: Started | undefined, log: strin
         socket.end();
         resolve(true);
       });
-      socket.once('error', () => resolve(false));
+      socket.once('error', () => {
+        resolve(false);
+      });
     });
     if (open) return;
     const alive = process_ !== undefined && isAlive(process_.pid);
