@@ -16,6 +16,8 @@ export const HubErrorCode = {
   InvalidInput: 'INVALID_INPUT',
   BundleInvalid: 'BUNDLE_INVALID',
   BundleTooLarge: 'BUNDLE_TOO_LARGE',
+  /** A remote chart could not be fetched when its version was published (issue 13). */
+  ChartFetchFailed: 'CHART_FETCH_FAILED',
 } as const;
 export type HubErrorCode = (typeof HubErrorCode)[keyof typeof HubErrorCode];
 
@@ -34,6 +36,7 @@ const statusOf: Record<HubErrorCode, number> = {
   INVALID_INPUT: 400,
   BUNDLE_INVALID: 422,
   BUNDLE_TOO_LARGE: 413,
+  CHART_FETCH_FAILED: 422,
 };
 
 export class HubError extends Error {

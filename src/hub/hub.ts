@@ -15,6 +15,7 @@ import {
   loadProfileText,
   noRedaction,
   writeBundle,
+  type ClusterProfile,
   type LoadedProfile,
   type ProfileIssue,
 } from '../profile/index.js';
@@ -34,6 +35,7 @@ import { UploadChecker, UploadTooCostly } from './upload-checker.js';
 import { describePackChanges } from './pack-diff.js';
 import { StatusWriter } from './status-writer.js';
 import { chartCache, storedFiles } from './stored-files.js';
+import { fetchRemoteCharts, pinnedChartsView, storePinnedCharts, withPinnedCharts } from './chart-pinning.js';
 import {
   countPhases,
   packValuesView,
@@ -324,10 +326,11 @@ export class Hub {
     }
     const { source } = checked;
     const entries = new Map(checked.entries.map((e) => [e.path, e]));
+    const remoteCharts = await this.fetchRemoteCharts(checked.profiles.map((p) => p.profile));
     const stored = await mapStoreErrors(() =>
       this.config.store.transaction(async (tx) => {
         const out: ProfileVersionView[] = [];
-        for (const profile of checked.profiles) {
+        for (const [index, profile] of checked.profiles.entries()) {
           const files = new Map<string, Buffer>();
           for (const ref of profile.references) {
             const entry = entries.get(ref.path);
@@ -335,6 +338,7 @@ export class Hub {
           }
           const item = { source, profile: profile.profile, files };
           const record = input.draft ? await tx.profiles.saveDraft(item) : await tx.profiles.publish(item);
+          await storePinnedCharts(tx, record, remoteCharts[index] ?? new Map());
           await tx.audit.record({
             actor,
             action: input.draft ? 'profile.draft' : 'profile.publish',
@@ -371,7 +375,13 @@ export class Hub {
   async getProfile(
     name: string,
     version?: string,
-  ): Promise<ProfileVersionView & { yaml: string; files?: Readonly<Record<string, string>> }> {
+  ): Promise<
+    ProfileVersionView & {
+      yaml: string;
+      files?: Readonly<Record<string, string>>;
+      charts?: Readonly<Record<string, string>>;
+    }
+  > {
     const record = version
       ? await this.config.store.profiles.get(name, version)
       : await this.config.store.profiles.latest(name);
@@ -380,6 +390,7 @@ export class Hub {
       ...versionView(record, record.profile.spec.packs.length, record.profile.spec.description),
       yaml: record.source,
       ...(Object.keys(record.blobs).length === 0 ? {} : { files: record.blobs }),
+      ...(await pinnedChartsView(this.config.store, name, record.version)),
     };
   }
 
@@ -812,7 +823,14 @@ export class Hub {
       }),
       displayName: `${name}@${version}`,
     });
-    const profile = loaded.ok ? loaded.value.find((p) => p.profile.metadata.name === name) : undefined;
+    const found = loaded.ok ? loaded.value.find((p) => p.profile.metadata.name === name) : undefined;
+    const profile =
+      found &&
+      (await withPinnedCharts(found, {
+        store: this.config.store,
+        pins: await this.config.store.pinnedCharts.of(name, version),
+        chartCacheDir: this.chartCacheDir,
+      }));
     if (!loaded.ok || !profile) {
       throw new HubError(
         HubErrorCode.ProfileInvalid,
@@ -926,6 +944,15 @@ export class Hub {
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  /** Each profile's remote charts, fetched with the matching source's credentials (chart-pinning.ts). */
+  private async fetchRemoteCharts(profiles: readonly ClusterProfile[]): Promise<Map<string, Buffer>[]> {
+    const sources = await this.config.store.chartSources.withCredentials();
+    const options = { helmBin: this.config.helmBin, sources, deny: this.outboundDeny() };
+    const out: Map<string, Buffer>[] = [];
+    for (const profile of profiles) out.push(await fetchRemoteCharts(profile, options));
+    return out;
   }
 
   private outboundDeny(): ReadonlySet<AddressRange> {

@@ -9,15 +9,20 @@ import { startChartServers, type ChartServers } from './chart-servers.js';
 import { binDir } from './paths.js';
 
 const dashboards = resolve(import.meta.dirname, '../../examples/charts/dashboards');
-let servers: ChartServers | undefined;
+let started: ChartServers | undefined;
+/** The servers beforeAll started (afterAll copes with a beforeAll that failed). */
+function servers(): ChartServers {
+  if (started === undefined) throw new Error('the chart servers did not start');
+  return started;
+}
 let work: string;
 beforeAll(async () => {
-  servers = await startChartServers();
-  await servers.publish(dashboards);
+  started = await startChartServers();
+  await started.publish(dashboards);
   work = await mkdtemp(join(tmpdir(), 'strata-chart-servers-it-'));
 }, 120_000);
 afterAll(async () => {
-  await servers?.close();
+  await started?.close();
   await rm(work, { recursive: true, force: true });
 });
 
@@ -39,24 +44,24 @@ describe('the test chart servers', () => {
         [
           'registry',
           'login',
-          servers.registryHost,
-          `--username=${servers.username}`,
+          servers().registryHost,
+          `--username=${servers().username}`,
           '--password-stdin',
-          `--ca-file=${servers.caFile}`,
+          `--ca-file=${servers().caFile}`,
           `--registry-config=${config}`,
         ],
         password,
       );
     expect((await login('wrong')).out).toMatch(/401|unauthorized/i);
-    expect(await login(servers.password)).toMatchObject({ code: 0 });
+    expect(await login(servers().password)).toMatchObject({ code: 0 });
     const dest = join(work, 'oci');
     await mkdir(dest);
     const pulled = await helm([
       'pull',
-      `${servers.ociBase}/dashboards`,
+      `${servers().ociBase}/dashboards`,
       '--version=0.1.0',
       `--destination=${dest}`,
-      `--ca-file=${servers.caFile}`,
+      `--ca-file=${servers().caFile}`,
       `--registry-config=${config}`,
     ]);
     expect(pulled, pulled.out).toMatchObject({ code: 0 });
@@ -69,11 +74,11 @@ describe('the test chart servers', () => {
     const pull = (password: string) =>
       helm([
         'pull',
-        `--repo=${servers.repoUrl}`,
+        `--repo=${servers().repoUrl}`,
         '--version=0.1.0',
         `--destination=${dest}`,
-        `--ca-file=${servers.caFile}`,
-        `--username=${servers.username}`,
+        `--ca-file=${servers().caFile}`,
+        `--username=${servers().username}`,
         `--password=${password}`,
         '--',
         'dashboards',
@@ -83,13 +88,13 @@ describe('the test chart servers', () => {
     expect(refused.out).toMatch(/401/);
     const untrusted = await helm([
       'pull',
-      `--repo=${servers.repoUrl}`,
+      `--repo=${servers().repoUrl}`,
       `--destination=${dest}`,
       '--',
       'dashboards',
     ]);
     expect(untrusted.out).toMatch(/certificate/i);
-    expect(await pull(servers.password)).toMatchObject({ code: 0 });
+    expect(await pull(servers().password)).toMatchObject({ code: 0 });
     expect(await readdir(dest)).toEqual(['dashboards-0.1.0.tgz']);
   });
 });
