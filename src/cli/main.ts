@@ -12,6 +12,7 @@ import { packCommands } from './commands/pack.js';
 import { profileCommands } from './commands/profile.js';
 import { serveCommand } from './commands/serve.js';
 import { statusCommand } from './commands/status.js';
+import { sourceCommands } from './commands/source.js';
 import { tokenCommands } from './commands/token.js';
 import { loadCliConfig, type Env } from './config.js';
 import { ExitCode, formatError, usageError } from './errors.js';
@@ -26,6 +27,7 @@ export const commands: readonly Command[] = [
   ...packCommands,
   eventsCommand,
   ...tokenCommands,
+  ...sourceCommands,
 ];
 
 export interface MainIo {

@@ -4,11 +4,12 @@
 // stdin (never in argv, where `ps` would show them), and a failure is classified (401, 404, TLS, …) rather
 // than echoing what the remote said: a remote's answer is not ours to show.
 import { execFile } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import semver from 'semver';
 import { parse as parseYaml } from 'yaml';
 import { checkOutbound, type AddressRange } from '../kube/index.js';
 import { ChartSourceKind, type ChartSource } from '../profile/index.js';
@@ -44,6 +45,7 @@ export async function fetchChart(chart: RemoteChart, options: FetchOptions): Pro
     const helm = helmIn(dir, options);
     const tls = await tlsFlags(dir, options.source);
     const out = join(dir, 'out');
+    await mkdir(out);
     const pulled =
       chart.kind === ChartSourceKind.Repo
         ? await fetchFromRepo(chart, { helm, tls, out, dir, ...options })
@@ -86,7 +88,8 @@ async function fetchFromRepo(
   if (versions.length === 0)
     return { ok: false, cause: `404 Not Found: no chart "${chart.name}" in the repository's index` };
   const entry = entries.find((e) => e.version === chart.version);
-  if (entry === undefined) return { ok: false, cause: `version ${chart.version} not found`, versions };
+  if (entry === undefined)
+    return { ok: false, cause: `version ${chart.version} not found`, versions: bySemver(versions) };
   // The index names where the archive is: any URL, so the outbound policy applies to it as to the repository.
   for (const url of entry.urls ?? []) {
     const refusal = await checkOutbound(new URL(url, `${chart.repo.replace(/\/+$/, '')}/`).href, step.deny);
@@ -142,7 +145,13 @@ async function fetchFromOci(
   if (tags === undefined || tags.length === 0) return { ok: false, cause };
   // Helm stores a chart version's `+` as `_` in the tag (OCI tags cannot hold `+`).
   const versions = tags.map((t) => t.replaceAll('_', '+'));
-  return { ok: false, cause: `version ${chart.version} not found`, versions };
+  return { ok: false, cause: `version ${chart.version} not found`, versions: bySemver(versions) };
+}
+
+/** Oldest first; what is not semver after, as given. */
+function bySemver(versions: readonly string[]): string[] {
+  const valid = versions.filter((v) => semver.valid(v) !== null).sort(semver.compare);
+  return [...valid, ...versions.filter((v) => semver.valid(v) === null)];
 }
 
 /** What went wrong, from helm's message, in our words: never the remote's body. */
