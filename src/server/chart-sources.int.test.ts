@@ -229,6 +229,10 @@ describe('remote charts from sources with credentials', () => {
       [`${servers().ociBase}/dashboards@0.1.0`, `${servers().repoUrl} dashboards@0.2.0`].sort(),
     );
     for (const digest of Object.values(charts)) expect(digest).toMatch(/^[0-9a-f]{64}$/);
+    const shown = await strata(['profile', 'get', 'remote@1.0.0']);
+    expect(shown.stdout).toBe(profile('remote', { oci: '0.1.0', repo: '0.2.0' }));
+    for (const [chart, digest] of Object.entries(charts))
+      expect(shown.stderr).toContain(`  ${chart} sha256:${digest}\n`);
 
     const registered = await t.api('POST', '/api/v1/clusters', {
       body: { name: 'remote', kubeconfig: await readFile(cp.kubeconfig, 'utf8') },
