@@ -66,7 +66,7 @@ describe('fetchRemoteCharts', () => {
     ]);
   });
 
-  it('fails with a 422 naming the pack, the chart, the source and the versions that exist, never the password', async () => {
+  it('fails (CHART_FETCH_FAILED, a 422) naming the pack, the chart, the source and the versions that exist, never the password', async () => {
     const error = await fetchRemoteCharts(profile, {
       helmBin: 'helm',
       deny: new Set(),
@@ -75,7 +75,7 @@ describe('fetchRemoteCharts', () => {
         Promise.resolve({ ok: false, cause: 'version 9.9.9 not found', versions: ['1.0.0', '1.1.0'] }),
     }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(HubError);
-    expect(error).toMatchObject({ code: HubErrorCode.ChartFetchFailed, status: 422 });
+    expect(error).toMatchObject({ code: HubErrorCode.ChartFetchFailed });
     expect((error as HubError).message).toBe(
       'remote@1.0.0: pack web: chart "web" version 9.9.9 from https://charts.example.com/stable ' +
         '(source "stable"): version 9.9.9 not found; the versions that exist: 1.0.0, 1.1.0; nothing was stored',

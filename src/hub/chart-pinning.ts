@@ -1,7 +1,7 @@
 // Remote charts pinned at publish (issue 13, item 2): each `{ repo, name, version }` or `{ oci, version }`
 // chart of a version being stored is fetched once, with the credentials of the chart source whose URL
 // prefixes it, and its archive is stored as a blob recorded on the version. Renders, resyncs, restarts and
-// rollbacks then use that archive only (see loadStored in hub.ts): the remote is never contacted again.
+// rollbacks then use that archive only (see loadStored in planner.ts): the remote is never contacted again.
 import {
   ChartSourceKind,
   PackType,
