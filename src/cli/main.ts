@@ -12,6 +12,7 @@ import { packCommands } from './commands/pack.js';
 import { profileCommands } from './commands/profile.js';
 import { serveCommand } from './commands/serve.js';
 import { statusCommand } from './commands/status.js';
+import { outdatedCommand } from './commands/outdated.js';
 import { sourceCommands } from './commands/source.js';
 import { tokenCommands } from './commands/token.js';
 import { loadCliConfig, type Env } from './config.js';
@@ -22,6 +23,7 @@ export const commands: readonly Command[] = [
   serveCommand,
   ...clusterCommands,
   ...profileCommands,
+  outdatedCommand,
   ...attachCommands,
   statusCommand,
   ...packCommands,

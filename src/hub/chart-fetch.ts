@@ -78,12 +78,7 @@ async function fetchFromRepo(
   );
   if (!added.ok) return { ok: false, cause: classify(added.stderr) };
   // The index helm just downloaded: which versions exist, so an unknown one is named with its alternatives.
-  const index = parseYaml(
-    await readFile(join(step.dir, 'cache', 'repository', 'source-index.yaml'), 'utf8'),
-  ) as {
-    entries?: Record<string, { version?: string; urls?: string[] }[] | undefined>;
-  };
-  const entries = index.entries?.[chart.name] ?? [];
+  const entries = await indexEntries(step.dir, chart.name);
   const versions = entries.flatMap((e) => (e.version === undefined ? [] : [e.version]));
   if (versions.length === 0)
     return { ok: false, cause: `404 Not Found: no chart "${chart.name}" in the repository's index` };
@@ -148,6 +143,48 @@ async function fetchFromOci(
   return { ok: false, cause: `version ${chart.version} not found`, versions: bySemver(versions) };
 }
 
+/** The entries of `name` in the index `helm repo add` just downloaded into `dir`. */
+async function indexEntries(dir: string, name: string): Promise<{ version?: string; urls?: string[] }[]> {
+  const index = parseYaml(await readFile(join(dir, 'cache', 'repository', 'source-index.yaml'), 'utf8')) as {
+    entries?: Record<string, { version?: string; urls?: string[] }[] | undefined>;
+  };
+  return index.entries?.[name] ?? [];
+}
+
+/** Every version of the chart its source has now (repository index or registry tags), oldest first. */
+export async function listChartVersions(
+  chart: RemoteChart,
+  options: FetchOptions,
+): Promise<
+  { readonly ok: true; readonly versions: string[] } | { readonly ok: false; readonly cause: string }
+> {
+  if (chart.kind === ChartSourceKind.Oci) {
+    const tags = await ociTags(chart.ref, options.source, options.deny).catch((error: unknown) =>
+      classify(error instanceof Error ? error.message : String(error)),
+    );
+    if (typeof tags === 'string') return { ok: false, cause: tags };
+    return { ok: true, versions: bySemver(tags.map((t) => t.replaceAll('_', '+'))) };
+  }
+  const dir = await mkdtemp(join(tmpdir(), 'strata-chart-versions-'));
+  try {
+    const helm = helmIn(dir, options);
+    const tls = await tlsFlags(dir, options.source);
+    const source = options.source;
+    const login = source?.username === undefined ? [] : [`--username=${source.username}`, '--password-stdin'];
+    const added = await helm(
+      ['repo', 'add', ...login, ...tls.repo, '--', 'source', chart.repo],
+      source?.password ?? '',
+    );
+    if (!added.ok) return { ok: false, cause: classify(added.stderr) };
+    const versions = (await indexEntries(dir, chart.name)).flatMap((e) =>
+      e.version === undefined ? [] : [e.version],
+    );
+    return { ok: true, versions: bySemver(versions) };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
 /** Oldest first; what is not semver after, as given. */
 function bySemver(versions: readonly string[]): string[] {
   const valid = versions.filter((v) => semver.valid(v) !== null).sort(semver.compare);
@@ -167,9 +204,9 @@ export function classify(stderr: string): string {
   if (/HTTP response to HTTPS client/i.test(text))
     return 'the server speaks plain HTTP: add the source with --plain-http';
   if (/\b404\b|not found/i.test(text)) return '404 Not Found';
-  if (/connection refused/i.test(text)) return 'connection refused';
-  if (/no such host/i.test(text)) return 'host not found (DNS)';
-  if (/timeout|deadline exceeded/i.test(text)) return 'timed out';
+  if (/connection refused|ECONNREFUSED/i.test(text)) return 'connection refused';
+  if (/no such host|ENOTFOUND|EAI_AGAIN/i.test(text)) return 'host not found (DNS)';
+  if (/timeout|timed out|deadline exceeded|ETIMEDOUT/i.test(text)) return 'timed out';
   if (/\b5\d\d\b/.test(text)) return `server error ${/\b(5\d\d)\b/.exec(text)?.[1] ?? ''}`.trim();
   return 'the chart could not be fetched';
 }
@@ -256,13 +293,14 @@ async function ociTags(
     if (params.service !== undefined) tokenUrl.searchParams.set('service', params.service);
     if (params.scope !== undefined) tokenUrl.searchParams.set('scope', params.scope);
     const token = await get(tokenUrl, basic, source);
-    if (token.status !== 200) return [];
+    if (token.status !== 200) throw new Error(`token service answered ${token.status}`);
     const body = JSON.parse(token.body) as { token?: string; access_token?: string };
     const bearer = body.token ?? body.access_token;
     if (bearer === undefined) return [];
     answer = await get(list, `Bearer ${bearer}`, source);
   }
-  if (answer.status !== 200) return [];
+  // Only the status is kept: the registry's body is not ours to show.
+  if (answer.status !== 200) throw new Error(`tags list answered ${answer.status}`);
   const tags = (JSON.parse(answer.body) as { tags?: unknown }).tags;
   return Array.isArray(tags) ? tags.filter((t): t is string => typeof t === 'string') : [];
 }

@@ -94,6 +94,8 @@ describe('classify', () => {
     ],
     ['Error: oci://x/charts/web:9.9.9: not found', /^404 Not Found$/],
     ['Error: dial tcp 127.0.0.1:1: connect: connection refused', /^connection refused$/],
+    ['connect ECONNREFUSED 127.0.0.1:1', /^connection refused$/],
+    ['getaddrinfo ENOTFOUND registry.invalid', /^host not found/],
     ['Error: <html>secret page body</html>', /^the chart could not be fetched$/],
   ])('%s → a cause in our words', (stderr, expected) => {
     expect(classify(stderr)).toMatch(expected);

@@ -6,6 +6,7 @@ import type { ClusterAccess } from './access.js';
 import type { Actor } from './config.js';
 import { HubError, HubErrorCode, mapStoreErrors, notFound } from './errors.js';
 import { fetchRemoteCharts, pinnedChartsView, storePinnedCharts } from './chart-pinning.js';
+import { outdatedCharts, type OutdatedChart } from './outdated.js';
 import { versionView } from './present.js';
 import type { UploadResult } from './upload-check.js';
 import { UploadChecker, UploadTooCostly } from './upload-checker.js';
@@ -112,6 +113,18 @@ export class Profiles {
       ...(Object.keys(record.blobs).length === 0 ? {} : { files: record.blobs }),
       ...(await pinnedChartsView(this.store, record.name, record.version)),
     };
+  }
+
+  /** For each remote chart of the version, the newer versions its source has now (outdated.ts). */
+  async outdated(name: string, version: string): Promise<OutdatedChart[]> {
+    const record = await this.store.profiles.get(name, version);
+    if (!record) throw notFound('profile', `${name}@${version}`);
+    const sources = await this.store.chartSources.withCredentials();
+    return outdatedCharts(record.profile, {
+      helmBin: this.helmBin,
+      sources,
+      deny: this.access.outboundDeny(),
+    });
   }
 
   /** A stored version as a bundle: its source and every local chart and file it was published with. */

@@ -244,8 +244,21 @@ describe('remote charts from sources with credentials', () => {
     expect(attached.status, attached.text).toBe(201);
     await pageUntil('remote', everyGreen(2), 120_000);
 
+    // "Update available" for pinned charts: the registry has 0.2.0 of the chart pinned at 0.1.0.
+    const outdated = await strata(['profile', 'outdated', 'remote@1.0.0', '-o', 'json']);
+    expect(outdated.code, outdated.stderr).toBe(1);
+    expect(JSON.parse(outdated.stdout)).toEqual([
+      { pack: 'from-oci', chart: `${servers().ociBase}/dashboards`, version: '0.1.0', newer: ['0.2.0'] },
+      { pack: 'from-repo', chart: `${servers().repoUrl} dashboards`, version: '0.2.0', newer: [] },
+    ]);
+
     // The sources go away: nothing the hub does from now on may need them.
     await servers().stop();
+    const unreachable = await strata(['profile', 'outdated', 'remote@1.0.0', '-o', 'json']);
+    expect(JSON.parse(unreachable.stdout)).toEqual([
+      expect.objectContaining({ pack: 'from-oci', newer: [], error: 'connection refused' }),
+      expect.objectContaining({ pack: 'from-repo', newer: [], error: 'connection refused' }),
+    ]);
     const opened = t.opened;
     await t.close();
     t = await startTestHub(backend, { store: opened });

@@ -87,6 +87,18 @@ export type Health = { status: 'ok' };
 
 export type ObjectRef = { apiVersion: string; kind: string; namespace?: string; name: string };
 
+export type OutdatedChart = {
+  pack: string;
+  /** `oci://host/path/chart`, or `https://repo name` */
+  chart: string;
+  /** the version the profile version pinned */
+  version: string;
+  /** newer versions the source has now, oldest first */
+  newer: Array<string>;
+  /** why the source could not be asked (401, TLS error, …) */
+  error?: string;
+};
+
 export type Pack = {
   name: string;
   profile: string;
@@ -414,6 +426,16 @@ export interface Operations {
     body: undefined;
     response: ProfileWithSource;
   };
+  getOutdatedCharts: {
+    method: 'GET';
+    path: '/api/v1/profiles/{profile}/versions/{version}/outdated';
+    role: 'viewer';
+    status: 200;
+    params: { profile: string; version: string };
+    query: undefined;
+    body: undefined;
+    response: Array<OutdatedChart>;
+  };
   getProfileBundle: {
     method: 'GET';
     path: '/api/v1/profiles/{profile}/versions/{version}/bundle';
@@ -633,6 +655,11 @@ export const operations = {
   validateProfile: { method: 'POST', path: '/api/v1/profiles/validate', role: 'viewer' },
   listProfileVersions: { method: 'GET', path: '/api/v1/profiles/{profile}/versions', role: 'viewer' },
   getProfileVersion: { method: 'GET', path: '/api/v1/profiles/{profile}/versions/{version}', role: 'viewer' },
+  getOutdatedCharts: {
+    method: 'GET',
+    path: '/api/v1/profiles/{profile}/versions/{version}/outdated',
+    role: 'viewer',
+  },
   getProfileBundle: {
     method: 'GET',
     path: '/api/v1/profiles/{profile}/versions/{version}/bundle',

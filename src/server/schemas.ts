@@ -181,3 +181,13 @@ export const PutChartSourceSchema = z
     plainHttp: z.boolean().optional(),
   })
   .meta({ id: 'PutChartSource' });
+
+export const OutdatedChartSchema = z
+  .object({
+    pack: z.string(),
+    chart: z.string().describe('`oci://host/path/chart`, or `https://repo name`'),
+    version: z.string().describe('the version the profile version pinned'),
+    newer: z.array(z.string()).describe('newer versions the source has now, oldest first'),
+    error: z.string().optional().describe('why the source could not be asked (401, TLS error, …)'),
+  })
+  .meta({ id: 'OutdatedChart' });
