@@ -39,6 +39,11 @@ beforeAll(async () => {
   await copy(dashboards, next, { recursive: true });
   const chartYaml = join(next, 'Chart.yaml');
   await writeFile(chartYaml, (await readFile(chartYaml, 'utf8')).replace(/^version: .*$/m, 'version: 0.2.0'));
+  // 0.2.0 renders one more object, so a rollback to a version pinned at 0.1.0 is visible in the cluster.
+  await writeFile(
+    join(next, 'templates', 'chart-version.yaml'),
+    'apiVersion: v1\nkind: ConfigMap\nmetadata: { name: "{{ .Release.Name }}-chart" }\ndata: { version: "{{ .Chart.Version }}" }\n',
+  );
   await started.publish(next);
   await backend.setup();
   t = await startTestHub(backend);
@@ -90,13 +95,13 @@ async function addSources(password: string) {
 }
 
 /** A profile with a pack from the registry and/or one from the repository, at the chart versions given. */
-const profile = (name: string, versions: { oci?: string; repo?: string }) =>
+const profile = (name: string, versions: { oci?: string; repo?: string }, version = '1.0.0') =>
   [
     'apiVersion: strata.dev/v1alpha1',
     'kind: ClusterProfile',
     `metadata: { name: ${name} }`,
     'spec:',
-    '  version: 1.0.0',
+    `  version: ${version}`,
     '  type: add-on',
     '  packs:',
     ...(versions.oci === undefined
@@ -219,7 +224,7 @@ describe('remote charts from sources with credentials', () => {
     expect(api.text).not.toContain(servers().password);
   });
 
-  it('deploys packs pinned from both to green, and keeps them green with both sources stopped', async () => {
+  it('deploys packs pinned from both to green, keeps them green with both sources stopped, updates and rolls back', async () => {
     const published = await publish(profile('remote', { oci: '0.1.0', repo: '0.2.0' }));
     expect(published.status, published.text).toBe(201);
     const got = await strata(['profile', 'get', 'remote@1.0.0', '-o', 'json']);
@@ -251,6 +256,10 @@ describe('remote charts from sources with credentials', () => {
       { pack: 'from-oci', chart: `${servers().ociBase}/dashboards`, version: '0.1.0', newer: ['0.2.0'] },
       { pack: 'from-repo', chart: `${servers().repoUrl} dashboards`, version: '0.2.0', newer: [] },
     ]);
+
+    // The next version takes the newer chart; it is published (and pinned) while the sources are up.
+    const next = await publish(profile('remote', { oci: '0.2.0', repo: '0.2.0' }, '1.1.0'));
+    expect(next.status, next.text).toBe(201);
 
     // The sources go away: nothing the hub does from now on may need them.
     await servers().stop();
@@ -285,7 +294,32 @@ describe('remote charts from sources with credentials', () => {
         }
       }
     };
-    await putBack('from-oci-config', 'from-oci');
+    const v1Config = await putBack('from-oci-config', 'from-oci');
     await putBack('from-repo-config', 'from-repo');
+
+    // Update to 1.1.0 and roll back to 1.0.0, both with the sources down: each deploys what it pinned.
+    const updated = await strata(['attach', 'remote', 'remote@1.1.0']);
+    expect(updated, updated.stderr).toMatchObject({ code: 0 });
+    expect((await putBack('from-oci-chart', 'from-oci')).data).toEqual({ version: '0.2.0' });
+    await pageUntil('remote', everyGreen(2), 120_000);
+    const rolledBack = await strata(['attach', 'remote', 'remote@1.0.0']);
+    expect(rolledBack, rolledBack.stderr).toMatchObject({ code: 0 });
+    const deadline = Date.now() + 60_000;
+    // 0.1.0 has no such object: it is pruned when 1.0.0 is deployed again.
+    while (
+      await core.readNamespacedConfigMap({ name: 'from-oci-chart', namespace: 'from-oci' }).then(
+        () => true,
+        () => false,
+      )
+    ) {
+      if (Date.now() > deadline) throw new Error('from-oci/from-oci-chart was not removed by the rollback');
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    await pageUntil('remote', everyGreen(2), 120_000);
+    const rolledBackConfig = await core.readNamespacedConfigMap({
+      name: 'from-oci-config',
+      namespace: 'from-oci',
+    });
+    expect(rolledBackConfig.data).toEqual(v1Config.data);
   });
 });
