@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ChartSourceKind } from '../profile/index.js';
 import { parseOk, profileText } from '../profile/testing.js';
+import { parseProfile } from '../profile/parse.js';
 import type { ChartSourceCredentials } from '../store/index.js';
 import { classify, type FetchOptions, type FetchResult, type RemoteChart } from './chart-fetch.js';
 import { fetchRemoteCharts, matchSource } from './chart-pinning.js';
@@ -81,6 +82,61 @@ describe('fetchRemoteCharts', () => {
         '(source "stable"): version 9.9.9 not found; the versions that exist: 1.0.0, 1.1.0; nothing was stored',
     );
     expect((error as HubError).message).not.toContain('p4ss');
+  });
+});
+
+describe('a chart that names its source', () => {
+  const named = (source: string) =>
+    parseOk(
+      profileText({
+        name: 'named',
+        packs: `- { name: web, layer: addon, version: 0.1.0, type: helm, chart: { oci: "oci://mirror.example.com/web", version: 1.0.0, source: ${source} } }`,
+      }),
+    ).profile;
+
+  it('is fetched with that source even when another one matches its URL', async () => {
+    const used: (string | undefined)[] = [];
+    await fetchRemoteCharts(named('vault'), {
+      helmBin: 'helm',
+      deny: new Set(),
+      sources: [source('mirror', 'oci://mirror.example.com'), source('vault', 'https://vault.example.com')],
+      fetch: (_chart, options) => {
+        used.push(options.source?.name);
+        return Promise.resolve({ ok: true, archive: Buffer.from('x') });
+      },
+    });
+    expect(used).toEqual(['vault']);
+  });
+
+  it('fails naming the missing source, fetching nothing', async () => {
+    let fetched = false;
+    const error = await fetchRemoteCharts(named('nope'), {
+      helmBin: 'helm',
+      deny: new Set(),
+      sources: [source('mirror', 'oci://mirror.example.com')],
+      fetch: () => {
+        fetched = true;
+        return Promise.resolve({ ok: true, archive: Buffer.from('x') });
+      },
+    }).catch((e: unknown) => e);
+    expect((error as HubError).message).toMatch(
+      /pack web: chart source "nope" \(chart\.source\) does not exist/,
+    );
+    expect(fetched).toBe(false);
+  });
+
+  it('is refused on a local chart, at its position', () => {
+    const result = parseProfile(
+      profileText({
+        packs:
+          '- { name: web, layer: addon, version: 0.1.0, type: helm, chart: { path: charts/web, source: x } }',
+      }),
+      { file: 'p.yaml' },
+    );
+    expect(result.ok).toBe(false);
+    expect(result.ok ? [] : result.issues.map((i) => `${i.path}: ${i.message}`)).toContain(
+      'spec.packs[0].chart.source: source applies to repo and oci charts',
+    );
   });
 });
 

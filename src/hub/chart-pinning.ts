@@ -36,7 +36,13 @@ export async function fetchRemoteCharts(
     const chart = pack.chart;
     const key = remoteChartKey(chart);
     if (archives.has(key)) continue;
-    const source = matchSource(chartLocation(chart), options.sources);
+    const source = sourceFor(chart, options.sources);
+    if (source === null)
+      throw new HubError(
+        HubErrorCode.ChartFetchFailed,
+        `${profile.metadata.name}@${profile.spec.version}: pack ${pack.name}: chart source "${chart.source ?? ''}" ` +
+          `(chart.source) does not exist: add it with \`strata source add ${chart.source ?? ''} --url …\`; nothing was stored`,
+      );
     const result = await fetch(chart, {
       helmBin: options.helmBin,
       deny: options.deny,
@@ -46,6 +52,15 @@ export async function fetchRemoteCharts(
     archives.set(key, result.archive);
   }
   return archives;
+}
+
+/** The source a chart names (null: named but missing), else the one its URL matches, else none. */
+export function sourceFor<S extends { readonly name: string; readonly url: string }>(
+  chart: RemoteChartSource,
+  sources: readonly S[],
+): S | undefined | null {
+  if (chart.source !== undefined) return sources.find((s) => s.name === chart.source) ?? null;
+  return matchSource(chartLocation(chart), sources);
 }
 
 /**

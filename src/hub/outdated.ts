@@ -5,8 +5,8 @@ import semver from 'semver';
 import { ChartSourceKind, PackType, type ClusterProfile } from '../profile/index.js';
 import type { AddressRange } from '../kube/index.js';
 import type { ChartSourceCredentials } from '../store/index.js';
-import { chartLocation, listChartVersions } from './chart-fetch.js';
-import { matchSource } from './chart-pinning.js';
+import { listChartVersions } from './chart-fetch.js';
+import { sourceFor } from './chart-pinning.js';
 
 export interface OutdatedChart {
   readonly pack: string;
@@ -34,7 +34,17 @@ export async function outdatedCharts(
     if (pack.type !== PackType.Helm || pack.chart.kind === ChartSourceKind.Local) continue;
     const chart = pack.chart;
     const shown = chart.kind === ChartSourceKind.Repo ? `${chart.repo} ${chart.name}` : chart.ref;
-    const source = matchSource(chartLocation(chart), options.sources);
+    const source = sourceFor(chart, options.sources);
+    if (source === null) {
+      out.push({
+        pack: pack.name,
+        chart: shown,
+        version: chart.version,
+        newer: [],
+        error: `chart source "${chart.source ?? ''}" does not exist`,
+      });
+      continue;
+    }
     const found = await list(chart, {
       helmBin: options.helmBin,
       deny: options.deny,
