@@ -4,6 +4,7 @@ import { formatDuration, type KubeObject, type OrderedPack } from '../profile/in
 import { nextSteps, type PackSnapshot } from './scheduler.js';
 import {
   PackPhase,
+  WAITING_LIST_LIMIT,
   assertNever,
   evaluateResource,
   formatRef,
@@ -256,13 +257,7 @@ export class ClusterRunner {
           this.startInstall(run);
           break;
         case 'wait':
-          this.setStage(run, {
-            type: 'Waiting',
-            waitingFor: step.for.map((name) => ({
-              pack: this.packLabel(name),
-              phase: this.runs.get(name)?.status.phase ?? PackPhase.Onboarding,
-            })),
-          });
+          this.setStage(run, this.waitingStage(step.for));
           break;
         case 'block':
           this.setStage(run, { type: 'Blocked', blockedBy: this.packLabel(step.by) });
@@ -288,6 +283,25 @@ export class ClusterRunner {
         (run.task !== undefined && this.uninstallTasks.has(run.task)) ||
         this.uninstallRetries.get(run)?.timer !== undefined,
     };
+  }
+
+  /**
+   * A few packs waited for are named each with its phase; more are summed up as their wave and the phases
+   * among them, so the gray packs behind a large wave change when its phases do, not each time one of its
+   * packs does (issue 15: that made the events of an install grow with the square of a wave's size).
+   */
+  private waitingStage(packs: readonly string[]): PackStage {
+    const phaseOf = (name: string) => this.runs.get(name)?.status.phase ?? PackPhase.Onboarding;
+    const wave = packs.length > 0 ? this.runs.get(packs[0] ?? '')?.desired.wave : undefined;
+    if (packs.length <= WAITING_LIST_LIMIT || wave === undefined) {
+      return {
+        type: 'Waiting',
+        waitingFor: packs.map((name) => ({ pack: this.packLabel(name), phase: phaseOf(name) })),
+      };
+    }
+    const present = new Set(packs.map(phaseOf));
+    const phases = Object.values(PackPhase).filter((phase) => present.has(phase));
+    return { type: 'Waiting', waitingFor: [], wave: { wave, phases } };
   }
 
   private setStage(run: PackRun, stage: PackStage): void {

@@ -18,12 +18,31 @@ export interface PackDependency {
 }
 
 /**
+ * More packs waited for than a message can name usefully (WAITING_LIST_LIMIT): the wave they belong to and
+ * the phases among them. Named one by one, every phase change of each of them would change the message of every
+ * pack waiting behind them (issue 15: a store write and a stream event each, the square of a wave's size).
+ */
+export interface WaitingWave {
+  readonly wave: number;
+  /** The distinct phases of the packs still waited for, in PackPhase order. */
+  readonly phases: readonly PackPhase[];
+}
+
+/** Up to this many packs waited for are named each with its phase; more are summed up as their wave. */
+export const WAITING_LIST_LIMIT = 3;
+
+/**
  * Where the engine is with the pack. The engine owns these facts; everything else about the colour comes
  * from the resources.
  */
 export type PackStage =
   /** Earlier layers, lower install priorities or `dependsOn` packs are not green yet. */
-  | { readonly type: 'Waiting'; readonly waitingFor: readonly PackDependency[] }
+  | {
+      readonly type: 'Waiting';
+      readonly waitingFor: readonly PackDependency[];
+      /** Set instead of waitingFor when more than WAITING_LIST_LIMIT packs are waited for. */
+      readonly wave?: WaitingWave;
+    }
   /** An earlier pack is red; this one will not start until it recovers. */
   | { readonly type: 'Blocked'; readonly blockedBy: string }
   /** Nothing to wait for; the engine will start it next. */
@@ -212,7 +231,9 @@ export function aggregatePack(input: PackAggregationInput): PackSummary {
     operation === PackOperation.Upgrade ? PackConditionType.Upgrading : PackConditionType.Installing;
   switch (stage.type) {
     case 'Waiting': {
-      const what = stage.waitingFor.map((d) => `${d.pack} (${d.phase})`).join(', ');
+      const what = stage.wave
+        ? `more than ${WAITING_LIST_LIMIT} packs of wave ${stage.wave.wave} (${stage.wave.phases.join(', ')})`
+        : stage.waitingFor.map((d) => `${d.pack} (${d.phase})`).join(', ');
       const message = what === '' ? 'waiting for earlier packs' : `waiting for: ${what}`;
       return summary(
         PackConditionType.WaitingForOtherLayers,

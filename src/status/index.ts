@@ -58,6 +58,8 @@ export {
   PackOperation,
   type PackAggregationInput,
   type PackDependency,
+  type WaitingWave,
+  WAITING_LIST_LIMIT,
   type PackProgress,
   type PackResource,
   type PackStage,

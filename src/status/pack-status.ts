@@ -95,6 +95,8 @@ export function sameStage(a: PackStage, b: PackStage): boolean {
     case 'Waiting':
       return (
         b.type === 'Waiting' &&
+        a.wave?.wave === b.wave?.wave &&
+        (a.wave?.phases ?? []).join() === (b.wave?.phases ?? []).join() &&
         a.waitingFor.length === b.waitingFor.length &&
         a.waitingFor.every((d, i) => d.pack === b.waitingFor[i]?.pack && d.phase === b.waitingFor[i].phase)
       );

@@ -1,0 +1,124 @@
+// Issue 15, "Linear cost": the events a profile install emits grow with packs × transitions, not with the
+// square of a wave's size. Every PackStatusChanged is a store write and an SSE event at the hub, so a gray pack
+// re-announced on each phase change of every pack before it made 6,280 of 7,376 events at 200 packs.
+import { afterEach, describe, expect, it } from 'vitest';
+import { FakeKube } from '../kube/testing/fake-kube.js';
+import {
+  Layer,
+  PackType,
+  PrioritySource,
+  noRedaction,
+  DEFAULT_TIMEOUT_MS,
+  type KubeObject,
+} from '../profile/index.js';
+import type { DesiredPack } from './desired.js';
+import { ClusterRunner } from './runner.js';
+import { EventLog } from './testing.js';
+
+const configMap = (name: string): KubeObject => ({
+  apiVersion: 'v1',
+  kind: 'ConfigMap',
+  metadata: { name },
+  data: { key: name },
+});
+
+/** `packs` manifest packs (one ConfigMap each: green once applied) spread evenly over `waves` waves. */
+function wavedPacks(packs: number, waves: number, object = configMap): DesiredPack[] {
+  return Array.from({ length: packs }, (_, i) => {
+    const wave = Math.floor((i * waves) / packs) + 1;
+    const name = `pack-${String(i).padStart(4, '0')}`;
+    return {
+      pack: {
+        name,
+        layer: Layer.Addon,
+        version: '1.0.0',
+        installPriority: wave,
+        prioritySource: PrioritySource.Default,
+        dependsOn: [],
+        timeoutMs: DEFAULT_TIMEOUT_MS,
+        namespace: { name: 'apps', labels: {}, annotations: {}, create: true },
+        type: PackType.Manifest,
+        manifests: [object(name)],
+        files: [],
+      },
+      profile: { name: 'apps', version: '1.0.0' },
+      wave,
+      order: i,
+      explanation: `wave ${wave}`,
+      redactor: noRedaction,
+    };
+  });
+}
+
+const runners: ClusterRunner[] = [];
+afterEach(() => {
+  for (const r of runners.splice(0)) r.stop();
+});
+
+/** Installs `packs` packs in `waves` waves on the fake kube; the status events it took. */
+async function statusEvents(packs: number, waves: number): Promise<number> {
+  const kube = new FakeKube({ listWatch: { backoff: { initialMs: 1, maxMs: 8 } } });
+  const log = new EventLog();
+  const runner = new ClusterRunner({
+    cluster: 'unit',
+    kube,
+    helmBin: '/nonexistent/helm: manifest packs only',
+    onEvent: log.push,
+    retry: { initialMs: 1, maxMs: 8 },
+  });
+  runners.push(runner);
+  await runner.start();
+  const desired = wavedPacks(packs, waves);
+  runner.setDesired(desired);
+  await log.until((l) => l.allGreen(desired.map((d) => d.pack.name)), {
+    timeoutMs: 20_000,
+    what: `${packs} packs green`,
+  });
+  return log.events.filter((e) => e.type === 'PackStatusChanged').length;
+}
+
+describe('ClusterRunner: status events per install', () => {
+  it('names a large wave it waits for as the wave and its phases, not pack by pack', async () => {
+    const kube = new FakeKube({ listWatch: { backoff: { initialMs: 1, maxMs: 8 } } });
+    const log = new EventLog();
+    const runner = new ClusterRunner({ cluster: 'unit', kube, helmBin: '/nonexistent', onEvent: log.push });
+    runners.push(runner);
+    await runner.start();
+    // Wave 1: five packs, one of which (a Job: no controller on the fake kube completes it) stays blue.
+    const desired = wavedPacks(10, 2, (name) =>
+      name === 'pack-0000'
+        ? {
+            apiVersion: 'batch/v1',
+            kind: 'Job',
+            metadata: { name },
+            spec: { template: { spec: { restartPolicy: 'Never', containers: [{ name: 'x', image: 'x' }] } } },
+          }
+        : configMap(name),
+    );
+    runner.setDesired(desired);
+    const wave1 = desired.filter((d) => d.wave === 1).map((d) => d.pack.name);
+    await log.until((l) => l.allGreen(wave1.slice(1)), { timeoutMs: 5000, what: 'wave 1 but one green' });
+    await log.until(
+      (l) => l.latest().get('pack-0009')?.message === 'waiting for: apps/pack-0000 (processing)',
+      {
+        timeoutMs: 5000,
+        what: 'the last pack naming the one it still waits for',
+      },
+    );
+    const messages = log.events.flatMap((e) =>
+      e.type === 'PackStatusChanged' && e.pack === 'pack-0009' ? [e.status.message] : [],
+    );
+    // Gray while wave 1 installs: summed up while more than three packs remain, then named one by one.
+    expect(messages[0]).toMatch(/^waiting for: more than 3 packs of wave 1 \((onboarding|processing)/);
+    expect(new Set(messages).size).toBeLessThanOrEqual(6);
+  });
+
+  it('emits a bounded number of status events per pack, whatever the size of its wave', async () => {
+    const small = await statusEvents(40, 5);
+    const large = await statusEvents(200, 5);
+    // Before: 12 events per pack at 40 packs, 37.6 at 200 (each gray pack re-announced per phase change of
+    // every pack of the wave before it). Now about 9 at both sizes.
+    expect(large / 200).toBeLessThanOrEqual(12);
+    expect(large / 200).toBeLessThanOrEqual((small / 40) * 1.1);
+  }, 60_000);
+});
