@@ -6,10 +6,13 @@ import type { Attachments } from './attachments.js';
 import type { Actor } from './config.js';
 import { notFound } from './errors.js';
 import type { Fleet } from './fleet.js';
-import { packValuesView, packView } from './present.js';
+import { PackViews } from './pack-views.js';
+import { packValuesView } from './present.js';
 import type { ClusterPage, PackValuesView } from './views.js';
 
 export class Packs {
+  private readonly views = new PackViews();
+
   constructor(
     private readonly store: Store,
     private readonly fleet: Fleet,
@@ -20,7 +23,7 @@ export class Packs {
     const runtime = this.fleet.runtime(cluster);
     const packs = runtime.runner.statuses().flatMap((s) => {
       const desired = runtime.known.get(s.pack);
-      return desired ? [packView(desired, s.status, s.stale, runtime.drift.get(s.pack))] : [];
+      return desired ? [this.views.view(desired, s.status, s.stale, runtime.drift.get(s.pack))] : [];
     });
     return {
       cluster: await this.fleet.clusterView(runtime.record),

@@ -18,6 +18,7 @@ import { BodyFormat, Role, type AnyRoute, type JsonRoute, type Services } from '
 import { routeTable } from './routes/index.js';
 import { SECURITY_HEADERS } from './security-headers.js';
 import { EventStream } from './sse.js';
+import { matchesIfNoneMatch, tagBody } from './etag.js';
 import { defaultWebRoot, isApiPath, sendWebFile } from './static.js';
 import { toProblem } from './to-problem.js';
 
@@ -291,6 +292,12 @@ export function createServer(options: ServerOptions): StrataServer {
                   `response of ${route.operationId} does not match its schema: ${checked.error.message}`,
                 );
               }
+            }
+            if (route.etag === true) {
+              const { body, etag } = tagBody(result);
+              reply.header('etag', etag).header('cache-control', 'no-cache');
+              if (matchesIfNoneMatch(request.headers['if-none-match'], etag)) return reply.code(304).send();
+              return reply.code(route.status).type('application/json').send(body);
             }
             return reply.code(route.status).type('application/json').send(result);
           }

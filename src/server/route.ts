@@ -88,6 +88,11 @@ export interface JsonRoute<
 > extends RouteBase<P, Q, B> {
   readonly kind: 'json';
   readonly status: 200 | 201 | 202 | 204;
+  /**
+   * GET only: answered with an ETag (a hash of the body) and `Cache-Control: no-cache`; a request whose
+   * If-None-Match names the current tag gets 304 and no body (src/server/etag.ts).
+   */
+  readonly etag?: true;
   /** Undefined for 202 and 204 (no body). */
   readonly response: R;
   readonly handler: (input: HandlerInput<Out<P>, Out<Q>, Out<B>>) => Promise<Res<R>>;

@@ -42,6 +42,7 @@ export const clusterRoutes = [
     summary: 'List clusters with their rollup colour and pack counts per phase',
     role: Role.Viewer,
     status: 200,
+    etag: true,
     response: z.array(ClusterSchema),
     handler: async ({ hub }) => (await hub.listClusters()).map(presentCluster),
   }),

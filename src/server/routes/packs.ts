@@ -21,6 +21,7 @@ export const packRoutes = [
     role: Role.Viewer,
     params: ClusterParams,
     status: 200,
+    etag: true,
     response: ClusterPageSchema,
     errors: [404],
     handler: async ({ hub, params }) => {

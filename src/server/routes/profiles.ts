@@ -93,6 +93,7 @@ export const profileRoutes = [
     summary: 'List profiles with their latest version',
     role: Role.Viewer,
     status: 200,
+    etag: true,
     response: z.array(ProfileSummarySchema),
     handler: ({ hub }) => hub.listProfiles(),
   }),

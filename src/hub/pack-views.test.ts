@@ -1,0 +1,54 @@
+import { describe, expect, it } from 'vitest';
+import { Layer, PackType, PrioritySource, noRedaction, DEFAULT_TIMEOUT_MS } from '../profile/index.js';
+import type { DesiredPack } from '../engine/index.js';
+import { initialPackStatus, reducePackStatus } from '../status/index.js';
+import { PackViews } from './pack-views.js';
+import { packView } from './present.js';
+
+const desired: DesiredPack = {
+  pack: {
+    name: 'web',
+    layer: Layer.Addon,
+    version: '1.0.0',
+    installPriority: 0,
+    prioritySource: PrioritySource.Default,
+    dependsOn: [],
+    timeoutMs: DEFAULT_TIMEOUT_MS,
+    namespace: { name: 'apps', labels: {}, annotations: {}, create: true },
+    type: PackType.Manifest,
+    manifests: [],
+    files: [],
+  },
+  profile: { name: 'apps', version: '1.0.0' },
+  wave: 1,
+  order: 0,
+  explanation: 'wave 1',
+  redactor: noRedaction,
+};
+
+describe('PackViews', () => {
+  it('keeps a pack view while its status is the same object, and shows a changed status at once', () => {
+    const views = new PackViews();
+    const queued = initialPackStatus({ revision: '', stage: { type: 'Queued' } });
+    const first = views.view(desired, queued, false, undefined);
+    expect(first).toEqual(packView(desired, queued, false));
+    expect(views.view(desired, queued, false, undefined)).toBe(first);
+
+    const applying = reducePackStatus(queued, {
+      type: 'StageChanged',
+      time: '2026-12-06T06:00:00.000Z',
+      stage: { type: 'Applying' },
+    });
+    const changed = views.view(desired, applying, false, undefined);
+    expect(changed).toEqual(packView(desired, applying, false));
+    expect(changed.phase).toBe('processing');
+    // Unreachable cluster or new drift: the same status shows differently.
+    expect(views.view(desired, applying, true, undefined).stale).toBe(true);
+    const drift = {
+      time: '2026-12-06T06:00:01.000Z',
+      message: 'drift: ConfigMap apps/web deleted',
+      correcting: true,
+    };
+    expect(views.view(desired, applying, true, drift).lastDrift).toEqual(drift);
+  });
+});
