@@ -3,52 +3,9 @@
 // re-announced on each phase change of every pack before it made 6,280 of 7,376 events at 200 packs.
 import { afterEach, describe, expect, it } from 'vitest';
 import { FakeKube } from '../kube/testing/fake-kube.js';
-import {
-  Layer,
-  PackType,
-  PrioritySource,
-  noRedaction,
-  DEFAULT_TIMEOUT_MS,
-  type KubeObject,
-} from '../profile/index.js';
-import type { DesiredPack } from './desired.js';
+import { configMap, wavedPacks } from './waved-packs.js';
 import { ClusterRunner } from './runner.js';
 import { EventLog } from './testing.js';
-
-const configMap = (name: string): KubeObject => ({
-  apiVersion: 'v1',
-  kind: 'ConfigMap',
-  metadata: { name },
-  data: { key: name },
-});
-
-/** `packs` manifest packs (one ConfigMap each: green once applied) spread evenly over `waves` waves. */
-function wavedPacks(packs: number, waves: number, object = configMap): DesiredPack[] {
-  return Array.from({ length: packs }, (_, i) => {
-    const wave = Math.floor((i * waves) / packs) + 1;
-    const name = `pack-${String(i).padStart(4, '0')}`;
-    return {
-      pack: {
-        name,
-        layer: Layer.Addon,
-        version: '1.0.0',
-        installPriority: wave,
-        prioritySource: PrioritySource.Default,
-        dependsOn: [],
-        timeoutMs: DEFAULT_TIMEOUT_MS,
-        namespace: { name: 'apps', labels: {}, annotations: {}, create: true },
-        type: PackType.Manifest,
-        manifests: [object(name)],
-        files: [],
-      },
-      profile: { name: 'apps', version: '1.0.0' },
-      wave,
-      order: i,
-      explanation: `wave ${wave}`,
-      redactor: noRedaction,
-    };
-  });
-}
 
 const runners: ClusterRunner[] = [];
 afterEach(() => {

@@ -1,7 +1,7 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { backoffDelay, type Backoff, type KubeApi } from '../kube/index.js';
 import { formatDuration, type KubeObject, type OrderedPack } from '../profile/index.js';
-import { nextSteps, type PackSnapshot } from './scheduler.js';
+import { nextSteps, sharedPredecessors, type PackSnapshot } from './scheduler.js';
 import {
   PackPhase,
   WAITING_LIST_LIMIT,
@@ -66,6 +66,8 @@ export class ClusterRunner {
   /** Packs whose uninstall failed: the attempts so far and the timer of the next one. */
   private readonly uninstallRetries = new Map<PackRun, UninstallRetry>();
   private reconcileQueued = false;
+  /** The last predecessors() of the active packs, with what it was computed from. */
+  private ordering?: { readonly key: string; readonly predecessors: ReadonlyMap<string, readonly string[]> };
   /** Whether the stored packs nobody wants any more were taken over for removal (first setDesired). */
   private orphansAdopted = false;
   /**
@@ -249,7 +251,8 @@ export class ClusterRunner {
   /** Carries out what the scheduler (scheduler.ts) decides from a snapshot of every pack. */
   private reconcile(): void {
     const snapshots = [...this.runs.values()].map((run) => this.snapshot(run));
-    for (const step of nextSteps(snapshots)) {
+    const waiting = new Map<readonly string[], PackStage>();
+    for (const step of nextSteps(snapshots, { predecessors: this.predecessors(snapshots) })) {
       const run = this.runs.get(step.pack);
       if (!run) continue;
       switch (step.type) {
@@ -257,7 +260,8 @@ export class ClusterRunner {
           this.startInstall(run);
           break;
         case 'wait':
-          this.setStage(run, this.waitingStage(step.for));
+          // Packs waiting for the same packs share the list, and so the stage: built once per reconcile.
+          this.setStage(run, waiting.get(step.for) ?? this.waitingStage(step.for, waiting));
           break;
         case 'block':
           this.setStage(run, { type: 'Blocked', blockedBy: this.packLabel(step.by) });
@@ -290,7 +294,26 @@ export class ClusterRunner {
    * among them, so the gray packs behind a large wave change when its phases do, not each time one of its
    * packs does (issue 15: that made the events of an install grow with the square of a wave's size).
    */
-  private waitingStage(packs: readonly string[]): PackStage {
+  private waitingStage(packs: readonly string[], built: Map<readonly string[], PackStage>): PackStage {
+    const stage = this.buildWaitingStage(packs);
+    built.set(packs, stage);
+    return stage;
+  }
+
+  /**
+   * The order between the active packs (predecessors(), shared lists) changes only when the set of packs or
+   * their definitions do: kept between reconciles, which run on every phase change.
+   */
+  private predecessors(snapshots: readonly PackSnapshot[]): ReadonlyMap<string, readonly string[]> {
+    const active = snapshots.filter((s) => !s.removing).sort((a, b) => a.wave - b.wave || a.order - b.order);
+    const key = active
+      .map((s) => `${s.name}\t${s.layer}\t${s.profile}\t${String(s.wave)}\t${s.dependsOn.join(',')}`)
+      .join('\n');
+    if (this.ordering?.key !== key) this.ordering = { key, predecessors: sharedPredecessors(active) };
+    return this.ordering.predecessors;
+  }
+
+  private buildWaitingStage(packs: readonly string[]): PackStage {
     const phaseOf = (name: string) => this.runs.get(name)?.status.phase ?? PackPhase.Onboarding;
     const wave = packs.length > 0 ? this.runs.get(packs[0] ?? '')?.desired.wave : undefined;
     if (packs.length <= WAITING_LIST_LIMIT || wave === undefined) {

@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { PackPhase } from '../status/index.js';
-import { nextSteps, packGates, type GatedPack, type PackSnapshot, type Step } from './scheduler.js';
+import {
+  nextSteps,
+  packGates,
+  sharedPredecessors,
+  type GatedPack,
+  type PackSnapshot,
+  type Step,
+} from './scheduler.js';
 
 const { Onboarding, Processing, Success, Failed } = PackPhase;
 
@@ -28,6 +35,23 @@ const infra = (name: string, wave: number, phase: PackPhase) =>
   pack(name, { profile: 'base', layer: 'cni', wave, phase });
 
 describe('packGates', () => {
+  it('gives the same gates with predecessor lists shared between packs as without', () => {
+    // Two lanes, a dependsOn across them, a red pack, waves with mixed phases: every kind of gate.
+    const phases = [Success, Processing, Onboarding, Failed];
+    const packs = Array.from({ length: 40 }, (_, i) =>
+      pack(`p${String(i)}`, {
+        profile: i % 2 === 0 ? 'even' : 'odd',
+        wave: 1 + Math.floor(i / 8),
+        phase: i < 16 ? (i === 5 ? Failed : Success) : (phases[i % 4] ?? Onboarding),
+        dependsOn: i === 25 ? ['p2'] : [],
+      }),
+    );
+    const shared = sharedPredecessors(packs);
+    expect(new Set(shared.values()).size).toBeLessThan(packs.length);
+    expect(packGates(packs, { predecessors: shared })).toEqual(packGates(packs));
+    expect([...packGates(packs).values()].map((g) => g.type).sort()).toContain('blocked');
+  });
+
   it('lets one add-on profile install while another has a red pack', () => {
     const gates = packGates([
       infra('calico', 1, Success),

@@ -37,11 +37,11 @@ export type Step =
  * once no other removed pack needs it gone first (its own lane's later waves, or a dependsOn on it), so removals
  * of different add-on profiles do not wait for each other either; an active pack never waits for a removed one.
  */
-export function nextSteps(snapshots: readonly PackSnapshot[]): Step[] {
+export function nextSteps(snapshots: readonly PackSnapshot[], options: GateOptions = {}): Step[] {
   const byOrder = [...snapshots].sort((a, b) => a.order - b.order);
   const active = byOrder.filter((p) => !p.removing);
   const removing = byOrder.filter((p) => p.removing);
-  const gates = packGates(active);
+  const gates = packGates(active, options);
   const steps: Step[] = [];
   for (const pack of active) {
     if (pack.started) continue;
@@ -73,32 +73,72 @@ export type Gate =
 
 const OPEN: Gate = { type: 'open' };
 
+export interface GateOptions {
+  /**
+   * predecessors() of the packs, when the caller keeps it between calls (it changes only with the set of packs).
+   * Packs with equal lists should share one array: the gate of a list is then combined once, not once per pack
+   * (every pack of a wave has the whole wave before as its list: issue 15, scheduling cost per phase change).
+   */
+  readonly predecessors?: ReadonlyMap<string, readonly string[]>;
+}
+
 /** Each pack's gate. `packs` may come in any order; waves put every predecessor first. */
-export function packGates(packs: readonly GatedPack[]): Map<string, Gate> {
+export function packGates(packs: readonly GatedPack[], options: GateOptions = {}): Map<string, Gate> {
   const ordered = [...packs].sort((a, b) => a.wave - b.wave);
-  const waitsFor = predecessors(ordered);
+  const waitsFor = options.predecessors ?? predecessors(ordered);
   /** What each pack's dependents see. */
   const passed = new Map<string, Gate>();
   const gates = new Map<string, Gate>();
+  const combined = new Map<readonly string[], Gate>();
   for (const pack of ordered) {
-    const gate = combineGates((waitsFor.get(pack.name) ?? []).map((name) => passed.get(name) ?? OPEN));
+    const list = waitsFor.get(pack.name) ?? [];
+    let gate = combined.get(list);
+    if (gate === undefined) {
+      gate = combineGates(list.map((name) => passed.get(name) ?? OPEN));
+      combined.set(list, gate);
+    }
     gates.set(pack.name, gate);
     passed.set(pack.name, gateAfter(pack, gate));
   }
   return gates;
 }
 
-/** Blocked wins (the first red pack found); otherwise the latest wave still waited for. */
+/** predecessors() with equal lists shared, for GateOptions.predecessors. */
+export function sharedPredecessors(packs: readonly OrderedPack[]): Map<string, readonly string[]> {
+  const lists = new Map<string, readonly string[]>();
+  const out = new Map<string, readonly string[]>();
+  for (const [name, list] of predecessors(packs)) {
+    const key = list.join('\n');
+    const shared = lists.get(key) ?? list;
+    lists.set(key, shared);
+    out.set(name, shared);
+  }
+  return out;
+}
+
+/**
+ * Blocked wins (the first red pack found); otherwise the latest wave still waited for. The packs of that wave
+ * are gathered in one set: a pack of a large wave has every pack of the wave before as a predecessor, and
+ * copying the list so far for each of them made a reconcile cubic in a wave's size (issue 15).
+ */
 function combineGates(gates: readonly Gate[]): Gate {
-  let waiting: Extract<Gate, { type: 'waiting' }> | undefined;
+  let latest: Extract<Gate, { type: 'waiting' }> | undefined;
+  let packs: Set<string> | undefined;
   for (const gate of gates) {
     if (gate.type === 'blocked') return gate;
     if (gate.type !== 'waiting') continue;
-    if (waiting === undefined || gate.wave > waiting.wave) waiting = gate;
-    else if (gate.wave === waiting.wave)
-      waiting = { ...waiting, packs: [...new Set([...waiting.packs, ...gate.packs])] };
+    if (latest === undefined || gate.wave > latest.wave) {
+      latest = gate;
+      packs = undefined;
+    } else if (gate.wave === latest.wave && gate !== latest) {
+      packs ??= new Set(latest.packs);
+      for (const pack of gate.packs) packs.add(pack);
+    }
   }
-  return waiting ?? OPEN;
+  if (latest === undefined) return OPEN;
+  return packs === undefined || packs.size === latest.packs.length
+    ? latest
+    : { ...latest, packs: [...packs] };
 }
 
 /**
