@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
 import { isNode, parseAllDocuments } from 'yaml';
-import { PackType, type KubeObject, type Pack } from '../profile/index.js';
+import { PackType, type HelmPack, type KubeObject, type Pack } from '../profile/index.js';
 import { assertNever } from '../status/index.js';
 import { EngineError, EngineErrorCode } from './errors.js';
 import { helmTemplate, type HelmTemplateOptions } from './helm.js';
+import { chartWithNotes, isNotes, notesText } from './notes.js';
 import { installOrder, isCrd } from './order.js';
 
 /** Labels Strata puts on every object it applies: how watches find a cluster's objects and who owns them. */
@@ -61,6 +62,8 @@ export interface RenderedPack {
   readonly hooks: readonly HelmHook[];
   /** A digest of everything rendered: equal revisions mean there is nothing to apply. */
   readonly revision: string;
+  /** A local chart's NOTES.txt, rendered as `helm install` prints it (not part of the revision). */
+  readonly notes?: string;
 }
 
 export interface RenderContext extends HelmTemplateOptions {
@@ -72,9 +75,10 @@ const MAX_OBJECTS = 5000;
 
 export async function renderPack(pack: Pack, context: RenderContext): Promise<RenderedPack> {
   let raw: { object: KubeObject; where: string }[];
+  let notes: string | undefined;
   switch (pack.type) {
     case PackType.Helm:
-      raw = parseManifestStream(await helmTemplate(pack, context), `chart of pack ${pack.name}`);
+      ({ raw, notes } = await renderChart(pack, context));
       break;
     case PackType.Manifest:
       raw = pack.manifests.map((object, index) => ({ object, where: `manifests[${index}]` }));
@@ -111,7 +115,34 @@ export async function renderPack(pack: Pack, context: RenderContext): Promise<Re
     .update(JSON.stringify({ objects: ordered, hooks }))
     .digest('hex')
     .slice(0, 16);
-  return { objects: ordered, hooks: hookOrder(hooks), revision };
+  return { objects: ordered, hooks: hookOrder(hooks), revision, ...(notes === undefined ? {} : { notes }) };
+}
+
+/** `helm template` of a Helm pack; a local chart is rendered from a copy that also renders its NOTES.txt. */
+async function renderChart(
+  pack: HelmPack,
+  context: RenderContext,
+): Promise<{ raw: { object: KubeObject; where: string }[]; notes?: string }> {
+  const what = `chart of pack ${pack.name}`;
+  if (context.chartFile === undefined)
+    return { raw: parseManifestStream(await helmTemplate(pack, context), what) };
+  const copy = await chartWithNotes(context.chartFile).catch((error: unknown) => {
+    throw new EngineError(
+      EngineErrorCode.RenderFailed,
+      `pack ${pack.name}: cannot read local chart ${JSON.stringify(pack.chart.kind === 'local' ? pack.chart.path : '')}: ${error instanceof Error ? error.message : String(error)}`,
+      { cause: error },
+    );
+  });
+  try {
+    const all = parseManifestStream(await helmTemplate(pack, { ...context, chartFile: copy.chart }), what);
+    const notes = all.find(({ object, where }) => isNotes(object, where));
+    return {
+      raw: all.filter((entry) => entry !== notes),
+      ...(notes === undefined ? {} : { notes: notesText(notes.object) }),
+    };
+  } finally {
+    copy.remove();
+  }
 }
 
 /** Splits `helm template` output into objects, flattening `kind: List`, naming the source template on errors. */

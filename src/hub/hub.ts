@@ -569,7 +569,7 @@ export class Hub {
   packValues(cluster: string, pack: string): PackValuesView {
     const desired = this.runtime(cluster).known.get(pack);
     if (!desired) throw notFound('pack', `${cluster}/${pack}`);
-    return packValuesView(desired);
+    return packValuesView(desired, this.runtime(cluster).runner.notes(pack));
   }
 
   async retryPack(cluster: string, pack: string, actor: Actor): Promise<void> {

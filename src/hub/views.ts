@@ -150,9 +150,14 @@ export interface PackValuesView {
   readonly yaml: string;
   /** True when at least one sensitive value was replaced by `******`. */
   readonly masked: boolean;
+  /**
+   * Helm packs: the chart's NOTES.txt as `helm install` prints it, from the pack's last rendering on this
+   * cluster (sensitive values masked); absent before the first rendering or when the chart has none.
+   */
+  readonly notes?: string;
 }
 
-export function packValuesView(desired: DesiredPack): PackValuesView {
+export function packValuesView(desired: DesiredPack, notes?: string): PackValuesView {
   const { pack, profile, redactor } = desired;
   const base = {
     pack: pack.name,
@@ -170,6 +175,7 @@ export function packValuesView(desired: DesiredPack): PackValuesView {
       values,
       yaml: Object.keys(values).length === 0 ? '' : stringify(values),
       masked: JSON.stringify(values) !== JSON.stringify(pack.values),
+      ...(notes === undefined ? {} : { notes: redactor.redact(notes) }),
     };
   }
   const manifests = redactor.redactDeep(pack.manifests);
