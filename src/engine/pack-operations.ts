@@ -23,7 +23,7 @@ import { EngineError, EngineErrorCode } from './errors.js';
 import { isCrd } from './order.js';
 import { refOf, type PackRun } from './pack-run.js';
 import { runHookEvent, type HookSteps } from './hooks.js';
-import { KeepReason, keepReason } from './removal.js';
+import { KeepReason, keepReason, servedKind } from './removal.js';
 import { HookEvent, Label, renderPack, type HelmHook } from './render.js';
 import type { Waiters } from './waiters.js';
 import type { WatchSet } from './watch-set.js';
@@ -207,6 +207,18 @@ export class PackOperations {
       },
       signal,
     );
+  }
+
+  /** How many custom resources of a CRD exist in the cluster (0 when its kind is not served). */
+  private async countCustomResources(crd: KubernetesObject): Promise<number> {
+    const kind = servedKind(crd);
+    if (!kind) return 0;
+    try {
+      return (await this.ctx.kube.list(kind)).items.length;
+    } catch (error) {
+      if (classifyError(error).code === KubeErrorCode.UnknownKind) return 0;
+      throw error;
+    }
   }
 
   private async applyNamespace(run: PackRun, signal: AbortSignal): Promise<void> {
@@ -419,19 +431,35 @@ export class PackOperations {
       if (object.metadata?.labels?.[Label.Pack] === run.desired.pack.name) refs.set(refKey(ref), ref);
     }
     const rendered = new Map((run.rendered?.objects ?? []).map((o) => [refKey(refOf(o)), o]));
+    const pack = run.desired.pack;
+    const deleteCrds = pack.type === PackType.Helm && pack.deleteCrds === true;
     const kept: ObjectRef[] = [];
     const deleting: ObjectRef[] = [];
+    const chartCrds: { ref: ObjectRef; object: KubernetesObject }[] = [];
     for (const ref of [...refs.values()].reverse()) {
       const object = this.ctx.watches.get(ref) ?? rendered.get(refKey(ref));
-      if (keepReason(object) === undefined) deleting.push(ref);
+      const reason = keepReason(object);
+      if (reason === KeepReason.ChartCrd && deleteCrds && object) chartCrds.push({ ref, object });
+      if (reason === undefined || (reason === KeepReason.ChartCrd && deleteCrds)) deleting.push(ref);
       else kept.push(ref);
     }
     this.ctx.setInventory(run, [...deleting].reverse());
-    if (kept.length > 0)
+    // The profile opted in to deleting crds/ CRDs: say, before they go, how many custom resources go with them.
+    const deletingCrds = await Promise.all(
+      chartCrds.map(async ({ ref, object }) => ({
+        ref,
+        customResources: await this.countCustomResources(object),
+      })),
+    );
+    if (kept.length > 0 || deletingCrds.length > 0)
       this.ctx.dispatch(run, {
         type: 'StageChanged',
         time: this.ctx.iso(),
-        stage: { type: 'Uninstalling', kept: kept.reverse() },
+        stage: {
+          type: 'Uninstalling',
+          ...(kept.length > 0 ? { kept: kept.reverse() } : {}),
+          ...(deletingCrds.length > 0 ? { deletingCrds } : {}),
+        },
       });
     for (const ref of deleting) await this.deleteObject(run, ref, signal, 'Foreground');
     await this.ctx.waiters.until(signal, () =>

@@ -37,7 +37,20 @@ export type PackStage =
   /** Everything is applied; the resources decide. */
   | { readonly type: 'Applied' }
   /** `kept`: owned objects left in the cluster as Helm would leave them (resource-policy keep, crds/ CRDs). */
-  | { readonly type: 'Uninstalling'; readonly kept?: readonly ObjectRef[] };
+  /**
+   * `deletingCrds`: CRDs of a chart's crds/ folder deleted because the pack opted in (`deleteCrds`), each with
+   * how many custom resources of it existed, which go with it.
+   */
+  | {
+      readonly type: 'Uninstalling';
+      readonly kept?: readonly ObjectRef[];
+      readonly deletingCrds?: readonly CrdDeletion[];
+    };
+
+export interface CrdDeletion {
+  readonly ref: ObjectRef;
+  readonly customResources: number;
+}
 export type PackStageType = PackStage['type'];
 
 /** One object the pack owns, in install order, with its latest evaluation. */
@@ -294,10 +307,17 @@ export function aggregatePack(input: PackAggregationInput): PackSummary {
         kept.length === 0
           ? ''
           : `; kept ${kept.length} as Helm would (resource-policy keep or a chart's crds/): ${kept.map(formatRef).join(', ')}`;
+      const crds = stage.deletingCrds ?? [];
+      const customResources = crds.reduce((sum, c) => sum + c.customResources, 0);
+      const crdNote =
+        crds.length === 0
+          ? ''
+          : `; deleteCrds: deleting ${crds.length} CRD${crds.length === 1 ? '' : 's'} of the chart's crds/ and with ${crds.length === 1 ? 'it' : 'them'} ${customResources} custom resource${customResources === 1 ? '' : 's'}: ${crds.map((c) => `${formatRef(c.ref)} (${c.customResources})`).join(', ')}`;
       const message =
         (first === undefined
           ? 'all resources removed'
           : `${remaining.length}/${gone.total} resources still to remove; waiting for ${formatRef(first.ref)}`) +
+        crdNote +
         keptNote;
       return summary(PackConditionType.Uninstalling, 'Uninstalling', message, input, gone);
     }

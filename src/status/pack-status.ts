@@ -114,7 +114,8 @@ export function sameStage(a: PackStage, b: PackStage): boolean {
     case 'Uninstalling':
       return (
         b.type === 'Uninstalling' &&
-        (a.kept ?? []).map(refKey).join('\n') === (b.kept ?? []).map(refKey).join('\n')
+        (a.kept ?? []).map(refKey).join('\n') === (b.kept ?? []).map(refKey).join('\n') &&
+        JSON.stringify(a.deletingCrds ?? []) === JSON.stringify(b.deletingCrds ?? [])
       );
     default:
       return assertNever(a, 'pack stage');
