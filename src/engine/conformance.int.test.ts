@@ -10,6 +10,8 @@ import {
   CoreV1Api,
   CustomObjectsApi,
   KubeConfig,
+  RbacAuthorizationV1Api,
+  type V1ClusterRole,
   type V1CustomResourceDefinition,
 } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -471,6 +473,63 @@ describe('removal as Helm does it', () => {
       .slice(before)
       .filter((e) => e.type === 'PackStatusChanged' && e.pack === 'unserved').length;
     expect(transitions).toBeLessThan(20);
+  });
+});
+
+describe('detach leaves nothing behind', () => {
+  const rbac = () => kc.makeApiClient(RbacAuthorizationV1Api);
+  const clusterRoles = '/apis/rbac.authorization.k8s.io/v1/clusterroles';
+
+  /**
+   * Resolves once kube-controller-manager's aggregation controller has worked through what it had queued: a
+   * new aggregated ClusterRole gets its part's rules, which the controller does only after the syncs before it.
+   */
+  async function aggregationCaughtUp(round: number): Promise<void> {
+    const name = `conformance-barrier-${round}`;
+    const label = { 'conformance.strata.dev/barrier': String(round) };
+    await rbac().createClusterRole({
+      body: {
+        metadata: { name },
+        aggregationRule: { clusterRoleSelectors: [{ matchLabels: label }] },
+        rules: [],
+      },
+    });
+    await rbac().createClusterRole({
+      body: {
+        metadata: { name: `${name}:part`, labels: label },
+        rules: [{ apiGroups: [''], resources: ['pods'], verbs: ['get'] }],
+      },
+    });
+    await watchUntil<V1ClusterRole>(kc, (r) => r.metadata?.name === name && (r.rules ?? []).length === 1, {
+      path: clusterRoles,
+      timeoutMs: 30_000,
+      description: `${name} aggregated`,
+    });
+    await rbac().deleteClusterRole({ name: `${name}:part` });
+    await rbac().deleteClusterRole({ name });
+  }
+
+  it('leaves no aggregated ClusterRole that the aggregation controller re-creates after its delete', async () => {
+    const name = 'strata-agg:aggregate';
+    for (let round = 1; round <= 3; round++) {
+      await strataInstall('agg', 'aggregated-clusterrole', 'strata-agg');
+      expect(outcome('agg')).toMatch(/^success/);
+      await watchUntil<V1ClusterRole>(kc, (r) => r.metadata?.name === name && (r.rules ?? []).length === 2, {
+        path: clusterRoles,
+        timeoutMs: 30_000,
+        description: `${name} aggregated`,
+      });
+      await strataUninstall('agg');
+      await aggregationCaughtUp(round);
+      const left = await rbac()
+        .readClusterRole({ name })
+        .then(
+          (r) =>
+            `round ${round}: ${JSON.stringify({ labels: r.metadata?.labels, managers: r.metadata?.managedFields?.map((f) => f.manager), rules: r.rules?.length })}`,
+          () => undefined,
+        );
+      expect(left).toBeUndefined();
+    }
   });
 });
 

@@ -23,7 +23,7 @@ import { EngineError, EngineErrorCode } from './errors.js';
 import { isCrd } from './order.js';
 import { refOf, type PackRun } from './pack-run.js';
 import { runHookEvent, type HookSteps } from './hooks.js';
-import { KeepReason, keepReason, servedKind } from './removal.js';
+import { aggregatesRoles, KeepReason, keepReason, servedKind } from './removal.js';
 import { HookEvent, Label, renderPack, type HelmHook } from './render.js';
 import type { Waiters } from './waiters.js';
 import type { WatchSet } from './watch-set.js';
@@ -436,8 +436,10 @@ export class PackOperations {
     const kept: ObjectRef[] = [];
     const deleting: ObjectRef[] = [];
     const chartCrds: { ref: ObjectRef; object: KubernetesObject }[] = [];
+    const aggregating = new Set<string>();
     for (const ref of [...refs.values()].reverse()) {
       const object = this.ctx.watches.get(ref) ?? rendered.get(refKey(ref));
+      if (aggregatesRoles(object)) aggregating.add(refKey(ref));
       const reason = keepReason(object);
       if (reason === KeepReason.ChartCrd && deleteCrds && object) chartCrds.push({ ref, object });
       if (reason === undefined || (reason === KeepReason.ChartCrd && deleteCrds)) deleting.push(ref);
@@ -451,20 +453,37 @@ export class PackOperations {
         customResources: await this.countCustomResources(object),
       })),
     );
+    const stage = {
+      type: 'Uninstalling' as const,
+      ...(kept.length > 0 ? { kept: kept.reverse() } : {}),
+      ...(deletingCrds.length > 0 ? { deletingCrds } : {}),
+    };
     if (kept.length > 0 || deletingCrds.length > 0)
+      this.ctx.dispatch(run, { type: 'StageChanged', time: this.ctx.iso(), stage });
+    // Aggregated ClusterRoles go first, and are gone before the roles they aggregate: deleting those makes the
+    // aggregation controller update the aggregated role with server-side apply, which creates it again when
+    // it was deleted in between (kyverno's kyverno:cleanup-controller, left empty and unlabelled).
+    const gone = (refs: readonly ObjectRef[]) => refs.every((ref) => this.ctx.watches.get(ref) === undefined);
+    const first = deleting.filter((ref) => aggregating.has(refKey(ref)));
+    const then = deleting.filter((ref) => !aggregating.has(refKey(ref)));
+    for (const ref of first) await this.deleteObject(run, ref, signal, 'Foreground');
+    await this.ctx.waiters.until(signal, () => gone(first));
+    for (const ref of then) await this.deleteObject(run, ref, signal, 'Foreground');
+    await this.ctx.waiters.until(signal, () => gone(then));
+    // Done only when nothing deleted came back: one the controller re-created anyway is deleted again, and said.
+    const deletedAgain: ObjectRef[] = [];
+    for (const ref of first) {
+      const back = await this.withRetry(run, `read ${formatRef(ref)}`, () => this.ctx.kube.get(ref), signal);
+      if (back === undefined) continue;
+      await this.deleteObject(run, ref, signal, 'Background');
+      deletedAgain.push(ref);
+    }
+    if (deletedAgain.length > 0)
       this.ctx.dispatch(run, {
         type: 'StageChanged',
         time: this.ctx.iso(),
-        stage: {
-          type: 'Uninstalling',
-          ...(kept.length > 0 ? { kept: kept.reverse() } : {}),
-          ...(deletingCrds.length > 0 ? { deletingCrds } : {}),
-        },
+        stage: { ...stage, deletedAgain },
       });
-    for (const ref of deleting) await this.deleteObject(run, ref, signal, 'Foreground');
-    await this.ctx.waiters.until(signal, () =>
-      deleting.every((ref) => this.ctx.watches.get(ref) === undefined),
-    );
 
     const postDelete = hooks.filter((h) => h.events.includes(HookEvent.PostDelete));
     if (postDelete.length === 0) return;

@@ -35,3 +35,15 @@ interface CrdSpec {
   readonly names?: { readonly kind?: string };
   readonly versions?: readonly { readonly name?: string; readonly storage?: boolean }[];
 }
+
+/**
+ * A ClusterRole with an aggregationRule: kube-controller-manager fills its rules from the ClusterRoles its
+ * selectors match, with server-side apply.
+ */
+export function aggregatesRoles(object: KubernetesObject | undefined): boolean {
+  return (
+    object?.kind === 'ClusterRole' &&
+    (object.apiVersion ?? '').startsWith('rbac.authorization.k8s.io/') &&
+    (object as { aggregationRule?: unknown }).aggregationRule != null
+  );
+}

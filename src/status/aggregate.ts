@@ -45,6 +45,8 @@ export type PackStage =
       readonly type: 'Uninstalling';
       readonly kept?: readonly ObjectRef[];
       readonly deletingCrds?: readonly CrdDeletion[];
+      /** Deleted objects that came back (an aggregated ClusterRole re-created by its controller), deleted again. */
+      readonly deletedAgain?: readonly ObjectRef[];
     };
 
 export interface CrdDeletion {
@@ -313,11 +315,17 @@ export function aggregatePack(input: PackAggregationInput): PackSummary {
         crds.length === 0
           ? ''
           : `; deleteCrds: deleting ${crds.length} CRD${crds.length === 1 ? '' : 's'} of the chart's crds/ and with ${crds.length === 1 ? 'it' : 'them'} ${customResources} custom resource${customResources === 1 ? '' : 's'}: ${crds.map((c) => `${formatRef(c.ref)} (${c.customResources})`).join(', ')}`;
+      const again = stage.deletedAgain ?? [];
+      const againNote =
+        again.length === 0
+          ? ''
+          : `; deleted again after ${again.length === 1 ? 'it' : 'they'} came back: ${again.map(formatRef).join(', ')}`;
       const message =
         (first === undefined
           ? 'all resources removed'
           : `${remaining.length}/${gone.total} resources still to remove; waiting for ${formatRef(first.ref)}`) +
         crdNote +
+        againNote +
         keptNote;
       return summary(PackConditionType.Uninstalling, 'Uninstalling', message, input, gone);
     }

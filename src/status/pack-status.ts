@@ -115,7 +115,8 @@ export function sameStage(a: PackStage, b: PackStage): boolean {
       return (
         b.type === 'Uninstalling' &&
         (a.kept ?? []).map(refKey).join('\n') === (b.kept ?? []).map(refKey).join('\n') &&
-        JSON.stringify(a.deletingCrds ?? []) === JSON.stringify(b.deletingCrds ?? [])
+        JSON.stringify(a.deletingCrds ?? []) === JSON.stringify(b.deletingCrds ?? []) &&
+        (a.deletedAgain ?? []).map(refKey).join('\n') === (b.deletedAgain ?? []).map(refKey).join('\n')
       );
     default:
       return assertNever(a, 'pack stage');
