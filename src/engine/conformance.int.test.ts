@@ -438,12 +438,15 @@ describe('removal as Helm does it', () => {
     await strataUninstall('crds-opt-in');
     expect(await crdExists('gadgets.conformance.strata.dev')).toBe(false);
     expect(await contents('strata-crds-opt-in')).toEqual(['ConfigMap/kept']);
-    const messages = log.events.flatMap((e) =>
-      e.type === 'PackStatusChanged' && e.pack === 'crds-opt-in' ? [e.status.message] : [],
-    );
-    expect(messages.at(-1)).toContain(
-      "deleteCrds: deleting 1 CRD of the chart's crds/ and with it 2 custom resources: CustomResourceDefinition gadgets.conformance.strata.dev (2)",
-    );
+    const last = log.events
+      .flatMap((e) => (e.type === 'PackStatusChanged' && e.pack === 'crds-opt-in' ? [e.status] : []))
+      .at(-1);
+    const warning =
+      "deleteCrds: deleting 1 CRD of the chart's crds/ and with it 2 custom resources: CustomResourceDefinition gadgets.conformance.strata.dev (2)";
+    expect(last?.message).toContain(warning);
+    // From the start of the removal, so the pack's history has it too.
+    expect(last?.transitions.at(-1)).toMatchObject({ to: PackPhase.Processing });
+    expect(last?.transitions.at(-1)?.message).toContain(warning);
   });
 
   it('treats an object whose kind is no longer served as gone, without a retry loop', async () => {

@@ -209,6 +209,26 @@ export class PackOperations {
     );
   }
 
+  private deletesCrds(run: PackRun): boolean {
+    const pack = run.desired.pack;
+    return pack.type === PackType.Helm && pack.deleteCrds === true;
+  }
+
+  /** The crds/ CRDs of the pack, live, when its profile opted in to deleting them on removal. */
+  private chartCrdsToDelete(run: PackRun): { ref: ObjectRef; object: KubernetesObject }[] {
+    if (!this.deletesCrds(run)) return [];
+    const out = new Map<string, { ref: ObjectRef; object: KubernetesObject }>();
+    const name = run.desired.pack.name;
+    for (const { ref, object } of this.ctx.watches.ownedObjects())
+      if (object.metadata?.labels?.[Label.Pack] === name && keepReason(object) === KeepReason.ChartCrd)
+        out.set(refKey(ref), { ref, object });
+    for (const ref of run.inventory) {
+      const object = this.ctx.watches.get(ref);
+      if (object && keepReason(object) === KeepReason.ChartCrd) out.set(refKey(ref), { ref, object });
+    }
+    return [...out.values()];
+  }
+
   /** How many custom resources of a CRD exist in the cluster (0 when its kind is not served). */
   private async countCustomResources(crd: KubernetesObject): Promise<number> {
     const kind = servedKind(crd);
@@ -403,12 +423,25 @@ export class PackOperations {
    * before-hook-creation Job) are deleted too: they carry the pack's labels, and nothing else would remove them.
    */
   async uninstall(run: PackRun, signal: AbortSignal): Promise<void> {
+    // The profile opted in to deleting crds/ CRDs: the removal says from its start (and so in the pack's
+    // history) how many custom resources go with them.
+    const deletingCrds = await Promise.all(
+      this.chartCrdsToDelete(run).map(async ({ ref, object }) => ({
+        ref,
+        customResources: await this.withRetry(
+          run,
+          `count the custom resources of ${formatRef(ref)}`,
+          () => this.countCustomResources(object),
+          signal,
+        ),
+      })),
+    );
     this.ctx.dispatch(run, {
       type: 'RevisionStarted',
       time: this.ctx.iso(),
       revision: run.status.revision,
       operation: PackOperation.Uninstall,
-      stage: { type: 'Uninstalling' },
+      stage: { type: 'Uninstalling', ...(deletingCrds.length > 0 ? { deletingCrds } : {}) },
     });
     // A restarted hub has no rendering in memory: its delete hooks are not known, so none run.
     const hooks = run.rendered?.hooks ?? [];
@@ -431,28 +464,18 @@ export class PackOperations {
       if (object.metadata?.labels?.[Label.Pack] === run.desired.pack.name) refs.set(refKey(ref), ref);
     }
     const rendered = new Map((run.rendered?.objects ?? []).map((o) => [refKey(refOf(o)), o]));
-    const pack = run.desired.pack;
-    const deleteCrds = pack.type === PackType.Helm && pack.deleteCrds === true;
+    const deleteCrds = this.deletesCrds(run);
     const kept: ObjectRef[] = [];
     const deleting: ObjectRef[] = [];
-    const chartCrds: { ref: ObjectRef; object: KubernetesObject }[] = [];
     const aggregating = new Set<string>();
     for (const ref of [...refs.values()].reverse()) {
       const object = this.ctx.watches.get(ref) ?? rendered.get(refKey(ref));
       if (aggregatesRoles(object)) aggregating.add(refKey(ref));
       const reason = keepReason(object);
-      if (reason === KeepReason.ChartCrd && deleteCrds && object) chartCrds.push({ ref, object });
       if (reason === undefined || (reason === KeepReason.ChartCrd && deleteCrds)) deleting.push(ref);
       else kept.push(ref);
     }
     this.ctx.setInventory(run, [...deleting].reverse());
-    // The profile opted in to deleting crds/ CRDs: say, before they go, how many custom resources go with them.
-    const deletingCrds = await Promise.all(
-      chartCrds.map(async ({ ref, object }) => ({
-        ref,
-        customResources: await this.countCustomResources(object),
-      })),
-    );
     const stage = {
       type: 'Uninstalling' as const,
       ...(kept.length > 0 ? { kept: kept.reverse() } : {}),
