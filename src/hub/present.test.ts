@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { DesiredPack } from '../engine/index.js';
 import { ChartSourceKind, Layer, PackType, PrioritySource, Redactor } from '../profile/index.js';
-import { packValuesView } from './views.js';
+import { packValuesView } from './present.js';
 
 const desired: DesiredPack = {
   pack: {
