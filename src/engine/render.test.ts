@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { ChartSourceKind, Layer, PackType, PrioritySource, type HelmPack } from '../profile/index.js';
 import { stableLists } from './helm.js';
-import { Annotation, HookDeletePolicy, HookEvent, renderPack } from './render.js';
+import { parseManifestStream, Annotation, HookDeletePolicy, HookEvent, renderPack } from './render.js';
 import { helmBin } from './testing.js';
 
 const charts = join(import.meta.dirname, 'conformance', 'charts');
@@ -125,5 +125,37 @@ describe('renderPack: what helm install prints and checks', () => {
     expect(stableLists('chart(s):\nschema:\n- at b\n- at a\nsub:\n- at d\n- at c')).toBe(
       'chart(s):\nschema:\n- at a\n- at b\nsub:\n- at c\n- at d',
     );
+  });
+});
+
+describe('parseManifestStream', () => {
+  it("gives the documents of a crds/ file Helm prints as is (a comment, then `---`) that file's source", () => {
+    const text = [
+      '---',
+      '# Source: kps/charts/crds/crds/crd-alertmanagers.yaml',
+      '# https://raw.githubusercontent.com/prometheus-operator/prometheus-operator/example/crd.yaml',
+      '---',
+      'apiVersion: apiextensions.k8s.io/v1',
+      'kind: CustomResourceDefinition',
+      'metadata: { name: alertmanagers.monitoring.coreos.com }',
+      '---',
+      'apiVersion: apiextensions.k8s.io/v1',
+      'kind: CustomResourceDefinition',
+      'metadata: { name: probes.monitoring.coreos.com }',
+      '---',
+      '# Source: kps/templates/cm.yaml',
+      'apiVersion: v1',
+      'kind: ConfigMap',
+      'metadata: { name: cm }',
+      'data:',
+      '  script: |',
+      '    # Source: not a source line, but the content of a value',
+      '',
+    ].join('\n');
+    expect(parseManifestStream(text, 'chart').map((e) => `${e.object.metadata.name} ${e.where}`)).toEqual([
+      'alertmanagers.monitoring.coreos.com kps/charts/crds/crds/crd-alertmanagers.yaml',
+      'probes.monitoring.coreos.com kps/charts/crds/crds/crd-alertmanagers.yaml',
+      'cm kps/templates/cm.yaml',
+    ]);
   });
 });

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { isNode, parseAllDocuments } from 'yaml';
+import { parseAllDocuments } from 'yaml';
 import { PackType, type HelmPack, type KubeObject, type Pack } from '../profile/index.js';
 import { assertNever } from '../status/index.js';
 import { EngineError, EngineErrorCode } from './errors.js';
@@ -150,12 +150,14 @@ export function parseManifestStream(text: string, what: string): { object: KubeO
   const out: { object: KubeObject; where: string }[] = [];
   const docs = parseAllDocuments(text);
   const list = Array.isArray(docs) ? docs : [docs];
+  let file: string | undefined;
   list.forEach((doc, index) => {
-    // Helm writes `# Source: chart/templates/file.yaml` before each document.
-    // The yaml parser puts it on the document or on its first node, depending on what precedes it.
-    const comment = doc.commentBefore ?? (isNode(doc.contents) ? doc.contents.commentBefore : undefined);
-    const source = /Source: (\S+)/.exec(comment ?? '')?.[1];
-    const where = source ?? `document ${index + 1}`;
+    // Helm writes `# Source: chart/templates/file.yaml` before each document of a template, but a crds/ file
+    // as it is after one such line: the documents after the file's own `---` have none and are from the same
+    // file (prometheus-operator's CRDs start with a comment and `---`; read as unsourced, they were deleted).
+    // Read from the document's own text: the yaml parser keeps a comment-only document's comments nowhere else.
+    file = leadingSource(text.slice(doc.range[0], doc.range[2])) ?? file;
+    const where = file ?? `document ${index + 1}`;
     if (doc.errors.length > 0) {
       throw new EngineError(
         EngineErrorCode.RenderFailed,
@@ -180,6 +182,18 @@ export function parseManifestStream(text: string, what: string): { object: KubeO
     out.push({ object: value, where });
   });
   return out;
+}
+
+/** The file of a `# Source: <file>` line among the comments that open a document, if there is one. */
+function leadingSource(raw: string): string | undefined {
+  for (const line of raw.split('\n')) {
+    const trimmed = line.trim();
+    if (trimmed === '' || trimmed === '---') continue;
+    if (!trimmed.startsWith('#')) return undefined;
+    const source = /^#\s*Source: (\S+)/.exec(trimmed)?.[1];
+    if (source !== undefined) return source;
+  }
+  return undefined;
 }
 
 function checkObject(value: unknown, where: string): asserts value is KubeObject {
