@@ -7,7 +7,9 @@ import { cpSync, existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFi
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { x as extract } from 'tar';
-import type { KubeObject } from '../profile/index.js';
+import type { HelmPack, KubeObject } from '../profile/index.js';
+import { EngineError, EngineErrorCode } from './errors.js';
+import { helmTemplate, type HelmTemplateOptions } from './helm.js';
 
 /** The kind of the document the added template renders. */
 const NOTES_API_VERSION = 'strata.dev/v1';
@@ -58,6 +60,26 @@ export async function chartWithNotes(chartFile: string): Promise<ChartCopy> {
   } catch (error) {
     remove();
     throw error;
+  }
+}
+
+/**
+ * `helm template` of a Helm pack whose output also holds the rendering of a local chart's NOTES.txt (one
+ * document, see isNotes); a chart from a repository or registry is rendered as it is.
+ */
+export async function templateWithNotes(pack: HelmPack, options: HelmTemplateOptions): Promise<string> {
+  if (options.chartFile === undefined) return helmTemplate(pack, options);
+  const copy = await chartWithNotes(options.chartFile).catch((error: unknown) => {
+    throw new EngineError(
+      EngineErrorCode.RenderFailed,
+      `pack ${pack.name}: cannot read its local chart: ${error instanceof Error ? error.message : String(error)}`,
+      { cause: error },
+    );
+  });
+  try {
+    return await helmTemplate(pack, { ...options, chartFile: copy.chart });
+  } finally {
+    copy.remove();
   }
 }
 

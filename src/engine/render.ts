@@ -3,8 +3,8 @@ import { parseAllDocuments } from 'yaml';
 import { PackType, type HelmPack, type KubeObject, type Pack } from '../profile/index.js';
 import { assertNever } from '../status/index.js';
 import { EngineError, EngineErrorCode } from './errors.js';
-import { helmTemplate, type HelmTemplateOptions } from './helm.js';
-import { chartWithNotes, isNotes, notesText } from './notes.js';
+import type { HelmTemplateOptions } from './helm.js';
+import { isNotes, notesText, templateWithNotes } from './notes.js';
 import { installOrder, isCrd } from './order.js';
 
 /** Labels Strata puts on every object it applies: how watches find a cluster's objects and who owns them. */
@@ -69,6 +69,11 @@ export interface RenderedPack {
 export interface RenderContext extends HelmTemplateOptions {
   readonly cluster: string;
   readonly profile: string;
+  /**
+   * Where a Helm pack's manifest comes from: `helm template` with the chart's notes (the default), or a rendering of the same
+   * revision stored earlier (render-cache.ts). Either way it is parsed, labelled and ordered here.
+   */
+  readonly template?: (pack: HelmPack, options: HelmTemplateOptions) => Promise<string>;
 }
 
 const MAX_OBJECTS = 5000;
@@ -77,9 +82,17 @@ export async function renderPack(pack: Pack, context: RenderContext): Promise<Re
   let raw: { object: KubeObject; where: string }[];
   let notes: string | undefined;
   switch (pack.type) {
-    case PackType.Helm:
-      ({ raw, notes } = await renderChart(pack, context));
+    case PackType.Helm: {
+      const all = parseManifestStream(
+        await (context.template ?? templateWithNotes)(pack, context),
+        `chart of pack ${pack.name}`,
+      );
+      // The rendering of the chart's NOTES.txt (notes.ts) is read, never applied.
+      const found = all.find(({ object, where }) => isNotes(object, where));
+      if (found) notes = notesText(found.object);
+      raw = all.filter((entry) => entry !== found);
       break;
+    }
     case PackType.Manifest:
       raw = pack.manifests.map((object, index) => ({ object, where: `manifests[${index}]` }));
       for (const { object, where } of raw) checkObject(object, `pack ${pack.name} ${where}`);
@@ -116,33 +129,6 @@ export async function renderPack(pack: Pack, context: RenderContext): Promise<Re
     .digest('hex')
     .slice(0, 16);
   return { objects: ordered, hooks: hookOrder(hooks), revision, ...(notes === undefined ? {} : { notes }) };
-}
-
-/** `helm template` of a Helm pack; a local chart is rendered from a copy that also renders its NOTES.txt. */
-async function renderChart(
-  pack: HelmPack,
-  context: RenderContext,
-): Promise<{ raw: { object: KubeObject; where: string }[]; notes?: string }> {
-  const what = `chart of pack ${pack.name}`;
-  if (context.chartFile === undefined)
-    return { raw: parseManifestStream(await helmTemplate(pack, context), what) };
-  const copy = await chartWithNotes(context.chartFile).catch((error: unknown) => {
-    throw new EngineError(
-      EngineErrorCode.RenderFailed,
-      `pack ${pack.name}: cannot read local chart ${JSON.stringify(pack.chart.kind === 'local' ? pack.chart.path : '')}: ${error instanceof Error ? error.message : String(error)}`,
-      { cause: error },
-    );
-  });
-  try {
-    const all = parseManifestStream(await helmTemplate(pack, { ...context, chartFile: copy.chart }), what);
-    const notes = all.find(({ object, where }) => isNotes(object, where));
-    return {
-      raw: all.filter((entry) => entry !== notes),
-      ...(notes === undefined ? {} : { notes: notesText(notes.object) }),
-    };
-  } finally {
-    copy.remove();
-  }
 }
 
 /** Splits `helm template` output into objects, flattening `kind: List`, naming the source template on errors. */

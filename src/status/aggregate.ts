@@ -36,14 +36,16 @@ export type PackStage =
   | { readonly type: 'ApplyFailed'; readonly error: string }
   /** Everything is applied; the resources decide. */
   | { readonly type: 'Applied' }
-  /** `kept`: owned objects left in the cluster as Helm would leave them (resource-policy keep, crds/ CRDs). */
   /**
+   * `kept`: owned objects left in the cluster as Helm would leave them (resource-policy keep, crds/ CRDs).
+   * `hooksSkipped`: the pack's rendering is gone (removed after a hub restart), so its delete hooks cannot run.
    * `deletingCrds`: CRDs of a chart's crds/ folder deleted because the pack opted in (`deleteCrds`), each with
    * how many custom resources of it existed, which go with it.
    */
   | {
       readonly type: 'Uninstalling';
       readonly kept?: readonly ObjectRef[];
+      readonly hooksSkipped?: boolean;
       readonly deletingCrds?: readonly CrdDeletion[];
       /** Deleted objects that came back (an aggregated ClusterRole re-created by its controller), deleted again. */
       readonly deletedAgain?: readonly ObjectRef[];
@@ -320,13 +322,17 @@ export function aggregatePack(input: PackAggregationInput): PackSummary {
         again.length === 0
           ? ''
           : `; deleted again after ${again.length === 1 ? 'it' : 'they'} came back: ${again.map(formatRef).join(', ')}`;
+      const hooksNote = stage.hooksSkipped
+        ? "; delete hooks not run: the pack's rendering is gone since the hub restarted"
+        : '';
       const message =
         (first === undefined
           ? 'all resources removed'
           : `${remaining.length}/${gone.total} resources still to remove; waiting for ${formatRef(first.ref)}`) +
         crdNote +
         againNote +
-        keptNote;
+        keptNote +
+        hooksNote;
       return summary(PackConditionType.Uninstalling, 'Uninstalling', message, input, gone);
     }
     default:
