@@ -1,8 +1,9 @@
 // A chart's NOTES.txt, rendered as `helm install` prints it. `helm template` renders NOTES.txt but never
-// prints it, and `helm install --dry-run` needs a reachable cluster and takes no --kube-version; so the
-// render adds one template of its own to a copy of a local chart, which includes the chart's NOTES.txt with the
-// same values, release and capabilities as every other template, and the rendering is read back from the
-// output (and dropped from the objects). Only the parent chart's notes, as `helm install` prints by default.
+// prints it, and `helm install --dry-run` needs a reachable cluster and takes no --kube-version; so the render
+// adds one template of its own to a copy of the chart archive it holds (a local chart, or a remote one pinned
+// at publish), which includes the chart's NOTES.txt with the same values, release and capabilities as every
+// other template, and the rendering is read back from the output (and dropped from the objects). Only the
+// parent chart's notes, as `helm install` prints by default.
 import { cpSync, existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -65,7 +66,7 @@ export async function chartWithNotes(chartFile: string): Promise<ChartCopy> {
 
 /**
  * `helm template` of a Helm pack whose output also holds the rendering of a local chart's NOTES.txt (one
- * document, see isNotes); a chart from a repository or registry is rendered as it is.
+ * document, see isNotes); a remote chart not pinned (no archive here) is rendered as it is, without.
  */
 export async function templateWithNotes(pack: HelmPack, options: HelmTemplateOptions): Promise<string> {
   if (options.chartFile === undefined) return helmTemplate(pack, options);

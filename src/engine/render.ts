@@ -62,7 +62,7 @@ export interface RenderedPack {
   readonly hooks: readonly HelmHook[];
   /** A digest of everything rendered: equal revisions mean there is nothing to apply. */
   readonly revision: string;
-  /** A local chart's NOTES.txt, rendered as `helm install` prints it (not part of the revision). */
+  /** The chart's NOTES.txt, rendered as `helm install` prints it (not part of the revision). */
   readonly notes?: string;
 }
 
