@@ -26,13 +26,13 @@ import {
   type AttachmentRecord,
   type ClusterRecord,
   type Store,
-  type StoredEvent,
 } from '../store/index.js';
 import { HubError, HubErrorCode } from './errors.js';
 import type { UploadResult } from './upload-check.js';
 import { UploadChecker, UploadTooCostly } from './upload-checker.js';
 import { describePackChanges } from './pack-diff.js';
 import { StatusWriter } from './status-writer.js';
+import { clusterSummary, streamEvent, type HubEvent, type PackContext } from './stream-events.js';
 import { chartCache, storedFiles } from './stored-files.js';
 import {
   countPhases,
@@ -69,31 +69,7 @@ export interface HubConfig {
   readonly log?: (message: string) => void;
 }
 
-/** A change of the live stream: a persisted store event (with its id), or an ephemeral one (no id). */
-export type HubEvent =
-  | {
-      readonly id: number;
-      readonly kind: string;
-      readonly cluster?: string;
-      readonly pack?: string;
-      readonly time: string;
-      readonly data: unknown;
-    }
-  | {
-      readonly id?: undefined;
-      readonly kind: 'cluster.connection';
-      readonly cluster: string;
-      readonly time: string;
-      readonly data: { readonly reachable: boolean; readonly error?: string };
-    }
-  | {
-      readonly id?: undefined;
-      readonly kind: 'pack.drift';
-      readonly cluster: string;
-      readonly pack: string;
-      readonly time: string;
-      readonly data: DriftView;
-    };
+export type { HubEvent } from './stream-events.js';
 
 export interface AttachInput {
   readonly cluster: string;
@@ -194,7 +170,14 @@ export class Hub {
       );
     });
     this.unsubscribe = config.store.onEvents((events) => {
-      for (const event of events) this.emit(this.redacted(toHubEvent(event)));
+      const changed = new Set<string>();
+      for (const stored of events) {
+        const event = streamEvent(stored, this.packContext);
+        this.emit(event);
+        if (event.kind !== 'pack.transition' && event.kind !== 'cluster.removed') changed.add(stored.cluster);
+      }
+      // The rollup follows the statuses: clients replace the cluster with it, they never count packs.
+      for (const cluster of changed) this.publishSummary(cluster);
     });
   }
 
@@ -345,6 +328,11 @@ export class Hub {
         return out;
       }),
     );
+    if (!input.draft) {
+      await this.publishProfiles(stored).catch((error: unknown) => {
+        this.log(`strata: could not announce the published profile: ${message(error)}`);
+      });
+    }
     return stored;
   }
 
@@ -500,7 +488,9 @@ export class Hub {
       }),
     );
     this.setDesired(runtime, desired);
-    return this.attachmentView(record);
+    const view = await this.attachmentView(record);
+    this.emit({ kind: 'attachment.changed', cluster, time: new Date().toISOString(), data: view });
+    return view;
   }
 
   /** Detaches a profile: its packs are uninstalled in reverse install order. */
@@ -520,6 +510,7 @@ export class Hub {
       }),
     );
     this.setDesired(runtime, desired);
+    this.emit({ kind: 'attachment.removed', cluster, time: new Date().toISOString(), data: { profile } });
   }
 
   async listAttachments(cluster: string): Promise<AttachmentView[]> {
@@ -600,7 +591,9 @@ export class Hub {
     afterId: number,
     options: { cluster?: string; limit?: number } = {},
   ): Promise<HubEvent[]> {
-    return (await this.config.store.eventsSince(afterId, options)).map((e) => this.redacted(toHubEvent(e)));
+    return (await this.config.store.eventsSince(afterId, options)).map((e) =>
+      streamEvent(e, this.packContext),
+    );
   }
 
   /** Resolves once every status change so far is stored (tests, shutdown). */
@@ -611,15 +604,44 @@ export class Hub {
   // -----------------------------------------------------------------------------------------------------------
   // Internals
 
-  /**
-   * Status events carry the same messages as the page, so they pass through the same redactor: a sensitive
-   * value that reached a resource message (an env var echoed in an error) never reaches a stream client.
-   */
-  private redacted(event: HubEvent): HubEvent {
-    if (event.id === undefined || !event.cluster || !event.pack) return event;
-    const redactor = this.runtimes.get(event.cluster)?.known.get(event.pack)?.redactor;
-    if (!redactor) return event;
-    return { ...event, data: redactor.redactDeep(event.data) };
+  /** What a pack's stream view is built from: the desired pack (placement, redactor) and the cluster's state. */
+  private readonly packContext = (cluster: string, pack: string): PackContext | undefined => {
+    const runtime = this.runtimes.get(cluster);
+    const desired = runtime?.known.get(pack);
+    if (!runtime || !desired) return undefined;
+    const drift = runtime.drift.get(pack);
+    return { desired, stale: !runtime.reachable, ...(drift ? { drift } : {}) };
+  };
+
+  /** Sends the cluster's rollup (colour, counts) after a change of its packs or its connection. */
+  private publishSummary(cluster: string): void {
+    const runtime = this.runtimes.get(cluster);
+    if (!runtime) return;
+    this.clusterView(runtime.record)
+      .then((view) => {
+        this.emit({
+          kind: 'cluster.summary',
+          cluster,
+          time: new Date().toISOString(),
+          data: clusterSummary(view),
+        });
+      })
+      .catch((error: unknown) => {
+        this.log(`strata: cluster ${cluster}: could not publish its summary: ${message(error)}`);
+      });
+  }
+
+  /** A published version reaches open pages: the profile lists, and every attachment it is an update for. */
+  private async publishProfiles(versions: readonly ProfileVersionView[]): Promise<void> {
+    const time = new Date().toISOString();
+    for (const version of versions) this.emit({ kind: 'profile.published', time, data: version });
+    const names = new Set(versions.map((v) => v.name));
+    for (const cluster of this.runtimes.keys()) {
+      for (const record of await this.config.store.attachments.list(cluster)) {
+        if (!names.has(record.profile)) continue;
+        this.emit({ kind: 'attachment.changed', cluster, time, data: await this.attachmentView(record) });
+      }
+    }
   }
 
   private emit(event: HubEvent): void {
@@ -686,6 +708,7 @@ export class Hub {
         time: new Date().toISOString(),
         data: { reachable: false, error: runtime.error },
       });
+      this.publishSummary(record.name);
     });
     try {
       const { desired } = await this.plan(record.name);
@@ -743,6 +766,7 @@ export class Hub {
           time: event.time,
           data: { reachable: event.reachable, ...(event.error ? { error: event.error } : {}) },
         });
+        this.publishSummary(cluster);
         return;
     }
   }
@@ -980,12 +1004,6 @@ export class Hub {
 
 function isRemoved(runtime: ClusterRuntime, desired: DesiredPack): boolean {
   return !runtime.runner.statuses().some((s) => s.pack === desired.pack.name);
-}
-
-function toHubEvent(event: StoredEvent): HubEvent {
-  const { id, kind, time, cluster, ...data } = event;
-  const pack = 'pack' in event ? event.pack : undefined;
-  return { id, kind, time, ...(cluster ? { cluster } : {}), ...(pack ? { pack } : {}), data };
 }
 
 function versionView(

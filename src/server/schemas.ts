@@ -260,15 +260,4 @@ export const CreatedTokenSchema = z
   .object({ token: TokenSchema, plaintext: z.string().describe('shown this once; store it now') })
   .meta({ id: 'CreatedToken' });
 
-export const EventSchema = z
-  .object({
-    id: z.number().int().optional().describe('absent on ephemeral cluster.connection events'),
-    kind: z.string(),
-    cluster: z.string().optional(),
-    pack: z.string().optional(),
-    time: z.string(),
-    data: z.unknown(),
-  })
-  .meta({ id: 'Event', description: 'one SSE message: `id:` = id, `event:` = kind, `data:` = this object' });
-
 export const HealthSchema = z.object({ status: z.literal('ok') }).meta({ id: 'Health' });

@@ -1,6 +1,6 @@
 import { cleanup, render, screen } from '@testing-library/react';
 import { afterEach, describe, expect, it } from 'vitest';
-import { phases } from '../status/phase';
+import { phases } from '../api/display';
 import { StatusBadge } from './StatusBadge';
 
 afterEach(cleanup);

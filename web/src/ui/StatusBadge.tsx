@@ -1,5 +1,5 @@
-import type { PackPhase } from '../status/phase';
-import { phaseDisplay } from '../status/phase';
+import type { PackPhase } from '../api/display';
+import { packPhaseDisplay as phaseDisplay } from '../api/display';
 
 export interface StatusBadgeProps {
   readonly phase: PackPhase;
