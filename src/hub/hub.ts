@@ -251,6 +251,8 @@ export class Hub {
       }),
     );
     await this.startCluster(record);
+    // Its cluster.registered event was published before the runner existed: the summary follows now.
+    this.publishSummary(record.name);
     return this.getCluster(input.name);
   }
 
