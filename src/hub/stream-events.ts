@@ -1,76 +1,97 @@
-// The live stream's events as the hub publishes them: views, not store records. A `pack.status` event carries
-// the pack exactly as the cluster page shows it (packView, redacted), a `cluster.summary` the cluster's
-// rollup, so no client recomputes a colour, a severity or a count. The wire schema of this union is
-// src/server/stream-events.ts (the route table's); stream-events.test.ts there holds this file to it.
+// The live stream's events, declared once as zod schemas beside the views they carry: the server's route table
+// points at StreamEventSchema, so the OpenAPI document and the generated client types (`Event`) say exactly
+// what each `kind` carries, and HubEvent is its inferred type. The hub publishes views, not store records: a
+// `pack.status` carries the pack exactly as the cluster page shows it (packView, redacted), a `cluster.summary`
+// the cluster's rollup, so no client recomputes a colour, a severity or a count (ADR 0012).
+//
+// Persisted events carry `id` (the SSE `id:`, resume with Last-Event-ID); ephemeral ones (connection state,
+// summaries, drift, profile and attachment changes) do not: a client that reconnects fetches the views again.
+import { z } from 'zod';
 import type { DesiredPack } from '../engine/index.js';
-import { packPhaseDisplay, type PackStatus, type PackTransition, type PhaseColor } from '../status/index.js';
+import { packPhaseDisplay, type PackStatus } from '../status/index.js';
 import { EventKind, toPackStatus, type StoredEvent } from '../store/index.js';
-import type { AttachmentView, ProfileVersionView } from './hub.js';
-import { packView, type ClusterView, type DriftView, type PackView } from './views.js';
-
-interface Persisted {
-  readonly id: number;
-  readonly time: string;
-  readonly cluster: string;
-}
-interface Ephemeral {
-  readonly id?: undefined;
-  readonly time: string;
-}
+import { packView } from './present.js';
+import {
+  AttachmentViewSchema,
+  ClusterViewSchema,
+  ColorSchema,
+  DriftViewSchema,
+  PackTransitionSchema,
+  PackViewSchema,
+  ProfileVersionViewSchema,
+  type ClusterView,
+  type DriftView,
+  type PackView,
+} from './views.js';
 
 /** A cluster's rollup as a client shows it: the hub's view and its colour. */
-export interface ClusterSummaryView extends ClusterView {
-  readonly color: PhaseColor;
-}
+export const ClusterSummarySchema = ClusterViewSchema.extend({ color: ColorSchema }).meta({ id: 'Cluster' });
+export type ClusterSummaryView = z.infer<typeof ClusterSummarySchema>;
 
-export type HubEvent =
-  | (Persisted & { readonly kind: 'pack.status'; readonly pack: string; readonly data: PackView })
-  | (Persisted & {
-      readonly kind: 'pack.transition';
-      readonly pack: string;
-      readonly data: { readonly transition: PackTransition };
-    })
-  | (Persisted & {
-      readonly kind: 'pack.removed';
-      readonly pack: string;
-      readonly data: Readonly<Record<string, never>>;
-    })
-  | (Persisted & {
-      readonly kind: 'cluster.registered' | 'cluster.updated' | 'cluster.removed';
-      readonly data: Readonly<Record<string, never>>;
-    })
-  | (Ephemeral & {
-      readonly kind: 'pack.drift';
-      readonly cluster: string;
-      readonly pack: string;
-      readonly data: DriftView;
-    })
-  | (Ephemeral & {
-      readonly kind: 'cluster.connection';
-      readonly cluster: string;
-      readonly data: { readonly reachable: boolean; readonly error?: string };
-    })
-  | (Ephemeral & {
-      readonly kind: 'cluster.summary';
-      readonly cluster: string;
-      readonly data: ClusterSummaryView;
-    })
-  | (Ephemeral & {
-      readonly kind: 'attachment.changed';
-      readonly cluster: string;
-      readonly data: AttachmentView;
-    })
-  | (Ephemeral & {
-      readonly kind: 'attachment.removed';
-      readonly cluster: string;
-      readonly data: { readonly profile: string };
-    })
-  | (Ephemeral & {
-      readonly kind: 'profile.published';
-      readonly cluster?: undefined;
-      readonly data: ProfileVersionView;
-    });
+const persisted = { id: z.number().int().describe('the event id: resume after it with Last-Event-ID') };
+const time = { time: z.string().describe('ISO-8601') };
+const cluster = { cluster: z.string() };
+const pack = { pack: z.string() };
+/** An object declared with no fields (the envelope says it all). */
+const nothing = z.object({});
 
+const event = <K extends string, F extends z.ZodRawShape, S extends z.ZodType>(
+  kind: K,
+  fields: F,
+  data: S,
+  id: string,
+) => z.object({ ...fields, kind: z.literal(kind), ...time, data }).meta({ id });
+
+export const StreamEventSchema = z
+  .discriminatedUnion('kind', [
+    event(
+      'pack.status',
+      { ...persisted, ...cluster, ...pack },
+      PackViewSchema.describe("the pack as the cluster page shows it: replace the page's pack of this name"),
+      'PackStatusEvent',
+    ),
+    event(
+      'pack.transition',
+      { ...persisted, ...cluster, ...pack },
+      z.object({ transition: PackTransitionSchema }),
+      'PackTransitionEvent',
+    ),
+    event('pack.removed', { ...persisted, ...cluster, ...pack }, nothing, 'PackRemovedEvent'),
+    event('pack.drift', { ...cluster, ...pack }, DriftViewSchema, 'PackDriftEvent'),
+    event('cluster.registered', { ...persisted, ...cluster }, nothing, 'ClusterRegisteredEvent'),
+    event('cluster.updated', { ...persisted, ...cluster }, nothing, 'ClusterUpdatedEvent'),
+    event('cluster.removed', { ...persisted, ...cluster }, nothing, 'ClusterRemovedEvent'),
+    event(
+      'cluster.connection',
+      cluster,
+      z.object({ reachable: z.boolean(), error: z.string().optional() }),
+      'ClusterConnectionEvent',
+    ),
+    event(
+      'cluster.summary',
+      cluster,
+      ClusterSummarySchema.describe("the cluster's rollup after a change: replace the cluster of this name"),
+      'ClusterSummaryEvent',
+    ),
+    event(
+      'attachment.changed',
+      cluster,
+      AttachmentViewSchema.describe(
+        'an attachment added or changed, or a newer version of its profile published',
+      ),
+      'AttachmentChangedEvent',
+    ),
+    event('attachment.removed', cluster, z.object({ profile: z.string() }), 'AttachmentRemovedEvent'),
+    event('profile.published', {}, ProfileVersionViewSchema, 'ProfilePublishedEvent'),
+  ])
+  .meta({ id: 'Event', description: 'one SSE message: `id:` = id, `event:` = kind, `data:` = this object' });
+
+/** A stream event, with the envelope fields some kinds carry readable (as undefined) on all. */
+export type HubEvent = z.infer<typeof StreamEventSchema> & {
+  readonly id?: number;
+  readonly cluster?: string;
+  readonly pack?: string;
+};
 export type HubEventKind = HubEvent['kind'];
 
 /** What a pack's view is built from besides its status: where it sits, its redactor, the cluster's state. */

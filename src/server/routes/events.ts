@@ -1,6 +1,6 @@
 // The live stream. See sse.ts for how resume stays gap- and duplicate-free.
 import { z } from 'zod';
-import { StreamEventSchema } from '../stream-events.js';
+import { StreamEventSchema } from '../schemas.js';
 import { ApiError } from '../problem.js';
 import { API_PREFIX, Role, streamRoute } from '../route.js';
 import { SECURITY_HEADERS } from '../security-headers.js';

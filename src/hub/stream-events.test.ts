@@ -1,11 +1,10 @@
-// The hub's stream events (src/hub/stream-events.ts) against the route table's schema of them: what the
+// The hub's stream events against their declared schema (the route table's): what the
 // OpenAPI document and the generated client types promise is what the hub sends, kind by kind.
 import { describe, expect, it } from 'vitest';
 import { desiredOrThrow, loadExamples } from '../engine/testing.js';
-import { clusterSummary, streamEvent, type HubEvent } from '../hub/stream-events.js';
+import { clusterSummary, StreamEventSchema, streamEvent, type HubEvent } from './stream-events.js';
 import { initialPackStatus } from '../status/index.js';
 import type { StoredEvent } from '../store/index.js';
-import { StreamEventSchema } from './stream-events.js';
 
 const SECRET = 'correct-horse-battery';
 const time = '2026-01-01T00:00:10.000Z';
