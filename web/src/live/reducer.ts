@@ -1,7 +1,7 @@
 // The Cluster Profile page's live state as a pure function (style.md rule 5): (state, event) => state, the
 // same reference when the event changes nothing, so React re-renders only what an event touched.
 //
-// The hub sends views (src/server/stream-events.ts): a `pack.status` carries the pack as the page shows it, a
+// The hub sends views (src/hub/stream-events.ts): a `pack.status` carries the pack as the page shows it, a
 // `cluster.summary` the cluster's colour and counts. So this reducer replaces by name and never works out a
 // colour, a severity or a count itself: the rules live once, in the hub.
 import type { AttachmentView, ClusterPage, ClusterView, PackView, StreamEvent } from '../api/types';
