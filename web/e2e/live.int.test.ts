@@ -80,6 +80,19 @@ describe('the live page', () => {
     );
     expect(clipped).toBe(false);
     await shot('1-red-reason-in-full');
+
+    // In a narrow window it takes more than two lines: two are shown, then "more" shows the rest in place.
+    await page.setViewportSize({ width: 1024, height: 900 });
+    const narrowMore = row.getByRole('button', { name: 'more' });
+    await narrowMore.waitFor();
+    expect(await reason.evaluate((el) => el.scrollHeight > el.clientHeight + 1)).toBe(true);
+    await shot('1b-red-reason-narrow-two-lines-and-more');
+    await narrowMore.click();
+    await row.getByRole('button', { name: 'less' }).waitFor();
+    expect(await reason.evaluate((el) => el.scrollHeight > el.clientHeight + 1)).toBe(false);
+    expect(await reason.isVisible()).toBe(true);
+    await shot('1c-red-reason-narrow-expanded');
+    await page.setViewportSize({ width: 1440, height: 900 });
   });
 
   it('says the hub is unreachable within 5 s and marks every badge last known; live again without a reload', async () => {
@@ -96,6 +109,10 @@ describe('the live page', () => {
     expect(stale).toBe(total);
     expect(Date.now() - killed).toBeLessThan(5_000);
     expect(await banner.textContent()).toMatch(/last known status/);
+    // Said to a screen reader too, without claiming the cluster is the one that is down.
+    expect(await page.locator('tr[data-pack="broken-web"] .badge').getAttribute('aria-label')).toBe(
+      'Failed (last known; may be out of date)',
+    );
     await shot('2-hub-down-banner-last-known');
 
     await h.startHub();

@@ -35,6 +35,6 @@ describe('StatusBadge', () => {
 
   it('says when a colour is only the last one known', () => {
     render(<StatusBadge phase="success" stale />);
-    expect(screen.getByRole('img', { name: /Success \(last known; cluster unreachable\)/ })).toBeTruthy();
+    expect(screen.getByRole('img', { name: /Success \(last known; may be out of date\)/ })).toBeTruthy();
   });
 });
