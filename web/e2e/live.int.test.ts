@@ -93,6 +93,17 @@ describe('the live page', () => {
     expect(await reason.isVisible()).toBe(true);
     await shot('1c-red-reason-narrow-expanded');
     await page.setViewportSize({ width: 1440, height: 900 });
+
+    // The detail says it the same way, once (no condition and cause codes above it saying it again).
+    await row.getByRole('link', { name: 'broken-web' }).click();
+    const detail = page.locator('aside.detail');
+    const said = detail.locator('.detail-message');
+    await expect.poll(() => said.textContent(), { timeout: 10_000 }).toMatch(/^Error: .*does-not-exist:nope/);
+    expect(await detail.locator('.detail-status').textContent()).toBe('✗Failed');
+    await detail.locator('.transitions li').first().waitFor();
+    await shot('1d-pack-detail-reason');
+    await page.keyboard.press('Escape');
+    await page.waitForURL(/#\/clusters\/local$/);
   });
 
   it('says the hub is unreachable within 5 s and marks every badge last known; live again without a reload', async () => {
