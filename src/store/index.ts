@@ -32,6 +32,7 @@ export {
   type UpdateAttachmentInput,
   type VariableValues,
 } from './attachments.js';
+export { RendersRepository, type RenderInput, type RenderRecord } from './renders.js';
 export {
   PackStatusRepository,
   toPackStatus,

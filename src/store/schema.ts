@@ -46,6 +46,17 @@ export interface BlobsTable {
   created_at: string;
 }
 
+export interface RendersTable {
+  cluster_id: string;
+  pack: string;
+  /** Sealed JSON `{ key, manifest }` (crypto.ts): a rendering holds the chart's Secrets. */
+  sealed: string;
+  kube_version: string | null;
+  /** The manifest's length in characters, for stats. */
+  size: number;
+  created_at: string;
+}
+
 export interface AttachmentsTable {
   id: string;
   cluster_id: string;
@@ -123,6 +134,7 @@ export interface Database {
   profiles: ProfilesTable;
   blobs: BlobsTable;
   attachments: AttachmentsTable;
+  renders: RendersTable;
   pack_status: PackStatusTable;
   events: EventsTable;
   audit: AuditTable;

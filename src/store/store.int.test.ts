@@ -7,6 +7,7 @@ import { concurrencyCases } from './cases/concurrency.cases.js';
 import { openCases } from './cases/open.cases.js';
 import { packStatusCases } from './cases/pack-status.cases.js';
 import { profileCases } from './cases/profiles.cases.js';
+import { renderCases } from './cases/renders.cases.js';
 import { tokenAndAuditCases } from './cases/tokens-audit.cases.js';
 import { backends } from './test-support/backends.js';
 
@@ -20,6 +21,7 @@ describe.each(backends())('store on $name', (env) => {
   profileCases(env);
   blobCases(env);
   attachmentCases(env);
+  renderCases(env);
   packStatusCases(env);
   tokenAndAuditCases(env);
   concurrencyCases(env);

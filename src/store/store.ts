@@ -10,6 +10,7 @@ import { AuditRepository } from './audit.js';
 import { BlobsRepository } from './blobs.js';
 import { PackStatusRepository } from './pack-status.js';
 import { ProfilesRepository } from './profiles.js';
+import { RendersRepository } from './renders.js';
 import type { Database } from './schema.js';
 import { TokensRepository } from './tokens.js';
 import { HistoryRepository, type EventsSinceOptions, type StoredEvent } from './transitions.js';
@@ -37,6 +38,7 @@ export interface Repositories {
   readonly profiles: ProfilesRepository;
   readonly blobs: BlobsRepository;
   readonly attachments: AttachmentsRepository;
+  readonly renders: RendersRepository;
   readonly packStatus: PackStatusRepository;
   readonly history: HistoryRepository;
   readonly audit: AuditRepository;
@@ -68,6 +70,7 @@ function repositories(ctx: StoreContext): Repositories {
     profiles: new ProfilesRepository(ctx),
     blobs: new BlobsRepository(ctx),
     attachments: new AttachmentsRepository(ctx),
+    renders: new RendersRepository(ctx),
     packStatus: new PackStatusRepository(ctx),
     history: new HistoryRepository(ctx),
     audit: new AuditRepository(ctx),
