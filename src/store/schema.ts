@@ -128,6 +128,27 @@ export interface TokensTable {
   last_used_at: string | null;
 }
 
+export interface ChartSourcesTable {
+  name: string;
+  url: string;
+  username: string | null;
+  /** Sealed JSON `{ password?, caPem? }`, or null. */
+  secret: string | null;
+  insecure_skip_tls_verify: number;
+  plain_http: number;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface PinnedChartsTable {
+  profile_name: string;
+  profile_version: string;
+  /** The remote chart as the pack names it (remoteChartKey in src/profile). */
+  chart: string;
+  /** sha256 of the archive, a blob. */
+  digest: string;
+}
+
 export interface Database {
   strata_meta: MetaTable;
   clusters: ClustersTable;
@@ -139,6 +160,8 @@ export interface Database {
   events: EventsTable;
   audit: AuditTable;
   tokens: TokensTable;
+  chart_sources: ChartSourcesTable;
+  pinned_charts: PinnedChartsTable;
 }
 
 export type Row<T extends keyof Database> = Selectable<Database[T]>;

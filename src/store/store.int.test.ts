@@ -2,6 +2,7 @@
 import { afterAll, afterEach, beforeAll, describe } from 'vitest';
 import { attachmentCases } from './cases/attachments.cases.js';
 import { blobCases } from './cases/blobs.cases.js';
+import { chartSourceCases } from './cases/chart-sources.cases.js';
 import { clusterCases } from './cases/clusters.cases.js';
 import { concurrencyCases } from './cases/concurrency.cases.js';
 import { openCases } from './cases/open.cases.js';
@@ -20,6 +21,7 @@ describe.each(backends())('store on $name', (env) => {
   clusterCases(env);
   profileCases(env);
   blobCases(env);
+  chartSourceCases(env);
   attachmentCases(env);
   renderCases(env);
   packStatusCases(env);

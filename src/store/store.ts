@@ -8,6 +8,7 @@ import { isStoreError, StoreError, StoreErrorCode } from './errors.js';
 import { migrateToLatest } from './migrations/index.js';
 import { AuditRepository } from './audit.js';
 import { BlobsRepository } from './blobs.js';
+import { ChartSourcesRepository, PinnedChartsRepository } from './chart-sources.js';
 import { PackStatusRepository } from './pack-status.js';
 import { ProfilesRepository } from './profiles.js';
 import { RendersRepository } from './renders.js';
@@ -43,6 +44,8 @@ export interface Repositories {
   readonly history: HistoryRepository;
   readonly audit: AuditRepository;
   readonly tokens: TokensRepository;
+  readonly chartSources: ChartSourcesRepository;
+  readonly pinnedCharts: PinnedChartsRepository;
 }
 
 export interface Store extends Repositories {
@@ -75,6 +78,8 @@ function repositories(ctx: StoreContext): Repositories {
     history: new HistoryRepository(ctx),
     audit: new AuditRepository(ctx),
     tokens: new TokensRepository(ctx),
+    chartSources: new ChartSourcesRepository(ctx),
+    pinnedCharts: new PinnedChartsRepository(ctx),
   };
 }
 
