@@ -247,7 +247,8 @@ export class ClusterRunner {
   private scheduleReconcile(): void {
     if (this.reconcileQueued || this.stopped) return;
     this.reconcileQueued = true;
-    queueMicrotask(() => {
+    // After the I/O callbacks of this turn: the phase changes of many watch events are decided in one pass.
+    setImmediate(() => {
       this.reconcileQueued = false;
       if (!this.stopped) this.reconcile();
     });
@@ -257,6 +258,8 @@ export class ClusterRunner {
   private reconcile(): void {
     const snapshots = [...this.runs.values()].map((run) => this.snapshot(run));
     const waiting = new Map<readonly string[], PackStage>();
+    // One timestamp per reconcile: formatting one per gray pack on each phase change was its largest cost.
+    const time = this.iso();
     for (const step of nextSteps(snapshots, { predecessors: this.predecessors(snapshots) })) {
       const run = this.runs.get(step.pack);
       if (!run) continue;
@@ -266,10 +269,10 @@ export class ClusterRunner {
           break;
         case 'wait':
           // Packs waiting for the same packs share the list, and so the stage: built once per reconcile.
-          this.setStage(run, waiting.get(step.for) ?? this.waitingStage(step.for, waiting));
+          this.setStage(run, waiting.get(step.for) ?? this.waitingStage(step.for, waiting), time);
           break;
         case 'block':
-          this.setStage(run, { type: 'Blocked', blockedBy: this.packLabel(step.by) });
+          this.setStage(run, { type: 'Blocked', blockedBy: this.packLabel(step.by) }, time);
           break;
         case 'uninstall':
           this.startUninstall(run);
@@ -332,8 +335,8 @@ export class ClusterRunner {
     return { type: 'Waiting', waitingFor: [], wave: { wave, phases } };
   }
 
-  private setStage(run: PackRun, stage: PackStage): void {
-    this.dispatch(run, { type: 'StageChanged', time: this.iso(), stage });
+  private setStage(run: PackRun, stage: PackStage, time: string): void {
+    this.dispatch(run, { type: 'StageChanged', time, stage });
   }
 
   // ---------------------------------------------------------------------------------------------------------
