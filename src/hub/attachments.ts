@@ -174,7 +174,8 @@ export class Attachments {
   }
 
   private async view(record: AttachmentRecord): Promise<AttachmentView> {
-    const latest = await this.store.profiles.latest(record.profile, { publishedOnly: true });
+    // The versions alone (no profile document loaded and parsed): this runs on every page read (issue 15).
+    const latest = (await this.store.profiles.versions(record.profile)).filter((v) => v.published).at(-1);
     const newer = latest && semver.gt(latest.version, record.version) ? latest.version : undefined;
     return {
       cluster: record.cluster,

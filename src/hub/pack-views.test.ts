@@ -51,4 +51,32 @@ describe('PackViews', () => {
     };
     expect(views.view(desired, applying, true, drift).lastDrift).toEqual(drift);
   });
+
+  it('returns the same page object while nothing on it changed, and the new page once something did', () => {
+    const views = new PackViews();
+    const status = initialPackStatus({ revision: '', stage: { type: 'Queued' } });
+    const cluster = {
+      name: 'c',
+      server: 'https://c',
+      context: 'c',
+      driftPolicy: 'correct' as const,
+      createdAt: '2026-12-06T06:00:00.000Z',
+      reachable: true,
+      phase: 'onboarding' as const,
+      counts: { onboarding: 1, processing: 0, success: 0, failed: 0 },
+      packs: 1,
+    };
+    const page = () => ({ cluster, attachments: [], packs: [views.view(desired, status, false, undefined)] });
+    const first = views.samePage('c', page());
+    expect(views.samePage('c', page())).toBe(first);
+    const unreachable = { ...page(), cluster: { ...cluster, reachable: false } };
+    expect(views.samePage('c', unreachable)).toBe(unreachable);
+    const applying = reducePackStatus(status, {
+      type: 'StageChanged',
+      time: cluster.createdAt,
+      stage: { type: 'Applying' },
+    });
+    const changed = { ...unreachable, packs: [views.view(desired, applying, false, undefined)] };
+    expect(views.samePage('c', changed)).toBe(changed);
+  });
 });

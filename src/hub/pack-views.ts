@@ -5,7 +5,7 @@
 import type { DesiredPack } from '../engine/index.js';
 import type { PackStatus } from '../status/index.js';
 import { packView } from './present.js';
-import type { DriftView, PackView } from './views.js';
+import type { ClusterPage, DriftView, PackView } from './views.js';
 
 interface Kept {
   readonly desired: DesiredPack;
@@ -16,6 +16,26 @@ interface Kept {
 
 export class PackViews {
   private readonly kept = new WeakMap<PackStatus, Kept>();
+  private readonly pages = new Map<string, ClusterPage>();
+
+  /**
+   * The page last returned for the cluster when nothing on it changed (the same pack views, an equal cluster
+   * and attachment list), else `page`: an unchanged page is the same object, so the server serializes and
+   * tags it once (src/server/etag.ts) rather than on every read.
+   */
+  samePage(cluster: string, page: ClusterPage): ClusterPage {
+    const last = this.pages.get(cluster);
+    if (
+      last &&
+      last.packs.length === page.packs.length &&
+      last.packs.every((view, i) => view === page.packs[i]) &&
+      JSON.stringify(last.cluster) === JSON.stringify(page.cluster) &&
+      JSON.stringify(last.attachments) === JSON.stringify(page.attachments)
+    )
+      return last;
+    this.pages.set(cluster, page);
+    return page;
+  }
 
   view(desired: DesiredPack, status: PackStatus, stale: boolean, drift: DriftView | undefined): PackView {
     const kept = this.kept.get(status);

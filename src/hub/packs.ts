@@ -25,11 +25,12 @@ export class Packs {
       const desired = runtime.known.get(s.pack);
       return desired ? [this.views.view(desired, s.status, s.stale, runtime.drift.get(s.pack))] : [];
     });
-    return {
+    const page = {
       cluster: await this.fleet.clusterView(runtime.record),
       attachments: await this.attachments.list(cluster),
       packs,
     };
+    return this.views.samePage(cluster, page);
   }
 
   async history(cluster: string, pack: string): Promise<PackTransition[]> {

@@ -6,10 +6,16 @@ import {
   PackTransitionsSchema,
   PackValuesSchema,
 } from '../schemas.js';
+import type { ClusterPage } from '../../hub/index.js';
 import { API_PREFIX, jsonRoute, Role } from '../route.js';
 import { ClusterParams, presentCluster } from './clusters.js';
 
 const PackParams = ClusterParams.extend({ pack: z.string().min(1) });
+
+const presented = new WeakMap<
+  ClusterPage,
+  ClusterPage & { readonly cluster: ReturnType<typeof presentCluster> }
+>();
 
 export const packRoutes = [
   jsonRoute({
@@ -26,7 +32,10 @@ export const packRoutes = [
     errors: [404],
     handler: async ({ hub, params }) => {
       const page = await hub.clusterPage(params.cluster);
-      return { ...page, cluster: presentCluster(page.cluster) };
+      // The hub returns the same page object while nothing on it changed: so does this route (see etag.ts).
+      const shown = presented.get(page) ?? { ...page, cluster: presentCluster(page.cluster) };
+      presented.set(page, shown);
+      return shown;
     },
   }),
   jsonRoute({
