@@ -5,10 +5,12 @@ import type { PackPhase } from '../status/phase';
 
 export type {
   Attachment as AttachmentView,
+  ChartSource,
   Cluster as ClusterView,
   ClusterPage,
   Drift,
   ObjectRef,
+  OutdatedChart,
   Pack as PackView,
   PackDiff,
   PackPhase as ApiPackPhase,
@@ -23,6 +25,7 @@ export type {
   ProfileSummary,
   ProfileVersion,
   ProfileWithSource,
+  PutChartSource,
   TokenRole as Role,
   ValidationResult,
 } from '../../../src/server/client-types';
