@@ -10,6 +10,7 @@ import { Header } from 'tar';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { profileUpload } from '../../src/profile/index.js';
+import { audit, formatViolations } from './axe.js';
 import { CLUSTER, startUiHarness, type UiHarness } from './harness.js';
 
 const CP = 'web-e2e-ui13';
@@ -73,6 +74,15 @@ async function configMaps(): Promise<Record<string, string | undefined>> {
       .filter((c) => c.metadata?.name !== 'kube-root-ca.crt')
       .map((c) => [c.metadata?.name ?? '', c.data?.from]),
   );
+}
+
+/** axe's WCAG A/AA rules on the page as it is now. */
+async function expectAccessible(where: string) {
+  const violations = await audit(page);
+  expect(
+    violations.map((v) => v.id),
+    formatViolations(where, violations),
+  ).toEqual([]);
 }
 
 async function signIn(token: string) {
@@ -160,6 +170,7 @@ describe('issue 13 in the web UI', () => {
     await flagged.first().waitFor();
     expect(await flagged.evaluateAll((els) => els.map((e) => e.getAttribute('data-line')))).toContain('10');
     await shot('import-bundle-problem-at-line');
+    await expectAccessible('import panel, problems in a bundle');
   });
 
   it('rolls back v2 → v1 from the cluster page: the diff first, then v1 goes green with its objects', async () => {
@@ -176,6 +187,19 @@ describe('issue 13 in the web UI', () => {
     await api('PATCH', `/clusters/${CLUSTER}/attachments/rolled`, { version: '2.0.0' }, 'operator');
     await expect.poll(configMaps, { timeout: 120_000 }).toEqual({ settings: 'v2', 'v2-only': 'v2' });
 
+    // A viewer is offered neither the rollback (it changes the cluster) nor the Sources page (admin).
+    const viewer = await h?.browser.newPage();
+    if (!viewer) throw new Error('no browser');
+    await viewer.goto(`${h?.url ?? ''}/#/`);
+    await viewer.getByLabel('API token').fill(h?.tokens.viewer ?? '');
+    await viewer.getByRole('button', { name: 'Sign in' }).click();
+    await viewer.goto(`${h?.url ?? ''}/#/clusters/${CLUSTER}`);
+    await viewer.locator('.attachment').filter({ hasText: 'rolled' }).getByText('v2.0.0').waitFor();
+    await viewer.getByRole('button', { name: 'Check chart versions' }).waitFor();
+    expect(await viewer.getByRole('button', { name: /Roll back/ }).count()).toBe(0);
+    expect(await viewer.getByRole('link', { name: 'Sources' }).count()).toBe(0);
+    await viewer.close();
+
     await page.goto(`${h?.url ?? ''}/#/clusters/${CLUSTER}`);
     await page.locator('tr[data-pack="settings"][data-phase="success"]').waitFor({ timeout: 120_000 });
     const row = page.locator('.attachment').filter({ hasText: 'rolled' });
@@ -184,6 +208,7 @@ describe('issue 13 in the web UI', () => {
     await preview.getByText('goes back from v2.0.0 to v1.0.0').waitFor();
     expect(await preview.locator('table').textContent()).toContain('2.0.0 → 1.0.0');
     await shot('rollback-preview');
+    await expectAccessible('cluster page, rollback preview');
     await preview.getByRole('button', { name: 'Roll back to v1.0.0' }).click();
     await row.getByText('v1.0.0', { exact: true }).waitFor();
     await expect.poll(configMaps, { timeout: 120_000 }).toEqual({ settings: 'v1', 'v1-only': 'v1' });
@@ -226,6 +251,7 @@ describe('issue 13 in the web UI', () => {
     await row.waitFor();
     expect(await page.content()).not.toContain(password);
     await shot('sources-list');
+    await expectAccessible('sources page');
 
     await row.getByRole('button', { name: 'Remove source charts' }).click();
     await row.getByRole('button', { name: 'Remove charts' }).click();

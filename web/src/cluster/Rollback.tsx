@@ -41,6 +41,7 @@ export function Rollback({
   const path = `/clusters/${enc(cluster)}/attachments/${enc(a.profile)}`;
 
   useEffect(() => {
+    if (!can(role, 'operator')) return;
     const controller = new AbortController();
     setTarget(undefined);
     setDiff(undefined);
@@ -55,7 +56,7 @@ export function Rollback({
     return () => {
       controller.abort();
     };
-  }, [api, a.profile, a.version]);
+  }, [api, role, a.profile, a.version]);
 
   const run = async (step: () => Promise<void>) => {
     setBusy(true);
@@ -79,6 +80,8 @@ export function Rollback({
       onChanged();
     });
 
+  // Rolling back changes the cluster: a viewer is not offered it (they still see the update's preview).
+  if (!can(role, 'operator')) return null;
   if (target === undefined) return error ? <ErrorNote error={error} /> : null;
   return (
     <>
@@ -97,16 +100,14 @@ export function Rollback({
           </p>
           <DiffTable diff={diff} />
           <div className="actions">
-            {can(role, 'operator') ? (
-              <button
-                type="button"
-                className="button primary"
-                onClick={() => void apply(target)}
-                disabled={busy}
-              >
-                Roll back to v{target}
-              </button>
-            ) : null}
+            <button
+              type="button"
+              className="button primary"
+              onClick={() => void apply(target)}
+              disabled={busy}
+            >
+              Roll back to v{target}
+            </button>
             <button
               type="button"
               className="button"
