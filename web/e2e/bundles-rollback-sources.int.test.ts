@@ -141,6 +141,7 @@ describe('issue 13 in the web UI', () => {
     const broken = join(work, 'broken.tgz');
     writeFileSync(broken, Buffer.from('not gzip at all'));
     await page.getByLabel('Profile file or bundle (.tgz)').setInputFiles(broken);
+    await page.getByText('no profile.yaml read from broken.tgz').waitFor();
     await page.getByRole('button', { name: 'Import' }).click();
     const refused = page.getByRole('alert').filter({ hasText: 'BUNDLE_INVALID' });
     await refused.waitFor();

@@ -114,7 +114,7 @@ export function ImportPanel({ onImported }: { onImported: () => void }) {
         </label>
       </div>
       <label className="field">
-        <span>{bundle ? `YAML (profile.yaml of ${bundle.name}, read-only)` : 'YAML'}</span>
+        <span>{yamlLabel(bundle, yaml)}</span>
         <textarea
           className="yaml-input"
           value={yaml}
@@ -179,4 +179,11 @@ export function ImportPanel({ onImported }: { onImported: () => void }) {
       ) : null}
     </div>
   );
+}
+
+/** The text box's label: a bundle's profile.yaml is shown read-only, or said to be unreadable here. */
+function yamlLabel(bundle: File | undefined, yaml: string): string {
+  if (bundle === undefined) return 'YAML';
+  if (yaml === '') return `YAML (no profile.yaml read from ${bundle.name}: the hub says why on Validate)`;
+  return `YAML (profile.yaml of ${bundle.name}, read-only)`;
 }
