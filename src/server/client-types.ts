@@ -303,6 +303,8 @@ export type PackValues = {
   yaml: string;
   /** true when at least one sensitive value was replaced by ****** */
   masked: boolean;
+  /** Helm packs: the chart's NOTES.txt as helm install prints it, from the last rendering; sensitive values masked */
+  notes?: string;
 };
 
 export type PhaseColor = 'gray' | 'blue' | 'green' | 'red';
