@@ -129,7 +129,12 @@ export class PackOperations {
       operation === PackOperation.Install
         ? [HookEvent.PreInstall, HookEvent.PostInstall]
         : [HookEvent.PreUpgrade, HookEvent.PostUpgrade];
-    const hooks = rendered.hooks.filter((h) => h.events.includes(preEvent) || h.events.includes(postEvent));
+    // Hooks belong to a Helm operation. Re-applying the revision a green pack already has (a resync, a restart,
+    // drift correction) is none: like helm, which runs nothing then, it runs no hook and does not re-create the
+    // hooks their delete policy removed (they would otherwise run again at every resync).
+    const hooks = quiet
+      ? []
+      : rendered.hooks.filter((h) => h.events.includes(preEvent) || h.events.includes(postEvent));
     const preHooks = hooks.filter((h) => h.events.includes(preEvent));
     const postOnly = hooks.filter((h) => !h.events.includes(preEvent));
 

@@ -27,7 +27,7 @@ afterAll(async () => {
   await down({ name: CP });
 });
 
-async function hooksProfile(): Promise<DesiredPack[]> {
+async function hooksProfile(namespace = 'restart-hooks'): Promise<DesiredPack[]> {
   const file = join(dir, 'hooks.yaml');
   writeFileSync(
     file,
@@ -39,7 +39,7 @@ async function hooksProfile(): Promise<DesiredPack[]> {
       '  version: 1.0.0',
       '  type: add-on',
       '  packs:',
-      '    - { name: hooks, layer: addon, version: 0.1.0, type: helm, releaseName: conf, chart: { path: charts/hooks }, namespace: restart-hooks, timeout: 90s }',
+      `    - { name: hooks, layer: addon, version: 0.1.0, type: helm, releaseName: conf, chart: { path: charts/hooks }, namespace: ${namespace}, timeout: 90s }`,
       '',
     ].join('\n'),
   );
@@ -82,5 +82,49 @@ describe('a stored rendering after a restart', () => {
     );
     expect(ran).toBe(true);
     expect(await cache.get('hooks')).toBeUndefined();
+  }, 300_000);
+  it('runs no hook when a restarted runner re-applies the revision a green pack already has', async () => {
+    const cache = new MemoryRenderCache();
+    const desired = await hooksProfile('resync-hooks');
+    const first = await startRunner(cp.kubeconfig, CLUSTER, { renderCache: cache });
+    first.runner.setDesired(desired);
+    await first.log.until((l) => l.latest().get('hooks')?.phase === PackPhase.Success, {
+      timeoutMs: 120_000,
+      what: 'hooks green',
+    });
+    const green = first.log.latest().get('hooks');
+    if (green === undefined) throw new Error('no status');
+    expect(green.resources.some((r) => r.hook === true)).toBe(true);
+    first.runner.stop();
+    await first.kube.close();
+
+    // Restarted with the stored status, as the hub does: the same revision is re-applied quietly, without its
+    // hooks (the chart's post-upgrade ConfigMap, kept by its default policy, would otherwise appear).
+    const second = await startRunner(cp.kubeconfig, CLUSTER, {
+      renderCache: cache,
+      initial: new Map([['hooks', green]]),
+    });
+    second.runner.setDesired(desired);
+    await second.log.until(
+      (l) => {
+        const status = l.latest().get('hooks');
+        return (
+          status !== undefined &&
+          status.resources.length > 0 &&
+          status.resources.every((r) => r.hook !== true)
+        );
+      },
+      { timeoutMs: 120_000, what: 'the re-applied pack without hooks' },
+    );
+    const note = await second.kube.get({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      namespace: 'resync-hooks',
+      name: 'post-upgrade-note',
+    });
+    expect(note).toBeUndefined();
+    expect(second.log.latest().get('hooks')?.phase).toBe(PackPhase.Success);
+    second.runner.stop();
+    await second.kube.close();
   }, 300_000);
 });

@@ -1,11 +1,12 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { Api, onUnauthorized } from './api/client';
-import { forgetToken, savedToken, detectRole } from './api/session';
+import { can, forgetToken, savedToken, detectRole } from './api/session';
 import type { Role } from './api/types';
 import { ClusterPageView } from './cluster/ClusterPageView';
 import { LoginPage } from './pages/LoginPage';
 import { OverviewPage } from './pages/OverviewPage';
 import { ProfilesPage } from './profiles/ProfilesPage';
+import { SourcesPage } from './sources/SourcesPage';
 import { href, useRoute, type Route } from './router';
 import { SessionContext, type Session } from './session-context';
 import { useTheme } from './theme';
@@ -121,6 +122,11 @@ function Shell({ themeButton }: { themeButton: React.ReactNode }) {
               <a href={href.profiles()} aria-current={route.view === 'profiles' ? 'page' : undefined}>
                 Profiles
               </a>
+              {session && can(session.role, 'admin') ? (
+                <a href={href.sources()} aria-current={route.view === 'sources' ? 'page' : undefined}>
+                  Sources
+                </a>
+              ) : null}
             </nav>
             <div className="topbar-end">
               <span className="role-chip" title="What this token may do">
@@ -176,6 +182,8 @@ function RouteView({ route }: { route: Route }) {
       );
     case 'profiles':
       return <ProfilesPage profile={route.profile} version={route.version} />;
+    case 'sources':
+      return <SourcesPage />;
     case 'not-found':
       return (
         <section className="page">

@@ -10,6 +10,7 @@ export type Route =
       readonly tab: 'packs' | 'timeline';
     }
   | { readonly view: 'profiles'; readonly profile?: string; readonly version?: string }
+  | { readonly view: 'sources' }
   | { readonly view: 'not-found'; readonly path: string };
 
 export function parseRoute(hash: string): Route {
@@ -31,6 +32,7 @@ export function parseRoute(hash: string): Route {
       return { view: 'profiles', profile: parts[1], version: parts[2] };
     }
   }
+  if (parts[0] === 'sources' && parts.length === 1) return { view: 'sources' };
   return { view: 'not-found', path };
 }
 
@@ -41,6 +43,7 @@ export const href = {
   timeline: (c: string) => `#/clusters/${e(c)}/timeline`,
   pack: (c: string, p: string) => `#/clusters/${e(c)}/packs/${e(p)}`,
   profiles: () => '#/profiles',
+  sources: () => '#/sources',
   profile: (p: string, v?: string) => (v === undefined ? `#/profiles/${e(p)}` : `#/profiles/${e(p)}/${e(v)}`),
 };
 

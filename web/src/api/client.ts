@@ -21,8 +21,11 @@ export class ApiProblem extends Error {
 export interface RequestOptions {
   readonly method?: 'GET' | 'POST' | 'PATCH' | 'DELETE';
   readonly body?: unknown;
-  /** Send `body` as this text with this content type instead of JSON (a profile file as application/yaml). */
-  readonly text?: { readonly body: string; readonly contentType: string };
+  /**
+   * Send `body` as is with this content type instead of JSON: a profile file as application/yaml, a profile
+   * bundle (a file the user chose) as application/gzip.
+   */
+  readonly text?: { readonly body: string | Blob; readonly contentType: string };
   readonly signal?: AbortSignal;
 }
 
@@ -50,7 +53,7 @@ export class Api {
       authorization: `Bearer ${this.token}`,
       accept: 'application/json',
     };
-    let body: string | undefined;
+    let body: string | Blob | undefined;
     if (options.text) {
       headers['content-type'] = options.text.contentType;
       body = options.text.body;

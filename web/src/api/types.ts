@@ -5,11 +5,13 @@
 
 export type {
   Attachment as AttachmentView,
+  ChartSource,
   Cluster as ClusterView,
   ClusterPage,
   Drift,
   Event as StreamEvent,
   ObjectRef,
+  OutdatedChart,
   Pack as PackView,
   PackDiff,
   PackPhase as ApiPackPhase,
@@ -24,6 +26,7 @@ export type {
   ProfileSummary,
   ProfileVersion,
   ProfileWithSource,
+  PutChartSource,
   TokenRole as Role,
   ValidationResult,
 } from '../../../src/server/client-types';

@@ -5,7 +5,9 @@ import type { AttachmentView, PackDiff } from '../api/types';
 import { href } from '../router';
 import { useSession } from '../session-context';
 import { ErrorNote } from '../ui/ErrorNote';
+import { ChartUpdates } from './ChartUpdates';
 import { DiffTable } from './DiffTable';
+import { Rollback } from './Rollback';
 
 /** The cluster's attached profiles, with "Updates available" and the per-pack diff before applying. */
 export function Attachments({
@@ -93,6 +95,8 @@ function AttachmentItem({
           ) : null}
         </>
       ) : null}
+      <Rollback cluster={cluster} attachment={a} onChanged={onChanged} />
+      <ChartUpdates attachment={a} />
       {diff !== undefined ? (
         <div className="preview">
           <p>

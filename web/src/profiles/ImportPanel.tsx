@@ -5,9 +5,13 @@ import type { ProfileIssue, ProfileVersion, ValidationResult } from '../api/type
 import { href } from '../router';
 import { useSession } from '../session-context';
 import { ErrorNote } from '../ui/ErrorNote';
+import { isBundleName, profileOfBundle } from './bundle-file';
 import { YamlView } from './YamlView';
 
-/** Import a profile file (chosen or pasted); problems appear at their lines in the text. */
+/**
+ * Import a profile file (chosen or pasted) or a bundle (a .tgz: the profile with its local charts and files);
+ * problems appear at their lines in the text (a bundle's profile.yaml is read for it).
+ */
 export function ImportPanel({ onImported }: { onImported: () => void }) {
   const { api, role } = useSession();
   const [yaml, setYaml] = useState('');
@@ -17,18 +21,23 @@ export function ImportPanel({ onImported }: { onImported: () => void }) {
   const [imported, setImported] = useState<readonly ProfileVersion[]>();
   const [error, setError] = useState<unknown>();
   const [busy, setBusy] = useState(false);
+  /** The chosen bundle; `yaml` then holds its profile.yaml (read-only) to show problems against. */
+  const [bundle, setBundle] = useState<File>();
 
-  const body = () => ({ yaml, file });
+  const send = (path: string) =>
+    bundle
+      ? api.request<unknown>(`${path}?file=${encodeURIComponent(file)}`, {
+          method: 'POST',
+          text: { body: bundle, contentType: 'application/gzip' },
+        })
+      : api.request<unknown>(path, { method: 'POST', body: { yaml, file } });
 
   const validate = async () => {
     setBusy(true);
     setError(undefined);
     setImported(undefined);
     try {
-      const result = await api.request<ValidationResult>('/profiles/validate', {
-        method: 'POST',
-        body: body(),
-      });
+      const result = (await send('/profiles/validate')) as ValidationResult;
       setIssues(result.issues);
       setChecked(yaml);
     } catch (e) {
@@ -42,7 +51,7 @@ export function ImportPanel({ onImported }: { onImported: () => void }) {
     setBusy(true);
     setError(undefined);
     try {
-      const created = await api.request<ProfileVersion[]>('/profiles', { method: 'POST', body: body() });
+      const created = (await send('/profiles')) as ProfileVersion[];
       setImported(created);
       setIssues([]);
       setChecked(yaml);
@@ -68,22 +77,28 @@ export function ImportPanel({ onImported }: { onImported: () => void }) {
     <div className="import">
       <h2>Import a profile</h2>
       <p className="muted">
-        Choose a profile file or paste it below. A profile with local charts or files is sent with them as a
-        bundle by <code>strata profile apply -f FILE</code>: the hub reads no folder of its own.
+        Choose a profile file or paste it below. A profile with local charts or files goes with them as a
+        bundle: choose the <code>.tgz</code> that{' '}
+        <code>strata profile get NAME@VERSION --bundle -o FILE</code> wrote, or use{' '}
+        <code>strata profile apply -f FILE</code>. The hub reads no folder of its own.
       </p>
       <div className="import-fields">
         <label className="field">
-          <span>Profile file</span>
+          <span>Profile file or bundle (.tgz)</span>
           <input
             type="file"
-            accept=".yaml,.yml,application/yaml,text/yaml"
+            accept=".yaml,.yml,.tgz,.tar.gz,application/yaml,text/yaml,application/gzip"
             onChange={(e) => {
               const chosen = e.target.files?.[0];
               if (!chosen) return;
               setFile(chosen.name);
-              void chosen.text().then((text) => {
-                setYaml(text);
-                setIssues(undefined);
+              setIssues(undefined);
+              setImported(undefined);
+              setError(undefined);
+              const bundled = isBundleName(chosen.name);
+              setBundle(bundled ? chosen : undefined);
+              void (bundled ? profileOfBundle(chosen) : chosen.text()).then((text) => {
+                setYaml(text ?? '');
               });
             }}
           />
@@ -99,10 +114,11 @@ export function ImportPanel({ onImported }: { onImported: () => void }) {
         </label>
       </div>
       <label className="field">
-        <span>YAML</span>
+        <span>{yamlLabel(bundle, yaml)}</span>
         <textarea
           className="yaml-input"
           value={yaml}
+          readOnly={bundle !== undefined}
           rows={issueCount > 0 ? 6 : 12}
           spellCheck={false}
           onChange={(e) => {
@@ -116,7 +132,7 @@ export function ImportPanel({ onImported }: { onImported: () => void }) {
           type="button"
           className="button"
           onClick={() => void validate()}
-          disabled={busy || yaml.trim() === ''}
+          disabled={busy || (bundle === undefined && yaml.trim() === '')}
         >
           Validate
         </button>
@@ -125,7 +141,7 @@ export function ImportPanel({ onImported }: { onImported: () => void }) {
             type="button"
             className="button primary"
             onClick={() => void submit()}
-            disabled={busy || yaml.trim() === ''}
+            disabled={busy || (bundle === undefined && yaml.trim() === '')}
           >
             Import
           </button>
@@ -163,4 +179,11 @@ export function ImportPanel({ onImported }: { onImported: () => void }) {
       ) : null}
     </div>
   );
+}
+
+/** The text box's label: a bundle's profile.yaml is shown read-only, or said to be unreadable here. */
+function yamlLabel(bundle: File | undefined, yaml: string): string {
+  if (bundle === undefined) return 'YAML';
+  if (yaml === '') return `YAML (no profile.yaml read from ${bundle.name}: the hub says why on Validate)`;
+  return `YAML (profile.yaml of ${bundle.name}, read-only)`;
 }
