@@ -1,3 +1,4 @@
+import type { KubernetesObject } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { statusGraceEnd } from './custom-resource.js';
 import { evaluateObject } from './evaluate.js';
@@ -7,12 +8,15 @@ import { compileHealthRule, HealthRuleOrigin } from './rules/health-rule.js';
 import { HealthRules, libraryOnly } from './rules/rule-set.js';
 
 const created = Date.parse('2026-12-01T10:00:00Z');
-const widget = {
+// As the watch delivers it: JSON, so creationTimestamp is a string (the client's type says Date).
+const object = (o: object) => o as KubernetesObject;
+const widgetJson = {
   apiVersion: 'example.strata.dev/v1',
   kind: 'Widget',
   metadata: { name: 'w', namespace: 'apps', generation: 1, creationTimestamp: '2026-12-01T10:00:00Z' },
   spec: { size: 1 },
 };
+const widget = object(widgetJson);
 const at = (seconds: number, statusSubresource = true) => ({
   customResource: { statusSubresource, now: created + seconds * 1000 },
 });
@@ -32,7 +36,9 @@ describe('a custom resource without status (no premature green)', () => {
   });
 
   it('treats an empty status like none', () => {
-    expect(evaluateObject({ ...widget, status: {} }, at(5)).reason).toBe('AwaitingControllerStatus');
+    expect(evaluateObject(object({ ...widgetJson, status: {} }), at(5)).reason).toBe(
+      'AwaitingControllerStatus',
+    );
   });
 
   it('is judged at once when its CRD has no status subresource (nothing will ever write one)', () => {
@@ -60,29 +66,32 @@ describe('a custom resource without status (no premature green)', () => {
   it('says when the engine should look again', () => {
     const info = { statusSubresource: true, now: created };
     expect(statusGraceEnd(widget, { rules: libraryOnly, info, ref: refOf(widget) })).toBe(created + 30_000);
-    const reported = { ...widget, status: { observedGeneration: 1 } };
+    const reported = object({ ...widgetJson, status: { observedGeneration: 1 } });
     expect(statusGraceEnd(reported, { rules: libraryOnly, info, ref: refOf(widget) })).toBeUndefined();
   });
 
   it('once status is reported, the generic rule decides, and a generation behind is Progressing', () => {
-    const ready = { ...widget, status: { conditions: [{ type: 'Ready', status: 'True', reason: 'Up' }] } };
-    expect(evaluateObject(ready, at(1)).state).toBe(ResourceState.Ready);
+    const ready = {
+      ...widgetJson,
+      status: { conditions: [{ type: 'Ready', status: 'True', reason: 'Up' }] },
+    };
+    expect(evaluateObject(object(ready), at(1)).state).toBe(ResourceState.Ready);
     const behind = {
       ...ready,
       metadata: { ...ready.metadata, generation: 2 },
       status: { ...ready.status, observedGeneration: 1 },
     };
-    expect(evaluateObject(behind, at(100)).reason).toBe('LatestGenerationNotObserved');
+    expect(evaluateObject(object(behind), at(100)).reason).toBe('LatestGenerationNotObserved');
   });
 });
 
 describe('strata.dev/health: ignore', () => {
   it('leaves a failing object out of the colour, saying it is ignored', () => {
-    const failing = {
-      ...widget,
-      metadata: { ...widget.metadata, annotations: { 'strata.dev/health': 'ignore' } },
+    const failing = object({
+      ...widgetJson,
+      metadata: { ...widgetJson.metadata, annotations: { 'strata.dev/health': 'ignore' } },
       status: { conditions: [{ type: 'Stalled', status: 'True', reason: 'Broken' }] },
-    };
+    });
     expect(evaluateObject(failing)).toEqual({
       state: ResourceState.Ready,
       reason: 'HealthIgnored',
