@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { parseHealthRulesFile } from './health-rules-file.js';
 import { parseProfile } from './parse.js';
 import { manifestPack, messages, parseOk, profileText } from './testing.js';
 
@@ -80,5 +81,54 @@ describe('spec.healthChecks', () => {
   it('reads a pack healthGrace as milliseconds', () => {
     const { profile } = parseOk(profileText({ packs: manifestPack('web', 'healthGrace: 45s') }));
     expect(profile.spec.packs[0]?.healthGraceMs).toBe(45_000);
+  });
+});
+
+describe('a cluster-wide health rules file', () => {
+  it('reads the rules of a HealthRules document', () => {
+    const result = parseHealthRulesFile(
+      [
+        'apiVersion: strata.dev/v1alpha1',
+        'kind: HealthRules',
+        'spec:',
+        '  healthChecks:',
+        '    - apiVersion: example.com/v1',
+        '      kind: Widget',
+        "      current: status.phase == 'Ready'",
+        '',
+      ].join('\n'),
+      { file: 'rules.yaml' },
+    );
+    expect(result).toEqual({
+      ok: true,
+      value: [{ apiVersion: 'example.com/v1', kind: 'Widget', current: "status.phase == 'Ready'" }],
+    });
+  });
+
+  it('positions CEL and schema errors in the file', () => {
+    const result = parseHealthRulesFile(
+      [
+        'apiVersion: strata.dev/v1alpha1',
+        'kind: HealthRules',
+        'spec:',
+        '  healthChecks:',
+        '    - apiVersion: example.com/v1',
+        '      kind: Widget',
+        "      current: status.phase == 'Ready' &&",
+        '      bogus: 1',
+        '',
+      ].join('\n'),
+      { file: 'rules.yaml' },
+    );
+    expect(messages(result)).toEqual([
+      'rules.yaml:8:7 spec.healthChecks[0].bogus: unknown field; expected one of apiVersion, kind, current, inProgress, failed, message, grace',
+    ]);
+    const cel = parseHealthRulesFile(
+      'apiVersion: strata.dev/v1alpha1\nkind: HealthRules\nspec:\n  healthChecks:\n    - { apiVersion: example.com/v1, kind: Widget, current: "status.ready ==" }\n',
+      { file: 'rules.yaml' },
+    );
+    expect(messages(cel)).toEqual([
+      expect.stringMatching(/^rules\.yaml:5:\d+ spec\.healthChecks\[0\]\.current: CEL: syntax error/),
+    ]);
   });
 });

@@ -63,3 +63,4 @@ export {
   type CreatedToken,
   type TokenRecord,
 } from './tokens.js';
+export { HealthRulesRepository, type HealthRulesRecord } from './health-rules.js';

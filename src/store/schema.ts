@@ -117,6 +117,14 @@ export interface TokensTable {
   last_used_at: string | null;
 }
 
+export interface HealthRulesTable {
+  version: Generated<number>;
+  rules: string;
+  source: string;
+  actor_name: string;
+  created_at: string;
+}
+
 export interface Database {
   strata_meta: MetaTable;
   clusters: ClustersTable;
@@ -127,6 +135,7 @@ export interface Database {
   events: EventsTable;
   audit: AuditTable;
   tokens: TokensTable;
+  health_rules: HealthRulesTable;
 }
 
 export type Row<T extends keyof Database> = Selectable<Database[T]>;

@@ -8,6 +8,7 @@ import { openCases } from './cases/open.cases.js';
 import { packStatusCases } from './cases/pack-status.cases.js';
 import { profileCases } from './cases/profiles.cases.js';
 import { tokenAndAuditCases } from './cases/tokens-audit.cases.js';
+import { healthRuleCases } from './cases/health-rules.cases.js';
 import { backends } from './test-support/backends.js';
 
 describe.each(backends())('store on $name', (env) => {
@@ -22,5 +23,6 @@ describe.each(backends())('store on $name', (env) => {
   attachmentCases(env);
   packStatusCases(env);
   tokenAndAuditCases(env);
+  healthRuleCases(env);
   concurrencyCases(env);
 });

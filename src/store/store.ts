@@ -7,6 +7,7 @@ import { connect } from './dialect.js';
 import { isStoreError, StoreError, StoreErrorCode } from './errors.js';
 import { migrateToLatest } from './migrations/index.js';
 import { AuditRepository } from './audit.js';
+import { HealthRulesRepository } from './health-rules.js';
 import { BlobsRepository } from './blobs.js';
 import { PackStatusRepository } from './pack-status.js';
 import { ProfilesRepository } from './profiles.js';
@@ -41,6 +42,7 @@ export interface Repositories {
   readonly history: HistoryRepository;
   readonly audit: AuditRepository;
   readonly tokens: TokensRepository;
+  readonly healthRules: HealthRulesRepository;
 }
 
 export interface Store extends Repositories {
@@ -71,6 +73,7 @@ function repositories(ctx: StoreContext): Repositories {
     packStatus: new PackStatusRepository(ctx),
     history: new HistoryRepository(ctx),
     audit: new AuditRepository(ctx),
+    healthRules: new HealthRulesRepository(ctx),
     tokens: new TokensRepository(ctx),
   };
 }
