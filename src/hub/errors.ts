@@ -16,6 +16,7 @@ export const HubErrorCode = {
   InvalidInput: 'INVALID_INPUT',
   BundleInvalid: 'BUNDLE_INVALID',
   BundleTooLarge: 'BUNDLE_TOO_LARGE',
+  HealthRulesInvalid: 'HEALTH_RULES_INVALID',
 } as const;
 export type HubErrorCode = (typeof HubErrorCode)[keyof typeof HubErrorCode];
 
@@ -34,6 +35,7 @@ const statusOf: Record<HubErrorCode, number> = {
   INVALID_INPUT: 400,
   BUNDLE_INVALID: 422,
   BUNDLE_TOO_LARGE: 413,
+  HEALTH_RULES_INVALID: 422,
 };
 
 export class HubError extends Error {

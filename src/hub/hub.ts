@@ -33,6 +33,7 @@ import type { UploadResult } from './upload-check.js';
 import { UploadChecker, UploadTooCostly } from './upload-checker.js';
 import { describePackChanges } from './pack-diff.js';
 import { StatusWriter } from './status-writer.js';
+import { HealthRuleService } from './health-rules.js';
 import { chartCache, storedFiles } from './stored-files.js';
 import {
   countPhases,
@@ -180,6 +181,8 @@ const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
  */
 export class Hub {
   private readonly runtimes = new Map<string, ClusterRuntime>();
+  /** Cluster-wide health rules and `strata health test` (health-rules.ts). */
+  readonly healthRules: HealthRuleService;
   private readonly listeners = new Set<(event: HubEvent) => void>();
   private readonly writer: StatusWriter;
   private readonly uploads = new UploadChecker();
@@ -193,6 +196,21 @@ export class Hub {
         `strata: could not store a pack status: ${error instanceof Error ? error.message : String(error)}`,
       );
     });
+    this.healthRules = new HealthRuleService({
+      store: config.store,
+      onChange: (specs) => {
+        for (const runtime of this.runtimes.values()) runtime.runner.setClusterHealthRules(specs);
+      },
+      liveObject: async (cluster, ref) => {
+        const runtime = this.runtimes.get(cluster);
+        if (!runtime) throw new HubError(HubErrorCode.NotFound, `cluster ${cluster} not found`);
+        const [object, info] = await Promise.all([
+          runtime.kube.get(ref),
+          runtime.kube.resourceFor(ref.apiVersion, ref.kind),
+        ]);
+        return { object, statusSubresource: info.statusSubresource === true };
+      },
+    });
     this.unsubscribe = config.store.onEvents((events) => {
       for (const event of events) this.emit(this.redacted(toHubEvent(event)));
     });
@@ -201,6 +219,7 @@ export class Hub {
   /** Opens the hub and starts a runner for every registered cluster (an unreachable one does not block). */
   static async open(config: HubConfig): Promise<Hub> {
     const hub = new Hub(config);
+    await hub.healthRules.load();
     for (const record of await config.store.clusters.list()) {
       try {
         await hub.startCluster(record);
@@ -676,6 +695,7 @@ export class Hub {
       }),
     };
     this.runtimes.set(record.name, runtime);
+    runtime.runner.setClusterHealthRules(this.healthRules.inForce);
     // Not awaited: an unreachable cluster keeps retrying in the background and reports it as it goes.
     runtime.runner.start().catch((error: unknown) => {
       runtime.reachable = false;

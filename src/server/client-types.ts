@@ -74,6 +74,55 @@ export type Event = {
 
 export type Health = { status: 'ok' };
 
+export type HealthRule = {
+  apiVersion: string;
+  kind: string;
+  current: string;
+  inProgress?: string;
+  failed?: string;
+  message?: string;
+  graceSeconds?: number;
+};
+
+export type HealthRules = {
+  version: number;
+  rules: Array<HealthRule>;
+  /** the HealthRules file as applied */
+  source: string;
+  actorName: string;
+  createdAt: string;
+};
+
+export type HealthRulesText = {
+  /** a HealthRules file (apiVersion strata.dev/v1alpha1, kind HealthRules) */
+  yaml: string;
+  /** the name errors are reported against */
+  file?: string;
+};
+
+export type HealthTest = {
+  /** a HealthRules file to try; its rules win over the cluster-wide ones */
+  rules?: string;
+  file?: string;
+  /** the object as a file holds it (JSON) */
+  object?: {
+    apiVersion: string;
+    kind: string;
+    metadata: { name: string; namespace?: string; [key: string]: unknown };
+    [key: string]: unknown;
+  };
+  /** or a live object of a registered cluster */
+  live?: { cluster: string; apiVersion: string; kind: string; namespace?: string; name: string };
+};
+
+export type HealthVerdict = {
+  state: ResourceState;
+  reason: string;
+  message: string;
+  /** the rule that decided (pack = the rules under test); absent: a built-in or the generic rule */
+  rule?: { origin: string; apiVersion: string; kind: string };
+};
+
 export type ObjectRef = { apiVersion: string; kind: string; namespace?: string; name: string };
 
 export type Pack = {
@@ -548,6 +597,36 @@ export interface Operations {
     body: undefined;
     response: undefined;
   };
+  getHealthRules: {
+    method: 'GET';
+    path: '/api/v1/health-rules';
+    role: 'viewer';
+    status: 200;
+    params: undefined;
+    query: undefined;
+    body: undefined;
+    response: HealthRules;
+  };
+  applyHealthRules: {
+    method: 'POST';
+    path: '/api/v1/health-rules';
+    role: 'admin';
+    status: 201;
+    params: undefined;
+    query: undefined;
+    body: HealthRulesText;
+    response: HealthRules;
+  };
+  testHealthRules: {
+    method: 'POST';
+    path: '/api/v1/health-rules/test';
+    role: 'viewer';
+    status: 200;
+    params: undefined;
+    query: undefined;
+    body: HealthTest;
+    response: HealthVerdict;
+  };
   streamEvents: {
     method: 'GET';
     path: '/api/v1/events';
@@ -609,5 +688,8 @@ export const operations = {
   createToken: { method: 'POST', path: '/api/v1/tokens', role: 'admin' },
   listTokens: { method: 'GET', path: '/api/v1/tokens', role: 'admin' },
   revokeToken: { method: 'DELETE', path: '/api/v1/tokens/{id}', role: 'admin' },
+  getHealthRules: { method: 'GET', path: '/api/v1/health-rules', role: 'viewer' },
+  applyHealthRules: { method: 'POST', path: '/api/v1/health-rules', role: 'admin' },
+  testHealthRules: { method: 'POST', path: '/api/v1/health-rules/test', role: 'viewer' },
   streamEvents: { method: 'GET', path: '/api/v1/events', role: 'viewer' },
 } as const satisfies Record<OperationId, { method: string; path: string; role: string }>;
