@@ -13,6 +13,7 @@ import { profileCommands } from './commands/profile.js';
 import { serveCommand } from './commands/serve.js';
 import { statusCommand } from './commands/status.js';
 import { tokenCommands } from './commands/token.js';
+import { healthCommands } from './commands/health.js';
 import { loadCliConfig, type Env } from './config.js';
 import { ExitCode, formatError, usageError } from './errors.js';
 import { commandHelp, groupHelp, mainHelp } from './help.js';
@@ -26,6 +27,7 @@ export const commands: readonly Command[] = [
   ...packCommands,
   eventsCommand,
   ...tokenCommands,
+  ...healthCommands,
 ];
 
 export interface MainIo {
