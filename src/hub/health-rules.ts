@@ -61,8 +61,10 @@ export class HealthRuleService {
     return this.specs;
   }
 
+  /** Reads the rules in force from the store and hands them to the runners. */
   async load(): Promise<void> {
     this.specs = (await this.options.store.healthRules.current())?.rules ?? [];
+    if (this.specs.length > 0) this.options.onChange(this.specs);
   }
 
   current(): Promise<HealthRulesRecord | undefined> {

@@ -1,193 +1,214 @@
-import type {
-  ObjectRef,
-  PackConditionType,
-  PackPhase,
-  PackProgress,
-  PackStatus,
-  PhaseColor,
-  ResourceState,
-} from '../status/index.js';
-import { packPhaseDisplay, worstPhase } from '../status/index.js';
-import { stringify } from 'yaml';
-import type { DesiredPack } from '../engine/index.js';
-import type { ChartSource } from '../profile/index.js';
+// What the hub shows, as zod schemas: the one definition of each view. The hub builds them (present.ts), the
+// server's route table points at them (src/server/schemas.ts), and through its OpenAPI document they become
+// the generated client types. Names given with `.meta({ id })` become OpenAPI components.
+import { z } from 'zod';
+import { PackConditionType, PackPhase, ResourceState } from '../status/index.js';
 
-export type PhaseCounts = Record<PackPhase, number>;
+const values = <T extends Record<string, string>>(o: T) => Object.values(o) as [T[keyof T], ...T[keyof T][]];
 
-export interface ClusterView {
-  readonly name: string;
-  readonly server: string;
-  readonly context: string;
-  readonly driftPolicy: 'correct' | 'report';
-  readonly createdAt: string;
-  readonly reachable: boolean;
-  readonly error?: string;
-  /** The worst pack phase (failed > processing > onboarding > success); success when there are no packs. */
-  readonly phase: PackPhase;
-  readonly counts: PhaseCounts;
-  readonly packs: number;
-}
+export const PhaseSchema = z.enum(values(PackPhase)).meta({ id: 'PackPhase' });
+export const ColorSchema = z.enum(['gray', 'blue', 'green', 'red']).meta({ id: 'PhaseColor' });
+export const ConditionSchema = z.enum(values(PackConditionType)).meta({ id: 'PackCondition' });
+export const ResourceStateSchema = z.enum(values(ResourceState)).meta({ id: 'ResourceState' });
+export const DriftPolicySchema = z.enum(['correct', 'report']).meta({ id: 'DriftPolicy' });
 
-export interface ResourceView {
-  readonly ref: ObjectRef;
-  readonly state: ResourceState;
-  readonly reason: string;
-  readonly message: string;
-  /** A Helm hook of the pack's chart (run around install, upgrade or removal), not one of its objects. */
-  readonly hook?: true;
-}
+export const PhaseCountsSchema = z
+  .object({
+    onboarding: z.number().int(),
+    processing: z.number().int(),
+    success: z.number().int(),
+    failed: z.number().int(),
+  })
+  .meta({ id: 'PhaseCounts' });
+export type PhaseCounts = z.infer<typeof PhaseCountsSchema>;
 
-/** One pack on the Cluster Profile page: where it sits, its colour and why. */
-export interface PackView {
-  readonly name: string;
-  readonly profile: string;
-  readonly layer: string;
-  readonly version: string;
-  readonly type: string;
-  readonly wave: number;
-  readonly order: number;
-  readonly explanation: string;
-  readonly phase: PackPhase;
-  readonly color: PhaseColor;
-  readonly icon: string;
-  readonly label: string;
-  readonly condition: PackConditionType;
-  readonly reason: string;
-  readonly message: string;
-  readonly progress: PackProgress;
-  readonly startTime?: string;
-  readonly endTime?: string;
-  /** The last known status while the cluster is unreachable. */
-  readonly stale: boolean;
-  readonly resources: readonly ResourceView[];
-  /** The last drift seen on the pack's objects since the hub started. */
-  readonly lastDrift?: DriftView;
-}
+/** A cluster as the hub sees it (the server adds the rollup colour). */
+export const ClusterViewSchema = z.object({
+  name: z.string(),
+  server: z.string(),
+  context: z.string(),
+  driftPolicy: DriftPolicySchema,
+  createdAt: z.string(),
+  reachable: z.boolean(),
+  error: z.string().optional(),
+  phase: PhaseSchema.describe("the worst pack's phase; success when there are no packs"),
+  counts: PhaseCountsSchema,
+  packs: z.number().int(),
+});
+export type ClusterView = z.infer<typeof ClusterViewSchema>;
+
+export const ObjectRefSchema = z
+  .object({ apiVersion: z.string(), kind: z.string(), namespace: z.string().optional(), name: z.string() })
+  .meta({ id: 'ObjectRef' });
+
+export const ResourceViewSchema = z
+  .object({
+    ref: ObjectRefSchema,
+    state: ResourceStateSchema,
+    reason: z.string(),
+    message: z.string(),
+    hook: z
+      .literal(true)
+      .optional()
+      .describe("a Helm hook of the pack's chart (run around install, upgrade or removal)"),
+  })
+  .meta({ id: 'PackResource' });
+export type ResourceView = z.infer<typeof ResourceViewSchema>;
 
 /** Someone changed or deleted an object a pack owns. */
-export interface DriftView {
-  readonly time: string;
-  /** "drift: ConfigMap tenant-a/quota deleted", sensitive values masked. */
-  readonly message: string;
-  /** True when the drift policy puts the object back; false when it is only reported. */
-  readonly correcting: boolean;
-}
+export const DriftViewSchema = z
+  .object({
+    time: z.string(),
+    message: z.string().describe('what changed, e.g. "drift: ConfigMap tenant-a/quota deleted"'),
+    correcting: z
+      .boolean()
+      .describe('true when the drift policy puts the object back, false when only reported'),
+  })
+  .meta({ id: 'Drift' });
+export type DriftView = z.infer<typeof DriftViewSchema>;
 
-export function emptyCounts(): PhaseCounts {
-  return { onboarding: 0, processing: 0, success: 0, failed: 0 };
-}
+/** One pack on the Cluster Profile page: where it sits, its colour and why. */
+export const PackViewSchema = z
+  .object({
+    name: z.string(),
+    profile: z.string(),
+    layer: z.string(),
+    version: z.string(),
+    type: z.string(),
+    wave: z.number().int(),
+    order: z.number().int(),
+    explanation: z.string().describe('why the pack installs where it does'),
+    phase: PhaseSchema,
+    color: ColorSchema,
+    icon: z.string(),
+    label: z.string(),
+    condition: ConditionSchema,
+    reason: z.string(),
+    message: z.string(),
+    progress: z.object({ ready: z.number().int(), total: z.number().int() }),
+    startTime: z.string().optional(),
+    endTime: z.string().optional(),
+    stale: z.boolean().describe('true while the cluster is unreachable: the colour is the last one known'),
+    resources: z.array(ResourceViewSchema),
+    lastDrift: DriftViewSchema.optional().describe(
+      "the last drift seen on the pack's objects since the hub started",
+    ),
+  })
+  .meta({ id: 'Pack' });
+export type PackView = z.infer<typeof PackViewSchema>;
 
-export function countPhases(phases: Iterable<PackPhase>): {
-  phase: PackPhase;
-  counts: PhaseCounts;
-  packs: number;
-} {
-  const counts = emptyCounts();
-  const all: PackPhase[] = [];
-  for (const phase of phases) {
-    counts[phase]++;
-    all.push(phase);
-  }
-  return { phase: all.length === 0 ? 'success' : worstPhase(all), counts, packs: all.length };
-}
+export const PackTransitionSchema = z
+  .object({
+    time: z.string(),
+    from: PhaseSchema,
+    to: PhaseSchema,
+    condition: ConditionSchema,
+    reason: z.string(),
+    message: z.string(),
+  })
+  .meta({ id: 'PackTransition' });
 
-export function packView(
-  desired: DesiredPack,
-  status: PackStatus,
-  stale: boolean,
-  lastDrift?: DriftView,
-): PackView {
-  const display = packPhaseDisplay[status.phase];
-  return {
-    name: desired.pack.name,
-    profile: desired.profile.name,
-    layer: desired.pack.layer,
-    version: desired.pack.version,
-    type: desired.pack.type,
-    wave: desired.wave,
-    order: desired.order,
-    explanation: desired.explanation,
-    phase: status.phase,
-    color: display.color,
-    icon: display.icon,
-    label: display.label,
-    condition: status.condition,
-    reason: status.reason,
-    message: desired.redactor.redact(status.message),
-    progress: status.progress,
-    ...(status.startTime ? { startTime: status.startTime } : {}),
-    ...(status.endTime ? { endTime: status.endTime } : {}),
-    stale,
-    resources: status.resources.map((r) => ({
-      ref: r.ref,
-      state: r.evaluation.state,
-      reason: r.evaluation.reason,
-      message: desired.redactor.redact(r.evaluation.message),
-      ...(r.hook ? { hook: true as const } : {}),
-    })),
-    ...(lastDrift ? { lastDrift } : {}),
-  };
-}
+export const PackTransitionsSchema = z
+  .object({ pack: z.string(), transitions: z.array(PackTransitionSchema).describe('oldest first') })
+  .meta({ id: 'PackTransitions' });
 
 /**
  * What a pack deploys with, after every variable and macro of its cluster is resolved: a Helm pack's values (the
  * ones passed to `helm template`), a manifest pack's objects. Sensitive variable values are masked.
  */
-export interface PackValuesView {
-  readonly pack: string;
-  readonly profile: string;
-  readonly profileVersion: string;
-  readonly type: string;
-  /** Helm packs: where the chart comes from ("repo https://… chart x 1.2.3", "local ./charts/x"). */
-  readonly chart?: string;
-  readonly releaseName?: string;
-  readonly namespace: string;
-  /** Helm packs: the resolved values. */
-  readonly values?: Readonly<Record<string, unknown>>;
-  /** Manifest packs: the resolved objects, inline and from files. */
-  readonly manifests?: readonly unknown[];
-  /** The same, as YAML (a multi-document stream for manifests). */
-  readonly yaml: string;
-  /** True when at least one sensitive value was replaced by `******`. */
-  readonly masked: boolean;
-}
+export const PackValuesViewSchema = z
+  .object({
+    pack: z.string(),
+    profile: z.string(),
+    profileVersion: z.string(),
+    type: z.string(),
+    chart: z.string().optional().describe('Helm packs: the chart and where it comes from'),
+    releaseName: z.string().optional(),
+    namespace: z.string(),
+    values: z
+      .record(z.string(), z.unknown())
+      .optional()
+      .describe('Helm packs: the values passed to helm template, macros resolved, sensitive values masked'),
+    manifests: z
+      .array(z.unknown())
+      .optional()
+      .describe('manifest packs: the objects applied, macros resolved, sensitive values masked'),
+    yaml: z.string().describe('the same as YAML (one document per object for manifest packs)'),
+    masked: z.boolean().describe('true when at least one sensitive value was replaced by ******'),
+  })
+  .meta({ id: 'PackValues' });
+export type PackValuesView = z.infer<typeof PackValuesViewSchema>;
 
-export function packValuesView(desired: DesiredPack): PackValuesView {
-  const { pack, profile, redactor } = desired;
-  const base = {
-    pack: pack.name,
-    profile: profile.name,
-    profileVersion: profile.version,
-    type: pack.type,
-    namespace: pack.namespace.name,
-  };
-  if (pack.type === 'helm') {
-    const values = redactor.redactDeep(pack.values);
-    return {
-      ...base,
-      chart: formatChartSource(pack.chart),
-      releaseName: pack.releaseName,
-      values,
-      yaml: Object.keys(values).length === 0 ? '' : stringify(values),
-      masked: JSON.stringify(values) !== JSON.stringify(pack.values),
-    };
-  }
-  const manifests = redactor.redactDeep(pack.manifests);
-  return {
-    ...base,
-    manifests,
-    yaml: manifests.map((m) => stringify(m)).join('---\n'),
-    masked: JSON.stringify(manifests) !== JSON.stringify(pack.manifests),
-  };
-}
+export const ProfileVersionViewSchema = z
+  .object({
+    name: z.string(),
+    version: z.string(),
+    type: z.string(),
+    published: z.boolean(),
+    createdAt: z.string(),
+    packs: z.number().int(),
+    description: z.string().optional(),
+  })
+  .meta({ id: 'ProfileVersion' });
+export type ProfileVersionView = z.infer<typeof ProfileVersionViewSchema>;
 
-function formatChartSource(chart: ChartSource): string {
-  switch (chart.kind) {
-    case 'local':
-      return `local ${chart.path}`;
-    case 'repo':
-      return `${chart.name} ${chart.version} from ${chart.repo}`;
-    case 'oci':
-      return `${chart.ref} ${chart.version}`;
-  }
+export const ProfileWithSourceSchema = ProfileVersionViewSchema.extend({
+  yaml: z.string(),
+  files: z
+    .record(z.string(), z.string())
+    .optional()
+    .describe('each local chart and file the version was published with → the sha256 of its content'),
+}).meta({
+  id: 'ProfileWithSource',
+});
+export type ProfileWithSource = z.infer<typeof ProfileWithSourceSchema>;
+
+export const ProfileSummaryViewSchema = z
+  .object({ name: z.string(), type: z.string(), latest: z.string(), versions: z.number().int() })
+  .meta({ id: 'ProfileSummary' });
+export type ProfileSummaryView = z.infer<typeof ProfileSummaryViewSchema>;
+
+export const VariableValuesSchema = z.record(z.string(), z.string()).meta({ id: 'VariableValues' });
+
+export const AttachmentViewSchema = z
+  .object({
+    cluster: z.string(),
+    profile: z.string(),
+    version: z.string(),
+    /** Values of variables that are not sensitive; sensitive ones are listed by name only. */
+    values: VariableValuesSchema,
+    sensitive: z.array(z.string()).optional(),
+    createdAt: z.string().optional(),
+    updatedAt: z.string().optional(),
+    updateAvailable: z.string().optional().describe('a newer published version of the profile'),
+  })
+  .meta({ id: 'Attachment' });
+export type AttachmentView = z.infer<typeof AttachmentViewSchema>;
+
+/** What changing an attachment would do to one pack. */
+export const PackDiffSchema = z
+  .object({
+    pack: z.string(),
+    profile: z.string(),
+    change: z.enum(['added', 'removed', 'changed', 'unchanged']),
+    fromVersion: z
+      .string()
+      .optional()
+      .describe("the pack's version now (changed to another version, or removed)"),
+    toVersion: z
+      .string()
+      .optional()
+      .describe("the pack's version after (added, or changed to another version)"),
+    changes: z
+      .array(z.string())
+      .optional()
+      .describe('changed packs: each changed field, old → new, sensitive values masked'),
+  })
+  .meta({ id: 'PackDiff' });
+export type PackDiff = z.infer<typeof PackDiffSchema>;
+
+export interface ClusterPage {
+  readonly cluster: ClusterView;
+  readonly attachments: readonly AttachmentView[];
+  readonly packs: readonly PackView[];
 }

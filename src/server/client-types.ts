@@ -31,9 +31,9 @@ export type Cluster = {
   error?: string;
   /** the worst pack's phase; success when there are no packs */
   phase: PackPhase;
-  color: PhaseColor;
   counts: PhaseCounts;
   packs: number;
+  color: PhaseColor;
 };
 
 export type ClusterPage = {

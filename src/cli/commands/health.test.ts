@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { HealthRuleService } from '../../hub/health-rules.js';
 import { HubError } from '../../hub/errors.js';
+import { hubStatus } from '../../server/to-problem.js';
 import { createStore, type Store } from '../../store/index.js';
 import type { Output } from '../command.js';
 import { main } from '../main.js';
@@ -52,8 +53,8 @@ const fetch = async (input: string | URL | Request, init: RequestInit = {}) => {
   } catch (error) {
     if (error instanceof HubError) {
       return Response.json(
-        { status: error.status, code: error.code, detail: error.message, title: 'x' },
-        { status: error.status },
+        { status: hubStatus[error.code], code: error.code, detail: error.message, title: 'x' },
+        { status: hubStatus[error.code] },
       );
     }
     throw error;
