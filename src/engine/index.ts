@@ -5,3 +5,4 @@ export { DriftPolicy, type RunnerEvent } from './events.js';
 export { EngineError, EngineErrorCode } from './errors.js';
 export { FIELD_MANAGER } from './drift.js';
 export { Label, renderPack, type RenderedPack } from './render.js';
+export { MAX_RECENT_WARNINGS, recentWarnings, type RecentWarning } from './recent-warnings.js';

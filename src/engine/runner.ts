@@ -29,6 +29,7 @@ import { refOf, type PackRun } from './pack-run.js';
 import { detectDrift } from './drift.js';
 import { RevisionGate, awaitingKeys } from './revision-gate.js';
 import { HealthContext } from './health-context.js';
+import { recentWarnings, type RecentWarning } from './recent-warnings.js';
 
 export interface RunnerOptions {
   readonly cluster: string;
@@ -427,6 +428,11 @@ export class ClusterRunner {
     }, inMs);
     timer.unref();
     this.graceTimers.set(key, timer);
+  }
+
+  /** Recent Warning events of an owned object and what it controls, for the pack detail page. */
+  recentWarnings(ref: ObjectRef): RecentWarning[] {
+    return recentWarnings(this.watches.get(ref), this.watches);
   }
 
   /**

@@ -182,6 +182,8 @@ export type PackResource = {
   state: ResourceState;
   reason: string;
   message: string;
+  /** recent Warning events of the object and of the ReplicaSets and pods it controls, newest first */
+  events?: Array<WarningEvent>;
   /** a Helm hook of the pack's chart (run around install, upgrade or removal) */
   hook?: true;
 };
@@ -304,6 +306,16 @@ export type UpdateAttachment = { version?: string; values?: VariableValues };
 export type ValidationResult = { valid: boolean; issues: Array<ProfileIssue> };
 
 export type VariableValues = { [key: string]: string };
+
+export type WarningEvent = {
+  /** the object the event is about, e.g. "Pod web/api-7d9-x" */
+  object: string;
+  reason: string;
+  message: string;
+  count: number;
+  /** when last seen */
+  time?: string;
+};
 
 /** Every operation: method, path template, role needed, and the types of its inputs and success body. */
 export interface Operations {
