@@ -24,7 +24,8 @@ import {
  */
 export class HealthContext {
   private clusterRules: readonly CompiledHealthRule[] = [];
-  private readonly byProfile = new Map<string, HealthRules>();
+  /** By the profile's rule list (the same array for every pack of a loaded profile): compiled once. */
+  private byProfile = new WeakMap<readonly HealthRuleSpec[], HealthRules>();
   /** `group/Kind` → the CRD declares a status subresource; absent while discovery has not answered. */
   private readonly statusSubresource = new Map<string, boolean>();
   private readonly asking = new Set<string>();
@@ -41,14 +42,14 @@ export class HealthContext {
   /** The cluster-wide rules an admin applied; compiled once here (they were checked when stored). */
   setClusterRules(specs: readonly HealthRuleSpec[]): void {
     this.clusterRules = compileAll(specs, HealthRuleOrigin.Cluster);
-    this.byProfile.clear();
+    this.byProfile = new WeakMap();
   }
 
   evaluateOptions(
     pack: { readonly healthChecks?: readonly HealthRuleSpec[]; readonly graceMs?: number },
     ref: ObjectRef,
   ): Pick<EvaluateOptions, 'healthRules' | 'customResource'> {
-    const healthRules = this.rulesFor(pack.healthChecks ?? []);
+    const healthRules = this.rulesFor(pack.healthChecks ?? NO_RULES);
     const group = apiGroup(ref.apiVersion);
     if (isBuiltinGroup(group)) return { healthRules };
     const key = `${group}/${ref.kind}`;
@@ -82,14 +83,13 @@ export class HealthContext {
   }
 
   private rulesFor(specs: readonly HealthRuleSpec[]): HealthRules {
-    const key = JSON.stringify(specs);
-    let rules = this.byProfile.get(key);
+    let rules = this.byProfile.get(specs);
     if (rules === undefined) {
       rules = new HealthRules({
         pack: compileAll(specs, HealthRuleOrigin.Pack),
         cluster: this.clusterRules,
       });
-      this.byProfile.set(key, rules);
+      this.byProfile.set(specs, rules);
     }
     return rules;
   }
@@ -108,6 +108,8 @@ export class HealthContext {
       .finally(() => this.asking.delete(key));
   }
 }
+
+const NO_RULES: readonly HealthRuleSpec[] = [];
 
 /** Rules that were checked when stored; one that no longer compiles (a grammar change) is skipped. */
 function compileAll(specs: readonly HealthRuleSpec[], origin: HealthRuleOrigin): CompiledHealthRule[] {
