@@ -1,5 +1,5 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
-import type { KubeClient } from '../kube/index.js';
+import type { KubeApi } from '../kube/index.js';
 import {
   AWAITING_STATUS_REASON,
   apiGroup,
@@ -32,7 +32,7 @@ export class HealthContext {
 
   constructor(
     private readonly options: {
-      readonly kube: KubeClient;
+      readonly kube: KubeApi;
       readonly now: () => number;
       /** A kind's discovery answered: objects of it may now be judged differently. */
       readonly onKindLearned: (group: string, kind: string) => void;

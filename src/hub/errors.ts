@@ -21,6 +21,8 @@ export const HubErrorCode = {
   BundleInvalid: 'BUNDLE_INVALID',
   BundleTooLarge: 'BUNDLE_TOO_LARGE',
   HealthRulesInvalid: 'HEALTH_RULES_INVALID',
+  /** A remote chart could not be fetched when its version was published (issue 13). */
+  ChartFetchFailed: 'CHART_FETCH_FAILED',
 } as const;
 export type HubErrorCode = (typeof HubErrorCode)[keyof typeof HubErrorCode];
 

@@ -8,8 +8,10 @@ import { toPackStatus, type ClusterRecord, type Store } from '../store/index.js'
 import type { ClusterAccess } from './access.js';
 import { message, notFound } from './errors.js';
 import type { Emit } from './feed.js';
+import { clusterSummary, type PackContext } from './stream-events.js';
 import type { Planner } from './planner.js';
 import { countPhases } from './present.js';
+import { storedRenderCache } from './render-cache.js';
 import { StatusWriter } from './status-writer.js';
 import type { ClusterView, DriftView } from './views.js';
 
@@ -62,9 +64,41 @@ export class Fleet {
     return this.runtimes.has(cluster);
   }
 
+  /** The names of the clusters the hub runs. */
+  clusters(): string[] {
+    return [...this.runtimes.keys()];
+  }
+
   /** The pack's current redactor, while the hub runs it. */
   redactor(cluster: string, pack: string): Redactor | undefined {
     return this.runtimes.get(cluster)?.known.get(pack)?.redactor;
+  }
+
+  /** What the stream builds a pack's view from: its place and redactor, the cluster's state, its drift. */
+  packContext(cluster: string, pack: string): PackContext | undefined {
+    const runtime = this.runtimes.get(cluster);
+    const desired = runtime?.known.get(pack);
+    if (!runtime || !desired) return undefined;
+    const drift = runtime.drift.get(pack);
+    return { desired, stale: !runtime.reachable, ...(drift ? { drift } : {}) };
+  }
+
+  /** Sends the cluster's rollup (colour, counts, reachability) after a change of its packs or its connection. */
+  publishSummary(cluster: string): void {
+    const runtime = this.runtimes.get(cluster);
+    if (!runtime) return;
+    this.clusterView(runtime.record)
+      .then((view) => {
+        this.options.emit({
+          kind: 'cluster.summary',
+          cluster,
+          time: new Date().toISOString(),
+          data: clusterSummary(view),
+        });
+      })
+      .catch((error: unknown) => {
+        this.options.log(`strata: cluster ${cluster}: could not publish its summary: ${message(error)}`);
+      });
   }
 
   async start(record: ClusterRecord): Promise<void> {
@@ -95,6 +129,7 @@ export class Fleet {
         cluster: record.name,
         kube,
         helmBin: this.options.helmBin,
+        renderCache: storedRenderCache(store, record.name, this.options.log),
         driftPolicy: record.driftPolicy,
         initial,
         onEvent: (event) => {
@@ -114,6 +149,7 @@ export class Fleet {
         time: new Date().toISOString(),
         data: { reachable: false, error: runtime.error },
       });
+      this.publishSummary(record.name);
     });
     try {
       const { desired } = await this.options.planner.plan(record.name);
@@ -221,6 +257,7 @@ export class Fleet {
           time: event.time,
           data: { reachable: event.reachable, ...(event.error ? { error: event.error } : {}) },
         });
+        this.publishSummary(cluster);
         return;
     }
   }

@@ -15,6 +15,7 @@ import { Fleet } from './fleet.js';
 import { HealthRuleService } from './health-rules.js';
 import { Packs } from './packs.js';
 import { Planner } from './planner.js';
+import type { OutdatedChart } from './outdated.js';
 import { Profiles, type ProfileUpload } from './profiles.js';
 import type {
   AttachmentView,
@@ -49,14 +50,21 @@ export class Hub {
     const { store } = config;
     const access = new ClusterAccess(config);
     const planner = new Planner(store, config.chartCacheDir);
-    // The feed redacts with the fleet's redactors and the fleet publishes through the feed's emit: the feed
-    // gets a lookup function, not the fleet (it is called only once events flow, after both exist).
-    this.feed = new Feed(store, (cluster, pack) => this.fleet.redactor(cluster, pack), log);
-    const fleet = new Fleet({ store, helmBin: config.helmBin, access, planner, emit: this.feed.emit, log });
+    // The feed builds pack views with what the fleet knows and the fleet publishes through the feed's emit: the
+    // feed gets lookup functions, not the fleet (they are called only once events flow, after both exist).
+    this.feed = new Feed(store, {
+      packContext: (cluster, pack) => this.fleet.packContext(cluster, pack),
+      summarize: (cluster) => {
+        this.fleet.publishSummary(cluster);
+      },
+      log,
+    });
+    const emit = this.feed.emit;
+    const fleet = new Fleet({ store, helmBin: config.helmBin, access, planner, emit, log });
     this.fleet = fleet;
     this.clusters = new Clusters(store, access, fleet);
-    this.profiles = new Profiles(store, access);
-    this.attachments = new Attachments(store, planner, fleet);
+    this.profiles = new Profiles(store, access, config.helmBin, emit);
+    this.attachments = new Attachments(store, planner, fleet, emit);
     this.packs = new Packs(store, fleet, this.attachments);
     this.healthRules = new HealthRuleService({
       store,
@@ -111,11 +119,14 @@ export class Hub {
   validateProfile(input: ProfileUpload): Promise<ProfileIssue[]> {
     return this.profiles.validate(input);
   }
-  importProfile(
+  async importProfile(
     input: ProfileUpload & { readonly draft?: boolean },
     actor: Actor,
   ): Promise<ProfileVersionView[]> {
-    return this.profiles.import(input, actor);
+    const versions = await this.profiles.import(input, actor);
+    // "Update available" reaches every open page of a cluster the profile is attached to.
+    if (!input.draft) await this.attachments.announce(versions.map((v) => v.name));
+    return versions;
   }
   listProfiles(): Promise<ProfileSummaryView[]> {
     return this.profiles.list();
@@ -127,6 +138,10 @@ export class Hub {
     return this.profiles.get(name, version);
   }
   /** A stored version as a bundle: its source and every local chart and file it was published with. */
+  outdatedCharts(name: string, version: string): Promise<OutdatedChart[]> {
+    return this.profiles.outdated(name, version);
+  }
+
   profileBundle(name: string, version: string): Promise<Buffer> {
     return this.profiles.bundle(name, version);
   }

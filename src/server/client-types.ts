@@ -21,6 +21,34 @@ export type Attachment = {
   updateAvailable?: string;
 };
 
+export type AttachmentChangedEvent = {
+  cluster: string;
+  kind: 'attachment.changed';
+  /** ISO-8601 */
+  time: string;
+  /** an attachment added or changed, or a newer version of its profile published */
+  data: Attachment;
+};
+
+export type AttachmentRemovedEvent = {
+  cluster: string;
+  kind: 'attachment.removed';
+  /** ISO-8601 */
+  time: string;
+  data: { profile: string };
+};
+
+export type ChartSource = {
+  name: string;
+  url: string;
+  username?: string;
+  hasPassword: boolean;
+  hasCa: boolean;
+  insecureSkipTlsVerify: boolean;
+  plainHttp: boolean;
+  createdAt: string;
+};
+
 export type Cluster = {
   name: string;
   server: string;
@@ -36,11 +64,58 @@ export type Cluster = {
   color: PhaseColor;
 };
 
+export type ClusterConnectionEvent = {
+  cluster: string;
+  kind: 'cluster.connection';
+  /** ISO-8601 */
+  time: string;
+  data: { reachable: boolean; error?: string };
+};
+
 export type ClusterPage = {
   cluster: Cluster;
   attachments: Array<Attachment>;
   /** in install order */
   packs: Array<Pack>;
+};
+
+export type ClusterRegisteredEvent = {
+  /** the event id: resume after it with Last-Event-ID */
+  id: number;
+  cluster: string;
+  kind: 'cluster.registered';
+  /** ISO-8601 */
+  time: string;
+  data: Record<string, never>;
+};
+
+export type ClusterRemovedEvent = {
+  /** the event id: resume after it with Last-Event-ID */
+  id: number;
+  cluster: string;
+  kind: 'cluster.removed';
+  /** ISO-8601 */
+  time: string;
+  data: Record<string, never>;
+};
+
+export type ClusterSummaryEvent = {
+  cluster: string;
+  kind: 'cluster.summary';
+  /** ISO-8601 */
+  time: string;
+  /** the cluster's rollup after a change: replace the cluster of this name */
+  data: Cluster;
+};
+
+export type ClusterUpdatedEvent = {
+  /** the event id: resume after it with Last-Event-ID */
+  id: number;
+  cluster: string;
+  kind: 'cluster.updated';
+  /** ISO-8601 */
+  time: string;
+  data: Record<string, never>;
 };
 
 export type CreatedToken = {
@@ -62,15 +137,19 @@ export type Drift = {
 export type DriftPolicy = 'correct' | 'report';
 
 /** one SSE message: `id:` = id, `event:` = kind, `data:` = this object */
-export type Event = {
-  /** absent on ephemeral cluster.connection events */
-  id?: number;
-  kind: string;
-  cluster?: string;
-  pack?: string;
-  time: string;
-  data: unknown;
-};
+export type Event =
+  | PackStatusEvent
+  | PackTransitionEvent
+  | PackRemovedEvent
+  | PackDriftEvent
+  | ClusterRegisteredEvent
+  | ClusterUpdatedEvent
+  | ClusterRemovedEvent
+  | ClusterConnectionEvent
+  | ClusterSummaryEvent
+  | AttachmentChangedEvent
+  | AttachmentRemovedEvent
+  | ProfilePublishedEvent;
 
 export type Health = { status: 'ok' };
 
@@ -125,6 +204,18 @@ export type HealthVerdict = {
 
 export type ObjectRef = { apiVersion: string; kind: string; namespace?: string; name: string };
 
+export type OutdatedChart = {
+  pack: string;
+  /** `oci://host/path/chart`, or `https://repo name` */
+  chart: string;
+  /** the version the profile version pinned */
+  version: string;
+  /** newer versions the source has now, oldest first */
+  newer: Array<string>;
+  /** why the source could not be asked (401, TLS error, …) */
+  error?: string;
+};
+
 export type Pack = {
   name: string;
   profile: string;
@@ -175,7 +266,27 @@ export type PackDiff = {
   changes?: Array<string>;
 };
 
+export type PackDriftEvent = {
+  cluster: string;
+  pack: string;
+  kind: 'pack.drift';
+  /** ISO-8601 */
+  time: string;
+  data: Drift;
+};
+
 export type PackPhase = 'onboarding' | 'processing' | 'success' | 'failed';
+
+export type PackRemovedEvent = {
+  /** the event id: resume after it with Last-Event-ID */
+  id: number;
+  cluster: string;
+  pack: string;
+  kind: 'pack.removed';
+  /** ISO-8601 */
+  time: string;
+  data: Record<string, never>;
+};
 
 export type PackResource = {
   ref: ObjectRef;
@@ -188,6 +299,18 @@ export type PackResource = {
   hook?: true;
 };
 
+export type PackStatusEvent = {
+  /** the event id: resume after it with Last-Event-ID */
+  id: number;
+  cluster: string;
+  pack: string;
+  kind: 'pack.status';
+  /** ISO-8601 */
+  time: string;
+  /** the pack as the cluster page shows it: replace the page's pack of this name */
+  data: Pack;
+};
+
 export type PackTransition = {
   time: string;
   from: PackPhase;
@@ -195,6 +318,17 @@ export type PackTransition = {
   condition: PackCondition;
   reason: string;
   message: string;
+};
+
+export type PackTransitionEvent = {
+  /** the event id: resume after it with Last-Event-ID */
+  id: number;
+  cluster: string;
+  pack: string;
+  kind: 'pack.transition';
+  /** ISO-8601 */
+  time: string;
+  data: { transition: PackTransition };
 };
 
 export type PackTransitions = {
@@ -253,6 +387,13 @@ export type ProfileIssue = {
   formatted: string;
 };
 
+export type ProfilePublishedEvent = {
+  kind: 'profile.published';
+  /** ISO-8601 */
+  time: string;
+  data: ProfileVersion;
+};
+
 export type ProfileSummary = { name: string; type: string; latest: string; versions: number };
 
 export type ProfileText = {
@@ -284,6 +425,21 @@ export type ProfileWithSource = {
   yaml: string;
   /** each local chart and file the version was published with → the sha256 of its content */
   files?: { [key: string]: string };
+  /** each remote chart (`oci://host/path/chart@1.2.3`, or `https://repo name@1.2.3`) → the sha256 of the archive fetched when the version was published: what it renders, without contacting the remote again */
+  charts?: { [key: string]: string };
+};
+
+export type PutChartSource = {
+  name: string;
+  /** the repository or registry URL; a chart whose URL starts with it (at a / boundary) uses this source */
+  url: string;
+  username?: string;
+  /** write-only: never returned */
+  password?: string;
+  /** PEM CA certificate(s) the source’s TLS certificate chains to */
+  caPem?: string;
+  insecureSkipTlsVerify?: boolean;
+  plainHttp?: boolean;
 };
 
 export type RegisterCluster = {
@@ -448,6 +604,16 @@ export interface Operations {
     query: undefined;
     body: undefined;
     response: ProfileWithSource;
+  };
+  getOutdatedCharts: {
+    method: 'GET';
+    path: '/api/v1/profiles/{profile}/versions/{version}/outdated';
+    role: 'viewer';
+    status: 200;
+    params: { profile: string; version: string };
+    query: undefined;
+    body: undefined;
+    response: Array<OutdatedChart>;
   };
   getProfileBundle: {
     method: 'GET';
@@ -639,6 +805,36 @@ export interface Operations {
     body: HealthTest;
     response: HealthVerdict;
   };
+  putSource: {
+    method: 'POST';
+    path: '/api/v1/sources';
+    role: 'admin';
+    status: 200;
+    params: undefined;
+    query: undefined;
+    body: PutChartSource;
+    response: ChartSource;
+  };
+  listSources: {
+    method: 'GET';
+    path: '/api/v1/sources';
+    role: 'admin';
+    status: 200;
+    params: undefined;
+    query: undefined;
+    body: undefined;
+    response: Array<ChartSource>;
+  };
+  deleteSource: {
+    method: 'DELETE';
+    path: '/api/v1/sources/{name}';
+    role: 'admin';
+    status: 204;
+    params: { name: string };
+    query: undefined;
+    body: undefined;
+    response: undefined;
+  };
   streamEvents: {
     method: 'GET';
     path: '/api/v1/events';
@@ -668,6 +864,11 @@ export const operations = {
   validateProfile: { method: 'POST', path: '/api/v1/profiles/validate', role: 'viewer' },
   listProfileVersions: { method: 'GET', path: '/api/v1/profiles/{profile}/versions', role: 'viewer' },
   getProfileVersion: { method: 'GET', path: '/api/v1/profiles/{profile}/versions/{version}', role: 'viewer' },
+  getOutdatedCharts: {
+    method: 'GET',
+    path: '/api/v1/profiles/{profile}/versions/{version}/outdated',
+    role: 'viewer',
+  },
   getProfileBundle: {
     method: 'GET',
     path: '/api/v1/profiles/{profile}/versions/{version}/bundle',
@@ -703,5 +904,8 @@ export const operations = {
   getHealthRules: { method: 'GET', path: '/api/v1/health-rules', role: 'viewer' },
   applyHealthRules: { method: 'POST', path: '/api/v1/health-rules', role: 'admin' },
   testHealthRules: { method: 'POST', path: '/api/v1/health-rules/test', role: 'viewer' },
+  putSource: { method: 'POST', path: '/api/v1/sources', role: 'admin' },
+  listSources: { method: 'GET', path: '/api/v1/sources', role: 'admin' },
+  deleteSource: { method: 'DELETE', path: '/api/v1/sources/{name}', role: 'admin' },
   streamEvents: { method: 'GET', path: '/api/v1/events', role: 'viewer' },
 } as const satisfies Record<OperationId, { method: string; path: string; role: string }>;

@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import {
   AttachmentViewSchema,
-  ClusterViewSchema,
+  ClusterSummarySchema,
   ColorSchema,
   DriftPolicySchema,
   DriftViewSchema,
@@ -24,6 +24,7 @@ import {
   ResourceStateSchema,
   ConditionSchema,
   ResourceViewSchema,
+  StreamEventSchema,
   VariableValuesSchema,
 } from '../hub/index.js';
 import { TokenRole } from '../store/index.js';
@@ -58,7 +59,9 @@ export const RoleSchema = z.enum(values(TokenRole)).meta({ id: 'TokenRole' });
 export const NameSchema = z.string().min(1).max(253);
 
 /** The hub's cluster view plus its rollup colour (routes/clusters.ts adds it). */
-export const ClusterSchema = ClusterViewSchema.extend({ color: ColorSchema }).meta({ id: 'Cluster' });
+export const ClusterSchema = ClusterSummarySchema;
+/** Every message of the live stream, one schema per kind (src/hub/stream-events.ts). */
+export { StreamEventSchema };
 
 export const RegisterClusterSchema = z
   .object({
@@ -124,15 +127,59 @@ export const CreatedTokenSchema = z
   .object({ token: TokenSchema, plaintext: z.string().describe('shown this once; store it now') })
   .meta({ id: 'CreatedToken' });
 
-export const EventSchema = z
-  .object({
-    id: z.number().int().optional().describe('absent on ephemeral cluster.connection events'),
-    kind: z.string(),
-    cluster: z.string().optional(),
-    pack: z.string().optional(),
-    time: z.string(),
-    data: z.unknown(),
-  })
-  .meta({ id: 'Event', description: 'one SSE message: `id:` = id, `event:` = kind, `data:` = this object' });
-
 export const HealthSchema = z.object({ status: z.literal('ok') }).meta({ id: 'Health' });
+
+// Chart sources (Helm repositories, OCI registries) and their credentials. The password and CA go in once
+// and never come back out: the list shows only whether they are set.
+export const ChartSourceSchema = z
+  .object({
+    name: z.string(),
+    url: z.string(),
+    username: z.string().optional(),
+    hasPassword: z.boolean(),
+    hasCa: z.boolean(),
+    insecureSkipTlsVerify: z.boolean(),
+    plainHttp: z.boolean(),
+    createdAt: z.string(),
+  })
+  .meta({ id: 'ChartSource' });
+
+export const SourceNameSchema = z.string().regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, {
+  error: 'expected lowercase letters, digits and -, at most 63',
+});
+
+export const PutChartSourceSchema = z
+  .strictObject({
+    name: SourceNameSchema,
+    url: z
+      .string()
+      .max(2000)
+      .regex(/^(https?|oci):\/\/[^\s/@?#]+(\/[^\s?#@]*)?$/, {
+        error:
+          'expected https://host[/path], http://host[/path] or oci://host[/path], with no credentials or query',
+      })
+      .describe(
+        'the repository or registry URL; a chart whose URL starts with it (at a / boundary) uses this source',
+      ),
+    username: z.string().min(1).max(500).optional(),
+    password: z.string().min(1).max(10_000).optional().describe('write-only: never returned'),
+    caPem: z
+      .string()
+      .max(256 * 1024)
+      .regex(/-----BEGIN CERTIFICATE-----/, { error: 'expected PEM certificate(s)' })
+      .optional()
+      .describe('PEM CA certificate(s) the source’s TLS certificate chains to'),
+    insecureSkipTlsVerify: z.boolean().optional(),
+    plainHttp: z.boolean().optional(),
+  })
+  .meta({ id: 'PutChartSource' });
+
+export const OutdatedChartSchema = z
+  .object({
+    pack: z.string(),
+    chart: z.string().describe('`oci://host/path/chart`, or `https://repo name`'),
+    version: z.string().describe('the version the profile version pinned'),
+    newer: z.array(z.string()).describe('newer versions the source has now, oldest first'),
+    error: z.string().optional().describe('why the source could not be asked (401, TLS error, …)'),
+  })
+  .meta({ id: 'OutdatedChart' });

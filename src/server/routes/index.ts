@@ -7,6 +7,7 @@ import { eventRoutes } from './events.js';
 import { healthRoutes } from './health.js';
 import { packRoutes } from './packs.js';
 import { profileRoutes } from './profiles.js';
+import { sourceRoutes } from './sources.js';
 import { systemRoutes } from './system.js';
 import { tokenRoutes } from './tokens.js';
 
@@ -18,5 +19,6 @@ export const routeTable: readonly AnyRoute[] = [
   ...packRoutes,
   ...tokenRoutes,
   ...healthRoutes,
+  ...sourceRoutes,
   ...eventRoutes,
 ];

@@ -1,10 +1,11 @@
 import { useState } from 'react';
 import { ApiProblem, enc } from '../api/client';
 import { can } from '../api/session';
+import { HubBanner } from '../live/HubBanner';
 import { useClusterLive } from '../live/use-cluster-live';
 import { href } from '../router';
 import { useSession } from '../session-context';
-import { phaseDisplay, phases } from '../status/phase';
+import { packPhaseDisplay as phaseDisplay, phases } from '../api/display';
 import { ErrorNote } from '../ui/ErrorNote';
 import { StatusBadge } from '../ui/StatusBadge';
 import { Attachments } from './Attachments';
@@ -58,7 +59,8 @@ export function ClusterPageView({
         <Breadcrumb cluster={cluster} />
         <div className="page-head">
           <h1 id="cluster-title">
-            {view.name} <StatusBadge phase={view.phase} stale={!view.reachable} />
+            {view.name}{' '}
+            <StatusBadge phase={view.phase} stale={!view.reachable || state.hubDownSince !== undefined} />
           </h1>
           <div className="page-head-end">
             <span className={live ? 'live live-on' : 'live live-off'} role="status">
@@ -82,6 +84,7 @@ export function ClusterPageView({
               .join(', ') || 'none'}
           </span>
         </p>
+        <HubBanner since={state.hubDownSince} />
         {!view.reachable ? (
           <div className="banner banner-warn" role="alert">
             <strong>Cluster unreachable.</strong> Colours are the last ones known and may be out of date
