@@ -3,7 +3,7 @@
 import { ClusterRunner, type DesiredPack, type RunnerEvent } from '../engine/index.js';
 import type { KubeClient } from '../kube/index.js';
 import { noRedaction, type Redactor } from '../profile/index.js';
-import type { PackStatus } from '../status/index.js';
+import type { HealthRuleSpec, PackStatus } from '../status/index.js';
 import { toPackStatus, type ClusterRecord, type Store } from '../store/index.js';
 import type { ClusterAccess } from './access.js';
 import { message, notFound } from './errors.js';
@@ -39,6 +39,8 @@ export interface FleetOptions {
 export class Fleet {
   private readonly runtimes = new Map<string, ClusterRuntime>();
   private readonly writer: StatusWriter;
+  /** The cluster-wide health rules in force (health-rules.ts), for every runner, also those started later. */
+  private healthRules: readonly HealthRuleSpec[] = [];
 
   constructor(private readonly options: FleetOptions) {
     this.writer = new StatusWriter(options.store, (error) => {
@@ -51,6 +53,11 @@ export class Fleet {
     const runtime = this.runtimes.get(cluster);
     if (!runtime) throw notFound('cluster', cluster);
     return runtime;
+  }
+
+  setClusterHealthRules(specs: readonly HealthRuleSpec[]): void {
+    this.healthRules = specs;
+    for (const runtime of this.runtimes.values()) runtime.runner.setClusterHealthRules(specs);
   }
 
   has(cluster: string): boolean {
@@ -131,6 +138,7 @@ export class Fleet {
       }),
     };
     this.runtimes.set(record.name, runtime);
+    runtime.runner.setClusterHealthRules(this.healthRules);
     // Not awaited: an unreachable cluster keeps retrying in the background and reports it as it goes.
     runtime.runner.start().catch((error: unknown) => {
       runtime.reachable = false;

@@ -12,6 +12,7 @@ import type { Actor, HubConfig } from './config.js';
 import { message } from './errors.js';
 import { Feed, type HubEvent } from './feed.js';
 import { Fleet } from './fleet.js';
+import { HealthRuleService } from './health-rules.js';
 import { Packs } from './packs.js';
 import { Planner } from './planner.js';
 import type { OutdatedChart } from './outdated.js';
@@ -39,6 +40,8 @@ export class Hub {
   private readonly profiles: Profiles;
   private readonly attachments: Attachments;
   private readonly packs: Packs;
+  /** Cluster-wide health rules and `strata health test` (health-rules.ts). */
+  readonly healthRules: HealthRuleService;
   private readonly log: (message: string) => void;
 
   private constructor(config: HubConfig) {
@@ -63,11 +66,23 @@ export class Hub {
     this.profiles = new Profiles(store, access, config.helmBin, emit);
     this.attachments = new Attachments(store, planner, fleet, emit);
     this.packs = new Packs(store, fleet, this.attachments);
+    this.healthRules = new HealthRuleService({
+      store,
+      onChange: (specs) => {
+        fleet.setClusterHealthRules(specs);
+      },
+      liveObject: async (cluster, ref) => {
+        const { kube } = fleet.runtime(cluster);
+        const [object, info] = await Promise.all([kube.get(ref), kube.resourceFor(ref.apiVersion, ref.kind)]);
+        return { object, statusSubresource: info.statusSubresource === true };
+      },
+    });
   }
 
   /** Opens the hub and starts a runner for every registered cluster (an unreachable one does not block). */
   static async open(config: HubConfig): Promise<Hub> {
     const hub = new Hub(config);
+    await hub.healthRules.load();
     for (const record of await config.store.clusters.list()) {
       try {
         await hub.fleet.start(record);

@@ -2,8 +2,21 @@
 import { stringify } from 'yaml';
 import type { DesiredPack } from '../engine/index.js';
 import type { ChartSource } from '../profile/index.js';
-import { packPhaseDisplay, worstPhase, type PackPhase, type PackStatus } from '../status/index.js';
-import type { DriftView, PackValuesView, PackView, PhaseCounts, ProfileVersionView } from './views.js';
+import {
+  packPhaseDisplay,
+  worstPhase,
+  type ObjectRef,
+  type PackPhase,
+  type PackStatus,
+} from '../status/index.js';
+import type {
+  DriftView,
+  PackValuesView,
+  PackView,
+  PhaseCounts,
+  ProfileVersionView,
+  WarningEventView,
+} from './views.js';
 
 export function emptyCounts(): PhaseCounts {
   return { onboarding: 0, processing: 0, success: 0, failed: 0 };
@@ -28,8 +41,13 @@ export function packView(
   status: PackStatus,
   stale: boolean,
   lastDrift?: DriftView,
+  warnings: (ref: ObjectRef) => readonly WarningEventView[] = () => [],
 ): PackView {
   const display = packPhaseDisplay[status.phase];
+  const eventsOf = (ref: ObjectRef) => {
+    const events = warnings(ref).map((e) => ({ ...e, message: desired.redactor.redact(e.message) }));
+    return events.length === 0 ? {} : { events };
+  };
   return {
     name: desired.pack.name,
     profile: desired.profile.name,
@@ -56,6 +74,7 @@ export function packView(
       reason: r.evaluation.reason,
       message: desired.redactor.redact(r.evaluation.message),
       ...(r.hook ? { hook: true as const } : {}),
+      ...eventsOf(r.ref),
     })),
     ...(lastDrift ? { lastDrift } : {}),
   };

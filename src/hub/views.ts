@@ -41,12 +41,29 @@ export const ObjectRefSchema = z
   .object({ apiVersion: z.string(), kind: z.string(), namespace: z.string().optional(), name: z.string() })
   .meta({ id: 'ObjectRef' });
 
+export const WarningEventViewSchema = z
+  .object({
+    object: z.string().describe('the object the event is about, e.g. "Pod web/api-7d9-x"'),
+    reason: z.string(),
+    message: z.string(),
+    count: z.number().int(),
+    time: z.string().optional().describe('when last seen'),
+  })
+  .meta({ id: 'WarningEvent' });
+export type WarningEventView = z.infer<typeof WarningEventViewSchema>;
+
 export const ResourceViewSchema = z
   .object({
     ref: ObjectRefSchema,
     state: ResourceStateSchema,
     reason: z.string(),
     message: z.string(),
+    events: z
+      .array(WarningEventViewSchema)
+      .optional()
+      .describe(
+        'recent Warning events of the object and of the ReplicaSets and pods it controls, newest first',
+      ),
     hook: z
       .literal(true)
       .optional()

@@ -17,6 +17,8 @@ export interface ResourceInfo {
   /** The plural resource name used in URLs, e.g. `deployments`. */
   resource: string;
   namespaced: boolean;
+  /** Discovery lists `<resource>/status`: a controller is expected to write status (custom resources). */
+  statusSubresource?: boolean;
 }
 
 export interface GroupVersion {

@@ -95,3 +95,5 @@ export {
   type Wave,
 } from './plan.js';
 export { formatDuration, parseDuration } from './duration.js';
+export { normalizeHealthChecks } from './health-checks.js';
+export { HEALTH_RULES_KIND, parseHealthRulesFile } from './health-rules-file.js';

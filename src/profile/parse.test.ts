@@ -168,7 +168,7 @@ describe('parseProfile: bad input gives every problem, positioned', () => {
   it('lists the known fields when an unknown one is not a near miss', () => {
     const text = profileText({ packs: manifestPack('a', 'colour: blue') });
     expect(messages(parse(text))).toEqual([
-      'profile.yaml:15:7 spec.packs[0].colour: unknown field; expected one of name, layer, version, installPriority, dependsOn, timeout, namespace, type, manifests, files',
+      'profile.yaml:15:7 spec.packs[0].colour: unknown field; expected one of name, layer, version, installPriority, dependsOn, timeout, namespace, healthGrace, type, manifests, files',
     ]);
   });
 

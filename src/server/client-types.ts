@@ -153,6 +153,55 @@ export type Event =
 
 export type Health = { status: 'ok' };
 
+export type HealthRule = {
+  apiVersion: string;
+  kind: string;
+  current: string;
+  inProgress?: string;
+  failed?: string;
+  message?: string;
+  graceSeconds?: number;
+};
+
+export type HealthRules = {
+  version: number;
+  rules: Array<HealthRule>;
+  /** the HealthRules file as applied */
+  source: string;
+  actorName: string;
+  createdAt: string;
+};
+
+export type HealthRulesText = {
+  /** a HealthRules file (apiVersion strata.dev/v1alpha1, kind HealthRules) */
+  yaml: string;
+  /** the name errors are reported against */
+  file?: string;
+};
+
+export type HealthTest = {
+  /** a HealthRules file to try; its rules win over the cluster-wide ones */
+  rules?: string;
+  file?: string;
+  /** the object as a file holds it (JSON) */
+  object?: {
+    apiVersion: string;
+    kind: string;
+    metadata: { name: string; namespace?: string; [key: string]: unknown };
+    [key: string]: unknown;
+  };
+  /** or a live object of a registered cluster */
+  live?: { cluster: string; apiVersion: string; kind: string; namespace?: string; name: string };
+};
+
+export type HealthVerdict = {
+  state: ResourceState;
+  reason: string;
+  message: string;
+  /** the rule that decided (pack = the rules under test); absent: a built-in or the generic rule */
+  rule?: { origin: string; apiVersion: string; kind: string };
+};
+
 export type ObjectRef = { apiVersion: string; kind: string; namespace?: string; name: string };
 
 export type OutdatedChart = {
@@ -244,6 +293,8 @@ export type PackResource = {
   state: ResourceState;
   reason: string;
   message: string;
+  /** recent Warning events of the object and of the ReplicaSets and pods it controls, newest first */
+  events?: Array<WarningEvent>;
   /** a Helm hook of the pack's chart (run around install, upgrade or removal) */
   hook?: true;
 };
@@ -413,6 +464,16 @@ export type UpdateAttachment = { version?: string; values?: VariableValues };
 export type ValidationResult = { valid: boolean; issues: Array<ProfileIssue> };
 
 export type VariableValues = { [key: string]: string };
+
+export type WarningEvent = {
+  /** the object the event is about, e.g. "Pod web/api-7d9-x" */
+  object: string;
+  reason: string;
+  message: string;
+  count: number;
+  /** when last seen */
+  time?: string;
+};
 
 /** Every operation: method, path template, role needed, and the types of its inputs and success body. */
 export interface Operations {
@@ -716,6 +777,36 @@ export interface Operations {
     body: undefined;
     response: undefined;
   };
+  getHealthRules: {
+    method: 'GET';
+    path: '/api/v1/health-rules';
+    role: 'viewer';
+    status: 200;
+    params: undefined;
+    query: undefined;
+    body: undefined;
+    response: HealthRules;
+  };
+  applyHealthRules: {
+    method: 'POST';
+    path: '/api/v1/health-rules';
+    role: 'admin';
+    status: 201;
+    params: undefined;
+    query: undefined;
+    body: HealthRulesText;
+    response: HealthRules;
+  };
+  testHealthRules: {
+    method: 'POST';
+    path: '/api/v1/health-rules/test';
+    role: 'viewer';
+    status: 200;
+    params: undefined;
+    query: undefined;
+    body: HealthTest;
+    response: HealthVerdict;
+  };
   putSource: {
     method: 'POST';
     path: '/api/v1/sources';
@@ -812,6 +903,9 @@ export const operations = {
   createToken: { method: 'POST', path: '/api/v1/tokens', role: 'admin' },
   listTokens: { method: 'GET', path: '/api/v1/tokens', role: 'admin' },
   revokeToken: { method: 'DELETE', path: '/api/v1/tokens/{id}', role: 'admin' },
+  getHealthRules: { method: 'GET', path: '/api/v1/health-rules', role: 'viewer' },
+  applyHealthRules: { method: 'POST', path: '/api/v1/health-rules', role: 'admin' },
+  testHealthRules: { method: 'POST', path: '/api/v1/health-rules/test', role: 'viewer' },
   putSource: { method: 'POST', path: '/api/v1/sources', role: 'admin' },
   listSources: { method: 'GET', path: '/api/v1/sources', role: 'admin' },
   deleteSource: { method: 'DELETE', path: '/api/v1/sources/{name}', role: 'admin' },

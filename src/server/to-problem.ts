@@ -48,6 +48,7 @@ export const hubStatus: Record<HubErrorCode, number> = {
   BUNDLE_INVALID: 422,
   BUNDLE_TOO_LARGE: 413,
   CHART_FETCH_FAILED: 422,
+  HEALTH_RULES_INVALID: 422,
 };
 
 export const toProblemIssue = (issue: ProfileIssue): ProblemIssue => ({

@@ -9,7 +9,37 @@ export {
   type ResourceEvaluation,
 } from './resource-state.js';
 export { apiGroup, formatRef, refKey, refOf, type ObjectRef } from './object-ref.js';
-export { evaluateResource, evaluateObject, hasSpecificRule, type EvaluateOptions } from './evaluate.js';
+export {
+  evaluateResource,
+  evaluateObject,
+  hasSpecificRule,
+  isBuiltinGroup,
+  type EvaluateOptions,
+} from './evaluate.js';
+export {
+  AWAITING_STATUS_REASON,
+  DEFAULT_STATUS_GRACE_MS,
+  NO_STATUS_NOTE,
+  NO_STATUS_REASON,
+  statusGraceEnd,
+  type CustomResourceInfo,
+} from './custom-resource.js';
+export { HEALTH_ANNOTATION, HEALTH_IGNORE, IGNORED_REASON, isIgnored } from './ignore.js';
+export {
+  compileHealthRule,
+  describeRule,
+  evaluateWithRule,
+  formatRuleIssue,
+  HealthRuleField,
+  HealthRuleOrigin,
+  type CompiledHealthRule,
+  type CompileRuleResult,
+  type HealthRuleIssue,
+  type HealthRuleSpec,
+} from './rules/health-rule.js';
+export { HealthRules, libraryOnly } from './rules/rule-set.js';
+export { libraryRule, libraryRules, librarySpecs } from './rules/library.js';
+export { DEFAULT_COST_LIMIT, MAX_EXPRESSION_LENGTH } from './rules/cel.js';
 export {
   indexRelated,
   noRelatedObjects,

@@ -128,6 +128,14 @@ export interface TokensTable {
   last_used_at: string | null;
 }
 
+export interface HealthRulesTable {
+  version: Generated<number>;
+  rules: string;
+  source: string;
+  actor_name: string;
+  created_at: string;
+}
+
 export interface ChartSourcesTable {
   name: string;
   url: string;
@@ -162,6 +170,7 @@ export interface Database {
   tokens: TokensTable;
   chart_sources: ChartSourcesTable;
   pinned_charts: PinnedChartsTable;
+  health_rules: HealthRulesTable;
 }
 
 export type Row<T extends keyof Database> = Selectable<Database[T]>;
