@@ -4,6 +4,7 @@ import type {
   PackPhase,
   PackProgress,
   PackStatus,
+  PackRunTimes,
   PhaseColor,
   ResourceState,
 } from '../status/index.js';
@@ -57,6 +58,8 @@ export interface PackView {
   readonly progress: PackProgress;
   readonly startTime?: string;
   readonly endTime?: string;
+  /** Every run's times (install, upgrade, retry, uninstall), oldest first. */
+  readonly runs?: readonly PackRunTimes[];
   /** The last known status while the cluster is unreachable. */
   readonly stale: boolean;
   readonly resources: readonly ResourceView[];
@@ -117,6 +120,7 @@ export function packView(
     progress: status.progress,
     ...(status.startTime ? { startTime: status.startTime } : {}),
     ...(status.endTime ? { endTime: status.endTime } : {}),
+    ...(status.runs ? { runs: status.runs } : {}),
     stale,
     resources: status.resources.map((r) => ({
       ref: r.ref,

@@ -94,8 +94,12 @@ export type Pack = {
   reason: string;
   message: string;
   progress: { ready: number; total: number };
+  /** start of the current run (install, upgrade, retry, uninstall) */
   startTime?: string;
+  /** first time the current run reached success or failed */
   endTime?: string;
+  /** every run's times, oldest first; the last is the current run */
+  runs?: Array<PackRun>;
   /** true while the cluster is unreachable: the colour is the last one known */
   stale: boolean;
   resources: Array<PackResource>;
@@ -135,6 +139,14 @@ export type PackResource = {
   message: string;
   /** a Helm hook of the pack's chart (run around install, upgrade or removal) */
   hook?: true;
+};
+
+export type PackRun = {
+  kind: 'install' | 'upgrade' | 'retry' | 'uninstall';
+  revision: string;
+  startTime: string;
+  endTime?: string;
+  outcome?: 'success' | 'failed';
 };
 
 export type PackTransition = {

@@ -79,6 +79,16 @@ export const DriftSchema = z
   })
   .meta({ id: 'Drift' });
 
+export const PackRunSchema = z
+  .object({
+    kind: z.enum(['install', 'upgrade', 'retry', 'uninstall']),
+    revision: z.string(),
+    startTime: z.string(),
+    endTime: z.string().optional(),
+    outcome: z.enum(['success', 'failed']).optional(),
+  })
+  .meta({ id: 'PackRun' });
+
 export const PackSchema = z
   .object({
     name: z.string(),
@@ -97,8 +107,15 @@ export const PackSchema = z
     reason: z.string(),
     message: z.string(),
     progress: z.object({ ready: z.number().int(), total: z.number().int() }),
-    startTime: z.string().optional(),
-    endTime: z.string().optional(),
+    startTime: z
+      .string()
+      .optional()
+      .describe('start of the current run (install, upgrade, retry, uninstall)'),
+    endTime: z.string().optional().describe('first time the current run reached success or failed'),
+    runs: z
+      .array(PackRunSchema)
+      .optional()
+      .describe("every run's times, oldest first; the last is the current run"),
     stale: z.boolean().describe('true while the cluster is unreachable: the colour is the last one known'),
     resources: z.array(PackResourceSchema),
     lastDrift: DriftSchema.optional().describe(

@@ -7,6 +7,7 @@ import type {
   PackOperation,
   PackPhase,
   PackResource,
+  PackRunTimes,
   PackStage,
   PackStatus,
   PackTimeout,
@@ -72,6 +73,7 @@ function toRecord(row: JoinedRow): PackStatusRecord {
     ...(row.start_time === null ? {} : { startTime: row.start_time }),
     ...(row.end_time === null ? {} : { endTime: row.end_time }),
     resources: fromJson<PackResource[]>(row.resources),
+    ...(row.runs === null ? {} : { runs: fromJson<PackRunTimes[]>(row.runs) }),
     seq: row.seq,
     updatedAt: row.updated_at,
   };
@@ -214,6 +216,7 @@ export class PackStatusRepository {
         start_time: status.startTime ?? null,
         end_time: status.endTime ?? null,
         resources: toJson(status.resources),
+        runs: status.runs === undefined ? null : toJson(status.runs),
         updated_at: time,
       };
       const { seq: _none, ...unsequenced } = toRecord({ ...row, seq: 0, cluster: cluster.name });

@@ -6,6 +6,7 @@ import type { PackPhase } from '../../status/index.js';
 import type { DriftPolicy } from '../clusters.js';
 import type { TokenRole } from '../tokens.js';
 import { blobsMigration } from './0002-blobs.js';
+import { packRunsMigration } from './0005-pack-runs.js';
 import { DRIFT_POLICIES_0001, PHASES_0001, TOKEN_ROLES_0001, initialMigration } from './0001-initial.js';
 
 // In code rather than files on disk: the compiled hub needs no migrations folder next to it, and the list is
@@ -14,6 +15,7 @@ function migrations(backend: Backend): Record<string, Migration> {
   return {
     '0001_initial': initialMigration(backend),
     '0002_blobs': blobsMigration(backend),
+    '0005_pack_runs': packRunsMigration(),
   };
 }
 
