@@ -12,6 +12,7 @@ export type {
   Pack as PackView,
   PackDiff,
   PackPhase as ApiPackPhase,
+  PackRun,
   PackResource as ResourceView,
   PackTransition,
   PackTransitions,
@@ -26,7 +27,7 @@ export type {
   TokenRole as Role,
   ValidationResult,
 } from '../../../src/server/client-types';
-import type { ObjectRef, PackCondition, ResourceState } from '../../../src/server/client-types';
+import type { ObjectRef, PackCondition, PackRun, ResourceState } from '../../../src/server/client-types';
 
 export interface PackProgress {
   readonly ready: number;
@@ -52,6 +53,8 @@ export interface PackStatusRecord {
   readonly progress: PackProgress;
   readonly startTime?: string;
   readonly endTime?: string;
+  /** Every run's times (install, upgrade, retry), oldest first. */
+  readonly runs?: readonly PackRun[];
   readonly seq?: number;
   readonly resources: readonly {
     readonly ref: ObjectRef;

@@ -102,9 +102,11 @@ export function withStatus(pack: PackView, status: PackStatusRecord): PackView {
     pack.progress.total === status.progress.total &&
     pack.startTime === status.startTime &&
     pack.endTime === status.endTime &&
+    pack.runs?.length === status.runs?.length &&
+    pack.runs?.at(-1)?.endTime === status.runs?.at(-1)?.endTime &&
     JSON.stringify(pack.resources) === JSON.stringify(resources);
   if (same) return pack;
-  const { startTime: _s, endTime: _e, ...rest } = pack;
+  const { startTime: _s, endTime: _e, runs: _r, ...rest } = pack;
   return {
     ...rest,
     phase: status.phase,
@@ -117,6 +119,7 @@ export function withStatus(pack: PackView, status: PackStatusRecord): PackView {
     progress: { ready: status.progress.ready, total: status.progress.total },
     ...(status.startTime === undefined ? {} : { startTime: status.startTime }),
     ...(status.endTime === undefined ? {} : { endTime: status.endTime }),
+    ...(status.runs === undefined ? {} : { runs: [...status.runs] }),
     resources,
   };
 }
