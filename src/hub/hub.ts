@@ -36,6 +36,7 @@ import { StatusWriter } from './status-writer.js';
 import { chartCache, storedFiles } from './stored-files.js';
 import {
   countPhases,
+  needingAttention,
   packValuesView,
   packView,
   type ClusterView,
@@ -944,10 +945,10 @@ export class Hub {
 
   private async clusterView(record: ClusterRecord): Promise<ClusterView> {
     const runtime = this.runtimes.get(record.name);
-    const phases = runtime
-      ? runtime.runner.statuses().map((s) => s.status.phase)
-      : (await this.config.store.packStatus.list(record.name)).map((s) => s.phase);
-    const { phase, counts, packs } = countPhases(phases);
+    const list = runtime
+      ? runtime.runner.statuses().map((s) => ({ pack: s.pack, ...s.status }))
+      : await this.config.store.packStatus.list(record.name);
+    const { phase, counts, packs } = countPhases(list.map((s) => s.phase));
     return {
       name: record.name,
       server: runtime?.kube.server ?? '',
@@ -959,6 +960,7 @@ export class Hub {
       phase,
       counts,
       packs,
+      attention: needingAttention(list),
     };
   }
 

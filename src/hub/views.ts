@@ -27,6 +27,26 @@ export interface ClusterView {
   readonly phase: PackPhase;
   readonly counts: PhaseCounts;
   readonly packs: number;
+  /** Its red packs, then its blue ones, in that order and at most ATTENTION_LIMIT: what the overview names. */
+  readonly attention: AttentionView[];
+}
+
+/** A pack the overview names: failed or processing, with its short reason (a code, never a message). */
+export interface AttentionView {
+  readonly pack: string;
+  readonly phase: PackPhase;
+  readonly reason: string;
+}
+
+export const ATTENTION_LIMIT = 5;
+
+/** Red packs first, then blue, each group in the order given (install order). */
+export function needingAttention(
+  packs: readonly { readonly pack: string; readonly phase: PackPhase; readonly reason: string }[],
+): AttentionView[] {
+  const of = (phase: PackPhase) =>
+    packs.filter((p) => p.phase === phase).map((p) => ({ pack: p.pack, phase: p.phase, reason: p.reason }));
+  return [...of('failed'), ...of('processing')].slice(0, ATTENTION_LIMIT);
 }
 
 export interface ResourceView {

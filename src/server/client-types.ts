@@ -21,6 +21,8 @@ export type Attachment = {
   updateAvailable?: string;
 };
 
+export type AttentionPack = { pack: string; phase: PackPhase; reason: string };
+
 export type Cluster = {
   name: string;
   server: string;
@@ -34,6 +36,8 @@ export type Cluster = {
   color: PhaseColor;
   counts: PhaseCounts;
   packs: number;
+  /** its red packs, then its blue ones, at most 5: what the overview names */
+  attention: Array<AttentionPack>;
 };
 
 export type ClusterPage = {

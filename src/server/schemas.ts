@@ -40,6 +40,11 @@ export const ClusterSchema = z
     color: ColorSchema,
     counts: PhaseCountsSchema,
     packs: z.number().int(),
+    attention: z
+      .array(
+        z.object({ pack: z.string(), phase: PhaseSchema, reason: z.string() }).meta({ id: 'AttentionPack' }),
+      )
+      .describe('its red packs, then its blue ones, at most 5: what the overview names'),
   })
   .meta({ id: 'Cluster' });
 
