@@ -37,6 +37,8 @@ import { chartCache, storedFiles } from './stored-files.js';
 import {
   countPhases,
   needingAttention,
+  profilePackRows,
+  type ProfilePackRow,
   packValuesView,
   packView,
   type ClusterView,
@@ -372,15 +374,25 @@ export class Hub {
   async getProfile(
     name: string,
     version?: string,
-  ): Promise<ProfileVersionView & { yaml: string; files?: Readonly<Record<string, string>> }> {
+  ): Promise<
+    ProfileVersionView & {
+      yaml: string;
+      files?: Readonly<Record<string, string>>;
+      packTable: ProfilePackRow[];
+      attachedTo: { cluster: string; version: string }[];
+    }
+  > {
     const record = version
       ? await this.config.store.profiles.get(name, version)
       : await this.config.store.profiles.latest(name);
     if (!record) throw notFound('profile', version ? `${name}@${version}` : name);
+    const attached = await this.config.store.attachments.listUsing(name);
     return {
       ...versionView(record, record.profile.spec.packs.length, record.profile.spec.description),
       yaml: record.source,
       ...(Object.keys(record.blobs).length === 0 ? {} : { files: record.blobs }),
+      packTable: profilePackRows(record.profile.spec.packs, record.blobs),
+      attachedTo: attached.map((a) => ({ cluster: a.cluster, version: a.version })),
     };
   }
 

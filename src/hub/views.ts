@@ -11,7 +11,8 @@ import type {
 import { packPhaseDisplay, worstPhase } from '../status/index.js';
 import { stringify } from 'yaml';
 import type { DesiredPack } from '../engine/index.js';
-import type { ChartSource } from '../profile/index.js';
+import { posix } from 'node:path';
+import type { ChartSource, Pack } from '../profile/index.js';
 
 export type PhaseCounts = Record<PackPhase, number>;
 
@@ -214,4 +215,39 @@ function formatChartSource(chart: ChartSource): string {
     case 'oci':
       return `${chart.ref} ${chart.version}`;
   }
+}
+
+/** One pack of a profile version, as the Profiles page's table shows it. */
+export interface ProfilePackRow {
+  readonly name: string;
+  readonly layer: string;
+  readonly type: string;
+  readonly version: string;
+  /** Where a Helm pack's chart comes from ("nginx 1.2.3 from https://…", "local charts/web"). */
+  readonly chart?: string;
+  /** The sha256 of a local chart as published with the version. */
+  readonly digest?: string;
+  /** A manifest pack's objects ("ConfigMap tenant-a/quota"), at most 20. */
+  readonly objects?: readonly string[];
+}
+
+/** The packs of a stored version in file order, with the digest of each local chart it was published with. */
+export function profilePackRows(
+  packs: readonly Pack[],
+  blobs: Readonly<Record<string, string>>,
+): ProfilePackRow[] {
+  return packs.map((pack) => {
+    const base = { name: pack.name, layer: pack.layer, type: pack.type, version: pack.version };
+    if (pack.type === 'helm') {
+      const digest =
+        pack.chart.kind === 'local'
+          ? (blobs[pack.chart.path] ?? blobs[posix.normalize(pack.chart.path)])
+          : undefined;
+      return { ...base, chart: formatChartSource(pack.chart), ...(digest ? { digest } : {}) };
+    }
+    const objects = pack.manifests
+      .slice(0, 20)
+      .map((m) => `${m.kind} ${m.metadata.namespace ? `${m.metadata.namespace}/` : ''}${m.metadata.name}`);
+    return { ...base, objects };
+  });
 }

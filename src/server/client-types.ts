@@ -218,6 +218,19 @@ export type ProfileIssue = {
   formatted: string;
 };
 
+export type ProfilePackRow = {
+  name: string;
+  layer: string;
+  type: string;
+  version: string;
+  /** where a Helm pack's chart comes from */
+  chart?: string;
+  /** the sha256 of a local chart as published with the version */
+  digest?: string;
+  /** a manifest pack's objects, at most 20 */
+  objects?: Array<string>;
+};
+
 export type ProfileSummary = { name: string; type: string; latest: string; versions: number };
 
 export type ProfileText = {
@@ -249,6 +262,10 @@ export type ProfileWithSource = {
   yaml: string;
   /** each local chart and file the version was published with → the sha256 of its content */
   files?: { [key: string]: string };
+  /** the packs of this version, in file order */
+  packTable: Array<ProfilePackRow>;
+  /** every cluster the profile is attached to, with the attached version (any version) */
+  attachedTo: Array<{ cluster: string; version: string }>;
 };
 
 export type RegisterCluster = {

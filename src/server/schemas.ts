@@ -184,6 +184,24 @@ export const ProfileWithSourceSchema = ProfileVersionSchema.extend({
     .record(z.string(), z.string())
     .optional()
     .describe('each local chart and file the version was published with → the sha256 of its content'),
+  packTable: z
+    .array(
+      z
+        .object({
+          name: z.string(),
+          layer: z.string(),
+          type: z.string(),
+          version: z.string(),
+          chart: z.string().optional().describe("where a Helm pack's chart comes from"),
+          digest: z.string().optional().describe('the sha256 of a local chart as published with the version'),
+          objects: z.array(z.string()).optional().describe("a manifest pack's objects, at most 20"),
+        })
+        .meta({ id: 'ProfilePackRow' }),
+    )
+    .describe('the packs of this version, in file order'),
+  attachedTo: z
+    .array(z.object({ cluster: z.string(), version: z.string() }))
+    .describe('every cluster the profile is attached to, with the attached version (any version)'),
 }).meta({
   id: 'ProfileWithSource',
 });
