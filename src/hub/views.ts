@@ -227,8 +227,10 @@ export interface ProfilePackRow {
   readonly chart?: string;
   /** The sha256 of a local chart as published with the version. */
   readonly digest?: string;
-  /** A manifest pack's objects ("ConfigMap tenant-a/quota"), at most 20. */
+  /** A manifest pack's inline objects ("ConfigMap tenant-a/quota"), at most 20. */
   readonly objects?: readonly string[];
+  /** A manifest pack's files, as the profile names them. */
+  readonly files?: readonly string[];
 }
 
 /** The packs of a stored version in file order, with the digest of each local chart it was published with. */
@@ -248,6 +250,6 @@ export function profilePackRows(
     const objects = pack.manifests
       .slice(0, 20)
       .map((m) => `${m.kind} ${m.metadata.namespace ? `${m.metadata.namespace}/` : ''}${m.metadata.name}`);
-    return { ...base, objects };
+    return { ...base, objects, ...(pack.files.length > 0 ? { files: [...pack.files] } : {}) };
   });
 }

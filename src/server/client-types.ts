@@ -227,8 +227,10 @@ export type ProfilePackRow = {
   chart?: string;
   /** the sha256 of a local chart as published with the version */
   digest?: string;
-  /** a manifest pack's objects, at most 20 */
+  /** a manifest pack's inline objects, at most 20 */
   objects?: Array<string>;
+  /** a manifest pack's files, as the profile names them */
+  files?: Array<string>;
 };
 
 export type ProfileSummary = { name: string; type: string; latest: string; versions: number };

@@ -194,7 +194,11 @@ export const ProfileWithSourceSchema = ProfileVersionSchema.extend({
           version: z.string(),
           chart: z.string().optional().describe("where a Helm pack's chart comes from"),
           digest: z.string().optional().describe('the sha256 of a local chart as published with the version'),
-          objects: z.array(z.string()).optional().describe("a manifest pack's objects, at most 20"),
+          objects: z.array(z.string()).optional().describe("a manifest pack's inline objects, at most 20"),
+          files: z
+            .array(z.string())
+            .optional()
+            .describe("a manifest pack's files, as the profile names them"),
         })
         .meta({ id: 'ProfilePackRow' }),
     )

@@ -157,13 +157,12 @@ export function ClusterPageView({
                     <tbody key={g.profile} data-profile={g.profile} data-phase={g.phase}>
                       <tr className="profile-row">
                         <th scope="rowgroup" colSpan={COLUMNS}>
-                          <StatusBadge phase={g.phase} />
-                          <span className="profile-name">{g.profile}</span>
+                          <StatusBadge phase={g.phase} /> <span className="profile-name">{g.profile}</span>{' '}
                           {g.version !== undefined ? (
                             <span className="muted">version {g.version}</span>
                           ) : (
                             <span className="muted">no longer attached</span>
-                          )}
+                          )}{' '}
                           <span className="muted profile-counts" data-counts>
                             {countsText(
                               g.counts,

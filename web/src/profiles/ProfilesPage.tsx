@@ -195,9 +195,12 @@ function PackTable({ shown }: { shown: ProfileWithSource }) {
                     sha256:{p.digest.slice(0, 12)}
                   </span>
                 ) : null}
-                {p.objects !== undefined ? (
+                {p.objects !== undefined && p.objects.length > 0 ? (
+                  <span className="muted">{p.objects.join(', ')}</span>
+                ) : null}
+                {p.files !== undefined ? (
                   <span className="muted">
-                    {p.objects.length === 0 ? 'no inline objects' : p.objects.join(', ')}
+                    {p.objects !== undefined && p.objects.length > 0 ? '; ' : ''}from {p.files.join(', ')}
                   </span>
                 ) : null}
               </td>
