@@ -1,6 +1,10 @@
 import type { ProfileIssue } from '../profile/index.js';
+import { isStoreError, StoreErrorCode } from '../store/index.js';
 
-/** Stable codes the API returns (application/problem+json `code`), each with its HTTP status. */
+/**
+ * Stable codes of what the hub refuses (the API's problem+json `code`). The hub speaks no HTTP: which status
+ * each one answers with is the server's table (src/server/to-problem.ts).
+ */
 export const HubErrorCode = {
   NotFound: 'NOT_FOUND',
   ClusterExists: 'CLUSTER_EXISTS',
@@ -19,25 +23,7 @@ export const HubErrorCode = {
 } as const;
 export type HubErrorCode = (typeof HubErrorCode)[keyof typeof HubErrorCode];
 
-const statusOf: Record<HubErrorCode, number> = {
-  NOT_FOUND: 404,
-  CLUSTER_EXISTS: 409,
-  KUBECONFIG_INVALID: 400,
-  CLUSTER_UNREACHABLE: 422,
-  CLUSTER_TLS: 422,
-  CLUSTER_UNAUTHORIZED: 422,
-  CLUSTER_FORBIDDEN: 422,
-  PROFILE_INVALID: 422,
-  PROFILE_VERSION_CONFLICT: 409,
-  PROFILE_COMPOSITION_INVALID: 422,
-  ATTACHMENT_EXISTS: 409,
-  INVALID_INPUT: 400,
-  BUNDLE_INVALID: 422,
-  BUNDLE_TOO_LARGE: 413,
-};
-
 export class HubError extends Error {
-  readonly status: number;
   readonly issues?: readonly ProfileIssue[];
 
   constructor(
@@ -47,12 +33,39 @@ export class HubError extends Error {
   ) {
     super(message, { cause: options.cause });
     this.name = 'HubError';
-    this.status = statusOf[code];
     if (options.issues) this.issues = options.issues;
   }
 
   /** The human explanation, for problem+json `detail`. */
   get detail(): string {
     return this.message;
+  }
+}
+
+export function notFound(what: string, name: string): HubError {
+  return new HubError(HubErrorCode.NotFound, `${what} "${name}" not found`);
+}
+
+export function message(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+const fromStore: Partial<Record<StoreErrorCode, HubErrorCode>> = {
+  [StoreErrorCode.NotFound]: HubErrorCode.NotFound,
+  [StoreErrorCode.ClusterExists]: HubErrorCode.ClusterExists,
+  [StoreErrorCode.ProfileVersionConflict]: HubErrorCode.ProfileVersionConflict,
+  [StoreErrorCode.AttachmentExists]: HubErrorCode.AttachmentExists,
+  [StoreErrorCode.InvalidInput]: HubErrorCode.InvalidInput,
+};
+
+/** Store errors the API should answer with the hub's codes. */
+export async function mapStoreErrors<T>(action: () => Promise<T>): Promise<T> {
+  try {
+    return await action();
+  } catch (error) {
+    if (!isStoreError(error)) throw error;
+    const code = fromStore[error.code];
+    if (!code) throw error;
+    throw new HubError(code, error.message, { cause: error });
   }
 }

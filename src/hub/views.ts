@@ -1,255 +1,260 @@
-import type {
-  ObjectRef,
-  PackConditionType,
-  PackPhase,
-  PackProgress,
-  PackStatus,
-  PackRunTimes,
-  PhaseColor,
-  ResourceState,
-} from '../status/index.js';
-import { packPhaseDisplay, worstPhase } from '../status/index.js';
-import { stringify } from 'yaml';
-import type { DesiredPack } from '../engine/index.js';
-import { posix } from 'node:path';
-import type { ChartSource, Pack } from '../profile/index.js';
+// What the hub shows, as zod schemas: the one definition of each view. The hub builds them (present.ts), the
+// server's route table points at them (src/server/schemas.ts), and through its OpenAPI document they become
+// the generated client types. Names given with `.meta({ id })` become OpenAPI components.
+import { z } from 'zod';
+import { PackConditionType, PackPhase, ResourceState } from '../status/index.js';
 
-export type PhaseCounts = Record<PackPhase, number>;
+const values = <T extends Record<string, string>>(o: T) => Object.values(o) as [T[keyof T], ...T[keyof T][]];
 
-export interface ClusterView {
-  readonly name: string;
-  readonly server: string;
-  readonly context: string;
-  readonly driftPolicy: 'correct' | 'report';
-  readonly createdAt: string;
-  readonly reachable: boolean;
-  readonly error?: string;
-  /** The worst pack phase (failed > processing > onboarding > success); success when there are no packs. */
-  readonly phase: PackPhase;
-  readonly counts: PhaseCounts;
-  readonly packs: number;
-  /** Its red packs, then its blue ones, in that order and at most ATTENTION_LIMIT: what the overview names. */
-  readonly attention: AttentionView[];
-}
+export const PhaseSchema = z.enum(values(PackPhase)).meta({ id: 'PackPhase' });
+export const ColorSchema = z.enum(['gray', 'blue', 'green', 'red']).meta({ id: 'PhaseColor' });
+export const ConditionSchema = z.enum(values(PackConditionType)).meta({ id: 'PackCondition' });
+export const ResourceStateSchema = z.enum(values(ResourceState)).meta({ id: 'ResourceState' });
+export const DriftPolicySchema = z.enum(['correct', 'report']).meta({ id: 'DriftPolicy' });
+
+export const PhaseCountsSchema = z
+  .object({
+    onboarding: z.number().int(),
+    processing: z.number().int(),
+    success: z.number().int(),
+    failed: z.number().int(),
+  })
+  .meta({ id: 'PhaseCounts' });
+export type PhaseCounts = z.infer<typeof PhaseCountsSchema>;
 
 /** A pack the overview names: failed or processing, with its short reason (a code, never a message). */
-export interface AttentionView {
-  readonly pack: string;
-  readonly phase: PackPhase;
-  readonly reason: string;
-}
+export const AttentionViewSchema = z
+  .object({ pack: z.string(), phase: PhaseSchema, reason: z.string() })
+  .meta({ id: 'AttentionPack' });
+export type AttentionView = z.infer<typeof AttentionViewSchema>;
 
-export const ATTENTION_LIMIT = 5;
+/** A cluster as the hub sees it (the server adds the rollup colour). */
+export const ClusterViewSchema = z.object({
+  name: z.string(),
+  server: z.string(),
+  context: z.string(),
+  driftPolicy: DriftPolicySchema,
+  createdAt: z.string(),
+  reachable: z.boolean(),
+  error: z.string().optional(),
+  phase: PhaseSchema.describe("the worst pack's phase; success when there are no packs"),
+  counts: PhaseCountsSchema,
+  packs: z.number().int(),
+  attention: z
+    .array(AttentionViewSchema)
+    .describe('its red packs, then its blue ones, at most 5: what the overview names'),
+});
+export type ClusterView = z.infer<typeof ClusterViewSchema>;
 
-/** Red packs first, then blue, each group in the order given (install order). */
-export function needingAttention(
-  packs: readonly { readonly pack: string; readonly phase: PackPhase; readonly reason: string }[],
-): AttentionView[] {
-  const of = (phase: PackPhase) =>
-    packs.filter((p) => p.phase === phase).map((p) => ({ pack: p.pack, phase: p.phase, reason: p.reason }));
-  return [...of('failed'), ...of('processing')].slice(0, ATTENTION_LIMIT);
-}
+export const ObjectRefSchema = z
+  .object({ apiVersion: z.string(), kind: z.string(), namespace: z.string().optional(), name: z.string() })
+  .meta({ id: 'ObjectRef' });
 
-export interface ResourceView {
-  readonly ref: ObjectRef;
-  readonly state: ResourceState;
-  readonly reason: string;
-  readonly message: string;
-  /** A Helm hook of the pack's chart (run around install, upgrade or removal), not one of its objects. */
-  readonly hook?: true;
-}
-
-/** One pack on the Cluster Profile page: where it sits, its colour and why. */
-export interface PackView {
-  readonly name: string;
-  readonly profile: string;
-  readonly layer: string;
-  readonly version: string;
-  readonly type: string;
-  readonly wave: number;
-  readonly order: number;
-  readonly explanation: string;
-  readonly phase: PackPhase;
-  readonly color: PhaseColor;
-  readonly icon: string;
-  readonly label: string;
-  readonly condition: PackConditionType;
-  readonly reason: string;
-  readonly message: string;
-  readonly progress: PackProgress;
-  readonly startTime?: string;
-  readonly endTime?: string;
-  /** Every run's times (install, upgrade, retry, uninstall), oldest first. */
-  readonly runs?: readonly PackRunTimes[];
-  /** The last known status while the cluster is unreachable. */
-  readonly stale: boolean;
-  readonly resources: readonly ResourceView[];
-  /** The last drift seen on the pack's objects since the hub started. */
-  readonly lastDrift?: DriftView;
-}
+export const ResourceViewSchema = z
+  .object({
+    ref: ObjectRefSchema,
+    state: ResourceStateSchema,
+    reason: z.string(),
+    message: z.string(),
+    hook: z
+      .literal(true)
+      .optional()
+      .describe("a Helm hook of the pack's chart (run around install, upgrade or removal)"),
+  })
+  .meta({ id: 'PackResource' });
+export type ResourceView = z.infer<typeof ResourceViewSchema>;
 
 /** Someone changed or deleted an object a pack owns. */
-export interface DriftView {
-  readonly time: string;
-  /** "drift: ConfigMap tenant-a/quota deleted", sensitive values masked. */
-  readonly message: string;
-  /** True when the drift policy puts the object back; false when it is only reported. */
-  readonly correcting: boolean;
-}
+export const DriftViewSchema = z
+  .object({
+    time: z.string(),
+    message: z.string().describe('what changed, e.g. "drift: ConfigMap tenant-a/quota deleted"'),
+    correcting: z
+      .boolean()
+      .describe('true when the drift policy puts the object back, false when only reported'),
+  })
+  .meta({ id: 'Drift' });
+export type DriftView = z.infer<typeof DriftViewSchema>;
 
-export function emptyCounts(): PhaseCounts {
-  return { onboarding: 0, processing: 0, success: 0, failed: 0 };
-}
+/** One run of a pack (install, upgrade, retry, uninstall), on its own clock. */
+export const PackRunSchema = z
+  .object({
+    kind: z.enum(['install', 'upgrade', 'retry', 'uninstall']),
+    revision: z.string(),
+    startTime: z.string(),
+    endTime: z.string().optional().describe('first time the run reached success or failed'),
+    outcome: z.enum(['success', 'failed']).optional(),
+  })
+  .meta({ id: 'PackRun' });
 
-export function countPhases(phases: Iterable<PackPhase>): {
-  phase: PackPhase;
-  counts: PhaseCounts;
-  packs: number;
-} {
-  const counts = emptyCounts();
-  const all: PackPhase[] = [];
-  for (const phase of phases) {
-    counts[phase]++;
-    all.push(phase);
-  }
-  return { phase: all.length === 0 ? 'success' : worstPhase(all), counts, packs: all.length };
-}
+/** One pack on the Cluster Profile page: where it sits, its colour and why. */
+export const PackViewSchema = z
+  .object({
+    name: z.string(),
+    profile: z.string(),
+    layer: z.string(),
+    version: z.string(),
+    type: z.string(),
+    wave: z.number().int(),
+    order: z.number().int(),
+    explanation: z.string().describe('why the pack installs where it does'),
+    phase: PhaseSchema,
+    color: ColorSchema,
+    icon: z.string(),
+    label: z.string(),
+    condition: ConditionSchema,
+    reason: z.string(),
+    message: z.string(),
+    progress: z.object({ ready: z.number().int(), total: z.number().int() }),
+    startTime: z
+      .string()
+      .optional()
+      .describe('start of the current run (install, upgrade, retry, uninstall)'),
+    endTime: z.string().optional().describe('first time the current run reached success or failed'),
+    runs: z
+      .array(PackRunSchema)
+      .optional()
+      .describe("every run's times, oldest first; the last is the current run"),
+    stale: z.boolean().describe('true while the cluster is unreachable: the colour is the last one known'),
+    resources: z.array(ResourceViewSchema),
+    lastDrift: DriftViewSchema.optional().describe(
+      "the last drift seen on the pack's objects since the hub started",
+    ),
+  })
+  .meta({ id: 'Pack' });
+export type PackView = z.infer<typeof PackViewSchema>;
 
-export function packView(
-  desired: DesiredPack,
-  status: PackStatus,
-  stale: boolean,
-  lastDrift?: DriftView,
-): PackView {
-  const display = packPhaseDisplay[status.phase];
-  return {
-    name: desired.pack.name,
-    profile: desired.profile.name,
-    layer: desired.pack.layer,
-    version: desired.pack.version,
-    type: desired.pack.type,
-    wave: desired.wave,
-    order: desired.order,
-    explanation: desired.explanation,
-    phase: status.phase,
-    color: display.color,
-    icon: display.icon,
-    label: display.label,
-    condition: status.condition,
-    reason: status.reason,
-    message: desired.redactor.redact(status.message),
-    progress: status.progress,
-    ...(status.startTime ? { startTime: status.startTime } : {}),
-    ...(status.endTime ? { endTime: status.endTime } : {}),
-    ...(status.runs ? { runs: status.runs } : {}),
-    stale,
-    resources: status.resources.map((r) => ({
-      ref: r.ref,
-      state: r.evaluation.state,
-      reason: r.evaluation.reason,
-      message: desired.redactor.redact(r.evaluation.message),
-      ...(r.hook ? { hook: true as const } : {}),
-    })),
-    ...(lastDrift ? { lastDrift } : {}),
-  };
-}
+export const PackTransitionSchema = z
+  .object({
+    time: z.string(),
+    from: PhaseSchema,
+    to: PhaseSchema,
+    condition: ConditionSchema,
+    reason: z.string(),
+    message: z.string(),
+  })
+  .meta({ id: 'PackTransition' });
+
+export const PackTransitionsSchema = z
+  .object({ pack: z.string(), transitions: z.array(PackTransitionSchema).describe('oldest first') })
+  .meta({ id: 'PackTransitions' });
 
 /**
  * What a pack deploys with, after every variable and macro of its cluster is resolved: a Helm pack's values (the
  * ones passed to `helm template`), a manifest pack's objects. Sensitive variable values are masked.
  */
-export interface PackValuesView {
-  readonly pack: string;
-  readonly profile: string;
-  readonly profileVersion: string;
-  readonly type: string;
-  /** Helm packs: where the chart comes from ("repo https://… chart x 1.2.3", "local ./charts/x"). */
-  readonly chart?: string;
-  readonly releaseName?: string;
-  readonly namespace: string;
-  /** Helm packs: the resolved values. */
-  readonly values?: Readonly<Record<string, unknown>>;
-  /** Manifest packs: the resolved objects, inline and from files. */
-  readonly manifests?: readonly unknown[];
-  /** The same, as YAML (a multi-document stream for manifests). */
-  readonly yaml: string;
-  /** True when at least one sensitive value was replaced by `******`. */
-  readonly masked: boolean;
-}
+export const PackValuesViewSchema = z
+  .object({
+    pack: z.string(),
+    profile: z.string(),
+    profileVersion: z.string(),
+    type: z.string(),
+    chart: z.string().optional().describe('Helm packs: the chart and where it comes from'),
+    releaseName: z.string().optional(),
+    namespace: z.string(),
+    values: z
+      .record(z.string(), z.unknown())
+      .optional()
+      .describe('Helm packs: the values passed to helm template, macros resolved, sensitive values masked'),
+    manifests: z
+      .array(z.unknown())
+      .optional()
+      .describe('manifest packs: the objects applied, macros resolved, sensitive values masked'),
+    yaml: z.string().describe('the same as YAML (one document per object for manifest packs)'),
+    masked: z.boolean().describe('true when at least one sensitive value was replaced by ******'),
+  })
+  .meta({ id: 'PackValues' });
+export type PackValuesView = z.infer<typeof PackValuesViewSchema>;
 
-export function packValuesView(desired: DesiredPack): PackValuesView {
-  const { pack, profile, redactor } = desired;
-  const base = {
-    pack: pack.name,
-    profile: profile.name,
-    profileVersion: profile.version,
-    type: pack.type,
-    namespace: pack.namespace.name,
-  };
-  if (pack.type === 'helm') {
-    const values = redactor.redactDeep(pack.values);
-    return {
-      ...base,
-      chart: formatChartSource(pack.chart),
-      releaseName: pack.releaseName,
-      values,
-      yaml: Object.keys(values).length === 0 ? '' : stringify(values),
-      masked: JSON.stringify(values) !== JSON.stringify(pack.values),
-    };
-  }
-  const manifests = redactor.redactDeep(pack.manifests);
-  return {
-    ...base,
-    manifests,
-    yaml: manifests.map((m) => stringify(m)).join('---\n'),
-    masked: JSON.stringify(manifests) !== JSON.stringify(pack.manifests),
-  };
-}
-
-function formatChartSource(chart: ChartSource): string {
-  switch (chart.kind) {
-    case 'local':
-      return `local ${chart.path}`;
-    case 'repo':
-      return `${chart.name} ${chart.version} from ${chart.repo}`;
-    case 'oci':
-      return `${chart.ref} ${chart.version}`;
-  }
-}
+export const ProfileVersionViewSchema = z
+  .object({
+    name: z.string(),
+    version: z.string(),
+    type: z.string(),
+    published: z.boolean(),
+    createdAt: z.string(),
+    packs: z.number().int(),
+    description: z.string().optional(),
+  })
+  .meta({ id: 'ProfileVersion' });
+export type ProfileVersionView = z.infer<typeof ProfileVersionViewSchema>;
 
 /** One pack of a profile version, as the Profiles page's table shows it. */
-export interface ProfilePackRow {
-  readonly name: string;
-  readonly layer: string;
-  readonly type: string;
-  readonly version: string;
-  /** Where a Helm pack's chart comes from ("nginx 1.2.3 from https://…", "local charts/web"). */
-  readonly chart?: string;
-  /** The sha256 of a local chart as published with the version. */
-  readonly digest?: string;
-  /** A manifest pack's inline objects ("ConfigMap tenant-a/quota"), at most 20. */
-  readonly objects?: readonly string[];
-  /** A manifest pack's files, as the profile names them. */
-  readonly files?: readonly string[];
-}
+export const ProfilePackRowSchema = z
+  .object({
+    name: z.string(),
+    layer: z.string(),
+    type: z.string(),
+    version: z.string(),
+    chart: z.string().optional().describe("where a Helm pack's chart comes from"),
+    digest: z.string().optional().describe('the sha256 of a local chart as published with the version'),
+    objects: z.array(z.string()).optional().describe("a manifest pack's inline objects, at most 20"),
+    files: z.array(z.string()).optional().describe("a manifest pack's files, as the profile names them"),
+  })
+  .meta({ id: 'ProfilePackRow' });
+export type ProfilePackRow = z.infer<typeof ProfilePackRowSchema>;
 
-/** The packs of a stored version in file order, with the digest of each local chart it was published with. */
-export function profilePackRows(
-  packs: readonly Pack[],
-  blobs: Readonly<Record<string, string>>,
-): ProfilePackRow[] {
-  return packs.map((pack) => {
-    const base = { name: pack.name, layer: pack.layer, type: pack.type, version: pack.version };
-    if (pack.type === 'helm') {
-      const digest =
-        pack.chart.kind === 'local'
-          ? (blobs[pack.chart.path] ?? blobs[posix.normalize(pack.chart.path)])
-          : undefined;
-      return { ...base, chart: formatChartSource(pack.chart), ...(digest ? { digest } : {}) };
-    }
-    const objects = pack.manifests
-      .slice(0, 20)
-      .map((m) => `${m.kind} ${m.metadata.namespace ? `${m.metadata.namespace}/` : ''}${m.metadata.name}`);
-    return { ...base, objects, ...(pack.files.length > 0 ? { files: [...pack.files] } : {}) };
-  });
+export const ProfileWithSourceSchema = ProfileVersionViewSchema.extend({
+  yaml: z.string(),
+  files: z
+    .record(z.string(), z.string())
+    .optional()
+    .describe('each local chart and file the version was published with → the sha256 of its content'),
+  packTable: z.array(ProfilePackRowSchema).describe('the packs of this version, in file order'),
+  attachedTo: z
+    .array(z.object({ cluster: z.string(), version: z.string() }))
+    .describe('every cluster the profile is attached to, with the attached version (any version)'),
+}).meta({
+  id: 'ProfileWithSource',
+});
+export type ProfileWithSource = z.infer<typeof ProfileWithSourceSchema>;
+
+export const ProfileSummaryViewSchema = z
+  .object({ name: z.string(), type: z.string(), latest: z.string(), versions: z.number().int() })
+  .meta({ id: 'ProfileSummary' });
+export type ProfileSummaryView = z.infer<typeof ProfileSummaryViewSchema>;
+
+export const VariableValuesSchema = z.record(z.string(), z.string()).meta({ id: 'VariableValues' });
+
+export const AttachmentViewSchema = z
+  .object({
+    cluster: z.string(),
+    profile: z.string(),
+    version: z.string(),
+    /** Values of variables that are not sensitive; sensitive ones are listed by name only. */
+    values: VariableValuesSchema,
+    sensitive: z.array(z.string()).optional(),
+    createdAt: z.string().optional(),
+    updatedAt: z.string().optional(),
+    updateAvailable: z.string().optional().describe('a newer published version of the profile'),
+  })
+  .meta({ id: 'Attachment' });
+export type AttachmentView = z.infer<typeof AttachmentViewSchema>;
+
+/** What changing an attachment would do to one pack. */
+export const PackDiffSchema = z
+  .object({
+    pack: z.string(),
+    profile: z.string(),
+    change: z.enum(['added', 'removed', 'changed', 'unchanged']),
+    fromVersion: z
+      .string()
+      .optional()
+      .describe("the pack's version now (changed to another version, or removed)"),
+    toVersion: z
+      .string()
+      .optional()
+      .describe("the pack's version after (added, or changed to another version)"),
+    changes: z
+      .array(z.string())
+      .optional()
+      .describe('changed packs: each changed field, old → new, sensitive values masked'),
+  })
+  .meta({ id: 'PackDiff' });
+export type PackDiff = z.infer<typeof PackDiffSchema>;
+
+export interface ClusterPage {
+  readonly cluster: ClusterView;
+  readonly attachments: readonly AttachmentView[];
+  readonly packs: readonly PackView[];
 }

@@ -33,11 +33,11 @@ export type Cluster = {
   error?: string;
   /** the worst pack's phase; success when there are no packs */
   phase: PackPhase;
-  color: PhaseColor;
   counts: PhaseCounts;
   packs: number;
   /** its red packs, then its blue ones, at most 5: what the overview names */
   attention: Array<AttentionPack>;
+  color: PhaseColor;
 };
 
 export type ClusterPage = {
@@ -149,6 +149,7 @@ export type PackRun = {
   kind: 'install' | 'upgrade' | 'retry' | 'uninstall';
   revision: string;
   startTime: string;
+  /** first time the run reached success or failed */
   endTime?: string;
   outcome?: 'success' | 'failed';
 };

@@ -3,6 +3,7 @@
 // server log (under the request id), never in the response.
 import { formatIssue, ProfileError, type ProfileIssue } from '../profile/index.js';
 import { StoreError, StoreErrorCode } from '../store/index.js';
+import { HubError, type HubErrorCode } from '../hub/index.js';
 import { ApiError, problemType, statusTitle, type Problem, type ProblemIssue } from './problem.js';
 
 /** A StoreError's HTTP status: a Record so a new store code does not compile until it is mapped. */
@@ -27,21 +28,26 @@ const storeStatus: Record<StoreErrorCode, number> = {
   SECRET_CORRUPT: 500,
 };
 
-/** The hub's error, recognised by shape so this layer does not depend on how the hub builds it. */
-interface HubErrorLike {
-  readonly name: string;
-  readonly code: string;
-  readonly status: number;
-  readonly message: string;
-  readonly detail?: string;
-  readonly issues?: readonly ProfileIssue[];
-}
-
-function isHubErrorLike(error: unknown): error is HubErrorLike {
-  if (!(error instanceof Error) || error.name !== 'HubError') return false;
-  const e = error as Partial<HubErrorLike>;
-  return typeof e.code === 'string' && typeof e.status === 'number';
-}
+/**
+ * A HubError's HTTP status. The hub speaks no HTTP: this table is the one place its codes become statuses,
+ * a Record so a new hub code does not compile until it is mapped.
+ */
+export const hubStatus: Record<HubErrorCode, number> = {
+  NOT_FOUND: 404,
+  CLUSTER_EXISTS: 409,
+  KUBECONFIG_INVALID: 400,
+  CLUSTER_UNREACHABLE: 422,
+  CLUSTER_TLS: 422,
+  CLUSTER_UNAUTHORIZED: 422,
+  CLUSTER_FORBIDDEN: 422,
+  PROFILE_INVALID: 422,
+  PROFILE_VERSION_CONFLICT: 409,
+  PROFILE_COMPOSITION_INVALID: 422,
+  ATTACHMENT_EXISTS: 409,
+  INVALID_INPUT: 400,
+  BUNDLE_INVALID: 422,
+  BUNDLE_TOO_LARGE: 413,
+};
 
 export const toProblemIssue = (issue: ProfileIssue): ProblemIssue => ({
   file: issue.file,
@@ -120,10 +126,11 @@ export function toProblem(error: unknown, context: ProblemContext): MappedProble
       internal: error.status >= 500,
     };
   }
-  if (isHubErrorLike(error)) {
-    const internal = error.status >= 500;
+  if (error instanceof HubError) {
+    const status = hubStatus[error.code];
+    const internal = status >= 500;
     return {
-      problem: make(error.status, error.code, error.detail ?? error.message, context, {
+      problem: make(status, error.code, error.detail, context, {
         ...(error.issues === undefined || error.issues.length === 0
           ? {}
           : { issues: error.issues.map(toProblemIssue) }),

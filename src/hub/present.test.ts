@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { manifestPack, parseOk, profileText } from '../profile/testing.js';
-import { ATTENTION_LIMIT, needingAttention, profilePackRows } from './views.js';
+import { ATTENTION_LIMIT, needingAttention, profilePackRows } from './present.js';
 
 describe('needingAttention', () => {
   it('names the red packs first, then the blue ones, in install order, and no more than the limit', () => {

@@ -1,0 +1,170 @@
+// Attaching profile versions to clusters: each change is planned first (nothing is stored when the packs do
+// not fit), stored with its sensitive values sealed and an audit entry, then handed to the cluster's runner.
+import semver from 'semver';
+import type { AttachmentRecord, Store } from '../store/index.js';
+import type { Actor } from './config.js';
+import { HubError, HubErrorCode, mapStoreErrors, notFound } from './errors.js';
+import { isRemoved, type ClusterRuntime, type Fleet } from './fleet.js';
+import { describePackChanges } from './pack-diff.js';
+import type { Planner } from './planner.js';
+import type { AttachmentView, PackDiff } from './views.js';
+
+export interface AttachInput {
+  readonly cluster: string;
+  readonly profile: string;
+  readonly version?: string;
+  readonly values?: Readonly<Record<string, string>>;
+}
+
+export class Attachments {
+  constructor(
+    private readonly store: Store,
+    private readonly planner: Planner,
+    private readonly fleet: Fleet,
+  ) {}
+
+  async attach(input: AttachInput, actor: Actor): Promise<AttachmentView> {
+    const runtime = this.fleet.runtime(input.cluster);
+    const version = input.version ?? (await this.planner.latestPublished(input.profile));
+    const existing = await this.store.attachments.get(input.cluster, input.profile);
+    if (existing) {
+      throw new HubError(
+        HubErrorCode.AttachmentExists,
+        `profile "${input.profile}" is already attached to cluster "${input.cluster}" (version ${existing.version}); change it instead`,
+      );
+    }
+    return this.save(runtime, { ...input, version, values: input.values ?? {} }, actor, 'create');
+  }
+
+  /** What changing an attachment would do to each pack ("Updates available"), without doing it. */
+  async preview(input: AttachInput): Promise<PackDiff[]> {
+    const runtime = this.fleet.runtime(input.cluster);
+    const current = await this.store.attachments.get(input.cluster, input.profile);
+    const version = input.version ?? current?.version ?? (await this.planner.latestPublished(input.profile));
+    const values = {
+      ...(current ? await this.store.attachments.revealValues(input.cluster, input.profile) : {}),
+      ...input.values,
+    };
+    const { desired } = await this.planner.plan(input.cluster, { profile: input.profile, version, values });
+    const before = new Map(
+      [...runtime.known.values()].filter((d) => !isRemoved(runtime, d)).map((d) => [d.pack.name, d]),
+    );
+    const after = new Map(desired.map((d) => [d.pack.name, d]));
+    const diff: PackDiff[] = [];
+    for (const d of desired) {
+      const old = before.get(d.pack.name);
+      const base = { pack: d.pack.name, profile: d.profile.name };
+      if (!old) {
+        diff.push({ ...base, change: 'added', toVersion: d.pack.version });
+        continue;
+      }
+      const changes = describePackChanges(old, d);
+      if (changes.length === 0) {
+        diff.push({ ...base, change: 'unchanged' });
+        continue;
+      }
+      diff.push({
+        ...base,
+        change: 'changed',
+        ...(old.pack.version === d.pack.version
+          ? {}
+          : { fromVersion: old.pack.version, toVersion: d.pack.version }),
+        changes,
+      });
+    }
+    for (const d of before.values())
+      if (!after.has(d.pack.name))
+        diff.push({
+          pack: d.pack.name,
+          profile: d.profile.name,
+          change: 'removed',
+          fromVersion: d.pack.version,
+        });
+    return diff;
+  }
+
+  async update(input: AttachInput, actor: Actor): Promise<AttachmentView> {
+    const runtime = this.fleet.runtime(input.cluster);
+    const current = await this.store.attachments.get(input.cluster, input.profile);
+    if (!current) throw notFound('attachment', `${input.cluster}/${input.profile}`);
+    const version = input.version ?? current.version;
+    const values = {
+      ...(await this.store.attachments.revealValues(input.cluster, input.profile)),
+      ...input.values,
+    };
+    return this.save(runtime, { ...input, version, values }, actor, 'update');
+  }
+
+  /** Detaches a profile: its packs are uninstalled in reverse install order. */
+  async detach(cluster: string, profile: string, actor: Actor): Promise<void> {
+    const runtime = this.fleet.runtime(cluster);
+    if (!(await this.store.attachments.get(cluster, profile)))
+      throw notFound('attachment', `${cluster}/${profile}`);
+    const { desired } = await this.planner.plan(cluster, { profile, remove: true });
+    await mapStoreErrors(() =>
+      this.store.transaction(async (tx) => {
+        await tx.attachments.detach(cluster, profile);
+        await tx.audit.record({
+          actor,
+          action: 'attachment.delete',
+          target: `cluster/${cluster}/profile/${profile}`,
+        });
+      }),
+    );
+    this.fleet.setDesired(runtime, desired);
+  }
+
+  async list(cluster: string): Promise<AttachmentView[]> {
+    this.fleet.runtime(cluster);
+    const records = await this.store.attachments.list(cluster);
+    return Promise.all(records.map((r) => this.view(r)));
+  }
+
+  /**
+   * Plans the cluster with the attachment as given (a HubError with positioned issues if it does not fit),
+   * stores it with its sensitive values sealed and an audit entry in one transaction, then hands the packs to
+   * the runner.
+   */
+  private async save(
+    runtime: ClusterRuntime,
+    input: Required<Pick<AttachInput, 'cluster' | 'profile' | 'version' | 'values'>>,
+    actor: Actor,
+    action: 'create' | 'update',
+  ): Promise<AttachmentView> {
+    const { cluster, profile, version, values } = input;
+    const { desired, sensitive } = await this.planner.plan(cluster, { profile, version, values });
+    const sealed = Object.keys(values).filter((k) => sensitive.has(k));
+    const record = await mapStoreErrors(() =>
+      this.store.transaction(async (tx) => {
+        const saved =
+          action === 'create'
+            ? await tx.attachments.attach({ cluster, profile, version, values, sensitive: sealed })
+            : await tx.attachments.update(cluster, profile, { version, values, sensitive: sealed });
+        await tx.audit.record({
+          actor,
+          action: `attachment.${action}`,
+          target: `cluster/${cluster}/profile/${profile}`,
+          details: { version },
+        });
+        return saved;
+      }),
+    );
+    this.fleet.setDesired(runtime, desired);
+    return this.view(record);
+  }
+
+  private async view(record: AttachmentRecord): Promise<AttachmentView> {
+    const latest = await this.store.profiles.latest(record.profile, { publishedOnly: true });
+    const newer = latest && semver.gt(latest.version, record.version) ? latest.version : undefined;
+    return {
+      cluster: record.cluster,
+      profile: record.profile,
+      version: record.version,
+      values: record.values,
+      sensitive: [...record.sensitive],
+      createdAt: record.createdAt,
+      updatedAt: record.updatedAt,
+      ...(newer ? { updateAvailable: newer } : {}),
+    };
+  }
+}

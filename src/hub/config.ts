@@ -1,0 +1,27 @@
+import type { AddressRange } from '../kube/index.js';
+import type { Store } from '../store/index.js';
+
+export interface Actor {
+  readonly tokenId?: string;
+  readonly name: string;
+}
+
+export interface HubConfig {
+  readonly store: Store;
+  readonly helmBin: string;
+  /**
+   * The hub's own folder for chart archives it renders from (`<data dir>/charts`), each named by its digest;
+   * default a new temporary folder. Local charts reach the hub only as uploaded content.
+   */
+  readonly chartCacheDir?: string;
+  /** How long registering a cluster waits for its API server. Default 10 s. */
+  readonly accessTimeoutMs?: number;
+  /**
+   * Exec credential plugins a cluster's kubeconfig may run on the hub, by command name (STRATA_ALLOWED_EXEC_PLUGINS).
+   * Default none: a kubeconfig with exec, auth-provider or a file reference is refused.
+   */
+  readonly allowedExecPlugins?: readonly string[];
+  /** Address ranges a cluster's server or proxy-url may not be in (STRATA_OUTBOUND_DENY). Default link-local. */
+  readonly outboundDeny?: readonly AddressRange[];
+  readonly log?: (message: string) => void;
+}

@@ -1,0 +1,225 @@
+// The clusters the hub runs: one runtime per registered cluster (its kube client and its runner), what each
+// runner reports (stored by the status writer, published through the injected `emit`), and the cluster views.
+import { ClusterRunner, type DesiredPack, type RunnerEvent } from '../engine/index.js';
+import type { KubeClient } from '../kube/index.js';
+import { noRedaction, type Redactor } from '../profile/index.js';
+import type { PackStatus } from '../status/index.js';
+import { toPackStatus, type ClusterRecord, type Store } from '../store/index.js';
+import type { ClusterAccess } from './access.js';
+import { message, notFound } from './errors.js';
+import type { Emit } from './feed.js';
+import type { Planner } from './planner.js';
+import { countPhases, needingAttention } from './present.js';
+import { StatusWriter } from './status-writer.js';
+import type { ClusterView, DriftView } from './views.js';
+
+export interface ClusterRuntime {
+  readonly record: ClusterRecord;
+  readonly kube: KubeClient;
+  readonly runner: ClusterRunner;
+  reachable: boolean;
+  error?: string;
+  /** Every pack the runner may still report on, including ones being removed, for the page. */
+  readonly known: Map<string, DesiredPack>;
+  /** The last drift seen per pack since the hub started (the audit log keeps them all). */
+  readonly drift: Map<string, DriftView>;
+}
+
+export interface FleetOptions {
+  readonly store: Store;
+  readonly helmBin: string;
+  readonly access: ClusterAccess;
+  readonly planner: Planner;
+  readonly emit: Emit;
+  readonly log: (message: string) => void;
+}
+
+export class Fleet {
+  private readonly runtimes = new Map<string, ClusterRuntime>();
+  private readonly writer: StatusWriter;
+
+  constructor(private readonly options: FleetOptions) {
+    this.writer = new StatusWriter(options.store, (error) => {
+      options.log(`strata: could not store a pack status: ${message(error)}`);
+    });
+  }
+
+  /** The cluster's runtime; a NOT_FOUND HubError when the hub does not run it. */
+  runtime(cluster: string): ClusterRuntime {
+    const runtime = this.runtimes.get(cluster);
+    if (!runtime) throw notFound('cluster', cluster);
+    return runtime;
+  }
+
+  has(cluster: string): boolean {
+    return this.runtimes.has(cluster);
+  }
+
+  /** The pack's current redactor, while the hub runs it. */
+  redactor(cluster: string, pack: string): Redactor | undefined {
+    return this.runtimes.get(cluster)?.known.get(pack)?.redactor;
+  }
+
+  async start(record: ClusterRecord): Promise<void> {
+    const { store, access } = this.options;
+    const credentials = await store.clusters.getCredentials(record.name);
+    // Stored kubeconfigs are held to the same rules as new ones: one stored before they existed, or before an
+    // admin withdrew a plugin or denied a range, does not start.
+    const kube = access.client(record.name, credentials.kubeconfig, credentials.context);
+    try {
+      await access.checkOutbound(kube, record.name);
+    } catch (error) {
+      await kube.close();
+      throw error;
+    }
+    const initial = new Map<string, PackStatus>();
+    for (const stored of await store.packStatus.list(record.name)) {
+      const status = toPackStatus(stored, await store.history.transitions(record.name, stored.pack));
+      initial.set(stored.pack, status);
+      this.writer.known(record.name, stored.pack, status);
+    }
+    const runtime: ClusterRuntime = {
+      record,
+      kube,
+      reachable: true,
+      known: new Map(),
+      drift: new Map(),
+      runner: new ClusterRunner({
+        cluster: record.name,
+        kube,
+        helmBin: this.options.helmBin,
+        driftPolicy: record.driftPolicy,
+        initial,
+        onEvent: (event) => {
+          this.onRunnerEvent(runtime, event);
+        },
+      }),
+    };
+    this.runtimes.set(record.name, runtime);
+    // Not awaited: an unreachable cluster keeps retrying in the background and reports it as it goes.
+    runtime.runner.start().catch((error: unknown) => {
+      runtime.reachable = false;
+      runtime.error = message(error);
+      this.options.emit({
+        kind: 'cluster.connection',
+        cluster: record.name,
+        time: new Date().toISOString(),
+        data: { reachable: false, error: runtime.error },
+      });
+    });
+    try {
+      const { desired } = await this.options.planner.plan(record.name);
+      this.setDesired(runtime, desired);
+    } catch (error) {
+      runtime.error = message(error);
+      this.options.log(`strata: cluster ${record.name}: ${runtime.error}`);
+    }
+  }
+
+  /** Stops the cluster's runner and waits until every status it reported is stored. */
+  async stop(cluster: string): Promise<void> {
+    const runtime = this.runtimes.get(cluster);
+    if (runtime) {
+      runtime.runner.stop();
+      await runtime.kube.close();
+      this.runtimes.delete(cluster);
+    }
+    await this.writer.drain();
+  }
+
+  async close(): Promise<void> {
+    for (const runtime of this.runtimes.values()) {
+      runtime.runner.stop();
+      await runtime.kube.close();
+    }
+    this.runtimes.clear();
+    await this.writer.drain();
+  }
+
+  /** Resolves once every status change so far is stored (tests, shutdown). */
+  flush(): Promise<void> {
+    return this.writer.drain();
+  }
+
+  setDesired(runtime: ClusterRuntime, desired: readonly DesiredPack[]): void {
+    for (const d of desired) runtime.known.set(d.pack.name, d);
+    runtime.runner.setDesired(desired);
+  }
+
+  async clusterView(record: ClusterRecord): Promise<ClusterView> {
+    const runtime = this.runtimes.get(record.name);
+    const list = runtime
+      ? runtime.runner.statuses().map((s) => ({ pack: s.pack, ...s.status }))
+      : await this.options.store.packStatus.list(record.name);
+    const { phase, counts, packs } = countPhases(list.map((s) => s.phase));
+    return {
+      name: record.name,
+      server: runtime?.kube.server ?? '',
+      context: runtime?.kube.context ?? '',
+      driftPolicy: record.driftPolicy,
+      createdAt: record.createdAt,
+      reachable: runtime?.reachable ?? false,
+      ...(runtime?.error ? { error: runtime.error } : {}),
+      phase,
+      counts,
+      packs,
+      attention: needingAttention(list),
+    };
+  }
+
+  private onRunnerEvent(runtime: ClusterRuntime, event: RunnerEvent): void {
+    const cluster = runtime.record.name;
+    switch (event.type) {
+      case 'PackStatusChanged':
+        this.writer.status(
+          cluster,
+          event.pack,
+          event.status,
+          runtime.known.get(event.pack)?.redactor ?? noRedaction,
+        );
+        return;
+      case 'PackRemoved':
+        runtime.known.delete(event.pack);
+        runtime.drift.delete(event.pack);
+        this.writer.removed(cluster, event.pack);
+        return;
+      case 'DriftDetected': {
+        const redactor = runtime.known.get(event.pack)?.redactor;
+        const drift: DriftView = {
+          time: event.time,
+          message: redactor ? redactor.redact(event.message) : event.message,
+          correcting: event.correcting,
+        };
+        runtime.drift.set(event.pack, drift);
+        this.options.emit({ kind: 'pack.drift', cluster, pack: event.pack, time: event.time, data: drift });
+        void this.options.store.audit
+          .record({
+            actor: { name: 'strata' },
+            action: 'pack.drift',
+            target: `cluster/${cluster}/pack/${event.pack}`,
+            details: { message: drift.message, correcting: drift.correcting },
+          })
+          .catch((error: unknown) => {
+            this.options.log(`strata: could not record drift: ${message(error)}`);
+          });
+        return;
+      }
+      case 'ConnectionChanged':
+        runtime.reachable = event.reachable;
+        if (event.error) runtime.error = event.error;
+        else delete runtime.error;
+        this.options.emit({
+          kind: 'cluster.connection',
+          cluster,
+          time: event.time,
+          data: { reachable: event.reachable, ...(event.error ? { error: event.error } : {}) },
+        });
+        return;
+    }
+  }
+}
+
+/** The runner no longer reports on the pack: it is removed (or being removed). */
+export function isRemoved(runtime: ClusterRuntime, desired: DesiredPack): boolean {
+  return !runtime.runner.statuses().some((s) => s.pack === desired.pack.name);
+}

@@ -1,0 +1,110 @@
+// Which packs a cluster runs: its attachments' stored profile versions, composed and resolved with their
+// values (optionally with one attachment changed or removed). Reads the store, changes nothing.
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { desiredPacks, type DesiredPack } from '../engine/index.js';
+import { loadProfileText, type LoadedProfile } from '../profile/index.js';
+import type { Store } from '../store/index.js';
+import { HubError, HubErrorCode, notFound } from './errors.js';
+import { chartCache, storedFiles } from './stored-files.js';
+
+export interface PlanChange {
+  readonly profile: string;
+  readonly version?: string;
+  readonly values?: Readonly<Record<string, string>>;
+  readonly remove?: boolean;
+}
+
+export interface Plan {
+  readonly desired: DesiredPack[];
+  /** The sensitive variables of the changed profile. */
+  readonly sensitive: Set<string>;
+}
+
+export class Planner {
+  private chartCacheReady: Promise<string> | undefined;
+
+  constructor(
+    private readonly store: Store,
+    private readonly chartCacheFolder: string | undefined,
+  ) {}
+
+  /**
+   * The cluster's packs with one attachment changed (or removed), checked for composition and variables:
+   * positioned issues are a HubError before anything is stored.
+   */
+  async plan(cluster: string, change?: PlanChange): Promise<Plan> {
+    const attachments = await this.store.attachments.list(cluster);
+    const entries = new Map<string, { version: string; values: Readonly<Record<string, string>> }>();
+    for (const a of attachments) {
+      entries.set(a.profile, {
+        version: a.version,
+        values: await this.store.attachments.revealValues(cluster, a.profile),
+      });
+    }
+    if (change?.remove) entries.delete(change.profile);
+    else if (change?.version)
+      entries.set(change.profile, { version: change.version, values: change.values ?? {} });
+
+    const profiles: LoadedProfile[] = [];
+    const values: Record<string, Readonly<Record<string, string>>> = {};
+    let sensitive = new Set<string>();
+    for (const [name, entry] of entries) {
+      const loaded = await this.loadStored(name, entry.version);
+      profiles.push(loaded);
+      values[name] = entry.values;
+      if (name === change?.profile) {
+        sensitive = new Set(loaded.profile.spec.variables.filter((v) => v.sensitive).map((v) => v.name));
+      }
+    }
+    const result = desiredPacks(profiles, { cluster, values });
+    if (!result.ok) {
+      throw new HubError(
+        HubErrorCode.CompositionInvalid,
+        `the profiles of cluster "${cluster}" do not fit together: ${result.issues.map((i) => i.message).join('; ')}`,
+        {
+          issues: result.issues,
+        },
+      );
+    }
+    return { desired: result.value, sensitive };
+  }
+
+  async latestPublished(profile: string): Promise<string> {
+    const latest = await this.store.profiles.latest(profile, { publishedOnly: true });
+    if (!latest) throw notFound('profile', profile);
+    return latest.version;
+  }
+
+  private async loadStored(name: string, version: string): Promise<LoadedProfile> {
+    const record = await this.store.profiles.get(name, version);
+    if (!record) throw notFound('profile', `${name}@${version}`);
+    const loaded = await loadProfileText(record.source, {
+      files: storedFiles({
+        store: this.store,
+        blobs: record.blobs,
+        chartCacheDir: this.chartCacheDir,
+      }),
+      displayName: `${name}@${version}`,
+    });
+    const profile = loaded.ok ? loaded.value.find((p) => p.profile.metadata.name === name) : undefined;
+    if (!loaded.ok || !profile) {
+      throw new HubError(
+        HubErrorCode.ProfileInvalid,
+        `stored profile ${name}@${version} no longer loads: ${loaded.ok ? 'the profile is not in its source' : loaded.issues.map((i) => i.message).join('; ')}`,
+        {
+          issues: loaded.ok ? [] : loaded.issues,
+        },
+      );
+    }
+    return profile;
+  }
+
+  /** The chart cache folder, created on first use. */
+  private readonly chartCacheDir = (): Promise<string> =>
+    (this.chartCacheReady ??=
+      this.chartCacheFolder === undefined
+        ? mkdtemp(join(tmpdir(), 'strata-charts-'))
+        : chartCache(this.chartCacheFolder)());
+}

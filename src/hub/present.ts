@@ -1,0 +1,160 @@
+// Builds the hub's views (views.ts) from what the engine and the store hold. Pure: no store, no runner.
+import { stringify } from 'yaml';
+import type { DesiredPack } from '../engine/index.js';
+import { posix } from 'node:path';
+import type { ChartSource, Pack } from '../profile/index.js';
+import { packPhaseDisplay, worstPhase, type PackPhase, type PackStatus } from '../status/index.js';
+import type {
+  AttentionView,
+  DriftView,
+  PackValuesView,
+  PackView,
+  PhaseCounts,
+  ProfilePackRow,
+  ProfileVersionView,
+} from './views.js';
+
+export function emptyCounts(): PhaseCounts {
+  return { onboarding: 0, processing: 0, success: 0, failed: 0 };
+}
+
+export function countPhases(phases: Iterable<PackPhase>): {
+  phase: PackPhase;
+  counts: PhaseCounts;
+  packs: number;
+} {
+  const counts = emptyCounts();
+  const all: PackPhase[] = [];
+  for (const phase of phases) {
+    counts[phase]++;
+    all.push(phase);
+  }
+  return { phase: all.length === 0 ? 'success' : worstPhase(all), counts, packs: all.length };
+}
+
+export function packView(
+  desired: DesiredPack,
+  status: PackStatus,
+  stale: boolean,
+  lastDrift?: DriftView,
+): PackView {
+  const display = packPhaseDisplay[status.phase];
+  return {
+    name: desired.pack.name,
+    profile: desired.profile.name,
+    layer: desired.pack.layer,
+    version: desired.pack.version,
+    type: desired.pack.type,
+    wave: desired.wave,
+    order: desired.order,
+    explanation: desired.explanation,
+    phase: status.phase,
+    color: display.color,
+    icon: display.icon,
+    label: display.label,
+    condition: status.condition,
+    reason: status.reason,
+    message: desired.redactor.redact(status.message),
+    progress: status.progress,
+    ...(status.startTime ? { startTime: status.startTime } : {}),
+    ...(status.endTime ? { endTime: status.endTime } : {}),
+    ...(status.runs ? { runs: [...status.runs] } : {}),
+    stale,
+    resources: status.resources.map((r) => ({
+      ref: r.ref,
+      state: r.evaluation.state,
+      reason: r.evaluation.reason,
+      message: desired.redactor.redact(r.evaluation.message),
+      ...(r.hook ? { hook: true as const } : {}),
+    })),
+    ...(lastDrift ? { lastDrift } : {}),
+  };
+}
+
+export function packValuesView(desired: DesiredPack): PackValuesView {
+  const { pack, profile, redactor } = desired;
+  const base = {
+    pack: pack.name,
+    profile: profile.name,
+    profileVersion: profile.version,
+    type: pack.type,
+    namespace: pack.namespace.name,
+  };
+  if (pack.type === 'helm') {
+    const values = redactor.redactDeep(pack.values);
+    return {
+      ...base,
+      chart: formatChartSource(pack.chart),
+      releaseName: pack.releaseName,
+      values,
+      yaml: Object.keys(values).length === 0 ? '' : stringify(values),
+      masked: JSON.stringify(values) !== JSON.stringify(pack.values),
+    };
+  }
+  const manifests = redactor.redactDeep(pack.manifests);
+  return {
+    ...base,
+    manifests: [...manifests],
+    yaml: manifests.map((m) => stringify(m)).join('---\n'),
+    masked: JSON.stringify(manifests) !== JSON.stringify(pack.manifests),
+  };
+}
+
+function formatChartSource(chart: ChartSource): string {
+  switch (chart.kind) {
+    case 'local':
+      return `local ${chart.path}`;
+    case 'repo':
+      return `${chart.name} ${chart.version} from ${chart.repo}`;
+    case 'oci':
+      return `${chart.ref} ${chart.version}`;
+  }
+}
+
+export function versionView(
+  record: { name: string; version: string; type: string; published: boolean; createdAt: string },
+  packs: number,
+  description?: string,
+): ProfileVersionView {
+  return {
+    name: record.name,
+    version: record.version,
+    type: record.type,
+    published: record.published,
+    createdAt: record.createdAt,
+    packs,
+    ...(description ? { description } : {}),
+  };
+}
+
+export const ATTENTION_LIMIT = 5;
+
+/** What the overview names: red packs first, then blue, each group in the order given (install order). */
+export function needingAttention(
+  packs: readonly { readonly pack: string; readonly phase: PackPhase; readonly reason: string }[],
+): AttentionView[] {
+  const of = (phase: PackPhase) =>
+    packs.filter((p) => p.phase === phase).map((p) => ({ pack: p.pack, phase: p.phase, reason: p.reason }));
+  return [...of('failed'), ...of('processing')].slice(0, ATTENTION_LIMIT);
+}
+
+/** The packs of a stored version in file order, with the digest of each local chart it was published with. */
+export function profilePackRows(
+  packs: readonly Pack[],
+  blobs: Readonly<Record<string, string>>,
+): ProfilePackRow[] {
+  return packs.map((pack) => {
+    const base = { name: pack.name, layer: pack.layer, type: pack.type, version: pack.version };
+    if (pack.type === 'helm') {
+      const digest =
+        pack.chart.kind === 'local'
+          ? (blobs[pack.chart.path] ?? blobs[posix.normalize(pack.chart.path)])
+          : undefined;
+      return { ...base, chart: formatChartSource(pack.chart), ...(digest ? { digest } : {}) };
+    }
+    const objects = pack.manifests
+      .slice(0, 20)
+      .map((m) => `${m.kind} ${m.metadata.namespace ? `${m.metadata.namespace}/` : ''}${m.metadata.name}`);
+    return { ...base, objects, ...(pack.files.length > 0 ? { files: [...pack.files] } : {}) };
+  });
+}

@@ -1,0 +1,166 @@
+// Profiles: uploads checked off the event loop (upload-checker.ts), stored as drafts or published versions
+// with the local charts and files they reference, and read back as views or as a bundle.
+import { IssueKind, writeBundle, type ProfileIssue } from '../profile/index.js';
+import type { Store } from '../store/index.js';
+import type { ClusterAccess } from './access.js';
+import type { Actor } from './config.js';
+import { HubError, HubErrorCode, mapStoreErrors, notFound } from './errors.js';
+import { profilePackRows, versionView } from './present.js';
+import type { UploadResult } from './upload-check.js';
+import { UploadChecker, UploadTooCostly } from './upload-checker.js';
+import type { ProfileSummaryView, ProfileVersionView, ProfileWithSource } from './views.js';
+
+/**
+ * A profile as a client sends it: the YAML alone (no local charts or files), or a bundle (a tar.gz with the
+ * profile and every local chart and file it references, see src/profile/bundle.ts). Never a path.
+ */
+export type ProfileUpload = (
+  | { readonly yaml: string; readonly bundle?: undefined }
+  | { readonly bundle: Buffer; readonly yaml?: undefined }
+) & {
+  /** The name issues are reported against. */
+  readonly file?: string;
+};
+
+export class Profiles {
+  private readonly uploads = new UploadChecker();
+
+  constructor(
+    private readonly store: Store,
+    private readonly access: ClusterAccess,
+  ) {}
+
+  close(): Promise<void> {
+    return this.uploads.close();
+  }
+
+  /** Every positioned issue of an upload; [] when it is valid. A malformed bundle is a HubError. */
+  async validate(input: ProfileUpload): Promise<ProfileIssue[]> {
+    const result = await this.checkUpload(input);
+    return result.kind === 'issues' ? [...result.issues] : [];
+  }
+
+  async import(
+    input: ProfileUpload & { readonly draft?: boolean },
+    actor: Actor,
+  ): Promise<ProfileVersionView[]> {
+    const checked = await this.checkUpload(input);
+    if (checked.kind !== 'ok') {
+      throw new HubError(
+        HubErrorCode.ProfileInvalid,
+        `${input.file ?? 'profile'}: ${checked.issues.length} problem(s)`,
+        { issues: checked.issues },
+      );
+    }
+    const { source } = checked;
+    const entries = new Map(checked.entries.map((e) => [e.path, e]));
+    return mapStoreErrors(() =>
+      this.store.transaction(async (tx) => {
+        const out: ProfileVersionView[] = [];
+        for (const profile of checked.profiles) {
+          const files = new Map<string, Buffer>();
+          for (const ref of profile.references) {
+            const entry = entries.get(ref.path);
+            if (entry) files.set(ref.path, Buffer.from(entry.content));
+          }
+          const item = { source, profile: profile.profile, files };
+          const record = input.draft ? await tx.profiles.saveDraft(item) : await tx.profiles.publish(item);
+          await tx.audit.record({
+            actor,
+            action: input.draft ? 'profile.draft' : 'profile.publish',
+            target: `profile/${record.name}@${record.version}`,
+          });
+          out.push(versionView(record, profile.profile.spec.packs.length, profile.profile.spec.description));
+        }
+        return out;
+      }),
+    );
+  }
+
+  async list(): Promise<ProfileSummaryView[]> {
+    return (await this.store.profiles.list()).map((p) => ({
+      name: p.name,
+      type: p.type,
+      latest: p.latest,
+      versions: p.versions.length,
+    }));
+  }
+
+  async versions(name: string): Promise<ProfileVersionView[]> {
+    const versions = await this.store.profiles.versions(name);
+    if (versions.length === 0) throw notFound('profile', name);
+    const out: ProfileVersionView[] = [];
+    for (const v of versions) {
+      const full = await this.store.profiles.get(name, v.version);
+      out.push(versionView(v, full?.profile.spec.packs.length ?? 0, full?.profile.spec.description));
+    }
+    return out;
+  }
+
+  async get(name: string, version?: string): Promise<ProfileWithSource> {
+    const record = version
+      ? await this.store.profiles.get(name, version)
+      : await this.store.profiles.latest(name);
+    if (!record) throw notFound('profile', version ? `${name}@${version}` : name);
+    const attached = await this.store.attachments.listUsing(name);
+    return {
+      ...versionView(record, record.profile.spec.packs.length, record.profile.spec.description),
+      yaml: record.source,
+      ...(Object.keys(record.blobs).length === 0 ? {} : { files: record.blobs }),
+      packTable: profilePackRows(record.profile.spec.packs, record.blobs),
+      attachedTo: attached.map((a) => ({ cluster: a.cluster, version: a.version })),
+    };
+  }
+
+  /** A stored version as a bundle: its source and every local chart and file it was published with. */
+  async bundle(name: string, version: string): Promise<Buffer> {
+    const record = await this.store.profiles.get(name, version);
+    if (!record) throw notFound('profile', `${name}@${version}`);
+    const entries: { path: string; content: Buffer }[] = [];
+    for (const [path, digest] of Object.entries(record.blobs)) {
+      const content = await this.store.blobs.get(digest);
+      if (!content) throw notFound('profile file', `${name}@${version}: ${path} (sha256 ${digest})`);
+      entries.push({ path, content });
+    }
+    return writeBundle(record.source, entries);
+  }
+
+  /**
+   * Unpacks, parses and validates an upload in a worker thread (upload-checker.ts), so no client's YAML or
+   * bundle is ever parsed on the hub's event loop. Positioned issues come back as issues; a malformed bundle
+   * and an upload too costly to check are HubErrors. A plain YAML profile may reference no local file; a
+   * bundle's references are read from its entries, and an entry no profile references refuses the whole bundle.
+   */
+  private async checkUpload(input: ProfileUpload): Promise<Exclude<UploadResult, { kind: 'bundle' }>> {
+    const shown = input.file ?? 'profile.yaml';
+    let result: UploadResult;
+    try {
+      result = await this.uploads.check({
+        shown,
+        deny: [...this.access.outboundDeny()],
+        ...(input.bundle === undefined ? { yaml: input.yaml } : { bundle: input.bundle }),
+      });
+    } catch (error) {
+      if (!(error instanceof UploadTooCostly)) throw error;
+      return {
+        kind: 'issues',
+        issues: [
+          {
+            file: shown,
+            line: 1,
+            column: 1,
+            path: '',
+            kind: IssueKind.TooLarge,
+            message: `the profile is too costly to check: ${error.message}; split it or make it smaller`,
+          },
+        ],
+      };
+    }
+    if (result.kind === 'bundle')
+      throw new HubError(
+        result.tooLarge ? HubErrorCode.BundleTooLarge : HubErrorCode.BundleInvalid,
+        result.message,
+      );
+    return result;
+  }
+}
