@@ -113,7 +113,12 @@ export function PackDetail({
         <dt>Time</dt>
         <dd>
           <Elapsed pack={pack} />
-          {pack.startTime ? <span className="muted"> · started {formatTime(pack.startTime)}</span> : null}
+          {pack.startTime ? (
+            <span className="muted">
+              {' '}
+              · {pack.runs?.at(-1)?.kind ?? 'run'} started {formatTime(pack.startTime)}
+            </span>
+          ) : null}
           {pack.endTime ? <span className="muted"> · ended {formatTime(pack.endTime)}</span> : null}
         </dd>
         {pack.explanation ? (
