@@ -20,6 +20,8 @@ export const HubErrorCode = {
   InvalidInput: 'INVALID_INPUT',
   BundleInvalid: 'BUNDLE_INVALID',
   BundleTooLarge: 'BUNDLE_TOO_LARGE',
+  /** A remote chart could not be fetched when its version was published (issue 13). */
+  ChartFetchFailed: 'CHART_FETCH_FAILED',
 } as const;
 export type HubErrorCode = (typeof HubErrorCode)[keyof typeof HubErrorCode];
 

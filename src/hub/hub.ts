@@ -14,6 +14,7 @@ import { Feed, type HubEvent } from './feed.js';
 import { Fleet } from './fleet.js';
 import { Packs } from './packs.js';
 import { Planner } from './planner.js';
+import type { OutdatedChart } from './outdated.js';
 import { Profiles, type ProfileUpload } from './profiles.js';
 import type {
   AttachmentView,
@@ -52,7 +53,7 @@ export class Hub {
     const fleet = new Fleet({ store, helmBin: config.helmBin, access, planner, emit: this.feed.emit, log });
     this.fleet = fleet;
     this.clusters = new Clusters(store, access, fleet);
-    this.profiles = new Profiles(store, access);
+    this.profiles = new Profiles(store, access, config.helmBin);
     this.attachments = new Attachments(store, planner, fleet);
     this.packs = new Packs(store, fleet, this.attachments);
   }
@@ -112,6 +113,10 @@ export class Hub {
     return this.profiles.get(name, version);
   }
   /** A stored version as a bundle: its source and every local chart and file it was published with. */
+  outdatedCharts(name: string, version: string): Promise<OutdatedChart[]> {
+    return this.profiles.outdated(name, version);
+  }
+
   profileBundle(name: string, version: string): Promise<Buffer> {
     return this.profiles.bundle(name, version);
   }

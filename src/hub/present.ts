@@ -2,7 +2,7 @@
 import { stringify } from 'yaml';
 import type { DesiredPack } from '../engine/index.js';
 import { posix } from 'node:path';
-import type { ChartSource, Pack } from '../profile/index.js';
+import { remoteChartKey, type ChartSource, type Pack } from '../profile/index.js';
 import { packPhaseDisplay, worstPhase, type PackPhase, type PackStatus } from '../status/index.js';
 import type {
   AttentionView,
@@ -142,6 +142,8 @@ export function needingAttention(
 export function profilePackRows(
   packs: readonly Pack[],
   blobs: Readonly<Record<string, string>>,
+  /** Remote charts pinned at publish: remoteChartKey → sha256 of the archive. */
+  pins: Readonly<Record<string, string>> = {},
 ): ProfilePackRow[] {
   return packs.map((pack) => {
     const base = { name: pack.name, layer: pack.layer, type: pack.type, version: pack.version };
@@ -149,7 +151,7 @@ export function profilePackRows(
       const digest =
         pack.chart.kind === 'local'
           ? (blobs[pack.chart.path] ?? blobs[posix.normalize(pack.chart.path)])
-          : undefined;
+          : pins[remoteChartKey(pack.chart)];
       return { ...base, chart: formatChartSource(pack.chart), ...(digest ? { digest } : {}) };
     }
     const objects = pack.manifests

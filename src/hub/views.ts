@@ -187,7 +187,10 @@ export const ProfilePackRowSchema = z
     type: z.string(),
     version: z.string(),
     chart: z.string().optional().describe("where a Helm pack's chart comes from"),
-    digest: z.string().optional().describe('the sha256 of a local chart as published with the version'),
+    digest: z
+      .string()
+      .optional()
+      .describe('the sha256 of the chart archive the version renders (local, or remote pinned at publish)'),
     objects: z.array(z.string()).optional().describe("a manifest pack's inline objects, at most 20"),
     files: z.array(z.string()).optional().describe("a manifest pack's files, as the profile names them"),
   })
@@ -200,6 +203,13 @@ export const ProfileWithSourceSchema = ProfileVersionViewSchema.extend({
     .record(z.string(), z.string())
     .optional()
     .describe('each local chart and file the version was published with → the sha256 of its content'),
+  charts: z
+    .record(z.string(), z.string())
+    .optional()
+    .describe(
+      'each remote chart (`oci://host/path/chart@1.2.3`, or `https://repo name@1.2.3`) → the sha256 of the ' +
+        'archive fetched when the version was published: what it renders, without contacting the remote again',
+    ),
   packTable: z.array(ProfilePackRowSchema).describe('the packs of this version, in file order'),
   attachedTo: z
     .array(z.object({ cluster: z.string(), version: z.string() }))

@@ -23,6 +23,17 @@ export type Attachment = {
 
 export type AttentionPack = { pack: string; phase: PackPhase; reason: string };
 
+export type ChartSource = {
+  name: string;
+  url: string;
+  username?: string;
+  hasPassword: boolean;
+  hasCa: boolean;
+  insecureSkipTlsVerify: boolean;
+  plainHttp: boolean;
+  createdAt: string;
+};
+
 export type Cluster = {
   name: string;
   server: string;
@@ -79,6 +90,18 @@ export type Event = {
 export type Health = { status: 'ok' };
 
 export type ObjectRef = { apiVersion: string; kind: string; namespace?: string; name: string };
+
+export type OutdatedChart = {
+  pack: string;
+  /** `oci://host/path/chart`, or `https://repo name` */
+  chart: string;
+  /** the version the profile version pinned */
+  version: string;
+  /** newer versions the source has now, oldest first */
+  newer: Array<string>;
+  /** why the source could not be asked (401, TLS error, …) */
+  error?: string;
+};
 
 export type Pack = {
   name: string;
@@ -226,7 +249,7 @@ export type ProfilePackRow = {
   version: string;
   /** where a Helm pack's chart comes from */
   chart?: string;
-  /** the sha256 of a local chart as published with the version */
+  /** the sha256 of the chart archive the version renders (local, or remote pinned at publish) */
   digest?: string;
   /** a manifest pack's inline objects, at most 20 */
   objects?: Array<string>;
@@ -265,10 +288,25 @@ export type ProfileWithSource = {
   yaml: string;
   /** each local chart and file the version was published with → the sha256 of its content */
   files?: { [key: string]: string };
+  /** each remote chart (`oci://host/path/chart@1.2.3`, or `https://repo name@1.2.3`) → the sha256 of the archive fetched when the version was published: what it renders, without contacting the remote again */
+  charts?: { [key: string]: string };
   /** the packs of this version, in file order */
   packTable: Array<ProfilePackRow>;
   /** every cluster the profile is attached to, with the attached version (any version) */
   attachedTo: Array<{ cluster: string; version: string }>;
+};
+
+export type PutChartSource = {
+  name: string;
+  /** the repository or registry URL; a chart whose URL starts with it (at a / boundary) uses this source */
+  url: string;
+  username?: string;
+  /** write-only: never returned */
+  password?: string;
+  /** PEM CA certificate(s) the source’s TLS certificate chains to */
+  caPem?: string;
+  insecureSkipTlsVerify?: boolean;
+  plainHttp?: boolean;
 };
 
 export type RegisterCluster = {
@@ -423,6 +461,16 @@ export interface Operations {
     query: undefined;
     body: undefined;
     response: ProfileWithSource;
+  };
+  getOutdatedCharts: {
+    method: 'GET';
+    path: '/api/v1/profiles/{profile}/versions/{version}/outdated';
+    role: 'viewer';
+    status: 200;
+    params: { profile: string; version: string };
+    query: undefined;
+    body: undefined;
+    response: Array<OutdatedChart>;
   };
   getProfileBundle: {
     method: 'GET';
@@ -584,6 +632,36 @@ export interface Operations {
     body: undefined;
     response: undefined;
   };
+  putSource: {
+    method: 'POST';
+    path: '/api/v1/sources';
+    role: 'admin';
+    status: 200;
+    params: undefined;
+    query: undefined;
+    body: PutChartSource;
+    response: ChartSource;
+  };
+  listSources: {
+    method: 'GET';
+    path: '/api/v1/sources';
+    role: 'admin';
+    status: 200;
+    params: undefined;
+    query: undefined;
+    body: undefined;
+    response: Array<ChartSource>;
+  };
+  deleteSource: {
+    method: 'DELETE';
+    path: '/api/v1/sources/{name}';
+    role: 'admin';
+    status: 204;
+    params: { name: string };
+    query: undefined;
+    body: undefined;
+    response: undefined;
+  };
   streamEvents: {
     method: 'GET';
     path: '/api/v1/events';
@@ -613,6 +691,11 @@ export const operations = {
   validateProfile: { method: 'POST', path: '/api/v1/profiles/validate', role: 'viewer' },
   listProfileVersions: { method: 'GET', path: '/api/v1/profiles/{profile}/versions', role: 'viewer' },
   getProfileVersion: { method: 'GET', path: '/api/v1/profiles/{profile}/versions/{version}', role: 'viewer' },
+  getOutdatedCharts: {
+    method: 'GET',
+    path: '/api/v1/profiles/{profile}/versions/{version}/outdated',
+    role: 'viewer',
+  },
   getProfileBundle: {
     method: 'GET',
     path: '/api/v1/profiles/{profile}/versions/{version}/bundle',
@@ -645,5 +728,8 @@ export const operations = {
   createToken: { method: 'POST', path: '/api/v1/tokens', role: 'admin' },
   listTokens: { method: 'GET', path: '/api/v1/tokens', role: 'admin' },
   revokeToken: { method: 'DELETE', path: '/api/v1/tokens/{id}', role: 'admin' },
+  putSource: { method: 'POST', path: '/api/v1/sources', role: 'admin' },
+  listSources: { method: 'GET', path: '/api/v1/sources', role: 'admin' },
+  deleteSource: { method: 'DELETE', path: '/api/v1/sources/{name}', role: 'admin' },
   streamEvents: { method: 'GET', path: '/api/v1/events', role: 'viewer' },
 } as const satisfies Record<OperationId, { method: string; path: string; role: string }>;

@@ -47,16 +47,22 @@ describe('testenv/build', () => {
     expect(first.status, first.stderr).toBe(0);
     expect(first.stdout).toBe(`${join(cache, 'testenv', 'bin')}\n`);
     const lines = first.stderr.trim().split('\n');
-    expect(lines[0]).toMatch(/^testenv\/build: 4 of 4 components to build from source .*STRATA_VERBOSE=1/);
+    expect(lines[0]).toMatch(/^testenv\/build: 5 of 5 components to build from source .*STRATA_VERBOSE=1/);
     expect(
-      lines.filter((l) => /\[\d\/4\] building/.test(l)).map((l) => /\] building (.*?) from/.exec(l)?.[1]),
-    ).toEqual(['kube-apiserver kube-controller-manager kube-scheduler kubectl', 'etcd', 'kwok', 'helm']);
-    expect(lines.find((l) => l.includes('[1/4] building'))).toMatch(
+      lines.filter((l) => /\[\d\/5\] building/.test(l)).map((l) => /\] building (.*?) from/.exec(l)?.[1]),
+    ).toEqual([
+      'kube-apiserver kube-controller-manager kube-scheduler kubectl',
+      'etcd',
+      'kwok',
+      'helm',
+      'registry',
+    ]);
+    expect(lines.find((l) => l.includes('[1/5] building'))).toMatch(
       /\(cold: 8-12 minutes on 2 cores; cached afterwards\)/,
     );
-    expect(lines.filter((l) => /\[\d\/4\] built \w+ in \d+m\d\ds$/.test(l))).toHaveLength(4);
+    expect(lines.filter((l) => /\[\d\/5\] built \w+ in \d+m\d\ds$/.test(l))).toHaveLength(5);
     expect(first.stderr).not.toContain('go: downloading');
-    expect(lines).toHaveLength(9);
+    expect(lines).toHaveLength(11);
     // Warm: nothing built, nothing said.
     expect(again.status).toBe(0);
     expect(again.stderr).toBe('');
