@@ -54,6 +54,8 @@ export function tsType(schema: unknown): string {
       if (isObject(schema.additionalProperties)) {
         fields.push(`[key: string]: ${tsType(schema.additionalProperties)};`);
       }
+      // `{}` would admit any value; an object declared with no fields is an empty record.
+      if (fields.length === 0) return 'Record<string, never>';
       return `{ ${fields.join('\n')} }`;
     }
     default:

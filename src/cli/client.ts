@@ -3,7 +3,7 @@
 import { z } from 'zod';
 import type { CliConfig } from './config.js';
 import { CliError, CliErrorCode } from './errors.js';
-import { SseParser } from './sse.js';
+import { SseParser } from '../server/sse-parser.js';
 import { operations, type HubEvent, type OperationId, type Operations } from './types.js';
 
 type Op<K extends OperationId> = Operations[K];
@@ -206,7 +206,8 @@ export class HubClient {
             if (item.type !== 'message') continue;
             lastEventId = item.message.lastEventId;
             const parsed = EventBody.safeParse(safeJson(item.message.data));
-            if (parsed.success) yield parsed.data;
+            // The envelope is checked; each kind's payload is the route table's contract (StreamEventSchema).
+            if (parsed.success) yield parsed.data as HubEvent;
           }
         }
         if (!aborted() && options.reconnect !== false) options.onDrop?.(undefined);

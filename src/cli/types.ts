@@ -5,7 +5,7 @@ export type {
   Cluster,
   ClusterPage,
   CreatedToken,
-  Event as HubEvent,
+  Event,
   Operations,
   OperationId,
   Pack,
@@ -19,3 +19,7 @@ export type {
   ValidationResult,
 } from '../server/client-types.js';
 export { operations } from '../server/client-types.js';
+import type { Event } from '../server/client-types.js';
+
+/** A stream event (one schema per kind), with the envelope fields every kind may carry readable on all. */
+export type HubEvent = Event & { readonly id?: number; readonly cluster?: string; readonly pack?: string };

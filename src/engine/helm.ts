@@ -65,7 +65,7 @@ export function helmTemplate(pack: HelmPack, options: HelmTemplateOptions): Prom
           return;
         }
         // Helm's own message is the useful part ("Error: template: x/templates/y.yaml:3:5: ...").
-        const detail = stderr.trim().replace(/^Error: /, '') || error.message;
+        const detail = stableLists(stderr.trim().replace(/^Error: /, '')) || error.message;
         reject(
           new EngineError(EngineErrorCode.RenderFailed, `helm template failed: ${detail}`, { cause: error }),
         );
@@ -125,6 +125,25 @@ export function templateArgs(pack: HelmPack, options: HelmTemplateOptions): stri
       flag('api-versions', 'a served API version', apiVersion);
   }
   return ['template', ...flags, '--', notAFlag(pack.releaseName, 'releaseName', where), chartArg];
+}
+
+/**
+ * Helm lists a values.schema.json's violations in a different order from one run to the next (Go map order);
+ * sorted, the same values give the same message, so a red pack's reason does not change on each render.
+ */
+export function stableLists(message: string): string {
+  const out: string[] = [];
+  let run: string[] = [];
+  for (const line of [...message.split('\n'), '']) {
+    if (line.startsWith('- ')) {
+      run.push(line);
+      continue;
+    }
+    out.push(...run.sort());
+    run = [];
+    out.push(line);
+  }
+  return out.slice(0, -1).join('\n');
 }
 
 function notAFlag(value: string, field: string, where: string): string {

@@ -23,7 +23,7 @@ import { EngineError, EngineErrorCode } from './errors.js';
 import { isCrd } from './order.js';
 import { refOf, type PackRun } from './pack-run.js';
 import { runHookEvent, type HookSteps } from './hooks.js';
-import { KeepReason, keepReason } from './removal.js';
+import { aggregatesRoles, KeepReason, keepReason, servedKind } from './removal.js';
 import { HookEvent, Label, renderPack, type HelmHook, type RenderedPack } from './render.js';
 import { templateOnce, type RenderCache } from './render-cache.js';
 import type { Waiters } from './waiters.js';
@@ -236,6 +236,38 @@ export class PackOperations {
       },
       signal,
     );
+  }
+
+  private deletesCrds(run: PackRun): boolean {
+    const pack = run.desired.pack;
+    return pack.type === PackType.Helm && pack.deleteCrds === true;
+  }
+
+  /** The crds/ CRDs of the pack, live, when its profile opted in to deleting them on removal. */
+  private chartCrdsToDelete(run: PackRun): { ref: ObjectRef; object: KubernetesObject }[] {
+    if (!this.deletesCrds(run)) return [];
+    const out = new Map<string, { ref: ObjectRef; object: KubernetesObject }>();
+    const name = run.desired.pack.name;
+    for (const { ref, object } of this.ctx.watches.ownedObjects())
+      if (object.metadata?.labels?.[Label.Pack] === name && keepReason(object) === KeepReason.ChartCrd)
+        out.set(refKey(ref), { ref, object });
+    for (const ref of run.inventory) {
+      const object = this.ctx.watches.get(ref);
+      if (object && keepReason(object) === KeepReason.ChartCrd) out.set(refKey(ref), { ref, object });
+    }
+    return [...out.values()];
+  }
+
+  /** How many custom resources of a CRD exist in the cluster (0 when its kind is not served). */
+  private async countCustomResources(crd: KubernetesObject): Promise<number> {
+    const kind = servedKind(crd);
+    if (!kind) return 0;
+    try {
+      return (await this.ctx.kube.list(kind)).items.length;
+    } catch (error) {
+      if (classifyError(error).code === KubeErrorCode.UnknownKind) return 0;
+      throw error;
+    }
   }
 
   private async applyNamespace(run: PackRun, signal: AbortSignal): Promise<void> {
@@ -462,10 +494,27 @@ export class PackOperations {
    * before-hook-creation Job) are deleted too: they carry the pack's labels, and nothing else would remove them.
    */
   async uninstall(run: PackRun, signal: AbortSignal): Promise<void> {
+    // The profile opted in to deleting crds/ CRDs: the removal says from its start (and so in the pack's
+    // history) how many custom resources go with them.
+    const deletingCrds = await Promise.all(
+      this.chartCrdsToDelete(run).map(async ({ ref, object }) => ({
+        ref,
+        customResources: await this.withRetry(
+          run,
+          `count the custom resources of ${formatRef(ref)}`,
+          () => this.countCustomResources(object),
+          signal,
+        ),
+      })),
+    );
     // A restarted hub has no rendering in memory: its delete hooks are not known, so none run (said on the
     // page, unless the pack never started and so had nothing to run them for).
     const hooksSkipped = run.rendered === undefined && run.status.revision !== '';
-    const stage = { type: 'Uninstalling', ...(hooksSkipped ? { hooksSkipped } : {}) } as const;
+    const stage = {
+      type: 'Uninstalling' as const,
+      ...(hooksSkipped ? { hooksSkipped } : {}),
+      ...(deletingCrds.length > 0 ? { deletingCrds } : {}),
+    };
     this.ctx.sink.report(run, {
       type: 'RevisionStarted',
       time: this.ctx.iso(),
@@ -500,26 +549,50 @@ export class PackOperations {
       if (object.metadata?.labels?.[Label.Pack] === run.desired.pack.name) refs.set(refKey(ref), ref);
     }
     const rendered = new Map((last?.objects ?? []).map((o) => [refKey(refOf(o)), o]));
+    const deleteCrds = this.deletesCrds(run);
     const kept: ObjectRef[] = [];
     const deleting: ObjectRef[] = [];
+    const aggregating = new Set<string>();
     for (const ref of [...refs.values()].reverse()) {
       const object = this.ctx.watches.get(ref) ?? rendered.get(refKey(ref));
-      if (keepReason(object) === undefined) deleting.push(ref);
+      if (aggregatesRoles(object)) aggregating.add(refKey(ref));
+      const reason = keepReason(object);
+      if (reason === undefined || (reason === KeepReason.ChartCrd && deleteCrds)) deleting.push(ref);
       else kept.push(ref);
     }
     this.ctx.sink.inventory(run, [...deleting].reverse());
+    const keptStage = { ...stage, ...(kept.length > 0 ? { kept: kept.reverse() } : {}) };
     if (kept.length > 0)
+      this.ctx.sink.report(run, { type: 'StageChanged', time: this.ctx.iso(), stage: keptStage });
+    // An object of a kind no longer served is gone, though a watch cut off before its deletion may still hold it.
+    const gone = (refs: readonly ObjectRef[]) =>
+      refs.every((ref) => unserved.has(kindKey(ref)) || this.ctx.watches.get(ref) === undefined);
+    // Aggregated ClusterRoles go first, and are gone before the roles they aggregate: deleting those makes the
+    // aggregation controller update the aggregated role with server-side apply, which creates it again when
+    // it was deleted in between (kyverno's kyverno:cleanup-controller, left empty and unlabelled).
+    const first = deleting.filter((ref) => aggregating.has(refKey(ref)));
+    const then = deleting.filter((ref) => !aggregating.has(refKey(ref)));
+    for (const ref of first)
+      if (!(await this.deleteObject(run, ref, signal, 'Foreground')).served) unserved.add(kindKey(ref));
+    await this.ctx.waiters.until(signal, () => gone(first));
+    for (const ref of then)
+      if (!(await this.deleteObject(run, ref, signal, 'Foreground')).served) unserved.add(kindKey(ref));
+    await this.ctx.waiters.until(signal, () => gone(then));
+    // Done only when nothing deleted came back: one the controller re-created anyway is deleted again, and said.
+    const deletedAgain: ObjectRef[] = [];
+    for (const ref of first) {
+      if (unserved.has(kindKey(ref))) continue;
+      const back = await this.withRetry(run, `read ${formatRef(ref)}`, () => this.ctx.kube.get(ref), signal);
+      if (back === undefined) continue;
+      await this.deleteObject(run, ref, signal, 'Background');
+      deletedAgain.push(ref);
+    }
+    if (deletedAgain.length > 0)
       this.ctx.sink.report(run, {
         type: 'StageChanged',
         time: this.ctx.iso(),
-        stage: { ...stage, kept: kept.reverse() },
+        stage: { ...keptStage, deletedAgain },
       });
-    for (const ref of deleting)
-      if (!(await this.deleteObject(run, ref, signal, 'Foreground')).served) unserved.add(kindKey(ref));
-    // An object of a kind no longer served is gone, though a watch cut off before its deletion may still hold it.
-    await this.ctx.waiters.until(signal, () =>
-      deleting.every((ref) => unserved.has(kindKey(ref)) || this.ctx.watches.get(ref) === undefined),
-    );
 
     await this.runPostDelete(run, hooks, signal);
     // Uninstalled: a later install renders anew, as `helm install` after `helm uninstall` would.

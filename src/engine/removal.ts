@@ -21,3 +21,29 @@ export function keepReason(object: Pick<KubernetesObject, 'metadata'> | undefine
   if (annotations[Annotation.ChartCrd] === 'true') return KeepReason.ChartCrd;
   return undefined;
 }
+
+/** The apiVersion and kind a CRD serves its objects as (its storage version), from the CRD object. */
+export function servedKind(crd: KubernetesObject): { apiVersion: string; kind: string } | undefined {
+  const spec = (crd as { spec?: CrdSpec }).spec;
+  const version = spec?.versions?.find((v) => v.storage) ?? spec?.versions?.[0];
+  if (!spec?.group || !spec.names?.kind || !version?.name) return undefined;
+  return { apiVersion: `${spec.group}/${version.name}`, kind: spec.names.kind };
+}
+
+interface CrdSpec {
+  readonly group?: string;
+  readonly names?: { readonly kind?: string };
+  readonly versions?: readonly { readonly name?: string; readonly storage?: boolean }[];
+}
+
+/**
+ * A ClusterRole with an aggregationRule: kube-controller-manager fills its rules from the ClusterRoles its
+ * selectors match, with server-side apply.
+ */
+export function aggregatesRoles(object: KubernetesObject | undefined): boolean {
+  return (
+    object?.kind === 'ClusterRole' &&
+    (object.apiVersion ?? '').startsWith('rbac.authorization.k8s.io/') &&
+    (object as { aggregationRule?: unknown }).aggregationRule != null
+  );
+}

@@ -4,7 +4,8 @@ import { join, relative, sep } from 'node:path';
 import { ChartSourceKind, type HelmPack } from '../profile/index.js';
 import { assertNever } from '../status/index.js';
 import { EngineError, EngineErrorCode } from './errors.js';
-import { helmTemplate, type HelmTemplateOptions } from './helm.js';
+import type { HelmTemplateOptions } from './helm.js';
+import { templateWithNotes } from './notes.js';
 
 /**
  * What `helm template` printed for one revision of a Helm pack, kept so the pack renders once per revision
@@ -58,7 +59,7 @@ export interface TemplateOnceDeps {
   /** Runs a cache call until it succeeds (backoff, shown as Retrying), or throws when the task is aborted. */
   readonly retry: <T>(what: string, action: () => Promise<T>) => Promise<T>;
   readonly signal: AbortSignal;
-  /** Default: the real `helm template`. */
+  /** Default: the real `helm template`, with a local chart's notes (notes.ts). */
   readonly template?: (pack: HelmPack, options: HelmTemplateOptions) => Promise<string>;
 }
 
@@ -84,7 +85,7 @@ export async function templateOnce(
   );
   const entry = reusable(stored, key);
   if (entry) return entry.manifest;
-  const manifest = await (deps.template ?? helmTemplate)(pack, options);
+  const manifest = await (deps.template ?? templateWithNotes)(pack, options);
   deps.signal.throwIfAborted();
   await deps.retry(`storing the rendering of pack ${pack.name}`, () =>
     deps.cache.put(pack.name, { key, manifest, ...(kubeVersion === undefined ? {} : { kubeVersion }) }),

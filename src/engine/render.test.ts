@@ -1,7 +1,12 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { ChartSourceKind, Layer, PackType, PrioritySource, type HelmPack } from '../profile/index.js';
-import { Annotation, HookDeletePolicy, HookEvent, renderPack } from './render.js';
+import { stableLists } from './helm.js';
+import { parseManifestStream, Annotation, HookDeletePolicy, HookEvent, renderPack } from './render.js';
 import { helmBin } from './testing.js';
 
 const charts = join(import.meta.dirname, 'conformance', 'charts');
@@ -60,5 +65,97 @@ describe('renderPack: hooks as Helm sees them', () => {
       .map((o) => o.metadata.name);
     expect(marked).toEqual(['gadgets.conformance.strata.dev']);
     expect(objects.map((o) => o.metadata.name)).toContain('gizmos.ns.conformance.strata.dev');
+  });
+});
+
+describe('renderPack: what helm install prints and checks', () => {
+  it("renders a local chart's NOTES.txt as helm install prints it, with the cluster's capabilities, and applies nothing of it", async () => {
+    const { objects, notes } = await render('notes');
+    expect(notes).toBe(
+      [
+        'Thank you for installing notes 0.1.0.',
+        '',
+        'Release conf in namespace ns says hello.',
+        'Rendered for Kubernetes 1.34.',
+        'Password: s3cret-from-values',
+      ].join('\n'),
+    );
+    expect(objects.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual(['ConfigMap/notes-config']);
+  });
+
+  it('renders the notes of a chart stored as an archive, as the hub stores local charts', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'strata-render-test-'));
+    await promisify(execFile)(helmBin(), ['package', `--destination=${out}`, '--', join(charts, 'notes')]);
+    const { notes } = await renderPack(chartPack('notes'), {
+      cluster: 'c',
+      profile: 'p',
+      chartFile: join(out, 'notes-0.1.0.tgz'),
+      helmBin: helmBin(),
+    });
+    expect(notes).toContain('Release conf in namespace ns says hello.');
+  });
+
+  it('has no notes for a chart without NOTES.txt', async () => {
+    expect((await render('schema')).notes).toBeUndefined();
+  });
+
+  it('renders subcharts by their condition and tags, and a library chart through its parent', async () => {
+    const { objects } = await render('subcharts');
+    expect(objects.map((o) => `${o.kind}/${o.metadata.name}`).sort()).toEqual([
+      'ConfigMap/enabled-sub',
+      'ConfigMap/parent-config',
+    ]);
+  });
+
+  it("fails a pack whose values break the chart's values.schema.json, naming each field as Helm does", async () => {
+    const pack = { ...chartPack('schema'), values: { replicas: 'two', mode: 'slow' } };
+    await expect(
+      renderPack(pack, {
+        cluster: 'c',
+        profile: 'p',
+        chartFile: join(charts, 'schema'),
+        helmBin: helmBin(),
+      }),
+    ).rejects.toThrow(
+      "helm template failed: values don't meet the specifications of the schema(s) in the following chart(s):\nschema:\n- at '/mode': value must be one of 'fast', 'safe'\n- at '/replicas': got string, want integer",
+    );
+  });
+
+  it("lists a schema's violations in one order, where Helm's changes from run to run", () => {
+    expect(stableLists('chart(s):\nschema:\n- at b\n- at a\nsub:\n- at d\n- at c')).toBe(
+      'chart(s):\nschema:\n- at a\n- at b\nsub:\n- at c\n- at d',
+    );
+  });
+});
+
+describe('parseManifestStream', () => {
+  it("gives the documents of a crds/ file Helm prints as is (a comment, then `---`) that file's source", () => {
+    const text = [
+      '---',
+      '# Source: kps/charts/crds/crds/crd-alertmanagers.yaml',
+      '# https://raw.githubusercontent.com/prometheus-operator/prometheus-operator/example/crd.yaml',
+      '---',
+      'apiVersion: apiextensions.k8s.io/v1',
+      'kind: CustomResourceDefinition',
+      'metadata: { name: alertmanagers.monitoring.coreos.com }',
+      '---',
+      'apiVersion: apiextensions.k8s.io/v1',
+      'kind: CustomResourceDefinition',
+      'metadata: { name: probes.monitoring.coreos.com }',
+      '---',
+      '# Source: kps/templates/cm.yaml',
+      'apiVersion: v1',
+      'kind: ConfigMap',
+      'metadata: { name: cm }',
+      'data:',
+      '  script: |',
+      '    # Source: not a source line, but the content of a value',
+      '',
+    ].join('\n');
+    expect(parseManifestStream(text, 'chart').map((e) => `${e.object.metadata.name} ${e.where}`)).toEqual([
+      'alertmanagers.monitoring.coreos.com kps/charts/crds/crds/crd-alertmanagers.yaml',
+      'probes.monitoring.coreos.com kps/charts/crds/crds/crd-alertmanagers.yaml',
+      'cm kps/templates/cm.yaml',
+    ]);
   });
 });

@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
-import { isNode, parseAllDocuments } from 'yaml';
+import { parseAllDocuments } from 'yaml';
 import { PackType, type HelmPack, type KubeObject, type Pack } from '../profile/index.js';
 import { assertNever } from '../status/index.js';
 import { EngineError, EngineErrorCode } from './errors.js';
-import { helmTemplate, type HelmTemplateOptions } from './helm.js';
+import type { HelmTemplateOptions } from './helm.js';
+import { isNotes, notesText, templateWithNotes } from './notes.js';
 import { installOrder, isCrd } from './order.js';
 
 /** Labels Strata puts on every object it applies: how watches find a cluster's objects and who owns them. */
@@ -61,13 +62,15 @@ export interface RenderedPack {
   readonly hooks: readonly HelmHook[];
   /** A digest of everything rendered: equal revisions mean there is nothing to apply. */
   readonly revision: string;
+  /** The chart's NOTES.txt, rendered as `helm install` prints it (not part of the revision). */
+  readonly notes?: string;
 }
 
 export interface RenderContext extends HelmTemplateOptions {
   readonly cluster: string;
   readonly profile: string;
   /**
-   * Where a Helm pack's manifest comes from: `helm template` (the default), or a rendering of the same
+   * Where a Helm pack's manifest comes from: `helm template` with the chart's notes (the default), or a rendering of the same
    * revision stored earlier (render-cache.ts). Either way it is parsed, labelled and ordered here.
    */
   readonly template?: (pack: HelmPack, options: HelmTemplateOptions) => Promise<string>;
@@ -77,13 +80,19 @@ const MAX_OBJECTS = 5000;
 
 export async function renderPack(pack: Pack, context: RenderContext): Promise<RenderedPack> {
   let raw: { object: KubeObject; where: string }[];
+  let notes: string | undefined;
   switch (pack.type) {
-    case PackType.Helm:
-      raw = parseManifestStream(
-        await (context.template ?? helmTemplate)(pack, context),
+    case PackType.Helm: {
+      const all = parseManifestStream(
+        await (context.template ?? templateWithNotes)(pack, context),
         `chart of pack ${pack.name}`,
       );
+      // The rendering of the chart's NOTES.txt (notes.ts) is read, never applied.
+      const found = all.find(({ object, where }) => isNotes(object, where));
+      if (found) notes = notesText(found.object);
+      raw = all.filter((entry) => entry !== found);
       break;
+    }
     case PackType.Manifest:
       raw = pack.manifests.map((object, index) => ({ object, where: `manifests[${index}]` }));
       for (const { object, where } of raw) checkObject(object, `pack ${pack.name} ${where}`);
@@ -119,7 +128,7 @@ export async function renderPack(pack: Pack, context: RenderContext): Promise<Re
     .update(JSON.stringify({ objects: ordered, hooks }))
     .digest('hex')
     .slice(0, 16);
-  return { objects: ordered, hooks: hookOrder(hooks), revision };
+  return { objects: ordered, hooks: hookOrder(hooks), revision, ...(notes === undefined ? {} : { notes }) };
 }
 
 /** Splits `helm template` output into objects, flattening `kind: List`, naming the source template on errors. */
@@ -127,12 +136,14 @@ export function parseManifestStream(text: string, what: string): { object: KubeO
   const out: { object: KubeObject; where: string }[] = [];
   const docs = parseAllDocuments(text);
   const list = Array.isArray(docs) ? docs : [docs];
+  let file: string | undefined;
   list.forEach((doc, index) => {
-    // Helm writes `# Source: chart/templates/file.yaml` before each document.
-    // The yaml parser puts it on the document or on its first node, depending on what precedes it.
-    const comment = doc.commentBefore ?? (isNode(doc.contents) ? doc.contents.commentBefore : undefined);
-    const source = /Source: (\S+)/.exec(comment ?? '')?.[1];
-    const where = source ?? `document ${index + 1}`;
+    // Helm writes `# Source: chart/templates/file.yaml` before each document of a template, but a crds/ file
+    // as it is after one such line: the documents after the file's own `---` have none and are from the same
+    // file (prometheus-operator's CRDs start with a comment and `---`; read as unsourced, they were deleted).
+    // Read from the document's own text: the yaml parser keeps a comment-only document's comments nowhere else.
+    file = leadingSource(text.slice(doc.range[0], doc.range[2])) ?? file;
+    const where = file ?? `document ${index + 1}`;
     if (doc.errors.length > 0) {
       throw new EngineError(
         EngineErrorCode.RenderFailed,
@@ -157,6 +168,18 @@ export function parseManifestStream(text: string, what: string): { object: KubeO
     out.push({ object: value, where });
   });
   return out;
+}
+
+/** The file of a `# Source: <file>` line among the comments that open a document, if there is one. */
+function leadingSource(raw: string): string | undefined {
+  for (const line of raw.split('\n')) {
+    const trimmed = line.trim();
+    if (trimmed === '' || trimmed === '---') continue;
+    if (!trimmed.startsWith('#')) return undefined;
+    const source = /^#\s*Source: (\S+)/.exec(trimmed)?.[1];
+    if (source !== undefined) return source;
+  }
+  return undefined;
 }
 
 function checkObject(value: unknown, where: string): asserts value is KubeObject {

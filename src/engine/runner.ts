@@ -204,6 +204,11 @@ export class ClusterRunner {
     for (const name of this.runs.keys()) this.retryPack(name);
   }
 
+  /** A pack's NOTES.txt as its last rendering printed it (local Helm charts that have one), else undefined. */
+  notes(name: string): string | undefined {
+    return this.runs.get(name)?.rendered?.notes;
+  }
+
   /** Status of every pack, in install order. */
   statuses(): { pack: string; profile: string; order: number; status: PackStatus; stale: boolean }[] {
     return [...this.runs.values()]

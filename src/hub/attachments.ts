@@ -5,6 +5,7 @@ import type { AttachmentRecord, Store } from '../store/index.js';
 import type { Actor } from './config.js';
 import { HubError, HubErrorCode, mapStoreErrors, notFound } from './errors.js';
 import { isRemoved, type ClusterRuntime, type Fleet } from './fleet.js';
+import type { Emit } from './feed.js';
 import { describePackChanges } from './pack-diff.js';
 import type { Planner } from './planner.js';
 import type { AttachmentView, PackDiff } from './views.js';
@@ -21,6 +22,7 @@ export class Attachments {
     private readonly store: Store,
     private readonly planner: Planner,
     private readonly fleet: Fleet,
+    private readonly emit: Emit,
   ) {}
 
   async attach(input: AttachInput, actor: Actor): Promise<AttachmentView> {
@@ -112,6 +114,22 @@ export class Attachments {
       }),
     );
     this.fleet.setDesired(runtime, desired);
+    this.emit({ kind: 'attachment.removed', cluster, time: new Date().toISOString(), data: { profile } });
+  }
+
+  /**
+   * Newer versions of these profiles were published: every attachment of them, on every cluster the hub runs,
+   * is sent again, so an open page shows "Update available" without a reload.
+   */
+  async announce(profiles: readonly string[]): Promise<void> {
+    const names = new Set(profiles);
+    const time = new Date().toISOString();
+    for (const cluster of this.fleet.clusters()) {
+      for (const record of await this.store.attachments.list(cluster)) {
+        if (names.has(record.profile))
+          this.emit({ kind: 'attachment.changed', cluster, time, data: await this.view(record) });
+      }
+    }
   }
 
   async list(cluster: string): Promise<AttachmentView[]> {
@@ -150,7 +168,9 @@ export class Attachments {
       }),
     );
     this.fleet.setDesired(runtime, desired);
-    return this.view(record);
+    const view = await this.view(record);
+    this.emit({ kind: 'attachment.changed', cluster, time: new Date().toISOString(), data: view });
+    return view;
   }
 
   private async view(record: AttachmentRecord): Promise<AttachmentView> {

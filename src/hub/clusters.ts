@@ -57,6 +57,8 @@ export class Clusters {
       }),
     );
     await this.fleet.start(record);
+    // Its cluster.registered event was published before the runner existed: the summary follows now.
+    this.fleet.publishSummary(record.name);
     return this.get(input.name);
   }
 

@@ -2,25 +2,36 @@
 // one failing listener neither stops the others nor reaches the store.
 import { randomBytes } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { Redactor } from '../profile/index.js';
+import type { DesiredPack } from '../engine/index.js';
+import { desiredOrThrow, loadExamples } from '../engine/testing.js';
 import { createStore, type Store } from '../store/index.js';
 import { packStatus } from '../store/test-support/fixtures.js';
 import { Feed, type HubEvent } from './feed.js';
 
 let store: Store;
 let feed: Feed;
+let app: DesiredPack;
 const logged: string[] = [];
-const secret = 's3cr3t-value';
+const summarized: string[] = [];
+const secret = 's3cr3t-value-long';
 
 beforeEach(async () => {
   store = await createStore({ url: ':memory:', secretKey: randomBytes(32) });
   await store.clusters.create({ name: 'prod', kubeconfig: 'k' });
   logged.length = 0;
-  feed = new Feed(
-    store,
-    (cluster, pack) => (cluster === 'prod' && pack === 'app' ? new Redactor([secret]) : undefined),
-    (line) => logged.push(line),
-  );
+  summarized.length = 0;
+  // A pack whose profile has a sensitive variable set to `secret`: its redactor masks it.
+  const desired = desiredOrThrow(await loadExamples(['monitoring.yaml']), {
+    cluster: 'prod',
+    values: { monitoring: { adminPassword: secret } },
+  });
+  app = desired[0] as DesiredPack;
+  feed = new Feed(store, {
+    packContext: (cluster, pack) =>
+      cluster === 'prod' && pack === app.pack.name ? { desired: app, stale: false } : undefined,
+    summarize: (cluster) => summarized.push(cluster),
+    log: (line) => logged.push(line),
+  });
 });
 afterEach(async () => {
   feed.close();
@@ -30,21 +41,33 @@ afterEach(async () => {
 const failing = { ...packStatus('failed'), message: `image pull failed: ${secret}` };
 
 describe('Feed', () => {
-  it("redacts a stored pack event with its pack's redactor, live and on replay", async () => {
+  it("sends a stored pack status as the pack's view, redacted, live and on replay, then the cluster's summary", async () => {
     const live: HubEvent[] = [];
     feed.subscribe((e) => live.push(e));
-    await store.packStatus.record({ cluster: 'prod', pack: 'app', status: failing });
+    await store.packStatus.record({ cluster: 'prod', pack: app.pack.name, status: failing });
     await store.packStatus.record({ cluster: 'prod', pack: 'other', status: failing });
 
     const replayed = await feed.eventsSince(0, { cluster: 'prod' });
     for (const events of [live, replayed]) {
-      const app = events.filter((e) => 'pack' in e && e.pack === 'app');
-      expect(app.length).toBeGreaterThan(0);
-      expect(JSON.stringify(app)).not.toContain(secret);
-      expect(app.every((e) => typeof e.id === 'number' && e.cluster === 'prod')).toBe(true);
-      // A pack the hub no longer runs has no redactor: its event passes as stored (the writer redacted it).
-      expect(JSON.stringify(events.filter((e) => 'pack' in e && e.pack === 'other'))).toContain(secret);
+      const mine = events.filter((e) => e.pack === app.pack.name);
+      expect(mine.length).toBeGreaterThan(0);
+      expect(JSON.stringify(mine)).not.toContain(secret);
+      expect(mine.every((e) => typeof e.id === 'number' && e.cluster === 'prod')).toBe(true);
+      expect(mine.find((e) => e.kind === 'pack.status')?.data).toMatchObject({
+        name: app.pack.name,
+        profile: 'monitoring',
+        order: app.order,
+        phase: 'failed',
+        color: 'red',
+      });
+      // A pack the hub no longer runs has no redactor: its event passes as stored (the writer redacted it),
+      // with no place in the install order.
+      const other = events.filter((e) => e.pack === 'other');
+      expect(JSON.stringify(other)).toContain(secret);
+      expect(other.find((e) => e.kind === 'pack.status')?.data).toMatchObject({ order: -1, phase: 'failed' });
     }
+    // Each write changed the cluster's packs: its summary follows (the fleet builds it).
+    expect(summarized).toEqual(['prod', 'prod']);
   });
 
   it('delivers to every listener when one throws, logs the failure, and stops after unsubscribe', () => {

@@ -1,38 +1,23 @@
 // The live stream: every store event as it commits (and since an id, for a client that reconnects), plus the
-// hub's ephemeral events, each redacted with its pack's redactor before any listener sees it.
-import type { Redactor } from '../profile/index.js';
-import type { Store, StoredEvent } from '../store/index.js';
+// hub's ephemeral events. Store events leave as views (stream-events.ts): a pack's status as the page shows
+// it, built and redacted with what the fleet knows of the pack, and after every change of a cluster's packs
+// that cluster's summary, so no client recomputes a colour or a count.
+import type { Store } from '../store/index.js';
 import { message } from './errors.js';
-import type { DriftView } from './views.js';
+import { streamEvent, type HubEvent, type PackContext } from './stream-events.js';
 
-/** A change of the live stream: a persisted store event (with its id), or an ephemeral one (no id). */
-export type HubEvent =
-  | {
-      readonly id: number;
-      readonly kind: string;
-      readonly cluster?: string;
-      readonly pack?: string;
-      readonly time: string;
-      readonly data: unknown;
-    }
-  | {
-      readonly id?: undefined;
-      readonly kind: 'cluster.connection';
-      readonly cluster: string;
-      readonly time: string;
-      readonly data: { readonly reachable: boolean; readonly error?: string };
-    }
-  | {
-      readonly id?: undefined;
-      readonly kind: 'pack.drift';
-      readonly cluster: string;
-      readonly pack: string;
-      readonly time: string;
-      readonly data: DriftView;
-    };
+export type { HubEvent } from './stream-events.js';
 
 /** How the other services publish: they get this function, not the feed. */
 export type Emit = (event: HubEvent) => void;
+
+export interface FeedOptions {
+  /** What a pack's view is built from, while the hub runs it. */
+  readonly packContext: (cluster: string, pack: string) => PackContext | undefined;
+  /** Publishes the cluster's summary (after its packs or its registration changed). */
+  readonly summarize: (cluster: string) => void;
+  readonly log: (message: string) => void;
+}
 
 export class Feed {
   private readonly listeners = new Set<(event: HubEvent) => void>();
@@ -40,12 +25,16 @@ export class Feed {
 
   constructor(
     private readonly store: Store,
-    /** The current redactor of a pack, when the hub still runs it. */
-    private readonly redactorOf: (cluster: string, pack: string) => Redactor | undefined,
-    private readonly log: (message: string) => void,
+    private readonly options: FeedOptions,
   ) {
     this.unsubscribe = store.onEvents((events) => {
-      for (const event of events) this.emit(this.redacted(toHubEvent(event)));
+      const changed = new Set<string>();
+      for (const stored of events) {
+        const event = streamEvent(stored, options.packContext);
+        this.emit(event);
+        if (event.kind !== 'pack.transition' && event.kind !== 'cluster.removed') changed.add(stored.cluster);
+      }
+      for (const cluster of changed) options.summarize(cluster);
     });
   }
 
@@ -58,7 +47,9 @@ export class Feed {
     afterId: number,
     options: { cluster?: string; limit?: number } = {},
   ): Promise<HubEvent[]> {
-    return (await this.store.eventsSince(afterId, options)).map((e) => this.redacted(toHubEvent(e)));
+    return (await this.store.eventsSince(afterId, options)).map((e) =>
+      streamEvent(e, this.options.packContext),
+    );
   }
 
   readonly emit: Emit = (event) => {
@@ -66,7 +57,7 @@ export class Feed {
       try {
         listener(event);
       } catch (error) {
-        this.log(`strata: an event listener failed: ${message(error)}`);
+        this.options.log(`strata: an event listener failed: ${message(error)}`);
       }
     }
   };
@@ -74,21 +65,4 @@ export class Feed {
   close(): void {
     this.unsubscribe();
   }
-
-  /**
-   * Status events carry the same messages as the page, so they pass through the same redactor: a sensitive
-   * value that reached a resource message (an env var echoed in an error) never reaches a stream client.
-   */
-  private redacted(event: HubEvent): HubEvent {
-    if (event.id === undefined || !event.cluster || !event.pack) return event;
-    const redactor = this.redactorOf(event.cluster, event.pack);
-    if (!redactor) return event;
-    return { ...event, data: redactor.redactDeep(event.data) };
-  }
-}
-
-function toHubEvent(event: StoredEvent): HubEvent {
-  const { id, kind, time, cluster, ...data } = event;
-  const pack = 'pack' in event ? event.pack : undefined;
-  return { id, kind, time, ...(cluster ? { cluster } : {}), ...(pack ? { pack } : {}), data };
 }

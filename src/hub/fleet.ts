@@ -8,6 +8,7 @@ import { toPackStatus, type ClusterRecord, type Store } from '../store/index.js'
 import type { ClusterAccess } from './access.js';
 import { message, notFound } from './errors.js';
 import type { Emit } from './feed.js';
+import { clusterSummary, type PackContext } from './stream-events.js';
 import type { Planner } from './planner.js';
 import { countPhases, needingAttention } from './present.js';
 import { storedRenderCache } from './render-cache.js';
@@ -56,9 +57,41 @@ export class Fleet {
     return this.runtimes.has(cluster);
   }
 
+  /** The names of the clusters the hub runs. */
+  clusters(): string[] {
+    return [...this.runtimes.keys()];
+  }
+
   /** The pack's current redactor, while the hub runs it. */
   redactor(cluster: string, pack: string): Redactor | undefined {
     return this.runtimes.get(cluster)?.known.get(pack)?.redactor;
+  }
+
+  /** What the stream builds a pack's view from: its place and redactor, the cluster's state, its drift. */
+  packContext(cluster: string, pack: string): PackContext | undefined {
+    const runtime = this.runtimes.get(cluster);
+    const desired = runtime?.known.get(pack);
+    if (!runtime || !desired) return undefined;
+    const drift = runtime.drift.get(pack);
+    return { desired, stale: !runtime.reachable, ...(drift ? { drift } : {}) };
+  }
+
+  /** Sends the cluster's rollup (colour, counts, reachability) after a change of its packs or its connection. */
+  publishSummary(cluster: string): void {
+    const runtime = this.runtimes.get(cluster);
+    if (!runtime) return;
+    this.clusterView(runtime.record)
+      .then((view) => {
+        this.options.emit({
+          kind: 'cluster.summary',
+          cluster,
+          time: new Date().toISOString(),
+          data: clusterSummary(view),
+        });
+      })
+      .catch((error: unknown) => {
+        this.options.log(`strata: cluster ${cluster}: could not publish its summary: ${message(error)}`);
+      });
   }
 
   async start(record: ClusterRecord): Promise<void> {
@@ -108,6 +141,7 @@ export class Fleet {
         time: new Date().toISOString(),
         data: { reachable: false, error: runtime.error },
       });
+      this.publishSummary(record.name);
     });
     try {
       const { desired } = await this.options.planner.plan(record.name);
@@ -216,6 +250,7 @@ export class Fleet {
           time: event.time,
           data: { reachable: event.reachable, ...(event.error ? { error: event.error } : {}) },
         });
+        this.publishSummary(cluster);
         return;
     }
   }

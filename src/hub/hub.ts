@@ -47,14 +47,21 @@ export class Hub {
     const { store } = config;
     const access = new ClusterAccess(config);
     const planner = new Planner(store, config.chartCacheDir);
-    // The feed redacts with the fleet's redactors and the fleet publishes through the feed's emit: the feed
-    // gets a lookup function, not the fleet (it is called only once events flow, after both exist).
-    this.feed = new Feed(store, (cluster, pack) => this.fleet.redactor(cluster, pack), log);
-    const fleet = new Fleet({ store, helmBin: config.helmBin, access, planner, emit: this.feed.emit, log });
+    // The feed builds pack views with what the fleet knows and the fleet publishes through the feed's emit: the
+    // feed gets lookup functions, not the fleet (they are called only once events flow, after both exist).
+    this.feed = new Feed(store, {
+      packContext: (cluster, pack) => this.fleet.packContext(cluster, pack),
+      summarize: (cluster) => {
+        this.fleet.publishSummary(cluster);
+      },
+      log,
+    });
+    const emit = this.feed.emit;
+    const fleet = new Fleet({ store, helmBin: config.helmBin, access, planner, emit, log });
     this.fleet = fleet;
     this.clusters = new Clusters(store, access, fleet);
-    this.profiles = new Profiles(store, access, config.helmBin);
-    this.attachments = new Attachments(store, planner, fleet);
+    this.profiles = new Profiles(store, access, config.helmBin, emit);
+    this.attachments = new Attachments(store, planner, fleet, emit);
     this.packs = new Packs(store, fleet, this.attachments);
   }
 
@@ -97,11 +104,14 @@ export class Hub {
   validateProfile(input: ProfileUpload): Promise<ProfileIssue[]> {
     return this.profiles.validate(input);
   }
-  importProfile(
+  async importProfile(
     input: ProfileUpload & { readonly draft?: boolean },
     actor: Actor,
   ): Promise<ProfileVersionView[]> {
-    return this.profiles.import(input, actor);
+    const versions = await this.profiles.import(input, actor);
+    // "Update available" reaches every open page of a cluster the profile is attached to.
+    if (!input.draft) await this.attachments.announce(versions.map((v) => v.name));
+    return versions;
   }
   listProfiles(): Promise<ProfileSummaryView[]> {
     return this.profiles.list();

@@ -10,4 +10,5 @@ export {
 } from './hub.js';
 export { HubError, HubErrorCode } from './errors.js';
 export * from './views.js';
+export { ClusterSummarySchema, StreamEventSchema, type ClusterSummaryView } from './stream-events.js';
 export type { PackTransition } from '../status/index.js';

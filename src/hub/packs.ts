@@ -52,9 +52,10 @@ export class Packs {
 
   /** What the pack deploys with, resolved for this cluster, sensitive values masked. */
   values(cluster: string, pack: string): PackValuesView {
-    const desired = this.fleet.runtime(cluster).known.get(pack);
+    const runtime = this.fleet.runtime(cluster);
+    const desired = runtime.known.get(pack);
     if (!desired) throw notFound('pack', `${cluster}/${pack}`);
-    return packValuesView(desired);
+    return packValuesView(desired, runtime.runner.notes(pack));
   }
 
   async retry(cluster: string, pack: string, actor: Actor): Promise<void> {

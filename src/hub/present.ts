@@ -71,7 +71,8 @@ export function packView(
   };
 }
 
-export function packValuesView(desired: DesiredPack): PackValuesView {
+/** `notes`: the chart's NOTES.txt from the pack's last rendering on the cluster, if any. */
+export function packValuesView(desired: DesiredPack, notes?: string): PackValuesView {
   const { pack, profile, redactor } = desired;
   const base = {
     pack: pack.name,
@@ -89,6 +90,7 @@ export function packValuesView(desired: DesiredPack): PackValuesView {
       values,
       yaml: Object.keys(values).length === 0 ? '' : stringify(values),
       masked: JSON.stringify(values) !== JSON.stringify(pack.values),
+      ...(notes === undefined ? {} : { notes: redactor.redact(notes) }),
     };
   }
   const manifests = redactor.redactDeep(pack.manifests);

@@ -1,5 +1,6 @@
 // Profiles: uploads checked off the event loop (upload-checker.ts), stored as drafts or published versions
 // with the local charts and files they reference, and read back as views or as a bundle.
+import type { Emit } from './feed.js';
 import { IssueKind, writeBundle, type ClusterProfile, type ProfileIssue } from '../profile/index.js';
 import type { Store } from '../store/index.js';
 import type { ClusterAccess } from './access.js';
@@ -31,6 +32,7 @@ export class Profiles {
     private readonly store: Store,
     private readonly access: ClusterAccess,
     private readonly helmBin: string,
+    private readonly emit: Emit,
   ) {}
 
   close(): Promise<void> {
@@ -58,7 +60,7 @@ export class Profiles {
     const { source } = checked;
     const entries = new Map(checked.entries.map((e) => [e.path, e]));
     const remoteCharts = await this.fetchRemoteCharts(checked.profiles.map((p) => p.profile));
-    return mapStoreErrors(() =>
+    const stored = await mapStoreErrors(() =>
       this.store.transaction(async (tx) => {
         const out: ProfileVersionView[] = [];
         for (const [index, profile] of checked.profiles.entries()) {
@@ -80,6 +82,9 @@ export class Profiles {
         return out;
       }),
     );
+    const time = new Date().toISOString();
+    if (!input.draft) for (const data of stored) this.emit({ kind: 'profile.published', time, data });
+    return stored;
   }
 
   async list(): Promise<ProfileSummaryView[]> {

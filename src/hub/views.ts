@@ -162,6 +162,12 @@ export const PackValuesViewSchema = z
       .describe('manifest packs: the objects applied, macros resolved, sensitive values masked'),
     yaml: z.string().describe('the same as YAML (one document per object for manifest packs)'),
     masked: z.boolean().describe('true when at least one sensitive value was replaced by ******'),
+    notes: z
+      .string()
+      .optional()
+      .describe(
+        "Helm packs: the chart's NOTES.txt as helm install prints it, from the last rendering; sensitive values masked",
+      ),
   })
   .meta({ id: 'PackValues' });
 export type PackValuesView = z.infer<typeof PackValuesViewSchema>;

@@ -5,6 +5,7 @@ import { lstat, readdir, readFile, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { writeTarGz } from './bundle.js';
 import { IssueKind, type ProfileIssue } from './errors.js';
+import { HELMIGNORE, helmIgnoreRules, type IgnoreRules } from './helmignore.js';
 import type { FileSource, SourceResult } from './load.js';
 import { MAX_PROFILE_BYTES } from './parse.js';
 
@@ -106,6 +107,14 @@ export function diskFiles(dir: string): DiskFiles {
       if (!(await stat(real.real)).isDirectory()) return readFile(real.real);
       const files: { path: string; content: Buffer; mode: number }[] = [];
       const top = path.basename(real.real);
+      // As `helm package` does: what the chart's .helmignore names stays out of its archive.
+      let ignore: IgnoreRules;
+      try {
+        const text = await readFile(path.join(real.real, HELMIGNORE), 'utf8').catch(() => undefined);
+        ignore = helmIgnoreRules(text);
+      } catch (error) {
+        throw new Error(`${relative}: ${(error as Error).message}`, { cause: error });
+      }
       const walk = async (folder: string, prefix: string, depth: number): Promise<void> => {
         if (depth > 32)
           throw new Error(`${relative}: folders nested deeper than 32 levels (a symlink loop?)`);
@@ -122,6 +131,7 @@ export function diskFiles(dir: string): DiskFiles {
               );
           }
           const info = await stat(target);
+          if (ignore(shown.slice(top.length + 1), info.isDirectory())) continue;
           if (info.isDirectory()) await walk(target, shown, depth + 1);
           else if (info.isFile())
             files.push({

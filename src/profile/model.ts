@@ -74,6 +74,11 @@ export interface HelmPack extends PackBase {
   readonly type: typeof PackType.Helm;
   readonly chart: ChartSource;
   readonly releaseName: string;
+  /**
+   * The profile opted in to deleting the CRDs of the chart's crds/ folder (and with them every custom resource
+   * of theirs) on removal; absent: they are kept, as Helm keeps them.
+   */
+  readonly deleteCrds?: true;
   /** Helm values without the Palette `pack:` block. May contain `{{ .strata.* }}` macros until resolved. */
   readonly values: Readonly<Record<string, unknown>>;
 }

@@ -300,6 +300,7 @@ function normalizePack(
         chart,
         releaseName: pack.releaseName ?? pack.name,
         values: split.values,
+        ...(pack.deleteCrds === true ? { deleteCrds: true as const } : {}),
       };
     }
     case PackType.Manifest: {

@@ -174,6 +174,12 @@ export const helmPackSchema = z.strictObject({
   type: z.literal(PackType.Helm),
   chart: chartSourceSchema,
   releaseName: dnsLabel.optional().describe('Helm release name (default: the pack name).'),
+  deleteCrds: z
+    .boolean()
+    .optional()
+    .describe(
+      "Delete the CRDs of the chart's crds/ folder, and every custom resource of them, when the pack is removed (default false: kept, as Helm does).",
+    ),
   values: z
     .union([z.string(), z.record(z.string(), z.unknown())])
     .optional()

@@ -21,6 +21,23 @@ export type Attachment = {
   updateAvailable?: string;
 };
 
+export type AttachmentChangedEvent = {
+  cluster: string;
+  kind: 'attachment.changed';
+  /** ISO-8601 */
+  time: string;
+  /** an attachment added or changed, or a newer version of its profile published */
+  data: Attachment;
+};
+
+export type AttachmentRemovedEvent = {
+  cluster: string;
+  kind: 'attachment.removed';
+  /** ISO-8601 */
+  time: string;
+  data: { profile: string };
+};
+
 export type AttentionPack = { pack: string; phase: PackPhase; reason: string };
 
 export type ChartSource = {
@@ -51,11 +68,58 @@ export type Cluster = {
   color: PhaseColor;
 };
 
+export type ClusterConnectionEvent = {
+  cluster: string;
+  kind: 'cluster.connection';
+  /** ISO-8601 */
+  time: string;
+  data: { reachable: boolean; error?: string };
+};
+
 export type ClusterPage = {
   cluster: Cluster;
   attachments: Array<Attachment>;
   /** in install order */
   packs: Array<Pack>;
+};
+
+export type ClusterRegisteredEvent = {
+  /** the event id: resume after it with Last-Event-ID */
+  id: number;
+  cluster: string;
+  kind: 'cluster.registered';
+  /** ISO-8601 */
+  time: string;
+  data: Record<string, never>;
+};
+
+export type ClusterRemovedEvent = {
+  /** the event id: resume after it with Last-Event-ID */
+  id: number;
+  cluster: string;
+  kind: 'cluster.removed';
+  /** ISO-8601 */
+  time: string;
+  data: Record<string, never>;
+};
+
+export type ClusterSummaryEvent = {
+  cluster: string;
+  kind: 'cluster.summary';
+  /** ISO-8601 */
+  time: string;
+  /** the cluster's rollup after a change: replace the cluster of this name */
+  data: Cluster;
+};
+
+export type ClusterUpdatedEvent = {
+  /** the event id: resume after it with Last-Event-ID */
+  id: number;
+  cluster: string;
+  kind: 'cluster.updated';
+  /** ISO-8601 */
+  time: string;
+  data: Record<string, never>;
 };
 
 export type CreatedToken = {
@@ -77,15 +141,19 @@ export type Drift = {
 export type DriftPolicy = 'correct' | 'report';
 
 /** one SSE message: `id:` = id, `event:` = kind, `data:` = this object */
-export type Event = {
-  /** absent on ephemeral cluster.connection events */
-  id?: number;
-  kind: string;
-  cluster?: string;
-  pack?: string;
-  time: string;
-  data: unknown;
-};
+export type Event =
+  | PackStatusEvent
+  | PackTransitionEvent
+  | PackRemovedEvent
+  | PackDriftEvent
+  | ClusterRegisteredEvent
+  | ClusterUpdatedEvent
+  | ClusterRemovedEvent
+  | ClusterConnectionEvent
+  | ClusterSummaryEvent
+  | AttachmentChangedEvent
+  | AttachmentRemovedEvent
+  | ProfilePublishedEvent;
 
 export type Health = { status: 'ok' };
 
@@ -157,7 +225,27 @@ export type PackDiff = {
   changes?: Array<string>;
 };
 
+export type PackDriftEvent = {
+  cluster: string;
+  pack: string;
+  kind: 'pack.drift';
+  /** ISO-8601 */
+  time: string;
+  data: Drift;
+};
+
 export type PackPhase = 'onboarding' | 'processing' | 'success' | 'failed';
+
+export type PackRemovedEvent = {
+  /** the event id: resume after it with Last-Event-ID */
+  id: number;
+  cluster: string;
+  pack: string;
+  kind: 'pack.removed';
+  /** ISO-8601 */
+  time: string;
+  data: Record<string, never>;
+};
 
 export type PackResource = {
   ref: ObjectRef;
@@ -177,6 +265,18 @@ export type PackRun = {
   outcome?: 'success' | 'failed';
 };
 
+export type PackStatusEvent = {
+  /** the event id: resume after it with Last-Event-ID */
+  id: number;
+  cluster: string;
+  pack: string;
+  kind: 'pack.status';
+  /** ISO-8601 */
+  time: string;
+  /** the pack as the cluster page shows it: replace the page's pack of this name */
+  data: Pack;
+};
+
 export type PackTransition = {
   time: string;
   from: PackPhase;
@@ -184,6 +284,17 @@ export type PackTransition = {
   condition: PackCondition;
   reason: string;
   message: string;
+};
+
+export type PackTransitionEvent = {
+  /** the event id: resume after it with Last-Event-ID */
+  id: number;
+  cluster: string;
+  pack: string;
+  kind: 'pack.transition';
+  /** ISO-8601 */
+  time: string;
+  data: { transition: PackTransition };
 };
 
 export type PackTransitions = {
@@ -209,6 +320,8 @@ export type PackValues = {
   yaml: string;
   /** true when at least one sensitive value was replaced by ****** */
   masked: boolean;
+  /** Helm packs: the chart's NOTES.txt as helm install prints it, from the last rendering; sensitive values masked */
+  notes?: string;
 };
 
 export type PhaseColor = 'gray' | 'blue' | 'green' | 'red';
@@ -255,6 +368,13 @@ export type ProfilePackRow = {
   objects?: Array<string>;
   /** a manifest pack's files, as the profile names them */
   files?: Array<string>;
+};
+
+export type ProfilePublishedEvent = {
+  kind: 'profile.published';
+  /** ISO-8601 */
+  time: string;
+  data: ProfileVersion;
 };
 
 export type ProfileSummary = { name: string; type: string; latest: string; versions: number };

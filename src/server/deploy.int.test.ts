@@ -117,7 +117,7 @@ describe.each(backends())('deploying through the API on $name', (backend) => {
       const phases = new Map<string, string>();
       for (const m of events.messages) {
         if (m.event !== 'pack.status' || m.data.pack === undefined) continue;
-        phases.set(m.data.pack, (m.data.data as { status: { phase: string } }).status.phase);
+        phases.set(m.data.pack, (m.data.data as { phase: string }).phase);
       }
       return phases;
     };

@@ -154,7 +154,7 @@ describe('a hub killed with -9 at random moments', () => {
         attach &&
         packs.every((pack) => {
           const last = messages.findLast((m) => m.event === 'pack.status' && m.data.pack === pack);
-          const phase = (last?.data.data as { status?: { phase?: string } } | undefined)?.status?.phase;
+          const phase = (last?.data.data as { phase?: string } | undefined)?.phase;
           return phase === 'success' || phase === 'failed';
         });
       await events.until(

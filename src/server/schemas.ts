@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import {
   AttachmentViewSchema,
-  ClusterViewSchema,
+  ClusterSummarySchema,
   ColorSchema,
   DriftPolicySchema,
   DriftViewSchema,
@@ -24,6 +24,7 @@ import {
   ResourceStateSchema,
   ConditionSchema,
   ResourceViewSchema,
+  StreamEventSchema,
   VariableValuesSchema,
 } from '../hub/index.js';
 import { TokenRole } from '../store/index.js';
@@ -58,7 +59,9 @@ export const RoleSchema = z.enum(values(TokenRole)).meta({ id: 'TokenRole' });
 export const NameSchema = z.string().min(1).max(253);
 
 /** The hub's cluster view plus its rollup colour (routes/clusters.ts adds it). */
-export const ClusterSchema = ClusterViewSchema.extend({ color: ColorSchema }).meta({ id: 'Cluster' });
+export const ClusterSchema = ClusterSummarySchema;
+/** Every message of the live stream, one schema per kind (src/hub/stream-events.ts). */
+export { StreamEventSchema };
 
 export const RegisterClusterSchema = z
   .object({
@@ -123,17 +126,6 @@ export const CreateTokenSchema = z.object({ role: RoleSchema, name: z.string().m
 export const CreatedTokenSchema = z
   .object({ token: TokenSchema, plaintext: z.string().describe('shown this once; store it now') })
   .meta({ id: 'CreatedToken' });
-
-export const EventSchema = z
-  .object({
-    id: z.number().int().optional().describe('absent on ephemeral cluster.connection events'),
-    kind: z.string(),
-    cluster: z.string().optional(),
-    pack: z.string().optional(),
-    time: z.string(),
-    data: z.unknown(),
-  })
-  .meta({ id: 'Event', description: 'one SSE message: `id:` = id, `event:` = kind, `data:` = this object' });
 
 export const HealthSchema = z.object({ status: z.literal('ok') }).meta({ id: 'Health' });
 

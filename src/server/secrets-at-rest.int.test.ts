@@ -171,7 +171,7 @@ describe.each(backends())('a sensitive value echoed by the cluster, on $name', (
           (m) =>
             m.event === 'pack.status' &&
             m.data.pack === 'leaky' &&
-            (m.data.data as { status: { phase: string } }).status.phase === 'failed',
+            (m.data.data as { phase: string }).phase === 'failed',
         ),
       90_000,
       'the pack red with the pull error',

@@ -252,6 +252,38 @@ describe('aggregatePack', () => {
     );
   });
 
+  it('warns how many custom resources go with the crds/ CRDs a pack opted in to delete', () => {
+    const crd = {
+      apiVersion: 'apiextensions.k8s.io/v1',
+      kind: 'CustomResourceDefinition',
+      name: 'certificates.cert-manager.io',
+    };
+    const s = aggregatePack({
+      operation: 'uninstall',
+      stage: { type: 'Uninstalling', deletingCrds: [{ ref: crd, customResources: 3 }] },
+      resources: [res('Secret', 'admin', 'Missing', 'NotFound', 'not found')],
+    });
+    expect(s.message).toBe(
+      "all resources removed; deleteCrds: deleting 1 CRD of the chart's crds/ and with it 3 custom resources: CustomResourceDefinition certificates.cert-manager.io (3)",
+    );
+  });
+
+  it('says which deleted objects came back and were deleted again', () => {
+    const role = {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRole',
+      name: 'kyverno:cleanup-controller',
+    };
+    const s = aggregatePack({
+      operation: 'uninstall',
+      stage: { type: 'Uninstalling', deletedAgain: [role] },
+      resources: [res('Secret', 'admin', 'Missing', 'NotFound', 'not found')],
+    });
+    expect(s.message).toBe(
+      'all resources removed; deleted again after it came back: ClusterRole kyverno:cleanup-controller',
+    );
+  });
+
   it('turns red again and back green as resources fail and recover (red is about now)', () => {
     const failing = res('Pod', 'p', 'Failed', 'CrashLoopBackOff', 'CrashLoopBackOff');
     const recovered = res('Pod', 'p', 'Ready', 'Running', 'running and ready');

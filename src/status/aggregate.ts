@@ -39,8 +39,22 @@ export type PackStage =
   /**
    * `kept`: owned objects left in the cluster as Helm would leave them (resource-policy keep, crds/ CRDs).
    * `hooksSkipped`: the pack's rendering is gone (removed after a hub restart), so its delete hooks cannot run.
+   * `deletingCrds`: CRDs of a chart's crds/ folder deleted because the pack opted in (`deleteCrds`), each with
+   * how many custom resources of it existed, which go with it.
    */
-  | { readonly type: 'Uninstalling'; readonly kept?: readonly ObjectRef[]; readonly hooksSkipped?: boolean };
+  | {
+      readonly type: 'Uninstalling';
+      readonly kept?: readonly ObjectRef[];
+      readonly hooksSkipped?: boolean;
+      readonly deletingCrds?: readonly CrdDeletion[];
+      /** Deleted objects that came back (an aggregated ClusterRole re-created by its controller), deleted again. */
+      readonly deletedAgain?: readonly ObjectRef[];
+    };
+
+export interface CrdDeletion {
+  readonly ref: ObjectRef;
+  readonly customResources: number;
+}
 export type PackStageType = PackStage['type'];
 
 /** One object the pack owns, in install order, with its latest evaluation. */
@@ -297,6 +311,17 @@ export function aggregatePack(input: PackAggregationInput): PackSummary {
         kept.length === 0
           ? ''
           : `; kept ${kept.length} as Helm would (resource-policy keep or a chart's crds/): ${kept.map(formatRef).join(', ')}`;
+      const crds = stage.deletingCrds ?? [];
+      const customResources = crds.reduce((sum, c) => sum + c.customResources, 0);
+      const crdNote =
+        crds.length === 0
+          ? ''
+          : `; deleteCrds: deleting ${crds.length} CRD${crds.length === 1 ? '' : 's'} of the chart's crds/ and with ${crds.length === 1 ? 'it' : 'them'} ${customResources} custom resource${customResources === 1 ? '' : 's'}: ${crds.map((c) => `${formatRef(c.ref)} (${c.customResources})`).join(', ')}`;
+      const again = stage.deletedAgain ?? [];
+      const againNote =
+        again.length === 0
+          ? ''
+          : `; deleted again after ${again.length === 1 ? 'it' : 'they'} came back: ${again.map(formatRef).join(', ')}`;
       const hooksNote = stage.hooksSkipped
         ? "; delete hooks not run: the pack's rendering is gone since the hub restarted"
         : '';
@@ -304,6 +329,8 @@ export function aggregatePack(input: PackAggregationInput): PackSummary {
         (first === undefined
           ? 'all resources removed'
           : `${remaining.length}/${gone.total} resources still to remove; waiting for ${formatRef(first.ref)}`) +
+        crdNote +
+        againNote +
         keptNote +
         hooksNote;
       return summary(PackConditionType.Uninstalling, 'Uninstalling', message, input, gone);

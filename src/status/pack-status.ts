@@ -127,7 +127,9 @@ export function sameStage(a: PackStage, b: PackStage): boolean {
       return (
         b.type === 'Uninstalling' &&
         a.hooksSkipped === b.hooksSkipped &&
-        (a.kept ?? []).map(refKey).join('\n') === (b.kept ?? []).map(refKey).join('\n')
+        (a.kept ?? []).map(refKey).join('\n') === (b.kept ?? []).map(refKey).join('\n') &&
+        JSON.stringify(a.deletingCrds ?? []) === JSON.stringify(b.deletingCrds ?? []) &&
+        (a.deletedAgain ?? []).map(refKey).join('\n') === (b.deletedAgain ?? []).map(refKey).join('\n')
       );
     default:
       return assertNever(a, 'pack stage');

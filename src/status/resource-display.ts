@@ -9,3 +9,12 @@ export const resourceStateDisplay: Record<ResourceState, PhaseDisplay> = {
   Missing: { color: 'gray', icon: '?', label: 'Missing' },
   Terminating: { color: 'blue', icon: '↓', label: 'Terminating' },
 };
+
+/** Resource states, most severe first when sorted descending (the order "failed first" lists them in). */
+export const resourceStateSeverity: Record<ResourceState, number> = {
+  Failed: 4,
+  Missing: 3,
+  Terminating: 2,
+  Progressing: 1,
+  Ready: 0,
+};

@@ -1,12 +1,11 @@
 // The UI's live-update path without a browser: a Cluster Profile page of N packs (each with 10 resources),
-// then a stream of pack.status events as the hub sends them (parsed by toLiveEvent, applied by applyEvent).
+// then a stream of pack.status events as the hub sends them (each carries the pack's view; applied by applyEvent).
 // Prints per-event p50/p99/max, events per second, and how many pack objects each event replaced: the rows are
 // memoised on the pack object, so "1 per event" means one row re-renders and the other N-1 do not.
 //
 //   npx tsx web/bench/live.bench.ts [--packs 500] [--events 20000]
 import { parseArgs } from 'node:util';
-import type { PackStatusRecord, StreamEvent } from '../src/api/types';
-import { toLiveEvent } from '../src/live/events';
+import type { PackView, StreamEvent } from '../src/api/types';
 import { pack, page } from '../src/live/fixtures';
 import { applyEvent, fromPage, type LiveState } from '../src/live/reducer';
 
@@ -23,32 +22,36 @@ const RESOURCES = 10;
 const pct = (sorted: readonly number[], p: number) =>
   sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? Number.NaN;
 
-function statusOf(ready: number): PackStatusRecord {
+/** Pack i's view after `ready` of its resources are ready, as the hub would send it. */
+function viewOf(i: number, ready: number): PackView {
   const done = ready === RESOURCES;
-  return {
+  return pack(`p${String(i)}`, {
+    order: i,
     phase: done ? 'success' : 'processing',
+    color: done ? 'green' : 'blue',
+    icon: done ? '✓' : '◐',
+    label: done ? 'Success' : 'Processing',
     condition: done ? 'Ready' : 'Installing',
     reason: done ? 'AllResourcesReady' : 'Installing',
     message: done ? `${RESOURCES}/${RESOURCES} resources ready` : `${ready}/${RESOURCES} resources ready`,
     progress: { ready, total: RESOURCES },
     startTime: '2026-01-01T00:00:10.000Z',
     ...(done ? { endTime: '2026-01-01T00:01:10.000Z' } : {}),
-    resources: Array.from({ length: RESOURCES }, (_, i) => ({
-      ref: { apiVersion: 'apps/v1', kind: 'Deployment', namespace: 'bench', name: `d${String(i)}` },
-      evaluation:
-        i < ready
-          ? {
-              state: 'Ready' as const,
-              reason: 'Available',
-              message: `Deployment bench/d${String(i)}: 1/1 available`,
-            }
-          : {
-              state: 'Progressing' as const,
-              reason: 'LessAvailable',
-              message: `Deployment bench/d${String(i)}: 0/1 available`,
-            },
+    resources: Array.from({ length: RESOURCES }, (_, r) => ({
+      ref: { apiVersion: 'apps/v1', kind: 'Deployment', namespace: 'bench', name: `d${String(r)}` },
+      ...(r < ready
+        ? {
+            state: 'Ready' as const,
+            reason: 'Available',
+            message: `Deployment bench/d${String(r)}: 1/1 available`,
+          }
+        : {
+            state: 'Progressing' as const,
+            reason: 'LessAvailable',
+            message: `Deployment bench/d${String(r)}: 0/1 available`,
+          }),
     })),
-  };
+  });
 }
 
 let state: LiveState = fromPage(
@@ -68,7 +71,7 @@ for (let id = 1; id <= events; id++) {
     cluster: 'local',
     pack: `p${String(i)}`,
     time: new Date(Date.UTC(2026, 0, 1, 0, 0, 0, id)).toISOString(),
-    data: { pack: `p${String(i)}`, status: statusOf(ready[i] ?? 0) },
+    data: viewOf(i, ready[i] ?? 0),
   };
   wire.push(JSON.stringify(event));
 }
@@ -76,7 +79,7 @@ for (let id = 1; id <= events; id++) {
 const started = performance.now();
 for (const text of wire) {
   const t0 = performance.now();
-  const next = applyEvent(state, toLiveEvent(JSON.parse(text) as StreamEvent));
+  const next = applyEvent(state, JSON.parse(text) as StreamEvent);
   times.push(performance.now() - t0);
   for (let i = 0; i < packs; i++) if (next.packs[i] !== state.packs[i]) replaced++;
   state = next;

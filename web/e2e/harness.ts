@@ -56,6 +56,10 @@ export interface UiHarness {
   readonly browser: Browser;
   /** The hub's API as `role`; throws with the status and body when it answers an error. */
   readonly api: (method: string, path: string, body?: unknown, role?: Role) => Promise<unknown>;
+  /** Kills the hub (its HTTP server and its runners); the store keeps what it stored, as a crash would. */
+  readonly stopHub: () => Promise<void>;
+  /** Starts the hub again on the same store and the same address. */
+  readonly startHub: () => Promise<void>;
   readonly close: () => Promise<void>;
 }
 
@@ -102,9 +106,33 @@ export async function startUiHarness(name: string): Promise<UiHarness> {
   };
   try {
     store = await createStore({ url: ':memory:', secretKey: randomBytes(32) });
-    hub = await Hub.open({ store, helmBin: helmBin(), accessTimeoutMs: 5000, log: () => undefined });
-    server = createServer({ hub, store, logLevel: 'silent', defaultMetrics: false, heartbeatMs: 5000 });
-    const url = await server.listen({ host: '127.0.0.1', port: 0 });
+    const openStore = store;
+    let port = 0;
+    const startHub = async () => {
+      hub = await Hub.open({
+        store: openStore,
+        helmBin: helmBin(),
+        accessTimeoutMs: 5000,
+        log: () => undefined,
+      });
+      server = createServer({
+        hub,
+        store: openStore,
+        logLevel: 'silent',
+        defaultMetrics: false,
+        heartbeatMs: 5000,
+      });
+      const listening = await server.listen({ host: '127.0.0.1', port });
+      port = Number(new URL(listening).port);
+      return listening;
+    };
+    const stopHub = async () => {
+      await server?.close();
+      await hub?.close();
+      server = undefined;
+      hub = undefined;
+    };
+    const url = await startHub();
     const tokens: Record<Role, string> = { viewer: '', operator: '', admin: '' };
     for (const role of ['viewer', 'operator', 'admin'] as const) {
       tokens[role] = (await store.tokens.create({ role, name: `e2e-${role}` })).plaintext;
@@ -132,7 +160,18 @@ export async function startUiHarness(name: string): Promise<UiHarness> {
       else await api('POST', `/profiles?file=${encodeURIComponent(name)}`, upload.bundle);
     }
     browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
-    return { cp, url, tokens, browser, api, close };
+    return {
+      cp,
+      url,
+      tokens,
+      browser,
+      api,
+      stopHub,
+      startHub: async () => {
+        await startHub();
+      },
+      close,
+    };
   } catch (error) {
     await close();
     throw error;

@@ -32,6 +32,8 @@ const values: Command = {
           `from ${body.profile} ${body.profileVersion}${body.masked ? '; sensitive values masked' : ''}\n`,
       );
       ctx.stdout.write(body.yaml === '' ? '{}\n' : body.yaml.endsWith('\n') ? body.yaml : `${body.yaml}\n`);
+      // The chart's notes, as `helm install` prints them; on stderr so stdout stays the values alone.
+      if (body.notes !== undefined) ctx.stderr.write(`NOTES:\n${body.notes}\n`);
     }
     return ExitCode.Ok;
   },

@@ -7,14 +7,13 @@ import type { Painter } from './color.js';
 
 const phase = z.enum(Object.values(PackPhase) as [PackPhase, ...PackPhase[]]);
 const condition = z.enum(Object.values(PackConditionType) as [PackConditionType, ...PackConditionType[]]);
+/** A `pack.status` event carries the pack's view (the page's own). */
 const StatusData = z.object({
-  status: z.object({
-    phase,
-    condition: condition.optional(),
-    reason: z.string().optional(),
-    message: z.string().optional(),
-    progress: z.object({ ready: z.number(), total: z.number() }).optional(),
-  }),
+  phase,
+  condition: condition.optional(),
+  reason: z.string().optional(),
+  message: z.string().optional(),
+  progress: z.object({ ready: z.number(), total: z.number() }).optional(),
 });
 const TransitionData = z.object({
   transition: z.object({
@@ -57,7 +56,7 @@ export function describeEvent(event: HubEvent, paint: Painter): string {
     case 'pack.status': {
       const d = StatusData.safeParse(event.data);
       if (!d.success) return '';
-      const s = d.data.status;
+      const s = d.data;
       const progress = s.progress === undefined ? '' : ` ${s.progress.ready}/${s.progress.total}`;
       const text = why(s);
       return `${badge(s.phase, paint)}${progress}${text === '' ? '' : `  ${text}`}`;
@@ -81,8 +80,18 @@ export function describeEvent(event: HubEvent, paint: Painter): string {
       if (!d.success) return '';
       return `${d.data.message}${d.data.correcting === true ? ' (correcting)' : ''}`;
     }
-    default:
+    // What the list of events shows for these is the kind itself (and the pack, when there is one).
+    case 'pack.removed':
+    case 'cluster.registered':
+    case 'cluster.updated':
+    case 'cluster.removed':
+    case 'cluster.summary':
+    case 'attachment.changed':
+    case 'attachment.removed':
+    case 'profile.published':
       return '';
+    default:
+      return ''; // A kind added to the hub after this CLI was built.
   }
 }
 

@@ -1,6 +1,6 @@
 // The live stream. See sse.ts for how resume stays gap- and duplicate-free.
 import { z } from 'zod';
-import { EventSchema } from '../schemas.js';
+import { StreamEventSchema } from '../schemas.js';
 import { ApiError } from '../problem.js';
 import { API_PREFIX, Role, streamRoute } from '../route.js';
 import { SECURITY_HEADERS } from '../security-headers.js';
@@ -24,15 +24,15 @@ export const eventRoutes = [
     tag: 'events',
     summary: 'Server-Sent Events: pack status, transitions and cluster changes, live',
     description:
-      'Each message: `id:` the event id (absent on ephemeral `cluster.connection` events), `event:` the ' +
-      'kind (pack.status, pack.transition, pack.removed, cluster.registered, cluster.updated, ' +
-      'cluster.removed, cluster.connection), `data:` the Event as JSON. A comment line every 15 s keeps ' +
+      'Each message: `id:` the event id (absent on ephemeral events: cluster.connection, cluster.summary, ' +
+      'pack.drift, attachment.changed, attachment.removed, profile.published), `event:` the kind, `data:` ' +
+      'the Event as JSON (one schema per kind). A comment line every 15 s keeps ' +
       'the connection open. The stream ends when its token is revoked (within a second). Reconnect with `Last-Event-ID` (or `?lastEventId=`) to get everything after it ' +
       'first, then live events: nothing missed, nothing twice.',
     role: Role.Viewer,
     query: EventsQuery,
     contentType: 'text/event-stream',
-    response: EventSchema,
+    response: StreamEventSchema,
     handler: async ({ events, query, request, actor }, reply) => {
       const header = request.headers['last-event-id'];
       let lastEventId = query.lastEventId;

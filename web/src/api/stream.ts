@@ -1,38 +1,11 @@
 // The live stream over fetch rather than EventSource: EventSource cannot send the Authorization header the
-// API requires, and a token in the URL would end up in access logs. It does what EventSource does: parses
-// `text/event-stream`, resumes with `Last-Event-ID` after a drop, and reconnects with capped backoff.
+// API requires, and a token in the URL would end up in access logs. It does what EventSource does, with the
+// one SSE parser the CLI uses too (src/server/sse-parser.ts): resumes with `Last-Event-ID` after a drop (the
+// hub replays what was missed), and reconnects with capped backoff. A stream that goes silent past the
+// hub's heartbeat is treated as dropped: a dead hub is noticed even when no TCP reset arrives.
+import { SseParser } from '../../../src/server/sse-parser';
 import { API } from './client';
 import type { StreamEvent } from './types';
-
-export interface SseMessage {
-  readonly id?: string;
-  readonly event: string;
-  readonly data: string;
-}
-
-/** Splits a growing text buffer into complete SSE messages; returns them and the unfinished rest. */
-export function parseSse(buffer: string): { messages: SseMessage[]; rest: string } {
-  const messages: SseMessage[] = [];
-  const normalised = buffer.replace(/\r\n?/g, '\n');
-  const blocks = normalised.split('\n\n');
-  const rest = blocks.pop() ?? '';
-  for (const block of blocks) {
-    let id: string | undefined;
-    let event = 'message';
-    const data: string[] = [];
-    for (const line of block.split('\n')) {
-      if (line === '' || line.startsWith(':')) continue;
-      const colon = line.indexOf(':');
-      const field = colon === -1 ? line : line.slice(0, colon);
-      const value = colon === -1 ? '' : line.slice(colon + 1).replace(/^ /, '');
-      if (field === 'id') id = value;
-      else if (field === 'event') event = value;
-      else if (field === 'data') data.push(value);
-    }
-    if (data.length > 0) messages.push({ ...(id === undefined ? {} : { id }), event, data: data.join('\n') });
-  }
-  return { messages, rest };
-}
 
 export interface StreamOptions {
   readonly token: string;
@@ -41,27 +14,43 @@ export interface StreamOptions {
   /** Connected (true) or lost and retrying (false). `resumed` is true after a reconnect. */
   readonly onConnection?: (connected: boolean, resumed: boolean) => void;
   readonly onUnauthorized?: () => void;
+  /** No byte for this long (the hub sends a heartbeat every 15 s) ends the connection. Default 40 s. */
+  readonly idleTimeoutMs?: number;
+}
+
+/** Capped exponential backoff with jitter (style.md rule 3): 0.5 s, 1 s, 2 s, then every 4–5 s at most. */
+export function reconnectDelay(attempt: number, random: () => number = Math.random): number {
+  return Math.min(5_000, 500 * 2 ** attempt) * (0.8 + random() / 5);
 }
 
 /** Opens the stream; the returned function closes it for good. */
 export function openStream(options: StreamOptions): () => void {
   const controller = new AbortController();
-  let lastId: string | undefined;
+  let lastId = '';
   let attempt = 0;
   let connectedOnce = false;
+  // A function, not the property: the compiler would narrow it to false after the loop's own check.
   const closed = () => controller.signal.aborted;
 
   const run = async () => {
     while (!controller.signal.aborted) {
+      const connection = new AbortController();
+      let idle: ReturnType<typeof setTimeout> | undefined;
+      const watch = () => {
+        clearTimeout(idle);
+        idle = setTimeout(() => {
+          connection.abort();
+        }, options.idleTimeoutMs ?? 40_000);
+      };
       try {
         const query = options.cluster === undefined ? '' : `?cluster=${encodeURIComponent(options.cluster)}`;
         const response = await fetch(`${API}/events${query}`, {
           headers: {
             authorization: `Bearer ${options.token}`,
             accept: 'text/event-stream',
-            ...(lastId === undefined ? {} : { 'last-event-id': lastId }),
+            ...(lastId === '' ? {} : { 'last-event-id': lastId }),
           },
-          signal: controller.signal,
+          signal: AbortSignal.any([controller.signal, connection.signal]),
           cache: 'no-store',
         });
         if (response.status === 401 || response.status === 403) {
@@ -72,29 +61,33 @@ export function openStream(options: StreamOptions): () => void {
         attempt = 0;
         options.onConnection?.(true, connectedOnce);
         connectedOnce = true;
+        const parser = new SseParser(lastId);
         const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
-        let buffer = '';
+        watch();
         for (;;) {
           const { done, value } = await reader.read();
           if (done) break;
-          buffer += value;
-          const { messages, rest } = parseSse(buffer);
-          buffer = rest;
-          for (const message of messages) {
-            if (message.id !== undefined) lastId = message.id;
+          watch();
+          for (const item of parser.push(value)) {
+            if (item.type !== 'message') continue;
+            lastId = item.message.lastEventId;
+            let event: StreamEvent;
             try {
-              options.onEvent(JSON.parse(message.data) as StreamEvent);
+              event = JSON.parse(item.message.data) as StreamEvent;
             } catch {
-              // A message that is not JSON is not ours to act on.
+              continue; // A message that is not JSON is not ours to act on.
             }
+            options.onEvent(event);
           }
         }
       } catch {
         if (closed()) return;
+      } finally {
+        clearTimeout(idle);
       }
+      if (closed()) return;
       options.onConnection?.(false, connectedOnce);
-      // Capped exponential backoff with jitter (style.md rule 3): 0.5 s, 1 s, 2 s … 15 s.
-      const delay = Math.min(15_000, 500 * 2 ** attempt) * (0.5 + Math.random() / 2);
+      const delay = reconnectDelay(attempt);
       attempt++;
       await new Promise((resolve) => setTimeout(resolve, delay));
     }

@@ -1,10 +1,11 @@
 import { useState } from 'react';
 import { ApiProblem, enc } from '../api/client';
 import { can } from '../api/session';
+import { HubBanner } from '../live/HubBanner';
 import { useClusterLive } from '../live/use-cluster-live';
 import { href } from '../router';
 import { useSession } from '../session-context';
-import { phaseDisplay, phases, type PackPhase } from '../status/phase';
+import { packPhaseDisplay as phaseDisplay, phases, type PackPhase } from '../api/display';
 import { ErrorNote } from '../ui/ErrorNote';
 import { StatusBadge } from '../ui/StatusBadge';
 import { Attachments } from './Attachments';
@@ -59,7 +60,8 @@ export function ClusterPageView({
         <Breadcrumb cluster={cluster} />
         <div className="page-head">
           <h1 id="cluster-title">
-            {view.name} <StatusBadge phase={view.phase} stale={!view.reachable} />
+            {view.name}{' '}
+            <StatusBadge phase={view.phase} stale={!view.reachable || state.hubDownSince !== undefined} />
           </h1>
           <div className="page-head-end">
             <span className={live ? 'live live-on' : 'live live-off'} role="status">
@@ -83,6 +85,7 @@ export function ClusterPageView({
           <span aria-hidden="true"> · </span>
           <span>{countsText(view.counts, packs)}</span>
         </p>
+        <HubBanner since={state.hubDownSince} />
         {!view.reachable ? (
           <div className="banner banner-warn" role="alert">
             <strong>Cluster unreachable.</strong> Colours are the last ones known and may be out of date

@@ -2,7 +2,7 @@ import { useEffect, useMemo, useState } from 'react';
 import { enc } from '../api/client';
 import type { AttachmentView, PackTransition, PackTransitions, PackView } from '../api/types';
 import { useSession } from '../session-context';
-import { phaseDisplay } from '../status/phase';
+import { packPhaseDisplay as phaseDisplay } from '../api/display';
 import { formatDuration, formatTime, useNow } from '../time';
 import { timelineModel } from './timeline-scale';
 import { href } from '../router';

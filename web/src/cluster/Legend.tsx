@@ -1,4 +1,4 @@
-import { phaseDisplay, phases } from '../status/phase';
+import { packPhaseDisplay, phaseConditions, phaseMeaning, phases } from '../api/display';
 import { StatusBadge } from '../ui/StatusBadge';
 
 /** The legend is pack-status.md's table, as it stands: colour, phase, condition types, meaning. */
@@ -27,19 +27,20 @@ export function Legend() {
           {phases.map((p) => (
             <tr key={p}>
               <td>
-                <StatusBadge phase={p} size="small" /> <span className="muted">{phaseDisplay[p].color}</span>
+                <StatusBadge phase={p} size="small" />{' '}
+                <span className="muted">{packPhaseDisplay[p].color}</span>
               </td>
               <td>
                 <code>{p}</code>
               </td>
               <td>
-                {phaseDisplay[p].conditions.map((c) => (
+                {phaseConditions(p).map((c) => (
                   <code key={c} className="condition">
                     {c}
                   </code>
                 ))}
               </td>
-              <td>{phaseDisplay[p].meaning}</td>
+              <td>{phaseMeaning[p]}</td>
             </tr>
           ))}
         </tbody>

@@ -1,5 +1,6 @@
 import { useEffect, useRef, useState } from 'react';
 import { enc } from '../api/client';
+import { formatPackReason } from '../api/display';
 import { useApiGet } from '../api/use-api-get';
 import { can } from '../api/session';
 import type { AttachmentView, PackTransition, PackView } from '../api/types';
@@ -88,10 +89,9 @@ export function PackDetail({
       </div>
       <div className="detail-status">
         <StatusBadge phase={pack.phase} stale={pack.stale} />
-        <code className="condition">{pack.condition}</code>
-        {pack.reason ? <span className="muted">{pack.reason}</span> : null}
       </div>
-      {pack.message ? <p className={`detail-message message-${pack.phase}`}>{pack.message}</p> : null}
+      {/* Condition type once, cause once, the object and the message: as the row and the CLI say it. */}
+      <p className={`detail-message message-${pack.phase}`}>{formatPackReason(pack)}</p>
       {pack.lastDrift ? (
         <p className="detail-drift">
           <DriftNote drift={pack.lastDrift} />
@@ -178,9 +178,15 @@ export function PackDetail({
                 <span className="visually-hidden">to</span>
                 <StatusBadge phase={t.to} size="small" />
               </span>
-              <code className="condition">{t.condition}</code>
-              {t.reason ? <span className="muted"> {t.reason}</span> : null}
-              {t.message ? <div className="transition-message">{t.message}</div> : null}
+              {/* The CLI's words (`strata pack history`): the condition once, the cause once, the message. */}
+              <div className="transition-message">
+                {formatPackReason({
+                  phase: t.to,
+                  condition: t.condition,
+                  reason: t.reason,
+                  message: t.message,
+                })}
+              </div>
             </li>
           ))}
         </ol>

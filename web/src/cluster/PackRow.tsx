@@ -2,6 +2,7 @@ import { memo } from 'react';
 import type { Drift, PackView } from '../api/types';
 import { href } from '../router';
 import { formatDuration, formatTime, useNow } from '../time';
+import { PackReason } from '../ui/PackReason';
 import { ProgressBar } from '../ui/ProgressBar';
 import { StatusBadge } from '../ui/StatusBadge';
 import { packElapsed } from './grouping';
@@ -62,11 +63,7 @@ export const PackRow = memo(function PackRow({
         <Elapsed pack={pack} />
       </td>
       <td className="col-message">
-        {showMessage ? (
-          <span className={`message message-${pack.phase}`} title={pack.message}>
-            {pack.message}
-          </span>
-        ) : null}
+        {showMessage ? <PackReason pack={pack} /> : null}
         {pack.lastDrift ? <DriftNote drift={pack.lastDrift} /> : null}
       </td>
     </tr>

@@ -40,6 +40,15 @@ export function PackValues({ cluster, pack, revision }: { cluster: string; pack:
           ) : (
             <YamlView yaml={body.yaml} label={`${title} of ${pack}`} />
           )}
+          {body.notes === undefined ? null : (
+            <>
+              <h4 id="pack-notes-title">Notes</h4>
+              <p className="muted">The chart's NOTES.txt, as helm install prints it.</p>
+              <pre className="pack-notes" aria-labelledby="pack-notes-title">
+                {body.notes}
+              </pre>
+            </>
+          )}
         </>
       )}
     </section>

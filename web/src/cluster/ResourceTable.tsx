@@ -1,6 +1,6 @@
 import { useState } from 'react';
 import type { ResourceView } from '../api/types';
-import { resourceStateSeverity } from '../status/phase';
+import { resourceStateDisplay, resourceStateSeverity } from '../api/display';
 
 type Column = 'state' | 'kind' | 'name' | 'reason';
 const columns: readonly { key: Column; label: string }[] = [
@@ -10,21 +10,13 @@ const columns: readonly { key: Column; label: string }[] = [
   { key: 'reason', label: 'Reason' },
 ];
 
-const stateIcon: Record<string, string> = {
-  Ready: '✓',
-  Progressing: '◐',
-  Failed: '✗',
-  Missing: '?',
-  Terminating: '⌫',
-};
-
 const fullName = (r: ResourceView) => (r.ref.namespace ? `${r.ref.namespace}/${r.ref.name}` : r.ref.name);
 
 function compare(a: ResourceView, b: ResourceView, column: Column): number {
   switch (column) {
     case 'state':
       // Most severe first: what is broken is what the user came to see.
-      return (resourceStateSeverity[b.state] ?? 5) - (resourceStateSeverity[a.state] ?? 5);
+      return resourceStateSeverity[b.state] - resourceStateSeverity[a.state];
     case 'kind':
       return a.ref.kind.localeCompare(b.ref.kind);
     case 'name':
@@ -90,7 +82,7 @@ export function ResourceTable({ resources }: { resources: readonly ResourceView[
         >
           <tr>
             <td className="resource-state">
-              <span aria-hidden="true">{stateIcon[r.state] ?? '•'} </span>
+              <span aria-hidden="true">{resourceStateDisplay[r.state].icon} </span>
               {r.state}
             </td>
             <td>

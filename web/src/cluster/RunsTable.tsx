@@ -1,5 +1,5 @@
 import type { PackRun } from '../api/types';
-import type { PackPhase } from '../status/phase';
+import type { PackPhase } from '../api/display';
 import { formatDateTime, formatDuration, formatTime, useNow } from '../time';
 import { StatusBadge } from '../ui/StatusBadge';
 

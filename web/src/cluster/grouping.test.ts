@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { ResourceState } from '../../../src/server/client-types';
 import type { PackTransition } from '../api/types';
 import { pack } from '../live/fixtures';
-import type { PackPhase } from '../status/phase';
+import type { PackPhase } from '../api/display';
 import { groupByLayer, groupByProfile, packElapsed } from './grouping';
 import { sortResources } from './ResourceTable';
 import { timelineModel } from './timeline-scale';

@@ -1,6 +1,5 @@
 import type { AttachmentView, PackView, PhaseCounts } from '../api/types';
-import { emptyCounts } from '../status/counts';
-import { worstPhase, type PackPhase } from '../status/phase';
+import { phaseSeverity, type PackPhase } from '../api/display';
 
 /** Install order of layers (pack-status.md, "Waves"). Layers the UI does not know go last, by name. */
 export const LAYERS = ['os', 'k8s', 'cni', 'csi', 'addon'] as const;
@@ -52,12 +51,16 @@ export function groupByProfile(
     else byProfile.set(pack.profile, [pack]);
   }
   return [...byProfile.entries()].map(([profile, list]) => {
-    const counts = emptyCounts();
+    const counts: Record<PackPhase, number> = { onboarding: 0, processing: 0, success: 0, failed: 0 };
     for (const p of list) counts[p.phase]++;
     return {
       profile,
       version: attachments.find((a) => a.profile === profile)?.version,
-      phase: worstPhase(list.map((p) => p.phase)),
+      // Worst first (pack-status.md, "Aggregation"): failed > processing > onboarding > success.
+      phase: list.reduce<PackPhase>(
+        (worst, p) => (phaseSeverity[p.phase] > phaseSeverity[worst] ? p.phase : worst),
+        'success',
+      ),
       counts,
       layers: groupByLayer(list),
     };

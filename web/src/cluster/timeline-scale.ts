@@ -1,5 +1,5 @@
 import type { PackRun, PackTransition, PackView } from '../api/types';
-import type { PackPhase } from '../status/phase';
+import type { PackPhase } from '../api/display';
 
 /** A stretch of time a pack spent in one phase, in ms since the timeline's origin. */
 export interface TimelineSegment {

@@ -1,6 +1,5 @@
 // Page data as the hub's /clusters/{c}/page answers it, for the reducer and component tests.
-import type { ClusterPage, PackStatusRecord, PackView } from '../api/types';
-import type { LiveEvent } from './events';
+import type { ClusterPage, PackView, StreamEvent } from '../api/types';
 
 export function pack(name: string, over: Partial<PackView> = {}): PackView {
   return {
@@ -46,9 +45,18 @@ export function page(packs: PackView[]): ClusterPage {
   };
 }
 
-export function status(over: Partial<PackStatusRecord> = {}): PackStatusRecord {
-  return {
+/** A pack.status event as the hub sends it: the pack's view, built by the hub (here: written out). */
+export function statusEvent(id: number, view: PackView, cluster = 'local'): StreamEvent {
+  return { id, kind: 'pack.status', cluster, pack: view.name, time: '2026-01-01T00:00:11.000Z', data: view };
+}
+
+/** The echo pack installing, as the hub's view says it: blue, 1 of 3 resources ready. */
+export function installing(name: string, over: Partial<PackView> = {}): PackView {
+  return pack(name, {
     phase: 'processing',
+    color: 'blue',
+    icon: '◐',
+    label: 'Processing',
     condition: 'Installing',
     reason: 'Installing',
     message: '1/3 resources ready; waiting for Deployment tenant-a/echo: 0/2 available',
@@ -57,13 +65,11 @@ export function status(over: Partial<PackStatusRecord> = {}): PackStatusRecord {
     resources: [
       {
         ref: { apiVersion: 'apps/v1', kind: 'Deployment', namespace: 'tenant-a', name: 'echo' },
-        evaluation: { state: 'Progressing', reason: 'Available', message: '0/2 available' },
+        state: 'Progressing',
+        reason: 'Available',
+        message: '0/2 available',
       },
     ],
     ...over,
-  };
-}
-
-export function statusEvent(id: number, packName: string, s: PackStatusRecord, cluster = 'local'): LiveEvent {
-  return { kind: 'pack.status', id, cluster, pack: packName, status: s };
+  });
 }

@@ -1,137 +1,219 @@
 import { describe, expect, it } from 'vitest';
-import { toLiveEvent } from './events';
-import { page, pack, status, statusEvent } from './fixtures';
+import type { AttachmentView, ClusterView, StreamEvent } from '../api/types';
+import { applyClusterEvent } from './clusters';
+import { installing, page, pack, statusEvent } from './fixtures';
 import { applyEvent, fromPage } from './reducer';
 
 const initial = () => fromPage(page([pack('tenant-quotas', { order: 0 }), pack('echo', { order: 1 })]));
+const time = '2026-01-01T00:00:12.000Z';
+
+function summary(over: Partial<ClusterView> = {}): StreamEvent {
+  const data: ClusterView = { ...initial().cluster, ...over };
+  return { kind: 'cluster.summary', cluster: data.name, time, data };
+}
+
+function attachment(over: Partial<AttachmentView> = {}): AttachmentView {
+  return { cluster: 'local', profile: 'platform-tools', version: '1.0.0', values: {}, ...over };
+}
 
 describe('the live-update reducer', () => {
-  it('updates one pack in place from a pack.status event and leaves the others as they were', () => {
+  it("replaces a pack by name with the hub's view, leaving the others and the cluster as they were", () => {
     const state = initial();
-    const next = applyEvent(state, statusEvent(7, 'echo', status()));
-    expect(next).not.toBe(state);
+    const view = installing('echo', { order: 1 });
+    const next = applyEvent(state, statusEvent(7, view));
     expect(next.packs.map((p) => p.name)).toEqual(['tenant-quotas', 'echo']);
     expect(next.packs[0]).toBe(state.packs[0]);
-    expect(next.packs[1]).toMatchObject({
-      phase: 'processing',
-      color: 'blue',
-      icon: '◐',
-      label: 'Processing',
-      progress: { ready: 1, total: 3 },
-      startTime: '2026-01-01T00:00:10.000Z',
-      resources: [{ state: 'Progressing', message: '0/2 available' }],
+    expect(next.packs[1]).toBe(view);
+    // The rollup is the hub's to send (cluster.summary): nothing here recounts it.
+    expect(next.cluster).toBe(state.cluster);
+  });
+
+  it('takes colour, icon and label from the view as sent, even ones it has never seen', () => {
+    // Were the reducer to look the phase up in a table of its own, this made-up icon would be replaced.
+    const view = installing('echo', { order: 1, icon: '⧗', label: 'Processing (slow)' });
+    const next = applyEvent(initial(), statusEvent(7, view));
+    expect(next.packs[1]).toMatchObject({ icon: '⧗', label: 'Processing (slow)', color: 'blue' });
+  });
+
+  it("replaces the cluster's colour and counts with the hub's summary, and only when they changed", () => {
+    const state = initial();
+    const red = summary({
+      phase: 'failed',
+      color: 'red',
+      counts: { onboarding: 1, processing: 0, success: 0, failed: 1 },
     });
-    expect(next.cluster.phase).toBe('processing');
-    expect(next.cluster.counts).toEqual({ onboarding: 1, processing: 1, success: 0, failed: 0 });
+    const next = applyEvent(state, red);
+    expect(next.cluster).toMatchObject({ phase: 'failed', color: 'red', counts: { failed: 1 } });
+    expect(next.packs).toBe(state.packs);
+    expect(applyEvent(next, red)).toBe(next);
+    expect(
+      applyEvent(state, { ...red, cluster: 'other', data: { ...red.data, name: 'other' } } as StreamEvent),
+    ).toBe(state);
   });
 
   it('ignores events of another cluster (same reference)', () => {
     const state = initial();
-    expect(applyEvent(state, statusEvent(7, 'echo', status(), 'other'))).toBe(state);
+    expect(applyEvent(state, statusEvent(7, installing('echo', { order: 1 }), 'other'))).toBe(state);
   });
 
-  it('returns the same reference when the status shows nothing new', () => {
-    const once = applyEvent(initial(), statusEvent(7, 'echo', status()));
-    expect(applyEvent(once, statusEvent(8, 'echo', status()))).toBe(once);
-    expect(applyEvent(once, { kind: 'other' })).toBe(once);
+  it('keeps every pack object when a status shows nothing new', () => {
+    const once = applyEvent(initial(), statusEvent(7, installing('echo', { order: 1 })));
+    const twice = applyEvent(once, statusEvent(8, installing('echo', { order: 1 })));
+    expect(twice.packs).toBe(once.packs);
+    expect(twice.cluster).toBe(once.cluster);
   });
 
   it('ignores an older event that arrives after a newer one for the same pack', () => {
-    const green = status({
+    const green = installing('echo', {
+      order: 1,
       phase: 'success',
-      condition: 'Ready',
-      message: '',
-      progress: { ready: 3, total: 3 },
+      color: 'green',
+      icon: '✓',
+      label: 'Success',
     });
-    const newer = applyEvent(initial(), statusEvent(9, 'echo', green));
-    expect(applyEvent(newer, statusEvent(8, 'echo', status()))).toBe(newer);
+    const newer = applyEvent(initial(), statusEvent(9, green));
+    expect(applyEvent(newer, statusEvent(8, installing('echo', { order: 1 })))).toBe(newer);
     expect(newer.packs[1]?.phase).toBe('success');
   });
 
   it('removes a pack on pack.removed, keeping the order of the rest', () => {
     const state = initial();
-    const next = applyEvent(state, { kind: 'pack.removed', id: 3, cluster: 'local', pack: 'tenant-quotas' });
+    const removed: StreamEvent = {
+      id: 3,
+      kind: 'pack.removed',
+      cluster: 'local',
+      pack: 'tenant-quotas',
+      time,
+      data: {},
+    };
+    const next = applyEvent(state, removed);
     expect(next.packs.map((p) => p.name)).toEqual(['echo']);
-    expect(next.cluster.packs).toBe(1);
-    expect(applyEvent(next, { kind: 'pack.removed', id: 4, cluster: 'local', pack: 'tenant-quotas' })).toBe(
-      next,
-    );
+    expect(applyEvent(next, { ...removed, id: 4 })).toBe(next);
   });
 
   it('marks colours stale while the cluster is unreachable and fresh again when it is back', () => {
-    const down = applyEvent(initial(), {
+    const connection = (reachable: boolean, error?: string): StreamEvent => ({
       kind: 'cluster.connection',
       cluster: 'local',
-      reachable: false,
-      error: 'connect ECONNREFUSED',
+      time,
+      data: { reachable, ...(error === undefined ? {} : { error }) },
     });
+    const down = applyEvent(initial(), connection(false, 'connect ECONNREFUSED'));
     expect(down.cluster).toMatchObject({ reachable: false, error: 'connect ECONNREFUSED' });
     expect(down.packs.every((p) => p.stale)).toBe(true);
-    const up = applyEvent(down, { kind: 'cluster.connection', cluster: 'local', reachable: true });
+    const up = applyEvent(down, connection(true));
     expect(up.cluster.reachable).toBe(true);
     expect(up.cluster.error).toBeUndefined();
     expect(up.packs.every((p) => !p.stale)).toBe(true);
-    expect(applyEvent(up, { kind: 'cluster.connection', cluster: 'local', reachable: true })).toBe(up);
+    expect(applyEvent(up, connection(true))).toBe(up);
   });
 
-  it('asks for the page again when a pack it does not know reports', () => {
-    const next = applyEvent(initial(), statusEvent(5, 'new-pack', status()));
+  it('marks every badge last known when the hub is lost, and keeps them until the hub sends views again', () => {
+    const state = initial();
+    const lost = applyEvent(state, { kind: 'hub.connection', connected: false, since: time });
+    expect(lost.hubDownSince).toBe(time);
+    expect(lost.packs.every((p) => p.stale)).toBe(true);
+    // Still down: the first drop's time stays.
+    expect(
+      applyEvent(lost, { kind: 'hub.connection', connected: false, since: '2026-01-01T00:09:00.000Z' }),
+    ).toBe(lost);
+    const back = applyEvent(lost, { kind: 'hub.connection', connected: true });
+    expect(back.hubDownSince).toBeUndefined();
+    // A replayed status is the hub's view again: fresh.
+    const replayed = applyEvent(back, statusEvent(12, installing('echo', { order: 1 })));
+    expect(replayed.packs[1]?.stale).toBe(false);
+  });
+
+  it('asks for the page again when a pack it does not know reports, but not for a pack the hub no longer places', () => {
+    const next = applyEvent(initial(), statusEvent(5, installing('new-pack', { order: 2 })));
     expect(next.needsReload).toBe(true);
     expect(next.packs.map((p) => p.name)).toEqual(['tenant-quotas', 'echo']);
+    const state = initial();
+    expect(applyEvent(state, statusEvent(6, installing('gone', { order: -1 })))).toBe(state);
   });
 
-  it('reads stream messages as the server sends them', () => {
-    const event = toLiveEvent({
-      id: 12,
-      kind: 'pack.status',
+  it('shows a new version of an attached profile ("Update available") and attachments added or removed', () => {
+    const state = { ...initial(), attachments: [attachment()] };
+    const update: StreamEvent = {
+      kind: 'attachment.changed',
       cluster: 'local',
-      pack: 'echo',
-      time: '2026-01-01T00:00:11.000Z',
-      data: { pack: 'echo', status: status() },
+      time,
+      data: attachment({ updateAvailable: '1.1.0' }),
+    };
+    const next = applyEvent(state, update);
+    expect(next.attachments).toEqual([attachment({ updateAvailable: '1.1.0' })]);
+    expect(applyEvent(next, update)).toBe(next);
+    const added = applyEvent(next, { ...update, data: attachment({ profile: 'monitoring' }) });
+    expect(added.attachments.map((a) => a.profile)).toEqual(['platform-tools', 'monitoring']);
+    const removed = applyEvent(added, {
+      kind: 'attachment.removed',
+      cluster: 'local',
+      time,
+      data: { profile: 'platform-tools' },
     });
-    expect(event).toMatchObject({ kind: 'pack.status', id: 12, pack: 'echo' });
-    expect(toLiveEvent({ kind: 'pack.status', cluster: 'local', time: 'x', data: {} })).toEqual({
-      kind: 'other',
-    });
-    expect(toLiveEvent({ kind: 'pack.drift', cluster: 'local', time: 'x', data: {} })).toEqual({
-      kind: 'other',
-    });
+    expect(removed.attachments.map((a) => a.profile)).toEqual(['monitoring']);
+    // Another cluster's attachment is not this page's.
+    expect(applyEvent(removed, { ...update, cluster: 'other' })).toBe(removed);
   });
 
   it('puts the newest drift on its pack, and only on that pack', () => {
     const state = initial();
-    const drift = (time: string, message: string) =>
-      toLiveEvent({
-        kind: 'pack.drift',
-        cluster: 'local',
-        pack: 'echo',
-        time,
-        data: { message, correcting: true },
-      });
+    const drift = (at: string, message: string): StreamEvent => ({
+      kind: 'pack.drift',
+      cluster: 'local',
+      pack: 'echo',
+      time: at,
+      data: { time: at, message, correcting: true },
+    });
     const first = applyEvent(
       state,
       drift('2026-01-01T00:01:00.000Z', 'drift: Deployment tenant-a/echo deleted'),
     );
-    const echo = first.packs.find((p) => p.name === 'echo');
-    expect(echo?.lastDrift).toEqual({
+    expect(first.packs.find((p) => p.name === 'echo')?.lastDrift).toEqual({
       time: '2026-01-01T00:01:00.000Z',
       message: 'drift: Deployment tenant-a/echo deleted',
       correcting: true,
     });
-    // The other pack keeps its identity, so its row does not re-render.
     expect(first.packs[0]).toBe(state.packs[0]);
-    // An older drift arriving late changes nothing; a newer one replaces it.
     expect(applyEvent(first, drift('2026-01-01T00:00:30.000Z', 'drift: older'))).toBe(first);
-    const later = applyEvent(
-      first,
-      drift('2026-01-01T00:02:00.000Z', 'drift: Service tenant-a/echo changed'),
-    );
-    expect(later.packs.find((p) => p.name === 'echo')?.lastDrift?.message).toBe(
-      'drift: Service tenant-a/echo changed',
-    );
-    // A status event keeps the drift note.
-    const after = applyEvent(later, statusEvent(9, 'echo', status()));
-    expect(after.packs[1]?.phase).toBe('processing');
-    expect(after.packs[1]?.lastDrift?.message).toBe('drift: Service tenant-a/echo changed');
+  });
+});
+
+describe('the overview list', () => {
+  const cluster = (name: string, over: Partial<ClusterView> = {}): ClusterView => ({
+    ...initial().cluster,
+    name,
+    ...over,
+  });
+
+  it("replaces a cluster by name with the hub's summary, adds a new one in name order and drops a removed one", () => {
+    const state = { clusters: [cluster('a'), cluster('c')] };
+    const red = cluster('c', { phase: 'failed', color: 'red' });
+    const next = applyClusterEvent(state, { kind: 'cluster.summary', cluster: 'c', time, data: red });
+    expect(next.clusters?.[1]).toBe(red);
+    expect(next.clusters?.[0]).toBe(state.clusters[0]);
+    const added = applyClusterEvent(next, {
+      kind: 'cluster.summary',
+      cluster: 'b',
+      time,
+      data: cluster('b'),
+    });
+    expect(added.clusters?.map((c) => c.name)).toEqual(['a', 'b', 'c']);
+    const removed = applyClusterEvent(added, {
+      id: 9,
+      kind: 'cluster.removed',
+      cluster: 'a',
+      time,
+      data: {},
+    });
+    expect(removed.clusters?.map((c) => c.name)).toEqual(['b', 'c']);
+  });
+
+  it('says when the hub is lost and forgets it when it is back', () => {
+    const state = { clusters: [cluster('a')] };
+    const lost = applyClusterEvent(state, { kind: 'hub.connection', connected: false, since: time });
+    expect(lost.hubDownSince).toBe(time);
+    expect(applyClusterEvent(lost, { kind: 'hub.connection', connected: false })).toBe(lost);
+    expect(applyClusterEvent(lost, { kind: 'hub.connection', connected: true }).hubDownSince).toBeUndefined();
   });
 });

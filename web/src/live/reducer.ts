@@ -1,11 +1,21 @@
 // The Cluster Profile page's live state as a pure function (style.md rule 5): (state, event) => state, the
-// same reference when the event changes nothing, so React re-renders only what an event touched. Packs keep
-// their place in install order and their object identity unless their own status changed.
-import type { ClusterPage, ClusterView, PackStatusRecord, PackView, ResourceView } from '../api/types';
-import { emptyCounts } from '../status/counts';
-import { phaseDisplay, worstPhase } from '../status/phase';
+// same reference when the event changes nothing, so React re-renders only what an event touched.
+//
+// The hub sends views (src/hub/stream-events.ts): a `pack.status` carries the pack as the page shows it, a
+// `cluster.summary` the cluster's colour and counts. So this reducer replaces by name and never works out a
+// colour, a severity or a count itself: the rules live once, in the hub.
+import type { AttachmentView, ClusterPage, ClusterView, PackView, StreamEvent } from '../api/types';
 import { assertNever } from '../assert-never';
-import type { LiveEvent } from './events';
+
+/** The hub's stream itself: lost (after a short grace) or back. Not a hub event: the page's own knowledge. */
+export interface HubConnection {
+  readonly kind: 'hub.connection';
+  readonly connected: boolean;
+  /** When the stream dropped (ISO-8601); the banner says "since". */
+  readonly since?: string;
+}
+
+export type LiveInput = StreamEvent | HubConnection;
 
 export interface LiveState {
   readonly cluster: ClusterView;
@@ -14,9 +24,11 @@ export interface LiveState {
   readonly packs: readonly PackView[];
   /** Per pack: the id of the last status event applied; an older one arriving late is ignored. */
   readonly seq: Readonly<Record<string, number>>;
-  /** An event named something the page cannot place (a new pack, a changed cluster): fetch the page again. */
+  /** An event named a pack the page cannot place (a profile attached meanwhile): fetch the page again. */
   readonly needsReload: boolean;
   readonly removed: boolean;
+  /** The hub cannot be reached since then: every colour on the page is the last one known. */
+  readonly hubDownSince?: string;
 }
 
 export function fromPage(page: ClusterPage): LiveState {
@@ -30,104 +42,94 @@ export function fromPage(page: ClusterPage): LiveState {
   };
 }
 
-export function applyEvent(state: LiveState, event: LiveEvent): LiveState {
-  if (event.kind === 'other' || event.cluster !== state.cluster.name) return state;
+const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+
+export function applyEvent(state: LiveState, event: LiveInput): LiveState {
+  if (event.kind === 'hub.connection') return applyHub(state, event);
+  if (event.kind === 'profile.published') return state; // Reaches this page as attachment.changed.
+  if (event.cluster !== state.cluster.name) return state;
   switch (event.kind) {
     case 'pack.status':
-      return applyStatus(state, event.id, event.pack, event.status);
+      return applyPack(state, event.id, event.data);
     case 'pack.removed': {
       const packs = state.packs.filter((p) => p.name !== event.pack);
       if (packs.length === state.packs.length) return state;
       const { [event.pack]: _gone, ...seq } = state.seq;
-      return { ...state, packs, seq, cluster: rollup(state.cluster, packs) };
+      return { ...state, packs, seq };
     }
     case 'pack.drift': {
       // Not ordered by id (drift is not stored as an event): the newest time wins.
       const index = state.packs.findIndex((p) => p.name === event.pack);
       const pack = state.packs[index];
-      if (pack === undefined || (pack.lastDrift !== undefined && pack.lastDrift.time >= event.drift.time))
+      if (pack === undefined || (pack.lastDrift !== undefined && pack.lastDrift.time >= event.data.time))
         return state;
-      return { ...state, packs: state.packs.with(index, { ...pack, lastDrift: event.drift }) };
+      return { ...state, packs: state.packs.with(index, { ...pack, lastDrift: event.data }) };
     }
+    case 'cluster.summary':
+      return same(state.cluster, event.data) ? state : { ...state, cluster: event.data };
     case 'cluster.connection': {
       const { cluster } = state;
-      if (cluster.reachable === event.reachable && cluster.error === event.error) return state;
+      const { reachable, error } = event.data;
+      if (cluster.reachable === reachable && cluster.error === error) return state;
       const { error: _old, ...rest } = cluster;
-      const next: ClusterView = {
-        ...rest,
-        reachable: event.reachable,
-        ...(event.error === undefined ? {} : { error: event.error }),
+      return {
+        ...state,
+        cluster: { ...rest, reachable, ...(error === undefined ? {} : { error }) },
+        // The hub's views say `stale` while the cluster is unreachable; the packs it has not re-sent yet too.
+        packs: state.packs.map((p) => (p.stale === !reachable ? p : { ...p, stale: !reachable })),
       };
-      // While the cluster cannot be reached every colour is the last one known (pack-status.md).
-      const packs = state.packs.map((p) =>
-        p.stale === !event.reachable ? p : { ...p, stale: !event.reachable },
-      );
-      return { ...state, cluster: next, packs };
     }
-    case 'cluster.changed':
-      return state.needsReload ? state : { ...state, needsReload: true };
+    case 'attachment.changed':
+      return applyAttachment(state, event.data);
+    case 'attachment.removed': {
+      const attachments = state.attachments.filter((a) => a.profile !== event.data.profile);
+      return attachments.length === state.attachments.length ? state : { ...state, attachments };
+    }
     case 'cluster.removed':
       return state.removed ? state : { ...state, removed: true };
+    case 'cluster.registered':
+    case 'cluster.updated':
+    case 'pack.transition':
+      // A cluster.summary follows a registration or update; transitions are the timeline's, fetched there.
+      return state;
     default:
       return assertNever(event);
   }
 }
 
-function applyStatus(state: LiveState, id: number, name: string, status: PackStatusRecord): LiveState {
-  const index = state.packs.findIndex((p) => p.name === name);
+function applyPack(state: LiveState, id: number, view: PackView): LiveState {
+  // order -1: a stored status the hub no longer places (a replay of a pack removed since).
+  if (view.order < 0) return state;
+  const index = state.packs.findIndex((p) => p.name === view.name);
   if (index === -1) return state.needsReload ? state : { ...state, needsReload: true };
-  if (id <= (state.seq[name] ?? 0)) return state;
+  if (id <= (state.seq[view.name] ?? 0)) return state;
   const current = state.packs[index] as PackView;
-  const updated = withStatus(current, status);
-  if (updated === current) return state;
-  const packs = state.packs.with(index, updated);
-  return { ...state, packs, seq: { ...state.seq, [name]: id }, cluster: rollup(state.cluster, packs) };
+  const seq = { ...state.seq, [view.name]: id };
+  if (same(current, view)) return { ...state, seq };
+  return { ...state, packs: state.packs.with(index, view), seq };
 }
 
-/** The pack with a new status, or the same object when the status shows nothing new. */
-export function withStatus(pack: PackView, status: PackStatusRecord): PackView {
-  const display = phaseDisplay[status.phase];
-  const resources: ResourceView[] = status.resources.map((r) => ({
-    ref: r.ref,
-    state: r.evaluation.state,
-    reason: r.evaluation.reason,
-    message: r.evaluation.message,
-  }));
-  const same =
-    pack.phase === status.phase &&
-    pack.condition === status.condition &&
-    pack.reason === status.reason &&
-    pack.message === status.message &&
-    pack.progress.ready === status.progress.ready &&
-    pack.progress.total === status.progress.total &&
-    pack.startTime === status.startTime &&
-    pack.endTime === status.endTime &&
-    pack.runs?.length === status.runs?.length &&
-    pack.runs?.at(-1)?.endTime === status.runs?.at(-1)?.endTime &&
-    JSON.stringify(pack.resources) === JSON.stringify(resources);
-  if (same) return pack;
-  const { startTime: _s, endTime: _e, runs: _r, ...rest } = pack;
+function applyAttachment(state: LiveState, view: AttachmentView): LiveState {
+  const index = state.attachments.findIndex((a) => a.profile === view.profile);
+  if (index === -1) return { ...state, attachments: [...state.attachments, view] };
+  if (same(state.attachments[index], view)) return state;
+  return { ...state, attachments: state.attachments.with(index, view) };
+}
+
+/**
+ * The hub's stream dropped: every badge is marked as the last known (as for an unreachable cluster) until the
+ * stream is back and the hub's own views replace them.
+ */
+function applyHub(state: LiveState, event: HubConnection): LiveState {
+  if (event.connected) {
+    if (state.hubDownSince === undefined) return state;
+    const { hubDownSince: _since, ...rest } = state;
+    return rest;
+  }
+  if (state.hubDownSince !== undefined) return state;
   return {
-    ...rest,
-    phase: status.phase,
-    color: display.color,
-    icon: display.icon,
-    label: display.label,
-    condition: status.condition,
-    reason: status.reason,
-    message: status.message,
-    progress: { ready: status.progress.ready, total: status.progress.total },
-    ...(status.startTime === undefined ? {} : { startTime: status.startTime }),
-    ...(status.endTime === undefined ? {} : { endTime: status.endTime }),
-    ...(status.runs === undefined ? {} : { runs: [...status.runs] }),
-    resources,
+    ...state,
+    hubDownSince: event.since ?? new Date().toISOString(),
+    packs: state.packs.map((p) => (p.stale ? p : { ...p, stale: true })),
   };
-}
-
-/** The cluster's colour and counts follow its packs (worst first). */
-function rollup(cluster: ClusterView, packs: readonly PackView[]): ClusterView {
-  const counts = emptyCounts();
-  for (const p of packs) counts[p.phase]++;
-  const phase = worstPhase(packs.map((p) => p.phase));
-  return { ...cluster, counts, packs: packs.length, phase, color: phaseDisplay[phase].color };
 }

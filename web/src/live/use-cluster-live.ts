@@ -3,19 +3,18 @@
 // replayed over it: a change that happens while the page loads is never lost (see fromPage/applyEvent).
 import { useCallback, useEffect, useReducer, useRef, useState } from 'react';
 import { ApiProblem, enc, type Api } from '../api/client';
-import { openStream } from '../api/stream';
-import type { ClusterPage } from '../api/types';
-import { toLiveEvent, type LiveEvent } from './events';
-import { applyEvent, fromPage, type LiveState } from './reducer';
+import type { ClusterPage, StreamEvent } from '../api/types';
+import { useHubConnection } from './hub-connection';
+import { applyEvent, fromPage, type LiveInput, type LiveState } from './reducer';
 
 type Action =
-  | { readonly type: 'load'; readonly page: ClusterPage; readonly replay: readonly LiveEvent[] }
-  | { readonly type: 'event'; readonly event: LiveEvent };
+  | { readonly type: 'load'; readonly page: ClusterPage; readonly replay: readonly StreamEvent[] }
+  | { readonly type: 'event'; readonly event: LiveInput };
 
 function reduce(state: LiveState | undefined, action: Action): LiveState | undefined {
   if (action.type === 'load') {
     // Replayed events may name packs the fresh page already dropped; they must not trigger another reload.
-    const next = action.replay.reduce(applyEvent, fromPage(action.page));
+    const next = action.replay.reduce<LiveState>(applyEvent, fromPage(action.page));
     return next.needsReload ? { ...next, needsReload: false } : next;
   }
   return state === undefined ? state : applyEvent(state, action.event);
@@ -32,9 +31,8 @@ export interface ClusterLive {
 export function useClusterLive(api: Api, cluster: string): ClusterLive {
   const [state, dispatch] = useReducer(reduce, undefined);
   const [error, setError] = useState<ApiProblem | Error>();
-  const [live, setLive] = useState(false);
   /** Events seen since the current page request started; replayed over its answer. */
-  const pending = useRef<LiveEvent[] | null>(null);
+  const pending = useRef<StreamEvent[] | null>(null);
   const loading = useRef(false);
 
   const load = useCallback(async () => {
@@ -53,27 +51,22 @@ export function useClusterLive(api: Api, cluster: string): ClusterLive {
     }
   }, [api, cluster]);
 
-  useEffect(() => {
-    const close = openStream({
-      token: api.token,
-      cluster,
-      onEvent: (raw) => {
-        const event = toLiveEvent(raw);
-        if (event.kind === 'other') return;
-        pending.current?.push(event);
-        dispatch({ type: 'event', event });
-      },
-      onConnection: (connected, resumed) => {
-        setLive(connected);
-        // Connection state is not replayed on resume (it is not stored); the page route knows it.
-        if (connected && resumed) void load();
-      },
-    });
-    void load();
-    return close;
-  }, [api, cluster, load]);
+  const onEvent = useCallback((event: StreamEvent) => {
+    pending.current?.push(event);
+    dispatch({ type: 'event', event });
+  }, []);
+  const onHub = useCallback(
+    (connected: boolean, since: string | undefined) => {
+      dispatch({ type: 'event', event: { kind: 'hub.connection', connected, ...(since ? { since } : {}) } });
+      // Back after a drop: the missed stored events replay (Last-Event-ID); what is not stored (connection
+      // state, summaries, attachments) comes with the page, fetched again.
+      if (connected) void load();
+    },
+    [load],
+  );
+  const live = useHubConnection({ api, cluster, onEvent, onHub, onOpen: () => void load() });
 
-  // A pack the page did not know about (a profile attached elsewhere) or a changed cluster: fetch again.
+  // A pack the page did not know about (a profile attached meanwhile): fetch again.
   const needsReload = state?.needsReload === true;
   useEffect(() => {
     if (!needsReload) return;

@@ -1,41 +1,20 @@
-import { useEffect, useRef, useState } from 'react';
-import { openStream } from '../api/stream';
-import { useApiGet } from '../api/use-api-get';
-import type { ClusterView } from '../api/types';
+import { useState } from 'react';
+import { HubBanner } from '../live/HubBanner';
+import { useClustersLive } from '../live/use-clusters-live';
 import { href } from '../router';
 import { useSession } from '../session-context';
-import { phaseDisplay, phases, type PackPhase } from '../status/phase';
+import { packPhaseDisplay as phaseDisplay, phases, type PackPhase } from '../api/display';
 import { ErrorNote } from '../ui/ErrorNote';
 import { StatusBadge } from '../ui/StatusBadge';
+import type { ClusterView } from '../api/types';
 
 /** Every cluster with its rollup colour and counts per phase; filter by status, search by name. */
 export function OverviewPage() {
   const { api } = useSession();
-  const { value: clusters, error, reload: load } = useApiGet<ClusterView[]>('/clusters');
+  // Each cluster's rollup arrives as the hub's summary of it; a dead hub is said, not hidden.
+  const { clusters, error, hubDownSince } = useClustersLive(api);
   const [query, setQuery] = useState('');
   const [filter, setFilter] = useState<PackPhase | 'all'>('all');
-  const timer = useRef<ReturnType<typeof setTimeout>>(undefined);
-
-  // Counts change with every pack status: the list is fetched again, at most a few times a second.
-  useEffect(() => {
-    const close = openStream({
-      token: api.token,
-      onEvent: () => {
-        if (timer.current !== undefined) return;
-        timer.current = setTimeout(() => {
-          timer.current = undefined;
-          load();
-        }, 400);
-      },
-      onConnection: (connected, resumed) => {
-        if (connected && resumed) load();
-      },
-    });
-    return () => {
-      close();
-      clearTimeout(timer.current);
-    };
-  }, [api, load]);
 
   const shown = (clusters ?? []).filter(
     (c) =>
@@ -84,6 +63,7 @@ export function OverviewPage() {
           ))}
         </fieldset>
       </div>
+      <HubBanner since={hubDownSince} />
       {error ? <ErrorNote error={error} /> : null}
       {clusters === undefined ? (
         <p className="muted">Loading…</p>
@@ -112,7 +92,7 @@ export function OverviewPage() {
             {shown.map((c) => (
               <tr key={c.name} data-cluster={c.name} data-phase={c.phase}>
                 <td>
-                  <StatusBadge phase={c.phase} stale={!c.reachable} />
+                  <StatusBadge phase={c.phase} stale={!c.reachable || hubDownSince !== undefined} />
                 </td>
                 <th scope="row">
                   <a href={href.cluster(c.name)}>{c.name}</a>

@@ -1,5 +1,5 @@
-import type { PackPhase } from '../status/phase';
-import { phaseDisplay } from '../status/phase';
+import type { PackPhase } from '../api/display';
+import { packPhaseDisplay as phaseDisplay } from '../api/display';
 
 /** ready/total resources, as a bar and as text (the text carries it; the bar is the glance). */
 export function ProgressBar({ ready, total, phase }: { ready: number; total: number; phase: PackPhase }) {

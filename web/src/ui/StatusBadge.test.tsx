@@ -1,6 +1,6 @@
 import { cleanup, render, screen } from '@testing-library/react';
 import { afterEach, describe, expect, it } from 'vitest';
-import { phases } from '../status/phase';
+import { phases } from '../api/display';
 import { StatusBadge } from './StatusBadge';
 
 afterEach(cleanup);
@@ -35,6 +35,6 @@ describe('StatusBadge', () => {
 
   it('says when a colour is only the last one known', () => {
     render(<StatusBadge phase="success" stale />);
-    expect(screen.getByRole('img', { name: /Success \(last known; cluster unreachable\)/ })).toBeTruthy();
+    expect(screen.getByRole('img', { name: /Success \(last known; may be out of date\)/ })).toBeTruthy();
   });
 });

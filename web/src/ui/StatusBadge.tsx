@@ -1,9 +1,9 @@
-import type { PackPhase } from '../status/phase';
-import { phaseDisplay } from '../status/phase';
+import type { PackPhase } from '../api/display';
+import { packPhaseDisplay as phaseDisplay } from '../api/display';
 
 export interface StatusBadgeProps {
   readonly phase: PackPhase;
-  /** The colour is the last one known (the cluster cannot be reached). */
+  /** The colour is the last one known (the cluster or the hub cannot be reached): it says so, not why. */
   readonly stale?: boolean;
   readonly size?: 'small' | 'normal';
 }
@@ -14,7 +14,7 @@ export interface StatusBadgeProps {
  */
 export function StatusBadge({ phase, stale = false, size = 'normal' }: StatusBadgeProps) {
   const display = phaseDisplay[phase];
-  const name = stale ? `${display.label} (last known; cluster unreachable)` : display.label;
+  const name = stale ? `${display.label} (last known; may be out of date)` : display.label;
   return (
     <span
       className={`badge badge-${display.color} badge-${size}${stale ? ' badge-stale' : ''}`}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SseParser, type SseItem } from './sse.js';
+import { SseParser, type SseItem } from './sse-parser.js';
 
 const messages = (items: SseItem[]) => items.flatMap((i) => (i.type === 'message' ? [i.message] : []));
 

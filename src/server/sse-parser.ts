@@ -1,3 +1,7 @@
+// The one Server-Sent Events parser of Strata's clients: the CLI (src/cli/client.ts) and the UI
+// (web/src/api/stream.ts) read sse.ts's stream with it. Dependency-free, so web/ bundles it as it bundles the
+// generated client types.
+//
 // A Server-Sent Events parser, incremental over arbitrary chunks, following the HTML standard's "event stream
 // interpretation" (https://html.spec.whatwg.org/multipage/server-sent-events.html#event-stream-interpretation):
 // lines end in CRLF, LF or CR; `:` starts a comment; one space after the colon is dropped; `data` lines join

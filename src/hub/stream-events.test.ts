@@ -1,0 +1,175 @@
+// The hub's stream events against their declared schema (the route table's): what the
+// OpenAPI document and the generated client types promise is what the hub sends, kind by kind.
+import { describe, expect, it } from 'vitest';
+import { desiredOrThrow, loadExamples } from '../engine/testing.js';
+import { clusterSummary, StreamEventSchema, streamEvent, type HubEvent } from './stream-events.js';
+import { initialPackStatus } from '../status/index.js';
+import type { StoredEvent } from '../store/index.js';
+
+const SECRET = 'correct-horse-battery';
+const time = '2026-01-01T00:00:10.000Z';
+
+async function monitoring() {
+  const desired = desiredOrThrow(await loadExamples(['monitoring.yaml']), {
+    cluster: 'local',
+    values: { monitoring: { adminPassword: SECRET } },
+  });
+  const first = desired[0];
+  if (first === undefined) throw new Error('monitoring.yaml has no packs');
+  return first;
+}
+
+function failedStatus(message: string) {
+  const status = initialPackStatus({ revision: 'r1', time });
+  return {
+    ...status,
+    phase: 'failed' as const,
+    condition: 'Error' as const,
+    reason: 'ImagePullBackOff',
+    message,
+  };
+}
+
+describe('the stream events the hub publishes', () => {
+  it('carry the pack view of the page in pack.status, redacted, and match the declared schema', async () => {
+    const desired = await monitoring();
+    const stored: StoredEvent = {
+      id: 7,
+      time,
+      cluster: 'local',
+      kind: 'pack.status',
+      pack: desired.pack.name,
+      status: {
+        ...failedStatus(`Pod monitoring/x: password ${SECRET} rejected`),
+        cluster: 'local',
+        pack: desired.pack.name,
+        seq: 7,
+        updatedAt: time,
+      },
+    };
+    const event = streamEvent(stored, () => ({ desired, stale: false }));
+    expect(StreamEventSchema.parse(event)).toEqual(event);
+    expect(event).toMatchObject({
+      id: 7,
+      kind: 'pack.status',
+      pack: desired.pack.name,
+      data: {
+        name: desired.pack.name,
+        profile: 'monitoring',
+        order: desired.order,
+        phase: 'failed',
+        color: 'red',
+        icon: '✗',
+        label: 'Failed',
+        stale: false,
+      },
+    });
+    expect(JSON.stringify(event)).not.toContain(SECRET);
+  });
+
+  it('still sends a status of a pack the hub no longer places, marked by order -1, so a replay misses nothing', () => {
+    const stored: StoredEvent = {
+      id: 8,
+      time,
+      cluster: 'gone',
+      kind: 'pack.status',
+      pack: 'old',
+      status: {
+        ...failedStatus('Pod a/b: ImagePullBackOff'),
+        cluster: 'gone',
+        pack: 'old',
+        seq: 8,
+        updatedAt: time,
+      },
+    };
+    const event = streamEvent(stored, () => undefined);
+    expect(StreamEventSchema.parse(event)).toEqual(event);
+    expect(event.data).toMatchObject({ name: 'old', order: -1, phase: 'failed', color: 'red' });
+  });
+
+  it('declares every kind, persisted and ephemeral, and the schema refuses an unknown one', () => {
+    const cluster = {
+      name: 'local',
+      server: 'https://127.0.0.1:6443',
+      context: 'local',
+      driftPolicy: 'correct' as const,
+      createdAt: time,
+      reachable: true,
+      phase: 'failed' as const,
+      counts: { onboarding: 0, processing: 1, success: 2, failed: 1 },
+      packs: 4,
+      attention: [],
+    };
+    const events: HubEvent[] = [
+      streamEvent({ id: 1, time, cluster: 'local', kind: 'pack.removed', pack: 'web' }, () => undefined),
+      streamEvent({ id: 2, time, cluster: 'local', kind: 'cluster.registered' }, () => undefined),
+      streamEvent(
+        {
+          id: 3,
+          time,
+          cluster: 'local',
+          kind: 'pack.transition',
+          pack: 'web',
+          transition: {
+            time,
+            from: 'processing',
+            to: 'failed',
+            condition: 'Error',
+            reason: 'X',
+            message: 'm',
+          },
+        },
+        () => undefined,
+      ),
+      { kind: 'cluster.summary', cluster: 'local', time, data: clusterSummary(cluster) },
+      {
+        kind: 'cluster.connection',
+        cluster: 'local',
+        time,
+        data: { reachable: false, error: 'ECONNREFUSED' },
+      },
+      {
+        kind: 'pack.drift',
+        cluster: 'local',
+        pack: 'web',
+        time,
+        data: { time, message: 'drift: x', correcting: true },
+      },
+      {
+        kind: 'attachment.changed',
+        cluster: 'local',
+        time,
+        data: {
+          cluster: 'local',
+          profile: 'web',
+          version: '1.0.0',
+          values: {},
+          sensitive: [],
+          createdAt: time,
+          updatedAt: time,
+          updateAvailable: '1.1.0',
+        },
+      },
+      { kind: 'attachment.removed', cluster: 'local', time, data: { profile: 'web' } },
+      {
+        kind: 'profile.published',
+        time,
+        data: { name: 'web', version: '1.1.0', type: 'add-on', published: true, createdAt: time, packs: 2 },
+      },
+    ];
+    for (const event of events) expect(StreamEventSchema.parse(event)).toEqual(event);
+    expect(clusterSummary(cluster).color).toBe('red');
+    expect(StreamEventSchema.safeParse({ kind: 'pack.exploded', time, data: {} }).success).toBe(false);
+    // A pack.status whose data is a store record (the old shape) is refused: clients get views only.
+    expect(
+      StreamEventSchema.safeParse({
+        id: 1,
+        kind: 'pack.status',
+        cluster: 'c',
+        pack: 'p',
+        time,
+        data: { status: {} },
+      }).success,
+    ).toBe(false);
+  });
+});

@@ -1,0 +1,180 @@
+// The live stream's events, declared once as zod schemas beside the views they carry: the server's route table
+// points at StreamEventSchema, so the OpenAPI document and the generated client types (`Event`) say exactly
+// what each `kind` carries, and HubEvent is its inferred type. The hub publishes views, not store records: a
+// `pack.status` carries the pack exactly as the cluster page shows it (packView, redacted), a `cluster.summary`
+// the cluster's rollup, so no client recomputes a colour, a severity or a count (ADR 0012).
+//
+// Persisted events carry `id` (the SSE `id:`, resume with Last-Event-ID); ephemeral ones (connection state,
+// summaries, drift, profile and attachment changes) do not: a client that reconnects fetches the views again.
+import { z } from 'zod';
+import type { DesiredPack } from '../engine/index.js';
+import { packPhaseDisplay, type PackStatus } from '../status/index.js';
+import { EventKind, toPackStatus, type StoredEvent } from '../store/index.js';
+import { packView } from './present.js';
+import {
+  AttachmentViewSchema,
+  ClusterViewSchema,
+  ColorSchema,
+  DriftViewSchema,
+  PackTransitionSchema,
+  PackViewSchema,
+  ProfileVersionViewSchema,
+  type ClusterView,
+  type DriftView,
+  type PackView,
+} from './views.js';
+
+/** A cluster's rollup as a client shows it: the hub's view and its colour. */
+export const ClusterSummarySchema = ClusterViewSchema.extend({ color: ColorSchema }).meta({ id: 'Cluster' });
+export type ClusterSummaryView = z.infer<typeof ClusterSummarySchema>;
+
+const persisted = { id: z.number().int().describe('the event id: resume after it with Last-Event-ID') };
+const time = { time: z.string().describe('ISO-8601') };
+const cluster = { cluster: z.string() };
+const pack = { pack: z.string() };
+/** An object declared with no fields (the envelope says it all). */
+const nothing = z.object({});
+
+const event = <K extends string, F extends z.ZodRawShape, S extends z.ZodType>(
+  kind: K,
+  fields: F,
+  data: S,
+  id: string,
+) => z.object({ ...fields, kind: z.literal(kind), ...time, data }).meta({ id });
+
+export const StreamEventSchema = z
+  .discriminatedUnion('kind', [
+    event(
+      'pack.status',
+      { ...persisted, ...cluster, ...pack },
+      PackViewSchema.describe("the pack as the cluster page shows it: replace the page's pack of this name"),
+      'PackStatusEvent',
+    ),
+    event(
+      'pack.transition',
+      { ...persisted, ...cluster, ...pack },
+      z.object({ transition: PackTransitionSchema }),
+      'PackTransitionEvent',
+    ),
+    event('pack.removed', { ...persisted, ...cluster, ...pack }, nothing, 'PackRemovedEvent'),
+    event('pack.drift', { ...cluster, ...pack }, DriftViewSchema, 'PackDriftEvent'),
+    event('cluster.registered', { ...persisted, ...cluster }, nothing, 'ClusterRegisteredEvent'),
+    event('cluster.updated', { ...persisted, ...cluster }, nothing, 'ClusterUpdatedEvent'),
+    event('cluster.removed', { ...persisted, ...cluster }, nothing, 'ClusterRemovedEvent'),
+    event(
+      'cluster.connection',
+      cluster,
+      z.object({ reachable: z.boolean(), error: z.string().optional() }),
+      'ClusterConnectionEvent',
+    ),
+    event(
+      'cluster.summary',
+      cluster,
+      ClusterSummarySchema.describe("the cluster's rollup after a change: replace the cluster of this name"),
+      'ClusterSummaryEvent',
+    ),
+    event(
+      'attachment.changed',
+      cluster,
+      AttachmentViewSchema.describe(
+        'an attachment added or changed, or a newer version of its profile published',
+      ),
+      'AttachmentChangedEvent',
+    ),
+    event('attachment.removed', cluster, z.object({ profile: z.string() }), 'AttachmentRemovedEvent'),
+    event('profile.published', {}, ProfileVersionViewSchema, 'ProfilePublishedEvent'),
+  ])
+  .meta({ id: 'Event', description: 'one SSE message: `id:` = id, `event:` = kind, `data:` = this object' });
+
+/** A stream event, with the envelope fields some kinds carry readable (as undefined) on all. */
+export type HubEvent = z.infer<typeof StreamEventSchema> & {
+  readonly id?: number;
+  readonly cluster?: string;
+  readonly pack?: string;
+};
+export type HubEventKind = HubEvent['kind'];
+
+/** What a pack's view is built from besides its status: where it sits, its redactor, the cluster's state. */
+export interface PackContext {
+  readonly desired: DesiredPack;
+  readonly stale: boolean;
+  readonly drift?: DriftView;
+}
+
+export function clusterSummary(view: ClusterView): ClusterSummaryView {
+  return { ...view, color: packPhaseDisplay[view.phase].color };
+}
+
+/**
+ * A stored event as the stream publishes it. Status and transition messages pass through the pack's redactor,
+ * so a sensitive value that reached a resource message never reaches a stream client (what the store holds
+ * was redacted before it was written).
+ */
+export function streamEvent(
+  event: StoredEvent,
+  context: (cluster: string, pack: string) => PackContext | undefined,
+): HubEvent {
+  const base = { id: event.id, time: event.time, cluster: event.cluster };
+  switch (event.kind) {
+    case EventKind.PackStatus: {
+      const pack = context(event.cluster, event.pack);
+      const status = toPackStatus(event.status);
+      const data = pack
+        ? packView(pack.desired, status, pack.stale, pack.drift)
+        : unplacedView(event.pack, status);
+      return { ...base, kind: 'pack.status', pack: event.pack, data };
+    }
+    case EventKind.PackTransition: {
+      const redactor = context(event.cluster, event.pack)?.desired.redactor;
+      const transition = redactor
+        ? { ...event.transition, message: redactor.redact(event.transition.message) }
+        : event.transition;
+      return { ...base, kind: 'pack.transition', pack: event.pack, data: { transition } };
+    }
+    case EventKind.PackRemoved:
+      return { ...base, kind: 'pack.removed', pack: event.pack, data: {} };
+    case EventKind.ClusterRegistered:
+      return { ...base, kind: 'cluster.registered', data: {} };
+    case EventKind.ClusterUpdated:
+      return { ...base, kind: 'cluster.updated', data: {} };
+    case EventKind.ClusterRemoved:
+      return { ...base, kind: 'cluster.removed', data: {} };
+  }
+}
+
+/**
+ * The view of a stored status whose pack the hub does not place now (a replay of a pack removed since, or of a
+ * cluster whose runner is not running): its colour and why, with no place in the install order (`order` -1).
+ * A client that does not know the pack fetches the page instead of showing this.
+ */
+export function unplacedView(name: string, status: PackStatus): PackView {
+  const display = packPhaseDisplay[status.phase];
+  return {
+    name,
+    profile: '',
+    layer: '',
+    version: '',
+    type: '',
+    wave: -1,
+    order: -1,
+    explanation: 'not placed: the pack is no longer desired on this cluster, or its runner is not running',
+    phase: status.phase,
+    color: display.color,
+    icon: display.icon,
+    label: display.label,
+    condition: status.condition,
+    reason: status.reason,
+    message: status.message,
+    progress: status.progress,
+    ...(status.startTime ? { startTime: status.startTime } : {}),
+    ...(status.endTime ? { endTime: status.endTime } : {}),
+    stale: true,
+    resources: status.resources.map((r) => ({
+      ref: r.ref,
+      state: r.evaluation.state,
+      reason: r.evaluation.reason,
+      message: r.evaluation.message,
+      ...(r.hook ? { hook: true as const } : {}),
+    })),
+  };
+}
