@@ -47,6 +47,7 @@ export function page(packs: Pack[], cluster: Partial<ClusterPage['cluster']> = {
       driftPolicy: 'correct',
       createdAt: '2025-01-01T11:00:00Z',
       reachable: true,
+      attention: [],
       phase: 'failed',
       color: 'red',
       counts,

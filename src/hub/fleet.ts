@@ -10,7 +10,7 @@ import { message, notFound } from './errors.js';
 import type { Emit } from './feed.js';
 import { clusterSummary, type PackContext } from './stream-events.js';
 import type { Planner } from './planner.js';
-import { countPhases } from './present.js';
+import { countPhases, needingAttention } from './present.js';
 import { storedRenderCache } from './render-cache.js';
 import { StatusWriter } from './status-writer.js';
 import type { ClusterView, DriftView } from './views.js';
@@ -192,10 +192,10 @@ export class Fleet {
 
   async clusterView(record: ClusterRecord): Promise<ClusterView> {
     const runtime = this.runtimes.get(record.name);
-    const phases = runtime
-      ? runtime.runner.statuses().map((s) => s.status.phase)
-      : (await this.options.store.packStatus.list(record.name)).map((s) => s.phase);
-    const { phase, counts, packs } = countPhases(phases);
+    const list = runtime
+      ? runtime.runner.statuses().map((s) => ({ pack: s.pack, ...s.status }))
+      : await this.options.store.packStatus.list(record.name);
+    const { phase, counts, packs } = countPhases(list.map((s) => s.phase));
     return {
       name: record.name,
       server: runtime?.kube.server ?? '',
@@ -207,6 +207,7 @@ export class Fleet {
       phase,
       counts,
       packs,
+      attention: needingAttention(list),
     };
   }
 

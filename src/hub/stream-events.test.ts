@@ -98,6 +98,7 @@ describe('the stream events the hub publishes', () => {
       phase: 'failed' as const,
       counts: { onboarding: 0, processing: 1, success: 2, failed: 1 },
       packs: 4,
+      attention: [],
     };
     const events: HubEvent[] = [
       streamEvent({ id: 1, time, cluster: 'local', kind: 'pack.removed', pack: 'web' }, () => undefined),

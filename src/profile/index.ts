@@ -81,6 +81,7 @@ export {
   type BundleFiles,
 } from './bundle.js';
 export { detachedSource, type ProfileSource } from './source.js';
+export { checkProfileUpload, type ProfileUploadCheck, type ProfileUploadInput } from './check-upload.js';
 export { resolveProfile, type ResolvedProfile, type ResolveOptions } from './resolve.js';
 export { Redactor, noRedaction } from './redact.js';
 export { SENSITIVE_PLACEHOLDER, describeValue } from './describe.js';

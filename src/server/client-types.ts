@@ -38,6 +38,8 @@ export type AttachmentRemovedEvent = {
   data: { profile: string };
 };
 
+export type AttentionPack = { pack: string; phase: PackPhase; reason: string };
+
 export type ChartSource = {
   name: string;
   url: string;
@@ -61,6 +63,8 @@ export type Cluster = {
   phase: PackPhase;
   counts: PhaseCounts;
   packs: number;
+  /** its red packs, then its blue ones, at most 5: what the overview names */
+  attention: Array<AttentionPack>;
   color: PhaseColor;
 };
 
@@ -234,8 +238,12 @@ export type Pack = {
   reason: string;
   message: string;
   progress: { ready: number; total: number };
+  /** start of the current run (install, upgrade, retry, uninstall) */
   startTime?: string;
+  /** first time the current run reached success or failed */
   endTime?: string;
+  /** every run's times, oldest first; the last is the current run */
+  runs?: Array<PackRun>;
   /** true while the cluster is unreachable: the colour is the last one known */
   stale: boolean;
   resources: Array<PackResource>;
@@ -297,6 +305,15 @@ export type PackResource = {
   events?: Array<WarningEvent>;
   /** a Helm hook of the pack's chart (run around install, upgrade or removal) */
   hook?: true;
+};
+
+export type PackRun = {
+  kind: 'install' | 'upgrade' | 'retry' | 'uninstall';
+  revision: string;
+  startTime: string;
+  /** first time the run reached success or failed */
+  endTime?: string;
+  outcome?: 'success' | 'failed';
 };
 
 export type PackStatusEvent = {
@@ -389,6 +406,21 @@ export type ProfileIssue = {
   formatted: string;
 };
 
+export type ProfilePackRow = {
+  name: string;
+  layer: string;
+  type: string;
+  version: string;
+  /** where a Helm pack's chart comes from */
+  chart?: string;
+  /** the sha256 of the chart archive the version renders (local, or remote pinned at publish) */
+  digest?: string;
+  /** a manifest pack's inline objects, at most 20 */
+  objects?: Array<string>;
+  /** a manifest pack's files, as the profile names them */
+  files?: Array<string>;
+};
+
 export type ProfilePublishedEvent = {
   kind: 'profile.published';
   /** ISO-8601 */
@@ -429,6 +461,10 @@ export type ProfileWithSource = {
   files?: { [key: string]: string };
   /** each remote chart (`oci://host/path/chart@1.2.3`, or `https://repo name@1.2.3`) → the sha256 of the archive fetched when the version was published: what it renders, without contacting the remote again */
   charts?: { [key: string]: string };
+  /** the packs of this version, in file order */
+  packTable: Array<ProfilePackRow>;
+  /** every cluster the profile is attached to, with the attached version (any version) */
+  attachedTo: Array<{ cluster: string; version: string }>;
 };
 
 export type PutChartSource = {

@@ -106,4 +106,5 @@ export {
   type PackStatus,
   type PackTransition,
 } from './pack-status.js';
+export { MAX_RUNS, RunKind, type PackRunTimes } from './revision-runs.js';
 export { assertNever } from './assert-never.js';

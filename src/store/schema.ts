@@ -91,6 +91,8 @@ export interface PackStatusTable {
   end_time: string | null;
   /** JSON PackResource[]. */
   resources: string;
+  /** JSON PackRunTimes[] (migration 0005); null in rows written before. */
+  runs: string | null;
   /** The id of the event that wrote this row: increases with every write, comparable with event ids. */
   seq: number;
   updated_at: string;

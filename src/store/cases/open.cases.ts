@@ -23,6 +23,8 @@ export function openCases(env: TestBackend): void {
         '0002_blobs',
         '0003_renders',
         '0004_chart_sources',
+        '0005_pack_runs',
+        '0006_health_rules',
       ]);
     });
 
