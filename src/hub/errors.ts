@@ -20,6 +20,8 @@ export const HubErrorCode = {
   InvalidInput: 'INVALID_INPUT',
   BundleInvalid: 'BUNDLE_INVALID',
   BundleTooLarge: 'BUNDLE_TOO_LARGE',
+  TokenNotFound: 'TOKEN_NOT_FOUND',
+  LastAdminToken: 'LAST_ADMIN_TOKEN',
 } as const;
 export type HubErrorCode = (typeof HubErrorCode)[keyof typeof HubErrorCode];
 

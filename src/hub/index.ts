@@ -11,3 +11,5 @@ export {
 export { HubError, HubErrorCode } from './errors.js';
 export * from './views.js';
 export type { PackTransition } from '../status/index.js';
+export type { Tokens } from './tokens.js';
+export { TokenRole, type CreatedToken, type TokenRecord } from '../store/index.js';

@@ -93,4 +93,4 @@ export {
   type PlannedPack,
   type Wave,
 } from './plan.js';
-export { formatDuration, parseDuration } from './duration.js';
+export { formatDuration, parseDuration } from '../shared/duration.js';

@@ -3,7 +3,7 @@
 import type { Document } from 'yaml';
 import semver from 'semver';
 import { describeValue, isRecord, SENSITIVE_PLACEHOLDER } from './describe.js';
-import { parseDuration } from './duration.js';
+import { parseDuration } from '../shared/duration.js';
 import { IssueKind, type ProfileIssue, type ProfileResult } from './errors.js';
 import { ALLOWED_LAYERS, findDependencyCycles } from './compose.js';
 import { checkMacros } from './macro-check.js';

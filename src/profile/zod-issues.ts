@@ -3,7 +3,7 @@
 // field and the value the user wrote.
 import * as z from 'zod';
 import { describeValue, isRecord, SENSITIVE_PLACEHOLDER, valueAt } from './describe.js';
-import { suggest } from './did-you-mean.js';
+import { suggest } from '../shared/did-you-mean.js';
 import { IssueKind, type ProfileIssue } from './errors.js';
 import { formatPath, type FieldPath } from './model.js';
 import type { ProfileSource } from './source.js';

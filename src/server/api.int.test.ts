@@ -227,7 +227,6 @@ describe.each(backends())('HTTP API on $name', (backend) => {
       });
       const server = createServer({
         hub: t.hub,
-        store: t.store,
         logLevel: 'silent',
         defaultMetrics: false,
         routes: [boom],
@@ -416,7 +415,6 @@ describe.each(backends())('HTTP API on $name', (backend) => {
     it('sends a heartbeat comment', async () => {
       const server = createServer({
         hub: t.hub,
-        store: t.store,
         logLevel: 'silent',
         defaultMetrics: false,
         heartbeatMs: 100,

@@ -24,9 +24,9 @@ import {
   ResourceStateSchema,
   ConditionSchema,
   ResourceViewSchema,
+  TokenRole,
   VariableValuesSchema,
 } from '../hub/index.js';
-import { TokenRole } from '../store/index.js';
 import { ProblemIssueSchema } from './problem.js';
 
 const values = <T extends Record<string, string>>(o: T) => Object.values(o) as [T[keyof T], ...T[keyof T][]];

@@ -49,7 +49,6 @@ export async function startTestHub(
     defaultMetrics: false,
     ...options.server,
     hub,
-    store,
   });
   const url = await server.listen({ host: '127.0.0.1', port: 0 });
   const tokens = {} as Record<TokenRole, string>;

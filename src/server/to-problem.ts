@@ -47,6 +47,8 @@ export const hubStatus: Record<HubErrorCode, number> = {
   INVALID_INPUT: 400,
   BUNDLE_INVALID: 422,
   BUNDLE_TOO_LARGE: 413,
+  TOKEN_NOT_FOUND: 404,
+  LAST_ADMIN_TOKEN: 409,
 };
 
 export const toProblemIssue = (issue: ProfileIssue): ProblemIssue => ({
