@@ -43,13 +43,7 @@ const escape = (text) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 const into = (folder, except = []) =>
   `^(\\.\\./)+${folder}(/|$)` + (except.length === 0 ? '' : `(?!(${except.map(escape).join('|')})$)`);
 
-const testFiles = [
-  '**/*.test.ts',
-  '**/testing/**',
-  '**/testing.ts',
-  '**/test-support/**',
-  '**/test-support.ts',
-];
+const testFiles = ['**/*.test.ts', '**/testing/**'];
 
 /** The no-restricted-imports patterns of one folder's rule. */
 function restrictions(folder, rule, may) {

@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
 import { isNode, parseAllDocuments } from 'yaml';
 import { PackType, type KubeObject, type Pack } from '../profile/index.js';
-import { assertNever } from '../status/index.js';
+import { assertNever } from '../shared/assert-never.js';
 import { EngineError, EngineErrorCode } from './errors.js';
 import { helmTemplate, type HelmTemplateOptions } from './helm.js';
 import { installOrder, isCrd } from './order.js';
+import { isRecord } from '../shared/guards.js';
 
 /** Labels Strata puts on every object it applies: how watches find a cluster's objects and who owns them. */
 export const Label = {
@@ -274,8 +275,4 @@ function markChartCrd(object: KubeObject): KubeObject {
 export function annotationsOf(object: Pick<KubeObject, 'metadata'>): Record<string, string> {
   const annotations = object.metadata.annotations;
   return isRecord(annotations) ? (annotations as Record<string, string>) : {};
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Redactor } from '../profile/index.js';
 import { createStore, type Store } from '../store/index.js';
-import { packStatus } from '../store/test-support/fixtures.js';
+import { packStatus } from '../store/testing/fixtures.js';
 import { Feed, type HubEvent } from './feed.js';
 
 let store: Store;

@@ -1,7 +1,7 @@
 import type { HttpMethod, KubeConfig, RequestContext, ResponseBody } from '@kubernetes/client-node';
 import { clientNode } from './client-node.js';
 import { classifyError, errorFromResponse, KubeError, KubeErrorCode, rewrap } from './errors.js';
-import type { ObjectRef } from './refs.js';
+import type { ObjectRef } from '../shared/refs.js';
 
 type Dispatcher = NonNullable<ReturnType<RequestContext['getDispatcher']>>;
 

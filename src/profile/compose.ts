@@ -6,7 +6,7 @@ import { formatIssue, IssueKind, type ProfileIssue } from './errors.js';
 import { formatPath, type FieldPath, type Pack } from './model.js';
 import type { ParsedProfile } from './parse.js';
 import { Layer, LAYERS, ProfileType, type ProfileType as ProfileTypeT } from './schema.js';
-import { assertNever } from './errors.js';
+import { assertNever } from '../shared/assert-never.js';
 
 /** Layers each profile type may hold. */
 export const ALLOWED_LAYERS: Record<ProfileTypeT, readonly Layer[]> = {

@@ -2,7 +2,8 @@
 // embedded YAML, the Palette block, macros) and the defaults. Collects every issue instead of stopping.
 import type { Document } from 'yaml';
 import semver from 'semver';
-import { describeValue, isRecord, SENSITIVE_PLACEHOLDER } from './describe.js';
+import { describeValue, SENSITIVE_PLACEHOLDER } from './describe.js';
+import { isRecord } from '../shared/guards.js';
 import { parseDuration } from '../shared/duration.js';
 import { IssueKind, type ProfileIssue, type ProfileResult } from './errors.js';
 import { ALLOWED_LAYERS, findDependencyCycles } from './compose.js';

@@ -8,6 +8,7 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import type { z } from 'zod';
 import type { Actor, Hub, TokenRecord } from '../hub/index.js';
 import { MAX_BUNDLE_BYTES } from '../profile/index.js';
+import { assertNever } from '../shared/assert-never.js';
 import { authorize } from './auth.js';
 import { depthExceededAt, MAX_JSON_DEPTH } from './json-depth.js';
 import { jsonErrorOffset, positionOf } from './json-position.js';
@@ -296,7 +297,7 @@ export function createServer(options: ServerOptions): StrataServer {
             return reply.code(route.status).type('application/json').send(result);
           }
           default:
-            return assertNever(route);
+            return assertNever(route, 'route kind');
         }
       },
     });
@@ -354,8 +355,4 @@ function writeClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
     .map(([name, value]) => `${name}: ${value}\r\n`)
     .join('');
   socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\n${head}\r\n${body}`);
-}
-
-function assertNever(value: never): never {
-  throw new Error(`unexpected route kind: ${JSON.stringify(value)}`);
 }

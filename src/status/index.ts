@@ -8,8 +8,8 @@ export {
   sameEvaluation,
   type ResourceEvaluation,
 } from './resource-state.js';
-export { apiGroup, formatRef, refKey, refOf, type ObjectRef } from './object-ref.js';
-export { evaluateResource, evaluateObject, hasSpecificRule, type EvaluateOptions } from './evaluate.js';
+export { apiGroup, formatRef, refKey, refOf, type ObjectRef } from '../shared/refs.js';
+export { evaluateResource, hasSpecificRule, type EvaluateOptions } from './evaluate.js';
 export {
   indexRelated,
   noRelatedObjects,
@@ -65,7 +65,7 @@ export {
   type PackSummary,
   type PackTimeout,
 } from './aggregate.js';
-export { aggregateCluster, worstPhase, type ClusterPack, type ClusterSummary } from './cluster.js';
+export { worstPhase } from './cluster.js';
 export {
   AWAITING_NEW_REVISION,
   initialPackStatus,
@@ -76,4 +76,6 @@ export {
   type PackStatus,
   type PackTransition,
 } from './pack-status.js';
-export { assertNever } from './assert-never.js';
+// src/engine/runner.ts still takes assertNever from here (its rewrite is on another branch): remove this line
+// once it imports src/shared/assert-never.ts.
+export { assertNever } from '../shared/assert-never.js';

@@ -8,7 +8,7 @@ import { openCases } from './cases/open.cases.js';
 import { packStatusCases } from './cases/pack-status.cases.js';
 import { profileCases } from './cases/profiles.cases.js';
 import { tokenAndAuditCases } from './cases/tokens-audit.cases.js';
-import { backends } from './test-support/backends.js';
+import { backends } from './testing/backends.js';
 
 describe.each(backends())('store on $name', (env) => {
   beforeAll(() => env.setup());
