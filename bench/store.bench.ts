@@ -44,6 +44,24 @@ async function writeUntil(store: Store, stop: () => boolean, offset: number): Pr
   return n;
 }
 
+/** What the hub's StatusWriter does under a burst: `batch` statuses of different packs per transaction. */
+async function writeBatchedUntil(store: Store, stop: () => boolean, batch: number): Promise<number> {
+  let n = 0;
+  while (!stop()) {
+    const inputs = Array.from({ length: batch }, (_, i) => {
+      const k = n + i;
+      return {
+        cluster: 'bench',
+        pack: `pack-${(k * 7) % packs}`,
+        status: packStatus(phases[k % phases.length] ?? 'processing', { resourceCount, message: `write ${k}` }),
+      };
+    });
+    await store.packStatus.recordMany(inputs);
+    n += batch;
+  }
+  return n;
+}
+
 function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? Number.NaN;
 }
@@ -91,6 +109,11 @@ async function bench(env: TestBackend): Promise<void> {
     ).reduce((a, b) => a + b, 0);
     const fourEvents = (await store.history.latestId()) - before4;
 
+    const batch = 50;
+    const beforeBatched = await store.history.latestId();
+    const batched = await writeBatchedUntil(store, after(ms), batch);
+    const batchedEvents = (await store.history.latestId()) - beforeBatched;
+
     const idle = await readLatencies(store, reads);
     let reading = true;
     const load = writeUntil(store, () => !reading, 1);
@@ -105,6 +128,9 @@ async function bench(env: TestBackend): Promise<void> {
     );
     console.log(
       `  status writes/s, ${writers} writers:       ${fmt(four / seconds)}  (${fmt(fourEvents / seconds)} events/s incl. transitions)`,
+    );
+    console.log(
+      `  status writes/s, ${batch} per commit:   ${fmt(batched / seconds)}  (${fmt(batchedEvents / seconds)} events/s; target ≥ 3000 on PostgreSQL)`,
     );
     console.log(
       `  ${packs}-pack view read, idle:        p50 ${fmt(percentile(idle, 50), 2)} ms   p99 ${fmt(percentile(idle, 99), 2)} ms`,

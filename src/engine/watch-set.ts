@@ -2,6 +2,7 @@ import type { CoreV1Event, KubernetesObject, V1Pod, V1ReplicaSet } from '@kubern
 import type { KubeClient, KubeError, ListWatch, WatchEvent } from '../kube/index.js';
 import { controllerUid, refKey, type ObjectRef, type RelatedObjects } from '../status/index.js';
 import { Label } from './render.js';
+import { slimOwned, slimRelated } from './slim-objects.js';
 import { WarningEvents } from './warning-events.js';
 
 export type WatchSetEvent =
@@ -129,6 +130,7 @@ export class WatchSet implements RelatedObjects {
         this.handle(kind, owned, event);
       },
       {
+        transform: owned ? slimOwned : slimRelated,
         onConnection: (state) => {
           if (state.connected) {
             this.disconnected.delete(key);

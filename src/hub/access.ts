@@ -18,6 +18,7 @@ export class ClusterAccess {
     return KubeClient.fromString(kubeconfig, {
       source: `for cluster "${name}"`,
       allowedExecPlugins: this.config.allowedExecPlugins ?? [],
+      outboundDeny: [...this.outboundDeny()],
       ...(context ? { context } : {}),
     });
   }

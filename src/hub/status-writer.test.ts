@@ -194,4 +194,37 @@ describe('StatusWriter', () => {
     ]);
     expect((await store.packStatus.get('prod', 'p'))?.phase).toBe('success');
   });
+  it('stores a burst over many packs in one transaction, with the events in the order the statuses came', async () => {
+    const writer = new StatusWriter(store, (e) => errors.push(e));
+    const batches: number[] = [];
+    const recordMany = store.packStatus.recordMany.bind(store.packStatus);
+    store.packStatus.recordMany = async (inputs) => {
+      batches.push(inputs.length);
+      return recordMany(inputs);
+    };
+    const packs = Array.from({ length: 50 }, (_, i) => `p${String(i).padStart(2, '0')}`);
+    for (const pack of packs) writer.status('prod', pack, packStatus('processing'), noRedaction);
+    await writer.drain();
+    expect(batches).toEqual([50]);
+    expect((await store.packStatus.list('prod')).map((p) => p.pack)).toEqual(packs);
+    const events = await store.eventsSince(0, { cluster: 'prod' });
+    expect(events.filter((e) => e.kind === 'pack.status').map((e) => e.pack)).toEqual(packs);
+    expect(errors).toEqual([]);
+  });
+
+  it('stores the rest of a failed batch one by one and reports only the status that cannot be stored', async () => {
+    const writer = new StatusWriter(store, (e) => errors.push(e));
+    await store.clusters.create({ name: 'gone', kubeconfig: 'k' });
+    await store.clusters.delete('gone');
+    writer.status('prod', 'a', packStatus('processing'), noRedaction);
+    writer.status('gone', 'x', packStatus('processing'), noRedaction);
+    writer.status('prod', 'b', packStatus('success'), noRedaction);
+    await writer.drain();
+    expect((await store.packStatus.list('prod')).map((p) => [p.pack, p.phase])).toEqual([
+      ['a', 'processing'],
+      ['b', 'success'],
+    ]);
+    expect(errors).toHaveLength(1);
+    expect(String(errors[0])).toMatch(/cluster "gone"/);
+  });
 });

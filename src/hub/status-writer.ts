@@ -16,13 +16,29 @@ type Pending =
    */
   | { readonly type: 'removed'; readonly before?: StatusItem; after?: StatusItem };
 
+interface PendingEntry {
+  readonly cluster: string;
+  readonly pack: string;
+  readonly item: Pending;
+}
+
+interface StatusEntry {
+  readonly k: string;
+  readonly cluster: string;
+  readonly pack: string;
+  readonly item: Extract<Pending, { type: 'status' }>;
+}
+
+/** At most this many statuses per transaction, so one commit never holds the event-order lock for long. */
+const MAX_BATCH = 200;
+
 /**
  * Persists runner status events. One write at a time, in order; while a write is in flight, newer statuses
  * of the same pack replace older pending ones (the transitions they add accumulate), so a burst of 2,000
  * resource events becomes a handful of writes while an idle hub writes each change at once.
  */
 export class StatusWriter {
-  private readonly pending = new Map<string, { cluster: string; pack: string; item: Pending }>();
+  private readonly pending = new Map<string, PendingEntry>();
   /** How many of a pack's transitions are already stored. */
   private readonly written = new Map<string, number>();
   /**
@@ -120,10 +136,12 @@ export class StatusWriter {
     // Let the current burst of synchronous watch events land in `pending` first.
     await new Promise((resolve) => setImmediate(resolve));
     while (this.pending.size > 0) {
-      const [k, entry] = this.pending.entries().next().value as [
-        string,
-        { cluster: string; pack: string; item: Pending },
-      ];
+      const batch = this.takeStatuses();
+      if (batch.length > 0) {
+        await this.writeBatch(batch);
+        continue;
+      }
+      const [k, entry] = this.pending.entries().next().value as [string, PendingEntry];
       this.pending.delete(k);
       try {
         if (entry.item.type === 'removed') {
@@ -138,11 +156,51 @@ export class StatusWriter {
           if (entry.item.after) {
             await this.write(k, entry.cluster, entry.pack, { type: 'status', ...entry.item.after });
           }
-        } else {
-          await this.write(k, entry.cluster, entry.pack, entry.item);
         }
       } catch (error) {
         this.onError(error);
+      }
+    }
+  }
+
+  /** The pending statuses up to the first removal (removals keep their place in the order), at most a batch. */
+  private takeStatuses(): StatusEntry[] {
+    const batch: StatusEntry[] = [];
+    for (const [k, entry] of this.pending) {
+      if (entry.item.type !== 'status' || batch.length === MAX_BATCH) break;
+      batch.push({ k, cluster: entry.cluster, pack: entry.pack, item: entry.item });
+    }
+    for (const entry of batch) this.pending.delete(entry.k);
+    return batch;
+  }
+
+  /**
+   * Several statuses in one transaction: one commit for a burst instead of one per pack (issue 15: PostgreSQL
+   * waits for a WAL flush per commit). If the batch fails, most likely because one pack's cluster was just
+   * removed, each status is written on its own so the others are stored and only the bad one is reported.
+   */
+  private async writeBatch(batch: readonly StatusEntry[]): Promise<void> {
+    const only = batch.length === 1 ? batch[0] : undefined;
+    if (only) {
+      await this.write(only.k, only.cluster, only.pack, only.item).catch(this.onError);
+      return;
+    }
+    const before = batch.map((entry) => this.written.get(entry.k) ?? 0);
+    for (const entry of batch) this.written.set(entry.k, entry.item.status.transitions.length);
+    try {
+      await this.store.packStatus.recordMany(
+        batch.map((entry) => ({
+          cluster: entry.cluster,
+          pack: entry.pack,
+          status: entry.item.status,
+          transitions: entry.item.transitions,
+        })),
+      );
+    } catch {
+      for (const [i, entry] of batch.entries()) {
+        // Restored and set again by write() in the same tick: no status can slip in between and count twice.
+        this.written.set(entry.k, before[i] ?? 0);
+        await this.write(entry.k, entry.cluster, entry.pack, entry.item).catch(this.onError);
       }
     }
   }

@@ -46,11 +46,11 @@ export class KubeClient {
   private readonly discovery: Discovery;
   private readonly defaultNamespace: string;
 
-  private constructor(loaded: LoadedKubeconfig) {
+  private constructor(loaded: LoadedKubeconfig, outboundDeny: readonly AddressRange[] = []) {
     this.kubeConfig = loaded.kubeConfig;
     this.server = loaded.server;
     this.context = loaded.context;
-    this.transport = new Transport(this.kubeConfig, this.server);
+    this.transport = new Transport(this.kubeConfig, this.server, new Set(outboundDeny));
     this.discovery = new Discovery(this.transport);
     this.defaultNamespace = this.kubeConfig.getContextObject(this.context)?.namespace ?? 'default';
   }
@@ -66,17 +66,24 @@ export class KubeClient {
   /**
    * A kubeconfig from elsewhere (the hub's clients): data only. It is refused (KubeError BadKubeconfig) when
    * it names a file or runs a program, except an exec plugin in `allowedExecPlugins`; nothing is run or read
-   * here either way. `source` names it in messages (default "(inline)").
+   * here either way. `source` names it in messages (default "(inline)"). `outboundDeny`: address ranges no
+   * connection may reach, checked each time the server's name is resolved (not only when the cluster is added).
    */
   static fromString(
     kubeconfigYaml: string,
-    opts: { context?: string; source?: string; allowedExecPlugins?: readonly string[] } = {},
+    opts: {
+      context?: string;
+      source?: string;
+      allowedExecPlugins?: readonly string[];
+      outboundDeny?: readonly AddressRange[];
+    } = {},
   ): KubeClient {
     return new KubeClient(
       loadKubeconfig(kubeconfigYaml, opts.source ?? '(inline)', {
         ...(opts.context === undefined ? {} : { context: opts.context }),
         dataOnly: { allowedExecPlugins: opts.allowedExecPlugins ?? [] },
       }),
+      opts.outboundDeny,
     );
   }
 

@@ -330,4 +330,37 @@ describe('ListWatch', () => {
     expect(source.listCalls).toBe(2);
     lw.stop();
   });
+  it('gives the cache and the handler only the transformed object, from the list and from the watch', async () => {
+    const source = new FakeSource();
+    const handled = new EventLog<string>();
+    const lw = new ListWatch<V1ConfigMap>(
+      source,
+      (e) => {
+        handled.push(
+          `${e.type} ${e.object.metadata?.name ?? ''} ${e.object.metadata?.labels?.slim ?? 'whole'}`,
+        );
+      },
+      {
+        random: () => 0.5,
+        sleep: () => Promise.resolve(),
+        transform: (object) => {
+          object.metadata = { ...(object.metadata ?? {}), labels: { slim: 'yes' } };
+          return object;
+        },
+      },
+    );
+    source.lists.push({ items: [cm('a', '10')], resourceVersion: '12' });
+    await lw.start();
+    expect(lw.get('web/a')?.metadata?.labels).toEqual({ slim: 'yes' });
+    const w = await source.stream(1);
+    w.push({ type: 'MODIFIED', object: cm('a', '13', { x: '1' }) });
+    w.push({ type: 'ADDED', object: cm('b', '14') });
+    w.push({ type: 'DELETED', object: cm('a', '15') });
+    await handled.waitFor(4);
+    expect(handled.items).toEqual(['ADDED a yes', 'MODIFIED a yes', 'ADDED b yes', 'DELETED a yes']);
+    expect([...lw.values()].map((o) => [o.metadata?.name, o.metadata?.labels?.slim, o.data])).toEqual([
+      ['b', 'yes', {}],
+    ]);
+    lw.stop();
+  });
 });

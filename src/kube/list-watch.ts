@@ -21,6 +21,12 @@ export interface ListWatchOptions {
   /** A handler threw: the cache keeps its old entry and the next event or relist delivers the object again. */
   onHandlerError?: (error: unknown, event: WatchEvent<unknown>) => void;
   now?: () => number;
+  /**
+   * Applied to every listed and watched object before the cache and the handler see it (client-go's
+   * TransformFunc): drop what no consumer reads, so a cache of thousands of objects does not keep their
+   * managedFields. Must not change the key or the resourceVersion.
+   */
+  transform?: <O extends KubernetesObject>(object: O) => O;
 }
 
 /** The two calls a ListWatch makes; KubeClient builds one per query, unit tests stub it. */
@@ -83,6 +89,7 @@ export class ListWatch<T extends KubernetesObject> {
       now: options.now ?? Date.now,
       onConnection: options.onConnection,
       onHandlerError: options.onHandlerError,
+      transform: options.transform ?? (<O extends KubernetesObject>(object: O) => object),
     };
   }
 
@@ -223,7 +230,7 @@ export class ListWatch<T extends KubernetesObject> {
         this.resourceVersion = resourceVersionOf(event.object) ?? this.resourceVersion;
         return;
       case 'DELETED':
-        await this.deliver({ type: 'DELETED', object: event.object }, () =>
+        await this.deliver({ type: 'DELETED', object: this.options.transform(event.object) }, () =>
           this.cache.delete(keyOf(event.object)),
         );
         this.resourceVersion = resourceVersionOf(event.object) ?? this.resourceVersion;
@@ -232,10 +239,11 @@ export class ListWatch<T extends KubernetesObject> {
   }
 
   /** ADDED when the consumer does not hold the object yet, MODIFIED when its resourceVersion moved, else nothing. */
-  private async upsert(object: T): Promise<void> {
-    const key = keyOf(object);
+  private async upsert(received: T): Promise<void> {
+    const key = keyOf(received);
     const cached = this.cache.get(key);
-    if (cached && resourceVersionOf(cached) === resourceVersionOf(object)) return;
+    if (cached && resourceVersionOf(cached) === resourceVersionOf(received)) return;
+    const object = this.options.transform(received);
     await this.deliver({ type: cached ? 'MODIFIED' : 'ADDED', object }, () => this.cache.set(key, object));
   }
 

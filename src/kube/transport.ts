@@ -1,6 +1,8 @@
 import type { HttpMethod, KubeConfig, RequestContext, ResponseBody } from '@kubernetes/client-node';
 import { clientNode } from './client-node.js';
 import { classifyError, errorFromResponse, KubeError, KubeErrorCode, rewrap } from './errors.js';
+import { guardedLookup } from './guarded-lookup.js';
+import type { AddressRange } from './outbound-policy.js';
 import type { ObjectRef } from '../shared/refs.js';
 
 type Dispatcher = NonNullable<ReturnType<RequestContext['getDispatcher']>>;
@@ -60,6 +62,8 @@ export class Transport {
   constructor(
     private readonly kc: KubeConfig,
     readonly server: string,
+    /** Address ranges the hub must not connect to, checked at every connection (see guarded-lookup.ts). */
+    private readonly deny: ReadonlySet<AddressRange> = new Set(),
   ) {}
 
   async send(method: HttpMethod, path: string, options: RequestOptions = {}): Promise<RawResponse> {
@@ -80,13 +84,46 @@ export class Transport {
     try {
       await this.kc.applySecurityAuthentication(ctx);
       const fresh = ctx.getDispatcher();
-      this.dispatcher ??= fresh && onlyTo(fresh, this.server);
+      if (this.dispatcher === undefined) {
+        const chosen = (await this.guarded()) ?? fresh;
+        if (chosen !== fresh) void fresh?.close();
+        this.dispatcher = chosen && onlyTo(chosen, this.server);
+      }
       if (this.dispatcher) ctx.setDispatcher(this.dispatcher);
       const response = await this.http.send(ctx).toPromise();
       return { status: response.httpStatusCode, body: response.body };
     } catch (error) {
       throw this.transportError(error, options.ref, `${method} ${url.pathname}`);
     }
+  }
+
+  /**
+   * Under an outbound policy, a dispatcher whose connections resolve the server's name through the guarded
+   * lookup, with the TLS settings client-node would use. Not for a proxy (its address is checked when the cluster
+   * is registered; the connection to the proxy is client-node's) nor for credentials from an exec plugin or an
+   * auth provider (they may supply a client certificate only client-node knows): undefined there, and client-node's
+   * own dispatcher is used.
+   */
+  private async guarded(): Promise<Dispatcher | undefined> {
+    if (this.deny.size === 0) return undefined;
+    const cluster = this.kc.getCurrentCluster();
+    const user = this.kc.getCurrentUser();
+    if (!cluster || cluster.proxyUrl || user?.exec || user?.authProvider) return undefined;
+    const fromBase64 = (data: string | undefined) => (data ? Buffer.from(data, 'base64') : undefined);
+    const tls = {
+      ca: fromBase64(cluster.caData),
+      cert: fromBase64(user?.certData),
+      key: fromBase64(user?.keyData),
+      ...(cluster.skipTLSVerify ? { rejectUnauthorized: false } : {}),
+      ...(cluster.tlsServerName ? { servername: cluster.tlsServerName } : {}),
+    };
+    const options = this.kc.createDispatcherOptions(
+      cluster,
+      Object.fromEntries(Object.entries(tls).filter(([, v]) => v !== undefined)),
+    );
+    const connect = options.type === 'agent' ? options.connect : {};
+    const { Agent } = await import('undici');
+    return new Agent({ connect: { ...connect, lookup: guardedLookup(this.deny) } });
   }
 
   /** Sends and parses JSON; any non-2xx answer becomes a KubeError carrying the API server's Status. */

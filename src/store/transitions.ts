@@ -106,22 +106,80 @@ export async function appendEvents(
   cluster: { readonly id: string; readonly name: string },
   inputs: readonly EventInput[],
 ): Promise<StoredEvent[]> {
+  return appendEventsOf(
+    tx,
+    inputs.map((input) => ({ cluster, input })),
+  );
+}
+
+/**
+ * Appends events of one or more clusters in the order given, in two statements whatever their number: the ids
+ * are reserved first (the event-order lock makes this writer the only one taking ids), then every row is
+ * inserted with its id. A multi-row INSERT … RETURNING does not promise to return rows in VALUES order, so the
+ * ids are never read back from it.
+ */
+export async function appendEventsOf(
+  tx: TransactionContext,
+  entries: readonly {
+    readonly cluster: { readonly id: string; readonly name: string };
+    readonly input: EventInput;
+  }[],
+): Promise<StoredEvent[]> {
   await lockEventOrder(tx);
+  if (entries.length === 0) return [];
   const time = tx.now().toISOString();
-  const stored: StoredEvent[] = [];
-  // One row at a time: a multi-row INSERT … RETURNING does not promise to return rows in VALUES order.
-  for (const input of inputs) {
+  const first = await reserveEventIds(tx, entries.length);
+  const rows = entries.map(({ cluster, input }, i) => {
     const { kind, ...payload } = input;
-    const pack = 'pack' in input ? input.pack : null;
-    const row = await tx.db
-      .insertInto('events')
-      .values({ time, cluster_id: cluster.id, cluster: cluster.name, pack, kind, data: toJson(payload) })
-      .returning('id')
-      .executeTakeFirstOrThrow();
-    stored.push(withId({ ...input, time, cluster: cluster.name }, row.id));
+    return {
+      id: first + i,
+      time,
+      cluster_id: cluster.id,
+      cluster: cluster.name,
+      pack: 'pack' in input ? input.pack : null,
+      kind,
+      data: toJson(payload),
+    };
+  });
+  for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
+    const chunk = rows.slice(i, i + INSERT_CHUNK);
+    if (tx.backend === Backend.Postgres) {
+      // The id column is GENERATED ALWAYS: PostgreSQL takes a given id only when told to.
+      await sql`insert into events (id, time, cluster_id, cluster, pack, kind, data) overriding system value values ${sql.join(
+        chunk.map(
+          (r) => sql`(${r.id}, ${r.time}, ${r.cluster_id}, ${r.cluster}, ${r.pack}, ${r.kind}, ${r.data})`,
+        ),
+      )}`.execute(tx.db);
+    } else {
+      await tx.db.insertInto('events').values(chunk).execute();
+    }
   }
+  const stored = entries.map(({ cluster, input }, i) =>
+    withId({ ...input, time, cluster: cluster.name }, first + i),
+  );
   tx.tx.appended.push(...stored);
   return stored;
+}
+
+/** Rows per INSERT: 7 parameters each, well under both databases' limits on bound parameters. */
+const INSERT_CHUNK = 500;
+
+/**
+ * Takes `count` consecutive ids and returns the first. Only under the event-order lock (PostgreSQL) or SQLite's
+ * single writer, so no one else takes ids in between. A rolled-back transaction leaves a gap, which readers
+ * never notice: ids only need to increase.
+ */
+async function reserveEventIds(tx: TransactionContext, count: number): Promise<number> {
+  if (tx.backend === Backend.Postgres) {
+    const { rows } = await sql<{ last: string }>`select setval(pg_get_serial_sequence('events', 'id'),
+        nextval(pg_get_serial_sequence('events', 'id')) + ${count - 1}) as last`.execute(tx.db);
+    return Number(rows[0]?.last) - count + 1;
+  }
+  // AUTOINCREMENT keeps the highest id ever used here (ids of deleted rows are never used again).
+  const { rows } = await sql<{ seq: number }>`select seq from sqlite_sequence where name = 'events'`.execute(
+    tx.db,
+  );
+  return (rows[0]?.seq ?? 0) + 1;
 }
 
 function withId(event: EventInput & { time: string; cluster: string }, id: number): StoredEvent {

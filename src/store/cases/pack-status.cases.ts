@@ -42,6 +42,31 @@ export function packStatusCases(env: TestBackend): void {
       );
     });
 
+    it('writes a batch of statuses in one transaction, in order, and nothing of it when one fails', async () => {
+      const { store } = await env.open();
+      await store.clusters.create({ name: 'prod', kubeconfig: 'k' });
+      const published: number[][] = [];
+      store.onEvents((events) => published.push(ids(events)));
+      const recorded = await store.packStatus.recordMany([
+        { cluster: 'prod', pack: 'b', status: packStatus('processing') },
+        { cluster: 'prod', pack: 'a', status: packStatus('success') },
+      ]);
+      expect(recorded.map((r) => r.record.pack)).toEqual(['b', 'a']);
+      expectStrictlyIncreasing(recorded.map((r) => r.record.seq));
+      // One commit, one publication carrying both writes' events.
+      expect(published).toEqual([recorded.flatMap((r) => ids(r.events))]);
+
+      await expectStoreError(
+        store.packStatus.recordMany([
+          { cluster: 'prod', pack: 'c', status: packStatus('processing') },
+          { cluster: 'nope', pack: 'x', status: packStatus('processing') },
+        ]),
+        StoreErrorCode.NotFound,
+      );
+      expect((await store.packStatus.list('prod')).map((p) => p.pack)).toEqual(['a', 'b']);
+      expect(published).toHaveLength(1);
+    });
+
     it('appends a transition for every colour change and a status event for every write', async () => {
       const { store } = await env.open();
       await store.clusters.create({ name: 'prod', kubeconfig: 'k' });
