@@ -53,7 +53,10 @@ async function writeBatchedUntil(store: Store, stop: () => boolean, batch: numbe
       return {
         cluster: 'bench',
         pack: `pack-${(k * 7) % packs}`,
-        status: packStatus(phases[k % phases.length] ?? 'processing', { resourceCount, message: `write ${k}` }),
+        status: packStatus(phases[k % phases.length] ?? 'processing', {
+          resourceCount,
+          message: `write ${k}`,
+        }),
       };
     });
     await store.packStatus.recordMany(inputs);
