@@ -12,7 +12,7 @@ endif
 export PATH := $(NODE_HOME)/bin:$(CURDIR)/node_modules/.bin:$(PATH)
 export npm_config_nodedir := $(NODE_HOME)
 
-APT_PACKAGES := openssl ca-certificates postgresql chromium fonts-dejavu-core
+APT_PACKAGES := openssl ca-certificates postgresql chromium fonts-dejavu-core nginx apache2-utils
 
 .PHONY: help deps system-deps testenv-bin build web-build check test test-unit test-integration demo demo-down bench
 

@@ -12,6 +12,8 @@ import { packCommands } from './commands/pack.js';
 import { profileCommands } from './commands/profile.js';
 import { serveCommand } from './commands/serve.js';
 import { statusCommand } from './commands/status.js';
+import { outdatedCommand } from './commands/outdated.js';
+import { sourceCommands } from './commands/source.js';
 import { tokenCommands } from './commands/token.js';
 import { loadCliConfig, type Env } from './config.js';
 import { ExitCode, formatError, usageError } from './errors.js';
@@ -21,11 +23,13 @@ export const commands: readonly Command[] = [
   serveCommand,
   ...clusterCommands,
   ...profileCommands,
+  outdatedCommand,
   ...attachCommands,
   statusCommand,
   ...packCommands,
   eventsCommand,
   ...tokenCommands,
+  ...sourceCommands,
 ];
 
 export interface MainIo {

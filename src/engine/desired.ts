@@ -3,6 +3,7 @@ import {
   IssueKind,
   PackType,
   planCluster,
+  remoteChartKey,
   resolveProfile,
   type LoadedProfile,
   type Pack,
@@ -89,8 +90,10 @@ export function desiredPacks(
   return issues.length > 0 ? { ok: false, issues } : { ok: true, value: out };
 }
 
+/** The archive a pack renders from: its local chart's, or the one its remote chart was pinned to at publish. */
 function chartFileOf(pack: Pack, loaded: LoadedProfile): { chartFile?: string } {
-  if (pack.type !== PackType.Helm || pack.chart.kind !== ChartSourceKind.Local) return {};
-  const chartFile = loaded.chartFiles.get(pack.chart.path);
+  if (pack.type !== PackType.Helm) return {};
+  const key = pack.chart.kind === ChartSourceKind.Local ? pack.chart.path : remoteChartKey(pack.chart);
+  const chartFile = loaded.chartFiles.get(key);
   return chartFile === undefined ? {} : { chartFile };
 }

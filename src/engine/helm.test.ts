@@ -95,6 +95,21 @@ describe('helm template argv (issue 12: no argument injection)', () => {
     expect(args).toContain('--repo=https://charts.example.invalid');
     expect(args).toContain('--api-versions=apps/v1/Deployment');
   });
+
+  it.each([
+    ['a repository chart', repo({})],
+    [
+      'an OCI chart',
+      { kind: ChartSourceKind.Oci, ref: 'oci://r.example.invalid/charts/app', version: '1.0.0' } as const,
+    ],
+  ])('renders %s pinned at publish from its stored archive, naming no remote', (_what, chart) => {
+    const args = templateArgs(helmPack({ chart }), {
+      helmBin: 'helm',
+      chartFile: '/var/lib/strata/charts/0abc.tgz',
+    });
+    expect(args.slice(args.indexOf('--'))).toEqual(['--', 'probe', '/var/lib/strata/charts/0abc.tgz']);
+    expect(args.filter((a) => /^--(repo|version)=/.test(a))).toEqual([]);
+  });
 });
 
 describe('helm template renders like helm install', () => {

@@ -14,7 +14,10 @@ export interface ClusterCapabilities {
 export interface HelmTemplateOptions {
   /** The helm binary (testenv/build pins and builds it). */
   readonly helmBin: string;
-  /** For a local chart: the chart folder or archive to render, a path the hub chose (never a client's). */
+  /**
+   * The chart archive to render, a path the hub chose (never a client's): a local chart's stored archive, or a
+   * remote chart's archive as pinned at publish (then the remote is not contacted).
+   */
   readonly chartFile?: string;
   /**
    * The cluster's version and served APIs, passed as --kube-version and --api-versions so charts gating on
@@ -94,12 +97,19 @@ export function templateArgs(pack: HelmPack, options: HelmTemplateOptions): stri
       chartArg = options.chartFile;
       break;
     case ChartSourceKind.Repo:
+    case ChartSourceKind.Oci:
+      if (options.chartFile !== undefined) {
+        // Pinned at publish: the stored archive, so a render never contacts the repository or registry again.
+        chartArg = options.chartFile;
+        break;
+      }
+      if (chart.kind === ChartSourceKind.Oci) {
+        chartArg = notAFlag(chart.ref, 'chart.oci', where);
+        flag('version', 'chart.version', chart.version);
+        break;
+      }
       chartArg = notAFlag(chart.name, 'chart.name', where);
       flag('repo', 'chart.repo', chart.repo);
-      flag('version', 'chart.version', chart.version);
-      break;
-    case ChartSourceKind.Oci:
-      chartArg = notAFlag(chart.ref, 'chart.oci', where);
       flag('version', 'chart.version', chart.version);
       break;
     default:

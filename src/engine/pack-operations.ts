@@ -6,7 +6,7 @@ import {
   KubeError,
   KubeErrorCode,
   type Backoff,
-  type KubeClient,
+  type KubeApi,
 } from '../kube/index.js';
 import { PackType, type KubeObject } from '../profile/index.js';
 import {
@@ -24,25 +24,46 @@ import { isCrd } from './order.js';
 import { refOf, type PackRun } from './pack-run.js';
 import { runHookEvent, type HookSteps } from './hooks.js';
 import { KeepReason, keepReason } from './removal.js';
-import { HookEvent, Label, renderPack, type HelmHook } from './render.js';
+import { HookEvent, Label, renderPack, type HelmHook, type RenderedPack } from './render.js';
+import { templateOnce, type RenderCache } from './render-cache.js';
 import type { Waiters } from './waiters.js';
 import type { WatchSet } from './watch-set.js';
 
-/** What the install steps need from the runner that owns the pack's state. */
+const kindKey = (ref: Pick<ObjectRef, 'apiVersion' | 'kind'>) => `${ref.apiVersion}/${ref.kind}`;
+
+/**
+ * Where PackOperations reports what happens to a pack: facts for its status, never the runner's own state. The
+ * runner implements it (reducing the facts into the pack's status, indexing its inventory for watch events,
+ * arming its timeout); a test can implement it with a list.
+ */
+export interface PackSink {
+  /** A fact for the pack's status (src/status reduces it). */
+  report(run: PackRun, event: PackEvent): void;
+  /**
+   * The objects the pack owns from now on, in install order (hooks first and last, as they run). The sink
+   * records them on the run (`inventory`, `inventoryKeys`): the steps read them back (prune, uninstall).
+   */
+  inventory(run: PackRun, objects: readonly KubeObject[] | readonly ObjectRef[]): void;
+  /** A new revision is being applied: its timeout runs from now. */
+  revisionStarted(run: PackRun): void;
+  /** The API server's answer to our apply of the object at `ref`. */
+  applied(run: PackRun, ref: ObjectRef, answer: KubernetesObject): void;
+}
+
+/** What the install steps work with. */
 export interface OperationsContext {
   readonly cluster: string;
-  readonly kube: KubeClient;
+  readonly kube: KubeApi;
   readonly helmBin: string;
   readonly watches: WatchSet;
   readonly waiters: Waiters;
   readonly retry: Backoff;
   readonly random: () => number;
-  dispatch(run: PackRun, event: PackEvent): void;
+  /** Each Helm pack's rendering of its current revision (ADR 0007). */
+  readonly renderCache: RenderCache;
+  /** The current time, ISO 8601, for the facts reported. */
   iso(): string;
-  setInventory(run: PackRun, objects: readonly KubeObject[] | readonly ObjectRef[]): void;
-  armTimeout(run: PackRun): void;
-  /** The API server's answer to our apply of the object at `ref`. */
-  applied(run: PackRun, ref: ObjectRef, answer: KubernetesObject): void;
+  readonly sink: PackSink;
 }
 
 /**
@@ -57,7 +78,7 @@ export class PackOperations {
     const desired = run.desired;
     const pack = desired.pack;
     if (run.status.phase !== PackPhase.Success)
-      this.ctx.dispatch(run, { type: 'StageChanged', time: this.ctx.iso(), stage: { type: 'Rendering' } });
+      this.ctx.sink.report(run, { type: 'StageChanged', time: this.ctx.iso(), stage: { type: 'Rendering' } });
     // Rendered for this cluster as `helm install` would (its version, its served APIs); manifest packs need
     // none of it.
     const capabilities =
@@ -75,6 +96,13 @@ export class PackOperations {
       ...(desired.chartFile === undefined ? {} : { chartFile: desired.chartFile }),
       helmBin: this.ctx.helmBin,
       capabilities,
+      // Once per revision (ADR 0007); a store that does not answer yet is retried, never rendered around.
+      template: (helmPack, options) =>
+        templateOnce(helmPack, options, {
+          cache: this.ctx.renderCache,
+          retry: (what, action) => this.withRetry(run, what, action, signal, { retryAll: true }),
+          signal,
+        }),
     });
     signal.throwIfAborted();
 
@@ -87,14 +115,14 @@ export class PackOperations {
     // apply leaves unchanged objects untouched, and the page should not flash blue for nothing.
     const quiet = rendered.revision === run.status.revision && run.status.phase === PackPhase.Success;
     if (!quiet) {
-      this.ctx.dispatch(run, {
+      this.ctx.sink.report(run, {
         type: 'RevisionStarted',
         time: this.ctx.iso(),
         revision: rendered.revision,
         operation,
         stage: { type: 'Applying' },
       });
-      this.ctx.armTimeout(run);
+      this.ctx.sink.revisionStarted(run);
     }
 
     const [preEvent, postEvent] =
@@ -121,7 +149,7 @@ export class PackOperations {
 
     // Each hook once, pre-event hooks first and post-event hooks last, as they run.
     const previous = new Set(run.inventoryKeys);
-    this.ctx.setInventory(run, [
+    this.ctx.sink.inventory(run, [
       ...preHooks.map((h) => h.object),
       ...objects,
       ...postOnly.map((h) => h.object),
@@ -149,7 +177,7 @@ export class PackOperations {
 
     run.appliedRevision = rendered.revision;
     if (!quiet || run.status.stage.type !== 'Applied')
-      this.ctx.dispatch(run, { type: 'StageChanged', time: this.ctx.iso(), stage: { type: 'Applied' } });
+      this.ctx.sink.report(run, { type: 'StageChanged', time: this.ctx.iso(), stage: { type: 'Applied' } });
     await this.prune(run, previous, signal);
   }
 
@@ -158,7 +186,7 @@ export class PackOperations {
     const refs = await Promise.all(
       hooks.map(async (h) => refOf(await this.withNamespace(run, h.object, signal))),
     );
-    this.ctx.dispatch(run, { type: 'HooksMarked', time: this.ctx.iso(), hooks: refs });
+    this.ctx.sink.report(run, { type: 'HooksMarked', time: this.ctx.iso(), hooks: refs });
   }
 
   /** The steps hooks are run with (hooks.ts). */
@@ -175,7 +203,7 @@ export class PackOperations {
       forget: (run, refs) => {
         if (refs.length === 0) return;
         const keys = new Set(refs.map(refKey));
-        this.ctx.setInventory(
+        this.ctx.sink.inventory(
           run,
           run.inventory.filter((r) => !keys.has(refKey(r))),
         );
@@ -193,15 +221,16 @@ export class PackOperations {
     ref: ObjectRef,
     signal: AbortSignal,
     propagationPolicy: 'Background' | 'Foreground',
-  ): Promise<void> {
-    await this.withRetry(
+  ): Promise<{ served: boolean }> {
+    return await this.withRetry(
       run,
       `delete ${formatRef(ref)}`,
       async () => {
         try {
-          return await this.ctx.kube.delete(ref, { propagationPolicy });
+          await this.ctx.kube.delete(ref, { propagationPolicy });
+          return { served: true };
         } catch (error) {
-          if (classifyError(error).code === KubeErrorCode.UnknownKind) return false;
+          if (classifyError(error).code === KubeErrorCode.UnknownKind) return { served: false };
           throw error;
         }
       },
@@ -228,6 +257,42 @@ export class PackOperations {
     );
   }
 
+  /**
+   * Watches the kinds of these objects, so they (and whatever else carries the pack's label) are seen: a pack
+   * removed after a restart had none of its kinds watched by this process. Returns the kinds (`kindKey`)
+   * discovery no longer serves: those have no objects left to delete (as in deleteObject), so they are neither
+   * watched (a list of an unserved kind fails, or retries, for ever) nor waited for.
+   */
+  private async watchKinds(
+    run: PackRun,
+    refs: readonly ObjectRef[],
+    signal: AbortSignal,
+  ): Promise<Set<string>> {
+    const kinds = new Map(refs.map((r) => [kindKey(r), r] as const));
+    const unserved = new Set<string>();
+    for (const [key, ref] of kinds) {
+      const served = await this.withRetry(
+        run,
+        `watch ${ref.kind} (${ref.apiVersion})`,
+        async () => {
+          try {
+            await this.ctx.kube.resourceFor(ref.apiVersion, ref.kind);
+            await this.ctx.watches.ensureKinds([ref]);
+            return true;
+          } catch (error) {
+            // NotFound: discovery still listed it as its CRD went, the list no longer finds it.
+            const code = classifyError(error).code;
+            if (code === KubeErrorCode.UnknownKind || code === KubeErrorCode.NotFound) return false;
+            throw error;
+          }
+        },
+        signal,
+      );
+      if (!served) unserved.add(key);
+    }
+    return unserved;
+  }
+
   /** Applies one object with server-side apply, retrying what may pass later, failing on what will not. */
   async applyObject(
     run: PackRun,
@@ -241,7 +306,7 @@ export class PackOperations {
       keepReason(object) === KeepReason.ChartCrd ? this.ctx.watches.get(refOf(object)) : undefined;
     if (liveChartCrd) {
       // Left as it is: the live object is the applied one, so the revision gate may evaluate it at once.
-      this.ctx.applied(run, refOf(object), liveChartCrd);
+      this.ctx.sink.applied(run, refOf(object), liveChartCrd);
       return liveChartCrd;
     }
     const target = await this.withNamespace(run, object, signal);
@@ -256,7 +321,7 @@ export class PackOperations {
       signal,
     );
     run.appliedFields.set(refKey(refOf(target)), ownFields(applied));
-    this.ctx.applied(run, refOf(target), applied);
+    this.ctx.sink.applied(run, refOf(target), applied);
     return applied;
   }
 
@@ -310,18 +375,24 @@ export class PackOperations {
     }
   }
 
+  /** `retryAll`: every failure may pass later (the render cache: a database that does not answer yet). */
   private async withRetry<T>(
     run: PackRun,
     what: string,
     action: () => Promise<T>,
     signal: AbortSignal,
+    options: { retryAll?: boolean } = {},
   ): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       signal.throwIfAborted();
       try {
         const result = await action();
         if (run.status.stage.type === 'Retrying')
-          this.ctx.dispatch(run, { type: 'StageChanged', time: this.ctx.iso(), stage: { type: 'Applying' } });
+          this.ctx.sink.report(run, {
+            type: 'StageChanged',
+            time: this.ctx.iso(),
+            stage: { type: 'Applying' },
+          });
         return result;
       } catch (error) {
         if (error instanceof EngineError) throw error;
@@ -330,9 +401,9 @@ export class PackOperations {
         const message = kubeError.message.includes(what)
           ? kubeError.message
           : `${what}: ${kubeError.message}`;
-        if (!kubeError.retryable)
+        if (!kubeError.retryable && options.retryAll !== true)
           throw new EngineError(EngineErrorCode.ApplyFailed, message, { cause: error });
-        this.ctx.dispatch(run, {
+        this.ctx.sink.report(run, {
           type: 'StageChanged',
           time: this.ctx.iso(),
           stage: { type: 'Retrying', attempt, cause: message },
@@ -391,15 +462,21 @@ export class PackOperations {
    * before-hook-creation Job) are deleted too: they carry the pack's labels, and nothing else would remove them.
    */
   async uninstall(run: PackRun, signal: AbortSignal): Promise<void> {
-    this.ctx.dispatch(run, {
+    // A restarted hub has no rendering in memory: its delete hooks are not known, so none run (said on the
+    // page, unless the pack never started and so had nothing to run them for).
+    const hooksSkipped = run.rendered === undefined && run.status.revision !== '';
+    const stage = { type: 'Uninstalling', ...(hooksSkipped ? { hooksSkipped } : {}) } as const;
+    this.ctx.sink.report(run, {
       type: 'RevisionStarted',
       time: this.ctx.iso(),
       revision: run.status.revision,
       operation: PackOperation.Uninstall,
-      stage: { type: 'Uninstalling' },
+      stage,
     });
-    // A restarted hub has no rendering in memory: its delete hooks are not known, so none run.
-    const hooks = run.rendered?.hooks ?? [];
+    // A restarted hub that removes a pack before installing it again has no rendering in memory: the stored
+    // one tells its delete hooks and what it keeps (ADR 0007).
+    const last = run.rendered ?? (await this.storedRendering(run, signal));
+    const hooks = last?.hooks ?? [];
     const steps = this.hookSteps();
     const preDelete = hooks.filter((h) => h.events.includes(HookEvent.PreDelete));
     if (preDelete.length > 0) {
@@ -408,17 +485,21 @@ export class PackOperations {
         await Promise.all(preDelete.map((h) => this.withNamespace(run, h.object, signal)))
       ).map(refOf);
       const keys = new Set(hookRefs.map(refKey));
-      this.ctx.setInventory(run, [...hookRefs, ...run.inventory.filter((r) => !keys.has(refKey(r)))]);
+      this.ctx.sink.inventory(run, [...hookRefs, ...run.inventory.filter((r) => !keys.has(refKey(r)))]);
       await this.markHooks(run, preDelete, signal);
       await runHookEvent(steps, run, HookEvent.PreDelete, hooks, signal);
     }
 
-    // Everything labelled as this pack's, not only the inventory: a restarted hub has no inventory in memory.
-    const refs = new Map(run.inventory.map((r) => [refKey(r), r]));
+    // Everything labelled as this pack's, not only the inventory: a restarted hub has no inventory in memory
+    // until the pack renders again, only its status's resources (as last stored), whose kinds this process may
+    // not watch yet. Removed before that, a pack left objects of those kinds behind.
+    const owned = [...run.status.resources.map((r) => r.ref), ...run.inventory];
+    const unserved = await this.watchKinds(run, owned, signal);
+    const refs = new Map(owned.map((r) => [refKey(r), r]));
     for (const { ref, object } of this.ctx.watches.ownedObjects()) {
       if (object.metadata?.labels?.[Label.Pack] === run.desired.pack.name) refs.set(refKey(ref), ref);
     }
-    const rendered = new Map((run.rendered?.objects ?? []).map((o) => [refKey(refOf(o)), o]));
+    const rendered = new Map((last?.objects ?? []).map((o) => [refKey(refOf(o)), o]));
     const kept: ObjectRef[] = [];
     const deleting: ObjectRef[] = [];
     for (const ref of [...refs.values()].reverse()) {
@@ -426,21 +507,73 @@ export class PackOperations {
       if (keepReason(object) === undefined) deleting.push(ref);
       else kept.push(ref);
     }
-    this.ctx.setInventory(run, [...deleting].reverse());
+    this.ctx.sink.inventory(run, [...deleting].reverse());
     if (kept.length > 0)
-      this.ctx.dispatch(run, {
+      this.ctx.sink.report(run, {
         type: 'StageChanged',
         time: this.ctx.iso(),
-        stage: { type: 'Uninstalling', kept: kept.reverse() },
+        stage: { ...stage, kept: kept.reverse() },
       });
-    for (const ref of deleting) await this.deleteObject(run, ref, signal, 'Foreground');
+    for (const ref of deleting)
+      if (!(await this.deleteObject(run, ref, signal, 'Foreground')).served) unserved.add(kindKey(ref));
+    // An object of a kind no longer served is gone, though a watch cut off before its deletion may still hold it.
     await this.ctx.waiters.until(signal, () =>
-      deleting.every((ref) => this.ctx.watches.get(ref) === undefined),
+      deleting.every((ref) => unserved.has(kindKey(ref)) || this.ctx.watches.get(ref) === undefined),
     );
 
+    await this.runPostDelete(run, hooks, signal);
+    // Uninstalled: a later install renders anew, as `helm install` after `helm uninstall` would.
+    const pack = run.desired.pack.name;
+    await this.withRetry(
+      run,
+      `forgetting the rendering of pack ${pack}`,
+      () => this.ctx.renderCache.forget(pack),
+      signal,
+      { retryAll: true },
+    );
+  }
+
+  /**
+   * The pack's last rendering when this process has none: a Helm pack's stored one (the newest revision, stored
+   * before it was applied), or a manifest pack's objects. Undefined when nothing was stored.
+   */
+  private async storedRendering(run: PackRun, signal: AbortSignal): Promise<RenderedPack | undefined> {
+    const { pack, profile, chartFile } = run.desired;
+    const context = {
+      cluster: this.ctx.cluster,
+      profile: profile.name,
+      helmBin: this.ctx.helmBin,
+      ...(chartFile === undefined ? {} : { chartFile }),
+    };
+    if (pack.type !== PackType.Helm) return this.renderedOrNone(renderPack(pack, context));
+    const entry = await this.withRetry(
+      run,
+      `reading the stored rendering of pack ${pack.name}`,
+      () => this.ctx.renderCache.get(pack.name),
+      signal,
+      { retryAll: true },
+    );
+    if (!entry) return undefined;
+    return this.renderedOrNone(
+      renderPack(pack, { ...context, template: () => Promise.resolve(entry.manifest) }),
+    );
+  }
+
+  /** A rendering that fails (the pack was red with it) applied nothing of itself: the uninstall goes on without. */
+  private async renderedOrNone(rendering: Promise<RenderedPack>): Promise<RenderedPack | undefined> {
+    try {
+      return await rendering;
+    } catch (error) {
+      if (error instanceof EngineError && error.code === EngineErrorCode.RenderFailed) return undefined;
+      throw error;
+    }
+  }
+
+  private async runPostDelete(run: PackRun, hooks: readonly HelmHook[], signal: AbortSignal): Promise<void> {
+    const steps = this.hookSteps();
     const postDelete = hooks.filter((h) => h.events.includes(HookEvent.PostDelete));
     if (postDelete.length === 0) return;
-    this.ctx.setInventory(
+    this.ctx.sink.inventory(
       run,
       postDelete.map((h) => h.object),
     );

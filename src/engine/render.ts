@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { isNode, parseAllDocuments } from 'yaml';
-import { PackType, type KubeObject, type Pack } from '../profile/index.js';
+import { PackType, type HelmPack, type KubeObject, type Pack } from '../profile/index.js';
 import { assertNever } from '../shared/assert-never.js';
 import { EngineError, EngineErrorCode } from './errors.js';
 import { helmTemplate, type HelmTemplateOptions } from './helm.js';
@@ -67,6 +67,11 @@ export interface RenderedPack {
 export interface RenderContext extends HelmTemplateOptions {
   readonly cluster: string;
   readonly profile: string;
+  /**
+   * Where a Helm pack's manifest comes from: `helm template` (the default), or a rendering of the same
+   * revision stored earlier (render-cache.ts). Either way it is parsed, labelled and ordered here.
+   */
+  readonly template?: (pack: HelmPack, options: HelmTemplateOptions) => Promise<string>;
 }
 
 const MAX_OBJECTS = 5000;
@@ -75,7 +80,10 @@ export async function renderPack(pack: Pack, context: RenderContext): Promise<Re
   let raw: { object: KubeObject; where: string }[];
   switch (pack.type) {
     case PackType.Helm:
-      raw = parseManifestStream(await helmTemplate(pack, context), `chart of pack ${pack.name}`);
+      raw = parseManifestStream(
+        await (context.template ?? helmTemplate)(pack, context),
+        `chart of pack ${pack.name}`,
+      );
       break;
     case PackType.Manifest:
       raw = pack.manifests.map((object, index) => ({ object, where: `manifests[${index}]` }));

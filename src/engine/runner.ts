@@ -1,7 +1,7 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { backoffDelay, type Backoff, type KubeClient } from '../kube/index.js';
-import { formatDuration, predecessors, type KubeObject, type OrderedPack } from '../profile/index.js';
-import { OPEN, packGates } from './gates.js';
+import { backoffDelay, type Backoff, type KubeApi } from '../kube/index.js';
+import { formatDuration, type KubeObject, type OrderedPack } from '../profile/index.js';
+import { nextSteps, type PackSnapshot } from './scheduler.js';
 import {
   PackPhase,
   assertNever,
@@ -26,10 +26,12 @@ import { PackOperations } from './pack-operations.js';
 import { refOf, type PackRun } from './pack-run.js';
 import { detectDrift } from './drift.js';
 import { RevisionGate, awaitingKeys } from './revision-gate.js';
+import { MemoryRenderCache, type RenderCache } from './render-cache.js';
+import { orphanedPacks } from './orphans.js';
 
 export interface RunnerOptions {
   readonly cluster: string;
-  readonly kube: KubeClient;
+  readonly kube: KubeApi;
   readonly helmBin: string;
   readonly onEvent: (event: RunnerEvent) => void;
   readonly driftPolicy?: DriftPolicy;
@@ -38,6 +40,8 @@ export interface RunnerOptions {
   readonly now?: () => number;
   readonly random?: () => number;
   readonly retry?: Backoff;
+  /** Where Helm packs' renderings are kept between resyncs and restarts (ADR 0007); default in memory. */
+  readonly renderCache?: RenderCache;
 }
 
 /**
@@ -61,11 +65,19 @@ export class ClusterRunner {
   /** Packs whose uninstall failed: the attempts so far and the timer of the next one. */
   private readonly uninstallRetries = new Map<PackRun, UninstallRetry>();
   private reconcileQueued = false;
+  /** Whether the stored packs nobody wants any more were taken over for removal (first setDesired). */
+  private orphansAdopted = false;
+  /**
+   * The stored statuses not taken yet: each is taken once. A pack removed and then added again in this process
+   * starts a new life, as on a running hub; taking its stored status again would repeat its old transitions.
+   */
+  private readonly stored: Map<string, PackStatus>;
   private stopped = false;
   private reachable = true;
 
   constructor(private readonly options: RunnerOptions) {
     this.now = options.now ?? Date.now;
+    this.stored = new Map(options.initial);
     this.random = options.random ?? Math.random;
     this.driftPolicy = options.driftPolicy ?? DriftPolicy.Correct;
     this.retry = options.retry ?? { initialMs: 500, maxMs: 30_000 };
@@ -87,19 +99,21 @@ export class ClusterRunner {
       waiters: this.waiters,
       retry: this.retry,
       random: this.random,
-      dispatch: (run, event) => {
-        if (!this.quietDuringRetry(run, event)) this.dispatch(run, event);
-      },
+      renderCache: options.renderCache ?? new MemoryRenderCache(),
       iso: () => this.iso(),
-      applied: (run, ref, answer) => {
-        const key = refKey(ref);
-        if (run.gate.applied(key, answer, this.watches.get(ref))) this.evaluate(run, ref);
-      },
-      setInventory: (run, objects) => {
-        this.setInventory(run, objects);
-      },
-      armTimeout: (run) => {
-        this.armTimeout(run);
+      sink: {
+        report: (run, event) => {
+          if (!this.quietDuringRetry(run, event)) this.dispatch(run, event);
+        },
+        inventory: (run, objects) => {
+          this.setInventory(run, objects);
+        },
+        revisionStarted: (run) => {
+          this.armTimeout(run);
+        },
+        applied: (run, ref, answer) => {
+          if (run.gate.applied(refKey(ref), answer, this.watches.get(ref))) this.evaluate(run, ref);
+        },
       },
     });
   }
@@ -126,7 +140,7 @@ export class ClusterRunner {
         run.removing = false;
         continue;
       }
-      const initial = this.options.initial?.get(desired.pack.name);
+      const initial = this.takeStored(desired.pack.name);
       const created: PackRun = {
         desired,
         status: initial ?? initialPackStatus({ revision: '', stage: { type: 'Queued' } }),
@@ -141,7 +155,37 @@ export class ClusterRunner {
       if (initial) this.emitStatus(created);
     }
     for (const [name, run] of this.runs) if (!names.has(name)) run.removing = true;
+    this.adoptOrphans(names, packs.length);
     this.scheduleReconcile();
+  }
+
+  private takeStored(pack: string): PackStatus | undefined {
+    const status = this.stored.get(pack);
+    this.stored.delete(pack);
+    return status;
+  }
+
+  /**
+   * A hub killed while removing a pack restarts without it in the desired set, though its objects and stored
+   * status remain: such packs are removed as dropped packs are, from what the store remembers of them.
+   */
+  private adoptOrphans(desired: ReadonlySet<string>, firstOrder: number): void {
+    if (this.orphansAdopted) return;
+    this.orphansAdopted = true;
+    const orphans = orphanedPacks(this.stored, desired, firstOrder);
+    this.stored.clear();
+    for (const orphan of orphans) {
+      this.runs.set(orphan.desired.pack.name, {
+        desired: orphan.desired,
+        status: orphan.status,
+        inventory: [...orphan.inventory],
+        inventoryKeys: new Set(orphan.inventory.map(refKey)),
+        removing: true,
+        appliedFields: new Map(),
+        correcting: new Set(),
+        gate: new RevisionGate(),
+      });
+    }
   }
 
   /** Runs a pack's install again (after a failure, or to re-apply it). */
@@ -201,57 +245,53 @@ export class ClusterRunner {
     });
   }
 
+  /** Carries out what the scheduler (scheduler.ts) decides from a snapshot of every pack. */
   private reconcile(): void {
-    const active = [...this.runs.values()]
-      .filter((r) => !r.removing)
-      .sort((a, b) => a.desired.order - b.desired.order);
-    const gates = packGates(active.map((r) => ({ ...orderedPack(r), phase: r.status.phase })));
-    for (const run of active) {
-      const gate = gates.get(run.desired.pack.name) ?? OPEN;
-      if (run.startedFor === run.desired) continue;
-      switch (gate.type) {
-        case 'blocked':
-          this.setStageIfIdle(run, { type: 'Blocked', blockedBy: this.packLabel(gate.by) });
+    const snapshots = [...this.runs.values()].map((run) => this.snapshot(run));
+    for (const step of nextSteps(snapshots)) {
+      const run = this.runs.get(step.pack);
+      if (!run) continue;
+      switch (step.type) {
+        case 'start':
+          this.startInstall(run);
           break;
-        case 'waiting':
-          this.setStageIfIdle(run, {
+        case 'wait':
+          this.setStage(run, {
             type: 'Waiting',
-            waitingFor: gate.packs.map((name) => ({
+            waitingFor: step.for.map((name) => ({
               pack: this.packLabel(name),
               phase: this.runs.get(name)?.status.phase ?? PackPhase.Onboarding,
             })),
           });
           break;
-        case 'open':
-          this.startInstall(run);
+        case 'block':
+          this.setStage(run, { type: 'Blocked', blockedBy: this.packLabel(step.by) });
+          break;
+        case 'uninstall':
+          this.startUninstall(run);
           break;
         default:
-          assertNever(gate);
+          assertNever(step);
       }
     }
-    this.reconcileRemovals();
   }
 
-  /** Gray stages only apply to packs that have not started their current definition. */
-  private setStageIfIdle(run: PackRun, stage: PackStage): void {
-    if (run.task) return;
+  private snapshot(run: PackRun): PackSnapshot {
+    return {
+      ...orderedPack(run),
+      order: run.desired.order,
+      phase: run.status.phase,
+      removing: run.removing,
+      started: run.startedFor === run.desired,
+      busy: run.task !== undefined,
+      uninstalling:
+        (run.task !== undefined && this.uninstallTasks.has(run.task)) ||
+        this.uninstallRetries.get(run)?.timer !== undefined,
+    };
+  }
+
+  private setStage(run: PackRun, stage: PackStage): void {
     this.dispatch(run, { type: 'StageChanged', time: this.iso(), stage });
-  }
-
-  /**
-   * Reverse install order: a removed pack goes once no other removed pack waits for it (its own profile's later
-   * waves, or a dependsOn), so the removals of different add-on profiles do not wait for each other either.
-   */
-  private reconcileRemovals(): void {
-    const removing = [...this.runs.values()].filter((r) => r.removing);
-    if (removing.length === 0) return;
-    const needed = new Set([...predecessors(removing.map(orderedPack)).values()].flat());
-    for (const run of removing) {
-      if (needed.has(run.desired.pack.name)) continue;
-      if (run.task && this.uninstallTasks.has(run.task)) continue;
-      if (this.uninstallRetries.get(run)?.timer) continue;
-      this.startUninstall(run);
-    }
   }
 
   // ---------------------------------------------------------------------------------------------------------
@@ -293,6 +333,8 @@ export class ClusterRunner {
     this.ops
       .uninstall(run, task.signal)
       .then(() => {
+        // Attached again as it finished (an install took over, or is about to): the pack stays and installs anew.
+        if (task.signal.aborted || !run.removing) return;
         this.forgetUninstallRetry(run);
         this.runs.delete(run.desired.pack.name);
         this.unindex(run);

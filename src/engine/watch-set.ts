@@ -1,5 +1,5 @@
 import type { CoreV1Event, KubernetesObject, V1Pod, V1ReplicaSet } from '@kubernetes/client-node';
-import type { KubeClient, KubeError, ListWatch, WatchEvent } from '../kube/index.js';
+import type { KubeApi, KubeError, ListWatch, WatchEvent } from '../kube/index.js';
 import { controllerUid, refKey, type ObjectRef, type RelatedObjects } from '../status/index.js';
 import { Label } from './render.js';
 import { slimOwned, slimRelated } from './slim-objects.js';
@@ -14,7 +14,7 @@ export type WatchSetEvent =
   | { readonly type: 'Warning'; readonly uids: readonly string[] };
 
 export interface WatchSetOptions {
-  readonly kube: KubeClient;
+  readonly kube: KubeApi;
   readonly cluster: string;
   readonly onEvent: (event: WatchSetEvent) => void;
   readonly onConnection: (state: { connected: true } | { connected: false; error: KubeError }) => void;

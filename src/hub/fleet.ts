@@ -10,6 +10,7 @@ import { message, notFound } from './errors.js';
 import type { Emit } from './feed.js';
 import type { Planner } from './planner.js';
 import { countPhases } from './present.js';
+import { storedRenderCache } from './render-cache.js';
 import { StatusWriter } from './status-writer.js';
 import type { ClusterView, DriftView } from './views.js';
 
@@ -88,6 +89,7 @@ export class Fleet {
         cluster: record.name,
         kube,
         helmBin: this.options.helmBin,
+        renderCache: storedRenderCache(store, record.name, this.options.log),
         driftPolicy: record.driftPolicy,
         initial,
         onEvent: (event) => {

@@ -15,7 +15,9 @@ import { Feed, type HubEvent } from './feed.js';
 import { Fleet } from './fleet.js';
 import { Packs } from './packs.js';
 import { Planner } from './planner.js';
+import type { OutdatedChart } from './outdated.js';
 import { Profiles, type ProfileUpload } from './profiles.js';
+import { ChartSources } from './sources.js';
 import { Tokens } from './tokens.js';
 import type {
   AttachmentView,
@@ -42,6 +44,8 @@ export class Hub {
   private readonly packs: Packs;
   /** API tokens: verified on every request, created, listed and revoked with an audit entry. */
   readonly tokens: Tokens;
+  /** Chart sources (repositories and registries) with their sealed credentials. */
+  readonly sources: ChartSources;
   private readonly store: Store;
   private readonly log: (message: string) => void;
 
@@ -58,10 +62,11 @@ export class Hub {
     const fleet = new Fleet({ store, helmBin: config.helmBin, access, planner, emit: this.feed.emit, log });
     this.fleet = fleet;
     this.clusters = new Clusters(store, access, fleet);
-    this.profiles = new Profiles(store, access);
+    this.profiles = new Profiles(store, access, config.helmBin);
     this.attachments = new Attachments(store, planner, fleet);
     this.packs = new Packs(store, fleet, this.attachments);
     this.tokens = new Tokens(store);
+    this.sources = new ChartSources(store);
   }
 
   /** Opens the hub and starts a runner for every registered cluster (an unreachable one does not block). */
@@ -119,6 +124,10 @@ export class Hub {
     return this.profiles.get(name, version);
   }
   /** A stored version as a bundle: its source and every local chart and file it was published with. */
+  outdatedCharts(name: string, version: string): Promise<OutdatedChart[]> {
+    return this.profiles.outdated(name, version);
+  }
+
   profileBundle(name: string, version: string): Promise<Buffer> {
     return this.profiles.bundle(name, version);
   }

@@ -7,6 +7,7 @@ import { desiredPacks, type DesiredPack } from '../engine/index.js';
 import { loadProfileText, type LoadedProfile } from '../profile/index.js';
 import type { Store } from '../store/index.js';
 import { HubError, HubErrorCode, notFound } from './errors.js';
+import { withPinnedCharts } from './chart-pinning.js';
 import { chartCache, storedFiles } from './stored-files.js';
 
 export interface PlanChange {
@@ -88,7 +89,15 @@ export class Planner {
       }),
       displayName: `${name}@${version}`,
     });
-    const profile = loaded.ok ? loaded.value.find((p) => p.profile.metadata.name === name) : undefined;
+    const found = loaded.ok ? loaded.value.find((p) => p.profile.metadata.name === name) : undefined;
+    // Remote charts render from the archive pinned at publish, never from the remote (chart-pinning.ts).
+    const profile =
+      found &&
+      (await withPinnedCharts(found, {
+        store: this.store,
+        pins: await this.store.pinnedCharts.of(name, version),
+        chartCacheDir: this.chartCacheDir,
+      }));
     if (!loaded.ok || !profile) {
       throw new HubError(
         HubErrorCode.ProfileInvalid,

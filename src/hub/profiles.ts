@@ -1,10 +1,12 @@
 // Profiles: uploads checked off the event loop (upload-checker.ts), stored as drafts or published versions
 // with the local charts and files they reference, and read back as views or as a bundle.
-import { IssueKind, writeBundle, type ProfileIssue } from '../profile/index.js';
+import { IssueKind, writeBundle, type ClusterProfile, type ProfileIssue } from '../profile/index.js';
 import type { Store } from '../store/index.js';
 import type { ClusterAccess } from './access.js';
 import type { Actor } from './config.js';
 import { HubError, HubErrorCode, mapStoreErrors, notFound } from './errors.js';
+import { fetchRemoteCharts, pinnedChartsView, storePinnedCharts } from './chart-pinning.js';
+import { outdatedCharts, type OutdatedChart } from './outdated.js';
 import { versionView } from './present.js';
 import type { UploadResult } from './upload-check.js';
 import { UploadChecker, UploadTooCostly } from './upload-checker.js';
@@ -28,6 +30,7 @@ export class Profiles {
   constructor(
     private readonly store: Store,
     private readonly access: ClusterAccess,
+    private readonly helmBin: string,
   ) {}
 
   close(): Promise<void> {
@@ -54,10 +57,11 @@ export class Profiles {
     }
     const { source } = checked;
     const entries = new Map(checked.entries.map((e) => [e.path, e]));
+    const remoteCharts = await this.fetchRemoteCharts(checked.profiles.map((p) => p.profile));
     return mapStoreErrors(() =>
       this.store.transaction(async (tx) => {
         const out: ProfileVersionView[] = [];
-        for (const profile of checked.profiles) {
+        for (const [index, profile] of checked.profiles.entries()) {
           const files = new Map<string, Buffer>();
           for (const ref of profile.references) {
             const entry = entries.get(ref.path);
@@ -65,6 +69,7 @@ export class Profiles {
           }
           const item = { source, profile: profile.profile, files };
           const record = input.draft ? await tx.profiles.saveDraft(item) : await tx.profiles.publish(item);
+          await storePinnedCharts(tx, record, remoteCharts[index] ?? new Map());
           await tx.audit.record({
             actor,
             action: input.draft ? 'profile.draft' : 'profile.publish',
@@ -106,7 +111,20 @@ export class Profiles {
       ...versionView(record, record.profile.spec.packs.length, record.profile.spec.description),
       yaml: record.source,
       ...(Object.keys(record.blobs).length === 0 ? {} : { files: record.blobs }),
+      ...(await pinnedChartsView(this.store, record.name, record.version)),
     };
+  }
+
+  /** For each remote chart of the version, the newer versions its source has now (outdated.ts). */
+  async outdated(name: string, version: string): Promise<OutdatedChart[]> {
+    const record = await this.store.profiles.get(name, version);
+    if (!record) throw notFound('profile', `${name}@${version}`);
+    const sources = await this.store.chartSources.withCredentials();
+    return outdatedCharts(record.profile, {
+      helmBin: this.helmBin,
+      sources,
+      deny: this.access.outboundDeny(),
+    });
   }
 
   /** A stored version as a bundle: its source and every local chart and file it was published with. */
@@ -120,6 +138,15 @@ export class Profiles {
       entries.push({ path, content });
     }
     return writeBundle(record.source, entries);
+  }
+
+  /** Each profile's remote charts, fetched with the matching source's credentials (chart-pinning.ts). */
+  private async fetchRemoteCharts(profiles: readonly ClusterProfile[]): Promise<Map<string, Buffer>[]> {
+    const sources = await this.store.chartSources.withCredentials();
+    const options = { helmBin: this.helmBin, sources, deny: this.access.outboundDeny() };
+    const out: Map<string, Buffer>[] = [];
+    for (const profile of profiles) out.push(await fetchRemoteCharts(profile, options));
+    return out;
   }
 
   /**

@@ -158,6 +158,13 @@ export const ProfileWithSourceSchema = ProfileVersionViewSchema.extend({
     .record(z.string(), z.string())
     .optional()
     .describe('each local chart and file the version was published with → the sha256 of its content'),
+  charts: z
+    .record(z.string(), z.string())
+    .optional()
+    .describe(
+      'each remote chart (`oci://host/path/chart@1.2.3`, or `https://repo name@1.2.3`) → the sha256 of the ' +
+        'archive fetched when the version was published: what it renders, without contacting the remote again',
+    ),
 }).meta({
   id: 'ProfileWithSource',
 });

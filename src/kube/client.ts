@@ -1,4 +1,5 @@
 import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
+import type { KubeApi } from './api.js';
 import { clientNode } from './client-node.js';
 import { Discovery, groupVersionPath } from './discovery.js';
 import { KubeError, KubeErrorCode, rewrap } from './errors.js';
@@ -38,7 +39,7 @@ interface ListResponse<T> {
 const LIST_PAGE_SIZE = 500;
 
 /** Kubernetes access for one kubeconfig context: discovery, server-side apply, get/delete/list, list+watch. */
-export class KubeClient {
+export class KubeClient implements KubeApi {
   readonly server: string;
   readonly context: string;
   readonly kubeConfig: KubeConfig;

@@ -1,4 +1,5 @@
 export { backoffDelay, abortableSleep, defaultBackoff, type Backoff } from './backoff.js';
+export type { KubeApi } from './api.js';
 export { KubeClient, type ApplyOptions, type DeleteOptions, type WatchQuery } from './client.js';
 export {
   classifyError,

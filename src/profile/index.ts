@@ -27,6 +27,7 @@ export {
   PrioritySource,
   formatPath,
 } from './model.js';
+export { remoteChartKey, type RemoteChartSource } from './remote-chart.js';
 export {
   IssueKind,
   ProfileError,

@@ -41,8 +41,15 @@ export type ChartSource =
       readonly repo: string;
       readonly name: string;
       readonly version: string;
+      /** The chart source named in the pack (its credentials fetch the chart); default: matched by URL. */
+      readonly source?: string;
     }
-  | { readonly kind: typeof ChartSourceKind.Oci; readonly ref: string; readonly version: string };
+  | {
+      readonly kind: typeof ChartSourceKind.Oci;
+      readonly ref: string;
+      readonly version: string;
+      readonly source?: string;
+    };
 
 /** Where a pack's install priority came from, so plans can explain it. */
 export const PrioritySource = {

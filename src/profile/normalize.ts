@@ -362,6 +362,10 @@ function normalizeChart(
         { key: true },
       );
     }
+    if (chart.source !== undefined) {
+      issues.add(IssueKind.UnknownField, [...chartPath, 'source'], 'source applies to repo and oci charts');
+      return undefined;
+    }
     if (!checkRelativePath(chart.path, [...chartPath, 'path'], issues)) return undefined;
     return { kind: ChartSourceKind.Local, path: chart.path };
   }
@@ -376,9 +380,20 @@ function normalizeChart(
       );
       return undefined;
     }
-    return { kind: ChartSourceKind.Repo, repo: chart.repo, name: chart.name, version };
+    return {
+      kind: ChartSourceKind.Repo,
+      repo: chart.repo,
+      name: chart.name,
+      version,
+      ...(chart.source === undefined ? {} : { source: chart.source }),
+    };
   }
-  return { kind: ChartSourceKind.Oci, ref: chart.oci ?? '', version };
+  return {
+    kind: ChartSourceKind.Oci,
+    ref: chart.oci ?? '',
+    version,
+    ...(chart.source === undefined ? {} : { source: chart.source }),
+  };
 }
 
 /** Parses YAML embedded in a string field; the documents are registered with the source for positions. */

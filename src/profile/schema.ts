@@ -123,6 +123,16 @@ export const chartSourceSchema = z
     version: semver
       .optional()
       .describe('Chart version for repo and oci charts; defaults to the pack version.'),
+    source: z
+      .string()
+      .regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, {
+        error: 'expected a chart source name (lowercase letters, digits and -, at most 63)',
+      })
+      .optional()
+      .describe(
+        'For repo and oci charts: the chart source (`strata source add`) whose credentials fetch it; default: ' +
+          'the source whose URL is the longest prefix of the chart URL.',
+      ),
   })
   .describe('Exactly one of: path; repo + name; oci.');
 

@@ -21,6 +21,17 @@ export type Attachment = {
   updateAvailable?: string;
 };
 
+export type ChartSource = {
+  name: string;
+  url: string;
+  username?: string;
+  hasPassword: boolean;
+  hasCa: boolean;
+  insecureSkipTlsVerify: boolean;
+  plainHttp: boolean;
+  createdAt: string;
+};
+
 export type Cluster = {
   name: string;
   server: string;
@@ -75,6 +86,18 @@ export type Event = {
 export type Health = { status: 'ok' };
 
 export type ObjectRef = { apiVersion: string; kind: string; namespace?: string; name: string };
+
+export type OutdatedChart = {
+  pack: string;
+  /** `oci://host/path/chart`, or `https://repo name` */
+  chart: string;
+  /** the version the profile version pinned */
+  version: string;
+  /** newer versions the source has now, oldest first */
+  newer: Array<string>;
+  /** why the source could not be asked (401, TLS error, …) */
+  error?: string;
+};
 
 export type Pack = {
   name: string;
@@ -233,6 +256,21 @@ export type ProfileWithSource = {
   yaml: string;
   /** each local chart and file the version was published with → the sha256 of its content */
   files?: { [key: string]: string };
+  /** each remote chart (`oci://host/path/chart@1.2.3`, or `https://repo name@1.2.3`) → the sha256 of the archive fetched when the version was published: what it renders, without contacting the remote again */
+  charts?: { [key: string]: string };
+};
+
+export type PutChartSource = {
+  name: string;
+  /** the repository or registry URL; a chart whose URL starts with it (at a / boundary) uses this source */
+  url: string;
+  username?: string;
+  /** write-only: never returned */
+  password?: string;
+  /** PEM CA certificate(s) the source’s TLS certificate chains to */
+  caPem?: string;
+  insecureSkipTlsVerify?: boolean;
+  plainHttp?: boolean;
 };
 
 export type RegisterCluster = {
@@ -387,6 +425,16 @@ export interface Operations {
     query: undefined;
     body: undefined;
     response: ProfileWithSource;
+  };
+  getOutdatedCharts: {
+    method: 'GET';
+    path: '/api/v1/profiles/{profile}/versions/{version}/outdated';
+    role: 'viewer';
+    status: 200;
+    params: { profile: string; version: string };
+    query: undefined;
+    body: undefined;
+    response: Array<OutdatedChart>;
   };
   getProfileBundle: {
     method: 'GET';
@@ -548,6 +596,36 @@ export interface Operations {
     body: undefined;
     response: undefined;
   };
+  putSource: {
+    method: 'POST';
+    path: '/api/v1/sources';
+    role: 'admin';
+    status: 200;
+    params: undefined;
+    query: undefined;
+    body: PutChartSource;
+    response: ChartSource;
+  };
+  listSources: {
+    method: 'GET';
+    path: '/api/v1/sources';
+    role: 'admin';
+    status: 200;
+    params: undefined;
+    query: undefined;
+    body: undefined;
+    response: Array<ChartSource>;
+  };
+  deleteSource: {
+    method: 'DELETE';
+    path: '/api/v1/sources/{name}';
+    role: 'admin';
+    status: 204;
+    params: { name: string };
+    query: undefined;
+    body: undefined;
+    response: undefined;
+  };
   streamEvents: {
     method: 'GET';
     path: '/api/v1/events';
@@ -577,6 +655,11 @@ export const operations = {
   validateProfile: { method: 'POST', path: '/api/v1/profiles/validate', role: 'viewer' },
   listProfileVersions: { method: 'GET', path: '/api/v1/profiles/{profile}/versions', role: 'viewer' },
   getProfileVersion: { method: 'GET', path: '/api/v1/profiles/{profile}/versions/{version}', role: 'viewer' },
+  getOutdatedCharts: {
+    method: 'GET',
+    path: '/api/v1/profiles/{profile}/versions/{version}/outdated',
+    role: 'viewer',
+  },
   getProfileBundle: {
     method: 'GET',
     path: '/api/v1/profiles/{profile}/versions/{version}/bundle',
@@ -609,5 +692,8 @@ export const operations = {
   createToken: { method: 'POST', path: '/api/v1/tokens', role: 'admin' },
   listTokens: { method: 'GET', path: '/api/v1/tokens', role: 'admin' },
   revokeToken: { method: 'DELETE', path: '/api/v1/tokens/{id}', role: 'admin' },
+  putSource: { method: 'POST', path: '/api/v1/sources', role: 'admin' },
+  listSources: { method: 'GET', path: '/api/v1/sources', role: 'admin' },
+  deleteSource: { method: 'DELETE', path: '/api/v1/sources/{name}', role: 'admin' },
   streamEvents: { method: 'GET', path: '/api/v1/events', role: 'viewer' },
 } as const satisfies Record<OperationId, { method: string; path: string; role: string }>;

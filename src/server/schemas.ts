@@ -136,3 +136,58 @@ export const EventSchema = z
   .meta({ id: 'Event', description: 'one SSE message: `id:` = id, `event:` = kind, `data:` = this object' });
 
 export const HealthSchema = z.object({ status: z.literal('ok') }).meta({ id: 'Health' });
+
+// Chart sources (Helm repositories, OCI registries) and their credentials. The password and CA go in once
+// and never come back out: the list shows only whether they are set.
+export const ChartSourceSchema = z
+  .object({
+    name: z.string(),
+    url: z.string(),
+    username: z.string().optional(),
+    hasPassword: z.boolean(),
+    hasCa: z.boolean(),
+    insecureSkipTlsVerify: z.boolean(),
+    plainHttp: z.boolean(),
+    createdAt: z.string(),
+  })
+  .meta({ id: 'ChartSource' });
+
+export const SourceNameSchema = z.string().regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, {
+  error: 'expected lowercase letters, digits and -, at most 63',
+});
+
+export const PutChartSourceSchema = z
+  .strictObject({
+    name: SourceNameSchema,
+    url: z
+      .string()
+      .max(2000)
+      .regex(/^(https?|oci):\/\/[^\s/@?#]+(\/[^\s?#@]*)?$/, {
+        error:
+          'expected https://host[/path], http://host[/path] or oci://host[/path], with no credentials or query',
+      })
+      .describe(
+        'the repository or registry URL; a chart whose URL starts with it (at a / boundary) uses this source',
+      ),
+    username: z.string().min(1).max(500).optional(),
+    password: z.string().min(1).max(10_000).optional().describe('write-only: never returned'),
+    caPem: z
+      .string()
+      .max(256 * 1024)
+      .regex(/-----BEGIN CERTIFICATE-----/, { error: 'expected PEM certificate(s)' })
+      .optional()
+      .describe('PEM CA certificate(s) the source’s TLS certificate chains to'),
+    insecureSkipTlsVerify: z.boolean().optional(),
+    plainHttp: z.boolean().optional(),
+  })
+  .meta({ id: 'PutChartSource' });
+
+export const OutdatedChartSchema = z
+  .object({
+    pack: z.string(),
+    chart: z.string().describe('`oci://host/path/chart`, or `https://repo name`'),
+    version: z.string().describe('the version the profile version pinned'),
+    newer: z.array(z.string()).describe('newer versions the source has now, oldest first'),
+    error: z.string().optional().describe('why the source could not be asked (401, TLS error, …)'),
+  })
+  .meta({ id: 'OutdatedChart' });

@@ -47,6 +47,7 @@ export const hubStatus: Record<HubErrorCode, number> = {
   INVALID_INPUT: 400,
   BUNDLE_INVALID: 422,
   BUNDLE_TOO_LARGE: 413,
+  CHART_FETCH_FAILED: 422,
   TOKEN_NOT_FOUND: 404,
   LAST_ADMIN_TOKEN: 409,
 };

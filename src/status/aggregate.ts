@@ -36,8 +36,11 @@ export type PackStage =
   | { readonly type: 'ApplyFailed'; readonly error: string }
   /** Everything is applied; the resources decide. */
   | { readonly type: 'Applied' }
-  /** `kept`: owned objects left in the cluster as Helm would leave them (resource-policy keep, crds/ CRDs). */
-  | { readonly type: 'Uninstalling'; readonly kept?: readonly ObjectRef[] };
+  /**
+   * `kept`: owned objects left in the cluster as Helm would leave them (resource-policy keep, crds/ CRDs).
+   * `hooksSkipped`: the pack's rendering is gone (removed after a hub restart), so its delete hooks cannot run.
+   */
+  | { readonly type: 'Uninstalling'; readonly kept?: readonly ObjectRef[]; readonly hooksSkipped?: boolean };
 export type PackStageType = PackStage['type'];
 
 /** One object the pack owns, in install order, with its latest evaluation. */
@@ -294,11 +297,15 @@ export function aggregatePack(input: PackAggregationInput): PackSummary {
         kept.length === 0
           ? ''
           : `; kept ${kept.length} as Helm would (resource-policy keep or a chart's crds/): ${kept.map(formatRef).join(', ')}`;
+      const hooksNote = stage.hooksSkipped
+        ? "; delete hooks not run: the pack's rendering is gone since the hub restarted"
+        : '';
       const message =
         (first === undefined
           ? 'all resources removed'
           : `${remaining.length}/${gone.total} resources still to remove; waiting for ${formatRef(first.ref)}`) +
-        keptNote;
+        keptNote +
+        hooksNote;
       return summary(PackConditionType.Uninstalling, 'Uninstalling', message, input, gone);
     }
     default:

@@ -114,6 +114,7 @@ export function sameStage(a: PackStage, b: PackStage): boolean {
     case 'Uninstalling':
       return (
         b.type === 'Uninstalling' &&
+        a.hooksSkipped === b.hooksSkipped &&
         (a.kept ?? []).map(refKey).join('\n') === (b.kept ?? []).map(refKey).join('\n')
       );
     default:

@@ -18,6 +18,14 @@ export {
 } from './clusters.js';
 export { BlobsRepository, MAX_BLOB_BYTES } from './blobs.js';
 export {
+  ChartSourcesRepository,
+  PinnedChartsRepository,
+  type ChartSourceCredentials,
+  type ChartSourceInput,
+  type ChartSourceRecord,
+  type ChartSourceSecret,
+} from './chart-sources.js';
+export {
   ProfilesRepository,
   type LatestOptions,
   type ProfileInput,
@@ -32,6 +40,7 @@ export {
   type UpdateAttachmentInput,
   type VariableValues,
 } from './attachments.js';
+export { RendersRepository, type RenderInput, type RenderRecord } from './renders.js';
 export {
   PackStatusRepository,
   toPackStatus,

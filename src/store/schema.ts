@@ -46,6 +46,17 @@ export interface BlobsTable {
   created_at: string;
 }
 
+export interface RendersTable {
+  cluster_id: string;
+  pack: string;
+  /** Sealed JSON `{ key, manifest }` (crypto.ts): a rendering holds the chart's Secrets. */
+  sealed: string;
+  kube_version: string | null;
+  /** The manifest's length in characters, for stats. */
+  size: number;
+  created_at: string;
+}
+
 export interface AttachmentsTable {
   id: string;
   cluster_id: string;
@@ -117,16 +128,40 @@ export interface TokensTable {
   last_used_at: string | null;
 }
 
+export interface ChartSourcesTable {
+  name: string;
+  url: string;
+  username: string | null;
+  /** Sealed JSON `{ password?, caPem? }`, or null. */
+  secret: string | null;
+  insecure_skip_tls_verify: number;
+  plain_http: number;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface PinnedChartsTable {
+  profile_name: string;
+  profile_version: string;
+  /** The remote chart as the pack names it (remoteChartKey in src/profile). */
+  chart: string;
+  /** sha256 of the archive, a blob. */
+  digest: string;
+}
+
 export interface Database {
   strata_meta: MetaTable;
   clusters: ClustersTable;
   profiles: ProfilesTable;
   blobs: BlobsTable;
   attachments: AttachmentsTable;
+  renders: RendersTable;
   pack_status: PackStatusTable;
   events: EventsTable;
   audit: AuditTable;
   tokens: TokensTable;
+  chart_sources: ChartSourcesTable;
+  pinned_charts: PinnedChartsTable;
 }
 
 export type Row<T extends keyof Database> = Selectable<Database[T]>;

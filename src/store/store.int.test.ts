@@ -2,11 +2,13 @@
 import { afterAll, afterEach, beforeAll, describe } from 'vitest';
 import { attachmentCases } from './cases/attachments.cases.js';
 import { blobCases } from './cases/blobs.cases.js';
+import { chartSourceCases } from './cases/chart-sources.cases.js';
 import { clusterCases } from './cases/clusters.cases.js';
 import { concurrencyCases } from './cases/concurrency.cases.js';
 import { openCases } from './cases/open.cases.js';
 import { packStatusCases } from './cases/pack-status.cases.js';
 import { profileCases } from './cases/profiles.cases.js';
+import { renderCases } from './cases/renders.cases.js';
 import { tokenAndAuditCases } from './cases/tokens-audit.cases.js';
 import { backends } from './testing/backends.js';
 
@@ -19,7 +21,9 @@ describe.each(backends())('store on $name', (env) => {
   clusterCases(env);
   profileCases(env);
   blobCases(env);
+  chartSourceCases(env);
   attachmentCases(env);
+  renderCases(env);
   packStatusCases(env);
   tokenAndAuditCases(env);
   concurrencyCases(env);

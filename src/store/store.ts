@@ -8,8 +8,10 @@ import { isStoreError, StoreError, StoreErrorCode } from './errors.js';
 import { migrateToLatest } from './migrations/index.js';
 import { AuditRepository } from './audit.js';
 import { BlobsRepository } from './blobs.js';
+import { ChartSourcesRepository, PinnedChartsRepository } from './chart-sources.js';
 import { PackStatusRepository } from './pack-status.js';
 import { ProfilesRepository } from './profiles.js';
+import { RendersRepository } from './renders.js';
 import type { Database } from './schema.js';
 import { TokensRepository } from './tokens.js';
 import { HistoryRepository, type EventsSinceOptions, type StoredEvent } from './transitions.js';
@@ -37,10 +39,13 @@ export interface Repositories {
   readonly profiles: ProfilesRepository;
   readonly blobs: BlobsRepository;
   readonly attachments: AttachmentsRepository;
+  readonly renders: RendersRepository;
   readonly packStatus: PackStatusRepository;
   readonly history: HistoryRepository;
   readonly audit: AuditRepository;
   readonly tokens: TokensRepository;
+  readonly chartSources: ChartSourcesRepository;
+  readonly pinnedCharts: PinnedChartsRepository;
 }
 
 export interface Store extends Repositories {
@@ -68,10 +73,13 @@ function repositories(ctx: StoreContext): Repositories {
     profiles: new ProfilesRepository(ctx),
     blobs: new BlobsRepository(ctx),
     attachments: new AttachmentsRepository(ctx),
+    renders: new RendersRepository(ctx),
     packStatus: new PackStatusRepository(ctx),
     history: new HistoryRepository(ctx),
     audit: new AuditRepository(ctx),
     tokens: new TokensRepository(ctx),
+    chartSources: new ChartSourcesRepository(ctx),
+    pinnedCharts: new PinnedChartsRepository(ctx),
   };
 }
 

@@ -79,7 +79,10 @@ const attach: Command = {
   description:
     'If the profile is already attached, the attachment is updated to the version and values given, after\n' +
     'printing the per-pack diff (+ added, - removed, ~ changed). Values given with --set are merged over the\n' +
-    'stored ones. Follow the installation with `strata status CLUSTER --watch`.',
+    'stored ones. Follow the installation with `strata status CLUSTER --watch`.\n' +
+    'Rollback: attach the older version again (`strata attach dev monitoring@1.1.0`): a published version\n' +
+    'renders only what it was published with (its local charts and files, and its remote charts as pinned),\n' +
+    'so it deploys exactly what it deployed before.',
   args: ['CLUSTER', 'PROFILE[@VERSION]'],
   options: {
     set: {
@@ -95,6 +98,7 @@ const attach: Command = {
     'strata attach dev platform-tools',
     'strata attach dev monitoring@1.2.0 --set retention=15d --set replicas=2',
     'strata attach dev monitoring@1.3.0 --dry-run',
+    'strata attach dev monitoring@1.2.0   # roll back from 1.3.0',
   ],
   async run(ctx, { args, options }) {
     const cluster = args[0] ?? '';

@@ -213,7 +213,15 @@ const get: Command = {
       params: { profile: name, version: chosen },
     });
     if (output === 'json') ctx.stdout.write(formatObject(profile, 'json'));
-    else ctx.stdout.write(profile.yaml.endsWith('\n') ? profile.yaml : `${profile.yaml}\n`);
+    else {
+      ctx.stdout.write(profile.yaml.endsWith('\n') ? profile.yaml : `${profile.yaml}\n`);
+      // On stderr: stdout stays the profile as written, so it can be applied again as it is.
+      const pinned = Object.entries(profile.charts ?? {});
+      if (pinned.length > 0)
+        ctx.stderr.write(
+          `remote charts pinned at publish:\n${pinned.map(([chart, digest]) => `  ${chart} sha256:${digest}\n`).join('')}`,
+        );
+    }
     return ExitCode.Ok;
   },
 };

@@ -6,6 +6,7 @@ import { clusterRoutes } from './clusters.js';
 import { eventRoutes } from './events.js';
 import { packRoutes } from './packs.js';
 import { profileRoutes } from './profiles.js';
+import { sourceRoutes } from './sources.js';
 import { systemRoutes } from './system.js';
 import { tokenRoutes } from './tokens.js';
 
@@ -16,5 +17,6 @@ export const routeTable: readonly AnyRoute[] = [
   ...attachmentRoutes,
   ...packRoutes,
   ...tokenRoutes,
+  ...sourceRoutes,
   ...eventRoutes,
 ];

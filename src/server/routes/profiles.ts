@@ -2,6 +2,7 @@
 // list, versions, one version with its source.
 import { z } from 'zod';
 import {
+  OutdatedChartSchema,
   ProfileSummarySchema,
   ProfileTextSchema,
   ProfileVersionSchema,
@@ -120,6 +121,22 @@ export const profileRoutes = [
     response: ProfileWithSourceSchema,
     errors: [404],
     handler: ({ hub, params }) => hub.getProfile(params.profile, params.version),
+  }),
+  jsonRoute({
+    method: 'GET',
+    path: `${API_PREFIX}/profiles/{profile}/versions/{version}/outdated`,
+    operationId: 'getOutdatedCharts',
+    tag: 'profiles',
+    summary: 'For each remote chart of a version, the newer versions its repository or registry has now',
+    description:
+      'Asks each chart source now (with its stored credentials); the version keeps rendering the archives it ' +
+      'pinned at publish. A source that cannot be asked is reported per chart in `error`.',
+    role: Role.Viewer,
+    params: VersionParams,
+    status: 200,
+    response: z.array(OutdatedChartSchema),
+    errors: [404],
+    handler: ({ hub, params }) => hub.outdatedCharts(params.profile, params.version),
   }),
   streamRoute({
     method: 'GET',

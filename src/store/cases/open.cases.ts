@@ -18,7 +18,12 @@ export function openCases(env: TestBackend): void {
         await again.store.close();
       }
       const migrations = await env.query(first.url, 'select name from strata_migration');
-      expect(migrations.map((m) => m.name)).toEqual(['0001_initial', '0002_blobs']);
+      expect(migrations.map((m) => m.name)).toEqual([
+        '0001_initial',
+        '0002_blobs',
+        '0003_renders',
+        '0004_chart_sources',
+      ]);
     });
 
     it('reports a bad key as a configuration error before touching the database', async () => {

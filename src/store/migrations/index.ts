@@ -6,6 +6,8 @@ import type { PackPhase } from '../../status/index.js';
 import type { DriftPolicy } from '../clusters.js';
 import type { TokenRole } from '../tokens.js';
 import { blobsMigration } from './0002-blobs.js';
+import { rendersMigration } from './0003-renders.js';
+import { chartSourcesMigration } from './0004-chart-sources.js';
 import { DRIFT_POLICIES_0001, PHASES_0001, TOKEN_ROLES_0001, initialMigration } from './0001-initial.js';
 
 // In code rather than files on disk: the compiled hub needs no migrations folder next to it, and the list is
@@ -14,6 +16,8 @@ function migrations(backend: Backend): Record<string, Migration> {
   return {
     '0001_initial': initialMigration(backend),
     '0002_blobs': blobsMigration(backend),
+    '0003_renders': rendersMigration(backend),
+    '0004_chart_sources': chartSourcesMigration(),
   };
 }
 

@@ -9,6 +9,7 @@ import { formatDateTime } from '../time';
 import { ErrorNote } from '../ui/ErrorNote';
 import { AttachForm } from './AttachForm';
 import { ImportPanel } from './ImportPanel';
+import { PinnedCharts } from './PinnedCharts';
 import { YamlView } from './YamlView';
 
 export function ProfilesPage({
@@ -121,6 +122,7 @@ function ProfileDetail({ profile, version }: { profile: string; version: string 
               YAML <span className="muted small">{shown.packs} packs</span>
             </h3>
             <YamlView yaml={shown.yaml} label={`${profile} v${shown.version} (YAML)`} />
+            <PinnedCharts charts={shown.charts} />
           </div>
           {can(role, 'operator') ? (
             <AttachForm profile={profile} version={shown.version} yaml={shown.yaml} />

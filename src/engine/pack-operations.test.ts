@@ -1,0 +1,128 @@
+// PackOperations against the fake kube with a sink that only records: what it reports is all the runner learns.
+import { afterEach, describe, expect, it } from 'vitest';
+import type { KubeObject } from '../profile/index.js';
+import { DEFAULT_TIMEOUT_MS, Layer, PackType, PrioritySource, noRedaction } from '../profile/index.js';
+import { FakeKube } from '../kube/testing/fake-kube.js';
+import { formatRef, initialPackStatus, reducePackStatus, refKey } from '../status/index.js';
+import { PackOperations, type PackSink } from './pack-operations.js';
+import { refOf, type PackRun } from './pack-run.js';
+import { MemoryRenderCache } from './render-cache.js';
+import { RevisionGate } from './revision-gate.js';
+import { Waiters } from './waiters.js';
+import { WatchSet } from './watch-set.js';
+
+const stops: (() => void)[] = [];
+afterEach(() => {
+  for (const stop of stops.splice(0)) stop();
+});
+
+function newRun(manifests: KubeObject[]): PackRun {
+  return {
+    desired: {
+      pack: {
+        name: 'web',
+        layer: Layer.Addon,
+        version: '1.0.0',
+        installPriority: 0,
+        prioritySource: PrioritySource.Default,
+        dependsOn: [],
+        timeoutMs: DEFAULT_TIMEOUT_MS,
+        namespace: { name: 'apps', labels: {}, annotations: {}, create: true },
+        type: PackType.Manifest,
+        manifests,
+        files: [],
+      },
+      profile: { name: 'apps', version: '1.0.0' },
+      wave: 1,
+      order: 0,
+      explanation: 'wave 1',
+      redactor: noRedaction,
+    },
+    status: initialPackStatus({ revision: '', stage: { type: 'Queued' } }),
+    inventory: [],
+    inventoryKeys: new Set(),
+    removing: false,
+    appliedFields: new Map(),
+    correcting: new Set(),
+    gate: new RevisionGate(),
+  };
+}
+
+/** Records every report; keeps the run's status and inventory as the runner would, nothing else. */
+function recordingSink(): { sink: PackSink; log: string[] } {
+  const log: string[] = [];
+  const sink: PackSink = {
+    report: (run, event) => {
+      run.status = reducePackStatus(run.status, event);
+      log.push(event.type === 'StageChanged' ? `stage ${event.stage.type}` : event.type);
+    },
+    inventory: (run, objects) => {
+      // The operations read the inventory back (prune deletes what carries the pack's label and is not in it).
+      const refs = objects.map((o) => ({ ...('metadata' in o ? refOf(o) : o), namespace: 'apps' }));
+      run.inventory = refs;
+      run.inventoryKeys = new Set(refs.map(refKey));
+      log.push(`inventory ${refs.map((r) => `${r.kind}/${r.name}`).join(' ')}`);
+    },
+    revisionStarted: () => log.push('revisionStarted'),
+    applied: (_run, ref) => log.push(`applied ${formatRef(ref)}`),
+  };
+  return { sink, log };
+}
+
+async function operations(kube: FakeKube, sink: PackSink) {
+  const waiters = new Waiters();
+  const watches = new WatchSet({
+    kube,
+    cluster: 'unit',
+    onEvent: () => {
+      waiters.wake();
+    },
+    onConnection: () => undefined,
+  });
+  stops.push(() => {
+    watches.stop();
+  });
+  await watches.start();
+  return new PackOperations({
+    cluster: 'unit',
+    kube,
+    helmBin: '/nonexistent/helm: manifest packs only',
+    renderCache: new MemoryRenderCache(),
+    watches,
+    waiters,
+    retry: { initialMs: 1, maxMs: 4 },
+    random: () => 0.5,
+    iso: () => '2026-01-01T00:00:00.000Z',
+    sink,
+  });
+}
+
+describe('PackOperations reports to its sink', () => {
+  it('installs a manifest pack: what it reports, in order, and what the cluster then holds', async () => {
+    const kube = new FakeKube();
+    const { sink, log } = recordingSink();
+    const ops = await operations(kube, sink);
+    const run = newRun([
+      { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web' }, spec: {} },
+      { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'web' }, data: {} },
+    ]);
+    await ops.install(run, new AbortController().signal);
+    expect(log).toEqual([
+      'stage Rendering',
+      'RevisionStarted',
+      'revisionStarted',
+      // Install order by kind (order.ts): the ConfigMap before the Deployment that would mount it.
+      'inventory ConfigMap/web Deployment/web',
+      'HooksMarked',
+      'applied ConfigMap apps/web',
+      'applied Deployment apps/web',
+      'stage Applied',
+    ]);
+    expect(kube.all('v1', 'Namespace').map((n) => n.metadata?.name)).toEqual(['apps']);
+    expect(kube.actions.map((a) => a.verb)).toEqual(['apply', 'apply', 'apply']);
+    console.log(JSON.stringify(kube.actions.map((a) => a.verb + ('ref' in a ? JSON.stringify(a.ref) : ''))));
+    expect(kube.all('apps/v1', 'Deployment').map((d) => d.metadata?.labels)).toEqual([
+      expect.objectContaining({ 'strata.dev/pack': 'web' }),
+    ]);
+  });
+});
