@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatIssues, loadProfileFiles } from '../profile/index.js';
 import { PackPhase, type PackStatus } from '../status/index.js';
 import { down, up, type ControlPlaneState } from '../../testenv/src/controlplane.js';
-import { desiredOrThrow, startRunner } from './testing.js';
+import { desiredOrThrow, startRunner } from './testing/runner.js';
 
 // Custom resources on a real control plane, the test playing their controller (issue 14): a kind with a
 // profile health rule follows the rule; a kind without one waits for its controller's status for the

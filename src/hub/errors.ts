@@ -23,6 +23,8 @@ export const HubErrorCode = {
   HealthRulesInvalid: 'HEALTH_RULES_INVALID',
   /** A remote chart could not be fetched when its version was published (issue 13). */
   ChartFetchFailed: 'CHART_FETCH_FAILED',
+  TokenNotFound: 'TOKEN_NOT_FOUND',
+  LastAdminToken: 'LAST_ADMIN_TOKEN',
 } as const;
 export type HubErrorCode = (typeof HubErrorCode)[keyof typeof HubErrorCode];
 

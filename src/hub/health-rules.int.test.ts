@@ -4,7 +4,7 @@ import { ApiextensionsV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/cl
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createStore, type Store } from '../store/index.js';
 import { down, up, type ControlPlaneState } from '../../testenv/src/controlplane.js';
-import { helmBin } from '../engine/testing.js';
+import { helmBin } from '../engine/testing/runner.js';
 import { Hub } from './hub.js';
 
 // `strata health test` on a live object: the hub reads it from the cluster, asks discovery whether its kind has

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { manifestPack, parseOk, profileText } from '../profile/testing.js';
+import { manifestPack, parseOk, profileText } from '../profile/testing/profiles.js';
 import { ATTENTION_LIMIT, needingAttention, profilePackRows } from './present.js';
 
 describe('needingAttention', () => {

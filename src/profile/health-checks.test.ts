@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseHealthRulesFile } from './health-rules-file.js';
 import { parseProfile } from './parse.js';
-import { manifestPack, messages, parseOk, profileText } from './testing.js';
+import { manifestPack, messages, parseOk, profileText } from './testing/profiles.js';
 
 /** A profile whose spec has `healthChecks` (given as YAML lines at spec level) and one manifest pack. */
 function withHealthChecks(lines: string, packExtra = ''): string {

@@ -2,7 +2,7 @@
 // compiled and checked here, so a typo is a positioned profile error at upload, not a pack stuck blue.
 import { isBuiltinGroup } from '../status/evaluate.js';
 import { compileHealthRule, HealthRuleOrigin, type HealthRuleSpec } from '../status/rules/health-rule.js';
-import { parseDuration } from './duration.js';
+import { parseDuration } from '../shared/duration.js';
 import { describeValue } from './describe.js';
 import { IssueKind, type ProfileIssue } from './errors.js';
 import { formatPath, type FieldPath } from './model.js';

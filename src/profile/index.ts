@@ -95,6 +95,6 @@ export {
   type PlannedPack,
   type Wave,
 } from './plan.js';
-export { formatDuration, parseDuration } from './duration.js';
+export { formatDuration, parseDuration } from '../shared/duration.js';
 export { normalizeHealthChecks } from './health-checks.js';
 export { HEALTH_RULES_KIND, parseHealthRulesFile } from './health-rules-file.js';

@@ -2,8 +2,9 @@
 // embedded YAML, the Palette block, macros) and the defaults. Collects every issue instead of stopping.
 import type { Document } from 'yaml';
 import semver from 'semver';
-import { describeValue, isRecord, SENSITIVE_PLACEHOLDER } from './describe.js';
-import { parseDuration } from './duration.js';
+import { describeValue, SENSITIVE_PLACEHOLDER } from './describe.js';
+import { isRecord } from '../shared/guards.js';
+import { parseDuration } from '../shared/duration.js';
 import { IssueKind, type ProfileIssue, type ProfileResult } from './errors.js';
 import { ALLOWED_LAYERS, findDependencyCycles } from './compose.js';
 import { checkMacros } from './macro-check.js';

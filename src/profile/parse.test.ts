@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { IssueKind } from './errors.js';
 import { MAX_PROFILE_BYTES, parseProfile, parseProfiles } from './parse.js';
-import { manifestPack, messages, parseOk, profileText } from './testing.js';
+import { manifestPack, messages, parseOk, profileText } from './testing/profiles.js';
 
 const parse = (text: string) => parseProfile(text, { file: 'profile.yaml' });
 

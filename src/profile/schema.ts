@@ -3,7 +3,7 @@
 // validated file into the `ClusterProfile` the rest of Strata uses (defaults applied, Palette block folded in).
 // No transforms here, so `z.toJSONSchema` can represent every schema.
 import * as z from 'zod';
-import { DURATION_PATTERN } from './duration.js';
+import { DURATION_PATTERN } from '../shared/duration.js';
 
 export const API_VERSION = 'strata.dev/v1alpha1';
 export const KIND = 'ClusterProfile';

@@ -1,8 +1,8 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { statusGraceEnd } from './custom-resource.js';
-import { evaluateObject } from './evaluate.js';
-import { refOf } from './object-ref.js';
+import { evaluateObject } from './testing/evaluate.js';
+import { refOf } from '../shared/refs.js';
 import { ResourceState } from './resource-state.js';
 import { compileHealthRule, HealthRuleOrigin } from './rules/health-rule.js';
 import { HealthRules, libraryOnly } from './rules/rule-set.js';

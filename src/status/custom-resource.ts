@@ -1,7 +1,7 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { evaluation } from './evaluation.js';
 import { evaluateGeneric, unknownStatus } from './generic.js';
-import type { ObjectRef } from './object-ref.js';
+import type { ObjectRef } from '../shared/refs.js';
 import { ResourceState, type ResourceEvaluation } from './resource-state.js';
 import { evaluateWithRule } from './rules/health-rule.js';
 import type { HealthRules } from './rules/rule-set.js';

@@ -16,7 +16,7 @@ import { evaluateBuiltinExists } from './generic.js';
 import { evaluateIngress } from './ingress.js';
 import { evaluateJob } from './job.js';
 import { evaluateNamespace } from './namespace.js';
-import { apiGroup, formatRef, refOf, type ObjectRef } from './object-ref.js';
+import { apiGroup, type ObjectRef } from '../shared/refs.js';
 import { evaluatePod } from './pod.js';
 import { evaluatePersistentVolumeClaim } from './pvc.js';
 import { noRelatedObjects, type RelatedObjects } from './related.js';
@@ -152,15 +152,4 @@ export function evaluateResource(
           ...(options.customResource === undefined ? {} : { info: options.customResource }),
         });
   return withRootCause(ref, live, result, related);
-}
-
-/** {@link evaluateResource} for a live object that carries its own apiVersion and kind (e.g. a watch event). */
-export function evaluateObject(obj: KubernetesObject, options: EvaluateOptions = {}): ResourceEvaluation {
-  const ref = refOf(obj);
-  if (ref.kind === '' || ref.apiVersion === '') {
-    throw new TypeError(
-      `${formatRef(ref)}: object has no apiVersion/kind; use evaluateResource with its ref`,
-    );
-  }
-  return evaluateResource(ref, obj, options);
 }

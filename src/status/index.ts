@@ -8,14 +8,8 @@ export {
   sameEvaluation,
   type ResourceEvaluation,
 } from './resource-state.js';
-export { apiGroup, formatRef, refKey, refOf, type ObjectRef } from './object-ref.js';
-export {
-  evaluateResource,
-  evaluateObject,
-  hasSpecificRule,
-  isBuiltinGroup,
-  type EvaluateOptions,
-} from './evaluate.js';
+export { apiGroup, formatRef, refKey, refOf, type ObjectRef } from '../shared/refs.js';
+export { evaluateResource, hasSpecificRule, isBuiltinGroup, type EvaluateOptions } from './evaluate.js';
 export {
   AWAITING_STATUS_REASON,
   DEFAULT_STATUS_GRACE_MS,
@@ -95,7 +89,7 @@ export {
   type PackSummary,
   type PackTimeout,
 } from './aggregate.js';
-export { aggregateCluster, worstPhase, type ClusterPack, type ClusterSummary } from './cluster.js';
+export { worstPhase } from './cluster.js';
 export {
   AWAITING_NEW_REVISION,
   initialPackStatus,
@@ -107,4 +101,6 @@ export {
   type PackTransition,
 } from './pack-status.js';
 export { MAX_RUNS, RunKind, type PackRunTimes } from './revision-runs.js';
-export { assertNever } from './assert-never.js';
+// src/engine/runner.ts still takes assertNever from here (its rewrite is on another branch): remove this line
+// once it imports src/shared/assert-never.ts.
+export { assertNever } from '../shared/assert-never.js';

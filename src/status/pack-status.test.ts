@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { ObjectRef } from './object-ref.js';
+import type { ObjectRef } from '../shared/refs.js';
 import { initialPackStatus, reducePackStatus, type PackEvent, type PackStatus } from './pack-status.js';
 import { MAX_RUNS } from './revision-runs.js';
 import type { ResourceEvaluation } from './resource-state.js';

@@ -6,9 +6,9 @@ import {
   type PackSummary,
   type PackTimeout,
 } from './aggregate.js';
-import { assertNever } from './assert-never.js';
+import { assertNever } from '../shared/assert-never.js';
 import { evaluation } from './evaluation.js';
-import { refKey, type ObjectRef } from './object-ref.js';
+import { refKey, type ObjectRef } from '../shared/refs.js';
 import { PackPhase, type PackConditionType } from './pack-phase.js';
 import { ResourceState, sameEvaluation, type ResourceEvaluation } from './resource-state.js';
 import { nextRuns, RunKind, startsRun, type PackRunTimes } from './revision-runs.js';

@@ -11,7 +11,7 @@ import { profileCases } from './cases/profiles.cases.js';
 import { renderCases } from './cases/renders.cases.js';
 import { tokenAndAuditCases } from './cases/tokens-audit.cases.js';
 import { healthRuleCases } from './cases/health-rules.cases.js';
-import { backends } from './test-support/backends.js';
+import { backends } from './testing/backends.js';
 
 describe.each(backends())('store on $name', (env) => {
   beforeAll(() => env.setup());

@@ -6,7 +6,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { repoRoot } from '../../src/engine/testing.js';
+import { repoRoot } from '../../src/engine/testing/runner.js';
 import type { ClusterPage, PackView } from '../src/api/types';
 import { formatDuration } from '../src/time';
 import { CLUSTER, startUiHarness, type UiHarness } from './harness.js';

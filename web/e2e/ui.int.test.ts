@@ -6,7 +6,7 @@ import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Component, crash } from '../../testenv/src/controlplane.js';
-import { repoRoot } from '../../src/engine/testing.js';
+import { repoRoot } from '../../src/engine/testing/runner.js';
 import { audit, formatViolations } from './axe.js';
 import { CLUSTER, MISSPELLED_PROFILE, examples, startUiHarness, type UiHarness } from './harness.js';
 

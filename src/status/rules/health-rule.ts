@@ -3,7 +3,7 @@ import { currentCondition, describeCondition, findCondition } from '../condition
 import { evaluation } from '../evaluation.js';
 import { unknownConditions, unknownStatus } from '../generic.js';
 import { generationBehind } from '../generation.js';
-import { apiGroup, type ObjectRef } from '../object-ref.js';
+import { apiGroup, type ObjectRef } from '../../shared/refs.js';
 import { ResourceState, type ResourceEvaluation } from '../resource-state.js';
 import { CelOutcomeKind, CelResultType, compileExpression, type CelIssue, type CelProgram } from './cel.js';
 

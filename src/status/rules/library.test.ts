@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { evaluateObject } from '../evaluate.js';
-import { fixturesDir, loadFixtures } from '../fixture-loader.js';
-import { refOf } from '../object-ref.js';
+import { evaluateObject } from '../testing/evaluate.js';
+import { fixturesDir, loadFixtures } from '../testing/fixtures.js';
+import { refOf } from '../../shared/refs.js';
 import { ResourceState } from '../resource-state.js';
 import { compileHealthRule, HealthRuleOrigin, type HealthRuleSpec } from './health-rule.js';
 import { libraryRule, librarySpecs, ruleKey } from './library.js';

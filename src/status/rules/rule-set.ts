@@ -1,5 +1,5 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
-import type { ObjectRef } from '../object-ref.js';
+import type { ObjectRef } from '../../shared/refs.js';
 import type { CompiledHealthRule } from './health-rule.js';
 import { libraryRule, ruleKey } from './library.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { TestBackend } from '../test-support/backends.js';
+import type { TestBackend } from '../testing/backends.js';
 
 export function healthRuleCases(env: TestBackend): void {
   describe('cluster-wide health rules', () => {

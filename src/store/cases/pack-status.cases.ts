@@ -3,8 +3,8 @@ import type { PackPhase } from '../../status/index.js';
 import { StoreErrorCode } from '../errors.js';
 import { toPackStatus } from '../pack-status.js';
 import type { StoredEvent } from '../transitions.js';
-import type { TestBackend } from '../test-support/backends.js';
-import { advance, packStatus } from '../test-support/fixtures.js';
+import type { TestBackend } from '../testing/backends.js';
+import { advance, packStatus } from '../testing/fixtures.js';
 import { expectStoreError } from './expect-error.js';
 
 const ids = (events: readonly StoredEvent[]) => events.map((e) => e.id);

@@ -1,10 +1,10 @@
 // For the server's integration tests and benchmark: a real listening hub on 127.0.0.1 (random port) over a
 // store from the store's test backends, tokens for every role, a fetch helper and an SSE reader.
-import { Hub } from '../hub/index.js';
-import type { OpenedStore, TestBackend } from '../store/test-support/backends.js';
-import { TokenRole, type Store } from '../store/index.js';
-import { helmBin } from '../engine/testing.js';
-import { createServer, type ServerOptions, type StrataServer } from './app.js';
+import { Hub } from '../../hub/index.js';
+import type { OpenedStore, TestBackend } from '../../store/testing/backends.js';
+import { TokenRole, type Store } from '../../store/index.js';
+import { helmBin } from '../../engine/testing/runner.js';
+import { createServer, type ServerOptions, type StrataServer } from '../app.js';
 
 export type RoleName = 'none' | TokenRole;
 export const ROLES: readonly RoleName[] = ['none', 'viewer', 'operator', 'admin'];
@@ -49,7 +49,6 @@ export async function startTestHub(
     defaultMetrics: false,
     ...options.server,
     hub,
-    store,
   });
   const url = await server.listen({ host: '127.0.0.1', port: 0 });
   const tokens = {} as Record<TokenRole, string>;

@@ -1,5 +1,6 @@
-// Durations the way Kubernetes and Go write them (`90s`, `10m`, `1h30m`), so pack timeouts read like the rest
-// of a cluster's YAML. Units: h, m, s, ms. No fractions, no negative values.
+// Durations, the one home for reading and writing them. In profiles, the way Kubernetes and Go write them
+// (`90s`, `10m`, `1h30m`), so pack timeouts read like the rest of a cluster's YAML: units h, m, s, ms, no
+// fractions, no negative values. On a terminal, elapsed time rounded to what a person reads (`3m12s`, `4d`).
 
 export const DURATION_PATTERN = '^(?:\\d+(?:h|ms|m|s))+$';
 const PART = /(\d+)(h|ms|m|s)/g;
@@ -29,4 +30,15 @@ export function formatDuration(ms: number): string {
     }
   }
   return parts.join('');
+}
+
+/** Elapsed time as a terminal shows it: `45s`, `3m12s`, `2h5m`, `4d`. */
+export function formatElapsed(ms: number): string {
+  const s = Math.max(0, Math.floor(ms / 1000));
+  if (s < 60) return `${s}s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m}m${s % 60}s`;
+  const h = Math.floor(m / 60);
+  if (h < 48) return `${h}h${m % 60}m`;
+  return `${Math.floor(h / 24)}d`;
 }

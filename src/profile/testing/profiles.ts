@@ -1,6 +1,6 @@
 // Helpers shared by this folder's tests: small profile texts to vary one thing at a time.
-import { formatIssues, type ProfileResult } from './errors.js';
-import { parseProfile, type ParsedProfile } from './parse.js';
+import { formatIssues, type ProfileResult } from '../errors.js';
+import { parseProfile, type ParsedProfile } from '../parse.js';
 
 export function profileText(options: {
   name?: string;

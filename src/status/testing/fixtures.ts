@@ -16,9 +16,9 @@ import { join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { KubernetesObject, V1Pod, V1ReplicaSet } from '@kubernetes/client-node';
 import { z } from 'zod';
-import { ResourceState } from './resource-state.js';
+import { ResourceState } from '../resource-state.js';
 
-export const fixturesDir = fileURLToPath(new URL('./fixtures/', import.meta.url));
+export const fixturesDir = fileURLToPath(new URL('../fixtures/', import.meta.url));
 
 const kubeObject = z
   .looseObject({

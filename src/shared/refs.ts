@@ -1,3 +1,4 @@
+// Naming Kubernetes objects, the one way every layer does it: a ref, its key, and how messages show it.
 import type { KubernetesObject } from '@kubernetes/client-node';
 
 /**

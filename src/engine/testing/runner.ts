@@ -2,15 +2,15 @@
 // tests can wait on (resolved by events, never by polling).
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { KubeClient } from '../kube/index.js';
-import { loadProfileFiles, formatIssues, type LoadedProfile } from '../profile/index.js';
-import { PackPhase, type PackStatus } from '../status/index.js';
-import { binDir } from '../../testenv/src/paths.js';
-import { desiredPacks, type DesiredOptions } from './desired.js';
-import type { RunnerEvent } from './events.js';
-import { ClusterRunner, type RunnerOptions } from './runner.js';
+import { KubeClient } from '../../kube/index.js';
+import { loadProfileFiles, formatIssues, type LoadedProfile } from '../../profile/index.js';
+import { PackPhase, type PackStatus } from '../../status/index.js';
+import { binDir } from '../../../testenv/src/paths.js';
+import { desiredPacks, type DesiredOptions } from '../desired.js';
+import type { RunnerEvent } from '../events.js';
+import { ClusterRunner, type RunnerOptions } from '../runner.js';
 
-export const repoRoot = join(import.meta.dirname, '..', '..');
+export const repoRoot = join(import.meta.dirname, '..', '..', '..');
 export const helmBin = (): string => join(binDir({ build: false }), 'helm');
 
 export class EventLog {

@@ -1,6 +1,6 @@
 // A Cluster Profile page as the hub serves it, for the renderers' tests: packs in install order across
 // layers, one of each colour, one waiting, one red with the cause.
-import type { ClusterPage, Pack } from './types.js';
+import type { ClusterPage, Pack } from '../types.js';
 
 export const NOW = Date.parse('2025-01-01T12:00:00Z');
 
