@@ -2,6 +2,106 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+/**
+ * The architecture's boundaries (docs/architecture.md, "Boundaries"): for each folder of src/, the folders of
+ * src/ it may import (`may`), those it may import types from only (`types`), and for a folder it may use only
+ * part of, the files it may import (`only`). Anything else is a lint error. Tests and test support (which set
+ * up whatever they need) are exempt; the composition root (src/main.ts, src/config.ts) is not a folder.
+ * Matching is on the import path as written: `../store/x.js` from src/server, `../../store/x.js` from
+ * src/server/routes.
+ */
+const boundaries = {
+  shared: { may: [] },
+  // A profile's health rules are CEL, compiled at load with positioned errors by status's rule compiler (pure).
+  // This makes profile and status import each other (status takes profile types): to remove, move the CEL
+  // compiler into src/shared or its own folder.
+  profile: { may: ['shared'], only: { status: ['rules/health-rule.js', 'evaluate.js'] } },
+  status: { may: ['shared'], types: ['profile'] },
+  kube: { may: ['shared'] },
+  engine: { may: ['shared', 'profile', 'status', 'kube'] },
+  store: { may: ['shared'], types: ['profile', 'status'] },
+  hub: { may: ['shared', 'profile', 'status', 'kube', 'engine', 'store'] },
+  // The server reaches the store through the hub; it names store types and maps StoreError to HTTP. Only its
+  // composition root (`roots`: serve.ts and the first admin token, which open the store) imports more of it.
+  server: {
+    may: ['shared', 'hub', 'profile', 'status'],
+    types: ['store'],
+    names: { store: ['StoreError', 'StoreErrorCode', 'isStoreError'] },
+    roots: { files: ['serve.ts', 'admin-token.ts'], may: ['store'] },
+  },
+  // The CLI talks to the hub over HTTP (server client types; `strata serve` starts one). On the user's
+  // machine it bundles local profile files with the hub's own loader (profile), inlines kubeconfig files
+  // (kube's client side only) and shows phases with the same display tables as the hub (status's only).
+  cli: {
+    may: ['shared', 'server', 'profile'],
+    only: {
+      kube: ['kubeconfig-inline.js', 'errors.js'],
+      status: ['pack-phase.js', 'pack-reason.js'],
+    },
+  },
+};
+const folders = [...Object.keys(boundaries), 'testenv', 'scripts', 'bench', 'web'];
+const escape = (text) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+/** An import path that climbs out of the file's folder into `folder` (optionally not into `except` files). */
+const into = (folder, except = []) =>
+  `^(\\.\\./)+${folder}(/|$)` + (except.length === 0 ? '' : `(?!(${except.map(escape).join('|')})$)`);
+
+const testFiles = ['**/*.test.ts', '**/testing/**'];
+
+/** The no-restricted-imports patterns of one folder's rule. */
+function restrictions(folder, rule, may) {
+  return folders
+    .filter((other) => other !== folder && !may.includes(other))
+    .map((other) => {
+      const only = rule.only?.[other];
+      const names = rule.names?.[other];
+      const types = rule.types?.includes(other);
+      return {
+        regex: into(other, only),
+        message: only
+          ? `src/${folder} may import only ${only.join(', ')} of src/${other} (docs/architecture.md, Boundaries).`
+          : `src/${folder} may not import ${types ? 'values from ' : ''}src/${other} (docs/architecture.md, Boundaries).`,
+        ...(types ? { allowTypeImports: true } : {}),
+        ...(names ? { allowImportNames: names } : {}),
+      };
+    });
+}
+
+const boundaryRules = Object.entries(boundaries).flatMap(([folder, rule]) => {
+  const roots = (rule.roots?.files ?? []).map((file) => `src/${folder}/${file}`);
+  const block = (files, ignores, may) => ({
+    files,
+    ignores,
+    rules: {
+      '@typescript-eslint/no-restricted-imports': ['error', { patterns: restrictions(folder, rule, may) }],
+    },
+  });
+  return [
+    block([`src/${folder}/**/*.ts`], [...testFiles, ...roots], rule.may),
+    ...(roots.length === 0 ? [] : [block(roots, [], [...rule.may, ...rule.roots.may])]),
+  ];
+});
+
+// The UI talks only to the HTTP API: of src/ it imports only the generated client types.
+const webBoundary = {
+  files: ['web/src/**/*.{ts,tsx}'],
+  rules: {
+    '@typescript-eslint/no-restricted-imports': [
+      'error',
+      {
+        patterns: [
+          {
+            regex: '^(\\.\\./)+src/(?!(server/client-types|server/sse-parser|status/display)(\\.js)?$)',
+            message:
+              'web/ may import only src/server/client-types, src/server/sse-parser and src/status/display of src/ ' +
+              '(docs/architecture.md, Boundaries; ADR 0008).',
+          },
+        ],
+      },
+    ],
+  },
+};
+
 export default tseslint.config(
   { ignores: ['dist/', 'web/dist/', 'node_modules/', 'coverage/', 'testenv/.state/', 'testenv/go/'] },
   js.configs.recommended,
@@ -36,5 +136,7 @@ export default tseslint.config(
       ],
     },
   },
+  ...boundaryRules,
+  webBoundary,
   { files: ['**/*.js'], ...tseslint.configs.disableTypeChecked },
 );

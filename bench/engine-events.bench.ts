@@ -12,7 +12,7 @@ import { parseArgs } from 'node:util';
 import { FakeKube } from '../src/kube/testing/fake-kube.js';
 import { ClusterRunner } from '../src/engine/runner.js';
 import type { RunnerEvent } from '../src/engine/events.js';
-import { wavedPacks } from '../src/engine/waved-packs.js';
+import { wavedPacks } from '../src/engine/testing/waved-packs.js';
 import { table } from './engine/stats.js';
 
 const { values } = parseArgs({

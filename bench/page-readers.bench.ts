@@ -10,8 +10,8 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { parseArgs, promisify } from 'node:util';
 import { down, up } from '../testenv/src/controlplane.js';
-import { SqliteBackend } from '../src/store/test-support/backends.js';
-import { startTestHub } from '../src/server/test-support.js';
+import { SqliteBackend } from '../src/store/testing/backends.js';
+import { startTestHub } from '../src/server/testing/server.js';
 import { ms, summarize, table, type Summary } from './engine/stats.js';
 
 const { values } = parseArgs({

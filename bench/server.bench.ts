@@ -11,9 +11,9 @@
 import { parseArgs } from 'node:util';
 import { readFileSync } from 'node:fs';
 import { down, up } from '../testenv/src/controlplane.js';
-import { SqliteBackend } from '../src/store/test-support/backends.js';
-import { advance, packStatus } from '../src/store/test-support/fixtures.js';
-import { startTestHub } from '../src/server/test-support.js';
+import { SqliteBackend } from '../src/store/testing/backends.js';
+import { advance, packStatus } from '../src/store/testing/fixtures.js';
+import { startTestHub } from '../src/server/testing/server.js';
 
 const { values } = parseArgs({
   options: {

@@ -10,8 +10,8 @@ import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
 import type { PackPhase } from '../src/status/index.js';
 import type { Store } from '../src/store/index.js';
-import { PostgresBackend, SqliteBackend, type TestBackend } from '../src/store/test-support/backends.js';
-import { packStatus } from '../src/store/test-support/fixtures.js';
+import { PostgresBackend, SqliteBackend, type TestBackend } from '../src/store/testing/backends.js';
+import { packStatus } from '../src/store/testing/fixtures.js';
 
 const { values } = parseArgs({
   options: {

@@ -5,7 +5,7 @@ import { KubeClient } from '../../src/kube/index.js';
 import { PackPhase, type PackStatus } from '../../src/status/index.js';
 import type { DriftPolicy, RunnerEvent } from '../../src/engine/events.js';
 import { ClusterRunner } from '../../src/engine/runner.js';
-import { helmBin } from '../../src/engine/testing.js';
+import { helmBin } from '../../src/engine/testing/runner.js';
 import { Probe, type Arrival } from './probe.js';
 
 export interface Emission {

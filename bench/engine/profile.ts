@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { loadProfileFiles, formatIssues } from '../../src/profile/index.js';
 import type { DesiredPack } from '../../src/engine/desired.js';
-import { desiredOrThrow } from '../../src/engine/testing.js';
+import { desiredOrThrow } from '../../src/engine/testing/runner.js';
 
 export interface BenchPack {
   readonly name: string;

@@ -15,7 +15,7 @@ export interface Expectation {
   readonly message?: string;
 }
 
-/** One fixture file, in the scenario format of src/status/fixture-loader.ts. */
+/** One fixture file, in the scenario format of src/status/testing/fixtures.ts. */
 export interface CapturedFixture {
   /** Path below fixtures/captured without `.json`, e.g. `deployment/available`. */
   readonly name: string;

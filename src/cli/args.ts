@@ -1,7 +1,7 @@
 // Argument parsing on node:util parseArgs, with kubectl-like errors: unknown commands and flags are named,
 // with "did you mean" when one is close; missing values and wrong arities say which.
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { editDistance } from '../profile/did-you-mean.js';
+import { editDistance } from '../shared/did-you-mean.js';
 import type { Command, OptionSpec, OptionValues } from './command.js';
 import { usageError } from './errors.js';
 

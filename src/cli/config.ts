@@ -14,6 +14,11 @@ export type Env = Readonly<Record<string, string | undefined>>;
 
 export interface CliConfig {
   readonly server: string;
+  /**
+   * Where the server came from: `default` means nobody configured a hub (commands that can work offline, such
+   * as `profile validate`, then do).
+   */
+  readonly serverSource: 'flag' | 'env' | 'file' | 'default';
   readonly token: string | undefined;
   /** Where the token came from, for the 401 message. */
   readonly tokenSource: 'env' | 'file' | 'none';
@@ -38,7 +43,16 @@ export function loadCliConfig(options: { env: Env; server?: string | undefined }
   const { env } = options;
   const configFile = configFilePath(env);
   const file = readConfigFile(configFile);
-  const server = options.server ?? nonEmpty(env.STRATA_SERVER) ?? file.server ?? DEFAULT_SERVER;
+  const envServer = nonEmpty(env.STRATA_SERVER);
+  const server = options.server ?? envServer ?? file.server ?? DEFAULT_SERVER;
+  const serverSource =
+    options.server !== undefined
+      ? 'flag'
+      : envServer !== undefined
+        ? 'env'
+        : file.server !== undefined
+          ? 'file'
+          : 'default';
   if (!/^https?:\/\/[^/]+/.test(server)) {
     throw new CliError(
       CliErrorCode.Config,
@@ -49,6 +63,7 @@ export function loadCliConfig(options: { env: Env; server?: string | undefined }
   const token = envToken ?? file.token;
   return {
     server: server.replace(/\/+$/, ''),
+    serverSource,
     token,
     tokenSource: envToken !== undefined ? 'env' : file.token !== undefined ? 'file' : 'none',
     configFile,

@@ -15,6 +15,7 @@ import { statusCommand } from './commands/status.js';
 import { outdatedCommand } from './commands/outdated.js';
 import { sourceCommands } from './commands/source.js';
 import { tokenCommands } from './commands/token.js';
+import { healthCommands } from './commands/health.js';
 import { loadCliConfig, type Env } from './config.js';
 import { ExitCode, formatError, usageError } from './errors.js';
 import { commandHelp, groupHelp, mainHelp } from './help.js';
@@ -29,6 +30,7 @@ export const commands: readonly Command[] = [
   ...packCommands,
   eventsCommand,
   ...tokenCommands,
+  ...healthCommands,
   ...sourceCommands,
 ];
 

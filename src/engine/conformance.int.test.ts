@@ -21,7 +21,7 @@ import { PackPhase } from '../status/index.js';
 import { down, up, type ControlPlaneState } from '../../testenv/src/controlplane.js';
 import { watchUntil } from '../../testenv/src/watch-until.js';
 import type { DesiredPack } from './desired.js';
-import { desiredOrThrow, helmBin, startRunner, type EventLog } from './testing.js';
+import { desiredOrThrow, helmBin, startRunner, type EventLog } from './testing/runner.js';
 import type { ClusterRunner } from './runner.js';
 
 // Differential conformance (issue 11): each small chart of conformance/charts is installed with the pinned

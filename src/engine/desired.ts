@@ -11,6 +11,7 @@ import {
   type ProfileResult,
   type Redactor,
 } from '../profile/index.js';
+import type { HealthRuleSpec } from '../status/index.js';
 
 /** One pack as the runner should have it: resolved (no macros left), placed in its wave. */
 export interface DesiredPack {
@@ -28,6 +29,8 @@ export interface DesiredPack {
   /** Why the pack sits where it does ("wave 3: layer addon, priority 0, after …"). */
   readonly explanation: string;
   readonly redactor: Redactor;
+  /** The profile's health rules for custom resources (`spec.healthChecks`); they win over cluster rules. */
+  readonly healthChecks?: readonly HealthRuleSpec[];
 }
 
 export interface DesiredOptions {
@@ -84,6 +87,9 @@ export function desiredPacks(
         order: out.length,
         explanation: planned.explanation,
         redactor: entry.redactor,
+        ...(entry.loaded.profile.spec.healthChecks === undefined
+          ? {}
+          : { healthChecks: entry.loaded.profile.spec.healthChecks }),
       });
     }
   }

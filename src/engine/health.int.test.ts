@@ -13,7 +13,7 @@ import { KubeClient, type ListWatchOptions, type WatchHandler, type WatchQuery }
 import { formatIssues, loadProfileFiles } from '../profile/index.js';
 import { PackPhase } from '../status/index.js';
 import { down, up, type ControlPlaneState } from '../../testenv/src/controlplane.js';
-import { desiredOrThrow, startRunner } from './testing.js';
+import { desiredOrThrow, startRunner } from './testing/runner.js';
 
 // The truth of a pack's colour while its objects change under it (pack-status.md, ADR 0004, ADR 0006), on a
 // real control plane.

@@ -13,7 +13,7 @@ import {
 } from '../profile/index.js';
 import { EngineError, EngineErrorCode } from './errors.js';
 import { helmTemplate, templateArgs } from './helm.js';
-import { helmBin } from './testing.js';
+import { helmBin } from './testing/runner.js';
 
 const charts = join(import.meta.dirname, 'conformance', 'charts');
 

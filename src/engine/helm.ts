@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { ChartSourceKind, type HelmPack } from '../profile/index.js';
-import { assertNever } from '../status/index.js';
+import { assertNever } from '../shared/assert-never.js';
 import { EngineError, EngineErrorCode } from './errors.js';
 
 /** What `helm install` would learn from the cluster, so `helm template` renders the same objects. */

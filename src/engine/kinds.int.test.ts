@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatIssues, loadProfileFiles } from '../profile/index.js';
 import { PackPhase, type PackStatus } from '../status/index.js';
 import { down, up, type ControlPlaneState } from '../../testenv/src/controlplane.js';
-import { desiredOrThrow, startRunner } from './testing.js';
+import { desiredOrThrow, startRunner } from './testing/runner.js';
 
 // Every kind pack-status.md names, deployed through the runner on a real control plane, each showing the
 // state and reason its rule promises.

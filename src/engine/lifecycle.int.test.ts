@@ -8,7 +8,7 @@ import { PackConditionType, PackPhase } from '../status/index.js';
 import { down, up, type ControlPlaneState } from '../../testenv/src/controlplane.js';
 import { watchUntil } from '../../testenv/src/watch-until.js';
 import { DriftPolicy } from './events.js';
-import { deploymentProfile, desiredOrThrow, startRunner, type TestPack } from './testing.js';
+import { deploymentProfile, desiredOrThrow, startRunner, type TestPack } from './testing/runner.js';
 
 const CP = 'engine-lifecycle-it';
 let cp: ControlPlaneState;

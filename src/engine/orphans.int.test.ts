@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PackOperation, PackPhase, ResourceState, type PackStatus } from '../status/index.js';
 import { down, up, type ControlPlaneState } from '../../testenv/src/controlplane.js';
 import { Label } from './render.js';
-import { deploymentProfile, desiredOrThrow, startRunner } from './testing.js';
+import { deploymentProfile, desiredOrThrow, startRunner } from './testing/runner.js';
 
 const CP = 'engine-orphans-it';
 const CLUSTER = 'orphans';

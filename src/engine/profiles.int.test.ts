@@ -5,7 +5,13 @@ import { AdmissionregistrationV1Api, AppsV1Api, KubeConfig } from '@kubernetes/c
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PackPhase } from '../status/index.js';
 import { down, up, type ControlPlaneState } from '../../testenv/src/controlplane.js';
-import { deploymentProfile, desiredOrThrow, startRunner, type EventLog, type TestPack } from './testing.js';
+import {
+  deploymentProfile,
+  desiredOrThrow,
+  startRunner,
+  type EventLog,
+  type TestPack,
+} from './testing/runner.js';
 
 const CP = 'engine-profiles-it';
 let cp: ControlPlaneState;

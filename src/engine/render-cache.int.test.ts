@@ -10,7 +10,7 @@ import { PackPhase } from '../status/index.js';
 import { down, up, type ControlPlaneState } from '../../testenv/src/controlplane.js';
 import type { DesiredPack } from './desired.js';
 import { MemoryRenderCache } from './render-cache.js';
-import { desiredOrThrow, startRunner } from './testing.js';
+import { desiredOrThrow, startRunner } from './testing/runner.js';
 
 const CP = 'engine-render-cache-it';
 const CLUSTER = 'render-cache';

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { ChartSourceKind, Layer, PackType, PrioritySource, type HelmPack } from '../profile/index.js';
 import { stableLists } from './helm.js';
 import { parseManifestStream, Annotation, HookDeletePolicy, HookEvent, renderPack } from './render.js';
-import { helmBin } from './testing.js';
+import { helmBin } from './testing/runner.js';
 
 const charts = join(import.meta.dirname, 'conformance', 'charts');
 

@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto';
 import { parseAllDocuments } from 'yaml';
 import { PackType, type HelmPack, type KubeObject, type Pack } from '../profile/index.js';
-import { assertNever } from '../status/index.js';
+import { assertNever } from '../shared/assert-never.js';
 import { EngineError, EngineErrorCode } from './errors.js';
 import type { HelmTemplateOptions } from './helm.js';
 import { isNotes, notesText, templateWithNotes } from './notes.js';
 import { installOrder, isCrd } from './order.js';
+import { isRecord } from '../shared/guards.js';
 
 /** Labels Strata puts on every object it applies: how watches find a cluster's objects and who owns them. */
 export const Label = {
@@ -305,8 +306,4 @@ function markChartCrd(object: KubeObject): KubeObject {
 export function annotationsOf(object: Pick<KubeObject, 'metadata'>): Record<string, string> {
   const annotations = object.metadata.annotations;
   return isRecord(annotations) ? (annotations as Record<string, string>) : {};
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

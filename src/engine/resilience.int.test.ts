@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatIssues, loadProfileFiles } from '../profile/index.js';
 import { PackConditionType, PackPhase } from '../status/index.js';
 import { Component, crash, down, up, type ControlPlaneState } from '../../testenv/src/controlplane.js';
-import { deploymentProfile, desiredOrThrow, startRunner } from './testing.js';
+import { deploymentProfile, desiredOrThrow, startRunner } from './testing/runner.js';
 
 const CP = 'engine-resilience-it';
 let cp: ControlPlaneState;

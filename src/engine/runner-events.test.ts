@@ -3,9 +3,9 @@
 // re-announced on each phase change of every pack before it made 6,280 of 7,376 events at 200 packs.
 import { afterEach, describe, expect, it } from 'vitest';
 import { FakeKube } from '../kube/testing/fake-kube.js';
-import { configMap, wavedPacks } from './waved-packs.js';
+import { configMap, wavedPacks } from './testing/waved-packs.js';
 import { ClusterRunner } from './runner.js';
-import { EventLog } from './testing.js';
+import { EventLog } from './testing/runner.js';
 
 const runners: ClusterRunner[] = [];
 afterEach(() => {

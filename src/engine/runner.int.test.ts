@@ -3,7 +3,7 @@ import { predecessors } from '../profile/index.js';
 import { PackPhase } from '../status/index.js';
 import { down, up, type ControlPlaneState } from '../../testenv/src/controlplane.js';
 import type { ClusterRunner } from './runner.js';
-import { desiredOrThrow, loadExamples, startRunner, type EventLog } from './testing.js';
+import { desiredOrThrow, loadExamples, startRunner, type EventLog } from './testing/runner.js';
 
 const CP = 'engine-it';
 let cp: ControlPlaneState;

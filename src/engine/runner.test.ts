@@ -17,7 +17,7 @@ import type { DesiredPack } from './desired.js';
 import { Label } from './render.js';
 import type { RunnerEvent } from './events.js';
 import { ClusterRunner, type RunnerOptions } from './runner.js';
-import { EventLog } from './testing.js';
+import { EventLog } from './testing/runner.js';
 
 const CLUSTER = 'unit';
 const WAIT = { timeoutMs: 3000 };

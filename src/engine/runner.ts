@@ -5,6 +5,7 @@ import { nextSteps, sharedPredecessors, type PackSnapshot } from './scheduler.js
 import {
   PackPhase,
   WAITING_LIST_LIMIT,
+  apiGroup,
   assertNever,
   evaluateResource,
   formatRef,
@@ -12,6 +13,7 @@ import {
   ownersAffectedBy,
   reducePackStatus,
   refKey,
+  type HealthRuleSpec,
   type ObjectRef,
   type PackEvent,
   type PackStage,
@@ -27,6 +29,8 @@ import { PackOperations } from './pack-operations.js';
 import { refOf, type PackRun } from './pack-run.js';
 import { detectDrift } from './drift.js';
 import { RevisionGate, awaitingKeys } from './revision-gate.js';
+import { HealthContext } from './health-context.js';
+import { recentWarnings, type RecentWarning } from './recent-warnings.js';
 import { MemoryRenderCache, type RenderCache } from './render-cache.js';
 import { orphanedPacks } from './orphans.js';
 
@@ -65,6 +69,9 @@ export class ClusterRunner {
   private readonly uninstallTasks = new WeakSet<AbortController>();
   /** Packs whose uninstall failed: the attempts so far and the timer of the next one. */
   private readonly uninstallRetries = new Map<PackRun, UninstallRetry>();
+  private readonly health: HealthContext;
+  /** Re-evaluations due when a custom resource's wait for its controller's first status ends. */
+  private readonly graceTimers = new Map<string, NodeJS.Timeout>();
   private reconcileQueued = false;
   /** The last predecessors() of the active packs, with what it was computed from. */
   private ordering?: { readonly key: string; readonly predecessors: ReadonlyMap<string, readonly string[]> };
@@ -92,6 +99,13 @@ export class ClusterRunner {
       },
       onConnection: (state) => {
         this.onConnection(state.connected, state.connected ? undefined : state.error.message);
+      },
+    });
+    this.health = new HealthContext({
+      kube: options.kube,
+      now: this.now,
+      onKindLearned: (group, kind) => {
+        this.evaluateKind(group, kind);
       },
     });
     this.ops = new PackOperations({
@@ -138,7 +152,10 @@ export class ClusterRunner {
         // The same definition again (e.g. another profile of the cluster changed): leave the pack alone.
         const unchanged = sameDefinition(run.desired, desired);
         if (unchanged && run.startedFor === run.desired) run.startedFor = desired;
+        const rulesChanged =
+          JSON.stringify(run.desired.healthChecks) !== JSON.stringify(desired.healthChecks);
         run.desired = desired;
+        if (rulesChanged) this.evaluateInventory(run);
         if (run.removing) this.forgetUninstallRetry(run);
         run.removing = false;
         continue;
@@ -237,6 +254,8 @@ export class ClusterRunner {
       clearTimeout(run.timer);
       this.forgetUninstallRetry(run);
     }
+    for (const timer of this.graceTimers.values()) clearTimeout(timer);
+    this.graceTimers.clear();
     this.watches.stop();
     this.wake();
   }
@@ -469,8 +488,66 @@ export class ClusterRunner {
   private evaluate(run: PackRun, ref: ObjectRef): void {
     const object = this.watches.get(ref);
     if (!run.gate.admits(refKey(ref), object)) return;
-    const evaluation = evaluateResource(ref, object, { related: this.watches });
+    const health = this.health.evaluateOptions(
+      {
+        ...(run.desired.healthChecks === undefined ? {} : { healthChecks: run.desired.healthChecks }),
+        ...(run.desired.pack.healthGraceMs === undefined ? {} : { graceMs: run.desired.pack.healthGraceMs }),
+      },
+      ref,
+    );
+    const evaluation = evaluateResource(ref, object, { related: this.watches, ...health });
+    this.scheduleGraceRecheck(run, ref, this.health.recheckIn(evaluation, object, ref, health));
     this.dispatch(run, { type: 'ResourceEvaluated', time: this.iso(), ref, evaluation });
+  }
+
+  /** A custom resource waiting for its controller's first status is looked at again when its grace ends. */
+  private scheduleGraceRecheck(run: PackRun, ref: ObjectRef, inMs: number | undefined): void {
+    const key = `${run.desired.pack.name}\0${refKey(ref)}`;
+    clearTimeout(this.graceTimers.get(key));
+    this.graceTimers.delete(key);
+    if (inMs === undefined || this.stopped) return;
+    const timer = setTimeout(() => {
+      this.graceTimers.delete(key);
+      if (this.stopped || this.runs.get(run.desired.pack.name) !== run) return;
+      if (!run.inventoryKeys.has(refKey(ref))) return;
+      this.evaluate(run, ref);
+      this.wake();
+    }, inMs);
+    timer.unref();
+    this.graceTimers.set(key, timer);
+  }
+
+  /** Recent Warning events of an owned object and what it controls, for the pack detail page. */
+  recentWarnings(ref: ObjectRef): RecentWarning[] {
+    return recentWarnings(this.watches.get(ref), this.watches);
+  }
+
+  /**
+   * The cluster-wide health rules an admin applied (`strata health apply`); every owned object is judged
+   * again by them. Pack rules still win over them.
+   */
+  setClusterHealthRules(specs: readonly HealthRuleSpec[]): void {
+    this.health.setClusterRules(specs);
+    for (const run of this.runs.values()) this.evaluateInventory(run);
+    this.wake();
+  }
+
+  private evaluateInventory(run: PackRun): void {
+    if (this.stopped) return;
+    for (const ref of run.inventory) if (this.watches.get(ref)) this.evaluate(run, ref);
+  }
+
+  /** Discovery told whether a kind has a status subresource: its objects may be judged differently now. */
+  private evaluateKind(group: string, kind: string): void {
+    if (this.stopped) return;
+    for (const run of this.runs.values()) {
+      for (const ref of run.inventory) {
+        if (ref.kind === kind && apiGroup(ref.apiVersion) === group && this.watches.get(ref)) {
+          this.evaluate(run, ref);
+        }
+      }
+    }
+    this.wake();
   }
 
   private setInventory(run: PackRun, objects: readonly KubeObject[] | readonly ObjectRef[]): void {

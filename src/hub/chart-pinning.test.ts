@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ChartSourceKind } from '../profile/index.js';
-import { parseOk, profileText } from '../profile/testing.js';
+import { parseOk, profileText } from '../profile/testing/profiles.js';
 import { parseProfile } from '../profile/parse.js';
 import type { ChartSourceCredentials } from '../store/index.js';
 import { classify, type FetchOptions, type FetchResult, type RemoteChart } from './chart-fetch.js';

@@ -20,8 +20,11 @@ export const HubErrorCode = {
   InvalidInput: 'INVALID_INPUT',
   BundleInvalid: 'BUNDLE_INVALID',
   BundleTooLarge: 'BUNDLE_TOO_LARGE',
+  HealthRulesInvalid: 'HEALTH_RULES_INVALID',
   /** A remote chart could not be fetched when its version was published (issue 13). */
   ChartFetchFailed: 'CHART_FETCH_FAILED',
+  TokenNotFound: 'TOKEN_NOT_FOUND',
+  LastAdminToken: 'LAST_ADMIN_TOKEN',
 } as const;
 export type HubErrorCode = (typeof HubErrorCode)[keyof typeof HubErrorCode];
 

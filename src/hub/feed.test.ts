@@ -3,9 +3,9 @@
 import { randomBytes } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { DesiredPack } from '../engine/index.js';
-import { desiredOrThrow, loadExamples } from '../engine/testing.js';
+import { desiredOrThrow, loadExamples } from '../engine/testing/runner.js';
 import { createStore, type Store } from '../store/index.js';
-import { packStatus } from '../store/test-support/fixtures.js';
+import { packStatus } from '../store/testing/fixtures.js';
 import { Feed, type HubEvent } from './feed.js';
 
 let store: Store;

@@ -3,14 +3,14 @@
 import { ClusterRunner, type DesiredPack, type RunnerEvent } from '../engine/index.js';
 import type { KubeClient } from '../kube/index.js';
 import { noRedaction, type Redactor } from '../profile/index.js';
-import type { PackStatus } from '../status/index.js';
+import type { HealthRuleSpec, PackStatus } from '../status/index.js';
 import { toPackStatus, type ClusterRecord, type Store } from '../store/index.js';
 import type { ClusterAccess } from './access.js';
 import { message, notFound } from './errors.js';
 import type { Emit } from './feed.js';
 import { clusterSummary, type PackContext } from './stream-events.js';
 import type { Planner } from './planner.js';
-import { countPhases } from './present.js';
+import { countPhases, needingAttention } from './present.js';
 import { storedRenderCache } from './render-cache.js';
 import { StatusWriter } from './status-writer.js';
 import type { ClusterView, DriftView } from './views.js';
@@ -39,6 +39,8 @@ export interface FleetOptions {
 export class Fleet {
   private readonly runtimes = new Map<string, ClusterRuntime>();
   private readonly writer: StatusWriter;
+  /** The cluster-wide health rules in force (health-rules.ts), for every runner, also those started later. */
+  private healthRules: readonly HealthRuleSpec[] = [];
 
   constructor(private readonly options: FleetOptions) {
     this.writer = new StatusWriter(options.store, (error) => {
@@ -51,6 +53,11 @@ export class Fleet {
     const runtime = this.runtimes.get(cluster);
     if (!runtime) throw notFound('cluster', cluster);
     return runtime;
+  }
+
+  setClusterHealthRules(specs: readonly HealthRuleSpec[]): void {
+    this.healthRules = specs;
+    for (const runtime of this.runtimes.values()) runtime.runner.setClusterHealthRules(specs);
   }
 
   has(cluster: string): boolean {
@@ -131,6 +138,7 @@ export class Fleet {
       }),
     };
     this.runtimes.set(record.name, runtime);
+    runtime.runner.setClusterHealthRules(this.healthRules);
     // Not awaited: an unreachable cluster keeps retrying in the background and reports it as it goes.
     runtime.runner.start().catch((error: unknown) => {
       runtime.reachable = false;
@@ -184,10 +192,10 @@ export class Fleet {
 
   async clusterView(record: ClusterRecord): Promise<ClusterView> {
     const runtime = this.runtimes.get(record.name);
-    const phases = runtime
-      ? runtime.runner.statuses().map((s) => s.status.phase)
-      : (await this.options.store.packStatus.list(record.name)).map((s) => s.phase);
-    const { phase, counts, packs } = countPhases(phases);
+    const list = runtime
+      ? runtime.runner.statuses().map((s) => ({ pack: s.pack, ...s.status }))
+      : await this.options.store.packStatus.list(record.name);
+    const { phase, counts, packs } = countPhases(list.map((s) => s.phase));
     return {
       name: record.name,
       server: runtime?.kube.server ?? '',
@@ -199,6 +207,7 @@ export class Fleet {
       phase,
       counts,
       packs,
+      attention: needingAttention(list),
     };
   }
 

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { profileUpload } from '../profile/index.js';
 import { createStore, type Store } from '../store/index.js';
 import { down, up, type ControlPlaneState } from '../../testenv/src/controlplane.js';
-import { helmBin, repoRoot } from '../engine/testing.js';
+import { helmBin, repoRoot } from '../engine/testing/runner.js';
 import { Hub, type HubEvent } from './hub.js';
 import { HubError, HubErrorCode } from './errors.js';
 

@@ -4,7 +4,8 @@
 //   Hub → Clusters, Profiles, Attachments, Packs → Fleet → Planner, ClusterAccess → store, engine, kube
 // and every service publishes through the feed's `emit`, which it is given, never the feed itself.
 import type { ProfileIssue } from '../profile/index.js';
-import type { PackTransition } from '../status/index.js';
+import type { PackPhase, PackTransition } from '../status/index.js';
+import type { Store } from '../store/index.js';
 import { ClusterAccess } from './access.js';
 import { Attachments, type AttachInput } from './attachments.js';
 import { Clusters, type RegisterClusterInput } from './clusters.js';
@@ -12,10 +13,13 @@ import type { Actor, HubConfig } from './config.js';
 import { message } from './errors.js';
 import { Feed, type HubEvent } from './feed.js';
 import { Fleet } from './fleet.js';
+import { HealthRuleService } from './health-rules.js';
 import { Packs } from './packs.js';
 import { Planner } from './planner.js';
 import type { OutdatedChart } from './outdated.js';
 import { Profiles, type ProfileUpload } from './profiles.js';
+import { ChartSources } from './sources.js';
+import { Tokens } from './tokens.js';
 import type {
   AttachmentView,
   ClusterPage,
@@ -39,12 +43,20 @@ export class Hub {
   private readonly profiles: Profiles;
   private readonly attachments: Attachments;
   private readonly packs: Packs;
+  /** Cluster-wide health rules and `strata health test` (health-rules.ts). */
+  readonly healthRules: HealthRuleService;
+  /** API tokens: verified on every request, created, listed and revoked with an audit entry. */
+  readonly tokens: Tokens;
+  /** Chart sources (repositories and registries) with their sealed credentials. */
+  readonly sources: ChartSources;
+  private readonly store: Store;
   private readonly log: (message: string) => void;
 
   private constructor(config: HubConfig) {
     const log = config.log ?? ((text) => process.stderr.write(`${text}\n`));
     this.log = log;
     const { store } = config;
+    this.store = store;
     const access = new ClusterAccess(config);
     const planner = new Planner(store, config.chartCacheDir);
     // The feed builds pack views with what the fleet knows and the fleet publishes through the feed's emit: the
@@ -63,11 +75,25 @@ export class Hub {
     this.profiles = new Profiles(store, access, config.helmBin, emit);
     this.attachments = new Attachments(store, planner, fleet, emit);
     this.packs = new Packs(store, fleet, this.attachments);
+    this.healthRules = new HealthRuleService({
+      store,
+      onChange: (specs) => {
+        fleet.setClusterHealthRules(specs);
+      },
+      liveObject: async (cluster, ref) => {
+        const { kube } = fleet.runtime(cluster);
+        const [object, info] = await Promise.all([kube.get(ref), kube.resourceFor(ref.apiVersion, ref.kind)]);
+        return { object, statusSubresource: info.statusSubresource === true };
+      },
+    });
+    this.tokens = new Tokens(store);
+    this.sources = new ChartSources(store);
   }
 
   /** Opens the hub and starts a runner for every registered cluster (an unreachable one does not block). */
   static async open(config: HubConfig): Promise<Hub> {
     const hub = new Hub(config);
+    await hub.healthRules.load();
     for (const record of await config.store.clusters.list()) {
       try {
         await hub.fleet.start(record);
@@ -182,5 +208,15 @@ export class Hub {
   /** Resolves once every status change so far is stored (tests, shutdown). */
   flush(): Promise<void> {
     return this.fleet.flush();
+  }
+
+  // Health
+  /** Throws when the database does not answer (for /readyz). */
+  ping(): Promise<void> {
+    return this.store.ping();
+  }
+  /** Per cluster, how many packs are in each phase, as stored (for /metrics). */
+  phaseCounts(): Promise<Map<string, Readonly<Record<PackPhase, number>>>> {
+    return this.store.packStatus.phaseCounts();
   }
 }

@@ -12,3 +12,6 @@ export { HubError, HubErrorCode } from './errors.js';
 export * from './views.js';
 export { ClusterSummarySchema, StreamEventSchema, type ClusterSummaryView } from './stream-events.js';
 export type { PackTransition } from '../status/index.js';
+export type { Tokens } from './tokens.js';
+export type { ChartSources } from './sources.js';
+export { TokenRole, type CreatedToken, type TokenRecord } from '../store/index.js';

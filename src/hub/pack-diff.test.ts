@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { resolveProfile, type Pack } from '../profile/index.js';
-import { parseOk, profileText } from '../profile/testing.js';
+import { parseOk, profileText } from '../profile/testing/profiles.js';
 import { DIFF_LINE_LIMIT, describePackChanges } from './pack-diff.js';
 
 /** The first pack of a profile, resolved with `values` the way the hub resolves it, with its redactor. */

@@ -3,13 +3,10 @@
 // … → …`. Both sides are redacted first, so a sensitive value never appears; a change only a sensitive value
 // makes is still reported, without the value.
 import { describeValue, formatPath, type FieldPath, type Pack, type Redactor } from '../profile/index.js';
+import { isRecord } from '../shared/guards.js';
 
 /** How many changed fields a pack's diff lists before "… and N more". */
 export const DIFF_LINE_LIMIT = 12;
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 /** `Kind name` of a manifest, to match objects by identity rather than by position. */
 function objectKey(value: unknown): string | undefined {

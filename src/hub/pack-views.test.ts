@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Layer, PackType, PrioritySource, noRedaction, DEFAULT_TIMEOUT_MS } from '../profile/index.js';
 import type { DesiredPack } from '../engine/index.js';
-import { initialPackStatus, reducePackStatus } from '../status/index.js';
+import { ResourceState, initialPackStatus, reducePackStatus } from '../status/index.js';
 import { PackViews } from './pack-views.js';
 import { packView } from './present.js';
 
@@ -52,6 +52,31 @@ describe('PackViews', () => {
     expect(views.view(desired, applying, true, drift).lastDrift).toEqual(drift);
   });
 
+  it("builds the view again when its resources' recent Warning events change, the status being the same", () => {
+    const views = new PackViews();
+    const status = initialPackStatus({
+      revision: 'r1',
+      stage: { type: 'Applied' },
+      resources: [
+        {
+          ref: { apiVersion: 'v1', kind: 'ConfigMap', namespace: 'apps', name: 'web' },
+          evaluation: { state: ResourceState.Progressing, reason: 'x', message: 'y' },
+        },
+      ],
+    });
+    const first = views.view(desired, status, false, undefined, () => []);
+    expect(views.view(desired, status, false, undefined, () => [])).toBe(first);
+    const warning = {
+      object: 'ConfigMap apps/web',
+      reason: 'FailedMount',
+      message: 'volume missing',
+      count: 1,
+    };
+    const warned = views.view(desired, status, false, undefined, () => [warning]);
+    expect(warned).not.toBe(first);
+    expect(warned.resources[0]).toMatchObject({ events: [{ reason: 'FailedMount' }] });
+  });
+
   it('returns the same page object while nothing on it changed, and the new page once something did', () => {
     const views = new PackViews();
     const status = initialPackStatus({ revision: '', stage: { type: 'Queued' } });
@@ -65,6 +90,7 @@ describe('PackViews', () => {
       phase: 'onboarding' as const,
       counts: { onboarding: 1, processing: 0, success: 0, failed: 0 },
       packs: 1,
+      attention: [],
     };
     const page = () => ({ cluster, attachments: [], packs: [views.view(desired, status, false, undefined)] });
     const first = views.samePage('c', page());

@@ -1,22 +1,47 @@
 // The Cluster Profile page's pack views kept between reads (issue 15, "Fast reads"): a pack's view is built again
 // only when something it shows changed. Statuses are immutable (the reducer returns a new object on each change,
-// the same one otherwise), so a status, its desired pack and its drift, compared by reference, say whether the
-// view kept from the last read is still the one to show; a page read is then a lookup per pack.
+// the same one otherwise), so a status, its desired pack and its drift, compared by reference, and its resources'
+// recent Warning events (read live from the watch cache, so compared by value), say whether the view kept from
+// the last read is still the one to show.
 import type { DesiredPack } from '../engine/index.js';
-import type { PackStatus } from '../status/index.js';
+import { refKey, type ObjectRef, type PackStatus } from '../status/index.js';
 import { packView } from './present.js';
-import type { ClusterPage, DriftView, PackView } from './views.js';
+import type { ClusterPage, DriftView, PackView, WarningEventView } from './views.js';
 
 interface Kept {
   readonly desired: DesiredPack;
   readonly stale: boolean;
   readonly drift: DriftView | undefined;
+  readonly warnings: string;
   readonly view: PackView;
 }
 
 export class PackViews {
   private readonly kept = new WeakMap<PackStatus, Kept>();
   private readonly pages = new Map<string, ClusterPage>();
+
+  view(
+    desired: DesiredPack,
+    status: PackStatus,
+    stale: boolean,
+    drift: DriftView | undefined,
+    warnings: (ref: ObjectRef) => readonly WarningEventView[] = () => [],
+  ): PackView {
+    const byRef = new Map(status.resources.map((r) => [refKey(r.ref), warnings(r.ref)]));
+    const shown = JSON.stringify([...byRef.values()]);
+    const kept = this.kept.get(status);
+    if (
+      kept &&
+      kept.desired === desired &&
+      kept.stale === stale &&
+      kept.drift === drift &&
+      kept.warnings === shown
+    )
+      return kept.view;
+    const view = packView(desired, status, stale, drift, (ref) => byRef.get(refKey(ref)) ?? []);
+    this.kept.set(status, { desired, stale, drift, warnings: shown, view });
+    return view;
+  }
 
   /**
    * The page last returned for the cluster when nothing on it changed (the same pack views, an equal cluster
@@ -35,13 +60,5 @@ export class PackViews {
       return last;
     this.pages.set(cluster, page);
     return page;
-  }
-
-  view(desired: DesiredPack, status: PackStatus, stale: boolean, drift: DriftView | undefined): PackView {
-    const kept = this.kept.get(status);
-    if (kept && kept.desired === desired && kept.stale === stale && kept.drift === drift) return kept.view;
-    const view = packView(desired, status, stale, drift);
-    this.kept.set(status, { desired, stale, drift, view });
-    return view;
   }
 }

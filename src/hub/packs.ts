@@ -23,7 +23,13 @@ export class Packs {
     const runtime = this.fleet.runtime(cluster);
     const packs = runtime.runner.statuses().flatMap((s) => {
       const desired = runtime.known.get(s.pack);
-      return desired ? [this.views.view(desired, s.status, s.stale, runtime.drift.get(s.pack))] : [];
+      return desired
+        ? [
+            this.views.view(desired, s.status, s.stale, runtime.drift.get(s.pack), (ref) =>
+              runtime.runner.recentWarnings(ref),
+            ),
+          ]
+        : [];
     });
     const page = {
       cluster: await this.fleet.clusterView(runtime.record),

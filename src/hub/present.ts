@@ -1,9 +1,25 @@
 // Builds the hub's views (views.ts) from what the engine and the store hold. Pure: no store, no runner.
 import { stringify } from 'yaml';
 import type { DesiredPack } from '../engine/index.js';
-import type { ChartSource } from '../profile/index.js';
-import { packPhaseDisplay, worstPhase, type PackPhase, type PackStatus } from '../status/index.js';
-import type { DriftView, PackValuesView, PackView, PhaseCounts, ProfileVersionView } from './views.js';
+import { posix } from 'node:path';
+import { remoteChartKey, type ChartSource, type Pack } from '../profile/index.js';
+import {
+  packPhaseDisplay,
+  worstPhase,
+  type ObjectRef,
+  type PackPhase,
+  type PackStatus,
+} from '../status/index.js';
+import type {
+  AttentionView,
+  DriftView,
+  PackValuesView,
+  PackView,
+  PhaseCounts,
+  ProfilePackRow,
+  ProfileVersionView,
+  WarningEventView,
+} from './views.js';
 
 export function emptyCounts(): PhaseCounts {
   return { onboarding: 0, processing: 0, success: 0, failed: 0 };
@@ -28,8 +44,13 @@ export function packView(
   status: PackStatus,
   stale: boolean,
   lastDrift?: DriftView,
+  warnings: (ref: ObjectRef) => readonly WarningEventView[] = () => [],
 ): PackView {
   const display = packPhaseDisplay[status.phase];
+  const eventsOf = (ref: ObjectRef) => {
+    const events = warnings(ref).map((e) => ({ ...e, message: desired.redactor.redact(e.message) }));
+    return events.length === 0 ? {} : { events };
+  };
   return {
     name: desired.pack.name,
     profile: desired.profile.name,
@@ -49,6 +70,7 @@ export function packView(
     progress: status.progress,
     ...(status.startTime ? { startTime: status.startTime } : {}),
     ...(status.endTime ? { endTime: status.endTime } : {}),
+    ...(status.runs ? { runs: [...status.runs] } : {}),
     stale,
     resources: status.resources.map((r) => ({
       ref: r.ref,
@@ -56,6 +78,7 @@ export function packView(
       reason: r.evaluation.reason,
       message: desired.redactor.redact(r.evaluation.message),
       ...(r.hook ? { hook: true as const } : {}),
+      ...eventsOf(r.ref),
     })),
     ...(lastDrift ? { lastDrift } : {}),
   };
@@ -117,4 +140,38 @@ export function versionView(
     packs,
     ...(description ? { description } : {}),
   };
+}
+
+export const ATTENTION_LIMIT = 5;
+
+/** What the overview names: red packs first, then blue, each group in the order given (install order). */
+export function needingAttention(
+  packs: readonly { readonly pack: string; readonly phase: PackPhase; readonly reason: string }[],
+): AttentionView[] {
+  const of = (phase: PackPhase) =>
+    packs.filter((p) => p.phase === phase).map((p) => ({ pack: p.pack, phase: p.phase, reason: p.reason }));
+  return [...of('failed'), ...of('processing')].slice(0, ATTENTION_LIMIT);
+}
+
+/** The packs of a stored version in file order, with the digest of each local chart it was published with. */
+export function profilePackRows(
+  packs: readonly Pack[],
+  blobs: Readonly<Record<string, string>>,
+  /** Remote charts pinned at publish: remoteChartKey → sha256 of the archive. */
+  pins: Readonly<Record<string, string>> = {},
+): ProfilePackRow[] {
+  return packs.map((pack) => {
+    const base = { name: pack.name, layer: pack.layer, type: pack.type, version: pack.version };
+    if (pack.type === 'helm') {
+      const digest =
+        pack.chart.kind === 'local'
+          ? (blobs[pack.chart.path] ?? blobs[posix.normalize(pack.chart.path)])
+          : pins[remoteChartKey(pack.chart)];
+      return { ...base, chart: formatChartSource(pack.chart), ...(digest ? { digest } : {}) };
+    }
+    const objects = pack.manifests
+      .slice(0, 20)
+      .map((m) => `${m.kind} ${m.metadata.namespace ? `${m.metadata.namespace}/` : ''}${m.metadata.name}`);
+    return { ...base, objects, ...(pack.files.length > 0 ? { files: [...pack.files] } : {}) };
+  });
 }

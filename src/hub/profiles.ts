@@ -8,7 +8,7 @@ import type { Actor } from './config.js';
 import { HubError, HubErrorCode, mapStoreErrors, notFound } from './errors.js';
 import { fetchRemoteCharts, pinnedChartsView, storePinnedCharts } from './chart-pinning.js';
 import { outdatedCharts, type OutdatedChart } from './outdated.js';
-import { versionView } from './present.js';
+import { profilePackRows, versionView } from './present.js';
 import type { UploadResult } from './upload-check.js';
 import { UploadChecker, UploadTooCostly } from './upload-checker.js';
 import type { ProfileSummaryView, ProfileVersionView, ProfileWithSource } from './views.js';
@@ -112,11 +112,15 @@ export class Profiles {
       ? await this.store.profiles.get(name, version)
       : await this.store.profiles.latest(name);
     if (!record) throw notFound('profile', version ? `${name}@${version}` : name);
+    const attached = await this.store.attachments.listUsing(name);
+    const pinned = await pinnedChartsView(this.store, record.name, record.version);
     return {
       ...versionView(record, record.profile.spec.packs.length, record.profile.spec.description),
       yaml: record.source,
       ...(Object.keys(record.blobs).length === 0 ? {} : { files: record.blobs }),
-      ...(await pinnedChartsView(this.store, record.name, record.version)),
+      packTable: profilePackRows(record.profile.spec.packs, record.blobs, pinned.charts ?? {}),
+      attachedTo: attached.map((a) => ({ cluster: a.cluster, version: a.version })),
+      ...pinned,
     };
   }
 

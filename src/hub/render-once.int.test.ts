@@ -17,7 +17,7 @@ import { profileUpload } from '../profile/index.js';
 import { createStore, type Store } from '../store/index.js';
 import { down, up, type ControlPlaneState } from '../../testenv/src/controlplane.js';
 import { watchUntil } from '../../testenv/src/watch-until.js';
-import { helmBin, repoRoot } from '../engine/testing.js';
+import { helmBin, repoRoot } from '../engine/testing/runner.js';
 import { Hub } from './hub.js';
 
 const CP = 'hub-render-once-it';

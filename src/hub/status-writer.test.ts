@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { noRedaction, Redactor } from '../profile/index.js';
 import { createStore, type Store } from '../store/index.js';
-import { advance, packStatus } from '../store/test-support/fixtures.js';
+import { advance, packStatus } from '../store/testing/fixtures.js';
 import { StatusWriter } from './status-writer.js';
 
 let store: Store;

@@ -1,5 +1,6 @@
 import type { Redactor } from '../profile/index.js';
-import { assertNever, type PackStage, type PackStatus, type PackTransition } from '../status/index.js';
+import { assertNever } from '../shared/assert-never.js';
+import type { PackStage, PackStatus, PackTransition } from '../status/index.js';
 import type { Store } from '../store/index.js';
 
 interface StatusItem {

@@ -1,7 +1,7 @@
 // The hub's stream events against their declared schema (the route table's): what the
 // OpenAPI document and the generated client types promise is what the hub sends, kind by kind.
 import { describe, expect, it } from 'vitest';
-import { desiredOrThrow, loadExamples } from '../engine/testing.js';
+import { desiredOrThrow, loadExamples } from '../engine/testing/runner.js';
 import { clusterSummary, StreamEventSchema, streamEvent, type HubEvent } from './stream-events.js';
 import { initialPackStatus } from '../status/index.js';
 import type { StoredEvent } from '../store/index.js';
@@ -98,6 +98,7 @@ describe('the stream events the hub publishes', () => {
       phase: 'failed' as const,
       counts: { onboarding: 0, processing: 1, success: 2, failed: 1 },
       packs: 4,
+      attention: [],
     };
     const events: HubEvent[] = [
       streamEvent({ id: 1, time, cluster: 'local', kind: 'pack.removed', pack: 'web' }, () => undefined),

@@ -2,7 +2,7 @@
 // points at StreamEventSchema, so the OpenAPI document and the generated client types (`Event`) say exactly
 // what each `kind` carries, and HubEvent is its inferred type. The hub publishes views, not store records: a
 // `pack.status` carries the pack exactly as the cluster page shows it (packView, redacted), a `cluster.summary`
-// the cluster's rollup, so no client recomputes a colour, a severity or a count (ADR 0012).
+// the cluster's rollup, so no client recomputes a colour, a severity or a count (ADR 0008).
 //
 // Persisted events carry `id` (the SSE `id:`, resume with Last-Event-ID); ephemeral ones (connection state,
 // summaries, drift, profile and attachment changes) do not: a client that reconnects fetches the views again.

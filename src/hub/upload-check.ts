@@ -3,14 +3,10 @@
 // worker thread (upload-worker.ts): the hub's event loop never parses a client's YAML.
 import { checkOutbound, type AddressRange } from '../kube/index.js';
 import {
-  BundleError,
-  BundleErrorCode,
-  bundleFiles,
   ChartSourceKind,
+  checkProfileUpload,
   IssueKind,
-  loadProfileText,
   PackType,
-  readBundle,
   type BundleEntry,
   type ClusterProfile,
   type LoadedProfile,
@@ -45,42 +41,16 @@ export type UploadResult =
   | { readonly kind: 'bundle'; readonly tooLarge: boolean; readonly message: string };
 
 export async function checkUpload(input: UploadInput): Promise<UploadResult> {
-  let source: string;
-  let entries: ReadonlyMap<string, BundleEntry> = new Map();
-  if (input.bundle === undefined) source = input.yaml ?? '';
-  else {
-    try {
-      const bundle = await readBundle(Buffer.from(input.bundle));
-      source = bundle.profile;
-      entries = bundle.entries;
-    } catch (error) {
-      if (!(error instanceof BundleError)) throw error;
-      return {
-        kind: 'bundle',
-        tooLarge: error.code === BundleErrorCode.TooLarge,
-        message: `${input.shown}: ${error.message}`,
-      };
-    }
-  }
-  const files = bundleFiles(entries);
-  const loaded = await loadProfileText(source, { files, displayName: input.shown });
-  if (!loaded.ok) return { kind: 'issues', issues: loaded.issues };
-  const refused = await deniedChartSources(loaded.value, new Set(input.deny));
+  // The same check `strata profile validate` runs offline; then what only the hub checks.
+  const checked = await checkProfileUpload(input);
+  if (checked.kind !== 'ok') return checked;
+  const refused = await deniedChartSources(checked.loaded, new Set(input.deny));
   if (refused.length > 0) return { kind: 'issues', issues: refused };
-  const unused = files.unused();
-  if (unused.length > 0)
-    return {
-      kind: 'bundle',
-      tooLarge: false,
-      message:
-        `${input.shown}: bundle entry ${JSON.stringify(unused[0])} is not referenced by the profile` +
-        (unused.length > 1 ? ` (nor ${unused.length - 1} more)` : ''),
-    };
   return {
     kind: 'ok',
-    source,
-    entries: [...entries.values()],
-    profiles: loaded.value.map((p) => ({ profile: p.profile, references: p.references })),
+    source: checked.source,
+    entries: [...checked.entries.values()],
+    profiles: checked.loaded.map((p) => ({ profile: p.profile, references: p.references })),
   };
 }
 

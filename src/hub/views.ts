@@ -22,6 +22,12 @@ export const PhaseCountsSchema = z
   .meta({ id: 'PhaseCounts' });
 export type PhaseCounts = z.infer<typeof PhaseCountsSchema>;
 
+/** A pack the overview names: failed or processing, with its short reason (a code, never a message). */
+export const AttentionViewSchema = z
+  .object({ pack: z.string(), phase: PhaseSchema, reason: z.string() })
+  .meta({ id: 'AttentionPack' });
+export type AttentionView = z.infer<typeof AttentionViewSchema>;
+
 /** A cluster as the hub sees it (the server adds the rollup colour). */
 export const ClusterViewSchema = z.object({
   name: z.string(),
@@ -34,6 +40,9 @@ export const ClusterViewSchema = z.object({
   phase: PhaseSchema.describe("the worst pack's phase; success when there are no packs"),
   counts: PhaseCountsSchema,
   packs: z.number().int(),
+  attention: z
+    .array(AttentionViewSchema)
+    .describe('its red packs, then its blue ones, at most 5: what the overview names'),
 });
 export type ClusterView = z.infer<typeof ClusterViewSchema>;
 
@@ -41,12 +50,29 @@ export const ObjectRefSchema = z
   .object({ apiVersion: z.string(), kind: z.string(), namespace: z.string().optional(), name: z.string() })
   .meta({ id: 'ObjectRef' });
 
+export const WarningEventViewSchema = z
+  .object({
+    object: z.string().describe('the object the event is about, e.g. "Pod web/api-7d9-x"'),
+    reason: z.string(),
+    message: z.string(),
+    count: z.number().int(),
+    time: z.string().optional().describe('when last seen'),
+  })
+  .meta({ id: 'WarningEvent' });
+export type WarningEventView = z.infer<typeof WarningEventViewSchema>;
+
 export const ResourceViewSchema = z
   .object({
     ref: ObjectRefSchema,
     state: ResourceStateSchema,
     reason: z.string(),
     message: z.string(),
+    events: z
+      .array(WarningEventViewSchema)
+      .optional()
+      .describe(
+        'recent Warning events of the object and of the ReplicaSets and pods it controls, newest first',
+      ),
     hook: z
       .literal(true)
       .optional()
@@ -67,6 +93,17 @@ export const DriftViewSchema = z
   .meta({ id: 'Drift' });
 export type DriftView = z.infer<typeof DriftViewSchema>;
 
+/** One run of a pack (install, upgrade, retry, uninstall), on its own clock. */
+export const PackRunSchema = z
+  .object({
+    kind: z.enum(['install', 'upgrade', 'retry', 'uninstall']),
+    revision: z.string(),
+    startTime: z.string(),
+    endTime: z.string().optional().describe('first time the run reached success or failed'),
+    outcome: z.enum(['success', 'failed']).optional(),
+  })
+  .meta({ id: 'PackRun' });
+
 /** One pack on the Cluster Profile page: where it sits, its colour and why. */
 export const PackViewSchema = z
   .object({
@@ -86,8 +123,15 @@ export const PackViewSchema = z
     reason: z.string(),
     message: z.string(),
     progress: z.object({ ready: z.number().int(), total: z.number().int() }),
-    startTime: z.string().optional(),
-    endTime: z.string().optional(),
+    startTime: z
+      .string()
+      .optional()
+      .describe('start of the current run (install, upgrade, retry, uninstall)'),
+    endTime: z.string().optional().describe('first time the current run reached success or failed'),
+    runs: z
+      .array(PackRunSchema)
+      .optional()
+      .describe("every run's times, oldest first; the last is the current run"),
     stale: z.boolean().describe('true while the cluster is unreachable: the colour is the last one known'),
     resources: z.array(ResourceViewSchema),
     lastDrift: DriftViewSchema.optional().describe(
@@ -158,6 +202,24 @@ export const ProfileVersionViewSchema = z
   .meta({ id: 'ProfileVersion' });
 export type ProfileVersionView = z.infer<typeof ProfileVersionViewSchema>;
 
+/** One pack of a profile version, as the Profiles page's table shows it. */
+export const ProfilePackRowSchema = z
+  .object({
+    name: z.string(),
+    layer: z.string(),
+    type: z.string(),
+    version: z.string(),
+    chart: z.string().optional().describe("where a Helm pack's chart comes from"),
+    digest: z
+      .string()
+      .optional()
+      .describe('the sha256 of the chart archive the version renders (local, or remote pinned at publish)'),
+    objects: z.array(z.string()).optional().describe("a manifest pack's inline objects, at most 20"),
+    files: z.array(z.string()).optional().describe("a manifest pack's files, as the profile names them"),
+  })
+  .meta({ id: 'ProfilePackRow' });
+export type ProfilePackRow = z.infer<typeof ProfilePackRowSchema>;
+
 export const ProfileWithSourceSchema = ProfileVersionViewSchema.extend({
   yaml: z.string(),
   files: z
@@ -171,6 +233,10 @@ export const ProfileWithSourceSchema = ProfileVersionViewSchema.extend({
       'each remote chart (`oci://host/path/chart@1.2.3`, or `https://repo name@1.2.3`) → the sha256 of the ' +
         'archive fetched when the version was published: what it renders, without contacting the remote again',
     ),
+  packTable: z.array(ProfilePackRowSchema).describe('the packs of this version, in file order'),
+  attachedTo: z
+    .array(z.object({ cluster: z.string(), version: z.string() }))
+    .describe('every cluster the profile is attached to, with the attached version (any version)'),
 }).meta({
   id: 'ProfileWithSource',
 });

@@ -1,7 +1,8 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { ApplyOptions, DeleteOptions, WatchQuery } from './client.js';
 import type { ListWatch, ListWatchOptions, WatchHandler } from './list-watch.js';
-import type { ObjectRef, ResourceInfo } from './refs.js';
+import type { ObjectRef } from '../shared/refs.js';
+import type { ResourceInfo } from './refs.js';
 
 /**
  * The part of the Kubernetes API a cluster runner uses: discovery, server-side apply, get, delete, list and

@@ -5,7 +5,8 @@ import { Discovery, groupVersionPath } from './discovery.js';
 import { KubeError, KubeErrorCode, rewrap } from './errors.js';
 import { loadKubeconfig, loadKubeconfigFile, type LoadedKubeconfig } from './kubeconfig.js';
 import { ListWatch, type ListWatchOptions, type ListWatchSource, type WatchHandler } from './list-watch.js';
-import { describeRef, refOf, type ObjectRef, type ResourceInfo } from './refs.js';
+import { formatRef, refOf, type ObjectRef } from '../shared/refs.js';
+import type { ResourceInfo } from './refs.js';
 import { checkOutbound, type AddressRange } from './outbound-policy.js';
 import { Transport } from './transport.js';
 import { watchEvents, type RawWatchEvent } from './watch-stream.js';
@@ -114,7 +115,7 @@ export class KubeClient implements KubeApi {
     if (!ref.apiVersion || !ref.kind || !ref.name) {
       throw new KubeError(
         KubeErrorCode.Invalid,
-        `cannot apply ${describeRef(ref)}: apiVersion, kind and metadata.name are required`,
+        `cannot apply ${formatRef(ref)}: apiVersion, kind and metadata.name are required`,
         { ref },
       );
     }

@@ -83,7 +83,9 @@ export class Discovery {
         `no kind "${kind}" in "${apiVersion}": ${why} (is its CRD installed and Established?)`,
       );
     }
-    return { group, version, kind, resource: found.name, namespaced: found.namespaced };
+    const list = await this.document(group, version, apiVersion);
+    const statusSubresource = list?.resources.some((r) => r.name === `${found.name}/status`) ?? false;
+    return { group, version, kind, resource: found.name, namespaced: found.namespaced, statusSubresource };
   }
 
   private document(group: string, version: string, key: string): Promise<V1APIResourceList | undefined> {

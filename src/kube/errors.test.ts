@@ -2,7 +2,7 @@ import { ApiException } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { classifyError, errorFromResponse, errorFromStatus, KubeError, KubeErrorCode } from './errors.js';
 import * as statuses from './fixtures/statuses.js';
-import type { ObjectRef } from './refs.js';
+import type { ObjectRef } from '../shared/refs.js';
 
 const web: ObjectRef = { apiVersion: 'apps/v1', kind: 'Deployment', namespace: 'web', name: 'api' };
 

@@ -1,4 +1,4 @@
-import { describeRef, type ObjectRef } from './refs.js';
+import { formatRef, type ObjectRef } from '../shared/refs.js';
 
 /** Stable codes for every way a Kubernetes call can fail (style.md rules 1 and 7). */
 export const KubeErrorCode = {
@@ -153,7 +153,7 @@ export function describeConflicts(conflicts: FieldConflict[]): string {
 }
 
 function prefix(ref: ObjectRef | undefined, message: string): string {
-  return ref ? `${describeRef(ref)}: ${message}` : message;
+  return ref ? `${formatRef(ref)}: ${message}` : message;
 }
 
 /**

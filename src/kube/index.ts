@@ -28,5 +28,6 @@ export {
   type OutboundRefusal,
   type Resolve,
 } from './outbound-policy.js';
-export { describeRef, keyOf, parseApiVersion, refOf, type ObjectRef, type ResourceInfo } from './refs.js';
+export { keyOf, parseApiVersion, type ResourceInfo } from './refs.js';
+export { formatRef, refOf, type ObjectRef } from '../shared/refs.js';
 export type { RawWatchEvent } from './watch-stream.js';

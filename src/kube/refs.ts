@@ -1,14 +1,5 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
 
-/** Names one object: what `get`, `delete` and error messages take. */
-export interface ObjectRef {
-  apiVersion: string;
-  kind: string;
-  /** Omitted for cluster-scoped kinds; for a namespaced kind it defaults to the kubeconfig context's namespace. */
-  namespace?: string;
-  name: string;
-}
-
 /** The REST mapping of a kind, from discovery. */
 export interface ResourceInfo {
   group: string;
@@ -17,6 +8,8 @@ export interface ResourceInfo {
   /** The plural resource name used in URLs, e.g. `deployments`. */
   resource: string;
   namespaced: boolean;
+  /** Discovery lists `<resource>/status`: a controller is expected to write status (custom resources). */
+  statusSubresource?: boolean;
 }
 
 export interface GroupVersion {
@@ -36,18 +29,4 @@ export function keyOf(obj: KubernetesObject): string {
   const name = obj.metadata?.name ?? '';
   const namespace = obj.metadata?.namespace;
   return namespace ? `${namespace}/${name}` : name;
-}
-
-export function refOf(obj: KubernetesObject): ObjectRef {
-  return {
-    apiVersion: obj.apiVersion ?? '',
-    kind: obj.kind ?? '',
-    ...(obj.metadata?.namespace ? { namespace: obj.metadata.namespace } : {}),
-    name: obj.metadata?.name ?? '',
-  };
-}
-
-/** `Deployment web/api` or `Namespace web`: how objects are named in messages (kubectl's style). */
-export function describeRef(ref: ObjectRef): string {
-  return `${ref.kind} ${ref.namespace ? `${ref.namespace}/` : ''}${ref.name}`;
 }

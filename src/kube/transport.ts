@@ -3,7 +3,7 @@ import { clientNode } from './client-node.js';
 import { classifyError, errorFromResponse, KubeError, KubeErrorCode, rewrap } from './errors.js';
 import { guardedLookup } from './guarded-lookup.js';
 import type { AddressRange } from './outbound-policy.js';
-import type { ObjectRef } from './refs.js';
+import type { ObjectRef } from '../shared/refs.js';
 
 type Dispatcher = NonNullable<ReturnType<RequestContext['getDispatcher']>>;
 

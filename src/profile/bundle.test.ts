@@ -16,7 +16,7 @@ import {
   writeTarGz,
 } from './bundle.js';
 import { loadProfileText } from './load.js';
-import { messages, profileText } from './testing.js';
+import { messages, profileText } from './testing/profiles.js';
 
 const chart = writeTarGz([
   { path: 'web/Chart.yaml', content: Buffer.from('apiVersion: v2\nname: web\nversion: 0.1.0\n') },

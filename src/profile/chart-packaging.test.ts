@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { bundleFolder, readBundle, writeTarGz } from './bundle.js';
 import { bundleProfileFile } from './bundle-file.js';
 import { helmIgnoreRules } from './helmignore.js';
-import { profileText } from './testing.js';
+import { profileText } from './testing/profiles.js';
 
 /** Writes `files` (path → text) under a new temp folder and returns it. */
 function folder(files: Record<string, string | Buffer>): string {

@@ -1,12 +1,12 @@
 // Rules over the set of profiles attached to one cluster: at most one infra/full profile, layers that fit each
 // profile type, pack names unique across the cluster, dependsOn targets that exist, respect install order, and
 // form no cycle.
-import { suggest } from './did-you-mean.js';
+import { suggest } from '../shared/did-you-mean.js';
 import { formatIssue, IssueKind, type ProfileIssue } from './errors.js';
 import { formatPath, type FieldPath, type Pack } from './model.js';
 import type { ParsedProfile } from './parse.js';
 import { Layer, LAYERS, ProfileType, type ProfileType as ProfileTypeT } from './schema.js';
-import { assertNever } from './errors.js';
+import { assertNever } from '../shared/assert-never.js';
 
 /** Layers each profile type may hold. */
 export const ALLOWED_LAYERS: Record<ProfileTypeT, readonly Layer[]> = {

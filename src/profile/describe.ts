@@ -27,7 +27,3 @@ export function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
   }
   return node;
 }
-
-export function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}

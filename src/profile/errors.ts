@@ -76,7 +76,3 @@ export function unwrap<T>(result: ProfileResult<T>, code: ProfileErrorCode): T {
   if (result.ok) return result.value;
   throw new ProfileError(code, result.issues);
 }
-
-export function assertNever(value: never): never {
-  throw new Error(`unexpected value: ${JSON.stringify(value)}`);
-}

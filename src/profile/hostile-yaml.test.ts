@@ -6,7 +6,7 @@ import { checkMacrosIn } from './macro-check.js';
 import { forEachString, mapStrings } from './macros.js';
 import { MAX_ISSUES, parseProfiles } from './parse.js';
 import { Redactor } from './redact.js';
-import { messages, profileText } from './testing.js';
+import { messages, profileText } from './testing/profiles.js';
 import { MAX_DEPTH } from './walk.js';
 
 const parse = (text: string) => parseProfiles(text, { file: 'p.yaml' });

@@ -81,6 +81,7 @@ export {
   type BundleFiles,
 } from './bundle.js';
 export { detachedSource, type ProfileSource } from './source.js';
+export { checkProfileUpload, type ProfileUploadCheck, type ProfileUploadInput } from './check-upload.js';
 export { resolveProfile, type ResolvedProfile, type ResolveOptions } from './resolve.js';
 export { Redactor, noRedaction } from './redact.js';
 export { SENSITIVE_PLACEHOLDER, describeValue } from './describe.js';
@@ -94,4 +95,6 @@ export {
   type PlannedPack,
   type Wave,
 } from './plan.js';
-export { formatDuration, parseDuration } from './duration.js';
+export { formatDuration, parseDuration } from '../shared/duration.js';
+export { normalizeHealthChecks } from './health-checks.js';
+export { HEALTH_RULES_KIND, parseHealthRulesFile } from './health-rules-file.js';

@@ -6,7 +6,7 @@ import { bundleFiles } from './bundle.js';
 import { diskFiles } from './disk-files.js';
 import { loadProfileFile, loadProfileText } from './load.js';
 import { MAX_PROFILE_BYTES } from './parse.js';
-import { messages, profileText } from './testing.js';
+import { messages, profileText } from './testing/profiles.js';
 
 let dir = '';
 beforeAll(async () => {

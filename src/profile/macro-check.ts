@@ -1,6 +1,6 @@
 // Static macro checks, run at parse time and again at resolve time: every `{{ .strata.* }}` must be a known
 // macro, and every `{{ .strata.var.NAME }}` must name a declared variable.
-import { suggest } from './did-you-mean.js';
+import { suggest } from '../shared/did-you-mean.js';
 import { IssueKind } from './errors.js';
 import { describeUnknownMacro, findMacros, forEachString } from './macros.js';
 import { PackType } from './schema.js';

@@ -1,6 +1,6 @@
 // `{{ .strata.* }}` macros in values and manifests. Only expressions that mention `strata` are ours; any other
 // `{{ … }}` is left alone because Helm charts legitimately pass templates through values (`tpl`).
-import { suggest } from './did-you-mean.js';
+import { suggest } from '../shared/did-you-mean.js';
 import type { FieldPath } from './model.js';
 import { describeLimit, mapLeaves, walkLeaves, type LimitHit } from './walk.js';
 

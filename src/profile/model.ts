@@ -1,5 +1,6 @@
 // The validated, normalized profile the rest of Strata works with: defaults applied, the Palette `pack:` block
 // folded in and stripped from the values, durations in milliseconds. Plain data: safe to store as JSON.
+import type { HealthRuleSpec } from '../status/rules/health-rule.js';
 import type { Layer, PackType, ProfileType } from './schema.js';
 
 export const DEFAULT_TIMEOUT_MS = 10 * 60_000;
@@ -68,6 +69,8 @@ interface PackBase {
   readonly dependsOn: readonly string[];
   readonly timeoutMs: number;
   readonly namespace: NamespaceSpec;
+  /** How long a custom resource without status waits for its controller; absent: the default (30 s). */
+  readonly healthGraceMs?: number;
 }
 
 export interface HelmPack extends PackBase {
@@ -106,6 +109,11 @@ export interface ClusterProfile {
     readonly type: ProfileType;
     readonly description?: string;
     readonly variables: readonly Variable[];
+    /**
+     * Health rules for custom resources of this profile's packs (compiled and checked at load). Absent when
+     * the file has none, so profiles stored before it existed read the same.
+     */
+    readonly healthChecks?: readonly HealthRuleSpec[];
     readonly packs: readonly Pack[];
   };
 }

@@ -2,11 +2,13 @@
 // embedded YAML, the Palette block, macros) and the defaults. Collects every issue instead of stopping.
 import type { Document } from 'yaml';
 import semver from 'semver';
-import { describeValue, isRecord, SENSITIVE_PLACEHOLDER } from './describe.js';
-import { parseDuration } from './duration.js';
+import { describeValue, SENSITIVE_PLACEHOLDER } from './describe.js';
+import { isRecord } from '../shared/guards.js';
+import { parseDuration } from '../shared/duration.js';
 import { IssueKind, type ProfileIssue, type ProfileResult } from './errors.js';
 import { ALLOWED_LAYERS, findDependencyCycles } from './compose.js';
 import { checkMacros } from './macro-check.js';
+import { normalizeHealthChecks } from './health-checks.js';
 import {
   ChartSourceKind,
   DEFAULT_NAMESPACE,
@@ -80,6 +82,8 @@ export function normalizeProfile(
     if (normalized !== undefined) packs.push(normalized);
   });
 
+  const healthChecks = normalizeHealthChecks(file.spec.healthChecks, options.source);
+  issues.items.push(...healthChecks.issues);
   checkLayers(file, issues);
   checkDependencyCycles(file, issues);
   checkSemver(file.spec.version, ['spec', 'version'], issues);
@@ -96,6 +100,7 @@ export function normalizeProfile(
       type: file.spec.type,
       ...(file.spec.description === undefined ? {} : { description: file.spec.description }),
       variables,
+      ...(healthChecks.specs.length === 0 ? {} : { healthChecks: healthChecks.specs }),
       packs,
     },
   };
@@ -257,6 +262,17 @@ function normalizePack(
       timeoutMs = parsed;
     }
   }
+  let healthGraceMs: number | undefined;
+  if (pack.healthGrace !== undefined) {
+    healthGraceMs = parseDuration(pack.healthGrace);
+    if (healthGraceMs === undefined) {
+      issues.add(
+        IssueKind.InvalidValue,
+        [...path, 'healthGrace'],
+        `expected a positive duration like 30s or 2m; got ${describeValue(pack.healthGrace)}`,
+      );
+    }
+  }
   const dependsOn: string[] = [];
   (pack.dependsOn ?? []).forEach((name, index) => {
     if (name === pack.name) {
@@ -282,6 +298,7 @@ function normalizePack(
         : { installPriority: 0, prioritySource: PrioritySource.Default }),
     dependsOn,
     timeoutMs,
+    ...(healthGraceMs === undefined ? {} : { healthGraceMs }),
     namespace: normalizeNamespace(pack.namespace, block.namespace),
   });
 

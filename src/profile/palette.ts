@@ -2,8 +2,9 @@
 //   pack: { namespace: monitoring, spectrocloud.com/install-priority: "10" }
 // We read that block (so their values work unchanged) and strip it before the values reach Helm.
 // Precedence: the pack's own `installPriority` / `namespace` fields win over the block.
-import { describeValue, isRecord } from './describe.js';
-import { suggest } from './did-you-mean.js';
+import { describeValue } from './describe.js';
+import { isRecord } from '../shared/guards.js';
+import { suggest } from '../shared/did-you-mean.js';
 import { IssueKind } from './errors.js';
 import { DNS1123_LABEL_PATTERN, PALETTE_PRIORITY_KEY } from './schema.js';
 

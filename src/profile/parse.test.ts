@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { IssueKind } from './errors.js';
 import { MAX_PROFILE_BYTES, parseProfile, parseProfiles } from './parse.js';
-import { manifestPack, messages, parseOk, profileText } from './testing.js';
+import { manifestPack, messages, parseOk, profileText } from './testing/profiles.js';
 
 const parse = (text: string) => parseProfile(text, { file: 'profile.yaml' });
 
@@ -168,7 +168,7 @@ describe('parseProfile: bad input gives every problem, positioned', () => {
   it('lists the known fields when an unknown one is not a near miss', () => {
     const text = profileText({ packs: manifestPack('a', 'colour: blue') });
     expect(messages(parse(text))).toEqual([
-      'profile.yaml:15:7 spec.packs[0].colour: unknown field; expected one of name, layer, version, installPriority, dependsOn, timeout, namespace, type, manifests, files',
+      'profile.yaml:15:7 spec.packs[0].colour: unknown field; expected one of name, layer, version, installPriority, dependsOn, timeout, namespace, healthGrace, type, manifests, files',
     ]);
   });
 

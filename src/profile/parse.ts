@@ -1,7 +1,8 @@
 // YAML text → validated ClusterProfiles, or every problem with its line:column. Never throws on bad input.
 // A file may hold several profiles separated by `---`; empty documents are ignored.
 import type { Document } from 'yaml';
-import { describeValue, isRecord } from './describe.js';
+import { describeValue } from './describe.js';
+import { isRecord } from '../shared/guards.js';
 import { IssueKind, type ProfileIssue, type ProfileResult } from './errors.js';
 import { formatPath, type ClusterProfile } from './model.js';
 import { firstLine, normalizeProfile } from './normalize.js';

@@ -3,7 +3,7 @@ import { checkComposition } from './compose.js';
 import { formatIssues } from './errors.js';
 import { planCluster, predecessors, type InstallPlan } from './plan.js';
 import type { Layer } from './schema.js';
-import { parseOk, profileText } from './testing.js';
+import { parseOk, profileText } from './testing/profiles.js';
 
 /** A pack as YAML; manifest packs keep the fixtures short. */
 function pack(name: string, layer: string, extra: Record<string, string> = {}): string {

@@ -10,7 +10,7 @@ import type { ProfileResult } from './errors.js';
 import { PrioritySource, type Pack } from './model.js';
 import type { ParsedProfile } from './parse.js';
 import { Layer } from './schema.js';
-import { assertNever } from './errors.js';
+import { assertNever } from '../shared/assert-never.js';
 
 export interface PlannedPack {
   readonly pack: Pack;

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { diskFiles } from './disk-files.js';
 import { loadProfileText } from './load.js';
 import { parseProfiles } from './parse.js';
-import { manifestPack, messages, profileText } from './testing.js';
+import { manifestPack, messages, profileText } from './testing/profiles.js';
 
 const parse = (text: string) => parseProfiles(text, { file: 'p.yaml' });
 

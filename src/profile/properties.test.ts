@@ -6,7 +6,7 @@ import { stringify } from 'yaml';
 import { LAYERS } from './schema.js';
 import { parseProfiles } from './parse.js';
 import { planCluster } from './plan.js';
-import { parseOk, profileText } from './testing.js';
+import { parseOk, profileText } from './testing/profiles.js';
 
 function expectWellFormed(text: string): void {
   const result = parseProfiles(text, { file: 'p.yaml' });

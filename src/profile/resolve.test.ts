@@ -3,7 +3,7 @@ import { formatIssues } from './errors.js';
 import type { HelmPack, ManifestPack } from './model.js';
 import { Redactor } from './redact.js';
 import { resolveProfile } from './resolve.js';
-import { messages, parseOk, profileText } from './testing.js';
+import { messages, parseOk, profileText } from './testing/profiles.js';
 import { parseProfile } from './parse.js';
 
 const VARIABLES = `

@@ -2,7 +2,7 @@
 // cluster's variable values to packs ready to render, or positioned issues. Sensitive values never appear in
 // issues; the returned Redactor hides them in anything derived for display.
 import { describeValue } from './describe.js';
-import { suggest } from './did-you-mean.js';
+import { suggest } from '../shared/did-you-mean.js';
 import { IssueKind, type ProfileIssue, type ProfileResult } from './errors.js';
 import { checkMacrosIn } from './macro-check.js';
 import { mapStrings, substituteMacros, type Macro } from './macros.js';

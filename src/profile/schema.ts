@@ -3,7 +3,7 @@
 // validated file into the `ClusterProfile` the rest of Strata uses (defaults applied, Palette block folded in).
 // No transforms here, so `z.toJSONSchema` can represent every schema.
 import * as z from 'zod';
-import { DURATION_PATTERN } from './duration.js';
+import { DURATION_PATTERN } from '../shared/duration.js';
 
 export const API_VERSION = 'strata.dev/v1alpha1';
 export const KIND = 'ClusterProfile';
@@ -47,6 +47,8 @@ export const REPO_URL_PATTERN = `^https?://${HOST_PORT}(?:/[-A-Za-z0-9._~!$&'()*
 export const OCI_REF_PATTERN = `^oci://${HOST_PORT}(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)+$`;
 /** Bounds the work per profile (dependency walks are per pack); real profiles hold a few dozen. */
 export const MAX_PACKS = 1000;
+/** Health rules per profile: one per kind is the norm. */
+export const MAX_HEALTH_CHECKS = 200;
 /** Longer URLs and references are refused before any pattern runs on them. */
 export const MAX_URL_LENGTH = 2048;
 
@@ -167,6 +169,13 @@ const packFields = {
     .optional()
     .describe('How long the pack may take to become ready (default 10m).'),
   namespace: namespaceSchema.optional(),
+  healthGrace: z
+    .string()
+    .regex(new RegExp(DURATION_PATTERN), { error: 'expected a duration like 90s, 10m or 1h30m' })
+    .optional()
+    .describe(
+      'How long a custom resource of this pack with no status yet waits for its controller before it counts as ready (default 30s).',
+    ),
 };
 
 export const helmPackSchema = z.strictObject({
@@ -199,6 +208,36 @@ export const manifestPackSchema = z.strictObject({
     .describe('YAML files of Kubernetes objects, relative to the profile.'),
 });
 
+const celExpression = z.string().min(1, { error: 'expected a CEL expression' });
+
+/** Group/version of a custom resource: `cert-manager.io/v1`. */
+export const GROUP_VERSION_PATTERN = '^[a-z0-9]([-a-z0-9.]*[a-z0-9])?/[a-z0-9]+$';
+
+export const healthCheckSchema = z
+  .strictObject({
+    apiVersion: z
+      .string()
+      .regex(new RegExp(GROUP_VERSION_PATTERN), {
+        error: 'expected the group/version of a custom resource, like cert-manager.io/v1',
+      })
+      .describe('Group and version of the kind; any served version of the group matches.'),
+    kind: z.string().min(1).describe('The custom resource kind, e.g. Certificate.'),
+    current: celExpression.describe('CEL: true when the object is ready (green).'),
+    inProgress: celExpression.optional().describe('CEL: true while the object is still converging.'),
+    failed: celExpression.optional().describe('CEL: true when the object has failed (red).'),
+    message: celExpression
+      .optional()
+      .describe('CEL giving a string: the sentence shown for the object (default: its Ready condition).'),
+    grace: z
+      .string()
+      .regex(new RegExp(DURATION_PATTERN), { error: 'expected a duration like 90s, 10m or 1h30m' })
+      .optional()
+      .describe('How long an object of this kind with no status yet waits for its controller (default 30s).'),
+  })
+  .describe(
+    "A health rule for a custom resource kind, in Flux's healthCheckExprs shape. Expressions see the object's fields (status, spec, metadata, apiVersion, kind) and `self`; evaluated inProgress, failed, current, the first that holds deciding.",
+  );
+
 export const packSchema = z.discriminatedUnion('type', [helmPackSchema, manifestPackSchema]);
 
 export const clusterProfileSchema = z
@@ -215,6 +254,13 @@ export const clusterProfileSchema = z
       type: z.enum([ProfileType.Infra, ProfileType.AddOn, ProfileType.Full]),
       description: z.string().optional(),
       variables: z.array(variableSchema).optional(),
+      healthChecks: z
+        .array(healthCheckSchema)
+        .max(MAX_HEALTH_CHECKS, { error: `expected at most ${MAX_HEALTH_CHECKS} health checks` })
+        .optional()
+        .describe(
+          "Health rules for custom resources of this profile's packs; they win over cluster-wide and built-in rules.",
+        ),
       packs: z
         .array(packSchema)
         .min(1, { error: 'expected at least one pack' })
@@ -228,3 +274,4 @@ export type PackFile = z.infer<typeof packSchema>;
 export type VariableFile = z.infer<typeof variableSchema>;
 export type ChartSourceFile = z.infer<typeof chartSourceSchema>;
 export type NamespaceFile = z.infer<typeof namespaceSchema>;
+export type HealthCheckFile = z.infer<typeof healthCheckSchema>;

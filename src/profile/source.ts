@@ -15,6 +15,12 @@ export interface ProfileSource {
    * a block scalar (`values: |`). Other scalar styles point at the value itself.
    */
   innerPosition(path: FieldPath, inner: { line: number; column: number }): SourcePosition;
+  /**
+   * Position of line/column `inner` (1-based) inside the string value at `path` in any scalar style, for
+   * errors inside an expression (a health rule's CEL): block scalars as innerPosition, a plain or quoted
+   * one-line string by its column (escapes in a quoted string are not counted).
+   */
+  stringPosition(path: FieldPath, inner: { line: number; column: number }): SourcePosition;
 }
 
 /** YAML parsed out of a string field (`values: |`, `manifests: |`), so positions inside it can be reported. */
@@ -74,6 +80,19 @@ export class YamlSource implements ProfileSource {
     return { file: this.file, line: header.line + inner.line, column: indent + inner.column };
   }
 
+  stringPosition(path: FieldPath, inner: { line: number; column: number }): SourcePosition {
+    const node = this.#doc.getIn(path, true);
+    if (!isScalar(node) || node.range === undefined || node.range === null) return this.position(path);
+    if (node.type === Scalar.BLOCK_LITERAL || node.type === Scalar.BLOCK_FOLDED) {
+      return this.innerPosition(path, inner);
+    }
+    const quoted = node.type === Scalar.QUOTE_DOUBLE || node.type === Scalar.QUOTE_SINGLE ? 1 : 0;
+    const start = this.#at(node.range[0]);
+    if (inner.line === 1) return { ...start, column: start.column + quoted + inner.column - 1 };
+    // A plain or quoted scalar folded over lines: its line breaks became spaces, so only the start is sure.
+    return start;
+  }
+
   #at(offset: number): SourcePosition {
     const { line, col } = this.#lines.linePos(offset);
     return { file: this.file, line, column: col };
@@ -113,7 +132,7 @@ function hasRange(node: unknown): node is { range: [number, number, number] } {
 /** For profiles that did not come from a YAML text (e.g. built in code): every issue points at 1:1 of `file`. */
 export function detachedSource(file: string): ProfileSource {
   const start = { file, line: 1, column: 1 };
-  return { file, position: () => start, innerPosition: () => start };
+  return { file, position: () => start, innerPosition: () => start, stringPosition: () => start };
 }
 
 /** A document with nothing in it (a trailing `---`, only comments, or a bare null). */

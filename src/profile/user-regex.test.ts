@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { IssueKind } from './errors.js';
 import { parseProfile } from './parse.js';
 import { resolveProfile } from './resolve.js';
-import { manifestPack, messages, parseOk, profileText } from './testing.js';
+import { manifestPack, messages, parseOk, profileText } from './testing/profiles.js';
 import { compileUserRegex, MAX_MATCHED_LENGTH, MAX_REGEX_LENGTH } from './user-regex.js';
 
 const EVIL = '(a+)+$';

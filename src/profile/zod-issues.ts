@@ -2,8 +2,9 @@
 // missing fields on the mapping that lacks them. Zod's own messages are written for developers; ours name the
 // field and the value the user wrote.
 import * as z from 'zod';
-import { describeValue, isRecord, SENSITIVE_PLACEHOLDER, valueAt } from './describe.js';
-import { suggest } from './did-you-mean.js';
+import { describeValue, SENSITIVE_PLACEHOLDER, valueAt } from './describe.js';
+import { isRecord } from '../shared/guards.js';
+import { suggest } from '../shared/did-you-mean.js';
 import { IssueKind, type ProfileIssue } from './errors.js';
 import { formatPath, type FieldPath } from './model.js';
 import type { ProfileSource } from './source.js';

@@ -5,9 +5,9 @@
 // "no 5xx" covers that). Fixed seed and bounded runs: a failure reproduces, and the test cannot run away.
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SqliteBackend } from '../store/test-support/backends.js';
+import { SqliteBackend } from '../store/testing/backends.js';
 import { PROBLEM_CONTENT_TYPE, ProblemSchema } from './problem.js';
-import { startTestHub, type RoleName, type TestHub } from './test-support.js';
+import { startTestHub, type RoleName, type TestHub } from './testing/server.js';
 
 type Json = Record<string, unknown>;
 

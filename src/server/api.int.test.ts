@@ -3,14 +3,14 @@
 // and SSE resume. The deploy path with a real control plane is in deploy.int.test.ts.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { packStatus, advance } from '../store/test-support/fixtures.js';
-import { backends } from '../store/test-support/backends.js';
+import { packStatus, advance } from '../store/testing/fixtures.js';
+import { backends } from '../store/testing/backends.js';
 import { createServer } from './app.js';
 import { buildOpenApi } from './openapi.js';
 import { PROBLEM_CONTENT_TYPE, type Problem } from './problem.js';
 import { jsonRoute, Role, roleRank, type AnyRoute } from './route.js';
 import { routeTable } from './routes/index.js';
-import { ROLES, SseClient, startTestHub, type RoleName, type TestHub } from './test-support.js';
+import { ROLES, SseClient, startTestHub, type RoleName, type TestHub } from './testing/server.js';
 
 const fill = (path: string) => path.replace(/\{\w+\}/g, 'nope');
 const allowed = (route: AnyRoute, role: RoleName) =>
@@ -227,7 +227,6 @@ describe.each(backends())('HTTP API on $name', (backend) => {
       });
       const server = createServer({
         hub: t.hub,
-        store: t.store,
         logLevel: 'silent',
         defaultMetrics: false,
         routes: [boom],
@@ -416,7 +415,6 @@ describe.each(backends())('HTTP API on $name', (backend) => {
     it('sends a heartbeat comment', async () => {
       const server = createServer({
         hub: t.hub,
-        store: t.store,
         logLevel: 'silent',
         defaultMetrics: false,
         heartbeatMs: 100,

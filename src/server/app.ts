@@ -1,13 +1,14 @@
 // createServer: a Fastify instance with every route of the table, authentication, problem+json errors,
-// metrics and the live stream. It owns neither the hub nor the store (serve.ts opens and closes those).
+// metrics and the live stream. It owns neither the hub nor the store (serve.ts opens and closes those) and
+// reaches the store only through the hub.
 import { randomUUID } from 'node:crypto';
 import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { z } from 'zod';
-import type { Actor, Hub } from '../hub/index.js';
+import type { Actor, Hub, TokenRecord } from '../hub/index.js';
 import { MAX_BUNDLE_BYTES } from '../profile/index.js';
-import type { Store, TokenRecord } from '../store/index.js';
+import { assertNever } from '../shared/assert-never.js';
 import { authorize } from './auth.js';
 import { depthExceededAt, MAX_JSON_DEPTH } from './json-depth.js';
 import { jsonErrorOffset, positionOf } from './json-position.js';
@@ -35,7 +36,6 @@ export const API_VERSION = '0.1.0';
 
 export interface ServerOptions {
   readonly hub: Hub;
-  readonly store: Store;
   /** pino level; 'silent' for tests. Default 'info'. */
   readonly logLevel?: string;
   /** Bytes; larger bodies get 413. Default 2 MiB. */
@@ -164,11 +164,14 @@ export function createServer(options: ServerOptions): StrataServer {
       writeClientError(error, socket);
     },
   });
-  const metrics = createMetrics({ store: options.store, defaultMetrics: options.defaultMetrics ?? true });
+  const metrics = createMetrics({
+    phaseCounts: () => options.hub.phaseCounts(),
+    defaultMetrics: options.defaultMetrics ?? true,
+  });
   const events = new EventStream(options.hub, {
     ...(options.heartbeatMs === undefined ? {} : { heartbeatMs: options.heartbeatMs }),
     ...(options.tokenCheckMs === undefined ? {} : { tokenCheckMs: options.tokenCheckMs }),
-    liveTokens: (ids) => options.store.tokens.existing(ids),
+    liveTokens: (ids) => options.hub.tokens.existing(ids),
     onEvent: (event) => {
       metrics.observeEvent(event);
     },
@@ -176,7 +179,6 @@ export function createServer(options: ServerOptions): StrataServer {
   let document: Record<string, unknown> | undefined;
   const services: Services = {
     hub: options.hub,
-    store: options.store,
     events,
     metrics,
     adminTokenFile: options.adminTokenFile,
@@ -206,7 +208,7 @@ export function createServer(options: ServerOptions): StrataServer {
   app.addHook('onRequest', async (request) => {
     const role = request.routeOptions.config.strataRole;
     if (role === undefined) return;
-    const token = await authorize(options.store, request.headers.authorization, role);
+    const token = await authorize(options.hub.tokens, request.headers.authorization, role);
     if (token) tokens.set(request, token);
   });
   app.addHook('onSend', async (request, reply) => {
@@ -302,7 +304,7 @@ export function createServer(options: ServerOptions): StrataServer {
             return reply.code(route.status).type('application/json').send(result);
           }
           default:
-            return assertNever(route);
+            return assertNever(route, 'route kind');
         }
       },
     });
@@ -360,8 +362,4 @@ function writeClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
     .map(([name, value]) => `${name}: ${value}\r\n`)
     .join('');
   socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\n${head}\r\n${body}`);
-}
-
-function assertNever(value: never): never {
-  throw new Error(`unexpected route kind: ${JSON.stringify(value)}`);
 }

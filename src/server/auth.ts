@@ -1,6 +1,6 @@
 // Bearer-token authentication and role checks. Runs in Fastify's onRequest hook, before the body is read,
 // so an anonymous client cannot make the hub buffer and parse 2 MiB bodies: it gets its 401 first.
-import type { Store, TokenRecord } from '../store/index.js';
+import type { TokenRecord } from '../hub/index.js';
 import { ApiError } from './problem.js';
 import { Role, roleRank } from './route.js';
 
@@ -12,7 +12,7 @@ const BEARER = /^Bearer\s+(\S+)\s*$/i;
 
 /** The caller's token, or throws 401/403 when it does not allow `required`. */
 export async function authorize(
-  store: Store,
+  tokens: { verify(plaintext: string): Promise<TokenRecord | undefined> },
   authorization: string | undefined,
   required: Role,
 ): Promise<TokenRecord | undefined> {
@@ -28,7 +28,7 @@ export async function authorize(
     );
   }
   const match = BEARER.exec(authorization);
-  const token = match?.[1] === undefined ? undefined : await store.tokens.verify(match[1]);
+  const token = match?.[1] === undefined ? undefined : await tokens.verify(match[1]);
   if (token === undefined) {
     throw new ApiError(401, 'UNAUTHENTICATED', 'the API token is not valid (unknown, revoked or malformed)');
   }

@@ -10,9 +10,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { down, up, type ControlPlaneState } from '../../testenv/src/controlplane.js';
 import { main } from '../cli/main.js';
 import { readBundle, sha256 } from '../profile/bundle.js';
-import { backends } from '../store/test-support/backends.js';
+import { backends } from '../store/testing/backends.js';
 import type { Problem } from './problem.js';
-import { startTestHub, type TestHub } from './test-support.js';
+import { startTestHub, type TestHub } from './testing/server.js';
 
 const CP = 'bundle-it';
 const examples = resolve(import.meta.dirname, '../../examples');

@@ -10,9 +10,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startChartServers, type ChartServers } from '../../testenv/src/chart-servers.js';
 import { down, up, type ControlPlaneState } from '../../testenv/src/controlplane.js';
 import { main } from '../cli/main.js';
-import { backends } from '../store/test-support/backends.js';
+import { backends } from '../store/testing/backends.js';
 import type { Problem } from './problem.js';
-import { startTestHub, type TestHub } from './test-support.js';
+import { startTestHub, type TestHub } from './testing/server.js';
 
 const CP = 'sources-it';
 const dashboards = resolve(import.meta.dirname, '../../examples/charts/dashboards');

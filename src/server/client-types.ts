@@ -38,6 +38,8 @@ export type AttachmentRemovedEvent = {
   data: { profile: string };
 };
 
+export type AttentionPack = { pack: string; phase: PackPhase; reason: string };
+
 export type ChartSource = {
   name: string;
   url: string;
@@ -61,6 +63,8 @@ export type Cluster = {
   phase: PackPhase;
   counts: PhaseCounts;
   packs: number;
+  /** its red packs, then its blue ones, at most 5: what the overview names */
+  attention: Array<AttentionPack>;
   color: PhaseColor;
 };
 
@@ -153,6 +157,55 @@ export type Event =
 
 export type Health = { status: 'ok' };
 
+export type HealthRule = {
+  apiVersion: string;
+  kind: string;
+  current: string;
+  inProgress?: string;
+  failed?: string;
+  message?: string;
+  graceSeconds?: number;
+};
+
+export type HealthRules = {
+  version: number;
+  rules: Array<HealthRule>;
+  /** the HealthRules file as applied */
+  source: string;
+  actorName: string;
+  createdAt: string;
+};
+
+export type HealthRulesText = {
+  /** a HealthRules file (apiVersion strata.dev/v1alpha1, kind HealthRules) */
+  yaml: string;
+  /** the name errors are reported against */
+  file?: string;
+};
+
+export type HealthTest = {
+  /** a HealthRules file to try; its rules win over the cluster-wide ones */
+  rules?: string;
+  file?: string;
+  /** the object as a file holds it (JSON) */
+  object?: {
+    apiVersion: string;
+    kind: string;
+    metadata: { name: string; namespace?: string; [key: string]: unknown };
+    [key: string]: unknown;
+  };
+  /** or a live object of a registered cluster */
+  live?: { cluster: string; apiVersion: string; kind: string; namespace?: string; name: string };
+};
+
+export type HealthVerdict = {
+  state: ResourceState;
+  reason: string;
+  message: string;
+  /** the rule that decided (pack = the rules under test); absent: a built-in or the generic rule */
+  rule?: { origin: string; apiVersion: string; kind: string };
+};
+
 export type ObjectRef = { apiVersion: string; kind: string; namespace?: string; name: string };
 
 export type OutdatedChart = {
@@ -185,8 +238,12 @@ export type Pack = {
   reason: string;
   message: string;
   progress: { ready: number; total: number };
+  /** start of the current run (install, upgrade, retry, uninstall) */
   startTime?: string;
+  /** first time the current run reached success or failed */
   endTime?: string;
+  /** every run's times, oldest first; the last is the current run */
+  runs?: Array<PackRun>;
   /** true while the cluster is unreachable: the colour is the last one known */
   stale: boolean;
   resources: Array<PackResource>;
@@ -244,8 +301,19 @@ export type PackResource = {
   state: ResourceState;
   reason: string;
   message: string;
+  /** recent Warning events of the object and of the ReplicaSets and pods it controls, newest first */
+  events?: Array<WarningEvent>;
   /** a Helm hook of the pack's chart (run around install, upgrade or removal) */
   hook?: true;
+};
+
+export type PackRun = {
+  kind: 'install' | 'upgrade' | 'retry' | 'uninstall';
+  revision: string;
+  startTime: string;
+  /** first time the run reached success or failed */
+  endTime?: string;
+  outcome?: 'success' | 'failed';
 };
 
 export type PackStatusEvent = {
@@ -338,6 +406,21 @@ export type ProfileIssue = {
   formatted: string;
 };
 
+export type ProfilePackRow = {
+  name: string;
+  layer: string;
+  type: string;
+  version: string;
+  /** where a Helm pack's chart comes from */
+  chart?: string;
+  /** the sha256 of the chart archive the version renders (local, or remote pinned at publish) */
+  digest?: string;
+  /** a manifest pack's inline objects, at most 20 */
+  objects?: Array<string>;
+  /** a manifest pack's files, as the profile names them */
+  files?: Array<string>;
+};
+
 export type ProfilePublishedEvent = {
   kind: 'profile.published';
   /** ISO-8601 */
@@ -378,6 +461,10 @@ export type ProfileWithSource = {
   files?: { [key: string]: string };
   /** each remote chart (`oci://host/path/chart@1.2.3`, or `https://repo name@1.2.3`) → the sha256 of the archive fetched when the version was published: what it renders, without contacting the remote again */
   charts?: { [key: string]: string };
+  /** the packs of this version, in file order */
+  packTable: Array<ProfilePackRow>;
+  /** every cluster the profile is attached to, with the attached version (any version) */
+  attachedTo: Array<{ cluster: string; version: string }>;
 };
 
 export type PutChartSource = {
@@ -413,6 +500,16 @@ export type UpdateAttachment = { version?: string; values?: VariableValues };
 export type ValidationResult = { valid: boolean; issues: Array<ProfileIssue> };
 
 export type VariableValues = { [key: string]: string };
+
+export type WarningEvent = {
+  /** the object the event is about, e.g. "Pod web/api-7d9-x" */
+  object: string;
+  reason: string;
+  message: string;
+  count: number;
+  /** when last seen */
+  time?: string;
+};
 
 /** Every operation: method, path template, role needed, and the types of its inputs and success body. */
 export interface Operations {
@@ -716,6 +813,36 @@ export interface Operations {
     body: undefined;
     response: undefined;
   };
+  getHealthRules: {
+    method: 'GET';
+    path: '/api/v1/health-rules';
+    role: 'viewer';
+    status: 200;
+    params: undefined;
+    query: undefined;
+    body: undefined;
+    response: HealthRules;
+  };
+  applyHealthRules: {
+    method: 'POST';
+    path: '/api/v1/health-rules';
+    role: 'admin';
+    status: 201;
+    params: undefined;
+    query: undefined;
+    body: HealthRulesText;
+    response: HealthRules;
+  };
+  testHealthRules: {
+    method: 'POST';
+    path: '/api/v1/health-rules/test';
+    role: 'viewer';
+    status: 200;
+    params: undefined;
+    query: undefined;
+    body: HealthTest;
+    response: HealthVerdict;
+  };
   putSource: {
     method: 'POST';
     path: '/api/v1/sources';
@@ -812,6 +939,9 @@ export const operations = {
   createToken: { method: 'POST', path: '/api/v1/tokens', role: 'admin' },
   listTokens: { method: 'GET', path: '/api/v1/tokens', role: 'admin' },
   revokeToken: { method: 'DELETE', path: '/api/v1/tokens/{id}', role: 'admin' },
+  getHealthRules: { method: 'GET', path: '/api/v1/health-rules', role: 'viewer' },
+  applyHealthRules: { method: 'POST', path: '/api/v1/health-rules', role: 'admin' },
+  testHealthRules: { method: 'POST', path: '/api/v1/health-rules/test', role: 'viewer' },
   putSource: { method: 'POST', path: '/api/v1/sources', role: 'admin' },
   listSources: { method: 'GET', path: '/api/v1/sources', role: 'admin' },
   deleteSource: { method: 'DELETE', path: '/api/v1/sources/{name}', role: 'admin' },

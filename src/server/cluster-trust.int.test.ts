@@ -7,11 +7,11 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { helmBin } from '../engine/testing.js';
+import { helmBin } from '../engine/testing/runner.js';
 import { Hub } from '../hub/index.js';
-import { SqliteBackend } from '../store/test-support/backends.js';
+import { SqliteBackend } from '../store/testing/backends.js';
 import type { Problem } from './problem.js';
-import { startTestHub, type TestHub } from './test-support.js';
+import { startTestHub, type TestHub } from './testing/server.js';
 
 const SECRET = 'AKIAIOSFODNN7EXAMPLE-metadata-credentials';
 

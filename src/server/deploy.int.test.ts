@@ -6,9 +6,9 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { down, up, type ControlPlaneState } from '../../testenv/src/controlplane.js';
-import { backends } from '../store/test-support/backends.js';
+import { backends } from '../store/testing/backends.js';
 import type { Problem } from './problem.js';
-import { SseClient, startTestHub, type TestHub } from './test-support.js';
+import { SseClient, startTestHub, type TestHub } from './testing/server.js';
 
 const CP = 'server-it';
 const examples = resolve(import.meta.dirname, '../../examples');

@@ -1,9 +1,9 @@
 // Conditional GETs (issue 15, "Fast reads"): 304 while the view is unchanged, 200 with a new tag after a change,
 // and a 200 body that is exactly what the route answers without a tag.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SqliteBackend } from '../store/test-support/backends.js';
+import { SqliteBackend } from '../store/testing/backends.js';
 import { matchesIfNoneMatch, tagBody } from './etag.js';
-import { startTestHub, type TestHub } from './test-support.js';
+import { startTestHub, type TestHub } from './testing/server.js';
 
 describe('matchesIfNoneMatch', () => {
   it('matches the tag in a list, weakly, and *; nothing else', () => {

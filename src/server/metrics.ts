@@ -6,7 +6,6 @@
 // benchmark) do not share or double-register metrics.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { PackPhase } from '../status/index.js';
-import type { Store } from '../store/index.js';
 import type { StreamEvent } from './sse.js';
 
 export interface Metrics {
@@ -23,7 +22,13 @@ interface StatusData {
   readonly status?: { readonly phase?: string; readonly startTime?: string; readonly endTime?: string };
 }
 
-export function createMetrics(options: { store: Store; defaultMetrics?: boolean }): Metrics {
+export interface MetricsOptions {
+  /** Per cluster, how many packs are in each phase, as stored (Hub.phaseCounts). */
+  readonly phaseCounts: () => Promise<ReadonlyMap<string, Readonly<Record<PackPhase, number>>>>;
+  readonly defaultMetrics?: boolean;
+}
+
+export function createMetrics(options: MetricsOptions): Metrics {
   const registry = new Registry();
   if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: registry, prefix: 'strata_' });
 
@@ -35,7 +40,7 @@ export function createMetrics(options: { store: Store; defaultMetrics?: boolean 
     // Read from the store's view at scrape time, so the gauge is right after a restart too; reset first so a
     // removed cluster's series disappear.
     async collect() {
-      const counts = await options.store.packStatus.phaseCounts();
+      const counts = await options.phaseCounts();
       this.reset();
       for (const [cluster, perPhase] of counts) {
         for (const phase of Object.values(PackPhase)) this.set({ cluster, phase }, perPhase[phase]);

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { down, up, type ControlPlaneState } from '../../testenv/src/controlplane.js';
 import { freePort } from '../../testenv/src/ports.js';
 import { profileUpload } from '../profile/index.js';
-import { SseClient, type SseMessage } from './test-support.js';
+import { SseClient, type SseMessage } from './testing/server.js';
 
 const root = resolve(import.meta.dirname, '..', '..');
 const CP = 'hub-restart-it';

@@ -5,7 +5,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
 import type { Actor, Hub } from '../hub/index.js';
-import type { Store } from '../store/index.js';
 import type { Metrics } from './metrics.js';
 import type { EventStream } from './sse.js';
 
@@ -26,7 +25,6 @@ export type BodyFormat = (typeof BodyFormat)[keyof typeof BodyFormat];
 
 export interface Services {
   readonly hub: Hub;
-  readonly store: Store;
   readonly events: EventStream;
   readonly metrics: Metrics;
   /** <data dir>/admin-token when the hub was started by `serve`: removed once another admin token exists. */

@@ -25,9 +25,9 @@ import {
   ConditionSchema,
   ResourceViewSchema,
   StreamEventSchema,
+  TokenRole,
   VariableValuesSchema,
 } from '../hub/index.js';
-import { TokenRole } from '../store/index.js';
 import { ProblemIssueSchema } from './problem.js';
 
 const values = <T extends Record<string, string>>(o: T) => Object.values(o) as [T[keyof T], ...T[keyof T][]];

@@ -10,9 +10,9 @@ import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { down, up, type ControlPlaneState } from '../../testenv/src/controlplane.js';
 import { freePort } from '../../testenv/src/ports.js';
-import { backends } from '../store/test-support/backends.js';
+import { backends } from '../store/testing/backends.js';
 import { Backend } from '../store/url.js';
-import { SseClient, type SseMessage } from './test-support.js';
+import { SseClient, type SseMessage } from './testing/server.js';
 
 const root = resolve(import.meta.dirname, '..', '..');
 const CP = 'secrets-at-rest-it';

@@ -6,12 +6,12 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SqliteBackend } from '../store/test-support/backends.js';
-import { advance, packStatus } from '../store/test-support/fixtures.js';
+import { SqliteBackend } from '../store/testing/backends.js';
+import { advance, packStatus } from '../store/testing/fixtures.js';
 import { MAX_JSON_DEPTH } from './json-depth.js';
 import { PROBLEM_CONTENT_TYPE, type Problem } from './problem.js';
 import { routeTable } from './routes/index.js';
-import { SseClient, startTestHub, type TestHub } from './test-support.js';
+import { SseClient, startTestHub, type TestHub } from './testing/server.js';
 
 const webRoot = mkdtempSync(join(tmpdir(), 'strata-web-'));
 const backend = new SqliteBackend();

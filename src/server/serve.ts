@@ -58,7 +58,6 @@ export async function serve(options: ServeOptions = {}): Promise<RunningHub> {
       ...(config.metricsToken === undefined ? {} : { metricsToken: config.metricsToken }),
       ...options.server,
       hub,
-      store,
     });
     const url = await server.listen(config.address);
     if (adminToken !== undefined) {

@@ -2,8 +2,8 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SqliteBackend } from '../store/test-support/backends.js';
-import { startTestHub, type TestHub } from './test-support.js';
+import { SqliteBackend } from '../store/testing/backends.js';
+import { startTestHub, type TestHub } from './testing/server.js';
 
 const root = mkdtempSync(join(tmpdir(), 'strata-web-'));
 let hub: TestHub;

@@ -48,6 +48,9 @@ export const hubStatus: Record<HubErrorCode, number> = {
   BUNDLE_INVALID: 422,
   BUNDLE_TOO_LARGE: 413,
   CHART_FETCH_FAILED: 422,
+  HEALTH_RULES_INVALID: 422,
+  TOKEN_NOT_FOUND: 404,
+  LAST_ADMIN_TOKEN: 409,
 };
 
 export const toProblemIssue = (issue: ProfileIssue): ProblemIssue => ({

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { SqliteBackend } from '../store/test-support/backends.js';
-import { startTestHub, type TestHub } from './test-support.js';
+import { SqliteBackend } from '../store/testing/backends.js';
+import { startTestHub, type TestHub } from './testing/server.js';
 
 let hub: TestHub;
 const backend = new SqliteBackend();

@@ -2,10 +2,10 @@
 // problem+json or a result, and the hub keeps answering /readyz quickly while it handles them. The client and
 // the hub share this process's event loop, so a request that stalls the loop shows as a slow /readyz.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SqliteBackend } from '../store/test-support/backends.js';
+import { SqliteBackend } from '../store/testing/backends.js';
 import { DEFAULT_BODY_LIMIT } from './app.js';
 import { PROBLEM_CONTENT_TYPE, type Problem } from './problem.js';
-import { startTestHub, type ApiResponse, type TestHub } from './test-support.js';
+import { startTestHub, type ApiResponse, type TestHub } from './testing/server.js';
 
 /**
  * The longest /readyz may take while the worst cases run. The issue asks that no request stall the loop for

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { aggregatePack, PackOperation, type PackResource, type PackStage } from './aggregate.js';
-import type { ObjectRef } from './object-ref.js';
+import type { ObjectRef } from '../shared/refs.js';
 import { ResourceState, type ResourceEvaluation } from './resource-state.js';
 
 function res(kind: string, name: string, state: ResourceState, reason: string, detail: string): PackResource {

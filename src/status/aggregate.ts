@@ -1,5 +1,5 @@
-import { assertNever } from './assert-never.js';
-import { formatRef, type ObjectRef } from './object-ref.js';
+import { assertNever } from '../shared/assert-never.js';
+import { formatRef, type ObjectRef } from '../shared/refs.js';
 import { PackConditionType, PackPhase, conditionPhase } from './pack-phase.js';
 import { ResourceState, resourceStateSeverity, type ResourceEvaluation } from './resource-state.js';
 

@@ -1,7 +1,7 @@
 import type { V1CustomResourceDefinition } from '@kubernetes/client-node';
 import { describeCondition, findCondition } from './conditions.js';
 import { failed, progressing, ready } from './evaluation.js';
-import { refOf } from './object-ref.js';
+import { refOf } from '../shared/refs.js';
 import type { ResourceEvaluation } from './resource-state.js';
 
 /**

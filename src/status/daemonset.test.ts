@@ -1,7 +1,7 @@
 import type { V1DaemonSet } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { evaluateDaemonSet } from './daemonset.js';
-import { edited, fixture } from './fixture-loader.js';
+import { edited, fixture } from './testing/fixtures.js';
 import { indexRelated } from './related.js';
 
 const load = (name: string) => fixture(`daemonset/${name}`).object as V1DaemonSet;

@@ -1,7 +1,7 @@
 import type { V1DaemonSet } from '@kubernetes/client-node';
 import { progressing, ready } from './evaluation.js';
 import { generationBehind } from './generation.js';
-import { refOf } from './object-ref.js';
+import { refOf } from '../shared/refs.js';
 import { ownedPodFailure } from './pod-failure.js';
 import { noRelatedObjects, type RelatedObjects } from './related.js';
 import type { ResourceEvaluation } from './resource-state.js';

@@ -1,7 +1,7 @@
 import type { V1Deployment, V1Pod } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { evaluateDeployment } from './deployment.js';
-import { edited, fixture } from './fixture-loader.js';
+import { edited, fixture } from './testing/fixtures.js';
 import { indexRelated } from './related.js';
 
 function load(name: string) {

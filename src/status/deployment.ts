@@ -2,7 +2,7 @@ import type { V1Deployment, V1Pod, V1ReplicaSet } from '@kubernetes/client-node'
 import { describeCondition, findCondition } from './conditions.js';
 import { failed, progressing, ready, plural } from './evaluation.js';
 import { generationBehind } from './generation.js';
-import { refOf } from './object-ref.js';
+import { refOf } from '../shared/refs.js';
 import { ownedPodFailure } from './pod-failure.js';
 import { noRelatedObjects, type RelatedObjects } from './related.js';
 import type { ResourceEvaluation } from './resource-state.js';

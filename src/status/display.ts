@@ -1,6 +1,6 @@
 // The display tables (icon, label, colour per pack phase and resource state), the legend's words and the one
 // reason formatter: everything a client shows about a status, declared once for the CLI and the UI
-// (docs/adr/0012-shared-display-module.md). Dependency-free on purpose: it imports only the const tables
+// (docs/adr/0008-shared-display-module.md). Dependency-free on purpose: it imports only the const tables
 // beside it, which import nothing, so web/ can bundle it as it bundles the generated client types.
 import { conditionPhase, PackConditionType, PackPhase } from './pack-phase.js';
 

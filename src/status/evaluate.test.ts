@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { evaluateObject, evaluateResource, hasSpecificRule } from './evaluate.js';
-import { edited, fixture } from './fixture-loader.js';
-import { refOf } from './object-ref.js';
+import { evaluateResource, hasSpecificRule } from './evaluate.js';
+import { evaluateObject } from './testing/evaluate.js';
+import { edited, fixture } from './testing/fixtures.js';
+import { refOf } from '../shared/refs.js';
 
 describe('evaluateResource', () => {
   it('is Missing when an expected object is absent', () => {

@@ -12,17 +12,20 @@ import {
   GATEWAY_API_GROUP,
   gatewayRouteKinds,
 } from './gateway-api.js';
-import { evaluateBuiltinExists, evaluateGeneric } from './generic.js';
+import { evaluateBuiltinExists } from './generic.js';
 import { evaluateIngress } from './ingress.js';
 import { evaluateJob } from './job.js';
 import { evaluateNamespace } from './namespace.js';
-import { apiGroup, formatRef, refOf, type ObjectRef } from './object-ref.js';
+import { apiGroup, type ObjectRef } from '../shared/refs.js';
 import { evaluatePod } from './pod.js';
 import { evaluatePersistentVolumeClaim } from './pvc.js';
 import { noRelatedObjects, type RelatedObjects } from './related.js';
 import { evaluateReplicaSet } from './replicaset.js';
 import { ResourceState, type ResourceEvaluation } from './resource-state.js';
 import { withRootCause } from './root-cause.js';
+import { customResourceVerdict, type CustomResourceInfo } from './custom-resource.js';
+import { isIgnored, ignoredEvaluation } from './ignore.js';
+import { libraryOnly, type HealthRules } from './rules/rule-set.js';
 import { evaluateService } from './service.js';
 import { evaluateStatefulSet } from './statefulset.js';
 
@@ -86,6 +89,11 @@ const builtinGroups: ReadonlySet<string> = new Set([
   'storage.k8s.io',
 ]);
 
+/** Whether an API group is served by Kubernetes itself (health rules are for custom resources only). */
+export function isBuiltinGroup(group: string): boolean {
+  return builtinGroups.has(group);
+}
+
 /** Whether a kind has a rule of its own (as opposed to the generic or exists-only rule). */
 export function hasSpecificRule(ref: Pick<ObjectRef, 'apiVersion' | 'kind'>): boolean {
   return rules.has(`${apiGroup(ref.apiVersion)}/${ref.kind}`);
@@ -94,6 +102,13 @@ export function hasSpecificRule(ref: Pick<ObjectRef, 'apiVersion' | 'kind'>): bo
 export interface EvaluateOptions {
   /** Objects related by ownership, for workload rules. Default: none (pod causes are then not reported). */
   readonly related?: RelatedObjects;
+  /** Health rules for custom resources (pack > cluster > library). Default: the built-in library. */
+  readonly healthRules?: HealthRules;
+  /**
+   * What the engine knows of a custom resource's kind and the clock, for the no-status grace period
+   * (custom-resource.ts). Without it a custom resource with no status is judged as it is.
+   */
+  readonly customResource?: CustomResourceInfo;
 }
 
 /**
@@ -103,8 +118,10 @@ export interface EvaluateOptions {
  * - absent → Missing (expected but not found; during install that just means "not yet seen").
  * - metadata.deletionTimestamp set → Terminating, naming pending finalizers (kstatus checkGenericProperties:
  *   https://github.com/kubernetes-sigs/cli-utils/blob/master/pkg/kstatus/status/generic.go).
- * - otherwise the rule for its `group/Kind`, else the built-in exists rule, else the generic conditions rule;
- *   a Progressing result then gets the most specific cause beyond its own status (root-cause.ts).
+ * - annotated `strata.dev/health: ignore` → Ready `HealthIgnored` (left out of the pack's colour).
+ * - otherwise the rule for its `group/Kind`, else the built-in exists rule, else (a custom resource) its
+ *   health rule or the generic conditions rule (custom-resource.ts); a Progressing result then gets the
+ *   most specific cause beyond its own status (root-cause.ts).
  */
 export function evaluateResource(
   ref: ObjectRef,
@@ -112,6 +129,7 @@ export function evaluateResource(
   options: EvaluateOptions = {},
 ): ResourceEvaluation {
   if (live === undefined) return evaluation(ResourceState.Missing, ref, 'NotFound', 'not found');
+  if (isIgnored(live)) return ignoredEvaluation(ref);
   const group = apiGroup(ref.apiVersion);
   // A Namespace's own rule explains what still blocks its deletion (remaining content, finalizers).
   if (group === '' && ref.kind === 'Namespace') return evaluateNamespace(live);
@@ -129,17 +147,9 @@ export function evaluateResource(
     ? rule(live, related)
     : builtinGroups.has(group)
       ? evaluateBuiltinExists(ref, live)
-      : evaluateGeneric(ref, live);
+      : customResourceVerdict(ref, live, {
+          rules: options.healthRules ?? libraryOnly,
+          ...(options.customResource === undefined ? {} : { info: options.customResource }),
+        });
   return withRootCause(ref, live, result, related);
-}
-
-/** {@link evaluateResource} for a live object that carries its own apiVersion and kind (e.g. a watch event). */
-export function evaluateObject(obj: KubernetesObject, options: EvaluateOptions = {}): ResourceEvaluation {
-  const ref = refOf(obj);
-  if (ref.kind === '' || ref.apiVersion === '') {
-    throw new TypeError(
-      `${formatRef(ref)}: object has no apiVersion/kind; use evaluateResource with its ref`,
-    );
-  }
-  return evaluateResource(ref, obj, options);
 }

@@ -1,4 +1,4 @@
-import { formatRef, type ObjectRef } from './object-ref.js';
+import { formatRef, type ObjectRef } from '../shared/refs.js';
 import { ResourceState, type ResourceEvaluation } from './resource-state.js';
 
 /** Builds an evaluation whose message starts with the object (`Deployment monitoring/grafana: 1/3 available`). */

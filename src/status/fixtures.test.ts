@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { evaluateObject } from './evaluate.js';
-import { fixturesDir, loadFixtures } from './fixture-loader.js';
+import { evaluateObject } from './testing/evaluate.js';
+import { fixturesDir, loadFixtures } from './testing/fixtures.js';
 import { indexRelated } from './related.js';
 
 // Every fixture that says what it expects, hand-made (fixtures/<kind>/) and captured from the testenv control

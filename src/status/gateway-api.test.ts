@@ -8,7 +8,7 @@ import {
   evaluateGatewayRoute,
   gatewayRouteKinds,
 } from './gateway-api.js';
-import { refOf } from './object-ref.js';
+import { refOf } from '../shared/refs.js';
 import type { ResourceEvaluation } from './resource-state.js';
 
 // Hand-made objects in the shape the API server returns them (metav1.Condition with observedGeneration).

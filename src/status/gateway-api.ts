@@ -2,8 +2,9 @@ import type { KubernetesObject } from '@kubernetes/client-node';
 import { currentCondition, describeCondition, findCondition, type ConditionLike } from './conditions.js';
 import { failed, progressing, ready } from './evaluation.js';
 import { generationBehind } from './generation.js';
-import { isRecord, isTerminalErrorReason, parseConditions, unknownStatus } from './generic.js';
-import { refOf, type ObjectRef } from './object-ref.js';
+import { isRecord } from '../shared/guards.js';
+import { isTerminalErrorReason, parseConditions, unknownStatus } from './generic.js';
+import { refOf, type ObjectRef } from '../shared/refs.js';
 import { ResourceState, type ResourceEvaluation } from './resource-state.js';
 
 /**

@@ -1,6 +1,6 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { progressing } from './evaluation.js';
-import type { ObjectRef } from './object-ref.js';
+import type { ObjectRef } from '../shared/refs.js';
 import type { ResourceEvaluation } from './resource-state.js';
 
 /**

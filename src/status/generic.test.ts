@@ -1,9 +1,9 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { evaluateResource } from './evaluate.js';
-import { edited, fixture } from './fixture-loader.js';
+import { edited, fixture } from './testing/fixtures.js';
 import { isTerminalErrorReason } from './generic.js';
-import { refOf } from './object-ref.js';
+import { refOf } from '../shared/refs.js';
 
 function evaluateFixture(name: string) {
   const { object } = fixture(`generic/${name}`);

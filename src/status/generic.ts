@@ -2,12 +2,9 @@ import type { KubernetesObject } from '@kubernetes/client-node';
 import { currentCondition, describeCondition, findCondition, type ConditionLike } from './conditions.js';
 import { failed, progressing, ready } from './evaluation.js';
 import { generationBehind } from './generation.js';
-import type { ObjectRef } from './object-ref.js';
+import type { ObjectRef } from '../shared/refs.js';
 import type { ResourceEvaluation } from './resource-state.js';
-
-export function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
+import { isRecord } from '../shared/guards.js';
 
 /** `status` of an object whose type we do not know, if it is an object. */
 export function unknownStatus(obj: KubernetesObject): Record<string, unknown> | undefined {

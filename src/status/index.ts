@@ -8,8 +8,32 @@ export {
   sameEvaluation,
   type ResourceEvaluation,
 } from './resource-state.js';
-export { apiGroup, formatRef, refKey, refOf, type ObjectRef } from './object-ref.js';
-export { evaluateResource, evaluateObject, hasSpecificRule, type EvaluateOptions } from './evaluate.js';
+export { apiGroup, formatRef, refKey, refOf, type ObjectRef } from '../shared/refs.js';
+export { evaluateResource, hasSpecificRule, isBuiltinGroup, type EvaluateOptions } from './evaluate.js';
+export {
+  AWAITING_STATUS_REASON,
+  DEFAULT_STATUS_GRACE_MS,
+  NO_STATUS_NOTE,
+  NO_STATUS_REASON,
+  statusGraceEnd,
+  type CustomResourceInfo,
+} from './custom-resource.js';
+export { HEALTH_ANNOTATION, HEALTH_IGNORE, IGNORED_REASON, isIgnored } from './ignore.js';
+export {
+  compileHealthRule,
+  describeRule,
+  evaluateWithRule,
+  formatRuleIssue,
+  HealthRuleField,
+  HealthRuleOrigin,
+  type CompiledHealthRule,
+  type CompileRuleResult,
+  type HealthRuleIssue,
+  type HealthRuleSpec,
+} from './rules/health-rule.js';
+export { HealthRules, libraryOnly } from './rules/rule-set.js';
+export { libraryRule, libraryRules, librarySpecs } from './rules/library.js';
+export { DEFAULT_COST_LIMIT, MAX_EXPRESSION_LENGTH } from './rules/cel.js';
 export {
   indexRelated,
   noRelatedObjects,
@@ -67,7 +91,7 @@ export {
   type PackSummary,
   type PackTimeout,
 } from './aggregate.js';
-export { aggregateCluster, worstPhase, type ClusterPack, type ClusterSummary } from './cluster.js';
+export { worstPhase } from './cluster.js';
 export {
   AWAITING_NEW_REVISION,
   initialPackStatus,
@@ -78,4 +102,7 @@ export {
   type PackStatus,
   type PackTransition,
 } from './pack-status.js';
-export { assertNever } from './assert-never.js';
+export { MAX_RUNS, RunKind, type PackRunTimes } from './revision-runs.js';
+// src/engine/runner.ts still takes assertNever from here (its rewrite is on another branch): remove this line
+// once it imports src/shared/assert-never.ts.
+export { assertNever } from '../shared/assert-never.js';

@@ -1,6 +1,6 @@
 import type { V1Job } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
-import { edited, fixture } from './fixture-loader.js';
+import { edited, fixture } from './testing/fixtures.js';
 import { evaluateJob } from './job.js';
 import { indexRelated } from './related.js';
 

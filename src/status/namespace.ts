@@ -1,7 +1,7 @@
 import type { V1Namespace } from '@kubernetes/client-node';
 import { describeCondition } from './conditions.js';
 import { evaluation, progressing, ready } from './evaluation.js';
-import { refOf } from './object-ref.js';
+import { refOf } from '../shared/refs.js';
 import { ResourceState, type ResourceEvaluation } from './resource-state.js';
 
 /**

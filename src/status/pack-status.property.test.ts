@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { PackStage } from './aggregate.js';
-import type { ObjectRef } from './object-ref.js';
+import type { ObjectRef } from '../shared/refs.js';
 import { initialPackStatus, reducePackStatus, type PackEvent } from './pack-status.js';
 import { ResourceState } from './resource-state.js';
 

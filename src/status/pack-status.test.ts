@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { ObjectRef } from './object-ref.js';
+import type { ObjectRef } from '../shared/refs.js';
 import { initialPackStatus, reducePackStatus, type PackEvent, type PackStatus } from './pack-status.js';
+import { MAX_RUNS } from './revision-runs.js';
 import type { ResourceEvaluation } from './resource-state.js';
 
 const grafana: ObjectRef = {
@@ -142,7 +143,7 @@ describe('reducePackStatus', () => {
     expect(blueAgain.phase).toBe('processing');
   });
 
-  it('starts a new revision: Upgrading, endTime cleared, then set again when it settles', () => {
+  it('starts a new revision: Upgrading on its own clock, endTime cleared, then set again when it settles', () => {
     const green = run(installToGreen);
     const upgrading = reducePackStatus(green, {
       type: 'RevisionStarted',
@@ -155,7 +156,8 @@ describe('reducePackStatus', () => {
       revision: 'r2',
       phase: 'processing',
       condition: 'Upgrading',
-      startTime: t(1),
+      // The upgrade's own start, not the install's (issue 18: a 2-second-old upgrade showed "5m 14s").
+      startTime: t(30),
     });
     expect(upgrading.endTime).toBeUndefined();
     const applied = reducePackStatus(upgrading, {
@@ -183,8 +185,104 @@ describe('reducePackStatus', () => {
       ],
       applied,
     );
-    expect(done).toMatchObject({ phase: 'success', endTime: t(33) });
+    expect(done).toMatchObject({ phase: 'success', startTime: t(30), endTime: t(33) });
     expect(done.transitions.map((tr) => tr.to).slice(-2)).toEqual(['processing', 'success']);
+    expect(done.runs).toEqual([
+      { kind: 'install', revision: 'r1', startTime: t(1), endTime: t(4), outcome: 'success' },
+      { kind: 'upgrade', revision: 'r2', startTime: t(30), endTime: t(33), outcome: 'success' },
+    ]);
+  });
+
+  it('a retry of a red pack starts a new clock and a new run; the failed run keeps its times', () => {
+    const failedAt = reducePackStatus(run(installToGreen.slice(0, 7)), {
+      type: 'StageChanged',
+      time: t(5),
+      stage: { type: 'ApplyFailed', error: 'admission webhook denied the request' },
+    });
+    expect(failedAt).toMatchObject({ phase: 'failed', startTime: t(1), endTime: t(5) });
+    // What the engine does on a retry: render again, then announce the same revision.
+    const retrying = run(
+      [
+        { type: 'StageChanged', time: t(40), stage: { type: 'Rendering' } },
+        {
+          type: 'RevisionStarted',
+          time: t(40),
+          revision: 'r1',
+          operation: 'install',
+          stage: { type: 'Applying' },
+        },
+      ],
+      failedAt,
+    );
+    expect(retrying).toMatchObject({ phase: 'processing', startTime: t(40) });
+    expect(retrying.endTime).toBeUndefined();
+    const done = run(
+      [
+        { type: 'StageChanged', time: t(41), stage: { type: 'Applied' } },
+        {
+          type: 'ResourceEvaluated',
+          time: t(42),
+          ref: config,
+          evaluation: ev('Ready', 'Exists', 'exists', config),
+        },
+        { type: 'ResourceEvaluated', time: t(42), ref: grafana, evaluation: ev('Ready', 'Available', '3/3') },
+      ],
+      retrying,
+    );
+    expect(done).toMatchObject({ phase: 'success', startTime: t(40), endTime: t(42) });
+    expect(done.runs).toEqual([
+      { kind: 'install', revision: 'r1', startTime: t(1), endTime: t(5), outcome: 'failed' },
+      { kind: 'retry', revision: 'r1', startTime: t(40), endTime: t(42), outcome: 'success' },
+    ]);
+  });
+
+  it('a pod that crashes and recovers is no new run: the install keeps its clock', () => {
+    const green = run(installToGreen);
+    const recovered = run(
+      [
+        {
+          type: 'ResourceEvaluated',
+          time: t(10),
+          ref: grafana,
+          evaluation: ev('Failed', 'CrashLoopBackOff', 'x'),
+        },
+        { type: 'ResourceEvaluated', time: t(12), ref: grafana, evaluation: ev('Ready', 'Available', '3/3') },
+      ],
+      green,
+    );
+    expect(recovered).toMatchObject({ phase: 'success', startTime: t(1), endTime: t(4) });
+    expect(recovered.runs).toHaveLength(1);
+  });
+
+  it('an upgrade arriving while the install still converges starts its own run', () => {
+    const blue = run(installToGreen.slice(0, 7));
+    const upgrading = reducePackStatus(blue, {
+      type: 'RevisionStarted',
+      time: t(6),
+      revision: 'r2',
+      operation: 'upgrade',
+      stage: { type: 'Applying' },
+    });
+    expect(upgrading).toMatchObject({ startTime: t(6) });
+    expect(upgrading.runs?.map((r) => [r.kind, r.revision, r.startTime, r.endTime])).toEqual([
+      ['install', 'r1', t(1), undefined],
+      ['upgrade', 'r2', t(6), undefined],
+    ]);
+  });
+
+  it('keeps at most MAX_RUNS runs, dropping the oldest', () => {
+    let s = run(installToGreen);
+    for (let i = 0; i < MAX_RUNS + 5; i++) {
+      s = reducePackStatus(s, {
+        type: 'RevisionStarted',
+        time: `2026-11-20T10:${String(i).padStart(2, '0')}:00Z`,
+        revision: `r${String(i + 2)}`,
+        operation: 'upgrade',
+        stage: { type: 'Applying' },
+      });
+    }
+    expect(s.runs).toHaveLength(MAX_RUNS);
+    expect(s.runs?.at(-1)?.revision).toBe(`r${String(MAX_RUNS + 6)}`);
   });
 
   it('sets aside every evaluated resource of a green pack when a new revision starts, not only failed ones', () => {

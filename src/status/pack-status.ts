@@ -6,11 +6,12 @@ import {
   type PackSummary,
   type PackTimeout,
 } from './aggregate.js';
-import { assertNever } from './assert-never.js';
+import { assertNever } from '../shared/assert-never.js';
 import { evaluation } from './evaluation.js';
-import { refKey, type ObjectRef } from './object-ref.js';
+import { refKey, type ObjectRef } from '../shared/refs.js';
 import { PackPhase, type PackConditionType } from './pack-phase.js';
 import { ResourceState, sameEvaluation, type ResourceEvaluation } from './resource-state.js';
+import { nextRuns, RunKind, startsRun, type PackRunTimes } from './revision-runs.js';
 
 /** One change of colour, as persisted in the pack's history. */
 export interface PackTransition {
@@ -30,10 +31,12 @@ export interface PackStatus extends PackSummary {
   readonly operation: PackOperation;
   readonly stage: PackStage;
   readonly timedOut?: PackTimeout;
-  /** First time the pack left onboarding (gray). ISO-8601. */
+  /** Start of the current run (install, upgrade, retry, uninstall: see revision-runs.ts). ISO-8601. */
   readonly startTime?: string;
-  /** First time the current revision reached success or failed. ISO-8601. */
+  /** First time the current run reached success or failed. ISO-8601. */
   readonly endTime?: string;
+  /** Every run's times, oldest first (at most MAX_RUNS); the last one is the current run. */
+  readonly runs?: readonly PackRunTimes[];
   readonly transitions: readonly PackTransition[];
 }
 
@@ -77,6 +80,14 @@ export function initialPackStatus(options: InitialPackStatusOptions): PackStatus
   const s = aggregatePack({ operation, stage, resources });
   const started = s.phase !== PackPhase.Onboarding && options.time !== undefined;
   const ended = (s.phase === PackPhase.Success || s.phase === PackPhase.Failed) && options.time !== undefined;
+  const runs = started
+    ? nextRuns([], {
+        started: operation === PackOperation.Uninstall ? RunKind.Uninstall : RunKind.Install,
+        time: options.time,
+        revision: options.revision,
+        ...(ended ? { ended: s.phase } : {}),
+      })
+    : [];
   return {
     ...s,
     revision: options.revision,
@@ -84,6 +95,7 @@ export function initialPackStatus(options: InitialPackStatusOptions): PackStatus
     stage,
     ...(started ? { startTime: options.time } : {}),
     ...(ended ? { endTime: options.time } : {}),
+    ...(runs.length > 0 ? { runs } : {}),
     transitions: [],
   };
 }
@@ -155,8 +167,11 @@ function awaitingNewRevision(resource: PackResource): PackResource {
 
 type Facts = Pick<PackStatus, 'revision' | 'operation' | 'stage' | 'resources' | 'timedOut' | 'endTime'>;
 
-/** Recomputes the summary from new facts and records a transition when the phase changed. */
-function advance(state: PackStatus, facts: Facts, time: string): PackStatus {
+/**
+ * Recomputes the summary from new facts and records a transition when the phase changed. `engineStart`: the
+ * engine began work on the pack (rendering, a new revision), which may start a new run with its own clock.
+ */
+function advance(state: PackStatus, facts: Facts, time: string, engineStart = false): PackStatus {
   const { timedOut: given, endTime, ...rest } = facts;
   const s = aggregatePack({
     operation: facts.operation,
@@ -182,14 +197,30 @@ function advance(state: PackStatus, facts: Facts, time: string): PackStatus {
       ]
     : state.transitions;
   const isFinal = s.phase === PackPhase.Success || s.phase === PackPhase.Failed;
-  const startTime = state.startTime ?? (s.phase !== PackPhase.Onboarding ? time : undefined);
-  const end = endTime ?? (isFinal ? time : undefined);
+  const started = startsRun({
+    engineStart,
+    revisionBefore: state.revision,
+    revisionAfter: facts.revision,
+    operation: facts.operation,
+    phase: s.phase,
+    startTime: state.startTime,
+    endTime: state.endTime,
+  });
+  const startTime = started !== undefined ? time : state.startTime;
+  const end = (started !== undefined ? undefined : endTime) ?? (isFinal ? time : undefined);
+  const runs = nextRuns(state.runs ?? [], {
+    ...(started !== undefined ? { started } : {}),
+    time,
+    revision: facts.revision,
+    ...(isFinal ? { ended: s.phase } : {}),
+  });
   return {
     ...rest,
     ...s,
     ...(timedOut ? { timedOut } : {}),
     ...(startTime !== undefined ? { startTime } : {}),
     ...(end !== undefined ? { endTime: end } : {}),
+    ...(runs.length > 0 ? { runs } : {}),
     transitions,
   };
 }
@@ -218,9 +249,9 @@ export function reducePackStatus(state: PackStatus, event: PackEvent): PackStatu
       ) {
         return state;
       }
-      const { timedOut: _dropped, endTime: _ended, ...kept } = state;
+      // The facts leave out the timeout and the end: a new revision is neither timed out nor finished.
       return advance(
-        { ...kept },
+        state,
         {
           revision: event.revision,
           operation: event.operation,
@@ -229,11 +260,17 @@ export function reducePackStatus(state: PackStatus, event: PackEvent): PackStatu
             event.revision === state.revision ? state.resources : state.resources.map(awaitingNewRevision),
         },
         event.time,
+        true,
       );
     }
     case 'StageChanged':
       if (sameStage(event.stage, state.stage)) return state;
-      return advance(state, { ...facts(state), stage: event.stage }, event.time);
+      return advance(
+        state,
+        { ...facts(state), stage: event.stage },
+        event.time,
+        event.stage.type === 'Rendering',
+      );
     case 'InventoryChanged': {
       if (sameRefs(state.resources, event.resources)) return state;
       const known = new Map(state.resources.map((r) => [refKey(r.ref), r]));

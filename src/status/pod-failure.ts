@@ -1,5 +1,5 @@
 import type { V1ContainerStatus, V1Pod } from '@kubernetes/client-node';
-import { formatRef, type ObjectRef } from './object-ref.js';
+import { formatRef, type ObjectRef } from '../shared/refs.js';
 import { ResourceState, type ResourceEvaluation } from './resource-state.js';
 
 /**

@@ -1,6 +1,6 @@
 import type { V1Pod } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
-import { edited, fixture } from './fixture-loader.js';
+import { edited, fixture } from './testing/fixtures.js';
 import { evaluatePod } from './pod.js';
 
 const load = (name: string) => fixture(`pod/${name}`).object as V1Pod;

@@ -1,6 +1,6 @@
 import type { V1PersistentVolumeClaim } from '@kubernetes/client-node';
 import { failed, progressing, ready } from './evaluation.js';
-import { refOf } from './object-ref.js';
+import { refOf } from '../shared/refs.js';
 import type { ResourceEvaluation } from './resource-state.js';
 
 /**

@@ -1,7 +1,7 @@
 import type { V1ReplicaSet } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { currentDeploymentPods } from './deployment.js';
-import { edited, fixture } from './fixture-loader.js';
+import { edited, fixture } from './testing/fixtures.js';
 import { indexRelated, ownersAffectedBy } from './related.js';
 
 const scenario = fixture('deployment/image-pull-backoff');

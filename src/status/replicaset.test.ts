@@ -1,6 +1,6 @@
 import type { V1ReplicaSet } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
-import { edited, fixture } from './fixture-loader.js';
+import { edited, fixture } from './testing/fixtures.js';
 import { evaluateReplicaSet } from './replicaset.js';
 
 const load = (name: string) => fixture(`replicaset/${name}`).object as V1ReplicaSet;

@@ -1,4 +1,4 @@
-import type { ObjectRef } from './object-ref.js';
+import type { ObjectRef } from '../shared/refs.js';
 
 /**
  * The state of one live object a pack owns (pack-status.md, "Resource states").

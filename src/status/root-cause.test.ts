@@ -1,7 +1,7 @@
 import type { CoreV1Event, V1Pod } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
-import { evaluateObject } from './evaluate.js';
-import { edited, fixture } from './fixture-loader.js';
+import { evaluateObject } from './testing/evaluate.js';
+import { edited, fixture } from './testing/fixtures.js';
 import { indexRelated, type RelatedObjects } from './related.js';
 import { mostSpecificWarning } from './root-cause.js';
 

@@ -1,7 +1,7 @@
 import type { CoreV1Event, KubernetesObject, V1Pod } from '@kubernetes/client-node';
 import { findCondition } from './conditions.js';
 import { currentDeploymentReplicaSets } from './deployment.js';
-import { apiGroup, formatRef, type ObjectRef } from './object-ref.js';
+import { apiGroup, formatRef, type ObjectRef } from '../shared/refs.js';
 import { podRef } from './pod-failure.js';
 import type { RelatedObjects } from './related.js';
 import { ResourceState, type ResourceEvaluation } from './resource-state.js';

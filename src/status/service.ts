@@ -1,6 +1,6 @@
 import type { V1Service } from '@kubernetes/client-node';
 import { progressing, ready } from './evaluation.js';
-import { refOf } from './object-ref.js';
+import { refOf } from '../shared/refs.js';
 import type { ResourceEvaluation } from './resource-state.js';
 
 /**

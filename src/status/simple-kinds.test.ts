@@ -9,7 +9,7 @@ import type {
 import { describe, expect, it } from 'vitest';
 import { evaluateAPIService } from './apiservice.js';
 import { evaluateCustomResourceDefinition } from './crd.js';
-import { edited, fixture } from './fixture-loader.js';
+import { edited, fixture } from './testing/fixtures.js';
 import { evaluateIngress } from './ingress.js';
 import { evaluateNamespace } from './namespace.js';
 import { evaluatePersistentVolumeClaim } from './pvc.js';

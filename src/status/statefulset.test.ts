@@ -1,6 +1,6 @@
 import type { V1StatefulSet } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
-import { edited, fixture } from './fixture-loader.js';
+import { edited, fixture } from './testing/fixtures.js';
 import { indexRelated } from './related.js';
 import { evaluateStatefulSet } from './statefulset.js';
 

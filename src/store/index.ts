@@ -72,3 +72,4 @@ export {
   type CreatedToken,
   type TokenRecord,
 } from './tokens.js';
+export { HealthRulesRepository, type HealthRulesRecord } from './health-rules.js';

@@ -7,6 +7,7 @@ import type {
   PackOperation,
   PackPhase,
   PackResource,
+  PackRunTimes,
   PackStage,
   PackStatus,
   PackTimeout,
@@ -79,6 +80,7 @@ function toRecord(row: JoinedRow): PackStatusRecord {
     ...(row.start_time === null ? {} : { startTime: row.start_time }),
     ...(row.end_time === null ? {} : { endTime: row.end_time }),
     resources: fromJson<PackResource[]>(row.resources),
+    ...(row.runs === null ? {} : { runs: fromJson<PackRunTimes[]>(row.runs) }),
     seq: row.seq,
     updatedAt: row.updated_at,
   };
@@ -305,6 +307,7 @@ async function recordAll(
       start_time: status.startTime ?? null,
       end_time: status.endTime ?? null,
       resources: toJson(status.resources),
+      runs: status.runs === undefined ? null : toJson(status.runs),
       updated_at: time,
     };
     const { seq: _none, ...unsequenced } = toRecord({ ...row, seq: 0, cluster: cluster.name });
@@ -345,7 +348,7 @@ async function recordAll(
   return recorded;
 }
 
-/** Rows per upsert: 17 parameters each, far below both databases' limits. */
+/** Rows per upsert: 18 parameters each, far below both databases' limits. */
 const UPSERT_CHUNK = 100;
 
 const UPDATED_COLUMNS = [
@@ -362,6 +365,7 @@ const UPDATED_COLUMNS = [
   'start_time',
   'end_time',
   'resources',
+  'runs',
   'seq',
   'updated_at',
 ] as const satisfies readonly Exclude<keyof Row<'pack_status'>, 'cluster_id' | 'pack'>[];

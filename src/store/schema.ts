@@ -91,6 +91,8 @@ export interface PackStatusTable {
   end_time: string | null;
   /** JSON PackResource[]. */
   resources: string;
+  /** JSON PackRunTimes[] (migration 0005); null in rows written before. */
+  runs: string | null;
   /** The id of the event that wrote this row: increases with every write, comparable with event ids. */
   seq: number;
   updated_at: string;
@@ -128,6 +130,14 @@ export interface TokensTable {
   last_used_at: string | null;
 }
 
+export interface HealthRulesTable {
+  version: Generated<number>;
+  rules: string;
+  source: string;
+  actor_name: string;
+  created_at: string;
+}
+
 export interface ChartSourcesTable {
   name: string;
   url: string;
@@ -162,6 +172,7 @@ export interface Database {
   tokens: TokensTable;
   chart_sources: ChartSourcesTable;
   pinned_charts: PinnedChartsTable;
+  health_rules: HealthRulesTable;
 }
 
 export type Row<T extends keyof Database> = Selectable<Database[T]>;

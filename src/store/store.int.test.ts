@@ -10,7 +10,8 @@ import { packStatusCases } from './cases/pack-status.cases.js';
 import { profileCases } from './cases/profiles.cases.js';
 import { renderCases } from './cases/renders.cases.js';
 import { tokenAndAuditCases } from './cases/tokens-audit.cases.js';
-import { backends } from './test-support/backends.js';
+import { healthRuleCases } from './cases/health-rules.cases.js';
+import { backends } from './testing/backends.js';
 
 describe.each(backends())('store on $name', (env) => {
   beforeAll(() => env.setup());
@@ -26,5 +27,6 @@ describe.each(backends())('store on $name', (env) => {
   renderCases(env);
   packStatusCases(env);
   tokenAndAuditCases(env);
+  healthRuleCases(env);
   concurrencyCases(env);
 });

@@ -7,6 +7,7 @@ import { connect } from './dialect.js';
 import { isStoreError, StoreError, StoreErrorCode } from './errors.js';
 import { migrateToLatest } from './migrations/index.js';
 import { AuditRepository } from './audit.js';
+import { HealthRulesRepository } from './health-rules.js';
 import { BlobsRepository } from './blobs.js';
 import { ChartSourcesRepository, PinnedChartsRepository } from './chart-sources.js';
 import { PackStatusRepository } from './pack-status.js';
@@ -44,6 +45,7 @@ export interface Repositories {
   readonly history: HistoryRepository;
   readonly audit: AuditRepository;
   readonly tokens: TokensRepository;
+  readonly healthRules: HealthRulesRepository;
   readonly chartSources: ChartSourcesRepository;
   readonly pinnedCharts: PinnedChartsRepository;
 }
@@ -77,6 +79,7 @@ function repositories(ctx: StoreContext): Repositories {
     packStatus: new PackStatusRepository(ctx),
     history: new HistoryRepository(ctx),
     audit: new AuditRepository(ctx),
+    healthRules: new HealthRulesRepository(ctx),
     tokens: new TokensRepository(ctx),
     chartSources: new ChartSourcesRepository(ctx),
     pinnedCharts: new PinnedChartsRepository(ctx),

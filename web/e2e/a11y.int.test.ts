@@ -369,7 +369,8 @@ describe('colour is never the only signal', () => {
         }),
       );
       // 7 rows, the cluster's own badge, the legend's 4 in its summary and 4 in its table.
-      expect(badges.length).toBe(7 + 1 + 4 + 4);
+      // …and one rollup per attached profile (3) in the profile headers.
+      expect(badges.length).toBe(7 + 1 + 4 + 4 + 3);
       for (const badge of badges) {
         expect(badge.role, JSON.stringify(badge)).toBe('img');
         expect(badge.name, JSON.stringify(badge)).not.toBe('');

@@ -7,7 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { down, up, type ControlPlaneState } from '../../testenv/src/controlplane.js';
-import { helmBin, repoRoot } from '../../src/engine/testing.js';
+import { helmBin, repoRoot } from '../../src/engine/testing/runner.js';
 import { Hub } from '../../src/hub/index.js';
 import { profileUpload } from '../../src/profile/index.js';
 import { createServer, type StrataServer } from '../../src/server/index.js';
@@ -117,7 +117,6 @@ export async function startUiHarness(name: string): Promise<UiHarness> {
       });
       server = createServer({
         hub,
-        store: openStore,
         logLevel: 'silent',
         defaultMetrics: false,
         heartbeatMs: 5000,

@@ -6,7 +6,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { repoRoot } from '../../src/engine/testing.js';
+import { repoRoot } from '../../src/engine/testing/runner.js';
 import { CLUSTER, examples, startUiHarness, type UiHarness } from './harness.js';
 
 const CP = 'web-e2e-live';

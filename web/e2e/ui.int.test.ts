@@ -6,7 +6,7 @@ import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Component, crash } from '../../testenv/src/controlplane.js';
-import { repoRoot } from '../../src/engine/testing.js';
+import { repoRoot } from '../../src/engine/testing/runner.js';
 import { audit, formatViolations } from './axe.js';
 import { CLUSTER, MISSPELLED_PROFILE, examples, startUiHarness, type UiHarness } from './harness.js';
 
@@ -137,8 +137,16 @@ describe('the web UI', () => {
     expect(
       await page.locator('tr[data-pack]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-pack'))),
     ).toEqual(['node-config', 'cluster-policies', 'sim-cni', 'sim-csi', 'tenant-quotas', 'echo']);
+    // Grouped by profile (the default), each profile's layers inside it in install order.
     expect(
-      await page.locator('tbody[data-layer]').evaluateAll((g) => g.map((e) => e.getAttribute('data-layer'))),
+      await page
+        .locator('tbody[data-profile]')
+        .evaluateAll((g) => g.map((e) => e.getAttribute('data-profile'))),
+    ).toEqual(['local-infra', 'platform-tools']);
+    expect(
+      await page
+        .locator('tr[data-layer-row]')
+        .evaluateAll((g) => g.map((e) => e.getAttribute('data-layer-row'))),
     ).toEqual(['os', 'k8s', 'cni', 'csi', 'addon']);
     expect(await page.locator('tr[data-pack="echo"] .badge').getAttribute('aria-label')).toBe('Success');
   });
@@ -164,7 +172,7 @@ describe('the web UI', () => {
       .poll(() => failed.textContent(), { timeout: 30_000 })
       .toMatch(/Failed.*Pod.*broken\/broken-web-.*ImagePullBackOff/);
     await detail.locator('.transitions li').first().waitFor();
-    expect(await detail.getByRole('button', { name: 'Retry' }).count()).toBe(1);
+    expect(await detail.getByRole('button', { name: 'Retry this pack' }).count()).toBe(1);
     // What the pack deploys with: its objects as the hub resolved them.
     const rendered = detail.locator('section.pack-values');
     await rendered.getByRole('heading', { name: 'Rendered manifests' }).waitFor();
@@ -184,10 +192,12 @@ describe('the web UI', () => {
     await rows.first().waitFor();
     expect(await rows.count()).toBe(7);
     // Once the transitions are in: broken-web blue, then red until now; every green pack blue then a green mark.
+    // (Each may start with gray, the time it waited for its turn: cluster-page.int.test.ts checks that.)
     const phasesOf = (pack: string) =>
       page
         .locator(`.timeline-row:has(text:text-is("${pack}")) rect.bar`)
-        .evaluateAll((rects) => rects.map((r) => r.getAttribute('data-phase')));
+        .evaluateAll((rects) => rects.map((r) => r.getAttribute('data-phase')))
+        .then((phases) => phases.filter((p, i) => !(i === 0 && p === 'onboarding')));
     await expect.poll(() => phasesOf('broken-web')).toEqual(['processing', 'failed']);
     expect(
       await page
@@ -210,9 +220,9 @@ describe('the web UI', () => {
     expect(await row.getAttribute('data-phase')).toBe('failed');
     expect(await row.locator('.badge').getAttribute('aria-label')).toBe('Failed');
     await shot('overview');
-    await page.getByLabel('✓ Success').check();
+    await page.locator('label.filter-option', { hasText: 'Success' }).click();
     await expect.poll(() => page.locator('tr[data-cluster]').count()).toBe(0);
-    await page.getByLabel('✗ Failed').check();
+    await page.locator('label.filter-option', { hasText: 'Failed' }).click();
     await expect.poll(() => page.locator('tr[data-cluster]').count()).toBe(1);
     await page.getByLabel('Search by name').fill('nomatch');
     await expect.poll(() => page.locator('tr[data-cluster]').count()).toBe(0);
@@ -236,7 +246,7 @@ describe('the web UI', () => {
     expect(await page.locator('.role-chip').textContent()).toContain('viewer');
     await page.goto(`${url}/#/clusters/local/packs/broken-web`);
     await page.locator('aside.detail').waitFor();
-    expect(await page.getByRole('button', { name: /Retry|Re-sync/ }).count()).toBe(0);
+    expect(await page.getByRole('button', { name: /Retry|Re-sync|Re-apply/ }).count()).toBe(0);
     await page.goto(`${url}/#/profiles/platform-tools`);
     await page.locator('.yaml-line').first().waitFor();
     expect(await page.getByRole('button', { name: /Attach|Import/ }).count()).toBe(0);

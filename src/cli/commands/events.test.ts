@@ -1,6 +1,6 @@
 // `strata events --profile/--pack` against an in-memory hub: the stream is filtered on the client.
 import { describe, expect, it, vi } from 'vitest';
-import { NOW, page, pack } from '../fixtures.test-data.js';
+import { NOW, page, pack } from '../testing/page.js';
 import type { Output } from '../command.js';
 import { main } from '../main.js';
 import { FakeHub } from '../testing/fake-hub.js';

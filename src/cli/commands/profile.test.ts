@@ -41,11 +41,16 @@ interface Sent {
   body: unknown;
 }
 
-async function strata(argv: string[]) {
+async function strata(
+  argv: string[],
+  env: Record<string, string> = { STRATA_SERVER: 'http://hub.test' },
+  hubDown = false,
+) {
   let stdout = '';
   let stderr = '';
   const sent: Sent[] = [];
   const fakeFetch = (input: string | URL | Request, init: RequestInit = {}) => {
+    if (hubDown) return Promise.reject(new TypeError('fetch failed', { cause: { code: 'ECONNREFUSED' } }));
     sent.push({
       url: input instanceof Request ? input.url : String(input),
       headers: init.headers as Record<string, string>,
@@ -61,7 +66,7 @@ async function strata(argv: string[]) {
   const code = await main(argv, {
     stdout: out((s) => (stdout += s)),
     stderr: out((s) => (stderr += s)),
-    env: { HOME: '/nonexistent', STRATA_SERVER: 'http://hub.test', STRATA_TOKEN: 'x' },
+    env: { HOME: '/nonexistent', STRATA_TOKEN: 'x', ...env },
     cwd: dir,
     fetch: fakeFetch,
   });
@@ -116,5 +121,66 @@ describe('strata profile apply -f FILE', () => {
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(new RegExp(`bad\\.yaml:8:\\d+ ${message.source}`));
     expect(result.sent).toEqual([]);
+  });
+});
+
+describe('strata profile validate -f FILE', () => {
+  const badLayer = profile(
+    '    - { name: cm, layer: network, version: 1.0.0, type: manifest, manifests: [] }',
+  );
+
+  it('checks the file offline when no hub is configured: positioned errors, nothing sent', async () => {
+    await writeFile(join(dir, 'layer.yaml'), badLayer);
+    const result = await strata(['profile', 'validate', '-f', 'layer.yaml'], {}, true);
+    expect(result.code).toBe(1);
+    expect(result.sent).toEqual([]);
+    expect(result.stderr).toMatch(/not a valid profile \(1 problem; checked locally\)/);
+    expect(result.stderr).toMatch(
+      /layer\.yaml:8:\d+ spec\.packs\[0\]\.layer: expected one of os, k8s, cni, csi, addon; got "network"/,
+    );
+    expect(result.stderr).not.toContain('cannot reach');
+
+    await writeFile(join(dir, 'ok.yaml'), profile(`${helm}\n${manifest('cm.yaml')}`));
+    const ok = await strata(['profile', 'validate', '-f', 'ok.yaml'], {}, true);
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(ok.stdout).toBe('ok.yaml: valid (checked locally; no hub configured)\n');
+    expect(ok.sent).toEqual([]);
+
+    const json = await strata(['profile', 'validate', '-f', 'layer.yaml', '-o', 'json'], {}, true);
+    expect(json.code).toBe(1);
+    expect(JSON.parse(json.stdout)).toMatchObject({
+      valid: false,
+      checkedBy: ['local'],
+      issues: [{ file: 'layer.yaml', line: 8, path: 'spec.packs[0].layer' }],
+    });
+  });
+
+  it('also asks a configured hub, and says so', async () => {
+    await writeFile(join(dir, 'ok.yaml'), profile(`${helm}\n${manifest('cm.yaml')}`));
+    const result = await strata(['profile', 'validate', '-f', 'ok.yaml']);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.sent).toHaveLength(1);
+    expect(result.stdout).toBe('ok.yaml: valid (checked locally and by the hub at http://hub.test)\n');
+  });
+
+  it('warns when a hub from the environment is down, and fails when the one named by --server is', async () => {
+    await writeFile(join(dir, 'ok.yaml'), profile(`${helm}\n${manifest('cm.yaml')}`));
+    const fromEnv = await strata(
+      ['profile', 'validate', '-f', 'ok.yaml'],
+      { STRATA_SERVER: 'http://hub.test' },
+      true,
+    );
+    expect(fromEnv.code).toBe(0);
+    expect(fromEnv.stderr).toMatch(
+      /^warning: cannot reach the Strata hub at http:\/\/hub\.test.*; checked locally only$/m,
+    );
+    expect(fromEnv.stdout).toBe('ok.yaml: valid (checked locally)\n');
+    const named = await strata(
+      ['profile', 'validate', '-f', 'ok.yaml', '--server', 'http://hub.test'],
+      {},
+      true,
+    );
+    expect(named.code).toBe(1);
+    expect(named.stderr).toContain('cannot reach the Strata hub at http://hub.test');
   });
 });

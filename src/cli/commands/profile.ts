@@ -10,9 +10,11 @@ import {
   bundleFiles,
   bundleFolder,
   bundleProfileText,
+  checkProfileUpload,
   loadProfileText,
   readBundle,
   formatIssue as formatProfileIssue,
+  type ProfileIssue,
   type ProfileUploadBody,
 } from '../../profile/index.js';
 import { operations, type Operations } from '../types.js';
@@ -40,6 +42,26 @@ interface ProfileSource {
  * folder), refusing any path that leaves it. The hub never reads a path: it gets the content.
  */
 async function readProfile(ctx: Context, file: string | undefined, where: string): Promise<ProfileSource> {
+  const read = await readProfileOrIssues(ctx, file, where);
+  if ('source' in read) return read.source;
+  const n = read.issues.length;
+  // The hub's rules and the hub's answer (one loader): a file the CLI refuses, the hub would refuse too.
+  throw new CliError(
+    CliErrorCode.Api,
+    `${read.shown} is not a valid profile (${n} problem${n === 1 ? '' : 's'})`,
+    {
+      apiCode: 'PROFILE_INVALID',
+      issues: read.issues.map((issue) => ({ formatted: formatProfileIssue(issue) })),
+    },
+  );
+}
+
+/** readProfile, with the problems of a file its loader refuses returned rather than thrown. */
+async function readProfileOrIssues(
+  ctx: Context,
+  file: string | undefined,
+  where: string,
+): Promise<{ source: ProfileSource } | { shown: string; issues: readonly ProfileIssue[] }> {
   if (file === undefined) throw usageError(`"${where}" needs -f FILE`);
   let yaml: string;
   let dir: string;
@@ -56,19 +78,8 @@ async function readProfile(ctx: Context, file: string | undefined, where: string
     dir = dirname(resolve(ctx.cwd, file));
   }
   const packed = await bundleProfileText(yaml, { dir, displayName: shown });
-  if (!packed.ok) {
-    const n = packed.issues.length;
-    // The hub's rules and the hub's answer (one loader): a file the CLI refuses, the hub would refuse too.
-    throw new CliError(
-      CliErrorCode.Api,
-      `${shown} is not a valid profile (${n} problem${n === 1 ? '' : 's'})`,
-      {
-        apiCode: 'PROFILE_INVALID',
-        issues: packed.issues.map((issue) => ({ formatted: formatProfileIssue(issue) })),
-      },
-    );
-  }
-  return { file: shown, upload: packed.value };
+  if (!packed.ok) return { shown, issues: packed.issues };
+  return { source: { file: shown, upload: packed.value } };
 }
 
 /** The request for an upload: JSON with the YAML, or the bundle as `application/gzip`. */
@@ -256,42 +267,104 @@ const versions: Command = {
 
 const validate: Command = {
   path: ['profile', 'validate'],
-  usage: 'strata profile validate -f FILE [-o json]',
-  summary: "check a profile file with the hub's rules, without storing it",
-  description: 'Prints each problem as file:line:column path: message and exits 1 when there is any.',
+  usage: 'strata profile validate -f FILE [--server URL] [-o json]',
+  summary: "check a profile file with the hub's rules, offline, and with the hub when one is configured",
+  description:
+    'Checks the file on this machine with the same code the hub runs (no hub needed, like `helm lint`), and\n' +
+    'prints each problem as file:line:column path: message, exiting 1 when there is any. When a hub is\n' +
+    'configured (--server, STRATA_SERVER or the config file), a file that passes is also sent to that hub,\n' +
+    'which adds what only it knows (its outbound address policy for chart sources); the last line says which\n' +
+    'checks ran. A configured hub that cannot be reached is an error with --server, a warning otherwise.',
   args: [],
   options: { filename: fileOption, output: outputOption(['json']) },
   examples: [
     'strata profile validate -f examples/monitoring.yaml',
+    'strata profile validate -f profile.yaml --server http://hub.example:7400',
     'strata profile validate -f profile.yaml -o json',
   ],
   async run(ctx, { options }) {
-    const source = await readProfile(ctx, stringOption(options, 'filename'), 'strata profile validate');
-    const result = (await uploadCall(
-      ctx,
-      'validateProfile',
-      source,
-      false,
-    )) as Operations['validateProfile']['response'];
-    if (stringOption(options, 'output') === 'json') {
-      ctx.stdout.write(formatObject(result, 'json'));
-      return result.valid ? ExitCode.Ok : ExitCode.Error;
+    const json = stringOption(options, 'output') === 'json';
+    const read = await readProfileOrIssues(ctx, stringOption(options, 'filename'), 'strata profile validate');
+    if (!('source' in read)) {
+      // Refused while reading its local files, by the same loader the hub runs: no hub is asked.
+      if (json) {
+        ctx.stdout.write(formatObject({ valid: false, issues: read.issues, checkedBy: ['local'] }, 'json'));
+        return ExitCode.Error;
+      }
+      const n = read.issues.length;
+      throw new CliError(
+        CliErrorCode.Api,
+        `${read.shown} is not a valid profile (${n} problem${n === 1 ? '' : 's'}; checked locally)`,
+        {
+          apiCode: 'PROFILE_INVALID',
+          issues: read.issues.map((issue) => ({ formatted: formatProfileIssue(issue) })),
+        },
+      );
     }
-    if (result.valid) {
-      ctx.stdout.write(`${source.file}: valid\n`);
+    const { source } = read;
+    const local = await checkLocally(source);
+    const hubConfigured = ctx.config.serverSource !== 'default';
+    let hub: Operations['validateProfile']['response'] | undefined;
+    let unreachable: CliError | undefined;
+    if (local.lines.length === 0 && hubConfigured) {
+      try {
+        hub = (await uploadCall(
+          ctx,
+          'validateProfile',
+          source,
+          false,
+        )) as Operations['validateProfile']['response'];
+      } catch (error) {
+        // An explicit --server is a request to ask that hub; a hub from the environment or the config file
+        // that is down does not make a locally valid file fail.
+        if (!(error instanceof CliError) || error.code !== CliErrorCode.HubUnreachable) throw error;
+        if (ctx.config.serverSource === 'flag') throw error;
+        unreachable = error;
+      }
+    }
+    const checkedBy = hub === undefined ? ['local'] : ['local', `hub ${ctx.config.server}`];
+    const issues = hub === undefined ? local.lines : hub.issues.map((issue) => formatIssue(issue));
+    const valid = issues.length === 0;
+    if (unreachable !== undefined)
+      ctx.stderr.write(`warning: ${unreachable.message}; checked locally only\n`);
+    if (json) {
+      ctx.stdout.write(formatObject({ valid, issues: hub?.issues ?? local.json, checkedBy }, 'json'));
+      return valid ? ExitCode.Ok : ExitCode.Error;
+    }
+    const how =
+      hub !== undefined
+        ? `checked locally and by the hub at ${ctx.config.server}`
+        : hubConfigured
+          ? 'checked locally'
+          : 'checked locally; no hub configured';
+    if (valid) {
+      ctx.stdout.write(`${source.file}: valid (${how})\n`);
       return ExitCode.Ok;
     }
-    const n = result.issues.length;
+    const n = issues.length;
     throw new CliError(
       CliErrorCode.Api,
-      `${source.file} is not a valid profile (${n} problem${n === 1 ? '' : 's'})`,
-      {
-        apiCode: 'PROFILE_INVALID',
-        issues: result.issues.map((issue) => ({ formatted: formatIssue(issue) })),
-      },
+      `${source.file} is not a valid profile (${n} problem${n === 1 ? '' : 's'}; ${how})`,
+      { apiCode: 'PROFILE_INVALID', issues: issues.map((formatted) => ({ formatted })) },
     );
   },
 };
+
+/**
+ * The hub's own check of the upload (checkProfileUpload, what POST /profiles/validate runs) on this machine:
+ * the issues as the hub would answer them (`json`) and as lines. A malformed bundle is one problem naming it.
+ */
+async function checkLocally(source: ProfileSource): Promise<{ lines: string[]; json: unknown[] }> {
+  const checked = await checkProfileUpload({ ...source.upload, shown: source.file });
+  switch (checked.kind) {
+    case 'ok':
+      return { lines: [], json: [] };
+    case 'issues':
+      return { lines: checked.issues.map((issue) => formatProfileIssue(issue)), json: [...checked.issues] };
+    case 'bundle':
+      return { lines: [checked.message], json: [{ message: checked.message }] };
+  }
+}
 
 const pull: Command = {
   path: ['profile', 'pull'],

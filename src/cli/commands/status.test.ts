@@ -1,7 +1,7 @@
 // `strata status` against an in-memory hub: scoped waits, what -o json says was waited on, and --watch
 // through a hub that dies and comes back.
 import { describe, expect, it, vi } from 'vitest';
-import { NOW, page, pack } from '../fixtures.test-data.js';
+import { NOW, page, pack } from '../testing/page.js';
 import type { Output } from '../command.js';
 import { main } from '../main.js';
 import { FakeHub } from '../testing/fake-hub.js';

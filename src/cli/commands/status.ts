@@ -2,7 +2,7 @@
 // polling), or as a pipeline gate (--wait: 0 when all packs are green, 1 on red, 2 on timeout). --profile
 // and --pack narrow the page and what --wait waits on, so a pipeline can gate on its own profile while
 // another profile's pack is red.
-import { parseDuration } from '../../profile/duration.js';
+import { formatElapsed, parseDuration } from '../../shared/duration.js';
 import { closest } from '../args.js';
 import {
   flag,
@@ -28,7 +28,6 @@ import {
   waitVerdict,
   type PackFilter,
 } from '../render/status.js';
-import { formatElapsed } from '../render/time.js';
 import type { ClusterPage } from '../types.js';
 
 const DEFAULT_TIMEOUT = '10m';

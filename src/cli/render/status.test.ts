@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { NOW, mixedPage, page, pack } from '../fixtures.test-data.js';
+import { NOW, mixedPage, page, pack } from '../testing/page.js';
 import { painter, stripAnsi } from './color.js';
 import { packLines, progressBar, renderStatusPage, waitVerdict } from './status.js';
 

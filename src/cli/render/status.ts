@@ -6,7 +6,7 @@ import { packPhaseDisplay } from '../../status/pack-phase.js';
 import { formatPackReason } from '../../status/pack-reason.js';
 import type { ClusterPage, Pack } from '../types.js';
 import { padEnd, truncate, visibleWidth, type Painter } from './color.js';
-import { formatElapsed } from './time.js';
+import { formatElapsed } from '../../shared/duration.js';
 
 export interface StatusRenderOptions {
   readonly paint: Painter;

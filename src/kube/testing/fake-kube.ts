@@ -8,7 +8,8 @@ import type { KubeApi } from '../api.js';
 import type { ApplyOptions, DeleteOptions, WatchQuery } from '../client.js';
 import { KubeError, KubeErrorCode } from '../errors.js';
 import { ListWatch, type ListWatchOptions, type ListWatchSource, type WatchHandler } from '../list-watch.js';
-import { describeRef, parseApiVersion, type ObjectRef, type ResourceInfo } from '../refs.js';
+import { formatRef, type ObjectRef } from '../../shared/refs.js';
+import { parseApiVersion, type ResourceInfo } from '../refs.js';
 import type { RawWatchEvent } from '../watch-stream.js';
 
 /** One served kind, as discovery maps it. */
@@ -155,7 +156,7 @@ export class FakeKube implements KubeApi {
   /** Writes an object's status as its controller would (MODIFIED, new resourceVersion, generation kept). */
   setStatus(ref: ObjectRef, status: unknown): void {
     const current = this.peek(ref);
-    if (!current) throw new Error(`fake kube: no ${describeRef(ref)} to set the status of`);
+    if (!current) throw new Error(`fake kube: no ${formatRef(ref)} to set the status of`);
     this.store(kindKey(ref.apiVersion, ref.kind), { ...current, status } as KubernetesObject);
   }
 
@@ -216,7 +217,7 @@ export class FakeKube implements KubeApi {
       if (!ref.name)
         throw new KubeError(
           KubeErrorCode.Invalid,
-          `cannot apply ${describeRef(ref)}: metadata.name is required`,
+          `cannot apply ${formatRef(ref)}: metadata.name is required`,
         );
       const placed = info.namespaced ? { ...ref, namespace: ref.namespace ?? 'default' } : ref;
       const current = this.peek(placed);

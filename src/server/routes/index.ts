@@ -4,6 +4,7 @@ import type { AnyRoute } from '../route.js';
 import { attachmentRoutes } from './attachments.js';
 import { clusterRoutes } from './clusters.js';
 import { eventRoutes } from './events.js';
+import { healthRoutes } from './health.js';
 import { packRoutes } from './packs.js';
 import { profileRoutes } from './profiles.js';
 import { sourceRoutes } from './sources.js';
@@ -17,6 +18,7 @@ export const routeTable: readonly AnyRoute[] = [
   ...attachmentRoutes,
   ...packRoutes,
   ...tokenRoutes,
+  ...healthRoutes,
   ...sourceRoutes,
   ...eventRoutes,
 ];

@@ -1,6 +1,7 @@
 // Chart sources: Helm repositories and OCI registries the hub fetches remote charts from when a profile
 // version is published, with their credentials (issue 13). Admin only: a source's password is the hub's to
-// use, never to show; it is sealed in the store like a kubeconfig and no response carries it.
+// use, never to show; it is sealed in the store like a kubeconfig and no response carries it. The hub's
+// `sources` service (src/hub/sources.ts) stores them.
 import { z } from 'zod';
 import { ChartSourceSchema, PutChartSourceSchema, SourceNameSchema } from '../schemas.js';
 import { API_PREFIX, jsonRoute, Role } from '../route.js';
@@ -23,17 +24,7 @@ export const sourceRoutes = [
     status: 200,
     response: ChartSourceSchema,
     errors: [400],
-    handler: ({ store, body, actor }) =>
-      store.transaction(async (tx) => {
-        const saved = await tx.chartSources.put(body);
-        await tx.audit.record({
-          actor,
-          action: 'source.put',
-          target: `source/${body.name}`,
-          details: { url: body.url, ...(body.username === undefined ? {} : { username: body.username }) },
-        });
-        return saved;
-      }),
+    handler: ({ hub, body, actor }) => hub.sources.put(body, actor),
   }),
   jsonRoute({
     method: 'GET',
@@ -44,7 +35,7 @@ export const sourceRoutes = [
     role: Role.Admin,
     status: 200,
     response: z.array(ChartSourceSchema),
-    handler: ({ store }) => store.chartSources.list(),
+    handler: ({ hub }) => hub.sources.list(),
   }),
   jsonRoute({
     method: 'DELETE',
@@ -57,11 +48,8 @@ export const sourceRoutes = [
     status: 204,
     response: undefined,
     errors: [404],
-    handler: async ({ store, params, actor }) => {
-      await store.transaction(async (tx) => {
-        await tx.chartSources.delete(params.name);
-        await tx.audit.record({ actor, action: 'source.remove', target: `source/${params.name}` });
-      });
+    handler: async ({ hub, params, actor }) => {
+      await hub.sources.remove(params.name, actor);
       return undefined;
     },
   }),

@@ -38,9 +38,9 @@ export const systemRoutes = [
     status: 200,
     response: HealthSchema,
     errors: [503],
-    handler: async ({ store }) => {
+    handler: async ({ hub }) => {
       try {
-        await store.ping();
+        await hub.ping();
       } catch (cause) {
         throw new ApiError(503, 'NOT_READY', 'the database does not answer', { cause });
       }
@@ -61,9 +61,9 @@ export const systemRoutes = [
     errors: [401],
     contentType: 'text/plain; version=0.0.4',
     response: z.string(),
-    handler: async ({ metrics, metricsToken, store, request }, reply) => {
+    handler: async ({ metrics, metricsToken, hub, request }, reply) => {
       if (metricsToken !== undefined && !isBearer(request.headers.authorization, metricsToken)) {
-        await authorize(store, request.headers.authorization, Role.Viewer);
+        await authorize(hub.tokens, request.headers.authorization, Role.Viewer);
       }
       const text = await metrics.registry.metrics();
       await reply.header('content-type', metrics.registry.contentType).send(text);

@@ -1,8 +1,8 @@
-// API tokens. The store keeps only their hash; the plaintext is in the create response and nowhere else.
+// API tokens (the hub's token service, src/hub/tokens.ts). The store keeps only their hash; the plaintext is
+// in the create response and nowhere else.
 import { z } from 'zod';
 import { CreatedTokenSchema, CreateTokenSchema, TokenSchema } from '../schemas.js';
 import { API_PREFIX, jsonRoute, Role } from '../route.js';
-import { ApiError } from '../problem.js';
 import { removeAdminTokenFile } from '../admin-token.js';
 
 const TokenParams = z.object({ id: z.string().min(1) });
@@ -18,12 +18,7 @@ export const tokenRoutes = [
     status: 200,
     response: TokenSchema,
     errors: [404],
-    handler: async ({ store, actor }) => {
-      const token = actor.tokenId === undefined ? undefined : await store.tokens.get(actor.tokenId);
-      // Only reachable if the token was revoked between authentication and this read.
-      if (!token) throw new ApiError(404, 'TOKEN_NOT_FOUND', 'the token of this request no longer exists');
-      return token;
-    },
+    handler: ({ hub, actor }) => hub.tokens.whoami(actor),
   }),
   jsonRoute({
     method: 'POST',
@@ -36,19 +31,8 @@ export const tokenRoutes = [
     status: 201,
     response: CreatedTokenSchema,
     errors: [409],
-    // The hub has no token service (tokens are the API's concern), so the audit entry is written here, in
-    // the same transaction as the token.
-    handler: async ({ store, body, actor, adminTokenFile }) => {
-      const created = await store.transaction(async (tx) => {
-        const made = await tx.tokens.create(body);
-        await tx.audit.record({
-          actor,
-          action: 'token.create',
-          target: `token/${made.token.id}`,
-          details: { name: body.name, role: body.role },
-        });
-        return made;
-      });
+    handler: async ({ hub, body, actor, adminTokenFile }) => {
+      const created = await hub.tokens.create(body, actor);
       // Two admin tokens now exist (the caller's and this one): the first one's copy on disk goes.
       if (body.role === 'admin' && adminTokenFile !== undefined) await removeAdminTokenFile(adminTokenFile);
       return created;
@@ -63,7 +47,7 @@ export const tokenRoutes = [
     role: Role.Admin,
     status: 200,
     response: z.array(TokenSchema),
-    handler: ({ store }) => store.tokens.list(),
+    handler: ({ hub }) => hub.tokens.list(),
   }),
   jsonRoute({
     method: 'DELETE',
@@ -80,26 +64,8 @@ export const tokenRoutes = [
     status: 204,
     response: undefined,
     errors: [404, 409],
-    handler: async ({ store, events, params, actor }) => {
-      await store.transaction(async (tx) => {
-        const token = await tx.tokens.get(params.id);
-        // Counted under lock in this transaction, so two admins revoking each other cannot both pass.
-        if (token?.role === 'admin' && (await tx.tokens.lockAdmins()).length <= 1) {
-          throw new ApiError(
-            409,
-            'LAST_ADMIN_TOKEN',
-            `token "${token.name}" is the last admin token: revoking it would lock every admin out of the ` +
-              'hub; create another admin token first (strata token create --role admin)',
-          );
-        }
-        await tx.tokens.delete(params.id);
-        await tx.audit.record({
-          actor,
-          action: 'token.revoke',
-          target: `token/${params.id}`,
-          ...(token === undefined ? {} : { details: { name: token.name, role: token.role } }),
-        });
-      });
+    handler: async ({ hub, events, params, actor }) => {
+      await hub.tokens.revoke(params.id, actor);
       // This replica's streams end now; other replicas' at their next token check (sse.ts).
       events.disconnectToken(params.id);
       return undefined;

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { StoreErrorCode } from '../errors.js';
 import type { Store } from '../store.js';
-import type { TestBackend } from '../test-support/backends.js';
-import { profileFixture } from '../test-support/fixtures.js';
+import type { TestBackend } from '../testing/backends.js';
+import { profileFixture } from '../testing/fixtures.js';
 import { expectStoreError } from './expect-error.js';
 
 async function seed(store: Store): Promise<void> {

@@ -2,8 +2,8 @@ import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { MAX_BLOB_BYTES } from '../blobs.js';
 import { StoreErrorCode } from '../errors.js';
-import type { TestBackend } from '../test-support/backends.js';
-import { profileFixture } from '../test-support/fixtures.js';
+import type { TestBackend } from '../testing/backends.js';
+import { profileFixture } from '../testing/fixtures.js';
 import { expectStoreError } from './expect-error.js';
 
 const digest = (content: Buffer) => createHash('sha256').update(content).digest('hex');

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { StoreErrorCode } from '../errors.js';
-import type { TestBackend } from '../test-support/backends.js';
+import type { TestBackend } from '../testing/backends.js';
 import { expectStoreError } from './expect-error.js';
 
 export function chartSourceCases(env: TestBackend): void {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { StoreErrorCode } from '../errors.js';
-import { SqliteBackend, type TestBackend } from '../test-support/backends.js';
-import { kubeconfig, newKey } from '../test-support/fixtures.js';
+import { SqliteBackend, type TestBackend } from '../testing/backends.js';
+import { kubeconfig, newKey } from '../testing/fixtures.js';
 import { expectStoreError } from './expect-error.js';
 
 export function clusterCases(env: TestBackend): void {

@@ -6,12 +6,12 @@ import { describe, expect, it } from 'vitest';
 import type { Store } from '../store.js';
 import type { StoredEvent } from '../transitions.js';
 import { Backend } from '../url.js';
-import type { TestBackend } from '../test-support/backends.js';
-import { packStatus } from '../test-support/fixtures.js';
+import type { TestBackend } from '../testing/backends.js';
+import { packStatus } from '../testing/fixtures.js';
 
 const run = promisify(execFile);
 const repoRoot = resolve(import.meta.dirname, '../../..');
-const writerScript = join(import.meta.dirname, '../test-support/writer-process.ts');
+const writerScript = join(import.meta.dirname, '../testing/writer-process.ts');
 
 /** Writes `count` statuses for packs `<prefix>-0..2`, message `<prefix> <i>`. */
 async function write(store: Store, prefix: string, count: number): Promise<void> {

@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { StoreErrorCode } from '../errors.js';
 import { createStore } from '../store.js';
 import { Backend } from '../url.js';
-import type { TestBackend } from '../test-support/backends.js';
-import { newKey, packStatus } from '../test-support/fixtures.js';
+import type { TestBackend } from '../testing/backends.js';
+import { newKey, packStatus } from '../testing/fixtures.js';
 import { expectStoreError } from './expect-error.js';
 
 export function openCases(env: TestBackend): void {
@@ -23,6 +23,8 @@ export function openCases(env: TestBackend): void {
         '0002_blobs',
         '0003_renders',
         '0004_chart_sources',
+        '0005_pack_runs',
+        '0006_health_rules',
       ]);
     });
 

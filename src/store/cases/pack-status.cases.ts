@@ -3,8 +3,8 @@ import type { PackPhase } from '../../status/index.js';
 import { StoreErrorCode } from '../errors.js';
 import { toPackStatus } from '../pack-status.js';
 import type { StoredEvent } from '../transitions.js';
-import type { TestBackend } from '../test-support/backends.js';
-import { advance, packStatus } from '../test-support/fixtures.js';
+import type { TestBackend } from '../testing/backends.js';
+import { advance, packStatus } from '../testing/fixtures.js';
 import { expectStoreError } from './expect-error.js';
 
 const ids = (events: readonly StoredEvent[]) => events.map((e) => e.id);
@@ -21,8 +21,20 @@ export function packStatusCases(env: TestBackend): void {
       const status = {
         ...packStatus('processing', { resourceCount: 4 }),
         timedOut: { deadline: '2026-01-01T00:10:00.000Z', after: '10m' },
+        // Every run's times survive the round trip (migration 0005): the history of installs and retries.
+        runs: [
+          {
+            kind: 'install' as const,
+            revision: 'r1',
+            startTime: '2026-01-01T00:00:00.000Z',
+            endTime: '2026-01-01T00:00:32.000Z',
+            outcome: 'failed' as const,
+          },
+          { kind: 'retry' as const, revision: 'r1', startTime: '2026-01-01T00:05:00.000Z' },
+        ],
       };
       const { record, events } = await store.packStatus.record({ cluster: 'prod', pack: 'grafana', status });
+      expect(record.runs?.map((r) => r.kind)).toEqual(['install', 'retry']);
       expect(record).toMatchObject({
         cluster: 'prod',
         pack: 'grafana',

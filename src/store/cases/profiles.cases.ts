@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { StoreErrorCode } from '../errors.js';
-import type { TestBackend } from '../test-support/backends.js';
-import { profileFixture } from '../test-support/fixtures.js';
+import type { TestBackend } from '../testing/backends.js';
+import { profileFixture } from '../testing/fixtures.js';
 import { expectStoreError } from './expect-error.js';
 
 export function profileCases(env: TestBackend): void {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { StoreErrorCode } from '../errors.js';
 import { TOKEN_PREFIX, type TokenRole } from '../tokens.js';
-import type { TestBackend } from '../test-support/backends.js';
+import type { TestBackend } from '../testing/backends.js';
 import { expectStoreError } from './expect-error.js';
 
 export function tokenAndAuditCases(env: TestBackend): void {

@@ -15,6 +15,7 @@ export type {
   Pack as PackView,
   PackDiff,
   PackPhase as ApiPackPhase,
+  PackRun,
   PackResource as ResourceView,
   PackTransition,
   PackTransitions,

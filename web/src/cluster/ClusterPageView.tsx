@@ -5,11 +5,12 @@ import { HubBanner } from '../live/HubBanner';
 import { useClusterLive } from '../live/use-cluster-live';
 import { href } from '../router';
 import { useSession } from '../session-context';
-import { packPhaseDisplay as phaseDisplay, phases } from '../api/display';
+import { packPhaseDisplay as phaseDisplay, phases, type PackPhase } from '../api/display';
 import { ErrorNote } from '../ui/ErrorNote';
 import { StatusBadge } from '../ui/StatusBadge';
 import { Attachments } from './Attachments';
-import { groupByLayer } from './grouping';
+import type { PackView } from '../api/types';
+import { groupByLayer, groupByProfile, type LayerGroup } from './grouping';
 import { InstallTimeline } from './InstallTimeline';
 import { Legend } from './Legend';
 import { PackDetail } from './PackDetail';
@@ -28,6 +29,7 @@ export function ClusterPageView({
   const { state, error, live, reload } = useClusterLive(api, cluster);
   const [actionError, setActionError] = useState<unknown>();
   const [resyncing, setResyncing] = useState(false);
+  const [grouping, setGrouping] = useState<'profile' | 'layer'>('profile');
 
   if (!state) {
     return (
@@ -40,7 +42,6 @@ export function ClusterPageView({
 
   const { cluster: view, packs, attachments } = state;
   const selected = pack === undefined ? undefined : packs.find((p) => p.name === pack);
-  const groups = groupByLayer(packs);
   const resync = async () => {
     setResyncing(true);
     setActionError(undefined);
@@ -67,8 +68,14 @@ export function ClusterPageView({
               <span aria-hidden="true">{live ? '●' : '○'}</span> {live ? 'Live' : 'Reconnecting…'}
             </span>
             {can(role, 'operator') ? (
-              <button type="button" className="button" onClick={() => void resync()} disabled={resyncing}>
-                {resyncing ? 'Re-syncing…' : 'Re-sync'}
+              <button
+                type="button"
+                className="button"
+                onClick={() => void resync()}
+                disabled={resyncing}
+                title="Re-read the cluster and re-apply every pack that drifted"
+              >
+                {resyncing ? 'Re-syncing the cluster…' : 'Re-sync cluster'}
               </button>
             ) : null}
           </div>
@@ -76,13 +83,7 @@ export function ClusterPageView({
         <p className="muted cluster-meta">
           <span>{view.server || 'server unknown'}</span>
           <span aria-hidden="true"> · </span>
-          <span>
-            {view.packs} pack{view.packs === 1 ? '' : 's'}:{' '}
-            {phases
-              .filter((p) => view.counts[p] > 0)
-              .map((p) => `${view.counts[p]} ${phaseDisplay[p].label.toLowerCase()}`)
-              .join(', ') || 'none'}
-          </span>
+          <span>{countsText(view.counts, packs)}</span>
         </p>
         <HubBanner since={state.hubDownSince} />
         {!view.reachable ? (
@@ -110,41 +111,76 @@ export function ClusterPageView({
         </nav>
 
         {tab === 'timeline' ? (
-          <InstallTimeline cluster={cluster} packs={packs} />
+          <InstallTimeline cluster={cluster} packs={packs} attachments={attachments} />
         ) : packs.length === 0 ? (
           <p className="empty">
             No packs yet. Attach a profile from the <a href={href.profiles()}>Profiles</a> page.
           </p>
         ) : (
-          <table className="table packs-table">
-            <caption className="visually-hidden">
-              Packs of {view.name} in install order, grouped by layer
-            </caption>
-            <thead>
-              <tr>
-                <th scope="col">Status</th>
-                <th scope="col">Pack</th>
-                <th scope="col">Version</th>
-                <th scope="col">Type</th>
-                <th scope="col">Layer</th>
-                <th scope="col">Resources</th>
-                <th scope="col">Time</th>
-                <th scope="col">Reason</th>
-              </tr>
-            </thead>
-            {groups.map((g) => (
-              <tbody key={g.layer} data-layer={g.layer}>
-                <tr className="layer-row">
-                  <th scope="rowgroup" colSpan={8}>
-                    layer <strong>{g.layer}</strong>
-                  </th>
+          <>
+            <div className="group-toggle" role="group" aria-label="Group packs by">
+              <span aria-hidden="true">Group by</span>
+              {(['profile', 'layer'] as const).map((g) => (
+                <button
+                  key={g}
+                  type="button"
+                  className="button"
+                  aria-pressed={grouping === g}
+                  onClick={() => {
+                    setGrouping(g);
+                  }}
+                >
+                  {g === 'profile' ? 'Profile' : 'Layer (cluster-wide)'}
+                </button>
+              ))}
+            </div>
+            <table className="table packs-table" data-grouping={grouping}>
+              <caption className="visually-hidden">
+                Packs of {view.name} in install order, grouped by{' '}
+                {grouping === 'profile' ? 'profile, then layer' : 'layer'}
+              </caption>
+              <thead>
+                <tr>
+                  <th scope="col">Status</th>
+                  <th scope="col">Pack</th>
+                  <th scope="col">Version</th>
+                  <th scope="col">Type</th>
+                  <th scope="col">Resources</th>
+                  <th scope="col">Time</th>
+                  <th scope="col">Reason</th>
                 </tr>
-                {g.packs.map((p) => (
-                  <PackRow key={p.name} cluster={cluster} pack={p} selected={p.name === pack} />
-                ))}
-              </tbody>
-            ))}
-          </table>
+              </thead>
+              {grouping === 'layer'
+                ? groupByLayer(packs).map((g) => (
+                    <tbody key={g.layer} data-layer={g.layer}>
+                      <LayerRows cluster={cluster} group={g} selected={pack} />
+                    </tbody>
+                  ))
+                : groupByProfile(packs, attachments).map((g) => (
+                    <tbody key={g.profile} data-profile={g.profile} data-phase={g.phase}>
+                      <tr className="profile-row">
+                        <th scope="rowgroup" colSpan={COLUMNS}>
+                          <StatusBadge phase={g.phase} /> <span className="profile-name">{g.profile}</span>{' '}
+                          {g.version !== undefined ? (
+                            <span className="muted">version {g.version}</span>
+                          ) : (
+                            <span className="muted">no longer attached</span>
+                          )}{' '}
+                          <span className="muted profile-counts" data-counts>
+                            {countsText(
+                              g.counts,
+                              g.layers.flatMap((l) => l.packs),
+                            )}
+                          </span>
+                        </th>
+                      </tr>
+                      {g.layers.map((l) => (
+                        <LayerRows key={l.layer} cluster={cluster} group={l} selected={pack} />
+                      ))}
+                    </tbody>
+                  ))}
+            </table>
+          </>
         )}
         <Legend />
       </section>
@@ -160,6 +196,40 @@ export function ClusterPageView({
         )
       ) : null}
     </div>
+  );
+}
+
+const COLUMNS = 7;
+
+/** "3 packs: 1 failed, 2 success" (the same words as the cluster's own counts). */
+function countsText(counts: Record<PackPhase, number>, packs: readonly PackView[]): string {
+  const parts = phases
+    .filter((p) => counts[p] > 0)
+    .map((p) => `${counts[p]} ${phaseDisplay[p].label.toLowerCase()}`);
+  return `${packs.length} pack${packs.length === 1 ? '' : 's'}: ${parts.join(', ') || 'none'}`;
+}
+
+/** A layer's header row and its packs in install order. */
+function LayerRows({
+  cluster,
+  group,
+  selected,
+}: {
+  cluster: string;
+  group: LayerGroup;
+  selected: string | undefined;
+}) {
+  return (
+    <>
+      <tr className="layer-row" data-layer-row={group.layer}>
+        <th scope="rowgroup" colSpan={COLUMNS}>
+          layer <strong>{group.layer}</strong>
+        </th>
+      </tr>
+      {group.packs.map((p) => (
+        <PackRow key={p.name} cluster={cluster} pack={p} selected={p.name === selected} />
+      ))}
+    </>
   );
 }
 

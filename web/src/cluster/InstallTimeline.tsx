@@ -1,6 +1,6 @@
 import { useEffect, useMemo, useState } from 'react';
 import { enc } from '../api/client';
-import type { PackTransition, PackTransitions, PackView } from '../api/types';
+import type { AttachmentView, PackTransition, PackTransitions, PackView } from '../api/types';
 import { useSession } from '../session-context';
 import { packPhaseDisplay as phaseDisplay } from '../api/display';
 import { formatDuration, formatTime, useNow } from '../time';
@@ -42,11 +42,32 @@ function useTransitions(cluster: string, packs: readonly PackView[]) {
  * failed, a green mark each time it became green), with icon and install duration as text so colour is not the
  * only signal. Bars that overlap in time ran in parallel. Plain SVG.
  */
-export function InstallTimeline({ cluster, packs }: { cluster: string; packs: readonly PackView[] }) {
+export function InstallTimeline({
+  cluster,
+  packs,
+  attachments,
+}: {
+  cluster: string;
+  packs: readonly PackView[];
+  attachments: readonly AttachmentView[];
+}) {
   const history = useTransitions(cluster, packs);
   const running = packs.some((p) => p.phase !== 'success' && p.startTime !== undefined);
   const now = useNow(running);
-  const model = useMemo(() => timelineModel(packs, now, history), [packs, now, history]);
+  // A profile's packs wait (gray) from its attachment until each one's turn.
+  const waitingSince = useMemo(
+    () =>
+      new Map(
+        attachments.flatMap((a) =>
+          a.createdAt === undefined ? [] : [[a.profile, Date.parse(a.createdAt)] as const],
+        ),
+      ),
+    [attachments],
+  );
+  const model = useMemo(
+    () => timelineModel(packs, now, history, waitingSince),
+    [packs, now, history, waitingSince],
+  );
   if (packs.length === 0) return <p className="empty">No packs yet.</p>;
   const x = (ms: number) => LABEL + (ms / model.span) * CHART;
   const height = TOP + packs.length * ROW + 8;
@@ -79,10 +100,16 @@ export function InstallTimeline({ cluster, packs }: { cluster: string; packs: re
         {model.bars.map((b, i) => {
           const y = TOP + i * ROW;
           const d = phaseDisplay[b.pack.phase];
+          // The current run's duration (an upgrade or a retry has its own clock); a red pack says how long it
+          // has been red, which its clipped bar cannot show.
+          const runStart = b.pack.startTime === undefined ? undefined : Date.parse(b.pack.startTime);
+          const runEnd = b.pack.endTime === undefined || b.running ? now : Date.parse(b.pack.endTime);
           const text =
             b.start === undefined
               ? `${d.icon} ${d.label.toLowerCase()}, not started`
-              : `${d.icon} ${formatDuration((b.end ?? 0) - b.start)}${b.running ? ' …' : ''}`;
+              : b.redFor !== undefined
+                ? `${d.icon} red for ${formatDuration(b.redFor)}`
+                : `${d.icon} ${formatDuration(runStart === undefined ? 0 : runEnd - runStart)}${b.running ? ' …' : ''}`;
           return (
             <g key={b.pack.name} className="timeline-row" data-phase={b.pack.phase}>
               {i % 2 === 0 ? <rect className="row-band" x={0} y={y} width={WIDTH} height={ROW} /> : null}
@@ -106,10 +133,27 @@ export function InstallTimeline({ cluster, packs }: { cluster: string; packs: re
                     height={ROW - 12}
                     rx={mark ? 1 : 3}
                   >
-                    <title>{`${b.pack.name}: ${sd.label}${lasted}${segment.open ? ' (now)' : ''}`}</title>
+                    <title>{`${b.pack.name}: ${sd.label}${segment.clipped ? ' (continues beyond the axis)' : lasted}${segment.open ? ' (now)' : ''}`}</title>
                   </rect>
                 );
               })}
+              {b.segments.some((g) => g.clipped) ? (
+                <text
+                  x={x(model.span) - 2}
+                  y={y + ROW / 2 + 4}
+                  textAnchor="end"
+                  className="bar-clip"
+                  aria-hidden="true"
+                >
+                  ⟩⟩
+                </text>
+              ) : null}
+              {b.runs.map((r) => (
+                <g key={`${r.kind}-${String(r.at)}`} className="run-mark" data-run={r.kind}>
+                  <line x1={x(r.at)} x2={x(r.at)} y1={y + 2} y2={y + ROW - 2} />
+                  <title>{`${b.pack.name}: ${r.kind} started at +${formatDuration(r.at)}`}</title>
+                </g>
+              ))}
               <text
                 x={
                   b.start === undefined

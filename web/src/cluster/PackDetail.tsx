@@ -12,6 +12,7 @@ import { ProgressBar } from '../ui/ProgressBar';
 import { StatusBadge } from '../ui/StatusBadge';
 import { DriftNote, Elapsed } from './PackRow';
 import { PackValues } from './PackValues';
+import { RunsTable } from './RunsTable';
 import { ResourceTable } from './ResourceTable';
 
 /** The pack's detail beside the list: resources, transitions, rendered values, variables, actions. Escape closes it. */
@@ -26,7 +27,7 @@ export function PackDetail({
 }) {
   const { api, role } = useSession();
   const heading = useRef<HTMLHeadingElement>(null);
-  const [busy, setBusy] = useState<'retry' | 'resync'>();
+  const [busy, setBusy] = useState(false);
   const [actionError, setActionError] = useState<unknown>();
   const [done, setDone] = useState<string>();
 
@@ -55,21 +56,20 @@ export function PackDetail({
     pack.phase,
   );
 
-  const act = async (what: 'retry' | 'resync') => {
-    setBusy(what);
+  // Both buttons call the pack's retry route, which re-applies this pack only (the runner's retryPack), never
+  // the whole cluster: "Re-sync cluster" on the cluster page does that.
+  const failed = pack.phase === 'failed';
+  const reapply = async () => {
+    setBusy(true);
     setActionError(undefined);
     setDone(undefined);
     try {
-      const path =
-        what === 'retry'
-          ? `/clusters/${enc(cluster)}/packs/${enc(pack.name)}/retry`
-          : `/clusters/${enc(cluster)}/resync`;
-      await api.request(path, { method: 'POST' });
-      setDone(what === 'retry' ? 'Retry requested.' : 'Re-sync requested.');
+      await api.request(`/clusters/${enc(cluster)}/packs/${enc(pack.name)}/retry`, { method: 'POST' });
+      setDone(failed ? `Retry of ${pack.name} requested.` : `Re-apply of ${pack.name} requested.`);
     } catch (e) {
       setActionError(e);
     } finally {
-      setBusy(undefined);
+      setBusy(false);
     }
   };
 
@@ -113,7 +113,12 @@ export function PackDetail({
         <dt>Time</dt>
         <dd>
           <Elapsed pack={pack} />
-          {pack.startTime ? <span className="muted"> · started {formatTime(pack.startTime)}</span> : null}
+          {pack.startTime ? (
+            <span className="muted">
+              {' '}
+              · {pack.runs?.at(-1)?.kind ?? 'run'} started {formatTime(pack.startTime)}
+            </span>
+          ) : null}
           {pack.endTime ? <span className="muted"> · ended {formatTime(pack.endTime)}</span> : null}
         </dd>
         {pack.explanation ? (
@@ -126,21 +131,15 @@ export function PackDetail({
 
       {can(role, 'operator') ? (
         <div className="actions">
+          {/* Retry only where there is something to retry: a red pack. Any other pack can be re-applied. */}
           <button
             type="button"
-            className={pack.phase === 'failed' ? 'button primary' : 'button'}
-            onClick={() => void act('retry')}
-            disabled={busy !== undefined}
+            className={failed ? 'button primary' : 'button'}
+            onClick={() => void reapply()}
+            disabled={busy}
+            title={`Render and apply ${pack.name} again; the other packs are not touched`}
           >
-            {busy === 'retry' ? 'Retrying…' : 'Retry'}
-          </button>
-          <button
-            type="button"
-            className="button"
-            onClick={() => void act('resync')}
-            disabled={busy !== undefined}
-          >
-            {busy === 'resync' ? 'Re-syncing…' : 'Re-sync'}
+            {failed ? (busy ? 'Retrying…' : 'Retry this pack') : busy ? 'Re-applying…' : 'Re-apply this pack'}
           </button>
           {done ? (
             <span role="status" className="muted">
@@ -153,6 +152,10 @@ export function PackDetail({
 
       <h3>Resources</h3>
       <ResourceTable resources={pack.resources} />
+
+      {pack.runs !== undefined && pack.runs.length > 0 ? (
+        <RunsTable runs={pack.runs} phase={pack.phase} />
+      ) : null}
 
       <h3>Transitions</h3>
       {historyError ? <ErrorNote error={historyError} /> : null}

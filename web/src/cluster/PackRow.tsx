@@ -56,7 +56,6 @@ export const PackRow = memo(function PackRow({
       </th>
       <td className="col-version">{pack.version}</td>
       <td className="col-type">{pack.type}</td>
-      <td className="col-layer">{pack.layer}</td>
       <td className="col-progress">
         <ProgressBar ready={pack.progress.ready} total={pack.progress.total} phase={pack.phase} />
       </td>

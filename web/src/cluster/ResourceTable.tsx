@@ -99,6 +99,26 @@ export function ResourceTable({ resources }: { resources: readonly ResourceView[
               </td>
             </tr>
           ) : null}
+          {r.events && r.events.length > 0 ? (
+            <tr className="resource-events-row">
+              <td colSpan={columns.length}>
+                <details className="resource-events">
+                  <summary>
+                    {r.events.length} recent warning event{r.events.length === 1 ? '' : 's'}
+                  </summary>
+                  <ul>
+                    {r.events.map((e) => (
+                      <li key={`${e.object}/${e.reason}`}>
+                        <span className="mono">{e.object}</span> <strong>{e.reason}</strong>
+                        {e.count > 1 ? <span className="muted"> ×{e.count}</span> : null}
+                        {e.time ? <span className="muted"> {e.time}</span> : null}: {e.message}
+                      </li>
+                    ))}
+                  </ul>
+                </details>
+              </td>
+            </tr>
+          ) : null}
         </tbody>
       ))}
     </table>

@@ -3,7 +3,7 @@ import type { ResourceState } from '../../../src/server/client-types';
 import type { PackTransition } from '../api/types';
 import { pack } from '../live/fixtures';
 import type { PackPhase } from '../api/display';
-import { groupByLayer, packElapsed } from './grouping';
+import { groupByLayer, groupByProfile, packElapsed } from './grouping';
 import { sortResources } from './ResourceTable';
 import { timelineModel } from './timeline-scale';
 
@@ -148,8 +148,107 @@ describe('grouping and ordering', () => {
       ['failed', 5_000, 20_000, false],
       ['processing', 20_000, 24_000, false],
       ['success', 24_000, 24_000, false],
-      ['failed', 30_000, 40_000, true],
+      ['failed', 30_000, 34_500, true],
     ]);
-    expect(model.span).toBe(40_000);
+    // The axis spans the install (to the last red at 30 s) plus room; the red that lasts until now is drawn
+    // to the edge, clipped, and its length said in words.
+    expect(model.span).toBe(34_500);
+    expect(model.bars.find((b) => b.pack.name === 'web')).toMatchObject({ redFor: 10_000 });
+    expect(model.bars.find((b) => b.pack.name === 'web')?.segments.at(-1)?.clipped).toBe(true);
+  });
+
+  it('does not stretch the axis to now for a 32-second install that has been red for 5 minutes', () => {
+    const at = (s: number) => new Date(Date.parse('2026-01-01T00:00:00.000Z') + s * 1000).toISOString();
+    const history = new Map<string, PackTransition[]>([
+      [
+        'web',
+        [
+          {
+            time: at(2),
+            from: 'onboarding',
+            to: 'processing',
+            condition: 'Installing',
+            reason: '',
+            message: '',
+          },
+          { time: at(32), from: 'processing', to: 'failed', condition: 'Error', reason: '', message: '' },
+        ],
+      ],
+    ]);
+    const model = timelineModel(
+      [pack('web', { phase: 'failed', startTime: at(2), endTime: at(32) })],
+      Date.parse(at(332)),
+      history,
+      new Map([['platform-tools', Date.parse(at(0))]]),
+    );
+    expect(model.origin).toBe(Date.parse(at(0)));
+    expect(model.span).toBeLessThan(40_000);
+    const bar = model.bars[0];
+    expect(bar?.redFor).toBe(300_000);
+    // Gray while it waited for its turn, from the attachment to its first start.
+    expect(bar?.segments.map((s) => [s.phase, s.start, s.end])).toEqual([
+      ['onboarding', 0, 2_000],
+      ['processing', 2_000, 32_000],
+      ['failed', 32_000, model.span],
+    ]);
+  });
+
+  it('marks each later run (upgrade, retry) on the bar', () => {
+    const at = (s: number) => new Date(Date.parse('2026-01-01T00:00:00.000Z') + s * 1000).toISOString();
+    const model = timelineModel(
+      [
+        pack('web', {
+          phase: 'success',
+          startTime: at(60),
+          endTime: at(65),
+          runs: [
+            { kind: 'install', revision: 'a', startTime: at(0), endTime: at(10), outcome: 'failed' },
+            { kind: 'retry', revision: 'a', startTime: at(30), endTime: at(40), outcome: 'success' },
+            { kind: 'upgrade', revision: 'b', startTime: at(60), endTime: at(65), outcome: 'success' },
+          ],
+        }),
+      ],
+      Date.parse(at(100)),
+    );
+    expect(model.bars[0]?.start).toBe(0);
+    expect(model.bars[0]?.runs).toEqual([
+      { kind: 'retry', at: 30_000 },
+      { kind: 'upgrade', at: 60_000 },
+    ]);
+  });
+
+  it('groups packs by profile in install order, each with its version, rollup colour and counts', () => {
+    const packs = [
+      pack('ubuntu', { layer: 'os', profile: 'base', phase: 'success' }),
+      pack('calico', { layer: 'cni', profile: 'base', phase: 'success' }),
+      pack('grafana', { layer: 'addon', profile: 'monitoring', phase: 'failed' }),
+      pack('quotas', { layer: 'addon', profile: 'tenants', phase: 'processing' }),
+      pack('prometheus', { layer: 'addon', profile: 'monitoring', phase: 'success' }),
+    ];
+    const groups = groupByProfile(packs, [
+      { cluster: 'c', profile: 'base', version: '1.0.0', values: {} },
+      { cluster: 'c', profile: 'monitoring', version: '2.1.0', values: {} },
+    ]);
+    expect(
+      groups.map((g) => [
+        g.profile,
+        g.version,
+        g.phase,
+        g.layers.map((l) => [l.layer, l.packs.map((p) => p.name)]),
+      ]),
+    ).toEqual([
+      [
+        'base',
+        '1.0.0',
+        'success',
+        [
+          ['os', ['ubuntu']],
+          ['cni', ['calico']],
+        ],
+      ],
+      ['monitoring', '2.1.0', 'failed', [['addon', ['grafana', 'prometheus']]]],
+      ['tenants', undefined, 'processing', [['addon', ['quotas']]]],
+    ]);
+    expect(groups[1]?.counts).toEqual({ onboarding: 0, processing: 0, success: 1, failed: 1 });
   });
 });

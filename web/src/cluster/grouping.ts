@@ -1,4 +1,5 @@
-import type { PackView } from '../api/types';
+import type { AttachmentView, PackView, PhaseCounts } from '../api/types';
+import { phaseSeverity, type PackPhase } from '../api/display';
 
 /** Install order of layers (pack-status.md, "Waves"). Layers the UI does not know go last, by name. */
 export const LAYERS = ['os', 'k8s', 'cni', 'csi', 'addon'] as const;
@@ -25,7 +26,51 @@ export function groupByLayer(packs: readonly PackView[]): LayerGroup[] {
     .map(([layer, list]) => ({ layer, packs: list }));
 }
 
-/** Elapsed time of a pack: running clock while it works, its duration once done, nothing while waiting. */
+/** One attached profile on the cluster page: its version, the rollup of its packs, and its layers inside. */
+export interface ProfileGroup {
+  readonly profile: string;
+  /** The attached version; undefined for packs of a profile no longer attached (being removed). */
+  readonly version: string | undefined;
+  readonly phase: PackPhase;
+  readonly counts: PhaseCounts;
+  readonly layers: readonly LayerGroup[];
+}
+
+/**
+ * Packs grouped by the profile they come from, as Palette's Cluster Profile page shows them: profiles in the
+ * order their first pack installs, each with its worst colour and counts, its packs by layer in install order.
+ */
+export function groupByProfile(
+  packs: readonly PackView[],
+  attachments: readonly AttachmentView[],
+): ProfileGroup[] {
+  const byProfile = new Map<string, PackView[]>();
+  for (const pack of packs) {
+    const list = byProfile.get(pack.profile);
+    if (list) list.push(pack);
+    else byProfile.set(pack.profile, [pack]);
+  }
+  return [...byProfile.entries()].map(([profile, list]) => {
+    const counts: Record<PackPhase, number> = { onboarding: 0, processing: 0, success: 0, failed: 0 };
+    for (const p of list) counts[p.phase]++;
+    return {
+      profile,
+      version: attachments.find((a) => a.profile === profile)?.version,
+      // Worst first (pack-status.md, "Aggregation"): failed > processing > onboarding > success.
+      phase: list.reduce<PackPhase>(
+        (worst, p) => (phaseSeverity[p.phase] > phaseSeverity[worst] ? p.phase : worst),
+        'success',
+      ),
+      counts,
+      layers: groupByLayer(list),
+    };
+  });
+}
+
+/**
+ * Elapsed time of a pack's current run (install, upgrade or retry: each has its own clock): running clock while
+ * it works, its duration once done, nothing while waiting.
+ */
 export function packElapsed(pack: PackView, now: number): { ms: number; running: boolean } | undefined {
   if (pack.startTime === undefined) return undefined;
   const start = Date.parse(pack.startTime);

@@ -38,6 +38,7 @@ export function page(packs: PackView[]): ClusterPage {
       color: 'gray',
       counts: { onboarding: packs.length, processing: 0, success: 0, failed: 0 },
       packs: packs.length,
+      attention: [],
     },
     attachments: [],
     packs,

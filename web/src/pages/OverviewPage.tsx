@@ -6,6 +6,7 @@ import { useSession } from '../session-context';
 import { packPhaseDisplay as phaseDisplay, phases, type PackPhase } from '../api/display';
 import { ErrorNote } from '../ui/ErrorNote';
 import { StatusBadge } from '../ui/StatusBadge';
+import type { ClusterView } from '../api/types';
 
 /** Every cluster with its rollup colour and counts per phase; filter by status, search by name. */
 export function OverviewPage() {
@@ -39,16 +40,25 @@ export function OverviewPage() {
           <legend>Status</legend>
           {(['all', ...phases] as const).map((p) => (
             <label key={p} className={`filter-option${filter === p ? ' checked' : ''}`}>
+              {/* The radio itself is visually hidden: a drawn circle beside the gray icon read "○ ○ Onboarding". */}
               <input
                 type="radio"
                 name="status-filter"
+                className="visually-hidden"
                 value={p}
                 checked={filter === p}
                 onChange={() => {
                   setFilter(p);
                 }}
               />
-              {p === 'all' ? 'All' : `${phaseDisplay[p].icon} ${phaseDisplay[p].label}`}
+              {p === 'all' ? (
+                'All'
+              ) : (
+                <>
+                  <span aria-hidden="true">{phaseDisplay[p].icon} </span>
+                  {phaseDisplay[p].label}
+                </>
+              )}
             </label>
           ))}
         </fieldset>
@@ -87,6 +97,7 @@ export function OverviewPage() {
                 <th scope="row">
                   <a href={href.cluster(c.name)}>{c.name}</a>
                   <span className="muted small">{c.server}</span>
+                  <Attention cluster={c} />
                 </th>
                 {phases.map((p) => (
                   <td
@@ -117,5 +128,30 @@ export function OverviewPage() {
         <p className="empty">No cluster matches.</p>
       ) : null}
     </section>
+  );
+}
+
+/** Which packs are red or blue (red first), so a red cluster says what failed without a click. */
+function Attention({ cluster }: { cluster: ClusterView }) {
+  const list = cluster.attention;
+  if (list.length === 0) return null;
+  const named = list.length;
+  const total = cluster.counts.failed + cluster.counts.processing;
+  return (
+    <ul className="attention-list" aria-label={`Packs of ${cluster.name} not green`}>
+      {list.map((a) => (
+        <li key={a.pack} data-attention={a.pack} data-phase={a.phase}>
+          <a href={href.pack(cluster.name, a.pack)} className={`message-${a.phase}`}>
+            <span aria-hidden="true">{phaseDisplay[a.phase].icon} </span>
+            {a.pack}
+          </a>{' '}
+          <span className="muted">
+            {phaseDisplay[a.phase].label.toLowerCase()}
+            {a.reason ? `: ${a.reason}` : ''}
+          </span>
+        </li>
+      ))}
+      {total > named ? <li className="muted">and {total - named} more</li> : null}
+    </ul>
   );
 }

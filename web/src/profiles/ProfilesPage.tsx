@@ -115,6 +115,8 @@ function ProfileDetail({ profile, version }: { profile: string; version: string 
           ))}
         </div>
       ) : null}
+      {shown ? <AttachedTo profile={profile} shown={shown} /> : null}
+      {shown ? <PackTable shown={shown} /> : null}
       {shown ? (
         <div className="profile-columns">
           <div>
@@ -129,6 +131,85 @@ function ProfileDetail({ profile, version }: { profile: string; version: string 
           ) : null}
         </div>
       ) : null}
+    </>
+  );
+}
+
+/** Where the profile is attached, any version, this one marked: what an update of it would touch. */
+function AttachedTo({ profile, shown }: { profile: string; shown: ProfileWithSource }) {
+  return (
+    <section aria-labelledby="attached-title" className="profile-attached">
+      <h3 id="attached-title">Attached to</h3>
+      {shown.attachedTo.length === 0 ? (
+        <p className="muted">Not attached to any cluster.</p>
+      ) : (
+        <ul className="attached-list">
+          {shown.attachedTo.map((a) => (
+            <li key={a.cluster} data-attached={a.cluster}>
+              <a href={href.cluster(a.cluster)}>{a.cluster}</a>{' '}
+              <span className="muted">
+                {a.version === shown.version ? (
+                  <>this version (v{a.version})</>
+                ) : (
+                  <>
+                    <a href={href.profile(profile, a.version)}>v{a.version}</a>
+                  </>
+                )}
+              </span>
+            </li>
+          ))}
+        </ul>
+      )}
+    </section>
+  );
+}
+
+/** The version's packs in file order: layer, type, version, and where a chart comes from (with its digest). */
+function PackTable({ shown }: { shown: ProfileWithSource }) {
+  return (
+    <>
+      <h3>Packs</h3>
+      <table className="table profile-packs">
+        <caption className="visually-hidden">
+          Packs of {shown.name} v{shown.version}
+        </caption>
+        <thead>
+          <tr>
+            <th scope="col">Pack</th>
+            <th scope="col">Layer</th>
+            <th scope="col">Type</th>
+            <th scope="col">Version</th>
+            <th scope="col">Chart or objects</th>
+          </tr>
+        </thead>
+        <tbody>
+          {shown.packTable.map((p) => (
+            <tr key={p.name} data-profile-pack={p.name}>
+              <th scope="row">{p.name}</th>
+              <td>{p.layer}</td>
+              <td>{p.type}</td>
+              <td>{p.version}</td>
+              <td className="pack-source">
+                {p.chart !== undefined ? <code>{p.chart}</code> : null}
+                {p.digest !== undefined ? (
+                  <span className="muted small" title={`sha256:${p.digest}`}>
+                    {' '}
+                    sha256:{p.digest.slice(0, 12)}
+                  </span>
+                ) : null}
+                {p.objects !== undefined && p.objects.length > 0 ? (
+                  <span className="muted">{p.objects.join(', ')}</span>
+                ) : null}
+                {p.files !== undefined ? (
+                  <span className="muted">
+                    {p.objects !== undefined && p.objects.length > 0 ? '; ' : ''}from {p.files.join(', ')}
+                  </span>
+                ) : null}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
     </>
   );
 }

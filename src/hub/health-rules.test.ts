@@ -1,0 +1,129 @@
+import { randomBytes } from 'node:crypto';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createStore, type Store } from '../store/index.js';
+import type { HealthRuleSpec } from '../status/index.js';
+import { HubError } from './errors.js';
+import { HealthRuleService } from './health-rules.js';
+
+const rulesFile = (current: string) =>
+  [
+    'apiVersion: strata.dev/v1alpha1',
+    'kind: HealthRules',
+    'spec:',
+    '  healthChecks:',
+    '    - apiVersion: example.com/v1',
+    '      kind: Widget',
+    `      current: ${current}`,
+    "      failed: status.phase == 'Failed'",
+    '',
+  ].join('\n');
+
+const widget = (phase: string) => ({
+  apiVersion: 'example.com/v1',
+  kind: 'Widget',
+  metadata: { name: 'w', namespace: 'apps', generation: 1, creationTimestamp: '2026-12-01T10:00:00Z' },
+  status: { phase },
+});
+
+let store: Store;
+let inForce: (readonly HealthRuleSpec[])[];
+let service: HealthRuleService;
+const admin = { name: 'admin' };
+
+beforeEach(async () => {
+  store = await createStore({ url: ':memory:', secretKey: randomBytes(32) });
+  inForce = [];
+  service = new HealthRuleService({
+    store,
+    onChange: (specs) => inForce.push(specs),
+    liveObject: (cluster, ref) =>
+      Promise.resolve(
+        cluster === 'dev' && ref.name === 'w'
+          ? { object: widget('Ready') as never, statusSubresource: true }
+          : { object: undefined, statusSubresource: true },
+      ),
+    now: () => Date.parse('2026-12-01T10:10:00Z'),
+  });
+  await service.load();
+});
+
+afterEach(async () => {
+  await store.close();
+});
+
+describe('cluster-wide health rules', () => {
+  it('stores each apply as a version, puts it in force for the runners and audits it', async () => {
+    const first = await service.apply({ yaml: rulesFile("status.phase == 'Ready'") }, admin);
+    const second = await service.apply({ yaml: rulesFile("status.phase == 'Up'") }, admin);
+    expect(second.version).toBeGreaterThan(first.version);
+    expect(inForce.map((specs) => specs[0]?.current)).toEqual([
+      "status.phase == 'Ready'",
+      "status.phase == 'Up'",
+    ]);
+    expect((await store.audit.list()).map((a) => a.action)).toEqual(['health.apply', 'health.apply']);
+    // A hub started later reads the newest.
+    const restarted = new HealthRuleService({
+      store,
+      onChange: () => undefined,
+      liveObject: () => Promise.reject(new Error('unused')),
+    });
+    await restarted.load();
+    expect(restarted.inForce[0]?.current).toBe("status.phase == 'Up'");
+  });
+
+  it('refuses a file with a CEL error, positioned, and stores nothing', async () => {
+    const error = await service
+      .apply({ yaml: rulesFile('status.phase =='), file: 'rules.yaml' }, admin)
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(HubError);
+    expect((error as HubError).code).toBe('HEALTH_RULES_INVALID');
+    expect((error as HubError).issues?.[0]).toMatchObject({
+      file: 'rules.yaml',
+      line: 7,
+      path: 'spec.healthChecks[0].current',
+    });
+    expect(await store.healthRules.current()).toBeUndefined();
+    expect(inForce).toEqual([]);
+  });
+});
+
+describe('strata health test', () => {
+  it('gives the verdict of a rules file for an object from a file, naming the rule', async () => {
+    expect(
+      await service.test({ rules: rulesFile("status.phase == 'Ready'"), object: widget('Failed') as never }),
+    ).toEqual({
+      state: 'Failed',
+      reason: 'Failed',
+      message: 'Widget apps/w: failed holds (pack health rule for example.com/Widget)',
+      rule: { origin: 'pack', apiVersion: 'example.com/v1', kind: 'Widget' },
+    });
+  });
+
+  it('uses the cluster-wide rules when no file is given, then the library', async () => {
+    await service.apply({ yaml: rulesFile("status.phase == 'Ready'") }, admin);
+    expect((await service.test({ object: widget('Ready') as never })).rule?.origin).toBe('cluster');
+    const certificate = {
+      apiVersion: 'cert-manager.io/v1',
+      kind: 'Certificate',
+      metadata: { name: 'c', namespace: 'apps' },
+      status: { conditions: [{ type: 'Issuing', status: 'True', reason: 'DoesNotExist' }] },
+    };
+    expect(await service.test({ object: certificate })).toMatchObject({
+      state: 'Progressing',
+      rule: { origin: 'library', kind: 'Certificate' },
+    });
+  });
+
+  it('reads a live object of a cluster, and says when it is not there', async () => {
+    const ref = { apiVersion: 'example.com/v1', kind: 'Widget', namespace: 'apps', name: 'w' };
+    expect(
+      await service.test({ rules: rulesFile("status.phase == 'Ready'"), live: { cluster: 'dev', ref } }),
+    ).toMatchObject({
+      state: 'Ready',
+    });
+    const missing = await service
+      .test({ live: { cluster: 'dev', ref: { ...ref, name: 'x' } } })
+      .catch((e: unknown) => e);
+    expect((missing as HubError).message).toBe('Widget apps/x not found in cluster dev');
+  });
+});

@@ -1,0 +1,154 @@
+// Health rules: the cluster-wide rules an admin applies (versioned), and trying rules on an object, from a
+// file or live in a cluster, before shipping them (issue 14).
+import { z } from 'zod';
+import { API_PREFIX, BodyFormat, jsonRoute, Role } from '../route.js';
+import { ApiError } from '../problem.js';
+import { ResourceStateSchema } from '../schemas.js';
+
+const HealthRuleSpecSchema = z
+  .object({
+    apiVersion: z.string(),
+    kind: z.string(),
+    current: z.string(),
+    inProgress: z.string().optional(),
+    failed: z.string().optional(),
+    message: z.string().optional(),
+    graceSeconds: z.number().optional(),
+  })
+  .meta({ id: 'HealthRule' });
+
+const HealthRulesSchema = z
+  .object({
+    version: z.number().int(),
+    rules: z.array(HealthRuleSpecSchema),
+    source: z.string().describe('the HealthRules file as applied'),
+    actorName: z.string(),
+    createdAt: z.string(),
+  })
+  .meta({ id: 'HealthRules' });
+
+const HealthRulesTextSchema = z
+  .strictObject({
+    yaml: z.string().min(1).describe('a HealthRules file (apiVersion strata.dev/v1alpha1, kind HealthRules)'),
+    file: z.string().optional().describe('the name errors are reported against'),
+  })
+  .meta({ id: 'HealthRulesText' });
+
+const HealthTestSchema = z
+  .strictObject({
+    rules: z
+      .string()
+      .optional()
+      .describe('a HealthRules file to try; its rules win over the cluster-wide ones'),
+    file: z.string().optional(),
+    object: z
+      .looseObject({
+        apiVersion: z.string().min(1),
+        kind: z.string().min(1),
+        metadata: z.looseObject({ name: z.string().min(1), namespace: z.string().optional() }),
+      })
+      .optional()
+      .describe('the object as a file holds it (JSON)'),
+    live: z
+      .strictObject({
+        cluster: z.string().min(1),
+        apiVersion: z.string().min(1),
+        kind: z.string().min(1),
+        namespace: z.string().optional(),
+        name: z.string().min(1),
+      })
+      .optional()
+      .describe('or a live object of a registered cluster'),
+  })
+  .meta({ id: 'HealthTest' });
+
+const HealthVerdictSchema = z
+  .object({
+    state: ResourceStateSchema,
+    reason: z.string(),
+    message: z.string(),
+    rule: z
+      .object({ origin: z.string(), apiVersion: z.string(), kind: z.string() })
+      .optional()
+      .describe(
+        'the rule that decided (pack = the rules under test); absent: a built-in or the generic rule',
+      ),
+  })
+  .meta({ id: 'HealthVerdict' });
+
+export const healthRoutes = [
+  jsonRoute({
+    method: 'GET',
+    path: `${API_PREFIX}/health-rules`,
+    operationId: 'getHealthRules',
+    tag: 'health',
+    summary: 'The cluster-wide health rules in force (404 before any were applied)',
+    role: Role.Viewer,
+    status: 200,
+    response: HealthRulesSchema,
+    errors: [404],
+    handler: async ({ hub }) => {
+      const current = await hub.healthRules.current();
+      if (current === undefined) {
+        throw new ApiError(404, 'NOT_FOUND', 'no cluster-wide health rules have been applied');
+      }
+      return current;
+    },
+  }),
+  jsonRoute({
+    method: 'POST',
+    path: `${API_PREFIX}/health-rules`,
+    operationId: 'applyHealthRules',
+    tag: 'health',
+    summary: 'Apply a HealthRules file: a new version of the cluster-wide rules, in force at once',
+    description:
+      'Send JSON `{yaml, file?}` or the file itself as `application/yaml`. Every expression is compiled and ' +
+      'checked first; problems answer 422 HEALTH_RULES_INVALID with positioned issues and nothing is stored. ' +
+      "A profile's own spec.healthChecks still win over these; these win over the built-in library.",
+    role: Role.Admin,
+    body: HealthRulesTextSchema,
+    bodyFormats: [BodyFormat.Json, BodyFormat.Yaml],
+    status: 201,
+    response: HealthRulesSchema,
+    errors: [422],
+    handler: ({ hub, body, actor }) =>
+      hub.healthRules.apply(
+        { yaml: body.yaml, ...(body.file === undefined ? {} : { file: body.file }) },
+        actor,
+      ),
+  }),
+  jsonRoute({
+    method: 'POST',
+    path: `${API_PREFIX}/health-rules/test`,
+    operationId: 'testHealthRules',
+    tag: 'health',
+    summary: 'The verdict of the health rules for an object (from a file, or live in a cluster)',
+    description:
+      'Rules: the given file (if any), then the cluster-wide ones, then the built-in library, then the generic ' +
+      "rule. A live object of a custom kind also gets the wait for its controller's first status.",
+    role: Role.Viewer,
+    body: HealthTestSchema,
+    status: 200,
+    response: HealthVerdictSchema,
+    errors: [404, 422],
+    handler: ({ hub, body }) =>
+      hub.healthRules.test({
+        ...(body.rules === undefined ? {} : { rules: body.rules }),
+        ...(body.file === undefined ? {} : { file: body.file }),
+        ...(body.object === undefined ? {} : { object: body.object }),
+        ...(body.live === undefined
+          ? {}
+          : {
+              live: {
+                cluster: body.live.cluster,
+                ref: {
+                  apiVersion: body.live.apiVersion,
+                  kind: body.live.kind,
+                  name: body.live.name,
+                  ...(body.live.namespace === undefined ? {} : { namespace: body.live.namespace }),
+                },
+              },
+            }),
+      }),
+  }),
+];

@@ -1,0 +1,44 @@
+// Durations, the one home for reading and writing them. In profiles, the way Kubernetes and Go write them
+// (`90s`, `10m`, `1h30m`), so pack timeouts read like the rest of a cluster's YAML: units h, m, s, ms, no
+// fractions, no negative values. On a terminal, elapsed time rounded to what a person reads (`3m12s`, `4d`).
+
+export const DURATION_PATTERN = '^(?:\\d+(?:h|ms|m|s))+$';
+const PART = /(\d+)(h|ms|m|s)/g;
+const UNIT_MS = { h: 3_600_000, m: 60_000, s: 1_000, ms: 1 } as const;
+
+/** Milliseconds, or undefined when `text` is not a duration like `90s`, `10m`, `1h30m`. */
+export function parseDuration(text: string): number | undefined {
+  if (!new RegExp(DURATION_PATTERN).test(text)) return undefined;
+  let total = 0;
+  for (const match of text.matchAll(PART)) {
+    const unit = match[2] as keyof typeof UNIT_MS;
+    total += Number(match[1]) * UNIT_MS[unit];
+  }
+  return total > 0 && Number.isSafeInteger(total) ? total : undefined;
+}
+
+/** The inverse for display: 5_400_000 → `1h30m`. */
+export function formatDuration(ms: number): string {
+  if (ms <= 0) return '0s';
+  const parts: string[] = [];
+  let rest = ms;
+  for (const [unit, size] of Object.entries(UNIT_MS)) {
+    const count = Math.floor(rest / size);
+    if (count > 0) {
+      parts.push(`${count}${unit}`);
+      rest -= count * size;
+    }
+  }
+  return parts.join('');
+}
+
+/** Elapsed time as a terminal shows it: `45s`, `3m12s`, `2h5m`, `4d`. */
+export function formatElapsed(ms: number): string {
+  const s = Math.max(0, Math.floor(ms / 1000));
+  if (s < 60) return `${s}s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m}m${s % 60}s`;
+  const h = Math.floor(m / 60);
+  if (h < 48) return `${h}h${m % 60}m`;
+  return `${Math.floor(h / 24)}d`;
+}

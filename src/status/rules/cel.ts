@@ -1,0 +1,343 @@
+import {
+  celEnv,
+  celFunc,
+  CelScalar,
+  isCelError,
+  isCelList,
+  isCelMap,
+  parse,
+  plan,
+  type CelEnv,
+} from '@bufbuild/cel';
+
+/**
+ * CEL for health rules: the expressions see the object's top-level fields as variables (`status`, `spec`,
+ * `metadata`, `apiVersion`, `kind`), as Flux's `healthCheckExprs` do, plus `self` for the whole object.
+ * https://github.com/fluxcd/flux2/blob/main/rfcs/0009-custom-health-checks/README.md
+ *
+ * @bufbuild/cel parses and evaluates; its type checker is not public, so `compileExpression` checks what
+ * can go wrong in a rule before it runs: unknown variables and functions, and a result that can never be a
+ * bool (or a string, for `message`). Each issue carries its position in the expression.
+ *
+ * The evaluator has no cost limit, so every comprehension's loop condition (`all`, `exists`, `map`,
+ * `filter`, …: the only way CEL repeats work) is wrapped in a counting function; past the budget the
+ * evaluation stops with a cost error (Kubernetes bounds CEL the same way, by counting steps at run time:
+ * https://kubernetes.io/docs/reference/using-api/cel/#resource-constraints).
+ */
+
+export const CEL_VARIABLES = ['self', 'apiVersion', 'kind', 'metadata', 'spec', 'status'] as const;
+
+/** Loop iterations one evaluation may take (all comprehensions together). */
+export const DEFAULT_COST_LIMIT = 100_000;
+
+/** Expressions longer than this are refused before parsing (a rule is a line or two, not a program). */
+export const MAX_EXPRESSION_LENGTH = 4096;
+
+export const CelResultType = { Bool: 'bool', String: 'string' } as const;
+export type CelResultType = (typeof CelResultType)[keyof typeof CelResultType];
+
+/** A problem in one expression; `offset` is 0-based into the expression, `line`/`column` 1-based. */
+export interface CelIssue {
+  readonly offset: number;
+  readonly line: number;
+  readonly column: number;
+  readonly message: string;
+}
+
+export interface CelProgram {
+  readonly source: string;
+  readonly resultType: CelResultType;
+  /** Evaluates against one object's fields; never throws. */
+  readonly evaluate: (bindings: Readonly<Record<string, unknown>>) => CelOutcome;
+}
+
+export const CelOutcomeKind = {
+  Value: 'Value',
+  /** A field the expression reads is absent (no status yet): the expression does not hold. */
+  Missing: 'Missing',
+  CostExceeded: 'CostExceeded',
+  Error: 'Error',
+} as const;
+export type CelOutcomeKind = (typeof CelOutcomeKind)[keyof typeof CelOutcomeKind];
+
+export type CelOutcome =
+  | { readonly kind: typeof CelOutcomeKind.Value; readonly value: unknown }
+  | { readonly kind: Exclude<CelOutcomeKind, 'Value'>; readonly message: string };
+
+export type CompileResult =
+  | { readonly ok: true; readonly program: CelProgram }
+  | { readonly ok: false; readonly issues: readonly CelIssue[] };
+
+const TICK = '__strata_cost__';
+
+class CostExceeded extends Error {}
+
+/** Mutable, but only for the duration of one synchronous evaluation. */
+const budget = { left: 0 };
+
+const env: CelEnv = celEnv({
+  variables: Object.fromEntries(CEL_VARIABLES.map((v) => [v, CelScalar.DYN])),
+  funcs: [
+    celFunc(TICK, [CelScalar.BOOL], CelScalar.BOOL, (condition) => {
+      budget.left -= 1;
+      if (budget.left < 0) throw new CostExceeded();
+      return condition;
+    }),
+  ],
+});
+
+/** Functions the planner implements itself rather than through the function table. */
+const plannerFunctions: ReadonlySet<string> = new Set([
+  '_[_]',
+  '_[?_]',
+  '_?._',
+  '_?_:_',
+  '_&&_',
+  '_||_',
+  '@not_strictly_false',
+  '__not_strictly_false__',
+]);
+
+/** What the static check can tell of a sub-expression's type; `dyn` when it depends on the object. */
+type Inferred = 'bool' | 'int' | 'uint' | 'double' | 'string' | 'bytes' | 'null' | 'list' | 'map' | 'dyn';
+
+export function compileExpression(
+  source: string,
+  options: { resultType: CelResultType; costLimit?: number },
+): CompileResult {
+  if (source.trim() === '') return fail(source, 0, 'expression is empty');
+  if (source.length > MAX_EXPRESSION_LENGTH) {
+    return fail(
+      source,
+      MAX_EXPRESSION_LENGTH,
+      `expression is longer than ${MAX_EXPRESSION_LENGTH} characters`,
+    );
+  }
+  let parsed: ReturnType<typeof parse>;
+  try {
+    parsed = parse(source);
+  } catch (error) {
+    const location = (error as { location?: { start?: { offset?: number } } }).location;
+    const raw = (error as { rawMessage?: unknown }).rawMessage;
+    const message = typeof raw === 'string' ? raw : error instanceof Error ? error.message : 'syntax error';
+    return fail(source, location?.start?.offset ?? 0, `syntax error: ${message}`);
+  }
+  const positions = parsed.sourceInfo?.positions ?? {};
+  const issues: CelIssue[] = [];
+  const at = (id: bigint, message: string) => {
+    issues.push(issueAt(source, positions[String(id)] ?? 0, message));
+  };
+  const type = check(parsed.expr, new Set(CEL_VARIABLES), at);
+  if (issues.length === 0 && type !== 'dyn' && type !== options.resultType) {
+    at(parsed.expr.id, `expression gives ${type}, a rule needs ${options.resultType}`);
+  }
+  if (issues.length > 0) return { ok: false, issues };
+
+  instrument(parsed.expr);
+  const run = plan(env, parsed);
+  const limit = options.costLimit ?? DEFAULT_COST_LIMIT;
+  const resultType = options.resultType;
+  const evaluate = (bindings: Readonly<Record<string, unknown>>): CelOutcome => {
+    budget.left = limit;
+    let value: unknown;
+    try {
+      value = run(bindings as Parameters<typeof run>[0]);
+    } catch (error) {
+      return errorOutcome(error, limit);
+    }
+    if (isCelError(value)) return errorOutcome(value, limit);
+    if (resultType === CelResultType.Bool && typeof value !== 'boolean') {
+      return { kind: CelOutcomeKind.Error, message: `gave ${describeValue(value)}, not a bool` };
+    }
+    if (resultType === CelResultType.String && typeof value !== 'string') {
+      return { kind: CelOutcomeKind.Error, message: `gave ${describeValue(value)}, not a string` };
+    }
+    return { kind: CelOutcomeKind.Value, value };
+  };
+  return { ok: true, program: { source, resultType, evaluate } };
+}
+
+function errorOutcome(error: unknown, limit: number): CelOutcome {
+  const causes: unknown[] = [];
+  for (let e: unknown = error; e !== undefined && causes.length < 5;) {
+    causes.push(e);
+    e = e instanceof Error ? e.cause : undefined;
+  }
+  if (causes.some((e) => e instanceof CostExceeded)) {
+    return {
+      kind: CelOutcomeKind.CostExceeded,
+      message: `stopped after ${limit} loop iterations (cost limit)`,
+    };
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  if (/^(field not found|no such key|no such attribute)/.test(message)) {
+    return { kind: CelOutcomeKind.Missing, message };
+  }
+  return { kind: CelOutcomeKind.Error, message };
+}
+
+function describeValue(value: unknown): string {
+  if (value === null) return 'null';
+  if (typeof value === 'bigint' || typeof value === 'number') return `a number (${String(value)})`;
+  if (isCelList(value)) return 'a list';
+  if (isCelMap(value)) return 'a map';
+  return typeof value === 'string' ? `a string` : typeof value;
+}
+
+function fail(source: string, offset: number, message: string): CompileResult {
+  return { ok: false, issues: [issueAt(source, offset, message)] };
+}
+
+export function issueAt(source: string, offset: number, message: string): CelIssue {
+  const clamped = Math.max(0, Math.min(offset, source.length));
+  const before = source.slice(0, clamped);
+  const line = before.split('\n').length;
+  const column = clamped - before.lastIndexOf('\n');
+  return { offset: clamped, line, column, message };
+}
+
+// The parsed tree is a protobuf message (cel.expr.Expr); only the parts the check reads are typed here.
+interface Expr {
+  id: bigint;
+  exprKind:
+    | { case: 'identExpr'; value: { name: string } }
+    | { case: 'constExpr'; value: { constantKind: { case: string | undefined } } }
+    | { case: 'selectExpr'; value: { operand?: Expr; field: string; testOnly: boolean } }
+    | { case: 'callExpr'; value: { function: string; target?: Expr; args: Expr[] } }
+    | { case: 'listExpr'; value: { elements: Expr[] } }
+    | { case: 'structExpr'; value: { messageName: string; entries: { value?: Expr; mapKey?: Expr }[] } }
+    | { case: 'comprehensionExpr'; value: Comprehension }
+    | { case: undefined; value?: undefined };
+}
+
+interface Comprehension {
+  iterVar: string;
+  iterVar2: string;
+  accuVar: string;
+  iterRange?: Expr;
+  accuInit?: Expr;
+  loopCondition?: Expr;
+  loopStep?: Expr;
+  result?: Expr;
+}
+
+const constTypes: Readonly<Record<string, Inferred>> = {
+  boolValue: 'bool',
+  int64Value: 'int',
+  uint64Value: 'uint',
+  doubleValue: 'double',
+  stringValue: 'string',
+  bytesValue: 'bytes',
+  nullValue: 'null',
+};
+
+function check(
+  expr: Expr | undefined,
+  scope: ReadonlySet<string>,
+  at: (id: bigint, message: string) => void,
+): Inferred {
+  if (expr === undefined) return 'dyn';
+  const kind = expr.exprKind;
+  switch (kind.case) {
+    case 'identExpr':
+      if (!scope.has(kind.value.name)) {
+        at(
+          expr.id,
+          `undeclared reference to '${kind.value.name}' (the object's fields are ${CEL_VARIABLES.join(', ')})`,
+        );
+      }
+      return 'dyn';
+    case 'constExpr':
+      return constTypes[kind.value.constantKind.case ?? ''] ?? 'dyn';
+    case 'selectExpr':
+      check(kind.value.operand, scope, at);
+      return kind.value.testOnly ? 'bool' : 'dyn';
+    case 'listExpr':
+      for (const e of kind.value.elements) check(e, scope, at);
+      return 'list';
+    case 'structExpr':
+      for (const entry of kind.value.entries) {
+        check(entry.mapKey, scope, at);
+        check(entry.value, scope, at);
+      }
+      if (kind.value.messageName !== '') {
+        at(expr.id, `message types are not available in health rules (${kind.value.messageName})`);
+      }
+      return 'map';
+    case 'comprehensionExpr': {
+      const c = kind.value;
+      check(c.iterRange, scope, at);
+      check(c.accuInit, scope, at);
+      const inner = new Set([...scope, c.iterVar, c.accuVar, ...(c.iterVar2 ? [c.iterVar2] : [])]);
+      check(c.loopCondition, inner, at);
+      check(c.loopStep, inner, at);
+      return check(c.result, new Set([...scope, c.accuVar]), at);
+    }
+    case 'callExpr': {
+      const call = kind.value;
+      if (call.function === TICK) at(expr.id, `unknown function '${call.function}'`);
+      const argTypes = call.args.map((a) => check(a, scope, at));
+      if (call.target) check(call.target, scope, at);
+      if (call.function === '_&&_' || call.function === '_||_') return 'bool';
+      if (call.function === '_?_:_') return argTypes[1] === argTypes[2] ? (argTypes[1] ?? 'dyn') : 'dyn';
+      if (plannerFunctions.has(call.function)) return 'dyn';
+      const group = env.funcs.find(call.function);
+      if (group === undefined) {
+        at(expr.id, `unknown function '${call.function}'`);
+        return 'dyn';
+      }
+      const results = new Set([...group].map((f) => f.result.name));
+      const [only] = results;
+      return results.size === 1 && only !== undefined && isInferred(only) ? only : 'dyn';
+    }
+    case undefined:
+      return 'dyn';
+  }
+}
+
+function isInferred(name: string): name is Inferred {
+  return ['bool', 'int', 'uint', 'double', 'string', 'bytes', 'null', 'list', 'map', 'dyn'].includes(name);
+}
+
+/** Wraps every comprehension's loop condition in the counting function (see the file comment). */
+function instrument(expr: Expr | undefined): void {
+  if (expr === undefined) return;
+  const kind = expr.exprKind;
+  switch (kind.case) {
+    case 'selectExpr':
+      instrument(kind.value.operand);
+      return;
+    case 'callExpr':
+      instrument(kind.value.target);
+      for (const a of kind.value.args) instrument(a);
+      return;
+    case 'listExpr':
+      for (const e of kind.value.elements) instrument(e);
+      return;
+    case 'structExpr':
+      for (const entry of kind.value.entries) {
+        instrument(entry.mapKey);
+        instrument(entry.value);
+      }
+      return;
+    case 'comprehensionExpr': {
+      const c = kind.value;
+      for (const e of [c.iterRange, c.accuInit, c.loopCondition, c.loopStep, c.result]) instrument(e);
+      const condition = c.loopCondition;
+      if (condition === undefined) return;
+      c.loopCondition = {
+        $typeName: 'cel.expr.Expr',
+        id: condition.id,
+        exprKind: {
+          case: 'callExpr',
+          value: { $typeName: 'cel.expr.Expr.Call', function: TICK, args: [condition] },
+        },
+      } as unknown as Expr;
+      return;
+    }
+    case 'identExpr':
+    case 'constExpr':
+    case undefined:
+      return;
+  }
+}

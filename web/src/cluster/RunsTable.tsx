@@ -1,0 +1,86 @@
+import type { PackRun } from '../api/types';
+import type { PackPhase } from '../api/display';
+import { formatDateTime, formatDuration, formatTime, useNow } from '../time';
+import { StatusBadge } from '../ui/StatusBadge';
+
+const kindLabel: Record<PackRun['kind'], string> = {
+  install: 'Install',
+  upgrade: 'Upgrade',
+  retry: 'Retry',
+  uninstall: 'Uninstall',
+};
+
+/**
+ * Every run of the pack, newest first, each on its own clock: an upgrade or a retry does not inherit the time
+ * of the install before it. The current run's clock ticks until it first reaches green or red.
+ */
+export function RunsTable({ runs, phase }: { runs: readonly PackRun[]; phase: PackPhase }) {
+  const current = runs.at(-1);
+  const now = useNow(current?.endTime === undefined && phase === 'processing');
+  return (
+    <>
+      <h3>Runs</h3>
+      <table className="table runs-table">
+        <caption className="visually-hidden">
+          Installs, upgrades and retries of this pack, newest first
+        </caption>
+        <thead>
+          <tr>
+            <th scope="col">Run</th>
+            <th scope="col">Started</th>
+            <th scope="col">Duration</th>
+            <th scope="col">Outcome</th>
+          </tr>
+        </thead>
+        <tbody>
+          {[...runs].reverse().map((run, i) => {
+            const latest = i === 0;
+            const end = run.endTime === undefined ? undefined : Date.parse(run.endTime);
+            const ms = (end ?? now) - Date.parse(run.startTime);
+            return (
+              <tr
+                key={`${run.startTime}-${run.kind}`}
+                data-run={run.kind}
+                data-current={latest ? 'true' : undefined}
+              >
+                <th scope="row">
+                  {kindLabel[run.kind]}
+                  {run.revision ? (
+                    <code className="muted small" title={`revision ${run.revision}`}>
+                      {' '}
+                      {run.revision.slice(0, 8)}
+                    </code>
+                  ) : null}
+                </th>
+                <td>
+                  <time dateTime={run.startTime} title={formatDateTime(run.startTime)}>
+                    {formatTime(run.startTime)}
+                  </time>
+                </td>
+                <td className="run-duration">
+                  {end === undefined && !latest ? (
+                    <span className="muted">superseded</span>
+                  ) : (
+                    <>
+                      {formatDuration(ms)}
+                      {end === undefined ? <span className="muted"> (running)</span> : null}
+                    </>
+                  )}
+                </td>
+                <td>
+                  {run.outcome !== undefined ? (
+                    <StatusBadge phase={run.outcome} size="small" />
+                  ) : latest ? (
+                    <StatusBadge phase={phase} size="small" />
+                  ) : (
+                    <span className="muted">none</span>
+                  )}
+                </td>
+              </tr>
+            );
+          })}
+        </tbody>
+      </table>
+    </>
+  );
+}
