@@ -91,9 +91,10 @@ const webBoundary = {
       {
         patterns: [
           {
-            regex: '^(\\.\\./)+src/(?!(server/client-types|server/sse-parser|status/display)(\\.js)?$)',
+            regex:
+              '^(\\.\\./)+src/(?!(server/client-types|server/sse-parser|status/display|shared/[a-z-]+)(\\.js)?$)',
             message:
-              'web/ may import only src/server/client-types, src/server/sse-parser and src/status/display of src/ ' +
+              'web/ may import only src/server/client-types, src/server/sse-parser, src/status/display and src/shared of src/ ' +
               '(docs/architecture.md, Boundaries; ADR 0008).',
           },
         ],

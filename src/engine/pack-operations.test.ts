@@ -5,7 +5,8 @@ import { DEFAULT_TIMEOUT_MS, Layer, PackType, PrioritySource, noRedaction } from
 import { FakeKube } from '../kube/testing/fake-kube.js';
 import { formatRef, initialPackStatus, reducePackStatus, refKey } from '../status/index.js';
 import { PackOperations, type PackSink } from './pack-operations.js';
-import { refOf, type PackRun } from './pack-run.js';
+import { refOf } from '../shared/refs.js';
+import type { PackRun } from './pack-run.js';
 import { MemoryRenderCache } from './render-cache.js';
 import { RevisionGate } from './revision-gate.js';
 import { Waiters } from './waiters.js';

@@ -21,7 +21,8 @@ import {
 import { FIELD_MANAGER, ownFields } from './drift.js';
 import { EngineError, EngineErrorCode } from './errors.js';
 import { isCrd } from './order.js';
-import { refOf, type PackRun } from './pack-run.js';
+import { refOf } from '../shared/refs.js';
+import type { PackRun } from './pack-run.js';
 import { runHookEvent, type HookSteps } from './hooks.js';
 import { aggregatesRoles, KeepReason, keepReason, servedKind } from './removal.js';
 import { HookEvent, Label, renderPack, type HelmHook, type RenderedPack } from './render.js';
@@ -168,7 +169,11 @@ export class PackOperations {
     const rest = objects.filter((o) => !isCrd(o));
     if (ownCrds.length > 0) {
       for (const crd of ownCrds) await this.applyObject(run, crd, signal);
-      await this.waitForReady(run, ownCrds.map(refOf), signal);
+      await this.waitForReady(
+        run,
+        ownCrds.map((crd) => refOf(crd)),
+        signal,
+      );
       this.ctx.kube.invalidateDiscovery();
       await this.waitUntilServed(run, ownCrds, [...rest, ...hooks.map((h) => h.object)], signal);
     }
@@ -537,7 +542,7 @@ export class PackOperations {
       // Hooks are resources of the pack while they run: that is how their state is followed.
       const hookRefs = (
         await Promise.all(preDelete.map((h) => this.withNamespace(run, h.object, signal)))
-      ).map(refOf);
+      ).map((object) => refOf(object));
       const keys = new Set(hookRefs.map(refKey));
       this.ctx.sink.inventory(run, [...hookRefs, ...run.inventory.filter((r) => !keys.has(refKey(r)))]);
       await this.markHooks(run, preDelete, signal);

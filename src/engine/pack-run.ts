@@ -1,4 +1,3 @@
-import type { KubeObject } from '../profile/index.js';
 import type { ObjectRef, PackStatus } from '../status/index.js';
 import type { DesiredPack } from './desired.js';
 import type { RenderedPack } from './render.js';
@@ -26,14 +25,4 @@ export interface PackRun {
   correcting: Set<string>;
   /** Objects evaluated under the previous revision, held back from evaluation until their new one is seen. */
   gate: RevisionGate;
-}
-
-/** The ref of an object as rendered. */
-export function refOf(object: KubeObject): ObjectRef {
-  return {
-    apiVersion: object.apiVersion,
-    kind: object.kind,
-    name: object.metadata.name,
-    ...(object.metadata.namespace ? { namespace: object.metadata.namespace } : {}),
-  };
 }

@@ -2,7 +2,7 @@
 // `cluster.summary` view, so a row is replaced by name, never recounted here. A cluster registered elsewhere
 // appears with its first summary; a removed one goes.
 import type { ClusterView, StreamEvent } from '../api/types';
-import { assertNever } from '../assert-never';
+import { assertNever } from '../../../src/shared/assert-never';
 import type { HubConnection } from './reducer';
 
 export interface ClustersState {

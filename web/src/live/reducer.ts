@@ -5,7 +5,7 @@
 // `cluster.summary` the cluster's colour and counts. So this reducer replaces by name and never works out a
 // colour, a severity or a count itself: the rules live once, in the hub.
 import type { AttachmentView, ClusterPage, ClusterView, PackView, StreamEvent } from '../api/types';
-import { assertNever } from '../assert-never';
+import { assertNever } from '../../../src/shared/assert-never';
 
 /** The hub's stream itself: lost (after a short grace) or back. Not a hub event: the page's own knowledge. */
 export interface HubConnection {
