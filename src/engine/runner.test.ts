@@ -438,7 +438,10 @@ describe('ClusterRunner on the fake kube: a restart after a detach was cut short
     const first = pack('first', 1, [configMap('first')], { profile: 'detached', namespace: 'detached' });
     const stored = await installThenKill(kube, [first]);
 
-    const { runner, log } = await startRunner(kube, { initial: stored });
+    // An hour later by the runner's clock: on the fake kube both lives can fit in one millisecond, and a
+    // transition of the new life would then look like a stored one.
+    const later = () => Date.now() + 3_600_000;
+    const { runner, log } = await startRunner(kube, { initial: stored, now: later });
     runner.setDesired([]);
     await log.until((l) => removedPacks(l).includes('first'), { ...WAIT, what: 'first removed' });
     const mark = log.events.length;
