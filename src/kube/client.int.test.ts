@@ -220,6 +220,7 @@ describe('discovery', () => {
       kind: 'ConfigMap',
       resource: 'configmaps',
       namespaced: true,
+      statusSubresource: false,
     });
     expect(await kube.resourceFor('v1', 'Namespace')).toMatchObject({
       resource: 'namespaces',
@@ -231,6 +232,7 @@ describe('discovery', () => {
       kind: 'Deployment',
       resource: 'deployments',
       namespaced: true,
+      statusSubresource: true,
     });
   });
 
@@ -299,6 +301,8 @@ describe('discovery', () => {
         kind: 'Widget',
         resource: 'widgets',
         namespaced: true,
+        // Its CRD declares no status subresource.
+        statusSubresource: false,
       });
     const widget = await kube.apply(
       { apiVersion: 'strata.example.com/v1', kind: 'Widget', metadata: { name: 'w', namespace: 'web' } },
