@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { ApiextensionsV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
+import { ApiextensionsV1Api, CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createStore, type Store } from '../store/index.js';
 import { down, up, type ControlPlaneState } from '../../testenv/src/controlplane.js';
@@ -96,5 +96,23 @@ describe('health test on a live object', () => {
       state: 'Failed',
       rule: { origin: 'pack', kind: 'Widget' },
     });
+  });
+
+  it('never reads a live Secret (rules cannot name core kinds, but a cluster-wide one could print it one day)', async () => {
+    const kc = new KubeConfig();
+    kc.loadFromFile(cp.kubeconfig);
+    const value = `s3cret-${randomBytes(8).toString('hex')}`;
+    await kc.makeApiClient(CoreV1Api).createNamespacedSecret({
+      namespace: 'default',
+      body: { metadata: { name: 'db' }, stringData: { password: value } },
+    });
+    const ref = { apiVersion: 'v1', kind: 'Secret', namespace: 'default', name: 'db' };
+    const answer = await hub.healthRules.test({ rules, live: { cluster: 'live', ref } }).then(
+      (verdict) => JSON.stringify(verdict),
+      (error: unknown) => String(error),
+    );
+    expect(answer).toContain('a Secret is never read');
+    expect(answer).not.toContain(value);
+    expect(answer).not.toContain(Buffer.from(value).toString('base64'));
   });
 });

@@ -100,6 +100,14 @@ export class HealthRuleService {
     let ref: ObjectRef | undefined;
     let statusSubresource: boolean | undefined;
     if (input.live !== undefined) {
+      if (input.live.ref.kind === 'Secret' && input.live.ref.apiVersion === 'v1') {
+        // A rule's message expression can print any field: never read a Secret with the cluster's credentials.
+        throw new HubError(
+          HubErrorCode.InvalidInput,
+          'live: a Secret is never read to try health rules on (its message could print the data); ' +
+            'send a copy without its data as "object" instead',
+        );
+      }
       const found = await this.options.liveObject(input.live.cluster, input.live.ref);
       if (found.object === undefined) {
         throw new HubError(

@@ -272,6 +272,7 @@ export function createServer(options: ServerOptions): StrataServer {
           body: undefined as unknown,
           bundle: undefined as Buffer | undefined,
           actor: actorOf(request),
+          callerRole: tokens.get(request)?.role ?? Role.Public,
           request,
         };
         switch (route.kind) {

@@ -194,7 +194,7 @@ export type HealthTest = {
     metadata: { name: string; namespace?: string; [key: string]: unknown };
     [key: string]: unknown;
   };
-  /** or a live object of a registered cluster */
+  /** or a live object of a registered cluster (admin only: the hub reads it with the cluster’s credentials; never a Secret) */
   live?: { cluster: string; apiVersion: string; kind: string; namespace?: string; name: string };
 };
 

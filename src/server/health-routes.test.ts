@@ -88,4 +88,31 @@ describe('/api/v1/health-rules', () => {
     });
     expect(tried.json).toMatchObject({ state: 'Failed' });
   });
+
+  it('refuses a live object to anyone but an admin, and a live Secret to everyone, before reading the cluster', async () => {
+    // A viewer's rules could print any field of what the hub reads with the cluster's credentials
+    // (message: string(data)), so a live object needs admin; no cluster is registered, so a 404 would mean
+    // the hub went looking.
+    const live = {
+      cluster: 'prod',
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      namespace: 'kube-system',
+      name: 'x',
+    };
+    const body = { rules: rules("status.phase == 'Broken'"), live };
+    for (const role of ['viewer', 'operator'] as const) {
+      const answer = await t.api('POST', '/api/v1/health-rules/test', { role, body });
+      expect(answer.status, answer.text).toBe(403);
+      expect(answer.json).toMatchObject({ code: 'FORBIDDEN' });
+      expect(answer.text).toContain('admin role');
+    }
+    expect((await t.api('POST', '/api/v1/health-rules/test', { role: 'admin', body })).status).toBe(404);
+    const secret = await t.api('POST', '/api/v1/health-rules/test', {
+      role: 'admin',
+      body: { live: { ...live, kind: 'Secret' } },
+    });
+    expect(secret.status, secret.text).toBe(400);
+    expect(secret.text).toContain('a Secret is never read');
+  });
 });

@@ -46,6 +46,8 @@ export interface HandlerInput<P, Q, B> extends Services {
   readonly bundle?: Buffer;
   /** The caller, for the audit log; for public routes the name is "anonymous". */
   readonly actor: Actor;
+  /** The caller's role (public when anonymous), for a route where part of a request needs more than `role`. */
+  readonly callerRole: Role;
   readonly request: FastifyRequest;
 }
 

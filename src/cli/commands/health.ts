@@ -79,7 +79,11 @@ const test: Command = {
       value: 'FILE',
       description: 'the object, as YAML or JSON (kubectl get -o yaml)',
     },
-    cluster: { type: 'string', value: 'CLUSTER', description: 'a registered cluster, for a live object' },
+    cluster: {
+      type: 'string',
+      value: 'CLUSTER',
+      description: 'a registered cluster, for a live object (admin token; never a Secret)',
+    },
     'api-version': {
       type: 'string',
       value: 'V',

@@ -1,7 +1,7 @@
 // Health rules: the cluster-wide rules an admin applies (versioned), and trying rules on an object, from a
 // file or live in a cluster, before shipping them (issue 14).
 import { z } from 'zod';
-import { API_PREFIX, BodyFormat, jsonRoute, Role } from '../route.js';
+import { API_PREFIX, BodyFormat, jsonRoute, Role, roleRank } from '../route.js';
 import { ApiError } from '../problem.js';
 import { ResourceStateSchema } from '../schemas.js';
 
@@ -58,7 +58,10 @@ const HealthTestSchema = z
         name: z.string().min(1),
       })
       .optional()
-      .describe('or a live object of a registered cluster'),
+      .describe(
+        'or a live object of a registered cluster (admin only: the hub reads it with the cluster’s ' +
+          'credentials; never a Secret)',
+      ),
   })
   .meta({ id: 'HealthTest' });
 
@@ -125,14 +128,25 @@ export const healthRoutes = [
     summary: 'The verdict of the health rules for an object (from a file, or live in a cluster)',
     description:
       'Rules: the given file (if any), then the cluster-wide ones, then the built-in library, then the generic ' +
-      "rule. A live object of a custom kind also gets the wait for its controller's first status.",
+      "rule. A live object of a custom kind also gets the wait for its controller's first status. " +
+      "Trying rules on a live object needs the admin role: the hub reads it with the cluster's credentials " +
+      "and the rules' message expressions could print any field of it; a Secret is never read.",
     role: Role.Viewer,
     body: HealthTestSchema,
     status: 200,
     response: HealthVerdictSchema,
     errors: [404, 422],
-    handler: ({ hub, body }) =>
-      hub.healthRules.test({
+    handler: ({ hub, body, callerRole }) => {
+      if (body.live !== undefined && roleRank[callerRole] < roleRank[Role.Admin]) {
+        throw new ApiError(
+          403,
+          'FORBIDDEN',
+          `trying rules on a live object needs the admin role (the hub reads it with cluster ${body.live.cluster}'s ` +
+            `credentials); this token has ${callerRole}. Send the object as a file instead ("object").`,
+          { requiredRole: Role.Admin },
+        );
+      }
+      return hub.healthRules.test({
         ...(body.rules === undefined ? {} : { rules: body.rules }),
         ...(body.file === undefined ? {} : { file: body.file }),
         ...(body.object === undefined ? {} : { object: body.object }),
@@ -149,6 +163,7 @@ export const healthRoutes = [
                 },
               },
             }),
-      }),
+      });
+    },
   }),
 ];
