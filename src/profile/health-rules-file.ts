@@ -7,7 +7,7 @@
 //
 // Parsed with the profile's YAML limits and positioned errors; each expression is compiled here.
 import * as z from 'zod';
-import type { HealthRuleSpec } from '../status/rules/health-rule.js';
+import type { HealthRuleSpec } from '../health-rules/index.js';
 import { isRecord } from '../shared/guards.js';
 import { describeValue } from './describe.js';
 import { IssueKind, type ProfileIssue, type ProfileResult } from './errors.js';
