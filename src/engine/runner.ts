@@ -74,6 +74,8 @@ export class ClusterRunner {
   /** Re-evaluations due when a custom resource's wait for its controller's first status ends. */
   private readonly graceTimers = new Map<string, NodeJS.Timeout>();
   private reconcileQueued = false;
+  /** See `changes`. */
+  private changeCount = 0;
   /** The last predecessors() of the active packs, with what it was computed from. */
   private ordering?: { readonly key: string; readonly predecessors: ReadonlyMap<string, readonly string[]> };
   /** Whether the stored packs nobody wants any more were taken over for removal (first setDesired). */
@@ -146,6 +148,7 @@ export class ClusterRunner {
    * packs uninstall in reverse install order, unchanged packs are left alone.
    */
   setDesired(packs: readonly DesiredPack[]): void {
+    this.changeCount++;
     const names = new Set(packs.map((p) => p.pack.name));
     for (const desired of packs) {
       const run = this.runs.get(desired.pack.name);
@@ -242,6 +245,15 @@ export class ClusterRunner {
         // While the API server is unreachable the colours are the last known ones, not statements about now.
         stale: !this.reachable,
       }));
+  }
+
+  /**
+   * A count that grows whenever something a page of this cluster shows may have changed: a report (status,
+   * removal, drift, connection), new desired packs, or any watch event (a Warning event or a pod changes the
+   * recent warnings without changing a status). The hub serves a kept page while it stays the same.
+   */
+  get changes(): number {
+    return this.changeCount;
   }
 
   get isReachable(): boolean {
@@ -403,7 +415,7 @@ export class ClusterRunner {
         this.forgetUninstallRetry(run);
         this.runs.delete(run.desired.pack.name);
         this.unindex(run);
-        this.options.onEvent({
+        this.report({
           type: 'PackRemoved',
           cluster: this.options.cluster,
           pack: run.desired.pack.name,
@@ -467,6 +479,7 @@ export class ClusterRunner {
 
   private onWatchEvent(event: WatchSetEvent): void {
     if (this.stopped) return;
+    this.changeCount++;
     if (event.type === 'Owned') {
       for (const run of this.packsByKey.get(refKey(event.ref))?.keys() ?? []) {
         this.evaluate(run, event.ref);
@@ -611,7 +624,7 @@ export class ClusterRunner {
     const message = detectDrift({ ref, type, live, appliedFields: run.appliedFields.get(key) });
     if (!message) return;
     const correcting = this.driftPolicy === DriftPolicy.Correct;
-    this.options.onEvent({
+    this.report({
       type: 'DriftDetected',
       cluster: this.options.cluster,
       pack: run.desired.pack.name,
@@ -660,8 +673,13 @@ export class ClusterRunner {
     if (phaseChanged) this.scheduleReconcile();
   }
 
+  private report(event: RunnerEvent): void {
+    this.changeCount++;
+    this.options.onEvent(event);
+  }
+
   private emitStatus(run: PackRun): void {
-    this.options.onEvent({
+    this.report({
       type: 'PackStatusChanged',
       cluster: this.options.cluster,
       pack: run.desired.pack.name,
@@ -688,7 +706,7 @@ export class ClusterRunner {
   private onConnection(connected: boolean, error?: string): void {
     if (connected === this.reachable) return;
     this.reachable = connected;
-    this.options.onEvent({
+    this.report({
       type: 'ConnectionChanged',
       cluster: this.options.cluster,
       reachable: connected,
