@@ -6,7 +6,9 @@ import type { DesiredPack } from '../engine/index.js';
 import { DEFAULT_TIMEOUT_MS, Layer, noRedaction, PackType, PrioritySource } from '../profile/index.js';
 import { initialPackStatus, reducePackStatus, type PackStatus } from '../status/index.js';
 import type { Store } from '../store/index.js';
+import type { ClusterAccess } from './access.js';
 import type { Attachments } from './attachments.js';
+import { Clusters } from './clusters.js';
 import type { HubEvent } from './feed.js';
 import type { ClusterRuntime, Fleet } from './fleet.js';
 import { Kept, ReadVersions, sameVersion } from './kept-reads.js';
@@ -184,5 +186,39 @@ describe('Kept', () => {
     expect(sameVersion([o, 1, undefined], [o, 1, undefined])).toBe(true);
     expect(sameVersion([o, 1], [{}, 1])).toBe(false);
     expect(sameVersion([1], [1, 2])).toBe(false);
+  });
+});
+
+describe('the kept cluster list', () => {
+  it('reads the store once while nothing changed, and again after a runner change or any event', async () => {
+    const runner = { changes: 0 };
+    const runtime = { record: { name: 'c' }, runner, reachable: true } as unknown as ClusterRuntime;
+    const fleet = {
+      clusters: () => ['c'],
+      runtime: () => runtime,
+      clusterView: () => Promise.resolve(clusterView(runtime.reachable)),
+    } as unknown as Fleet;
+    const records = vi.fn(() => Promise.resolve([{ name: 'c' }]));
+    const listeners = new Set<(event: HubEvent) => void>();
+    const versions = new ReadVersions((listener) => {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    });
+    const clusters = new Clusters(
+      { clusters: { list: records } } as unknown as Store,
+      {} as ClusterAccess,
+      fleet,
+      versions,
+    );
+    const first = await clusters.list();
+    expect(await clusters.list()).toBe(first);
+    expect(records).toHaveBeenCalledTimes(1);
+    runner.changes++;
+    expect(await clusters.list()).not.toBe(first);
+    const second = await clusters.list();
+    for (const listener of listeners)
+      listener({ kind: 'cluster.registered', id: 9, cluster: 'd', time, data: {} });
+    expect(await clusters.list()).not.toBe(second);
+    expect(records).toHaveBeenCalledTimes(3);
   });
 });
