@@ -41,7 +41,7 @@ const profile = (version: string) =>
 
 /** Resolves with the first hub event that `predicate` accepts (subscribed before `action` runs). */
 async function eventAfter(t: TestHub, predicate: (e: HubEvent) => boolean, action: () => Promise<unknown>) {
-  let unsubscribe = () => false;
+  let unsubscribe: () => void = () => undefined;
   const seen = new Promise<HubEvent>((resolve) => {
     unsubscribe = t.hub.subscribe((event) => {
       if (predicate(event)) resolve(event);
