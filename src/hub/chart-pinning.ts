@@ -122,7 +122,7 @@ function fetchFailed(
   const from =
     source === undefined ? 'no chart source matches, fetched anonymously' : `source "${source.name}"`;
   const versions =
-    result.versions === undefined ? '' : `; the versions that exist: ${result.versions.join(', ')}`;
+    result.versions === undefined ? '' : `; the versions that exist: ${newestOf(result.versions, 10)}`;
   return new HubError(
     HubErrorCode.ChartFetchFailed,
     `${profile.metadata.name}@${profile.spec.version}: pack ${pack}: ${what} (${from}): ${result.cause}${versions}; nothing was stored`,
@@ -176,4 +176,10 @@ export async function pinnedChartsView(
 ): Promise<{ charts?: Readonly<Record<string, string>> }> {
   const pins = await store.pinnedCharts.of(name, version);
   return Object.keys(pins).length === 0 ? {} : { charts: pins };
+}
+
+/** The last `n` of `versions` (oldest first), and how many older ones there are. */
+function newestOf(versions: readonly string[], n: number): string {
+  const shown = versions.slice(-n).join(', ');
+  return versions.length > n ? `${shown} (and ${versions.length - n} older)` : shown;
 }
