@@ -1,3 +1,4 @@
+import type { KubernetesObject } from '@kubernetes/client-node';
 import type { Backoff, KubeApi } from '../kube/index.js';
 import type { OrderedPack } from '../profile/index.js';
 import { nextSteps, sharedPredecessors, type PackSnapshot } from './scheduler.js';
@@ -20,7 +21,8 @@ import { PackEvaluations } from './evaluations.js';
 import { DriftPolicy, type RunnerEvent } from './events.js';
 import { Waiters } from './waiters.js';
 import { WatchSet, type WatchSetEvent } from './watch-set.js';
-import { PackOperations } from './pack-operations.js';
+import { PackOperations, type PackSink } from './pack-operations.js';
+import { ownFields } from './drift.js';
 import type { PackRun, RunnerCore } from './pack-run.js';
 import { Removals } from './removals.js';
 import { awaitingKeys } from './revision-gate.js';
@@ -104,21 +106,6 @@ export class ClusterRunner {
       random: this.random,
       renderCache: options.renderCache ?? new MemoryRenderCache(),
       iso: () => this.iso(),
-      sink: {
-        report: (run, event) => {
-          if (!this.removals.quiet(run, event)) this.dispatch(run, event);
-        },
-        inventory: (run, objects) => {
-          this.evaluations.setInventory(run, objects);
-        },
-        revisionStarted: (run) => {
-          this.installs.armTimeout(run);
-        },
-        applied: (run, ref, answer) => {
-          if (run.gate.applied(refKey(ref), answer, this.watches.get(ref)))
-            this.evaluations.evaluate(run, ref);
-        },
-      },
     });
     this.installs = new Installs(core, { ops: this.ops, now: this.now });
     this.removals = new Removals(core, {
@@ -152,6 +139,40 @@ export class ClusterRunner {
         this.wake();
       },
       iso: () => this.iso(),
+      sink: (run) => this.sinkFor(run),
+    };
+  }
+
+  /** Where the steps of `run`'s tasks report: the runner records what they learn on the run. */
+  private sinkFor(run: PackRun): PackSink {
+    // The revision gate may evaluate an object once the answer to our apply (or the object kept) is seen.
+    const admit = (ref: ObjectRef, answer: KubernetesObject) => {
+      if (run.gate.applied(refKey(ref), answer, this.watches.get(ref))) this.evaluations.evaluate(run, ref);
+    };
+    return {
+      report: (event) => {
+        if (!this.removals.quiet(run, event)) this.dispatch(run, event);
+      },
+      inventory: (objects) => {
+        const before = run.inventoryKeys;
+        this.evaluations.setInventory(run, objects);
+        // What is no longer the pack's is no longer checked for drift.
+        for (const key of before) if (!run.inventoryKeys.has(key)) run.appliedFields.delete(key);
+      },
+      rendered: (rendering) => {
+        run.rendered = rendering;
+      },
+      revisionStarted: () => {
+        this.installs.armTimeout(run);
+      },
+      applied: (ref, answer) => {
+        run.appliedFields.set(refKey(ref), ownFields(answer));
+        admit(ref, answer);
+      },
+      kept: admit,
+      revisionApplied: (revision) => {
+        run.appliedRevision = revision;
+      },
     };
   }
 
