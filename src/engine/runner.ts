@@ -1,10 +1,9 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { Backoff, KubeApi } from '../kube/index.js';
 import type { OrderedPack } from '../profile/index.js';
-import { nextSteps, sharedPredecessors, type PackSnapshot } from './scheduler.js';
+import { nextSteps, PredecessorCache, type PackSnapshot } from './scheduler.js';
 import {
   PackPhase,
-  ownersAffectedBy,
   reducePackStatus,
   refKey,
   type HealthRuleSpec,
@@ -72,8 +71,7 @@ export class ClusterRunner {
   private readonly evaluations: PackEvaluations;
   private readonly drift: DriftCorrection;
   private reconcileQueued = false;
-  /** The last predecessors() of the active packs, with what it was computed from. */
-  private ordering?: { readonly key: string; readonly predecessors: ReadonlyMap<string, readonly string[]> };
+  private readonly ordering = new PredecessorCache();
   private stopped = false;
   private reachable = true;
 
@@ -261,7 +259,7 @@ export class ClusterRunner {
     const waiting = new Map<readonly string[], PackStage>();
     // One timestamp per reconcile: formatting one per gray pack on each phase change was its largest cost.
     const time = this.iso();
-    for (const step of nextSteps(snapshots, { predecessors: this.predecessors(snapshots) })) {
+    for (const step of nextSteps(snapshots, { predecessors: this.ordering.of(snapshots) })) {
       const run = this.runs.get(step.pack);
       if (!run) continue;
       switch (step.type) {
@@ -306,44 +304,18 @@ export class ClusterRunner {
     return stage;
   }
 
-  /**
-   * The order between the active packs (predecessors(), shared lists) changes only when the set of packs or
-   * their definitions do: kept between reconciles, which run on every phase change.
-   */
-  private predecessors(snapshots: readonly PackSnapshot[]): ReadonlyMap<string, readonly string[]> {
-    const active = snapshots.filter((s) => !s.removing).sort((a, b) => a.wave - b.wave || a.order - b.order);
-    const key = active
-      .map((s) => `${s.name}\t${s.layer}\t${s.profile}\t${String(s.wave)}\t${s.dependsOn.join(',')}`)
-      .join('\n');
-    if (this.ordering?.key !== key) this.ordering = { key, predecessors: sharedPredecessors(active) };
-    return this.ordering.predecessors;
-  }
-
   private setStage(run: PackRun, stage: PackStage, time: string): void {
     this.dispatch(run, { type: 'StageChanged', time, stage });
   }
 
   // ---------------------------------------------------------------------------------------------------------
-  // Watch events → resource evaluations → pack status.
+  // Watch events → resource evaluations (evaluations.ts) → pack status.
 
   private onWatchEvent(event: WatchSetEvent): void {
     if (this.stopped) return;
-    if (event.type === 'Owned') {
-      for (const run of this.evaluations.packsAt(refKey(event.ref)).keys()) {
-        this.evaluations.evaluate(run, event.ref);
-        this.drift.check(run, event.ref, event.event.type, event.event.object);
-      }
-    } else {
-      const owners =
-        event.type === 'Warning'
-          ? event.uids
-          : ownersAffectedBy(event.event.object, (uid) => this.watches.replicaSet(uid));
-      for (const uid of owners) {
-        const key = this.watches.keyOfUid(uid);
-        if (!key) continue;
-        for (const [run, ref] of this.evaluations.packsAt(key)) this.evaluations.evaluate(run, ref);
-      }
-    }
+    this.evaluations.route(event, (run, ref, change) => {
+      this.drift.check(run, ref, change.type, change.object);
+    });
     this.wake();
   }
 
