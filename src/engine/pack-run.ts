@@ -44,9 +44,9 @@ export interface PackRun extends PackView {
 }
 
 /**
- * What the runner's parts (evaluations.ts, removals.ts, drift-correction.ts) share of it: its packs, the one
- * way a fact becomes a pack's status (`dispatch`), and its outbound events. They hold no pack state of their own
- * beyond their index and timers.
+ * What the runner's parts (installs.ts, removals.ts, evaluations.ts, drift-correction.ts) share of it: its
+ * packs, the one way a fact becomes a pack's status (`dispatch`), and its outbound events. They hold no pack
+ * state of their own beyond their index and timers.
  */
 export interface RunnerCore {
   readonly cluster: string;
