@@ -74,6 +74,8 @@ export class ClusterRunner {
   private readonly ordering = new PredecessorCache();
   private stopped = false;
   private reachable = true;
+  /** See `changes`. */
+  private changeCount = 0;
 
   constructor(private readonly options: RunnerOptions) {
     this.now = options.now ?? Date.now;
@@ -128,7 +130,7 @@ export class ClusterRunner {
         this.dispatch(run, event);
       },
       emit: (event) => {
-        this.options.onEvent(event);
+        this.report(event);
       },
       scheduleReconcile: () => {
         this.scheduleReconcile();
@@ -184,6 +186,7 @@ export class ClusterRunner {
    * packs uninstall in reverse install order, unchanged packs are left alone.
    */
   setDesired(packs: readonly DesiredPack[]): void {
+    this.changeCount++;
     const changes = this.packs.setDesired(packs);
     for (const run of changes.restored) this.emitStatus(run);
     for (const run of changes.rulesChanged) this.evaluations.evaluateInventory(run);
@@ -222,6 +225,15 @@ export class ClusterRunner {
       // While the API server is unreachable the colours are the last known ones, not statements about now.
       stale: !this.reachable,
     }));
+  }
+
+  /**
+   * A count that grows whenever something a page of this cluster shows may have changed: a report (status,
+   * removal, drift, connection), new desired packs, or any watch event (a Warning event or a pod changes the
+   * recent warnings without changing a status). The hub serves a kept page while it stays the same.
+   */
+  get changes(): number {
+    return this.changeCount;
   }
 
   get isReachable(): boolean {
@@ -313,6 +325,7 @@ export class ClusterRunner {
 
   private onWatchEvent(event: WatchSetEvent): void {
     if (this.stopped) return;
+    this.changeCount++;
     this.evaluations.route(event, (run, ref, change) => {
       this.drift.check(run, ref, change.type, change.object);
     });
@@ -348,8 +361,13 @@ export class ClusterRunner {
     if (phaseChanged) this.scheduleReconcile();
   }
 
+  private report(event: RunnerEvent): void {
+    this.changeCount++;
+    this.options.onEvent(event);
+  }
+
   private emitStatus(run: PackRun): void {
-    this.options.onEvent({
+    this.report({
       type: 'PackStatusChanged',
       cluster: this.options.cluster,
       pack: run.desired.pack.name,
@@ -361,7 +379,7 @@ export class ClusterRunner {
   private onConnection(connected: boolean, error?: string): void {
     if (connected === this.reachable) return;
     this.reachable = connected;
-    this.options.onEvent({
+    this.report({
       type: 'ConnectionChanged',
       cluster: this.options.cluster,
       reachable: connected,
