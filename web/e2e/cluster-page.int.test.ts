@@ -8,7 +8,7 @@ import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { repoRoot } from '../../src/engine/testing/runner.js';
 import type { ClusterPage, PackView } from '../src/api/types';
-import { formatDuration } from '../src/time';
+import { formatRunDuration } from '../src/time';
 import { CLUSTER, startUiHarness, type UiHarness } from './harness.js';
 
 const CP = 'web-e2e-page';
@@ -149,11 +149,18 @@ describe('the cluster page by profile, per run', () => {
     expect(Date.parse(retry?.startTime ?? '')).toBeGreaterThan(Date.parse(firstRun?.endTime ?? ''));
     expect(after.startTime).toBe(retry?.startTime);
     const retryMs = Date.parse(after.endTime ?? '') - Date.parse(after.startTime ?? '');
-    // The list shows the retry's duration, not the time since the first install.
-    await expect
-      .poll(() => page.locator('tr[data-pack="broken-web"] .elapsed').innerText())
-      .toBe(formatDuration(retryMs));
+    // The list says how long the pack has been red since the retry turned red (not the time since the first
+    // install, and not "0ms" when the retry of unchanged objects was red again at once); the title says how
+    // long the retry took.
+    const elapsed = page.locator('tr[data-pack="broken-web"] .elapsed');
+    await expect.poll(() => elapsed.innerText()).toMatch(/^red for \d+(ms|s)$/);
+    expect(await elapsed.getAttribute('title')).toMatch(
+      retryMs < 1000 ? /^the retry turned red at once, at / : /^the retry turned red after \d/,
+    );
     await expect.poll(() => detail.locator('.runs-table tbody tr').count()).toBe(2);
+    expect(await detail.locator('.runs-table tr[data-run="retry"] .run-duration').innerText()).toBe(
+      formatRunDuration(retryMs, 'failed'),
+    );
     await detail.locator('.runs-table').scrollIntoViewIfNeeded();
     await shot('04-pack-detail-runs-after-retry');
   });

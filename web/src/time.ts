@@ -12,6 +12,14 @@ export function formatDuration(ms: number): string {
   return `${h}h ${String(m % 60).padStart(2, '0')}m`;
 }
 
+/**
+ * A run's duration: a run that ended red within a second says so in words, "0ms" reads as a clock that never
+ * ran (a retry of a pack whose objects are unchanged is red again at once: nothing it waits for changed).
+ */
+export function formatRunDuration(ms: number, outcome: 'success' | 'failed' | undefined): string {
+  return outcome === 'failed' && ms < 1000 ? 'red at once' : formatDuration(ms);
+}
+
 export function formatTime(iso: string): string {
   const d = new Date(iso);
   return Number.isNaN(d.getTime()) ? iso : d.toLocaleTimeString(undefined, { hour12: false });

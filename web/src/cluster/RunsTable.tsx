@@ -1,6 +1,6 @@
 import type { PackRun } from '../api/types';
 import type { PackPhase } from '../api/display';
-import { formatDateTime, formatDuration, formatTime, useNow } from '../time';
+import { formatDateTime, formatDuration, formatRunDuration, formatTime, useNow } from '../time';
 import { StatusBadge } from '../ui/StatusBadge';
 
 const kindLabel: Record<PackRun['kind'], string> = {
@@ -62,7 +62,9 @@ export function RunsTable({ runs, phase }: { runs: readonly PackRun[]; phase: Pa
                     <span className="muted">superseded</span>
                   ) : (
                     <>
-                      {formatDuration(ms)}
+                      <span title={end === undefined ? undefined : `${Math.round(ms)} ms`}>
+                        {end === undefined ? formatDuration(ms) : formatRunDuration(ms, run.outcome)}
+                      </span>
                       {end === undefined ? <span className="muted"> (running)</span> : null}
                     </>
                   )}
