@@ -13,11 +13,20 @@ export function formatDuration(ms: number): string {
 }
 
 /**
- * A run's duration: a run that ended red within a second says so in words, "0ms" reads as a clock that never
- * ran (a retry of a pack whose objects are unchanged is red again at once: nothing it waits for changed).
+ * A run that turned red within this long waited for nothing: a retry of a pack whose objects are unchanged is
+ * red again in milliseconds (the same evaluations), while an install that turned red on a pod's pull error
+ * took hundreds of milliseconds of real work.
  */
+export const RED_AT_ONCE_MS = 100;
+
+/** A run's duration; a run that ended red at once says so in words: "0ms" reads as a clock that never ran. */
 export function formatRunDuration(ms: number, outcome: 'success' | 'failed' | undefined): string {
-  return outcome === 'failed' && ms < 1000 ? 'red at once' : formatDuration(ms);
+  return outcome === 'failed' && ms < RED_AT_ONCE_MS ? 'red at once' : formatDuration(ms);
+}
+
+/** How long a pack has been red: "red just now" in its first second (not "red for 0ms"), then "red for 12s". */
+export function formatRedFor(ms: number): string {
+  return ms < 1000 ? 'red just now' : `red for ${formatDuration(ms)}`;
 }
 
 export function formatTime(iso: string): string {

@@ -3,7 +3,7 @@ import { enc } from '../api/client';
 import type { AttachmentView, PackTransition, PackTransitions, PackView } from '../api/types';
 import { useSession } from '../session-context';
 import { packPhaseDisplay as phaseDisplay } from '../api/display';
-import { formatDuration, formatTime, useNow } from '../time';
+import { formatDuration, formatRedFor, formatTime, useNow } from '../time';
 import { timelineModel } from './timeline-scale';
 import { href } from '../router';
 
@@ -108,7 +108,7 @@ export function InstallTimeline({
             b.start === undefined
               ? `${d.icon} ${d.label.toLowerCase()}, not started`
               : b.redFor !== undefined
-                ? `${d.icon} red for ${formatDuration(b.redFor)}`
+                ? `${d.icon} ${formatRedFor(b.redFor)}`
                 : `${d.icon} ${formatDuration(runStart === undefined ? 0 : runEnd - runStart)}${b.running ? ' …' : ''}`;
           return (
             <g key={b.pack.name} className="timeline-row" data-phase={b.pack.phase}>

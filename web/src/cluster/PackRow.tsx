@@ -1,7 +1,7 @@
 import { memo } from 'react';
 import type { Drift, PackRun, PackView } from '../api/types';
 import { href } from '../router';
-import { formatDuration, formatRunDuration, formatTime, useNow } from '../time';
+import { formatDuration, formatRedFor, formatRunDuration, formatTime, useNow } from '../time';
 import { PackReason } from '../ui/PackReason';
 import { ProgressBar } from '../ui/ProgressBar';
 import { StatusBadge } from '../ui/StatusBadge';
@@ -30,7 +30,7 @@ export function Elapsed({ pack }: { pack: PackView }) {
     const title = `${run ? runWord[run.kind] : 'the run'} turned red ${took === 'red at once' ? 'at once' : `after ${took}`}${pack.endTime ? `, at ${formatTime(pack.endTime)}` : ''}`;
     return (
       <span className="elapsed" title={title}>
-        red for {formatDuration(elapsed.redFor)}
+        {formatRedFor(elapsed.redFor)}
       </span>
     );
   }

@@ -90,6 +90,25 @@ describe('the duration of a run that ended red', () => {
     expect(elapsed.getAttribute('title')).toMatch(/^the install turned red after 5m 00s, at /);
   });
 
+  it('says "red just now" in the first second, not "red for 0ms"', () => {
+    render(<Elapsed pack={retriedRed({ endTime: '2026-01-01T00:09:59.600Z' })} />);
+    expect(screen.getByText(/^red /).textContent).toBe('red just now');
+  });
+
+  it('gives a run that did real work before it turned red its duration, even under a second', () => {
+    const install = {
+      kind: 'install' as const,
+      revision: 'a',
+      startTime: '2026-01-01T00:00:00.000Z',
+      endTime: '2026-01-01T00:00:00.845Z',
+      outcome: 'failed' as const,
+    };
+    render(<RunsTable runs={[install]} phase="failed" />);
+    expect(screen.getByRole('row', { name: /Install/ }).querySelector('.run-duration')?.textContent).toBe(
+      '845ms',
+    );
+  });
+
   it('keeps its frozen text while the hub is unreachable (the last known)', () => {
     render(<Elapsed pack={retriedRed({ stale: true })} />);
     act(() => {
