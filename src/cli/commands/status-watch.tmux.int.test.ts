@@ -2,7 +2,8 @@
 // the built CLI runs inside tmux at 80×30, against an HTTP server that answers as the hub does (the command
 // tests' FakeHub behind a real socket, so the hub can really die: its port closed, its stream cut). What is
 // asserted is the screen tmux shows, as a user in tmux would see it.
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -88,7 +89,18 @@ async function killServer(): Promise<void> {
   });
 }
 
+/** What the screen showed, kept as text (STRATA_SHOTS: a folder, as the UI tests' screenshots). */
+function keep(name: string, text: string): void {
+  const dir = process.env.STRATA_SHOTS;
+  if (dir === undefined) return;
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, `${name}.txt`), text);
+}
+
 beforeAll(async () => {
+  if (!existsSync('/usr/bin/tmux')) {
+    execFileSync('bash', [join(root, 'scripts', 'ensure-apt'), 'tmux'], { stdio: 'inherit' });
+  }
   await startServer();
 });
 
@@ -129,6 +141,7 @@ describe('strata status --watch in tmux', () => {
       expect(await screen()).toMatch(/◐ Processing\s+web/);
     }, until);
     expect(await screen()).not.toContain('hub unreachable');
+    keep('cli-watch-1-live', await screen());
 
     await killServer();
     await vi.waitFor(async () => {
@@ -136,6 +149,7 @@ describe('strata status --watch in tmux', () => {
       expect(lines[0]).toMatch(/^⚠ hub unreachable since \d\d:\d\d:\d\d, showing last known$/);
     }, until);
     const down = await screen();
+    keep('cli-watch-2-hub-down', down);
     expect(down).toMatch(/◐ Processing\s+web .*\(last known\)/);
     // A real 80-column terminal: the notice and the page fit, nothing wraps.
     for (const line of down.split('\n')) expect(line.length, line).toBeLessThanOrEqual(80);
@@ -149,6 +163,7 @@ describe('strata status --watch in tmux', () => {
       expect(now).not.toContain('hub unreachable');
       expect(now).not.toContain('last known');
     }, until);
+    keep('cli-watch-3-hub-back', await screen());
 
     // Ctrl-C ends it (kubectl's habit: 130). tmux once reported the pane dead with no exit status (as for a
     // process killed by the signal) in 1 run of 6; either way the watch is over.
