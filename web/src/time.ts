@@ -1,4 +1,5 @@
 import { useEffect, useState } from 'react';
+import { RED_AT_ONCE_MS } from '../../src/shared/duration';
 
 /** `850ms`, `12s`, `1m 05s`, `1h 02m`. */
 export function formatDuration(ms: number): string {
@@ -11,13 +12,6 @@ export function formatDuration(ms: number): string {
   const h = Math.floor(m / 60);
   return `${h}h ${String(m % 60).padStart(2, '0')}m`;
 }
-
-/**
- * A run that turned red within this long waited for nothing: a retry of a pack whose objects are unchanged is
- * red again in milliseconds (the same evaluations), while an install that turned red on a pod's pull error
- * took hundreds of milliseconds of real work.
- */
-export const RED_AT_ONCE_MS = 100;
 
 /** A run's duration; a run that ended red at once says so in words: "0ms" reads as a clock that never ran. */
 export function formatRunDuration(ms: number, outcome: 'success' | 'failed' | undefined): string {
