@@ -172,7 +172,10 @@ describe('the cluster page by profile, per run', () => {
     await page.goto(`${url}/#/clusters/${CLUSTER}/timeline`);
     const row = page.locator('.timeline-row:has(text:text-is("broken-web"))');
     await row.waitFor();
-    await expect.poll(() => row.locator('.timeline-value').textContent()).toMatch(/^✗ red for \d/);
+    // "red just now" in its first second (the retry above turned it red again at once), then "red for 1s".
+    await expect
+      .poll(() => row.locator('.timeline-value').textContent(), { timeout: 10_000 })
+      .toMatch(/^✗ red for \d/);
     expect(await row.locator('.run-mark[data-run="retry"]').count()).toBe(1);
     // The add-ons waited gray for the infra layers before they started.
     await expect
