@@ -349,3 +349,30 @@ describe('an upgrade runs on its own clock', () => {
     await page.keyboard.press('Escape');
   });
 });
+
+describe('the Profiles page when the hub goes away', () => {
+  it('says the hub is unreachable within 5 s, and fetches again when it is back, without a reload', async () => {
+    if (h === undefined) throw new Error('no harness');
+    await page.goto(`${url}/#/profiles/e2e-shop`);
+    await expect.poll(() => page.locator('h2.profile-title').textContent()).toBe('e2e-shop v1.1.0');
+    await markDocument();
+    const banner = page.getByRole('alert').filter({ hasText: 'Hub unreachable' });
+    expect(await banner.count()).toBe(0);
+    const killed = Date.now();
+    await h.stopHub();
+    await banner.waitFor({ timeout: 5_000 });
+    expect(Date.now() - killed).toBeLessThan(5_000);
+    await shot('6-profiles-hub-down');
+    await h.startHub();
+    await banner.waitFor({ state: 'detached', timeout: 20_000 });
+    // Live again: an attachment rolled back elsewhere reaches the page (attached at v1.1.0 since the upgrade).
+    expect(await page.locator(`li[data-attached="${CLUSTER}"]`).textContent()).toBe(
+      `${CLUSTER} this version (v1.1.0)`,
+    );
+    await api('PATCH', `/clusters/${CLUSTER}/attachments/e2e-shop`, { version: '1.0.0' }, 'operator');
+    await expect
+      .poll(() => page.locator(`li[data-attached="${CLUSTER}"]`).textContent(), { timeout: 10_000 })
+      .toBe(`${CLUSTER} v1.0.0`);
+    expect(await stillSameDocument()).toBe(true);
+  });
+});
