@@ -160,7 +160,12 @@ function ProfileDetail({
             <PinnedCharts charts={shown.charts} />
           </div>
           {can(role, 'operator') ? (
-            <AttachForm profile={profile} version={shown.version} yaml={shown.yaml} />
+            <AttachForm
+              profile={profile}
+              version={shown.version}
+              yaml={shown.yaml}
+              attached={shown.attachedTo.map((a) => a.cluster)}
+            />
           ) : null}
         </div>
       ) : null}
