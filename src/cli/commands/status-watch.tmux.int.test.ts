@@ -3,7 +3,8 @@
 // tests' FakeHub behind a real socket, so the hub can really die: its port closed, its stream cut). What is
 // asserted is the screen tmux shows, as a user in tmux would see it.
 import { execFile, execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -16,11 +17,15 @@ import { pack, page } from '../testing/page.js';
 const run = promisify(execFile);
 const root = join(import.meta.dirname, '..', '..', '..');
 const bin = join(root, 'bin', 'strata');
-/** Our own tmux server: nothing of the user's tmux is touched, and killing it ends everything it ran. */
-const SOCKET = `strata-status-watch-${process.pid}`;
+/**
+ * Our own tmux server on a socket in a folder of ours: nothing of the user's tmux is touched, killing it ends
+ * everything it ran, and removing the folder leaves no socket file behind (kill-server does not remove it).
+ */
+const work = mkdtempSync(join(tmpdir(), 'strata-status-watch-'));
+const SOCKET = join(work, 'tmux.sock');
 const SESSION = 'watch';
 
-const tmux = async (...args: string[]) => (await run('tmux', ['-L', SOCKET, ...args])).stdout;
+const tmux = async (...args: string[]) => (await run('tmux', ['-S', SOCKET, ...args])).stdout;
 const screen = () => tmux('capture-pane', '-p', '-t', SESSION);
 
 const appPage = (phase: 'processing' | 'success') =>
@@ -106,6 +111,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await tmux('kill-server').catch(() => undefined);
+  rmSync(work, { recursive: true, force: true });
   if (server.listening) await killServer();
 });
 
