@@ -80,7 +80,12 @@ export class Fleet {
     const desired = runtime?.known.get(pack);
     if (!runtime || !desired) return undefined;
     const drift = runtime.drift.get(pack);
-    return { desired, stale: !runtime.reachable, ...(drift ? { drift } : {}) };
+    return {
+      desired,
+      stale: !runtime.reachable,
+      ...(drift ? { drift } : {}),
+      warnings: (ref) => runtime.runner.recentWarnings(ref),
+    };
   }
 
   /** Sends the cluster's rollup (colour, counts, reachability) after a change of its packs or its connection. */
