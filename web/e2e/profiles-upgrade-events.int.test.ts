@@ -46,10 +46,10 @@ const markDocument = () =>
 const stillSameDocument = () =>
   page.evaluate(() => (window as unknown as { __noReload?: boolean }).__noReload === true);
 
-/** "12s", "1m 05s" (as the row's clock shows it, "running for" and "…" aside) → seconds. */
+/** "12s", "1m5s" (as the row's clock shows it, "running for" and "…" aside) → seconds. */
 function seconds(text: string): number {
   const t = text.replace('running for', '').replace('…', '').trim();
-  const m = /^(?:(\d+)m )?(\d+)s$/.exec(t);
+  const m = /^(?:(\d+)m)?(\d+)s$/.exec(t);
   if (m) return Number(m[1] ?? 0) * 60 + Number(m[2]);
   if (/^\d+ms$/.test(t)) return 0;
   throw new Error(`not a clock: "${text}"`);
