@@ -21,7 +21,10 @@ async function add(argv: string[], cwd: string) {
   const stdout = capture();
   const stderr = capture();
   const bodies: unknown[] = [];
-  const fetch = (_: string | URL | Request, init: RequestInit = {}) => {
+  const urls: string[] = [];
+  const fetch = (url: string | URL | Request, init: RequestInit = {}) => {
+    const href = url instanceof Request ? url.url : url.toString();
+    urls.push(href);
     if (typeof init.body === 'string') bodies.push(JSON.parse(init.body));
     const cluster = {
       name: 'dev',
@@ -34,8 +37,14 @@ async function add(argv: string[], cwd: string) {
       counts: { onboarding: 0, processing: 0, success: 0, failed: 0 },
       packs: 0,
     };
+    const body = href.endsWith('/agent-clusters')
+      ? {
+          cluster: { ...cluster, server: '', context: '', agent: { connected: false } },
+          token: 'strata_agent_x',
+        }
+      : cluster;
     return Promise.resolve(
-      new Response(JSON.stringify(cluster), { status: 201, headers: { 'content-type': 'application/json' } }),
+      new Response(JSON.stringify(body), { status: 201, headers: { 'content-type': 'application/json' } }),
     );
   };
   const code = await main(['cluster', 'add', ...argv], {
@@ -46,7 +55,7 @@ async function add(argv: string[], cwd: string) {
     now: () => Date.parse('2025-01-01T12:00:00Z'),
     fetch,
   });
-  return { code, stdout: stdout.text(), stderr: stderr.text(), bodies };
+  return { code, stdout: stdout.text(), stderr: stderr.text(), bodies, urls };
 }
 
 describe('strata cluster add', () => {
@@ -107,6 +116,24 @@ describe('strata cluster add', () => {
     expect(result.stderr).toContain(
       `error: kubeconfig config: cluster "dev" certificate-authority: cannot read ${join(dir, 'certs', 'ca.crt')} (ENOENT)`,
     );
+    expect(result.bodies).toEqual([]);
+  });
+
+  it('--agent registers an agent cluster with no kubeconfig and prints its token and how to run the agent', async () => {
+    const result = await add(['edge', '--agent'], tmpdir());
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    expect(result.urls).toEqual(['http://127.0.0.1:7400/api/v1/agent-clusters']);
+    expect(result.bodies).toEqual([{ name: 'edge' }]);
+    expect(result.stdout).toContain('strata_agent_x');
+    expect(result.stdout).toContain('strata agent --hub http://127.0.0.1:7400 --token');
+    expect(result.stdout).toContain('deploy/agent/');
+  });
+
+  it('--agent with --kubeconfig is a usage error: the hub never connects to an agent cluster', async () => {
+    const result = await add(['edge', '--agent', '--kubeconfig', 'k.yaml'], tmpdir());
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toContain('takes no --kubeconfig');
     expect(result.bodies).toEqual([]);
   });
 });
