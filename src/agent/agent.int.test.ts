@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { writeFile } from 'node:fs/promises';
 import { CoreV1Api } from '@kubernetes/client-node';
+import { chromium, type Browser, type Page as BrowserPage } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { down, up, type ControlPlaneState } from '../../testenv/src/controlplane.js';
@@ -30,6 +31,8 @@ let agent: ChildProcess | undefined;
 let agentLog = '';
 let agentToken = '';
 let saKubeconfig = '';
+let browser: Browser | undefined;
+let tab: BrowserPage;
 
 const url = () => `http://127.0.0.1:${port}`;
 const adminToken = () => readFileSync(join(dataDir, 'admin-token'), 'utf8').trim();
@@ -321,9 +324,22 @@ beforeAll(async () => {
   port = await freePort();
   hub = await startHub();
   saKubeconfig = await namespaceLimitedKubeconfig();
+  // The page is the built UI (web/dist) served by the hub process, in Debian's Chromium.
+  browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--no-first-run',
+      '--disable-background-networking',
+    ],
+  });
+  tab = await browser.newPage();
 });
 
 afterAll(async () => {
+  await browser?.close();
   await kill(agent);
   await kill(hub);
   await admin.close();
@@ -361,6 +377,16 @@ describe('an agent cluster', () => {
     await expectHistoriesMatchTheAgent(['settings', 'web'], 'first install');
     const cm = await admin.get({ apiVersion: 'v1', kind: 'ConfigMap', namespace: NS, name: 'settings' });
     expect(cm?.metadata?.managedFields?.map((f) => f.manager)).toContain('strata');
+
+    // The page says the agent is connected, and when it was last seen.
+    await tab.goto(`${url()}/`);
+    await tab.getByLabel('API token').fill(adminToken());
+    await tab.getByRole('button', { name: 'Sign in' }).click();
+    await tab.getByRole('heading', { name: 'Clusters' }).waitFor();
+    await tab.goto(`${url()}/#/clusters/edge`);
+    const state = tab.locator('.agent-state[data-agent="connected"]');
+    await state.waitFor({ timeout: 30_000 });
+    expect(await state.innerText()).toMatch(/agent connected · last seen /);
   });
 
   it('an agent token reads only its own cluster and no other route', async () => {
@@ -419,7 +445,16 @@ describe('an agent cluster', () => {
     expect(Object.keys(before).length).toBe(5);
     const seenBefore = (await page()).cluster.agent?.lastSeenAt ?? '';
     await kill(agent);
+    // Silent for three of its polls: the page shows the stale state an unreachable cluster has.
+    await tab.goto(`${url()}/#/clusters/edge`);
+    await tab.locator('.agent-state[data-agent="silent"]').waitFor({ timeout: 40_000 });
+    expect(await tab.locator('.agent-state').innerText()).toMatch(/agent silent · last seen /);
+    await tab.locator('h1 .badge-stale').waitFor();
+    expect(await tab.getByRole('alert').filter({ hasText: 'Cluster unreachable' }).innerText()).toContain(
+      'the agent is silent since',
+    );
     agent = await startAgent();
+    await tab.locator('.agent-state[data-agent="connected"]').waitFor({ timeout: 30_000 });
     // Converged: every pack green again, reported by the restarted agent.
     await until('green after the agent restarted', async () => {
       const p = await allGreen(['settings', 'web', 'api', 'worker', 'cache'])();
