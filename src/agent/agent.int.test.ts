@@ -10,7 +10,7 @@ import { writeFile } from 'node:fs/promises';
 import { CoreV1Api } from '@kubernetes/client-node';
 import { chromium, type Browser, type Page as BrowserPage } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { stringify } from 'yaml';
+import { parseAllDocuments, stringify } from 'yaml';
 import { down, up, type ControlPlaneState } from '../../testenv/src/controlplane.js';
 import { freePort } from '../../testenv/src/ports.js';
 import { KubeClient } from '../kube/index.js';
@@ -387,6 +387,28 @@ describe('an agent cluster', () => {
     const state = tab.locator('.agent-state[data-agent="connected"]');
     await state.waitFor({ timeout: 30_000 });
     expect(await state.innerText()).toMatch(/agent connected · last seen /);
+  });
+
+  it("deploy/agent's manifests are accepted by the API server (server-side dry run)", async () => {
+    await admin.apply(
+      { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'strata-agent' } },
+      { fieldManager: 'agent-it', force: true, dryRun: false },
+    );
+    const kinds: string[] = [];
+    for (const file of ['serviceaccount.yaml', 'rbac.yaml', 'deployment.yaml']) {
+      for (const doc of parseAllDocuments(readFileSync(join(root, 'deploy', 'agent', file), 'utf8'))) {
+        const manifest = doc.toJS() as { kind: string; apiVersion: string; metadata: { name: string } };
+        await admin.apply(manifest, { fieldManager: 'agent-it', force: true, dryRun: true });
+        kinds.push(manifest.kind);
+      }
+    }
+    expect(kinds).toEqual([
+      'ServiceAccount',
+      'ClusterRole',
+      'ClusterRoleBinding',
+      'ClusterRole',
+      'Deployment',
+    ]);
   });
 
   it('an agent token reads only its own cluster and no other route', async () => {
