@@ -10,6 +10,7 @@ import { AgentRunner } from './agents-runner.js';
 import type { Actor } from './config.js';
 import { HubError, HubErrorCode, mapStoreErrors, notFound } from './errors.js';
 import type { Fleet } from './fleet.js';
+import type { ClusterView } from './views.js';
 import { toPackStatus } from '../store/index.js';
 import type { PackStatus } from '../status/index.js';
 
@@ -21,7 +22,7 @@ export interface AgentCaller extends Omit<TokenRecord, 'role'> {
 }
 
 export interface RegisteredAgentCluster {
-  readonly cluster: import('./views.js').ClusterView;
+  readonly cluster: ClusterView;
   /** The agent token, shown this once. */
   readonly token: string;
 }

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import type { Output } from '../command.js';
 import { main } from '../main.js';
+import { clusterRows } from './cluster.js';
 
 function capture(): Output & { text: () => string } {
   let text = '';
@@ -135,5 +136,39 @@ describe('strata cluster add', () => {
     expect(result.code).not.toBe(0);
     expect(result.stderr).toContain('takes no --kubeconfig');
     expect(result.bodies).toEqual([]);
+  });
+});
+
+describe('strata cluster list', () => {
+  it('names an agent cluster by its agent, connected or silent, where a direct one shows its server', () => {
+    const base = {
+      driftPolicy: 'correct' as const,
+      createdAt: '2025-01-01T00:00:00Z',
+      phase: 'success' as const,
+      counts: { onboarding: 0, processing: 0, success: 0, failed: 0 },
+      packs: 0,
+      attention: [],
+      color: 'green' as const,
+      context: '',
+    };
+    const table = clusterRows(
+      [
+        { ...base, name: 'dev', server: 'https://127.0.0.1:6443', reachable: true },
+        { ...base, name: 'edge', server: '', reachable: true, agent: { connected: true } },
+        {
+          ...base,
+          name: 'far',
+          server: '',
+          reachable: false,
+          error: 'the agent is silent since 2025-01-01T11:00:00.000Z',
+          agent: { connected: false, lastSeenAt: '2025-01-01T11:00:00.000Z' },
+        },
+      ],
+      { color: false, now: () => Date.parse('2025-01-01T12:00:00Z') },
+    );
+    const rows = table.split('\n');
+    expect(rows.find((r) => r.startsWith('dev'))).toContain('https://127.0.0.1:6443');
+    expect(rows.find((r) => r.startsWith('edge'))).toContain('agent connected');
+    expect(rows.find((r) => r.startsWith('far'))).toMatch(/no: the agent is silent since .*agent silent/);
   });
 });

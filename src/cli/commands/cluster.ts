@@ -32,7 +32,8 @@ export function clusterRows(clusters: readonly Cluster[], ctx: Pick<Context, 'co
       phaseBadge(packPhaseDisplay[c.phase], paint),
       `${c.counts.success}/${c.packs}`,
       c.reachable ? 'yes' : paint.paint('red', `no${c.error === undefined ? '' : `: ${c.error}`}`),
-      c.server,
+      // An agent cluster has no server the hub knows of: its agent connects out.
+      c.agent === undefined ? c.server : c.agent.connected ? 'agent connected' : 'agent silent',
       age(c.createdAt, ctx.now()),
     ]),
   );
