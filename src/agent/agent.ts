@@ -12,11 +12,14 @@ import { noRedaction } from '../profile/index.js';
 import type { PackStatus } from '../status/index.js';
 import { fileRenderCache } from './file-render-cache.js';
 import { HubFailure, HubRequestError, type HubClient } from './hub-client.js';
+
+/** What the agent asks of the hub (HubClient over HTTP; a fake in tests). */
+export type HubApi = Pick<HubClient, 'desired' | 'chart' | 'statuses' | 'push'>;
 import { Outbox, readJson, writeAtomically } from './outbox.js';
 import { MAX_AGENT_BATCH, type AgentDesired, type AgentEvent } from './protocol.js';
 
 export interface AgentOptions {
-  readonly client: HubClient;
+  readonly client: HubApi;
   readonly kube: KubeApi;
   readonly helmBin: string;
   /** Where the agent keeps its outbox, statuses, renderings and charts (created 0700). */
