@@ -56,7 +56,10 @@ export async function startAgent(options: RunAgentOptions): Promise<Agent> {
  * server from KUBERNETES_SERVICE_HOST/PORT, the ServiceAccount token and CA mounted in the pod. They are read at
  * start: a restart picks up a rotated token (the Deployment restarts the agent should it expire).
  */
-async function inClusterClient(env: RunAgentOptions['env']): Promise<KubeClient> {
+export async function inClusterClient(
+  env: RunAgentOptions['env'],
+  serviceAccountDir = SERVICE_ACCOUNT_DIR,
+): Promise<KubeClient> {
   const host = env.KUBERNETES_SERVICE_HOST;
   const port = env.KUBERNETES_SERVICE_PORT ?? '443';
   if (host === undefined || host === '') {
@@ -66,10 +69,10 @@ async function inClusterClient(env: RunAgentOptions['env']): Promise<KubeClient>
   }
   const read = async (name: string) => {
     try {
-      return await readFile(join(SERVICE_ACCOUNT_DIR, name), 'utf8');
+      return await readFile(join(serviceAccountDir, name), 'utf8');
     } catch (cause) {
       throw new AgentConfigError(
-        `cannot read the pod's ServiceAccount ${name} in ${SERVICE_ACCOUNT_DIR} (is automountServiceAccountToken off?)`,
+        `cannot read the pod's ServiceAccount ${name} in ${serviceAccountDir} (is automountServiceAccountToken off?)`,
         { cause },
       );
     }
