@@ -1,13 +1,15 @@
 // The agent against a fake hub and the fake kube: what it pushes while the hub refuses, after it returns, after
 // the agent restarts on the same state dir, and what it does with a retry the hub asks for.
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FakeKube } from '../kube/testing/fake-kube.js';
 import { configMap, wavedPacks } from '../engine/testing/waved-packs.js';
 import type { PackStatus } from '../status/index.js';
+import { advance, packStatus } from '../store/testing/fixtures.js';
 import { Agent, type HubApi } from './agent.js';
+import { Outbox } from './outbox.js';
 import { HubFailure, HubRequestError } from './hub-client.js';
 import type { AgentDesired, AgentEvent, OutboxBatch } from './protocol.js';
 
@@ -162,5 +164,22 @@ describe('strata agent (fake hub, fake kube)', { timeout: 20_000 }, () => {
     expect(kube.actions.filter((a) => a.verb === 'apply').at(-1)).toMatchObject({
       ref: { name: 'pack-0000' },
     });
+  });
+
+  it('after a crash, goes on from the latest status its outbox holds, not the older one saved beside it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'agent-'));
+    const earlier = advance(packStatus('onboarding'), 'processing', '2026-01-01T00:00:01.000Z');
+    const later = advance(earlier, 'success', '2026-01-01T00:00:02.000Z');
+    writeFileSync(join(dir, 'statuses.json'), JSON.stringify({ 'pack-0000': earlier }));
+    const outbox = await Outbox.open(dir);
+    await outbox.push({ type: 'PackStatusChanged', pack: 'pack-0000', profile: 'apps', status: later });
+    const hub = new FakeHub();
+    await startAgent(hub, new FakeKube(), dir);
+    await until('all green at the hub', allGreen(hub));
+    const last = hub.stored.findLast(
+      (s) => s.event.type === 'PackStatusChanged' && s.event.pack === 'pack-0000',
+    );
+    const transitions = last?.event.type === 'PackStatusChanged' ? last.event.status.transitions : [];
+    expect(transitions.slice(0, 2)).toEqual(later.transitions);
   });
 });

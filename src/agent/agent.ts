@@ -64,6 +64,7 @@ export class Agent {
     this.statuses = new Map(
       Object.entries((await readJson<Record<string, PackStatus>>(this.file('statuses.json'))) ?? {}),
     );
+    this.foldOutbox();
     const desired = await this.firstDesired();
     await this.adoptHubStatuses();
     this.runner = new ClusterRunner({
@@ -93,6 +94,18 @@ export class Agent {
     await Promise.allSettled(this.loops);
     await this.saveStatuses();
     await this.outbox.flushed();
+  }
+
+  /**
+   * statuses.json is saved at most twice a second, the outbox with every event: after a crash the outbox may
+   * know a pack's later status. The runner must go on from that one, or its next transition would take the
+   * place in the history of one the hub is still to receive.
+   */
+  private foldOutbox(): void {
+    for (const { event } of this.outbox.peek(Number.MAX_SAFE_INTEGER, Number.POSITIVE_INFINITY)) {
+      if (event.type === 'PackStatusChanged') this.statuses.set(event.pack, event.status);
+      else if (event.type === 'PackRemoved') this.statuses.delete(event.pack);
+    }
   }
 
   /** The hub's desired state, waiting for it when there is none kept; else the kept one while the hub is away. */
