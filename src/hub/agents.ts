@@ -61,6 +61,17 @@ export class Agents {
     return { record: made.cluster, token: made.plaintext };
   }
 
+  /** A new agent token for the cluster (the old one stops working at once), audited. */
+  async rotateToken(cluster: string, actor: Actor): Promise<string> {
+    return mapStoreErrors(() =>
+      this.store.transaction(async (tx) => {
+        const token = await tx.agents.rotate(cluster);
+        await tx.audit.record({ actor, action: 'cluster.agent-token', target: `cluster/${cluster}` });
+        return token;
+      }),
+    );
+  }
+
   /** The desired state of the caller's cluster, for its agent. Polling it counts as a heartbeat. */
   async desired(actor: Actor): Promise<AgentDesired> {
     const { agent, runner } = await this.resolve(actor);

@@ -133,6 +133,10 @@ export class Hub {
     const { record, token } = await this.agents.register(input, actor);
     return { cluster: await this.clusters.get(record.name), token };
   }
+  /** A new agent token for an agent cluster (shown once); the old one stops working at once. */
+  rotateAgentToken(cluster: string, actor: Actor): Promise<string> {
+    return this.agents.rotateToken(cluster, actor);
+  }
   /** The desired state of the agent's cluster (the actor is its agent token's). */
   agentDesired(actor: Actor): Promise<AgentDesired> {
     return this.agents.desired(actor);

@@ -173,6 +173,16 @@ describe.each(backends())('agent routes on $name', (backend) => {
     });
   });
 
+  it('a new agent token replaces the old one at once; a direct cluster has none', async () => {
+    const rotated = await t.api('POST', '/api/v1/agent-clusters/other/token');
+    expect(rotated.status, rotated.text).toBe(201);
+    const { token: fresh } = rotated.json as { token: string };
+    expect((await t.api('GET', '/api/v1/agent/desired', as(otherToken))).status).toBe(401);
+    expect((await t.api('GET', '/api/v1/agent/desired', as(fresh))).json).toMatchObject({ cluster: 'other' });
+    otherToken = fresh;
+    expect((await t.api('POST', '/api/v1/agent-clusters/nope/token')).status).toBe(404);
+  });
+
   it('refuses a batch that is not a list of runner events, naming the field', async () => {
     const bad = await t.api('POST', '/api/v1/agent/events', {
       ...as(token),

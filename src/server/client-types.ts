@@ -78,6 +78,11 @@ export type AgentStatuses = {
   }>;
 };
 
+export type AgentToken = {
+  /** shown this once */
+  token: string;
+};
+
 export type Attach = {
   profile: string;
   /** default: the latest published version */
@@ -983,6 +988,16 @@ export interface Operations {
     body: RegisterAgentCluster;
     response: RegisteredAgentCluster;
   };
+  rotateAgentToken: {
+    method: 'POST';
+    path: '/api/v1/agent-clusters/{cluster}/token';
+    role: 'admin';
+    status: 201;
+    params: { cluster: string };
+    query: undefined;
+    body: undefined;
+    response: AgentToken;
+  };
   agentDesired: {
     method: 'GET';
     path: '/api/v1/agent/desired';
@@ -1087,6 +1102,7 @@ export const operations = {
   deleteSource: { method: 'DELETE', path: '/api/v1/sources/{name}', role: 'admin' },
   streamEvents: { method: 'GET', path: '/api/v1/events', role: 'viewer' },
   registerAgentCluster: { method: 'POST', path: '/api/v1/agent-clusters', role: 'admin' },
+  rotateAgentToken: { method: 'POST', path: '/api/v1/agent-clusters/{cluster}/token', role: 'admin' },
   agentDesired: { method: 'GET', path: '/api/v1/agent/desired', role: 'agent' },
   agentChart: { method: 'GET', path: '/api/v1/agent/charts/{digest}', role: 'agent' },
   agentStatuses: { method: 'GET', path: '/api/v1/agent/statuses', role: 'agent' },
