@@ -18,7 +18,7 @@ function capture(): Output & { text: () => string } {
   };
 }
 
-async function add(argv: string[], cwd: string) {
+async function add(argv: string[], cwd: string, command = ['cluster', 'add']) {
   const stdout = capture();
   const stderr = capture();
   const bodies: unknown[] = [];
@@ -38,17 +38,19 @@ async function add(argv: string[], cwd: string) {
       counts: { onboarding: 0, processing: 0, success: 0, failed: 0 },
       packs: 0,
     };
-    const body = href.endsWith('/agent-clusters')
-      ? {
-          cluster: { ...cluster, server: '', context: '', agent: { connected: false } },
-          token: 'strata_agent_x',
-        }
-      : cluster;
+    const body = href.endsWith('/token')
+      ? { token: 'strata_agent_new' }
+      : href.endsWith('/agent-clusters')
+        ? {
+            cluster: { ...cluster, server: '', context: '', agent: { connected: false } },
+            token: 'strata_agent_x',
+          }
+        : cluster;
     return Promise.resolve(
       new Response(JSON.stringify(body), { status: 201, headers: { 'content-type': 'application/json' } }),
     );
   };
-  const code = await main(['cluster', 'add', ...argv], {
+  const code = await main([...command, ...argv], {
     stdout,
     stderr,
     env: { HOME: '/nonexistent', STRATA_TOKEN: 't' },
@@ -170,5 +172,15 @@ describe('strata cluster list', () => {
     expect(rows.find((r) => r.startsWith('dev'))).toContain('https://127.0.0.1:6443');
     expect(rows.find((r) => r.startsWith('edge'))).toContain('agent connected');
     expect(rows.find((r) => r.startsWith('far'))).toMatch(/no: the agent is silent since .*agent silent/);
+  });
+});
+
+describe('strata cluster agent-token', () => {
+  it('asks the hub for a new agent token and prints it with what to do with it', async () => {
+    const result = await add([], tmpdir(), ['cluster', 'agent-token', 'edge']);
+    expect(result.stderr).toBe('');
+    expect(result.urls).toEqual(['http://127.0.0.1:7400/api/v1/agent-clusters/edge/token']);
+    expect(result.stdout).toContain('strata_agent_new');
+    expect(result.stdout).toContain('the old one no longer works');
   });
 });

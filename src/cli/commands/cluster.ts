@@ -212,4 +212,22 @@ const resync: Command = {
   },
 };
 
-export const clusterCommands: readonly Command[] = [add, list, rm, resync];
+const agentToken: Command = {
+  path: ['cluster', 'agent-token'],
+  usage: 'strata cluster agent-token NAME',
+  summary: 'make a new agent token for an agent cluster (the old one stops working at once; needs admin)',
+  args: ['NAME'],
+  options: {},
+  examples: ['strata cluster agent-token edge'],
+  async run(ctx, { args }) {
+    const name = args[0] ?? '';
+    const { token } = await ctx.client.call('rotateAgentToken', { params: { cluster: name } });
+    ctx.stdout.write(
+      `new agent token for cluster "${name}" (shown this once; the old one no longer works):\n  ${token}\n` +
+        'give it to the agent (--token, or STRATA_AGENT_TOKEN / the strata-agent Secret) and restart it\n',
+    );
+    return ExitCode.Ok;
+  },
+};
+
+export const clusterCommands: readonly Command[] = [add, list, rm, resync, agentToken];
