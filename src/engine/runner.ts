@@ -74,6 +74,8 @@ export class ClusterRunner {
   private ordering?: { readonly key: string; readonly predecessors: ReadonlyMap<string, readonly string[]> };
   private stopped = false;
   private reachable = true;
+  /** See `changes`. */
+  private changeCount = 0;
 
   constructor(private readonly options: RunnerOptions) {
     this.now = options.now ?? Date.now;
@@ -143,7 +145,7 @@ export class ClusterRunner {
         this.dispatch(run, event);
       },
       emit: (event) => {
-        this.options.onEvent(event);
+        this.report(event);
       },
       scheduleReconcile: () => {
         this.scheduleReconcile();
@@ -165,6 +167,7 @@ export class ClusterRunner {
    * packs uninstall in reverse install order, unchanged packs are left alone.
    */
   setDesired(packs: readonly DesiredPack[]): void {
+    this.changeCount++;
     const changes = this.packs.setDesired(packs);
     for (const run of changes.restored) this.emitStatus(run);
     for (const run of changes.rulesChanged) this.evaluations.evaluateInventory(run);
@@ -203,6 +206,15 @@ export class ClusterRunner {
       // While the API server is unreachable the colours are the last known ones, not statements about now.
       stale: !this.reachable,
     }));
+  }
+
+  /**
+   * A count that grows whenever something a page of this cluster shows may have changed: a report (status,
+   * removal, drift, connection), new desired packs, or any watch event (a Warning event or a pod changes the
+   * recent warnings without changing a status). The hub serves a kept page while it stays the same.
+   */
+  get changes(): number {
+    return this.changeCount;
   }
 
   get isReachable(): boolean {
@@ -307,6 +319,7 @@ export class ClusterRunner {
 
   private onWatchEvent(event: WatchSetEvent): void {
     if (this.stopped) return;
+    this.changeCount++;
     if (event.type === 'Owned') {
       for (const run of this.evaluations.packsAt(refKey(event.ref)).keys()) {
         this.evaluations.evaluate(run, event.ref);
@@ -355,8 +368,13 @@ export class ClusterRunner {
     if (phaseChanged) this.scheduleReconcile();
   }
 
+  private report(event: RunnerEvent): void {
+    this.changeCount++;
+    this.options.onEvent(event);
+  }
+
   private emitStatus(run: PackRun): void {
-    this.options.onEvent({
+    this.report({
       type: 'PackStatusChanged',
       cluster: this.options.cluster,
       pack: run.desired.pack.name,
@@ -368,7 +386,7 @@ export class ClusterRunner {
   private onConnection(connected: boolean, error?: string): void {
     if (connected === this.reachable) return;
     this.reachable = connected;
-    this.options.onEvent({
+    this.report({
       type: 'ConnectionChanged',
       cluster: this.options.cluster,
       reachable: connected,
