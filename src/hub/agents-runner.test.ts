@@ -75,4 +75,20 @@ describe("the hub's stand-in for an agent", () => {
     expect(doc.actions).toEqual({ resync: 1, retry: { web: 1 } });
     expect(doc.packs.map((p) => p.pack.name)).toEqual(['web']);
   });
+
+  it('counts a change for each pushed event and connection change, and for "last seen" only every 30 s', () => {
+    const now = { t: 0 };
+    const { r } = runner(now);
+    const start = r.changes;
+    r.heard();
+    expect(r.changes).toBe(start + 1);
+    now.t += 500;
+    r.heard();
+    expect(r.changes).toBe(start + 1);
+    r.receive({ type: 'PackRemoved', pack: 'old', time: '2026-01-01T00:00:02.000Z' });
+    expect(r.changes).toBe(start + 2);
+    now.t += 30_000;
+    r.heard();
+    expect(r.changes).toBe(start + 3);
+  });
 });

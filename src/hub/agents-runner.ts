@@ -22,11 +22,14 @@ export type HubRunner = Pick<
   | 'retryPack'
   | 'resync'
   | 'setClusterHealthRules'
+  | 'changes'
 >;
 
 /** How often an agent is asked to poll; it counts as silent after SILENT_POLLS of them without a word. */
 export const DEFAULT_AGENT_POLL_SECONDS = 5;
 const SILENT_POLLS = 3;
+/** "Last seen" on a kept page (kept-reads.ts) is at most this old while the agent stays connected. */
+const SEEN_SHOWN_EVERY_MS = 30_000;
 
 export interface AgentRunnerOptions {
   readonly cluster: string;
@@ -67,6 +70,9 @@ export class AgentRunner implements HubRunner {
   private clusterError: string | undefined;
   private timer: NodeJS.Timeout | undefined;
   private readonly digests = new Map<string, Promise<string>>();
+  private changeCount = 0;
+  /** When "last seen" last counted as a change. */
+  private seenChanged = Number.NEGATIVE_INFINITY;
 
   constructor(private readonly options: AgentRunnerOptions) {
     this.now = options.now ?? Date.now;
@@ -94,6 +100,15 @@ export class AgentRunner implements HubRunner {
 
   setDesired(packs: readonly DesiredPack[]): void {
     this.desired = packs;
+    this.changeCount++;
+  }
+
+  /**
+   * Grows with everything that changes what the page shows (kept-reads.ts): each event the agent pushes, new
+   * desired packs, its connection, and its "last seen" (at most every SEEN_SHOWN_EVERY_MS, not every poll).
+   */
+  get changes(): number {
+    return this.changeCount;
   }
 
   setClusterHealthRules(specs: readonly HealthRuleSpec[]): void {
@@ -144,6 +159,10 @@ export class AgentRunner implements HubRunner {
   /** The agent spoke (a poll or a push): it is connected, and says so on the page if it had gone silent. */
   heard(): void {
     this.lastSeen = this.now();
+    if (this.lastSeen - this.seenChanged >= SEEN_SHOWN_EVERY_MS) {
+      this.seenChanged = this.lastSeen;
+      this.changeCount++;
+    }
     if (this.connected) return;
     this.connected = true;
     this.announce();
@@ -152,6 +171,7 @@ export class AgentRunner implements HubRunner {
   /** One event the agent's runner reported, in order: handled exactly as a local runner's. */
   receive(event: AgentEvent): void {
     const cluster = this.options.cluster;
+    this.changeCount++;
     switch (event.type) {
       case 'PackStatusChanged':
         this.reported.set(event.pack, { profile: event.profile, status: event.status });
@@ -229,6 +249,7 @@ export class AgentRunner implements HubRunner {
   }
 
   private announce(time = new Date(this.now()).toISOString()): void {
+    this.changeCount++;
     const seen =
       this.lastSeen === undefined
         ? 'never heard from'
