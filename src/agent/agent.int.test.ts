@@ -19,8 +19,8 @@ const root = resolve(import.meta.dirname, '..', '..');
 const strata = join(root, 'bin', 'strata');
 const CP = 'agent-it';
 const NS = 'edge-apps';
-/** The issue asks for 60 s; STRATA_AGENT_HUB_DOWN_MS overrides (the default keeps the file near 2 minutes). */
-const HUB_DOWN_MS = Number(process.env.STRATA_AGENT_HUB_DOWN_MS ?? 30_000);
+/** The issue's 60 s (the file then takes about 2 minutes); STRATA_AGENT_HUB_DOWN_MS shortens it. */
+const HUB_DOWN_MS = Number(process.env.STRATA_AGENT_HUB_DOWN_MS ?? 60_000);
 const dataDir = mkdtempSync(join(tmpdir(), 'strata-agent-hub-'));
 const stateDir = mkdtempSync(join(tmpdir(), 'strata-agent-state-'));
 let cp: ControlPlaneState;
