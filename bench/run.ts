@@ -98,7 +98,7 @@ async function run(step: Step): Promise<StepRun> {
   child.stderr.on('data', (chunk: Buffer) => log.write(chunk));
   const limit = { overran: false };
   const timer = setTimeout(() => {
-    overran = true;
+    limit.overran = true;
     if (child.pid !== undefined) process.kill(-child.pid, 'SIGINT');
     // A bench that does not stop on SIGINT within 30 s is killed.
     setTimeout(() => {
