@@ -213,7 +213,7 @@ async function main(): Promise<void> {
       unit: '×',
     });
     reportResult({
-      figure: 'P2 kubectl per wave ÷ critical-path lower bound (the control plane's pace)',
+      figure: 'P2 kubectl per wave ÷ critical-path lower bound (the control plane pace)',
       target: '-',
       measured: k / lowerBound,
       unit: '×',
