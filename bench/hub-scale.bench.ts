@@ -12,6 +12,7 @@
 //
 //   npx tsx bench/hub-scale.bench.ts [--clients 10000] [--client-procs 4] [--cycles 20]
 //     [--objects 1000,10000,50000] [--per-pack 100] [--settle-ms 15000] [--idle-ms 10000] [--hub-cpu-prof dir]
+//     [--heap-profile file.heapprofile]
 //
 // The SSE clients need file descriptors: with --clients 10000 the hub holds 10,000 sockets, so its soft
 // `ulimit -n` must be above that (make bench raises it to the hard limit); each client process holds its share.
@@ -30,8 +31,18 @@ import {
   untilGreen,
   type BenchPackSpec,
 } from './hub/hub-api.js';
+import { heapSamplingReport, startHeapSampling } from './hub/heap-sampling.js';
 import { now, openSse, type SseMessage } from './hub/sse-client.js';
-import { mib, MiB, peakSampler, repoRoot, settledMemory, startHub, type HubProcess } from './hub-process.js';
+import {
+  collectGarbage,
+  mib,
+  MiB,
+  peakSampler,
+  repoRoot,
+  settledMemory,
+  startHub,
+  type HubProcess,
+} from './hub-process.js';
 import { reportResult } from './result.js';
 
 const { values } = parseArgs({
@@ -45,6 +56,8 @@ const { values } = parseArgs({
     'idle-ms': { type: 'string', default: '10000' },
     /** Writes the hub's CPU profile (node --cpu-prof) into this folder when it stops. */
     'hub-cpu-prof': { type: 'string' },
+    /** Samples the hub's live allocations and writes the profile here after the last objects step. */
+    'heap-profile': { type: 'string' },
   },
 });
 const clients = Number(values.clients);
@@ -233,6 +246,9 @@ async function main(): Promise<void> {
   const core = kc.makeApiClient(CoreV1Api);
   const prof = values['hub-cpu-prof'];
   hub = await startHub('dist', {
+    // The inspector lets the bench force a full GC: what stays after it is what the hub holds, the rest is
+    // garbage V8 has not collected yet.
+    inspect: true,
     nodeFlags: prof === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${prof}`],
   });
   const h = hub;
@@ -240,8 +256,11 @@ async function main(): Promise<void> {
     name: CLUSTER,
     kubeconfig: readFileSync(cp.kubeconfig, 'utf8'),
   });
+  const sampling = values['heap-profile'] === undefined ? undefined : await startHeapSampling(h);
   const idle = await settledMemory(h.pid, { minMs: 5_000, maxMs: 20_000 });
   const idleCpu = await idleCpuPercent(h.pid, idleMs);
+  await collectGarbage(h);
+  const idleGc = await settledMemory(h.pid, { stableSamples: 4, maxMs: 10_000 });
   log(`idle hub with the cluster registered: ${mib(idle.rss)}, ${idleCpu.toFixed(2)} % of a core`);
 
   // --- 1. P1 ------------------------------------------------------------------------------------------------
@@ -365,11 +384,15 @@ async function main(): Promise<void> {
     const peak = Math.max(await sampler.stop(), rest.rss);
     overallPeak = Math.max(overallPeak, peak);
     const cpu = await idleCpuPercent(h.pid, idleMs);
+    await collectGarbage(h);
+    const collected = await settledMemory(h.pid, { stableSamples: 4, maxMs: 10_000 });
+    const perObjectGc = (collected.rss - idleGc.rss) / objects / KiB;
     const perObjectRest = (rest.rss - idle.rss) / objects / KiB;
     const perObjectPeak = (peak - idle.rss) / objects / KiB;
     log(
       `${String(objects)} objects: installed in ${installS.toFixed(1)} s; RSS peak ${mib(peak)}, at rest ` +
-        `${mib(rest.rss)} (${perObjectRest.toFixed(2)} KiB per object); idle CPU ${cpu.toFixed(2)} %`,
+        `${mib(rest.rss)} (${perObjectRest.toFixed(2)} KiB per object), after a full GC ${mib(collected.rss)} ` +
+        `(${perObjectGc.toFixed(2)} KiB per object); idle CPU ${cpu.toFixed(2)} %`,
     );
     const at = `${(objects / 1000).toFixed(0)}k objects`;
     reportResult({
@@ -391,6 +414,12 @@ async function main(): Promise<void> {
       unit: 'KiB',
     });
     reportResult({
+      figure: `hub RSS per object after a forced full GC, ${at} (what it holds; the rest is garbage)`,
+      target: '< 4',
+      measured: perObjectGc,
+      unit: 'KiB',
+    });
+    reportResult({
       figure: `hub RSS per object at peak, ${at}`,
       target: '< 4',
       measured: perObjectPeak,
@@ -404,6 +433,11 @@ async function main(): Promise<void> {
       unit: 's',
     });
   }
+  const heapProfile = values['heap-profile'];
+  if (sampling !== undefined && heapProfile !== undefined) {
+    process.stdout.write(`${await heapSamplingReport(sampling, heapProfile)}\n`);
+    sampling.close();
+  }
   reportResult({
     figure: 'hub idle CPU, cluster registered, no packs',
     target: '< 5',
@@ -414,6 +448,10 @@ async function main(): Promise<void> {
 
 try {
   await main();
+} catch (error) {
+  const exit = hub?.exited();
+  if (exit !== undefined) log(`the hub ${exit}; its last output:\n${hub?.output().slice(-4000) ?? ''}`);
+  throw error;
 } finally {
   await teardown();
 }
