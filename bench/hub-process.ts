@@ -142,7 +142,14 @@ export function peakSampler(pid: number, intervalMs = 100): { stop(): Promise<nu
   const stopped = new AbortController();
   const loop = (async () => {
     while (!stopped.signal.aborted) {
-      peak = Math.max(peak, (await memoryOf(pid)).rss);
+      // A process that exited has no /proc entry: the peak stays what it was, and the caller finds out how
+      // the process ended from its own next call to it.
+      const rss = await memoryOf(pid).then(
+        (m) => m.rss,
+        () => undefined,
+      );
+      if (rss === undefined) break;
+      peak = Math.max(peak, rss);
       await sleep(intervalMs);
     }
   })();

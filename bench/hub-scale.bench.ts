@@ -7,7 +7,8 @@
 //     the delete call to each client's receipt of each of the cycle's events (so it includes P1's path).
 //  3. Memory and idle CPU with 1k / 10k / 50k watched objects: packs of ConfigMaps attached in steps; per step
 //     RSS sampled every 100 ms during the install (peak), RSS once it stops dropping (at rest), and the hub's
-//     CPU over a quiet spell (idle). Per object: (RSS − RSS of the idle hub with the cluster registered) / objects.
+//     CPU over a quiet spell (idle), then RSS after a forced full GC (what the hub holds). Per object: (RSS − RSS
+//     after a full GC before the first step) / objects added.
 // Prints BENCH_RESULT lines (bench/result.ts); asserts nothing.
 //
 //   npx tsx bench/hub-scale.bench.ts [--clients 10000] [--client-procs 4] [--cycles 20]
@@ -259,8 +260,6 @@ async function main(): Promise<void> {
   const sampling = values['heap-profile'] === undefined ? undefined : await startHeapSampling(h);
   const idle = await settledMemory(h.pid, { minMs: 5_000, maxMs: 20_000 });
   const idleCpu = await idleCpuPercent(h.pid, idleMs);
-  await collectGarbage(h);
-  const idleGc = await settledMemory(h.pid, { stableSamples: 4, maxMs: 10_000 });
   log(`idle hub with the cluster registered: ${mib(idle.rss)}, ${idleCpu.toFixed(2)} % of a core`);
 
   // --- 1. P1 ------------------------------------------------------------------------------------------------
@@ -360,6 +359,11 @@ async function main(): Promise<void> {
   probe.close();
 
   // --- 3. Memory and idle CPU at 1k / 10k / 50k objects ------------------------------------------------------
+  // The baseline of the per-object figures: the hub after a full GC once the fan-out is over (its streams and
+  // their garbage gone), with only the probe packs installed.
+  await collectGarbage(h);
+  const base = await settledMemory(h.pid, { stableSamples: 4, maxMs: 10_000 });
+  log(`before the objects: ${mib(base.rss)} after a full GC`);
   let objects = PROBE_PACKS;
   let packs = PROBE_PACKS;
   let overallPeak = 0;
@@ -386,9 +390,9 @@ async function main(): Promise<void> {
     const cpu = await idleCpuPercent(h.pid, idleMs);
     await collectGarbage(h);
     const collected = await settledMemory(h.pid, { stableSamples: 4, maxMs: 10_000 });
-    const perObjectGc = (collected.rss - idleGc.rss) / objects / KiB;
-    const perObjectRest = (rest.rss - idle.rss) / objects / KiB;
-    const perObjectPeak = (peak - idle.rss) / objects / KiB;
+    const perObjectGc = (collected.rss - base.rss) / (objects - PROBE_PACKS) / KiB;
+    const perObjectRest = (rest.rss - base.rss) / (objects - PROBE_PACKS) / KiB;
+    const perObjectPeak = (peak - base.rss) / (objects - PROBE_PACKS) / KiB;
     log(
       `${String(objects)} objects: installed in ${installS.toFixed(1)} s; RSS peak ${mib(peak)}, at rest ` +
         `${mib(rest.rss)} (${perObjectRest.toFixed(2)} KiB per object), after a full GC ${mib(collected.rss)} ` +

@@ -162,7 +162,7 @@ const rows: Row[] = runs.flatMap((r) => {
     ...figures,
     {
       bench: r.name,
-      figure: `${r.name}: ${why} (see bench/results/${r.name}.log)`,
+      figure: `${why} (see bench/results/${r.name}.log)`,
       target: '-',
       measured: '-',
       verdict: Verdict.Error,
