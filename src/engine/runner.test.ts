@@ -1,7 +1,7 @@
 // The cluster runner against the in-memory kube (src/kube/testing/fake-kube.ts): ordering, blocking, removal
 // order, retries with backoff, timeouts and restarts, in milliseconds. Manifest packs only, so no helm runs.
 // The integration tests (*.int.test.ts) prove the same end to end on a real control plane.
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { KubeError, KubeErrorCode, type ObjectRef } from '../kube/index.js';
 import { FakeKube, type FakeAction } from '../kube/testing/fake-kube.js';
 import {
@@ -454,5 +454,27 @@ describe('ClusterRunner on the fake kube: a restart after a detach was cut short
       .flatMap((e) => (e.type === 'PackStatusChanged' ? e.status.transitions : []));
     expect(again.length).toBeGreaterThan(0);
     expect(again.filter((t) => storedKeys.has(`${t.time} ${t.from}→${t.to}`))).toEqual([]);
+  });
+});
+
+describe('ClusterRunner: its change count (what the hub keeps a page by)', () => {
+  it('grows on new desired packs, on every report and on a watch event that changes no status', async () => {
+    const kube = fakeKube();
+    const { runner, log } = await startRunner(kube);
+    const start = runner.changes;
+    runner.setDesired([pack('settings', 1, [configMap('settings')])]);
+    expect(runner.changes).toBeGreaterThan(start);
+    await log.until((l) => l.allGreen(['settings']), { ...WAIT, what: 'green' });
+    const green = runner.changes;
+    const reports = log.events.length;
+    // An event about the object that leaves its status as it is (a ConfigMap is ready once it exists).
+    kube.setStatus({ apiVersion: 'v1', kind: 'ConfigMap', namespace: 'apps', name: 'settings' }, { seen: 1 });
+    await vi.waitFor(
+      () => {
+        expect(runner.changes).toBeGreaterThan(green);
+      },
+      { timeout: WAIT.timeoutMs },
+    );
+    expect(log.events.length).toBe(reports);
   });
 });
