@@ -45,6 +45,8 @@ const STEPS: readonly Step[] = [
   },
   // Page reads with 20 concurrent readers in another process, 200 packs.
   { name: 'page-readers', file: 'bench/page-readers.bench.ts', args: ['--reads', '25'], limitMinutes: 5 },
+  // helm renders off the event loop: event-loop delay during a burst of renders, direct spawn vs the spawner.
+  { name: 'helm-spawn', file: 'bench/helm-spawn.bench.ts', args: [], limitMinutes: 3 },
   // Status writes and reads on SQLite and PostgreSQL.
   {
     name: 'store',
