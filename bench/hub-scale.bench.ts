@@ -75,6 +75,7 @@ const idleMs = Number(values['idle-ms']);
 const CP = 'bench-scale';
 const CLUSTER = 'scale';
 const PROBE_PACKS = 20;
+const PACKS_PER_PROFILE = 50;
 const KiB = 1024;
 
 const log = (line: string) => {
@@ -379,7 +380,15 @@ async function main(): Promise<void> {
     log(
       `attaching ${String(add)} packs of ${String(perPack)} ConfigMaps (to ${String(objects + add * perPack)} objects)`,
     );
-    await attachProfile(h, CLUSTER, `objects-${String(target)}`, specs);
+    // In profiles of at most PACKS_PER_PROFILE packs: the hub refuses a request body of the 40,000 objects at
+    // once (its upload limit), as it should.
+    for (let i = 0; i < specs.length; i += PACKS_PER_PROFILE)
+      await attachProfile(
+        h,
+        CLUSTER,
+        `objects-${String(target)}-${String(i / PACKS_PER_PROFILE)}`,
+        specs.slice(i, i + PACKS_PER_PROFILE),
+      );
     packs += add;
     objects += add * perPack;
     await untilGreen(h, CLUSTER, packs, { timeoutMs: 600_000, intervalMs: 1000, log });
