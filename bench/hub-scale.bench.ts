@@ -12,7 +12,7 @@
 // Prints BENCH_RESULT lines (bench/result.ts); asserts nothing.
 //
 //   npx tsx bench/hub-scale.bench.ts [--clients 10000] [--client-procs 4] [--cycles 20]
-//     [--objects 1000,10000,50000] [--per-pack 100] [--settle-ms 15000] [--idle-ms 10000] [--hub-cpu-prof dir]
+//     [--objects 1000,10000,50000] [--per-pack 100] [--settle-ms 15000] [--idle-ms 10000] [--hub-cpu-prof dir] [--hub-flag=--node-flag]
 //     [--heap-profile file.heapprofile]
 //
 // The SSE clients need file descriptors: with --clients 10000 the hub holds 10,000 sockets, so its soft
@@ -57,6 +57,8 @@ const { values } = parseArgs({
     'idle-ms': { type: 'string', default: '10000' },
     /** Writes the hub's CPU profile (node --cpu-prof) into this folder when it stops. */
     'hub-cpu-prof': { type: 'string' },
+    /** Extra node flags for the hub process, e.g. --hub-flag=--max-old-space-size=640 (repeatable). */
+    'hub-flag': { type: 'string', multiple: true, default: [] },
     /** Samples the hub's live allocations and writes the profile here after the last objects step. */
     'heap-profile': { type: 'string' },
   },
@@ -251,7 +253,10 @@ async function main(): Promise<void> {
     // The inspector lets the bench force a full GC: what stays after it is what the hub holds, the rest is
     // garbage V8 has not collected yet.
     inspect: true,
-    nodeFlags: prof === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${prof}`],
+    nodeFlags: [
+      ...values['hub-flag'],
+      ...(prof === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${prof}`]),
+    ],
   });
   const h = hub;
   await apiOk(h, 'POST', '/api/v1/clusters', 201, {
