@@ -37,6 +37,13 @@ export const ClusterViewSchema = z.object({
   createdAt: z.string(),
   reachable: z.boolean(),
   error: z.string().optional(),
+  agent: z
+    .object({
+      connected: z.boolean().describe('heard from within the last few polls'),
+      lastSeenAt: z.string().optional(),
+    })
+    .optional()
+    .describe('set for a cluster run by `strata agent` (the hub never connects to it)'),
   phase: PhaseSchema.describe("the worst pack's phase; success when there are no packs"),
   counts: PhaseCountsSchema,
   packs: z.number().int(),

@@ -51,6 +51,9 @@ export const hubStatus: Record<HubErrorCode, number> = {
   HEALTH_RULES_INVALID: 422,
   TOKEN_NOT_FOUND: 404,
   LAST_ADMIN_TOKEN: 409,
+  AGENT_SEQUENCE_GAP: 409,
+  AGENT_CLUSTER: 409,
+  HUB_BUSY: 503,
 };
 
 export const toProblemIssue = (issue: ProfileIssue): ProblemIssue => ({
