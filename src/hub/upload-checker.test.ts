@@ -29,9 +29,9 @@ describe('UploadChecker', () => {
     );
     expect(await third).toBeInstanceOf(UploadCheckerBusy);
     expect(String(await third)).toContain('1 uploads are being checked and 1 wait');
-    expect(await first).toMatchObject({ kind: expect.any(String) });
-    expect(await second).toMatchObject({ kind: expect.any(String) });
+    expect(await first).toHaveProperty('kind');
+    expect(await second).toHaveProperty('kind');
     // Once the queue drains, uploads are taken again.
-    expect(await checker.check(input)).toMatchObject({ kind: expect.any(String) });
+    expect(await checker.check(input)).toHaveProperty('kind');
   });
 });
