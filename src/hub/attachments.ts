@@ -1,12 +1,13 @@
 // Attaching profile versions to clusters: each change is planned first (nothing is stored when the packs do
 // not fit), stored with its sensitive values sealed and an audit entry, then handed to the cluster's runner.
+import { randomBytes } from 'node:crypto';
 import semver from 'semver';
 import type { AttachmentRecord, Store } from '../store/index.js';
 import type { Actor } from './config.js';
 import { HubError, HubErrorCode, mapStoreErrors, notFound } from './errors.js';
 import { isRemoved, type ClusterRuntime, type Fleet } from './fleet.js';
 import type { Emit } from './feed.js';
-import { describePackChanges } from './pack-diff.js';
+import { describePackChanges, SENSITIVE_CHANGED } from './pack-diff.js';
 import type { Planner } from './planner.js';
 import type { AttachmentView, PackDiff } from './views.js';
 
@@ -16,6 +17,9 @@ export interface AttachInput {
   readonly version?: string;
   readonly values?: Readonly<Record<string, string>>;
 }
+
+/** A preview's line for a pack that uses a sensitive value the caller gave. */
+const SENSITIVE_GIVEN = 'a sensitive value was given (never compared with the stored one)';
 
 export class Attachments {
   constructor(
@@ -47,7 +51,12 @@ export class Attachments {
       ...(current ? await this.store.attachments.revealValues(input.cluster, input.profile) : {}),
       ...input.values,
     };
-    const { desired } = await this.planner.plan(input.cluster, { profile: input.profile, version, values });
+    const { desired, sensitive } = await this.planner.plan(input.cluster, {
+      profile: input.profile,
+      version,
+      values,
+    });
+    const usesGivenSecret = await this.packsUsingGivenSensitive(input, version, values, sensitive, desired);
     const before = new Map(
       [...runtime.known.values()].filter((d) => !isRemoved(runtime, d)).map((d) => [d.pack.name, d]),
     );
@@ -60,7 +69,11 @@ export class Attachments {
         diff.push({ ...base, change: 'added', toVersion: d.pack.version });
         continue;
       }
-      const changes = describePackChanges(old, d);
+      let changes = describePackChanges(old, d);
+      if (usesGivenSecret.has(d.pack.name)) {
+        // Whether a given sensitive value equals the stored one is never told: that would let a caller guess it.
+        changes = [...changes.filter((line) => line !== SENSITIVE_CHANGED), SENSITIVE_GIVEN];
+      }
       if (changes.length === 0) {
         diff.push({ ...base, change: 'unchanged' });
         continue;
@@ -83,6 +96,28 @@ export class Attachments {
           fromVersion: d.pack.version,
         });
     return diff;
+  }
+
+  /**
+   * The packs whose definition depends on a sensitive value the caller gave: planned again with each such value
+   * replaced by a random one, the packs that differ are the ones using it.
+   */
+  private async packsUsingGivenSensitive(
+    input: AttachInput,
+    version: string,
+    values: Readonly<Record<string, string>>,
+    sensitive: ReadonlySet<string>,
+    desired: readonly { readonly pack: { readonly name: string } }[],
+  ): Promise<Set<string>> {
+    const given = Object.keys(input.values ?? {}).filter((name) => sensitive.has(name));
+    if (given.length === 0) return new Set();
+    const probe = { ...values };
+    for (const name of given) probe[name] = `probe-${randomBytes(12).toString('hex')}`;
+    const probed = await this.planner.plan(input.cluster, { profile: input.profile, version, values: probe });
+    const byName = new Map(probed.desired.map((d) => [d.pack.name, JSON.stringify(d.pack)]));
+    return new Set(
+      desired.filter((d) => byName.get(d.pack.name) !== JSON.stringify(d.pack)).map((d) => d.pack.name),
+    );
   }
 
   async update(input: AttachInput, actor: Actor): Promise<AttachmentView> {

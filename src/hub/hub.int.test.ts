@@ -159,6 +159,17 @@ describe('the hub', () => {
   it('previews a change per pack before applying it, then applies it', async () => {
     const diff = await hub.previewAttachment({ cluster: 'local', profile: 'platform-tools', values: {} });
     expect(diff.every((d) => d.change === 'unchanged')).toBe(true);
+    // A sensitive value given to a preview is never compared with the stored one: the right guess and a wrong
+    // one answer the same, so a preview cannot be used to guess it.
+    const guess = (adminPassword: string) =>
+      hub.previewAttachment({ cluster: 'local', profile: 'monitoring', values: { adminPassword } });
+    const right = await guess('correct-horse-battery');
+    expect(right).toEqual(await guess('wrong-guess-of-twelve'));
+    const using = right.filter((d) => d.change === 'changed');
+    expect(using.length).toBeGreaterThan(0);
+    for (const d of using)
+      expect(d.changes).toEqual(['a sensitive value was given (never compared with the stored one)']);
+    expect(JSON.stringify(right)).not.toContain('correct-horse-battery');
     const yaml = readFileSync(join(examples, 'platform-tools.yaml'), 'utf8')
       .replace('version: 1.2.0', 'version: 1.3.0')
       .replace(/^ {2}version: (\S+)/m, '  version: 9.9.9');

@@ -5,6 +5,9 @@
 import { describeValue, formatPath, type FieldPath, type Pack, type Redactor } from '../profile/index.js';
 import { isRecord } from '../shared/guards.js';
 
+/** The line for a change only a sensitive value makes. */
+export const SENSITIVE_CHANGED = 'a sensitive value changed';
+
 /** How many changed fields a pack's diff lists before "… and N more". */
 export const DIFF_LINE_LIMIT = 12;
 
@@ -80,7 +83,7 @@ export function describePackChanges(
   if (JSON.stringify(before.pack) === JSON.stringify(after.pack)) return [];
   const lines: string[] = [];
   walk([], before.redactor.redactDeep(before.pack), after.redactor.redactDeep(after.pack), lines);
-  if (lines.length === 0) return ['a sensitive value changed'];
+  if (lines.length === 0) return [SENSITIVE_CHANGED];
   if (lines.length <= DIFF_LINE_LIMIT) return lines;
   return [...lines.slice(0, DIFF_LINE_LIMIT), `… and ${lines.length - DIFF_LINE_LIMIT} more`];
 }
