@@ -73,3 +73,9 @@ export {
   type TokenRecord,
 } from './tokens.js';
 export { HealthRulesRepository, type HealthRulesRecord } from './health-rules.js';
+export {
+  LeasesRepository,
+  type LeaseFence,
+  type LeaseRecord,
+  type ReplicaRecord,
+} from './leases.js';

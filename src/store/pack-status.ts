@@ -16,6 +16,7 @@ import type {
 import { inTransaction, nowIso, type StoreContext, type TransactionContext } from './context.js';
 import { notFound } from './errors.js';
 import { fromJson, toJson } from './json-column.js';
+import { checkFence, type LeaseFence } from './leases.js';
 import type { Row } from './schema.js';
 import {
   appendEvents,
@@ -45,6 +46,11 @@ export interface RecordPackStatusInput {
    * explicitly when one write covers several reducer steps, so none is lost.
    */
   readonly transitions?: readonly PackTransition[];
+  /**
+   * The cluster lease this write is made under (hub replicas, issue 16): refused with LEASE_LOST, in the same
+   * transaction, when it is no longer the lease's holder and epoch. Absent: not fenced (one hub).
+   */
+  readonly fence?: LeaseFence;
 }
 
 export interface RecordedPackStatus {
@@ -220,8 +226,8 @@ export class PackStatusRepository {
     return counts;
   }
 
-  /** Removes a pack's row once it is uninstalled; its history stays. */
-  async remove(cluster: string, pack: string): Promise<void> {
+  /** Removes a pack's row once it is uninstalled; its history stays. `fence`: as for `record`. */
+  async remove(cluster: string, pack: string, options: { readonly fence?: LeaseFence } = {}): Promise<void> {
     await inTransaction(this.ctx, async (tx) => {
       await lockEventOrder(tx);
       const found = await tx.db
@@ -230,6 +236,7 @@ export class PackStatusRepository {
         .where('name', '=', cluster)
         .executeTakeFirst();
       if (found === undefined) throw notFound('cluster', JSON.stringify(cluster));
+      if (options.fence !== undefined) await checkFence(tx, found, options.fence);
       const result = await tx.db
         .deleteFrom('pack_status')
         .where('cluster_id', '=', found.id)
@@ -261,6 +268,10 @@ async function recordAll(
   );
   const missing = names.find((name) => !clusters.has(name));
   if (missing !== undefined) throw notFound('cluster', JSON.stringify(missing));
+  const fenced = new Map<string, LeaseFence>();
+  for (const input of inputs) if (input.fence !== undefined) fenced.set(input.cluster, input.fence);
+  for (const [name, fence] of fenced)
+    await checkFence(tx, clusters.get(name) as { id: string; name: string }, fence);
   const phases = await storedPhases(tx, inputs, clusters);
   const time = nowIso(tx);
   const planned: {

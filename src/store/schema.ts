@@ -159,6 +159,23 @@ export interface PinnedChartsTable {
   digest: string;
 }
 
+export interface HubReplicasTable {
+  id: string;
+  address: string;
+  started_at: string;
+  heartbeat_at: string;
+}
+
+export interface ClusterLeasesTable {
+  cluster_id: string;
+  /** The replica driving the cluster; null once released. */
+  holder: string | null;
+  /** Grows by one on every takeover: a write made under an older epoch is refused. */
+  epoch: number;
+  expires_at: string;
+  acquired_at: string;
+}
+
 export interface Database {
   strata_meta: MetaTable;
   clusters: ClustersTable;
@@ -173,6 +190,8 @@ export interface Database {
   chart_sources: ChartSourcesTable;
   pinned_charts: PinnedChartsTable;
   health_rules: HealthRulesTable;
+  hub_replicas: HubReplicasTable;
+  cluster_leases: ClusterLeasesTable;
 }
 
 export type Row<T extends keyof Database> = Selectable<Database[T]>;

@@ -8,6 +8,7 @@ import { isStoreError, StoreError, StoreErrorCode } from './errors.js';
 import { migrateToLatest } from './migrations/index.js';
 import { AuditRepository } from './audit.js';
 import { HealthRulesRepository } from './health-rules.js';
+import { LeasesRepository } from './leases.js';
 import { BlobsRepository } from './blobs.js';
 import { ChartSourcesRepository, PinnedChartsRepository } from './chart-sources.js';
 import { PackStatusRepository } from './pack-status.js';
@@ -48,6 +49,8 @@ export interface Repositories {
   readonly healthRules: HealthRulesRepository;
   readonly chartSources: ChartSourcesRepository;
   readonly pinnedCharts: PinnedChartsRepository;
+  /** Hub replicas' heartbeats and the cluster leases they drive clusters under (issue 16). */
+  readonly leases: LeasesRepository;
 }
 
 export interface Store extends Repositories {
@@ -83,6 +86,7 @@ function repositories(ctx: StoreContext): Repositories {
     tokens: new TokensRepository(ctx),
     chartSources: new ChartSourcesRepository(ctx),
     pinnedCharts: new PinnedChartsRepository(ctx),
+    leases: new LeasesRepository(ctx),
   };
 }
 
