@@ -18,6 +18,9 @@ import { Packs } from './packs.js';
 import { Planner } from './planner.js';
 import type { OutdatedChart } from './outdated.js';
 import { Profiles, type ProfileUpload } from './profiles.js';
+import { ReplicaCoordinator, type ReplicaReport } from './replica.js';
+import { EventTail } from './replica-events.js';
+import { RemotePlans } from './replica-views.js';
 import { ChartSources } from './sources.js';
 import { Tokens } from './tokens.js';
 import type {
@@ -51,6 +54,9 @@ export class Hub {
   readonly sources: ChartSources;
   private readonly store: Store;
   private readonly log: (message: string) => void;
+  /** Hub replicas (config.replica): the leases, and the tail of every replica's events. */
+  private readonly replica: ReplicaCoordinator | undefined;
+  private readonly tail: EventTail | undefined;
 
   private constructor(config: HubConfig) {
     const log = config.log ?? ((text) => process.stderr.write(`${text}\n`));
@@ -59,19 +65,34 @@ export class Hub {
     this.store = store;
     const access = new ClusterAccess(config);
     const planner = new Planner(store, config.chartCacheDir);
+    // Replicas: packs of clusters driven elsewhere get their views from a plan of the stored state.
+    const remote = config.replica && new RemotePlans(planner, (cluster) => this.fleet.has(cluster));
+    const prepare = remote && ((events: Parameters<RemotePlans['prepare']>[0]) => remote.prepare(events));
+    this.tail = prepare && new EventTail(store, { before: prepare, log });
     // The feed builds pack views with what the fleet knows and the fleet publishes through the feed's emit: the
     // feed gets lookup functions, not the fleet (they are called only once events flow, after both exist).
     this.feed = new Feed(store, {
-      packContext: (cluster, pack) => this.fleet.packContext(cluster, pack),
+      packContext: (cluster, pack) => this.fleet.packContext(cluster, pack) ?? remote?.context(cluster, pack),
       summarize: (cluster) => {
         this.fleet.publishSummary(cluster);
       },
       log,
+      ...(this.tail && prepare ? { events: this.tail.subscribe, prepare } : {}),
     });
     const emit = this.feed.emit;
-    const fleet = new Fleet({ store, helmBin: config.helmBin, access, planner, emit, log });
+    const fleet = new Fleet({
+      store,
+      helmBin: config.helmBin,
+      access,
+      planner,
+      emit,
+      log,
+      ...(config.replica ? { elsewhere: (cluster: string) => this.replica?.elsewhere(cluster) } : {}),
+    });
     this.fleet = fleet;
-    this.clusters = new Clusters(store, access, fleet);
+    this.replica = config.replica && new ReplicaCoordinator(store, fleet, config.replica, log);
+    const replica = this.replica;
+    this.clusters = new Clusters(store, access, fleet, replica && ((record) => replica.admit(record)));
     this.profiles = new Profiles(store, access, config.helmBin, emit);
     this.attachments = new Attachments(store, planner, fleet, emit);
     this.packs = new Packs(store, fleet, this.attachments);
@@ -94,6 +115,16 @@ export class Hub {
   static async open(config: HubConfig): Promise<Hub> {
     const hub = new Hub(config);
     await hub.healthRules.load();
+    if (hub.replica && hub.tail) {
+      const { replica } = hub;
+      await hub.tail.start();
+      // A cluster registered or removed through any replica: the leases are looked at again at once.
+      hub.feed.subscribe((event) => {
+        if (event.kind === 'cluster.registered' || event.kind === 'cluster.removed') replica.kick();
+      });
+      await replica.start();
+      return hub;
+    }
     for (const record of await config.store.clusters.list()) {
       try {
         await hub.fleet.start(record);
@@ -105,7 +136,10 @@ export class Hub {
   }
 
   async close(): Promise<void> {
+    // Hands every driven cluster over (runner stopped, lease released) so the other replicas take them at once.
+    await this.replica?.close();
     await this.fleet.close();
+    await this.tail?.close();
     this.feed.close();
     await this.profiles.close();
   }
@@ -211,6 +245,20 @@ export class Hub {
   }
 
   // Health
+  /** Hub replicas: this replica, the live ones and which drives each cluster (for /readyz); undefined alone. */
+  replicas(): ReplicaReport | undefined {
+    return this.replica?.report();
+  }
+
+  /**
+   * Where a request about the cluster is served: 'here' when this hub drives it (or runs alone), the replica
+   * that drives it, or undefined while none does (a failover).
+   */
+  driverOf(cluster: string): 'here' | { readonly id: string; readonly address: string } | undefined {
+    if (!this.replica || this.fleet.has(cluster)) return 'here';
+    return this.replica.driverOf(cluster);
+  }
+
   /** Throws when the database does not answer (for /readyz). */
   ping(): Promise<void> {
     return this.store.ping();

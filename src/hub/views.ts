@@ -37,6 +37,12 @@ export const ClusterViewSchema = z.object({
   createdAt: z.string(),
   reachable: z.boolean(),
   error: z.string().optional(),
+  driver: z
+    .string()
+    .optional()
+    .describe(
+      'hub replicas on PostgreSQL: the replica driving this cluster; absent when none does (a failover)',
+    ),
   phase: PhaseSchema.describe("the worst pack's phase; success when there are no packs"),
   counts: PhaseCountsSchema,
   packs: z.number().int(),

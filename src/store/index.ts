@@ -7,6 +7,7 @@ export { Backend, parseDatabaseUrl, redactUrl, type DatabaseLocation } from './u
 export { isStoreError, StoreError, StoreErrorCode, type StoreEntity } from './errors.js';
 export { KEY_FILE_NAME, keyFingerprint, loadOrCreateKeyFile, parseSecretKey } from './crypto.js';
 export type { EventListener } from './context.js';
+export type { Listening } from './listen.js';
 export {
   ClustersRepository,
   DriftPolicy,
@@ -75,6 +76,7 @@ export {
 export { HealthRulesRepository, type HealthRulesRecord } from './health-rules.js';
 export {
   LeasesRepository,
+  type DriverState,
   type LeaseFence,
   type LeaseRecord,
   type ReplicaRecord,

@@ -28,13 +28,17 @@ describe.each(backends())('cluster leases on $name', (env) => {
     expect(await store.leases.acquire('prod', 'replica-b', TTL)).toBeUndefined();
     // The holder renews: same epoch, later expiry.
     advance(TTL / 2);
-    expect(await store.leases.renew('prod', { holder: 'replica-a', epoch: 1 }, TTL)).toBe(true);
+    const state = { reachable: true, server: 'https://prod:6443', context: 'admin@prod' };
+    expect(await store.leases.renew('prod', { holder: 'replica-a', epoch: 1 }, TTL, state)).toBe(true);
+    expect((await store.leases.list())[0]?.state).toEqual(state);
     advance(TTL / 2 + 1);
     expect(await store.leases.acquire('prod', 'replica-b', TTL)).toBeUndefined();
 
     advance(TTL);
     const b = await store.leases.acquire('prod', 'replica-b', TTL);
     expect(b).toMatchObject({ holder: 'replica-b', epoch: 2 });
+    // What the old holder knew of the cluster is not the new one's.
+    expect((await store.leases.list())[0]?.state).toBeUndefined();
     // The old holder cannot renew what it lost, nor release it from under the new one.
     expect(await store.leases.renew('prod', { holder: 'replica-a', epoch: 1 }, TTL)).toBe(false);
     await store.leases.release('prod', { holder: 'replica-a', epoch: 1 });

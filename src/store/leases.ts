@@ -4,12 +4,21 @@
 // the epoch, not the clock, is what refuses a late write).
 import { inTransaction, nowIso, type StoreContext, type TransactionContext } from './context.js';
 import { StoreError, StoreErrorCode, notFound } from './errors.js';
+import { fromJson, toJson } from './json-column.js';
 import { Backend } from './url.js';
 
 /** What a fenced write carries: the replica that makes it and the epoch of the lease it holds. */
 export interface LeaseFence {
   readonly holder: string;
   readonly epoch: number;
+}
+
+/** What the holder knows of the cluster's connection, for replicas that do not drive it. */
+export interface DriverState {
+  readonly reachable: boolean;
+  readonly error?: string;
+  readonly server: string;
+  readonly context: string;
 }
 
 export interface LeaseRecord {
@@ -19,6 +28,8 @@ export interface LeaseRecord {
   readonly epoch: number;
   readonly expiresAt: string;
   readonly acquiredAt: string;
+  /** As of the holder's last renewal. */
+  readonly state?: DriverState;
 }
 
 export interface ReplicaRecord {
@@ -79,7 +90,14 @@ export class LeasesRepository {
       if (current === undefined) {
         await tx.db
           .insertInto('cluster_leases')
-          .values({ cluster_id: id, holder, epoch: 1, expires_at: expires, acquired_at: now })
+          .values({
+            cluster_id: id,
+            holder,
+            epoch: 1,
+            expires_at: expires,
+            acquired_at: now,
+            driver_state: null,
+          })
           .execute();
         return { cluster, holder, epoch: 1, expiresAt: expires, acquiredAt: now };
       }
@@ -95,7 +113,7 @@ export class LeasesRepository {
       const epoch = current.epoch + 1;
       await tx.db
         .updateTable('cluster_leases')
-        .set({ holder, epoch, expires_at: expires, acquired_at: now })
+        .set({ holder, epoch, expires_at: expires, acquired_at: now, driver_state: null })
         .where('cluster_id', '=', id)
         .execute();
       return { cluster, holder, epoch, expiresAt: expires, acquiredAt: now };
@@ -106,7 +124,7 @@ export class LeasesRepository {
    * Extends a lease the caller holds under `fence`; false when it no longer does (taken over, released, or the
    * cluster is gone): the caller must stop driving the cluster.
    */
-  async renew(cluster: string, fence: LeaseFence, ttlMs: number): Promise<boolean> {
+  async renew(cluster: string, fence: LeaseFence, ttlMs: number, state?: DriverState): Promise<boolean> {
     return inTransaction(this.ctx, async (tx) => {
       const id = await tx.db
         .selectFrom('clusters')
@@ -116,7 +134,7 @@ export class LeasesRepository {
       if (id === undefined) return false;
       const result = await tx.db
         .updateTable('cluster_leases')
-        .set({ expires_at: later(tx, ttlMs) })
+        .set({ expires_at: later(tx, ttlMs), ...(state ? { driver_state: toJson(state) } : {}) })
         .where('cluster_id', '=', id.id)
         .where('holder', '=', fence.holder)
         .where('epoch', '=', fence.epoch)
@@ -151,6 +169,7 @@ export class LeasesRepository {
         'cluster_leases.epoch',
         'cluster_leases.expires_at',
         'cluster_leases.acquired_at',
+        'cluster_leases.driver_state',
       ])
       .orderBy('clusters.name')
       .execute();
@@ -160,6 +179,7 @@ export class LeasesRepository {
       epoch: r.epoch,
       expiresAt: r.expires_at,
       acquiredAt: r.acquired_at,
+      ...(r.driver_state === null ? {} : { state: fromJson<DriverState>(r.driver_state) }),
     }));
   }
 }

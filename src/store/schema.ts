@@ -174,6 +174,8 @@ export interface ClusterLeasesTable {
   epoch: number;
   expires_at: string;
   acquired_at: string;
+  /** JSON DriverState, written by the holder at each renewal. */
+  driver_state: string | null;
 }
 
 export interface Database {

@@ -6,6 +6,7 @@ import { sql } from 'kysely';
 import type { PackTransition } from '../status/index.js';
 import type { StoreContext, TransactionContext } from './context.js';
 import { fromJson, toJson } from './json-column.js';
+import { EVENTS_CHANNEL } from './listen.js';
 import type { PackStatusRecord } from './pack-status.js';
 import type { Row } from './schema.js';
 import { Backend } from './url.js';
@@ -97,7 +98,11 @@ const EVENT_ORDER_LOCK = 0x5374_7261; // "Stra"
  */
 export async function lockEventOrder(tx: TransactionContext): Promise<void> {
   if (tx.backend !== Backend.Postgres || tx.tx.eventLock) return;
-  await sql`select pg_advisory_xact_lock(${EVENT_ORDER_LOCK})`.execute(tx.db);
+  // The notification is delivered at commit, and not at all on rollback: other hub replicas read the new events
+  // then (LISTEN/NOTIFY is their wake-up; the events table stays the truth).
+  await sql`select pg_advisory_xact_lock(${EVENT_ORDER_LOCK}), pg_notify(${EVENTS_CHANNEL}, '')`.execute(
+    tx.db,
+  );
   tx.tx.eventLock = true;
 }
 

@@ -25,6 +25,9 @@ export function leasesMigration(): Migration {
         .addColumn('epoch', 'integer', (c) => c.notNull())
         .addColumn('expires_at', 'text', (c) => c.notNull())
         .addColumn('acquired_at', 'text', (c) => c.notNull())
+        // JSON: what the holder knows of the cluster's connection (reachable, error, server, context), written
+        // at each renewal, so a replica that does not drive the cluster can show it.
+        .addColumn('driver_state', 'text')
         .addForeignKeyConstraint('cluster_leases_cluster_fk', ['cluster_id'], 'clusters', ['id'], (fk) =>
           fk.onDelete('cascade'),
         )
