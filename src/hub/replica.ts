@@ -153,7 +153,8 @@ export class ReplicaCoordinator {
     if (this.timer) clearInterval(this.timer);
     if (this.watchdog) clearInterval(this.watchdog);
     await this.running;
-    for (const cluster of [...this.held.keys()]) await this.handOver(cluster);
+    for (const cluster of [...this.held.keys()])
+      await this.handOver(cluster, 'this replica is shutting down');
     await this.store.leases.removeReplica(this.id).catch((error: unknown) => {
       this.log(`strata: replica ${this.id}: could not leave the replica set: ${message(error)}`);
     });
@@ -176,10 +177,16 @@ export class ReplicaCoordinator {
     for (const [cluster, held] of this.held) {
       if (now <= held.safeUntil) continue;
       this.held.delete(cluster);
-      this.log(`strata: replica ${this.id}: cluster ${cluster}: lease not renewed in time, runner stopped`);
-      void this.fleet.stop(cluster).catch((error: unknown) => {
-        this.log(`strata: cluster ${cluster}: could not stop its runner: ${message(error)}`);
-      });
+      void this.fleet.stop(cluster).then(
+        () => {
+          this.log(
+            `strata: replica ${this.id}: cluster ${cluster}: runner stopped: lease not renewed in time`,
+          );
+        },
+        (error: unknown) => {
+          this.log(`strata: cluster ${cluster}: could not stop its runner: ${message(error)}`);
+        },
+      );
     }
   }
 
@@ -196,7 +203,7 @@ export class ReplicaCoordinator {
     const names = new Set(records.map((r) => r.name));
     for (const cluster of [...this.held.keys()]) {
       // Removed (by any replica): its lease went with it.
-      if (!names.has(cluster)) await this.stopRunner(cluster);
+      if (!names.has(cluster)) await this.stopRunner(cluster, 'the cluster was removed');
     }
     for (const record of records) {
       if (this.isClosed()) return;
@@ -229,8 +236,7 @@ export class ReplicaCoordinator {
       held.safeUntil = sent + this.timing.ttlMs - this.timing.marginMs;
       return;
     }
-    this.log(`strata: replica ${this.id}: cluster ${cluster}: lease taken over, runner stopped`);
-    await this.stopRunner(cluster);
+    await this.stopRunner(cluster, 'its lease was taken over');
   }
 
   private async take(record: ClusterRecord): Promise<void> {
@@ -243,6 +249,10 @@ export class ReplicaCoordinator {
       safeUntil: sent + this.timing.ttlMs - this.timing.marginMs,
     };
     this.held.set(record.name, held);
+    // Logged before the runner starts, and "runner stopped" once it has: the lines bracket everything it does.
+    this.log(
+      `strata: replica ${this.id}: driving cluster ${record.name} (lease epoch ${String(lease.epoch)})`,
+    );
     try {
       await this.fleet.start(record, {
         fence: held.fence,
@@ -251,28 +261,26 @@ export class ReplicaCoordinator {
         },
       });
       this.failing.delete(record.name);
-      this.log(
-        `strata: replica ${this.id}: driving cluster ${record.name} (lease epoch ${String(lease.epoch)})`,
-      );
     } catch (error) {
       if (!this.failing.has(record.name)) {
         this.log(`strata: cluster ${record.name} could not start: ${message(error)}`);
         this.failing.add(record.name);
       }
-      await this.handOver(record.name);
+      await this.handOver(record.name, 'it could not start');
     }
   }
 
   /** Stops the runner first (its last statuses stored), then releases: never two runners on one cluster. */
-  private async handOver(cluster: string): Promise<void> {
+  private async handOver(cluster: string, why = 'handed over to another replica'): Promise<void> {
     const held = this.held.get(cluster);
-    await this.stopRunner(cluster);
+    await this.stopRunner(cluster, why);
     if (held) await this.store.leases.release(cluster, held.fence);
   }
 
-  private async stopRunner(cluster: string): Promise<void> {
-    this.held.delete(cluster);
+  private async stopRunner(cluster: string, why: string): Promise<void> {
+    const held = this.held.delete(cluster);
     await this.fleet.stop(cluster);
+    if (held) this.log(`strata: replica ${this.id}: cluster ${cluster}: runner stopped: ${why}`);
   }
 
   private driverState(cluster: string): DriverState | undefined {

@@ -93,6 +93,14 @@ describe.each(backends())('cluster leases on $name', (env) => {
     );
 
     expect(await env.query(url, 'select count(*) as n from events')).toEqual(before);
+    // Each fenced event keeps its epoch: per cluster they never go down in id order.
+    const epochs = await env.query(
+      url,
+      "select lease_epoch from events where cluster = 'prod' and kind <> 'cluster.registered' order by id",
+    );
+    const list = epochs.map((e) => Number(e.lease_epoch));
+    expect(new Set(list)).toEqual(new Set([1, 2]));
+    expect(list).toEqual([...list].sort((a, b) => a - b));
     expect((await store.packStatus.get('prod', 'web'))?.phase).toBe('success');
     expect(await store.packStatus.get('prod', 'db')).toBeUndefined();
     // Unfenced writes (one hub, no leases) are as before.

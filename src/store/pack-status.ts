@@ -19,7 +19,6 @@ import { fromJson, toJson } from './json-column.js';
 import { checkFence, type LeaseFence } from './leases.js';
 import type { Row } from './schema.js';
 import {
-  appendEvents,
   appendEventsOf,
   EventKind,
   lockEventOrder,
@@ -243,7 +242,13 @@ export class PackStatusRepository {
         .where('pack', '=', pack)
         .executeTakeFirst();
       if (result.numDeletedRows === 0n) throw notFound('pack', `${pack} on cluster ${cluster}`);
-      await appendEvents(tx, found, [{ kind: EventKind.PackRemoved, pack }]);
+      await appendEventsOf(tx, [
+        {
+          cluster: found,
+          input: { kind: EventKind.PackRemoved, pack },
+          ...(options.fence ? { epoch: options.fence.epoch } : {}),
+        },
+      ]);
     });
   }
 }
@@ -279,6 +284,7 @@ async function recordAll(
     row: Omit<Row<'pack_status'>, 'seq'>;
     events: EventInput[];
     unsequenced: Omit<PackStatusRecord, 'seq'>;
+    epoch: number | undefined;
   }[] = [];
   for (const input of inputs) {
     const cluster = clusters.get(input.cluster) as { id: string; name: string };
@@ -324,12 +330,14 @@ async function recordAll(
     const { seq: _none, ...unsequenced } = toRecord({ ...row, seq: 0, cluster: cluster.name });
     events.push({ kind: EventKind.PackStatus, pack: input.pack, status: unsequenced });
     phases.set(k, status.phase);
-    planned.push({ cluster, row, events, unsequenced });
+    planned.push({ cluster, row, events, unsequenced, epoch: input.fence?.epoch });
   }
   // Events first, then the rows: a row's seq is its status event's id.
   const appended = await appendEventsOf(
     tx,
-    planned.flatMap(({ cluster, events }) => events.map((input) => ({ cluster, input }))),
+    planned.flatMap(({ cluster, events, epoch }) =>
+      events.map((input) => ({ cluster, input, ...(epoch === undefined ? {} : { epoch }) })),
+    ),
   );
   let offset = 0;
   const recorded = planned.map(({ events, unsequenced }) => {

@@ -108,6 +108,8 @@ export interface EventsTable {
   kind: string;
   /** JSON payload, shaped by `kind`. */
   data: string;
+  /** The cluster lease epoch a fenced write was made under (migration 0007); null when unfenced. */
+  lease_epoch: Generated<number | null>;
 }
 
 export interface AuditTable {

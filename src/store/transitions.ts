@@ -128,13 +128,15 @@ export async function appendEventsOf(
   entries: readonly {
     readonly cluster: { readonly id: string; readonly name: string };
     readonly input: EventInput;
+    /** The lease epoch of a fenced write (hub replicas), kept with the event. */
+    readonly epoch?: number;
   }[],
 ): Promise<StoredEvent[]> {
   await lockEventOrder(tx);
   if (entries.length === 0) return [];
   const time = tx.now().toISOString();
   const first = await reserveEventIds(tx, entries.length);
-  const rows = entries.map(({ cluster, input }, i) => {
+  const rows = entries.map(({ cluster, input, epoch }, i) => {
     const { kind, ...payload } = input;
     return {
       id: first + i,
@@ -144,15 +146,17 @@ export async function appendEventsOf(
       pack: 'pack' in input ? input.pack : null,
       kind,
       data: toJson(payload),
+      lease_epoch: epoch ?? null,
     };
   });
   for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
     const chunk = rows.slice(i, i + INSERT_CHUNK);
     if (tx.backend === Backend.Postgres) {
       // The id column is GENERATED ALWAYS: PostgreSQL takes a given id only when told to.
-      await sql`insert into events (id, time, cluster_id, cluster, pack, kind, data) overriding system value values ${sql.join(
+      await sql`insert into events (id, time, cluster_id, cluster, pack, kind, data, lease_epoch) overriding system value values ${sql.join(
         chunk.map(
-          (r) => sql`(${r.id}, ${r.time}, ${r.cluster_id}, ${r.cluster}, ${r.pack}, ${r.kind}, ${r.data})`,
+          (r) =>
+            sql`(${r.id}, ${r.time}, ${r.cluster_id}, ${r.cluster}, ${r.pack}, ${r.kind}, ${r.data}, ${r.lease_epoch})`,
         ),
       )}`.execute(tx.db);
     } else {
@@ -166,7 +170,7 @@ export async function appendEventsOf(
   return stored;
 }
 
-/** Rows per INSERT: 7 parameters each, well under both databases' limits on bound parameters. */
+/** Rows per INSERT: 8 parameters each, well under both databases' limits on bound parameters. */
 const INSERT_CHUNK = 500;
 
 /**

@@ -32,6 +32,9 @@ export function leasesMigration(): Migration {
           fk.onDelete('cascade'),
         )
         .execute();
+      // The lease epoch a fenced write was made under (null: unfenced, one hub): per cluster, epochs never go
+      // down in id order, which is what "no late write from an old holder" means, and it is checkable.
+      await db.schema.alterTable('events').addColumn('lease_epoch', 'integer').execute();
     },
   };
 }
