@@ -22,11 +22,16 @@ export interface ReplicaConfig {
   /** Where this replica's API listens, shown by /readyz and the UI ('' until it listens). */
   readonly address: string | (() => string);
   readonly timing?: Partial<LeaseTiming>;
+  /** A monotonic clock in ms (tests); default performance.now. */
+  readonly monotonic?: () => number;
 }
+
+/** What the coordinator needs of the fleet: start and stop runners, and what a runner knows of its cluster. */
+export type ReplicaFleet = Pick<Fleet, 'start' | 'stop' | 'has' | 'runtime'>;
 
 interface Held {
   readonly fence: LeaseFence;
-  /** performance.now() past which the lease is not trusted: writes are refused and the runner stops. */
+  /** The monotonic time past which the lease is not trusted: writes are refused and the runner stops. */
   safeUntil: number;
 }
 
@@ -47,6 +52,7 @@ export class ReplicaCoordinator {
   readonly id: string;
   private readonly addressOf: () => string;
   private readonly timing: LeaseTiming;
+  private readonly monotonic: () => number;
   private readonly held = new Map<string, Held>();
   private leases = new Map<string, LeaseRecord>();
   private live: { id: string; address: string }[] = [];
@@ -60,7 +66,7 @@ export class ReplicaCoordinator {
 
   constructor(
     private readonly store: Store,
-    private readonly fleet: Fleet,
+    private readonly fleet: ReplicaFleet,
     config: ReplicaConfig,
     private readonly log: (message: string) => void,
   ) {
@@ -68,17 +74,18 @@ export class ReplicaCoordinator {
     const { address } = config;
     this.addressOf = typeof address === 'string' ? () => address : address;
     this.timing = { ...DEFAULT_LEASE_TIMING, ...config.timing };
+    this.monotonic = config.monotonic ?? (() => performance.now());
   }
 
   /** The first round (this replica alone drives everything when it returns), then one every `renewMs`. */
   async start(): Promise<void> {
-    await this.tick();
+    await this.round();
     this.timer = setInterval(() => {
       this.kick();
     }, this.timing.renewMs);
     this.watchdog = setInterval(
       () => {
-        this.expireOverdue();
+        this.checkDeadlines();
       },
       Math.min(250, this.timing.marginMs / 4),
     );
@@ -91,7 +98,7 @@ export class ReplicaCoordinator {
       this.again = true;
       return;
     }
-    this.running = this.tick()
+    this.running = this.round()
       .catch((error: unknown) => {
         this.log(`strata: replica ${this.id}: lease round failed: ${message(error)}`);
       })
@@ -167,13 +174,13 @@ export class ReplicaCoordinator {
 
   private guard(cluster: string): void {
     const held = this.held.get(cluster);
-    const overdue = held ? performance.now() - held.safeUntil : Number.POSITIVE_INFINITY;
+    const overdue = held ? this.monotonic() - held.safeUntil : Number.POSITIVE_INFINITY;
     if (overdue > 0) throw new LeaseExpiredError(cluster, held ? overdue : 0);
   }
 
   /** The watchdog: a lease not renewed in time stops its runner before anyone else may take the cluster. */
-  private expireOverdue(): void {
-    const now = performance.now();
+  checkDeadlines(): void {
+    const now = this.monotonic();
     for (const [cluster, held] of this.held) {
       if (now <= held.safeUntil) continue;
       this.held.delete(cluster);
@@ -190,7 +197,11 @@ export class ReplicaCoordinator {
     }
   }
 
-  private async tick(): Promise<void> {
+  /**
+   * One round: heartbeat, then for every cluster take, renew or hand over its lease as the hashing says. Runs
+   * every `renewMs` after start() (and on kick()); tests call it directly.
+   */
+  async round(): Promise<void> {
     if (this.closed) return;
     const { store, timing } = this;
     await store.leases.heartbeat({ id: this.id, address: this.address });
@@ -225,7 +236,7 @@ export class ReplicaCoordinator {
   private async renew(cluster: string): Promise<void> {
     const held = this.held.get(cluster);
     if (!held) return;
-    const sent = performance.now();
+    const sent = this.monotonic();
     const renewed = await this.store.leases.renew(
       cluster,
       held.fence,
@@ -240,7 +251,7 @@ export class ReplicaCoordinator {
   }
 
   private async take(record: ClusterRecord): Promise<void> {
-    const sent = performance.now();
+    const sent = this.monotonic();
     const lease = await this.store.leases.acquire(record.name, this.id, this.timing.ttlMs);
     // Still held by the replica it moves from: that one stops its runner and releases on its next round.
     if (!lease) return;
