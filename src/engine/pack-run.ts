@@ -1,5 +1,7 @@
-import type { ObjectRef, PackStatus } from '../status/index.js';
+import type { ObjectRef, PackEvent, PackStatus } from '../status/index.js';
 import type { DesiredPack } from './desired.js';
+import type { RunnerEvent } from './events.js';
+import { CLUSTER_SCOPED } from './order.js';
 import type { RenderedPack } from './render.js';
 import type { RevisionGate } from './revision-gate.js';
 
@@ -25,4 +27,35 @@ export interface PackRun {
   correcting: Set<string>;
   /** Objects evaluated under the previous revision, held back from evaluation until their new one is seen. */
   gate: RevisionGate;
+}
+
+/**
+ * What the runner's parts (evaluations.ts, removals.ts, drift-correction.ts) share of it: its packs, the one
+ * way a fact becomes a pack's status (`dispatch`), and its outbound events. They hold no pack state of their own
+ * beyond their index and timers.
+ */
+export interface RunnerCore {
+  readonly cluster: string;
+  readonly runs: ReadonlyMap<string, PackRun>;
+  /** Whether the runner was stopped: nothing is started or evaluated then. */
+  stopped(): boolean;
+  /** Reduces a fact into the pack's status and emits it when it changed. */
+  dispatch(run: PackRun, event: PackEvent): void;
+  /** A RunnerEvent for whoever runs the runner. */
+  emit(event: RunnerEvent): void;
+  /** Decides, after this turn's I/O callbacks, what each pack does next (scheduler.ts). */
+  scheduleReconcile(): void;
+  /** Re-checks what install steps wait on (waiters.ts). */
+  wake(): void;
+  /** The current time, ISO 8601. */
+  iso(): string;
+}
+
+/**
+ * The inventory is keyed before objects are applied, so a namespaced object without a namespace is keyed under
+ * the pack's namespace; cluster-scoped kinds are known by name (discovery confirms on apply).
+ */
+export function inPackNamespace(run: PackRun, ref: ObjectRef): ObjectRef {
+  if (ref.namespace || CLUSTER_SCOPED.has(ref.kind)) return ref;
+  return { ...ref, namespace: run.desired.pack.namespace.name };
 }

@@ -1,7 +1,11 @@
 // `spec.healthChecks`: health rules for the custom resources of a profile's packs. Each expression is
 // compiled and checked here, so a typo is a positioned profile error at upload, not a pack stuck blue.
-import { isBuiltinGroup } from '../status/evaluate.js';
-import { compileHealthRule, HealthRuleOrigin, type HealthRuleSpec } from '../status/rules/health-rule.js';
+import {
+  compileHealthRule,
+  HealthRuleOrigin,
+  isBuiltinGroup,
+  type HealthRuleSpec,
+} from '../health-rules/index.js';
 import { parseDuration } from '../shared/duration.js';
 import { describeValue } from './describe.js';
 import { IssueKind, type ProfileIssue } from './errors.js';

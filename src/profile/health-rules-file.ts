@@ -7,17 +7,16 @@
 //
 // Parsed with the profile's YAML limits and positioned errors; each expression is compiled here.
 import * as z from 'zod';
-import type { HealthRuleSpec } from '../status/rules/health-rule.js';
+import type { HealthRuleSpec } from '../health-rules/index.js';
 import { isRecord } from '../shared/guards.js';
 import { describeValue } from './describe.js';
 import { IssueKind, type ProfileIssue, type ProfileResult } from './errors.js';
 import { normalizeHealthChecks } from './health-checks.js';
-import { formatPath } from './model.js';
 import { firstLine } from './normalize.js';
-import { MAX_PROFILE_BYTES } from './parse.js';
+import { MAX_PROFILE_BYTES, plainDocument } from './parse.js';
 import { API_VERSION, healthCheckSchema, MAX_HEALTH_CHECKS } from './schema.js';
 import { isEmptyDocument, YamlSource } from './source.js';
-import { documentProblems, readYaml, toPlainData } from './yaml-limits.js';
+import { documentProblems, readYaml } from './yaml-limits.js';
 import { translateZodIssues } from './zod-issues.js';
 
 export const HEALTH_RULES_KIND = 'HealthRules';
@@ -88,20 +87,8 @@ export function parseHealthRulesFile(
       ],
     };
   }
-  const data = toPlainData(doc);
-  if (!data.ok) {
-    return {
-      ok: false,
-      issues: [
-        {
-          ...source.position(data.path),
-          kind: IssueKind.Yaml,
-          path: formatPath(data.path),
-          message: `invalid YAML: ${firstLine(data.message)}`,
-        },
-      ],
-    };
-  }
+  const data = plainDocument(doc, source);
+  if (!data.ok) return data;
   if (!isRecord(data.value)) {
     return fail(IssueKind.Type, `expected a ${HEALTH_RULES_KIND} mapping; got ${describeValue(data.value)}`);
   }

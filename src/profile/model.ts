@@ -1,6 +1,6 @@
 // The validated, normalized profile the rest of Strata works with: defaults applied, the Palette `pack:` block
 // folded in and stripped from the values, durations in milliseconds. Plain data: safe to store as JSON.
-import type { HealthRuleSpec } from '../status/rules/health-rule.js';
+import type { HealthRuleSpec } from '../health-rules/index.js';
 import type { Layer, PackType, ProfileType } from './schema.js';
 
 export const DEFAULT_TIMEOUT_MS = 10 * 60_000;

@@ -123,21 +123,26 @@ export function parseProfile(text: string, options: ParseOptions): ProfileResult
   return { ok: true, value: first };
 }
 
-function parseDocument(doc: Document.Parsed, source: YamlSource): ProfileResult<ClusterProfile> {
+/** A parsed document as plain data, or the positioned issue of what YAML feature it used that JSON has not. */
+export function plainDocument(doc: Document.Parsed, source: YamlSource): ProfileResult<unknown> {
   const data = toPlainData(doc);
-  if (!data.ok) {
-    return {
-      ok: false,
-      issues: [
-        {
-          ...source.position(data.path),
-          kind: IssueKind.Yaml,
-          path: formatPath(data.path),
-          message: `invalid YAML: ${firstLine(data.message)}`,
-        },
-      ],
-    };
-  }
+  if (data.ok) return { ok: true, value: data.value };
+  return {
+    ok: false,
+    issues: [
+      {
+        ...source.position(data.path),
+        kind: IssueKind.Yaml,
+        path: formatPath(data.path),
+        message: `invalid YAML: ${firstLine(data.message)}`,
+      },
+    ],
+  };
+}
+
+function parseDocument(doc: Document.Parsed, source: YamlSource): ProfileResult<ClusterProfile> {
+  const data = plainDocument(doc, source);
+  if (!data.ok) return data;
   const input = data.value;
   if (!isRecord(input)) {
     return {

@@ -298,7 +298,11 @@ describe.each(backends())('HTTP API on $name', (backend) => {
         expect(op?.['x-strata-role']).toBe(route.role);
         if (route.role !== Role.Public)
           expect(Object.keys(op?.responses ?? {})).toEqual(expect.arrayContaining(['401', '403']));
+        // A route answered with an ETag documents its 304 (src/server/etag.ts).
+        const etag = route.kind === 'json' && route.etag === true;
+        expect(Object.keys(op?.responses ?? {}).includes('304'), route.operationId).toBe(etag);
       }
+      expect(routeTable.filter((r) => r.kind === 'json' && r.etag === true).length).toBeGreaterThan(0);
       // Every $ref points at a component that exists.
       for (const ref of res.text.matchAll(/"\$ref":"#\/components\/schemas\/([^"]+)"/g)) {
         expect(doc.components.schemas[ref[1] ?? '']).toBeDefined();

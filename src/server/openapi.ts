@@ -90,6 +90,21 @@ function operation(route: AnyRoute, components: Json): Json {
       content: { [route.contentType]: { schema: toSchema(route.response, 'output', components) } },
     };
   }
+  if (route.kind === 'json' && route.etag === true) {
+    responses[String(route.status)] = {
+      ...(responses[String(route.status)] as Json),
+      headers: {
+        ETag: {
+          description: 'a hash of the body: send it back as If-None-Match',
+          schema: { type: 'string' },
+        },
+      },
+    };
+    responses['304'] = {
+      description: 'Not Modified: If-None-Match names the current ETag; no body',
+      headers: { ETag: { schema: { type: 'string' } } },
+    };
+  }
   const statuses = new Set<number>([...COMMON_ERRORS, ...(route.errors ?? [])]);
   // The router refuses long path parameters before the route runs (app.ts MAX_PARAM_LENGTH).
   if (route.params !== undefined) statuses.add(414);

@@ -4,7 +4,7 @@ import { statusGraceEnd } from './custom-resource.js';
 import { evaluateObject } from './testing/evaluate.js';
 import { refOf } from '../shared/refs.js';
 import { ResourceState } from './resource-state.js';
-import { compileHealthRule, HealthRuleOrigin } from './rules/health-rule.js';
+import { compileHealthRule, HealthRuleOrigin } from '../health-rules/health-rule.js';
 import { HealthRules, libraryOnly } from './rules/rule-set.js';
 
 const created = Date.parse('2026-12-01T10:00:00Z');

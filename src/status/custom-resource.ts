@@ -3,7 +3,7 @@ import { evaluation } from './evaluation.js';
 import { evaluateGeneric, unknownStatus } from './generic.js';
 import type { ObjectRef } from '../shared/refs.js';
 import { ResourceState, type ResourceEvaluation } from './resource-state.js';
-import { evaluateWithRule } from './rules/health-rule.js';
+import { evaluateWithRule } from './rules/evaluate-rule.js';
 import type { HealthRules } from './rules/rule-set.js';
 
 /** The default wait for a controller's first status on a custom resource (issue 14). */

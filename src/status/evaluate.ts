@@ -25,6 +25,7 @@ import { ResourceState, type ResourceEvaluation } from './resource-state.js';
 import { withRootCause } from './root-cause.js';
 import { customResourceVerdict, type CustomResourceInfo } from './custom-resource.js';
 import { isIgnored, ignoredEvaluation } from './ignore.js';
+import { isBuiltinGroup } from '../health-rules/builtin-groups.js';
 import { libraryOnly, type HealthRules } from './rules/rule-set.js';
 import { evaluateService } from './service.js';
 import { evaluateStatefulSet } from './statefulset.js';
@@ -59,40 +60,6 @@ const rules: ReadonlyMap<string, Rule> = new Map<string, Rule>([
   ]),
   [`${GATEWAY_API_GROUP}/BackendTLSPolicy`, (o) => evaluateBackendTLSPolicy(o)],
 ]);
-
-/**
- * API groups served by Kubernetes itself. Their kinds without a rule above have conditions about behaviour,
- * not readiness (HPA AbleToScale, PDB DisruptionAllowed), so they must not fall to the custom-resource rule,
- * which would wait forever for a Ready condition they never get.
- */
-const builtinGroups: ReadonlySet<string> = new Set([
-  '',
-  'admissionregistration.k8s.io',
-  'apiextensions.k8s.io',
-  'apiregistration.k8s.io',
-  'apps',
-  'authentication.k8s.io',
-  'authorization.k8s.io',
-  'autoscaling',
-  'batch',
-  'certificates.k8s.io',
-  'coordination.k8s.io',
-  'discovery.k8s.io',
-  'events.k8s.io',
-  'flowcontrol.apiserver.k8s.io',
-  'networking.k8s.io',
-  'node.k8s.io',
-  'policy',
-  'rbac.authorization.k8s.io',
-  'resource.k8s.io',
-  'scheduling.k8s.io',
-  'storage.k8s.io',
-]);
-
-/** Whether an API group is served by Kubernetes itself (health rules are for custom resources only). */
-export function isBuiltinGroup(group: string): boolean {
-  return builtinGroups.has(group);
-}
 
 /** Whether a kind has a rule of its own (as opposed to the generic or exists-only rule). */
 export function hasSpecificRule(ref: Pick<ObjectRef, 'apiVersion' | 'kind'>): boolean {
@@ -145,7 +112,7 @@ export function evaluateResource(
   const related = options.related ?? noRelatedObjects;
   const result = rule
     ? rule(live, related)
-    : builtinGroups.has(group)
+    : isBuiltinGroup(group)
       ? evaluateBuiltinExists(ref, live)
       : customResourceVerdict(ref, live, {
           rules: options.healthRules ?? libraryOnly,

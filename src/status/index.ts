@@ -9,7 +9,7 @@ export {
   type ResourceEvaluation,
 } from './resource-state.js';
 export { apiGroup, formatRef, refKey, refOf, type ObjectRef } from '../shared/refs.js';
-export { evaluateResource, hasSpecificRule, isBuiltinGroup, type EvaluateOptions } from './evaluate.js';
+export { evaluateResource, hasSpecificRule, type EvaluateOptions } from './evaluate.js';
 export {
   AWAITING_STATUS_REASON,
   DEFAULT_STATUS_GRACE_MS,
@@ -19,21 +19,25 @@ export {
   type CustomResourceInfo,
 } from './custom-resource.js';
 export { HEALTH_ANNOTATION, HEALTH_IGNORE, IGNORED_REASON, isIgnored } from './ignore.js';
+// The CEL health-rule compiler is src/health-rules (profile compiles rules at load with it too); status
+// re-exports it because evaluateResource takes its compiled rules, so status's callers need one import.
 export {
   compileHealthRule,
+  DEFAULT_COST_LIMIT,
   describeRule,
-  evaluateWithRule,
   formatRuleIssue,
   HealthRuleField,
   HealthRuleOrigin,
+  isBuiltinGroup,
+  MAX_EXPRESSION_LENGTH,
   type CompiledHealthRule,
   type CompileRuleResult,
   type HealthRuleIssue,
   type HealthRuleSpec,
-} from './rules/health-rule.js';
+} from '../health-rules/index.js';
+export { evaluateWithRule } from './rules/evaluate-rule.js';
 export { HealthRules, libraryOnly } from './rules/rule-set.js';
 export { libraryRule, libraryRules, librarySpecs } from './rules/library.js';
-export { DEFAULT_COST_LIMIT, MAX_EXPRESSION_LENGTH } from './rules/cel.js';
 export {
   indexRelated,
   noRelatedObjects,

@@ -3,7 +3,7 @@ import { evaluateObject } from '../testing/evaluate.js';
 import { fixturesDir, loadFixtures } from '../testing/fixtures.js';
 import { refOf } from '../../shared/refs.js';
 import { ResourceState } from '../resource-state.js';
-import { compileHealthRule, HealthRuleOrigin, type HealthRuleSpec } from './health-rule.js';
+import { compileHealthRule, HealthRuleOrigin, type HealthRuleSpec } from '../../health-rules/health-rule.js';
 import { libraryRule, librarySpecs, ruleKey } from './library.js';
 import { HealthRules } from './rule-set.js';
 

@@ -6,7 +6,7 @@ import {
   HealthRuleOrigin,
   type CompiledHealthRule,
   type HealthRuleSpec,
-} from './health-rule.js';
+} from '../../health-rules/health-rule.js';
 
 /**
  * Built-in health rules for widely used operators, written in the same CEL users write (so `strata health

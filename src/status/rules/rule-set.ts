@@ -1,6 +1,6 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { ObjectRef } from '../../shared/refs.js';
-import type { CompiledHealthRule } from './health-rule.js';
+import type { CompiledHealthRule } from '../../health-rules/health-rule.js';
 import { libraryRule, ruleKey } from './library.js';
 
 /**

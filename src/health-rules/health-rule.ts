@@ -1,11 +1,6 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { currentCondition, describeCondition, findCondition } from '../conditions.js';
-import { evaluation } from '../evaluation.js';
-import { unknownConditions, unknownStatus } from '../generic.js';
-import { generationBehind } from '../generation.js';
-import { apiGroup, type ObjectRef } from '../../shared/refs.js';
-import { ResourceState, type ResourceEvaluation } from '../resource-state.js';
-import { CelOutcomeKind, CelResultType, compileExpression, type CelIssue, type CelProgram } from './cel.js';
+import { apiGroup } from '../shared/refs.js';
+import { compileExpression, CelResultType, type CelIssue, type CelProgram } from './cel.js';
 
 /**
  * A health rule as users write it, in the shape of Flux's `healthCheckExprs`: for one kind, CEL expressions
@@ -61,13 +56,6 @@ export type CompileRuleResult =
   | { readonly ok: true; readonly rule: CompiledHealthRule }
   | { readonly ok: false; readonly issues: readonly HealthRuleIssue[] };
 
-/** The order Flux evaluates them in; the first that holds decides. */
-const verdicts: readonly { field: HealthRuleField; state: ResourceState; reason: string }[] = [
-  { field: HealthRuleField.InProgress, state: ResourceState.Progressing, reason: 'InProgress' },
-  { field: HealthRuleField.Failed, state: ResourceState.Failed, reason: 'Failed' },
-  { field: HealthRuleField.Current, state: ResourceState.Ready, reason: 'Current' },
-];
-
 export function compileHealthRule(
   spec: HealthRuleSpec,
   options: { origin: HealthRuleOrigin; costLimit?: number },
@@ -109,51 +97,6 @@ export function formatRuleIssue(issue: HealthRuleIssue): string {
   return `${issue.field}: ${issue.line}:${issue.column}: ${issue.message}`;
 }
 
-/**
- * The state of `obj` by `rule`: observedGeneration behind the generation → Progressing (no expression can
- * trust a status written for the previous spec); then `inProgress`, `failed`, `current` in that order, the
- * first that holds deciding; none → Progressing. An expression reading a field the object does not have
- * (no status yet) does not hold, where Flux would report an error until its timeout. An expression that
- * fails otherwise, or is stopped by the cost limit, leaves the object Progressing with `HealthRuleError`
- * naming the rule, so the pack's timeout turns it red with that cause.
- */
-export function evaluateWithRule(
-  rule: CompiledHealthRule,
-  ref: ObjectRef,
-  obj: KubernetesObject,
-): ResourceEvaluation {
-  const status = unknownStatus(obj);
-  const og = status?.['observedGeneration'];
-  const behind = generationBehind(ref, obj, typeof og === 'number' ? og : undefined, {
-    requireObserved: false,
-  });
-  if (behind) return behind;
-
-  const bindings = ruleBindings(obj);
-  for (const { field, state, reason } of verdicts) {
-    const program = rule.programs[field];
-    if (program === undefined) continue;
-    const outcome = program.evaluate(bindings);
-    if (outcome.kind === CelOutcomeKind.Missing) continue;
-    if (outcome.kind !== CelOutcomeKind.Value) {
-      return evaluation(
-        ResourceState.Progressing,
-        ref,
-        'HealthRuleError',
-        `${describeRule(rule)}: ${field}: ${outcome.message}`,
-      );
-    }
-    if (outcome.value !== true) continue;
-    return evaluation(state, ref, conditionReason(obj) ?? reason, detail(rule, obj, bindings, field));
-  }
-  return evaluation(
-    ResourceState.Progressing,
-    ref,
-    conditionReason(obj) ?? 'InProgress',
-    detail(rule, obj, bindings, undefined),
-  );
-}
-
 /** `library rule for cert-manager.io/Certificate` */
 export function describeRule(rule: CompiledHealthRule): string {
   return `${rule.origin} health rule for ${rule.group === '' ? '' : `${rule.group}/`}${rule.kind}`;
@@ -170,33 +113,4 @@ export function ruleBindings(obj: KubernetesObject): Record<string, unknown> {
     spec: record['spec'] ?? {},
     status: record['status'] ?? {},
   };
-}
-
-/** The Ready condition's reason, if it describes the current spec; `StaleConditions` if it does not. */
-function conditionReason(obj: KubernetesObject): string | undefined {
-  const ready = findCondition(unknownConditions(unknownStatus(obj)), 'Ready');
-  if (ready === undefined) return undefined;
-  if (currentCondition(ready, obj.metadata?.generation) === undefined) return 'StaleConditions';
-  return ready.reason !== undefined && ready.reason !== '' ? ready.reason : undefined;
-}
-
-/** The rule's `message` if it gives one, else the Ready condition's, else which expression held. */
-function detail(
-  rule: CompiledHealthRule,
-  obj: KubernetesObject,
-  bindings: Record<string, unknown>,
-  held: HealthRuleField | undefined,
-): string {
-  const message = rule.programs.message?.evaluate(bindings);
-  if (message?.kind === CelOutcomeKind.Value && typeof message.value === 'string' && message.value !== '') {
-    return message.value;
-  }
-  const ready = findCondition(unknownConditions(unknownStatus(obj)), 'Ready');
-  if (ready && currentCondition(ready, obj.metadata?.generation) === undefined) {
-    return 'Ready condition not yet updated for the latest generation';
-  }
-  if (ready) return describeCondition(ready);
-  return held === undefined
-    ? `no expression of the ${describeRule(rule)} holds yet`
-    : `${held} holds (${describeRule(rule)})`;
 }

@@ -1,0 +1,141 @@
+// Watch events → resource evaluations → pack status: which packs own an object (the inventory index), judging
+// an owned object by src/status with the health rules and discovery facts in force (health-context.ts), and
+// the re-evaluation due when a custom resource's wait for its controller ends.
+import type { KubeApi } from '../kube/index.js';
+import type { KubeObject } from '../profile/index.js';
+import { apiGroup, evaluateResource, refKey, type HealthRuleSpec, type ObjectRef } from '../status/index.js';
+import { HealthContext } from './health-context.js';
+import { inPackNamespace, type PackRun, type RunnerCore } from './pack-run.js';
+import { refOf } from '../shared/refs.js';
+import type { WatchSet } from './watch-set.js';
+
+export class PackEvaluations {
+  /** Owned object key → the packs whose inventory holds it (normally one): O(1) routing of watch events. */
+  private readonly packsByKey = new Map<string, Map<PackRun, ObjectRef>>();
+  /** Re-evaluations due when a custom resource's wait for its controller's first status ends. */
+  private readonly graceTimers = new Map<string, NodeJS.Timeout>();
+  private readonly health: HealthContext;
+
+  constructor(
+    private readonly core: RunnerCore,
+    private readonly watches: WatchSet,
+    options: { readonly kube: KubeApi; readonly now: () => number },
+  ) {
+    this.health = new HealthContext({
+      kube: options.kube,
+      now: options.now,
+      onKindLearned: (group, kind) => {
+        this.evaluateKind(group, kind);
+      },
+    });
+  }
+
+  /** The packs that own the object at `key`, with the ref each knows it by. */
+  packsAt(key: string): ReadonlyMap<PackRun, ObjectRef> {
+    return this.packsByKey.get(key) ?? NONE;
+  }
+
+  evaluate(run: PackRun, ref: ObjectRef): void {
+    const object = this.watches.get(ref);
+    if (!run.gate.admits(refKey(ref), object)) return;
+    const health = this.health.evaluateOptions(
+      {
+        ...(run.desired.healthChecks === undefined ? {} : { healthChecks: run.desired.healthChecks }),
+        ...(run.desired.pack.healthGraceMs === undefined ? {} : { graceMs: run.desired.pack.healthGraceMs }),
+      },
+      ref,
+    );
+    const evaluation = evaluateResource(ref, object, { related: this.watches, ...health });
+    this.scheduleGraceRecheck(run, ref, this.health.recheckIn(evaluation, object, ref, health));
+    this.core.dispatch(run, { type: 'ResourceEvaluated', time: this.core.iso(), ref, evaluation });
+  }
+
+  /** Every owned object the watches have seen, judged again (the pack's health rules changed). */
+  evaluateInventory(run: PackRun): void {
+    if (this.core.stopped()) return;
+    for (const ref of run.inventory) if (this.watches.get(ref)) this.evaluate(run, ref);
+  }
+
+  /**
+   * The cluster-wide health rules an admin applied (`strata health apply`); every owned object is judged
+   * again by them. Pack rules still win over them.
+   */
+  setClusterHealthRules(specs: readonly HealthRuleSpec[]): void {
+    this.health.setClusterRules(specs);
+    for (const run of this.core.runs.values()) this.evaluateInventory(run);
+    this.core.wake();
+  }
+
+  /** The objects the pack owns from now on: indexed for watch events, and judged if already seen. */
+  setInventory(run: PackRun, objects: readonly KubeObject[] | readonly ObjectRef[]): void {
+    const refs = objects.map((o) => ('metadata' in o ? refOf(o) : o)).map((r) => inPackNamespace(run, r));
+    this.unindex(run);
+    run.inventory = refs;
+    run.inventoryKeys = new Set(refs.map(refKey));
+    run.gate.retain(run.inventoryKeys);
+    for (const ref of refs) {
+      const key = refKey(ref);
+      const packs = this.packsByKey.get(key) ?? new Map<PackRun, ObjectRef>();
+      packs.set(run, ref);
+      this.packsByKey.set(key, packs);
+    }
+    this.watchWarnings(refs);
+    this.core.dispatch(run, { type: 'InventoryChanged', time: this.core.iso(), resources: refs });
+    // Objects the watches have not seen stay "not yet observed"; evaluating them now would only emit a
+    // Missing/NotFound status for each, one full status event per object for nothing.
+    for (const ref of refs) if (this.watches.get(ref)) this.evaluate(run, ref);
+  }
+
+  /** The pack is gone: its objects no longer route to it. */
+  unindex(run: PackRun): void {
+    for (const key of run.inventoryKeys) {
+      const packs = this.packsByKey.get(key);
+      packs?.delete(run);
+      if (packs?.size === 0) this.packsByKey.delete(key);
+    }
+  }
+
+  stop(): void {
+    for (const timer of this.graceTimers.values()) clearTimeout(timer);
+    this.graceTimers.clear();
+  }
+
+  /** Discovery told whether a kind has a status subresource: its objects may be judged differently now. */
+  private evaluateKind(group: string, kind: string): void {
+    if (this.core.stopped()) return;
+    for (const run of this.core.runs.values()) {
+      for (const ref of run.inventory) {
+        if (ref.kind === kind && apiGroup(ref.apiVersion) === group && this.watches.get(ref)) {
+          this.evaluate(run, ref);
+        }
+      }
+    }
+    this.core.wake();
+  }
+
+  /** A custom resource waiting for its controller's first status is looked at again when its grace ends. */
+  private scheduleGraceRecheck(run: PackRun, ref: ObjectRef, inMs: number | undefined): void {
+    const key = `${run.desired.pack.name}\0${refKey(ref)}`;
+    clearTimeout(this.graceTimers.get(key));
+    this.graceTimers.delete(key);
+    if (inMs === undefined || this.core.stopped()) return;
+    const timer = setTimeout(() => {
+      this.graceTimers.delete(key);
+      if (this.core.stopped() || this.core.runs.get(run.desired.pack.name) !== run) return;
+      if (!run.inventoryKeys.has(refKey(ref))) return;
+      this.evaluate(run, ref);
+      this.core.wake();
+    }, inMs);
+    timer.unref();
+    this.graceTimers.set(key, timer);
+  }
+
+  /** Warning events of the pack's namespaces name the causes statuses do not (src/status/root-cause.ts). */
+  private watchWarnings(refs: readonly ObjectRef[]): void {
+    const namespaces = refs.flatMap((r) => (r.namespace === undefined ? [] : [r.namespace]));
+    // Best effort: a failed start is retried by the next inventory change; the status rules work without it.
+    this.watches.ensureWarningNamespaces(namespaces).catch(() => undefined);
+  }
+}
+
+const NONE: ReadonlyMap<PackRun, ObjectRef> = new Map();

@@ -1,0 +1,220 @@
+// Installing and upgrading one pack (PackOperations.install): render, namespace, hooks, CRDs until Established
+// and served, server-side apply, prune. Each step retries through PackSteps and reports to the runner's sink.
+import { classifyError, KubeError, KubeErrorCode } from '../kube/index.js';
+import { PackType, type KubeObject } from '../profile/index.js';
+import { PackOperation, PackPhase, formatRef, refKey, type ObjectRef } from '../status/index.js';
+import { FIELD_MANAGER } from './drift.js';
+import { runHookEvent } from './hooks.js';
+import { isCrd } from './order.js';
+import type { PackRun } from './pack-run.js';
+import type { PackSteps } from './pack-steps.js';
+import { KeepReason, keepReason } from './removal.js';
+import { HookEvent, Label, renderPack } from './render.js';
+import { templateOnce } from './render-cache.js';
+import { refOf } from '../shared/refs.js';
+
+export async function installPack(steps: PackSteps, run: PackRun, signal: AbortSignal): Promise<void> {
+  const { ctx } = steps;
+  const desired = run.desired;
+  const pack = desired.pack;
+  if (run.status.phase !== PackPhase.Success)
+    ctx.sink.report(run, { type: 'StageChanged', time: ctx.iso(), stage: { type: 'Rendering' } });
+  // Rendered for this cluster as `helm install` would (its version, its served APIs); manifest packs need
+  // none of it.
+  const capabilities =
+    pack.type === PackType.Helm
+      ? await steps.withRetry(
+          run,
+          'discovery of the cluster version and APIs',
+          () => ctx.kube.capabilities(),
+          signal,
+        )
+      : undefined;
+  const rendered = await renderPack(pack, {
+    cluster: ctx.cluster,
+    profile: desired.profile.name,
+    ...(desired.chartFile === undefined ? {} : { chartFile: desired.chartFile }),
+    helmBin: ctx.helmBin,
+    capabilities,
+    // Once per revision (ADR 0007); a store that does not answer yet is retried, never rendered around.
+    template: (helmPack, options) =>
+      templateOnce(helmPack, options, {
+        cache: ctx.renderCache,
+        retry: (what, action) => steps.withRetry(run, what, action, signal, { retryAll: true }),
+        signal,
+      }),
+  });
+  signal.throwIfAborted();
+
+  run.rendered = rendered;
+  const operation =
+    run.appliedRevision === undefined && run.status.revision === ''
+      ? PackOperation.Install
+      : PackOperation.Upgrade;
+  // A green pack whose rendering did not change (a restart, a resync) is re-applied quietly: server-side
+  // apply leaves unchanged objects untouched, and the page should not flash blue for nothing.
+  const quiet = rendered.revision === run.status.revision && run.status.phase === PackPhase.Success;
+  if (!quiet) {
+    ctx.sink.report(run, {
+      type: 'RevisionStarted',
+      time: ctx.iso(),
+      revision: rendered.revision,
+      operation,
+      stage: { type: 'Applying' },
+    });
+    ctx.sink.revisionStarted(run);
+  }
+
+  const [preEvent, postEvent] =
+    operation === PackOperation.Install
+      ? [HookEvent.PreInstall, HookEvent.PostInstall]
+      : [HookEvent.PreUpgrade, HookEvent.PostUpgrade];
+  // Hooks belong to a Helm operation. Re-applying the revision a green pack already has (a resync, a restart,
+  // drift correction) is none: like helm, which runs nothing then, it runs no hook and does not re-create the
+  // hooks their delete policy removed (they would otherwise run again at every resync).
+  const hooks = quiet
+    ? []
+    : rendered.hooks.filter((h) => h.events.includes(preEvent) || h.events.includes(postEvent));
+  const preHooks = hooks.filter((h) => h.events.includes(preEvent));
+  const postOnly = hooks.filter((h) => !h.events.includes(preEvent));
+
+  // A CRD from the chart's crds/ folder is applied only when missing (Helm never upgrades those; see
+  // applyObject). One that exists without our labels (installed by someone else, or by Helm) is not ours to
+  // watch: left out of the inventory.
+  const crds = rendered.objects.filter(isCrd);
+  await ctx.watches.ensureKinds(crds);
+  const foreign = new Set<string>();
+  for (const crd of crds) {
+    const ref = refOf(crd);
+    if (keepReason(crd) !== KeepReason.ChartCrd || ctx.watches.get(ref)) continue;
+    if (await steps.withRetry(run, `get ${formatRef(ref)}`, () => ctx.kube.get(ref), signal))
+      foreign.add(refKey(ref));
+  }
+  const objects = rendered.objects.filter((o) => !foreign.has(refKey(refOf(o))));
+
+  // Each hook once, pre-event hooks first and post-event hooks last, as they run.
+  const previous = new Set(run.inventoryKeys);
+  ctx.sink.inventory(run, [...preHooks.map((h) => h.object), ...objects, ...postOnly.map((h) => h.object)]);
+
+  if (pack.namespace.create) await applyNamespace(steps, run, signal);
+  await steps.markHooks(run, hooks, signal);
+
+  // CRDs first, and Established before anything that may be one of their custom resources (hooks included).
+  const ownCrds = objects.filter(isCrd);
+  const rest = objects.filter((o) => !isCrd(o));
+  if (ownCrds.length > 0) {
+    for (const crd of ownCrds) await steps.applyObject(run, crd, signal);
+    await steps.waitForReady(
+      run,
+      ownCrds.map((crd) => refOf(crd)),
+      signal,
+    );
+    ctx.kube.invalidateDiscovery();
+    await waitUntilServed(steps, run, ownCrds, [...rest, ...hooks.map((h) => h.object)], signal);
+  }
+  const hookSteps = steps.hookSteps();
+  const runAgain = new Set(preHooks.filter((h) => h.events.includes(postEvent)));
+  await runHookEvent(hookSteps, run, preEvent, hooks, signal, runAgain);
+
+  await ctx.watches.ensureKinds(rest);
+  for (const object of rest) await steps.applyObject(run, object, signal);
+  await runHookEvent(hookSteps, run, postEvent, hooks, signal);
+
+  run.appliedRevision = rendered.revision;
+  if (!quiet || run.status.stage.type !== 'Applied')
+    ctx.sink.report(run, { type: 'StageChanged', time: ctx.iso(), stage: { type: 'Applied' } });
+  await prune(steps, run, previous, signal);
+}
+
+async function applyNamespace(steps: PackSteps, run: PackRun, signal: AbortSignal): Promise<void> {
+  const { ctx } = steps;
+  const ns = run.desired.pack.namespace;
+  const object: KubeObject = {
+    apiVersion: 'v1',
+    kind: 'Namespace',
+    metadata: {
+      name: ns.name,
+      labels: { ...ns.labels, [Label.Cluster]: ctx.cluster },
+      annotations: { ...ns.annotations },
+    },
+  };
+  await steps.withRetry(
+    run,
+    `Namespace ${ns.name}`,
+    () => ctx.kube.apply(object, { fieldManager: FIELD_MANAGER, force: false }),
+    signal,
+  );
+}
+
+/**
+ * An Established CRD is not always in discovery yet (the API server publishes the new group a moment later),
+ * so the pack's own custom resources wait until their kind is served, retrying as a transient error; any
+ * other unknown kind stays a permanent error.
+ */
+async function waitUntilServed(
+  steps: PackSteps,
+  run: PackRun,
+  crds: readonly KubeObject[],
+  objects: readonly KubeObject[],
+  signal: AbortSignal,
+): Promise<void> {
+  const { ctx } = steps;
+  const groups = new Set(crds.map((crd) => (crd.spec as { group?: unknown } | undefined)?.group));
+  const kinds = new Map(
+    objects
+      .filter((o) => groups.has(o.apiVersion.split('/')[0]))
+      .map((o) => [`${o.apiVersion}/${o.kind}`, o] as const),
+  );
+  for (const object of kinds.values()) {
+    await steps.withRetry(
+      run,
+      `${object.kind} (${object.apiVersion})`,
+      async () => {
+        try {
+          return await ctx.kube.resourceFor(object.apiVersion, object.kind);
+        } catch (error) {
+          const e = classifyError(error);
+          throw e.code === KubeErrorCode.UnknownKind
+            ? new KubeError(e.code, e.message, { retryable: true })
+            : e;
+        }
+      },
+      signal,
+    );
+  }
+}
+
+/** Deletes what this pack owned before and no longer renders, including what an earlier process applied. */
+async function prune(
+  steps: PackSteps,
+  run: PackRun,
+  previous: ReadonlySet<string>,
+  signal: AbortSignal,
+): Promise<void> {
+  const { ctx } = steps;
+  const name = run.desired.pack.name;
+  const stale: ObjectRef[] = [];
+  for (const { ref, object } of ctx.watches.ownedObjects()) {
+    // What Helm keeps on uninstall it keeps when a chart stops rendering it, too.
+    if (
+      object.metadata?.labels?.[Label.Pack] === name &&
+      !run.inventoryKeys.has(refKey(ref)) &&
+      keepReason(object) === undefined
+    )
+      stale.push(ref);
+  }
+  for (const key of previous) if (!run.inventoryKeys.has(key)) forgetFields(run, key);
+  for (const ref of stale.reverse()) {
+    signal.throwIfAborted();
+    await steps.withRetry(
+      run,
+      `prune ${formatRef(ref)}`,
+      () => ctx.kube.delete(ref, { propagationPolicy: 'Background' }),
+      signal,
+    );
+  }
+}
+
+function forgetFields(run: PackRun, key: string): void {
+  run.appliedFields.delete(key);
+}

@@ -1,0 +1,115 @@
+// The packs a runner holds: the desired set as it changes, each pack's stored status taken once at its first
+// appearance, and the stored packs nobody wants any more taken over for removal (orphans.ts).
+import { initialPackStatus, refKey, type ObjectRef, type PackStatus } from '../status/index.js';
+import type { DesiredPack } from './desired.js';
+import { orphanedPacks } from './orphans.js';
+import type { PackRun } from './pack-run.js';
+import { RevisionGate } from './revision-gate.js';
+
+/** What a new desired set changed that the runner reacts to (beyond starting its next reconcile). */
+export interface DesiredChanges {
+  /** New packs that came with a stored status: shown as stored at once. */
+  readonly restored: readonly PackRun[];
+  /** Packs whose health rules changed: their objects are judged again. */
+  readonly rulesChanged: readonly PackRun[];
+  /** Packs attached again while being removed: their uninstall retries stop. */
+  readonly reattached: readonly PackRun[];
+}
+
+export class PackSet {
+  readonly runs = new Map<string, PackRun>();
+  /**
+   * The stored statuses not taken yet: each is taken once. A pack removed and then added again in this process
+   * starts a new life, as on a running hub; taking its stored status again would repeat its old transitions.
+   */
+  private readonly stored: Map<string, PackStatus>;
+  /** Whether the stored packs nobody wants any more were taken over for removal (first setDesired). */
+  private orphansAdopted = false;
+
+  constructor(initial: ReadonlyMap<string, PackStatus> | undefined) {
+    this.stored = new Map(initial);
+  }
+
+  /**
+   * The packs the cluster should have, in install order. New packs are queued (or restored), changed ones take
+   * their new definition (the runner's reconcile upgrades them), and packs not in the set are marked removing.
+   */
+  setDesired(packs: readonly DesiredPack[]): DesiredChanges {
+    const changes = { restored: [] as PackRun[], rulesChanged: [] as PackRun[], reattached: [] as PackRun[] };
+    const names = new Set(packs.map((p) => p.pack.name));
+    for (const desired of packs) {
+      const run = this.runs.get(desired.pack.name);
+      if (run) {
+        // The same definition again (e.g. another profile of the cluster changed): leave the pack alone.
+        const unchanged = sameDefinition(run.desired, desired);
+        if (unchanged && run.startedFor === run.desired) run.startedFor = desired;
+        const rulesChanged =
+          JSON.stringify(run.desired.healthChecks) !== JSON.stringify(desired.healthChecks);
+        run.desired = desired;
+        if (rulesChanged) changes.rulesChanged.push(run);
+        if (run.removing) changes.reattached.push(run);
+        run.removing = false;
+        continue;
+      }
+      const initial = this.takeStored(desired.pack.name);
+      const created = newPackRun(
+        desired,
+        initial ?? initialPackStatus({ revision: '', stage: { type: 'Queued' } }),
+      );
+      this.runs.set(desired.pack.name, created);
+      if (initial) changes.restored.push(created);
+    }
+    for (const [name, run] of this.runs) if (!names.has(name)) run.removing = true;
+    this.adoptOrphans(names, packs.length);
+    return changes;
+  }
+
+  /** Every pack, in install order. */
+  inOrder(): PackRun[] {
+    return [...this.runs.values()].sort((a, b) => a.desired.order - b.desired.order);
+  }
+
+  private takeStored(pack: string): PackStatus | undefined {
+    const status = this.stored.get(pack);
+    this.stored.delete(pack);
+    return status;
+  }
+
+  /**
+   * A hub killed while removing a pack restarts without it in the desired set, though its objects and stored
+   * status remain: such packs are removed as dropped packs are, from what the store remembers of them.
+   */
+  private adoptOrphans(desired: ReadonlySet<string>, firstOrder: number): void {
+    if (this.orphansAdopted) return;
+    this.orphansAdopted = true;
+    const orphans = orphanedPacks(this.stored, desired, firstOrder);
+    this.stored.clear();
+    for (const orphan of orphans) {
+      const run = newPackRun(orphan.desired, orphan.status, [...orphan.inventory]);
+      run.removing = true;
+      this.runs.set(orphan.desired.pack.name, run);
+    }
+  }
+}
+
+function newPackRun(desired: DesiredPack, status: PackStatus, inventory: ObjectRef[] = []): PackRun {
+  return {
+    desired,
+    status,
+    inventory,
+    inventoryKeys: new Set(inventory.map(refKey)),
+    removing: false,
+    appliedFields: new Map(),
+    correcting: new Set(),
+    gate: new RevisionGate(),
+  };
+}
+
+/** Same pack definition and source folder: nothing to re-render. */
+function sameDefinition(a: DesiredPack, b: DesiredPack): boolean {
+  return (
+    a.chartFile === b.chartFile &&
+    a.profile.name === b.profile.name &&
+    JSON.stringify(a.pack) === JSON.stringify(b.pack)
+  );
+}

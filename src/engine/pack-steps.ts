@@ -1,0 +1,219 @@
+import type { KubernetesObject } from '@kubernetes/client-node';
+import {
+  abortableSleep,
+  backoffDelay,
+  classifyError,
+  KubeErrorCode,
+  type Backoff,
+  type KubeApi,
+} from '../kube/index.js';
+import type { KubeObject } from '../profile/index.js';
+import { ResourceState, formatRef, refKey, type ObjectRef, type PackEvent } from '../status/index.js';
+import { FIELD_MANAGER, ownFields } from './drift.js';
+import { EngineError, EngineErrorCode } from './errors.js';
+import type { HookSteps } from './hooks.js';
+import type { PackRun } from './pack-run.js';
+import { KeepReason, keepReason } from './removal.js';
+import type { HelmHook } from './render.js';
+import type { RenderCache } from './render-cache.js';
+import { refOf } from '../shared/refs.js';
+import type { Waiters } from './waiters.js';
+import type { WatchSet } from './watch-set.js';
+
+/**
+ * Where PackOperations reports what happens to a pack: facts for its status, never the runner's own state. The
+ * runner implements it (reducing the facts into the pack's status, indexing its inventory for watch events,
+ * arming its timeout); a test can implement it with a list.
+ */
+export interface PackSink {
+  /** A fact for the pack's status (src/status reduces it). */
+  report(run: PackRun, event: PackEvent): void;
+  /**
+   * The objects the pack owns from now on, in install order (hooks first and last, as they run). The sink
+   * records them on the run (`inventory`, `inventoryKeys`): the steps read them back (prune, uninstall).
+   */
+  inventory(run: PackRun, objects: readonly KubeObject[] | readonly ObjectRef[]): void;
+  /** A new revision is being applied: its timeout runs from now. */
+  revisionStarted(run: PackRun): void;
+  /** The API server's answer to our apply of the object at `ref`. */
+  applied(run: PackRun, ref: ObjectRef, answer: KubernetesObject): void;
+}
+
+/** What the install steps work with. */
+export interface OperationsContext {
+  readonly cluster: string;
+  readonly kube: KubeApi;
+  readonly helmBin: string;
+  readonly watches: WatchSet;
+  readonly waiters: Waiters;
+  readonly retry: Backoff;
+  readonly random: () => number;
+  /** Each Helm pack's rendering of its current revision (ADR 0007). */
+  readonly renderCache: RenderCache;
+  /** The current time, ISO 8601, for the facts reported. */
+  iso(): string;
+  readonly sink: PackSink;
+}
+
+/**
+ * What every step of an install or removal is made of: server-side apply, delete and namespace placement, each
+ * retried with backoff while the failure may pass (showing each attempt as the pack's stage) and failing with
+ * the object named when it will not; hooks; waiting for objects to be Ready.
+ */
+export class PackSteps {
+  constructor(readonly ctx: OperationsContext) {}
+
+  /** `retryAll`: every failure may pass later (the render cache: a database that does not answer yet). */
+  async withRetry<T>(
+    run: PackRun,
+    what: string,
+    action: () => Promise<T>,
+    signal: AbortSignal,
+    options: { retryAll?: boolean } = {},
+  ): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      signal.throwIfAborted();
+      try {
+        const result = await action();
+        if (run.status.stage.type === 'Retrying')
+          this.ctx.sink.report(run, {
+            type: 'StageChanged',
+            time: this.ctx.iso(),
+            stage: { type: 'Applying' },
+          });
+        return result;
+      } catch (error) {
+        if (error instanceof EngineError) throw error;
+        const kubeError = classifyError(error);
+        // Kube errors about an object already name it; others (discovery, network) get the object in front.
+        const message = kubeError.message.includes(what)
+          ? kubeError.message
+          : `${what}: ${kubeError.message}`;
+        if (!kubeError.retryable && options.retryAll !== true)
+          throw new EngineError(EngineErrorCode.ApplyFailed, message, { cause: error });
+        this.ctx.sink.report(run, {
+          type: 'StageChanged',
+          time: this.ctx.iso(),
+          stage: { type: 'Retrying', attempt, cause: message },
+        });
+        await abortableSleep(backoffDelay(attempt, this.ctx.retry, this.ctx.random), signal);
+      }
+    }
+  }
+
+  /** Namespaced objects without a namespace go to the pack's namespace, as `helm install` would put them. */
+  async withNamespace(run: PackRun, object: KubeObject, signal: AbortSignal): Promise<KubeObject> {
+    if (object.metadata.namespace) return object;
+    const info = await this.withRetry(
+      run,
+      `${object.kind} ${object.metadata.name}`,
+      () => this.ctx.kube.resourceFor(object.apiVersion, object.kind),
+      signal,
+    );
+    return info.namespaced
+      ? { ...object, metadata: { ...object.metadata, namespace: run.desired.pack.namespace.name } }
+      : object;
+  }
+
+  /** Applies one object with server-side apply, retrying what may pass later, failing on what will not. */
+  async applyObject(
+    run: PackRun,
+    object: KubeObject,
+    signal: AbortSignal,
+    options: { force?: boolean } = {},
+  ): Promise<KubernetesObject> {
+    // A CRD of a chart's crds/ folder is installed when missing and then never changed, as Helm does: not on
+    // upgrade, and not by drift correction either (users upgrade those CRDs themselves, e.g. cert-manager's).
+    const liveChartCrd =
+      keepReason(object) === KeepReason.ChartCrd ? this.ctx.watches.get(refOf(object)) : undefined;
+    if (liveChartCrd) {
+      // Left as it is: the live object is the applied one, so the revision gate may evaluate it at once.
+      this.ctx.sink.applied(run, refOf(object), liveChartCrd);
+      return liveChartCrd;
+    }
+    const target = await this.withNamespace(run, object, signal);
+    const applied = await this.withRetry(
+      run,
+      formatRef(refOf(target)),
+      () =>
+        this.ctx.kube.apply(target as KubernetesObject, {
+          fieldManager: FIELD_MANAGER,
+          force: options.force ?? false,
+        }),
+      signal,
+    );
+    run.appliedFields.set(refKey(refOf(target)), ownFields(applied));
+    this.ctx.sink.applied(run, refOf(target), applied);
+    return applied;
+  }
+
+  /**
+   * Deletes one object, retrying what may pass later. An object whose kind the server no longer serves
+   * (its CRD or API version is gone) is gone too: there is nothing left to delete, and retrying would fail for
+   * ever (issue 11: every uninstall attempt failed and restarted at once).
+   */
+  async deleteObject(
+    run: PackRun,
+    ref: ObjectRef,
+    signal: AbortSignal,
+    propagationPolicy: 'Background' | 'Foreground',
+  ): Promise<{ served: boolean }> {
+    return await this.withRetry(
+      run,
+      `delete ${formatRef(ref)}`,
+      async () => {
+        try {
+          await this.ctx.kube.delete(ref, { propagationPolicy });
+          return { served: true };
+        } catch (error) {
+          if (classifyError(error).code === KubeErrorCode.UnknownKind) return { served: false };
+          throw error;
+        }
+      },
+      signal,
+    );
+  }
+
+  /** Marks the pack's resources that are these hooks (and only those) as hooks, for the page and history. */
+  async markHooks(run: PackRun, hooks: readonly HelmHook[], signal: AbortSignal): Promise<void> {
+    const refs = await Promise.all(
+      hooks.map(async (h) => refOf(await this.withNamespace(run, h.object, signal))),
+    );
+    this.ctx.sink.report(run, { type: 'HooksMarked', time: this.ctx.iso(), hooks: refs });
+  }
+
+  /** The steps hooks are run with (hooks.ts). */
+  hookSteps(): HookSteps {
+    return {
+      watches: this.ctx.watches,
+      waiters: this.ctx.waiters,
+      placed: (run, object, signal) => this.withNamespace(run, object, signal),
+      apply: (run, object, signal) => this.applyObject(run, object, signal),
+      deleteAndWait: async (run, ref, signal) => {
+        await this.deleteObject(run, ref, signal, 'Background');
+        await this.ctx.waiters.until(signal, () => this.ctx.watches.get(ref) === undefined);
+      },
+      forget: (run, refs) => {
+        if (refs.length === 0) return;
+        const keys = new Set(refs.map(refKey));
+        this.ctx.sink.inventory(
+          run,
+          run.inventory.filter((r) => !keys.has(refKey(r))),
+        );
+      },
+    };
+  }
+
+  /** Resolves when every ref is Ready; throws (the pack turns red) when one fails. */
+  async waitForReady(run: PackRun, refs: readonly ObjectRef[], signal: AbortSignal): Promise<void> {
+    const keys = new Set(refs.map(refKey));
+    await this.ctx.waiters.until(signal, () => {
+      const resources = run.status.resources.filter((r) => keys.has(refKey(r.ref)));
+      const failed = resources.find((r) => r.evaluation.state === ResourceState.Failed);
+      if (failed) throw new EngineError(EngineErrorCode.ApplyFailed, failed.evaluation.message);
+      return (
+        resources.length === keys.size && resources.every((r) => r.evaluation.state === ResourceState.Ready)
+      );
+    });
+  }
+}
