@@ -90,7 +90,20 @@ export class Hub {
       ...(config.replica ? { elsewhere: (cluster: string) => this.replica?.elsewhere(cluster) } : {}),
     });
     this.fleet = fleet;
-    this.replica = config.replica && new ReplicaCoordinator(store, fleet, config.replica, log);
+    this.replica =
+      config.replica &&
+      new ReplicaCoordinator(store, fleet, config.replica, log, (cluster, lease) => {
+        if (lease.state) {
+          const { reachable, error } = lease.state;
+          emit({
+            kind: 'cluster.connection',
+            cluster,
+            time: new Date().toISOString(),
+            data: { reachable, ...(error === undefined ? {} : { error }) },
+          });
+        }
+        fleet.publishSummary(cluster);
+      });
     const replica = this.replica;
     this.clusters = new Clusters(store, access, fleet, replica && ((record) => replica.admit(record)));
     this.profiles = new Profiles(store, access, config.helmBin, emit);

@@ -64,13 +64,15 @@ async function setup(clusters: readonly string[]) {
   const world = new World();
   const replica = (id: string) => {
     const fleet = new FakeFleet(id, world);
+    const changes: string[] = [];
     const coordinator = new ReplicaCoordinator(
       store,
       fleet,
       { id, address: `http://${id}`, monotonic: () => mono },
       () => undefined,
+      (cluster, lease) => changes.push(`${cluster} ${lease.holder ?? '-'} ${String(lease.state?.reachable)}`),
     );
-    return { id, fleet, coordinator };
+    return { id, fleet, coordinator, changes };
   };
   return { store, world, replica };
 }
@@ -106,6 +108,8 @@ describe('hub replicas', () => {
     await a.coordinator.round();
     expect(a.coordinator.report().clusters.find((c) => c.cluster === moved)?.driver).toBe('replica-b');
     expect(a.coordinator.elsewhere(moved)).toMatchObject({ driver: 'replica-b', reachable: true });
+    // ... and a was told, so its streams get the cluster's new summary and connection state.
+    expect(a.changes).toContain(`${moved} replica-b true`);
 
     // b leaves cleanly: its leases are released at once and a takes everything on its next round.
     await b.coordinator.close();

@@ -69,6 +69,11 @@ export class ReplicaCoordinator {
     private readonly fleet: ReplicaFleet,
     config: ReplicaConfig,
     private readonly log: (message: string) => void,
+    /**
+     * A cluster driven elsewhere changed driver or connection (as of this round): the hub re-sends its summary
+     * and connection state, which the driving replica sent only to its own streams.
+     */
+    private readonly onElsewhereChanged?: (cluster: string, lease: LeaseRecord) => void,
   ) {
     this.id = config.id;
     const { address } = config;
@@ -230,7 +235,15 @@ export class ReplicaCoordinator {
         this.log(`strata: replica ${this.id}: cluster ${record.name}: ${message(error)}`);
       }
     }
+    const before = this.leases;
     this.leases = new Map((await store.leases.list()).map((l) => [l.cluster, l]));
+    for (const [cluster, lease] of this.leases) {
+      if (this.held.has(cluster)) continue;
+      const old = before.get(cluster);
+      if (old?.holder !== lease.holder || JSON.stringify(old.state) !== JSON.stringify(lease.state)) {
+        this.onElsewhereChanged?.(cluster, lease);
+      }
+    }
   }
 
   private async renew(cluster: string): Promise<void> {
