@@ -240,7 +240,7 @@ export class ReplicaCoordinator {
     for (const [cluster, lease] of this.leases) {
       if (this.held.has(cluster)) continue;
       const old = before.get(cluster);
-      if (old?.holder !== lease.holder || JSON.stringify(old.state) !== JSON.stringify(lease.state)) {
+      if (old?.holder !== lease.holder || JSON.stringify(old?.state) !== JSON.stringify(lease.state)) {
         this.onElsewhereChanged?.(cluster, lease);
       }
     }
