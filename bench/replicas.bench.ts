@@ -184,7 +184,7 @@ async function throughput(count: number): Promise<void> {
   const writtenIn = Date.now() - started;
   const rates = await Promise.all(
     clients.map(async (client) => {
-      await client.until((m) => (m.at(-1)?.id ?? 0) >= lastId, 300_000, `event ${String(lastId)}`);
+      await client.until(() => (client.ids.at(-1) ?? 0) >= lastId, 300_000, `event ${String(lastId)}`);
       return Math.round((written / (Date.now() - started)) * 1000);
     }),
   );
@@ -201,7 +201,7 @@ async function throughput(count: number): Promise<void> {
 execFileSync(join(repoRoot, 'scripts', 'build-dist'), { stdio: 'inherit' });
 await pg.setup();
 try {
-  await failover();
+  if (kills > 0) await failover();
   await throughput(1);
   await throughput(3);
 } finally {
