@@ -267,9 +267,11 @@ export class Hub {
    * Where a request about the cluster is served: 'here' when this hub drives it (or runs alone), the replica
    * that drives it, or undefined while none does (a failover).
    */
-  driverOf(cluster: string): 'here' | { readonly id: string; readonly address: string } | undefined {
+  async driverOf(
+    cluster: string,
+  ): Promise<'here' | { readonly id: string; readonly address: string } | undefined> {
     if (!this.replica || this.fleet.has(cluster)) return 'here';
-    return this.replica.driverOf(cluster);
+    return this.replica.locate(cluster);
   }
 
   /** Throws when the database does not answer (for /readyz). */

@@ -103,6 +103,9 @@ describe('hub replicas', () => {
     // A cluster that moved was taken with the next epoch.
     const moved = CLUSTERS.find((name) => world.running.get(name) === 'replica-b') as string;
     expect(b.fleet.epochs.get(moved)).toBe(2);
+    // A request about it reaching a before its next round still finds the driver (read from the database).
+    expect(a.coordinator.driverOf(moved)).toBeUndefined();
+    expect(await a.coordinator.locate(moved)).toMatchObject({ id: 'replica-b', address: 'http://replica-b' });
     // What a replica says of a cluster driven elsewhere is as of its last round, after the driver renewed.
     await b.coordinator.round();
     await a.coordinator.round();

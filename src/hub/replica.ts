@@ -145,6 +145,19 @@ export class ReplicaCoordinator {
     return this.addressOf();
   }
 
+  /**
+   * The replica driving the cluster, read from the database when the last round knew of none (a cluster
+   * registered or taken over since): undefined only while no live replica holds its lease.
+   */
+  async locate(cluster: string): Promise<{ readonly id: string; readonly address: string } | undefined> {
+    const known = this.driverOf(cluster);
+    if (known) return known;
+    const lease = (await this.store.leases.list()).find((l) => l.cluster === cluster);
+    if (lease?.holder === undefined || lease.holder === this.id) return undefined;
+    const live = await this.store.leases.liveReplicas(this.timing.replicaTtlMs);
+    return live.find((r) => r.id === lease.holder && r.address !== '');
+  }
+
   report(): ReplicaReport {
     return {
       id: this.id,

@@ -33,7 +33,7 @@ export function replicaForward(hub: Hub, self: () => string | undefined) {
     if (!CLUSTER_SCOPED.test(request.routeOptions.url ?? '')) return;
     const cluster = (request.params as { cluster?: string }).cluster;
     if (cluster === undefined || request.headers[FORWARDED_HEADER] !== undefined) return;
-    const driver = hub.driverOf(cluster);
+    const driver = await hub.driverOf(cluster);
     if (driver === 'here') return;
     if (driver === undefined || driver.address === '') {
       // An unknown cluster is the route's 404 to give; a known one is between two replicas.
