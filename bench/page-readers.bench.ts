@@ -4,13 +4,21 @@
 // for real on a control plane until green (the page is built from the runner's live statuses).
 // Prints figure → target → measured → verdict and writes JSON. Asserts nothing.
 //
-//   npx tsx bench/page-readers.bench.ts [--packs 200] [--readers 20] [--reads 50]
+// Also counts the SQL statements prepared during the install (issue 15: prepared statements cached): better-sqlite3
+// prepares and PostgreSQL Parse messages, counted by patching the drivers, so the count means the same before and
+// after a change to the store.
+//
+//   npx tsx bench/page-readers.bench.ts [--packs 200] [--readers 20] [--reads 50] [--store sqlite|postgres]
 import { execFile } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { dirname } from 'node:path';
 import { parseArgs, promisify } from 'node:util';
 import { down, up } from '../testenv/src/controlplane.js';
-import { SqliteBackend } from '../src/store/testing/backends.js';
+import SqliteDatabase from 'better-sqlite3';
+import type pgModule from 'pg';
+import { PostgresBackend, SqliteBackend } from '../src/store/testing/backends.js';
 import { startTestHub } from '../src/server/testing/server.js';
 import { ms, summarize, table, type Summary } from './engine/stats.js';
 
@@ -20,13 +28,33 @@ const { values } = parseArgs({
     readers: { type: 'string', default: '20' },
     reads: { type: 'string', default: '50' },
     json: { type: 'string', default: 'test-results/bench/page-readers.json' },
+    store: { type: 'string', default: 'sqlite' },
   },
 });
 const packs = Number(values.packs);
 const readers = Number(values.readers);
 const reads = Number(values.reads);
-const CP = 'page-bench';
+// Per process: helpers and the bench runner may run this bench at the same time on one machine.
+const CP = `page-bench-${String(process.pid)}`;
 const TARGET_P99_MS = 20;
+
+/** Statements the database drivers prepared (SQLite) or parsed (PostgreSQL Parse messages) so far. */
+let prepared = 0;
+// eslint-disable-next-line @typescript-eslint/unbound-method -- called with its `this` below
+const sqlitePrepare = SqliteDatabase.prototype.prepare;
+SqliteDatabase.prototype.prepare = function (this: SqliteDatabase.Database, sql: string) {
+  prepared++;
+  return sqlitePrepare.call(this, sql);
+} as typeof sqlitePrepare;
+const pg = createRequire(import.meta.url)('pg') as typeof pgModule & {
+  Connection: { prototype: { parse: (...args: unknown[]) => unknown } };
+};
+// eslint-disable-next-line @typescript-eslint/unbound-method -- called with its `this` below
+const pgParse = pg.Connection.prototype.parse;
+pg.Connection.prototype.parse = function (this: unknown, ...args: unknown[]) {
+  prepared++;
+  return pgParse.apply(this, args);
+};
 
 function profile(n: number): string {
   const lines = ['apiVersion: strata.dev/v1alpha1', 'kind: ClusterProfile', 'metadata: { name: bench }'];
@@ -86,7 +114,7 @@ async function readFromAnotherProcess(url: string, token: string, conditional: b
   return { summary: summarize(out.times), bytes: out.bytes, notModified: out.notModified };
 }
 
-const backend = new SqliteBackend();
+const backend = values.store === 'postgres' ? new PostgresBackend() : new SqliteBackend();
 await backend.setup();
 await down({ name: CP });
 const cp = await up({ name: CP, nodes: 1 });
@@ -114,6 +142,7 @@ try {
     t.api('POST', '/api/v1/clusters/bench/attachments', { body: { profile: 'bench' } }),
   );
   const installStart = performance.now();
+  const preparedBefore = prepared;
   for (;;) {
     const page = (await t.api('GET', '/api/v1/clusters/bench/page')).json as { packs: { phase: string }[] };
     const green = page.packs.filter((p) => p.phase === 'success').length;
@@ -123,6 +152,7 @@ try {
     await new Promise((r) => setTimeout(r, 1000));
   }
   await t.hub.flush();
+  const installPrepared = prepared - preparedBefore;
   process.stderr.write(
     `[bench] ${String(packs)} packs green in ${((performance.now() - installStart) / 1000).toFixed(0)} s\n`,
   );
@@ -159,11 +189,35 @@ try {
           conditional.notModified === readers * reads ? 'ok' : 'FAIL',
         ],
         [`hub CPU per read, If-None-Match`, '-', ms(perRead(conditionalCpu)), '-'],
+        [
+          `statements prepared, ${String(packs)}-pack install (${backend.name})`,
+          '-',
+          String(installPrepared),
+          '-',
+        ],
       ],
     ),
   );
+  const load = loadavg()[0] ?? Number.NaN;
+  console.log(`load average (1 min) after the reads: ${load.toFixed(2)}`);
   mkdirSync(dirname(values.json), { recursive: true });
-  writeFileSync(values.json, `${JSON.stringify({ packs, readers, reads, plain, conditional }, null, 2)}\n`);
+  writeFileSync(
+    values.json,
+    `${JSON.stringify({ packs, readers, reads, store: backend.name, installPrepared, loadAverage: load, plain, conditional }, null, 2)}\n`,
+  );
+  // The last line, for the bench runner (one figure per BENCH_RESULT line is all it reads).
+  console.log(
+    `BENCH_RESULT ${JSON.stringify({
+      figure: `page p99, ${label}`,
+      target: `< ${String(TARGET_P99_MS)} ms`,
+      measured: Number(plain.summary.p99.toFixed(2)),
+      unit: 'ms',
+      hubCpuPerReadMs: Number(perRead(plainCpu).toFixed(3)),
+      hubCpuPerReadIfNoneMatchMs: Number(perRead(conditionalCpu).toFixed(3)),
+      installStatementsPrepared: installPrepared,
+      loadAverage: Number(load.toFixed(2)),
+    })}`,
+  );
 } finally {
   await t.close();
   await backend.teardown();

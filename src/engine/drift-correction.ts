@@ -41,17 +41,19 @@ export class DriftCorrection {
     run.correcting.add(key);
     const task = new AbortController();
     // Put it back as rendered; force takes back the fields another manager took over.
-    this.options.ops.applyObject(run, object, task.signal, { force: true }).catch((error: unknown) => {
-      run.correcting.delete(key);
-      this.core.dispatch(run, {
-        type: 'StageChanged',
-        time: this.core.iso(),
-        stage: {
-          type: 'ApplyFailed',
-          error: `correcting drift of ${formatRef(ref)}: ${error instanceof Error ? error.message : String(error)}`,
-        },
+    this.options.ops
+      .applyObject(run, this.core.sink(run), object, { signal: task.signal, force: true })
+      .catch((error: unknown) => {
+        run.correcting.delete(key);
+        this.core.dispatch(run, {
+          type: 'StageChanged',
+          time: this.core.iso(),
+          stage: {
+            type: 'ApplyFailed',
+            error: `correcting drift of ${formatRef(ref)}: ${error instanceof Error ? error.message : String(error)}`,
+          },
+        });
       });
-    });
   }
 }
 

@@ -3,11 +3,21 @@
 // the re-evaluation due when a custom resource's wait for its controller ends.
 import type { KubeApi } from '../kube/index.js';
 import type { KubeObject } from '../profile/index.js';
-import { apiGroup, evaluateResource, refKey, type HealthRuleSpec, type ObjectRef } from '../status/index.js';
+import {
+  apiGroup,
+  evaluateResource,
+  ownersAffectedBy,
+  refKey,
+  type HealthRuleSpec,
+  type ObjectRef,
+} from '../status/index.js';
 import { HealthContext } from './health-context.js';
 import { inPackNamespace, type PackRun, type RunnerCore } from './pack-run.js';
 import { refOf } from '../shared/refs.js';
-import type { WatchSet } from './watch-set.js';
+import type { WatchSet, WatchSetEvent } from './watch-set.js';
+
+/** The change of an owned object a watch reported. */
+type WatchSetOwnedChange = Extract<WatchSetEvent, { type: 'Owned' }>['event'];
 
 export class PackEvaluations {
   /** Owned object key → the packs whose inventory holds it (normally one): O(1) routing of watch events. */
@@ -30,9 +40,30 @@ export class PackEvaluations {
     });
   }
 
-  /** The packs that own the object at `key`, with the ref each knows it by. */
-  packsAt(key: string): ReadonlyMap<PackRun, ObjectRef> {
-    return this.packsByKey.get(key) ?? NONE;
+  /**
+   * Judges again what a watch event concerns: an owned object, for each pack that owns it (each also passed to
+   * `owned`, for drift), or the owners a Pod, ReplicaSet or Warning event is about.
+   */
+  route(
+    event: WatchSetEvent,
+    owned: (run: PackRun, ref: ObjectRef, change: WatchSetOwnedChange) => void,
+  ): void {
+    if (event.type === 'Owned') {
+      for (const run of this.packsAt(refKey(event.ref)).keys()) {
+        this.evaluate(run, event.ref);
+        owned(run, event.ref, event.event);
+      }
+      return;
+    }
+    const owners =
+      event.type === 'Warning'
+        ? event.uids
+        : ownersAffectedBy(event.event.object, (uid) => this.watches.replicaSet(uid));
+    for (const uid of owners) {
+      const key = this.watches.keyOfUid(uid);
+      if (!key) continue;
+      for (const [run, ref] of this.packsAt(key)) this.evaluate(run, ref);
+    }
   }
 
   evaluate(run: PackRun, ref: ObjectRef): void {
@@ -84,6 +115,11 @@ export class PackEvaluations {
     // Objects the watches have not seen stay "not yet observed"; evaluating them now would only emit a
     // Missing/NotFound status for each, one full status event per object for nothing.
     for (const ref of refs) if (this.watches.get(ref)) this.evaluate(run, ref);
+  }
+
+  /** The packs that own the object at `key`, with the ref each knows it by. */
+  private packsAt(key: string): ReadonlyMap<PackRun, ObjectRef> {
+    return this.packsByKey.get(key) ?? NONE;
   }
 
   /** The pack is gone: its objects no longer route to it. */

@@ -1,7 +1,7 @@
-import { execFile } from 'node:child_process';
 import { ChartSourceKind, type HelmPack } from '../profile/index.js';
 import { assertNever } from '../shared/assert-never.js';
 import { EngineError, EngineErrorCode } from './errors.js';
+import { sharedSpawner, SpawnError, type Spawner } from './spawner.js';
 
 /** What `helm install` would learn from the cluster, so `helm template` renders the same objects. */
 export interface ClusterCapabilities {
@@ -26,6 +26,11 @@ export interface HelmTemplateOptions {
    */
   readonly capabilities?: ClusterCapabilities;
   readonly timeoutMs?: number;
+  /**
+   * Who starts helm: default the hub's shared spawner process (spawner.ts), so a render never forks the hub
+   * on its event loop.
+   */
+  readonly spawner?: Spawner;
 }
 
 /**
@@ -45,34 +50,35 @@ export function helmTemplate(pack: HelmPack, options: HelmTemplateOptions): Prom
     return Promise.reject(error instanceof Error ? error : new Error(String(error)));
   }
 
-  return new Promise((resolvePromise, reject) => {
-    const child = execFile(
-      options.helmBin,
-      args,
-      { maxBuffer: 64 * 1024 * 1024, timeout: options.timeoutMs ?? 120_000, env: helmEnv() },
-      (error, stdout, stderr) => {
-        if (!error) {
-          resolvePromise(stdout);
-          return;
+  const spawner = options.spawner ?? sharedSpawner();
+  return spawner
+    .run(options.helmBin, args, {
+      input: JSON.stringify(pack.values),
+      env: helmEnv(),
+      timeoutMs: options.timeoutMs ?? 120_000,
+      maxBuffer: 64 * 1024 * 1024,
+    })
+    .then(
+      ({ stdout }) => stdout,
+      (error: unknown) => {
+        if (!(error instanceof SpawnError)) {
+          const why = error instanceof Error ? error.message : String(error);
+          throw new EngineError(EngineErrorCode.RenderFailed, `helm template could not run: ${why}`, {
+            cause: error,
+          });
         }
-        const code = (error as NodeJS.ErrnoException).code;
-        if (code === 'ENOENT') {
-          reject(
-            new EngineError(EngineErrorCode.HelmMissing, `helm not found at ${options.helmBin}`, {
-              cause: error,
-            }),
-          );
-          return;
+        if (error.code === 'ENOENT') {
+          throw new EngineError(EngineErrorCode.HelmMissing, `helm not found at ${options.helmBin}`, {
+            cause: error,
+          });
         }
         // Helm's own message is the useful part ("Error: template: x/templates/y.yaml:3:5: ...").
-        const detail = stableLists(stderr.trim().replace(/^Error: /, '')) || error.message;
-        reject(
-          new EngineError(EngineErrorCode.RenderFailed, `helm template failed: ${detail}`, { cause: error }),
-        );
+        const detail = stableLists(error.stderr.trim().replace(/^Error: /, '')) || error.message;
+        throw new EngineError(EngineErrorCode.RenderFailed, `helm template failed: ${detail}`, {
+          cause: error,
+        });
       },
     );
-    child.stdin?.end(JSON.stringify(pack.values));
-  });
 }
 
 /** The argv of `helm template`: flags first, each with its value joined by `=`, then `--` and the positionals. */

@@ -4,7 +4,7 @@ import { formatRef, refKey, ResourceState, type ObjectRef } from '../status/inde
 import { EngineError, EngineErrorCode } from './errors.js';
 import { isCrd } from './order.js';
 import { refOf } from '../shared/refs.js';
-import type { PackRun } from './pack-run.js';
+import type { PackView } from './pack-run.js';
 import { HookDeletePolicy, type HelmHook, type HookEvent } from './render.js';
 import type { Waiters } from './waiters.js';
 import type { WatchSet } from './watch-set.js';
@@ -14,13 +14,13 @@ export interface HookSteps {
   readonly watches: WatchSet;
   readonly waiters: Waiters;
   /** The object with the pack's namespace filled in, as it will be applied. */
-  placed(run: PackRun, object: KubeObject, signal: AbortSignal): Promise<KubeObject>;
+  placed(run: PackView, object: KubeObject, signal: AbortSignal): Promise<KubeObject>;
   /** Server-side apply with retries; the API server's answer. */
-  apply(run: PackRun, object: KubeObject, signal: AbortSignal): Promise<KubernetesObject>;
+  apply(run: PackView, object: KubeObject, signal: AbortSignal): Promise<KubernetesObject>;
   /** Deletes (retrying what may pass later) and resolves once the watches no longer see it. */
-  deleteAndWait(run: PackRun, ref: ObjectRef, signal: AbortSignal): Promise<void>;
+  deleteAndWait(run: PackView, ref: ObjectRef, signal: AbortSignal): Promise<void>;
   /** Drops refs from the pack's inventory (hooks deleted by their policy are no longer the pack's). */
-  forget(run: PackRun, refs: readonly ObjectRef[]): void;
+  forget(run: PackView, refs: readonly ObjectRef[]): void;
 }
 
 /**
@@ -37,7 +37,7 @@ export interface HookSteps {
  */
 export async function runHookEvent(
   steps: HookSteps,
-  run: PackRun,
+  run: PackView,
   event: HookEvent,
   hooks: readonly HelmHook[],
   signal: AbortSignal,
@@ -104,7 +104,7 @@ const RUN_TO_COMPLETION = new Set(['Job', 'Pod']);
  */
 function waitForHook(
   steps: HookSteps,
-  run: PackRun,
+  run: PackView,
   ref: ObjectRef,
   uid: string | undefined,
   signal: AbortSignal,

@@ -6,19 +6,19 @@ import { PackOperation, PackPhase, formatRef, refKey, type ObjectRef } from '../
 import { FIELD_MANAGER } from './drift.js';
 import { runHookEvent } from './hooks.js';
 import { isCrd } from './order.js';
-import type { PackRun } from './pack-run.js';
+import type { PackView } from './pack-run.js';
 import type { PackSteps } from './pack-steps.js';
 import { KeepReason, keepReason } from './removal.js';
 import { HookEvent, Label, renderPack } from './render.js';
 import { templateOnce } from './render-cache.js';
 import { refOf } from '../shared/refs.js';
 
-export async function installPack(steps: PackSteps, run: PackRun, signal: AbortSignal): Promise<void> {
+export async function installPack(steps: PackSteps, run: PackView, signal: AbortSignal): Promise<void> {
   const { ctx } = steps;
   const desired = run.desired;
   const pack = desired.pack;
   if (run.status.phase !== PackPhase.Success)
-    ctx.sink.report(run, { type: 'StageChanged', time: ctx.iso(), stage: { type: 'Rendering' } });
+    steps.sink.report({ type: 'StageChanged', time: ctx.iso(), stage: { type: 'Rendering' } });
   // Rendered for this cluster as `helm install` would (its version, its served APIs); manifest packs need
   // none of it.
   const capabilities =
@@ -46,7 +46,7 @@ export async function installPack(steps: PackSteps, run: PackRun, signal: AbortS
   });
   signal.throwIfAborted();
 
-  run.rendered = rendered;
+  steps.sink.rendered(rendered);
   const operation =
     run.appliedRevision === undefined && run.status.revision === ''
       ? PackOperation.Install
@@ -55,14 +55,14 @@ export async function installPack(steps: PackSteps, run: PackRun, signal: AbortS
   // apply leaves unchanged objects untouched, and the page should not flash blue for nothing.
   const quiet = rendered.revision === run.status.revision && run.status.phase === PackPhase.Success;
   if (!quiet) {
-    ctx.sink.report(run, {
+    steps.sink.report({
       type: 'RevisionStarted',
       time: ctx.iso(),
       revision: rendered.revision,
       operation,
       stage: { type: 'Applying' },
     });
-    ctx.sink.revisionStarted(run);
+    steps.sink.revisionStarted();
   }
 
   const [preEvent, postEvent] =
@@ -93,8 +93,7 @@ export async function installPack(steps: PackSteps, run: PackRun, signal: AbortS
   const objects = rendered.objects.filter((o) => !foreign.has(refKey(refOf(o))));
 
   // Each hook once, pre-event hooks first and post-event hooks last, as they run.
-  const previous = new Set(run.inventoryKeys);
-  ctx.sink.inventory(run, [...preHooks.map((h) => h.object), ...objects, ...postOnly.map((h) => h.object)]);
+  steps.sink.inventory([...preHooks.map((h) => h.object), ...objects, ...postOnly.map((h) => h.object)]);
 
   if (pack.namespace.create) await applyNamespace(steps, run, signal);
   await steps.markHooks(run, hooks, signal);
@@ -120,13 +119,13 @@ export async function installPack(steps: PackSteps, run: PackRun, signal: AbortS
   for (const object of rest) await steps.applyObject(run, object, signal);
   await runHookEvent(hookSteps, run, postEvent, hooks, signal);
 
-  run.appliedRevision = rendered.revision;
+  steps.sink.revisionApplied(rendered.revision);
   if (!quiet || run.status.stage.type !== 'Applied')
-    ctx.sink.report(run, { type: 'StageChanged', time: ctx.iso(), stage: { type: 'Applied' } });
-  await prune(steps, run, previous, signal);
+    steps.sink.report({ type: 'StageChanged', time: ctx.iso(), stage: { type: 'Applied' } });
+  await prune(steps, run, signal);
 }
 
-async function applyNamespace(steps: PackSteps, run: PackRun, signal: AbortSignal): Promise<void> {
+async function applyNamespace(steps: PackSteps, run: PackView, signal: AbortSignal): Promise<void> {
   const { ctx } = steps;
   const ns = run.desired.pack.namespace;
   const object: KubeObject = {
@@ -153,7 +152,7 @@ async function applyNamespace(steps: PackSteps, run: PackRun, signal: AbortSigna
  */
 async function waitUntilServed(
   steps: PackSteps,
-  run: PackRun,
+  run: PackView,
   crds: readonly KubeObject[],
   objects: readonly KubeObject[],
   signal: AbortSignal,
@@ -185,12 +184,7 @@ async function waitUntilServed(
 }
 
 /** Deletes what this pack owned before and no longer renders, including what an earlier process applied. */
-async function prune(
-  steps: PackSteps,
-  run: PackRun,
-  previous: ReadonlySet<string>,
-  signal: AbortSignal,
-): Promise<void> {
+async function prune(steps: PackSteps, run: PackView, signal: AbortSignal): Promise<void> {
   const { ctx } = steps;
   const name = run.desired.pack.name;
   const stale: ObjectRef[] = [];
@@ -203,7 +197,6 @@ async function prune(
     )
       stale.push(ref);
   }
-  for (const key of previous) if (!run.inventoryKeys.has(key)) forgetFields(run, key);
   for (const ref of stale.reverse()) {
     signal.throwIfAborted();
     await steps.withRetry(
@@ -213,8 +206,4 @@ async function prune(
       signal,
     );
   }
-}
-
-function forgetFields(run: PackRun, key: string): void {
-  run.appliedFields.delete(key);
 }

@@ -19,7 +19,7 @@ export class Installs {
     run.task = task;
     run.startedFor = run.desired;
     this.options.ops
-      .install(run, task.signal)
+      .install(run, this.core.sink(run), task.signal)
       .catch((error: unknown) => {
         if (task.signal.aborted || this.core.stopped()) return;
         const message = error instanceof Error ? error.message : String(error);

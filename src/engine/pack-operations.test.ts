@@ -49,28 +49,34 @@ function newRun(manifests: KubeObject[]): PackRun {
   };
 }
 
-/** Records every report; keeps the run's status and inventory as the runner would, nothing else. */
-function recordingSink(): { sink: PackSink; log: string[] } {
+/**
+ * Records every report; keeps the run's status and inventory as the runner would (the steps read them back),
+ * nothing else.
+ */
+function recordingSink(run: PackRun): { sink: PackSink; log: string[] } {
   const log: string[] = [];
   const sink: PackSink = {
-    report: (run, event) => {
+    report: (event) => {
       run.status = reducePackStatus(run.status, event);
       log.push(event.type === 'StageChanged' ? `stage ${event.stage.type}` : event.type);
     },
-    inventory: (run, objects) => {
+    inventory: (objects) => {
       // The operations read the inventory back (prune deletes what carries the pack's label and is not in it).
       const refs = objects.map((o) => ({ ...('metadata' in o ? refOf(o) : o), namespace: 'apps' }));
       run.inventory = refs;
       run.inventoryKeys = new Set(refs.map(refKey));
       log.push(`inventory ${refs.map((r) => `${r.kind}/${r.name}`).join(' ')}`);
     },
+    rendered: (rendering) => log.push(`rendered ${rendering.revision.slice(0, 7)}`),
     revisionStarted: () => log.push('revisionStarted'),
-    applied: (_run, ref) => log.push(`applied ${formatRef(ref)}`),
+    applied: (ref) => log.push(`applied ${formatRef(ref)}`),
+    kept: (ref) => log.push(`kept ${formatRef(ref)}`),
+    revisionApplied: (revision) => log.push(`revisionApplied ${revision.slice(0, 7)}`),
   };
   return { sink, log };
 }
 
-async function operations(kube: FakeKube, sink: PackSink) {
+async function operations(kube: FakeKube) {
   const waiters = new Waiters();
   const watches = new WatchSet({
     kube,
@@ -94,22 +100,28 @@ async function operations(kube: FakeKube, sink: PackSink) {
     retry: { initialMs: 1, maxMs: 4 },
     random: () => 0.5,
     iso: () => '2026-01-01T00:00:00.000Z',
-    sink,
   });
 }
+
+const deployment: KubeObject = {
+  apiVersion: 'apps/v1',
+  kind: 'Deployment',
+  metadata: { name: 'web' },
+  spec: {},
+};
+const configMap: KubeObject = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'web' }, data: {} };
 
 describe('PackOperations reports to its sink', () => {
   it('installs a manifest pack: what it reports, in order, and what the cluster then holds', async () => {
     const kube = new FakeKube();
-    const { sink, log } = recordingSink();
-    const ops = await operations(kube, sink);
-    const run = newRun([
-      { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web' }, spec: {} },
-      { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'web' }, data: {} },
-    ]);
-    await ops.install(run, new AbortController().signal);
+    const ops = await operations(kube);
+    const run = newRun([deployment, configMap]);
+    const { sink, log } = recordingSink(run);
+    await ops.install(run, sink, new AbortController().signal);
+    const revision = run.status.revision.slice(0, 7);
     expect(log).toEqual([
       'stage Rendering',
+      `rendered ${revision}`,
       'RevisionStarted',
       'revisionStarted',
       // Install order by kind (order.ts): the ConfigMap before the Deployment that would mount it.
@@ -117,13 +129,51 @@ describe('PackOperations reports to its sink', () => {
       'HooksMarked',
       'applied ConfigMap apps/web',
       'applied Deployment apps/web',
+      `revisionApplied ${revision}`,
       'stage Applied',
     ]);
     expect(kube.all('v1', 'Namespace').map((n) => n.metadata?.name)).toEqual(['apps']);
     expect(kube.actions.map((a) => a.verb)).toEqual(['apply', 'apply', 'apply']);
-    console.log(JSON.stringify(kube.actions.map((a) => a.verb + ('ref' in a ? JSON.stringify(a.ref) : ''))));
     expect(kube.all('apps/v1', 'Deployment').map((d) => d.metadata?.labels)).toEqual([
       expect.objectContaining({ 'strata.dev/pack': 'web' }),
     ]);
+  });
+
+  it('writes nothing of the pack: its rendering and applied revision go to the sink', async () => {
+    const kube = new FakeKube();
+    const ops = await operations(kube);
+    const run = newRun([configMap]);
+    const { sink, log } = recordingSink(run);
+    // The operations read the pack through a view that refuses writes; only the sink (the runner) records.
+    const readOnly = new Proxy(run, {
+      set: (_target, field) => {
+        throw new Error(`PackOperations wrote run.${String(field)}`);
+      },
+    });
+    await ops.install(readOnly, sink, new AbortController().signal);
+    expect(log.filter((l) => /^(rendered|applied|revisionApplied) /.test(l))).toEqual([
+      `rendered ${run.status.revision.slice(0, 7)}`,
+      'applied ConfigMap apps/web',
+      `revisionApplied ${run.status.revision.slice(0, 7)}`,
+    ]);
+    expect(run.rendered).toBeUndefined();
+    expect(run.appliedRevision).toBeUndefined();
+    expect(run.appliedFields.size).toBe(0);
+  });
+
+  it('uninstalls what it installed, last installed first, and reports the removal', async () => {
+    const kube = new FakeKube();
+    const ops = await operations(kube);
+    const run = newRun([deployment, configMap]);
+    await ops.install(run, recordingSink(run).sink, new AbortController().signal);
+    const { sink, log } = recordingSink(run);
+    await ops.uninstall(run, sink, new AbortController().signal);
+    expect(log[0]).toBe('RevisionStarted');
+    expect(run.status.stage.type).toBe('Uninstalling');
+    expect(kube.actions.flatMap((a) => (a.verb === 'delete' ? [`${a.ref.kind}/${a.ref.name}`] : []))).toEqual(
+      ['Deployment/web', 'ConfigMap/web'],
+    );
+    expect(kube.all('v1', 'ConfigMap')).toEqual([]);
+    expect(kube.all('apps/v1', 'Deployment')).toEqual([]);
   });
 });

@@ -1,8 +1,8 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { KubeObject } from '../profile/index.js';
 import { installPack } from './install.js';
-import type { PackRun } from './pack-run.js';
-import { PackSteps, type OperationsContext } from './pack-steps.js';
+import type { PackView } from './pack-run.js';
+import { PackSteps, type OperationsContext, type PackSink } from './pack-steps.js';
 import { uninstallPack } from './uninstall.js';
 
 export type { OperationsContext, PackSink } from './pack-steps.js';
@@ -14,31 +14,30 @@ export type { OperationsContext, PackSink } from './pack-steps.js';
  * steps both are made of, pack-steps.ts.
  */
 export class PackOperations {
-  private readonly steps: PackSteps;
+  constructor(private readonly ctx: OperationsContext) {}
 
-  constructor(ctx: OperationsContext) {
-    this.steps = new PackSteps(ctx);
-  }
-
-  install(run: PackRun, signal: AbortSignal): Promise<void> {
-    return installPack(this.steps, run, signal);
+  /** Installs or upgrades the pack to its desired definition, reporting to `sink`. */
+  install(run: PackView, sink: PackSink, signal: AbortSignal): Promise<void> {
+    return installPack(new PackSteps(this.ctx, sink), run, signal);
   }
 
   /**
    * Removes the pack as `helm uninstall` does: pre-delete hooks, then everything the pack owns, last installed
    * first, except what Helm keeps, then post-delete hooks. Resolves once what it deleted is gone.
    */
-  uninstall(run: PackRun, signal: AbortSignal): Promise<void> {
-    return uninstallPack(this.steps, run, signal);
+  uninstall(run: PackView, sink: PackSink, signal: AbortSignal): Promise<void> {
+    return uninstallPack(new PackSteps(this.ctx, sink), run, signal);
   }
 
   /** Applies one object with server-side apply (drift correction puts an object back with it). */
   applyObject(
-    run: PackRun,
+    run: PackView,
+    sink: PackSink,
     object: KubeObject,
-    signal: AbortSignal,
-    options: { force?: boolean } = {},
+    options: { signal: AbortSignal; force?: boolean },
   ): Promise<KubernetesObject> {
-    return this.steps.applyObject(run, object, signal, options);
+    return new PackSteps(this.ctx, sink).applyObject(run, object, options.signal, {
+      ...(options.force === undefined ? {} : { force: options.force }),
+    });
   }
 }

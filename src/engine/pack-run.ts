@@ -1,12 +1,26 @@
 import type { ObjectRef, PackEvent, PackStatus } from '../status/index.js';
 import type { DesiredPack } from './desired.js';
 import type { RunnerEvent } from './events.js';
+import type { PackSink } from './pack-steps.js';
 import { CLUSTER_SCOPED } from './order.js';
 import type { RenderedPack } from './render.js';
 import type { RevisionGate } from './revision-gate.js';
 
+/**
+ * What the steps of an install or removal (PackOperations) read of a pack. They write none of it: what they
+ * learn goes to their PackSink, and the runner records it on its PackRun.
+ */
+export interface PackView {
+  readonly desired: DesiredPack;
+  readonly rendered?: RenderedPack;
+  readonly status: PackStatus;
+  readonly inventory: readonly ObjectRef[];
+  readonly inventoryKeys: ReadonlySet<string>;
+  readonly appliedRevision?: string;
+}
+
 /** Everything the runner knows about one pack. */
-export interface PackRun {
+export interface PackRun extends PackView {
   desired: DesiredPack;
   /** The last rendering of the desired pack, kept for drift correction. */
   rendered?: RenderedPack;
@@ -30,9 +44,9 @@ export interface PackRun {
 }
 
 /**
- * What the runner's parts (evaluations.ts, removals.ts, drift-correction.ts) share of it: its packs, the one
- * way a fact becomes a pack's status (`dispatch`), and its outbound events. They hold no pack state of their own
- * beyond their index and timers.
+ * What the runner's parts (installs.ts, removals.ts, evaluations.ts, drift-correction.ts) share of it: its
+ * packs, the one way a fact becomes a pack's status (`dispatch`), and its outbound events. They hold no pack
+ * state of their own beyond their index and timers.
  */
 export interface RunnerCore {
   readonly cluster: string;
@@ -49,6 +63,8 @@ export interface RunnerCore {
   wake(): void;
   /** The current time, ISO 8601. */
   iso(): string;
+  /** Where the steps of an install, removal or drift correction of `run` report (runner.ts records it). */
+  sink(run: PackRun): PackSink;
 }
 
 /**

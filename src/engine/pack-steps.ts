@@ -9,34 +9,40 @@ import {
 } from '../kube/index.js';
 import type { KubeObject } from '../profile/index.js';
 import { ResourceState, formatRef, refKey, type ObjectRef, type PackEvent } from '../status/index.js';
-import { FIELD_MANAGER, ownFields } from './drift.js';
+import { FIELD_MANAGER } from './drift.js';
 import { EngineError, EngineErrorCode } from './errors.js';
 import type { HookSteps } from './hooks.js';
-import type { PackRun } from './pack-run.js';
+import type { PackView } from './pack-run.js';
 import { KeepReason, keepReason } from './removal.js';
-import type { HelmHook } from './render.js';
+import type { HelmHook, RenderedPack } from './render.js';
 import type { RenderCache } from './render-cache.js';
 import { refOf } from '../shared/refs.js';
 import type { Waiters } from './waiters.js';
 import type { WatchSet } from './watch-set.js';
 
 /**
- * Where PackOperations reports what happens to a pack: facts for its status, never the runner's own state. The
- * runner implements it (reducing the facts into the pack's status, indexing its inventory for watch events,
- * arming its timeout); a test can implement it with a list.
+ * Where the steps of one pack's install, removal or drift correction report what happens: facts for its status
+ * and what the runner keeps of the pack, never the runner's own state. The runner binds one to each of its
+ * packs and records what it learns on the pack's PackRun; a test can implement it with a list.
  */
 export interface PackSink {
   /** A fact for the pack's status (src/status reduces it). */
-  report(run: PackRun, event: PackEvent): void;
+  report(event: PackEvent): void;
   /**
-   * The objects the pack owns from now on, in install order (hooks first and last, as they run). The sink
-   * records them on the run (`inventory`, `inventoryKeys`): the steps read them back (prune, uninstall).
+   * The objects the pack owns from now on, in install order (hooks first and last, as they run). The steps read
+   * them back (`inventory`, `inventoryKeys` of the pack: prune, uninstall).
    */
-  inventory(run: PackRun, objects: readonly KubeObject[] | readonly ObjectRef[]): void;
+  inventory(objects: readonly KubeObject[] | readonly ObjectRef[]): void;
+  /** The pack's rendering of the revision being applied (kept for drift correction, notes and removal). */
+  rendered(rendering: RenderedPack): void;
   /** A new revision is being applied: its timeout runs from now. */
-  revisionStarted(run: PackRun): void;
+  revisionStarted(): void;
   /** The API server's answer to our apply of the object at `ref`. */
-  applied(run: PackRun, ref: ObjectRef, answer: KubernetesObject): void;
+  applied(ref: ObjectRef, answer: KubernetesObject): void;
+  /** A chart CRD that exists was left as it is (Helm never upgrades those): the live object stands as applied. */
+  kept(ref: ObjectRef, live: KubernetesObject): void;
+  /** Every object of `revision` is applied. */
+  revisionApplied(revision: string): void;
 }
 
 /** What the install steps work with. */
@@ -52,7 +58,6 @@ export interface OperationsContext {
   readonly renderCache: RenderCache;
   /** The current time, ISO 8601, for the facts reported. */
   iso(): string;
-  readonly sink: PackSink;
 }
 
 /**
@@ -61,11 +66,14 @@ export interface OperationsContext {
  * the object named when it will not; hooks; waiting for objects to be Ready.
  */
 export class PackSteps {
-  constructor(readonly ctx: OperationsContext) {}
+  constructor(
+    readonly ctx: OperationsContext,
+    readonly sink: PackSink,
+  ) {}
 
   /** `retryAll`: every failure may pass later (the render cache: a database that does not answer yet). */
   async withRetry<T>(
-    run: PackRun,
+    run: PackView,
     what: string,
     action: () => Promise<T>,
     signal: AbortSignal,
@@ -76,7 +84,7 @@ export class PackSteps {
       try {
         const result = await action();
         if (run.status.stage.type === 'Retrying')
-          this.ctx.sink.report(run, {
+          this.sink.report({
             type: 'StageChanged',
             time: this.ctx.iso(),
             stage: { type: 'Applying' },
@@ -91,7 +99,7 @@ export class PackSteps {
           : `${what}: ${kubeError.message}`;
         if (!kubeError.retryable && options.retryAll !== true)
           throw new EngineError(EngineErrorCode.ApplyFailed, message, { cause: error });
-        this.ctx.sink.report(run, {
+        this.sink.report({
           type: 'StageChanged',
           time: this.ctx.iso(),
           stage: { type: 'Retrying', attempt, cause: message },
@@ -102,7 +110,7 @@ export class PackSteps {
   }
 
   /** Namespaced objects without a namespace go to the pack's namespace, as `helm install` would put them. */
-  async withNamespace(run: PackRun, object: KubeObject, signal: AbortSignal): Promise<KubeObject> {
+  async withNamespace(run: PackView, object: KubeObject, signal: AbortSignal): Promise<KubeObject> {
     if (object.metadata.namespace) return object;
     const info = await this.withRetry(
       run,
@@ -117,7 +125,7 @@ export class PackSteps {
 
   /** Applies one object with server-side apply, retrying what may pass later, failing on what will not. */
   async applyObject(
-    run: PackRun,
+    run: PackView,
     object: KubeObject,
     signal: AbortSignal,
     options: { force?: boolean } = {},
@@ -128,7 +136,7 @@ export class PackSteps {
       keepReason(object) === KeepReason.ChartCrd ? this.ctx.watches.get(refOf(object)) : undefined;
     if (liveChartCrd) {
       // Left as it is: the live object is the applied one, so the revision gate may evaluate it at once.
-      this.ctx.sink.applied(run, refOf(object), liveChartCrd);
+      this.sink.kept(refOf(object), liveChartCrd);
       return liveChartCrd;
     }
     const target = await this.withNamespace(run, object, signal);
@@ -142,8 +150,7 @@ export class PackSteps {
         }),
       signal,
     );
-    run.appliedFields.set(refKey(refOf(target)), ownFields(applied));
-    this.ctx.sink.applied(run, refOf(target), applied);
+    this.sink.applied(refOf(target), applied);
     return applied;
   }
 
@@ -153,7 +160,7 @@ export class PackSteps {
    * ever (issue 11: every uninstall attempt failed and restarted at once).
    */
   async deleteObject(
-    run: PackRun,
+    run: PackView,
     ref: ObjectRef,
     signal: AbortSignal,
     propagationPolicy: 'Background' | 'Foreground',
@@ -175,11 +182,11 @@ export class PackSteps {
   }
 
   /** Marks the pack's resources that are these hooks (and only those) as hooks, for the page and history. */
-  async markHooks(run: PackRun, hooks: readonly HelmHook[], signal: AbortSignal): Promise<void> {
+  async markHooks(run: PackView, hooks: readonly HelmHook[], signal: AbortSignal): Promise<void> {
     const refs = await Promise.all(
       hooks.map(async (h) => refOf(await this.withNamespace(run, h.object, signal))),
     );
-    this.ctx.sink.report(run, { type: 'HooksMarked', time: this.ctx.iso(), hooks: refs });
+    this.sink.report({ type: 'HooksMarked', time: this.ctx.iso(), hooks: refs });
   }
 
   /** The steps hooks are run with (hooks.ts). */
@@ -196,16 +203,13 @@ export class PackSteps {
       forget: (run, refs) => {
         if (refs.length === 0) return;
         const keys = new Set(refs.map(refKey));
-        this.ctx.sink.inventory(
-          run,
-          run.inventory.filter((r) => !keys.has(refKey(r))),
-        );
+        this.sink.inventory(run.inventory.filter((r) => !keys.has(refKey(r))));
       },
     };
   }
 
   /** Resolves when every ref is Ready; throws (the pack turns red) when one fails. */
-  async waitForReady(run: PackRun, refs: readonly ObjectRef[], signal: AbortSignal): Promise<void> {
+  async waitForReady(run: PackView, refs: readonly ObjectRef[], signal: AbortSignal): Promise<void> {
     const keys = new Set(refs.map(refKey));
     await this.ctx.waiters.until(signal, () => {
       const resources = run.status.resources.filter((r) => keys.has(refKey(r.ref)));

@@ -37,7 +37,7 @@ export class Removals {
     // Attached again while (or after) being removed: its objects may be gone, so it installs anew.
     run.startedFor = undefined;
     this.options.ops
-      .uninstall(run, task.signal)
+      .uninstall(run, this.core.sink(run), task.signal)
       .then(() => {
         // Attached again as it finished (an install took over, or is about to): the pack stays and installs anew.
         if (task.signal.aborted || !run.removing) return;

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { ChartSourceKind, type HelmPack } from '../profile/index.js';
-import { assertNever } from '../status/index.js';
+import { assertNever } from '../shared/assert-never.js';
 import { EngineError, EngineErrorCode } from './errors.js';
 import type { HelmTemplateOptions } from './helm.js';
 import { templateWithNotes } from './notes.js';

@@ -1,7 +1,8 @@
 // The cluster runner against the in-memory kube (src/kube/testing/fake-kube.ts): ordering, blocking, removal
-// order, retries with backoff, timeouts and restarts, in milliseconds. Manifest packs only, so no helm runs.
+// order, retries with backoff, timeouts, drift and restarts, in milliseconds. Manifest packs only, so no helm runs.
 // The integration tests (*.int.test.ts) prove the same end to end on a real control plane.
-import { afterEach, describe, expect, it } from 'vitest';
+import type { KubernetesObject } from '@kubernetes/client-node';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { KubeError, KubeErrorCode, type ObjectRef } from '../kube/index.js';
 import { FakeKube, type FakeAction } from '../kube/testing/fake-kube.js';
 import {
@@ -15,7 +16,7 @@ import {
 import { PackOperation, PackPhase, ResourceState, type PackStatus } from '../status/index.js';
 import type { DesiredPack } from './desired.js';
 import { Label } from './render.js';
-import type { RunnerEvent } from './events.js';
+import { DriftPolicy, type RunnerEvent } from './events.js';
 import { ClusterRunner, type RunnerOptions } from './runner.js';
 import { EventLog } from './testing/runner.js';
 
@@ -337,6 +338,73 @@ describe('ClusterRunner on the fake kube: retries and timeouts', () => {
   });
 });
 
+describe('ClusterRunner on the fake kube: drift', () => {
+  const apiRef: ObjectRef = { apiVersion: 'v1', kind: 'ConfigMap', namespace: 'apps', name: 'api' };
+  const drifts = (log: EventLog) => log.events.filter((e) => e.type === 'DriftDetected');
+  /** Resolves at the next apply of the ConfigMap `api` (the fake stores it in the same turn). */
+  const nextApply = (kube: FakeKube) =>
+    new Promise<void>((resolve) => {
+      const stop = kube.react((action) => {
+        if (action.verb !== 'apply' || action.ref.name !== 'api') return;
+        stop();
+        resolve();
+      });
+    });
+  /** `kubectl edit` of the ConfigMap: another manager takes `data.key` over from Strata. */
+  const edit = (kube: FakeKube) => {
+    kube.put({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      data: { key: 'edited' },
+      metadata: {
+        name: 'api',
+        namespace: 'apps',
+        managedFields: [
+          { manager: 'strata', operation: 'Apply', fieldsV1: { 'f:metadata': {} } },
+          { manager: 'kubectl-edit', operation: 'Update', fieldsV1: { 'f:data': { 'f:key': {} } } },
+        ],
+      },
+    } as KubernetesObject);
+  };
+
+  it('puts an object another manager changed back as rendered, naming the manager', async () => {
+    const kube = fakeKube();
+    const { runner, log } = await startRunner(kube);
+    runner.setDesired([pack('api', 1, [configMap('api')])]);
+    await log.until((l) => l.allGreen(['api']), { ...WAIT, what: 'api green' });
+    // A controller writing status leaves Strata's fields alone: not drift.
+    kube.setStatus(apiRef, { observed: true });
+    const reapplied = nextApply(kube);
+    edit(kube);
+    await reapplied;
+    expect(drifts(log)).toEqual([
+      expect.objectContaining({
+        pack: 'api',
+        ref: apiRef,
+        message: 'drift: ConfigMap apps/api changed by kubectl-edit',
+        correcting: true,
+      }),
+    ]);
+    expect(kube.peek(apiRef)).toMatchObject({ data: { key: 'api' } });
+    expect(names(kube, 'apply')).toEqual(['api', 'api']);
+  });
+
+  it('under the report policy, says what drifted and leaves it', async () => {
+    const kube = fakeKube();
+    const { runner, log } = await startRunner(kube, { driftPolicy: DriftPolicy.Report });
+    runner.setDesired([pack('api', 1, [configMap('api')])]);
+    await log.until((l) => l.allGreen(['api']), { ...WAIT, what: 'api green' });
+    edit(kube);
+    await log.until((l) => drifts(l).length === 1, { ...WAIT, what: 'the drift reported' });
+    expect(drifts(log)[0]).toMatchObject({ correcting: false });
+    expect(drifts(log)[0]?.message).toContain('changed by kubectl-edit');
+    await kube.delete(apiRef);
+    await log.until((l) => drifts(l).length === 2, { ...WAIT, what: 'the deletion reported' });
+    expect(drifts(log)[1]).toMatchObject({ correcting: false, message: 'drift: ConfigMap apps/api deleted' });
+    expect(names(kube, 'apply')).toEqual(['api']);
+  });
+});
+
 describe('ClusterRunner on the fake kube: a restart after a detach was cut short', () => {
   /** Runner A installs, then stops as a killed hub would: the store keeps the statuses, the cluster the objects. */
   async function installThenKill(
@@ -454,5 +522,27 @@ describe('ClusterRunner on the fake kube: a restart after a detach was cut short
       .flatMap((e) => (e.type === 'PackStatusChanged' ? e.status.transitions : []));
     expect(again.length).toBeGreaterThan(0);
     expect(again.filter((t) => storedKeys.has(`${t.time} ${t.from}→${t.to}`))).toEqual([]);
+  });
+});
+
+describe('ClusterRunner: its change count (what the hub keeps a page by)', () => {
+  it('grows on new desired packs, on every report and on a watch event that changes no status', async () => {
+    const kube = fakeKube();
+    const { runner, log } = await startRunner(kube);
+    const start = runner.changes;
+    runner.setDesired([pack('settings', 1, [configMap('settings')])]);
+    expect(runner.changes).toBeGreaterThan(start);
+    await log.until((l) => l.allGreen(['settings']), { ...WAIT, what: 'green' });
+    const green = runner.changes;
+    const reports = log.events.length;
+    // An event about the object that leaves its status as it is (a ConfigMap is ready once it exists).
+    kube.setStatus({ apiVersion: 'v1', kind: 'ConfigMap', namespace: 'apps', name: 'settings' }, { seen: 1 });
+    await vi.waitFor(
+      () => {
+        expect(runner.changes).toBeGreaterThan(green);
+      },
+      { timeout: WAIT.timeoutMs },
+    );
+    expect(log.events.length).toBe(reports);
   });
 });

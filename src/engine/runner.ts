@@ -1,9 +1,9 @@
+import type { KubernetesObject } from '@kubernetes/client-node';
 import type { Backoff, KubeApi } from '../kube/index.js';
 import type { OrderedPack } from '../profile/index.js';
-import { nextSteps, sharedPredecessors, type PackSnapshot } from './scheduler.js';
+import { nextSteps, PredecessorCache, type PackSnapshot } from './scheduler.js';
 import {
   PackPhase,
-  ownersAffectedBy,
   reducePackStatus,
   refKey,
   type HealthRuleSpec,
@@ -20,7 +20,8 @@ import { PackEvaluations } from './evaluations.js';
 import { DriftPolicy, type RunnerEvent } from './events.js';
 import { Waiters } from './waiters.js';
 import { WatchSet, type WatchSetEvent } from './watch-set.js';
-import { PackOperations } from './pack-operations.js';
+import { PackOperations, type PackSink } from './pack-operations.js';
+import { ownFields } from './drift.js';
 import type { PackRun, RunnerCore } from './pack-run.js';
 import { Removals } from './removals.js';
 import { awaitingKeys } from './revision-gate.js';
@@ -70,10 +71,11 @@ export class ClusterRunner {
   private readonly evaluations: PackEvaluations;
   private readonly drift: DriftCorrection;
   private reconcileQueued = false;
-  /** The last predecessors() of the active packs, with what it was computed from. */
-  private ordering?: { readonly key: string; readonly predecessors: ReadonlyMap<string, readonly string[]> };
+  private readonly ordering = new PredecessorCache();
   private stopped = false;
   private reachable = true;
+  /** See `changes`. */
+  private changeCount = 0;
 
   constructor(private readonly options: RunnerOptions) {
     this.now = options.now ?? Date.now;
@@ -104,21 +106,6 @@ export class ClusterRunner {
       random: this.random,
       renderCache: options.renderCache ?? new MemoryRenderCache(),
       iso: () => this.iso(),
-      sink: {
-        report: (run, event) => {
-          if (!this.removals.quiet(run, event)) this.dispatch(run, event);
-        },
-        inventory: (run, objects) => {
-          this.evaluations.setInventory(run, objects);
-        },
-        revisionStarted: (run) => {
-          this.installs.armTimeout(run);
-        },
-        applied: (run, ref, answer) => {
-          if (run.gate.applied(refKey(ref), answer, this.watches.get(ref)))
-            this.evaluations.evaluate(run, ref);
-        },
-      },
     });
     this.installs = new Installs(core, { ops: this.ops, now: this.now });
     this.removals = new Removals(core, {
@@ -143,7 +130,7 @@ export class ClusterRunner {
         this.dispatch(run, event);
       },
       emit: (event) => {
-        this.options.onEvent(event);
+        this.report(event);
       },
       scheduleReconcile: () => {
         this.scheduleReconcile();
@@ -152,6 +139,40 @@ export class ClusterRunner {
         this.wake();
       },
       iso: () => this.iso(),
+      sink: (run) => this.sinkFor(run),
+    };
+  }
+
+  /** Where the steps of `run`'s tasks report: the runner records what they learn on the run. */
+  private sinkFor(run: PackRun): PackSink {
+    // The revision gate may evaluate an object once the answer to our apply (or the object kept) is seen.
+    const admit = (ref: ObjectRef, answer: KubernetesObject) => {
+      if (run.gate.applied(refKey(ref), answer, this.watches.get(ref))) this.evaluations.evaluate(run, ref);
+    };
+    return {
+      report: (event) => {
+        if (!this.removals.quiet(run, event)) this.dispatch(run, event);
+      },
+      inventory: (objects) => {
+        const before = run.inventoryKeys;
+        this.evaluations.setInventory(run, objects);
+        // What is no longer the pack's is no longer checked for drift.
+        for (const key of before) if (!run.inventoryKeys.has(key)) run.appliedFields.delete(key);
+      },
+      rendered: (rendering) => {
+        run.rendered = rendering;
+      },
+      revisionStarted: () => {
+        this.installs.armTimeout(run);
+      },
+      applied: (ref, answer) => {
+        run.appliedFields.set(refKey(ref), ownFields(answer));
+        admit(ref, answer);
+      },
+      kept: admit,
+      revisionApplied: (revision) => {
+        run.appliedRevision = revision;
+      },
     };
   }
 
@@ -165,6 +186,7 @@ export class ClusterRunner {
    * packs uninstall in reverse install order, unchanged packs are left alone.
    */
   setDesired(packs: readonly DesiredPack[]): void {
+    this.changeCount++;
     const changes = this.packs.setDesired(packs);
     for (const run of changes.restored) this.emitStatus(run);
     for (const run of changes.rulesChanged) this.evaluations.evaluateInventory(run);
@@ -205,6 +227,15 @@ export class ClusterRunner {
     }));
   }
 
+  /**
+   * A count that grows whenever something a page of this cluster shows may have changed: a report (status,
+   * removal, drift, connection), new desired packs, or any watch event (a Warning event or a pod changes the
+   * recent warnings without changing a status). The hub serves a kept page while it stays the same.
+   */
+  get changes(): number {
+    return this.changeCount;
+  }
+
   get isReachable(): boolean {
     return this.reachable;
   }
@@ -240,7 +271,7 @@ export class ClusterRunner {
     const waiting = new Map<readonly string[], PackStage>();
     // One timestamp per reconcile: formatting one per gray pack on each phase change was its largest cost.
     const time = this.iso();
-    for (const step of nextSteps(snapshots, { predecessors: this.predecessors(snapshots) })) {
+    for (const step of nextSteps(snapshots, { predecessors: this.ordering.of(snapshots) })) {
       const run = this.runs.get(step.pack);
       if (!run) continue;
       switch (step.type) {
@@ -285,44 +316,19 @@ export class ClusterRunner {
     return stage;
   }
 
-  /**
-   * The order between the active packs (predecessors(), shared lists) changes only when the set of packs or
-   * their definitions do: kept between reconciles, which run on every phase change.
-   */
-  private predecessors(snapshots: readonly PackSnapshot[]): ReadonlyMap<string, readonly string[]> {
-    const active = snapshots.filter((s) => !s.removing).sort((a, b) => a.wave - b.wave || a.order - b.order);
-    const key = active
-      .map((s) => `${s.name}\t${s.layer}\t${s.profile}\t${String(s.wave)}\t${s.dependsOn.join(',')}`)
-      .join('\n');
-    if (this.ordering?.key !== key) this.ordering = { key, predecessors: sharedPredecessors(active) };
-    return this.ordering.predecessors;
-  }
-
   private setStage(run: PackRun, stage: PackStage, time: string): void {
     this.dispatch(run, { type: 'StageChanged', time, stage });
   }
 
   // ---------------------------------------------------------------------------------------------------------
-  // Watch events → resource evaluations → pack status.
+  // Watch events → resource evaluations (evaluations.ts) → pack status.
 
   private onWatchEvent(event: WatchSetEvent): void {
     if (this.stopped) return;
-    if (event.type === 'Owned') {
-      for (const run of this.evaluations.packsAt(refKey(event.ref)).keys()) {
-        this.evaluations.evaluate(run, event.ref);
-        this.drift.check(run, event.ref, event.event.type, event.event.object);
-      }
-    } else {
-      const owners =
-        event.type === 'Warning'
-          ? event.uids
-          : ownersAffectedBy(event.event.object, (uid) => this.watches.replicaSet(uid));
-      for (const uid of owners) {
-        const key = this.watches.keyOfUid(uid);
-        if (!key) continue;
-        for (const [run, ref] of this.evaluations.packsAt(key)) this.evaluations.evaluate(run, ref);
-      }
-    }
+    this.changeCount++;
+    this.evaluations.route(event, (run, ref, change) => {
+      this.drift.check(run, ref, change.type, change.object);
+    });
     this.wake();
   }
 
@@ -355,8 +361,13 @@ export class ClusterRunner {
     if (phaseChanged) this.scheduleReconcile();
   }
 
+  private report(event: RunnerEvent): void {
+    this.changeCount++;
+    this.options.onEvent(event);
+  }
+
   private emitStatus(run: PackRun): void {
-    this.options.onEvent({
+    this.report({
       type: 'PackStatusChanged',
       cluster: this.options.cluster,
       pack: run.desired.pack.name,
@@ -368,7 +379,7 @@ export class ClusterRunner {
   private onConnection(connected: boolean, error?: string): void {
     if (connected === this.reachable) return;
     this.reachable = connected;
-    this.options.onEvent({
+    this.report({
       type: 'ConnectionChanged',
       cluster: this.options.cluster,
       reachable: connected,

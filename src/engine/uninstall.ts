@@ -6,7 +6,7 @@ import { PackType } from '../profile/index.js';
 import { PackOperation, formatRef, refKey, type ObjectRef } from '../status/index.js';
 import { EngineError, EngineErrorCode } from './errors.js';
 import { runHookEvent } from './hooks.js';
-import type { PackRun } from './pack-run.js';
+import type { PackView } from './pack-run.js';
 import type { PackSteps } from './pack-steps.js';
 import { aggregatesRoles, KeepReason, keepReason, servedKind } from './removal.js';
 import { HookEvent, Label, renderPack, type HelmHook, type RenderedPack } from './render.js';
@@ -20,7 +20,7 @@ const kindKey = (ref: Pick<ObjectRef, 'apiVersion' | 'kind'>) => `${ref.apiVersi
  * post-delete hooks. Resolves once what it deleted is gone. Unlike Helm, hooks left by earlier events (a
  * before-hook-creation Job) are deleted too: they carry the pack's labels, and nothing else would remove them.
  */
-export async function uninstallPack(steps: PackSteps, run: PackRun, signal: AbortSignal): Promise<void> {
+export async function uninstallPack(steps: PackSteps, run: PackView, signal: AbortSignal): Promise<void> {
   const { ctx } = steps;
   // The profile opted in to deleting crds/ CRDs: the removal says from its start (and so in the pack's
   // history) how many custom resources go with them.
@@ -43,7 +43,7 @@ export async function uninstallPack(steps: PackSteps, run: PackRun, signal: Abor
     ...(hooksSkipped ? { hooksSkipped } : {}),
     ...(deletingCrds.length > 0 ? { deletingCrds } : {}),
   };
-  ctx.sink.report(run, {
+  steps.sink.report({
     type: 'RevisionStarted',
     time: ctx.iso(),
     revision: run.status.revision,
@@ -62,7 +62,7 @@ export async function uninstallPack(steps: PackSteps, run: PackRun, signal: Abor
       await Promise.all(preDelete.map((h) => steps.withNamespace(run, h.object, signal)))
     ).map((object) => refOf(object));
     const keys = new Set(hookRefs.map(refKey));
-    ctx.sink.inventory(run, [...hookRefs, ...run.inventory.filter((r) => !keys.has(refKey(r)))]);
+    steps.sink.inventory([...hookRefs, ...run.inventory.filter((r) => !keys.has(refKey(r)))]);
     await steps.markHooks(run, preDelete, signal);
     await runHookEvent(hookSteps, run, HookEvent.PreDelete, hooks, signal);
   }
@@ -88,9 +88,9 @@ export async function uninstallPack(steps: PackSteps, run: PackRun, signal: Abor
     if (reason === undefined || (reason === KeepReason.ChartCrd && deleteCrds)) deleting.push(ref);
     else kept.push(ref);
   }
-  ctx.sink.inventory(run, [...deleting].reverse());
+  steps.sink.inventory([...deleting].reverse());
   const keptStage = { ...stage, ...(kept.length > 0 ? { kept: kept.reverse() } : {}) };
-  if (kept.length > 0) ctx.sink.report(run, { type: 'StageChanged', time: ctx.iso(), stage: keptStage });
+  if (kept.length > 0) steps.sink.report({ type: 'StageChanged', time: ctx.iso(), stage: keptStage });
   // An object of a kind no longer served is gone, though a watch cut off before its deletion may still hold it.
   const gone = (refs: readonly ObjectRef[]) =>
     refs.every((ref) => unserved.has(kindKey(ref)) || ctx.watches.get(ref) === undefined);
@@ -115,7 +115,7 @@ export async function uninstallPack(steps: PackSteps, run: PackRun, signal: Abor
     deletedAgain.push(ref);
   }
   if (deletedAgain.length > 0)
-    ctx.sink.report(run, {
+    steps.sink.report({
       type: 'StageChanged',
       time: ctx.iso(),
       stage: { ...keptStage, deletedAgain },
@@ -133,13 +133,13 @@ export async function uninstallPack(steps: PackSteps, run: PackRun, signal: Abor
   );
 }
 
-function deletesCrds(run: PackRun): boolean {
+function deletesCrds(run: PackView): boolean {
   const pack = run.desired.pack;
   return pack.type === PackType.Helm && pack.deleteCrds === true;
 }
 
 /** The crds/ CRDs of the pack, live, when its profile opted in to deleting them on removal. */
-function chartCrdsToDelete(steps: PackSteps, run: PackRun): { ref: ObjectRef; object: KubernetesObject }[] {
+function chartCrdsToDelete(steps: PackSteps, run: PackView): { ref: ObjectRef; object: KubernetesObject }[] {
   const { ctx } = steps;
   if (!deletesCrds(run)) return [];
   const out = new Map<string, { ref: ObjectRef; object: KubernetesObject }>();
@@ -175,7 +175,7 @@ async function countCustomResources(steps: PackSteps, crd: KubernetesObject): Pr
  */
 async function watchKinds(
   steps: PackSteps,
-  run: PackRun,
+  run: PackView,
   refs: readonly ObjectRef[],
   signal: AbortSignal,
 ): Promise<Set<string>> {
@@ -211,7 +211,7 @@ async function watchKinds(
  */
 async function storedRendering(
   steps: PackSteps,
-  run: PackRun,
+  run: PackView,
   signal: AbortSignal,
 ): Promise<RenderedPack | undefined> {
   const { ctx } = steps;
@@ -246,7 +246,7 @@ async function renderedOrNone(rendering: Promise<RenderedPack>): Promise<Rendere
 
 async function runPostDelete(
   steps: PackSteps,
-  run: PackRun,
+  run: PackView,
   hooks: readonly HelmHook[],
   signal: AbortSignal,
 ): Promise<void> {
@@ -254,10 +254,7 @@ async function runPostDelete(
   const hookSteps = steps.hookSteps();
   const postDelete = hooks.filter((h) => h.events.includes(HookEvent.PostDelete));
   if (postDelete.length === 0) return;
-  ctx.sink.inventory(
-    run,
-    postDelete.map((h) => h.object),
-  );
+  steps.sink.inventory(postDelete.map((h) => h.object));
   await steps.markHooks(run, postDelete, signal);
   await runHookEvent(hookSteps, run, HookEvent.PostDelete, hooks, signal);
   const left = await Promise.all(

@@ -87,9 +87,66 @@ describe('evaluating a compiled expression', () => {
     const outcome = compiled(source).evaluate({});
     expect(outcome).toEqual({
       kind: CelOutcomeKind.CostExceeded,
-      message: 'stopped after 100000 loop iterations (cost limit)',
+      message: 'stopped at the cost limit (100000 units: loop iterations, and data handled by calls)',
     });
     expect(performance.now() - started).toBeLessThan(5_000);
+  });
+
+  it('charges the data a call handles: a megabyte field concatenated and searched in a loop is stopped at once', () => {
+    // Found in review: 900 iterations of this stalled the hub 9 s when only loop iterations were counted.
+    const source = 'spec.l.exists(x, spec.l.exists(y, (spec.s + spec.s + spec.s + spec.s).contains("b")))';
+    const object = { spec: { s: 'a'.repeat(1_000_000), l: Array.from({ length: 316 }, (_, i) => i) } };
+    const started = performance.now();
+    expect(compiled(source).evaluate(object)).toMatchObject({ kind: CelOutcomeKind.CostExceeded });
+    expect(performance.now() - started).toBeLessThan(2_000);
+    // A deep comparison is charged for the whole tree, not for the one key holding it.
+    const deep = compiled('spec.l.all(x, {"a": spec.big} == {"a": spec.big})');
+    const big = Array.from({ length: 20_000 }, (_, i) => ({ name: `item-${i}` }));
+    expect(deep.evaluate({ spec: { l: Array.from({ length: 1000 }, () => 0), big } })).toMatchObject({
+      kind: CelOutcomeKind.CostExceeded,
+    });
+    // A pattern taken from the object is data too.
+    const pattern = compiled('spec.l.all(x, "abc".matches(spec.s))');
+    expect(
+      pattern.evaluate({ spec: { s: 'a?'.repeat(200_000), l: Array.from({ length: 100 }, () => 0) } }),
+    ).toMatchObject({ kind: CelOutcomeKind.CostExceeded });
+    // So is the text a pattern is matched against: a megabyte costs more than the budget.
+    const text = compiled('spec.l.exists(x, spec.s.matches("[a-z]+[0-9]"))');
+    expect(text.evaluate({ spec: { s: 'a'.repeat(1_000_000), l: [0, 1, 2, 3] } })).toMatchObject({
+      kind: CelOutcomeKind.CostExceeded,
+    });
+    expect(performance.now() - started).toBeLessThan(4_000);
+  });
+
+  it('refuses a pattern whose counted repetitions make a huge program, before compiling it', () => {
+    // 988 characters: compiling took 2 s and matching 4 KiB 255 s before the bound.
+    const program = compiled(`spec.s.matches("${'[a-z]{1,1000}'.repeat(76)}")`);
+    const started = performance.now();
+    const outcome = program.evaluate({ spec: { s: 'abc' } });
+    expect(outcome).toMatchObject({ kind: CelOutcomeKind.Error });
+    expect(outcome.kind === CelOutcomeKind.Value ? '' : outcome.message).toContain('the limit is 1000');
+    expect(performance.now() - started).toBeLessThan(1_000);
+    const label = compiled('spec.s.matches("^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")');
+    expect(label.evaluate({ spec: { s: 'web-1' } })).toEqual({ kind: CelOutcomeKind.Value, value: true });
+    expect(label.evaluate({ spec: { s: '-web' } })).toEqual({ kind: CelOutcomeKind.Value, value: false });
+  });
+
+  it('leaves ordinary rules far below the limit: conditions, maps over long lists, string checks', () => {
+    const conditions = Array.from({ length: 20 }, (_, i) => ({
+      type: i === 19 ? 'Ready' : `Cond${i}`,
+      status: 'True',
+      message: 'x'.repeat(500),
+    }));
+    const ready = compiled("status.conditions.exists(c, c.type == 'Ready' && c.status == 'True')", 200);
+    expect(ready.evaluate({ status: { conditions } })).toEqual({ kind: CelOutcomeKind.Value, value: true });
+    const items = Array.from({ length: 5000 }, (_, i) => `replica-${i}`);
+    const mapped = compiled("size(status.items.map(i, i + '-x')) == 5000");
+    expect(mapped.evaluate({ status: { items } })).toEqual({ kind: CelOutcomeKind.Value, value: true });
+    const phase = compiled("status.message.startsWith('ok') && status.phase == 'Ready'", 10);
+    expect(phase.evaluate({ status: { message: `ok ${'y'.repeat(300)}`, phase: 'Ready' } })).toEqual({
+      kind: CelOutcomeKind.Value,
+      value: true,
+    });
   });
 
   it('counts each evaluation on its own: a cheap expression is not stopped by earlier ones', () => {

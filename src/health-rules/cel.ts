@@ -9,6 +9,8 @@ import {
   plan,
   type CelEnv,
 } from '@bufbuild/cel';
+import { RE2JS } from 're2js';
+import { MAX_REGEX_SIZE, regexSize } from '../shared/regex-size.js';
 
 /**
  * CEL for health rules: the expressions see the object's top-level fields as variables (`status`, `spec`,
@@ -19,16 +21,29 @@ import {
  * can go wrong in a rule before it runs: unknown variables and functions, and a result that can never be a
  * bool (or a string, for `message`). Each issue carries its position in the expression.
  *
- * The evaluator has no cost limit, so every comprehension's loop condition (`all`, `exists`, `map`,
- * `filter`, …: the only way CEL repeats work) is wrapped in a counting function; past the budget the
- * evaluation stops with a cost error (Kubernetes bounds CEL the same way, by counting steps at run time:
- * https://kubernetes.io/docs/reference/using-api/cel/#resource-constraints).
+ * The evaluator has no cost limit, so the compiler adds one (Kubernetes bounds CEL the same way, by counting
+ * cost at run time: https://kubernetes.io/docs/reference/using-api/cel/#resource-constraints). Every
+ * comprehension's loop condition (`all`, `exists`, `map`, `filter`, …: the only way CEL repeats work) is
+ * wrapped in a counting function (1 unit per iteration), and every argument of every call in another that
+ * charges the data the call will handle: a string's or bytes' length (1 unit per {@link BYTES_PER_UNIT}), a
+ * list's or map's size (8 units an element; the whole tree for equality and `in`, which compare deeply). So a rule that
+ * concatenates or searches a megabyte field in a loop is stopped as surely as one that loops forever, before
+ * the expensive call runs. A wall-clock deadline backs both up.
  */
 
 export const CEL_VARIABLES = ['self', 'apiVersion', 'kind', 'metadata', 'spec', 'status'] as const;
 
-/** Loop iterations one evaluation may take (all comprehensions together). */
+/** Cost units one evaluation may spend: loop iterations plus data handled by calls (see the file comment). */
 export const DEFAULT_COST_LIMIT = 100_000;
+
+/** Characters, bytes or elements a call may handle for one unit of cost. */
+export const BYTES_PER_UNIT = 64;
+
+/** What one list or map element costs a call, in units. */
+const ELEMENT_UNITS = 8;
+
+/** No evaluation runs longer than this, whatever its cost said (a backstop; rules take microseconds). */
+const DEADLINE_MS = 1_000;
 
 /** Expressions longer than this are refused before parsing (a rule is a line or two, not a program). */
 export const MAX_EXPRESSION_LENGTH = 4096;
@@ -69,22 +84,97 @@ export type CompileResult =
   | { readonly ok: false; readonly issues: readonly CelIssue[] };
 
 const TICK = '__strata_cost__';
+const CHARGE = '__strata_charge__';
+const CHARGE_DEEP = '__strata_charge_deep__';
+const instrumentation: ReadonlySet<string> = new Set([TICK, CHARGE, CHARGE_DEEP]);
 
 class CostExceeded extends Error {}
 
 /** Mutable, but only for the duration of one synchronous evaluation. */
-const budget = { left: 0 };
+const budget = { left: 0, deadline: 0 };
+
+function spend(units: number): void {
+  budget.left -= units;
+  if (budget.left < 0 || performance.now() > budget.deadline) throw new CostExceeded();
+}
+
+/**
+ * How much data a value is, in characters or bytes (an element counts as {@link BYTES_PER_UNIT}); `deep`
+ * counts a list's or map's whole tree.
+ * Counting stops past `cap` (what the budget has left), so measuring costs no more than the budget allows.
+ */
+function weight(value: unknown, deep: boolean, cap: number): number {
+  if (typeof value === 'string') return value.length;
+  if (value instanceof Uint8Array) return value.length;
+  const list = isCelList(value);
+  if (!list && !isCelMap(value)) return 0;
+  // An element costs {@link ELEMENT_UNITS} on its own: comparing one (wrapped from the object's plain data
+  // by the evaluator) took ~5 µs here, a character a few nanoseconds.
+  if (!deep) return value.size * ELEMENT_UNITS * BYTES_PER_UNIT;
+  let total = value.size * ELEMENT_UNITS * BYTES_PER_UNIT;
+  for (const item of value.values()) {
+    if (total > cap) break;
+    total += weight(item, true, cap - total);
+  }
+  return total;
+}
+
+function charge(value: unknown, deep: boolean): unknown {
+  const cap = (budget.left + 1) * BYTES_PER_UNIT;
+  spend(Math.floor(weight(value, deep, cap) / BYTES_PER_UNIT));
+  return value;
+}
+
+/** Pattern → compiled program and its size, for `matches` (rules use a handful of constant patterns). */
+const patterns = new Map<string, { readonly regex: RE2JS; readonly size: number }>();
+const MAX_CACHED_PATTERNS = 256;
+
+/**
+ * `matches` on re2js with the program size bounded (src/shared/regex-size.ts) and its work charged: time per
+ * input character grows with the program, so a match costs the text's length times the program's size, in
+ * units of {@link MATCH_STEPS_PER_UNIT} (a program of 1000 matching 4 KiB took ~30 ms here: 64k units).
+ */
+const MATCH_STEPS_PER_UNIT = 64;
+const boundedRe2 = {
+  compile(pattern: string) {
+    let entry = patterns.get(pattern);
+    if (entry === undefined) {
+      spend(Math.ceil(pattern.length / 8));
+      const size = regexSize(pattern);
+      if (size > MAX_REGEX_SIZE) {
+        throw new Error(
+          `matches: the pattern's repetitions expand to about ${size} steps; the limit is ${MAX_REGEX_SIZE}`,
+        );
+      }
+      entry = { regex: RE2JS.compile(pattern), size };
+      if (patterns.size >= MAX_CACHED_PATTERNS) patterns.clear();
+      patterns.set(pattern, entry);
+    }
+    const { regex, size } = entry;
+    return {
+      test(text: string): boolean {
+        spend(Math.ceil((text.length * Math.max(size, 1)) / MATCH_STEPS_PER_UNIT));
+        return regex.matcher(text).find();
+      },
+    };
+  },
+};
 
 const env: CelEnv = celEnv({
+  re2: boundedRe2,
   variables: Object.fromEntries(CEL_VARIABLES.map((v) => [v, CelScalar.DYN])),
   funcs: [
     celFunc(TICK, [CelScalar.BOOL], CelScalar.BOOL, (condition) => {
-      budget.left -= 1;
-      if (budget.left < 0) throw new CostExceeded();
+      spend(1);
       return condition;
     }),
+    celFunc(CHARGE, [CelScalar.DYN], CelScalar.DYN, (value) => charge(value, false) as typeof value),
+    celFunc(CHARGE_DEEP, [CelScalar.DYN], CelScalar.DYN, (value) => charge(value, true) as typeof value),
   ],
 });
+
+/** Calls that compare their arguments' whole trees: charged for all of it. */
+const deepCalls: ReadonlySet<string> = new Set(['_==_', '_!=_', '@in']);
 
 /** Functions the planner implements itself rather than through the function table. */
 const plannerFunctions: ReadonlySet<string> = new Set([
@@ -139,6 +229,7 @@ export function compileExpression(
   const resultType = options.resultType;
   const evaluate = (bindings: Readonly<Record<string, unknown>>): CelOutcome => {
     budget.left = limit;
+    budget.deadline = performance.now() + DEADLINE_MS;
     let value: unknown;
     try {
       value = run(bindings as Parameters<typeof run>[0]);
@@ -166,7 +257,7 @@ function errorOutcome(error: unknown, limit: number): CelOutcome {
   if (causes.some((e) => e instanceof CostExceeded)) {
     return {
       kind: CelOutcomeKind.CostExceeded,
-      message: `stopped after ${limit} loop iterations (cost limit)`,
+      message: `stopped at the cost limit (${limit} units: loop iterations, and data handled by calls)`,
     };
   }
   const message = error instanceof Error ? error.message : String(error);
@@ -275,7 +366,7 @@ function check(
     }
     case 'callExpr': {
       const call = kind.value;
-      if (call.function === TICK) at(expr.id, `unknown function '${call.function}'`);
+      if (instrumentation.has(call.function)) at(expr.id, `unknown function '${call.function}'`);
       const argTypes = call.args.map((a) => check(a, scope, at));
       if (call.target) check(call.target, scope, at);
       if (call.function === '_&&_' || call.function === '_||_') return 'bool';
@@ -299,7 +390,20 @@ function isInferred(name: string): name is Inferred {
   return ['bool', 'int', 'uint', 'double', 'string', 'bytes', 'null', 'list', 'map', 'dyn'].includes(name);
 }
 
-/** Wraps every comprehension's loop condition in the counting function (see the file comment). */
+/** `fn(expr)` as a call node of the parsed tree, keeping the wrapped node's id (and so its position). */
+function wrapped(fn: string, expr: Expr): Expr {
+  return {
+    $typeName: 'cel.expr.Expr',
+    id: expr.id,
+    exprKind: { case: 'callExpr', value: { $typeName: 'cel.expr.Expr.Call', function: fn, args: [expr] } },
+  } as unknown as Expr;
+}
+
+/**
+ * Wraps every comprehension's loop condition in the counting function and every call's arguments (and
+ * target) in the charging one (see the file comment). A list's `+` is not charged: it concatenates lazily,
+ * and a `map()` builds its result by one `+` per item.
+ */
 function instrument(expr: Expr | undefined): void {
   if (expr === undefined) return;
   const kind = expr.exprKind;
@@ -307,10 +411,17 @@ function instrument(expr: Expr | undefined): void {
     case 'selectExpr':
       instrument(kind.value.operand);
       return;
-    case 'callExpr':
-      instrument(kind.value.target);
-      for (const a of kind.value.args) instrument(a);
+    case 'callExpr': {
+      const call = kind.value;
+      instrument(call.target);
+      for (const a of call.args) instrument(a);
+      if (instrumentation.has(call.function) || plannerFunctions.has(call.function)) return;
+      const fn = deepCalls.has(call.function) ? CHARGE_DEEP : CHARGE;
+      if (call.function === '_+_' && call.args.some(isAccumulator)) return;
+      if (call.target) call.target = wrapped(fn, call.target);
+      call.args = call.args.map((a) => wrapped(fn, a));
       return;
+    }
     case 'listExpr':
       for (const e of kind.value.elements) instrument(e);
       return;
@@ -323,16 +434,7 @@ function instrument(expr: Expr | undefined): void {
     case 'comprehensionExpr': {
       const c = kind.value;
       for (const e of [c.iterRange, c.accuInit, c.loopCondition, c.loopStep, c.result]) instrument(e);
-      const condition = c.loopCondition;
-      if (condition === undefined) return;
-      c.loopCondition = {
-        $typeName: 'cel.expr.Expr',
-        id: condition.id,
-        exprKind: {
-          case: 'callExpr',
-          value: { $typeName: 'cel.expr.Expr.Call', function: TICK, args: [condition] },
-        },
-      } as unknown as Expr;
+      if (c.loopCondition !== undefined) c.loopCondition = wrapped(TICK, c.loopCondition);
       return;
     }
     case 'identExpr':
@@ -340,4 +442,9 @@ function instrument(expr: Expr | undefined): void {
     case undefined:
       return;
   }
+}
+
+/** The accumulator a macro's expansion adds to (`__result__`, or `@result` in newer parsers). */
+function isAccumulator(expr: Expr): boolean {
+  return expr.exprKind.case === 'identExpr' && /^(__result__|@result)$/.test(expr.exprKind.value.name);
 }

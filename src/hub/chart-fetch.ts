@@ -4,7 +4,7 @@
 // stdin (never in argv, where `ps` would show them), and a failure is classified (401, 404, TLS, …) rather
 // than echoing what the remote said: a remote's answer is not ours to show.
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
@@ -54,6 +54,13 @@ export async function fetchChart(chart: RemoteChart, options: FetchOptions): Pro
     const files = await readdir(out).catch(() => []);
     const archive = files.find((f) => f.endsWith('.tgz'));
     if (archive === undefined) return { ok: false, cause: 'helm pull wrote no chart archive' };
+    const { size } = await stat(join(out, archive));
+    if (size > MAX_CHART_ARCHIVE_BYTES) {
+      return {
+        ok: false,
+        cause: `the chart archive is ${size} bytes; the limit is ${MAX_CHART_ARCHIVE_BYTES} (as for a profile bundle)`,
+      };
+    }
     return { ok: true, archive: await readFile(join(out, archive)) };
   } finally {
     await rm(dir, { recursive: true, force: true });
@@ -79,15 +86,21 @@ async function fetchFromRepo(
   if (!added.ok) return { ok: false, cause: classify(added.stderr) };
   // The index helm just downloaded: which versions exist, so an unknown one is named with its alternatives.
   const entries = await indexEntries(step.dir, chart.name);
-  const versions = entries.flatMap((e) => (e.version === undefined ? [] : [e.version]));
+  if (typeof entries === 'string') return { ok: false, cause: entries };
+  const versions = entries.flatMap((e) => (typeof e.version === 'string' ? [e.version] : []));
   if (versions.length === 0)
     return { ok: false, cause: `404 Not Found: no chart "${chart.name}" in the repository's index` };
   const entry = entries.find((e) => e.version === chart.version);
   if (entry === undefined)
     return { ok: false, cause: `version ${chart.version} not found`, versions: bySemver(versions) };
   // The index names where the archive is: any URL, so the outbound policy applies to it as to the repository.
-  for (const url of entry.urls ?? []) {
-    const refusal = await checkOutbound(new URL(url, `${chart.repo.replace(/\/+$/, '')}/`).href, step.deny);
+  const urls = Array.isArray(entry.urls) ? entry.urls : [];
+  for (const url of urls) {
+    const href =
+      typeof url === 'string' ? URL.parse(url, `${chart.repo.replace(/\/+$/, '')}/`)?.href : undefined;
+    if (href === undefined)
+      return { ok: false, cause: `the index's entry for version ${chart.version} has an invalid URL` };
+    const refusal = await checkOutbound(href, step.deny);
     if (refusal !== undefined)
       return {
         ok: false,
@@ -143,13 +156,57 @@ async function fetchFromOci(
   return { ok: false, cause: `version ${chart.version} not found`, versions: bySemver(versions) };
 }
 
-/** The entries of `name` in the index `helm repo add` just downloaded into `dir`. */
-async function indexEntries(dir: string, name: string): Promise<{ version?: string; urls?: string[] }[]> {
-  const index = parseYaml(await readFile(join(dir, 'cache', 'repository', 'source-index.yaml'), 'utf8')) as {
-    entries?: Record<string, { version?: string; urls?: string[] }[] | undefined>;
-  };
-  return index.entries?.[name] ?? [];
+/** A remote chart archive is stored like a bundle's chart, so it is bounded the same way. */
+export const MAX_CHART_ARCHIVE_BYTES = 20 * 1024 * 1024;
+
+/** Larger repository indexes are refused: parsing one is the hub's work (a 28 MB index took 44 s and 1 GB). */
+export const MAX_INDEX_BYTES = 8 * 1024 * 1024;
+
+/** The largest slice of an index (one chart's entries) parsed as YAML. */
+const MAX_ENTRIES_BYTES = 2 * 1024 * 1024;
+
+type IndexEntry = { version?: unknown; urls?: unknown };
+
+/**
+ * The entries of `name` in the index `helm repo add` just downloaded into `dir`. Helm writes it in the shape
+ * `entries:` / `  <name>:` / `  - …`, so only that chart's lines are cut out and parsed, not the whole index;
+ * an index in another layout is parsed whole if it is small.
+ */
+async function indexEntries(dir: string, name: string): Promise<IndexEntry[] | string> {
+  const file = join(dir, 'cache', 'repository', 'source-index.yaml');
+  const { size } = await stat(file);
+  if (size > MAX_INDEX_BYTES) {
+    return `the repository's index is ${size} bytes; the limit is ${MAX_INDEX_BYTES}`;
+  }
+  return entriesOf(await readFile(file, 'utf8'), name);
 }
+
+/** The entries of `name` in an index's text (see indexEntries), or why they cannot be read. */
+export function entriesOf(text: string, name: string): IndexEntry[] | string {
+  const lines = text.split('\n');
+  const start = lines.findIndex((line) => line === `  ${name}:` || line === `  "${name}":`);
+  let parsed: unknown;
+  if (start !== -1) {
+    let end = start + 1;
+    // The chart's list items sit at its key's indentation (`  - …`); the next chart's key ends them.
+    while (end < lines.length && !/^ {0,2}[^\s-]/.test(lines[end] ?? '')) end++;
+    const block = lines.slice(start + 1, end).join('\n');
+    if (block.length > MAX_ENTRIES_BYTES) {
+      return `chart "${name}" takes ${block.length} bytes of the repository's index; the limit is ${MAX_ENTRIES_BYTES}`;
+    }
+    parsed = parseYaml(block);
+  } else {
+    if (text.length > MAX_ENTRIES_BYTES) return [];
+    const index = parseYaml(text) as { entries?: unknown } | null;
+    const entries = isPlainRecord(index) ? index.entries : undefined;
+    parsed = isPlainRecord(entries) && Object.hasOwn(entries, name) ? entries[name] : [];
+  }
+  if (!Array.isArray(parsed)) return [];
+  return parsed.filter((e): e is IndexEntry => isPlainRecord(e));
+}
+
+const isPlainRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** Every version of the chart its source has now (repository index or registry tags), oldest first. */
 export async function listChartVersions(
@@ -176,19 +233,21 @@ export async function listChartVersions(
       source?.password ?? '',
     );
     if (!added.ok) return { ok: false, cause: classify(added.stderr) };
-    const versions = (await indexEntries(dir, chart.name)).flatMap((e) =>
-      e.version === undefined ? [] : [e.version],
-    );
+    const entries = await indexEntries(dir, chart.name);
+    if (typeof entries === 'string') return { ok: false, cause: entries };
+    const versions = entries.flatMap((e) => (typeof e.version === 'string' ? [e.version] : []));
     return { ok: true, versions: bySemver(versions) };
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
 }
 
-/** Oldest first; what is not semver after, as given. */
+/**
+ * The semver versions, oldest first. Anything else a remote lists is dropped: a chart's version must be semver,
+ * and a remote's free text is not ours to echo.
+ */
 function bySemver(versions: readonly string[]): string[] {
-  const valid = versions.filter((v) => semver.valid(v) !== null).sort(semver.compare);
-  return [...valid, ...versions.filter((v) => semver.valid(v) === null)];
+  return versions.filter((v) => semver.valid(v) !== null).sort(semver.compare);
 }
 
 /** What went wrong, from helm's message, in our words: never the remote's body. */

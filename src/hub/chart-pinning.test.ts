@@ -94,12 +94,15 @@ describe('a chart that names its source', () => {
       }),
     ).profile;
 
-  it('is fetched with that source even when another one matches its URL', async () => {
+  it('is fetched with that source even when a longer one matches its URL', async () => {
     const used: (string | undefined)[] = [];
     await fetchRemoteCharts(named('vault'), {
       helmBin: 'helm',
       deny: new Set(),
-      sources: [source('mirror', 'oci://mirror.example.com'), source('vault', 'https://vault.example.com')],
+      sources: [
+        source('mirror', 'oci://mirror.example.com/web'),
+        source('vault', 'https://mirror.example.com'),
+      ],
       fetch: (_chart, options) => {
         used.push(options.source?.name);
         return Promise.resolve({ ok: true, archive: Buffer.from('x') });
@@ -122,6 +125,29 @@ describe('a chart that names its source', () => {
     expect((error as HubError).message).toMatch(
       /pack web: chart source "nope" \(chart\.source\) does not exist/,
     );
+    expect(fetched).toBe(false);
+  });
+
+  it("never sends a source's credentials to a URL outside it, whoever names it", async () => {
+    // Review finding: an operator's profile naming the admin's source beside the operator's own server
+    // made the hub send the source's password there.
+    let fetched = false;
+    const error = await fetchRemoteCharts(named('vault'), {
+      helmBin: 'helm',
+      deny: new Set(),
+      sources: [source('vault', 'https://vault.example.com')],
+      fetch: () => {
+        fetched = true;
+        return Promise.resolve({ ok: true, archive: Buffer.from('x') });
+      },
+    }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: HubErrorCode.ChartFetchFailed });
+    expect((error as HubError).message).toBe(
+      'named@1.0.0: pack web: chart source "vault" (chart.source) is for https://vault.example.com; ' +
+        "oci://mirror.example.com/web is not under it, and a source's credentials are only sent to its own URL; " +
+        'nothing was stored',
+    );
+    expect((error as HubError).message).not.toContain('p4ss');
     expect(fetched).toBe(false);
   });
 

@@ -36,13 +36,13 @@ export async function fetchRemoteCharts(
     const chart = pack.chart;
     const key = remoteChartKey(chart);
     if (archives.has(key)) continue;
-    const source = sourceFor(chart, options.sources);
-    if (source === null)
+    const choice = sourceFor(chart, options.sources);
+    if (!choice.ok)
       throw new HubError(
         HubErrorCode.ChartFetchFailed,
-        `${profile.metadata.name}@${profile.spec.version}: pack ${pack.name}: chart source "${chart.source ?? ''}" ` +
-          `(chart.source) does not exist: add it with \`strata source add ${chart.source ?? ''} --url …\`; nothing was stored`,
+        `${profile.metadata.name}@${profile.spec.version}: pack ${pack.name}: ${choice.problem}; nothing was stored`,
       );
+    const source = choice.source;
     const result = await fetch(chart, {
       helmBin: options.helmBin,
       deny: options.deny,
@@ -54,13 +54,39 @@ export async function fetchRemoteCharts(
   return archives;
 }
 
-/** The source a chart names (null: named but missing), else the one its URL matches, else none. */
+/** Which source's credentials a chart is fetched with: `source` undefined means anonymously. */
+export type SourceChoice<S> =
+  { readonly ok: true; readonly source: S | undefined } | { readonly ok: false; readonly problem: string };
+
+/**
+ * The source a chart names, else the one its URL matches, else none. A named source must cover the chart's
+ * URL too: its credentials are only ever sent to the URL an admin gave it, never to wherever a profile
+ * points (an operator could otherwise name the admin's source beside their own server's URL).
+ */
 export function sourceFor<S extends { readonly name: string; readonly url: string }>(
   chart: RemoteChartSource,
   sources: readonly S[],
-): S | undefined | null {
-  if (chart.source !== undefined) return sources.find((s) => s.name === chart.source) ?? null;
-  return matchSource(chartLocation(chart), sources);
+): SourceChoice<S> {
+  const location = chartLocation(chart);
+  if (chart.source === undefined) return { ok: true, source: matchSource(location, sources) };
+  const named = sources.find((s) => s.name === chart.source);
+  if (named === undefined) {
+    return {
+      ok: false,
+      problem:
+        `chart source "${chart.source}" (chart.source) does not exist: add it with ` +
+        `\`strata source add ${chart.source} --url …\``,
+    };
+  }
+  if (matchSource(location, [named]) === undefined) {
+    return {
+      ok: false,
+      problem:
+        `chart source "${named.name}" (chart.source) is for ${named.url}; ${location} is not under it, and a ` +
+        `source's credentials are only sent to its own URL`,
+    };
+  }
+  return { ok: true, source: named };
 }
 
 /**
@@ -96,7 +122,7 @@ function fetchFailed(
   const from =
     source === undefined ? 'no chart source matches, fetched anonymously' : `source "${source.name}"`;
   const versions =
-    result.versions === undefined ? '' : `; the versions that exist: ${result.versions.join(', ')}`;
+    result.versions === undefined ? '' : `; the versions that exist: ${newestOf(result.versions, 10)}`;
   return new HubError(
     HubErrorCode.ChartFetchFailed,
     `${profile.metadata.name}@${profile.spec.version}: pack ${pack}: ${what} (${from}): ${result.cause}${versions}; nothing was stored`,
@@ -150,4 +176,10 @@ export async function pinnedChartsView(
 ): Promise<{ charts?: Readonly<Record<string, string>> }> {
   const pins = await store.pinnedCharts.of(name, version);
   return Object.keys(pins).length === 0 ? {} : { charts: pins };
+}
+
+/** The last `n` of `versions` (oldest first), and how many older ones there are. */
+function newestOf(versions: readonly string[], n: number): string {
+  const shown = versions.slice(-n).join(', ');
+  return versions.length > n ? `${shown} (and ${versions.length - n} older)` : shown;
 }

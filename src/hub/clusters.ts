@@ -6,6 +6,7 @@ import type { Actor } from './config.js';
 import { HubError, HubErrorCode, mapStoreErrors, message, notFound } from './errors.js';
 import type { ClusterRecord } from '../store/index.js';
 import type { Fleet } from './fleet.js';
+import { Kept, type ReadVersions } from './kept-reads.js';
 import type { ClusterView } from './views.js';
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
@@ -18,10 +19,13 @@ export interface RegisterClusterInput {
 }
 
 export class Clusters {
+  private readonly lists = new Kept<ClusterView[]>();
+
   constructor(
     private readonly store: Store,
     private readonly access: ClusterAccess,
     private readonly fleet: Fleet,
+    private readonly versions: ReadVersions,
     /** Starts driving a new cluster: the fleet at once, or (hub replicas) whichever replica it falls to. */
     private readonly admit: (record: ClusterRecord) => Promise<void> = (record) => fleet.start(record),
   ) {}
@@ -65,7 +69,13 @@ export class Clusters {
     return this.get(input.name);
   }
 
+  /** The list as last built while no cluster changed since (kept-reads.ts), else built again. */
   async list(): Promise<ClusterView[]> {
+    const runtimes = this.fleet.clusters().map((name) => this.fleet.runtime(name));
+    return this.lists.get('', this.versions.list(runtimes), () => this.buildList());
+  }
+
+  private async buildList(): Promise<ClusterView[]> {
     const records = await this.store.clusters.list();
     return Promise.all(records.map((r) => this.fleet.clusterView(r)));
   }

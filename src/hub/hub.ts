@@ -14,6 +14,7 @@ import { message } from './errors.js';
 import { Feed, type HubEvent } from './feed.js';
 import { Fleet } from './fleet.js';
 import { HealthRuleService } from './health-rules.js';
+import { ReadVersions } from './kept-reads.js';
 import { Packs } from './packs.js';
 import { Planner } from './planner.js';
 import type { OutdatedChart } from './outdated.js';
@@ -105,10 +106,18 @@ export class Hub {
         fleet.publishSummary(cluster);
       });
     const replica = this.replica;
-    this.clusters = new Clusters(store, access, fleet, replica && ((record) => replica.admit(record)));
+    // Before any service publishes: the kept page and cluster list hear every event (kept-reads.ts).
+    const versions = new ReadVersions((listener) => this.feed.subscribe(listener));
+    this.clusters = new Clusters(
+      store,
+      access,
+      fleet,
+      versions,
+      replica && ((record) => replica.admit(record)),
+    );
     this.profiles = new Profiles(store, access, config.helmBin, emit);
     this.attachments = new Attachments(store, planner, fleet, emit);
-    this.packs = new Packs(store, fleet, this.attachments);
+    this.packs = new Packs(store, fleet, this.attachments, versions);
     this.healthRules = new HealthRuleService({
       store,
       onChange: (specs) => {

@@ -34,17 +34,12 @@ export async function outdatedCharts(
     if (pack.type !== PackType.Helm || pack.chart.kind === ChartSourceKind.Local) continue;
     const chart = pack.chart;
     const shown = chart.kind === ChartSourceKind.Repo ? `${chart.repo} ${chart.name}` : chart.ref;
-    const source = sourceFor(chart, options.sources);
-    if (source === null) {
-      out.push({
-        pack: pack.name,
-        chart: shown,
-        version: chart.version,
-        newer: [],
-        error: `chart source "${chart.source ?? ''}" does not exist`,
-      });
+    const choice = sourceFor(chart, options.sources);
+    if (!choice.ok) {
+      out.push({ pack: pack.name, chart: shown, version: chart.version, newer: [], error: choice.problem });
       continue;
     }
+    const source = choice.source;
     const found = await list(chart, {
       helmBin: options.helmBin,
       deny: options.deny,

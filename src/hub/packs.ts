@@ -5,22 +5,31 @@ import type { Store } from '../store/index.js';
 import type { Attachments } from './attachments.js';
 import type { Actor } from './config.js';
 import { notFound } from './errors.js';
-import type { Fleet } from './fleet.js';
+import type { ClusterRuntime, Fleet } from './fleet.js';
+import { Kept, type ReadVersions } from './kept-reads.js';
 import { PackViews } from './pack-views.js';
 import { packValuesView } from './present.js';
 import type { ClusterPage, PackValuesView } from './views.js';
 
 export class Packs {
   private readonly views = new PackViews();
+  private readonly pages = new Kept<ClusterPage>();
 
   constructor(
     private readonly store: Store,
     private readonly fleet: Fleet,
     private readonly attachments: Attachments,
+    private readonly versions: ReadVersions,
   ) {}
 
+  /** The page as last built while nothing on it changed since (kept-reads.ts), else built again. */
   async clusterPage(cluster: string): Promise<ClusterPage> {
     const runtime = this.fleet.runtime(cluster);
+    return this.pages.get(cluster, this.versions.page(cluster, runtime), () => this.buildPage(runtime));
+  }
+
+  private async buildPage(runtime: ClusterRuntime): Promise<ClusterPage> {
+    const cluster = runtime.record.name;
     const packs = runtime.runner.statuses().flatMap((s) => {
       const desired = runtime.known.get(s.pack);
       return desired

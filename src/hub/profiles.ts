@@ -11,6 +11,11 @@ import { outdatedCharts, type OutdatedChart } from './outdated.js';
 import { profilePackRows, versionView } from './present.js';
 import type { UploadResult } from './upload-check.js';
 import { UploadChecker, UploadTooCostly } from './upload-checker.js';
+
+/** Versions whose remotes are checked for newer charts at the same time, hub-wide. */
+const MAX_OUTDATED_CHECKS = 2;
+
+import { Slots } from '../shared/slots.js';
 import type { ProfileSummaryView, ProfileVersionView, ProfileWithSource } from './views.js';
 
 /**
@@ -124,8 +129,26 @@ export class Profiles {
     };
   }
 
-  /** For each remote chart of the version, the newer versions its source has now (outdated.ts). */
-  async outdated(name: string, version: string): Promise<OutdatedChart[]> {
+  /**
+   * For each remote chart of the version, the newer versions its source has now (outdated.ts). Any viewer may
+   * ask, and each check runs helm against remotes, so callers asking while a version's check runs share it,
+   * and at most {@link MAX_OUTDATED_CHECKS} versions are checked at once (the others wait their turn).
+   */
+  outdated(name: string, version: string): Promise<OutdatedChart[]> {
+    const key = `${name}@${version}`;
+    const running = this.outdatedChecks.get(key);
+    if (running !== undefined) return running;
+    const answer = this.outdatedSlots.run(() => this.checkOutdated(name, version));
+    this.outdatedChecks.set(key, answer);
+    const forget = () => this.outdatedChecks.delete(key);
+    answer.then(forget, forget);
+    return answer;
+  }
+
+  private readonly outdatedChecks = new Map<string, Promise<OutdatedChart[]>>();
+  private readonly outdatedSlots = new Slots(MAX_OUTDATED_CHECKS);
+
+  private async checkOutdated(name: string, version: string): Promise<OutdatedChart[]> {
     const record = await this.store.profiles.get(name, version);
     if (!record) throw notFound('profile', `${name}@${version}`);
     const sources = await this.store.chartSources.withCredentials();

@@ -2,6 +2,7 @@
 // input, so no pattern can stall the hub (JavaScript's RegExp backtracks: `(a+)+$` against `aaaa…!` takes
 // exponential time). RE2 has no backreferences or lookaround; the syntax is https://github.com/google/re2/wiki/Syntax.
 import { RE2JS, RE2JSException } from 're2js';
+import { MAX_REGEX_SIZE, regexSize } from '../shared/regex-size.js';
 
 /** Longer patterns are refused: no variable needs one, and compile time and memory grow with the length. */
 export const MAX_REGEX_LENGTH = 1000;
@@ -28,6 +29,15 @@ export function compileUserRegex(source: string): UserRegexResult {
     return {
       ok: false,
       reason: `the pattern is ${source.length} characters; the limit is ${MAX_REGEX_LENGTH}`,
+    };
+  }
+  const size = regexSize(source);
+  if (size > MAX_REGEX_SIZE) {
+    return {
+      ok: false,
+      reason:
+        `the pattern's repetitions expand to about ${size} steps; the limit is ${MAX_REGEX_SIZE} ` +
+        '(each {n,m} copies what it follows m times)',
     };
   }
   try {

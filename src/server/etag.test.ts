@@ -5,6 +5,17 @@ import { SqliteBackend } from '../store/testing/backends.js';
 import { matchesIfNoneMatch, tagBody } from './etag.js';
 import { startTestHub, type TestHub } from './testing/server.js';
 
+describe('tagBody', () => {
+  it('encodes a kept view once: the same object gives the same bytes, ready for the socket', () => {
+    const view = { page: 'pack → green' };
+    const tagged = tagBody(view);
+    expect(Buffer.isBuffer(tagged.body)).toBe(true);
+    expect(tagged.body.toString('utf8')).toBe(JSON.stringify(view));
+    expect(tagBody(view).body).toBe(tagged.body);
+    expect(tagBody({ ...view }).etag).toBe(tagged.etag);
+  });
+});
+
 describe('matchesIfNoneMatch', () => {
   it('matches the tag in a list, weakly, and *; nothing else', () => {
     const { etag } = tagBody({ a: 1 });

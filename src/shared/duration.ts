@@ -1,6 +1,13 @@
-// Durations, the one home for reading and writing them. In profiles, the way Kubernetes and Go write them
-// (`90s`, `10m`, `1h30m`), so pack timeouts read like the rest of a cluster's YAML: units h, m, s, ms, no
-// fractions, no negative values. On a terminal, elapsed time rounded to what a person reads (`3m12s`, `4d`).
+// Durations, the one home for reading and writing them. Two forms, for two jobs:
+// - A configured duration (a pack's `timeout`, a health rule's `grace`) is written the way Kubernetes and Go
+//   write them (`90s`, `10m`, `1h30m`): units h, m, s, ms, no fractions, no negative values. parseDuration reads
+//   it; formatDuration writes a configured value back exactly (5_400_000 → `1h30m`, never rounded), so a
+//   message about a timeout names the value the profile holds.
+// - An elapsed time (how long an install took, how long a pack has been red, an age) is measured, not
+//   configured: formatElapsed rounds it to what a person reads (`850ms`, `3m12s`, `4d`), and it is the one
+//   display form of the terminal (src/cli) and the page (web/) alike. It keeps the spec form's style (no
+//   spaces), so a timeout and the time an install took read alike; only the rounding differs, because
+//   `1h30m0s17ms` is exact and useless on a screen.
 
 export const DURATION_PATTERN = '^(?:\\d+(?:h|ms|m|s))+$';
 const PART = /(\d+)(h|ms|m|s)/g;
@@ -32,9 +39,14 @@ export function formatDuration(ms: number): string {
   return parts.join('');
 }
 
-/** Elapsed time as a terminal shows it: `45s`, `3m12s`, `2h5m`, `4d`. */
+/**
+ * Elapsed time as the CLI and the UI show it: `850ms`, `45s`, `3m12s`, `2h5m`, `4d` (under a second in
+ * milliseconds: small packs install in less; from two days on, in days). Nothing readable (negative, NaN) is `0s`.
+ */
 export function formatElapsed(ms: number): string {
-  const s = Math.max(0, Math.floor(ms / 1000));
+  if (!Number.isFinite(ms) || ms <= 0) return '0s';
+  if (ms < 1000) return `${Math.floor(ms)}ms`;
+  const s = Math.floor(ms / 1000);
   if (s < 60) return `${s}s`;
   const m = Math.floor(s / 60);
   if (m < 60) return `${m}m${s % 60}s`;

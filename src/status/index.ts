@@ -107,6 +107,3 @@ export {
   type PackTransition,
 } from './pack-status.js';
 export { MAX_RUNS, RunKind, type PackRunTimes } from './revision-runs.js';
-// src/engine/runner.ts still takes assertNever from here (its rewrite is on another branch): remove this line
-// once it imports src/shared/assert-never.ts.
-export { assertNever } from '../shared/assert-never.js';

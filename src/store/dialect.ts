@@ -21,6 +21,7 @@ import {
 } from 'kysely';
 import type pgModule from 'pg';
 import { StoreError, StoreErrorCode } from './errors.js';
+import { keepingStatements, namingStatements } from './prepared.js';
 import type { Database } from './schema.js';
 import { Backend, MEMORY, type DatabaseLocation } from './url.js';
 
@@ -131,7 +132,9 @@ function openSqlite(path: string, options: ConnectOptions): Kysely<Database> {
     release();
     throw error;
   }
-  return new Kysely<Database>({ dialect: new StrataSqliteDialect({ database }, release) });
+  return new Kysely<Database>({
+    dialect: new StrataSqliteDialect({ database: keepingStatements(database) }, release),
+  });
 }
 
 function openPostgres(url: string, options: ConnectOptions): Kysely<Database> {
@@ -147,7 +150,7 @@ function openPostgres(url: string, options: ConnectOptions): Kysely<Database> {
     max: options.poolSize ?? 10,
     types,
   });
-  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  return new Kysely<Database>({ dialect: new PostgresDialect({ pool: namingStatements(pool) }) });
 }
 
 export function connect(location: DatabaseLocation, options: ConnectOptions = {}): Kysely<Database> {

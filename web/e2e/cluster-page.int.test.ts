@@ -8,7 +8,7 @@ import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { repoRoot } from '../../src/engine/testing/runner.js';
 import type { ClusterPage, PackView } from '../src/api/types';
-import { formatDuration } from '../src/time';
+import { formatElapsed } from '../../src/shared/duration.js';
 import { CLUSTER, startUiHarness, type UiHarness } from './harness.js';
 
 const CP = 'web-e2e-page';
@@ -152,7 +152,7 @@ describe('the cluster page by profile, per run', () => {
     // The list shows the retry's duration, not the time since the first install.
     await expect
       .poll(() => page.locator('tr[data-pack="broken-web"] .elapsed').innerText())
-      .toBe(formatDuration(retryMs));
+      .toBe(formatElapsed(retryMs));
     await expect.poll(() => detail.locator('.runs-table tbody tr').count()).toBe(2);
     await detail.locator('.runs-table').scrollIntoViewIfNeeded();
     await shot('04-pack-detail-runs-after-retry');

@@ -13,6 +13,8 @@ export const presentCluster = (view: ClusterView): z.input<typeof ClusterSchema>
   color: packPhaseDisplay[view.phase].color,
 });
 
+const presentedLists = new WeakMap<readonly ClusterView[], z.input<typeof ClusterSchema>[]>();
+
 export const clusterRoutes = [
   jsonRoute({
     method: 'POST',
@@ -44,7 +46,13 @@ export const clusterRoutes = [
     status: 200,
     etag: true,
     response: z.array(ClusterSchema),
-    handler: async ({ hub }) => (await hub.listClusters()).map(presentCluster),
+    handler: async ({ hub }) => {
+      const list = await hub.listClusters();
+      // The hub returns the same list while no cluster changed: so does this route (see etag.ts).
+      const shown = presentedLists.get(list) ?? list.map(presentCluster);
+      presentedLists.set(list, shown);
+      return shown;
+    },
   }),
   jsonRoute({
     method: 'GET',

@@ -3,7 +3,8 @@ import { enc } from '../api/client';
 import type { AttachmentView, PackTransition, PackTransitions, PackView } from '../api/types';
 import { useSession } from '../session-context';
 import { packPhaseDisplay as phaseDisplay } from '../api/display';
-import { formatDuration, formatTime, useNow } from '../time';
+import { formatElapsed } from '../../../src/shared/duration';
+import { formatTime, useNow } from '../time';
 import { timelineModel } from './timeline-scale';
 import { href } from '../router';
 
@@ -93,7 +94,7 @@ export function InstallTimeline({
           <g key={t} className="tick" aria-hidden="true">
             <line x1={x(t)} x2={x(t)} y1={TOP - 6} y2={height - 4} />
             <text x={x(t)} y={TOP - 10} textAnchor="middle">
-              {t === 0 ? '0s' : `+${formatDuration(t)}`}
+              {t === 0 ? '0s' : `+${formatElapsed(t)}`}
             </text>
           </g>
         ))}
@@ -108,8 +109,8 @@ export function InstallTimeline({
             b.start === undefined
               ? `${d.icon} ${d.label.toLowerCase()}, not started`
               : b.redFor !== undefined
-                ? `${d.icon} red for ${formatDuration(b.redFor)}`
-                : `${d.icon} ${formatDuration(runStart === undefined ? 0 : runEnd - runStart)}${b.running ? ' …' : ''}`;
+                ? `${d.icon} red for ${formatElapsed(b.redFor)}`
+                : `${d.icon} ${formatElapsed(runStart === undefined ? 0 : runEnd - runStart)}${b.running ? ' …' : ''}`;
           return (
             <g key={b.pack.name} className="timeline-row" data-phase={b.pack.phase}>
               {i % 2 === 0 ? <rect className="row-band" x={0} y={y} width={WIDTH} height={ROW} /> : null}
@@ -121,7 +122,7 @@ export function InstallTimeline({
               {b.segments.map((segment) => {
                 const sd = phaseDisplay[segment.phase];
                 const mark = segment.end === segment.start;
-                const lasted = mark ? '' : ` for ${formatDuration(segment.end - segment.start)}`;
+                const lasted = mark ? '' : ` for ${formatElapsed(segment.end - segment.start)}`;
                 return (
                   <rect
                     key={`${segment.phase}-${String(segment.start)}`}
@@ -151,7 +152,7 @@ export function InstallTimeline({
               {b.runs.map((r) => (
                 <g key={`${r.kind}-${String(r.at)}`} className="run-mark" data-run={r.kind}>
                   <line x1={x(r.at)} x2={x(r.at)} y1={y + 2} y2={y + ROW - 2} />
-                  <title>{`${b.pack.name}: ${r.kind} started at +${formatDuration(r.at)}`}</title>
+                  <title>{`${b.pack.name}: ${r.kind} started at +${formatElapsed(r.at)}`}</title>
                 </g>
               ))}
               <text

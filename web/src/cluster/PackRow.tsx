@@ -1,7 +1,8 @@
 import { memo } from 'react';
 import type { Drift, PackView } from '../api/types';
 import { href } from '../router';
-import { formatDuration, formatTime, useNow } from '../time';
+import { formatElapsed } from '../../../src/shared/duration';
+import { formatTime, useNow } from '../time';
 import { PackReason } from '../ui/PackReason';
 import { ProgressBar } from '../ui/ProgressBar';
 import { StatusBadge } from '../ui/StatusBadge';
@@ -15,7 +16,7 @@ export function Elapsed({ pack }: { pack: PackView }) {
   return (
     <span className="elapsed" title={elapsed.running ? 'elapsed, still running' : 'install duration'}>
       {elapsed.running ? <span className="visually-hidden">running for </span> : null}
-      {formatDuration(elapsed.ms)}
+      {formatElapsed(elapsed.ms)}
       {elapsed.running ? <span aria-hidden="true"> …</span> : null}
     </span>
   );

@@ -1,6 +1,7 @@
 import type { PackRun } from '../api/types';
 import type { PackPhase } from '../api/display';
-import { formatDateTime, formatDuration, formatTime, useNow } from '../time';
+import { formatElapsed } from '../../../src/shared/duration';
+import { formatDateTime, formatTime, useNow } from '../time';
 import { StatusBadge } from '../ui/StatusBadge';
 
 const kindLabel: Record<PackRun['kind'], string> = {
@@ -62,7 +63,7 @@ export function RunsTable({ runs, phase }: { runs: readonly PackRun[]; phase: Pa
                     <span className="muted">superseded</span>
                   ) : (
                     <>
-                      {formatDuration(ms)}
+                      {formatElapsed(ms)}
                       {end === undefined ? <span className="muted"> (running)</span> : null}
                     </>
                   )}

@@ -1,0 +1,64 @@
+// Reading a repository's index.yaml, which comes from a remote and is hostile until read safely.
+import { describe, expect, it } from 'vitest';
+import { entriesOf } from './chart-fetch.js';
+
+// The layout helm writes (`helm repo index`): list items at their chart's key's indentation.
+const index = [
+  'apiVersion: v1',
+  'entries:',
+  '  nginx:',
+  '  - apiVersion: v2',
+  '    name: nginx',
+  '    urls:',
+  '    - https://charts.example.com/nginx-1.1.0.tgz',
+  '    version: 1.1.0',
+  '  - apiVersion: v2',
+  '    name: nginx',
+  '    urls:',
+  '    - nginx-1.0.0.tgz',
+  '    version: 1.0.0',
+  '  redis:',
+  '  - name: redis',
+  '    version: 9.0.0',
+  'generated: "2026-12-06T00:00:00Z"',
+  '',
+].join('\n');
+
+describe('entriesOf', () => {
+  it("reads one chart's entries from helm's layout, and no other chart's", () => {
+    expect(entriesOf(index, 'nginx')).toEqual([
+      expect.objectContaining({ version: '1.1.0', urls: ['https://charts.example.com/nginx-1.1.0.tgz'] }),
+      expect.objectContaining({ version: '1.0.0', urls: ['nginx-1.0.0.tgz'] }),
+    ]);
+    expect(entriesOf(index, 'redis')).toEqual([{ name: 'redis', version: '9.0.0' }]);
+    expect(entriesOf(index, 'missing')).toEqual([]);
+  });
+
+  it('reads an index in another layout (flow style, JSON) whole when it is small', () => {
+    const json = JSON.stringify({ entries: { web: [{ version: '2.0.0' }] } });
+    expect(entriesOf(json, 'web')).toEqual([{ version: '2.0.0' }]);
+  });
+
+  it('answers no entries for a chart named like an object property (was a 500: constructor.flatMap)', () => {
+    for (const name of ['constructor', 'toString', '__proto__', 'hasOwnProperty']) {
+      expect(entriesOf(index, name)).toEqual([]);
+      expect(entriesOf(JSON.stringify({ entries: {} }), name)).toEqual([]);
+    }
+  });
+
+  it('keeps only mapping entries, whatever else a hostile index lists', () => {
+    const hostile = ['entries:', '  web:', '  - 42', '  - [1, 2]', '  - version: 1.0.0', ''].join('\n');
+    expect(entriesOf(hostile, 'web')).toEqual([{ version: '1.0.0' }]);
+    expect(entriesOf('entries:\n  web: "not a list"\n', 'web')).toEqual([]);
+    expect(entriesOf('- just\n- a list\n', 'web')).toEqual([]);
+  });
+
+  it("refuses a chart whose entries are more than 2 MiB instead of parsing them on the hub's thread", () => {
+    const many = Array.from(
+      { length: 40_000 },
+      (_, i) => `  - version: 1.0.${i}\n    digest: ${'f'.repeat(40)}`,
+    );
+    const result = entriesOf(['entries:', '  web:', ...many, ''].join('\n'), 'web');
+    expect(result).toMatch(/^chart "web" takes \d+ bytes of the repository's index; the limit is 2097152$/);
+  });
+});
