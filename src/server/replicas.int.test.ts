@@ -226,8 +226,16 @@ async function expectEpochsNeverDecrease(url: string): Promise<void> {
 
 async function expectHistoriesChained(api: ReturnType<typeof client>, cluster: string, page: Page) {
   for (const pack of page.packs) {
-    const history = await api<Transition[]>('GET', `/clusters/${cluster}/packs/${pack.name}/history`);
     const where = `${cluster}/${pack.name}`;
+    // The page is the runner's live status; its last transition is stored a moment later.
+    const history = await pollUntil(
+      `${where}: the stored history to reach ${pack.phase}`,
+      async () => {
+        const h = await api<Transition[]>('GET', `/clusters/${cluster}/packs/${pack.name}/history`);
+        return h.at(-1)?.to === pack.phase ? h : undefined;
+      },
+      30_000,
+    );
     expect(history[0]?.from, where).toBe('onboarding');
     history.slice(1).forEach((t, i) => {
       expect(t.from, `${where}: ${JSON.stringify(history)}`).toBe(history[i]?.to);
