@@ -31,9 +31,16 @@ const boundaries = {
   // The CLI talks to the hub over HTTP (server client types; `strata serve` starts one). On the user's
   // machine it bundles local profile files with the hub's own loader (profile), inlines kubeconfig files
   // (kube's client side only) and shows phases with the same display tables as the hub (status's only).
+  // The agent (issue 16) runs the engine beside a cluster and talks to the hub over HTTP in the hub's own
+  // declared protocol (one contract: src/hub/agents-protocol.ts, zod only).
+  agent: {
+    may: ['shared', 'health-rules', 'profile', 'status', 'kube', 'engine'],
+    only: { hub: ['agents-protocol.js'] },
+  },
   cli: {
     may: ['shared', 'server', 'profile'],
     only: {
+      agent: ['main.js'],
       kube: ['kubeconfig-inline.js', 'errors.js'],
       status: ['pack-phase.js', 'pack-reason.js'],
     },

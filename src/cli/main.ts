@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { parseCommandArgs, resolveCommand } from './args.js';
 import { HubClient } from './client.js';
 import { flag, stringOption, type Command, type Context, type Output } from './command.js';
+import { agentCommand } from './commands/agent.js';
 import { attachCommands } from './commands/attach.js';
 import { clusterCommands } from './commands/cluster.js';
 import { eventsCommand } from './commands/events.js';
@@ -22,6 +23,7 @@ import { commandHelp, groupHelp, mainHelp } from './help.js';
 
 export const commands: readonly Command[] = [
   serveCommand,
+  agentCommand,
   ...clusterCommands,
   ...profileCommands,
   outdatedCommand,

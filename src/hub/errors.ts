@@ -25,6 +25,10 @@ export const HubErrorCode = {
   ChartFetchFailed: 'CHART_FETCH_FAILED',
   TokenNotFound: 'TOKEN_NOT_FOUND',
   LastAdminToken: 'LAST_ADMIN_TOKEN',
+  /** An agent's status batch does not follow the last event stored (a lost batch): it resends from `expected`. */
+  AgentSequenceGap: 'AGENT_SEQUENCE_GAP',
+  /** What was asked needs the hub to reach the cluster, and an agent runs it (the hub holds no credentials). */
+  AgentCluster: 'AGENT_CLUSTER',
 } as const;
 export type HubErrorCode = (typeof HubErrorCode)[keyof typeof HubErrorCode];
 

@@ -14,12 +14,15 @@ import type { Planner } from './planner.js';
 import { countPhases, needingAttention } from './present.js';
 import { storedRenderCache } from './render-cache.js';
 import { StatusWriter } from './status-writer.js';
+import { AgentRunner, type HubRunner } from './agents-runner.js';
 import type { ClusterView, DriftView } from './views.js';
 
 export interface ClusterRuntime {
   readonly record: ClusterRecord;
-  readonly kube: KubeClient;
-  readonly runner: ClusterRunner;
+  /** Undefined for an agent cluster: the hub holds no credentials for it and never connects to it. */
+  readonly kube: KubeClient | undefined;
+  /** A ClusterRunner, or for an agent cluster the AgentRunner standing in for the agent (agents-runner.ts). */
+  readonly runner: HubRunner;
   reachable: boolean;
   error?: string;
   /** Every pack the runner may still report on, including ones being removed, for the page. */
@@ -92,7 +95,12 @@ export class Fleet {
     const desired = runtime?.known.get(pack);
     if (!runtime || !desired) return undefined;
     const drift = runtime.drift.get(pack);
-    return { desired, stale: !runtime.reachable, ...(drift ? { drift } : {}) };
+    return {
+      desired,
+      stale: !runtime.reachable,
+      ...(drift ? { drift } : {}),
+      warnings: (ref) => runtime.runner.recentWarnings(ref),
+    };
   }
 
   /** Sends the cluster's rollup (colour, counts, reachability) after a change of its packs or its connection. */
@@ -118,17 +126,9 @@ export class Fleet {
 
   /** Starts the cluster's runner; under `lease` (hub replicas) its applies and status writes are fenced. */
   async start(record: ClusterRecord, lease?: DrivingLease): Promise<void> {
-    const { store, access } = this.options;
-    const credentials = await store.clusters.getCredentials(record.name);
-    // Stored kubeconfigs are held to the same rules as new ones: one stored before they existed, or before an
-    // admin withdrew a plugin or denied a range, does not start.
-    const kube = access.client(record.name, credentials.kubeconfig, credentials.context);
-    try {
-      await access.checkOutbound(kube, record.name);
-    } catch (error) {
-      await kube.close();
-      throw error;
-    }
+    const { store } = this.options;
+    const agent = await store.agents.get(record.name);
+    const kube = agent ? undefined : await this.kubeFor(record);
     const initial = new Map<string, PackStatus>();
     for (const stored of await store.packStatus.list(record.name)) {
       const status = toPackStatus(stored, await store.history.transitions(record.name, stored.pack));
@@ -142,17 +142,27 @@ export class Fleet {
       known: new Map(),
       drift: new Map(),
       ...(lease ? { fence: lease.fence } : {}),
-      runner: new ClusterRunner({
-        cluster: record.name,
-        kube: lease ? guardedKube(kube, lease.guard) : kube,
-        helmBin: this.options.helmBin,
-        renderCache: storedRenderCache(store, record.name, this.options.log),
-        driftPolicy: record.driftPolicy,
-        initial,
-        onEvent: (event) => {
-          this.onRunnerEvent(runtime, event);
-        },
-      }),
+      runner: kube
+        ? new ClusterRunner({
+            cluster: record.name,
+            kube: lease ? guardedKube(kube, lease.guard) : kube,
+            helmBin: this.options.helmBin,
+            renderCache: storedRenderCache(store, record.name, this.options.log),
+            driftPolicy: record.driftPolicy,
+            initial,
+            onEvent: (event) => {
+              this.onRunnerEvent(runtime, event);
+            },
+          })
+        : new AgentRunner({
+            cluster: record.name,
+            driftPolicy: record.driftPolicy,
+            initial,
+            ...(agent?.lastSeenAt === undefined ? {} : { lastSeenAt: agent.lastSeenAt }),
+            onEvent: (event) => {
+              this.onRunnerEvent(runtime, event);
+            },
+          }),
     };
     this.runtimes.set(record.name, runtime);
     runtime.runner.setClusterHealthRules(this.healthRules);
@@ -177,12 +187,29 @@ export class Fleet {
     }
   }
 
+  /**
+   * A client for the cluster's stored kubeconfig. Stored kubeconfigs are held to the same rules as new ones:
+   * one stored before they existed, or before an admin withdrew a plugin or denied a range, does not start.
+   */
+  private async kubeFor(record: ClusterRecord): Promise<KubeClient> {
+    const { store, access } = this.options;
+    const credentials = await store.clusters.getCredentials(record.name);
+    const kube = access.client(record.name, credentials.kubeconfig, credentials.context);
+    try {
+      await access.checkOutbound(kube, record.name);
+    } catch (error) {
+      await kube.close();
+      throw error;
+    }
+    return kube;
+  }
+
   /** Stops the cluster's runner and waits until every status it reported is stored. */
   async stop(cluster: string): Promise<void> {
     const runtime = this.runtimes.get(cluster);
     if (runtime) {
       runtime.runner.stop();
-      await runtime.kube.close();
+      await runtime.kube?.close();
       this.runtimes.delete(cluster);
     }
     await this.writer.drain();
@@ -191,7 +218,7 @@ export class Fleet {
   async close(): Promise<void> {
     for (const runtime of this.runtimes.values()) {
       runtime.runner.stop();
-      await runtime.kube.close();
+      await runtime.kube?.close();
     }
     this.runtimes.clear();
     await this.writer.drain();
@@ -217,8 +244,9 @@ export class Fleet {
     const error = runtime ? runtime.error : elsewhere?.error;
     return {
       name: record.name,
-      server: runtime?.kube.server ?? elsewhere?.server ?? '',
-      context: runtime?.kube.context ?? elsewhere?.context ?? '',
+      server: runtime?.kube?.server ?? elsewhere?.server ?? '',
+      context: runtime?.kube?.context ?? elsewhere?.context ?? '',
+      ...(runtime?.runner instanceof AgentRunner ? { agent: runtime.runner.connection() } : {}),
       driftPolicy: record.driftPolicy,
       createdAt: record.createdAt,
       reachable: runtime?.reachable ?? elsewhere?.reachable ?? false,

@@ -7,10 +7,12 @@ import type { ProfileIssue } from '../profile/index.js';
 import type { PackPhase, PackTransition } from '../status/index.js';
 import type { Store } from '../store/index.js';
 import { ClusterAccess } from './access.js';
+import { Agents, type RegisteredAgentCluster } from './agents.js';
+import type { AgentAck, AgentBatch, AgentDesired } from './agents-protocol.js';
 import { Attachments, type AttachInput } from './attachments.js';
 import { Clusters, type RegisterClusterInput } from './clusters.js';
 import type { Actor, HubConfig } from './config.js';
-import { message } from './errors.js';
+import { HubError, HubErrorCode, message } from './errors.js';
 import { Feed, type HubEvent } from './feed.js';
 import { Fleet } from './fleet.js';
 import { HealthRuleService } from './health-rules.js';
@@ -53,6 +55,8 @@ export class Hub {
   readonly tokens: Tokens;
   /** Chart sources (repositories and registries) with their sealed credentials. */
   readonly sources: ChartSources;
+  /** What agent clusters' agents ask of the hub (agents.ts). */
+  private readonly agents: Agents;
   private readonly store: Store;
   private readonly log: (message: string) => void;
   /** Hub replicas (config.replica): the leases, and the tail of every replica's events. */
@@ -125,12 +129,19 @@ export class Hub {
       },
       liveObject: async (cluster, ref) => {
         const { kube } = fleet.runtime(cluster);
+        if (!kube) {
+          throw new HubError(
+            HubErrorCode.AgentCluster,
+            `cluster "${cluster}" is run by an agent: the hub holds no credentials to read its objects`,
+          );
+        }
         const [object, info] = await Promise.all([kube.get(ref), kube.resourceFor(ref.apiVersion, ref.kind)]);
         return { object, statusSubresource: info.statusSubresource === true };
       },
     });
     this.tokens = new Tokens(store);
     this.sources = new ChartSources(store);
+    this.agents = new Agents(store, fleet);
   }
 
   /** Opens the hub and starts a runner for every registered cluster (an unreachable one does not block). */
@@ -169,6 +180,31 @@ export class Hub {
   // Clusters
   registerCluster(input: RegisterClusterInput, actor: Actor): Promise<ClusterView> {
     return this.clusters.register(input, actor);
+  }
+  /** Registers a cluster run by `strata agent`, with its agent token (shown once); the hub never connects to it. */
+  async registerAgentCluster(
+    input: { name: string; driftPolicy?: 'correct' | 'report' },
+    actor: Actor,
+  ): Promise<RegisteredAgentCluster> {
+    const { record, token } = await this.agents.register(input, actor);
+    return { cluster: await this.clusters.get(record.name), token };
+  }
+  /** A new agent token for an agent cluster (shown once); the old one stops working at once. */
+  rotateAgentToken(cluster: string, actor: Actor): Promise<string> {
+    return this.agents.rotateToken(cluster, actor);
+  }
+  /** The desired state of the agent's cluster (the actor is its agent token's). */
+  agentDesired(actor: Actor): Promise<AgentDesired> {
+    return this.agents.desired(actor);
+  }
+  agentChart(actor: Actor, digest: string): Promise<Buffer> {
+    return this.agents.chart(actor, digest);
+  }
+  agentStatuses(actor: Actor): ReturnType<Agents['statuses']> {
+    return this.agents.statuses(actor);
+  }
+  agentPush(actor: Actor, batch: AgentBatch): Promise<AgentAck> {
+    return this.agents.ingest(actor, batch);
   }
   listClusters(): Promise<ClusterView[]> {
     return this.clusters.list();

@@ -13,5 +13,7 @@ export * from './views.js';
 export { ClusterSummarySchema, StreamEventSchema, type ClusterSummaryView } from './stream-events.js';
 export type { PackTransition } from '../status/index.js';
 export type { Tokens } from './tokens.js';
+export type { AgentCaller, RegisteredAgentCluster } from './agents.js';
+export * from './agents-protocol.js';
 export type { ChartSources } from './sources.js';
 export { TokenRole, type CreatedToken, type TokenRecord } from '../store/index.js';

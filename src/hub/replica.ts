@@ -326,8 +326,8 @@ export class ReplicaCoordinator {
     return {
       reachable: runtime.reachable,
       ...(runtime.error ? { error: runtime.error } : {}),
-      server: runtime.kube.server,
-      context: runtime.kube.context,
+      server: runtime.kube?.server ?? '',
+      context: runtime.kube?.context ?? '',
     };
   }
 }

@@ -67,6 +67,49 @@ describe('the stream events the hub publishes', () => {
     expect(JSON.stringify(event)).not.toContain(SECRET);
   });
 
+  it("carries each resource's recent Warning events, redacted, as the page read does (the open detail keeps its list)", async () => {
+    const desired = await monitoring();
+    const ref = { apiVersion: 'apps/v1', kind: 'Deployment', namespace: 'monitoring', name: 'grafana' };
+    const status = {
+      ...failedStatus('Deployment monitoring/grafana: 0/1 available'),
+      resources: [
+        {
+          ref,
+          evaluation: { state: 'Progressing' as const, reason: 'Progressing', message: '0/1 available' },
+        },
+      ],
+    };
+    const stored: StoredEvent = {
+      id: 9,
+      time,
+      cluster: 'local',
+      kind: 'pack.status',
+      pack: desired.pack.name,
+      status: { ...status, cluster: 'local', pack: desired.pack.name, seq: 9, updatedAt: time },
+    };
+    const warning = {
+      object: 'Pod monitoring/grafana-1',
+      reason: 'Unhealthy',
+      message: `Readiness probe failed: password ${SECRET} rejected`,
+      count: 2,
+      time,
+    };
+    const event = streamEvent(stored, () => ({
+      desired,
+      stale: false,
+      warnings: (r) => (r.name === 'grafana' ? [warning] : []),
+    }));
+    expect(StreamEventSchema.parse(event)).toEqual(event);
+    if (event.kind !== 'pack.status') throw new Error(`expected pack.status, got ${event.kind}`);
+    expect(event.data.resources[0]?.events).toEqual([
+      {
+        ...warning,
+        message: expect.stringMatching(/^Readiness probe failed: password \S+ rejected$/) as string,
+      },
+    ]);
+    expect(JSON.stringify(event)).not.toContain(SECRET);
+  });
+
   it('still sends a status of a pack the hub no longer places, marked by order -1, so a replay misses nothing', () => {
     const stored: StoredEvent = {
       id: 8,

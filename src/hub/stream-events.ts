@@ -8,7 +8,7 @@
 // summaries, drift, profile and attachment changes) do not: a client that reconnects fetches the views again.
 import { z } from 'zod';
 import type { DesiredPack } from '../engine/index.js';
-import { packPhaseDisplay, type PackStatus } from '../status/index.js';
+import { packPhaseDisplay, type ObjectRef, type PackStatus } from '../status/index.js';
 import { EventKind, toPackStatus, type StoredEvent } from '../store/index.js';
 import { packView } from './present.js';
 import {
@@ -22,6 +22,7 @@ import {
   type ClusterView,
   type DriftView,
   type PackView,
+  type WarningEventView,
 } from './views.js';
 
 /** A cluster's rollup as a client shows it: the hub's view and its colour. */
@@ -99,6 +100,11 @@ export interface PackContext {
   readonly desired: DesiredPack;
   readonly stale: boolean;
   readonly drift?: DriftView;
+  /**
+   * A resource's recent Warning events, as the page read gives them: without them a status event would replace
+   * the page's pack with one whose events list is empty (the open pack detail would lose it).
+   */
+  readonly warnings?: (ref: ObjectRef) => readonly WarningEventView[];
 }
 
 export function clusterSummary(view: ClusterView): ClusterSummaryView {
@@ -120,7 +126,7 @@ export function streamEvent(
       const pack = context(event.cluster, event.pack);
       const status = toPackStatus(event.status);
       const data = pack
-        ? packView(pack.desired, status, pack.stale, pack.drift)
+        ? packView(pack.desired, status, pack.stale, pack.drift, pack.warnings)
         : unplacedView(event.pack, status);
       return { ...base, kind: 'pack.status', pack: event.pack, data };
     }

@@ -1,14 +1,25 @@
 // API tokens: the store keeps only their hash; the plaintext is in the create answer and nowhere else. Every
 // change is audited in the same transaction as the change.
-import { TokenRole, type CreatedToken, type Store, type TokenRecord } from '../store/index.js';
+import {
+  AGENT_TOKEN_PREFIX,
+  TokenRole,
+  type CreatedToken,
+  type Store,
+  type TokenRecord,
+} from '../store/index.js';
+import { verifyAgentToken, type AgentCaller } from './agents.js';
 import type { Actor } from './config.js';
 import { HubError, HubErrorCode } from './errors.js';
 
 export class Tokens {
   constructor(private readonly store: Store) {}
 
-  /** The token of a request, by its plaintext; undefined when unknown, revoked or malformed. */
-  verify(plaintext: string): Promise<TokenRecord | undefined> {
+  /**
+   * The token of a request, by its plaintext; undefined when unknown, revoked or malformed. An agent token
+   * (agents.ts) is never an API token: it comes back as its agent's caller, with the `agent` role.
+   */
+  verify(plaintext: string): Promise<TokenRecord | AgentCaller | undefined> {
+    if (plaintext.startsWith(AGENT_TOKEN_PREFIX)) return verifyAgentToken(this.store, plaintext);
     return this.store.tokens.verify(plaintext);
   }
 

@@ -43,6 +43,13 @@ export const ClusterViewSchema = z.object({
     .describe(
       'hub replicas on PostgreSQL: the replica driving this cluster; absent when none does (a failover)',
     ),
+  agent: z
+    .object({
+      connected: z.boolean().describe('heard from within the last few polls'),
+      lastSeenAt: z.string().optional(),
+    })
+    .optional()
+    .describe('set for a cluster run by `strata agent` (the hub never connects to it)'),
   phase: PhaseSchema.describe("the worst pack's phase; success when there are no packs"),
   counts: PhaseCountsSchema,
   packs: z.number().int(),

@@ -6,10 +6,10 @@ import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { z } from 'zod';
-import type { Actor, Hub, TokenRecord } from '../hub/index.js';
+import type { Actor, Hub } from '../hub/index.js';
 import { MAX_BUNDLE_BYTES } from '../profile/index.js';
 import { assertNever } from '../shared/assert-never.js';
-import { authorize } from './auth.js';
+import { authorize, type Caller } from './auth.js';
 import { depthExceededAt, MAX_JSON_DEPTH } from './json-depth.js';
 import { jsonErrorOffset, positionOf } from './json-position.js';
 import { createMetrics, type Metrics } from './metrics.js';
@@ -187,7 +187,7 @@ export function createServer(options: ServerOptions): StrataServer {
     openapi: () =>
       (document ??= buildOpenApi(routes, { version: API_VERSION, serverUrl: options.publicUrl ?? '/' })),
   };
-  const tokens = new WeakMap<FastifyRequest, TokenRecord>();
+  const tokens = new WeakMap<FastifyRequest, Caller>();
 
   // Bodies are kept as text and decoded per route (decodeBody): JSON errors then name their position, and a
   // profile can arrive as YAML. Anything else is 415 from Fastify.

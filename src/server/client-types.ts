@@ -2,6 +2,87 @@
 // generated from the route table. Do not edit: change the zod schemas in src/server and run
 // `npx tsx scripts/gen-client-types.ts`. Type-only apart from `operations`, so web/ can import it as is.
 
+export type AgentAck = {
+  /** every event of the stream up to this one is stored */
+  acked: number;
+};
+
+export type AgentBatch = {
+  /** the agent's status stream (its state dir's): a new one starts its sequence at 1 again */
+  stream: string;
+  /** in the order the runner reported them, seq increasing by 1 */
+  events: Array<{
+    seq: number;
+    event:
+      | {
+          type: 'PackStatusChanged';
+          pack: string;
+          profile: string;
+          /** a pack status as src/status PackStatus defines it */
+          status: unknown;
+        }
+      | { type: 'PackRemoved'; pack: string; time: string }
+      | {
+          type: 'DriftDetected';
+          pack: string;
+          ref: ObjectRef;
+          message: string;
+          correcting: boolean;
+          time: string;
+        }
+      | { type: 'ConnectionChanged'; reachable: boolean; error?: string; time: string };
+  }>;
+};
+
+export type AgentChart = {
+  digest: string;
+  /** the chart archive (.tgz), base64 */
+  content: string;
+};
+
+export type AgentDesired = {
+  cluster: string;
+  driftPolicy: DriftPolicy;
+  /** in install order */
+  packs: Array<{
+    /** the resolved pack (variables and macros substituted for this cluster) */
+    pack: unknown;
+    profile: { name: string; version: string };
+    wave: number;
+    order: number;
+    explanation: string;
+    healthChecks?: Array<unknown>;
+    /** the chart archive to render from: GET /api/v1/agent/charts/{digest} */
+    chart?: { digest: string };
+  }>;
+  /** the cluster-wide health rules in force */
+  healthRules: Array<unknown>;
+  /** requests to carry out: the agent acts when a counter grows */
+  actions: {
+    /** bumped by each resync request */
+    resync: number;
+    /** per pack, bumped by each retry request */
+    retry: { [key: string]: number };
+  };
+  /** how often the agent should ask again */
+  pollSeconds: number;
+};
+
+export type AgentStatuses = {
+  stream?: string;
+  acked: number;
+  packs: Array<{
+    pack: string;
+    /** a pack status as src/status PackStatus defines it */
+    status: unknown;
+  }>;
+};
+
+export type AgentToken = {
+  /** shown this once */
+  token: string;
+};
+
 export type Attach = {
   profile: string;
   /** default: the latest published version */
@@ -61,6 +142,12 @@ export type Cluster = {
   error?: string;
   /** hub replicas on PostgreSQL: the replica driving this cluster; absent when none does (a failover) */
   driver?: string;
+  /** set for a cluster run by `strata agent` (the hub never connects to it) */
+  agent?: {
+    /** heard from within the last few polls */
+    connected: boolean;
+    lastSeenAt?: string;
+  };
   /** the worst pack's phase; success when there are no packs */
   phase: PackPhase;
   counts: PhaseCounts;
@@ -502,6 +589,8 @@ export type Readiness = {
   };
 };
 
+export type RegisterAgentCluster = { name: string; driftPolicy?: DriftPolicy };
+
 export type RegisterCluster = {
   name: string;
   /** the kubeconfig file, as text */
@@ -509,6 +598,12 @@ export type RegisterCluster = {
   /** default: the kubeconfig's current-context */
   context?: string;
   driftPolicy?: DriftPolicy;
+};
+
+export type RegisteredAgentCluster = {
+  cluster: Cluster;
+  /** the agent token: shown this once; give it to the agent (strata agent --token) */
+  token: string;
 };
 
 export type ResourceState = 'Ready' | 'Progressing' | 'Failed' | 'Missing' | 'Terminating';
@@ -905,6 +1000,66 @@ export interface Operations {
     body: undefined;
     response: Event;
   };
+  registerAgentCluster: {
+    method: 'POST';
+    path: '/api/v1/agent-clusters';
+    role: 'admin';
+    status: 201;
+    params: undefined;
+    query: undefined;
+    body: RegisterAgentCluster;
+    response: RegisteredAgentCluster;
+  };
+  rotateAgentToken: {
+    method: 'POST';
+    path: '/api/v1/agent-clusters/{cluster}/token';
+    role: 'admin';
+    status: 201;
+    params: { cluster: string };
+    query: undefined;
+    body: undefined;
+    response: AgentToken;
+  };
+  agentDesired: {
+    method: 'GET';
+    path: '/api/v1/agent/desired';
+    role: 'agent';
+    status: 200;
+    params: undefined;
+    query: undefined;
+    body: undefined;
+    response: AgentDesired;
+  };
+  agentChart: {
+    method: 'GET';
+    path: '/api/v1/agent/charts/{digest}';
+    role: 'agent';
+    status: 200;
+    params: { digest: string };
+    query: undefined;
+    body: undefined;
+    response: AgentChart;
+  };
+  agentStatuses: {
+    method: 'GET';
+    path: '/api/v1/agent/statuses';
+    role: 'agent';
+    status: 200;
+    params: undefined;
+    query: undefined;
+    body: undefined;
+    response: AgentStatuses;
+  };
+  agentPushEvents: {
+    method: 'POST';
+    path: '/api/v1/agent/events';
+    role: 'agent';
+    status: 200;
+    params: undefined;
+    query: undefined;
+    body: AgentBatch;
+    response: AgentAck;
+  };
 }
 
 export type OperationId = keyof Operations;
@@ -968,4 +1123,10 @@ export const operations = {
   listSources: { method: 'GET', path: '/api/v1/sources', role: 'admin' },
   deleteSource: { method: 'DELETE', path: '/api/v1/sources/{name}', role: 'admin' },
   streamEvents: { method: 'GET', path: '/api/v1/events', role: 'viewer' },
+  registerAgentCluster: { method: 'POST', path: '/api/v1/agent-clusters', role: 'admin' },
+  rotateAgentToken: { method: 'POST', path: '/api/v1/agent-clusters/{cluster}/token', role: 'admin' },
+  agentDesired: { method: 'GET', path: '/api/v1/agent/desired', role: 'agent' },
+  agentChart: { method: 'GET', path: '/api/v1/agent/charts/{digest}', role: 'agent' },
+  agentStatuses: { method: 'GET', path: '/api/v1/agent/statuses', role: 'agent' },
+  agentPushEvents: { method: 'POST', path: '/api/v1/agent/events', role: 'agent' },
 } as const satisfies Record<OperationId, { method: string; path: string; role: string }>;

@@ -8,11 +8,22 @@ import type { Actor, Hub } from '../hub/index.js';
 import type { Metrics } from './metrics.js';
 import type { EventStream } from './sse.js';
 
-/** Who may call a route. Ordered: each role may do everything the ones before it may. */
-export const Role = { Public: 'public', Viewer: 'viewer', Operator: 'operator', Admin: 'admin' } as const;
+/**
+ * Who may call a route. Ordered: each role may do everything the ones before it may, except `agent`, which is
+ * outside the chain: an agent token (`strata cluster add --agent`) may call the agent routes only, and no other
+ * token may call those (auth.ts).
+ */
+export const Role = {
+  Public: 'public',
+  Viewer: 'viewer',
+  Operator: 'operator',
+  Admin: 'admin',
+  Agent: 'agent',
+} as const;
 export type Role = (typeof Role)[keyof typeof Role];
 
-export const roleRank: Record<Role, number> = { public: 0, viewer: 1, operator: 2, admin: 3 };
+/** The chain's order; `agent` ranks above every role so that none of them reaches an agent route. */
+export const roleRank: Record<Role, number> = { public: 0, viewer: 1, operator: 2, admin: 3, agent: 4 };
 
 export type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE';
 

@@ -53,6 +53,8 @@ export const hubStatus: Record<HubErrorCode, number> = {
   HEALTH_RULES_INVALID: 422,
   TOKEN_NOT_FOUND: 404,
   LAST_ADMIN_TOKEN: 409,
+  AGENT_SEQUENCE_GAP: 409,
+  AGENT_CLUSTER: 409,
 };
 
 export const toProblemIssue = (issue: ProfileIssue): ProblemIssue => ({

@@ -54,3 +54,10 @@ export function formatElapsed(ms: number): string {
   if (h < 48) return `${h}h${m % 60}m`;
   return `${Math.floor(h / 24)}d`;
 }
+
+/**
+ * A run that turned red within this long (ms) waited for nothing: a retry of a pack whose objects are unchanged
+ * is red again in milliseconds (the same evaluations), while an install red on a pod's pull error did hundreds
+ * of milliseconds of work. The CLI and the UI say "red at once" for it, not "0s" (a clock that never ran).
+ */
+export const RED_AT_ONCE_MS = 100;

@@ -66,6 +66,12 @@ export {
   type AuditListOptions,
 } from './audit.js';
 export {
+  AGENT_TOKEN_PREFIX,
+  AgentsRepository,
+  type AgentRecord,
+  type CreatedAgentCluster,
+} from './agents.js';
+export {
   TOKEN_PREFIX,
   TokenRole,
   TokensRepository,

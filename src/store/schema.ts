@@ -21,6 +21,19 @@ export interface ClustersTable {
   updated_at: string;
 }
 
+/** Migration 0008: the agent of an agent cluster (issue 16). */
+export interface ClusterAgentsTable {
+  cluster_id: string;
+  /** sha256 of the agent token (tokens.ts explains why a plain digest). */
+  token_hash: string;
+  created_at: string;
+  last_seen_at: string | null;
+  /** The agent's status stream (its state's id); a new one starts its sequence again. */
+  stream: string | null;
+  /** The last event of `stream` stored. */
+  last_seq: Generated<number>;
+}
+
 export interface ProfilesTable {
   name: string;
   version: string;
@@ -183,6 +196,7 @@ export interface ClusterLeasesTable {
 export interface Database {
   strata_meta: MetaTable;
   clusters: ClustersTable;
+  cluster_agents: ClusterAgentsTable;
   profiles: ProfilesTable;
   blobs: BlobsTable;
   attachments: AttachmentsTable;

@@ -1,5 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import { AttachmentsRepository } from './attachments.js';
+import { AgentsRepository } from './agents.js';
 import { ClustersRepository } from './clusters.js';
 import { inTransaction, RootContext, type EventListener, type StoreContext } from './context.js';
 import { Cipher, parseSecretKey } from './crypto.js';
@@ -39,6 +40,8 @@ export interface StoreOptions {
 /** The repositories; inside `store.transaction` they all share that transaction. */
 export interface Repositories {
   readonly clusters: ClustersRepository;
+  /** Agent clusters' tokens and status streams (issue 16). */
+  readonly agents: AgentsRepository;
   readonly profiles: ProfilesRepository;
   readonly blobs: BlobsRepository;
   readonly attachments: AttachmentsRepository;
@@ -81,6 +84,7 @@ export interface Store extends Repositories {
 function repositories(ctx: StoreContext): Repositories {
   return {
     clusters: new ClustersRepository(ctx),
+    agents: new AgentsRepository(ctx),
     profiles: new ProfilesRepository(ctx),
     blobs: new BlobsRepository(ctx),
     attachments: new AttachmentsRepository(ctx),

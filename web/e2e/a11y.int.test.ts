@@ -2,12 +2,15 @@
 // rules on every view in the light and the dark theme, keyboard-only navigation with a visible focus, no
 // horizontal scrolling on a laptop screen, and status badges that do not rely on colour alone. The cluster runs
 // all three example profiles to the end first, so the pages show green, red and gray states at once.
+import { readFileSync } from 'node:fs';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { audit, formatViolations } from './axe.js';
 import { CLUSTER, MISSPELLED_PROFILE, startUiHarness, type UiHarness } from './harness.js';
 
 const CP = 'web-a11y';
+/** A second cluster (the same control plane) with nothing attached. */
+const SPARE = 'spare';
 /** The packs of infra.yaml and platform-tools.yaml end green; broken-addon's ends red (an image that does not exist). */
 const GREEN = ['node-config', 'cluster-policies', 'sim-cni', 'sim-csi', 'tenant-quotas', 'echo'];
 const RED = 'broken-web';
@@ -147,6 +150,14 @@ beforeAll(async () => {
   for (const profile of ['local-infra', 'platform-tools', 'broken-addon']) {
     await api('POST', `/clusters/${CLUSTER}/attachments`, { profile });
   }
+  // A cluster with nothing attached: the profile page's attach form offers it (the local cluster has every
+  // profile already, so the form offers no cluster there).
+  await h.api(
+    'POST',
+    '/clusters',
+    { name: SPARE, kubeconfig: readFileSync(h.cp.kubeconfig, 'utf8') },
+    'admin',
+  );
   await waitForFinalStates(120_000);
   process.stdout.write(`a11y setup: ${Date.now() - started} ms\n`);
 });
@@ -229,7 +240,8 @@ describe.each(['light', 'dark'] as const)('axe (WCAG 2.2 A/AA) in the %s theme',
     await page.goto(`${url}/#/profiles/platform-tools`);
     await page.locator('.yaml-line').first().waitFor();
     await page.getByRole('button', { name: /^Attach v/ }).waitFor();
-    await page.locator('.attach-form option', { hasText: CLUSTER }).waitFor({ state: 'attached' });
+    await page.locator('.attach-form option', { hasText: SPARE }).waitFor({ state: 'attached' });
+    await page.locator('.attach-already a', { hasText: CLUSTER }).waitFor();
     await expectNoViolations(page, `${theme}: profile platform-tools`);
   });
 

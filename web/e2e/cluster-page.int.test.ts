@@ -8,7 +8,7 @@ import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { repoRoot } from '../../src/engine/testing/runner.js';
 import type { ClusterPage, PackView } from '../src/api/types';
-import { formatElapsed } from '../../src/shared/duration.js';
+import { formatRunDuration } from '../src/time';
 import { CLUSTER, startUiHarness, type UiHarness } from './harness.js';
 
 const CP = 'web-e2e-page';
@@ -149,11 +149,21 @@ describe('the cluster page by profile, per run', () => {
     expect(Date.parse(retry?.startTime ?? '')).toBeGreaterThan(Date.parse(firstRun?.endTime ?? ''));
     expect(after.startTime).toBe(retry?.startTime);
     const retryMs = Date.parse(after.endTime ?? '') - Date.parse(after.startTime ?? '');
-    // The list shows the retry's duration, not the time since the first install.
-    await expect
-      .poll(() => page.locator('tr[data-pack="broken-web"] .elapsed').innerText())
-      .toBe(formatElapsed(retryMs));
+    // The list says how long the pack has been red since the retry turned red (not the time since the first
+    // install, and not "0ms" when the retry of unchanged objects was red again at once); the title says how
+    // long the retry took.
+    const elapsed = page.locator('tr[data-pack="broken-web"] .elapsed');
+    await expect.poll(() => elapsed.innerText()).toMatch(/^red (just now|for \d+s)$/);
+    const took = formatRunDuration(retryMs, 'failed');
+    expect(await elapsed.getAttribute('title')).toMatch(
+      took === 'red at once'
+        ? /^the retry turned red at once, at /
+        : `the retry turned red after ${took}, at `,
+    );
     await expect.poll(() => detail.locator('.runs-table tbody tr').count()).toBe(2);
+    expect(await detail.locator('.runs-table tr[data-run="retry"] .run-duration').innerText()).toBe(
+      formatRunDuration(retryMs, 'failed'),
+    );
     await detail.locator('.runs-table').scrollIntoViewIfNeeded();
     await shot('04-pack-detail-runs-after-retry');
   });
@@ -162,7 +172,10 @@ describe('the cluster page by profile, per run', () => {
     await page.goto(`${url}/#/clusters/${CLUSTER}/timeline`);
     const row = page.locator('.timeline-row:has(text:text-is("broken-web"))');
     await row.waitFor();
-    await expect.poll(() => row.locator('.timeline-value').textContent()).toMatch(/^✗ red for \d/);
+    // "red just now" in its first second (the retry above turned it red again at once), then "red for 1s".
+    await expect
+      .poll(() => row.locator('.timeline-value').textContent(), { timeout: 10_000 })
+      .toMatch(/^✗ red for \d/);
     expect(await row.locator('.run-mark[data-run="retry"]').count()).toBe(1);
     // The add-ons waited gray for the infra layers before they started.
     await expect

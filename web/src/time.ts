@@ -1,4 +1,15 @@
 import { useEffect, useState } from 'react';
+import { formatElapsed, RED_AT_ONCE_MS } from '../../src/shared/duration';
+
+/** A run's duration; a run that ended red at once says so in words: "0ms" reads as a clock that never ran. */
+export function formatRunDuration(ms: number, outcome: 'success' | 'failed' | undefined): string {
+  return outcome === 'failed' && ms < RED_AT_ONCE_MS ? 'red at once' : formatElapsed(ms);
+}
+
+/** How long a pack has been red: "red just now" in its first second (not "red for 0ms"), then "red for 12s". */
+export function formatRedFor(ms: number): string {
+  return ms < 1000 ? 'red just now' : `red for ${formatElapsed(ms)}`;
+}
 
 export function formatTime(iso: string): string {
   const d = new Date(iso);

@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { inlineKubeconfig } from '../../kube/kubeconfig-inline.js';
 import { KubeError } from '../../kube/errors.js';
-import { outputOption, stringOption, type Command, type Context } from '../command.js';
+import { outputOption, stringOption, type Command, type Context, type OptionValues } from '../command.js';
 import { CliError, CliErrorCode, ExitCode } from '../errors.js';
 import { painter } from '../render/color.js';
 import { formatObject } from '../render/output.js';
@@ -32,7 +32,8 @@ export function clusterRows(clusters: readonly Cluster[], ctx: Pick<Context, 'co
       phaseBadge(packPhaseDisplay[c.phase], paint),
       `${c.counts.success}/${c.packs}`,
       c.reachable ? 'yes' : paint.paint('red', `no${c.error === undefined ? '' : `: ${c.error}`}`),
-      c.server,
+      // An agent cluster has no server the hub knows of: its agent connects out.
+      c.agent === undefined ? c.server : c.agent.connected ? 'agent connected' : 'agent silent',
       age(c.createdAt, ctx.now()),
     ]),
   );
@@ -54,16 +55,27 @@ async function inlineFiles(
 
 const add: Command = {
   path: ['cluster', 'add'],
-  usage: 'strata cluster add NAME --kubeconfig FILE [--context CTX] [--drift-policy correct|report]',
-  summary: 'register a cluster with its kubeconfig (the hub checks it can reach it first)',
+  usage:
+    'strata cluster add NAME (--kubeconfig FILE [--context CTX] | --agent) [--drift-policy correct|report]',
+  summary: 'register a cluster with its kubeconfig, or one run by an agent that connects out to the hub',
   description:
     'The kubeconfig file is read here and sent to the hub, which stores it sealed. Only the chosen context\n' +
     '(with its cluster and user) is sent, and the files it names (certificate-authority, client-certificate,\n' +
     'client-key, token-file) are read here and inlined: the hub reads no file and runs no program a kubeconfig\n' +
-    'names. exec and auth-provider users are refused unless the hub allows that exec plugin by name.',
+    'names. exec and auth-provider users are refused unless the hub allows that exec plugin by name.\n' +
+    'With --agent the hub stores no kubeconfig and never connects to the cluster: `strata agent`, run beside or\n' +
+    'inside it (deploy/agent/), connects out to the hub with the agent token printed here (shown once).',
   args: ['NAME'],
   options: {
-    kubeconfig: { type: 'string', value: 'FILE', description: 'kubeconfig file of the cluster (required)' },
+    kubeconfig: {
+      type: 'string',
+      value: 'FILE',
+      description: 'kubeconfig file of the cluster (required unless --agent)',
+    },
+    agent: {
+      type: 'boolean',
+      description: 'the cluster is run by `strata agent`: prints its agent token and how to run it',
+    },
     context: {
       type: 'string',
       value: 'CTX',
@@ -80,9 +92,11 @@ const add: Command = {
   examples: [
     'strata cluster add dev --kubeconfig ~/.kube/dev.yaml',
     'strata cluster add prod --kubeconfig prod.yaml --context prod-admin --drift-policy report',
+    'strata cluster add edge --agent',
   ],
   async run(ctx, { args, options }) {
     const name = args[0] ?? '';
+    if (options.agent === true) return addAgentCluster(ctx, name, options);
     const file = stringOption(options, 'kubeconfig');
     if (file === undefined)
       throw new CliError(CliErrorCode.Usage, '"strata cluster add" needs --kubeconfig FILE');
@@ -109,6 +123,43 @@ const add: Command = {
     return ExitCode.Ok;
   },
 };
+
+/** `cluster add --agent`: the cluster and its agent token, and how to run its agent with it. */
+async function addAgentCluster(ctx: Context, name: string, options: OptionValues): Promise<ExitCode> {
+  if (stringOption(options, 'kubeconfig') !== undefined || stringOption(options, 'context') !== undefined) {
+    throw new CliError(
+      CliErrorCode.Usage,
+      '"strata cluster add --agent" takes no --kubeconfig or --context: the hub never connects to an agent cluster',
+    );
+  }
+  const driftPolicy = stringOption(options, 'drift-policy') as Cluster['driftPolicy'] | undefined;
+  const made = await ctx.client.call('registerAgentCluster', {
+    body: { name, ...(driftPolicy === undefined ? {} : { driftPolicy }) },
+  });
+  const output = stringOption(options, 'output');
+  if (output === 'json' || output === 'yaml') {
+    ctx.stdout.write(formatObject(made, output));
+    return ExitCode.Ok;
+  }
+  const hub = ctx.config.server;
+  ctx.stdout.write(
+    [
+      `cluster "${made.cluster.name}" added, run by an agent (the hub holds no credentials for it)`,
+      '',
+      'Its agent token (shown this once, keep it secret):',
+      `  ${made.token}`,
+      '',
+      'Run the agent beside the cluster, with a kubeconfig for it:',
+      `  strata agent --hub ${hub} --token <the token> --kubeconfig FILE --state-dir DIR`,
+      'or inside it (in-cluster ServiceAccount credentials; manifests and RBAC in deploy/agent/):',
+      `  kubectl create namespace strata-agent`,
+      `  kubectl -n strata-agent create secret generic strata-agent --from-literal=hub=${hub} --from-literal=token=<the token>`,
+      '  kubectl apply -f deploy/agent/',
+      '',
+    ].join('\n'),
+  );
+  return ExitCode.Ok;
+}
 
 const list: Command = {
   path: ['cluster', 'list'],
@@ -161,4 +212,22 @@ const resync: Command = {
   },
 };
 
-export const clusterCommands: readonly Command[] = [add, list, rm, resync];
+const agentToken: Command = {
+  path: ['cluster', 'agent-token'],
+  usage: 'strata cluster agent-token NAME',
+  summary: 'make a new agent token for an agent cluster (the old one stops working at once; needs admin)',
+  args: ['NAME'],
+  options: {},
+  examples: ['strata cluster agent-token edge'],
+  async run(ctx, { args }) {
+    const name = args[0] ?? '';
+    const { token } = await ctx.client.call('rotateAgentToken', { params: { cluster: name } });
+    ctx.stdout.write(
+      `new agent token for cluster "${name}" (shown this once; the old one no longer works):\n  ${token}\n` +
+        'give it to the agent (--token, or STRATA_AGENT_TOKEN / the strata-agent Secret) and restart it\n',
+    );
+    return ExitCode.Ok;
+  },
+};
+
+export const clusterCommands: readonly Command[] = [add, list, rm, resync, agentToken];

@@ -44,6 +44,42 @@ describe('renderStatusPage', () => {
     );
   });
 
+  it('says "red at once" for a retry of unchanged objects red again in milliseconds, not "took 0s"', () => {
+    const runs = [
+      {
+        kind: 'install' as const,
+        revision: 'r1',
+        startTime: '2025-01-01T11:50:00Z',
+        endTime: '2025-01-01T11:55:00Z',
+        outcome: 'failed' as const,
+      },
+      {
+        kind: 'retry' as const,
+        revision: 'r1',
+        startTime: '2025-01-01T11:58:00.000Z',
+        endTime: '2025-01-01T11:58:00.003Z',
+        outcome: 'failed' as const,
+      },
+    ];
+    const retried = pack({
+      name: 'broken-web',
+      layer: 'addon',
+      phase: 'failed',
+      startTime: '2025-01-01T11:58:00.000Z',
+      endTime: '2025-01-01T11:58:00.003Z',
+      runs,
+    });
+    expect(renderStatusPage(page([retried]), plain)).toMatch(/✗ Failed\s+broken-web .*\s+red at once\n/);
+    // The install before it did 5 minutes of work: its own line says so.
+    const installed = {
+      ...retried,
+      startTime: '2025-01-01T11:50:00Z',
+      endTime: '2025-01-01T11:55:00Z',
+      runs: runs.slice(0, 1),
+    };
+    expect(renderStatusPage(page([installed]), plain)).toMatch(/✗ Failed\s+broken-web .*\s+took 5m0s\n/);
+  });
+
   it('has no escape codes without colour, and colours each phase with it, the text unchanged', () => {
     expect(renderStatusPage(mixedPage, plain)).not.toContain('\x1b');
     const coloured = renderStatusPage(mixedPage, { paint: painter(true), now: NOW });

@@ -6,7 +6,7 @@ import { packPhaseDisplay } from '../../status/pack-phase.js';
 import { formatPackReason } from '../../status/pack-reason.js';
 import type { ClusterPage, Pack } from '../types.js';
 import { padEnd, truncate, visibleWidth, type Painter } from './color.js';
-import { formatElapsed } from '../../shared/duration.js';
+import { formatElapsed, RED_AT_ONCE_MS } from '../../shared/duration.js';
 
 export interface StatusRenderOptions {
   readonly paint: Painter;
@@ -68,6 +68,10 @@ export function packTime(pack: Pack, now: number): string {
   if (Number.isNaN(start)) return '';
   if (pack.endTime !== undefined) {
     const end = Date.parse(pack.endTime);
+    // A retry of unchanged objects is red again in milliseconds: "took 0s" would read as a clock never run.
+    const redAtOnce =
+      pack.phase === 'failed' && pack.runs?.at(-1)?.outcome === 'failed' && end - start < RED_AT_ONCE_MS;
+    if (redAtOnce) return 'red at once';
     if (!Number.isNaN(end)) return `took ${formatElapsed(end - start)}`;
   }
   return `for ${formatElapsed(now - start)}`;

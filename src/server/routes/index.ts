@@ -1,6 +1,7 @@
 // THE route table: every operation of the API. app.ts registers it, openapi.ts documents it, and the
 // authorization matrix test walks it.
 import type { AnyRoute } from '../route.js';
+import { agentRoutes } from './agent.js';
 import { attachmentRoutes } from './attachments.js';
 import { clusterRoutes } from './clusters.js';
 import { eventRoutes } from './events.js';
@@ -21,4 +22,5 @@ export const routeTable: readonly AnyRoute[] = [
   ...healthRoutes,
   ...sourceRoutes,
   ...eventRoutes,
+  ...agentRoutes,
 ];

@@ -8,6 +8,7 @@ import { useSession } from '../session-context';
 import { packPhaseDisplay as phaseDisplay, phases, type PackPhase } from '../api/display';
 import { ErrorNote } from '../ui/ErrorNote';
 import { StatusBadge } from '../ui/StatusBadge';
+import { AgentState } from './AgentState';
 import { Attachments } from './Attachments';
 import type { PackView } from '../api/types';
 import { groupByLayer, groupByProfile, type LayerGroup } from './grouping';
@@ -81,7 +82,7 @@ export function ClusterPageView({
           </div>
         </div>
         <p className="muted cluster-meta">
-          <span>{view.server || 'server unknown'}</span>
+          {view.agent ? <AgentState agent={view.agent} /> : <span>{view.server || 'server unknown'}</span>}
           <span aria-hidden="true"> · </span>
           <span>{countsText(view.counts, packs)}</span>
           {view.driver !== undefined ? (

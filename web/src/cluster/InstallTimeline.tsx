@@ -4,7 +4,7 @@ import type { AttachmentView, PackTransition, PackTransitions, PackView } from '
 import { useSession } from '../session-context';
 import { packPhaseDisplay as phaseDisplay } from '../api/display';
 import { formatElapsed } from '../../../src/shared/duration';
-import { formatTime, useNow } from '../time';
+import { formatRedFor, formatTime, useNow } from '../time';
 import { timelineModel } from './timeline-scale';
 import { href } from '../router';
 
@@ -109,7 +109,7 @@ export function InstallTimeline({
             b.start === undefined
               ? `${d.icon} ${d.label.toLowerCase()}, not started`
               : b.redFor !== undefined
-                ? `${d.icon} red for ${formatElapsed(b.redFor)}`
+                ? `${d.icon} ${formatRedFor(b.redFor)}`
                 : `${d.icon} ${formatElapsed(runStart === undefined ? 0 : runEnd - runStart)}${b.running ? ' …' : ''}`;
           return (
             <g key={b.pack.name} className="timeline-row" data-phase={b.pack.phase}>

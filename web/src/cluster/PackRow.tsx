@@ -1,20 +1,45 @@
 import { memo } from 'react';
-import type { Drift, PackView } from '../api/types';
+import type { Drift, PackRun, PackView } from '../api/types';
 import { href } from '../router';
 import { formatElapsed } from '../../../src/shared/duration';
-import { formatTime, useNow } from '../time';
+import { formatRedFor, formatRunDuration, formatTime, useNow } from '../time';
 import { PackReason } from '../ui/PackReason';
 import { ProgressBar } from '../ui/ProgressBar';
 import { StatusBadge } from '../ui/StatusBadge';
 import { packElapsed } from './grouping';
 
-/** Only a processing pack's clock ticks; the others render once per status change. */
+const runWord: Record<PackRun['kind'], string> = {
+  install: 'the install',
+  upgrade: 'the upgrade',
+  retry: 'the retry',
+  uninstall: 'the uninstall',
+};
+
+/**
+ * Only a processing pack's clock ticks, and a red one's "red for"; the others render once per status change. A
+ * pack whose current run ended red says how long it has been red (a retry red again within milliseconds would
+ * otherwise read "0ms"); how long the run took is in the title and the pack detail's runs.
+ */
 export function Elapsed({ pack }: { pack: PackView }) {
-  const now = useNow(pack.phase === 'processing' && !pack.stale);
+  const ticking = pack.phase === 'processing' || (pack.phase === 'failed' && pack.endTime !== undefined);
+  const now = useNow(ticking && !pack.stale);
   const elapsed = packElapsed(pack, now);
   if (!elapsed) return <span className="muted elapsed">not started</span>;
+  if (elapsed.redFor !== undefined) {
+    const run = pack.runs?.at(-1);
+    const took = formatRunDuration(elapsed.ms, 'failed');
+    const title = `${run ? runWord[run.kind] : 'the run'} turned red ${took === 'red at once' ? 'at once' : `after ${took}`}${pack.endTime ? `, at ${formatTime(pack.endTime)}` : ''}`;
+    return (
+      <span className="elapsed" title={title}>
+        {formatRedFor(elapsed.redFor)}
+      </span>
+    );
+  }
   return (
-    <span className="elapsed" title={elapsed.running ? 'elapsed, still running' : 'install duration'}>
+    <span
+      className="elapsed"
+      title={elapsed.running ? 'elapsed, still running' : 'duration of the current run'}
+    >
       {elapsed.running ? <span className="visually-hidden">running for </span> : null}
       {formatElapsed(elapsed.ms)}
       {elapsed.running ? <span aria-hidden="true"> …</span> : null}

@@ -1,6 +1,7 @@
 import { useState } from 'react';
 import type { ResourceView } from '../api/types';
 import { resourceStateDisplay, resourceStateSeverity } from '../api/display';
+import { formatDateTime, formatTime } from '../time';
 
 type Column = 'state' | 'kind' | 'name' | 'reason';
 const columns: readonly { key: Column; label: string }[] = [
@@ -111,7 +112,15 @@ export function ResourceTable({ resources }: { resources: readonly ResourceView[
                       <li key={`${e.object}/${e.reason}`}>
                         <span className="mono">{e.object}</span> <strong>{e.reason}</strong>
                         {e.count > 1 ? <span className="muted"> ×{e.count}</span> : null}
-                        {e.time ? <span className="muted"> {e.time}</span> : null}: {e.message}
+                        {e.time ? (
+                          <span className="muted">
+                            {' '}
+                            <time dateTime={e.time} title={formatDateTime(e.time)}>
+                              {formatTime(e.time)}
+                            </time>
+                          </span>
+                        ) : null}
+                        : {e.message}
                       </li>
                     ))}
                   </ul>

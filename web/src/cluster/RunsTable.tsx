@@ -1,7 +1,7 @@
 import type { PackRun } from '../api/types';
 import type { PackPhase } from '../api/display';
 import { formatElapsed } from '../../../src/shared/duration';
-import { formatDateTime, formatTime, useNow } from '../time';
+import { formatDateTime, formatRunDuration, formatTime, useNow } from '../time';
 import { StatusBadge } from '../ui/StatusBadge';
 
 const kindLabel: Record<PackRun['kind'], string> = {
@@ -63,7 +63,9 @@ export function RunsTable({ runs, phase }: { runs: readonly PackRun[]; phase: Pa
                     <span className="muted">superseded</span>
                   ) : (
                     <>
-                      {formatElapsed(ms)}
+                      <span title={end === undefined ? undefined : `${Math.round(ms)} ms`}>
+                        {end === undefined ? formatElapsed(ms) : formatRunDuration(ms, run.outcome)}
+                      </span>
                       {end === undefined ? <span className="muted"> (running)</span> : null}
                     </>
                   )}

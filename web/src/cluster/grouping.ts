@@ -67,15 +67,33 @@ export function groupByProfile(
   });
 }
 
+export interface PackElapsed {
+  /** The current run's duration: to its end once it reached green or red, else to now. */
+  readonly ms: number;
+  readonly running: boolean;
+  /**
+   * While the pack is red and its current run ended red: how long it has been red. A retry of a pack whose
+   * objects are unchanged turns red again within milliseconds (nothing it waits for changed), so its duration
+   * alone ("3ms") says nothing useful; how long it has been red does.
+   */
+  readonly redFor?: number;
+}
+
 /**
  * Elapsed time of a pack's current run (install, upgrade or retry: each has its own clock): running clock while
- * it works, its duration once done, nothing while waiting.
+ * it works, its duration once done (and how long it has been red, when it ended red), nothing while waiting.
  */
-export function packElapsed(pack: PackView, now: number): { ms: number; running: boolean } | undefined {
+export function packElapsed(pack: PackView, now: number): PackElapsed | undefined {
   if (pack.startTime === undefined) return undefined;
   const start = Date.parse(pack.startTime);
   if (pack.endTime !== undefined && pack.phase !== 'processing') {
-    return { ms: Date.parse(pack.endTime) - start, running: false };
+    const end = Date.parse(pack.endTime);
+    const endedRed = pack.phase === 'failed' && pack.runs?.at(-1)?.outcome === 'failed';
+    return {
+      ms: end - start,
+      running: false,
+      ...(endedRed ? { redFor: Math.max(0, now - end) } : {}),
+    };
   }
   return { ms: Math.max(0, now - start), running: pack.phase === 'processing' };
 }

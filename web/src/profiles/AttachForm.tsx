@@ -6,8 +6,23 @@ import { useSession } from '../session-context';
 import { ErrorNote } from '../ui/ErrorNote';
 import type { VariableSpec } from './variables';
 
-/** Attach this profile version to a cluster, with a field per variable it declares. */
-export function AttachForm({ profile, version, yaml }: { profile: string; version: string; yaml: string }) {
+/**
+ * Attach this profile version to a cluster, with a field per variable it declares. Clusters the profile is
+ * attached to already (any version) are not offered: the hub would refuse a second attachment; their version is
+ * changed from the cluster page, which previews the diff first.
+ */
+export function AttachForm({
+  profile,
+  version,
+  yaml,
+  attached = [],
+}: {
+  profile: string;
+  version: string;
+  yaml: string;
+  /** Clusters the profile is attached to now. */
+  attached?: readonly string[];
+}) {
   const { api } = useSession();
   const [variables, setVariables] = useState<readonly VariableSpec[]>([]);
   const [clusters, setClusters] = useState<readonly ClusterView[]>();
@@ -28,14 +43,11 @@ export function AttachForm({ profile, version, yaml }: { profile: string; versio
   }, [yaml, profile]);
 
   useEffect(() => {
-    api
-      .get<ClusterView[]>('/clusters')
-      .then((list) => {
-        setClusters(list);
-        setCluster((c) => c || (list[0]?.name ?? ''));
-      })
-      .catch(setError);
+    api.get<ClusterView[]>('/clusters').then(setClusters).catch(setError);
   }, [api]);
+  const offered = (clusters ?? []).filter((c) => !attached.includes(c.name));
+  // The first cluster offered until one is chosen; a chosen one attached meanwhile (live) is no choice any more.
+  const chosen = offered.some((c) => c.name === cluster) ? cluster : (offered[0]?.name ?? '');
 
   const submit = async (event: React.SyntheticEvent) => {
     event.preventDefault();
@@ -43,11 +55,11 @@ export function AttachForm({ profile, version, yaml }: { profile: string; versio
     setError(undefined);
     const given = Object.fromEntries(Object.entries(values).filter(([, v]) => v !== ''));
     try {
-      await api.request(`/clusters/${enc(cluster)}/attachments`, {
+      await api.request(`/clusters/${enc(chosen)}/attachments`, {
         method: 'POST',
         body: { profile, version, ...(Object.keys(given).length > 0 ? { values: given } : {}) },
       });
-      navigate(href.cluster(cluster));
+      navigate(href.cluster(chosen));
     } catch (e) {
       setError(e);
     } finally {
@@ -59,16 +71,28 @@ export function AttachForm({ profile, version, yaml }: { profile: string; versio
     <form className="attach-form" onSubmit={(e) => void submit(e)} aria-labelledby="attach-title">
       <h3 id="attach-title">Attach to a cluster</h3>
       {clusters?.length === 0 ? <p className="muted">No clusters registered.</p> : null}
+      {attached.length > 0 ? (
+        <p className="muted small attach-already">
+          Already attached to{' '}
+          {attached.map((c, i) => (
+            <span key={c}>
+              {i > 0 ? ', ' : ''}
+              <a href={href.cluster(c)}>{c}</a>
+            </span>
+          ))}
+          : change its version there.
+        </p>
+      ) : null}
       <label className="field">
         <span>Cluster</span>
         <select
-          value={cluster}
+          value={chosen}
           onChange={(e) => {
             setCluster(e.target.value);
           }}
           required
         >
-          {(clusters ?? []).map((c) => (
+          {offered.map((c) => (
             <option key={c.name} value={c.name}>
               {c.name}
             </option>
@@ -103,7 +127,7 @@ export function AttachForm({ profile, version, yaml }: { profile: string; versio
           )}
         </label>
       ))}
-      <button type="submit" className="button primary" disabled={busy || cluster === ''}>
+      <button type="submit" className="button primary" disabled={busy || chosen === ''}>
         {busy ? 'Attaching…' : `Attach v${version}`}
       </button>
       {error ? <ErrorNote error={error} /> : null}

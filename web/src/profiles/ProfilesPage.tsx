@@ -6,10 +6,13 @@ import type { ProfileSummary, ProfileVersion, ProfileWithSource } from '../api/t
 import { href } from '../router';
 import { useSession } from '../session-context';
 import { formatDateTime } from '../time';
+import { HubBanner } from '../live/HubBanner';
 import { ErrorNote } from '../ui/ErrorNote';
 import { AttachForm } from './AttachForm';
 import { ImportPanel } from './ImportPanel';
 import { PinnedCharts } from './PinnedCharts';
+import { revisionOf } from './profile-changes';
+import { useProfileRevisions } from './use-profile-revisions';
 import { YamlView } from './YamlView';
 
 export function ProfilesPage({
@@ -19,51 +22,79 @@ export function ProfilesPage({
   profile: string | undefined;
   version: string | undefined;
 }) {
-  const { value: profiles, error, reload } = useApiGet<ProfileSummary[]>('/profiles');
+  const { api } = useSession();
+  // Live: a version published or an attachment changed elsewhere is fetched again, without a reload.
+  const revisions = useProfileRevisions(api);
+  const {
+    value: profiles,
+    error,
+    reload,
+  } = useApiGet<ProfileSummary[]>('/profiles', `${revisions.all}.${revisions.list}`);
 
   return (
-    <div className="profiles-layout">
-      <nav className="profiles-list" aria-labelledby="profiles-title">
-        <h1 id="profiles-title">Profiles</h1>
-        {error ? <ErrorNote error={error} /> : null}
-        {profiles === undefined ? (
-          <p className="muted">Loading…</p>
-        ) : profiles.length === 0 ? (
-          <p className="empty">No profiles yet.</p>
-        ) : (
-          <ul>
-            {profiles.map((p) => (
-              <li key={p.name}>
-                <a href={href.profile(p.name)} aria-current={p.name === profile ? 'page' : undefined}>
-                  <strong>{p.name}</strong>
-                  <span className="muted small">
-                    {p.type} · v{p.latest} · {p.versions} version{p.versions === 1 ? '' : 's'}
-                  </span>
-                </a>
-              </li>
-            ))}
-          </ul>
-        )}
-        <a
-          className="button"
-          href={href.profiles()}
-          aria-current={profile === undefined ? 'page' : undefined}
-        >
-          Import a profile…
-        </a>
-      </nav>
-      <section className="page profiles-main">
-        {profile === undefined ? (
-          <ImportPanel onImported={reload} />
-        ) : (
-          <ProfileDetail key={`${profile}@${version ?? ''}`} profile={profile} version={version} />
-        )}
-      </section>
-    </div>
+    <>
+      <HubBanner since={revisions.hubDownSince} />
+      <div className="profiles-layout">
+        <nav className="profiles-list" aria-labelledby="profiles-title">
+          <h1 id="profiles-title">Profiles</h1>
+          {error ? <ErrorNote error={error} /> : null}
+          {profiles === undefined ? (
+            <p className="muted">Loading…</p>
+          ) : profiles.length === 0 ? (
+            <p className="empty">No profiles yet.</p>
+          ) : (
+            <ul>
+              {profiles.map((p) => (
+                <li key={p.name}>
+                  <a href={href.profile(p.name)} aria-current={p.name === profile ? 'page' : undefined}>
+                    <strong>{p.name}</strong>
+                    <span className="muted small">
+                      {p.type} · v{p.latest} · {p.versions} version{p.versions === 1 ? '' : 's'}
+                    </span>
+                  </a>
+                </li>
+              ))}
+            </ul>
+          )}
+          <a
+            className="button"
+            href={href.profiles()}
+            aria-current={profile === undefined ? 'page' : undefined}
+          >
+            Import a profile…
+          </a>
+        </nav>
+        <section className="page profiles-main">
+          {profile === undefined ? (
+            <ImportPanel onImported={reload} />
+          ) : (
+            <ProfileDetail
+              key={`${profile}@${version ?? ''}`}
+              profile={profile}
+              version={version}
+              revision={revisionOf(revisions, profile)}
+            />
+          )}
+        </section>
+      </div>
+    </>
   );
 }
 
-function ProfileDetail({ profile, version }: { profile: string; version: string | undefined }) {
+/**
+ * One version of a profile: the one in the URL, else the latest, which follows a newer version published while
+ * the page is open. `revision` changes when the stream says the profile changed: fetch again, keep what is
+ * shown until the answer arrives.
+ */
+function ProfileDetail({
+  profile,
+  version,
+  revision,
+}: {
+  profile: string;
+  version: string | undefined;
+  revision: string;
+}) {
   const { api, role } = useSession();
   const [versions, setVersions] = useState<readonly ProfileVersion[]>();
   const [shown, setShown] = useState<ProfileWithSource>();
@@ -73,23 +104,25 @@ function ProfileDetail({ profile, version }: { profile: string; version: string 
     const controller = new AbortController();
     (async () => {
       const list = await api.get<ProfileVersion[]>(`/profiles/${enc(profile)}/versions`, controller.signal);
-      setVersions(list);
       const chosen = version ?? list.at(-1)?.version;
-      if (chosen !== undefined) {
-        setShown(
-          await api.get<ProfileWithSource>(
-            `/profiles/${enc(profile)}/versions/${enc(chosen)}`,
-            controller.signal,
-          ),
-        );
-      }
+      const next =
+        chosen === undefined
+          ? undefined
+          : await api.get<ProfileWithSource>(
+              `/profiles/${enc(profile)}/versions/${enc(chosen)}`,
+              controller.signal,
+            );
+      // Both at once: the chips and the version shown never disagree on screen.
+      setVersions(list);
+      setShown(next);
+      setError(undefined);
     })().catch((e: unknown) => {
       if (!controller.signal.aborted) setError(e);
     });
     return () => {
       controller.abort();
     };
-  }, [api, profile, version]);
+  }, [api, profile, version, revision]);
 
   return (
     <>
@@ -127,7 +160,12 @@ function ProfileDetail({ profile, version }: { profile: string; version: string 
             <PinnedCharts charts={shown.charts} />
           </div>
           {can(role, 'operator') ? (
-            <AttachForm profile={profile} version={shown.version} yaml={shown.yaml} />
+            <AttachForm
+              profile={profile}
+              version={shown.version}
+              yaml={shown.yaml}
+              attached={shown.attachedTo.map((a) => a.cluster)}
+            />
           ) : null}
         </div>
       ) : null}

@@ -1,0 +1,185 @@
+// The agent against a fake hub and the fake kube: what it pushes while the hub refuses, after it returns, after
+// the agent restarts on the same state dir, and what it does with a retry the hub asks for.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { FakeKube } from '../kube/testing/fake-kube.js';
+import { configMap, wavedPacks } from '../engine/testing/waved-packs.js';
+import type { PackStatus } from '../status/index.js';
+import { advance, packStatus } from '../store/testing/fixtures.js';
+import { Agent, type HubApi } from './agent.js';
+import { Outbox } from './outbox.js';
+import { HubFailure, HubRequestError } from './hub-client.js';
+import type { AgentDesired, AgentEvent, OutboxBatch } from './protocol.js';
+
+const PACKS = wavedPacks(3, 2);
+
+function document(retry: Record<string, number> = {}, version = '1.0.0'): AgentDesired {
+  return {
+    cluster: 'edge',
+    driftPolicy: 'correct',
+    packs: PACKS.map((d) => ({
+      pack:
+        d.pack.name === 'pack-0000' && d.pack.type === 'manifest'
+          ? { ...d.pack, version, manifests: [{ ...configMap('pack-0000'), data: { version } }] }
+          : d.pack,
+      profile: d.profile,
+      wave: d.wave,
+      order: d.order,
+      explanation: d.explanation,
+    })),
+    healthRules: [],
+    actions: { resync: 0, retry },
+    pollSeconds: 1,
+  };
+}
+
+/** The hub as the agent sees it: keeps what it is pushed, once per stream position, like the real one. */
+class FakeHub implements HubApi {
+  refusing = false;
+  desiredNext: AgentDesired | undefined = document();
+  readonly stored: { stream: string; seq: number; event: AgentEvent }[] = [];
+  private lastSeq = new Map<string, number>();
+
+  desired(): Promise<AgentDesired | undefined> {
+    const next = this.desiredNext;
+    this.desiredNext = undefined;
+    return Promise.resolve(next);
+  }
+  chart(): Promise<Buffer> {
+    return Promise.reject(new Error('no charts here'));
+  }
+  statuses(): Promise<{ acked: number; packs: { pack: string; status: PackStatus }[] }> {
+    return Promise.resolve({ acked: 0, packs: [] });
+  }
+  push(batch: OutboxBatch): Promise<{ acked: number }> {
+    if (this.refusing) return Promise.reject(new HubRequestError(HubFailure.Unavailable, 'hub away'));
+    let last = this.lastSeq.get(batch.stream) ?? 0;
+    for (const item of batch.events) {
+      if (item.seq <= last) continue;
+      expect(item.seq).toBe(last + 1);
+      this.stored.push({ stream: batch.stream, seq: item.seq, event: item.event });
+      last = item.seq;
+    }
+    this.lastSeq.set(batch.stream, last);
+    return Promise.resolve({ acked: last });
+  }
+
+  /** The last status stored per pack. */
+  phases(): Map<string, string> {
+    const out = new Map<string, string>();
+    for (const { event } of this.stored)
+      if (event.type === 'PackStatusChanged') out.set(event.pack, event.status.phase);
+    return out;
+  }
+}
+
+async function until(what: string, check: () => boolean, timeoutMs = 3_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+const agents: Agent[] = [];
+afterEach(async () => {
+  for (const a of agents.splice(0)) await a.stop();
+});
+
+function startAgent(hub: FakeHub, kube: FakeKube, stateDir: string): Promise<Agent> {
+  const agent = new Agent({
+    client: hub,
+    kube,
+    helmBin: '/nonexistent',
+    stateDir,
+    log: () => undefined,
+    pollMs: 20,
+  });
+  agents.push(agent);
+  return agent.start().then(() => agent);
+}
+
+const allGreen = (hub: FakeHub) => () => PACKS.every((d) => hub.phases().get(d.pack.name) === 'success');
+
+describe('strata agent (fake hub, fake kube)', { timeout: 20_000 }, () => {
+  it('keeps events while the hub refuses them and delivers them in order, once, when it answers', async () => {
+    const hub = new FakeHub();
+    hub.refusing = true;
+    const agent = await startAgent(hub, new FakeKube(), mkdtempSync(join(tmpdir(), 'agent-')));
+    await until('events waiting', () => agent.pending >= PACKS.length * 2);
+    expect(hub.stored).toEqual([]);
+    hub.refusing = false;
+    await until('all green at the hub', allGreen(hub));
+    await until('nothing pending', () => agent.pending === 0);
+    expect(hub.stored.map((s) => s.seq)).toEqual(hub.stored.map((_, i) => i + 1));
+  });
+
+  it('a restart on the same state dir sends what was not acknowledged, numbering on, and each history goes on', async () => {
+    const hub = new FakeHub();
+    const kube = new FakeKube();
+    const dir = mkdtempSync(join(tmpdir(), 'agent-'));
+    const first = await startAgent(hub, kube, dir);
+    await until('all green at the hub', allGreen(hub));
+    await until('nothing pending', () => first.pending === 0);
+    const delivered = hub.stored.length;
+    // The hub goes away and an upgrade makes new events: they are still waiting when the agent stops.
+    hub.refusing = true;
+    hub.desiredNext = document({}, '1.0.1');
+    await until('events waiting', () => first.pending > 0);
+    await first.stop();
+    agents.splice(agents.indexOf(first), 1);
+    // The new process asks the hub for the desired state again (the kept one would do as well).
+    hub.desiredNext = document({}, '1.0.1');
+    hub.refusing = false;
+    const second = await startAgent(hub, kube, dir);
+    await until('the restarted agent reported', () => hub.stored.length > delivered && second.pending === 0);
+    const seqs = hub.stored.map((s) => s.seq);
+    expect(seqs).toEqual(seqs.map((_, i) => i + 1));
+    expect(new Set(hub.stored.map((s) => s.stream)).size).toBe(1);
+    // Each pack's history went on from where it was: none started again.
+    for (const d of PACKS) {
+      const last = hub.stored.findLast(
+        (s) => s.event.type === 'PackStatusChanged' && s.event.pack === d.pack.name,
+      );
+      const transitions = last?.event.type === 'PackStatusChanged' ? last.event.status.transitions : [];
+      expect(transitions[0]?.from, d.pack.name).toBe('onboarding');
+      expect(transitions.filter((t) => t.from === 'onboarding').length, d.pack.name).toBe(1);
+    }
+  });
+
+  it('runs a pack again when the hub asks for a retry', async () => {
+    const hub = new FakeHub();
+    const kube = new FakeKube();
+    const agent = await startAgent(hub, kube, mkdtempSync(join(tmpdir(), 'agent-')));
+    await until('all green at the hub', allGreen(hub));
+    await until('nothing pending', () => agent.pending === 0);
+    const applies = kube.actions.filter((a) => a.verb === 'apply').length;
+    hub.desiredNext = document({ 'pack-0000': 1 });
+    await until(
+      'the pack applied again',
+      () => kube.actions.filter((a) => a.verb === 'apply').length > applies,
+    );
+    expect(kube.actions.filter((a) => a.verb === 'apply').at(-1)).toMatchObject({
+      ref: { name: 'pack-0000' },
+    });
+  });
+
+  it('after a crash, goes on from the latest status its outbox holds, not the older one saved beside it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'agent-'));
+    const earlier = advance(packStatus('onboarding'), 'processing', '2026-01-01T00:00:01.000Z');
+    const later = advance(earlier, 'success', '2026-01-01T00:00:02.000Z');
+    writeFileSync(join(dir, 'statuses.json'), JSON.stringify({ 'pack-0000': earlier }));
+    const outbox = await Outbox.open(dir);
+    await outbox.push({ type: 'PackStatusChanged', pack: 'pack-0000', profile: 'apps', status: later });
+    const hub = new FakeHub();
+    await startAgent(hub, new FakeKube(), dir);
+    await until('all green at the hub', allGreen(hub));
+    const last = hub.stored.findLast(
+      (s) => s.event.type === 'PackStatusChanged' && s.event.pack === 'pack-0000',
+    );
+    const transitions = last?.event.type === 'PackStatusChanged' ? last.event.status.transitions : [];
+    expect(transitions.slice(0, 2)).toEqual(later.transitions);
+  });
+});

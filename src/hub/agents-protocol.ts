@@ -1,0 +1,131 @@
+// What the hub and `strata agent` say to each other (issue 16), declared once: the hub's agent routes
+// (src/server/routes/agent.ts) validate and document with these, the agent (src/agent) validates the hub's
+// answers with the same ones. The agent pulls its cluster's desired state and pushes its runner's events.
+import { z } from 'zod';
+import type { Pack } from '../profile/index.js';
+import type { HealthRuleSpec, PackStatus } from '../status/index.js';
+import { DriftPolicySchema, ObjectRefSchema, PackTransitionSchema, PhaseSchema } from './views.js';
+
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** A resolved pack (src/profile's `Pack`, macros substituted): what the hub's planner made of the profile. */
+const ResolvedPackSchema = z
+  .custom<Pack>(
+    (value) => isObject(value) && typeof value.name === 'string' && typeof value.type === 'string',
+  )
+  .describe('the resolved pack (variables and macros substituted for this cluster)');
+
+const HealthRuleSpecSchema = z
+  .custom<HealthRuleSpec>(isObject)
+  .describe('a health rule for custom resources (src/status HealthRuleSpec)');
+
+/** sha256, hex: a chart archive's name in the hub's store and in the agent's state dir. */
+export const DigestSchema = z.string().regex(/^[0-9a-f]{64}$/, 'a sha256 digest in hex');
+
+export const AgentPackSchema = z.object({
+  pack: ResolvedPackSchema,
+  profile: z.object({ name: z.string(), version: z.string() }),
+  wave: z.number().int(),
+  order: z.number().int(),
+  explanation: z.string(),
+  healthChecks: z.array(HealthRuleSpecSchema).optional(),
+  chart: z
+    .object({ digest: DigestSchema })
+    .optional()
+    .describe('the chart archive to render from: GET /api/v1/agent/charts/{digest}'),
+});
+export type AgentPack = z.infer<typeof AgentPackSchema>;
+
+export const AgentDesiredSchema = z
+  .object({
+    cluster: z.string(),
+    driftPolicy: DriftPolicySchema,
+    packs: z.array(AgentPackSchema).describe('in install order'),
+    healthRules: z.array(HealthRuleSpecSchema).describe('the cluster-wide health rules in force'),
+    actions: z
+      .object({
+        resync: z.number().int().describe('bumped by each resync request'),
+        retry: z.record(z.string(), z.number().int()).describe('per pack, bumped by each retry request'),
+      })
+      .describe('requests to carry out: the agent acts when a counter grows'),
+    pollSeconds: z.number().positive().describe('how often the agent should ask again'),
+  })
+  .meta({ id: 'AgentDesired' });
+export type AgentDesired = z.infer<typeof AgentDesiredSchema>;
+
+/** The parts of a pack status the hub reads itself (phase, revision, history); the rest is the runner's record. */
+const PackStatusShape = z.looseObject({
+  phase: PhaseSchema,
+  revision: z.string(),
+  operation: z.string(),
+  reason: z.string(),
+  message: z.string(),
+  stage: z.looseObject({ type: z.string() }),
+  resources: z.array(z.looseObject({ ref: ObjectRefSchema })),
+  transitions: z.array(PackTransitionSchema),
+});
+
+/** A pack status as the runner reports it (src/status PackStatus), checked for what the hub reads. */
+export const WirePackStatusSchema = z
+  .custom<PackStatus>((value) => PackStatusShape.safeParse(value).success, {
+    message:
+      'not a pack status: it needs phase, revision, operation, reason, message, stage, resources and transitions',
+  })
+  .describe('a pack status as src/status PackStatus defines it');
+
+/** One of the runner's events (src/engine RunnerEvent), without the cluster: the token says which. */
+export const AgentEventSchema = z.discriminatedUnion('type', [
+  z.object({
+    type: z.literal('PackStatusChanged'),
+    pack: z.string(),
+    profile: z.string(),
+    status: WirePackStatusSchema,
+  }),
+  z.object({ type: z.literal('PackRemoved'), pack: z.string(), time: z.string() }),
+  z.object({
+    type: z.literal('DriftDetected'),
+    pack: z.string(),
+    ref: ObjectRefSchema,
+    message: z.string(),
+    correcting: z.boolean(),
+    time: z.string(),
+  }),
+  z.object({
+    type: z.literal('ConnectionChanged'),
+    reachable: z.boolean(),
+    error: z.string().optional(),
+    time: z.string(),
+  }),
+]);
+export type AgentEvent = z.output<typeof AgentEventSchema>;
+
+/** At most this many events per batch: one request stays small and one store transaction short. */
+export const MAX_AGENT_BATCH = 200;
+
+export const AgentBatchSchema = z
+  .object({
+    stream: z
+      .uuid()
+      .describe("the agent's status stream (its state dir's): a new one starts its sequence at 1 again"),
+    events: z
+      .array(z.object({ seq: z.number().int().positive(), event: AgentEventSchema }))
+      .max(MAX_AGENT_BATCH)
+      .describe('in the order the runner reported them, seq increasing by 1'),
+  })
+  .meta({ id: 'AgentBatch' });
+export type AgentBatch = z.output<typeof AgentBatchSchema>;
+
+export const AgentAckSchema = z
+  .object({ acked: z.number().int().describe('every event of the stream up to this one is stored') })
+  .meta({ id: 'AgentAck' });
+export type AgentAck = z.infer<typeof AgentAckSchema>;
+
+/** What the hub has stored of each pack, for an agent starting without its own record of them. */
+export const AgentStatusesSchema = z
+  .object({
+    stream: z.string().optional(),
+    acked: z.number().int(),
+    packs: z.array(z.object({ pack: z.string(), status: WirePackStatusSchema })),
+  })
+  .meta({ id: 'AgentStatuses' });

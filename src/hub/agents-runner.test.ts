@@ -1,0 +1,94 @@
+import { describe, expect, it } from 'vitest';
+import type { RunnerEvent } from '../engine/index.js';
+import { advance, packStatus } from '../store/testing/fixtures.js';
+import { AgentRunner } from './agents-runner.js';
+
+function runner(now: { t: number }) {
+  const events: RunnerEvent[] = [];
+  const r = new AgentRunner({
+    cluster: 'edge',
+    driftPolicy: 'correct',
+    initial: new Map([['old', packStatus('success')]]),
+    onEvent: (e) => events.push(e),
+    pollSeconds: 1,
+    now: () => now.t,
+  });
+  return { r, events };
+}
+
+describe("the hub's stand-in for an agent", () => {
+  it('says the agent is silent after three polls without a word, and connected again when it speaks', () => {
+    const now = { t: Date.parse('2026-01-01T00:00:00.000Z') };
+    const { r, events } = runner(now);
+    r.heard();
+    expect(r.connection()).toEqual({ connected: true, lastSeenAt: '2026-01-01T00:00:00.000Z' });
+    now.t += 3_500;
+    void r.start();
+    r.stop();
+    expect(events).toEqual([
+      expect.objectContaining({
+        type: 'ConnectionChanged',
+        cluster: 'edge',
+        reachable: false,
+        error: 'the agent is silent since 2026-01-01T00:00:00.000Z',
+      }),
+    ]);
+    expect(r.connection().connected).toBe(false);
+    expect(r.statuses().every((s) => s.stale)).toBe(true);
+    r.heard();
+    expect(events.at(-1)).toMatchObject({ type: 'ConnectionChanged', reachable: true });
+    expect(r.statuses().every((s) => !s.stale)).toBe(true);
+  });
+
+  it("hands the agent's events on as a runner's, for its own cluster, and shows the packs it still reports", () => {
+    const { r, events } = runner({ t: 0 });
+    const status = advance(packStatus('onboarding'), 'processing', '2026-01-01T00:00:01.000Z');
+    r.receive({ type: 'PackStatusChanged', pack: 'web', profile: 'apps', status });
+    expect(events).toEqual([
+      { type: 'PackStatusChanged', cluster: 'edge', pack: 'web', profile: 'apps', status },
+    ]);
+    // Nothing desired: both are being removed by the agent, shown until it says they are gone.
+    expect(r.statuses().map((s) => [s.pack, s.status.phase])).toEqual([
+      ['old', 'success'],
+      ['web', 'processing'],
+    ]);
+    r.receive({ type: 'PackRemoved', pack: 'old', time: '2026-01-01T00:00:02.000Z' });
+    expect(r.statuses().map((s) => s.pack)).toEqual(['web']);
+  });
+
+  it('turns retry and resync into counters the agent acts on when they grow', async () => {
+    const { r } = runner({ t: 0 });
+    expect(r.retryPack('web')).toBe(false);
+    r.setDesired([
+      {
+        pack: { name: 'web' } as never,
+        profile: { name: 'apps', version: '1.0.0' },
+        wave: 1,
+        order: 0,
+        explanation: '',
+        redactor: { redact: (s: string) => s } as never,
+      },
+    ]);
+    expect(r.retryPack('web')).toBe(true);
+    r.resync();
+    const doc = await r.document();
+    expect(doc.actions).toEqual({ resync: 1, retry: { web: 1 } });
+    expect(doc.packs.map((p) => p.pack.name)).toEqual(['web']);
+  });
+
+  it('counts a change for each pushed event and connection change, and for "last seen" only every 30 s', () => {
+    const now = { t: 0 };
+    const { r } = runner(now);
+    const start = r.changes;
+    r.heard();
+    expect(r.changes).toBe(start + 1);
+    now.t += 500;
+    r.heard();
+    expect(r.changes).toBe(start + 1);
+    r.receive({ type: 'PackRemoved', pack: 'old', time: '2026-01-01T00:00:02.000Z' });
+    expect(r.changes).toBe(start + 2);
+    now.t += 30_000;
+    r.heard();
+    expect(r.changes).toBe(start + 3);
+  });
+});

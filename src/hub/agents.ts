@@ -1,0 +1,183 @@
+// Agent clusters (issue 16): registering one (the cluster and its agent token), and everything its agent asks
+// of the hub: its desired state, the chart archives it renders from, the statuses stored before it started,
+// and the batches of runner events it pushes. Those go through the cluster's AgentRunner into the fleet's
+// status writer, exactly as a local runner's events do, so the page, history and stream cannot tell the two
+// apart. A batch is taken once: each event carries its place in the agent's stream, and the last one stored is
+// kept with the cluster, in the database, so a batch replayed after a lost answer or a hub restart is skipped.
+import type { AgentRecord, ClusterRecord, DriftPolicy, Store, TokenRecord } from '../store/index.js';
+import type { AgentAck, AgentBatch, AgentDesired } from './agents-protocol.js';
+import { AgentRunner } from './agents-runner.js';
+import type { Actor } from './config.js';
+import { HubError, HubErrorCode, mapStoreErrors, notFound } from './errors.js';
+import type { Fleet } from './fleet.js';
+import type { ClusterView } from './views.js';
+import { toPackStatus } from '../store/index.js';
+import type { PackStatus } from '../status/index.js';
+
+/** An agent token's caller: never an API token, so no role of the viewer/operator/admin chain. */
+export interface AgentCaller extends Omit<TokenRecord, 'role'> {
+  readonly role: 'agent';
+  /** The one cluster it may read the desired state of and write the status of. */
+  readonly cluster: string;
+}
+
+export interface RegisteredAgentCluster {
+  readonly cluster: ClusterView;
+  /** The agent token, shown this once. */
+  readonly token: string;
+}
+
+/** How often the hub writes an agent's "last seen" when it only polls (its pushes write it anyway). */
+const SEEN_RESOLUTION_MS = 30_000;
+
+export class Agents {
+  /** Per cluster, the batch being taken: one at a time, so two pushes cannot interleave their events. */
+  private readonly queues = new Map<string, Promise<unknown>>();
+  private readonly seenWritten = new Map<string, number>();
+
+  constructor(
+    private readonly store: Store,
+    private readonly fleet: Fleet,
+  ) {}
+
+  async register(
+    input: { readonly name: string; readonly driftPolicy?: DriftPolicy },
+    actor: Actor,
+  ): Promise<{ record: ClusterRecord; token: string }> {
+    const made = await mapStoreErrors(() =>
+      this.store.transaction(async (tx) => {
+        const created = await tx.agents.create(input);
+        await tx.audit.record({
+          actor,
+          action: 'cluster.register',
+          target: `cluster/${input.name}`,
+          details: { mode: 'agent' },
+        });
+        return created;
+      }),
+    );
+    await this.fleet.start(made.cluster);
+    this.fleet.publishSummary(made.cluster.name);
+    return { record: made.cluster, token: made.plaintext };
+  }
+
+  /** A new agent token for the cluster (the old one stops working at once), audited. */
+  async rotateToken(cluster: string, actor: Actor): Promise<string> {
+    return mapStoreErrors(() =>
+      this.store.transaction(async (tx) => {
+        const token = await tx.agents.rotate(cluster);
+        await tx.audit.record({ actor, action: 'cluster.agent-token', target: `cluster/${cluster}` });
+        return token;
+      }),
+    );
+  }
+
+  /** The desired state of the caller's cluster, for its agent. Polling it counts as a heartbeat. */
+  async desired(actor: Actor): Promise<AgentDesired> {
+    const { agent, runner } = await this.resolve(actor);
+    runner.heard();
+    await this.noteSeen(agent);
+    return runner.document();
+  }
+
+  /** A chart archive the caller's desired packs render from; NOT_FOUND for any other digest. */
+  async chart(actor: Actor, digest: string): Promise<Buffer> {
+    const { agent, runner } = await this.resolve(actor);
+    const content = (await runner.wantsChart(digest)) ? await this.store.blobs.get(digest) : undefined;
+    if (content === undefined) throw notFound('chart', `${digest} of cluster ${agent.cluster}`);
+    return content;
+  }
+
+  /** What the hub has stored of each pack of the caller's cluster, and where the agent's stream stands. */
+  async statuses(
+    actor: Actor,
+  ): Promise<{ stream?: string; acked: number; packs: { pack: string; status: PackStatus }[] }> {
+    const { agent } = await this.resolve(actor);
+    const packs: { pack: string; status: PackStatus }[] = [];
+    for (const stored of await this.store.packStatus.list(agent.cluster)) {
+      const transitions = await this.store.history.transitions(agent.cluster, stored.pack);
+      packs.push({ pack: stored.pack, status: toPackStatus(stored, transitions) });
+    }
+    return { ...(agent.stream === undefined ? {} : { stream: agent.stream }), acked: agent.lastSeq, packs };
+  }
+
+  /**
+   * Takes a batch of the agent's runner events: those after the last one stored, in order, each handed to the
+   * cluster's AgentRunner and written by the fleet's status writer before the batch is acknowledged. A batch
+   * that does not start right after the last stored event (one was lost) is AGENT_SEQUENCE_GAP, naming the
+   * event to resend from.
+   */
+  ingest(actor: Actor, batch: AgentBatch): Promise<AgentAck> {
+    const key = actor.tokenId ?? '';
+    const previous = this.queues.get(key) ?? Promise.resolve();
+    const next = previous.catch(() => undefined).then(() => this.take(actor, batch));
+    this.queues.set(key, next);
+    void next
+      .finally(() => {
+        if (this.queues.get(key) === next) this.queues.delete(key);
+      })
+      .catch(() => undefined);
+    return next;
+  }
+
+  private async take(actor: Actor, batch: AgentBatch): Promise<AgentAck> {
+    const { agent, runner } = await this.resolve(actor);
+    runner.heard();
+    let last = agent.stream === batch.stream ? agent.lastSeq : 0;
+    const fresh = batch.events.filter((e) => e.seq > last);
+    for (const item of fresh) {
+      if (item.seq !== last + 1) {
+        throw new HubError(
+          HubErrorCode.AgentSequenceGap,
+          `cluster "${agent.cluster}": the agent's event ${item.seq} does not follow the last one stored ` +
+            `(${last} of stream ${batch.stream}): send again from event ${last + 1}`,
+        );
+      }
+      runner.receive(item.event);
+      last = item.seq;
+    }
+    if (fresh.length === 0 && agent.stream === batch.stream) return { acked: last };
+    await this.fleet.flush();
+    await this.store.agents.acknowledge(agent.id, batch.stream, last);
+    this.seenWritten.set(agent.id, Date.now());
+    return { acked: last };
+  }
+
+  private async resolve(actor: Actor): Promise<{ agent: AgentRecord; runner: AgentRunner }> {
+    const agent = actor.tokenId === undefined ? undefined : await this.store.agents.byId(actor.tokenId);
+    if (!agent)
+      throw new HubError(HubErrorCode.TokenNotFound, 'the agent token of this request no longer exists');
+    const runner = this.fleet.has(agent.cluster) ? this.fleet.runtime(agent.cluster).runner : undefined;
+    if (!(runner instanceof AgentRunner)) {
+      throw new HubError(
+        HubErrorCode.ClusterUnreachable,
+        `cluster "${agent.cluster}" is not running on this hub yet: try again shortly`,
+      );
+    }
+    return { agent, runner };
+  }
+
+  private async noteSeen(agent: AgentRecord): Promise<void> {
+    const now = Date.now();
+    if (now - (this.seenWritten.get(agent.id) ?? 0) < SEEN_RESOLUTION_MS) return;
+    this.seenWritten.set(agent.id, now);
+    await this.store.agents.seen(agent.id);
+  }
+}
+
+/** The caller an agent token stands for; undefined when it is not one (or its cluster was removed). */
+export async function verifyAgentToken(store: Store, plaintext: string): Promise<AgentCaller | undefined> {
+  const agent = await store.agents.verify(plaintext);
+  return agent && caller(agent);
+}
+
+function caller(agent: AgentRecord): AgentCaller {
+  return {
+    id: agent.id,
+    name: `agent/${agent.cluster}`,
+    role: 'agent',
+    cluster: agent.cluster,
+    createdAt: agent.createdAt,
+    ...(agent.lastSeenAt === undefined ? {} : { lastUsedAt: agent.lastSeenAt }),
+  };
+}

@@ -1,0 +1,202 @@
+// The agent routes over HTTP on both backends (issue 16): an agent token is refused by every other route of the
+// table, reads only its own cluster's desired state, and its pushed batches are stored once, in order, through
+// the same status writer as a local runner's events. The agent process itself is in src/agent/agent.int.test.ts.
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { backends } from '../store/testing/backends.js';
+import { advance, packStatus } from '../store/testing/fixtures.js';
+import type { PackStatus } from '../status/index.js';
+import { PROBLEM_CONTENT_TYPE, type Problem } from './problem.js';
+import { Role } from './route.js';
+import { routeTable } from './routes/index.js';
+import { startTestHub, type TestHub } from './testing/server.js';
+
+const fill = (path: string) => path.replace(/\{\w+\}/g, 'nope');
+
+const PROFILE = [
+  'apiVersion: strata.dev/v1alpha1',
+  'kind: ClusterProfile',
+  'metadata: { name: web }',
+  'spec:',
+  '  version: 1.0.0',
+  '  type: add-on',
+  '  packs:',
+  '    - name: site',
+  '      layer: addon',
+  '      version: 1.0.0',
+  '      type: manifest',
+  '      manifests:',
+  '        - { apiVersion: v1, kind: ConfigMap, metadata: { name: site, namespace: default }, data: { a: "1" } }',
+  '',
+].join('\n');
+
+describe.each(backends())('agent routes on $name', (backend) => {
+  let t: TestHub;
+  let token: string;
+  let otherToken: string;
+  const as = (bearer: string) => ({ role: 'none' as const, headers: { authorization: `Bearer ${bearer}` } });
+
+  beforeAll(async () => {
+    await backend.setup();
+    t = await startTestHub(backend);
+    const made = await t.api('POST', '/api/v1/agent-clusters', { body: { name: 'edge' } });
+    expect(made.status, made.text).toBe(201);
+    ({ token } = made.json as { token: string });
+    const other = await t.api('POST', '/api/v1/agent-clusters', { body: { name: 'other' } });
+    ({ token: otherToken } = other.json as { token: string });
+    expect((await t.api('POST', '/api/v1/profiles', { body: { yaml: PROFILE } })).status).toBe(201);
+    const attached = await t.api('POST', '/api/v1/clusters/edge/attachments', { body: { profile: 'web' } });
+    expect(attached.status, attached.text).toBe(201);
+  });
+  afterAll(async () => {
+    await t.close();
+    await backend.teardown();
+  });
+
+  it('registers the cluster without credentials and shows it as an agent cluster', async () => {
+    const got = await t.api('GET', '/api/v1/clusters/edge');
+    expect(got.json).toMatchObject({ name: 'edge', server: '', agent: { connected: false } });
+    expect(token).toMatch(/^strata_agent_/);
+    expect(await t.store.clusters.getCredentials('edge')).toEqual({ kubeconfig: '' });
+  });
+
+  describe('an agent token on every route of the table', () => {
+    for (const route of routeTable) {
+      const expectation =
+        route.role === Role.Public || route.role === Role.Agent ? 'not refused' : '403 FORBIDDEN';
+      it(`${route.method} ${route.path}: ${expectation}`, async () => {
+        const controller = new AbortController();
+        const hasBody = route.kind === 'json' && route.body !== undefined;
+        const res = await fetch(t.url + fill(route.path), {
+          method: route.method,
+          headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+          signal: controller.signal,
+          ...(hasBody ? { body: '{}' } : {}),
+        });
+        const text = route.kind === 'stream' && res.status === 200 ? '' : await res.text();
+        controller.abort();
+        if (expectation === 'not refused') {
+          expect(res.status, text).not.toBe(401);
+          expect(res.status, text).not.toBe(403);
+          expect(res.status, text).toBeLessThan(500);
+        } else {
+          expect(res.status, text).toBe(403);
+          expect(res.headers.get('content-type')).toContain(PROBLEM_CONTENT_TYPE);
+          const problem = JSON.parse(text) as Problem;
+          expect(problem.code).toBe('FORBIDDEN');
+          expect(problem.requiredRole).toBe(route.role);
+          expect(problem.detail).toContain('agent token');
+        }
+      });
+    }
+  });
+
+  it("reads only its own cluster's desired state, and an idle poll is a 304", async () => {
+    const first = await fetch(`${t.url}/api/v1/agent/desired`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(first.status).toBe(200);
+    const desired = (await first.json()) as { cluster: string; packs: { pack: { name: string } }[] };
+    expect(desired.cluster).toBe('edge');
+    expect(desired.packs.map((p) => p.pack.name)).toEqual(['site']);
+    const etag = first.headers.get('etag') ?? '';
+    const again = await fetch(`${t.url}/api/v1/agent/desired`, {
+      headers: { authorization: `Bearer ${token}`, 'if-none-match': etag },
+    });
+    expect(again.status).toBe(304);
+    const other = await t.api('GET', '/api/v1/agent/desired', as(otherToken));
+    expect(other.json).toMatchObject({ cluster: 'other', packs: [] });
+    // The poll was a heartbeat: the page says the agent is connected.
+    expect((await t.api('GET', '/api/v1/clusters/edge')).json).toMatchObject({ agent: { connected: true } });
+    expect((await t.api('GET', '/api/v1/clusters/other')).json).toMatchObject({ agent: { connected: true } });
+    const unknownChart = await t.api('GET', `/api/v1/agent/charts/${'0'.repeat(64)}`, as(token));
+    expect(unknownChart.status).toBe(404);
+  });
+
+  it('stores a batch once, in order, and refuses a gap naming where to resend from', async () => {
+    const stream = randomUUID();
+    const s1 = advance(packStatus('onboarding'), 'processing', '2026-01-01T00:00:01.000Z');
+    const s2 = advance(s1, 'success', '2026-01-01T00:00:02.000Z');
+    const event = (status: PackStatus) => ({
+      type: 'PackStatusChanged',
+      pack: 'site',
+      profile: 'web',
+      status,
+    });
+    const batch = {
+      stream,
+      events: [
+        { seq: 1, event: event(s1) },
+        { seq: 2, event: event(s2) },
+      ],
+    };
+    const pushed = await t.api('POST', '/api/v1/agent/events', { ...as(token), body: batch });
+    expect(pushed.status, pushed.text).toBe(200);
+    expect(pushed.json).toEqual({ acked: 2 });
+    // The answer was lost: the agent sends the same batch again, with one more event.
+    const s3 = advance(s2, 'processing', '2026-01-01T00:00:03.000Z');
+    const replay = { stream, events: [...batch.events, { seq: 3, event: event(s3) }] };
+    expect((await t.api('POST', '/api/v1/agent/events', { ...as(token), body: replay })).json).toEqual({
+      acked: 3,
+    });
+    expect((await t.api('POST', '/api/v1/agent/events', { ...as(token), body: replay })).json).toEqual({
+      acked: 3,
+    });
+    const history = await t.api('GET', '/api/v1/clusters/edge/packs/site/history');
+    expect(history.status, history.text).toBe(200);
+    expect((history.json as { to: string }[]).map((h) => h.to)).toEqual([
+      'processing',
+      'success',
+      'processing',
+    ]);
+    const gap = await t.api('POST', '/api/v1/agent/events', {
+      ...as(token),
+      body: {
+        stream,
+        events: [{ seq: 5, event: event(advance(s3, 'success', '2026-01-01T00:00:05.000Z')) }],
+      },
+    });
+    expect(gap.status).toBe(409);
+    expect((gap.json as Problem).code).toBe('AGENT_SEQUENCE_GAP');
+    expect((gap.json as Problem).detail).toContain('from event 4');
+    // What the hub stored is what an agent starting afresh reads back.
+    const statuses = await t.api('GET', '/api/v1/agent/statuses', as(token));
+    expect(statuses.json).toMatchObject({
+      stream,
+      acked: 3,
+      packs: [{ pack: 'site', status: { phase: 'processing' } }],
+    });
+    // Nothing of it reached the other agent cluster.
+    expect((await t.api('GET', '/api/v1/agent/statuses', as(otherToken))).json).toMatchObject({
+      acked: 0,
+      packs: [],
+    });
+  });
+
+  it('a new agent token replaces the old one at once; a direct cluster has none', async () => {
+    const rotated = await t.api('POST', '/api/v1/agent-clusters/other/token');
+    expect(rotated.status, rotated.text).toBe(201);
+    const { token: fresh } = rotated.json as { token: string };
+    expect((await t.api('GET', '/api/v1/agent/desired', as(otherToken))).status).toBe(401);
+    expect((await t.api('GET', '/api/v1/agent/desired', as(fresh))).json).toMatchObject({ cluster: 'other' });
+    otherToken = fresh;
+    expect((await t.api('POST', '/api/v1/agent-clusters/nope/token')).status).toBe(404);
+  });
+
+  it('refuses a batch that is not a list of runner events, naming the field', async () => {
+    const bad = await t.api('POST', '/api/v1/agent/events', {
+      ...as(token),
+      body: {
+        stream: randomUUID(),
+        events: [
+          {
+            seq: 1,
+            event: { type: 'PackStatusChanged', pack: 'site', profile: 'web', status: { phase: 'blue' } },
+          },
+        ],
+      },
+    });
+    expect(bad.status).toBe(400);
+    expect(bad.text).toContain('events');
+  });
+});
