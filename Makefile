@@ -55,8 +55,8 @@ test: deps testenv-bin build web-build check ## everything CI runs: checks, unit
 demo: deps testenv-bin build web-build ## the whole system live: control plane, hub, example profiles (Ctrl-C stops it)
 	node --import tsx scripts/demo.ts
 
-bench: deps testenv-bin build web-build ## run the benchmarks in bench/ and web/bench/ one after the other (they print numbers, assert nothing)
-	for file in bench/*.bench.ts web/bench/*.bench.ts; do echo "== $$file"; tsx "$$file"; done
+bench: deps testenv-bin build web-build ## run the benchmark suite (bench/run.ts): one verdict table, JSON in bench/results/latest.json
+	ulimit -n "$$(ulimit -Hn)"; tsx bench/run.ts
 
 demo-down: ## clean up after a demo that was killed (kill -9) rather than stopped
 	testenv/down --name demo

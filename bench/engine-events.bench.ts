@@ -14,6 +14,7 @@ import { ClusterRunner } from '../src/engine/runner.js';
 import type { RunnerEvent } from '../src/engine/events.js';
 import { wavedPacks } from '../src/engine/testing/waved-packs.js';
 import { table } from './engine/stats.js';
+import { reportResult } from './result.js';
 
 const { values } = parseArgs({
   options: { json: { type: 'string', default: 'test-results/bench/engine-events.json' } },
@@ -105,3 +106,22 @@ console.log(table(['figure', 'target', 'measured', 'verdict'], rows));
 mkdirSync(dirname(values.json), { recursive: true });
 writeFileSync(values.json, `${JSON.stringify({ waves: WAVES, runs }, null, 2)}\n`);
 console.log(`JSON: ${values.json}`);
+for (const r of runs)
+  reportResult({
+    figure: `status events per pack, ${String(r.packs)} packs (fake kube)`,
+    target: '≤ 12',
+    measured: r.events / r.packs,
+    unit: '',
+  });
+reportResult({
+  figure: 'status events, 1,000 ÷ 200 packs (fake kube)',
+  target: '≤ 5',
+  measured: ratio((r) => r.events),
+  unit: '×',
+});
+reportResult({
+  figure: 'engine CPU per install, 1,000 ÷ 200 packs (fake kube)',
+  target: '≤ 5',
+  measured: ratio((r) => r.cpuMs),
+  unit: '×',
+});

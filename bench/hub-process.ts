@@ -21,6 +21,9 @@ export interface HubProcess {
   readonly token: string;
   /** The inspector's WebSocket URL when started with `inspect`. */
   readonly inspector: string | undefined;
+  /** The last 64 KiB of its stdout and stderr, and how it exited (undefined while it runs). */
+  output(): string;
+  exited(): string | undefined;
   stop(): Promise<void>;
 }
 
@@ -62,15 +65,17 @@ export async function startHub(
     { cwd: repoRoot, env: { ...process.env, NODE_NO_WARNINGS: '1' }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let log = '';
+  let exit: string | undefined;
   await new Promise<void>((ready, failed) => {
     const onData = (chunk: Buffer) => {
-      log += chunk.toString();
+      log = (log + chunk.toString()).slice(-65_536);
       if (log.includes('hub listening on')) ready();
     };
     child.stdout.on('data', onData);
     child.stderr.on('data', onData);
-    child.on('exit', (code) => {
-      failed(new Error(`the ${mode} hub exited with ${code} before listening:\n${log}`));
+    child.on('exit', (code, signal) => {
+      exit = `exited with ${String(code ?? signal)}`;
+      failed(new Error(`the ${mode} hub exited with ${String(code ?? signal)} before listening:\n${log}`));
     });
   });
   const token = (await readFile(join(dataDir, 'admin-token'), 'utf8')).trim();
@@ -81,10 +86,14 @@ export async function startHub(
     url: `http://127.0.0.1:${port}`,
     token,
     inspector,
+    output: () => log,
+    exited: () => exit,
     async stop() {
-      const exited = new Promise((done) => child.once('exit', done));
-      child.kill('SIGTERM');
-      await exited;
+      if (exit === undefined) {
+        const exited = new Promise((done) => child.once('exit', done));
+        child.kill('SIGTERM');
+        await exited;
+      }
       await rm(dataDir, { recursive: true, force: true });
     },
   };
@@ -133,7 +142,14 @@ export function peakSampler(pid: number, intervalMs = 100): { stop(): Promise<nu
   const stopped = new AbortController();
   const loop = (async () => {
     while (!stopped.signal.aborted) {
-      peak = Math.max(peak, (await memoryOf(pid)).rss);
+      // A process that exited has no /proc entry: the peak stays what it was, and the caller finds out how
+      // the process ended from its own next call to it.
+      const rss = await memoryOf(pid).then(
+        (m) => m.rss,
+        () => undefined,
+      );
+      if (rss === undefined) break;
+      peak = Math.max(peak, rss);
       await sleep(intervalMs);
     }
   })();
@@ -181,4 +197,52 @@ export async function collectGarbage(hub: HubProcess): Promise<void> {
       failed(new Error(`cannot reach the hub's inspector at ${hub.inspector ?? ''}`));
     });
   });
+}
+
+/** A session on the hub's inspector (Chrome DevTools Protocol): state such as a running profiler lives as long as it. */
+export interface InspectorSession {
+  call(method: string, params?: object): Promise<unknown>;
+  close(): void;
+}
+
+export async function openInspector(hub: HubProcess): Promise<InspectorSession> {
+  const url = hub.inspector;
+  if (url === undefined) throw new Error('the hub was started without { inspect: true }');
+  const socket = new WebSocket(url);
+  const pending = new Map<
+    number,
+    { done: (result: unknown) => void; failed: (error: Error) => void; method: string }
+  >();
+  let next = 1;
+  await new Promise<void>((open, failed) => {
+    socket.addEventListener('open', () => {
+      open();
+    });
+    socket.addEventListener('error', () => {
+      failed(new Error(`cannot reach the hub's inspector at ${url}`));
+    });
+  });
+  socket.addEventListener('message', (event) => {
+    const reply = JSON.parse(String(event.data)) as {
+      id?: number;
+      result?: unknown;
+      error?: { message: string };
+    };
+    const call = reply.id === undefined ? undefined : pending.get(reply.id);
+    if (call === undefined || reply.id === undefined) return;
+    pending.delete(reply.id);
+    if (reply.error === undefined) call.done(reply.result);
+    else call.failed(new Error(`${call.method}: ${reply.error.message}`));
+  });
+  return {
+    call: (method, params = {}) =>
+      new Promise((done, failed) => {
+        const id = next++;
+        pending.set(id, { done, failed, method });
+        socket.send(JSON.stringify({ id, method, params }));
+      }),
+    close: () => {
+      socket.close();
+    },
+  };
 }

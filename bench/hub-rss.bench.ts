@@ -3,10 +3,12 @@
 // after its RSS stops dropping. Target (issue 15): an idle hub under 80 MiB RSS. Prints numbers; asserts
 // nothing.
 //
-//   npx tsx bench/hub-rss.bench.ts [--runs 1]   (each run of each row waits 20 s or more for RSS to settle)
+//   npx tsx bench/hub-rss.bench.ts [--runs 1] [--suite]   (each run of each row waits 20 s or more for RSS to
+//   settle; --suite, as bench/run.ts runs it, measures the compiled hub only)
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { reportResult } from './result.js';
 import {
   collectGarbage,
   mib,
@@ -19,7 +21,9 @@ import {
   type Memory,
 } from './hub-process.js';
 
-const { values } = parseArgs({ options: { runs: { type: 'string', default: '1' } } });
+const { values } = parseArgs({
+  options: { runs: { type: 'string', default: '1' }, suite: { type: 'boolean', default: false } },
+});
 const runs = Number(values.runs);
 const TARGET = 80 * MiB;
 
@@ -50,8 +54,16 @@ async function idle(
   return median;
 }
 
-const tsx = await idle('tsx');
 const dist = await idle('dist');
+reportResult({
+  figure: 'idle hub RSS, compiled, empty data dir, settled',
+  target: '< 80',
+  measured: dist.rss / MiB,
+  unit: 'MiB',
+});
+if (values.suite) process.exit(0);
+const tsx = await idle('tsx');
+
 const distGc = await idle('dist', { gc: true });
 // V8 trading speed for size (smaller heap growth steps, less inlining): not what bin/strata runs, printed to
 // show what it would save.

@@ -1,6 +1,7 @@
 // Reading a repository's index.yaml, which comes from a remote and is hostile until read safely.
 import { describe, expect, it } from 'vitest';
-import { entriesOf } from './chart-fetch.js';
+import { ChartSourceKind } from '../profile/index.js';
+import { entriesOf, fetchChart, listChartVersions } from './chart-fetch.js';
 
 // The layout helm writes (`helm repo index`): list items at their chart's key's indentation.
 const index = [
@@ -60,5 +61,27 @@ describe('entriesOf', () => {
     );
     const result = entriesOf(['entries:', '  web:', ...many, ''].join('\n'), 'web');
     expect(result).toMatch(/^chart "web" takes \d+ bytes of the repository's index; the limit is 2097152$/);
+  });
+});
+
+describe('the outbound policy at every fetch', () => {
+  it('refuses a chart whose URL resolves into a denied range now, before helm runs', async () => {
+    // The name was checked at publish; what it resolves to may have changed since (DNS rebinding).
+    const options = { helmBin: '/nonexistent/helm', deny: new Set(['loopback'] as const) };
+    const repo = {
+      kind: ChartSourceKind.Repo,
+      repo: 'http://localhost:1/charts',
+      name: 'web',
+      version: '1.0.0',
+    } as const;
+    const oci = { kind: ChartSourceKind.Oci, ref: 'oci://127.0.0.1:1/charts/web', version: '1.0.0' } as const;
+    for (const chart of [repo, oci]) {
+      const listed = await listChartVersions(chart, options);
+      expect(listed.ok).toBe(false);
+      expect(listed.ok ? '' : listed.cause).toMatch(/in the loopback range the hub does not contact$/);
+      const fetched = await fetchChart(chart, options);
+      expect(fetched.ok).toBe(false);
+      expect(fetched.ok ? '' : fetched.cause).toMatch(/in the loopback range the hub does not contact$/);
+    }
   });
 });

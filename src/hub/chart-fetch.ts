@@ -39,7 +39,24 @@ export function chartLocation(chart: RemoteChart): string {
   return chart.kind === ChartSourceKind.Repo ? chart.repo : chart.ref;
 }
 
+/**
+ * The outbound policy for the chart's own URL, checked again at every fetch and listing: its name was checked
+ * when the profile was published, and may resolve elsewhere by now. (Helm resolves names and follows redirects
+ * itself, so this narrows, not closes, the window: see the README's outbound policy.)
+ */
+async function refusedLocation(
+  chart: RemoteChart,
+  deny: ReadonlySet<AddressRange>,
+): Promise<string | undefined> {
+  const refusal = await checkOutbound(chartLocation(chart).replace(/^oci:\/\//, 'https://'), deny);
+  return refusal === undefined
+    ? undefined
+    : `${chartLocation(chart)} resolves to ${refusal.address}, in the ${refusal.range} range the hub does not contact`;
+}
+
 export async function fetchChart(chart: RemoteChart, options: FetchOptions): Promise<FetchResult> {
+  const refused = await refusedLocation(chart, options.deny);
+  if (refused !== undefined) return { ok: false, cause: refused };
   const dir = await mkdtemp(join(tmpdir(), 'strata-chart-fetch-'));
   try {
     const helm = helmIn(dir, options);
@@ -215,6 +232,8 @@ export async function listChartVersions(
 ): Promise<
   { readonly ok: true; readonly versions: string[] } | { readonly ok: false; readonly cause: string }
 > {
+  const refused = await refusedLocation(chart, options.deny);
+  if (refused !== undefined) return { ok: false, cause: refused };
   if (chart.kind === ChartSourceKind.Oci) {
     const tags = await ociTags(chart.ref, options.source, options.deny).catch((error: unknown) =>
       classify(error instanceof Error ? error.message : String(error)),

@@ -29,6 +29,8 @@ export const HubErrorCode = {
   AgentSequenceGap: 'AGENT_SEQUENCE_GAP',
   /** What was asked needs the hub to reach the cluster, and an agent runs it (the hub holds no credentials). */
   AgentCluster: 'AGENT_CLUSTER',
+  /** The hub has as much of this work queued as it takes; the request may be sent again later. */
+  Busy: 'HUB_BUSY',
 } as const;
 export type HubErrorCode = (typeof HubErrorCode)[keyof typeof HubErrorCode];
 

@@ -10,7 +10,7 @@ import { fetchRemoteCharts, pinnedChartsView, storePinnedCharts } from './chart-
 import { outdatedCharts, type OutdatedChart } from './outdated.js';
 import { profilePackRows, versionView } from './present.js';
 import type { UploadResult } from './upload-check.js';
-import { UploadChecker, UploadTooCostly } from './upload-checker.js';
+import { UploadChecker, UploadCheckerBusy, UploadTooCostly } from './upload-checker.js';
 
 /** Versions whose remotes are checked for newer charts at the same time, hub-wide. */
 const MAX_OUTDATED_CHECKS = 2;
@@ -197,6 +197,7 @@ export class Profiles {
         ...(input.bundle === undefined ? { yaml: input.yaml } : { bundle: input.bundle }),
       });
     } catch (error) {
+      if (error instanceof UploadCheckerBusy) throw new HubError(HubErrorCode.Busy, error.message);
       if (!(error instanceof UploadTooCostly)) throw error;
       return {
         kind: 'issues',

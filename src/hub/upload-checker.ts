@@ -16,7 +16,15 @@ export interface UploadCheckerOptions {
   readonly maxHeapMb?: number;
   /** An idle thread is ended after this. Default 10 s. */
   readonly idleMs?: number;
+  /**
+   * Uploads that may wait for a thread (each holds its body, up to 21 MiB); more are refused at once.
+   * Default 8.
+   */
+  readonly maxWaiting?: number;
 }
+
+/** Every thread is busy and the queue is full: the upload is refused at once, to be sent again later. */
+export class UploadCheckerBusy extends Error {}
 
 /** The check could not finish within its bounds: the upload is too costly to accept. */
 export class UploadTooCostly extends Error {}
@@ -32,15 +40,22 @@ export class UploadChecker {
   private readonly timeoutMs: number;
   private readonly maxHeapMb: number;
   private readonly idleMs: number;
+  private readonly maxWaiting: number;
 
   constructor(options: UploadCheckerOptions = {}) {
     this.concurrency = options.concurrency ?? 2;
     this.timeoutMs = options.timeoutMs ?? 20_000;
     this.maxHeapMb = options.maxHeapMb ?? 512;
     this.idleMs = options.idleMs ?? 10_000;
+    this.maxWaiting = options.maxWaiting ?? 8;
   }
 
   async check(input: UploadInput): Promise<UploadResult> {
+    if (this.running >= this.concurrency && this.waiting.length >= this.maxWaiting) {
+      throw new UploadCheckerBusy(
+        `${this.running} uploads are being checked and ${this.waiting.length} wait: send it again in a few seconds`,
+      );
+    }
     if (this.running >= this.concurrency)
       await new Promise<void>((resolve) => {
         this.waiting.push(resolve);

@@ -55,6 +55,7 @@ export const hubStatus: Record<HubErrorCode, number> = {
   LAST_ADMIN_TOKEN: 409,
   AGENT_SEQUENCE_GAP: 409,
   AGENT_CLUSTER: 409,
+  HUB_BUSY: 503,
 };
 
 export const toProblemIssue = (issue: ProfileIssue): ProblemIssue => ({

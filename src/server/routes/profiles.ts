@@ -62,7 +62,7 @@ export const profileRoutes = [
     bodyFormats: [BodyFormat.Json, BodyFormat.Yaml, BodyFormat.Bundle],
     status: 201,
     response: z.array(ProfileVersionSchema),
-    errors: [409, 413, 415, 422],
+    errors: [409, 413, 415, 422, 503],
     handler: ({ hub, query, body, bundle, actor }) =>
       hub.importProfile(profileUpload(query, body, bundle), actor),
   }),
@@ -79,7 +79,7 @@ export const profileRoutes = [
     bodyFormats: [BodyFormat.Json, BodyFormat.Yaml, BodyFormat.Bundle],
     status: 200,
     response: ValidationSchema,
-    errors: [413, 415, 422],
+    errors: [413, 415, 422, 503],
     handler: async ({ hub, query, body, bundle }) => {
       const issues = await hub.validateProfile(profileUpload(query, body, bundle));
       return { valid: issues.length === 0, issues: issues.map(toProblemIssue) };

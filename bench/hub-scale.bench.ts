@@ -1,0 +1,488 @@
+// A hub process at scale (issue 15, items 2 and 4), all through a compiled `strata serve` (as bin/strata runs
+// it) on SQLite, with one kwok control plane behind it:
+//  1. P1, watch → SSE: a ConfigMap of a pack is deleted through the Kubernetes API; measured from that call to
+//     the pack's status event (not green) arriving at an SSE client in this process. The hub corrects the drift,
+//     so each cycle ends with the pack green again.
+//  2. Fan-out: the same cycles with `--clients` SSE clients in `--client-procs` other processes; measured from
+//     the delete call to each client's receipt of each of the cycle's events (so it includes P1's path).
+//  3. Memory and idle CPU with 1k / 10k / 50k watched objects: packs of ConfigMaps attached in steps; per step
+//     RSS sampled every 100 ms during the install (peak), RSS once it stops dropping (at rest), and the hub's
+//     CPU over a quiet spell (idle), then RSS after a forced full GC (what the hub holds). Per object: the slope
+//     from the first step (RSS difference / objects added).
+// Prints BENCH_RESULT lines (bench/result.ts); asserts nothing.
+//
+//   npx tsx bench/hub-scale.bench.ts [--clients 10000] [--client-procs 4] [--cycles 20]
+//     [--objects 1000,10000,50000] [--per-pack 100] [--settle-ms 15000] [--idle-ms 10000] [--hub-cpu-prof dir] [--hub-flag=--node-flag]
+//     [--heap-profile file.heapprofile]
+//
+// The SSE clients need file descriptors: with --clients 10000 the hub holds 10,000 sockets, so its soft
+// `ulimit -n` must be above that (make bench raises it to the hard limit); each client process holds its share.
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { down, up } from '../testenv/src/controlplane.js';
+import { summarize, ms } from './engine/stats.js';
+import {
+  apiOk,
+  attachProfile,
+  configMapOf,
+  idleCpuPercent,
+  untilGreen,
+  type BenchPackSpec,
+} from './hub/hub-api.js';
+import { heapSamplingReport, startHeapSampling } from './hub/heap-sampling.js';
+import { now, openSse, type SseMessage } from './hub/sse-client.js';
+import {
+  collectGarbage,
+  mib,
+  MiB,
+  peakSampler,
+  repoRoot,
+  settledMemory,
+  startHub,
+  type HubProcess,
+} from './hub-process.js';
+import { reportResult } from './result.js';
+
+const { values } = parseArgs({
+  options: {
+    clients: { type: 'string', default: '10000' },
+    'client-procs': { type: 'string', default: '4' },
+    cycles: { type: 'string', default: '20' },
+    objects: { type: 'string', default: '1000,10000,50000' },
+    'per-pack': { type: 'string', default: '100' },
+    'settle-ms': { type: 'string', default: '15000' },
+    'idle-ms': { type: 'string', default: '10000' },
+    /** Writes the hub's CPU profile (node --cpu-prof) into this folder when it stops. */
+    'hub-cpu-prof': { type: 'string' },
+    /** Extra node flags for the hub process, e.g. --hub-flag=--max-old-space-size=640 (repeatable). */
+    'hub-flag': { type: 'string', multiple: true, default: [] },
+    /** Samples the hub's live allocations and writes the profile here after the last objects step. */
+    'heap-profile': { type: 'string' },
+  },
+});
+const clients = Number(values.clients);
+const clientProcs = Number(values['client-procs']);
+const cycles = Number(values.cycles);
+const objectSteps = values.objects
+  .split(',')
+  .filter((s) => s !== '')
+  .map(Number);
+const perPack = Number(values['per-pack']);
+const settleMs = Number(values['settle-ms']);
+const idleMs = Number(values['idle-ms']);
+
+const CP = 'bench-scale';
+const CLUSTER = 'scale';
+const PROBE_PACKS = 20;
+const PACKS_PER_PROFILE = 50;
+const KiB = 1024;
+
+const log = (line: string) => {
+  process.stderr.write(`[hub-scale ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
+};
+
+let hub: HubProcess | undefined;
+const children: ChildProcess[] = [];
+let stopping: Promise<void> | undefined;
+const teardown = (): Promise<void> =>
+  (stopping ??= (async () => {
+    for (const child of children) child.kill('SIGKILL');
+    await hub?.stop().catch(() => undefined);
+    await down({ name: CP });
+  })());
+process.once('SIGINT', () => {
+  log('interrupted: stopping the hub, the clients and the control plane');
+  void teardown().finally(() => process.exit(130));
+});
+
+/** One cycle's events: the ids the hub gave them and when the delete that caused them was sent. */
+interface Cycle {
+  readonly trigger: number;
+  readonly ids: number[];
+  /** The first not-green status of the pack: the event the delete itself caused. */
+  firstId: number | undefined;
+  /** Delete call → that event at this process's client. */
+  firstMs: number | undefined;
+}
+
+/**
+ * The probe client: parses each pack.status event (pack and phase) and lets a cycle wait for its pack to
+ * turn not green, then green again.
+ */
+function probeClient(h: HubProcess) {
+  let current: { pack: string; cycle: Cycle; sawNotGreen: boolean; done: () => void } | undefined;
+  const onMessage = (m: SseMessage) => {
+    if (m.kind !== 'pack.status' || m.data === undefined || m.id === undefined) return;
+    const event = JSON.parse(m.data) as { pack: string; data: { phase: string } };
+    const c = current;
+    if (c === undefined || event.pack !== c.pack) return;
+    c.cycle.ids.push(m.id);
+    if (event.data.phase !== 'success' && !c.sawNotGreen) {
+      c.sawNotGreen = true;
+      c.cycle.firstId = m.id;
+      c.cycle.firstMs = m.at - c.cycle.trigger;
+    } else if (event.data.phase === 'success' && c.sawNotGreen) c.done();
+  };
+  const client = openSse({ url: h.url, token: h.token, cluster: CLUSTER, parse: true, onMessage });
+  return {
+    live: client.live,
+    close: () => {
+      client.close();
+    },
+    /** Deletes the pack's ConfigMap and resolves once the hub has put it back and the pack is green again. */
+    async cycle(core: CoreV1Api, pack: string): Promise<Cycle> {
+      const cycle: Cycle = { trigger: 0, ids: [], firstId: undefined, firstMs: undefined };
+      const back = new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => {
+          reject(new Error(`pack ${pack}: not green again 60 s after its ConfigMap was deleted`));
+        }, 60_000);
+        current = {
+          pack,
+          cycle,
+          sawNotGreen: false,
+          done: () => {
+            clearTimeout(timer);
+            resolve();
+          },
+        };
+      });
+      (cycle as { trigger: number }).trigger = now();
+      await core.deleteNamespacedConfigMap({ name: configMapOf(pack, 0), namespace: 'probe' });
+      await back;
+      current = undefined;
+      return cycle;
+    },
+  };
+}
+
+/** Starts `count` SSE clients spread over `procs` processes; resolves once every stream is live. */
+async function startClientProcesses(h: HubProcess, count: number, procs: number) {
+  const procsList: ChildProcess[] = [];
+  const share = Math.ceil(count / procs);
+  const lives: Promise<void>[] = [];
+  for (let p = 0; p < procs; p++) {
+    const n = Math.min(share, count - p * share);
+    if (n <= 0) break;
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        join(repoRoot, 'bench', 'hub', 'sse-clients.ts'),
+        h.url,
+        h.token,
+        CLUSTER,
+        String(n),
+      ],
+      { cwd: repoRoot, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] },
+    );
+    children.push(child);
+    procsList.push(child);
+    lives.push(
+      new Promise((resolve, reject) => {
+        child.once('message', () => {
+          resolve();
+        });
+        child.once('exit', (code) => {
+          reject(
+            new Error(
+              `SSE client process ${String(p)} exited with ${String(code)} before its streams were live`,
+            ),
+          );
+        });
+      }),
+    );
+  }
+  await Promise.all(lives);
+  const ask = <T>(child: ChildProcess, message: object, type: string): Promise<T> =>
+    new Promise((resolve) => {
+      const on = (reply: { type: string }) => {
+        if (reply.type !== type) return;
+        child.off('message', on);
+        resolve(reply as T);
+      };
+      child.on('message', on);
+      child.send(message);
+    });
+  return {
+    perProcess: (p: number) => Math.min(share, count - p * share),
+    procs: procsList,
+    /** How many streams of all processes got each id. */
+    async counts(ids: number[]): Promise<number[]> {
+      const replies = await Promise.all(
+        procsList.map((c) => ask<{ counts: number[] }>(c, { type: 'count', ids }, 'count')),
+      );
+      return ids.map((_, i) => replies.reduce((sum, r) => sum + (r.counts[i] ?? 0), 0));
+    },
+    async received(): Promise<Map<number, number[]>> {
+      const replies = await Promise.all(
+        procsList.map((c) => ask<{ received: [number, number[]][] }>(c, { type: 'report' }, 'report')),
+      );
+      const all = new Map<number, number[]>();
+      for (const r of replies)
+        for (const [id, times] of r.received) all.set(id, [...(all.get(id) ?? []), ...times]);
+      return all;
+    },
+    async close(): Promise<void> {
+      await Promise.all(
+        procsList.map(
+          (c) =>
+            new Promise((resolve) => {
+              c.once('exit', resolve);
+              c.send({ type: 'close' });
+            }),
+        ),
+      );
+    },
+  };
+}
+
+async function main(): Promise<void> {
+  execFileSync(join(repoRoot, 'scripts', 'build-dist'), { stdio: 'inherit' });
+  await down({ name: CP });
+  log('starting the control plane');
+  const cp = await up({ name: CP, nodes: 1, log });
+  const kc = new KubeConfig();
+  kc.loadFromFile(cp.kubeconfig);
+  const core = kc.makeApiClient(CoreV1Api);
+  const prof = values['hub-cpu-prof'];
+  hub = await startHub('dist', {
+    // The inspector lets the bench force a full GC: what stays after it is what the hub holds, the rest is
+    // garbage V8 has not collected yet.
+    inspect: true,
+    nodeFlags: [
+      ...values['hub-flag'],
+      ...(prof === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${prof}`]),
+    ],
+  });
+  const h = hub;
+  await apiOk(h, 'POST', '/api/v1/clusters', 201, {
+    name: CLUSTER,
+    kubeconfig: readFileSync(cp.kubeconfig, 'utf8'),
+  });
+  const sampling = values['heap-profile'] === undefined ? undefined : await startHeapSampling(h);
+  const idle = await settledMemory(h.pid, { minMs: 5_000, maxMs: 20_000 });
+  const idleCpu = await idleCpuPercent(h.pid, idleMs);
+  log(`idle hub with the cluster registered: ${mib(idle.rss)}, ${idleCpu.toFixed(2)} % of a core`);
+
+  // --- 1. P1 ------------------------------------------------------------------------------------------------
+  const probePacks: BenchPackSpec[] = Array.from({ length: PROBE_PACKS }, (_, i) => ({
+    name: `probe-${String(i)}`,
+    namespace: 'probe',
+    configMaps: 1,
+  }));
+  await attachProfile(h, CLUSTER, 'probe', probePacks);
+  await untilGreen(h, CLUSTER, PROBE_PACKS, { timeoutMs: 120_000, log });
+  const probe = probeClient(h);
+  await probe.live;
+  const p1: Cycle[] = [];
+  for (let k = 0; k < cycles; k++) p1.push(await probe.cycle(core, `probe-${String(k % PROBE_PACKS)}`));
+  const p1Summary = summarize(p1.flatMap((c) => (c.firstMs === undefined ? [] : [c.firstMs])));
+  log(`P1 delete → SSE: p50 ${ms(p1Summary.p50)}, p99 ${ms(p1Summary.p99)}, max ${ms(p1Summary.max)}`);
+  reportResult({
+    figure: `P1 watch → SSE at a client, p99 (ConfigMap delete call → pack.status; ${String(p1Summary.n)} cycles)`,
+    target: '< 100',
+    measured: p1Summary.p99,
+    unit: 'ms',
+  });
+  reportResult({
+    figure: 'P1 watch → SSE at a client, p50',
+    target: '-',
+    measured: p1Summary.p50,
+    unit: 'ms',
+  });
+
+  // --- 2. Fan-out ---------------------------------------------------------------------------------------------
+  if (clients > 0) {
+    log(`opening ${String(clients)} SSE streams from ${String(clientProcs)} processes`);
+    const opened = performance.now();
+    const fleet = await startClientProcesses(h, clients, clientProcs);
+    log(
+      `all streams live in ${((performance.now() - opened) / 1000).toFixed(1)} s; ${mib((await settledMemory(h.pid, { maxMs: 5_000 })).rss)} hub RSS`,
+    );
+    const fan: Cycle[] = [];
+    for (let k = 0; k < cycles; k++) fan.push(await probe.cycle(core, `probe-${String(k % PROBE_PACKS)}`));
+    // End to end: the delete call → each client's receipt of the status event the delete caused. The
+    // cycle's later events (the pack green again) come after the hub's own correction, so their time from
+    // the delete is not delivery; for every event, the spread from its first to its last receipt is.
+    const trigger = new Map(
+      fan.flatMap((c) => (c.firstId === undefined ? [] : [[c.firstId, c.trigger] as const])),
+    );
+    const ids = fan.flatMap((c) => c.ids);
+    // Stragglers: wait (up to 60 s) until every stream has every event, or give up and count the missing.
+    const deadline = Date.now() + 60_000;
+    let counts = await fleet.counts(ids);
+    while (counts.some((n) => n < clients) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 200));
+      counts = await fleet.counts(ids);
+    }
+    const received = await fleet.received();
+    const latencies: number[] = [];
+    const spreads: number[] = [];
+    let got = 0;
+    for (const id of ids) {
+      const times = received.get(id) ?? [];
+      got += times.length;
+      if (times.length > 0) {
+        let first = Infinity;
+        let last = -Infinity;
+        for (const t of times) {
+          first = Math.min(first, t);
+          last = Math.max(last, t);
+        }
+        spreads.push(last - first);
+      }
+      const t0 = trigger.get(id);
+      if (t0 !== undefined) for (const t of times) latencies.push(t - t0);
+    }
+    const missing = ids.length * clients - got;
+    const s = summarize(latencies);
+    const spread = summarize(spreads);
+    log(
+      `fan-out to ${String(clients)} clients: delete → each client p50 ${ms(s.p50)}, p99 ${ms(s.p99)}, ` +
+        `max ${ms(s.max)} (${String(trigger.size)} events); first → last client per event p99 ${ms(spread.p99)} ` +
+        `(${String(ids.length)} events); ${String(missing)} deliveries missing`,
+    );
+    reportResult({
+      figure: `SSE delivery p99, ${String(clients)} clients in ${String(clientProcs)} processes (delete call → each client, ${String(trigger.size)} events)`,
+      target: '< 250',
+      measured: missing > 0 ? Number.NaN : s.p99,
+      unit: 'ms',
+    });
+    reportResult({ figure: 'SSE delivery p50, same run', target: '-', measured: s.p50, unit: 'ms' });
+    reportResult({
+      figure: `SSE fan-out spread p99 (first → last client of an event, ${String(ids.length)} events)`,
+      target: '-',
+      measured: spread.p99,
+      unit: 'ms',
+    });
+    reportResult({ figure: 'SSE deliveries missing', target: '≤ 0', measured: missing, unit: '' });
+    await fleet.close();
+  }
+  probe.close();
+
+  // --- 3. Memory and idle CPU at 1k / 10k / 50k objects ------------------------------------------------------
+  // Per object is a slope: (RSS at this step − RSS at the first step) / the objects added since, so what the
+  // hub holds anyway (modules loaded on first use, memory the fan-out's 10,000 sockets left to malloc) is not
+  // charged to the objects. The first step's figures are absolute only.
+  let first: { objects: number; peak: number; rest: number; collected: number } | undefined;
+  let objects = PROBE_PACKS;
+  let packs = PROBE_PACKS;
+  let overallPeak = 0;
+  for (const target of objectSteps) {
+    const add = Math.max(0, Math.ceil((target - objects) / perPack));
+    const specs: BenchPackSpec[] = Array.from({ length: add }, (_, i) => ({
+      name: `o${String(target)}-${String(i)}`,
+      namespace: 'objects',
+      configMaps: perPack,
+    }));
+    const sampler = peakSampler(h.pid, 100);
+    const started = performance.now();
+    log(
+      `attaching ${String(add)} packs of ${String(perPack)} ConfigMaps (to ${String(objects + add * perPack)} objects)`,
+    );
+    // In profiles of at most PACKS_PER_PROFILE packs: the hub refuses a request body of the 40,000 objects at
+    // once (its upload limit), as it should.
+    for (let i = 0; i < specs.length; i += PACKS_PER_PROFILE)
+      await attachProfile(
+        h,
+        CLUSTER,
+        `objects-${String(target)}-${String(i / PACKS_PER_PROFILE)}`,
+        specs.slice(i, i + PACKS_PER_PROFILE),
+      );
+    packs += add;
+    objects += add * perPack;
+    await untilGreen(h, CLUSTER, packs, { timeoutMs: 600_000, intervalMs: 1000, log });
+    const installS = (performance.now() - started) / 1000;
+    const rest = await settledMemory(h.pid, { minMs: settleMs, maxMs: settleMs * 3 });
+    const peak = Math.max(await sampler.stop(), rest.rss);
+    overallPeak = Math.max(overallPeak, peak);
+    const cpu = await idleCpuPercent(h.pid, idleMs);
+    await collectGarbage(h);
+    const collected = await settledMemory(h.pid, { stableSamples: 4, maxMs: 10_000 });
+    const from = (first ??= { objects, peak, rest: rest.rss, collected: collected.rss });
+    const slope = (bytes: number, base: number) =>
+      objects === from.objects ? Number.NaN : (bytes - base) / (objects - from.objects) / KiB;
+    const perObjectGc = slope(collected.rss, from.collected);
+    const perObjectRest = slope(rest.rss, from.rest);
+    const perObjectPeak = slope(peak, from.peak);
+    log(
+      `${String(objects)} objects: installed in ${installS.toFixed(1)} s; RSS peak ${mib(peak)}, at rest ` +
+        `${mib(rest.rss)}, after a full GC ${mib(collected.rss)}; per object since the first step: ` +
+        `${perObjectPeak.toFixed(2)} KiB peak, ${perObjectRest.toFixed(2)} at rest, ${perObjectGc.toFixed(2)} after ` +
+        `GC; idle CPU ${cpu.toFixed(2)} %`,
+    );
+    const at = `${(objects / 1000).toFixed(0)}k objects`;
+    reportResult({
+      figure: `hub RSS peak, ${at} (install, sampled every 100 ms)`,
+      target: '< 1024',
+      measured: peak / MiB,
+      unit: 'MiB',
+    });
+    reportResult({
+      figure: `hub RSS at rest, ${at}`,
+      target: '< 1024',
+      measured: rest.rss / MiB,
+      unit: 'MiB',
+    });
+    if (from.objects !== objects) {
+      const since = `${at}, since ${(from.objects / 1000).toFixed(0)}k`;
+      reportResult({
+        figure: `hub RSS per object at rest, ${since}`,
+        target: '< 4',
+        measured: perObjectRest,
+        unit: 'KiB',
+      });
+      reportResult({
+        figure: `hub RSS per object after a forced full GC, ${since} (what it holds; the rest is garbage)`,
+        target: '< 4',
+        measured: perObjectGc,
+        unit: 'KiB',
+      });
+      reportResult({
+        figure: `hub RSS per object at peak, ${since}`,
+        target: '< 4',
+        measured: perObjectPeak,
+        unit: 'KiB',
+      });
+    }
+    reportResult({ figure: `hub idle CPU, ${at}`, target: '< 5', measured: cpu, unit: '% of a core' });
+    reportResult({
+      figure: `install to green, ${at} (+${String(add)} packs)`,
+      target: '-',
+      measured: installS,
+      unit: 's',
+    });
+  }
+  if (objectSteps.length > 0)
+    reportResult({
+      figure: `hub RSS peak over the whole install to ${(objects / 1000).toFixed(0)}k objects`,
+      target: '< 1024',
+      measured: overallPeak / MiB,
+      unit: 'MiB',
+    });
+  const heapProfile = values['heap-profile'];
+  if (sampling !== undefined && heapProfile !== undefined) {
+    process.stdout.write(`${await heapSamplingReport(sampling, heapProfile)}\n`);
+    sampling.close();
+  }
+  reportResult({
+    figure: 'hub idle CPU, cluster registered, no packs',
+    target: '< 5',
+    measured: idleCpu,
+    unit: '% of a core',
+  });
+}
+
+try {
+  await main();
+} catch (error) {
+  const exit = hub?.exited();
+  if (exit !== undefined) log(`the hub ${exit}; its last output:\n${hub?.output().slice(-4000) ?? ''}`);
+  throw error;
+} finally {
+  await teardown();
+}
