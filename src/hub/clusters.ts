@@ -4,6 +4,7 @@ import type { Store } from '../store/index.js';
 import type { ClusterAccess } from './access.js';
 import type { Actor } from './config.js';
 import { HubError, HubErrorCode, mapStoreErrors, message, notFound } from './errors.js';
+import type { ClusterRecord } from '../store/index.js';
 import type { Fleet } from './fleet.js';
 import { Kept, type ReadVersions } from './kept-reads.js';
 import type { ClusterView } from './views.js';
@@ -25,6 +26,8 @@ export class Clusters {
     private readonly access: ClusterAccess,
     private readonly fleet: Fleet,
     private readonly versions: ReadVersions,
+    /** Starts driving a new cluster: the fleet at once, or (hub replicas) whichever replica it falls to. */
+    private readonly admit: (record: ClusterRecord) => Promise<void> = (record) => fleet.start(record),
   ) {}
 
   async register(input: RegisterClusterInput, actor: Actor): Promise<ClusterView> {
@@ -60,7 +63,7 @@ export class Clusters {
         return created;
       }),
     );
-    await this.fleet.start(record);
+    await this.admit(record);
     // Its cluster.registered event was published before the runner existed: the summary follows now.
     this.fleet.publishSummary(record.name);
     return this.get(input.name);

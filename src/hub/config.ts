@@ -1,5 +1,6 @@
 import type { AddressRange } from '../kube/index.js';
 import type { Store } from '../store/index.js';
+import type { ReplicaConfig } from './replica.js';
 
 export interface Actor {
   readonly tokenId?: string;
@@ -24,4 +25,10 @@ export interface HubConfig {
   /** Address ranges a cluster's server or proxy-url may not be in (STRATA_OUTBOUND_DENY). Default link-local. */
   readonly outboundDeny?: readonly AddressRange[];
   readonly log?: (message: string) => void;
+  /**
+   * Run as one of several hub replicas on one PostgreSQL (issue 16): clusters are driven under leases, spread
+   * over the live replicas, and the live stream follows every replica's events. Absent: this hub drives every
+   * cluster (SQLite, or a single hub).
+   */
+  readonly replica?: ReplicaConfig;
 }

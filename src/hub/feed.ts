@@ -2,7 +2,7 @@
 // hub's ephemeral events. Store events leave as views (stream-events.ts): a pack's status as the page shows
 // it, built and redacted with what the fleet knows of the pack, and after every change of a cluster's packs
 // that cluster's summary, so no client recomputes a colour or a count.
-import type { Store } from '../store/index.js';
+import type { EventListener, Store, StoredEvent } from '../store/index.js';
 import { message } from './errors.js';
 import { streamEvent, type HubEvent, type PackContext } from './stream-events.js';
 
@@ -17,6 +17,13 @@ export interface FeedOptions {
   /** Publishes the cluster's summary (after its packs or its registration changed). */
   readonly summarize: (cluster: string) => void;
   readonly log: (message: string) => void;
+  /**
+   * Where committed events come from: by default this process's commits (`store.onEvents`); hub replicas pass
+   * their tail of the events table (replica-events.ts), which has every replica's, in commit order.
+   */
+  readonly events?: (listener: EventListener) => () => void;
+  /** Awaited before stored events are turned into views for a resuming client (replicas plan packs here). */
+  readonly prepare?: (events: readonly StoredEvent[]) => Promise<void>;
 }
 
 export class Feed {
@@ -27,7 +34,8 @@ export class Feed {
     private readonly store: Store,
     private readonly options: FeedOptions,
   ) {
-    this.unsubscribe = store.onEvents((events) => {
+    const events = options.events ?? ((listener: EventListener) => store.onEvents(listener));
+    this.unsubscribe = events((events) => {
       const changed = new Set<string>();
       for (const stored of events) {
         const event = streamEvent(stored, options.packContext);
@@ -47,9 +55,9 @@ export class Feed {
     afterId: number,
     options: { cluster?: string; limit?: number } = {},
   ): Promise<HubEvent[]> {
-    return (await this.store.eventsSince(afterId, options)).map((e) =>
-      streamEvent(e, this.options.packContext),
-    );
+    const stored = await this.store.eventsSince(afterId, options);
+    await this.options.prepare?.(stored);
+    return stored.map((e) => streamEvent(e, this.options.packContext));
   }
 
   readonly emit: Emit = (event) => {

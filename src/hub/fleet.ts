@@ -4,8 +4,9 @@ import { ClusterRunner, type DesiredPack, type RunnerEvent } from '../engine/ind
 import type { KubeClient } from '../kube/index.js';
 import { noRedaction, type Redactor } from '../profile/index.js';
 import type { HealthRuleSpec, PackStatus } from '../status/index.js';
-import { toPackStatus, type ClusterRecord, type Store } from '../store/index.js';
+import { toPackStatus, type ClusterRecord, type LeaseFence, type Store } from '../store/index.js';
 import type { ClusterAccess } from './access.js';
+import { guardedKube, type DrivenElsewhere } from './leases.js';
 import { message, notFound } from './errors.js';
 import type { Emit } from './feed.js';
 import { clusterSummary, type PackContext } from './stream-events.js';
@@ -28,6 +29,15 @@ export interface ClusterRuntime {
   readonly known: Map<string, DesiredPack>;
   /** The last drift seen per pack since the hub started (the audit log keeps them all). */
   readonly drift: Map<string, DriftView>;
+  /** The cluster lease the runner runs under (hub replicas): its status writes carry it. */
+  readonly fence?: LeaseFence;
+}
+
+/** Hub replicas: the lease a runner is started under, and the check before each of its writes to the cluster. */
+export interface DrivingLease {
+  readonly fence: LeaseFence;
+  /** Throws while the lease cannot be trusted to be held (see leases.ts): no apply or delete then. */
+  readonly guard: () => void;
 }
 
 export interface FleetOptions {
@@ -37,6 +47,8 @@ export interface FleetOptions {
   readonly planner: Planner;
   readonly emit: Emit;
   readonly log: (message: string) => void;
+  /** Hub replicas: what the replica driving a cluster this one does not run says of it. */
+  readonly elsewhere?: (cluster: string) => DrivenElsewhere | undefined;
 }
 
 export class Fleet {
@@ -94,9 +106,12 @@ export class Fleet {
   /** Sends the cluster's rollup (colour, counts, reachability) after a change of its packs or its connection. */
   publishSummary(cluster: string): void {
     const runtime = this.runtimes.get(cluster);
-    if (!runtime) return;
-    this.clusterView(runtime.record)
+    // Driven by another replica: its view comes from the stored statuses and what that replica says.
+    if (!runtime && !this.options.elsewhere) return;
+    (runtime ? Promise.resolve(runtime.record) : this.options.store.clusters.get(cluster))
+      .then((record) => (record ? this.clusterView(record) : undefined))
       .then((view) => {
+        if (!view) return;
         this.options.emit({
           kind: 'cluster.summary',
           cluster,
@@ -109,7 +124,8 @@ export class Fleet {
       });
   }
 
-  async start(record: ClusterRecord): Promise<void> {
+  /** Starts the cluster's runner; under `lease` (hub replicas) its applies and status writes are fenced. */
+  async start(record: ClusterRecord, lease?: DrivingLease): Promise<void> {
     const { store } = this.options;
     const agent = await store.agents.get(record.name);
     const kube = agent ? undefined : await this.kubeFor(record);
@@ -125,10 +141,11 @@ export class Fleet {
       reachable: true,
       known: new Map(),
       drift: new Map(),
+      ...(lease ? { fence: lease.fence } : {}),
       runner: kube
         ? new ClusterRunner({
             cluster: record.name,
-            kube,
+            kube: lease ? guardedKube(kube, lease.guard) : kube,
             helmBin: this.options.helmBin,
             renderCache: storedRenderCache(store, record.name, this.options.log),
             driftPolicy: record.driftPolicy,
@@ -223,15 +240,22 @@ export class Fleet {
       ? runtime.runner.statuses().map((s) => ({ pack: s.pack, ...s.status }))
       : await this.options.store.packStatus.list(record.name);
     const { phase, counts, packs } = countPhases(list.map((s) => s.phase));
+    const elsewhere = runtime ? undefined : this.options.elsewhere?.(record.name);
+    const error = runtime ? runtime.error : elsewhere?.error;
     return {
       name: record.name,
-      server: runtime?.kube?.server ?? '',
-      context: runtime?.kube?.context ?? '',
+      server: runtime?.kube?.server ?? elsewhere?.server ?? '',
+      context: runtime?.kube?.context ?? elsewhere?.context ?? '',
       ...(runtime?.runner instanceof AgentRunner ? { agent: runtime.runner.connection() } : {}),
       driftPolicy: record.driftPolicy,
       createdAt: record.createdAt,
-      reachable: runtime?.reachable ?? false,
-      ...(runtime?.error ? { error: runtime.error } : {}),
+      reachable: runtime?.reachable ?? elsewhere?.reachable ?? false,
+      ...(error ? { error } : {}),
+      ...(runtime?.fence
+        ? { driver: runtime.fence.holder }
+        : elsewhere?.driver
+          ? { driver: elsewhere.driver }
+          : {}),
       phase,
       counts,
       packs,
@@ -248,12 +272,13 @@ export class Fleet {
           event.pack,
           event.status,
           runtime.known.get(event.pack)?.redactor ?? noRedaction,
+          runtime.fence,
         );
         return;
       case 'PackRemoved':
         runtime.known.delete(event.pack);
         runtime.drift.delete(event.pack);
-        this.writer.removed(cluster, event.pack);
+        this.writer.removed(cluster, event.pack, runtime.fence);
         return;
       case 'DriftDetected': {
         const redactor = runtime.known.get(event.pack)?.redactor;

@@ -21,6 +21,9 @@ import { Packs } from './packs.js';
 import { Planner } from './planner.js';
 import type { OutdatedChart } from './outdated.js';
 import { Profiles, type ProfileUpload } from './profiles.js';
+import { ReplicaCoordinator, type ReplicaReport } from './replica.js';
+import { EventTail } from './replica-events.js';
+import { RemotePlans } from './replica-views.js';
 import { ChartSources } from './sources.js';
 import { Tokens } from './tokens.js';
 import type {
@@ -56,6 +59,9 @@ export class Hub {
   private readonly agents: Agents;
   private readonly store: Store;
   private readonly log: (message: string) => void;
+  /** Hub replicas (config.replica): the leases, and the tail of every replica's events. */
+  private readonly replica: ReplicaCoordinator | undefined;
+  private readonly tail: EventTail | undefined;
 
   private constructor(config: HubConfig) {
     const log = config.log ?? ((text) => process.stderr.write(`${text}\n`));
@@ -64,21 +70,55 @@ export class Hub {
     this.store = store;
     const access = new ClusterAccess(config);
     const planner = new Planner(store, config.chartCacheDir);
+    // Replicas: packs of clusters driven elsewhere get their views from a plan of the stored state.
+    const remote = config.replica && new RemotePlans(planner, (cluster) => this.fleet.has(cluster));
+    const prepare = remote && ((events: Parameters<RemotePlans['prepare']>[0]) => remote.prepare(events));
+    this.tail = prepare && new EventTail(store, { before: prepare, log });
     // The feed builds pack views with what the fleet knows and the fleet publishes through the feed's emit: the
     // feed gets lookup functions, not the fleet (they are called only once events flow, after both exist).
     this.feed = new Feed(store, {
-      packContext: (cluster, pack) => this.fleet.packContext(cluster, pack),
+      packContext: (cluster, pack) => this.fleet.packContext(cluster, pack) ?? remote?.context(cluster, pack),
       summarize: (cluster) => {
         this.fleet.publishSummary(cluster);
       },
       log,
+      ...(this.tail && prepare ? { events: this.tail.subscribe, prepare } : {}),
     });
     const emit = this.feed.emit;
-    const fleet = new Fleet({ store, helmBin: config.helmBin, access, planner, emit, log });
+    const fleet = new Fleet({
+      store,
+      helmBin: config.helmBin,
+      access,
+      planner,
+      emit,
+      log,
+      ...(config.replica ? { elsewhere: (cluster: string) => this.replica?.elsewhere(cluster) } : {}),
+    });
     this.fleet = fleet;
+    this.replica =
+      config.replica &&
+      new ReplicaCoordinator(store, fleet, config.replica, log, (cluster, lease) => {
+        if (lease.state) {
+          const { reachable, error } = lease.state;
+          emit({
+            kind: 'cluster.connection',
+            cluster,
+            time: new Date().toISOString(),
+            data: { reachable, ...(error === undefined ? {} : { error }) },
+          });
+        }
+        fleet.publishSummary(cluster);
+      });
+    const replica = this.replica;
     // Before any service publishes: the kept page and cluster list hear every event (kept-reads.ts).
     const versions = new ReadVersions((listener) => this.feed.subscribe(listener));
-    this.clusters = new Clusters(store, access, fleet, versions);
+    this.clusters = new Clusters(
+      store,
+      access,
+      fleet,
+      versions,
+      replica && ((record) => replica.admit(record)),
+    );
     this.profiles = new Profiles(store, access, config.helmBin, emit);
     this.attachments = new Attachments(store, planner, fleet, emit);
     this.packs = new Packs(store, fleet, this.attachments, versions);
@@ -108,6 +148,16 @@ export class Hub {
   static async open(config: HubConfig): Promise<Hub> {
     const hub = new Hub(config);
     await hub.healthRules.load();
+    if (hub.replica && hub.tail) {
+      const { replica } = hub;
+      await hub.tail.start();
+      // A cluster registered or removed through any replica: the leases are looked at again at once.
+      hub.feed.subscribe((event) => {
+        if (event.kind === 'cluster.registered' || event.kind === 'cluster.removed') replica.kick();
+      });
+      await replica.start();
+      return hub;
+    }
     for (const record of await config.store.clusters.list()) {
       try {
         await hub.fleet.start(record);
@@ -119,7 +169,10 @@ export class Hub {
   }
 
   async close(): Promise<void> {
+    // Hands every driven cluster over (runner stopped, lease released) so the other replicas take them at once.
+    await this.replica?.close();
     await this.fleet.close();
+    await this.tail?.close();
     this.feed.close();
     await this.profiles.close();
   }
@@ -250,6 +303,22 @@ export class Hub {
   }
 
   // Health
+  /** Hub replicas: this replica, the live ones and which drives each cluster (for /readyz); undefined alone. */
+  replicas(): ReplicaReport | undefined {
+    return this.replica?.report();
+  }
+
+  /**
+   * Where a request about the cluster is served: 'here' when this hub drives it (or runs alone), the replica
+   * that drives it, or undefined while none does (a failover).
+   */
+  async driverOf(
+    cluster: string,
+  ): Promise<'here' | { readonly id: string; readonly address: string } | undefined> {
+    if (!this.replica || this.fleet.has(cluster)) return 'here';
+    return this.replica.locate(cluster);
+  }
+
   /** Throws when the database does not answer (for /readyz). */
   ping(): Promise<void> {
     return this.store.ping();

@@ -1,7 +1,7 @@
 import type { Redactor } from '../profile/index.js';
 import { assertNever } from '../shared/assert-never.js';
 import type { PackStage, PackStatus, PackTransition } from '../status/index.js';
-import type { Store } from '../store/index.js';
+import type { LeaseFence, Store } from '../store/index.js';
 
 interface StatusItem {
   status: PackStatus;
@@ -20,6 +20,8 @@ interface PendingEntry {
   readonly cluster: string;
   readonly pack: string;
   readonly item: Pending;
+  /** The lease the runner reported under (hub replicas): the store refuses the write once it is stale. */
+  readonly fence?: LeaseFence;
 }
 
 interface StatusEntry {
@@ -27,6 +29,7 @@ interface StatusEntry {
   readonly cluster: string;
   readonly pack: string;
   readonly item: Extract<Pending, { type: 'status' }>;
+  readonly fence?: LeaseFence;
 }
 
 /** At most this many statuses per transaction, so one commit never holds the event-order lock for long. */
@@ -64,7 +67,7 @@ export class StatusWriter {
    * could redact it at display (after a detach or a restart nothing knows the secret any more), so a sensitive
    * value echoed by the cluster in an error must never reach a column or an event in clear.
    */
-  status(cluster: string, pack: string, raw: PackStatus, redactor: Redactor): void {
+  status(cluster: string, pack: string, raw: PackStatus, redactor: Redactor, fence?: LeaseFence): void {
     const k = key(cluster, pack);
     const status = [...this.revisionRedactors(k, raw.revision, redactor)].reduce(
       (redacted, r) => redactStatus(redacted, r),
@@ -83,12 +86,17 @@ export class StatusWriter {
     } else {
       // Delete first so the Map's insertion order follows the latest change.
       this.pending.delete(k);
-      this.pending.set(k, { cluster, pack, item: { type: 'status', status, transitions: [...added] } });
+      this.pending.set(k, {
+        cluster,
+        pack,
+        item: { type: 'status', status, transitions: [...added] },
+        ...(fence ? { fence } : {}),
+      });
     }
     this.kick();
   }
 
-  removed(cluster: string, pack: string): void {
+  removed(cluster: string, pack: string, fence?: LeaseFence): void {
     const k = key(cluster, pack);
     this.redactors.delete(k);
     // The uninstall's own transition (e.g. success→processing) is often still pending when the pack goes:
@@ -102,7 +110,7 @@ export class StatusWriter {
     }
     const before = existing ? { before: existing } : {};
     this.pending.delete(k);
-    this.pending.set(k, { cluster, pack, item: { type: 'removed', ...before } });
+    this.pending.set(k, { cluster, pack, item: { type: 'removed', ...before }, ...(fence ? { fence } : {}) });
     this.kick();
   }
 
@@ -148,13 +156,13 @@ export class StatusWriter {
           const { before } = entry.item;
           // A failure to store it must not keep the pack's row alive: report it and remove anyway.
           if (before) {
-            await this.write(k, entry.cluster, entry.pack, { type: 'status', ...before }).catch(this.onError);
+            await this.write(k, entry, { type: 'status', ...before }).catch(this.onError);
           }
           // From here on, statuses of the pack belong to its next life (none of their transitions stored).
           this.written.delete(k);
-          await this.store.packStatus.remove(entry.cluster, entry.pack);
+          await this.store.packStatus.remove(entry.cluster, entry.pack, fenced(entry));
           if (entry.item.after) {
-            await this.write(k, entry.cluster, entry.pack, { type: 'status', ...entry.item.after });
+            await this.write(k, entry, { type: 'status', ...entry.item.after });
           }
         }
       } catch (error) {
@@ -168,7 +176,7 @@ export class StatusWriter {
     const batch: StatusEntry[] = [];
     for (const [k, entry] of this.pending) {
       if (entry.item.type !== 'status' || batch.length === MAX_BATCH) break;
-      batch.push({ k, cluster: entry.cluster, pack: entry.pack, item: entry.item });
+      batch.push({ k, cluster: entry.cluster, pack: entry.pack, item: entry.item, ...fenced(entry) });
     }
     for (const entry of batch) this.pending.delete(entry.k);
     return batch;
@@ -182,7 +190,7 @@ export class StatusWriter {
   private async writeBatch(batch: readonly StatusEntry[]): Promise<void> {
     const only = batch.length === 1 ? batch[0] : undefined;
     if (only) {
-      await this.write(only.k, only.cluster, only.pack, only.item).catch(this.onError);
+      await this.write(only.k, only, only.item).catch(this.onError);
       return;
     }
     const before = batch.map((entry) => this.written.get(entry.k) ?? 0);
@@ -194,13 +202,14 @@ export class StatusWriter {
           pack: entry.pack,
           status: entry.item.status,
           transitions: entry.item.transitions,
+          ...fenced(entry),
         })),
       );
     } catch {
       for (const [i, entry] of batch.entries()) {
         // Restored and set again by write() in the same tick: no status can slip in between and count twice.
         this.written.set(entry.k, before[i] ?? 0);
-        await this.write(entry.k, entry.cluster, entry.pack, entry.item).catch(this.onError);
+        await this.write(entry.k, entry, entry.item).catch(this.onError);
       }
     }
   }
@@ -212,18 +221,18 @@ export class StatusWriter {
    */
   private async write(
     k: string,
-    cluster: string,
-    pack: string,
+    target: { readonly cluster: string; readonly pack: string; readonly fence?: LeaseFence },
     item: Extract<Pending, { type: 'status' }>,
   ): Promise<void> {
     const before = this.written.get(k) ?? 0;
     this.written.set(k, item.status.transitions.length);
     try {
       await this.store.packStatus.record({
-        cluster,
-        pack,
+        cluster: target.cluster,
+        pack: target.pack,
         status: item.status,
         transitions: item.transitions,
+        ...fenced(target),
       });
     } catch (error) {
       const next = this.pending.get(k)?.item;
@@ -235,6 +244,9 @@ export class StatusWriter {
 }
 
 const key = (cluster: string, pack: string) => `${cluster}/${pack}`;
+
+const fenced = (entry: { readonly fence?: LeaseFence }): { fence?: LeaseFence } =>
+  entry.fence ? { fence: entry.fence } : {};
 
 /** How many revisions of a pack keep their redactor: a status quotes at most the one before the current. */
 const KEPT_REVISIONS = 4;

@@ -37,6 +37,12 @@ export const ClusterViewSchema = z.object({
   createdAt: z.string(),
   reachable: z.boolean(),
   error: z.string().optional(),
+  driver: z
+    .string()
+    .optional()
+    .describe(
+      'hub replicas on PostgreSQL: the replica driving this cluster; absent when none does (a failover)',
+    ),
   agent: z
     .object({
       connected: z.boolean().describe('heard from within the last few polls'),

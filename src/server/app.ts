@@ -17,6 +17,7 @@ import { buildOpenApi } from './openapi.js';
 import { ApiError, PROBLEM_CONTENT_TYPE, problemType, statusTitle, type Problem } from './problem.js';
 import { BodyFormat, Role, type AnyRoute, type JsonRoute, type Services } from './route.js';
 import { routeTable } from './routes/index.js';
+import { replicaForward } from './replica-forward.js';
 import { SECURITY_HEADERS } from './security-headers.js';
 import { EventStream } from './sse.js';
 import { matchesIfNoneMatch, tagBody } from './etag.js';
@@ -211,6 +212,11 @@ export function createServer(options: ServerOptions): StrataServer {
     const token = await authorize(options.hub.tokens, request.headers.authorization, role);
     if (token) tokens.set(request, token);
   });
+  // Hub replicas: a cluster's pack and attachment routes are served by the replica that drives it.
+  app.addHook(
+    'onRequest',
+    replicaForward(options.hub, () => options.hub.replicas()?.id),
+  );
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
     reply.headers(SECURITY_HEADERS);

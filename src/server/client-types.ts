@@ -140,6 +140,8 @@ export type Cluster = {
   createdAt: string;
   reachable: boolean;
   error?: string;
+  /** hub replicas on PostgreSQL: the replica driving this cluster; absent when none does (a failover) */
+  driver?: string;
   /** set for a cluster run by `strata agent` (the hub never connects to it) */
   agent?: {
     /** heard from within the last few polls */
@@ -567,6 +569,26 @@ export type PutChartSource = {
   plainHttp?: boolean;
 };
 
+export type Readiness = {
+  status: 'ok';
+  /** absent when this hub runs alone (SQLite) */
+  replica?: {
+    /** this replica */
+    id: string;
+    address: string;
+    /** the replicas with a fresh heartbeat, this one included */
+    replicas: Array<{ id: string; address: string }>;
+    clusters: Array<{
+      cluster: string;
+      /** the replica holding its lease; absent: none (a failover) */
+      driver?: string;
+      /** the lease fencing epoch: grows by one at each takeover */
+      epoch: number;
+      expiresAt: string;
+    }>;
+  };
+};
+
 export type RegisterAgentCluster = { name: string; driftPolicy?: DriftPolicy };
 
 export type RegisterCluster = {
@@ -626,7 +648,7 @@ export interface Operations {
     params: undefined;
     query: undefined;
     body: undefined;
-    response: Health;
+    response: Readiness;
   };
   metrics: {
     method: 'GET';

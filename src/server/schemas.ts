@@ -129,6 +129,34 @@ export const CreatedTokenSchema = z
 
 export const HealthSchema = z.object({ status: z.literal('ok') }).meta({ id: 'Health' });
 
+/** /readyz: the database answers; with hub replicas, who this replica is and which replica drives each cluster. */
+export const ReadinessSchema = z
+  .object({
+    status: z.literal('ok'),
+    replica: z
+      .object({
+        id: z.string().describe('this replica'),
+        address: z.string(),
+        replicas: z
+          .array(z.object({ id: z.string(), address: z.string() }))
+          .describe('the replicas with a fresh heartbeat, this one included'),
+        clusters: z.array(
+          z.object({
+            cluster: z.string(),
+            driver: z
+              .string()
+              .optional()
+              .describe('the replica holding its lease; absent: none (a failover)'),
+            epoch: z.number().int().describe('the lease fencing epoch: grows by one at each takeover'),
+            expiresAt: z.string(),
+          }),
+        ),
+      })
+      .optional()
+      .describe('absent when this hub runs alone (SQLite)'),
+  })
+  .meta({ id: 'Readiness' });
+
 // Chart sources (Helm repositories, OCI registries) and their credentials. The password and CA go in once
 // and never come back out: the list shows only whether they are set.
 export const ChartSourceSchema = z

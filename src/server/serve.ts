@@ -1,12 +1,15 @@
 // `strata serve`: configuration → store (migrated) → hub (one runner per cluster) → first admin token →
 // HTTP server; SIGINT/SIGTERM close them in reverse order.
+import { randomBytes } from 'node:crypto';
 import { chmod, mkdir } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig, type Config, type LoadConfigOptions } from '../config.js';
 import { Hub } from '../hub/index.js';
-import { createStore, loadOrCreateKeyFile, type Store } from '../store/index.js';
+import { Backend, createStore, loadOrCreateKeyFile, parseDatabaseUrl, type Store } from '../store/index.js';
 import { adminTokenPath, ensureAdminToken, retireAdminTokenFile } from './admin-token.js';
 import { createServer, type ServerOptions, type StrataServer } from './app.js';
+import { lockDataDir } from './data-dir-lock.js';
 
 export interface ServeOptions extends LoadConfigOptions {
   /** Where the first admin token and the listening line are printed. Default process.stdout. */
@@ -35,7 +38,17 @@ export async function serve(options: ServeOptions = {}): Promise<RunningHub> {
   // It holds the key file, the database and the first admin token: owner-only even if it existed before.
   await chmod(config.dataDir, 0o700);
   const secretKey = config.secretKey ?? (await loadOrCreateKeyFile(config.dataDir));
-  const store = await createStore({ url: config.databaseUrl, secretKey });
+  // SQLite: one hub per data dir, a second one is refused before it touches the database (data-dir-lock.ts).
+  // PostgreSQL: any number, as replicas.
+  const lock =
+    parseDatabaseUrl(config.databaseUrl).backend === Backend.Sqlite ? lockDataDir(config.dataDir) : undefined;
+  let store: Store;
+  try {
+    store = await createStore({ url: config.databaseUrl, secretKey });
+  } catch (error) {
+    lock?.release();
+    throw error;
+  }
   let hub: Hub | undefined;
   let server: StrataServer | undefined;
   try {
@@ -45,7 +58,18 @@ export async function serve(options: ServeOptions = {}): Promise<RunningHub> {
     if (adminToken === undefined && (await retireAdminTokenFile(store, config.dataDir))) {
       print(`strata: removed ${adminTokenPath(config.dataDir)}: another admin token exists`);
     }
+    // On PostgreSQL any number of hubs may share the database: each is a replica, driving the clusters whose
+    // leases it holds (src/hub/replica.ts). Its address is known once it listens; until then it has none.
+    let listening = '';
+    const replica =
+      store.backend === 'postgres'
+        ? {
+            id: `${hostname()}-${String(process.pid)}-${randomBytes(3).toString('hex')}`,
+            address: () => listening,
+          }
+        : undefined;
     hub = await Hub.open({
+      ...(replica ? { replica } : {}),
       store,
       helmBin: config.helmBin,
       chartCacheDir: join(config.dataDir, 'charts'),
@@ -60,6 +84,7 @@ export async function serve(options: ServeOptions = {}): Promise<RunningHub> {
       hub,
     });
     const url = await server.listen(config.address);
+    listening = url;
     if (adminToken !== undefined) {
       print(
         `strata: first start: created an admin API token (also in ${adminTokenPath(config.dataDir)}, mode 0600, ` +
@@ -67,7 +92,10 @@ export async function serve(options: ServeOptions = {}): Promise<RunningHub> {
       );
       print(adminToken);
     }
-    print(`strata: hub listening on ${url} (data in ${config.dataDir})`);
+    print(
+      `strata: hub listening on ${url} (data in ${config.dataDir})` +
+        (replica ? `, replica ${replica.id} on PostgreSQL` : ''),
+    );
 
     let closing: Promise<void> | undefined;
     const openHub = hub;
@@ -77,6 +105,7 @@ export async function serve(options: ServeOptions = {}): Promise<RunningHub> {
         await openServer.close();
         await openHub.close();
         await store.close();
+        lock?.release();
       })());
     if (options.handleSignals ?? true) {
       const onSignal = (signal: NodeJS.Signals) => {
@@ -97,6 +126,7 @@ export async function serve(options: ServeOptions = {}): Promise<RunningHub> {
     await server?.close().catch(() => undefined);
     await hub?.close().catch(() => undefined);
     await store.close();
+    lock?.release();
     throw error;
   }
 }

@@ -17,6 +17,8 @@ const storeStatus: Record<StoreErrorCode, number> = {
   PROFILE_VERSION_PUBLISHED: 409,
   PROFILE_IN_USE: 409,
   CONSTRAINT_VIOLATION: 409,
+  // Another replica drives the cluster now: the client may retry (it lands on the new holder's state).
+  LEASE_LOST: 409,
   DATABASE_UNAVAILABLE: 503,
   STORE_CLOSED: 503,
   // The rest are the operator's configuration or a broken database: nothing the API client can fix.

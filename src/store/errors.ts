@@ -29,6 +29,8 @@ export const StoreErrorCode = {
   SecretKeyMismatch: 'SECRET_KEY_MISMATCH',
   /** Right key, but the ciphertext does not authenticate: it was altered. */
   SecretCorrupt: 'SECRET_CORRUPT',
+  /** A write fenced by a cluster lease whose epoch is no longer the lease's: another replica took over. */
+  LeaseLost: 'LEASE_LOST',
   /** A database constraint we did not expect to trip (a bug or a concurrent writer). */
   Constraint: 'CONSTRAINT_VIOLATION',
 } as const;

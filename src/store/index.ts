@@ -7,6 +7,7 @@ export { Backend, parseDatabaseUrl, redactUrl, type DatabaseLocation } from './u
 export { isStoreError, StoreError, StoreErrorCode, type StoreEntity } from './errors.js';
 export { KEY_FILE_NAME, keyFingerprint, loadOrCreateKeyFile, parseSecretKey } from './crypto.js';
 export type { EventListener } from './context.js';
+export type { Listening } from './listen.js';
 export {
   ClustersRepository,
   DriftPolicy,
@@ -79,3 +80,10 @@ export {
   type TokenRecord,
 } from './tokens.js';
 export { HealthRulesRepository, type HealthRulesRecord } from './health-rules.js';
+export {
+  LeasesRepository,
+  type DriverState,
+  type LeaseFence,
+  type LeaseRecord,
+  type ReplicaRecord,
+} from './leases.js';

@@ -16,9 +16,9 @@ import type {
 import { inTransaction, nowIso, type StoreContext, type TransactionContext } from './context.js';
 import { notFound } from './errors.js';
 import { fromJson, toJson } from './json-column.js';
+import { checkFence, type LeaseFence } from './leases.js';
 import type { Row } from './schema.js';
 import {
-  appendEvents,
   appendEventsOf,
   EventKind,
   lockEventOrder,
@@ -45,6 +45,11 @@ export interface RecordPackStatusInput {
    * explicitly when one write covers several reducer steps, so none is lost.
    */
   readonly transitions?: readonly PackTransition[];
+  /**
+   * The cluster lease this write is made under (hub replicas, issue 16): refused with LEASE_LOST, in the same
+   * transaction, when it is no longer the lease's holder and epoch. Absent: not fenced (one hub).
+   */
+  readonly fence?: LeaseFence;
 }
 
 export interface RecordedPackStatus {
@@ -220,8 +225,8 @@ export class PackStatusRepository {
     return counts;
   }
 
-  /** Removes a pack's row once it is uninstalled; its history stays. */
-  async remove(cluster: string, pack: string): Promise<void> {
+  /** Removes a pack's row once it is uninstalled; its history stays. `fence`: as for `record`. */
+  async remove(cluster: string, pack: string, options: { readonly fence?: LeaseFence } = {}): Promise<void> {
     await inTransaction(this.ctx, async (tx) => {
       await lockEventOrder(tx);
       const found = await tx.db
@@ -230,13 +235,20 @@ export class PackStatusRepository {
         .where('name', '=', cluster)
         .executeTakeFirst();
       if (found === undefined) throw notFound('cluster', JSON.stringify(cluster));
+      if (options.fence !== undefined) await checkFence(tx, found, options.fence);
       const result = await tx.db
         .deleteFrom('pack_status')
         .where('cluster_id', '=', found.id)
         .where('pack', '=', pack)
         .executeTakeFirst();
       if (result.numDeletedRows === 0n) throw notFound('pack', `${pack} on cluster ${cluster}`);
-      await appendEvents(tx, found, [{ kind: EventKind.PackRemoved, pack }]);
+      await appendEventsOf(tx, [
+        {
+          cluster: found,
+          input: { kind: EventKind.PackRemoved, pack },
+          ...(options.fence ? { epoch: options.fence.epoch } : {}),
+        },
+      ]);
     });
   }
 }
@@ -261,6 +273,10 @@ async function recordAll(
   );
   const missing = names.find((name) => !clusters.has(name));
   if (missing !== undefined) throw notFound('cluster', JSON.stringify(missing));
+  const fenced = new Map<string, LeaseFence>();
+  for (const input of inputs) if (input.fence !== undefined) fenced.set(input.cluster, input.fence);
+  for (const [name, fence] of fenced)
+    await checkFence(tx, clusters.get(name) as { id: string; name: string }, fence);
   const phases = await storedPhases(tx, inputs, clusters);
   const time = nowIso(tx);
   const planned: {
@@ -268,6 +284,7 @@ async function recordAll(
     row: Omit<Row<'pack_status'>, 'seq'>;
     events: EventInput[];
     unsequenced: Omit<PackStatusRecord, 'seq'>;
+    epoch: number | undefined;
   }[] = [];
   for (const input of inputs) {
     const cluster = clusters.get(input.cluster) as { id: string; name: string };
@@ -313,12 +330,14 @@ async function recordAll(
     const { seq: _none, ...unsequenced } = toRecord({ ...row, seq: 0, cluster: cluster.name });
     events.push({ kind: EventKind.PackStatus, pack: input.pack, status: unsequenced });
     phases.set(k, status.phase);
-    planned.push({ cluster, row, events, unsequenced });
+    planned.push({ cluster, row, events, unsequenced, epoch: input.fence?.epoch });
   }
   // Events first, then the rows: a row's seq is its status event's id.
   const appended = await appendEventsOf(
     tx,
-    planned.flatMap(({ cluster, events }) => events.map((input) => ({ cluster, input }))),
+    planned.flatMap(({ cluster, events, epoch }) =>
+      events.map((input) => ({ cluster, input, ...(epoch === undefined ? {} : { epoch }) })),
+    ),
   );
   let offset = 0;
   const recorded = planned.map(({ events, unsequenced }) => {

@@ -121,6 +121,8 @@ export interface EventsTable {
   kind: string;
   /** JSON payload, shaped by `kind`. */
   data: string;
+  /** The cluster lease epoch a fenced write was made under (migration 0007); null when unfenced. */
+  lease_epoch: Generated<number | null>;
 }
 
 export interface AuditTable {
@@ -172,6 +174,25 @@ export interface PinnedChartsTable {
   digest: string;
 }
 
+export interface HubReplicasTable {
+  id: string;
+  address: string;
+  started_at: string;
+  heartbeat_at: string;
+}
+
+export interface ClusterLeasesTable {
+  cluster_id: string;
+  /** The replica driving the cluster; null once released. */
+  holder: string | null;
+  /** Grows by one on every takeover: a write made under an older epoch is refused. */
+  epoch: number;
+  expires_at: string;
+  acquired_at: string;
+  /** JSON DriverState, written by the holder at each renewal. */
+  driver_state: string | null;
+}
+
 export interface Database {
   strata_meta: MetaTable;
   clusters: ClustersTable;
@@ -187,6 +208,8 @@ export interface Database {
   chart_sources: ChartSourcesTable;
   pinned_charts: PinnedChartsTable;
   health_rules: HealthRulesTable;
+  hub_replicas: HubReplicasTable;
+  cluster_leases: ClusterLeasesTable;
 }
 
 export type Row<T extends keyof Database> = Selectable<Database[T]>;

@@ -7,8 +7,10 @@ import { Cipher, parseSecretKey } from './crypto.js';
 import { connect } from './dialect.js';
 import { isStoreError, StoreError, StoreErrorCode } from './errors.js';
 import { migrateToLatest } from './migrations/index.js';
+import { EVENTS_CHANNEL, listenPostgres, type Listening } from './listen.js';
 import { AuditRepository } from './audit.js';
 import { HealthRulesRepository } from './health-rules.js';
+import { LeasesRepository } from './leases.js';
 import { BlobsRepository } from './blobs.js';
 import { ChartSourcesRepository, PinnedChartsRepository } from './chart-sources.js';
 import { PackStatusRepository } from './pack-status.js';
@@ -51,6 +53,8 @@ export interface Repositories {
   readonly healthRules: HealthRulesRepository;
   readonly chartSources: ChartSourcesRepository;
   readonly pinnedCharts: PinnedChartsRepository;
+  /** Hub replicas' heartbeats and the cluster leases they drive clusters under (issue 16). */
+  readonly leases: LeasesRepository;
 }
 
 export interface Store extends Repositories {
@@ -67,6 +71,11 @@ export interface Store extends Repositories {
    * wake-up; other hub replicas read `eventsSince`). Returns the unsubscribe function.
    */
   onEvents(listener: EventListener): () => void;
+  /**
+   * Calls `onCommit` whenever any process commits events (PostgreSQL LISTEN/NOTIFY: the wake-up of hub
+   * replicas, who then read `eventsSince`). On SQLite, where one process owns the data dir, it never fires.
+   */
+  listenForEvents(onCommit: () => void, onError: (error: Error) => void): Promise<Listening>;
   /** Throws DATABASE_UNAVAILABLE when the database does not answer: for /readyz. */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -87,6 +96,7 @@ function repositories(ctx: StoreContext): Repositories {
     tokens: new TokensRepository(ctx),
     chartSources: new ChartSourcesRepository(ctx),
     pinnedCharts: new PinnedChartsRepository(ctx),
+    leases: new LeasesRepository(ctx),
   };
 }
 
@@ -151,6 +161,10 @@ export async function createStore(options: StoreOptions): Promise<Store> {
       root.listeners.add(listener);
       return () => root.listeners.delete(listener);
     },
+    listenForEvents: (onCommit, onError) =>
+      location.backend === 'postgres'
+        ? listenPostgres(location.url, EVENTS_CHANNEL, onCommit, onError)
+        : Promise.resolve({ close: () => Promise.resolve() }),
     ping: () => ping(root.db, where),
     close: () => root.close(),
   };

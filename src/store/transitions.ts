@@ -6,6 +6,7 @@ import { sql } from 'kysely';
 import type { PackTransition } from '../status/index.js';
 import type { StoreContext, TransactionContext } from './context.js';
 import { fromJson, toJson } from './json-column.js';
+import { EVENTS_CHANNEL } from './listen.js';
 import type { PackStatusRecord } from './pack-status.js';
 import type { Row } from './schema.js';
 import { Backend } from './url.js';
@@ -97,7 +98,11 @@ const EVENT_ORDER_LOCK = 0x5374_7261; // "Stra"
  */
 export async function lockEventOrder(tx: TransactionContext): Promise<void> {
   if (tx.backend !== Backend.Postgres || tx.tx.eventLock) return;
-  await sql`select pg_advisory_xact_lock(${EVENT_ORDER_LOCK})`.execute(tx.db);
+  // The notification is delivered at commit, and not at all on rollback: other hub replicas read the new events
+  // then (LISTEN/NOTIFY is their wake-up; the events table stays the truth).
+  await sql`select pg_advisory_xact_lock(${EVENT_ORDER_LOCK}), pg_notify(${EVENTS_CHANNEL}, '')`.execute(
+    tx.db,
+  );
   tx.tx.eventLock = true;
 }
 
@@ -123,13 +128,15 @@ export async function appendEventsOf(
   entries: readonly {
     readonly cluster: { readonly id: string; readonly name: string };
     readonly input: EventInput;
+    /** The lease epoch of a fenced write (hub replicas), kept with the event. */
+    readonly epoch?: number;
   }[],
 ): Promise<StoredEvent[]> {
   await lockEventOrder(tx);
   if (entries.length === 0) return [];
   const time = tx.now().toISOString();
   const first = await reserveEventIds(tx, entries.length);
-  const rows = entries.map(({ cluster, input }, i) => {
+  const rows = entries.map(({ cluster, input, epoch }, i) => {
     const { kind, ...payload } = input;
     return {
       id: first + i,
@@ -139,15 +146,17 @@ export async function appendEventsOf(
       pack: 'pack' in input ? input.pack : null,
       kind,
       data: toJson(payload),
+      lease_epoch: epoch ?? null,
     };
   });
   for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
     const chunk = rows.slice(i, i + INSERT_CHUNK);
     if (tx.backend === Backend.Postgres) {
       // The id column is GENERATED ALWAYS: PostgreSQL takes a given id only when told to.
-      await sql`insert into events (id, time, cluster_id, cluster, pack, kind, data) overriding system value values ${sql.join(
+      await sql`insert into events (id, time, cluster_id, cluster, pack, kind, data, lease_epoch) overriding system value values ${sql.join(
         chunk.map(
-          (r) => sql`(${r.id}, ${r.time}, ${r.cluster_id}, ${r.cluster}, ${r.pack}, ${r.kind}, ${r.data})`,
+          (r) =>
+            sql`(${r.id}, ${r.time}, ${r.cluster_id}, ${r.cluster}, ${r.pack}, ${r.kind}, ${r.data}, ${r.lease_epoch})`,
         ),
       )}`.execute(tx.db);
     } else {
@@ -161,7 +170,7 @@ export async function appendEventsOf(
   return stored;
 }
 
-/** Rows per INSERT: 7 parameters each, well under both databases' limits on bound parameters. */
+/** Rows per INSERT: 8 parameters each, well under both databases' limits on bound parameters. */
 const INSERT_CHUNK = 500;
 
 /**

@@ -3,7 +3,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import { authorize } from '../auth.js';
-import { HealthSchema } from '../schemas.js';
+import { HealthSchema, ReadinessSchema } from '../schemas.js';
 import { ApiError } from '../problem.js';
 import { API_PREFIX, jsonRoute, Role, streamRoute } from '../route.js';
 
@@ -33,10 +33,10 @@ export const systemRoutes = [
     path: '/readyz',
     operationId: 'readyz',
     tag: 'system',
-    summary: 'The database answers',
+    summary: 'The database answers; with hub replicas, which replica drives each cluster',
     role: Role.Public,
     status: 200,
-    response: HealthSchema,
+    response: ReadinessSchema,
     errors: [503],
     handler: async ({ hub }) => {
       try {
@@ -44,7 +44,8 @@ export const systemRoutes = [
       } catch (cause) {
         throw new ApiError(503, 'NOT_READY', 'the database does not answer', { cause });
       }
-      return { status: 'ok' as const };
+      const replica = hub.replicas();
+      return { status: 'ok' as const, ...(replica ? { replica } : {}) };
     },
   }),
   streamRoute({

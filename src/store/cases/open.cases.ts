@@ -25,6 +25,7 @@ export function openCases(env: TestBackend): void {
         '0004_chart_sources',
         '0005_pack_runs',
         '0006_health_rules',
+        '0007_leases',
         '0008_agents',
       ]);
     });

@@ -10,6 +10,7 @@ import { rendersMigration } from './0003-renders.js';
 import { chartSourcesMigration } from './0004-chart-sources.js';
 import { packRunsMigration } from './0005-pack-runs.js';
 import { healthRulesMigration } from './0006-health-rules.js';
+import { leasesMigration } from './0007-leases.js';
 import { agentsMigration } from './0008-agents.js';
 import { DRIFT_POLICIES_0001, PHASES_0001, TOKEN_ROLES_0001, initialMigration } from './0001-initial.js';
 
@@ -23,6 +24,7 @@ function migrations(backend: Backend): Record<string, Migration> {
     '0004_chart_sources': chartSourcesMigration(),
     '0005_pack_runs': packRunsMigration(),
     '0006_health_rules': healthRulesMigration(backend),
+    '0007_leases': leasesMigration(),
     '0008_agents': agentsMigration(),
   };
 }

@@ -85,6 +85,14 @@ export function ClusterPageView({
           {view.agent ? <AgentState agent={view.agent} /> : <span>{view.server || 'server unknown'}</span>}
           <span aria-hidden="true"> · </span>
           <span>{countsText(view.counts, packs)}</span>
+          {view.driver !== undefined ? (
+            <>
+              <span aria-hidden="true"> · </span>
+              <span className="cluster-driver" title="The hub replica whose runner drives this cluster">
+                driven by replica {view.driver}
+              </span>
+            </>
+          ) : null}
         </p>
         <HubBanner since={state.hubDownSince} />
         {!view.reachable ? (

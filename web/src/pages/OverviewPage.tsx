@@ -118,6 +118,9 @@ export function OverviewPage() {
                       <span aria-hidden="true">⚠ </span>unreachable
                     </span>
                   )}
+                  {c.driver !== undefined ? (
+                    <span className="muted small cluster-driver">driven by replica {c.driver}</span>
+                  ) : null}
                 </td>
               </tr>
             ))}

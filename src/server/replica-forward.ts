@@ -1,0 +1,81 @@
+// Hub replicas (issue 16): a request about one cluster's packs or attachments (`/api/v1/clusters/{cluster}/…`)
+// needs the runner that drives the cluster: its live statuses, recent warnings, drift, the packs it may still
+// report on. On a replica that does not drive the cluster it is passed, once, to the replica that does (the
+// caller's own credentials go with it and are checked there again); while no replica drives it (a failover,
+// at most a few seconds) the answer is 503 with Retry-After. Every other route is served by any replica from
+// the database.
+import { Readable } from 'node:stream';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Hub } from '../hub/index.js';
+import { ApiError } from './problem.js';
+
+/** Marks a forwarded request: a replica never forwards one again (no loops while leases move). */
+export const FORWARDED_HEADER = 'x-strata-forwarded-by';
+
+const CLUSTER_SCOPED = /^\/api\/v1\/clusters\/:cluster\/./;
+
+/** Request headers that carry meaning to the route; hop-by-hop ones are the connection's own. */
+const PASSED_REQUEST = ['authorization', 'content-type', 'accept', 'if-none-match', 'x-request-id'] as const;
+const PASSED_RESPONSE = [
+  'content-type',
+  'etag',
+  'cache-control',
+  'retry-after',
+  'location',
+  'www-authenticate',
+];
+
+/** How long a forwarded request may take before the caller gets 504. */
+const FORWARD_TIMEOUT_MS = 60_000;
+
+export function replicaForward(hub: Hub, self: () => string | undefined) {
+  return async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
+    if (!CLUSTER_SCOPED.test(request.routeOptions.url ?? '')) return;
+    const cluster = (request.params as { cluster?: string }).cluster;
+    if (cluster === undefined || request.headers[FORWARDED_HEADER] !== undefined) return;
+    const driver = await hub.driverOf(cluster);
+    if (driver === 'here') return;
+    if (driver === undefined || driver.address === '') {
+      // An unknown cluster is the route's 404 to give; a known one is between two replicas.
+      await hub.getCluster(cluster);
+      void reply.header('retry-after', '2');
+      throw new ApiError(
+        503,
+        'CLUSTER_NOT_DRIVEN',
+        `cluster "${cluster}" is not driven by any hub replica right now (one is taking it over): retry in a few seconds`,
+      );
+    }
+    const headers: Record<string, string> = { [FORWARDED_HEADER]: self() ?? 'a replica' };
+    for (const name of PASSED_REQUEST) {
+      const value = request.headers[name];
+      if (typeof value === 'string') headers[name] = value;
+    }
+    const hasBody = request.method !== 'GET' && request.method !== 'HEAD' && request.method !== 'DELETE';
+    let response: Response;
+    try {
+      // `duplex` (a streamed request body) is in Node's fetch but not in the DOM RequestInit type.
+      const init: RequestInit & { duplex?: 'half' } = {
+        method: request.method,
+        headers,
+        ...(hasBody ? { body: Readable.toWeb(request.raw) as ReadableStream, duplex: 'half' } : {}),
+        signal: AbortSignal.timeout(FORWARD_TIMEOUT_MS),
+        redirect: 'manual',
+      };
+      response = await fetch(new URL(request.url, driver.address), init);
+    } catch (cause) {
+      void reply.header('retry-after', '2');
+      throw new ApiError(
+        503,
+        'CLUSTER_NOT_DRIVEN',
+        `cluster "${cluster}" is driven by hub replica ${driver.id}, which did not answer: retry in a few seconds`,
+        { cause },
+      );
+    }
+    for (const name of PASSED_RESPONSE) {
+      const value = response.headers.get(name);
+      if (value !== null) void reply.header(name, value);
+    }
+    void reply.header('x-strata-replica', driver.id);
+    await reply.code(response.status).send(Buffer.from(await response.arrayBuffer()));
+  };
+}
