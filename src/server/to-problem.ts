@@ -137,7 +137,8 @@ export function toProblem(error: unknown, context: ProblemContext): MappedProble
   }
   if (error instanceof HubError) {
     const status = hubStatus[error.code];
-    const internal = status >= 500;
+    // 503 is the hub saying "not now" (busy), which is the client's to retry, not a fault to log.
+    const internal = status >= 500 && status !== 503;
     return {
       problem: make(status, error.code, error.detail, context, {
         ...(error.issues === undefined || error.issues.length === 0
