@@ -571,7 +571,7 @@ export type PutChartSource = {
 
 export type Readiness = {
   status: 'ok';
-  /** absent when this hub runs alone (SQLite) */
+  /** absent when this hub runs alone (SQLite), or when the request has no valid API token (viewer or above) */
   replica?: {
     /** this replica */
     id: string;

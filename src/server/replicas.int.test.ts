@@ -95,20 +95,32 @@ async function kill(replica: Replica, signal: NodeJS.Signals = 'SIGKILL'): Promi
   await exited;
 }
 
+/**
+ * A client of one replica, as a user's would be: a 503 with Retry-After (a cluster between two drivers, or just
+ * registered and not yet leased) is sent again after the time it names, for up to 20 s.
+ */
 function client(replica: Replica, token: string) {
   return async <T>(method: string, path: string, body?: unknown): Promise<T> => {
     const bundle = Buffer.isBuffer(body);
-    const res = await fetch(`${replica.url}${path.startsWith('/readyz') ? '' : '/api/v1'}${path}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${token}`,
-        ...(body === undefined ? {} : { 'content-type': bundle ? 'application/gzip' : 'application/json' }),
-      },
-      ...(body === undefined ? {} : { body: bundle ? body : JSON.stringify(body) }),
-    });
-    const text = await res.text();
-    if (!res.ok) throw new Error(`${method} ${path} on ${replica.id}: ${String(res.status)} ${text}`);
-    return (text === '' ? undefined : JSON.parse(text)) as T;
+    const deadline = Date.now() + 20_000;
+    for (;;) {
+      const res = await fetch(`${replica.url}${path.startsWith('/readyz') ? '' : '/api/v1'}${path}`, {
+        method,
+        headers: {
+          authorization: `Bearer ${token}`,
+          ...(body === undefined ? {} : { 'content-type': bundle ? 'application/gzip' : 'application/json' }),
+        },
+        ...(body === undefined ? {} : { body: bundle ? body : JSON.stringify(body) }),
+      });
+      const text = await res.text();
+      const retryAfter = Number(res.headers.get('retry-after') ?? NaN);
+      if (res.status === 503 && Number.isFinite(retryAfter) && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, retryAfter * 1000));
+        continue;
+      }
+      if (!res.ok) throw new Error(`${method} ${path} on ${replica.id}: ${String(res.status)} ${text}`);
+      return (text === '' ? undefined : JSON.parse(text)) as T;
+    }
   };
 }
 
@@ -288,6 +300,10 @@ describe('hub replicas on one PostgreSQL', () => {
       const kubeconfig = readFileSync((planes.get(name) as ControlPlaneState).kubeconfig, 'utf8');
       await (apis[i] as ReturnType<typeof client>)('POST', '/clusters', { name, kubeconfig });
     }
+
+    // Without a token, /readyz says only that the replica is ready: no cluster names, no replica addresses.
+    const anonymous = await fetch(`${(all[0] as Replica).url}/readyz`);
+    expect(await anonymous.json()).toEqual({ status: 'ok' });
 
     // Every replica says the same: each cluster has a driver among the three.
     const ids = new Set(all.map((r) => r.id));

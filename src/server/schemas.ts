@@ -153,7 +153,9 @@ export const ReadinessSchema = z
         ),
       })
       .optional()
-      .describe('absent when this hub runs alone (SQLite)'),
+      .describe(
+        'absent when this hub runs alone (SQLite), or when the request has no valid API token (viewer or above)',
+      ),
   })
   .meta({ id: 'Readiness' });
 

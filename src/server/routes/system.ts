@@ -33,19 +33,25 @@ export const systemRoutes = [
     path: '/readyz',
     operationId: 'readyz',
     tag: 'system',
-    summary: 'The database answers; with hub replicas, which replica drives each cluster',
+    summary: 'The database answers; with hub replicas and a token, which replica drives each cluster',
     role: Role.Public,
     status: 200,
     response: ReadinessSchema,
     errors: [503],
-    handler: async ({ hub }) => {
+    handler: async ({ hub, request }) => {
       try {
         await hub.ping();
       } catch (cause) {
         throw new ApiError(503, 'NOT_READY', 'the database does not answer', { cause });
       }
       const replica = hub.replicas();
-      return { status: 'ok' as const, ...(replica ? { replica } : {}) };
+      if (replica === undefined) return { status: 'ok' as const };
+      // Cluster names and replica addresses are for callers with a token, not for whoever can reach the port.
+      const known = await authorize(hub.tokens, request.headers.authorization, Role.Viewer).then(
+        (token) => token !== undefined,
+        () => false,
+      );
+      return { status: 'ok' as const, ...(known ? { replica } : {}) };
     },
   }),
   streamRoute({
