@@ -9,11 +9,10 @@ import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import semver from 'semver';
-import { parse as parseYaml } from 'yaml';
 import { checkOutbound, type AddressRange } from '../kube/index.js';
 import { ChartSourceKind, type ChartSource } from '../profile/index.js';
 import type { ChartSourceCredentials } from '../store/index.js';
+import { bySemver, indexEntries } from './chart-index.js';
 
 export type RemoteChart = Exclude<ChartSource, { kind: typeof ChartSourceKind.Local }>;
 
@@ -176,55 +175,6 @@ async function fetchFromOci(
 /** A remote chart archive is stored like a bundle's chart, so it is bounded the same way. */
 export const MAX_CHART_ARCHIVE_BYTES = 20 * 1024 * 1024;
 
-/** Larger repository indexes are refused: parsing one is the hub's work (a 28 MB index took 44 s and 1 GB). */
-export const MAX_INDEX_BYTES = 8 * 1024 * 1024;
-
-/** The largest slice of an index (one chart's entries) parsed as YAML. */
-const MAX_ENTRIES_BYTES = 2 * 1024 * 1024;
-
-type IndexEntry = { version?: unknown; urls?: unknown };
-
-/**
- * The entries of `name` in the index `helm repo add` just downloaded into `dir`. Helm writes it in the shape
- * `entries:` / `  <name>:` / `  - …`, so only that chart's lines are cut out and parsed, not the whole index;
- * an index in another layout is parsed whole if it is small.
- */
-async function indexEntries(dir: string, name: string): Promise<IndexEntry[] | string> {
-  const file = join(dir, 'cache', 'repository', 'source-index.yaml');
-  const { size } = await stat(file);
-  if (size > MAX_INDEX_BYTES) {
-    return `the repository's index is ${size} bytes; the limit is ${MAX_INDEX_BYTES}`;
-  }
-  return entriesOf(await readFile(file, 'utf8'), name);
-}
-
-/** The entries of `name` in an index's text (see indexEntries), or why they cannot be read. */
-export function entriesOf(text: string, name: string): IndexEntry[] | string {
-  const lines = text.split('\n');
-  const start = lines.findIndex((line) => line === `  ${name}:` || line === `  "${name}":`);
-  let parsed: unknown;
-  if (start !== -1) {
-    let end = start + 1;
-    // The chart's list items sit at its key's indentation (`  - …`); the next chart's key ends them.
-    while (end < lines.length && !/^ {0,2}[^\s-]/.test(lines[end] ?? '')) end++;
-    const block = lines.slice(start + 1, end).join('\n');
-    if (block.length > MAX_ENTRIES_BYTES) {
-      return `chart "${name}" takes ${block.length} bytes of the repository's index; the limit is ${MAX_ENTRIES_BYTES}`;
-    }
-    parsed = parseYaml(block);
-  } else {
-    if (text.length > MAX_ENTRIES_BYTES) return [];
-    const index = parseYaml(text) as { entries?: unknown } | null;
-    const entries = isPlainRecord(index) ? index.entries : undefined;
-    parsed = isPlainRecord(entries) && Object.hasOwn(entries, name) ? entries[name] : [];
-  }
-  if (!Array.isArray(parsed)) return [];
-  return parsed.filter((e): e is IndexEntry => isPlainRecord(e));
-}
-
-const isPlainRecord = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
-
 /** Every version of the chart its source has now (repository index or registry tags), oldest first. */
 export async function listChartVersions(
   chart: RemoteChart,
@@ -259,14 +209,6 @@ export async function listChartVersions(
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
-}
-
-/**
- * The semver versions, oldest first. Anything else a remote lists is dropped: a chart's version must be semver,
- * and a remote's free text is not ours to echo.
- */
-function bySemver(versions: readonly string[]): string[] {
-  return versions.filter((v) => semver.valid(v) !== null).sort(semver.compare);
 }
 
 /** What went wrong, from helm's message, in our words: never the remote's body. */

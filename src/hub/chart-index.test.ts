@@ -1,7 +1,8 @@
 // Reading a repository's index.yaml, which comes from a remote and is hostile until read safely.
 import { describe, expect, it } from 'vitest';
 import { ChartSourceKind } from '../profile/index.js';
-import { entriesOf, fetchChart, listChartVersions } from './chart-fetch.js';
+import { fetchChart, listChartVersions } from './chart-fetch.js';
+import { entriesOf } from './chart-index.js';
 
 // The layout helm writes (`helm repo index`): list items at their chart's key's indentation.
 const index = [
