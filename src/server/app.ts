@@ -215,7 +215,14 @@ export function createServer(options: ServerOptions): StrataServer {
   // Hub replicas: a cluster's pack and attachment routes are served by the replica that drives it.
   app.addHook(
     'onRequest',
-    replicaForward(options.hub, () => options.hub.replicas()?.id),
+    replicaForward(
+      options.hub,
+      () => options.hub.replicas()?.id,
+      (request) => {
+        const caller = tokens.get(request);
+        return caller?.role === Role.Agent ? caller.cluster : undefined;
+      },
+    ),
   );
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);

@@ -1,5 +1,5 @@
-// Hub replicas (issue 16): a request about one cluster's packs or attachments (`/api/v1/clusters/{cluster}/…`)
-// needs the runner that drives the cluster: its live statuses, recent warnings, drift, the packs it may still
+// Hub replicas (issue 16): a request about one cluster's packs or attachments (`/api/v1/clusters/{cluster}/…`),
+// or an agent's request about its cluster (`/api/v1/agent/…`), needs the runner that drives the cluster: its live statuses, recent warnings, drift, the packs it may still
 // report on. On a replica that does not drive the cluster it is passed, once, to the replica that does (the
 // caller's own credentials go with it and are checked there again); while no replica drives it (a failover,
 // at most a few seconds) the answer is 503 with Retry-After. Every other route is served by any replica from
@@ -28,10 +28,25 @@ const PASSED_RESPONSE = [
 /** How long a forwarded request may take before the caller gets 504. */
 const FORWARD_TIMEOUT_MS = 60_000;
 
-export function replicaForward(hub: Hub, self: () => string | undefined) {
+/** The agent routes: about the cluster of the agent token that calls them, served by the replica driving it. */
+const AGENT_SCOPED = /^\/api\/v1\/agent\//;
+
+/**
+ * `agentClusterOf`: the cluster of the request's agent token (authenticated before this hook runs), for the
+ * agent routes, which name no cluster in their path.
+ */
+export function replicaForward(
+  hub: Hub,
+  self: () => string | undefined,
+  agentClusterOf: (request: FastifyRequest) => string | undefined,
+) {
   return async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
-    if (!CLUSTER_SCOPED.test(request.routeOptions.url ?? '')) return;
-    const cluster = (request.params as { cluster?: string }).cluster;
+    const url = request.routeOptions.url ?? '';
+    const cluster = CLUSTER_SCOPED.test(url)
+      ? (request.params as { cluster?: string }).cluster
+      : AGENT_SCOPED.test(url)
+        ? agentClusterOf(request)
+        : undefined;
     if (cluster === undefined || request.headers[FORWARDED_HEADER] !== undefined) return;
     const driver = await hub.driverOf(cluster);
     if (driver === 'here') return;

@@ -436,6 +436,31 @@ describe('hub replicas on one PostgreSQL', () => {
     }
   }, 600_000);
 
+  it('serves an agent on any replica: its requests are passed to the replica driving its cluster', async () => {
+    for (const replica of [...replicas]) await kill(replica);
+    const url = await pg.freshUrl();
+    const first = await startReplica(url);
+    const token = readFileSync(join(first.dataDir, 'admin-token'), 'utf8').trim();
+    const pair = [first, await startReplica(url)];
+    const registered = await client(first, token)<{ token: string }>('POST', '/agent-clusters', {
+      name: 'edge',
+    });
+    // Before the agent routes were forwarded, the replica not driving "edge" answered 404 to its agent.
+    for (const replica of pair) {
+      const desired = await client(replica, registered.token)<{ packs: unknown[] }>('GET', '/agent/desired');
+      expect(desired.packs).toEqual([]);
+    }
+    const drivers = await pollUntil(
+      'a driver for the agent cluster',
+      async () => {
+        const owner = (await leases(url)).get('edge')?.holder;
+        return owner === null || owner === undefined ? undefined : owner;
+      },
+      30_000,
+    );
+    expect(pair.map((r) => r.id)).toContain(drivers);
+  }, 180_000);
+
   it('a replica paused past its lease and resumed applies nothing more: it stops, and its late writes are refused', async () => {
     for (const replica of [...replicas]) await kill(replica);
     const url = await pg.freshUrl();
