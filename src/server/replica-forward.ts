@@ -76,7 +76,7 @@ export function replicaForward(
         signal: AbortSignal.timeout(FORWARD_TIMEOUT_MS),
         redirect: 'manual',
       };
-      response = await fetch(new URL(request.url, driver.address), init);
+      response = await fetch(forwardUrl(request.url, driver.address), init);
     } catch (cause) {
       void reply.header('retry-after', '2');
       throw new ApiError(
@@ -93,4 +93,18 @@ export function replicaForward(
     void reply.header('x-strata-replica', driver.id);
     await reply.code(response.status).send(Buffer.from(await response.arrayBuffer()));
   };
+}
+
+/**
+ * Where a request is passed: its path and query on the driving replica, nothing else of what the client sent.
+ * Node and Fastify keep a request line's absolute form (`GET http://169.254.169.254/api/v1/clusters/c/page`) in
+ * `request.url` and still route it, so resolving that URL against the driver's address would send the request,
+ * with the caller's token, wherever the client named, and hand back the answer.
+ */
+export function forwardUrl(requestUrl: string, driverAddress: string): URL {
+  const { pathname, search } = new URL(requestUrl, 'http://replica.invalid');
+  const target = new URL(driverAddress);
+  target.pathname = pathname;
+  target.search = search;
+  return target;
 }
