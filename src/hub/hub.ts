@@ -13,7 +13,7 @@ import { Attachments, type AttachInput } from './attachments.js';
 import { Clusters, type RegisterClusterInput } from './clusters.js';
 import type { Actor, HubConfig } from './config.js';
 import { HubError, HubErrorCode, message } from './errors.js';
-import { Feed, type HubEvent } from './feed.js';
+import { Feed, type Emit, type HubEvent } from './feed.js';
 import { Fleet } from './fleet.js';
 import { HealthRuleService } from './health-rules.js';
 import { ReadVersions } from './kept-reads.js';
@@ -23,6 +23,7 @@ import type { OutdatedChart } from './outdated.js';
 import { Profiles, type ProfileUpload } from './profiles.js';
 import { ReplicaCoordinator, type ReplicaReport } from './replica.js';
 import { EventTail } from './replica-events.js';
+import { EventRelay } from './replica-relay.js';
 import { RemotePlans } from './replica-views.js';
 import { ChartSources } from './sources.js';
 import { Tokens } from './tokens.js';
@@ -62,6 +63,8 @@ export class Hub {
   /** Hub replicas (config.replica): the leases, and the tail of every replica's events. */
   private readonly replica: ReplicaCoordinator | undefined;
   private readonly tail: EventTail | undefined;
+  /** Hub replicas: the ephemeral events this replica emits, sent to the others' streams (replica-relay.ts). */
+  private readonly relay: EventRelay | undefined;
 
   private constructor(config: HubConfig) {
     const log = config.log ?? ((text) => process.stderr.write(`${text}\n`));
@@ -84,7 +87,25 @@ export class Hub {
       log,
       ...(this.tail && prepare ? { events: this.tail.subscribe, prepare } : {}),
     });
-    const emit = this.feed.emit;
+    const tail = this.tail;
+    this.relay =
+      config.replica &&
+      tail &&
+      new EventRelay(store, {
+        id: config.replica.id,
+        position: () => tail.position,
+        deliver: this.feed.emit,
+        log,
+      });
+    const relay = this.relay;
+    // After the feed's: a relayed event waiting for stored events goes out once the feed has sent them.
+    if (relay) tail?.subscribe(relay.caughtUp);
+    const emit: Emit = relay
+      ? (event) => {
+          this.feed.emit(event);
+          relay.publish(event);
+        }
+      : this.feed.emit;
     const fleet = new Fleet({
       store,
       helmBin: config.helmBin,
@@ -150,6 +171,7 @@ export class Hub {
     await hub.healthRules.load();
     if (hub.replica && hub.tail) {
       const { replica } = hub;
+      await hub.relay?.start();
       await hub.tail.start();
       // A cluster registered or removed through any replica: the leases are looked at again at once.
       hub.feed.subscribe((event) => {
@@ -172,6 +194,7 @@ export class Hub {
     // Hands every driven cluster over (runner stopped, lease released) so the other replicas take them at once.
     await this.replica?.close();
     await this.fleet.close();
+    await this.relay?.close();
     await this.tail?.close();
     this.feed.close();
     await this.profiles.close();
