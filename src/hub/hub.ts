@@ -96,6 +96,9 @@ export class Hub {
         id: config.replica.id,
         position: () => tail.position,
         deliver: this.feed.emit,
+        onLeasesChanged: () => {
+          this.replica?.kick();
+        },
         log,
       });
     const relay = this.relay;
@@ -105,6 +108,10 @@ export class Hub {
       ? (event) => {
           this.feed.emit(event);
           relay.publish(event);
+          // This replica's runner found its cluster (un)reachable: into the lease now, and the others read it.
+          if (event.kind === 'cluster.connection' && this.fleet.has(event.cluster)) {
+            void this.replica?.refresh().then(relay.leasesChanged);
+          }
         }
       : this.feed.emit;
     const fleet = new Fleet({

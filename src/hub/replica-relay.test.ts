@@ -25,11 +25,14 @@ function bus() {
 }
 
 async function replica(store: ReturnType<typeof bus>, id: string) {
-  const state = { position: 0, delivered: [] as HubEvent[], logs: [] as string[] };
+  const state = { position: 0, delivered: [] as HubEvent[], logs: [] as string[], leaseReads: 0 };
   const relay = new EventRelay(store, {
     id,
     position: () => state.position,
     deliver: (event) => state.delivered.push(event),
+    onLeasesChanged: () => {
+      state.leaseReads++;
+    },
     log: (m) => state.logs.push(m),
   });
   await relay.start();
@@ -72,6 +75,16 @@ describe('EventRelay', () => {
     a.relay.publish({ kind: 'cluster.connection', cluster: 'prod', time, data: { reachable: false } });
     a.relay.publish({ kind: 'pack.removed', id: 3, cluster: 'prod', pack: 'x', time, data: {} });
     await a.relay.sent();
+    expect(b.state.delivered).toEqual([]);
+  });
+
+  it('tells the other replicas, not itself, to read the leases when it stored a change of its clusters’ state', async () => {
+    const store = bus();
+    const a = await replica(store, 'a');
+    const b = await replica(store, 'b');
+    a.relay.leasesChanged();
+    await a.relay.sent();
+    expect([a.state.leaseReads, b.state.leaseReads]).toEqual([0, 1]);
     expect(b.state.delivered).toEqual([]);
   });
 

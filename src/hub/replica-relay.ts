@@ -8,7 +8,10 @@
 // an ephemeral event after the stored events that preceded it on the replica where it happened (an attachment
 // view after the cluster's registration, a drift after the statuses it followed), and relayed events keep the
 // order they were sent in. Connection and summary events are not relayed: they are state every replica derives
-// (the summary from the stored events, the driver's connection from its lease, replica.ts) and sends itself.
+// (the summary from the stored events, the driver's connection from its lease, replica.ts) and sends itself;
+// when the driver's connection changes it stores it in the lease at once and sends `leasesChanged`, on which the
+// others read the leases now rather than at their next round. The lease is the one truth, so a connection that
+// flaps cannot reach another replica's streams out of order.
 import { asciiJson, type Listening, type Store } from '../store/index.js';
 import { message } from './errors.js';
 import type { Emit } from './feed.js';
@@ -23,7 +26,7 @@ export const relayedKinds: Record<HubEventKind, boolean> = {
   'cluster.registered': false,
   'cluster.updated': false,
   'cluster.removed': false,
-  // Derived by every replica (see the header).
+  // Derived by every replica (see the header); a change of the driver's is announced by `leasesChanged`.
   'cluster.connection': false,
   'cluster.summary': false,
   // Ephemeral, known only where they happen.
@@ -41,6 +44,14 @@ interface Relayed {
   readonly event: HubEvent;
 }
 
+/** The sender stored what it knows of its clusters' connections in their leases: read them now. */
+interface LeasesChanged {
+  readonly from: string;
+  readonly leases: true;
+}
+
+type RelayMessage = Relayed | LeasesChanged;
+
 export interface RelayOptions {
   /** This replica's id: its own broadcasts are not emitted again. */
   readonly id: string;
@@ -48,6 +59,8 @@ export interface RelayOptions {
   readonly position: () => number;
   /** Emits a relayed event to this replica's streams only. */
   readonly deliver: Emit;
+  /** Another replica changed what its leases say of its clusters (replica.ts reads them again). */
+  readonly onLeasesChanged?: () => void;
   readonly log: (message: string) => void;
 }
 
@@ -71,16 +84,25 @@ export class EventRelay {
 
   /** Relays an event this replica emitted (kinds not relayed are ignored). */
   readonly publish: Emit = (event) => {
-    if (!relayedKinds[event.kind] || this.closed) return;
-    const body: Relayed = { from: this.options.id, after: this.options.position(), event };
+    if (!relayedKinds[event.kind]) return;
+    this.send({ from: this.options.id, after: this.options.position(), event }, `a ${event.kind} event`);
+  };
+
+  /** Tells the other replicas to read the leases now (this one just stored a change of its clusters' state). */
+  readonly leasesChanged = (): void => {
+    this.send({ from: this.options.id, leases: true }, 'a change of its leases');
+  };
+
+  private send(body: RelayMessage, what: string): void {
+    if (this.closed) return;
     this.sending = this.sending.then(() =>
       this.store.broadcast(asciiJson(body)).catch((error: unknown) => {
         this.options.log(
-          `strata: replica ${this.options.id}: a ${event.kind} event was not sent to the other replicas: ${message(error)}`,
+          `strata: replica ${this.options.id}: ${what} was not sent to the other replicas: ${message(error)}`,
         );
       }),
     );
-  };
+  }
 
   /** This replica's stream delivered more stored events: relayed events that waited for them go out now. */
   readonly caughtUp = (): void => {
@@ -143,13 +165,17 @@ export class EventRelay {
       return;
     }
     if (relayed.from === this.options.id) return;
+    if ('leases' in relayed) {
+      this.options.onLeasesChanged?.();
+      return;
+    }
     this.waiting.push(relayed);
     this.caughtUp();
   }
 }
 
-/** A broadcast as a relayed event, or undefined when it is not one (another version's, or damaged). */
-export function parseRelayed(text: string): Relayed | undefined {
+/** A broadcast as a relay message, or undefined when it is not one (another version's, or damaged). */
+export function parseRelayed(text: string): RelayMessage | undefined {
   let raw: unknown;
   try {
     raw = JSON.parse(text);
@@ -157,8 +183,10 @@ export function parseRelayed(text: string): Relayed | undefined {
     return undefined;
   }
   if (typeof raw !== 'object' || raw === null) return undefined;
-  const { from, after, event } = raw as Record<string, unknown>;
-  if (typeof from !== 'string' || typeof after !== 'number') return undefined;
+  const { from, after, event, leases } = raw as Record<string, unknown>;
+  if (typeof from !== 'string') return undefined;
+  if (leases === true) return { from, leases };
+  if (typeof after !== 'number') return undefined;
   const parsed = StreamEventSchema.safeParse(event);
   if (!parsed.success || !relayedKinds[parsed.data.kind]) return undefined;
   return { from, after, event: parsed.data };
