@@ -213,3 +213,97 @@ describe('a Helm repository: the hub fetches index and archive itself, every hop
     expect(repo.requests).toHaveLength(6);
   });
 });
+
+/**
+ * A tiny OCI registry (plain HTTP, the distribution API's pull path only) serving the chart; `blob` answers the
+ * chart layer's request (a registry commonly redirects it to a blob store).
+ */
+async function registry(blob: (res: ServerResponse) => void) {
+  const config = Buffer.from(JSON.stringify({ apiVersion: 'v2', name: 'dashboards', version: '0.1.0' }));
+  const sha = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
+  const manifest = Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      config: {
+        mediaType: 'application/vnd.cncf.helm.config.v1+json',
+        digest: sha(config),
+        size: config.length,
+      },
+      layers: [
+        {
+          mediaType: 'application/vnd.cncf.helm.chart.content.v1.tar+gzip',
+          digest: sha(archive),
+          size: archive.length,
+        },
+      ],
+    }),
+  );
+  const send = (req: IncomingMessage, res: ServerResponse, body: Buffer, type: string) => {
+    res.writeHead(200, {
+      'content-type': type,
+      'content-length': body.length,
+      'docker-content-digest': sha(body),
+    });
+    res.end(req.method === 'HEAD' ? undefined : body);
+  };
+  const server = await serve('127.0.0.1', (req, res) => {
+    const path = req.url ?? '';
+    if (path === '/v2/' || path === '/v2') res.end('{}');
+    else if (path === '/v2/charts/dashboards/tags/list') res.end(JSON.stringify({ tags: ['0.1.0'] }));
+    else if (
+      path === '/v2/charts/dashboards/manifests/0.1.0' ||
+      path === `/v2/charts/dashboards/manifests/${sha(manifest)}`
+    )
+      send(req, res, manifest, 'application/vnd.oci.image.manifest.v1+json');
+    else if (path === `/v2/charts/dashboards/blobs/${sha(config)}`)
+      send(req, res, config, 'application/octet-stream');
+    else if (path === `/v2/charts/dashboards/blobs/${sha(archive)}`) blob(res);
+    else res.writeHead(404).end();
+  });
+  servers.push(server.server);
+  return server;
+}
+
+describe('an OCI registry: the real helm pulls through the guarded proxy', () => {
+  // Go sends a request for a name through the proxy (never a loopback literal: see outbound-proxy.ts), so the
+  // registry and the blob store are names here, resolved by the proxy as the test says.
+  const resolver = (registryAddress: string) => (host: string) =>
+    Promise.resolve([{ address: host === 'blobs.test' ? '127.0.0.2' : registryAddress, family: 4 }]);
+  const plain: ChartSourceCredentials = {
+    name: 'registry',
+    url: 'oci://registry.test',
+    hasPassword: false,
+    hasCa: false,
+    insecureSkipTlsVerify: false,
+    plainHttp: true,
+    createdAt: '2026-01-01T00:00:00Z',
+  };
+
+  it('pulls a chart from an allowed registry', async () => {
+    const reg = await registry((res) => res.end(archive));
+    const ref = `oci://registry.test:${new URL(reg.base).port}/charts/dashboards`;
+    const result = await fetchChart(
+      { kind: ChartSourceKind.Oci, ref, version: '0.1.0' },
+      options({ resolve: resolver('127.0.0.1'), source: { ...plain, url: ref } }),
+    );
+    expect(failure(result)).toBe('fetched');
+    expect(result.ok && result.archive.equals(archive)).toBe(true);
+  });
+
+  it('refuses the blob store a registry redirects helm to when it is denied, names it, and never contacts it', async () => {
+    const before = denied.requests.length;
+    const reg = await registry((res) => {
+      res.writeHead(307, { location: `http://blobs.test:${new URL(denied.base).port}/blob` }).end();
+    });
+    const ref = `oci://registry.test:${new URL(reg.base).port}/charts/dashboards`;
+    const result = await fetchChart(
+      { kind: ChartSourceKind.Oci, ref, version: '0.1.0' },
+      options({ resolve: resolver('127.0.0.1'), source: { ...plain, url: ref } }),
+    );
+    expect(failure(result)).toBe(
+      `${ref}: helm was sent to blobs.test:${new URL(denied.base).port} (127.0.0.2), in the 127.0.0.2/32 range the hub does not contact`,
+    );
+    expect(denied.requests.length).toBe(before);
+  });
+});
