@@ -31,9 +31,10 @@ export const eventRoutes = [
       'first, then live events: nothing missed, nothing twice.',
     role: Role.Viewer,
     query: EventsQuery,
+    errors: [429],
     contentType: 'text/event-stream',
     response: StreamEventSchema,
-    handler: async ({ events, query, request, actor }, reply) => {
+    handler: async ({ events, streamLimits, query, request, actor }, reply) => {
       const header = request.headers['last-event-id'];
       let lastEventId = query.lastEventId;
       if (typeof header === 'string' && header !== '') {
@@ -46,6 +47,13 @@ export const eventRoutes = [
         }
         lastEventId = Number(header);
       }
+      // Counted before the stream opens, given back when its socket closes (whoever ends it).
+      const slot = streamLimits.acquire(actor.tokenId ?? actor.name);
+      if (!slot.ok) {
+        void reply.header('retry-after', '30');
+        throw new ApiError(429, 'TOO_MANY_STREAMS', slot.message);
+      }
+      reply.raw.once('close', slot.release);
       reply.hijack();
       // Hijacked: Fastify's onSend hook does not run, so the stream's headers are all written here.
       reply.raw.writeHead(200, { ...SSE_HEADERS, ...SECURITY_HEADERS, 'x-request-id': request.id });
