@@ -306,4 +306,20 @@ describe('an OCI registry: the real helm pulls through the guarded proxy', () =>
     );
     expect(denied.requests.length).toBe(before);
   });
+
+  it('refuses a redirect to a denied loopback literal, which Go would follow around the proxy', async () => {
+    const before = denied.requests.length;
+    const reg = await registry((res) => {
+      res.writeHead(307, { location: `${denied.base}/blob` }).end();
+    });
+    const ref = `oci://registry.test:${new URL(reg.base).port}/charts/dashboards`;
+    const result = await fetchChart(
+      { kind: ChartSourceKind.Oci, ref, version: '0.1.0' },
+      options({ resolve: resolver('127.0.0.1'), source: { ...plain, url: ref } }),
+    );
+    expect(failure(result)).toBe(
+      `${ref}: helm was sent to ${new URL(denied.base).host} (127.0.0.2), in the 127.0.0.2/32 range the hub does not contact`,
+    );
+    expect(denied.requests.length).toBe(before);
+  });
 });

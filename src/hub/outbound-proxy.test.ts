@@ -24,9 +24,13 @@ beforeAll(async () => {
     deniedConnections++;
   });
   echo = createServer((socket) => socket.pipe(socket));
-  web = createHttpServer((req, res) =>
-    res.end(`hello ${req.url ?? ''} ${req.headers['proxy-authorization'] ?? 'no proxy credentials'}`),
-  );
+  web = createHttpServer((req, res) => {
+    if (req.url === '/redirect') {
+      res.writeHead(302, { location: `http://127.0.0.2:${port(denied)}/latest/meta-data/` }).end();
+      return;
+    }
+    res.end(`hello ${req.url ?? ''} ${req.headers['proxy-authorization'] ?? 'no proxy credentials'}`);
+  });
   await Promise.all([
     new Promise<void>((done) => denied.listen(0, '127.0.0.2', done)),
     new Promise<void>((done) => echo.listen(0, '127.0.0.1', done)),
@@ -110,6 +114,13 @@ describe('the outbound proxy', () => {
       });
     expect((await get(`http://metadata.test:${port(denied)}/latest/`)).status).toBe(403);
     expect(deniedConnections).toBe(0);
+    // Go follows a redirect to a loopback literal without the proxy: the proxy refuses to pass it on.
+    expect((await get(`http://echo.test:${port(web)}/redirect`)).status).toBe(403);
+    expect(proxy.refusals.at(-1)).toEqual({
+      target: `127.0.0.2:${port(denied)}`,
+      address: '127.0.0.2',
+      range: '127.0.0.2/32',
+    });
     expect(await get(`http://echo.test:${port(web)}/v2/`)).toEqual({
       status: 200,
       body: 'hello /v2/ no proxy credentials',

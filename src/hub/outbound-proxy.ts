@@ -93,6 +93,15 @@ export async function startOutboundProxy(options: OutboundProxyOptions): Promise
         url,
         { method: req.method, headers, lookup: pinnedLookup(checked), agent: false },
         (answer) => {
+          // Go would follow a redirect to a loopback literal or `localhost` without this proxy: refuse it here,
+          // where the answer can still be read (a CONNECT tunnel's cannot).
+          const refused = bypassingRedirect(answer.headers.location, url, options.check);
+          if (refused !== undefined) {
+            refusals.push(refused);
+            answer.resume();
+            res.writeHead(403).end();
+            return;
+          }
           res.writeHead(answer.statusCode ?? 502, answer.headers);
           answer.pipe(res);
         },
@@ -170,4 +179,23 @@ export async function startOutboundProxy(options: OutboundProxyOptions): Promise
         });
       }),
   };
+}
+
+/**
+ * A redirect Go would follow around the proxy (to `localhost` or a loopback literal: httpproxy's useProxy) into a
+ * denied address, as the refusal to record; undefined for any other answer.
+ */
+function bypassingRedirect(
+  location: string | undefined,
+  from: URL,
+  check: AddressCheck,
+): ProxyRefusal | undefined {
+  const next = location === undefined ? null : URL.parse(location, from.href);
+  if (next === null) return undefined;
+  const host = next.hostname.replace(/^\[(.*)\]$/, '$1');
+  const address = host.toLowerCase() === 'localhost' ? '127.0.0.1' : isIP(host) !== 0 ? host : undefined;
+  const range = address === undefined ? undefined : check(address);
+  if (address === undefined || range === undefined) return undefined;
+  const port = next.port || (next.protocol === 'https:' ? '443' : '80');
+  return { target: `${next.hostname}:${port}`, address, range };
 }
