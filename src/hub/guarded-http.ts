@@ -230,7 +230,7 @@ function getOnce(
 }
 
 async function readBounded(res: IncomingMessage, options: GuardedGetOptions): Promise<Buffer | string> {
-  const tooLarge = `the ${options.what} is larger than ${options.maxBytes} bytes, the limit`;
+  const tooLarge = `the ${options.what} is over the limit of ${options.maxBytes} bytes`;
   const declared = Number(res.headers['content-length']);
   if (Number.isFinite(declared) && declared > options.maxBytes) return tooLarge;
   const chunks: Buffer[] = [];
