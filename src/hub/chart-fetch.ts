@@ -206,12 +206,15 @@ async function refusedReference(
   return undefined;
 }
 
-/** The first connection the proxy refused during a helm run, named: helm's own error would only say 403. */
+/**
+ * What the proxy saw go wrong during a helm run, in our words: the first connection it refused, named, or the
+ * first connection that failed (helm itself only sees a 403 or 502 from the proxy).
+ */
 function refusedBy(proxy: OutboundProxy, ref: string): string | undefined {
   const refusal = proxy.refusals[0];
-  return refusal === undefined
-    ? undefined
-    : `${ref}: helm was sent to ${refusal.target} (${refusal.address}), in the ${refusal.range} range the hub does not contact`;
+  if (refusal !== undefined)
+    return `${ref}: helm was sent to ${refusal.target} (${refusal.address}), in the ${refusal.range} range the hub does not contact`;
+  return proxy.failures[0];
 }
 
 /** A remote chart archive is stored like a bundle's chart, so it is bounded the same way. */

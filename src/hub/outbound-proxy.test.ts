@@ -18,7 +18,12 @@ const names: Record<string, string> = { 'metadata.test': '127.0.0.2', 'echo.test
 beforeAll(async () => {
   proxy = await startOutboundProxy({
     check: cidrCheck('127.0.0.2/32'),
-    resolve: (host) => Promise.resolve([{ address: names[host] ?? '192.0.2.99', family: 4 }]),
+    resolve: (host) => {
+      const address = names[host];
+      return address === undefined
+        ? Promise.reject(Object.assign(new Error(`${host}: not found`), { code: 'ENOTFOUND' }))
+        : Promise.resolve([{ address, family: 4 }]);
+    },
   });
   denied = createServer(() => {
     deniedConnections++;
@@ -90,6 +95,19 @@ describe('the outbound proxy', () => {
     socket.write('ping');
     expect(await back).toBe('ping');
     socket.destroy();
+  });
+
+  it('tells why a connection failed, since helm only sees a 502', async () => {
+    const closed = createServer();
+    await new Promise<void>((done) => closed.listen(0, '127.0.0.1', done));
+    const closedPort = port(closed);
+    await new Promise((done) => closed.close(done));
+    for (const target of ['nowhere.test:443', `127.0.0.1:${closedPort}`]) {
+      const { status, socket } = await connectVia(target);
+      socket.destroy();
+      expect(status).toBe(502);
+    }
+    expect(proxy.failures).toEqual(['host not found (DNS)', 'connection refused']);
   });
 
   it('answers only a client with its secret', async () => {

@@ -11,7 +11,13 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer, request as httpRequest, type IncomingMessage } from 'node:http';
 import { connect, isIP, type AddressInfo, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { pinnedLookup, systemResolve, type AddressCheck, type ResolveAll } from './guarded-http.js';
+import {
+  networkCause,
+  pinnedLookup,
+  systemResolve,
+  type AddressCheck,
+  type ResolveAll,
+} from './guarded-http.js';
 
 export interface ProxyRefusal {
   /** `host:port` as the client asked for it. */
@@ -25,6 +31,11 @@ export interface OutboundProxy {
   readonly url: string;
   /** The targets refused so far, in order. */
   readonly refusals: readonly ProxyRefusal[];
+  /**
+   * Why a connection the proxy tried failed (classified: `host not found (DNS)`, `connection refused`, …), in
+   * order: helm only sees a 502 from the proxy.
+   */
+  readonly failures: readonly string[];
   close(): Promise<void>;
 }
 
@@ -42,6 +53,7 @@ export async function startOutboundProxy(options: OutboundProxyOptions): Promise
   const secret = randomBytes(18).toString('base64url');
   const expected = Buffer.from(`Basic ${Buffer.from(`strata:${secret}`).toString('base64')}`);
   const refusals: ProxyRefusal[] = [];
+  const failures: string[] = [];
   const sockets = new Set<Duplex>();
   const authorized = (req: IncomingMessage) => {
     const given = Buffer.from(req.headers['proxy-authorization'] ?? '');
@@ -54,6 +66,7 @@ export async function startOutboundProxy(options: OutboundProxyOptions): Promise
     let addresses: readonly { address: string; family: number }[];
     if (isIP(name) !== 0) addresses = [{ address: name, family: isIP(name) }];
     else addresses = await (options.resolve ?? systemResolve)(name).catch(() => []);
+    if (addresses.length === 0) failures.push('host not found (DNS)');
     for (const { address } of addresses) {
       const range = options.check(address);
       if (range !== undefined) {
@@ -106,7 +119,8 @@ export async function startOutboundProxy(options: OutboundProxyOptions): Promise
           answer.pipe(res);
         },
       );
-      upstream.on('error', () => {
+      upstream.on('error', (error) => {
+        failures.push(networkCause(error));
         if (!res.headersSent) res.writeHead(502);
         res.end();
       });
@@ -152,7 +166,8 @@ export async function startOutboundProxy(options: OutboundProxyOptions): Promise
         upstream.pipe(client);
         client.pipe(upstream);
       });
-      upstream.on('error', () => {
+      upstream.on('error', (error) => {
+        if (!established) failures.push(networkCause(error));
         if (!established && client.writable) client.end('HTTP/1.1 502 Bad Gateway\r\n\r\n');
         else client.destroy();
       });
@@ -170,6 +185,7 @@ export async function startOutboundProxy(options: OutboundProxyOptions): Promise
   return {
     url: `http://strata:${secret}@127.0.0.1:${port}`,
     refusals,
+    failures,
     close: () =>
       new Promise((resolve) => {
         for (const socket of sockets) socket.destroy();
