@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startChartServers, type ChartServers } from '../../testenv/src/chart-servers.js';
 import { binDir } from '../../testenv/src/paths.js';
 import { ChartSourceKind } from '../profile/index.js';
 import type { ChartSourceCredentials } from '../store/index.js';
@@ -218,7 +219,7 @@ describe('a Helm repository: the hub fetches index and archive itself, every hop
  * A tiny OCI registry (plain HTTP, the distribution API's pull path only) serving the chart; `blob` answers the
  * chart layer's request (a registry commonly redirects it to a blob store).
  */
-async function registry(blob: (res: ServerResponse) => void) {
+async function registry(blob: (res: ServerResponse) => void, options: { bearer?: string } = {}) {
   const config = Buffer.from(JSON.stringify({ apiVersion: 'v2', name: 'dashboards', version: '0.1.0' }));
   const sha = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
   const manifest = Buffer.from(
@@ -249,6 +250,22 @@ async function registry(blob: (res: ServerResponse) => void) {
   };
   const server = await serve('127.0.0.1', (req, res) => {
     const path = req.url ?? '';
+    const basic = `Basic ${Buffer.from('robot:s3cret').toString('base64')}`;
+    // With `bearer`: a token service (Basic) hands out the token every /v2/ request needs (RFC 6750).
+    if (options.bearer !== undefined && path.startsWith('/token?')) {
+      if (req.headers.authorization === basic) res.end(JSON.stringify({ token: options.bearer }));
+      else res.writeHead(401).end();
+      return;
+    }
+    if (options.bearer !== undefined && req.headers.authorization !== `Bearer ${options.bearer}`) {
+      const realm = `http://${req.headers.host ?? ''}/token`;
+      res
+        .writeHead(401, {
+          'www-authenticate': `Bearer realm="${realm}",service="test",scope="repository:charts/dashboards:pull"`,
+        })
+        .end();
+      return;
+    }
     if (path === '/v2/' || path === '/v2') res.end('{}');
     else if (path === '/v2/charts/dashboards/tags/list') res.end(JSON.stringify({ tags: ['0.1.0'] }));
     else if (
@@ -321,5 +338,126 @@ describe('an OCI registry: the real helm pulls through the guarded proxy', () =>
       `${ref}: helm was sent to ${new URL(denied.base).host} (127.0.0.2), in the 127.0.0.2/32 range the hub does not contact`,
     );
     expect(denied.requests.length).toBe(before);
+  });
+});
+
+describe('an OCI registry while loopback is denied: the hub pulls itself (helm would connect to loopback around the proxy)', () => {
+  // Denying ::1 denies loopback for the fetch's purposes; 127.0.0.1 stays allowed so the test registry is.
+  const loopbackDenied = (extra: Partial<FetchOptions> = {}) =>
+    options({
+      // No helm at all on this path.
+      helmBin: '/nonexistent/helm',
+      check: cidrCheck('127.0.0.2/32', '::1/128'),
+      resolve: (host) =>
+        Promise.resolve([{ address: host === 'blobs.test' ? '127.0.0.2' : '127.0.0.1', family: 4 }]),
+      ...extra,
+    });
+  const source = (ref: string, username?: string): ChartSourceCredentials => ({
+    name: 'registry',
+    url: ref,
+    ...(username === undefined ? {} : { username, password: 's3cret' }),
+    hasPassword: username !== undefined,
+    hasCa: false,
+    insecureSkipTlsVerify: false,
+    plainHttp: true,
+    createdAt: '2026-01-01T00:00:00Z',
+  });
+
+  it("pulls with the registry's bearer token, its digest checked; a blob store elsewhere gets no credentials", async () => {
+    other.requests.length = 0;
+    const reg = await registry(
+      (res) => {
+        res.writeHead(307, { location: `${other.base}/blob` }).end();
+      },
+      { bearer: 'tok-123' },
+    );
+    const ref = `oci://registry.test:${new URL(reg.base).port}/charts/dashboards`;
+    const result = await fetchChart(
+      { kind: ChartSourceKind.Oci, ref, version: '0.1.0' },
+      loopbackDenied({ source: source(ref, 'robot') }),
+    );
+    expect(failure(result)).toBe('fetched');
+    expect(result.ok && result.archive.equals(archive)).toBe(true);
+    expect(reg.requests.filter((r) => r.url.startsWith('/token'))).toEqual([
+      {
+        url: '/token?service=test&scope=repository%3Acharts%2Fdashboards%3Apull',
+        authorization: `Basic ${Buffer.from('robot:s3cret').toString('base64')}`,
+      },
+    ]);
+    expect(other.requests).toEqual([{ url: '/blob', authorization: undefined }]);
+  });
+
+  it('refuses a redirect to a denied loopback literal, names it, and never contacts it', async () => {
+    const before = denied.requests.length;
+    const reg = await registry((res) => {
+      res.writeHead(307, { location: `${denied.base}/blob` }).end();
+    });
+    const ref = `oci://registry.test:${new URL(reg.base).port}/charts/dashboards`;
+    const result = await fetchChart(
+      { kind: ChartSourceKind.Oci, ref, version: '0.1.0' },
+      loopbackDenied({ source: source(ref) }),
+    );
+    expect(failure(result)).toMatch(
+      new RegExp(
+        `^chart archive http://registry\\.test:\\d+/v2/charts/dashboards/blobs/sha256:[0-9a-f]{64} redirects to ` +
+          `${denied.base.replaceAll('.', '\\.')}/blob, in the 127\\.0\\.0\\.2/32, ::1/128 range the hub does not contact$`,
+      ),
+    );
+    expect(denied.requests.length).toBe(before);
+  });
+
+  it('names the versions that exist when the version does not', async () => {
+    const reg = await registry((res) => res.end(archive));
+    const ref = `oci://registry.test:${new URL(reg.base).port}/charts/dashboards`;
+    const result = await fetchChart(
+      { kind: ChartSourceKind.Oci, ref, version: '9.9.9' },
+      loopbackDenied({ source: source(ref) }),
+    );
+    expect(result).toEqual({ ok: false, cause: 'version 9.9.9 not found', versions: ['0.1.0'] });
+  });
+});
+
+describe('a real registry (testenv: CNCF distribution, TLS from its own CA, htpasswd)', () => {
+  let real: ChartServers | undefined;
+  beforeAll(async () => {
+    real = await startChartServers();
+    await real.publish(resolve(import.meta.dirname, '../../examples/charts/dashboards'));
+  });
+  afterAll(async () => {
+    await real?.close();
+  });
+
+  it('the hub pulls the very archive helm pulls', async () => {
+    if (real === undefined) throw new Error('the chart servers did not start');
+    const ref = `${real.ociBase}/dashboards`;
+    const source: ChartSourceCredentials = {
+      name: 'registry',
+      url: `oci://${real.registryHost}`,
+      username: real.username,
+      password: real.password,
+      caPem: await readFile(real.caFile, 'utf8'),
+      hasPassword: true,
+      hasCa: true,
+      insecureSkipTlsVerify: false,
+      plainHttp: false,
+      createdAt: '2026-01-01T00:00:00Z',
+    };
+    const chart = { kind: ChartSourceKind.Oci, ref, version: '0.1.0' } as const;
+    const byHelm = await fetchChart(chart, options({ source }));
+    const byHub = await fetchChart(
+      chart,
+      options({ source, helmBin: '/nonexistent/helm', check: cidrCheck('::1/128') }),
+    );
+    expect([failure(byHelm), failure(byHub)]).toEqual(['fetched', 'fetched']);
+    expect(byHelm.ok && byHub.ok && byHub.archive.equals(byHelm.archive)).toBe(true);
+    const wrong = await fetchChart(
+      chart,
+      options({
+        source: { ...source, password: 'wrong' },
+        helmBin: '/nonexistent/helm',
+        check: cidrCheck('::1/128'),
+      }),
+    );
+    expect(failure(wrong)).toBe('401 Unauthorized (wrong or missing username or password)');
   });
 });

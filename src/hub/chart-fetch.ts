@@ -24,6 +24,7 @@ import {
   type GuardedGetOptions,
   type ResolveAll,
 } from './guarded-http.js';
+import { ociTags, pullOciChart, type RegistryGuard } from './oci-registry.js';
 import { startOutboundProxy, type OutboundProxy } from './outbound-proxy.js';
 
 export type RemoteChart = Exclude<ChartSource, { kind: typeof ChartSourceKind.Local }>;
@@ -142,6 +143,7 @@ async function fetchFromOci(
   // Checked here too: Go connects to a loopback literal or `localhost` directly, never through the proxy.
   const refused = await refusedReference(chart.ref, check, options.resolve);
   if (refused !== undefined) return { ok: false, cause: refused };
+  if (helmBypassesPolicy(check)) return pullNatively(chart, options);
   const dir = await mkdtemp(join(tmpdir(), 'strata-chart-fetch-'));
   const proxy = await startOutboundProxy({
     check,
@@ -167,11 +169,7 @@ async function fetchFromOci(
     if (!pulled.ok) {
       const cause = refusedBy(proxy, chart.ref) ?? classify(pulled.stderr);
       if (!cause.startsWith('404')) return { ok: false, cause };
-      const tags = await ociTags(chart.ref, options).catch(() => undefined);
-      if (tags === undefined || typeof tags === 'string' || tags.length === 0) return { ok: false, cause };
-      // Helm stores a chart version's `+` as `_` in the tag (OCI tags cannot hold `+`).
-      const versions = tags.map((t) => t.replaceAll('_', '+'));
-      return { ok: false, cause: `version ${chart.version} not found`, versions: bySemver(versions) };
+      return await notFound(chart, cause, options);
     }
     const files = await readdir(out).catch(() => []);
     const archive = files.find((f) => f.endsWith('.tgz'));
@@ -188,6 +186,48 @@ async function fetchFromOci(
     await proxy.close();
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * Go (helm) connects to `localhost` and loopback literals without a proxy (golang.org/x/net/http/httpproxy,
+ * useProxy), so while loopback is denied a registry could redirect helm there: then the hub pulls itself. (The
+ * named ranges deny all of 127.0.0.0/8 and ::1 or none of them, so two addresses tell.)
+ */
+const helmBypassesPolicy = (check: AddressCheck) =>
+  check('127.0.0.1') !== undefined || check('::1') !== undefined;
+
+async function pullNatively(
+  chart: Extract<RemoteChart, { kind: typeof ChartSourceKind.Oci }>,
+  options: FetchOptions,
+): Promise<FetchResult> {
+  const pulled = await pullOciChart(chart.ref, chart.version, {
+    source: options.source,
+    guard: registryGuard(options),
+    maxBytes: MAX_CHART_ARCHIVE_BYTES,
+  });
+  if (pulled.ok) return pulled;
+  return pulled.notFound === true
+    ? notFound(chart, pulled.cause, options)
+    : { ok: false, cause: pulled.cause };
+}
+
+/** A 404 for the version: the versions the registry has, when it lists them. */
+async function notFound(
+  chart: Extract<RemoteChart, { kind: typeof ChartSourceKind.Oci }>,
+  cause: string,
+  options: FetchOptions,
+): Promise<FetchResult> {
+  const tags = await ociTags(chart.ref, options.source, registryGuard(options)).catch(() => undefined);
+  if (tags === undefined || typeof tags === 'string' || tags.length === 0) return { ok: false, cause };
+  // Helm stores a chart version's `+` as `_` in the tag (OCI tags cannot hold `+`).
+  const versions = tags.map((t) => t.replaceAll('_', '+'));
+  return { ok: false, cause: `version ${chart.version} not found`, versions: bySemver(versions) };
+}
+
+/** guardOf for a registry: its credentials are sent by oci-registry.ts, to the registry and its token service. */
+function registryGuard(options: FetchOptions): RegistryGuard {
+  const { credentials: _registryOnly, ...guard } = guardOf(options);
+  return guard;
 }
 
 /** The registry's own host under the policy: its name was checked at publish, and may resolve elsewhere by now. */
@@ -228,7 +268,9 @@ export async function listChartVersions(
   { readonly ok: true; readonly versions: string[] } | { readonly ok: false; readonly cause: string }
 > {
   if (chart.kind === ChartSourceKind.Oci) {
-    const tags = await ociTags(chart.ref, options).catch(() => 'the chart could not be fetched');
+    const tags = await ociTags(chart.ref, options.source, registryGuard(options)).catch(
+      () => 'the chart could not be fetched',
+    );
     if (typeof tags === 'string') return { ok: false, cause: tags };
     return { ok: true, versions: bySemver(tags.map((t) => t.replaceAll('_', '+'))) };
   }
@@ -316,51 +358,4 @@ async function tlsFlags(dir: string, source: ChartSourceCredentials | undefined)
     login.push('--plain-http');
   }
   return { repo, login, oci };
-}
-
-/**
- * The tags of an OCI repository (the distribution API's tags list), with the source's credentials: Basic
- * first, then a bearer token from the registry's token service when it asks for one (RFC 6750 challenge).
- * Every request is guarded like a repository's; a failure is the classified cause.
- */
-async function ociTags(ref: string, options: FetchOptions): Promise<string[] | string> {
-  const source = options.source;
-  const url = new URL(ref.replace(/^oci:\/\//, source?.plainHttp === true ? 'http://' : 'https://'));
-  const list = new URL(`/v2${url.pathname}/tags/list`, url);
-  const basic =
-    source?.username === undefined
-      ? undefined
-      : `Basic ${Buffer.from(`${source.username}:${source.password ?? ''}`).toString('base64')}`;
-  const { credentials: _sourceOnly, ...guard } = guardOf(options);
-  const get = (at: URL, authorization: string | undefined, what: string) =>
-    guardedGet(at.href, {
-      ...guard,
-      what,
-      maxBytes: 1024 * 1024,
-      ...(authorization === undefined ? {} : { credentials: { origin: at.origin, authorization } }),
-    });
-  let answer = await get(list, basic, 'tags list');
-  if (!answer.ok) return answer.cause;
-  const challenge = answer.headers['www-authenticate'];
-  if (answer.status === 401 && typeof challenge === 'string' && /^Bearer /i.test(challenge)) {
-    const params = Object.fromEntries(
-      [...challenge.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1] ?? '', m[2] ?? '']),
-    );
-    const tokenUrl = params.realm === undefined ? null : URL.parse(params.realm);
-    if (tokenUrl === null) return [];
-    if (params.service !== undefined) tokenUrl.searchParams.set('service', params.service);
-    if (params.scope !== undefined) tokenUrl.searchParams.set('scope', params.scope);
-    const token = await get(tokenUrl, basic, 'registry token');
-    if (!token.ok) return token.cause;
-    if (token.status !== 200) return classify(`${token.status}`);
-    const body = JSON.parse(token.body.toString('utf8')) as { token?: string; access_token?: string };
-    const bearer = body.token ?? body.access_token;
-    if (bearer === undefined) return [];
-    answer = await get(list, `Bearer ${bearer}`, 'tags list');
-    if (!answer.ok) return answer.cause;
-  }
-  // Only the status is kept: the registry's body is not ours to show.
-  if (answer.status !== 200) return classify(`${answer.status}`);
-  const tags = (JSON.parse(answer.body.toString('utf8')) as { tags?: unknown }).tags;
-  return Array.isArray(tags) ? tags.filter((t): t is string => typeof t === 'string') : [];
 }

@@ -5,8 +5,8 @@
 // gets a 403 and is remembered, so the fetch can name it.
 //
 // Go does not use a proxy for `localhost` or a loopback IP literal, whatever NO_PROXY says
-// (golang.org/x/net/http/httpproxy, config.useProxy): those connections never reach this proxy. See the README's
-// outbound policy for what that leaves open when `loopback` is denied.
+// (golang.org/x/net/http/httpproxy, config.useProxy): those connections never reach this proxy. That only
+// matters while loopback is denied, and then chart-fetch.ts does not run helm at all (oci-registry.ts pulls).
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer, request as httpRequest, type IncomingMessage } from 'node:http';
 import { connect, isIP, type AddressInfo, type Socket } from 'node:net';
@@ -107,7 +107,8 @@ export async function startOutboundProxy(options: OutboundProxyOptions): Promise
         { method: req.method, headers, lookup: pinnedLookup(checked), agent: false },
         (answer) => {
           // Go would follow a redirect to a loopback literal or `localhost` without this proxy: refuse it here,
-          // where the answer can still be read (a CONNECT tunnel's cannot).
+          // where the answer can still be read (a CONNECT tunnel's cannot). Defence in depth: with the named
+          // ranges, a denied loopback address means helm is not run at all (chart-fetch.ts).
           const refused = bypassingRedirect(answer.headers.location, url, options.check);
           if (refused !== undefined) {
             refusals.push(refused);
