@@ -123,6 +123,7 @@ export class Agents {
   private async take(actor: Actor, batch: AgentBatch): Promise<AgentAck> {
     const { agent, runner } = await this.resolve(actor);
     runner.heard();
+    const failuresBefore = this.fleet.writeFailures(agent.cluster);
     let last = agent.stream === batch.stream ? agent.lastSeq : 0;
     const fresh = batch.events.filter((e) => e.seq > last);
     for (const item of fresh) {
@@ -138,7 +139,15 @@ export class Agents {
     }
     if (fresh.length === 0 && agent.stream === batch.stream) return { acked: last };
     await this.fleet.flush();
-    await this.store.agents.acknowledge(agent.id, batch.stream, last);
+    // The ack follows the durable write: a status write that failed meanwhile (it is only logged) means some of
+    // these events may not be stored, so the agent keeps the batch and sends it again. Taking it again is
+    // idempotent: the writer counts what it stored of each history, so no transition is added twice.
+    if (this.fleet.writeFailures(agent.cluster) !== failuresBefore) throw notStored(agent.cluster);
+    try {
+      await this.store.agents.acknowledge(agent.id, batch.stream, last);
+    } catch (error) {
+      throw notStored(agent.cluster, error);
+    }
     this.seenWritten.set(agent.id, Date.now());
     return { acked: last };
   }
@@ -163,6 +172,15 @@ export class Agents {
     this.seenWritten.set(agent.id, now);
     await this.store.agents.seen(agent.id);
   }
+}
+
+function notStored(cluster: string, cause?: unknown): HubError {
+  return new HubError(
+    HubErrorCode.AgentBatchNotStored,
+    `cluster "${cluster}": the hub could not store this batch of the agent's events (a database write ` +
+      'failed; see the hub log): send it again',
+    cause === undefined ? {} : { cause },
+  );
 }
 
 /** The caller an agent token stands for; undefined when it is not one (or its cluster was removed). */

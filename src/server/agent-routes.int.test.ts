@@ -3,13 +3,36 @@
 // the same status writer as a local runner's events. The agent process itself is in src/agent/agent.int.test.ts.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { backends } from '../store/testing/backends.js';
+import { backends, type TestBackend } from '../store/testing/backends.js';
 import { advance, packStatus } from '../store/testing/fixtures.js';
 import type { PackStatus } from '../status/index.js';
 import { PROBLEM_CONTENT_TYPE, type Problem } from './problem.js';
+import { Backend } from '../store/url.js';
 import { Role } from './route.js';
 import { routeTable } from './routes/index.js';
 import { startTestHub, type TestHub } from './testing/server.js';
+
+/** Makes the database itself refuse (or accept again) every insert and update of a pack status. */
+async function refuseStatusWrites(backend: TestBackend, url: string, refuse: boolean): Promise<void> {
+  const sqlite = backend.name === Backend.Sqlite;
+  const statements = refuse
+    ? sqlite
+      ? ['INSERT', 'UPDATE'].map(
+          (op) =>
+            `CREATE TRIGGER refuse_${op.toLowerCase()} BEFORE ${op} ON pack_status ` +
+            "BEGIN SELECT RAISE(ABORT, 'refused by the test'); END",
+        )
+      : [
+          'CREATE FUNCTION refuse_status() RETURNS trigger AS $$ BEGIN ' +
+            "RAISE EXCEPTION 'refused by the test'; END $$ LANGUAGE plpgsql",
+          'CREATE TRIGGER refuse_status BEFORE INSERT OR UPDATE ON pack_status ' +
+            'FOR EACH ROW EXECUTE FUNCTION refuse_status()',
+        ]
+    : sqlite
+      ? ['DROP TRIGGER refuse_insert', 'DROP TRIGGER refuse_update']
+      : ['DROP TRIGGER refuse_status ON pack_status', 'DROP FUNCTION refuse_status()'];
+  for (const statement of statements) await backend.query(url, statement);
+}
 
 const fill = (path: string) => path.replace(/\{\w+\}/g, 'nope');
 
@@ -171,6 +194,49 @@ describe.each(backends())('agent routes on $name', (backend) => {
       acked: 0,
       packs: [],
     });
+  });
+
+  it('acks a batch only once it is stored: a failed write is a 503 and the batch sent again is taken once', async () => {
+    const stored = (await t.api('GET', '/api/v1/agent/statuses', as(token))).json as {
+      packs: { pack: string; status: PackStatus }[];
+    };
+    const from = stored.packs.find((p) => p.pack === 'site')?.status ?? packStatus('onboarding');
+    const before = from.transitions.length;
+    const s1 = advance(from, 'success', '2026-01-02T00:00:01.000Z');
+    const s2 = advance(s1, 'processing', '2026-01-02T00:00:02.000Z');
+    const batch = {
+      stream: randomUUID(),
+      events: [s1, s2].map((status, i) => ({
+        seq: i + 1,
+        event: { type: 'PackStatusChanged', pack: 'site', profile: 'web', status },
+      })),
+    };
+    // A real failure of the database write, not a mock: the table refuses every change of a pack status.
+    await refuseStatusWrites(backend, t.opened.url, true);
+    try {
+      const refused = await fetch(`${t.url}/api/v1/agent/events`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify(batch),
+      });
+      const problem = (await refused.json()) as Problem;
+      expect(refused.status, problem.detail).toBe(503);
+      expect(refused.headers.get('retry-after')).toBe('2');
+      expect(problem.code).toBe('AGENT_BATCH_NOT_STORED');
+      expect(problem.detail).toContain('cluster "edge"');
+    } finally {
+      await refuseStatusWrites(backend, t.opened.url, false);
+    }
+    // Nothing was acked: the stream is where it was, and the agent sends the same batch again.
+    expect((await t.api('GET', '/api/v1/agent/statuses', as(token))).json).not.toMatchObject({
+      stream: batch.stream,
+    });
+    const again = await t.api('POST', '/api/v1/agent/events', { ...as(token), body: batch });
+    expect(again.status, again.text).toBe(200);
+    expect(again.json).toEqual({ acked: 2 });
+    const history = (await t.api('GET', '/api/v1/clusters/edge/packs/site/history')).json as { to: string }[];
+    expect(history.slice(before).map((h) => h.to)).toEqual(['success', 'processing']);
+    expect(history).toHaveLength(before + 2);
   });
 
   it('a new agent token replaces the old one at once; a direct cluster has none', async () => {
