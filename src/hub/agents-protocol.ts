@@ -4,6 +4,9 @@
 import { z } from 'zod';
 import type { Pack } from '../profile/index.js';
 import type { HealthRuleSpec, PackStatus } from '../status/index.js';
+import { AGENT_DETAIL_LIMITS, cleanText, detailsBytes, PackDetailsEventSchema } from './agents-details.js';
+
+export { packDetails } from './agents-details.js';
 import { DriftPolicySchema, ObjectRefSchema, PackTransitionSchema, PhaseSchema } from './views.js';
 
 const isObject = (value: unknown): value is Record<string, unknown> =>
@@ -30,6 +33,12 @@ export const AgentPackSchema = z.object({
   order: z.number().int(),
   explanation: z.string(),
   healthChecks: z.array(HealthRuleSpecSchema).optional(),
+  sensitive: z
+    .array(z.string())
+    .optional()
+    .describe(
+      "the pack's sensitive values (already in its resolved values): the agent redacts them from what it reports",
+    ),
   chart: z
     .object({ digest: DigestSchema })
     .optional()
@@ -50,6 +59,12 @@ export const AgentDesiredSchema = z
       })
       .describe('requests to carry out: the agent acts when a counter grows'),
     pollSeconds: z.number().positive().describe('how often the agent should ask again'),
+    session: z
+      .string()
+      .describe(
+        "names the hub's record of the agent in memory: a new one (a hub restart, another replica driving) " +
+          'has none of its pack details, and the agent sends them again',
+      ),
   })
   .meta({ id: 'AgentDesired' });
 export type AgentDesired = z.infer<typeof AgentDesiredSchema>;
@@ -97,6 +112,7 @@ export const AgentEventSchema = z.discriminatedUnion('type', [
     error: z.string().optional(),
     time: z.string(),
   }),
+  PackDetailsEventSchema,
 ]);
 export type AgentEvent = z.output<typeof AgentEventSchema>;
 
@@ -112,6 +128,19 @@ export const AgentBatchSchema = z
       .array(z.object({ seq: z.number().int().positive(), event: AgentEventSchema }))
       .max(MAX_AGENT_BATCH)
       .describe('in the order the runner reported them, seq increasing by 1'),
+  })
+  .superRefine((batch, ctx) => {
+    for (const [i, { event }] of batch.events.entries()) {
+      if (event.type !== 'PackDetails') continue;
+      const bytes = detailsBytes(event);
+      if (bytes > AGENT_DETAIL_LIMITS.bytes) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['events', i, 'event'],
+          message: `the details of pack ${JSON.stringify(cleanText(event.pack, 60))} are ${bytes} bytes, over the ${AGENT_DETAIL_LIMITS.bytes} allowed`,
+        });
+      }
+    }
   })
   .meta({ id: 'AgentBatch' });
 export type AgentBatch = z.output<typeof AgentBatchSchema>;

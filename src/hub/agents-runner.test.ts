@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { RunnerEvent } from '../engine/index.js';
+import type { DesiredPack, RunnerEvent } from '../engine/index.js';
+import { noRedaction, Redactor } from '../profile/index.js';
+import { AGENT_DETAIL_LIMITS, type PackDetailsEvent } from './agents-details.js';
 import { advance, packStatus } from '../store/testing/fixtures.js';
 import { AgentRunner } from './agents-runner.js';
 
@@ -66,7 +68,7 @@ describe("the hub's stand-in for an agent", () => {
         wave: 1,
         order: 0,
         explanation: '',
-        redactor: { redact: (s: string) => s } as never,
+        redactor: noRedaction,
       },
     ]);
     expect(r.retryPack('web')).toBe(true);
@@ -91,4 +93,79 @@ describe("the hub's stand-in for an agent", () => {
     r.heard();
     expect(r.changes).toBe(start + 3);
   });
+
+  it("serves the agent's warnings and NOTES of a wanted pack as a runner's, and tells the agent its pack's secrets", async () => {
+    const { r } = runner({ t: 0 });
+    r.setDesired([desired('web', new Redactor(['hunter2-secret']))]);
+    const start = r.changes;
+    r.receive(details('web', 'Thank you for installing web.'));
+    expect(r.changes).toBe(start + 1);
+    expect(r.notes('web')).toBe('Thank you for installing web.');
+    expect(
+      r.recentWarnings({ apiVersion: 'apps/v1', kind: 'Deployment', namespace: 'apps', name: 'web' }),
+    ).toEqual([WARNING]);
+    expect(r.recentWarnings({ apiVersion: 'v1', kind: 'ConfigMap', namespace: 'apps', name: 'web' })).toEqual(
+      [],
+    );
+    const doc = await r.document();
+    expect(doc.packs[0]?.sensitive).toEqual(['hunter2-secret']);
+    expect(doc.session).toMatch(/^[0-9a-f-]{36}$/);
+    // Replaced by the next report, dropped with the pack.
+    r.receive({ type: 'PackDetails', pack: 'web', warnings: [] });
+    expect(r.notes('web')).toBeUndefined();
+    r.receive(details('web', 'again'));
+    r.receive({ type: 'PackRemoved', pack: 'web', time: '2026-01-01T00:00:02.000Z' });
+    expect(r.notes('web')).toBeUndefined();
+  });
+
+  it("keeps nothing of a pack the cluster does not want, nor past the cluster's bound", () => {
+    const { r } = runner({ t: 0 });
+    const names = Array.from({ length: 40 }, (_, i) => `p${i}`);
+    r.setDesired(names.map((n) => desired(n, noRedaction)));
+    r.receive(details('not-mine', 'x'));
+    expect(r.notes('not-mine')).toBeUndefined();
+    const big = 'n'.repeat(AGENT_DETAIL_LIMITS.notes);
+    for (const n of names) r.receive(details(n, big));
+    const kept = names.filter((n) => r.notes(n) !== undefined).length;
+    expect(kept).toBeGreaterThan(0);
+    expect(kept * AGENT_DETAIL_LIMITS.notes).toBeLessThanOrEqual(AGENT_DETAIL_LIMITS.clusterBytes);
+    expect(kept).toBeLessThan(names.length);
+    // A pack no longer wanted gives its room back.
+    r.setDesired([desired('p39', noRedaction)]);
+    r.receive(details('p39', big));
+    expect(r.notes('p39')).toBe(big);
+  });
 });
+
+const WARNING = {
+  object: 'ReplicaSet apps/web-5d8f',
+  reason: 'FailedCreate',
+  message: 'pods "web-5d8f-x" is forbidden: exceeded quota: no-pods',
+  count: 3,
+  time: '2026-01-01T00:00:01Z',
+};
+
+function details(pack: string, notes: string): PackDetailsEvent {
+  return {
+    type: 'PackDetails',
+    pack,
+    notes,
+    warnings: [
+      {
+        ref: { apiVersion: 'apps/v1', kind: 'Deployment', namespace: 'apps', name: pack },
+        events: [WARNING],
+      },
+    ],
+  };
+}
+
+function desired(name: string, redactor: Redactor): DesiredPack {
+  return {
+    pack: { name } as never,
+    profile: { name: 'apps', version: '1.0.0' },
+    wave: 1,
+    order: 0,
+    explanation: '',
+    redactor,
+  };
+}

@@ -4,10 +4,17 @@
 // a ClusterRunner reports through (the fleet's status writer), and says when the agent has gone silent.
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { createHash } from 'node:crypto';
-import type { ClusterRunner, DesiredPack, RunnerEvent } from '../engine/index.js';
-import { initialPackStatus, type HealthRuleSpec, type PackStatus } from '../status/index.js';
+import { createHash, randomUUID } from 'node:crypto';
+import type { ClusterRunner, DesiredPack, RecentWarning, RunnerEvent } from '../engine/index.js';
+import {
+  initialPackStatus,
+  refKey,
+  type HealthRuleSpec,
+  type ObjectRef,
+  type PackStatus,
+} from '../status/index.js';
 import type { DriftPolicy } from '../store/index.js';
+import { AGENT_DETAIL_LIMITS, detailsBytes, type PackDetailsEvent } from './agents-details.js';
 import type { AgentDesired, AgentEvent, AgentPack } from './agents-protocol.js';
 
 /** What the fleet needs of a runner: a ClusterRunner for a cluster it drives, an AgentRunner for an agent's. */
@@ -48,6 +55,14 @@ interface Reported {
   readonly status: PackStatus;
 }
 
+/** A pack's last PackDetails (agents-details.ts), as the page reads them. */
+interface Details {
+  readonly notes?: string;
+  /** By refKey. */
+  readonly warnings: ReadonlyMap<string, RecentWarning[]>;
+  readonly bytes: number;
+}
+
 export interface AgentConnection {
   readonly connected: boolean;
   readonly lastSeenAt?: string;
@@ -73,6 +88,10 @@ export class AgentRunner implements HubRunner {
   private changeCount = 0;
   /** When "last seen" last counted as a change. */
   private seenChanged = Number.NEGATIVE_INFINITY;
+  private readonly details = new Map<string, Details>();
+  private detailBytes = 0;
+  /** Tells the agent this is a new record of it, with none of its pack details (AgentDesired.session). */
+  private readonly session = randomUUID();
 
   constructor(private readonly options: AgentRunnerOptions) {
     this.now = options.now ?? Date.now;
@@ -100,6 +119,8 @@ export class AgentRunner implements HubRunner {
 
   setDesired(packs: readonly DesiredPack[]): void {
     this.desired = packs;
+    const wanted = new Set(packs.map((d) => d.pack.name));
+    for (const pack of this.details.keys()) if (!wanted.has(pack)) this.dropDetails(pack);
     this.changeCount++;
   }
 
@@ -136,13 +157,19 @@ export class AgentRunner implements HubRunner {
     return rows;
   }
 
-  /** The agent pushes no warning events (yet): the page shows none for an agent cluster's objects. */
-  recentWarnings(): ReturnType<ClusterRunner['recentWarnings']> {
+  /** The recent Warning events of an object, as the agent last reported them for its pack. */
+  recentWarnings(ref: ObjectRef): ReturnType<ClusterRunner['recentWarnings']> {
+    const key = refKey(ref);
+    for (const details of this.details.values()) {
+      const found = details.warnings.get(key);
+      if (found) return found;
+    }
     return [];
   }
 
-  notes(): string | undefined {
-    return undefined;
+  /** The pack's NOTES as the agent's last rendering of it printed them. */
+  notes(pack: string): string | undefined {
+    return this.details.get(pack)?.notes;
   }
 
   /** Asks the agent to run the pack's install again (it sees the counter grow at its next poll). */
@@ -179,7 +206,11 @@ export class AgentRunner implements HubRunner {
         return;
       case 'PackRemoved':
         this.reported.delete(event.pack);
+        this.dropDetails(event.pack);
         this.options.onEvent({ ...event, cluster });
+        return;
+      case 'PackDetails':
+        this.keepDetails(event);
         return;
       case 'DriftDetected':
         this.options.onEvent({ ...event, cluster });
@@ -211,6 +242,7 @@ export class AgentRunner implements HubRunner {
         order: d.order,
         explanation: d.explanation,
         ...(d.healthChecks === undefined ? {} : { healthChecks: [...d.healthChecks] }),
+        ...(d.redactor.sensitiveValues.length === 0 ? {} : { sensitive: [...d.redactor.sensitiveValues] }),
         ...(digest === undefined ? {} : { chart: { digest } }),
       });
     }
@@ -221,6 +253,7 @@ export class AgentRunner implements HubRunner {
       healthRules: [...this.healthRules],
       actions: { resync: this.resyncs, retry: Object.fromEntries(this.retries) },
       pollSeconds: this.pollSeconds,
+      session: this.session,
     };
   }
 
@@ -230,6 +263,31 @@ export class AgentRunner implements HubRunner {
       if (d.chartFile !== undefined && (await this.digestOf(d.chartFile)) === digest) return true;
     }
     return false;
+  }
+
+  /**
+   * Keeps a pack's details (validated and bounded by the schema already): only for a pack the cluster wants,
+   * and only while the cluster's details stay under AGENT_DETAIL_LIMITS.clusterBytes, so an agent cannot make
+   * the hub hold more than that whatever it sends. Past it the pack's details are dropped, not kept in part.
+   */
+  private keepDetails(event: PackDetailsEvent): void {
+    this.dropDetails(event.pack);
+    if (!this.desired.some((d) => d.pack.name === event.pack)) return;
+    const bytes = detailsBytes(event);
+    if (this.detailBytes + bytes > AGENT_DETAIL_LIMITS.clusterBytes) return;
+    this.details.set(event.pack, {
+      ...(event.notes === undefined ? {} : { notes: event.notes }),
+      warnings: new Map(event.warnings.map((w) => [refKey(w.ref), w.events])),
+      bytes,
+    });
+    this.detailBytes += bytes;
+  }
+
+  private dropDetails(pack: string): void {
+    const kept = this.details.get(pack);
+    if (!kept) return;
+    this.details.delete(pack);
+    this.detailBytes -= kept.bytes;
   }
 
   private silentAfterMs(): number {
