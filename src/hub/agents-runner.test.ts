@@ -78,7 +78,7 @@ describe("the hub's stand-in for an agent", () => {
     expect(doc.packs.map((p) => p.pack.name)).toEqual(['web']);
   });
 
-  it('counts a change for each pushed event and connection change, and for "last seen" only every 30 s', () => {
+  it('counts a change for each pushed event and connection change, and for "last seen" only every 10 s', () => {
     const now = { t: 0 };
     const { r } = runner(now);
     const start = r.changes;
@@ -89,7 +89,7 @@ describe("the hub's stand-in for an agent", () => {
     expect(r.changes).toBe(start + 1);
     r.receive({ type: 'PackRemoved', pack: 'old', time: '2026-01-01T00:00:02.000Z' });
     expect(r.changes).toBe(start + 2);
-    now.t += 30_000;
+    now.t += 10_000;
     r.heard();
     expect(r.changes).toBe(start + 3);
   });
@@ -134,6 +134,37 @@ describe("the hub's stand-in for an agent", () => {
     r.setDesired([desired('p39', noRedaction)]);
     r.receive(details('p39', big));
     expect(r.notes('p39')).toBe(big);
+  });
+
+  it('started with a stored "last seen" older than its window, gives the agent the window before calling it silent', () => {
+    // A replica taking the cluster over after a failover: the agent last polled the old driver 12 s ago.
+    const now = { t: Date.parse('2026-01-01T00:00:12.000Z') };
+    const events: RunnerEvent[] = [];
+    const r = new AgentRunner({
+      cluster: 'edge',
+      driftPolicy: 'correct',
+      initial: new Map(),
+      onEvent: (e) => events.push(e),
+      pollSeconds: 1,
+      lastSeenAt: '2026-01-01T00:00:00.000Z',
+      now: () => now.t,
+    });
+    void r.start();
+    r.stop();
+    expect(events).toEqual([]);
+    expect(r.connection()).toEqual({ connected: true, lastSeenAt: '2026-01-01T00:00:00.000Z' });
+    expect(r.statuses().every((s) => !s.stale)).toBe(true);
+    // Still nothing after the window from its own start: now it is silent.
+    now.t += 3_500;
+    void r.start();
+    r.stop();
+    expect(events).toEqual([
+      expect.objectContaining({
+        reachable: false,
+        error: 'the agent is silent since 2026-01-01T00:00:00.000Z',
+      }),
+    ]);
+    expect(r.connection().connected).toBe(false);
   });
 });
 

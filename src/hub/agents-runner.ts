@@ -35,8 +35,11 @@ export type HubRunner = Pick<
 /** How often an agent is asked to poll; it counts as silent after SILENT_POLLS of them without a word. */
 export const DEFAULT_AGENT_POLL_SECONDS = 5;
 const SILENT_POLLS = 3;
-/** "Last seen" on a kept page (kept-reads.ts) is at most this old while the agent stays connected. */
-const SEEN_SHOWN_EVERY_MS = 30_000;
+/**
+ * "Last seen" on a kept page (kept-reads.ts) is at most this old while the agent stays connected: as often as
+ * it is stored (agents.ts SEEN_PERSIST_MS), so every replica shows much the same time.
+ */
+const SEEN_SHOWN_EVERY_MS = 10_000;
 
 export interface AgentRunnerOptions {
   readonly cluster: string;
@@ -223,9 +226,10 @@ export class AgentRunner implements HubRunner {
     }
   }
 
+  /** Connected while not judged silent (checkSilence): a stored "last seen" counts, and so does a grace period. */
   connection(): AgentConnection {
     return {
-      connected: this.lastSeen !== undefined && this.now() - this.lastSeen <= this.silentAfterMs(),
+      connected: this.connected && this.lastSeen !== undefined,
       ...(this.lastSeen === undefined ? {} : { lastSeenAt: new Date(this.lastSeen).toISOString() }),
     };
   }
@@ -298,9 +302,14 @@ export class AgentRunner implements HubRunner {
     return this.connected && this.clusterReachable;
   }
 
+  /**
+   * Silent once neither the agent was heard nor this runner started within the window: a runner just started
+   * (a hub restart, or a replica that took the cluster over) has had no chance to hear a poll yet, and the
+   * stored "last seen" it starts from can be SEEN_PERSIST_MS old. It gives the agent the window from its start.
+   */
   private checkSilence(): void {
     if (!this.connected) return;
-    const since = this.lastSeen ?? this.startedAt;
+    const since = Math.max(this.lastSeen ?? Number.NEGATIVE_INFINITY, this.startedAt);
     if (this.now() - since <= this.silentAfterMs()) return;
     this.connected = false;
     this.announce();
