@@ -40,6 +40,32 @@ export function cleanText(text: string, max: number): string {
   return cleaned.length <= max ? cleaned : `${cleaned.slice(0, max - 1)}…`;
 }
 
+/**
+ * Every string of plain data (an agent's pack status, drift or connection message) without unsafe characters:
+ * a status carries text from the cluster and Helm, which the page and the CLI print, so what an agent says is
+ * cleaned rather than refused (an honest agent's status is not lost for a stray control character).
+ */
+export function cleanDeep<T>(value: T): T {
+  return cleanValue(value) as T;
+}
+
+function cleanValue(value: unknown): unknown {
+  if (typeof value === 'string') return value.replace(UNSAFE, '');
+  if (Array.isArray(value)) return value.map(cleanValue);
+  if (typeof value === 'object' && value !== null) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k.replace(UNSAFE, ''), cleanValue(v)]));
+  }
+  return value;
+}
+
+/** Whether plain data nests deeper than `max` arrays and objects (stops looking as soon as it does). */
+export function deeperThan(value: unknown, max: number): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  if (max === 0) return true;
+  const children: unknown[] = Array.isArray(value) ? value : Object.values(value);
+  return children.some((child) => deeperThan(child, max - 1));
+}
+
 const safeText = (max: number) =>
   z
     .string()

@@ -4,7 +4,13 @@
 import { z } from 'zod';
 import type { Pack } from '../profile/index.js';
 import type { HealthRuleSpec, PackStatus } from '../status/index.js';
-import { AGENT_DETAIL_LIMITS, cleanText, detailsBytes, PackDetailsEventSchema } from './agents-details.js';
+import {
+  AGENT_DETAIL_LIMITS,
+  cleanText,
+  deeperThan,
+  detailsBytes,
+  PackDetailsEventSchema,
+} from './agents-details.js';
 
 export { packDetails } from './agents-details.js';
 import { DriftPolicySchema, ObjectRefSchema, PackTransitionSchema, PhaseSchema } from './views.js';
@@ -119,6 +125,13 @@ export type AgentEvent = z.output<typeof AgentEventSchema>;
 /** At most this many events per batch: one request stays small and one store transaction short. */
 export const MAX_AGENT_BATCH = 200;
 
+/**
+ * An event as JSON, and how deep it nests: a pack status of a few hundred resources is a few dozen KiB and six
+ * levels deep. The hub stores what an agent sends, so a stolen agent token must not store megabytes.
+ */
+export const MAX_AGENT_EVENT_BYTES = 256 * 1024;
+export const MAX_AGENT_EVENT_DEPTH = 16;
+
 export const AgentBatchSchema = z
   .object({
     stream: z
@@ -131,6 +144,23 @@ export const AgentBatchSchema = z
   })
   .superRefine((batch, ctx) => {
     for (const [i, { event }] of batch.events.entries()) {
+      if (deeperThan(event, MAX_AGENT_EVENT_DEPTH)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['events', i, 'event'],
+          message: `nests deeper than ${MAX_AGENT_EVENT_DEPTH} levels`,
+        });
+        continue;
+      }
+      const size = JSON.stringify(event).length;
+      if (size > MAX_AGENT_EVENT_BYTES) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['events', i, 'event'],
+          message: `is ${size} bytes as JSON, over the ${MAX_AGENT_EVENT_BYTES} allowed`,
+        });
+        continue;
+      }
       if (event.type !== 'PackDetails') continue;
       const bytes = detailsBytes(event);
       if (bytes > AGENT_DETAIL_LIMITS.bytes) {

@@ -44,18 +44,34 @@ describe("the hub's stand-in for an agent", () => {
 
   it("hands the agent's events on as a runner's, for its own cluster, and shows the packs it still reports", () => {
     const { r, events } = runner({ t: 0 });
+    r.setDesired([desired('web', noRedaction)]);
     const status = advance(packStatus('onboarding'), 'processing', '2026-01-01T00:00:01.000Z');
     r.receive({ type: 'PackStatusChanged', pack: 'web', profile: 'apps', status });
+    // A pack this cluster never wanted is not the agent's to write: dropped, stored nowhere.
+    r.receive({ type: 'PackStatusChanged', pack: 'intruder', profile: 'apps', status });
+    r.receive({ type: 'PackRemoved', pack: 'intruder', time: '2026-01-01T00:00:01.000Z' });
     expect(events).toEqual([
       { type: 'PackStatusChanged', cluster: 'edge', pack: 'web', profile: 'apps', status },
     ]);
-    // Nothing desired: both are being removed by the agent, shown until it says they are gone.
+    // Nothing desired any more: both are being removed by the agent, shown until it says they are gone.
+    r.setDesired([]);
     expect(r.statuses().map((s) => [s.pack, s.status.phase])).toEqual([
       ['old', 'success'],
       ['web', 'processing'],
     ]);
     r.receive({ type: 'PackRemoved', pack: 'old', time: '2026-01-01T00:00:02.000Z' });
     expect(r.statuses().map((s) => s.pack)).toEqual(['web']);
+  });
+
+  it("cleans the agent's texts of control characters before anything stores or shows them", () => {
+    const { r, events } = runner({ t: 0 });
+    r.setDesired([desired('web', noRedaction)]);
+    const status = {
+      ...packStatus('failed'),
+      message: 'image pull failed\u001b[2J\u001b]0;owned\u0007 for web',
+    };
+    r.receive({ type: 'PackStatusChanged', pack: 'web', profile: 'apps', status });
+    expect(events).toMatchObject([{ status: { message: 'image pull failed[2J]0;owned for web' } }]);
   });
 
   it('turns retry and resync into counters the agent acts on when they grow', async () => {

@@ -14,7 +14,7 @@ import {
   type PackStatus,
 } from '../status/index.js';
 import type { DriftPolicy } from '../store/index.js';
-import { AGENT_DETAIL_LIMITS, detailsBytes, type PackDetailsEvent } from './agents-details.js';
+import { AGENT_DETAIL_LIMITS, cleanDeep, detailsBytes, type PackDetailsEvent } from './agents-details.js';
 import type { AgentDesired, AgentEvent, AgentPack } from './agents-protocol.js';
 
 /** What the fleet needs of a runner: a ClusterRunner for a cluster it drives, an AgentRunner for an agent's. */
@@ -92,6 +92,8 @@ export class AgentRunner implements HubRunner {
   /** When "last seen" last counted as a change. */
   private seenChanged = Number.NEGATIVE_INFINITY;
   private readonly details = new Map<string, Details>();
+  /** Every pack desired since this runner started: the packs the agent may still report on. */
+  private readonly everDesired = new Set<string>();
   private detailBytes = 0;
   /** Tells the agent this is a new record of it, with none of its pack details (AgentDesired.session). */
   private readonly session = randomUUID();
@@ -122,6 +124,7 @@ export class AgentRunner implements HubRunner {
 
   setDesired(packs: readonly DesiredPack[]): void {
     this.desired = packs;
+    for (const d of packs) this.everDesired.add(d.pack.name);
     const wanted = new Set(packs.map((d) => d.pack.name));
     for (const pack of this.details.keys()) if (!wanted.has(pack)) this.dropDetails(pack);
     this.changeCount++;
@@ -198,9 +201,16 @@ export class AgentRunner implements HubRunner {
     this.announce();
   }
 
-  /** One event the agent's runner reported, in order: handled exactly as a local runner's. */
-  receive(event: AgentEvent): void {
+  /**
+   * One event the agent's runner reported, in order: handled exactly as a local runner's, its text cleaned of
+   * control characters (agents-details.ts). An event about a pack this cluster never wanted here (not desired
+   * since this runner started, nor stored) is dropped: an agent writes the status of its own cluster's packs
+   * only. It is not refused: an honest agent's batch must never be stuck on a pack detached while it worked.
+   */
+  receive(raw: AgentEvent): void {
     const cluster = this.options.cluster;
+    if (raw.type !== 'ConnectionChanged' && !this.mayReport(raw.pack)) return;
+    const event = cleanDeep(raw);
     this.changeCount++;
     switch (event.type) {
       case 'PackStatusChanged':
@@ -267,6 +277,10 @@ export class AgentRunner implements HubRunner {
       if (d.chartFile !== undefined && (await this.digestOf(d.chartFile)) === digest) return true;
     }
     return false;
+  }
+
+  private mayReport(pack: string): boolean {
+    return this.everDesired.has(pack) || this.reported.has(pack);
   }
 
   /**

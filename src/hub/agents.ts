@@ -163,16 +163,20 @@ export class Agents {
     const { agent, runner } = await this.resolve(actor);
     runner.heard();
     const failuresBefore = this.fleet.writeFailures(agent.cluster);
-    let last = agent.stream === batch.stream ? agent.lastSeq : 0;
-    const fresh = batch.events.filter((e) => e.seq > last);
-    for (const item of fresh) {
-      if (item.seq !== last + 1) {
+    const stored = agent.stream === batch.stream ? agent.lastSeq : 0;
+    const fresh = batch.events.filter((e) => e.seq > stored);
+    // The whole batch is checked before any of it is taken: a gap after its first events stores none of them.
+    for (const [i, item] of fresh.entries()) {
+      if (item.seq !== stored + i + 1) {
         throw new HubError(
           HubErrorCode.AgentSequenceGap,
           `cluster "${agent.cluster}": the agent's event ${item.seq} does not follow the last one stored ` +
-            `(${last} of stream ${batch.stream}): send again from event ${last + 1}`,
+            `(${stored + i} of stream ${batch.stream}): send again from event ${stored + 1}`,
         );
       }
+    }
+    let last = stored;
+    for (const item of fresh) {
       runner.receive(item.event);
       last = item.seq;
     }

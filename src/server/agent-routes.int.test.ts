@@ -239,6 +239,75 @@ describe.each(backends())('agent routes on $name', (backend) => {
     expect(history).toHaveLength(before + 2);
   });
 
+  it('refuses a hostile batch with a clear 4xx and stores nothing of it: huge, deep, out of order, not its packs', async () => {
+    const statusesNow = async () => (await t.api('GET', '/api/v1/agent/statuses', as(token))).json;
+    const historyNow = async () => (await t.api('GET', '/api/v1/clusters/edge/packs/site/history')).json;
+    const before = { statuses: await statusesNow(), history: await historyNow() };
+    const from =
+      (before.statuses as { packs: { pack: string; status: PackStatus }[] }).packs.find(
+        (p) => p.pack === 'site',
+      )?.status ?? packStatus('onboarding');
+    const next = advance(
+      from,
+      from.phase === 'success' ? 'processing' : 'success',
+      '2026-01-03T00:00:01.000Z',
+    );
+    const push = (events: unknown[], stream = randomUUID()) =>
+      t.api('POST', '/api/v1/agent/events', {
+        ...as(token),
+        body: { stream, events: events.map((event, i) => ({ seq: i + 1, event })) },
+      });
+    const site = (status: unknown) => ({ type: 'PackStatusChanged', pack: 'site', profile: 'web', status });
+
+    // Deep: 40 levels of nesting (the request parser refuses past 64) inside a resource of an otherwise valid status.
+    let deep: unknown = 'x';
+    for (let i = 0; i < 40; i++) deep = { deeper: deep };
+    const deepRes = await push([
+      site({
+        ...next,
+        resources: [
+          { ref: next.resources[0]?.ref ?? { apiVersion: 'v1', kind: 'ConfigMap', name: 'site' }, deep },
+        ],
+      }),
+    ]);
+    expect(deepRes.status, deepRes.text).toBe(400);
+    expect((deepRes.json as Problem).detail).toMatch(/events\.0\.event.*nests deeper than 16 levels/);
+    // Huge: a message of 1 MiB (under the request limit, over an event's).
+    const huge = await push([site({ ...next, message: 'm'.repeat(1024 * 1024) })]);
+    expect(huge.status, huge.text).toBe(400);
+    expect((huge.json as Problem).detail).toMatch(/events\.0\.event.*bytes as JSON, over the 262144 allowed/);
+    // Over the request limit altogether.
+    const tooBig = await push([site({ ...next, message: 'm'.repeat(3 * 1024 * 1024) })]);
+    expect(tooBig.status).toBe(413);
+    // Out of order: the first event is fine, the second skips one; neither is stored.
+    const gap = await t.api('POST', '/api/v1/agent/events', {
+      ...as(token),
+      body: {
+        stream: randomUUID(),
+        events: [
+          { seq: 1, event: site(next) },
+          { seq: 3, event: site(advance(next, 'failed', '2026-01-03T00:00:02.000Z')) },
+        ],
+      },
+    });
+    expect(gap.status).toBe(409);
+    expect((gap.json as Problem).detail).toContain('send again from event 1');
+    expect({ statuses: await statusesNow(), history: await historyNow() }).toEqual(before);
+
+    // Packs its cluster never had: taken (an honest agent must not be stuck on them) and stored nowhere.
+    const stream = randomUUID();
+    const intruder = await push(
+      [{ type: 'PackStatusChanged', pack: 'intruder', profile: 'web', status: packStatus('failed') }],
+      stream,
+    );
+    expect(intruder.status, intruder.text).toBe(200);
+    const page = (await t.api('GET', '/api/v1/clusters/edge/page')).json as { packs: { name: string }[] };
+    expect(page.packs.map((p) => p.name)).not.toContain('intruder');
+    expect(((await statusesNow()) as { packs: { pack: string }[] }).packs.map((p) => p.pack)).toEqual([
+      'site',
+    ]);
+  });
+
   it('a new agent token replaces the old one at once; a direct cluster has none', async () => {
     const rotated = await t.api('POST', '/api/v1/agent-clusters/other/token');
     expect(rotated.status, rotated.text).toBe(201);
