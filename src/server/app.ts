@@ -252,6 +252,8 @@ export function createServer(options: ServerOptions): StrataServer {
       return;
     }
     if (problem.status === 401) reply.header('www-authenticate', 'Bearer realm="strata"');
+    // A 503 is "not now": say when to ask again (an agent's unstored batch, a busy hub).
+    if (problem.status === 503 && !reply.hasHeader('retry-after')) reply.header('retry-after', '2');
     await reply.code(problem.status).type(PROBLEM_CONTENT_TYPE).send(problem);
   });
   const webRoot = options.webRoot ?? defaultWebRoot;
