@@ -3,6 +3,7 @@
 // /proc. RSS counts the node binary's own pages (~45 MiB shared with every node process); PSS counts them
 // once per sharing process, so both are printed.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -13,6 +14,15 @@ export const repoRoot = resolve(import.meta.dirname, '..');
 export const MiB = 2 ** 20;
 
 export type HubMode = 'dist' | 'tsx';
+
+/** The Node/V8 flags bin/strata runs the hub with (scripts/node-flags, comments and blank lines dropped). */
+export const strataNodeFlags: readonly string[] = readFileSync(
+  join(repoRoot, 'scripts', 'node-flags'),
+  'utf8',
+)
+  .split('\n')
+  .map((line) => line.replace(/#.*/, '').trim())
+  .filter((line) => line !== '');
 
 export interface HubProcess {
   readonly child: ChildProcess;
@@ -40,7 +50,7 @@ export async function startHub(
   const entry =
     mode === 'dist'
       ? [
-          // As bin/strata runs it.
+          // As bin/strata runs it (its node flags come first, below, so nodeFlags can override them).
           '--expose-gc',
           '--import',
           join(repoRoot, 'dist', 'src', 'source-maps.js'),
@@ -51,6 +61,7 @@ export async function startHub(
   const child = spawn(
     process.execPath,
     [
+      ...(mode === 'dist' ? strataNodeFlags : []),
       ...inspect,
       ...(options.nodeFlags ?? []),
       ...entry,

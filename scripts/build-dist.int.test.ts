@@ -40,6 +40,9 @@ describe('bin/strata', () => {
       expect(cmdline).toContain(join(root, 'dist', 'src', 'source-maps.js'));
       expect(cmdline).toContain(join(root, 'dist', 'src', 'cli', 'main.js'));
       expect(cmdline.join(' ')).not.toContain('tsx');
+      // V8's memory flags from scripts/node-flags (issue 15: idle RSS and the peak of a large install).
+      expect(cmdline).toContain('--max-semi-space-size=1');
+      expect(cmdline).toContain('--heap-growing-percent=50');
 
       // The UI's root is found from dist/src/server/ as it is from src/server/.
       const page = await fetch(`http://127.0.0.1:${port}/`);
