@@ -15,14 +15,19 @@ export const MiB = 2 ** 20;
 
 export type HubMode = 'dist' | 'tsx';
 
-/** The Node/V8 flags bin/strata runs the hub with (scripts/node-flags, comments and blank lines dropped). */
-export const strataNodeFlags: readonly string[] = readFileSync(
-  join(repoRoot, 'scripts', 'node-flags'),
-  'utf8',
-)
+/** scripts/node-flags, comments and blank lines dropped: `--flag` lines and `NAME=value` lines. */
+const nodeFlagsLines = readFileSync(join(repoRoot, 'scripts', 'node-flags'), 'utf8')
   .split('\n')
   .map((line) => line.replace(/#.*/, '').trim())
   .filter((line) => line !== '');
+/** The Node/V8 flags bin/strata runs the hub with. */
+export const strataNodeFlags: readonly string[] = nodeFlagsLines.filter((line) => line.startsWith('--'));
+/** The environment bin/strata adds (glibc malloc's settings), unless the variable is set already. */
+export const strataNodeEnv: Readonly<Record<string, string>> = Object.fromEntries(
+  nodeFlagsLines
+    .filter((line) => !line.startsWith('--') && line.includes('='))
+    .map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]),
+);
 
 export interface HubProcess {
   readonly child: ChildProcess;
@@ -73,7 +78,11 @@ export async function startHub(
       '--log-level',
       'warn',
     ],
-    { cwd: repoRoot, env: { ...process.env, NODE_NO_WARNINGS: '1' }, stdio: ['ignore', 'pipe', 'pipe'] },
+    {
+      cwd: repoRoot,
+      env: { ...(mode === 'dist' ? strataNodeEnv : {}), ...process.env, NODE_NO_WARNINGS: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
   );
   let log = '';
   let exit: string | undefined;
