@@ -16,7 +16,13 @@ import { HubFailure, HubRequestError, type HubClient } from './hub-client.js';
 /** What the agent asks of the hub (HubClient over HTTP; a fake in tests). */
 export type HubApi = Pick<HubClient, 'desired' | 'chart' | 'statuses' | 'push'>;
 import { Outbox, readJson, writeAtomically } from './outbox.js';
-import { MAX_AGENT_BATCH, packDetails, type AgentDesired, type AgentEvent } from './protocol.js';
+import {
+  eventOverBounds,
+  MAX_AGENT_BATCH,
+  packDetails,
+  type AgentDesired,
+  type AgentEvent,
+} from './protocol.js';
 
 export interface AgentOptions {
   readonly client: HubApi;
@@ -231,6 +237,13 @@ export class Agent {
   }
 
   private send(wire: AgentEvent): void {
+    // The hub refuses the whole batch of an event past its bounds: sending it would hold every later event back.
+    const over = eventOverBounds(wire);
+    if (over !== undefined) {
+      const about = 'pack' in wire ? ` of pack "${wire.pack}"` : '';
+      this.options.log(`strata agent: not sending the ${wire.type} event${about}: it ${over}`);
+      return;
+    }
     this.outbox.push(wire).catch((error: unknown) => {
       this.options.log(`strata agent: could not write event to the outbox: ${describe(error)}`);
     });
