@@ -48,7 +48,12 @@ export interface HubProcess {
  */
 export async function startHub(
   mode: HubMode,
-  options: { inspect?: boolean; nodeFlags?: readonly string[] } = {},
+  options: {
+    inspect?: boolean;
+    nodeFlags?: readonly string[];
+    /** Open event streams the hub allows, for one token and in all (its defaults are 32 and 20,000). */
+    maxStreams?: number;
+  } = {},
 ): Promise<HubProcess> {
   const dataDir = await mkdtemp(join(tmpdir(), 'strata-bench-hub-'));
   const port = await freePort();
@@ -77,6 +82,14 @@ export async function startHub(
       dataDir,
       '--log-level',
       'warn',
+      ...(options.maxStreams === undefined
+        ? []
+        : [
+            '--max-streams-per-token',
+            String(options.maxStreams),
+            '--max-streams',
+            String(options.maxStreams),
+          ]),
     ],
     {
       cwd: repoRoot,

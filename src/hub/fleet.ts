@@ -238,7 +238,12 @@ export class Fleet {
     await this.writer.drain();
   }
 
-  /** Resolves once every status change so far is stored (tests, shutdown). */
+  /** How many status writes of the cluster have failed so far (StatusWriter.failures): compared around a flush. */
+  writeFailures(cluster: string): number {
+    return this.writer.failures(cluster);
+  }
+
+  /** Resolves once every status change so far is stored or has failed (tests, shutdown). */
   flush(): Promise<void> {
     return this.writer.drain();
   }

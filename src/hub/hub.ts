@@ -184,7 +184,7 @@ export class Hub {
     });
     this.tokens = new Tokens(store);
     this.sources = new ChartSources(store);
-    this.agents = new Agents(store, fleet);
+    this.agents = new Agents(store, fleet, replica && ((record) => replica.admit(record)));
   }
 
   /** Opens the hub and starts a runner for every registered cluster (an unreachable one does not block). */
