@@ -148,6 +148,12 @@ export function createServer(options: ServerOptions): StrataServer {
     genReqId: () => randomUUID(),
     // Fastify answers 503 to new requests while closing; SSE streams are ended in preClose below.
     return503OnClosing: true,
+    // Routes validate with zod (parseInput) and declare no Fastify JSON schema, so Fastify's default compilers
+    // (ajv and fast-json-stringify, ~300 modules an idle hub would hold: issue 15) are never needed. These
+    // stand in for them so Fastify does not load them; a route given a Fastify schema fails at startup.
+    schemaController: {
+      compilersFactory: { buildValidator: noSchemaCompiler, buildSerializer: noSchemaCompiler },
+    },
     routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
     // The router's own refusals (a path parameter over MAX_PARAM_LENGTH: 414; a malformed %-escape: 400)
     // get the same problem+json as every other error instead of Fastify's own JSON.
@@ -347,6 +353,14 @@ export function createServer(options: ServerOptions): StrataServer {
       await app.close();
     },
   };
+}
+
+/** Fastify's compiler factories for route schemas: Strata declares none (see createServer). */
+function noSchemaCompiler(): never {
+  throw new Error(
+    'a route declares a Fastify JSON schema: Strata routes validate with zod (route.params/query/body), ' +
+      'and the server loads no JSON schema compiler',
+  );
 }
 
 /** A problem+json answer written straight to a socket that has no request (see clientErrorHandler). */
