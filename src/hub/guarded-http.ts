@@ -5,10 +5,11 @@
 // only it, so no second resolution can differ: DNS rebinding). Redirects are followed here, one checked hop at a
 // time, never by the HTTP stack. TLS still verifies the hop's host name.
 import { lookup as dnsLookup } from 'node:dns/promises';
-import { request as httpRequest, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { BlockList, isIP, type LookupFunction } from 'node:net';
 import { deniedRange, type AddressRange } from '../kube/index.js';
+import { http } from '../shared/node-http.js';
 
 /** The denied range an address is in (its name, for messages), or undefined when the hub may contact it. */
 export type AddressCheck = (address: string) => string | undefined;
@@ -177,7 +178,7 @@ function getOnce(
       deadline.removeEventListener('abort', onAbort);
       resolve(answer);
     };
-    const request = (https ? httpsRequest : httpRequest)(
+    const request = (https ? httpsRequest : http.request)(
       hop,
       {
         method: 'GET',

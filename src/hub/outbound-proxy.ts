@@ -8,7 +8,7 @@
 // (golang.org/x/net/http/httpproxy, config.useProxy): those connections never reach this proxy. That only
 // matters while loopback is denied, and then chart-fetch.ts does not run helm at all (oci-registry.ts pulls).
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { createServer, request as httpRequest, type IncomingMessage } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import { connect, isIP, type AddressInfo, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import {
@@ -18,6 +18,7 @@ import {
   type AddressCheck,
   type ResolveAll,
 } from './guarded-http.js';
+import { http } from '../shared/node-http.js';
 
 export interface ProxyRefusal {
   /** `host:port` as the client asked for it. */
@@ -77,7 +78,7 @@ export async function startOutboundProxy(options: OutboundProxyOptions): Promise
     return addresses[0];
   };
 
-  const server = createServer((req, res) => {
+  const server = http.createServer((req, res) => {
     // A plain-HTTP request in absolute form (`GET http://registry:5000/v2/… HTTP/1.1`).
     void (async () => {
       const url = URL.parse(req.url ?? '');
@@ -102,7 +103,7 @@ export async function startOutboundProxy(options: OutboundProxyOptions): Promise
       const headers = { ...req.headers };
       delete headers['proxy-authorization'];
       delete headers['proxy-connection'];
-      const upstream = httpRequest(
+      const upstream = http.request(
         url,
         { method: req.method, headers, lookup: pinnedLookup(checked), agent: false },
         (answer) => {

@@ -2,13 +2,13 @@
 // metrics and the live stream. It owns neither the hub nor the store (serve.ts opens and closes those) and
 // reaches the store only through the hub.
 import { randomUUID } from 'node:crypto';
-import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { z } from 'zod';
 import type { Actor, Hub } from '../hub/index.js';
 import { MAX_BUNDLE_BYTES } from '../profile/index.js';
 import { assertNever } from '../shared/assert-never.js';
+import { http } from '../shared/node-http.js';
 import { authorize, type Caller } from './auth.js';
 import { depthExceededAt, MAX_JSON_DEPTH } from './json-depth.js';
 import { jsonErrorOffset, positionOf } from './json-position.js';
@@ -395,5 +395,5 @@ function writeClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
   const head = Object.entries(headers)
     .map(([name, value]) => `${name}: ${value}\r\n`)
     .join('');
-  socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\n${head}\r\n${body}`);
+  socket.end(`HTTP/1.1 ${status} ${http.STATUS_CODES[status] ?? 'Error'}\r\n${head}\r\n${body}`);
 }

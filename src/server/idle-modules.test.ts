@@ -31,14 +31,25 @@ const running = await serve({
   handleSignals: false,
 });
 const statuses = {};
-for (const path of paths) statuses[path] = (await fetch(running.url + path)).status;
+// Not fetch(), which loads undici itself.
+const http = process.getBuiltinModule('node:http');
+const status = (url) =>
+  new Promise((done, failed) => {
+    http.get(url, (response) => {
+      response.resume();
+      done(response.statusCode);
+    }).on('error', failed);
+  });
+for (const path of paths) statuses[path] = await status(running.url + path);
 await running.close();
 const packages = new Set();
 for (const url of urls) {
   const match = /\\/node_modules\\/((?:@[^/]+\\/)?[^/]+)\\//.exec(url);
   if (match) packages.add(match[1]);
 }
-console.log(JSON.stringify({ statuses, packages: [...packages].sort() }));
+// Node's own modules, the ones bundled from npm among them (undici).
+const builtins = process.moduleLoadList.filter((name) => name.startsWith('NativeModule '));
+console.log(JSON.stringify({ statuses, packages: [...packages].sort(), builtins }));
 `;
 
 let dataDir: string | undefined;
@@ -53,7 +64,7 @@ async function idleHub(paths: readonly string[]) {
     ['--import', 'tsx', '--input-type=module', '-e', script],
     { cwd: root, env: { ...process.env, IDLE_ARGS: JSON.stringify([dataDir, ...paths]) } },
   );
-  return JSON.parse(stdout) as { statuses: Record<string, number>; packages: string[] };
+  return JSON.parse(stdout) as { statuses: Record<string, number>; packages: string[]; builtins: string[] };
 }
 
 describe('an idle hub', () => {
@@ -67,5 +78,12 @@ describe('an idle hub', () => {
     expect(packages).not.toContain('@fastify/fast-json-stringify-compiler');
     expect(packages).not.toContain('ajv');
     expect(packages).not.toContain('ajv-formats');
+  }, 60_000);
+
+  it("does not load Node's bundled undici (fetch, WebSocket), which an ESM import of node:http would", async () => {
+    const { statuses, builtins } = await idleHub(['/healthz', '/no-such-page']);
+    expect(statuses).toEqual({ '/healthz': 200, '/no-such-page': 404 });
+    expect(builtins).toContain('NativeModule http');
+    expect(builtins.filter((name) => name.includes('undici'))).toEqual([]);
   }, 60_000);
 });
