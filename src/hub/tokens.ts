@@ -7,7 +7,7 @@
 // revoke commits is not kept, and a token revoked through another replica stops working here within
 // VERIFIED_FOR_MS, as that replica's open streams of it end (sse.ts checks them every second). Agent tokens are
 // always asked of the store (they are rotated and revoked by other paths).
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import {
   AGENT_TOKEN_PREFIX,
   TokenRole,
@@ -44,7 +44,8 @@ export class Tokens {
    */
   verify(plaintext: string): Promise<TokenRecord | AgentCaller | undefined> {
     if (plaintext.startsWith(AGENT_TOKEN_PREFIX)) return verifyAgentToken(this.store, plaintext);
-    const key = createHash('sha256').update(plaintext).digest('base64');
+    // One-shot: a Hash object per request cost more than the Map lookup it keys.
+    const key = hash('sha256', plaintext, 'base64');
     const kept = this.verified.get(key);
     if (kept !== undefined && kept.until > this.now()) return Promise.resolve(kept.token);
     const revocations = this.revocations;
