@@ -33,7 +33,12 @@ export interface HubProcess {
  */
 export async function startHub(
   mode: HubMode,
-  options: { inspect?: boolean; nodeFlags?: readonly string[] } = {},
+  options: {
+    inspect?: boolean;
+    nodeFlags?: readonly string[];
+    /** Open event streams the hub allows, for one token and in all (its defaults are 32 and 20,000). */
+    maxStreams?: number;
+  } = {},
 ): Promise<HubProcess> {
   const dataDir = await mkdtemp(join(tmpdir(), 'strata-bench-hub-'));
   const port = await freePort();
@@ -61,6 +66,14 @@ export async function startHub(
       dataDir,
       '--log-level',
       'warn',
+      ...(options.maxStreams === undefined
+        ? []
+        : [
+            '--max-streams-per-token',
+            String(options.maxStreams),
+            '--max-streams',
+            String(options.maxStreams),
+          ]),
     ],
     { cwd: repoRoot, env: { ...process.env, NODE_NO_WARNINGS: '1' }, stdio: ['ignore', 'pipe', 'pipe'] },
   );

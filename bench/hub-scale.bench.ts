@@ -253,6 +253,8 @@ async function main(): Promise<void> {
     // The inspector lets the bench force a full GC: what stays after it is what the hub holds, the rest is
     // garbage V8 has not collected yet.
     inspect: true,
+    // Every client uses the one token: the per-token cap (32 by default) must let them all in.
+    maxStreams: Math.max(clients, 1) + 100,
     nodeFlags: [
       ...values['hub-flag'],
       ...(prof === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${prof}`]),

@@ -61,7 +61,10 @@ const backend = new SqliteBackend();
 await backend.setup();
 await down({ name: CP });
 const cp = await up({ name: CP, nodes: 1 });
-const t = await startTestHub(backend, { server: { validateResponses: false } });
+// Every client uses the one viewer token: the per-token cap (32 by default) must let them all in.
+const t = await startTestHub(backend, {
+  server: { validateResponses: false, streamLimits: { perToken: clients, total: clients + 100 } },
+});
 try {
   // --- 1. page latency -------------------------------------------------------------------------------------
   const reg = await t.api('POST', '/api/v1/clusters', {

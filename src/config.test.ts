@@ -15,7 +15,21 @@ describe('loadConfig', () => {
       logLevel: 'info',
       allowedExecPlugins: [],
       outboundDeny: ['link-local'],
+      maxStreamsPerToken: 32,
+      maxStreams: 20_000,
     });
+  });
+
+  it('caps on open event streams, per token and in all, from flags or STRATA_* variables', () => {
+    const config = loadConfig({
+      ...base,
+      env: { STRATA_MAX_STREAMS_PER_TOKEN: '10001', STRATA_MAX_STREAMS: '500' },
+      argv: ['--max-streams=600'],
+    });
+    expect([config.maxStreamsPerToken, config.maxStreams]).toEqual([10_001, 600]);
+    expect(() => loadConfig({ ...base, env: { STRATA_MAX_STREAMS_PER_TOKEN: '0' } })).toThrow(
+      'STRATA_MAX_STREAMS_PER_TOKEN: expected a whole number from 1 to 999999999',
+    );
   });
 
   it('exec plugins an admin allows and address ranges to deny, from flags or STRATA_* variables', () => {

@@ -6,6 +6,7 @@ import { accessSync, constants, existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { DEFAULT_OUTBOUND_DENY, parseOutboundDeny, type AddressRange } from './kube/index.js';
+import { DEFAULT_MAX_STREAMS, DEFAULT_MAX_STREAMS_PER_TOKEN } from './server/stream-limits.js';
 
 export const LogLevel = {
   Fatal: 'fatal',
@@ -44,6 +45,9 @@ export interface Config {
   readonly outboundDeny: readonly AddressRange[];
   /** Set: `/metrics` needs it as a bearer token (or any API token); unset: /metrics is open. */
   readonly metricsToken: string | undefined;
+  /** Open event streams one token may hold (default 32), and the hub in all (default 20,000). */
+  readonly maxStreamsPerToken: number;
+  readonly maxStreams: number;
 }
 
 /** Configuration that cannot be used; the message names the flag or variable and what is wrong with it. */
@@ -63,6 +67,8 @@ const settings = {
   allowedExecPlugins: { flag: '--allow-exec-plugin', env: 'STRATA_ALLOWED_EXEC_PLUGINS' },
   outboundDeny: { flag: '--outbound-deny', env: 'STRATA_OUTBOUND_DENY' },
   metricsToken: { flag: '--metrics-token', env: 'STRATA_METRICS_TOKEN' },
+  maxStreamsPerToken: { flag: '--max-streams-per-token', env: 'STRATA_MAX_STREAMS_PER_TOKEN' },
+  maxStreams: { flag: '--max-streams', env: 'STRATA_MAX_STREAMS' },
 } as const;
 type Setting = keyof typeof settings;
 
@@ -109,6 +115,12 @@ const outboundDenySchema = z.string().transform((text, ctx): AddressRange[] => {
   }
 });
 
+const countSchema = z
+  .string()
+  .trim()
+  .regex(/^[1-9]\d{0,8}$/, 'expected a whole number from 1 to 999999999')
+  .transform(Number);
+
 const schema = z.object({
   address: addressSchema,
   dataDir: z.string().trim().min(1, 'must not be empty'),
@@ -126,6 +138,8 @@ const schema = z.object({
   }),
   allowedExecPlugins: pluginListSchema,
   outboundDeny: outboundDenySchema,
+  maxStreamsPerToken: countSchema,
+  maxStreams: countSchema,
 });
 
 export interface LoadConfigOptions {
@@ -164,6 +178,8 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     allowedExecPlugins: raw.allowedExecPlugins.value ?? '',
     outboundDeny: raw.outboundDeny.value ?? DEFAULT_OUTBOUND_DENY.join(','),
     metricsToken: raw.metricsToken.value,
+    maxStreamsPerToken: raw.maxStreamsPerToken.value ?? String(DEFAULT_MAX_STREAMS_PER_TOKEN),
+    maxStreams: raw.maxStreams.value ?? String(DEFAULT_MAX_STREAMS),
   });
   if (!parsed.success) {
     const lines = parsed.error.issues.map((issue) => {
@@ -184,6 +200,8 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     allowedExecPlugins: value.allowedExecPlugins,
     outboundDeny: value.outboundDeny,
     metricsToken: value.metricsToken,
+    maxStreamsPerToken: value.maxStreamsPerToken,
+    maxStreams: value.maxStreams,
   };
 }
 

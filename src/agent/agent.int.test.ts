@@ -14,6 +14,7 @@ import { parseAllDocuments, stringify } from 'yaml';
 import { down, up, type ControlPlaneState } from '../../testenv/src/controlplane.js';
 import { freePort } from '../../testenv/src/ports.js';
 import { KubeClient } from '../kube/index.js';
+import { profileUpload } from '../profile/index.js';
 
 const root = resolve(import.meta.dirname, '..', '..');
 const strata = join(root, 'bin', 'strata');
@@ -238,8 +239,34 @@ const APPS = PROFILE(
 
 interface Page {
   cluster: { reachable: boolean; agent?: { connected: boolean; lastSeenAt?: string } };
-  packs: { name: string; phase: string }[];
+  packs: {
+    name: string;
+    phase: string;
+    resources: { ref: { kind: string; name: string }; events?: { reason: string; message: string }[] }[];
+  }[];
 }
+
+/** A pack under a quota that admits none of its pods, and a Helm chart with NOTES quoting a sensitive value. */
+const SECRET = 'agent-side-secret-4711';
+const EXTRA = PROFILE(
+  'edge-extra',
+  [
+    '    - name: squeezed',
+    '      layer: addon',
+    '      version: 1.0.0',
+    '      type: manifest',
+    `      namespace: { name: ${NS}, create: false }`,
+    '      manifests:',
+    `        - { apiVersion: apps/v1, kind: Deployment, metadata: { name: squeezed }, spec: { replicas: 1, selector: { matchLabels: { app: squeezed } }, template: { metadata: { labels: { app: squeezed } }, spec: { priorityClassName: strata-it-squeezed, containers: [{ name: c, image: "registry.example/squeezed:1" }] } } } }`,
+    '    - name: notes',
+    '      layer: addon',
+    '      version: 1.0.0',
+    '      type: helm',
+    '      chart: { path: charts/notes }',
+    `      namespace: { name: ${NS}, create: false }`,
+    "      values: { password: '{{ .strata.var.password }}' }",
+  ].join('\n'),
+).replace('  packs:', '  variables:\n    - { name: password, required: true, sensitive: true }\n  packs:');
 interface Transition {
   time: string;
   from: string;
@@ -493,5 +520,65 @@ describe('an agent cluster', () => {
       ['settings', 'web', 'api', 'worker', 'cache'],
       'after the agent restarted',
     );
+  });
+
+  it("shows an agent-driven pack's Warning events and its chart's NOTES, redacted, as for a cluster the hub drives", async () => {
+    // A quota that admits no pod of one priority class: the ReplicaSet controller's FailedCreate "exceeded quota".
+    await admin.apply(
+      {
+        apiVersion: 'scheduling.k8s.io/v1',
+        kind: 'PriorityClass',
+        metadata: { name: 'strata-it-squeezed' },
+        value: 1000,
+      },
+      { fieldManager: 'agent-it', force: true, dryRun: false },
+    );
+    const quota = {
+      apiVersion: 'v1',
+      kind: 'ResourceQuota',
+      metadata: { name: 'no-squeezed-pods', namespace: NS },
+      spec: {
+        hard: { pods: '0' },
+        scopeSelector: {
+          matchExpressions: [{ scopeName: 'PriorityClass', operator: 'In', values: ['strata-it-squeezed'] }],
+        },
+      },
+    };
+    await admin.apply(quota, { fieldManager: 'agent-it', force: true, dryRun: false });
+    await until('the quota in force', async () => {
+      const got = (await admin.get({
+        apiVersion: 'v1',
+        kind: 'ResourceQuota',
+        namespace: NS,
+        name: 'no-squeezed-pods',
+      })) as { status?: { hard?: Record<string, string> } } | undefined;
+      return got?.status?.hard?.pods === '0' ? true : undefined;
+    });
+    const upload = await profileUpload(join(root, 'src', 'engine', 'conformance', 'edge-extra.yaml'), EXTRA);
+    if (upload.bundle === undefined) throw new Error('the profile has a local chart: it is a bundle');
+    const res = await fetch(`${url()}/api/v1/profiles?file=edge-extra.yaml`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${adminToken()}`, 'content-type': 'application/gzip' },
+      body: upload.bundle,
+    });
+    expect(res.status, await res.text()).toBe(201);
+    await api('POST', '/clusters/edge/attachments', { profile: 'edge-extra', values: { password: SECRET } });
+
+    const events = await until('the FailedCreate on the hub page', async () => {
+      const squeezed = (await page()).packs.find((p) => p.name === 'squeezed');
+      const deployment = squeezed?.resources.find((r) => r.ref.kind === 'Deployment');
+      const found = deployment?.events?.filter((e) => e.reason === 'FailedCreate') ?? [];
+      return found.length > 0 ? found : undefined;
+    });
+    expect(events[0]?.message).toMatch(/is forbidden: exceeded quota: no-squeezed-pods/);
+    const notes = await until('the NOTES on the hub', async () => {
+      const values = (await api('GET', '/clusters/edge/packs/notes/values')) as { notes?: string };
+      return values.notes;
+    });
+    expect(notes).toMatch(new RegExp(`Release \\S+ in namespace ${NS} says hello\\.`));
+    expect(notes).toContain('Password: ******');
+    expect(notes).not.toContain(SECRET);
+    // Nor did the agent print it.
+    expect(agentLog).not.toContain(SECRET);
   });
 });

@@ -32,6 +32,7 @@ function document(retry: Record<string, number> = {}, version = '1.0.0'): AgentD
     healthRules: [],
     actions: { resync: 0, retry },
     pollSeconds: 1,
+    session: 'hub-1',
   };
 }
 

@@ -8,7 +8,7 @@ import { mkdir, rename, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ClusterRunner, type DesiredPack, type RunnerEvent } from '../engine/index.js';
 import { abortableSleep, backoffDelay, type KubeApi } from '../kube/index.js';
-import { noRedaction } from '../profile/index.js';
+import { noRedaction, Redactor } from '../profile/index.js';
 import type { PackStatus } from '../status/index.js';
 import { fileRenderCache } from './file-render-cache.js';
 import { HubFailure, HubRequestError, type HubClient } from './hub-client.js';
@@ -16,7 +16,7 @@ import { HubFailure, HubRequestError, type HubClient } from './hub-client.js';
 /** What the agent asks of the hub (HubClient over HTTP; a fake in tests). */
 export type HubApi = Pick<HubClient, 'desired' | 'chart' | 'statuses' | 'push'>;
 import { Outbox, readJson, writeAtomically } from './outbox.js';
-import { MAX_AGENT_BATCH, type AgentDesired, type AgentEvent } from './protocol.js';
+import { MAX_AGENT_BATCH, packDetails, type AgentDesired, type AgentEvent } from './protocol.js';
 
 export interface AgentOptions {
   readonly client: HubApi;
@@ -28,6 +28,9 @@ export interface AgentOptions {
   /** Overrides the hub's poll interval (tests). */
   readonly pollMs?: number;
 }
+
+/** How often the agent looks whether its packs' warnings or notes changed (a change is sent at most this often). */
+const DETAILS_EVERY_MS = 1_000;
 
 /** A batch stays well under the hub's 2 MiB body limit. */
 const MAX_BATCH_BYTES = 1024 * 1024;
@@ -44,6 +47,13 @@ export class Agent {
   private wakeSender: (() => void) | undefined;
   private loops: Promise<void>[] = [];
   private hubAway = false;
+  /** Per pack, the redactor of its sensitive values (AgentPack.sensitive). */
+  private redactors = new Map<string, Redactor>();
+  /** Per pack, the details last put in the outbox (as JSON), and the runner's change count they were read at. */
+  private readonly detailsSent = new Map<string, string>();
+  private detailsReadAt = -1;
+  /** The hub's record of this agent (AgentDesired.session): a new one has none of the details sent before. */
+  private hubSession: string | undefined;
 
   constructor(private readonly options: AgentOptions) {}
 
@@ -83,7 +93,7 @@ export class Agent {
     this.options.log(
       `strata agent: running cluster "${desired.cluster}" (${desired.packs.length} packs); ${this.outbox.size} events waiting for the hub`,
     );
-    this.loops = [this.pollLoop(desired.pollSeconds), this.sendLoop(), this.saveLoop()];
+    this.loops = [this.pollLoop(desired.pollSeconds), this.sendLoop(), this.saveLoop(), this.detailsLoop()];
   }
 
   /** Stops the runner and the loops; what is in the outbox stays on disk for the next start. */
@@ -165,6 +175,12 @@ export class Agent {
         ...(p.healthChecks === undefined ? {} : { healthChecks: p.healthChecks }),
       });
     }
+    this.redactors = new Map(desired.packs.map((p) => [p.pack.name, new Redactor(p.sensitive ?? [])]));
+    if (desired.session !== this.hubSession) {
+      this.hubSession = desired.session;
+      this.detailsSent.clear();
+      this.detailsReadAt = -1;
+    }
     const runner = this.runner;
     if (!runner) return;
     runner.setClusterHealthRules(desired.healthRules);
@@ -200,10 +216,16 @@ export class Agent {
 
   private record(event: RunnerEvent): void {
     const { cluster: _cluster, ...rest } = event;
-    const wire = rest as AgentEvent;
     if (event.type === 'PackStatusChanged') this.statuses.set(event.pack, event.status);
-    if (event.type === 'PackRemoved') this.statuses.delete(event.pack);
+    if (event.type === 'PackRemoved') {
+      this.statuses.delete(event.pack);
+      this.detailsSent.delete(event.pack);
+    }
     if (event.type === 'PackStatusChanged' || event.type === 'PackRemoved') this.statusesDirty = true;
+    this.send(rest);
+  }
+
+  private send(wire: AgentEvent): void {
     this.outbox.push(wire).catch((error: unknown) => {
       this.options.log(`strata agent: could not write event to the outbox: ${describe(error)}`);
     });
@@ -262,6 +284,38 @@ export class Agent {
         failures += 1;
         this.away(error);
         await abortableSleep(backoffDelay(failures, RETRY), this.signal).catch(() => undefined);
+      }
+    }
+  }
+
+  /**
+   * Sends a pack's recent Warning events and NOTES when they changed (agents-details.ts): what the hub's page
+   * of a cluster it drives reads from its own watches. They are the latest state, not history, so nothing is
+   * queued for them while the hub is away: once it answers again, the latest ones go.
+   */
+  private async detailsLoop(): Promise<void> {
+    while (!this.stopped()) {
+      await abortableSleep(DETAILS_EVERY_MS, this.signal).catch(() => undefined);
+      const runner = this.runner;
+      if (this.stopped() || this.hubAway || !runner || runner.changes === this.detailsReadAt) continue;
+      this.detailsReadAt = runner.changes;
+      for (const { pack, status } of runner.statuses()) {
+        const notes = runner.notes(pack);
+        const event = packDetails(
+          pack,
+          {
+            ...(notes === undefined ? {} : { notes }),
+            warnings: status.resources.map((r) => ({ ref: r.ref, events: runner.recentWarnings(r.ref) })),
+          },
+          this.redactors.get(pack) ?? noRedaction,
+        );
+        const json = JSON.stringify(event);
+        // A pack the hub has no details of shows none: nothing to send until there are some.
+        const sent =
+          this.detailsSent.get(pack) ?? JSON.stringify(packDetails(pack, { warnings: [] }, noRedaction));
+        if (json === sent) continue;
+        this.detailsSent.set(pack, json);
+        this.send(event);
       }
     }
   }

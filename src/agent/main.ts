@@ -77,7 +77,11 @@ export async function inClusterClient(
       );
     }
   };
-  const [token, ca, namespace] = await Promise.all([read('token'), read('ca.crt'), read('namespace')]);
+  // One after the other, token first: with no mount at all the error names the token, not whichever read
+  // happened to fail first.
+  const token = await read('token');
+  const ca = await read('ca.crt');
+  const namespace = await read('namespace');
   const server = `https://${host.includes(':') ? `[${host}]` : host}:${port}`;
   const kubeconfig = JSON.stringify({
     apiVersion: 'v1',

@@ -5,6 +5,7 @@ import type { KubeObject } from '../profile/index.js';
 import { formatRef, refKey, type ObjectRef } from '../status/index.js';
 import { detectDrift } from './drift.js';
 import { DriftPolicy } from './events.js';
+import type { KindScopes } from './kind-scopes.js';
 import type { PackOperations } from './pack-operations.js';
 import { inPackNamespace, type PackRun, type RunnerCore } from './pack-run.js';
 import { refOf } from '../shared/refs.js';
@@ -12,7 +13,11 @@ import { refOf } from '../shared/refs.js';
 export class DriftCorrection {
   constructor(
     private readonly core: RunnerCore,
-    private readonly options: { readonly policy: DriftPolicy; readonly ops: PackOperations },
+    private readonly options: {
+      readonly policy: DriftPolicy;
+      readonly ops: PackOperations;
+      readonly scopes: KindScopes;
+    },
   ) {}
 
   /** A watch event of an object the pack owns: drift only once the pack is applied and no task runs. */
@@ -36,7 +41,7 @@ export class DriftCorrection {
       time: this.core.iso(),
     });
     if (!correcting) return;
-    const object = renderedObject(run, ref);
+    const object = renderedObject(run, ref, this.options.scopes);
     if (!object) return;
     run.correcting.add(key);
     const task = new AbortController();
@@ -58,6 +63,6 @@ export class DriftCorrection {
 }
 
 /** The last rendered version of an owned object, kept for drift correction. */
-function renderedObject(run: PackRun, ref: ObjectRef): KubeObject | undefined {
-  return run.rendered?.objects.find((o) => refKey(inPackNamespace(run, refOf(o))) === refKey(ref));
+function renderedObject(run: PackRun, ref: ObjectRef, scopes: KindScopes): KubeObject | undefined {
+  return run.rendered?.objects.find((o) => refKey(inPackNamespace(run, refOf(o), scopes)) === refKey(ref));
 }

@@ -12,6 +12,7 @@ import {
   type ObjectRef,
 } from '../status/index.js';
 import { HealthContext } from './health-context.js';
+import type { KindScopes } from './kind-scopes.js';
 import { inPackNamespace, type PackRun, type RunnerCore } from './pack-run.js';
 import { refOf } from '../shared/refs.js';
 import type { WatchSet, WatchSetEvent } from './watch-set.js';
@@ -29,7 +30,11 @@ export class PackEvaluations {
   constructor(
     private readonly core: RunnerCore,
     private readonly watches: WatchSet,
-    options: { readonly kube: KubeApi; readonly now: () => number },
+    private readonly options: {
+      readonly kube: KubeApi;
+      readonly now: () => number;
+      readonly scopes: KindScopes;
+    },
   ) {
     this.health = new HealthContext({
       kube: options.kube,
@@ -99,7 +104,9 @@ export class PackEvaluations {
 
   /** The objects the pack owns from now on: indexed for watch events, and judged if already seen. */
   setInventory(run: PackRun, objects: readonly KubeObject[] | readonly ObjectRef[]): void {
-    const refs = objects.map((o) => ('metadata' in o ? refOf(o) : o)).map((r) => inPackNamespace(run, r));
+    const refs = objects
+      .map((o) => ('metadata' in o ? refOf(o) : o))
+      .map((r) => inPackNamespace(run, r, this.options.scopes));
     this.unindex(run);
     run.inventory = refs;
     run.inventoryKeys = new Set(refs.map(refKey));

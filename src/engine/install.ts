@@ -92,7 +92,9 @@ export async function installPack(steps: PackSteps, run: PackView, signal: Abort
   }
   const objects = rendered.objects.filter((o) => !foreign.has(refKey(refOf(o))));
 
-  // Each hook once, pre-event hooks first and post-event hooks last, as they run.
+  // Each hook once, pre-event hooks first and post-event hooks last, as they run. Keyed with each kind's scope,
+  // so an object of a custom cluster-scoped kind is not looked for in the pack's namespace.
+  await ctx.scopes.learn([...objects, ...hooks.map((h) => h.object)], ctx.kube);
   steps.sink.inventory([...preHooks.map((h) => h.object), ...objects, ...postOnly.map((h) => h.object)]);
 
   if (pack.namespace.create) await applyNamespace(steps, run, signal);

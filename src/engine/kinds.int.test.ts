@@ -43,6 +43,20 @@ const packs = {
             storage: true
             schema: { openAPIV3Schema: { type: object, x-kubernetes-preserve-unknown-fields: true } }
     - { apiVersion: example.com/v1, kind: Widget, metadata: { name: first }, spec: { size: 1 } }
+    # A custom kind that lives outside namespaces (as cert-manager's ClusterIssuer): keyed without the pack's namespace.
+    - apiVersion: apiextensions.k8s.io/v1
+      kind: CustomResourceDefinition
+      metadata: { name: gizmos.example.com }
+      spec:
+        group: example.com
+        scope: Cluster
+        names: { plural: gizmos, singular: gizmo, kind: Gizmo }
+        versions:
+          - name: v1
+            served: true
+            storage: true
+            schema: { openAPIV3Schema: { type: object, x-kubernetes-preserve-unknown-fields: true } }
+    - { apiVersion: example.com/v1, kind: Gizmo, metadata: { name: shared }, spec: { size: 1 } }
     - apiVersion: apps/v1
       kind: StatefulSet
       metadata: { name: db }
@@ -159,6 +173,8 @@ describe('every kind of pack-status.md, end to end', () => {
       for (const [kind, name] of [
         ['CustomResourceDefinition', 'widgets.example.com'],
         ['Widget', 'first'],
+        ['CustomResourceDefinition', 'gizmos.example.com'],
+        ['Gizmo', 'shared'],
         ['StatefulSet', 'db'],
         ['DaemonSet', 'agent'],
         ['Job', 'migrate'],
@@ -167,6 +183,8 @@ describe('every kind of pack-status.md, end to end', () => {
       ] as const) {
         expect(stateOf(ready, kind, name).state, `${kind} ${name}`).toBe('Ready');
       }
+
+      expect(ready?.resources.find((r) => r.ref.kind === 'Gizmo')?.ref.namespace).toBeUndefined();
 
       const waiting = latest.get('waiting');
       expect(waiting?.phase).toBe(PackPhase.Processing);

@@ -11,6 +11,7 @@ import { MemoryRenderCache } from './render-cache.js';
 import { RevisionGate } from './revision-gate.js';
 import { Waiters } from './waiters.js';
 import { WatchSet } from './watch-set.js';
+import { KindScopes } from './kind-scopes.js';
 
 const stops: (() => void)[] = [];
 afterEach(() => {
@@ -96,6 +97,7 @@ async function operations(kube: FakeKube) {
     helmBin: '/nonexistent/helm: manifest packs only',
     renderCache: new MemoryRenderCache(),
     watches,
+    scopes: new KindScopes(),
     waiters,
     retry: { initialMs: 1, maxMs: 4 },
     random: () => 0.5,

@@ -2,7 +2,7 @@ import type { ObjectRef, PackEvent, PackStatus } from '../status/index.js';
 import type { DesiredPack } from './desired.js';
 import type { RunnerEvent } from './events.js';
 import type { PackSink } from './pack-steps.js';
-import { CLUSTER_SCOPED } from './order.js';
+import type { KindScopes } from './kind-scopes.js';
 import type { RenderedPack } from './render.js';
 import type { RevisionGate } from './revision-gate.js';
 
@@ -69,9 +69,9 @@ export interface RunnerCore {
 
 /**
  * The inventory is keyed before objects are applied, so a namespaced object without a namespace is keyed under
- * the pack's namespace; cluster-scoped kinds are known by name (discovery confirms on apply).
+ * the pack's namespace; which kinds are cluster-scoped, `scopes` knows (kind-scopes.ts).
  */
-export function inPackNamespace(run: PackRun, ref: ObjectRef): ObjectRef {
-  if (ref.namespace || CLUSTER_SCOPED.has(ref.kind)) return ref;
+export function inPackNamespace(run: PackRun, ref: ObjectRef, scopes: KindScopes): ObjectRef {
+  if (ref.namespace || scopes.isClusterScoped(ref.apiVersion, ref.kind)) return ref;
   return { ...ref, namespace: run.desired.pack.namespace.name };
 }

@@ -12,6 +12,7 @@ import { ResourceState, formatRef, refKey, type ObjectRef, type PackEvent } from
 import { FIELD_MANAGER } from './drift.js';
 import { EngineError, EngineErrorCode } from './errors.js';
 import type { HookSteps } from './hooks.js';
+import type { KindScopes } from './kind-scopes.js';
 import type { PackView } from './pack-run.js';
 import { KeepReason, keepReason } from './removal.js';
 import type { HelmHook, RenderedPack } from './render.js';
@@ -51,6 +52,8 @@ export interface OperationsContext {
   readonly kube: KubeApi;
   readonly helmBin: string;
   readonly watches: WatchSet;
+  /** Which kinds live outside namespaces, learnt before an inventory is keyed. */
+  readonly scopes: KindScopes;
   readonly waiters: Waiters;
   readonly retry: Backoff;
   readonly random: () => number;

@@ -16,6 +16,7 @@ import { assertNever } from '../shared/assert-never.js';
 import type { DesiredPack } from './desired.js';
 import { DriftCorrection } from './drift-correction.js';
 import { Installs } from './installs.js';
+import { KindScopes } from './kind-scopes.js';
 import { PackEvaluations } from './evaluations.js';
 import { DriftPolicy, type RunnerEvent } from './events.js';
 import { Waiters } from './waiters.js';
@@ -60,6 +61,7 @@ export class ClusterRunner {
   private readonly packs: PackSet;
   private readonly runs: ReadonlyMap<string, PackRun>;
   private readonly watches: WatchSet;
+  private readonly scopes = new KindScopes();
   private readonly now: () => number;
   private readonly random: () => number;
   private readonly driftPolicy: DriftPolicy;
@@ -95,12 +97,17 @@ export class ClusterRunner {
       },
     });
     const core = this.core();
-    this.evaluations = new PackEvaluations(core, this.watches, { kube: options.kube, now: this.now });
+    this.evaluations = new PackEvaluations(core, this.watches, {
+      kube: options.kube,
+      now: this.now,
+      scopes: this.scopes,
+    });
     this.ops = new PackOperations({
       cluster: options.cluster,
       kube: options.kube,
       helmBin: options.helmBin,
       watches: this.watches,
+      scopes: this.scopes,
       waiters: this.waiters,
       retry: this.retry,
       random: this.random,
@@ -117,7 +124,11 @@ export class ClusterRunner {
         this.evaluations.unindex(run);
       },
     });
-    this.drift = new DriftCorrection(core, { policy: this.driftPolicy, ops: this.ops });
+    this.drift = new DriftCorrection(core, {
+      policy: this.driftPolicy,
+      ops: this.ops,
+      scopes: this.scopes,
+    });
   }
 
   /** What the runner's parts share of it (pack-run.ts). */

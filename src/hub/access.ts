@@ -20,6 +20,8 @@ export class ClusterAccess {
       allowedExecPlugins: this.config.allowedExecPlugins ?? [],
       outboundDeny: [...this.outboundDeny()],
       ...(context ? { context } : {}),
+      // A replica's writes are told apart in an API server's audit log (who applied what, and when).
+      ...(this.config.replica ? { userAgent: `strata replica/${this.config.replica.id}` } : {}),
     });
   }
 

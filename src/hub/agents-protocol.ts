@@ -4,6 +4,15 @@
 import { z } from 'zod';
 import type { Pack } from '../profile/index.js';
 import type { HealthRuleSpec, PackStatus } from '../status/index.js';
+import {
+  AGENT_DETAIL_LIMITS,
+  cleanText,
+  deeperThan,
+  detailsBytes,
+  PackDetailsEventSchema,
+} from './agents-details.js';
+
+export { packDetails } from './agents-details.js';
 import { DriftPolicySchema, ObjectRefSchema, PackTransitionSchema, PhaseSchema } from './views.js';
 
 const isObject = (value: unknown): value is Record<string, unknown> =>
@@ -30,6 +39,12 @@ export const AgentPackSchema = z.object({
   order: z.number().int(),
   explanation: z.string(),
   healthChecks: z.array(HealthRuleSpecSchema).optional(),
+  sensitive: z
+    .array(z.string())
+    .optional()
+    .describe(
+      "the pack's sensitive values (already in its resolved values): the agent redacts them from what it reports",
+    ),
   chart: z
     .object({ digest: DigestSchema })
     .optional()
@@ -50,6 +65,12 @@ export const AgentDesiredSchema = z
       })
       .describe('requests to carry out: the agent acts when a counter grows'),
     pollSeconds: z.number().positive().describe('how often the agent should ask again'),
+    session: z
+      .string()
+      .describe(
+        "names the hub's record of the agent in memory: a new one (a hub restart, another replica driving) " +
+          'has none of its pack details, and the agent sends them again',
+      ),
   })
   .meta({ id: 'AgentDesired' });
 export type AgentDesired = z.infer<typeof AgentDesiredSchema>;
@@ -97,11 +118,19 @@ export const AgentEventSchema = z.discriminatedUnion('type', [
     error: z.string().optional(),
     time: z.string(),
   }),
+  PackDetailsEventSchema,
 ]);
 export type AgentEvent = z.output<typeof AgentEventSchema>;
 
 /** At most this many events per batch: one request stays small and one store transaction short. */
 export const MAX_AGENT_BATCH = 200;
+
+/**
+ * An event as JSON, and how deep it nests: a pack status of a few hundred resources is a few dozen KiB and six
+ * levels deep. The hub stores what an agent sends, so a stolen agent token must not store megabytes.
+ */
+export const MAX_AGENT_EVENT_BYTES = 256 * 1024;
+export const MAX_AGENT_EVENT_DEPTH = 16;
 
 export const AgentBatchSchema = z
   .object({
@@ -112,6 +141,36 @@ export const AgentBatchSchema = z
       .array(z.object({ seq: z.number().int().positive(), event: AgentEventSchema }))
       .max(MAX_AGENT_BATCH)
       .describe('in the order the runner reported them, seq increasing by 1'),
+  })
+  .superRefine((batch, ctx) => {
+    for (const [i, { event }] of batch.events.entries()) {
+      if (deeperThan(event, MAX_AGENT_EVENT_DEPTH)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['events', i, 'event'],
+          message: `nests deeper than ${MAX_AGENT_EVENT_DEPTH} levels`,
+        });
+        continue;
+      }
+      const size = JSON.stringify(event).length;
+      if (size > MAX_AGENT_EVENT_BYTES) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['events', i, 'event'],
+          message: `is ${size} bytes as JSON, over the ${MAX_AGENT_EVENT_BYTES} allowed`,
+        });
+        continue;
+      }
+      if (event.type !== 'PackDetails') continue;
+      const bytes = detailsBytes(event);
+      if (bytes > AGENT_DETAIL_LIMITS.bytes) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['events', i, 'event'],
+          message: `the details of pack ${JSON.stringify(cleanText(event.pack, 60))} are ${bytes} bytes, over the ${AGENT_DETAIL_LIMITS.bytes} allowed`,
+        });
+      }
+    }
   })
   .meta({ id: 'AgentBatch' });
 export type AgentBatch = z.output<typeof AgentBatchSchema>;

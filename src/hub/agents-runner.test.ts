@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { RunnerEvent } from '../engine/index.js';
+import type { DesiredPack, RunnerEvent } from '../engine/index.js';
+import { noRedaction, Redactor } from '../profile/index.js';
+import { AGENT_DETAIL_LIMITS, type PackDetailsEvent } from './agents-details.js';
 import { advance, packStatus } from '../store/testing/fixtures.js';
 import { AgentRunner } from './agents-runner.js';
 
@@ -42,18 +44,34 @@ describe("the hub's stand-in for an agent", () => {
 
   it("hands the agent's events on as a runner's, for its own cluster, and shows the packs it still reports", () => {
     const { r, events } = runner({ t: 0 });
+    r.setDesired([desired('web', noRedaction)]);
     const status = advance(packStatus('onboarding'), 'processing', '2026-01-01T00:00:01.000Z');
     r.receive({ type: 'PackStatusChanged', pack: 'web', profile: 'apps', status });
+    // A pack this cluster never wanted is not the agent's to write: dropped, stored nowhere.
+    r.receive({ type: 'PackStatusChanged', pack: 'intruder', profile: 'apps', status });
+    r.receive({ type: 'PackRemoved', pack: 'intruder', time: '2026-01-01T00:00:01.000Z' });
     expect(events).toEqual([
       { type: 'PackStatusChanged', cluster: 'edge', pack: 'web', profile: 'apps', status },
     ]);
-    // Nothing desired: both are being removed by the agent, shown until it says they are gone.
+    // Nothing desired any more: both are being removed by the agent, shown until it says they are gone.
+    r.setDesired([]);
     expect(r.statuses().map((s) => [s.pack, s.status.phase])).toEqual([
       ['old', 'success'],
       ['web', 'processing'],
     ]);
     r.receive({ type: 'PackRemoved', pack: 'old', time: '2026-01-01T00:00:02.000Z' });
     expect(r.statuses().map((s) => s.pack)).toEqual(['web']);
+  });
+
+  it("cleans the agent's texts of control characters before anything stores or shows them", () => {
+    const { r, events } = runner({ t: 0 });
+    r.setDesired([desired('web', noRedaction)]);
+    const status = {
+      ...packStatus('failed'),
+      message: 'image pull failed\u001b[2J\u001b]0;owned\u0007 for web',
+    };
+    r.receive({ type: 'PackStatusChanged', pack: 'web', profile: 'apps', status });
+    expect(events).toMatchObject([{ status: { message: 'image pull failed[2J]0;owned for web' } }]);
   });
 
   it('turns retry and resync into counters the agent acts on when they grow', async () => {
@@ -66,7 +84,7 @@ describe("the hub's stand-in for an agent", () => {
         wave: 1,
         order: 0,
         explanation: '',
-        redactor: { redact: (s: string) => s } as never,
+        redactor: noRedaction,
       },
     ]);
     expect(r.retryPack('web')).toBe(true);
@@ -76,7 +94,7 @@ describe("the hub's stand-in for an agent", () => {
     expect(doc.packs.map((p) => p.pack.name)).toEqual(['web']);
   });
 
-  it('counts a change for each pushed event and connection change, and for "last seen" only every 30 s', () => {
+  it('counts a change for each pushed event and connection change, and for "last seen" only every 10 s', () => {
     const now = { t: 0 };
     const { r } = runner(now);
     const start = r.changes;
@@ -87,8 +105,114 @@ describe("the hub's stand-in for an agent", () => {
     expect(r.changes).toBe(start + 1);
     r.receive({ type: 'PackRemoved', pack: 'old', time: '2026-01-01T00:00:02.000Z' });
     expect(r.changes).toBe(start + 2);
-    now.t += 30_000;
+    now.t += 10_000;
     r.heard();
     expect(r.changes).toBe(start + 3);
   });
+
+  it("serves the agent's warnings and NOTES of a wanted pack as a runner's, and tells the agent its pack's secrets", async () => {
+    const { r } = runner({ t: 0 });
+    r.setDesired([desired('web', new Redactor(['hunter2-secret']))]);
+    const start = r.changes;
+    r.receive(details('web', 'Thank you for installing web.'));
+    expect(r.changes).toBe(start + 1);
+    expect(r.notes('web')).toBe('Thank you for installing web.');
+    expect(
+      r.recentWarnings({ apiVersion: 'apps/v1', kind: 'Deployment', namespace: 'apps', name: 'web' }),
+    ).toEqual([WARNING]);
+    expect(r.recentWarnings({ apiVersion: 'v1', kind: 'ConfigMap', namespace: 'apps', name: 'web' })).toEqual(
+      [],
+    );
+    const doc = await r.document();
+    expect(doc.packs[0]?.sensitive).toEqual(['hunter2-secret']);
+    expect(doc.session).toMatch(/^[0-9a-f-]{36}$/);
+    // Replaced by the next report, dropped with the pack.
+    r.receive({ type: 'PackDetails', pack: 'web', warnings: [] });
+    expect(r.notes('web')).toBeUndefined();
+    r.receive(details('web', 'again'));
+    r.receive({ type: 'PackRemoved', pack: 'web', time: '2026-01-01T00:00:02.000Z' });
+    expect(r.notes('web')).toBeUndefined();
+  });
+
+  it("keeps nothing of a pack the cluster does not want, nor past the cluster's bound", () => {
+    const { r } = runner({ t: 0 });
+    const names = Array.from({ length: 40 }, (_, i) => `p${i}`);
+    r.setDesired(names.map((n) => desired(n, noRedaction)));
+    r.receive(details('not-mine', 'x'));
+    expect(r.notes('not-mine')).toBeUndefined();
+    const big = 'n'.repeat(AGENT_DETAIL_LIMITS.notes);
+    for (const n of names) r.receive(details(n, big));
+    const kept = names.filter((n) => r.notes(n) !== undefined).length;
+    expect(kept).toBeGreaterThan(0);
+    expect(kept * AGENT_DETAIL_LIMITS.notes).toBeLessThanOrEqual(AGENT_DETAIL_LIMITS.clusterBytes);
+    expect(kept).toBeLessThan(names.length);
+    // A pack no longer wanted gives its room back.
+    r.setDesired([desired('p39', noRedaction)]);
+    r.receive(details('p39', big));
+    expect(r.notes('p39')).toBe(big);
+  });
+
+  it('started with a stored "last seen" older than its window, gives the agent the window before calling it silent', () => {
+    // A replica taking the cluster over after a failover: the agent last polled the old driver 12 s ago.
+    const now = { t: Date.parse('2026-01-01T00:00:12.000Z') };
+    const events: RunnerEvent[] = [];
+    const r = new AgentRunner({
+      cluster: 'edge',
+      driftPolicy: 'correct',
+      initial: new Map(),
+      onEvent: (e) => events.push(e),
+      pollSeconds: 1,
+      lastSeenAt: '2026-01-01T00:00:00.000Z',
+      now: () => now.t,
+    });
+    void r.start();
+    r.stop();
+    expect(events).toEqual([]);
+    expect(r.connection()).toEqual({ connected: true, lastSeenAt: '2026-01-01T00:00:00.000Z' });
+    expect(r.statuses().every((s) => !s.stale)).toBe(true);
+    // Still nothing after the window from its own start: now it is silent.
+    now.t += 3_500;
+    void r.start();
+    r.stop();
+    expect(events).toEqual([
+      expect.objectContaining({
+        reachable: false,
+        error: 'the agent is silent since 2026-01-01T00:00:00.000Z',
+      }),
+    ]);
+    expect(r.connection().connected).toBe(false);
+  });
 });
+
+const WARNING = {
+  object: 'ReplicaSet apps/web-5d8f',
+  reason: 'FailedCreate',
+  message: 'pods "web-5d8f-x" is forbidden: exceeded quota: no-pods',
+  count: 3,
+  time: '2026-01-01T00:00:01Z',
+};
+
+function details(pack: string, notes: string): PackDetailsEvent {
+  return {
+    type: 'PackDetails',
+    pack,
+    notes,
+    warnings: [
+      {
+        ref: { apiVersion: 'apps/v1', kind: 'Deployment', namespace: 'apps', name: pack },
+        events: [WARNING],
+      },
+    ],
+  };
+}
+
+function desired(name: string, redactor: Redactor): DesiredPack {
+  return {
+    pack: { name } as never,
+    profile: { name: 'apps', version: '1.0.0' },
+    wave: 1,
+    order: 0,
+    explanation: '',
+    redactor,
+  };
+}

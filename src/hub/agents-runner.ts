@@ -4,10 +4,17 @@
 // a ClusterRunner reports through (the fleet's status writer), and says when the agent has gone silent.
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { createHash } from 'node:crypto';
-import type { ClusterRunner, DesiredPack, RunnerEvent } from '../engine/index.js';
-import { initialPackStatus, type HealthRuleSpec, type PackStatus } from '../status/index.js';
+import { createHash, randomUUID } from 'node:crypto';
+import type { ClusterRunner, DesiredPack, RecentWarning, RunnerEvent } from '../engine/index.js';
+import {
+  initialPackStatus,
+  refKey,
+  type HealthRuleSpec,
+  type ObjectRef,
+  type PackStatus,
+} from '../status/index.js';
 import type { DriftPolicy } from '../store/index.js';
+import { AGENT_DETAIL_LIMITS, cleanDeep, detailsBytes, type PackDetailsEvent } from './agents-details.js';
 import type { AgentDesired, AgentEvent, AgentPack } from './agents-protocol.js';
 
 /** What the fleet needs of a runner: a ClusterRunner for a cluster it drives, an AgentRunner for an agent's. */
@@ -28,8 +35,11 @@ export type HubRunner = Pick<
 /** How often an agent is asked to poll; it counts as silent after SILENT_POLLS of them without a word. */
 export const DEFAULT_AGENT_POLL_SECONDS = 5;
 const SILENT_POLLS = 3;
-/** "Last seen" on a kept page (kept-reads.ts) is at most this old while the agent stays connected. */
-const SEEN_SHOWN_EVERY_MS = 30_000;
+/**
+ * "Last seen" on a kept page (kept-reads.ts) is at most this old while the agent stays connected: as often as
+ * it is stored (agents.ts SEEN_PERSIST_MS), so every replica shows much the same time.
+ */
+const SEEN_SHOWN_EVERY_MS = 10_000;
 
 export interface AgentRunnerOptions {
   readonly cluster: string;
@@ -46,6 +56,14 @@ export interface AgentRunnerOptions {
 interface Reported {
   readonly profile: string;
   readonly status: PackStatus;
+}
+
+/** A pack's last PackDetails (agents-details.ts), as the page reads them. */
+interface Details {
+  readonly notes?: string;
+  /** By refKey. */
+  readonly warnings: ReadonlyMap<string, RecentWarning[]>;
+  readonly bytes: number;
 }
 
 export interface AgentConnection {
@@ -73,6 +91,12 @@ export class AgentRunner implements HubRunner {
   private changeCount = 0;
   /** When "last seen" last counted as a change. */
   private seenChanged = Number.NEGATIVE_INFINITY;
+  private readonly details = new Map<string, Details>();
+  /** Every pack desired since this runner started: the packs the agent may still report on. */
+  private readonly everDesired = new Set<string>();
+  private detailBytes = 0;
+  /** Tells the agent this is a new record of it, with none of its pack details (AgentDesired.session). */
+  private readonly session = randomUUID();
 
   constructor(private readonly options: AgentRunnerOptions) {
     this.now = options.now ?? Date.now;
@@ -100,6 +124,9 @@ export class AgentRunner implements HubRunner {
 
   setDesired(packs: readonly DesiredPack[]): void {
     this.desired = packs;
+    for (const d of packs) this.everDesired.add(d.pack.name);
+    const wanted = new Set(packs.map((d) => d.pack.name));
+    for (const pack of this.details.keys()) if (!wanted.has(pack)) this.dropDetails(pack);
     this.changeCount++;
   }
 
@@ -136,13 +163,19 @@ export class AgentRunner implements HubRunner {
     return rows;
   }
 
-  /** The agent pushes no warning events (yet): the page shows none for an agent cluster's objects. */
-  recentWarnings(): ReturnType<ClusterRunner['recentWarnings']> {
+  /** The recent Warning events of an object, as the agent last reported them for its pack. */
+  recentWarnings(ref: ObjectRef): ReturnType<ClusterRunner['recentWarnings']> {
+    const key = refKey(ref);
+    for (const details of this.details.values()) {
+      const found = details.warnings.get(key);
+      if (found) return found;
+    }
     return [];
   }
 
-  notes(): string | undefined {
-    return undefined;
+  /** The pack's NOTES as the agent's last rendering of it printed them. */
+  notes(pack: string): string | undefined {
+    return this.details.get(pack)?.notes;
   }
 
   /** Asks the agent to run the pack's install again (it sees the counter grow at its next poll). */
@@ -168,9 +201,16 @@ export class AgentRunner implements HubRunner {
     this.announce();
   }
 
-  /** One event the agent's runner reported, in order: handled exactly as a local runner's. */
-  receive(event: AgentEvent): void {
+  /**
+   * One event the agent's runner reported, in order: handled exactly as a local runner's, its text cleaned of
+   * control characters (agents-details.ts). An event about a pack this cluster never wanted here (not desired
+   * since this runner started, nor stored) is dropped: an agent writes the status of its own cluster's packs
+   * only. It is not refused: an honest agent's batch must never be stuck on a pack detached while it worked.
+   */
+  receive(raw: AgentEvent): void {
     const cluster = this.options.cluster;
+    if (raw.type !== 'ConnectionChanged' && !this.mayReport(raw.pack)) return;
+    const event = cleanDeep(raw);
     this.changeCount++;
     switch (event.type) {
       case 'PackStatusChanged':
@@ -179,7 +219,11 @@ export class AgentRunner implements HubRunner {
         return;
       case 'PackRemoved':
         this.reported.delete(event.pack);
+        this.dropDetails(event.pack);
         this.options.onEvent({ ...event, cluster });
+        return;
+      case 'PackDetails':
+        this.keepDetails(event);
         return;
       case 'DriftDetected':
         this.options.onEvent({ ...event, cluster });
@@ -192,9 +236,10 @@ export class AgentRunner implements HubRunner {
     }
   }
 
+  /** Connected while not judged silent (checkSilence): a stored "last seen" counts, and so does a grace period. */
   connection(): AgentConnection {
     return {
-      connected: this.lastSeen !== undefined && this.now() - this.lastSeen <= this.silentAfterMs(),
+      connected: this.connected && this.lastSeen !== undefined,
       ...(this.lastSeen === undefined ? {} : { lastSeenAt: new Date(this.lastSeen).toISOString() }),
     };
   }
@@ -211,6 +256,7 @@ export class AgentRunner implements HubRunner {
         order: d.order,
         explanation: d.explanation,
         ...(d.healthChecks === undefined ? {} : { healthChecks: [...d.healthChecks] }),
+        ...(d.redactor.sensitiveValues.length === 0 ? {} : { sensitive: [...d.redactor.sensitiveValues] }),
         ...(digest === undefined ? {} : { chart: { digest } }),
       });
     }
@@ -221,6 +267,7 @@ export class AgentRunner implements HubRunner {
       healthRules: [...this.healthRules],
       actions: { resync: this.resyncs, retry: Object.fromEntries(this.retries) },
       pollSeconds: this.pollSeconds,
+      session: this.session,
     };
   }
 
@@ -232,6 +279,35 @@ export class AgentRunner implements HubRunner {
     return false;
   }
 
+  private mayReport(pack: string): boolean {
+    return this.everDesired.has(pack) || this.reported.has(pack);
+  }
+
+  /**
+   * Keeps a pack's details (validated and bounded by the schema already): only for a pack the cluster wants,
+   * and only while the cluster's details stay under AGENT_DETAIL_LIMITS.clusterBytes, so an agent cannot make
+   * the hub hold more than that whatever it sends. Past it the pack's details are dropped, not kept in part.
+   */
+  private keepDetails(event: PackDetailsEvent): void {
+    this.dropDetails(event.pack);
+    if (!this.desired.some((d) => d.pack.name === event.pack)) return;
+    const bytes = detailsBytes(event);
+    if (this.detailBytes + bytes > AGENT_DETAIL_LIMITS.clusterBytes) return;
+    this.details.set(event.pack, {
+      ...(event.notes === undefined ? {} : { notes: event.notes }),
+      warnings: new Map(event.warnings.map((w) => [refKey(w.ref), w.events])),
+      bytes,
+    });
+    this.detailBytes += bytes;
+  }
+
+  private dropDetails(pack: string): void {
+    const kept = this.details.get(pack);
+    if (!kept) return;
+    this.details.delete(pack);
+    this.detailBytes -= kept.bytes;
+  }
+
   private silentAfterMs(): number {
     return this.pollSeconds * SILENT_POLLS * 1000;
   }
@@ -240,9 +316,14 @@ export class AgentRunner implements HubRunner {
     return this.connected && this.clusterReachable;
   }
 
+  /**
+   * Silent once neither the agent was heard nor this runner started within the window: a runner just started
+   * (a hub restart, or a replica that took the cluster over) has had no chance to hear a poll yet, and the
+   * stored "last seen" it starts from can be SEEN_PERSIST_MS old. It gives the agent the window from its start.
+   */
   private checkSilence(): void {
     if (!this.connected) return;
-    const since = this.lastSeen ?? this.startedAt;
+    const since = Math.max(this.lastSeen ?? Number.NEGATIVE_INFINITY, this.startedAt);
     if (this.now() - since <= this.silentAfterMs()) return;
     this.connected = false;
     this.announce();

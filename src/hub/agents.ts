@@ -27,17 +27,54 @@ export interface RegisteredAgentCluster {
   readonly token: string;
 }
 
-/** How often the hub writes an agent's "last seen" when it only polls (its pushes write it anyway). */
-const SEEN_RESOLUTION_MS = 30_000;
+/**
+ * How often a hub process writes an agent's "last seen" when it only polls (its pushes write it anyway). Under
+ * the AgentRunner's silence window (three polls), so a replica that starts driving the cluster after a
+ * failover reads a time recent enough not to call a polling agent silent.
+ */
+export const SEEN_PERSIST_MS = 10_000;
+
+/** Per store (one per hub process), when each agent's "last seen" was last written. */
+const seenWritten = new WeakMap<Store, Map<string, number>>();
+
+function seenTimes(store: Store): Map<string, number> {
+  let times = seenWritten.get(store);
+  if (!times) {
+    times = new Map();
+    seenWritten.set(store, times);
+  }
+  return times;
+}
+
+/**
+ * Writes that the agent was heard from, at most every SEEN_PERSIST_MS per agent and process. Every replica
+ * does it for the requests it authenticates, also those it passes to the driving replica or cannot pass while
+ * no replica drives the cluster: the agent reached the hub, and a replica taking the cluster over must know.
+ * A failed write only loses a heartbeat: it never fails the agent's request.
+ */
+async function noteSeen(store: Store, agent: AgentRecord): Promise<void> {
+  const times = seenTimes(store);
+  const now = Date.now();
+  if (now - (times.get(agent.id) ?? Number.NEGATIVE_INFINITY) < SEEN_PERSIST_MS) return;
+  times.set(agent.id, now);
+  await store.agents.seen(agent.id).catch(() => {
+    times.delete(agent.id);
+  });
+}
 
 export class Agents {
   /** Per cluster, the batch being taken: one at a time, so two pushes cannot interleave their events. */
   private readonly queues = new Map<string, Promise<unknown>>();
-  private readonly seenWritten = new Map<string, number>();
 
+  /**
+   * `admit` starts a new cluster's runner the way Clusters does: at once when the hub runs alone; with hub
+   * replicas, by the lease rounds (a runner started outside a lease on the registering replica answered the
+   * agent there, while the replica holding the lease heard nothing and called the agent silent).
+   */
   constructor(
     private readonly store: Store,
     private readonly fleet: Fleet,
+    private readonly admit: (record: ClusterRecord) => Promise<void> = (record) => fleet.start(record),
   ) {}
 
   async register(
@@ -56,7 +93,7 @@ export class Agents {
         return created;
       }),
     );
-    await this.fleet.start(made.cluster);
+    await this.admit(made.cluster);
     this.fleet.publishSummary(made.cluster.name);
     return { record: made.cluster, token: made.plaintext };
   }
@@ -72,11 +109,13 @@ export class Agents {
     );
   }
 
-  /** The desired state of the caller's cluster, for its agent. Polling it counts as a heartbeat. */
+  /**
+   * The desired state of the caller's cluster, for its agent. Polling it counts as a heartbeat (stored when
+   * its token was verified, verifyAgentToken).
+   */
   async desired(actor: Actor): Promise<AgentDesired> {
-    const { agent, runner } = await this.resolve(actor);
+    const { runner } = await this.resolve(actor);
     runner.heard();
-    await this.noteSeen(agent);
     return runner.document();
   }
 
@@ -123,23 +162,36 @@ export class Agents {
   private async take(actor: Actor, batch: AgentBatch): Promise<AgentAck> {
     const { agent, runner } = await this.resolve(actor);
     runner.heard();
-    let last = agent.stream === batch.stream ? agent.lastSeq : 0;
-    const fresh = batch.events.filter((e) => e.seq > last);
-    for (const item of fresh) {
-      if (item.seq !== last + 1) {
+    const failuresBefore = this.fleet.writeFailures(agent.cluster);
+    const stored = agent.stream === batch.stream ? agent.lastSeq : 0;
+    const fresh = batch.events.filter((e) => e.seq > stored);
+    // The whole batch is checked before any of it is taken: a gap after its first events stores none of them.
+    for (const [i, item] of fresh.entries()) {
+      if (item.seq !== stored + i + 1) {
         throw new HubError(
           HubErrorCode.AgentSequenceGap,
           `cluster "${agent.cluster}": the agent's event ${item.seq} does not follow the last one stored ` +
-            `(${last} of stream ${batch.stream}): send again from event ${last + 1}`,
+            `(${stored + i} of stream ${batch.stream}): send again from event ${stored + 1}`,
         );
       }
+    }
+    let last = stored;
+    for (const item of fresh) {
       runner.receive(item.event);
       last = item.seq;
     }
     if (fresh.length === 0 && agent.stream === batch.stream) return { acked: last };
     await this.fleet.flush();
-    await this.store.agents.acknowledge(agent.id, batch.stream, last);
-    this.seenWritten.set(agent.id, Date.now());
+    // The ack follows the durable write: a status write that failed meanwhile (it is only logged) means some of
+    // these events may not be stored, so the agent keeps the batch and sends it again. Taking it again is
+    // idempotent: the writer counts what it stored of each history, so no transition is added twice.
+    if (this.fleet.writeFailures(agent.cluster) !== failuresBefore) throw notStored(agent.cluster);
+    try {
+      await this.store.agents.acknowledge(agent.id, batch.stream, last);
+    } catch (error) {
+      throw notStored(agent.cluster, error);
+    }
+    seenTimes(this.store).set(agent.id, Date.now());
     return { acked: last };
   }
 
@@ -156,19 +208,23 @@ export class Agents {
     }
     return { agent, runner };
   }
+}
 
-  private async noteSeen(agent: AgentRecord): Promise<void> {
-    const now = Date.now();
-    if (now - (this.seenWritten.get(agent.id) ?? 0) < SEEN_RESOLUTION_MS) return;
-    this.seenWritten.set(agent.id, now);
-    await this.store.agents.seen(agent.id);
-  }
+function notStored(cluster: string, cause?: unknown): HubError {
+  return new HubError(
+    HubErrorCode.AgentBatchNotStored,
+    `cluster "${cluster}": the hub could not store this batch of the agent's events (a database write ` +
+      'failed; see the hub log): send it again',
+    cause === undefined ? {} : { cause },
+  );
 }
 
 /** The caller an agent token stands for; undefined when it is not one (or its cluster was removed). */
 export async function verifyAgentToken(store: Store, plaintext: string): Promise<AgentCaller | undefined> {
   const agent = await store.agents.verify(plaintext);
-  return agent && caller(agent);
+  if (!agent) return undefined;
+  await noteSeen(store, agent);
+  return caller(agent);
 }
 
 function caller(agent: AgentRecord): AgentCaller {

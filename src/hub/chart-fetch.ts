@@ -1,36 +1,52 @@
-// Fetching one remote chart with the real helm, as a user would: `helm repo add` + `helm pull` for a Helm
-// repository, `helm registry login` + `helm pull oci://…` for an OCI registry. Each fetch runs in its own
-// temporary HELM_* folders (the hub's and the user's Helm set-up are never read or written), passwords go in on
-// stdin (never in argv, where `ps` would show them), and a failure is classified (401, 404, TLS, …) rather
-// than echoing what the remote said: a remote's answer is not ours to show.
+// Fetching one remote chart, as a user would get it but under the outbound policy at every hop. From a Helm
+// repository the hub downloads index.yaml and the archive itself (guarded-http.ts: each hop, redirects included,
+// resolved once, checked against STRATA_OUTBOUND_DENY and connected by that address); helm is not run at all.
+// From an OCI registry the real helm pulls (`helm registry login` + `helm pull oci://…`) through a guarded
+// forward proxy (outbound-proxy.ts). Each helm run has its own temporary HELM_* folders (the hub's and the user's
+// Helm set-up are never read or written), passwords go in on stdin (never in argv, where `ps` would show them),
+// and a failure is classified (401, 404, TLS, …) rather than echoing what the remote said: a remote's answer is
+// not ours to show.
 import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { request as httpRequest, type IncomingMessage } from 'node:http';
-import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
+import { isIP } from 'node:net';
 import { join } from 'node:path';
-import { checkOutbound, type AddressRange } from '../kube/index.js';
+import type { AddressRange } from '../kube/index.js';
 import { ChartSourceKind, type ChartSource } from '../profile/index.js';
 import type { ChartSourceCredentials } from '../store/index.js';
-import { bySemver, indexEntries } from './chart-index.js';
+import { bySemver, entriesOf, MAX_INDEX_BYTES, type IndexEntry } from './chart-index.js';
+import {
+  denyCheck,
+  guardedGet,
+  systemResolve,
+  type AddressCheck,
+  type GuardedGetOptions,
+  type ResolveAll,
+} from './guarded-http.js';
+import { ociTags, pullOciChart, type RegistryGuard } from './oci-registry.js';
+import { startOutboundProxy, type OutboundProxy } from './outbound-proxy.js';
 
 export type RemoteChart = Exclude<ChartSource, { kind: typeof ChartSourceKind.Local }>;
+type RepoChart = Extract<RemoteChart, { kind: typeof ChartSourceKind.Repo }>;
 
 export type FetchResult =
   | { readonly ok: true; readonly archive: Buffer }
   /** `cause`: what went wrong, classified (never the remote's own text); `versions`: when the version is unknown. */
   | { readonly ok: false; readonly cause: string; readonly versions?: readonly string[] };
 
-/** A step before the archive is read: ok, or the failure to report. */
-type Pulled = { readonly ok: true } | Extract<FetchResult, { ok: false }>;
+type Failure = Extract<FetchResult, { ok: false }>;
 
 export interface FetchOptions {
   readonly helmBin: string;
-  /** Address ranges the hub does not contact (STRATA_OUTBOUND_DENY): a chart URL from an index is checked too. */
+  /** Address ranges the hub does not contact (STRATA_OUTBOUND_DENY): every hop of a fetch is checked. */
   readonly deny: ReadonlySet<AddressRange>;
   /** The source whose URL prefixes the chart's, with its credentials; undefined: anonymous. */
   readonly source?: ChartSourceCredentials;
   readonly timeoutMs?: number;
+  /** For tests: which addresses are refused (default: `deny`'s ranges), and how names resolve. */
+  readonly check?: AddressCheck;
+  readonly resolve?: ResolveAll;
 }
 
 /** Where the chart lives, as a URL (an OCI reference as `oci://…`). */
@@ -38,35 +54,123 @@ export function chartLocation(chart: RemoteChart): string {
   return chart.kind === ChartSourceKind.Repo ? chart.repo : chart.ref;
 }
 
-/**
- * The outbound policy for the chart's own URL, checked again at every fetch and listing: its name was checked
- * when the profile was published, and may resolve elsewhere by now. (Helm resolves names and follows redirects
- * itself, so this narrows, not closes, the window: see the README's outbound policy.)
- */
-async function refusedLocation(
-  chart: RemoteChart,
-  deny: ReadonlySet<AddressRange>,
-): Promise<string | undefined> {
-  const refusal = await checkOutbound(chartLocation(chart).replace(/^oci:\/\//, 'https://'), deny);
-  return refusal === undefined
-    ? undefined
-    : `${chartLocation(chart)} resolves to ${refusal.address}, in the ${refusal.range} range the hub does not contact`;
+export async function fetchChart(chart: RemoteChart, options: FetchOptions): Promise<FetchResult> {
+  return chart.kind === ChartSourceKind.Repo ? fetchFromRepo(chart, options) : fetchFromOci(chart, options);
 }
 
-export async function fetchChart(chart: RemoteChart, options: FetchOptions): Promise<FetchResult> {
-  const refused = await refusedLocation(chart, options.deny);
-  if (refused !== undefined) return { ok: false, cause: refused };
-  const dir = await mkdtemp(join(tmpdir(), 'strata-chart-fetch-'));
+/** What guardedGet needs for a source's URLs: the policy, the source's TLS settings and where its password goes. */
+function guardOf(options: FetchOptions): Omit<GuardedGetOptions, 'what' | 'maxBytes'> {
+  const source = options.source;
+  return {
+    check: options.check ?? denyCheck(options.deny),
+    ...(options.resolve === undefined ? {} : { resolve: options.resolve }),
+    ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
+    tls: {
+      ...(source?.caPem === undefined ? {} : { caPem: source.caPem }),
+      insecureSkipTlsVerify: source?.insecureSkipTlsVerify === true,
+    },
+    // Only to the source's own origin, never to where a redirect or an index's archive URL points.
+    ...(source?.username === undefined
+      ? {}
+      : {
+          credentials: {
+            origin: new URL(source.url).origin,
+            authorization: `Basic ${Buffer.from(`${source.username}:${source.password ?? ''}`).toString('base64')}`,
+          },
+        }),
+  };
+}
+
+/** The chart's entries in the repository's index.yaml (`<repo>/index.yaml`, as helm repo add reads it). */
+async function repoEntries(chart: RepoChart, options: FetchOptions): Promise<IndexEntry[] | Failure> {
+  const url = new URL(chart.repo);
+  url.pathname = `${url.pathname.replace(/\/+$/, '')}/index.yaml`;
+  const got = await guardedGet(url.href, {
+    ...guardOf(options),
+    what: 'repository index',
+    maxBytes: MAX_INDEX_BYTES,
+  });
+  if (!got.ok) return got;
+  if (got.status !== 200) return { ok: false, cause: classify(`${got.status}`) };
   try {
-    const helm = helmIn(dir, options);
+    const entries = entriesOf(got.body.toString('utf8'), chart.name);
+    return typeof entries === 'string' ? { ok: false, cause: entries } : entries;
+  } catch {
+    return { ok: false, cause: "the repository's index is not valid YAML" };
+  }
+}
+
+async function fetchFromRepo(chart: RepoChart, options: FetchOptions): Promise<FetchResult> {
+  const entries = await repoEntries(chart, options);
+  if (!Array.isArray(entries)) return entries;
+  const versions = entries.flatMap((e) => (typeof e.version === 'string' ? [e.version] : []));
+  if (versions.length === 0)
+    return { ok: false, cause: `404 Not Found: no chart "${chart.name}" in the repository's index` };
+  const entry = entries.find((e) => e.version === chart.version);
+  if (entry === undefined)
+    return { ok: false, cause: `version ${chart.version} not found`, versions: bySemver(versions) };
+  // Helm downloads the entry's first URL, relative to the repository's.
+  const first: unknown = Array.isArray(entry.urls) ? entry.urls[0] : undefined;
+  const href =
+    typeof first === 'string' ? URL.parse(first, `${chart.repo.replace(/\/+$/, '')}/`)?.href : undefined;
+  if (href === undefined)
+    return { ok: false, cause: `the index's entry for version ${chart.version} has no valid archive URL` };
+  const got = await guardedGet(href, {
+    ...guardOf(options),
+    what: 'chart archive',
+    maxBytes: MAX_CHART_ARCHIVE_BYTES,
+  });
+  if (!got.ok) return got;
+  if (got.status !== 200) return { ok: false, cause: classify(`${got.status}`) };
+  // The index's digest, when it gives one, is the archive's sha256 (helm repo index writes it).
+  if (typeof entry.digest === 'string' && entry.digest !== '') {
+    const digest = createHash('sha256').update(got.body).digest('hex');
+    if (digest !== entry.digest.replace(/^sha256:/, '').toLowerCase())
+      return {
+        ok: false,
+        cause: `the chart archive's sha256 is ${digest}, not the digest the repository's index gives for version ${chart.version}`,
+      };
+  }
+  return { ok: true, archive: got.body };
+}
+
+async function fetchFromOci(
+  chart: Extract<RemoteChart, { kind: typeof ChartSourceKind.Oci }>,
+  options: FetchOptions,
+): Promise<FetchResult> {
+  const check = options.check ?? denyCheck(options.deny);
+  const host = new URL(chart.ref.replace(/^oci:\/\//, 'https://')).host;
+  // Checked here too: Go connects to a loopback literal or `localhost` directly, never through the proxy.
+  const refused = await refusedReference(chart.ref, check, options.resolve);
+  if (refused !== undefined) return { ok: false, cause: refused };
+  if (helmBypassesPolicy(check)) return pullNatively(chart, options);
+  const dir = await mkdtemp(join(tmpdir(), 'strata-chart-fetch-'));
+  const proxy = await startOutboundProxy({
+    check,
+    ...(options.resolve === undefined ? {} : { resolve: options.resolve }),
+  });
+  try {
+    const helm = helmIn(dir, options, proxy);
     const tls = await tlsFlags(dir, options.source);
     const out = join(dir, 'out');
     await mkdir(out);
-    const pulled =
-      chart.kind === ChartSourceKind.Repo
-        ? await fetchFromRepo(chart, { helm, tls, out, dir, ...options })
-        : await fetchFromOci(chart, { helm, tls, out, ...options });
-    if (!pulled.ok) return pulled;
+    const source = options.source;
+    if (source?.username !== undefined) {
+      const login = await helm(
+        ['registry', 'login', `--username=${source.username}`, '--password-stdin', ...tls.login, '--', host],
+        source.password ?? '',
+      );
+      if (!login.ok) return { ok: false, cause: refusedBy(proxy, chart.ref) ?? classify(login.stderr) };
+    }
+    const pulled = await helm(
+      ['pull', `--version=${chart.version}`, `--destination=${out}`, ...tls.oci, '--', chart.ref],
+      '',
+    );
+    if (!pulled.ok) {
+      const cause = refusedBy(proxy, chart.ref) ?? classify(pulled.stderr);
+      if (!cause.startsWith('404')) return { ok: false, cause };
+      return await notFound(chart, cause, options);
+    }
     const files = await readdir(out).catch(() => []);
     const archive = files.find((f) => f.endsWith('.tgz'));
     if (archive === undefined) return { ok: false, cause: 'helm pull wrote no chart archive' };
@@ -79,97 +183,78 @@ export async function fetchChart(chart: RemoteChart, options: FetchOptions): Pro
     }
     return { ok: true, archive: await readFile(join(out, archive)) };
   } finally {
+    await proxy.close();
     await rm(dir, { recursive: true, force: true });
   }
 }
 
-interface Step {
-  readonly helm: HelmIn;
-  readonly tls: TlsFlags;
-  readonly out: string;
-}
+/**
+ * Go (helm) connects to `localhost` and loopback literals without a proxy (golang.org/x/net/http/httpproxy,
+ * useProxy), so while loopback is denied a registry could redirect helm there: then the hub pulls itself. (The
+ * named ranges deny all of 127.0.0.0/8 and ::1 or none of them, so two addresses tell.)
+ */
+const helmBypassesPolicy = (check: AddressCheck) =>
+  check('127.0.0.1') !== undefined || check('::1') !== undefined;
 
-async function fetchFromRepo(
-  chart: Extract<RemoteChart, { kind: typeof ChartSourceKind.Repo }>,
-  step: Step & FetchOptions & { dir: string },
-): Promise<Pulled> {
-  const source = step.source;
-  const login = source?.username === undefined ? [] : [`--username=${source.username}`, '--password-stdin'];
-  const added = await step.helm(
-    ['repo', 'add', ...login, ...step.tls.repo, '--', 'source', chart.repo],
-    source?.password ?? '',
-  );
-  if (!added.ok) return { ok: false, cause: classify(added.stderr) };
-  // The index helm just downloaded: which versions exist, so an unknown one is named with its alternatives.
-  const entries = await indexEntries(step.dir, chart.name);
-  if (typeof entries === 'string') return { ok: false, cause: entries };
-  const versions = entries.flatMap((e) => (typeof e.version === 'string' ? [e.version] : []));
-  if (versions.length === 0)
-    return { ok: false, cause: `404 Not Found: no chart "${chart.name}" in the repository's index` };
-  const entry = entries.find((e) => e.version === chart.version);
-  if (entry === undefined)
-    return { ok: false, cause: `version ${chart.version} not found`, versions: bySemver(versions) };
-  // The index names where the archive is: any URL, so the outbound policy applies to it as to the repository.
-  const urls = Array.isArray(entry.urls) ? entry.urls : [];
-  for (const url of urls) {
-    const href =
-      typeof url === 'string' ? URL.parse(url, `${chart.repo.replace(/\/+$/, '')}/`)?.href : undefined;
-    if (href === undefined)
-      return { ok: false, cause: `the index's entry for version ${chart.version} has an invalid URL` };
-    const refusal = await checkOutbound(href, step.deny);
-    if (refusal !== undefined)
-      return {
-        ok: false,
-        cause: `the index points at ${refusal.address}, in the ${refusal.range} range the hub does not contact`,
-      };
-  }
-  const pulled = await step.helm(
-    [
-      'pull',
-      `--version=${chart.version}`,
-      `--destination=${step.out}`,
-      ...step.tls.repo,
-      '--',
-      `source/${chart.name}`,
-    ],
-    '',
-  );
-  return pulled.ok ? { ok: true } : { ok: false, cause: classify(pulled.stderr) };
-}
-
-async function fetchFromOci(
+async function pullNatively(
   chart: Extract<RemoteChart, { kind: typeof ChartSourceKind.Oci }>,
-  step: Step & FetchOptions,
-): Promise<Pulled> {
-  const source = step.source;
-  const host = new URL(chart.ref.replace(/^oci:\/\//, 'https://')).host;
-  if (source?.username !== undefined) {
-    const login = await step.helm(
-      [
-        'registry',
-        'login',
-        `--username=${source.username}`,
-        '--password-stdin',
-        ...step.tls.login,
-        '--',
-        host,
-      ],
-      source.password ?? '',
-    );
-    if (!login.ok) return { ok: false, cause: classify(login.stderr) };
-  }
-  const pulled = await step.helm(
-    ['pull', `--version=${chart.version}`, `--destination=${step.out}`, ...step.tls.oci, '--', chart.ref],
-    '',
-  );
-  if (pulled.ok) return { ok: true };
-  const cause = classify(pulled.stderr);
-  if (!cause.startsWith('404')) return { ok: false, cause };
-  const tags = await ociTags(chart.ref, source, step.deny).catch(() => undefined);
-  if (tags === undefined || tags.length === 0) return { ok: false, cause };
+  options: FetchOptions,
+): Promise<FetchResult> {
+  const pulled = await pullOciChart(chart.ref, chart.version, {
+    source: options.source,
+    guard: registryGuard(options),
+    maxBytes: MAX_CHART_ARCHIVE_BYTES,
+  });
+  if (pulled.ok) return pulled;
+  return pulled.notFound === true
+    ? notFound(chart, pulled.cause, options)
+    : { ok: false, cause: pulled.cause };
+}
+
+/** A 404 for the version: the versions the registry has, when it lists them. */
+async function notFound(
+  chart: Extract<RemoteChart, { kind: typeof ChartSourceKind.Oci }>,
+  cause: string,
+  options: FetchOptions,
+): Promise<FetchResult> {
+  const tags = await ociTags(chart.ref, options.source, registryGuard(options)).catch(() => undefined);
+  if (tags === undefined || typeof tags === 'string' || tags.length === 0) return { ok: false, cause };
   // Helm stores a chart version's `+` as `_` in the tag (OCI tags cannot hold `+`).
   const versions = tags.map((t) => t.replaceAll('_', '+'));
   return { ok: false, cause: `version ${chart.version} not found`, versions: bySemver(versions) };
+}
+
+/** guardOf for a registry: its credentials are sent by oci-registry.ts, to the registry and its token service. */
+function registryGuard(options: FetchOptions): RegistryGuard {
+  const { credentials: _registryOnly, ...guard } = guardOf(options);
+  return guard;
+}
+
+/** The registry's own host under the policy: its name was checked at publish, and may resolve elsewhere by now. */
+async function refusedReference(
+  ref: string,
+  check: AddressCheck,
+  resolve: ResolveAll = systemResolve,
+): Promise<string | undefined> {
+  const host = new URL(ref.replace(/^oci:\/\//, 'https://')).hostname.replace(/^\[(.*)\]$/, '$1');
+  const addresses = isIP(host) !== 0 ? [host] : (await resolve(host).catch(() => [])).map((a) => a.address);
+  for (const address of addresses) {
+    const range = check(address);
+    if (range !== undefined)
+      return `${ref} resolves to ${address}, in the ${range} range the hub does not contact`;
+  }
+  return undefined;
+}
+
+/**
+ * What the proxy saw go wrong during a helm run, in our words: the first connection it refused, named, or the
+ * first connection that failed (helm itself only sees a 403 or 502 from the proxy).
+ */
+function refusedBy(proxy: OutboundProxy, ref: string): string | undefined {
+  const refusal = proxy.refusals[0];
+  if (refusal !== undefined)
+    return `${ref}: helm was sent to ${refusal.target} (${refusal.address}), in the ${refusal.range} range the hub does not contact`;
+  return proxy.failures[0];
 }
 
 /** A remote chart archive is stored like a bundle's chart, so it is bounded the same way. */
@@ -182,33 +267,17 @@ export async function listChartVersions(
 ): Promise<
   { readonly ok: true; readonly versions: string[] } | { readonly ok: false; readonly cause: string }
 > {
-  const refused = await refusedLocation(chart, options.deny);
-  if (refused !== undefined) return { ok: false, cause: refused };
   if (chart.kind === ChartSourceKind.Oci) {
-    const tags = await ociTags(chart.ref, options.source, options.deny).catch((error: unknown) =>
-      classify(error instanceof Error ? error.message : String(error)),
+    const tags = await ociTags(chart.ref, options.source, registryGuard(options)).catch(
+      () => 'the chart could not be fetched',
     );
     if (typeof tags === 'string') return { ok: false, cause: tags };
     return { ok: true, versions: bySemver(tags.map((t) => t.replaceAll('_', '+'))) };
   }
-  const dir = await mkdtemp(join(tmpdir(), 'strata-chart-versions-'));
-  try {
-    const helm = helmIn(dir, options);
-    const tls = await tlsFlags(dir, options.source);
-    const source = options.source;
-    const login = source?.username === undefined ? [] : [`--username=${source.username}`, '--password-stdin'];
-    const added = await helm(
-      ['repo', 'add', ...login, ...tls.repo, '--', 'source', chart.repo],
-      source?.password ?? '',
-    );
-    if (!added.ok) return { ok: false, cause: classify(added.stderr) };
-    const entries = await indexEntries(dir, chart.name);
-    if (typeof entries === 'string') return { ok: false, cause: entries };
-    const versions = entries.flatMap((e) => (typeof e.version === 'string' ? [e.version] : []));
-    return { ok: true, versions: bySemver(versions) };
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
+  const entries = await repoEntries(chart, options);
+  if (!Array.isArray(entries)) return entries;
+  const versions = entries.flatMap((e) => (typeof e.version === 'string' ? [e.version] : []));
+  return { ok: true, versions: bySemver(versions) };
 }
 
 /** What went wrong, from helm's message, in our words: never the remote's body. */
@@ -233,10 +302,15 @@ export function classify(stderr: string): string {
 
 type HelmIn = (args: string[], stdin: string) => Promise<{ ok: boolean; stderr: string }>;
 
-/** helm with every folder it reads or writes inside `dir`. */
-function helmIn(dir: string, options: FetchOptions): HelmIn {
+/** helm with every folder it reads or writes inside `dir`, and every connection through the guarded proxy. */
+function helmIn(dir: string, options: FetchOptions, proxy: OutboundProxy): HelmIn {
   const env: NodeJS.ProcessEnv = {
     PATH: process.env.PATH ?? '',
+    // Go reads these (golang.org/x/net/http/httpproxy); an empty NO_PROXY leaves no host out, but Go itself
+    // never proxies `localhost` or a loopback literal (see outbound-proxy.ts).
+    HTTPS_PROXY: proxy.url,
+    HTTP_PROXY: proxy.url,
+    NO_PROXY: '',
     HOME: dir,
     HELM_CONFIG_HOME: join(dir, 'config'),
     HELM_CACHE_HOME: join(dir, 'cache'),
@@ -284,86 +358,4 @@ async function tlsFlags(dir: string, source: ChartSourceCredentials | undefined)
     login.push('--plain-http');
   }
   return { repo, login, oci };
-}
-
-/**
- * The tags of an OCI repository (the distribution API's tags list), with the source's credentials: Basic
- * first, then a bearer token from the registry's token service when it asks for one (RFC 6750 challenge).
- */
-async function ociTags(
-  ref: string,
-  source: ChartSourceCredentials | undefined,
-  deny: ReadonlySet<AddressRange>,
-): Promise<string[]> {
-  const url = new URL(ref.replace(/^oci:\/\//, source?.plainHttp === true ? 'http://' : 'https://'));
-  const list = new URL(`/v2${url.pathname}/tags/list`, url);
-  const basic =
-    source?.username === undefined
-      ? undefined
-      : `Basic ${Buffer.from(`${source.username}:${source.password ?? ''}`).toString('base64')}`;
-  let answer = await get(list, basic, source);
-  const challenge = answer.headers['www-authenticate'];
-  if (answer.status === 401 && typeof challenge === 'string' && /^Bearer /i.test(challenge)) {
-    const params = Object.fromEntries(
-      [...challenge.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1] ?? '', m[2] ?? '']),
-    );
-    if (params.realm === undefined) return [];
-    const tokenUrl = new URL(params.realm);
-    if ((await checkOutbound(tokenUrl.href, deny)) !== undefined) return [];
-    if (params.service !== undefined) tokenUrl.searchParams.set('service', params.service);
-    if (params.scope !== undefined) tokenUrl.searchParams.set('scope', params.scope);
-    const token = await get(tokenUrl, basic, source);
-    if (token.status !== 200) throw new Error(`token service answered ${token.status}`);
-    const body = JSON.parse(token.body) as { token?: string; access_token?: string };
-    const bearer = body.token ?? body.access_token;
-    if (bearer === undefined) return [];
-    answer = await get(list, `Bearer ${bearer}`, source);
-  }
-  // Only the status is kept: the registry's body is not ours to show.
-  if (answer.status !== 200) throw new Error(`tags list answered ${answer.status}`);
-  const tags = (JSON.parse(answer.body) as { tags?: unknown }).tags;
-  return Array.isArray(tags) ? tags.filter((t): t is string => typeof t === 'string') : [];
-}
-
-function get(
-  url: URL,
-  authorization: string | undefined,
-  source: ChartSourceCredentials | undefined,
-): Promise<{ status: number; headers: IncomingMessage['headers']; body: string }> {
-  return new Promise((resolve, reject) => {
-    const request = url.protocol === 'http:' ? httpRequest : httpsRequest;
-    const req = request(
-      url,
-      {
-        method: 'GET',
-        timeout: 15_000,
-        headers: authorization === undefined ? {} : { authorization },
-        ...(url.protocol === 'https:'
-          ? {
-              ...(source?.caPem === undefined ? {} : { ca: source.caPem }),
-              rejectUnauthorized: source?.insecureSkipTlsVerify !== true,
-            }
-          : {}),
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        let size = 0;
-        res.on('data', (chunk: Buffer) => {
-          size += chunk.length;
-          if (size > 1024 * 1024) req.destroy(new Error('tags list over 1 MiB'));
-          else chunks.push(chunk);
-        });
-        res.on('end', () => {
-          resolve({
-            status: res.statusCode ?? 0,
-            headers: res.headers,
-            body: Buffer.concat(chunks).toString('utf8'),
-          });
-        });
-      },
-    );
-    req.on('timeout', () => req.destroy(new Error('timed out')));
-    req.on('error', reject);
-    req.end();
-  });
 }

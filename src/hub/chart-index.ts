@@ -1,7 +1,5 @@
-// A Helm repository's index.yaml, as helm downloaded it for a fetch: it comes from a remote, so it is
-// hostile until read safely (bounded size, only the chart's own entries parsed, own properties only).
-import { readFile, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+// A Helm repository's index.yaml, as the hub downloaded it for a fetch (chart-fetch.ts): it comes from a remote,
+// so it is hostile until read safely (bounded size, only the chart's own entries parsed, own properties only).
 import semver from 'semver';
 import { parse as parseYaml } from 'yaml';
 
@@ -11,23 +9,14 @@ export const MAX_INDEX_BYTES = 8 * 1024 * 1024;
 /** The largest slice of an index (one chart's entries) parsed as YAML. */
 const MAX_ENTRIES_BYTES = 2 * 1024 * 1024;
 
-type IndexEntry = { version?: unknown; urls?: unknown };
+/** One version of a chart in the index; every field is the remote's, so unknown until checked. */
+export type IndexEntry = { version?: unknown; urls?: unknown; digest?: unknown };
 
 /**
- * The entries of `name` in the index `helm repo add` just downloaded into `dir`. Helm writes it in the shape
+ * The entries of `name` in an index's text, or why they cannot be read. Helm writes the index in the shape
  * `entries:` / `  <name>:` / `  - …`, so only that chart's lines are cut out and parsed, not the whole index;
  * an index in another layout is parsed whole if it is small.
  */
-export async function indexEntries(dir: string, name: string): Promise<IndexEntry[] | string> {
-  const file = join(dir, 'cache', 'repository', 'source-index.yaml');
-  const { size } = await stat(file);
-  if (size > MAX_INDEX_BYTES) {
-    return `the repository's index is ${size} bytes; the limit is ${MAX_INDEX_BYTES}`;
-  }
-  return entriesOf(await readFile(file, 'utf8'), name);
-}
-
-/** The entries of `name` in an index's text (see indexEntries), or why they cannot be read. */
 export function entriesOf(text: string, name: string): IndexEntry[] | string {
   const lines = text.split('\n');
   const start = lines.findIndex((line) => line === `  ${name}:` || line === `  "${name}":`);

@@ -27,6 +27,8 @@ export const HubErrorCode = {
   LastAdminToken: 'LAST_ADMIN_TOKEN',
   /** An agent's status batch does not follow the last event stored (a lost batch): it resends from `expected`. */
   AgentSequenceGap: 'AGENT_SEQUENCE_GAP',
+  /** An agent's batch could not be stored (a failed database write): not acked, the agent sends it again. */
+  AgentBatchNotStored: 'AGENT_BATCH_NOT_STORED',
   /** What was asked needs the hub to reach the cluster, and an agent runs it (the hub holds no credentials). */
   AgentCluster: 'AGENT_CLUSTER',
   /** The hub has as much of this work queued as it takes; the request may be sent again later. */

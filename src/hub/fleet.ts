@@ -204,6 +204,20 @@ export class Fleet {
     return kube;
   }
 
+  /**
+   * Reads a cluster this hub does not run (hub replicas: another replica drives it) with a client of its own,
+   * from its stored credentials held to the same rules as a runner's, closed after `read`. Reading needs no
+   * lease: only writes to a cluster are fenced.
+   */
+  async readElsewhere<T>(record: ClusterRecord, read: (kube: KubeClient) => Promise<T>): Promise<T> {
+    const kube = await this.kubeFor(record);
+    try {
+      return await read(kube);
+    } finally {
+      await kube.close();
+    }
+  }
+
   /** Stops the cluster's runner and waits until every status it reported is stored. */
   async stop(cluster: string): Promise<void> {
     const runtime = this.runtimes.get(cluster);
@@ -224,7 +238,12 @@ export class Fleet {
     await this.writer.drain();
   }
 
-  /** Resolves once every status change so far is stored (tests, shutdown). */
+  /** How many status writes of the cluster have failed so far (StatusWriter.failures): compared around a flush. */
+  writeFailures(cluster: string): number {
+    return this.writer.failures(cluster);
+  }
+
+  /** Resolves once every status change so far is stored or has failed (tests, shutdown). */
   flush(): Promise<void> {
     return this.writer.drain();
   }

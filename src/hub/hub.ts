@@ -3,6 +3,7 @@
 // This class only wires the services (one file each) and delegates to them; dependencies run one way:
 //   Hub → Clusters, Profiles, Attachments, Packs → Fleet → Planner, ClusterAccess → store, engine, kube
 // and every service publishes through the feed's `emit`, which it is given, never the feed itself.
+import type { KubeClient } from '../kube/index.js';
 import type { ProfileIssue } from '../profile/index.js';
 import type { PackPhase, PackTransition } from '../status/index.js';
 import type { Store } from '../store/index.js';
@@ -12,8 +13,8 @@ import type { AgentAck, AgentBatch, AgentDesired } from './agents-protocol.js';
 import { Attachments, type AttachInput } from './attachments.js';
 import { Clusters, type RegisterClusterInput } from './clusters.js';
 import type { Actor, HubConfig } from './config.js';
-import { HubError, HubErrorCode, message } from './errors.js';
-import { Feed, type HubEvent } from './feed.js';
+import { HubError, HubErrorCode, message, notFound } from './errors.js';
+import { Feed, type Emit, type HubEvent } from './feed.js';
 import { Fleet } from './fleet.js';
 import { HealthRuleService } from './health-rules.js';
 import { ReadVersions } from './kept-reads.js';
@@ -23,6 +24,7 @@ import type { OutdatedChart } from './outdated.js';
 import { Profiles, type ProfileUpload } from './profiles.js';
 import { ReplicaCoordinator, type ReplicaReport } from './replica.js';
 import { EventTail } from './replica-events.js';
+import { EventRelay } from './replica-relay.js';
 import { RemotePlans } from './replica-views.js';
 import { ChartSources } from './sources.js';
 import { Tokens } from './tokens.js';
@@ -62,6 +64,8 @@ export class Hub {
   /** Hub replicas (config.replica): the leases, and the tail of every replica's events. */
   private readonly replica: ReplicaCoordinator | undefined;
   private readonly tail: EventTail | undefined;
+  /** Hub replicas: the ephemeral events this replica emits, sent to the others' streams (replica-relay.ts). */
+  private readonly relay: EventRelay | undefined;
 
   private constructor(config: HubConfig) {
     const log = config.log ?? ((text) => process.stderr.write(`${text}\n`));
@@ -84,7 +88,32 @@ export class Hub {
       log,
       ...(this.tail && prepare ? { events: this.tail.subscribe, prepare } : {}),
     });
-    const emit = this.feed.emit;
+    const tail = this.tail;
+    this.relay =
+      config.replica &&
+      tail &&
+      new EventRelay(store, {
+        id: config.replica.id,
+        position: () => tail.position,
+        deliver: this.feed.emit,
+        onLeasesChanged: () => {
+          this.replica?.kick();
+        },
+        log,
+      });
+    const relay = this.relay;
+    // After the feed's: a relayed event waiting for stored events goes out once the feed has sent them.
+    if (relay) tail?.subscribe(relay.caughtUp);
+    const emit: Emit = relay
+      ? (event) => {
+          this.feed.emit(event);
+          relay.publish(event);
+          // This replica's runner found its cluster (un)reachable: into the lease now, and the others read it.
+          if (event.kind === 'cluster.connection' && this.fleet.has(event.cluster)) {
+            void this.replica?.refresh().then(relay.leasesChanged);
+          }
+        }
+      : this.feed.emit;
     const fleet = new Fleet({
       store,
       helmBin: config.helmBin,
@@ -128,20 +157,34 @@ export class Hub {
         fleet.setClusterHealthRules(specs);
       },
       liveObject: async (cluster, ref) => {
-        const { kube } = fleet.runtime(cluster);
-        if (!kube) {
-          throw new HubError(
+        const read = async (kube: KubeClient) => {
+          const [object, info] = await Promise.all([
+            kube.get(ref),
+            kube.resourceFor(ref.apiVersion, ref.kind),
+          ]);
+          return { object, statusSubresource: info.statusSubresource === true };
+        };
+        const agentCluster = () =>
+          new HubError(
             HubErrorCode.AgentCluster,
             `cluster "${cluster}" is run by an agent: the hub holds no credentials to read its objects`,
           );
+        // Hub replicas: a cluster driven by another replica is read from here with its stored credentials
+        // (every replica can reach every cluster, or it could not take one over), not passed to its driver.
+        if (config.replica && !fleet.has(cluster)) {
+          const record = await store.clusters.get(cluster);
+          if (!record) throw notFound('cluster', cluster);
+          if (await store.agents.get(cluster)) throw agentCluster();
+          return fleet.readElsewhere(record, read);
         }
-        const [object, info] = await Promise.all([kube.get(ref), kube.resourceFor(ref.apiVersion, ref.kind)]);
-        return { object, statusSubresource: info.statusSubresource === true };
+        const { kube } = fleet.runtime(cluster);
+        if (!kube) throw agentCluster();
+        return read(kube);
       },
     });
     this.tokens = new Tokens(store);
     this.sources = new ChartSources(store);
-    this.agents = new Agents(store, fleet);
+    this.agents = new Agents(store, fleet, replica && ((record) => replica.admit(record)));
   }
 
   /** Opens the hub and starts a runner for every registered cluster (an unreachable one does not block). */
@@ -150,6 +193,7 @@ export class Hub {
     await hub.healthRules.load();
     if (hub.replica && hub.tail) {
       const { replica } = hub;
+      await hub.relay?.start();
       await hub.tail.start();
       // A cluster registered or removed through any replica: the leases are looked at again at once.
       hub.feed.subscribe((event) => {
@@ -172,6 +216,7 @@ export class Hub {
     // Hands every driven cluster over (runner stopped, lease released) so the other replicas take them at once.
     await this.replica?.close();
     await this.fleet.close();
+    await this.relay?.close();
     await this.tail?.close();
     this.feed.close();
     await this.profiles.close();

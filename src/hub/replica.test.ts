@@ -16,6 +16,8 @@ class World {
 class FakeFleet implements ReplicaFleet {
   readonly guards = new Map<string, () => void>();
   readonly epochs = new Map<string, number>();
+  /** What the fake runners say of their clusters' connection. */
+  reachable = true;
 
   constructor(
     private readonly id: string,
@@ -45,7 +47,10 @@ class FakeFleet implements ReplicaFleet {
   }
 
   runtime(): ClusterRuntime {
-    return { reachable: true, kube: { server: 'https://x:6443', context: 'x' } } as unknown as ClusterRuntime;
+    return {
+      reachable: this.reachable,
+      kube: { server: 'https://x:6443', context: 'x' },
+    } as unknown as ClusterRuntime;
   }
 }
 
@@ -155,5 +160,24 @@ describe('hub replicas', () => {
     expect(world.running.get('x')).toBe('replica-b');
     expect((await store.leases.list())[0]).toMatchObject({ holder: 'replica-b', epoch: 2 });
     expect(world.violations).toEqual([]);
+  });
+
+  it('refresh puts what the driver knows of its clusters in their leases now, for the others to read at once', async () => {
+    const { store, replica } = await setup(['x']);
+    const a = replica('replica-a');
+    const b = replica('replica-b');
+    await a.coordinator.round();
+    await b.coordinator.round();
+    // The state is the holder's from its first renewal on.
+    await a.coordinator.round();
+    await b.coordinator.round();
+    expect(b.changes).toEqual(['x replica-a undefined', 'x replica-a true']);
+    // The driver's runner finds the cluster unreachable: without waiting for its next round (no timers here).
+    a.fleet.reachable = false;
+    await a.coordinator.refresh();
+    expect((await store.leases.list())[0]?.state?.reachable).toBe(false);
+    // Told so (leasesChanged), the other replica reads the leases and re-sends the cluster's connection.
+    await b.coordinator.refresh();
+    expect(b.changes).toEqual(['x replica-a undefined', 'x replica-a true', 'x replica-a false']);
   });
 });

@@ -116,6 +116,15 @@ export class ReplicaCoordinator {
       });
   }
 
+  /**
+   * Runs a round now and resolves once it is done: what this replica knows of its clusters' connections is then
+   * in their leases (renewed with it), for the others to read.
+   */
+  async refresh(): Promise<void> {
+    this.kick();
+    while (this.running) await this.running;
+  }
+
   /** A cluster was just registered through this replica: drive it now if it is this replica's to drive. */
   async admit(_record: ClusterRecord): Promise<void> {
     this.kick();

@@ -226,5 +226,23 @@ describe('StatusWriter', () => {
     ]);
     expect(errors).toHaveLength(1);
     expect(String(errors[0])).toMatch(/cluster "gone"/);
+    // Counted against the cluster whose status it was: an agent of "prod" would see no failure of its own.
+    expect(writer.failures('gone')).toBe(1);
+    expect(writer.failures('prod')).toBe(0);
+  });
+
+  it('counts the failed writes of each cluster, so a batch waiting on drain knows it was not all stored', async () => {
+    const writer = new StatusWriter(store, (e) => errors.push(e));
+    const record = store.packStatus.record.bind(store.packStatus);
+    let fail = true;
+    store.packStatus.record = (input) => (fail ? Promise.reject(new Error('disk I/O error')) : record(input));
+    writer.status('prod', 'p', advance(packStatus('onboarding'), 'processing', t(1)), noRedaction);
+    await writer.drain();
+    expect(writer.failures('prod')).toBe(1);
+    fail = false;
+    writer.status('prod', 'p', advance(packStatus('onboarding'), 'processing', t(1)), noRedaction);
+    await writer.drain();
+    expect(writer.failures('prod')).toBe(1);
+    expect(await stored()).toEqual(['onboarding→processing']);
   });
 });

@@ -51,6 +51,8 @@ export class StatusWriter {
    */
   private readonly redactors = new Map<string, Map<string, Redactor>>();
   private flushing: Promise<void> | undefined;
+  /** Per cluster, how many of its writes have failed so far (see `failures`). */
+  private readonly failed = new Map<string, number>();
 
   constructor(
     private readonly store: Store,
@@ -128,7 +130,21 @@ export class StatusWriter {
     return all.includes(redactor) ? all : [redactor, ...all];
   }
 
-  /** Resolves when everything queued so far is stored. */
+  /**
+   * How many writes of the cluster's statuses have failed since the hub started. A failed write is reported and
+   * dropped (the runner's next status carries its transitions again), so whoever must know that what it queued
+   * is stored, an agent's batch before its ack, compares this count around its `drain`.
+   */
+  failures(cluster: string): number {
+    return this.failed.get(cluster) ?? 0;
+  }
+
+  private fail(cluster: string, error: unknown): void {
+    this.failed.set(cluster, this.failures(cluster) + 1);
+    this.onError(error);
+  }
+
+  /** Resolves when everything queued so far is stored or has failed (see `failures`). */
   async drain(): Promise<void> {
     while (this.flushing) await this.flushing;
   }
@@ -156,7 +172,9 @@ export class StatusWriter {
           const { before } = entry.item;
           // A failure to store it must not keep the pack's row alive: report it and remove anyway.
           if (before) {
-            await this.write(k, entry, { type: 'status', ...before }).catch(this.onError);
+            await this.write(k, entry, { type: 'status', ...before }).catch((error: unknown) => {
+              this.fail(entry.cluster, error);
+            });
           }
           // From here on, statuses of the pack belong to its next life (none of their transitions stored).
           this.written.delete(k);
@@ -166,7 +184,7 @@ export class StatusWriter {
           }
         }
       } catch (error) {
-        this.onError(error);
+        this.fail(entry.cluster, error);
       }
     }
   }
@@ -190,7 +208,9 @@ export class StatusWriter {
   private async writeBatch(batch: readonly StatusEntry[]): Promise<void> {
     const only = batch.length === 1 ? batch[0] : undefined;
     if (only) {
-      await this.write(only.k, only, only.item).catch(this.onError);
+      await this.write(only.k, only, only.item).catch((error: unknown) => {
+        this.fail(only.cluster, error);
+      });
       return;
     }
     const before = batch.map((entry) => this.written.get(entry.k) ?? 0);
@@ -209,7 +229,9 @@ export class StatusWriter {
       for (const [i, entry] of batch.entries()) {
         // Restored and set again by write() in the same tick: no status can slip in between and count twice.
         this.written.set(entry.k, before[i] ?? 0);
-        await this.write(entry.k, entry, entry.item).catch(this.onError);
+        await this.write(entry.k, entry, entry.item).catch((error: unknown) => {
+          this.fail(entry.cluster, error);
+        });
       }
     }
   }

@@ -47,11 +47,19 @@ export class KubeClient implements KubeApi {
   private readonly discovery: Discovery;
   private readonly defaultNamespace: string;
 
-  private constructor(loaded: LoadedKubeconfig, outboundDeny: readonly AddressRange[] = []) {
+  private constructor(
+    loaded: LoadedKubeconfig,
+    options: { outboundDeny?: readonly AddressRange[]; userAgent?: string } = {},
+  ) {
     this.kubeConfig = loaded.kubeConfig;
     this.server = loaded.server;
     this.context = loaded.context;
-    this.transport = new Transport(this.kubeConfig, this.server, new Set(outboundDeny));
+    this.transport = new Transport(
+      this.kubeConfig,
+      this.server,
+      new Set(options.outboundDeny ?? []),
+      options.userAgent,
+    );
     this.discovery = new Discovery(this.transport);
     this.defaultNamespace = this.kubeConfig.getContextObject(this.context)?.namespace ?? 'default';
   }
@@ -77,6 +85,8 @@ export class KubeClient implements KubeApi {
       source?: string;
       allowedExecPlugins?: readonly string[];
       outboundDeny?: readonly AddressRange[];
+      /** The User-Agent of its requests (default "strata"). */
+      userAgent?: string;
     } = {},
   ): KubeClient {
     return new KubeClient(
@@ -84,7 +94,10 @@ export class KubeClient implements KubeApi {
         ...(opts.context === undefined ? {} : { context: opts.context }),
         dataOnly: { allowedExecPlugins: opts.allowedExecPlugins ?? [] },
       }),
-      opts.outboundDeny,
+      {
+        ...(opts.outboundDeny === undefined ? {} : { outboundDeny: opts.outboundDeny }),
+        ...(opts.userAgent === undefined ? {} : { userAgent: opts.userAgent }),
+      },
     );
   }
 

@@ -64,6 +64,8 @@ export class Transport {
     readonly server: string,
     /** Address ranges the hub must not connect to, checked at every connection (see guarded-lookup.ts). */
     private readonly deny: ReadonlySet<AddressRange> = new Set(),
+    /** Sent as User-Agent: an API server's audit log names the client by it (hub replicas add their id). */
+    private readonly userAgent = 'strata',
   ) {}
 
   async send(method: HttpMethod, path: string, options: RequestOptions = {}): Promise<RawResponse> {
@@ -71,7 +73,7 @@ export class Transport {
     for (const [k, v] of Object.entries(options.query ?? {})) if (v !== undefined) url.searchParams.set(k, v);
     const ctx = new (clientNode().RequestContext)(url.toString(), method);
     ctx.setHeaderParam('Accept', 'application/json');
-    ctx.setHeaderParam('User-Agent', 'strata');
+    ctx.setHeaderParam('User-Agent', this.userAgent);
     if (options.body !== undefined) {
       ctx.setBody(options.body);
       ctx.setHeaderParam('Content-Type', options.contentType ?? 'application/json');

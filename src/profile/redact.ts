@@ -23,6 +23,14 @@ export class Redactor {
     return mapStrings(value, (text) => this.redact(text)) as T;
   }
 
+  /**
+   * The sensitive values themselves, for a party that holds them already and must redact with them too (an
+   * agent, which deploys the resolved values they are in). Never for display.
+   */
+  get sensitiveValues(): readonly string[] {
+    return this.#secrets;
+  }
+
   /** Never print the secrets themselves, even by accident. */
   toString(): string {
     return `Redactor(${this.#secrets.length} sensitive values)`;

@@ -3,13 +3,36 @@
 // the same status writer as a local runner's events. The agent process itself is in src/agent/agent.int.test.ts.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { backends } from '../store/testing/backends.js';
+import { backends, type TestBackend } from '../store/testing/backends.js';
 import { advance, packStatus } from '../store/testing/fixtures.js';
 import type { PackStatus } from '../status/index.js';
 import { PROBLEM_CONTENT_TYPE, type Problem } from './problem.js';
+import { Backend } from '../store/url.js';
 import { Role } from './route.js';
 import { routeTable } from './routes/index.js';
 import { startTestHub, type TestHub } from './testing/server.js';
+
+/** Makes the database itself refuse (or accept again) every insert and update of a pack status. */
+async function refuseStatusWrites(backend: TestBackend, url: string, refuse: boolean): Promise<void> {
+  const sqlite = backend.name === Backend.Sqlite;
+  const statements = refuse
+    ? sqlite
+      ? ['INSERT', 'UPDATE'].map(
+          (op) =>
+            `CREATE TRIGGER refuse_${op.toLowerCase()} BEFORE ${op} ON pack_status ` +
+            "BEGIN SELECT RAISE(ABORT, 'refused by the test'); END",
+        )
+      : [
+          'CREATE FUNCTION refuse_status() RETURNS trigger AS $$ BEGIN ' +
+            "RAISE EXCEPTION 'refused by the test'; END $$ LANGUAGE plpgsql",
+          'CREATE TRIGGER refuse_status BEFORE INSERT OR UPDATE ON pack_status ' +
+            'FOR EACH ROW EXECUTE FUNCTION refuse_status()',
+        ]
+    : sqlite
+      ? ['DROP TRIGGER refuse_insert', 'DROP TRIGGER refuse_update']
+      : ['DROP TRIGGER refuse_status ON pack_status', 'DROP FUNCTION refuse_status()'];
+  for (const statement of statements) await backend.query(url, statement);
+}
 
 const fill = (path: string) => path.replace(/\{\w+\}/g, 'nope');
 
@@ -171,6 +194,118 @@ describe.each(backends())('agent routes on $name', (backend) => {
       acked: 0,
       packs: [],
     });
+  });
+
+  it('acks a batch only once it is stored: a failed write is a 503 and the batch sent again is taken once', async () => {
+    const stored = (await t.api('GET', '/api/v1/agent/statuses', as(token))).json as {
+      packs: { pack: string; status: PackStatus }[];
+    };
+    const from = stored.packs.find((p) => p.pack === 'site')?.status ?? packStatus('onboarding');
+    const before = from.transitions.length;
+    const s1 = advance(from, 'success', '2026-01-02T00:00:01.000Z');
+    const s2 = advance(s1, 'processing', '2026-01-02T00:00:02.000Z');
+    const batch = {
+      stream: randomUUID(),
+      events: [s1, s2].map((status, i) => ({
+        seq: i + 1,
+        event: { type: 'PackStatusChanged', pack: 'site', profile: 'web', status },
+      })),
+    };
+    // A real failure of the database write, not a mock: the table refuses every change of a pack status.
+    await refuseStatusWrites(backend, t.opened.url, true);
+    try {
+      const refused = await fetch(`${t.url}/api/v1/agent/events`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify(batch),
+      });
+      const problem = (await refused.json()) as Problem;
+      expect(refused.status, problem.detail).toBe(503);
+      expect(refused.headers.get('retry-after')).toBe('2');
+      expect(problem.code).toBe('AGENT_BATCH_NOT_STORED');
+      expect(problem.detail).toContain('cluster "edge"');
+    } finally {
+      await refuseStatusWrites(backend, t.opened.url, false);
+    }
+    // Nothing was acked: the stream is where it was, and the agent sends the same batch again.
+    expect((await t.api('GET', '/api/v1/agent/statuses', as(token))).json).not.toMatchObject({
+      stream: batch.stream,
+    });
+    const again = await t.api('POST', '/api/v1/agent/events', { ...as(token), body: batch });
+    expect(again.status, again.text).toBe(200);
+    expect(again.json).toEqual({ acked: 2 });
+    const history = (await t.api('GET', '/api/v1/clusters/edge/packs/site/history')).json as { to: string }[];
+    expect(history.slice(before).map((h) => h.to)).toEqual(['success', 'processing']);
+    expect(history).toHaveLength(before + 2);
+  });
+
+  it('refuses a hostile batch with a clear 4xx and stores nothing of it: huge, deep, out of order, not its packs', async () => {
+    const statusesNow = async () => (await t.api('GET', '/api/v1/agent/statuses', as(token))).json;
+    const historyNow = async () => (await t.api('GET', '/api/v1/clusters/edge/packs/site/history')).json;
+    const before = { statuses: await statusesNow(), history: await historyNow() };
+    const from =
+      (before.statuses as { packs: { pack: string; status: PackStatus }[] }).packs.find(
+        (p) => p.pack === 'site',
+      )?.status ?? packStatus('onboarding');
+    const next = advance(
+      from,
+      from.phase === 'success' ? 'processing' : 'success',
+      '2026-01-03T00:00:01.000Z',
+    );
+    const push = (events: unknown[], stream = randomUUID()) =>
+      t.api('POST', '/api/v1/agent/events', {
+        ...as(token),
+        body: { stream, events: events.map((event, i) => ({ seq: i + 1, event })) },
+      });
+    const site = (status: unknown) => ({ type: 'PackStatusChanged', pack: 'site', profile: 'web', status });
+
+    // Deep: 40 levels of nesting (the request parser refuses past 64) inside a resource of an otherwise valid status.
+    let deep: unknown = 'x';
+    for (let i = 0; i < 40; i++) deep = { deeper: deep };
+    const deepRes = await push([
+      site({
+        ...next,
+        resources: [
+          { ref: next.resources[0]?.ref ?? { apiVersion: 'v1', kind: 'ConfigMap', name: 'site' }, deep },
+        ],
+      }),
+    ]);
+    expect(deepRes.status, deepRes.text).toBe(400);
+    expect((deepRes.json as Problem).detail).toMatch(/events\.0\.event.*nests deeper than 16 levels/);
+    // Huge: a message of 1 MiB (under the request limit, over an event's).
+    const huge = await push([site({ ...next, message: 'm'.repeat(1024 * 1024) })]);
+    expect(huge.status, huge.text).toBe(400);
+    expect((huge.json as Problem).detail).toMatch(/events\.0\.event.*bytes as JSON, over the 262144 allowed/);
+    // Over the request limit altogether.
+    const tooBig = await push([site({ ...next, message: 'm'.repeat(3 * 1024 * 1024) })]);
+    expect(tooBig.status).toBe(413);
+    // Out of order: the first event is fine, the second skips one; neither is stored.
+    const gap = await t.api('POST', '/api/v1/agent/events', {
+      ...as(token),
+      body: {
+        stream: randomUUID(),
+        events: [
+          { seq: 1, event: site(next) },
+          { seq: 3, event: site(advance(next, 'failed', '2026-01-03T00:00:02.000Z')) },
+        ],
+      },
+    });
+    expect(gap.status).toBe(409);
+    expect((gap.json as Problem).detail).toContain('send again from event 1');
+    expect({ statuses: await statusesNow(), history: await historyNow() }).toEqual(before);
+
+    // Packs its cluster never had: taken (an honest agent must not be stuck on them) and stored nowhere.
+    const stream = randomUUID();
+    const intruder = await push(
+      [{ type: 'PackStatusChanged', pack: 'intruder', profile: 'web', status: packStatus('failed') }],
+      stream,
+    );
+    expect(intruder.status, intruder.text).toBe(200);
+    const page = (await t.api('GET', '/api/v1/clusters/edge/page')).json as { packs: { name: string }[] };
+    expect(page.packs.map((p) => p.name)).not.toContain('intruder');
+    expect(((await statusesNow()) as { packs: { pack: string }[] }).packs.map((p) => p.pack)).toEqual([
+      'site',
+    ]);
   });
 
   it('a new agent token replaces the old one at once; a direct cluster has none', async () => {

@@ -20,6 +20,7 @@ import { routeTable } from './routes/index.js';
 import { replicaForward } from './replica-forward.js';
 import { SECURITY_HEADERS } from './security-headers.js';
 import { EventStream } from './sse.js';
+import { StreamLimits, type StreamLimitsConfig } from './stream-limits.js';
 import { matchesIfNoneMatch, tagBody } from './etag.js';
 import { defaultWebRoot, isApiPath, sendWebFile } from './static.js';
 import { toProblem } from './to-problem.js';
@@ -66,6 +67,8 @@ export interface ServerOptions {
   readonly metricsToken?: string;
   /** How often open event streams re-check that their token was not revoked (other replicas). Default 1 s. */
   readonly tokenCheckMs?: number;
+  /** Caps on open event streams, per token and in all. Default 32 and 20,000 (stream-limits.ts). */
+  readonly streamLimits?: StreamLimitsConfig;
 }
 
 export interface StrataServer {
@@ -181,6 +184,7 @@ export function createServer(options: ServerOptions): StrataServer {
   const services: Services = {
     hub: options.hub,
     events,
+    streamLimits: new StreamLimits(options.streamLimits),
     metrics,
     adminTokenFile: options.adminTokenFile,
     metricsToken: options.metricsToken,
@@ -248,6 +252,8 @@ export function createServer(options: ServerOptions): StrataServer {
       return;
     }
     if (problem.status === 401) reply.header('www-authenticate', 'Bearer realm="strata"');
+    // A 503 is "not now": say when to ask again (an agent's unstored batch, a busy hub).
+    if (problem.status === 503 && !reply.hasHeader('retry-after')) reply.header('retry-after', '2');
     await reply.code(problem.status).type(PROBLEM_CONTENT_TYPE).send(problem);
   });
   const webRoot = options.webRoot ?? defaultWebRoot;

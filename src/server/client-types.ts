@@ -30,7 +30,18 @@ export type AgentBatch = {
           correcting: boolean;
           time: string;
         }
-      | { type: 'ConnectionChanged'; reachable: boolean; error?: string; time: string };
+      | { type: 'ConnectionChanged'; reachable: boolean; error?: string; time: string }
+      | {
+          type: 'PackDetails';
+          pack: string;
+          /** the chart's NOTES.txt as the pack's last rendering printed it */
+          notes?: string;
+          /** the recent Warning events of the pack's resources (and what they control), newest first */
+          warnings: Array<{
+            ref: { apiVersion: string; kind: string; namespace?: string; name: string };
+            events: Array<{ object: string; reason: string; message: string; count: number; time?: string }>;
+          }>;
+        };
   }>;
 };
 
@@ -52,6 +63,8 @@ export type AgentDesired = {
     order: number;
     explanation: string;
     healthChecks?: Array<unknown>;
+    /** the pack's sensitive values (already in its resolved values): the agent redacts them from what it reports */
+    sensitive?: Array<string>;
     /** the chart archive to render from: GET /api/v1/agent/charts/{digest} */
     chart?: { digest: string };
   }>;
@@ -66,6 +79,8 @@ export type AgentDesired = {
   };
   /** how often the agent should ask again */
   pollSeconds: number;
+  /** names the hub's record of the agent in memory: a new one (a hub restart, another replica driving) has none of its pack details, and the agent sends them again */
+  session: string;
 };
 
 export type AgentStatuses = {

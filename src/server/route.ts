@@ -7,6 +7,7 @@ import type { z } from 'zod';
 import type { Actor, Hub } from '../hub/index.js';
 import type { Metrics } from './metrics.js';
 import type { EventStream } from './sse.js';
+import type { StreamLimits } from './stream-limits.js';
 
 /**
  * Who may call a route. Ordered: each role may do everything the ones before it may, except `agent`, which is
@@ -37,6 +38,8 @@ export type BodyFormat = (typeof BodyFormat)[keyof typeof BodyFormat];
 export interface Services {
   readonly hub: Hub;
   readonly events: EventStream;
+  /** Open event streams per token and in all, capped (stream-limits.ts). */
+  readonly streamLimits: StreamLimits;
   readonly metrics: Metrics;
   /** <data dir>/admin-token when the hub was started by `serve`: removed once another admin token exists. */
   readonly adminTokenFile: string | undefined;

@@ -80,6 +80,7 @@ export async function serve(options: ServeOptions = {}): Promise<RunningHub> {
       logLevel: config.logLevel,
       adminTokenFile: adminTokenPath(config.dataDir),
       ...(config.metricsToken === undefined ? {} : { metricsToken: config.metricsToken }),
+      streamLimits: { perToken: config.maxStreamsPerToken, total: config.maxStreams },
       ...options.server,
       hub,
     });

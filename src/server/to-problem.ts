@@ -54,6 +54,7 @@ export const hubStatus: Record<HubErrorCode, number> = {
   TOKEN_NOT_FOUND: 404,
   LAST_ADMIN_TOKEN: 409,
   AGENT_SEQUENCE_GAP: 409,
+  AGENT_BATCH_NOT_STORED: 503,
   AGENT_CLUSTER: 409,
   HUB_BUSY: 503,
 };

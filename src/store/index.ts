@@ -8,6 +8,7 @@ export { isStoreError, StoreError, StoreErrorCode, type StoreEntity } from './er
 export { KEY_FILE_NAME, keyFingerprint, loadOrCreateKeyFile, parseSecretKey } from './crypto.js';
 export type { EventListener } from './context.js';
 export type { Listening } from './listen.js';
+export { asciiJson } from './broadcast.js';
 export {
   ClustersRepository,
   DriftPolicy,

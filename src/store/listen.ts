@@ -19,13 +19,14 @@ export interface Listening {
 export async function listenPostgres(
   url: string,
   channel: string,
-  onNotify: () => void,
+  /** Called with each notification's payload ('' for the events channel, which carries none). */
+  onNotify: (payload: string) => void,
   onError: (error: Error) => void,
 ): Promise<Listening> {
   const pg = createRequire(import.meta.url)('pg') as typeof pgModule;
   const client = new pg.Client({ connectionString: url });
-  client.on('notification', () => {
-    onNotify();
+  client.on('notification', (notification) => {
+    onNotify(notification.payload ?? '');
   });
   client.on('error', onError);
   await client.connect();

@@ -1,6 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 import { AttachmentsRepository } from './attachments.js';
 import { AgentsRepository } from './agents.js';
+import { broadcast, listenForBroadcasts } from './broadcast.js';
 import { ClustersRepository } from './clusters.js';
 import { inTransaction, RootContext, type EventListener, type StoreContext } from './context.js';
 import { Cipher, parseSecretKey } from './crypto.js';
@@ -76,6 +77,16 @@ export interface Store extends Repositories {
    * replicas, who then read `eventsSince`). On SQLite, where one process owns the data dir, it never fires.
    */
   listenForEvents(onCommit: () => void, onError: (error: Error) => void): Promise<Listening>;
+  /**
+   * Sends a message (printable ASCII, see `asciiJson`) to every process's `listenForBroadcasts` on the same
+   * PostgreSQL database, this one's included, at most once each (broadcast.ts); on SQLite it does nothing.
+   */
+  broadcast(message: string): Promise<void>;
+  /** Calls `onMessage` with every broadcast, in commit order (PostgreSQL; on SQLite it never fires). */
+  listenForBroadcasts(
+    onMessage: (message: string) => void,
+    onError: (error: Error) => void,
+  ): Promise<Listening>;
   /** Throws DATABASE_UNAVAILABLE when the database does not answer: for /readyz. */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -164,6 +175,11 @@ export async function createStore(options: StoreOptions): Promise<Store> {
     listenForEvents: (onCommit, onError) =>
       location.backend === 'postgres'
         ? listenPostgres(location.url, EVENTS_CHANNEL, onCommit, onError)
+        : Promise.resolve({ close: () => Promise.resolve() }),
+    broadcast: (message) => broadcast(root, message),
+    listenForBroadcasts: (onMessage, onError) =>
+      location.backend === 'postgres'
+        ? listenForBroadcasts(location.url, onMessage, onError)
         : Promise.resolve({ close: () => Promise.resolve() }),
     ping: () => ping(root.db, where),
     close: () => root.close(),

@@ -33,6 +33,8 @@ export interface ControlPlaneState {
   processes: Started[];
   kubeconfig: string;
   server: string;
+  /** With `audit`: the API server's audit log (JSON lines, one per write, see AUDIT_POLICY). */
+  auditLog?: string;
 }
 
 export interface UpOptions {
@@ -46,7 +48,25 @@ export interface UpOptions {
   build?: boolean;
   /** Progress lines go here. Default: nowhere. */
   log?: (line: string) => void;
+  /**
+   * Keep an audit log of every write (create, update, patch, delete) with its user agent and times, in
+   * `auditLog`: who wrote what, and when, as the API server saw it. Default false.
+   */
+  audit?: boolean;
 }
+
+/**
+ * Writes only, at Metadata level (verb, object, user, user agent, times; no bodies), and only once answered:
+ * https://kubernetes.io/docs/tasks/debug/debug-cluster/audit/#audit-policy
+ */
+const AUDIT_POLICY = `apiVersion: audit.k8s.io/v1
+kind: Policy
+omitStages: [RequestReceived, ResponseStarted]
+rules:
+  - level: Metadata
+    verbs: [create, update, patch, delete, deletecollection]
+  - level: None
+`;
 
 const STATE_FILE = 'controlplane.json';
 
@@ -75,7 +95,8 @@ export async function up(options: UpOptions = {}): Promise<ControlPlaneState> {
 
   const existing = await readState(name);
   if (existing) {
-    if (existing.processes.every((p) => isAlive(p.pid)) && (await apiServerReady(existing))) {
+    const auditAsAsked = (options.audit ?? false) === (existing.auditLog !== undefined);
+    if (auditAsAsked && existing.processes.every((p) => isAlive(p.pid)) && (await apiServerReady(existing))) {
       log(`control plane "${name}" is already running`);
       return existing;
     }
@@ -94,7 +115,16 @@ export async function up(options: UpOptions = {}): Promise<ControlPlaneState> {
     const server = `https://127.0.0.1:${ports.apiServer}`;
     const kubeconfig = kubeconfigPathOf(name);
     await writeFile(kubeconfig, await adminKubeconfig(pki, { name, server }), { mode: 0o600 });
-    const state: ControlPlaneState = { name, nodes, ports, processes: started, kubeconfig, server };
+    const auditLog = options.audit === true ? join(dir, 'logs', 'audit.log') : undefined;
+    const state: ControlPlaneState = {
+      name,
+      nodes,
+      ports,
+      processes: started,
+      kubeconfig,
+      server,
+      ...(auditLog === undefined ? {} : { auditLog }),
+    };
     const saveState = () => writeFile(join(dir, STATE_FILE), JSON.stringify(state, null, 2));
 
     const start = async (component: Component, args: string[]) => {
@@ -114,7 +144,20 @@ export async function up(options: UpOptions = {}): Promise<ControlPlaneState> {
     );
 
     log('starting kube-apiserver');
-    await start(Component.ApiServer, apiServerArgs(dir, ports, pki));
+    const auditArgs: string[] = [];
+    if (auditLog !== undefined) {
+      const policy = join(dir, 'audit-policy.yaml');
+      await writeFile(policy, AUDIT_POLICY);
+      await rm(auditLog, { force: true });
+      // Blocking: an entry is written before the request is answered, so a test reads it right after.
+      auditArgs.push(
+        `--audit-policy-file=${policy}`,
+        `--audit-log-path=${auditLog}`,
+        '--audit-log-mode=blocking',
+        '--audit-log-format=json',
+      );
+    }
+    await start(Component.ApiServer, [...apiServerArgs(dir, ports, pki), ...auditArgs]);
     await waitFor(Component.ApiServer, started, () => apiServerReady(state), 90_000);
 
     log('starting kube-controller-manager, kube-scheduler and kwok');

@@ -13,18 +13,22 @@ const passthrough = [
   'allow-exec-plugin',
   'outbound-deny',
   'metrics-token',
+  'max-streams-per-token',
+  'max-streams',
 ] as const;
 
 export const serveCommand: Command = {
   path: ['serve'],
   usage:
     'strata serve [--address HOST:PORT] [--data-dir DIR] [--database-url URL] [--helm PATH] [--log-level LEVEL] ' +
-    '[--allow-exec-plugin NAMES] [--outbound-deny RANGES] [--metrics-token TOKEN]',
+    '[--allow-exec-plugin NAMES] [--outbound-deny RANGES] [--metrics-token TOKEN] [--max-streams-per-token N] ' +
+    '[--max-streams N]',
   summary: 'run the hub: the API, the web UI and one runner per registered cluster',
   description:
     'Flags win over the environment: STRATA_ADDRESS (default 127.0.0.1:7400), STRATA_DATA_DIR (default\n' +
     './.strata), STRATA_DATABASE_URL (default SQLite in the data dir; postgres://… for PostgreSQL),\n' +
     'STRATA_SECRET_KEY, STRATA_HELM, STRATA_LOG_LEVEL, STRATA_ALLOWED_EXEC_PLUGINS, STRATA_OUTBOUND_DENY,\n' +
+    'STRATA_MAX_STREAMS_PER_TOKEN, STRATA_MAX_STREAMS,\n' +
     'STRATA_METRICS_TOKEN (set: /metrics needs it as a bearer token, or any API token; prefer the variable: a\n' +
     'flag shows in `ps`). On first start an admin token is printed once and written to <data dir>/admin-token\n' +
     '(0600), which is removed as soon as another admin token exists. Ctrl-C (SIGINT) or SIGTERM stops it cleanly.',
@@ -68,6 +72,16 @@ export const serveCommand: Command = {
       type: 'string',
       value: 'TOKEN',
       description: '/metrics needs this bearer token (default: open; STRATA_METRICS_TOKEN is safer)',
+    },
+    'max-streams-per-token': {
+      type: 'string',
+      value: 'N',
+      description: 'event streams one API token may hold open (default 32; more get 429)',
+    },
+    'max-streams': {
+      type: 'string',
+      value: 'N',
+      description: 'event streams the hub holds open in all (default 20000)',
     },
   },
   examples: [

@@ -124,12 +124,13 @@ export const agentRoutes = [
     description:
       "Events carry their place in the agent's stream (seq, from 1 for a new stream). Those already stored are " +
       'skipped, so a batch sent again after a lost answer is taken once; the rest must follow the last stored ' +
-      'one (AGENT_SEQUENCE_GAP, 409, names where to resend from). Answered once every event is stored.',
+      'one (AGENT_SEQUENCE_GAP, 409, names where to resend from). Answered once every event is stored: when a ' +
+      'database write failed, AGENT_BATCH_NOT_STORED (503, Retry-After) and the agent sends the batch again.',
     role: Role.Agent,
     body: AgentBatchSchema,
     status: 200,
     response: AgentAckSchema,
-    errors: [404, 409],
+    errors: [404, 409, 503],
     handler: ({ hub, actor, body }) => hub.agentPush(actor, body),
   }),
 ];

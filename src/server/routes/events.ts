@@ -28,12 +28,15 @@ export const eventRoutes = [
       'pack.drift, attachment.changed, attachment.removed, profile.published), `event:` the kind, `data:` ' +
       'the Event as JSON (one schema per kind). A comment line every 15 s keeps ' +
       'the connection open. The stream ends when its token is revoked (within a second). Reconnect with `Last-Event-ID` (or `?lastEventId=`) to get everything after it ' +
-      'first, then live events: nothing missed, nothing twice.',
+      'first, then live events: nothing missed, nothing twice. One token holds at most 32 streams at once and ' +
+      'the hub 20,000 (STRATA_MAX_STREAMS_PER_TOKEN, STRATA_MAX_STREAMS): one more is a 429 TOO_MANY_STREAMS ' +
+      'with Retry-After.',
     role: Role.Viewer,
     query: EventsQuery,
+    errors: [429],
     contentType: 'text/event-stream',
     response: StreamEventSchema,
-    handler: async ({ events, query, request, actor }, reply) => {
+    handler: async ({ events, streamLimits, query, request, actor }, reply) => {
       const header = request.headers['last-event-id'];
       let lastEventId = query.lastEventId;
       if (typeof header === 'string' && header !== '') {
@@ -46,6 +49,13 @@ export const eventRoutes = [
         }
         lastEventId = Number(header);
       }
+      // Counted before the stream opens, given back when its socket closes (whoever ends it).
+      const slot = streamLimits.acquire(actor.tokenId ?? actor.name);
+      if (!slot.ok) {
+        void reply.header('retry-after', '30');
+        throw new ApiError(429, 'TOO_MANY_STREAMS', slot.message);
+      }
+      reply.raw.once('close', slot.release);
       reply.hijack();
       // Hijacked: Fastify's onSend hook does not run, so the stream's headers are all written here.
       reply.raw.writeHead(200, { ...SSE_HEADERS, ...SECURITY_HEADERS, 'x-request-id': request.id });

@@ -1,0 +1,83 @@
+import { describe, expect, it } from 'vitest';
+import type { KubeObject } from '../profile/index.js';
+import { KindScopes } from './kind-scopes.js';
+
+const crd = (group: string, kind: string, scope: string): KubeObject => ({
+  apiVersion: 'apiextensions.k8s.io/v1',
+  kind: 'CustomResourceDefinition',
+  metadata: { name: `${kind.toLowerCase()}s.${group}` },
+  spec: { group, scope, names: { kind, plural: `${kind.toLowerCase()}s` } },
+});
+const object = (apiVersion: string, kind: string): KubeObject => ({
+  apiVersion,
+  kind,
+  metadata: { name: 'x' },
+});
+
+describe('KindScopes', () => {
+  it('knows built-in cluster-scoped kinds by name and every other kind as namespaced until told', () => {
+    const scopes = new KindScopes();
+    expect(scopes.isClusterScoped('rbac.authorization.k8s.io/v1', 'ClusterRole')).toBe(true);
+    expect(scopes.isClusterScoped('cert-manager.io/v1', 'ClusterIssuer')).toBe(false);
+  });
+
+  it("learns a custom kind's scope from the pack's own CRD, without asking discovery", async () => {
+    const scopes = new KindScopes();
+    const asked: string[] = [];
+    await scopes.learn(
+      [
+        crd('example.com', 'Gizmo', 'Cluster'),
+        crd('example.com', 'Widget', 'Namespaced'),
+        object('example.com/v1', 'Gizmo'),
+      ],
+      {
+        resourceFor: (apiVersion, kind) => {
+          asked.push(kind);
+          return Promise.reject(new Error('not served yet'));
+        },
+      },
+    );
+    expect(scopes.isClusterScoped('example.com/v1', 'Gizmo')).toBe(true);
+    expect(scopes.isClusterScoped('example.com/v2', 'Gizmo')).toBe(true);
+    expect(scopes.isClusterScoped('example.com/v1', 'Widget')).toBe(false);
+    expect(asked).toEqual([]);
+  });
+
+  it('asks discovery about other kinds written without a namespace, once per kind, and keeps the answer', async () => {
+    const scopes = new KindScopes();
+    const asked: string[] = [];
+    const kube = {
+      resourceFor: (apiVersion: string, kind: string) => {
+        asked.push(kind);
+        if (kind === 'Unknown') return Promise.reject(new Error('no kind Unknown is served'));
+        return Promise.resolve({
+          group: 'cert-manager.io',
+          version: 'v1',
+          kind,
+          resource: `${kind.toLowerCase()}s`,
+          namespaced: kind !== 'ClusterIssuer',
+          statusSubresource: true,
+        });
+      },
+    };
+    await scopes.learn(
+      [
+        object('cert-manager.io/v1', 'ClusterIssuer'),
+        object('cert-manager.io/v1', 'ClusterIssuer'),
+        object('cert-manager.io/v1', 'Issuer'),
+        object('example.com/v1', 'Unknown'),
+        { ...object('example.com/v1', 'Placed'), metadata: { name: 'y', namespace: 'there' } },
+        object('v1', 'Namespace'),
+      ],
+      kube,
+    );
+    expect(asked.sort()).toEqual(['ClusterIssuer', 'Issuer', 'Unknown']);
+    expect(scopes.isClusterScoped('cert-manager.io/v1', 'ClusterIssuer')).toBe(true);
+    expect(scopes.isClusterScoped('cert-manager.io/v1', 'Issuer')).toBe(false);
+    expect(scopes.isClusterScoped('example.com/v1', 'Unknown')).toBe(false);
+
+    asked.length = 0;
+    await scopes.learn([object('cert-manager.io/v1', 'ClusterIssuer')], kube);
+    expect(asked).toEqual([]);
+  });
+});
