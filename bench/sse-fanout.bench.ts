@@ -200,7 +200,8 @@ async function main(): Promise<void> {
   const kc = new KubeConfig();
   kc.loadFromFile(cp.kubeconfig);
   const core = kc.makeApiClient(CoreV1Api);
-  hub = await startHub('dist');
+  // Every client uses the one token: the per-token stream cap (32 by default) must let them all in.
+  hub = await startHub('dist', { maxStreams: clients + 100 });
   const h = hub;
   await apiOk(h, 'POST', '/api/v1/clusters', 201, {
     name: CLUSTER,
