@@ -169,6 +169,11 @@ async function startClientProcesses(h: HubProcess, count: number, procs: number)
         await sleep(20);
       }
     },
+    /** The client processes' CPU time so far, ms, summed. */
+    async cpuMs(): Promise<number> {
+      const replies = await Promise.all(list.map((c) => ask<{ ms: number }>(c, { type: 'cpu' }, 'cpu')));
+      return replies.reduce((sum, r) => sum + r.ms, 0);
+    },
     async received(): Promise<Map<number, number[]>> {
       const replies = await Promise.all(
         list.map((c) => ask<{ received: [number, number[]][] }>(c, { type: 'report' }, 'report')),
@@ -225,13 +230,16 @@ async function main(): Promise<void> {
   const fan: Cycle[] = [];
   let missing = 0;
   let hubCpuMs = 0;
+  let clientCpuMs = 0;
   const loads: number[] = [];
   for (let k = 0; k < cycles; k++) {
     const cpu = await cpuMsOf(h.pid);
+    const clientCpu = await fleet.cpuMs();
     const cycle = await probe.cycle(core, `probe-${String(k % PROBE_PACKS)}`);
     // Quiet before the next delete: every stream has this cycle's events (see the header).
     missing += await fleet.delivered(cycle.ids, 60_000);
     hubCpuMs += (await cpuMsOf(h.pid)) - cpu;
+    clientCpuMs += (await fleet.cpuMs()) - clientCpu;
     loads.push(load());
     fan.push(cycle);
   }
@@ -246,11 +254,13 @@ async function main(): Promise<void> {
   const s = summarize(latencies);
   const spread = summarize(spreads);
   const perClientUs = (hubCpuMs * 1000) / cycles / clients;
+  const clientSideUs = (clientCpuMs * 1000) / cycles / clients;
   const loadText = `load average ${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)}`;
   log(
     `fan-out to ${String(clients)} clients: delete → each client p50 ${ms(s.p50)}, p99 ${ms(s.p99)}, ` +
-      `max ${ms(s.max)}; first → last client p99 ${ms(spread.p99)}; hub CPU ${perClientUs.toFixed(1)} µs per ` +
-      `client per cycle; ${String(missing)} deliveries missing; ${loadText}`,
+      `max ${ms(s.max)}; first → last client p99 ${ms(spread.p99)}; CPU per client per cycle: hub ` +
+      `${perClientUs.toFixed(1)} µs, client processes ${clientSideUs.toFixed(1)} µs; ${String(missing)} ` +
+      `deliveries missing; ${loadText}`,
   );
   reportResult({
     figure:
@@ -271,6 +281,12 @@ async function main(): Promise<void> {
     figure: 'hub CPU per client per cycle (delete → green, all its events)',
     target: '-',
     measured: perClientUs,
+    unit: 'µs',
+  });
+  reportResult({
+    figure: "client processes' CPU per client per cycle (receiving and finding the ids)",
+    target: '-',
+    measured: clientSideUs,
     unit: 'µs',
   });
   reportResult({ figure: 'SSE deliveries missing', target: '≤ 0', measured: missing, unit: '' });
