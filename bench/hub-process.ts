@@ -3,6 +3,7 @@
 // /proc. RSS counts the node binary's own pages (~45 MiB shared with every node process); PSS counts them
 // once per sharing process, so both are printed.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -13,6 +14,20 @@ export const repoRoot = resolve(import.meta.dirname, '..');
 export const MiB = 2 ** 20;
 
 export type HubMode = 'dist' | 'tsx';
+
+/** scripts/node-flags, comments and blank lines dropped: `--flag` lines and `NAME=value` lines. */
+const nodeFlagsLines = readFileSync(join(repoRoot, 'scripts', 'node-flags'), 'utf8')
+  .split('\n')
+  .map((line) => line.replace(/#.*/, '').trim())
+  .filter((line) => line !== '');
+/** The Node/V8 flags bin/strata runs the hub with. */
+export const strataNodeFlags: readonly string[] = nodeFlagsLines.filter((line) => line.startsWith('--'));
+/** The environment bin/strata adds (glibc malloc's settings), unless the variable is set already. */
+export const strataNodeEnv: Readonly<Record<string, string>> = Object.fromEntries(
+  nodeFlagsLines
+    .filter((line) => !line.startsWith('--') && line.includes('='))
+    .map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]),
+);
 
 export interface HubProcess {
   readonly child: ChildProcess;
@@ -45,7 +60,7 @@ export async function startHub(
   const entry =
     mode === 'dist'
       ? [
-          // As bin/strata runs it.
+          // As bin/strata runs it (its node flags come first, below, so nodeFlags can override them).
           '--expose-gc',
           '--import',
           join(repoRoot, 'dist', 'src', 'source-maps.js'),
@@ -56,6 +71,7 @@ export async function startHub(
   const child = spawn(
     process.execPath,
     [
+      ...(mode === 'dist' ? strataNodeFlags : []),
       ...inspect,
       ...(options.nodeFlags ?? []),
       ...entry,
@@ -75,7 +91,11 @@ export async function startHub(
             String(options.maxStreams),
           ]),
     ],
-    { cwd: repoRoot, env: { ...process.env, NODE_NO_WARNINGS: '1' }, stdio: ['ignore', 'pipe', 'pipe'] },
+    {
+      cwd: repoRoot,
+      env: { ...(mode === 'dist' ? strataNodeEnv : {}), ...process.env, NODE_NO_WARNINGS: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
   );
   let log = '';
   let exit: string | undefined;

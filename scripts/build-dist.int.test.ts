@@ -40,6 +40,13 @@ describe('bin/strata', () => {
       expect(cmdline).toContain(join(root, 'dist', 'src', 'source-maps.js'));
       expect(cmdline).toContain(join(root, 'dist', 'src', 'cli', 'main.js'));
       expect(cmdline.join(' ')).not.toContain('tsx');
+      // V8's memory flags from scripts/node-flags (issue 15: idle RSS and the peak of a large install).
+      expect(cmdline).toContain('--max-semi-space-size=1');
+      expect(cmdline).toContain('--heap-growing-percent=50');
+      // …and glibc malloc's settings from the same file, as its environment.
+      const environ = (await readFile(`/proc/${String(hub.pid)}/environ`, 'utf8')).split('\0');
+      expect(environ).toContain('MALLOC_ARENA_MAX=2');
+      expect(environ).toContain('MALLOC_MMAP_THRESHOLD_=131072');
 
       // The UI's root is found from dist/src/server/ as it is from src/server/.
       const page = await fetch(`http://127.0.0.1:${port}/`);

@@ -183,4 +183,62 @@ describe('strata agent (fake hub, fake kube)', { timeout: 20_000 }, () => {
     const transitions = last?.event.type === 'PackStatusChanged' ? last.event.status.transitions : [];
     expect(transitions.slice(0, 2)).toEqual(later.transitions);
   });
+
+  it("sends a pack's Warning events when they change, redacted, and all of them again to a new hub session", async () => {
+    const hub = new FakeHub();
+    const kube = new FakeKube();
+    const secret = 'pw-0000-secret';
+    const base = document();
+    const withSecret = {
+      ...base,
+      packs: base.packs.map((p) => (p.pack.name === 'pack-0000' ? { ...p, sensitive: [secret] } : p)),
+    };
+    hub.desiredNext = withSecret;
+    const agent = await startAgent(hub, kube, mkdtempSync(join(tmpdir(), 'agent-')));
+    await until('all green at the hub', allGreen(hub));
+    const details = () => hub.stored.filter((s) => s.event.type === 'PackDetails').map((s) => s.event);
+    // Nothing to say of packs without warnings or notes.
+    expect(details()).toEqual([]);
+    const cm = kube.peek({ apiVersion: 'v1', kind: 'ConfigMap', namespace: 'apps', name: 'pack-0000' });
+    kube.put({
+      apiVersion: 'v1',
+      kind: 'Event',
+      metadata: { name: 'pack-0000.1', namespace: 'apps' },
+      type: 'Warning',
+      reason: 'Tampered',
+      message: `rejected value ${secret}\u001b[0m`,
+      count: 1,
+      lastTimestamp: '2026-01-01T00:00:05Z',
+      involvedObject: {
+        kind: 'ConfigMap',
+        namespace: 'apps',
+        name: 'pack-0000',
+        uid: cm?.metadata?.uid ?? '',
+      },
+    } as never);
+    await until('the warning sent', () => details().length === 1, 5_000);
+    expect(details()[0]).toEqual({
+      type: 'PackDetails',
+      pack: 'pack-0000',
+      warnings: [
+        {
+          ref: { apiVersion: 'v1', kind: 'ConfigMap', namespace: 'apps', name: 'pack-0000' },
+          events: [
+            {
+              object: 'ConfigMap apps/pack-0000',
+              reason: 'Tampered',
+              message: 'rejected value ******[0m',
+              count: 1,
+              time: '2026-01-01T00:00:05Z',
+            },
+          ],
+        },
+      ],
+    });
+    // A restarted hub (or another replica driving the cluster) has none of them: they go again, once.
+    hub.desiredNext = { ...withSecret, session: 'hub-2' };
+    await until('the warning sent again', () => details().length === 2, 5_000);
+    await until('nothing pending', () => agent.pending === 0);
+    expect(details()[1]).toEqual(details()[0]);
+  });
 });

@@ -16,7 +16,13 @@ import { HubFailure, HubRequestError, type HubClient } from './hub-client.js';
 /** What the agent asks of the hub (HubClient over HTTP; a fake in tests). */
 export type HubApi = Pick<HubClient, 'desired' | 'chart' | 'statuses' | 'push'>;
 import { Outbox, readJson, writeAtomically } from './outbox.js';
-import { MAX_AGENT_BATCH, packDetails, type AgentDesired, type AgentEvent } from './protocol.js';
+import {
+  eventOverBounds,
+  MAX_AGENT_BATCH,
+  packDetails,
+  type AgentDesired,
+  type AgentEvent,
+} from './protocol.js';
 
 export interface AgentOptions {
   readonly client: HubApi;
@@ -222,10 +228,22 @@ export class Agent {
       this.detailsSent.delete(event.pack);
     }
     if (event.type === 'PackStatusChanged' || event.type === 'PackRemoved') this.statusesDirty = true;
+    // A status goes after the pack's details as they stand: the hub builds the status's stream event with
+    // the warnings it knows, as it does for a cluster it drives (whose status follows the Warning it saw).
+    if (event.type === 'PackStatusChanged' && this.runner) {
+      this.sendDetails(this.runner, event.pack, event.status);
+    }
     this.send(rest);
   }
 
   private send(wire: AgentEvent): void {
+    // The hub refuses the whole batch of an event past its bounds: sending it would hold every later event back.
+    const over = eventOverBounds(wire);
+    if (over !== undefined) {
+      const about = 'pack' in wire ? ` of pack "${wire.pack}"` : '';
+      this.options.log(`strata agent: not sending the ${wire.type} event${about}: it ${over}`);
+      return;
+    }
     this.outbox.push(wire).catch((error: unknown) => {
       this.options.log(`strata agent: could not write event to the outbox: ${describe(error)}`);
     });
@@ -290,8 +308,9 @@ export class Agent {
 
   /**
    * Sends a pack's recent Warning events and NOTES when they changed (agents-details.ts): what the hub's page
-   * of a cluster it drives reads from its own watches. They are the latest state, not history, so nothing is
-   * queued for them while the hub is away: once it answers again, the latest ones go.
+   * of a cluster it drives reads from its own watches. They are the latest state, not history: this loop sends
+   * nothing while the hub is away (once it answers again, the latest ones go), and a status the runner reports
+   * is preceded by its pack's details when they changed (record).
    */
   private async detailsLoop(): Promise<void> {
     while (!this.stopped()) {
@@ -299,25 +318,28 @@ export class Agent {
       const runner = this.runner;
       if (this.stopped() || this.hubAway || !runner || runner.changes === this.detailsReadAt) continue;
       this.detailsReadAt = runner.changes;
-      for (const { pack, status } of runner.statuses()) {
-        const notes = runner.notes(pack);
-        const event = packDetails(
-          pack,
-          {
-            ...(notes === undefined ? {} : { notes }),
-            warnings: status.resources.map((r) => ({ ref: r.ref, events: runner.recentWarnings(r.ref) })),
-          },
-          this.redactors.get(pack) ?? noRedaction,
-        );
-        const json = JSON.stringify(event);
-        // A pack the hub has no details of shows none: nothing to send until there are some.
-        const sent =
-          this.detailsSent.get(pack) ?? JSON.stringify(packDetails(pack, { warnings: [] }, noRedaction));
-        if (json === sent) continue;
-        this.detailsSent.set(pack, json);
-        this.send(event);
-      }
+      for (const { pack, status } of runner.statuses()) this.sendDetails(runner, pack, status);
     }
+  }
+
+  /** The pack's details, when they differ from the ones last sent. */
+  private sendDetails(runner: ClusterRunner, pack: string, status: PackStatus): void {
+    const notes = runner.notes(pack);
+    const event = packDetails(
+      pack,
+      {
+        ...(notes === undefined ? {} : { notes }),
+        warnings: status.resources.map((r) => ({ ref: r.ref, events: runner.recentWarnings(r.ref) })),
+      },
+      this.redactors.get(pack) ?? noRedaction,
+    );
+    const json = JSON.stringify(event);
+    // A pack the hub has no details of shows none: nothing to send until there are some.
+    const sent =
+      this.detailsSent.get(pack) ?? JSON.stringify(packDetails(pack, { warnings: [] }, noRedaction));
+    if (json === sent) return;
+    this.detailsSent.set(pack, json);
+    this.send(event);
   }
 
   /** Each pack's last status goes to disk at most twice a second (a burst of events is one write). */

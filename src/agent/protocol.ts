@@ -4,6 +4,7 @@ export {
   AgentDesiredSchema,
   AgentStatusesSchema,
   MAX_AGENT_BATCH,
+  eventOverBounds,
   packDetails,
   type AgentAck,
   type AgentDesired,

@@ -1,16 +1,18 @@
-import {
-  celEnv,
-  celFunc,
-  CelScalar,
-  isCelError,
-  isCelList,
-  isCelMap,
-  parse,
-  plan,
-  type CelEnv,
-} from '@bufbuild/cel';
+import { createRequire } from 'node:module';
+import type * as CelModule from '@bufbuild/cel';
+import type { CelEnv } from '@bufbuild/cel';
 import { RE2JS } from 're2js';
 import { MAX_REGEX_SIZE, regexSize } from '../shared/regex-size.js';
+
+// @bufbuild/cel (and the protobuf runtime under it, ~4 MiB of heap) is loaded when the first rule is
+// compiled, not at startup: a hub whose packs have no CEL rule never needs it (issue 15: an idle hub under
+// 80 MiB). require() of its CommonJS build keeps compileExpression synchronous; only this file uses it, so
+// every CEL value is made and checked by the one copy.
+let celModule: typeof CelModule | undefined;
+function cel(): typeof CelModule {
+  celModule ??= createRequire(import.meta.url)('@bufbuild/cel') as typeof CelModule;
+  return celModule;
+}
 
 /**
  * CEL for health rules: the expressions see the object's top-level fields as variables (`status`, `spec`,
@@ -106,8 +108,8 @@ function spend(units: number): void {
 function weight(value: unknown, deep: boolean, cap: number): number {
   if (typeof value === 'string') return value.length;
   if (value instanceof Uint8Array) return value.length;
-  const list = isCelList(value);
-  if (!list && !isCelMap(value)) return 0;
+  const list = cel().isCelList(value);
+  if (!list && !cel().isCelMap(value)) return 0;
   // An element costs {@link ELEMENT_UNITS} on its own: comparing one (wrapped from the object's plain data
   // by the evaluator) took ~5 µs here, a character a few nanoseconds.
   if (!deep) return value.size * ELEMENT_UNITS * BYTES_PER_UNIT;
@@ -160,18 +162,24 @@ const boundedRe2 = {
   },
 };
 
-const env: CelEnv = celEnv({
-  re2: boundedRe2,
-  variables: Object.fromEntries(CEL_VARIABLES.map((v) => [v, CelScalar.DYN])),
-  funcs: [
-    celFunc(TICK, [CelScalar.BOOL], CelScalar.BOOL, (condition) => {
-      spend(1);
-      return condition;
-    }),
-    celFunc(CHARGE, [CelScalar.DYN], CelScalar.DYN, (value) => charge(value, false) as typeof value),
-    celFunc(CHARGE_DEEP, [CelScalar.DYN], CelScalar.DYN, (value) => charge(value, true) as typeof value),
-  ],
-});
+let env: CelEnv | undefined;
+function celEnvironment(): CelEnv {
+  if (env !== undefined) return env;
+  const { celEnv, celFunc, CelScalar } = cel();
+  env = celEnv({
+    re2: boundedRe2,
+    variables: Object.fromEntries(CEL_VARIABLES.map((v) => [v, CelScalar.DYN])),
+    funcs: [
+      celFunc(TICK, [CelScalar.BOOL], CelScalar.BOOL, (condition) => {
+        spend(1);
+        return condition;
+      }),
+      celFunc(CHARGE, [CelScalar.DYN], CelScalar.DYN, (value) => charge(value, false) as typeof value),
+      celFunc(CHARGE_DEEP, [CelScalar.DYN], CelScalar.DYN, (value) => charge(value, true) as typeof value),
+    ],
+  });
+  return env;
+}
 
 /** Calls that compare their arguments' whole trees: charged for all of it. */
 const deepCalls: ReadonlySet<string> = new Set(['_==_', '_!=_', '@in']);
@@ -203,9 +211,9 @@ export function compileExpression(
       `expression is longer than ${MAX_EXPRESSION_LENGTH} characters`,
     );
   }
-  let parsed: ReturnType<typeof parse>;
+  let parsed: ReturnType<typeof CelModule.parse>;
   try {
-    parsed = parse(source);
+    parsed = cel().parse(source);
   } catch (error) {
     const location = (error as { location?: { start?: { offset?: number } } }).location;
     const raw = (error as { rawMessage?: unknown }).rawMessage;
@@ -224,7 +232,7 @@ export function compileExpression(
   if (issues.length > 0) return { ok: false, issues };
 
   instrument(parsed.expr);
-  const run = plan(env, parsed);
+  const run = cel().plan(celEnvironment(), parsed);
   const limit = options.costLimit ?? DEFAULT_COST_LIMIT;
   const resultType = options.resultType;
   const evaluate = (bindings: Readonly<Record<string, unknown>>): CelOutcome => {
@@ -236,7 +244,7 @@ export function compileExpression(
     } catch (error) {
       return errorOutcome(error, limit);
     }
-    if (isCelError(value)) return errorOutcome(value, limit);
+    if (cel().isCelError(value)) return errorOutcome(value, limit);
     if (resultType === CelResultType.Bool && typeof value !== 'boolean') {
       return { kind: CelOutcomeKind.Error, message: `gave ${describeValue(value)}, not a bool` };
     }
@@ -270,8 +278,8 @@ function errorOutcome(error: unknown, limit: number): CelOutcome {
 function describeValue(value: unknown): string {
   if (value === null) return 'null';
   if (typeof value === 'bigint' || typeof value === 'number') return `a number (${String(value)})`;
-  if (isCelList(value)) return 'a list';
-  if (isCelMap(value)) return 'a map';
+  if (cel().isCelList(value)) return 'a list';
+  if (cel().isCelMap(value)) return 'a map';
   return typeof value === 'string' ? `a string` : typeof value;
 }
 
@@ -372,7 +380,7 @@ function check(
       if (call.function === '_&&_' || call.function === '_||_') return 'bool';
       if (call.function === '_?_:_') return argTypes[1] === argTypes[2] ? (argTypes[1] ?? 'dyn') : 'dyn';
       if (plannerFunctions.has(call.function)) return 'dyn';
-      const group = env.funcs.find(call.function);
+      const group = celEnvironment().funcs.find(call.function);
       if (group === undefined) {
         at(expr.id, `unknown function '${call.function}'`);
         return 'dyn';

@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { Redactor } from '../profile/index.js';
 import { AGENT_DETAIL_LIMITS, detailsBytes, packDetails, type PackDetailsEvent } from './agents-details.js';
-import { AgentBatchSchema } from './agents-protocol.js';
+import { AgentBatchSchema, eventOverBounds } from './agents-protocol.js';
 
 const ref = (name: string) => ({ apiVersion: 'apps/v1', kind: 'Deployment', namespace: 'apps', name });
 const warning = (message: string, time = '2026-01-01T00:00:01Z') => ({
@@ -103,5 +103,17 @@ describe("an agent's pack details", () => {
         /^events\.0\.event: the details of pack "web" are \d+ bytes, over the 16384 allowed$/,
       ),
     ]);
+  });
+
+  it('any event past the bounds is named so, the same check the agent makes before sending one', () => {
+    let deep: unknown = 'x';
+    for (let i = 0; i < 17; i++) deep = [deep];
+    expect(eventOverBounds({ type: 'DriftDetected', extra: deep })).toBe('nests deeper than 16 levels');
+    expect(eventOverBounds({ type: 'PackRemoved', pack: 'p'.repeat(1024 * 1024) })).toMatch(
+      /^is \d+ bytes as JSON, over the 1048576 allowed$/,
+    );
+    expect(
+      eventOverBounds({ type: 'PackRemoved', pack: 'web', time: '2026-01-01T00:00:00Z' }),
+    ).toBeUndefined();
   });
 });

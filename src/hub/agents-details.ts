@@ -21,7 +21,7 @@ export const AGENT_DETAIL_LIMITS = {
   reason: 128,
   message: 1024,
   notes: 8 * 1024,
-  /** One pack's details as JSON. */
+  /** One pack's details as JSON (counted in UTF-16 code units, as JSON.stringify's length). */
   bytes: 16 * 1024,
   /** All of a cluster's details the hub keeps. */
   clusterBytes: 256 * 1024,

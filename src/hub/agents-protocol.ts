@@ -126,11 +126,21 @@ export type AgentEvent = z.output<typeof AgentEventSchema>;
 export const MAX_AGENT_BATCH = 200;
 
 /**
- * An event as JSON, and how deep it nests: a pack status of a few hundred resources is a few dozen KiB and six
- * levels deep. The hub stores what an agent sends, so a stolen agent token must not store megabytes.
+ * An event as JSON, and how deep it nests: a pack status of a few hundred resources and its whole history is
+ * some hundred KiB and under ten levels deep. The hub stores what an agent sends, so a stolen agent token must
+ * not store more than that at once; the agent drops (and logs) an event past these rather than send it.
  */
-export const MAX_AGENT_EVENT_BYTES = 256 * 1024;
+export const MAX_AGENT_EVENT_BYTES = 1024 * 1024;
 export const MAX_AGENT_EVENT_DEPTH = 16;
+
+/** Why the hub would refuse this event (past the bounds above), or undefined. */
+export function eventOverBounds(event: unknown): string | undefined {
+  if (deeperThan(event, MAX_AGENT_EVENT_DEPTH)) return `nests deeper than ${MAX_AGENT_EVENT_DEPTH} levels`;
+  const size = JSON.stringify(event).length;
+  if (size > MAX_AGENT_EVENT_BYTES)
+    return `is ${size} bytes as JSON, over the ${MAX_AGENT_EVENT_BYTES} allowed`;
+  return undefined;
+}
 
 export const AgentBatchSchema = z
   .object({
@@ -144,21 +154,9 @@ export const AgentBatchSchema = z
   })
   .superRefine((batch, ctx) => {
     for (const [i, { event }] of batch.events.entries()) {
-      if (deeperThan(event, MAX_AGENT_EVENT_DEPTH)) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['events', i, 'event'],
-          message: `nests deeper than ${MAX_AGENT_EVENT_DEPTH} levels`,
-        });
-        continue;
-      }
-      const size = JSON.stringify(event).length;
-      if (size > MAX_AGENT_EVENT_BYTES) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['events', i, 'event'],
-          message: `is ${size} bytes as JSON, over the ${MAX_AGENT_EVENT_BYTES} allowed`,
-        });
+      const over = eventOverBounds(event);
+      if (over !== undefined) {
+        ctx.addIssue({ code: 'custom', path: ['events', i, 'event'], message: over });
         continue;
       }
       if (event.type !== 'PackDetails') continue;

@@ -3,7 +3,6 @@
 // This class only wires the services (one file each) and delegates to them; dependencies run one way:
 //   Hub → Clusters, Profiles, Attachments, Packs → Fleet → Planner, ClusterAccess → store, engine, kube
 // and every service publishes through the feed's `emit`, which it is given, never the feed itself.
-import type { KubeClient } from '../kube/index.js';
 import type { ProfileIssue } from '../profile/index.js';
 import type { PackPhase, PackTransition } from '../status/index.js';
 import type { Store } from '../store/index.js';
@@ -13,11 +12,12 @@ import type { AgentAck, AgentBatch, AgentDesired } from './agents-protocol.js';
 import { Attachments, type AttachInput } from './attachments.js';
 import { Clusters, type RegisterClusterInput } from './clusters.js';
 import type { Actor, HubConfig } from './config.js';
-import { HubError, HubErrorCode, message, notFound } from './errors.js';
+import { message } from './errors.js';
 import { Feed, type Emit, type HubEvent } from './feed.js';
 import { Fleet } from './fleet.js';
 import { HealthRuleService } from './health-rules.js';
 import { ReadVersions } from './kept-reads.js';
+import { liveObjectReader } from './live-objects.js';
 import { Packs } from './packs.js';
 import { Planner } from './planner.js';
 import type { OutdatedChart } from './outdated.js';
@@ -156,31 +156,7 @@ export class Hub {
       onChange: (specs) => {
         fleet.setClusterHealthRules(specs);
       },
-      liveObject: async (cluster, ref) => {
-        const read = async (kube: KubeClient) => {
-          const [object, info] = await Promise.all([
-            kube.get(ref),
-            kube.resourceFor(ref.apiVersion, ref.kind),
-          ]);
-          return { object, statusSubresource: info.statusSubresource === true };
-        };
-        const agentCluster = () =>
-          new HubError(
-            HubErrorCode.AgentCluster,
-            `cluster "${cluster}" is run by an agent: the hub holds no credentials to read its objects`,
-          );
-        // Hub replicas: a cluster driven by another replica is read from here with its stored credentials
-        // (every replica can reach every cluster, or it could not take one over), not passed to its driver.
-        if (config.replica && !fleet.has(cluster)) {
-          const record = await store.clusters.get(cluster);
-          if (!record) throw notFound('cluster', cluster);
-          if (await store.agents.get(cluster)) throw agentCluster();
-          return fleet.readElsewhere(record, read);
-        }
-        const { kube } = fleet.runtime(cluster);
-        if (!kube) throw agentCluster();
-        return read(kube);
-      },
+      liveObject: liveObjectReader({ store, fleet, replicated: config.replica !== undefined }),
     });
     this.tokens = new Tokens(store);
     this.sources = new ChartSources(store);

@@ -422,4 +422,21 @@ describe('server-side apply, get, delete', () => {
     ).toEqual(['v1 ConfigMap many-0', 'v1 ConfigMap many-1', 'v1 ConfigMap many-2']);
     expect(resourceVersion).toMatch(/^\d+$/);
   });
+
+  it('list passes every item through the transform (what a ListWatch keeps), kind filled in first', async () => {
+    const seen: string[] = [];
+    const { items } = await kube.list<V1ConfigMap>(
+      { apiVersion: 'v1', kind: 'ConfigMap', namespace: 'web', labelSelector: 'set=many' },
+      {
+        transform: (object) => {
+          seen.push(`${object.kind ?? ''} ${object.metadata?.name ?? ''}`);
+          const { managedFields: _dropped, ...metadata } = object.metadata ?? {};
+          return { ...object, metadata };
+        },
+      },
+    );
+    expect(seen.sort()).toEqual(['ConfigMap many-0', 'ConfigMap many-1', 'ConfigMap many-2']);
+    expect(items).toHaveLength(3);
+    for (const item of items) expect(item.metadata?.managedFields).toBeUndefined();
+  });
 });

@@ -184,8 +184,9 @@ export class KubeClient implements KubeApi {
   // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters
   async list<T extends KubernetesObject>(
     q: WatchQuery,
-    opts: { signal?: AbortSignal } = {},
+    opts: { signal?: AbortSignal; transform?: <O extends KubernetesObject>(object: O) => O } = {},
   ): Promise<{ items: T[]; resourceVersion: string }> {
+    const transform = opts.transform ?? ((object) => object);
     const path = await this.collectionPath(q);
     const items: T[] = [];
     let resourceVersion = '';
@@ -200,7 +201,9 @@ export class KubeClient implements KubeApi {
         },
         signal: opts.signal,
       });
-      for (const item of value.items ?? []) items.push({ ...item, apiVersion: q.apiVersion, kind: q.kind });
+      // Page by page, so the raw pages (managedFields and all) are garbage before the next one arrives.
+      for (const item of value.items ?? [])
+        items.push(transform({ ...item, apiVersion: q.apiVersion, kind: q.kind }));
       resourceVersion ||= value.metadata?.resourceVersion ?? '';
       continueToken = value.metadata?.continue || undefined;
     } while (continueToken);
@@ -214,7 +217,7 @@ export class KubeClient implements KubeApi {
     opts: ListWatchOptions = {},
   ): ListWatch<T> {
     const source: ListWatchSource<T> = {
-      list: (signal) => this.list<T>(q, { signal }),
+      list: (signal, transform) => this.list<T>(q, { signal, transform }),
       watch: (resourceVersion, options) => this.watch<T>(q, resourceVersion, options),
     };
     const where = q.namespace ? ` in namespace ${q.namespace}` : '';

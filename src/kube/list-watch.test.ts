@@ -1,4 +1,4 @@
-import type { V1ConfigMap } from '@kubernetes/client-node';
+import type { KubernetesObject, V1ConfigMap } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { KubeError, KubeErrorCode } from './errors.js';
 import * as statuses from './fixtures/statuses.js';
@@ -58,13 +58,16 @@ class FakeSource {
   readonly lists: ListResult[] = [];
   readonly watches = new EventLog<Stream>();
   listCalls = 0;
-  async list() {
+  async list(_signal: AbortSignal, transform: <O extends KubernetesObject>(object: O) => O) {
     this.listCalls++;
     await Promise.resolve();
     const next = this.lists.shift();
     if (!next) throw new Error('test: no list prepared');
     if (next instanceof Error) throw next;
-    return { items: next.items.map((i) => structuredClone(i)), resourceVersion: next.resourceVersion };
+    return {
+      items: next.items.map((i) => transform(structuredClone(i))),
+      resourceVersion: next.resourceVersion,
+    };
   }
   watch(resourceVersion: string, options: { timeoutSeconds: number; signal: AbortSignal }) {
     const s = new Stream(resourceVersion, options.signal);

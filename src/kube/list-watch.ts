@@ -31,7 +31,14 @@ export interface ListWatchOptions {
 
 /** The two calls a ListWatch makes; KubeClient builds one per query, unit tests stub it. */
 export interface ListWatchSource<T> {
-  list(signal: AbortSignal): Promise<{ items: T[]; resourceVersion: string }>;
+  /**
+   * The whole collection, each item already passed through `transform`: a source that reads it in pages
+   * transforms each page as it arrives, so a relist of 50,000 objects never holds all of them whole at once.
+   */
+  list(
+    signal: AbortSignal,
+    transform: <O extends KubernetesObject>(object: O) => O,
+  ): Promise<{ items: T[]; resourceVersion: string }>;
   /** Ends normally when the server closes the watch (after timeoutSeconds); throws a KubeError otherwise. */
   watch(
     resourceVersion: string,
@@ -151,7 +158,7 @@ export class ListWatch<T extends KubernetesObject> {
     while (!this.stopped) {
       try {
         if (needList) {
-          const { items, resourceVersion } = await this.source.list(signal);
+          const { items, resourceVersion } = await this.source.list(signal, this.options.transform);
           if (this.isStopped()) return;
           await this.reconcile(items);
           if (this.isStopped()) return;
@@ -239,11 +246,11 @@ export class ListWatch<T extends KubernetesObject> {
   }
 
   /** ADDED when the consumer does not hold the object yet, MODIFIED when its resourceVersion moved, else nothing. */
-  private async upsert(received: T): Promise<void> {
+  private async upsert(received: T, { transformed = false } = {}): Promise<void> {
     const key = keyOf(received);
     const cached = this.cache.get(key);
     if (cached && resourceVersionOf(cached) === resourceVersionOf(received)) return;
-    const object = this.options.transform(received);
+    const object = transformed ? received : this.options.transform(received);
     await this.deliver({ type: cached ? 'MODIFIED' : 'ADDED', object }, () => this.cache.set(key, object));
   }
 
@@ -253,11 +260,14 @@ export class ListWatch<T extends KubernetesObject> {
     for (const item of items) {
       if (this.isStopped()) return;
       present.add(keyOf(item));
-      await this.upsert(item);
+      await this.upsert(item, { transformed: true });
     }
-    for (const [key, cached] of [...this.cache]) {
+    // Only the gone keys are copied out (the handler may change the cache while we iterate), not all 50,000.
+    const gone = [...this.cache.keys()].filter((key) => !present.has(key));
+    for (const key of gone) {
       if (this.isStopped()) return;
-      if (!present.has(key))
+      const cached = this.cache.get(key);
+      if (cached !== undefined)
         await this.deliver({ type: 'DELETED', object: cached }, () => this.cache.delete(key));
     }
   }

@@ -272,10 +272,12 @@ describe.each(backends())('agent routes on $name', (backend) => {
     ]);
     expect(deepRes.status, deepRes.text).toBe(400);
     expect((deepRes.json as Problem).detail).toMatch(/events\.0\.event.*nests deeper than 16 levels/);
-    // Huge: a message of 1 MiB (under the request limit, over an event's).
-    const huge = await push([site({ ...next, message: 'm'.repeat(1024 * 1024) })]);
+    // Huge: a message of 1.5 MiB (under the request limit, over an event's).
+    const huge = await push([site({ ...next, message: 'm'.repeat(1536 * 1024) })]);
     expect(huge.status, huge.text).toBe(400);
-    expect((huge.json as Problem).detail).toMatch(/events\.0\.event.*bytes as JSON, over the 262144 allowed/);
+    expect((huge.json as Problem).detail).toMatch(
+      /events\.0\.event.*bytes as JSON, over the 1048576 allowed/,
+    );
     // Over the request limit altogether.
     const tooBig = await push([site({ ...next, message: 'm'.repeat(3 * 1024 * 1024) })]);
     expect(tooBig.status).toBe(413);

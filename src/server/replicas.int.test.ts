@@ -429,12 +429,21 @@ describe('hub replicas on one PostgreSQL', () => {
         await api('POST', `/clusters/${name}/attachments`, { profile, values: VALUES[profile] });
       }
     }
+    // Attachment views, made by each cluster's driver (the attach was passed to it), reach the watcher's stream
+    // live (before the kill: a killed replica's last view may not have left it); before they were relayed,
+    // only those of the clusters the watcher drove did.
+    const attachedViews = (messages: readonly SseMessage[]) =>
+      messages
+        .filter((m) => m.event === 'attachment.changed')
+        .map((m) => `${String(m.data.cluster)}/${(m.data.data as { profile: string }).profile}`)
+        .sort();
+    const everyAttachment = CPS.flatMap((name) => profileNames.map((p) => `${name}/${p}`)).sort();
     await events.until(
       (messages) =>
         messages.filter((m) => m.event === 'pack.status' && lost.includes(m.data.cluster as never)).length >=
-        3,
+          3 && attachedViews(messages).length >= everyAttachment.length,
       120_000,
-      `pack events of ${lost.join(', ')}`,
+      `pack events of ${lost.join(', ')} and every attachment view`,
     );
     // Relayed at most once (replica-relay.ts): a view the victim made must have reached the watcher before it
     // dies, or its broadcast, still queued, dies with it.
@@ -478,33 +487,34 @@ describe('hub replicas on one PostgreSQL', () => {
       await expectHistoriesChained(api, name, page);
     }
 
-    // Attachment views, made by each cluster's driver (the attach was passed to it), reached the watcher's stream
-    // live, once each; before they were relayed, only those of the clusters the watcher drove did.
-    const attached = events.messages
-      .filter((m) => m.event === 'attachment.changed')
-      .map((m) => `${String(m.data.cluster)}/${(m.data.data as { profile: string }).profile}`)
-      .sort();
-    expect(attached).toEqual(CPS.flatMap((name) => profileNames.map((p) => `${name}/${p}`)).sort());
+    // Each attachment view once.
+    expect(attachedViews(events.messages)).toEqual(everyAttachment);
 
-    // Drift seen by a cluster's driver reaches the watcher's stream, live, once.
-    const afar = await pollUntil(
-      'a cluster the watcher does not drive',
+    // Drift seen by a cluster's driver reaches, live, the stream of a survivor that does not drive it (the
+    // watcher may drive every cluster now: then the other survivor listens and is asked).
+    const afar = CPS[0];
+    const afarDriver = await pollUntil(
+      `${afar} driven by a survivor`,
       async () => {
         const now = await api<Readiness>('GET', '/readyz');
-        return now.replica.clusters.find((c) => c.driver !== undefined && c.driver !== watcher.id)?.cluster;
+        const driver = now.replica.clusters.find((c) => c.cluster === afar)?.driver;
+        return survivors.some((r) => r.id === driver) ? driver : undefined;
       },
       30_000,
     );
+    const listener = survivors.find((r) => r.id !== afarDriver) as Replica;
+    const far = await SseClient.open(listener.url, { token });
     const kc = new KubeConfig();
     kc.loadFromFile((planes.get(afar) as ControlPlaneState).kubeconfig);
     const drifted = (m: SseMessage) => m.event === 'pack.drift' && m.data.cluster === afar;
     await kc
       .makeApiClient(CoreV1Api)
       .deleteNamespacedLimitRange({ name: 'tenant-a-defaults', namespace: 'tenant-a' });
-    await events.until((m) => m.some(drifted), 60_000, `pack.drift of ${afar} from its driver`);
+    await far.until((m) => m.some(drifted), 60_000, `pack.drift of ${afar} from its driver`);
 
-    // The health rules tried on a live object of a cluster the watcher does not drive: read from the watcher.
-    const verdict = await api<{ state: string }>('POST', '/health-rules/test', {
+    // The health rules tried on a live object of a cluster, through a replica that does not drive it.
+    const asked = client(listener, token);
+    const verdict = await asked<{ state: string }>('POST', '/health-rules/test', {
       live: {
         cluster: afar,
         apiVersion: 'v1',
@@ -515,10 +525,14 @@ describe('hub replicas on one PostgreSQL', () => {
     });
     expect(verdict.state).toBe('Ready');
     await expect(
-      api('POST', '/health-rules/test', {
+      asked('POST', '/health-rules/test', {
         live: { cluster: afar, apiVersion: 'v1', kind: 'Secret', namespace: 'tenant-a', name: 'any' },
       }),
     ).rejects.toThrow(/400.*a Secret is never read/);
+    await far.close();
+    // The drift was relayed once (a correction may drift again: each time once, never the same one twice).
+    const drifts = far.messages.filter(drifted).map((m) => JSON.stringify(m.data));
+    expect(new Set(drifts).size).toBe(drifts.length);
 
     // The UI of the watcher says which replica drives each cluster, on the overview and on a cluster page.
     const finalDrivers = new Map(
@@ -563,9 +577,6 @@ describe('hub replicas on one PostgreSQL', () => {
     expect(streamed).toEqual((await stored()).filter((id) => id <= last));
     const persisted = (m: SseMessage) => m.id !== undefined;
     expect(events.messages.filter(persisted).length).toBe(new Set(events.ids).size);
-    // The drift was relayed once (a correction may drift again: each time once, never the same one twice).
-    const drifts = events.messages.filter(drifted).map((m) => JSON.stringify(m.data));
-    expect(new Set(drifts).size).toBe(drifts.length);
 
     expectNoOverlap(all);
     await expectEpochsNeverDecrease(url);
@@ -578,6 +589,10 @@ describe('hub replicas on one PostgreSQL', () => {
     }
     for (const replica of all) {
       expect(replica.lines.map((l) => l.text).join('\n')).not.toMatch(/\n\s+at \S+ \(/); // no stack trace
+      // No relayed event lost on the way: none unsent, unreadable, or missed while a listener was down.
+      expect(replica.lines.map((l) => l.text).join('\n')).not.toMatch(
+        /not sent to the other replicas|relayed event that is not one|may be missed/,
+      );
     }
   }, 600_000);
 
@@ -678,12 +693,16 @@ describe('hub replicas on one PostgreSQL', () => {
     );
     await expectHistoriesChained(client(other, token), name, page);
     await expectEpochsNeverDecrease(url);
-    // The API server's record: the paused replica wrote nothing once its successor held the lease.
-    const writes = expectOneWriterAtATime(name, since, (await leases(url)).get(name)?.epoch ?? 0).filter(
-      (w) => w.replica === paused.id || w.replica === other.id,
-    );
-    expect(writes.filter((w) => w.replica === paused.id && w.received >= takeover.acquiredAt)).toEqual([]);
-    expect(writes.some((w) => w.replica === other.id)).toBe(true);
+    // The API server's record: the paused replica wrote nothing while its successor held the lease. (Once both
+    // are live again the hashing may hand the cluster back to it, under a later epoch: that is allowed.)
+    const final = (await leases(url)).get(name);
+    const writes = expectOneWriterAtATime(name, since, final?.epoch ?? 0);
+    const successor = writes.filter((w) => w.replica === other.id && w.received >= takeover.acquiredAt);
+    expect(successor.length).toBeGreaterThan(0);
+    const successorDone = Math.max(...successor.map((w) => w.answered));
+    const late = writes.filter((w) => w.replica === paused.id && w.received >= takeover.acquiredAt);
+    expect(late.filter((w) => w.received <= successorDone)).toEqual([]);
+    if (late.length > 0) expect(final?.epoch).toBeGreaterThan(takeover.epoch);
     // Whatever the paused replica still tried to store after its successor took over was refused by the epoch.
     const refused = paused.lines.filter((l) => l.at >= pausedAt && /LEASE_LOST|write refused/.test(l.text));
     for (const line of refused) expect(line.text).toContain(`cluster ${name}`);

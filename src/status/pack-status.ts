@@ -8,7 +8,7 @@ import {
 } from './aggregate.js';
 import { assertNever } from '../shared/assert-never.js';
 import { evaluation } from './evaluation.js';
-import { refKey, type ObjectRef } from '../shared/refs.js';
+import { apiGroup, refKey, type ObjectRef } from '../shared/refs.js';
 import { PackPhase, type PackConditionType } from './pack-phase.js';
 import { ResourceState, sameEvaluation, type ResourceEvaluation } from './resource-state.js';
 import { nextRuns, RunKind, startsRun, type PackRunTimes } from './revision-runs.js';
@@ -225,6 +225,19 @@ function advance(state: PackStatus, facts: Facts, time: string, engineStart = fa
   };
 }
 
+/**
+ * refKey(a) === refKey(b) without building either key: a pack of n objects judges each of them during an
+ * install, and two strings per resource per evaluation were n² garbage per pack (issue 15: peak memory).
+ */
+function sameObject(a: ObjectRef, b: ObjectRef): boolean {
+  return (
+    a.name === b.name &&
+    a.kind === b.kind &&
+    (a.namespace ?? '') === (b.namespace ?? '') &&
+    apiGroup(a.apiVersion) === apiGroup(b.apiVersion)
+  );
+}
+
 function sameRefs(resources: readonly PackResource[], refs: readonly ObjectRef[]): boolean {
   return (
     resources.length === refs.length &&
@@ -293,8 +306,7 @@ export function reducePackStatus(state: PackStatus, event: PackEvent): PackStatu
       return advance(state, { ...facts(state), resources }, event.time);
     }
     case 'ResourceEvaluated': {
-      const key = refKey(event.ref);
-      const index = state.resources.findIndex((r) => refKey(r.ref) === key);
+      const index = state.resources.findIndex((r) => sameObject(r.ref, event.ref));
       const current = state.resources[index];
       if (current === undefined || sameEvaluation(current.evaluation, event.evaluation)) return state;
       const resources = state.resources.with(index, { ...current, evaluation: event.evaluation });

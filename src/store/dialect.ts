@@ -30,7 +30,18 @@ export interface ConnectOptions {
   readonly poolSize?: number;
   /** How long a SQLite writer waits for another process's write lock before failing. */
   readonly busyTimeoutMs?: number;
+  /** PostgreSQL: how long a transaction may wait for its client before the server ends it (default 8 s). */
+  readonly stalledTransactionTimeoutMs?: number;
 }
+
+/**
+ * A PostgreSQL transaction whose client stops sending (a hub replica paused by SIGSTOP, a long GC, a frozen
+ * VM) keeps its locks: a status write holds its cluster's lease row (checkFence) and the event-order lock, so
+ * no other replica could take the cluster over, nor store any event, until the paused one resumed. The server
+ * ends such a transaction after this long idle in it, releasing its locks. It is the lease's lifetime
+ * (leases.ts): a client stalled that long no longer trusts its lease anyway, and its write would be refused.
+ */
+export const STALLED_TRANSACTION_TIMEOUT_MS = 8000;
 
 /**
  * Kysely's SQLite driver opens transactions with a plain (deferred) BEGIN. A deferred transaction that reads
@@ -149,6 +160,16 @@ function openPostgres(url: string, options: ConnectOptions): Kysely<Database> {
     connectionString: url,
     max: options.poolSize ?? 10,
     types,
+    idle_in_transaction_session_timeout:
+      options.stalledTransactionTimeoutMs ?? STALLED_TRANSACTION_TIMEOUT_MS,
+  });
+  // A connection the server ends (the timeout above, a restart) emits 'error' on its client, which is fatal to
+  // the process with no listener: the pool's listener covers idle clients only, so every client gets one. The
+  // transaction or query using it fails with the error, and the pool drops the connection when it is released.
+  const ignore = () => undefined;
+  pool.on('error', ignore);
+  pool.on('connect', (client) => {
+    client.on('error', ignore);
   });
   return new Kysely<Database>({ dialect: new PostgresDialect({ pool: namingStatements(pool) }) });
 }

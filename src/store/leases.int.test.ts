@@ -3,7 +3,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { expectStoreError } from './cases/expect-error.js';
 import { StoreErrorCode } from './errors.js';
-import { backends } from './testing/backends.js';
+import { backends, PostgresBackend } from './testing/backends.js';
 import { packStatus } from './testing/fixtures.js';
 
 const TTL = 10_000;
@@ -127,5 +127,32 @@ describe.each(backends())('cluster leases on $name', (env) => {
     await store.clusters.delete('gone');
     expect(await store.leases.list()).toEqual([]);
     expect(await store.leases.renew('gone', { holder: 'replica-a', epoch: 1 }, TTL)).toBe(false);
+  });
+});
+
+describe('a paused replica’s open transaction on PostgreSQL', () => {
+  const env = new PostgresBackend();
+  beforeAll(() => env.setup());
+  afterAll(() => env.teardown());
+
+  it('is ended by the server, so its lease row lock does not stop a takeover', async () => {
+    let clock = new Date('2026-03-01T10:00:00.000Z');
+    const a = await env.open({ now: () => clock, stalledTransactionTimeoutMs: 500 });
+    const b = await env.open({ url: a.url, secretKey: a.key, now: () => clock });
+    await a.store.clusters.create({ name: 'prod', kubeconfig: 'k' });
+    await a.store.leases.acquire('prod', 'replica-a', TTL);
+    // Replica a renews inside a transaction (the lease row locked) and then stops talking to the database, as
+    // a SIGSTOP would leave it: here it waits for b's takeover, which needs that row.
+    let takeover: Promise<unknown> = Promise.resolve();
+    const stalled = a.store.transaction(async (tx) => {
+      await tx.leases.renew('prod', { holder: 'replica-a', epoch: 1 }, TTL);
+      clock = new Date(clock.getTime() + 2 * TTL);
+      takeover = b.store.leases.acquire('prod', 'replica-b', TTL);
+      await takeover;
+    });
+    // Without the server's timeout each would wait for the other for ever (the test's own timeout).
+    await expect(stalled).rejects.toThrow();
+    expect(await takeover).toMatchObject({ holder: 'replica-b', epoch: 2 });
+    await env.closeAll();
   });
 });

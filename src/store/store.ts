@@ -36,6 +36,8 @@ export interface StoreOptions {
   readonly poolSize?: number;
   /** How long a SQLite writer waits for another process's lock (default 10 s). */
   readonly busyTimeoutMs?: number;
+  /** PostgreSQL: a transaction idle this long in its client is ended by the server (default 8 s, dialect.ts). */
+  readonly stalledTransactionTimeoutMs?: number;
 }
 
 /** The repositories; inside `store.transaction` they all share that transaction. */
@@ -148,6 +150,9 @@ export async function createStore(options: StoreOptions): Promise<Store> {
     db = connect(location, {
       ...(options.poolSize === undefined ? {} : { poolSize: options.poolSize }),
       ...(options.busyTimeoutMs === undefined ? {} : { busyTimeoutMs: options.busyTimeoutMs }),
+      ...(options.stalledTransactionTimeoutMs === undefined
+        ? {}
+        : { stalledTransactionTimeoutMs: options.stalledTransactionTimeoutMs }),
     });
   } catch (cause) {
     throw unavailable(where, cause);

@@ -303,7 +303,10 @@ export class FakeKube implements KubeApi {
     opts: ListWatchOptions = {},
   ): ListWatch<T> {
     const source: ListWatchSource<T> = {
-      list: () => this.list<T>(q),
+      list: async (_signal, transform) => {
+        const { items, resourceVersion } = await this.list<T>(q);
+        return { items: items.map(transform), resourceVersion };
+      },
       watch: (resourceVersion, options) => this.watch<T>(q, resourceVersion, options.signal),
     };
     return new ListWatch<T>(
