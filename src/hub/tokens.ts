@@ -35,7 +35,8 @@ export class Tokens {
     private readonly store: Store,
     options: { now?: () => number } = {},
   ) {
-    this.now = options.now ?? Date.now;
+    // A monotonic clock: a wall clock stepped back (NTP, a resumed VM) would stretch the trust.
+    this.now = options.now ?? (() => performance.now());
   }
 
   /**
