@@ -35,16 +35,18 @@ const STEPS: readonly Step[] = [
   { name: 'hub-rss', file: 'bench/hub-rss.bench.ts', args: ['--suite'], limitMinutes: 3 },
   // P2: install wall time vs the critical-path lower bound, a helm loop and kubectl per wave.
   { name: 'install-compare', file: 'bench/install-compare.bench.ts', args: [], limitMinutes: 6 },
-  // P1, SSE fan-out to 10,000 clients in other processes, and RSS / idle CPU at 1k / 10k / 50k objects: 10
-  // delete/re-create cycles (20 by default), 10 s for RSS to settle and 5 s of idle CPU per step.
+  // P1, and RSS / idle CPU at 1k / 10k / 50k objects: 10 delete/re-create cycles (20 by default), 10 s for RSS
+  // to settle and 5 s of idle CPU per step. Its fan-out part is sse-fanout's (--clients 0).
   {
     name: 'hub-scale',
     file: 'bench/hub-scale.bench.ts',
-    args: ['--cycles', '10', '--settle-ms', '10000', '--idle-ms', '5000'],
+    args: ['--clients', '0', '--cycles', '10', '--settle-ms', '10000', '--idle-ms', '5000'],
     limitMinutes: 16,
   },
+  // SSE fan-out to 10,000 clients in 4 other processes, one event's delivery at a time.
+  { name: 'sse-fanout', file: 'bench/sse-fanout.bench.ts', args: ['--cycles', '10'], limitMinutes: 4 },
   // Page reads with 20 concurrent readers in another process, 200 packs.
-  { name: 'page-readers', file: 'bench/page-readers.bench.ts', args: ['--reads', '25'], limitMinutes: 5 },
+  { name: 'page-readers', file: 'bench/page-readers.bench.ts', args: ['--reads', '50'], limitMinutes: 5 },
   // helm renders off the event loop: event-loop delay during a burst of renders, direct spawn vs the spawner.
   { name: 'helm-spawn', file: 'bench/helm-spawn.bench.ts', args: [], limitMinutes: 3 },
   // Status writes and reads on SQLite and PostgreSQL.

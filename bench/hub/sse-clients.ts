@@ -3,7 +3,7 @@
 // stream received it. Run as a child with an IPC channel:
 //
 //   node --import tsx bench/hub/sse-clients.ts <hub url> <token> <cluster> <count>
-import { openSse, type SseClient } from './sse-client.js';
+import { openIdOnlySse, type SseClient } from './sse-client.js';
 
 const [url, token, cluster, countText] = process.argv.slice(2);
 if (url === undefined || token === undefined || cluster === undefined || countText === undefined)
@@ -23,15 +23,14 @@ for (let i = 0; i < count; i += BATCH) {
   const batch: SseClient[] = [];
   for (let j = i; j < Math.min(count, i + BATCH); j++) {
     batch.push(
-      openSse({
+      openIdOnlySse({
         url,
         token,
         cluster,
-        onMessage: (m) => {
-          if (m.id === undefined) return;
-          const times = received.get(m.id);
-          if (times === undefined) received.set(m.id, [m.at]);
-          else times.push(m.at);
+        onId: (id, at) => {
+          const times = received.get(id);
+          if (times === undefined) received.set(id, [at]);
+          else times.push(at);
         },
         onEnd: () => {
           ended++;
@@ -48,6 +47,10 @@ process.on('message', (message: { type: string; ids?: number[] }) => {
   if (message.type === 'count') {
     // How many streams got each of these ids so far (the parent waits for stragglers).
     send({ type: 'count', counts: (message.ids ?? []).map((id) => received.get(id)?.length ?? 0), ended });
+  } else if (message.type === 'cpu') {
+    // This process's CPU time so far, ms: the parent takes differences around what it measures.
+    const used = process.cpuUsage();
+    send({ type: 'cpu', ms: (used.user + used.system) / 1000 });
   } else if (message.type === 'report') {
     send({ type: 'report', received: [...received], ended });
   } else if (message.type === 'close') {

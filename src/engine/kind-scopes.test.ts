@@ -6,7 +6,12 @@ const crd = (group: string, kind: string, scope: string): KubeObject => ({
   apiVersion: 'apiextensions.k8s.io/v1',
   kind: 'CustomResourceDefinition',
   metadata: { name: `${kind.toLowerCase()}s.${group}` },
-  spec: { group, scope, names: { kind, plural: `${kind.toLowerCase()}s` } },
+  spec: {
+    group,
+    scope,
+    names: { kind, plural: `${kind.toLowerCase()}s` },
+    versions: [{ name: 'v1', served: true }],
+  },
 });
 const object = (apiVersion: string, kind: string): KubeObject => ({
   apiVersion,
@@ -21,7 +26,7 @@ describe('KindScopes', () => {
     expect(scopes.isClusterScoped('cert-manager.io/v1', 'ClusterIssuer')).toBe(false);
   });
 
-  it("learns a custom kind's scope from the pack's own CRD, without asking discovery", async () => {
+  it("learns a kind discovery does not serve yet from the pack's own CRD", async () => {
     const scopes = new KindScopes();
     const asked: string[] = [];
     await scopes.learn(
@@ -40,7 +45,24 @@ describe('KindScopes', () => {
     expect(scopes.isClusterScoped('example.com/v1', 'Gizmo')).toBe(true);
     expect(scopes.isClusterScoped('example.com/v2', 'Gizmo')).toBe(true);
     expect(scopes.isClusterScoped('example.com/v1', 'Widget')).toBe(false);
-    expect(asked).toEqual([]);
+    expect(asked.sort()).toEqual(['Gizmo', 'Widget']);
+  });
+
+  it("believes discovery over a pack's CRD that contradicts the cluster", async () => {
+    const scopes = new KindScopes();
+    const served = (namespaced: boolean) => ({
+      resourceFor: (apiVersion: string, kind: string) =>
+        Promise.resolve({ group: 'example.com', version: 'v1', kind, resource: 'gizmos', namespaced }),
+    });
+    // The cluster serves Gizmo namespaced; a pack's CRD says Cluster (its apply will be refused).
+    await scopes.learn([crd('example.com', 'Gizmo', 'Cluster')], served(true));
+    expect(scopes.isClusterScoped('example.com/v1', 'Gizmo')).toBe(false);
+    // And once discovery answered, a later CRD text changes nothing.
+    await scopes.learn(
+      [crd('example.com', 'Gizmo', 'Cluster'), object('example.com/v1', 'Gizmo')],
+      served(false),
+    );
+    expect(scopes.isClusterScoped('example.com/v1', 'Gizmo')).toBe(false);
   });
 
   it('asks discovery about other kinds written without a namespace, once per kind, and keeps the answer', async () => {

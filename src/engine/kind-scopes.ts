@@ -1,46 +1,53 @@
 // Which kinds live outside namespaces. The inventory keys an object before it is applied, so an object written
-// without a namespace needs its kind's scope first: a built-in kind is known by name (order.ts), a custom kind
-// by its CRD when the same pack brings it, or else by discovery (a CRD installed before, such as cert-manager's
-// ClusterIssuer). A CRD's scope cannot change, so what is learnt is kept for the runner's life.
+// without a namespace needs its kind's scope first: a built-in kind is known by name (order.ts), any other by
+// discovery, and a kind discovery does not serve yet (its CRD comes in the same pack) by that CRD's `scope`.
+// Discovery's answer is kept (a CRD's scope cannot change); a CRD's text only stands in until discovery
+// answers, so a pack shipping a CRD that contradicts the cluster cannot re-key other packs' objects.
 import type { KubeApi } from '../kube/index.js';
 import type { KubeObject } from '../profile/index.js';
 import { apiGroup } from '../shared/refs.js';
 import { CLUSTER_SCOPED, isCrd } from './order.js';
 
 export class KindScopes {
-  /** `group/Kind` of the custom kinds known to be cluster-scoped. */
-  private readonly cluster = new Set<string>();
+  /** `group/Kind` → cluster-scoped, as discovery answered. */
+  private readonly discovered = new Map<string, boolean>();
+  /** `group/Kind` → cluster-scoped, as a CRD not served yet declares it. */
+  private readonly declared = new Map<string, boolean>();
 
   isClusterScoped(apiVersion: string, kind: string): boolean {
-    return CLUSTER_SCOPED.has(kind) || this.cluster.has(`${apiGroup(apiVersion)}/${kind}`);
+    if (CLUSTER_SCOPED.has(kind)) return true;
+    const key = `${apiGroup(apiVersion)}/${kind}`;
+    return this.discovered.get(key) ?? this.declared.get(key) ?? false;
   }
 
   /**
-   * Learns the scope of every kind of `objects` written without a namespace: from the CRDs among them, then
-   * from discovery. A kind discovery does not serve yet stays namespaced here; applying it names the cause.
+   * Learns the scope of every kind of `objects` written without a namespace, and of the CRDs among them: from
+   * discovery, else from the CRD. A kind neither knows stays namespaced; applying such an object names the cause.
    */
   async learn(objects: readonly KubeObject[], kube: Pick<KubeApi, 'resourceFor'>): Promise<void> {
-    const defined = new Set<string>();
+    const ask = new Map<string, { apiVersion: string; kind: string }>();
     for (const crd of objects.filter(isCrd)) {
       const spec = (crd as { spec?: { group?: unknown; scope?: unknown; names?: { kind?: unknown } } }).spec;
+      const versions = (crd as { spec?: { versions?: { name?: unknown }[] } }).spec?.versions;
+      const version = versions?.find((v) => typeof v.name === 'string')?.name;
       if (typeof spec?.group !== 'string' || typeof spec.names?.kind !== 'string') continue;
       const key = `${spec.group}/${spec.names.kind}`;
-      defined.add(key);
-      if (spec.scope === 'Cluster') this.cluster.add(key);
+      this.declared.set(key, spec.scope === 'Cluster');
+      if (typeof version === 'string' && !this.discovered.has(key)) {
+        ask.set(key, { apiVersion: `${spec.group}/${version}`, kind: spec.names.kind });
+      }
     }
-    const unknown = new Map<string, { apiVersion: string; kind: string }>();
     for (const { apiVersion, kind, metadata } of objects) {
       const key = `${apiGroup(apiVersion)}/${kind}`;
-      if (metadata.namespace || CLUSTER_SCOPED.has(kind) || this.cluster.has(key) || defined.has(key))
-        continue;
-      unknown.set(key, { apiVersion, kind });
+      if (metadata.namespace || CLUSTER_SCOPED.has(kind) || this.discovered.has(key)) continue;
+      ask.set(key, { apiVersion, kind });
     }
     await Promise.all(
-      [...unknown].map(async ([key, { apiVersion, kind }]) => {
+      [...ask].map(async ([key, { apiVersion, kind }]) => {
         try {
-          if (!(await kube.resourceFor(apiVersion, kind)).namespaced) this.cluster.add(key);
+          this.discovered.set(key, !(await kube.resourceFor(apiVersion, kind)).namespaced);
         } catch {
-          // Not served (yet): the apply of such an object retries and, failing, says why.
+          // Not served (yet): the CRD's word, if any, stands in until discovery answers.
         }
       }),
     );

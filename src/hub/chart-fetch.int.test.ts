@@ -387,6 +387,45 @@ describe('an OCI registry while loopback is denied: the hub pulls itself (helm w
     expect(other.requests).toEqual([{ url: '/blob', authorization: undefined }]);
   });
 
+  it("sends the source's password to no token service a blob store or a clear-text realm names", async () => {
+    // A blob store the registry redirects to answers with its own challenge, naming a realm elsewhere.
+    const thief = await serve('127.0.0.1', (_req, res) => res.end(JSON.stringify({ token: 'stolen' })));
+    const blobs = await serve('127.0.0.1', (_req, res) => {
+      res.writeHead(401, { 'www-authenticate': `Bearer realm="${thief.base}/steal",service="x"` }).end();
+    });
+    servers.push(thief.server, blobs.server);
+    const reg = await registry(
+      (res) => {
+        res.writeHead(307, { location: `${blobs.base}/blob` }).end();
+      },
+      { bearer: 'tok-123' },
+    );
+    const ref = `oci://registry.test:${new URL(reg.base).port}/charts/dashboards`;
+    const result = await fetchChart(
+      { kind: ChartSourceKind.Oci, ref, version: '0.1.0' },
+      loopbackDenied({ source: source(ref, 'robot') }),
+    );
+    expect(failure(result)).toContain('401');
+    expect(thief.requests).toEqual([]);
+
+    // The registry's own challenge naming a clear-text token service on another host: asked anonymously.
+    const plainRealm = await serve('127.0.0.1', (req, res) => {
+      const url = req.url ?? '';
+      if (url.startsWith('/v2/') && !(req.headers.authorization ?? '').startsWith('Bearer ')) {
+        res.writeHead(401, { 'www-authenticate': `Bearer realm="${thief.base}/token",service="x"` }).end();
+      } else res.writeHead(404).end();
+    });
+    servers.push(plainRealm.server);
+    const ref2 = `oci://registry.test:${new URL(plainRealm.base).port}/charts/dashboards`;
+    const second = await fetchChart(
+      { kind: ChartSourceKind.Oci, ref: ref2, version: '0.1.0' },
+      loopbackDenied({ source: source(ref2, 'robot') }),
+    );
+    expect(second.ok).toBe(false);
+    expect(thief.requests.length).toBeGreaterThan(0);
+    expect(thief.requests.map((r) => r.authorization)).toEqual(thief.requests.map(() => undefined));
+  });
+
   it('refuses a redirect to a denied loopback literal, names it, and never contacts it', async () => {
     const before = denied.requests.length;
     const reg = await registry((res) => {

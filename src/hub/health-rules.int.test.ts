@@ -112,6 +112,14 @@ describe('health test on a live object', () => {
       (error: unknown) => String(error),
     );
     expect(answer).toContain('a Secret is never read');
+    // "/v1" is the core group to the API server too.
+    const spelt = await hub.healthRules
+      .test({ rules, live: { cluster: 'live', ref: { ...ref, apiVersion: '/v1' } } })
+      .then(
+        (verdict) => JSON.stringify(verdict),
+        (error: unknown) => String(error),
+      );
+    expect(spelt).toContain('a Secret is never read');
     expect(answer).not.toContain(value);
     expect(answer).not.toContain(Buffer.from(value).toString('base64'));
   });

@@ -17,6 +17,7 @@ import {
   type ResourceEvaluation,
 } from '../status/index.js';
 import { HubError, HubErrorCode } from './errors.js';
+import { secretRefused } from './live-objects.js';
 
 export interface HealthRulesActor {
   readonly tokenId?: string;
@@ -100,14 +101,9 @@ export class HealthRuleService {
     let ref: ObjectRef | undefined;
     let statusSubresource: boolean | undefined;
     if (input.live !== undefined) {
-      if (input.live.ref.kind === 'Secret' && input.live.ref.apiVersion === 'v1') {
-        // A rule's message expression can print any field: never read a Secret with the cluster's credentials.
-        throw new HubError(
-          HubErrorCode.InvalidInput,
-          'live: a Secret is never read to try health rules on (its message could print the data); ' +
-            'send a copy without its data as "object" instead',
-        );
-      }
+      // Refused before any read; the reader refuses again by the resource the API server maps it to.
+      if (input.live.ref.kind === 'Secret' && apiGroup(input.live.ref.apiVersion) === '')
+        throw secretRefused();
       const found = await this.options.liveObject(input.live.cluster, input.live.ref);
       if (found.object === undefined) {
         throw new HubError(

@@ -16,6 +16,15 @@ export interface LiveObject {
   readonly statusSubresource: boolean;
 }
 
+/** A rule's message expression can print any field: a Secret is never read with the cluster's credentials. */
+export function secretRefused(): HubError {
+  return new HubError(
+    HubErrorCode.InvalidInput,
+    'live: a Secret is never read to try health rules on (its message could print the data); ' +
+      'send a copy without its data as "object" instead',
+  );
+}
+
 export function liveObjectReader(options: {
   readonly store: Store;
   readonly fleet: Pick<Fleet, 'has' | 'runtime' | 'readElsewhere'>;
@@ -25,8 +34,10 @@ export function liveObjectReader(options: {
   const { store, fleet, replicated } = options;
   return async (cluster, ref) => {
     const read = async (kube: KubeClient): Promise<LiveObject> => {
-      const [object, info] = await Promise.all([kube.get(ref), kube.resourceFor(ref.apiVersion, ref.kind)]);
-      return { object, statusSubresource: info.statusSubresource === true };
+      // Judged by the resource the API server maps it to, not by how the request spelt it ("/v1" is "v1").
+      const info = await kube.resourceFor(ref.apiVersion, ref.kind);
+      if (info.group === '' && info.resource === 'secrets') throw secretRefused();
+      return { object: await kube.get(ref), statusSubresource: info.statusSubresource === true };
     };
     const agentCluster = () =>
       new HubError(

@@ -42,7 +42,12 @@ class Repository {
   ): Promise<GuardedAnswer | string> {
     const url = new URL(`/v2${this.base.pathname}/${path}`, this.base);
     let answer = await this.send(url, options);
-    const challenge = answer.ok ? answer.headers['www-authenticate'] : undefined;
+    // Only the registry's own challenge is answered: a blob store a redirect names must not get to choose
+    // where the source's password goes.
+    const challenge =
+      answer.ok && new URL(answer.url).origin === this.base.origin
+        ? answer.headers['www-authenticate']
+        : undefined;
     if (answer.ok && answer.status === 401 && typeof challenge === 'string' && /^Bearer /i.test(challenge)) {
       const token = await this.token(challenge);
       if (typeof token === 'string' && token.startsWith('!')) return token.slice(1);
@@ -71,11 +76,14 @@ class Repository {
     if (realm === null) return undefined;
     if (params.service !== undefined) realm.searchParams.set('service', params.service);
     if (params.scope !== undefined) realm.searchParams.set('scope', params.scope);
+    // The password goes to the token service over TLS, or to the registry itself; never in clear text to a
+    // host the registry names (the token is then asked for anonymously).
+    const withPassword = realm.protocol === 'https:' || realm.origin === this.base.origin;
     const answer = await guardedGet(realm.href, {
       ...this.guard,
       what: 'registry token',
       maxBytes: 1024 * 1024,
-      ...(this.basic === undefined
+      ...(this.basic === undefined || !withPassword
         ? {}
         : { credentials: { origin: realm.origin, authorization: this.basic } }),
     });

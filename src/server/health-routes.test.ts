@@ -114,5 +114,12 @@ describe('/api/v1/health-rules', () => {
     });
     expect(secret.status, secret.text).toBe(400);
     expect(secret.text).toContain('a Secret is never read');
+    // "/v1" reaches the same core group on the API server: refused as a malformed apiVersion.
+    const spelt = await t.api('POST', '/api/v1/health-rules/test', {
+      role: 'admin',
+      body: { live: { ...live, apiVersion: '/v1', kind: 'Secret' } },
+    });
+    expect(spelt.status, spelt.text).toBe(400);
+    expect(spelt.text).toContain('group/version');
   });
 });

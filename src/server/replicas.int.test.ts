@@ -445,6 +445,14 @@ describe('hub replicas on one PostgreSQL', () => {
       120_000,
       `pack events of ${lost.join(', ')} and every attachment view`,
     );
+    // Relayed at most once (replica-relay.ts): a view the victim made must have reached the watcher before it
+    // dies, or its broadcast, still queued, dies with it.
+    await events.until(
+      (messages) =>
+        messages.filter((m) => m.event === 'attachment.changed').length >= CPS.length * profileNames.length,
+      60_000,
+      'every attachment view',
+    );
     await kill(victim);
     const killedAt = victim.killedAt as number;
 

@@ -1,7 +1,7 @@
 // The replay of stored events is paced by the client's socket: a client replaying more than the live
 // stream's buffer limit gets every event instead of being cut off (it would reconnect and be cut off again).
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer, type Server, type ServerResponse } from 'node:http';
+import { connect, type AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { EventStream, type StreamEvent } from './sse.js';
 
@@ -56,5 +56,168 @@ describe('EventStream replay', () => {
     expect(ids.length).toBe(EVENTS);
     expect(ids.at(-1)).toBe(EVENTS);
     expect(text).toContain(': live');
+  });
+});
+
+/** A live source the test publishes to, and a server whose streams record what their sockets are given. */
+async function liveServer(stream: () => EventStream) {
+  const writes: unknown[][] = [];
+  server = createServer((_req, res) => {
+    res.writeHead(200, { 'content-type': 'text/event-stream' });
+    const socket = res.socket;
+    if (socket === null) throw new Error('no socket');
+    const mine: unknown[] = [];
+    writes.push(mine);
+    const write = socket.write.bind(socket);
+    socket.write = ((...args: Parameters<typeof write>) => {
+      mine.push(args[0]);
+      return write(...args);
+    }) as typeof socket.write;
+    void stream().connect(res, { cluster: 'c' });
+  });
+  await new Promise<void>((resolve) => server?.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return { url: `http://127.0.0.1:${port}/`, writes };
+}
+
+/** A stream's text so far, read as it comes; `until` waits for a condition on it. */
+function reading(res: Response) {
+  if (!res.body) throw new Error('no body');
+  const reader = res.body.getReader() as ReadableStreamDefaultReader<Uint8Array>;
+  const decoder = new TextDecoder();
+  let text = '';
+  return {
+    async until(done: (text: string) => boolean): Promise<string> {
+      while (!done(text)) {
+        const next = await reader.read();
+        if (next.done) throw new Error(`the stream ended; it had sent:\n${text}`);
+        text += decoder.decode(next.value, { stream: true });
+      }
+      return text;
+    },
+    cancel: () => reader.cancel(),
+  };
+}
+
+const idsOf = (text: string) => [...text.matchAll(/^id: (\d+)$/gm)].map((m) => Number(m[1]));
+
+describe('EventStream fan-out', () => {
+  it('writes the events of one turn to each client in one socket write, the same bytes for every client', async () => {
+    let publish: (event: StreamEvent) => void = () => undefined;
+    const stream = new EventStream({
+      subscribe: (listener) => {
+        publish = listener;
+        return () => undefined;
+      },
+      eventsSince: () => Promise.resolve([]),
+    });
+    stream.start();
+    const { url, writes } = await liveServer(() => stream);
+    const live = async () => {
+      const client = reading(await fetch(url));
+      await client.until((text) => text.includes(': live'));
+      return client;
+    };
+    const clients = [await live(), await live()];
+    const before = writes.map((w) => w.length);
+    // A status, its transition and the summary, as the hub publishes them in one turn; another cluster's too.
+    for (const [id, cluster] of [
+      [1, 'c'],
+      [2, 'c'],
+      [3, 'other'],
+    ] as const)
+      publish({ id, kind: 'pack.status', cluster, pack: 'p', time: new Date(0).toISOString(), data: {} });
+    publish({ kind: 'cluster.summary', cluster: 'c', time: new Date(0).toISOString(), data: {} });
+    const texts = await Promise.all(clients.map((c) => c.until((text) => text.includes('cluster.summary'))));
+    const added = writes.map((w, i) => w.slice(before[i]));
+    await Promise.all(clients.map((c) => c.cancel()));
+    stream.close();
+    for (const text of texts) {
+      expect(idsOf(text)).toEqual([1, 2]);
+      expect(text.indexOf('id: 2')).toBeLessThan(text.indexOf('event: cluster.summary'));
+    }
+    expect(added.map((w) => w.length)).toEqual([1, 1]);
+    expect(added[0]?.[0]).toBeInstanceOf(Buffer);
+    expect(added[0]?.[0]).toBe(added[1]?.[0]);
+  });
+
+  it('gives a client that connects after an event was published, in the same turn, none of it', async () => {
+    let publish: (event: StreamEvent) => void = () => undefined;
+    const stream = new EventStream({
+      subscribe: (listener) => {
+        publish = listener;
+        return () => undefined;
+      },
+      eventsSince: () => Promise.resolve([]),
+    });
+    stream.start();
+    const second: { connect?: (res: ServerResponse) => void } = {};
+    server = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      if (second.connect) {
+        second.connect(res);
+        return;
+      }
+      void stream.connect(res, {});
+    });
+    await new Promise<void>((resolve) => server?.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    const url = `http://127.0.0.1:${port}/`;
+    const first = reading(await fetch(url));
+    await first.until((text) => text.includes(': live'));
+    second.connect = (res) => {
+      // Published, then the client connects before the turn's fan-out: it asked for events from now on.
+      publish({ id: 1, kind: 'pack.status', cluster: 'c', time: new Date(0).toISOString(), data: {} });
+      void stream.connect(res, {});
+      publish({ id: 2, kind: 'pack.status', cluster: 'c', time: new Date(0).toISOString(), data: {} });
+    };
+    const later = reading(await fetch(url));
+    const [a, b] = await Promise.all([
+      first.until((text) => text.includes('id: 2')),
+      later.until((text) => text.includes('id: 2')),
+    ]);
+    await Promise.all([first.cancel(), later.cancel()]);
+    stream.close();
+    expect(idsOf(a)).toEqual([1, 2]);
+    expect(idsOf(b)).toEqual([2]);
+  });
+
+  it('frames the shared bytes as chunks for HTTP/1.1 and sends them as they are for HTTP/1.0', async () => {
+    let publish: (event: StreamEvent) => void = () => undefined;
+    const stream = new EventStream({
+      subscribe: (listener) => {
+        publish = listener;
+        return () => undefined;
+      },
+      eventsSince: () => Promise.resolve([]),
+    });
+    stream.start();
+    const { url } = await liveServer(() => stream);
+    const { port } = new URL(url);
+    const raw = async (version: string) => {
+      const socket = connect(Number(port), '127.0.0.1');
+      socket.write(`GET / ${version}\r\nHost: x\r\n\r\n`);
+      let text = '';
+      socket.setEncoding('utf8');
+      const done = new Promise<string>((resolve) => {
+        socket.on('data', (chunk: string) => {
+          text += chunk;
+          if (text.includes(': live\n\n') && !text.includes('id: 7')) publish(event7);
+          if (text.includes('id: 7') && text.endsWith('\n\n') !== text.endsWith('\r\n')) {
+            socket.destroy();
+            resolve(text);
+          }
+        });
+      });
+      return done;
+    };
+    const event7 = { id: 7, kind: 'pack.status', cluster: 'c', time: new Date(0).toISOString(), data: {} };
+    const http11 = await raw('HTTP/1.1');
+    const http10 = await raw('HTTP/1.0');
+    stream.close();
+    const message = `id: 7\nevent: pack.status\ndata: ${JSON.stringify(event7)}\n\n`;
+    expect(http11).toContain(`\r\n${Buffer.byteLength(message).toString(16)}\r\n${message}\r\n`);
+    expect(http10).toContain(`\r\n\r\n`);
+    expect(http10.endsWith(message)).toBe(true);
   });
 });

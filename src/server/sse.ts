@@ -15,20 +15,30 @@
 // different: it is paced by the socket (the next event waits for the buffer to drain), since a client that
 // reconnected because it fell behind would otherwise be cut off again by its own replay, for ever.
 //
+// Fan-out at scale (issue 15: 10,000 clients): the kernel's write per socket is the cost, so a live event is not
+// written at once. Events published in one turn of the event loop are fanned out together at its end
+// (setImmediate): each client gets them in one socket write, and clients that see the same events get the same
+// bytes, encoded and framed once. A burst (a status, its transition, the cluster's summary) is then one write per
+// client instead of three, and while a fan-out to 10,000 sockets runs, the events that arrive meanwhile wait for
+// one next fan-out instead of one each. The bytes go straight to the socket as a chunk of the response (framed
+// once for all, as Node's ServerResponse would frame each), which skips Node's per-write framing and cork.
+//
 // A stream is authorized once, when it opens, so a revoked token must end it: the revoke route ends this
 // replica's streams of that token at once (`disconnectToken`), and every `tokenCheckMs` the stream asks the
 // store which of its tokens still exist, so a revocation made through another replica ends them too.
 import type { ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import {
+  batchOf,
+  formatEvent,
+  sharedBytes,
+  type Batch,
+  type Pending,
+  type SharedBytes,
+  type StreamEvent,
+} from './sse-wire.js';
 
-/** A hub event as the stream sees it: persisted ones have an id, ephemeral ones (connection state) do not. */
-export interface StreamEvent {
-  readonly id?: number;
-  readonly kind: string;
-  readonly cluster?: string;
-  readonly pack?: string;
-  readonly time: string;
-  readonly data: unknown;
-}
+export { formatEvent, type StreamEvent } from './sse-wire.js';
 
 export interface EventSource {
   subscribe(listener: (event: StreamEvent) => void): () => void;
@@ -63,23 +73,27 @@ export interface ConnectOptions {
 
 interface Client {
   readonly res: ServerResponse;
+  /**
+   * The response's socket once its headers went out: shared bytes are written to it directly. Undefined while
+   * the response waits for the socket (a request pipelined behind another): it is then written through `res`.
+   */
+  socket: Socket | undefined;
   readonly cluster: string | undefined;
   readonly tokenId: string | undefined;
+  /** Events published before this (a publish sequence number) are not the client's: it connected after them. */
+  readonly since: number;
   /** The highest persisted id written to this client. */
   lastId: number;
   /** Live events that arrived while replaying; undefined once live. */
   buffer: StreamEvent[] | undefined;
 }
 
-/** One SSE message. Persisted events carry `id:` so the browser's EventSource resumes by itself. */
-export function formatEvent(event: StreamEvent): string {
-  const id = event.id === undefined ? '' : `id: ${event.id}\n`;
-  // JSON.stringify never emits a raw newline, so `data:` is always one line.
-  return `${id}event: ${event.kind}\ndata: ${JSON.stringify(event)}\n\n`;
-}
-
 /** Written once per connection, after the replay: from here on the events are live. */
 export const LIVE_COMMENT = ': live\n\n';
+
+const HEARTBEAT = sharedBytes(': heartbeat\n\n');
+/** Heartbeats are written to this many clients per turn of the event loop, so live events go out in between. */
+const HEARTBEAT_SLICE = 500;
 
 export const SSE_HEADERS = {
   'content-type': 'text/event-stream; charset=utf-8',
@@ -98,6 +112,11 @@ export class EventStream {
   #heartbeat: NodeJS.Timeout | undefined;
   #tokenCheck: NodeJS.Timeout | undefined;
   #checking = false;
+  /** Live events published since the last fan-out. */
+  #pending: Pending[] = [];
+  /** The next publish sequence number. */
+  #seq = 0;
+  #fanOut: NodeJS.Immediate | undefined;
 
   constructor(source: EventSource, options: EventStreamOptions = {}) {
     this.#source = source;
@@ -118,7 +137,7 @@ export class EventStream {
       this.#publish(event);
     });
     this.#heartbeat = setInterval(() => {
-      for (const client of this.#clients) this.#write(client, ': heartbeat\n\n');
+      this.#sendHeartbeats([...this.#clients]);
     }, this.#options.heartbeatMs);
     this.#heartbeat.unref();
     if (this.#options.liveTokens !== undefined) {
@@ -165,15 +184,19 @@ export class EventStream {
   async connect(res: ServerResponse, options: ConnectOptions): Promise<void> {
     const client: Client = {
       res,
+      socket: undefined,
       cluster: options.cluster,
       tokenId: options.tokenId,
+      since: this.#seq,
       lastId: options.lastEventId ?? 0,
       buffer: options.lastEventId === undefined ? undefined : [],
     };
     this.#clients.add(client);
     res.on('close', () => this.#clients.delete(client));
-    // A comment first, so the client sees the stream open before the first event.
+    // A comment first, so the client sees the stream open before the first event. It sends the headers too:
+    // from here on, bytes written to the socket follow them.
     this.#write(client, ': connected\n\n');
+    client.socket = res.socket ?? undefined;
     if (client.buffer === undefined) {
       this.#write(client, LIVE_COMMENT);
       return;
@@ -206,6 +229,10 @@ export class EventStream {
   close(): void {
     this.#unsubscribe?.();
     this.#unsubscribe = undefined;
+    // What was published before the close still goes out, as it did when each event was written at once.
+    if (this.#fanOut) clearImmediate(this.#fanOut);
+    this.#fanOut = undefined;
+    this.#sendPending();
     if (this.#heartbeat) clearInterval(this.#heartbeat);
     if (this.#tokenCheck) clearInterval(this.#tokenCheck);
     for (const client of this.#clients) client.res.end();
@@ -214,21 +241,75 @@ export class EventStream {
 
   #publish(event: StreamEvent): void {
     this.#options.onEvent?.(event);
-    let text: string | undefined;
+    this.#pending.push({ seq: this.#seq++, event });
+    this.#fanOut ??= setImmediate(() => {
+      this.#fanOut = undefined;
+      this.#sendPending();
+    });
+  }
+
+  /** Writes the pending events to every client: per client one write, the same bytes for clients alike. */
+  #sendPending(): void {
+    const pending = this.#pending;
+    this.#pending = [];
+    const firstSeq = pending[0]?.seq;
+    if (firstSeq === undefined) return;
+    const batches = new Map<string | undefined, Batch | undefined>();
     for (const client of this.#clients) {
-      if (client.cluster !== undefined && event.cluster !== client.cluster) continue;
-      if (client.buffer !== undefined) {
-        client.buffer.push(event);
+      let batch = batches.get(client.cluster);
+      if (batch === undefined && !batches.has(client.cluster)) {
+        batch = batchOf(pending, client.cluster);
+        batches.set(client.cluster, batch);
+      }
+      if (batch === undefined) continue;
+      const upToDate =
+        client.buffer === undefined &&
+        client.since <= firstSeq &&
+        (batch.firstId === undefined || client.lastId < batch.firstId);
+      if (upToDate) {
+        if (batch.lastId !== undefined) client.lastId = batch.lastId;
+        this.#writeShared(client, batch.bytes);
         continue;
       }
-      if (event.id !== undefined) {
-        if (event.id <= client.lastId) continue;
-        client.lastId = event.id;
+      // Replaying, connected during the turn, or already past some of the ids: its own selection, as one write.
+      let text = '';
+      for (const { seq, event } of pending) {
+        if (seq < client.since) continue;
+        if (client.cluster !== undefined && event.cluster !== client.cluster) continue;
+        if (client.buffer !== undefined) {
+          client.buffer.push(event);
+          continue;
+        }
+        if (event.id !== undefined) {
+          if (event.id <= client.lastId) continue;
+          client.lastId = event.id;
+        }
+        text += formatEvent(event);
       }
-      // Formatted once for all clients: with 500 clients the JSON encoding would otherwise dominate.
-      text ??= formatEvent(event);
-      this.#write(client, text);
+      if (text !== '') this.#write(client, text);
     }
+  }
+
+  /** Heartbeats to `clients`, a slice per turn of the event loop: 10,000 writes at once would hold live events. */
+  #sendHeartbeats(clients: readonly Client[]): void {
+    for (const client of clients.slice(0, HEARTBEAT_SLICE))
+      if (this.#clients.has(client)) this.#writeShared(client, HEARTBEAT);
+    if (clients.length > HEARTBEAT_SLICE)
+      setImmediate(() => {
+        this.#sendHeartbeats(clients.slice(HEARTBEAT_SLICE));
+      });
+  }
+
+  /** Bytes many clients get: straight to the socket, framed as a chunk when the response is chunked. */
+  #writeShared(client: Client, bytes: SharedBytes): void {
+    const { res, socket } = client;
+    if (res.destroyed || res.writableEnded) return;
+    if (socket === undefined || res.socket !== socket) {
+      this.#write(client, bytes.plain);
+      return;
+    }
+    socket.write(res.chunkedEncoding ? bytes.chunk : bytes.plain);
+    this.#dropIfBehind(client);
   }
 
   /** false: the socket's buffer is full, wait for 'drain' before writing more. */
@@ -241,14 +322,18 @@ export class EventStream {
   }
 
   /** `paced`: the caller waits for the socket to drain, so a full buffer is not a slow client. */
-  #write(client: Client, text: string, options: { paced?: boolean } = {}): boolean {
+  #write(client: Client, text: string | Buffer, options: { paced?: boolean } = {}): boolean {
     if (client.res.destroyed || client.res.writableEnded) return true;
     const room = client.res.write(text);
-    if (!options.paced && client.res.writableLength > this.#options.maxBufferedBytes) {
-      this.#clients.delete(client);
-      client.res.destroy();
-    }
+    if (!options.paced) this.#dropIfBehind(client);
     return room;
+  }
+
+  /** A client whose socket buffer holds more than maxBufferedBytes is cut off: it resumes with Last-Event-ID. */
+  #dropIfBehind(client: Client): void {
+    if (client.res.writableLength <= this.#options.maxBufferedBytes) return;
+    this.#clients.delete(client);
+    client.res.destroy();
   }
 }
 

@@ -1,6 +1,7 @@
 // The cap on open event streams, through the real route: a token past its cap gets a 429 problem naming the
 // limit and how to raise it (with Retry-After), another token still connects, and a closed stream frees its slot.
 // A real listening hub on SQLite with no clusters: no control plane.
+import { connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SqliteBackend } from '../store/testing/backends.js';
 import { PROBLEM_CONTENT_TYPE, type Problem } from './problem.js';
@@ -72,4 +73,73 @@ describe('open event streams per token', () => {
     again.close();
     for (const stream of streams) stream.close();
   });
+
+  it('gives the slot back when the client hung up before the stream opened', async () => {
+    // A slow token lookup (a busy PostgreSQL, say) lets the socket close before the handler takes the slot:
+    // the 'close' it would listen for has fired by then. Held here until every client has hung up.
+    // A token no request has used yet: the hub keeps a verified token for a second without asking the store.
+    const fresh = (await t.store.tokens.create({ role: 'viewer', name: 'hang-up' })).plaintext;
+    const tokens = t.store.tokens;
+    const verify = tokens.verify.bind(tokens);
+    let entered = 0;
+    let release = () => {};
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    tokens.verify = async (plaintext) => {
+      entered++;
+      await gate;
+      return verify(plaintext);
+    };
+    const connections = () =>
+      new Promise<number>((resolve, reject) => {
+        t.server.app.server.getConnections((error, count) => {
+          if (error) reject(error);
+          else resolve(count);
+        });
+      });
+    const until = async (what: string, done: () => Promise<boolean>) => {
+      const deadline = Date.now() + 10_000;
+      while (!(await done())) {
+        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    };
+    try {
+      const port = Number(new URL(t.url).port);
+      const count = DEFAULT_MAX_STREAMS_PER_TOKEN + 8;
+      // Sockets fetch keeps alive from the test before are the hub's connections too.
+      const before = await connections();
+      const sockets = await Promise.all(
+        Array.from(
+          { length: count },
+          () =>
+            new Promise<Socket>((resolve) => {
+              const socket = connect(port, '127.0.0.1', () => {
+                socket.write(
+                  `GET /api/v1/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${fresh}\r\n\r\n`,
+                );
+                resolve(socket);
+              });
+            }),
+        ),
+      );
+      await until('every request to reach the token lookup', () => Promise.resolve(entered >= count));
+      for (const socket of sockets) socket.destroy();
+      await until('the hub to see every hang-up', async () => (await connections()) <= before);
+    } finally {
+      tokens.verify = verify;
+      release();
+    }
+    // Every hung-up request now runs its handler; a slot taken for a closed socket must come straight back.
+    const deadline = Date.now() + 5_000;
+    let again = await open(fresh);
+    while (again.res.status === 429 && Date.now() < deadline) {
+      await again.res.body?.cancel();
+      await new Promise((r) => setTimeout(r, 50));
+      again = await open(fresh);
+    }
+    expect(again.res.status).toBe(200);
+    again.close();
+  }, 30_000);
 });

@@ -57,6 +57,12 @@ export const eventRoutes = [
       }
       reply.raw.once('close', slot.release);
       reply.hijack();
+      // The client may have hung up while its token was looked up: that 'close' has fired already.
+      if (request.raw.socket.destroyed || reply.raw.destroyed) {
+        slot.release();
+        reply.raw.destroy();
+        return;
+      }
       // Hijacked: Fastify's onSend hook does not run, so the stream's headers are all written here.
       reply.raw.writeHead(200, { ...SSE_HEADERS, ...SECURITY_HEADERS, 'x-request-id': request.id });
       await events.connect(reply.raw, {

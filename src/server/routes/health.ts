@@ -34,6 +34,10 @@ const HealthRulesTextSchema = z
   })
   .meta({ id: 'HealthRulesText' });
 
+/** `v1`, `apps/v1`, `cert-manager.io/v1beta1`: a DNS-subdomain group (optional) and a version. */
+const API_VERSION =
+  /^(?:[a-z0-9](?:[-a-z0-9]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[-a-z0-9]{0,61}[a-z0-9])?)*\/)?[a-z0-9]{1,63}$/;
+
 const HealthTestSchema = z
   .strictObject({
     rules: z
@@ -52,8 +56,10 @@ const HealthTestSchema = z
     live: z
       .strictObject({
         cluster: z.string().min(1),
-        apiVersion: z.string().min(1),
-        kind: z.string().min(1),
+        apiVersion: z
+          .string()
+          .regex(API_VERSION, 'must be "version" or "group/version", e.g. "v1" or "apps/v1"'),
+        kind: z.string().regex(/^[A-Za-z][A-Za-z0-9]{0,62}$/, 'must be a kind, e.g. "Deployment"'),
         namespace: z.string().optional(),
         name: z.string().min(1),
       })
