@@ -77,6 +77,28 @@ describe('bin/strata', () => {
     expect(stdout).not.toMatch(/config\.js:\d+/);
   });
 
+  it('holds no source map until a stack trace needs one (an idle hub keeps none: issue 15)', async () => {
+    const config = join(root, 'dist', 'src', 'config.js');
+    const script =
+      "import { findSourceMap } from 'node:module';\n" +
+      `const { loadConfig } = await import(${JSON.stringify(config)});\n` +
+      // Node's own source map support keeps every loaded module's map (findSourceMap finds it).
+      `const held = findSourceMap(${JSON.stringify(config)}) !== undefined;\n` +
+      "let stack = '';\n" +
+      "try { loadConfig({ argv: ['--no-such-flag'] }); } catch (error) { stack = error.stack; }\n" +
+      'console.log(JSON.stringify({ held, stack }));\n';
+    const { stdout } = await run(process.execPath, [
+      '--import',
+      join(root, 'dist', 'src', 'source-maps.js'),
+      '--input-type=module',
+      '--eval',
+      script,
+    ]);
+    const { held, stack } = JSON.parse(stdout) as { held: boolean; stack: string };
+    expect(held).toBe(false);
+    expect(stack).toMatch(/at parseFlags \(\/.*\/src\/config\.ts:\d+:\d+\)/);
+  });
+
   it('starts the hub without loading client-node or pg: they load when a cluster or PostgreSQL needs them', async () => {
     const work = await mkdtemp(join(tmpdir(), 'strata-dist-it-'));
     // A module hook in the hub's process that names every package it loads, on stderr.
