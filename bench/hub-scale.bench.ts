@@ -17,23 +17,17 @@
 //
 // The SSE clients need file descriptors: with --clients 10000 the hub holds 10,000 sockets, so its soft
 // `ulimit -n` must be above that (make bench raises it to the hard limit); each client process holds its share.
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { down, up } from '../testenv/src/controlplane.js';
 import { summarize, ms } from './engine/stats.js';
-import {
-  apiOk,
-  attachProfile,
-  configMapOf,
-  idleCpuPercent,
-  untilGreen,
-  type BenchPackSpec,
-} from './hub/hub-api.js';
+import { apiOk, attachProfile, idleCpuPercent, untilGreen, type BenchPackSpec } from './hub/hub-api.js';
+import { startClientProcesses } from './hub/client-processes.js';
+import { probeClient, type Cycle } from './hub/probe-client.js';
 import { heapSamplingReport, startHeapSampling } from './hub/heap-sampling.js';
-import { now, openSse, type SseMessage } from './hub/sse-client.js';
 import {
   collectGarbage,
   mib,
@@ -98,148 +92,6 @@ process.once('SIGINT', () => {
   void teardown().finally(() => process.exit(130));
 });
 
-/** One cycle's events: the ids the hub gave them and when the delete that caused them was sent. */
-interface Cycle {
-  readonly trigger: number;
-  readonly ids: number[];
-  /** The first not-green status of the pack: the event the delete itself caused. */
-  firstId: number | undefined;
-  /** Delete call → that event at this process's client. */
-  firstMs: number | undefined;
-}
-
-/**
- * The probe client: parses each pack.status event (pack and phase) and lets a cycle wait for its pack to
- * turn not green, then green again.
- */
-function probeClient(h: HubProcess) {
-  let current: { pack: string; cycle: Cycle; sawNotGreen: boolean; done: () => void } | undefined;
-  const onMessage = (m: SseMessage) => {
-    if (m.kind !== 'pack.status' || m.data === undefined || m.id === undefined) return;
-    const event = JSON.parse(m.data) as { pack: string; data: { phase: string } };
-    const c = current;
-    if (c === undefined || event.pack !== c.pack) return;
-    c.cycle.ids.push(m.id);
-    if (event.data.phase !== 'success' && !c.sawNotGreen) {
-      c.sawNotGreen = true;
-      c.cycle.firstId = m.id;
-      c.cycle.firstMs = m.at - c.cycle.trigger;
-    } else if (event.data.phase === 'success' && c.sawNotGreen) c.done();
-  };
-  const client = openSse({ url: h.url, token: h.token, cluster: CLUSTER, parse: true, onMessage });
-  return {
-    live: client.live,
-    close: () => {
-      client.close();
-    },
-    /** Deletes the pack's ConfigMap and resolves once the hub has put it back and the pack is green again. */
-    async cycle(core: CoreV1Api, pack: string): Promise<Cycle> {
-      const cycle: Cycle = { trigger: 0, ids: [], firstId: undefined, firstMs: undefined };
-      const back = new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => {
-          reject(new Error(`pack ${pack}: not green again 60 s after its ConfigMap was deleted`));
-        }, 60_000);
-        current = {
-          pack,
-          cycle,
-          sawNotGreen: false,
-          done: () => {
-            clearTimeout(timer);
-            resolve();
-          },
-        };
-      });
-      (cycle as { trigger: number }).trigger = now();
-      await core.deleteNamespacedConfigMap({ name: configMapOf(pack, 0), namespace: 'probe' });
-      await back;
-      current = undefined;
-      return cycle;
-    },
-  };
-}
-
-/** Starts `count` SSE clients spread over `procs` processes; resolves once every stream is live. */
-async function startClientProcesses(h: HubProcess, count: number, procs: number) {
-  const procsList: ChildProcess[] = [];
-  const share = Math.ceil(count / procs);
-  const lives: Promise<void>[] = [];
-  for (let p = 0; p < procs; p++) {
-    const n = Math.min(share, count - p * share);
-    if (n <= 0) break;
-    const child = spawn(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        join(repoRoot, 'bench', 'hub', 'sse-clients.ts'),
-        h.url,
-        h.token,
-        CLUSTER,
-        String(n),
-      ],
-      { cwd: repoRoot, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] },
-    );
-    children.push(child);
-    procsList.push(child);
-    lives.push(
-      new Promise((resolve, reject) => {
-        child.once('message', () => {
-          resolve();
-        });
-        child.once('exit', (code) => {
-          reject(
-            new Error(
-              `SSE client process ${String(p)} exited with ${String(code)} before its streams were live`,
-            ),
-          );
-        });
-      }),
-    );
-  }
-  await Promise.all(lives);
-  const ask = <T>(child: ChildProcess, message: object, type: string): Promise<T> =>
-    new Promise((resolve) => {
-      const on = (reply: { type: string }) => {
-        if (reply.type !== type) return;
-        child.off('message', on);
-        resolve(reply as T);
-      };
-      child.on('message', on);
-      child.send(message);
-    });
-  return {
-    perProcess: (p: number) => Math.min(share, count - p * share),
-    procs: procsList,
-    /** How many streams of all processes got each id. */
-    async counts(ids: number[]): Promise<number[]> {
-      const replies = await Promise.all(
-        procsList.map((c) => ask<{ counts: number[] }>(c, { type: 'count', ids }, 'count')),
-      );
-      return ids.map((_, i) => replies.reduce((sum, r) => sum + (r.counts[i] ?? 0), 0));
-    },
-    async received(): Promise<Map<number, number[]>> {
-      const replies = await Promise.all(
-        procsList.map((c) => ask<{ received: [number, number[]][] }>(c, { type: 'report' }, 'report')),
-      );
-      const all = new Map<number, number[]>();
-      for (const r of replies)
-        for (const [id, times] of r.received) all.set(id, [...(all.get(id) ?? []), ...times]);
-      return all;
-    },
-    async close(): Promise<void> {
-      await Promise.all(
-        procsList.map(
-          (c) =>
-            new Promise((resolve) => {
-              c.once('exit', resolve);
-              c.send({ type: 'close' });
-            }),
-        ),
-      );
-    },
-  };
-}
-
 async function main(): Promise<void> {
   execFileSync(join(repoRoot, 'scripts', 'build-dist'), { stdio: 'inherit' });
   await down({ name: CP });
@@ -278,7 +130,7 @@ async function main(): Promise<void> {
   }));
   await attachProfile(h, CLUSTER, 'probe', probePacks);
   await untilGreen(h, CLUSTER, PROBE_PACKS, { timeoutMs: 120_000, log });
-  const probe = probeClient(h);
+  const probe = probeClient(h, CLUSTER);
   await probe.live;
   const p1: Cycle[] = [];
   for (let k = 0; k < cycles; k++) p1.push(await probe.cycle(core, `probe-${String(k % PROBE_PACKS)}`));
@@ -301,7 +153,12 @@ async function main(): Promise<void> {
   if (clients > 0) {
     log(`opening ${String(clients)} SSE streams from ${String(clientProcs)} processes`);
     const opened = performance.now();
-    const fleet = await startClientProcesses(h, clients, clientProcs);
+    const fleet = await startClientProcesses(h, {
+      cluster: CLUSTER,
+      count: clients,
+      procs: clientProcs,
+      children,
+    });
     log(
       `all streams live in ${((performance.now() - opened) / 1000).toFixed(1)} s; ${mib((await settledMemory(h.pid, { maxMs: 5_000 })).rss)} hub RSS`,
     );

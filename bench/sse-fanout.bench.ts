@@ -16,17 +16,17 @@
 //   npx tsx bench/sse-fanout.bench.ts [--clients 10000] [--client-procs 4] [--cycles 10]
 //
 // The hub holds one socket per client: its soft `ulimit -n` must be above --clients (make bench raises it).
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { down, up } from '../testenv/src/controlplane.js';
 import { ms, summarize } from './engine/stats.js';
-import { apiOk, attachProfile, configMapOf, cpuMsOf, untilGreen, type BenchPackSpec } from './hub/hub-api.js';
-import { now, openSse, type SseMessage } from './hub/sse-client.js';
+import { apiOk, attachProfile, cpuMsOf, untilGreen, type BenchPackSpec } from './hub/hub-api.js';
+import { startClientProcesses } from './hub/client-processes.js';
+import { probeClient, type Cycle } from './hub/probe-client.js';
 import { repoRoot, startHub, type HubProcess } from './hub-process.js';
 import { reportResult } from './result.js';
 
@@ -66,137 +66,6 @@ process.once('SIGINT', () => {
   void teardown().finally(() => process.exit(130));
 });
 
-/** One cycle: when the delete was sent, the persisted ids the probe saw, the first one not green. */
-interface Cycle {
-  readonly trigger: number;
-  readonly ids: number[];
-  firstId: number | undefined;
-}
-
-/** The probe stream: lets a cycle wait for its pack to turn not green, then green again. */
-function probeClient(h: HubProcess) {
-  let current: { pack: string; cycle: Cycle; sawNotGreen: boolean; done: () => void } | undefined;
-  const onMessage = (m: SseMessage) => {
-    if (m.kind !== 'pack.status' || m.data === undefined || m.id === undefined) return;
-    const event = JSON.parse(m.data) as { pack: string; data: { phase: string } };
-    const c = current;
-    if (c === undefined || event.pack !== c.pack) return;
-    c.cycle.ids.push(m.id);
-    if (event.data.phase !== 'success' && !c.sawNotGreen) {
-      c.sawNotGreen = true;
-      c.cycle.firstId = m.id;
-    } else if (event.data.phase === 'success' && c.sawNotGreen) c.done();
-  };
-  const client = openSse({ url: h.url, token: h.token, cluster: CLUSTER, parse: true, onMessage });
-  return {
-    live: client.live,
-    close: () => {
-      client.close();
-    },
-    async cycle(core: CoreV1Api, pack: string): Promise<Cycle> {
-      const cycle: Cycle = { trigger: now(), ids: [], firstId: undefined };
-      const back = new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => {
-          reject(new Error(`pack ${pack}: not green again 60 s after its ConfigMap was deleted`));
-        }, 60_000);
-        current = {
-          pack,
-          cycle,
-          sawNotGreen: false,
-          done: () => {
-            clearTimeout(timer);
-            resolve();
-          },
-        };
-      });
-      await core.deleteNamespacedConfigMap({ name: configMapOf(pack, 0), namespace: 'probe' });
-      await back;
-      current = undefined;
-      return cycle;
-    },
-  };
-}
-
-/** `count` SSE streams spread over `procs` processes; resolves once every stream is live. */
-async function startClientProcesses(h: HubProcess, count: number, procs: number) {
-  const share = Math.ceil(count / procs);
-  const list: ChildProcess[] = [];
-  const lives: Promise<void>[] = [];
-  for (let p = 0; p < procs && p * share < count; p++) {
-    const n = Math.min(share, count - p * share);
-    const script = join(repoRoot, 'bench', 'hub', 'sse-clients.ts');
-    const child = spawn(process.execPath, ['--import', 'tsx', script, h.url, h.token, CLUSTER, String(n)], {
-      cwd: repoRoot,
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    });
-    children.push(child);
-    list.push(child);
-    lives.push(
-      new Promise((resolve, reject) => {
-        child.once('message', () => {
-          resolve();
-        });
-        child.once('exit', (code) => {
-          reject(new Error(`SSE client process ${String(p)} exited with ${String(code)} before it was live`));
-        });
-      }),
-    );
-  }
-  await Promise.all(lives);
-  const ask = <T>(child: ChildProcess, message: object, type: string): Promise<T> =>
-    new Promise((resolve) => {
-      const on = (reply: { type: string }) => {
-        if (reply.type !== type) return;
-        child.off('message', on);
-        resolve(reply as T);
-      };
-      child.on('message', on);
-      child.send(message);
-    });
-  const counts = async (ids: readonly number[]): Promise<number[]> => {
-    const replies = await Promise.all(
-      list.map((c) => ask<{ counts: number[] }>(c, { type: 'count', ids }, 'count')),
-    );
-    return ids.map((_, i) => replies.reduce((sum, r) => sum + (r.counts[i] ?? 0), 0));
-  };
-  return {
-    /** Resolves once every stream has every id, or after `timeoutMs`; returns how many deliveries are missing. */
-    async delivered(ids: readonly number[], timeoutMs: number): Promise<number> {
-      const deadline = Date.now() + timeoutMs;
-      for (;;) {
-        const missing = (await counts(ids)).reduce((sum, n) => sum + (count - n), 0);
-        if (missing === 0 || Date.now() > deadline) return missing;
-        await sleep(20);
-      }
-    },
-    /** The client processes' CPU time so far, ms, summed. */
-    async cpuMs(): Promise<number> {
-      const replies = await Promise.all(list.map((c) => ask<{ ms: number }>(c, { type: 'cpu' }, 'cpu')));
-      return replies.reduce((sum, r) => sum + r.ms, 0);
-    },
-    async received(): Promise<Map<number, number[]>> {
-      const replies = await Promise.all(
-        list.map((c) => ask<{ received: [number, number[]][] }>(c, { type: 'report' }, 'report')),
-      );
-      const all = new Map<number, number[]>();
-      for (const r of replies)
-        for (const [id, times] of r.received) all.set(id, [...(all.get(id) ?? []), ...times]);
-      return all;
-    },
-    async close(): Promise<void> {
-      await Promise.all(
-        list.map(
-          (c) =>
-            new Promise((resolve) => {
-              c.once('exit', resolve);
-              c.send({ type: 'close' });
-            }),
-        ),
-      );
-    },
-  };
-}
-
 async function main(): Promise<void> {
   execFileSync(join(repoRoot, 'scripts', 'build-dist'), { stdio: 'inherit' });
   await down({ name: CP });
@@ -219,12 +88,17 @@ async function main(): Promise<void> {
   }));
   await attachProfile(h, CLUSTER, 'probe', probePacks);
   await untilGreen(h, CLUSTER, PROBE_PACKS, { timeoutMs: 120_000, log });
-  const probe = probeClient(h);
+  const probe = probeClient(h, CLUSTER);
   await probe.live;
 
   log(`opening ${String(clients)} SSE streams from ${String(clientProcs)} processes`);
   const opened = performance.now();
-  const fleet = await startClientProcesses(h, clients, clientProcs);
+  const fleet = await startClientProcesses(h, {
+    cluster: CLUSTER,
+    count: clients,
+    procs: clientProcs,
+    children,
+  });
   log(`all streams live in ${((performance.now() - opened) / 1000).toFixed(1)} s`);
 
   const fan: Cycle[] = [];
