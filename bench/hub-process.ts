@@ -53,6 +53,10 @@ export async function startHub(
     nodeFlags?: readonly string[];
     /** Open event streams the hub allows, for one token and in all (its defaults are 32 and 20,000). */
     maxStreams?: number;
+    /** `--log-level`; default warn (a hub's own default is info: a line per request). */
+    logLevel?: string;
+    /** More `strata serve` arguments, e.g. `--database-url postgres://…`. */
+    serveArgs?: readonly string[];
   } = {},
 ): Promise<HubProcess> {
   const dataDir = await mkdtemp(join(tmpdir(), 'strata-bench-hub-'));
@@ -81,7 +85,7 @@ export async function startHub(
       '--data-dir',
       dataDir,
       '--log-level',
-      'warn',
+      options.logLevel ?? 'warn',
       ...(options.maxStreams === undefined
         ? []
         : [
@@ -90,6 +94,7 @@ export async function startHub(
             '--max-streams',
             String(options.maxStreams),
           ]),
+      ...(options.serveArgs ?? []),
     ],
     {
       cwd: repoRoot,

@@ -4,35 +4,40 @@
 // for real on a control plane until green (the page is built from the runner's live statuses).
 // Prints figure → target → measured → verdict and writes JSON. Asserts nothing.
 //
+// The hub is a process of its own, started as bin/strata runs it (bench/hub-process.ts: compiled dist/, the
+// flags of scripts/node-flags), as in hub-scale and sse-fanout. Until session 7 it ran inside this process under
+// tsx, beside the control plane's client, this bench's own polling and V8's default heap settings: its
+// event-loop delay there (p99 8-19 ms, the whole gap between the hub's ~1 ms per request and the 20 ms target)
+// measured that process, not the hub a user runs, and a reader waited on whatever else that process did.
+//
 // Where a read's time goes, measured on both sides: the readers time each GET (send → last byte) and their own
-// CPU; the hub (in this process) times each request from its 'request' event to its last byte written, and its
-// event-loop delay (perf_hooks.monitorEventLoopDelay) during the reads. The reads start once the hub is quiet
-// (no hub event for 2 s): right after "all green" the engine is still recording statuses and re-planning, which
-// blocks the event loop for tens of milliseconds at a time, and that is an install's cost, not a page read's.
+// CPU; the hub's side comes from a probe put into it through its inspector for the reads only (bench/hub/
+// loop-probe.ts): each request from its start to its last byte handed to the socket, its event-loop delay
+// (monitorEventLoopDelay, 1 ms), its garbage collections with their pauses, and its CPU. The reads start once the
+// hub is quiet (no event on the cluster's stream for 2 s): right after "all green" the engine is still recording
+// statuses and re-planning, which is an install's cost, not a page read's.
 // The 20 readers are 20 concurrent loops in ONE other process (not 20 processes: on 2 cores, 20 client processes
 // would take the cores from the hub they measure), each sending its next GET as soon as the last one ends:
 // a closed loop, so a read's latency is the queue of the 20 in flight times what each costs both processes.
 //
-// Also counts the SQL statements prepared during the install (issue 15: prepared statements cached): better-sqlite3
-// prepares and PostgreSQL Parse messages, counted by patching the drivers, so the count means the same before and
-// after a change to the store.
+// Also counts the SQL statements the hub prepares during the install (issue 15: prepared statements cached):
+// better-sqlite3 prepares and PostgreSQL Parse messages, counted by the probe patching the hub's drivers, so the
+// count means the same before and after a change to the store.
 //
 //   npx tsx bench/page-readers.bench.ts [--packs 200] [--readers 20] [--reads 50] [--store sqlite|postgres]
+//     [--hub-cpu-prof dir] [--hub-flag=--node-flag] [--hub-log-level info]
 import { execFile } from 'node:child_process';
-import { createRequire } from 'node:module';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { dirname } from 'node:path';
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { dirname, join } from 'node:path';
 import { parseArgs, promisify } from 'node:util';
 import { down, up } from '../testenv/src/controlplane.js';
-import SqliteDatabase from 'better-sqlite3';
-import type pgModule from 'pg';
-import { PostgresBackend, SqliteBackend } from '../src/store/testing/backends.js';
-import type { Hub } from '../src/hub/index.js';
-import { startTestHub } from '../src/server/testing/server.js';
+import { PostgresBackend } from '../src/store/testing/backends.js';
 import { ms, summarize, table, type Summary } from './engine/stats.js';
+import { apiOk } from './hub/hub-api.js';
+import { loopProbe, type HubSpell, type LoopProbe } from './hub/loop-probe.js';
+import { openSse } from './hub/sse-client.js';
+import { openInspector, startHub, type HubProcess } from './hub-process.js';
 import { reportResult } from './result.js';
 
 const { values } = parseArgs({
@@ -42,6 +47,12 @@ const { values } = parseArgs({
     reads: { type: 'string', default: '50' },
     json: { type: 'string', default: 'test-results/bench/page-readers.json' },
     store: { type: 'string', default: 'sqlite' },
+    /** Writes the hub's CPU profile of each reading spell (plain, If-None-Match) into this folder. */
+    'hub-cpu-prof': { type: 'string' },
+    /** Extra node flags for the hub process (repeatable). */
+    'hub-flag': { type: 'string', multiple: true, default: [] },
+    /** The hub's log level (`strata serve --log-level`; a hub's default is info). */
+    'hub-log-level': { type: 'string', default: 'warn' },
   },
 });
 const packs = Number(values.packs);
@@ -50,24 +61,6 @@ const reads = Number(values.reads);
 // Per process: helpers and the bench runner may run this bench at the same time on one machine.
 const CP = `page-bench-${String(process.pid)}`;
 const TARGET_P99_MS = 20;
-
-/** Statements the database drivers prepared (SQLite) or parsed (PostgreSQL Parse messages) so far. */
-let prepared = 0;
-// eslint-disable-next-line @typescript-eslint/unbound-method -- called with its `this` below
-const sqlitePrepare = SqliteDatabase.prototype.prepare;
-SqliteDatabase.prototype.prepare = function (this: SqliteDatabase.Database, sql: string) {
-  prepared++;
-  return sqlitePrepare.call(this, sql);
-} as typeof sqlitePrepare;
-const pg = createRequire(import.meta.url)('pg') as typeof pgModule & {
-  Connection: { prototype: { parse: (...args: unknown[]) => unknown } };
-};
-// eslint-disable-next-line @typescript-eslint/unbound-method -- called with its `this` below
-const pgParse = pg.Connection.prototype.parse;
-pg.Connection.prototype.parse = function (this: unknown, ...args: unknown[]) {
-  prepared++;
-  return pgParse.apply(this, args);
-};
 
 function profile(n: number): string {
   const lines = ['apiVersion: strata.dev/v1alpha1', 'kind: ClusterProfile', 'metadata: { name: bench }'];
@@ -138,34 +131,22 @@ interface Readers {
   readonly notModified: number;
   /** The readers' process CPU per read, ms. */
   readonly readerCpuMs: number;
-  /** The hub's own time per request: its 'request' event → the response's last byte written. */
-  readonly hubSide: Summary;
-  /** The hub's event-loop delay during the reads, ms. */
-  readonly loopDelay: { readonly p99: number; readonly max: number };
-  /** The hub's CPU per read, ms (this process: the hub is all it runs during the reads). */
+  /** The hub during the reads (its requests, event-loop delay, GC, CPU). */
+  readonly hub: HubSpell;
+  /** The hub's CPU per read, ms (the hub does nothing else while the cluster is quiet). */
   readonly hubCpuMs: number;
 }
 
 async function readFromAnotherProcess(
-  server: Server,
+  probe: LoopProbe,
   url: string,
   token: string,
-  conditional: boolean,
+  options: { conditional: boolean; cpuProfile: string | undefined },
 ): Promise<Readers> {
-  const args = ['-e', READER, url, token, String(readers), String(reads), conditional ? 'yes' : 'no'];
-  const hubSide: number[] = [];
-  const onRequest = (_req: IncomingMessage, res: ServerResponse) => {
-    const start = performance.now();
-    res.once('finish', () => hubSide.push(performance.now() - start));
-  };
-  server.on('request', onRequest);
-  const delay = monitorEventLoopDelay({ resolution: 1 });
-  delay.enable();
-  const cpu = process.cpuUsage();
+  const args = ['-e', READER, url, token, String(readers), String(reads), options.conditional ? 'yes' : 'no'];
+  await probe.start({ cpuProfile: options.cpuProfile });
   const { stdout } = await promisify(execFile)(process.execPath, args, { maxBuffer: 16 * 1024 * 1024 });
-  const used = process.cpuUsage(cpu);
-  delay.disable();
-  server.off('request', onRequest);
+  const hub = await probe.stop();
   const out = JSON.parse(stdout) as { times: number[]; bytes: number; notModified: number; cpuMs: number };
   const n = readers * reads;
   return {
@@ -173,81 +154,92 @@ async function readFromAnotherProcess(
     bytes: out.bytes,
     notModified: out.notModified,
     readerCpuMs: out.cpuMs / n,
-    // The first read (the ETag) is the reader's too: it is left out, as on the readers' side.
-    hubSide: summarize(hubSide.slice(1)),
-    loopDelay: { p99: delay.percentile(99) / 1e6, max: delay.max / 1e6 },
-    hubCpuMs: (used.user + used.system) / 1000 / n,
+    hub,
+    hubCpuMs: hub.cpuMs / n,
   };
 }
 
-/** Resolves once the hub has published no event for `quietMs` (or after `maxMs`); returns how long it took. */
-async function untilQuiet(hub: Hub, quietMs: number, maxMs: number): Promise<number> {
+/**
+ * Resolves once the hub has sent no event on the cluster's stream for `quietMs` (or after `maxMs`); returns how
+ * long it took.
+ */
+async function untilQuiet(hub: HubProcess, cluster: string, quietMs: number, maxMs: number): Promise<number> {
   const start = performance.now();
   let last = start;
-  const unsubscribe = hub.subscribe(() => {
-    last = performance.now();
+  const stream = openSse({
+    url: hub.url,
+    token: hub.token,
+    cluster,
+    onMessage: () => {
+      last = performance.now();
+    },
   });
   try {
+    await stream.live;
     while (performance.now() - last < quietMs && performance.now() - start < maxMs)
       await new Promise((r) => setTimeout(r, 100));
   } finally {
-    unsubscribe();
+    stream.close();
   }
   return performance.now() - start;
 }
 
-const backend = values.store === 'postgres' ? new PostgresBackend() : new SqliteBackend();
-await backend.setup();
+const postgres = values.store === 'postgres' ? new PostgresBackend() : undefined;
+await postgres?.setup();
 await down({ name: CP });
 const cp = await up({ name: CP, nodes: 1 });
-const t = await startTestHub(backend, { server: { validateResponses: false, webRoot: false } });
+let hub: HubProcess | undefined;
 try {
-  const step = async (what: string, status: number, res: Promise<{ status: number; text: string }>) => {
-    const answer = await res;
-    if (answer.status !== status) throw new Error(`${what}: ${String(answer.status)} ${answer.text}`);
-  };
-  await step(
-    'register',
-    201,
-    t.api('POST', '/api/v1/clusters', {
-      body: { name: 'bench', kubeconfig: readFileSync(cp.kubeconfig, 'utf8') },
-    }),
-  );
-  await step(
-    'import',
-    201,
-    t.api('POST', '/api/v1/profiles', { body: { yaml: profile(packs), file: 'b.yaml' } }),
-  );
-  await step(
-    'attach',
-    201,
-    t.api('POST', '/api/v1/clusters/bench/attachments', { body: { profile: 'bench' } }),
-  );
+  hub = await startHub('dist', {
+    inspect: true,
+    nodeFlags: values['hub-flag'],
+    logLevel: values['hub-log-level'],
+    serveArgs: postgres === undefined ? [] : ['--database-url', await postgres.freshUrl()],
+  });
+  const session = await openInspector(hub);
+  const probe = await loopProbe(session);
+  await apiOk(hub, 'POST', '/api/v1/clusters', 201, {
+    name: 'bench',
+    kubeconfig: readFileSync(cp.kubeconfig, 'utf8'),
+  });
+  await apiOk(hub, 'POST', '/api/v1/profiles', 201, { yaml: profile(packs), file: 'b.yaml' });
+  const preparedBefore = await probe.prepared();
+  await apiOk(hub, 'POST', '/api/v1/clusters/bench/attachments', 201, { profile: 'bench' });
   const installStart = performance.now();
-  const preparedBefore = prepared;
   for (;;) {
-    const page = (await t.api('GET', '/api/v1/clusters/bench/page')).json as { packs: { phase: string }[] };
+    const page = (await apiOk(hub, 'GET', '/api/v1/clusters/bench/page', 200)) as {
+      packs: { phase: string }[];
+    };
     const green = page.packs.filter((p) => p.phase === 'success').length;
     if (page.packs.length === packs && green === packs) break;
     if (performance.now() - installStart > 900_000)
       throw new Error(`only ${String(green)}/${String(packs)} green`);
     await new Promise((r) => setTimeout(r, 1000));
   }
-  await t.hub.flush();
-  const installPrepared = prepared - preparedBefore;
   process.stderr.write(
     `[bench] ${String(packs)} packs green in ${((performance.now() - installStart) / 1000).toFixed(0)} s\n`,
   );
-
-  const quiet = await untilQuiet(t.hub, 2000, 60_000);
+  const quiet = await untilQuiet(hub, 'bench', 2000, 60_000);
+  const installPrepared = (await probe.prepared()) - preparedBefore;
   process.stderr.write(`[bench] hub quiet (no event for 2 s) ${(quiet / 1000).toFixed(1)} s after green\n`);
 
-  const url = `${t.url}/api/v1/clusters/bench/page`;
-  const http = t.server.app.server;
-  const plain = await readFromAnotherProcess(http, url, t.tokens.viewer, false);
-  const conditional = await readFromAnotherProcess(http, url, t.tokens.viewer, true);
+  const url = `${hub.url}/api/v1/clusters/bench/page`;
+  const profileDir = values['hub-cpu-prof'];
+  if (profileDir !== undefined) mkdirSync(profileDir, { recursive: true });
+  const profileOf = (name: string) =>
+    profileDir === undefined ? undefined : join(profileDir, `hub-${name}.cpuprofile`);
+  const plain = await readFromAnotherProcess(probe, url, hub.token, {
+    conditional: false,
+    cpuProfile: profileOf('plain'),
+  });
+  const conditional = await readFromAnotherProcess(probe, url, hub.token, {
+    conditional: true,
+    cpuProfile: profileOf('if-none-match'),
+  });
+  session.close();
   const verdict = (p99: number) => (p99 < TARGET_P99_MS ? 'ok' : 'FAIL');
   const label = `${String(packs)}-pack page, ${String(readers)} readers`;
+  const gcRow = (r: Readers) => `${String(r.hub.gc.count)} / ${ms(r.hub.gc.totalMs)} / ${ms(r.hub.gc.maxMs)}`;
   console.log(`PAGE READS (${String(readers)} × ${String(reads)} reads, readers in another process)`);
   console.log(
     table(
@@ -257,13 +249,14 @@ try {
         [`p50, ${label}`, '-', ms(plain.summary.p50), '-'],
         [`hub CPU per read`, '-', ms(plain.hubCpuMs), '-'],
         [`readers' CPU per read`, '-', ms(plain.readerCpuMs), '-'],
-        [`hub side p99 (request → last byte written)`, '-', ms(plain.hubSide.p99), '-'],
+        [`hub side p99 (request → last byte written)`, '-', ms(plain.hub.requests.p99), '-'],
         [
           `hub event-loop delay p99 / max`,
           '-',
-          `${ms(plain.loopDelay.p99)} / ${ms(plain.loopDelay.max)}`,
+          `${ms(plain.hub.loopDelay.p99)} / ${ms(plain.hub.loopDelay.max)}`,
           '-',
         ],
+        [`hub GCs during the reads: count / pauses / longest`, '-', gcRow(plain), '-'],
         [`page size`, '-', `${(plain.bytes / 1024).toFixed(0)} KiB`, '-'],
         [
           `p99, ${label}, If-None-Match`,
@@ -279,9 +272,16 @@ try {
         ],
         [`hub CPU per read, If-None-Match`, '-', ms(conditional.hubCpuMs), '-'],
         [`readers' CPU per read, If-None-Match`, '-', ms(conditional.readerCpuMs), '-'],
-        [`hub side p99, If-None-Match`, '-', ms(conditional.hubSide.p99), '-'],
+        [`hub side p99, If-None-Match`, '-', ms(conditional.hub.requests.p99), '-'],
         [
-          `statements prepared, ${String(packs)}-pack install (${backend.name})`,
+          `hub event-loop delay p99 / max, If-None-Match`,
+          '-',
+          `${ms(conditional.hub.loopDelay.p99)} / ${ms(conditional.hub.loopDelay.max)}`,
+          '-',
+        ],
+        [`hub GCs, If-None-Match`, '-', gcRow(conditional), '-'],
+        [
+          `statements prepared, ${String(packs)}-pack install (${values.store})`,
           '-',
           String(installPrepared),
           '-',
@@ -294,7 +294,7 @@ try {
   mkdirSync(dirname(values.json), { recursive: true });
   writeFileSync(
     values.json,
-    `${JSON.stringify({ packs, readers, reads, store: backend.name, installPrepared, loadAverage: load, plain, conditional }, null, 2)}\n`,
+    `${JSON.stringify({ packs, readers, reads, store: values.store, installPrepared, loadAverage: load, plain, conditional }, null, 2)}\n`,
   );
   // For the bench runner: one figure per BENCH_RESULT line.
   const at = `load average ${load.toFixed(1)}`;
@@ -313,13 +313,19 @@ try {
   reportResult({
     figure: 'page p99 at the hub (request → last byte written)',
     target: '-',
-    measured: plain.hubSide.p99,
+    measured: plain.hub.requests.p99,
     unit: 'ms',
   });
   reportResult({
     figure: 'hub event-loop delay p99 during the reads',
     target: '-',
-    measured: plain.loopDelay.p99,
+    measured: plain.hub.loopDelay.p99,
+    unit: 'ms',
+  });
+  reportResult({
+    figure: 'hub GC pauses during the page reads, longest',
+    target: '-',
+    measured: plain.hub.gc.maxMs,
     unit: 'ms',
   });
   reportResult({ figure: 'hub CPU per page read', target: '-', measured: plain.hubCpuMs, unit: 'ms' });
@@ -330,13 +336,15 @@ try {
     unit: 'ms',
   });
   reportResult({
-    figure: `statements prepared, ${String(packs)}-pack install (${backend.name})`,
+    figure: `statements prepared, ${String(packs)}-pack install (${values.store})`,
     target: '-',
     measured: installPrepared,
     unit: '',
   });
 } finally {
-  await t.close();
-  await backend.teardown();
+  if (hub !== undefined && hub.exited() !== undefined)
+    process.stderr.write(`[bench] the hub ${hub.exited() ?? ''}:\n${hub.output()}\n`);
+  await hub?.stop();
+  await postgres?.teardown();
   await down({ name: CP });
 }
