@@ -21,7 +21,7 @@ import { replicaForward } from './replica-forward.js';
 import { SECURITY_HEADERS } from './security-headers.js';
 import { EventStream } from './sse.js';
 import { StreamLimits, type StreamLimitsConfig } from './stream-limits.js';
-import { matchesIfNoneMatch, tagBody } from './etag.js';
+import { matchesIfNoneMatch, representation, tagBody } from './etag.js';
 import { defaultWebRoot, isApiPath, sendWebFile } from './static.js';
 import { toProblem } from './to-problem.js';
 
@@ -322,10 +322,18 @@ export function createServer(options: ServerOptions): StrataServer {
               }
             }
             if (route.etag === true) {
-              const { body, etag } = tagBody(result);
-              reply.header('etag', etag).header('cache-control', 'no-cache');
-              if (matchesIfNoneMatch(request.headers['if-none-match'], etag)) return reply.code(304).send();
-              return reply.code(route.status).type('application/json').send(body);
+              const sent = representation(tagBody(result), request.headers['accept-encoding']);
+              reply
+                .header('etag', sent.etag)
+                .header('cache-control', 'no-cache')
+                .header('vary', 'accept-encoding');
+              if (matchesIfNoneMatch(request.headers['if-none-match'], sent.etag))
+                return reply.code(304).send();
+              if (sent.encoding !== undefined) reply.header('content-encoding', sent.encoding);
+              return reply
+                .code(route.status)
+                .type('application/json')
+                .send(await sent.body());
             }
             return reply.code(route.status).type('application/json').send(result);
           }

@@ -1,8 +1,10 @@
 // Conditional GETs (issue 15, "Fast reads"): 304 while the view is unchanged, 200 with a new tag after a change,
-// and a 200 body that is exactly what the route answers without a tag.
+// and a 200 body that is exactly what the route answers without a tag; gzip for a client that takes it.
+import { request as httpRequest } from 'node:http';
+import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SqliteBackend } from '../store/testing/backends.js';
-import { matchesIfNoneMatch, tagBody } from './etag.js';
+import { acceptsGzip, matchesIfNoneMatch, MIN_GZIP_BYTES, representation, tagBody } from './etag.js';
 import { startTestHub, type TestHub } from './testing/server.js';
 
 describe('tagBody', () => {
@@ -25,6 +27,55 @@ describe('matchesIfNoneMatch', () => {
     expect(matchesIfNoneMatch(undefined, etag)).toBe(false);
     expect(matchesIfNoneMatch(tagBody({ a: 2 }).etag, etag)).toBe(false);
     expect(matchesIfNoneMatch(etag.slice(1, -1), etag)).toBe(false);
+  });
+});
+
+describe('acceptsGzip', () => {
+  it('takes gzip when named or covered by * with a q-value above 0 (RFC 9110 §12.5.3)', () => {
+    expect(acceptsGzip('gzip, deflate, br, zstd')).toBe(true);
+    expect(acceptsGzip('br;q=1.0, GZIP;q=0.5')).toBe(true);
+    expect(acceptsGzip('x-gzip')).toBe(true);
+    expect(acceptsGzip('*')).toBe(true);
+    expect(acceptsGzip(undefined)).toBe(false);
+    expect(acceptsGzip('')).toBe(false);
+    expect(acceptsGzip('identity')).toBe(false);
+    expect(acceptsGzip('br, deflate')).toBe(false);
+    expect(acceptsGzip('gzip;q=0')).toBe(false);
+    expect(acceptsGzip('gzip;q=0.000, *')).toBe(false);
+    expect(acceptsGzip('gzip;q=nope')).toBe(false);
+  });
+});
+
+describe('representation', () => {
+  const big = {
+    packs: Array.from({ length: 200 }, (_, i) => ({ name: `pack-${String(i)}`, phase: 'success' })),
+  };
+
+  it('gzips a body once, for every reader that takes gzip, under a weak form of its tag', async () => {
+    const tagged = tagBody(big);
+    expect(tagged.body.length).toBeGreaterThan(MIN_GZIP_BYTES);
+    const a = representation(tagged, 'gzip, deflate');
+    const b = representation(tagBody(big), 'gzip');
+    expect(a.encoding).toBe('gzip');
+    expect(a.etag).toBe(`W/${tagged.etag}`);
+    const bytes = await a.body();
+    expect(await b.body()).toBe(bytes);
+    expect(bytes.length).toBeLessThan(tagged.body.length / 4);
+    expect(gunzipSync(bytes).equals(tagged.body)).toBe(true);
+    // A client holding either tag holds the same content.
+    expect(matchesIfNoneMatch(tagged.etag, a.etag)).toBe(true);
+    expect(matchesIfNoneMatch(a.etag, tagged.etag)).toBe(true);
+  });
+
+  it('sends the body as it is to a client that does not take gzip, and a small body uncompressed', async () => {
+    const tagged = tagBody(big);
+    const plain = representation(tagged, 'br');
+    expect(plain).toMatchObject({ etag: tagged.etag, encoding: undefined });
+    expect(await plain.body()).toBe(tagged.body);
+    const small = tagBody({ a: 1 });
+    const smallGzip = representation(small, 'gzip');
+    expect(smallGzip).toMatchObject({ etag: small.etag, encoding: undefined });
+    expect(await smallGzip.body()).toBe(small.body);
   });
 });
 
@@ -88,5 +139,63 @@ describe('GET with an ETag', () => {
     const body: unknown = await changed.json();
     expect(body).toEqual((await t.api('GET', '/api/v1/profiles')).json);
     expect(body).toMatchObject([{ name: 'tagged' }]);
+  }, 60_000);
+});
+
+/** A GET through node:http, which (unlike fetch) neither asks for nor decodes gzip by itself. */
+function rawGet(
+  url: string,
+  headers: Record<string, string>,
+): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: Buffer }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(url, { headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () => {
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) });
+      });
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+describe('GET with an ETag, gzip', () => {
+  it('answers a client that takes gzip with the same JSON compressed, and 304 for either tag', async () => {
+    for (let i = 0; i < 20; i++) {
+      const imported = await t.api('POST', '/api/v1/profiles', {
+        raw: profile.replace('name: tagged', `name: gzipped-${String(i)}`),
+        headers: { 'content-type': 'application/yaml' },
+      });
+      expect(imported.status, imported.text.slice(0, 300)).toBe(201);
+    }
+    const url = `${t.url}/api/v1/profiles`;
+    const authorization = `Bearer ${t.tokens.viewer}`;
+    const plain = await rawGet(url, { authorization });
+    expect(plain.status).toBe(200);
+    expect(plain.headers['content-encoding']).toBeUndefined();
+    expect(plain.body.length).toBeGreaterThan(MIN_GZIP_BYTES);
+    const plainTag = String(plain.headers.etag);
+
+    const zipped = await rawGet(url, { authorization, 'accept-encoding': 'gzip, deflate, br' });
+    expect(zipped.status).toBe(200);
+    expect(zipped.headers['content-encoding']).toBe('gzip');
+    expect(zipped.headers.vary).toBe('accept-encoding');
+    expect(Number(zipped.headers['content-length'])).toBe(zipped.body.length);
+    expect(zipped.body.length).toBeLessThan(plain.body.length);
+    expect(gunzipSync(zipped.body).equals(plain.body)).toBe(true);
+    expect(zipped.headers.etag).toBe(`W/${plainTag}`);
+
+    for (const held of [plainTag, `W/${plainTag}`]) {
+      const unchanged = await rawGet(url, {
+        authorization,
+        'accept-encoding': 'gzip',
+        'if-none-match': held,
+      });
+      expect(unchanged.status).toBe(304);
+      expect(unchanged.body.length).toBe(0);
+      expect(unchanged.headers.etag).toBe(`W/${plainTag}`);
+    }
   }, 60_000);
 });
