@@ -25,7 +25,7 @@
 // count means the same before and after a change to the store.
 //
 //   npx tsx bench/page-readers.bench.ts [--packs 200] [--readers 20] [--reads 50] [--store sqlite|postgres]
-//     [--hub-cpu-prof dir] [--hub-flag=--node-flag] [--hub-log-level info]
+//     [--hub-cpu-prof dir] [--hub-alloc-prof dir] [--hub-flag=--node-flag] [--hub-log-level info]
 import { execFile } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -47,8 +47,10 @@ const { values } = parseArgs({
     reads: { type: 'string', default: '50' },
     json: { type: 'string', default: 'test-results/bench/page-readers.json' },
     store: { type: 'string', default: 'sqlite' },
-    /** Writes the hub's CPU profile of each reading spell (plain, If-None-Match) into this folder. */
+    /** Writes the hub's CPU profile of each reading spell (plain, gzip, If-None-Match) into this folder. */
     'hub-cpu-prof': { type: 'string' },
+    /** Writes the hub's allocations (garbage included) of each reading spell into this folder. */
+    'hub-alloc-prof': { type: 'string' },
     /** Extra node flags for the hub process (repeatable). */
     'hub-flag': { type: 'string', multiple: true, default: [] },
     /** The hub's log level (`strata serve --log-level`; a hub's default is info). */
@@ -61,6 +63,7 @@ const reads = Number(values.reads);
 // Per process: helpers and the bench runner may run this bench at the same time on one machine.
 const CP = `page-bench-${String(process.pid)}`;
 const TARGET_P99_MS = 20;
+const IDLE_MS = 3000;
 
 function profile(n: number): string {
   const lines = ['apiVersion: strata.dev/v1alpha1', 'kind: ClusterProfile', 'metadata: { name: bench }'];
@@ -135,6 +138,17 @@ async function loop() {
 })();
 `;
 
+/** Where the hub's profiles of a reading spell go (--hub-cpu-prof, --hub-alloc-prof). */
+function profilesOf(spell: string): { cpuProfile?: string; allocationProfile?: string } {
+  const cpu = values['hub-cpu-prof'];
+  const alloc = values['hub-alloc-prof'];
+  for (const dir of [cpu, alloc]) if (dir !== undefined) mkdirSync(dir, { recursive: true });
+  return {
+    ...(cpu === undefined ? {} : { cpuProfile: join(cpu, `hub-${spell}.cpuprofile`) }),
+    ...(alloc === undefined ? {} : { allocationProfile: join(alloc, `hub-${spell}.heapprofile`) }),
+  };
+}
+
 interface Readers {
   readonly summary: Summary;
   /** The page's size, and what went over the wire for it (less when gzipped). */
@@ -153,7 +167,7 @@ async function readFromAnotherProcess(
   probe: LoopProbe,
   url: string,
   token: string,
-  options: { conditional: boolean; gzip: boolean; cpuProfile: string | undefined },
+  options: { conditional: boolean; gzip: boolean; name: string },
 ): Promise<Readers> {
   const yes = (b: boolean) => (b ? 'yes' : 'no');
   const args = [
@@ -166,7 +180,7 @@ async function readFromAnotherProcess(
     yes(options.conditional),
     yes(options.gzip),
   ];
-  await probe.start({ cpuProfile: options.cpuProfile });
+  await probe.start(profilesOf(options.name));
   const { stdout } = await promisify(execFile)(process.execPath, args, { maxBuffer: 16 * 1024 * 1024 });
   const hub = await probe.stop();
   const out = JSON.parse(stdout) as {
@@ -251,26 +265,27 @@ try {
   const quiet = await untilQuiet(hub, 'bench', 2000, 60_000);
   const installPrepared = (await probe.prepared()) - preparedBefore;
   process.stderr.write(`[bench] hub quiet (no event for 2 s) ${(quiet / 1000).toFixed(1)} s after green\n`);
+  // What the hub does on its own while the cluster is quiet (resyncs, drift checks, lease and status writes):
+  // the same figures over IDLE_MS with no reader, so work of its own that would block the reads shows here.
+  await probe.start(profilesOf('idle'));
+  await new Promise((r) => setTimeout(r, IDLE_MS));
+  const idle = await probe.stop();
 
   const url = `${hub.url}/api/v1/clusters/bench/page`;
-  const profileDir = values['hub-cpu-prof'];
-  if (profileDir !== undefined) mkdirSync(profileDir, { recursive: true });
-  const profileOf = (name: string) =>
-    profileDir === undefined ? undefined : join(profileDir, `hub-${name}.cpuprofile`);
   const plain = await readFromAnotherProcess(probe, url, hub.token, {
     conditional: false,
     gzip: false,
-    cpuProfile: profileOf('plain'),
+    name: 'plain',
   });
   const gzipped = await readFromAnotherProcess(probe, url, hub.token, {
     conditional: false,
     gzip: true,
-    cpuProfile: profileOf('gzip'),
+    name: 'gzip',
   });
   const conditional = await readFromAnotherProcess(probe, url, hub.token, {
     conditional: true,
     gzip: false,
-    cpuProfile: profileOf('if-none-match'),
+    name: 'if-none-match',
   });
   session.close();
   const verdict = (p99: number) => (p99 < TARGET_P99_MS ? 'ok' : 'FAIL');
@@ -294,6 +309,12 @@ try {
         ],
         [`hub GCs during the reads: count / pauses / longest`, '-', gcRow(plain), '-'],
         [`page size`, '-', `${(plain.bytes / 1024).toFixed(0)} KiB`, '-'],
+        [
+          `hub idle ${String(IDLE_MS / 1000)} s, no reader: CPU / loop delay max / GCs`,
+          '-',
+          `${ms(idle.cpuMs)} / ${ms(idle.loopDelay.max)} / ${String(idle.gc.count)}`,
+          '-',
+        ],
         [
           `p99, ${label}, gzip (inflated by the readers)`,
           `< ${String(TARGET_P99_MS)} ms`,
@@ -353,7 +374,7 @@ try {
   mkdirSync(dirname(values.json), { recursive: true });
   writeFileSync(
     values.json,
-    `${JSON.stringify({ packs, readers, reads, store: values.store, installPrepared, loadAverage: load, plain, gzipped, conditional }, null, 2)}\n`,
+    `${JSON.stringify({ packs, readers, reads, store: values.store, installPrepared, loadAverage: load, idle, plain, gzipped, conditional }, null, 2)}\n`,
   );
   // For the bench runner: one figure per BENCH_RESULT line.
   const at = `load average ${load.toFixed(1)}`;

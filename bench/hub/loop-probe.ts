@@ -107,8 +107,11 @@ async function evaluate(session: InspectorSession, expression: string): Promise<
 }
 
 export interface LoopProbe {
-  /** Starts a spell; with `cpuProfile`, the hub's CPU is sampled (every 250 µs) until `stop()`. */
-  start(options?: { cpuProfile?: string }): Promise<void>;
+  /**
+   * Starts a spell; with `cpuProfile`, the hub's CPU is sampled (every 250 µs) until `stop()`; with
+   * `allocationProfile`, every allocation (garbage included: what makes the scavenges), sampled every 4 KiB.
+   */
+  start(options?: { cpuProfile?: string; allocationProfile?: string }): Promise<void>;
   stop(): Promise<HubSpell>;
   /** Statements prepared since the probe was installed. */
   prepared(): Promise<number>;
@@ -118,9 +121,17 @@ export interface LoopProbe {
 export async function loopProbe(session: InspectorSession): Promise<LoopProbe> {
   await evaluate(session, INSTALL);
   let profileTo: string | undefined;
+  let allocationsTo: string | undefined;
   return {
     async start(options = {}) {
       profileTo = options.cpuProfile;
+      allocationsTo = options.allocationProfile;
+      if (allocationsTo !== undefined)
+        await session.call('HeapProfiler.startSampling', {
+          samplingInterval: 4096,
+          includeObjectsCollectedByMajorGC: true,
+          includeObjectsCollectedByMinorGC: true,
+        });
       if (profileTo !== undefined) {
         await session.call('Profiler.enable');
         await session.call('Profiler.setSamplingInterval', { interval: 250 });
@@ -139,6 +150,11 @@ export async function loopProbe(session: InspectorSession): Promise<LoopProbe> {
         const { profile } = (await session.call('Profiler.stop')) as { profile: unknown };
         await writeFile(profileTo, JSON.stringify(profile));
         await session.call('Profiler.disable');
+      }
+      if (allocationsTo !== undefined) {
+        const { profile } = (await session.call('HeapProfiler.getSamplingProfile')) as { profile: unknown };
+        await session.call('HeapProfiler.stopSampling');
+        await writeFile(allocationsTo, JSON.stringify(profile));
       }
       const byKind: Record<string, { count: number; totalMs: number; maxMs: number }> = {};
       for (const { kind, ms } of raw.gc) {

@@ -175,6 +175,9 @@ describe('GET with an ETag, gzip', () => {
     const plain = await rawGet(url, { authorization });
     expect(plain.status).toBe(200);
     expect(plain.headers['content-encoding']).toBeUndefined();
+    // One body of known length, not chunked.
+    expect(Number(plain.headers['content-length'])).toBe(plain.body.length);
+    expect(plain.headers['transfer-encoding']).toBeUndefined();
     expect(plain.body.length).toBeGreaterThan(MIN_GZIP_BYTES);
     const plainTag = String(plain.headers.etag);
 
