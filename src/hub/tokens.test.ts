@@ -82,6 +82,38 @@ describe('Tokens.verify', () => {
     expect(await t.tokens.verify(t.plaintext)).toBeUndefined();
   });
 
+  it('asks the store once for requests that arrive together with a token it does not keep', async () => {
+    const t = await setup();
+    const together = await Promise.all(Array.from({ length: 20 }, () => t.tokens.verify(t.plaintext)));
+    expect(together.map((token) => token?.id)).toEqual(Array(20).fill(t.token.id));
+    expect(t.asked.count).toBe(1);
+    t.advance(VERIFIED_FOR_MS);
+    await Promise.all(Array.from({ length: 20 }, () => t.tokens.verify(t.plaintext)));
+    expect(t.asked.count).toBe(2);
+  });
+
+  it('lets no request that arrives after a revoke join a lookup begun before it', async () => {
+    const t = await setup();
+    let release = () => {};
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const verify = t.store.tokens.verify.bind(t.store.tokens);
+    t.store.tokens.verify = async (plaintext: string) => {
+      const found = await verify(plaintext);
+      await gate;
+      return found;
+    };
+    const before = t.tokens.verify(t.plaintext);
+    await new Promise((resolve) => setImmediate(resolve));
+    await t.tokens.revoke(t.token.id, t.actor);
+    const after = t.tokens.verify(t.plaintext);
+    release();
+    expect((await before)?.id).toBe(t.token.id);
+    expect(await after).toBeUndefined();
+    expect(t.asked.count).toBe(2);
+  });
+
   it('keeps no unknown token', async () => {
     const t = await setup();
     const unknown = `${t.plaintext.slice(0, -4)}AAAA`;

@@ -5,8 +5,11 @@
 // hash, in memory) instead of asking the store again: the store's lookup cost ~0.13 ms of a 0.4 ms page read
 // (issue 15, fast reads). Revoking through this hub forgets it at once, a verification still in flight when a
 // revoke commits is not kept, and a token revoked through another replica stops working here within
-// VERIFIED_FOR_MS, as that replica's open streams of it end (sse.ts checks them every second). Agent tokens are
-// always asked of the store (they are rotated and revoked by other paths).
+// VERIFIED_FOR_MS, as that replica's open streams of it end (sse.ts checks them every second). Requests that
+// arrive together with a token not (or no longer) kept share one lookup: 20 readers polling a page all find
+// the token expired at once, and asked the store 20 times (on PostgreSQL a queue in the pool, the slowest
+// requests of a 20-reader bench). Agent tokens are always asked of the store (they are rotated and revoked by
+// other paths).
 import { hash } from 'node:crypto';
 import {
   AGENT_TOKEN_PREFIX,
@@ -27,6 +30,8 @@ const MAX_VERIFIED = 1000;
 export class Tokens {
   /** Verified API tokens by the SHA-256 of their plaintext (no plaintext is kept), until a time (ms). */
   private readonly verified = new Map<string, { readonly token: TokenRecord; readonly until: number }>();
+  /** Lookups in flight by the same key; forgotten by a revoke, so no later request joins one begun before it. */
+  private readonly lookups = new Map<string, Promise<TokenRecord | undefined>>();
   /** Bumped by every revoke: a verification that started before one is not kept. */
   private revocations = 0;
   private readonly now: () => number;
@@ -49,12 +54,23 @@ export class Tokens {
     const key = hash('sha256', plaintext, 'base64');
     const kept = this.verified.get(key);
     if (kept !== undefined && kept.until > this.now()) return Promise.resolve(kept.token);
+    const inFlight = this.lookups.get(key);
+    if (inFlight !== undefined) return inFlight;
     const revocations = this.revocations;
-    return this.store.tokens.verify(plaintext).then((token) => {
-      if (token === undefined || revocations !== this.revocations) this.verified.delete(key);
-      else this.keep(key, token);
-      return token;
-    });
+    const lookup = this.store.tokens.verify(plaintext).then(
+      (token) => {
+        if (this.lookups.get(key) === lookup) this.lookups.delete(key);
+        if (token === undefined || revocations !== this.revocations) this.verified.delete(key);
+        else this.keep(key, token);
+        return token;
+      },
+      (error: unknown) => {
+        if (this.lookups.get(key) === lookup) this.lookups.delete(key);
+        throw error;
+      },
+    );
+    this.lookups.set(key, lookup);
+    return lookup;
   }
 
   private keep(key: string, token: TokenRecord): void {
@@ -116,6 +132,7 @@ export class Tokens {
       });
     });
     this.revocations++;
+    this.lookups.clear();
     for (const [key, kept] of this.verified) if (kept.token.id === id) this.verified.delete(key);
   }
 }
