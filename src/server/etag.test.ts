@@ -4,7 +4,14 @@ import { request as httpRequest } from 'node:http';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SqliteBackend } from '../store/testing/backends.js';
-import { acceptsGzip, matchesIfNoneMatch, MIN_GZIP_BYTES, representation, tagBody } from './etag.js';
+import {
+  acceptsGzip,
+  matchesIfNoneMatch,
+  MAX_GZIP_BYTES,
+  MIN_GZIP_BYTES,
+  representation,
+  tagBody,
+} from './etag.js';
 import { startTestHub, type TestHub } from './testing/server.js';
 
 describe('tagBody', () => {
@@ -76,6 +83,9 @@ describe('representation', () => {
     const smallGzip = representation(small, 'gzip');
     expect(smallGzip).toMatchObject({ etag: small.etag, encoding: undefined });
     expect(await smallGzip.body()).toBe(small.body);
+    // An agent's chart archive: base64 of a .tgz, which gzip would hardly shrink.
+    const archive = tagBody({ content: 'A'.repeat(MAX_GZIP_BYTES) });
+    expect(representation(archive, 'gzip')).toMatchObject({ etag: archive.etag, encoding: undefined });
   });
 });
 

@@ -24,6 +24,12 @@ export interface TaggedBody {
 
 /** Bodies under this many bytes go uncompressed: gzip's header and a round on the thread pool gain nothing. */
 export const MIN_GZIP_BYTES = 1024;
+/**
+ * Nor over this many: the largest answers are chart archives for agents (base64 of a .tgz, which deflate shrinks
+ * by a quarter at most), made afresh per fetch, and a 20 MiB one would hold a thread-pool thread for ~0.5 s. A
+ * 1,000-pack page is well under it.
+ */
+export const MAX_GZIP_BYTES = 4 * 1024 * 1024;
 
 /** What a request gets: the tag and Content-Encoding of its representation, and its bytes when they are sent. */
 export interface Representation {
@@ -35,19 +41,29 @@ export interface Representation {
 
 /**
  * The representation of `tagged` for a request's Accept-Encoding: gzip when the client takes it and the body is
- * worth compressing, else the body as it is. The gzip is made off the event loop (zlib's thread pool), once per
+ * worth compressing (MIN_GZIP_BYTES to MAX_GZIP_BYTES), else the body as it is. The gzip is made off the event loop (zlib's thread pool), once per
  * body: readers that arrive while it is made share it. Its tag is the body's, weak (`W/"…"`): the same content
  * in another coding is not byte-identical (RFC 9110 §8.8.3.3), and If-None-Match compares weakly, so a client
  * holding either tag gets its 304 while the content is unchanged.
  */
 export function representation(tagged: TaggedBody, acceptEncoding: string | undefined): Representation {
-  if (tagged.body.length < MIN_GZIP_BYTES || !acceptsGzip(acceptEncoding))
+  const size = tagged.body.length;
+  if (size < MIN_GZIP_BYTES || size > MAX_GZIP_BYTES || !acceptsGzip(acceptEncoding))
     return { etag: tagged.etag, encoding: undefined, body: () => Promise.resolve(tagged.body) };
   return {
     etag: `W/${tagged.etag}`,
     encoding: 'gzip',
-    body: () => (tagged.gzipped ??= gzip(tagged.body)),
+    body: () => (tagged.gzipped ??= gzipKept(tagged)),
   };
+}
+
+/** The body gzipped; a failure is not kept, so the next read tries again. */
+function gzipKept(tagged: TaggedBody): Promise<Buffer> {
+  const made = gzip(tagged.body);
+  made.catch(() => {
+    if (tagged.gzipped === made) delete tagged.gzipped;
+  });
+  return made;
 }
 
 /**
