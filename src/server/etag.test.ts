@@ -11,6 +11,7 @@ import {
   MIN_GZIP_BYTES,
   representation,
   tagBody,
+  type TaggedBody,
 } from './etag.js';
 import { startTestHub, type TestHub } from './testing/server.js';
 
@@ -54,6 +55,13 @@ describe('acceptsGzip', () => {
 });
 
 describe('representation', () => {
+  it('keeps no failed gzip: the next read tries again', async () => {
+    // Not bytes zlib can take: its gzip fails.
+    const tagged: TaggedBody = { body: Array(2048).fill(0) as unknown as Buffer, etag: '"x"' };
+    await expect(representation(tagged, 'gzip').body()).rejects.toThrow();
+    expect(tagged.gzipped).toBeUndefined();
+  });
+
   const big = {
     packs: Array.from({ length: 200 }, (_, i) => ({ name: `pack-${String(i)}`, phase: 'success' })),
   };
