@@ -26,7 +26,7 @@
 //
 // What blocks the hub's loop (session 7): nothing of its own while the cluster is quiet (the idle spell: no GC,
 // no JavaScript in a CPU profile of it). During the reads, the loop delay is the reads' own work: 20 requests
-// arrive together and are served in one turn (20 × ~0.3 ms), and scavenges: a read allocates ~18 KiB (node:http,
+// arrive together and are served in one turn (20 × ~0.3 ms), and scavenges: a read allocates 18-22 KiB (node:http,
 // Fastify, our hooks; none dominant, --hub-alloc-prof), so with scripts/node-flags' 1 MiB semi-space the hub
 // scavenges every ~40 reads, a pause of ~1 ms that stretches to tens when the 2 cores are shared. Measured at
 // load 7-9 with --hub-flag=--max-semi-space-size=4 (8): 24-45 (13) scavenges per 4,000 reads instead of ~88 and
