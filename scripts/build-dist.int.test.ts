@@ -1,7 +1,7 @@
 // bin/strata runs the compiled dist/ (issue 15), never code older than src/: a real `strata serve` process
 // from dist/ serving the UI, and a stale build rebuilt before it runs. An integration test because it
 // compiles the project (tsc, tens of seconds on a busy machine); it needs web/dist (`make web-build`).
-import { execFile, spawn } from 'node:child_process';
+import { execFile, execFileSync, spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -167,6 +167,43 @@ describe('bin/strata', () => {
     expect(distFiles.length).toBeLessThan(40);
     expect(loaded).not.toContain('@kubernetes/client-node');
     expect(loaded).not.toContain('pg');
+  });
+
+  it("runs the checkout's pinned helm, found from the bundle's folder as from src/", async () => {
+    const pinned = `${
+      execFileSync(join(root, 'testenv', 'build'), ['--print'], { encoding: 'utf8' })
+        .trim()
+        .split('\n')
+        .at(-1) ?? ''
+    }/helm`;
+    const dataDir = await mkdtemp(join(tmpdir(), 'strata-dist-it-'));
+    const port = await freePort();
+    const hub = spawn(
+      bin,
+      ['serve', '--address', `127.0.0.1:${port}`, '--data-dir', dataDir, '--log-level', 'debug'],
+      { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, STRATA_HELM: '' } },
+    );
+    try {
+      let log = '';
+      const line = await new Promise<string>((found, failed) => {
+        const onData = (chunk: Buffer) => {
+          log += chunk.toString();
+          const match = /^.*"the helm this hub runs".*$/m.exec(log);
+          if (match) found(match[0]);
+        };
+        hub.stdout.on('data', onData);
+        hub.stderr.on('data', onData);
+        hub.on('exit', (code) => {
+          failed(new Error(`strata serve exited with ${String(code)}:\n${log}`));
+        });
+      });
+      expect((JSON.parse(line) as { helm: string }).helm).toBe(pinned);
+    } finally {
+      const exited = new Promise((done) => hub.once('exit', done));
+      hub.kill('SIGTERM');
+      await exited;
+      await rm(dataDir, { recursive: true, force: true });
+    }
   });
 
   it('compacts its heap once, a few seconds after it starts (issue 15: idle RSS)', async () => {

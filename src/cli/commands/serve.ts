@@ -134,6 +134,7 @@ export const serveCommand: Command = {
         ctx.stdout.write(`${line}\n`);
       },
     });
+    running.server.app.log.debug({ helm: running.config.helmBin }, 'the helm this hub runs');
     compactOnceStarted((fields, message) => {
       running.server.app.log.debug(fields, message);
     });
