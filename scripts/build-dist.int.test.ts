@@ -8,6 +8,8 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { freePort } from '../testenv/src/ports.js';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 
 const root = resolve(import.meta.dirname, '..');
 const bin = join(root, 'bin', 'strata');
@@ -205,6 +207,66 @@ describe('bin/strata', () => {
       await rm(dataDir, { recursive: true, force: true });
     }
   });
+
+  it('reaches a cluster through the lazily loaded kube transport (undici) of the bundle', async () => {
+    // A stand-in API server on 127.0.0.1: whatever the hub asks first is enough to show its request got out.
+    const seen: string[] = [];
+    const apiServer = createServer((request, response) => {
+      seen.push(`${request.method ?? ''} ${request.url ?? ''} ${request.headers.authorization ?? ''}`);
+      response.writeHead(503, { 'content-type': 'application/json' });
+      response.end('{"kind":"Status","apiVersion":"v1","status":"Failure","message":"stand-in","code":503}');
+    });
+    await new Promise<void>((listening) => apiServer.listen(0, '127.0.0.1', listening));
+    const apiPort = (apiServer.address() as AddressInfo).port;
+    const work = await mkdtemp(join(tmpdir(), 'strata-dist-it-'));
+    const kubeconfig = join(work, 'kubeconfig');
+    await writeFile(
+      kubeconfig,
+      [
+        'apiVersion: v1',
+        'kind: Config',
+        `clusters: [{ name: c, cluster: { server: "http://127.0.0.1:${String(apiPort)}", insecure-skip-tls-verify: true } }]`,
+        'users: [{ name: u, user: { token: stand-in-token } }]',
+        'contexts: [{ name: c, context: { cluster: c, user: u } }]',
+        'current-context: c',
+        '',
+      ].join('\n'),
+    );
+    const port = await freePort();
+    const hub = spawn(
+      bin,
+      ['serve', '--address', `127.0.0.1:${port}`, '--data-dir', join(work, 'data'), '--log-level', 'warn'],
+      { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    try {
+      let log = '';
+      await new Promise<void>((ready, failed) => {
+        const onData = (chunk: Buffer) => {
+          log += chunk.toString();
+          if (log.includes('hub listening on')) ready();
+        };
+        hub.stdout.on('data', onData);
+        hub.stderr.on('data', onData);
+        hub.on('exit', (code) => {
+          failed(new Error(`strata serve exited with ${String(code)}:\n${log}`));
+        });
+      });
+      const token = (await readFile(join(work, 'data', 'admin-token'), 'utf8')).trim();
+      // Whether `cluster add` accepts a cluster that answers 503 is not the point; the request reaching it is.
+      await run(bin, ['cluster', 'add', 'stand-in', '--kubeconfig', kubeconfig], {
+        cwd: root,
+        env: { ...process.env, STRATA_SERVER: `http://127.0.0.1:${port}`, STRATA_TOKEN: token },
+      }).catch(() => undefined);
+      await expect.poll(() => seen.length, { timeout: 30_000 }).toBeGreaterThan(0);
+      expect(seen[0]).toContain('Bearer stand-in-token');
+    } finally {
+      const exited = new Promise((done) => hub.once('exit', done));
+      hub.kill('SIGTERM');
+      await exited;
+      apiServer.close();
+      await rm(work, { recursive: true, force: true });
+    }
+  }, 60_000);
 
   it('compacts its heap once, a few seconds after it starts (issue 15: idle RSS)', async () => {
     const dataDir = await mkdtemp(join(tmpdir(), 'strata-dist-it-'));
