@@ -103,14 +103,23 @@ export function packGates(packs: readonly GatedPack[], options: GateOptions = {}
   return gates;
 }
 
-/** predecessors() with equal lists shared, for GateOptions.predecessors. */
+/**
+ * predecessors() with equal lists shared, for GateOptions.predecessors. predecessors() already gives the packs
+ * of a wave one array; each distinct array is compared by its names once (not once per pack that has it), so
+ * this stays linear in the packs.
+ */
 export function sharedPredecessors(packs: readonly OrderedPack[]): Map<string, readonly string[]> {
-  const lists = new Map<string, readonly string[]>();
+  const byNames = new Map<string, readonly string[]>();
+  const byArray = new Map<readonly string[], readonly string[]>();
   const out = new Map<string, readonly string[]>();
   for (const [name, list] of predecessors(packs)) {
-    const key = list.join('\n');
-    const shared = lists.get(key) ?? list;
-    lists.set(key, shared);
+    let shared = byArray.get(list);
+    if (shared === undefined) {
+      const key = list.join('\n');
+      shared = byNames.get(key) ?? list;
+      byNames.set(key, shared);
+      byArray.set(list, shared);
+    }
     out.set(name, shared);
   }
   return out;
