@@ -26,6 +26,7 @@ import { ownFields } from './drift.js';
 import type { PackRun, RunnerCore } from './pack-run.js';
 import { Removals } from './removals.js';
 import { awaitingKeys } from './revision-gate.js';
+import { PackObjects } from './pack-objects.js';
 import { PackSet } from './pack-set.js';
 import { recentWarnings, type RecentWarning } from './recent-warnings.js';
 import { MemoryRenderCache, type RenderCache } from './render-cache.js';
@@ -61,6 +62,7 @@ export class ClusterRunner {
   private readonly packs: PackSet;
   private readonly runs: ReadonlyMap<string, PackRun>;
   private readonly watches: WatchSet;
+  private readonly packObjects = new PackObjects();
   private readonly scopes = new KindScopes();
   private readonly now: () => number;
   private readonly random: () => number;
@@ -90,6 +92,7 @@ export class ClusterRunner {
       kube: options.kube,
       cluster: options.cluster,
       onEvent: (event) => {
+        this.packObjects.record(event);
         this.onWatchEvent(event);
       },
       onConnection: (state) => {
@@ -107,6 +110,7 @@ export class ClusterRunner {
       kube: options.kube,
       helmBin: options.helmBin,
       watches: this.watches,
+      packObjects: this.packObjects,
       scopes: this.scopes,
       waiters: this.waiters,
       retry: this.retry,
