@@ -5,23 +5,25 @@
 // not the hub's store and SSE work, nor wall time on a real control plane (bench/engine.bench.ts measures that).
 // Prints figure → target → measured → verdict and writes the numbers as JSON. Asserts nothing.
 //
-// How the CPU is measured, so that the 200- and 1,000-pack installs are measured alike:
+// How the CPU is measured, so that the 200- and 1,000-pack installs are measured alike (the figure still means
+// the engine's CPU for one install, all threads):
 // - Each install runs in a process of its own (bench/engine/events-install.ts), started with bin/strata's node
 //   flags and malloc settings (scripts/node-flags: a 1 MiB young generation and a heap that grows by 50 %
-//   change how often V8 collects, so the figure is the hub's, not a default node's). Before, every install
-//   ran in this one process with default flags, each on the heap the installs before it had left: the
-//   200-pack install paid for the previous one's garbage and marked its leftovers, and a major GC landed in
-//   one install or the next by chance (per round 3.4–10.3 ×).
-// - In that process, one warm-up install of 200 packs (the same for every size) loads the modules and warms
-//   the JIT; a full GC then leaves the heap as it was before it, give or take the compiled code.
+//   decide how often V8 collects), on the engine compiled in dist/ as bin/strata runs it, without tsx. Before,
+//   every install ran in this one tsx process with node's default flags, each on the heap the ones before it
+//   had left: the 200-pack install paid for the previous one's garbage, and a major GC landed in one install
+//   or the next by chance (per round 3.4–10.3 ×).
+// - In that process, one warm-up install of 1,000 packs (the same for every size) loads the modules and lets
+//   the JIT tier up; after a 200-pack warm-up, the measured 1,000-pack install still paid for optimising
+//   what only it ran often enough (up to twice the CPU). A full GC then leaves the heap as before it.
 // - CPU is process.cpuUsage() of that process (user + system, every thread: V8's GC and compiler threads do
 //   a good part of it), from setDesired() to every pack green, plus a full GC right after, which collects
 //   the install's leftover garbage (each install pays for its own garbage), minus a reference full GC right
-//   before it (marking the heap the process held before: modules, tsx, compiled code; not the install's).
+//   before it (marking what the process held before: modules, compiled code; not the install's).
 // - Rounds interleave the sizes (in alternating order), `--repeat` times; the figure is the ratio of the
 //   median CPU times, printed with the spread of the per-round ratios. Linear cost is exactly 5 ×, so the
 //   verdict says whether the median cost per pack at 1,000 packs is above the one at 200. The main thread's
-//   share alone is printed too.
+//   share alone is printed too, and the load average before and after.
 //
 //   npx tsx bench/engine-events.bench.ts [--repeat 15] [--json test-results/bench/engine-events.json]
 import { execFileSync, spawn } from 'node:child_process';
@@ -30,7 +32,7 @@ import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { repoRoot, strataNodeEnv, strataNodeFlags } from './hub-process.js';
-import { RESULT_PREFIX, WAVES, type InstallRun } from './engine/install-run.js';
+import type { InstallRun } from './engine/events-install.js';
 import { percentile, table } from './engine/stats.js';
 import { reportResult } from './result.js';
 
@@ -42,6 +44,7 @@ const { values } = parseArgs({
 });
 const repeat = Number(values.repeat);
 const SIZES = [20, 200, 1000] as const;
+const WAVES = 5;
 
 /** One install of `packs` packs in a fresh process, as bin/strata would run the engine. */
 async function install(packs: number): Promise<InstallRun> {
@@ -51,11 +54,11 @@ async function install(packs: number): Promise<InstallRun> {
     [
       ...strataNodeFlags,
       '--expose-gc',
-      '--import',
-      'tsx',
       join(repoRoot, 'bench', 'engine', 'events-install.ts'),
       '--packs',
       String(packs),
+      '--waves',
+      String(WAVES),
     ],
     { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] },
   );
@@ -67,10 +70,10 @@ async function install(packs: number): Promise<InstallRun> {
     child.once('error', reject);
     child.once('close', resolve);
   });
-  const line = stdout.split('\n').find((l) => l.startsWith(RESULT_PREFIX));
+  const line = stdout.trimEnd().split('\n').at(-1);
   if (code !== 0 || line === undefined)
     throw new Error(`the ${String(packs)}-pack install exited with ${String(code)}:\n${stderr.slice(-4000)}`);
-  return JSON.parse(line.slice(RESULT_PREFIX.length)) as InstallRun;
+  return JSON.parse(line) as InstallRun;
 }
 
 // The engine runs compiled, as bin/strata runs it: dist/ must be what src/ says (the check bin/strata makes).

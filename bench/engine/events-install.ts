@@ -3,14 +3,14 @@
 // dist/ as bin/strata does, after one unmeasured warm-up install of `--warmup` packs (1,000 by default, the
 // same for every size) so that module loading and the JIT's tiering up are charged to neither figure: with a
 // 200-pack warm-up, functions still being optimised during the measured 1,000-pack install cost it up to
-// twice the CPU of a later one. Prints one line `ENGINE_INSTALL {json}` (an InstallRun).
+// twice the CPU of a later one. Prints an InstallRun as JSON, the last line of its stdout.
 //
 // CPU is this process's (user + system, every thread: V8's GC and compiler threads included), read around:
 // - the install: setDesired() → every pack green;
 // - a closing full GC right after it, which collects what the install left (its garbage is charged to it,
 //   not to whatever runs next) and marks what it keeps;
 // - a reference full GC right before the install (the median of 3), on the heap as it was: what marking
-//   the process's own heap (modules, tsx, compiled code) costs, which the closing GC pays again and is not
+//   the process's own heap (modules, compiled code) costs, which the closing GC pays again and is not
 //   the install's.
 // cpuMs = install + closing GC − reference GC.
 //
@@ -18,7 +18,9 @@
 // `--heap-profile FILE` a sampling heap profile (.heapprofile) of what they allocated. Both cost CPU: read
 // their figures apart from the bench's.
 //
-//   scripts/build-dist && node --expose-gc --import tsx bench/engine/events-install.ts --packs 1000
+// Node runs this file as it is (its types stripped), without tsx: the process holds the engine and little else.
+//
+//   scripts/build-dist && node --expose-gc bench/engine/events-install.ts --packs 1000 [--waves 5]
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { PerformanceObserver, constants, type PerformanceEntry } from 'node:perf_hooks';
@@ -27,7 +29,6 @@ import { parseArgs } from 'node:util';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { RunnerEvent } from '../../src/engine/events.js';
-import { RESULT_PREFIX, WAVES, type InstallRun } from './install-run.js';
 
 // The engine as bin/strata runs it: compiled by tsc into dist/ (scripts/build-dist), not transformed by tsx at
 // load time (tsx wraps every function in a naming helper, which allocates on each closure created).
@@ -41,6 +42,27 @@ const { ClusterRunner } = (await import(
 const { wavedPacks } = (await import(
   dist('src/engine/testing/waved-packs.js')
 )) as typeof import('../../src/engine/testing/waved-packs.js');
+
+export interface InstallRun {
+  readonly packs: number;
+  /** PackStatusChanged events of the install. */
+  readonly events: number;
+  /** install + closing GC − reference GC, every thread. */
+  readonly cpuMs: number;
+  /** The same, the main thread only. */
+  readonly mainMs: number;
+  /** setDesired() → every pack green, every thread. */
+  readonly installCpuMs: number;
+  readonly closingGcCpuMs: number;
+  readonly referenceGcCpuMs: number;
+  /** setDesired() → every pack green. */
+  readonly wallMs: number;
+  /** GCs during the install (not the closing one): scavenges and mark-compacts, and their pause times. */
+  readonly gc: { minor: number; minorMs: number; major: number; majorMs: number };
+  /** Heap used before the install, and after the closing GC. */
+  readonly heapBeforeMiB: number;
+  readonly heapAfterMiB: number;
+}
 
 const forceGc = (globalThis as { gc?: () => void }).gc;
 if (!forceGc) throw new Error('start node with --expose-gc (bench/engine-events.bench.ts does)');
@@ -116,7 +138,7 @@ async function install(
   options: { cpuProfile?: string; heapProfile?: string } = {},
 ): Promise<InstallRun> {
   const kube = new FakeKube({ listWatch: { backoff: { initialMs: 1, maxMs: 8 } } });
-  const desired = wavedPacks(packs, WAVES);
+  const desired = wavedPacks(packs, waves);
   // Counted as they come (an EventLog's latest() over every event would cost more than the engine).
   let events = 0;
   const green = new Set<string>();
@@ -183,16 +205,20 @@ async function install(
 const { values } = parseArgs({
   options: {
     packs: { type: 'string' },
+    waves: { type: 'string', default: '5' },
     warmup: { type: 'string', default: '1000' },
     'cpu-profile': { type: 'string' },
     'heap-profile': { type: 'string' },
   },
 });
+const waves = Number(values.waves);
 const packs = Number(values.packs);
-if (!Number.isInteger(packs) || packs < WAVES) throw new Error(`--packs: a whole number ≥ ${WAVES}`);
+if (!Number.isInteger(packs) || packs < waves)
+  throw new Error(`--packs: a whole number ≥ --waves (${waves})`);
 await install(Number(values.warmup));
 const result = await install(packs, {
   ...(values['cpu-profile'] === undefined ? {} : { cpuProfile: values['cpu-profile'] }),
   ...(values['heap-profile'] === undefined ? {} : { heapProfile: values['heap-profile'] }),
 });
-console.log(`${RESULT_PREFIX}${JSON.stringify(result)}`);
+// The last line of stdout.
+console.log(JSON.stringify(result));
