@@ -1,6 +1,5 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { Backoff, KubeApi } from '../kube/index.js';
-import type { OrderedPack } from '../profile/index.js';
 import { nextSteps, PredecessorCache, type PackSnapshot } from './scheduler.js';
 import {
   PackPhase,
@@ -63,6 +62,7 @@ export class ClusterRunner {
   private readonly runs: ReadonlyMap<string, PackRun>;
   private readonly watches: WatchSet;
   private readonly packObjects = new PackObjects();
+  private readonly sinks = new WeakMap<PackRun, PackSink>();
   private readonly scopes = new KindScopes();
   private readonly now: () => number;
   private readonly random: () => number;
@@ -158,8 +158,20 @@ export class ClusterRunner {
     };
   }
 
-  /** Where the steps of `run`'s tasks report: the runner records what they learn on the run. */
+  /**
+   * Where the steps of `run`'s tasks report: the runner records what they learn on the run. One per run, kept:
+   * a new one for each task lived as long as the task, so a wave's installs promoted one each (issue 15).
+   */
   private sinkFor(run: PackRun): PackSink {
+    let sink = this.sinks.get(run);
+    if (sink === undefined) {
+      sink = this.newSink(run);
+      this.sinks.set(run, sink);
+    }
+    return sink;
+  }
+
+  private newSink(run: PackRun): PackSink {
     // The revision gate may evaluate an object once the answer to our apply (or the object kept) is seen.
     const admit = (ref: ObjectRef, answer: KubernetesObject) => {
       if (run.gate.applied(refKey(ref), answer, this.watches.get(ref))) this.evaluations.evaluate(run, ref);
@@ -310,9 +322,14 @@ export class ClusterRunner {
   }
 
   private snapshot(run: PackRun): PackSnapshot {
+    const { pack, profile, wave, order } = run.desired;
     return {
-      ...orderedPack(run),
-      order: run.desired.order,
+      name: pack.name,
+      layer: pack.layer,
+      profile: profile.name,
+      wave,
+      dependsOn: pack.dependsOn,
+      order,
       phase: run.status.phase,
       removing: run.removing,
       started: run.startedFor === run.desired,
@@ -416,9 +433,4 @@ export class ClusterRunner {
   private iso(): string {
     return new Date(this.now()).toISOString();
   }
-}
-
-function orderedPack(run: PackRun): OrderedPack {
-  const { pack, profile, wave } = run.desired;
-  return { name: pack.name, layer: pack.layer, profile: profile.name, wave, dependsOn: pack.dependsOn };
 }
