@@ -1,6 +1,6 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { Backoff, KubeApi } from '../kube/index.js';
-import { nextSteps, PredecessorCache, type PackSnapshot } from './scheduler.js';
+import { nextSteps, type PackSnapshot } from './scheduler.js';
 import {
   PackPhase,
   reducePackStatus,
@@ -75,7 +75,6 @@ export class ClusterRunner {
   private readonly evaluations: PackEvaluations;
   private readonly drift: DriftCorrection;
   private reconcileQueued = false;
-  private readonly ordering = new PredecessorCache();
   private stopped = false;
   private reachable = true;
   /** See `changes`. */
@@ -124,7 +123,7 @@ export class ClusterRunner {
       retry: this.retry,
       random: this.random,
       removed: (run) => {
-        this.packs.runs.delete(run.desired.pack.name);
+        this.packs.remove(run.desired.pack.name);
         this.evaluations.unindex(run);
       },
     });
@@ -298,7 +297,7 @@ export class ClusterRunner {
     const waiting = new Map<readonly string[], PackStage>();
     // One timestamp per reconcile: formatting one per gray pack on each phase change was its largest cost.
     const time = this.iso();
-    for (const step of nextSteps(snapshots, { predecessors: this.ordering.of(snapshots) })) {
+    for (const step of nextSteps(snapshots, { predecessors: this.packs.predecessors() })) {
       const run = this.runs.get(step.pack);
       if (!run) continue;
       switch (step.type) {

@@ -162,20 +162,3 @@ function gateAfter(pack: GatedPack, own: Gate): Gate {
     return combineGates([own, { type: 'waiting', wave: pack.wave, packs: [pack.name] }]);
   return own;
 }
-
-/**
- * The order between the active packs (predecessors(), shared lists) changes only when the set of packs or their
- * definitions do: kept between the runner's reconciles, which run on every phase change.
- */
-export class PredecessorCache {
-  private last?: { readonly key: string; readonly predecessors: ReadonlyMap<string, readonly string[]> };
-
-  of(snapshots: readonly PackSnapshot[]): ReadonlyMap<string, readonly string[]> {
-    const active = snapshots.filter((s) => !s.removing).sort((a, b) => a.wave - b.wave || a.order - b.order);
-    const key = active
-      .map((s) => `${s.name}\t${s.layer}\t${s.profile}\t${String(s.wave)}\t${s.dependsOn.join(',')}`)
-      .join('\n');
-    if (this.last?.key !== key) this.last = { key, predecessors: sharedPredecessors(active) };
-    return this.last.predecessors;
-  }
-}
