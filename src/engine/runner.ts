@@ -27,6 +27,7 @@ import { Removals } from './removals.js';
 import { awaitingKeys } from './revision-gate.js';
 import { PackObjects } from './pack-objects.js';
 import { PackSet } from './pack-set.js';
+import { RunSink, type RunRecorder } from './run-sink.js';
 import { recentWarnings, type RecentWarning } from './recent-warnings.js';
 import { MemoryRenderCache, type RenderCache } from './render-cache.js';
 import { waitingStage } from './waiting-stage.js';
@@ -62,7 +63,6 @@ export class ClusterRunner {
   private readonly runs: ReadonlyMap<string, PackRun>;
   private readonly watches: WatchSet;
   private readonly packObjects = new PackObjects();
-  private readonly sinks = new WeakMap<PackRun, PackSink>();
   private readonly scopes = new KindScopes();
   private readonly now: () => number;
   private readonly random: () => number;
@@ -157,49 +157,42 @@ export class ClusterRunner {
     };
   }
 
-  /**
-   * Where the steps of `run`'s tasks report: the runner records what they learn on the run. One per run, kept:
-   * a new one for each task lived as long as the task, so a wave's installs promoted one each (issue 15).
-   */
+  /** Where the steps of `run`'s tasks report: the runner records what they learn on the run (run-sink.ts). */
   private sinkFor(run: PackRun): PackSink {
-    let sink = this.sinks.get(run);
-    if (sink === undefined) {
-      sink = this.newSink(run);
-      this.sinks.set(run, sink);
-    }
-    return sink;
+    return new RunSink(this.recorder, run);
   }
 
-  private newSink(run: PackRun): PackSink {
-    // The revision gate may evaluate an object once the answer to our apply (or the object kept) is seen.
-    const admit = (ref: ObjectRef, answer: KubernetesObject) => {
-      if (run.gate.applied(refKey(ref), answer, this.watches.get(ref))) this.evaluations.evaluate(run, ref);
-    };
-    return {
-      report: (event) => {
-        if (!this.removals.quiet(run, event)) this.dispatch(run, event);
-      },
-      inventory: (objects) => {
-        const before = run.inventoryKeys;
-        this.evaluations.setInventory(run, objects);
-        // What is no longer the pack's is no longer checked for drift.
-        for (const key of before) if (!run.inventoryKeys.has(key)) run.appliedFields.delete(key);
-      },
-      rendered: (rendering) => {
-        run.rendered = rendering;
-      },
-      revisionStarted: () => {
-        this.installs.armTimeout(run);
-      },
-      applied: (ref, answer) => {
-        run.appliedFields.set(refKey(ref), ownFields(answer));
-        admit(ref, answer);
-      },
-      kept: admit,
-      revisionApplied: (revision) => {
-        run.appliedRevision = revision;
-      },
-    };
+  private readonly recorder: RunRecorder = {
+    report: (run, event) => {
+      if (!this.removals.quiet(run, event)) this.dispatch(run, event);
+    },
+    inventory: (run, objects) => {
+      const before = run.inventoryKeys;
+      this.evaluations.setInventory(run, objects);
+      // What is no longer the pack's is no longer checked for drift.
+      for (const key of before) if (!run.inventoryKeys.has(key)) run.appliedFields.delete(key);
+    },
+    rendered: (run, rendering) => {
+      run.rendered = rendering;
+    },
+    revisionStarted: (run) => {
+      this.installs.armTimeout(run);
+    },
+    applied: (run, ref, answer) => {
+      run.appliedFields.set(refKey(ref), ownFields(answer));
+      this.admit(run, ref, answer);
+    },
+    kept: (run, ref, live) => {
+      this.admit(run, ref, live);
+    },
+    revisionApplied: (run, revision) => {
+      run.appliedRevision = revision;
+    },
+  };
+
+  /** The revision gate may evaluate an object once the answer to our apply (or the object kept) is seen. */
+  private admit(run: PackRun, ref: ObjectRef, answer: KubernetesObject): void {
+    if (run.gate.applied(refKey(ref), answer, this.watches.get(ref))) this.evaluations.evaluate(run, ref);
   }
 
   /** Starts the Pod and ReplicaSet watches. Call once before setDesired. */
