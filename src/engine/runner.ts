@@ -380,7 +380,11 @@ export class ClusterRunner {
     }
     const phaseChanged = next.phase !== run.status.phase;
     run.status = next;
-    if (next.phase === PackPhase.Success) clearTimeout(run.timer);
+    if (next.phase === PackPhase.Success) {
+      clearTimeout(run.timer);
+      // Not kept either: a cleared Timeout held per green pack is memory for nothing.
+      run.timer = undefined;
+    }
     this.emitStatus(run);
     if (phaseChanged) this.scheduleReconcile();
   }
