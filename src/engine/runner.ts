@@ -1,6 +1,6 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { Backoff, KubeApi } from '../kube/index.js';
-import { nextSteps, type PackSnapshot } from './scheduler.js';
+import { nextSteps, type PackSnapshot, type Step } from './scheduler.js';
 import {
   PackPhase,
   reducePackStatus,
@@ -286,11 +286,10 @@ export class ClusterRunner {
 
   /** Carries out what the scheduler (scheduler.ts) decides from a snapshot of every pack. */
   private reconcile(): void {
-    const snapshots = [...this.runs.values()].map((run) => this.snapshot(run));
     const waiting = new Map<readonly string[], PackStage>();
     // One timestamp per reconcile: formatting one per gray pack on each phase change was its largest cost.
     const time = this.iso();
-    for (const step of nextSteps(snapshots, { predecessors: this.packs.predecessors() })) {
+    for (const step of this.nextSteps()) {
       const run = this.runs.get(step.pack);
       if (!run) continue;
       switch (step.type) {
@@ -311,6 +310,15 @@ export class ClusterRunner {
           assertNever(step);
       }
     }
+  }
+
+  /**
+   * The scheduler's steps. The snapshots they come from are garbage once this returns, before the installs it
+   * starts allocate (held through them, a wave's start promoted a snapshot of every pack: issue 15).
+   */
+  private nextSteps(): Step[] {
+    const snapshots = [...this.runs.values()].map((run) => this.snapshot(run));
+    return nextSteps(snapshots, { predecessors: this.packs.predecessors() });
   }
 
   private snapshot(run: PackRun): PackSnapshot {
