@@ -286,6 +286,7 @@ export class ClusterRunner {
 
   /** Carries out what the scheduler (scheduler.ts) decides from a snapshot of every pack. */
   private reconcile(): void {
+    if (!this.anythingToSchedule()) return;
     const waiting = new Map<readonly string[], PackStage>();
     // One timestamp per reconcile: formatting one per gray pack on each phase change was its largest cost.
     const time = this.iso();
@@ -310,6 +311,16 @@ export class ClusterRunner {
           assertNever(step);
       }
     }
+  }
+
+  /**
+   * Whether the scheduler may have a step to give: a pack whose current definition has not been started, or one
+   * being removed. Otherwise (every pack installed, monitoring: a phase change schedules a reconcile each) it
+   * would give none, after a snapshot of every pack.
+   */
+  private anythingToSchedule(): boolean {
+    for (const run of this.runs.values()) if (run.removing || run.startedFor !== run.desired) return true;
+    return false;
   }
 
   /**
