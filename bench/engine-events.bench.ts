@@ -9,7 +9,7 @@
 // the engine's CPU for one install, all threads):
 // - Each install runs in a process of its own (bench/engine/events-install.ts), started with bin/strata's node
 //   flags and malloc settings (scripts/node-flags: a 1 MiB young generation and a heap that grows by 50 %
-//   decide how often V8 collects), on the engine compiled in dist/ as bin/strata runs it, without tsx. Before,
+//   decide how often V8 collects), on the engine bundled as bin/strata runs it, without tsx. Before,
 //   every install ran in this one tsx process with node's default flags, each on the heap the ones before it
 //   had left: the 200-pack install paid for the previous one's garbage, and a major GC landed in one install
 //   or the next by chance (per round 3.4–10.3 ×).
@@ -27,7 +27,8 @@
 //   share alone is printed too, and the load average before and after.
 //
 //   npx tsx bench/engine-events.bench.ts [--repeat 21] [--json test-results/bench/engine-events.json]
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
+import { build } from 'esbuild';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -58,6 +59,8 @@ async function install(packs: number): Promise<InstallRun> {
       ...strataNodeFlags,
       '--expose-gc',
       join(repoRoot, 'bench', 'engine', 'events-install.ts'),
+      '--engine',
+      engine,
       '--packs',
       String(packs),
       '--waves',
@@ -79,8 +82,25 @@ async function install(packs: number): Promise<InstallRun> {
   return JSON.parse(line) as InstallRun;
 }
 
-// The engine runs compiled, as bin/strata runs it: dist/ must be what src/ says (the check bin/strata makes).
-execFileSync(join(repoRoot, 'scripts', 'build-dist'), { stdio: 'inherit' });
+// The engine and the fake kube in one bundle, built as scripts/build-dist bundles the hub bin/strata runs (the
+// same esbuild settings and externals), inside the repo so that its external packages resolve.
+const engine = join(repoRoot, 'test-results', 'bench', 'engine-events', 'engine.js');
+await build({
+  entryPoints: [join(repoRoot, 'bench', 'engine', 'engine-entry.ts')],
+  outfile: engine,
+  bundle: true,
+  platform: 'node',
+  target: 'node22',
+  format: 'esm',
+  sourcemap: true,
+  minifyWhitespace: true,
+  minifySyntax: true,
+  logLevel: 'warning',
+  external: ['better-sqlite3', 'pg', '@kubernetes/client-node', '@bufbuild/cel', 'undici'],
+  banner: {
+    js: "import { createRequire as __strataCreateRequire } from 'node:module'; const require = __strataCreateRequire(import.meta.url);",
+  },
+});
 const loadBefore = loadavg()[0] ?? Number.NaN;
 const rounds: InstallRun[][] = [];
 for (let round = 0; round < repeat; round++) {

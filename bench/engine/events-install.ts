@@ -1,6 +1,6 @@
 // One measured install for bench/engine-events.bench.ts, in a process of its own (started with bin/strata's
-// node flags): `--packs` manifest packs in 5 waves on the in-memory fake kube, running the engine compiled in
-// dist/ as bin/strata does, after one unmeasured warm-up install of `--warmup` packs (1,000 by default, the
+// node flags): `--packs` manifest packs in 5 waves on the in-memory fake kube, running the engine bundled as
+// bin/strata runs it, after one unmeasured warm-up install of `--warmup` packs (1,000 by default, the
 // same for every size) so that module loading and the JIT's tiering up are charged to neither figure: with a
 // 200-pack warm-up, functions still being optimised during the measured 1,000-pack install cost it up to
 // twice the CPU of a later one. Prints an InstallRun as JSON, the last line of its stdout.
@@ -20,28 +20,32 @@
 //
 // Node runs this file as it is (its types stripped), without tsx: the process holds the engine and little else.
 //
-//   scripts/build-dist && node --expose-gc bench/engine/events-install.ts --packs 1000 [--waves 5]
+//   node --expose-gc bench/engine/events-install.ts --engine BUNDLE --packs 1000 [--waves 5]
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { PerformanceObserver, constants, type PerformanceEntry } from 'node:perf_hooks';
 import { setImmediate } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
-import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { RunnerEvent } from '../../src/engine/events.js';
 
-// The engine as bin/strata runs it: compiled by tsc into dist/ (scripts/build-dist), not transformed by tsx at
-// load time (tsx wraps every function in a naming helper, which allocates on each closure created).
-const dist = (path: string) => pathToFileURL(join(import.meta.dirname, '..', '..', 'dist', path)).href;
-const { FakeKube } = (await import(
-  dist('src/kube/testing/fake-kube.js')
-)) as typeof import('../../src/kube/testing/fake-kube.js');
-const { ClusterRunner } = (await import(
-  dist('src/engine/runner.js')
-)) as typeof import('../../src/engine/runner.js');
-const { wavedPacks } = (await import(
-  dist('src/engine/testing/waved-packs.js')
-)) as typeof import('../../src/engine/testing/waved-packs.js');
+// The engine as bin/strata runs it: bundled by esbuild (bench/engine-events.bench.ts builds `--engine` from
+// engine-entry.ts as scripts/build-dist bundles the hub), not transformed by tsx at load time (tsx wraps every
+// function in a naming helper, which allocates on each closure created).
+const { values } = parseArgs({
+  options: {
+    engine: { type: 'string' },
+    packs: { type: 'string' },
+    waves: { type: 'string', default: '5' },
+    warmup: { type: 'string', default: '1000' },
+    'cpu-profile': { type: 'string' },
+    'heap-profile': { type: 'string' },
+  },
+});
+if (values.engine === undefined) throw new Error('--engine: the bundle of bench/engine/engine-entry.ts');
+const { FakeKube, ClusterRunner, wavedPacks } = (await import(
+  pathToFileURL(values.engine).href
+)) as typeof import('./engine-entry.js');
 
 export interface InstallRun {
   readonly packs: number;
@@ -202,15 +206,6 @@ async function install(
   };
 }
 
-const { values } = parseArgs({
-  options: {
-    packs: { type: 'string' },
-    waves: { type: 'string', default: '5' },
-    warmup: { type: 'string', default: '1000' },
-    'cpu-profile': { type: 'string' },
-    'heap-profile': { type: 'string' },
-  },
-});
 const waves = Number(values.waves);
 const packs = Number(values.packs);
 if (!Number.isInteger(packs) || packs < waves)
