@@ -14,7 +14,7 @@ import {
   type Document,
   type Node,
 } from 'yaml';
-import { duplicateKeyOffsets } from '../shared/yaml-parse.js';
+import { dropUnusedAnchors, duplicateKeyOffsets } from '../shared/yaml-parse.js';
 import type { FieldPath } from './model.js';
 import { describeLimit, findLimit, MAX_DEPTH } from './walk.js';
 
@@ -167,6 +167,7 @@ export type PlainData =
  */
 export function toPlainData(doc: Document.Parsed): PlainData {
   let value: unknown;
+  dropUnusedAnchors(doc); // converting anchored collection keys is quadratic in the anchors (shared/yaml-parse.ts)
   try {
     value = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
   } catch (error) {

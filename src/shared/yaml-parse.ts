@@ -4,9 +4,12 @@
 // comparisons on the main thread. 26,000 keys (256 KB) took 14.8 s; 50,000 keys take about a minute. Every parse
 // here runs with `uniqueKeys: false` and the duplicates are found with one Set per mapping instead, reported as
 // the very error the library would have reported (same code, message, position and order), so callers and the
-// messages users see do not change.
+// messages users see do not change. Two more costs of the library that grow with the square of the input are
+// bounded here too: aliases (at most MAX_ALIASES per document) and anchors no alias names (dropped).
 import {
+  isAlias,
   isMap,
+  isNode,
   isScalar,
   isSeq,
   LineCounter,
@@ -16,6 +19,8 @@ import {
   type YAMLError,
   type Document,
   type DocumentOptions,
+  type ErrorCode,
+  type Node,
   type ParseOptions,
   type SchemaOptions,
   type YAMLMap,
@@ -24,16 +29,12 @@ import {
 /** The library's options, without `uniqueKeys`: duplicates are this module's to find (see above). */
 export type YamlParseOptions = Omit<ParseOptions, 'uniqueKeys'> & DocumentOptions & SchemaOptions;
 
-/** The library's code and message for a repeated key (compose/resolve-block-map.js). */
-const DUPLICATE_KEY = 'DUPLICATE_KEY';
-const DUPLICATE_KEY_MESSAGE = 'Map keys must be unique';
-
 /** Like the library's parseAllDocuments with its default `uniqueKeys: true`, in time linear in the keys. */
 export function parseAllYamlDocuments(text: string, options: YamlParseOptions = {}): Document.Parsed[] {
   const { lineCounter, prettyErrors } = withLineCounter(options);
   const all = parseAllDocuments(text, { ...options, lineCounter, uniqueKeys: false });
   const docs = Array.isArray(all) ? all : [];
-  for (const doc of docs) addDuplicateKeyErrors(doc, text, lineCounter, prettyErrors);
+  for (const doc of docs) checkDocument(doc, text, lineCounter, prettyErrors);
   return docs;
 }
 
@@ -41,7 +42,7 @@ export function parseAllYamlDocuments(text: string, options: YamlParseOptions = 
 export function parseYamlDocument(text: string, options: YamlParseOptions = {}): Document.Parsed {
   const { lineCounter, prettyErrors } = withLineCounter(options);
   const doc = parseDocument(text, { ...options, lineCounter, uniqueKeys: false });
-  addDuplicateKeyErrors(doc, text, lineCounter, prettyErrors);
+  checkDocument(doc, text, lineCounter, prettyErrors);
   return doc;
 }
 
@@ -76,6 +77,21 @@ export function duplicateKeyOffsets(map: YAMLMap): number[] {
   return offsets;
 }
 
+/**
+ * Removes the anchors no alias of the document names; call before `toJS`. Converting a collection used as a
+ * key goes through every anchor converted so far (the library's stringifyKey copies them all), so 20,000
+ * anchored collection keys took 26 s, and no alias is needed for it. An anchor nothing names changes no value.
+ */
+export function dropUnusedAnchors(doc: Document.Parsed): void {
+  const named = new Set<string>();
+  const anchored: Node[] = [];
+  walk(doc, (node) => {
+    if (isAlias(node)) named.add(node.source);
+    else if (node.anchor !== undefined) anchored.push(node);
+  });
+  for (const node of anchored) if (!named.has(node.anchor ?? '')) node.anchor = undefined;
+}
+
 /** The library makes a line counter only when it prettifies errors; ours needs one for the duplicates too. */
 function withLineCounter(options: YamlParseOptions): { lineCounter: LineCounter; prettyErrors: boolean } {
   return {
@@ -85,22 +101,48 @@ function withLineCounter(options: YamlParseOptions): { lineCounter: LineCounter;
 }
 
 /**
- * Adds the library's DUPLICATE_KEY error for every repeated key of every mapping in `doc`, merged into its
- * errors by offset (the library reports errors as it reads, so in text order), prettified like the others.
+ * Each alias is looked up among every anchor and alias before it (Alias.resolve), so aliases cost their number
+ * squared: 20,000 anchors each named once took 35 s. The library's own limit (`maxAliasCount`, 100) counts the
+ * expansions of one anchor, not aliases; profiles allow 100 aliases per document (profile/yaml-limits.ts).
  */
-function addDuplicateKeyErrors(
+export const MAX_ALIASES = 100;
+
+/**
+ * Adds the library's DUPLICATE_KEY error for every repeated key of every mapping in `doc`, and one for the
+ * alias past MAX_ALIASES, merged into its errors by offset (the library reports errors as it reads, so in text
+ * order), prettified like the others; then drops the anchors no alias names (see dropUnusedAnchors).
+ */
+function checkDocument(
   doc: Document.Parsed,
   text: string,
   lineCounter: LineCounter,
   prettyErrors: boolean,
 ): void {
-  const offsets = duplicateKeysOf(doc).sort((a, b) => a - b);
-  if (offsets.length === 0) return;
-  const added = offsets.map((offset) => {
-    const error = new YAMLParseError([offset, offset + 1], DUPLICATE_KEY, DUPLICATE_KEY_MESSAGE);
-    if (prettyErrors) prettify(error, text, lineCounter);
-    return error;
+  const found: { offset: number; code: ErrorCode; message: string }[] = [];
+  const aliases: number[] = [];
+  walk(doc, (node) => {
+    if (isMap(node)) {
+      for (const offset of duplicateKeyOffsets(node))
+        found.push({ offset, code: 'DUPLICATE_KEY', message: 'Map keys must be unique' });
+    } else if (isAlias(node)) aliases.push(node.range?.[0] ?? 0);
   });
+  if (aliases.length > MAX_ALIASES) {
+    const offset = aliases.sort((a, b) => a - b)[MAX_ALIASES] ?? 0;
+    found.push({
+      offset,
+      code: 'RESOURCE_EXHAUSTION',
+      message: `more than ${MAX_ALIASES} aliases in one document`,
+    });
+  }
+  dropUnusedAnchors(doc);
+  if (found.length === 0) return;
+  const added = found
+    .sort((a, b) => a.offset - b.offset)
+    .map(({ offset, code, message }) => {
+      const error = new YAMLParseError([offset, offset + 1], code, message);
+      if (prettyErrors) prettify(error, text, lineCounter);
+      return error;
+    });
   const merged: YAMLError[] = [];
   let next = 0;
   for (const error of doc.errors) {
@@ -111,20 +153,19 @@ function addDuplicateKeyErrors(
   doc.errors = merged.concat(added.slice(next));
 }
 
-/** Offsets of every repeated key in the document (in any order), walked with a stack: no recursion, no paths. */
-function duplicateKeysOf(doc: Document.Parsed): number[] {
-  const offsets: number[] = [];
+/** Calls `visit` on every node of the document, keys too, in no particular order: a stack, no recursion. */
+function walk(doc: Document.Parsed, visit: (node: Node) => void): void {
   const stack: unknown[] = [doc.contents];
   while (stack.length > 0) {
     const node = stack.pop();
+    if (!isNode(node)) continue;
+    visit(node);
     if (isMap(node)) {
-      for (const offset of duplicateKeyOffsets(node)) offsets.push(offset);
       for (const pair of node.items) stack.push(pair.key, pair.value);
     } else if (isSeq(node)) {
       for (const item of node.items) stack.push(item); // not push(...items): a long list overflows the stack
     }
   }
-  return offsets;
 }
 
 /** The widest line the library's error context shows. */
