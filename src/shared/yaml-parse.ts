@@ -31,18 +31,19 @@ export type YamlParseOptions = Omit<ParseOptions, 'uniqueKeys'> & DocumentOption
 
 /** Like the library's parseAllDocuments with its default `uniqueKeys: true`, in time linear in the keys. */
 export function parseAllYamlDocuments(text: string, options: YamlParseOptions = {}): Document.Parsed[] {
-  const { lineCounter, prettyErrors } = withLineCounter(options);
-  const all = parseAllDocuments(text, { ...options, lineCounter, uniqueKeys: false });
+  const lineCounter = options.lineCounter ?? new LineCounter();
+  const all = parseAllDocuments(text, { ...options, lineCounter, prettyErrors: false, uniqueKeys: false });
   const docs = Array.isArray(all) ? all : [];
-  for (const doc of docs) checkDocument(doc, text, lineCounter, prettyErrors);
+  const pretty = options.prettyErrors === false ? undefined : new Prettifier(text, lineCounter);
+  for (const doc of docs) checkDocument(doc, pretty);
   return docs;
 }
 
 /** Like the library's parseDocument with its default `uniqueKeys: true`, in time linear in the keys. */
 export function parseYamlDocument(text: string, options: YamlParseOptions = {}): Document.Parsed {
-  const { lineCounter, prettyErrors } = withLineCounter(options);
-  const doc = parseDocument(text, { ...options, lineCounter, uniqueKeys: false });
-  checkDocument(doc, text, lineCounter, prettyErrors);
+  const lineCounter = options.lineCounter ?? new LineCounter();
+  const doc = parseDocument(text, { ...options, lineCounter, prettyErrors: false, uniqueKeys: false });
+  checkDocument(doc, options.prettyErrors === false ? undefined : new Prettifier(text, lineCounter));
   return doc;
 }
 
@@ -92,14 +93,6 @@ export function dropUnusedAnchors(doc: Document.Parsed): void {
   for (const node of anchored) if (!named.has(node.anchor ?? '')) node.anchor = undefined;
 }
 
-/** The library makes a line counter only when it prettifies errors; ours needs one for the duplicates too. */
-function withLineCounter(options: YamlParseOptions): { lineCounter: LineCounter; prettyErrors: boolean } {
-  return {
-    lineCounter: options.lineCounter ?? new LineCounter(),
-    prettyErrors: options.prettyErrors !== false,
-  };
-}
-
 /**
  * Each alias is looked up among every anchor and alias before it (Alias.resolve), so aliases cost their number
  * squared: 20,000 anchors each named once took 35 s. The library's own limit (`maxAliasCount`, 100) counts the
@@ -110,14 +103,9 @@ export const MAX_ALIASES = 100;
 /**
  * Adds the library's DUPLICATE_KEY error for every repeated key of every mapping in `doc`, and one for the
  * alias past MAX_ALIASES, merged into its errors by offset (the library reports errors as it reads, so in text
- * order), prettified like the others; then drops the anchors no alias names (see dropUnusedAnchors).
+ * order); prettifies all errors and warnings when asked; drops the anchors no alias names (dropUnusedAnchors).
  */
-function checkDocument(
-  doc: Document.Parsed,
-  text: string,
-  lineCounter: LineCounter,
-  prettyErrors: boolean,
-): void {
+function checkDocument(doc: Document.Parsed, pretty: Prettifier | undefined): void {
   const found: { offset: number; code: ErrorCode; message: string }[] = [];
   const aliases: number[] = [];
   walk(doc, (node) => {
@@ -135,22 +123,28 @@ function checkDocument(
     });
   }
   dropUnusedAnchors(doc);
-  if (found.length === 0) return;
+  if (found.length > 0) doc.errors = mergeByOffset(doc.errors, found);
+  if (pretty === undefined) return;
+  for (const error of doc.errors) pretty.prettify(error);
+  for (const warning of doc.warnings) pretty.prettify(warning);
+}
+
+/** The library's errors in their order, each found error before the first one that is further in the text. */
+function mergeByOffset(
+  errors: readonly YAMLError[],
+  found: { offset: number; code: ErrorCode; message: string }[],
+): YAMLError[] {
   const added = found
     .sort((a, b) => a.offset - b.offset)
-    .map(({ offset, code, message }) => {
-      const error = new YAMLParseError([offset, offset + 1], code, message);
-      if (prettyErrors) prettify(error, text, lineCounter);
-      return error;
-    });
+    .map(({ offset, code, message }) => new YAMLParseError([offset, offset + 1], code, message));
   const merged: YAMLError[] = [];
   let next = 0;
-  for (const error of doc.errors) {
+  for (const error of errors) {
     for (let dup = added[next]; dup !== undefined && dup.pos[0] < error.pos[0]; dup = added[++next])
       merged.push(dup);
     merged.push(error);
   }
-  doc.errors = merged.concat(added.slice(next));
+  return merged.concat(added.slice(next));
 }
 
 /** Calls `visit` on every node of the document, keys too, in no particular order: a stack, no recursion. */
@@ -172,28 +166,67 @@ function walk(doc: Document.Parsed, visit: (node: Node) => void): void {
 const CONTEXT_WIDTH = 80;
 
 /**
- * What the library appends to an error's message when `prettyErrors` is on (the default): where, and the line
- * with a caret under the offset, the line before it too when the offset opens its line, long lines cut to 80
- * characters around the offset. Also sets `linePos`, which callers read for the position.
+ * Prettifies every error and warning of the documents as the library does when `prettyErrors` is on (its
+ * default), in time linear in their number: the library copies the whole line of each error, so 40,000 errors
+ * on one 200 KB line took 15.6 s (1.7 s without).
  */
-function prettify(error: YAMLParseError, text: string, lineCounter: LineCounter): void {
-  const at = lineCounter.linePos(error.pos[0]);
-  error.linePos = [at, lineCounter.linePos(error.pos[1])];
-  error.message += ` at line ${at.line}, column ${at.col}`;
-  const starts = lineCounter.lineStarts;
-  let column = at.col - 1;
-  let shown = text.slice(starts[at.line - 1], starts[at.line]).replace(/[\n\r]+$/, '');
-  if (column >= 60 && shown.length > CONTEXT_WIDTH) {
-    const cut = Math.min(column - 39, shown.length - (CONTEXT_WIDTH - 1));
-    shown = `…${shown.slice(cut)}`;
-    column -= cut - 1;
+class Prettifier {
+  /** Per line number, where the line ends without its line break(s). */
+  private readonly ends = new Map<number, number>();
+
+  constructor(
+    private readonly text: string,
+    private readonly lineCounter: LineCounter,
+  ) {}
+
+  /**
+   * Appends where, and the line with a caret under the error, the line before it too when the error opens its
+   * line, long lines cut to 80 characters around it; sets `linePos`, which callers read for the position.
+   */
+  prettify(error: YAMLError): void {
+    if (error.pos[0] === -1) return;
+    const [at, to] = [this.lineCounter.linePos(error.pos[0]), this.lineCounter.linePos(error.pos[1])];
+    error.linePos = [at, to];
+    error.message += ` at line ${at.line}, column ${at.col}`;
+    const starts = this.lineCounter.lineStarts;
+    const start = starts[at.line - 1] ?? 0;
+    const length = this.lineEnd(at.line, start) - start;
+    let column = at.col - 1;
+    let from = 0;
+    if (column >= 60 && length > CONTEXT_WIDTH) {
+      from = Math.min(column - 39, length - (CONTEXT_WIDTH - 1));
+      column -= from - 1;
+    }
+    // The text shown is `…` when cut at the start, then the rest of the line, cut to 80 with `…` at the end.
+    const lead = from > 0 ? '…' : '';
+    const room = CONTEXT_WIDTH - lead.length;
+    const rest = length - from;
+    let shown =
+      lead +
+      (rest > room
+        ? `${this.text.slice(start + from, start + from + room - 1)}…`
+        : this.text.slice(start + from, start + length));
+    if (at.line > 1 && /^ *$/.test(shown.slice(0, column))) {
+      const before = starts[at.line - 2] ?? 0;
+      shown =
+        start - before > CONTEXT_WIDTH
+          ? `${this.text.slice(before, before + CONTEXT_WIDTH - 1)}…\n${shown}`
+          : this.text.slice(before, start) + shown;
+    }
+    if (!/[^ ]/.test(shown)) return;
+    const width =
+      to.line === at.line && to.col > at.col ? Math.min(to.col - at.col, CONTEXT_WIDTH - column) : 1;
+    error.message += `:\n\n${shown}\n${' '.repeat(column)}${'^'.repeat(Math.max(1, width))}\n`;
   }
-  if (shown.length > CONTEXT_WIDTH) shown = `${shown.slice(0, CONTEXT_WIDTH - 1)}…`;
-  if (at.line > 1 && /^ *$/.test(shown.slice(0, column))) {
-    let before = text.slice(starts[at.line - 2], starts[at.line - 1]);
-    if (before.length > CONTEXT_WIDTH) before = `${before.slice(0, CONTEXT_WIDTH - 1)}…\n`;
-    shown = before + shown;
+
+  /** The end of a line without the line breaks that close it, found once per line. */
+  private lineEnd(line: number, start: number): number {
+    let end = this.ends.get(line);
+    if (end === undefined) {
+      end = this.lineCounter.lineStarts[line] ?? this.text.length;
+      while (end > start && (this.text[end - 1] === '\n' || this.text[end - 1] === '\r')) end--;
+      this.ends.set(line, end);
+    }
+    return end;
   }
-  // A duplicate key's error spans one character, so the caret is always one wide.
-  if (/[^ ]/.test(shown)) error.message += `:\n\n${shown}\n${' '.repeat(column)}^\n`;
 }
