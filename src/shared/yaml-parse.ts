@@ -4,8 +4,9 @@
 // comparisons on the main thread. 26,000 keys (256 KB) took 14.8 s; 50,000 keys take about a minute. Every parse
 // here runs with `uniqueKeys: false` and the duplicates are found with one Set per mapping instead, reported as
 // the very error the library would have reported (same code, message, position and order), so callers and the
-// messages users see do not change. Two more costs of the library that grow with the square of the input are
-// bounded here too: aliases (at most MAX_ALIASES per document) and anchors no alias names (dropped).
+// messages users see do not change. Three more costs of the library that grow with the square of the input are
+// bounded here too: aliases (at most MAX_ALIASES per document), anchors no alias names (dropped) and prettified
+// errors (Prettifier).
 import {
   isAlias,
   isMap,
