@@ -130,7 +130,7 @@ export class WatchSet implements RelatedObjects {
         this.handle(kind, owned, event);
       },
       {
-        transform: owned ? slimOwned : slimRelated,
+        transform: owned ? slimOwned(kind) : slimRelated,
         onConnection: (state) => {
           if (state.connected) {
             this.disconnected.delete(key);
