@@ -2,6 +2,7 @@ import type { CoreV1Event, KubernetesObject, V1Pod, V1ReplicaSet } from '@kubern
 import type { KubeApi, KubeError, ListWatch, WatchEvent } from '../kube/index.js';
 import { controllerUid, refKey, type ObjectRef, type RelatedObjects } from '../status/index.js';
 import { Label } from './render.js';
+import { idleCollection } from './idle-collection.js';
 import { slimOwned, slimRelated } from './slim-objects.js';
 import { WarningEvents } from './warning-events.js';
 
@@ -159,6 +160,7 @@ export class WatchSet implements RelatedObjects {
     owned: boolean,
     event: WatchEvent<KubernetesObject>,
   ): void {
+    idleCollection.note();
     const object = event.object;
     const meta = object.metadata ?? {};
     const ref: ObjectRef = {
