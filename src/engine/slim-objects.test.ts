@@ -97,6 +97,11 @@ describe('slimOwned keeps one copy of what objects have in common', () => {
     expect(ownFields(a)).toBe(JSON.stringify(fields()));
   });
 
+  it('names a list item (which carries no apiVersion and kind) by the kind watched', () => {
+    const { apiVersion: _v, kind: _k, ...item } = cm('a', {});
+    expect(slimConfigMap(item)).toMatchObject({ apiVersion: 'v1', kind: 'ConfigMap' });
+  });
+
   it("drops a ConfigMap's and a Secret's data, which no rule reads: still Ready once it exists", () => {
     const slim = slimConfigMap(cm('a', {}));
     expect(slim).not.toHaveProperty('data');

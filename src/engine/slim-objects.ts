@@ -27,7 +27,15 @@ export function slimOwned(kind: {
   readonly kind: string;
 }): <T extends KubernetesObject>(object: T) => T {
   const payload = payloadFields.get(`${kind.apiVersion}/${kind.kind}`) ?? [];
-  return (object) => withoutFields(slim(object, ownEntries), payload);
+  // List items carry no apiVersion and kind: set from the watch, so the object names itself (refOf) and the
+  // watch set keeps no ref beside it.
+  return (object) => {
+    const slimmed = withoutFields(slim(object, ownEntries), payload);
+    const named = slimmed === object ? { ...object } : slimmed;
+    named.apiVersion = kind.apiVersion;
+    named.kind = kind.kind;
+    return named;
+  };
 }
 
 function ownEntries(entries: V1ManagedFieldsEntry[]): V1ManagedFieldsEntry[] {

@@ -1,6 +1,7 @@
 import type { CoreV1Event, KubernetesObject, V1Pod, V1ReplicaSet } from '@kubernetes/client-node';
 import type { KubeApi, KubeError, ListWatch, WatchEvent } from '../kube/index.js';
 import { controllerUid, refKey, type ObjectRef, type RelatedObjects } from '../status/index.js';
+import { refOf } from '../shared/refs.js';
 import { Label } from './render.js';
 import { idleCollection } from './idle-collection.js';
 import { slimOwned, slimRelated } from './slim-objects.js';
@@ -32,7 +33,8 @@ const kindKey = (apiVersion: string, kind: string) => `${apiVersion}/${kind}`;
 export class WatchSet implements RelatedObjects {
   private readonly watches = new Map<string, ListWatch<KubernetesObject>>();
   private readonly starting = new Map<string, Promise<void>>();
-  private readonly live = new Map<string, { ref: ObjectRef; object: KubernetesObject }>();
+  /** Owned objects by ref key; each carries its apiVersion and kind (slimOwned sets them), so no ref is kept. */
+  private readonly live = new Map<string, KubernetesObject>();
   private readonly keyByUid = new Map<string, string>();
   private readonly replicaSetByUid = new Map<string, V1ReplicaSet>();
   private readonly replicaSetsByOwner = new Map<string, Map<string, V1ReplicaSet>>();
@@ -74,7 +76,7 @@ export class WatchSet implements RelatedObjects {
   }
 
   get(ref: ObjectRef): KubernetesObject | undefined {
-    return this.live.get(refKey(ref))?.object;
+    return this.live.get(refKey(ref));
   }
 
   /** The key of the owned object with this uid, for mapping pod events to the workload they belong to. */
@@ -82,9 +84,9 @@ export class WatchSet implements RelatedObjects {
     return this.keyByUid.get(uid);
   }
 
-  /** Every owned object currently in the cluster (list items carry no kind: the ref does), for pruning and restart. */
-  ownedObjects(): IterableIterator<{ ref: ObjectRef; object: KubernetesObject }> {
-    return this.live.values();
+  /** Every owned object currently in the cluster, with its ref, for pruning and restart. */
+  *ownedObjects(): IterableIterator<{ ref: ObjectRef; object: KubernetesObject }> {
+    for (const object of this.live.values()) yield { ref: refOf(object), object };
   }
 
   replicaSetsOwnedBy(uid: string): readonly V1ReplicaSet[] {
@@ -176,7 +178,7 @@ export class WatchSet implements RelatedObjects {
         this.live.delete(key);
         if (meta.uid) this.keyByUid.delete(meta.uid);
       } else {
-        this.live.set(key, { ref, object });
+        this.live.set(key, object);
         if (meta.uid) this.keyByUid.set(meta.uid, key);
       }
       this.options.onEvent({ type: 'Owned', event, ref });
