@@ -195,6 +195,22 @@ describe('an agent cluster across a hub replica failover', () => {
         throw new Error(`${String(error)}: ${JSON.stringify(pages)}`);
       });
 
+      // The cluster list says it too on both, the replica that does not drive the cluster included (from the
+      // driver's lease state, as of its last renewal): it used to leave "agent" out there.
+      await until(
+        'the agent connected in the cluster list of both replicas',
+        async () => {
+          const lists = await Promise.all(
+            [first, second].map((r) =>
+              call<{ name: string; agent?: AgentState }[]>(r, token, 'GET', '/api/v1/clusters'),
+            ),
+          );
+          const agents = lists.map((list) => list.find((c) => c.name === 'edge')?.agent);
+          return agents.every((a) => a?.connected === true && a.lastSeenAt !== undefined) ? true : undefined;
+        },
+        20_000,
+      );
+
       const now = await drivingNow();
       survivor = now.survivor;
       await kill(now.driver);

@@ -34,9 +34,17 @@ export const AGENT_DETAIL_LIMITS = {
 // eslint-disable-next-line no-control-regex -- matching control characters is the point
 const UNSAFE = /[\u0000-\u0008\u000B-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]/gu;
 
+/**
+ * What cleaning removes: UNSAFE, and also the invisible bidirectional marks (U+200E LRM, U+200F RLM, U+061C ALM)
+ * and the line and paragraph separators (U+2028, U+2029: a line break in some terminals and editors, and not in
+ * others). The wire schema refuses only UNSAFE, so an agent that predates this list is not refused for
+ * sending them; the hub cleans every event it receives (agents-runner.ts).
+ */
+const CLEANED = new RegExp(`[${UNSAFE.source.slice(1, -1)}\u061C\u200E\u200F\u2028\u2029]`, 'gu');
+
 /** The text without unsafe characters, cut to `max` characters (ending in … when cut). */
 export function cleanText(text: string, max: number): string {
-  const cleaned = text.replace(UNSAFE, '');
+  const cleaned = text.replace(CLEANED, '');
   return cleaned.length <= max ? cleaned : `${cleaned.slice(0, max - 1)}…`;
 }
 
@@ -50,10 +58,10 @@ export function cleanDeep<T>(value: T): T {
 }
 
 function cleanValue(value: unknown): unknown {
-  if (typeof value === 'string') return value.replace(UNSAFE, '');
+  if (typeof value === 'string') return value.replace(CLEANED, '');
   if (Array.isArray(value)) return value.map(cleanValue);
   if (typeof value === 'object' && value !== null) {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k.replace(UNSAFE, ''), cleanValue(v)]));
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k.replace(CLEANED, ''), cleanValue(v)]));
   }
   return value;
 }

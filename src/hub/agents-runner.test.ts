@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import { randomUUID } from 'node:crypto';
 import type { DesiredPack, RunnerEvent } from '../engine/index.js';
 import { noRedaction, Redactor } from '../profile/index.js';
 import { AGENT_DETAIL_LIMITS, type PackDetailsEvent } from './agents-details.js';
 import { advance, packStatus } from '../store/testing/fixtures.js';
+import { AgentBatchSchema } from './agents-protocol.js';
 import { AgentRunner } from './agents-runner.js';
 
 function runner(now: { t: number }) {
@@ -72,6 +74,30 @@ describe("the hub's stand-in for an agent", () => {
     };
     r.receive({ type: 'PackStatusChanged', pack: 'web', profile: 'apps', status });
     expect(events).toMatchObject([{ status: { message: 'image pull failed[2J]0;owned for web' } }]);
+  });
+
+  it('takes an event with invisible bidi marks or line separators (an older agent sends them) and drops them', () => {
+    const { r, events } = runner({ t: 0 });
+    r.setDesired([desired('web', noRedaction)]);
+    const message = 'quota\u200F exceeded\u2028 in \u061Cweb\u200E\u2029';
+    const batch = {
+      stream: randomUUID(),
+      events: [
+        {
+          seq: 1,
+          event: {
+            type: 'PackStatusChanged',
+            pack: 'web',
+            profile: 'apps',
+            status: { ...packStatus('failed'), message },
+          },
+        },
+      ],
+    };
+    const parsed = AgentBatchSchema.safeParse(batch);
+    expect(parsed.success).toBe(true);
+    if (parsed.success) for (const { event } of parsed.data.events) r.receive(event);
+    expect(events).toMatchObject([{ status: { message: 'quota exceeded in web' } }]);
   });
 
   it('turns retry and resync into counters the agent acts on when they grow', async () => {

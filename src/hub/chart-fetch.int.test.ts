@@ -106,7 +106,7 @@ const options = (extra: Partial<FetchOptions> = {}): FetchOptions => ({
 const failure = (result: { ok: boolean; cause?: string }) => (result.ok ? 'fetched' : result.cause);
 
 describe('a Helm repository: the hub fetches index and archive itself, every hop checked', () => {
-  it('refuses an archive URL that redirects to a denied address, names the hop, and never contacts it', async () => {
+  it('refuses an archive URL that redirects to a denied address, names the hop by its origin only, and never contacts it', async () => {
     const before = denied.requests.length;
     const repo = await repository((req, res, base) => {
       if (req.url === '/charts/index.yaml') res.end(index(`${base}/charts/dashboards-0.1.0.tgz`));
@@ -114,7 +114,7 @@ describe('a Helm repository: the hub fetches index and archive itself, every hop
     });
     const result = await fetchChart(chartAt(repo.base), options());
     expect(failure(result)).toBe(
-      `chart archive ${repo.base}/charts/dashboards-0.1.0.tgz redirects to ${denied.base}/latest/meta-data/, ` +
+      `chart archive ${repo.base}/charts/dashboards-0.1.0.tgz redirects to ${denied.base}/…, ` +
         'in the 127.0.0.2/32 range the hub does not contact',
     );
     expect(denied.requests.length).toBe(before);
@@ -130,7 +130,7 @@ describe('a Helm repository: the hub fetches index and archive itself, every hop
       await listChartVersions(chartAt(repo.base), options()),
     ]) {
       expect(failure(result)).toBe(
-        `repository index ${repo.base}/charts/index.yaml redirects to ${denied.base}/index.yaml, ` +
+        `repository index ${repo.base}/charts/index.yaml redirects to ${denied.base}/…, ` +
           'in the 127.0.0.2/32 range the hub does not contact',
       );
     }
@@ -439,7 +439,7 @@ describe('an OCI registry while loopback is denied: the hub pulls itself (helm w
     expect(failure(result)).toMatch(
       new RegExp(
         `^chart archive http://registry\\.test:\\d+/v2/charts/dashboards/blobs/sha256:[0-9a-f]{64} redirects to ` +
-          `${denied.base.replaceAll('.', '\\.')}/blob, in the 127\\.0\\.0\\.2/32, ::1/128 range the hub does not contact$`,
+          `${denied.base.replaceAll('.', '\\.')}/…, in the 127\\.0\\.0\\.2/32, ::1/128 range the hub does not contact$`,
       ),
     );
     expect(denied.requests.length).toBe(before);

@@ -265,7 +265,11 @@ export class Fleet {
       name: record.name,
       server: runtime?.kube?.server ?? elsewhere?.server ?? '',
       context: runtime?.kube?.context ?? elsewhere?.context ?? '',
-      ...(runtime?.runner instanceof AgentRunner ? { agent: runtime.runner.connection() } : {}),
+      ...(runtime?.runner instanceof AgentRunner
+        ? { agent: runtime.runner.connection() }
+        : elsewhere?.agent
+          ? { agent: elsewhere.agent }
+          : {}),
       driftPolicy: record.driftPolicy,
       createdAt: record.createdAt,
       reachable: runtime?.reachable ?? elsewhere?.reachable ?? false,

@@ -78,7 +78,10 @@ export async function guardedGet(url: string, options: GuardedGetOptions): Promi
   let hop = first;
   for (let redirects = 0; ; redirects++) {
     if (hop.protocol !== 'http:' && hop.protocol !== 'https:') {
-      return { ok: false, cause: `${options.what} ${shown(first)} redirects to a ${hop.protocol} URL` };
+      return {
+        ok: false,
+        cause: `${options.what} ${shown(first)} redirects to a URL that is not http or https`,
+      };
     }
     const target = await checkedAddress(hop, options);
     if (typeof target === 'string') return { ok: false, cause: target };
@@ -86,7 +89,7 @@ export async function guardedGet(url: string, options: GuardedGetOptions): Promi
       const where =
         hop === first
           ? `${options.what} ${shown(first)} resolves to ${target.address}`
-          : `${options.what} ${shown(first)} redirects to ${shown(hop)}${isIP(bare(hop.hostname)) === 0 ? ` (${target.address})` : ''}`;
+          : `${options.what} ${shown(first)} redirects to ${shownHop(hop)}${isIP(bare(hop.hostname)) === 0 ? ` (${target.address})` : ''}`;
       return { ok: false, cause: `${where}, in the ${target.range} range the hub does not contact` };
     }
     const answer = await getOnce(hop, target, options, deadline);
@@ -103,13 +106,22 @@ export async function guardedGet(url: string, options: GuardedGetOptions): Promi
   }
 }
 
-/** A URL as messages show it: without user info, and cut short (it may come from a remote's Location header). */
+/** A URL the client gave, as messages show it: without user info, and cut short. */
 function shown(url: URL): string {
   const copy = new URL(url.href);
   copy.username = '';
   copy.password = '';
   const text = copy.href;
   return text.length > 200 ? `${text.slice(0, 200)}…` : text;
+}
+
+/**
+ * A hop a remote's Location header named, as messages show it: its origin only (scheme, host the URL parser
+ * normalised, port), which is what an admin needs to see which address was refused. The path and query are
+ * the remote's words and are not repeated to the client.
+ */
+function shownHop(url: URL): string {
+  return url.pathname === '/' && url.search === '' ? `${url.origin}/` : `${url.origin}/…`;
 }
 
 const bare = (hostname: string) => hostname.replace(/^\[(.*)\]$/, '$1');

@@ -6,6 +6,7 @@
 // SIGSTOP past its expiry applies nothing. Its late status writes are refused by the store (the epoch).
 import { performance } from 'node:perf_hooks';
 import type { ClusterRecord, DriverState, LeaseFence, LeaseRecord, Store } from '../store/index.js';
+import { AgentRunner } from './agents-runner.js';
 import { message } from './errors.js';
 import type { Fleet } from './fleet.js';
 import {
@@ -262,7 +263,7 @@ export class ReplicaCoordinator {
     for (const [cluster, lease] of this.leases) {
       if (this.held.has(cluster)) continue;
       const old = before.get(cluster);
-      if (old?.holder !== lease.holder || JSON.stringify(old?.state) !== JSON.stringify(lease.state)) {
+      if (old?.holder !== lease.holder || noticed(old?.state) !== noticed(lease.state)) {
         this.onElsewhereChanged?.(cluster, lease);
       }
     }
@@ -337,6 +338,18 @@ export class ReplicaCoordinator {
       ...(runtime.error ? { error: runtime.error } : {}),
       server: runtime.kube?.server ?? '',
       context: runtime.kube?.context ?? '',
+      ...(runtime.runner instanceof AgentRunner ? { agent: runtime.runner.connection() } : {}),
     };
   }
+}
+
+/**
+ * What of a driver's state is worth telling this replica's streams about when it changes: all of it but the
+ * agent's "last seen", which moves at every poll: a summary and a connection event per agent cluster per round
+ * would be noise. So this replica's cluster list shows the agent's "last seen" as of the last change it heard
+ * of (connected or not, driver, reachability), and the page, served by the driver, shows the current one.
+ */
+function noticed(state: DriverState | undefined): string {
+  if (state?.agent === undefined) return JSON.stringify(state);
+  return JSON.stringify({ ...state, agent: { connected: state.agent.connected } });
 }

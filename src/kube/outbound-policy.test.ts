@@ -20,6 +20,17 @@ describe('deniedRange', () => {
     ['::ffff:a9fe:a9fe', 'link-local'],
     ['::a9fe:a9fe', 'link-local'],
     ['64:ff9b::a9fe:a9fe', 'link-local'],
+    ['::ffff:0:a9fe:a9fe', 'link-local'],
+    ['::ffff:0:169.254.169.254', 'link-local'],
+    // Local-use NAT64 (RFC 8215) with each RFC 6052 layout: /48, /56, /64 (the u octet skipped) and /96.
+    ['64:ff9b:1:a9fe:0:a9fe::', 'link-local'],
+    ['64:ff9b:1:a9:fe:a9fe::', 'link-local'],
+    ['64:ff9b:1:0:a9:fea9:fe00:0', 'link-local'],
+    ['64:ff9b:1::a9fe:a9fe', 'link-local'],
+    ['2002:a9fe:a9fe::1', 'link-local'],
+    ['::ffff:0:7f00:1', 'loopback'],
+    ['64:ff9b:1::7f00:1', 'loopback'],
+    ['2002:7f00:1::', 'loopback'],
     ['127.0.0.1', 'loopback'],
     ['127.8.9.10', 'loopback'],
     ['::1', 'loopback'],
@@ -38,12 +49,20 @@ describe('deniedRange', () => {
     expect(deniedRange(address, all)).toBe(range);
   });
 
-  it.each(['8.8.8.8', '172.32.0.1', '169.253.255.255', '2001:4860:4860::8888', '::ffff:8.8.8.8', 'fe00::1'])(
-    '%s is public',
-    (address) => {
-      expect(deniedRange(address, all)).toBeUndefined();
-    },
-  );
+  it.each([
+    '8.8.8.8',
+    '172.32.0.1',
+    '169.253.255.255',
+    '2001:4860:4860::8888',
+    '::ffff:8.8.8.8',
+    'fe00::1',
+    '::ffff:0:808:808',
+    '64:ff9b::808:808',
+    '64:ff9b:1::808:808',
+    '2002:808:808::1',
+  ])('%s is public', (address) => {
+    expect(deniedRange(address, all)).toBeUndefined();
+  });
 
   it('only the ranges asked for are denied', () => {
     expect(deniedRange('127.0.0.1', linkLocal)).toBeUndefined();

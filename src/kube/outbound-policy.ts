@@ -53,17 +53,38 @@ const blockLists = Object.fromEntries(
 ) as Record<AddressRange, BlockList>;
 
 /**
- * IPv6 forms that carry an IPv4 address and reach it: IPv4-compatible `::a.b.c.d` (deprecated, still routed
- * by some stacks) and NAT64 `64:ff9b::a.b.c.d` (RFC 6052). The IPv4-mapped form needs no help (see above).
+ * IPv6 forms that carry an IPv4 address and reach it, each checked as that IPv4 address too (the IPv4-mapped
+ * form `::ffff:a.b.c.d` needs no help, see above):
+ * - IPv4-compatible `::a.b.c.d` (deprecated, still routed by some stacks);
+ * - IPv4-translated `::ffff:0:a.b.c.d` (SIIT, RFC 2765);
+ * - NAT64 with the well-known prefix `64:ff9b::/96` (RFC 6052);
+ * - NAT64 with the local-use prefix `64:ff9b:1::/48` (RFC 8215), which an operator may extend to /56, /64 or
+ *   /96: every RFC 6052 layout it could use is decoded, so a translator with any of them cannot reach a denied
+ *   IPv4 address;
+ * - 6to4 `2002:a.b.c.d::/48` (RFC 3056).
  */
-function embeddedIpv4(address: string): string | undefined {
+function embeddedIpv4(address: string): string[] {
   const words = ipv6Words(address);
-  const compatible = words.slice(0, 6).every((w) => w === 0);
-  const nat64 = words[0] === 0x64 && words[1] === 0xff9b && words.slice(2, 6).every((w) => w === 0);
-  if (!compatible && !nat64) return undefined;
-  const [high = 0, low = 0] = words.slice(6);
-  if (compatible && high === 0 && low <= 1) return undefined; // :: and ::1 are themselves
-  return [high >> 8, high & 0xff, low >> 8, low & 0xff].join('.');
+  const zero = (from: number, to: number) => words.slice(from, to).every((w) => w === 0);
+  const bytes = words.flatMap((w) => [w >> 8, w & 0xff]);
+  /** The IPv4 address RFC 6052 puts after a prefix of `bits`, skipping bits 64-71 (the "u" octet). */
+  const afterPrefix = (bits: number) =>
+    bytes
+      .slice(bits / 8)
+      .filter((_, i) => bits / 8 + i !== 8)
+      .slice(0, 4)
+      .join('.');
+  const found: string[] = [];
+  if (zero(0, 6) && !(words[6] === 0 && (words[7] ?? 0) <= 1)) found.push(afterPrefix(96)); // not :: or ::1
+  if (zero(0, 4) && words[4] === 0xffff && words[5] === 0) found.push(afterPrefix(96));
+  if (words[0] === 0x64 && words[1] === 0xff9b) {
+    if (zero(2, 6)) found.push(afterPrefix(96));
+    if (words[2] === 1) found.push(...[48, 56, 64, 96].map(afterPrefix));
+  }
+  if (words[0] === 0x2002) found.push(afterPrefix(16));
+  // 0.0.0.0/8 is denied as a connect target (it reaches the local host), but a translator never forwards to
+  // it; without this, the /48 decode of `64:ff9b:1::8.8.8.8` (0.0.0.0) would refuse a public address.
+  return found.filter((v4) => !v4.startsWith('0.'));
 }
 
 /** The eight 16-bit words of an IPv6 address (`new URL` first turns a dotted tail into hex words). */
@@ -81,8 +102,7 @@ export function deniedRange(address: string, deny: ReadonlySet<AddressRange>): A
   const family = isIP(address);
   if (family === 0) throw new TypeError(`not an IP address: ${address}`);
   const candidates: [string, 'ipv4' | 'ipv6'][] = [[address, family === 4 ? 'ipv4' : 'ipv6']];
-  const v4 = family === 6 ? embeddedIpv4(address) : undefined;
-  if (v4 !== undefined) candidates.push([v4, 'ipv4']);
+  if (family === 6) candidates.push(...embeddedIpv4(address).map((v4): [string, 'ipv4'] => [v4, 'ipv4']));
   for (const range of Object.values(AddressRange)) {
     if (!deny.has(range)) continue;
     if (candidates.some(([a, f]) => blockLists[range].check(a, f))) return range;

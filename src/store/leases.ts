@@ -19,6 +19,8 @@ export interface DriverState {
   readonly error?: string;
   readonly server: string;
   readonly context: string;
+  /** For an agent cluster: whether its agent is connected and when it was last heard (AgentConnection). */
+  readonly agent?: { readonly connected: boolean; readonly lastSeenAt?: string };
 }
 
 export interface LeaseRecord {

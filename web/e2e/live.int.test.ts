@@ -175,4 +175,45 @@ describe('the live page', () => {
       .filter({ hasText: 'Hub unreachable' })
       .waitFor({ state: 'detached', timeout: 20_000 });
   });
+
+  it("says the hub refused the live stream, in the hub's words, not that it is unreachable; live once a slot frees", async () => {
+    // The token holds every stream the hub allows one token (STRATA_MAX_STREAMS_PER_TOKEN, 32 by default).
+    const held = new AbortController();
+    const open: Promise<void>[] = [];
+    for (let i = 0; i < 32; i++) {
+      open.push(
+        fetch(`${h.url}/api/v1/events`, {
+          headers: { authorization: `Bearer ${h.tokens.viewer}`, accept: 'text/event-stream' },
+          signal: held.signal,
+        }).then(async (res) => {
+          expect(res.status).toBe(200);
+          await res.body?.getReader().read(); // The hub's first bytes: the stream holds its slot.
+        }),
+      );
+    }
+    await Promise.all(open);
+    const viewer = await (await h.browser.newContext({ viewport: { width: 1440, height: 900 } })).newPage();
+    try {
+      await viewer.goto(`${h.url}/#/`);
+      await viewer.getByLabel('API token').fill(h.tokens.viewer);
+      await viewer.getByRole('button', { name: 'Sign in' }).click();
+      const banner = viewer.getByRole('alert').filter({ hasText: 'Live updates refused by the hub' });
+      await banner.waitFor({ timeout: 10_000 });
+      const text = (await banner.textContent()) ?? '';
+      expect(text).toContain('this token already has 32 event streams open');
+      expect(text).toContain('STRATA_MAX_STREAMS_PER_TOKEN');
+      expect(text).toMatch(/Retrying after 30 s\./);
+      expect(text).not.toContain('Hub unreachable');
+      await viewer.screenshot({ path: join(shots, '7-stream-refused-banner.png') });
+
+      held.abort();
+      // The page waits the Retry-After the hub asked for (30 s), then connects and says nothing more.
+      await banner.waitFor({ state: 'detached', timeout: 60_000 });
+      await viewer.locator(`tr[data-cluster="${CLUSTER}"]`).waitFor();
+      expect(await viewer.locator('.hub-banner').count()).toBe(0);
+    } finally {
+      held.abort();
+      await viewer.context().close();
+    }
+  }, 120_000);
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { NOW, mixedPage, page, pack } from '../testing/page.js';
 import { painter, stripAnsi } from './color.js';
-import { packLines, progressBar, renderStatusPage, waitVerdict } from './status.js';
+import { packLines, progressBar, renderStatusPage, waitVerdict, wrap } from './status.js';
 
 const plain = { paint: painter(false), now: NOW };
 
@@ -191,21 +191,33 @@ describe('renderStatusPage at a width', () => {
     }),
   ]);
 
-  it('fits 80 columns by cutting the reason and the bar, never a value', () => {
+  it('fits 80 columns by wrapping the reason and cutting the bar, never a value', () => {
     const text = renderStatusPage(long, { ...plain, width: 80 });
     for (const line of text.split('\n')) expect(line.length, line).toBeLessThanOrEqual(80);
     const row = text.split('\n').find((l) => l.includes('cert-manager  '));
     expect(row).toMatch(/✗ Failed\s+cert-manager\s+v1\.14\.0\s+platform-tools\s+\[[#-]*\] 2\/12\s+took 40s$/);
-    const reason = text.split('\n').find((l) => l.includes('↳')) ?? '';
-    expect(reason).toMatch(
-      /^ {6}↳ Error: ImagePullBackOff: Pod cert-manager\/cert-manager-webhook-7d9: .*…$/,
-    );
-    expect(reason).toHaveLength(80);
+    // The whole reason, the image name included, over two lines broken at a space, aligned after the arrow.
+    const lines = text.split('\n');
+    const at = lines.findIndex((l) => l.includes('↳'));
+    expect(lines.slice(at, at + 2)).toEqual([
+      '      ↳ Error: ImagePullBackOff: Pod cert-manager/cert-manager-webhook-7d9:',
+      '        Back-off pulling image "quay.io/jetstack/cert-manager-webhook:v9"',
+    ]);
 
     // Narrower still: the bar gives way before any value does.
     const narrow = renderStatusPage(long, { ...plain, width: 70 });
     for (const line of narrow.split('\n')) expect(line.length, line).toBeLessThanOrEqual(70);
     expect(narrow).toContain('  ✗ Failed  cert-manager  v1.14.0  platform-tools  [--] 2/12  took 40s\n');
+  });
+
+  it('cuts a reason only past four lines, and breaks a word longer than a line', () => {
+    const words = Array.from({ length: 60 }, (_, i) => `word${i}`).join(' ');
+    expect(wrap(words, 40, 8, 4).map((l) => l.length <= 32)).toEqual([true, true, true, true]);
+    expect(wrap(words, 40, 8, 4).at(-1)).toMatch(/…$/);
+    expect(wrap(words, 40, 8, 4).join(' ').startsWith('word0 word1 word2')).toBe(true);
+    expect(wrap('x'.repeat(70), 40, 8, 4)).toEqual(['x'.repeat(32), 'x'.repeat(32), 'x'.repeat(6)]);
+    expect(wrap('short', 40, 8, 4)).toEqual(['short']);
+    expect(wrap(words, undefined, 8, 4)).toEqual([words]);
   });
 
   it('keeps the header, the profiles and the counts within the width without cutting a value', () => {

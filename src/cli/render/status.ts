@@ -176,8 +176,14 @@ export function renderStatusPage(page: ClusterPage, options: StatusRenderOptions
     lines.push(`  ${cells.join('  ').trimEnd()}`);
     const stale = pack.stale ? ' (last known: the cluster is unreachable)' : '';
     if (pack.phase !== 'success' || pack.stale) {
-      const text = fit(`${packReason(pack)}${stale}`, options.width, REASON_INDENT.length + 2);
-      lines.push(`${REASON_INDENT}${paint.phase(pack.color, '↳')} ${text}`);
+      const [first = '', ...rest] = wrap(
+        `${packReason(pack)}${stale}`,
+        options.width,
+        REASON_INDENT.length + 2,
+        REASON_LINES,
+      );
+      lines.push(`${REASON_INDENT}${paint.phase(pack.color, '↳')} ${first}`);
+      for (const more of rest) lines.push(`${REASON_INDENT}  ${more}`);
     }
     if (pack.lastDrift) {
       const { correcting, message, time } = pack.lastDrift;
@@ -208,6 +214,32 @@ function wrapList(label: string, items: readonly string[], width: number | undef
     }
   }
   lines.push(line);
+  return lines;
+}
+
+/**
+ * How many lines a pack's reason may take: a red pack's reason is why it is red (an image name, a quota, the
+ * field a webhook refused), usually past 80 columns, so it wraps instead of being cut at the first line. Past
+ * this many it is cut (the whole text: `strata pack history`, `-o json`, the page).
+ */
+const REASON_LINES = 4;
+
+/**
+ * `text` over at most `maxLines` lines that each fit `width` after `used` columns, broken at spaces where it
+ * can be (mid-word only for a word longer than a line), the last line cut with `…` when text remains.
+ */
+export function wrap(text: string, width: number | undefined, used: number, maxLines: number): string[] {
+  if (width === undefined) return [text];
+  const room = Math.max(10, width - used);
+  const lines: string[] = [];
+  let left = text;
+  while (visibleWidth(left) > room && lines.length < maxLines - 1) {
+    const space = left.lastIndexOf(' ', room);
+    const cut = space > room / 3 ? space : room;
+    lines.push(left.slice(0, cut).trimEnd());
+    left = left.slice(cut).trimStart();
+  }
+  lines.push(truncate(left, room));
   return lines;
 }
 

@@ -84,7 +84,7 @@ export class Api {
   }
 }
 
-async function readProblem(response: Response): Promise<Problem | undefined> {
+export async function readProblem(response: Response): Promise<Problem | undefined> {
   try {
     const value: unknown = await response.json();
     if (typeof value === 'object' && value !== null && 'detail' in value) return value as Problem;

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { openStream, reconnectDelay } from './stream';
+import { openStream, reconnectDelay, retryAfterMs } from './stream';
 import type { StreamEvent } from './types';
 
 const time = '2026-01-01T00:00:00.000Z';
@@ -69,6 +69,50 @@ describe('the live stream', () => {
       [true, false],
       [false, true],
       [true, true],
+    ]);
+  });
+
+  it("hands on the hub's reason for refusing the stream, and waits its Retry-After before asking again", async () => {
+    const detail = 'this token already has 32 event streams open, the most one token may hold (32)';
+    const asked: number[] = [];
+    const answers = [
+      () =>
+        new Response(
+          JSON.stringify({ status: 429, code: 'TOO_MANY_STREAMS', title: 'Too Many Requests', detail }),
+          {
+            status: 429,
+            headers: { 'content-type': 'application/problem+json', 'retry-after': '1' },
+          },
+        ),
+      () => sse([message(removed(7))]),
+    ];
+    vi.stubGlobal('fetch', () => {
+      asked.push(performance.now());
+      const next = answers.shift();
+      return next ? Promise.resolve(next()) : new Promise<Response>(() => undefined);
+    });
+    const refused: [string, number][] = [];
+    const events: StreamEvent[] = [];
+    const close = openStream({
+      token: 't',
+      onEvent: (e) => events.push(e),
+      onRefused: (why, after) => refused.push([why, after]),
+    });
+    await vi.waitFor(
+      () => {
+        expect(events).toHaveLength(1);
+      },
+      { timeout: 5000 },
+    );
+    close();
+    expect(refused).toEqual([[detail, 1000]]);
+    // The backoff alone would have asked again after 0.4-0.5 s.
+    expect((asked[1] ?? 0) - (asked[0] ?? 0)).toBeGreaterThanOrEqual(990);
+  });
+
+  it('reads Retry-After as seconds, bounded to 5 minutes, and ignores what is not a positive number', () => {
+    expect(['30', ' 2 ', '86400', '0', '-1', 'soon', null].map((h) => retryAfterMs(h))).toEqual([
+      30_000, 2_000, 300_000, 0, 0, 0, 0,
     ]);
   });
 

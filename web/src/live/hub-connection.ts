@@ -1,7 +1,8 @@
 // The live stream as a page holds it: events to the page's reducer, and the hub's own reachability. A drop
 // shorter than the grace (a proxy recycling the connection) is not worth a banner; past it the page says the
-// hub is unreachable and marks every badge as the last known, until the stream is back.
-import { useEffect, useRef, useState } from 'react';
+// hub is unreachable and marks every badge as the last known, until the stream is back. When the hub answered
+// and refused the stream (too many streams open), the banner says that instead, in the hub's words.
+import { useEffect, useRef, useState, useSyncExternalStore } from 'react';
 import type { Api } from '../api/client';
 import { openStream } from '../api/stream';
 import type { StreamEvent } from '../api/types';
@@ -23,6 +24,32 @@ export interface HubConnectionOptions {
   readonly onOpen: () => void;
 }
 
+/** Why the hub refused the page's live stream, while it does; undefined while it is not refusing. */
+export interface StreamRefusal {
+  readonly detail: string;
+  readonly retryAfterMs: number;
+}
+
+let refusal: StreamRefusal | undefined;
+const refusalListeners = new Set<() => void>();
+
+function setRefusal(next: StreamRefusal | undefined): void {
+  if (refusal === next) return;
+  refusal = next;
+  for (const listener of refusalListeners) listener();
+}
+
+/** The hub's reason for refusing the live stream, for the banner (one stream per page, so one reason). */
+export function useStreamRefusal(): StreamRefusal | undefined {
+  return useSyncExternalStore(
+    (listener) => {
+      refusalListeners.add(listener);
+      return () => refusalListeners.delete(listener);
+    },
+    () => refusal,
+  );
+}
+
 /** Opens the stream for the component's life; returns whether it is connected now. */
 export function useHubConnection(options: HubConnectionOptions): boolean {
   const [live, setLive] = useState(false);
@@ -40,13 +67,19 @@ export function useHubConnection(options: HubConnectionOptions): boolean {
       onEvent: (event) => {
         latest.current.onEvent(event);
       },
+      onRefused: (detail, retryAfterMs) => {
+        setRefusal({ detail, retryAfterMs });
+      },
       onConnection: (connected, resumed) => {
         setLive(connected);
         if (connected) {
+          setRefusal(undefined);
           clearTimeout(grace);
           grace = undefined;
+          // Back after a drop, or connected for the first time after the page said the hub was down (a
+          // first attempt refused or failed): either way the banner goes and the page is fetched again.
+          if (resumed || droppedAt !== undefined) latest.current.onHub(true, undefined);
           droppedAt = undefined;
-          if (resumed) latest.current.onHub(true, undefined);
           return;
         }
         if (droppedAt !== undefined) return; // Still retrying the same drop.
@@ -60,6 +93,7 @@ export function useHubConnection(options: HubConnectionOptions): boolean {
     latest.current.onOpen();
     return () => {
       clearTimeout(grace);
+      setRefusal(undefined);
       close();
     };
   }, [api, cluster]);
