@@ -84,6 +84,35 @@ describe('helm template argv (issue 12: no argument injection)', () => {
     },
   );
 
+  it("gives helm none of the hub's secrets from its environment, only paths, proxies and Helm's own", async () => {
+    // A stand-in helm that prints the environment it was given.
+    const printEnv = join(dir, 'print-env.sh');
+    writeFileSync(printEnv, '#!/bin/sh\nenv\n', { mode: 0o755 });
+    const set = {
+      STRATA_SECRET_KEY: 'secret-key-0123',
+      STRATA_DATABASE_URL: 'postgres://strata:db-password-0123@db/strata',
+      AWS_SECRET_ACCESS_KEY: 'aws-secret-0123',
+      HTTPS_PROXY: 'http://proxy.test:3128',
+      HELM_CACHE_HOME: '/var/cache/helm-test',
+      HELM_NAMESPACE: 'not-this-one',
+    };
+    const saved = Object.fromEntries(Object.keys(set).map((k) => [k, process.env[k]]));
+    Object.assign(process.env, set);
+    try {
+      const printed = await helmTemplate(helmPack(), { helmBin: printEnv, ...chartFileFor(helmPack()) });
+      expect(printed).not.toMatch(/0123/);
+      expect(printed).toContain('HTTPS_PROXY=http://proxy.test:3128\n');
+      expect(printed).toContain('HELM_CACHE_HOME=/var/cache/helm-test\n');
+      expect(printed).toMatch(/^HELM_NAMESPACE=$/m);
+      expect(printed).toMatch(/^PATH=/m);
+    } finally {
+      for (const [k, v] of Object.entries(saved)) {
+        if (v === undefined) Reflect.deleteProperty(process.env, k);
+        else process.env[k] = v;
+      }
+    }
+  });
+
   it('joins each flag to its value and puts the release and chart after "--"', () => {
     const args = templateArgs(helmPack({ chart: repo({}) }), {
       helmBin: 'helm',

@@ -162,7 +162,19 @@ function notAFlag(value: string, field: string, where: string): string {
   return value;
 }
 
-/** Helm keeps repository caches under HOME; keep them out of the user's own Helm set-up. */
-function helmEnv(): NodeJS.ProcessEnv {
-  return { ...process.env, HELM_NAMESPACE: '' };
+/**
+ * What of this process's environment helm may see: where to find programs and its own folders, proxies and CA
+ * files (a CLI user's `--repo` render goes through them), and nothing else. The hub's environment holds its
+ * secret key, its database URL with the password, cloud credentials: helm needs none of them, and a chart or
+ * plugin must not get the chance to read them.
+ */
+const HELM_ENV =
+  /^(PATH|HOME|TMPDIR|USER|LOGNAME|LANG|LC_ALL|TZ|SSL_CERT_FILE|SSL_CERT_DIR|HELM_[A-Z_]+|XDG_(CACHE|CONFIG|DATA)_HOME|(HTTPS?|NO|ALL)_PROXY|(https?|no|all)_proxy)$/;
+
+export function helmEnv(from: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [name, value] of Object.entries(from)) if (HELM_ENV.test(name)) env[name] = value;
+  // The release namespace is always given as a flag: a HELM_NAMESPACE in the environment must not change it.
+  env.HELM_NAMESPACE = '';
+  return env;
 }

@@ -2,6 +2,7 @@
 // not fit), stored with its sensitive values sealed and an audit entry, then handed to the cluster's runner.
 import { randomBytes } from 'node:crypto';
 import semver from 'semver';
+import type { DesiredPack } from '../engine/index.js';
 import type { AttachmentRecord, Store } from '../store/index.js';
 import type { Actor } from './config.js';
 import { HubError, HubErrorCode, mapStoreErrors, notFound } from './errors.js';
@@ -55,12 +56,14 @@ export class Attachments {
       profile: input.profile,
       version,
       values,
+      sealed: current?.sensitive ?? [],
     });
     const usesGivenSecret = await this.packsUsingGivenSensitive(input, version, values, sensitive, desired);
     const before = new Map(
       [...runtime.known.values()].filter((d) => !isRemoved(runtime, d)).map((d) => [d.pack.name, d]),
     );
     const after = new Map(desired.map((d) => [d.pack.name, d]));
+    const shown = await this.shownPlan(input, version, values, current?.sensitive ?? [], desired);
     const diff: PackDiff[] = [];
     for (const d of desired) {
       const old = before.get(d.pack.name);
@@ -69,7 +72,9 @@ export class Attachments {
         diff.push({ ...base, change: 'added', toVersion: d.pack.version });
         continue;
       }
-      let changes = describePackChanges(old, d);
+      let changes = describePackChanges(old, shown.get(d.pack.name) ?? d);
+      if (changes.length === 0 && JSON.stringify(old.pack) !== JSON.stringify(d.pack))
+        changes = [SENSITIVE_CHANGED];
       if (usesGivenSecret.has(d.pack.name)) {
         // Whether a given sensitive value equals the stored one is never told: that would let a caller guess it.
         changes = [...changes.filter((line) => line !== SENSITIVE_CHANGED), SENSITIVE_GIVEN];
@@ -99,6 +104,35 @@ export class Attachments {
   }
 
   /**
+   * The packs as a preview shows their lines: when the caller gave values and the attachment holds sealed ones
+   * the caller did not give, planned again with each of those replaced by a random stand-in. A stored secret is
+   * then never in the text the lines are made of, so a given value that equals it (or holds it) comes back as
+   * typed, like a wrong guess, and not masked: masking it would answer whether the guess was right. Whether a
+   * pack changed at all is still decided on the real plan (the caller's own values; no secret compared).
+   */
+  private async shownPlan(
+    input: AttachInput,
+    version: string,
+    values: Readonly<Record<string, string>>,
+    sealed: readonly string[],
+    desired: readonly DesiredPack[],
+  ): Promise<Map<string, DesiredPack>> {
+    const given = input.values ?? {};
+    const stored = sealed.filter((name) => !(name in given));
+    if (Object.keys(given).length === 0 || stored.length === 0)
+      return new Map(desired.map((d) => [d.pack.name, d]));
+    const standIn = { ...values };
+    for (const name of stored) standIn[name] = `sealed-${randomBytes(12).toString('hex')}`;
+    const planned = await this.planner.plan(input.cluster, {
+      profile: input.profile,
+      version,
+      values: standIn,
+      sealed,
+    });
+    return new Map(planned.desired.map((d) => [d.pack.name, d]));
+  }
+
+  /**
    * The packs whose definition depends on a sensitive value the caller gave: planned again with each such value
    * replaced by a random one, the packs that differ are the ones using it.
    */
@@ -113,7 +147,12 @@ export class Attachments {
     if (given.length === 0) return new Set();
     const probe = { ...values };
     for (const name of given) probe[name] = `probe-${randomBytes(12).toString('hex')}`;
-    const probed = await this.planner.plan(input.cluster, { profile: input.profile, version, values: probe });
+    const probed = await this.planner.plan(input.cluster, {
+      profile: input.profile,
+      version,
+      values: probe,
+      sealed: [...sensitive],
+    });
     const byName = new Map(probed.desired.map((d) => [d.pack.name, JSON.stringify(d.pack)]));
     return new Set(
       desired.filter((d) => byName.get(d.pack.name) !== JSON.stringify(d.pack)).map((d) => d.pack.name),
@@ -129,7 +168,7 @@ export class Attachments {
       ...(await this.store.attachments.revealValues(input.cluster, input.profile)),
       ...input.values,
     };
-    return this.save(runtime, { ...input, version, values }, actor, 'update');
+    return this.save(runtime, { ...input, version, values, sealed: current.sensitive }, actor, 'update');
   }
 
   /** Detaches a profile: its packs are uninstalled in reverse install order. */
@@ -180,12 +219,19 @@ export class Attachments {
    */
   private async save(
     runtime: ClusterRuntime,
-    input: Required<Pick<AttachInput, 'cluster' | 'profile' | 'version' | 'values'>>,
+    input: Required<Pick<AttachInput, 'cluster' | 'profile' | 'version' | 'values'>> & {
+      readonly sealed?: readonly string[];
+    },
     actor: Actor,
     action: 'create' | 'update',
   ): Promise<AttachmentView> {
     const { cluster, profile, version, values } = input;
-    const { desired, sensitive } = await this.planner.plan(cluster, { profile, version, values });
+    const { desired, sensitive } = await this.planner.plan(cluster, {
+      profile,
+      version,
+      values,
+      sealed: input.sealed ?? [],
+    });
     const sealed = Object.keys(values).filter((k) => sensitive.has(k));
     const record = await mapStoreErrors(() =>
       this.store.transaction(async (tx) => {

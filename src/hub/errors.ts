@@ -33,6 +33,11 @@ export const HubErrorCode = {
   AgentCluster: 'AGENT_CLUSTER',
   /** The hub has as much of this work queued as it takes; the request may be sent again later. */
   Busy: 'HUB_BUSY',
+  /**
+   * An attachment's sealed (sensitive) value would be used by a profile version that does not declare it
+   * sensitive: sealed values are never unsealed, nor shown in a preview or an error.
+   */
+  SealedValue: 'SEALED_VALUE',
 } as const;
 export type HubErrorCode = (typeof HubErrorCode)[keyof typeof HubErrorCode];
 

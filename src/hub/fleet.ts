@@ -15,6 +15,7 @@ import { countPhases, needingAttention } from './present.js';
 import { storedRenderCache } from './render-cache.js';
 import { StatusWriter } from './status-writer.js';
 import { AgentRunner, type HubRunner } from './agents-runner.js';
+import { RateWindow } from './rate-window.js';
 import type { ClusterView, DriftView } from './views.js';
 
 export interface ClusterRuntime {
@@ -51,8 +52,18 @@ export interface FleetOptions {
   readonly elsewhere?: (cluster: string) => DrivenElsewhere | undefined;
 }
 
+/** Drift audit records a cluster may write per minute (RateWindow); the drift itself is always shown. */
+export const DRIFT_AUDITS_PER_MINUTE = 60;
+
+/** The longest drift message kept and shown: the hub's own are one line; an agent's is cut here. */
+export const DRIFT_MESSAGE_MAX = 1024;
+
+const cutDriftMessage = (text: string): string =>
+  text.length <= DRIFT_MESSAGE_MAX ? text : `${text.slice(0, DRIFT_MESSAGE_MAX - 1)}…`;
+
 export class Fleet {
   private readonly runtimes = new Map<string, ClusterRuntime>();
+  private readonly driftAudits = new RateWindow(DRIFT_AUDITS_PER_MINUTE, 60_000);
   private readonly writer: StatusWriter;
   /** The cluster-wide health rules in force (health-rules.ts), for every runner, also those started later. */
   private healthRules: readonly HealthRuleSpec[] = [];
@@ -307,11 +318,20 @@ export class Fleet {
         const redactor = runtime.known.get(event.pack)?.redactor;
         const drift: DriftView = {
           time: event.time,
-          message: redactor ? redactor.redact(event.message) : event.message,
+          message: cutDriftMessage(redactor ? redactor.redact(event.message) : event.message),
           correcting: event.correcting,
         };
         runtime.drift.set(event.pack, drift);
         this.options.emit({ kind: 'pack.drift', cluster, pack: event.pack, time: event.time, data: drift });
+        // The audit log keeps every record: an agent (or whoever holds its token) reporting drift in a loop
+        // gets DRIFT_AUDITS_PER_MINUTE records a minute per cluster, and the log says how many it left out.
+        const budget = this.driftAudits.take(cluster);
+        if (budget.droppedBefore > 0) {
+          this.options.log(
+            `strata: cluster ${cluster}: ${budget.droppedBefore} drift reports in a minute were not written to the audit log (over ${DRIFT_AUDITS_PER_MINUTE})`,
+          );
+        }
+        if (!budget.allowed) return;
         void this.options.store.audit
           .record({
             actor: { name: 'strata' },

@@ -170,6 +170,63 @@ describe('the hub', () => {
     for (const d of using)
       expect(d.changes).toEqual(['a sensitive value was given (never compared with the stored one)']);
     expect(JSON.stringify(right)).not.toContain('correct-horse-battery');
+
+    // Nor through a plain variable: a given value that equals the stored secret (or holds it) comes back as
+    // typed, as a wrong guess does (it used to come back masked), in the diff and in an error alike. Version
+    // 2.1.2 adds a plain variable to the pack that uses the secret.
+    const withTitle = readFileSync(join(examples, 'monitoring.yaml'), 'utf8')
+      .replace('version: 2.1.0', 'version: 2.1.2')
+      .replace('  variables:\n', '  variables:\n    - name: title\n      default: dashboards\n')
+      .replace(
+        "TITLE: '{{ .strata.profile.name }}",
+        "TITLE: '{{ .strata.var.title }} {{ .strata.profile.name }}",
+      );
+    expect(withTitle).toContain('{{ .strata.var.title }}');
+    await hub.importProfile(
+      { ...(await profileUpload(join(examples, 'monitoring.yaml'), withTitle)), file: 'monitoring.yaml' },
+      admin,
+    );
+    const plain = async (values: Record<string, string>, given: string) => {
+      const answer = await hub
+        .previewAttachment({ cluster: 'local', profile: 'monitoring', version: '2.1.2', values })
+        .catch((error: unknown) => (error instanceof Error ? error.message : String(error)));
+      return JSON.stringify(answer).replaceAll(given, '<given>');
+    };
+    for (const [right, wrong] of [
+      ['correct-horse-battery', 'wrong-guess-of-twelve'],
+      ['a correct-horse-battery b', 'a wrong-guess-of-twelve b'],
+    ] as const) {
+      const shown = await plain({ title: right }, right);
+      expect(shown).toContain('<given>');
+      expect(shown).toEqual(await plain({ title: wrong }, wrong));
+      expect(await plain({ retention: right }, right)).toEqual(await plain({ retention: wrong }, wrong));
+    }
+
+    // A version that calls the sealed variable plain is refused before any value is resolved: it would show the
+    // stored secret in the diff, in a regex error, and store it unsealed.
+    const unsealing = readFileSync(join(examples, 'monitoring.yaml'), 'utf8')
+      .replace('version: 2.1.0', 'version: 2.1.3')
+      .replace("      sensitive: true\n      regex: '.{12,}'", "      sensitive: false\n      regex: '^x+'");
+    expect(unsealing).toContain("sensitive: false\n      regex: '^x+'");
+    await hub.importProfile(
+      { ...(await profileUpload(join(examples, 'monitoring.yaml'), unsealing)), file: 'monitoring.yaml' },
+      admin,
+    );
+    const sealedError =
+      /variable "adminPassword" of profile "monitoring" on cluster "local" is stored sealed \(sensitive\), but version 2\.1\.3 does not declare it sensitive/;
+    await expect(
+      hub.previewAttachment({ cluster: 'local', profile: 'monitoring', version: '2.1.3' }),
+    ).rejects.toThrow(sealedError);
+    await expect(
+      hub.updateAttachment({ cluster: 'local', profile: 'monitoring', version: '2.1.3' }, admin),
+    ).rejects.toMatchObject({
+      code: 'SEALED_VALUE',
+      message: expect.not.stringContaining('correct-horse') as unknown,
+    });
+    const kept = (await hub.listAttachments('local')).find((a) => a.profile === 'monitoring');
+    expect(kept).toMatchObject({ version: '2.1.0', sensitive: ['adminPassword'] });
+    expect(kept?.values).not.toHaveProperty('adminPassword');
+
     const yaml = readFileSync(join(examples, 'platform-tools.yaml'), 'utf8')
       .replace('version: 1.2.0', 'version: 1.3.0')
       .replace(/^ {2}version: (\S+)/m, '  version: 9.9.9');

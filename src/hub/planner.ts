@@ -15,12 +15,38 @@ export interface PlanChange {
   readonly version?: string;
   readonly values?: Readonly<Record<string, string>>;
   readonly remove?: boolean;
+  /**
+   * The names of the values sealed on the current attachment (stored as sensitive): the version planned must
+   * declare each of them sensitive too, or the plan is refused before any value is resolved (a version that
+   * calls one plain would show it in a diff, an error or the stored values).
+   */
+  readonly sealed?: readonly string[];
 }
 
 export interface Plan {
   readonly desired: DesiredPack[];
   /** The sensitive variables of the changed profile. */
   readonly sensitive: Set<string>;
+}
+
+/** Throws SEALED_VALUE when `version` of `profile` does not declare every sealed value's variable sensitive. */
+function refuseUnsealing(
+  cluster: string,
+  profile: string,
+  version: string,
+  sealed: readonly string[],
+  sensitive: ReadonlySet<string>,
+): void {
+  const plain = sealed.filter((name) => !sensitive.has(name));
+  if (plain.length === 0) return;
+  const names = plain.map((n) => JSON.stringify(n)).join(', ');
+  throw new HubError(
+    HubErrorCode.SealedValue,
+    `variable${plain.length === 1 ? '' : 's'} ${names} of profile "${profile}" on cluster "${cluster}" ` +
+      `${plain.length === 1 ? 'is' : 'are'} stored sealed (sensitive), but version ${version} does not declare ` +
+      `${plain.length === 1 ? 'it' : 'them'} sensitive: a sealed value is never unsealed. Publish a version that ` +
+      'keeps them sensitive, or detach the profile and attach it again with new values',
+  );
 }
 
 export class Planner {
@@ -57,6 +83,7 @@ export class Planner {
       values[name] = entry.values;
       if (name === change?.profile) {
         sensitive = new Set(loaded.profile.spec.variables.filter((v) => v.sensitive).map((v) => v.name));
+        refuseUnsealing(cluster, name, entry.version, change.sealed ?? [], sensitive);
       }
     }
     const result = desiredPacks(profiles, { cluster, values });

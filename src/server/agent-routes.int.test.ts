@@ -310,6 +310,46 @@ describe.each(backends())('agent routes on $name', (backend) => {
     ]);
   });
 
+  it('keeps drift reports short and writes at most 60 audit records a minute per cluster, however many come', async () => {
+    const stream = randomUUID();
+    const drift = (seq: number) => ({
+      seq,
+      event: {
+        type: 'DriftDetected',
+        pack: 'site',
+        ref: { apiVersion: 'v1', kind: 'ConfigMap', namespace: 'default', name: 'site' },
+        message: `drift ${String(seq)} ${'y'.repeat(100_000)}`,
+        correcting: false,
+        time: new Date().toISOString(),
+      },
+    });
+    const before = await t.store.audit.list({ target: 'cluster/edge/pack/site', limit: 1000 });
+    for (let first = 1; first <= 80; first += 10) {
+      const events = Array.from({ length: 10 }, (_, i) => drift(first + i));
+      const pushed = await t.api('POST', '/api/v1/agent/events', { ...as(token), body: { stream, events } });
+      expect(pushed.status, pushed.text.slice(0, 300)).toBe(200);
+    }
+    await t.hub.flush();
+    await expect
+      .poll(
+        async () =>
+          (await t.store.audit.list({ target: 'cluster/edge/pack/site', limit: 1000 })).length -
+          before.length,
+        { timeout: 10_000 },
+      )
+      .toBe(60);
+    const newest = (await t.store.audit.list({ target: 'cluster/edge/pack/site', limit: 1 }))[0];
+    const shown = (newest?.details as { message: string }).message;
+    expect(shown.length).toBe(1024);
+    expect(shown.endsWith('…')).toBe(true);
+    const page = await t.api('GET', '/api/v1/clusters/edge/page');
+    const site = (page.json as { packs: { name: string; lastDrift?: { message: string } }[] }).packs.find(
+      (p) => p.name === 'site',
+    );
+    expect(site?.lastDrift?.message).toMatch(/^drift 80 y+…$/);
+    expect(site?.lastDrift?.message.length).toBe(1024);
+  });
+
   it('a new agent token replaces the old one at once; a direct cluster has none', async () => {
     const rotated = await t.api('POST', '/api/v1/agent-clusters/other/token');
     expect(rotated.status, rotated.text).toBe(201);

@@ -28,8 +28,16 @@ import { toProblem } from './to-problem.js';
 declare module 'fastify' {
   interface FastifyContextConfig {
     strataRole?: Role;
+    /** The route takes a profile bundle (BodyFormat.Bundle): the only routes a gzip body is read for. */
+    strataBundles?: boolean;
   }
 }
+
+/**
+ * Profile bundles being read at once, hub-wide: each may be ~21 MiB and a viewer may send one (validate), so
+ * the memory they take is bounded by this, not by how many requests arrive. One more waits (503 HUB_BUSY).
+ */
+export const MAX_BUNDLES_IN_FLIGHT = 4;
 
 export const DEFAULT_BODY_LIMIT = 2 * 1024 * 1024;
 /** Path parameters longer than this answer 414 PATH_PARAMETER_TOO_LONG (each such route documents it). */
@@ -216,6 +224,41 @@ export function createServer(options: ServerOptions): StrataServer {
     },
   );
 
+  // Before any byte of a gzip body is read: only a route that takes bundles reads one, and only so many at once.
+  let bundlesInFlight = 0;
+  const readingBundle = new WeakSet<FastifyRequest>();
+  const bundleDone = (request: FastifyRequest) => {
+    if (readingBundle.delete(request)) bundlesInFlight--;
+  };
+  app.addHook('preParsing', async (request, _reply, payload) => {
+    const type = (request.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+    if (!BUNDLE_TYPES.includes(type)) return payload;
+    if (request.routeOptions.config.strataBundles !== true)
+      throw new ApiError(
+        415,
+        'UNSUPPORTED_MEDIA_TYPE',
+        `${request.method} ${pathOf(request)} takes no gzip body`,
+      );
+    if (bundlesInFlight >= MAX_BUNDLES_IN_FLIGHT) {
+      throw new ApiError(
+        503,
+        'HUB_BUSY',
+        `the hub is reading ${MAX_BUNDLES_IN_FLIGHT} profile bundles already: send this one again in a few seconds`,
+      );
+    }
+    bundlesInFlight++;
+    readingBundle.add(request);
+    return payload;
+  });
+  app.addHook('onResponse', (request, _reply, done) => {
+    bundleDone(request);
+    done();
+  });
+  app.addHook('onRequestAbort', (request, done) => {
+    bundleDone(request);
+    done();
+  });
+
   app.addHook('onRequest', async (request) => {
     const role = request.routeOptions.config.strataRole;
     if (role === undefined) return;
@@ -284,7 +327,10 @@ export function createServer(options: ServerOptions): StrataServer {
     app.route({
       method: route.method,
       url: fastifyPath(route.path),
-      config: { strataRole: route.role },
+      config: {
+        strataRole: route.role,
+        strataBundles: route.kind === 'json' && (route.bodyFormats ?? []).includes(BodyFormat.Bundle),
+      },
       handler: async (request: FastifyRequest, reply: FastifyReply) => {
         const input = {
           ...services,

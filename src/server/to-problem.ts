@@ -57,6 +57,7 @@ export const hubStatus: Record<HubErrorCode, number> = {
   AGENT_BATCH_NOT_STORED: 503,
   AGENT_CLUSTER: 409,
   HUB_BUSY: 503,
+  SEALED_VALUE: 409,
 };
 
 export const toProblemIssue = (issue: ProfileIssue): ProblemIssue => ({

@@ -49,12 +49,16 @@ export const attachmentRoutes = [
     operationId: 'previewAttachmentUpdate',
     tag: 'attachments',
     summary: 'The per-pack diff a version or values change would make, without making it',
+    description:
+      'Sensitive values are masked, and a given value is shown as given: never compared with a stored ' +
+      'secret. SEALED_VALUE (409) when the version does not declare a variable sensitive whose value is ' +
+      'stored sealed on this attachment (a sealed value is never unsealed).',
     role: Role.Viewer,
     params: AttachmentParams,
     body: UpdateAttachmentSchema,
     status: 200,
     response: z.array(PackDiffSchema),
-    errors: [404, 413, 422],
+    errors: [404, 409, 413, 422],
     handler: ({ hub, params, body }) =>
       hub.previewAttachment({ cluster: params.cluster, profile: params.profile, ...body }),
   }),
@@ -70,7 +74,7 @@ export const attachmentRoutes = [
     body: UpdateAttachmentSchema,
     status: 200,
     response: z.union([AttachmentSchema, z.array(PackDiffSchema)]),
-    errors: [404, 413, 422],
+    errors: [404, 409, 413, 422],
     handler: async ({ hub, params, query, body, actor }) => {
       const input = { cluster: params.cluster, profile: params.profile, ...body };
       return query.dryRun === true ? hub.previewAttachment(input) : hub.updateAttachment(input, actor);
