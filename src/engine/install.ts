@@ -190,14 +190,9 @@ async function prune(steps: PackSteps, run: PackView, signal: AbortSignal): Prom
   const { ctx } = steps;
   const name = run.desired.pack.name;
   const stale: ObjectRef[] = [];
-  for (const { ref, object } of ctx.watches.ownedObjects()) {
+  for (const { ref, object } of ctx.watches.ownedObjects(name)) {
     // What Helm keeps on uninstall it keeps when a chart stops rendering it, too.
-    if (
-      object.metadata?.labels?.[Label.Pack] === name &&
-      !run.inventoryKeys.has(refKey(ref)) &&
-      keepReason(object) === undefined
-    )
-      stale.push(ref);
+    if (!run.inventoryKeys.has(refKey(ref)) && keepReason(object) === undefined) stale.push(ref);
   }
   for (const ref of stale.reverse()) {
     signal.throwIfAborted();

@@ -84,9 +84,14 @@ export class WatchSet implements RelatedObjects {
     return this.keyByUid.get(uid);
   }
 
-  /** Every owned object currently in the cluster, with its ref, for pruning and restart. */
-  *ownedObjects(): IterableIterator<{ ref: ObjectRef; object: KubernetesObject }> {
-    for (const object of this.live.values()) yield { ref: refOf(object), object };
+  /**
+   * The owned objects currently in the cluster labelled as `pack`'s, with their refs, for pruning and removal.
+   * A scan of every owned object, as before, but a ref is built only for the pack's own (a prune per pack
+   * install must not allocate one per object of the cluster).
+   */
+  *ownedObjects(pack: string): IterableIterator<{ ref: ObjectRef; object: KubernetesObject }> {
+    for (const object of this.live.values())
+      if (object.metadata?.labels?.[Label.Pack] === pack) yield { ref: refOf(object), object };
   }
 
   replicaSetsOwnedBy(uid: string): readonly V1ReplicaSet[] {
