@@ -234,7 +234,9 @@ function parseFlags(argv: readonly string[]): Map<string, string> {
  * the very version the engine was tested with); else `helm` from PATH. `--print` never builds.
  */
 export function findHelm(): string {
-  for (const root of [resolve(import.meta.dirname, '..'), resolve(import.meta.dirname, '../..')]) {
+  // The checkout from src/config.ts (tsx), dist/src/config.js (tsc) or a chunk in dist/src/cli/ (the bundle).
+  for (const up of ['..', '../..', '../../..']) {
+    const root = resolve(import.meta.dirname, up);
     const script = join(root, 'testenv', 'build');
     if (!existsSync(script)) continue;
     try {

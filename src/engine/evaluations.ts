@@ -34,6 +34,8 @@ export class PackEvaluations {
   private readonly packsByKey = new Map<string, readonly Owner[]>();
   /** Re-evaluations due when a custom resource's wait for its controller's first status ends. */
   private readonly graceTimers = new Map<string, NodeJS.Timeout>();
+  /** Namespaces whose Warning events are watched, or being listed (watchWarnings). */
+  private readonly warningNamespaces = new Set<string>();
   private readonly health: HealthContext;
 
   constructor(
@@ -184,11 +186,21 @@ export class PackEvaluations {
     this.graceTimers.set(key, timer);
   }
 
-  /** Warning events of the pack's namespaces name the causes statuses do not (src/status/root-cause.ts). */
+  /**
+   * Warning events of the pack's namespaces name the causes statuses do not (src/status/root-cause.ts). Asked
+   * once per namespace, not once per pack: the packs of a wave mostly share their namespaces, and each ask
+   * kept promises alive across the whole wave's install (issue 15: garbage promoted by every scavenge).
+   */
   private watchWarnings(refs: readonly ObjectRef[]): void {
-    const namespaces = refs.flatMap((r) => (r.namespace === undefined ? [] : [r.namespace]));
+    const fresh = new Set<string>();
+    for (const { namespace } of refs)
+      if (namespace !== undefined && !this.warningNamespaces.has(namespace)) fresh.add(namespace);
+    if (fresh.size === 0) return;
+    for (const namespace of fresh) this.warningNamespaces.add(namespace);
     // Best effort: a failed start is retried by the next inventory change; the status rules work without it.
-    this.watches.ensureWarningNamespaces(namespaces).catch(() => undefined);
+    this.watches.ensureWarningNamespaces(fresh).catch(() => {
+      for (const namespace of fresh) this.warningNamespaces.delete(namespace);
+    });
   }
 }
 

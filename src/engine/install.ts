@@ -190,9 +190,10 @@ async function prune(steps: PackSteps, run: PackView, signal: AbortSignal): Prom
   const { ctx } = steps;
   const name = run.desired.pack.name;
   const stale: ObjectRef[] = [];
-  for (const { ref, object } of ctx.watches.ownedObjects(name)) {
+  for (const ref of ctx.packObjects.of(name)) {
+    const object = ctx.watches.get(ref);
     // What Helm keeps on uninstall it keeps when a chart stops rendering it, too.
-    if (!run.inventoryKeys.has(refKey(ref)) && keepReason(object) === undefined) stale.push(ref);
+    if (object && !run.inventoryKeys.has(refKey(ref)) && keepReason(object) === undefined) stale.push(ref);
   }
   for (const ref of stale.reverse()) {
     signal.throwIfAborted();

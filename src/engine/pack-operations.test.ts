@@ -9,6 +9,7 @@ import { refOf } from '../shared/refs.js';
 import type { PackRun } from './pack-run.js';
 import { MemoryRenderCache } from './render-cache.js';
 import { RevisionGate } from './revision-gate.js';
+import { PackObjects } from './pack-objects.js';
 import { Waiters } from './waiters.js';
 import { WatchSet } from './watch-set.js';
 import { KindScopes } from './kind-scopes.js';
@@ -79,10 +80,12 @@ function recordingSink(run: PackRun): { sink: PackSink; log: string[] } {
 
 async function operations(kube: FakeKube) {
   const waiters = new Waiters();
+  const packObjects = new PackObjects();
   const watches = new WatchSet({
     kube,
     cluster: 'unit',
-    onEvent: () => {
+    onEvent: (event) => {
+      packObjects.record(event);
       waiters.wake();
     },
     onConnection: () => undefined,
@@ -97,6 +100,7 @@ async function operations(kube: FakeKube) {
     helmBin: '/nonexistent/helm: manifest packs only',
     renderCache: new MemoryRenderCache(),
     watches,
+    packObjects,
     scopes: new KindScopes(),
     waiters,
     retry: { initialMs: 1, maxMs: 4 },

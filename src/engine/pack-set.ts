@@ -5,6 +5,7 @@ import type { DesiredPack } from './desired.js';
 import { orphanedPacks } from './orphans.js';
 import type { PackRun } from './pack-run.js';
 import { RevisionGate } from './revision-gate.js';
+import { sharedPredecessors } from './scheduler.js';
 
 /** What a new desired set changed that the runner reacts to (beyond starting its next reconcile). */
 export interface DesiredChanges {
@@ -25,6 +26,8 @@ export class PackSet {
   private readonly stored: Map<string, PackStatus>;
   /** Whether the stored packs nobody wants any more were taken over for removal (first setDesired). */
   private orphansAdopted = false;
+  /** predecessors() of the active packs, until the packs or their definitions change (`predecessors`). */
+  private ordering: ReadonlyMap<string, readonly string[]> | undefined;
 
   constructor(initial: ReadonlyMap<string, PackStatus> | undefined) {
     this.stored = new Map(initial);
@@ -35,6 +38,7 @@ export class PackSet {
    * their new definition (the runner's reconcile upgrades them), and packs not in the set are marked removing.
    */
   setDesired(packs: readonly DesiredPack[]): DesiredChanges {
+    this.ordering = undefined;
     const changes = { restored: [] as PackRun[], rulesChanged: [] as PackRun[], reattached: [] as PackRun[] };
     const names = new Set(packs.map((p) => p.pack.name));
     for (const desired of packs) {
@@ -62,6 +66,33 @@ export class PackSet {
     for (const [name, run] of this.runs) if (!names.has(name)) run.removing = true;
     this.adoptOrphans(names, packs.length);
     return changes;
+  }
+
+  /** A pack is gone (its removal finished). */
+  remove(name: string): void {
+    this.runs.delete(name);
+    this.ordering = undefined;
+  }
+
+  /**
+   * What each active pack waits for directly (sharedPredecessors(): one list per wave), computed once per
+   * change of the packs: the scheduler reads it on every phase change, and building a key of every pack to
+   * check that nothing changed cost as much as the scheduling itself (issue 15).
+   */
+  predecessors(): ReadonlyMap<string, readonly string[]> {
+    this.ordering ??= sharedPredecessors(
+      [...this.runs.values()]
+        .filter((run) => !run.removing)
+        .sort((a, b) => a.desired.wave - b.desired.wave || a.desired.order - b.desired.order)
+        .map(({ desired: { pack, profile, wave } }) => ({
+          name: pack.name,
+          layer: pack.layer,
+          profile: profile.name,
+          wave,
+          dependsOn: pack.dependsOn,
+        })),
+    );
+    return this.ordering;
   }
 
   /** Every pack, in install order. */

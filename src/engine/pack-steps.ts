@@ -18,6 +18,7 @@ import { KeepReason, keepReason } from './removal.js';
 import type { HelmHook, RenderedPack } from './render.js';
 import type { RenderCache } from './render-cache.js';
 import { refOf } from '../shared/refs.js';
+import type { PackObjects } from './pack-objects.js';
 import type { Waiters } from './waiters.js';
 import type { WatchSet } from './watch-set.js';
 
@@ -52,6 +53,8 @@ export interface OperationsContext {
   readonly kube: KubeApi;
   readonly helmBin: string;
   readonly watches: WatchSet;
+  /** The objects of `watches` by the pack their label names (fed the same events). */
+  readonly packObjects: PackObjects;
   /** Which kinds live outside namespaces, learnt before an inventory is keyed. */
   readonly scopes: KindScopes;
   readonly waiters: Waiters;

@@ -8,6 +8,7 @@ import { ChartSourceKind, Layer, PackType, PrioritySource, type HelmPack } from 
 import { stableLists } from './helm.js';
 import { parseManifestStream, Annotation, HookDeletePolicy, HookEvent, renderPack } from './render.js';
 import { helmBin } from './testing/runner.js';
+import { EngineError, EngineErrorCode } from './errors.js';
 
 const charts = join(import.meta.dirname, 'conformance', 'charts');
 
@@ -158,4 +159,35 @@ describe('parseManifestStream', () => {
       'cm kps/templates/cm.yaml',
     ]);
   });
+
+  it('refuses a repeated key with the message it always gave, at the repeat', () => {
+    const text = [
+      '---',
+      '# Source: c/templates/cm.yaml',
+      'apiVersion: v1',
+      'kind: ConfigMap',
+      'metadata:',
+      '  name: x',
+      'data:',
+      '  a: 1',
+      '  b: 2',
+      '  a: 3',
+      '',
+    ].join('\n');
+    expect(() => parseManifestStream(text, 'chart of pack web')).toThrow(
+      new EngineError(
+        EngineErrorCode.RenderFailed,
+        'chart of pack web: c/templates/cm.yaml: invalid YAML: Map keys must be unique at line 10, column 3:\n\n  b: 2\n  a: 3\n  ^\n',
+      ),
+    );
+  });
+
+  it('reads a ConfigMap of 100,000 keys a template looped out (the yaml library alone took minutes)', () => {
+    const keys = Array.from({ length: 100_000 }, (_, i) => `  k${i.toString(36)}: v`);
+    const text = ['apiVersion: v1', 'kind: ConfigMap', 'metadata: { name: big }', 'data:', ...keys, ''].join(
+      '\n',
+    );
+    const [entry] = parseManifestStream(text, 'chart');
+    expect(Object.keys(entry?.object.data ?? {})).toHaveLength(100_000);
+  }, 60_000);
 });

@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import { parseAllDocuments } from 'yaml';
 import { PackType, type HelmPack, type KubeObject, type Pack } from '../profile/index.js';
 import { assertNever } from '../shared/assert-never.js';
 import { EngineError, EngineErrorCode } from './errors.js';
@@ -7,6 +6,7 @@ import type { HelmTemplateOptions } from './helm.js';
 import { isNotes, notesText, templateWithNotes } from './notes.js';
 import { installOrder, isCrd } from './order.js';
 import { isRecord } from '../shared/guards.js';
+import { parseAllYamlDocuments } from '../shared/yaml-parse.js';
 
 /** Labels Strata puts on every object it applies: how watches find a cluster's objects and who owns them. */
 export const Label = {
@@ -135,8 +135,10 @@ export async function renderPack(pack: Pack, context: RenderContext): Promise<Re
 /** Splits `helm template` output into objects, flattening `kind: List`, naming the source template on errors. */
 export function parseManifestStream(text: string, what: string): { object: KubeObject; where: string }[] {
   const out: { object: KubeObject; where: string }[] = [];
-  const docs = parseAllDocuments(text);
-  const list = Array.isArray(docs) ? docs : [docs];
+  // A repeated key stays an error (as before; helm install itself keeps one of them: sigs.k8s.io/yaml's
+  // YAMLToJSON ignores duplicate fields), found in linear time: the yaml library's own check is quadratic in the
+  // keys of a mapping, and a chart can loop out 100,000 keys (shared/yaml-parse.ts).
+  const list = parseAllYamlDocuments(text);
   let file: string | undefined;
   list.forEach((doc, index) => {
     // Helm writes `# Source: chart/templates/file.yaml` before each document of a template, but a crds/ file

@@ -1,7 +1,6 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { Backoff, KubeApi } from '../kube/index.js';
-import type { OrderedPack } from '../profile/index.js';
-import { nextSteps, PredecessorCache, type PackSnapshot } from './scheduler.js';
+import { nextSteps, type PackSnapshot, type Step } from './scheduler.js';
 import {
   PackPhase,
   reducePackStatus,
@@ -26,7 +25,9 @@ import { ownFields } from './drift.js';
 import type { PackRun, RunnerCore } from './pack-run.js';
 import { Removals } from './removals.js';
 import { awaitingKeys } from './revision-gate.js';
+import { PackObjects } from './pack-objects.js';
 import { PackSet } from './pack-set.js';
+import { RunSink, type RunRecorder } from './run-sink.js';
 import { recentWarnings, type RecentWarning } from './recent-warnings.js';
 import { MemoryRenderCache, type RenderCache } from './render-cache.js';
 import { waitingStage } from './waiting-stage.js';
@@ -61,6 +62,7 @@ export class ClusterRunner {
   private readonly packs: PackSet;
   private readonly runs: ReadonlyMap<string, PackRun>;
   private readonly watches: WatchSet;
+  private readonly packObjects = new PackObjects();
   private readonly scopes = new KindScopes();
   private readonly now: () => number;
   private readonly random: () => number;
@@ -73,7 +75,6 @@ export class ClusterRunner {
   private readonly evaluations: PackEvaluations;
   private readonly drift: DriftCorrection;
   private reconcileQueued = false;
-  private readonly ordering = new PredecessorCache();
   private stopped = false;
   private reachable = true;
   /** See `changes`. */
@@ -90,6 +91,7 @@ export class ClusterRunner {
       kube: options.kube,
       cluster: options.cluster,
       onEvent: (event) => {
+        this.packObjects.record(event);
         this.onWatchEvent(event);
       },
       onConnection: (state) => {
@@ -107,6 +109,7 @@ export class ClusterRunner {
       kube: options.kube,
       helmBin: options.helmBin,
       watches: this.watches,
+      packObjects: this.packObjects,
       scopes: this.scopes,
       waiters: this.waiters,
       retry: this.retry,
@@ -120,7 +123,7 @@ export class ClusterRunner {
       retry: this.retry,
       random: this.random,
       removed: (run) => {
-        this.packs.runs.delete(run.desired.pack.name);
+        this.packs.remove(run.desired.pack.name);
         this.evaluations.unindex(run);
       },
     });
@@ -154,37 +157,42 @@ export class ClusterRunner {
     };
   }
 
-  /** Where the steps of `run`'s tasks report: the runner records what they learn on the run. */
+  /** Where the steps of `run`'s tasks report: the runner records what they learn on the run (run-sink.ts). */
   private sinkFor(run: PackRun): PackSink {
-    // The revision gate may evaluate an object once the answer to our apply (or the object kept) is seen.
-    const admit = (ref: ObjectRef, answer: KubernetesObject) => {
-      if (run.gate.applied(refKey(ref), answer, this.watches.get(ref))) this.evaluations.evaluate(run, ref);
-    };
-    return {
-      report: (event) => {
-        if (!this.removals.quiet(run, event)) this.dispatch(run, event);
-      },
-      inventory: (objects) => {
-        const before = run.inventoryKeys;
-        this.evaluations.setInventory(run, objects);
-        // What is no longer the pack's is no longer checked for drift.
-        for (const key of before) if (!run.inventoryKeys.has(key)) run.appliedFields.delete(key);
-      },
-      rendered: (rendering) => {
-        run.rendered = rendering;
-      },
-      revisionStarted: () => {
-        this.installs.armTimeout(run);
-      },
-      applied: (ref, answer) => {
-        run.appliedFields.set(refKey(ref), ownFields(answer));
-        admit(ref, answer);
-      },
-      kept: admit,
-      revisionApplied: (revision) => {
-        run.appliedRevision = revision;
-      },
-    };
+    return new RunSink(this.recorder, run);
+  }
+
+  private readonly recorder: RunRecorder = {
+    report: (run, event) => {
+      if (!this.removals.quiet(run, event)) this.dispatch(run, event);
+    },
+    inventory: (run, objects) => {
+      const before = run.inventoryKeys;
+      this.evaluations.setInventory(run, objects);
+      // What is no longer the pack's is no longer checked for drift.
+      for (const key of before) if (!run.inventoryKeys.has(key)) run.appliedFields.delete(key);
+    },
+    rendered: (run, rendering) => {
+      run.rendered = rendering;
+    },
+    revisionStarted: (run) => {
+      this.installs.armTimeout(run);
+    },
+    applied: (run, ref, answer) => {
+      run.appliedFields.set(refKey(ref), ownFields(answer));
+      this.admit(run, ref, answer);
+    },
+    kept: (run, ref, live) => {
+      this.admit(run, ref, live);
+    },
+    revisionApplied: (run, revision) => {
+      run.appliedRevision = revision;
+    },
+  };
+
+  /** The revision gate may evaluate an object once the answer to our apply (or the object kept) is seen. */
+  private admit(run: PackRun, ref: ObjectRef, answer: KubernetesObject): void {
+    if (run.gate.applied(refKey(ref), answer, this.watches.get(ref))) this.evaluations.evaluate(run, ref);
   }
 
   /** Starts the Pod and ReplicaSet watches. Call once before setDesired. */
@@ -278,11 +286,11 @@ export class ClusterRunner {
 
   /** Carries out what the scheduler (scheduler.ts) decides from a snapshot of every pack. */
   private reconcile(): void {
-    const snapshots = [...this.runs.values()].map((run) => this.snapshot(run));
+    if (!this.anythingToSchedule()) return;
     const waiting = new Map<readonly string[], PackStage>();
     // One timestamp per reconcile: formatting one per gray pack on each phase change was its largest cost.
     const time = this.iso();
-    for (const step of nextSteps(snapshots, { predecessors: this.ordering.of(snapshots) })) {
+    for (const step of this.nextSteps()) {
       const run = this.runs.get(step.pack);
       if (!run) continue;
       switch (step.type) {
@@ -305,10 +313,34 @@ export class ClusterRunner {
     }
   }
 
+  /**
+   * Whether the scheduler may have a step to give: a pack whose current definition has not been started, or one
+   * being removed. Otherwise (every pack installed, monitoring: a phase change schedules a reconcile each) it
+   * would give none, after a snapshot of every pack.
+   */
+  private anythingToSchedule(): boolean {
+    for (const run of this.runs.values()) if (run.removing || run.startedFor !== run.desired) return true;
+    return false;
+  }
+
+  /**
+   * The scheduler's steps. The snapshots they come from are garbage once this returns, before the installs it
+   * starts allocate (held through them, a wave's start promoted a snapshot of every pack: issue 15).
+   */
+  private nextSteps(): Step[] {
+    const snapshots = [...this.runs.values()].map((run) => this.snapshot(run));
+    return nextSteps(snapshots, { predecessors: this.packs.predecessors() });
+  }
+
   private snapshot(run: PackRun): PackSnapshot {
+    const { pack, profile, wave, order } = run.desired;
     return {
-      ...orderedPack(run),
-      order: run.desired.order,
+      name: pack.name,
+      layer: pack.layer,
+      profile: profile.name,
+      wave,
+      dependsOn: pack.dependsOn,
+      order,
       phase: run.status.phase,
       removing: run.removing,
       started: run.startedFor === run.desired,
@@ -367,7 +399,11 @@ export class ClusterRunner {
     }
     const phaseChanged = next.phase !== run.status.phase;
     run.status = next;
-    if (next.phase === PackPhase.Success) clearTimeout(run.timer);
+    if (next.phase === PackPhase.Success) {
+      clearTimeout(run.timer);
+      // Not kept either: a cleared Timeout held per green pack is memory for nothing.
+      run.timer = undefined;
+    }
     this.emitStatus(run);
     if (phaseChanged) this.scheduleReconcile();
   }
@@ -412,9 +448,4 @@ export class ClusterRunner {
   private iso(): string {
     return new Date(this.now()).toISOString();
   }
-}
-
-function orderedPack(run: PackRun): OrderedPack {
-  const { pack, profile, wave } = run.desired;
-  return { name: pack.name, layer: pack.layer, profile: profile.name, wave, dependsOn: pack.dependsOn };
 }

@@ -103,14 +103,23 @@ export function packGates(packs: readonly GatedPack[], options: GateOptions = {}
   return gates;
 }
 
-/** predecessors() with equal lists shared, for GateOptions.predecessors. */
+/**
+ * predecessors() with equal lists shared, for GateOptions.predecessors. predecessors() already gives the packs
+ * of a wave one array; each distinct array is compared by its names once (not once per pack that has it), so
+ * this stays linear in the packs.
+ */
 export function sharedPredecessors(packs: readonly OrderedPack[]): Map<string, readonly string[]> {
-  const lists = new Map<string, readonly string[]>();
+  const byNames = new Map<string, readonly string[]>();
+  const byArray = new Map<readonly string[], readonly string[]>();
   const out = new Map<string, readonly string[]>();
   for (const [name, list] of predecessors(packs)) {
-    const key = list.join('\n');
-    const shared = lists.get(key) ?? list;
-    lists.set(key, shared);
+    let shared = byArray.get(list);
+    if (shared === undefined) {
+      const key = list.join('\n');
+      shared = byNames.get(key) ?? list;
+      byNames.set(key, shared);
+      byArray.set(list, shared);
+    }
     out.set(name, shared);
   }
   return out;
@@ -152,21 +161,4 @@ function gateAfter(pack: GatedPack, own: Gate): Gate {
   if (pack.phase !== PackPhase.Success)
     return combineGates([own, { type: 'waiting', wave: pack.wave, packs: [pack.name] }]);
   return own;
-}
-
-/**
- * The order between the active packs (predecessors(), shared lists) changes only when the set of packs or their
- * definitions do: kept between the runner's reconciles, which run on every phase change.
- */
-export class PredecessorCache {
-  private last?: { readonly key: string; readonly predecessors: ReadonlyMap<string, readonly string[]> };
-
-  of(snapshots: readonly PackSnapshot[]): ReadonlyMap<string, readonly string[]> {
-    const active = snapshots.filter((s) => !s.removing).sort((a, b) => a.wave - b.wave || a.order - b.order);
-    const key = active
-      .map((s) => `${s.name}\t${s.layer}\t${s.profile}\t${String(s.wave)}\t${s.dependsOn.join(',')}`)
-      .join('\n');
-    if (this.last?.key !== key) this.last = { key, predecessors: sharedPredecessors(active) };
-    return this.last.predecessors;
-  }
 }

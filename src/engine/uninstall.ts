@@ -73,7 +73,7 @@ export async function uninstallPack(steps: PackSteps, run: PackView, signal: Abo
   const owned = [...run.status.resources.map((r) => r.ref), ...run.inventory];
   const unserved = await watchKinds(steps, run, owned, signal);
   const refs = new Map(owned.map((r) => [refKey(r), r]));
-  for (const { ref } of ctx.watches.ownedObjects(run.desired.pack.name)) refs.set(refKey(ref), ref);
+  for (const ref of ctx.packObjects.of(run.desired.pack.name)) refs.set(refKey(ref), ref);
   const rendered = new Map((last?.objects ?? []).map((o) => [refKey(refOf(o)), o]));
   const deleteCrds = deletesCrds(run);
   const kept: ObjectRef[] = [];
@@ -142,8 +142,10 @@ function chartCrdsToDelete(steps: PackSteps, run: PackView): { ref: ObjectRef; o
   if (!deletesCrds(run)) return [];
   const out = new Map<string, { ref: ObjectRef; object: KubernetesObject }>();
   const name = run.desired.pack.name;
-  for (const { ref, object } of ctx.watches.ownedObjects(name))
-    if (keepReason(object) === KeepReason.ChartCrd) out.set(refKey(ref), { ref, object });
+  for (const ref of ctx.packObjects.of(name)) {
+    const object = ctx.watches.get(ref);
+    if (object && keepReason(object) === KeepReason.ChartCrd) out.set(refKey(ref), { ref, object });
+  }
   for (const ref of run.inventory) {
     const object = ctx.watches.get(ref);
     if (object && keepReason(object) === KeepReason.ChartCrd) out.set(refKey(ref), { ref, object });

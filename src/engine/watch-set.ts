@@ -1,7 +1,6 @@
 import type { CoreV1Event, KubernetesObject, V1Pod, V1ReplicaSet } from '@kubernetes/client-node';
 import type { KubeApi, KubeError, ListWatch, WatchEvent } from '../kube/index.js';
 import { controllerUid, refKey, type ObjectRef, type RelatedObjects } from '../status/index.js';
-import { refOf } from '../shared/refs.js';
 import { Label } from './render.js';
 import { idleCollection } from './idle-collection.js';
 import { slimOwned, slimRelated } from './slim-objects.js';
@@ -82,16 +81,6 @@ export class WatchSet implements RelatedObjects {
   /** The key of the owned object with this uid, for mapping pod events to the workload they belong to. */
   keyOfUid(uid: string): string | undefined {
     return this.keyByUid.get(uid);
-  }
-
-  /**
-   * The owned objects currently in the cluster labelled as `pack`'s, with their refs, for pruning and removal.
-   * A scan of every owned object, as before, but a ref is built only for the pack's own (a prune per pack
-   * install must not allocate one per object of the cluster).
-   */
-  *ownedObjects(pack: string): IterableIterator<{ ref: ObjectRef; object: KubernetesObject }> {
-    for (const object of this.live.values())
-      if (object.metadata?.labels?.[Label.Pack] === pack) yield { ref: refOf(object), object };
   }
 
   replicaSetsOwnedBy(uid: string): readonly V1ReplicaSet[] {

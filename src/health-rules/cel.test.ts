@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CelOutcomeKind, CelResultType, compileExpression, issueAt } from './cel.js';
+import { CEL_DEADLINE_MS, CelOutcomeKind, CelResultType, compileExpression, issueAt } from './cel.js';
 
 const bool = { resultType: CelResultType.Bool };
 
@@ -147,6 +147,18 @@ describe('evaluating a compiled expression', () => {
       kind: CelOutcomeKind.Value,
       value: true,
     });
+  });
+
+  it(`stops any evaluation after ${CEL_DEADLINE_MS} ms of the event loop, whatever the count said`, () => {
+    // Re-reading a 20,000-key map inside a loop over it: the review saw this run to the old 1 s deadline.
+    const m = Object.fromEntries(Array.from({ length: 20_000 }, (_, i) => [`k${String(i)}`, i]));
+    const program = compiled('self.spec.m.all(k, self.spec.m.exists(j, j == k))');
+    const started = performance.now();
+    const outcome = program.evaluate({ self: { spec: { m } }, spec: { m } });
+    const took = performance.now() - started;
+    expect(outcome.kind).toBe(CelOutcomeKind.CostExceeded);
+    // The deadline plus a loop turn; the old deadline (1 s) could not pass this, a loaded machine has room.
+    expect(took).toBeLessThan(900);
   });
 
   it('counts each evaluation on its own: a cheap expression is not stopped by earlier ones', () => {

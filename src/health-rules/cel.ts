@@ -44,8 +44,12 @@ export const BYTES_PER_UNIT = 64;
 /** What one list or map element costs a call, in units. */
 const ELEMENT_UNITS = 8;
 
-/** No evaluation runs longer than this, whatever its cost said (a backstop; rules take microseconds). */
-const DEADLINE_MS = 1_000;
+/**
+ * No evaluation runs longer than this, whatever its cost said (a backstop; rules take microseconds). It runs on
+ * the hub's event loop (a viewer's `health-rules/test` too), so a rule whose cost the counting misjudges (the
+ * review found one re-reading a 20,000-key map per loop turn) stalls every request this long, not longer.
+ */
+export const CEL_DEADLINE_MS = 100;
 
 /** Expressions longer than this are refused before parsing (a rule is a line or two, not a program). */
 export const MAX_EXPRESSION_LENGTH = 4096;
@@ -237,7 +241,7 @@ export function compileExpression(
   const resultType = options.resultType;
   const evaluate = (bindings: Readonly<Record<string, unknown>>): CelOutcome => {
     budget.left = limit;
-    budget.deadline = performance.now() + DEADLINE_MS;
+    budget.deadline = performance.now() + CEL_DEADLINE_MS;
     let value: unknown;
     try {
       value = run(bindings as Parameters<typeof run>[0]);

@@ -63,6 +63,29 @@ describe('entriesOf', () => {
     const result = entriesOf(['entries:', '  web:', ...many, ''].join('\n'), 'web');
     expect(result).toMatch(/^chart "web" takes \d+ bytes of the repository's index; the limit is 2097152$/);
   });
+
+  it("refuses an entry with a repeated key, as before and as helm's strict index loader does", () => {
+    const repeated = [
+      'entries:',
+      '  web:',
+      '  - version: 1.0.0',
+      '    urls: [a.tgz]',
+      '    version: 1.0.1',
+      '',
+    ];
+    expect(() => entriesOf(repeated.join('\n'), 'web')).toThrow(
+      'Map keys must be unique at line 3, column 5:\n\n    urls: [a.tgz]\n    version: 1.0.1\n    ^\n',
+    );
+    expect(() => entriesOf('{entries: {web: [{version: 1.0.0, version: 2.0.0}]}}', 'web')).toThrow(
+      /^Map keys must be unique at line 1, column 35:/,
+    );
+  });
+
+  it('reads an entry of 100,000 keys in one pass (the yaml library compared each key with every earlier one)', () => {
+    const keys = Array.from({ length: 100_000 }, (_, i) => `    k${i.toString(36)}: 1`);
+    const text = ['entries:', '  web:', '  - version: 1.0.0', ...keys, ''].join('\n');
+    expect(entriesOf(text, 'web')).toEqual([expect.objectContaining({ version: '1.0.0', k0: 1 })]);
+  }, 60_000);
 });
 
 describe('the outbound policy at every fetch', () => {

@@ -1,7 +1,7 @@
 // A Helm repository's index.yaml, as the hub downloaded it for a fetch (chart-fetch.ts): it comes from a remote,
 // so it is hostile until read safely (bounded size, only the chart's own entries parsed, own properties only).
 import semver from 'semver';
-import { parse as parseYaml } from 'yaml';
+import { parseYamlValue } from '../shared/yaml-parse.js';
 
 /** Larger repository indexes are refused: parsing one is the hub's work (a 28 MB index took 44 s and 1 GB). */
 export const MAX_INDEX_BYTES = 8 * 1024 * 1024;
@@ -15,7 +15,11 @@ export type IndexEntry = { version?: unknown; urls?: unknown; digest?: unknown }
 /**
  * The entries of `name` in an index's text, or why they cannot be read. Helm writes the index in the shape
  * `entries:` / `  <name>:` / `  - …`, so only that chart's lines are cut out and parsed, not the whole index;
- * an index in another layout is parsed whole if it is small.
+ * an index in another layout is parsed whole if it is small. A repeated key is an error (thrown), as it is to helm:
+ * its index loader reads with sigs.k8s.io/yaml's UnmarshalStrict ("Duplicate fields in an object yield an
+ * error", https://github.com/kubernetes-sigs/yaml/blob/master/yaml.go; helm pkg/repo/index.go
+ * jsonOrYamlUnmarshal); it is found in linear time (shared/yaml-parse.ts), so a hostile index of many keys
+ * cannot stall the hub.
  */
 export function entriesOf(text: string, name: string): IndexEntry[] | string {
   const lines = text.split('\n');
@@ -29,10 +33,10 @@ export function entriesOf(text: string, name: string): IndexEntry[] | string {
     if (block.length > MAX_ENTRIES_BYTES) {
       return `chart "${name}" takes ${block.length} bytes of the repository's index; the limit is ${MAX_ENTRIES_BYTES}`;
     }
-    parsed = parseYaml(block);
+    parsed = parseYamlValue(block);
   } else {
     if (text.length > MAX_ENTRIES_BYTES) return [];
-    const index = parseYaml(text) as { entries?: unknown } | null;
+    const index = parseYamlValue(text) as { entries?: unknown } | null;
     const entries = isPlainRecord(index) ? index.entries : undefined;
     parsed = isPlainRecord(entries) && Object.hasOwn(entries, name) ? entries[name] : [];
   }

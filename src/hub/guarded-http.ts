@@ -6,7 +6,6 @@
 // time, never by the HTTP stack. TLS still verifies the hop's host name.
 import { lookup as dnsLookup } from 'node:dns/promises';
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
-import { request as httpsRequest } from 'node:https';
 import { BlockList, isIP, type LookupFunction } from 'node:net';
 import { deniedRange, type AddressRange } from '../kube/index.js';
 import { http } from '../shared/node-http.js';
@@ -190,7 +189,8 @@ function getOnce(
       deadline.removeEventListener('abort', onAbort);
       resolve(answer);
     };
-    const request = (https ? httpsRequest : http.request)(
+    // node:https (and node:tls) load with the first HTTPS fetch, not with the hub (issue 15: idle RSS).
+    const request = (https ? process.getBuiltinModule('node:https').request : http.request)(
       hop,
       {
         method: 'GET',

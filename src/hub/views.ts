@@ -260,7 +260,15 @@ export const ProfileSummaryViewSchema = z
   .meta({ id: 'ProfileSummary' });
 export type ProfileSummaryView = z.infer<typeof ProfileSummaryViewSchema>;
 
-export const VariableValuesSchema = z.record(z.string(), z.string()).meta({ id: 'VariableValues' });
+/**
+ * The longest variable value taken: a certificate bundle or a kubeconfig fits many times over, and a value is
+ * copied into every place the profile references it, so its size multiplies the work of every plan.
+ */
+export const MAX_VARIABLE_VALUE = 64 * 1024;
+
+export const VariableValuesSchema = z
+  .record(z.string().max(253), z.string().max(MAX_VARIABLE_VALUE))
+  .meta({ id: 'VariableValues' });
 
 export const AttachmentViewSchema = z
   .object({

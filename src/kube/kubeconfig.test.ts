@@ -66,6 +66,15 @@ describe('KubeClient.fromFile / fromString', () => {
     expect(e.message).toMatch(new RegExp(`^kubeconfig ${file}: not valid YAML at line \\d+, column \\d+: `));
   });
 
+  it('a repeated key names its line, as it always did', () => {
+    const e = failure(() =>
+      KubeClient.fromString(good.replace('current-context: one', 'users: []\ncurrent-context: one')),
+    );
+    expect(e.message).toBe(
+      'kubeconfig (inline): not valid YAML at line 17, column 1: Map keys must be unique at line 17, column 1:',
+    );
+  });
+
   it('a file that is not a kubeconfig at all', () => {
     const e = failure(() => KubeClient.fromFile(write('just some text\n')));
     expect(e.message).toMatch(/not a kubeconfig: expected a mapping with clusters, contexts and users$/);

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { clientNode } from './client-node.js';
-import { parseDocument } from 'yaml';
+import { parseYamlDocument } from '../shared/yaml-parse.js';
 import { KubeError, KubeErrorCode } from './errors.js';
 import { checkKubeconfigIsData, KubeconfigRefusal, type KubeconfigPolicy } from './kubeconfig-policy.js';
 
@@ -38,8 +38,9 @@ export function loadKubeconfig(
   options: LoadKubeconfigOptions = {},
 ): LoadedKubeconfig {
   // Merge keys (`<<: *anchor`) on, as client-node's js-yaml reads them: what is checked below must be what
-  // client-node would have seen.
-  const doc = parseDocument(text, { merge: true });
+  // client-node would have seen. A repeated key is refused, as before, found in linear time (shared/yaml-parse.ts):
+  // the yaml library's own check is quadratic in the keys of a mapping.
+  const doc = parseYamlDocument(text, { merge: true });
   const first = doc.errors[0];
   if (first) {
     const pos = first.linePos?.[0];

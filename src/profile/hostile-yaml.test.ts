@@ -8,6 +8,7 @@ import { MAX_ISSUES, parseProfiles } from './parse.js';
 import { Redactor } from './redact.js';
 import { messages, profileText } from './testing/profiles.js';
 import { MAX_DEPTH } from './walk.js';
+import { readYaml, toPlainData } from './yaml-limits.js';
 
 const parse = (text: string) => parseProfiles(text, { file: 'p.yaml' });
 
@@ -138,6 +139,15 @@ describe('alias bombs and deep nesting', () => {
     expect(message).toMatch(
       /^p\.yaml:\d+:\d+ spec\.packs\[0\]\.manifests\[0\]\.data\.b(\[0\])+: invalid YAML: the value is nested deeper than 100 levels$/,
     );
+  });
+});
+
+describe('anchors', () => {
+  it('are dropped when no alias names them, before conversion (anchored collection keys: quadratic, 26 s)', () => {
+    const [doc] = readYaml('? &k [a]\n: &v 1\nx: &used 2\ny: *used\n').docs;
+    if (doc === undefined) throw new Error('no document');
+    expect(toPlainData(doc)).toEqual({ ok: true, value: { '[ a ]': 1, x: 2, y: 2 } });
+    expect(doc.toString()).toBe('? [ a ]\n: 1\nx: &used 2\ny: *used\n');
   });
 });
 

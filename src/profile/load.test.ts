@@ -155,6 +155,15 @@ describe('loadProfileText', () => {
     expect(result.join('\n')).not.toContain('s3cr3t-canary');
   });
 
+  it('refuses a repeated key in a manifest file at the repeat, with the message it always gave', async () => {
+    const content = Buffer.from('apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n  name: y\n');
+    const files = bundleFiles(new Map([['cm.yaml', { path: 'cm.yaml', content, sha256: '' }]]));
+    const text = profileText({ packs: manifest('c', '[cm.yaml]') });
+    expect(messages(await loadProfileText(text, { files, displayName: 'up/p.yaml' }))).toEqual([
+      'up/cm.yaml:5:3 spec.packs[0].files[0]: invalid YAML: Map keys must be unique',
+    ]);
+  });
+
   it('reads nothing from disk through an empty upload: every local reference is missing from it', async () => {
     const text = profileText({ packs: `${helm('a', 'charts/good')}\n${manifest('b', '[cm.yaml]')}` });
     const files = bundleFiles(new Map());

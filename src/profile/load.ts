@@ -4,7 +4,8 @@
 import path from 'node:path';
 import { referencePath } from './bundle.js';
 import { diskFiles, readLimited } from './disk-files.js';
-import { LineCounter, parseAllDocuments } from 'yaml';
+import { LineCounter } from 'yaml';
+import { parseAllYamlDocuments } from '../shared/yaml-parse.js';
 import { IssueKind, type ProfileIssue, type ProfileResult, type SourcePosition } from './errors.js';
 import { checkMacrosIn } from './macro-check.js';
 import { ChartSourceKind, formatPath, type FieldPath, type KubeObject } from './model.js';
@@ -195,10 +196,11 @@ type ManifestFileResult = { ok: true; objects: KubeObject[] } | { ok: false; iss
 /** The Kubernetes objects of a manifest file's text, or its issues positioned in that file. */
 function parseManifestText(text: string, shown: string): ManifestFileResult {
   const lineCounter = new LineCounter();
-  const docs = parseAllDocuments(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  // Repeated keys are refused, found in linear time (shared/yaml-parse.ts).
+  const docs = parseAllYamlDocuments(text, { lineCounter, prettyErrors: false });
   const issues: ProfileIssue[] = [];
   const objects: KubeObject[] = [];
-  for (const [index, doc] of (Array.isArray(docs) ? docs : []).entries()) {
+  for (const [index, doc] of docs.entries()) {
     const at = (offset: number): SourcePosition => {
       const { line, col } = lineCounter.linePos(offset);
       return { file: shown, line, column: col };

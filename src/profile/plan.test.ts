@@ -227,6 +227,15 @@ describe('predecessors: what each pack waits for directly', () => {
     });
   });
 
+  it('gives the packs of a wave one list of the wave before, not a copy each (linear in the size of a wave)', () => {
+    const wave = (n: number, w: number) =>
+      Array.from({ length: n }, (_, i) => ordered(`w${String(w)}-${String(i)}`, 'addon', 'apps', w));
+    const result = predecessors([...wave(3, 1), ...wave(3, 2), ordered('dep', 'addon', 'apps', 2, ['w1-0'])]);
+    expect(result.get('w2-0')).toEqual(['w1-0', 'w1-1', 'w1-2']);
+    expect(result.get('w2-1')).toBe(result.get('w2-0'));
+    expect(result.get('dep')).toBe(result.get('w2-0'));
+  });
+
   it('leaves out packs that are not there (removed or detached) and closes the gap in a lane', () => {
     const result = predecessors([
       ordered('a', 'addon', 'one', 1),

@@ -56,15 +56,21 @@ function laneOf(pack: Pick<OrderedPack, 'layer' | 'profile'>): string {
  * cluster's last infra wave) and its dependsOn targets. Waiting is transitive through these, so a pack never
  * needs comparing with every other; the runner calls this with the packs it runs, whose waves come from
  * planWaves. Targets not among `packs` (removed, or not attached) are left out.
+ *
+ * Packs with no dependsOn of their own get the very array of the wave before (read-only, shared): every pack of
+ * a wave waits for the whole wave before it, so copying that list per pack made this quadratic in a wave's
+ * size (issue 15: 200,000 names for 1,000 packs in 5 waves, on each change of the runner's packs).
  */
-export function predecessors(packs: readonly OrderedPack[]): Map<string, string[]> {
+export function predecessors(packs: readonly OrderedPack[]): Map<string, readonly string[]> {
   const names = new Set(packs.map((p) => p.name));
-  // Lane → its waves, ascending, each with its packs.
+  // Lane → its waves, each with its packs.
   const lanes = new Map<string, Map<number, string[]>>();
   for (const p of packs) {
     const lane = lanes.get(laneOf(p)) ?? new Map<number, string[]>();
     lanes.set(laneOf(p), lane);
-    lane.set(p.wave, [...(lane.get(p.wave) ?? []), p.name]);
+    const wave = lane.get(p.wave);
+    if (wave === undefined) lane.set(p.wave, [p.name]);
+    else wave.push(p.name);
   }
   const sortedWaves = new Map(
     [...lanes].map(([lane, waves]) => [lane, [...waves.keys()].sort((a, b) => a - b)]),
@@ -74,13 +80,27 @@ export function predecessors(packs: readonly OrderedPack[]): Map<string, string[
     const last = earlier.at(-1);
     return last === undefined ? undefined : lanes.get(lane)?.get(last);
   };
-  const out = new Map<string, string[]>();
+  /** What the packs of a lane's wave wait for (before dependsOn), once per wave. */
+  const before = new Map<string, readonly string[]>();
+  const NONE: readonly string[] = [];
+  const out = new Map<string, readonly string[]>();
   for (const p of packs) {
     const lane = laneOf(p);
-    const previous =
-      previousWave(lane, p.wave) ?? (lane === CLUSTER_LANE ? [] : (previousWave(CLUSTER_LANE, p.wave) ?? []));
-    const deps = p.dependsOn.filter((d) => names.has(d) && !previous.includes(d));
-    out.set(p.name, [...previous, ...deps]);
+    const key = `${lane}\n${String(p.wave)}`;
+    let previous = before.get(key);
+    if (previous === undefined) {
+      previous =
+        previousWave(lane, p.wave) ??
+        (lane === CLUSTER_LANE ? NONE : (previousWave(CLUSTER_LANE, p.wave) ?? NONE));
+      before.set(key, previous);
+    }
+    if (p.dependsOn.length === 0) {
+      out.set(p.name, previous);
+      continue;
+    }
+    const listed = new Set(previous);
+    const deps = p.dependsOn.filter((d) => names.has(d) && !listed.has(d));
+    out.set(p.name, deps.length === 0 ? previous : [...previous, ...deps]);
   }
   return out;
 }

@@ -6,7 +6,6 @@ import {
   isCollection,
   isMap,
   isNode,
-  isScalar,
   Lexer,
   LineCounter,
   parseAllDocuments,
@@ -14,8 +13,8 @@ import {
   visit,
   type Document,
   type Node,
-  type YAMLMap,
 } from 'yaml';
+import { dropUnusedAnchors, duplicateKeyOffsets } from '../shared/yaml-parse.js';
 import type { FieldPath } from './model.js';
 import { describeLimit, findLimit, MAX_DEPTH } from './walk.js';
 
@@ -63,7 +62,7 @@ export function readYaml(text: string): YamlText {
     return { docs: [], lineCounter, problems: [tooDeep] };
   }
   // The library's own duplicate-key check compares each key with every earlier one: 60,000 keys took minutes.
-  // documentProblems checks with a Set instead.
+  // documentProblems checks with a Set instead (shared/yaml-parse.ts).
   const all = parseAllDocuments(text, { lineCounter, prettyErrors: false, uniqueKeys: false });
   return { docs: Array.isArray(all) ? all : [], lineCounter, problems: directiveProblems(text) };
 }
@@ -149,23 +148,12 @@ export function documentProblems(doc: Document.Parsed): YamlProblem[] {
       problems.push({ offset, message: `nested deeper than ${MAX_DEPTH} levels` });
       return visit.BREAK;
     }
-    if (isMap(node)) problems.push(...duplicateKeys(node));
+    if (isMap(node)) {
+      for (const offset of duplicateKeyOffsets(node))
+        problems.push({ offset, message: 'Map keys must be unique' });
+    }
     return undefined;
   });
-  return problems;
-}
-
-/** Keys equal as the yaml library compares them (same scalar value), in linear time. */
-function duplicateKeys(map: YAMLMap): YamlProblem[] {
-  const seen = new Set<string>();
-  const problems: YamlProblem[] = [];
-  for (const pair of map.items) {
-    const key = pair.key;
-    if (!isScalar(key)) continue;
-    const id = `${typeof key.value}:${String(key.value)}`;
-    if (seen.has(id)) problems.push({ offset: key.range?.[0] ?? 0, message: 'Map keys must be unique' });
-    seen.add(id);
-  }
   return problems;
 }
 
@@ -179,6 +167,7 @@ export type PlainData =
  */
 export function toPlainData(doc: Document.Parsed): PlainData {
   let value: unknown;
+  dropUnusedAnchors(doc); // converting anchored collection keys is quadratic in the anchors (shared/yaml-parse.ts)
   try {
     value = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
   } catch (error) {

@@ -224,6 +224,16 @@ describe("the framework's own errors are problem+json with a stable code", () =>
     expectProblem(await t.api('PUT', '/api/v1/clusters'), 404, 'ROUTE_NOT_FOUND');
   });
 
+  it('a variable value over 64 KiB: 400 naming the value, before any plan expands it', async () => {
+    const res = await t.api('POST', '/api/v1/clusters/c1/attachments/app/preview', {
+      role: 'viewer',
+      body: { values: { host: 'x'.repeat(64 * 1024 + 1) } },
+    });
+    expectProblem(res, 400, 'INVALID_REQUEST');
+    expect((res.json as Problem).detail).toMatch(/values\.host/);
+    expect((res.json as Problem).detail).toMatch(/65536/);
+  });
+
   it('a JSON body nested deeper than the cap: 400 naming the depth, before it is parsed', async () => {
     const deep = `{"role":"viewer","name":${'['.repeat(100_000)}${']'.repeat(100_000)}}`;
     const res = await t.api('POST', '/api/v1/tokens', { raw: deep });
