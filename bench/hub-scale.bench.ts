@@ -13,7 +13,7 @@
 //
 //   npx tsx bench/hub-scale.bench.ts [--clients 10000] [--client-procs 4] [--cycles 20]
 //     [--objects 1000,10000,50000] [--per-pack 100] [--settle-ms 15000] [--idle-ms 10000] [--hub-cpu-prof dir] [--hub-flag=--node-flag]
-//     [--heap-profile file.heapprofile]
+//     [--heap-profile file.heapprofile [--heap-profile-garbage]]
 //
 // The SSE clients need file descriptors: with --clients 10000 the hub holds 10,000 sockets, so its soft
 // `ulimit -n` must be above that (make bench raises it to the hard limit); each client process holds its share.
@@ -27,11 +27,12 @@ import { summarize, ms } from './engine/stats.js';
 import { apiOk, attachProfile, idleCpuPercent, untilGreen, type BenchPackSpec } from './hub/hub-api.js';
 import { startClientProcesses } from './hub/client-processes.js';
 import { probeClient, type Cycle } from './hub/probe-client.js';
-import { heapSamplingReport, startHeapSampling } from './hub/heap-sampling.js';
+import { heapSamplingReport, memoryBreakdown, startHeapSampling } from './hub/heap-sampling.js';
 import {
   collectGarbage,
   mib,
   MiB,
+  openInspector,
   peakSampler,
   repoRoot,
   settledMemory,
@@ -55,6 +56,8 @@ const { values } = parseArgs({
     'hub-flag': { type: 'string', multiple: true, default: [] },
     /** Samples the hub's live allocations and writes the profile here after the last objects step. */
     'heap-profile': { type: 'string' },
+    /** With --heap-profile: count what full GCs collected too (old-generation garbage), not only what lives. */
+    'heap-profile-garbage': { type: 'boolean', default: false },
   },
 });
 const clients = Number(values.clients);
@@ -117,7 +120,10 @@ async function main(): Promise<void> {
     name: CLUSTER,
     kubeconfig: readFileSync(cp.kubeconfig, 'utf8'),
   });
-  const sampling = values['heap-profile'] === undefined ? undefined : await startHeapSampling(h);
+  const sampling =
+    values['heap-profile'] === undefined
+      ? undefined
+      : await startHeapSampling(h, { garbage: values['heap-profile-garbage'] });
   const idle = await settledMemory(h.pid, { minMs: 5_000, maxMs: 20_000 });
   const idleCpu = await idleCpuPercent(h.pid, idleMs);
   log(`idle hub with the cluster registered: ${mib(idle.rss)}, ${idleCpu.toFixed(2)} % of a core`);
@@ -260,8 +266,13 @@ async function main(): Promise<void> {
     const peak = Math.max(await sampler.stop(), rest.rss);
     overallPeak = Math.max(overallPeak, peak);
     const cpu = await idleCpuPercent(h.pid, idleMs);
+    // Where the memory is, at rest and after the full GC: V8's heap, external memory, or malloc's.
+    const inspector = await openInspector(h);
+    log(`at rest: ${await memoryBreakdown(inspector, h.pid)}`);
     await collectGarbage(h);
     const collected = await settledMemory(h.pid, { stableSamples: 4, maxMs: 10_000 });
+    log(`after a full GC: ${await memoryBreakdown(inspector, h.pid)}`);
+    inspector.close();
     const from = (first ??= { objects, peak, rest: rest.rss, collected: collected.rss });
     const slope = (bytes: number, base: number) =>
       objects === from.objects ? Number.NaN : (bytes - base) / (objects - from.objects) / KiB;

@@ -3,7 +3,8 @@
 // function it names the code whose objects stay, at a cost small enough to run during a 50,000-object
 // install (a heap snapshot of that heap would be gigabytes). Used by hub-scale.bench.ts --heap-profile.
 import { writeFileSync } from 'node:fs';
-import { openInspector, type HubProcess, type InspectorSession } from '../hub-process.js';
+import { readFile } from 'node:fs/promises';
+import { MiB, openInspector, type HubProcess, type InspectorSession } from '../hub-process.js';
 
 interface SamplingNode {
   readonly callFrame: { functionName: string; url: string; lineNumber: number };
@@ -11,10 +12,20 @@ interface SamplingNode {
   readonly children: readonly SamplingNode[];
 }
 
-/** Starts sampling; the returned session must stay open until the report (closing it stops the profiler). */
-export async function startHeapSampling(hub: HubProcess): Promise<InspectorSession> {
+/**
+ * Starts sampling; the returned session must stay open until the report (closing it stops the profiler).
+ * `garbage`: also keep the samples of objects a full (major) GC collected, i.e. what lived long enough to be
+ * promoted to the old generation and died there: the garbage that makes the heap grow between full GCs.
+ */
+export async function startHeapSampling(
+  hub: HubProcess,
+  options: { garbage?: boolean } = {},
+): Promise<InspectorSession> {
   const session = await openInspector(hub);
-  await session.call('HeapProfiler.startSampling', { samplingInterval: 32_768 });
+  await session.call('HeapProfiler.startSampling', {
+    samplingInterval: 32_768,
+    ...(options.garbage === true ? { includeObjectsCollectedByMajorGC: true } : {}),
+  });
   return session;
 }
 
@@ -28,16 +39,7 @@ export async function heapSamplingReport(session: InspectorSession, file: string
     profile: { head: SamplingNode };
   };
   writeFileSync(file, JSON.stringify(profile));
-  // Where the rest of RSS is: V8's heap as committed (heapTotal) against what is live (heapUsed), and memory
-  // outside it (Buffers, native allocations); RSS minus all of these is malloc arenas and code.
-  const usage = (await session.call('Runtime.evaluate', {
-    expression: 'JSON.stringify(process.memoryUsage())',
-    returnByValue: true,
-  })) as { result: { value: string } };
-  const m = JSON.parse(usage.result.value) as Record<string, number>;
-  const memory = Object.entries(m)
-    .map(([k, v]) => `${k} ${(v / 2 ** 20).toFixed(1)} MiB`)
-    .join(', ');
+  const memory = await memoryBreakdown(session);
   const self = new Map<string, number>();
   const ours = new Map<string, number>();
   const walk = (node: SamplingNode, stack: readonly string[]) => {
@@ -57,9 +59,58 @@ export async function heapSamplingReport(session: InspectorSession, file: string
       .map(([k, v]) => `${(v / 2 ** 20).toFixed(1).padStart(8)} MiB  ${k}`);
   return [
     `after a full GC: ${memory}`,
-    'live heap by allocating function (self):',
+    'sampled heap (live; with --heap-profile-garbage also what full GCs collected) by allocating function (self):',
     ...lines(self),
-    'live heap allocated under our functions (inclusive):',
+    'sampled heap allocated under our functions (inclusive):',
     ...lines(ours),
   ].join('\n');
+}
+
+/**
+ * Where a hub's RSS is, as one line: V8's heap as committed (heapTotal) against what is live (heapUsed), its
+ * spaces' committed sizes, memory outside it (external: Buffers, native allocations), and from /proc the
+ * anonymous memory (heap, malloc arenas) against file pages (the node binary, code). RSS minus the V8 heap and
+ * external is malloc's own holdings and code.
+ */
+export async function memoryBreakdown(session: InspectorSession, pid?: number): Promise<string> {
+  const usage = (await session.call('Runtime.evaluate', {
+    expression: `JSON.stringify({ ...process.memoryUsage(), spaces: Object.fromEntries(
+      process.getBuiltinModule('v8').getHeapSpaceStatistics().map((s) => [s.space_name, s.space_size])) })`,
+    returnByValue: true,
+  })) as { result: { value: string } };
+  const { spaces, ...m } = JSON.parse(usage.result.value) as Record<string, number> & {
+    spaces: Record<string, number>;
+  };
+  const mb = (v: number) => `${(v / MiB).toFixed(1)} MiB`;
+  const parts = Object.entries(m).map(([k, v]) => `${k} ${mb(v)}`);
+  const big = Object.entries(spaces).filter(([, v]) => v >= MiB);
+  parts.push(`spaces: ${big.map(([k, v]) => `${k.replace(/_space$/, '')} ${mb(v)}`).join(', ')}`);
+  if (pid !== undefined) parts.push(await anonymousMemory(pid));
+  return parts.join(', ');
+}
+
+/**
+ * The process's resident anonymous memory by kind of mapping, from /proc/<pid>/smaps: glibc's main arena (the
+ * `[heap]` mapping), mappings of 1 MiB and more (V8's pages and reservations, glibc's other arenas: 64 MiB
+ * reservations, large blocks over the mmap threshold), and small ones; then file pages (the node binary, code).
+ */
+async function anonymousMemory(pid: number): Promise<string> {
+  const smaps = await readFile(`/proc/${String(pid)}/smaps`, 'utf8');
+  let brk = 0;
+  let large = 0;
+  let small = 0;
+  let file = 0;
+  for (const mapping of smaps.split(/^(?=[0-9a-f]+-[0-9a-f]+ )/m)) {
+    const header = /^([0-9a-f]+)-([0-9a-f]+) \S+ \S+ \S+ (\d+)\s*(.*)$/m.exec(mapping);
+    if (header === null) continue;
+    const rss = Number(/^Rss:\s+(\d+) kB/m.exec(mapping)?.[1] ?? 0) * 1024;
+    const anon = Number(/^Anonymous:\s+(\d+) kB/m.exec(mapping)?.[1] ?? 0) * 1024;
+    const size = parseInt(header[2] ?? '0', 16) - parseInt(header[1] ?? '0', 16);
+    file += rss - anon;
+    if (header[5] === '[heap]') brk += anon;
+    else if (size >= MiB) large += anon;
+    else small += anon;
+  }
+  const mb = (v: number) => `${(v / MiB).toFixed(1)} MiB`;
+  return `anon: [heap] ${mb(brk)}, mappings >= 1 MiB ${mb(large)}, smaller ${mb(small)}; file ${mb(file)}`;
 }

@@ -1,15 +1,19 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { formatRef, type ObjectRef } from '../status/index.js';
+import { sharedValues } from './shared-values.js';
 
 /** The field manager Strata applies with (server-side apply). */
 export const FIELD_MANAGER = 'strata';
 
-/** Strata's own entry in an object's managedFields, as text: the fields we own right now. */
+/**
+ * Strata's own entry in an object's managedFields, as text: the fields we own right now. Objects with the same
+ * fields share one string (shared-values.ts), as kept per object for drift, and it is not computed again.
+ */
 export function ownFields(object: KubernetesObject): string {
   const entry = object.metadata?.managedFields?.find(
     (f) => f.manager === FIELD_MANAGER && f.operation === 'Apply' && !f.subresource,
   );
-  return JSON.stringify(entry?.fieldsV1 ?? null);
+  return entry?.fieldsV1 === undefined ? 'null' : sharedValues.json(entry.fieldsV1 as unknown);
 }
 
 /**

@@ -20,9 +20,18 @@ import type { WatchSet, WatchSetEvent } from './watch-set.js';
 /** The change of an owned object a watch reported. */
 type WatchSetOwnedChange = Extract<WatchSetEvent, { type: 'Owned' }>['event'];
 
+/** A pack that owns an object, and the ref it knows the object by. */
+interface Owner {
+  readonly run: PackRun;
+  readonly ref: ObjectRef;
+}
+
 export class PackEvaluations {
-  /** Owned object key → the packs whose inventory holds it (normally one): O(1) routing of watch events. */
-  private readonly packsByKey = new Map<string, Map<PackRun, ObjectRef>>();
+  /**
+   * Owned object key → the packs whose inventory holds it (normally one): O(1) routing of watch events. An
+   * array, not a Map per key: one entry per watched object, and a Map of one is ~380 bytes (issue 15).
+   */
+  private readonly packsByKey = new Map<string, readonly Owner[]>();
   /** Re-evaluations due when a custom resource's wait for its controller's first status ends. */
   private readonly graceTimers = new Map<string, NodeJS.Timeout>();
   /** Namespaces whose Warning events are watched, or being listed (watchWarnings). */
@@ -56,7 +65,7 @@ export class PackEvaluations {
     owned: (run: PackRun, ref: ObjectRef, change: WatchSetOwnedChange) => void,
   ): void {
     if (event.type === 'Owned') {
-      for (const run of this.packsAt(refKey(event.ref)).keys()) {
+      for (const { run } of this.packsAt(refKey(event.ref))) {
         this.evaluate(run, event.ref);
         owned(run, event.ref, event.event);
       }
@@ -69,7 +78,7 @@ export class PackEvaluations {
     for (const uid of owners) {
       const key = this.watches.keyOfUid(uid);
       if (!key) continue;
-      for (const [run, ref] of this.packsAt(key)) this.evaluate(run, ref);
+      for (const { run, ref } of this.packsAt(key)) this.evaluate(run, ref);
     }
   }
 
@@ -110,15 +119,16 @@ export class PackEvaluations {
       .map((o) => ('metadata' in o ? refOf(o) : o))
       .map((r) => inPackNamespace(run, r, this.options.scopes));
     this.unindex(run);
+    // One key string per object, shared by the set and the index.
+    const keys = refs.map(refKey);
     run.inventory = refs;
-    run.inventoryKeys = new Set(refs.map(refKey));
+    run.inventoryKeys = new Set(keys);
     run.gate.retain(run.inventoryKeys);
-    for (const ref of refs) {
-      const key = refKey(ref);
-      const packs = this.packsByKey.get(key) ?? new Map<PackRun, ObjectRef>();
-      packs.set(run, ref);
-      this.packsByKey.set(key, packs);
-    }
+    refs.forEach((ref, i) => {
+      const key = keys[i] ?? refKey(ref);
+      const owners = this.packsByKey.get(key) ?? [];
+      this.packsByKey.set(key, [...owners.filter((o) => o.run !== run), { run, ref }]);
+    });
     this.watchWarnings(refs);
     this.core.dispatch(run, { type: 'InventoryChanged', time: this.core.iso(), resources: refs });
     // Objects the watches have not seen stay "not yet observed"; evaluating them now would only emit a
@@ -127,16 +137,17 @@ export class PackEvaluations {
   }
 
   /** The packs that own the object at `key`, with the ref each knows it by. */
-  private packsAt(key: string): ReadonlyMap<PackRun, ObjectRef> {
+  private packsAt(key: string): readonly Owner[] {
     return this.packsByKey.get(key) ?? NONE;
   }
 
   /** The pack is gone: its objects no longer route to it. */
   unindex(run: PackRun): void {
     for (const key of run.inventoryKeys) {
-      const packs = this.packsByKey.get(key);
-      packs?.delete(run);
-      if (packs?.size === 0) this.packsByKey.delete(key);
+      const owners = this.packsByKey.get(key)?.filter((o) => o.run !== run);
+      if (owners === undefined) continue;
+      if (owners.length === 0) this.packsByKey.delete(key);
+      else this.packsByKey.set(key, owners);
     }
   }
 
@@ -193,4 +204,4 @@ export class PackEvaluations {
   }
 }
 
-const NONE: ReadonlyMap<PackRun, ObjectRef> = new Map();
+const NONE: readonly Owner[] = [];

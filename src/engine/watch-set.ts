@@ -2,6 +2,7 @@ import type { CoreV1Event, KubernetesObject, V1Pod, V1ReplicaSet } from '@kubern
 import type { KubeApi, KubeError, ListWatch, WatchEvent } from '../kube/index.js';
 import { controllerUid, refKey, type ObjectRef, type RelatedObjects } from '../status/index.js';
 import { Label } from './render.js';
+import { idleCollection } from './idle-collection.js';
 import { slimOwned, slimRelated } from './slim-objects.js';
 import { WarningEvents } from './warning-events.js';
 
@@ -31,7 +32,8 @@ const kindKey = (apiVersion: string, kind: string) => `${apiVersion}/${kind}`;
 export class WatchSet implements RelatedObjects {
   private readonly watches = new Map<string, ListWatch<KubernetesObject>>();
   private readonly starting = new Map<string, Promise<void>>();
-  private readonly live = new Map<string, { ref: ObjectRef; object: KubernetesObject }>();
+  /** Owned objects by ref key; each carries its apiVersion and kind (slimOwned sets them), so no ref is kept. */
+  private readonly live = new Map<string, KubernetesObject>();
   private readonly keyByUid = new Map<string, string>();
   private readonly replicaSetByUid = new Map<string, V1ReplicaSet>();
   private readonly replicaSetsByOwner = new Map<string, Map<string, V1ReplicaSet>>();
@@ -73,17 +75,12 @@ export class WatchSet implements RelatedObjects {
   }
 
   get(ref: ObjectRef): KubernetesObject | undefined {
-    return this.live.get(refKey(ref))?.object;
+    return this.live.get(refKey(ref));
   }
 
   /** The key of the owned object with this uid, for mapping pod events to the workload they belong to. */
   keyOfUid(uid: string): string | undefined {
     return this.keyByUid.get(uid);
-  }
-
-  /** Every owned object currently in the cluster (list items carry no kind: the ref does), for pruning and restart. */
-  ownedObjects(): IterableIterator<{ ref: ObjectRef; object: KubernetesObject }> {
-    return this.live.values();
   }
 
   replicaSetsOwnedBy(uid: string): readonly V1ReplicaSet[] {
@@ -130,7 +127,7 @@ export class WatchSet implements RelatedObjects {
         this.handle(kind, owned, event);
       },
       {
-        transform: owned ? slimOwned : slimRelated,
+        transform: owned ? slimOwned(kind) : slimRelated,
         onConnection: (state) => {
           if (state.connected) {
             this.disconnected.delete(key);
@@ -159,6 +156,7 @@ export class WatchSet implements RelatedObjects {
     owned: boolean,
     event: WatchEvent<KubernetesObject>,
   ): void {
+    idleCollection.note();
     const object = event.object;
     const meta = object.metadata ?? {};
     const ref: ObjectRef = {
@@ -174,7 +172,7 @@ export class WatchSet implements RelatedObjects {
         this.live.delete(key);
         if (meta.uid) this.keyByUid.delete(meta.uid);
       } else {
-        this.live.set(key, { ref, object });
+        this.live.set(key, object);
         if (meta.uid) this.keyByUid.set(meta.uid, key);
       }
       this.options.onEvent({ type: 'Owned', event, ref });

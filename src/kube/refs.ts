@@ -28,5 +28,6 @@ export function parseApiVersion(apiVersion: string): GroupVersion {
 export function keyOf(obj: KubernetesObject): string {
   const name = obj.metadata?.name ?? '';
   const namespace = obj.metadata?.namespace;
-  return namespace ? `${namespace}/${name}` : name;
+  // Joined, not concatenated: one flat string rather than a tree of parts (see refKey in src/shared/refs.ts).
+  return namespace ? [namespace, name].join('/') : name;
 }

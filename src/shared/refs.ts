@@ -23,9 +23,14 @@ export function formatRef(ref: Pick<ObjectRef, 'kind' | 'namespace' | 'name'>): 
   return ref.namespace ? `${ref.kind} ${ref.namespace}/${ref.name}` : `${ref.kind} ${ref.name}`;
 }
 
-/** A stable key, `group/Kind/namespace/name`; the version is left out so a served-version change is the same object. */
+/**
+ * A stable key, `group/Kind/namespace/name`; the version is left out so a served-version change is the same object.
+ * Joined, not concatenated: V8 keeps a concatenation as a tree of parts (a "cons string", ~130 bytes for this key)
+ * until something flattens it, and such keys are held per watched object in several maps (issue 15); `join`
+ * builds one flat string (~60 bytes).
+ */
 export function refKey(ref: ObjectRef): string {
-  return `${apiGroup(ref.apiVersion)}/${ref.kind}/${ref.namespace ?? ''}/${ref.name}`;
+  return [apiGroup(ref.apiVersion), ref.kind, ref.namespace ?? '', ref.name].join('/');
 }
 
 /**

@@ -8,7 +8,9 @@ export function evaluation(
   reason: string,
   detail: string,
 ): ResourceEvaluation {
-  return { state, reason, message: `${formatRef(ref)}: ${detail}` };
+  // Joined into one flat string: a concatenation stays a tree of parts in V8 (~2 x the size), and the message
+  // of every watched object's evaluation is kept in its pack's status (issue 15).
+  return { state, reason, message: [formatRef(ref), detail].join(': ') };
 }
 
 export const ready = (ref: ObjectRef, reason: string, detail: string) =>
