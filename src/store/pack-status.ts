@@ -327,7 +327,26 @@ async function recordAll(
       runs: status.runs === undefined ? null : toJson(status.runs),
       updated_at: time,
     };
-    const { seq: _none, ...unsequenced } = toRecord({ ...row, seq: 0, cluster: cluster.name });
+    // The record from the status itself, not parsed back from the row's JSON: a 125-object pack wrote and
+    // re-read its resources on every progress change, most of an install's garbage at 50,000 objects.
+    const unsequenced: Omit<PackStatusRecord, 'seq'> = {
+      cluster: cluster.name,
+      pack: input.pack,
+      revision: status.revision,
+      operation: status.operation,
+      stage: status.stage,
+      ...(status.timedOut === undefined ? {} : { timedOut: status.timedOut }),
+      phase: status.phase,
+      condition: status.condition,
+      reason: status.reason,
+      message: status.message,
+      progress: { ready: status.progress.ready, total: status.progress.total },
+      ...(status.startTime === undefined ? {} : { startTime: status.startTime }),
+      ...(status.endTime === undefined ? {} : { endTime: status.endTime }),
+      resources: status.resources,
+      ...(status.runs === undefined ? {} : { runs: status.runs }),
+      updatedAt: time,
+    };
     events.push({ kind: EventKind.PackStatus, pack: input.pack, status: unsequenced });
     phases.set(k, status.phase);
     planned.push({ cluster, row, events, unsequenced, epoch: input.fence?.epoch });
