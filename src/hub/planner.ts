@@ -49,9 +49,6 @@ function refuseUnsealing(
   );
 }
 
-/** Loaded profile versions a planner keeps (least recently used dropped): a fleet attaches a few dozen. */
-export const MAX_LOADED_PROFILES = 64;
-
 export class Planner {
   private chartCacheReady: Promise<string> | undefined;
 
@@ -108,38 +105,7 @@ export class Planner {
     return latest.version;
   }
 
-  /**
-   * A stored version as loaded, kept while its content and publication stay the same (`contentHash` covers
-   * the source and its files; publishing pins its remote charts): every plan (each attach, preview, runner
-   * start) used to read and parse every attached profile again, which at 50,000 objects was a good part of
-   * an install's garbage and let a viewer's preview cost a whole parse per profile. Loaded profiles are
-   * only read after loading (desiredPacks resolves into new objects), so one is shared by every plan.
-   */
-  private readonly loaded = new Map<string, Promise<LoadedProfile>>();
-
   private async loadStored(name: string, version: string): Promise<LoadedProfile> {
-    const meta = (await this.store.profiles.versions(name)).find((v) => v.version === version);
-    if (!meta) throw notFound('profile', `${name}@${version}`);
-    const key = [name, version, meta.contentHash, meta.publishedAt ?? 'draft'].join('\u0000');
-    let loading = this.loaded.get(key);
-    if (loading === undefined) {
-      loading = this.loadStoredNow(name, version);
-      loading.catch(() => this.loaded.delete(key));
-      this.loaded.set(key, loading);
-      while (this.loaded.size > MAX_LOADED_PROFILES) {
-        const oldest = this.loaded.keys().next().value;
-        if (oldest === undefined) break;
-        this.loaded.delete(oldest);
-      }
-    } else {
-      // Most recently used last, so the first entry is the one to drop.
-      this.loaded.delete(key);
-      this.loaded.set(key, loading);
-    }
-    return loading;
-  }
-
-  private async loadStoredNow(name: string, version: string): Promise<LoadedProfile> {
     const record = await this.store.profiles.get(name, version);
     if (!record) throw notFound('profile', `${name}@${version}`);
     const loaded = await loadProfileText(record.source, {
