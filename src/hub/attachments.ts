@@ -121,15 +121,27 @@ export class Attachments {
     const stored = sealed.filter((name) => !(name in given));
     if (Object.keys(given).length === 0 || stored.length === 0)
       return new Map(desired.map((d) => [d.pack.name, d]));
+    const planned = await this.planWithStandIns(input, version, values, stored, sealed);
+    return new Map(planned.map((d) => [d.pack.name, d]));
+  }
+
+  /** The plan with each of `replaced`'s values swapped for a random stand-in (never a stored or given value). */
+  private async planWithStandIns(
+    input: AttachInput,
+    version: string,
+    values: Readonly<Record<string, string>>,
+    replaced: readonly string[],
+    sealed: readonly string[],
+  ): Promise<DesiredPack[]> {
     const standIn = { ...values };
-    for (const name of stored) standIn[name] = `sealed-${randomBytes(12).toString('hex')}`;
-    const planned = await this.planner.plan(input.cluster, {
+    for (const name of replaced) standIn[name] = `stand-in-${randomBytes(12).toString('hex')}`;
+    const { desired } = await this.planner.plan(input.cluster, {
       profile: input.profile,
       version,
       values: standIn,
       sealed,
     });
-    return new Map(planned.desired.map((d) => [d.pack.name, d]));
+    return desired;
   }
 
   /**
@@ -145,15 +157,8 @@ export class Attachments {
   ): Promise<Set<string>> {
     const given = Object.keys(input.values ?? {}).filter((name) => sensitive.has(name));
     if (given.length === 0) return new Set();
-    const probe = { ...values };
-    for (const name of given) probe[name] = `probe-${randomBytes(12).toString('hex')}`;
-    const probed = await this.planner.plan(input.cluster, {
-      profile: input.profile,
-      version,
-      values: probe,
-      sealed: [...sensitive],
-    });
-    const byName = new Map(probed.desired.map((d) => [d.pack.name, JSON.stringify(d.pack)]));
+    const probed = await this.planWithStandIns(input, version, values, given, [...sensitive]);
+    const byName = new Map(probed.map((d) => [d.pack.name, JSON.stringify(d.pack)]));
     return new Set(
       desired.filter((d) => byName.get(d.pack.name) !== JSON.stringify(d.pack)).map((d) => d.pack.name),
     );
