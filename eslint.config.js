@@ -110,7 +110,7 @@ const webBoundary = {
 };
 
 export default tseslint.config(
-  { ignores: ['dist/', 'web/dist/', 'node_modules/', 'coverage/', 'testenv/.state/', 'testenv/go/'] },
+  { ignores: ['dist/', 'web/dist/', 'node_modules/', 'coverage/', 'testenv/.state/', 'testenv/go/', 'test-results/'] },
   js.configs.recommended,
   ...tseslint.configs.strictTypeChecked,
   {
