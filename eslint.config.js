@@ -110,7 +110,17 @@ const webBoundary = {
 };
 
 export default tseslint.config(
-  { ignores: ['dist/', 'web/dist/', 'node_modules/', 'coverage/', 'testenv/.state/', 'testenv/go/', 'test-results/'] },
+  {
+    ignores: [
+      'dist/',
+      'web/dist/',
+      'node_modules/',
+      'coverage/',
+      'testenv/.state/',
+      'testenv/go/',
+      'test-results/',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.strictTypeChecked,
   {
