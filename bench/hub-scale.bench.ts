@@ -17,14 +17,11 @@
 //
 // The SSE clients need file descriptors: with --clients 10000 the hub holds 10,000 sockets, so its soft
 // `ulimit -n` must be above that (make bench raises it to the hard limit); each client process holds its share.
-import { execFileSync, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
-import { down, up } from '../testenv/src/controlplane.js';
 import { summarize, ms } from './engine/stats.js';
 import { apiOk, attachProfile, idleCpuPercent, untilGreen, type BenchPackSpec } from './hub/hub-api.js';
+import { benchRun } from './hub/bench-run.js';
 import { startClientProcesses } from './hub/client-processes.js';
 import { probeClient, type Cycle } from './hub/probe-client.js';
 import { heapSamplingReport, memoryBreakdown, startHeapSampling } from './hub/heap-sampling.js';
@@ -34,10 +31,8 @@ import {
   MiB,
   openInspector,
   peakSampler,
-  repoRoot,
   settledMemory,
   startHub,
-  type HubProcess,
 } from './hub-process.js';
 import { reportResult } from './result.js';
 
@@ -77,34 +72,14 @@ const PROBE_PACKS = 20;
 const PACKS_PER_PROFILE = 50;
 const KiB = 1024;
 
-const log = (line: string) => {
-  process.stderr.write(`[hub-scale ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
-};
-
-let hub: HubProcess | undefined;
-const children: ChildProcess[] = [];
-let stopping: Promise<void> | undefined;
-const teardown = (): Promise<void> =>
-  (stopping ??= (async () => {
-    for (const child of children) child.kill('SIGKILL');
-    await hub?.stop().catch(() => undefined);
-    await down({ name: CP });
-  })());
-process.once('SIGINT', () => {
-  log('interrupted: stopping the hub, the clients and the control plane');
-  void teardown().finally(() => process.exit(130));
-});
+const run = benchRun('hub-scale', CP);
+const { log, children } = run;
 
 async function main(): Promise<void> {
-  execFileSync(join(repoRoot, 'scripts', 'build-dist'), { stdio: 'inherit' });
-  await down({ name: CP });
-  log('starting the control plane');
-  const cp = await up({ name: CP, nodes: 1, log });
-  const kc = new KubeConfig();
-  kc.loadFromFile(cp.kubeconfig);
-  const core = kc.makeApiClient(CoreV1Api);
+  const cp = await run.controlPlane();
+  const { core } = cp;
   const prof = values['hub-cpu-prof'];
-  hub = await startHub('dist', {
+  run.hub = await startHub('dist', {
     // The inspector lets the bench force a full GC: what stays after it is what the hub holds, the rest is
     // garbage V8 has not collected yet.
     inspect: true,
@@ -115,7 +90,7 @@ async function main(): Promise<void> {
       ...(prof === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${prof}`]),
     ],
   });
-  const h = hub;
+  const h = run.hub;
   await apiOk(h, 'POST', '/api/v1/clusters', 201, {
     name: CLUSTER,
     kubeconfig: readFileSync(cp.kubeconfig, 'utf8'),
@@ -350,9 +325,9 @@ async function main(): Promise<void> {
 try {
   await main();
 } catch (error) {
-  const exit = hub?.exited();
-  if (exit !== undefined) log(`the hub ${exit}; its last output:\n${hub?.output().slice(-4000) ?? ''}`);
+  const exit = run.hub?.exited();
+  if (exit !== undefined) log(`the hub ${exit}; its last output:\n${run.hub?.output().slice(-4000) ?? ''}`);
   throw error;
 } finally {
-  await teardown();
+  await run.teardown();
 }

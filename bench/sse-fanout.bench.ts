@@ -16,18 +16,15 @@
 //   npx tsx bench/sse-fanout.bench.ts [--clients 10000] [--client-procs 4] [--cycles 10]
 //
 // The hub holds one socket per client: its soft `ulimit -n` must be above --clients (make bench raises it).
-import { execFileSync, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
-import { down, up } from '../testenv/src/controlplane.js';
 import { ms, summarize } from './engine/stats.js';
 import { apiOk, attachProfile, cpuMsOf, untilGreen, type BenchPackSpec } from './hub/hub-api.js';
+import { benchRun } from './hub/bench-run.js';
 import { startClientProcesses } from './hub/client-processes.js';
 import { probeClient, type Cycle } from './hub/probe-client.js';
-import { repoRoot, startHub, type HubProcess } from './hub-process.js';
+import { startHub } from './hub-process.js';
 import { reportResult } from './result.js';
 
 const { values } = parseArgs({
@@ -47,36 +44,16 @@ const CLUSTER = 'fanout';
 const PROBE_PACKS = 10;
 const TARGET_P99_MS = 250;
 
-const log = (line: string) => {
-  process.stderr.write(`[sse-fanout ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
-};
+const run = benchRun('sse-fanout', CP);
+const { log, children } = run;
 const load = () => loadavg()[0] ?? Number.NaN;
 
-let hub: HubProcess | undefined;
-const children: ChildProcess[] = [];
-let stopping: Promise<void> | undefined;
-const teardown = (): Promise<void> =>
-  (stopping ??= (async () => {
-    for (const child of children) child.kill('SIGKILL');
-    await hub?.stop().catch(() => undefined);
-    await down({ name: CP });
-  })());
-process.once('SIGINT', () => {
-  log('interrupted: stopping the hub, the clients and the control plane');
-  void teardown().finally(() => process.exit(130));
-});
-
 async function main(): Promise<void> {
-  execFileSync(join(repoRoot, 'scripts', 'build-dist'), { stdio: 'inherit' });
-  await down({ name: CP });
-  log('starting the control plane');
-  const cp = await up({ name: CP, nodes: 1, log });
-  const kc = new KubeConfig();
-  kc.loadFromFile(cp.kubeconfig);
-  const core = kc.makeApiClient(CoreV1Api);
+  const cp = await run.controlPlane();
+  const { core } = cp;
   // Every client uses the one token: the per-token stream cap (32 by default) must let them all in.
-  hub = await startHub('dist', { maxStreams: clients + 100 });
-  const h = hub;
+  run.hub = await startHub('dist', { maxStreams: clients + 100 });
+  const h = run.hub;
   await apiOk(h, 'POST', '/api/v1/clusters', 201, {
     name: CLUSTER,
     kubeconfig: readFileSync(cp.kubeconfig, 'utf8'),
@@ -171,9 +148,9 @@ async function main(): Promise<void> {
 try {
   await main();
 } catch (error) {
-  const exit = hub?.exited();
-  if (exit !== undefined) log(`the hub ${exit}; its last output:\n${hub?.output().slice(-4000) ?? ''}`);
+  const exit = run.hub?.exited();
+  if (exit !== undefined) log(`the hub ${exit}; its last output:\n${run.hub?.output().slice(-4000) ?? ''}`);
   throw error;
 } finally {
-  await teardown();
+  await run.teardown();
 }
