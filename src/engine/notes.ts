@@ -4,11 +4,20 @@
 // at publish), which includes the chart's NOTES.txt with the same values, release and capabilities as every
 // other template, and the rendering is read back from the output (and dropped from the objects). Only the
 // parent chart's notes, as `helm install` prints by default.
-import { cpSync, existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { x as extract } from 'tar';
-import type { HelmPack, KubeObject } from '../profile/index.js';
+import { dirname, join } from 'node:path';
+import { ChartSourceKind, readChartArchive, type HelmPack, type KubeObject } from '../profile/index.js';
+import { assertNever } from '../shared/assert-never.js';
 import { EngineError, EngineErrorCode } from './errors.js';
 import { helmTemplate, type HelmTemplateOptions } from './helm.js';
 
@@ -50,10 +59,7 @@ export async function chartWithNotes(chartFile: string): Promise<ChartCopy> {
       chart = join(dir, 'chart');
       cpSync(chartFile, chart, { recursive: true, dereference: true });
     } else {
-      await extract({ file: chartFile, cwd: dir, strict: true });
-      const top = readdirSync(dir);
-      if (top.length !== 1 || top[0] === undefined) throw new Error('a chart archive has one top folder');
-      chart = join(dir, top[0]);
+      chart = join(dir, await writeChecked(chartFile, dir));
     }
     const hasNotes = existsSync(join(chart, 'templates', 'NOTES.txt'));
     if (hasNotes) writeFileSync(join(chart, 'templates', NOTES_TEMPLATE), template);
@@ -65,6 +71,24 @@ export async function chartWithNotes(chartFile: string): Promise<ChartCopy> {
 }
 
 /**
+ * Writes out a chart archive (see readChartArchive) under `dir`, and returns its top folder's name. The archive
+ * is checked whole before anything is written, whoever stored it and whenever: only regular files and
+ * folders come out of it (a link, even one whose target reads as inside, could lead out of `dir` through
+ * another, and helm follows links), 20 MiB in all, and no values schema that would make helm load something
+ * from elsewhere. Each path is one the check normalized, inside the top folder.
+ */
+async function writeChecked(chartFile: string, dir: string): Promise<string> {
+  const read = await readChartArchive(readFileSync(chartFile));
+  if (!read.ok) throw new Error(read.problem);
+  for (const file of read.files) {
+    const target = join(dir, file.path);
+    mkdirSync(dirname(target), { recursive: true, mode: 0o700 });
+    writeFileSync(target, file.content, { mode: 0o600, flag: 'wx' });
+  }
+  return read.top;
+}
+
+/**
  * `helm template` of a Helm pack whose output also holds the rendering of a local chart's NOTES.txt (one
  * document, see isNotes); a remote chart not pinned (no archive here) is rendered as it is, without.
  */
@@ -73,7 +97,7 @@ export async function templateWithNotes(pack: HelmPack, options: HelmTemplateOpt
   const copy = await chartWithNotes(options.chartFile).catch((error: unknown) => {
     throw new EngineError(
       EngineErrorCode.RenderFailed,
-      `pack ${pack.name}: cannot read its local chart: ${error instanceof Error ? error.message : String(error)}`,
+      `pack ${pack.name}: cannot read ${chartName(pack)}: ${error instanceof Error ? error.message : String(error)}`,
       { cause: error },
     );
   });
@@ -81,6 +105,21 @@ export async function templateWithNotes(pack: HelmPack, options: HelmTemplateOpt
     return await helmTemplate(pack, { ...options, chartFile: copy.chart });
   } finally {
     copy.remove();
+  }
+}
+
+/** The chart a pack renders, as errors name it: where it is and, for a remote one, which version. */
+function chartName(pack: HelmPack): string {
+  const chart = pack.chart;
+  switch (chart.kind) {
+    case ChartSourceKind.Local:
+      return `its local chart ${JSON.stringify(chart.path)}`;
+    case ChartSourceKind.Repo:
+      return `its chart "${chart.name}" version ${chart.version} from ${chart.repo} (the archive pinned at publish)`;
+    case ChartSourceKind.Oci:
+      return `its chart ${chart.ref} version ${chart.version} (the archive pinned at publish)`;
+    default:
+      return assertNever(chart, 'chart source');
   }
 }
 

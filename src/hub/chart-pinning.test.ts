@@ -1,11 +1,24 @@
 import { describe, expect, it } from 'vitest';
 import { ChartSourceKind } from '../profile/index.js';
+import { writeTarGz } from '../profile/bundle.js';
+import { rawTarGz } from '../profile/testing/raw-tar.js';
 import { parseOk, profileText } from '../profile/testing/profiles.js';
 import { parseProfile } from '../profile/parse.js';
 import type { ChartSourceCredentials } from '../store/index.js';
 import { classify, type FetchOptions, type FetchResult, type RemoteChart } from './chart-fetch.js';
 import { fetchRemoteCharts, matchSource } from './chart-pinning.js';
 import { HubError, HubErrorCode } from './errors.js';
+
+const chartYaml = {
+  path: 'web/Chart.yaml',
+  content: Buffer.from('apiVersion: v2\nname: web\nversion: 9.9.9\n'),
+};
+
+/** A well-formed chart archive (its version in its Chart.yaml). */
+const chartArchive = (version: string) =>
+  writeTarGz([
+    { path: 'web/Chart.yaml', content: Buffer.from(`apiVersion: v2\nname: web\nversion: ${version}\n`) },
+  ]);
 
 const source = (name: string, url: string): ChartSourceCredentials => ({
   name,
@@ -49,7 +62,7 @@ describe('fetchRemoteCharts', () => {
     const seen: [RemoteChart, string | undefined][] = [];
     const fetch = (chart: RemoteChart, options: FetchOptions): Promise<FetchResult> => {
       seen.push([chart, options.source?.name]);
-      return Promise.resolve({ ok: true, archive: Buffer.from(chart.version) });
+      return Promise.resolve({ ok: true, archive: chartArchive(chart.version) });
     };
     const archives = await fetchRemoteCharts(profile, {
       helmBin: 'helm',
@@ -83,6 +96,38 @@ describe('fetchRemoteCharts', () => {
     );
     expect((error as HubError).message).not.toContain('p4ss');
   });
+
+  it.each([
+    [
+      'a link',
+      rawTarGz([chartYaml, { path: 'web/files/k', type: 'SymbolicLink', linkpath: 'u9/etc/passwd' }]),
+      'entry "web/files/k" is a SymbolicLink; only regular files are allowed (no links or devices)',
+    ],
+    [
+      'a values schema that loads a URL',
+      rawTarGz([
+        chartYaml,
+        { path: 'web/values.schema.json', content: Buffer.from('{"$ref":"http://10.1.2.3/"}') },
+      ]),
+      'web/values.schema.json: "$ref" at / is "http://10.1.2.3/"; a values schema may only refer inside itself ("#…"): helm would fetch that URL or open that file when rendering',
+    ],
+    ['something that is not a chart', Buffer.from('<html>'), 'chart archive is not gzip-compressed data'],
+  ])(
+    'refuses an archive with %s as a local chart in a bundle is refused, naming the chart, version and entry',
+    async (_what, archive, problem) => {
+      const error = await fetchRemoteCharts(profile, {
+        helmBin: 'helm',
+        deny: new Set(),
+        sources: [],
+        fetch: () => Promise.resolve({ ok: true, archive }),
+      }).catch((e: unknown) => e);
+      expect(error).toMatchObject({ code: HubErrorCode.ChartFetchFailed });
+      expect((error as HubError).message).toBe(
+        'remote@1.0.0: pack web: chart "web" version 9.9.9 from https://charts.example.com/stable ' +
+          `(no chart source matches, fetched anonymously): its archive is refused: ${problem}; nothing was stored`,
+      );
+    },
+  );
 });
 
 describe('a chart that names its source', () => {
@@ -105,7 +150,7 @@ describe('a chart that names its source', () => {
       ],
       fetch: (_chart, options) => {
         used.push(options.source?.name);
-        return Promise.resolve({ ok: true, archive: Buffer.from('x') });
+        return Promise.resolve({ ok: true, archive: chartArchive('1.0.0') });
       },
     });
     expect(used).toEqual(['vault']);
@@ -119,7 +164,7 @@ describe('a chart that names its source', () => {
       sources: [source('mirror', 'oci://mirror.example.com')],
       fetch: () => {
         fetched = true;
-        return Promise.resolve({ ok: true, archive: Buffer.from('x') });
+        return Promise.resolve({ ok: true, archive: chartArchive('1.0.0') });
       },
     }).catch((e: unknown) => e);
     expect((error as HubError).message).toMatch(
@@ -138,7 +183,7 @@ describe('a chart that names its source', () => {
       sources: [source('vault', 'https://vault.example.com')],
       fetch: () => {
         fetched = true;
-        return Promise.resolve({ ok: true, archive: Buffer.from('x') });
+        return Promise.resolve({ ok: true, archive: chartArchive('1.0.0') });
       },
     }).catch((e: unknown) => e);
     expect(error).toMatchObject({ code: HubErrorCode.ChartFetchFailed });

@@ -5,6 +5,7 @@
 import {
   ChartSourceKind,
   PackType,
+  chartArchiveProblem,
   remoteChartKey,
   type ClusterProfile,
   type LoadedProfile,
@@ -49,6 +50,14 @@ export async function fetchRemoteCharts(
       ...(source === undefined ? {} : { source }),
     });
     if (!result.ok) throw fetchFailed(profile, pack.name, chart, source, result);
+    // Checked as a local chart in a bundle is (review 8, item 1): the archive is written out for each render,
+    // so a link in it could lead helm out of the folder, and its values schema could make helm load anything.
+    const problem = await chartArchiveProblem(result.archive);
+    if (problem !== undefined)
+      throw fetchFailed(profile, pack.name, chart, source, {
+        ok: false,
+        cause: `its archive is refused: ${problem}`,
+      });
     archives.set(key, result.archive);
   }
   return archives;

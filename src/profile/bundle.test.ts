@@ -1,5 +1,3 @@
-import { gzipSync } from 'node:zlib';
-import { Header } from 'tar';
 import { describe, expect, it } from 'vitest';
 import {
   BUNDLE_INDEX,
@@ -17,6 +15,7 @@ import {
 } from './bundle.js';
 import { loadProfileText } from './load.js';
 import { messages, profileText } from './testing/profiles.js';
+import { rawTarGz, type RawEntry } from './testing/raw-tar.js';
 
 const chart = writeTarGz([
   { path: 'web/Chart.yaml', content: Buffer.from('apiVersion: v2\nname: web\nversion: 0.1.0\n') },
@@ -29,33 +28,6 @@ const profile = profileText({
     '- name: cm\n  layer: addon\n  version: 1.0.0\n  type: manifest\n  files: [files/cm.yaml]',
   ].join('\n'),
 });
-
-interface RawEntry {
-  path: string;
-  content?: Buffer;
-  type?: 'File' | 'SymbolicLink' | 'Link' | 'CharacterDevice' | 'FIFO' | 'Directory';
-  linkpath?: string;
-}
-
-/** A tar.gz written entry by entry, with no checks: what a hostile client could send. */
-function rawTarGz(entries: readonly RawEntry[]): Buffer {
-  const blocks: Buffer[] = [];
-  for (const entry of entries) {
-    const content = entry.content ?? Buffer.alloc(0);
-    const header = new Header({
-      path: entry.path,
-      mode: 0o644,
-      size: content.length,
-      mtime: new Date(0),
-      type: entry.type ?? 'File',
-      ...(entry.linkpath === undefined ? {} : { linkpath: entry.linkpath }),
-    });
-    header.encode();
-    blocks.push(header.block as Buffer, content, Buffer.alloc((512 - (content.length % 512)) % 512));
-  }
-  blocks.push(Buffer.alloc(1024));
-  return gzipSync(Buffer.concat(blocks));
-}
 
 const index = (entries: Record<string, Buffer>) =>
   Buffer.from(

@@ -14,6 +14,7 @@ import path from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { Header, Parser, Pax, type ReadEntry } from 'tar';
 import { z } from 'zod';
+import { valuesSchemaProblem } from './chart-schema.js';
 import { IssueKind } from './errors.js';
 import type { FileSource } from './load.js';
 import { MAX_PROFILE_BYTES } from './parse.js';
@@ -120,24 +121,37 @@ export function writeTarGz(files: readonly { path: string; content: Buffer; mode
   return gzipSync(Buffer.concat(blocks));
 }
 
-interface TarFile {
+export interface TarFile {
   readonly path: string;
   readonly content: Buffer;
+}
+
+/** What is left to unpack, shared by an archive and the archives inside it; `of` names the whole in errors. */
+interface UnpackBudget {
+  left: number;
+  readonly of?: string;
 }
 
 /**
  * Every regular file of a gzip-compressed tar, or a BundleError naming the first entry that is anything
  * else: links, devices and FIFOs, absolute or `..` paths, duplicates. Directory entries are skipped.
  */
-async function readTarGz(data: Buffer, what: string): Promise<TarFile[]> {
+async function readTarGz(
+  data: Buffer,
+  what: string,
+  budget: UnpackBudget = { left: MAX_BUNDLE_BYTES },
+): Promise<TarFile[]> {
   let tar: Buffer;
   try {
-    tar = gunzipSync(data, { maxOutputLength: MAX_BUNDLE_BYTES });
+    // gunzip counts the bytes as it writes them and stops at the budget: nothing past it is ever held.
+    tar = gunzipSync(data, { maxOutputLength: Math.max(budget.left, 1) });
+    if (tar.length > budget.left) throw new RangeError('over the budget');
+    budget.left -= tar.length;
   } catch (error) {
     if (error instanceof RangeError || (error as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE')
       throw new BundleError(
         BundleErrorCode.TooLarge,
-        `${what} unpacks to more than ${MAX_BUNDLE_BYTES} bytes (20 MiB), the limit`,
+        `${budget.of === undefined ? what : `${what}: ${budget.of}`} unpacks to more than ${MAX_BUNDLE_BYTES} bytes (20 MiB), the limit`,
       );
     throw new BundleError(BundleErrorCode.Invalid, `${what} is not gzip-compressed data`, undefined, {
       cause: error,
@@ -265,24 +279,75 @@ export async function readBundle(data: Buffer): Promise<Bundle> {
   return { profile: profile.content.toString('utf8'), entries };
 }
 
+/** A chart archive read whole: its top folder and its regular files (paths include the top folder). */
+export type ChartArchive =
+  | { readonly ok: true; readonly top: string; readonly files: readonly TarFile[] }
+  | { readonly ok: false; readonly problem: string };
+
+/** Subcharts inside subcharts deeper than this are refused (helm has no limit; real charts use one or two). */
+const MAX_SUBCHART_DEPTH = 5;
+
 /**
- * Why a chart archive is not a Helm chart, or undefined when it is: a gzip-compressed tar of regular files
- * under one top folder that holds Chart.yaml (what `helm package` writes and `helm template` reads).
+ * A chart archive's files, or why it is not one Strata renders: a gzip-compressed tar of regular files under
+ * one top folder that holds Chart.yaml (what `helm package` writes and `helm template` reads), with no link,
+ * device or `..` path (see readTarGz), that unpacks to at most 20 MiB with the subchart archives inside it,
+ * and whose values schemas, the subcharts' too, load nothing from outside themselves (see chart-schema.ts).
+ * The hub checks every chart with it: local charts in a bundle and remote charts at publish, and each
+ * archive again before a render writes it out (archives stored before a check existed are covered too).
  */
-export async function chartArchiveProblem(archive: Buffer): Promise<string | undefined> {
-  let files: TarFile[];
+export async function readChartArchive(archive: Buffer): Promise<ChartArchive> {
+  const budget: UnpackBudget = { left: MAX_BUNDLE_BYTES, of: 'the chart with its subcharts' };
   try {
-    files = await readTarGz(archive, 'chart archive');
+    const files = await readTarGz(archive, 'chart archive', budget);
+    const tops = new Set(files.map((f) => f.path.split('/')[0]));
+    if (tops.size !== 1 || files.some((f) => !f.path.includes('/')))
+      return { ok: false, problem: 'not a chart archive: its files must sit under one top folder' };
+    const [top = ''] = [...tops];
+    if (!files.some((f) => f.path === `${top}/Chart.yaml`))
+      return {
+        ok: false,
+        problem: `not a chart archive: no Chart.yaml in its top folder ${JSON.stringify(`${top}/`)}`,
+      };
+    const problem = await schemasProblem(files, '', budget, 0);
+    return problem === undefined ? { ok: true, top, files } : { ok: false, problem };
   } catch (error) {
-    return error instanceof Error ? error.message : String(error);
+    return { ok: false, problem: error instanceof Error ? error.message : String(error) };
   }
-  const tops = new Set(files.map((f) => f.path.split('/')[0]));
-  if (tops.size !== 1 || files.some((f) => !f.path.includes('/')))
-    return 'not a chart archive: its files must sit under one top folder';
-  const [top] = [...tops];
-  return files.some((f) => f.path === `${top}/Chart.yaml`)
-    ? undefined
-    : `not a chart archive: no Chart.yaml in its top folder ${JSON.stringify(`${top}/`)}`;
+}
+
+/** Why a chart archive is not a Helm chart Strata renders (see readChartArchive), or undefined when it is. */
+export async function chartArchiveProblem(archive: Buffer): Promise<string | undefined> {
+  const read = await readChartArchive(archive);
+  return read.ok ? undefined : read.problem;
+}
+
+/**
+ * The first values.schema.json, in the chart or in a subchart archive under a `charts/` folder (helm loads
+ * any file there as one, at any depth), that would load something from outside itself. `within` prefixes
+ * the paths of a subchart's files in messages. Throws a BundleError when a subchart archive is malformed.
+ */
+async function schemasProblem(
+  files: readonly TarFile[],
+  within: string,
+  budget: UnpackBudget,
+  depth: number,
+): Promise<string | undefined> {
+  for (const file of files) {
+    const at = `${within}${file.path}`;
+    if (path.posix.basename(file.path) === 'values.schema.json') {
+      const problem = valuesSchemaProblem(at, file.content);
+      if (problem !== undefined) return problem;
+    }
+    // A file under charts/ that is not gzip data is no subchart helm can load: its render fails, loading nothing.
+    if (!/(^|\/)charts\/[^/]+$/.test(file.path) || file.content[0] !== 0x1f || file.content[1] !== 0x8b)
+      continue;
+    if (depth >= MAX_SUBCHART_DEPTH)
+      return `subchart archive ${JSON.stringify(at)} is nested more than ${MAX_SUBCHART_DEPTH} deep`;
+    const inner = await readTarGz(file.content, `subchart archive ${JSON.stringify(at)}`, budget);
+    const problem = await schemasProblem(inner, `${at}: `, budget, depth + 1);
+    if (problem !== undefined) return problem;
+  }
+  return undefined;
 }
 
 export interface BundleFiles extends FileSource {

@@ -73,12 +73,15 @@ export {
   MAX_BUNDLE_BYTES,
   bundleFiles,
   bundleFolder,
+  chartArchiveProblem,
   readBundle,
+  readChartArchive,
   referencePath,
   writeBundle,
   type Bundle,
   type BundleEntry,
   type BundleFiles,
+  type ChartArchive,
 } from './bundle.js';
 export { detachedSource, type ProfileSource } from './source.js';
 export { checkProfileUpload, type ProfileUploadCheck, type ProfileUploadInput } from './check-upload.js';
