@@ -138,6 +138,14 @@ describe('helm template argv (issue 12: no argument injection)', () => {
     });
     expect(args.slice(args.indexOf('--'))).toEqual(['--', 'probe', '/var/lib/strata/charts/0abc.tgz']);
     expect(args.filter((a) => /^--(repo|version)=/.test(a))).toEqual([]);
+    expect(args).not.toContain('--skip-schema-validation');
+  });
+
+  it("skips the values schema of a remote chart not pinned: no check ran on its $refs, which helm's validator loads", () => {
+    const args = templateArgs(helmPack({ chart: repo({}) }), { helmBin: 'helm' });
+    expect(args.slice(0, args.indexOf('--'))).toContain('--skip-schema-validation');
+    const local = templateArgs(helmPack(), { helmBin: 'helm', chartFile: '/tmp/checked/web' });
+    expect(local).not.toContain('--skip-schema-validation');
   });
 });
 

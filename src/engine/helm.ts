@@ -109,6 +109,9 @@ export function templateArgs(pack: HelmPack, options: HelmTemplateOptions): stri
         chartArg = options.chartFile;
         break;
       }
+      // Not pinned (a version stored before pinning, or the CLI): helm fetches the archive itself, so nothing
+      // checked its values schema, whose `$ref`s helm's validator loads from any URL or file (chart-schema.ts).
+      flags.push('--skip-schema-validation');
       if (chart.kind === ChartSourceKind.Oci) {
         chartArg = notAFlag(chart.ref, 'chart.oci', where);
         flag('version', 'chart.version', chart.version);
