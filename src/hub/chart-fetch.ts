@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import type { AddressRange } from '../kube/index.js';
 import { ChartSourceKind, type ChartSource } from '../profile/index.js';
 import type { ChartSourceCredentials } from '../store/index.js';
-import { bySemver, entriesOf, MAX_INDEX_BYTES, type IndexEntry } from './chart-index.js';
+import { bySemver, entriesOf, MAX_INDEX_BYTES, versionsOf, type IndexEntry } from './chart-index.js';
 import {
   denyCheck,
   guardedGet,
@@ -81,8 +81,8 @@ function guardOf(options: FetchOptions): Omit<GuardedGetOptions, 'what' | 'maxBy
   };
 }
 
-/** The chart's entries in the repository's index.yaml (`<repo>/index.yaml`, as helm repo add reads it). */
-async function repoEntries(chart: RepoChart, options: FetchOptions): Promise<IndexEntry[] | Failure> {
+/** The repository's index.yaml (`<repo>/index.yaml`, as helm repo add reads it), as text. */
+async function repoIndex(chart: RepoChart, options: FetchOptions): Promise<string | Failure> {
   const url = new URL(chart.repo);
   url.pathname = `${url.pathname.replace(/\/+$/, '')}/index.yaml`;
   const got = await guardedGet(url.href, {
@@ -92,8 +92,15 @@ async function repoEntries(chart: RepoChart, options: FetchOptions): Promise<Ind
   });
   if (!got.ok) return got;
   if (got.status !== 200) return { ok: false, cause: classify(`${got.status}`) };
+  return got.body.toString('utf8');
+}
+
+/** The chart's entries in the repository's index.yaml. */
+async function repoEntries(chart: RepoChart, options: FetchOptions): Promise<IndexEntry[] | Failure> {
+  const text = await repoIndex(chart, options);
+  if (typeof text !== 'string') return text;
   try {
-    const entries = entriesOf(got.body.toString('utf8'), chart.name);
+    const entries = entriesOf(text, chart.name);
     return typeof entries === 'string' ? { ok: false, cause: entries } : entries;
   } catch {
     return { ok: false, cause: "the repository's index is not valid YAML" };
@@ -274,10 +281,17 @@ export async function listChartVersions(
     if (typeof tags === 'string') return { ok: false, cause: tags };
     return { ok: true, versions: bySemver(tags.map((t) => t.replaceAll('_', '+'))) };
   }
-  const entries = await repoEntries(chart, options);
-  if (!Array.isArray(entries)) return entries;
-  const versions = entries.flatMap((e) => (typeof e.version === 'string' ? [e.version] : []));
-  return { ok: true, versions: bySemver(versions) };
+  // Any viewer may ask (outdated.ts): the versions are read in one pass over the text, not parsed (versionsOf).
+  const text = await repoIndex(chart, options);
+  if (typeof text !== 'string') return text;
+  try {
+    const versions = versionsOf(text, chart.name);
+    return typeof versions === 'string'
+      ? { ok: false, cause: versions }
+      : { ok: true, versions: bySemver(versions) };
+  } catch {
+    return { ok: false, cause: "the repository's index is not valid YAML" };
+  }
 }
 
 /** What went wrong, from helm's message, in our words: never the remote's body. */

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { ChartSourceKind } from '../profile/index.js';
 import { fetchChart, listChartVersions } from './chart-fetch.js';
-import { entriesOf } from './chart-index.js';
+import { entriesOf, versionsOf } from './chart-index.js';
 
 // The layout helm writes (`helm repo index`): list items at their chart's key's indentation.
 const index = [
@@ -86,6 +86,49 @@ describe('entriesOf', () => {
     const text = ['entries:', '  web:', '  - version: 1.0.0', ...keys, ''].join('\n');
     expect(entriesOf(text, 'web')).toEqual([expect.objectContaining({ version: '1.0.0', k0: 1 })]);
   }, 60_000);
+});
+
+describe('versionsOf (review 8, item 6: any viewer makes the hub read an index)', () => {
+  it("reads one chart's entry versions from helm's layout, not its dependencies' or another chart's", () => {
+    const withDependencies = [
+      'entries:',
+      '  web:',
+      '  - apiVersion: v2',
+      '    dependencies:',
+      '    - name: crds',
+      '      version: 0.0.0',
+      '    version: "2.0.0" # quoted, with a comment',
+      '  - version: 1.0.0',
+      '    name: web',
+      '  other:',
+      '  - version: 9.0.0',
+      '',
+    ].join('\n');
+    expect(versionsOf(withDependencies, 'web')).toEqual(['2.0.0', '1.0.0']);
+    expect(versionsOf(index, 'nginx')).toEqual(['1.1.0', '1.0.0']);
+    expect(versionsOf(index, 'missing')).toEqual([]);
+    expect(
+      versionsOf(['entries:', '  web:', '    - version: 3.0.0', '      name: web', ''].join('\n'), 'web'),
+    ).toEqual(['3.0.0']);
+  });
+
+  it('reads a chart of more than 4 MiB of small entries in one pass, where entriesOf refuses past 2 MiB to parse', () => {
+    const many = Array.from({ length: 400_000 }, (_, i) => `  - {v: ${i}}`);
+    const text = ['entries:', '  web:', '  - version: 1.0.0', ...many, ''].join('\n');
+    expect(text.length).toBeGreaterThan(4 * 1024 * 1024);
+    expect(entriesOf(text, 'web')).toMatch(/^chart "web" takes \d+ bytes/);
+    expect(versionsOf(text, 'web')).toEqual(['1.0.0']);
+  });
+
+  it('parses an index in another layout whole only when it is small', () => {
+    expect(versionsOf(JSON.stringify({ entries: { web: [{ version: '2.0.0' }] } }), 'web')).toEqual([
+      '2.0.0',
+    ]);
+    const big = JSON.stringify({ entries: { web: [{ version: '2.0.0', pad: 'x'.repeat(300_000) }] } });
+    expect(versionsOf(big, 'web')).toMatch(
+      /^the repository's index is not in the layout helm writes and is \d+ bytes/,
+    );
+  });
 });
 
 describe('the outbound policy at every fetch', () => {

@@ -19,6 +19,69 @@ export interface OutdatedChart {
   readonly error?: string;
 }
 
+type Listed = Awaited<ReturnType<typeof listChartVersions>>;
+
+export interface VersionsCacheOptions {
+  /** How long a source's answer is used. Default 5 minutes. */
+  readonly ttlMs?: number;
+  /** How long a failure is used (the source may be back soon). Default 1 minute. */
+  readonly failureTtlMs?: number;
+  /** The answers kept, in bytes of their text; the oldest go first. Default 1 MiB. */
+  readonly maxBytes?: number;
+  /** For tests: the clock. */
+  readonly now?: () => number;
+}
+
+/**
+ * The versions each source answered for a chart (review 8, item 6): any viewer may ask for a version's
+ * outdated charts, and each answer costs a download of up to 8 MiB from a remote, so one answer per (source,
+ * chart) serves every request for a few minutes. Bounded by the bytes of what it keeps.
+ */
+export class VersionsCache {
+  private readonly entries = new Map<string, { listed: Listed; until: number; bytes: number }>();
+  private bytes = 0;
+  private readonly ttlMs: number;
+  private readonly failureTtlMs: number;
+  private readonly maxBytes: number;
+  private readonly now: () => number;
+
+  constructor(options: VersionsCacheOptions = {}) {
+    this.ttlMs = options.ttlMs ?? 5 * 60_000;
+    this.failureTtlMs = options.failureTtlMs ?? 60_000;
+    this.maxBytes = options.maxBytes ?? 1024 * 1024;
+    this.now = options.now ?? Date.now;
+  }
+
+  get(key: string): Listed | undefined {
+    const found = this.entries.get(key);
+    if (found === undefined) return undefined;
+    if (found.until > this.now()) return found.listed;
+    this.drop(key);
+    return undefined;
+  }
+
+  set(key: string, listed: Listed): void {
+    this.drop(key);
+    const text = listed.ok ? listed.versions : [listed.cause];
+    const bytes = key.length + text.reduce((sum, v) => sum + v.length + 8, 0);
+    if (bytes > this.maxBytes) return;
+    for (const oldest of this.entries.keys()) {
+      if (this.bytes + bytes <= this.maxBytes) break;
+      this.drop(oldest);
+    }
+    const until = this.now() + (listed.ok ? this.ttlMs : this.failureTtlMs);
+    this.entries.set(key, { listed, until, bytes });
+    this.bytes += bytes;
+  }
+
+  private drop(key: string): void {
+    const found = this.entries.get(key);
+    if (found === undefined) return;
+    this.entries.delete(key);
+    this.bytes -= found.bytes;
+  }
+}
+
 export async function outdatedCharts(
   profile: ClusterProfile,
   options: {
@@ -26,6 +89,8 @@ export async function outdatedCharts(
     readonly sources: readonly ChartSourceCredentials[];
     readonly deny: ReadonlySet<AddressRange>;
     readonly list?: typeof listChartVersions;
+    /** Answers kept from earlier requests (default: none kept). */
+    readonly cache?: VersionsCache;
   },
 ): Promise<OutdatedChart[]> {
   const list = options.list ?? listChartVersions;
@@ -40,11 +105,17 @@ export async function outdatedCharts(
       continue;
     }
     const source = choice.source;
-    const found = await list(chart, {
-      helmBin: options.helmBin,
-      deny: options.deny,
-      ...(source === undefined ? {} : { source }),
-    });
+    // The source's name too: another source (other credentials) may be answered otherwise.
+    const key = `${source?.name ?? ''}\n${shown}`;
+    let found = options.cache?.get(key);
+    if (found === undefined) {
+      found = await list(chart, {
+        helmBin: options.helmBin,
+        deny: options.deny,
+        ...(source === undefined ? {} : { source }),
+      });
+      options.cache?.set(key, found);
+    }
     if (!found.ok) {
       out.push({ pack: pack.name, chart: shown, version: chart.version, newer: [], error: found.cause });
       continue;

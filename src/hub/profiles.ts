@@ -7,7 +7,7 @@ import type { ClusterAccess } from './access.js';
 import type { Actor } from './config.js';
 import { HubError, HubErrorCode, mapStoreErrors, notFound } from './errors.js';
 import { fetchRemoteCharts, pinnedChartsView, storePinnedCharts } from './chart-pinning.js';
-import { outdatedCharts, type OutdatedChart } from './outdated.js';
+import { outdatedCharts, VersionsCache, type OutdatedChart } from './outdated.js';
 import { profilePackRows, versionView } from './present.js';
 import type { UploadResult } from './upload-check.js';
 import { UploadChecker, UploadCheckerBusy, UploadTooCostly } from './upload-checker.js';
@@ -147,6 +147,7 @@ export class Profiles {
 
   private readonly outdatedChecks = new Map<string, Promise<OutdatedChart[]>>();
   private readonly outdatedSlots = new Slots(MAX_OUTDATED_CHECKS);
+  private readonly outdatedCache = new VersionsCache();
 
   private async checkOutdated(name: string, version: string): Promise<OutdatedChart[]> {
     const record = await this.store.profiles.get(name, version);
@@ -156,6 +157,7 @@ export class Profiles {
       helmBin: this.helmBin,
       sources,
       deny: this.access.outboundDeny(),
+      cache: this.outdatedCache,
     });
   }
 
