@@ -76,9 +76,8 @@ class Repository {
     if (realm === null) return undefined;
     if (params.service !== undefined) realm.searchParams.set('service', params.service);
     if (params.scope !== undefined) realm.searchParams.set('scope', params.scope);
-    // The password goes to the token service over TLS, or to the registry itself; never in clear text to a
-    // host the registry names (the token is then asked for anonymously).
-    const withPassword = realm.protocol === 'https:' || realm.origin === this.base.origin;
+    // Else the token is asked for anonymously (public repositories still read).
+    const withPassword = passwordMayGoTo(realm, this.base);
     const answer = await guardedGet(realm.href, {
       ...this.guard,
       what: 'registry token',
@@ -93,6 +92,29 @@ class Repository {
     const bearer = body?.token ?? body?.access_token;
     return typeof bearer === 'string' ? bearer : undefined;
   }
+}
+
+/**
+ * Token services that a registry on another host is documented to use: Docker Hub's registry answers with
+ * `realm="https://auth.docker.io/token"` (https://distribution.github.io/distribution/spec/auth/token/).
+ */
+const KNOWN_TOKEN_SERVICES: ReadonlyMap<string, readonly string[]> = new Map([
+  ['auth.docker.io', ['registry-1.docker.io', 'docker.io', 'index.docker.io', 'registry.hub.docker.com']],
+]);
+
+/**
+ * Whether a source's password may go to the token service a registry's challenge names (review 8, "oci-registry
+ * .ts:80"). Docker, oras-go and so helm send it to whatever realm the registry names; Strata keeps a source's
+ * credentials to its own registry (as it does for a repository's redirects): the realm must be on the
+ * registry's host (any port) over TLS, or be the registry's own origin, or be a token service the registry is
+ * documented to use (KNOWN_TOKEN_SERVICES). Otherwise a registry host shared by path (a proxy in front of
+ * several backends) would let one backend send the password to any host it names.
+ */
+export function passwordMayGoTo(realm: URL, registry: URL): boolean {
+  if (realm.origin === registry.origin) return true;
+  if (realm.protocol !== 'https:') return false;
+  if (realm.hostname === registry.hostname) return true;
+  return KNOWN_TOKEN_SERVICES.get(realm.hostname)?.includes(registry.hostname) === true;
 }
 
 /** The tags of the repository (the distribution API's tags list), or the classified cause. */
