@@ -10,7 +10,7 @@ import {
   type ChartSource,
   type HelmPack,
 } from '../profile/index.js';
-import { rawTarGz, type RawEntry } from '../profile/testing/raw-tar.js';
+import { linkChainChart, rawTarGz, type RawEntry } from '../profile/testing/raw-tar.js';
 import { EngineError, EngineErrorCode } from './errors.js';
 import { chartWithNotes, templateWithNotes } from './notes.js';
 import { helmBin } from './testing/runner.js';
@@ -59,18 +59,8 @@ describe('a chart archive written out for a render (review 8, items 1, 2 and 9)'
   it('refuses a chain of links that leads out of the folder, though each target reads as inside', async () => {
     const secret = join(dir, 'secret.key');
     writeFileSync(secret, 'secret-line\n');
-    // u0 -> .., u1 -> u0/.., …: each target names a place inside as text; on disk u3 is three folders up.
-    const links: RawEntry[] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9].map((i) => ({
-      path: `web/u${i}`,
-      type: 'SymbolicLink',
-      linkpath: i === 0 ? '..' : `u${i - 1}/..`,
-    }));
-    const file = archive('chain', [
-      chartYaml,
-      notes,
-      ...links,
-      { path: 'web/files/k', type: 'SymbolicLink', linkpath: `../u9${secret}` },
-    ]);
+    const file = join(dir, 'chain.tgz');
+    writeFileSync(file, linkChainChart('web', secret));
     const error = await templateWithNotes(pack(remote), { helmBin: helmBin(), chartFile: file }).catch(
       (e: unknown) => e,
     );
@@ -78,7 +68,7 @@ describe('a chart archive written out for a render (review 8, items 1, 2 and 9)'
     expect((error as EngineError).code).toBe(EngineErrorCode.RenderFailed);
     expect((error as EngineError).message).toBe(
       'pack web: cannot read its chart "web" version 0.1.0 from https://charts.example.invalid (the archive ' +
-        'pinned at publish): entry "web/u0" is a SymbolicLink; only regular files are allowed (no links or devices)',
+        'pinned at publish): entry "web/files/k" is a SymbolicLink; only regular files are allowed (no links or devices)',
     );
     expect((error as EngineError).message).not.toContain('secret-line');
   });

@@ -1,0 +1,55 @@
+// The agent renders the chart archive the hub sends (agentChart) as the hub does: through templateOnce with
+// its file render cache and notes.ts, so the same check refuses an archive whose links lead out of the folder.
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { templateOnce } from '../engine/render-cache.js';
+import { helmBin } from '../engine/testing/runner.js';
+import { ChartSourceKind, Layer, PackType, PrioritySource, type HelmPack } from '../profile/index.js';
+import { linkChainChart } from '../profile/testing/raw-tar.js';
+import { fileRenderCache } from './file-render-cache.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'strata-agent-chart-'));
+afterAll(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const pack: HelmPack = {
+  type: PackType.Helm,
+  name: 'web',
+  layer: Layer.Addon,
+  version: '1.0.0',
+  installPriority: 0,
+  prioritySource: PrioritySource.Default,
+  dependsOn: [],
+  timeoutMs: 60_000,
+  namespace: { name: 'web', labels: {}, annotations: {}, create: true },
+  chart: { kind: ChartSourceKind.Oci, ref: 'oci://registry.example.invalid/charts/web', version: '0.1.0' },
+  releaseName: 'web',
+  values: {},
+};
+
+describe("the agent's render of a chart archive from the hub (review 8, item 1)", () => {
+  it('refuses an archive whose link chain leads to the agent host, and stores no rendering', async () => {
+    const token = join(dir, 'token');
+    writeFileSync(token, 'agent-token\n');
+    const chartFile = join(dir, 'evil.tgz');
+    writeFileSync(chartFile, linkChainChart('web', token));
+    const renders = join(dir, 'renders');
+    const error = await templateOnce(
+      pack,
+      { helmBin: helmBin(), chartFile },
+      {
+        cache: fileRenderCache(renders),
+        retry: (_what, action) => action(),
+        signal: new AbortController().signal,
+      },
+    ).catch((e: unknown) => e);
+    expect((error as Error).message).toBe(
+      'pack web: cannot read its chart oci://registry.example.invalid/charts/web version 0.1.0 (the archive ' +
+        'pinned at publish): entry "web/files/k" is a SymbolicLink; only regular files are allowed (no links or devices)',
+    );
+    expect(readdirSync(renders, { recursive: true }).filter((f) => String(f).includes('web'))).toEqual([]);
+  });
+});
