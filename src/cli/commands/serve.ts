@@ -93,7 +93,8 @@ export const serveCommand: Command = {
       type: 'string',
       value: 'NAMES',
       description:
-        'exec credential plugins kubeconfigs may run on the hub, by name (aws,gke-gcloud-auth-plugin); default none',
+        'exec credential plugins kubeconfigs may run on the hub, by name (aws,gke-gcloud-auth-plugin), each only ' +
+        'as its token-getting command; default none',
     },
     'outbound-deny': {
       type: 'string',
