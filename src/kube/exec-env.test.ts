@@ -8,7 +8,9 @@ import { clientNode } from './client-node.js';
 import { pluginEnv } from './exec-env.js';
 import { loadKubeconfig } from './kubeconfig.js';
 
-const PLUGIN = 'strata-env-probe';
+// A stand-in for aws on this test's PATH: an allowed plugin Strata knows may be given AWS_PROFILE (and runs only
+// as `aws eks get-token …`, kubeconfig-exec-plugins.ts).
+const PLUGIN = 'aws';
 let dir: string;
 const saved = { ...process.env };
 
@@ -46,6 +48,7 @@ users:
       exec:
         apiVersion: client.authentication.k8s.io/v1
         command: ${PLUGIN}
+        args: [eks, get-token, --cluster-name, c]
         interactiveMode: Never
         ${env}
 contexts: [{ name: ctx, context: { cluster: c, user: u } }]
