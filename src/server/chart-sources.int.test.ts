@@ -263,15 +263,18 @@ describe('remote charts from sources with credentials', () => {
 
     // The sources go away: nothing the hub does from now on may need them.
     await servers().stop();
+    // The answers of a few minutes ago are kept (outdated.ts): asked again at once, the sources are not.
+    const kept = await strata(['profile', 'outdated', 'remote@1.0.0', '-o', 'json']);
+    expect(JSON.parse(kept.stdout)).toEqual(JSON.parse(outdated.stdout));
+    const opened = t.opened;
+    await t.close();
+    t = await startTestHub(backend, { store: opened });
+    await pageUntil('remote', everyGreen(2), 120_000);
     const unreachable = await strata(['profile', 'outdated', 'remote@1.0.0', '-o', 'json']);
     expect(JSON.parse(unreachable.stdout)).toEqual([
       expect.objectContaining({ pack: 'from-oci', newer: [], error: 'connection refused' }),
       expect.objectContaining({ pack: 'from-repo', newer: [], error: 'connection refused' }),
     ]);
-    const opened = t.opened;
-    await t.close();
-    t = await startTestHub(backend, { store: opened });
-    await pageUntil('remote', everyGreen(2), 120_000);
 
     // A resync after objects of both charts were deleted re-applies them from the pinned archives.
     const kc = new KubeConfig();
