@@ -213,4 +213,31 @@ describe('bundleFiles', () => {
       ),
     ]);
   });
+
+  it("refuses a local chart whose subchart's values schema helm would load a URL for (review 8, item 2)", async () => {
+    const sub = writeTarGz([
+      { path: 'db/Chart.yaml', content: Buffer.from('apiVersion: v2\nname: db\nversion: 0.1.0\n') },
+      { path: 'db/values.schema.json', content: Buffer.from('{"$ref": "https://169.254.169.254/latest"}') },
+    ]);
+    const withSub = writeTarGz([
+      { path: 'web/Chart.yaml', content: Buffer.from('apiVersion: v2\nname: web\nversion: 0.1.0\n') },
+      { path: 'web/charts/db-0.1.0.tgz', content: sub },
+    ]);
+    const bundle = await readBundle(
+      writeBundle(profile, [
+        { path: 'charts/web', content: withSub },
+        { path: 'files/cm.yaml', content: cm },
+      ]),
+    );
+    expect(
+      messages(
+        await loadProfileText(bundle.profile, { files: bundleFiles(bundle.entries), displayName: 'b' }),
+      ),
+    ).toEqual([
+      expect.stringContaining(
+        'spec.packs[0].chart.path: bundle entry "charts/web": web/charts/db-0.1.0.tgz: db/values.schema.json: ' +
+          '"$ref" at / is "https://169.254.169.254/latest"; a values schema may only refer inside itself',
+      ),
+    ]);
+  });
 });
