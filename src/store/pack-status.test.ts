@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { statusEventData, type PackStatusRecord } from './pack-status.js';
+import { statusJson, type PackStatusRecord } from './pack-status.js';
 
 const status: Omit<PackStatusRecord, 'seq'> = {
   cluster: 'c1',
@@ -25,14 +25,17 @@ const status: Omit<PackStatusRecord, 'seq'> = {
   updatedAt: '2026-01-01T00:00:00.000Z',
 };
 
-describe('statusEventData', () => {
-  it('is the JSON of the whole event, with the resources serialized once for the row spliced in', () => {
-    const data = statusEventData('cm-pack', status, JSON.stringify(status.resources));
-    expect(JSON.parse(data)).toEqual({ pack: 'cm-pack', status });
+describe('statusJson', () => {
+  it('is the JSON of the whole event, and the resources for the row are exactly their JSON within it', () => {
+    const json = statusJson('cm-pack', status);
+    expect(JSON.parse(json.data)).toEqual({ pack: 'cm-pack', status });
+    expect(json.resources).toBe(JSON.stringify(status.resources));
   });
 
   it('keeps an empty resource list', () => {
     const empty = { ...status, resources: [] };
-    expect(JSON.parse(statusEventData('cm-pack', empty, '[]'))).toEqual({ pack: 'cm-pack', status: empty });
+    const json = statusJson('cm-pack', empty);
+    expect(JSON.parse(json.data)).toEqual({ pack: 'cm-pack', status: empty });
+    expect(json.resources).toBe('[]');
   });
 });
