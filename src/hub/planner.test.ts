@@ -115,6 +115,15 @@ describe('Planner', () => {
     expect((refused as HubError).message).toContain('already used in profile "a" at a@1.0.0:10:');
   });
 
+  it('drops what it kept of a cluster once told to (its runner stopped)', async () => {
+    await publish('a', 'a1');
+    await attach('a');
+    planner.forget('prod');
+    const loads = vi.spyOn(store.profiles, 'get');
+    await planner.plan('prod');
+    expect(loads.mock.calls.map(([name]) => name)).toEqual(['a']);
+  });
+
   it('drops what it kept of a profile once a plan removes it', async () => {
     await publish('a', 'a1');
     await attach('a');
