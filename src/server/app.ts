@@ -21,6 +21,7 @@ import { replicaForward } from './replica-forward.js';
 import { SECURITY_HEADERS } from './security-headers.js';
 import { EventStream } from './sse.js';
 import { StreamLimits, type StreamLimitsConfig } from './stream-limits.js';
+import { HeavyRequests } from './heavy-requests.js';
 import { matchesIfNoneMatch, representation, tagBody } from './etag.js';
 import { defaultWebRoot, isApiPath, sendWebFile } from './static.js';
 import { toProblem } from './to-problem.js';
@@ -77,6 +78,8 @@ export interface ServerOptions {
   readonly tokenCheckMs?: number;
   /** Caps on open event streams, per token and in all. Default 32 and 20,000 (stream-limits.ts). */
   readonly streamLimits?: StreamLimitsConfig;
+  /** Costly requests (previews, validations, …) one token may have in progress. Default 4 (heavy-requests.ts). */
+  readonly maxHeavyPerToken?: number;
 }
 
 export interface StrataServer {
@@ -323,6 +326,11 @@ export function createServer(options: ServerOptions): StrataServer {
     return token ? { tokenId: token.id, name: token.name } : { name: 'anonymous' };
   };
 
+  const heavy = new HeavyRequests(options.maxHeavyPerToken);
+  const callerKey = (request: FastifyRequest) => {
+    const token = tokens.get(request);
+    return token ? token.id : 'anonymous';
+  };
   for (const route of routes) {
     app.route({
       method: route.method,
@@ -331,62 +339,70 @@ export function createServer(options: ServerOptions): StrataServer {
         strataRole: route.role,
         strataBundles: route.kind === 'json' && (route.bodyFormats ?? []).includes(BodyFormat.Bundle),
       },
-      handler: async (request: FastifyRequest, reply: FastifyReply) => {
-        const input = {
-          ...services,
-          params: route.params
-            ? parseInput(route.params as z.ZodType, request.params, 'path parameter')
-            : undefined,
-          query: route.query
-            ? parseInput(route.query as z.ZodType, request.query, 'query parameter')
-            : undefined,
-          body: undefined as unknown,
-          bundle: undefined as Buffer | undefined,
-          actor: actorOf(request),
-          callerRole: tokens.get(request)?.role ?? Role.Public,
-          request,
-        };
-        switch (route.kind) {
-          case 'stream':
-            await route.handler(input, reply);
-            return reply;
-          case 'json': {
-            if (Buffer.isBuffer(request.body)) {
-              if (!(route.bodyFormats ?? []).includes(BodyFormat.Bundle))
-                throw new ApiError(415, 'UNSUPPORTED_MEDIA_TYPE', `${route.operationId} takes no gzip body`);
-              input.bundle = request.body;
-            } else if (route.body)
-              input.body = parseInput(route.body as z.ZodType, decodeBody(request, route), 'body');
-            const result: unknown = await route.handler(input);
-            if (route.response === undefined) return reply.code(route.status).send();
-            if (options.validateResponses === true) {
-              const checked = (route.response as z.ZodType).safeParse(result);
-              if (!checked.success) {
-                throw new Error(
-                  `response of ${route.operationId} does not match its schema: ${checked.error.message}`,
-                );
+      handler: heavy.wrap(
+        route.operationId,
+        callerKey,
+        async (request: FastifyRequest, reply: FastifyReply) => {
+          const input = {
+            ...services,
+            params: route.params
+              ? parseInput(route.params as z.ZodType, request.params, 'path parameter')
+              : undefined,
+            query: route.query
+              ? parseInput(route.query as z.ZodType, request.query, 'query parameter')
+              : undefined,
+            body: undefined as unknown,
+            bundle: undefined as Buffer | undefined,
+            actor: actorOf(request),
+            callerRole: tokens.get(request)?.role ?? Role.Public,
+            request,
+          };
+          switch (route.kind) {
+            case 'stream':
+              await route.handler(input, reply);
+              return reply;
+            case 'json': {
+              if (Buffer.isBuffer(request.body)) {
+                if (!(route.bodyFormats ?? []).includes(BodyFormat.Bundle))
+                  throw new ApiError(
+                    415,
+                    'UNSUPPORTED_MEDIA_TYPE',
+                    `${route.operationId} takes no gzip body`,
+                  );
+                input.bundle = request.body;
+              } else if (route.body)
+                input.body = parseInput(route.body as z.ZodType, decodeBody(request, route), 'body');
+              const result: unknown = await route.handler(input);
+              if (route.response === undefined) return reply.code(route.status).send();
+              if (options.validateResponses === true) {
+                const checked = (route.response as z.ZodType).safeParse(result);
+                if (!checked.success) {
+                  throw new Error(
+                    `response of ${route.operationId} does not match its schema: ${checked.error.message}`,
+                  );
+                }
               }
+              if (route.etag === true) {
+                const sent = representation(tagBody(result), request.headers['accept-encoding']);
+                reply
+                  .header('etag', sent.etag)
+                  .header('cache-control', 'no-cache')
+                  .header('vary', 'accept-encoding');
+                if (matchesIfNoneMatch(request.headers['if-none-match'], sent.etag))
+                  return reply.code(304).send();
+                if (sent.encoding !== undefined) reply.header('content-encoding', sent.encoding);
+                return reply
+                  .code(route.status)
+                  .type('application/json')
+                  .send(await sent.body());
+              }
+              return reply.code(route.status).type('application/json').send(result);
             }
-            if (route.etag === true) {
-              const sent = representation(tagBody(result), request.headers['accept-encoding']);
-              reply
-                .header('etag', sent.etag)
-                .header('cache-control', 'no-cache')
-                .header('vary', 'accept-encoding');
-              if (matchesIfNoneMatch(request.headers['if-none-match'], sent.etag))
-                return reply.code(304).send();
-              if (sent.encoding !== undefined) reply.header('content-encoding', sent.encoding);
-              return reply
-                .code(route.status)
-                .type('application/json')
-                .send(await sent.body());
-            }
-            return reply.code(route.status).type('application/json').send(result);
+            default:
+              return assertNever(route, 'route kind');
           }
-          default:
-            return assertNever(route, 'route kind');
-        }
-      },
+        },
+      ),
     });
   }
 

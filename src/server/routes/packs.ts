@@ -75,7 +75,7 @@ export const packRoutes = [
     params: PackParams,
     status: 200,
     response: PackValuesSchema,
-    errors: [404],
+    errors: [404, 429],
     handler: ({ hub, params }) => Promise.resolve(hub.packValues(params.cluster, params.pack)),
   }),
   jsonRoute({

@@ -79,7 +79,7 @@ export const profileRoutes = [
     bodyFormats: [BodyFormat.Json, BodyFormat.Yaml, BodyFormat.Bundle],
     status: 200,
     response: ValidationSchema,
-    errors: [413, 415, 422, 503],
+    errors: [413, 415, 422, 429, 503],
     handler: async ({ hub, query, body, bundle }) => {
       const issues = await hub.validateProfile(profileUpload(query, body, bundle));
       return { valid: issues.length === 0, issues: issues.map(toProblemIssue) };
@@ -151,7 +151,7 @@ export const profileRoutes = [
     params: VersionParams,
     contentType: 'application/gzip',
     response: z.string().describe('a profile bundle (binary)'),
-    errors: [404],
+    errors: [404, 429],
     handler: async ({ hub, params }, reply) => {
       const bundle = await hub.profileBundle(params.profile, params.version);
       const name = `${params.profile}-${params.version}.tgz`.replace(/[^\w.@-]/g, '_');
