@@ -196,6 +196,7 @@ export class Hub {
     await this.tail?.close();
     this.feed.close();
     await this.profiles.close();
+    await this.healthRules.close();
   }
 
   // Clusters

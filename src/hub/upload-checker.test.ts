@@ -1,7 +1,7 @@
 // The upload checker's queue is bounded: each waiting upload holds its body (up to 21 MiB), and any viewer
 // can send one to /profiles/validate.
 import { afterAll, describe, expect, it } from 'vitest';
-import { UploadChecker, UploadCheckerBusy } from './upload-checker.js';
+import { UploadChecker, UploadCheckerBusy, UploadTooCostly } from './upload-checker.js';
 
 const checker = new UploadChecker({ concurrency: 1, maxWaiting: 1, idleMs: 100 });
 
@@ -33,5 +33,43 @@ describe('UploadChecker', () => {
     expect(await second).toHaveProperty('kind');
     // Once the queue drains, uploads are taken again.
     expect(await checker.check(input)).toHaveProperty('kind');
+  });
+});
+
+describe('health-rule tests in the pool', () => {
+  // CEL the cost count misjudges: re-wrapping a 20k-key map per iteration runs each expression to its limit.
+  const costly = 'self.spec.m.all(k, self.spec.m.exists(j, j == k))';
+  const rules = [
+    'apiVersion: strata.dev/v1alpha1',
+    'kind: HealthRules',
+    'spec:',
+    '  healthChecks:',
+    '    - apiVersion: example.com/v1',
+    '      kind: Widget',
+    `      current: "${costly}"`,
+    '',
+  ].join('\n');
+  const widget = (m: Record<string, number>) => ({
+    apiVersion: 'example.com/v1',
+    kind: 'Widget',
+    metadata: { name: 'w' },
+    spec: { m },
+    status: {},
+  });
+  const ref = { apiVersion: 'example.com/v1', kind: 'Widget', name: 'w' };
+
+  it('ends a test at its deadline, thread and all, and runs the next one on a fresh thread', async () => {
+    const big = Object.fromEntries(Array.from({ length: 20_000 }, (_, i) => [`k${i}`, i]));
+    const ended = await checker
+      .testHealthRules({ rules, cluster: [], ref, object: widget(big) }, 100)
+      .catch((error: unknown) => error);
+    expect(ended).toBeInstanceOf(UploadTooCostly);
+    expect(String(ended)).toContain('took longer than 0.1 s');
+
+    const next = await checker.testHealthRules({ rules, cluster: [], ref, object: widget({ a: 1 }) }, 30_000);
+    expect(next).toMatchObject({
+      kind: 'verdict',
+      verdict: { state: 'Ready', rule: { origin: 'pack', kind: 'Widget' } },
+    });
   });
 });

@@ -1,10 +1,11 @@
-// Runs checkUpload in worker threads (issue 12: no request may stall the hub's event loop; a 1 MiB profile of
-// small keys takes over a second to parse, and V8 keeps the heap such a burst grew). At most `concurrency`
-// threads, each with a bounded heap, checking one upload at a time under a deadline; a thread that misses its
-// deadline or runs out of heap is ended, and an idle one is ended after `idleMs`, returning its memory.
+// Runs checkUpload (and runHealthTest) in worker threads (issue 12: no request may stall the hub's event loop;
+// a 1 MiB profile of small keys takes over a second to parse, and V8 keeps the heap such a burst grew). At most
+// `concurrency` threads, each with a bounded heap, running one job at a time under a deadline; a thread that
+// misses its deadline or runs out of heap is ended, and an idle one is ended after `idleMs`, returning its memory.
 import { existsSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import type { HealthTestJob, HealthTestResult } from './health-test.js';
 import type { UploadInput, UploadResult } from './upload-check.js';
 
 export interface UploadCheckerOptions {
@@ -23,16 +24,29 @@ export interface UploadCheckerOptions {
   readonly maxWaiting?: number;
 }
 
+/** What a new thread posts once its modules are loaded (upload-worker.ts). */
+export const WORKER_READY = 'ready';
+
+/** A new thread that has not loaded its modules after this is ended. */
+const STARTUP_MS = 60_000;
+
 /** Every thread is busy and the queue is full: the upload is refused at once, to be sent again later. */
 export class UploadCheckerBusy extends Error {}
 
 /** The check could not finish within its bounds: the upload is too costly to accept. */
 export class UploadTooCostly extends Error {}
 
-type Reply = { ok: true; result: UploadResult } | { ok: false; message: string };
+/** What a worker thread is asked to do (upload-worker.ts). */
+export type WorkerJob =
+  | { readonly kind: 'upload'; readonly input: UploadInput }
+  | { readonly kind: 'health-test'; readonly input: HealthTestJob };
+
+type Reply<T> = { ok: true; result: T } | { ok: false; message: string };
 
 export class UploadChecker {
   private readonly idle: Worker[] = [];
+  /** Threads that have loaded their modules (posted WORKER_READY). */
+  private readonly ready = new WeakSet<Worker>();
   private readonly idleTimers = new Map<Worker, NodeJS.Timeout>();
   private running = 0;
   private readonly waiting: (() => void)[] = [];
@@ -50,7 +64,17 @@ export class UploadChecker {
     this.maxWaiting = options.maxWaiting ?? 8;
   }
 
-  async check(input: UploadInput): Promise<UploadResult> {
+  /** Checks an upload (checkUpload) in a thread. */
+  check(input: UploadInput): Promise<UploadResult> {
+    return this.submit<UploadResult>({ kind: 'upload', input }, this.timeoutMs);
+  }
+
+  /** Tries health rules on an object (runHealthTest) in a thread, stopped after `timeoutMs`. */
+  testHealthRules(input: HealthTestJob, timeoutMs: number): Promise<HealthTestResult> {
+    return this.submit<HealthTestResult>({ kind: 'health-test', input }, timeoutMs);
+  }
+
+  private async submit<T>(job: WorkerJob, timeoutMs: number): Promise<T> {
     if (this.running >= this.concurrency && this.waiting.length >= this.maxWaiting) {
       throw new UploadCheckerBusy(
         `${this.running} uploads are being checked and ${this.waiting.length} wait: send it again in a few seconds`,
@@ -62,7 +86,7 @@ export class UploadChecker {
       });
     this.running++;
     try {
-      return await this.run(this.takeWorker(), input);
+      return await this.run<T>(this.takeWorker(), job, timeoutMs);
     } finally {
       this.running--;
       this.waiting.shift()?.();
@@ -103,7 +127,7 @@ export class UploadChecker {
     this.idleTimers.set(worker, timer);
   }
 
-  private run(worker: Worker, input: UploadInput): Promise<UploadResult> {
+  private run<T>(worker: Worker, job: WorkerJob, timeoutMs: number): Promise<T> {
     return new Promise((resolve, reject) => {
       const done = (action: () => void, keep: boolean) => {
         clearTimeout(timer);
@@ -114,7 +138,14 @@ export class UploadChecker {
         else void worker.terminate();
         action();
       };
-      const onMessage = (reply: Reply) => {
+      const onMessage = (reply: Reply<T> | typeof WORKER_READY) => {
+        if (reply === WORKER_READY) {
+          // A new thread has loaded its modules: the job's own time starts now.
+          this.ready.add(worker);
+          clearTimeout(timer);
+          timer = jobTimer();
+          return;
+        }
         done(() => {
           if (reply.ok) resolve(reply.result);
           else reject(new Error(reply.message));
@@ -135,15 +166,25 @@ export class UploadChecker {
           reject(new Error(`the upload check stopped unexpectedly (exit code ${code})`));
         }, false);
       };
-      const timer = setTimeout(() => {
-        done(() => {
-          reject(new UploadTooCostly(`checking it took longer than ${this.timeoutMs / 1000} s`));
-        }, false);
-      }, this.timeoutMs);
+      const jobTimer = () =>
+        setTimeout(() => {
+          done(() => {
+            reject(new UploadTooCostly(`checking it took longer than ${timeoutMs / 1000} s`));
+          }, false);
+        }, timeoutMs);
+      // The deadline bounds the job, not the loading of a new thread's modules (slow on a loaded machine, and
+      // the same for every job); a thread that never loads is ended too.
+      let timer = this.ready.has(worker)
+        ? jobTimer()
+        : setTimeout(() => {
+            done(() => {
+              reject(new Error(`the worker thread did not start within ${STARTUP_MS / 1000} s`));
+            }, false);
+          }, STARTUP_MS);
       worker.on('message', onMessage);
       worker.once('error', onError);
       worker.once('exit', onExit);
-      worker.postMessage(input);
+      worker.postMessage(job);
     });
   }
 }
