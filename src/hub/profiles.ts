@@ -1,7 +1,9 @@
 // Profiles: uploads checked off the event loop (upload-checker.ts), stored as drafts or published versions
 // with the local charts and files they reference, and read back as views or as a bundle.
+import { createHash } from 'node:crypto';
 import type { Emit } from './feed.js';
-import { IssueKind, writeBundle, type ClusterProfile, type ProfileIssue } from '../profile/index.js';
+import { BundleCache } from './bundle-cache.js';
+import { IssueKind, writeBundleAsync, type ClusterProfile, type ProfileIssue } from '../profile/index.js';
 import type { Store } from '../store/index.js';
 import type { ClusterAccess } from './access.js';
 import type { Actor } from './config.js';
@@ -32,6 +34,7 @@ export type ProfileUpload = (
 
 export class Profiles {
   private readonly uploads = new UploadChecker();
+  private readonly bundles = new BundleCache();
 
   constructor(
     private readonly store: Store,
@@ -41,6 +44,7 @@ export class Profiles {
   ) {}
 
   close(): Promise<void> {
+    this.bundles.clear();
     return this.uploads.close();
   }
 
@@ -159,17 +163,25 @@ export class Profiles {
     });
   }
 
-  /** A stored version as a bundle: its source and every local chart and file it was published with. */
+  /**
+   * A stored version as a bundle: its source and every local chart and file it was published with. Compressed
+   * off the event loop, and kept a while by content (bundle-cache.ts).
+   */
   async bundle(name: string, version: string): Promise<Buffer> {
     const record = await this.store.profiles.get(name, version);
     if (!record) throw notFound('profile', `${name}@${version}`);
-    const entries: { path: string; content: Buffer }[] = [];
-    for (const [path, digest] of Object.entries(record.blobs)) {
-      const content = await this.store.blobs.get(digest);
-      if (!content) throw notFound('profile file', `${name}@${version}: ${path} (sha256 ${digest})`);
-      entries.push({ path, content });
-    }
-    return writeBundle(record.source, entries);
+    const key = createHash('sha256')
+      .update(JSON.stringify([record.source, Object.entries(record.blobs).sort()]))
+      .digest('hex');
+    return this.bundles.get(key, async () => {
+      const entries: { path: string; content: Buffer }[] = [];
+      for (const [path, digest] of Object.entries(record.blobs)) {
+        const content = await this.store.blobs.get(digest);
+        if (!content) throw notFound('profile file', `${name}@${version}: ${path} (sha256 ${digest})`);
+        entries.push({ path, content });
+      }
+      return writeBundleAsync(record.source, entries);
+    });
   }
 
   /** Each profile's remote charts, fetched with the matching source's credentials (chart-pinning.ts). */

@@ -76,6 +76,7 @@ export {
   readBundle,
   referencePath,
   writeBundle,
+  writeBundleAsync,
   type Bundle,
   type BundleEntry,
   type BundleFiles,
