@@ -241,8 +241,11 @@ export class Hub {
 
   // Profiles
   /** Every positioned issue of an upload; [] when it is valid. A malformed bundle is a HubError. */
-  validateProfile(input: ProfileUpload): Promise<ProfileIssue[]> {
-    return this.profiles.validate(input);
+  validateProfile(
+    input: ProfileUpload,
+    options?: { readonly resolveChartHosts: boolean },
+  ): Promise<ProfileIssue[]> {
+    return this.profiles.validate(input, options);
   }
   async importProfile(
     input: ProfileUpload & { readonly draft?: boolean },

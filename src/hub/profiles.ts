@@ -12,7 +12,7 @@ import { fetchRemoteCharts, pinnedChartsView, storePinnedCharts } from './chart-
 import { outdatedCharts, type OutdatedChart } from './outdated.js';
 import { profilePackRows, versionView } from './present.js';
 import type { UploadResult } from './upload-check.js';
-import { UploadChecker, UploadCheckerBusy, UploadTooCostly } from './upload-checker.js';
+import { UploadChecker, UploadCheckerBusy, UploadLane, UploadTooCostly } from './upload-checker.js';
 
 /** Versions whose remotes are checked for newer charts at the same time, hub-wide. */
 const MAX_OUTDATED_CHECKS = 2;
@@ -48,9 +48,19 @@ export class Profiles {
     return this.uploads.close();
   }
 
-  /** Every positioned issue of an upload; [] when it is valid. A malformed bundle is a HubError. */
-  async validate(input: ProfileUpload): Promise<ProfileIssue[]> {
-    const result = await this.checkUpload(input);
+  /**
+   * Every positioned issue of an upload; [] when it is valid. A malformed bundle is a HubError. Checked in the
+   * validation lane (it never holds every thread: imports go first); `resolveChartHosts: false` (a viewer's
+   * validation) checks chart hosts written as addresses but looks no name up.
+   */
+  async validate(
+    input: ProfileUpload,
+    options: { readonly resolveChartHosts: boolean } = { resolveChartHosts: true },
+  ): Promise<ProfileIssue[]> {
+    const result = await this.checkUpload(input, {
+      lane: UploadLane.Validate,
+      resolveHosts: options.resolveChartHosts,
+    });
     return result.kind === 'issues' ? [...result.issues] : [];
   }
 
@@ -199,15 +209,25 @@ export class Profiles {
    * and an upload too costly to check are HubErrors. A plain YAML profile may reference no local file; a
    * bundle's references are read from its entries, and an entry no profile references refuses the whole bundle.
    */
-  private async checkUpload(input: ProfileUpload): Promise<Exclude<UploadResult, { kind: 'bundle' }>> {
+  private async checkUpload(
+    input: ProfileUpload,
+    options: { readonly lane: UploadLane; readonly resolveHosts: boolean } = {
+      lane: UploadLane.Import,
+      resolveHosts: true,
+    },
+  ): Promise<Exclude<UploadResult, { kind: 'bundle' }>> {
     const shown = input.file ?? 'profile.yaml';
     let result: UploadResult;
     try {
-      result = await this.uploads.check({
-        shown,
-        deny: [...this.access.outboundDeny()],
-        ...(input.bundle === undefined ? { yaml: input.yaml } : { bundle: input.bundle }),
-      });
+      result = await this.uploads.check(
+        {
+          shown,
+          deny: [...this.access.outboundDeny()],
+          resolveHosts: options.resolveHosts,
+          ...(input.bundle === undefined ? { yaml: input.yaml } : { bundle: input.bundle }),
+        },
+        options.lane,
+      );
     } catch (error) {
       if (error instanceof UploadCheckerBusy) throw new HubError(HubErrorCode.Busy, error.message);
       if (!(error instanceof UploadTooCostly)) throw error;

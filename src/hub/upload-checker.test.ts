@@ -1,7 +1,7 @@
 // The upload checker's queue is bounded: each waiting upload holds its body (up to 21 MiB), and any viewer
 // can send one to /profiles/validate.
 import { afterAll, describe, expect, it } from 'vitest';
-import { UploadChecker, UploadCheckerBusy, UploadTooCostly } from './upload-checker.js';
+import { UploadChecker, UploadCheckerBusy, UploadLane, UploadTooCostly } from './upload-checker.js';
 
 const checker = new UploadChecker({ concurrency: 1, maxWaiting: 1, idleMs: 100 });
 
@@ -33,6 +33,43 @@ describe('UploadChecker', () => {
     expect(await second).toHaveProperty('kind');
     // Once the queue drains, uploads are taken again.
     expect(await checker.check(input)).toHaveProperty('kind');
+  });
+});
+
+describe('validations and imports', () => {
+  it('keeps a thread and half the queue for imports: a burst of validations never delays an import', async () => {
+    const pool = new UploadChecker({ concurrency: 2, maxWaiting: 4, idleMs: 100 });
+    try {
+      // Big enough to take a while to parse (20k keys); the import is the small profile.
+      const keys = Array.from({ length: 20_000 }, (_, i) => `  k${i}: v`).join('\n');
+      const slow = { shown: 'big.yaml', deny: [], yaml: `${profile}extra:\n${keys}\n` };
+      const settled: string[] = [];
+      const validate = (name: string) =>
+        pool.check(slow, UploadLane.Validate).then(
+          (result) => {
+            settled.push(name);
+            return result;
+          },
+          (error: unknown) => {
+            settled.push(name);
+            return error;
+          },
+        );
+      const running = validate('v1');
+      const waiting = [validate('v2'), validate('v3')];
+      const refused = await validate('v4');
+      expect(refused).toBeInstanceOf(UploadCheckerBusy);
+      expect(String(refused)).toContain(
+        '1 validations are being checked and 2 wait, the most validations may hold (imports keep a thread and ' +
+          'half the queue)',
+      );
+      // The import takes the thread validations leave free: checked before the validations queued earlier.
+      expect(await pool.check({ shown: 'p.yaml', deny: [], yaml: profile })).toHaveProperty('kind');
+      expect(settled).not.toContain('v3');
+      for (const result of await Promise.all([running, ...waiting])) expect(result).toHaveProperty('kind');
+    } finally {
+      await pool.close();
+    }
   });
 });
 

@@ -24,6 +24,10 @@ export interface UploadCheckerOptions {
   readonly maxWaiting?: number;
 }
 
+/** Whose upload a check is for: an import (operators) or a validation (any viewer), see check(). */
+export const UploadLane = { Import: 'import', Validate: 'validate' } as const;
+export type UploadLane = (typeof UploadLane)[keyof typeof UploadLane];
+
 /** What a new thread posts once its modules are loaded (upload-worker.ts). */
 export const WORKER_READY = 'ready';
 
@@ -49,7 +53,8 @@ export class UploadChecker {
   private readonly ready = new WeakSet<Worker>();
   private readonly idleTimers = new Map<Worker, NodeJS.Timeout>();
   private running = 0;
-  private readonly waiting: (() => void)[] = [];
+  private runningValidations = 0;
+  private readonly waiting: { readonly lane: UploadLane; readonly start: () => void }[] = [];
   private readonly concurrency: number;
   private readonly timeoutMs: number;
   private readonly maxHeapMb: number;
@@ -64,32 +69,82 @@ export class UploadChecker {
     this.maxWaiting = options.maxWaiting ?? 8;
   }
 
-  /** Checks an upload (checkUpload) in a thread. */
-  check(input: UploadInput): Promise<UploadResult> {
-    return this.submit<UploadResult>({ kind: 'upload', input }, this.timeoutMs);
+  /**
+   * Checks an upload (checkUpload) in a thread. A validation (`UploadLane.Validate`, which any viewer may send)
+   * never takes the last thread nor more than half the queue: imports always find room (review finding 12).
+   */
+  check(input: UploadInput, lane: UploadLane = UploadLane.Import): Promise<UploadResult> {
+    return this.submit<UploadResult>({ kind: 'upload', input }, this.timeoutMs, lane);
   }
 
   /** Tries health rules on an object (runHealthTest) in a thread, stopped after `timeoutMs`. */
   testHealthRules(input: HealthTestJob, timeoutMs: number): Promise<HealthTestResult> {
-    return this.submit<HealthTestResult>({ kind: 'health-test', input }, timeoutMs);
+    return this.submit<HealthTestResult>({ kind: 'health-test', input }, timeoutMs, UploadLane.Import);
   }
 
-  private async submit<T>(job: WorkerJob, timeoutMs: number): Promise<T> {
-    if (this.running >= this.concurrency && this.waiting.length >= this.maxWaiting) {
-      throw new UploadCheckerBusy(
-        `${this.running} uploads are being checked and ${this.waiting.length} wait: send it again in a few seconds`,
-      );
-    }
-    if (this.running >= this.concurrency)
-      await new Promise<void>((resolve) => {
-        this.waiting.push(resolve);
-      });
-    this.running++;
+  private async submit<T>(job: WorkerJob, timeoutMs: number, lane: UploadLane): Promise<T> {
+    await this.slot(lane);
     try {
       return await this.run<T>(this.takeWorker(), job, timeoutMs);
     } finally {
       this.running--;
-      this.waiting.shift()?.();
+      if (lane === UploadLane.Validate) this.runningValidations--;
+      this.startWaiting();
+    }
+  }
+
+  /** Validations running at once: all threads but one (a pool of one thread has no thread to spare). */
+  private get maxValidations(): number {
+    return Math.max(1, this.concurrency - 1);
+  }
+
+  private mayStart(lane: UploadLane): boolean {
+    return (
+      this.running < this.concurrency &&
+      (lane !== UploadLane.Validate || this.runningValidations < this.maxValidations)
+    );
+  }
+
+  private start(lane: UploadLane): void {
+    this.running++;
+    if (lane === UploadLane.Validate) this.runningValidations++;
+  }
+
+  /** Resolves once the job holds a thread (counted), or throws UploadCheckerBusy when it may not wait. */
+  private async slot(lane: UploadLane): Promise<void> {
+    if (this.mayStart(lane)) {
+      this.start(lane);
+      return;
+    }
+    if (this.waiting.length >= this.maxWaiting) {
+      throw new UploadCheckerBusy(
+        `${this.running} uploads are being checked and ${this.waiting.length} wait: send it again in a few seconds`,
+      );
+    }
+    const maxWaitingValidations = Math.max(1, Math.floor(this.maxWaiting / 2));
+    if (
+      lane === UploadLane.Validate &&
+      this.waiting.filter((w) => w.lane === UploadLane.Validate).length >= maxWaitingValidations
+    ) {
+      throw new UploadCheckerBusy(
+        `${this.runningValidations} validations are being checked and ${maxWaitingValidations} wait, the most ` +
+          `validations may hold (imports keep a thread and half the queue): send it again in a few seconds`,
+      );
+    }
+    await new Promise<void>((resolve) => {
+      this.waiting.push({ lane, start: resolve });
+    });
+  }
+
+  /** Hands free threads to the waiting jobs that may take them, in order. */
+  private startWaiting(): void {
+    for (let i = 0; i < this.waiting.length && this.running < this.concurrency;) {
+      const next = this.waiting[i];
+      if (next !== undefined && this.mayStart(next.lane)) {
+        this.waiting.splice(i, 1);
+        this.start(next.lane);
+        next.start();
+      } else i++;
     }
   }
 

@@ -83,3 +83,22 @@ describe('costly requests per token', () => {
     }
   });
 });
+
+describe("a viewer's validation", () => {
+  it("looks no chart host up in DNS; an operator's does, as publishing will", async () => {
+    const validate = vi.spyOn(t.hub, 'validateProfile');
+    try {
+      const yaml = 'apiVersion: strata.dev/v1alpha1\nkind: ClusterProfile\n';
+      for (const role of ['viewer', 'operator'] as const) {
+        const answer = await t.api('POST', '/api/v1/profiles/validate', { role, body: { yaml } });
+        expect(answer.status).toBe(200);
+      }
+      expect(validate.mock.calls.map((call) => call[1])).toEqual([
+        { resolveChartHosts: false },
+        { resolveChartHosts: true },
+      ]);
+    } finally {
+      validate.mockRestore();
+    }
+  });
+});
