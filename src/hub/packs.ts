@@ -8,12 +8,13 @@ import { notFound } from './errors.js';
 import type { ClusterRuntime, Fleet } from './fleet.js';
 import { Kept, type ReadVersions } from './kept-reads.js';
 import { PackViews } from './pack-views.js';
-import { packValuesView } from './present.js';
+import { ValuesText } from './values-text.js';
 import type { ClusterPage, PackValuesView } from './views.js';
 
 export class Packs {
   private readonly views = new PackViews();
   private readonly pages = new Kept<ClusterPage>();
+  private readonly valuesText = new ValuesText();
 
   constructor(
     private readonly store: Store,
@@ -69,12 +70,15 @@ export class Packs {
     return [...byPack].map(([pack, transitions]) => ({ pack, transitions }));
   }
 
-  /** What the pack deploys with, resolved for this cluster, sensitive values masked. */
+  /**
+   * What the pack deploys with, resolved for this cluster, sensitive values masked. Its YAML text is kept
+   * while the pack is unchanged (values-text.ts): writing a large pack's values as YAML takes about a second.
+   */
   values(cluster: string, pack: string): PackValuesView {
     const runtime = this.fleet.runtime(cluster);
     const desired = runtime.known.get(pack);
     if (!desired) throw notFound('pack', `${cluster}/${pack}`);
-    return packValuesView(desired, runtime.runner.notes(pack));
+    return this.valuesText.view(`${cluster}/${pack}`, desired, runtime.runner.notes(pack));
   }
 
   async retry(cluster: string, pack: string, actor: Actor): Promise<void> {

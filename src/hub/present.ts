@@ -84,8 +84,15 @@ export function packView(
   };
 }
 
-/** `notes`: the chart's NOTES.txt from the pack's last rendering on the cluster, if any. */
-export function packValuesView(desired: DesiredPack, notes?: string): PackValuesView {
+/**
+ * `notes`: the chart's NOTES.txt from the pack's last rendering on the cluster, if any. `text`: the YAML and
+ * `masked` of an earlier view of this same desired pack (values-text.ts), which cost the most to compute.
+ */
+export function packValuesView(
+  desired: DesiredPack,
+  notes?: string,
+  text?: { readonly yaml: string; readonly masked: boolean },
+): PackValuesView {
   const { pack, profile, redactor } = desired;
   const base = {
     pack: pack.name,
@@ -101,8 +108,10 @@ export function packValuesView(desired: DesiredPack, notes?: string): PackValues
       chart: formatChartSource(pack.chart),
       releaseName: pack.releaseName,
       values,
-      yaml: Object.keys(values).length === 0 ? '' : stringify(values),
-      masked: JSON.stringify(values) !== JSON.stringify(pack.values),
+      ...(text ?? {
+        yaml: Object.keys(values).length === 0 ? '' : stringify(values),
+        masked: JSON.stringify(values) !== JSON.stringify(pack.values),
+      }),
       ...(notes === undefined ? {} : { notes: redactor.redact(notes) }),
     };
   }
@@ -110,8 +119,10 @@ export function packValuesView(desired: DesiredPack, notes?: string): PackValues
   return {
     ...base,
     manifests: [...manifests],
-    yaml: manifests.map((m) => stringify(m)).join('---\n'),
-    masked: JSON.stringify(manifests) !== JSON.stringify(pack.manifests),
+    ...(text ?? {
+      yaml: manifests.map((m) => stringify(m)).join('---\n'),
+      masked: JSON.stringify(manifests) !== JSON.stringify(pack.manifests),
+    }),
   };
 }
 

@@ -2,7 +2,7 @@
 // with the local charts and files they reference, and read back as views or as a bundle.
 import { createHash } from 'node:crypto';
 import type { Emit } from './feed.js';
-import { BundleCache } from './bundle-cache.js';
+import { ByteLru } from './byte-lru.js';
 import { IssueKind, writeBundleAsync, type ClusterProfile, type ProfileIssue } from '../profile/index.js';
 import type { Store } from '../store/index.js';
 import type { ClusterAccess } from './access.js';
@@ -34,7 +34,8 @@ export type ProfileUpload = (
 
 export class Profiles {
   private readonly uploads = new UploadChecker();
-  private readonly bundles = new BundleCache();
+  /** Bundles built for download, by content; a bundle is at most about 20 MiB. */
+  private readonly bundles = new ByteLru<Buffer>({ maxBytes: 48 * 1024 * 1024, sizeOf: (b) => b.length });
 
   constructor(
     private readonly store: Store,
@@ -175,7 +176,7 @@ export class Profiles {
 
   /**
    * A stored version as a bundle: its source and every local chart and file it was published with. Compressed
-   * off the event loop, and kept a while by content (bundle-cache.ts).
+   * off the event loop, and kept a while by content (byte-lru.ts).
    */
   async bundle(name: string, version: string): Promise<Buffer> {
     const record = await this.store.profiles.get(name, version);
@@ -183,7 +184,7 @@ export class Profiles {
     const key = createHash('sha256')
       .update(JSON.stringify([record.source, Object.entries(record.blobs).sort()]))
       .digest('hex');
-    return this.bundles.get(key, async () => {
+    return this.bundles.build(key, async () => {
       const entries: { path: string; content: Buffer }[] = [];
       for (const [path, digest] of Object.entries(record.blobs)) {
         const content = await this.store.blobs.get(digest);
