@@ -1,11 +1,13 @@
 // Which packs a cluster runs: its attachments' stored profile versions, composed and resolved with their
 // values (optionally with one attachment changed or removed). Reads the store, changes nothing.
+import { createHash } from 'node:crypto';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { desiredPacks, type DesiredPack } from '../engine/index.js';
 import { loadProfileText, type LoadedProfile } from '../profile/index.js';
 import type { Store } from '../store/index.js';
+import { ByteLru } from './byte-lru.js';
 import { HubError, HubErrorCode, notFound } from './errors.js';
 import { withPinnedCharts } from './chart-pinning.js';
 import { chartCache, storedFiles } from './stored-files.js';
@@ -25,10 +27,17 @@ export interface PlanChange {
 
 /**
  * Stored versions loaded for one request (a preview plans up to three times), by `name@version`. Held by the
- * request and gone with it: the planner itself keeps no loaded profile (keeping every attached version parsed
- * beside the runners' resolved packs doubled the memory held per object).
+ * request and gone with it. A request that brings its own (a preview, which any viewer may send again and
+ * again) also has the versions it loads kept briefly, within a small budget (see `kept`); plans that install
+ * keep nothing: keeping every attached version parsed beside the runners' resolved packs doubled the memory
+ * held per object (eb9075a, reverted).
  */
 export type PlanLoads = Map<string, Promise<LoadedProfile>>;
+
+/** Profile source bytes whose parsed form previews keep (parsed, a profile takes several times its source). */
+export const PREVIEW_KEPT_SOURCE_BYTES = 4 * 1024 * 1024;
+/** A kept version no preview used in this long is dropped: an idle hub holds none. */
+export const PREVIEW_KEPT_IDLE_MS = 60_000;
 
 export interface Plan {
   readonly desired: DesiredPack[];
@@ -68,7 +77,9 @@ export class Planner {
    * The cluster's packs with one attachment changed (or removed), checked for composition and variables:
    * positioned issues are a HubError before anything is stored.
    */
-  async plan(cluster: string, change?: PlanChange, loads: PlanLoads = new Map()): Promise<Plan> {
+  async plan(cluster: string, change?: PlanChange, loads?: PlanLoads): Promise<Plan> {
+    const keep = loads !== undefined;
+    const loadsOfRequest = loads ?? new Map<string, Promise<LoadedProfile>>();
     const attachments = await this.store.attachments.list(cluster);
     const entries = new Map<string, { version: string; values: Readonly<Record<string, string>> }>();
     for (const a of attachments) {
@@ -85,7 +96,7 @@ export class Planner {
     const values: Record<string, Readonly<Record<string, string>>> = {};
     let sensitive = new Set<string>();
     for (const [name, entry] of entries) {
-      const loaded = await this.load(name, entry.version, loads);
+      const loaded = await this.load(name, entry.version, loadsOfRequest, keep);
       profiles.push(loaded);
       values[name] = entry.values;
       if (name === change?.profile) {
@@ -117,11 +128,11 @@ export class Planner {
    * parses the whole profile on the event loop (about 2 s for 900 KB), and concurrent previews of one cluster
    * load the same versions. A settled load is forgotten here; only the requests holding it keep it.
    */
-  private load(name: string, version: string, loads: PlanLoads): Promise<LoadedProfile> {
+  private load(name: string, version: string, loads: PlanLoads, keep: boolean): Promise<LoadedProfile> {
     const key = `${name}@${version}`;
     let loaded = loads.get(key) ?? this.loading.get(key);
     if (loaded === undefined) {
-      loaded = this.loadStored(name, version);
+      loaded = this.loadStored(name, version, keep);
       this.loading.set(key, loaded);
       const forget = () => this.loading.delete(key);
       loaded.then(forget, forget);
@@ -132,9 +143,31 @@ export class Planner {
 
   private readonly loading = new Map<string, Promise<LoadedProfile>>();
 
-  private async loadStored(name: string, version: string): Promise<LoadedProfile> {
+  /** Versions previews loaded, by content (a draft may be saved again under its version). */
+  private readonly kept = new ByteLru<{ readonly loaded: LoadedProfile; readonly bytes: number }>({
+    maxBytes: PREVIEW_KEPT_SOURCE_BYTES,
+    sizeOf: (kept) => kept.bytes,
+    idleMs: PREVIEW_KEPT_IDLE_MS,
+  });
+
+  private async loadStored(name: string, version: string, keep: boolean): Promise<LoadedProfile> {
     const record = await this.store.profiles.get(name, version);
     if (!record) throw notFound('profile', `${name}@${version}`);
+    const content = createHash('sha256')
+      .update(JSON.stringify([name, version, record.source, Object.entries(record.blobs).sort()]))
+      .digest('hex');
+    const kept = this.kept.get(content);
+    if (kept !== undefined) return kept.loaded;
+    const profile = await this.parseStored(name, version, record);
+    if (keep) this.kept.set(content, { loaded: profile, bytes: Buffer.byteLength(record.source) });
+    return profile;
+  }
+
+  private async parseStored(
+    name: string,
+    version: string,
+    record: { readonly source: string; readonly blobs: Readonly<Record<string, string>> },
+  ): Promise<LoadedProfile> {
     const loaded = await loadProfileText(record.source, {
       files: storedFiles({
         store: this.store,

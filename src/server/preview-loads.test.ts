@@ -1,8 +1,8 @@
 // A preview loads each stored profile version once: it plans up to three times (the plan, the packs a given
 // sensitive value changes, the lines with stand-ins for stored secrets), and each load parses the whole profile
 // on the event loop (about 2 s for a 900 KB profile, review 5a). Previews that arrive together share the
-// loads. Nothing is kept after: the planner holds no parsed profile between requests. A real hub on SQLite with
-// an agent cluster (no control plane).
+// loads, and a preview soon after another parses nothing again; plans that install keep nothing parsed. A
+// real hub on SQLite with an agent cluster (no control plane).
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { SqliteBackend } from '../store/testing/backends.js';
 import { startTestHub, type TestHub } from './testing/server.js';
@@ -57,6 +57,8 @@ afterAll(async () => {
 describe('attachment previews', () => {
   it('load each stored version once per preview, and once for previews that arrive together', async () => {
     const get = vi.spyOn(t.store.profiles, 'get');
+    // Read only when a version is parsed (its pinned charts).
+    const parsed = vi.spyOn(t.store.pinnedCharts, 'of');
     try {
       // A given value beside a stored secret: planned three times.
       const one = await t.api('POST', '/api/v1/clusters/c1/attachments/app/preview', {
@@ -65,6 +67,8 @@ describe('attachment previews', () => {
       });
       expect(one.status, one.text).toBe(200);
       expect(get.mock.calls.filter(([name]) => name === 'app')).toHaveLength(1);
+      // The attach before it (an install plan) kept nothing parsed; this preview parsed it and keeps it.
+      expect(parsed).toHaveBeenCalledTimes(1);
 
       get.mockClear();
       const together = await Promise.all(
@@ -78,7 +82,9 @@ describe('attachment previews', () => {
         ['changed'],
       ]);
       expect(get.mock.calls.filter(([name]) => name === 'app')).toHaveLength(1);
+      expect(parsed).toHaveBeenCalledTimes(1);
     } finally {
+      parsed.mockRestore();
       get.mockRestore();
     }
   });
