@@ -305,7 +305,7 @@ export class Hub {
     return this.packs.clusterTransitions(cluster);
   }
   /** What the pack deploys with, resolved for this cluster, sensitive values masked. */
-  packValues(cluster: string, pack: string): PackValuesView {
+  packValues(cluster: string, pack: string): Promise<PackValuesView> {
     return this.packs.values(cluster, pack);
   }
   retryPack(cluster: string, pack: string, actor: Actor): Promise<void> {

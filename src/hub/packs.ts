@@ -71,10 +71,10 @@ export class Packs {
   }
 
   /**
-   * What the pack deploys with, resolved for this cluster, sensitive values masked. Its YAML text is kept
-   * while the pack is unchanged (values-text.ts): writing a large pack's values as YAML takes about a second.
+   * What the pack deploys with, resolved for this cluster, sensitive values masked. Its YAML text is written
+   * off the event loop when large and kept while the pack is unchanged (values-text.ts).
    */
-  values(cluster: string, pack: string): PackValuesView {
+  async values(cluster: string, pack: string): Promise<PackValuesView> {
     const runtime = this.fleet.runtime(cluster);
     const desired = runtime.known.get(pack);
     if (!desired) throw notFound('pack', `${cluster}/${pack}`);

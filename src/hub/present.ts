@@ -1,6 +1,6 @@
 // Builds the hub's views (views.ts) from what the engine and the store hold. Pure: no store, no runner.
-import { stringify } from 'yaml';
 import type { DesiredPack } from '../engine/index.js';
+import { yamlText } from './yaml-text.js';
 import { posix } from 'node:path';
 import { remoteChartKey, type ChartSource, type Pack } from '../profile/index.js';
 import {
@@ -86,7 +86,7 @@ export function packView(
 
 /**
  * `notes`: the chart's NOTES.txt from the pack's last rendering on the cluster, if any. `text`: the YAML and
- * `masked` of an earlier view of this same desired pack (values-text.ts), which cost the most to compute.
+ * `masked` of this same desired pack as written before (values-text.ts): writing them costs the most.
  */
 export function packValuesView(
   desired: DesiredPack,
@@ -101,29 +101,49 @@ export function packValuesView(
     type: pack.type,
     namespace: pack.namespace.name,
   };
+  const written =
+    text ??
+    (() => {
+      const shown = shownValues(desired);
+      return { yaml: yamlText(shown.documents), masked: shown.masked };
+    })();
   if (pack.type === 'helm') {
-    const values = redactor.redactDeep(pack.values);
     return {
       ...base,
       chart: formatChartSource(pack.chart),
       releaseName: pack.releaseName,
-      values,
-      ...(text ?? {
-        yaml: Object.keys(values).length === 0 ? '' : stringify(values),
-        masked: JSON.stringify(values) !== JSON.stringify(pack.values),
-      }),
+      values: redactor.redactDeep(pack.values),
+      yaml: written.yaml,
+      masked: written.masked,
       ...(notes === undefined ? {} : { notes: redactor.redact(notes) }),
     };
   }
-  const manifests = redactor.redactDeep(pack.manifests);
   return {
     ...base,
-    manifests: [...manifests],
-    ...(text ?? {
-      yaml: manifests.map((m) => stringify(m)).join('---\n'),
-      masked: JSON.stringify(manifests) !== JSON.stringify(pack.manifests),
-    }),
+    manifests: [...redactor.redactDeep(pack.manifests)],
+    yaml: written.yaml,
+    masked: written.masked,
   };
+}
+
+/**
+ * What `…/values` writes as YAML, sensitive values masked: a Helm pack's values (none when empty) or each of a
+ * manifest pack's objects; whether masking changed anything; and the JSON length of it (a measure of the work).
+ */
+export function shownValues(desired: DesiredPack): {
+  readonly documents: readonly unknown[];
+  readonly masked: boolean;
+  readonly bytes: number;
+} {
+  const { pack, redactor } = desired;
+  const [shown, original] =
+    pack.type === 'helm'
+      ? [redactor.redactDeep(pack.values), pack.values]
+      : [redactor.redactDeep(pack.manifests), pack.manifests];
+  const json = JSON.stringify(shown);
+  const documents =
+    pack.type === 'helm' ? (Object.keys(shown).length === 0 ? [] : [shown]) : (shown as unknown[]);
+  return { documents, masked: json !== JSON.stringify(original), bytes: json.length };
 }
 
 function formatChartSource(chart: ChartSource): string {

@@ -70,7 +70,7 @@ describe('validations and imports', () => {
     } finally {
       await pool.close();
     }
-  });
+  }, 30_000);
 });
 
 describe('health-rule tests in the pool', () => {
@@ -108,5 +108,5 @@ describe('health-rule tests in the pool', () => {
       kind: 'verdict',
       verdict: { state: 'Ready', rule: { origin: 'pack', kind: 'Widget' } },
     });
-  });
+  }, 30_000);
 });

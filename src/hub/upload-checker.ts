@@ -43,7 +43,8 @@ export class UploadTooCostly extends Error {}
 /** What a worker thread is asked to do (upload-worker.ts). */
 export type WorkerJob =
   | { readonly kind: 'upload'; readonly input: UploadInput }
-  | { readonly kind: 'health-test'; readonly input: HealthTestJob };
+  | { readonly kind: 'health-test'; readonly input: HealthTestJob }
+  | { readonly kind: 'yaml'; readonly input: readonly unknown[] };
 
 type Reply<T> = { ok: true; result: T } | { ok: false; message: string };
 
@@ -80,6 +81,11 @@ export class UploadChecker {
   /** Tries health rules on an object (runHealthTest) in a thread, stopped after `timeoutMs`. */
   testHealthRules(input: HealthTestJob, timeoutMs: number): Promise<HealthTestResult> {
     return this.submit<HealthTestResult>({ kind: 'health-test', input }, timeoutMs, UploadLane.Import);
+  }
+
+  /** YAML documents written as text (`---` between them) in a thread: a large pack's values take a second. */
+  writeYaml(documents: readonly unknown[]): Promise<string> {
+    return this.submit<string>({ kind: 'yaml', input: documents }, this.timeoutMs, UploadLane.Import);
   }
 
   private async submit<T>(job: WorkerJob, timeoutMs: number, lane: UploadLane): Promise<T> {

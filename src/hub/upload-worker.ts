@@ -4,6 +4,7 @@
 import { parentPort } from 'node:worker_threads';
 import { assertNever } from '../shared/assert-never.js';
 import { runHealthTest } from './health-test.js';
+import { yamlText } from './yaml-text.js';
 import { checkUpload } from './upload-check.js';
 import { WORKER_READY, type WorkerJob } from './upload-checker.js';
 
@@ -13,6 +14,8 @@ async function run(job: WorkerJob): Promise<unknown> {
       return checkUpload(job.input);
     case 'health-test':
       return runHealthTest(job.input);
+    case 'yaml':
+      return yamlText(job.input);
     default:
       return assertNever(job, 'worker job');
   }

@@ -1,17 +1,21 @@
-// The YAML text of a pack's values as `…/values` shows them, kept while the pack is unchanged (review 5e: any
-// viewer could have a 900 KB pack written as YAML, about a second on the event loop, on every request). Kept by
-// cluster and pack for the desired pack it was written from (held weakly: an updated pack is not kept alive by
-// it), within a byte budget, least recently used out first.
-import { ByteLru } from './byte-lru.js';
+// The YAML text of a pack's values as `…/values` shows them (review 5e: any viewer could have a 900 KB pack
+// written as YAML, about a second on the event loop, on every request). A large pack's text is written in a
+// worker thread, and every text is kept while its desired pack is current, within a byte budget, least
+// recently used out first; requests that arrive together share one writing.
 import type { DesiredPack } from '../engine/index.js';
-import { packValuesView } from './present.js';
+import { ByteLru } from './byte-lru.js';
+import { HubError, HubErrorCode } from './errors.js';
+import { packValuesView, shownValues } from './present.js';
+import { yamlText } from './yaml-text.js';
+import { UploadChecker, UploadCheckerBusy } from './upload-checker.js';
 import type { PackValuesView } from './views.js';
 
 /** Bytes of YAML text kept in all (a string of n characters holds up to 2n bytes). */
 export const VALUES_TEXT_BYTES = 16 * 1024 * 1024;
+/** Values of at most this many bytes (as JSON) are written on the event loop: a few milliseconds. */
+export const VALUES_INLINE_BYTES = 64 * 1024;
 
 interface Text {
-  readonly of: WeakRef<DesiredPack>;
   readonly yaml: string;
   readonly masked: boolean;
 }
@@ -21,14 +25,32 @@ export class ValuesText {
     maxBytes: VALUES_TEXT_BYTES,
     sizeOf: (text) => text.yaml.length * 2,
   });
+  /** Each desired pack's number: a pack's key changes when its desired pack does (an old one ages out). */
+  private readonly ids = new WeakMap<DesiredPack, number>();
+  private nextId = 0;
+  /** One thread (unreferenced, ended when idle) for the large ones. */
+  private readonly writers = new UploadChecker({ concurrency: 1, maxWaiting: 8 });
 
   /** The pack's values view; `key` names the pack on its cluster. */
-  view(key: string, desired: DesiredPack, notes?: string): PackValuesView {
-    const kept = this.kept.get(key);
-    if (kept !== undefined && kept.of.deref() === desired)
-      return packValuesView(desired, notes, { yaml: kept.yaml, masked: kept.masked });
-    const view = packValuesView(desired, notes);
-    this.kept.set(key, { of: new WeakRef(desired), yaml: view.yaml, masked: view.masked });
-    return view;
+  async view(key: string, desired: DesiredPack, notes?: string): Promise<PackValuesView> {
+    let id = this.ids.get(desired);
+    if (id === undefined) {
+      id = this.nextId++;
+      this.ids.set(desired, id);
+    }
+    const text = await this.kept.build(`${key}#${id}`, () => this.write(desired));
+    return packValuesView(desired, notes, text);
+  }
+
+  private async write(desired: DesiredPack): Promise<Text> {
+    const shown = shownValues(desired);
+    if (shown.bytes <= VALUES_INLINE_BYTES) return { yaml: yamlText(shown.documents), masked: shown.masked };
+    try {
+      return { yaml: await this.writers.writeYaml(shown.documents), masked: shown.masked };
+    } catch (error) {
+      if (error instanceof UploadCheckerBusy)
+        throw new HubError(HubErrorCode.Busy, `pack values are being written already: ${error.message}`);
+      throw error;
+    }
   }
 }

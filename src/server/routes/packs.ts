@@ -76,7 +76,7 @@ export const packRoutes = [
     status: 200,
     response: PackValuesSchema,
     errors: [404, 429],
-    handler: ({ hub, params }) => Promise.resolve(hub.packValues(params.cluster, params.pack)),
+    handler: ({ hub, params }) => hub.packValues(params.cluster, params.pack),
   }),
   jsonRoute({
     method: 'POST',
