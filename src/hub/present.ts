@@ -85,14 +85,10 @@ export function packView(
 }
 
 /**
- * `notes`: the chart's NOTES.txt from the pack's last rendering on the cluster, if any. `text`: the YAML and
- * `masked` of this same desired pack as written before (values-text.ts): writing them costs the most.
+ * `notes`: the chart's NOTES.txt from the pack's last rendering on the cluster, if any. `text`: this same
+ * desired pack's values as shown and written before (values-text.ts): masking and writing them costs the most.
  */
-export function packValuesView(
-  desired: DesiredPack,
-  notes?: string,
-  text?: { readonly yaml: string; readonly masked: boolean },
-): PackValuesView {
+export function packValuesView(desired: DesiredPack, notes?: string, text?: ShownPackValues): PackValuesView {
   const { pack, profile, redactor } = desired;
   const base = {
     pack: pack.name,
@@ -105,14 +101,14 @@ export function packValuesView(
     text ??
     (() => {
       const shown = shownValues(desired);
-      return { yaml: yamlText(shown.documents), masked: shown.masked };
+      return { ...shown, yaml: yamlText(shown.documents) };
     })();
   if (pack.type === 'helm') {
     return {
       ...base,
       chart: formatChartSource(pack.chart),
       releaseName: pack.releaseName,
-      values: redactor.redactDeep(pack.values),
+      values: written.shown as typeof pack.values,
       yaml: written.yaml,
       masked: written.masked,
       ...(notes === undefined ? {} : { notes: redactor.redact(notes) }),
@@ -120,17 +116,26 @@ export function packValuesView(
   }
   return {
     ...base,
-    manifests: [...redactor.redactDeep(pack.manifests)],
+    manifests: [...(written.shown as typeof pack.manifests)],
     yaml: written.yaml,
     masked: written.masked,
   };
 }
 
+/** A pack's values as `…/values` shows them: masked, and written as YAML. */
+export interface ShownPackValues {
+  /** A Helm pack's values or a manifest pack's objects, sensitive values masked. */
+  readonly shown: unknown;
+  readonly yaml: string;
+  readonly masked: boolean;
+}
+
 /**
- * What `…/values` writes as YAML, sensitive values masked: a Helm pack's values (none when empty) or each of a
- * manifest pack's objects; whether masking changed anything; and the JSON length of it (a measure of the work).
+ * What `…/values` shows, sensitive values masked: a Helm pack's values or a manifest pack's objects; the YAML
+ * documents of it (none for empty values); whether masking changed anything; its length as JSON.
  */
 export function shownValues(desired: DesiredPack): {
+  readonly shown: unknown;
   readonly documents: readonly unknown[];
   readonly masked: boolean;
   readonly bytes: number;
@@ -143,7 +148,7 @@ export function shownValues(desired: DesiredPack): {
   const json = JSON.stringify(shown);
   const documents =
     pack.type === 'helm' ? (Object.keys(shown).length === 0 ? [] : [shown]) : (shown as unknown[]);
-  return { documents, masked: json !== JSON.stringify(original), bytes: json.length };
+  return { shown, documents, masked: json !== JSON.stringify(original), bytes: json.length };
 }
 
 function formatChartSource(chart: ChartSource): string {

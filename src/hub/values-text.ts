@@ -5,25 +5,25 @@
 import type { DesiredPack } from '../engine/index.js';
 import { ByteLru } from './byte-lru.js';
 import { HubError, HubErrorCode } from './errors.js';
-import { packValuesView, shownValues } from './present.js';
+import { packValuesView, shownValues, type ShownPackValues } from './present.js';
 import { yamlText } from './yaml-text.js';
 import { UploadChecker, UploadCheckerBusy } from './upload-checker.js';
 import type { PackValuesView } from './views.js';
 
-/** Bytes of YAML text kept in all (a string of n characters holds up to 2n bytes). */
-export const VALUES_TEXT_BYTES = 16 * 1024 * 1024;
+/** Bytes of values kept in all, masked and as YAML text. */
+export const VALUES_TEXT_BYTES = 32 * 1024 * 1024;
 /** Values of at most this many bytes (as JSON) are written on the event loop: a few milliseconds. */
 export const VALUES_INLINE_BYTES = 64 * 1024;
 
-interface Text {
-  readonly yaml: string;
-  readonly masked: boolean;
+interface Text extends ShownPackValues {
+  /** Bytes held: the text and the masked copy of the values (a JSON byte takes a few in the heap). */
+  readonly bytes: number;
 }
 
 export class ValuesText {
   private readonly kept = new ByteLru<Text>({
     maxBytes: VALUES_TEXT_BYTES,
-    sizeOf: (text) => text.yaml.length * 2,
+    sizeOf: (text) => text.bytes,
   });
   /** Each desired pack's number: a pack's key changes when its desired pack does (an old one ages out). */
   private readonly ids = new WeakMap<DesiredPack, number>();
@@ -44,9 +44,15 @@ export class ValuesText {
 
   private async write(desired: DesiredPack): Promise<Text> {
     const shown = shownValues(desired);
-    if (shown.bytes <= VALUES_INLINE_BYTES) return { yaml: yamlText(shown.documents), masked: shown.masked };
+    const text = (yaml: string) => ({
+      shown: shown.shown,
+      yaml,
+      masked: shown.masked,
+      bytes: yaml.length * 2 + shown.bytes * 4,
+    });
+    if (shown.bytes <= VALUES_INLINE_BYTES) return text(yamlText(shown.documents));
     try {
-      return { yaml: await this.writers.writeYaml(shown.documents), masked: shown.masked };
+      return text(await this.writers.writeYaml(shown.documents));
     } catch (error) {
       if (error instanceof UploadCheckerBusy)
         throw new HubError(HubErrorCode.Busy, `pack values are being written already: ${error.message}`);
