@@ -5,7 +5,7 @@
 // health-rule test, so the requests are in progress for as long as the test says.
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { SqliteBackend } from '../store/testing/backends.js';
-import { DEFAULT_MAX_HEAVY_PER_TOKEN } from './heavy-requests.js';
+import { DEFAULT_MAX_HEAVY_PER_TOKEN, HEAVY_OPERATIONS } from './heavy-requests.js';
 import { PROBLEM_CONTENT_TYPE, type Problem } from './problem.js';
 import { startTestHub, type TestHub } from './testing/server.js';
 
@@ -25,6 +25,11 @@ const object = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c', nam
 const verdict = { state: 'Ready', reason: 'Exists', message: '' } as const;
 
 describe('costly requests per token', () => {
+  it('names only routes that exist (a renamed operation would silently lose its cap)', () => {
+    const operations = new Set(t.server.routes.map((route) => route.operationId));
+    expect([...HEAVY_OPERATIONS].filter((id) => !operations.has(id))).toEqual([]);
+  });
+
   it(`refuses a token's costly request number ${DEFAULT_MAX_HEAVY_PER_TOKEN + 1} with a 429 while another token is served; a finished one frees its slot`, async () => {
     const held: (() => void)[] = [];
     const test = vi.spyOn(t.hub.healthRules, 'test').mockImplementation(
