@@ -5,6 +5,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { assertNever } from '../shared/assert-never.js';
 import type { HealthTestJob, HealthTestResult } from './health-test.js';
 import type { UploadInput, UploadResult } from './upload-check.js';
 
@@ -17,6 +18,12 @@ export interface UploadCheckerOptions {
   readonly maxHeapMb?: number;
   /** An idle thread is ended after this. Default 10 s. */
   readonly idleMs?: number;
+  /**
+   * A thread that checked an upload of at least this many bytes is ended at once rather than kept idle: parsing
+   * a large profile grows its heap to tens of MiB, which would stay resident for `idleMs` on top of the install
+   * that upload starts (issue 15: ~58 MiB of the hub's peak at 10,000 objects). Default 256 KiB.
+   */
+  readonly largeBytes?: number;
   /**
    * Uploads that may wait for a thread (each holds its body, up to 21 MiB); more are refused at once.
    * Default 8.
@@ -60,6 +67,7 @@ export class UploadChecker {
   private readonly timeoutMs: number;
   private readonly maxHeapMb: number;
   private readonly idleMs: number;
+  private readonly largeBytes: number;
   private readonly maxWaiting: number;
 
   constructor(options: UploadCheckerOptions = {}) {
@@ -67,6 +75,7 @@ export class UploadChecker {
     this.timeoutMs = options.timeoutMs ?? 20_000;
     this.maxHeapMb = options.maxHeapMb ?? 512;
     this.idleMs = options.idleMs ?? 10_000;
+    this.largeBytes = options.largeBytes ?? 256 * 1024;
     this.maxWaiting = options.maxWaiting ?? 8;
   }
 
@@ -188,7 +197,13 @@ export class UploadChecker {
     this.idleTimers.set(worker, timer);
   }
 
+  /** Threads kept for the next upload. */
+  get idleThreads(): number {
+    return this.idle.length;
+  }
+
   private run<T>(worker: Worker, job: WorkerJob, timeoutMs: number): Promise<T> {
+    const large = jobBytes(job) >= this.largeBytes;
     return new Promise((resolve, reject) => {
       const done = (action: () => void, keep: boolean) => {
         clearTimeout(timer);
@@ -210,7 +225,7 @@ export class UploadChecker {
         done(() => {
           if (reply.ok) resolve(reply.result);
           else reject(new Error(reply.message));
-        }, true);
+        }, !large);
       };
       const onError = (error: Error) => {
         const code = (error as NodeJS.ErrnoException).code;
@@ -247,6 +262,20 @@ export class UploadChecker {
       worker.once('exit', onExit);
       worker.postMessage(job);
     });
+  }
+}
+
+/** How large a job's input is, for ending its thread at once after a large one (see largeBytes). */
+function jobBytes(job: WorkerJob): number {
+  switch (job.kind) {
+    case 'upload':
+      return (job.input.yaml?.length ?? 0) + (job.input.bundle?.byteLength ?? 0);
+    case 'health-test':
+      return job.input.rules?.length ?? 0;
+    case 'yaml':
+      return 0;
+    default:
+      return assertNever(job, 'worker job');
   }
 }
 
