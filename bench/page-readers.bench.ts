@@ -23,6 +23,12 @@
 // 200 reads each (a spell of ~1.5 s on a quiet machine), after 10 unmeasured ones: with 50, a spell lasted
 // ~0.4 s, so its p99 (the 10th worst of 1,000) was whichever single pause fell in it, landing on the 20 reads
 // in flight, and the first reads of a fresh process ran code not yet optimized.
+// The readers (session 8, bench/hub/page-reader.ts) write HTTP/1.1 on sockets and read answers by
+// Content-Length, as a load generator does: node:http cost them ~0.22 ms of CPU per read, as much as the hub,
+// on the cores the hub needs, which a browser on another machine does not take. Each read is also split, on
+// the machine's monotonic clock, into before the hub (kernel queue, hub loop busy), at the hub and after it
+// (kernel, readers' loop, inflating), and the readers' own loop delay is printed: a stall on the readers' side
+// shows as theirs. The p99 stays end to end (sent → last byte inflated), as the issue defines it.
 //
 // What blocks the hub's loop (session 7): nothing of its own while the cluster is quiet (the idle spell: no GC,
 // no JavaScript in a CPU profile of it). During the reads, the loop delay is the reads' own work: 20 requests
@@ -38,6 +44,7 @@
 //
 //   npx tsx bench/page-readers.bench.ts [--packs 200] [--readers 20] [--reads 200] [--store sqlite|postgres]
 //     [--hub-cpu-prof dir] [--hub-alloc-prof dir] [--hub-flag=--node-flag] [--hub-log-level info]
+//     [--reader-client raw|http]
 import { execFile } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -265,6 +272,14 @@ try {
   await probe.start(profilesOf('idle'));
   await new Promise((r) => setTimeout(r, IDLE_MS));
   const idle = await probe.stop();
+  // The reads start after the collection the hub itself runs once a burst of watch events is over
+  // (src/engine/idle-collection.ts, which the install's burst may or may not have reached): the heap holds no
+  // install garbage and no major GC is under way. Session 8: the runs whose idle spell still had the install's
+  // major GC marking (2 incremental-marking GCs, ~190 ms of CPU in 3 s) scavenged 146-148 times per 4,000 plain
+  // reads, the others 84-96, on the same hub code.
+  await session.call('Runtime.evaluate', {
+    expression: "gc({ type: 'major', execution: 'sync', flavor: 'last-resort' })",
+  });
 
   const url = `${hub.url}/api/v1/clusters/bench/page`;
   // Warm-up, not measured: the hub process is fresh and the install polled its page once a second, so the
