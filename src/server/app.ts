@@ -12,6 +12,7 @@ import { http } from '../shared/node-http.js';
 import { authorize, authorizeKept, type Caller } from './auth.js';
 import { depthExceededAt, MAX_JSON_DEPTH } from './json-depth.js';
 import { jsonErrorOffset, positionOf } from './json-position.js';
+import { lazyChildLogger } from './lazy-logger.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { buildOpenApi } from './openapi.js';
 import { ApiError, PROBLEM_CONTENT_TYPE, problemType, statusTitle, type Problem } from './problem.js';
@@ -181,6 +182,7 @@ export function createServer(options: ServerOptions): StrataServer {
     logger: { level: options.logLevel ?? 'info' },
     bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT,
     genReqId: () => randomUUID(),
+    childLoggerFactory: lazyChildLogger,
     // Fastify answers 503 to new requests while closing; SSE streams are ended in preClose below.
     return503OnClosing: true,
     // Routes validate with zod (parseInput) and declare no Fastify JSON schema, so Fastify's default compilers
