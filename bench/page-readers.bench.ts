@@ -273,10 +273,11 @@ try {
   await new Promise((r) => setTimeout(r, IDLE_MS));
   const idle = await probe.stop();
   // The reads start after the collection the hub itself runs once a burst of watch events is over
-  // (src/engine/idle-collection.ts, which the install's burst may or may not have reached): the heap holds no
-  // install garbage and no major GC is under way. Session 8: the runs whose idle spell still had the install's
-  // major GC marking (2 incremental-marking GCs, ~190 ms of CPU in 3 s) scavenged 146-148 times per 4,000 plain
-  // reads, the others 84-96, on the same hub code.
+  // (src/engine/idle-collection.ts, which the install's burst may or may not have reached): no install garbage
+  // left, no major GC under way, the same start for every run. Session 8: the scavenges per 4,000 reads are
+  // still bimodal from run to run of the same code (plain: 74-101 or 127-148; the young generation 2 MiB in
+  // both, with or without --min-semi-space-size=1), with ~20 % more hub CPU per read in the high mode: compare
+  // changes over several interleaved runs, not one.
   await session.call('Runtime.evaluate', {
     expression: "gc({ type: 'major', execution: 'sync', flavor: 'last-resort' })",
   });
