@@ -13,8 +13,15 @@ import { routeTable } from './routes/index.js';
 import { ROLES, SseClient, startTestHub, type RoleName, type TestHub } from './testing/server.js';
 
 const fill = (path: string) => path.replace(/\{\w+\}/g, 'nope');
-const allowed = (route: AnyRoute, role: RoleName) =>
-  route.role === Role.Public || (role !== 'none' && roleRank[role] >= roleRank[route.role]);
+/**
+ * Routes declared public that check their caller themselves: /metrics takes its scrape token or any API token
+ * (viewer or above), unless the hub runs with --metrics-public (this one does not).
+ */
+const checkedByRoute: Partial<Record<string, Role>> = { '/metrics': Role.Viewer };
+const allowed = (route: AnyRoute, role: RoleName) => {
+  const required = checkedByRoute[route.path] ?? route.role;
+  return required === Role.Public || (role !== 'none' && roleRank[role] >= roleRank[required]);
+};
 
 /** A kubeconfig the hub can parse, for a server nobody listens on. */
 const unreachableKubeconfig = [
