@@ -13,13 +13,9 @@ import { routeTable } from './routes/index.js';
 import { ROLES, SseClient, startTestHub, type RoleName, type TestHub } from './testing/server.js';
 
 const fill = (path: string) => path.replace(/\{\w+\}/g, 'nope');
-/**
- * Routes declared public that check their caller themselves: /metrics takes its scrape token or any API token
- * (viewer or above), unless the hub runs with --metrics-public (this one does not).
- */
-const checkedByRoute: Partial<Record<string, Role>> = { '/metrics': Role.Viewer };
+// A route that checks its caller itself (/metrics) requires that role here: this hub runs without --metrics-public.
 const allowed = (route: AnyRoute, role: RoleName) => {
-  const required = checkedByRoute[route.path] ?? route.role;
+  const required = route.checksCaller ?? route.role;
   return required === Role.Public || (role !== 'none' && roleRank[role] >= roleRank[required]);
 };
 
