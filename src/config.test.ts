@@ -17,7 +17,24 @@ describe('loadConfig', () => {
       outboundDeny: ['link-local'],
       maxStreamsPerToken: 32,
       maxStreams: 20_000,
+      requestTimeoutMs: 120_000,
+      maxConnections: 25_000,
+      maxConnectionsPerAddress: 1024,
     });
+  });
+
+  it('the request timeout (seconds) and connection caps, from flags or STRATA_* variables', () => {
+    const config = loadConfig({
+      ...base,
+      env: { STRATA_REQUEST_TIMEOUT: '30', STRATA_MAX_CONNECTIONS: '900' },
+      argv: ['--max-connections-per-address=16', '--request-timeout', '600'],
+    });
+    expect([config.requestTimeoutMs, config.maxConnections, config.maxConnectionsPerAddress]).toEqual([
+      600_000, 900, 16,
+    ]);
+    expect(() => loadConfig({ ...base, env: { STRATA_REQUEST_TIMEOUT: '0' } })).toThrow(
+      'STRATA_REQUEST_TIMEOUT: expected whole seconds from 1 to 99999',
+    );
   });
 
   it('caps on open event streams, per token and in all, from flags or STRATA_* variables', () => {

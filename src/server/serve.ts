@@ -81,6 +81,9 @@ export async function serve(options: ServeOptions = {}): Promise<RunningHub> {
       adminTokenFile: adminTokenPath(config.dataDir),
       ...(config.metricsToken === undefined ? {} : { metricsToken: config.metricsToken }),
       streamLimits: { perToken: config.maxStreamsPerToken, total: config.maxStreams },
+      requestTimeoutMs: config.requestTimeoutMs,
+      maxConnections: config.maxConnections,
+      maxConnectionsPerAddress: config.maxConnectionsPerAddress,
       ...options.server,
       hub,
     });

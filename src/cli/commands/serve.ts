@@ -46,6 +46,9 @@ const passthrough = [
   'metrics-token',
   'max-streams-per-token',
   'max-streams',
+  'request-timeout',
+  'max-connections',
+  'max-connections-per-address',
 ] as const;
 
 export const serveCommand: Command = {
@@ -53,13 +56,14 @@ export const serveCommand: Command = {
   usage:
     'strata serve [--address HOST:PORT] [--data-dir DIR] [--database-url URL] [--helm PATH] [--log-level LEVEL] ' +
     '[--allow-exec-plugin NAMES] [--outbound-deny RANGES] [--metrics-token TOKEN] [--max-streams-per-token N] ' +
-    '[--max-streams N]',
+    '[--max-streams N] [--request-timeout SECONDS] [--max-connections N] [--max-connections-per-address N]',
   summary: 'run the hub: the API, the web UI and one runner per registered cluster',
   description:
     'Flags win over the environment: STRATA_ADDRESS (default 127.0.0.1:7400), STRATA_DATA_DIR (default\n' +
     './.strata), STRATA_DATABASE_URL (default SQLite in the data dir; postgres://… for PostgreSQL),\n' +
     'STRATA_SECRET_KEY, STRATA_HELM, STRATA_LOG_LEVEL, STRATA_ALLOWED_EXEC_PLUGINS, STRATA_OUTBOUND_DENY,\n' +
-    'STRATA_MAX_STREAMS_PER_TOKEN, STRATA_MAX_STREAMS,\n' +
+    'STRATA_MAX_STREAMS_PER_TOKEN, STRATA_MAX_STREAMS, STRATA_REQUEST_TIMEOUT, STRATA_MAX_CONNECTIONS,\n' +
+    'STRATA_MAX_CONNECTIONS_PER_ADDRESS,\n' +
     'STRATA_METRICS_TOKEN (set: /metrics needs it as a bearer token, or any API token; prefer the variable: a\n' +
     'flag shows in `ps`). On first start an admin token is printed once and written to <data dir>/admin-token\n' +
     '(0600), which is removed as soon as another admin token exists. Ctrl-C (SIGINT) or SIGTERM stops it cleanly.',
@@ -113,6 +117,24 @@ export const serveCommand: Command = {
       type: 'string',
       value: 'N',
       description: 'event streams the hub holds open in all (default 20000)',
+    },
+    'request-timeout': {
+      type: 'string',
+      value: 'SECONDS',
+      description:
+        'how long a client may take to send one request, body included (default 120; then 408). Event streams are not cut',
+    },
+    'max-connections': {
+      type: 'string',
+      value: 'N',
+      description:
+        'connections the hub holds open in all, streams included (default 25000; more are dropped)',
+    },
+    'max-connections-per-address': {
+      type: 'string',
+      value: 'N',
+      description:
+        'connections one client address may hold before its first request with a token (default 1024; more get 429)',
     },
   },
   examples: [
