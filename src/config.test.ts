@@ -20,6 +20,8 @@ describe('loadConfig', () => {
       requestTimeoutMs: 120_000,
       maxConnections: 25_000,
       maxConnectionsPerAddress: 1024,
+      keepTransitions: 1000,
+      keepDays: 90,
     });
   });
 
@@ -32,6 +34,8 @@ describe('loadConfig', () => {
     expect([config.requestTimeoutMs, config.maxConnections, config.maxConnectionsPerAddress]).toEqual([
       600_000, 900, 16,
     ]);
+    const kept = loadConfig({ ...base, env: { STRATA_KEEP_DAYS: '0' }, argv: ['--keep-transitions=50'] });
+    expect([kept.keepTransitions, kept.keepDays]).toEqual([50, 0]);
     expect(() => loadConfig({ ...base, env: { STRATA_REQUEST_TIMEOUT: '0' } })).toThrow(
       'STRATA_REQUEST_TIMEOUT: expected whole seconds from 1 to 99999',
     );

@@ -11,6 +11,7 @@ import {
   DEFAULT_MAX_CONNECTIONS_PER_ADDRESS,
   DEFAULT_REQUEST_TIMEOUT_MS,
 } from './server/connection-limits.js';
+import { DEFAULT_RETENTION } from './hub/retention.js';
 import { DEFAULT_MAX_STREAMS, DEFAULT_MAX_STREAMS_PER_TOKEN } from './server/stream-limits.js';
 
 export const LogLevel = {
@@ -58,6 +59,9 @@ export interface Config {
   /** Connections the hub holds in all (default 25,000), and per address before a token is shown (1024). */
   readonly maxConnections: number;
   readonly maxConnectionsPerAddress: number;
+  /** Pack history kept: the newest N transitions (and status events) per pack, and days (0: any age). */
+  readonly keepTransitions: number;
+  readonly keepDays: number;
 }
 
 /** Configuration that cannot be used; the message names the flag or variable and what is wrong with it. */
@@ -85,6 +89,8 @@ const settings = {
     flag: '--max-connections-per-address',
     env: 'STRATA_MAX_CONNECTIONS_PER_ADDRESS',
   },
+  keepTransitions: { flag: '--keep-transitions', env: 'STRATA_KEEP_TRANSITIONS' },
+  keepDays: { flag: '--keep-days', env: 'STRATA_KEEP_DAYS' },
 } as const;
 type Setting = keyof typeof settings;
 
@@ -163,6 +169,12 @@ const schema = z.object({
     .transform((seconds) => Number(seconds) * 1000),
   maxConnections: countSchema,
   maxConnectionsPerAddress: countSchema,
+  keepTransitions: countSchema,
+  keepDays: z
+    .string()
+    .trim()
+    .regex(/^\d{1,6}$/, 'expected whole days from 0 (0: kept whatever their age)')
+    .transform(Number),
 });
 
 export interface LoadConfigOptions {
@@ -207,6 +219,8 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     maxConnections: raw.maxConnections.value ?? String(DEFAULT_MAX_CONNECTIONS),
     maxConnectionsPerAddress:
       raw.maxConnectionsPerAddress.value ?? String(DEFAULT_MAX_CONNECTIONS_PER_ADDRESS),
+    keepTransitions: raw.keepTransitions.value ?? String(DEFAULT_RETENTION.keepPerPack),
+    keepDays: raw.keepDays.value ?? String(DEFAULT_RETENTION.keepDays),
   });
   if (!parsed.success) {
     const lines = parsed.error.issues.map((issue) => {
@@ -232,6 +246,8 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     requestTimeoutMs: value.requestTimeout,
     maxConnections: value.maxConnections,
     maxConnectionsPerAddress: value.maxConnectionsPerAddress,
+    keepTransitions: value.keepTransitions,
+    keepDays: value.keepDays,
   };
 }
 

@@ -32,6 +32,32 @@ interface StatusEntry {
   readonly fence?: LeaseFence;
 }
 
+/**
+ * A transition's reason and message are cut to this many characters when stored: each becomes a row, and an
+ * event to every viewer, so a runner (or a stolen agent token) cannot fill the database and the viewers' streams
+ * with megabyte messages. The reducer's own messages are a sentence or a short list.
+ */
+export const TRANSITION_TEXT_MAX = 4096;
+/**
+ * At most this many new transitions are stored per pack per write (the newest); more means a runner replaying
+ * a history it was never asked for. A real pack changes colour a few times per status at most, and statuses
+ * that queue up behind a write in flight rarely add more than a handful between them.
+ */
+export const MAX_TRANSITIONS_PER_WRITE = 16;
+
+/** The newest `MAX_TRANSITIONS_PER_WRITE` of `transitions`, their texts cut to `TRANSITION_TEXT_MAX`. */
+export function capTransitions(transitions: readonly PackTransition[]): PackTransition[] {
+  const cut = (text: string) =>
+    text.length <= TRANSITION_TEXT_MAX ? text : `${text.slice(0, TRANSITION_TEXT_MAX - 1)}…`;
+  return transitions
+    .slice(-MAX_TRANSITIONS_PER_WRITE)
+    .map((t) =>
+      t.reason.length <= TRANSITION_TEXT_MAX && t.message.length <= TRANSITION_TEXT_MAX
+        ? t
+        : { ...t, reason: cut(t.reason), message: cut(t.message) },
+    );
+}
+
 /** At most this many statuses per transaction, so one commit never holds the event-order lock for long. */
 const MAX_BATCH = 200;
 
@@ -79,19 +105,19 @@ export class StatusWriter {
     // A status after a pending removal starts the pack's new life: none of its transitions is stored yet.
     const queued = existing?.type === 'removed' ? existing.after : existing;
     const base = existing?.type === 'removed' ? 0 : (this.written.get(k) ?? 0);
-    const added = status.transitions.slice(base + (queued?.transitions.length ?? 0));
+    const added = capTransitions(status.transitions.slice(base + (queued?.transitions.length ?? 0)));
     if (queued) {
       queued.status = status;
-      queued.transitions.push(...added);
+      queued.transitions = capTransitions([...queued.transitions, ...added]);
     } else if (existing?.type === 'removed') {
-      existing.after = { status, transitions: [...added] };
+      existing.after = { status, transitions: added };
     } else {
       // Delete first so the Map's insertion order follows the latest change.
       this.pending.delete(k);
       this.pending.set(k, {
         cluster,
         pack,
-        item: { type: 'status', status, transitions: [...added] },
+        item: { type: 'status', status, transitions: added },
         ...(fence ? { fence } : {}),
       });
     }

@@ -75,6 +75,7 @@ export async function serve(options: ServeOptions = {}): Promise<RunningHub> {
       chartCacheDir: join(config.dataDir, 'charts'),
       allowedExecPlugins: config.allowedExecPlugins,
       outboundDeny: config.outboundDeny,
+      retention: { keepPerPack: config.keepTransitions, keepDays: config.keepDays },
     });
     server = createServer({
       logLevel: config.logLevel,

@@ -49,6 +49,8 @@ const passthrough = [
   'request-timeout',
   'max-connections',
   'max-connections-per-address',
+  'keep-transitions',
+  'keep-days',
 ] as const;
 
 export const serveCommand: Command = {
@@ -56,14 +58,15 @@ export const serveCommand: Command = {
   usage:
     'strata serve [--address HOST:PORT] [--data-dir DIR] [--database-url URL] [--helm PATH] [--log-level LEVEL] ' +
     '[--allow-exec-plugin NAMES] [--outbound-deny RANGES] [--metrics-token TOKEN] [--max-streams-per-token N] ' +
-    '[--max-streams N] [--request-timeout SECONDS] [--max-connections N] [--max-connections-per-address N]',
+    '[--max-streams N] [--request-timeout SECONDS] [--max-connections N] [--max-connections-per-address N] ' +
+    '[--keep-transitions N] [--keep-days DAYS]',
   summary: 'run the hub: the API, the web UI and one runner per registered cluster',
   description:
     'Flags win over the environment: STRATA_ADDRESS (default 127.0.0.1:7400), STRATA_DATA_DIR (default\n' +
     './.strata), STRATA_DATABASE_URL (default SQLite in the data dir; postgres://… for PostgreSQL),\n' +
     'STRATA_SECRET_KEY, STRATA_HELM, STRATA_LOG_LEVEL, STRATA_ALLOWED_EXEC_PLUGINS, STRATA_OUTBOUND_DENY,\n' +
     'STRATA_MAX_STREAMS_PER_TOKEN, STRATA_MAX_STREAMS, STRATA_REQUEST_TIMEOUT, STRATA_MAX_CONNECTIONS,\n' +
-    'STRATA_MAX_CONNECTIONS_PER_ADDRESS,\n' +
+    'STRATA_MAX_CONNECTIONS_PER_ADDRESS, STRATA_KEEP_TRANSITIONS, STRATA_KEEP_DAYS,\n' +
     'STRATA_METRICS_TOKEN (set: /metrics needs it as a bearer token, or any API token; prefer the variable: a\n' +
     'flag shows in `ps`). On first start an admin token is printed once and written to <data dir>/admin-token\n' +
     '(0600), which is removed as soon as another admin token exists. Ctrl-C (SIGINT) or SIGTERM stops it cleanly.',
@@ -135,6 +138,17 @@ export const serveCommand: Command = {
       value: 'N',
       description:
         'connections one client address may hold before its first request with a token (default 1024; more get 429)',
+    },
+    'keep-transitions': {
+      type: 'string',
+      value: 'N',
+      description: 'pack history kept: the newest N transitions (and status events) per pack (default 1000)',
+    },
+    'keep-days': {
+      type: 'string',
+      value: 'DAYS',
+      description:
+        "pack history older than this is deleted, each pack's newest kept (default 90; 0: any age)",
     },
   },
   examples: [
