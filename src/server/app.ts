@@ -25,7 +25,7 @@ import { buildOpenApi } from './openapi.js';
 import { ApiError, PROBLEM_CONTENT_TYPE, problemType, statusTitle, type Problem } from './problem.js';
 import { BodyFormat, Role, type AnyRoute, type JsonRoute, type Services } from './route.js';
 import { routeTable } from './routes/index.js';
-import { replicaForward } from './replica-forward.js';
+import { ForwardMarker, replicaForward } from './replica-forward.js';
 import { SECURITY_HEADERS } from './security-headers.js';
 import { EventStream } from './sse.js';
 import { StreamLimits, type StreamLimitsConfig } from './stream-limits.js';
@@ -93,6 +93,11 @@ export interface ServerOptions {
   readonly maxConnections?: number;
   /** Connections one address may hold before its first authenticated request; more get 429. Default 1024. */
   readonly maxConnectionsPerAddress?: number;
+  /**
+   * Hub replicas: the key they sign a forwarded request's marker with (forwardKeyOf the shared secret key), so a
+   * client cannot send the marker itself. Default a random key: only this process can sign (one hub).
+   */
+  readonly forwardKey?: Uint8Array;
 }
 
 export interface StrataServer {
@@ -326,6 +331,7 @@ export function createServer(options: ServerOptions): StrataServer {
         const caller = tokens.get(request);
         return caller?.role === Role.Agent ? caller.cluster : undefined;
       },
+      new ForwardMarker(options.forwardKey),
     ),
   );
   app.addHook('onSend', async (request, reply) => {
