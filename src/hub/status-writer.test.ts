@@ -6,7 +6,12 @@ import { noRedaction, Redactor } from '../profile/index.js';
 import { createStore, type Store } from '../store/index.js';
 import { advance, packStatus } from '../store/testing/fixtures.js';
 import type { PackTransition } from '../status/index.js';
-import { MAX_TRANSITIONS_PER_WRITE, StatusWriter, TRANSITION_TEXT_MAX } from './status-writer.js';
+import {
+  MAX_TRANSITIONS_PER_WRITE,
+  redactStatus,
+  StatusWriter,
+  TRANSITION_TEXT_MAX,
+} from './status-writer.js';
 
 let store: Store;
 const errors: unknown[] = [];
@@ -114,6 +119,21 @@ describe('StatusWriter', () => {
       'success',
     ]);
     expect(await store.history.transitions('prod', 'p')).toHaveLength(MAX_TRANSITIONS_PER_WRITE + 1);
+  });
+
+  it('caps a coalesced burst once, at the write: the newest transitions, none twice', async () => {
+    const writer = new StatusWriter(store, (e) => errors.push(e));
+    let status = packStatus('onboarding');
+    for (let i = 0; i < 20; i++)
+      status = advance(status, i % 2 === 0 ? 'processing' : 'failed', t(1 + (i % 9)));
+    const next = advance(status, 'success', t(9));
+    writer.status('prod', 'p', status, noRedaction);
+    writer.status('prod', 'p', next, noRedaction);
+    await writer.drain();
+    const history = await store.history.transitions('prod', 'p');
+    expect(history.map((x) => `${x.from}→${x.to}`)).toEqual(
+      next.transitions.slice(-MAX_TRANSITIONS_PER_WRITE).map((x) => `${x.from}→${x.to}`),
+    );
   });
 
   it('gives the transitions of a failed write to the next one', async () => {
@@ -277,5 +297,31 @@ describe('StatusWriter', () => {
     await writer.drain();
     expect(writer.failures('prod')).toBe(1);
     expect(await stored()).toEqual(['onboarding→processing']);
+  });
+});
+
+describe('redactStatus', () => {
+  const secret = 'canary-7f3a9c';
+  const reached = advance(packStatus('onboarding', { resourceCount: 4 }), 'processing', t(1));
+
+  it('returns the status itself when the pack has no sensitive value or none is quoted: nothing is copied', () => {
+    expect(redactStatus(reached, noRedaction)).toBe(reached);
+    expect(redactStatus(reached, new Redactor([secret]))).toBe(reached);
+  });
+
+  it('copies only the resources and transitions that quote a secret; the others stay the same objects', () => {
+    const quoted = `Invalid value: "${secret}"`;
+    const status = {
+      ...reached,
+      resources: reached.resources.map((r, i) =>
+        i === 2 ? { ...r, evaluation: { ...r.evaluation, message: quoted } } : r,
+      ),
+    };
+    const redacted = redactStatus(status, new Redactor([secret]));
+    expect(redacted.resources[2]?.evaluation.message).toBe('Invalid value: "******"');
+    expect(status.resources[2]?.evaluation.message).toBe(quoted);
+    for (const i of [0, 1, 3]) expect(redacted.resources[i]).toBe(status.resources[i]);
+    expect(redacted.transitions).toBe(status.transitions);
+    expect(redacted.stage).toBe(status.stage);
   });
 });
