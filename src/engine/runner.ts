@@ -1,6 +1,7 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { Backoff, KubeApi } from '../kube/index.js';
-import { nextSteps, type PackSnapshot, type Step } from './scheduler.js';
+import { removalSteps, type PackSnapshot, type Step } from './scheduler.js';
+import { Schedule } from './schedule.js';
 import {
   PackPhase,
   reducePackStatus,
@@ -74,6 +75,13 @@ export class ClusterRunner {
   private readonly removals: Removals;
   private readonly evaluations: PackEvaluations;
   private readonly drift: DriftCorrection;
+  private readonly schedule: Schedule;
+  /** Packs whose phase, start or task changed since the last reconcile: the schedule looks at them (and on). */
+  private changed = new Set<string>();
+  /** The packs or their definitions changed: the next reconcile builds the schedule anew. */
+  private rebuildSchedule = true;
+  /** Waiting stages built in the current reconcile, one per list of packs waited for. */
+  private waitingStages = new Map<readonly string[], PackStage>();
   private reconcileQueued = false;
   private stopped = false;
   private reachable = true;
@@ -127,6 +135,15 @@ export class ClusterRunner {
         this.evaluations.unindex(run);
       },
     });
+    this.schedule = new Schedule({
+      state: (name) => {
+        const run = this.runs.get(name);
+        return run
+          ? { phase: run.status.phase, started: run.startedFor === run.desired, busy: run.task !== undefined }
+          : { phase: PackPhase.Onboarding, started: true, busy: false };
+      },
+      waitingStage: (packs) => this.waitingStage(packs),
+    });
     this.drift = new DriftCorrection(core, {
       policy: this.driftPolicy,
       ops: this.ops,
@@ -146,8 +163,8 @@ export class ClusterRunner {
       emit: (event) => {
         this.report(event);
       },
-      scheduleReconcile: () => {
-        this.scheduleReconcile();
+      scheduleReconcile: (run) => {
+        this.scheduleReconcile(run);
       },
       wake: () => {
         this.wake();
@@ -220,7 +237,7 @@ export class ClusterRunner {
     run.task?.abort(new Error('retry requested'));
     run.task = undefined;
     run.startedFor = undefined;
-    this.scheduleReconcile();
+    this.scheduleReconcile(run);
     return true;
   }
 
@@ -274,7 +291,10 @@ export class ClusterRunner {
   // ---------------------------------------------------------------------------------------------------------
   // Ordering: which pack may start, and what the others wait for.
 
-  private scheduleReconcile(): void {
+  /** A reconcile after this turn's I/O: for `run`'s change only, or (without one) over every pack. */
+  private scheduleReconcile(run?: PackRun): void {
+    if (run === undefined) this.rebuildSchedule = true;
+    else this.changed.add(run.desired.pack.name);
     if (this.reconcileQueued || this.stopped) return;
     this.reconcileQueued = true;
     // After the I/O callbacks of this turn: the phase changes of many watch events are decided in one pass.
@@ -284,23 +304,25 @@ export class ClusterRunner {
     });
   }
 
-  /** Carries out what the scheduler (scheduler.ts) decides from a snapshot of every pack. */
+  /** Carries out what the scheduler (scheduler.ts, schedule.ts) decides. */
   private reconcile(): void {
-    if (!this.anythingToSchedule()) return;
-    const waiting = new Map<readonly string[], PackStage>();
+    const steps = this.nextSteps();
+    if (steps.length === 0) return;
     // One timestamp per reconcile: formatting one per gray pack on each phase change was its largest cost.
     const time = this.iso();
-    for (const step of this.nextSteps()) {
+    for (const step of steps) {
       const run = this.runs.get(step.pack);
       if (!run) continue;
       switch (step.type) {
         case 'start':
           this.installs.start(run);
           break;
-        case 'wait':
-          // Packs waiting for the same packs share the list, and so the stage: built once per reconcile.
-          this.setStage(run, waiting.get(step.for) ?? this.waitingStage(step.for, waiting), time);
+        case 'wait': {
+          const stage = this.waitingStage(step.for);
+          this.schedule.shown(step, stage);
+          this.setStage(run, stage, time);
           break;
+        }
         case 'block':
           this.setStage(run, { type: 'Blocked', blockedBy: this.packLabel(step.by) }, time);
           break;
@@ -314,22 +336,23 @@ export class ClusterRunner {
   }
 
   /**
-   * Whether the scheduler may have a step to give: a pack whose current definition has not been started, or one
-   * being removed. Otherwise (every pack installed, monitoring: a phase change schedules a reconcile each) it
-   * would give none, after a snapshot of every pack.
-   */
-  private anythingToSchedule(): boolean {
-    for (const run of this.runs.values()) if (run.removing || run.startedFor !== run.desired) return true;
-    return false;
-  }
-
-  /**
-   * The scheduler's steps. The snapshots they come from are garbage once this returns, before the installs it
-   * starts allocate (held through them, a wave's start promoted a snapshot of every pack: issue 15).
+   * The steps to take now: the install steps of the packs the changes since the last reconcile reach
+   * (schedule.ts), all of them when the packs changed; then the removals, from the packs being removed only.
    */
   private nextSteps(): Step[] {
-    const snapshots = [...this.runs.values()].map((run) => this.snapshot(run));
-    return nextSteps(snapshots, { predecessors: this.packs.predecessors() });
+    const predecessors = this.packs.predecessors();
+    const changed = this.changed;
+    this.changed = new Set();
+    let steps: Step[];
+    if (this.rebuildSchedule || !this.schedule.builtFrom(predecessors)) {
+      this.rebuildSchedule = false;
+      steps = this.schedule.rebuild(this.packs.active(), predecessors);
+    } else steps = this.schedule.update(changed);
+    // Stages are built as the steps are carried out: a start among them may change a waited pack's phase.
+    this.waitingStages = new Map();
+    const removing = this.packs.removing();
+    if (removing.length > 0) steps.push(...removalSteps(removing.map((run) => this.snapshot(run))));
+    return steps;
   }
 
   private snapshot(run: PackRun): PackSnapshot {
@@ -349,13 +372,19 @@ export class ClusterRunner {
     };
   }
 
-  /** The stage of packs waiting for `packs` (waiting-stage.ts), built once per reconcile for each list. */
-  private waitingStage(packs: readonly string[], built: Map<readonly string[], PackStage>): PackStage {
-    const stage = waitingStage(packs, (name) => {
-      const run = this.runs.get(name);
-      return run && { label: this.packLabel(name), phase: run.status.phase, wave: run.desired.wave };
-    });
-    built.set(packs, stage);
+  /**
+   * The stage of packs waiting for `packs` (waiting-stage.ts). Packs waiting for the same packs share the list,
+   * and so the stage: built once per reconcile for each list.
+   */
+  private waitingStage(packs: readonly string[]): PackStage {
+    let stage = this.waitingStages.get(packs);
+    if (stage === undefined) {
+      stage = waitingStage(packs, (name) => {
+        const run = this.runs.get(name);
+        return run && { label: this.packLabel(name), phase: run.status.phase, wave: run.desired.wave };
+      });
+      this.waitingStages.set(packs, stage);
+    }
     return stage;
   }
 
@@ -405,7 +434,7 @@ export class ClusterRunner {
       run.timer = undefined;
     }
     this.emitStatus(run);
-    if (phaseChanged) this.scheduleReconcile();
+    if (phaseChanged) this.scheduleReconcile(run);
   }
 
   private report(event: RunnerEvent): void {
