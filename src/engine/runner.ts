@@ -348,11 +348,25 @@ export class ClusterRunner {
       this.rebuildSchedule = false;
       steps = this.schedule.rebuild(this.packs.active(), predecessors);
     } else steps = this.schedule.update(changed);
+    const starts = steps.filter((step) => step.type === 'start').map((step) => step.pack);
+    if (starts.length > 0) steps = this.withWaitingOn(starts, steps);
     // Stages are built as the steps are carried out: a start among them may change a waited pack's phase.
     this.waitingStages = new Map();
     const removing = this.packs.removing();
     if (removing.length > 0) steps.push(...removalSteps(removing.map((run) => this.snapshot(run))));
     return steps;
+  }
+
+  /**
+   * `steps` with the wait steps of the packs that wait for one of `starts`, in install order: they come after
+   * the starts, so their stage names the phases the starts gave.
+   */
+  private withWaitingOn(starts: readonly string[], steps: readonly Step[]): Step[] {
+    const byPack = new Map(steps.map((step) => [step.pack, step]));
+    for (const step of this.schedule.waitingOn(starts))
+      if (!byPack.has(step.pack)) byPack.set(step.pack, step);
+    const order = (step: Step) => this.runs.get(step.pack)?.desired.order ?? 0;
+    return [...byPack.values()].sort((a, b) => order(a) - order(b));
   }
 
   private snapshot(run: PackRun): PackSnapshot {

@@ -123,6 +123,25 @@ export class Schedule {
     return this.settle(start, restage);
   }
 
+  /**
+   * The wait steps of the packs waiting for any of `packs`, which this reconcile starts: carried out after the
+   * starts, their stage shows the phases those give (as when every gray pack was given its step each time).
+   */
+  waitingOn(packs: readonly string[]): Step[] {
+    const groups = new Set<Group>();
+    for (const name of packs) for (const group of this.waitedBy.get(name) ?? []) groups.add(group);
+    const steps: Step[] = [];
+    for (const group of groups) {
+      group.shown = undefined;
+      group.awaiting = true;
+      for (const member of group.members) {
+        const step = installStep({ name: member.name, ...this.options.state(member.name) }, group.gate);
+        if (step?.type === 'wait') steps.push(step);
+      }
+    }
+    return steps;
+  }
+
   /** The runner carried out a wait step, giving `stage`: see Group.shown. */
   shown(step: Extract<Step, { type: 'wait' }>, stage: PackStage): void {
     const group = this.entries.get(step.pack)?.group;
