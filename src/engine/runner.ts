@@ -87,6 +87,9 @@ export class ClusterRunner {
   private reachable = true;
   /** See `changes`. */
   private changeCount = 0;
+  /** The millisecond `isoText` was made for (iso()). */
+  private isoAt = Number.NaN;
+  private isoText = '';
 
   constructor(private readonly options: RunnerOptions) {
     this.now = options.now ?? Date.now;
@@ -488,7 +491,16 @@ export class ClusterRunner {
     return run ? `${run.desired.profile.name}/${name}` : name;
   }
 
+  /**
+   * The current time, ISO 8601. Many facts of one turn share a millisecond: the string is made once for it,
+   * not a Date and a string per status change (issue 15: allocation per event).
+   */
   private iso(): string {
-    return new Date(this.now()).toISOString();
+    const now = this.now();
+    if (now !== this.isoAt) {
+      this.isoAt = now;
+      this.isoText = new Date(now).toISOString();
+    }
+    return this.isoText;
   }
 }
