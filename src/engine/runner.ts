@@ -1,7 +1,5 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { Backoff, KubeApi } from '../kube/index.js';
-import { removalSteps, type PackSnapshot, type Step } from './scheduler.js';
-import { Schedule } from './schedule.js';
 import {
   PackPhase,
   reducePackStatus,
@@ -9,10 +7,8 @@ import {
   type HealthRuleSpec,
   type ObjectRef,
   type PackEvent,
-  type PackStage,
   type PackStatus,
 } from '../status/index.js';
-import { assertNever } from '../shared/assert-never.js';
 import type { DesiredPack } from './desired.js';
 import { DriftCorrection } from './drift-correction.js';
 import { Installs } from './installs.js';
@@ -31,7 +27,7 @@ import { PackSet } from './pack-set.js';
 import { RunSink, type RunRecorder } from './run-sink.js';
 import { recentWarnings, type RecentWarning } from './recent-warnings.js';
 import { MemoryRenderCache, type RenderCache } from './render-cache.js';
-import { waitingStage } from './waiting-stage.js';
+import { Reconciler } from './reconciler.js';
 
 export interface RunnerOptions {
   readonly cluster: string;
@@ -53,11 +49,11 @@ export interface RunnerOptions {
  * status true (src/status decides colours; this class feeds it facts and events). No HTTP or database code, so
  * the same runner can later run inside the workload cluster as an agent.
  *
- * Its parts: which packs it holds is pack-set.ts; which pack starts, waits or is removed, scheduler.ts; the
- * steps of an install or a removal, PackOperations (install.ts, uninstall.ts); the install task with its timeout
- * clock, installs.ts; the removal task with its retry clock, removals.ts; watch events into evaluations,
- * evaluations.ts; drift, drift-correction.ts. This class wires them, carries out the scheduler's steps and turns
- * facts into statuses (`dispatch`).
+ * Its parts: which packs it holds is pack-set.ts; which pack starts, waits or is removed, scheduler.ts and
+ * schedule.ts, carried out by reconciler.ts; the steps of an install or a removal, PackOperations (install.ts,
+ * uninstall.ts); the install task with its timeout clock, installs.ts; the removal task with its retry clock,
+ * removals.ts; watch events into evaluations, evaluations.ts; drift, drift-correction.ts. This class wires them
+ * and turns facts into statuses (`dispatch`).
  */
 export class ClusterRunner {
   private readonly packs: PackSet;
@@ -75,14 +71,7 @@ export class ClusterRunner {
   private readonly removals: Removals;
   private readonly evaluations: PackEvaluations;
   private readonly drift: DriftCorrection;
-  private readonly schedule: Schedule;
-  /** Packs whose phase, start or task changed since the last reconcile: the schedule looks at them (and on). */
-  private changed = new Set<string>();
-  /** The packs or their definitions changed: the next reconcile builds the schedule anew. */
-  private rebuildSchedule = true;
-  /** Waiting stages built in the current reconcile, one per list of packs waited for. */
-  private waitingStages = new Map<readonly string[], PackStage>();
-  private reconcileQueued = false;
+  private readonly reconciler: Reconciler;
   private stopped = false;
   private reachable = true;
   /** See `changes`. */
@@ -138,14 +127,10 @@ export class ClusterRunner {
         this.evaluations.unindex(run);
       },
     });
-    this.schedule = new Schedule({
-      state: (name) => {
-        const run = this.runs.get(name);
-        return run
-          ? { phase: run.status.phase, started: run.startedFor === run.desired, busy: run.task !== undefined }
-          : { phase: PackPhase.Onboarding, started: true, busy: false };
-      },
-      waitingStage: (packs) => this.waitingStage(packs),
+    this.reconciler = new Reconciler(core, {
+      packs: this.packs,
+      installs: this.installs,
+      removals: this.removals,
     });
     this.drift = new DriftCorrection(core, {
       policy: this.driftPolicy,
@@ -167,7 +152,7 @@ export class ClusterRunner {
         this.report(event);
       },
       scheduleReconcile: (run) => {
-        this.scheduleReconcile(run);
+        this.reconciler.schedule(run);
       },
       wake: () => {
         this.wake();
@@ -230,7 +215,7 @@ export class ClusterRunner {
     for (const run of changes.restored) this.emitStatus(run);
     for (const run of changes.rulesChanged) this.evaluations.evaluateInventory(run);
     for (const run of changes.reattached) this.removals.forget(run);
-    this.scheduleReconcile();
+    this.reconciler.schedule();
   }
 
   /** Runs a pack's install again (after a failure, or to re-apply it). */
@@ -240,7 +225,7 @@ export class ClusterRunner {
     run.task?.abort(new Error('retry requested'));
     run.task = undefined;
     run.startedFor = undefined;
-    this.scheduleReconcile(run);
+    this.reconciler.schedule(run);
     return true;
   }
 
@@ -292,124 +277,6 @@ export class ClusterRunner {
   }
 
   // ---------------------------------------------------------------------------------------------------------
-  // Ordering: which pack may start, and what the others wait for.
-
-  /** A reconcile after this turn's I/O: for `run`'s change only, or (without one) over every pack. */
-  private scheduleReconcile(run?: PackRun): void {
-    if (run === undefined) this.rebuildSchedule = true;
-    else this.changed.add(run.desired.pack.name);
-    if (this.reconcileQueued || this.stopped) return;
-    this.reconcileQueued = true;
-    // After the I/O callbacks of this turn: the phase changes of many watch events are decided in one pass.
-    setImmediate(() => {
-      this.reconcileQueued = false;
-      if (!this.stopped) this.reconcile();
-    });
-  }
-
-  /** Carries out what the scheduler (scheduler.ts, schedule.ts) decides. */
-  private reconcile(): void {
-    const steps = this.nextSteps();
-    if (steps.length === 0) return;
-    // One timestamp per reconcile: formatting one per gray pack on each phase change was its largest cost.
-    const time = this.iso();
-    for (const step of steps) {
-      const run = this.runs.get(step.pack);
-      if (!run) continue;
-      switch (step.type) {
-        case 'start':
-          this.installs.start(run);
-          break;
-        case 'wait': {
-          const stage = this.waitingStage(step.for);
-          this.schedule.shown(step, stage);
-          this.setStage(run, stage, time);
-          break;
-        }
-        case 'block':
-          this.setStage(run, { type: 'Blocked', blockedBy: this.packLabel(step.by) }, time);
-          break;
-        case 'uninstall':
-          this.removals.start(run);
-          break;
-        default:
-          assertNever(step);
-      }
-    }
-  }
-
-  /**
-   * The steps to take now: the install steps of the packs the changes since the last reconcile reach
-   * (schedule.ts), all of them when the packs changed; then the removals, from the packs being removed only.
-   */
-  private nextSteps(): Step[] {
-    const predecessors = this.packs.predecessors();
-    const changed = this.changed;
-    this.changed = new Set();
-    let steps: Step[];
-    if (this.rebuildSchedule || !this.schedule.builtFrom(predecessors)) {
-      this.rebuildSchedule = false;
-      steps = this.schedule.rebuild(this.packs.active(), predecessors);
-    } else steps = this.schedule.update(changed);
-    const starts = steps.filter((step) => step.type === 'start').map((step) => step.pack);
-    if (starts.length > 0) steps = this.withWaitingOn(starts, steps);
-    // Stages are built as the steps are carried out: a start among them may change a waited pack's phase.
-    this.waitingStages = new Map();
-    const removing = this.packs.removing();
-    if (removing.length > 0) steps.push(...removalSteps(removing.map((run) => this.snapshot(run))));
-    return steps;
-  }
-
-  /**
-   * `steps` with the wait steps of the packs that wait for one of `starts`, in install order: they come after
-   * the starts, so their stage names the phases the starts gave.
-   */
-  private withWaitingOn(starts: readonly string[], steps: readonly Step[]): Step[] {
-    const byPack = new Map(steps.map((step) => [step.pack, step]));
-    for (const step of this.schedule.waitingOn(starts))
-      if (!byPack.has(step.pack)) byPack.set(step.pack, step);
-    const order = (step: Step) => this.runs.get(step.pack)?.desired.order ?? 0;
-    return [...byPack.values()].sort((a, b) => order(a) - order(b));
-  }
-
-  private snapshot(run: PackRun): PackSnapshot {
-    const { pack, profile, wave, order } = run.desired;
-    return {
-      name: pack.name,
-      layer: pack.layer,
-      profile: profile.name,
-      wave,
-      dependsOn: pack.dependsOn,
-      order,
-      phase: run.status.phase,
-      removing: run.removing,
-      started: run.startedFor === run.desired,
-      busy: run.task !== undefined,
-      uninstalling: this.removals.uninstalling(run),
-    };
-  }
-
-  /**
-   * The stage of packs waiting for `packs` (waiting-stage.ts). Packs waiting for the same packs share the list,
-   * and so the stage: built once per reconcile for each list.
-   */
-  private waitingStage(packs: readonly string[]): PackStage {
-    let stage = this.waitingStages.get(packs);
-    if (stage === undefined) {
-      stage = waitingStage(packs, (name) => {
-        const run = this.runs.get(name);
-        return run && { label: this.packLabel(name), phase: run.status.phase, wave: run.desired.wave };
-      });
-      this.waitingStages.set(packs, stage);
-    }
-    return stage;
-  }
-
-  private setStage(run: PackRun, stage: PackStage, time: string): void {
-    this.dispatch(run, { type: 'StageChanged', time, stage });
-  }
-
-  // ---------------------------------------------------------------------------------------------------------
   // Watch events → resource evaluations (evaluations.ts) → pack status.
 
   private onWatchEvent(event: WatchSetEvent): void {
@@ -451,7 +318,7 @@ export class ClusterRunner {
       run.timer = undefined;
     }
     this.emitStatus(run);
-    if (phaseChanged) this.scheduleReconcile(run);
+    if (phaseChanged) this.reconciler.schedule(run);
   }
 
   private report(event: RunnerEvent): void {
@@ -483,12 +350,6 @@ export class ClusterRunner {
 
   private wake(): void {
     this.waiters.wake();
-  }
-
-  /** `monitoring/metrics-store`: a gray pack names the profile and pack it waits on or is blocked by. */
-  private packLabel(name: string): string {
-    const run = this.runs.get(name);
-    return run ? `${run.desired.profile.name}/${name}` : name;
   }
 
   /**
