@@ -207,7 +207,12 @@ export class Schedule {
     const gate = combineGates(group.list.map((name) => this.entries.get(name)?.passed ?? OPEN));
     if (sameGate(gate, group.gate)) return;
     if (group.gate.type === 'waiting')
-      for (const name of group.gate.packs) this.waitedBy.get(name)?.delete(group);
+      for (const name of group.gate.packs) {
+        const groups = this.waitedBy.get(name);
+        groups?.delete(group);
+        // Not kept empty: every pack is waited for once, and would hold a Set for as long as the runner runs.
+        if (groups?.size === 0) this.waitedBy.delete(name);
+      }
     if (gate.type === 'waiting')
       for (const name of gate.packs) {
         const groups = this.waitedBy.get(name);
