@@ -219,7 +219,15 @@ export class Schedule {
         if (groups === undefined) this.waitedBy.set(name, new Set([group]));
         else groups.add(group);
       }
+    // Still waiting, and for packs that make the stage its members show already (behind a large wave, one of
+    // its packs turning green changes the list, rarely the stage): a wait step would change nothing for them.
+    const unchanged =
+      group.gate.type === 'waiting' &&
+      gate.type === 'waiting' &&
+      group.shown !== undefined &&
+      sameStage(this.options.waitingStage(gate.packs), group.shown);
     group.gate = gate;
+    if (unchanged) return;
     group.shown = undefined;
     for (const member of group.members) queue.push(member);
   }
