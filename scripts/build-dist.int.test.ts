@@ -2,7 +2,7 @@
 // from dist/ serving the UI, and a stale build rebuilt before it runs. An integration test because it
 // compiles the project (tsc, tens of seconds on a busy machine); it needs web/dist (`make web-build`).
 import { execFile, execFileSync, spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { access, mkdtemp, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -331,4 +331,47 @@ describe('bin/strata', () => {
     expect(fresh.stderr).not.toContain('compiling');
     expect(fresh.stdout).toContain('Usage: strata COMMAND');
   });
+
+  it("keeps the old build's files while a strata process runs from them, and removes them at the next build after", async () => {
+    // A hub loads chunks lazily, by content-hashed names, long after it starts: a rebuild under it (the
+    // checkout changed while it served) must not delete them. Stands in for the previous build's chunk:
+    const previous = join(root, 'dist', 'src', 'cli', 'chunk-PREVIOUSBUILD.js');
+    const dataDir = await mkdtemp(join(tmpdir(), 'strata-dist-it-'));
+    const port = await freePort();
+    const hub = spawn(bin, ['serve', '--address', `127.0.0.1:${port}`, '--data-dir', dataDir], {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const exited = new Promise((done) => hub.once('exit', done));
+    const past = new Date('2000-01-01T00:00:00Z');
+    try {
+      let log = '';
+      await new Promise<void>((ready, failed) => {
+        const onData = (chunk: Buffer) => {
+          log += chunk.toString();
+          if (log.includes('hub listening on')) ready();
+        };
+        hub.stdout.on('data', onData);
+        hub.stderr.on('data', onData);
+        hub.on('exit', (code) => {
+          failed(new Error(`strata serve exited with ${String(code)}:\n${log}`));
+        });
+      });
+      await writeFile(previous, '// a chunk of the build the hub runs\n');
+      await utimes(stamp, past, past);
+      const underHub = await run(bin, ['--help'], { cwd: root });
+      expect(underHub.stderr).toContain('compiling src/ into dist/');
+      await access(previous);
+      expect((await fetch(`http://127.0.0.1:${port}/readyz`)).status).toBe(200);
+    } finally {
+      hub.kill('SIGTERM');
+      await exited;
+      await rm(dataDir, { recursive: true, force: true });
+    }
+    await utimes(stamp, past, past);
+    const alone = await run(bin, ['--help'], { cwd: root });
+    expect(alone.stderr).toContain('compiling src/ into dist/');
+    await expect(access(previous)).rejects.toThrow(/ENOENT/);
+    expect(alone.stdout).toContain('Usage: strata COMMAND');
+  }, 120_000);
 });

@@ -15,9 +15,26 @@ describe('loadConfig', () => {
       logLevel: 'info',
       allowedExecPlugins: [],
       outboundDeny: ['link-local'],
+      metricsPublic: false,
       maxStreamsPerToken: 32,
       maxStreams: 20_000,
     });
+  });
+
+  it('/metrics is opened by --metrics-public or STRATA_METRICS_PUBLIC=true, never together with a token', () => {
+    expect(loadConfig({ ...base, env: {}, argv: ['--metrics-public'] }).metricsPublic).toBe(true);
+    expect(loadConfig({ ...base, env: {}, argv: ['--metrics-public=false'] }).metricsPublic).toBe(false);
+    expect(loadConfig({ ...base, env: { STRATA_METRICS_PUBLIC: 'true' } }).metricsPublic).toBe(true);
+    expect(() => loadConfig({ ...base, env: { STRATA_METRICS_PUBLIC: 'yes' } })).toThrow(
+      'STRATA_METRICS_PUBLIC: expected true or false',
+    );
+    expect(() =>
+      loadConfig({
+        ...base,
+        env: { STRATA_METRICS_TOKEN: 'scrape-0123456789abcdef' },
+        argv: ['--metrics-public'],
+      }),
+    ).toThrow('--metrics-public: /metrics cannot be both open and behind STRATA_METRICS_TOKEN');
   });
 
   it('caps on open event streams, per token and in all, from flags or STRATA_* variables', () => {

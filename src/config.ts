@@ -43,8 +43,13 @@ export interface Config {
   readonly allowedExecPlugins: readonly string[];
   /** Address ranges a cluster's server or proxy may not be in. Default link-local (cloud metadata). */
   readonly outboundDeny: readonly AddressRange[];
-  /** Set: `/metrics` needs it as a bearer token (or any API token); unset: /metrics is open. */
+  /** Set: `/metrics` takes it as a bearer token, as well as any API token. */
   readonly metricsToken: string | undefined;
+  /**
+   * `/metrics` answers without a token. Default false: its labels name every cluster (`strata_packs{cluster=…}`),
+   * which /readyz keeps for callers with a token.
+   */
+  readonly metricsPublic: boolean;
   /** Open event streams one token may hold (default 32), and the hub in all (default 20,000). */
   readonly maxStreamsPerToken: number;
   readonly maxStreams: number;
@@ -67,6 +72,7 @@ const settings = {
   allowedExecPlugins: { flag: '--allow-exec-plugin', env: 'STRATA_ALLOWED_EXEC_PLUGINS' },
   outboundDeny: { flag: '--outbound-deny', env: 'STRATA_OUTBOUND_DENY' },
   metricsToken: { flag: '--metrics-token', env: 'STRATA_METRICS_TOKEN' },
+  metricsPublic: { flag: '--metrics-public', env: 'STRATA_METRICS_PUBLIC' },
   maxStreamsPerToken: { flag: '--max-streams-per-token', env: 'STRATA_MAX_STREAMS_PER_TOKEN' },
   maxStreams: { flag: '--max-streams', env: 'STRATA_MAX_STREAMS' },
 } as const;
@@ -132,6 +138,9 @@ const schema = z.object({
     .trim()
     .min(16, 'must be at least 16 characters (e.g. `openssl rand -hex 32`)')
     .optional(),
+  metricsPublic: z
+    .enum(['true', 'false'], { error: 'expected true or false' })
+    .transform((v) => v === 'true'),
   logLevel: z.enum(Object.values(LogLevel) as [LogLevel, ...LogLevel[]], {
     error: (issue) =>
       `expected one of ${Object.values(LogLevel).join(', ')}, got ${JSON.stringify(issue.input)}`,
@@ -178,6 +187,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     allowedExecPlugins: raw.allowedExecPlugins.value ?? '',
     outboundDeny: raw.outboundDeny.value ?? DEFAULT_OUTBOUND_DENY.join(','),
     metricsToken: raw.metricsToken.value,
+    metricsPublic: raw.metricsPublic.value ?? 'false',
     maxStreamsPerToken: raw.maxStreamsPerToken.value ?? String(DEFAULT_MAX_STREAMS_PER_TOKEN),
     maxStreams: raw.maxStreams.value ?? String(DEFAULT_MAX_STREAMS),
   });
@@ -189,6 +199,12 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     throw new ConfigError(`invalid configuration:\n  ${lines.join('\n  ')}`);
   }
   const value = parsed.data;
+  if (value.metricsPublic && value.metricsToken !== undefined) {
+    throw new ConfigError(
+      `invalid configuration:\n  ${raw.metricsPublic.from}: /metrics cannot be both open and behind ` +
+        `${raw.metricsToken.from}: drop one of them`,
+    );
+  }
   const dataDir = resolve(cwd, value.dataDir);
   return {
     address: value.address,
@@ -200,6 +216,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     allowedExecPlugins: value.allowedExecPlugins,
     outboundDeny: value.outboundDeny,
     metricsToken: value.metricsToken,
+    metricsPublic: value.metricsPublic,
     maxStreamsPerToken: value.maxStreamsPerToken,
     maxStreams: value.maxStreams,
   };
@@ -208,6 +225,9 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
 const knownFlags = new Set<string>(
   Object.values(settings).flatMap((s) => (s.flag === undefined ? [] : [s.flag])),
 );
+
+/** Flags that are true when given alone (`--metrics-public`), or take `=true` / `=false`. */
+const switches = new Set<string>([settings.metricsPublic.flag]);
 
 function parseFlags(argv: readonly string[]): Map<string, string> {
   const flags = new Map<string, string>();
@@ -219,6 +239,10 @@ function parseFlags(argv: readonly string[]): Map<string, string> {
       throw new ConfigError(
         `unknown flag ${JSON.stringify(arg)}: known flags are ${[...knownFlags].join(', ')}`,
       );
+    }
+    if (eq === -1 && switches.has(name)) {
+      flags.set(name, 'true');
+      continue;
     }
     const value = eq === -1 ? argv[++i] : arg.slice(eq + 1);
     if (value === undefined || (eq === -1 && value.startsWith('--'))) {

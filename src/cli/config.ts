@@ -4,8 +4,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { parse } from 'yaml';
 import { z } from 'zod';
+import { parseYamlValue } from '../shared/yaml-parse.js';
 import { CliError, CliErrorCode } from './errors.js';
 
 export const DEFAULT_SERVER = 'http://127.0.0.1:7400';
@@ -76,7 +76,7 @@ function readConfigFile(path: string): z.infer<typeof FileSchema> {
   if (!existsSync(path)) return {};
   let raw: unknown;
   try {
-    raw = parse(readFileSync(path, 'utf8')) ?? {};
+    raw = parseYamlValue(readFileSync(path, 'utf8')) ?? {};
   } catch (cause) {
     const why = cause instanceof Error ? cause.message : String(cause);
     throw new CliError(CliErrorCode.Config, `${path}: not valid YAML: ${why}`, { cause });

@@ -74,6 +74,13 @@ describe('help', () => {
     }
   });
 
+  it('serve --help says /metrics needs a token unless --metrics-public, and where the admin token goes', async () => {
+    const { stdout } = await run(['serve', '--help']);
+    expect(stdout).toContain('--metrics-public');
+    expect(stdout).toContain('STRATA_METRICS_PUBLIC=true (/metrics without any token)');
+    expect(stdout).toContain('printed once when stdout\nis a terminal');
+  });
+
   it('groups and the top level have help too', async () => {
     for (const argv of [['--help'], [], ['cluster', '--help'], ['profile', '-h'], ['token', '--help']]) {
       const result = await run(argv);

@@ -14,7 +14,7 @@ import { startChartServers, type ChartServers } from '../../testenv/src/chart-se
 import { binDir } from '../../testenv/src/paths.js';
 import { ChartSourceKind } from '../profile/index.js';
 import type { ChartSourceCredentials } from '../store/index.js';
-import { fetchChart, listChartVersions, type FetchOptions } from './chart-fetch.js';
+import { fetchChart, listChartVersions, MAX_CHART_ARCHIVE_BYTES, type FetchOptions } from './chart-fetch.js';
 import { cidrCheck } from './guarded-http.js';
 
 interface Recorded {
@@ -219,7 +219,10 @@ describe('a Helm repository: the hub fetches index and archive itself, every hop
  * A tiny OCI registry (plain HTTP, the distribution API's pull path only) serving the chart; `blob` answers the
  * chart layer's request (a registry commonly redirects it to a blob store).
  */
-async function registry(blob: (res: ServerResponse) => void, options: { bearer?: string } = {}) {
+async function registry(
+  blob: (res: ServerResponse) => void,
+  options: { bearer?: string; layerSize?: number } = {},
+) {
   const config = Buffer.from(JSON.stringify({ apiVersion: 'v2', name: 'dashboards', version: '0.1.0' }));
   const sha = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
   const manifest = Buffer.from(
@@ -235,7 +238,7 @@ async function registry(blob: (res: ServerResponse) => void, options: { bearer?:
         {
           mediaType: 'application/vnd.cncf.helm.chart.content.v1.tar+gzip',
           digest: sha(archive),
-          size: archive.length,
+          size: options.layerSize ?? archive.length,
         },
       ],
     }),
@@ -322,6 +325,37 @@ describe('an OCI registry: the real helm pulls through the guarded proxy', () =>
       `${ref}: helm was sent to blobs.test:${new URL(denied.base).port} (127.0.0.2), in the 127.0.0.2/32 range the hub does not contact`,
     );
     expect(denied.requests.length).toBe(before);
+  });
+
+  it('stops a layer larger than a chart may be while it arrives, before helm has written it all to disk', async () => {
+    const layerSize = 64 * 1024 * 1024;
+    let written = 0;
+    const reg = await registry(
+      (res) => {
+        res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': layerSize });
+        const chunk = Buffer.alloc(1024 * 1024);
+        const more = () => {
+          while (written < layerSize && !res.destroyed) {
+            written += chunk.length;
+            if (!res.write(chunk)) return void res.once('drain', more);
+          }
+          res.end();
+        };
+        res.on('error', () => undefined);
+        more();
+      },
+      { layerSize },
+    );
+    const ref = `oci://registry.test:${new URL(reg.base).port}/charts/dashboards`;
+    const result = await fetchChart(
+      { kind: ChartSourceKind.Oci, ref, version: '0.1.0' },
+      options({ resolve: resolver('127.0.0.1'), source: { ...plain, url: ref } }),
+    );
+    expect(failure(result)).toBe(
+      `${ref}: the registry sent more than ${MAX_CHART_ARCHIVE_BYTES + 4 * 1024 * 1024} bytes; a chart archive ` +
+        `may be at most ${MAX_CHART_ARCHIVE_BYTES} (as for a profile bundle)`,
+    );
+    expect(written).toBeLessThan(layerSize);
   });
 
   it('refuses a redirect to a denied loopback literal, which Go would follow around the proxy', async () => {

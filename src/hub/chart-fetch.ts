@@ -145,9 +145,11 @@ async function fetchFromOci(
   if (refused !== undefined) return { ok: false, cause: refused };
   if (helmBypassesPolicy(check)) return pullNatively(chart, options);
   const dir = await mkdtemp(join(tmpdir(), 'strata-chart-fetch-'));
+  // helm writes the layer to disk before its size can be checked: the proxy stops passing bytes past the cap.
   const proxy = await startOutboundProxy({
     check,
     ...(options.resolve === undefined ? {} : { resolve: options.resolve }),
+    maxBytes: MAX_OCI_PULL_BYTES,
   });
   try {
     const helm = helmIn(dir, options, proxy);
@@ -251,6 +253,11 @@ async function refusedReference(
  * first connection that failed (helm itself only sees a 403 or 502 from the proxy).
  */
 function refusedBy(proxy: OutboundProxy, ref: string): string | undefined {
+  if (proxy.overLimit)
+    return (
+      `${ref}: the registry sent more than ${MAX_OCI_PULL_BYTES} bytes; a chart archive may be at most ` +
+      `${MAX_CHART_ARCHIVE_BYTES} (as for a profile bundle)`
+    );
   const refusal = proxy.refusals[0];
   if (refusal !== undefined)
     return `${ref}: helm was sent to ${refusal.target} (${refusal.address}), in the ${refusal.range} range the hub does not contact`;
@@ -259,6 +266,12 @@ function refusedBy(proxy: OutboundProxy, ref: string): string | undefined {
 
 /** A remote chart archive is stored like a bundle's chart, so it is bounded the same way. */
 export const MAX_CHART_ARCHIVE_BYTES = 20 * 1024 * 1024;
+
+/**
+ * What one OCI pull by helm may receive in all: the archive, plus its manifest, the registry's token answers,
+ * helm's login round trip and TLS framing (well under 1 %), with room to spare.
+ */
+const MAX_OCI_PULL_BYTES = MAX_CHART_ARCHIVE_BYTES + 4 * 1024 * 1024;
 
 /** Every version of the chart its source has now (repository index or registry tags), oldest first. */
 export async function listChartVersions(

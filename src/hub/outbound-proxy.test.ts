@@ -145,3 +145,106 @@ describe('the outbound proxy', () => {
     });
   });
 });
+
+describe('the outbound proxy with a byte cap (helm writes a pull to disk before its size is known)', () => {
+  const cap = 256 * 1024;
+  const sent = 4 * 1024 * 1024;
+  const chunk = Buffer.alloc(64 * 1024, 'x');
+  /** Writes `sent` bytes as fast as the reader takes them, then ends; stops when the other side goes. */
+  const pump = (out: { write(b: Buffer): boolean; end(): void; once(e: 'drain', f: () => void): void }) => {
+    let left = sent;
+    const more = () => {
+      while (left > 0) {
+        left -= chunk.length;
+        if (!out.write(chunk)) {
+          out.once('drain', more);
+          return;
+        }
+      }
+      out.end();
+    };
+    more();
+  };
+  let capped: OutboundProxy;
+  let flood: Server;
+  let floodWeb: ReturnType<typeof createHttpServer>;
+
+  beforeAll(async () => {
+    capped = await startOutboundProxy({ check: cidrCheck('127.0.0.2/32'), maxBytes: cap });
+    flood = createServer((socket) => {
+      socket.on('error', () => undefined);
+      pump(socket);
+    });
+    floodWeb = createHttpServer((_req, res) => {
+      res.on('error', () => undefined);
+      pump(res);
+    });
+    await Promise.all([
+      new Promise<void>((done) => flood.listen(0, '127.0.0.1', done)),
+      new Promise<void>((done) => floodWeb.listen(0, '127.0.0.1', done)),
+    ]);
+  });
+  afterAll(async () => {
+    await capped.close();
+    for (const server of [flood, floodWeb]) server.close();
+  });
+
+  /** A request to `through`, with its credentials. */
+  const via = (through: OutboundProxy, method: string, path: string) => {
+    const url = new URL(through.url);
+    const auth = `Basic ${Buffer.from(`${url.username}:${url.password}`).toString('base64')}`;
+    return request({
+      host: url.hostname,
+      port: url.port,
+      method,
+      path,
+      headers: { 'proxy-authorization': auth },
+    });
+  };
+  const tunnel = (through: OutboundProxy, target: string) =>
+    new Promise<{ status: number; socket: Socket }>((resolve, reject) => {
+      const req = via(through, 'CONNECT', target);
+      req.on('connect', (res: IncomingMessage, socket: Socket) => {
+        resolve({ status: res.statusCode ?? 0, socket });
+      });
+      req.on('error', reject);
+      req.end();
+    });
+  /** Every byte the client gets until the connection ends or is cut. */
+  const drain = (stream: NodeJS.ReadableStream & { on(e: 'close', f: () => void): unknown }) =>
+    new Promise<number>((resolve) => {
+      let bytes = 0;
+      stream.on('data', (d: Buffer) => (bytes += d.length));
+      stream.on('error', () => undefined);
+      stream.on('close', () => {
+        resolve(bytes);
+      });
+    });
+
+  it('cuts the plain-HTTP answer past the cap, says why, and opens no more connections', async () => {
+    const body = await new Promise<number>((resolve, reject) => {
+      const req = via(capped, 'GET', `http://127.0.0.1:${port(floodWeb)}/blob`);
+      req.on('response', (res: IncomingMessage) => void drain(res).then(resolve));
+      req.on('error', reject);
+      req.end();
+    });
+    expect(body).toBeLessThan(cap + 2 * chunk.length);
+    expect(capped.overLimit).toBe(true);
+    expect(capped.failures).toEqual([`the remote sent more than ${cap} bytes`]);
+    const refused = await tunnel(capped, `127.0.0.1:${port(flood)}`);
+    refused.socket.destroy();
+    expect(refused.status).toBe(502);
+  });
+
+  it('cuts a CONNECT tunnel past the cap', async () => {
+    const fresh = await startOutboundProxy({ check: cidrCheck('127.0.0.2/32'), maxBytes: cap });
+    try {
+      const { status, socket } = await tunnel(fresh, `127.0.0.1:${port(flood)}`);
+      expect(status).toBe(200);
+      expect(await drain(socket)).toBeLessThan(cap + 2 * chunk.length);
+      expect(fresh.overLimit).toBe(true);
+    } finally {
+      await fresh.close();
+    }
+  });
+});

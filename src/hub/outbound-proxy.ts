@@ -7,6 +7,10 @@
 // Go does not use a proxy for `localhost` or a loopback IP literal, whatever NO_PROXY says
 // (golang.org/x/net/http/httpproxy, config.useProxy): those connections never reach this proxy. That only
 // matters while loopback is denied, and then chart-fetch.ts does not run helm at all (oci-registry.ts pulls).
+//
+// helm writes what it pulls to disk before anyone can look at its size, so the proxy also counts the bytes that
+// come back through it (`maxBytes`, over all connections): past the cap it cuts every connection and takes no
+// more, and a hostile registry cannot fill the disk with an endless layer before helm's timeout.
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { connect, isIP, type AddressInfo, type Socket } from 'node:net';
@@ -37,12 +41,16 @@ export interface OutboundProxy {
    * order: helm only sees a 502 from the proxy.
    */
   readonly failures: readonly string[];
+  /** More than `maxBytes` came back: every connection was cut then, and no new one is made. */
+  readonly overLimit: boolean;
   close(): Promise<void>;
 }
 
 export interface OutboundProxyOptions {
   readonly check: AddressCheck;
   readonly resolve?: ResolveAll;
+  /** The most bytes the proxy passes back from upstreams, over all its connections; default unlimited. */
+  readonly maxBytes?: number;
 }
 
 /**
@@ -56,6 +64,18 @@ export async function startOutboundProxy(options: OutboundProxyOptions): Promise
   const refusals: ProxyRefusal[] = [];
   const failures: string[] = [];
   const sockets = new Set<Duplex>();
+  let received = 0;
+  let overLimit = false;
+  /** Counts a chunk from an upstream; past the cap, cuts every connection (true: drop the chunk). */
+  const over = (chunk: Buffer): boolean => {
+    received += chunk.length;
+    if (overLimit || options.maxBytes === undefined || received <= options.maxBytes) return overLimit;
+    overLimit = true;
+    failures.push(`the remote sent more than ${options.maxBytes} bytes`);
+    for (const socket of sockets) socket.destroy();
+    server.closeAllConnections();
+    return true;
+  };
   const authorized = (req: IncomingMessage) => {
     const given = Buffer.from(req.headers['proxy-authorization'] ?? '');
     return given.length === expected.length && timingSafeEqual(given, expected);
@@ -90,6 +110,10 @@ export async function startOutboundProxy(options: OutboundProxyOptions): Promise
         res.writeHead(400).end();
         return;
       }
+      if (overLimit) {
+        res.writeHead(502).end();
+        return;
+      }
       const port = url.port || '80';
       const checked = await target(url.hostname, port);
       if (checked === 'refused') {
@@ -118,6 +142,9 @@ export async function startOutboundProxy(options: OutboundProxyOptions): Promise
             return;
           }
           res.writeHead(answer.statusCode ?? 502, answer.headers);
+          answer.on('data', (chunk: Buffer) => {
+            if (over(chunk)) answer.destroy();
+          });
           answer.pipe(res);
         },
       );
@@ -148,6 +175,10 @@ export async function startOutboundProxy(options: OutboundProxyOptions): Promise
         client.end('HTTP/1.1 400 Bad Request\r\n\r\n');
         return;
       }
+      if (overLimit) {
+        client.end('HTTP/1.1 502 Bad Gateway\r\n\r\n');
+        return;
+      }
       const checked = await target(host, port);
       if (checked === 'refused') {
         client.end('HTTP/1.1 403 Forbidden\r\n\r\n');
@@ -165,6 +196,9 @@ export async function startOutboundProxy(options: OutboundProxyOptions): Promise
         established = true;
         client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
         if (head.length > 0) upstream.write(head);
+        upstream.on('data', (chunk: Buffer) => {
+          if (over(chunk)) upstream.destroy();
+        });
         upstream.pipe(client);
         client.pipe(upstream);
       });
@@ -188,6 +222,9 @@ export async function startOutboundProxy(options: OutboundProxyOptions): Promise
     url: `http://strata:${secret}@127.0.0.1:${port}`,
     refusals,
     failures,
+    get overLimit() {
+      return overLimit;
+    },
     close: () =>
       new Promise((resolve) => {
         for (const socket of sockets) socket.destroy();

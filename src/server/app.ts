@@ -68,11 +68,13 @@ export interface ServerOptions {
   readonly webRoot?: string | false;
   /** <data dir>/admin-token: removed when another admin token is created. */
   readonly adminTokenFile?: string;
-  /**
-   * When set, `/metrics` needs `Authorization: Bearer <this>` (or any valid API token); unset, it is open
-   * (the hub listens on 127.0.0.1 by default).
-   */
+  /** `/metrics` takes `Authorization: Bearer <this>`, the one a Prometheus scrape config holds. */
   readonly metricsToken?: string;
+  /**
+   * `/metrics` answers without a token. Default false: it needs the metrics token or any valid API token, as
+   * its labels name every cluster.
+   */
+  readonly metricsPublic?: boolean;
   /** How often open event streams re-check that their token was not revoked (other replicas). Default 1 s. */
   readonly tokenCheckMs?: number;
   /** Caps on open event streams, per token and in all. Default 32 and 20,000 (stream-limits.ts). */
@@ -202,6 +204,7 @@ export function createServer(options: ServerOptions): StrataServer {
     metrics,
     adminTokenFile: options.adminTokenFile,
     metricsToken: options.metricsToken,
+    metricsPublic: options.metricsPublic ?? false,
     openapi: () =>
       (document ??= buildOpenApi(routes, { version: API_VERSION, serverUrl: options.publicUrl ?? '/' })),
   };

@@ -196,7 +196,7 @@ describe.each(backends())('deploying through the API on $name', (backend) => {
       202,
     );
 
-    const metrics = (await t.api('GET', '/metrics', { role: 'none' })).text;
+    const metrics = (await t.api('GET', '/metrics', { role: 'viewer' })).text;
     expect(metrics).toMatch(new RegExp(`strata_packs\\{cluster="${cluster}",phase="success"\\} 2`));
     expect(metrics).toMatch(/strata_pack_transitions_total\{from="\w+",to="success"\} [1-9]/);
     expect(metrics).toMatch(/strata_pack_install_duration_seconds_count\{result="success"\} [1-9]/);

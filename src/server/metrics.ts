@@ -1,6 +1,7 @@
-// Prometheus metrics. `/metrics` is unauthenticated by default, as is conventional for scrape targets
-// (Prometheus, node_exporter, kube-state-metrics): it exposes counts and timings, never names of secrets. When
-// even pack counts are sensitive, STRATA_METRICS_TOKEN puts it behind a bearer token (routes/system.ts).
+// Prometheus metrics: counts and timings, never names of secrets, but labelled with every cluster's name
+// (`strata_packs{cluster=…}`), which /readyz keeps for callers with a token. So `/metrics` needs a bearer token
+// by default (STRATA_METRICS_TOKEN for the scrape config, or any API token) and is open only with
+// `--metrics-public` (routes/system.ts).
 //
 // A registry per server (not prom-client's global one), so several servers in one process (tests, the
 // benchmark) do not share or double-register metrics.

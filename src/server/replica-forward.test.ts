@@ -1,6 +1,11 @@
 // Passing a request to the replica that drives its cluster must never let the client choose where it goes.
-import { describe, expect, it } from 'vitest';
-import { forwardUrl } from './replica-forward.js';
+import { createServer, request, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Hub } from '../hub/index.js';
+import { forwardUrl, replicaForward } from './replica-forward.js';
 
 const driver = 'http://10.0.0.7:7400';
 
@@ -25,3 +30,107 @@ describe('forwardUrl', () => {
     }
   });
 });
+
+describe('replicaForward', () => {
+  const page = Buffer.from(
+    JSON.stringify({ packs: Array.from({ length: 200 }, (_, i) => ({ name: `p${i}` })) }),
+  );
+  const zipped = gzipSync(page);
+  let driver: Server;
+  let replica: FastifyInstance;
+  const seen: IncomingHttpHeaders[] = [];
+
+  beforeAll(async () => {
+    // The driving replica: gzips for a client that accepts it, as the kept page route does.
+    driver = createServer((req, res) => {
+      seen.push(req.headers);
+      let body = '';
+      req.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      req.on('end', () => {
+        if (req.method === 'POST') {
+          res.writeHead(201, { 'content-type': 'application/json' }).end(JSON.stringify({ got: body }));
+          return;
+        }
+        const gzip = /\bgzip\b/.test(req.headers['accept-encoding'] ?? '');
+        res.writeHead(200, {
+          'content-type': 'application/json',
+          vary: 'accept-encoding',
+          etag: gzip ? 'W/"v1"' : '"v1"',
+          ...(gzip ? { 'content-encoding': 'gzip' } : {}),
+        });
+        res.end(gzip ? zipped : page);
+      });
+    });
+    await new Promise<void>((done) => driver.listen(0, '127.0.0.1', done));
+    const address = `http://127.0.0.1:${String((driver.address() as AddressInfo).port)}`;
+    const hub = {
+      driverOf: () => Promise.resolve({ id: 'replica-b', address }),
+      getCluster: () => Promise.resolve(),
+    } as unknown as Hub;
+    replica = Fastify();
+    replica.addHook(
+      'onRequest',
+      replicaForward(
+        hub,
+        () => 'replica-a',
+        () => undefined,
+      ),
+    );
+    const never = () => Promise.reject(new Error('served here, not passed on'));
+    replica.get('/api/v1/clusters/:cluster/page', never);
+    replica.post('/api/v1/clusters/:cluster/attachments', never);
+    await replica.listen({ port: 0, host: '127.0.0.1' });
+  });
+
+  afterAll(async () => {
+    await replica.close();
+    await new Promise((done) => driver.close(done));
+  });
+
+  const at = (path: string) =>
+    `http://127.0.0.1:${String((replica.server.address() as AddressInfo).port)}${path}`;
+
+  it('passes a gzipped answer on as the driver sent it, with the headers that describe its bytes', async () => {
+    const res = await get(at('/api/v1/clusters/c/page'), { 'accept-encoding': 'gzip' });
+    expect(res.headers['content-encoding']).toBe('gzip');
+    expect(res.headers.etag).toBe('W/"v1"');
+    expect(res.headers.vary).toBe('accept-encoding');
+    expect(res.headers['x-strata-replica']).toBe('replica-b');
+    expect(res.body.equals(zipped)).toBe(true);
+    expect(gunzipSync(res.body).equals(page)).toBe(true);
+    expect(seen.at(-1)?.['x-strata-forwarded-by']).toBe('replica-a');
+  });
+
+  it('passes a plain answer to a client that does not take gzip', async () => {
+    const res = await get(at('/api/v1/clusters/c/page'), {});
+    expect(res.headers['content-encoding']).toBeUndefined();
+    expect(res.headers.etag).toBe('"v1"');
+    expect(res.body.equals(page)).toBe(true);
+  });
+
+  it("streams a request's body to the driver", async () => {
+    const res = await fetch(at('/api/v1/clusters/c/attachments'), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ profile: 'p' }),
+    });
+    expect(res.status).toBe(201);
+    expect(await res.json()).toEqual({ got: '{"profile":"p"}' });
+  });
+});
+
+/** A GET whose body is read as bytes, not decoded (fetch would inflate it). */
+function get(url: string, headers: Record<string, string>) {
+  return new Promise<{ headers: IncomingHttpHeaders; body: Buffer }>((resolve, reject) => {
+    request(url, { headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () => {
+        resolve({ headers: res.headers, body: Buffer.concat(chunks) });
+      });
+      res.on('error', reject);
+    })
+      .on('error', reject)
+      .end();
+  });
+}

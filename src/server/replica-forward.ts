@@ -4,9 +4,11 @@
 // caller's own credentials go with it and are checked there again); while no replica drives it (a failover,
 // at most a few seconds) the answer is 503 with Retry-After. Every other route is served by any replica from
 // the database.
-import { Readable } from 'node:stream';
+import type { IncomingMessage, OutgoingHttpHeaders } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Hub } from '../hub/index.js';
+import * as https from '../shared/lazy-https.js';
+import { http } from '../shared/node-http.js';
 import { ApiError } from './problem.js';
 
 /** Marks a forwarded request: a replica never forwards one again (no loops while leases move). */
@@ -15,9 +17,25 @@ export const FORWARDED_HEADER = 'x-strata-forwarded-by';
 const CLUSTER_SCOPED = /^\/api\/v1\/clusters\/:cluster\/./;
 
 /** Request headers that carry meaning to the route; hop-by-hop ones are the connection's own. */
-const PASSED_REQUEST = ['authorization', 'content-type', 'accept', 'if-none-match', 'x-request-id'] as const;
+const PASSED_REQUEST = [
+  'authorization',
+  'content-type',
+  'content-length',
+  'content-encoding',
+  'accept',
+  'accept-encoding',
+  'if-none-match',
+  'x-request-id',
+] as const;
+/**
+ * The driver's body is passed as it came, compressed or not (a kept page is gzipped once per version there), so
+ * the headers that describe its bytes go with it.
+ */
 const PASSED_RESPONSE = [
   'content-type',
+  'content-encoding',
+  'content-length',
+  'vary',
   'etag',
   'cache-control',
   'retry-after',
@@ -66,17 +84,9 @@ export function replicaForward(
       if (typeof value === 'string') headers[name] = value;
     }
     const hasBody = request.method !== 'GET' && request.method !== 'HEAD' && request.method !== 'DELETE';
-    let response: Response;
+    let response: IncomingMessage;
     try {
-      // `duplex` (a streamed request body) is in Node's fetch but not in the DOM RequestInit type.
-      const init: RequestInit & { duplex?: 'half' } = {
-        method: request.method,
-        headers,
-        ...(hasBody ? { body: Readable.toWeb(request.raw) as ReadableStream, duplex: 'half' } : {}),
-        signal: AbortSignal.timeout(FORWARD_TIMEOUT_MS),
-        redirect: 'manual',
-      };
-      response = await fetch(forwardUrl(request.url, driver.address), init);
+      response = await passOn(forwardUrl(request.url, driver.address), request, headers, hasBody);
     } catch (cause) {
       void reply.header('retry-after', '2');
       throw new ApiError(
@@ -87,12 +97,36 @@ export function replicaForward(
       );
     }
     for (const name of PASSED_RESPONSE) {
-      const value = response.headers.get(name);
-      if (value !== null) void reply.header(name, value);
+      const value = response.headers[name];
+      if (value !== undefined) void reply.header(name, value);
     }
     void reply.header('x-strata-replica', driver.id);
-    await reply.code(response.status).send(Buffer.from(await response.arrayBuffer()));
+    await reply.code(response.statusCode ?? 502).send(response);
   };
+}
+
+/**
+ * Sends the request to the driver and resolves with its answer once the headers are in; the body (the client's
+ * and the driver's) streams through untouched, so nothing is decompressed or buffered here.
+ */
+function passOn(
+  target: URL,
+  request: FastifyRequest,
+  headers: OutgoingHttpHeaders,
+  hasBody: boolean,
+): Promise<IncomingMessage> {
+  return new Promise((resolve, reject) => {
+    const send = target.protocol === 'https:' ? https.request : http.request;
+    const outgoing = send(target, {
+      method: request.method,
+      headers,
+      signal: AbortSignal.timeout(FORWARD_TIMEOUT_MS),
+    });
+    outgoing.once('response', resolve);
+    outgoing.once('error', reject);
+    if (hasBody) request.raw.pipe(outgoing);
+    else outgoing.end();
+  });
 }
 
 /**

@@ -43,8 +43,10 @@ export interface Services {
   readonly metrics: Metrics;
   /** <data dir>/admin-token when the hub was started by `serve`: removed once another admin token exists. */
   readonly adminTokenFile: string | undefined;
-  /** Set: /metrics needs it (or an API token). */
+  /** Set: /metrics takes it as a bearer token (as well as any API token). */
   readonly metricsToken: string | undefined;
+  /** /metrics answers without a token (`--metrics-public`). */
+  readonly metricsPublic: boolean;
   /** The OpenAPI document (built once from the route table). */
   readonly openapi: () => Record<string, unknown>;
 }

@@ -280,10 +280,22 @@ describe("the framework's own errors are problem+json with a stable code", () =>
 });
 
 describe('/metrics', () => {
-  it('is open by default', async () => {
-    const res = await fetch(`${t.url}/metrics`);
+  it('needs an API token by default: its labels name every cluster', async () => {
+    expectProblem(await t.api('GET', '/metrics', { role: 'none' }), 401, 'UNAUTHENTICATED');
+    const res = await t.api('GET', '/metrics', { role: 'viewer' });
     expect(res.status).toBe(200);
-    expect(await res.text()).toContain('# HELP');
+    expect(res.text).toContain('# HELP');
+  });
+
+  it('is open with --metrics-public', async () => {
+    const open = await startTestHub(backend, { server: { webRoot: false, metricsPublic: true } });
+    try {
+      const res = await fetch(`${open.url}/metrics`);
+      expect(res.status).toBe(200);
+      expect(await res.text()).toContain('# HELP');
+    } finally {
+      await open.close();
+    }
   });
 
   it('with a metrics token: needs it (or any API token), else 401 problem+json', async () => {

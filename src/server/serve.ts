@@ -14,6 +14,11 @@ import { lockDataDir } from './data-dir-lock.js';
 export interface ServeOptions extends LoadConfigOptions {
   /** Where the first admin token and the listening line are printed. Default process.stdout. */
   readonly print?: (line: string) => void;
+  /**
+   * Whether `print` reaches a terminal (default: process.stdout is one). Only then is the first admin token
+   * printed: otherwise it would land in a log (a container's, a journal) that outlives the token file's 0600.
+   */
+  readonly printsToTerminal?: boolean;
   /** Install SIGINT/SIGTERM handlers that close everything (default true; tests pass false). */
   readonly handleSignals?: boolean;
   /** Passed through to createServer (tests: validateResponses, heartbeatMs). */
@@ -80,18 +85,24 @@ export async function serve(options: ServeOptions = {}): Promise<RunningHub> {
       logLevel: config.logLevel,
       adminTokenFile: adminTokenPath(config.dataDir),
       ...(config.metricsToken === undefined ? {} : { metricsToken: config.metricsToken }),
+      metricsPublic: config.metricsPublic,
       streamLimits: { perToken: config.maxStreamsPerToken, total: config.maxStreams },
       ...options.server,
       hub,
     });
     const url = await server.listen(config.address);
     listening = url;
-    if (adminToken !== undefined) {
+    if (adminToken !== undefined && (options.printsToTerminal ?? process.stdout.isTTY)) {
       print(
         `strata: first start: created an admin API token (also in ${adminTokenPath(config.dataDir)}, mode 0600, ` +
           'until another admin token exists; it is not printed again):',
       );
       print(adminToken);
+    } else if (adminToken !== undefined) {
+      print(
+        `strata: first start: created an admin API token in ${adminTokenPath(config.dataDir)} (mode 0600, ` +
+          'until another admin token exists; not printed, as this output is not a terminal)',
+      );
     }
     print(
       `strata: hub listening on ${url} (data in ${config.dataDir})` +

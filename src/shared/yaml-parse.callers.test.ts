@@ -1,10 +1,16 @@
 // Every parse of YAML a client, a remote or helm controls goes through yaml-parse.ts: the yaml library is never
 // asked to check duplicate keys itself, which costs n²/2 comparisons for a mapping of n keys on the hub's thread.
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import * as yaml from 'yaml';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { parseManifestStream } from '../engine/render.js';
+import { loadCliConfig } from '../cli/config.js';
+import { main } from '../cli/main.js';
 import { entriesOf } from '../hub/chart-index.js';
 import { KubeClient } from '../kube/client.js';
+import { inlineKubeconfig } from '../kube/kubeconfig-inline.js';
 import { bundleFiles } from '../profile/bundle.js';
 import { parseHealthRulesFile } from '../profile/health-rules-file.js';
 import { loadProfileText } from '../profile/load.js';
@@ -61,6 +67,32 @@ describe('the library checks no duplicate keys (it is quadratic) when the hub re
     },
     'a health rules file': () => parseHealthRulesFile(repeated, { file: 'rules.yaml' }),
   };
+  const dir = mkdtempSync(join(tmpdir(), 'strata-yaml-callers-'));
+  const silent = { write: () => undefined, isTTY: false, columns: undefined };
+  const cliCases: Record<string, () => unknown> = {
+    'a kubeconfig the CLI inlines before sending it': () =>
+      inlineKubeconfig('clusters: []\nusers: []\ncontexts: []\n', {
+        baseDir: dir,
+        readFile: () => Promise.reject(new Error('no file is read')),
+      }),
+    "the CLI's config file": () => {
+      mkdirSync(join(dir, 'strata'), { recursive: true });
+      writeFileSync(join(dir, 'strata', 'config.yaml'), 'server: http://127.0.0.1:7400\n');
+      return loadCliConfig({ env: { XDG_CONFIG_HOME: dir } });
+    },
+    'the object file of `strata health test`': () => {
+      writeFileSync(join(dir, 'object.yaml'), 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n');
+      return main(['health', 'test', '--object', 'object.yaml'], {
+        stdout: silent,
+        stderr: silent,
+        env: { HOME: dir, STRATA_TOKEN: 't' },
+        cwd: dir,
+        now: () => 0,
+        fetch: () => Promise.resolve(Response.json({ status: 404, code: 'NOT_FOUND' }, { status: 404 })),
+      });
+    },
+  };
+  Object.assign(cases, cliCases);
   for (const [what, read] of Object.entries(cases)) {
     it(what, async () => {
       await read();

@@ -1,10 +1,10 @@
 // strata health apply | get | test: the cluster-wide health rules (admin), and trying rules on an object
 // from a file or live in a cluster before shipping them. Rules are checked by the hub (one compiler), so the
 // CLI never accepts a file the hub refuses.
-import { parse } from 'yaml';
 import { outputOption, stringOption, type Command, type Context } from '../command.js';
 import { CliError, CliErrorCode, ExitCode, usageError } from '../errors.js';
 import { formatObject } from '../render/output.js';
+import { parseYamlValue } from '../../shared/yaml-parse.js';
 import { readInputFile } from './cluster.js';
 
 const rulesOption = {
@@ -112,7 +112,7 @@ const test: Command = {
       const text = await readInputFile(ctx, objectFile, 'object file');
       let object: unknown;
       try {
-        object = parse(text);
+        object = parseYamlValue(text);
       } catch (cause) {
         throw new CliError(CliErrorCode.File, `object file ${objectFile} is not YAML: ${String(cause)}`, {
           cause,

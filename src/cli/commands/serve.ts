@@ -1,6 +1,6 @@
 // strata serve: the hub itself (src/server's serve). Loaded only when asked for, so client commands do not
 // pay for Fastify, the store and the engine.
-import { stringOption, type Command } from '../command.js';
+import { flag, stringOption, type Command } from '../command.js';
 import { ExitCode } from '../errors.js';
 
 /**
@@ -52,17 +52,19 @@ export const serveCommand: Command = {
   path: ['serve'],
   usage:
     'strata serve [--address HOST:PORT] [--data-dir DIR] [--database-url URL] [--helm PATH] [--log-level LEVEL] ' +
-    '[--allow-exec-plugin NAMES] [--outbound-deny RANGES] [--metrics-token TOKEN] [--max-streams-per-token N] ' +
-    '[--max-streams N]',
+    '[--allow-exec-plugin NAMES] [--outbound-deny RANGES] [--metrics-token TOKEN] [--metrics-public] ' +
+    '[--max-streams-per-token N] [--max-streams N]',
   summary: 'run the hub: the API, the web UI and one runner per registered cluster',
   description:
     'Flags win over the environment: STRATA_ADDRESS (default 127.0.0.1:7400), STRATA_DATA_DIR (default\n' +
     './.strata), STRATA_DATABASE_URL (default SQLite in the data dir; postgres://… for PostgreSQL),\n' +
     'STRATA_SECRET_KEY, STRATA_HELM, STRATA_LOG_LEVEL, STRATA_ALLOWED_EXEC_PLUGINS, STRATA_OUTBOUND_DENY,\n' +
     'STRATA_MAX_STREAMS_PER_TOKEN, STRATA_MAX_STREAMS,\n' +
-    'STRATA_METRICS_TOKEN (set: /metrics needs it as a bearer token, or any API token; prefer the variable: a\n' +
-    'flag shows in `ps`). On first start an admin token is printed once and written to <data dir>/admin-token\n' +
-    '(0600), which is removed as soon as another admin token exists. Ctrl-C (SIGINT) or SIGTERM stops it cleanly.',
+    "STRATA_METRICS_TOKEN (a bearer token for Prometheus' scrape config; /metrics takes it or any API token;\n" +
+    'prefer the variable: a flag shows in `ps`), STRATA_METRICS_PUBLIC=true (/metrics without any token).\n' +
+    'On first start an admin token is written to <data dir>/admin-token (0600), and printed once when stdout\n' +
+    'is a terminal (not into a log); the file is removed as soon as another admin token exists. Ctrl-C\n' +
+    '(SIGINT) or SIGTERM stops it cleanly.',
   args: [],
   needsHub: false,
   options: {
@@ -91,7 +93,8 @@ export const serveCommand: Command = {
       type: 'string',
       value: 'NAMES',
       description:
-        'exec credential plugins kubeconfigs may run on the hub, by name (aws,gke-gcloud-auth-plugin); default none',
+        'exec credential plugins kubeconfigs may run on the hub, by name (aws,gke-gcloud-auth-plugin), each only ' +
+        'as its token-getting command; default none',
     },
     'outbound-deny': {
       type: 'string',
@@ -102,7 +105,13 @@ export const serveCommand: Command = {
     'metrics-token': {
       type: 'string',
       value: 'TOKEN',
-      description: '/metrics needs this bearer token (default: open; STRATA_METRICS_TOKEN is safer)',
+      description:
+        'a bearer token /metrics takes besides API tokens, for a scrape config (STRATA_METRICS_TOKEN is safer)',
+    },
+    'metrics-public': {
+      type: 'boolean',
+      description:
+        '/metrics answers without a token (default: it needs one, as its labels name every cluster)',
     },
     'max-streams-per-token': {
       type: 'string',
@@ -125,6 +134,7 @@ export const serveCommand: Command = {
       const value = stringOption(options, name);
       return value === undefined ? [] : [`--${name}=${value}`];
     });
+    if (flag(options, 'metrics-public')) argv.push('--metrics-public');
     const { serve } = await import('../../server/serve.js');
     const running = await serve({
       argv,
@@ -133,6 +143,7 @@ export const serveCommand: Command = {
       print: (line) => {
         ctx.stdout.write(`${line}\n`);
       },
+      printsToTerminal: ctx.stdout.isTTY,
     });
     running.server.app.log.debug({ helm: running.config.helmBin }, 'the helm this hub runs');
     compactOnceStarted((fields, message) => {

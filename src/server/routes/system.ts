@@ -1,5 +1,5 @@
-// Liveness, readiness, metrics and the API description: unauthenticated (see metrics.ts for why /metrics is,
-// and how STRATA_METRICS_TOKEN closes it).
+// Liveness, readiness and the API description: unauthenticated. Metrics: behind a token unless the operator
+// opens them (`--metrics-public`), as their labels name every cluster (see metrics.ts).
 import { timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import { authorize } from '../auth.js';
@@ -61,15 +61,16 @@ export const systemRoutes = [
     tag: 'system',
     summary: 'Prometheus metrics (text exposition format)',
     description:
-      'Open by default (the hub listens on 127.0.0.1). With STRATA_METRICS_TOKEN (or `--metrics-token`) set ' +
-      'it needs `Authorization: Bearer <that token>`, the one a Prometheus scrape config holds; any valid ' +
-      'API token (viewer or above) is accepted too, so a person can look without a second secret.',
+      'Needs `Authorization: Bearer <token>`: the STRATA_METRICS_TOKEN (`--metrics-token`) a Prometheus ' +
+      'scrape config holds, or any valid API token (viewer or above). Its labels name every cluster, so it ' +
+      'is open only when the hub runs with `--metrics-public` (STRATA_METRICS_PUBLIC=true).',
     role: Role.Public,
     errors: [401],
     contentType: 'text/plain; version=0.0.4',
     response: z.string(),
-    handler: async ({ metrics, metricsToken, hub, request }, reply) => {
-      if (metricsToken !== undefined && !isBearer(request.headers.authorization, metricsToken)) {
+    handler: async ({ metrics, metricsToken, metricsPublic, hub, request }, reply) => {
+      const scraper = metricsToken !== undefined && isBearer(request.headers.authorization, metricsToken);
+      if (!metricsPublic && !scraper) {
         await authorize(hub.tokens, request.headers.authorization, Role.Viewer);
       }
       const text = await metrics.registry.metrics();
