@@ -13,11 +13,11 @@
 //
 //   npx tsx bench/hub-scale.bench.ts [--clients 10000] [--client-procs 4] [--cycles 20]
 //     [--objects 1000,10000,50000] [--per-pack 100] [--settle-ms 15000] [--idle-ms 10000] [--hub-cpu-prof dir] [--hub-flag=--node-flag]
-//     [--heap-profile file.heapprofile [--heap-profile-garbage]]
+//     [--heap-profile file.heapprofile [--heap-profile-garbage]] [--hub-output file]
 //
 // The SSE clients need file descriptors: with --clients 10000 the hub holds 10,000 sockets, so its soft
 // `ulimit -n` must be above that (make bench raises it to the hard limit); each client process holds its share.
-import { readFileSync } from 'node:fs';
+import { createWriteStream, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { summarize, ms } from './engine/stats.js';
 import { apiOk, attachProfile, idleCpuPercent, untilGreen, type BenchPackSpec } from './hub/hub-api.js';
@@ -53,6 +53,8 @@ const { values } = parseArgs({
     'heap-profile': { type: 'string' },
     /** With --heap-profile: count what full GCs collected too (old-generation garbage), not only what lives. */
     'heap-profile-garbage': { type: 'boolean', default: false },
+    /** Appends everything the hub prints to this file (e.g. with --hub-flag=--trace-gc). */
+    'hub-output': { type: 'string' },
   },
 });
 const clients = Number(values.clients);
@@ -91,6 +93,12 @@ async function main(): Promise<void> {
     ],
   });
   const h = run.hub;
+  const hubOutput = values['hub-output'];
+  if (hubOutput !== undefined) {
+    const file = createWriteStream(hubOutput, { flags: 'a' });
+    h.child.stdout?.pipe(file);
+    h.child.stderr?.pipe(file);
+  }
   await apiOk(h, 'POST', '/api/v1/clusters', 201, {
     name: CLUSTER,
     kubeconfig: readFileSync(cp.kubeconfig, 'utf8'),

@@ -2,12 +2,14 @@
 // through the hub's inspector keeps a sample of the allocations still alive, with their stacks; summed per
 // function it names the code whose objects stay, at a cost small enough to run during a 50,000-object
 // install (a heap snapshot of that heap would be gigabytes). Used by hub-scale.bench.ts --heap-profile.
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { SourceMap } from 'node:module';
+import { fileURLToPath } from 'node:url';
 import { MiB, openInspector, type HubProcess, type InspectorSession } from '../hub-process.js';
 
 interface SamplingNode {
-  readonly callFrame: { functionName: string; url: string; lineNumber: number };
+  readonly callFrame: { functionName: string; url: string; lineNumber: number; columnNumber: number };
   readonly selfSize: number;
   readonly children: readonly SamplingNode[];
 }
@@ -42,10 +44,12 @@ export async function heapSamplingReport(session: InspectorSession, file: string
   const memory = await memoryBreakdown(session);
   const self = new Map<string, number>();
   const ours = new Map<string, number>();
+  const where = sourceLocator();
   const walk = (node: SamplingNode, stack: readonly string[]) => {
     const f = node.callFrame;
-    const name = `${f.functionName === '' ? '(anonymous)' : f.functionName} ${f.url.replace(/^.*\/(dist|node_modules)\//, '$1/')}:${String(f.lineNumber + 1)}`;
-    const here = f.url.includes('/dist/src/') ? [...stack, name] : stack;
+    const at = where(f);
+    const name = `${f.functionName === '' ? '(anonymous)' : f.functionName} ${at.place}`;
+    const here = at.ours ? [...stack, name] : stack;
     self.set(name, (self.get(name) ?? 0) + node.selfSize);
     // Charged to every one of our frames on the stack once: "allocated under" that function.
     for (const frame of new Set(here)) ours.set(frame, (ours.get(frame) ?? 0) + node.selfSize);
@@ -64,6 +68,42 @@ export async function heapSamplingReport(session: InspectorSession, file: string
     'sampled heap allocated under our functions (inclusive):',
     ...lines(ours),
   ].join('\n');
+}
+
+/**
+ * A frame's place in the sources: dist/ is one esbuild bundle (our code and the packages it bundles), so its
+ * line is looked up in the chunk's source map (`src/hub/planner.ts:120`, `node_modules/yaml/…`); only frames
+ * of src/ count as ours.
+ */
+function sourceLocator(): (frame: SamplingNode['callFrame']) => { place: string; ours: boolean } {
+  const maps = new Map<string, SourceMap | undefined>();
+  const mapOf = (file: string) => {
+    if (!maps.has(file)) {
+      let map: SourceMap | undefined;
+      try {
+        map = new SourceMap(JSON.parse(readFileSync(`${file}.map`, 'utf8')) as never);
+      } catch {
+        map = undefined;
+      }
+      maps.set(file, map);
+    }
+    return maps.get(file);
+  };
+  return (frame) => {
+    const line = `:${String(frame.lineNumber + 1)}`;
+    // Packages loaded from node_modules (not bundled) have their own dist/ folders and source maps.
+    if (
+      !frame.url.startsWith('file:') ||
+      !frame.url.includes('/dist/') ||
+      frame.url.includes('/node_modules/')
+    )
+      return { place: `${frame.url.replace(/^.*\/node_modules\//, 'node_modules/')}${line}`, ours: false };
+    const entry = mapOf(fileURLToPath(frame.url))?.findEntry(frame.lineNumber, frame.columnNumber);
+    if (entry === undefined || !('originalSource' in entry))
+      return { place: `${frame.url.replace(/^.*\/dist\//, 'dist/')}${line}`, ours: false };
+    const place = entry.originalSource.replace(/^.*?\/((src|testenv|node_modules)\/)/, '$1');
+    return { place: `${place}:${String(entry.originalLine + 1)}`, ours: place.startsWith('src/') };
+  };
 }
 
 /**

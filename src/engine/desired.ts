@@ -10,6 +10,7 @@ import {
   type ProfileIssue,
   type ProfileResult,
   type Redactor,
+  type ResolvedProfile,
 } from '../profile/index.js';
 import type { HealthRuleSpec } from '../status/index.js';
 
@@ -37,6 +38,12 @@ export interface DesiredOptions {
   readonly cluster: string;
   /** Variable values per profile name. */
   readonly values?: Readonly<Record<string, Readonly<Record<string, string>>>>;
+  /**
+   * Profiles resolved already for this cluster with these values, by profile name: used as they are, not
+   * resolved again (the hub's planner keeps the attachments it handed to the runner, so the next plan shares
+   * their packs instead of making another copy of every manifest: issue 15).
+   */
+  readonly resolved?: ReadonlyMap<string, ResolvedProfile>;
 }
 
 /** The cluster's attached profiles → the packs to run, in install order; or every positioned issue at once. */
@@ -50,11 +57,15 @@ export function desiredPacks(
   const resolved = new Map<string, { pack: Pack; loaded: LoadedProfile; redactor: Redactor }>();
   for (const loaded of profiles) {
     const name = loaded.profile.metadata.name;
-    const result = resolveProfile(loaded, {
-      clusterName: options.cluster,
-      values: options.values?.[name] ?? {},
-      fileManifests: loaded.fileManifests,
-    });
+    const given = options.resolved?.get(name);
+    const result: ProfileResult<ResolvedProfile> =
+      given === undefined
+        ? resolveProfile(loaded, {
+            clusterName: options.cluster,
+            values: options.values?.[name] ?? {},
+            fileManifests: loaded.fileManifests,
+          })
+        : { ok: true, value: given };
     if (!result.ok) {
       issues.push(...result.issues);
       continue;

@@ -159,6 +159,8 @@ function sameDefinition(a: DesiredPack, b: DesiredPack): boolean {
   return (
     a.chartFile === b.chartFile &&
     a.profile.name === b.profile.name &&
-    JSON.stringify(a.pack) === JSON.stringify(b.pack)
+    // The hub's planner hands unchanged attachments' packs over as the same objects: no serialization of
+    // every manifest of the cluster on each attach (issue 15).
+    (a.pack === b.pack || JSON.stringify(a.pack) === JSON.stringify(b.pack))
   );
 }

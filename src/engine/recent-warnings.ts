@@ -23,18 +23,27 @@ export function recentWarnings(live: KubernetesObject | undefined, related: Rela
   const uid = live?.metadata?.uid;
   if (live === undefined || uid === undefined || related.warningEventsFor === undefined) return [];
   const eventsFor = related.warningEventsFor.bind(related);
-  const subjects: { uid: string; label: string }[] = [{ uid, label: label(live, live.kind ?? '') }];
+  const all: RecentWarning[] = [];
+  // Labelled only when it has events: this runs for every resource of a pack on each of its status events,
+  // and most objects have none (issue 15: a label string and arrays per resource per event).
+  const add = (obj: KubernetesObject, subjectUid: string, kind: string) => {
+    const events = eventsFor(subjectUid);
+    if (events.length === 0) return;
+    const shown = label(obj, kind);
+    for (const e of events) all.push(toWarning(shown, e));
+  };
+  add(live, uid, live.kind ?? '');
   for (const rs of related.replicaSetsOwnedBy(uid)) {
     if (rs.metadata?.uid === undefined) continue;
-    subjects.push({ uid: rs.metadata.uid, label: label(rs, 'ReplicaSet') });
+    add(rs, rs.metadata.uid, 'ReplicaSet');
     for (const pod of related.podsOwnedBy(rs.metadata.uid)) {
-      if (pod.metadata?.uid !== undefined) subjects.push({ uid: pod.metadata.uid, label: label(pod, 'Pod') });
+      if (pod.metadata?.uid !== undefined) add(pod, pod.metadata.uid, 'Pod');
     }
   }
   for (const pod of related.podsOwnedBy(uid)) {
-    if (pod.metadata?.uid !== undefined) subjects.push({ uid: pod.metadata.uid, label: label(pod, 'Pod') });
+    if (pod.metadata?.uid !== undefined) add(pod, pod.metadata.uid, 'Pod');
   }
-  const all = subjects.flatMap((s) => eventsFor(s.uid).map((e) => toWarning(s.label, e)));
+  if (all.length === 0) return all;
   return all.sort((a, b) => (b.time ?? '').localeCompare(a.time ?? '')).slice(0, MAX_RECENT_WARNINGS);
 }
 

@@ -231,12 +231,13 @@ export class Attachments {
     action: 'create' | 'update',
   ): Promise<AttachmentView> {
     const { cluster, profile, version, values } = input;
-    const { desired, sensitive } = await this.planner.plan(cluster, {
+    const plan = await this.planner.plan(cluster, {
       profile,
       version,
       values,
       sealed: input.sealed ?? [],
     });
+    const { desired, sensitive } = plan;
     const sealed = Object.keys(values).filter((k) => sensitive.has(k));
     const record = await mapStoreErrors(() =>
       this.store.transaction(async (tx) => {
@@ -254,6 +255,8 @@ export class Attachments {
       }),
     );
     this.fleet.setDesired(runtime, desired);
+    // The next plan of the cluster shares these packs with the runner instead of parsing every profile again.
+    this.planner.keep(cluster, plan);
     const view = await this.view(record);
     this.emit({ kind: 'attachment.changed', cluster, time: new Date().toISOString(), data: view });
     return view;

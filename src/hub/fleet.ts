@@ -190,8 +190,9 @@ export class Fleet {
       this.publishSummary(record.name);
     });
     try {
-      const { desired } = await this.options.planner.plan(record.name);
-      this.setDesired(runtime, desired);
+      const plan = await this.options.planner.plan(record.name);
+      this.setDesired(runtime, plan.desired);
+      this.options.planner.keep(record.name, plan);
     } catch (error) {
       runtime.error = message(error);
       this.options.log(`strata: cluster ${record.name}: ${runtime.error}`);
@@ -237,6 +238,8 @@ export class Fleet {
       await runtime.kube?.close();
       this.runtimes.delete(cluster);
     }
+    // What the planner kept of the cluster's attachments shares the stopped runner's packs: not kept past it.
+    this.options.planner.forget(cluster);
     await this.writer.drain();
   }
 

@@ -1,10 +1,17 @@
 // Which packs a cluster runs: its attachments' stored profile versions, composed and resolved with their
 // values (optionally with one attachment changed or removed). Reads the store, changes nothing.
+import { createHash } from 'node:crypto';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { desiredPacks, type DesiredPack } from '../engine/index.js';
-import { loadProfileText, type LoadedProfile } from '../profile/index.js';
+import {
+  detachedSource,
+  loadProfileText,
+  resolveProfile,
+  type LoadedProfile,
+  type ResolvedProfile,
+} from '../profile/index.js';
 import type { Store } from '../store/index.js';
 import { HubError, HubErrorCode, notFound } from './errors.js';
 import { withPinnedCharts } from './chart-pinning.js';
@@ -27,6 +34,52 @@ export interface Plan {
   readonly desired: DesiredPack[];
   /** The sensitive variables of the changed profile. */
   readonly sensitive: Set<string>;
+  /** Each profile of the plan as resolved, for `Planner.keep` once the plan is what the runner runs. */
+  readonly profiles: ReadonlyMap<string, KeptProfile>;
+}
+
+/**
+ * One attachment as a plan resolved it: what the cluster's next plan uses instead of loading and parsing the
+ * stored version again (issue 15: attaching profile after profile re-parsed every profile attached before, so
+ * an install of n attachments parsed O(n²) manifests, the largest garbage of an install). It holds no copy:
+ * its packs are the very objects the runner holds (DesiredPack.pack), and neither the YAML document nor the
+ * unresolved manifests are kept.
+ */
+interface KeptProfile {
+  /** The stored content and values it was resolved from (see keyOf): anything else misses. */
+  readonly key: string;
+  /** What composition and waves read, with the resolved packs in the file's order and no source positions. */
+  readonly loaded: LoadedProfile;
+  readonly resolved: ResolvedProfile;
+}
+
+/** Which stored content (a draft can be saved again under its version) and which values. */
+function keyOf(version: string, contentHash: string, values: Readonly<Record<string, string>>): string {
+  const sorted = Object.entries(values).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  // A digest, so the sealed values are not kept in clear in one more place.
+  const digest = createHash('sha256').update(JSON.stringify(sorted)).digest('hex');
+  return `${version}\0${contentHash}\0${digest}`;
+}
+
+/** `loaded` reduced to what a later plan reads: its packs replaced by their resolved objects. */
+function keptProfile(key: string, loaded: LoadedProfile, resolved: ResolvedProfile): KeptProfile {
+  const byName = new Map(resolved.packs.map((pack) => [pack.name, pack]));
+  const { profile } = loaded;
+  return {
+    key,
+    loaded: {
+      profile: {
+        ...profile,
+        spec: { ...profile.spec, packs: profile.spec.packs.map((pack) => byName.get(pack.name) ?? pack) },
+      },
+      // Issues of a plan that used kept profiles are found again on fresh loads, with positions (see plan).
+      source: detachedSource(loaded.source.file),
+      fileManifests: new Map(),
+      chartFiles: loaded.chartFiles,
+      references: [],
+    },
+    resolved,
+  };
 }
 
 /** Throws SEALED_VALUE when `version` of `profile` does not declare every sealed value's variable sensitive. */
@@ -51,6 +104,8 @@ function refuseUnsealing(
 
 export class Planner {
   private chartCacheReady: Promise<string> | undefined;
+  /** Per cluster, its attachments as the last kept plan resolved them (see KeptProfile). */
+  private readonly kept = new Map<string, ReadonlyMap<string, KeptProfile>>();
 
   constructor(
     private readonly store: Store,
@@ -62,6 +117,44 @@ export class Planner {
    * positioned issues are a HubError before anything is stored.
    */
   async plan(cluster: string, change?: PlanChange): Promise<Plan> {
+    // A removed attachment's packs leave the runner: its kept resolution must not outlive them.
+    if (change?.remove) this.forget(cluster, change.profile);
+    try {
+      return await this.planWith(cluster, change, this.kept.get(cluster));
+    } catch (error) {
+      // Issues found with kept profiles point at 1:1 of their file: plan again from the stored sources.
+      const positioned = error instanceof HubError && error.code === HubErrorCode.CompositionInvalid;
+      if (!positioned || this.kept.get(cluster) === undefined) throw error;
+      return this.planWith(cluster, change, undefined);
+    }
+  }
+
+  /**
+   * Keeps the plan's resolved profiles for the cluster's next plan, once the plan is what the cluster runs (its
+   * packs handed to the runner): a plan that was only a preview is not kept, so it holds nothing afterwards.
+   */
+  keep(cluster: string, plan: Plan): void {
+    this.kept.set(cluster, plan.profiles);
+  }
+
+  /** Drops what is kept for the cluster, or for one of its profiles. */
+  forget(cluster: string, profile?: string): void {
+    const kept = this.kept.get(cluster);
+    if (kept === undefined) return;
+    if (profile === undefined) {
+      this.kept.delete(cluster);
+      return;
+    }
+    const rest = new Map(kept);
+    rest.delete(profile);
+    this.kept.set(cluster, rest);
+  }
+
+  private async planWith(
+    cluster: string,
+    change: PlanChange | undefined,
+    kept: ReadonlyMap<string, KeptProfile> | undefined,
+  ): Promise<Plan> {
     const attachments = await this.store.attachments.list(cluster);
     const entries = new Map<string, { version: string; values: Readonly<Record<string, string>> }>();
     for (const a of attachments) {
@@ -76,17 +169,30 @@ export class Planner {
 
     const profiles: LoadedProfile[] = [];
     const values: Record<string, Readonly<Record<string, string>>> = {};
+    const resolved = new Map<string, ResolvedProfile>();
+    const planned = new Map<string, KeptProfile>();
     let sensitive = new Set<string>();
     for (const [name, entry] of entries) {
-      const loaded = await this.loadStored(name, entry.version);
-      profiles.push(loaded);
+      const stored = (await this.store.profiles.versions(name)).find((v) => v.version === entry.version);
+      if (!stored) throw notFound('profile', `${name}@${entry.version}`);
+      const key = keyOf(entry.version, stored.contentHash, entry.values);
+      const hit = kept?.get(name);
+      const profile =
+        hit?.key === key
+          ? { loaded: hit.loaded, resolved: hit.resolved, kept: hit }
+          : await this.resolveStored(cluster, name, entry, key);
+      profiles.push(profile.loaded);
       values[name] = entry.values;
+      if (profile.resolved !== undefined) resolved.set(name, profile.resolved);
+      if (profile.kept !== undefined) planned.set(name, profile.kept);
       if (name === change?.profile) {
-        sensitive = new Set(loaded.profile.spec.variables.filter((v) => v.sensitive).map((v) => v.name));
+        sensitive = new Set(
+          profile.loaded.profile.spec.variables.filter((v) => v.sensitive).map((v) => v.name),
+        );
         refuseUnsealing(cluster, name, entry.version, change.sealed ?? [], sensitive);
       }
     }
-    const result = desiredPacks(profiles, { cluster, values });
+    const result = desiredPacks(profiles, { cluster, values, resolved });
     if (!result.ok) {
       throw new HubError(
         HubErrorCode.CompositionInvalid,
@@ -96,11 +202,32 @@ export class Planner {
         },
       );
     }
-    return { desired: result.value, sensitive };
+    return { desired: result.value, sensitive, profiles: planned };
+  }
+
+  /**
+   * A stored version loaded and resolved with the attachment's values. When it does not resolve, only the
+   * loaded profile: desiredPacks resolves it again and reports its issues after those of composition.
+   */
+  private async resolveStored(
+    cluster: string,
+    name: string,
+    entry: { readonly version: string; readonly values: Readonly<Record<string, string>> },
+    key: string,
+  ): Promise<{ loaded: LoadedProfile; resolved?: ResolvedProfile; kept?: KeptProfile }> {
+    const loaded = await this.loadStored(name, entry.version);
+    const result = resolveProfile(loaded, {
+      clusterName: cluster,
+      values: entry.values,
+      fileManifests: loaded.fileManifests,
+    });
+    if (!result.ok) return { loaded };
+    return { loaded, resolved: result.value, kept: keptProfile(key, loaded, result.value) };
   }
 
   async latestPublished(profile: string): Promise<string> {
-    const latest = await this.store.profiles.latest(profile, { publishedOnly: true });
+    // The versions alone: the stored version itself (its source and parsed document) is not needed here.
+    const latest = (await this.store.profiles.versions(profile)).filter((v) => v.published).at(-1);
     if (!latest) throw notFound('profile', profile);
     return latest.version;
   }

@@ -2,12 +2,13 @@
 import { stringify } from 'yaml';
 import type { DesiredPack } from '../engine/index.js';
 import { posix } from 'node:path';
-import { remoteChartKey, type ChartSource, type Pack } from '../profile/index.js';
+import { remoteChartKey, type ChartSource, type Pack, type Redactor } from '../profile/index.js';
 import {
   packPhaseDisplay,
   worstPhase,
   type ObjectRef,
   type PackPhase,
+  type PackResource,
   type PackStatus,
 } from '../status/index.js';
 import type {
@@ -47,10 +48,6 @@ export function packView(
   warnings: (ref: ObjectRef) => readonly WarningEventView[] = () => [],
 ): PackView {
   const display = packPhaseDisplay[status.phase];
-  const eventsOf = (ref: ObjectRef) => {
-    const events = warnings(ref).map((e) => ({ ...e, message: desired.redactor.redact(e.message) }));
-    return events.length === 0 ? {} : { events };
-  };
   return {
     name: desired.pack.name,
     profile: desired.profile.name,
@@ -72,16 +69,33 @@ export function packView(
     ...(status.endTime ? { endTime: status.endTime } : {}),
     ...(status.runs ? { runs: [...status.runs] } : {}),
     stale,
-    resources: status.resources.map((r) => ({
-      ref: r.ref,
-      state: r.evaluation.state,
-      reason: r.evaluation.reason,
-      message: desired.redactor.redact(r.evaluation.message),
-      ...(r.hook ? { hook: true as const } : {}),
-      ...eventsOf(r.ref),
-    })),
+    resources: status.resources.map((r) => resourceView(r, desired.redactor, warnings)),
     ...(lastDrift ? { lastDrift } : {}),
   };
+}
+
+type ResourceView = PackView['resources'][number];
+
+/**
+ * A resource's row. Built field by field, with no spread of a temporary object per optional field: a pack's
+ * view is made for each of its status events, so an install of 100-object packs makes one per watch event
+ * and object (issue 15).
+ */
+function resourceView(
+  r: PackResource,
+  redactor: Redactor,
+  warnings: (ref: ObjectRef) => readonly WarningEventView[],
+): ResourceView {
+  const row: ResourceView = {
+    ref: r.ref,
+    state: r.evaluation.state,
+    reason: r.evaluation.reason,
+    message: redactor.redact(r.evaluation.message),
+  };
+  if (r.hook) row.hook = true;
+  const events = warnings(r.ref);
+  if (events.length > 0) row.events = events.map((e) => ({ ...e, message: redactor.redact(e.message) }));
+  return row;
 }
 
 /** `notes`: the chart's NOTES.txt from the pack's last rendering on the cluster, if any. */

@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { noRedaction, Redactor } from '../profile/index.js';
 import { createStore, type Store } from '../store/index.js';
 import { advance, packStatus } from '../store/testing/fixtures.js';
-import { StatusWriter } from './status-writer.js';
+import { redactStatus, StatusWriter } from './status-writer.js';
 
 let store: Store;
 const errors: unknown[] = [];
@@ -244,5 +244,31 @@ describe('StatusWriter', () => {
     await writer.drain();
     expect(writer.failures('prod')).toBe(1);
     expect(await stored()).toEqual(['onboarding→processing']);
+  });
+});
+
+describe('redactStatus', () => {
+  const secret = 'canary-7f3a9c';
+  const reached = advance(packStatus('onboarding', { resourceCount: 4 }), 'processing', t(1));
+
+  it('returns the status itself when the pack has no sensitive value or none is quoted: nothing is copied', () => {
+    expect(redactStatus(reached, noRedaction)).toBe(reached);
+    expect(redactStatus(reached, new Redactor([secret]))).toBe(reached);
+  });
+
+  it('copies only the resources and transitions that quote a secret; the others stay the same objects', () => {
+    const quoted = `Invalid value: "${secret}"`;
+    const status = {
+      ...reached,
+      resources: reached.resources.map((r, i) =>
+        i === 2 ? { ...r, evaluation: { ...r.evaluation, message: quoted } } : r,
+      ),
+    };
+    const redacted = redactStatus(status, new Redactor([secret]));
+    expect(redacted.resources[2]?.evaluation.message).toBe('Invalid value: "******"');
+    expect(status.resources[2]?.evaluation.message).toBe(quoted);
+    for (const i of [0, 1, 3]) expect(redacted.resources[i]).toBe(status.resources[i]);
+    expect(redacted.transitions).toBe(status.transitions);
+    expect(redacted.stage).toBe(status.stage);
   });
 });

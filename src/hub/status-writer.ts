@@ -277,39 +277,66 @@ const KEPT_REVISIONS = 4;
  * The status with every free text redacted: messages and reasons of the pack, its stage, its resources and its
  * transitions. Phases, conditions, times, revisions and object references are left alone: they are the
  * product's own vocabulary, and rewriting them would corrupt the record if a secret happened to equal one.
+ *
+ * What redaction leaves as it was is not copied: the status itself when nothing changed (always, for a pack
+ * without sensitive values), else each resource and transition that holds no secret. Every watch event of an
+ * install reports its pack's status, and copying each of its resources per event was a large part of an
+ * install's garbage (issue 15).
  */
 export function redactStatus(status: PackStatus, redactor: Redactor): PackStatus {
+  if (redactor.sensitiveValues.length === 0) return status;
   const text = (value: string) => redactor.redact(value);
-  return {
-    ...status,
-    reason: text(status.reason),
-    message: text(status.message),
-    stage: redactStage(status.stage, redactor),
-    resources: status.resources.map((resource) => ({
-      ...resource,
-      evaluation: {
-        ...resource.evaluation,
-        reason: text(resource.evaluation.reason),
-        message: text(resource.evaluation.message),
-      },
-    })),
-    transitions: status.transitions.map((transition): PackTransition => ({
-      ...transition,
-      reason: text(transition.reason),
-      message: text(transition.message),
-    })),
-  };
+  const resources = sameOrMapped(status.resources, (resource) => {
+    const { reason, message } = resource.evaluation;
+    const redacted = { reason: text(reason), message: text(message) };
+    return redacted.reason === reason && redacted.message === message
+      ? resource
+      : { ...resource, evaluation: { ...resource.evaluation, ...redacted } };
+  });
+  const transitions = sameOrMapped(status.transitions, (transition) => {
+    const redacted = { reason: text(transition.reason), message: text(transition.message) };
+    return redacted.reason === transition.reason && redacted.message === transition.message
+      ? transition
+      : { ...transition, ...redacted };
+  });
+  const reason = text(status.reason);
+  const message = text(status.message);
+  const stage = redactStage(status.stage, redactor);
+  const unchanged =
+    reason === status.reason &&
+    message === status.message &&
+    stage === status.stage &&
+    resources === status.resources &&
+    transitions === status.transitions;
+  return unchanged ? status : { ...status, reason, message, stage, resources, transitions };
+}
+
+/** `items` mapped, or `items` itself when `map` returned every item as it was. */
+function sameOrMapped<T>(items: readonly T[], map: (item: T) => T): readonly T[] {
+  let out: T[] | undefined;
+  items.forEach((item, i) => {
+    const mapped = map(item);
+    if (mapped !== item) (out ??= items.slice(0, i)).push(mapped);
+    else out?.push(item);
+  });
+  return out ?? items;
 }
 
 function redactStage(stage: PackStage, redactor: Redactor): PackStage {
   switch (stage.type) {
-    case 'Blocked':
-      return { ...stage, blockedBy: redactor.redact(stage.blockedBy) };
-    case 'Retrying':
-      return { ...stage, cause: redactor.redact(stage.cause) };
+    case 'Blocked': {
+      const blockedBy = redactor.redact(stage.blockedBy);
+      return blockedBy === stage.blockedBy ? stage : { ...stage, blockedBy };
+    }
+    case 'Retrying': {
+      const cause = redactor.redact(stage.cause);
+      return cause === stage.cause ? stage : { ...stage, cause };
+    }
     case 'RenderFailed':
-    case 'ApplyFailed':
-      return { ...stage, error: redactor.redact(stage.error) };
+    case 'ApplyFailed': {
+      const error = redactor.redact(stage.error);
+      return error === stage.error ? stage : { ...stage, error };
+    }
     case 'Waiting':
     case 'Queued':
     case 'Rendering':

@@ -34,4 +34,17 @@ describe('UploadChecker', () => {
     // Once the queue drains, uploads are taken again.
     expect(await checker.check(input)).toHaveProperty('kind');
   });
+
+  it('ends the thread that checked a large upload at once, so its heap is not kept while idle', async () => {
+    const small = new UploadChecker({ largeBytes: 64 * 1024 });
+    try {
+      await small.check({ shown: 'p.yaml', deny: [], yaml: profile });
+      expect(small.idleThreads).toBe(1);
+      const large = `${profile}${'# padding\n'.repeat(8 * 1024)}`;
+      await small.check({ shown: 'p.yaml', deny: [], yaml: large });
+      expect(small.idleThreads).toBe(0);
+    } finally {
+      await small.close();
+    }
+  });
 });

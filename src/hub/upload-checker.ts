@@ -17,6 +17,12 @@ export interface UploadCheckerOptions {
   /** An idle thread is ended after this. Default 10 s. */
   readonly idleMs?: number;
   /**
+   * A thread that checked an upload of at least this many bytes is ended at once rather than kept idle: parsing
+   * a large profile grows its heap to tens of MiB, which would stay resident for `idleMs` on top of the install
+   * that upload starts (issue 15: ~58 MiB of the hub's peak at 10,000 objects). Default 256 KiB.
+   */
+  readonly largeBytes?: number;
+  /**
    * Uploads that may wait for a thread (each holds its body, up to 21 MiB); more are refused at once.
    * Default 8.
    */
@@ -40,6 +46,7 @@ export class UploadChecker {
   private readonly timeoutMs: number;
   private readonly maxHeapMb: number;
   private readonly idleMs: number;
+  private readonly largeBytes: number;
   private readonly maxWaiting: number;
 
   constructor(options: UploadCheckerOptions = {}) {
@@ -47,6 +54,7 @@ export class UploadChecker {
     this.timeoutMs = options.timeoutMs ?? 20_000;
     this.maxHeapMb = options.maxHeapMb ?? 512;
     this.idleMs = options.idleMs ?? 10_000;
+    this.largeBytes = options.largeBytes ?? 256 * 1024;
     this.maxWaiting = options.maxWaiting ?? 8;
   }
 
@@ -103,7 +111,13 @@ export class UploadChecker {
     this.idleTimers.set(worker, timer);
   }
 
+  /** Threads kept for the next upload. */
+  get idleThreads(): number {
+    return this.idle.length;
+  }
+
   private run(worker: Worker, input: UploadInput): Promise<UploadResult> {
+    const large = (input.yaml?.length ?? 0) + (input.bundle?.byteLength ?? 0) >= this.largeBytes;
     return new Promise((resolve, reject) => {
       const done = (action: () => void, keep: boolean) => {
         clearTimeout(timer);
@@ -118,7 +132,7 @@ export class UploadChecker {
         done(() => {
           if (reply.ok) resolve(reply.result);
           else reject(new Error(reply.message));
-        }, true);
+        }, !large);
       };
       const onError = (error: Error) => {
         const code = (error as NodeJS.ErrnoException).code;

@@ -283,6 +283,8 @@ async function recordAll(
     cluster: { id: string; name: string };
     row: Omit<Row<'pack_status'>, 'seq'>;
     events: EventInput[];
+    /** The stored JSON of `events`' last one, the status event. */
+    statusData: string;
     unsequenced: Omit<PackStatusRecord, 'seq'>;
     epoch: number | undefined;
   }[] = [];
@@ -308,25 +310,6 @@ async function recordAll(
       pack: input.pack,
       transition,
     }));
-    const row: Omit<Row<'pack_status'>, 'seq'> = {
-      cluster_id: cluster.id,
-      pack: input.pack,
-      revision: status.revision,
-      operation: status.operation,
-      stage: toJson(status.stage),
-      timed_out: status.timedOut === undefined ? null : toJson(status.timedOut),
-      phase: status.phase,
-      condition: status.condition,
-      reason: status.reason,
-      message: status.message,
-      progress_ready: status.progress.ready,
-      progress_total: status.progress.total,
-      start_time: status.startTime ?? null,
-      end_time: status.endTime ?? null,
-      resources: toJson(status.resources),
-      runs: status.runs === undefined ? null : toJson(status.runs),
-      updated_at: time,
-    };
     // The record from the status itself, not parsed back from the row's JSON: a 125-object pack wrote and
     // re-read its resources on every progress change, most of an install's garbage at 50,000 objects.
     const unsequenced: Omit<PackStatusRecord, 'seq'> = {
@@ -347,15 +330,49 @@ async function recordAll(
       ...(status.runs === undefined ? {} : { runs: status.runs }),
       updatedAt: time,
     };
+    // One JSON text of the status event, the row's resources a slice of it: the resources are most of a status
+    // write's bytes (100 objects: ~20 KB) and every progress step of an install writes them (issue 15).
+    const json = statusJson(input.pack, unsequenced);
+    const row: Omit<Row<'pack_status'>, 'seq'> = {
+      cluster_id: cluster.id,
+      pack: input.pack,
+      revision: status.revision,
+      operation: status.operation,
+      stage: toJson(status.stage),
+      timed_out: status.timedOut === undefined ? null : toJson(status.timedOut),
+      phase: status.phase,
+      condition: status.condition,
+      reason: status.reason,
+      message: status.message,
+      progress_ready: status.progress.ready,
+      progress_total: status.progress.total,
+      start_time: status.startTime ?? null,
+      end_time: status.endTime ?? null,
+      resources: json.resources,
+      runs: status.runs === undefined ? null : toJson(status.runs),
+      updated_at: time,
+    };
     events.push({ kind: EventKind.PackStatus, pack: input.pack, status: unsequenced });
     phases.set(k, status.phase);
-    planned.push({ cluster, row, events, unsequenced, epoch: input.fence?.epoch });
+    planned.push({
+      cluster,
+      row,
+      events,
+      statusData: json.data,
+      unsequenced,
+      epoch: input.fence?.epoch,
+    });
   }
   // Events first, then the rows: a row's seq is its status event's id.
   const appended = await appendEventsOf(
     tx,
-    planned.flatMap(({ cluster, events, epoch }) =>
-      events.map((input) => ({ cluster, input, ...(epoch === undefined ? {} : { epoch }) })),
+    planned.flatMap(({ cluster, events, statusData, epoch }) =>
+      events.map((input, i) => ({
+        cluster,
+        input,
+        ...(epoch === undefined ? {} : { epoch }),
+        ...(i === events.length - 1 ? { data: statusData } : {}),
+      })),
     ),
   );
   let offset = 0;
@@ -384,6 +401,23 @@ async function recordAll(
       .execute();
   }
   return recorded;
+}
+
+/**
+ * A status event's stored JSON (`{"pack":…,"status":{…}}`, as appendEventsOf writes an event without `kind`),
+ * and its resources' JSON as a slice of that text for the row. One serialization: a second one, or the two
+ * joined, would allocate the resources' text again (the SQLite driver flattens a joined string before binding
+ * it; a slice of a flat string it reads in place).
+ */
+export function statusJson(
+  pack: string,
+  status: Omit<PackStatusRecord, 'seq'>,
+): { readonly data: string; readonly resources: string } {
+  const { resources, ...rest } = status;
+  // The status always has fields (its phase, at least), so `resources` follows a comma, last in it.
+  const head = toJson({ pack, status: rest }).length - 2 + ',"resources":'.length;
+  const data = toJson({ pack, status: { ...rest, resources } });
+  return { data, resources: data.slice(head, -2) };
 }
 
 /** Rows per upsert: 18 parameters each, far below both databases' limits. */

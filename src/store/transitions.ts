@@ -130,13 +130,18 @@ export async function appendEventsOf(
     readonly input: EventInput;
     /** The lease epoch of a fenced write (hub replicas), kept with the event. */
     readonly epoch?: number;
+    /**
+     * The input's stored JSON (without `kind`) when the caller has it already: a status write serializes its
+     * resources for the row, and the event carries the same text (see pack-status.ts, statusEventData).
+     */
+    readonly data?: string;
   }[],
 ): Promise<StoredEvent[]> {
   await lockEventOrder(tx);
   if (entries.length === 0) return [];
   const time = tx.now().toISOString();
   const first = await reserveEventIds(tx, entries.length);
-  const rows = entries.map(({ cluster, input, epoch }, i) => {
+  const rows = entries.map(({ cluster, input, epoch, data }, i) => {
     const { kind, ...payload } = input;
     return {
       id: first + i,
@@ -145,7 +150,7 @@ export async function appendEventsOf(
       cluster: cluster.name,
       pack: 'pack' in input ? input.pack : null,
       kind,
-      data: toJson(payload),
+      data: data ?? toJson(payload),
       lease_epoch: epoch ?? null,
     };
   });
