@@ -102,7 +102,7 @@ describe('the hub', () => {
     const ids = stored.map((e) => e.id ?? 0);
     expect(ids).toEqual([...ids].sort((a, b) => a - b));
     expect(events.filter((e) => e.id !== undefined).length).toBeGreaterThan(0);
-    const history = await hub.packHistory('local', 'sim-cni');
+    const { transitions: history } = await hub.packHistory('local', 'sim-cni');
     expect(history.map((t) => t.to)).toEqual(expect.arrayContaining(['processing', 'success']));
 
     // A Helm pack's values as passed to helm: macros resolved, the sensitive value masked.
@@ -275,7 +275,7 @@ describe('the hub', () => {
     );
     expect(page.packs.some((p) => p.name === 'sim-cni')).toBe(true);
     // History from before the restart is still there.
-    expect((await hub.packHistory('local', 'sim-cni')).length).toBeGreaterThan(0);
+    expect((await hub.packHistory('local', 'sim-cni')).transitions.length).toBeGreaterThan(0);
   });
 
   it('refuses bad clusters with a code naming the cause, storing nothing', async () => {

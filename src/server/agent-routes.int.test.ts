@@ -169,7 +169,7 @@ describe.each(backends())('agent routes on $name', (backend) => {
     });
     const history = await t.api('GET', '/api/v1/clusters/edge/packs/site/history');
     expect(history.status, history.text).toBe(200);
-    expect((history.json as { to: string }[]).map((h) => h.to)).toEqual([
+    expect((history.json as { transitions: { to: string }[] }).transitions.map((h) => h.to)).toEqual([
       'processing',
       'success',
       'processing',
@@ -236,7 +236,11 @@ describe.each(backends())('agent routes on $name', (backend) => {
     const again = await t.api('POST', '/api/v1/agent/events', { ...as(token), body: batch });
     expect(again.status, again.text).toBe(200);
     expect(again.json).toEqual({ acked: 2 });
-    const history = (await t.api('GET', '/api/v1/clusters/edge/packs/site/history')).json as { to: string }[];
+    const history = (
+      (await t.api('GET', '/api/v1/clusters/edge/packs/site/history')).json as {
+        transitions: { to: string }[];
+      }
+    ).transitions;
     expect(history.slice(before).map((h) => h.to)).toEqual(['success', 'processing']);
     expect(history).toHaveLength(before + 2);
   });

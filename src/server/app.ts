@@ -2,6 +2,7 @@
 // metrics and the live stream. It owns neither the hub nor the store (serve.ts opens and closes those) and
 // reaches the store only through the hub.
 import { randomUUID } from 'node:crypto';
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { z } from 'zod';
@@ -10,6 +11,13 @@ import { MAX_BUNDLE_BYTES } from '../profile/index.js';
 import { assertNever } from '../shared/assert-never.js';
 import { http } from '../shared/node-http.js';
 import { authorize, authorizeKept, type Caller } from './auth.js';
+import {
+  DEFAULT_MAX_CONNECTIONS,
+  DEFAULT_MAX_CONNECTIONS_PER_ADDRESS,
+  DEFAULT_REQUEST_TIMEOUT_MS,
+  HEADERS_TIMEOUT_MS,
+  PendingConnections,
+} from './connection-limits.js';
 import { depthExceededAt, MAX_JSON_DEPTH } from './json-depth.js';
 import { jsonErrorOffset, positionOf } from './json-position.js';
 import { lazyChildLogger } from './lazy-logger.js';
@@ -18,7 +26,7 @@ import { buildOpenApi } from './openapi.js';
 import { ApiError, PROBLEM_CONTENT_TYPE, problemType, statusTitle, type Problem } from './problem.js';
 import { BodyFormat, Role, type AnyRoute, type JsonRoute, type Services } from './route.js';
 import { routeTable } from './routes/index.js';
-import { replicaForward } from './replica-forward.js';
+import { ForwardMarker, replicaForward } from './replica-forward.js';
 import { SECURITY_HEADERS } from './security-headers.js';
 import { EventStream } from './sse.js';
 import { StreamLimits, type StreamLimitsConfig } from './stream-limits.js';
@@ -81,6 +89,17 @@ export interface ServerOptions {
   readonly tokenCheckMs?: number;
   /** Caps on open event streams, per token and in all. Default 32 and 20,000 (stream-limits.ts). */
   readonly streamLimits?: StreamLimitsConfig;
+  /** How long a client may take to send one request, headers and body (408 after). Default 120 s. */
+  readonly requestTimeoutMs?: number;
+  /** Connections the hub holds open in all; more are dropped as they arrive. Default 25,000. */
+  readonly maxConnections?: number;
+  /** Connections one address may hold before its first authenticated request; more get 429. Default 1024. */
+  readonly maxConnectionsPerAddress?: number;
+  /**
+   * Hub replicas: the key they sign a forwarded request's marker with (forwardKeyOf the shared secret key), so a
+   * client cannot send the marker itself. Default a random key: only this process can sign (one hub).
+   */
+  readonly forwardKey?: Uint8Array;
   /** Costly requests (previews, validations, …) one token may have in progress. Default 4 (heavy-requests.ts). */
   readonly maxHeavyPerToken?: number;
 }
@@ -183,7 +202,17 @@ function jsonErrorPosition(text: string): string {
 
 export function createServer(options: ServerOptions): StrataServer {
   const routes = options.routes ?? routeTable;
+  const requestTimeout = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
   const app = Fastify({
+    // A request (headers and body) must arrive within requestTimeout: a client trickling a byte at a time is
+    // answered 408 and disconnected. Node checks every connectionsCheckingInterval (30 s by default), so a
+    // short timeout (tests) is checked more often. Event streams are long answers to short requests: unbounded.
+    requestTimeout,
+    http: {
+      requestTimeout,
+      headersTimeout: Math.min(HEADERS_TIMEOUT_MS, requestTimeout),
+      connectionsCheckingInterval: Math.min(30_000, Math.max(50, Math.floor(requestTimeout / 4))),
+    },
     logger: { level: options.logLevel ?? 'info' },
     bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT,
     genReqId: () => randomUUID(),
@@ -216,6 +245,18 @@ export function createServer(options: ServerOptions): StrataServer {
       writeClientError(error, socket);
     },
   });
+  app.server.maxConnections = options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
+  const pending = new PendingConnections(
+    { perAddress: options.maxConnectionsPerAddress ?? DEFAULT_MAX_CONNECTIONS_PER_ADDRESS },
+    (socket, detail) => {
+      // Nothing it sends is read: the answer goes out, and the socket is destroyed soon after (not at once, which
+      // could reset the connection before the client reads the answer).
+      socket.pause();
+      writeProblem(socket, { status: 429, code: 'TOO_MANY_CONNECTIONS', detail, retryAfter: 5 });
+      setTimeout(() => socket.destroy(), 1000).unref();
+    },
+  );
+  pending.attach(app.server);
   const metrics = createMetrics({
     phaseCounts: () => options.hub.phaseCounts(),
     defaultMetrics: options.defaultMetrics ?? true,
@@ -311,6 +352,15 @@ export function createServer(options: ServerOptions): StrataServer {
     done();
   });
 
+  // A request no route takes is answered here, before any byte of its body is read: otherwise Fastify would
+  // read (and buffer, up to the body limit) what an anonymous client sends to a made-up path or with a method
+  // the path does not take (`POST /healthz`) before its 404 handler runs.
+  const webRoot = options.webRoot ?? defaultWebRoot;
+  app.addHook('onRequest', async (request, reply) => {
+    if (request.routeOptions.url !== undefined) return;
+    await answerUnmatched(request, reply, webRoot);
+    return reply;
+  });
   app.addHook('onRequest', (request, _reply, done) => {
     const role = request.routeOptions.config.strataRole;
     if (role === undefined) {
@@ -318,7 +368,10 @@ export function createServer(options: ServerOptions): StrataServer {
       return;
     }
     const identified = (token: Caller | undefined) => {
-      if (token) tokens.set(request, token);
+      if (token) {
+        tokens.set(request, token);
+        pending.authenticated(request.raw.socket);
+      }
       done();
     };
     let kept: { readonly caller: Caller | undefined } | undefined;
@@ -343,6 +396,7 @@ export function createServer(options: ServerOptions): StrataServer {
           const caller = tokens.get(request);
           return caller?.role === Role.Agent ? caller.cluster : undefined;
         },
+        new ForwardMarker(options.forwardKey),
       ),
     );
   app.addHook('onSend', (request, reply, payload, done) => {
@@ -368,17 +422,9 @@ export function createServer(options: ServerOptions): StrataServer {
     if (problem.status === 503 && !reply.hasHeader('retry-after')) reply.header('retry-after', '2');
     await reply.code(problem.status).type(PROBLEM_CONTENT_TYPE).send(problem);
   });
-  const webRoot = options.webRoot ?? defaultWebRoot;
+  // Reached only if the onRequest hook above did not answer (Fastify calls it for its own 404s too).
   app.setNotFoundHandler(async (request, reply) => {
-    const path = pathOf(request);
-    if ((request.method === 'GET' || request.method === 'HEAD') && webRoot !== false && !isApiPath(path)) {
-      if (await sendWebFile(webRoot, path, reply)) return;
-    }
-    const { problem } = toProblem(
-      new ApiError(404, 'ROUTE_NOT_FOUND', `no route ${request.method} ${pathOf(request)}`),
-      { instance: pathOf(request), requestId: request.id },
-    );
-    await reply.code(404).type(PROBLEM_CONTENT_TYPE).send(problem);
+    await answerUnmatched(request, reply, webRoot);
   });
 
   const actorOf = (request: FastifyRequest): Actor => {
@@ -476,6 +522,31 @@ export function createServer(options: ServerOptions): StrataServer {
   };
 }
 
+/**
+ * A request no route takes: a file of the web UI for a GET/HEAD outside the API, else 404 ROUTE_NOT_FOUND. A
+ * body the client sent is not read: the connection is closed after the answer instead of drained.
+ */
+async function answerUnmatched(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  webRoot: string | false,
+): Promise<void> {
+  const path = pathOf(request);
+  if ((request.method === 'GET' || request.method === 'HEAD') && webRoot !== false && !isApiPath(path)) {
+    if (await sendWebFile(webRoot, path, reply)) return;
+  }
+  const { problem } = toProblem(new ApiError(404, 'ROUTE_NOT_FOUND', `no route ${request.method} ${path}`), {
+    instance: path,
+    requestId: request.id,
+  });
+  if (hasBody(request)) void reply.header('connection', 'close');
+  await reply.code(404).type(PROBLEM_CONTENT_TYPE).send(problem);
+}
+
+const hasBody = (request: FastifyRequest) =>
+  request.headers['transfer-encoding'] !== undefined ||
+  (request.headers['content-length'] !== undefined && request.headers['content-length'] !== '0');
+
 /** Fastify's compiler factories for route schemas: Strata declares none (see createServer). */
 function noSchemaCompiler(): never {
   throw new Error(
@@ -487,7 +558,7 @@ function noSchemaCompiler(): never {
 /** A problem+json answer written straight to a socket that has no request (see clientErrorHandler). */
 function writeClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
   // A reset connection, or one already answered: nothing to write to.
-  if (error.code === 'ECONNRESET' || socket.destroyed || !socket.writable) return;
+  if (error.code === 'ECONNRESET') return;
   const [status, code, detail] =
     error.code === 'HPE_HEADER_OVERFLOW'
       ? [
@@ -498,6 +569,16 @@ function writeClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
       : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
         ? [408, 'REQUEST_TIMEOUT', 'the request was not received in time']
         : [400, 'MALFORMED_REQUEST', 'the request is not valid HTTP/1.1'];
+  writeProblem(socket, { status, code, detail });
+}
+
+/** A problem+json answer written to a socket outside Fastify, which is then closed. */
+function writeProblem(
+  socket: Duplex | Socket,
+  answer: { status: number; code: string; detail: string; retryAfter?: number },
+): void {
+  if (socket.destroyed || !socket.writable) return;
+  const { status, code, detail } = answer;
   const problem: Problem = {
     type: problemType(code),
     title: statusTitle(status),
@@ -511,6 +592,7 @@ function writeClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
     'content-type': PROBLEM_CONTENT_TYPE,
     'content-length': String(Buffer.byteLength(body)),
     connection: 'close',
+    ...(answer.retryAfter === undefined ? {} : { 'retry-after': String(answer.retryAfter) }),
     ...SECURITY_HEADERS,
   };
   const head = Object.entries(headers)
