@@ -18,6 +18,7 @@ describe('loadConfig', () => {
       metricsPublic: false,
       maxStreamsPerToken: 32,
       maxStreams: 20_000,
+      maxCostlyPerToken: 4,
       requestTimeoutMs: 120_000,
       maxConnections: 25_000,
       maxConnectionsPerAddress: 1024,
@@ -67,6 +68,17 @@ describe('loadConfig', () => {
     expect([config.maxStreamsPerToken, config.maxStreams]).toEqual([10_001, 600]);
     expect(() => loadConfig({ ...base, env: { STRATA_MAX_STREAMS_PER_TOKEN: '0' } })).toThrow(
       'STRATA_MAX_STREAMS_PER_TOKEN: expected a whole number from 1 to 999999999',
+    );
+  });
+
+  it('the cap on costly requests in progress per token, from the flag or STRATA_MAX_COSTLY_REQUESTS_PER_TOKEN', () => {
+    const env = { STRATA_MAX_COSTLY_REQUESTS_PER_TOKEN: '2' };
+    expect(loadConfig({ ...base, env }).maxCostlyPerToken).toBe(2);
+    expect(loadConfig({ ...base, env, argv: ['--max-costly-requests-per-token=8'] }).maxCostlyPerToken).toBe(
+      8,
+    );
+    expect(() => loadConfig({ ...base, env: { STRATA_MAX_COSTLY_REQUESTS_PER_TOKEN: 'x' } })).toThrow(
+      'STRATA_MAX_COSTLY_REQUESTS_PER_TOKEN: expected a whole number from 1 to 999999999',
     );
   });
 

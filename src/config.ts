@@ -12,6 +12,7 @@ import {
   DEFAULT_REQUEST_TIMEOUT_MS,
 } from './server/connection-limits.js';
 import { DEFAULT_RETENTION } from './hub/retention.js';
+import { DEFAULT_MAX_HEAVY_PER_TOKEN } from './server/heavy-requests.js';
 import { DEFAULT_MAX_STREAMS, DEFAULT_MAX_STREAMS_PER_TOKEN } from './server/stream-limits.js';
 
 export const LogLevel = {
@@ -59,6 +60,8 @@ export interface Config {
   /** Open event streams one token may hold (default 32), and the hub in all (default 20,000). */
   readonly maxStreamsPerToken: number;
   readonly maxStreams: number;
+  /** Costly requests (preview, validate, health test, values, bundle) one token may have in progress (4). */
+  readonly maxCostlyPerToken: number;
   /** How long one request (headers and body) may take to arrive, ms (default 120 s). */
   readonly requestTimeoutMs: number;
   /** Connections the hub holds in all (default 25,000), and per address before a token is shown (1024). */
@@ -89,6 +92,7 @@ const settings = {
   metricsPublic: { flag: '--metrics-public', env: 'STRATA_METRICS_PUBLIC' },
   maxStreamsPerToken: { flag: '--max-streams-per-token', env: 'STRATA_MAX_STREAMS_PER_TOKEN' },
   maxStreams: { flag: '--max-streams', env: 'STRATA_MAX_STREAMS' },
+  maxCostlyPerToken: { flag: '--max-costly-requests-per-token', env: 'STRATA_MAX_COSTLY_REQUESTS_PER_TOKEN' },
   requestTimeout: { flag: '--request-timeout', env: 'STRATA_REQUEST_TIMEOUT' },
   maxConnections: { flag: '--max-connections', env: 'STRATA_MAX_CONNECTIONS' },
   maxConnectionsPerAddress: {
@@ -171,6 +175,7 @@ const schema = z.object({
   outboundDeny: outboundDenySchema,
   maxStreamsPerToken: countSchema,
   maxStreams: countSchema,
+  maxCostlyPerToken: countSchema,
   requestTimeout: z
     .string()
     .trim()
@@ -225,6 +230,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     metricsPublic: raw.metricsPublic.value ?? 'false',
     maxStreamsPerToken: raw.maxStreamsPerToken.value ?? String(DEFAULT_MAX_STREAMS_PER_TOKEN),
     maxStreams: raw.maxStreams.value ?? String(DEFAULT_MAX_STREAMS),
+    maxCostlyPerToken: raw.maxCostlyPerToken.value ?? String(DEFAULT_MAX_HEAVY_PER_TOKEN),
     requestTimeout: raw.requestTimeout.value ?? String(DEFAULT_REQUEST_TIMEOUT_MS / 1000),
     maxConnections: raw.maxConnections.value ?? String(DEFAULT_MAX_CONNECTIONS),
     maxConnectionsPerAddress:
@@ -260,6 +266,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     metricsPublic: value.metricsPublic,
     maxStreamsPerToken: value.maxStreamsPerToken,
     maxStreams: value.maxStreams,
+    maxCostlyPerToken: value.maxCostlyPerToken,
     requestTimeoutMs: value.requestTimeout,
     maxConnections: value.maxConnections,
     maxConnectionsPerAddress: value.maxConnectionsPerAddress,

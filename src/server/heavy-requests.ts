@@ -50,7 +50,8 @@ export class HeavyRequests {
           'TOO_MANY_REQUESTS',
           `this token already has ${mine} costly requests in progress (previews, validations, health-rule ` +
             `tests, pack values, bundle downloads), the most one token may have (${this.perToken}): ` +
-            `wait for one to finish`,
+            `wait for one to finish, or ask the hub's admin to raise STRATA_MAX_COSTLY_REQUESTS_PER_TOKEN ` +
+            `(or --max-costly-requests-per-token)`,
         );
       }
       this.perKey.set(key, mine + 1);

@@ -96,6 +96,7 @@ export async function serve(options: ServeOptions = {}): Promise<RunningHub> {
       ...(config.metricsToken === undefined ? {} : { metricsToken: config.metricsToken }),
       metricsPublic: config.metricsPublic,
       streamLimits: { perToken: config.maxStreamsPerToken, total: config.maxStreams },
+      maxHeavyPerToken: config.maxCostlyPerToken,
       requestTimeoutMs: config.requestTimeoutMs,
       maxConnections: config.maxConnections,
       maxConnectionsPerAddress: config.maxConnectionsPerAddress,
