@@ -18,7 +18,29 @@ describe('loadConfig', () => {
       metricsPublic: false,
       maxStreamsPerToken: 32,
       maxStreams: 20_000,
+      maxCostlyPerToken: 4,
+      requestTimeoutMs: 120_000,
+      maxConnections: 25_000,
+      maxConnectionsPerAddress: 1024,
+      keepTransitions: 1000,
+      keepDays: 90,
     });
+  });
+
+  it('the request timeout (seconds) and connection caps, from flags or STRATA_* variables', () => {
+    const config = loadConfig({
+      ...base,
+      env: { STRATA_REQUEST_TIMEOUT: '30', STRATA_MAX_CONNECTIONS: '900' },
+      argv: ['--max-connections-per-address=16', '--request-timeout', '600'],
+    });
+    expect([config.requestTimeoutMs, config.maxConnections, config.maxConnectionsPerAddress]).toEqual([
+      600_000, 900, 16,
+    ]);
+    const kept = loadConfig({ ...base, env: { STRATA_KEEP_DAYS: '0' }, argv: ['--keep-transitions=50'] });
+    expect([kept.keepTransitions, kept.keepDays]).toEqual([50, 0]);
+    expect(() => loadConfig({ ...base, env: { STRATA_REQUEST_TIMEOUT: '0' } })).toThrow(
+      'STRATA_REQUEST_TIMEOUT: expected whole seconds from 1 to 99999',
+    );
   });
 
   it('/metrics is opened by --metrics-public or STRATA_METRICS_PUBLIC=true, never together with a token', () => {
@@ -46,6 +68,17 @@ describe('loadConfig', () => {
     expect([config.maxStreamsPerToken, config.maxStreams]).toEqual([10_001, 600]);
     expect(() => loadConfig({ ...base, env: { STRATA_MAX_STREAMS_PER_TOKEN: '0' } })).toThrow(
       'STRATA_MAX_STREAMS_PER_TOKEN: expected a whole number from 1 to 999999999',
+    );
+  });
+
+  it('the cap on costly requests in progress per token, from the flag or STRATA_MAX_COSTLY_REQUESTS_PER_TOKEN', () => {
+    const env = { STRATA_MAX_COSTLY_REQUESTS_PER_TOKEN: '2' };
+    expect(loadConfig({ ...base, env }).maxCostlyPerToken).toBe(2);
+    expect(loadConfig({ ...base, env, argv: ['--max-costly-requests-per-token=8'] }).maxCostlyPerToken).toBe(
+      8,
+    );
+    expect(() => loadConfig({ ...base, env: { STRATA_MAX_COSTLY_REQUESTS_PER_TOKEN: 'x' } })).toThrow(
+      'STRATA_MAX_COSTLY_REQUESTS_PER_TOKEN: expected a whole number from 1 to 999999999',
     );
   });
 

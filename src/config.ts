@@ -6,6 +6,13 @@ import { accessSync, constants, existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { DEFAULT_OUTBOUND_DENY, parseOutboundDeny, type AddressRange } from './kube/index.js';
+import {
+  DEFAULT_MAX_CONNECTIONS,
+  DEFAULT_MAX_CONNECTIONS_PER_ADDRESS,
+  DEFAULT_REQUEST_TIMEOUT_MS,
+} from './server/connection-limits.js';
+import { DEFAULT_RETENTION } from './hub/retention.js';
+import { DEFAULT_MAX_HEAVY_PER_TOKEN } from './server/heavy-requests.js';
 import { DEFAULT_MAX_STREAMS, DEFAULT_MAX_STREAMS_PER_TOKEN } from './server/stream-limits.js';
 
 export const LogLevel = {
@@ -53,6 +60,16 @@ export interface Config {
   /** Open event streams one token may hold (default 32), and the hub in all (default 20,000). */
   readonly maxStreamsPerToken: number;
   readonly maxStreams: number;
+  /** Costly requests (preview, validate, health test, values, bundle) one token may have in progress (4). */
+  readonly maxCostlyPerToken: number;
+  /** How long one request (headers and body) may take to arrive, ms (default 120 s). */
+  readonly requestTimeoutMs: number;
+  /** Connections the hub holds in all (default 25,000), and per address before a token is shown (1024). */
+  readonly maxConnections: number;
+  readonly maxConnectionsPerAddress: number;
+  /** Pack history kept: the newest N transitions (and status events) per pack, and days (0: any age). */
+  readonly keepTransitions: number;
+  readonly keepDays: number;
 }
 
 /** Configuration that cannot be used; the message names the flag or variable and what is wrong with it. */
@@ -75,6 +92,15 @@ const settings = {
   metricsPublic: { flag: '--metrics-public', env: 'STRATA_METRICS_PUBLIC' },
   maxStreamsPerToken: { flag: '--max-streams-per-token', env: 'STRATA_MAX_STREAMS_PER_TOKEN' },
   maxStreams: { flag: '--max-streams', env: 'STRATA_MAX_STREAMS' },
+  maxCostlyPerToken: { flag: '--max-costly-requests-per-token', env: 'STRATA_MAX_COSTLY_REQUESTS_PER_TOKEN' },
+  requestTimeout: { flag: '--request-timeout', env: 'STRATA_REQUEST_TIMEOUT' },
+  maxConnections: { flag: '--max-connections', env: 'STRATA_MAX_CONNECTIONS' },
+  maxConnectionsPerAddress: {
+    flag: '--max-connections-per-address',
+    env: 'STRATA_MAX_CONNECTIONS_PER_ADDRESS',
+  },
+  keepTransitions: { flag: '--keep-transitions', env: 'STRATA_KEEP_TRANSITIONS' },
+  keepDays: { flag: '--keep-days', env: 'STRATA_KEEP_DAYS' },
 } as const;
 type Setting = keyof typeof settings;
 
@@ -149,6 +175,20 @@ const schema = z.object({
   outboundDeny: outboundDenySchema,
   maxStreamsPerToken: countSchema,
   maxStreams: countSchema,
+  maxCostlyPerToken: countSchema,
+  requestTimeout: z
+    .string()
+    .trim()
+    .regex(/^[1-9]\d{0,4}$/, 'expected whole seconds from 1 to 99999')
+    .transform((seconds) => Number(seconds) * 1000),
+  maxConnections: countSchema,
+  maxConnectionsPerAddress: countSchema,
+  keepTransitions: countSchema,
+  keepDays: z
+    .string()
+    .trim()
+    .regex(/^\d{1,6}$/, 'expected whole days from 0 (0: kept whatever their age)')
+    .transform(Number),
 });
 
 export interface LoadConfigOptions {
@@ -190,6 +230,13 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     metricsPublic: raw.metricsPublic.value ?? 'false',
     maxStreamsPerToken: raw.maxStreamsPerToken.value ?? String(DEFAULT_MAX_STREAMS_PER_TOKEN),
     maxStreams: raw.maxStreams.value ?? String(DEFAULT_MAX_STREAMS),
+    maxCostlyPerToken: raw.maxCostlyPerToken.value ?? String(DEFAULT_MAX_HEAVY_PER_TOKEN),
+    requestTimeout: raw.requestTimeout.value ?? String(DEFAULT_REQUEST_TIMEOUT_MS / 1000),
+    maxConnections: raw.maxConnections.value ?? String(DEFAULT_MAX_CONNECTIONS),
+    maxConnectionsPerAddress:
+      raw.maxConnectionsPerAddress.value ?? String(DEFAULT_MAX_CONNECTIONS_PER_ADDRESS),
+    keepTransitions: raw.keepTransitions.value ?? String(DEFAULT_RETENTION.keepPerPack),
+    keepDays: raw.keepDays.value ?? String(DEFAULT_RETENTION.keepDays),
   });
   if (!parsed.success) {
     const lines = parsed.error.issues.map((issue) => {
@@ -219,6 +266,12 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     metricsPublic: value.metricsPublic,
     maxStreamsPerToken: value.maxStreamsPerToken,
     maxStreams: value.maxStreams,
+    maxCostlyPerToken: value.maxCostlyPerToken,
+    requestTimeoutMs: value.requestTimeout,
+    maxConnections: value.maxConnections,
+    maxConnectionsPerAddress: value.maxConnectionsPerAddress,
+    keepTransitions: value.keepTransitions,
+    keepDays: value.keepDays,
   };
 }
 

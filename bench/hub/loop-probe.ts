@@ -1,7 +1,7 @@
 // Hub-side figures of a hub in its own process, taken through its inspector (bench/hub-process.ts starts it with
 // `inspect: true`), so the hub runs exactly the code bin/strata runs and nothing is added to it but while a bench
 // measures: the time per request (diagnostics_channel 'http.server.request.start' → 'http.server.response.finish',
-// the same span as a 'request' listener → the response's 'finish'), the event-loop delay
+// the same span as a 'request' listener → the response's 'finish'; per read when the request names one), the event-loop delay
 // (perf_hooks.monitorEventLoopDelay, 1 ms resolution), garbage collections with their pauses
 // (PerformanceObserver 'gc' entries) and the process's CPU. A CPU profile of the same spell is optional.
 import { writeFile } from 'node:fs/promises';
@@ -12,6 +12,12 @@ import { summarize, type Summary } from '../engine/stats.js';
 export interface HubSpell {
   /** Each request's time at the hub, ms: request start → last byte of the response handed to the socket. */
   readonly requests: Summary;
+  /**
+   * The requests that named a bench read (`x-bench-read: <n>`): when the hub began each (its HTTP parser handed
+   * it over) and when it wrote the last byte, ms on process.hrtime's clock (CLOCK_MONOTONIC, shared by every
+   * process of the machine, so a reader's own times compare with these).
+   */
+  readonly reads: readonly { readonly id: number; readonly start: number; readonly finish: number }[];
   readonly loopDelay: { readonly p50: number; readonly p99: number; readonly max: number };
   /** CPU (user + system) over the spell, ms. */
   readonly cpuMs: number;
@@ -33,13 +39,17 @@ const INSTALL = `(() => {
   const perf = process.getBuiltinModule('node:perf_hooks');
   const channels = process.getBuiltinModule('node:diagnostics_channel');
   const { createRequire } = process.getBuiltinModule('node:module');
-  const probe = { on: false, starts: new WeakMap(), times: [], gc: [], delay: undefined, cpu: undefined, prepared: 0 };
-  channels.subscribe('http.server.request.start', ({ response }) => {
-    if (probe.on) probe.starts.set(response, perf.performance.now());
+  const probe = { on: false, starts: new WeakMap(), times: [], reads: [], gc: [], delay: undefined, cpu: undefined, prepared: 0 };
+  const clock = () => Number(process.hrtime.bigint()) / 1e6;
+  channels.subscribe('http.server.request.start', ({ request, response }) => {
+    if (probe.on) probe.starts.set(response, { at: clock(), read: request.headers['x-bench-read'] });
   });
   channels.subscribe('http.server.response.finish', ({ response }) => {
     const start = probe.starts.get(response);
-    if (start !== undefined) probe.times.push(perf.performance.now() - start);
+    if (start === undefined) return;
+    const at = clock();
+    probe.times.push(at - start.at);
+    if (start.read !== undefined) probe.reads.push([Number(start.read), start.at, at]);
   });
   new perf.PerformanceObserver((list) => {
     if (!probe.on) return;
@@ -63,7 +73,7 @@ const INSTALL = `(() => {
 
 const START = `(() => {
   const probe = globalThis.__benchProbe;
-  probe.times = []; probe.gc = []; probe.starts = new WeakMap();
+  probe.times = []; probe.reads = []; probe.gc = []; probe.starts = new WeakMap();
   probe.delay = process.getBuiltinModule('node:perf_hooks').monitorEventLoopDelay({ resolution: 1 });
   probe.delay.enable();
   probe.cpu = process.cpuUsage();
@@ -78,7 +88,7 @@ const STOP = `(() => {
   const cpu = process.cpuUsage(probe.cpu);
   const ns = (p) => probe.delay.percentile(p) / 1e6;
   return JSON.stringify({
-    times: probe.times, gc: probe.gc, cpuMs: (cpu.user + cpu.system) / 1000,
+    times: probe.times, reads: probe.reads, gc: probe.gc, cpuMs: (cpu.user + cpu.system) / 1000,
     delay: { p50: ns(50), p99: ns(99), max: probe.delay.max / 1e6 },
   });
 })()`;
@@ -142,6 +152,7 @@ export async function loopProbe(session: InspectorSession): Promise<LoopProbe> {
     async stop() {
       const raw = JSON.parse(String(await evaluate(session, STOP))) as {
         times: number[];
+        reads: [number, number, number][];
         gc: { kind: number; ms: number }[];
         cpuMs: number;
         delay: { p50: number; p99: number; max: number };
@@ -166,6 +177,7 @@ export async function loopProbe(session: InspectorSession): Promise<LoopProbe> {
       }
       return {
         requests: summarize(raw.times),
+        reads: raw.reads.map(([id, start, finish]) => ({ id, start, finish })),
         loopDelay: raw.delay,
         cpuMs: raw.cpuMs,
         gc: {

@@ -276,9 +276,9 @@ interface Transition {
 
 /** A pack's history as the hub serves it, without the event ids the agent's record has no use for. */
 async function hubHistory(pack: string): Promise<Transition[]> {
-  const history = (await api('GET', `/clusters/edge/packs/${pack}/history`)) as (Transition & {
-    id?: number;
-  })[];
+  const { transitions: history } = (await api('GET', `/clusters/edge/packs/${pack}/history`)) as {
+    transitions: (Transition & { id?: number })[];
+  };
   return history.map(({ id: _id, ...t }) => t);
 }
 
@@ -485,7 +485,8 @@ describe('an agent cluster', () => {
       'after the hub came back',
     );
     // Some of those transitions happened while the hub was away.
-    const cache = (await api('GET', '/clusters/edge/packs/cache/history')) as Transition[];
+    const cache = ((await api('GET', '/clusters/edge/packs/cache/history')) as { transitions: Transition[] })
+      .transitions;
     expect(cache.some((t) => Date.parse(t.time) > downAt && t.to === 'success')).toBe(true);
   });
 

@@ -31,7 +31,7 @@ export class Installs {
       })
       .finally(() => {
         if (run.task === task) run.task = undefined;
-        this.core.scheduleReconcile();
+        this.core.scheduleReconcile(run);
       });
   }
 

@@ -57,8 +57,11 @@ export interface RunnerCore {
   dispatch(run: PackRun, event: PackEvent): void;
   /** A RunnerEvent for whoever runs the runner. */
   emit(event: RunnerEvent): void;
-  /** Decides, after this turn's I/O callbacks, what each pack does next (scheduler.ts). */
-  scheduleReconcile(): void;
+  /**
+   * Decides, after this turn's I/O callbacks, what the packs do next (scheduler.ts, schedule.ts): after `run`'s
+   * phase, start or task changed, or (without one) after the packs changed.
+   */
+  scheduleReconcile(run?: PackRun): void;
   /** Re-checks what install steps wait on (waiters.ts). */
   wake(): void;
   /** The current time, ISO 8601. */

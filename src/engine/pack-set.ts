@@ -5,6 +5,7 @@ import type { DesiredPack } from './desired.js';
 import { orphanedPacks } from './orphans.js';
 import type { PackRun } from './pack-run.js';
 import { RevisionGate } from './revision-gate.js';
+import type { ScheduledPack } from './schedule.js';
 import { sharedPredecessors } from './scheduler.js';
 
 /** What a new desired set changed that the runner reacts to (beyond starting its next reconcile). */
@@ -28,6 +29,8 @@ export class PackSet {
   private orphansAdopted = false;
   /** predecessors() of the active packs, until the packs or their definitions change (`predecessors`). */
   private ordering: ReadonlyMap<string, readonly string[]> | undefined;
+  /** The packs being removed, in install order, until the packs change (`removing`). */
+  private leaving: readonly PackRun[] | undefined;
 
   constructor(initial: ReadonlyMap<string, PackStatus> | undefined) {
     this.stored = new Map(initial);
@@ -39,6 +42,7 @@ export class PackSet {
    */
   setDesired(packs: readonly DesiredPack[]): DesiredChanges {
     this.ordering = undefined;
+    this.leaving = undefined;
     const changes = { restored: [] as PackRun[], rulesChanged: [] as PackRun[], reattached: [] as PackRun[] };
     const names = new Set(packs.map((p) => p.pack.name));
     for (const desired of packs) {
@@ -72,6 +76,7 @@ export class PackSet {
   remove(name: string): void {
     this.runs.delete(name);
     this.ordering = undefined;
+    this.leaving = undefined;
   }
 
   /**
@@ -98,6 +103,19 @@ export class PackSet {
   /** Every pack, in install order. */
   inOrder(): PackRun[] {
     return [...this.runs.values()].sort((a, b) => a.desired.order - b.desired.order);
+  }
+
+  /** The packs not being removed, in install order, as the schedule (schedule.ts) orders them. */
+  active(): ScheduledPack[] {
+    return this.inOrder()
+      .filter((run) => !run.removing)
+      .map(({ desired }) => ({ name: desired.pack.name, wave: desired.wave, order: desired.order }));
+  }
+
+  /** The packs being removed, in install order, kept until the packs change: each reconcile reads it. */
+  removing(): readonly PackRun[] {
+    this.leaving ??= this.inOrder().filter((run) => run.removing);
+    return this.leaving;
   }
 
   private takeStored(pack: string): PackStatus | undefined {

@@ -56,7 +56,7 @@ export class Removals {
       })
       .finally(() => {
         if (run.task === task) run.task = undefined;
-        this.core.scheduleReconcile();
+        this.core.scheduleReconcile(run);
       });
   }
 
@@ -103,7 +103,7 @@ export class Removals {
     const next: UninstallRetry = { attempt };
     next.timer = setTimeout(() => {
       next.timer = undefined;
-      this.core.scheduleReconcile();
+      this.core.scheduleReconcile(run);
     }, delay);
     next.timer.unref();
     this.retries.set(run, next);

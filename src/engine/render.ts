@@ -6,7 +6,7 @@ import type { HelmTemplateOptions } from './helm.js';
 import { isNotes, notesText, templateWithNotes } from './notes.js';
 import { installOrder, isCrd } from './order.js';
 import { isRecord } from '../shared/guards.js';
-import { parseAllYamlDocuments } from '../shared/yaml-parse.js';
+import { yamlDocuments } from '../shared/yaml-parse.js';
 
 /** Labels Strata puts on every object it applies: how watches find a cluster's objects and who owns them. */
 export const Label = {
@@ -137,10 +137,12 @@ export function parseManifestStream(text: string, what: string): { object: KubeO
   const out: { object: KubeObject; where: string }[] = [];
   // A repeated key stays an error (as before; helm install itself keeps one of them: sigs.k8s.io/yaml's
   // YAMLToJSON ignores duplicate fields), found in linear time: the yaml library's own check is quadratic in the
-  // keys of a mapping, and a chart can loop out 100,000 keys (shared/yaml-parse.ts).
-  const list = parseAllYamlDocuments(text);
+  // keys of a mapping, and a chart can loop out 100,000 keys (shared/yaml-parse.ts). One document's syntax tree
+  // is held at a time.
   let file: string | undefined;
-  list.forEach((doc, index) => {
+  let index = -1;
+  for (const doc of yamlDocuments(text)) {
+    index++;
     // Helm writes `# Source: chart/templates/file.yaml` before each document of a template, but a crds/ file
     // as it is after one such line: the documents after the file's own `---` have none and are from the same
     // file (prometheus-operator's CRDs start with a comment and `---`; read as unsourced, they were deleted).
@@ -154,7 +156,7 @@ export function parseManifestStream(text: string, what: string): { object: KubeO
       );
     }
     const value: unknown = doc.toJS();
-    if (value === null || value === undefined) return;
+    if (value === null || value === undefined) continue;
     if (
       isRecord(value) &&
       typeof value.kind === 'string' &&
@@ -165,11 +167,11 @@ export function parseManifestStream(text: string, what: string): { object: KubeO
         checkObject(item, `${what}: ${where} items[${i}]`);
         out.push({ object: item, where: `${where} items[${i}]` });
       });
-      return;
+      continue;
     }
     checkObject(value, `${what}: ${where}`);
     out.push({ object: value, where });
-  });
+  }
   return out;
 }
 

@@ -70,6 +70,27 @@ describe('ClusterRunner: status events per install', () => {
     expect(new Set(messages).size).toBeLessThanOrEqual(6);
   });
 
+  it('shows the packs waiting for a wave the phase its start gave it, in the same turn', async () => {
+    // The schedule looks only at what changed (schedule.ts); the start of wave 2 changes its packs' phases as
+    // the steps are carried out, and the packs of wave 3 must still say so (on the fake kube, wave 2 is green
+    // by the next turn: a stage built before the starts would show it onboarding until wave 3 starts).
+    const kube = new FakeKube({ listWatch: { backoff: { initialMs: 1, maxMs: 8 } } });
+    const log = new EventLog();
+    const runner = new ClusterRunner({ cluster: 'unit', kube, helmBin: '/nonexistent', onEvent: log.push });
+    runners.push(runner);
+    await runner.start();
+    const desired = wavedPacks(15, 3);
+    runner.setDesired(desired);
+    await log.until((l) => l.allGreen(desired.map((d) => d.pack.name)), {
+      timeoutMs: 5000,
+      what: 'all green',
+    });
+    const messages = log.events.flatMap((e) =>
+      e.type === 'PackStatusChanged' && e.pack === 'pack-0014' ? [e.status.message] : [],
+    );
+    expect(messages).toContain('waiting for: more than 3 packs of wave 2 (processing)');
+  });
+
   it('emits a bounded number of status events per pack, whatever the size of its wave', async () => {
     const small = await statusEvents(40, 5);
     const large = await statusEvents(200, 5);

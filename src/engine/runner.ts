@@ -1,6 +1,5 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { Backoff, KubeApi } from '../kube/index.js';
-import { nextSteps, type PackSnapshot, type Step } from './scheduler.js';
 import {
   PackPhase,
   reducePackStatus,
@@ -8,10 +7,8 @@ import {
   type HealthRuleSpec,
   type ObjectRef,
   type PackEvent,
-  type PackStage,
   type PackStatus,
 } from '../status/index.js';
-import { assertNever } from '../shared/assert-never.js';
 import type { DesiredPack } from './desired.js';
 import { DriftCorrection } from './drift-correction.js';
 import { Installs } from './installs.js';
@@ -30,7 +27,7 @@ import { PackSet } from './pack-set.js';
 import { RunSink, type RunRecorder } from './run-sink.js';
 import { recentWarnings, type RecentWarning } from './recent-warnings.js';
 import { MemoryRenderCache, type RenderCache } from './render-cache.js';
-import { waitingStage } from './waiting-stage.js';
+import { Reconciler } from './reconciler.js';
 
 export interface RunnerOptions {
   readonly cluster: string;
@@ -52,11 +49,11 @@ export interface RunnerOptions {
  * status true (src/status decides colours; this class feeds it facts and events). No HTTP or database code, so
  * the same runner can later run inside the workload cluster as an agent.
  *
- * Its parts: which packs it holds is pack-set.ts; which pack starts, waits or is removed, scheduler.ts; the
- * steps of an install or a removal, PackOperations (install.ts, uninstall.ts); the install task with its timeout
- * clock, installs.ts; the removal task with its retry clock, removals.ts; watch events into evaluations,
- * evaluations.ts; drift, drift-correction.ts. This class wires them, carries out the scheduler's steps and turns
- * facts into statuses (`dispatch`).
+ * Its parts: which packs it holds is pack-set.ts; which pack starts, waits or is removed, scheduler.ts and
+ * schedule.ts, carried out by reconciler.ts; the steps of an install or a removal, PackOperations (install.ts,
+ * uninstall.ts); the install task with its timeout clock, installs.ts; the removal task with its retry clock,
+ * removals.ts; watch events into evaluations, evaluations.ts; drift, drift-correction.ts. This class wires them
+ * and turns facts into statuses (`dispatch`).
  */
 export class ClusterRunner {
   private readonly packs: PackSet;
@@ -74,11 +71,14 @@ export class ClusterRunner {
   private readonly removals: Removals;
   private readonly evaluations: PackEvaluations;
   private readonly drift: DriftCorrection;
-  private reconcileQueued = false;
+  private readonly reconciler: Reconciler;
   private stopped = false;
   private reachable = true;
   /** See `changes`. */
   private changeCount = 0;
+  /** The millisecond `isoText` was made for (iso()). */
+  private isoAt = Number.NaN;
+  private isoText = '';
 
   constructor(private readonly options: RunnerOptions) {
     this.now = options.now ?? Date.now;
@@ -127,6 +127,11 @@ export class ClusterRunner {
         this.evaluations.unindex(run);
       },
     });
+    this.reconciler = new Reconciler(core, {
+      packs: this.packs,
+      installs: this.installs,
+      removals: this.removals,
+    });
     this.drift = new DriftCorrection(core, {
       policy: this.driftPolicy,
       ops: this.ops,
@@ -146,8 +151,8 @@ export class ClusterRunner {
       emit: (event) => {
         this.report(event);
       },
-      scheduleReconcile: () => {
-        this.scheduleReconcile();
+      scheduleReconcile: (run) => {
+        this.reconciler.schedule(run);
       },
       wake: () => {
         this.wake();
@@ -210,7 +215,7 @@ export class ClusterRunner {
     for (const run of changes.restored) this.emitStatus(run);
     for (const run of changes.rulesChanged) this.evaluations.evaluateInventory(run);
     for (const run of changes.reattached) this.removals.forget(run);
-    this.scheduleReconcile();
+    this.reconciler.schedule();
   }
 
   /** Runs a pack's install again (after a failure, or to re-apply it). */
@@ -220,7 +225,7 @@ export class ClusterRunner {
     run.task?.abort(new Error('retry requested'));
     run.task = undefined;
     run.startedFor = undefined;
-    this.scheduleReconcile();
+    this.reconciler.schedule(run);
     return true;
   }
 
@@ -272,98 +277,6 @@ export class ClusterRunner {
   }
 
   // ---------------------------------------------------------------------------------------------------------
-  // Ordering: which pack may start, and what the others wait for.
-
-  private scheduleReconcile(): void {
-    if (this.reconcileQueued || this.stopped) return;
-    this.reconcileQueued = true;
-    // After the I/O callbacks of this turn: the phase changes of many watch events are decided in one pass.
-    setImmediate(() => {
-      this.reconcileQueued = false;
-      if (!this.stopped) this.reconcile();
-    });
-  }
-
-  /** Carries out what the scheduler (scheduler.ts) decides from a snapshot of every pack. */
-  private reconcile(): void {
-    if (!this.anythingToSchedule()) return;
-    const waiting = new Map<readonly string[], PackStage>();
-    // One timestamp per reconcile: formatting one per gray pack on each phase change was its largest cost.
-    const time = this.iso();
-    for (const step of this.nextSteps()) {
-      const run = this.runs.get(step.pack);
-      if (!run) continue;
-      switch (step.type) {
-        case 'start':
-          this.installs.start(run);
-          break;
-        case 'wait':
-          // Packs waiting for the same packs share the list, and so the stage: built once per reconcile.
-          this.setStage(run, waiting.get(step.for) ?? this.waitingStage(step.for, waiting), time);
-          break;
-        case 'block':
-          this.setStage(run, { type: 'Blocked', blockedBy: this.packLabel(step.by) }, time);
-          break;
-        case 'uninstall':
-          this.removals.start(run);
-          break;
-        default:
-          assertNever(step);
-      }
-    }
-  }
-
-  /**
-   * Whether the scheduler may have a step to give: a pack whose current definition has not been started, or one
-   * being removed. Otherwise (every pack installed, monitoring: a phase change schedules a reconcile each) it
-   * would give none, after a snapshot of every pack.
-   */
-  private anythingToSchedule(): boolean {
-    for (const run of this.runs.values()) if (run.removing || run.startedFor !== run.desired) return true;
-    return false;
-  }
-
-  /**
-   * The scheduler's steps. The snapshots they come from are garbage once this returns, before the installs it
-   * starts allocate (held through them, a wave's start promoted a snapshot of every pack: issue 15).
-   */
-  private nextSteps(): Step[] {
-    const snapshots = [...this.runs.values()].map((run) => this.snapshot(run));
-    return nextSteps(snapshots, { predecessors: this.packs.predecessors() });
-  }
-
-  private snapshot(run: PackRun): PackSnapshot {
-    const { pack, profile, wave, order } = run.desired;
-    return {
-      name: pack.name,
-      layer: pack.layer,
-      profile: profile.name,
-      wave,
-      dependsOn: pack.dependsOn,
-      order,
-      phase: run.status.phase,
-      removing: run.removing,
-      started: run.startedFor === run.desired,
-      busy: run.task !== undefined,
-      uninstalling: this.removals.uninstalling(run),
-    };
-  }
-
-  /** The stage of packs waiting for `packs` (waiting-stage.ts), built once per reconcile for each list. */
-  private waitingStage(packs: readonly string[], built: Map<readonly string[], PackStage>): PackStage {
-    const stage = waitingStage(packs, (name) => {
-      const run = this.runs.get(name);
-      return run && { label: this.packLabel(name), phase: run.status.phase, wave: run.desired.wave };
-    });
-    built.set(packs, stage);
-    return stage;
-  }
-
-  private setStage(run: PackRun, stage: PackStage, time: string): void {
-    this.dispatch(run, { type: 'StageChanged', time, stage });
-  }
-
-  // ---------------------------------------------------------------------------------------------------------
   // Watch events → resource evaluations (evaluations.ts) → pack status.
 
   private onWatchEvent(event: WatchSetEvent): void {
@@ -405,7 +318,7 @@ export class ClusterRunner {
       run.timer = undefined;
     }
     this.emitStatus(run);
-    if (phaseChanged) this.scheduleReconcile();
+    if (phaseChanged) this.reconciler.schedule(run);
   }
 
   private report(event: RunnerEvent): void {
@@ -439,13 +352,16 @@ export class ClusterRunner {
     this.waiters.wake();
   }
 
-  /** `monitoring/metrics-store`: a gray pack names the profile and pack it waits on or is blocked by. */
-  private packLabel(name: string): string {
-    const run = this.runs.get(name);
-    return run ? `${run.desired.profile.name}/${name}` : name;
-  }
-
+  /**
+   * The current time, ISO 8601. Many facts of one turn share a millisecond: the string is made once for it,
+   * not a Date and a string per status change (issue 15: allocation per event).
+   */
   private iso(): string {
-    return new Date(this.now()).toISOString();
+    const now = this.now();
+    if (now !== this.isoAt) {
+      this.isoAt = now;
+      this.isoText = new Date(now).toISOString();
+    }
+    return this.isoText;
   }
 }

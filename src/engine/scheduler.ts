@@ -40,19 +40,36 @@ export type Step =
 export function nextSteps(snapshots: readonly PackSnapshot[], options: GateOptions = {}): Step[] {
   const byOrder = [...snapshots].sort((a, b) => a.order - b.order);
   const active = byOrder.filter((p) => !p.removing);
-  const removing = byOrder.filter((p) => p.removing);
   const gates = packGates(active, options);
   const steps: Step[] = [];
   for (const pack of active) {
-    if (pack.started) continue;
-    const gate = gates.get(pack.name) ?? OPEN;
-    if (gate.type === 'open') steps.push({ type: 'start', pack: pack.name });
-    else if (pack.busy) continue;
-    else if (gate.type === 'blocked') steps.push({ type: 'block', pack: pack.name, by: gate.by });
-    else steps.push({ type: 'wait', pack: pack.name, for: gate.packs });
+    const step = installStep(pack, gates.get(pack.name) ?? OPEN);
+    if (step) steps.push(step);
   }
+  steps.push(...removalSteps(byOrder.filter((p) => p.removing)));
+  return steps;
+}
+
+/** What an active pack does next, given its gate: nothing once its definition started, or while a task runs. */
+export function installStep(
+  pack: Pick<PackSnapshot, 'name' | 'started' | 'busy'>,
+  gate: Gate,
+): Step | undefined {
+  if (pack.started) return undefined;
+  if (gate.type === 'open') return { type: 'start', pack: pack.name };
+  if (pack.busy) return undefined;
+  if (gate.type === 'blocked') return { type: 'block', pack: pack.name, by: gate.by };
+  return { type: 'wait', pack: pack.name, for: gate.packs };
+}
+
+/**
+ * The uninstalls to start, in reverse install order, of the packs being removed (`removing`, in install order).
+ * They depend on those packs only: an active pack never waits for a removed one.
+ */
+export function removalSteps(removing: readonly PackSnapshot[]): Step[] {
   const needed = new Set([...predecessors(removing).values()].flat());
-  for (const pack of removing.reverse()) {
+  const steps: Step[] = [];
+  for (const pack of [...removing].reverse()) {
     if (needed.has(pack.name) || pack.uninstalling) continue;
     steps.push({ type: 'uninstall', pack: pack.name });
   }
@@ -71,7 +88,7 @@ export type Gate =
   /** The nearest packs not green yet: those of the latest wave among them, once each. */
   | { readonly type: 'waiting'; readonly wave: number; readonly packs: readonly string[] };
 
-const OPEN: Gate = { type: 'open' };
+export const OPEN: Gate = { type: 'open' };
 
 export interface GateOptions {
   /**
@@ -130,7 +147,7 @@ export function sharedPredecessors(packs: readonly OrderedPack[]): Map<string, r
  * are gathered in one set: a pack of a large wave has every pack of the wave before as a predecessor, and
  * copying the list so far for each of them made a reconcile cubic in a wave's size (issue 15).
  */
-function combineGates(gates: readonly Gate[]): Gate {
+export function combineGates(gates: readonly Gate[]): Gate {
   let latest: Extract<Gate, { type: 'waiting' }> | undefined;
   let packs: Set<string> | undefined;
   for (const gate of gates) {
@@ -155,7 +172,7 @@ function combineGates(gates: readonly Gate[]): Gate {
  * is green. A green pack passes on what it waits for itself, so everything earlier must still be green (a
  * pack that turned red after its dependents' predecessors went green still blocks them).
  */
-function gateAfter(pack: GatedPack, own: Gate): Gate {
+export function gateAfter(pack: Pick<GatedPack, 'name' | 'phase' | 'wave'>, own: Gate): Gate {
   if (pack.phase === PackPhase.Failed) return { type: 'blocked', by: pack.name };
   if (own.type === 'blocked') return own;
   if (pack.phase !== PackPhase.Success)

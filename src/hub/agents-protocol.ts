@@ -13,7 +13,15 @@ import {
 } from './agents-details.js';
 
 export { packDetails } from './agents-details.js';
-import { DriftPolicySchema, ObjectRefSchema, PackTransitionSchema, PhaseSchema } from './views.js';
+import {
+  ConditionSchema,
+  DriftPolicySchema,
+  ObjectRefSchema,
+  PackRunSchema,
+  PackTransitionSchema,
+  PhaseSchema,
+  ResourceStateSchema,
+} from './views.js';
 
 const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -75,23 +83,70 @@ export const AgentDesiredSchema = z
   .meta({ id: 'AgentDesired' });
 export type AgentDesired = z.infer<typeof AgentDesiredSchema>;
 
-/** The parts of a pack status the hub reads itself (phase, revision, history); the rest is the runner's record. */
+/**
+ * Every part of a pack status the hub reads (the page, redaction, the history, the timeline): a status without
+ * one would be stored and then fail every read of its cluster's page, so the push is refused naming the field.
+ * Loose objects: a newer agent may add fields.
+ */
+const PackStageShape = z.discriminatedUnion('type', [
+  z.looseObject({
+    type: z.literal('Waiting'),
+    waitingFor: z.array(z.looseObject({ pack: z.string(), phase: PhaseSchema })),
+    wave: z.looseObject({ wave: z.number(), phases: z.array(PhaseSchema) }).optional(),
+  }),
+  z.looseObject({ type: z.literal('Blocked'), blockedBy: z.string() }),
+  z.looseObject({ type: z.literal('Retrying'), attempt: z.number(), cause: z.string() }),
+  z.looseObject({ type: z.enum(['RenderFailed', 'ApplyFailed']), error: z.string() }),
+  z.looseObject({ type: z.enum(['Queued', 'Rendering', 'Applying', 'Applied']) }),
+  z.looseObject({
+    type: z.literal('Uninstalling'),
+    kept: z.array(ObjectRefSchema).optional(),
+    hooksSkipped: z.boolean().optional(),
+    deletingCrds: z.array(z.looseObject({ ref: ObjectRefSchema, customResources: z.number() })).optional(),
+    deletedAgain: z.array(ObjectRefSchema).optional(),
+  }),
+]);
+
 const PackStatusShape = z.looseObject({
   phase: PhaseSchema,
-  revision: z.string(),
-  operation: z.string(),
+  condition: ConditionSchema,
   reason: z.string(),
   message: z.string(),
-  stage: z.looseObject({ type: z.string() }),
-  resources: z.array(z.looseObject({ ref: ObjectRefSchema })),
+  progress: z.looseObject({ ready: z.number().int().min(0), total: z.number().int().min(0) }),
+  resources: z.array(
+    z.looseObject({
+      ref: ObjectRefSchema,
+      evaluation: z.looseObject({
+        state: ResourceStateSchema,
+        reason: z.string(),
+        message: z.string(),
+        cause: ObjectRefSchema.optional(),
+      }),
+      hook: z.literal(true).optional(),
+    }),
+  ),
+  revision: z.string(),
+  operation: z.enum(['install', 'upgrade', 'uninstall']),
+  stage: PackStageShape,
+  timedOut: z.looseObject({ deadline: z.string(), after: z.string().optional() }).optional(),
+  startTime: z.string().optional(),
+  endTime: z.string().optional(),
+  runs: z.array(PackRunSchema).optional(),
   transitions: z.array(PackTransitionSchema),
 });
 
-/** A pack status as the runner reports it (src/status PackStatus), checked for what the hub reads. */
+/**
+ * A pack status as the runner reports it (src/status PackStatus), checked for every field the hub reads; an
+ * issue names its path (`status.resources.0.evaluation: …`).
+ */
 export const WirePackStatusSchema = z
-  .custom<PackStatus>((value) => PackStatusShape.safeParse(value).success, {
-    message:
-      'not a pack status: it needs phase, revision, operation, reason, message, stage, resources and transitions',
+  .custom<PackStatus>()
+  .superRefine((value, ctx) => {
+    const checked = PackStatusShape.safeParse(value);
+    if (checked.success) return;
+    for (const issue of checked.error.issues) {
+      ctx.addIssue({ code: 'custom', path: issue.path, message: `not a pack status: ${issue.message}` });
+    }
   })
   .describe('a pack status as src/status PackStatus defines it');
 

@@ -9,7 +9,7 @@ import { HubError, HubErrorCode, mapStoreErrors, notFound } from './errors.js';
 import { isRemoved, type ClusterRuntime, type Fleet } from './fleet.js';
 import type { Emit } from './feed.js';
 import { describePackChanges, SENSITIVE_CHANGED } from './pack-diff.js';
-import type { Planner } from './planner.js';
+import type { Planner, PlanLoads } from './planner.js';
 import type { AttachmentView, PackDiff } from './views.js';
 
 export interface AttachInput {
@@ -46,24 +46,32 @@ export class Attachments {
   /** What changing an attachment would do to each pack ("Updates available"), without doing it. */
   async preview(input: AttachInput): Promise<PackDiff[]> {
     const runtime = this.fleet.runtime(input.cluster);
+    // Every plan of this preview loads each stored version once.
+    const loads: PlanLoads = new Map();
     const current = await this.store.attachments.get(input.cluster, input.profile);
     const version = input.version ?? current?.version ?? (await this.planner.latestPublished(input.profile));
     const values = {
       ...(current ? await this.store.attachments.revealValues(input.cluster, input.profile) : {}),
       ...input.values,
     };
-    const { desired, sensitive } = await this.planner.plan(input.cluster, {
-      profile: input.profile,
+    const { desired, sensitive } = await this.planner.plan(
+      input.cluster,
+      { profile: input.profile, version, values, sealed: current?.sensitive ?? [] },
+      loads,
+    );
+    const usesGivenSecret = await this.packsUsingGivenSensitive(
+      input,
       version,
       values,
-      sealed: current?.sensitive ?? [],
-    });
-    const usesGivenSecret = await this.packsUsingGivenSensitive(input, version, values, sensitive, desired);
+      sensitive,
+      desired,
+      loads,
+    );
     const before = new Map(
       [...runtime.known.values()].filter((d) => !isRemoved(runtime, d)).map((d) => [d.pack.name, d]),
     );
     const after = new Map(desired.map((d) => [d.pack.name, d]));
-    const shown = await this.shownPlan(input, version, values, current?.sensitive ?? [], desired);
+    const shown = await this.shownPlan(input, version, values, current?.sensitive ?? [], desired, loads);
     const diff: PackDiff[] = [];
     for (const d of desired) {
       const old = before.get(d.pack.name);
@@ -116,12 +124,13 @@ export class Attachments {
     values: Readonly<Record<string, string>>,
     sealed: readonly string[],
     desired: readonly DesiredPack[],
+    loads: PlanLoads,
   ): Promise<Map<string, DesiredPack>> {
     const given = input.values ?? {};
     const stored = sealed.filter((name) => !(name in given));
     if (Object.keys(given).length === 0 || stored.length === 0)
       return new Map(desired.map((d) => [d.pack.name, d]));
-    const planned = await this.planWithStandIns(input, version, values, stored, sealed);
+    const planned = await this.planWithStandIns(input, version, values, stored, sealed, loads);
     return new Map(planned.map((d) => [d.pack.name, d]));
   }
 
@@ -132,15 +141,15 @@ export class Attachments {
     values: Readonly<Record<string, string>>,
     replaced: readonly string[],
     sealed: readonly string[],
+    loads: PlanLoads,
   ): Promise<DesiredPack[]> {
     const standIn = { ...values };
     for (const name of replaced) standIn[name] = `stand-in-${randomBytes(12).toString('hex')}`;
-    const { desired } = await this.planner.plan(input.cluster, {
-      profile: input.profile,
-      version,
-      values: standIn,
-      sealed,
-    });
+    const { desired } = await this.planner.plan(
+      input.cluster,
+      { profile: input.profile, version, values: standIn, sealed },
+      loads,
+    );
     return desired;
   }
 
@@ -154,10 +163,11 @@ export class Attachments {
     values: Readonly<Record<string, string>>,
     sensitive: ReadonlySet<string>,
     desired: readonly { readonly pack: { readonly name: string } }[],
+    loads: PlanLoads,
   ): Promise<Set<string>> {
     const given = Object.keys(input.values ?? {}).filter((name) => sensitive.has(name));
     if (given.length === 0) return new Set();
-    const probed = await this.planWithStandIns(input, version, values, given, [...sensitive]);
+    const probed = await this.planWithStandIns(input, version, values, given, [...sensitive], loads);
     const byName = new Map(probed.map((d) => [d.pack.name, JSON.stringify(d.pack)]));
     return new Set(
       desired.filter((d) => byName.get(d.pack.name) !== JSON.stringify(d.pack)).map((d) => d.pack.name),

@@ -1,6 +1,7 @@
 import type { AddressRange } from '../kube/index.js';
 import type { Store } from '../store/index.js';
 import type { ReplicaConfig } from './replica.js';
+import type { RetentionPolicy } from './retention.js';
 
 export interface Actor {
   readonly tokenId?: string;
@@ -31,4 +32,6 @@ export interface HubConfig {
    * cluster (SQLite, or a single hub).
    */
   readonly replica?: ReplicaConfig;
+  /** How much pack history is kept (retention.ts). Default 1000 transitions per pack, 90 days. */
+  readonly retention?: RetentionPolicy;
 }

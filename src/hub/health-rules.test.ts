@@ -48,6 +48,7 @@ beforeEach(async () => {
 });
 
 afterEach(async () => {
+  await service.close();
   await store.close();
 });
 
@@ -127,3 +128,81 @@ describe('strata health test', () => {
     expect((missing as HubError).message).toBe('Widget apps/x not found in cluster dev');
   });
 });
+
+describe('a costly health-rule test (any viewer may send one)', () => {
+  // Re-wrapping a 20k-key map for each iteration is not charged by the CEL cost count: each of the four
+  // expressions runs to its 1 s deadline. The review measured 1.15 s of event-loop stall per expression.
+  const costly = 'self.spec.m.all(k, self.spec.m.exists(j, j == k))';
+  const rules = [
+    'apiVersion: strata.dev/v1alpha1',
+    'kind: HealthRules',
+    'spec:',
+    '  healthChecks:',
+    '    - apiVersion: example.com/v1',
+    '      kind: Widget',
+    `      current: "${costly}"`,
+    `      inProgress: "${costly}"`,
+    `      failed: "${costly}"`,
+    `      message: "${costly} ? 'a' : 'b'"`,
+    '',
+  ].join('\n');
+  const object = {
+    apiVersion: 'example.com/v1',
+    kind: 'Widget',
+    metadata: { name: 'w' },
+    spec: { m: Object.fromEntries(Array.from({ length: 20_000 }, (_, i) => [`k${i}`, i])) },
+    status: {},
+  };
+
+  it('runs off the event loop: the loop keeps ticking while the rules run to their deadline', async () => {
+    const stall = loopStallProbe();
+    const started = performance.now();
+    const verdict = await service.test({ rules, object });
+    const took = performance.now() - started;
+    const longest = stall.stop();
+    expect(verdict.reason).toBe('HealthRuleError');
+    expect(verdict.message).toContain('cost limit');
+    // On the event loop the longest wait was the whole test (about a second of CEL); now a small part of it.
+    expect(longest).toBeLessThan(took / 3);
+  }, 30_000);
+
+  it('is ended at its deadline and answered as too costly', async () => {
+    const quick = new HealthRuleService({
+      store,
+      onChange: () => undefined,
+      liveObject: () => Promise.reject(new Error('no live objects here')),
+      testTimeoutMs: 100,
+    });
+    try {
+      const refused = await quick.test({ rules, object }).catch((error: unknown) => error);
+      expect(refused).toBeInstanceOf(HubError);
+      expect(refused).toMatchObject({
+        code: 'HEALTH_RULES_INVALID',
+        message:
+          'the health rules are too costly to try on this object: checking it took longer than 0.1 s; ' +
+          'make the rules or the object smaller',
+      });
+    } finally {
+      await quick.close();
+    }
+  });
+});
+
+/** The longest the event loop went without running a 10 ms timer, from now until stop(). */
+function loopStallProbe(): { stop: () => number } {
+  let last = performance.now();
+  let longest = 0;
+  const tick = () => {
+    const now = performance.now();
+    longest = Math.max(longest, now - last);
+    last = now;
+  };
+  const timer = setInterval(tick, 10);
+  return {
+    stop: () => {
+      tick();
+      clearInterval(timer);
+      return longest;
+    },
+  };
+}

@@ -1,34 +1,23 @@
 // Cluster-wide health rules (`strata health apply`) and trying rules on an object (`strata health test`).
 // Kept out of hub.ts: the hub wires it to its runners and to the live objects of its clusters.
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { formatIssues, parseHealthRulesFile } from '../profile/index.js';
+import { formatIssues, type ProfileIssue } from '../profile/index.js';
 import type { HealthRulesRecord, Store } from '../store/index.js';
-import {
-  compileHealthRule,
-  evaluateResource,
-  HealthRuleOrigin,
-  HealthRules,
-  isBuiltinGroup,
-  apiGroup,
-  refOf,
-  type CompiledHealthRule,
-  type HealthRuleSpec,
-  type ObjectRef,
-  type ResourceEvaluation,
-} from '../status/index.js';
+import { apiGroup, refOf, type HealthRuleSpec, type ObjectRef } from '../status/index.js';
 import { HubError, HubErrorCode } from './errors.js';
+import { parseRules, type HealthTestJob, type HealthVerdict } from './health-test.js';
 import { secretRefused } from './live-objects.js';
+import { UploadChecker, UploadCheckerBusy, UploadTooCostly } from './upload-checker.js';
 
 export interface HealthRulesActor {
   readonly tokenId?: string;
   readonly name: string;
 }
 
-/** What a rule says about one object, and which rule said it. */
-export interface HealthVerdict extends ResourceEvaluation {
-  /** The rule that decided: `pack` (the file under test), `cluster`, `library`; absent: a built-in rule or the generic one. */
-  readonly rule?: { readonly origin: string; readonly apiVersion: string; readonly kind: string };
-}
+export type { HealthVerdict } from './health-test.js';
+
+/** A health-rule test still running after this is ended: parsing 1 MiB of rules and 4 expressions at 1 s each fit. */
+export const HEALTH_TEST_TIMEOUT_MS = 10_000;
 
 export interface HealthTestInput {
   /** A HealthRules file to try; its rules win over the cluster's, as a profile's would. */
@@ -54,8 +43,13 @@ export class HealthRuleService {
         ref: ObjectRef,
       ) => Promise<{ object: KubernetesObject | undefined; statusSubresource: boolean }>;
       readonly now?: () => number;
+      /** A test still running after this is ended. Default HEALTH_TEST_TIMEOUT_MS. */
+      readonly testTimeoutMs?: number;
     },
   ) {}
+
+  /** Threads for tests, apart from the uploads' so that viewers trying rules never delay an import. */
+  private readonly tests = new UploadChecker({ concurrency: 1, maxWaiting: 8 });
 
   /** The rules in force, for runners started later. */
   get inForce(): readonly HealthRuleSpec[] {
@@ -90,16 +84,15 @@ export class HealthRuleService {
     return record;
   }
 
-  /** The verdict for an object (a file's or a live one) under the given rules, the cluster's, the library. */
+  /**
+   * The verdict for an object (a file's or a live one) under the given rules, the cluster's, the library.
+   * Parsing and evaluating run in a worker thread stopped after HEALTH_TEST_TIMEOUT_MS: the rules and the
+   * object come from any viewer, and CEL the cost count misjudges could otherwise hold the event loop.
+   */
   async test(input: HealthTestInput): Promise<HealthVerdict> {
-    const tried = input.rules === undefined ? [] : this.parse(input.rules, input.file);
-    const rules = new HealthRules({
-      pack: compileAll(tried, HealthRuleOrigin.Pack),
-      cluster: compileAll(this.specs, HealthRuleOrigin.Cluster),
-    });
     let object = input.object;
     let ref: ObjectRef | undefined;
-    let statusSubresource: boolean | undefined;
+    let customResource: HealthTestJob['customResource'];
     if (input.live !== undefined) {
       // Refused before any read; the reader refuses again by the resource the API server maps it to.
       if (input.live.ref.kind === 'Secret' && apiGroup(input.live.ref.apiVersion) === '')
@@ -113,7 +106,7 @@ export class HealthRuleService {
       }
       object = found.object;
       ref = input.live.ref;
-      statusSubresource = found.statusSubresource;
+      customResource = { statusSubresource: found.statusSubresource, now: (this.options.now ?? Date.now)() };
     }
     if (object === undefined) {
       throw new HubError(HubErrorCode.InvalidInput, 'give an object or a live object to test the rules on');
@@ -125,37 +118,47 @@ export class HealthRuleService {
         'object: apiVersion, kind and metadata.name are required',
       );
     }
-    const evaluation = evaluateResource(ref, object, {
-      healthRules: rules,
-      ...(statusSubresource === undefined
-        ? {}
-        : { customResource: { statusSubresource, now: (this.options.now ?? Date.now)() } }),
-    });
-    const rule = isBuiltinGroup(apiGroup(ref.apiVersion)) ? undefined : rules.find(ref, object);
-    return {
-      ...evaluation,
-      ...(rule === undefined
-        ? {}
-        : { rule: { origin: rule.origin, apiVersion: rule.spec.apiVersion, kind: rule.spec.kind } }),
+    const job: HealthTestJob = {
+      ...(input.rules === undefined ? {} : { rules: input.rules }),
+      ...(input.file === undefined ? {} : { file: input.file }),
+      cluster: this.specs,
+      ref,
+      object,
+      ...(customResource === undefined ? {} : { customResource }),
     };
+    let result;
+    try {
+      result = await this.tests.testHealthRules(job, this.options.testTimeoutMs ?? HEALTH_TEST_TIMEOUT_MS);
+    } catch (error) {
+      if (error instanceof UploadCheckerBusy)
+        throw new HubError(HubErrorCode.Busy, `health-rule tests are queued already: ${error.message}`);
+      if (error instanceof UploadTooCostly)
+        throw new HubError(
+          HubErrorCode.HealthRulesInvalid,
+          `the health rules are too costly to try on this object: ${error.message}; make the rules or the object smaller`,
+        );
+      throw error;
+    }
+    if (result.kind === 'invalid') throw invalidRules(result.issues);
+    return result.verdict;
   }
 
-  private parse(yaml: string, file = 'health-rules.yaml'): HealthRuleSpec[] {
-    const parsed = parseHealthRulesFile(yaml, { file });
-    if (!parsed.ok) {
-      throw new HubError(
-        HubErrorCode.HealthRulesInvalid,
-        `${parsed.issues.length} problem(s) in the health rules:\n${formatIssues(parsed.issues)}`,
-        { issues: parsed.issues },
-      );
-    }
+  /** Ends the test threads (the hub is closing). */
+  close(): Promise<void> {
+    return this.tests.close();
+  }
+
+  private parse(yaml: string, file?: string): HealthRuleSpec[] {
+    const parsed = parseRules(yaml, file);
+    if (!parsed.ok) throw invalidRules(parsed.issues);
     return parsed.value;
   }
 }
 
-function compileAll(specs: readonly HealthRuleSpec[], origin: HealthRuleOrigin): CompiledHealthRule[] {
-  return specs.flatMap((spec) => {
-    const compiled = compileHealthRule(spec, { origin });
-    return compiled.ok ? [compiled.rule] : [];
-  });
+function invalidRules(issues: readonly ProfileIssue[]): HubError {
+  return new HubError(
+    HubErrorCode.HealthRulesInvalid,
+    `${issues.length} problem(s) in the health rules:\n${formatIssues(issues)}`,
+    { issues },
+  );
 }

@@ -102,11 +102,11 @@ describe('the hub', () => {
     const ids = stored.map((e) => e.id ?? 0);
     expect(ids).toEqual([...ids].sort((a, b) => a - b));
     expect(events.filter((e) => e.id !== undefined).length).toBeGreaterThan(0);
-    const history = await hub.packHistory('local', 'sim-cni');
+    const { transitions: history } = await hub.packHistory('local', 'sim-cni');
     expect(history.map((t) => t.to)).toEqual(expect.arrayContaining(['processing', 'success']));
 
     // A Helm pack's values as passed to helm: macros resolved, the sensitive value masked.
-    const dashboards = hub.packValues('local', 'dashboards');
+    const dashboards = await hub.packValues('local', 'dashboards');
     expect(dashboards).toMatchObject({
       pack: 'dashboards',
       profile: 'monitoring',
@@ -122,11 +122,13 @@ describe('the hub', () => {
     });
     expect(dashboards.yaml).toContain('ADMIN_PASSWORD: "******"');
     expect(JSON.stringify(dashboards)).not.toContain('correct-horse-battery');
-    expect(hub.packValues('local', 'metrics-store')).toMatchObject({
+    expect(await hub.packValues('local', 'metrics-store')).toMatchObject({
       masked: false,
       values: { config: { RETENTION: '15d', EXTERNAL_LABEL_CLUSTER: 'local' } },
     });
-    expect(() => hub.packValues('local', 'no-such-pack')).toThrow('pack "local/no-such-pack" not found');
+    await expect(hub.packValues('local', 'no-such-pack')).rejects.toThrow(
+      'pack "local/no-such-pack" not found',
+    );
 
     // Someone deletes an object a pack owns: the page says so on the pack, and the object is put back.
     const kc = new KubeConfig();
@@ -273,7 +275,7 @@ describe('the hub', () => {
     );
     expect(page.packs.some((p) => p.name === 'sim-cni')).toBe(true);
     // History from before the restart is still there.
-    expect((await hub.packHistory('local', 'sim-cni')).length).toBeGreaterThan(0);
+    expect((await hub.packHistory('local', 'sim-cni')).transitions.length).toBeGreaterThan(0);
   });
 
   it('refuses bad clusters with a code naming the cause, storing nothing', async () => {
@@ -350,7 +352,7 @@ describe('the hub', () => {
     expect(JSON.stringify(await hub.eventsSince(0, { cluster: 'local' }))).not.toContain('sekrit-tag-4711');
     expect(JSON.stringify(await hub.packHistory('local', 'leaky'))).not.toContain('sekrit-tag-4711');
     // A manifest pack's objects, resolved, with the sensitive value masked in place.
-    const values = hub.packValues('local', 'leaky');
+    const values = await hub.packValues('local', 'leaky');
     expect(values).toMatchObject({ type: 'manifest', namespace: 'leaky', masked: true });
     expect(values.yaml).toContain('image: registry.local/leaky:******');
     expect(JSON.stringify(values)).not.toContain('sekrit-tag-4711');

@@ -4,7 +4,7 @@
 //   Hub → Clusters, Profiles, Attachments, Packs → Fleet → Planner, ClusterAccess → store, engine, kube
 // and every service publishes through the feed's `emit`, which it is given, never the feed itself.
 import type { ProfileIssue } from '../profile/index.js';
-import type { PackPhase, PackTransition } from '../status/index.js';
+import type { PackPhase } from '../status/index.js';
 import type { Store } from '../store/index.js';
 import { ClusterAccess } from './access.js';
 import { Agents, type RegisteredAgentCluster } from './agents.js';
@@ -18,7 +18,8 @@ import { Fleet } from './fleet.js';
 import { HealthRuleService } from './health-rules.js';
 import { ReadVersions } from './kept-reads.js';
 import { liveObjectReader } from './live-objects.js';
-import { Packs } from './packs.js';
+import { DEFAULT_RETENTION, Retention } from './retention.js';
+import { Packs, type ClusterTransitionsPage, type HistoryPageQuery, type PackHistoryPage } from './packs.js';
 import { Planner } from './planner.js';
 import type { OutdatedChart } from './outdated.js';
 import { Profiles, type ProfileUpload } from './profiles.js';
@@ -61,6 +62,7 @@ export class Hub {
   private readonly agents: Agents;
   private readonly store: Store;
   private readonly log: (message: string) => void;
+  private readonly retention: Retention;
   /** Hub replicas (config.replica): the leases, and the tail of every replica's events. */
   private readonly replica: ReplicaCoordinator | undefined;
   private readonly tail: EventTail | undefined;
@@ -72,6 +74,7 @@ export class Hub {
     this.log = log;
     const { store } = config;
     this.store = store;
+    this.retention = new Retention(store, config.retention ?? DEFAULT_RETENTION, log);
     const access = new ClusterAccess(config);
     const planner = new Planner(store, config.chartCacheDir);
     // Replicas: packs of clusters driven elsewhere get their views from a plan of the stored state.
@@ -167,6 +170,7 @@ export class Hub {
   static async open(config: HubConfig): Promise<Hub> {
     const hub = new Hub(config);
     await hub.healthRules.load();
+    hub.retention.start();
     if (hub.replica && hub.tail) {
       const { replica } = hub;
       await hub.relay?.start();
@@ -190,12 +194,14 @@ export class Hub {
 
   async close(): Promise<void> {
     // Hands every driven cluster over (runner stopped, lease released) so the other replicas take them at once.
+    await this.retention.close();
     await this.replica?.close();
     await this.fleet.close();
     await this.relay?.close();
     await this.tail?.close();
     this.feed.close();
     await this.profiles.close();
+    await this.healthRules.close();
   }
 
   // Clusters
@@ -240,8 +246,11 @@ export class Hub {
 
   // Profiles
   /** Every positioned issue of an upload; [] when it is valid. A malformed bundle is a HubError. */
-  validateProfile(input: ProfileUpload): Promise<ProfileIssue[]> {
-    return this.profiles.validate(input);
+  validateProfile(
+    input: ProfileUpload,
+    options?: { readonly resolveChartHosts: boolean },
+  ): Promise<ProfileIssue[]> {
+    return this.profiles.validate(input, options);
   }
   async importProfile(
     input: ProfileUpload & { readonly draft?: boolean },
@@ -293,15 +302,16 @@ export class Hub {
   clusterPage(cluster: string): Promise<ClusterPage> {
     return this.packs.clusterPage(cluster);
   }
-  packHistory(cluster: string, pack: string): Promise<PackTransition[]> {
-    return this.packs.history(cluster, pack);
+  /** A page of a pack's transitions, oldest first (`next`: pass as `before` for older ones). */
+  packHistory(cluster: string, pack: string, query: HistoryPageQuery = {}): Promise<PackHistoryPage> {
+    return this.packs.history(cluster, pack, query);
   }
-  /** Every pack's transitions, packs in install order, oldest first: the install timeline. */
-  clusterTransitions(cluster: string): Promise<{ pack: string; transitions: PackTransition[] }[]> {
-    return this.packs.clusterTransitions(cluster);
+  /** A page of every pack's transitions, packs in install order, oldest first: the install timeline. */
+  clusterTransitions(cluster: string, query: HistoryPageQuery = {}): Promise<ClusterTransitionsPage> {
+    return this.packs.clusterTransitions(cluster, query);
   }
   /** What the pack deploys with, resolved for this cluster, sensitive values masked. */
-  packValues(cluster: string, pack: string): PackValuesView {
+  packValues(cluster: string, pack: string): Promise<PackValuesView> {
     return this.packs.values(cluster, pack);
   }
   retryPack(cluster: string, pack: string, actor: Actor): Promise<void> {

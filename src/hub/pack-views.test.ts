@@ -106,3 +106,26 @@ describe('PackViews', () => {
     expect(views.samePage('c', changed)).toBe(changed);
   });
 });
+
+describe('a status the page cannot show', () => {
+  it('shows the pack as unreadable, naming why, instead of failing the page', () => {
+    const views = new PackViews();
+    // What a hostile agent pushed before the agent routes checked the whole shape: no progress, no condition,
+    // a resource without its evaluation.
+    const malformed = {
+      phase: 'processing',
+      revision: 'r1',
+      operation: 'install',
+      reason: 'X',
+      message: 'm',
+      stage: { type: 'Queued' },
+      resources: [{ ref: { apiVersion: 'v1', kind: 'ConfigMap', name: 'cfg', namespace: 'default' } }],
+      transitions: [],
+    } as unknown as Parameters<PackViews['view']>[1];
+    const view = views.view(desired, malformed, false, undefined);
+    expect(view.name).toBe('web');
+    expect(view.reason).toBe('StatusUnreadable');
+    expect(view.message).toMatch(/^the status reported for this pack cannot be shown \(.+\)$/);
+    expect(views.view(desired, malformed, false, undefined)).toBe(view);
+  });
+});

@@ -4,7 +4,7 @@
 // recent Warning events (read live from the watch cache, so compared by value), say whether the view kept from
 // the last read is still the one to show.
 import type { DesiredPack } from '../engine/index.js';
-import { refKey, type ObjectRef, type PackStatus } from '../status/index.js';
+import { initialPackStatus, refKey, type ObjectRef, type PackStatus } from '../status/index.js';
 import { packView } from './present.js';
 import type { ClusterPage, DriftView, PackView, WarningEventView } from './views.js';
 
@@ -14,6 +14,8 @@ interface Kept {
   readonly drift: DriftView | undefined;
   readonly warnings: string;
   readonly view: PackView;
+  /** The status could not be shown: the view says so, whatever else changes. */
+  readonly unreadable?: true;
 }
 
 export class PackViews {
@@ -27,9 +29,35 @@ export class PackViews {
     drift: DriftView | undefined,
     warnings: (ref: ObjectRef) => readonly WarningEventView[] = () => [],
   ): PackView {
+    const kept = this.kept.get(status);
+    if (kept?.unreadable === true) return kept.view;
+    try {
+      return this.build(desired, status, stale, drift, warnings, kept);
+    } catch (error) {
+      // A status the page cannot show (stored before the agent routes checked its whole shape, or from a
+      // runner's bug) must not take the whole cluster page down with a 500: the pack shows what went wrong.
+      const why = error instanceof Error ? error.message : String(error);
+      const shown: PackStatus = {
+        ...initialPackStatus({ revision: typeof status.revision === 'string' ? status.revision : '' }),
+        reason: 'StatusUnreadable',
+        message: `the status reported for this pack cannot be shown (${why.slice(0, 200)})`,
+      };
+      const view = packView(desired, shown, stale, drift);
+      this.kept.set(status, { desired, stale, drift, warnings: '', view, unreadable: true });
+      return view;
+    }
+  }
+
+  private build(
+    desired: DesiredPack,
+    status: PackStatus,
+    stale: boolean,
+    drift: DriftView | undefined,
+    warnings: (ref: ObjectRef) => readonly WarningEventView[],
+    kept: Kept | undefined,
+  ): PackView {
     const byRef = new Map(status.resources.map((r) => [refKey(r.ref), warnings(r.ref)]));
     const shown = JSON.stringify([...byRef.values()]);
-    const kept = this.kept.get(status);
     if (
       kept &&
       kept.desired === desired &&

@@ -8,12 +8,55 @@ import { notFound } from './errors.js';
 import type { ClusterRuntime, Fleet } from './fleet.js';
 import { Kept, type ReadVersions } from './kept-reads.js';
 import { PackViews } from './pack-views.js';
-import { packValuesView } from './present.js';
+import { ValuesText } from './values-text.js';
 import type { ClusterPage, PackValuesView } from './views.js';
+
+/** Transitions per page of a pack's history, by default and at most. */
+export const HISTORY_PAGE = { default: 100, max: 1000 } as const;
+/** Transitions per page of a cluster's install timeline (all its packs), by default and at most. */
+export const TIMELINE_PAGE = { default: 1000, max: 5000 } as const;
+
+/** Which page: the newest `limit` transitions, or the newest before the `next` of the page read last. */
+export interface HistoryPageQuery {
+  readonly limit?: number;
+  readonly before?: number;
+}
+
+export interface PackHistoryPage {
+  /** Oldest first. */
+  readonly transitions: PackTransition[];
+  /** Pass as `before` for the page of older ones; absent when there are none. */
+  readonly next?: number;
+}
+
+export interface ClusterTransitionsPage {
+  readonly packs: { pack: string; transitions: PackTransition[] }[];
+  readonly next?: number;
+}
+
+/**
+ * Reads one page more than asked, so whether older ones exist is known: the rows come oldest first, and the
+ * page is the newest `limit` of them; `next` is the id of its oldest row.
+ */
+async function readPage<T extends { readonly id: number }>(
+  query: HistoryPageQuery,
+  sizes: { readonly default: number; readonly max: number },
+  read: (options: { limit: number; before?: number }) => Promise<T[]>,
+): Promise<{ rows: T[]; next?: number }> {
+  const limit = Math.min(Math.max(1, query.limit ?? sizes.default), sizes.max);
+  const rows = await read({
+    limit: limit + 1,
+    ...(query.before === undefined ? {} : { before: query.before }),
+  });
+  if (rows.length <= limit) return { rows };
+  const page = rows.slice(rows.length - limit);
+  return { rows: page, ...(page[0] ? { next: page[0].id } : {}) };
+}
 
 export class Packs {
   private readonly views = new PackViews();
   private readonly pages = new Kept<ClusterPage>();
+  private readonly valuesText = new ValuesText();
 
   constructor(
     private readonly store: Store,
@@ -48,33 +91,51 @@ export class Packs {
     return this.views.samePage(cluster, page);
   }
 
-  async history(cluster: string, pack: string): Promise<PackTransition[]> {
+  /** A page of the pack's transitions, oldest first: the newest ones, or those before `query.before`. */
+  async history(cluster: string, pack: string, query: HistoryPageQuery = {}): Promise<PackHistoryPage> {
     const runtime = this.fleet.runtime(cluster);
     if (!runtime.known.has(pack)) throw notFound('pack', `${cluster}/${pack}`);
     const desired = runtime.known.get(pack);
-    const transitions = await this.store.history.transitions(cluster, pack);
-    return transitions.map((t) => (desired ? { ...t, message: desired.redactor.redact(t.message) } : t));
+    const { rows, next } = await readPage(query, HISTORY_PAGE, (options) =>
+      this.store.history.transitions(cluster, pack, options),
+    );
+    const transitions = rows.map(({ id: _id, ...t }) =>
+      desired ? { ...t, message: desired.redactor.redact(t.message) } : t,
+    );
+    return { transitions, ...(next === undefined ? {} : { next }) };
   }
 
-  /** Every pack's transitions, packs in install order, oldest first: the install timeline. */
-  async clusterTransitions(cluster: string): Promise<{ pack: string; transitions: PackTransition[] }[]> {
+  /**
+   * A page of every pack's transitions (the newest ones across the cluster, or those before `query.before`),
+   * packs in install order, oldest first: the install timeline.
+   */
+  async clusterTransitions(cluster: string, query: HistoryPageQuery = {}): Promise<ClusterTransitionsPage> {
     const runtime = this.fleet.runtime(cluster);
     const byPack = new Map<string, PackTransition[]>();
     const packs = [...runtime.known.values()].sort((a, b) => a.order - b.order);
     for (const d of packs) byPack.set(d.pack.name, []);
-    for (const { id: _id, pack, ...t } of await this.store.history.clusterTransitions(cluster)) {
+    const { rows, next } = await readPage(query, TIMELINE_PAGE, (options) =>
+      this.store.history.clusterTransitions(cluster, options),
+    );
+    for (const { id: _id, pack, ...t } of rows) {
       const redactor = runtime.known.get(pack)?.redactor;
       if (redactor) byPack.get(pack)?.push({ ...t, message: redactor.redact(t.message) });
     }
-    return [...byPack].map(([pack, transitions]) => ({ pack, transitions }));
+    return {
+      packs: [...byPack].map(([pack, transitions]) => ({ pack, transitions })),
+      ...(next === undefined ? {} : { next }),
+    };
   }
 
-  /** What the pack deploys with, resolved for this cluster, sensitive values masked. */
-  values(cluster: string, pack: string): PackValuesView {
+  /**
+   * What the pack deploys with, resolved for this cluster, sensitive values masked. Its YAML text is written
+   * off the event loop when large and kept while the pack is unchanged (values-text.ts).
+   */
+  async values(cluster: string, pack: string): Promise<PackValuesView> {
     const runtime = this.fleet.runtime(cluster);
     const desired = runtime.known.get(pack);
     if (!desired) throw notFound('pack', `${cluster}/${pack}`);
-    return packValuesView(desired, runtime.runner.notes(pack));
+    return this.valuesText.view(`${cluster}/${pack}`, desired, runtime.runner.notes(pack));
   }
 
   async retry(cluster: string, pack: string, actor: Actor): Promise<void> {

@@ -13,6 +13,7 @@ import {
   type ResolvedProfile,
 } from '../profile/index.js';
 import type { Store } from '../store/index.js';
+import { ByteLru } from './byte-lru.js';
 import { HubError, HubErrorCode, notFound } from './errors.js';
 import { withPinnedCharts } from './chart-pinning.js';
 import { chartCache, storedFiles } from './stored-files.js';
@@ -29,6 +30,19 @@ export interface PlanChange {
    */
   readonly sealed?: readonly string[];
 }
+
+/**
+ * Stored versions loaded for one request (a preview plans up to three times), by `name@version`. Held by the
+ * request and gone with it. A request that brings its own (a preview, which any viewer may send again and
+ * again) also has the versions it loads kept briefly, within a small budget (see `parsed`); plans that install
+ * keep only their resolved profiles (see KeptProfile).
+ */
+export type PlanLoads = Map<string, Promise<LoadedProfile>>;
+
+/** Profile source bytes whose parsed form previews keep (parsed, a profile takes several times its source). */
+export const PREVIEW_KEPT_SOURCE_BYTES = 4 * 1024 * 1024;
+/** A kept version no preview used in this long is dropped: an idle hub holds none. */
+export const PREVIEW_KEPT_IDLE_MS = 60_000;
 
 export interface Plan {
   readonly desired: DesiredPack[];
@@ -82,6 +96,12 @@ function keptProfile(key: string, loaded: LoadedProfile, resolved: ResolvedProfi
   };
 }
 
+/** What one plan() call loads with: its request's loads, and whether what it parses is kept (previews). */
+interface LoadRequest {
+  readonly loads: PlanLoads;
+  readonly keep: boolean;
+}
+
 /** Throws SEALED_VALUE when `version` of `profile` does not declare every sealed value's variable sensitive. */
 function refuseUnsealing(
   cluster: string,
@@ -116,16 +136,17 @@ export class Planner {
    * The cluster's packs with one attachment changed (or removed), checked for composition and variables:
    * positioned issues are a HubError before anything is stored.
    */
-  async plan(cluster: string, change?: PlanChange): Promise<Plan> {
+  async plan(cluster: string, change?: PlanChange, loads?: PlanLoads): Promise<Plan> {
     // A removed attachment's packs leave the runner: its kept resolution must not outlive them.
     if (change?.remove) this.forget(cluster, change.profile);
+    const request = { loads: loads ?? new Map<string, Promise<LoadedProfile>>(), keep: loads !== undefined };
     try {
-      return await this.planWith(cluster, change, this.kept.get(cluster));
+      return await this.planWith(cluster, change, this.kept.get(cluster), request);
     } catch (error) {
       // Issues found with kept profiles point at 1:1 of their file: plan again from the stored sources.
       const positioned = error instanceof HubError && error.code === HubErrorCode.CompositionInvalid;
       if (!positioned || this.kept.get(cluster) === undefined) throw error;
-      return this.planWith(cluster, change, undefined);
+      return this.planWith(cluster, change, undefined, request);
     }
   }
 
@@ -154,6 +175,7 @@ export class Planner {
     cluster: string,
     change: PlanChange | undefined,
     kept: ReadonlyMap<string, KeptProfile> | undefined,
+    request: LoadRequest,
   ): Promise<Plan> {
     const attachments = await this.store.attachments.list(cluster);
     const entries = new Map<string, { version: string; values: Readonly<Record<string, string>> }>();
@@ -180,7 +202,7 @@ export class Planner {
       const profile =
         hit?.key === key
           ? { loaded: hit.loaded, resolved: hit.resolved, kept: hit }
-          : await this.resolveStored(cluster, name, entry, key);
+          : await this.resolveStored(cluster, name, entry, key, request);
       profiles.push(profile.loaded);
       values[name] = entry.values;
       if (profile.resolved !== undefined) resolved.set(name, profile.resolved);
@@ -214,8 +236,9 @@ export class Planner {
     name: string,
     entry: { readonly version: string; readonly values: Readonly<Record<string, string>> },
     key: string,
+    request: LoadRequest,
   ): Promise<{ loaded: LoadedProfile; resolved?: ResolvedProfile; kept?: KeptProfile }> {
-    const loaded = await this.loadStored(name, entry.version);
+    const loaded = await this.load(name, entry.version, request);
     const result = resolveProfile(loaded, {
       clusterName: cluster,
       values: entry.values,
@@ -232,9 +255,55 @@ export class Planner {
     return latest.version;
   }
 
-  private async loadStored(name: string, version: string): Promise<LoadedProfile> {
+  /**
+   * A stored version, loaded once per request (`request.loads`) and once for requests that arrive together: each
+   * load parses the whole profile on the event loop (about 2 s for 900 KB, review 5a), and concurrent previews
+   * of one cluster load the same versions. A settled load is forgotten here; only the requests holding it keep
+   * it, and `parsed` for a preview.
+   */
+  private load(name: string, version: string, request: LoadRequest): Promise<LoadedProfile> {
+    const key = `${name}@${version}`;
+    let loaded = request.loads.get(key) ?? this.loading.get(key);
+    if (loaded === undefined) {
+      loaded = this.loadStored(name, version, request.keep);
+      this.loading.set(key, loaded);
+      const forget = () => this.loading.delete(key);
+      loaded.then(forget, forget);
+    }
+    request.loads.set(key, loaded);
+    return loaded;
+  }
+
+  private readonly loading = new Map<string, Promise<LoadedProfile>>();
+
+  /**
+   * Versions previews parsed, by content (a draft may be saved again under its version), least recently used
+   * out, dropped after a minute idle: a viewer's preview repeated, or of another cluster, parses nothing again.
+   */
+  private readonly parsed = new ByteLru<{ readonly loaded: LoadedProfile; readonly bytes: number }>({
+    maxBytes: PREVIEW_KEPT_SOURCE_BYTES,
+    sizeOf: (kept) => kept.bytes,
+    idleMs: PREVIEW_KEPT_IDLE_MS,
+  });
+
+  private async loadStored(name: string, version: string, keep: boolean): Promise<LoadedProfile> {
     const record = await this.store.profiles.get(name, version);
     if (!record) throw notFound('profile', `${name}@${version}`);
+    const content = createHash('sha256')
+      .update(JSON.stringify([name, version, record.source, Object.entries(record.blobs).sort()]))
+      .digest('hex');
+    const kept = this.parsed.get(content);
+    if (kept !== undefined) return kept.loaded;
+    const profile = await this.parseStored(name, version, record);
+    if (keep) this.parsed.set(content, { loaded: profile, bytes: Buffer.byteLength(record.source) });
+    return profile;
+  }
+
+  private async parseStored(
+    name: string,
+    version: string,
+    record: { readonly source: string; readonly blobs: Readonly<Record<string, string>> },
+  ): Promise<LoadedProfile> {
     const loaded = await loadProfileText(record.source, {
       files: storedFiles({
         store: this.store,

@@ -1,6 +1,6 @@
 // Builds the hub's views (views.ts) from what the engine and the store hold. Pure: no store, no runner.
-import { stringify } from 'yaml';
 import type { DesiredPack } from '../engine/index.js';
+import { yamlText } from './yaml-text.js';
 import { posix } from 'node:path';
 import { remoteChartKey, type ChartSource, type Pack, type Redactor } from '../profile/index.js';
 import {
@@ -98,8 +98,11 @@ function resourceView(
   return row;
 }
 
-/** `notes`: the chart's NOTES.txt from the pack's last rendering on the cluster, if any. */
-export function packValuesView(desired: DesiredPack, notes?: string): PackValuesView {
+/**
+ * `notes`: the chart's NOTES.txt from the pack's last rendering on the cluster, if any. `text`: this same
+ * desired pack's values as shown and written before (values-text.ts): masking and writing them costs the most.
+ */
+export function packValuesView(desired: DesiredPack, notes?: string, text?: ShownPackValues): PackValuesView {
   const { pack, profile, redactor } = desired;
   const base = {
     pack: pack.name,
@@ -108,25 +111,58 @@ export function packValuesView(desired: DesiredPack, notes?: string): PackValues
     type: pack.type,
     namespace: pack.namespace.name,
   };
+  const written =
+    text ??
+    (() => {
+      const shown = shownValues(desired);
+      return { ...shown, yaml: yamlText(shown.documents) };
+    })();
   if (pack.type === 'helm') {
-    const values = redactor.redactDeep(pack.values);
     return {
       ...base,
       chart: formatChartSource(pack.chart),
       releaseName: pack.releaseName,
-      values,
-      yaml: Object.keys(values).length === 0 ? '' : stringify(values),
-      masked: JSON.stringify(values) !== JSON.stringify(pack.values),
+      values: written.shown as typeof pack.values,
+      yaml: written.yaml,
+      masked: written.masked,
       ...(notes === undefined ? {} : { notes: redactor.redact(notes) }),
     };
   }
-  const manifests = redactor.redactDeep(pack.manifests);
   return {
     ...base,
-    manifests: [...manifests],
-    yaml: manifests.map((m) => stringify(m)).join('---\n'),
-    masked: JSON.stringify(manifests) !== JSON.stringify(pack.manifests),
+    manifests: [...(written.shown as typeof pack.manifests)],
+    yaml: written.yaml,
+    masked: written.masked,
   };
+}
+
+/** A pack's values as `…/values` shows them: masked, and written as YAML. */
+export interface ShownPackValues {
+  /** A Helm pack's values or a manifest pack's objects, sensitive values masked. */
+  readonly shown: unknown;
+  readonly yaml: string;
+  readonly masked: boolean;
+}
+
+/**
+ * What `…/values` shows, sensitive values masked: a Helm pack's values or a manifest pack's objects; the YAML
+ * documents of it (none for empty values); whether masking changed anything; its length as JSON.
+ */
+export function shownValues(desired: DesiredPack): {
+  readonly shown: unknown;
+  readonly documents: readonly unknown[];
+  readonly masked: boolean;
+  readonly bytes: number;
+} {
+  const { pack, redactor } = desired;
+  const [shown, original] =
+    pack.type === 'helm'
+      ? [redactor.redactDeep(pack.values), pack.values]
+      : [redactor.redactDeep(pack.manifests), pack.manifests];
+  const json = JSON.stringify(shown);
+  const documents =
+    pack.type === 'helm' ? (Object.keys(shown).length === 0 ? [] : [shown]) : (shown as unknown[]);
+  return { shown, documents, masked: json !== JSON.stringify(original), bytes: json.length };
 }
 
 function formatChartSource(chart: ChartSource): string {

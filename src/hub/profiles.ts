@@ -1,7 +1,9 @@
 // Profiles: uploads checked off the event loop (upload-checker.ts), stored as drafts or published versions
 // with the local charts and files they reference, and read back as views or as a bundle.
+import { createHash } from 'node:crypto';
 import type { Emit } from './feed.js';
-import { IssueKind, writeBundle, type ClusterProfile, type ProfileIssue } from '../profile/index.js';
+import { ByteLru } from './byte-lru.js';
+import { IssueKind, writeBundleAsync, type ClusterProfile, type ProfileIssue } from '../profile/index.js';
 import type { Store } from '../store/index.js';
 import type { ClusterAccess } from './access.js';
 import type { Actor } from './config.js';
@@ -10,7 +12,7 @@ import { fetchRemoteCharts, pinnedChartsView, storePinnedCharts } from './chart-
 import { outdatedCharts, VersionsCache, type OutdatedChart } from './outdated.js';
 import { profilePackRows, versionView } from './present.js';
 import type { UploadResult } from './upload-check.js';
-import { UploadChecker, UploadCheckerBusy, UploadTooCostly } from './upload-checker.js';
+import { UploadChecker, UploadCheckerBusy, UploadLane, UploadTooCostly } from './upload-checker.js';
 
 /** Versions whose remotes are checked for newer charts at the same time, hub-wide. */
 const MAX_OUTDATED_CHECKS = 2;
@@ -32,6 +34,8 @@ export type ProfileUpload = (
 
 export class Profiles {
   private readonly uploads = new UploadChecker();
+  /** Bundles built for download, by content; a bundle is at most about 20 MiB. */
+  private readonly bundles = new ByteLru<Buffer>({ maxBytes: 48 * 1024 * 1024, sizeOf: (b) => b.length });
 
   constructor(
     private readonly store: Store,
@@ -41,12 +45,23 @@ export class Profiles {
   ) {}
 
   close(): Promise<void> {
+    this.bundles.clear();
     return this.uploads.close();
   }
 
-  /** Every positioned issue of an upload; [] when it is valid. A malformed bundle is a HubError. */
-  async validate(input: ProfileUpload): Promise<ProfileIssue[]> {
-    const result = await this.checkUpload(input);
+  /**
+   * Every positioned issue of an upload; [] when it is valid. A malformed bundle is a HubError. Checked in the
+   * validation lane (it never holds every thread: imports go first); `resolveChartHosts: false` (a viewer's
+   * validation) checks chart hosts written as addresses but looks no name up.
+   */
+  async validate(
+    input: ProfileUpload,
+    options: { readonly resolveChartHosts: boolean } = { resolveChartHosts: true },
+  ): Promise<ProfileIssue[]> {
+    const result = await this.checkUpload(input, {
+      lane: UploadLane.Validate,
+      resolveHosts: options.resolveChartHosts,
+    });
     return result.kind === 'issues' ? [...result.issues] : [];
   }
 
@@ -161,17 +176,25 @@ export class Profiles {
     });
   }
 
-  /** A stored version as a bundle: its source and every local chart and file it was published with. */
+  /**
+   * A stored version as a bundle: its source and every local chart and file it was published with. Compressed
+   * off the event loop, and kept a while by content (byte-lru.ts).
+   */
   async bundle(name: string, version: string): Promise<Buffer> {
     const record = await this.store.profiles.get(name, version);
     if (!record) throw notFound('profile', `${name}@${version}`);
-    const entries: { path: string; content: Buffer }[] = [];
-    for (const [path, digest] of Object.entries(record.blobs)) {
-      const content = await this.store.blobs.get(digest);
-      if (!content) throw notFound('profile file', `${name}@${version}: ${path} (sha256 ${digest})`);
-      entries.push({ path, content });
-    }
-    return writeBundle(record.source, entries);
+    const key = createHash('sha256')
+      .update(JSON.stringify([record.source, Object.entries(record.blobs).sort()]))
+      .digest('hex');
+    return this.bundles.build(key, async () => {
+      const entries: { path: string; content: Buffer }[] = [];
+      for (const [path, digest] of Object.entries(record.blobs)) {
+        const content = await this.store.blobs.get(digest);
+        if (!content) throw notFound('profile file', `${name}@${version}: ${path} (sha256 ${digest})`);
+        entries.push({ path, content });
+      }
+      return writeBundleAsync(record.source, entries);
+    });
   }
 
   /** Each profile's remote charts, fetched with the matching source's credentials (chart-pinning.ts). */
@@ -189,15 +212,25 @@ export class Profiles {
    * and an upload too costly to check are HubErrors. A plain YAML profile may reference no local file; a
    * bundle's references are read from its entries, and an entry no profile references refuses the whole bundle.
    */
-  private async checkUpload(input: ProfileUpload): Promise<Exclude<UploadResult, { kind: 'bundle' }>> {
+  private async checkUpload(
+    input: ProfileUpload,
+    options: { readonly lane: UploadLane; readonly resolveHosts: boolean } = {
+      lane: UploadLane.Import,
+      resolveHosts: true,
+    },
+  ): Promise<Exclude<UploadResult, { kind: 'bundle' }>> {
     const shown = input.file ?? 'profile.yaml';
     let result: UploadResult;
     try {
-      result = await this.uploads.check({
-        shown,
-        deny: [...this.access.outboundDeny()],
-        ...(input.bundle === undefined ? { yaml: input.yaml } : { bundle: input.bundle }),
-      });
+      result = await this.uploads.check(
+        {
+          shown,
+          deny: [...this.access.outboundDeny()],
+          resolveHosts: options.resolveHosts,
+          ...(input.bundle === undefined ? { yaml: input.yaml } : { bundle: input.bundle }),
+        },
+        options.lane,
+      );
     } catch (error) {
       if (error instanceof UploadCheckerBusy) throw new HubError(HubErrorCode.Busy, error.message);
       if (!(error instanceof UploadTooCostly)) throw error;

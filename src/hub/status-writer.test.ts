@@ -5,7 +5,13 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { noRedaction, Redactor } from '../profile/index.js';
 import { createStore, type Store } from '../store/index.js';
 import { advance, packStatus } from '../store/testing/fixtures.js';
-import { redactStatus, StatusWriter } from './status-writer.js';
+import type { PackTransition } from '../status/index.js';
+import {
+  MAX_TRANSITIONS_PER_WRITE,
+  redactStatus,
+  StatusWriter,
+  TRANSITION_TEXT_MAX,
+} from './status-writer.js';
 
 let store: Store;
 const errors: unknown[] = [];
@@ -81,6 +87,53 @@ describe('StatusWriter', () => {
     expect(
       (await store.eventsSince(0, { cluster: 'prod' })).filter((e) => e.kind === 'pack.status'),
     ).toHaveLength(1);
+  });
+
+  it('stores at most MAX_TRANSITIONS_PER_WRITE new transitions per write, their texts cut (a hostile agent)', async () => {
+    const writer = new StatusWriter(store, (e) => errors.push(e));
+    let status = packStatus('onboarding');
+    for (let i = 0; i < 40; i++)
+      status = advance(status, i % 2 === 0 ? 'processing' : 'failed', t(1 + (i % 9)));
+    const huge = 'x'.repeat(900_000);
+    const last = status.transitions.at(-1);
+    const flooded = {
+      ...status,
+      transitions: [
+        ...status.transitions.slice(0, -1),
+        { ...(last as PackTransition), message: huge, reason: huge },
+      ],
+    };
+    writer.status('prod', 'p', flooded, noRedaction);
+    await writer.drain();
+    expect(errors).toEqual([]);
+    const history = await store.history.transitions('prod', 'p');
+    expect(history).toHaveLength(MAX_TRANSITIONS_PER_WRITE);
+    expect(history.at(-1)?.message).toHaveLength(TRANSITION_TEXT_MAX);
+    expect(history.at(-1)?.message.endsWith('…')).toBe(true);
+    expect(history.at(-1)?.reason).toHaveLength(TRANSITION_TEXT_MAX);
+    // The next status adds one more transition: that one is stored, not the dropped older ones.
+    writer.status('prod', 'p', advance(flooded, 'success', t(9)), noRedaction);
+    await writer.drain();
+    expect((await store.history.transitions('prod', 'p')).map((x) => x.to).slice(-2)).toEqual([
+      'failed',
+      'success',
+    ]);
+    expect(await store.history.transitions('prod', 'p')).toHaveLength(MAX_TRANSITIONS_PER_WRITE + 1);
+  });
+
+  it('caps a coalesced burst once, at the write: the newest transitions, none twice', async () => {
+    const writer = new StatusWriter(store, (e) => errors.push(e));
+    let status = packStatus('onboarding');
+    for (let i = 0; i < 20; i++)
+      status = advance(status, i % 2 === 0 ? 'processing' : 'failed', t(1 + (i % 9)));
+    const next = advance(status, 'success', t(9));
+    writer.status('prod', 'p', status, noRedaction);
+    writer.status('prod', 'p', next, noRedaction);
+    await writer.drain();
+    const history = await store.history.transitions('prod', 'p');
+    expect(history.map((x) => `${x.from}→${x.to}`)).toEqual(
+      next.transitions.slice(-MAX_TRANSITIONS_PER_WRITE).map((x) => `${x.from}→${x.to}`),
+    );
   });
 
   it('gives the transitions of a failed write to the next one', async () => {

@@ -32,6 +32,35 @@ interface StatusEntry {
   readonly fence?: LeaseFence;
 }
 
+/**
+ * A transition's reason and message are cut to this many characters when stored: each becomes a row, and an
+ * event to every viewer, so a runner (or a stolen agent token) cannot fill the database and the viewers' streams
+ * with megabyte messages. The reducer's own messages are a sentence or a short list.
+ */
+export const TRANSITION_TEXT_MAX = 4096;
+/**
+ * At most this many new transitions are stored per pack per write (the newest); more means a runner replaying
+ * a history it was never asked for. A real pack changes colour a few times per status at most, and statuses
+ * that queue up behind a write in flight rarely add more than a handful between them.
+ */
+export const MAX_TRANSITIONS_PER_WRITE = 16;
+
+/**
+ * The newest `MAX_TRANSITIONS_PER_WRITE` of `transitions`, their texts cut to `TRANSITION_TEXT_MAX`: applied as
+ * a write goes to the store, so the queue keeps counting every transition a status added (its offsets).
+ */
+export function capTransitions(transitions: readonly PackTransition[]): PackTransition[] {
+  const cut = (text: string) =>
+    text.length <= TRANSITION_TEXT_MAX ? text : `${text.slice(0, TRANSITION_TEXT_MAX - 1)}…`;
+  return transitions
+    .slice(-MAX_TRANSITIONS_PER_WRITE)
+    .map((t) =>
+      t.reason.length <= TRANSITION_TEXT_MAX && t.message.length <= TRANSITION_TEXT_MAX
+        ? t
+        : { ...t, reason: cut(t.reason), message: cut(t.message) },
+    );
+}
+
 /** At most this many statuses per transaction, so one commit never holds the event-order lock for long. */
 const MAX_BATCH = 200;
 
@@ -221,7 +250,7 @@ export class StatusWriter {
           cluster: entry.cluster,
           pack: entry.pack,
           status: entry.item.status,
-          transitions: entry.item.transitions,
+          transitions: capTransitions(entry.item.transitions),
           ...fenced(entry),
         })),
       );
@@ -253,7 +282,7 @@ export class StatusWriter {
         cluster: target.cluster,
         pack: target.pack,
         status: item.status,
-        transitions: item.transitions,
+        transitions: capTransitions(item.transitions),
         ...fenced(target),
       });
     } catch (error) {

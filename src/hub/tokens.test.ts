@@ -1,7 +1,7 @@
 // Verified API tokens are kept for a moment (tokens.ts): a page read does not ask the store for its token each
 // time, and a revocation still ends the token at once on this hub and within VERIFIED_FOR_MS elsewhere.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TokenRole } from '../store/index.js';
+import { AGENT_TOKEN_PREFIX, TokenRole } from '../store/index.js';
 import { SqliteBackend } from '../store/testing/backends.js';
 import { Tokens, VERIFIED_FOR_MS } from './tokens.js';
 
@@ -120,5 +120,25 @@ describe('Tokens.verify', () => {
     expect(await t.tokens.verify(unknown)).toBeUndefined();
     expect(await t.tokens.verify(unknown)).toBeUndefined();
     expect(t.asked.count).toBe(2);
+  });
+});
+
+describe('Tokens.kept', () => {
+  it('answers, without the store or a promise, a token verified a moment ago; nothing once it expired or was revoked', async () => {
+    const t = await setup();
+    expect(t.tokens.kept(t.plaintext)).toBeUndefined();
+    await t.tokens.verify(t.plaintext);
+    expect(t.tokens.kept(t.plaintext)?.id).toBe(t.token.id);
+    expect(t.asked.count).toBe(1);
+    t.advance(VERIFIED_FOR_MS);
+    expect(t.tokens.kept(t.plaintext)).toBeUndefined();
+    await t.tokens.verify(t.plaintext);
+    await t.tokens.revoke(t.token.id, t.actor);
+    expect(t.tokens.kept(t.plaintext)).toBeUndefined();
+  });
+
+  it('keeps no agent token: those are always asked of the store', async () => {
+    const t = await setup();
+    expect(t.tokens.kept(`${AGENT_TOKEN_PREFIX}whatever`)).toBeUndefined();
   });
 });

@@ -52,8 +52,8 @@ export class Tokens {
     if (plaintext.startsWith(AGENT_TOKEN_PREFIX)) return verifyAgentToken(this.store, plaintext);
     // One-shot: a Hash object per request cost more than the Map lookup it keys.
     const key = hash('sha256', plaintext, 'base64');
-    const kept = this.verified.get(key);
-    if (kept !== undefined && kept.until > this.now()) return Promise.resolve(kept.token);
+    const kept = this.keptBy(key);
+    if (kept !== undefined) return Promise.resolve(kept);
     const inFlight = this.lookups.get(key);
     if (inFlight !== undefined) return inFlight;
     const revocations = this.revocations;
@@ -71,6 +71,21 @@ export class Tokens {
     );
     this.lookups.set(key, lookup);
     return lookup;
+  }
+
+  /**
+   * The API token of this plaintext while it is taken on trust (verified in the last VERIFIED_FOR_MS, not
+   * revoked here since), without a promise: how nearly every request is authenticated. Undefined means "ask
+   * verify()", not "invalid".
+   */
+  kept(plaintext: string): TokenRecord | undefined {
+    if (plaintext.startsWith(AGENT_TOKEN_PREFIX)) return undefined;
+    return this.keptBy(hash('sha256', plaintext, 'base64'));
+  }
+
+  private keptBy(key: string): TokenRecord | undefined {
+    const kept = this.verified.get(key);
+    return kept !== undefined && kept.until > this.now() ? kept.token : undefined;
   }
 
   private keep(key: string, token: TokenRecord): void {

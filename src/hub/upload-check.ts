@@ -1,7 +1,8 @@
 // Checking a profile upload (YAML or bundle): unpack, parse, validate, and refuse chart sources in denied
 // address ranges. Pure over its input apart from DNS look-ups, with a plain-data result, so it can run in a
 // worker thread (upload-worker.ts): the hub's event loop never parses a client's YAML.
-import { checkOutbound, type AddressRange } from '../kube/index.js';
+import { lookup } from 'node:dns/promises';
+import { checkOutbound, type AddressRange, type Resolve } from '../kube/index.js';
 import {
   ChartSourceKind,
   checkProfileUpload,
@@ -21,6 +22,12 @@ export interface UploadInput {
   readonly shown: string;
   /** Address ranges chart sources may not be in (STRATA_OUTBOUND_DENY). */
   readonly deny: readonly AddressRange[];
+  /**
+   * Whether chart hosts given by name are looked up in DNS to check the addresses they reach. Default true.
+   * False for a viewer's validation: which address a name reaches from the hub is the hub's network to know,
+   * not a read-only token's to probe (a refusal names the address); IP literals are still checked.
+   */
+  readonly resolveHosts?: boolean;
 }
 
 /** What a valid upload stores: each profile and the entries it references. */
@@ -44,7 +51,11 @@ export async function checkUpload(input: UploadInput): Promise<UploadResult> {
   // The same check `strata profile validate` runs offline; then what only the hub checks.
   const checked = await checkProfileUpload(input);
   if (checked.kind !== 'ok') return checked;
-  const refused = await deniedChartSources(checked.loaded, new Set(input.deny));
+  const refused = await deniedChartSources(
+    checked.loaded,
+    new Set(input.deny),
+    input.resolveHosts === false ? noLookups : onceEach(resolveAll),
+  );
   if (refused.length > 0) return { kind: 'issues', issues: refused };
   return {
     kind: 'ok',
@@ -62,6 +73,7 @@ export async function checkUpload(input: UploadInput): Promise<UploadResult> {
 async function deniedChartSources(
   profiles: readonly LoadedProfile[],
   deny: ReadonlySet<AddressRange>,
+  resolve: Resolve,
 ): Promise<ProfileIssue[]> {
   const issues: ProfileIssue[] = [];
   for (const loaded of profiles) {
@@ -71,7 +83,7 @@ async function deniedChartSources(
         pack.chart.kind === ChartSourceKind.Repo
           ? (['repo', pack.chart.repo] as const)
           : (['oci', pack.chart.ref] as const);
-      const refusal = await checkOutbound(written.replace(/^oci:\/\//, 'https://'), deny);
+      const refusal = await checkOutbound(written.replace(/^oci:\/\//, 'https://'), deny, resolve);
       if (refusal === undefined) continue;
       issues.push({
         ...loaded.source.position(['spec', 'packs', index, 'chart', field]),
@@ -84,4 +96,22 @@ async function deniedChartSources(
     }
   }
   return issues;
+}
+
+const resolveAll: Resolve = async (host) => (await lookup(host, { all: true })).map((a) => a.address);
+
+/** No name is looked up: only chart hosts written as IP addresses are checked. */
+const noLookups: Resolve = () => Promise.resolve([]);
+
+/** Each host looked up once per upload, however many packs name it. */
+function onceEach(resolve: Resolve): Resolve {
+  const seen = new Map<string, Promise<string[]>>();
+  return (host) => {
+    let addresses = seen.get(host);
+    if (addresses === undefined) {
+      addresses = resolve(host);
+      seen.set(host, addresses);
+    }
+    return addresses;
+  };
 }

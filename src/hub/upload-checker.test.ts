@@ -1,7 +1,7 @@
 // The upload checker's queue is bounded: each waiting upload holds its body (up to 21 MiB), and any viewer
 // can send one to /profiles/validate.
 import { afterAll, describe, expect, it } from 'vitest';
-import { UploadChecker, UploadCheckerBusy } from './upload-checker.js';
+import { UploadChecker, UploadCheckerBusy, UploadLane, UploadTooCostly } from './upload-checker.js';
 
 const checker = new UploadChecker({ concurrency: 1, maxWaiting: 1, idleMs: 100 });
 
@@ -47,4 +47,79 @@ describe('UploadChecker', () => {
       await small.close();
     }
   });
+});
+
+describe('validations and imports', () => {
+  it('keeps a thread and half the queue for imports: a burst of validations never delays an import', async () => {
+    const pool = new UploadChecker({ concurrency: 2, maxWaiting: 4, idleMs: 100 });
+    try {
+      // Big enough to take a while to parse (20k keys); the import is the small profile.
+      const keys = Array.from({ length: 20_000 }, (_, i) => `  k${i}: v`).join('\n');
+      const slow = { shown: 'big.yaml', deny: [], yaml: `${profile}extra:\n${keys}\n` };
+      const settled: string[] = [];
+      const validate = (name: string) =>
+        pool.check(slow, UploadLane.Validate).then(
+          (result) => {
+            settled.push(name);
+            return result;
+          },
+          (error: unknown) => {
+            settled.push(name);
+            return error;
+          },
+        );
+      const running = validate('v1');
+      const waiting = [validate('v2'), validate('v3')];
+      const refused = await validate('v4');
+      expect(refused).toBeInstanceOf(UploadCheckerBusy);
+      expect(String(refused)).toContain(
+        '1 validations are being checked and 2 wait, the most validations may hold (imports keep a thread and ' +
+          'half the queue)',
+      );
+      // The import takes the thread validations leave free: checked before the validations queued earlier.
+      expect(await pool.check({ shown: 'p.yaml', deny: [], yaml: profile })).toHaveProperty('kind');
+      expect(settled).not.toContain('v3');
+      for (const result of await Promise.all([running, ...waiting])) expect(result).toHaveProperty('kind');
+    } finally {
+      await pool.close();
+    }
+  }, 30_000);
+});
+
+describe('health-rule tests in the pool', () => {
+  // CEL the cost count misjudges: re-wrapping a 20k-key map per iteration runs each expression to its limit.
+  const costly = 'self.spec.m.all(k, self.spec.m.exists(j, j == k))';
+  const rules = [
+    'apiVersion: strata.dev/v1alpha1',
+    'kind: HealthRules',
+    'spec:',
+    '  healthChecks:',
+    '    - apiVersion: example.com/v1',
+    '      kind: Widget',
+    `      current: "${costly}"`,
+    '',
+  ].join('\n');
+  const widget = (m: Record<string, number>) => ({
+    apiVersion: 'example.com/v1',
+    kind: 'Widget',
+    metadata: { name: 'w' },
+    spec: { m },
+    status: {},
+  });
+  const ref = { apiVersion: 'example.com/v1', kind: 'Widget', name: 'w' };
+
+  it('ends a test at its deadline, thread and all, and runs the next one on a fresh thread', async () => {
+    const big = Object.fromEntries(Array.from({ length: 20_000 }, (_, i) => [`k${i}`, i]));
+    const ended = await checker
+      .testHealthRules({ rules, cluster: [], ref, object: widget(big) }, 100)
+      .catch((error: unknown) => error);
+    expect(ended).toBeInstanceOf(UploadTooCostly);
+    expect(String(ended)).toContain('took longer than 0.1 s');
+
+    const next = await checker.testHealthRules({ rules, cluster: [], ref, object: widget({ a: 1 }) }, 30_000);
+    expect(next).toMatchObject({
+      kind: 'verdict',
+      verdict: { state: 'Ready', rule: { origin: 'pack', kind: 'Widget' } },
+    });
+  }, 30_000);
 });

@@ -1,10 +1,12 @@
-// Runs checkUpload in worker threads (issue 12: no request may stall the hub's event loop; a 1 MiB profile of
-// small keys takes over a second to parse, and V8 keeps the heap such a burst grew). At most `concurrency`
-// threads, each with a bounded heap, checking one upload at a time under a deadline; a thread that misses its
-// deadline or runs out of heap is ended, and an idle one is ended after `idleMs`, returning its memory.
+// Runs checkUpload (and runHealthTest) in worker threads (issue 12: no request may stall the hub's event loop;
+// a 1 MiB profile of small keys takes over a second to parse, and V8 keeps the heap such a burst grew). At most
+// `concurrency` threads, each with a bounded heap, running one job at a time under a deadline; a thread that
+// misses its deadline or runs out of heap is ended, and an idle one is ended after `idleMs`, returning its memory.
 import { existsSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { assertNever } from '../shared/assert-never.js';
+import type { HealthTestJob, HealthTestResult } from './health-test.js';
 import type { UploadInput, UploadResult } from './upload-check.js';
 
 export interface UploadCheckerOptions {
@@ -29,19 +31,38 @@ export interface UploadCheckerOptions {
   readonly maxWaiting?: number;
 }
 
+/** Whose upload a check is for: an import (operators) or a validation (any viewer), see check(). */
+export const UploadLane = { Import: 'import', Validate: 'validate' } as const;
+export type UploadLane = (typeof UploadLane)[keyof typeof UploadLane];
+
+/** What a new thread posts once its modules are loaded (upload-worker.ts). */
+export const WORKER_READY = 'ready';
+
+/** A new thread that has not loaded its modules after this is ended. */
+const STARTUP_MS = 60_000;
+
 /** Every thread is busy and the queue is full: the upload is refused at once, to be sent again later. */
 export class UploadCheckerBusy extends Error {}
 
 /** The check could not finish within its bounds: the upload is too costly to accept. */
 export class UploadTooCostly extends Error {}
 
-type Reply = { ok: true; result: UploadResult } | { ok: false; message: string };
+/** What a worker thread is asked to do (upload-worker.ts). */
+export type WorkerJob =
+  | { readonly kind: 'upload'; readonly input: UploadInput }
+  | { readonly kind: 'health-test'; readonly input: HealthTestJob }
+  | { readonly kind: 'yaml'; readonly input: readonly unknown[] };
+
+type Reply<T> = { ok: true; result: T } | { ok: false; message: string };
 
 export class UploadChecker {
   private readonly idle: Worker[] = [];
+  /** Threads that have loaded their modules (posted WORKER_READY). */
+  private readonly ready = new WeakSet<Worker>();
   private readonly idleTimers = new Map<Worker, NodeJS.Timeout>();
   private running = 0;
-  private readonly waiting: (() => void)[] = [];
+  private runningValidations = 0;
+  private readonly waiting: { readonly lane: UploadLane; readonly start: () => void }[] = [];
   private readonly concurrency: number;
   private readonly timeoutMs: number;
   private readonly maxHeapMb: number;
@@ -58,22 +79,87 @@ export class UploadChecker {
     this.maxWaiting = options.maxWaiting ?? 8;
   }
 
-  async check(input: UploadInput): Promise<UploadResult> {
-    if (this.running >= this.concurrency && this.waiting.length >= this.maxWaiting) {
+  /**
+   * Checks an upload (checkUpload) in a thread. A validation (`UploadLane.Validate`, which any viewer may send)
+   * never takes the last thread nor more than half the queue: imports always find room (review finding 12).
+   */
+  check(input: UploadInput, lane: UploadLane = UploadLane.Import): Promise<UploadResult> {
+    return this.submit<UploadResult>({ kind: 'upload', input }, this.timeoutMs, lane);
+  }
+
+  /** Tries health rules on an object (runHealthTest) in a thread, stopped after `timeoutMs`. */
+  testHealthRules(input: HealthTestJob, timeoutMs: number): Promise<HealthTestResult> {
+    return this.submit<HealthTestResult>({ kind: 'health-test', input }, timeoutMs, UploadLane.Import);
+  }
+
+  /** YAML documents written as text (`---` between them) in a thread: a large pack's values take a second. */
+  writeYaml(documents: readonly unknown[]): Promise<string> {
+    return this.submit<string>({ kind: 'yaml', input: documents }, this.timeoutMs, UploadLane.Import);
+  }
+
+  private async submit<T>(job: WorkerJob, timeoutMs: number, lane: UploadLane): Promise<T> {
+    await this.slot(lane);
+    try {
+      return await this.run<T>(this.takeWorker(), job, timeoutMs);
+    } finally {
+      this.running--;
+      if (lane === UploadLane.Validate) this.runningValidations--;
+      this.startWaiting();
+    }
+  }
+
+  /** Validations running at once: all threads but one (a pool of one thread has no thread to spare). */
+  private get maxValidations(): number {
+    return Math.max(1, this.concurrency - 1);
+  }
+
+  private mayStart(lane: UploadLane): boolean {
+    return (
+      this.running < this.concurrency &&
+      (lane !== UploadLane.Validate || this.runningValidations < this.maxValidations)
+    );
+  }
+
+  private start(lane: UploadLane): void {
+    this.running++;
+    if (lane === UploadLane.Validate) this.runningValidations++;
+  }
+
+  /** Resolves once the job holds a thread (counted), or throws UploadCheckerBusy when it may not wait. */
+  private async slot(lane: UploadLane): Promise<void> {
+    if (this.mayStart(lane)) {
+      this.start(lane);
+      return;
+    }
+    if (this.waiting.length >= this.maxWaiting) {
       throw new UploadCheckerBusy(
         `${this.running} uploads are being checked and ${this.waiting.length} wait: send it again in a few seconds`,
       );
     }
-    if (this.running >= this.concurrency)
-      await new Promise<void>((resolve) => {
-        this.waiting.push(resolve);
-      });
-    this.running++;
-    try {
-      return await this.run(this.takeWorker(), input);
-    } finally {
-      this.running--;
-      this.waiting.shift()?.();
+    const maxWaitingValidations = Math.max(1, Math.floor(this.maxWaiting / 2));
+    if (
+      lane === UploadLane.Validate &&
+      this.waiting.filter((w) => w.lane === UploadLane.Validate).length >= maxWaitingValidations
+    ) {
+      throw new UploadCheckerBusy(
+        `${this.runningValidations} validations are being checked and ${maxWaitingValidations} wait, the most ` +
+          `validations may hold (imports keep a thread and half the queue): send it again in a few seconds`,
+      );
+    }
+    await new Promise<void>((resolve) => {
+      this.waiting.push({ lane, start: resolve });
+    });
+  }
+
+  /** Hands free threads to the waiting jobs that may take them, in order. */
+  private startWaiting(): void {
+    for (let i = 0; i < this.waiting.length && this.running < this.concurrency;) {
+      const next = this.waiting[i];
+      if (next !== undefined && this.mayStart(next.lane)) {
+        this.waiting.splice(i, 1);
+        this.start(next.lane);
+        next.start();
+      } else i++;
     }
   }
 
@@ -116,8 +202,8 @@ export class UploadChecker {
     return this.idle.length;
   }
 
-  private run(worker: Worker, input: UploadInput): Promise<UploadResult> {
-    const large = (input.yaml?.length ?? 0) + (input.bundle?.byteLength ?? 0) >= this.largeBytes;
+  private run<T>(worker: Worker, job: WorkerJob, timeoutMs: number): Promise<T> {
+    const large = jobBytes(job) >= this.largeBytes;
     return new Promise((resolve, reject) => {
       const done = (action: () => void, keep: boolean) => {
         clearTimeout(timer);
@@ -128,7 +214,14 @@ export class UploadChecker {
         else void worker.terminate();
         action();
       };
-      const onMessage = (reply: Reply) => {
+      const onMessage = (reply: Reply<T> | typeof WORKER_READY) => {
+        if (reply === WORKER_READY) {
+          // A new thread has loaded its modules: the job's own time starts now.
+          this.ready.add(worker);
+          clearTimeout(timer);
+          timer = jobTimer();
+          return;
+        }
         done(() => {
           if (reply.ok) resolve(reply.result);
           else reject(new Error(reply.message));
@@ -149,16 +242,40 @@ export class UploadChecker {
           reject(new Error(`the upload check stopped unexpectedly (exit code ${code})`));
         }, false);
       };
-      const timer = setTimeout(() => {
-        done(() => {
-          reject(new UploadTooCostly(`checking it took longer than ${this.timeoutMs / 1000} s`));
-        }, false);
-      }, this.timeoutMs);
+      const jobTimer = () =>
+        setTimeout(() => {
+          done(() => {
+            reject(new UploadTooCostly(`checking it took longer than ${timeoutMs / 1000} s`));
+          }, false);
+        }, timeoutMs);
+      // The deadline bounds the job, not the loading of a new thread's modules (slow on a loaded machine, and
+      // the same for every job); a thread that never loads is ended too.
+      let timer = this.ready.has(worker)
+        ? jobTimer()
+        : setTimeout(() => {
+            done(() => {
+              reject(new Error(`the worker thread did not start within ${STARTUP_MS / 1000} s`));
+            }, false);
+          }, STARTUP_MS);
       worker.on('message', onMessage);
       worker.once('error', onError);
       worker.once('exit', onExit);
-      worker.postMessage(input);
+      worker.postMessage(job);
     });
+  }
+}
+
+/** How large a job's input is, for ending its thread at once after a large one (see largeBytes). */
+function jobBytes(job: WorkerJob): number {
+  switch (job.kind) {
+    case 'upload':
+      return (job.input.yaml?.length ?? 0) + (job.input.bundle?.byteLength ?? 0);
+    case 'health-test':
+      return job.input.rules?.length ?? 0;
+    case 'yaml':
+      return 0;
+    default:
+      return assertNever(job, 'worker job');
   }
 }
 

@@ -11,6 +11,7 @@ import {
   readBundle,
   sha256,
   writeBundle,
+  writeBundleAsync,
   writeTarGz,
 } from './bundle.js';
 import { loadProfileText } from './load.js';
@@ -66,6 +67,11 @@ describe('readBundle', () => {
     expect(bundle.profile).toBe(profile);
     expect([...bundle.entries.keys()].sort()).toEqual(['charts/web', 'files/cm.yaml']);
     expect(bundle.entries.get('files/cm.yaml')?.sha256).toBe(sha256(cm));
+  });
+
+  it('writes the same bytes off the event loop as on it (the hub compresses downloads on the thread pool)', async () => {
+    const entries = [{ path: 'files/cm.yaml', content: cm }];
+    expect((await writeBundleAsync(profile, entries)).equals(writeBundle(profile, entries))).toBe(true);
   });
 
   it('writes the same bytes for the same input (a republish is idempotent)', () => {

@@ -11,7 +11,8 @@
 // entry, before anything is stored.
 import { createHash } from 'node:crypto';
 import path from 'node:path';
-import { gunzipSync, gzipSync } from 'node:zlib';
+import { promisify } from 'node:util';
+import { gunzipSync, gzip, gzipSync } from 'node:zlib';
 import { Header, Parser, Pax, type ReadEntry } from 'tar';
 import { z } from 'zod';
 import { valuesSchemaProblem } from './chart-schema.js';
@@ -24,6 +25,7 @@ export const BUNDLE_INDEX = 'bundle.json';
 /** Whole bundle, compressed and uncompressed: the hub stores every byte of it in its database. */
 export const MAX_BUNDLE_BYTES = 20 * 1024 * 1024;
 const MAX_ENTRIES = 1000;
+const gzipAsync = promisify(gzip);
 
 export const BundleErrorCode = { Invalid: 'BUNDLE_INVALID', TooLarge: 'BUNDLE_TOO_LARGE' } as const;
 export type BundleErrorCode = (typeof BundleErrorCode)[keyof typeof BundleErrorCode];
@@ -86,9 +88,24 @@ const IndexSchema = z.strictObject({ sha256: z.record(z.string(), z.string().reg
 
 /** The bundle for a profile and the contents of the paths it references (normalized, see referencePath). */
 export function writeBundle(profile: string, entries: readonly { path: string; content: Buffer }[]): Buffer {
+  return gzipSync(bundleTar(profile, entries));
+}
+
+/**
+ * The same bundle, compressed on libuv's thread pool: a bundle can be 20 MiB, about a second of gzip, which
+ * the hub's event loop must not spend (byte-identical to writeBundle's).
+ */
+export function writeBundleAsync(
+  profile: string,
+  entries: readonly { path: string; content: Buffer }[],
+): Promise<Buffer> {
+  return gzipAsync(bundleTar(profile, entries));
+}
+
+function bundleTar(profile: string, entries: readonly { path: string; content: Buffer }[]): Buffer {
   const sorted = [...entries].sort((a, b) => a.path.localeCompare(b.path));
   const index = { sha256: Object.fromEntries(sorted.map((e) => [e.path, sha256(e.content)])) };
-  return writeTarGz([
+  return writeTar([
     { path: BUNDLE_PROFILE, content: Buffer.from(profile, 'utf8') },
     { path: BUNDLE_INDEX, content: Buffer.from(`${JSON.stringify(index, null, 2)}\n`, 'utf8') },
     ...sorted,
@@ -100,6 +117,10 @@ export function writeBundle(profile: string, entries: readonly { path: string; c
  * from the machine), so the same chart folder always packages to the same digest.
  */
 export function writeTarGz(files: readonly { path: string; content: Buffer; mode?: number }[]): Buffer {
+  return gzipSync(writeTar(files));
+}
+
+function writeTar(files: readonly { path: string; content: Buffer; mode?: number }[]): Buffer {
   const blocks: Buffer[] = [];
   for (const file of files) {
     const data = {
@@ -118,7 +139,7 @@ export function writeTarGz(files: readonly { path: string; content: Buffer; mode
     blocks.push(file.content, Buffer.alloc((512 - (file.content.length % 512)) % 512));
   }
   blocks.push(Buffer.alloc(1024));
-  return gzipSync(Buffer.concat(blocks));
+  return Buffer.concat(blocks);
 }
 
 export interface TarFile {

@@ -78,6 +78,7 @@ export {
   readChartArchive,
   referencePath,
   writeBundle,
+  writeBundleAsync,
   type Bundle,
   type BundleEntry,
   type BundleFiles,

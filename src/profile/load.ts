@@ -5,7 +5,7 @@ import path from 'node:path';
 import { referencePath } from './bundle.js';
 import { diskFiles, readLimited } from './disk-files.js';
 import { LineCounter } from 'yaml';
-import { parseAllYamlDocuments } from '../shared/yaml-parse.js';
+import { yamlDocuments } from '../shared/yaml-parse.js';
 import { IssueKind, type ProfileIssue, type ProfileResult, type SourcePosition } from './errors.js';
 import { checkMacrosIn } from './macro-check.js';
 import { ChartSourceKind, formatPath, type FieldPath, type KubeObject } from './model.js';
@@ -196,11 +196,13 @@ type ManifestFileResult = { ok: true; objects: KubeObject[] } | { ok: false; iss
 /** The Kubernetes objects of a manifest file's text, or its issues positioned in that file. */
 function parseManifestText(text: string, shown: string): ManifestFileResult {
   const lineCounter = new LineCounter();
-  // Repeated keys are refused, found in linear time (shared/yaml-parse.ts).
-  const docs = parseAllYamlDocuments(text, { lineCounter, prettyErrors: false });
+  // Repeated keys are refused, found in linear time; one document's syntax tree is held at a time
+  // (shared/yaml-parse.ts).
   const issues: ProfileIssue[] = [];
   const objects: KubeObject[] = [];
-  for (const [index, doc] of docs.entries()) {
+  let index = -1;
+  for (const doc of yamlDocuments(text, { lineCounter, prettyErrors: false })) {
+    index++;
     const at = (offset: number): SourcePosition => {
       const { line, col } = lineCounter.linePos(offset);
       return { file: shown, line, column: col };

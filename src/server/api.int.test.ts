@@ -13,8 +13,11 @@ import { routeTable } from './routes/index.js';
 import { ROLES, SseClient, startTestHub, type RoleName, type TestHub } from './testing/server.js';
 
 const fill = (path: string) => path.replace(/\{\w+\}/g, 'nope');
-const allowed = (route: AnyRoute, role: RoleName) =>
-  route.role === Role.Public || (role !== 'none' && roleRank[role] >= roleRank[route.role]);
+// A route that checks its caller itself (/metrics) requires that role here: this hub runs without --metrics-public.
+const allowed = (route: AnyRoute, role: RoleName) => {
+  const required = route.checksCaller ?? route.role;
+  return required === Role.Public || (role !== 'none' && roleRank[role] >= roleRank[required]);
+};
 
 /** A kubeconfig the hub can parse, for a server nobody listens on. */
 const unreachableKubeconfig = [

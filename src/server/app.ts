@@ -2,6 +2,7 @@
 // metrics and the live stream. It owns neither the hub nor the store (serve.ts opens and closes those) and
 // reaches the store only through the hub.
 import { randomUUID } from 'node:crypto';
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { z } from 'zod';
@@ -9,18 +10,27 @@ import type { Actor, Hub } from '../hub/index.js';
 import { MAX_BUNDLE_BYTES } from '../profile/index.js';
 import { assertNever } from '../shared/assert-never.js';
 import { http } from '../shared/node-http.js';
-import { authorize, type Caller } from './auth.js';
+import { authorize, authorizeKept, type Caller } from './auth.js';
+import {
+  DEFAULT_MAX_CONNECTIONS,
+  DEFAULT_MAX_CONNECTIONS_PER_ADDRESS,
+  DEFAULT_REQUEST_TIMEOUT_MS,
+  HEADERS_TIMEOUT_MS,
+  PendingConnections,
+} from './connection-limits.js';
 import { depthExceededAt, MAX_JSON_DEPTH } from './json-depth.js';
 import { jsonErrorOffset, positionOf } from './json-position.js';
+import { lazyChildLogger } from './lazy-logger.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { buildOpenApi } from './openapi.js';
 import { ApiError, PROBLEM_CONTENT_TYPE, problemType, statusTitle, type Problem } from './problem.js';
 import { BodyFormat, Role, type AnyRoute, type JsonRoute, type Services } from './route.js';
 import { routeTable } from './routes/index.js';
-import { replicaForward } from './replica-forward.js';
+import { ForwardMarker, replicaForward } from './replica-forward.js';
 import { SECURITY_HEADERS } from './security-headers.js';
 import { EventStream } from './sse.js';
 import { StreamLimits, type StreamLimitsConfig } from './stream-limits.js';
+import { HeavyRequests } from './heavy-requests.js';
 import { matchesIfNoneMatch, representation, tagBody } from './etag.js';
 import { defaultWebRoot, isApiPath, sendWebFile } from './static.js';
 import { toProblem } from './to-problem.js';
@@ -79,6 +89,19 @@ export interface ServerOptions {
   readonly tokenCheckMs?: number;
   /** Caps on open event streams, per token and in all. Default 32 and 20,000 (stream-limits.ts). */
   readonly streamLimits?: StreamLimitsConfig;
+  /** How long a client may take to send one request, headers and body (408 after). Default 120 s. */
+  readonly requestTimeoutMs?: number;
+  /** Connections the hub holds open in all; more are dropped as they arrive. Default 25,000. */
+  readonly maxConnections?: number;
+  /** Connections one address may hold before its first authenticated request; more get 429. Default 1024. */
+  readonly maxConnectionsPerAddress?: number;
+  /**
+   * Hub replicas: the key they sign a forwarded request's marker with (forwardKeyOf the shared secret key), so a
+   * client cannot send the marker itself. Default a random key: only this process can sign (one hub).
+   */
+  readonly forwardKey?: Uint8Array;
+  /** Costly requests (previews, validations, …) one token may have in progress. Default 4 (heavy-requests.ts). */
+  readonly maxHeavyPerToken?: number;
 }
 
 export interface StrataServer {
@@ -110,6 +133,33 @@ function parseInput<S extends z.ZodType>(schema: S, value: unknown, where: strin
     return path === '' ? `${where}: ${issue.message}` : `${where} ${path}: ${issue.message}`;
   });
   throw new ApiError(400, 'INVALID_REQUEST', lines.join('; '));
+}
+
+/** Path parameters kept per route, at most: a path is any text, so the kept answers are bounded. */
+const MAX_KEPT_PARAMS = 256;
+
+/**
+ * parseInput for a route's path parameters, its answers kept (frozen: shared by every request that names the
+ * same values): 20 readers polling a page name the same cluster every time, and zod's parse of it was a tenth
+ * of the hub's JavaScript per 304 read (issue 15, fast reads). A refusal is not kept: it is parsed again, so
+ * its message is made as before.
+ */
+function keptParams(schema: z.ZodType): (params: unknown) => unknown {
+  const kept = new Map<string, unknown>();
+  return (params) => {
+    // Length-prefixed values: no two sets of values (a decoded path may hold any character) share a key.
+    let key = '';
+    for (const value of Object.values(params as Record<string, unknown>)) {
+      if (typeof value !== 'string') return parseInput(schema, params, 'path parameter');
+      key += `${String(value.length)}:${value}`;
+    }
+    const known = kept.get(key);
+    if (known !== undefined) return known;
+    const parsed: unknown = Object.freeze(parseInput(schema, params, 'path parameter'));
+    if (kept.size >= MAX_KEPT_PARAMS) kept.clear();
+    kept.set(key, parsed);
+    return parsed;
+  };
 }
 
 function decodeBody(request: FastifyRequest, route: Pick<JsonRoute, 'bodyFormats' | 'operationId'>): unknown {
@@ -152,10 +202,21 @@ function jsonErrorPosition(text: string): string {
 
 export function createServer(options: ServerOptions): StrataServer {
   const routes = options.routes ?? routeTable;
+  const requestTimeout = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
   const app = Fastify({
+    // A request (headers and body) must arrive within requestTimeout: a client trickling a byte at a time is
+    // answered 408 and disconnected. Node checks every connectionsCheckingInterval (30 s by default), so a
+    // short timeout (tests) is checked more often. Event streams are long answers to short requests: unbounded.
+    requestTimeout,
+    http: {
+      requestTimeout,
+      headersTimeout: Math.min(HEADERS_TIMEOUT_MS, requestTimeout),
+      connectionsCheckingInterval: Math.min(30_000, Math.max(50, Math.floor(requestTimeout / 4))),
+    },
     logger: { level: options.logLevel ?? 'info' },
     bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT,
     genReqId: () => randomUUID(),
+    childLoggerFactory: lazyChildLogger,
     // Fastify answers 503 to new requests while closing; SSE streams are ended in preClose below.
     return503OnClosing: true,
     // Routes validate with zod (parseInput) and declare no Fastify JSON schema, so Fastify's default compilers
@@ -184,6 +245,18 @@ export function createServer(options: ServerOptions): StrataServer {
       writeClientError(error, socket);
     },
   });
+  app.server.maxConnections = options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
+  const pending = new PendingConnections(
+    { perAddress: options.maxConnectionsPerAddress ?? DEFAULT_MAX_CONNECTIONS_PER_ADDRESS },
+    (socket, detail) => {
+      // Nothing it sends is read: the answer goes out, and the socket is destroyed soon after (not at once, which
+      // could reset the connection before the client reads the answer).
+      socket.pause();
+      writeProblem(socket, { status: 429, code: 'TOO_MANY_CONNECTIONS', detail, retryAfter: 5 });
+      setTimeout(() => socket.destroy(), 1000).unref();
+    },
+  );
+  pending.attach(app.server);
   const metrics = createMetrics({
     phaseCounts: () => options.hub.phaseCounts(),
     defaultMetrics: options.defaultMetrics ?? true,
@@ -233,28 +306,45 @@ export function createServer(options: ServerOptions): StrataServer {
   const bundleDone = (request: FastifyRequest) => {
     if (readingBundle.delete(request)) bundlesInFlight--;
   };
-  app.addHook('preParsing', async (request, _reply, payload) => {
-    const type = (request.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
-    if (!BUNDLE_TYPES.includes(type)) return payload;
-    if (request.routeOptions.config.strataBundles !== true)
-      throw new ApiError(
-        415,
-        'UNSUPPORTED_MEDIA_TYPE',
-        `${request.method} ${pathOf(request)} takes no gzip body`,
+  // Callback-style hooks, not async ones, on every request's path: an async hook costs a promise and a tick
+  // per request (issue 15, fast reads: 20 readers polling a page).
+  app.addHook('preParsing', (request, _reply, payload, done) => {
+    const contentType = request.headers['content-type'];
+    const type = contentType === undefined ? '' : (contentType.split(';')[0]?.trim().toLowerCase() ?? '');
+    if (!BUNDLE_TYPES.includes(type)) {
+      done(null, payload);
+      return;
+    }
+    if (request.routeOptions.config.strataBundles !== true) {
+      done(
+        new ApiError(
+          415,
+          'UNSUPPORTED_MEDIA_TYPE',
+          `${request.method} ${pathOf(request)} takes no gzip body`,
+        ),
       );
+      return;
+    }
     if (bundlesInFlight >= MAX_BUNDLES_IN_FLIGHT) {
-      throw new ApiError(
-        503,
-        'HUB_BUSY',
-        `the hub is reading ${MAX_BUNDLES_IN_FLIGHT} profile bundles already: send this one again in a few seconds`,
+      done(
+        new ApiError(
+          503,
+          'HUB_BUSY',
+          `the hub is reading ${MAX_BUNDLES_IN_FLIGHT} profile bundles already: send this one again in a few seconds`,
+        ),
       );
+      return;
     }
     bundlesInFlight++;
     readingBundle.add(request);
-    return payload;
+    done(null, payload);
   });
-  app.addHook('onResponse', (request, _reply, done) => {
+  app.addHook('onResponse', (request, reply, done) => {
     bundleDone(request);
+    metrics.observeRequest(
+      { method: request.method, route: request.routeOptions.url ?? 'unmatched', status: reply.statusCode },
+      reply.elapsedTime / 1000,
+    );
     done();
   });
   app.addHook('onRequestAbort', (request, done) => {
@@ -262,33 +352,57 @@ export function createServer(options: ServerOptions): StrataServer {
     done();
   });
 
-  app.addHook('onRequest', async (request) => {
-    const role = request.routeOptions.config.strataRole;
-    if (role === undefined) return;
-    const token = await authorize(options.hub.tokens, request.headers.authorization, role);
-    if (token) tokens.set(request, token);
+  // A request no route takes is answered here, before any byte of its body is read: otherwise Fastify would
+  // read (and buffer, up to the body limit) what an anonymous client sends to a made-up path or with a method
+  // the path does not take (`POST /healthz`) before its 404 handler runs.
+  const webRoot = options.webRoot ?? defaultWebRoot;
+  app.addHook('onRequest', async (request, reply) => {
+    if (request.routeOptions.url !== undefined) return;
+    await answerUnmatched(request, reply, webRoot);
+    return reply;
   });
-  // Hub replicas: a cluster's pack and attachment routes are served by the replica that drives it.
-  app.addHook(
-    'onRequest',
-    replicaForward(
-      options.hub,
-      () => options.hub.replicas()?.id,
-      (request) => {
-        const caller = tokens.get(request);
-        return caller?.role === Role.Agent ? caller.cluster : undefined;
-      },
-    ),
-  );
-  app.addHook('onSend', async (request, reply) => {
+  app.addHook('onRequest', (request, _reply, done) => {
+    const role = request.routeOptions.config.strataRole;
+    if (role === undefined) {
+      done();
+      return;
+    }
+    const identified = (token: Caller | undefined) => {
+      if (token) {
+        tokens.set(request, token);
+        pending.authenticated(request.raw.socket);
+      }
+      done();
+    };
+    let kept: { readonly caller: Caller | undefined } | undefined;
+    try {
+      kept = authorizeKept(options.hub.tokens, request.headers.authorization, role);
+    } catch (error) {
+      done(error as Error);
+      return;
+    }
+    if (kept !== undefined) identified(kept.caller);
+    else authorize(options.hub.tokens, request.headers.authorization, role).then(identified, done);
+  });
+  // Hub replicas: a cluster's pack and attachment routes are served by the replica that drives it. A hub alone
+  // drives every cluster (whether it is a replica is fixed when it is made): it forwards nothing and runs no hook.
+  if (options.hub.replicas() !== undefined)
+    app.addHook(
+      'onRequest',
+      replicaForward(
+        options.hub,
+        () => options.hub.replicas()?.id,
+        (request) => {
+          const caller = tokens.get(request);
+          return caller?.role === Role.Agent ? caller.cluster : undefined;
+        },
+        new ForwardMarker(options.forwardKey),
+      ),
+    );
+  app.addHook('onSend', (request, reply, payload, done) => {
     reply.header('x-request-id', request.id);
     reply.headers(SECURITY_HEADERS);
-  });
-  app.addHook('onResponse', async (request, reply) => {
-    metrics.observeRequest(
-      { method: request.method, route: request.routeOptions.url ?? 'unmatched', status: reply.statusCode },
-      reply.elapsedTime / 1000,
-    );
+    done(null, payload);
   });
   app.addHook('preClose', (done) => {
     events.close();
@@ -308,17 +422,9 @@ export function createServer(options: ServerOptions): StrataServer {
     if (problem.status === 503 && !reply.hasHeader('retry-after')) reply.header('retry-after', '2');
     await reply.code(problem.status).type(PROBLEM_CONTENT_TYPE).send(problem);
   });
-  const webRoot = options.webRoot ?? defaultWebRoot;
+  // Reached only if the onRequest hook above did not answer (Fastify calls it for its own 404s too).
   app.setNotFoundHandler(async (request, reply) => {
-    const path = pathOf(request);
-    if ((request.method === 'GET' || request.method === 'HEAD') && webRoot !== false && !isApiPath(path)) {
-      if (await sendWebFile(webRoot, path, reply)) return;
-    }
-    const { problem } = toProblem(
-      new ApiError(404, 'ROUTE_NOT_FOUND', `no route ${request.method} ${pathOf(request)}`),
-      { instance: pathOf(request), requestId: request.id },
-    );
-    await reply.code(404).type(PROBLEM_CONTENT_TYPE).send(problem);
+    await answerUnmatched(request, reply, webRoot);
   });
 
   const actorOf = (request: FastifyRequest): Actor => {
@@ -326,7 +432,13 @@ export function createServer(options: ServerOptions): StrataServer {
     return token ? { tokenId: token.id, name: token.name } : { name: 'anonymous' };
   };
 
+  const heavy = new HeavyRequests(options.maxHeavyPerToken);
+  const callerKey = (request: FastifyRequest) => {
+    const token = tokens.get(request);
+    return token ? token.id : 'anonymous';
+  };
   for (const route of routes) {
+    const params = route.params ? keptParams(route.params as z.ZodType) : undefined;
     app.route({
       method: route.method,
       url: fastifyPath(route.path),
@@ -334,12 +446,10 @@ export function createServer(options: ServerOptions): StrataServer {
         strataRole: route.role,
         strataBundles: route.kind === 'json' && (route.bodyFormats ?? []).includes(BodyFormat.Bundle),
       },
-      handler: async (request: FastifyRequest, reply: FastifyReply) => {
+      handler: heavy.wrap(route.operationId, callerKey, async (request, reply) => {
         const input = {
           ...services,
-          params: route.params
-            ? parseInput(route.params as z.ZodType, request.params, 'path parameter')
-            : undefined,
+          params: params?.(request.params),
           query: route.query
             ? parseInput(route.query as z.ZodType, request.query, 'query parameter')
             : undefined,
@@ -389,7 +499,7 @@ export function createServer(options: ServerOptions): StrataServer {
           default:
             return assertNever(route, 'route kind');
         }
-      },
+      }),
     });
   }
 
@@ -412,6 +522,31 @@ export function createServer(options: ServerOptions): StrataServer {
   };
 }
 
+/**
+ * A request no route takes: a file of the web UI for a GET/HEAD outside the API, else 404 ROUTE_NOT_FOUND. A
+ * body the client sent is not read: the connection is closed after the answer instead of drained.
+ */
+async function answerUnmatched(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  webRoot: string | false,
+): Promise<void> {
+  const path = pathOf(request);
+  if ((request.method === 'GET' || request.method === 'HEAD') && webRoot !== false && !isApiPath(path)) {
+    if (await sendWebFile(webRoot, path, reply)) return;
+  }
+  const { problem } = toProblem(new ApiError(404, 'ROUTE_NOT_FOUND', `no route ${request.method} ${path}`), {
+    instance: path,
+    requestId: request.id,
+  });
+  if (hasBody(request)) void reply.header('connection', 'close');
+  await reply.code(404).type(PROBLEM_CONTENT_TYPE).send(problem);
+}
+
+const hasBody = (request: FastifyRequest) =>
+  request.headers['transfer-encoding'] !== undefined ||
+  (request.headers['content-length'] !== undefined && request.headers['content-length'] !== '0');
+
 /** Fastify's compiler factories for route schemas: Strata declares none (see createServer). */
 function noSchemaCompiler(): never {
   throw new Error(
@@ -423,7 +558,7 @@ function noSchemaCompiler(): never {
 /** A problem+json answer written straight to a socket that has no request (see clientErrorHandler). */
 function writeClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
   // A reset connection, or one already answered: nothing to write to.
-  if (error.code === 'ECONNRESET' || socket.destroyed || !socket.writable) return;
+  if (error.code === 'ECONNRESET') return;
   const [status, code, detail] =
     error.code === 'HPE_HEADER_OVERFLOW'
       ? [
@@ -434,6 +569,16 @@ function writeClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
       : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
         ? [408, 'REQUEST_TIMEOUT', 'the request was not received in time']
         : [400, 'MALFORMED_REQUEST', 'the request is not valid HTTP/1.1'];
+  writeProblem(socket, { status, code, detail });
+}
+
+/** A problem+json answer written to a socket outside Fastify, which is then closed. */
+function writeProblem(
+  socket: Duplex | Socket,
+  answer: { status: number; code: string; detail: string; retryAfter?: number },
+): void {
+  if (socket.destroyed || !socket.writable) return;
+  const { status, code, detail } = answer;
   const problem: Problem = {
     type: problemType(code),
     title: statusTitle(status),
@@ -447,6 +592,7 @@ function writeClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
     'content-type': PROBLEM_CONTENT_TYPE,
     'content-length': String(Buffer.byteLength(body)),
     connection: 'close',
+    ...(answer.retryAfter === undefined ? {} : { 'retry-after': String(answer.retryAfter) }),
     ...SECURITY_HEADERS,
   };
   const head = Object.entries(headers)

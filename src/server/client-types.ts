@@ -216,6 +216,13 @@ export type ClusterSummaryEvent = {
   data: Cluster;
 };
 
+export type ClusterTransitions = {
+  /** in install order */
+  packs: Array<PackTransitions>;
+  /** pass as ?before= for the page of older transitions; absent when there are none */
+  next?: number;
+};
+
 export type ClusterUpdatedEvent = {
   /** the event id: resume after it with Last-Event-ID */
   id: number;
@@ -385,6 +392,13 @@ export type PackDriftEvent = {
   /** ISO-8601 */
   time: string;
   data: Drift;
+};
+
+export type PackHistory = {
+  /** oldest first */
+  transitions: Array<PackTransition>;
+  /** pass as ?before= for the page of older transitions; absent when there are none */
+  next?: number;
 };
 
 export type PackPhase = 'onboarding' | 'processing' | 'success' | 'failed';
@@ -861,9 +875,9 @@ export interface Operations {
     role: 'viewer';
     status: 200;
     params: { cluster: string; pack: string };
-    query: undefined;
+    query: { limit?: number; before?: number };
     body: undefined;
-    response: Array<PackTransition>;
+    response: PackHistory;
   };
   getClusterTransitions: {
     method: 'GET';
@@ -871,9 +885,9 @@ export interface Operations {
     role: 'viewer';
     status: 200;
     params: { cluster: string };
-    query: undefined;
+    query: { limit?: number; before?: number };
     body: undefined;
-    response: Array<PackTransitions>;
+    response: ClusterTransitions;
   };
   getPackValues: {
     method: 'GET';

@@ -159,7 +159,7 @@ describe.each(backends())('deploying through the API on $name', (backend) => {
     ]);
 
     const history = await t.api('GET', `/api/v1/clusters/${cluster}/packs/echo/history`, { role: 'viewer' });
-    expect((history.json as { to: string }[]).at(-1)?.to).toBe('success');
+    expect((history.json as { transitions: { to: string }[] }).transitions.at(-1)?.to).toBe('success');
 
     const values = await t.api('GET', `/api/v1/clusters/${cluster}/packs/echo/values`, { role: 'viewer' });
     expect(values.status, values.text).toBe(200);
@@ -173,7 +173,9 @@ describe.each(backends())('deploying through the API on $name', (backend) => {
     expect((values.json as { yaml: string }).yaml).toContain(`value: hello from ${cluster}`);
     const timeline = await t.api('GET', `/api/v1/clusters/${cluster}/transitions`, { role: 'viewer' });
     expect(timeline.status, timeline.text).toBe(200);
-    const perPack = timeline.json as { pack: string; transitions: { from: string; to: string }[] }[];
+    const perPack = (
+      timeline.json as { packs: { pack: string; transitions: { from: string; to: string }[] }[] }
+    ).packs;
     expect(perPack.map((p) => p.pack)).toEqual(['tenant-quotas', 'echo']);
     for (const p of perPack) {
       expect(p.transitions[0]?.from, p.pack).toBe('onboarding');

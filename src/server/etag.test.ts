@@ -52,6 +52,17 @@ describe('acceptsGzip', () => {
     expect(acceptsGzip('gzip;q=0.000, *')).toBe(false);
     expect(acceptsGzip('gzip;q=nope')).toBe(false);
   });
+
+  it('answers a header it has seen before the same, past the number of headers it keeps', () => {
+    for (let i = 0; i < 200; i++) {
+      expect(acceptsGzip(`br;q=0.${String(i)}, gzip`)).toBe(true);
+      expect(acceptsGzip(`br, gzip;q=0, x${String(i)}`)).toBe(false);
+      expect(acceptsGzip('gzip, deflate, br')).toBe(true);
+      expect(acceptsGzip('identity')).toBe(false);
+    }
+    expect(acceptsGzip(`${' '.repeat(1000)}gzip`)).toBe(true);
+    expect(acceptsGzip(`${' '.repeat(1000)}gzip;q=0`)).toBe(false);
+  });
 });
 
 describe('representation', () => {
@@ -80,6 +91,13 @@ describe('representation', () => {
     // A client holding either tag holds the same content.
     expect(matchesIfNoneMatch(tagged.etag, a.etag)).toBe(true);
     expect(matchesIfNoneMatch(a.etag, tagged.etag)).toBe(true);
+  });
+
+  it("makes a kept body's representations once: a read allocates none (issue 15, fast reads)", () => {
+    const tagged = tagBody(big);
+    expect(representation(tagged, 'gzip, deflate, br')).toBe(representation(tagged, 'gzip, deflate, br'));
+    expect(representation(tagged, 'br')).toBe(representation(tagged, undefined));
+    expect(representation(tagged, 'gzip')).not.toBe(representation(tagged, 'br'));
   });
 
   it('sends the body as it is to a client that does not take gzip, and a small body uncompressed', async () => {

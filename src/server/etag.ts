@@ -48,13 +48,26 @@ export interface Representation {
  */
 export function representation(tagged: TaggedBody, acceptEncoding: string | undefined): Representation {
   const size = tagged.body.length;
-  if (size < MIN_GZIP_BYTES || size > MAX_GZIP_BYTES || !acceptsGzip(acceptEncoding))
-    return { etag: tagged.etag, encoding: undefined, body: () => Promise.resolve(tagged.body) };
-  return {
-    etag: `W/${tagged.etag}`,
-    encoding: 'gzip',
-    body: () => (tagged.gzipped ??= gzipKept(tagged)),
+  const kept = representations.get(tagged) ?? keepRepresentations(tagged);
+  if (size < MIN_GZIP_BYTES || size > MAX_GZIP_BYTES || !acceptsGzip(acceptEncoding)) return kept.identity;
+  return kept.gzip;
+}
+
+/** A body's two representations, made once per body: a read allocates none (issue 15, fast reads). */
+interface Representations {
+  readonly identity: Representation;
+  readonly gzip: Representation;
+}
+const representations = new WeakMap<TaggedBody, Representations>();
+
+function keepRepresentations(tagged: TaggedBody): Representations {
+  const body = Promise.resolve(tagged.body);
+  const made: Representations = {
+    identity: { etag: tagged.etag, encoding: undefined, body: () => body },
+    gzip: { etag: `W/${tagged.etag}`, encoding: 'gzip', body: () => (tagged.gzipped ??= gzipKept(tagged)) },
   };
+  representations.set(tagged, made);
+  return made;
 }
 
 /** The body gzipped; a failure is not kept, so the next read tries again. */
@@ -73,6 +86,20 @@ function gzipKept(tagged: TaggedBody): Promise<Buffer> {
  */
 export function acceptsGzip(header: string | undefined): boolean {
   if (header === undefined) return false;
+  // Clients send the same header on every request: the last few answers are kept (bounded: a header is any text).
+  const known = acceptsGzipOf.get(header);
+  if (known !== undefined) return known;
+  const accepts = parseAcceptsGzip(header);
+  if (acceptsGzipOf.size >= MAX_KEPT_HEADERS) acceptsGzipOf.clear();
+  if (header.length <= MAX_KEPT_HEADER_LENGTH) acceptsGzipOf.set(header, accepts);
+  return accepts;
+}
+
+const MAX_KEPT_HEADERS = 64;
+const MAX_KEPT_HEADER_LENGTH = 256;
+const acceptsGzipOf = new Map<string, boolean>();
+
+function parseAcceptsGzip(header: string): boolean {
   let named: boolean | undefined;
   let any = false;
   for (const element of header.split(',')) {
@@ -107,6 +134,8 @@ export function tagBody(result: unknown): TaggedBody {
  */
 export function matchesIfNoneMatch(header: string | undefined, etag: string): boolean {
   if (header === undefined) return false;
+  // What a client sends back is the tag it was given: no list to split.
+  if (header === etag) return true;
   const bare = (tag: string) => tag.trim().replace(/^W\//, '');
   return header.split(',').some((tag) => tag.trim() === '*' || bare(tag) === bare(etag));
 }

@@ -5,7 +5,7 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Hub } from '../hub/index.js';
-import { forwardUrl, replicaForward } from './replica-forward.js';
+import { ForwardMarker, forwardKeyOf, forwardUrl, replicaForward } from './replica-forward.js';
 
 const driver = 'http://10.0.0.7:7400';
 
@@ -31,6 +31,47 @@ describe('forwardUrl', () => {
   });
 });
 
+describe('ForwardMarker', () => {
+  const key = forwardKeyOf(Buffer.alloc(32, 7));
+  let now = 1_800_000_000_000;
+  const marker = new ForwardMarker(key, () => now);
+
+  it('takes a marker it signed for the same request, recently', () => {
+    const signed = marker.sign('replica-a', 'GET', '/api/v1/clusters/c/page?x=1');
+    expect(signed).toMatch(/^replica-a;1800000000000;[\w-]{43}$/);
+    expect(marker.verify(signed, 'GET', '/api/v1/clusters/c/page?x=1')).toBe(true);
+    // Another replica with the same secret key takes it too.
+    expect(
+      new ForwardMarker(forwardKeyOf(Buffer.alloc(32, 7)), () => now).verify(
+        signed,
+        'GET',
+        '/api/v1/clusters/c/page?x=1',
+      ),
+    ).toBe(true);
+  });
+
+  it('refuses one a client made up, or signed for another request, key or time', () => {
+    const signed = marker.sign('replica-a', 'GET', '/api/v1/clusters/c/page');
+    for (const header of ['replica-a', 'a replica', '', 'x;1;y', undefined, [signed, signed]]) {
+      expect(marker.verify(header, 'GET', '/api/v1/clusters/c/page'), String(header)).toBe(false);
+    }
+    expect(marker.verify(signed, 'POST', '/api/v1/clusters/c/page')).toBe(false);
+    expect(marker.verify(signed, 'GET', '/api/v1/clusters/d/page')).toBe(false);
+    expect(marker.verify(signed.replace('replica-a', 'replica-b'), 'GET', '/api/v1/clusters/c/page')).toBe(
+      false,
+    );
+    expect(
+      new ForwardMarker(forwardKeyOf(Buffer.alloc(32, 8)), () => now).verify(
+        signed,
+        'GET',
+        '/api/v1/clusters/c/page',
+      ),
+    ).toBe(false);
+    now += 61_000;
+    expect(marker.verify(signed, 'GET', '/api/v1/clusters/c/page')).toBe(false);
+  });
+});
+
 describe('replicaForward', () => {
   const page = Buffer.from(
     JSON.stringify({ packs: Array.from({ length: 200 }, (_, i) => ({ name: `p${i}` })) }),
@@ -38,6 +79,7 @@ describe('replicaForward', () => {
   const zipped = gzipSync(page);
   let driver: Server;
   let replica: FastifyInstance;
+  const marker = new ForwardMarker(forwardKeyOf(Buffer.alloc(32, 1)));
   const seen: IncomingHttpHeaders[] = [];
 
   beforeAll(async () => {
@@ -74,6 +116,7 @@ describe('replicaForward', () => {
         hub,
         () => 'replica-a',
         () => undefined,
+        marker,
       ),
     );
     const never = () => Promise.reject(new Error('served here, not passed on'));
@@ -98,7 +141,21 @@ describe('replicaForward', () => {
     expect(res.headers['x-strata-replica']).toBe('replica-b');
     expect(res.body.equals(zipped)).toBe(true);
     expect(gunzipSync(res.body).equals(page)).toBe(true);
-    expect(seen.at(-1)?.['x-strata-forwarded-by']).toBe('replica-a');
+    const sent = seen.at(-1)?.['x-strata-forwarded-by'];
+    expect(sent).toMatch(/^replica-a;\d+;/);
+    expect(marker.verify(sent, 'GET', '/api/v1/clusters/c/page')).toBe(true);
+  });
+
+  it('passes on a request whose marker the client made up, and serves one a replica signed here', async () => {
+    const before = seen.length;
+    const madeUp = await get(at('/api/v1/clusters/c/page'), { 'x-strata-forwarded-by': 'replica-b' });
+    expect(madeUp.headers['x-strata-replica']).toBe('replica-b');
+    expect(seen).toHaveLength(before + 1);
+    const signed = marker.sign('replica-b', 'GET', '/api/v1/clusters/c/page');
+    const res = await fetch(at('/api/v1/clusters/c/page'), { headers: { 'x-strata-forwarded-by': signed } });
+    // Served here: the route of this test refuses to serve (500), and nothing more reached the driver.
+    expect(res.status).toBe(500);
+    expect(seen).toHaveLength(before + 1);
   });
 
   it('passes a plain answer to a client that does not take gzip', async () => {

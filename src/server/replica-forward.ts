@@ -4,6 +4,14 @@
 // caller's own credentials go with it and are checked there again); while no replica drives it (a failover,
 // at most a few seconds) the answer is 503 with Retry-After. Every other route is served by any replica from
 // the database.
+//
+// The marker that says "a replica passed this on" is signed (ForwardMarker): with a key derived from the
+// STRATA_SECRET_KEY every replica already shares, over the replica, a time, the method and the path. A client
+// that sends the header itself (to be answered from a non-driving replica's own state) is forwarded as if it
+// had not. The link between replicas is plain HTTP (the address each replica listens on, `--address`), and the
+// caller's token travels on it: run replicas on a private network, or put a TLS sidecar on each replica and
+// give it an https address (passOn speaks https to one).
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, OutgoingHttpHeaders } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Hub } from '../hub/index.js';
@@ -43,6 +51,58 @@ const PASSED_RESPONSE = [
   'www-authenticate',
 ];
 
+/** How long a signed marker stays valid: clocks of replicas differ by a little, a request takes a moment. */
+const MARKER_VALID_MS = 60_000;
+
+/** The HMAC key replicas sign markers with, derived from the secret key they share (never the key itself). */
+export function forwardKeyOf(secretKey: Uint8Array): Buffer {
+  return createHmac('sha256', secretKey).update('strata replica forward marker v1').digest();
+}
+
+/**
+ * Signs and checks the forwarded marker: `<replica id>;<unix ms>;<hmac>` over the replica, the time, the method
+ * and the request's path and query. Without a key (one hub, tests) a random one: only this process can sign.
+ */
+export class ForwardMarker {
+  private readonly key: Uint8Array;
+
+  constructor(
+    key: Uint8Array | undefined,
+    private readonly now: () => number = () => Date.now(),
+  ) {
+    this.key = key ?? randomBytes(32);
+  }
+
+  sign(replica: string, method: string, path: string): string {
+    const at = String(this.now());
+    return `${replica};${at};${this.mac(replica, at, method, path)}`;
+  }
+
+  /** Whether `header` is a marker this key signed for this request, recently. */
+  verify(header: string | string[] | undefined, method: string, path: string): boolean {
+    if (typeof header !== 'string') return false;
+    const macAt = header.lastIndexOf(';');
+    const atAt = header.lastIndexOf(';', macAt - 1);
+    if (atAt <= 0) return false;
+    const replica = header.slice(0, atAt);
+    const at = header.slice(atAt + 1, macAt);
+    if (!/^\d{1,15}$/.test(at) || Math.abs(this.now() - Number(at)) > MARKER_VALID_MS) return false;
+    const given = Buffer.from(header.slice(macAt + 1));
+    const expected = Buffer.from(this.mac(replica, at, method, path));
+    return given.length === expected.length && timingSafeEqual(given, expected);
+  }
+
+  private mac(replica: string, at: string, method: string, path: string): string {
+    return createHmac('sha256', this.key).update(`${replica}\n${at}\n${method}\n${path}`).digest('base64url');
+  }
+}
+
+/** The path and query a marker signs: what forwardUrl sends, whatever form the request line had. */
+const signedPath = (requestUrl: string) => {
+  const { pathname, search } = new URL(requestUrl, 'http://replica.invalid');
+  return `${pathname}${search}`;
+};
+
 /** How long a forwarded request may take before the caller gets 504. */
 const FORWARD_TIMEOUT_MS = 60_000;
 
@@ -57,6 +117,7 @@ export function replicaForward(
   hub: Hub,
   self: () => string | undefined,
   agentClusterOf: (request: FastifyRequest) => string | undefined,
+  marker: ForwardMarker = new ForwardMarker(undefined),
 ) {
   return async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
     const url = request.routeOptions.url ?? '';
@@ -65,7 +126,10 @@ export function replicaForward(
       : AGENT_SCOPED.test(url)
         ? agentClusterOf(request)
         : undefined;
-    if (cluster === undefined || request.headers[FORWARDED_HEADER] !== undefined) return;
+    if (cluster === undefined) return;
+    // Passed on by a replica already: served here, never passed again (no loops while leases move). A marker
+    // the client made up is not one.
+    if (marker.verify(request.headers[FORWARDED_HEADER], request.method, signedPath(request.url))) return;
     const driver = await hub.driverOf(cluster);
     if (driver === 'here') return;
     if (driver === undefined || driver.address === '') {
@@ -78,7 +142,9 @@ export function replicaForward(
         `cluster "${cluster}" is not driven by any hub replica right now (one is taking it over): retry in a few seconds`,
       );
     }
-    const headers: Record<string, string> = { [FORWARDED_HEADER]: self() ?? 'a replica' };
+    const headers: Record<string, string> = {
+      [FORWARDED_HEADER]: marker.sign(self() ?? 'a replica', request.method, signedPath(request.url)),
+    };
     for (const name of PASSED_REQUEST) {
       const value = request.headers[name];
       if (typeof value === 'string') headers[name] = value;

@@ -312,7 +312,9 @@ async function expectHistoriesChained(api: ReturnType<typeof client>, cluster: s
     const history = await pollUntil(
       `${where}: the stored history to reach ${pack.phase}`,
       async () => {
-        const h = await api<Transition[]>('GET', `/clusters/${cluster}/packs/${pack.name}/history`);
+        const h = (
+          await api<{ transitions: Transition[] }>('GET', `/clusters/${cluster}/packs/${pack.name}/history`)
+        ).transitions;
         return h.at(-1)?.to === pack.phase ? h : undefined;
       },
       30_000,

@@ -193,7 +193,9 @@ describe('a hub killed with -9 at random moments', () => {
       'tenant-quotas',
     ]);
     for (const pack of final.packs) {
-      const history = (await api('GET', `/clusters/local/packs/${pack.name}/history`)) as Transition[];
+      const history = (
+        (await api('GET', `/clusters/local/packs/${pack.name}/history`)) as { transitions: Transition[] }
+      ).transitions;
       const where = `${pack.name} after ${moments.join(', ')}`;
       expect(history.length, where).toBeGreaterThan(0);
       expect(history[0]?.from, where).toBe('onboarding');

@@ -87,6 +87,11 @@ interface RouteBase<P, Q, B> {
   readonly description?: string;
   readonly tag: string;
   readonly role: Role;
+  /**
+   * A route declared `Role.Public` whose handler checks the caller itself, as it takes a credential that is not
+   * an API token (/metrics: its scrape token): the role it requires of an API token, unless configured open.
+   */
+  readonly checksCaller?: Role;
   readonly params?: P;
   readonly query?: Q;
   readonly body?: B;

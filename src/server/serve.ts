@@ -6,10 +6,18 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig, type Config, type LoadConfigOptions } from '../config.js';
 import { Hub } from '../hub/index.js';
-import { Backend, createStore, loadOrCreateKeyFile, parseDatabaseUrl, type Store } from '../store/index.js';
+import {
+  Backend,
+  createStore,
+  loadOrCreateKeyFile,
+  parseDatabaseUrl,
+  parseSecretKey,
+  type Store,
+} from '../store/index.js';
 import { adminTokenPath, ensureAdminToken, retireAdminTokenFile } from './admin-token.js';
 import { createServer, type ServerOptions, type StrataServer } from './app.js';
 import { lockDataDir } from './data-dir-lock.js';
+import { forwardKeyOf } from './replica-forward.js';
 
 export interface ServeOptions extends LoadConfigOptions {
   /** Where the first admin token and the listening line are printed. Default process.stdout. */
@@ -80,6 +88,7 @@ export async function serve(options: ServeOptions = {}): Promise<RunningHub> {
       chartCacheDir: join(config.dataDir, 'charts'),
       allowedExecPlugins: config.allowedExecPlugins,
       outboundDeny: config.outboundDeny,
+      retention: { keepPerPack: config.keepTransitions, keepDays: config.keepDays },
     });
     server = createServer({
       logLevel: config.logLevel,
@@ -87,6 +96,12 @@ export async function serve(options: ServeOptions = {}): Promise<RunningHub> {
       ...(config.metricsToken === undefined ? {} : { metricsToken: config.metricsToken }),
       metricsPublic: config.metricsPublic,
       streamLimits: { perToken: config.maxStreamsPerToken, total: config.maxStreams },
+      maxHeavyPerToken: config.maxCostlyPerToken,
+      requestTimeoutMs: config.requestTimeoutMs,
+      maxConnections: config.maxConnections,
+      maxConnectionsPerAddress: config.maxConnectionsPerAddress,
+      // Replicas share the secret key (they decrypt each other's kubeconfigs): their forwarded marker key too.
+      forwardKey: forwardKeyOf(parseSecretKey(secretKey)),
       ...options.server,
       hub,
     });

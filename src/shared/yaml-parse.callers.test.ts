@@ -23,6 +23,10 @@ vi.mock('yaml', async (importOriginal) => {
     parse: vi.fn(original.parse),
     parseDocument: vi.fn(original.parseDocument),
     parseAllDocuments: vi.fn(original.parseAllDocuments),
+    // What yamlDocuments composes with, one document at a time.
+    Composer: vi.fn(function Composer(options?: yaml.DocumentOptions) {
+      return new original.Composer(options);
+    }),
   };
 });
 
@@ -32,6 +36,7 @@ function parseOptions(): unknown[] {
     ...vi.mocked(yaml.parse).mock.calls.map((call) => call[2] ?? call[1]),
     ...vi.mocked(yaml.parseDocument).mock.calls.map((call) => call[1]),
     ...vi.mocked(yaml.parseAllDocuments).mock.calls.map((call) => call[1]),
+    ...vi.mocked(yaml.Composer).mock.calls.map((call) => call[0]),
   ];
 }
 

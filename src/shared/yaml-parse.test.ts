@@ -1,7 +1,7 @@
 // The shared YAML parse: the library's duplicate-key errors, exactly, without its quadratic check.
 import * as yaml from 'yaml';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
-import { parseAllYamlDocuments, parseYamlDocument, parseYamlValue } from './yaml-parse.js';
+import { parseAllYamlDocuments, parseYamlDocument, parseYamlValue, yamlDocuments } from './yaml-parse.js';
 
 // The library itself, its parse functions watched: which options the helper hands them.
 vi.mock('yaml', async (importOriginal) => {
@@ -11,6 +11,10 @@ vi.mock('yaml', async (importOriginal) => {
     parse: vi.fn(original.parse),
     parseDocument: vi.fn(original.parseDocument),
     parseAllDocuments: vi.fn(original.parseAllDocuments),
+    // What yamlDocuments composes with, one document at a time.
+    Composer: vi.fn(function Composer(options?: yaml.DocumentOptions) {
+      return new original.Composer(options);
+    }),
   };
 });
 
@@ -70,6 +74,7 @@ describe('parseAllYamlDocuments and parseYamlDocument', () => {
       ...vi.mocked(yaml.parse).mock.calls.map((call) => call[2]),
       ...vi.mocked(yaml.parseDocument).mock.calls.map((call) => call[1]),
       ...vi.mocked(yaml.parseAllDocuments).mock.calls.map((call) => call[1]),
+      ...vi.mocked(yaml.Composer).mock.calls.map((call) => call[0]),
     ];
     expect(calls).toHaveLength(4);
     for (const options of calls) expect(options).toMatchObject({ uniqueKeys: false });
@@ -126,7 +131,7 @@ describe('parseAllYamlDocuments and parseYamlDocument', () => {
     expect(doc?.errors[39_999]?.message).toMatch(
       /^Invalid escape sequence \\q at line 1, column 200001:\n\n…/,
     );
-    expect(vi.mocked(yaml.parseAllDocuments).mock.calls[0]?.[1]).toMatchObject({ prettyErrors: false });
+    expect(vi.mocked(yaml.Composer).mock.calls[0]?.[0]).toMatchObject({ prettyErrors: false });
   }, 60_000);
 
   it('read 100,000 keys of one mapping, finding the one repeat (the library alone took minutes)', () => {
@@ -134,6 +139,24 @@ describe('parseAllYamlDocuments and parseYamlDocument', () => {
     const [doc] = parseAllYamlDocuments(`data:\n${keys}  k0: again\n`, { prettyErrors: false });
     expect(doc?.errors.map((e) => e.message)).toEqual(['Map keys must be unique']);
   }, 60_000);
+});
+
+describe('yamlDocuments', () => {
+  it('gives each document, complete, before it reads the next: one syntax tree held at a time', () => {
+    const lineCounter = new yaml.LineCounter();
+    const text = Array.from({ length: 1000 }, (_, i) => `a: ${i}\na: again\nb: "\\q"\n`).join('---\n');
+    let read = 0;
+    for (const doc of yamlDocuments(text, { lineCounter })) {
+      // The document's own errors are in (the repeated key and the bad escape, prettified), while the
+      // parser has read at most one document further (4 lines each).
+      expect(doc.errors.map((e) => e.code)).toEqual(['DUPLICATE_KEY', 'BAD_DQ_ESCAPE']);
+      expect(doc.errors[0]?.message).toMatch(/^Map keys must be unique at line \d+, column 1/);
+      expect(lineCounter.lineStarts.length).toBeLessThanOrEqual((read + 2) * 4 + 1);
+      read++;
+    }
+    expect(read).toBe(1000);
+    expect(errorsOf([...yamlDocuments(text)])).toEqual(errorsOf(parseAllYamlDocuments(text)));
+  });
 });
 
 describe('parseYamlValue', () => {

@@ -8,14 +8,15 @@
 // bounded here too: aliases (at most MAX_ALIASES per document), anchors no alias names (dropped) and prettified
 // errors (Prettifier).
 import {
+  Composer,
   isAlias,
   isMap,
   isNode,
   isScalar,
   isSeq,
   LineCounter,
-  parseAllDocuments,
   parseDocument,
+  Parser,
   YAMLParseError,
   type YAMLError,
   type Document,
@@ -32,12 +33,23 @@ export type YamlParseOptions = Omit<ParseOptions, 'uniqueKeys'> & DocumentOption
 
 /** Like the library's parseAllDocuments with its default `uniqueKeys: true`, in time linear in the keys. */
 export function parseAllYamlDocuments(text: string, options: YamlParseOptions = {}): Document.Parsed[] {
+  return Array.from(yamlDocuments(text, options));
+}
+
+/**
+ * parseAllYamlDocuments one document at a time, each complete (its errors and warnings in) when it is
+ * given: a caller that turns each into data and lets it go holds one document's syntax tree at a time, not
+ * the whole stream's. A manifest file or helm's output of thousands of objects held them all at once, tens
+ * of MiB more than the data they become (issue 15: the memory peak of an install).
+ */
+export function* yamlDocuments(text: string, options: YamlParseOptions = {}): Generator<Document.Parsed> {
   const lineCounter = options.lineCounter ?? new LineCounter();
-  const all = parseAllDocuments(text, { ...options, lineCounter, prettyErrors: false, uniqueKeys: false });
-  const docs = Array.isArray(all) ? all : [];
   const pretty = options.prettyErrors === false ? undefined : new Prettifier(text, lineCounter);
-  for (const doc of docs) checkDocument(doc, pretty);
-  return docs;
+  const composer = new Composer({ ...options, lineCounter, prettyErrors: false, uniqueKeys: false });
+  for (const doc of composer.compose(new Parser(lineCounter.addNewLine).parse(text))) {
+    checkDocument(doc, pretty);
+    yield doc;
+  }
 }
 
 /** Like the library's parseDocument with its default `uniqueKeys: true`, in time linear in the keys. */

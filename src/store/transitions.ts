@@ -78,6 +78,8 @@ export interface EventsSinceOptions {
 export interface TransitionHistoryOptions {
   /** The most recent N transitions (still returned oldest first). Default: all. */
   readonly limit?: number;
+  /** Only transitions with an id below this one: the page before one already read. */
+  readonly before?: number;
 }
 
 const DEFAULT_PAGE = 1000;
@@ -211,6 +213,16 @@ function decodeEvent(row: Row<'events'>): StoredEvent {
   return withId(event, row.id);
 }
 
+export interface PruneOptions {
+  /** Per pack and kind (transitions, statuses), the newest this many are kept. */
+  readonly keepPerPack: number;
+  /** ISO-8601: older rows go too, except each pack's newest of each kind. Absent: no age limit. */
+  readonly olderThan?: string;
+}
+
+/** The kinds retention applies to: one row per status write and per transition, so they grow with time. */
+const PRUNED_KINDS = [EventKind.PackTransition, EventKind.PackStatus];
+
 export class HistoryRepository {
   constructor(private readonly ctx: StoreContext) {}
 
@@ -221,6 +233,23 @@ export class HistoryRepository {
     if (options.cluster !== undefined) query = query.where('cluster', '=', options.cluster);
     const rows = await query.orderBy('id').limit(limit).execute();
     return rows.map(decodeEvent);
+  }
+
+  /**
+   * Deletes pack transitions and status events past the retention (`PruneOptions`); returns how many. A pack's
+   * newest transition and status always stay (the removed-pack check and a restart read them). A stream
+   * resuming from an id before the pruned rows simply gets the rows that are left.
+   */
+  async prune(options: PruneOptions): Promise<number> {
+    const keep = Math.max(1, Math.floor(options.keepPerPack));
+    const old = options.olderThan === undefined ? sql`` : sql` or (rn > 1 and time < ${options.olderThan})`;
+    const result = await sql`delete from events where id in (
+        select id from (
+          select id, time, row_number() over (partition by cluster_id, pack, kind order by id desc) as rn
+          from events where kind in (${sql.join(PRUNED_KINDS)})
+        ) ranked where rn > ${keep}${old}
+      )`.execute(this.ctx.db);
+    return Number(result.numAffectedRows ?? 0);
   }
 
   /** The newest event id, 0 when there is none: where a stream without Last-Event-ID starts. */
@@ -246,6 +275,7 @@ export class HistoryRepository {
       .where('events.pack', '=', pack)
       .where('events.kind', '=', EventKind.PackTransition)
       .orderBy('events.id', 'desc');
+    if (options.before !== undefined) query = query.where('events.id', '<', options.before);
     if (options.limit !== undefined) query = query.limit(options.limit);
     const rows = await query.execute();
     return rows.reverse().map((row) => ({
@@ -254,16 +284,24 @@ export class HistoryRepository {
     }));
   }
 
-  /** Every pack's colour changes on a (current) cluster, oldest first: the install timeline. */
-  async clusterTransitions(cluster: string): Promise<(StoredTransition & { readonly pack: string })[]> {
-    const rows = await this.ctx.db
+  /**
+   * Every pack's colour changes on a (current) cluster, oldest first: the install timeline. With a limit, the
+   * most recent ones (before `before`, when given).
+   */
+  async clusterTransitions(
+    cluster: string,
+    options: TransitionHistoryOptions = {},
+  ): Promise<(StoredTransition & { readonly pack: string })[]> {
+    let query = this.ctx.db
       .selectFrom('events')
       .innerJoin('clusters', 'clusters.id', 'events.cluster_id')
       .select(['events.id', 'events.pack', 'events.data'])
       .where('clusters.name', '=', cluster)
       .where('events.kind', '=', EventKind.PackTransition)
-      .orderBy('events.id')
-      .execute();
+      .orderBy('events.id', 'desc');
+    if (options.before !== undefined) query = query.where('events.id', '<', options.before);
+    if (options.limit !== undefined) query = query.limit(options.limit);
+    const rows = (await query.execute()).reverse();
     return rows.flatMap((row) =>
       row.pack === null
         ? []

@@ -1,7 +1,7 @@
 // strata pack values|history|retry: one pack of a cluster: what it deploys with, how its colour changed, and
 // "try again now" for a red one. The same data as the pack detail in the UI.
 import { outputOption, outputWidth, stringOption, type Command } from '../command.js';
-import { ExitCode } from '../errors.js';
+import { ExitCode, usageError } from '../errors.js';
 import { painter } from '../render/color.js';
 import { formatObject } from '../render/output.js';
 import { phaseBadge } from '../render/status.js';
@@ -41,13 +41,40 @@ const values: Command = {
 
 const history: Command = {
   path: ['pack', 'history'],
-  usage: 'strata pack history CLUSTER PACK [-o table|json|yaml]',
+  usage: 'strata pack history CLUSTER PACK [--limit N] [--before CURSOR] [-o table|json|yaml]',
   summary: "a pack's colour changes, oldest first, with the reason for each",
+  description:
+    'The newest 100 by default (--limit, at most 1000). When there are older ones, the command to see them\n' +
+    '(--before CURSOR) is printed on stderr.',
   args: ARGS,
-  options: { output: outputOption(['table', 'json', 'yaml']) },
-  examples: ['strata pack history dev broken-web', 'strata pack history dev echo -o json'],
+  options: {
+    output: outputOption(['table', 'json', 'yaml']),
+    limit: { type: 'string', value: 'N', description: 'how many transitions (default 100, at most 1000)' },
+    before: {
+      type: 'string',
+      value: 'CURSOR',
+      description: 'only those older than this (printed by a run before)',
+    },
+  },
+  examples: [
+    'strata pack history dev broken-web',
+    'strata pack history dev echo -o json',
+    'strata pack history dev echo --limit 20',
+  ],
   async run(ctx, { args, options }) {
-    const transitions = await ctx.client.call('getPackHistory', { params: params(args) });
+    const limit = wholeNumberOption(options, 'limit');
+    const before = wholeNumberOption(options, 'before');
+    const page = await ctx.client.call('getPackHistory', {
+      params: params(args),
+      query: { ...(limit === undefined ? {} : { limit }), ...(before === undefined ? {} : { before }) },
+    });
+    const { transitions } = page;
+    if (page.next !== undefined) {
+      const p = params(args);
+      ctx.stderr.write(
+        `# older transitions: strata pack history ${p.cluster} ${p.pack} --before ${String(page.next)}\n`,
+      );
+    }
     const output = stringOption(options, 'output');
     if (output === 'json' || output === 'yaml') {
       ctx.stdout.write(formatObject(transitions, output));
@@ -74,6 +101,15 @@ const history: Command = {
     return ExitCode.Ok;
   },
 };
+
+/** A flag that must be a whole number from 1, or absent. */
+function wholeNumberOption(options: Parameters<typeof stringOption>[0], name: string): number | undefined {
+  const text = stringOption(options, name);
+  if (text === undefined) return undefined;
+  if (!/^[1-9]\d{0,15}$/.test(text))
+    throw usageError(`--${name}: expected a whole number from 1, got "${text}"`);
+  return Number(text);
+}
 
 const retry: Command = {
   path: ['pack', 'retry'],

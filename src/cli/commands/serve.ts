@@ -46,6 +46,12 @@ const passthrough = [
   'metrics-token',
   'max-streams-per-token',
   'max-streams',
+  'max-costly-requests-per-token',
+  'request-timeout',
+  'max-connections',
+  'max-connections-per-address',
+  'keep-transitions',
+  'keep-days',
 ] as const;
 
 export const serveCommand: Command = {
@@ -53,13 +59,16 @@ export const serveCommand: Command = {
   usage:
     'strata serve [--address HOST:PORT] [--data-dir DIR] [--database-url URL] [--helm PATH] [--log-level LEVEL] ' +
     '[--allow-exec-plugin NAMES] [--outbound-deny RANGES] [--metrics-token TOKEN] [--metrics-public] ' +
-    '[--max-streams-per-token N] [--max-streams N]',
+    '[--max-streams-per-token N] [--max-streams N] [--max-costly-requests-per-token N] [--request-timeout SECONDS] [--max-connections N] ' +
+    '[--max-connections-per-address N] [--keep-transitions N] [--keep-days DAYS]',
   summary: 'run the hub: the API, the web UI and one runner per registered cluster',
   description:
     'Flags win over the environment: STRATA_ADDRESS (default 127.0.0.1:7400), STRATA_DATA_DIR (default\n' +
     './.strata), STRATA_DATABASE_URL (default SQLite in the data dir; postgres://… for PostgreSQL),\n' +
     'STRATA_SECRET_KEY, STRATA_HELM, STRATA_LOG_LEVEL, STRATA_ALLOWED_EXEC_PLUGINS, STRATA_OUTBOUND_DENY,\n' +
-    'STRATA_MAX_STREAMS_PER_TOKEN, STRATA_MAX_STREAMS,\n' +
+    'STRATA_MAX_STREAMS_PER_TOKEN, STRATA_MAX_STREAMS, STRATA_MAX_COSTLY_REQUESTS_PER_TOKEN,\n' +
+    'STRATA_REQUEST_TIMEOUT, STRATA_MAX_CONNECTIONS,\n' +
+    'STRATA_MAX_CONNECTIONS_PER_ADDRESS, STRATA_KEEP_TRANSITIONS, STRATA_KEEP_DAYS,\n' +
     "STRATA_METRICS_TOKEN (a bearer token for Prometheus' scrape config; /metrics takes it or any API token;\n" +
     'prefer the variable: a flag shows in `ps`), STRATA_METRICS_PUBLIC=true (/metrics without any token).\n' +
     'On first start an admin token is written to <data dir>/admin-token (0600), and printed once when stdout\n' +
@@ -122,6 +131,42 @@ export const serveCommand: Command = {
       type: 'string',
       value: 'N',
       description: 'event streams the hub holds open in all (default 20000)',
+    },
+    'max-costly-requests-per-token': {
+      type: 'string',
+      value: 'N',
+      description:
+        'previews, validations, health-rule tests, values and bundle downloads one API token may have in ' +
+        'progress (default 4; more get 429)',
+    },
+    'request-timeout': {
+      type: 'string',
+      value: 'SECONDS',
+      description:
+        'how long a client may take to send one request, body included (default 120; then 408). Event streams are not cut',
+    },
+    'max-connections': {
+      type: 'string',
+      value: 'N',
+      description:
+        'connections the hub holds open in all, streams included (default 25000; more are dropped)',
+    },
+    'max-connections-per-address': {
+      type: 'string',
+      value: 'N',
+      description:
+        'connections one client address may hold before its first request with a token (default 1024; more get 429)',
+    },
+    'keep-transitions': {
+      type: 'string',
+      value: 'N',
+      description: 'pack history kept: the newest N transitions (and status events) per pack (default 1000)',
+    },
+    'keep-days': {
+      type: 'string',
+      value: 'DAYS',
+      description:
+        "pack history older than this is deleted, each pack's newest kept (default 90; 0: any age)",
     },
   },
   examples: [

@@ -58,7 +58,7 @@ export const attachmentRoutes = [
     body: UpdateAttachmentSchema,
     status: 200,
     response: z.array(PackDiffSchema),
-    errors: [404, 409, 413, 422],
+    errors: [404, 409, 413, 422, 429],
     handler: ({ hub, params, body }) =>
       hub.previewAttachment({ cluster: params.cluster, profile: params.profile, ...body }),
   }),

@@ -141,7 +141,7 @@ export const healthRoutes = [
     body: HealthTestSchema,
     status: 200,
     response: HealthVerdictSchema,
-    errors: [404, 422],
+    errors: [404, 422, 429],
     handler: ({ hub, body, callerRole }) => {
       if (body.live !== undefined && roleRank[callerRole] < roleRank[Role.Admin]) {
         throw new ApiError(

@@ -6,11 +6,46 @@ import {
   PackTransitionsSchema,
   PackValuesSchema,
 } from '../schemas.js';
-import type { ClusterPage } from '../../hub/index.js';
+import { HISTORY_PAGE, TIMELINE_PAGE, type ClusterPage } from '../../hub/index.js';
 import { API_PREFIX, jsonRoute, Role } from '../route.js';
 import { ClusterParams, presentCluster } from './clusters.js';
 
 const PackParams = ClusterParams.extend({ pack: z.string().min(1) });
+
+/** `?limit=&before=`: a page of transitions, the newest first read, then older ones by the answer's `next`. */
+const pageQuery = (sizes: { readonly default: number; readonly max: number }) =>
+  z.strictObject({
+    limit: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(sizes.max)
+      .optional()
+      .describe(`transitions in the page (default ${sizes.default}, at most ${sizes.max})`),
+    before: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .optional()
+      .describe('only transitions older than this cursor: the `next` of the page read before'),
+  });
+
+const nextCursor = z
+  .number()
+  .int()
+  .optional()
+  .describe('pass as ?before= for the page of older transitions; absent when there are none');
+
+const PackHistorySchema = z
+  .object({ transitions: z.array(PackTransitionSchema).describe('oldest first'), next: nextCursor })
+  .meta({ id: 'PackHistory' });
+
+const ClusterTransitionsSchema = z
+  .object({
+    packs: z.array(PackTransitionsSchema).describe('in install order'),
+    next: nextCursor,
+  })
+  .meta({ id: 'ClusterTransitions' });
 
 const presented = new WeakMap<
   ClusterPage,
@@ -43,13 +78,14 @@ export const packRoutes = [
     path: `${API_PREFIX}/clusters/{cluster}/packs/{pack}/history`,
     operationId: 'getPackHistory',
     tag: 'status',
-    summary: "A pack's phase transitions, oldest first",
+    summary: "A page of a pack's phase transitions (the newest, or those before ?before=), oldest first",
     role: Role.Viewer,
     params: PackParams,
+    query: pageQuery(HISTORY_PAGE),
     status: 200,
-    response: z.array(PackTransitionSchema),
+    response: PackHistorySchema,
     errors: [404],
-    handler: ({ hub, params }) => hub.packHistory(params.cluster, params.pack),
+    handler: ({ hub, params, query }) => hub.packHistory(params.cluster, params.pack, query),
   }),
   jsonRoute({
     method: 'GET',
@@ -59,10 +95,11 @@ export const packRoutes = [
     summary: "Every pack's phase transitions, packs in install order (the install timeline)",
     role: Role.Viewer,
     params: ClusterParams,
+    query: pageQuery(TIMELINE_PAGE),
     status: 200,
-    response: z.array(PackTransitionsSchema),
+    response: ClusterTransitionsSchema,
     errors: [404],
-    handler: ({ hub, params }) => hub.clusterTransitions(params.cluster),
+    handler: ({ hub, params, query }) => hub.clusterTransitions(params.cluster, query),
   }),
   jsonRoute({
     method: 'GET',
@@ -75,8 +112,8 @@ export const packRoutes = [
     params: PackParams,
     status: 200,
     response: PackValuesSchema,
-    errors: [404],
-    handler: ({ hub, params }) => Promise.resolve(hub.packValues(params.cluster, params.pack)),
+    errors: [404, 429],
+    handler: ({ hub, params }) => hub.packValues(params.cluster, params.pack),
   }),
   jsonRoute({
     method: 'POST',

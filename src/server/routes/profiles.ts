@@ -9,7 +9,7 @@ import {
   ProfileWithSourceSchema,
   ValidationSchema,
 } from '../schemas.js';
-import { API_PREFIX, BodyFormat, jsonRoute, Role, streamRoute } from '../route.js';
+import { API_PREFIX, BodyFormat, jsonRoute, Role, roleRank, streamRoute } from '../route.js';
 import { toProblemIssue } from '../to-problem.js';
 import { ApiError } from '../problem.js';
 
@@ -72,16 +72,23 @@ export const profileRoutes = [
     operationId: 'validateProfile',
     tag: 'profiles',
     summary: 'Validate a profile file without storing it',
-    description: `${yamlDescription} Otherwise 200 for a readable request: \`valid\` says whether it is a profile.`,
+    description:
+      `${yamlDescription} Otherwise 200 for a readable request: \`valid\` says whether it is a profile. ` +
+      'Chart hosts are checked against the outbound policy (STRATA_OUTBOUND_DENY) as publishing checks them, ' +
+      'except that for a viewer token the hub looks no host name up in DNS (only hosts written as addresses ' +
+      'are checked): what a name reaches from the hub is not for a read-only token to probe. Validations never ' +
+      'hold every check thread nor more than half the queue (503 HUB_BUSY): imports keep room.',
     role: Role.Viewer,
     query: ProfileTextQuery,
     body: ProfileTextSchema,
     bodyFormats: [BodyFormat.Json, BodyFormat.Yaml, BodyFormat.Bundle],
     status: 200,
     response: ValidationSchema,
-    errors: [413, 415, 422, 503],
-    handler: async ({ hub, query, body, bundle }) => {
-      const issues = await hub.validateProfile(profileUpload(query, body, bundle));
+    errors: [413, 415, 422, 429, 503],
+    handler: async ({ hub, query, body, bundle, callerRole }) => {
+      const issues = await hub.validateProfile(profileUpload(query, body, bundle), {
+        resolveChartHosts: roleRank[callerRole] >= roleRank[Role.Operator],
+      });
       return { valid: issues.length === 0, issues: issues.map(toProblemIssue) };
     },
   }),
@@ -151,7 +158,7 @@ export const profileRoutes = [
     params: VersionParams,
     contentType: 'application/gzip',
     response: z.string().describe('a profile bundle (binary)'),
-    errors: [404],
+    errors: [404, 429],
     handler: async ({ hub, params }, reply) => {
       const bundle = await hub.profileBundle(params.profile, params.version);
       const name = `${params.profile}-${params.version}.tgz`.replace(/[^\w.@-]/g, '_');

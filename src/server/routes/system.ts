@@ -65,6 +65,7 @@ export const systemRoutes = [
       'scrape config holds, or any valid API token (viewer or above). Its labels name every cluster, so it ' +
       'is open only when the hub runs with `--metrics-public` (STRATA_METRICS_PUBLIC=true).',
     role: Role.Public,
+    checksCaller: Role.Viewer,
     errors: [401],
     contentType: 'text/plain; version=0.0.4',
     response: z.string(),

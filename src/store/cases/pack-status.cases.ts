@@ -147,6 +147,63 @@ export function packStatusCases(env: TestBackend): void {
       expect(await store.history.clusterTransitions('nope')).toEqual([]);
     });
 
+    it('pages a history from the newest back with before, and prunes past the retention', async () => {
+      const { store } = await env.open();
+      await store.clusters.create({ name: 'prod', kubeconfig: 'k' });
+      let status = packStatus('onboarding');
+      const phases = ['processing', 'failed', 'processing', 'success', 'processing', 'success'] as const;
+      for (const [i, phase] of phases.entries()) {
+        status = advance(status, phase, `2026-01-0${i + 1}T00:00:00.000Z`);
+        await store.packStatus.record({ cluster: 'prod', pack: 'p', status });
+      }
+      await store.packStatus.record({
+        cluster: 'prod',
+        pack: 'q',
+        status: advance(packStatus('onboarding'), 'processing', '2026-01-09T00:00:00.000Z'),
+      });
+      const newest = await store.history.transitions('prod', 'p', { limit: 2 });
+      expect(newest.map((t) => t.time.slice(0, 10))).toEqual(['2026-01-05', '2026-01-06']);
+      const older = await store.history.transitions('prod', 'p', { limit: 2, before: newest[0]?.id });
+      expect(older.map((t) => t.time.slice(0, 10))).toEqual(['2026-01-03', '2026-01-04']);
+      const timeline = await store.history.clusterTransitions('prod', { limit: 3 });
+      expect(timeline.map((t) => `${t.pack} ${t.time.slice(0, 10)}`)).toEqual([
+        'p 2026-01-05',
+        'p 2026-01-06',
+        'q 2026-01-09',
+      ]);
+      expect(
+        (await store.history.clusterTransitions('prod', { limit: 1, before: timeline[0]?.id })).map((t) =>
+          t.time.slice(0, 10),
+        ),
+      ).toEqual(['2026-01-04']);
+
+      // Keep 4 per pack and kind: p loses 2 transitions and 2 of its 6 status events; q keeps all it has.
+      expect(await store.history.prune({ keepPerPack: 4 })).toBe(4);
+      expect((await store.history.transitions('prod', 'p')).map((t) => t.time.slice(0, 10))).toEqual([
+        '2026-01-03',
+        '2026-01-04',
+        '2026-01-05',
+        '2026-01-06',
+      ]);
+      // By age (the events' own write time is now, so everything is "old"): only the newest of each stays.
+      expect(await store.history.prune({ keepPerPack: 100, olderThan: '2999-01-01T00:00:00.000Z' })).toBe(6);
+      expect((await store.history.transitions('prod', 'p')).map((t) => t.time.slice(0, 10))).toEqual([
+        '2026-01-06',
+      ]);
+      expect((await store.history.transitions('prod', 'q')).length).toBe(1);
+      expect(await store.packStatus.get('prod', 'p')).toMatchObject({ phase: 'success' });
+      const kinds = (await store.eventsSince(0, { cluster: 'prod' })).map(
+        (e) => `${e.kind} ${'pack' in e ? e.pack : ''}`,
+      );
+      expect(kinds).toEqual([
+        'cluster.registered ',
+        'pack.transition p',
+        'pack.status p',
+        'pack.transition q',
+        'pack.status q',
+      ]);
+    });
+
     it('keeps each pack history one chain that ends in the phase of its row, whatever a writer sends', async () => {
       const { store } = await env.open();
       await store.clusters.create({ name: 'prod', kubeconfig: 'k' });

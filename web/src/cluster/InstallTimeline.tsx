@@ -1,6 +1,6 @@
 import { useEffect, useMemo, useState } from 'react';
 import { enc } from '../api/client';
-import type { AttachmentView, PackTransition, PackTransitions, PackView } from '../api/types';
+import type { AttachmentView, ClusterTransitions, PackTransition, PackView } from '../api/types';
 import { useSession } from '../session-context';
 import { packPhaseDisplay as phaseDisplay } from '../api/display';
 import { formatElapsed } from '../../../src/shared/duration';
@@ -25,8 +25,9 @@ function useTransitions(cluster: string, packs: readonly PackView[]) {
   useEffect(() => {
     const controller = new AbortController();
     api
-      .get<PackTransitions[]>(`/clusters/${enc(cluster)}/transitions`, controller.signal)
-      .then((list) => {
+      // The newest page (1,000 transitions across the cluster): enough for every bar's recent segments.
+      .get<ClusterTransitions>(`/clusters/${enc(cluster)}/transitions`, controller.signal)
+      .then(({ packs: list }) => {
         setHistory(new Map(list.map((p) => [p.pack, p.transitions])));
       })
       // Without the history the bars fall back to start → end in the current colour.

@@ -3,7 +3,7 @@ import { enc } from '../api/client';
 import { formatPackReason } from '../api/display';
 import { useApiGet } from '../api/use-api-get';
 import { can } from '../api/session';
-import type { AttachmentView, PackTransition, PackView } from '../api/types';
+import type { AttachmentView, PackHistory, PackView } from '../api/types';
 import { href, navigate } from '../router';
 import { useSession } from '../session-context';
 import { formatDateTime, formatTime } from '../time';
@@ -51,10 +51,12 @@ export function PackDetail({
   }, [cluster, pack.name]);
 
   // The history grows with every transition: fetch it again when the phase changes.
-  const { value: history, error: historyError } = useApiGet<PackTransition[]>(
+  // The newest page (100 transitions): the panel shows the recent story, `strata pack history` pages further back.
+  const { value: historyPage, error: historyError } = useApiGet<PackHistory>(
     `/clusters/${enc(cluster)}/packs/${enc(pack.name)}/history`,
     pack.phase,
   );
+  const history = historyPage?.transitions;
 
   // Both buttons call the pack's retry route, which re-applies this pack only (the runner's retryPack), never
   // the whole cluster: "Re-sync cluster" on the cluster page does that.

@@ -1,0 +1,52 @@
+// Kept results (bundles for download, pack values as YAML): one build for requests that arrive together, kept
+// within a byte budget (least recently used out first), dropped when idle, never kept when the build failed.
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { ByteLru } from './byte-lru.js';
+
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+const bytes = (n: number, fill = 1) => Buffer.alloc(n, fill);
+const sizeOf = (b: Buffer) => b.length;
+
+describe('ByteLru', () => {
+  it('builds once for requests that arrive together and for later ones', async () => {
+    const cache = new ByteLru<Buffer>({ maxBytes: 1000, sizeOf });
+    const build = vi.fn(() => Promise.resolve(bytes(10)));
+    const [a, b] = await Promise.all([cache.build('k', build), cache.build('k', build)]);
+    expect(await cache.build('k', build)).toBe(a);
+    expect(b).toBe(a);
+    expect(build).toHaveBeenCalledTimes(1);
+    expect(cache.size).toBe(10);
+  });
+
+  it('keeps within its byte budget, dropping the least recently used first, and keeps none larger than it', async () => {
+    const cache = new ByteLru<Buffer>({ maxBytes: 25, sizeOf });
+    await cache.build('a', () => Promise.resolve(bytes(10)));
+    await cache.build('b', () => Promise.resolve(bytes(10)));
+    await cache.build('a', () => Promise.reject(new Error('a is kept')));
+    await cache.build('c', () => Promise.resolve(bytes(10)));
+    expect(cache.size).toBe(20);
+    const rebuilt = vi.fn(() => Promise.resolve(bytes(10)));
+    await cache.build('b', rebuilt);
+    expect(rebuilt).toHaveBeenCalledTimes(1);
+    await cache.build('huge', () => Promise.resolve(bytes(26)));
+    expect(cache.size).toBe(20);
+  });
+
+  it('drops a bundle nobody asked for in a while, and keeps no failed build', async () => {
+    vi.useFakeTimers();
+    const cache = new ByteLru<Buffer>({ maxBytes: 1000, sizeOf, idleMs: 1000 });
+    await cache.build('a', () => Promise.resolve(bytes(10)));
+    vi.advanceTimersByTime(600);
+    await cache.build('a', () => Promise.reject(new Error('a is kept')));
+    vi.advanceTimersByTime(600);
+    expect(cache.size).toBe(10);
+    vi.advanceTimersByTime(500);
+    expect(cache.size).toBe(0);
+
+    await expect(cache.build('b', () => Promise.reject(new Error('no blob')))).rejects.toThrow('no blob');
+    expect(await cache.build('b', () => Promise.resolve(bytes(3)))).toHaveLength(3);
+  });
+});
