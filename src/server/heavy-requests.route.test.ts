@@ -60,9 +60,13 @@ describe('costly requests per token', () => {
         code: 'TOO_MANY_REQUESTS',
         detail:
           'this token already has 4 costly requests in progress (previews, validations, health-rule tests, ' +
-          'pack values, bundle downloads), the most one token may have (4): wait for one to finish, or ask ' +
+          'pack values, bundle downloads, chart version checks), the most one token may have (4): wait for one ' +
+          'to finish, or ask ' +
           "the hub's admin to raise STRATA_MAX_COSTLY_REQUESTS_PER_TOKEN (or --max-costly-requests-per-token)",
       });
+      // Checking a version's chart versions asks remote sources: counted too (review 8, item 6).
+      const outdated = await t.api('GET', '/api/v1/profiles/p/versions/1.0.0/outdated', { role: 'viewer' });
+      expect(outdated.status, outdated.text).toBe(429);
       // A cheap route of the same token is not counted.
       expect((await t.api('GET', '/api/v1/profiles', { role: 'viewer' })).status).toBe(200);
 

@@ -14,6 +14,8 @@ export const HEAVY_OPERATIONS: ReadonlySet<string> = new Set([
   'testHealthRules',
   'getPackValues',
   'getProfileBundle',
+  // Asks every remote chart's source (downloads of up to 8 MiB each) when its answers are not kept (outdated.ts).
+  'getOutdatedCharts',
 ]);
 
 /** A browser tab issues one such request at a time; a script may overlap a few. */
@@ -49,7 +51,7 @@ export class HeavyRequests {
           429,
           'TOO_MANY_REQUESTS',
           `this token already has ${mine} costly requests in progress (previews, validations, health-rule ` +
-            `tests, pack values, bundle downloads), the most one token may have (${this.perToken}): ` +
+            `tests, pack values, bundle downloads, chart version checks), the most one token may have (${this.perToken}): ` +
             `wait for one to finish, or ask the hub's admin to raise STRATA_MAX_COSTLY_REQUESTS_PER_TOKEN ` +
             `(or --max-costly-requests-per-token)`,
         );

@@ -143,7 +143,7 @@ export const profileRoutes = [
     params: VersionParams,
     status: 200,
     response: z.array(OutdatedChartSchema),
-    errors: [404],
+    errors: [404, 429],
     handler: ({ hub, params }) => hub.outdatedCharts(params.profile, params.version),
   }),
   streamRoute({
