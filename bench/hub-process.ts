@@ -93,6 +93,9 @@ export async function startHub(
             String(options.maxStreams),
             '--max-streams',
             String(options.maxStreams),
+            // The bench's clients share one token: each stream is a connection of it.
+            '--max-connections-per-token',
+            String(options.maxStreams),
           ]),
       ...(options.serveArgs ?? []),
     ],

@@ -22,6 +22,7 @@ describe('loadConfig', () => {
       requestTimeoutMs: 120_000,
       maxConnections: 25_000,
       maxConnectionsPerAddress: 1024,
+      maxConnectionsPerToken: 256,
       keepTransitions: 1000,
       keepDays: 90,
     });
@@ -31,11 +32,17 @@ describe('loadConfig', () => {
     const config = loadConfig({
       ...base,
       env: { STRATA_REQUEST_TIMEOUT: '30', STRATA_MAX_CONNECTIONS: '900' },
-      argv: ['--max-connections-per-address=16', '--request-timeout', '600'],
+      argv: ['--max-connections-per-address=16', '--request-timeout', '600', '--max-connections-per-token=8'],
     });
-    expect([config.requestTimeoutMs, config.maxConnections, config.maxConnectionsPerAddress]).toEqual([
-      600_000, 900, 16,
-    ]);
+    expect([
+      config.requestTimeoutMs,
+      config.maxConnections,
+      config.maxConnectionsPerAddress,
+      config.maxConnectionsPerToken,
+    ]).toEqual([600_000, 900, 16, 8]);
+    expect(
+      loadConfig({ ...base, env: { STRATA_MAX_CONNECTIONS_PER_TOKEN: '64' } }).maxConnectionsPerToken,
+    ).toBe(64);
     const kept = loadConfig({ ...base, env: { STRATA_KEEP_DAYS: '0' }, argv: ['--keep-transitions=50'] });
     expect([kept.keepTransitions, kept.keepDays]).toEqual([50, 0]);
     expect(() => loadConfig({ ...base, env: { STRATA_REQUEST_TIMEOUT: '0' } })).toThrow(

@@ -9,6 +9,7 @@ import { DEFAULT_OUTBOUND_DENY, parseOutboundDeny, type AddressRange } from './k
 import {
   DEFAULT_MAX_CONNECTIONS,
   DEFAULT_MAX_CONNECTIONS_PER_ADDRESS,
+  DEFAULT_MAX_CONNECTIONS_PER_TOKEN,
   DEFAULT_REQUEST_TIMEOUT_MS,
 } from './server/connection-limits.js';
 import { DEFAULT_RETENTION } from './hub/retention.js';
@@ -67,6 +68,8 @@ export interface Config {
   /** Connections the hub holds in all (default 25,000), and per address before a token is shown (1024). */
   readonly maxConnections: number;
   readonly maxConnectionsPerAddress: number;
+  /** Connections one token's requests may hold open. */
+  readonly maxConnectionsPerToken: number;
   /** Pack history kept: the newest N transitions (and status events) per pack, and days (0: any age). */
   readonly keepTransitions: number;
   readonly keepDays: number;
@@ -99,6 +102,7 @@ const settings = {
     flag: '--max-connections-per-address',
     env: 'STRATA_MAX_CONNECTIONS_PER_ADDRESS',
   },
+  maxConnectionsPerToken: { flag: '--max-connections-per-token', env: 'STRATA_MAX_CONNECTIONS_PER_TOKEN' },
   keepTransitions: { flag: '--keep-transitions', env: 'STRATA_KEEP_TRANSITIONS' },
   keepDays: { flag: '--keep-days', env: 'STRATA_KEEP_DAYS' },
 } as const;
@@ -183,6 +187,7 @@ const schema = z.object({
     .transform((seconds) => Number(seconds) * 1000),
   maxConnections: countSchema,
   maxConnectionsPerAddress: countSchema,
+  maxConnectionsPerToken: countSchema,
   keepTransitions: countSchema,
   keepDays: z
     .string()
@@ -235,6 +240,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     maxConnections: raw.maxConnections.value ?? String(DEFAULT_MAX_CONNECTIONS),
     maxConnectionsPerAddress:
       raw.maxConnectionsPerAddress.value ?? String(DEFAULT_MAX_CONNECTIONS_PER_ADDRESS),
+    maxConnectionsPerToken: raw.maxConnectionsPerToken.value ?? String(DEFAULT_MAX_CONNECTIONS_PER_TOKEN),
     keepTransitions: raw.keepTransitions.value ?? String(DEFAULT_RETENTION.keepPerPack),
     keepDays: raw.keepDays.value ?? String(DEFAULT_RETENTION.keepDays),
   });
@@ -270,6 +276,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     requestTimeoutMs: value.requestTimeout,
     maxConnections: value.maxConnections,
     maxConnectionsPerAddress: value.maxConnectionsPerAddress,
+    maxConnectionsPerToken: value.maxConnectionsPerToken,
     keepTransitions: value.keepTransitions,
     keepDays: value.keepDays,
   };

@@ -15,8 +15,11 @@ import {
   DEFAULT_MAX_CONNECTIONS,
   DEFAULT_MAX_CONNECTIONS_PER_ADDRESS,
   DEFAULT_REQUEST_TIMEOUT_MS,
+  DEFAULT_MAX_CONNECTIONS_PER_TOKEN,
   HEADERS_TIMEOUT_MS,
+  KEEP_ALIVE_TIMEOUT_MS,
   PendingConnections,
+  TokenConnections,
 } from './connection-limits.js';
 import { depthExceededAt, MAX_JSON_DEPTH } from './json-depth.js';
 import { jsonErrorOffset, positionOf } from './json-position.js';
@@ -30,7 +33,7 @@ import { ForwardMarker, replicaForward } from './replica-forward.js';
 import { SECURITY_HEADERS } from './security-headers.js';
 import { EventStream } from './sse.js';
 import { StreamLimits, type StreamLimitsConfig } from './stream-limits.js';
-import { HeavyRequests } from './heavy-requests.js';
+import { HeavyRequests, type BodyBudget } from './heavy-requests.js';
 import { matchesIfNoneMatch, representation, tagBody } from './etag.js';
 import { defaultWebRoot, isApiPath, sendWebFile } from './static.js';
 import { toProblem } from './to-problem.js';
@@ -40,6 +43,8 @@ declare module 'fastify' {
     strataRole?: Role;
     /** The route takes a profile bundle (BodyFormat.Bundle): the only routes a gzip body is read for. */
     strataBundles?: boolean;
+    /** The route's operationId: whether its requests count against the cap on costly ones (heavy-requests.ts). */
+    strataOperation?: string;
   }
 }
 
@@ -102,6 +107,10 @@ export interface ServerOptions {
   readonly forwardKey?: Uint8Array;
   /** Costly requests (previews, validations, …) one token may have in progress. Default 4 (heavy-requests.ts). */
   readonly maxHeavyPerToken?: number;
+  /** Connections one token's requests may hold open; a request on one more gets 429. Default 256. */
+  readonly maxConnectionsPerToken?: number;
+  /** Request body bytes being read at once, per token and in all. Default 8 MiB and 256 MiB (heavy-requests.ts). */
+  readonly bodyBudget?: BodyBudget;
 }
 
 export interface StrataServer {
@@ -162,6 +171,24 @@ function keptParams(schema: z.ZodType): (params: unknown) => unknown {
   };
 }
 
+/**
+ * What a request's body will take while it is read, counted before its first byte: its Content-Length (at most
+ * the route's body limit, past which Fastify answers 413 unread), the whole body limit when it is chunked, and
+ * nothing for a profile bundle (MAX_BUNDLES_IN_FLIGHT bounds those).
+ */
+function announcedBodyBytes(request: FastifyRequest): number {
+  const contentType = request.headers['content-type'];
+  const type = contentType === undefined ? '' : (contentType.split(';')[0]?.trim().toLowerCase() ?? '');
+  if (BUNDLE_TYPES.includes(type)) return 0;
+  const limit = request.routeOptions.bodyLimit;
+  const length = request.headers['content-length'];
+  if (length !== undefined) {
+    const bytes = Number(length);
+    return Number.isFinite(bytes) && bytes >= 0 ? Math.min(bytes, limit) : limit;
+  }
+  return request.headers['transfer-encoding'] === undefined ? 0 : limit;
+}
+
 function decodeBody(request: FastifyRequest, route: Pick<JsonRoute, 'bodyFormats' | 'operationId'>): unknown {
   const text = request.body;
   if (typeof text !== 'string' || text.trim() === '') {
@@ -208,6 +235,7 @@ export function createServer(options: ServerOptions): StrataServer {
     // answered 408 and disconnected. Node checks every connectionsCheckingInterval (30 s by default), so a
     // short timeout (tests) is checked more often. Event streams are long answers to short requests: unbounded.
     requestTimeout,
+    keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
     http: {
       requestTimeout,
       headersTimeout: Math.min(HEADERS_TIMEOUT_MS, requestTimeout),
@@ -282,6 +310,14 @@ export function createServer(options: ServerOptions): StrataServer {
       (document ??= buildOpenApi(routes, { version: API_VERSION, serverUrl: options.publicUrl ?? '/' })),
   };
   const tokens = new WeakMap<FastifyRequest, Caller>();
+  const connections = new TokenConnections(
+    options.maxConnectionsPerToken ?? DEFAULT_MAX_CONNECTIONS_PER_TOKEN,
+  );
+  const heavy = new HeavyRequests(options.maxHeavyPerToken, options.bodyBudget);
+  const callerKey = (request: FastifyRequest) => {
+    const token = tokens.get(request);
+    return token ? token.id : 'anonymous';
+  };
 
   // Bodies are kept as text and decoded per route (decodeBody): JSON errors then name their position, and a
   // profile can arrive as YAML. Anything else is 415 from Fastify.
@@ -339,6 +375,29 @@ export function createServer(options: ServerOptions): StrataServer {
     readingBundle.add(request);
     done(null, payload);
   });
+  // After the token is known and before any byte of the body is read (after the bundle check, whose 503 says
+  // more to a bundle's sender than the token's cap): a costly request takes its token's slot,
+  // and a JSON or YAML body its bytes (as announced; the body limit when chunked) of the token's and the hub's
+  // budget (heavy-requests.ts), both given back when the answer is sent or the connection closes.
+  app.addHook('preParsing', (request, reply, payload, done) => {
+    const bodyBytes = announcedBodyBytes(request);
+    let release: () => void;
+    try {
+      release = heavy.admit(
+        request.routeOptions.config.strataOperation,
+        callerKey(request),
+        bodyBytes,
+        reply,
+      );
+    } catch (error) {
+      // A refused body is not read: the connection closes once the answer is out, so the client stops sending.
+      if (bodyBytes > 0) void reply.header('connection', 'close');
+      done(error as Error);
+      return;
+    }
+    reply.raw.once('close', release);
+    done(null, payload);
+  });
   app.addHook('onResponse', (request, reply, done) => {
     bundleDone(request);
     metrics.observeRequest(
@@ -361,13 +420,26 @@ export function createServer(options: ServerOptions): StrataServer {
     await answerUnmatched(request, reply, webRoot);
     return reply;
   });
-  app.addHook('onRequest', (request, _reply, done) => {
+  app.addHook('onRequest', (request, reply, done) => {
     const role = request.routeOptions.config.strataRole;
     if (role === undefined) {
       done();
       return;
     }
     const identified = (token: Caller | undefined) => {
+      if (token && !connections.admit(request.raw.socket, token.id)) {
+        // The request is not read further and the connection is closed once the answer is out.
+        void reply.header('retry-after', '5').header('connection', 'close');
+        done(
+          new ApiError(
+            429,
+            'TOO_MANY_CONNECTIONS',
+            `this token holds ${connections.limit} connections to the hub, the most one token may ` +
+              `(STRATA_MAX_CONNECTIONS_PER_TOKEN or --max-connections-per-token): reuse or close one of them`,
+          ),
+        );
+        return;
+      }
       if (token) {
         tokens.set(request, token);
         pending.authenticated(request.raw.socket);
@@ -432,11 +504,6 @@ export function createServer(options: ServerOptions): StrataServer {
     return token ? { tokenId: token.id, name: token.name } : { name: 'anonymous' };
   };
 
-  const heavy = new HeavyRequests(options.maxHeavyPerToken);
-  const callerKey = (request: FastifyRequest) => {
-    const token = tokens.get(request);
-    return token ? token.id : 'anonymous';
-  };
   for (const route of routes) {
     const params = route.params ? keptParams(route.params as z.ZodType) : undefined;
     app.route({
@@ -445,8 +512,9 @@ export function createServer(options: ServerOptions): StrataServer {
       config: {
         strataRole: route.role,
         strataBundles: route.kind === 'json' && (route.bodyFormats ?? []).includes(BodyFormat.Bundle),
+        strataOperation: route.operationId,
       },
-      handler: heavy.wrap(route.operationId, callerKey, async (request, reply) => {
+      handler: async (request, reply) => {
         const input = {
           ...services,
           params: params?.(request.params),
@@ -499,7 +567,7 @@ export function createServer(options: ServerOptions): StrataServer {
           default:
             return assertNever(route, 'route kind');
         }
-      }),
+      },
     });
   }
 

@@ -1,9 +1,9 @@
 // What one client can make the hub hold open before it has shown a token. A socket costs the hub a file
 // descriptor and a parser whatever it sends, and an anonymous one needs nothing to open: so connections from
 // one address that have not yet made an authenticated request are capped, and one more is answered 429 and
-// closed. A connection counts until its first request with a valid token (then it is an API client's, bounded
-// by the stream limits and the hub-wide connection cap) or until it closes; public routes (the UI's files,
-// /healthz) never take it out of the count, and the keep-alive timeout closes an idle one.
+// closed. A connection counts until its first request with a valid token (then it counts against that token's
+// cap, TokenConnections) or until it closes; public routes (the UI's files, /healthz) never take it out of the
+// count, and the keep-alive timeout closes an idle one.
 import type { Server } from 'node:http';
 import type { Socket } from 'node:net';
 
@@ -83,5 +83,65 @@ export class PendingConnections {
   /** Connections from `address` not yet authenticated (tests, metrics). */
   count(address: string): number {
     return this.pending.get(address)?.size ?? 0;
+  }
+}
+
+/**
+ * STRATA_MAX_CONNECTIONS_PER_TOKEN / --max-connections-per-token: connections one token's requests may hold
+ * open. An authenticated connection leaves PendingConnections' count, so without this one token could take every
+ * connection the hub allows (maxConnections) from everyone else. Above what one client opens in normal use (a
+ * browser keeps 6 per host, a replica a few dozen); the sse-fanout bench, which opens its ~1,000 streams with
+ * one token, raises it with the streams' caps (bench/hub-process.ts).
+ */
+export const DEFAULT_MAX_CONNECTIONS_PER_TOKEN = 256;
+/**
+ * How long an idle keep-alive connection stays open (Node's default; Fastify's own is 72 s): a client holds an
+ * unused socket of the hub for at most this long.
+ */
+export const KEEP_ALIVE_TIMEOUT_MS = 5_000;
+
+export class TokenConnections {
+  /** Per token id: the connections its requests came on. */
+  private readonly perToken = new Map<string, Set<Socket>>();
+  /** The token a connection counts for: the last one it made a request with. */
+  private readonly tokenOf = new WeakMap<Socket, string>();
+
+  constructor(readonly limit: number = DEFAULT_MAX_CONNECTIONS_PER_TOKEN) {}
+
+  /**
+   * A request with token `tokenId` came on `socket`: false if it is a new connection of a token that holds
+   * `limit` already (the request is refused and the connection closed), else true and it counts until it closes.
+   */
+  admit(socket: Socket, tokenId: string): boolean {
+    const current = this.tokenOf.get(socket);
+    if (current === tokenId) return true;
+    let sockets = this.perToken.get(tokenId);
+    if (sockets !== undefined && sockets.size >= this.limit) return false;
+    if (current === undefined)
+      socket.once('close', () => {
+        this.leave(socket);
+      });
+    else this.leave(socket);
+    if (sockets === undefined) {
+      sockets = new Set();
+      this.perToken.set(tokenId, sockets);
+    }
+    sockets.add(socket);
+    this.tokenOf.set(socket, tokenId);
+    return true;
+  }
+
+  /** Connections a token's requests hold open now (tests, metrics). */
+  count(tokenId: string): number {
+    return this.perToken.get(tokenId)?.size ?? 0;
+  }
+
+  private leave(socket: Socket): void {
+    const tokenId = this.tokenOf.get(socket);
+    if (tokenId === undefined) return;
+    this.tokenOf.delete(socket);
+    const sockets = this.perToken.get(tokenId);
+    if (sockets?.delete(socket) !== true) return;
+    if (sockets.size === 0) this.perToken.delete(tokenId);
   }
 }

@@ -100,6 +100,7 @@ export async function serve(options: ServeOptions = {}): Promise<RunningHub> {
       requestTimeoutMs: config.requestTimeoutMs,
       maxConnections: config.maxConnections,
       maxConnectionsPerAddress: config.maxConnectionsPerAddress,
+      maxConnectionsPerToken: config.maxConnectionsPerToken,
       // Replicas share the secret key (they decrypt each other's kubeconfigs): their forwarded marker key too.
       forwardKey: forwardKeyOf(parseSecretKey(secretKey)),
       ...options.server,

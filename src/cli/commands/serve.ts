@@ -50,6 +50,7 @@ const passthrough = [
   'request-timeout',
   'max-connections',
   'max-connections-per-address',
+  'max-connections-per-token',
   'keep-transitions',
   'keep-days',
 ] as const;
@@ -60,7 +61,7 @@ export const serveCommand: Command = {
     'strata serve [--address HOST:PORT] [--data-dir DIR] [--database-url URL] [--helm PATH] [--log-level LEVEL] ' +
     '[--allow-exec-plugin NAMES] [--outbound-deny RANGES] [--metrics-token TOKEN] [--metrics-public] ' +
     '[--max-streams-per-token N] [--max-streams N] [--max-costly-requests-per-token N] [--request-timeout SECONDS] [--max-connections N] ' +
-    '[--max-connections-per-address N] [--keep-transitions N] [--keep-days DAYS]',
+    '[--max-connections-per-address N] [--max-connections-per-token N] [--keep-transitions N] [--keep-days DAYS]',
   summary: 'run the hub: the API, the web UI and one runner per registered cluster',
   description:
     'Flags win over the environment: STRATA_ADDRESS (default 127.0.0.1:7400), STRATA_DATA_DIR (default\n' +
@@ -68,7 +69,7 @@ export const serveCommand: Command = {
     'STRATA_SECRET_KEY, STRATA_HELM, STRATA_LOG_LEVEL, STRATA_ALLOWED_EXEC_PLUGINS, STRATA_OUTBOUND_DENY,\n' +
     'STRATA_MAX_STREAMS_PER_TOKEN, STRATA_MAX_STREAMS, STRATA_MAX_COSTLY_REQUESTS_PER_TOKEN,\n' +
     'STRATA_REQUEST_TIMEOUT, STRATA_MAX_CONNECTIONS,\n' +
-    'STRATA_MAX_CONNECTIONS_PER_ADDRESS, STRATA_KEEP_TRANSITIONS, STRATA_KEEP_DAYS,\n' +
+    'STRATA_MAX_CONNECTIONS_PER_ADDRESS, STRATA_MAX_CONNECTIONS_PER_TOKEN, STRATA_KEEP_TRANSITIONS, STRATA_KEEP_DAYS,\n' +
     "STRATA_METRICS_TOKEN (a bearer token for Prometheus' scrape config; /metrics takes it or any API token;\n" +
     'prefer the variable: a flag shows in `ps`), STRATA_METRICS_PUBLIC=true (/metrics without any token).\n' +
     'On first start an admin token is written to <data dir>/admin-token (0600), and printed once when stdout\n' +
@@ -156,6 +157,12 @@ export const serveCommand: Command = {
       value: 'N',
       description:
         'connections one client address may hold before its first request with a token (default 1024; more get 429)',
+    },
+    'max-connections-per-token': {
+      type: 'string',
+      value: 'N',
+      description:
+        "connections one token's requests may hold open (default 256; a request on one more gets 429)",
     },
     'keep-transitions': {
       type: 'string',
