@@ -300,9 +300,19 @@ export async function readBundle(data: Buffer): Promise<Bundle> {
   return { profile: profile.content.toString('utf8'), entries };
 }
 
-/** A chart archive read whole: its top folder and its regular files (paths include the top folder). */
+/**
+ * A chart archive read whole: its top folder and its regular files (paths include the top folder). `unpacked`
+ * is the same files with each subchart archive (`charts/<name>.tgz`, at any depth) replaced by the files the
+ * check read from it, in a folder `charts/<name>/`: written out so, the chart hands helm no tar to parse, only
+ * what the check read (review 9, item 2: Go's tar reader and node-tar can read one archive differently).
+ */
 export type ChartArchive =
-  | { readonly ok: true; readonly top: string; readonly files: readonly TarFile[] }
+  | {
+      readonly ok: true;
+      readonly top: string;
+      readonly files: readonly TarFile[];
+      readonly unpacked: readonly TarFile[];
+    }
   | { readonly ok: false; readonly problem: string };
 
 /** Subcharts inside subcharts deeper than this are refused (helm has no limit; real charts use one or two). */
@@ -329,8 +339,10 @@ export async function readChartArchive(archive: Buffer): Promise<ChartArchive> {
         ok: false,
         problem: `not a chart archive: no Chart.yaml in its top folder ${JSON.stringify(`${top}/`)}`,
       };
-    const problem = await schemasProblem(files, '', budget, 0);
-    return problem === undefined ? { ok: true, top, files } : { ok: false, problem };
+    const subcharts = new Map<string, readonly TarFile[]>();
+    const problem = await schemasProblem(files, '', budget, 0, subcharts);
+    if (problem !== undefined) return { ok: false, problem };
+    return { ok: true, top, files, unpacked: unpackSubcharts(files, '', subcharts) };
   } catch (error) {
     return { ok: false, problem: error instanceof Error ? error.message : String(error) };
   }
@@ -352,6 +364,7 @@ async function schemasProblem(
   within: string,
   budget: UnpackBudget,
   depth: number,
+  subcharts: Map<string, readonly TarFile[]>,
 ): Promise<string | undefined> {
   for (const file of files) {
     const at = `${within}${file.path}`;
@@ -365,10 +378,51 @@ async function schemasProblem(
     if (depth >= MAX_SUBCHART_DEPTH)
       return `subchart archive ${JSON.stringify(at)} is nested more than ${MAX_SUBCHART_DEPTH} deep`;
     const inner = await readTarGz(file.content, `subchart archive ${JSON.stringify(at)}`, budget);
-    const problem = await schemasProblem(inner, `${at}: `, budget, depth + 1);
+    subcharts.set(at, inner);
+    const problem = await schemasProblem(inner, `${at}: `, budget, depth + 1, subcharts);
     if (problem !== undefined) return problem;
   }
   return undefined;
+}
+
+/**
+ * `files` with each subchart archive helm would load as one (a gzip file `charts/<name>.tgz`; helm reads any
+ * other name there as no archive) replaced by the files read from it (`subcharts`, by the path schemasProblem
+ * names it with) under `charts/<name>/`, less their top folder, as helm loads an archive. Throws when the
+ * archive's files are not under one top folder, or when the folder would merge with files already there.
+ */
+function unpackSubcharts(
+  files: readonly TarFile[],
+  within: string,
+  subcharts: ReadonlyMap<string, readonly TarFile[]>,
+): TarFile[] {
+  const out: TarFile[] = [];
+  for (const file of files) {
+    const at = `${within}${file.path}`;
+    const inner = subcharts.get(at);
+    if (inner === undefined || !/(^|\/)charts\/[^/]+\.tgz$/.test(file.path)) {
+      out.push(file);
+      continue;
+    }
+    const folder = file.path.slice(0, -'.tgz'.length);
+    const clash = files.find((f) => f.path === folder || f.path.startsWith(`${folder}/`));
+    if (clash !== undefined)
+      throw new BundleError(
+        BundleErrorCode.Invalid,
+        `subchart archive ${JSON.stringify(at)} cannot be unpacked to ${JSON.stringify(`${folder}/`)}: ${JSON.stringify(clash.path)} is there already`,
+        at,
+      );
+    const tops = new Set(inner.map((f) => f.path.split('/')[0]));
+    if (tops.size !== 1 || inner.some((f) => !f.path.includes('/')))
+      throw new BundleError(
+        BundleErrorCode.Invalid,
+        `subchart archive ${JSON.stringify(at)}: its files must sit under one top folder, as helm package writes them`,
+        at,
+      );
+    for (const f of unpackSubcharts(inner, `${at}: `, subcharts))
+      out.push({ path: `${folder}/${f.path.slice(f.path.indexOf('/') + 1)}`, content: f.content });
+  }
+  return out;
 }
 
 export interface BundleFiles extends FileSource {
