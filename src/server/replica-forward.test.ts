@@ -125,6 +125,7 @@ describe('replicaForward', () => {
     const never = () => Promise.reject(new Error('served here, not passed on'));
     replica.get('/api/v1/clusters/:cluster/page', never);
     replica.post('/api/v1/clusters/:cluster/attachments', never);
+    replica.get('/api/v1/clusters/:cluster/packs/:pack', never);
     await replica.listen({ port: 0, host: '127.0.0.1' });
   });
 
@@ -193,6 +194,28 @@ describe('replicaForward', () => {
     const after = await get(at('/api/v1/clusters/c/page'), {});
     expect(after.body.equals(page)).toBe(true);
     expect(read.filter((r) => r.includes('SMUGGLED'))).toEqual([]);
+  });
+
+  it('refuses a path with dot segments, which the driver would resolve to another route than the one matched', async () => {
+    const before = read.length;
+    const port = (replica.server.address() as AddressInfo).port;
+    for (const dots of ['..', '%2e%2e', '%2E.']) {
+      // The path as written (fetch and URL would resolve the dots before sending).
+      const res = await new Promise<{ status: number; text: string }>((resolve, reject) => {
+        request({ host: '127.0.0.1', port, path: `/api/v1/clusters/c/packs/${dots}` }, (answer) => {
+          let text = '';
+          answer.on('data', (chunk: Buffer) => (text += chunk.toString()));
+          answer.on('end', () => {
+            resolve({ status: answer.statusCode ?? 0, text });
+          });
+        })
+          .on('error', reject)
+          .end();
+      });
+      expect(res.status, dots).toBe(400);
+      expect(res.text).toContain('has dot segments');
+    }
+    expect(read).toHaveLength(before);
   });
 
   it("streams a request's body to the driver", async () => {

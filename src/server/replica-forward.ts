@@ -133,6 +133,15 @@ export function replicaForward(
         ? agentClusterOf(request)
         : undefined;
     if (cluster === undefined) return;
+    // Routing took the path as it came; a dot segment (`..`, `%2e%2e`) that URL resolution removes would send
+    // the driver another path than the one matched here.
+    if (request.url.startsWith('/') && request.url.split('?')[0] !== signedPath(request.url).split('?')[0]) {
+      throw new ApiError(
+        400,
+        'BAD_PATH',
+        `the path ${JSON.stringify(request.url.split('?')[0])} has dot segments`,
+      );
+    }
     // Passed on by a replica already: served here, never passed again (no loops while leases move). A marker
     // the client made up is not one.
     if (marker.verify(request.headers[FORWARDED_HEADER], request.method, signedPath(request.url))) return;
