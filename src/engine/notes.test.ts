@@ -1,4 +1,6 @@
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -10,7 +12,7 @@ import {
   type ChartSource,
   type HelmPack,
 } from '../profile/index.js';
-import { linkChainChart, rawTarGz, type RawEntry } from '../profile/testing/raw-tar.js';
+import { linkChainChart, rawTarGz, starPrefixChart, type RawEntry } from '../profile/testing/raw-tar.js';
 import { EngineError, EngineErrorCode } from './errors.js';
 import { chartWithNotes, templateWithNotes } from './notes.js';
 import { helmBin } from './testing/runner.js';
@@ -109,6 +111,31 @@ describe('a chart archive written out for a render (review 8, items 1, 2 and 9)'
     ).rejects.toThrow(
       'web/charts/db-0.1.0.tgz: db/values.schema.json: "$ref" at /properties/a is "file:///etc/passwd"',
     );
+  });
+
+  it('refuses a subchart archive with a header Go reads apart from node-tar, and helm loads nothing (review 9, item 2)', async () => {
+    const requests: string[] = [];
+    const server = createServer((request, response) => {
+      requests.push(request.url ?? '');
+      response.end('{}');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/evil.json`;
+      const file = join(dir, 'star.tgz');
+      writeFileSync(file, starPrefixChart('web', url));
+      const outcome = await templateWithNotes(pack(remote), { helmBin: helmBin(), chartFile: file }).then(
+        () => 'rendered',
+        (error: unknown) => (error instanceof Error ? error.message : String(error)),
+      );
+      expect(requests).toEqual([]);
+      expect(outcome).toContain(
+        'subchart archive "web/charts/sub.tgz": entry "' +
+          `${'S'.repeat(124)}/charts1/hidden.tgz": its header has the star trailer (tar\\0 at offset 508)`,
+      );
+    } finally {
+      server.close();
+    }
   });
 
   it('keeps helm validating the values against a schema that refers inside itself', async () => {

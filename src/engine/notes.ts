@@ -75,12 +75,14 @@ export async function chartWithNotes(chartFile: string): Promise<ChartCopy> {
  * is checked whole before anything is written, whoever stored it and whenever: only regular files and
  * folders come out of it (a link, even one whose target reads as inside, could lead out of `dir` through
  * another, and helm follows links), 20 MiB in all, and no values schema that would make helm load something
- * from elsewhere. Each path is one the check normalized, inside the top folder.
+ * from elsewhere. Each path is one the check normalized, inside the top folder. Each subchart archive is written
+ * out as a folder of the files the check read from it (see ChartArchive), never as the archive itself.
  */
 async function writeChecked(chartFile: string, dir: string): Promise<string> {
   const read = await readChartArchive(readFileSync(chartFile));
   if (!read.ok) throw new Error(read.problem);
-  for (const file of read.files) {
+  // Subcharts unpacked from the check's own reading: helm gets no tar of the chart's to parse its own way.
+  for (const file of read.unpacked) {
     const target = join(dir, file.path);
     mkdirSync(dirname(target), { recursive: true, mode: 0o700 });
     writeFileSync(target, file.content, { mode: 0o600, flag: 'wx' });

@@ -1,9 +1,10 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { writeTarGz } from '../profile/bundle.js';
 import { ChartSourceKind, Layer, PackType, PrioritySource, type HelmPack } from '../profile/index.js';
 import { stableLists } from './helm.js';
 import { parseManifestStream, Annotation, HookDeletePolicy, HookEvent, renderPack } from './render.js';
@@ -106,6 +107,46 @@ describe('renderPack: what helm install prints and checks', () => {
       'ConfigMap/enabled-sub',
       'ConfigMap/parent-config',
     ]);
+  });
+
+  it('renders subcharts stored as archives inside a chart archive as it renders them from folders', async () => {
+    // The render writes each subchart archive out unpacked (review 9, item 2): helm must read the same chart.
+    const out = mkdtempSync(join(tmpdir(), 'strata-render-test-'));
+    const root = join(charts, 'subcharts');
+    const subs = await Promise.all(
+      readdirSync(join(root, 'charts')).map(async (name) => {
+        const { stdout } = await promisify(execFile)(helmBin(), [
+          'package',
+          `--destination=${join(out, name)}`,
+          '--',
+          join(root, 'charts', name),
+        ]);
+        const archive = stdout.trim().replace(/^.*saved it to: /, '');
+        return { path: `subcharts/charts/${basename(archive)}`, content: readFileSync(archive) };
+      }),
+    );
+    const own = ['Chart.yaml', 'values.yaml', 'templates/configmap.yaml'].map((at) => ({
+      path: `subcharts/${at}`,
+      content: readFileSync(join(root, at)),
+    }));
+    const chartFile = join(out, 'subcharts.tgz');
+    writeFileSync(chartFile, writeTarGz([...own, ...subs]));
+    const options = {
+      cluster: 'c',
+      profile: 'p',
+      helmBin: helmBin(),
+      capabilities: { kubeVersion: 'v1.34.1', apiVersions: [] },
+    };
+    const values = { tags: { extras: true }, disabledSub: { enabled: true } };
+    const counts: number[] = [];
+    for (const pack of [chartPack('subcharts'), { ...chartPack('subcharts'), values }]) {
+      const fromArchive = await renderPack(pack, { ...options, chartFile });
+      const fromFolders = await renderPack(pack, { ...options, chartFile: root });
+      expect(fromArchive.objects).toEqual(fromFolders.objects);
+      counts.push(fromArchive.objects.length);
+    }
+    // The values turn two more subcharts on: the comparison covers conditions and tags.
+    expect(counts).toEqual([2, 4]);
   });
 
   it("fails a pack whose values break the chart's values.schema.json, naming each field as Helm does", async () => {

@@ -72,6 +72,26 @@ const AWS_ENV = [
 ];
 
 /**
+ * What the variables above that steer where a plugin's requests go may hold: an SDK builds the STS host from
+ * the region, so a region is checked as `--region` is.
+ */
+const ENV_VALUES: Readonly<Record<string, ValueShape>> = {
+  AWS_REGION,
+  AWS_DEFAULT_REGION: AWS_REGION,
+  AWS_STS_REGIONAL_ENDPOINTS: choice('regional', 'legacy'),
+  AWS_RETRY_MODE: choice('legacy', 'standard', 'adaptive'),
+  AWS_MAX_ATTEMPTS: { pattern: /^[1-9]\d{0,1}$/, what: 'a number of attempts from 1 to 99' },
+};
+
+/** Why the value of an allowed variable is refused, or undefined when it may be given. */
+export function envValueRefusal(name: string, value: unknown): string | undefined {
+  if (typeof value !== 'string') return 'its value is not a string';
+  const shape = ENV_VALUES[name];
+  if (shape !== undefined && !shape.pattern.test(value)) return `its value must be ${shape.what}`;
+  return undefined;
+}
+
+/**
  * The plugins Strata knows, by command name. Sources: `aws eks get-token` (AWS CLI reference; what
  * `aws eks update-kubeconfig` writes), `aws-iam-authenticator token` (its README), `gke-gcloud-auth-plugin`
  * (run with no arguments by what `gcloud container clusters get-credentials` writes), `kubelogin get-token`

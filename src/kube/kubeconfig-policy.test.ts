@@ -209,6 +209,19 @@ describe('exec plugins an admin allowed', () => {
     ];
     expect(KubeClient.fromString(kubeconfig(user), { allowedExecPlugins: ['aws'] }).context).toBe('ctx');
   });
+
+  it('a region in env is checked as --region is: an SDK builds the STS host from it', () => {
+    for (const name of ['AWS_REGION', 'AWS_DEFAULT_REGION']) {
+      const user = [...awsUser(EKS_ARGS), `  env: [{ name: ${name}, value: "evil.example/x" }]`];
+      expect(() => KubeClient.fromString(kubeconfig(user), { allowedExecPlugins: ['aws'] })).toThrow(
+        `user "alice": exec env ${name} is refused: its value must be an AWS region such as us-east-1`,
+      );
+    }
+    const endpoints = [...awsUser(EKS_ARGS), '  env: [{ name: AWS_STS_REGIONAL_ENDPOINTS, value: global }]'];
+    expect(() => KubeClient.fromString(kubeconfig(endpoints), { allowedExecPlugins: ['aws'] })).toThrow(
+      'exec env AWS_STS_REGIONAL_ENDPOINTS is refused: its value must be one of regional, legacy',
+    );
+  });
 });
 
 /** The args `aws eks update-kubeconfig` writes. */

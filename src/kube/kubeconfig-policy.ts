@@ -3,7 +3,13 @@
 // certificates and keys at the first request), all on the hub's machine and with the hub's rights. So the
 // parsed YAML is checked here, before client-node sees it. An exec plugin an admin allowed runs only in the shape
 // of its token-getting command (kubeconfig-exec-plugins.ts).
-import { argsRefusal, envCause, pluginShape, type PluginShape } from './kubeconfig-exec-plugins.js';
+import {
+  argsRefusal,
+  envCause,
+  envValueRefusal,
+  pluginShape,
+  type PluginShape,
+} from './kubeconfig-exec-plugins.js';
 
 export interface KubeconfigPolicy {
   /**
@@ -149,6 +155,9 @@ function checkExec(label: string, value: unknown, policy: KubeconfigPolicy): voi
         `${label}: exec env ${shown(name)} is refused: ${envCause(String(name))}. ${allowed}; ${WRAPPER_HINT}`,
       );
     }
+    const badValue = envValueRefusal(name, record(item)?.value);
+    if (badValue !== undefined)
+      throw new KubeconfigRefusal(`${label}: exec env ${shown(name)} is refused: ${badValue}`);
   }
 }
 

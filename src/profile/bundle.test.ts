@@ -1,3 +1,4 @@
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import {
   BUNDLE_INDEX,
@@ -9,6 +10,7 @@ import {
   bundleFolder,
   chartArchiveProblem,
   readBundle,
+  readChartArchive,
   sha256,
   writeBundle,
   writeBundleAsync,
@@ -181,6 +183,100 @@ describe('chartArchiveProblem', () => {
       'not a chart archive: no Chart.yaml in its top folder "web/"',
     );
     expect(await chartArchiveProblem(cm)).toBe('chart archive is not gzip-compressed data');
+  });
+});
+
+describe('readChartArchive (review 9, item 2)', () => {
+  const yaml = (name: string) => Buffer.from(`apiVersion: v2\nname: ${name}\nversion: 0.1.0\n`);
+
+  it('gives the files with each subchart archive unpacked under charts/<name>/, at any depth', async () => {
+    const inner = writeTarGz([{ path: 'inner/Chart.yaml', content: yaml('inner') }]);
+    const db = writeTarGz([
+      { path: 'db/Chart.yaml', content: yaml('db') },
+      { path: 'db/charts/inner-0.1.0.tgz', content: inner },
+    ]);
+    const read = await readChartArchive(
+      writeTarGz([
+        { path: 'web/Chart.yaml', content: yaml('web') },
+        { path: 'web/charts/db-0.1.0.tgz', content: db },
+        { path: 'web/charts/extra.tar.gz', content: inner },
+      ]),
+    );
+    expect(read.ok && read.unpacked.map((f) => [f.path, f.content.toString()])).toEqual([
+      ['web/Chart.yaml', yaml('web').toString()],
+      ['web/charts/db-0.1.0/Chart.yaml', yaml('db').toString()],
+      ['web/charts/db-0.1.0/charts/inner-0.1.0/Chart.yaml', yaml('inner').toString()],
+      // helm loads only a `.tgz` there as an archive: anything else stays as it is.
+      ['web/charts/extra.tar.gz', inner.toString()],
+    ]);
+  });
+
+  it('refuses a subchart archive it cannot unpack as helm loads it', async () => {
+    const db = writeTarGz([{ path: 'db/Chart.yaml', content: yaml('db') }]);
+    expect(
+      await chartArchiveProblem(
+        writeTarGz([
+          { path: 'web/Chart.yaml', content: yaml('web') },
+          { path: 'web/charts/db.tgz', content: db },
+          { path: 'web/charts/db/Chart.yaml', content: yaml('db') },
+        ]),
+      ),
+    ).toBe(
+      'subchart archive "web/charts/db.tgz" cannot be unpacked to "web/charts/db/": "web/charts/db/Chart.yaml" is there already',
+    );
+    const loose = writeTarGz([{ path: 'Chart.yaml', content: yaml('db') }]);
+    expect(
+      await chartArchiveProblem(
+        writeTarGz([
+          { path: 'web/Chart.yaml', content: yaml('web') },
+          { path: 'web/charts/db.tgz', content: loose },
+        ]),
+      ),
+    ).toBe(
+      'subchart archive "web/charts/db.tgz": its files must sit under one top folder, as helm package writes them',
+    );
+  });
+
+  /** The archive of `entries` with `patch` applied to its uncompressed tar, checksums recomputed. */
+  function patched(entries: readonly RawEntry[], patch: (tar: Buffer) => void): Buffer {
+    const tar = gunzipSync(rawTarGz(entries));
+    patch(tar);
+    for (let at = 0; at + 512 <= tar.length && tar[at] !== 0;) {
+      tar.write(' '.repeat(8), at + 148);
+      const sum = tar.subarray(at, at + 512).reduce((total, byte) => total + byte, 0);
+      tar.write(`${sum.toString(8).padStart(6, '0')}\0 `, at + 148);
+      const size = parseInt(tar.toString('latin1', at + 124, at + 135), 8);
+      at += 512 + Math.ceil(size / 512) * 512;
+    }
+    return gzipSync(tar);
+  }
+
+  it('refuses a header that Go and node-tar read as different names or sizes, naming the entry', async () => {
+    const chartYaml = { path: 'web/Chart.yaml', content: yaml('web') };
+    const version = patched([chartYaml], (tar) => tar.write('xx', 263));
+    expect(await chartArchiveProblem(version)).toBe(
+      'chart archive: entry "web/Chart.yaml": its ustar header has a version other than 00; tar readers disagree on what it holds',
+    );
+    const slash = patched([chartYaml, { path: 'web/files/a', content: Buffer.from('data') }], (tar) =>
+      tar.write('web/files/\0', 1024),
+    );
+    expect(await chartArchiveProblem(slash)).toBe(
+      'chart archive: entry "web/files/": it is a regular file whose name ends with / and that has content; tar readers disagree on what it holds',
+    );
+    const record = ' path=web/values.yaml\n';
+    const pax = `${record.length + 2}${record}`;
+    const long = `web/${'d'.repeat(100)}/x`;
+    const prefixed = patched(
+      [
+        chartYaml,
+        { path: 'web/pax', content: Buffer.from(pax) },
+        { path: long, content: Buffer.from('a: 1') },
+      ],
+      (tar) => tar.write('x', 1024 + 156),
+    );
+    expect(await chartArchiveProblem(prefixed)).toBe(
+      'chart archive: entry "web/values.yaml": it has a ustar prefix and a pax or GNU long name; tar readers disagree on what it holds',
+    );
   });
 });
 

@@ -178,6 +178,13 @@ async function readTarGz(
       cause: error,
     });
   }
+  const ambiguous = ambiguousHeader(tar);
+  if (ambiguous !== undefined)
+    throw new BundleError(
+      BundleErrorCode.Invalid,
+      `${what}: entry ${JSON.stringify(ambiguous.entry)}: ${ambiguous.problem}; tar readers disagree on what it holds`,
+      ambiguous.entry,
+    );
   const files: TarFile[] = [];
   const seen = new Set<string>();
   let problem: BundleError | undefined;
@@ -233,6 +240,120 @@ async function readTarGz(
   await done;
   if (problem) throw problem;
   return files;
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** A NUL-terminated header field as text, or undefined when it is not UTF-8. */
+function headerText(block: Buffer, offset: number, length: number): string | undefined {
+  const field = block.subarray(offset, offset + length);
+  const end = field.indexOf(0);
+  try {
+    return utf8.decode(end === -1 ? field : field.subarray(0, end));
+  } catch {
+    return undefined;
+  }
+}
+
+/** A header's size field: octal, or base-256 when its first byte has the high bit (as both readers take it). */
+function headerSize(block: Buffer): number {
+  const field = block.subarray(124, 136);
+  if ((field[0] ?? 0) & 0x80) {
+    let size = (field[0] ?? 0) & 0x7f;
+    for (const byte of field.subarray(1)) size = size * 256 + byte;
+    return size;
+  }
+  return parseInt(headerText(block, 124, 12)?.trim() || '0', 8) || 0;
+}
+
+/** The records of a pax extended header (`<length> <key>=<value>\n` each), or undefined when malformed. */
+function paxRecords(data: Buffer): Map<string, string> | undefined {
+  const records = new Map<string, string>();
+  let at = 0;
+  while (at < data.length && data[at] !== 0) {
+    const space = data.indexOf(0x20, at);
+    const length = space === -1 ? NaN : Number(data.toString('latin1', at, space));
+    if (!Number.isSafeInteger(length) || length <= space - at || at + length > data.length) return undefined;
+    const record = data.toString('utf8', space + 1, at + length);
+    const equals = record.indexOf('=');
+    if (equals <= 0 || !record.endsWith('\n')) return undefined;
+    records.set(record.slice(0, equals), record.slice(equals + 1, -1));
+    at += length;
+  }
+  return records;
+}
+
+/**
+ * The first header of an uncompressed tar whose reading differs between tar readers (review 9, item 2: helm
+ * reads with Go's archive/tar, Strata with node-tar), with why; undefined when there is none. Refused: star's
+ * trailer (`tar\0` at 508: Go reads a 131-byte prefix, node-tar 155 or 130), a ustar magic with a version
+ * other than `00` (Go reads its prefix, node-tar does not), a prefix under a pax or GNU long name (Go drops
+ * it, node-tar prepends it), a global pax header with more than a comment, a pax sparse file, a regular file
+ * with a trailing `/` and a size (node-tar reads it as an empty folder), names that are not UTF-8, and entries
+ * after a single end block (Go stops there with an error).
+ */
+function ambiguousHeader(tar: Buffer): { entry: string; problem: string } | undefined {
+  let pending: { path?: string; size?: number; longName?: boolean } = {};
+  for (let offset = 0; offset + 512 <= tar.length;) {
+    const block = tar.subarray(offset, offset + 512);
+    if (block.every((byte) => byte === 0)) {
+      const next = tar.subarray(offset + 512, offset + 1024);
+      if (next.length === 512 && !next.every((byte) => byte === 0))
+        return { entry: `at byte ${offset + 512}`, problem: 'it follows a single end-of-archive block' };
+      return undefined;
+    }
+    const name = headerText(block, 0, 100);
+    const isUstar = block.toString('latin1', 257, 263) === 'ustar\0';
+    const prefix = isUstar ? headerText(block, 345, 155) : '';
+    const entry =
+      name === undefined || prefix === undefined
+        ? `at byte ${offset}`
+        : (pending.path ?? (prefix ? `${prefix}/${name}` : name));
+    if (name === undefined || prefix === undefined) return { entry, problem: 'its name is not UTF-8' };
+    if (isUstar && block.toString('latin1', 508, 512) === 'tar\0')
+      return {
+        entry,
+        problem:
+          'its header has the star trailer (tar\\0 at offset 508), so its prefix is read as 131 bytes or 155',
+      };
+    if (isUstar && block.toString('latin1', 263, 265) !== '00')
+      return { entry, problem: 'its ustar header has a version other than 00' };
+    const type = String.fromCharCode(block[156] ?? 0);
+    const headerOnly = ['1', '2', '3', '4', '5', '6'].includes(type);
+    let size = headerSize(block);
+    if (['x', 'g', 'L', 'K'].includes(type)) {
+      const data = tar.subarray(offset + 512, offset + 512 + size);
+      if (type === 'x' || type === 'g') {
+        const records = paxRecords(data);
+        if (records === undefined) return { entry, problem: 'its pax header is malformed' };
+        if (type === 'g' && [...records.keys()].some((key) => key !== 'comment'))
+          return { entry, problem: 'it is a global pax header with more than a comment' };
+        if ([...records.keys()].some((key) => key.startsWith('GNU.sparse')))
+          return { entry, problem: 'its pax header makes it a sparse file' };
+        const paxSize = records.get('size');
+        if (type === 'x')
+          pending = {
+            ...pending,
+            ...(records.has('path') ? { path: records.get('path') } : {}),
+            ...(paxSize === undefined ? {} : { size: Number(paxSize) }),
+          };
+      } else if (type === 'L') pending = { ...pending, longName: true };
+    } else {
+      if (prefix && (pending.path !== undefined || pending.longName))
+        return { entry, problem: 'it has a ustar prefix and a pax or GNU long name' };
+      if (pending.size !== undefined) {
+        if (!Number.isSafeInteger(pending.size) || pending.size < 0)
+          return { entry, problem: 'its pax size is not a number' };
+        size = pending.size;
+      }
+      if (['0', '\0', '7'].includes(type) && entry.endsWith('/') && size > 0)
+        return { entry, problem: 'it is a regular file whose name ends with / and that has content' };
+      if (headerOnly) size = 0;
+      pending = {};
+    }
+    offset += 512 + Math.ceil(size / 512) * 512;
+  }
+  return undefined;
 }
 
 /** An entry name inside an archive: like a reference, but profile.yaml and bundle.json are fine. */
@@ -300,9 +421,19 @@ export async function readBundle(data: Buffer): Promise<Bundle> {
   return { profile: profile.content.toString('utf8'), entries };
 }
 
-/** A chart archive read whole: its top folder and its regular files (paths include the top folder). */
+/**
+ * A chart archive read whole: its top folder and its regular files (paths include the top folder). `unpacked`
+ * is the same files with each subchart archive (`charts/<name>.tgz`, at any depth) replaced by the files the
+ * check read from it, in a folder `charts/<name>/`: written out so, the chart hands helm no tar to parse, only
+ * what the check read (review 9, item 2: Go's tar reader and node-tar can read one archive differently).
+ */
 export type ChartArchive =
-  | { readonly ok: true; readonly top: string; readonly files: readonly TarFile[] }
+  | {
+      readonly ok: true;
+      readonly top: string;
+      readonly files: readonly TarFile[];
+      readonly unpacked: readonly TarFile[];
+    }
   | { readonly ok: false; readonly problem: string };
 
 /** Subcharts inside subcharts deeper than this are refused (helm has no limit; real charts use one or two). */
@@ -329,8 +460,10 @@ export async function readChartArchive(archive: Buffer): Promise<ChartArchive> {
         ok: false,
         problem: `not a chart archive: no Chart.yaml in its top folder ${JSON.stringify(`${top}/`)}`,
       };
-    const problem = await schemasProblem(files, '', budget, 0);
-    return problem === undefined ? { ok: true, top, files } : { ok: false, problem };
+    const subcharts = new Map<string, readonly TarFile[]>();
+    const problem = await schemasProblem(files, '', budget, 0, subcharts);
+    if (problem !== undefined) return { ok: false, problem };
+    return { ok: true, top, files, unpacked: unpackSubcharts(files, '', subcharts) };
   } catch (error) {
     return { ok: false, problem: error instanceof Error ? error.message : String(error) };
   }
@@ -352,6 +485,7 @@ async function schemasProblem(
   within: string,
   budget: UnpackBudget,
   depth: number,
+  subcharts: Map<string, readonly TarFile[]>,
 ): Promise<string | undefined> {
   for (const file of files) {
     const at = `${within}${file.path}`;
@@ -365,10 +499,51 @@ async function schemasProblem(
     if (depth >= MAX_SUBCHART_DEPTH)
       return `subchart archive ${JSON.stringify(at)} is nested more than ${MAX_SUBCHART_DEPTH} deep`;
     const inner = await readTarGz(file.content, `subchart archive ${JSON.stringify(at)}`, budget);
-    const problem = await schemasProblem(inner, `${at}: `, budget, depth + 1);
+    subcharts.set(at, inner);
+    const problem = await schemasProblem(inner, `${at}: `, budget, depth + 1, subcharts);
     if (problem !== undefined) return problem;
   }
   return undefined;
+}
+
+/**
+ * `files` with each subchart archive helm would load as one (a gzip file `charts/<name>.tgz`; helm reads any
+ * other name there as no archive) replaced by the files read from it (`subcharts`, by the path schemasProblem
+ * names it with) under `charts/<name>/`, less their top folder, as helm loads an archive. Throws when the
+ * archive's files are not under one top folder, or when the folder would merge with files already there.
+ */
+function unpackSubcharts(
+  files: readonly TarFile[],
+  within: string,
+  subcharts: ReadonlyMap<string, readonly TarFile[]>,
+): TarFile[] {
+  const out: TarFile[] = [];
+  for (const file of files) {
+    const at = `${within}${file.path}`;
+    const inner = subcharts.get(at);
+    if (inner === undefined || !/(^|\/)charts\/[^/]+\.tgz$/.test(file.path)) {
+      out.push(file);
+      continue;
+    }
+    const folder = file.path.slice(0, -'.tgz'.length);
+    const clash = files.find((f) => f.path === folder || f.path.startsWith(`${folder}/`));
+    if (clash !== undefined)
+      throw new BundleError(
+        BundleErrorCode.Invalid,
+        `subchart archive ${JSON.stringify(at)} cannot be unpacked to ${JSON.stringify(`${folder}/`)}: ${JSON.stringify(clash.path)} is there already`,
+        at,
+      );
+    const tops = new Set(inner.map((f) => f.path.split('/')[0]));
+    if (tops.size !== 1 || inner.some((f) => !f.path.includes('/')))
+      throw new BundleError(
+        BundleErrorCode.Invalid,
+        `subchart archive ${JSON.stringify(at)}: its files must sit under one top folder, as helm package writes them`,
+        at,
+      );
+    for (const f of unpackSubcharts(inner, `${at}: `, subcharts))
+      out.push({ path: `${folder}/${f.path.slice(f.path.indexOf('/') + 1)}`, content: f.content });
+  }
+  return out;
 }
 
 export interface BundleFiles extends FileSource {

@@ -131,6 +131,11 @@ describe('a pack history an agent fills', () => {
     ).json as { transitions: Transition[]; next?: number };
     expect(older.transitions.map((x) => x.time.slice(17, 19))).toEqual(['24', '25', '26', '27', '28', '29']);
     expect(older.next).toBeUndefined();
+    // A cursor past what a database integer holds is a 400, not a database error.
+    const huge = await t.api('GET', '/api/v1/clusters/c1/packs/cfg/history?before=99999999999999999999', {
+      role: 'viewer',
+    });
+    expect(huge.status).toBe(400);
 
     const timeline = (await t.api('GET', '/api/v1/clusters/c1/transitions?limit=3', { role: 'viewer' }))
       .json as {

@@ -1,6 +1,6 @@
 // Passing a request to the replica that drives its cluster must never let the client choose where it goes.
 import { createServer, request, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { connect, type AddressInfo } from 'node:net';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -81,6 +81,8 @@ describe('replicaForward', () => {
   let replica: FastifyInstance;
   const marker = new ForwardMarker(forwardKeyOf(Buffer.alloc(32, 1)));
   const seen: IncomingHttpHeaders[] = [];
+  /** What the driver read: each request's method, path and body. */
+  const read: string[] = [];
 
   beforeAll(async () => {
     // The driving replica: gzips for a client that accepts it, as the kept page route does.
@@ -89,6 +91,7 @@ describe('replicaForward', () => {
       let body = '';
       req.on('data', (chunk: Buffer) => (body += chunk.toString()));
       req.on('end', () => {
+        read.push(`${req.method ?? ''} ${req.url ?? ''} ${body}`);
         if (req.method === 'POST') {
           res.writeHead(201, { 'content-type': 'application/json' }).end(JSON.stringify({ got: body }));
           return;
@@ -122,6 +125,7 @@ describe('replicaForward', () => {
     const never = () => Promise.reject(new Error('served here, not passed on'));
     replica.get('/api/v1/clusters/:cluster/page', never);
     replica.post('/api/v1/clusters/:cluster/attachments', never);
+    replica.get('/api/v1/clusters/:cluster/packs/:pack', never);
     await replica.listen({ port: 0, host: '127.0.0.1' });
   });
 
@@ -163,6 +167,55 @@ describe('replicaForward', () => {
     expect(res.headers['content-encoding']).toBeUndefined();
     expect(res.headers.etag).toBe('"v1"');
     expect(res.body.equals(page)).toBe(true);
+  });
+
+  it('frames what it sends the driver itself: a length the client claims cannot make the driver read on', async () => {
+    // The review's smuggling: a GET claiming a body, its bytes a request of their own. The driver must read one
+    // GET and nothing else: not wait for a body (the next request on the pooled link, anyone's, would be read
+    // as it) nor read the client's bytes as a request.
+    const smuggled = 'DELETE /api/v1/clusters/c/SMUGGLED HTTP/1.1\r\nhost: x\r\n\r\n';
+    const port = (replica.server.address() as AddressInfo).port;
+    const answer = await new Promise<string>((resolve, reject) => {
+      const socket = connect(port, '127.0.0.1', () => {
+        socket.write(
+          `GET /api/v1/clusters/c/page HTTP/1.1\r\nhost: x\r\nconnection: close\r\n` +
+            `content-length: ${String(smuggled.length)}\r\n\r\n${smuggled}`,
+        );
+      });
+      let text = '';
+      socket.on('data', (chunk: Buffer) => (text += chunk.toString('latin1')));
+      socket.on('end', () => {
+        resolve(text);
+      });
+      socket.on('error', reject);
+    });
+    expect(answer).toMatch(/^HTTP\/1\.1 200 /);
+    // And the link still carries ordinary requests, each read once.
+    const after = await get(at('/api/v1/clusters/c/page'), {});
+    expect(after.body.equals(page)).toBe(true);
+    expect(read.filter((r) => r.includes('SMUGGLED'))).toEqual([]);
+  });
+
+  it('refuses a path with dot segments, which the driver would resolve to another route than the one matched', async () => {
+    const before = read.length;
+    const port = (replica.server.address() as AddressInfo).port;
+    for (const dots of ['..', '%2e%2e', '%2E.']) {
+      // The path as written (fetch and URL would resolve the dots before sending).
+      const res = await new Promise<{ status: number; text: string }>((resolve, reject) => {
+        request({ host: '127.0.0.1', port, path: `/api/v1/clusters/c/packs/${dots}` }, (answer) => {
+          let text = '';
+          answer.on('data', (chunk: Buffer) => (text += chunk.toString()));
+          answer.on('end', () => {
+            resolve({ status: answer.statusCode ?? 0, text });
+          });
+        })
+          .on('error', reject)
+          .end();
+      });
+      expect(res.status, dots).toBe(400);
+      expect(res.text).toContain('has dot segments');
+    }
+    expect(read).toHaveLength(before);
   });
 
   it("streams a request's body to the driver", async () => {

@@ -24,12 +24,15 @@ export const FORWARDED_HEADER = 'x-strata-forwarded-by';
 
 const CLUSTER_SCOPED = /^\/api\/v1\/clusters\/:cluster\/./;
 
-/** Request headers that carry meaning to the route; hop-by-hop ones are the connection's own. */
+/**
+ * Request headers that carry meaning to the route; hop-by-hop ones are the connection's own. Not the framing
+ * (content-length, transfer-encoding): the request to the driver is framed by what passOn writes, never by
+ * what the client claimed, or a claimed length with no body sent would make the driver read the next request
+ * on the pooled connection (another user's) as this one's body.
+ */
 const PASSED_REQUEST = [
   'authorization',
   'content-type',
-  'content-length',
-  'content-encoding',
   'accept',
   'accept-encoding',
   'if-none-match',
@@ -103,6 +106,9 @@ const signedPath = (requestUrl: string) => {
   return `${pathname}${search}`;
 };
 
+/** Methods whose body no route reads (and Node would not frame one of: it sends their bytes unframed). */
+const BODILESS = new Set(['GET', 'HEAD', 'DELETE', 'OPTIONS']);
+
 /** How long a forwarded request may take before the caller gets 504. */
 const FORWARD_TIMEOUT_MS = 60_000;
 
@@ -127,6 +133,15 @@ export function replicaForward(
         ? agentClusterOf(request)
         : undefined;
     if (cluster === undefined) return;
+    // Routing took the path as it came; a dot segment (`..`, `%2e%2e`) that URL resolution removes would send
+    // the driver another path than the one matched here.
+    if (request.url.startsWith('/') && request.url.split('?')[0] !== signedPath(request.url).split('?')[0]) {
+      throw new ApiError(
+        400,
+        'BAD_PATH',
+        `the path ${JSON.stringify(request.url.split('?')[0])} has dot segments`,
+      );
+    }
     // Passed on by a replica already: served here, never passed again (no loops while leases move). A marker
     // the client made up is not one.
     if (marker.verify(request.headers[FORWARDED_HEADER], request.method, signedPath(request.url))) return;
@@ -149,7 +164,18 @@ export function replicaForward(
       const value = request.headers[name];
       if (typeof value === 'string') headers[name] = value;
     }
-    const hasBody = request.method !== 'GET' && request.method !== 'HEAD' && request.method !== 'DELETE';
+    // A body is what the client's own framing says follows (Node's parser has read that framing), on a method
+    // that takes one: it is passed on chunked, with its encoding. A GET's, HEAD's or DELETE's is dropped (no
+    // route reads one), and nothing is sent after their head.
+    const length = request.headers['content-length'];
+    const hasBody =
+      !BODILESS.has(request.method) &&
+      (request.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0'));
+    const encoding = request.headers['content-encoding'];
+    if (hasBody) {
+      headers['transfer-encoding'] = 'chunked';
+      if (typeof encoding === 'string') headers['content-encoding'] = encoding;
+    }
     let response: IncomingMessage;
     try {
       response = await passOn(forwardUrl(request.url, driver.address), request, headers, hasBody);
@@ -190,8 +216,13 @@ function passOn(
     });
     outgoing.once('response', resolve);
     outgoing.once('error', reject);
-    if (hasBody) request.raw.pipe(outgoing);
-    else outgoing.end();
+    if (!hasBody) {
+      outgoing.end();
+      return;
+    }
+    // A client that stops sending mid-body ends the request to the driver too (its chunked body unfinished).
+    request.raw.once('aborted', () => outgoing.destroy());
+    request.raw.pipe(outgoing);
   });
 }
 

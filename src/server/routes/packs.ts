@@ -26,6 +26,7 @@ const pageQuery = (sizes: { readonly default: number; readonly max: number }) =>
       .number()
       .int()
       .min(1)
+      .max(Number.MAX_SAFE_INTEGER)
       .optional()
       .describe('only transitions older than this cursor: the `next` of the page read before'),
   });
