@@ -4,6 +4,7 @@ import { createStore, type Store } from '../store/index.js';
 import type { HealthRuleSpec } from '../status/index.js';
 import { HubError } from './errors.js';
 import { HealthRuleService } from './health-rules.js';
+import { loopStallProbe } from '../shared/testing/loop-stall.js';
 
 const rulesFile = (current: string) =>
   [
@@ -187,22 +188,3 @@ describe('a costly health-rule test (any viewer may send one)', () => {
     }
   });
 });
-
-/** The longest the event loop went without running a 10 ms timer, from now until stop(). */
-function loopStallProbe(): { stop: () => number } {
-  let last = performance.now();
-  let longest = 0;
-  const tick = () => {
-    const now = performance.now();
-    longest = Math.max(longest, now - last);
-    last = now;
-  };
-  const timer = setInterval(tick, 10);
-  return {
-    stop: () => {
-      tick();
-      clearInterval(timer);
-      return longest;
-    },
-  };
-}

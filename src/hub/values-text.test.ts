@@ -4,6 +4,7 @@ import { describe, expect, it, vi } from 'vitest';
 import type { DesiredPack } from '../engine/index.js';
 import { ChartSourceKind, Layer, PackType, PrioritySource, Redactor } from '../profile/index.js';
 import { ValuesText } from './values-text.js';
+import { loopStallProbe } from '../shared/testing/loop-stall.js';
 
 const stringify = vi.hoisted(() => ({ calls: 0 }));
 vi.mock('yaml', async (original) => {
@@ -80,23 +81,4 @@ describe('ValuesText', () => {
 function withoutNotes<T extends { notes?: string }>(view: T): Omit<T, 'notes'> {
   const { notes: _notes, ...rest } = view;
   return rest;
-}
-
-/** The longest the event loop went without running a 10 ms timer, from now until stop(). */
-function loopStallProbe(): { stop: () => number } {
-  let last = performance.now();
-  let longest = 0;
-  const tick = () => {
-    const now = performance.now();
-    longest = Math.max(longest, now - last);
-    last = now;
-  };
-  const timer = setInterval(tick, 10);
-  return {
-    stop: () => {
-      tick();
-      clearInterval(timer);
-      return longest;
-    },
-  };
 }

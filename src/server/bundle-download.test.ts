@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readBundle, writeBundle, writeTarGz } from '../profile/bundle.js';
 import { SqliteBackend } from '../store/testing/backends.js';
 import { startTestHub, type TestHub } from './testing/server.js';
+import { loopStallProbe } from '../shared/testing/loop-stall.js';
 
 const backend = new SqliteBackend();
 let t: TestHub;
@@ -66,22 +67,3 @@ describe('GET …/bundle', () => {
     expect(longest).toBeLessThan(took / 4);
   }, 30_000);
 });
-
-/** The longest the event loop went without running a 10 ms timer, from now until stop(). */
-function loopStallProbe(): { stop: () => number } {
-  let last = performance.now();
-  let longest = 0;
-  const tick = () => {
-    const now = performance.now();
-    longest = Math.max(longest, now - last);
-    last = now;
-  };
-  const timer = setInterval(tick, 10);
-  return {
-    stop: () => {
-      tick();
-      clearInterval(timer);
-      return longest;
-    },
-  };
-}
