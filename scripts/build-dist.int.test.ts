@@ -1,7 +1,8 @@
 // bin/strata runs the compiled dist/ (issue 15), never code older than src/: a real `strata serve` process
 // from dist/ serving the UI, and a stale build rebuilt before it runs. An integration test because it
 // compiles the project (tsc, tens of seconds on a busy machine); it needs web/dist (`make web-build`).
-import { execFile, execFileSync, spawn } from 'node:child_process';
+import { execFile, execFileSync, spawn, type ChildProcessByStdio } from 'node:child_process';
+import type { Readable } from 'node:stream';
 import { access, mkdtemp, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -16,6 +17,22 @@ const bin = join(root, 'bin', 'strata');
 const stamp = join(root, 'dist', '.build-stamp');
 const run = promisify(execFile);
 
+/** Resolves once a started `strata serve` says it listens; fails with its output if it exits first. */
+function listening(hub: ChildProcessByStdio<null, Readable, Readable>) {
+  let log = '';
+  return new Promise<void>((ready, failed) => {
+    const onData = (chunk: Buffer) => {
+      log += chunk.toString();
+      if (log.includes('hub listening on')) ready();
+    };
+    hub.stdout.on('data', onData);
+    hub.stderr.on('data', onData);
+    hub.on('exit', (code) => {
+      failed(new Error(`strata serve exited with ${String(code)}:\n${log}`));
+    });
+  });
+}
+
 describe('bin/strata', () => {
   it('serves the hub and its UI from the compiled dist/, with source maps loaded first', async () => {
     const dataDir = await mkdtemp(join(tmpdir(), 'strata-dist-it-'));
@@ -25,18 +42,7 @@ describe('bin/strata', () => {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     try {
-      let log = '';
-      await new Promise<void>((ready, failed) => {
-        const onData = (chunk: Buffer) => {
-          log += chunk.toString();
-          if (log.includes('hub listening on')) ready();
-        };
-        hub.stdout.on('data', onData);
-        hub.stderr.on('data', onData);
-        hub.on('exit', (code) => {
-          failed(new Error(`strata serve exited with ${String(code)}:\n${log}`));
-        });
-      });
+      await listening(hub);
       // bin/strata execs node, so the hub's own command line says what it runs.
       const cmdline = (await readFile(`/proc/${String(hub.pid)}/cmdline`, 'utf8')).split('\0');
       expect(cmdline).toContain(join(root, 'dist', 'src', 'source-maps.js'));
@@ -254,18 +260,7 @@ describe('bin/strata', () => {
       { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     try {
-      let log = '';
-      await new Promise<void>((ready, failed) => {
-        const onData = (chunk: Buffer) => {
-          log += chunk.toString();
-          if (log.includes('hub listening on')) ready();
-        };
-        hub.stdout.on('data', onData);
-        hub.stderr.on('data', onData);
-        hub.on('exit', (code) => {
-          failed(new Error(`strata serve exited with ${String(code)}:\n${log}`));
-        });
-      });
+      await listening(hub);
       const token = (await readFile(join(work, 'data', 'admin-token'), 'utf8')).trim();
       // Whether `cluster add` accepts a cluster that answers 503 is not the point; the request reaching it is.
       await run(bin, ['cluster', 'add', 'stand-in', '--kubeconfig', kubeconfig], {
@@ -345,18 +340,7 @@ describe('bin/strata', () => {
     const exited = new Promise((done) => hub.once('exit', done));
     const past = new Date('2000-01-01T00:00:00Z');
     try {
-      let log = '';
-      await new Promise<void>((ready, failed) => {
-        const onData = (chunk: Buffer) => {
-          log += chunk.toString();
-          if (log.includes('hub listening on')) ready();
-        };
-        hub.stdout.on('data', onData);
-        hub.stderr.on('data', onData);
-        hub.on('exit', (code) => {
-          failed(new Error(`strata serve exited with ${String(code)}:\n${log}`));
-        });
-      });
+      await listening(hub);
       await writeFile(previous, '// a chunk of the build the hub runs\n');
       await utimes(stamp, past, past);
       const underHub = await run(bin, ['--help'], { cwd: root });
