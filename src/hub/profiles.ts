@@ -3,7 +3,13 @@
 import { createHash } from 'node:crypto';
 import type { Emit } from './feed.js';
 import { ByteLru } from './byte-lru.js';
-import { IssueKind, writeBundleAsync, type ClusterProfile, type ProfileIssue } from '../profile/index.js';
+import {
+  IssueKind,
+  PROFILE_PARSER_VERSION,
+  writeBundleAsync,
+  type ClusterProfile,
+  type ProfileIssue,
+} from '../profile/index.js';
 import type { Store } from '../store/index.js';
 import type { ClusterAccess } from './access.js';
 import type { Actor } from './config.js';
@@ -89,7 +95,7 @@ export class Profiles {
             const entry = entries.get(ref.path);
             if (entry) files.set(ref.path, Buffer.from(entry.content));
           }
-          const item = { source, profile: profile.profile, files };
+          const item = { source, profile: profile.profile, files, parserVersion: PROFILE_PARSER_VERSION };
           const record = input.draft ? await tx.profiles.saveDraft(item) : await tx.profiles.publish(item);
           await storePinnedCharts(tx, record, remoteCharts[index] ?? new Map());
           await tx.audit.record({
