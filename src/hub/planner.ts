@@ -15,8 +15,7 @@ import {
   type LoadedProfile,
   type ResolvedProfile,
 } from '../profile/index.js';
-import type { StoredProfile } from '../store/index.js';
-import type { Store } from '../store/index.js';
+import type { Store, StoredProfile } from '../store/index.js';
 import { ByteLru } from './byte-lru.js';
 import { HubError, HubErrorCode, notFound } from './errors.js';
 import { withPinnedCharts } from './chart-pinning.js';
@@ -301,10 +300,10 @@ export class Planner {
 
   /**
    * A stored version as its parsed form (the `parsed` column) with its files loaded, without parsing its YAML
-   * again (issue 15: a 5,000-object profile's syntax tree took ~60 MB of the hub's heap at the start of every
-   * install it began). Its issues then point at 1:1, so it is parsed from its source when positions are asked
-   * for (a plan that failed, see plan), when its parsed form is from another parser version, or when its files
-   * do not load (to report them as before).
+   * again (issue 15: a 5,000-object profile's syntax tree and document took ~45 MB of the hub's heap at the
+   * start of every install it began). Its issues then point at 1:1, so it is parsed from its source when
+   * positions are asked for (a plan that failed, see plan), when its parsed form is from another parser
+   * version, or when its files do not load (to report them as before).
    */
   private async loadStored(name: string, version: string, request: LoadRequest): Promise<LoadedProfile> {
     const record = await this.store.profiles.get(name, version);
