@@ -107,6 +107,11 @@ export interface ServerOptions {
   readonly forwardKey?: Uint8Array;
   /** Costly requests (previews, validations, …) one token may have in progress. Default 4 (heavy-requests.ts). */
   readonly maxHeavyPerToken?: number;
+  /**
+   * Costly requests of one operation the hub runs at once, all tokens; viewers together get all but one token's
+   * share. Default 16 (heavy-requests.ts).
+   */
+  readonly maxHeavyPerOperation?: number;
   /** Connections one token's requests may hold open; a request on one more gets 429. Default 256. */
   readonly maxConnectionsPerToken?: number;
   /** Request body bytes being read at once, per token and in all. Default 8 MiB and 256 MiB (heavy-requests.ts). */
@@ -313,7 +318,12 @@ export function createServer(options: ServerOptions): StrataServer {
   const connections = new TokenConnections(
     options.maxConnectionsPerToken ?? DEFAULT_MAX_CONNECTIONS_PER_TOKEN,
   );
-  const heavy = new HeavyRequests(options.maxHeavyPerToken, options.bodyBudget);
+  const heavy = new HeavyRequests(options.maxHeavyPerToken, options.bodyBudget, options.maxHeavyPerOperation);
+  /** An operator's or admin's token: its costly requests may use the share of a cap kept from viewers. */
+  const privileged = (request: FastifyRequest) => {
+    const token = tokens.get(request);
+    return token?.role === 'operator' || token?.role === 'admin';
+  };
   const callerKey = (request: FastifyRequest) => {
     const token = tokens.get(request);
     return token ? token.id : 'anonymous';
@@ -388,6 +398,7 @@ export function createServer(options: ServerOptions): StrataServer {
         callerKey(request),
         bodyBytes,
         reply,
+        privileged(request),
       );
     } catch (error) {
       // A refused body is not read: the connection closes once the answer is out, so the client stops sending.

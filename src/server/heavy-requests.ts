@@ -22,6 +22,13 @@ export const HEAVY_OPERATIONS: ReadonlySet<string> = new Set([
 /** A browser tab issues one such request at a time; a script may overlap a few. */
 export const DEFAULT_MAX_HEAVY_PER_TOKEN = 4;
 
+/**
+ * How many requests of one costly operation the hub runs at once, whatever their tokens (review 9, item 5: the
+ * per-token cap alone let a few viewer tokens hold a whole pool). Viewers together may hold all but one token's
+ * share of it (DEFAULT_MAX_HEAVY_PER_TOKEN): an operator or admin always finds room.
+ */
+export const DEFAULT_MAX_HEAVY_PER_OPERATION = 16;
+
 /** Seconds a refused client is asked to wait: these requests take about a second each. */
 const RETRY_AFTER_SECONDS = 2;
 
@@ -45,13 +52,21 @@ const mib = (bytes: number) => `${String(Math.round((bytes / MIB) * 10) / 10)} M
 
 export class HeavyRequests {
   private readonly perKey = new Map<string, number>();
+  /** Costly requests in progress per operation, all tokens, and viewers' (non-privileged) alone. */
+  private readonly perOperation = new Map<string, { all: number; viewers: number }>();
   private readonly bytesPerKey = new Map<string, number>();
   private bytesTotal = 0;
 
   constructor(
     readonly perToken: number = DEFAULT_MAX_HEAVY_PER_TOKEN,
     readonly bodies: BodyBudget = { perToken: MAX_BODY_BYTES_PER_TOKEN, total: MAX_BODY_BYTES },
+    readonly perOperationCap: number = DEFAULT_MAX_HEAVY_PER_OPERATION,
   ) {}
+
+  /** What viewers' requests together may hold of one operation's hub-wide cap. */
+  get viewersShare(): number {
+    return Math.max(1, this.perOperationCap - this.perToken);
+  }
 
   /** Costly requests of one token (or caller name) in progress now. */
   inProgress(key: string): number {
@@ -65,13 +80,23 @@ export class HeavyRequests {
 
   /**
    * Takes what a request needs before any byte of its body is read: a costly-request slot when its route is one
-   * of HEAVY_OPERATIONS, and `bodyBytes` of the body budget; `keyOf` names the caller (its token id). Throws the
-   * 429 (this token's share is taken) or 503 (the hub's is) and takes nothing; else returns what gives them
-   * back (once, however often it is called).
+   * of HEAVY_OPERATIONS (within the token's cap and the operation's hub-wide one), and `bodyBytes` of the body
+   * budget; `key` names the caller (its token id), `privileged` an operator's or admin's token. Throws the 429
+   * (a cap on costly requests, or this token's body share, is reached) or 503 (the hub's body budget is) and
+   * takes nothing; else returns what gives them back (once, however often it is called).
    */
-  admit(operationId: string | undefined, key: string, bodyBytes: number, reply: FastifyReply): () => void {
-    const heavy = operationId !== undefined && HEAVY_OPERATIONS.has(operationId);
+  admit(
+    operationId: string | undefined,
+    key: string,
+    bodyBytes: number,
+    reply: FastifyReply,
+    privileged = false,
+  ): () => void {
+    const operation =
+      operationId !== undefined && HEAVY_OPERATIONS.has(operationId) ? operationId : undefined;
+    const heavy = operation !== undefined;
     const mine = this.inProgress(key);
+    const running = heavy ? (this.perOperation.get(operation) ?? { all: 0, viewers: 0 }) : undefined;
     if (heavy && mine >= this.perToken) {
       void reply.header('retry-after', String(RETRY_AFTER_SECONDS));
       throw new ApiError(
@@ -82,6 +107,23 @@ export class HeavyRequests {
           `wait for one to finish, or ask the hub's admin to raise STRATA_MAX_COSTLY_REQUESTS_PER_TOKEN ` +
           `(or --max-costly-requests-per-token)`,
       );
+    }
+    if (running !== undefined) {
+      const full = running.all >= this.perOperationCap;
+      if (full || (!privileged && running.viewers >= this.viewersShare)) {
+        void reply.header('retry-after', String(RETRY_AFTER_SECONDS));
+        const limit = full
+          ? `the most the hub runs at once (${this.perOperationCap}, hub-wide per operation)`
+          : `the most viewers' tokens may hold together (${this.viewersShare} of the hub-wide ` +
+            `${this.perOperationCap} per operation; the rest is kept for operators and admins)`;
+        throw new ApiError(
+          429,
+          'TOO_MANY_REQUESTS',
+          `the hub already has ${full ? running.all : running.viewers} ${operation} requests in progress, ` +
+            `${limit}: send it again in a few seconds, or ask the hub's admin to raise ` +
+            `STRATA_MAX_COSTLY_REQUESTS_PER_OPERATION (or --max-costly-requests-per-operation)`,
+        );
+      }
     }
     const myBytes = this.bodyBytes(key);
     if (bodyBytes > 0 && myBytes + bodyBytes > this.bodies.perToken) {
@@ -104,6 +146,11 @@ export class HeavyRequests {
       );
     }
     if (heavy) this.perKey.set(key, mine + 1);
+    if (operation !== undefined && running !== undefined) {
+      running.all++;
+      if (!privileged) running.viewers++;
+      this.perOperation.set(operation, running);
+    }
     if (bodyBytes > 0) {
       this.bytesPerKey.set(key, myBytes + bodyBytes);
       this.bytesTotal += bodyBytes;
@@ -113,6 +160,11 @@ export class HeavyRequests {
       if (released) return;
       released = true;
       if (heavy) lower(this.perKey, key, 1);
+      if (operation !== undefined && running !== undefined) {
+        running.all--;
+        if (!privileged) running.viewers--;
+        if (running.all === 0) this.perOperation.delete(operation);
+      }
       if (bodyBytes > 0) {
         lower(this.bytesPerKey, key, bodyBytes);
         this.bytesTotal -= bodyBytes;
