@@ -22,7 +22,7 @@ import { DEFAULT_RETENTION, Retention } from './retention.js';
 import { Packs, type ClusterTransitionsPage, type HistoryPageQuery, type PackHistoryPage } from './packs.js';
 import { Planner } from './planner.js';
 import type { OutdatedChart } from './outdated.js';
-import { Profiles, type ProfileUpload } from './profiles.js';
+import { Profiles, type ProfileUpload, type ValidateOptions } from './profiles.js';
 import { ReplicaCoordinator, type ReplicaReport } from './replica.js';
 import { EventTail } from './replica-events.js';
 import { EventRelay } from './replica-relay.js';
@@ -246,10 +246,7 @@ export class Hub {
 
   // Profiles
   /** Every positioned issue of an upload; [] when it is valid. A malformed bundle is a HubError. */
-  validateProfile(
-    input: ProfileUpload,
-    options?: { readonly resolveChartHosts: boolean },
-  ): Promise<ProfileIssue[]> {
+  validateProfile(input: ProfileUpload, options?: ValidateOptions): Promise<ProfileIssue[]> {
     return this.profiles.validate(input, options);
   }
   async importProfile(

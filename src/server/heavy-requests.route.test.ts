@@ -104,9 +104,12 @@ describe("a viewer's validation", () => {
         expect(answer.status).toBe(200);
       }
       expect(validate.mock.calls.map((call) => call[1])).toEqual([
-        { resolveChartHosts: false },
-        { resolveChartHosts: true },
+        { resolveChartHosts: false, owner: { key: expect.any(String) as unknown, privileged: false } },
+        { resolveChartHosts: true, owner: { key: expect.any(String) as unknown, privileged: true } },
       ]);
+      // Each waits with its own token's share of the places.
+      const [viewer, operator] = validate.mock.calls.map((call) => call[1]?.owner?.key);
+      expect(viewer).not.toBe(operator);
     } finally {
       validate.mockRestore();
     }
