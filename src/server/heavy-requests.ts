@@ -33,8 +33,8 @@ export const DEFAULT_MAX_HEAVY_PER_OPERATION = 16;
 const RETRY_AFTER_SECONDS = 2;
 
 /**
- * Body bytes being read at once for one token, and hub-wide (STRATA_MAX_BODY_BYTES_PER_TOKEN is not a setting:
- * a JSON or YAML body is at most 2 MiB, so 8 MiB lets a token send four at once). A body is counted from before
+ * Body bytes being read at once for one token, and hub-wide, by default (`--max-body-mib-per-token`,
+ * `--max-body-mib`: a JSON or YAML body is at most 2 MiB, so 8 MiB lets a token send four at once). A body is counted from before
  * its first byte is read (its Content-Length, or the route's body limit when it is chunked) until its answer is
  * sent or its connection closes: a client announcing a big body and stalling holds its share, not the hub's.
  * Profile bundles are not counted here: they have their own hub-wide cap (MAX_BUNDLES_IN_FLIGHT, app.ts).
