@@ -24,7 +24,7 @@ import {
 import { depthExceededAt, MAX_JSON_DEPTH } from './json-depth.js';
 import { jsonErrorOffset, positionOf } from './json-position.js';
 import { lazyChildLogger } from './lazy-logger.js';
-import { createMetrics, type Metrics } from './metrics.js';
+import { createMetrics, registerLoadGauges, type Metrics } from './metrics.js';
 import { buildOpenApi } from './openapi.js';
 import { ApiError, PROBLEM_CONTENT_TYPE, problemType, statusTitle, type Problem } from './problem.js';
 import { BodyFormat, Role, type AnyRoute, type JsonRoute, type Services } from './route.js';
@@ -33,7 +33,7 @@ import { ForwardMarker, replicaForward } from './replica-forward.js';
 import { SECURITY_HEADERS } from './security-headers.js';
 import { EventStream } from './sse.js';
 import { StreamLimits, type StreamLimitsConfig } from './stream-limits.js';
-import { HeavyRequests, type BodyBudget } from './heavy-requests.js';
+import { HEAVY_OPERATIONS, HeavyRequests, type BodyBudget } from './heavy-requests.js';
 import { matchesIfNoneMatch, representation, tagBody } from './etag.js';
 import { defaultWebRoot, isApiPath, sendWebFile } from './static.js';
 import { toProblem } from './to-problem.js';
@@ -319,6 +319,19 @@ export function createServer(options: ServerOptions): StrataServer {
     options.maxConnectionsPerToken ?? DEFAULT_MAX_CONNECTIONS_PER_TOKEN,
   );
   const heavy = new HeavyRequests(options.maxHeavyPerToken, options.bodyBudget, options.maxHeavyPerOperation);
+  registerLoadGauges(metrics, {
+    bodyBytes: () => heavy.bodyBytes(),
+    openConnections: () =>
+      new Promise((resolve) => {
+        app.server.getConnections((error, count) => {
+          resolve(error ? 0 : count);
+        });
+      }),
+    pendingConnections: () => pending.total,
+    tokenConnections: () => connections.total,
+    costlyRequests: () => heavy.inProgressPerOperation(),
+    costlyOperations: HEAVY_OPERATIONS,
+  });
   /** An operator's or admin's token: its costly requests may use the share of a cap kept from viewers. */
   const privileged = (request: FastifyRequest) => {
     const token = tokens.get(request);

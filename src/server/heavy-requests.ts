@@ -73,6 +73,11 @@ export class HeavyRequests {
     return this.perKey.get(key) ?? 0;
   }
 
+  /** Costly requests in progress hub-wide, per operation (metrics: one series per HEAVY_OPERATIONS entry). */
+  inProgressPerOperation(): ReadonlyMap<string, number> {
+    return new Map([...this.perOperation].map(([operation, running]) => [operation, running.all]));
+  }
+
   /** Body bytes counted for one token now, and hub-wide (tests, metrics). */
   bodyBytes(key?: string): number {
     return key === undefined ? this.bytesTotal : (this.bytesPerKey.get(key) ?? 0);
