@@ -63,8 +63,11 @@ const cutDriftMessage = (text: string): string =>
 
 export class Fleet {
   private readonly runtimes = new Map<string, ClusterRuntime>();
-  /** Clusters whose stored kubeconfig the hub's rules now refuse: why, and what to do (ClusterAccess.storedRefusal). */
-  private readonly refused = new Map<string, string>();
+  /**
+   * Clusters whose stored kubeconfig the hub's rules now refuse: why, and what to do (ClusterAccess.storedRefusal),
+   * by the record's id, so a cluster removed and added again under its name (on another replica) is not shown so.
+   */
+  private readonly refused = new Map<string, { readonly id: string; readonly why: string }>();
   private readonly driftAudits = new RateWindow(DRIFT_AUDITS_PER_MINUTE, 60_000);
   private readonly writer: StatusWriter;
   /** The cluster-wide health rules in force (health-rules.ts), for every runner, also those started later. */
@@ -229,7 +232,7 @@ export class Fleet {
   private refuse(record: ClusterRecord, error: unknown): never {
     const why = this.options.access.storedRefusal(record.name, error);
     if (why === undefined) throw error;
-    this.refused.set(record.name, why);
+    this.refused.set(record.name, { id: record.id, why });
     this.options.emit({
       kind: 'cluster.connection',
       cluster: record.name,
@@ -299,7 +302,10 @@ export class Fleet {
       : await this.options.store.packStatus.list(record.name);
     const { phase, counts, packs } = countPhases(list.map((s) => s.phase));
     const elsewhere = runtime ? undefined : this.options.elsewhere?.(record.name);
-    const error = runtime ? runtime.error : (elsewhere?.error ?? this.refused.get(record.name));
+    const refused = this.refused.get(record.name);
+    const error = runtime
+      ? runtime.error
+      : (elsewhere?.error ?? (refused?.id === record.id ? refused.why : undefined));
     return {
       name: record.name,
       server: runtime?.kube?.server ?? elsewhere?.server ?? '',
