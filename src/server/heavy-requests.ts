@@ -33,6 +33,22 @@ export const DEFAULT_MAX_HEAVY_PER_OPERATION = 16;
 const RETRY_AFTER_SECONDS = 2;
 
 /**
+ * How long a viewer token refused by the viewers' share counts as waiting for that operation: a few of its
+ * Retry-After. While one waits, the viewer tokens holding more than an even split of the share are refused
+ * their next one, so the places that free up go to the one that waits, not to whoever asks fastest.
+ */
+const WAITING_MS = 3 * RETRY_AFTER_SECONDS * 1000;
+
+interface OperationLoad {
+  all: number;
+  viewers: number;
+  /** Per viewer token (non-privileged): its requests of this operation in progress. */
+  readonly perViewer: Map<string, number>;
+  /** Viewer tokens refused by the share lately, until when they count as waiting. */
+  readonly waiting: Map<string, number>;
+}
+
+/**
  * Body bytes being read at once for one token, and hub-wide, by default (`--max-body-mib-per-token`,
  * `--max-body-mib`: a JSON or YAML body is at most 2 MiB, so 8 MiB lets a token send four at once). A body is counted from before
  * its first byte is read (its Content-Length, or the route's body limit when it is chunked) until its answer is
@@ -53,7 +69,7 @@ const mib = (bytes: number) => `${String(Math.round((bytes / MIB) * 10) / 10)} M
 export class HeavyRequests {
   private readonly perKey = new Map<string, number>();
   /** Costly requests in progress per operation, all tokens, and viewers' (non-privileged) alone. */
-  private readonly perOperation = new Map<string, { all: number; viewers: number }>();
+  private readonly perOperation = new Map<string, OperationLoad>();
   private readonly bytesPerKey = new Map<string, number>();
   private bytesTotal = 0;
 
@@ -61,6 +77,7 @@ export class HeavyRequests {
     readonly perToken: number = DEFAULT_MAX_HEAVY_PER_TOKEN,
     readonly bodies: BodyBudget = { perToken: MAX_BODY_BYTES_PER_TOKEN, total: MAX_BODY_BYTES },
     readonly perOperationCap: number = DEFAULT_MAX_HEAVY_PER_OPERATION,
+    private readonly now: () => number = Date.now,
   ) {}
 
   /** What viewers' requests together may hold of one operation's hub-wide cap. */
@@ -101,7 +118,14 @@ export class HeavyRequests {
       operationId !== undefined && HEAVY_OPERATIONS.has(operationId) ? operationId : undefined;
     const heavy = operation !== undefined;
     const mine = this.inProgress(key);
-    const running = heavy ? (this.perOperation.get(operation) ?? { all: 0, viewers: 0 }) : undefined;
+    const running: OperationLoad | undefined = heavy
+      ? (this.perOperation.get(operation) ?? {
+          all: 0,
+          viewers: 0,
+          perViewer: new Map<string, number>(),
+          waiting: new Map<string, number>(),
+        })
+      : undefined;
     if (heavy && mine >= this.perToken) {
       void reply.header('retry-after', String(RETRY_AFTER_SECONDS));
       throw new ApiError(
@@ -113,23 +137,8 @@ export class HeavyRequests {
           `(or --max-costly-requests-per-token)`,
       );
     }
-    if (running !== undefined) {
-      const full = running.all >= this.perOperationCap;
-      if (full || (!privileged && running.viewers >= this.viewersShare)) {
-        void reply.header('retry-after', String(RETRY_AFTER_SECONDS));
-        const limit = full
-          ? `the most the hub runs at once (${this.perOperationCap}, hub-wide per operation)`
-          : `the most viewers' tokens may hold together (${this.viewersShare} of the hub-wide ` +
-            `${this.perOperationCap} per operation; the rest is kept for operators and admins)`;
-        throw new ApiError(
-          429,
-          'TOO_MANY_REQUESTS',
-          `the hub already has ${full ? running.all : running.viewers} ${operation} requests in progress, ` +
-            `${limit}: send it again in a few seconds, or ask the hub's admin to raise ` +
-            `STRATA_MAX_COSTLY_REQUESTS_PER_OPERATION (or --max-costly-requests-per-operation)`,
-        );
-      }
-    }
+    if (operation !== undefined && running !== undefined)
+      this.checkOperation(operation, running, key, privileged, reply);
     const myBytes = this.bodyBytes(key);
     if (bodyBytes > 0 && myBytes + bodyBytes > this.bodies.perToken) {
       void reply.header('retry-after', String(RETRY_AFTER_SECONDS));
@@ -153,7 +162,11 @@ export class HeavyRequests {
     if (heavy) this.perKey.set(key, mine + 1);
     if (operation !== undefined && running !== undefined) {
       running.all++;
-      if (!privileged) running.viewers++;
+      if (!privileged) {
+        running.viewers++;
+        running.perViewer.set(key, (running.perViewer.get(key) ?? 0) + 1);
+        running.waiting.delete(key);
+      }
       this.perOperation.set(operation, running);
     }
     if (bodyBytes > 0) {
@@ -167,14 +180,65 @@ export class HeavyRequests {
       if (heavy) lower(this.perKey, key, 1);
       if (operation !== undefined && running !== undefined) {
         running.all--;
-        if (!privileged) running.viewers--;
-        if (running.all === 0) this.perOperation.delete(operation);
+        if (!privileged) {
+          running.viewers--;
+          lower(running.perViewer, key, 1);
+        }
+        if (running.all === 0 && running.waiting.size === 0) this.perOperation.delete(operation);
       }
       if (bodyBytes > 0) {
         lower(this.bytesPerKey, key, bodyBytes);
         this.bytesTotal -= bodyBytes;
       }
     };
+  }
+
+  /**
+   * The operation's hub-wide cap, the viewers' share of it, and, while a viewer token waits for that share,
+   * an even split of it between the viewer tokens: throws the 429 naming the limit, or takes nothing.
+   */
+  private checkOperation(
+    operation: string,
+    running: OperationLoad,
+    key: string,
+    privileged: boolean,
+    reply: FastifyReply,
+  ): void {
+    const now = this.now();
+    for (const [waiter, until] of running.waiting) if (until <= now) running.waiting.delete(waiter);
+    const refuse = (count: number, limit: string) => {
+      void reply.header('retry-after', String(RETRY_AFTER_SECONDS));
+      throw new ApiError(
+        429,
+        'TOO_MANY_REQUESTS',
+        `the hub already has ${count} ${operation} requests in progress, ${limit}: send it again in a few ` +
+          `seconds, or ask the hub's admin to raise STRATA_MAX_COSTLY_REQUESTS_PER_OPERATION ` +
+          `(or --max-costly-requests-per-operation)`,
+      );
+    };
+    if (running.all >= this.perOperationCap)
+      refuse(running.all, `the most the hub runs at once (${this.perOperationCap}, hub-wide per operation)`);
+    if (privileged) return;
+    if (running.viewers >= this.viewersShare) {
+      running.waiting.set(key, now + WAITING_MS);
+      this.perOperation.set(operation, running);
+      refuse(
+        running.viewers,
+        `the most viewers' tokens may hold together (${this.viewersShare} of the hub-wide ` +
+          `${this.perOperationCap} per operation; the rest is kept for operators and admins)`,
+      );
+    }
+    const othersWait = [...running.waiting.keys()].some((waiter) => waiter !== key);
+    if (!othersWait) return;
+    const tokens = new Set([...running.perViewer.keys(), ...running.waiting.keys(), key]);
+    const evenSplit = Math.max(1, Math.floor(this.viewersShare / tokens.size));
+    const mine = running.perViewer.get(key) ?? 0;
+    if (mine >= evenSplit)
+      refuse(
+        running.viewers,
+        `and other viewers' tokens wait for them: while they do, one viewer token may hold ${evenSplit} ` +
+          `(the viewers' ${this.viewersShare} split between ${tokens.size} tokens), and this one holds ${mine}`,
+      );
   }
 }
 
