@@ -4,7 +4,9 @@
 // one viewer token could send them in a loop and starve every other user of the hub. One over the cap is
 // refused at once with 429 TOO_MANY_REQUESTS and a Retry-After, the shape of the event streams' 429
 // (stream-limits.ts). The slot is taken before any byte of the request's body is read (a stalled upload holds
-// it, not the hub's memory) and given back when the answer is sent or the connection closes.
+// it, not the hub's memory) and given back when the answer is sent or the connection closes. Each operation
+// also has a hub-wide cap, of which viewers' tokens together hold all but one token's share, split evenly
+// between them while one waits (DEFAULT_MAX_HEAVY_PER_OPERATION).
 import type { FastifyReply } from 'fastify';
 import { ApiError } from './problem.js';
 
