@@ -23,6 +23,7 @@ import { Packs, type ClusterTransitionsPage, type HistoryPageQuery, type PackHis
 import { Planner } from './planner.js';
 import type { OutdatedChart } from './outdated.js';
 import { Profiles, type ProfileUpload, type ValidateOptions } from './profiles.js';
+import type { WaitingOwner } from './fair-waiting.js';
 import { ReplicaCoordinator, type ReplicaReport } from './replica.js';
 import { EventTail } from './replica-events.js';
 import { EventRelay } from './replica-relay.js';
@@ -308,8 +309,8 @@ export class Hub {
     return this.packs.clusterTransitions(cluster, query);
   }
   /** What the pack deploys with, resolved for this cluster, sensitive values masked. */
-  packValues(cluster: string, pack: string): Promise<PackValuesView> {
-    return this.packs.values(cluster, pack);
+  packValues(cluster: string, pack: string, owner?: WaitingOwner): Promise<PackValuesView> {
+    return this.packs.values(cluster, pack, owner);
   }
   retryPack(cluster: string, pack: string, actor: Actor): Promise<void> {
     return this.packs.retry(cluster, pack, actor);
