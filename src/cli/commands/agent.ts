@@ -3,6 +3,7 @@
 import { resolve } from 'node:path';
 import { stringOption, type Command } from '../command.js';
 import { CliError, CliErrorCode, ExitCode } from '../errors.js';
+import { terminalText } from '../render/terminal-text.js';
 
 export const agentCommand: Command = {
   path: ['agent'],
@@ -61,8 +62,9 @@ export const agentCommand: Command = {
     const context = stringOption(options, 'context');
     const { startAgent } = await import('../../agent/main.js');
     const { findHelm } = await import('../../config.js');
+    // Its log lines carry the cluster's and the hub's words (errors, events).
     const log = (line: string) => {
-      ctx.stderr.write(`${line}\n`);
+      ctx.stderr.write(`${terminalText(line, { multiline: true })}\n`);
     };
     const agent = await startAgent({
       hub,
