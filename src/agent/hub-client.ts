@@ -11,6 +11,7 @@ import {
   type AgentDesired,
   type OutboxBatch,
 } from './protocol.js';
+import { plainHttpRefusal } from '../shared/plain-http.js';
 
 export const HubFailure = {
   /** No answer, or a 5xx/429: try again later. */
@@ -39,6 +40,8 @@ export interface HubClientOptions {
   /** The hub's base URL, e.g. https://strata.example.com. */
   readonly hub: string;
   readonly token: string;
+  /** Send the token over plain http:// to a hub on another machine (refused otherwise: shared/plain-http.ts). */
+  readonly insecureHttp?: boolean;
   readonly fetch?: typeof fetch;
   /** Per request. Default 30 s. */
   readonly timeoutMs?: number;
@@ -55,6 +58,8 @@ export class HubClient {
   constructor(private readonly options: HubClientOptions) {
     this.fetch = options.fetch ?? globalThis.fetch;
     this.base = options.hub.replace(/\/+$/, '');
+    const refusal = plainHttpRefusal(this.base, { insecureHttp: options.insecureHttp === true });
+    if (refusal !== undefined) throw new HubRequestError(HubFailure.Rejected, `the hub URL: ${refusal}`);
   }
 
   /** The desired state, or undefined when it has not changed since the last answer. */
@@ -116,6 +121,8 @@ export class HubClient {
         method,
         headers: { ...headers, authorization: `Bearer ${this.options.token}`, accept: 'application/json' },
         signal: AbortSignal.timeout(this.options.timeoutMs ?? 30_000),
+        // Not followed: the request, its token and the answer the agent trusts would come from another host.
+        redirect: 'manual',
         ...(body === undefined ? {} : { body }),
       });
     } catch (error) {
@@ -127,6 +134,19 @@ export class HubClient {
       );
     }
     if (res.ok || res.status === 304) return res;
+    if (res.status >= 300 && res.status < 400) {
+      const location = res.headers.get('location');
+      let where = 'no Location';
+      try {
+        if (location !== null) where = new URL(location, url).origin;
+      } catch {
+        where = 'a Location that is no URL';
+      }
+      throw new HubRequestError(
+        HubFailure.Rejected,
+        `hub ${this.base} answered ${method} ${path} with a redirect (${res.status}) to ${where}: the agent does not follow redirects; set its hub URL to the hub's own`,
+      );
+    }
     const text = await res.text().catch(() => '');
     let problem: z.output<typeof ProblemSchema> = {};
     try {

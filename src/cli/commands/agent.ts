@@ -4,6 +4,7 @@ import { resolve } from 'node:path';
 import { stringOption, type Command } from '../command.js';
 import { CliError, CliErrorCode, ExitCode } from '../errors.js';
 import { terminalText } from '../render/terminal-text.js';
+import { plainHttpRefusal } from '../../shared/plain-http.js';
 
 export const agentCommand: Command = {
   path: ['agent'],
@@ -58,6 +59,11 @@ export const agentCommand: Command = {
         CliErrorCode.Usage,
         `--hub: expected a URL like https://strata.example.com, got ${JSON.stringify(hub)}`,
       );
+    const refusal = plainHttpRefusal(hub, ctx.config);
+    if (refusal !== undefined)
+      throw new CliError(CliErrorCode.Usage, `--hub: ${refusal}`, {
+        hint: 'use the https:// address of the hub; or, on a network you trust, pass --insecure-http (STRATA_INSECURE_HTTP=1)',
+      });
     const kubeconfig = stringOption(options, 'kubeconfig');
     const context = stringOption(options, 'context');
     const { startAgent } = await import('../../agent/main.js');
@@ -69,6 +75,7 @@ export const agentCommand: Command = {
     const agent = await startAgent({
       hub,
       token,
+      insecureHttp: ctx.config.insecureHttp,
       ...(kubeconfig === undefined ? {} : { kubeconfig: resolve(ctx.cwd, kubeconfig) }),
       ...(context === undefined ? {} : { context }),
       stateDir: resolve(ctx.cwd, stringOption(options, 'state-dir') ?? '.strata-agent'),
