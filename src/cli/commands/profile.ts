@@ -391,6 +391,7 @@ const pull: Command = {
     const loaded = await loadProfileText(bundle.profile, {
       files: bundleFiles(bundle.entries),
       displayName: `${name}@${version}`,
+      storedVersion: true,
     });
     const folders = new Set(
       (loaded.ok ? loaded.value : [])
