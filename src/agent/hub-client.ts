@@ -11,7 +11,7 @@ import {
   type AgentDesired,
   type OutboxBatch,
 } from './protocol.js';
-import { plainHttpRefusal } from '../shared/plain-http.js';
+import { plainHttpRefusal, redirectTarget } from '../shared/plain-http.js';
 
 export const HubFailure = {
   /** No answer, or a 5xx/429: try again later. */
@@ -135,13 +135,7 @@ export class HubClient {
     }
     if (res.ok || res.status === 304) return res;
     if (res.status >= 300 && res.status < 400) {
-      const location = res.headers.get('location');
-      let where = 'no Location';
-      try {
-        if (location !== null) where = new URL(location, url).origin;
-      } catch {
-        where = 'a Location that is no URL';
-      }
+      const where = redirectTarget(res.headers.get('location'), url);
       throw new HubRequestError(
         HubFailure.Rejected,
         `hub ${this.base} answered ${method} ${path} with a redirect (${res.status}) to ${where}: the agent does not follow redirects; set its hub URL to the hub's own`,

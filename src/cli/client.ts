@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { CliConfig } from './config.js';
 import { CliError, CliErrorCode } from './errors.js';
 import { SseParser } from '../server/sse-parser.js';
-import { plainHttpRefusal } from '../shared/plain-http.js';
+import { plainHttpRefusal, redirectTarget } from '../shared/plain-http.js';
 import { operations, type HubEvent, type OperationId, type Operations } from './types.js';
 
 type Op<K extends OperationId> = Operations[K];
@@ -269,13 +269,7 @@ export class HubClient {
 
   /** The hub answered with a redirect: named with where it pointed, never followed. */
   #redirect(response: Response, method: string, url: string): CliError {
-    const location = response.headers.get('location');
-    let where = 'no Location';
-    try {
-      if (location !== null) where = new URL(location, url).origin;
-    } catch {
-      where = 'a Location that is no URL';
-    }
+    const where = redirectTarget(response.headers.get('location'), url);
     const path = new URL(url).pathname;
     return new CliError(
       CliErrorCode.BadResponse,
