@@ -145,6 +145,26 @@ describe('PackOperations reports to its sink', () => {
     ]);
   });
 
+  it('asks discovery once per kind of objects written without a namespace, not once more per object', async () => {
+    const kube = new FakeKube();
+    const ops = await operations(kube);
+    const other: KubeObject = { ...configMap, metadata: { name: 'web-2' } };
+    const run = newRun([deployment, configMap, other]);
+    const asked: string[] = [];
+    kube.react((action) => {
+      if (action.verb === 'discovery') asked.push('discovery');
+    });
+    await ops.install(run, recordingSink(run).sink, new AbortController().signal);
+    // The install learns each kind's scope once (ConfigMap, Deployment); every object is then placed from that
+    // answer. Each object asked again before it was applied, and a wave's installs held those waits.
+    expect(asked).toEqual(['discovery', 'discovery']);
+    expect(kube.all('v1', 'ConfigMap').map((c) => `${c.metadata?.namespace}/${c.metadata?.name}`)).toEqual([
+      'apps/web',
+      'apps/web-2',
+    ]);
+    expect(kube.all('apps/v1', 'Deployment').map((d) => d.metadata?.namespace)).toEqual(['apps']);
+  });
+
   it('writes nothing of the pack: its rendering and applied revision go to the sink', async () => {
     const kube = new FakeKube();
     const ops = await operations(kube);

@@ -117,16 +117,27 @@ export class PackSteps {
 
   /** Namespaced objects without a namespace go to the pack's namespace, as `helm install` would put them. */
   async withNamespace(run: PackView, object: KubeObject, signal: AbortSignal): Promise<KubeObject> {
-    if (object.metadata.namespace) return object;
+    const known = this.placedNow(run, object);
+    if (known) return known;
     const info = await this.withRetry(
       run,
       `${object.kind} ${object.metadata.name}`,
       () => this.ctx.kube.resourceFor(object.apiVersion, object.kind),
       signal,
     );
-    return info.namespaced
-      ? { ...object, metadata: { ...object.metadata, namespace: run.desired.pack.namespace.name } }
-      : object;
+    return inNamespace(run, object, info.namespaced);
+  }
+
+  /**
+   * withNamespace() without asking discovery, when it need not: the object names its namespace, or its kind's
+   * scope was discovered already (installPack learns it for every object before applying them). Undefined
+   * otherwise. Each object of a wave's installs awaited a discovery answer for it, and the frames and promises
+   * of that wait were held across the whole wave (issue 15: promoted to the old generation).
+   */
+  placedNow(run: PackView, object: KubeObject): KubeObject | undefined {
+    if (object.metadata.namespace) return object;
+    const clusterScoped = this.ctx.scopes.discoveredClusterScoped(object.apiVersion, object.kind);
+    return clusterScoped === undefined ? undefined : inNamespace(run, object, !clusterScoped);
   }
 
   /** Applies one object with server-side apply, retrying what may pass later, failing on what will not. */
@@ -145,7 +156,7 @@ export class PackSteps {
       this.sink.kept(refOf(object), liveChartCrd);
       return liveChartCrd;
     }
-    const target = await this.withNamespace(run, object, signal);
+    const target = this.placedNow(run, object) ?? (await this.withNamespace(run, object, signal));
     const applied = await this.withRetry(
       run,
       formatRef(refOf(target)),
@@ -226,4 +237,10 @@ export class PackSteps {
       );
     });
   }
+}
+
+function inNamespace(run: PackView, object: KubeObject, namespaced: boolean): KubeObject {
+  return namespaced
+    ? { ...object, metadata: { ...object.metadata, namespace: run.desired.pack.namespace.name } }
+    : object;
 }
