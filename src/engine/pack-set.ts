@@ -159,7 +159,7 @@ function newPackRun(desired: DesiredPack, status: PackStatus, inventory: ObjectR
     removing: false,
     timer: undefined,
     appliedFields: new Map(),
-    correcting: new Set(),
+    correcting: undefined,
     gate: new RevisionGate(),
   };
 }
