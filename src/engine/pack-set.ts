@@ -143,6 +143,8 @@ export class PackSet {
  * one on every change), so every new pack starts from this one: not one computed and kept per pack.
  */
 const QUEUED = initialPackStatus({ revision: '', stage: { type: 'Queued' } });
+/** The keys of an empty inventory, shared the same way: a run's keys are replaced, never changed in place. */
+const NO_KEYS: ReadonlySet<string> = new Set();
 
 function newPackRun(desired: DesiredPack, status: PackStatus, inventory: ObjectRef[] = []): PackRun {
   // Every field a run gets later is there from the start (undefined): all runs keep one shape, with their
@@ -152,7 +154,7 @@ function newPackRun(desired: DesiredPack, status: PackStatus, inventory: ObjectR
     rendered: undefined,
     status,
     inventory,
-    inventoryKeys: new Set(inventory.map(refKey)),
+    inventoryKeys: inventory.length === 0 ? NO_KEYS : new Set(inventory.map(refKey)),
     appliedRevision: undefined,
     startedFor: undefined,
     task: undefined,
