@@ -165,6 +165,24 @@ describe('PackOperations reports to its sink', () => {
     expect(kube.all('apps/v1', 'Deployment').map((d) => d.metadata?.namespace)).toEqual(['apps']);
   });
 
+  it('packs installing side by side apply their shared namespace once; a later install applies it again', async () => {
+    const kube = new FakeKube();
+    const ops = await operations(kube);
+    const web = newRun([configMap]);
+    const api = newRun([{ ...configMap, metadata: { name: 'api' } }]);
+    api.desired = { ...api.desired, pack: { ...api.desired.pack, name: 'api' } };
+    const namespaceApplies = () =>
+      kube.actions.filter((a) => a.verb === 'apply' && a.ref.kind === 'Namespace').length;
+    const signal = new AbortController().signal;
+    await Promise.all([web, api].map((run) => ops.install(run, recordingSink(run).sink, signal)));
+    // One apply of the same Namespace object answers both: a wave of 200 packs sent 200.
+    expect(namespaceApplies()).toBe(1);
+    expect(kube.all('v1', 'ConfigMap').map((c) => c.metadata?.name)).toEqual(['web', 'api']);
+    // Joined only while in flight: the namespace may be gone by the next install, which applies it again.
+    await ops.install(web, recordingSink(web).sink, signal);
+    expect(namespaceApplies()).toBe(2);
+  });
+
   it('writes nothing of the pack: its rendering and applied revision go to the sink', async () => {
     const kube = new FakeKube();
     const ops = await operations(kube);
