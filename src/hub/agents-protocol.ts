@@ -40,6 +40,12 @@ const HealthRuleSpecSchema = z
 /** sha256, hex: a chart archive's name in the hub's store and in the agent's state dir. */
 export const DigestSchema = z.string().regex(/^[0-9a-f]{64}$/, 'a sha256 digest in hex');
 
+/**
+ * The largest chart archive the hub serves (its store's limit on one file, MAX_BLOB_BYTES): the agent reads no
+ * more of an answer than this.
+ */
+export const MAX_AGENT_CHART_BYTES = 20 * 1024 * 1024;
+
 export const AgentPackSchema = z.object({
   pack: ResolvedPackSchema,
   profile: z.object({ name: z.string(), version: z.string() }),

@@ -4,6 +4,7 @@
 // status writer, exactly as a local runner's events do, so the page, history and stream cannot tell the two
 // apart. A batch is taken once: each event carries its place in the agent's stream, and the last one stored is
 // kept with the cluster, in the database, so a batch replayed after a lost answer or a hub restart is skipped.
+import type { Readable } from 'node:stream';
 import type { AgentRecord, ClusterRecord, DriftPolicy, Store, TokenRecord } from '../store/index.js';
 import type { AgentAck, AgentBatch, AgentDesired } from './agents-protocol.js';
 import { AgentRunner } from './agents-runner.js';
@@ -119,12 +120,15 @@ export class Agents {
     return runner.document();
   }
 
-  /** A chart archive the caller's desired packs render from; NOT_FOUND for any other digest. */
-  async chart(actor: Actor, digest: string): Promise<Buffer> {
+  /**
+   * A chart archive the caller's desired packs render from, as a stream read from the store as it is sent (a
+   * reader that stalls holds one part of it, not the archive); NOT_FOUND for any other digest.
+   */
+  async chart(actor: Actor, digest: string): Promise<{ readonly size: number; readonly stream: Readable }> {
     const { agent, runner } = await this.resolve(actor);
-    const content = (await runner.wantsChart(digest)) ? await this.store.blobs.get(digest) : undefined;
-    if (content === undefined) throw notFound('chart', `${digest} of cluster ${agent.cluster}`);
-    return content;
+    const blob = (await runner.wantsChart(digest)) ? await this.store.blobs.stream(digest) : undefined;
+    if (blob === undefined) throw notFound('chart', `${digest} of cluster ${agent.cluster}`);
+    return blob;
   }
 
   /** What the hub has stored of each pack of the caller's cluster, and where the agent's stream stands. */
