@@ -7,7 +7,7 @@
 import type { Readable } from 'node:stream';
 import type { AgentRecord, ClusterRecord, DriftPolicy, Store, TokenRecord } from '../store/index.js';
 import type { AgentAck, AgentBatch, AgentDesired } from './agents-protocol.js';
-import { AgentRunner } from './agents-runner.js';
+import { AGENT_PUSH_LIMITS, AgentRunner } from './agents-runner.js';
 import type { Actor } from './config.js';
 import { HubError, HubErrorCode, mapStoreErrors, notFound } from './errors.js';
 import type { Fleet } from './fleet.js';
@@ -169,6 +169,18 @@ export class Agents {
     const failuresBefore = this.fleet.writeFailures(agent.cluster);
     const stored = agent.stream === batch.stream ? agent.lastSeq : 0;
     const fresh = batch.events.filter((e) => e.seq > stored);
+    // Only what would be stored counts against the agent's allowance: a batch sent again is not charged twice.
+    const bytes = fresh.length === 0 ? 0 : JSON.stringify(fresh.map((e) => e.event)).length;
+    const wait = bytes === 0 ? undefined : runner.admitPush(bytes);
+    if (wait !== undefined) {
+      throw new HubError(
+        HubErrorCode.AgentPushesTooFast,
+        `cluster "${agent.cluster}": the agent pushed more events than the hub takes in a while ` +
+          `(${AGENT_PUSH_LIMITS.bytesPerSecond / 1024} KiB/s after a burst of ` +
+          `${AGENT_PUSH_LIMITS.burstBytes / 1024 / 1024} MiB, as JSON): send this batch again in ${wait} s`,
+        { retryAfterSeconds: wait },
+      );
+    }
     // The whole batch is checked before any of it is taken: a gap after its first events stores none of them.
     for (const [i, item] of fresh.entries()) {
       if (item.seq !== stored + i + 1) {

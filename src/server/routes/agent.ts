@@ -137,12 +137,14 @@ export const agentRoutes = [
       "Events carry their place in the agent's stream (seq, from 1 for a new stream). Those already stored are " +
       'skipped, so a batch sent again after a lost answer is taken once; the rest must follow the last stored ' +
       'one (AGENT_SEQUENCE_GAP, 409, names where to resend from). Answered once every event is stored: when a ' +
-      'database write failed, AGENT_BATCH_NOT_STORED (503, Retry-After) and the agent sends the batch again.',
+      'database write failed, AGENT_BATCH_NOT_STORED (503, Retry-After) and the agent sends the batch again. ' +
+      'An agent pushes a burst of 8 MiB of events (as JSON), then 512 KiB/s: past that AGENT_PUSHES_TOO_FAST ' +
+      '(429, Retry-After). A status with a field the hub does not know is refused (400, naming it).',
     role: Role.Agent,
     body: AgentBatchSchema,
     status: 200,
     response: AgentAckSchema,
-    errors: [404, 409, 503],
+    errors: [404, 409, 429, 503],
     handler: ({ hub, actor, body }) => hub.agentPush(actor, body),
   }),
 ];
