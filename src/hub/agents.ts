@@ -138,7 +138,10 @@ export class Agents {
     const { agent } = await this.resolve(actor);
     const packs: { pack: string; status: PackStatus }[] = [];
     for (const stored of await this.store.packStatus.list(agent.cluster)) {
-      const transitions = await this.store.history.transitions(agent.cluster, stored.pack);
+      // Without their event ids: a pack status on the wire has exactly PackStatus's fields (agents-protocol.ts).
+      const transitions = (await this.store.history.transitions(agent.cluster, stored.pack)).map(
+        ({ id: _id, ...transition }) => transition,
+      );
       packs.push({ pack: stored.pack, status: toPackStatus(stored, transitions) });
     }
     return { ...(agent.stream === undefined ? {} : { stream: agent.stream }), acked: agent.lastSeq, packs };

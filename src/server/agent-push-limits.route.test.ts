@@ -4,6 +4,7 @@
 // A real listening hub on SQLite, no control plane: an agent cluster needs none.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AgentStatusesSchema } from '../hub/agents-protocol.js';
 import { AGENT_PUSH_LIMITS } from '../hub/agents-runner.js';
 import { SqliteBackend } from '../store/testing/backends.js';
 import { advance, packStatus } from '../store/testing/fixtures.js';
@@ -96,5 +97,16 @@ describe('agent pushes', () => {
     expect(refused?.status).toBe(429);
     expect(Number(refused?.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
     expect(await refused?.json()).toMatchObject({ code: 'AGENT_PUSHES_TOO_FAST' });
+  });
+
+  it('gives the statuses it stored back in the strict wire shape (no event ids in their transitions)', async () => {
+    const res = await fetch(`${t.url}/api/v1/agent/statuses`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    const text = await res.text();
+    expect(res.status, text).toBe(200);
+    const parsed = AgentStatusesSchema.safeParse(JSON.parse(text));
+    expect(parsed.success, parsed.error?.message).toBe(true);
+    expect(parsed.data?.packs.map((p) => p.status.transitions.length)).not.toEqual([0]);
   });
 });

@@ -11,7 +11,7 @@ import { StoreError, StoreErrorCode } from './errors.js';
 export const MAX_BLOB_BYTES = 20 * 1024 * 1024;
 
 /** What one read of a streamed blob takes from the database. */
-export const BLOB_CHUNK_BYTES = 256 * 1024;
+export const BLOB_CHUNK_BYTES = 1024 * 1024;
 
 export const blobDigest = (content: Uint8Array): string => createHash('sha256').update(content).digest('hex');
 
