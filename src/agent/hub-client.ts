@@ -7,6 +7,7 @@ import {
   AgentAckSchema,
   AgentDesiredSchema,
   AgentStatusesSchema,
+  MAX_AGENT_CHART_BYTES,
   type AgentAck,
   type AgentDesired,
   type OutboxBatch,
@@ -47,7 +48,6 @@ export interface HubClientOptions {
   readonly timeoutMs?: number;
 }
 
-const ChartSchema = z.object({ digest: z.string(), content: z.string() });
 const ProblemSchema = z.looseObject({ code: z.string().optional(), detail: z.string().optional() });
 
 export class HubClient {
@@ -78,19 +78,55 @@ export class HubClient {
     this.etag = undefined;
   }
 
-  /** A chart archive, checked against its digest. */
+  /**
+   * A chart archive, checked against its digest. The hub sends it as application/octet-stream; it is hashed as
+   * it arrives and read to MAX_AGENT_CHART_BYTES at most.
+   */
   async chart(digest: string): Promise<Buffer> {
-    const res = await this.request('GET', `/api/v1/agent/charts/${digest}`);
-    const body = parse(ChartSchema, await res.json(), `chart ${digest}`);
-    const content = Buffer.from(body.content, 'base64');
-    const actual = createHash('sha256').update(content).digest('hex');
-    if (actual !== digest) {
+    const path = `/api/v1/agent/charts/${digest}`;
+    const res = await this.request('GET', path, { accept: 'application/octet-stream' });
+    const what = `chart ${digest}`;
+    const announced = Number(res.headers.get('content-length') ?? Number.NaN);
+    if (announced > MAX_AGENT_CHART_BYTES) {
+      await res.body?.cancel();
       throw new HubRequestError(
         HubFailure.Rejected,
-        `chart ${digest}: the hub sent content with digest ${actual}`,
+        `${what}: the hub announced ${announced} bytes, over the ${MAX_AGENT_CHART_BYTES} a chart may have`,
       );
     }
-    return content;
+    const hash = createHash('sha256');
+    const parts: Buffer[] = [];
+    let size = 0;
+    // Node's fetch types the body's chunks as any: they are bytes.
+    const reader = (res.body as ReadableStream<Uint8Array> | null)?.getReader();
+    try {
+      for (;;) {
+        const read = await reader?.read();
+        if (read === undefined || read.done) break;
+        size += read.value.length;
+        if (size > MAX_AGENT_CHART_BYTES) {
+          await reader?.cancel();
+          throw new HubRequestError(
+            HubFailure.Rejected,
+            `${what}: the hub sent more than the ${MAX_AGENT_CHART_BYTES} bytes a chart may have`,
+          );
+        }
+        hash.update(read.value);
+        parts.push(Buffer.from(read.value));
+      }
+    } catch (error) {
+      if (error instanceof HubRequestError) throw error;
+      throw new HubRequestError(
+        HubFailure.Unavailable,
+        `hub ${this.base} broke off ${what} after ${size} bytes: ${error instanceof Error ? error.message : String(error)}`,
+        { cause: error },
+      );
+    }
+    const actual = hash.digest('hex');
+    if (actual !== digest) {
+      throw new HubRequestError(HubFailure.Rejected, `${what}: the hub sent content with digest ${actual}`);
+    }
+    return Buffer.concat(parts, size);
   }
 
   async statuses(): Promise<z.output<typeof AgentStatusesSchema>> {
@@ -119,7 +155,7 @@ export class HubClient {
     try {
       res = await this.fetch(url, {
         method,
-        headers: { ...headers, authorization: `Bearer ${this.options.token}`, accept: 'application/json' },
+        headers: { accept: 'application/json', ...headers, authorization: `Bearer ${this.options.token}` },
         signal: AbortSignal.timeout(this.options.timeoutMs ?? 30_000),
         // Not followed: the request, its token and the answer the agent trusts would come from another host.
         redirect: 'manual',
