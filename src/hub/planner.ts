@@ -340,6 +340,7 @@ export class Planner {
     const loaded = await loadProfileText(record.source, {
       files: this.storedFiles(record),
       displayName: `${name}@${version}`,
+      storedVersion: true,
     });
     const found = loaded.ok ? loaded.value.find((p) => p.profile.metadata.name === name) : undefined;
     const profile = found && (await this.withPinnedCharts(name, version, found));
