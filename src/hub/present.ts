@@ -67,11 +67,19 @@ export function packView(
     progress: status.progress,
     ...(status.startTime ? { startTime: status.startTime } : {}),
     ...(status.endTime ? { endTime: status.endTime } : {}),
-    ...(status.runs ? { runs: [...status.runs] } : {}),
+    // The current run only: the page is read on every change by every open browser, and a pack's 20 kept runs
+    // were ~780 of its bytes (issue 15). The rest are read when wanted (Packs.runs, `…/runs`).
+    ...lastRun(status.runs),
     stale,
     resources: status.resources.map((r) => resourceView(r, desired.redactor, warnings)),
     ...(lastDrift ? { lastDrift } : {}),
   };
+}
+
+/** `lastRun` and `runCount` of a pack's view: the newest of the runs kept, and how many are kept. */
+function lastRun(runs: PackStatus['runs']): Pick<PackView, 'lastRun' | 'runCount'> {
+  const last = runs?.at(-1);
+  return last === undefined || runs === undefined ? {} : { lastRun: last, runCount: runs.length };
 }
 
 type ResourceView = PackView['resources'][number];
