@@ -23,6 +23,7 @@ import {
 } from './connection-limits.js';
 import { depthExceededAt, MAX_JSON_DEPTH } from './json-depth.js';
 import { jsonErrorOffset, positionOf } from './json-position.js';
+import { logAborted, logAnswered } from './access-log.js';
 import { lazyChildLogger } from './lazy-logger.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { buildOpenApi } from './openapi.js';
@@ -63,6 +64,8 @@ export interface ServerOptions {
   readonly hub: Hub;
   /** pino level; 'silent' for tests. Default 'info'. */
   readonly logLevel?: string;
+  /** Where log lines go (one JSON line per write). Default stdout. */
+  readonly logStream?: { write(line: string): void };
   /** Bytes; larger bodies get 413. Default 2 MiB. */
   readonly bodyLimit?: number;
   /** SSE heartbeat period. Default 15 s. */
@@ -241,7 +244,12 @@ export function createServer(options: ServerOptions): StrataServer {
       headersTimeout: Math.min(HEADERS_TIMEOUT_MS, requestTimeout),
       connectionsCheckingInterval: Math.min(30_000, Math.max(50, Math.floor(requestTimeout / 4))),
     },
-    logger: { level: options.logLevel ?? 'info' },
+    logger: {
+      level: options.logLevel ?? 'info',
+      ...(options.logStream === undefined ? {} : { stream: options.logStream }),
+    },
+    // One access-log line per request, from the onResponse hook below (access-log.ts), not Fastify's two.
+    disableRequestLogging: true,
     bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT,
     genReqId: () => randomUUID(),
     childLoggerFactory: lazyChildLogger,
@@ -404,10 +412,12 @@ export function createServer(options: ServerOptions): StrataServer {
       { method: request.method, route: request.routeOptions.url ?? 'unmatched', status: reply.statusCode },
       reply.elapsedTime / 1000,
     );
+    logAnswered(app.log, request, reply, tokens.get(request));
     done();
   });
   app.addHook('onRequestAbort', (request, done) => {
     bundleDone(request);
+    logAborted(app.log, request, tokens.get(request));
     done();
   });
 
