@@ -130,6 +130,12 @@ describe("a pack's runs", () => {
     const oldest = await runsOf(`?limit=10&before=${String(middle.next)}`);
     expect(oldest.runs).toEqual(RUNS.slice(0, 5));
     expect(oldest.next).toBeUndefined();
+
+    // The install timeline marks each run: its route carries them, as the page no longer does.
+    const timeline = (await t.api('GET', '/api/v1/clusters/c1/transitions', { role: 'viewer' })).json as {
+      packs: { pack: string; runs?: Run[] }[];
+    };
+    expect(timeline.packs).toMatchObject([{ pack: 'cfg', runs: RUNS }]);
   });
 
   it('answers with an ETag, 304 while unchanged, a new tag once a run is added', async () => {

@@ -239,13 +239,13 @@ describe("a pack's history, page by page", () => {
   const at = (i: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, 0, i * 1000)).toISOString();
 
   it('shows the newest 100 transitions, and the older ones on "Older transitions", newest first', async () => {
-    // An agent cluster reports them: 112 transitions, 16 a report (the most one report adds), no control plane.
+    // An agent cluster reports them: 112 transitions, 16 more a report (the most one report adds), no control
+    // plane. A status carries all of the pack's transitions; the hub stores the ones it has not yet.
     await api('POST', '/profiles', { yaml: AGENT_PROFILE, file: 'paged.yaml' });
     const { token } = (await api('POST', '/agent-clusters', { name: 'edge' })) as { token: string };
     await api('POST', '/clusters/edge/attachments', { profile: 'e2e-paged' }, 'operator');
     for (let report = 0; report < 7; report++) {
-      const transitions = Array.from({ length: 16 }, (_, k) => {
-        const i = report * 16 + k;
+      const transitions = Array.from({ length: (report + 1) * 16 }, (_, i) => {
         return {
           time: at(i),
           from: i % 2 === 0 ? 'failed' : 'processing',
