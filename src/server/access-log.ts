@@ -1,14 +1,18 @@
 // The hub's access log: one line per answered request, written from the root logger (issue 15, fast reads).
 // Fastify's own request logging wrote two lines per request ("incoming request", "request completed") through
-// each request's child logger: the child made and its bindings serialized, the `req` serializer reading the
-// socket's address and port, two JSON lines and two writes to stdout. At the hub's default level (info) that cost
-// +25-35 % CPU per page read. This writes one line with what an operator reads an access log for: the request
-// id (also in the answer's x-request-id), method, path, route, status, time taken, the caller's address and the
-// token's name, never its value (the Authorization header is not read here).
-import type { FastifyBaseLogger, FastifyReply, FastifyRequest } from 'fastify';
+// each request's child logger: the child made and its bindings serialized, the `req` and `res` serializers run,
+// two JSON lines written. At the hub's default level (info) that cost +25-35 % CPU per page read. This writes one
+// line with what an operator reads an access log for: the request id (also in the answer's x-request-id),
+// method, path, route, status, time taken, the caller's address and the token's name, never its value (the
+// Authorization header is not read here). Fastify's other request lines (stream and serializer errors, writeHead
+// failures) are its own, unchanged.
+import { LogController, type FastifyReply, type FastifyRequest } from 'fastify';
+
+/** The caller as authenticated for the request, if any: its name is logged. */
+export type CallerName = { readonly name: string } | undefined;
 
 const INFO = 30;
-/** pino's levels by name: the log is written when its level is info or below ('silent' is not one). */
+/** pino's levels by name: the line is written when the level is info or below ('silent' is none of them). */
 const LEVEL_VALUES: Readonly<Record<string, number>> = {
   trace: 10,
   debug: 20,
@@ -18,52 +22,38 @@ const LEVEL_VALUES: Readonly<Record<string, number>> = {
   fatal: 60,
 };
 
-function infoEnabled(log: FastifyBaseLogger): boolean {
-  return (LEVEL_VALUES[log.level] ?? Infinity) <= INFO;
-}
+export class AccessLog extends LogController {
+  /** `callerOf`: the token the request was authenticated with; none for one refused before (401, unknown path). */
+  constructor(private readonly callerOf: (request: FastifyRequest) => CallerName) {
+    super();
+  }
 
-/** The caller as authenticated for the request, if any: its name is logged. */
-type CallerName = { readonly name: string } | undefined;
+  /** Nothing at the start: the line at the end says all of it, once. */
+  override incomingRequest(): void {}
 
-/**
- * The line written for an answered request, or nothing below info. `caller` is the token the request was
- * authenticated with; a request refused before that (401, 404 of an unknown path) has none.
- */
-export function logAnswered(
-  log: FastifyBaseLogger,
-  request: FastifyRequest,
-  reply: FastifyReply,
-  caller: CallerName,
-): void {
-  if (!infoEnabled(log)) return;
-  // A flat object of strings and numbers: pino writes it without serializers.
-  log.info(
-    {
-      reqId: request.id,
-      method: request.method,
-      url: request.url,
-      route: request.routeOptions.url ?? 'unmatched',
-      status: reply.statusCode,
-      ms: Math.round(reply.elapsedTime * 10) / 10,
-      address: request.raw.socket.remoteAddress,
-      ...(caller === undefined ? {} : { token: caller.name }),
-    },
-    'request completed',
-  );
-}
-
-/** A request the client gave up on before its answer: logged too, or a slow route's callers would go unseen. */
-export function logAborted(log: FastifyBaseLogger, request: FastifyRequest, caller: CallerName): void {
-  if (!infoEnabled(log)) return;
-  log.info(
-    {
-      reqId: request.id,
-      method: request.method,
-      url: request.url,
-      route: request.routeOptions.url ?? 'unmatched',
-      address: request.raw.socket.remoteAddress,
-      ...(caller === undefined ? {} : { token: caller.name }),
-    },
-    'request aborted',
-  );
+  /** `error`: the answer could not be sent whole (the connection closed or failed while it was written). */
+  override requestCompleted(
+    error: Error | null | undefined,
+    request: FastifyRequest,
+    reply: FastifyReply,
+  ): void {
+    const log = request.server.log;
+    if ((LEVEL_VALUES[log.level] ?? Infinity) > INFO) return;
+    const caller = this.callerOf(request);
+    // A flat object of strings and numbers: pino writes it without serializers.
+    log.info(
+      {
+        reqId: request.id,
+        method: request.method,
+        url: request.url,
+        route: request.routeOptions.url ?? 'unmatched',
+        status: reply.statusCode,
+        ms: Math.round(reply.elapsedTime * 10) / 10,
+        address: request.raw.socket.remoteAddress,
+        ...(caller === undefined ? {} : { token: caller.name }),
+        ...(error ? { error: error.message } : {}),
+      },
+      error ? 'request not answered whole' : 'request completed',
+    );
+  }
 }

@@ -23,7 +23,7 @@ import {
 } from './connection-limits.js';
 import { depthExceededAt, MAX_JSON_DEPTH } from './json-depth.js';
 import { jsonErrorOffset, positionOf } from './json-position.js';
-import { logAborted, logAnswered } from './access-log.js';
+import { AccessLog } from './access-log.js';
 import { lazyChildLogger } from './lazy-logger.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { buildOpenApi } from './openapi.js';
@@ -233,6 +233,8 @@ function jsonErrorPosition(text: string): string {
 export function createServer(options: ServerOptions): StrataServer {
   const routes = options.routes ?? routeTable;
   const requestTimeout = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+  /** The token each request was authenticated with (the onRequest hook below), for its handler and its log line. */
+  const tokens = new WeakMap<FastifyRequest, Caller>();
   const app = Fastify({
     // A request (headers and body) must arrive within requestTimeout: a client trickling a byte at a time is
     // answered 408 and disconnected. Node checks every connectionsCheckingInterval (30 s by default), so a
@@ -248,8 +250,8 @@ export function createServer(options: ServerOptions): StrataServer {
       level: options.logLevel ?? 'info',
       ...(options.logStream === undefined ? {} : { stream: options.logStream }),
     },
-    // One access-log line per request, from the onResponse hook below (access-log.ts), not Fastify's two.
-    disableRequestLogging: true,
+    // One access-log line per request (access-log.ts), with the token's name, instead of Fastify's two.
+    logController: new AccessLog((request) => tokens.get(request)),
     bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT,
     genReqId: () => randomUUID(),
     childLoggerFactory: lazyChildLogger,
@@ -317,7 +319,6 @@ export function createServer(options: ServerOptions): StrataServer {
     openapi: () =>
       (document ??= buildOpenApi(routes, { version: API_VERSION, serverUrl: options.publicUrl ?? '/' })),
   };
-  const tokens = new WeakMap<FastifyRequest, Caller>();
   const connections = new TokenConnections(
     options.maxConnectionsPerToken ?? DEFAULT_MAX_CONNECTIONS_PER_TOKEN,
   );
@@ -412,12 +413,10 @@ export function createServer(options: ServerOptions): StrataServer {
       { method: request.method, route: request.routeOptions.url ?? 'unmatched', status: reply.statusCode },
       reply.elapsedTime / 1000,
     );
-    logAnswered(app.log, request, reply, tokens.get(request));
     done();
   });
   app.addHook('onRequestAbort', (request, done) => {
     bundleDone(request);
-    logAborted(app.log, request, tokens.get(request));
     done();
   });
 
