@@ -76,10 +76,14 @@ export function packView(
   };
 }
 
-/** `lastRun` and `runCount` of a pack's view: the newest of the runs kept, and how many are kept. */
+/**
+ * `lastRun` and `runCount` of a pack's view: the newest of the runs kept, and how many are kept when that is more
+ * than the one (most packs have run once: the page does not say so 200 times).
+ */
 function lastRun(runs: PackStatus['runs']): Pick<PackView, 'lastRun' | 'runCount'> {
   const last = runs?.at(-1);
-  return last === undefined || runs === undefined ? {} : { lastRun: last, runCount: runs.length };
+  if (last === undefined || runs === undefined) return {};
+  return runs.length > 1 ? { lastRun: last, runCount: runs.length } : { lastRun: last };
 }
 
 type ResourceView = PackView['resources'][number];

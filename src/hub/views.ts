@@ -148,7 +148,9 @@ export const PackViewSchema = z
       .number()
       .int()
       .optional()
-      .describe('how many runs the pack has kept (at most 20), the current one included'),
+      .describe(
+        'how many runs the pack keeps (at most 20), the current one included; absent when only that one',
+      ),
     stale: z.boolean().describe('true while the cluster is unreachable: the colour is the last one known'),
     resources: z.array(ResourceViewSchema),
     lastDrift: DriftViewSchema.optional().describe(

@@ -355,7 +355,7 @@ export type Pack = {
   endTime?: string;
   /** the current run (the newest); every run kept: GET /clusters/{cluster}/packs/{pack}/runs */
   lastRun?: PackRun;
-  /** how many runs the pack has kept (at most 20), the current one included */
+  /** how many runs the pack keeps (at most 20), the current one included; absent when only that one */
   runCount?: number;
   /** true while the cluster is unreachable: the colour is the last one known */
   stale: boolean;
