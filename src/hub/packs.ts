@@ -1,5 +1,5 @@
 // What a cluster's packs look like and what an operator can do to them: the Cluster Profile page, each pack's
-// history and resolved values (sensitive values masked), retry and resync.
+// history, runs and resolved values (sensitive values masked), retry and resync.
 import { MAX_RUNS, type PackRunTimes, type PackTransition } from '../status/index.js';
 import type { Store } from '../store/index.js';
 import type { Attachments } from './attachments.js';
