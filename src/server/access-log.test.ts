@@ -64,6 +64,29 @@ describe('the access log', () => {
     expect(JSON.stringify(lines).toLowerCase()).not.toContain('authorization');
   });
 
+  it('writes the line of an event stream when it closes, with how long it was open', async () => {
+    const controller = new AbortController();
+    const res = await fetch(`${t.url}/api/v1/events`, {
+      headers: { authorization: `Bearer ${t.tokens.viewer}` },
+      signal: controller.signal,
+    });
+    expect(res.status).toBe(200);
+    const reqId = res.headers.get('x-request-id');
+    expect(linesOf(reqId)).toEqual([]);
+    controller.abort();
+    await expect
+      .poll(() => linesOf(reqId))
+      .toEqual([
+        expect.objectContaining({
+          msg: 'stream closed',
+          method: 'GET',
+          route: '/api/v1/events',
+          status: 200,
+          token: expect.stringMatching(/^test-viewer-/) as string,
+        }),
+      ]);
+  });
+
   it('writes nothing for requests below the level', async () => {
     t.server.app.log.level = 'warn';
     try {

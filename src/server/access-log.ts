@@ -22,14 +22,29 @@ const LEVEL_VALUES: Readonly<Record<string, number>> = {
   fatal: 60,
 };
 
+function infoEnabled(request: FastifyRequest): boolean {
+  return (LEVEL_VALUES[request.server.log.level] ?? Infinity) <= INFO;
+}
+
 export class AccessLog extends LogController {
+  /** Streams whose answer went through Fastify (a refusal): their line was written as any other's. */
+  private readonly completed = new WeakSet<FastifyRequest>();
+
   /** `callerOf`: the token the request was authenticated with; none for one refused before (401, unknown path). */
   constructor(private readonly callerOf: (request: FastifyRequest) => CallerName) {
     super();
   }
 
-  /** Nothing at the start: the line at the end says all of it, once. */
-  override incomingRequest(): void {}
+  /**
+   * Nothing at the start: the line at the end says all of it, once. An event stream is taken from Fastify
+   * (reply.hijack), which then reports no completion: its line is written when its connection closes.
+   */
+  override incomingRequest(request: FastifyRequest, reply: FastifyReply): void {
+    if (request.routeOptions.config.strataStream !== true || !infoEnabled(request)) return;
+    reply.raw.once('close', () => {
+      if (!this.completed.has(request)) this.write(undefined, request, reply, 'stream closed');
+    });
+  }
 
   /** `error`: the answer could not be sent whole (the connection closed or failed while it was written). */
   override requestCompleted(
@@ -37,23 +52,32 @@ export class AccessLog extends LogController {
     request: FastifyRequest,
     reply: FastifyReply,
   ): void {
-    const log = request.server.log;
-    if ((LEVEL_VALUES[log.level] ?? Infinity) > INFO) return;
+    if (!infoEnabled(request)) return;
+    if (request.routeOptions.config.strataStream === true) this.completed.add(request);
+    this.write(error, request, reply, error ? 'request not answered whole' : 'request completed');
+  }
+
+  private write(
+    error: Error | null | undefined,
+    request: FastifyRequest,
+    reply: FastifyReply,
+    msg: string,
+  ): void {
     const caller = this.callerOf(request);
     // A flat object of strings and numbers: pino writes it without serializers.
-    log.info(
+    request.server.log.info(
       {
         reqId: request.id,
         method: request.method,
         url: request.url,
         route: request.routeOptions.url ?? 'unmatched',
-        status: reply.statusCode,
+        status: reply.raw.statusCode,
         ms: Math.round(reply.elapsedTime * 10) / 10,
         address: request.raw.socket.remoteAddress,
         ...(caller === undefined ? {} : { token: caller.name }),
         ...(error ? { error: error.message } : {}),
       },
-      error ? 'request not answered whole' : 'request completed',
+      msg,
     );
   }
 }

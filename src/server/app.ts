@@ -46,6 +46,8 @@ declare module 'fastify' {
     strataBundles?: boolean;
     /** The route's operationId: whether its requests count against the cap on costly ones (heavy-requests.ts). */
     strataOperation?: string;
+    /** The route writes its own long answer (the event stream): its access-log line is written when it closes. */
+    strataStream?: boolean;
   }
 }
 
@@ -522,6 +524,7 @@ export function createServer(options: ServerOptions): StrataServer {
         strataRole: route.role,
         strataBundles: route.kind === 'json' && (route.bodyFormats ?? []).includes(BodyFormat.Bundle),
         strataOperation: route.operationId,
+        strataStream: route.kind === 'stream',
       },
       handler: async (request, reply) => {
         const input = {
