@@ -230,7 +230,7 @@ export class Hub {
   agentDesired(actor: Actor): Promise<AgentDesired> {
     return this.agents.desired(actor);
   }
-  agentChart(actor: Actor, digest: string): Promise<Buffer> {
+  agentChart(actor: Actor, digest: string): ReturnType<Agents['chart']> {
     return this.agents.chart(actor, digest);
   }
   agentStatuses(actor: Actor): ReturnType<Agents['statuses']> {

@@ -3,7 +3,13 @@
 import { createHash } from 'node:crypto';
 import type { Emit } from './feed.js';
 import { ByteLru } from './byte-lru.js';
-import { IssueKind, writeBundleAsync, type ClusterProfile, type ProfileIssue } from '../profile/index.js';
+import {
+  IssueKind,
+  maskSensitiveDefaults,
+  writeBundleAsync,
+  type ClusterProfile,
+  type ProfileIssue,
+} from '../profile/index.js';
 import type { Store } from '../store/index.js';
 import type { ClusterAccess } from './access.js';
 import type { Actor } from './config.js';
@@ -136,7 +142,8 @@ export class Profiles {
     const pinned = await pinnedChartsView(this.store, record.name, record.version);
     return {
       ...versionView(record, record.profile.spec.packs.length, record.profile.spec.description),
-      yaml: record.source,
+      // A sensitive variable's default in a version stored before they were refused: shown masked.
+      yaml: maskSensitiveDefaults(record.source),
       ...(Object.keys(record.blobs).length === 0 ? {} : { files: record.blobs }),
       packTable: profilePackRows(record.profile.spec.packs, record.blobs, pinned.charts ?? {}),
       attachedTo: attached.map((a) => ({ cluster: a.cluster, version: a.version })),
@@ -193,7 +200,7 @@ export class Profiles {
         if (!content) throw notFound('profile file', `${name}@${version}: ${path} (sha256 ${digest})`);
         entries.push({ path, content });
       }
-      return writeBundleAsync(record.source, entries);
+      return writeBundleAsync(maskSensitiveDefaults(record.source), entries);
     });
   }
 

@@ -501,6 +501,9 @@ export function createServer(options: ServerOptions): StrataServer {
       return;
     }
     if (problem.status === 401) reply.header('www-authenticate', 'Bearer realm="strata"');
+    // A HubError may say when to ask again (an agent pushing too fast).
+    const retryAfter = (error as { retryAfterSeconds?: unknown }).retryAfterSeconds;
+    if (typeof retryAfter === 'number') reply.header('retry-after', String(retryAfter));
     // A 503 is "not now": say when to ask again (an agent's unstored batch, a busy hub).
     if (problem.status === 503 && !reply.hasHeader('retry-after')) reply.header('retry-after', '2');
     await reply.code(problem.status).type(PROBLEM_CONTENT_TYPE).send(problem);

@@ -45,12 +45,6 @@ export type AgentBatch = {
   }>;
 };
 
-export type AgentChart = {
-  digest: string;
-  /** the chart archive (.tgz), base64 */
-  content: string;
-};
-
 export type AgentDesired = {
   cluster: string;
   driftPolicy: DriftPolicy;
@@ -1088,7 +1082,7 @@ export interface Operations {
     params: { digest: string };
     query: undefined;
     body: undefined;
-    response: AgentChart;
+    response: string;
   };
   agentStatuses: {
     method: 'GET';

@@ -17,6 +17,7 @@ export const HEAVY_OPERATIONS: ReadonlySet<string> = new Set([
   'getProfileBundle',
   // Asks every remote chart's source (downloads of up to 8 MiB each) when its answers are not kept (outdated.ts).
   'getOutdatedCharts',
+  'agentChart', // a chart archive (up to 20 MiB) streamed to an agent (review 10, item 2)
 ]);
 
 /** A browser tab issues one such request at a time; a script may overlap a few. */

@@ -4,6 +4,7 @@ import { outputOption, outputWidth, stringOption, type Command } from '../comman
 import { ExitCode, usageError } from '../errors.js';
 import { painter } from '../render/color.js';
 import { formatObject } from '../render/output.js';
+import { terminalSafe, terminalText } from '../render/terminal-text.js';
 import { phaseBadge } from '../render/status.js';
 import { renderTable } from '../render/table.js';
 import { packPhaseDisplay } from '../../status/pack-phase.js';
@@ -27,14 +28,19 @@ const values: Command = {
     const body = await ctx.client.call('getPackValues', { params: params(args) });
     if (stringOption(options, 'output') === 'json') ctx.stdout.write(formatObject(body, 'json'));
     else {
+      // Values, manifests and NOTES are the chart's text: printed as text, never obeyed by the terminal.
+      const yaml = terminalText(body.yaml, { multiline: true });
+      const notes = body.notes === undefined ? undefined : terminalText(body.notes, { multiline: true });
       const source = body.chart ? `chart ${body.chart}, release ${body.releaseName ?? body.pack}, ` : '';
       ctx.stderr.write(
-        `# ${body.pack} (${body.type}) on ${params(args).cluster}: ${source}namespace ${body.namespace}, ` +
-          `from ${body.profile} ${body.profileVersion}${body.masked ? '; sensitive values masked' : ''}\n`,
+        terminalText(
+          `# ${body.pack} (${body.type}) on ${params(args).cluster}: ${source}namespace ${body.namespace}, ` +
+            `from ${body.profile} ${body.profileVersion}${body.masked ? '; sensitive values masked' : ''}`,
+        ) + '\n',
       );
-      ctx.stdout.write(body.yaml === '' ? '{}\n' : body.yaml.endsWith('\n') ? body.yaml : `${body.yaml}\n`);
+      ctx.stdout.write(yaml === '' ? '{}\n' : yaml.endsWith('\n') ? yaml : `${yaml}\n`);
       // The chart's notes, as `helm install` prints them; on stderr so stdout stays the values alone.
-      if (body.notes !== undefined) ctx.stderr.write(`NOTES:\n${body.notes}\n`);
+      if (notes !== undefined) ctx.stderr.write(`NOTES:\n${notes}\n`);
     }
     return ExitCode.Ok;
   },
@@ -90,7 +96,7 @@ const history: Command = {
     ctx.stdout.write(
       renderTable(
         ['TIME', 'FROM', 'TO', 'REASON'],
-        transitions.map((t) => [
+        terminalSafe(transitions).map((t) => [
           t.time,
           badge(t.from),
           badge(t.to),

@@ -6,6 +6,7 @@ import { packPhaseDisplay } from '../../status/pack-phase.js';
 import { formatPackReason } from '../../status/pack-reason.js';
 import type { ClusterPage, Pack } from '../types.js';
 import { padEnd, truncate, visibleWidth, type Painter } from './color.js';
+import { terminalSafe } from './terminal-text.js';
 import { formatElapsed, RED_AT_ONCE_MS } from '../../shared/duration.js';
 
 export interface StatusRenderOptions {
@@ -90,7 +91,8 @@ const BAR_WIDTH = 10;
 
 export function renderStatusPage(page: ClusterPage, options: StatusRenderOptions): string {
   const { paint, now } = options;
-  const { cluster, attachments, packs } = page;
+  // Names, reasons and messages come from the cluster and its charts: shown, never obeyed, by the terminal.
+  const { cluster, attachments, packs } = terminalSafe(page);
   const hubDown = options.hubDownSince !== undefined;
   const lines: string[] = [];
   if (options.hubDownSince !== undefined) {
@@ -268,5 +270,5 @@ export function waitVerdict(page: ClusterPage): WaitVerdict {
 
 /** One line per pack for error messages: `  ✗ broken-web (Failed): ImagePullBackOff: …`. */
 export function packLines(packs: readonly Pack[]): string[] {
-  return packs.map((p) => `  ${p.icon} ${p.name} (${p.label}): ${packReason(p)}`);
+  return terminalSafe(packs).map((p) => `  ${p.icon} ${p.name} (${p.label}): ${packReason(p)}`);
 }
