@@ -114,6 +114,12 @@ describe('strata pack runs', () => {
     expect(out.stderr).toBe('# older runs: strata pack runs dev web --before 1767225000000\n');
   });
 
+  it('prints what an agent reported as text, not as terminal controls', async () => {
+    const out = await packRuns([], { runs: [{ ...install, revision: '\u001b]0;owned\u0007abc' }] });
+    expect(out.stdout).not.toContain('\u001b');
+    expect(out.stdout).not.toContain('\u0007');
+  });
+
   it('passes --before on, and prints the runs themselves with -o json', async () => {
     const out = await packRuns(['--before', '1767225000000', '-o', 'json'], { runs: [install] });
     expect(out.asked).toEqual(['/api/v1/clusters/dev/packs/web/runs?before=1767225000000']);

@@ -153,7 +153,8 @@ const runs: Command = {
     ctx.stdout.write(
       renderTable(
         ['RUN', 'REVISION', 'STARTED', 'DURATION', 'OUTCOME'],
-        page.runs.map((r) => [
+        // An agent reports its runs: their text is printed, never obeyed by the terminal.
+        terminalSafe(page.runs).map((r) => [
           r.kind,
           r.revision.slice(0, 12),
           r.startTime,
