@@ -78,7 +78,8 @@ describe('help', () => {
     const { stdout } = await run(['serve', '--help']);
     expect(stdout).toContain('--metrics-public');
     expect(stdout).toContain('STRATA_METRICS_PUBLIC=true (/metrics without any token)');
-    expect(stdout).toContain('printed once when stdout\nis a terminal');
+    expect(stdout).toContain('token itself only with --print-admin-token');
+    expect(stdout).toContain('--print-admin-token');
   });
 
   it('groups and the top level have help too', async () => {

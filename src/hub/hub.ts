@@ -28,7 +28,8 @@ import {
 } from './packs.js';
 import { Planner } from './planner.js';
 import type { OutdatedChart } from './outdated.js';
-import { Profiles, type ProfileUpload } from './profiles.js';
+import { Profiles, type ProfileUpload, type ValidateOptions } from './profiles.js';
+import type { WaitingOwner } from './fair-waiting.js';
 import { ReplicaCoordinator, type ReplicaReport } from './replica.js';
 import { EventTail } from './replica-events.js';
 import { EventRelay } from './replica-relay.js';
@@ -252,10 +253,7 @@ export class Hub {
 
   // Profiles
   /** Every positioned issue of an upload; [] when it is valid. A malformed bundle is a HubError. */
-  validateProfile(
-    input: ProfileUpload,
-    options?: { readonly resolveChartHosts: boolean },
-  ): Promise<ProfileIssue[]> {
+  validateProfile(input: ProfileUpload, options?: ValidateOptions): Promise<ProfileIssue[]> {
     return this.profiles.validate(input, options);
   }
   async importProfile(
@@ -321,8 +319,8 @@ export class Hub {
     return this.packs.clusterTransitions(cluster, query);
   }
   /** What the pack deploys with, resolved for this cluster, sensitive values masked. */
-  packValues(cluster: string, pack: string): Promise<PackValuesView> {
-    return this.packs.values(cluster, pack);
+  packValues(cluster: string, pack: string, owner?: WaitingOwner): Promise<PackValuesView> {
+    return this.packs.values(cluster, pack, owner);
   }
   retryPack(cluster: string, pack: string, actor: Actor): Promise<void> {
     return this.packs.retry(cluster, pack, actor);

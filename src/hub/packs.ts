@@ -9,6 +9,7 @@ import type { ClusterRuntime, Fleet } from './fleet.js';
 import { Kept, type ReadVersions } from './kept-reads.js';
 import { PackViews } from './pack-views.js';
 import { ValuesText } from './values-text.js';
+import type { WaitingOwner } from './fair-waiting.js';
 import type { ClusterPage, PackValuesView } from './views.js';
 
 /** Transitions per page of a pack's history, by default and at most. */
@@ -186,11 +187,11 @@ export class Packs {
    * What the pack deploys with, resolved for this cluster, sensitive values masked. Its YAML text is written
    * off the event loop when large and kept while the pack is unchanged (values-text.ts).
    */
-  async values(cluster: string, pack: string): Promise<PackValuesView> {
+  async values(cluster: string, pack: string, owner?: WaitingOwner): Promise<PackValuesView> {
     const runtime = this.fleet.runtime(cluster);
     const desired = runtime.known.get(pack);
     if (!desired) throw notFound('pack', `${cluster}/${pack}`);
-    return this.valuesText.view(`${cluster}/${pack}`, desired, runtime.runner.notes(pack));
+    return this.valuesText.view(`${cluster}/${pack}`, desired, runtime.runner.notes(pack), owner);
   }
 
   async retry(cluster: string, pack: string, actor: Actor): Promise<void> {

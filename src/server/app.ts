@@ -25,7 +25,7 @@ import { depthExceededAt, MAX_JSON_DEPTH } from './json-depth.js';
 import { jsonErrorOffset, positionOf } from './json-position.js';
 import { AccessLog } from './access-log.js';
 import { lazyChildLogger } from './lazy-logger.js';
-import { createMetrics, type Metrics } from './metrics.js';
+import { createMetrics, registerLoadGauges, type Metrics } from './metrics.js';
 import { buildOpenApi } from './openapi.js';
 import { ApiError, PROBLEM_CONTENT_TYPE, problemType, statusTitle, type Problem } from './problem.js';
 import { BodyFormat, Role, type AnyRoute, type JsonRoute, type Services } from './route.js';
@@ -34,7 +34,7 @@ import { ForwardMarker, replicaForward } from './replica-forward.js';
 import { SECURITY_HEADERS } from './security-headers.js';
 import { EventStream } from './sse.js';
 import { StreamLimits, type StreamLimitsConfig } from './stream-limits.js';
-import { HeavyRequests, type BodyBudget } from './heavy-requests.js';
+import { HEAVY_OPERATIONS, HeavyRequests, type BodyBudget } from './heavy-requests.js';
 import { matchesIfNoneMatch, representation, tagBody } from './etag.js';
 import { defaultWebRoot, isApiPath, sendWebFile } from './static.js';
 import { toProblem } from './to-problem.js';
@@ -112,6 +112,11 @@ export interface ServerOptions {
   readonly forwardKey?: Uint8Array;
   /** Costly requests (previews, validations, …) one token may have in progress. Default 4 (heavy-requests.ts). */
   readonly maxHeavyPerToken?: number;
+  /**
+   * Costly requests of one operation the hub runs at once, all tokens; viewers together get all but one token's
+   * share. Default 16 (heavy-requests.ts).
+   */
+  readonly maxHeavyPerOperation?: number;
   /** Connections one token's requests may hold open; a request on one more gets 429. Default 256. */
   readonly maxConnectionsPerToken?: number;
   /** Request body bytes being read at once, per token and in all. Default 8 MiB and 256 MiB (heavy-requests.ts). */
@@ -324,7 +329,25 @@ export function createServer(options: ServerOptions): StrataServer {
   const connections = new TokenConnections(
     options.maxConnectionsPerToken ?? DEFAULT_MAX_CONNECTIONS_PER_TOKEN,
   );
-  const heavy = new HeavyRequests(options.maxHeavyPerToken, options.bodyBudget);
+  const heavy = new HeavyRequests(options.maxHeavyPerToken, options.bodyBudget, options.maxHeavyPerOperation);
+  registerLoadGauges(metrics, {
+    bodyBytes: () => heavy.bodyBytes(),
+    openConnections: () =>
+      new Promise((resolve) => {
+        app.server.getConnections((error, count) => {
+          resolve(error ? 0 : count);
+        });
+      }),
+    pendingConnections: () => pending.total,
+    tokenConnections: () => connections.total,
+    costlyRequests: () => heavy.inProgressPerOperation(),
+    costlyOperations: HEAVY_OPERATIONS,
+  });
+  /** An operator's or admin's token: its costly requests may use the share of a cap kept from viewers. */
+  const privileged = (request: FastifyRequest) => {
+    const token = tokens.get(request);
+    return token?.role === 'operator' || token?.role === 'admin';
+  };
   const callerKey = (request: FastifyRequest) => {
     const token = tokens.get(request);
     return token ? token.id : 'anonymous';
@@ -399,6 +422,7 @@ export function createServer(options: ServerOptions): StrataServer {
         callerKey(request),
         bodyBytes,
         reply,
+        privileged(request),
       );
     } catch (error) {
       // A refused body is not read: the connection closes once the answer is out, so the client stops sending.

@@ -8,7 +8,7 @@ import {
   PackValuesSchema,
 } from '../schemas.js';
 import { HISTORY_PAGE, RUNS_PAGE, TIMELINE_PAGE, type ClusterPage } from '../../hub/index.js';
-import { API_PREFIX, jsonRoute, Role } from '../route.js';
+import { API_PREFIX, jsonRoute, Role, roleRank } from '../route.js';
 import { ClusterParams, presentCluster } from './clusters.js';
 
 const PackParams = ClusterParams.extend({ pack: z.string().min(1) });
@@ -140,7 +140,12 @@ export const packRoutes = [
     status: 200,
     response: PackValuesSchema,
     errors: [404, 429],
-    handler: ({ hub, params }) => hub.packValues(params.cluster, params.pack),
+    // A large pack's values are written on a shared thread: its waiting places are shared per token.
+    handler: ({ hub, params, actor, callerRole }) =>
+      hub.packValues(params.cluster, params.pack, {
+        key: actor.tokenId ?? actor.name,
+        privileged: roleRank[callerRole] >= roleRank[Role.Operator],
+      }),
   }),
   jsonRoute({
     method: 'POST',
