@@ -19,7 +19,13 @@ import { HealthRuleService } from './health-rules.js';
 import { ReadVersions } from './kept-reads.js';
 import { liveObjectReader } from './live-objects.js';
 import { DEFAULT_RETENTION, Retention } from './retention.js';
-import { Packs, type ClusterTransitionsPage, type HistoryPageQuery, type PackHistoryPage } from './packs.js';
+import {
+  Packs,
+  type ClusterTransitionsPage,
+  type HistoryPageQuery,
+  type PackHistoryPage,
+  type PackRunsPage,
+} from './packs.js';
 import { Planner } from './planner.js';
 import type { OutdatedChart } from './outdated.js';
 import { Profiles, type ProfileUpload, type ValidateOptions } from './profiles.js';
@@ -303,6 +309,10 @@ export class Hub {
   /** A page of a pack's transitions, oldest first (`next`: pass as `before` for older ones). */
   packHistory(cluster: string, pack: string, query: HistoryPageQuery = {}): Promise<PackHistoryPage> {
     return this.packs.history(cluster, pack, query);
+  }
+  /** A page of a pack's runs, oldest first (`next`: pass as `before` for older ones). */
+  packRuns(cluster: string, pack: string, query: HistoryPageQuery = {}): PackRunsPage {
+    return this.packs.runs(cluster, pack, query);
   }
   /** A page of every pack's transitions, packs in install order, oldest first: the install timeline. */
   clusterTransitions(cluster: string, query: HistoryPageQuery = {}): Promise<ClusterTransitionsPage> {

@@ -23,6 +23,7 @@ import {
 } from './connection-limits.js';
 import { depthExceededAt, MAX_JSON_DEPTH } from './json-depth.js';
 import { jsonErrorOffset, positionOf } from './json-position.js';
+import { AccessLog } from './access-log.js';
 import { lazyChildLogger } from './lazy-logger.js';
 import { createMetrics, registerLoadGauges, type Metrics } from './metrics.js';
 import { buildOpenApi } from './openapi.js';
@@ -45,6 +46,8 @@ declare module 'fastify' {
     strataBundles?: boolean;
     /** The route's operationId: whether its requests count against the cap on costly ones (heavy-requests.ts). */
     strataOperation?: string;
+    /** The route writes its own long answer (the event stream): its access-log line is written when it closes. */
+    strataStream?: boolean;
   }
 }
 
@@ -63,6 +66,8 @@ export interface ServerOptions {
   readonly hub: Hub;
   /** pino level; 'silent' for tests. Default 'info'. */
   readonly logLevel?: string;
+  /** Where log lines go (one JSON line per write). Default stdout. */
+  readonly logStream?: { write(line: string): void };
   /** Bytes; larger bodies get 413. Default 2 MiB. */
   readonly bodyLimit?: number;
   /** SSE heartbeat period. Default 15 s. */
@@ -235,6 +240,8 @@ function jsonErrorPosition(text: string): string {
 export function createServer(options: ServerOptions): StrataServer {
   const routes = options.routes ?? routeTable;
   const requestTimeout = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+  /** The token each request was authenticated with (the onRequest hook below), for its handler and its log line. */
+  const tokens = new WeakMap<FastifyRequest, Caller>();
   const app = Fastify({
     // A request (headers and body) must arrive within requestTimeout: a client trickling a byte at a time is
     // answered 408 and disconnected. Node checks every connectionsCheckingInterval (30 s by default), so a
@@ -246,7 +253,12 @@ export function createServer(options: ServerOptions): StrataServer {
       headersTimeout: Math.min(HEADERS_TIMEOUT_MS, requestTimeout),
       connectionsCheckingInterval: Math.min(30_000, Math.max(50, Math.floor(requestTimeout / 4))),
     },
-    logger: { level: options.logLevel ?? 'info' },
+    logger: {
+      level: options.logLevel ?? 'info',
+      ...(options.logStream === undefined ? {} : { stream: options.logStream }),
+    },
+    // One access-log line per request (access-log.ts), with the token's name, instead of Fastify's two.
+    logController: new AccessLog((request) => tokens.get(request)),
     bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT,
     genReqId: () => randomUUID(),
     childLoggerFactory: lazyChildLogger,
@@ -314,7 +326,6 @@ export function createServer(options: ServerOptions): StrataServer {
     openapi: () =>
       (document ??= buildOpenApi(routes, { version: API_VERSION, serverUrl: options.publicUrl ?? '/' })),
   };
-  const tokens = new WeakMap<FastifyRequest, Caller>();
   const connections = new TokenConnections(
     options.maxConnectionsPerToken ?? DEFAULT_MAX_CONNECTIONS_PER_TOKEN,
   );
@@ -540,6 +551,7 @@ export function createServer(options: ServerOptions): StrataServer {
         strataRole: route.role,
         strataBundles: route.kind === 'json' && (route.bodyFormats ?? []).includes(BodyFormat.Bundle),
         strataOperation: route.operationId,
+        strataStream: route.kind === 'stream',
       },
       handler: async (request, reply) => {
         const input = {

@@ -1,5 +1,5 @@
-// strata pack values|history|retry: one pack of a cluster: what it deploys with, how its colour changed, and
-// "try again now" for a red one. The same data as the pack detail in the UI.
+// strata pack values|history|runs|retry: one pack of a cluster: what it deploys with, how its colour changed,
+// each install, upgrade and retry with its own duration, and "try again now" for a red one. The same data as the pack detail in the UI.
 import { outputOption, outputWidth, stringOption, type Command } from '../command.js';
 import { ExitCode, usageError } from '../errors.js';
 import { painter } from '../render/color.js';
@@ -9,6 +9,7 @@ import { phaseBadge } from '../render/status.js';
 import { renderTable } from '../render/table.js';
 import { packPhaseDisplay } from '../../status/pack-phase.js';
 import { formatPackReason } from '../../status/pack-reason.js';
+import { formatElapsed } from '../../shared/duration.js';
 
 const ARGS = ['CLUSTER', 'PACK'];
 const params = (args: readonly string[]) => ({ cluster: args[0] ?? '', pack: args[1] ?? '' });
@@ -108,6 +109,65 @@ const history: Command = {
   },
 };
 
+const runs: Command = {
+  path: ['pack', 'runs'],
+  usage: 'strata pack runs CLUSTER PACK [--limit N] [--before CURSOR] [-o table|json|yaml]',
+  summary: "a pack's runs (install, upgrade, retry, uninstall), oldest first, each with its own duration",
+  description:
+    'The status page shows only the current run; the hub keeps the last 20. The newest 10 by default (--limit,\n' +
+    'at most 20). When there are older ones, the command to see them (--before CURSOR) is printed on stderr.',
+  args: ARGS,
+  options: {
+    output: outputOption(['table', 'json', 'yaml']),
+    limit: { type: 'string', value: 'N', description: 'how many runs (default 10, at most 20)' },
+    before: {
+      type: 'string',
+      value: 'CURSOR',
+      description: 'only those older than this (printed by a run before)',
+    },
+  },
+  examples: ['strata pack runs dev broken-web', 'strata pack runs dev echo -o json'],
+  async run(ctx, { args, options }) {
+    const limit = wholeNumberOption(options, 'limit');
+    const before = wholeNumberOption(options, 'before');
+    const page = await ctx.client.call('getPackRuns', {
+      params: params(args),
+      query: { ...(limit === undefined ? {} : { limit }), ...(before === undefined ? {} : { before }) },
+    });
+    if (page.next !== undefined) {
+      const p = params(args);
+      ctx.stderr.write(
+        `# older runs: strata pack runs ${p.cluster} ${p.pack} --before ${String(page.next)}\n`,
+      );
+    }
+    const output = stringOption(options, 'output');
+    if (output === 'json' || output === 'yaml') {
+      ctx.stdout.write(formatObject(page.runs, output));
+      return ExitCode.Ok;
+    }
+    if (page.runs.length === 0) {
+      ctx.stdout.write('No runs yet.\n');
+      return ExitCode.Ok;
+    }
+    const paint = painter(ctx.color);
+    ctx.stdout.write(
+      renderTable(
+        ['RUN', 'REVISION', 'STARTED', 'DURATION', 'OUTCOME'],
+        // An agent reports its runs: their text is printed, never obeyed by the terminal.
+        terminalSafe(page.runs).map((r) => [
+          r.kind,
+          r.revision.slice(0, 12),
+          r.startTime,
+          r.endTime === undefined ? '-' : formatElapsed(Date.parse(r.endTime) - Date.parse(r.startTime)),
+          r.outcome === undefined ? '-' : phaseBadge(packPhaseDisplay[r.outcome], paint),
+        ]),
+        { width: outputWidth(ctx) },
+      ),
+    );
+    return ExitCode.Ok;
+  },
+};
+
 /** A flag that must be a whole number from 1, or absent. */
 function wholeNumberOption(options: Parameters<typeof stringOption>[0], name: string): number | undefined {
   const text = stringOption(options, name);
@@ -132,4 +192,4 @@ const retry: Command = {
   },
 };
 
-export const packCommands: readonly Command[] = [values, history, retry];
+export const packCommands: readonly Command[] = [values, history, runs, retry];

@@ -71,7 +71,7 @@ export function packTime(pack: Pack, now: number): string {
     const end = Date.parse(pack.endTime);
     // A retry of unchanged objects is red again in milliseconds: "took 0s" would read as a clock never run.
     const redAtOnce =
-      pack.phase === 'failed' && pack.runs?.at(-1)?.outcome === 'failed' && end - start < RED_AT_ONCE_MS;
+      pack.phase === 'failed' && pack.lastRun?.outcome === 'failed' && end - start < RED_AT_ONCE_MS;
     if (redAtOnce) return 'red at once';
     if (!Number.isNaN(end)) return `took ${formatElapsed(end - start)}`;
   }
