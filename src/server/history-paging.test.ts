@@ -2,53 +2,20 @@
 // most 16 transitions with their texts cut, and the history routes answer a page with a cursor to older ones.
 // A real listening hub on SQLite with an agent cluster: no control plane.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SqliteBackend } from '../store/testing/backends.js';
-import { startTestHub, type TestHub } from './testing/server.js';
+import { startAgentClusterHub, type AgentClusterHub } from './testing/agent-cluster-hub.js';
+import type { TestHub } from './testing/server.js';
 
-const profile = [
-  'apiVersion: strata.dev/v1alpha1',
-  'kind: ClusterProfile',
-  'metadata: { name: p }',
-  'spec:',
-  '  version: 1.0.0',
-  '  type: add-on',
-  '  packs:',
-  '    - name: cfg',
-  '      layer: addon',
-  '      version: 1.0.0',
-  '      type: manifest',
-  '      namespace: default',
-  '      manifests:',
-  '        - { apiVersion: v1, kind: ConfigMap, metadata: { name: cfg } }',
-  '',
-].join('\n');
-
-const backend = new SqliteBackend();
+let fixture: AgentClusterHub;
 let t: TestHub;
 let agentToken = '';
 
 beforeAll(async () => {
-  await backend.setup();
-  t = await startTestHub(backend);
-  await t.api('POST', '/api/v1/profiles', {
-    role: 'operator',
-    raw: profile,
-    headers: { 'content-type': 'application/yaml' },
-  });
-  agentToken = (
-    (await t.api('POST', '/api/v1/agent-clusters', { body: { name: 'c1' } })).json as { token: string }
-  ).token;
-  const attached = await t.api('POST', '/api/v1/clusters/c1/attachments', {
-    role: 'operator',
-    body: { profile: 'p', version: '1.0.0' },
-  });
-  expect(attached.status, attached.text).toBe(201);
+  fixture = await startAgentClusterHub();
+  t = fixture.hub;
+  agentToken = fixture.agentToken;
 });
 
-afterAll(async () => {
-  await t.close();
-  await backend.teardown();
-});
+afterAll(() => fixture.close());
 
 interface Transition {
   time: string;
