@@ -5,6 +5,7 @@ import type { PackPhase } from '../api/display';
 import { useApiGet } from '../api/use-api-get';
 import { useOlderPages } from '../api/use-older-pages';
 import { ErrorNote } from '../ui/ErrorNote';
+import { OlderPagesFooter } from '../ui/OlderPagesFooter';
 import { formatElapsed } from '../../../src/shared/duration';
 import { formatDateTime, formatRunDuration, formatTime, useNow } from '../time';
 import { StatusBadge } from '../ui/StatusBadge';
@@ -80,18 +81,7 @@ function AllRuns({
     <>
       <RunsTable runs={runs} phase={phase} />
       {error ? <ErrorNote error={error} /> : null}
-      {older.error ? <ErrorNote error={older.error} /> : null}
-      {older.more ? (
-        <button
-          type="button"
-          className="button small ghost"
-          onClick={older.loadOlder}
-          disabled={older.loading}
-          data-older="runs"
-        >
-          {older.loading ? 'Loading older runs…' : 'Older runs'}
-        </button>
-      ) : null}
+      <OlderPagesFooter older={older} what="runs" />
     </>
   );
 }

@@ -5,6 +5,7 @@ import { useApiGet } from '../api/use-api-get';
 import { useOlderPages } from '../api/use-older-pages';
 import { formatDateTime, formatTime } from '../time';
 import { ErrorNote } from '../ui/ErrorNote';
+import { OlderPagesFooter } from '../ui/OlderPagesFooter';
 import { StatusBadge } from '../ui/StatusBadge';
 
 const transitionsOf = (page: PackHistory) => ({
@@ -60,18 +61,7 @@ export function TransitionList({ cluster, pack, phase }: { cluster: string; pack
           ))}
         </ol>
       )}
-      {older.error ? <ErrorNote error={older.error} /> : null}
-      {older.more ? (
-        <button
-          type="button"
-          className="button small ghost"
-          onClick={older.loadOlder}
-          disabled={older.loading}
-          data-older="transitions"
-        >
-          {older.loading ? 'Loading older transitions…' : 'Older transitions'}
-        </button>
-      ) : null}
+      <OlderPagesFooter older={older} what="transitions" />
     </>
   );
 }
