@@ -2,7 +2,7 @@
 // stream's buffer limit gets every event instead of being cut off (it would reconnect and be cut off again).
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import { connect, type AddressInfo } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { EventStream, type StreamEvent } from './sse.js';
 
 const EVENTS = 3000;
@@ -219,5 +219,58 @@ describe('EventStream fan-out', () => {
     expect(http11).toContain(`\r\n${Buffer.byteLength(message).toString(16)}\r\n${message}\r\n`);
     expect(http10).toContain(`\r\n\r\n`);
     expect(http10.endsWith(message)).toBe(true);
+  });
+});
+
+describe('EventStream heartbeats', () => {
+  it('sends a heartbeat only to a stream that had nothing written for a period', async () => {
+    // The heartbeat's interval only: sockets and the fan-out's setImmediate stay real.
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+    let publish: (event: StreamEvent) => void = () => undefined;
+    const stream = new EventStream(
+      {
+        subscribe: (listener) => {
+          publish = listener;
+          return () => undefined;
+        },
+        eventsSince: () => Promise.resolve([]),
+      },
+      { heartbeatMs: 1000 },
+    );
+    try {
+      stream.start();
+      server = createServer((req, res) => {
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        void stream.connect(res, { cluster: req.url === '/busy' ? 'busy' : 'idle' });
+      });
+      await new Promise<void>((resolve) => server?.listen(0, '127.0.0.1', resolve));
+      const { port } = server.address() as AddressInfo;
+      const open = async (path: string) => {
+        const client = reading(await fetch(`http://127.0.0.1:${port}${path}`));
+        await client.until((text) => text.includes(': live'));
+        return client;
+      };
+      const busy = await open('/busy');
+      const idle = await open('/idle');
+      const beats = (text: string) => text.split(': heartbeat').length - 1;
+      // Three periods; the busy stream gets an event every half period, the idle one nothing.
+      for (let id = 1; id <= 6; id++) {
+        publish({ id, kind: 'pack.status', cluster: 'busy', time: new Date(0).toISOString(), data: {} });
+        await busy.until((text) => text.includes(`id: ${String(id)}\n`));
+        vi.advanceTimersByTime(500);
+      }
+      const idleText = await idle.until((text) => beats(text) >= 3);
+      // Quiet from here on: the busy stream too gets one once it has been silent for a period.
+      vi.advanceTimersByTime(1000);
+      const busyText = await busy.until((text) => beats(text) >= 1);
+      await Promise.all([busy.cancel(), idle.cancel()]);
+      expect(beats(idleText)).toBe(3);
+      expect(idsOf(busyText)).toEqual([1, 2, 3, 4, 5, 6]);
+      expect(beats(busyText)).toBe(1);
+      expect(busyText.indexOf(': heartbeat')).toBeGreaterThan(busyText.indexOf('id: 6\n'));
+    } finally {
+      stream.close();
+      vi.useRealTimers();
+    }
   });
 });
