@@ -274,3 +274,54 @@ describe('EventStream heartbeats', () => {
     }
   });
 });
+
+describe('EventStream resume after retention deleted events', () => {
+  it('tells a client resuming from below the pruned ids, then continues after them; not one at or past them', async () => {
+    // Retention deleted 2 to 5 (the highest deleted id is 5); 1 and 6 to 8 are left.
+    const left: StreamEvent[] = [1, 6, 7, 8].map((id) => ({
+      id,
+      kind: 'pack.status',
+      cluster: 'c',
+      pack: 'p',
+      time: new Date(0).toISOString(),
+      data: {},
+    }));
+    const stream = new EventStream({
+      subscribe: () => () => undefined,
+      eventsSince: (afterId) => Promise.resolve(left.filter((e) => (e.id ?? 0) > afterId)),
+      eventsPrunedThrough: () => Promise.resolve(5),
+    });
+    stream.start();
+    server = createServer((req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      void stream.connect(res, { lastEventId: Number(req.headers['last-event-id']) });
+    });
+    await new Promise<void>((resolve) => server?.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    const resume = async (lastEventId: number) => {
+      const client = reading(
+        await fetch(`http://127.0.0.1:${port}/`, { headers: { 'last-event-id': String(lastEventId) } }),
+      );
+      const text = await client.until((t) => t.includes(': live'));
+      await client.cancel();
+      return text;
+    };
+    const [below, at, all] = [await resume(3), await resume(5), await resume(0)];
+    stream.close();
+
+    const pruned = /^id: (\d+)\nevent: history\.pruned\ndata: (.*)$/m.exec(below);
+    expect(pruned?.[1]).toBe('5');
+    expect(JSON.parse(pruned?.[2] ?? '{}')).toMatchObject({
+      kind: 'history.pruned',
+      data: { lastEventId: 3 },
+    });
+    // Before any event, and the replay goes on from 5: nothing of what is left is missing or sent twice.
+    expect(below.indexOf('history.pruned')).toBeLessThan(below.indexOf('pack.status'));
+    expect(idsOf(below)).toEqual([5, 6, 7, 8]);
+    expect(at).not.toContain('history.pruned');
+    expect(idsOf(at)).toEqual([6, 7, 8]);
+    // Last-Event-ID 0 asks for everything kept (strata events): the gaps are expected there.
+    expect(all).not.toContain('history.pruned');
+    expect(idsOf(all)).toEqual([1, 6, 7, 8]);
+  });
+});

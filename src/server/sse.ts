@@ -5,6 +5,9 @@
 // the buffered live events whose id is above the last one replayed, then live events. Events are published
 // after their commit and ids follow commit order (src/store/README.md), so anything committed before the
 // subscription is in the replay and anything after is in the buffer; the id check drops what is in both.
+// Retention deletes old pack statuses and transitions: a client resuming from below the highest id it deleted
+// would get what is left as if nothing were missing, so it gets `history.pruned` first (a Kubernetes watch's
+// 410 Gone: read your views again) and the replay goes on after that id.
 //
 // After the replay (or at once, without Last-Event-ID) the client gets a `: live` comment: everything stored up
 // to its connection has been sent, so a client that wants history only (`strata events` without --follow)
@@ -52,6 +55,8 @@ export interface EventSource {
     afterId: number,
     options: { cluster?: string; limit?: number },
   ): Promise<readonly StreamEvent[]>;
+  /** The highest event id retention deleted, 0 when none; absent: history is never deleted. */
+  eventsPrunedThrough?(): Promise<number>;
 }
 
 export interface EventStreamOptions {
@@ -219,6 +224,7 @@ export class EventStream {
       return;
     }
     try {
+      await this.#checkPruned(client);
       for (;;) {
         const page = await this.#source.eventsSince(client.lastId, {
           ...(client.cluster === undefined ? {} : { cluster: client.cluster }),
@@ -240,6 +246,29 @@ export class EventStream {
     client.buffer = undefined;
     for (const event of buffered) this.#deliver(client, event);
     this.#write(client, LIVE_COMMENT);
+  }
+
+  /**
+   * A resume from below what retention deleted would silently skip the deleted events: the client is told (a
+   * Kubernetes watch answers 410 Gone here) and the replay goes on after the highest deleted id, where nothing
+   * is missing. Last-Event-ID 0 asks for everything kept (`strata events`), so it is never told.
+   */
+  async #checkPruned(client: Client): Promise<void> {
+    const from = client.lastId;
+    if (from === 0 || this.#source.eventsPrunedThrough === undefined) return;
+    const through = await this.#source.eventsPrunedThrough();
+    if (from >= through) return;
+    client.lastId = through;
+    this.#write(
+      client,
+      formatEvent({
+        id: through,
+        kind: 'history.pruned',
+        time: new Date().toISOString(),
+        data: { lastEventId: from },
+      }),
+      { paced: true },
+    );
   }
 
   /** Ends every connection and the hub subscription. */
