@@ -222,6 +222,85 @@ describe('EventStream fan-out', () => {
   });
 });
 
+describe('EventStream limits on a replaying client', () => {
+  // More than loopback's socket buffers hold at both ends, so a client that stops reading stalls its replay.
+  const backlog: StreamEvent[] = Array.from({ length: 12_000 }, (_, i) => ({
+    id: i + 1,
+    kind: 'pack.status',
+    cluster: 'c',
+    time: new Date(0).toISOString(),
+    data: { message: 'x'.repeat(2048) },
+  }));
+
+  /** A stream over `backlog`, served, and a raw client that asks to resume from id 0 and then stops reading. */
+  async function stalledReplay(options: { maxBufferedBytes?: number; replayStallMs?: number }) {
+    let publish: (event: StreamEvent) => void = () => undefined;
+    const stream = new EventStream(
+      {
+        subscribe: (listener) => {
+          publish = listener;
+          return () => undefined;
+        },
+        eventsSince: (afterId, { limit }) =>
+          Promise.resolve(backlog.filter((e) => (e.id ?? 0) > afterId).slice(0, limit)),
+      },
+      { pageSize: 500, ...options },
+    );
+    stream.start();
+    server = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      void stream.connect(res, { lastEventId: 0 });
+    });
+    await new Promise<void>((resolve) => server?.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    const socket = connect(port, '127.0.0.1');
+    socket.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+    socket.pause();
+    await until(() => stream.clientCount === 1);
+    return {
+      stream,
+      socket,
+      publish: (event: StreamEvent) => {
+        publish(event);
+      },
+    };
+  }
+
+  it('cuts off a client whose replay stalls while live events pile up past its buffer limit', async () => {
+    const { stream, socket, publish } = await stalledReplay({ maxBufferedBytes: 64 * 1024 });
+    // 200 KiB of live events: kept for the client until its replay ends, which it never does.
+    for (let i = 0; i < 100; i++)
+      publish({
+        id: 100_000 + i,
+        kind: 'pack.status',
+        cluster: 'c',
+        time: new Date(0).toISOString(),
+        data: { message: 'y'.repeat(2048) },
+      });
+    await until(() => stream.clientCount === 0);
+    socket.destroy();
+    stream.close();
+    expect(stream.clientCount).toBe(0);
+  });
+
+  it('ends a replay that waits longer than replayStallMs for the client to read', async () => {
+    const { stream, socket } = await stalledReplay({ replayStallMs: 300 });
+    await until(() => stream.clientCount === 0);
+    socket.destroy();
+    stream.close();
+    expect(stream.clientCount).toBe(0);
+  });
+});
+
+/** Waits until `done()` holds; fails after `timeoutMs`. */
+async function until(done: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!done()) {
+    if (Date.now() > deadline) throw new Error(`not so after ${String(timeoutMs)} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
 describe('EventStream heartbeats', () => {
   it('sends a heartbeat only to a stream that had nothing written for a period', async () => {
     // The heartbeat's interval only: sockets and the fan-out's setImmediate stay real.

@@ -16,7 +16,11 @@
 // A client that cannot keep up with live events (its socket buffer over `maxBufferedBytes`) is disconnected
 // rather than buffered without bound: it reconnects with Last-Event-ID and loses nothing. The replay is
 // different: it is paced by the socket (the next event waits for the buffer to drain), since a client that
-// reconnected because it fell behind would otherwise be cut off again by its own replay, for ever.
+// reconnected because it fell behind would otherwise be cut off again by its own replay, for ever. What a
+// replaying client may hold is bounded all the same: the live events buffered during its replay count against
+// `maxBufferedBytes` too, and a replay that waits longer than `replayStallMs` for the socket to drain ends the
+// stream (a client that stops reading would otherwise pin every live event for as long as it stays connected).
+// Each cut loses nothing: the client resumes after the last id it received, having made progress.
 //
 // Fan-out at scale (issue 15: 10,000 clients): the kernel's write per socket is the cost, so a live event is not
 // written at once. Events published in one turn of the event loop are fanned out together at its end
@@ -69,6 +73,8 @@ export interface EventStreamOptions {
   readonly maxBufferedBytes?: number;
   /** Replay page size. Default 1000. */
   readonly pageSize?: number;
+  /** A replay that waits this long for the client to read ends the stream. Default 60 s. */
+  readonly replayStallMs?: number;
   /** Told about every event that reaches the fan-out (metrics). */
   readonly onEvent?: (event: StreamEvent) => void;
   /** Of these token ids, the ones that still exist; absent: streams are never re-checked. */
@@ -98,10 +104,17 @@ interface Client {
   readonly since: number;
   /** The highest persisted id written to this client. */
   lastId: number;
-  /** Live events that arrived while replaying; undefined once live. */
-  buffer: StreamEvent[] | undefined;
+  /** Live events that arrived while replaying, as written; undefined once live. */
+  buffer: Buffered[] | undefined;
+  /** The bytes in `buffer`. */
+  bufferedBytes: number;
   /** Heartbeat ticks (half a heartbeat period apart) since anything was written to it. */
   silentTicks: number;
+}
+
+interface Buffered {
+  readonly id: number | undefined;
+  readonly text: string;
 }
 
 /** Written once per connection, after the replay: from here on the events are live. */
@@ -140,6 +153,7 @@ export class EventStream {
       heartbeatMs: options.heartbeatMs ?? 15_000,
       maxBufferedBytes: options.maxBufferedBytes ?? 1024 * 1024,
       pageSize: options.pageSize ?? 1000,
+      replayStallMs: options.replayStallMs ?? 60_000,
       onEvent: options.onEvent,
       liveTokens: options.liveTokens,
       tokenCheckMs: options.tokenCheckMs ?? 1000,
@@ -211,6 +225,7 @@ export class EventStream {
       since: this.#seq,
       lastId: options.lastEventId ?? 0,
       buffer: options.lastEventId === undefined ? undefined : [],
+      bufferedBytes: 0,
       silentTicks: 0,
     };
     this.#clients.add(client);
@@ -231,7 +246,11 @@ export class EventStream {
           limit: this.#options.pageSize,
         });
         for (const event of page) {
-          if (!this.#deliver(client, event, { paced: true })) await drained(res);
+          if (
+            !this.#deliver(client, event, { paced: true }) &&
+            !(await drained(res, this.#options.replayStallMs))
+          )
+            this.#drop(client);
           if (res.destroyed) break;
         }
         if (page.length < this.#options.pageSize || res.destroyed) break;
@@ -242,10 +261,20 @@ export class EventStream {
       res.end();
       throw error;
     }
+    // Cut off during the replay (#drop): nothing more to write.
+    if (res.destroyed) return;
     const buffered = client.buffer;
     client.buffer = undefined;
-    for (const event of buffered) this.#deliver(client, event);
-    this.#write(client, LIVE_COMMENT);
+    client.bufferedBytes = 0;
+    let text = '';
+    for (const { id, text: written } of buffered) {
+      if (id !== undefined) {
+        if (id <= client.lastId) continue;
+        client.lastId = id;
+      }
+      text += written;
+    }
+    this.#write(client, text + LIVE_COMMENT);
   }
 
   /**
@@ -323,7 +352,7 @@ export class EventStream {
         if (seq < client.since) continue;
         if (client.cluster !== undefined && event.cluster !== client.cluster) continue;
         if (client.buffer !== undefined) {
-          client.buffer.push(event);
+          this.#buffer(client, event);
           continue;
         }
         if (event.id !== undefined) {
@@ -334,6 +363,15 @@ export class EventStream {
       }
       if (text !== '') this.#write(client, text);
     }
+  }
+
+  /** Keeps a live event for a replaying client; one that has more buffered than it may hold is cut off. */
+  #buffer(client: Client, event: StreamEvent): void {
+    if (client.buffer === undefined || client.res.destroyed) return;
+    const text = formatEvent(event);
+    client.buffer.push({ id: event.id, text });
+    client.bufferedBytes += text.length;
+    if (client.bufferedBytes > this.#options.maxBufferedBytes) this.#drop(client);
   }
 
   /** Heartbeats to `clients`, a slice per turn of the event loop: 10,000 writes at once would hold live events. */
@@ -379,22 +417,34 @@ export class EventStream {
 
   /** A client whose socket buffer holds more than maxBufferedBytes is cut off: it resumes with Last-Event-ID. */
   #dropIfBehind(client: Client): void {
-    if (client.res.writableLength <= this.#options.maxBufferedBytes) return;
+    if (client.res.writableLength > this.#options.maxBufferedBytes) this.#drop(client);
+  }
+
+  #drop(client: Client): void {
     this.#clients.delete(client);
+    client.buffer = undefined;
+    client.bufferedBytes = 0;
     client.res.destroy();
   }
 }
 
-/** Resolves when the socket has room again, or is gone. */
-function drained(res: ServerResponse): Promise<void> {
-  if (res.destroyed) return Promise.resolve();
+/** Resolves true when the socket has room again or is gone, false when it has not drained within `timeoutMs`. */
+function drained(res: ServerResponse, timeoutMs: number): Promise<boolean> {
+  if (res.destroyed) return Promise.resolve(true);
   return new Promise((resolve) => {
-    const done = () => {
-      res.off('drain', done);
-      res.off('close', done);
-      resolve();
+    const done = (room: boolean) => {
+      clearTimeout(timer);
+      res.off('drain', onDrain);
+      res.off('close', onDrain);
+      resolve(room);
     };
-    res.once('drain', done);
-    res.once('close', done);
+    const onDrain = () => {
+      done(true);
+    };
+    const timer = setTimeout(() => {
+      done(false);
+    }, timeoutMs);
+    res.once('drain', onDrain);
+    res.once('close', onDrain);
   });
 }
