@@ -403,4 +403,39 @@ describe('EventStream resume after retention deleted events', () => {
     expect(all).not.toContain('history.pruned');
     expect(idsOf(all)).toEqual([1, 6, 7, 8]);
   });
+
+  it('tells a client when retention deleted rows its replay had not read yet, after what it did read', async () => {
+    // The first check finds nothing deleted; by the second, a pass has deleted 5 to 7 while the replay ran.
+    const left: StreamEvent[] = [4, 8, 9].map((id) => ({
+      id,
+      kind: 'pack.status',
+      cluster: 'c',
+      pack: 'p',
+      time: new Date(0).toISOString(),
+      data: {},
+    }));
+    const checks = [0, 7];
+    const stream = new EventStream({
+      subscribe: () => () => undefined,
+      eventsSince: (afterId) => Promise.resolve(left.filter((e) => (e.id ?? 0) > afterId)),
+      eventsPrunedThrough: () => Promise.resolve(checks.shift() ?? 7),
+    });
+    stream.start();
+    server = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      void stream.connect(res, { lastEventId: 3 });
+    });
+    await new Promise<void>((resolve) => server?.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    const client = reading(await fetch(`http://127.0.0.1:${String(port)}/`));
+    const text = await client.until((t) => t.includes(': live'));
+    await client.cancel();
+    stream.close();
+    const pruned = /^id: (\d+)\nevent: history\.pruned\ndata: (.*)$/m.exec(text);
+    // It continues after the last id it was sent: the pruned message comes after the replay, before live.
+    expect(pruned?.[1]).toBe('9');
+    expect(JSON.parse(pruned?.[2] ?? '{}')).toMatchObject({ data: { lastEventId: 3 } });
+    expect(text.indexOf('history.pruned')).toBeGreaterThan(text.indexOf('id: 9\nevent: pack.status'));
+    expect(text.indexOf('history.pruned')).toBeLessThan(text.indexOf(': live'));
+  });
 });

@@ -239,7 +239,9 @@ export class EventStream {
       return;
     }
     try {
-      await this.#checkPruned(client);
+      const resumedFrom = client.lastId;
+      await this.#checkPruned(client, resumedFrom, resumedFrom);
+      const replayFrom = client.lastId;
       for (;;) {
         const page = await this.#source.eventsSince(client.lastId, {
           ...(client.cluster === undefined ? {} : { cluster: client.cluster }),
@@ -255,6 +257,8 @@ export class EventStream {
         }
         if (page.length < this.#options.pageSize || res.destroyed) break;
       }
+      // A retention pass during the replay may have deleted rows before the replay read them.
+      if (!res.destroyed) await this.#checkPruned(client, resumedFrom, replayFrom);
     } catch (error) {
       // The client gets a closed stream and reconnects from its last id; the caller logs the cause.
       this.#clients.delete(client);
@@ -279,22 +283,24 @@ export class EventStream {
 
   /**
    * A resume from below what retention deleted would silently skip the deleted events: the client is told (a
-   * Kubernetes watch answers 410 Gone here) and the replay goes on after the highest deleted id, where nothing
-   * is missing. Last-Event-ID 0 asks for everything kept (`strata events`), so it is never told.
+   * Kubernetes watch answers 410 Gone here) and the stream goes on after the highest deleted id, where nothing
+   * is missing. Checked before the replay, which then reads from there (`readFrom`), and after it, in case a
+   * retention pass deleted rows above `readFrom` meanwhile. Last-Event-ID 0 asks for everything kept (`strata
+   * events`), so it is never told.
    */
-  async #checkPruned(client: Client): Promise<void> {
-    const from = client.lastId;
-    if (from === 0 || this.#source.eventsPrunedThrough === undefined) return;
+  async #checkPruned(client: Client, resumedFrom: number, readFrom: number): Promise<void> {
+    if (resumedFrom === 0 || this.#source.eventsPrunedThrough === undefined) return;
     const through = await this.#source.eventsPrunedThrough();
-    if (from >= through) return;
-    client.lastId = through;
+    if (through <= readFrom) return;
+    const at = Math.max(through, client.lastId);
+    client.lastId = at;
     this.#write(
       client,
       formatEvent({
-        id: through,
+        id: at,
         kind: 'history.pruned',
         time: new Date().toISOString(),
-        data: { lastEventId: from },
+        data: { lastEventId: resumedFrom },
       }),
       { paced: true },
     );
