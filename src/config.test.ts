@@ -23,6 +23,10 @@ describe('loadConfig', () => {
       maxConnections: 25_000,
       maxConnectionsPerAddress: 1024,
       maxConnectionsPerToken: 256,
+      maxCostlyPerOperation: 16,
+      maxBodyBytesPerToken: 8 * 1024 * 1024,
+      maxBodyBytes: 256 * 1024 * 1024,
+      printAdminToken: false,
       keepTransitions: 1000,
       keepDays: 90,
     });
@@ -87,6 +91,39 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ ...base, env: { STRATA_MAX_COSTLY_REQUESTS_PER_TOKEN: 'x' } })).toThrow(
       'STRATA_MAX_COSTLY_REQUESTS_PER_TOKEN: expected a whole number from 1 to 999999999',
     );
+  });
+
+  it('the hub-wide cap per costly operation and the body budgets (MiB), from flags or STRATA_* variables', () => {
+    const env = {
+      STRATA_MAX_COSTLY_REQUESTS_PER_OPERATION: '6',
+      STRATA_MAX_BODY_MIB_PER_TOKEN: '4',
+      STRATA_MAX_BODY_MIB: '64',
+    };
+    expect(loadConfig({ ...base, env })).toMatchObject({
+      maxCostlyPerOperation: 6,
+      maxBodyBytesPerToken: 4 * 1024 * 1024,
+      maxBodyBytes: 64 * 1024 * 1024,
+    });
+    expect(
+      loadConfig({
+        ...base,
+        env,
+        argv: ['--max-costly-requests-per-operation=32', '--max-body-mib-per-token=16', '--max-body-mib=512'],
+      }),
+    ).toMatchObject({
+      maxCostlyPerOperation: 32,
+      maxBodyBytesPerToken: 16 * 1024 * 1024,
+      maxBodyBytes: 512 * 1024 * 1024,
+    });
+    expect(() => loadConfig({ ...base, env: {}, argv: ['--max-body-mib-per-token=300'] })).toThrow(
+      '--max-body-mib-per-token: 300 MiB per token is more than the hub reads in all (STRATA_MAX_BODY_MIB, 256 MiB)',
+    );
+  });
+
+  it('prints the first admin token only when asked: --print-admin-token or STRATA_PRINT_ADMIN_TOKEN=true', () => {
+    expect(loadConfig({ ...base, env: {}, argv: ['--print-admin-token'] }).printAdminToken).toBe(true);
+    expect(loadConfig({ ...base, env: { STRATA_PRINT_ADMIN_TOKEN: 'true' } }).printAdminToken).toBe(true);
+    expect(loadConfig({ ...base, env: {} }).printAdminToken).toBe(false);
   });
 
   it('exec plugins an admin allows and address ranges to deny, from flags or STRATA_* variables', () => {

@@ -13,7 +13,12 @@ import {
   DEFAULT_REQUEST_TIMEOUT_MS,
 } from './server/connection-limits.js';
 import { DEFAULT_RETENTION } from './hub/retention.js';
-import { DEFAULT_MAX_HEAVY_PER_TOKEN } from './server/heavy-requests.js';
+import {
+  DEFAULT_MAX_HEAVY_PER_OPERATION,
+  DEFAULT_MAX_HEAVY_PER_TOKEN,
+  MAX_BODY_BYTES,
+  MAX_BODY_BYTES_PER_TOKEN,
+} from './server/heavy-requests.js';
 import { DEFAULT_MAX_STREAMS, DEFAULT_MAX_STREAMS_PER_TOKEN } from './server/stream-limits.js';
 
 export const LogLevel = {
@@ -70,6 +75,16 @@ export interface Config {
   readonly maxConnectionsPerAddress: number;
   /** Connections one token's requests may hold open. */
   readonly maxConnectionsPerToken: number;
+  /** Costly requests of one operation the hub runs at once, all tokens (16). */
+  readonly maxCostlyPerOperation: number;
+  /** Request body bytes being read at once, per token (8 MiB) and in all (256 MiB). */
+  readonly maxBodyBytesPerToken: number;
+  readonly maxBodyBytes: number;
+  /**
+   * Print the first admin token itself at first start (default false: the 0600 file's path is printed; a
+   * terminal's output too may be logged, `docker run -t`).
+   */
+  readonly printAdminToken: boolean;
   /** Pack history kept: the newest N transitions (and status events) per pack, and days (0: any age). */
   readonly keepTransitions: number;
   readonly keepDays: number;
@@ -103,6 +118,13 @@ const settings = {
     env: 'STRATA_MAX_CONNECTIONS_PER_ADDRESS',
   },
   maxConnectionsPerToken: { flag: '--max-connections-per-token', env: 'STRATA_MAX_CONNECTIONS_PER_TOKEN' },
+  maxCostlyPerOperation: {
+    flag: '--max-costly-requests-per-operation',
+    env: 'STRATA_MAX_COSTLY_REQUESTS_PER_OPERATION',
+  },
+  maxBodyMibPerToken: { flag: '--max-body-mib-per-token', env: 'STRATA_MAX_BODY_MIB_PER_TOKEN' },
+  maxBodyMib: { flag: '--max-body-mib', env: 'STRATA_MAX_BODY_MIB' },
+  printAdminToken: { flag: '--print-admin-token', env: 'STRATA_PRINT_ADMIN_TOKEN' },
   keepTransitions: { flag: '--keep-transitions', env: 'STRATA_KEEP_TRANSITIONS' },
   keepDays: { flag: '--keep-days', env: 'STRATA_KEEP_DAYS' },
 } as const;
@@ -151,6 +173,8 @@ const outboundDenySchema = z.string().transform((text, ctx): AddressRange[] => {
   }
 });
 
+const MIB = 1024 * 1024;
+
 const countSchema = z
   .string()
   .trim()
@@ -188,6 +212,12 @@ const schema = z.object({
   maxConnections: countSchema,
   maxConnectionsPerAddress: countSchema,
   maxConnectionsPerToken: countSchema,
+  maxCostlyPerOperation: countSchema,
+  maxBodyMibPerToken: countSchema,
+  maxBodyMib: countSchema,
+  printAdminToken: z
+    .enum(['true', 'false'], { error: 'expected true or false' })
+    .transform((v) => v === 'true'),
   keepTransitions: countSchema,
   keepDays: z
     .string()
@@ -241,6 +271,10 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     maxConnectionsPerAddress:
       raw.maxConnectionsPerAddress.value ?? String(DEFAULT_MAX_CONNECTIONS_PER_ADDRESS),
     maxConnectionsPerToken: raw.maxConnectionsPerToken.value ?? String(DEFAULT_MAX_CONNECTIONS_PER_TOKEN),
+    maxCostlyPerOperation: raw.maxCostlyPerOperation.value ?? String(DEFAULT_MAX_HEAVY_PER_OPERATION),
+    maxBodyMibPerToken: raw.maxBodyMibPerToken.value ?? String(MAX_BODY_BYTES_PER_TOKEN / MIB),
+    maxBodyMib: raw.maxBodyMib.value ?? String(MAX_BODY_BYTES / MIB),
+    printAdminToken: raw.printAdminToken.value ?? 'false',
     keepTransitions: raw.keepTransitions.value ?? String(DEFAULT_RETENTION.keepPerPack),
     keepDays: raw.keepDays.value ?? String(DEFAULT_RETENTION.keepDays),
   });
@@ -256,6 +290,12 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     throw new ConfigError(
       `invalid configuration:\n  ${raw.metricsPublic.from}: /metrics cannot be both open and behind ` +
         `${raw.metricsToken.from}: drop one of them`,
+    );
+  }
+  if (value.maxBodyMibPerToken > value.maxBodyMib) {
+    throw new ConfigError(
+      `invalid configuration:\n  ${raw.maxBodyMibPerToken.from}: ${value.maxBodyMibPerToken} MiB per token is ` +
+        `more than the hub reads in all (${raw.maxBodyMib.from}, ${value.maxBodyMib} MiB)`,
     );
   }
   const dataDir = resolve(cwd, value.dataDir);
@@ -277,6 +317,10 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     maxConnections: value.maxConnections,
     maxConnectionsPerAddress: value.maxConnectionsPerAddress,
     maxConnectionsPerToken: value.maxConnectionsPerToken,
+    maxCostlyPerOperation: value.maxCostlyPerOperation,
+    maxBodyBytesPerToken: value.maxBodyMibPerToken * MIB,
+    maxBodyBytes: value.maxBodyMib * MIB,
+    printAdminToken: value.printAdminToken,
     keepTransitions: value.keepTransitions,
     keepDays: value.keepDays,
   };
@@ -287,7 +331,7 @@ const knownFlags = new Set<string>(
 );
 
 /** Flags that are true when given alone (`--metrics-public`), or take `=true` / `=false`. */
-const switches = new Set<string>([settings.metricsPublic.flag]);
+const switches = new Set<string>([settings.metricsPublic.flag, settings.printAdminToken.flag]);
 
 function parseFlags(argv: readonly string[]): Map<string, string> {
   const flags = new Map<string, string>();

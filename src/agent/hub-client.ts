@@ -7,10 +7,12 @@ import {
   AgentAckSchema,
   AgentDesiredSchema,
   AgentStatusesSchema,
+  MAX_AGENT_CHART_BYTES,
   type AgentAck,
   type AgentDesired,
   type OutboxBatch,
 } from './protocol.js';
+import { plainHttpRefusal, redirectTarget } from '../shared/plain-http.js';
 
 export const HubFailure = {
   /** No answer, or a 5xx/429: try again later. */
@@ -39,12 +41,13 @@ export interface HubClientOptions {
   /** The hub's base URL, e.g. https://strata.example.com. */
   readonly hub: string;
   readonly token: string;
+  /** Send the token over plain http:// to a hub on another machine (refused otherwise: shared/plain-http.ts). */
+  readonly insecureHttp?: boolean;
   readonly fetch?: typeof fetch;
   /** Per request. Default 30 s. */
   readonly timeoutMs?: number;
 }
 
-const ChartSchema = z.object({ digest: z.string(), content: z.string() });
 const ProblemSchema = z.looseObject({ code: z.string().optional(), detail: z.string().optional() });
 
 export class HubClient {
@@ -55,6 +58,8 @@ export class HubClient {
   constructor(private readonly options: HubClientOptions) {
     this.fetch = options.fetch ?? globalThis.fetch;
     this.base = options.hub.replace(/\/+$/, '');
+    const refusal = plainHttpRefusal(this.base, { insecureHttp: options.insecureHttp === true });
+    if (refusal !== undefined) throw new HubRequestError(HubFailure.Rejected, `the hub URL: ${refusal}`);
   }
 
   /** The desired state, or undefined when it has not changed since the last answer. */
@@ -73,19 +78,55 @@ export class HubClient {
     this.etag = undefined;
   }
 
-  /** A chart archive, checked against its digest. */
+  /**
+   * A chart archive, checked against its digest. The hub sends it as application/octet-stream; it is hashed as
+   * it arrives and read to MAX_AGENT_CHART_BYTES at most.
+   */
   async chart(digest: string): Promise<Buffer> {
-    const res = await this.request('GET', `/api/v1/agent/charts/${digest}`);
-    const body = parse(ChartSchema, await res.json(), `chart ${digest}`);
-    const content = Buffer.from(body.content, 'base64');
-    const actual = createHash('sha256').update(content).digest('hex');
-    if (actual !== digest) {
+    const path = `/api/v1/agent/charts/${digest}`;
+    const res = await this.request('GET', path, { accept: 'application/octet-stream' });
+    const what = `chart ${digest}`;
+    const announced = Number(res.headers.get('content-length') ?? Number.NaN);
+    if (announced > MAX_AGENT_CHART_BYTES) {
+      await res.body?.cancel();
       throw new HubRequestError(
         HubFailure.Rejected,
-        `chart ${digest}: the hub sent content with digest ${actual}`,
+        `${what}: the hub announced ${announced} bytes, over the ${MAX_AGENT_CHART_BYTES} a chart may have`,
       );
     }
-    return content;
+    const hash = createHash('sha256');
+    const parts: Buffer[] = [];
+    let size = 0;
+    // Node's fetch types the body's chunks as any: they are bytes.
+    const reader = (res.body as ReadableStream<Uint8Array> | null)?.getReader();
+    try {
+      for (;;) {
+        const read = await reader?.read();
+        if (read === undefined || read.done) break;
+        size += read.value.length;
+        if (size > MAX_AGENT_CHART_BYTES) {
+          await reader?.cancel();
+          throw new HubRequestError(
+            HubFailure.Rejected,
+            `${what}: the hub sent more than the ${MAX_AGENT_CHART_BYTES} bytes a chart may have`,
+          );
+        }
+        hash.update(read.value);
+        parts.push(Buffer.from(read.value));
+      }
+    } catch (error) {
+      if (error instanceof HubRequestError) throw error;
+      throw new HubRequestError(
+        HubFailure.Unavailable,
+        `hub ${this.base} broke off ${what} after ${size} bytes: ${error instanceof Error ? error.message : String(error)}`,
+        { cause: error },
+      );
+    }
+    const actual = hash.digest('hex');
+    if (actual !== digest) {
+      throw new HubRequestError(HubFailure.Rejected, `${what}: the hub sent content with digest ${actual}`);
+    }
+    return Buffer.concat(parts, size);
   }
 
   async statuses(): Promise<z.output<typeof AgentStatusesSchema>> {
@@ -114,8 +155,10 @@ export class HubClient {
     try {
       res = await this.fetch(url, {
         method,
-        headers: { ...headers, authorization: `Bearer ${this.options.token}`, accept: 'application/json' },
+        headers: { accept: 'application/json', ...headers, authorization: `Bearer ${this.options.token}` },
         signal: AbortSignal.timeout(this.options.timeoutMs ?? 30_000),
+        // Not followed: the request, its token and the answer the agent trusts would come from another host.
+        redirect: 'manual',
         ...(body === undefined ? {} : { body }),
       });
     } catch (error) {
@@ -127,6 +170,13 @@ export class HubClient {
       );
     }
     if (res.ok || res.status === 304) return res;
+    if (res.status >= 300 && res.status < 400) {
+      const where = redirectTarget(res.headers.get('location'), url);
+      throw new HubRequestError(
+        HubFailure.Rejected,
+        `hub ${this.base} answered ${method} ${path} with a redirect (${res.status}) to ${where}: the agent does not follow redirects; set its hub URL to the hub's own`,
+      );
+    }
     const text = await res.text().catch(() => '');
     let problem: z.output<typeof ProblemSchema> = {};
     try {

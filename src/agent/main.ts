@@ -9,6 +9,8 @@ import { HubClient } from './hub-client.js';
 export interface RunAgentOptions {
   readonly hub: string;
   readonly token: string;
+  /** The token may go over plain http:// to a hub on another machine (see shared/plain-http.ts). */
+  readonly insecureHttp?: boolean;
   /** A kubeconfig file; without it, the in-cluster ServiceAccount. */
   readonly kubeconfig?: string;
   readonly context?: string;
@@ -38,7 +40,11 @@ export async function startAgent(options: RunAgentOptions): Promise<Agent> {
           options.kubeconfig,
           options.context === undefined ? {} : { context: options.context },
         );
-  const client = new HubClient({ hub: options.hub, token: options.token });
+  const client = new HubClient({
+    hub: options.hub,
+    token: options.token,
+    ...(options.insecureHttp === undefined ? {} : { insecureHttp: options.insecureHttp }),
+  });
   const agent = new Agent({
     client,
     kube,

@@ -4,6 +4,7 @@ export {
   AgentDesiredSchema,
   AgentStatusesSchema,
   MAX_AGENT_BATCH,
+  MAX_AGENT_CHART_BYTES,
   eventOverBounds,
   packDetails,
   type AgentAck,

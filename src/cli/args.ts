@@ -12,6 +12,11 @@ export const globalOptions: Readonly<Record<string, OptionSpec>> = {
     value: 'URL',
     description: 'the hub (default $STRATA_SERVER, else http://127.0.0.1:7400)',
   },
+  'insecure-http': {
+    type: 'boolean',
+    description:
+      'send the token over plain http:// to a hub on another machine (also: STRATA_INSECURE_HTTP=1)',
+  },
   'no-color': { type: 'boolean', description: 'no colours (also: NO_COLOR=1, or stdout not a terminal)' },
   help: { type: 'boolean', short: 'h', description: 'show this help' },
 };

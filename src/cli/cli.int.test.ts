@@ -284,6 +284,13 @@ describe('strata CLI against a real hub', () => {
     expect(history.stdout).toMatch(/◐ Processing\s+✗ Failed\s+Error: .*(ErrImagePull|ImagePullBackOff)/);
     expect(history.stdout).toMatch(/✗ Failed\s+Error: .*Pod broken\//);
 
+    // The status page carries the current run only; every run is a command away.
+    const runs = await strata(['pack', 'runs', 'cli', 'broken-web']);
+    expect(runs.code).toBe(0);
+    expect(runs.stdout).toMatch(
+      /^RUN\s+REVISION\s+STARTED\s+DURATION\s+OUTCOME\ninstall\s+[0-9a-f]{12}\s+\S+Z\s+\S+\s+✗ Failed\n$/,
+    );
+
     const retry = await strata(['pack', 'retry', 'cli', 'broken-web']);
     expect(retry).toMatchObject({
       code: 0,

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import type { CliConfig } from './config.js';
 import { CliError, CliErrorCode } from './errors.js';
 import { SseParser } from '../server/sse-parser.js';
+import { plainHttpRefusal, redirectTarget } from '../shared/plain-http.js';
 import { operations, type HubEvent, type OperationId, type Operations } from './types.js';
 
 type Op<K extends OperationId> = Operations[K];
@@ -236,8 +237,19 @@ export class HubClient {
   }
 
   async #send(url: string, init: RequestInit): Promise<Response> {
+    const refusal =
+      this.#config.token === undefined ? undefined : plainHttpRefusal(this.server, this.#config);
+    if (refusal !== undefined) {
+      throw new CliError(CliErrorCode.Config, `--server / STRATA_SERVER: ${refusal}`, {
+        hint:
+          'use the https:// address of the hub; or, on a network you trust, pass --insecure-http ' +
+          `(STRATA_INSECURE_HTTP=1, or \`insecureHttp: true\` in ${this.#config.configFile})`,
+      });
+    }
+    let response: Response;
     try {
-      return await this.#fetch(url, init);
+      // Not followed: a redirect would take the request (and a hub's answer we trust) to another host.
+      response = await this.#fetch(url, { ...init, redirect: 'manual' });
     } catch (cause) {
       if (init.signal?.aborted === true) throw cause;
       const why = networkCode(cause);
@@ -250,6 +262,21 @@ export class HubClient {
         },
       );
     }
+    if (response.status >= 300 && response.status < 400)
+      throw this.#redirect(response, init.method ?? 'GET', url);
+    return response;
+  }
+
+  /** The hub answered with a redirect: named with where it pointed, never followed. */
+  #redirect(response: Response, method: string, url: string): CliError {
+    const where = redirectTarget(response.headers.get('location'), url);
+    const path = new URL(url).pathname;
+    return new CliError(
+      CliErrorCode.BadResponse,
+      `the hub at ${this.server} answered ${method} ${path} with a redirect (${response.status}) to ${where}: ` +
+        'the CLI does not follow redirects',
+      { hint: "set --server or STRATA_SERVER to the hub's own URL (with https:// if it redirects to it)" },
+    );
   }
 
   async #problem(response: Response): Promise<CliError> {

@@ -27,11 +27,17 @@ export interface CliConfig {
   readonly noColor: boolean;
   /** COLUMNS, when set to a positive number: the width to fit even when stdout is not a terminal. */
   readonly columns: number | undefined;
+  /**
+   * Send the token over plain http:// to a hub on another machine (--insecure-http, STRATA_INSECURE_HTTP=1 or
+   * `insecureHttp: true` in the config file); without it the CLI refuses (shared/plain-http.ts).
+   */
+  readonly insecureHttp: boolean;
 }
 
 const FileSchema = z.looseObject({
   server: z.url('expected a URL like http://127.0.0.1:7400').optional(),
   token: z.string().min(1).optional(),
+  insecureHttp: z.boolean().optional(),
 });
 
 export function configFilePath(env: Env): string {
@@ -39,7 +45,12 @@ export function configFilePath(env: Env): string {
   return join(base, 'strata', 'config.yaml');
 }
 
-export function loadCliConfig(options: { env: Env; server?: string | undefined }): CliConfig {
+export function loadCliConfig(options: {
+  env: Env;
+  server?: string | undefined;
+  /** --insecure-http was given. */
+  insecureHttp?: boolean;
+}): CliConfig {
   const { env } = options;
   const configFile = configFilePath(env);
   const file = readConfigFile(configFile);
@@ -69,6 +80,10 @@ export function loadCliConfig(options: { env: Env; server?: string | undefined }
     configFile,
     noColor: nonEmpty(env.NO_COLOR) !== undefined,
     columns: positiveInt(env.COLUMNS),
+    insecureHttp:
+      options.insecureHttp === true ||
+      ['1', 'true'].includes(nonEmpty(env.STRATA_INSECURE_HTTP)?.toLowerCase() ?? '') ||
+      file.insecureHttp === true,
   };
 }
 

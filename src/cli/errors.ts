@@ -1,5 +1,6 @@
 // The CLI's one error type: a stable code (style.md rule 7), the message printed after `error: `, the exit
 // code, and, for profile problems, the positioned issues printed one per line.
+import { terminalText } from './render/terminal-text.js';
 
 /** Exit codes scripts can rely on (documented in `strata --help`). */
 export const ExitCode = {
@@ -63,10 +64,11 @@ export const usageError = (message: string, hint?: string): CliError =>
 export function formatError(error: unknown): string {
   if (!(error instanceof CliError)) {
     const message = error instanceof Error ? error.message : String(error);
-    return `error: ${message}\n`;
+    return `error: ${terminalText(message, { multiline: true })}\n`;
   }
   const code = error.apiCode === undefined ? '' : ` (${error.apiCode})`;
   const lines = [`error: ${error.message}${code}`, ...error.issues.map((issue) => issue.formatted)];
   if (error.hint !== undefined) lines.push(error.hint);
-  return `${lines.join('\n')}\n`;
+  // A problem's detail and issues are the hub's words, often a cluster's or a chart's (a helm error).
+  return `${terminalText(lines.join('\n'), { multiline: true })}\n`;
 }

@@ -60,6 +60,8 @@ export function mainHelp(commands: readonly Command[]): string {
     '  STRATA_TOKEN    the API token (else `token:` in $XDG_CONFIG_HOME/strata/config.yaml,',
     '                  default ~/.config/strata/config.yaml, which may also set `server:`)',
     '  NO_COLOR        no colours (they are also off when stdout is not a terminal)',
+    '  STRATA_INSECURE_HTTP=1  send the token over plain http:// to a hub on another machine (the CLI',
+    '                  refuses otherwise; http:// to 127.0.0.1 or localhost is always allowed)',
     '',
     'Exit codes: 0 success; 1 error (and `status --wait` seeing a red pack); 2 `status --wait` timed out;',
     '130 interrupted.',

@@ -78,7 +78,8 @@ describe('help', () => {
     const { stdout } = await run(['serve', '--help']);
     expect(stdout).toContain('--metrics-public');
     expect(stdout).toContain('STRATA_METRICS_PUBLIC=true (/metrics without any token)');
-    expect(stdout).toContain('printed once when stdout\nis a terminal');
+    expect(stdout).toContain('token itself only with --print-admin-token');
+    expect(stdout).toContain('--print-admin-token');
   });
 
   it('groups and the top level have help too', async () => {
@@ -270,5 +271,46 @@ describe('colour', () => {
       '\x1b',
     );
     expect((await run(['cluster', 'list'], { respond })).stdout).toMatch(/dev\s+✗ Failed\s+1\/2\s+yes/);
+  });
+});
+
+describe('plain http (review 10, finding 8)', () => {
+  const respond = () => json(200, []);
+
+  it('sends no token over plain http:// to another machine, naming the URL and the way out', async () => {
+    const result = await run(['cluster', 'list', '--server', 'http://hub.example:7400'], {
+      env: { STRATA_TOKEN: 'secret' },
+      respond,
+    });
+    expect(result.code).toBe(1);
+    expect(result.requests).toEqual([]);
+    expect(result.stderr).toContain(
+      'error: --server / STRATA_SERVER: http://hub.example:7400 is plain http:// to another machine',
+    );
+    expect(result.stderr).toContain('--insecure-http');
+  });
+
+  it('sends it when asked for, over https, to this machine, and sends plain http without a token', async () => {
+    const cases: [string[], Record<string, string>][] = [
+      [['--server', 'http://hub.example:7400', '--insecure-http'], { STRATA_TOKEN: 'secret' }],
+      [['--server', 'http://hub.example:7400'], { STRATA_TOKEN: 'secret', STRATA_INSECURE_HTTP: '1' }],
+      [['--server', 'https://hub.example:7400'], { STRATA_TOKEN: 'secret' }],
+      [['--server', 'http://localhost:7400'], { STRATA_TOKEN: 'secret' }],
+      [[], { STRATA_TOKEN: 'secret' }],
+      [['--server', 'http://hub.example:7400'], {}],
+    ];
+    for (const [flags, env] of cases) {
+      const result = await run(['cluster', 'list', ...flags], { env, respond });
+      expect(result.code, flags.join(' ')).toBe(0);
+      expect(result.requests).toHaveLength(1);
+    }
+  });
+
+  it('strata agent refuses a plain http:// hub on another machine before starting', async () => {
+    const result = await run(['agent', '--hub', 'http://hub.example:7400', '--token', 't']);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(
+      'error: --hub: http://hub.example:7400 is plain http:// to another machine',
+    );
   });
 });

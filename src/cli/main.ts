@@ -82,7 +82,11 @@ export async function main(argv: readonly string[], io: MainIo): Promise<number>
       io.stdout.write(commandHelp(command));
       return ExitCode.Ok;
     }
-    const config = loadCliConfig({ env: io.env, server: stringOption(options, 'server') });
+    const config = loadCliConfig({
+      env: io.env,
+      server: stringOption(options, 'server'),
+      insecureHttp: flag(options, 'insecure-http'),
+    });
     const ctx: Context = {
       stdout: io.stdout,
       stderr: io.stderr,

@@ -24,7 +24,7 @@ export class DriftCorrection {
   check(run: PackRun, ref: ObjectRef, type: 'ADDED' | 'MODIFIED' | 'DELETED', live: KubernetesObject): void {
     if (run.removing || run.task || run.appliedRevision === undefined) return;
     const key = refKey(ref);
-    if (run.correcting.has(key)) {
+    if (run.correcting?.has(key) === true) {
       if (type !== 'DELETED') run.correcting.delete(key);
       return;
     }
@@ -43,13 +43,13 @@ export class DriftCorrection {
     if (!correcting) return;
     const object = renderedObject(run, ref, this.options.scopes);
     if (!object) return;
-    run.correcting.add(key);
+    (run.correcting ??= new Set()).add(key);
     const task = new AbortController();
     // Put it back as rendered; force takes back the fields another manager took over.
     this.options.ops
       .applyObject(run, this.core.sink(run), object, { signal: task.signal, force: true })
       .catch((error: unknown) => {
-        run.correcting.delete(key);
+        run.correcting?.delete(key);
         this.core.dispatch(run, {
           type: 'StageChanged',
           time: this.core.iso(),

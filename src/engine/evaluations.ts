@@ -171,6 +171,8 @@ export class PackEvaluations {
 
   /** A custom resource waiting for its controller's first status is looked at again when its grace ends. */
   private scheduleGraceRecheck(run: PackRun, ref: ObjectRef, inMs: number | undefined): void {
+    // Nearly every evaluation has no grace to wait out and none pending: no key is built for it.
+    if (inMs === undefined && this.graceTimers.size === 0) return;
     const key = `${run.desired.pack.name}\0${refKey(ref)}`;
     clearTimeout(this.graceTimers.get(key));
     this.graceTimers.delete(key);

@@ -84,7 +84,7 @@ describe('helm template argv (issue 12: no argument injection)', () => {
     },
   );
 
-  it("gives helm none of the hub's secrets from its environment, only paths, proxies and Helm's own", async () => {
+  it("gives helm none of the hub's secrets from its environment, only paths, proxies and Helm's own, and no registry logins", async () => {
     // A stand-in helm that prints the environment it was given.
     const printEnv = join(dir, 'print-env.sh');
     writeFileSync(printEnv, '#!/bin/sh\nenv\n', { mode: 0o755 });
@@ -95,6 +95,9 @@ describe('helm template argv (issue 12: no argument injection)', () => {
       HTTPS_PROXY: 'http://proxy.test:3128',
       HELM_CACHE_HOME: '/var/cache/helm-test',
       HELM_NAMESPACE: 'not-this-one',
+      // This user's registry logins: helm would send them to any token service a registry names.
+      HELM_REGISTRY_CONFIG: '/home/hub/.config/helm/registry/config.json',
+      DOCKER_CONFIG: '/home/hub/.docker',
     };
     const saved = Object.fromEntries(Object.keys(set).map((k) => [k, process.env[k]]));
     Object.assign(process.env, set);
@@ -104,6 +107,9 @@ describe('helm template argv (issue 12: no argument injection)', () => {
       expect(printed).toContain('HTTPS_PROXY=http://proxy.test:3128\n');
       expect(printed).toContain('HELM_CACHE_HOME=/var/cache/helm-test\n');
       expect(printed).toMatch(/^HELM_NAMESPACE=$/m);
+      expect(printed).not.toContain('/home/hub');
+      expect(printed).toMatch(/^HELM_REGISTRY_CONFIG=\/nonexistent\//m);
+      expect(printed).toMatch(/^DOCKER_CONFIG=\/nonexistent\//m);
       expect(printed).toMatch(/^PATH=/m);
     } finally {
       for (const [k, v] of Object.entries(saved)) {

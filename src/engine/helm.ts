@@ -174,10 +174,19 @@ function notAFlag(value: string, field: string, where: string): string {
 const HELM_ENV =
   /^(PATH|HOME|TMPDIR|USER|LOGNAME|LANG|LC_ALL|TZ|SSL_CERT_FILE|SSL_CERT_DIR|HELM_[A-Z_]+|XDG_(CACHE|CONFIG|DATA)_HOME|(HTTPS?|NO|ALL)_PROXY|(https?|no|all)_proxy)$/;
 
+/** A path that holds no file: helm and oras-go read it as an empty credentials store and never write it. */
+const NO_CREDENTIALS = '/nonexistent/strata-no-registry-credentials';
+
 export function helmEnv(from: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [name, value] of Object.entries(from)) if (HELM_ENV.test(name)) env[name] = value;
   // The release namespace is always given as a flag: a HELM_NAMESPACE in the environment must not change it.
   env.HELM_NAMESPACE = '';
+  // No registry credentials of this machine's user (helm's registry config, Docker's config and its credential
+  // helpers): helm (oras-go) sends them to whatever token service a registry's challenge names, and the chart
+  // an unpinned render pulls is named by a profile. A chart source's own password is used by the hub's own
+  // client only (chart-fetch.ts); an unpinned OCI chart is pulled anonymously.
+  env.HELM_REGISTRY_CONFIG = NO_CREDENTIALS;
+  env.DOCKER_CONFIG = NO_CREDENTIALS;
   return env;
 }

@@ -1,6 +1,6 @@
 // Installing and upgrading one pack (PackOperations.install): render, namespace, hooks, CRDs until Established
 // and served, server-side apply, prune. Each step retries through PackSteps and reports to the runner's sink.
-import { classifyError, KubeError, KubeErrorCode } from '../kube/index.js';
+import { classifyError, KubeError, KubeErrorCode, type KubeApi } from '../kube/index.js';
 import { PackType, type KubeObject } from '../profile/index.js';
 import { PackOperation, PackPhase, formatRef, refKey, type ObjectRef } from '../status/index.js';
 import { FIELD_MANAGER } from './drift.js';
@@ -12,6 +12,8 @@ import { KeepReason, keepReason } from './removal.js';
 import { HookEvent, Label, renderPack } from './render.js';
 import { templateOnce } from './render-cache.js';
 import { refOf } from '../shared/refs.js';
+
+const NONE: readonly never[] = [];
 
 export async function installPack(steps: PackSteps, run: PackView, signal: AbortSignal): Promise<void> {
   const { ctx } = steps;
@@ -72,17 +74,20 @@ export async function installPack(steps: PackSteps, run: PackView, signal: Abort
   // Hooks belong to a Helm operation. Re-applying the revision a green pack already has (a resync, a restart,
   // drift correction) is none: like helm, which runs nothing then, it runs no hook and does not re-create the
   // hooks their delete policy removed (they would otherwise run again at every resync).
-  const hooks = quiet
-    ? []
-    : rendered.hooks.filter((h) => h.events.includes(preEvent) || h.events.includes(postEvent));
-  const preHooks = hooks.filter((h) => h.events.includes(preEvent));
-  const postOnly = hooks.filter((h) => !h.events.includes(preEvent));
+  const hooks =
+    quiet || rendered.hooks.length === 0
+      ? NONE
+      : rendered.hooks.filter((h) => h.events.includes(preEvent) || h.events.includes(postEvent));
+  const preHooks = hooks.length === 0 ? NONE : hooks.filter((h) => h.events.includes(preEvent));
+  const postOnly = hooks.length === 0 ? NONE : hooks.filter((h) => !h.events.includes(preEvent));
 
   // A CRD from the chart's crds/ folder is applied only when missing (Helm never upgrades those; see
   // applyObject). One that exists without our labels (installed by someone else, or by Helm) is not ours to
   // watch: left out of the inventory.
+  // A pack without CRDs or hooks (most of them) makes none of the lists and sets below: a wave's installs run
+  // side by side, so whatever one holds across its awaits outlives several scavenges and is promoted (issue 15).
   const crds = rendered.objects.filter(isCrd);
-  await ctx.watches.ensureKinds(crds);
+  if (crds.length > 0) await ctx.watches.ensureKinds(crds);
   const foreign = new Set<string>();
   for (const crd of crds) {
     const ref = refOf(crd);
@@ -90,19 +95,29 @@ export async function installPack(steps: PackSteps, run: PackView, signal: Abort
     if (await steps.withRetry(run, `get ${formatRef(ref)}`, () => ctx.kube.get(ref), signal))
       foreign.add(refKey(ref));
   }
-  const objects = rendered.objects.filter((o) => !foreign.has(refKey(refOf(o))));
+  const objects =
+    foreign.size === 0 ? rendered.objects : rendered.objects.filter((o) => !foreign.has(refKey(refOf(o))));
 
   // Each hook once, pre-event hooks first and post-event hooks last, as they run. Keyed with each kind's scope,
   // so an object of a custom cluster-scoped kind is not looked for in the pack's namespace.
-  await ctx.scopes.learn([...objects, ...hooks.map((h) => h.object)], ctx.kube);
-  steps.sink.inventory([...preHooks.map((h) => h.object), ...objects, ...postOnly.map((h) => h.object)]);
+  await ctx.scopes.learn(
+    hooks.length === 0 ? objects : [...objects, ...hooks.map((h) => h.object)],
+    ctx.kube,
+  );
+  steps.sink.inventory(
+    hooks.length === 0
+      ? objects
+      : [...preHooks.map((h) => h.object), ...objects, ...postOnly.map((h) => h.object)],
+  );
 
   if (pack.namespace.create) await applyNamespace(steps, run, signal);
-  await steps.markHooks(run, hooks, signal);
+  // Without hooks there is nothing to place first: the (empty) marking is reported at once, not awaited.
+  if (hooks.length === 0) steps.sink.report({ type: 'HooksMarked', time: ctx.iso(), hooks: NONE });
+  else await steps.markHooks(run, hooks, signal);
 
   // CRDs first, and Established before anything that may be one of their custom resources (hooks included).
-  const ownCrds = objects.filter(isCrd);
-  const rest = objects.filter((o) => !isCrd(o));
+  const ownCrds = crds.length === 0 ? NONE : objects.filter(isCrd);
+  const rest = crds.length === 0 ? objects : objects.filter((o) => !isCrd(o));
   if (ownCrds.length > 0) {
     for (const crd of ownCrds) await steps.applyObject(run, crd, signal);
     await steps.waitForReady(
@@ -113,13 +128,15 @@ export async function installPack(steps: PackSteps, run: PackView, signal: Abort
     ctx.kube.invalidateDiscovery();
     await waitUntilServed(steps, run, ownCrds, [...rest, ...hooks.map((h) => h.object)], signal);
   }
-  const hookSteps = steps.hookSteps();
-  const runAgain = new Set(preHooks.filter((h) => h.events.includes(postEvent)));
-  await runHookEvent(hookSteps, run, preEvent, hooks, signal, runAgain);
+  const hookSteps = hooks.length === 0 ? undefined : steps.hookSteps();
+  if (hookSteps) {
+    const runAgain = new Set(preHooks.filter((h) => h.events.includes(postEvent)));
+    await runHookEvent(hookSteps, run, preEvent, hooks, signal, runAgain);
+  }
 
   await ctx.watches.ensureKinds(rest);
   for (const object of rest) await steps.applyObject(run, object, signal);
-  await runHookEvent(hookSteps, run, postEvent, hooks, signal);
+  if (hookSteps) await runHookEvent(hookSteps, run, postEvent, hooks, signal);
 
   steps.sink.revisionApplied(rendered.revision);
   if (!quiet || run.status.stage.type !== 'Applied')
@@ -127,7 +144,8 @@ export async function installPack(steps: PackSteps, run: PackView, signal: Abort
   await prune(steps, run, signal);
 }
 
-async function applyNamespace(steps: PackSteps, run: PackView, signal: AbortSignal): Promise<void> {
+// Not async: it hands withRetry's promise back rather than holding a frame of its own across the apply.
+function applyNamespace(steps: PackSteps, run: PackView, signal: AbortSignal): Promise<unknown> {
   const { ctx } = steps;
   const ns = run.desired.pack.namespace;
   const object: KubeObject = {
@@ -139,12 +157,36 @@ async function applyNamespace(steps: PackSteps, run: PackView, signal: AbortSign
       annotations: { ...ns.annotations },
     },
   };
-  await steps.withRetry(
-    run,
-    `Namespace ${ns.name}`,
-    () => ctx.kube.apply(object, { fieldManager: FIELD_MANAGER, force: false }),
-    signal,
-  );
+  return steps.withRetry(run, `Namespace ${ns.name}`, () => applyShared(ctx.kube, object), signal);
+}
+
+/**
+ * Namespace applies in flight, per API client, by the object applied. The packs of a wave mostly share their
+ * namespace and start together: each joins the apply of the same object already under way instead of sending
+ * one of its own (at 1,000 packs in 5 waves, 200 identical applies per wave, each answered, stored and held by
+ * its caller while the wave ran; issue 15). Only while in flight: a later install applies it again, since the
+ * namespace may have been deleted in between. A failed apply fails every pack that joined it, and each retries
+ * on its own.
+ */
+const namespaceApplies = new WeakMap<KubeApi, Map<string, Promise<unknown>>>();
+
+function applyShared(kube: KubeApi, object: KubeObject): Promise<unknown> {
+  let inFlight = namespaceApplies.get(kube);
+  if (inFlight === undefined) {
+    inFlight = new Map();
+    namespaceApplies.set(kube, inFlight);
+  }
+  const key = JSON.stringify(object);
+  const pending = inFlight.get(key);
+  if (pending !== undefined) return pending;
+  const applied = kube.apply(object, { fieldManager: FIELD_MANAGER, force: false });
+  const applies = inFlight;
+  const settled = () => {
+    if (applies.get(key) === applied) applies.delete(key);
+  };
+  inFlight.set(key, applied);
+  applied.then(settled, settled);
+  return applied;
 }
 
 /**

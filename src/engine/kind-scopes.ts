@@ -14,6 +14,11 @@ export class KindScopes {
   /** `group/Kind` → cluster-scoped, as a CRD not served yet declares it. */
   private readonly declared = new Map<string, boolean>();
 
+  /** Whether discovery answered that the kind is cluster-scoped (undefined: not asked, or not served then). */
+  discoveredClusterScoped(apiVersion: string, kind: string): boolean | undefined {
+    return this.discovered.get(`${apiGroup(apiVersion)}/${kind}`);
+  }
+
   isClusterScoped(apiVersion: string, kind: string): boolean {
     if (CLUSTER_SCOPED.has(kind)) return true;
     const key = `${apiGroup(apiVersion)}/${kind}`;

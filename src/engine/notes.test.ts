@@ -14,7 +14,7 @@ import {
 } from '../profile/index.js';
 import { linkChainChart, rawTarGz, starPrefixChart, type RawEntry } from '../profile/testing/raw-tar.js';
 import { EngineError, EngineErrorCode } from './errors.js';
-import { chartWithNotes, templateWithNotes } from './notes.js';
+import { chartWithNotes, notesText, templateWithNotes } from './notes.js';
 import { helmBin } from './testing/runner.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'strata-notes-test-'));
@@ -176,5 +176,14 @@ describe('a chart archive written out for a render (review 8, items 1, 2 and 9)'
     }
     const out = await templateWithNotes(pack(remote), { helmBin: helmBin(), chartFile: file });
     expect(out).toContain('from-the-chart');
+  });
+});
+
+describe('notesText', () => {
+  it("keeps no terminal control of a chart's NOTES, and its lines (review 10, finding 5)", () => {
+    const text = 'Visit http://web\n\x1b]52;c;Y3VybCBldmlsfHNo\x07\x1b[2J\u202eevil\n\tdone\n';
+    expect(
+      notesText({ apiVersion: 'strata.dev/v1', kind: 'HelmNotes', metadata: { name: 'notes' }, text }),
+    ).toBe('Visit http://web\n]52;c;Y3VybCBldmlsfHNo[2Jevil\n\tdone');
   });
 });

@@ -145,6 +145,44 @@ describe('PackOperations reports to its sink', () => {
     ]);
   });
 
+  it('asks discovery once per kind of objects written without a namespace, not once more per object', async () => {
+    const kube = new FakeKube();
+    const ops = await operations(kube);
+    const other: KubeObject = { ...configMap, metadata: { name: 'web-2' } };
+    const run = newRun([deployment, configMap, other]);
+    const asked: string[] = [];
+    kube.react((action) => {
+      if (action.verb === 'discovery') asked.push('discovery');
+    });
+    await ops.install(run, recordingSink(run).sink, new AbortController().signal);
+    // The install learns each kind's scope once (ConfigMap, Deployment); every object is then placed from that
+    // answer. Each object asked again before it was applied, and a wave's installs held those waits.
+    expect(asked).toEqual(['discovery', 'discovery']);
+    expect(kube.all('v1', 'ConfigMap').map((c) => `${c.metadata?.namespace}/${c.metadata?.name}`)).toEqual([
+      'apps/web',
+      'apps/web-2',
+    ]);
+    expect(kube.all('apps/v1', 'Deployment').map((d) => d.metadata?.namespace)).toEqual(['apps']);
+  });
+
+  it('packs installing side by side apply their shared namespace once; a later install applies it again', async () => {
+    const kube = new FakeKube();
+    const ops = await operations(kube);
+    const web = newRun([configMap]);
+    const api = newRun([{ ...configMap, metadata: { name: 'api' } }]);
+    api.desired = { ...api.desired, pack: { ...api.desired.pack, name: 'api' } };
+    const namespaceApplies = () =>
+      kube.actions.filter((a) => a.verb === 'apply' && a.ref.kind === 'Namespace').length;
+    const signal = new AbortController().signal;
+    await Promise.all([web, api].map((run) => ops.install(run, recordingSink(run).sink, signal)));
+    // One apply of the same Namespace object answers both: a wave of 200 packs sent 200.
+    expect(namespaceApplies()).toBe(1);
+    expect(kube.all('v1', 'ConfigMap').map((c) => c.metadata?.name)).toEqual(['web', 'api']);
+    // Joined only while in flight: the namespace may be gone by the next install, which applies it again.
+    await ops.install(web, recordingSink(web).sink, signal);
+    expect(namespaceApplies()).toBe(2);
+  });
+
   it('writes nothing of the pack: its rendering and applied revision go to the sink', async () => {
     const kube = new FakeKube();
     const ops = await operations(kube);

@@ -37,8 +37,11 @@ export interface PackRun extends PackView {
   timer?: NodeJS.Timeout;
   /** strata's managed fields per object right after our apply: a change means someone else took some over. */
   appliedFields: Map<string, string>;
-  /** Objects being put back after drift, so their own events are not reported as drift again. */
-  correcting: Set<string>;
+  /**
+   * Objects being put back after drift, so their own events are not reported as drift again. Made by the first
+   * correction: most packs never need one, and an empty Set per pack was kept for the runner's life.
+   */
+  correcting?: Set<string>;
   /** Objects evaluated under the previous revision, held back from evaluation until their new one is seen. */
   gate: RevisionGate;
 }

@@ -60,10 +60,7 @@ export class PackSet {
         continue;
       }
       const initial = this.takeStored(desired.pack.name);
-      const created = newPackRun(
-        desired,
-        initial ?? initialPackStatus({ revision: '', stage: { type: 'Queued' } }),
-      );
+      const created = newPackRun(desired, initial ?? QUEUED);
       this.runs.set(desired.pack.name, created);
       if (initial) changes.restored.push(created);
     }
@@ -141,15 +138,30 @@ export class PackSet {
   }
 }
 
+/**
+ * The status of a new pack before anything happened to it. Statuses are values (reducePackStatus returns a new
+ * one on every change), so every new pack starts from this one: not one computed and kept per pack.
+ */
+const QUEUED = initialPackStatus({ revision: '', stage: { type: 'Queued' } });
+/** The keys of an empty inventory, shared the same way: a run's keys are replaced, never changed in place. */
+const NO_KEYS: ReadonlySet<string> = new Set();
+
 function newPackRun(desired: DesiredPack, status: PackStatus, inventory: ObjectRef[] = []): PackRun {
+  // Every field a run gets later is there from the start (undefined): all runs keep one shape, with their
+  // fields inside the object, rather than each growing a property array as its install sets them.
   return {
     desired,
+    rendered: undefined,
     status,
     inventory,
-    inventoryKeys: new Set(inventory.map(refKey)),
+    inventoryKeys: inventory.length === 0 ? NO_KEYS : new Set(inventory.map(refKey)),
+    appliedRevision: undefined,
+    startedFor: undefined,
+    task: undefined,
     removing: false,
+    timer: undefined,
     appliedFields: new Map(),
-    correcting: new Set(),
+    correcting: undefined,
     gate: new RevisionGate(),
   };
 }

@@ -77,60 +77,104 @@ export class PackSteps {
     readonly sink: PackSink,
   ) {}
 
-  /** `retryAll`: every failure may pass later (the render cache: a database that does not answer yet). */
-  async withRetry<T>(
+  /**
+   * `retryAll`: every failure may pass later (the render cache: a database that does not answer yet). `what`
+   * names the object in an error, and may be given as a function: it is only needed when an attempt fails.
+   *
+   * The first attempt runs without a frame of its own, and the retry loop only starts after it failed: nearly
+   * every call succeeds at once, and a wave's installs hold their calls in flight side by side, so a frame
+   * per call outlived several scavenges and was promoted (issue 15).
+   */
+  withRetry<T>(
     run: PackView,
-    what: string,
+    what: string | (() => string),
     action: () => Promise<T>,
     signal: AbortSignal,
     options: { retryAll?: boolean } = {},
   ): Promise<T> {
+    if (signal.aborted) return rejected(signal.reason);
+    let first: Promise<T>;
+    try {
+      first = action();
+    } catch (error) {
+      first = rejected(error);
+    }
+    return first.then(
+      (result) => {
+        this.recovered(run);
+        return result;
+      },
+      (error: unknown) => this.retry(run, what, action, signal, options, error),
+    );
+  }
+
+  /** withRetry() after its first attempt failed with `error`. */
+  private async retry<T>(
+    run: PackView,
+    what: string | (() => string),
+    action: () => Promise<T>,
+    signal: AbortSignal,
+    options: { retryAll?: boolean },
+    error: unknown,
+  ): Promise<T> {
     for (let attempt = 1; ; attempt++) {
+      if (error instanceof EngineError) throw error;
+      const kubeError = classifyError(error);
+      const name = typeof what === 'string' ? what : what();
+      // Kube errors about an object already name it; others (discovery, network) get the object in front.
+      const message = kubeError.message.includes(name) ? kubeError.message : `${name}: ${kubeError.message}`;
+      if (!kubeError.retryable && options.retryAll !== true)
+        throw new EngineError(EngineErrorCode.ApplyFailed, message, { cause: error });
+      this.sink.report({
+        type: 'StageChanged',
+        time: this.ctx.iso(),
+        stage: { type: 'Retrying', attempt, cause: message },
+      });
+      await abortableSleep(backoffDelay(attempt, this.ctx.retry, this.ctx.random), signal);
       signal.throwIfAborted();
       try {
         const result = await action();
-        if (run.status.stage.type === 'Retrying')
-          this.sink.report({
-            type: 'StageChanged',
-            time: this.ctx.iso(),
-            stage: { type: 'Applying' },
-          });
+        this.recovered(run);
         return result;
-      } catch (error) {
-        if (error instanceof EngineError) throw error;
-        const kubeError = classifyError(error);
-        // Kube errors about an object already name it; others (discovery, network) get the object in front.
-        const message = kubeError.message.includes(what)
-          ? kubeError.message
-          : `${what}: ${kubeError.message}`;
-        if (!kubeError.retryable && options.retryAll !== true)
-          throw new EngineError(EngineErrorCode.ApplyFailed, message, { cause: error });
-        this.sink.report({
-          type: 'StageChanged',
-          time: this.ctx.iso(),
-          stage: { type: 'Retrying', attempt, cause: message },
-        });
-        await abortableSleep(backoffDelay(attempt, this.ctx.retry, this.ctx.random), signal);
+      } catch (failed) {
+        error = failed;
       }
     }
   }
 
+  /** An attempt succeeded: a pack shown retrying is applying again. */
+  private recovered(run: PackView): void {
+    if (run.status.stage.type === 'Retrying')
+      this.sink.report({ type: 'StageChanged', time: this.ctx.iso(), stage: { type: 'Applying' } });
+  }
+
   /** Namespaced objects without a namespace go to the pack's namespace, as `helm install` would put them. */
   async withNamespace(run: PackView, object: KubeObject, signal: AbortSignal): Promise<KubeObject> {
-    if (object.metadata.namespace) return object;
+    const known = this.placedNow(run, object);
+    if (known) return known;
     const info = await this.withRetry(
       run,
       `${object.kind} ${object.metadata.name}`,
       () => this.ctx.kube.resourceFor(object.apiVersion, object.kind),
       signal,
     );
-    return info.namespaced
-      ? { ...object, metadata: { ...object.metadata, namespace: run.desired.pack.namespace.name } }
-      : object;
+    return inNamespace(run, object, info.namespaced);
+  }
+
+  /**
+   * withNamespace() without asking discovery, when it need not: the object names its namespace, or its kind's
+   * scope was discovered already (installPack learns it for every object before applying them). Undefined
+   * otherwise. Each object of a wave's installs awaited a discovery answer for it, and the frames and promises
+   * of that wait were held across the whole wave (issue 15: promoted to the old generation).
+   */
+  placedNow(run: PackView, object: KubeObject): KubeObject | undefined {
+    if (object.metadata.namespace) return object;
+    const clusterScoped = this.ctx.scopes.discoveredClusterScoped(object.apiVersion, object.kind);
+    return clusterScoped === undefined ? undefined : inNamespace(run, object, !clusterScoped);
   }
 
   /** Applies one object with server-side apply, retrying what may pass later, failing on what will not. */
-  async applyObject(
+  applyObject(
     run: PackView,
     object: KubeObject,
     signal: AbortSignal,
@@ -143,21 +187,33 @@ export class PackSteps {
     if (liveChartCrd) {
       // Left as it is: the live object is the applied one, so the revision gate may evaluate it at once.
       this.sink.kept(refOf(object), liveChartCrd);
-      return liveChartCrd;
+      return Promise.resolve(liveChartCrd);
     }
-    const target = await this.withNamespace(run, object, signal);
-    const applied = await this.withRetry(
-      run,
-      formatRef(refOf(target)),
-      () =>
-        this.ctx.kube.apply(target as KubernetesObject, {
-          fieldManager: FIELD_MANAGER,
-          force: options.force ?? false,
-        }),
-      signal,
+    // Not async, like withRetry(): no frame of its own held across the apply.
+    const force = options.force ?? false;
+    const target = this.placedNow(run, object);
+    if (target) return this.applyPlaced(run, target, signal, force);
+    return this.withNamespace(run, object, signal).then((placed) =>
+      this.applyPlaced(run, placed, signal, force),
     );
-    this.sink.applied(refOf(target), applied);
-    return applied;
+  }
+
+  private applyPlaced(
+    run: PackView,
+    target: KubeObject,
+    signal: AbortSignal,
+    force: boolean,
+  ): Promise<KubernetesObject> {
+    const ref = refOf(target);
+    return this.withRetry(
+      run,
+      () => formatRef(ref),
+      () => this.ctx.kube.apply(target as KubernetesObject, force ? FORCED : NOT_FORCED),
+      signal,
+    ).then((applied) => {
+      this.sink.applied(ref, applied);
+      return applied;
+    });
   }
 
   /**
@@ -226,4 +282,18 @@ export class PackSteps {
       );
     });
   }
+}
+
+function inNamespace(run: PackView, object: KubeObject, namespaced: boolean): KubeObject {
+  return namespaced
+    ? { ...object, metadata: { ...object.metadata, namespace: run.desired.pack.namespace.name } }
+    : object;
+}
+
+const NOT_FORCED = { fieldManager: FIELD_MANAGER, force: false } as const;
+const FORCED = { fieldManager: FIELD_MANAGER, force: true } as const;
+
+/** A rejected promise for what was thrown, as an async function would have given. */
+function rejected<T>(error: unknown): Promise<T> {
+  return Promise.reject(error instanceof Error ? error : new Error(String(error)));
 }

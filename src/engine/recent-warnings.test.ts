@@ -29,6 +29,8 @@ const event = (uid: string, reason: string, time: string, message = `${reason} h
     lastTimestamp: time,
   }) as unknown as CoreV1Event;
 
+const t0 = '2026-12-01T10:00:00Z';
+
 describe('recentWarnings', () => {
   it("lists a Deployment's own events and those of its ReplicaSets and pods, newest first, naming each object", () => {
     const events = new Map<string, CoreV1Event[]>([
@@ -61,6 +63,20 @@ describe('recentWarnings', () => {
         message: 'exceeded quota: q',
         count: 3,
         time: '2026-12-01T10:00:01Z',
+      },
+    ]);
+  });
+
+  it("keeps no terminal control of an event's reason and message (review 10, finding 5)", () => {
+    const attack = 'pulled \x1b]52;c;Y3VybCBldmlsfHNo\x07\x1b[2J\u202eevil';
+    const related = { ...indexRelated({}), warningEventsFor: () => [event('d1', 'Bad\x1b[2J', t0, attack)] };
+    expect(recentWarnings(deployment as KubernetesObject, related)).toEqual([
+      {
+        object: 'Deployment q/web',
+        reason: 'Bad[2J',
+        message: 'pulled ]52;c;Y3VybCBldmlsfHNo[2Jevil',
+        count: 3,
+        time: t0,
       },
     ]);
   });

@@ -114,8 +114,13 @@ export class Reconciler {
   private withWaitingOn(starts: readonly string[], steps: readonly Step[]): Step[] {
     const byPack = new Map(steps.map((step) => [step.pack, step]));
     for (const step of this.waves.waitingOn(starts)) if (!byPack.has(step.pack)) byPack.set(step.pack, step);
-    const order = (step: Step) => this.core.runs.get(step.pack)?.desired.order ?? 0;
-    return [...byPack.values()].sort((a, b) => order(a) - order(b));
+    // Each step's order looked up once, not twice per comparison: a wave's start sorts the wave's starts and
+    // the next wave's wait steps (2 × 200 at 1,000 packs in 5 waves).
+    const ordered = [...byPack.values()].map((step) => ({
+      step,
+      order: this.core.runs.get(step.pack)?.desired.order ?? 0,
+    }));
+    return ordered.sort((a, b) => a.order - b.order).map(({ step }) => step);
   }
 
   private snapshot(run: PackRun): PackSnapshot {

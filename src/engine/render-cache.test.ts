@@ -187,6 +187,26 @@ describe('templateOnce', () => {
     expect((await cache.get('db'))?.manifest).toBe(third);
   });
 
+  it('renders again, once, a rendering stored before the chart archive checks (its key has no checks stamp)', async () => {
+    // renderKey of helmPack() on v1.34.1 as the code before the archive checks (reviews 8 and 9) computed it:
+    // such a rendering may come from a chart the checks now refuse, and was reused for the same revision.
+    const beforeChecks = 'fd25378089b7942230effc7b50db637ec0d062f7e106ba7ed0185b11782ceaf5';
+    const cache = new MemoryRenderCache();
+    await cache.put('db', {
+      key: beforeChecks,
+      manifest: 'rendered before the checks',
+      kubeVersion: 'v1.34.1',
+    });
+    const helm = randomTemplate();
+    const deps = { cache, retry, signal, template: helm.template };
+    const again = await templateOnce(helmPack(), options, deps);
+    expect(again).not.toBe('rendered before the checks');
+    expect((await cache.get('db'))?.key).not.toBe(beforeChecks);
+    // Once: the new rendering carries the stamp and is reused.
+    expect(await templateOnce(helmPack(), options, deps)).toBe(again);
+    expect(helm.calls()).toBe(1);
+  });
+
   it('after forget (the pack was uninstalled) the next install renders anew', async () => {
     const cache = new MemoryRenderCache();
     const helm = randomTemplate();

@@ -108,6 +108,17 @@ async function readChartDigest(pack: HelmPack, chartFile: string): Promise<strin
 /** Bump when what goes into the key changes meaning, so old entries render again instead of matching. */
 const KEY_FORMAT = 1;
 
+/**
+ * The version of the checks a chart goes through on its way to helm: readChartArchive (profile/bundle.ts:
+ * regular files and folders only, size caps, no `$ref` out of the chart, no header two tar readers read
+ * differently, subcharts written unpacked) and `--skip-schema-validation` for a chart nothing checked. A
+ * rendering is stamped with it (in its key), so one stored by older code (ADR 0007 reuses a revision's
+ * rendering for ever) is rendered again, once, through the checks in force; a rendering stored before the
+ * checks carries no stamp. Bump it when those checks refuse something they used to let through.
+ *   1: review 8 and 9's archive checks (session 8).
+ */
+export const CHART_CHECKS_VERSION = 1;
+
 export interface RenderInputs {
   readonly pack: HelmPack;
   /** For a local chart: chartDigest() of the folder or archive helm reads. */
@@ -120,7 +131,7 @@ export interface RenderInputs {
  * The identity of a Helm pack's revision: everything that reaches `helm template` and changes what it
  * prints, and nothing else (ADR 0007). In: the pack's version, its chart (the local chart's content digest,
  * or the repository/OCI reference and version), release name, namespace, values (key order ignored) and the
- * cluster's Kubernetes minor version. Out: the profile's version (a new profile version that leaves this pack
+ * cluster's Kubernetes minor version; and the chart checks' version (CHART_CHECKS_VERSION). Out: the profile's version (a new profile version that leaves this pack
  * as it was is no new revision of it), the cluster's patch version and its served API list (a CRD installed
  * by another pack would otherwise re-render, and re-randomise, every chart on the cluster).
  */
@@ -134,6 +145,7 @@ export function renderKey(inputs: RenderInputs): string {
     namespace: pack.namespace.name,
     values: pack.values,
     kubeMinor: kubeMinor(inputs.kubeVersion),
+    checks: CHART_CHECKS_VERSION,
   });
   return createHash('sha256').update(canonical).digest('hex');
 }

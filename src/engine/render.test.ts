@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
@@ -9,6 +10,7 @@ import { ChartSourceKind, Layer, PackType, PrioritySource, type HelmPack } from 
 import { stableLists } from './helm.js';
 import { parseManifestStream, Annotation, HookDeletePolicy, HookEvent, renderPack } from './render.js';
 import { helmBin } from './testing/runner.js';
+import { wavedPacks } from './testing/waved-packs.js';
 import { EngineError, EngineErrorCode } from './errors.js';
 
 const charts = join(import.meta.dirname, 'conformance', 'charts');
@@ -231,4 +233,18 @@ describe('parseManifestStream', () => {
     const [entry] = parseManifestStream(text, 'chart');
     expect(Object.keys(entry?.object.data ?? {})).toHaveLength(100_000);
   }, 60_000);
+});
+
+describe('revision', () => {
+  it('is the first 16 hex digits of the sha256 of what the pack renders, as stored revisions were made', async () => {
+    const [pack] = wavedPacks(1, 1);
+    if (pack === undefined) throw new Error('no pack');
+    const rendered = await renderPack(pack.pack, { cluster: 'c', profile: 'apps', helmBin: helmBin() });
+    // A revision made another way would differ from the one every stored status holds: each green pack would
+    // be applied again as an upgrade after the hub restarts.
+    const digest = createHash('sha256')
+      .update(JSON.stringify({ objects: rendered.objects, hooks: [] }))
+      .digest('hex');
+    expect(rendered.revision).toBe(digest.slice(0, 16));
+  });
 });

@@ -125,10 +125,12 @@ export async function renderPack(pack: Pack, context: RenderContext): Promise<Re
   }
   checkDuplicates([...objects, ...hooks.map((h) => h.object)], pack.name);
   const ordered = installOrder(objects);
+  // The first 8 bytes in hex, written as a string of its own: a slice of the 64-character digest would keep
+  // the whole digest alive with it, in every status and run that holds the revision (issue 15).
   const revision = createHash('sha256')
     .update(JSON.stringify({ objects: ordered, hooks }))
-    .digest('hex')
-    .slice(0, 16);
+    .digest()
+    .toString('hex', 0, 8);
   return { objects: ordered, hooks: hookOrder(hooks), revision, ...(notes === undefined ? {} : { notes }) };
 }
 

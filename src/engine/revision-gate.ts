@@ -23,23 +23,27 @@ interface Applied {
 }
 
 export class RevisionGate {
-  /** Set-aside objects by ref key: null until applied in the new revision. */
-  readonly #held = new Map<string, Applied | null>();
+  /**
+   * Set-aside objects by ref key: null until applied in the new revision. Made by the first hold() that has
+   * any: a first install holds nothing, and an empty Map per pack was ~180 bytes kept for nothing (issue 15).
+   */
+  #held: Map<string, Applied | null> | undefined;
 
   /** A revision started: these objects wait for their new version. Replaces what an earlier start held. */
   hold(keys: Iterable<string>): void {
-    this.#held.clear();
-    for (const key of keys) this.#held.set(key, null);
+    this.#held?.clear();
+    for (const key of keys) (this.#held ??= new Map()).set(key, null);
   }
 
   /** Objects no longer owned by the pack are not waited for. */
   retain(keys: ReadonlySet<string>): void {
+    if (this.#held === undefined) return;
     for (const key of this.#held.keys()) if (!keys.has(key)) this.#held.delete(key);
   }
 
   /** Records the API server's answer to our apply of `key`; returns false when the object is not held. */
   applied(key: string, answer: KubernetesObject, watched: KubernetesObject | undefined): boolean {
-    if (!this.#held.has(key)) return false;
+    if (this.#held?.has(key) !== true) return false;
     const generation = answer.metadata?.generation;
     const resourceVersion = answer.metadata?.resourceVersion;
     const before = watched?.metadata?.resourceVersion;
@@ -58,7 +62,7 @@ export class RevisionGate {
    * Letting it through releases it.
    */
   admits(key: string, watched: KubernetesObject | undefined): boolean {
-    if (!this.#held.has(key)) return true;
+    if (this.#held?.has(key) !== true) return true;
     const applied = this.#held.get(key);
     if (!applied || watched === undefined) return false;
     const version = watched.metadata?.resourceVersion;

@@ -22,6 +22,7 @@ export interface WatchSetOptions {
 }
 
 const kindKey = (apiVersion: string, kind: string) => `${apiVersion}/${kind}`;
+const LISTED: Promise<void> = Promise.resolve();
 
 /**
  * The runner's view of the cluster, all from list+watch (src/kube): every object carrying this cluster's
@@ -42,6 +43,8 @@ export class WatchSet implements RelatedObjects {
   private readonly rsOwner = new Map<string, string>();
   private readonly disconnected = new Set<string>();
   private readonly warnings = new WarningEvents();
+  /** Owned kinds (apiVersion → kinds) whose watch has listed: ensureKinds has nothing to wait for. */
+  private readonly listed = new Map<string, Set<string>>();
 
   constructor(private readonly options: WatchSetOptions) {}
 
@@ -68,10 +71,15 @@ export class WatchSet implements RelatedObjects {
   }
 
   /** Makes sure objects of these kinds are watched; resolves once each is listed (the cache is current). */
-  async ensureKinds(kinds: Iterable<{ apiVersion: string; kind: string }>): Promise<void> {
-    const distinct = new Map<string, { apiVersion: string; kind: string }>();
-    for (const k of kinds) distinct.set(kindKey(k.apiVersion, k.kind), k);
-    await Promise.all([...distinct.values()].map((k) => this.watch(k, true)));
+  ensureKinds(kinds: Iterable<{ apiVersion: string; kind: string }>): Promise<void> {
+    // Every install asks for the kinds it applies, nearly always listed long since: those are answered without
+    // a key, a map or a promise per call (issue 15: allocation per pack).
+    let distinct: Map<string, { apiVersion: string; kind: string }> | undefined;
+    for (const k of kinds)
+      if (this.listed.get(k.apiVersion)?.has(k.kind) !== true)
+        (distinct ??= new Map()).set(kindKey(k.apiVersion, k.kind), k);
+    if (distinct === undefined) return LISTED;
+    return Promise.all([...distinct.values()].map((k) => this.watch(k, true))).then(() => undefined);
   }
 
   get(ref: ObjectRef): KubernetesObject | undefined {
@@ -106,6 +114,7 @@ export class WatchSet implements RelatedObjects {
   stop(): void {
     for (const w of this.watches.values()) w.stop();
     this.watches.clear();
+    this.listed.clear();
   }
 
   private watch(
@@ -140,13 +149,21 @@ export class WatchSet implements RelatedObjects {
       },
     );
     this.watches.set(key, watch);
-    const started = watch.start().catch((error: unknown) => {
-      // Let a later ensureKinds try again (e.g. a CRD that was not established yet).
-      watch.stop();
-      this.watches.delete(key);
-      this.starting.delete(key);
-      throw error;
-    });
+    const started = watch.start().then(
+      () => {
+        if (!owned || kind.namespace !== undefined || this.watches.get(key) !== watch) return;
+        const kinds = this.listed.get(kind.apiVersion);
+        if (kinds === undefined) this.listed.set(kind.apiVersion, new Set([kind.kind]));
+        else kinds.add(kind.kind);
+      },
+      (error: unknown) => {
+        // Let a later ensureKinds try again (e.g. a CRD that was not established yet).
+        watch.stop();
+        this.watches.delete(key);
+        this.starting.delete(key);
+        throw error;
+      },
+    );
     this.starting.set(key, started);
     return started;
   }

@@ -25,6 +25,24 @@ export class ClusterAccess {
     });
   }
 
+  /**
+   * Why a cluster's stored kubeconfig cannot be used under the hub's rules as they are now, and what to do, for
+   * its status; undefined when `error` (from client() or checkOutbound()) is something else. The rules refuse
+   * what was allowed when the cluster was added (an exec argument or plugin, an address range) after an
+   * upgrade or an admin's change: the cluster is named, and the refusal names the kubeconfig's user and field.
+   */
+  storedRefusal(name: string, error: unknown): string | undefined {
+    const refused =
+      (error instanceof KubeError && error.code === KubeErrorCode.BadKubeconfig) ||
+      (error instanceof HubError && error.code === HubErrorCode.KubeconfigInvalid);
+    if (!refused) return undefined;
+    return (
+      `the stored kubeconfig of cluster "${name}" is refused by the hub's rules now in force, so the cluster ` +
+      `is not started (${message(error)}). Give it a kubeconfig the hub accepts: \`strata cluster rm ${name}\` (what it ` +
+      `installed stays) and \`strata cluster add ${name} --kubeconfig FILE\`, then attach its profiles again`
+    );
+  }
+
   /** The cluster's server and proxy are in no denied address range (checked before any request). */
   async checkOutbound(kube: KubeClient, name: string): Promise<void> {
     try {

@@ -11,6 +11,7 @@ import { z } from 'zod';
 import { MAX_RECENT_WARNINGS, type RecentWarning } from '../engine/index.js';
 import type { Redactor } from '../profile/index.js';
 import type { ObjectRef } from '../status/index.js';
+import { CLEANED_CHARACTERS, cleanDeep } from '../shared/unsafe-text.js';
 
 export const AGENT_DETAIL_LIMITS = {
   /** Resources of one pack with warnings listed (the page lists warnings per resource). */
@@ -35,12 +36,11 @@ export const AGENT_DETAIL_LIMITS = {
 const UNSAFE = /[\u0000-\u0008\u000B-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]/gu;
 
 /**
- * What cleaning removes: UNSAFE, and also the invisible bidirectional marks (U+200E LRM, U+200F RLM, U+061C ALM)
- * and the line and paragraph separators (U+2028, U+2029: a line break in some terminals and editors, and not in
- * others). The wire schema refuses only UNSAFE, so an agent that predates this list is not refused for
- * sending them; the hub cleans every event it receives (agents-runner.ts).
+ * What cleaning removes (shared/unsafe-text.ts): UNSAFE, and also the invisible bidirectional marks and the line
+ * and paragraph separators. The wire schema refuses only UNSAFE, so an agent that predates that list is not
+ * refused for sending them; the hub cleans every event it receives (agents-runner.ts).
  */
-const CLEANED = new RegExp(`[${UNSAFE.source.slice(1, -1)}\u061C\u200E\u200F\u2028\u2029]`, 'gu');
+const CLEANED = CLEANED_CHARACTERS;
 
 /** The text without unsafe characters, cut to `max` characters (ending in … when cut). */
 export function cleanText(text: string, max: number): string {
@@ -53,18 +53,7 @@ export function cleanText(text: string, max: number): string {
  * a status carries text from the cluster and Helm, which the page and the CLI print, so what an agent says is
  * cleaned rather than refused (an honest agent's status is not lost for a stray control character).
  */
-export function cleanDeep<T>(value: T): T {
-  return cleanValue(value) as T;
-}
-
-function cleanValue(value: unknown): unknown {
-  if (typeof value === 'string') return value.replace(CLEANED, '');
-  if (Array.isArray(value)) return value.map(cleanValue);
-  if (typeof value === 'object' && value !== null) {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k.replace(CLEANED, ''), cleanValue(v)]));
-  }
-  return value;
-}
+export { cleanDeep };
 
 /** Whether plain data nests deeper than `max` arrays and objects (stops looking as soon as it does). */
 export function deeperThan(value: unknown, max: number): boolean {

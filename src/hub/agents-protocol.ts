@@ -40,6 +40,12 @@ const HealthRuleSpecSchema = z
 /** sha256, hex: a chart archive's name in the hub's store and in the agent's state dir. */
 export const DigestSchema = z.string().regex(/^[0-9a-f]{64}$/, 'a sha256 digest in hex');
 
+/**
+ * The largest chart archive the hub serves (its store's limit on one file, MAX_BLOB_BYTES): the agent reads no
+ * more of an answer than this.
+ */
+export const MAX_AGENT_CHART_BYTES = 20 * 1024 * 1024;
+
 export const AgentPackSchema = z.object({
   pack: ResolvedPackSchema,
   profile: z.object({ name: z.string(), version: z.string() }),
@@ -84,56 +90,74 @@ export const AgentDesiredSchema = z
 export type AgentDesired = z.infer<typeof AgentDesiredSchema>;
 
 /**
- * Every part of a pack status the hub reads (the page, redaction, the history, the timeline): a status without
- * one would be stored and then fail every read of its cluster's page, so the push is refused naming the field.
- * Loose objects: a newer agent may add fields.
+ * Every part of a pack status, each object strict: a status with a field missing would be stored and then fail
+ * every read of its cluster's page, and one with a field the hub does not know would be stored and served to
+ * every viewer as it came (security review 10, item 3: a stolen agent token stored ~1 MiB of junk per push).
+ * Either is refused (400) naming the field. Not stripped: the agent and the hub are the same release (the agent
+ * checks the hub's answers the same way), so an unknown field is a version mismatch or a forgery, and a silent
+ * loss would hide the first. A field added to PackStatus must be added here (WireFieldsComplete below fails to
+ * compile otherwise), in the same release.
  */
+const WireRefSchema = z.strictObject(ObjectRefSchema.shape);
 const PackStageShape = z.discriminatedUnion('type', [
-  z.looseObject({
+  z.strictObject({
     type: z.literal('Waiting'),
-    waitingFor: z.array(z.looseObject({ pack: z.string(), phase: PhaseSchema })),
-    wave: z.looseObject({ wave: z.number(), phases: z.array(PhaseSchema) }).optional(),
+    waitingFor: z.array(z.strictObject({ pack: z.string(), phase: PhaseSchema })),
+    wave: z.strictObject({ wave: z.number(), phases: z.array(PhaseSchema) }).optional(),
   }),
-  z.looseObject({ type: z.literal('Blocked'), blockedBy: z.string() }),
-  z.looseObject({ type: z.literal('Retrying'), attempt: z.number(), cause: z.string() }),
-  z.looseObject({ type: z.enum(['RenderFailed', 'ApplyFailed']), error: z.string() }),
-  z.looseObject({ type: z.enum(['Queued', 'Rendering', 'Applying', 'Applied']) }),
-  z.looseObject({
+  z.strictObject({ type: z.literal('Blocked'), blockedBy: z.string() }),
+  z.strictObject({ type: z.literal('Retrying'), attempt: z.number(), cause: z.string() }),
+  z.strictObject({ type: z.enum(['RenderFailed', 'ApplyFailed']), error: z.string() }),
+  z.strictObject({ type: z.enum(['Queued', 'Rendering', 'Applying', 'Applied']) }),
+  z.strictObject({
     type: z.literal('Uninstalling'),
-    kept: z.array(ObjectRefSchema).optional(),
+    kept: z.array(WireRefSchema).optional(),
     hooksSkipped: z.boolean().optional(),
-    deletingCrds: z.array(z.looseObject({ ref: ObjectRefSchema, customResources: z.number() })).optional(),
-    deletedAgain: z.array(ObjectRefSchema).optional(),
+    deletingCrds: z.array(z.strictObject({ ref: WireRefSchema, customResources: z.number() })).optional(),
+    deletedAgain: z.array(WireRefSchema).optional(),
   }),
 ]);
 
-const PackStatusShape = z.looseObject({
+/**
+ * The most resources one stored status may list: the most objects the hub's own renderer lets one pack render
+ * (src/engine/render.ts MAX_OBJECTS), so an honest agent, whose runner renders the same way, never reaches it.
+ */
+export const MAX_AGENT_STATUS_RESOURCES = 5000;
+
+const PackStatusShape = z.strictObject({
   phase: PhaseSchema,
   condition: ConditionSchema,
   reason: z.string(),
   message: z.string(),
-  progress: z.looseObject({ ready: z.number().int().min(0), total: z.number().int().min(0) }),
-  resources: z.array(
-    z.looseObject({
-      ref: ObjectRefSchema,
-      evaluation: z.looseObject({
-        state: ResourceStateSchema,
-        reason: z.string(),
-        message: z.string(),
-        cause: ObjectRefSchema.optional(),
+  progress: z.strictObject({ ready: z.number().int().min(0), total: z.number().int().min(0) }),
+  resources: z
+    .array(
+      z.strictObject({
+        ref: WireRefSchema,
+        evaluation: z.strictObject({
+          state: ResourceStateSchema,
+          reason: z.string(),
+          message: z.string(),
+          cause: WireRefSchema.optional(),
+        }),
+        hook: z.literal(true).optional(),
       }),
-      hook: z.literal(true).optional(),
-    }),
-  ),
+    )
+    .max(MAX_AGENT_STATUS_RESOURCES),
   revision: z.string(),
   operation: z.enum(['install', 'upgrade', 'uninstall']),
   stage: PackStageShape,
-  timedOut: z.looseObject({ deadline: z.string(), after: z.string().optional() }).optional(),
+  timedOut: z.strictObject({ deadline: z.string(), after: z.string().optional() }).optional(),
   startTime: z.string().optional(),
   endTime: z.string().optional(),
-  runs: z.array(PackRunSchema).optional(),
-  transitions: z.array(PackTransitionSchema),
+  runs: z.array(z.strictObject(PackRunSchema.shape)).optional(),
+  transitions: z.array(z.strictObject(PackTransitionSchema.shape)),
 });
+
+/** Compiles only while every field of PackStatus is on the wire (a strict schema would refuse a missing one). */
+type WireFieldsComplete =
+  Exclude<keyof PackStatus, keyof z.output<typeof PackStatusShape>> extends never ? true : never;
+export const WIRE_FIELDS_COMPLETE: WireFieldsComplete = true;
 
 /**
  * A pack status as the runner reports it (src/status PackStatus), checked for every field the hub reads; an
@@ -152,14 +176,14 @@ export const WirePackStatusSchema = z
 
 /** One of the runner's events (src/engine RunnerEvent), without the cluster: the token says which. */
 export const AgentEventSchema = z.discriminatedUnion('type', [
-  z.object({
+  z.strictObject({
     type: z.literal('PackStatusChanged'),
     pack: z.string(),
     profile: z.string(),
     status: WirePackStatusSchema,
   }),
-  z.object({ type: z.literal('PackRemoved'), pack: z.string(), time: z.string() }),
-  z.object({
+  z.strictObject({ type: z.literal('PackRemoved'), pack: z.string(), time: z.string() }),
+  z.strictObject({
     type: z.literal('DriftDetected'),
     pack: z.string(),
     ref: ObjectRefSchema,
@@ -167,7 +191,7 @@ export const AgentEventSchema = z.discriminatedUnion('type', [
     correcting: z.boolean(),
     time: z.string(),
   }),
-  z.object({
+  z.strictObject({
     type: z.literal('ConnectionChanged'),
     reachable: z.boolean(),
     error: z.string().optional(),
@@ -198,12 +222,12 @@ export function eventOverBounds(event: unknown): string | undefined {
 }
 
 export const AgentBatchSchema = z
-  .object({
+  .strictObject({
     stream: z
       .uuid()
       .describe("the agent's status stream (its state dir's): a new one starts its sequence at 1 again"),
     events: z
-      .array(z.object({ seq: z.number().int().positive(), event: AgentEventSchema }))
+      .array(z.strictObject({ seq: z.number().int().positive(), event: AgentEventSchema }))
       .max(MAX_AGENT_BATCH)
       .describe('in the order the runner reported them, seq increasing by 1'),
   })

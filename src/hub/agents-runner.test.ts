@@ -242,3 +242,30 @@ function desired(name: string, redactor: Redactor): DesiredPack {
     redactor,
   };
 }
+
+describe("an agent's push allowance", () => {
+  // Security review 10, item 3: a stolen agent token pushed statuses as fast as the database took them.
+  it('lets the agent push a burst of bytes, then at a steady rate, and says how long to wait past it', () => {
+    const now = { t: 0 };
+    const r = new AgentRunner({
+      cluster: 'edge',
+      driftPolicy: 'correct',
+      initial: new Map(),
+      onEvent: () => undefined,
+      now: () => now.t,
+      pushLimits: { burstBytes: 1000, bytesPerSecond: 100 },
+    });
+    expect(r.admitPush(600)).toBeUndefined();
+    expect(r.admitPush(300)).toBeUndefined();
+    // 100 left: 300 more is 2 s away, and a refused push takes nothing.
+    expect(r.admitPush(300)).toBe(2);
+    expect(r.admitPush(100)).toBeUndefined();
+    now.t = 1500;
+    expect(r.admitPush(200)).toBe(1);
+    expect(r.admitPush(150)).toBeUndefined();
+    // Idle, it refills to the burst and no further.
+    now.t = 1_000_000;
+    expect(r.admitPush(1000)).toBeUndefined();
+    expect(r.admitPush(1)).toBe(1);
+  });
+});

@@ -41,6 +41,15 @@ const SILENT_POLLS = 3;
  */
 const SEEN_SHOWN_EVERY_MS = 10_000;
 
+/**
+ * How many bytes of events (as JSON) an agent may push (security review 10, item 3): a burst, then a steady
+ * rate. Each status push is stored (a row per status and per transition), so without it a stolen agent token
+ * could write as fast as the database takes it. An honest agent's statuses are a few KiB each; after a restart
+ * it sends every pack's once, well within the burst. Past it the push is refused with 429 and a Retry-After, and
+ * the agent sends it again then. Counted per hub replica (the one the agent's cluster runs on).
+ */
+export const AGENT_PUSH_LIMITS = { burstBytes: 8 * 1024 * 1024, bytesPerSecond: 512 * 1024 } as const;
+
 export interface AgentRunnerOptions {
   readonly cluster: string;
   readonly driftPolicy: DriftPolicy;
@@ -51,6 +60,8 @@ export interface AgentRunnerOptions {
   readonly lastSeenAt?: string;
   readonly pollSeconds?: number;
   readonly now?: () => number;
+  /** Default AGENT_PUSH_LIMITS. */
+  readonly pushLimits?: { readonly burstBytes: number; readonly bytesPerSecond: number };
 }
 
 interface Reported {
@@ -97,6 +108,8 @@ export class AgentRunner implements HubRunner {
   private detailBytes = 0;
   /** Tells the agent this is a new record of it, with none of its pack details (AgentDesired.session). */
   private readonly session = randomUUID();
+  /** The agent's push allowance (AGENT_PUSH_LIMITS): bytes left, and when it was last counted. */
+  private allowance: { bytes: number; at: number } | undefined;
 
   constructor(private readonly options: AgentRunnerOptions) {
     this.now = options.now ?? Date.now;
@@ -234,6 +247,24 @@ export class AgentRunner implements HubRunner {
         if (this.connected) this.announce(event.time);
         return;
     }
+  }
+
+  /**
+   * Takes `bytes` of the agent's push allowance (AGENT_PUSH_LIMITS); when it has not that many, takes nothing
+   * and returns the seconds until it will have.
+   */
+  admitPush(bytes: number): number | undefined {
+    const { burstBytes, bytesPerSecond } = this.options.pushLimits ?? AGENT_PUSH_LIMITS;
+    const now = this.now();
+    const last = this.allowance ?? { bytes: burstBytes, at: now };
+    const left = Math.min(burstBytes, last.bytes + ((now - last.at) / 1000) * bytesPerSecond);
+    const cost = Math.min(bytes, burstBytes);
+    if (cost > left) {
+      this.allowance = { bytes: left, at: now };
+      return Math.max(1, Math.ceil((cost - left) / bytesPerSecond));
+    }
+    this.allowance = { bytes: left - cost, at: now };
+    return undefined;
   }
 
   /** Connected while not judged silent (checkSilence): a stored "last seen" counts, and so does a grace period. */

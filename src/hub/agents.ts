@@ -4,9 +4,10 @@
 // status writer, exactly as a local runner's events do, so the page, history and stream cannot tell the two
 // apart. A batch is taken once: each event carries its place in the agent's stream, and the last one stored is
 // kept with the cluster, in the database, so a batch replayed after a lost answer or a hub restart is skipped.
+import type { Readable } from 'node:stream';
 import type { AgentRecord, ClusterRecord, DriftPolicy, Store, TokenRecord } from '../store/index.js';
 import type { AgentAck, AgentBatch, AgentDesired } from './agents-protocol.js';
-import { AgentRunner } from './agents-runner.js';
+import { AGENT_PUSH_LIMITS, AgentRunner } from './agents-runner.js';
 import type { Actor } from './config.js';
 import { HubError, HubErrorCode, mapStoreErrors, notFound } from './errors.js';
 import type { Fleet } from './fleet.js';
@@ -119,12 +120,15 @@ export class Agents {
     return runner.document();
   }
 
-  /** A chart archive the caller's desired packs render from; NOT_FOUND for any other digest. */
-  async chart(actor: Actor, digest: string): Promise<Buffer> {
+  /**
+   * A chart archive the caller's desired packs render from, as a stream read from the store as it is sent (a
+   * reader that stalls holds one part of it, not the archive); NOT_FOUND for any other digest.
+   */
+  async chart(actor: Actor, digest: string): Promise<{ readonly size: number; readonly stream: Readable }> {
     const { agent, runner } = await this.resolve(actor);
-    const content = (await runner.wantsChart(digest)) ? await this.store.blobs.get(digest) : undefined;
-    if (content === undefined) throw notFound('chart', `${digest} of cluster ${agent.cluster}`);
-    return content;
+    const blob = (await runner.wantsChart(digest)) ? await this.store.blobs.stream(digest) : undefined;
+    if (blob === undefined) throw notFound('chart', `${digest} of cluster ${agent.cluster}`);
+    return blob;
   }
 
   /** What the hub has stored of each pack of the caller's cluster, and where the agent's stream stands. */
@@ -134,7 +138,10 @@ export class Agents {
     const { agent } = await this.resolve(actor);
     const packs: { pack: string; status: PackStatus }[] = [];
     for (const stored of await this.store.packStatus.list(agent.cluster)) {
-      const transitions = await this.store.history.transitions(agent.cluster, stored.pack);
+      // Without their event ids: a pack status on the wire has exactly PackStatus's fields (agents-protocol.ts).
+      const transitions = (await this.store.history.transitions(agent.cluster, stored.pack)).map(
+        ({ id: _id, ...transition }) => transition,
+      );
       packs.push({ pack: stored.pack, status: toPackStatus(stored, transitions) });
     }
     return { ...(agent.stream === undefined ? {} : { stream: agent.stream }), acked: agent.lastSeq, packs };
@@ -165,6 +172,18 @@ export class Agents {
     const failuresBefore = this.fleet.writeFailures(agent.cluster);
     const stored = agent.stream === batch.stream ? agent.lastSeq : 0;
     const fresh = batch.events.filter((e) => e.seq > stored);
+    // Only what would be stored counts against the agent's allowance: a batch sent again is not charged twice.
+    const bytes = fresh.length === 0 ? 0 : JSON.stringify(fresh.map((e) => e.event)).length;
+    const wait = bytes === 0 ? undefined : runner.admitPush(bytes);
+    if (wait !== undefined) {
+      throw new HubError(
+        HubErrorCode.AgentPushesTooFast,
+        `cluster "${agent.cluster}": the agent pushed more events than the hub takes in a while ` +
+          `(${AGENT_PUSH_LIMITS.bytesPerSecond / 1024} KiB/s after a burst of ` +
+          `${AGENT_PUSH_LIMITS.burstBytes / 1024 / 1024} MiB, as JSON): send this batch again in ${wait} s`,
+        { retryAfterSeconds: wait },
+      );
+    }
     // The whole batch is checked before any of it is taken: a gap after its first events stores none of them.
     for (const [i, item] of fresh.entries()) {
       if (item.seq !== stored + i + 1) {

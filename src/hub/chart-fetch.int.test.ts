@@ -358,6 +358,41 @@ describe('an OCI registry: the real helm pulls through the guarded proxy', () =>
     expect(written).toBeLessThan(layerSize);
   });
 
+  it("never hands the source's password to helm: a token service on another port gets none (while loopback is allowed)", async () => {
+    // helm (oras-go) sends the login's Basic password to whatever realm the registry names, and Go connects to
+    // a loopback literal without the proxy, so nothing could stop it there: a source with a password is pulled
+    // by the hub itself (oci-registry.ts), which sends it only to the registry's own origin or host over TLS.
+    // oras-go first POSTs the password in an OAuth2 form, then GETs with Basic: both are checked.
+    const bodies: string[] = [];
+    const thief = await serve('127.0.0.1', (req, res) => {
+      let body = '';
+      req.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      req.on('end', () => {
+        bodies.push(body);
+        res.end(JSON.stringify({ token: 'stolen' }));
+      });
+    });
+    const reg = await serve('127.0.0.1', (req, res) => {
+      if ((req.headers.authorization ?? '').startsWith('Bearer ')) res.writeHead(404).end();
+      else {
+        // A name (helm refuses a loopback realm for a registry that is not one), resolved to the thief.
+        const realm = `http://thief.test:${new URL(thief.base).port}/token`;
+        res.writeHead(401, { 'www-authenticate': `Bearer realm="${realm}",service="x"` }).end();
+      }
+    });
+    servers.push(thief.server, reg.server);
+    const ref = `oci://registry.test:${new URL(reg.base).port}/charts/dashboards`;
+    const withPassword = { ...plain, url: ref, username: 'robot', password: 's3cret', hasPassword: true };
+    const result = await fetchChart(
+      { kind: ChartSourceKind.Oci, ref, version: '0.1.0' },
+      options({ resolve: resolver('127.0.0.1'), source: withPassword }),
+    );
+    expect(result.ok).toBe(false);
+    expect(thief.requests.length).toBeGreaterThan(0);
+    expect(thief.requests.map((r) => r.authorization)).toEqual(thief.requests.map(() => undefined));
+    expect(bodies.filter((b) => b.includes('s3cret'))).toEqual([]);
+  });
+
   it('refuses a redirect to a denied loopback literal, which Go would follow around the proxy', async () => {
     const before = denied.requests.length;
     const reg = await registry((res) => {
@@ -500,7 +535,7 @@ describe('a real registry (testenv: CNCF distribution, TLS from its own CA, htpa
     await real?.close();
   });
 
-  it('the hub pulls the very archive helm pulls', async () => {
+  it('the hub pulls a chart behind a password itself, loopback allowed or not: helm is never run with it', async () => {
     if (real === undefined) throw new Error('the chart servers did not start');
     const ref = `${real.ociBase}/dashboards`;
     const source: ChartSourceCredentials = {
@@ -516,13 +551,13 @@ describe('a real registry (testenv: CNCF distribution, TLS from its own CA, htpa
       createdAt: '2026-01-01T00:00:00Z',
     };
     const chart = { kind: ChartSourceKind.Oci, ref, version: '0.1.0' } as const;
-    const byHelm = await fetchChart(chart, options({ source }));
-    const byHub = await fetchChart(
+    const loopbackOk = await fetchChart(chart, options({ source, helmBin: '/nonexistent/helm' }));
+    const loopbackOff = await fetchChart(
       chart,
       options({ source, helmBin: '/nonexistent/helm', check: cidrCheck('::1/128') }),
     );
-    expect([failure(byHelm), failure(byHub)]).toEqual(['fetched', 'fetched']);
-    expect(byHelm.ok && byHub.ok && byHub.archive.equals(byHelm.archive)).toBe(true);
+    expect([failure(loopbackOk), failure(loopbackOff)]).toEqual(['fetched', 'fetched']);
+    expect(loopbackOk.ok && loopbackOff.ok && loopbackOff.archive.equals(loopbackOk.archive)).toBe(true);
     const wrong = await fetchChart(
       chart,
       options({

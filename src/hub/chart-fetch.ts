@@ -1,10 +1,10 @@
 // Fetching one remote chart, as a user would get it but under the outbound policy at every hop. From a Helm
 // repository the hub downloads index.yaml and the archive itself (guarded-http.ts: each hop, redirects included,
 // resolved once, checked against STRATA_OUTBOUND_DENY and connected by that address); helm is not run at all.
-// From an OCI registry the real helm pulls (`helm registry login` + `helm pull oci://…`) through a guarded
-// forward proxy (outbound-proxy.ts). Each helm run has its own temporary HELM_* folders (the hub's and the user's
-// Helm set-up are never read or written), passwords go in on stdin (never in argv, where `ps` would show them),
-// and a failure is classified (401, 404, TLS, …) rather than echoing what the remote said: a remote's answer is
+// From an OCI registry the real helm pulls an anonymous chart (`helm pull oci://…`) through a guarded forward
+// proxy (outbound-proxy.ts), with its own temporary HELM_* folders (the hub's and the user's Helm set-up are never
+// read or written). A source with a password is pulled by the hub itself (oci-registry.ts): helm is never given
+// it. A failure is classified (401, 404, TLS, …) rather than echoing what the remote said: a remote's answer is
 // not ours to show.
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -146,11 +146,15 @@ async function fetchFromOci(
   options: FetchOptions,
 ): Promise<FetchResult> {
   const check = options.check ?? denyCheck(options.deny);
-  const host = new URL(chart.ref.replace(/^oci:\/\//, 'https://')).host;
   // Checked here too: Go connects to a loopback literal or `localhost` directly, never through the proxy.
   const refused = await refusedReference(chart.ref, check, options.resolve);
   if (refused !== undefined) return { ok: false, cause: refused };
-  if (helmBypassesPolicy(check)) return pullNatively(chart, options);
+  // helm (oras-go) sends a login's password to whatever token service the registry's challenge names, in an
+  // OAuth2 form or as Basic, and the proxy cannot hold it back: the realm may be a loopback literal Go reaches
+  // around the proxy, and an https one is a tunnel the proxy cannot read. The hub's own client sends it only
+  // where passwordMayGoTo allows (oci-registry.ts), so a source with a password is never handed to helm.
+  if (helmBypassesPolicy(check) || options.source?.username !== undefined)
+    return pullNatively(chart, options);
   const dir = await mkdtemp(join(tmpdir(), 'strata-chart-fetch-'));
   // helm writes the layer to disk before its size can be checked: the proxy stops passing bytes past the cap.
   const proxy = await startOutboundProxy({
@@ -163,18 +167,14 @@ async function fetchFromOci(
     const tls = await tlsFlags(dir, options.source);
     const out = join(dir, 'out');
     await mkdir(out);
-    const source = options.source;
-    if (source?.username !== undefined) {
-      const login = await helm(
-        ['registry', 'login', `--username=${source.username}`, '--password-stdin', ...tls.login, '--', host],
-        source.password ?? '',
-      );
-      if (!login.ok) return { ok: false, cause: refusedBy(proxy, chart.ref) ?? classify(login.stderr) };
-    }
-    const pulled = await helm(
-      ['pull', `--version=${chart.version}`, `--destination=${out}`, ...tls.oci, '--', chart.ref],
-      '',
-    );
+    const pulled = await helm([
+      'pull',
+      `--version=${chart.version}`,
+      `--destination=${out}`,
+      ...tls,
+      '--',
+      chart.ref,
+    ]);
     if (!pulled.ok) {
       const cause = refusedBy(proxy, chart.ref) ?? classify(pulled.stderr);
       if (!cause.startsWith('404')) return { ok: false, cause };
@@ -275,8 +275,8 @@ function refusedBy(proxy: OutboundProxy, ref: string): string | undefined {
 export const MAX_CHART_ARCHIVE_BYTES = 20 * 1024 * 1024;
 
 /**
- * What one OCI pull by helm may receive in all: the archive, plus its manifest, the registry's token answers,
- * helm's login round trip and TLS framing (well under 1 %), with room to spare.
+ * What one OCI pull by helm may receive in all: the archive, plus its manifest, the registry's token answers and TLS
+ * framing (well under 1 %), with room to spare.
  */
 const MAX_OCI_PULL_BYTES = MAX_CHART_ARCHIVE_BYTES + 4 * 1024 * 1024;
 
@@ -327,7 +327,7 @@ export function classify(stderr: string): string {
   return 'the chart could not be fetched';
 }
 
-type HelmIn = (args: string[], stdin: string) => Promise<{ ok: boolean; stderr: string }>;
+type HelmIn = (args: string[]) => Promise<{ ok: boolean; stderr: string }>;
 
 /** helm with every folder it reads or writes inside `dir`, and every connection through the guarded proxy. */
 function helmIn(dir: string, options: FetchOptions, proxy: OutboundProxy): HelmIn {
@@ -346,7 +346,7 @@ function helmIn(dir: string, options: FetchOptions, proxy: OutboundProxy): HelmI
     HELM_REPOSITORY_CONFIG: join(dir, 'repositories.yaml'),
     HELM_REPOSITORY_CACHE: join(dir, 'cache', 'repository'),
   };
-  return (args, stdin) =>
+  return (args) =>
     new Promise((resolve) => {
       const child = execFile(
         options.helmBin,
@@ -356,33 +356,19 @@ function helmIn(dir: string, options: FetchOptions, proxy: OutboundProxy): HelmI
           resolve({ ok: error === null, stderr: error === null ? '' : stderr || error.message });
         },
       );
-      child.stdin?.end(stdin);
+      child.stdin?.end();
     });
 }
 
-interface TlsFlags {
-  readonly repo: readonly string[];
-  readonly login: readonly string[];
-  readonly oci: readonly string[];
-}
-
-async function tlsFlags(dir: string, source: ChartSourceCredentials | undefined): Promise<TlsFlags> {
-  const repo: string[] = [];
-  const login: string[] = [];
-  const oci: string[] = [];
+/** helm pull's TLS flags for the source (an anonymous pull: a source with a password never reaches helm). */
+async function tlsFlags(dir: string, source: ChartSourceCredentials | undefined): Promise<string[]> {
+  const flags: string[] = [];
   if (source?.caPem !== undefined) {
     const ca = join(dir, 'ca.pem');
     await writeFile(ca, source.caPem, { mode: 0o600 });
-    for (const flags of [repo, login, oci]) flags.push(`--ca-file=${ca}`);
+    flags.push(`--ca-file=${ca}`);
   }
-  if (source?.insecureSkipTlsVerify === true) {
-    repo.push('--insecure-skip-tls-verify');
-    oci.push('--insecure-skip-tls-verify');
-    login.push('--insecure');
-  }
-  if (source?.plainHttp === true) {
-    oci.push('--plain-http');
-    login.push('--plain-http');
-  }
-  return { repo, login, oci };
+  if (source?.insecureSkipTlsVerify === true) flags.push('--insecure-skip-tls-verify');
+  if (source?.plainHttp === true) flags.push('--plain-http');
+  return flags;
 }

@@ -29,6 +29,8 @@ export const HubErrorCode = {
   AgentSequenceGap: 'AGENT_SEQUENCE_GAP',
   /** An agent's batch could not be stored (a failed database write): not acked, the agent sends it again. */
   AgentBatchNotStored: 'AGENT_BATCH_NOT_STORED',
+  /** An agent pushed more status bytes than it may in a while (AgentPushLimiter): it sends again later. */
+  AgentPushesTooFast: 'AGENT_PUSHES_TOO_FAST',
   /** What was asked needs the hub to reach the cluster, and an agent runs it (the hub holds no credentials). */
   AgentCluster: 'AGENT_CLUSTER',
   /** The hub has as much of this work queued as it takes; the request may be sent again later. */
@@ -43,15 +45,18 @@ export type HubErrorCode = (typeof HubErrorCode)[keyof typeof HubErrorCode];
 
 export class HubError extends Error {
   readonly issues?: readonly ProfileIssue[];
+  /** Seconds after which the request may be sent again (an HTTP answer's Retry-After). */
+  readonly retryAfterSeconds?: number;
 
   constructor(
     readonly code: HubErrorCode,
     message: string,
-    options: { issues?: readonly ProfileIssue[]; cause?: unknown } = {},
+    options: { issues?: readonly ProfileIssue[]; cause?: unknown; retryAfterSeconds?: number } = {},
   ) {
     super(message, { cause: options.cause });
     this.name = 'HubError';
     if (options.issues) this.issues = options.issues;
+    if (options.retryAfterSeconds !== undefined) this.retryAfterSeconds = options.retryAfterSeconds;
   }
 
   /** The human explanation, for problem+json `detail`. */

@@ -7,7 +7,7 @@ import type { HealthRuleSpec, PackStatus } from '../status/index.js';
 import { toPackStatus, type ClusterRecord, type LeaseFence, type Store } from '../store/index.js';
 import type { ClusterAccess } from './access.js';
 import { guardedKube, type DrivenElsewhere } from './leases.js';
-import { message, notFound } from './errors.js';
+import { HubError, HubErrorCode, message, notFound } from './errors.js';
 import type { Emit } from './feed.js';
 import { clusterSummary, type PackContext } from './stream-events.js';
 import type { Planner } from './planner.js';
@@ -63,6 +63,11 @@ const cutDriftMessage = (text: string): string =>
 
 export class Fleet {
   private readonly runtimes = new Map<string, ClusterRuntime>();
+  /**
+   * Clusters whose stored kubeconfig the hub's rules now refuse: why, and what to do (ClusterAccess.storedRefusal),
+   * by the record's id, so a cluster removed and added again under its name (on another replica) is not shown so.
+   */
+  private readonly refused = new Map<string, { readonly id: string; readonly why: string }>();
   private readonly driftAudits = new RateWindow(DRIFT_AUDITS_PER_MINUTE, 60_000);
   private readonly writer: StatusWriter;
   /** The cluster-wide health rules in force (health-rules.ts), for every runner, also those started later. */
@@ -139,7 +144,10 @@ export class Fleet {
   async start(record: ClusterRecord, lease?: DrivingLease): Promise<void> {
     const { store } = this.options;
     const agent = await store.agents.get(record.name);
-    const kube = agent ? undefined : await this.kubeFor(record);
+    const kube = agent
+      ? undefined
+      : await this.kubeFor(record).catch((error: unknown) => this.refuse(record, error));
+    this.refused.delete(record.name);
     const initial = new Map<string, PackStatus>();
     for (const stored of await store.packStatus.list(record.name)) {
       const status = toPackStatus(stored, await store.history.transitions(record.name, stored.pack));
@@ -217,6 +225,25 @@ export class Fleet {
   }
 
   /**
+   * A stored kubeconfig the hub's rules now refuse (an exec argument, plugin or address allowed when it was
+   * added) is the cluster's status, shown with it until it is replaced, not only a line in the hub's log; then
+   * rethrown (the cluster does not start).
+   */
+  private refuse(record: ClusterRecord, error: unknown): never {
+    const why = this.options.access.storedRefusal(record.name, error);
+    if (why === undefined) throw error;
+    this.refused.set(record.name, { id: record.id, why });
+    this.options.emit({
+      kind: 'cluster.connection',
+      cluster: record.name,
+      time: new Date().toISOString(),
+      data: { reachable: false, error: why },
+    });
+    this.publishSummary(record.name);
+    throw new HubError(HubErrorCode.KubeconfigInvalid, why, { cause: error });
+  }
+
+  /**
    * Reads a cluster this hub does not run (hub replicas: another replica drives it) with a client of its own,
    * from its stored credentials held to the same rules as a runner's, closed after `read`. Reading needs no
    * lease: only writes to a cluster are fenced.
@@ -238,6 +265,7 @@ export class Fleet {
       await runtime.kube?.close();
       this.runtimes.delete(cluster);
     }
+    this.refused.delete(cluster);
     // What the planner kept of the cluster's attachments shares the stopped runner's packs: not kept past it.
     this.options.planner.forget(cluster);
     await this.writer.drain();
@@ -274,7 +302,10 @@ export class Fleet {
       : await this.options.store.packStatus.list(record.name);
     const { phase, counts, packs } = countPhases(list.map((s) => s.phase));
     const elsewhere = runtime ? undefined : this.options.elsewhere?.(record.name);
-    const error = runtime ? runtime.error : elsewhere?.error;
+    const refused = this.refused.get(record.name);
+    const error = runtime
+      ? runtime.error
+      : (elsewhere?.error ?? (refused?.id === record.id ? refused.why : undefined));
     return {
       name: record.name,
       server: runtime?.kube?.server ?? elsewhere?.server ?? '',

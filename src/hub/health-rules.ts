@@ -5,6 +5,7 @@ import { formatIssues, type ProfileIssue } from '../profile/index.js';
 import type { HealthRulesRecord, Store } from '../store/index.js';
 import { apiGroup, refOf, type HealthRuleSpec, type ObjectRef } from '../status/index.js';
 import { HubError, HubErrorCode } from './errors.js';
+import { HUB_OWNER, type WaitingOwner } from './fair-waiting.js';
 import { parseRules, type HealthTestJob, type HealthVerdict } from './health-test.js';
 import { secretRefused } from './live-objects.js';
 import { UploadChecker, UploadCheckerBusy, UploadTooCostly } from './upload-checker.js';
@@ -48,7 +49,10 @@ export class HealthRuleService {
     },
   ) {}
 
-  /** Threads for tests, apart from the uploads' so that viewers trying rules never delay an import. */
+  /**
+   * Threads for tests, apart from the uploads' so that viewers trying rules never delay an import. Its waiting
+   * places are shared between the tokens that wait (fair-waiting.ts): a few viewers cannot keep others BUSY.
+   */
   private readonly tests = new UploadChecker({ concurrency: 1, maxWaiting: 8 });
 
   /** The rules in force, for runners started later. */
@@ -89,7 +93,7 @@ export class HealthRuleService {
    * Parsing and evaluating run in a worker thread stopped after HEALTH_TEST_TIMEOUT_MS: the rules and the
    * object come from any viewer, and CEL the cost count misjudges could otherwise hold the event loop.
    */
-  async test(input: HealthTestInput): Promise<HealthVerdict> {
+  async test(input: HealthTestInput, owner: WaitingOwner = HUB_OWNER): Promise<HealthVerdict> {
     let object = input.object;
     let ref: ObjectRef | undefined;
     let customResource: HealthTestJob['customResource'];
@@ -128,7 +132,11 @@ export class HealthRuleService {
     };
     let result;
     try {
-      result = await this.tests.testHealthRules(job, this.options.testTimeoutMs ?? HEALTH_TEST_TIMEOUT_MS);
+      result = await this.tests.testHealthRules(
+        job,
+        this.options.testTimeoutMs ?? HEALTH_TEST_TIMEOUT_MS,
+        owner,
+      );
     } catch (error) {
       if (error instanceof UploadCheckerBusy)
         throw new HubError(HubErrorCode.Busy, `health-rule tests are queued already: ${error.message}`);

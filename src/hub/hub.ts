@@ -19,10 +19,17 @@ import { HealthRuleService } from './health-rules.js';
 import { ReadVersions } from './kept-reads.js';
 import { liveObjectReader } from './live-objects.js';
 import { DEFAULT_RETENTION, Retention } from './retention.js';
-import { Packs, type ClusterTransitionsPage, type HistoryPageQuery, type PackHistoryPage } from './packs.js';
+import {
+  Packs,
+  type ClusterTransitionsPage,
+  type HistoryPageQuery,
+  type PackHistoryPage,
+  type PackRunsPage,
+} from './packs.js';
 import { Planner } from './planner.js';
 import type { OutdatedChart } from './outdated.js';
-import { Profiles, type ProfileUpload } from './profiles.js';
+import { Profiles, type ProfileUpload, type ValidateOptions } from './profiles.js';
+import type { WaitingOwner } from './fair-waiting.js';
 import { ReplicaCoordinator, type ReplicaReport } from './replica.js';
 import { EventTail } from './replica-events.js';
 import { EventRelay } from './replica-relay.js';
@@ -224,7 +231,7 @@ export class Hub {
   agentDesired(actor: Actor): Promise<AgentDesired> {
     return this.agents.desired(actor);
   }
-  agentChart(actor: Actor, digest: string): Promise<Buffer> {
+  agentChart(actor: Actor, digest: string): ReturnType<Agents['chart']> {
     return this.agents.chart(actor, digest);
   }
   agentStatuses(actor: Actor): ReturnType<Agents['statuses']> {
@@ -246,10 +253,7 @@ export class Hub {
 
   // Profiles
   /** Every positioned issue of an upload; [] when it is valid. A malformed bundle is a HubError. */
-  validateProfile(
-    input: ProfileUpload,
-    options?: { readonly resolveChartHosts: boolean },
-  ): Promise<ProfileIssue[]> {
+  validateProfile(input: ProfileUpload, options?: ValidateOptions): Promise<ProfileIssue[]> {
     return this.profiles.validate(input, options);
   }
   async importProfile(
@@ -306,13 +310,17 @@ export class Hub {
   packHistory(cluster: string, pack: string, query: HistoryPageQuery = {}): Promise<PackHistoryPage> {
     return this.packs.history(cluster, pack, query);
   }
+  /** A page of a pack's runs, oldest first (`next`: pass as `before` for older ones). */
+  packRuns(cluster: string, pack: string, query: HistoryPageQuery = {}): PackRunsPage {
+    return this.packs.runs(cluster, pack, query);
+  }
   /** A page of every pack's transitions, packs in install order, oldest first: the install timeline. */
   clusterTransitions(cluster: string, query: HistoryPageQuery = {}): Promise<ClusterTransitionsPage> {
     return this.packs.clusterTransitions(cluster, query);
   }
   /** What the pack deploys with, resolved for this cluster, sensitive values masked. */
-  packValues(cluster: string, pack: string): Promise<PackValuesView> {
-    return this.packs.values(cluster, pack);
+  packValues(cluster: string, pack: string, owner?: WaitingOwner): Promise<PackValuesView> {
+    return this.packs.values(cluster, pack, owner);
   }
   retryPack(cluster: string, pack: string, actor: Actor): Promise<void> {
     return this.packs.retry(cluster, pack, actor);

@@ -9,7 +9,7 @@ export {
   type ProfileUpload,
 } from './hub.js';
 export { HubError, HubErrorCode } from './errors.js';
-export { HISTORY_PAGE, TIMELINE_PAGE } from './packs.js';
+export { HISTORY_PAGE, RUNS_PAGE, TIMELINE_PAGE } from './packs.js';
 export * from './views.js';
 export { ClusterSummarySchema, StreamEventSchema, type ClusterSummaryView } from './stream-events.js';
 export type { PackTransition } from '../status/index.js';

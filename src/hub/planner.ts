@@ -311,6 +311,7 @@ export class Planner {
         chartCacheDir: this.chartCacheDir,
       }),
       displayName: `${name}@${version}`,
+      storedVersion: true,
     });
     const found = loaded.ok ? loaded.value.find((p) => p.profile.metadata.name === name) : undefined;
     // Remote charts render from the archive pinned at publish, never from the remote (chart-pinning.ts).

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { DesiredPack } from '../engine/index.js';
 import { ChartSourceKind, Layer, PackType, PrioritySource, Redactor } from '../profile/index.js';
-import { packValuesView } from './present.js';
+import { initialPackStatus, RunKind } from '../status/index.js';
+import { packValuesView, packView } from './present.js';
 
 const desired: DesiredPack = {
   pack: {
@@ -34,5 +35,24 @@ describe('packValuesView', () => {
 
   it('has no notes before the pack is rendered or when its chart has none', () => {
     expect(packValuesView(desired)).not.toHaveProperty('notes');
+  });
+});
+
+describe('packView', () => {
+  const run = (minute: number) => ({
+    kind: minute === 0 ? RunKind.Install : RunKind.Upgrade,
+    revision: `r${String(minute)}`,
+    startTime: new Date(Date.UTC(2026, 0, 1, 0, minute)).toISOString(),
+  });
+
+  it('carries the current run only, and how many runs are kept when there are more (issue 15, page weight)', () => {
+    const status = initialPackStatus({ revision: 'r2' });
+    const three = packView(desired, { ...status, runs: [run(0), run(1), run(2)] }, false);
+    expect(three).toMatchObject({ lastRun: run(2), runCount: 3 });
+    expect(three).not.toHaveProperty('runs');
+    const one = packView(desired, { ...status, runs: [run(0)] }, false);
+    expect(one.lastRun).toEqual(run(0));
+    expect(one).not.toHaveProperty('runCount');
+    expect(packView(desired, status, false)).not.toHaveProperty('lastRun');
   });
 });

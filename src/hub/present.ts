@@ -67,11 +67,23 @@ export function packView(
     progress: status.progress,
     ...(status.startTime ? { startTime: status.startTime } : {}),
     ...(status.endTime ? { endTime: status.endTime } : {}),
-    ...(status.runs ? { runs: [...status.runs] } : {}),
+    // The current run only: the page is read on every change by every open browser, and a pack's 20 kept runs
+    // were ~780 of its bytes (issue 15). The rest are read when wanted (Packs.runs, `…/runs`).
+    ...lastRun(status.runs),
     stale,
     resources: status.resources.map((r) => resourceView(r, desired.redactor, warnings)),
     ...(lastDrift ? { lastDrift } : {}),
   };
+}
+
+/**
+ * `lastRun` and `runCount` of a pack's view: the newest of the runs kept, and how many are kept when that is more
+ * than the one (most packs have run once: the page does not say so 200 times).
+ */
+function lastRun(runs: PackStatus['runs']): Pick<PackView, 'lastRun' | 'runCount'> {
+  const last = runs?.at(-1);
+  if (last === undefined || runs === undefined) return {};
+  return runs.length > 1 ? { lastRun: last, runCount: runs.length } : { lastRun: last };
 }
 
 type ResourceView = PackView['resources'][number];

@@ -3,7 +3,13 @@
 import { createHash } from 'node:crypto';
 import type { Emit } from './feed.js';
 import { ByteLru } from './byte-lru.js';
-import { IssueKind, writeBundleAsync, type ClusterProfile, type ProfileIssue } from '../profile/index.js';
+import {
+  IssueKind,
+  maskSensitiveDefaults,
+  writeBundleAsync,
+  type ClusterProfile,
+  type ProfileIssue,
+} from '../profile/index.js';
 import type { Store } from '../store/index.js';
 import type { ClusterAccess } from './access.js';
 import type { Actor } from './config.js';
@@ -13,6 +19,7 @@ import { outdatedCharts, VersionsCache, type OutdatedChart } from './outdated.js
 import { profilePackRows, versionView } from './present.js';
 import type { UploadResult } from './upload-check.js';
 import { UploadChecker, UploadCheckerBusy, UploadLane, UploadTooCostly } from './upload-checker.js';
+import { HUB_OWNER, type WaitingOwner } from './fair-waiting.js';
 
 /** Versions whose remotes are checked for newer charts at the same time, hub-wide. */
 const MAX_OUTDATED_CHECKS = 2;
@@ -31,6 +38,12 @@ export type ProfileUpload = (
   /** The name issues are reported against. */
   readonly file?: string;
 };
+
+/** How a validation is checked: `resolveChartHosts: false` for a viewer's; `owner`: whose waiting place it takes. */
+export interface ValidateOptions {
+  readonly resolveChartHosts: boolean;
+  readonly owner?: WaitingOwner;
+}
 
 export class Profiles {
   private readonly uploads = new UploadChecker();
@@ -56,11 +69,12 @@ export class Profiles {
    */
   async validate(
     input: ProfileUpload,
-    options: { readonly resolveChartHosts: boolean } = { resolveChartHosts: true },
+    options: ValidateOptions = { resolveChartHosts: true },
   ): Promise<ProfileIssue[]> {
     const result = await this.checkUpload(input, {
       lane: UploadLane.Validate,
       resolveHosts: options.resolveChartHosts,
+      owner: options.owner ?? HUB_OWNER,
     });
     return result.kind === 'issues' ? [...result.issues] : [];
   }
@@ -69,7 +83,12 @@ export class Profiles {
     input: ProfileUpload & { readonly draft?: boolean },
     actor: Actor,
   ): Promise<ProfileVersionView[]> {
-    const checked = await this.checkUpload(input);
+    // An import needs the operator role: its waiting place is shared with its token's other uploads only.
+    const checked = await this.checkUpload(input, {
+      lane: UploadLane.Import,
+      resolveHosts: true,
+      owner: { key: actor.tokenId ?? actor.name, privileged: true },
+    });
     if (checked.kind !== 'ok') {
       throw new HubError(
         HubErrorCode.ProfileInvalid,
@@ -136,7 +155,8 @@ export class Profiles {
     const pinned = await pinnedChartsView(this.store, record.name, record.version);
     return {
       ...versionView(record, record.profile.spec.packs.length, record.profile.spec.description),
-      yaml: record.source,
+      // A sensitive variable's default in a version stored before they were refused: shown masked.
+      yaml: maskSensitiveDefaults(record.source),
       ...(Object.keys(record.blobs).length === 0 ? {} : { files: record.blobs }),
       packTable: profilePackRows(record.profile.spec.packs, record.blobs, pinned.charts ?? {}),
       attachedTo: attached.map((a) => ({ cluster: a.cluster, version: a.version })),
@@ -193,7 +213,7 @@ export class Profiles {
         if (!content) throw notFound('profile file', `${name}@${version}: ${path} (sha256 ${digest})`);
         entries.push({ path, content });
       }
-      return writeBundleAsync(record.source, entries);
+      return writeBundleAsync(maskSensitiveDefaults(record.source), entries);
     });
   }
 
@@ -214,9 +234,10 @@ export class Profiles {
    */
   private async checkUpload(
     input: ProfileUpload,
-    options: { readonly lane: UploadLane; readonly resolveHosts: boolean } = {
+    options: { readonly lane: UploadLane; readonly resolveHosts: boolean; readonly owner: WaitingOwner } = {
       lane: UploadLane.Import,
       resolveHosts: true,
+      owner: HUB_OWNER,
     },
   ): Promise<Exclude<UploadResult, { kind: 'bundle' }>> {
     const shown = input.file ?? 'profile.yaml';
@@ -230,6 +251,7 @@ export class Profiles {
           ...(input.bundle === undefined ? { yaml: input.yaml } : { bundle: input.bundle }),
         },
         options.lane,
+        options.owner,
       );
     } catch (error) {
       if (error instanceof UploadCheckerBusy) throw new HubError(HubErrorCode.Busy, error.message);

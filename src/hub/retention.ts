@@ -10,10 +10,26 @@ export interface RetentionPolicy {
   readonly keepPerPack: number;
   /** Older rows go too (each pack's newest stays); 0 keeps them whatever their age. */
   readonly keepDays: number;
+  /**
+   * Per pack, the newest transitions (and, separately, status events) kept by size, characters of JSON; older
+   * ones go even within keepPerPack (each pack's newest stays). Default DEFAULT_KEEP_BYTES_PER_PACK.
+   */
+  readonly keepBytesPerPack?: number;
 }
 
+/**
+ * Rows are bounded by size as well as count (security review 10, item 3): an agent's status can be up to 1 MiB,
+ * so 1000 of them per pack was a gigabyte. An honest status is a few KiB, so 16 MiB keeps the count's worth of
+ * history for all but the biggest packs, which keep their newest 16 MiB.
+ */
+export const DEFAULT_KEEP_BYTES_PER_PACK = 16 * 1024 * 1024;
+
 /** STRATA_KEEP_TRANSITIONS / --keep-transitions, and STRATA_KEEP_DAYS / --keep-days. */
-export const DEFAULT_RETENTION: RetentionPolicy = { keepPerPack: 1000, keepDays: 90 };
+export const DEFAULT_RETENTION: RetentionPolicy = {
+  keepPerPack: 1000,
+  keepDays: 90,
+  keepBytesPerPack: DEFAULT_KEEP_BYTES_PER_PACK,
+};
 
 /** How often the history is pruned; also once shortly after the hub starts. */
 export const RETENTION_EVERY_MS = 10 * 60_000;
@@ -53,6 +69,7 @@ export class Retention {
             : {};
         const deleted = await this.store.history.prune({
           keepPerPack: this.policy.keepPerPack,
+          keepBytesPerPack: this.policy.keepBytesPerPack ?? DEFAULT_KEEP_BYTES_PER_PACK,
           ...olderThan,
         });
         if (deleted > 0) {

@@ -28,7 +28,7 @@ describe('UploadChecker', () => {
       (error: unknown) => error,
     );
     expect(await third).toBeInstanceOf(UploadCheckerBusy);
-    expect(String(await third)).toContain('1 uploads are being checked and 1 wait');
+    expect(String(await third)).toContain('1 jobs are running and 1 wait');
     expect(await first).toHaveProperty('kind');
     expect(await second).toHaveProperty('kind');
     // Once the queue drains, uploads are taken again.
@@ -80,6 +80,32 @@ describe('validations and imports', () => {
       expect(await pool.check({ shown: 'p.yaml', deny: [], yaml: profile })).toHaveProperty('kind');
       expect(settled).not.toContain('v3');
       for (const result of await Promise.all([running, ...waiting])) expect(result).toHaveProperty('kind');
+    } finally {
+      await pool.close();
+    }
+  }, 30_000);
+});
+
+describe('waiting places shared between tokens', () => {
+  it("takes another token's job while one token fills the queue, in place of that token's newest", async () => {
+    const pool = new UploadChecker({ concurrency: 1, maxWaiting: 2, idleMs: 100 });
+    try {
+      const keys = Array.from({ length: 20_000 }, (_, i) => `  k${i}: v`).join('\n');
+      const slow = { shown: 'big.yaml', deny: [], yaml: `${profile}extra:\n${keys}\n` };
+      const settle = (p: Promise<unknown>) =>
+        p.then(
+          () => 'checked',
+          (error: unknown) => error,
+        );
+      const viewer = { key: 'viewer-token', privileged: false };
+      const mine = [0, 1, 2].map(() => settle(pool.check(slow, UploadLane.Import, viewer)));
+      // A first-come queue refused this one: the viewer's 2 jobs held both places.
+      const other = settle(pool.check(slow, UploadLane.Import, { key: 'operator-token', privileged: true }));
+      const [running, waiting, newest] = await Promise.all(mine);
+      expect([running, waiting]).toEqual(['checked', 'checked']);
+      expect(newest).toBeInstanceOf(UploadCheckerBusy);
+      expect(String(newest)).toContain('this job gave its waiting place to another token');
+      expect(await other).toBe('checked');
     } finally {
       await pool.close();
     }

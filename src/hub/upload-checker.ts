@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { assertNever } from '../shared/assert-never.js';
+import { FairWaiting, HUB_OWNER, type WaitingOwner } from './fair-waiting.js';
 import type { HealthTestJob, HealthTestResult } from './health-test.js';
 import type { UploadInput, UploadResult } from './upload-check.js';
 
@@ -62,7 +63,13 @@ export class UploadChecker {
   private readonly idleTimers = new Map<Worker, NodeJS.Timeout>();
   private running = 0;
   private runningValidations = 0;
-  private readonly waiting: { readonly lane: UploadLane; readonly start: () => void }[] = [];
+  /** Jobs running per owner (its token), so waiting jobs start round robin between tokens. */
+  private readonly runningPerOwner = new Map<string, number>();
+  private readonly waiting: FairWaiting<{
+    readonly lane: UploadLane;
+    readonly start: () => void;
+    readonly refuse: (error: Error) => void;
+  }>;
   private readonly concurrency: number;
   private readonly timeoutMs: number;
   private readonly maxHeapMb: number;
@@ -77,33 +84,56 @@ export class UploadChecker {
     this.idleMs = options.idleMs ?? 10_000;
     this.largeBytes = options.largeBytes ?? 256 * 1024;
     this.maxWaiting = options.maxWaiting ?? 8;
+    this.waiting = new FairWaiting(this.maxWaiting);
   }
 
   /**
    * Checks an upload (checkUpload) in a thread. A validation (`UploadLane.Validate`, which any viewer may send)
    * never takes the last thread nor more than half the queue: imports always find room (review finding 12).
    */
-  check(input: UploadInput, lane: UploadLane = UploadLane.Import): Promise<UploadResult> {
-    return this.submit<UploadResult>({ kind: 'upload', input }, this.timeoutMs, lane);
+  check(
+    input: UploadInput,
+    lane: UploadLane = UploadLane.Import,
+    owner: WaitingOwner = HUB_OWNER,
+  ): Promise<UploadResult> {
+    return this.submit<UploadResult>({ kind: 'upload', input }, this.timeoutMs, lane, owner);
   }
 
-  /** Tries health rules on an object (runHealthTest) in a thread, stopped after `timeoutMs`. */
-  testHealthRules(input: HealthTestJob, timeoutMs: number): Promise<HealthTestResult> {
-    return this.submit<HealthTestResult>({ kind: 'health-test', input }, timeoutMs, UploadLane.Import);
+  /**
+   * Tries health rules on an object (runHealthTest) in a thread, stopped after `timeoutMs`; `owner` waits with
+   * its share of the places (fair-waiting.ts).
+   */
+  testHealthRules(
+    input: HealthTestJob,
+    timeoutMs: number,
+    owner: WaitingOwner = HUB_OWNER,
+  ): Promise<HealthTestResult> {
+    return this.submit<HealthTestResult>({ kind: 'health-test', input }, timeoutMs, UploadLane.Import, owner);
   }
 
-  /** YAML documents written as text (`---` between them) in a thread: a large pack's values take a second. */
-  writeYaml(documents: readonly unknown[]): Promise<string> {
-    return this.submit<string>({ kind: 'yaml', input: documents }, this.timeoutMs, UploadLane.Import);
+  /**
+   * YAML documents written as text (`---` between them) in a thread: a large pack's values take a second.
+   * `owner`: whose request it is (any viewer's may be), waiting with its share of the places.
+   */
+  writeYaml(documents: readonly unknown[], owner: WaitingOwner = HUB_OWNER): Promise<string> {
+    return this.submit<string>({ kind: 'yaml', input: documents }, this.timeoutMs, UploadLane.Import, owner);
   }
 
-  private async submit<T>(job: WorkerJob, timeoutMs: number, lane: UploadLane): Promise<T> {
-    await this.slot(lane);
+  private async submit<T>(
+    job: WorkerJob,
+    timeoutMs: number,
+    lane: UploadLane,
+    owner: WaitingOwner,
+  ): Promise<T> {
+    await this.slot(lane, owner);
     try {
       return await this.run<T>(this.takeWorker(), job, timeoutMs);
     } finally {
       this.running--;
       if (lane === UploadLane.Validate) this.runningValidations--;
+      const left = (this.runningPerOwner.get(owner.key) ?? 1) - 1;
+      if (left <= 0) this.runningPerOwner.delete(owner.key);
+      else this.runningPerOwner.set(owner.key, left);
       this.startWaiting();
     }
   }
@@ -120,46 +150,63 @@ export class UploadChecker {
     );
   }
 
-  private start(lane: UploadLane): void {
+  private start(lane: UploadLane, owner: WaitingOwner): void {
     this.running++;
     if (lane === UploadLane.Validate) this.runningValidations++;
+    this.runningPerOwner.set(owner.key, (this.runningPerOwner.get(owner.key) ?? 0) + 1);
   }
 
-  /** Resolves once the job holds a thread (counted), or throws UploadCheckerBusy when it may not wait. */
-  private async slot(lane: UploadLane): Promise<void> {
+  /**
+   * Resolves once the job holds a thread (counted), or throws UploadCheckerBusy when it may not wait: the queue
+   * is full and its token holds its share of it (fair-waiting.ts). A job that gives up its place to another
+   * token's is refused the same way.
+   */
+  private async slot(lane: UploadLane, owner: WaitingOwner): Promise<void> {
     if (this.mayStart(lane)) {
-      this.start(lane);
+      this.start(lane, owner);
       return;
-    }
-    if (this.waiting.length >= this.maxWaiting) {
-      throw new UploadCheckerBusy(
-        `${this.running} uploads are being checked and ${this.waiting.length} wait: send it again in a few seconds`,
-      );
     }
     const maxWaitingValidations = Math.max(1, Math.floor(this.maxWaiting / 2));
     if (
       lane === UploadLane.Validate &&
-      this.waiting.filter((w) => w.lane === UploadLane.Validate).length >= maxWaitingValidations
+      this.waiting.count((w) => w.lane === UploadLane.Validate) >= maxWaitingValidations
     ) {
       throw new UploadCheckerBusy(
         `${this.runningValidations} validations are being checked and ${maxWaitingValidations} wait, the most ` +
           `validations may hold (imports keep a thread and half the queue): send it again in a few seconds`,
       );
     }
-    await new Promise<void>((resolve) => {
-      this.waiting.push({ lane, start: resolve });
+    await new Promise<void>((resolve, reject) => {
+      const admission = this.waiting.push(owner, { lane, start: resolve, refuse: reject });
+      if (!admission.admitted) {
+        reject(
+          new UploadCheckerBusy(
+            `${this.running} jobs are running and ${this.waiting.length} wait, ${admission.held} of them this ` +
+              `token's, its share of the ${this.maxWaiting} waiting places while others wait: send it again in a ` +
+              `few seconds`,
+          ),
+        );
+        return;
+      }
+      admission.evicted?.item.refuse(
+        new UploadCheckerBusy(
+          `this job gave its waiting place to another token's: the ${this.maxWaiting} waiting places are shared ` +
+            `between the tokens that wait, and this token held the most: send it again in a few seconds`,
+        ),
+      );
     });
   }
 
-  /** Hands free threads to the waiting jobs that may take them, in order. */
+  /** Hands free threads to the waiting jobs that may take them (fair-waiting.ts: whose first). */
   private startWaiting(): void {
-    for (let i = 0; i < this.waiting.length && this.running < this.concurrency;) {
-      const next = this.waiting[i];
-      if (next !== undefined && this.mayStart(next.lane)) {
-        this.waiting.splice(i, 1);
-        this.start(next.lane);
-        next.start();
-      } else i++;
+    while (this.running < this.concurrency) {
+      const next = this.waiting.take(
+        (w) => this.mayStart(w.lane),
+        (key) => this.runningPerOwner.get(key) ?? 0,
+      );
+      if (next === undefined) return;
+      this.start(next.item.lane, next.owner);
+      next.item.start();
     }
   }
 

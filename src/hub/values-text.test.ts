@@ -3,6 +3,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import type { DesiredPack } from '../engine/index.js';
 import { ChartSourceKind, Layer, PackType, PrioritySource, Redactor } from '../profile/index.js';
+import { UploadChecker } from './upload-checker.js';
 import { ValuesText } from './values-text.js';
 import { loopStallProbe } from '../shared/testing/loop-stall.js';
 
@@ -75,6 +76,19 @@ describe('ValuesText', () => {
     expect(views[1]?.yaml).toBe(views[0]?.yaml);
     // On the event loop, yaml.stringify of these values was one wait of about a second.
     expect(longest).toBeLessThan(took / 3);
+  }, 30_000);
+
+  it("waits for the writing thread with the requesting token's share of its places", async () => {
+    const text = new ValuesText();
+    const write = vi.spyOn(UploadChecker.prototype, 'writeYaml');
+    try {
+      const values = Object.fromEntries(Array.from({ length: 8_000 }, (_, i) => [`k${i}`, 'value']));
+      const owner = { key: 'viewer-token-id', privileged: false };
+      await text.view('c1/db', pack(values), undefined, owner);
+      expect(write.mock.calls.map((call) => call[1])).toEqual([owner]);
+    } finally {
+      write.mockRestore();
+    }
   }, 30_000);
 });
 

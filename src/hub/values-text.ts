@@ -8,6 +8,7 @@ import { HubError, HubErrorCode } from './errors.js';
 import { packValuesView, shownValues, type ShownPackValues } from './present.js';
 import { yamlText } from './yaml-text.js';
 import { UploadChecker, UploadCheckerBusy } from './upload-checker.js';
+import { HUB_OWNER, type WaitingOwner } from './fair-waiting.js';
 import type { PackValuesView } from './views.js';
 
 /** Bytes of values kept in all, masked and as YAML text. */
@@ -31,18 +32,26 @@ export class ValuesText {
   /** One thread (unreferenced, ended when idle) for the large ones. */
   private readonly writers = new UploadChecker({ concurrency: 1, maxWaiting: 8 });
 
-  /** The pack's values view; `key` names the pack on its cluster. */
-  async view(key: string, desired: DesiredPack, notes?: string): Promise<PackValuesView> {
+  /**
+   * The pack's values view; `key` names the pack on its cluster, `owner` whose request it is (a large pack's
+   * writing waits with that token's share of the thread's places; requests that arrive together share it).
+   */
+  async view(
+    key: string,
+    desired: DesiredPack,
+    notes?: string,
+    owner: WaitingOwner = HUB_OWNER,
+  ): Promise<PackValuesView> {
     let id = this.ids.get(desired);
     if (id === undefined) {
       id = this.nextId++;
       this.ids.set(desired, id);
     }
-    const text = await this.kept.build(`${key}#${id}`, () => this.write(desired));
+    const text = await this.kept.build(`${key}#${id}`, () => this.write(desired, owner));
     return packValuesView(desired, notes, text);
   }
 
-  private async write(desired: DesiredPack): Promise<Text> {
+  private async write(desired: DesiredPack, owner: WaitingOwner): Promise<Text> {
     const shown = shownValues(desired);
     const text = (yaml: string) => ({
       shown: shown.shown,
@@ -52,7 +61,7 @@ export class ValuesText {
     });
     if (shown.bytes <= VALUES_INLINE_BYTES) return text(yamlText(shown.documents));
     try {
-      return text(await this.writers.writeYaml(shown.documents));
+      return text(await this.writers.writeYaml(shown.documents, owner));
     } catch (error) {
       if (error instanceof UploadCheckerBusy)
         throw new HubError(HubErrorCode.Busy, `pack values are being written already: ${error.message}`);

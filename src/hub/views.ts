@@ -141,10 +141,16 @@ export const PackViewSchema = z
       .optional()
       .describe('start of the current run (install, upgrade, retry, uninstall)'),
     endTime: z.string().optional().describe('first time the current run reached success or failed'),
-    runs: z
-      .array(PackRunSchema)
+    lastRun: PackRunSchema.optional().describe(
+      'the current run (the newest); every run kept: GET /clusters/{cluster}/packs/{pack}/runs',
+    ),
+    runCount: z
+      .number()
+      .int()
       .optional()
-      .describe("every run's times, oldest first; the last is the current run"),
+      .describe(
+        'how many runs the pack keeps (at most 20), the current one included; absent when only that one',
+      ),
     stale: z.boolean().describe('true while the cluster is unreachable: the colour is the last one known'),
     resources: z.array(ResourceViewSchema),
     lastDrift: DriftViewSchema.optional().describe(
@@ -166,7 +172,14 @@ export const PackTransitionSchema = z
   .meta({ id: 'PackTransition' });
 
 export const PackTransitionsSchema = z
-  .object({ pack: z.string(), transitions: z.array(PackTransitionSchema).describe('oldest first') })
+  .object({
+    pack: z.string(),
+    transitions: z.array(PackTransitionSchema).describe('oldest first'),
+    runs: z
+      .array(PackRunSchema)
+      .optional()
+      .describe("the pack's runs kept (at most 20), oldest first: the timeline marks each start"),
+  })
   .meta({ id: 'PackTransitions' });
 
 /**

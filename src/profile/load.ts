@@ -75,6 +75,8 @@ export interface LoadTextOptions {
   readonly files: FileSource;
   /** Name shown in issues. */
   readonly displayName: string;
+  /** A version the hub stored already (ParseOptions.storedVersion). */
+  readonly storedVersion?: boolean;
 }
 
 /** Like loadProfileFile, for text already in memory (an upload, a stored version). */
@@ -98,7 +100,7 @@ export async function loadProfileText(
       ],
     };
   }
-  const parsed = parseProfiles(text, { file: shown });
+  const parsed = parseProfiles(text, { file: shown, storedVersion: options.storedVersion === true });
   if (!parsed.ok) return parsed;
 
   const where = options.files.where ?? `relative to ${shownDir(shown)}`;

@@ -39,6 +39,8 @@ export interface NormalizeOptions {
   readonly source: ProfileSource;
   /** Where this profile sits in the file's list of documents, for nothing but messages. */
   readonly basePath?: FieldPath;
+  /** A version the hub stored already (parse.ts, ParseOptions.storedVersion). */
+  readonly storedVersion?: boolean;
 }
 
 class IssueList {
@@ -62,7 +64,7 @@ export function normalizeProfile(
   options: NormalizeOptions,
 ): ProfileResult<ClusterProfile> {
   const issues = new IssueList(options.source);
-  const variables = normalizeVariables(file, issues);
+  const variables = normalizeVariables(file, issues, options.storedVersion === true);
 
   const seenPacks = new Map<string, number>();
   const packs: Pack[] = [];
@@ -109,7 +111,7 @@ export function normalizeProfile(
   return issues.items.length === 0 ? { ok: true, value: profile } : { ok: false, issues: issues.items };
 }
 
-function normalizeVariables(file: ClusterProfileFile, issues: IssueList): Variable[] {
+function normalizeVariables(file: ClusterProfileFile, issues: IssueList, storedVersion: boolean): Variable[] {
   const seen = new Set<string>();
   return (file.spec.variables ?? []).map((variable, index) => {
     const path = ['spec', 'variables', index];
@@ -124,6 +126,17 @@ function normalizeVariables(file: ClusterProfileFile, issues: IssueList): Variab
     const regex =
       variable.regex === undefined ? undefined : compileRegex(variable.regex, [...path, 'regex'], issues);
     const sensitive = variable.sensitive ?? false;
+    // A secret does not live in the profile (as with Helm charts' defaults): every viewer reads a profile's source
+    // and bundle, and the hub stores it as written. Its value comes per cluster (`attach --set`), sealed.
+    if (sensitive && variable.default !== undefined && !storedVersion) {
+      issues.add(
+        IssueKind.InvalidValue,
+        [...path, 'default'],
+        `variable ${JSON.stringify(variable.name)} is sensitive, so it takes no default (the profile is readable ` +
+          `by every viewer): remove it and give the value per cluster, e.g. \`strata attach CLUSTER PROFILE ` +
+          `--set ${variable.name}=…\``,
+      );
+    }
     const verdict =
       regex === undefined || variable.default === undefined ? undefined : regex.matchWhole(variable.default);
     if (verdict === RegexVerdict.TooLong) {

@@ -26,6 +26,13 @@ export interface ParsedProfile {
 export interface ParseOptions {
   /** The name shown in issues, e.g. `profiles/monitoring.yaml`. */
   readonly file: string;
+  /**
+   * The text of a version the hub stored already: it loads under the rules it was accepted with where they
+   * have since been tightened. So far one: a `default` on a sensitive variable, refused in new versions, stays
+   * in effect in a stored one (an attachment relying on it keeps rendering with it); the API shows it masked
+   * (sensitive-defaults.ts).
+   */
+  readonly storedVersion?: boolean;
 }
 
 export function parseProfiles(text: string, options: ParseOptions): ProfileResult<ParsedProfile[]> {
@@ -79,7 +86,7 @@ export function parseProfiles(text: string, options: ParseOptions): ProfileResul
     }
     if (isEmptyDocument(doc)) continue;
     const source = new YamlSource({ file, doc, lineCounter, text });
-    const parsed = parseDocument(doc, source);
+    const parsed = parseDocument(doc, source, options.storedVersion === true);
     if (parsed.ok) profiles.push({ profile: parsed.value, source });
     else issues.push(...parsed.issues);
   }
@@ -140,7 +147,11 @@ export function plainDocument(doc: Document.Parsed, source: YamlSource): Profile
   };
 }
 
-function parseDocument(doc: Document.Parsed, source: YamlSource): ProfileResult<ClusterProfile> {
+function parseDocument(
+  doc: Document.Parsed,
+  source: YamlSource,
+  storedVersion: boolean,
+): ProfileResult<ClusterProfile> {
   const data = plainDocument(doc, source);
   if (!data.ok) return data;
   const input = data.value;
@@ -169,7 +180,7 @@ function parseDocument(doc: Document.Parsed, source: YamlSource): ProfileResult<
       }),
     };
   }
-  return normalizeProfile(result.data, { source });
+  return normalizeProfile(result.data, { source, storedVersion });
 }
 
 /** `spec.variables[i].default` of a variable marked sensitive. */

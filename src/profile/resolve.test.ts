@@ -133,9 +133,33 @@ describe('macros at parse time', () => {
     });
     const found = messages(parseProfile(text, { file: 'p.yaml' }));
     expect(found).toEqual([
+      'p.yaml:11:16 spec.variables[0].default: variable "token" is sensitive, so it takes no default (the profile is readable by every viewer): remove it and give the value per cluster, e.g. `strata attach CLUSTER PROFILE --set token=…`',
       'p.yaml:11:16 spec.variables[0].default: expected a value matching /[0-9]+/; got ******',
     ]);
     expect(found.join()).not.toContain('hunter2');
+    // A version stored before the rule: only the regex.
+    expect(messages(parseProfile(text, { file: 'p.yaml', storedVersion: true }))).toEqual([
+      'p.yaml:11:16 spec.variables[0].default: expected a value matching /[0-9]+/; got ******',
+    ]);
+  });
+
+  it('refuses a default on a sensitive variable in a new version (review 10, finding 4); a stored one keeps it in effect', () => {
+    const text = profileText({
+      variables: '- name: region\n  default: eu-west\n- name: token\n  sensitive: true\n  default: hunter2',
+      packs:
+        '- name: a\n  layer: addon\n  version: 1.0.0\n  type: manifest\n  manifests: [{ apiVersion: v1, kind: ConfigMap, metadata: { name: a }, data: { t: "{{ .strata.var.token }}" } }]',
+    });
+    const found = messages(parseProfile(text, { file: 'p.yaml' }));
+    expect(found).toEqual([
+      'p.yaml:13:16 spec.variables[1].default: variable "token" is sensitive, so it takes no default (the profile is readable by every viewer): remove it and give the value per cluster, e.g. `strata attach CLUSTER PROFILE --set token=…`',
+    ]);
+    expect(found.join()).not.toContain('hunter2');
+    // Stored before the rule: it loads, and an attachment that gives no value still renders with the default.
+    const stored = parseProfile(text, { file: 'p.yaml', storedVersion: true });
+    expect(stored.ok).toBe(true);
+    if (!stored.ok) return;
+    const resolved = resolveProfile(stored.value, { clusterName: 'c', values: {} });
+    expect(resolved.ok && JSON.stringify(resolved.value)).toContain('"t":"hunter2"');
   });
 });
 

@@ -23,8 +23,9 @@ import {
 } from './connection-limits.js';
 import { depthExceededAt, MAX_JSON_DEPTH } from './json-depth.js';
 import { jsonErrorOffset, positionOf } from './json-position.js';
+import { AccessLog } from './access-log.js';
 import { lazyChildLogger } from './lazy-logger.js';
-import { createMetrics, type Metrics } from './metrics.js';
+import { createMetrics, registerLoadGauges, type Metrics } from './metrics.js';
 import { buildOpenApi } from './openapi.js';
 import { ApiError, PROBLEM_CONTENT_TYPE, problemType, statusTitle, type Problem } from './problem.js';
 import { BodyFormat, Role, type AnyRoute, type JsonRoute, type Services } from './route.js';
@@ -33,7 +34,7 @@ import { ForwardMarker, replicaForward } from './replica-forward.js';
 import { SECURITY_HEADERS } from './security-headers.js';
 import { EventStream } from './sse.js';
 import { StreamLimits, type StreamLimitsConfig } from './stream-limits.js';
-import { HeavyRequests, type BodyBudget } from './heavy-requests.js';
+import { HEAVY_OPERATIONS, HeavyRequests, type BodyBudget } from './heavy-requests.js';
 import { matchesIfNoneMatch, representation, tagBody } from './etag.js';
 import { defaultWebRoot, isApiPath, sendWebFile } from './static.js';
 import { toProblem } from './to-problem.js';
@@ -45,6 +46,8 @@ declare module 'fastify' {
     strataBundles?: boolean;
     /** The route's operationId: whether its requests count against the cap on costly ones (heavy-requests.ts). */
     strataOperation?: string;
+    /** The route writes its own long answer (the event stream): its access-log line is written when it closes. */
+    strataStream?: boolean;
   }
 }
 
@@ -63,6 +66,8 @@ export interface ServerOptions {
   readonly hub: Hub;
   /** pino level; 'silent' for tests. Default 'info'. */
   readonly logLevel?: string;
+  /** Where log lines go (one JSON line per write). Default stdout. */
+  readonly logStream?: { write(line: string): void };
   /** Bytes; larger bodies get 413. Default 2 MiB. */
   readonly bodyLimit?: number;
   /** SSE heartbeat period. Default 15 s. */
@@ -107,6 +112,11 @@ export interface ServerOptions {
   readonly forwardKey?: Uint8Array;
   /** Costly requests (previews, validations, …) one token may have in progress. Default 4 (heavy-requests.ts). */
   readonly maxHeavyPerToken?: number;
+  /**
+   * Costly requests of one operation the hub runs at once, all tokens; viewers together get all but one token's
+   * share. Default 16 (heavy-requests.ts).
+   */
+  readonly maxHeavyPerOperation?: number;
   /** Connections one token's requests may hold open; a request on one more gets 429. Default 256. */
   readonly maxConnectionsPerToken?: number;
   /** Request body bytes being read at once, per token and in all. Default 8 MiB and 256 MiB (heavy-requests.ts). */
@@ -230,6 +240,8 @@ function jsonErrorPosition(text: string): string {
 export function createServer(options: ServerOptions): StrataServer {
   const routes = options.routes ?? routeTable;
   const requestTimeout = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+  /** The token each request was authenticated with (the onRequest hook below), for its handler and its log line. */
+  const tokens = new WeakMap<FastifyRequest, Caller>();
   const app = Fastify({
     // A request (headers and body) must arrive within requestTimeout: a client trickling a byte at a time is
     // answered 408 and disconnected. Node checks every connectionsCheckingInterval (30 s by default), so a
@@ -241,7 +253,12 @@ export function createServer(options: ServerOptions): StrataServer {
       headersTimeout: Math.min(HEADERS_TIMEOUT_MS, requestTimeout),
       connectionsCheckingInterval: Math.min(30_000, Math.max(50, Math.floor(requestTimeout / 4))),
     },
-    logger: { level: options.logLevel ?? 'info' },
+    logger: {
+      level: options.logLevel ?? 'info',
+      ...(options.logStream === undefined ? {} : { stream: options.logStream }),
+    },
+    // One access-log line per request (access-log.ts), with the token's name, instead of Fastify's two.
+    logController: new AccessLog((request) => tokens.get(request)),
     bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT,
     genReqId: () => randomUUID(),
     childLoggerFactory: lazyChildLogger,
@@ -309,11 +326,28 @@ export function createServer(options: ServerOptions): StrataServer {
     openapi: () =>
       (document ??= buildOpenApi(routes, { version: API_VERSION, serverUrl: options.publicUrl ?? '/' })),
   };
-  const tokens = new WeakMap<FastifyRequest, Caller>();
   const connections = new TokenConnections(
     options.maxConnectionsPerToken ?? DEFAULT_MAX_CONNECTIONS_PER_TOKEN,
   );
-  const heavy = new HeavyRequests(options.maxHeavyPerToken, options.bodyBudget);
+  const heavy = new HeavyRequests(options.maxHeavyPerToken, options.bodyBudget, options.maxHeavyPerOperation);
+  registerLoadGauges(metrics, {
+    bodyBytes: () => heavy.bodyBytes(),
+    openConnections: () =>
+      new Promise((resolve) => {
+        app.server.getConnections((error, count) => {
+          resolve(error ? 0 : count);
+        });
+      }),
+    pendingConnections: () => pending.total,
+    tokenConnections: () => connections.total,
+    costlyRequests: () => heavy.inProgressPerOperation(),
+    costlyOperations: HEAVY_OPERATIONS,
+  });
+  /** An operator's or admin's token: its costly requests may use the share of a cap kept from viewers. */
+  const privileged = (request: FastifyRequest) => {
+    const token = tokens.get(request);
+    return token?.role === 'operator' || token?.role === 'admin';
+  };
   const callerKey = (request: FastifyRequest) => {
     const token = tokens.get(request);
     return token ? token.id : 'anonymous';
@@ -388,6 +422,7 @@ export function createServer(options: ServerOptions): StrataServer {
         callerKey(request),
         bodyBytes,
         reply,
+        privileged(request),
       );
     } catch (error) {
       // A refused body is not read: the connection closes once the answer is out, so the client stops sending.
@@ -490,6 +525,9 @@ export function createServer(options: ServerOptions): StrataServer {
       return;
     }
     if (problem.status === 401) reply.header('www-authenticate', 'Bearer realm="strata"');
+    // A HubError may say when to ask again (an agent pushing too fast).
+    const retryAfter = (error as { retryAfterSeconds?: unknown }).retryAfterSeconds;
+    if (typeof retryAfter === 'number') reply.header('retry-after', String(retryAfter));
     // A 503 is "not now": say when to ask again (an agent's unstored batch, a busy hub).
     if (problem.status === 503 && !reply.hasHeader('retry-after')) reply.header('retry-after', '2');
     await reply.code(problem.status).type(PROBLEM_CONTENT_TYPE).send(problem);
@@ -513,6 +551,7 @@ export function createServer(options: ServerOptions): StrataServer {
         strataRole: route.role,
         strataBundles: route.kind === 'json' && (route.bodyFormats ?? []).includes(BodyFormat.Bundle),
         strataOperation: route.operationId,
+        strataStream: route.kind === 'stream',
       },
       handler: async (request, reply) => {
         const input = {

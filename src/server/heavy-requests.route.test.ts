@@ -104,11 +104,79 @@ describe("a viewer's validation", () => {
         expect(answer.status).toBe(200);
       }
       expect(validate.mock.calls.map((call) => call[1])).toEqual([
-        { resolveChartHosts: false },
-        { resolveChartHosts: true },
+        { resolveChartHosts: false, owner: { key: expect.any(String) as unknown, privileged: false } },
+        { resolveChartHosts: true, owner: { key: expect.any(String) as unknown, privileged: true } },
       ]);
+      // Each waits with its own token's share of the places.
+      const [viewer, operator] = validate.mock.calls.map((call) => call[1]?.owner?.key);
+      expect(viewer).not.toBe(operator);
     } finally {
       validate.mockRestore();
+    }
+  });
+});
+
+describe('costly requests per operation, hub-wide', () => {
+  // Review 9, item 5: the cap was per token only, so a few viewer tokens could hold every place of a pool.
+  it("refuses a viewer past the viewers' share of one operation with a 429 naming the limit, still serves an operator, and counts other operations apart", async () => {
+    const hub = await startTestHub(backend, { server: { maxHeavyPerOperation: 6 } });
+    const held: (() => void)[] = [];
+    const test = vi.spyOn(hub.hub.healthRules, 'test').mockImplementation(
+      () =>
+        new Promise((resolve) => {
+          held.push(() => {
+            resolve(verdict);
+          });
+        }),
+    );
+    try {
+      // Two more viewer tokens: 3 viewers × 1 test stay within each token's cap of 4.
+      const viewers = [hub.tokens.viewer];
+      for (const name of ['second', 'third'])
+        viewers.push((await hub.store.tokens.create({ role: 'viewer', name: `v-${name}` })).plaintext);
+      const post = (token: string) =>
+        fetch(`${hub.url}/api/v1/health-rules/test`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ object }),
+        });
+      // Viewers together may hold 6 - 4 = 2.
+      const running = [post(viewers[0] ?? ''), post(viewers[1] ?? '')];
+      await vi.waitFor(() => {
+        expect(held).toHaveLength(2);
+      });
+      const refused = await post(viewers[2] ?? '');
+      expect(refused.status).toBe(429);
+      expect(refused.headers.get('retry-after')).toBe('2');
+      expect(((await refused.json()) as Problem).detail).toBe(
+        "the hub already has 2 testHealthRules requests in progress, the most viewers' tokens may hold together " +
+          '(2 of the hub-wide 6 per operation; the rest is kept for operators and admins): send it again in a few ' +
+          "seconds, or ask the hub's admin to raise STRATA_MAX_COSTLY_REQUESTS_PER_OPERATION (or " +
+          '--max-costly-requests-per-operation)',
+      );
+      // Another costly operation of that viewer is counted apart: refused here only by its own route's work.
+      const values = await fetch(`${hub.url}/api/v1/profiles/p/versions/1.0.0/bundle`, {
+        headers: { authorization: `Bearer ${viewers[2] ?? ''}` },
+      });
+      expect(values.status).not.toBe(429);
+      // An operator's test is served.
+      const operator = hub.api('POST', '/api/v1/health-rules/test', { role: 'operator', body: { object } });
+      await vi.waitFor(() => {
+        expect(held).toHaveLength(3);
+      });
+      for (const release of held) release();
+      expect((await operator).status).toBe(200);
+      for (const answer of await Promise.all(running)) expect(answer.status).toBe(200);
+      // The places are given back.
+      const after = post(viewers[2] ?? '');
+      await vi.waitFor(() => {
+        expect(held).toHaveLength(4);
+      });
+      held[3]?.();
+      expect((await after).status).toBe(200);
+    } finally {
+      test.mockRestore();
+      await hub.close();
     }
   });
 });

@@ -4,7 +4,9 @@
 // one viewer token could send them in a loop and starve every other user of the hub. One over the cap is
 // refused at once with 429 TOO_MANY_REQUESTS and a Retry-After, the shape of the event streams' 429
 // (stream-limits.ts). The slot is taken before any byte of the request's body is read (a stalled upload holds
-// it, not the hub's memory) and given back when the answer is sent or the connection closes.
+// it, not the hub's memory) and given back when the answer is sent or the connection closes. Each operation
+// also has a hub-wide cap, of which viewers' tokens together hold all but one token's share, split evenly
+// between them while one waits (DEFAULT_MAX_HEAVY_PER_OPERATION).
 import type { FastifyReply } from 'fastify';
 import { ApiError } from './problem.js';
 
@@ -17,17 +19,41 @@ export const HEAVY_OPERATIONS: ReadonlySet<string> = new Set([
   'getProfileBundle',
   // Asks every remote chart's source (downloads of up to 8 MiB each) when its answers are not kept (outdated.ts).
   'getOutdatedCharts',
+  'agentChart', // a chart archive (up to 20 MiB) streamed to an agent (review 10, item 2)
 ]);
 
 /** A browser tab issues one such request at a time; a script may overlap a few. */
 export const DEFAULT_MAX_HEAVY_PER_TOKEN = 4;
 
+/**
+ * How many requests of one costly operation the hub runs at once, whatever their tokens (review 9, item 5: the
+ * per-token cap alone let a few viewer tokens hold a whole pool). Viewers together may hold all but one token's
+ * share of it (DEFAULT_MAX_HEAVY_PER_TOKEN): an operator or admin always finds room.
+ */
+export const DEFAULT_MAX_HEAVY_PER_OPERATION = 16;
+
 /** Seconds a refused client is asked to wait: these requests take about a second each. */
 const RETRY_AFTER_SECONDS = 2;
 
 /**
- * Body bytes being read at once for one token, and hub-wide (STRATA_MAX_BODY_BYTES_PER_TOKEN is not a setting:
- * a JSON or YAML body is at most 2 MiB, so 8 MiB lets a token send four at once). A body is counted from before
+ * How long a viewer token refused by the viewers' share counts as waiting for that operation: a few of its
+ * Retry-After. While one waits, the viewer tokens holding more than an even split of the share are refused
+ * their next one, so the places that free up go to the one that waits, not to whoever asks fastest.
+ */
+const WAITING_MS = 3 * RETRY_AFTER_SECONDS * 1000;
+
+interface OperationLoad {
+  all: number;
+  viewers: number;
+  /** Per viewer token (non-privileged): its requests of this operation in progress. */
+  readonly perViewer: Map<string, number>;
+  /** Viewer tokens refused by the share lately, until when they count as waiting. */
+  readonly waiting: Map<string, number>;
+}
+
+/**
+ * Body bytes being read at once for one token, and hub-wide, by default (`--max-body-mib-per-token`,
+ * `--max-body-mib`: a JSON or YAML body is at most 2 MiB, so 8 MiB lets a token send four at once). A body is counted from before
  * its first byte is read (its Content-Length, or the route's body limit when it is chunked) until its answer is
  * sent or its connection closes: a client announcing a big body and stalling holds its share, not the hub's.
  * Profile bundles are not counted here: they have their own hub-wide cap (MAX_BUNDLES_IN_FLIGHT, app.ts).
@@ -45,17 +71,31 @@ const mib = (bytes: number) => `${String(Math.round((bytes / MIB) * 10) / 10)} M
 
 export class HeavyRequests {
   private readonly perKey = new Map<string, number>();
+  /** Costly requests in progress per operation, all tokens, and viewers' (non-privileged) alone. */
+  private readonly perOperation = new Map<string, OperationLoad>();
   private readonly bytesPerKey = new Map<string, number>();
   private bytesTotal = 0;
 
   constructor(
     readonly perToken: number = DEFAULT_MAX_HEAVY_PER_TOKEN,
     readonly bodies: BodyBudget = { perToken: MAX_BODY_BYTES_PER_TOKEN, total: MAX_BODY_BYTES },
+    readonly perOperationCap: number = DEFAULT_MAX_HEAVY_PER_OPERATION,
+    private readonly now: () => number = Date.now,
   ) {}
+
+  /** What viewers' requests together may hold of one operation's hub-wide cap. */
+  get viewersShare(): number {
+    return Math.max(1, this.perOperationCap - this.perToken);
+  }
 
   /** Costly requests of one token (or caller name) in progress now. */
   inProgress(key: string): number {
     return this.perKey.get(key) ?? 0;
+  }
+
+  /** Costly requests in progress hub-wide, per operation (metrics: one series per HEAVY_OPERATIONS entry). */
+  inProgressPerOperation(): ReadonlyMap<string, number> {
+    return new Map([...this.perOperation].map(([operation, running]) => [operation, running.all]));
   }
 
   /** Body bytes counted for one token now, and hub-wide (tests, metrics). */
@@ -65,13 +105,30 @@ export class HeavyRequests {
 
   /**
    * Takes what a request needs before any byte of its body is read: a costly-request slot when its route is one
-   * of HEAVY_OPERATIONS, and `bodyBytes` of the body budget; `keyOf` names the caller (its token id). Throws the
-   * 429 (this token's share is taken) or 503 (the hub's is) and takes nothing; else returns what gives them
-   * back (once, however often it is called).
+   * of HEAVY_OPERATIONS (within the token's cap and the operation's hub-wide one), and `bodyBytes` of the body
+   * budget; `key` names the caller (its token id), `privileged` an operator's or admin's token. Throws the 429
+   * (a cap on costly requests, or this token's body share, is reached) or 503 (the hub's body budget is) and
+   * takes nothing; else returns what gives them back (once, however often it is called).
    */
-  admit(operationId: string | undefined, key: string, bodyBytes: number, reply: FastifyReply): () => void {
-    const heavy = operationId !== undefined && HEAVY_OPERATIONS.has(operationId);
+  admit(
+    operationId: string | undefined,
+    key: string,
+    bodyBytes: number,
+    reply: FastifyReply,
+    privileged = false,
+  ): () => void {
+    const operation =
+      operationId !== undefined && HEAVY_OPERATIONS.has(operationId) ? operationId : undefined;
+    const heavy = operation !== undefined;
     const mine = this.inProgress(key);
+    const running: OperationLoad | undefined = heavy
+      ? (this.perOperation.get(operation) ?? {
+          all: 0,
+          viewers: 0,
+          perViewer: new Map<string, number>(),
+          waiting: new Map<string, number>(),
+        })
+      : undefined;
     if (heavy && mine >= this.perToken) {
       void reply.header('retry-after', String(RETRY_AFTER_SECONDS));
       throw new ApiError(
@@ -83,6 +140,8 @@ export class HeavyRequests {
           `(or --max-costly-requests-per-token)`,
       );
     }
+    if (operation !== undefined && running !== undefined)
+      this.checkOperation(operation, running, key, privileged, reply);
     const myBytes = this.bodyBytes(key);
     if (bodyBytes > 0 && myBytes + bodyBytes > this.bodies.perToken) {
       void reply.header('retry-after', String(RETRY_AFTER_SECONDS));
@@ -104,6 +163,15 @@ export class HeavyRequests {
       );
     }
     if (heavy) this.perKey.set(key, mine + 1);
+    if (operation !== undefined && running !== undefined) {
+      running.all++;
+      if (!privileged) {
+        running.viewers++;
+        running.perViewer.set(key, (running.perViewer.get(key) ?? 0) + 1);
+        running.waiting.delete(key);
+      }
+      this.perOperation.set(operation, running);
+    }
     if (bodyBytes > 0) {
       this.bytesPerKey.set(key, myBytes + bodyBytes);
       this.bytesTotal += bodyBytes;
@@ -113,11 +181,67 @@ export class HeavyRequests {
       if (released) return;
       released = true;
       if (heavy) lower(this.perKey, key, 1);
+      if (operation !== undefined && running !== undefined) {
+        running.all--;
+        if (!privileged) {
+          running.viewers--;
+          lower(running.perViewer, key, 1);
+        }
+        if (running.all === 0 && running.waiting.size === 0) this.perOperation.delete(operation);
+      }
       if (bodyBytes > 0) {
         lower(this.bytesPerKey, key, bodyBytes);
         this.bytesTotal -= bodyBytes;
       }
     };
+  }
+
+  /**
+   * The operation's hub-wide cap, the viewers' share of it, and, while a viewer token waits for that share,
+   * an even split of it between the viewer tokens: throws the 429 naming the limit, or takes nothing.
+   */
+  private checkOperation(
+    operation: string,
+    running: OperationLoad,
+    key: string,
+    privileged: boolean,
+    reply: FastifyReply,
+  ): void {
+    const now = this.now();
+    for (const [waiter, until] of running.waiting) if (until <= now) running.waiting.delete(waiter);
+    const refuse = (count: number, limit: string) => {
+      void reply.header('retry-after', String(RETRY_AFTER_SECONDS));
+      throw new ApiError(
+        429,
+        'TOO_MANY_REQUESTS',
+        `the hub already has ${count} ${operation} requests in progress, ${limit}: send it again in a few ` +
+          `seconds, or ask the hub's admin to raise STRATA_MAX_COSTLY_REQUESTS_PER_OPERATION ` +
+          `(or --max-costly-requests-per-operation)`,
+      );
+    };
+    if (running.all >= this.perOperationCap)
+      refuse(running.all, `the most the hub runs at once (${this.perOperationCap}, hub-wide per operation)`);
+    if (privileged) return;
+    if (running.viewers >= this.viewersShare) {
+      running.waiting.set(key, now + WAITING_MS);
+      this.perOperation.set(operation, running);
+      refuse(
+        running.viewers,
+        `the most viewers' tokens may hold together (${this.viewersShare} of the hub-wide ` +
+          `${this.perOperationCap} per operation; the rest is kept for operators and admins)`,
+      );
+    }
+    const othersWait = [...running.waiting.keys()].some((waiter) => waiter !== key);
+    if (!othersWait) return;
+    const tokens = new Set([...running.perViewer.keys(), ...running.waiting.keys(), key]);
+    const evenSplit = Math.max(1, Math.floor(this.viewersShare / tokens.size));
+    const mine = running.perViewer.get(key) ?? 0;
+    if (mine >= evenSplit)
+      refuse(
+        running.viewers,
+        `and other viewers' tokens wait for them: while they do, one viewer token may hold ${evenSplit} ` +
+          `(the viewers' ${this.viewersShare} split between ${tokens.size} tokens), and this one holds ${mine}`,
+      );
   }
 }
 

@@ -119,3 +119,52 @@ export function createMetrics(options: MetricsOptions): Metrics {
     },
   };
 }
+
+/** What the hub holds now, read at scrape time: hub-wide numbers only (a label per token would be unbounded). */
+export interface LoadSources {
+  /** Request body bytes being read (the body budget's count, heavy-requests.ts). */
+  readonly bodyBytes: () => number;
+  /** Connections open now, all of them. */
+  readonly openConnections: () => Promise<number>;
+  /** Of those, the ones that have made no request with a token yet, and the ones held by a token's requests. */
+  readonly pendingConnections: () => number;
+  readonly tokenConnections: () => number;
+  /** Costly requests in progress per operation (HEAVY_OPERATIONS: a fixed set of label values). */
+  readonly costlyRequests: () => ReadonlyMap<string, number>;
+  /** Every costly operation, so each has a series (0 when idle). */
+  readonly costlyOperations: Iterable<string>;
+}
+
+/** Gauges of what the caps in heavy-requests.ts and connection-limits.ts count, for alerts before a 429. */
+export function registerLoadGauges(metrics: Metrics, sources: LoadSources): void {
+  const registers = [metrics.registry];
+  new Gauge({
+    name: 'strata_request_body_bytes_in_flight',
+    help: 'Request body bytes being read now, all tokens (the body budget, --max-body-mib).',
+    registers,
+    collect() {
+      this.set(sources.bodyBytes());
+    },
+  });
+  new Gauge({
+    name: 'strata_open_connections',
+    help: 'HTTP connections open now, streams included (--max-connections).',
+    labelNames: ['state'] as const,
+    registers,
+    async collect() {
+      this.set({ state: 'all' }, await sources.openConnections());
+      this.set({ state: 'before_token' }, sources.pendingConnections());
+      this.set({ state: 'with_token' }, sources.tokenConnections());
+    },
+  });
+  new Gauge({
+    name: 'strata_costly_requests_in_progress',
+    help: 'Costly requests (previews, validations, health-rule tests, …) in progress now, per operation.',
+    labelNames: ['operation'] as const,
+    registers,
+    collect() {
+      const running = sources.costlyRequests();
+      for (const operation of sources.costlyOperations) this.set({ operation }, running.get(operation) ?? 0);
+    },
+  });
+}

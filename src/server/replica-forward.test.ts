@@ -35,40 +35,54 @@ describe('ForwardMarker', () => {
   const key = forwardKeyOf(Buffer.alloc(32, 7));
   let now = 1_800_000_000_000;
   const marker = new ForwardMarker(key, () => now);
+  const request = {
+    from: 'replica-a',
+    to: 'replica-b',
+    method: 'GET',
+    path: '/api/v1/clusters/c/page?x=1',
+    authorization: 'Bearer viewer-token',
+  };
+  const { from: _from, ...at } = request;
 
-  it('takes a marker it signed for the same request, recently', () => {
-    const signed = marker.sign('replica-a', 'GET', '/api/v1/clusters/c/page?x=1');
-    expect(signed).toMatch(/^replica-a;1800000000000;[\w-]{43}$/);
-    expect(marker.verify(signed, 'GET', '/api/v1/clusters/c/page?x=1')).toBe(true);
-    // Another replica with the same secret key takes it too.
-    expect(
-      new ForwardMarker(forwardKeyOf(Buffer.alloc(32, 7)), () => now).verify(
-        signed,
-        'GET',
-        '/api/v1/clusters/c/page?x=1',
-      ),
-    ).toBe(true);
+  it('takes a marker it signed for the same request, recently, once', () => {
+    const signed = marker.sign(request);
+    expect(signed).toMatch(/^replica-a;1800000000000;[\w-]{22};[\w-]{43}$/);
+    // Another replica with the same secret key takes it (the driver is another process than the signer).
+    const driver = new ForwardMarker(forwardKeyOf(Buffer.alloc(32, 7)), () => now);
+    expect(driver.verify(signed, at)).toBe(true);
+    expect(marker.verify(marker.sign(request), at)).toBe(true);
   });
 
-  it('refuses one a client made up, or signed for another request, key or time', () => {
-    const signed = marker.sign('replica-a', 'GET', '/api/v1/clusters/c/page');
-    for (const header of ['replica-a', 'a replica', '', 'x;1;y', undefined, [signed, signed]]) {
-      expect(marker.verify(header, 'GET', '/api/v1/clusters/c/page'), String(header)).toBe(false);
+  it('refuses a marker replayed within its minute, and forgets nonces once no clock would take them', () => {
+    // Review 9, item 6: a marker read off the plain-HTTP link was taken again for 60 s.
+    const driver = new ForwardMarker(key, () => now);
+    const signed = marker.sign(request);
+    expect(driver.verify(signed, at)).toBe(true);
+    expect(driver.verify(signed, at)).toBe(false);
+    now += 30_000;
+    expect(driver.verify(signed, at)).toBe(false);
+    expect(driver.remembered).toBe(1);
+    now += 91_000;
+    expect(driver.verify(marker.sign(request), at)).toBe(true);
+    expect(driver.remembered).toBe(1);
+  });
+
+  it('refuses one a client made up, or signed for another request, replica, token, key or time', () => {
+    const signed = marker.sign(request);
+    for (const header of ['replica-a', 'a replica', '', 'x;1;y', 'x;1;n;y', undefined, [signed, signed]]) {
+      expect(marker.verify(header, at), String(header)).toBe(false);
     }
-    expect(marker.verify(signed, 'POST', '/api/v1/clusters/c/page')).toBe(false);
-    expect(marker.verify(signed, 'GET', '/api/v1/clusters/d/page')).toBe(false);
-    expect(marker.verify(signed.replace('replica-a', 'replica-b'), 'GET', '/api/v1/clusters/c/page')).toBe(
-      false,
-    );
-    expect(
-      new ForwardMarker(forwardKeyOf(Buffer.alloc(32, 8)), () => now).verify(
-        signed,
-        'GET',
-        '/api/v1/clusters/c/page',
-      ),
-    ).toBe(false);
+    expect(marker.verify(signed, { ...at, method: 'POST' })).toBe(false);
+    expect(marker.verify(signed, { ...at, path: '/api/v1/clusters/d/page?x=1' })).toBe(false);
+    // Sent to replica-b: replica-c (same key) does not serve it from its own state.
+    expect(marker.verify(signed, { ...at, to: 'replica-c' })).toBe(false);
+    // With another token (or none) it is no marker.
+    expect(marker.verify(signed, { ...at, authorization: 'Bearer admin-token' })).toBe(false);
+    expect(marker.verify(signed, { ...at, authorization: undefined })).toBe(false);
+    expect(marker.verify(signed.replace('replica-a', 'replica-x'), at)).toBe(false);
+    expect(new ForwardMarker(forwardKeyOf(Buffer.alloc(32, 8)), () => now).verify(signed, at)).toBe(false);
     now += 61_000;
-    expect(marker.verify(signed, 'GET', '/api/v1/clusters/c/page')).toBe(false);
+    expect(marker.verify(signed, at)).toBe(false);
   });
 });
 
@@ -147,7 +161,13 @@ describe('replicaForward', () => {
     expect(gunzipSync(res.body).equals(page)).toBe(true);
     const sent = seen.at(-1)?.['x-strata-forwarded-by'];
     expect(sent).toMatch(/^replica-a;\d+;/);
-    expect(marker.verify(sent, 'GET', '/api/v1/clusters/c/page')).toBe(true);
+    const forDriver = {
+      to: 'replica-b',
+      method: 'GET',
+      path: '/api/v1/clusters/c/page',
+      authorization: undefined,
+    };
+    expect(marker.verify(sent, forDriver)).toBe(true);
   });
 
   it('passes on a request whose marker the client made up, and serves one a replica signed here', async () => {
@@ -155,11 +175,21 @@ describe('replicaForward', () => {
     const madeUp = await get(at('/api/v1/clusters/c/page'), { 'x-strata-forwarded-by': 'replica-b' });
     expect(madeUp.headers['x-strata-replica']).toBe('replica-b');
     expect(seen).toHaveLength(before + 1);
-    const signed = marker.sign('replica-b', 'GET', '/api/v1/clusters/c/page');
+    const signed = marker.sign({
+      from: 'replica-b',
+      to: 'replica-a',
+      method: 'GET',
+      path: '/api/v1/clusters/c/page',
+      authorization: undefined,
+    });
     const res = await fetch(at('/api/v1/clusters/c/page'), { headers: { 'x-strata-forwarded-by': signed } });
     // Served here: the route of this test refuses to serve (500), and nothing more reached the driver.
     expect(res.status).toBe(500);
     expect(seen).toHaveLength(before + 1);
+    // The same marker again (read off the link): passed on, not served from this replica's state.
+    const replayed = await get(at('/api/v1/clusters/c/page'), { 'x-strata-forwarded-by': signed });
+    expect(replayed.headers['x-strata-replica']).toBe('replica-b');
+    expect(seen).toHaveLength(before + 2);
   });
 
   it('passes a plain answer to a client that does not take gzip', async () => {

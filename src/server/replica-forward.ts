@@ -6,12 +6,14 @@
 // the database.
 //
 // The marker that says "a replica passed this on" is signed (ForwardMarker): with a key derived from the
-// STRATA_SECRET_KEY every replica already shares, over the replica, a time, the method and the path. A client
-// that sends the header itself (to be answered from a non-driving replica's own state) is forwarded as if it
-// had not. The link between replicas is plain HTTP (the address each replica listens on, `--address`), and the
-// caller's token travels on it: run replicas on a private network, or put a TLS sidecar on each replica and
-// give it an https address (passOn speaks https to one).
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+// STRATA_SECRET_KEY every replica already shares, over the sending and the receiving replica, a time, a nonce,
+// the method, the path and the caller's token (its hash). A client that sends the header itself (to be answered
+// from a non-driving replica's own state) is forwarded as if it had not; one that copies a marker off the link
+// cannot use it again (the receiving replica remembers its nonce until it expires), nor at another replica,
+// nor for another request or token. The link between replicas is plain HTTP (the address each replica listens
+// on, `--address`), and the caller's token travels on it: run replicas on a private network, or put a TLS
+// sidecar on each replica and give it an https address (passOn speaks https to one).
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, OutgoingHttpHeaders } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Hub } from '../hub/index.js';
@@ -62,12 +64,29 @@ export function forwardKeyOf(secretKey: Uint8Array): Buffer {
   return createHmac('sha256', secretKey).update('strata replica forward marker v1').digest();
 }
 
+/** One forwarded request, as a marker binds it. */
+export interface MarkedRequest {
+  /** The replica that passes the request on. */
+  readonly from: string;
+  /** The replica it is passed to (the driver), which alone may take the marker. */
+  readonly to: string;
+  readonly method: string;
+  /** The path and query (signedPath). */
+  readonly path: string;
+  /** The caller's Authorization header, bound by its hash (the marker is no use with another token). */
+  readonly authorization: string | undefined;
+}
+
 /**
- * Signs and checks the forwarded marker: `<replica id>;<unix ms>;<hmac>` over the replica, the time, the method
- * and the request's path and query. Without a key (one hub, tests) a random one: only this process can sign.
+ * Signs and checks the forwarded marker: `<from>;<unix ms>;<nonce>;<hmac>` over both replicas, the time, the
+ * nonce, the method, the request's path and query, and a hash of its Authorization. A marker is taken once:
+ * its nonce is remembered until it could no longer be valid, so one read off the plain-HTTP link cannot be
+ * replayed (review 9, item 6). Without a key (one hub, tests) a random one: only this process can sign.
  */
 export class ForwardMarker {
   private readonly key: Uint8Array;
+  /** Nonces taken, each with when it may be forgotten (in insertion order, so also in that order). */
+  private readonly taken = new Map<string, number>();
 
   constructor(
     key: Uint8Array | undefined,
@@ -76,27 +95,58 @@ export class ForwardMarker {
     this.key = key ?? randomBytes(32);
   }
 
-  sign(replica: string, method: string, path: string): string {
+  sign(request: MarkedRequest): string {
     const at = String(this.now());
-    return `${replica};${at};${this.mac(replica, at, method, path)}`;
+    const nonce = randomBytes(16).toString('base64url');
+    return `${request.from};${at};${nonce};${this.mac(request, at, nonce)}`;
   }
 
-  /** Whether `header` is a marker this key signed for this request, recently. */
-  verify(header: string | string[] | undefined, method: string, path: string): boolean {
+  /**
+   * Whether `header` is a marker this key signed for this request, to the replica `to`, recently, and not taken
+   * before. `from` is read from the marker (the request's own is ignored).
+   */
+  verify(header: string | string[] | undefined, request: Omit<MarkedRequest, 'from'>): boolean {
     if (typeof header !== 'string') return false;
     const macAt = header.lastIndexOf(';');
-    const atAt = header.lastIndexOf(';', macAt - 1);
-    if (atAt <= 0) return false;
-    const replica = header.slice(0, atAt);
-    const at = header.slice(atAt + 1, macAt);
-    if (!/^\d{1,15}$/.test(at) || Math.abs(this.now() - Number(at)) > MARKER_VALID_MS) return false;
+    const nonceAt = header.lastIndexOf(';', macAt - 1);
+    const atAt = header.lastIndexOf(';', nonceAt - 1);
+    if (atAt <= 0 || nonceAt <= atAt || macAt <= nonceAt) return false;
+    const from = header.slice(0, atAt);
+    const at = header.slice(atAt + 1, nonceAt);
+    const nonce = header.slice(nonceAt + 1, macAt);
+    const now = this.now();
+    if (!/^\d{1,15}$/.test(at) || Math.abs(now - Number(at)) > MARKER_VALID_MS) return false;
+    if (!/^[\w-]{22}$/.test(nonce)) return false;
     const given = Buffer.from(header.slice(macAt + 1));
-    const expected = Buffer.from(this.mac(replica, at, method, path));
-    return given.length === expected.length && timingSafeEqual(given, expected);
+    const expected = Buffer.from(this.mac({ ...request, from }, at, nonce));
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) return false;
+    this.forgetExpired(now);
+    if (this.taken.has(nonce)) return false;
+    // Valid for MARKER_VALID_MS either side of `at`, and `at` is within that of now: after twice that, no clock
+    // would take it.
+    this.taken.set(nonce, now + 2 * MARKER_VALID_MS);
+    return true;
   }
 
-  private mac(replica: string, at: string, method: string, path: string): string {
-    return createHmac('sha256', this.key).update(`${replica}\n${at}\n${method}\n${path}`).digest('base64url');
+  /** Nonces remembered now (tests). */
+  get remembered(): number {
+    return this.taken.size;
+  }
+
+  private forgetExpired(now: number): void {
+    for (const [nonce, until] of this.taken) {
+      if (until > now) return;
+      this.taken.delete(nonce);
+    }
+  }
+
+  private mac(request: MarkedRequest, at: string, nonce: string): string {
+    const token = createHash('sha256')
+      .update(request.authorization ?? '')
+      .digest('base64url');
+    return createHmac('sha256', this.key)
+      .update(`${request.from}\n${request.to}\n${at}\n${nonce}\n${request.method}\n${request.path}\n${token}`)
+      .digest('base64url');
   }
 }
 
@@ -144,7 +194,17 @@ export function replicaForward(
     }
     // Passed on by a replica already: served here, never passed again (no loops while leases move). A marker
     // the client made up is not one.
-    if (marker.verify(request.headers[FORWARDED_HEADER], request.method, signedPath(request.url))) return;
+    const authorization = request.headers.authorization;
+    const here = self() ?? 'a replica';
+    if (
+      marker.verify(request.headers[FORWARDED_HEADER], {
+        to: here,
+        method: request.method,
+        path: signedPath(request.url),
+        authorization,
+      })
+    )
+      return;
     const driver = await hub.driverOf(cluster);
     if (driver === 'here') return;
     if (driver === undefined || driver.address === '') {
@@ -158,7 +218,13 @@ export function replicaForward(
       );
     }
     const headers: Record<string, string> = {
-      [FORWARDED_HEADER]: marker.sign(self() ?? 'a replica', request.method, signedPath(request.url)),
+      [FORWARDED_HEADER]: marker.sign({
+        from: here,
+        to: driver.id,
+        method: request.method,
+        path: signedPath(request.url),
+        authorization,
+      }),
     };
     for (const name of PASSED_REQUEST) {
       const value = request.headers[name];

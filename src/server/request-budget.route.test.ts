@@ -232,3 +232,32 @@ describe('connections per token', () => {
     expect(hubs[0]?.server.app.server.keepAliveTimeout).toBe(5000);
   });
 });
+
+describe('metrics of what the caps count', () => {
+  const gauge = (text: string, series: string) =>
+    Number(new RegExp(`^${series.replace(/[{}"]/g, '\\$&')} (\\d+)$`, 'm').exec(text)?.[1] ?? NaN);
+
+  it('/metrics shows body bytes in flight, open connections and costly requests in progress, hub-wide', async () => {
+    const t = await hub({});
+    const scrape = async () => (await t.api('GET', '/metrics', { role: 'admin' })).text;
+    const upload = await stall(t, t.tokens.admin, '/api/v1/clusters', 2 * MIB);
+    const validation = await stall(t, t.tokens.viewer, '/api/v1/profiles/validate', 64 * 1024);
+    await vi.waitFor(async () => {
+      const text = await scrape();
+      expect(gauge(text, 'strata_request_body_bytes_in_flight')).toBe(2 * MIB + 64 * 1024);
+      expect(gauge(text, 'strata_costly_requests_in_progress{operation="validateProfile"}')).toBe(1);
+      expect(gauge(text, 'strata_costly_requests_in_progress{operation="testHealthRules"}')).toBe(0);
+      expect(gauge(text, 'strata_open_connections{state="with_token"}')).toBeGreaterThanOrEqual(2);
+      expect(gauge(text, 'strata_open_connections{state="all"}')).toBeGreaterThanOrEqual(2);
+    });
+    // No series names a token or an address: one number per state.
+    expect(await scrape()).not.toMatch(/strata_open_connections\{[^}]*(token|address)=/);
+    upload.destroy();
+    validation.destroy();
+    await vi.waitFor(async () => {
+      const text = await scrape();
+      expect(gauge(text, 'strata_request_body_bytes_in_flight')).toBe(0);
+      expect(gauge(text, 'strata_costly_requests_in_progress{operation="validateProfile"}')).toBe(0);
+    });
+  });
+});

@@ -22,11 +22,6 @@ import { forwardKeyOf } from './replica-forward.js';
 export interface ServeOptions extends LoadConfigOptions {
   /** Where the first admin token and the listening line are printed. Default process.stdout. */
   readonly print?: (line: string) => void;
-  /**
-   * Whether `print` reaches a terminal (default: process.stdout is one). Only then is the first admin token
-   * printed: otherwise it would land in a log (a container's, a journal) that outlives the token file's 0600.
-   */
-  readonly printsToTerminal?: boolean;
   /** Install SIGINT/SIGTERM handlers that close everything (default true; tests pass false). */
   readonly handleSignals?: boolean;
   /** Passed through to createServer (tests: validateResponses, heartbeatMs). */
@@ -101,6 +96,8 @@ export async function serve(options: ServeOptions = {}): Promise<RunningHub> {
       maxConnections: config.maxConnections,
       maxConnectionsPerAddress: config.maxConnectionsPerAddress,
       maxConnectionsPerToken: config.maxConnectionsPerToken,
+      maxHeavyPerOperation: config.maxCostlyPerOperation,
+      bodyBudget: { perToken: config.maxBodyBytesPerToken, total: config.maxBodyBytes },
       // Replicas share the secret key (they decrypt each other's kubeconfigs): their forwarded marker key too.
       forwardKey: forwardKeyOf(parseSecretKey(secretKey)),
       ...options.server,
@@ -108,7 +105,9 @@ export async function serve(options: ServeOptions = {}): Promise<RunningHub> {
     });
     const url = await server.listen(config.address);
     listening = url;
-    if (adminToken !== undefined && (options.printsToTerminal ?? process.stdout.isTTY)) {
+    // The token itself only when asked: a terminal's output is logged too (`docker run -t`, a pod's `tty: true`),
+    // and a log outlives the file's 0600 and its removal once another admin token exists.
+    if (adminToken !== undefined && config.printAdminToken) {
       print(
         `strata: first start: created an admin API token (also in ${adminTokenPath(config.dataDir)}, mode 0600, ` +
           'until another admin token exists; it is not printed again):',
@@ -117,7 +116,8 @@ export async function serve(options: ServeOptions = {}): Promise<RunningHub> {
     } else if (adminToken !== undefined) {
       print(
         `strata: first start: created an admin API token in ${adminTokenPath(config.dataDir)} (mode 0600, ` +
-          'until another admin token exists; not printed, as this output is not a terminal)',
+          'until another admin token exists; --print-admin-token prints it). Log in with: ' +
+          `export STRATA_TOKEN=$(cat ${adminTokenPath(config.dataDir)})`,
       );
     }
     print(

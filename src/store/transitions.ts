@@ -218,6 +218,11 @@ export interface PruneOptions {
   readonly keepPerPack: number;
   /** ISO-8601: older rows go too, except each pack's newest of each kind. Absent: no age limit. */
   readonly olderThan?: string;
+  /**
+   * Per pack and kind, rows past the newest this many characters of JSON go too (each pack's newest of each
+   * kind stays): a count alone bounds nothing when each row may be large. Absent: no size limit.
+   */
+  readonly keepBytesPerPack?: number;
 }
 
 /** strata_meta key: the highest event id retention ever deleted (see `prunedThrough`). */
@@ -247,11 +252,17 @@ export class HistoryRepository {
   async prune(options: PruneOptions): Promise<number> {
     const keep = Math.max(1, Math.floor(options.keepPerPack));
     const old = options.olderThan === undefined ? sql`` : sql` or (rn > 1 and time < ${options.olderThan})`;
+    const big =
+      options.keepBytesPerPack === undefined
+        ? sql``
+        : sql` or (rn > 1 and bytes > ${Math.max(0, Math.floor(options.keepBytesPerPack))})`;
     return inTransaction(this.ctx, async (tx) => {
+      // `bytes`: the size of this row and every newer one of its pack and kind (characters of JSON).
       const doomed = sql`select id from (
-          select id, time, row_number() over (partition by cluster_id, pack, kind order by id desc) as rn
+          select id, time, row_number() over newest as rn, sum(length(data)) over newest as bytes
           from events where kind in (${sql.join(PRUNED_KINDS)})
-        ) ranked where rn > ${keep}${old}`;
+          window newest as (partition by cluster_id, pack, kind order by id desc)
+        ) ranked where rn > ${keep}${old}${big}`;
       const highest = await sql<{
         id: number | string | null;
       }>`select max(id) as id from (${doomed}) d`.execute(tx.db);

@@ -40,4 +40,34 @@ describe('redactUrl', () => {
     expect(redactUrl('postgres://127.0.0.1/strata')).toBe('postgres://127.0.0.1/strata');
     expect(redactUrl('postgres://user@host/db')).toBe('postgres://user@host/db');
   });
+
+  // Security review 10, item 6: the old pattern stopped at the first `@` or `/` of the password, and never looked
+  // at the query.
+  it.each([
+    ['postgres://strata:s3cr@t!@db/strata', 'postgres://strata:***@db/strata', 's3cr'],
+    ['postgres://strata:pa/ss@db/strata', 'postgres:(a URL that does not parse, not shown)', 'ss@'],
+    [
+      'postgres://db/strata?user=strata&password=hunter2',
+      'postgres://db/strata?user=strata&password=***',
+      'hunter2',
+    ],
+    [
+      'postgres://u@db/strata?sslpassword=keypass&sslmode=require',
+      'postgres://u@db/strata?sslpassword=***&sslmode=require',
+      'keypass',
+    ],
+    [
+      'postgresql://u:p%40ss@db:5432/strata?PASSWORD=x2',
+      'postgresql://u:***@db:5432/strata?PASSWORD=***',
+      'x2',
+    ],
+  ])('hides the password of %s', (url, shown, secret) => {
+    expect(redactUrl(url)).toBe(shown);
+    expect(redactUrl(url)).not.toContain(secret);
+  });
+
+  it('shows nothing of a URL it cannot parse but its scheme', () => {
+    expect(redactUrl('postgres://a:b@[bad/x')).toBe('postgres:(a URL that does not parse, not shown)');
+    expect(redactUrl('not a url: secret')).toBe('(a URL that does not parse, not shown)');
+  });
 });

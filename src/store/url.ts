@@ -32,9 +32,29 @@ export function parseDatabaseUrl(url: string): DatabaseLocation {
   return { backend: Backend.Sqlite, path: text };
 }
 
-/** The URL without its password, for messages and logs. */
+/** Query parameters libpq (and pg-connection-string) read a password from. */
+const SECRET_PARAMS: ReadonlySet<string> = new Set(['password', 'sslpassword']);
+
+/**
+ * The URL without its password, for messages and logs: the password and the password/sslpassword query
+ * parameters become `***`. Parsed as a URL (a password may hold `@` or `/`: a pattern cannot tell where it
+ * ends); a URL that does not parse is not shown at all, only its scheme, since its secret could be anywhere in it.
+ */
 export function redactUrl(url: string): string {
-  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:@/]*:)[^@/]*@/i, '$1***@');
+  const text = url.trim();
+  if (text === '') return '';
+  let parsed: URL;
+  try {
+    parsed = new URL(text);
+  } catch {
+    const scheme = /^[a-z][a-z0-9+.-]*:/i.exec(text)?.[0];
+    return `${scheme ?? ''}(a URL that does not parse, not shown)`;
+  }
+  if (parsed.password !== '') parsed.password = '***';
+  for (const key of new Set(parsed.searchParams.keys())) {
+    if (SECRET_PARAMS.has(key.toLowerCase())) parsed.searchParams.set(key, '***');
+  }
+  return parsed.href;
 }
 
 function unsupported(url: string, why: string): StoreError {

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { repoRoot } from '../../src/engine/testing/runner.js';
-import type { ClusterPage, PackView } from '../src/api/types';
+import type { ClusterPage, PackRun, PackRuns, PackView } from '../src/api/types';
 import { formatRunDuration } from '../src/time';
 import { CLUSTER, startUiHarness, type UiHarness } from './harness.js';
 
@@ -29,6 +29,11 @@ async function packOf(name: string): Promise<PackView> {
   const found = view.packs.find((p) => p.name === name);
   if (!found) throw new Error(`pack ${name} is not on the page`);
   return found;
+}
+
+/** Every run the pack keeps, oldest first: the page carries only the current one (`lastRun`). */
+async function runsOf(name: string): Promise<PackRun[]> {
+  return ((await api('GET', `/clusters/${CLUSTER}/packs/${name}/runs?limit=20`)) as PackRuns).runs;
 }
 
 beforeAll(async () => {
@@ -129,9 +134,10 @@ describe('the cluster page by profile, per run', () => {
     expect(await detail.getByRole('button', { name: /Retry/ }).count()).toBe(0);
     expect(await page.getByRole('button', { name: 'Re-sync cluster' }).count()).toBe(1);
 
-    const before = await packOf('broken-web');
-    expect(before.runs?.map((r) => r.kind)).toEqual(['install']);
-    const firstRun = before.runs?.[0];
+    const before = await runsOf('broken-web');
+    expect(before.map((r) => r.kind)).toEqual(['install']);
+    const firstRun = before[0];
+    expect((await packOf('broken-web')).lastRun).toEqual(firstRun);
     await page.goto(`${url}/#/clusters/${CLUSTER}/packs/broken-web`);
     await detail.getByRole('heading', { name: 'broken-web' }).waitFor();
     expect(await detail.getByRole('button', { name: 'Re-apply this pack' }).count()).toBe(0);
@@ -142,10 +148,13 @@ describe('the cluster page by profile, per run', () => {
       .poll(async () => (await packOf('broken-web')).endTime !== undefined, { timeout: 60_000 })
       .toBe(true);
     const after = await packOf('broken-web');
-    expect(after.runs?.map((r) => r.kind)).toEqual(['install', 'retry']);
+    const afterRuns = await runsOf('broken-web');
+    expect(afterRuns.map((r) => r.kind)).toEqual(['install', 'retry']);
     // The first run keeps its own times; the retry has its own start, after the first run ended.
-    expect(after.runs?.[0]).toEqual(firstRun);
-    const retry = after.runs?.[1];
+    expect(afterRuns[0]).toEqual(firstRun);
+    const retry = afterRuns[1];
+    expect(after.lastRun).toEqual(retry);
+    expect(after.runCount).toBe(2);
     expect(Date.parse(retry?.startTime ?? '')).toBeGreaterThan(Date.parse(firstRun?.endTime ?? ''));
     expect(after.startTime).toBe(retry?.startTime);
     const retryMs = Date.parse(after.endTime ?? '') - Date.parse(after.startTime ?? '');
@@ -160,6 +169,8 @@ describe('the cluster page by profile, per run', () => {
         ? /^the retry turned red at once, at /
         : `the retry turned red after ${took}, at `,
     );
+    // The page carries the current run; the first one is read from …/runs when asked for.
+    await detail.getByRole('button', { name: 'Show earlier runs (1)' }).click();
     await expect.poll(() => detail.locator('.runs-table tbody tr').count()).toBe(2);
     expect(await detail.locator('.runs-table tr[data-run="retry"] .run-duration').innerText()).toBe(
       formatRunDuration(retryMs, 'failed'),
@@ -204,5 +215,91 @@ describe('the cluster page by profile, per run', () => {
     expect(await page.locator('li[data-attached="local"]').textContent()).toMatch(/local this version \(v/);
     await page.locator('.yaml-line').first().waitFor();
     await shot('06-profiles-pack-table');
+  });
+});
+
+describe("a pack's history, page by page", () => {
+  const AGENT_PROFILE = [
+    'apiVersion: strata.dev/v1alpha1',
+    'kind: ClusterProfile',
+    'metadata: { name: e2e-paged }',
+    'spec:',
+    '  version: 1.0.0',
+    '  type: add-on',
+    '  packs:',
+    '    - name: flappy',
+    '      layer: addon',
+    '      version: 1.0.0',
+    '      type: manifest',
+    '      namespace: default',
+    '      manifests:',
+    '        - { apiVersion: v1, kind: ConfigMap, metadata: { name: flappy } }',
+    '',
+  ].join('\n');
+  const at = (i: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, 0, i * 1000)).toISOString();
+
+  it('shows the newest 100 transitions, and the older ones on "Older transitions", newest first', async () => {
+    // An agent cluster reports them: 112 transitions, 16 more a report (the most one report adds), no control
+    // plane. A status carries all of the pack's transitions; the hub stores the ones it has not yet.
+    await api('POST', '/profiles', { yaml: AGENT_PROFILE, file: 'paged.yaml' });
+    const { token } = (await api('POST', '/agent-clusters', { name: 'edge' })) as { token: string };
+    await api('POST', '/clusters/edge/attachments', { profile: 'e2e-paged' }, 'operator');
+    for (let report = 0; report < 7; report++) {
+      const transitions = Array.from({ length: (report + 1) * 16 }, (_, i) => {
+        return {
+          time: at(i),
+          from: i % 2 === 0 ? 'failed' : 'processing',
+          to: i % 2 === 0 ? 'processing' : 'failed',
+          condition: i % 2 === 0 ? 'Retrying' : 'Error',
+          reason: 'Flap',
+          message: `flap ${String(i)}`,
+        };
+      });
+      const res = await fetch(`${url}/api/v1/agent/events`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({
+          stream: '0b7e8a52-64c1-4d3e-9a8f-2f6c1d9e4b10',
+          events: [
+            {
+              seq: report + 1,
+              event: {
+                type: 'PackStatusChanged',
+                pack: 'flappy',
+                profile: 'e2e-paged',
+                status: {
+                  phase: 'failed',
+                  condition: 'Error',
+                  reason: 'Flap',
+                  message: 'flap',
+                  progress: { ready: 0, total: 1 },
+                  resources: [],
+                  revision: 'r1',
+                  operation: 'install',
+                  stage: { type: 'Queued' },
+                  transitions,
+                },
+              },
+            },
+          ],
+        }),
+      });
+      expect(res.status, await res.text()).toBe(200);
+    }
+    await page.goto(`${url}/#/clusters/edge/packs/flappy`);
+    const detail = page.locator('aside.detail');
+    await detail.getByRole('heading', { name: 'flappy' }).waitFor();
+    const items = detail.locator('ol.transitions li .transition-message');
+    await expect.poll(() => items.count()).toBe(100);
+    expect(await items.first().innerText()).toMatch(/flap 111$/);
+    expect(await items.last().innerText()).toMatch(/flap 12$/);
+    const older = detail.getByRole('button', { name: 'Older transitions' });
+    await older.click();
+    await expect.poll(() => items.count()).toBe(112);
+    expect(await items.last().innerText()).toMatch(/flap 0$/);
+    // Nothing older: the button goes.
+    expect(await older.count()).toBe(0);
+    await detail.locator('ol.transitions').scrollIntoViewIfNeeded();
+    await shot('07-pack-detail-older-transitions');
   });
 });

@@ -10,7 +10,7 @@ import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { repoRoot } from '../../src/engine/testing/runner.js';
-import type { ClusterPage, PackView } from '../src/api/types';
+import type { ClusterPage, PackRun, PackRuns, PackView } from '../src/api/types';
 import { formatElapsed } from '../../src/shared/duration.js';
 import { CLUSTER, startUiHarness, type UiHarness } from './harness.js';
 
@@ -36,6 +36,11 @@ async function packOf(name: string): Promise<PackView> {
   const found = view.packs.find((p) => p.name === name);
   if (!found) throw new Error(`pack ${name} is not on the page`);
   return found;
+}
+
+/** Every run the pack keeps, oldest first: the page carries only the current one (`lastRun`). */
+async function runsOf(name: string): Promise<PackRun[]> {
+  return ((await api('GET', `/clusters/${CLUSTER}/packs/${name}/runs?limit=20`)) as PackRuns).runs;
 }
 
 /** A marker in the document that a reload would wipe: proves the page updated itself. */
@@ -277,8 +282,10 @@ describe('an upgrade runs on its own clock', () => {
     const row = page.locator('tr[data-pack="shop"]');
     await page.locator('tr[data-pack="shop"][data-phase="success"]').waitFor({ timeout: 120_000 });
     const installed = await packOf('shop');
-    const install = installed.runs?.[0];
-    expect(installed.runs?.map((r) => r.kind)).toEqual(['install']);
+    const installRuns = await runsOf('shop');
+    const install = installRuns[0];
+    expect(installRuns.map((r) => r.kind)).toEqual(['install']);
+    expect(installed.lastRun).toEqual(install);
     if (install?.endTime === undefined) throw new Error('the install run has no end');
     const installMs = Date.parse(install.endTime) - Date.parse(install.startTime);
     expect(await row.locator('.elapsed').innerText()).toBe(formatElapsed(installMs));
@@ -292,8 +299,10 @@ describe('an upgrade runs on its own clock', () => {
     await api('PATCH', `/clusters/${CLUSTER}/attachments/e2e-shop`, { version: '1.1.0' }, 'operator');
     await page.locator('tr[data-pack="shop"][data-phase="processing"]').waitFor({ timeout: 60_000 });
     const upgrading = await packOf('shop');
-    const upgrade = upgrading.runs?.[1];
-    expect(upgrading.runs?.map((r) => r.kind)).toEqual(['install', 'upgrade']);
+    const upgradingRuns = await runsOf('shop');
+    const upgrade = upgradingRuns[1];
+    expect(upgradingRuns.map((r) => r.kind)).toEqual(['install', 'upgrade']);
+    expect(upgrading.runCount).toBe(2);
     if (upgrade === undefined) throw new Error('no upgrade run');
     expect(upgrading.startTime).toBe(upgrade.startTime);
     // The new pod waits for a node with the label: the clock ticks from the upgrade's start, not the install's.
@@ -321,15 +330,17 @@ describe('an upgrade runs on its own clock', () => {
     node.metadata.labels = { ...node.metadata.labels, [GATE]: 'go' };
     await core.replaceNode({ name: node.metadata.name, body: node });
     await page.locator('tr[data-pack="shop"][data-phase="success"]').waitFor({ timeout: 120_000 });
-    const upgraded = await packOf('shop');
-    const done = upgraded.runs?.[1];
+    const upgradedRuns = await runsOf('shop');
+    const done = upgradedRuns[1];
     if (done?.endTime === undefined) throw new Error('the upgrade run has no end');
     const upgradeMs = Date.parse(done.endTime) - Date.parse(done.startTime);
     expect(upgradeMs).toBeGreaterThanOrEqual(3000);
-    expect(upgraded.runs?.[0]).toEqual(install);
+    expect(upgradedRuns[0]).toEqual(install);
     expect(done.outcome).toBe('success');
     await expect.poll(() => clock.innerText()).toBe(formatElapsed(upgradeMs));
-    // The runs table: the upgrade and the install, newest first, each with its own start and duration.
+    // The runs table: the upgrade and the install, newest first, each with its own start and duration. The
+    // page carries the current run; the install is read from …/runs when asked for.
+    await detail.getByRole('button', { name: 'Show earlier runs (1)' }).click();
     await expect
       .poll(() => runs.locator('tbody tr').evaluateAll((r) => r.map((e) => e.getAttribute('data-run'))))
       .toEqual(['upgrade', 'install']);

@@ -290,7 +290,8 @@ describe('the web UI', () => {
     const fixed = readFileSync(join(examples, 'failing', 'broken-addon.yaml'), 'utf8')
       .replace(
         'version: 0.0.1\n  type: add-on',
-        'version: 0.0.2\n  type: add-on\n  variables:\n    - { name: token, sensitive: true, default: hush-4711 }',
+        // A sensitive variable takes no default (review 10): its value is given per attachment, below.
+        'version: 0.0.2\n  type: add-on\n  variables:\n    - { name: token, sensitive: true }',
       )
       .replace('      version: 0.0.1\n', '      version: 0.0.2\n')
       .replace('testenv.strata.dev/behavior: image-pull-backoff', 'testenv.strata.dev/ready-after: "3s"')
@@ -350,13 +351,20 @@ describe('the web UI', () => {
     await expect.poll(() => attachment.textContent()).toMatch(/v0\.0\.2/);
     expect(await attachment.getByText(/Update available/).count()).toBe(0);
 
+    // The sensitive value, given to the attachment now that its version declares the variable.
+    await api(
+      'PATCH',
+      `/clusters/${CLUSTER}/attachments/broken-addon`,
+      { values: { token: 'hush-4711' } },
+      'operator',
+    );
     // The detail shows the new objects, with the sensitive value masked and nowhere on the page in clear.
     await page.locator('tr[data-pack="broken-web"]').getByRole('link', { name: 'broken-web' }).click();
     const rendered = page.locator('aside.detail section.pack-values');
     await expect
       .poll(() => rendered.textContent(), { timeout: 15_000 })
       .toContain('image: registry.example/web:1.0.0');
-    expect(await rendered.textContent()).toContain('value: "******"');
+    await expect.poll(() => rendered.textContent(), { timeout: 15_000 }).toContain('value: "******"');
     expect(await rendered.textContent()).toContain('Sensitive values are masked');
     expect(await page.content()).not.toContain('hush-4711');
     await rendered.scrollIntoViewIfNeeded();

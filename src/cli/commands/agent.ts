@@ -3,6 +3,8 @@
 import { resolve } from 'node:path';
 import { stringOption, type Command } from '../command.js';
 import { CliError, CliErrorCode, ExitCode } from '../errors.js';
+import { terminalText } from '../render/terminal-text.js';
+import { plainHttpRefusal } from '../../shared/plain-http.js';
 
 export const agentCommand: Command = {
   path: ['agent'],
@@ -57,16 +59,23 @@ export const agentCommand: Command = {
         CliErrorCode.Usage,
         `--hub: expected a URL like https://strata.example.com, got ${JSON.stringify(hub)}`,
       );
+    const refusal = plainHttpRefusal(hub, ctx.config);
+    if (refusal !== undefined)
+      throw new CliError(CliErrorCode.Usage, `--hub: ${refusal}`, {
+        hint: 'use the https:// address of the hub; or, on a network you trust, pass --insecure-http (STRATA_INSECURE_HTTP=1)',
+      });
     const kubeconfig = stringOption(options, 'kubeconfig');
     const context = stringOption(options, 'context');
     const { startAgent } = await import('../../agent/main.js');
     const { findHelm } = await import('../../config.js');
+    // Its log lines carry the cluster's and the hub's words (errors, events).
     const log = (line: string) => {
-      ctx.stderr.write(`${line}\n`);
+      ctx.stderr.write(`${terminalText(line, { multiline: true })}\n`);
     };
     const agent = await startAgent({
       hub,
       token,
+      insecureHttp: ctx.config.insecureHttp,
       ...(kubeconfig === undefined ? {} : { kubeconfig: resolve(ctx.cwd, kubeconfig) }),
       ...(context === undefined ? {} : { context }),
       stateDir: resolve(ctx.cwd, stringOption(options, 'state-dir') ?? '.strata-agent'),

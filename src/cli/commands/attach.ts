@@ -4,6 +4,7 @@ import { flag, listOption, outputOption, stringOption, type Command, type Contex
 import { CliError, ExitCode, usageError } from '../errors.js';
 import { painter } from '../render/color.js';
 import { formatObject } from '../render/output.js';
+import { terminalSafe, terminalText } from '../render/terminal-text.js';
 import type { PackDiff } from '../types.js';
 import { splitRef } from './profile.js';
 
@@ -29,7 +30,7 @@ export function renderDiff(diff: readonly PackDiff[], color: boolean): string {
   const paint = painter(color);
   if (diff.length === 0) return 'no packs\n';
   return (
-    diff
+    terminalSafe(diff)
       .map((d) => {
         const version =
           d.fromVersion !== undefined && d.toVersion !== undefined
@@ -120,7 +121,7 @@ const attach: Command = {
       if (output === 'json' || output === 'yaml') ctx.stdout.write(formatObject(attachment, output));
       else
         ctx.stdout.write(
-          `profile ${attachment.profile}@${attachment.version} attached to cluster ${cluster}\n`,
+          `${terminalText(`profile ${attachment.profile}@${attachment.version} attached to cluster ${cluster}`)}\n`,
         );
       return ExitCode.Ok;
     } catch (error) {

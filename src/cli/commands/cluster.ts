@@ -7,6 +7,7 @@ import { outputOption, stringOption, type Command, type Context, type OptionValu
 import { CliError, CliErrorCode, ExitCode } from '../errors.js';
 import { painter } from '../render/color.js';
 import { formatObject } from '../render/output.js';
+import { terminalSafe, terminalText } from '../render/terminal-text.js';
 import { phaseBadge } from '../render/status.js';
 import { renderTable } from '../render/table.js';
 import { age } from '../render/time.js';
@@ -27,7 +28,7 @@ export function clusterRows(clusters: readonly Cluster[], ctx: Pick<Context, 'co
   const paint = painter(ctx.color);
   return renderTable(
     ['NAME', 'STATUS', 'PACKS', 'REACHABLE', 'SERVER', 'AGE'],
-    clusters.map((c) => [
+    terminalSafe(clusters).map((c) => [
       c.name,
       phaseBadge(packPhaseDisplay[c.phase], paint),
       `${c.counts.success}/${c.packs}`,
@@ -118,7 +119,9 @@ const add: Command = {
     if (output === 'json' || output === 'yaml') ctx.stdout.write(formatObject(cluster, output));
     else
       ctx.stdout.write(
-        `cluster "${cluster.name}" added (server ${cluster.server}, context ${cluster.context})\n`,
+        terminalText(
+          `cluster "${cluster.name}" added (server ${cluster.server}, context ${cluster.context})`,
+        ) + '\n',
       );
     return ExitCode.Ok;
   },
@@ -133,7 +136,7 @@ async function addAgentCluster(ctx: Context, name: string, options: OptionValues
     );
   }
   const driftPolicy = stringOption(options, 'drift-policy') as Cluster['driftPolicy'] | undefined;
-  const made = await ctx.client.call('registerAgentCluster', {
+  let made = await ctx.client.call('registerAgentCluster', {
     body: { name, ...(driftPolicy === undefined ? {} : { driftPolicy }) },
   });
   const output = stringOption(options, 'output');
@@ -142,6 +145,7 @@ async function addAgentCluster(ctx: Context, name: string, options: OptionValues
     return ExitCode.Ok;
   }
   const hub = ctx.config.server;
+  made = terminalSafe(made);
   ctx.stdout.write(
     [
       `cluster "${made.cluster.name}" added, run by an agent (the hub holds no credentials for it)`,
@@ -223,7 +227,7 @@ const agentToken: Command = {
     const name = args[0] ?? '';
     const { token } = await ctx.client.call('rotateAgentToken', { params: { cluster: name } });
     ctx.stdout.write(
-      `new agent token for cluster "${name}" (shown this once; the old one no longer works):\n  ${token}\n` +
+      `new agent token for cluster "${name}" (shown this once; the old one no longer works):\n  ${terminalText(token)}\n` +
         'give it to the agent (--token, or STRATA_AGENT_TOKEN / the strata-agent Secret) and restart it\n',
     );
     return ExitCode.Ok;

@@ -5,6 +5,7 @@ import { flag, listOption, outputOption, stringOption, type Command, type Contex
 import { ExitCode } from '../errors.js';
 import { painter } from '../render/color.js';
 import { eventLine } from '../render/events.js';
+import { jsonLine } from '../render/output.js';
 import { isFiltered, matchesFilter, type PackFilter } from '../render/status.js';
 import type { HubEvent } from '../types.js';
 import { checkFilter } from './status.js';
@@ -100,7 +101,7 @@ export const eventsCommand: Command = {
       })) {
         if (event.cluster !== undefined && event.cluster !== cluster) continue;
         if (!(await keep.keeps(event))) continue;
-        ctx.stdout.write(json ? `${JSON.stringify(event)}\n` : eventLine(event, paint));
+        ctx.stdout.write(json ? jsonLine(event) : eventLine(event, paint));
       }
     } finally {
       ctx.signal.removeEventListener('abort', onAbort);

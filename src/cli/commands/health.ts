@@ -4,6 +4,7 @@
 import { outputOption, stringOption, type Command, type Context } from '../command.js';
 import { CliError, CliErrorCode, ExitCode, usageError } from '../errors.js';
 import { formatObject } from '../render/output.js';
+import { terminalText } from '../render/terminal-text.js';
 import { parseYamlValue } from '../../shared/yaml-parse.js';
 import { readInputFile } from './cluster.js';
 
@@ -58,7 +59,10 @@ const get: Command = {
     const current = await ctx.client.call('getHealthRules', {});
     const output = stringOption(options, 'output');
     if (output === 'json' || output === 'yaml') ctx.stdout.write(formatObject(current, output));
-    else ctx.stdout.write(current.source.endsWith('\n') ? current.source : `${current.source}\n`);
+    else {
+      const source = terminalText(current.source, { multiline: true });
+      ctx.stdout.write(source.endsWith('\n') ? source : `${source}\n`);
+    }
     return ExitCode.Ok;
   },
 };
@@ -152,7 +156,10 @@ const test: Command = {
     const rule = verdict.rule
       ? `${verdict.rule.origin} rule for ${verdict.rule.apiVersion} ${verdict.rule.kind}`
       : 'built-in or generic rule';
-    ctx.stdout.write(`${verdict.state} (${verdict.reason}) ${verdict.message}\n  decided by: ${rule}\n`);
+    // The reason and message are the rule's and the object's words.
+    ctx.stdout.write(
+      `${terminalText(`${verdict.state} (${verdict.reason}) ${verdict.message}`)}\n  decided by: ${terminalText(rule)}\n`,
+    );
     return ExitCode.Ok;
   },
 };

@@ -4,6 +4,7 @@
 import { outputOption, stringOption, type Command } from '../command.js';
 import { CliError, CliErrorCode, ExitCode } from '../errors.js';
 import { formatObject } from '../render/output.js';
+import { terminalSafe } from '../render/terminal-text.js';
 import { renderTable } from '../render/table.js';
 
 export const outdatedCommand: Command = {
@@ -35,7 +36,7 @@ export const outdatedCommand: Command = {
       ctx.stdout.write(
         renderTable(
           ['PACK', 'CHART', 'PINNED', 'NEWER'],
-          charts.map((c) => [
+          terminalSafe(charts).map((c) => [
             c.pack,
             c.chart,
             c.version,

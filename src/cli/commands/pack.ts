@@ -1,13 +1,15 @@
-// strata pack values|history|retry: one pack of a cluster: what it deploys with, how its colour changed, and
-// "try again now" for a red one. The same data as the pack detail in the UI.
+// strata pack values|history|runs|retry: one pack of a cluster: what it deploys with, how its colour changed,
+// each install, upgrade and retry with its own duration, and "try again now" for a red one. The same data as the pack detail in the UI.
 import { outputOption, outputWidth, stringOption, type Command } from '../command.js';
 import { ExitCode, usageError } from '../errors.js';
 import { painter } from '../render/color.js';
 import { formatObject } from '../render/output.js';
+import { terminalSafe, terminalText } from '../render/terminal-text.js';
 import { phaseBadge } from '../render/status.js';
 import { renderTable } from '../render/table.js';
 import { packPhaseDisplay } from '../../status/pack-phase.js';
 import { formatPackReason } from '../../status/pack-reason.js';
+import { formatElapsed } from '../../shared/duration.js';
 
 const ARGS = ['CLUSTER', 'PACK'];
 const params = (args: readonly string[]) => ({ cluster: args[0] ?? '', pack: args[1] ?? '' });
@@ -26,14 +28,19 @@ const values: Command = {
     const body = await ctx.client.call('getPackValues', { params: params(args) });
     if (stringOption(options, 'output') === 'json') ctx.stdout.write(formatObject(body, 'json'));
     else {
+      // Values, manifests and NOTES are the chart's text: printed as text, never obeyed by the terminal.
+      const yaml = terminalText(body.yaml, { multiline: true });
+      const notes = body.notes === undefined ? undefined : terminalText(body.notes, { multiline: true });
       const source = body.chart ? `chart ${body.chart}, release ${body.releaseName ?? body.pack}, ` : '';
       ctx.stderr.write(
-        `# ${body.pack} (${body.type}) on ${params(args).cluster}: ${source}namespace ${body.namespace}, ` +
-          `from ${body.profile} ${body.profileVersion}${body.masked ? '; sensitive values masked' : ''}\n`,
+        terminalText(
+          `# ${body.pack} (${body.type}) on ${params(args).cluster}: ${source}namespace ${body.namespace}, ` +
+            `from ${body.profile} ${body.profileVersion}${body.masked ? '; sensitive values masked' : ''}`,
+        ) + '\n',
       );
-      ctx.stdout.write(body.yaml === '' ? '{}\n' : body.yaml.endsWith('\n') ? body.yaml : `${body.yaml}\n`);
+      ctx.stdout.write(yaml === '' ? '{}\n' : yaml.endsWith('\n') ? yaml : `${yaml}\n`);
       // The chart's notes, as `helm install` prints them; on stderr so stdout stays the values alone.
-      if (body.notes !== undefined) ctx.stderr.write(`NOTES:\n${body.notes}\n`);
+      if (notes !== undefined) ctx.stderr.write(`NOTES:\n${notes}\n`);
     }
     return ExitCode.Ok;
   },
@@ -89,11 +96,70 @@ const history: Command = {
     ctx.stdout.write(
       renderTable(
         ['TIME', 'FROM', 'TO', 'REASON'],
-        transitions.map((t) => [
+        terminalSafe(transitions).map((t) => [
           t.time,
           badge(t.from),
           badge(t.to),
           formatPackReason({ phase: t.to, condition: t.condition, reason: t.reason, message: t.message }),
+        ]),
+        { width: outputWidth(ctx) },
+      ),
+    );
+    return ExitCode.Ok;
+  },
+};
+
+const runs: Command = {
+  path: ['pack', 'runs'],
+  usage: 'strata pack runs CLUSTER PACK [--limit N] [--before CURSOR] [-o table|json|yaml]',
+  summary: "a pack's runs (install, upgrade, retry, uninstall), oldest first, each with its own duration",
+  description:
+    'The status page shows only the current run; the hub keeps the last 20. The newest 10 by default (--limit,\n' +
+    'at most 20). When there are older ones, the command to see them (--before CURSOR) is printed on stderr.',
+  args: ARGS,
+  options: {
+    output: outputOption(['table', 'json', 'yaml']),
+    limit: { type: 'string', value: 'N', description: 'how many runs (default 10, at most 20)' },
+    before: {
+      type: 'string',
+      value: 'CURSOR',
+      description: 'only those older than this (printed by a run before)',
+    },
+  },
+  examples: ['strata pack runs dev broken-web', 'strata pack runs dev echo -o json'],
+  async run(ctx, { args, options }) {
+    const limit = wholeNumberOption(options, 'limit');
+    const before = wholeNumberOption(options, 'before');
+    const page = await ctx.client.call('getPackRuns', {
+      params: params(args),
+      query: { ...(limit === undefined ? {} : { limit }), ...(before === undefined ? {} : { before }) },
+    });
+    if (page.next !== undefined) {
+      const p = params(args);
+      ctx.stderr.write(
+        `# older runs: strata pack runs ${p.cluster} ${p.pack} --before ${String(page.next)}\n`,
+      );
+    }
+    const output = stringOption(options, 'output');
+    if (output === 'json' || output === 'yaml') {
+      ctx.stdout.write(formatObject(page.runs, output));
+      return ExitCode.Ok;
+    }
+    if (page.runs.length === 0) {
+      ctx.stdout.write('No runs yet.\n');
+      return ExitCode.Ok;
+    }
+    const paint = painter(ctx.color);
+    ctx.stdout.write(
+      renderTable(
+        ['RUN', 'REVISION', 'STARTED', 'DURATION', 'OUTCOME'],
+        // An agent reports its runs: their text is printed, never obeyed by the terminal.
+        terminalSafe(page.runs).map((r) => [
+          r.kind,
+          r.revision.slice(0, 12),
+          r.startTime,
+          r.endTime === undefined ? '-' : formatElapsed(Date.parse(r.endTime) - Date.parse(r.startTime)),
+          r.outcome === undefined ? '-' : phaseBadge(packPhaseDisplay[r.outcome], paint),
         ]),
         { width: outputWidth(ctx) },
       ),
@@ -126,4 +192,4 @@ const retry: Command = {
   },
 };
 
-export const packCommands: readonly Command[] = [values, history, retry];
+export const packCommands: readonly Command[] = [values, history, runs, retry];

@@ -43,7 +43,7 @@ interface Sent {
 
 async function strata(
   argv: string[],
-  env: Record<string, string> = { STRATA_SERVER: 'http://hub.test' },
+  env: Record<string, string> = { STRATA_SERVER: 'https://hub.test' },
   hubDown = false,
 ) {
   let stdout = '';
@@ -79,7 +79,7 @@ describe('strata profile apply -f FILE', () => {
     const result = await strata(['profile', 'apply', '-f', 'p.yaml']);
     expect(result.code, result.stderr).toBe(0);
     const [request] = result.sent;
-    expect(request?.url).toBe('http://hub.test/api/v1/profiles?file=p.yaml');
+    expect(request?.url).toBe('https://hub.test/api/v1/profiles?file=p.yaml');
     expect(request?.headers['content-type']).toBe('application/gzip');
     const bundle = await readBundle(Buffer.from(request?.body as Uint8Array));
     expect([...bundle.entries.keys()].sort()).toEqual(['charts/web', 'cm.yaml']);
@@ -160,27 +160,27 @@ describe('strata profile validate -f FILE', () => {
     const result = await strata(['profile', 'validate', '-f', 'ok.yaml']);
     expect(result.code, result.stderr).toBe(0);
     expect(result.sent).toHaveLength(1);
-    expect(result.stdout).toBe('ok.yaml: valid (checked locally and by the hub at http://hub.test)\n');
+    expect(result.stdout).toBe('ok.yaml: valid (checked locally and by the hub at https://hub.test)\n');
   });
 
   it('warns when a hub from the environment is down, and fails when the one named by --server is', async () => {
     await writeFile(join(dir, 'ok.yaml'), profile(`${helm}\n${manifest('cm.yaml')}`));
     const fromEnv = await strata(
       ['profile', 'validate', '-f', 'ok.yaml'],
-      { STRATA_SERVER: 'http://hub.test' },
+      { STRATA_SERVER: 'https://hub.test' },
       true,
     );
     expect(fromEnv.code).toBe(0);
     expect(fromEnv.stderr).toMatch(
-      /^warning: cannot reach the Strata hub at http:\/\/hub\.test.*; checked locally only$/m,
+      /^warning: cannot reach the Strata hub at https:\/\/hub\.test.*; checked locally only$/m,
     );
     expect(fromEnv.stdout).toBe('ok.yaml: valid (checked locally)\n');
     const named = await strata(
-      ['profile', 'validate', '-f', 'ok.yaml', '--server', 'http://hub.test'],
+      ['profile', 'validate', '-f', 'ok.yaml', '--server', 'https://hub.test'],
       {},
       true,
     );
     expect(named.code).toBe(1);
-    expect(named.stderr).toContain('cannot reach the Strata hub at http://hub.test');
+    expect(named.stderr).toContain('cannot reach the Strata hub at https://hub.test');
   });
 });

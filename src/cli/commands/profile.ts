@@ -19,6 +19,7 @@ import {
 } from '../../profile/index.js';
 import { operations, type Operations } from '../types.js';
 import { formatObject } from '../render/output.js';
+import { terminalSafe, terminalText } from '../render/terminal-text.js';
 import { renderTable } from '../render/table.js';
 import { age } from '../render/time.js';
 import { readInputFile } from './cluster.js';
@@ -132,7 +133,7 @@ const apply: Command = {
       ctx.stdout.write(formatObject(versions, output));
       return ExitCode.Ok;
     }
-    for (const v of versions) {
+    for (const v of terminalSafe(versions)) {
       const state = v.published ? 'published' : 'stored as a draft';
       ctx.stdout.write(
         `profile ${v.name}@${v.version} ${state} (${v.packs} pack${v.packs === 1 ? '' : 's'})\n`,
@@ -159,7 +160,7 @@ const list: Command = {
       ctx.stdout.write(
         renderTable(
           ['NAME', 'TYPE', 'LATEST', 'VERSIONS'],
-          profiles.map((p) => [p.name, p.type, p.latest, String(p.versions)]),
+          terminalSafe(profiles).map((p) => [p.name, p.type, p.latest, String(p.versions)]),
         ),
       );
     return ExitCode.Ok;
@@ -225,9 +226,11 @@ const get: Command = {
     });
     if (output === 'json') ctx.stdout.write(formatObject(profile, 'json'));
     else {
-      ctx.stdout.write(profile.yaml.endsWith('\n') ? profile.yaml : `${profile.yaml}\n`);
+      // The profile as written (a file holds no terminal controls, so this changes no byte of a sound one).
+      const yaml = terminalText(profile.yaml, { multiline: true });
+      ctx.stdout.write(yaml.endsWith('\n') ? yaml : `${yaml}\n`);
       // On stderr: stdout stays the profile as written, so it can be applied again as it is.
-      const pinned = Object.entries(profile.charts ?? {});
+      const pinned = Object.entries(terminalSafe(profile.charts ?? {}));
       if (pinned.length > 0)
         ctx.stderr.write(
           `remote charts pinned at publish:\n${pinned.map(([chart, digest]) => `  ${chart} sha256:${digest}\n`).join('')}`,
@@ -252,7 +255,7 @@ const versions: Command = {
       ctx.stdout.write(
         renderTable(
           ['VERSION', 'TYPE', 'PACKS', 'PUBLISHED', 'AGE'],
-          list.map((v) => [
+          terminalSafe(list).map((v) => [
             v.version,
             v.type,
             String(v.packs),
@@ -388,6 +391,7 @@ const pull: Command = {
     const loaded = await loadProfileText(bundle.profile, {
       files: bundleFiles(bundle.entries),
       displayName: `${name}@${version}`,
+      storedVersion: true,
     });
     const folders = new Set(
       (loaded.ok ? loaded.value : [])

@@ -51,6 +51,9 @@ const passthrough = [
   'max-connections',
   'max-connections-per-address',
   'max-connections-per-token',
+  'max-costly-requests-per-operation',
+  'max-body-mib-per-token',
+  'max-body-mib',
   'keep-transitions',
   'keep-days',
 ] as const;
@@ -61,7 +64,8 @@ export const serveCommand: Command = {
     'strata serve [--address HOST:PORT] [--data-dir DIR] [--database-url URL] [--helm PATH] [--log-level LEVEL] ' +
     '[--allow-exec-plugin NAMES] [--outbound-deny RANGES] [--metrics-token TOKEN] [--metrics-public] ' +
     '[--max-streams-per-token N] [--max-streams N] [--max-costly-requests-per-token N] [--request-timeout SECONDS] [--max-connections N] ' +
-    '[--max-connections-per-address N] [--max-connections-per-token N] [--keep-transitions N] [--keep-days DAYS]',
+    '[--max-connections-per-address N] [--max-connections-per-token N] [--max-costly-requests-per-operation N] ' +
+    '[--max-body-mib-per-token N] [--max-body-mib N] [--keep-transitions N] [--keep-days DAYS] [--print-admin-token]',
   summary: 'run the hub: the API, the web UI and one runner per registered cluster',
   description:
     'Flags win over the environment: STRATA_ADDRESS (default 127.0.0.1:7400), STRATA_DATA_DIR (default\n' +
@@ -70,10 +74,13 @@ export const serveCommand: Command = {
     'STRATA_MAX_STREAMS_PER_TOKEN, STRATA_MAX_STREAMS, STRATA_MAX_COSTLY_REQUESTS_PER_TOKEN,\n' +
     'STRATA_REQUEST_TIMEOUT, STRATA_MAX_CONNECTIONS,\n' +
     'STRATA_MAX_CONNECTIONS_PER_ADDRESS, STRATA_MAX_CONNECTIONS_PER_TOKEN, STRATA_KEEP_TRANSITIONS, STRATA_KEEP_DAYS,\n' +
+    'STRATA_MAX_COSTLY_REQUESTS_PER_OPERATION, STRATA_MAX_BODY_MIB_PER_TOKEN, STRATA_MAX_BODY_MIB,\n' +
+    'STRATA_PRINT_ADMIN_TOKEN=true,\n' +
     "STRATA_METRICS_TOKEN (a bearer token for Prometheus' scrape config; /metrics takes it or any API token;\n" +
     'prefer the variable: a flag shows in `ps`), STRATA_METRICS_PUBLIC=true (/metrics without any token).\n' +
-    'On first start an admin token is written to <data dir>/admin-token (0600), and printed once when stdout\n' +
-    'is a terminal (not into a log); the file is removed as soon as another admin token exists. Ctrl-C\n' +
+    'On first start an admin token is written to <data dir>/admin-token (0600) and its path is printed (the\n' +
+    'token itself only with --print-admin-token: a terminal can be logged too, `docker run -t`); the file is\n' +
+    'removed as soon as another admin token exists. Ctrl-C\n' +
     '(SIGINT) or SIGTERM stops it cleanly.',
   args: [],
   needsHub: false,
@@ -164,6 +171,28 @@ export const serveCommand: Command = {
       description:
         "connections one token's requests may hold open (default 256; a request on one more gets 429)",
     },
+    'max-costly-requests-per-operation': {
+      type: 'string',
+      value: 'N',
+      description:
+        'costly requests of one kind (e.g. health-rule tests) the hub runs at once for all tokens; viewers together ' +
+        "get all but one token's share (default 16; more get 429)",
+    },
+    'max-body-mib-per-token': {
+      type: 'string',
+      value: 'N',
+      description: 'request body MiB being read at once for one token (default 8; more get 429)',
+    },
+    'max-body-mib': {
+      type: 'string',
+      value: 'N',
+      description: 'request body MiB the hub reads at once in all (default 256; more get 503)',
+    },
+    'print-admin-token': {
+      type: 'boolean',
+      description:
+        'print the first admin token itself at first start (default: only its file, <data dir>/admin-token)',
+    },
     'keep-transitions': {
       type: 'string',
       value: 'N',
@@ -187,6 +216,7 @@ export const serveCommand: Command = {
       return value === undefined ? [] : [`--${name}=${value}`];
     });
     if (flag(options, 'metrics-public')) argv.push('--metrics-public');
+    if (flag(options, 'print-admin-token')) argv.push('--print-admin-token');
     const { serve } = await import('../../server/serve.js');
     const running = await serve({
       argv,
@@ -195,7 +225,6 @@ export const serveCommand: Command = {
       print: (line) => {
         ctx.stdout.write(`${line}\n`);
       },
-      printsToTerminal: ctx.stdout.isTTY,
     });
     running.server.app.log.debug({ helm: running.config.helmBin }, 'the helm this hub runs');
     compactOnceStarted((fields, message) => {

@@ -4,6 +4,7 @@
 import { flag, outputOption, stringOption, type Command } from '../command.js';
 import { CliError, CliErrorCode, ExitCode, usageError } from '../errors.js';
 import { formatObject } from '../render/output.js';
+import { terminalSafe, terminalText } from '../render/terminal-text.js';
 import { renderTable } from '../render/table.js';
 import { readInputFile } from './cluster.js';
 
@@ -67,7 +68,7 @@ const add: Command = {
     });
     const output = stringOption(options, 'output');
     if (output === 'json' || output === 'yaml') ctx.stdout.write(formatObject(saved, output));
-    else ctx.stdout.write(`source ${saved.name} saved (${saved.url})\n`);
+    else ctx.stdout.write(`${terminalText(`source ${saved.name} saved (${saved.url})`)}\n`);
     return ExitCode.Ok;
   },
 };
@@ -88,7 +89,7 @@ const list: Command = {
       ctx.stdout.write(
         renderTable(
           ['NAME', 'URL', 'USERNAME', 'PASSWORD', 'CA', 'TLS'],
-          sources.map((s) => [
+          terminalSafe(sources).map((s) => [
             s.name,
             s.url,
             s.username ?? '-',

@@ -16,7 +16,8 @@ import {
 import { CliError, CliErrorCode, ExitCode, usageError } from '../errors.js';
 import { painter } from '../render/color.js';
 import { LiveView } from '../render/live.js';
-import { formatObject } from '../render/output.js';
+import { formatObject, jsonLine } from '../render/output.js';
+import { terminalText } from '../render/terminal-text.js';
 import {
   clockTime,
   describeFilter,
@@ -69,7 +70,7 @@ function document(view: View): unknown {
 function render(ctx: Context, view: View, format: Format, live: boolean): string {
   switch (format) {
     case 'json':
-      return live ? `${JSON.stringify(document(view))}\n` : formatObject(document(view), 'json');
+      return live ? jsonLine(document(view)) : formatObject(document(view), 'json');
     case 'yaml':
       return live ? `---\n${formatObject(document(view), 'yaml')}` : formatObject(document(view), 'yaml');
     case 'table':
@@ -94,7 +95,7 @@ function progressLine(page: ClusterPage, ctx: Context): string {
   const others = page.packs
     .filter((p) => p.phase !== 'success')
     .slice(0, 3)
-    .map((p) => `${p.icon} ${p.name} ${p.label}`);
+    .map((p) => terminalText(`${p.icon} ${p.name} ${p.label}`));
   return `${clockTime(ctx.now())} ${progressBar(green, page.packs.length)} packs green${others.length > 0 ? `  ${others.join(', ')}` : ''}\n`;
 }
 

@@ -4,6 +4,7 @@
 import { outputOption, stringOption, type Command } from '../command.js';
 import { ExitCode, usageError } from '../errors.js';
 import { formatObject } from '../render/output.js';
+import { terminalSafe } from '../render/terminal-text.js';
 import type { TokenRole } from '../types.js';
 
 const roles: readonly TokenRole[] = ['viewer', 'operator', 'admin'];
@@ -58,10 +59,11 @@ const create: Command = {
       ctx.stdout.write(formatObject(created, output));
       return ExitCode.Ok;
     }
+    const shown = terminalSafe(created);
     ctx.stderr.write(
-      `token "${created.token.name}" (role ${created.token.role}, id ${created.token.id}) created; it is shown this once:\n`,
+      `token "${shown.token.name}" (role ${shown.token.role}, id ${shown.token.id}) created; it is shown this once:\n`,
     );
-    ctx.stdout.write(`${created.plaintext}\n`);
+    ctx.stdout.write(`${shown.plaintext}\n`);
     return ExitCode.Ok;
   },
 };

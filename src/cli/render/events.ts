@@ -4,6 +4,7 @@ import { PackConditionType, packPhaseDisplay, PackPhase } from '../../status/pac
 import { formatPackReason } from '../../status/pack-reason.js';
 import type { HubEvent } from '../types.js';
 import type { Painter } from './color.js';
+import { terminalSafe } from './terminal-text.js';
 
 const phase = z.enum(Object.values(PackPhase) as [PackPhase, ...PackPhase[]]);
 const condition = z.enum(Object.values(PackConditionType) as [PackConditionType, ...PackConditionType[]]);
@@ -102,7 +103,9 @@ export function describeEvent(event: HubEvent, paint: Painter): string {
   }
 }
 
-export function eventLine(event: HubEvent, paint: Painter): string {
+export function eventLine(raw: HubEvent, paint: Painter): string {
+  // What happened on the cluster, in its own words: shown, never obeyed, by the terminal.
+  const event = terminalSafe(raw);
   const text = describeEvent(event, paint);
   const cells = [event.time, event.kind.padEnd(17), event.pack ?? '-', text];
   return `${cells.join('  ').trimEnd()}\n`;

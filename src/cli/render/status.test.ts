@@ -67,7 +67,8 @@ describe('renderStatusPage', () => {
       phase: 'failed',
       startTime: '2025-01-01T11:58:00.000Z',
       endTime: '2025-01-01T11:58:00.003Z',
-      runs,
+      lastRun: runs[1],
+      runCount: 2,
     });
     expect(renderStatusPage(page([retried]), plain)).toMatch(/✗ Failed\s+broken-web .*\s+red at once\n/);
     // The install before it did 5 minutes of work: its own line says so.
@@ -75,7 +76,8 @@ describe('renderStatusPage', () => {
       ...retried,
       startTime: '2025-01-01T11:50:00Z',
       endTime: '2025-01-01T11:55:00Z',
-      runs: runs.slice(0, 1),
+      lastRun: runs[0],
+      runCount: 1,
     };
     expect(renderStatusPage(page([installed]), plain)).toMatch(/✗ Failed\s+broken-web .*\s+took 5m0s\n/);
   });

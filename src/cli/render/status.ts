@@ -6,6 +6,7 @@ import { packPhaseDisplay } from '../../status/pack-phase.js';
 import { formatPackReason } from '../../status/pack-reason.js';
 import type { ClusterPage, Pack } from '../types.js';
 import { padEnd, truncate, visibleWidth, type Painter } from './color.js';
+import { terminalSafe } from './terminal-text.js';
 import { formatElapsed, RED_AT_ONCE_MS } from '../../shared/duration.js';
 
 export interface StatusRenderOptions {
@@ -70,7 +71,7 @@ export function packTime(pack: Pack, now: number): string {
     const end = Date.parse(pack.endTime);
     // A retry of unchanged objects is red again in milliseconds: "took 0s" would read as a clock never run.
     const redAtOnce =
-      pack.phase === 'failed' && pack.runs?.at(-1)?.outcome === 'failed' && end - start < RED_AT_ONCE_MS;
+      pack.phase === 'failed' && pack.lastRun?.outcome === 'failed' && end - start < RED_AT_ONCE_MS;
     if (redAtOnce) return 'red at once';
     if (!Number.isNaN(end)) return `took ${formatElapsed(end - start)}`;
   }
@@ -90,7 +91,8 @@ const BAR_WIDTH = 10;
 
 export function renderStatusPage(page: ClusterPage, options: StatusRenderOptions): string {
   const { paint, now } = options;
-  const { cluster, attachments, packs } = page;
+  // Names, reasons and messages come from the cluster and its charts: shown, never obeyed, by the terminal.
+  const { cluster, attachments, packs } = terminalSafe(page);
   const hubDown = options.hubDownSince !== undefined;
   const lines: string[] = [];
   if (options.hubDownSince !== undefined) {
@@ -268,5 +270,5 @@ export function waitVerdict(page: ClusterPage): WaitVerdict {
 
 /** One line per pack for error messages: `  ✗ broken-web (Failed): ImagePullBackOff: …`. */
 export function packLines(packs: readonly Pack[]): string[] {
-  return packs.map((p) => `  ${p.icon} ${p.name} (${p.label}): ${packReason(p)}`);
+  return terminalSafe(packs).map((p) => `  ${p.icon} ${p.name} (${p.label}): ${packReason(p)}`);
 }

@@ -11,7 +11,8 @@ import {
   DigestSchema,
 } from '../../hub/index.js';
 import { DriftPolicySchema, NameSchema } from '../schemas.js';
-import { API_PREFIX, jsonRoute, Role } from '../route.js';
+import { matchesIfNoneMatch } from '../etag.js';
+import { API_PREFIX, jsonRoute, Role, streamRoute } from '../route.js';
 import { presentCluster } from './clusters.js';
 
 export const AGENT_PREFIX = `${API_PREFIX}/agent`;
@@ -28,10 +29,6 @@ const RegisteredAgentClusterSchema = z
       .describe('the agent token: shown this once; give it to the agent (strata agent --token)'),
   })
   .meta({ id: 'RegisteredAgentCluster' });
-
-const AgentChartSchema = z
-  .object({ digest: DigestSchema, content: z.string().describe('the chart archive (.tgz), base64') })
-  .meta({ id: 'AgentChart' });
 
 export const agentRoutes = [
   jsonRoute({
@@ -84,22 +81,37 @@ export const agentRoutes = [
     errors: [404, 409],
     handler: ({ hub, actor }) => hub.agentDesired(actor),
   }),
-  jsonRoute({
+  streamRoute({
     method: 'GET',
     path: `${AGENT_PREFIX}/charts/{digest}`,
     operationId: 'agentChart',
     tag: 'agents',
     summary: "A chart archive one of the agent's desired packs renders from, by its sha256",
+    description:
+      'The archive itself (application/octet-stream, Content-Length set): the agent checks its sha256. Sent as ' +
+      'it is read from the store, a part at a time, so a reader that stops reading holds one part of the hub, ' +
+      'not the archive; a costly request (at most a few per token at once: 429 TOO_MANY_REQUESTS past that). ' +
+      'The ETag is the digest: a request naming it in If-None-Match gets 304.',
     role: Role.Agent,
     params: z.object({ digest: DigestSchema }),
-    status: 200,
-    etag: true,
-    response: AgentChartSchema,
-    errors: [404, 409],
-    handler: async ({ hub, actor, params }) => ({
-      digest: params.digest,
-      content: (await hub.agentChart(actor, params.digest)).toString('base64'),
-    }),
+    contentType: 'application/octet-stream',
+    response: z.string().describe('the chart archive (.tgz), binary'),
+    errors: [404, 409, 429],
+    handler: async ({ hub, actor, params, request }, reply) => {
+      const chart = await hub.agentChart(actor, params.digest);
+      const etag = `"${params.digest}"`;
+      reply.header('etag', etag).header('cache-control', 'no-cache');
+      if (matchesIfNoneMatch(request.headers['if-none-match'], etag)) {
+        chart.stream.destroy();
+        await reply.code(304).send();
+        return;
+      }
+      await reply
+        .code(200)
+        .type('application/octet-stream')
+        .header('content-length', String(chart.size))
+        .send(chart.stream);
+    },
   }),
   jsonRoute({
     method: 'GET',
@@ -125,12 +137,14 @@ export const agentRoutes = [
       "Events carry their place in the agent's stream (seq, from 1 for a new stream). Those already stored are " +
       'skipped, so a batch sent again after a lost answer is taken once; the rest must follow the last stored ' +
       'one (AGENT_SEQUENCE_GAP, 409, names where to resend from). Answered once every event is stored: when a ' +
-      'database write failed, AGENT_BATCH_NOT_STORED (503, Retry-After) and the agent sends the batch again.',
+      'database write failed, AGENT_BATCH_NOT_STORED (503, Retry-After) and the agent sends the batch again. ' +
+      'An agent pushes a burst of 8 MiB of events (as JSON), then 512 KiB/s: past that AGENT_PUSHES_TOO_FAST ' +
+      '(429, Retry-After). A status with a field the hub does not know is refused (400, naming it).',
     role: Role.Agent,
     body: AgentBatchSchema,
     status: 200,
     response: AgentAckSchema,
-    errors: [404, 409, 503],
+    errors: [404, 409, 429, 503],
     handler: ({ hub, actor, body }) => hub.agentPush(actor, body),
   }),
 ];

@@ -1,19 +1,20 @@
-// The Cluster Profile page, a pack's history and rendered values, and the two actions on a cluster's packs.
+// The Cluster Profile page, a pack's history, runs and rendered values, and the two actions on a cluster's packs.
 import { z } from 'zod';
 import {
   ClusterPageSchema,
+  PackRunSchema,
   PackTransitionSchema,
   PackTransitionsSchema,
   PackValuesSchema,
 } from '../schemas.js';
-import { HISTORY_PAGE, TIMELINE_PAGE, type ClusterPage } from '../../hub/index.js';
-import { API_PREFIX, jsonRoute, Role } from '../route.js';
+import { HISTORY_PAGE, RUNS_PAGE, TIMELINE_PAGE, type ClusterPage } from '../../hub/index.js';
+import { API_PREFIX, jsonRoute, Role, roleRank } from '../route.js';
 import { ClusterParams, presentCluster } from './clusters.js';
 
 const PackParams = ClusterParams.extend({ pack: z.string().min(1) });
 
-/** `?limit=&before=`: a page of transitions, the newest first read, then older ones by the answer's `next`. */
-const pageQuery = (sizes: { readonly default: number; readonly max: number }) =>
+/** `?limit=&before=`: a page of `items` (transitions, runs), the newest first read, then older ones by `next`. */
+const pageQuery = (sizes: { readonly default: number; readonly max: number }, items = 'transitions') =>
   z.strictObject({
     limit: z.coerce
       .number()
@@ -21,30 +22,35 @@ const pageQuery = (sizes: { readonly default: number; readonly max: number }) =>
       .min(1)
       .max(sizes.max)
       .optional()
-      .describe(`transitions in the page (default ${sizes.default}, at most ${sizes.max})`),
+      .describe(`${items} in the page (default ${sizes.default}, at most ${sizes.max})`),
     before: z.coerce
       .number()
       .int()
       .min(1)
       .max(Number.MAX_SAFE_INTEGER)
       .optional()
-      .describe('only transitions older than this cursor: the `next` of the page read before'),
+      .describe(`only ${items} older than this cursor: the \`next\` of the page read before`),
   });
 
-const nextCursor = z
-  .number()
-  .int()
-  .optional()
-  .describe('pass as ?before= for the page of older transitions; absent when there are none');
+const nextCursor = (items = 'transitions') =>
+  z
+    .number()
+    .int()
+    .optional()
+    .describe(`pass as ?before= for the page of older ${items}; absent when there are none`);
 
 const PackHistorySchema = z
-  .object({ transitions: z.array(PackTransitionSchema).describe('oldest first'), next: nextCursor })
+  .object({ transitions: z.array(PackTransitionSchema).describe('oldest first'), next: nextCursor() })
   .meta({ id: 'PackHistory' });
+
+const PackRunsSchema = z
+  .object({ runs: z.array(PackRunSchema).describe('oldest first'), next: nextCursor('runs') })
+  .meta({ id: 'PackRuns' });
 
 const ClusterTransitionsSchema = z
   .object({
     packs: z.array(PackTransitionsSchema).describe('in install order'),
-    next: nextCursor,
+    next: nextCursor(),
   })
   .meta({ id: 'ClusterTransitions' });
 
@@ -90,6 +96,26 @@ export const packRoutes = [
   }),
   jsonRoute({
     method: 'GET',
+    path: `${API_PREFIX}/clusters/{cluster}/packs/{pack}/runs`,
+    operationId: 'getPackRuns',
+    tag: 'status',
+    summary:
+      "A page of a pack's runs (install, upgrade, retry, uninstall; the newest, or those before ?before=), oldest first",
+    description:
+      "The page carries each pack's current run (`lastRun`) and how many it keeps (`runCount`); this route " +
+      'reads them all, a page at a time. The cursor is the start of the oldest run read, in ms since the epoch.',
+    role: Role.Viewer,
+    params: PackParams,
+    query: pageQuery(RUNS_PAGE, 'runs'),
+    status: 200,
+    etag: true,
+    response: PackRunsSchema,
+    errors: [404],
+    // Read from the live status, no store query (a 404 thrown here reaches the error handler as any other).
+    handler: ({ hub, params, query }) => Promise.resolve(hub.packRuns(params.cluster, params.pack, query)),
+  }),
+  jsonRoute({
+    method: 'GET',
     path: `${API_PREFIX}/clusters/{cluster}/transitions`,
     operationId: 'getClusterTransitions',
     tag: 'status',
@@ -114,7 +140,12 @@ export const packRoutes = [
     status: 200,
     response: PackValuesSchema,
     errors: [404, 429],
-    handler: ({ hub, params }) => hub.packValues(params.cluster, params.pack),
+    // A large pack's values are written on a shared thread: its waiting places are shared per token.
+    handler: ({ hub, params, actor, callerRole }) =>
+      hub.packValues(params.cluster, params.pack, {
+        key: actor.tokenId ?? actor.name,
+        privileged: roleRank[callerRole] >= roleRank[Role.Operator],
+      }),
   }),
   jsonRoute({
     method: 'POST',

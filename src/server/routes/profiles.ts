@@ -85,9 +85,12 @@ export const profileRoutes = [
     status: 200,
     response: ValidationSchema,
     errors: [413, 415, 422, 429, 503],
-    handler: async ({ hub, query, body, bundle, callerRole }) => {
+    handler: async ({ hub, query, body, bundle, callerRole, actor }) => {
+      const operator = roleRank[callerRole] >= roleRank[Role.Operator];
       const issues = await hub.validateProfile(profileUpload(query, body, bundle), {
-        resolveChartHosts: roleRank[callerRole] >= roleRank[Role.Operator],
+        resolveChartHosts: operator,
+        // Waiting places are shared per token (fair-waiting.ts).
+        owner: { key: actor.tokenId ?? actor.name, privileged: operator },
       });
       return { valid: issues.length === 0, issues: issues.map(toProblemIssue) };
     },

@@ -191,6 +191,8 @@ export function packStatusCases(env: TestBackend): void {
         '2026-01-05',
         '2026-01-06',
       ]);
+      // By size (characters of JSON, counted from the newest): a big allowance keeps them all.
+      expect(await store.history.prune({ keepPerPack: 100, keepBytesPerPack: 1_000_000 })).toBe(0);
       // By age (the events' own write time is now, so everything is "old"): only the newest of each stays.
       const firstPass = await store.history.prunedThrough();
       expect(await store.history.prune({ keepPerPack: 100, olderThan: '2999-01-01T00:00:00.000Z' })).toBe(6);
@@ -203,6 +205,8 @@ export function packStatusCases(env: TestBackend): void {
         '2026-01-06',
       ]);
       expect((await store.history.transitions('prod', 'q')).length).toBe(1);
+      // No allowance at all: each pack's newest of each kind stays all the same.
+      expect(await store.history.prune({ keepPerPack: 100, keepBytesPerPack: 0 })).toBe(0);
       expect(await store.packStatus.get('prod', 'p')).toMatchObject({ phase: 'success' });
       const kinds = (await store.eventsSince(0, { cluster: 'prod' })).map(
         (e) => `${e.kind} ${'pack' in e ? e.pack : ''}`,

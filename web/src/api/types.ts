@@ -18,6 +18,7 @@ export type {
   PackHistory,
   PackPhase as ApiPackPhase,
   PackRun,
+  PackRuns,
   PackResource as ResourceView,
   PackTransition,
   PackTransitions,

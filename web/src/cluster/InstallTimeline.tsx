@@ -1,6 +1,6 @@
 import { useEffect, useMemo, useState } from 'react';
 import { enc } from '../api/client';
-import type { AttachmentView, ClusterTransitions, PackTransition, PackView } from '../api/types';
+import type { AttachmentView, ClusterTransitions, PackRun, PackTransition, PackView } from '../api/types';
 import { useSession } from '../session-context';
 import { packPhaseDisplay as phaseDisplay } from '../api/display';
 import { formatElapsed } from '../../../src/shared/duration';
@@ -14,13 +14,20 @@ const WIDTH = 1100;
 const CHART = WIDTH - LABEL - 150;
 const TOP = 28;
 
+interface History {
+  /** Transitions by pack name, oldest first. */
+  readonly transitions: ReadonlyMap<string, readonly PackTransition[]>;
+  /** Runs by pack name, oldest first: the page carries only each pack's current run. */
+  readonly runs: ReadonlyMap<string, readonly PackRun[]>;
+}
+
 /**
- * The cluster's transitions by pack, fetched again whenever a pack changes phase (the live page says when):
- * the timeline's segments follow the page without polling.
+ * The cluster's transitions and runs by pack, fetched again whenever a pack changes phase (the live page says
+ * when): the timeline's segments follow the page without polling.
  */
-function useTransitions(cluster: string, packs: readonly PackView[]) {
+function useTransitions(cluster: string, packs: readonly PackView[]): History {
   const { api } = useSession();
-  const [history, setHistory] = useState<ReadonlyMap<string, readonly PackTransition[]>>(new Map());
+  const [history, setHistory] = useState<History>({ transitions: new Map(), runs: new Map() });
   const phases = packs.map((p) => `${p.name}:${p.phase}`).join(',');
   useEffect(() => {
     const controller = new AbortController();
@@ -28,7 +35,10 @@ function useTransitions(cluster: string, packs: readonly PackView[]) {
       // The newest page (1,000 transitions across the cluster): enough for every bar's recent segments.
       .get<ClusterTransitions>(`/clusters/${enc(cluster)}/transitions`, controller.signal)
       .then(({ packs: list }) => {
-        setHistory(new Map(list.map((p) => [p.pack, p.transitions])));
+        setHistory({
+          transitions: new Map(list.map((p) => [p.pack, p.transitions])),
+          runs: new Map(list.map((p) => [p.pack, p.runs ?? []])),
+        });
       })
       // Without the history the bars fall back to start → end in the current colour.
       .catch(() => undefined);
@@ -67,7 +77,7 @@ export function InstallTimeline({
     [attachments],
   );
   const model = useMemo(
-    () => timelineModel(packs, now, history, waitingSince),
+    () => timelineModel(packs, now, history.transitions, waitingSince, history.runs),
     [packs, now, history, waitingSince],
   );
   if (packs.length === 0) return <p className="empty">No packs yet.</p>;

@@ -1,18 +1,18 @@
 import { useEffect, useRef, useState } from 'react';
 import { enc } from '../api/client';
 import { formatPackReason } from '../api/display';
-import { useApiGet } from '../api/use-api-get';
 import { can } from '../api/session';
-import type { AttachmentView, PackHistory, PackView } from '../api/types';
+import type { AttachmentView, PackView } from '../api/types';
 import { href, navigate } from '../router';
 import { useSession } from '../session-context';
-import { formatDateTime, formatTime } from '../time';
+import { formatTime } from '../time';
 import { ErrorNote } from '../ui/ErrorNote';
 import { ProgressBar } from '../ui/ProgressBar';
 import { StatusBadge } from '../ui/StatusBadge';
 import { DriftNote, Elapsed } from './PackRow';
 import { PackValues } from './PackValues';
-import { RunsTable } from './RunsTable';
+import { PackRuns } from './RunsTable';
+import { TransitionList } from './TransitionList';
 import { ResourceTable } from './ResourceTable';
 
 /** The pack's detail beside the list: resources, transitions, rendered values, variables, actions. Escape closes it. */
@@ -49,14 +49,6 @@ export function PackDetail({
       window.removeEventListener('keydown', close);
     };
   }, [cluster, pack.name]);
-
-  // The history grows with every transition: fetch it again when the phase changes.
-  // The newest page (100 transitions): the panel shows the recent story, `strata pack history` pages further back.
-  const { value: historyPage, error: historyError } = useApiGet<PackHistory>(
-    `/clusters/${enc(cluster)}/packs/${enc(pack.name)}/history`,
-    pack.phase,
-  );
-  const history = historyPage?.transitions;
 
   // Both buttons call the pack's retry route, which re-applies this pack only (the runner's retryPack), never
   // the whole cluster: "Re-sync cluster" on the cluster page does that.
@@ -118,7 +110,7 @@ export function PackDetail({
           {pack.startTime ? (
             <span className="muted">
               {' '}
-              · {pack.runs?.at(-1)?.kind ?? 'run'} started {formatTime(pack.startTime)}
+              · {pack.lastRun?.kind ?? 'run'} started {formatTime(pack.startTime)}
             </span>
           ) : null}
           {pack.endTime ? <span className="muted"> · ended {formatTime(pack.endTime)}</span> : null}
@@ -155,44 +147,17 @@ export function PackDetail({
       <h3>Resources</h3>
       <ResourceTable resources={pack.resources} />
 
-      {pack.runs !== undefined && pack.runs.length > 0 ? (
-        <RunsTable runs={pack.runs} phase={pack.phase} />
+      {pack.lastRun !== undefined ? (
+        <PackRuns
+          cluster={cluster}
+          pack={pack.name}
+          lastRun={pack.lastRun}
+          runCount={pack.runCount ?? 1}
+          phase={pack.phase}
+        />
       ) : null}
 
-      <h3>Transitions</h3>
-      {historyError ? <ErrorNote error={historyError} /> : null}
-      {history === undefined ? (
-        historyError ? null : (
-          <p className="muted">Loading…</p>
-        )
-      ) : history.length === 0 ? (
-        <p className="muted">No transitions yet.</p>
-      ) : (
-        <ol className="transitions">
-          {[...history].reverse().map((t, i) => (
-            <li key={`${t.time}-${String(i)}`}>
-              <time dateTime={t.time} title={formatDateTime(t.time)}>
-                {formatTime(t.time)}
-              </time>
-              <span className="transition-phases">
-                <StatusBadge phase={t.from} size="small" />
-                <span aria-hidden="true"> → </span>
-                <span className="visually-hidden">to</span>
-                <StatusBadge phase={t.to} size="small" />
-              </span>
-              {/* The CLI's words (`strata pack history`): the condition once, the cause once, the message. */}
-              <div className="transition-message">
-                {formatPackReason({
-                  phase: t.to,
-                  condition: t.condition,
-                  reason: t.reason,
-                  message: t.message,
-                })}
-              </div>
-            </li>
-          ))}
-        </ol>
-      )}
+      <TransitionList cluster={cluster} pack={pack.name} phase={pack.phase} />
 
       <PackValues
         cluster={cluster}

@@ -26,7 +26,7 @@ export function Elapsed({ pack }: { pack: PackView }) {
   const elapsed = packElapsed(pack, now);
   if (!elapsed) return <span className="muted elapsed">not started</span>;
   if (elapsed.redFor !== undefined) {
-    const run = pack.runs?.at(-1);
+    const run = pack.lastRun;
     const took = formatRunDuration(elapsed.ms, 'failed');
     const title = `${run ? runWord[run.kind] : 'the run'} turned red ${took === 'red at once' ? 'at once' : `after ${took}`}${pack.endTime ? `, at ${formatTime(pack.endTime)}` : ''}`;
     return (

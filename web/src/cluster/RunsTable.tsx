@@ -1,5 +1,10 @@
-import type { PackRun } from '../api/types';
+import { useState } from 'react';
+import { enc } from '../api/client';
+import type { PackRun, PackRuns as PackRunsPage } from '../api/types';
 import type { PackPhase } from '../api/display';
+import { useApiGet } from '../api/use-api-get';
+import { useOlderPages } from '../api/use-older-pages';
+import { ErrorNote } from '../ui/ErrorNote';
 import { formatElapsed } from '../../../src/shared/duration';
 import { formatDateTime, formatRunDuration, formatTime, useNow } from '../time';
 import { StatusBadge } from '../ui/StatusBadge';
@@ -11,8 +16,88 @@ const kindLabel: Record<PackRun['kind'], string> = {
   uninstall: 'Uninstall',
 };
 
+const runsOf = (page: PackRunsPage) => ({
+  items: page.runs,
+  ...(page.next === undefined ? {} : { next: page.next }),
+});
+
 /**
- * Every run of the pack, newest first, each on its own clock: an upgrade or a retry does not inherit the time
+ * The pack's runs: the current one, from the page (which carries only that one, issue 15), and on "Show earlier
+ * runs" every run it keeps, read from `…/runs` a page at a time ("Older runs" follows the route's cursor).
+ */
+export function PackRuns({
+  cluster,
+  pack,
+  lastRun,
+  runCount,
+  phase,
+}: {
+  cluster: string;
+  pack: string;
+  lastRun: PackRun;
+  runCount: number;
+  phase: PackPhase;
+}) {
+  const [expanded, setExpanded] = useState(false);
+  if (expanded && runCount > 1)
+    return <AllRuns cluster={cluster} pack={pack} lastRun={lastRun} phase={phase} />;
+  return (
+    <>
+      <RunsTable runs={[lastRun]} phase={phase} />
+      {runCount > 1 ? (
+        <button
+          type="button"
+          className="button small ghost"
+          onClick={() => {
+            setExpanded(true);
+          }}
+          data-older="runs"
+        >
+          Show earlier runs ({runCount - 1})
+        </button>
+      ) : null}
+    </>
+  );
+}
+
+/** Every run kept, the newest page first; read again when the current run starts, ends or changes revision. */
+function AllRuns({
+  cluster,
+  pack,
+  lastRun,
+  phase,
+}: {
+  cluster: string;
+  pack: string;
+  lastRun: PackRun;
+  phase: PackPhase;
+}) {
+  const path = `/clusters/${enc(cluster)}/packs/${enc(pack)}/runs`;
+  const { value: newest, error } = useApiGet<PackRunsPage>(path, JSON.stringify(lastRun));
+  const older = useOlderPages(path, newest, runsOf);
+  const runs = newest === undefined ? [lastRun] : [...older.items, ...newest.runs];
+  return (
+    <>
+      <RunsTable runs={runs} phase={phase} />
+      {error ? <ErrorNote error={error} /> : null}
+      {older.error ? <ErrorNote error={older.error} /> : null}
+      {older.more ? (
+        <button
+          type="button"
+          className="button small ghost"
+          onClick={older.loadOlder}
+          disabled={older.loading}
+          data-older="runs"
+        >
+          {older.loading ? 'Loading older runs…' : 'Older runs'}
+        </button>
+      ) : null}
+    </>
+  );
+}
+
+/**
+ * Runs of the pack, newest first, each on its own clock: an upgrade or a retry does not inherit the time
  * of the install before it. The current run's clock ticks until it first reaches green or red.
  */
 export function RunsTable({ runs, phase }: { runs: readonly PackRun[]; phase: PackPhase }) {

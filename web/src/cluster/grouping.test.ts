@@ -195,20 +195,29 @@ describe('grouping and ordering', () => {
 
   it('marks each later run (upgrade, retry) on the bar', () => {
     const at = (s: number) => new Date(Date.parse('2026-01-01T00:00:00.000Z') + s * 1000).toISOString();
+    const upgrade = {
+      kind: 'upgrade' as const,
+      revision: 'b',
+      startTime: at(60),
+      endTime: at(65),
+      outcome: 'success' as const,
+    };
+    // The page carries the current run only; the runs come with the transitions (the timeline's route).
     const model = timelineModel(
-      [
-        pack('web', {
-          phase: 'success',
-          startTime: at(60),
-          endTime: at(65),
-          runs: [
+      [pack('web', { phase: 'success', startTime: at(60), endTime: at(65), lastRun: upgrade, runCount: 3 })],
+      Date.parse(at(100)),
+      new Map(),
+      new Map(),
+      new Map([
+        [
+          'web',
+          [
             { kind: 'install', revision: 'a', startTime: at(0), endTime: at(10), outcome: 'failed' },
             { kind: 'retry', revision: 'a', startTime: at(30), endTime: at(40), outcome: 'success' },
-            { kind: 'upgrade', revision: 'b', startTime: at(60), endTime: at(65), outcome: 'success' },
+            upgrade,
           ],
-        }),
-      ],
-      Date.parse(at(100)),
+        ],
+      ]),
     );
     expect(model.bars[0]?.start).toBe(0);
     expect(model.bars[0]?.runs).toEqual([

@@ -88,7 +88,7 @@ export function packElapsed(pack: PackView, now: number): PackElapsed | undefine
   const start = Date.parse(pack.startTime);
   if (pack.endTime !== undefined && pack.phase !== 'processing') {
     const end = Date.parse(pack.endTime);
-    const endedRed = pack.phase === 'failed' && pack.runs?.at(-1)?.outcome === 'failed';
+    const endedRed = pack.phase === 'failed' && pack.lastRun?.outcome === 'failed';
     return {
       ms: end - start,
       running: false,

@@ -18,6 +18,21 @@ afterEach(() => {
   vi.useRealTimers();
 });
 
+const INSTALL = {
+  kind: 'install',
+  revision: 'aaaaaaaa1',
+  startTime: '2026-01-01T00:00:00.000Z',
+  endTime: '2026-01-01T00:05:00.000Z',
+  outcome: 'failed',
+} as const;
+const RETRY = {
+  kind: 'retry',
+  revision: 'aaaaaaaa1',
+  startTime: '2026-01-01T00:08:00.000Z',
+  endTime: '2026-01-01T00:08:00.003Z',
+  outcome: 'failed',
+} as const;
+
 /** broken-web: installed at 00:00, red at its 5-minute timeout, retried at 00:08:00, red again 3 ms later. */
 function retriedRed(over: Partial<PackView> = {}): PackView {
   return pack('broken-web', {
@@ -27,22 +42,8 @@ function retriedRed(over: Partial<PackView> = {}): PackView {
     label: 'Failed',
     startTime: '2026-01-01T00:08:00.000Z',
     endTime: '2026-01-01T00:08:00.003Z',
-    runs: [
-      {
-        kind: 'install',
-        revision: 'aaaaaaaa1',
-        startTime: '2026-01-01T00:00:00.000Z',
-        endTime: '2026-01-01T00:05:00.000Z',
-        outcome: 'failed',
-      },
-      {
-        kind: 'retry',
-        revision: 'aaaaaaaa1',
-        startTime: '2026-01-01T00:08:00.000Z',
-        endTime: '2026-01-01T00:08:00.003Z',
-        outcome: 'failed',
-      },
-    ],
+    lastRun: RETRY,
+    runCount: 2,
     ...over,
   });
 }
@@ -53,15 +54,14 @@ describe('the duration of a run that ended red', () => {
     // Green then red later (a pod crashed after the install): the run ended green, its end is not when it
     // turned red, so no "red for" is made up from it.
     const greenThenRed = retriedRed({
-      runs: [
-        {
-          kind: 'install',
-          revision: 'a',
-          startTime: '2026-01-01T00:08:00.000Z',
-          endTime: '2026-01-01T00:08:00.003Z',
-          outcome: 'success',
-        },
-      ],
+      lastRun: {
+        kind: 'install',
+        revision: 'a',
+        startTime: '2026-01-01T00:08:00.000Z',
+        endTime: '2026-01-01T00:08:00.003Z',
+        outcome: 'success',
+      },
+      runCount: 1,
     });
     expect(packElapsed(greenThenRed, NOW)?.redFor).toBeUndefined();
   });
@@ -84,7 +84,7 @@ describe('the duration of a run that ended red', () => {
       startTime: '2026-01-01T00:00:00.000Z',
       endTime: '2026-01-01T00:05:00.000Z',
     });
-    render(<Elapsed pack={{ ...timedOut, runs: timedOut.runs?.slice(0, 1) }} />);
+    render(<Elapsed pack={{ ...timedOut, lastRun: INSTALL, runCount: 1 }} />);
     const elapsed = screen.getByText(/red for/);
     expect(elapsed.textContent).toBe('red for 5m0s');
     expect(elapsed.getAttribute('title')).toMatch(/^the install turned red after 5m0s, at /);
@@ -118,8 +118,7 @@ describe('the duration of a run that ended red', () => {
   });
 
   it('says "red at once" in the runs table for the retry, and each run keeps its own duration', () => {
-    const view = retriedRed();
-    render(<RunsTable runs={view.runs ?? []} phase="failed" />);
+    render(<RunsTable runs={[INSTALL, RETRY]} phase="failed" />);
     const retry = screen.getByRole('row', { name: /Retry/ });
     expect(within(retry).getByText('red at once').getAttribute('title')).toBe('3 ms');
     const install = screen.getByRole('row', { name: /Install/ });

@@ -51,8 +51,12 @@ const STEPS_S = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 
 const OPEN_ROOM = 0.15;
 
 /** When a pack started working for the first time: its first run, else its first transition. */
-function firstStart(pack: PackView, transitions: readonly PackTransition[]): number | undefined {
-  const first = pack.runs?.[0]?.startTime ?? transitions[0]?.time ?? pack.startTime;
+function firstStart(
+  pack: PackView,
+  transitions: readonly PackTransition[],
+  runs: readonly PackRun[],
+): number | undefined {
+  const first = runs[0]?.startTime ?? transitions[0]?.time ?? pack.startTime;
   return first === undefined ? undefined : Date.parse(first);
 }
 
@@ -62,15 +66,19 @@ function firstStart(pack: PackView, transitions: readonly PackTransition[]): num
  * the first start to the last moment a pack was working (now, while one is blue). A pack that stays red or
  * gray does not stretch it: a 32-second install that failed 5 minutes ago is not squeezed into 40 pixels, its
  * red bar runs to the edge and says how long it has been red. `waitingSince` (by profile, ms) is when each
- * profile's packs began to wait: the gray before a pack's first start.
+ * profile's packs began to wait: the gray before a pack's first start. `runs` (by pack name, oldest first, from
+ * the same route as `history`: the page carries only each pack's current run) marks each later run's start.
  */
 export function timelineModel(
   packs: readonly PackView[],
   now: number,
   history: ReadonlyMap<string, readonly PackTransition[]> = new Map(),
   waitingSince: ReadonlyMap<string, number> = new Map(),
+  runsOf: ReadonlyMap<string, readonly PackRun[]> = new Map(),
 ): TimelineModel {
-  const firsts = new Map(packs.map((p) => [p.name, firstStart(p, history.get(p.name) ?? [])]));
+  const firsts = new Map(
+    packs.map((p) => [p.name, firstStart(p, history.get(p.name) ?? [], runsOf.get(p.name) ?? [])]),
+  );
   const starts = [...firsts.values()].filter((t) => t !== undefined);
   const waits = packs.flatMap((p) => {
     const since = waitingSince.get(p.profile);
@@ -120,7 +128,7 @@ export function timelineModel(
     const segments = all.map((s) => (s.end > span ? { ...s, end: span, clipped: true } : s));
     const first = firsts.get(pack.name);
     const last = segments.at(-1);
-    const runs = (pack.runs ?? [])
+    const runs = (runsOf.get(pack.name) ?? [])
       .slice(1)
       .map((r) => ({ kind: r.kind, at: Date.parse(r.startTime) - origin }));
     const redSince =

@@ -1,0 +1,55 @@
+// Text the hub serves but a cluster or a chart wrote (termination messages, Kubernetes events, conditions, helm
+// errors, chart NOTES, problem details) must not drive the operator's terminal: an OSC 52 sets the clipboard,
+// CSI moves the cursor or clears the screen, OSC 8 forges links, bidi overrides reorder what is read. Every
+// server-provided string the CLI prints goes through `terminalText` (or `terminalSafe` for a whole API object),
+// which shows those characters as visible escapes instead. `-o json` / `-o yaml` print the object as the hub
+// answered it (their own escaping: see formatObject).
+
+/**
+ * C0 controls (but for \n and \t, handled below), DEL, C1 controls (U+0080–U+009F: a terminal may read U+009B as
+ * CSI), the bidi embeddings and overrides (U+202A–U+202E), the isolates (U+2066–U+2069) and the implicit marks
+ * (U+061C, U+200E, U+200F), and the line/paragraph separators (U+2028, U+2029) some terminals break lines at.
+ */
+const BEYOND_C0 = String.raw`\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069`;
+const UNSAFE = new RegExp(`[\\x00-\\x08\\x0b-\\x1f${BEYOND_C0}]`, 'g');
+const UNSAFE_ONE_LINE = new RegExp(`[\\x00-\\x1f${BEYOND_C0}]`, 'g');
+/**
+ * The unsafe characters JSON.stringify and yaml print raw (both escape C0 themselves): formatObject writes them
+ * as \u escapes.
+ */
+export const unsafeBeyondC0 = (): RegExp => new RegExp(`[${BEYOND_C0}]`, 'g');
+
+const named: Readonly<Record<string, string>> = { '\n': '\\n', '\t': '\\t', '\r': '\\r' };
+
+function visible(char: string): string {
+  const known = named[char];
+  if (known !== undefined) return known;
+  const code = char.charCodeAt(0);
+  return code <= 0xff
+    ? `\\x${code.toString(16).padStart(2, '0')}`
+    : `\\u${code.toString(16).padStart(4, '0')}`;
+}
+
+/**
+ * `text` with every control character, escape sequence introducer and bidi control shown as a visible escape
+ * (`\x1b`, `\x9b`, `\u202e`): the rest of a sequence (`]52;c;…`) is then plain text. `multiline` keeps \n and \t
+ * (a chart's NOTES, a values file); otherwise they too are shown as `\n` / `\t`, so a table row or a status line
+ * cannot be split into forged lines.
+ */
+export function terminalText(text: string, options: { multiline?: boolean } = {}): string {
+  return text.replace(options.multiline === true ? UNSAFE : UNSAFE_ONE_LINE, visible);
+}
+
+/** A copy of an API object with every string (keys too) passed through `terminalText` as one line. */
+export function terminalSafe<T>(value: T): T {
+  return cleanValue(value) as T;
+}
+
+function cleanValue(value: unknown): unknown {
+  if (typeof value === 'string') return terminalText(value);
+  if (Array.isArray(value)) return value.map(cleanValue);
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [terminalText(k), cleanValue(v)]));
+  }
+  return value;
+}

@@ -1,0 +1,78 @@
+// The hub-wide cap per costly operation (review 9, item 5), and how viewers share it: a cap on requests in
+// progress alone would go to whichever viewer token asks fastest, so one refused by the viewers' share counts as
+// waiting, and while it does the viewer tokens holding more than an even split are refused their next one.
+import type { FastifyReply } from 'fastify';
+import { describe, expect, it } from 'vitest';
+import { HeavyRequests } from './heavy-requests.js';
+import { ApiError } from './problem.js';
+
+const reply = () => {
+  const headers: Record<string, string> = {};
+  const stub = {
+    header: (name: string, value: string) => {
+      headers[name] = value;
+      return stub;
+    },
+  };
+  return { reply: stub as unknown as FastifyReply, headers };
+};
+
+describe('HeavyRequests per operation', () => {
+  let now = 1_000_000;
+  // 4 per token, 6 per operation: viewers together hold 2.
+  const heavy = () => new HeavyRequests(4, undefined, 6, () => now);
+  const take = (h: HeavyRequests, token: string, privileged = false) => {
+    const { reply: r, headers } = reply();
+    try {
+      return { release: h.admit('testHealthRules', token, 0, r, privileged) };
+    } catch (error) {
+      if (!(error instanceof ApiError)) throw error;
+      return { refused: error, retryAfter: headers['retry-after'] };
+    }
+  };
+
+  it("gives a waiting viewer the next place, not the viewer that holds the viewers' share", () => {
+    const h = heavy();
+    const a1 = take(h, 'viewer-a');
+    const a2 = take(h, 'viewer-a');
+    const b = take(h, 'viewer-b');
+    expect(b.refused?.status).toBe(429);
+    expect(b.retryAfter).toBe('2');
+    expect(b.refused?.message).toContain(
+      "the hub already has 2 testHealthRules requests in progress, the most viewers' tokens may hold together " +
+        '(2 of the hub-wide 6 per operation',
+    );
+    // One of A's ends; A asks again at once, as a loop would: refused while B waits (an even split is 1 each).
+    a1.release?.();
+    const again = take(h, 'viewer-a');
+    expect(again.refused?.message).toContain(
+      "and other viewers' tokens wait for them: while they do, one viewer token may hold 1 (the viewers' 2 " +
+        'split between 2 tokens), and this one holds 1',
+    );
+    expect(take(h, 'viewer-b').release).toBeDefined();
+    // Operators and admins keep their room whatever viewers do.
+    expect(take(h, 'operator', true).release).toBeDefined();
+    a2.release?.();
+  });
+
+  it('forgets a viewer that stopped asking: the share goes back to first come', () => {
+    const h = heavy();
+    const a1 = take(h, 'viewer-a');
+    take(h, 'viewer-a');
+    expect(take(h, 'viewer-b').refused).toBeDefined();
+    a1.release?.();
+    now += 10_000;
+    expect(take(h, 'viewer-a').release).toBeDefined();
+  });
+
+  it('refuses anyone past the hub-wide cap, naming it', () => {
+    const h = heavy();
+    for (const token of ['op-1', 'op-2', 'admin']) {
+      take(h, token, true);
+      take(h, token, true);
+    }
+    expect(take(h, 'op-3', true).refused?.message).toContain(
+      'the hub already has 6 testHealthRules requests in progress, the most the hub runs at once (6, hub-wide per operation)',
+    );
+  });
+});
