@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { DesiredPack } from '../engine/index.js';
-import { parseProfiles } from '../profile/index.js';
+import { parseProfiles, PROFILE_PARSER_VERSION, type ClusterProfile } from '../profile/index.js';
 import { createStore, type Store } from '../store/index.js';
 import { HubError } from './errors.js';
 import { Planner } from './planner.js';
@@ -40,13 +40,33 @@ function source(name: string, pack: string): string {
   ].join('\n');
 }
 
-async function publish(name: string, pack: string): Promise<void> {
+/** Publishes the profile's source with its parsed form, changed by `edit` (to tell which one a plan used). */
+async function publish(
+  name: string,
+  pack: string,
+  edit: (profile: ClusterProfile) => ClusterProfile = (p) => p,
+): Promise<void> {
   const text = source(name, pack);
   const parsed = parseProfiles(text, { file: `${name}.yaml` });
   const profile = parsed.ok ? parsed.value[0]?.profile : undefined;
   if (profile === undefined) throw new Error(`${name} does not parse`);
-  await store.profiles.publish({ source: text, profile });
+  await store.profiles.publish({
+    source: text,
+    profile: edit(profile),
+    parserVersion: PROFILE_PARSER_VERSION,
+  });
 }
+
+/** The profile with its variable's default changed: a plan from the parsed form resolves to `greeting`. */
+const greeting =
+  (value: number | string) =>
+  (profile: ClusterProfile): ClusterProfile => ({
+    ...profile,
+    spec: {
+      ...profile.spec,
+      variables: profile.spec.variables.map((v) => ({ ...v, default: value as string })),
+    },
+  });
 
 /** Attaches as Attachments.save does: planned, stored, then kept once it is what the cluster runs. */
 async function attach(profile: string, values: Record<string, string> = {}): Promise<void> {
@@ -113,6 +133,68 @@ describe('Planner', () => {
     expect(refused).toBeInstanceOf(HubError);
     // The first `shared` is on line 10 of a's source (`- name: shared`).
     expect((refused as HubError).message).toContain('already used in profile "a" at a@1.0.0:10:');
+  });
+
+  it('plans a stored version from its parsed form, not by parsing its YAML source again', async () => {
+    await publish('a', 'a1', greeting('from the parsed form'));
+    const plan = await planner.plan('prod', { profile: 'a', version: '1.0.0', values: {} });
+    expect(dataOf(plan.desired[0])).toEqual({ text: 'from the parsed form' });
+  });
+
+  it('parses the source of a version whose parsed form another parser version wrote', async () => {
+    await publish('a', 'a1', greeting('from the parsed form'));
+    const get = store.profiles.get.bind(store.profiles);
+    vi.spyOn(store.profiles, 'get').mockImplementation(async (name, version) => {
+      const stored = await get(name, version);
+      return stored && { ...stored, parserVersion: PROFILE_PARSER_VERSION - 1 };
+    });
+    const plan = await planner.plan('prod', { profile: 'a', version: '1.0.0', values: {} });
+    expect(dataOf(plan.desired[0])).toEqual({ text: 'hello' });
+  });
+
+  it('parses the source of a version whose parsed form JSON cannot carry (a NaN)', async () => {
+    // What the source's YAML `.nan` parses to; stored as JSON it would read back as null.
+    await publish('a', 'a1', (p) => ({
+      ...greeting('from the parsed form')(p),
+      spec: { ...p.spec, description: Number.NaN as unknown as string },
+    }));
+    expect((await store.profiles.get('a', '1.0.0'))?.parserVersion).toBe(0);
+    const plan = await planner.plan('prod', { profile: 'a', version: '1.0.0', values: {} });
+    expect(dataOf(plan.desired[0])).toEqual({ text: 'hello' });
+  });
+
+  it('reports issues at their line in a profile planned from its parsed form (nothing kept)', async () => {
+    await publish('a', 'shared');
+    await publish('c', 'shared');
+    await store.attachments.attach({
+      cluster: 'prod',
+      profile: 'a',
+      version: '1.0.0',
+      values: {},
+      sensitive: [],
+    });
+    const refused = await planner.plan('prod', { profile: 'c', version: '1.0.0', values: {} }).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    expect(refused).toBeInstanceOf(HubError);
+    expect((refused as HubError).message).toContain('already used in profile "a" at a@1.0.0:10:');
+  });
+
+  it('reports a value the profile does not declare at the line of its variables', async () => {
+    await publish('a', 'a1');
+    const refused = await planner
+      .plan('prod', { profile: 'a', version: '1.0.0', values: { greting: 'hi' } })
+      .then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+    expect(refused).toBeInstanceOf(HubError);
+    expect((refused as HubError).message).toContain('did you mean "greeting"?');
+    // The variables' list starts on line 8 of the source; from the parsed form alone it would be 1:1.
+    expect((refused as HubError).issues).toMatchObject([
+      { file: 'a@1.0.0', line: 8, path: 'values.greting' },
+    ]);
   });
 
   it('drops what it kept of a cluster once told to (its runner stopped)', async () => {

@@ -7,12 +7,15 @@ import { join } from 'node:path';
 import { desiredPacks, type DesiredPack } from '../engine/index.js';
 import {
   detachedSource,
+  loadParsedProfiles,
   loadProfileText,
+  PROFILE_PARSER_VERSION,
   resolveProfile,
+  type FileSource,
   type LoadedProfile,
   type ResolvedProfile,
 } from '../profile/index.js';
-import type { Store } from '../store/index.js';
+import type { Store, StoredProfile } from '../store/index.js';
 import { ByteLru } from './byte-lru.js';
 import { HubError, HubErrorCode, notFound } from './errors.js';
 import { withPinnedCharts } from './chart-pinning.js';
@@ -96,10 +99,14 @@ function keptProfile(key: string, loaded: LoadedProfile, resolved: ResolvedProfi
   };
 }
 
-/** What one plan() call loads with: its request's loads, and whether what it parses is kept (previews). */
+/**
+ * What one plan() call loads with: its request's loads, whether what it parses is kept (previews), and whether
+ * stored versions are parsed from their source for positions (see loadStored).
+ */
 interface LoadRequest {
   readonly loads: PlanLoads;
   readonly keep: boolean;
+  readonly positions: boolean;
 }
 
 /** Throws SEALED_VALUE when `version` of `profile` does not declare every sealed value's variable sensitive. */
@@ -139,14 +146,19 @@ export class Planner {
   async plan(cluster: string, change?: PlanChange, loads?: PlanLoads): Promise<Plan> {
     // A removed attachment's packs leave the runner: its kept resolution must not outlive them.
     if (change?.remove) this.forget(cluster, change.profile);
-    const request = { loads: loads ?? new Map<string, Promise<LoadedProfile>>(), keep: loads !== undefined };
+    const request = {
+      loads: loads ?? new Map<string, Promise<LoadedProfile>>(),
+      keep: loads !== undefined,
+      positions: false,
+    };
     try {
       return await this.planWith(cluster, change, this.kept.get(cluster), request);
     } catch (error) {
-      // Issues found with kept profiles point at 1:1 of their file: plan again from the stored sources.
+      // Issues found with kept profiles, or with versions loaded from their stored parsed form, point at 1:1 of
+      // their file: plan again from the stored sources, parsed with positions.
       const positioned = error instanceof HubError && error.code === HubErrorCode.CompositionInvalid;
-      if (!positioned || this.kept.get(cluster) === undefined) throw error;
-      return this.planWith(cluster, change, undefined, request);
+      if (!positioned) throw error;
+      return this.planWith(cluster, change, undefined, { ...request, positions: true });
     }
   }
 
@@ -262,10 +274,10 @@ export class Planner {
    * it, and `parsed` for a preview.
    */
   private load(name: string, version: string, request: LoadRequest): Promise<LoadedProfile> {
-    const key = `${name}@${version}`;
+    const key = `${name}@${version}${request.positions ? ' with positions' : ''}`;
     let loaded = request.loads.get(key) ?? this.loading.get(key);
     if (loaded === undefined) {
-      loaded = this.loadStored(name, version, request.keep);
+      loaded = this.loadStored(name, version, request);
       this.loading.set(key, loaded);
       const forget = () => this.loading.delete(key);
       loaded.then(forget, forget);
@@ -286,42 +298,52 @@ export class Planner {
     idleMs: PREVIEW_KEPT_IDLE_MS,
   });
 
-  private async loadStored(name: string, version: string, keep: boolean): Promise<LoadedProfile> {
+  /**
+   * A stored version as its parsed form (the `parsed` column) with its files loaded, without parsing its YAML
+   * again (issue 15: a 5,000-object profile's syntax tree and document took ~45 MB of the hub's heap at the
+   * start of every install it began). Its issues then point at 1:1, so it is parsed from its source when
+   * positions are asked for (a plan that failed, see plan), when its parsed form is from another parser
+   * version, or when its files do not load (to report them as before).
+   */
+  private async loadStored(name: string, version: string, request: LoadRequest): Promise<LoadedProfile> {
     const record = await this.store.profiles.get(name, version);
     if (!record) throw notFound('profile', `${name}@${version}`);
+    const fromSource = request.positions || record.parserVersion !== PROFILE_PARSER_VERSION;
     const content = createHash('sha256')
-      .update(JSON.stringify([name, version, record.source, Object.entries(record.blobs).sort()]))
+      .update(JSON.stringify([name, version, record.source, Object.entries(record.blobs).sort(), fromSource]))
       .digest('hex');
     const kept = this.parsed.get(content);
     if (kept !== undefined) return kept.loaded;
-    const profile = await this.parseStored(name, version, record);
-    if (keep) this.parsed.set(content, { loaded: profile, bytes: Buffer.byteLength(record.source) });
+    const profile = fromSource
+      ? await this.parseStored(name, version, record)
+      : await this.loadStoredParsed(name, version, record);
+    if (request.keep) this.parsed.set(content, { loaded: profile, bytes: Buffer.byteLength(record.source) });
     return profile;
   }
 
-  private async parseStored(
+  private async loadStoredParsed(
     name: string,
     version: string,
-    record: { readonly source: string; readonly blobs: Readonly<Record<string, string>> },
+    record: StoredProfile,
   ): Promise<LoadedProfile> {
+    const shown = `${name}@${version}`;
+    const loaded = await loadParsedProfiles([{ profile: record.profile, source: detachedSource(shown) }], {
+      files: this.storedFiles(record),
+      displayName: shown,
+    });
+    const found = loaded.ok ? loaded.value[0] : undefined;
+    if (found === undefined) return this.parseStored(name, version, record);
+    return this.withPinnedCharts(name, version, found);
+  }
+
+  private async parseStored(name: string, version: string, record: StoredProfile): Promise<LoadedProfile> {
     const loaded = await loadProfileText(record.source, {
-      files: storedFiles({
-        store: this.store,
-        blobs: record.blobs,
-        chartCacheDir: this.chartCacheDir,
-      }),
+      files: this.storedFiles(record),
       displayName: `${name}@${version}`,
       storedVersion: true,
     });
     const found = loaded.ok ? loaded.value.find((p) => p.profile.metadata.name === name) : undefined;
-    // Remote charts render from the archive pinned at publish, never from the remote (chart-pinning.ts).
-    const profile =
-      found &&
-      (await withPinnedCharts(found, {
-        store: this.store,
-        pins: await this.store.pinnedCharts.of(name, version),
-        chartCacheDir: this.chartCacheDir,
-      }));
+    const profile = found && (await this.withPinnedCharts(name, version, found));
     if (!loaded.ok || !profile) {
       throw new HubError(
         HubErrorCode.ProfileInvalid,
@@ -332,6 +354,23 @@ export class Planner {
       );
     }
     return profile;
+  }
+
+  private storedFiles(record: StoredProfile): FileSource {
+    return storedFiles({ store: this.store, blobs: record.blobs, chartCacheDir: this.chartCacheDir });
+  }
+
+  /** Remote charts render from the archive pinned at publish, never from the remote (chart-pinning.ts). */
+  private async withPinnedCharts(
+    name: string,
+    version: string,
+    loaded: LoadedProfile,
+  ): Promise<LoadedProfile> {
+    return withPinnedCharts(loaded, {
+      store: this.store,
+      pins: await this.store.pinnedCharts.of(name, version),
+      chartCacheDir: this.chartCacheDir,
+    });
   }
 
   /** The chart cache folder, created on first use. */

@@ -6,6 +6,7 @@ import { ByteLru } from './byte-lru.js';
 import {
   IssueKind,
   maskSensitiveDefaults,
+  PROFILE_PARSER_VERSION,
   writeBundleAsync,
   type ClusterProfile,
   type ProfileIssue,
@@ -108,7 +109,7 @@ export class Profiles {
             const entry = entries.get(ref.path);
             if (entry) files.set(ref.path, Buffer.from(entry.content));
           }
-          const item = { source, profile: profile.profile, files };
+          const item = { source, profile: profile.profile, files, parserVersion: PROFILE_PARSER_VERSION };
           const record = input.draft ? await tx.profiles.saveDraft(item) : await tx.profiles.publish(item);
           await storePinnedCharts(tx, record, remoteCharts[index] ?? new Map());
           await tx.audit.record({

@@ -1,5 +1,8 @@
 // The upload checker's queue is bounded: each waiting upload holds its body (up to 21 MiB), and any viewer
 // can send one to /profiles/validate.
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { UploadChecker, UploadCheckerBusy, UploadLane, UploadTooCostly } from './upload-checker.js';
 
@@ -47,6 +50,25 @@ describe('UploadChecker', () => {
       await small.close();
     }
   });
+});
+
+describe('the memory of a large upload', () => {
+  it('is given back when its thread ends, not kept by V8 for another 8 s', async () => {
+    // In a process of its own with --expose-gc, as bin/strata runs the hub (testing/large-upload-rss.ts).
+    const script = fileURLToPath(new URL('./testing/large-upload-rss.ts', import.meta.url));
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      ['--expose-gc', '--import', 'tsx', script],
+      { timeout: 60_000 },
+    );
+    const rss = JSON.parse(stdout) as { kind: string; before: number; peak: number; after: number };
+    expect(rss.kind).toBe('ok');
+    const grown = rss.peak - rss.before;
+    // The check's parse grows the process by tens of MiB (the measure can tell)…
+    expect(grown).toBeGreaterThan(20 * 2 ** 20);
+    // …and once the thread has ended, that is gone. Ended without giving it back, ~80 % of it stayed.
+    expect(rss.after - rss.before).toBeLessThan(grown / 3);
+  }, 90_000);
 });
 
 describe('validations and imports', () => {

@@ -39,6 +39,17 @@ export type UploadLane = (typeof UploadLane)[keyof typeof UploadLane];
 /** What a new thread posts once its modules are loaded (upload-worker.ts). */
 export const WORKER_READY = 'ready';
 
+/** Asks a thread to give its heap back before it is ended (upload-worker.ts, release). */
+export interface WorkerRelease {
+  readonly kind: 'release';
+}
+
+/** What a thread posts once it has given its heap back. */
+export const WORKER_RELEASED = 'released';
+
+/** A thread that has not given its heap back after this is ended anyway. */
+const RELEASE_MS = 5_000;
+
 /** A new thread that has not loaded its modules after this is ended. */
 const STARTUP_MS = 60_000;
 
@@ -210,13 +221,16 @@ export class UploadChecker {
     }
   }
 
-  /** Ends every thread (the hub is closing). */
+  /** Ends every thread (the hub is closing), those giving their heap back after a large job too. */
   async close(): Promise<void> {
     const workers = this.idle.splice(0);
     for (const timer of this.idleTimers.values()) clearTimeout(timer);
     this.idleTimers.clear();
-    await Promise.all(workers.map((w) => w.terminate()));
+    await Promise.all([...workers.map((w) => w.terminate()), ...this.retiring]);
   }
+
+  /** Threads ending after a large job (see retired). */
+  private readonly retiring = new Set<Promise<void>>();
 
   private takeWorker(): Worker {
     const reused = this.idle.pop();
@@ -261,6 +275,17 @@ export class UploadChecker {
         else void worker.terminate();
         action();
       };
+      /** After a large job: the thread gives its heap back (retire), then ends; the caller has its answer. */
+      const retire = (action: () => void) => {
+        clearTimeout(timer);
+        worker.off('message', onMessage);
+        worker.off('error', onError);
+        worker.off('exit', onExit);
+        const ending = retired(worker);
+        this.retiring.add(ending);
+        void ending.finally(() => this.retiring.delete(ending));
+        action();
+      };
       const onMessage = (reply: Reply<T> | typeof WORKER_READY) => {
         if (reply === WORKER_READY) {
           // A new thread has loaded its modules: the job's own time starts now.
@@ -269,10 +294,12 @@ export class UploadChecker {
           timer = jobTimer();
           return;
         }
-        done(() => {
+        const answer = () => {
           if (reply.ok) resolve(reply.result);
           else reject(new Error(reply.message));
-        }, !large);
+        };
+        if (large) retire(answer);
+        else done(answer, true);
       };
       const onError = (error: Error) => {
         const code = (error as NodeJS.ErrnoException).code;
@@ -310,6 +337,34 @@ export class UploadChecker {
       worker.postMessage(job);
     });
   }
+}
+
+/**
+ * Ends a thread once it has given its heap back (upload-worker.ts, release), or after RELEASE_MS. Ended at once
+ * instead, the pages its parse grew would stay resident for another 8 s in V8's shared pool.
+ */
+async function retired(worker: Worker): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  let onMessage: ((message: unknown) => void) | undefined;
+  const gone = new Promise<void>((resolve) => {
+    onMessage = (message: unknown) => {
+      if (message === WORKER_RELEASED) resolve();
+    };
+    worker.on('message', onMessage);
+    worker.once('exit', () => {
+      resolve();
+    });
+    worker.once('error', () => {
+      resolve();
+    });
+    timer = setTimeout(resolve, RELEASE_MS);
+    timer.unref();
+  });
+  worker.postMessage({ kind: 'release' } satisfies WorkerRelease);
+  await gone;
+  clearTimeout(timer);
+  if (onMessage !== undefined) worker.off('message', onMessage);
+  await worker.terminate();
 }
 
 /** How large a job's input is, for ending its thread at once after a large one (see largeBytes). */

@@ -49,6 +49,7 @@ export {
 export {
   loadProfileFile,
   loadProfileFiles,
+  loadParsedProfiles,
   loadProfileText,
   ReferenceKind,
   type FileSource,
@@ -85,6 +86,7 @@ export {
   type ChartArchive,
 } from './bundle.js';
 export { detachedSource, type ProfileSource } from './source.js';
+export { PROFILE_PARSER_VERSION } from './parser-version.js';
 export { checkProfileUpload, type ProfileUploadCheck, type ProfileUploadInput } from './check-upload.js';
 export { resolveProfile, type ResolvedProfile, type ResolveOptions } from './resolve.js';
 export { Redactor, noRedaction } from './redact.js';

@@ -102,11 +102,23 @@ export async function loadProfileText(
   }
   const parsed = parseProfiles(text, { file: shown, storedVersion: options.storedVersion === true });
   if (!parsed.ok) return parsed;
+  return loadParsedProfiles(parsed.value, options);
+}
 
+/**
+ * The second half of loadProfileText, for profiles already parsed: their local charts and manifest files read
+ * and checked. The hub plans from a stored version's parsed form (its `parsed` column) this way, without
+ * parsing its YAML again; its issues then carry the positions `source` gives.
+ */
+export async function loadParsedProfiles(
+  parsed: readonly ParsedProfile[],
+  options: LoadTextOptions,
+): Promise<ProfileResult<LoadedProfile[]>> {
+  const shown = options.displayName;
   const where = options.files.where ?? `relative to ${shownDir(shown)}`;
   const issues: ProfileIssue[] = [];
   const loaded: LoadedProfile[] = [];
-  for (const profile of parsed.value) {
+  for (const profile of parsed) {
     const fileManifests = new Map<string, readonly KubeObject[]>();
     const chartFiles = new Map<string, string>();
     const references = new Map<string, LocalReference>();

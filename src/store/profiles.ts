@@ -21,6 +21,11 @@ export interface ProfileInput {
    * digest) with the version, which renders only from them.
    */
   readonly files?: ReadonlyMap<string, Uint8Array>;
+  /**
+   * The version of the parser that made `profile` of `source` (PROFILE_PARSER_VERSION), stored with it so a
+   * reader knows whether `profile` is what its own parser would make. Without it: 0, no parser.
+   */
+  readonly parserVersion?: number;
 }
 
 export interface ProfileVersionRecord {
@@ -38,6 +43,12 @@ export interface ProfileVersionRecord {
 export interface StoredProfile extends ProfileVersionRecord {
   readonly source: string;
   readonly profile: ClusterProfile;
+  /**
+   * The parser version that made `profile` (ProfileInput.parserVersion); 0 for versions stored before it was
+   * recorded, or whose `profile` JSON does not carry as parsed. A reader whose parser is another version and
+   * needs `profile` exact parses `source` again.
+   */
+  readonly parserVersion: number;
   /** Each local chart or file path → the sha256 of its blob (read it with `store.blobs.get`). */
   readonly blobs: Readonly<Record<string, string>>;
 }
@@ -84,6 +95,7 @@ const toStored = (row: Row<'profiles'>): StoredProfile => ({
   ...toVersion(row),
   source: row.source,
   profile: fromJson<ClusterProfile>(row.parsed),
+  parserVersion: row.parser_version,
   blobs: fromJson<Record<string, string>>(row.blobs),
 });
 
@@ -285,6 +297,9 @@ async function write(
     type: input.profile.spec.type,
     source: input.source,
     parsed: toJson(input.profile),
+    // What JSON cannot carry as parsed (a `.nan` or `.inf` in values) reads back different: such a version is
+    // stamped as from no parser, so it is planned from its source.
+    parser_version: exactAsJson(input.profile) ? (input.parserVersion ?? 0) : 0,
     content_hash: contentHash(input.source, blobs),
     published: options.published ? 1 : 0,
     created_at: options.existing?.created_at ?? time,
@@ -310,6 +325,32 @@ async function write(
       .execute();
   }
   return toStored(row);
+}
+
+/**
+ * Whether JSON.parse(JSON.stringify(value)) gives back the same data: only plain objects, arrays, strings,
+ * booleans, null and finite numbers other than -0 (what a parsed YAML document holds but JSON does not carry:
+ * NaN and ±Infinity become null, -0 becomes 0).
+ */
+export function exactAsJson(value: unknown): boolean {
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return true;
+    case 'number':
+      return Number.isFinite(value) && !Object.is(value, -0);
+    case 'object':
+      if (value === null) return true;
+      if (Array.isArray(value)) return value.every(exactAsJson);
+      if (Object.getPrototypeOf(value) !== Object.prototype) return false;
+      for (const item of Object.values(value)) if (item !== undefined && !exactAsJson(item)) return false;
+      return true;
+    case 'bigint':
+    case 'function':
+    case 'symbol':
+    case 'undefined':
+      return false;
+  }
 }
 
 function conflict(name: string, version: string, cause?: unknown): StoreError {

@@ -41,6 +41,8 @@ export interface ProfilesTable {
   source: string;
   /** The parsed ClusterProfile as JSON. */
   parsed: string;
+  /** The PROFILE_PARSER_VERSION that wrote `parsed`; 0 for versions stored before it was recorded. */
+  parser_version: Generated<number>;
   /** sha256 of `source`: what "the same content" means when a version is published twice. */
   content_hash: string;
   published: number;

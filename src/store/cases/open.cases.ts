@@ -27,6 +27,7 @@ export function openCases(env: TestBackend): void {
         '0006_health_rules',
         '0007_leases',
         '0008_agents',
+        '0009_profile_parser',
       ]);
     });
 

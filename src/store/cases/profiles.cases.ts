@@ -27,6 +27,24 @@ export function profileCases(env: TestBackend): void {
       expect(await store.profiles.get('monitoring', '9.9.9')).toBeUndefined();
     });
 
+    it('keeps which parser version made the parsed form: 0 for none, or when JSON cannot carry it', async () => {
+      const { store } = await env.open();
+      const stamped = { ...profileFixture('monitoring', '1.0.0'), parserVersion: 7 };
+      expect((await store.profiles.publish(stamped)).parserVersion).toBe(7);
+      expect((await store.profiles.get('monitoring', '1.0.0'))?.parserVersion).toBe(7);
+      await store.profiles.publish(profileFixture('logging', '1.0.0'));
+      expect((await store.profiles.get('logging', '1.0.0'))?.parserVersion).toBe(0);
+      // A `.nan` in the source parses to NaN, which its JSON reads back as null.
+      const fixture = profileFixture('tracing', '1.0.0');
+      const nan = { ...fixture.profile, spec: { ...fixture.profile.spec, description: Number.NaN } };
+      await store.profiles.publish({
+        ...fixture,
+        profile: nan as unknown as typeof fixture.profile,
+        parserVersion: 7,
+      });
+      expect((await store.profiles.get('tracing', '1.0.0'))?.parserVersion).toBe(0);
+    });
+
     it('makes published versions immutable: same content is idempotent, different content a conflict', async () => {
       const { store } = await env.open();
       const v1 = profileFixture('monitoring', '1.0.0', 'original');

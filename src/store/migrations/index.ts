@@ -12,6 +12,7 @@ import { packRunsMigration } from './0005-pack-runs.js';
 import { healthRulesMigration } from './0006-health-rules.js';
 import { leasesMigration } from './0007-leases.js';
 import { agentsMigration } from './0008-agents.js';
+import { profileParserMigration } from './0009-profile-parser.js';
 import { DRIFT_POLICIES_0001, PHASES_0001, TOKEN_ROLES_0001, initialMigration } from './0001-initial.js';
 
 // In code rather than files on disk: the compiled hub needs no migrations folder next to it, and the list is
@@ -26,6 +27,7 @@ function migrations(backend: Backend): Record<string, Migration> {
     '0006_health_rules': healthRulesMigration(backend),
     '0007_leases': leasesMigration(),
     '0008_agents': agentsMigration(),
+    '0009_profile_parser': profileParserMigration(),
   };
 }
 
