@@ -60,6 +60,11 @@ export class Feed {
     return stored.map((e) => streamEvent(e, this.options.packContext));
   }
 
+  /** The highest event id retention deleted (0: none): a resume from below it has lost events. */
+  prunedThrough(): Promise<number> {
+    return this.store.history.prunedThrough();
+  }
+
   readonly emit: Emit = (event) => {
     for (const listener of this.listeners) {
       try {

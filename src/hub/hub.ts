@@ -336,6 +336,10 @@ export class Hub {
   eventsSince(afterId: number, options: { cluster?: string; limit?: number } = {}): Promise<HubEvent[]> {
     return this.feed.eventsSince(afterId, options);
   }
+  /** The highest event id retention deleted, 0 when none: a stream resuming from below it is told so. */
+  eventsPrunedThrough(): Promise<number> {
+    return this.feed.prunedThrough();
+  }
   /** Resolves once every status change so far is stored (tests, shutdown). */
   flush(): Promise<void> {
     return this.fleet.flush();

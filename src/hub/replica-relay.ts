@@ -34,6 +34,8 @@ export const relayedKinds: Record<HubEventKind, boolean> = {
   'attachment.changed': true,
   'attachment.removed': true,
   'profile.published': true,
+  // Written by a stream to its own client only, never published.
+  'history.pruned': false,
 };
 
 interface Relayed {

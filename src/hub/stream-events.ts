@@ -84,6 +84,23 @@ export const StreamEventSchema = z
     ),
     event('attachment.removed', cluster, z.object({ profile: z.string() }), 'AttachmentRemovedEvent'),
     event('profile.published', {}, ProfileVersionViewSchema, 'ProfilePublishedEvent'),
+    event(
+      'history.pruned',
+      {
+        id: z
+          .number()
+          .int()
+          .describe('where the stream continues: the events after this id follow, none of them missing'),
+      },
+      z
+        .object({ lastEventId: z.number().int().describe('the Last-Event-ID the client resumed from') })
+        .describe(
+          "sent first to a client resuming from an id older than the hub's retention kept (some events after " +
+            'it were deleted), as a Kubernetes watch answers 410 Gone: what the client shows may miss changes, so ' +
+            'it reads its views again (the page, the list); the stream then continues after `id`',
+        ),
+      'HistoryPrunedEvent',
+    ),
   ])
   .meta({ id: 'Event', description: 'one SSE message: `id:` = id, `event:` = kind, `data:` = this object' });
 

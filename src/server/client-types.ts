@@ -258,7 +258,8 @@ export type Event =
   | ClusterSummaryEvent
   | AttachmentChangedEvent
   | AttachmentRemovedEvent
-  | ProfilePublishedEvent;
+  | ProfilePublishedEvent
+  | HistoryPrunedEvent;
 
 export type Health = { status: 'ok' };
 
@@ -309,6 +310,19 @@ export type HealthVerdict = {
   message: string;
   /** the rule that decided (pack = the rules under test); absent: a built-in or the generic rule */
   rule?: { origin: string; apiVersion: string; kind: string };
+};
+
+export type HistoryPrunedEvent = {
+  /** where the stream continues: the events after this id follow, none of them missing */
+  id: number;
+  kind: 'history.pruned';
+  /** ISO-8601 */
+  time: string;
+  /** sent first to a client resuming from an id older than the hub's retention kept (some events after it were deleted), as a Kubernetes watch answers 410 Gone: what the client shows may miss changes, so it reads its views again (the page, the list); the stream then continues after `id` */
+  data: {
+    /** the Last-Event-ID the client resumed from */
+    lastEventId: number;
+  };
 };
 
 export type ObjectRef = { apiVersion: string; kind: string; namespace?: string; name: string };

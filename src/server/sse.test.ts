@@ -2,7 +2,7 @@
 // stream's buffer limit gets every event instead of being cut off (it would reconnect and be cut off again).
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import { connect, type AddressInfo } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { EventStream, type StreamEvent } from './sse.js';
 
 const EVENTS = 3000;
@@ -300,3 +300,142 @@ async function until(done: () => boolean, timeoutMs = 10_000): Promise<void> {
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
+
+describe('EventStream heartbeats', () => {
+  it('sends a heartbeat only to a stream that had nothing written for a period', async () => {
+    // The heartbeat's interval only: sockets and the fan-out's setImmediate stay real.
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+    let publish: (event: StreamEvent) => void = () => undefined;
+    const stream = new EventStream(
+      {
+        subscribe: (listener) => {
+          publish = listener;
+          return () => undefined;
+        },
+        eventsSince: () => Promise.resolve([]),
+      },
+      { heartbeatMs: 1000 },
+    );
+    try {
+      stream.start();
+      server = createServer((req, res) => {
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        void stream.connect(res, { cluster: req.url === '/busy' ? 'busy' : 'idle' });
+      });
+      await new Promise<void>((resolve) => server?.listen(0, '127.0.0.1', resolve));
+      const { port } = server.address() as AddressInfo;
+      const open = async (path: string) => {
+        const client = reading(await fetch(`http://127.0.0.1:${port}${path}`));
+        await client.until((text) => text.includes(': live'));
+        return client;
+      };
+      const busy = await open('/busy');
+      const idle = await open('/idle');
+      const beats = (text: string) => text.split(': heartbeat').length - 1;
+      // Three periods; the busy stream gets an event every half period, the idle one nothing.
+      for (let id = 1; id <= 6; id++) {
+        publish({ id, kind: 'pack.status', cluster: 'busy', time: new Date(0).toISOString(), data: {} });
+        await busy.until((text) => text.includes(`id: ${String(id)}\n`));
+        vi.advanceTimersByTime(500);
+      }
+      const idleText = await idle.until((text) => beats(text) >= 3);
+      // Quiet from here on: the busy stream too gets one once it has been silent for a period.
+      vi.advanceTimersByTime(1000);
+      const busyText = await busy.until((text) => beats(text) >= 1);
+      await Promise.all([busy.cancel(), idle.cancel()]);
+      expect(beats(idleText)).toBe(3);
+      expect(idsOf(busyText)).toEqual([1, 2, 3, 4, 5, 6]);
+      expect(beats(busyText)).toBe(1);
+      expect(busyText.indexOf(': heartbeat')).toBeGreaterThan(busyText.indexOf('id: 6\n'));
+    } finally {
+      stream.close();
+      vi.useRealTimers();
+    }
+  });
+});
+
+describe('EventStream resume after retention deleted events', () => {
+  it('tells a client resuming from below the pruned ids, then continues after them; not one at or past them', async () => {
+    // Retention deleted 2 to 5 (the highest deleted id is 5); 1 and 6 to 8 are left.
+    const left: StreamEvent[] = [1, 6, 7, 8].map((id) => ({
+      id,
+      kind: 'pack.status',
+      cluster: 'c',
+      pack: 'p',
+      time: new Date(0).toISOString(),
+      data: {},
+    }));
+    const stream = new EventStream({
+      subscribe: () => () => undefined,
+      eventsSince: (afterId) => Promise.resolve(left.filter((e) => (e.id ?? 0) > afterId)),
+      eventsPrunedThrough: () => Promise.resolve(5),
+    });
+    stream.start();
+    server = createServer((req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      void stream.connect(res, { lastEventId: Number(req.headers['last-event-id']) });
+    });
+    await new Promise<void>((resolve) => server?.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    const resume = async (lastEventId: number) => {
+      const client = reading(
+        await fetch(`http://127.0.0.1:${port}/`, { headers: { 'last-event-id': String(lastEventId) } }),
+      );
+      const text = await client.until((t) => t.includes(': live'));
+      await client.cancel();
+      return text;
+    };
+    const [below, at, all] = [await resume(3), await resume(5), await resume(0)];
+    stream.close();
+
+    const pruned = /^id: (\d+)\nevent: history\.pruned\ndata: (.*)$/m.exec(below);
+    expect(pruned?.[1]).toBe('5');
+    expect(JSON.parse(pruned?.[2] ?? '{}')).toMatchObject({
+      kind: 'history.pruned',
+      data: { lastEventId: 3 },
+    });
+    // Before any event, and the replay goes on from 5: nothing of what is left is missing or sent twice.
+    expect(below.indexOf('history.pruned')).toBeLessThan(below.indexOf('pack.status'));
+    expect(idsOf(below)).toEqual([5, 6, 7, 8]);
+    expect(at).not.toContain('history.pruned');
+    expect(idsOf(at)).toEqual([6, 7, 8]);
+    // Last-Event-ID 0 asks for everything kept (strata events): the gaps are expected there.
+    expect(all).not.toContain('history.pruned');
+    expect(idsOf(all)).toEqual([1, 6, 7, 8]);
+  });
+
+  it('tells a client when retention deleted rows its replay had not read yet, after what it did read', async () => {
+    // The first check finds nothing deleted; by the second, a pass has deleted 5 to 7 while the replay ran.
+    const left: StreamEvent[] = [4, 8, 9].map((id) => ({
+      id,
+      kind: 'pack.status',
+      cluster: 'c',
+      pack: 'p',
+      time: new Date(0).toISOString(),
+      data: {},
+    }));
+    const checks = [0, 7];
+    const stream = new EventStream({
+      subscribe: () => () => undefined,
+      eventsSince: (afterId) => Promise.resolve(left.filter((e) => (e.id ?? 0) > afterId)),
+      eventsPrunedThrough: () => Promise.resolve(checks.shift() ?? 7),
+    });
+    stream.start();
+    server = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      void stream.connect(res, { lastEventId: 3 });
+    });
+    await new Promise<void>((resolve) => server?.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    const client = reading(await fetch(`http://127.0.0.1:${String(port)}/`));
+    const text = await client.until((t) => t.includes(': live'));
+    await client.cancel();
+    stream.close();
+    const pruned = /^id: (\d+)\nevent: history\.pruned\ndata: (.*)$/m.exec(text);
+    // It continues after the last id it was sent: the pruned message comes after the replay, before live.
+    expect(pruned?.[1]).toBe('9');
+    expect(JSON.parse(pruned?.[2] ?? '{}')).toMatchObject({ data: { lastEventId: 3 } });
+    expect(text.indexOf('history.pruned')).toBeGreaterThan(text.indexOf('id: 9\nevent: pack.status'));
+    expect(text.indexOf('history.pruned')).toBeLessThan(text.indexOf(': live'));
+  });
+});

@@ -5,6 +5,9 @@
 // the buffered live events whose id is above the last one replayed, then live events. Events are published
 // after their commit and ids follow commit order (src/store/README.md), so anything committed before the
 // subscription is in the replay and anything after is in the buffer; the id check drops what is in both.
+// Retention deletes old pack statuses and transitions: a client resuming from below the highest id it deleted
+// would get what is left as if nothing were missing, so it gets `history.pruned` first (a Kubernetes watch's
+// 410 Gone: read your views again) and the replay goes on after that id.
 //
 // After the replay (or at once, without Last-Event-ID) the client gets a `: live` comment: everything stored up
 // to its connection has been sent, so a client that wants history only (`strata events` without --follow)
@@ -26,6 +29,12 @@
 // client instead of three, and while a fan-out to 10,000 sockets runs, the events that arrive meanwhile wait for
 // one next fan-out instead of one each. The bytes go straight to the socket as a chunk of the response (framed
 // once for all, as Node's ServerResponse would frame each), which skips Node's per-write framing and cork.
+//
+// What is left per client is the kernel's: a write of one turn's events to a loopback TCP socket costs ~8 µs of
+// system time (the receiver's TCP input runs in the writer's call) against ~2 µs of JavaScript. So the stream
+// avoids writes nobody needs: a heartbeat goes only to a stream that had nothing written for a period. (Pausing
+// after a long fan-out so that more events share the next one halved the writes of a burst, but an event then
+// waited for the pause, and the delivery p99 of bench/sse-fanout.bench.ts got worse, not better.)
 //
 // A stream is authorized once, when it opens, so a revoked token must end it: the revoke route ends this
 // replica's streams of that token at once (`disconnectToken`), and every `tokenCheckMs` the stream asks the
@@ -50,10 +59,15 @@ export interface EventSource {
     afterId: number,
     options: { cluster?: string; limit?: number },
   ): Promise<readonly StreamEvent[]>;
+  /** The highest event id retention deleted, 0 when none; absent: history is never deleted. */
+  eventsPrunedThrough?(): Promise<number>;
 }
 
 export interface EventStreamOptions {
-  /** A comment line this often keeps proxies and idle timeouts from closing the connection. Default 15 s. */
+  /**
+   * A stream that has had nothing written for this long gets a comment line, so proxies and idle timeouts do not
+   * close it. Default 15 s.
+   */
   readonly heartbeatMs?: number;
   /** Default 1 MiB. */
   readonly maxBufferedBytes?: number;
@@ -94,6 +108,8 @@ interface Client {
   buffer: Buffered[] | undefined;
   /** The bytes in `buffer`. */
   bufferedBytes: number;
+  /** Heartbeat ticks (half a heartbeat period apart) since anything was written to it. */
+  silentTicks: number;
 }
 
 interface Buffered {
@@ -150,9 +166,14 @@ export class EventStream {
     this.#unsubscribe = this.#source.subscribe((event) => {
       this.#publish(event);
     });
+    // Ticks at half the period; a stream silent for two ticks in a row gets a heartbeat. An idle stream then gets
+    // one every period, as before, and a stream that events keep busy gets none: at 10,000 clients a round of
+    // heartbeats is 10,000 socket writes, as costly as fanning out an event, for bytes nobody needs.
     this.#heartbeat = setInterval(() => {
-      this.#sendHeartbeats([...this.#clients]);
-    }, this.#options.heartbeatMs);
+      const silent: Client[] = [];
+      for (const client of this.#clients) if (++client.silentTicks >= 2) silent.push(client);
+      this.#sendHeartbeats(silent);
+    }, this.#options.heartbeatMs / 2);
     this.#heartbeat.unref();
     if (this.#options.liveTokens !== undefined) {
       this.#tokenCheck = setInterval(() => void this.#checkTokens(), this.#options.tokenCheckMs);
@@ -205,6 +226,7 @@ export class EventStream {
       lastId: options.lastEventId ?? 0,
       buffer: options.lastEventId === undefined ? undefined : [],
       bufferedBytes: 0,
+      silentTicks: 0,
     };
     this.#clients.add(client);
     res.on('close', () => this.#clients.delete(client));
@@ -217,6 +239,9 @@ export class EventStream {
       return;
     }
     try {
+      const resumedFrom = client.lastId;
+      await this.#checkPruned(client, resumedFrom, resumedFrom);
+      const replayFrom = client.lastId;
       for (;;) {
         const page = await this.#source.eventsSince(client.lastId, {
           ...(client.cluster === undefined ? {} : { cluster: client.cluster }),
@@ -232,6 +257,8 @@ export class EventStream {
         }
         if (page.length < this.#options.pageSize || res.destroyed) break;
       }
+      // A retention pass during the replay may have deleted rows before the replay read them.
+      if (!res.destroyed) await this.#checkPruned(client, resumedFrom, replayFrom);
     } catch (error) {
       // The client gets a closed stream and reconnects from its last id; the caller logs the cause.
       this.#clients.delete(client);
@@ -252,6 +279,31 @@ export class EventStream {
       text += written;
     }
     this.#write(client, text + LIVE_COMMENT);
+  }
+
+  /**
+   * A resume from below what retention deleted would silently skip the deleted events: the client is told (a
+   * Kubernetes watch answers 410 Gone here) and the stream goes on after the highest deleted id, where nothing
+   * is missing. Checked before the replay, which then reads from there (`readFrom`), and after it, in case a
+   * retention pass deleted rows above `readFrom` meanwhile. Last-Event-ID 0 asks for everything kept (`strata
+   * events`), so it is never told.
+   */
+  async #checkPruned(client: Client, resumedFrom: number, readFrom: number): Promise<void> {
+    if (resumedFrom === 0 || this.#source.eventsPrunedThrough === undefined) return;
+    const through = await this.#source.eventsPrunedThrough();
+    if (through <= readFrom) return;
+    const at = Math.max(through, client.lastId);
+    client.lastId = at;
+    this.#write(
+      client,
+      formatEvent({
+        id: at,
+        kind: 'history.pruned',
+        time: new Date().toISOString(),
+        data: { lastEventId: resumedFrom },
+      }),
+      { paced: true },
+    );
   }
 
   /** Ends every connection and the hub subscription. */
@@ -342,6 +394,7 @@ export class EventStream {
   #writeShared(client: Client, bytes: SharedBytes): void {
     const { res, socket } = client;
     if (res.destroyed || res.writableEnded) return;
+    client.silentTicks = 0;
     if (socket === undefined || res.socket !== socket) {
       this.#write(client, bytes.plain);
       return;
@@ -362,6 +415,7 @@ export class EventStream {
   /** `paced`: the caller waits for the socket to drain, so a full buffer is not a slow client. */
   #write(client: Client, text: string | Buffer, options: { paced?: boolean } = {}): boolean {
     if (client.res.destroyed || client.res.writableEnded) return true;
+    client.silentTicks = 0;
     const room = client.res.write(text);
     if (!options.paced) this.#dropIfBehind(client);
     return room;

@@ -4,7 +4,7 @@
 // misses it. See `lockEventOrder`.
 import { sql } from 'kysely';
 import type { PackTransition } from '../status/index.js';
-import type { StoreContext, TransactionContext } from './context.js';
+import { inTransaction, type StoreContext, type TransactionContext } from './context.js';
 import { fromJson, toJson } from './json-column.js';
 import { EVENTS_CHANNEL } from './listen.js';
 import type { PackStatusRecord } from './pack-status.js';
@@ -225,6 +225,9 @@ export interface PruneOptions {
   readonly keepBytesPerPack?: number;
 }
 
+/** strata_meta key: the highest event id retention ever deleted (see `prunedThrough`). */
+const PRUNED_THROUGH_KEY = 'events_pruned_through';
+
 /** The kinds retention applies to: one row per status write and per transition, so they grow with time. */
 const PRUNED_KINDS = [EventKind.PackTransition, EventKind.PackStatus];
 
@@ -242,8 +245,9 @@ export class HistoryRepository {
 
   /**
    * Deletes pack transitions and status events past the retention (`PruneOptions`); returns how many. A pack's
-   * newest transition and status always stay (the removed-pack check and a restart read them). A stream
-   * resuming from an id before the pruned rows simply gets the rows that are left.
+   * newest transition and status always stay (the removed-pack check and a restart read them). The highest id
+   * deleted is kept (`prunedThrough`), in the same transaction, so a stream resuming from an id below it is told
+   * that part of what it missed is gone instead of silently getting the rows that are left.
    */
   async prune(options: PruneOptions): Promise<number> {
     const keep = Math.max(1, Math.floor(options.keepPerPack));
@@ -252,15 +256,41 @@ export class HistoryRepository {
       options.keepBytesPerPack === undefined
         ? sql``
         : sql` or (rn > 1 and bytes > ${Math.max(0, Math.floor(options.keepBytesPerPack))})`;
-    // `bytes`: the size of this row and every newer one of its pack and kind (characters of JSON).
-    const result = await sql`delete from events where id in (
-        select id from (
+    return inTransaction(this.ctx, async (tx) => {
+      // `bytes`: the size of this row and every newer one of its pack and kind (characters of JSON).
+      const doomed = sql`select id from (
           select id, time, row_number() over newest as rn, sum(length(data)) over newest as bytes
           from events where kind in (${sql.join(PRUNED_KINDS)})
           window newest as (partition by cluster_id, pack, kind order by id desc)
-        ) ranked where rn > ${keep}${old}${big}
-      )`.execute(this.ctx.db);
-    return Number(result.numAffectedRows ?? 0);
+        ) ranked where rn > ${keep}${old}${big}`;
+      const highest = await sql<{
+        id: number | string | null;
+      }>`select max(id) as id from (${doomed}) d`.execute(tx.db);
+      const through = Number(highest.rows[0]?.id ?? 0);
+      if (through === 0) return 0;
+      // Only rows up to the id read above: a row that became "past the retention" since is the next pass's.
+      const result = await sql`delete from events where id <= ${through} and id in (${doomed})`.execute(
+        tx.db,
+      );
+      // The greatest wins: replicas prune concurrently, and a pass that deleted older rows must not lower it.
+      await sql`insert into strata_meta (key, value) values (${PRUNED_THROUGH_KEY}, ${String(through)})
+        on conflict (key) do update set value = excluded.value
+        where cast(strata_meta.value as bigint) < cast(excluded.value as bigint)`.execute(tx.db);
+      return Number(result.numAffectedRows ?? 0);
+    });
+  }
+
+  /**
+   * The highest event id retention has deleted, 0 when it never deleted any. A stream resuming after an id below
+   * it may have lost events (the ones between were partly deleted); at or above it, nothing it missed is gone.
+   */
+  async prunedThrough(): Promise<number> {
+    const row = await this.ctx.db
+      .selectFrom('strata_meta')
+      .select('value')
+      .where('key', '=', PRUNED_THROUGH_KEY)
+      .executeTakeFirst();
+    return row === undefined ? 0 : Number(row.value);
   }
 
   /** The newest event id, 0 when there is none: where a stream without Last-Event-ID starts. */

@@ -4,6 +4,8 @@ import { NOW, page, pack } from '../testing/page.js';
 import type { Output } from '../command.js';
 import { main } from '../main.js';
 import { FakeHub } from '../testing/fake-hub.js';
+import { eventLine } from '../render/events.js';
+import { painter } from '../render/color.js';
 
 function capture(): Output & { text: () => string } {
   let text = '';
@@ -94,5 +96,18 @@ describe('strata events', () => {
     const result = await events(['--profile', 'nope']);
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('error: --profile nope: no such profile is attached to cluster dev');
+  });
+});
+
+describe('strata events --follow after a resume the hub could not replay whole', () => {
+  it('says which events are incomplete when the hub reports history.pruned', () => {
+    const line = eventLine(
+      { id: 40, kind: 'history.pruned', time: '2025-01-01T12:00:00.000Z', data: { lastEventId: 12 } },
+      painter(false),
+    );
+    expect(line).toBe(
+      "2025-01-01T12:00:00.000Z  history.pruned     -  the hub's retention deleted some events after 12: " +
+        'what is listed up to 40 is incomplete\n',
+    );
   });
 });

@@ -159,6 +159,27 @@ describe('strata status --watch when the hub goes away', () => {
   });
 });
 
+describe('strata status --watch when the hub says history it resumed past is gone', () => {
+  it('reads the page again on history.pruned (an event of no cluster)', async () => {
+    const hub = new FakeHub(twoProfiles('processing'));
+    const run = start(hub, ['status', 'dev', '--watch']);
+    await vi.waitFor(() => {
+      expect(run.stdout.text()).toContain('◐ Processing  web');
+    });
+    const pages = () => hub.requests.filter((r) => r.path.endsWith('/page')).length;
+    const before = pages();
+    hub.page = twoProfiles('success');
+    hub.emit({ kind: 'history.pruned', cluster: undefined, data: { lastEventId: 0 } });
+    await vi.waitFor(() => {
+      expect(pages()).toBe(before + 1);
+      const text = run.stdout.text();
+      expect(text.slice(text.lastIndexOf('Cluster dev'))).toMatch(/✓ Success\s+web/);
+    });
+    run.interrupt.abort();
+    expect(await run.code).toBe(130);
+  });
+});
+
 describe('strata status --watch -o json when the hub goes away', () => {
   it('prints the last known page again, saying since when the hub is unreachable', async () => {
     const hub = new FakeHub(twoProfiles('processing'));

@@ -81,6 +81,13 @@ export function describeEvent(event: HubEvent, paint: Painter): string {
       if (!d.success) return '';
       return `${d.data.message}${d.data.correcting === true ? ' (correcting)' : ''}`;
     }
+    case 'history.pruned':
+      // The stream resumed from an id older than the hub keeps: the lines between are incomplete.
+      return paint.paint(
+        'yellow',
+        `the hub's retention deleted some events after ${String(event.data.lastEventId)}: ` +
+          `what is listed up to ${String(event.id)} is incomplete`,
+      );
     // What the list of events shows for these is the kind itself (and the pack, when there is one).
     case 'pack.removed':
     case 'cluster.registered':

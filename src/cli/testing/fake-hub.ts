@@ -48,7 +48,8 @@ export class FakeHub {
   };
 
   /** Sends one stored event (with the next id) on the open stream. */
-  emit(event: { kind: string; pack?: string; data?: unknown }): void {
+  /** An event of the page's cluster; `cluster: undefined` sends one of none (as `history.pruned` is). */
+  emit(event: { kind: string; pack?: string; cluster?: string | undefined; data?: unknown }): void {
     const id = this.#nextId++;
     const body = {
       id,

@@ -26,9 +26,11 @@ export const eventRoutes = [
     description:
       'Each message: `id:` the event id (absent on ephemeral events: cluster.connection, cluster.summary, ' +
       'pack.drift, attachment.changed, attachment.removed, profile.published), `event:` the kind, `data:` ' +
-      'the Event as JSON (one schema per kind). A comment line every 15 s keeps ' +
-      'the connection open. The stream ends when its token is revoked (within a second). Reconnect with `Last-Event-ID` (or `?lastEventId=`) to get everything after it ' +
-      'first, then live events: nothing missed, nothing twice. One token holds at most 32 streams at once and ' +
+      'the Event as JSON (one schema per kind). A stream that had nothing to send for 15 s gets a comment line, ' +
+      'which keeps the connection open: a client can count a connection silent for longer as dead. The stream ends when its token is revoked (within a second). Reconnect with `Last-Event-ID` (or `?lastEventId=`) to get everything after it ' +
+      'first, then live events: nothing missed, nothing twice. When retention (--keep-transitions, ' +
+      '--keep-days) has deleted events after that id, the first message is `history.pruned`: re-read what you ' +
+      'show, the stream continues after its `id`. `Last-Event-ID: 0` asks for every event kept and never gets it. One token holds at most 32 streams at once and ' +
       'the hub 20,000 (STRATA_MAX_STREAMS_PER_TOKEN, STRATA_MAX_STREAMS): one more is a 429 TOO_MANY_STREAMS ' +
       'with Retry-After.',
     role: Role.Viewer,

@@ -178,7 +178,13 @@ export function packStatusCases(env: TestBackend): void {
       ).toEqual(['2026-01-04']);
 
       // Keep 4 per pack and kind: p loses 2 transitions and 2 of its 6 status events; q keeps all it has.
+      const idsNow = async () => (await store.eventsSince(0, { cluster: 'prod' })).map((e) => e.id);
+      const before = await idsNow();
+      expect(await store.history.prunedThrough()).toBe(0);
       expect(await store.history.prune({ keepPerPack: 4 })).toBe(4);
+      // The highest id deleted is kept: a stream resuming below it is told that history is gone.
+      const kept = new Set(await idsNow());
+      expect(await store.history.prunedThrough()).toBe(Math.max(...before.filter((id) => !kept.has(id))));
       expect((await store.history.transitions('prod', 'p')).map((t) => t.time.slice(0, 10))).toEqual([
         '2026-01-03',
         '2026-01-04',
@@ -188,7 +194,13 @@ export function packStatusCases(env: TestBackend): void {
       // By size (characters of JSON, counted from the newest): a big allowance keeps them all.
       expect(await store.history.prune({ keepPerPack: 100, keepBytesPerPack: 1_000_000 })).toBe(0);
       // By age (the events' own write time is now, so everything is "old"): only the newest of each stays.
+      const firstPass = await store.history.prunedThrough();
       expect(await store.history.prune({ keepPerPack: 100, olderThan: '2999-01-01T00:00:00.000Z' })).toBe(6);
+      expect(await store.history.prunedThrough()).toBeGreaterThan(firstPass);
+      // A pass that deletes nothing leaves it as it was.
+      const secondPass = await store.history.prunedThrough();
+      expect(await store.history.prune({ keepPerPack: 100 })).toBe(0);
+      expect(await store.history.prunedThrough()).toBe(secondPass);
       expect((await store.history.transitions('prod', 'p')).map((t) => t.time.slice(0, 10))).toEqual([
         '2026-01-06',
       ]);

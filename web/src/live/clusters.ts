@@ -52,6 +52,7 @@ export function applyClusterEvent(state: ClustersState, event: StreamEvent | Hub
     case 'attachment.changed':
     case 'attachment.removed':
     case 'profile.published':
+    case 'history.pruned': // retention deletes pack statuses and transitions; the rows come from summaries
       return state;
     default:
       return assertNever(event);

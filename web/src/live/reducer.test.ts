@@ -132,6 +132,18 @@ describe('the live-update reducer', () => {
     expect(applyEvent(state, statusEvent(6, installing('gone', { order: -1 })))).toBe(state);
   });
 
+  it('reads the page again when the hub says statuses it resumed past were deleted (history.pruned)', () => {
+    const pruned: StreamEvent = { id: 40, kind: 'history.pruned', time, data: { lastEventId: 12 } };
+    const state = initial();
+    const next = applyEvent(state, pruned);
+    expect(next.needsReload).toBe(true);
+    expect(next.packs).toBe(state.packs);
+    expect(applyEvent(next, pruned)).toBe(next);
+    // The overview's rows come from summaries, which retention never deletes: nothing to read again.
+    const list = { clusters: [initial().cluster] };
+    expect(applyClusterEvent(list, pruned)).toBe(list);
+  });
+
   it('shows a new version of an attached profile ("Update available") and attachments added or removed', () => {
     const state = { ...initial(), attachments: [attachment()] };
     const update: StreamEvent = {

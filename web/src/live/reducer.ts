@@ -47,6 +47,9 @@ const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b)
 export function applyEvent(state: LiveState, event: LiveInput): LiveState {
   if (event.kind === 'hub.connection') return applyHub(state, event);
   if (event.kind === 'profile.published') return state; // Reaches this page as attachment.changed.
+  // The hub's retention deleted pack statuses this page resumed past: a pack may show a stale colour. Read the
+  // page again (the stream goes on from where nothing is missing).
+  if (event.kind === 'history.pruned') return state.needsReload ? state : { ...state, needsReload: true };
   if (event.cluster !== state.cluster.name) return state;
   switch (event.kind) {
     case 'pack.status':

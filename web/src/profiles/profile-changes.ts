@@ -60,6 +60,7 @@ function applyStreamEvent(state: ProfileRevisions, event: StreamEvent): ProfileR
     case 'cluster.updated':
     case 'cluster.connection':
     case 'cluster.summary':
+    case 'history.pruned': // retention deletes pack statuses and transitions: nothing this page fetches
       return state;
     default:
       return assertNever(event);
