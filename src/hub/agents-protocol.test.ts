@@ -2,6 +2,7 @@
 // missing one was stored and then failed every read of its cluster's page.
 import { describe, expect, it } from 'vitest';
 import { advance, packStatus } from '../store/testing/fixtures.js';
+import { MAX_RUNS } from '../status/index.js';
 import { AgentBatchSchema, MAX_AGENT_STATUS_RESOURCES } from './agents-protocol.js';
 
 const STREAM = '6f1c1d2e-3b4a-4c5d-8e9f-0a1b2c3d4e5f';
@@ -108,6 +109,11 @@ describe('WirePackStatusSchema', () => {
     const resources = Array.from({ length: MAX_AGENT_STATUS_RESOURCES + 1 }, () => one);
     expect(issuesOf({ ...status, resources })).toEqual([
       `events.0.event.status.resources: not a pack status: Too big: expected array to have <=${MAX_AGENT_STATUS_RESOURCES} items`,
+    ]);
+    const run = { kind: 'install', revision: 'r1', startTime: '2026-01-01T00:00:00Z' };
+    expect(issuesOf({ ...status, runs: Array.from({ length: MAX_RUNS }, () => run) })).toEqual([]);
+    expect(issuesOf({ ...status, runs: Array.from({ length: MAX_RUNS + 1 }, () => run) })).toEqual([
+      `events.0.event.status.runs: not a pack status: Too big: expected array to have <=${MAX_RUNS} items`,
     ]);
   });
 });

@@ -3,7 +3,7 @@
 // answers with the same ones. The agent pulls its cluster's desired state and pushes its runner's events.
 import { z } from 'zod';
 import type { Pack } from '../profile/index.js';
-import type { HealthRuleSpec, PackStatus } from '../status/index.js';
+import { MAX_RUNS, type HealthRuleSpec, type PackStatus } from '../status/index.js';
 import {
   AGENT_DETAIL_LIMITS,
   cleanText,
@@ -150,7 +150,8 @@ const PackStatusShape = z.strictObject({
   timedOut: z.strictObject({ deadline: z.string(), after: z.string().optional() }).optional(),
   startTime: z.string().optional(),
   endTime: z.string().optional(),
-  runs: z.array(z.strictObject(PackRunSchema.shape)).optional(),
+  // As many as the hub's own reducer keeps: the runs route pages them, the page shows how many there are.
+  runs: z.array(z.strictObject(PackRunSchema.shape)).max(MAX_RUNS).optional(),
   transitions: z.array(z.strictObject(PackTransitionSchema.shape)),
 });
 
