@@ -68,7 +68,8 @@ const perPack = Number(values['per-pack']);
 const settleMs = Number(values['settle-ms']);
 const idleMs = Number(values['idle-ms']);
 
-const CP = 'bench-scale';
+// Per process: two runs side by side would otherwise tear down each other's control plane.
+const CP = `bench-scale-${String(process.pid)}`;
 const CLUSTER = 'scale';
 const PROBE_PACKS = 20;
 const PACKS_PER_PROFILE = 50;
