@@ -34,7 +34,7 @@ import { ForwardMarker, replicaForward } from './replica-forward.js';
 import { SECURITY_HEADERS } from './security-headers.js';
 import { EventStream } from './sse.js';
 import { StreamLimits, type StreamLimitsConfig } from './stream-limits.js';
-import { HEAVY_OPERATIONS, HeavyRequests, type BodyBudget } from './heavy-requests.js';
+import { destroyOnWriteStall, HEAVY_OPERATIONS, HeavyRequests, type BodyBudget } from './heavy-requests.js';
 import { matchesIfNoneMatch, representation, tagBody } from './etag.js';
 import { defaultWebRoot, isApiPath, sendWebFile } from './static.js';
 import { toProblem } from './to-problem.js';
@@ -431,6 +431,9 @@ export function createServer(options: ServerOptions): StrataServer {
       return;
     }
     reply.raw.once('close', release);
+    // A client that stops reading the answer would hold the slot until its connection closes (review 11, item 1).
+    const operation = request.routeOptions.config.strataOperation;
+    if (operation !== undefined && HEAVY_OPERATIONS.has(operation)) destroyOnWriteStall(reply.raw);
     done(null, payload);
   });
   app.addHook('onResponse', (request, reply, done) => {

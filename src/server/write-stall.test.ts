@@ -1,0 +1,75 @@
+// A costly answer whose client stops reading is cut after the write-stall wait, so its slot is given back
+// (review 11, item 1); a client reading slowly but steadily gets the whole answer. A real listening server and a
+// raw socket that pauses: the kernel's buffers fill for real.
+import { createServer, type Server, type ServerResponse } from 'node:http';
+import { connect, type AddressInfo, type Socket } from 'node:net';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { destroyOnWriteStall } from './heavy-requests.js';
+
+const STALL_MS = 300;
+const BODY = Buffer.alloc(16 * 1024 * 1024, 'x');
+
+let server: Server | undefined;
+let client: Socket | undefined;
+afterEach(async () => {
+  client?.destroy();
+  const closing = server;
+  server = undefined;
+  if (closing) await new Promise((resolve) => closing.close(resolve));
+});
+
+/** A server answering every request with BODY in one write, watched; resolves its port and the responses. */
+async function serve(): Promise<{ port: number; closed: ServerResponse[] }> {
+  const closed: ServerResponse[] = [];
+  const listening = createServer((_req, res) => {
+    destroyOnWriteStall(res, STALL_MS);
+    res.once('close', () => closed.push(res));
+    res.writeHead(200, { 'content-length': String(BODY.length) });
+    res.end(BODY);
+  });
+  server = listening;
+  await new Promise<void>((resolve) => listening.listen(0, '127.0.0.1', resolve));
+  return { port: (listening.address() as AddressInfo).port, closed };
+}
+
+function request(port: number): Socket {
+  const socket = connect(port, '127.0.0.1');
+  socket.write('GET / HTTP/1.1\r\nhost: x\r\n\r\n');
+  return socket;
+}
+
+describe('write stall of a costly answer', () => {
+  it('destroys the connection of a client that reads nothing, so its close frees the slot', async () => {
+    const { port, closed } = await serve();
+    client = request(port);
+    client.pause();
+    await vi.waitFor(
+      () => {
+        expect(closed).toHaveLength(1);
+      },
+      { timeout: 10_000, interval: 50 },
+    );
+    expect(closed[0]?.writableFinished).toBe(false);
+  });
+
+  it('keeps serving a client that reads slowly but steadily, longer than the stall wait', async () => {
+    const { port, closed } = await serve();
+    const started = Date.now();
+    let received = 0;
+    client = request(port);
+    client.on('data', (chunk: Buffer) => {
+      received += chunk.length;
+      client?.pause();
+      setTimeout(() => client?.resume(), 10);
+    });
+    await vi.waitFor(
+      () => {
+        expect(received).toBeGreaterThan(BODY.length); // the body and the head
+      },
+      { timeout: 60_000, interval: 50 },
+    );
+    expect(closed[0]?.writableFinished).toBe(true);
+    expect(client.destroyed).toBe(false);
+    expect(Date.now() - started).toBeGreaterThan(3 * STALL_MS);
+  });
+});
