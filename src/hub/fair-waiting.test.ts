@@ -31,6 +31,33 @@ describe('FairWaiting', () => {
     expect(queue.held('op')).toBe(1);
   });
 
+  it("shares a part's own cap the same way: a token holding none of a full part takes the heaviest one's place", () => {
+    // Review 11, item 4: validations hold at most half the queue; the cap was checked before the queue, so one
+    // token holding that half refused every other token's validation although the queue had room.
+    const queue = new FairWaiting<string>(4);
+    const validations = { places: 2, match: (job: string) => job.startsWith('validate') };
+    expect(queue.push(viewer('a'), 'validate-a1', validations)).toEqual({ admitted: true });
+    expect(queue.push(viewer('a'), 'validate-a2', validations)).toEqual({ admitted: true });
+    expect(queue.push(viewer('a'), 'import-a3', validations)).toEqual({ admitted: true });
+    // The part is full and a holds it: a gets no more of it, b (holding none) takes a's newest validation.
+    expect(queue.push(viewer('a'), 'validate-a4', validations)).toEqual({ admitted: false, held: 2 });
+    expect(queue.push(viewer('b'), 'validate-b1', validations)).toMatchObject({
+      admitted: true,
+      evicted: { item: 'validate-a2' },
+    });
+    expect(queue.count(validations.match)).toBe(2);
+    expect(queue.held('a')).toBe(2);
+  });
+
+  it('takes a job out when its caller gives up, freeing its place', () => {
+    const queue = new FairWaiting<string>(1);
+    queue.push(viewer('a'), 'a1');
+    expect(queue.push(viewer('a'), 'a2')).toEqual({ admitted: false, held: 1 });
+    expect(queue.remove('a1')).toBe(true);
+    expect(queue.remove('a1')).toBe(false);
+    expect(queue.push(viewer('a'), 'a2')).toEqual({ admitted: true });
+  });
+
   it('gives a token with as many places as the others nothing more while the queue is full', () => {
     const queue = new FairWaiting<string>(4);
     for (const token of ['a', 'b', 'a', 'b']) queue.push(viewer(token), token);

@@ -21,6 +21,12 @@ export interface Waiting<T> {
   readonly item: T;
 }
 
+/** A part of the queue (a lane's jobs) with a cap of its own below the queue's. */
+export interface WaitingPart<T> {
+  readonly places: number;
+  readonly match: (item: T) => boolean;
+}
+
 export type Admission<T> =
   | { readonly admitted: true; readonly evicted?: Waiting<T> }
   | { readonly admitted: false; readonly held: number };
@@ -34,10 +40,10 @@ export class FairWaiting<T> {
     return this.entries.length;
   }
 
-  /** How many places a token holds now. */
-  held(key: string): number {
+  /** How many places a token holds now (of the jobs that match). */
+  held(key: string, match: (item: T) => boolean = () => true): number {
     let n = 0;
-    for (const entry of this.entries) if (entry.owner.key === key) n++;
+    for (const entry of this.entries) if (entry.owner.key === key && match(entry.item)) n++;
     return n;
   }
 
@@ -48,24 +54,37 @@ export class FairWaiting<T> {
 
   /**
    * Adds a job, taking the place of another token's newest job when the queue is full and that token holds
-   * more places (or as many, and is a viewer's while this is an operator's or admin's). The evicted job is
-   * returned so its caller can be told; `admitted: false`: the queue is full and this token has its share.
+   * more places (or as many, and is a viewer's while this is an operator's or admin's). `within`: a part of the
+   * queue this job belongs to (a lane) with fewer places of its own; when that part is full, the same rule is
+   * applied between its jobs alone, so a token holding none of them still gets one (review 11, item 4). The
+   * evicted job is returned so its caller can be told; `admitted: false`: the queue (or part) is full and this
+   * token has its share.
    */
-  push(owner: WaitingOwner, item: T): Admission<T> {
-    if (this.entries.length < this.places) {
+  push(owner: WaitingOwner, item: T, within?: WaitingPart<T>): Admission<T> {
+    const partFull = within !== undefined && within.match(item) && this.count(within.match) >= within.places;
+    if (this.entries.length < this.places && !partFull) {
       this.entries.push({ owner, item });
       return { admitted: true };
     }
-    const mine = this.held(owner.key);
-    const victim = this.heaviest(owner.key);
+    const among = partFull ? within.match : () => true;
+    const mine = this.held(owner.key, among);
+    const victim = this.heaviest(owner.key, among);
     const takes =
       victim !== undefined &&
       (victim.held > mine || (owner.privileged && !victim.privileged && victim.held >= mine));
     if (!takes) return { admitted: false, held: mine };
-    const at = this.entries.findLastIndex((e) => e.owner.key === victim.key);
+    const at = this.entries.findLastIndex((e) => e.owner.key === victim.key && among(e.item));
     const [evicted] = this.entries.splice(at, 1);
     this.entries.push({ owner, item });
     return evicted === undefined ? { admitted: true } : { admitted: true, evicted };
+  }
+
+  /** Takes a waiting job out of the queue (its caller gave up); false when it is not waiting (any more). */
+  remove(item: T): boolean {
+    const at = this.entries.findIndex((e) => e.item === item);
+    if (at < 0) return false;
+    this.entries.splice(at, 1);
+    return true;
   }
 
   /**
@@ -91,11 +110,14 @@ export class FairWaiting<T> {
     return best < 0 ? undefined : this.entries.splice(best, 1)[0];
   }
 
-  /** The token other than `except` holding the most places (a viewer's before an operator's on a tie). */
-  private heaviest(except: string): { key: string; held: number; privileged: boolean } | undefined {
+  /** The token other than `except` holding the most places of the jobs that match (a viewer's first on a tie). */
+  private heaviest(
+    except: string,
+    match: (item: T) => boolean,
+  ): { key: string; held: number; privileged: boolean } | undefined {
     const counts = new Map<string, { key: string; held: number; privileged: boolean }>();
-    for (const { owner } of this.entries) {
-      if (owner.key === except) continue;
+    for (const { owner, item } of this.entries) {
+      if (owner.key === except || !match(item)) continue;
       const seen = counts.get(owner.key);
       if (seen === undefined)
         counts.set(owner.key, { key: owner.key, held: 1, privileged: owner.privileged });

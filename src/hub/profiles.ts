@@ -44,6 +44,8 @@ export type ProfileUpload = (
 export interface ValidateOptions {
   readonly resolveChartHosts: boolean;
   readonly owner?: WaitingOwner;
+  /** Aborted when the request is closed: its check is dropped (UploadChecker.check). */
+  readonly signal?: AbortSignal;
 }
 
 export class Profiles {
@@ -76,6 +78,7 @@ export class Profiles {
       lane: UploadLane.Validate,
       resolveHosts: options.resolveChartHosts,
       owner: options.owner ?? HUB_OWNER,
+      ...(options.signal === undefined ? {} : { signal: options.signal }),
     });
     return result.kind === 'issues' ? [...result.issues] : [];
   }
@@ -235,7 +238,12 @@ export class Profiles {
    */
   private async checkUpload(
     input: ProfileUpload,
-    options: { readonly lane: UploadLane; readonly resolveHosts: boolean; readonly owner: WaitingOwner } = {
+    options: {
+      readonly lane: UploadLane;
+      readonly resolveHosts: boolean;
+      readonly owner: WaitingOwner;
+      readonly signal?: AbortSignal;
+    } = {
       lane: UploadLane.Import,
       resolveHosts: true,
       owner: HUB_OWNER,
@@ -253,6 +261,7 @@ export class Profiles {
         },
         options.lane,
         options.owner,
+        options.signal,
       );
     } catch (error) {
       if (error instanceof UploadCheckerBusy) throw new HubError(HubErrorCode.Busy, error.message);

@@ -4,7 +4,14 @@ import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
-import { UploadChecker, UploadCheckerBusy, UploadLane, UploadTooCostly } from './upload-checker.js';
+import { HUB_OWNER } from './fair-waiting.js';
+import {
+  UploadCheckAborted,
+  UploadChecker,
+  UploadCheckerBusy,
+  UploadLane,
+  UploadTooCostly,
+} from './upload-checker.js';
 
 const checker = new UploadChecker({ concurrency: 1, maxWaiting: 1, idleMs: 100 });
 
@@ -95,8 +102,8 @@ describe('validations and imports', () => {
       const refused = await validate('v4');
       expect(refused).toBeInstanceOf(UploadCheckerBusy);
       expect(String(refused)).toContain(
-        '1 validations are being checked and 2 wait, the most validations may hold (imports keep a thread and ' +
-          'half the queue)',
+        "1 validations are being checked and 2 wait, 2 of them this token's: the most validations may hold is " +
+          'half the queue (imports keep a thread and half the queue), shared between the tokens that wait',
       );
       // The import takes the thread validations leave free: checked before the validations queued earlier.
       expect(await pool.check({ shown: 'p.yaml', deny: [], yaml: profile })).toHaveProperty('kind');
@@ -169,5 +176,74 @@ describe('health-rule tests in the pool', () => {
       kind: 'verdict',
       verdict: { state: 'Ready', rule: { origin: 'pack', kind: 'Widget' } },
     });
+  }, 30_000);
+});
+
+describe('validations whose request is closed (review 11, item 4)', () => {
+  it("drops an aborted token's running and waiting checks, so another token's validation is served", async () => {
+    // Two threads: validations run on one at a time, and hold at most 1 of the 2 waiting places.
+    const pool = new UploadChecker({ concurrency: 2, maxWaiting: 2, idleMs: 100 });
+    try {
+      const keys = Array.from({ length: 20_000 }, (_, i) => `  k${i}: v`).join('\n');
+      const slow = { shown: 'big.yaml', deny: [], yaml: `${profile}extra:\n${keys}\n` };
+      const settle = (p: Promise<unknown>) =>
+        p.then(
+          () => 'checked',
+          (error: unknown) => error,
+        );
+      const attacker = { key: 'attacker-token', privileged: false };
+      const victim = { key: 'victim-token', privileged: false };
+      const attack = () => {
+        const closed = new AbortController();
+        return { closed, settled: settle(pool.check(slow, UploadLane.Validate, attacker, closed.signal)) };
+      };
+      // The attacker's first check runs, its second waits in the validations' only place.
+      const running = attack();
+      const waiting = attack();
+      // The victim holds no place: it takes the attacker's (before, the lane's cap refused it with 503 first).
+      const served = settle(
+        pool.check({ shown: 'p.yaml', deny: [], yaml: profile }, UploadLane.Validate, victim),
+      );
+      expect(await waiting.settled).toBeInstanceOf(UploadCheckerBusy);
+      // The attacker's requests are closed: its running check's thread ends, so the victim's starts.
+      running.closed.abort();
+      expect(await running.settled).toBeInstanceOf(UploadCheckAborted);
+      // …and the attacker goes on sending and closing, one request at a time, while the victim is served.
+      const looped: unknown[] = [];
+      for (let i = 0; i < 5; i++) {
+        const next = attack();
+        next.closed.abort();
+        looped.push(await next.settled);
+      }
+      expect(await served).toBe('checked');
+      for (const result of looped) expect(result).toBeInstanceOf(UploadCheckAborted);
+      // Nothing of the attacker's is left to run: a fresh validation is checked at once.
+      expect(
+        await pool.check({ shown: 'p.yaml', deny: [], yaml: profile }, UploadLane.Validate, victim),
+      ).toHaveProperty('kind');
+    } finally {
+      await pool.close();
+    }
+  }, 30_000);
+
+  it('takes a waiting check out of the queue when its request is closed', async () => {
+    const pool = new UploadChecker({ concurrency: 1, maxWaiting: 1, idleMs: 100 });
+    try {
+      const keys = Array.from({ length: 20_000 }, (_, i) => `  k${i}: v`).join('\n');
+      const slow = { shown: 'big.yaml', deny: [], yaml: `${profile}extra:\n${keys}\n` };
+      const running = pool.check(slow);
+      const closed = new AbortController();
+      const waiting = pool
+        .check(slow, UploadLane.Import, HUB_OWNER, closed.signal)
+        .catch((error: unknown) => error);
+      closed.abort();
+      expect(await waiting).toBeInstanceOf(UploadCheckAborted);
+      // Its place is free again: before, the aborted job kept it and this one was refused as busy.
+      const next = pool.check({ shown: 'p.yaml', deny: [], yaml: profile });
+      expect(await next).toHaveProperty('kind');
+      expect(await running).toHaveProperty('kind');
+    } finally {
+      await pool.close();
+    }
   }, 30_000);
 });

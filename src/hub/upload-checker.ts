@@ -56,6 +56,12 @@ const STARTUP_MS = 60_000;
 /** Every thread is busy and the queue is full: the upload is refused at once, to be sent again later. */
 export class UploadCheckerBusy extends Error {}
 
+/**
+ * The caller gave up (its request was closed) before the job ended: a waiting job leaves the queue, a running
+ * one's thread is ended, as at its deadline (review 11, item 4). A kind of busy: nobody reads the answer.
+ */
+export class UploadCheckAborted extends UploadCheckerBusy {}
+
 /** The check could not finish within its bounds: the upload is too costly to accept. */
 export class UploadTooCostly extends Error {}
 
@@ -81,6 +87,7 @@ export class UploadChecker {
     readonly start: () => void;
     readonly refuse: (error: Error) => void;
   }>;
+
   private readonly concurrency: number;
   private readonly timeoutMs: number;
   private readonly maxHeapMb: number;
@@ -106,8 +113,9 @@ export class UploadChecker {
     input: UploadInput,
     lane: UploadLane = UploadLane.Import,
     owner: WaitingOwner = HUB_OWNER,
+    signal?: AbortSignal,
   ): Promise<UploadResult> {
-    return this.submit<UploadResult>({ kind: 'upload', input }, this.timeoutMs, lane, owner);
+    return this.submit<UploadResult>({ kind: 'upload', input }, this.timeoutMs, lane, owner, signal);
   }
 
   /**
@@ -135,10 +143,12 @@ export class UploadChecker {
     timeoutMs: number,
     lane: UploadLane,
     owner: WaitingOwner,
+    signal?: AbortSignal,
   ): Promise<T> {
-    await this.slot(lane, owner);
+    await this.slot(lane, owner, signal);
     try {
-      return await this.run<T>(this.takeWorker(), job, timeoutMs);
+      if (signal?.aborted === true) throw aborted();
+      return await this.run<T>(this.takeWorker(), job, timeoutMs, signal);
     } finally {
       this.running--;
       if (lane === UploadLane.Validate) this.runningValidations--;
@@ -172,33 +182,56 @@ export class UploadChecker {
    * is full and its token holds its share of it (fair-waiting.ts). A job that gives up its place to another
    * token's is refused the same way.
    */
-  private async slot(lane: UploadLane, owner: WaitingOwner): Promise<void> {
+  private async slot(lane: UploadLane, owner: WaitingOwner, signal?: AbortSignal): Promise<void> {
+    if (signal?.aborted === true) throw aborted();
     if (this.mayStart(lane)) {
       this.start(lane, owner);
       return;
     }
-    const maxWaitingValidations = Math.max(1, Math.floor(this.maxWaiting / 2));
-    if (
-      lane === UploadLane.Validate &&
-      this.waiting.count((w) => w.lane === UploadLane.Validate) >= maxWaitingValidations
-    ) {
-      throw new UploadCheckerBusy(
-        `${this.runningValidations} validations are being checked and ${maxWaitingValidations} wait, the most ` +
-          `validations may hold (imports keep a thread and half the queue): send it again in a few seconds`,
-      );
-    }
+    // Validations hold at most half the queue, shared between the tokens that wait as the whole queue is: a
+    // token holding none of them still gets one (review 11, item 4).
+    const validations = {
+      places: Math.max(1, Math.floor(this.maxWaiting / 2)),
+      match: (w: { readonly lane: UploadLane }) => w.lane === UploadLane.Validate,
+    };
     await new Promise<void>((resolve, reject) => {
-      const admission = this.waiting.push(owner, { lane, start: resolve, refuse: reject });
+      const onAbort = () => {
+        if (this.waiting.remove(item)) reject(aborted());
+      };
+      const item = {
+        lane,
+        start: () => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve();
+        },
+        refuse: (error: Error) => {
+          signal?.removeEventListener('abort', onAbort);
+          reject(error);
+        },
+      };
+      const admission = this.waiting.push(
+        owner,
+        item,
+        lane === UploadLane.Validate ? validations : undefined,
+      );
       if (!admission.admitted) {
+        const validationsFull =
+          lane === UploadLane.Validate && this.waiting.count(validations.match) >= validations.places;
         reject(
           new UploadCheckerBusy(
-            `${this.running} jobs are running and ${this.waiting.length} wait, ${admission.held} of them this ` +
-              `token's, its share of the ${this.maxWaiting} waiting places while others wait: send it again in a ` +
-              `few seconds`,
+            validationsFull
+              ? `${this.runningValidations} validations are being checked and ${validations.places} wait, ` +
+                  `${admission.held} of them this token's: the most validations may hold is half the queue ` +
+                  `(imports keep a thread and half the queue), shared between the tokens that wait: send it ` +
+                  `again in a few seconds`
+              : `${this.running} jobs are running and ${this.waiting.length} wait, ${admission.held} of them ` +
+                  `this token's, its share of the ${this.maxWaiting} waiting places while others wait: send it ` +
+                  `again in a few seconds`,
           ),
         );
         return;
       }
+      signal?.addEventListener('abort', onAbort, { once: true });
       admission.evicted?.item.refuse(
         new UploadCheckerBusy(
           `this job gave its waiting place to another token's: the ${this.maxWaiting} waiting places are shared ` +
@@ -263,11 +296,12 @@ export class UploadChecker {
     return this.idle.length;
   }
 
-  private run<T>(worker: Worker, job: WorkerJob, timeoutMs: number): Promise<T> {
+  private run<T>(worker: Worker, job: WorkerJob, timeoutMs: number, signal?: AbortSignal): Promise<T> {
     const large = jobBytes(job) >= this.largeBytes;
     return new Promise((resolve, reject) => {
       const done = (action: () => void, keep: boolean) => {
         clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
         worker.off('message', onMessage);
         worker.off('error', onError);
         worker.off('exit', onExit);
@@ -278,6 +312,7 @@ export class UploadChecker {
       /** After a large job: the thread gives its heap back (retire), then ends; the caller has its answer. */
       const retire = (action: () => void) => {
         clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
         worker.off('message', onMessage);
         worker.off('error', onError);
         worker.off('exit', onExit);
@@ -331,12 +366,27 @@ export class UploadChecker {
               reject(new Error(`the worker thread did not start within ${STARTUP_MS / 1000} s`));
             }, false);
           }, STARTUP_MS);
+      // Its caller gave up: the thread is ended as at the deadline, so no CPU goes on an answer nobody reads.
+      const onAbort = () => {
+        done(() => {
+          reject(aborted());
+        }, false);
+      };
+      if (signal?.aborted === true) {
+        onAbort();
+        return;
+      }
       worker.on('message', onMessage);
       worker.once('error', onError);
       worker.once('exit', onExit);
+      signal?.addEventListener('abort', onAbort, { once: true });
       worker.postMessage(job);
     });
   }
+}
+
+function aborted(): UploadCheckAborted {
+  return new UploadCheckAborted('the request was closed before its check ended: the check was dropped');
 }
 
 /**

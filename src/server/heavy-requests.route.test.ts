@@ -104,8 +104,17 @@ describe("a viewer's validation", () => {
         expect(answer.status).toBe(200);
       }
       expect(validate.mock.calls.map((call) => call[1])).toEqual([
-        { resolveChartHosts: false, owner: { key: expect.any(String) as unknown, privileged: false } },
-        { resolveChartHosts: true, owner: { key: expect.any(String) as unknown, privileged: true } },
+        // The request's close aborts its check (review 11, item 4).
+        {
+          resolveChartHosts: false,
+          owner: { key: expect.any(String) as unknown, privileged: false },
+          signal: expect.any(AbortSignal) as unknown,
+        },
+        {
+          resolveChartHosts: true,
+          owner: { key: expect.any(String) as unknown, privileged: true },
+          signal: expect.any(AbortSignal) as unknown,
+        },
       ]);
       // Each waits with its own token's share of the places.
       const [viewer, operator] = validate.mock.calls.map((call) => call[1]?.owner?.key);

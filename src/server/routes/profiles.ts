@@ -85,14 +85,28 @@ export const profileRoutes = [
     status: 200,
     response: ValidationSchema,
     errors: [413, 415, 422, 429, 503],
-    handler: async ({ hub, query, body, bundle, callerRole, actor }) => {
+    handler: async ({ hub, query, body, bundle, callerRole, actor, request }) => {
       const operator = roleRank[callerRole] >= roleRank[Role.Operator];
-      const issues = await hub.validateProfile(profileUpload(query, body, bundle), {
-        resolveChartHosts: operator,
-        // Waiting places are shared per token (fair-waiting.ts).
-        owner: { key: actor.tokenId ?? actor.name, privileged: operator },
-      });
-      return { valid: issues.length === 0, issues: issues.map(toProblemIssue) };
+      // A client that closes its request gives up its check: waiting, it leaves the queue; running, its thread
+      // is ended (review 11, item 4: aborted validations still ran and held the validations' places).
+      const closed = new AbortController();
+      const socket = request.raw.socket;
+      const abort = () => {
+        closed.abort();
+      };
+      if (socket.destroyed) abort();
+      else socket.once('close', abort);
+      try {
+        const issues = await hub.validateProfile(profileUpload(query, body, bundle), {
+          resolveChartHosts: operator,
+          // Waiting places are shared per token (fair-waiting.ts).
+          owner: { key: actor.tokenId ?? actor.name, privileged: operator },
+          signal: closed.signal,
+        });
+        return { valid: issues.length === 0, issues: issues.map(toProblemIssue) };
+      } finally {
+        socket.off('close', abort);
+      }
     },
   }),
   jsonRoute({
