@@ -67,6 +67,27 @@ describe('ForwardMarker', () => {
     expect(driver.remembered).toBe(1);
   });
 
+  it('remembers at most its cap of nonces: past it a valid marker is refused with a 503 naming the limit, until older ones expire', () => {
+    // Review 11, item 7: one nonce per forwarded request for 2 minutes, with no cap.
+    const driver = new ForwardMarker(key, () => now, 3);
+    for (let i = 0; i < 3; i++) expect(driver.verify(marker.sign(request), at)).toBe(true);
+    expect(() => driver.verify(marker.sign(request), at)).toThrow(
+      expect.objectContaining({
+        status: 503,
+        code: 'HUB_BUSY',
+        message:
+          'this replica remembers 3 forwarded requests of the last 120 s, the most it keeps (3, ' +
+          'forwarded-request nonces): send it again in a few seconds',
+      }) as Error,
+    );
+    expect(driver.remembered).toBe(3);
+    // A made-up marker is refused as before, not counted.
+    expect(driver.verify('replica-a;1;AAAAAAAAAAAAAAAAAAAAAA;x', at)).toBe(false);
+    now += 121_000;
+    expect(driver.verify(marker.sign(request), at)).toBe(true);
+    expect(driver.remembered).toBe(1);
+  });
+
   it('refuses one a client made up, or signed for another request, replica, token, key or time', () => {
     const signed = marker.sign(request);
     for (const header of ['replica-a', 'a replica', '', 'x;1;y', 'x;1;n;y', undefined, [signed, signed]]) {

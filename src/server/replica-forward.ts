@@ -59,6 +59,13 @@ const PASSED_RESPONSE = [
 /** How long a signed marker stays valid: clocks of replicas differ by a little, a request takes a moment. */
 const MARKER_VALID_MS = 60_000;
 
+/**
+ * Nonces a replica remembers at once (review 11, item 7: one per forwarded request for 2 minutes, driven by any
+ * viewer's cluster reads at another replica): about 100 bytes each, so at most ~10 MiB, and ~800 forwarded
+ * requests a second. Past it a forwarded request is refused with 503 until older nonces expire.
+ */
+export const MAX_REMEMBERED_NONCES = 100_000;
+
 /** The HMAC key replicas sign markers with, derived from the secret key they share (never the key itself). */
 export function forwardKeyOf(secretKey: Uint8Array): Buffer {
   return createHmac('sha256', secretKey).update('strata replica forward marker v1').digest();
@@ -91,6 +98,7 @@ export class ForwardMarker {
   constructor(
     key: Uint8Array | undefined,
     private readonly now: () => number = () => Date.now(),
+    private readonly maxRemembered: number = MAX_REMEMBERED_NONCES,
   ) {
     this.key = key ?? randomBytes(32);
   }
@@ -103,7 +111,8 @@ export class ForwardMarker {
 
   /**
    * Whether `header` is a marker this key signed for this request, to the replica `to`, recently, and not taken
-   * before. `from` is read from the marker (the request's own is ignored).
+   * before. `from` is read from the marker (the request's own is ignored). Throws the 503 when a valid marker
+   * comes while `maxRemembered` nonces are remembered (it could not be remembered, so not refused if replayed).
    */
   verify(header: string | string[] | undefined, request: Omit<MarkedRequest, 'from'>): boolean {
     if (typeof header !== 'string') return false;
@@ -122,6 +131,13 @@ export class ForwardMarker {
     if (given.length !== expected.length || !timingSafeEqual(given, expected)) return false;
     this.forgetExpired(now);
     if (this.taken.has(nonce)) return false;
+    if (this.taken.size >= this.maxRemembered)
+      throw new ApiError(
+        503,
+        'HUB_BUSY',
+        `this replica remembers ${this.taken.size} forwarded requests of the last ${(2 * MARKER_VALID_MS) / 1000} s, ` +
+          `the most it keeps (${this.maxRemembered}, forwarded-request nonces): send it again in a few seconds`,
+      );
     // Valid for MARKER_VALID_MS either side of `at`, and `at` is within that of now: after twice that, no clock
     // would take it.
     this.taken.set(nonce, now + 2 * MARKER_VALID_MS);
@@ -196,15 +212,20 @@ export function replicaForward(
     // the client made up is not one.
     const authorization = request.headers.authorization;
     const here = self() ?? 'a replica';
-    if (
-      marker.verify(request.headers[FORWARDED_HEADER], {
+    let forwarded: boolean;
+    try {
+      forwarded = marker.verify(request.headers[FORWARDED_HEADER], {
         to: here,
         method: request.method,
         path: signedPath(request.url),
         authorization,
-      })
-    )
-      return;
+      });
+    } catch (error) {
+      // Too many nonces remembered (MAX_REMEMBERED_NONCES): older ones expire within 2 minutes.
+      void reply.header('retry-after', '5');
+      throw error;
+    }
+    if (forwarded) return;
     const driver = await hub.driverOf(cluster);
     if (driver === 'here') return;
     if (driver === undefined || driver.address === '') {
