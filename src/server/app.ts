@@ -112,6 +112,8 @@ export interface ServerOptions {
   readonly forwardKey?: Uint8Array;
   /** Costly requests (previews, validations, …) one token may have in progress. Default 4 (heavy-requests.ts). */
   readonly maxHeavyPerToken?: number;
+  /** A costly answer whose client takes no byte for this long is cut, freeing its slot. Default 30 s (tests). */
+  readonly writeStallMs?: number;
   /**
    * Costly requests of one operation the hub runs at once, all tokens; viewers together get all but one token's
    * share. Default 16 (heavy-requests.ts).
@@ -433,7 +435,8 @@ export function createServer(options: ServerOptions): StrataServer {
     reply.raw.once('close', release);
     // A client that stops reading the answer would hold the slot until its connection closes (review 11, item 1).
     const operation = request.routeOptions.config.strataOperation;
-    if (operation !== undefined && HEAVY_OPERATIONS.has(operation)) destroyOnWriteStall(reply.raw);
+    if (operation !== undefined && HEAVY_OPERATIONS.has(operation))
+      destroyOnWriteStall(reply.raw, options.writeStallMs);
     done(null, payload);
   });
   app.addHook('onResponse', (request, reply, done) => {
