@@ -219,7 +219,7 @@ export interface PruneOptions {
   /** ISO-8601: older rows go too, except each pack's newest of each kind. Absent: no age limit. */
   readonly olderThan?: string;
   /**
-   * Per pack and kind, rows past the newest this many characters of JSON go too (each pack's newest of each
+   * Per pack and kind, rows past the newest this many bytes of JSON (UTF-8) go too (each pack's newest of each
    * kind stays): a count alone bounds nothing when each row may be large. Absent: no size limit.
    */
   readonly keepBytesPerPack?: number;
