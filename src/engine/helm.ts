@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ChartSourceKind, type HelmPack } from '../profile/index.js';
@@ -201,6 +201,8 @@ export function helmEnv(from: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEn
   // helpers): helm (oras-go) sends them to whatever token service a registry's challenge names, and the chart
   // an unpinned render pulls is named by a profile. A chart source's own password is used by the hub's own
   // client only (chart-fetch.ts); an unpinned OCI chart is pulled anonymously. One folder for the process.
-  emptyConfigs ??= noRegistryCredentials(mkdtempSync(join(tmpdir(), 'strata-helm-no-logins-')));
+  // Made again if a temp cleaner took it: without it helm would look for a credential helper again.
+  if (emptyConfigs === undefined || !existsSync(emptyConfigs.HELM_REGISTRY_CONFIG))
+    emptyConfigs = noRegistryCredentials(mkdtempSync(join(tmpdir(), 'strata-helm-no-logins-')));
   return { ...env, ...emptyConfigs };
 }
