@@ -60,15 +60,24 @@ export class CliError extends Error {
 export const usageError = (message: string, hint?: string): CliError =>
   new CliError(CliErrorCode.Usage, message, hint === undefined ? {} : { hint });
 
-/** What stderr shows for an error: `error: <message> (<code>)`, then the issues and the hint. */
+/**
+ * What stderr shows for an error: `error: <message> (<code>)`, then the issues and the hint. The message and the
+ * issues are the hub's words, often a cluster's or a chart's (a helm error): shown as text, never as terminal
+ * controls, and a line break in them starts an indented line, so the text cannot forge a line of its own.
+ */
 export function formatError(error: unknown): string {
   if (!(error instanceof CliError)) {
     const message = error instanceof Error ? error.message : String(error);
-    return `error: ${terminalText(message, { multiline: true })}\n`;
+    return `error: ${theirWords(message)}\n`;
   }
   const code = error.apiCode === undefined ? '' : ` (${error.apiCode})`;
-  const lines = [`error: ${error.message}${code}`, ...error.issues.map((issue) => issue.formatted)];
-  if (error.hint !== undefined) lines.push(error.hint);
-  // A problem's detail and issues are the hub's words, often a cluster's or a chart's (a helm error).
-  return `${terminalText(lines.join('\n'), { multiline: true })}\n`;
+  const lines = [
+    `error: ${theirWords(error.message)}${code}`,
+    ...error.issues.map((issue) => theirWords(issue.formatted)),
+  ];
+  if (error.hint !== undefined) lines.push(terminalText(error.hint, { multiline: true }));
+  return `${lines.join('\n')}\n`;
 }
+
+const theirWords = (text: string): string =>
+  terminalText(text, { multiline: true }).replace(/\n(?=.)/g, '\n  ');

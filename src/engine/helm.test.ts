@@ -1,4 +1,7 @@
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -12,7 +15,7 @@ import {
   type HelmPack,
 } from '../profile/index.js';
 import { EngineError, EngineErrorCode } from './errors.js';
-import { helmTemplate, templateArgs } from './helm.js';
+import { helmEnv, helmTemplate, templateArgs } from './helm.js';
 import { helmBin } from './testing/runner.js';
 
 const charts = join(import.meta.dirname, 'conformance', 'charts');
@@ -84,6 +87,43 @@ describe('helm template argv (issue 12: no argument injection)', () => {
     },
   );
 
+  it('sends a registry no login of this machine, not even one a credential helper on PATH would give', async () => {
+    // Review 11: with no config, helm (oras-go) asks the platform's credential helper for the registry's login.
+    const bin = join(dir, 'credential-helpers');
+    mkdirSync(bin);
+    for (const name of ['docker-credential-secretservice', 'docker-credential-pass'])
+      writeFileSync(
+        join(bin, name),
+        `#!/bin/sh\necho '{"ServerURL":"","Username":"hubuser","Secret":"hubsecret"}'\n`,
+        { mode: 0o755 },
+      );
+    const authorizations: string[] = [];
+    const registry = createServer((req, res) => {
+      authorizations.push(req.headers.authorization ?? '(none)');
+      res.writeHead(401, { 'www-authenticate': 'Basic realm="r"', 'content-length': '0' }).end();
+    });
+    await new Promise<void>((resolve) => registry.listen(0, '127.0.0.1', resolve));
+    const { port } = registry.address() as AddressInfo;
+    try {
+      const env = helmEnv({ PATH: `${bin}:${process.env.PATH ?? ''}`, HOME: dir });
+      const stderr = await new Promise<string>((resolve) => {
+        execFile(
+          helmBin(),
+          ['pull', `oci://127.0.0.1:${String(port)}/x/y`, '--version', '1.0.0', '--plain-http', '-d', dir],
+          { env },
+          (_error, _stdout, err) => {
+            resolve(err);
+          },
+        );
+      });
+      expect(stderr).toContain('FetchReference');
+      expect(authorizations.length).toBeGreaterThan(0);
+      expect(authorizations.filter((a) => a !== '(none)')).toEqual([]);
+    } finally {
+      await new Promise((resolve) => registry.close(resolve));
+    }
+  });
+
   it("gives helm none of the hub's secrets from its environment, only paths, proxies and Helm's own, and no registry logins", async () => {
     // A stand-in helm that prints the environment it was given.
     const printEnv = join(dir, 'print-env.sh');
@@ -108,8 +148,10 @@ describe('helm template argv (issue 12: no argument injection)', () => {
       expect(printed).toContain('HELM_CACHE_HOME=/var/cache/helm-test\n');
       expect(printed).toMatch(/^HELM_NAMESPACE=$/m);
       expect(printed).not.toContain('/home/hub');
-      expect(printed).toMatch(/^HELM_REGISTRY_CONFIG=\/nonexistent\//m);
-      expect(printed).toMatch(/^DOCKER_CONFIG=\/nonexistent\//m);
+      const registryConfig = /^HELM_REGISTRY_CONFIG=(.*)$/m.exec(printed)?.[1] ?? '';
+      const dockerConfig = /^DOCKER_CONFIG=(.*)$/m.exec(printed)?.[1] ?? '';
+      expect(registryConfig).toBe(join(dockerConfig, 'config.json'));
+      expect(JSON.parse(readFileSync(registryConfig, 'utf8'))).toEqual({ auths: { 'strata.invalid': {} } });
       expect(printed).toMatch(/^PATH=/m);
     } finally {
       for (const [k, v] of Object.entries(saved)) {

@@ -1,3 +1,6 @@
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ChartSourceKind, type HelmPack } from '../profile/index.js';
 import { assertNever } from '../shared/assert-never.js';
 import { EngineError, EngineErrorCode } from './errors.js';
@@ -174,8 +177,20 @@ function notAFlag(value: string, field: string, where: string): string {
 const HELM_ENV =
   /^(PATH|HOME|TMPDIR|USER|LOGNAME|LANG|LC_ALL|TZ|SSL_CERT_FILE|SSL_CERT_DIR|HELM_[A-Z_]+|XDG_(CACHE|CONFIG|DATA)_HOME|(HTTPS?|NO|ALL)_PROXY|(https?|no|all)_proxy)$/;
 
-/** A path that holds no file: helm and oras-go read it as an empty credentials store and never write it. */
-const NO_CREDENTIALS = '/nonexistent/strata-no-registry-credentials';
+/**
+ * helm's registry config and Docker's config, both in `dir`, naming no login and no credential helper. A
+ * missing config is not enough: helm (oras-go) then looks for the platform's credential helper on PATH
+ * (docker-credential-secretservice or -pass: this machine's user's logins), in its own config and again in
+ * Docker's as a fallback, and sends what it finds to whatever token service a registry's challenge names. An
+ * `auths` entry for a name that never resolves (`.invalid`, RFC 6761) counts as configured, so neither looks.
+ */
+export function noRegistryCredentials(dir: string): { HELM_REGISTRY_CONFIG: string; DOCKER_CONFIG: string } {
+  const config = join(dir, 'config.json');
+  writeFileSync(config, '{"auths":{"strata.invalid":{}}}\n');
+  return { HELM_REGISTRY_CONFIG: config, DOCKER_CONFIG: dir };
+}
+
+let emptyConfigs: ReturnType<typeof noRegistryCredentials> | undefined;
 
 export function helmEnv(from: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
@@ -185,8 +200,9 @@ export function helmEnv(from: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEn
   // No registry credentials of this machine's user (helm's registry config, Docker's config and its credential
   // helpers): helm (oras-go) sends them to whatever token service a registry's challenge names, and the chart
   // an unpinned render pulls is named by a profile. A chart source's own password is used by the hub's own
-  // client only (chart-fetch.ts); an unpinned OCI chart is pulled anonymously.
-  env.HELM_REGISTRY_CONFIG = NO_CREDENTIALS;
-  env.DOCKER_CONFIG = NO_CREDENTIALS;
-  return env;
+  // client only (chart-fetch.ts); an unpinned OCI chart is pulled anonymously. One folder for the process.
+  // Made again if a temp cleaner took it: without it helm would look for a credential helper again.
+  if (emptyConfigs === undefined || !existsSync(emptyConfigs.HELM_REGISTRY_CONFIG))
+    emptyConfigs = noRegistryCredentials(mkdtempSync(join(tmpdir(), 'strata-helm-no-logins-')));
+  return { ...env, ...emptyConfigs };
 }

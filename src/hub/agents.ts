@@ -173,7 +173,8 @@ export class Agents {
     const stored = agent.stream === batch.stream ? agent.lastSeq : 0;
     const fresh = batch.events.filter((e) => e.seq > stored);
     // Only what would be stored counts against the agent's allowance: a batch sent again is not charged twice.
-    const bytes = fresh.length === 0 ? 0 : JSON.stringify(fresh.map((e) => e.event)).length;
+    // Bytes of UTF-8, not characters (review 11, item 6: 3-byte characters took 3 times the allowance).
+    const bytes = fresh.length === 0 ? 0 : Buffer.byteLength(JSON.stringify(fresh.map((e) => e.event)));
     const wait = bytes === 0 ? undefined : runner.admitPush(bytes);
     if (wait !== undefined) {
       throw new HubError(

@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import type { AddressRange } from '../kube/index.js';
 import { ChartSourceKind, type ChartSource } from '../profile/index.js';
 import type { ChartSourceCredentials } from '../store/index.js';
+import { noRegistryCredentials } from '../engine/index.js';
 import { bySemver, entriesOf, MAX_INDEX_BYTES, versionsOf, type IndexEntry } from './chart-index.js';
 import {
   denyCheck,
@@ -342,7 +343,8 @@ function helmIn(dir: string, options: FetchOptions, proxy: OutboundProxy): HelmI
     HELM_CONFIG_HOME: join(dir, 'config'),
     HELM_CACHE_HOME: join(dir, 'cache'),
     HELM_DATA_HOME: join(dir, 'data'),
-    HELM_REGISTRY_CONFIG: join(dir, 'registry.json'),
+    // No logins of this machine's user, not even from a credential helper on PATH (helm.ts).
+    ...noRegistryCredentials(dir),
     HELM_REPOSITORY_CONFIG: join(dir, 'repositories.yaml'),
     HELM_REPOSITORY_CACHE: join(dir, 'cache', 'repository'),
   };

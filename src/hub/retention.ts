@@ -11,7 +11,7 @@ export interface RetentionPolicy {
   /** Older rows go too (each pack's newest stays); 0 keeps them whatever their age. */
   readonly keepDays: number;
   /**
-   * Per pack, the newest transitions (and, separately, status events) kept by size, characters of JSON; older
+   * Per pack, the newest transitions (and, separately, status events) kept by size, bytes of JSON; older
    * ones go even within keepPerPack (each pack's newest stays). Default DEFAULT_KEEP_BYTES_PER_PACK.
    */
   readonly keepBytesPerPack?: number;

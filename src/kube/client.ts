@@ -8,6 +8,7 @@ import { ListWatch, type ListWatchOptions, type ListWatchSource, type WatchHandl
 import { formatRef, refOf, type ObjectRef } from '../shared/refs.js';
 import type { ResourceInfo } from './refs.js';
 import { checkOutbound, type AddressRange } from './outbound-policy.js';
+import { shownUrl } from './shown-url.js';
 import { Transport } from './transport.js';
 import { watchEvents, type RawWatchEvent } from './watch-stream.js';
 
@@ -52,11 +53,12 @@ export class KubeClient implements KubeApi {
     options: { outboundDeny?: readonly AddressRange[]; userAgent?: string } = {},
   ) {
     this.kubeConfig = loaded.kubeConfig;
-    this.server = loaded.server;
+    // Shown in messages and the cluster's view (every viewer's): without a user-info credential.
+    this.server = shownUrl(loaded.server);
     this.context = loaded.context;
     this.transport = new Transport(
       this.kubeConfig,
-      this.server,
+      loaded.server,
       new Set(options.outboundDeny ?? []),
       options.userAgent,
     );
@@ -300,7 +302,7 @@ export class KubeClient implements KubeApi {
       try {
         refusal = await checkOutbound(url, deny);
       } catch (error) {
-        throw new KubeError(KubeErrorCode.BadKubeconfig, `${field} "${url}" is not a valid URL`, {
+        throw new KubeError(KubeErrorCode.BadKubeconfig, `${field} ${shownUrl(url)} is not a valid URL`, {
           cause: error,
         });
       }
@@ -308,7 +310,7 @@ export class KubeClient implements KubeApi {
         const via = url.includes(refusal.address) ? '' : ` (${refusal.address})`;
         throw new KubeError(
           KubeErrorCode.OutboundDenied,
-          `${field} ${url}${via} is a ${refusal.range} address, which this hub does not contact`,
+          `${field} ${shownUrl(url)}${via} is a ${refusal.range} address, which this hub does not contact`,
         );
       }
     }

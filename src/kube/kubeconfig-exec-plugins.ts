@@ -229,7 +229,8 @@ export function argsRefusal(shape: PluginShape, args: readonly unknown[]): strin
     }
     const value = eq === -1 ? args[++i] : arg.slice(eq + 1);
     if (typeof value !== 'string' || !option.value.pattern.test(value))
-      return `${at} "${name}" needs ${option.value.what}, got ${JSON.stringify(value ?? null)}`;
+      // The value is not quoted: this text becomes a stored cluster's status, which every viewer reads.
+      return `${at} "${name}" needs ${option.value.what}${typeof value === 'string' ? ', and the value given is not one' : ', and none is given'}`;
   }
   if (words.length !== shape.command.length) return `the command "${shape.command.join(' ')}" is incomplete`;
   return undefined;

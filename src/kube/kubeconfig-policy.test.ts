@@ -304,13 +304,13 @@ describe('an allowed plugin runs only as its token-getting command (finding 10: 
       'a value that would read a file (aws reads file:// values)',
       'aws',
       ['eks', 'get-token', '--cluster-name', 'file:///var/lib/strata/secret.key'],
-      'args[2] "--cluster-name" needs a cluster name (letters, digits, - and _), got "file:///var/lib/strata/secret.key"',
+      'args[2] "--cluster-name" needs a cluster name (letters, digits, - and _), and the value given is not one',
     ],
     [
       'an option whose value is missing',
       'aws',
       ['eks', 'get-token', '--cluster-name'],
-      'args[2] "--cluster-name" needs a cluster name (letters, digits, - and _), got null',
+      'args[2] "--cluster-name" needs a cluster name (letters, digits, - and _), and none is given',
     ],
     [
       'an option given twice',

@@ -6,6 +6,7 @@ import { confineExecPlugins } from './exec-env.js';
 import { parseYamlDocument } from '../shared/yaml-parse.js';
 import { KubeError, KubeErrorCode } from './errors.js';
 import { checkKubeconfigIsData, KubeconfigRefusal, type KubeconfigPolicy } from './kubeconfig-policy.js';
+import { shownUrl } from './shown-url.js';
 
 export interface LoadedKubeconfig {
   kubeConfig: KubeConfig;
@@ -102,7 +103,11 @@ export function loadKubeconfig(
     const url = new URL(cluster.server);
     if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new Error(url.protocol);
   } catch (error) {
-    throw bad(source, `cluster "${cluster.name}" has an invalid server URL "${cluster.server}"`, error);
+    throw bad(
+      source,
+      `cluster "${cluster.name}" has an invalid server URL ${shownUrl(cluster.server)}`,
+      error,
+    );
   }
   if (!kc.getUser(context.user)) {
     throw bad(source, `context "${contextName}" names user "${context.user}", which is not defined`);

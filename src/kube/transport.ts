@@ -3,6 +3,7 @@ import { clientNode } from './client-node.js';
 import { classifyError, errorFromResponse, KubeError, KubeErrorCode, rewrap } from './errors.js';
 import { guardedLookup } from './guarded-lookup.js';
 import type { AddressRange } from './outbound-policy.js';
+import { shownUrl } from './shown-url.js';
 import type { ObjectRef } from '../shared/refs.js';
 
 type Dispatcher = NonNullable<ReturnType<RequestContext['getDispatcher']>>;
@@ -164,7 +165,7 @@ export class Transport {
    * not a Kubernetes Status (its body is never quoted: whatever answered may not be an API server at all).
    */
   responseError(status: number, body: string, path: string, ref?: ObjectRef): KubeError {
-    const where = this.server.replace(/\/+$/, '') + path;
+    const where = shownUrl(this.server).replace(/\/+$/, '') + path;
     return errorFromResponse(
       status,
       body,
@@ -177,7 +178,7 @@ export class Transport {
   transportError(error: unknown, ref: ObjectRef | undefined, what: string): KubeError {
     const e = classifyError(error, ref);
     if (e.status !== undefined || error instanceof KubeError) return e;
-    return rewrap(e, `${e.message} (${what} on ${this.server})`);
+    return rewrap(e, `${e.message} (${what} on ${shownUrl(this.server)})`);
   }
 
   close(): Promise<void> {

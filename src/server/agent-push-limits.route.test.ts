@@ -47,10 +47,10 @@ afterAll(async () => {
   await backend.teardown();
 });
 
-const push = (stream: string, seq: number, status: unknown) =>
+const push = (stream: string, seq: number, status: unknown, as: string = token) =>
   fetch(`${t.url}/api/v1/agent/events`, {
     method: 'POST',
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    headers: { authorization: `Bearer ${as}`, 'content-type': 'application/json' },
     body: JSON.stringify({
       stream,
       events: [{ seq, event: { type: 'PackStatusChanged', pack: 'site', profile: 'web', status } }],
@@ -97,6 +97,36 @@ describe('agent pushes', () => {
     expect(refused?.status).toBe(429);
     expect(Number(refused?.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
     expect(await refused?.json()).toMatchObject({ code: 'AGENT_PUSHES_TOO_FAST' });
+  });
+
+  // Security review 11, item 6: the allowance counted characters, so 3-byte characters got 3 times as much in.
+  it('counts the bytes of what an agent pushes, not its characters', async () => {
+    const made = await t.api('POST', '/api/v1/agent-clusters', { body: { name: 'edge-wide' } });
+    expect(made.status, made.text).toBe(201);
+    const { token: wide } = made.json as { token: string };
+    const attached = await t.api('POST', '/api/v1/clusters/edge-wide/attachments', {
+      body: { profile: 'web' },
+    });
+    expect(attached.status, attached.text).toBe(201);
+    const stream = randomUUID();
+    let status: PackStatus = packStatus('onboarding');
+    let taken = 0;
+    let refused: Response | undefined;
+    // Each message is 300 Ki characters of 3 bytes: 900 KiB, as in the test above, a third of it in characters.
+    for (let seq = 1; seq <= 40 && refused === undefined; seq++) {
+      status = advance(
+        status,
+        seq % 2 ? 'processing' : 'success',
+        `2026-01-01T00:01:${String(seq).padStart(2, '0')}.000Z`,
+      );
+      const res = await push(stream, seq, { ...status, message: '\u6f22'.repeat(300 * 1024) }, wide);
+      if (res.status === 200) {
+        taken += 1;
+        await res.body?.cancel();
+      } else refused = res;
+    }
+    expect(refused?.status).toBe(429);
+    expect(taken * 900 * 1024).toBeLessThanOrEqual(AGENT_PUSH_LIMITS.burstBytes);
   });
 
   it('gives the statuses it stored back in the strict wire shape (no event ids in their transitions)', async () => {

@@ -219,7 +219,7 @@ export interface PruneOptions {
   /** ISO-8601: older rows go too, except each pack's newest of each kind. Absent: no age limit. */
   readonly olderThan?: string;
   /**
-   * Per pack and kind, rows past the newest this many characters of JSON go too (each pack's newest of each
+   * Per pack and kind, rows past the newest this many bytes of JSON (UTF-8) go too (each pack's newest of each
    * kind stays): a count alone bounds nothing when each row may be large. Absent: no size limit.
    */
   readonly keepBytesPerPack?: number;
@@ -256,10 +256,14 @@ export class HistoryRepository {
       options.keepBytesPerPack === undefined
         ? sql``
         : sql` or (rn > 1 and bytes > ${Math.max(0, Math.floor(options.keepBytesPerPack))})`;
+    // Bytes, not characters (review 11, item 6: length() counts characters, so text in a script of 3-byte
+    // characters kept 3 times the allowance): octet_length on PostgreSQL, the length of the UTF-8 blob on SQLite.
+    const size =
+      this.ctx.backend === Backend.Postgres ? sql`octet_length(data)` : sql`length(cast(data as blob))`;
     return inTransaction(this.ctx, async (tx) => {
-      // `bytes`: the size of this row and every newer one of its pack and kind (characters of JSON).
+      // `bytes`: the size of this row and every newer one of its pack and kind (bytes of JSON).
       const doomed = sql`select id from (
-          select id, time, row_number() over newest as rn, sum(length(data)) over newest as bytes
+          select id, time, row_number() over newest as rn, sum(${size}) over newest as bytes
           from events where kind in (${sql.join(PRUNED_KINDS)})
           window newest as (partition by cluster_id, pack, kind order by id desc)
         ) ranked where rn > ${keep}${old}${big}`;

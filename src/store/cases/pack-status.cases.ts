@@ -191,7 +191,7 @@ export function packStatusCases(env: TestBackend): void {
         '2026-01-05',
         '2026-01-06',
       ]);
-      // By size (characters of JSON, counted from the newest): a big allowance keeps them all.
+      // By size (bytes of JSON, counted from the newest): a big allowance keeps them all.
       expect(await store.history.prune({ keepPerPack: 100, keepBytesPerPack: 1_000_000 })).toBe(0);
       // By age (the events' own write time is now, so everything is "old"): only the newest of each stays.
       const firstPass = await store.history.prunedThrough();
@@ -218,6 +218,23 @@ export function packStatusCases(env: TestBackend): void {
         'pack.transition q',
         'pack.status q',
       ]);
+    });
+
+    // Security review 11, item 6: the allowance counted characters, so 3-byte characters kept 3 times as much.
+    it('prunes by the bytes a status takes, not its characters', async () => {
+      const { store } = await env.open();
+      await store.clusters.create({ name: 'prod', kubeconfig: 'k' });
+      // 20,000 characters of 3 bytes each per status: the newest two are about 41,000 characters, 121,000 bytes.
+      const message = '\u6f22'.repeat(20_000);
+      for (const time of ['2026-01-01T00:00:00.000Z', '2026-01-02T00:00:00.000Z'])
+        await store.packStatus.record({
+          cluster: 'prod',
+          pack: 'p',
+          status: packStatus('processing', { message, time }),
+        });
+      // Over the allowance in bytes, within it in characters: the older status goes, the newest stays.
+      expect(await store.history.prune({ keepPerPack: 100, keepBytesPerPack: 60_000 })).toBe(1);
+      expect(await store.packStatus.get('prod', 'p')).toMatchObject({ message });
     });
 
     it('keeps each pack history one chain that ends in the phase of its row, whatever a writer sends', async () => {

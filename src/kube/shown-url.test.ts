@@ -1,0 +1,47 @@
+// Review 11, finding 3: a stored kubeconfig's refusal becomes the cluster's status, which every viewer reads, so
+// no message built from a kubeconfig may quote a URL's user-info or a refused exec argument's value.
+import { describe, expect, it } from 'vitest';
+import { KubeClient } from './client.js';
+import { parseOutboundDeny } from './outbound-policy.js';
+import { shownUrl } from './shown-url.js';
+
+describe('shownUrl', () => {
+  it('hides user-info and leaves other URLs as they are', () => {
+    expect(shownUrl('http://proxyuser:Pr0xyS3cret@10.9.9.9:3128')).toBe('http://***@10.9.9.9:3128/');
+    expect(shownUrl('https://token@203.0.113.7:6443/')).toBe('https://***@203.0.113.7:6443/');
+    expect(shownUrl('https://203.0.113.7:6443')).toBe('https://203.0.113.7:6443');
+    expect(shownUrl('http://user:secret@[::1')).toBe('(a URL that does not parse, not shown)');
+  });
+});
+
+const kubeconfig = (cluster: string) => `apiVersion: v1
+kind: Config
+clusters:
+- name: c
+  cluster: ${cluster}
+users: [{ name: u, user: { token: abc } }]
+contexts: [{ name: x, context: { cluster: c, user: u } }]
+current-context: x
+`;
+
+describe('a kubeconfig refused by the outbound policy', () => {
+  it('names the proxy and the range without its credentials', async () => {
+    const kube = KubeClient.fromString(
+      kubeconfig(
+        '{ server: "https://203.0.113.7:6443", proxy-url: "http://proxyuser:Pr0xyS3cret@10.9.9.9:3128", insecure-skip-tls-verify: true }',
+      ),
+    );
+    const error = await kube.checkOutbound(new Set(parseOutboundDeny('private'))).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(Error);
+    const { message } = error as Error;
+    expect(message).toContain('proxy-url http://***@10.9.9.9:3128/ is a');
+    expect(message).not.toMatch(/Pr0xyS3cret|proxyuser/);
+  });
+
+  it('shows the server without its user-info', () => {
+    const kube = KubeClient.fromString(
+      kubeconfig('{ server: "https://someone:pw@203.0.113.7:6443", insecure-skip-tls-verify: true }'),
+    );
+    expect(kube.server).toBe('https://***@203.0.113.7:6443/');
+  });
+});
