@@ -33,22 +33,26 @@ function cleanValue(value: unknown): unknown {
   if (Array.isArray(value)) {
     const items: readonly unknown[] = value;
     let copy: unknown[] | undefined;
-    items.forEach((item, i) => {
+    for (let i = 0; i < items.length; i++) {
+      const item = items[i];
       const cleaned = cleanValue(item);
       if (cleaned !== item) (copy ??= items.slice())[i] = cleaned;
-    });
+    }
     return copy ?? items;
   }
   if (typeof value === 'object' && value !== null) {
-    let changed = false;
-    const cleaned: [string, unknown][] = [];
-    for (const [k, v] of Object.entries(value)) {
-      const key = cleanText(k);
-      const text = cleanValue(v);
-      if (key !== k || text !== v) changed = true;
-      cleaned.push([key, text]);
+    // Every status event passes here (the engine's reducer): walked without allocating while all is clean, and
+    // copied whole, as plain data, at the first change only. (Pairs built per object cost the engine bench's
+    // 1,000 ÷ 200 CPU ratio about 0.5.)
+    const record = value as Record<string, unknown>;
+    for (const k of Object.keys(record)) {
+      const v = record[k];
+      if (cleanText(k) !== k || cleanValue(v) !== v)
+        return Object.fromEntries(
+          Object.entries(record).map(([key, item]) => [cleanText(key), cleanValue(item)]),
+        );
     }
-    return changed ? Object.fromEntries(cleaned) : value;
+    return value;
   }
   return value;
 }
