@@ -2,6 +2,7 @@
 // runner reports (stored by the status writer, published through the injected `emit`), and the cluster views.
 import { ClusterRunner, type DesiredPack, type RunnerEvent } from '../engine/index.js';
 import type { KubeClient } from '../kube/index.js';
+import { shownKubeText } from '../kube/shown-url.js';
 import { noRedaction, type Redactor } from '../profile/index.js';
 import type { HealthRuleSpec, PackStatus } from '../status/index.js';
 import { toPackStatus, type ClusterRecord, type LeaseFence, type Store } from '../store/index.js';
@@ -17,6 +18,7 @@ import { StatusWriter } from './status-writer.js';
 import { AgentRunner, type HubRunner } from './agents-runner.js';
 import { RateWindow } from './rate-window.js';
 import type { ClusterView, DriftView } from './views.js';
+import { cleanText } from '../shared/unsafe-text.js';
 
 export interface ClusterRuntime {
   readonly record: ClusterRecord;
@@ -188,7 +190,7 @@ export class Fleet {
     // Not awaited: an unreachable cluster keeps retrying in the background and reports it as it goes.
     runtime.runner.start().catch((error: unknown) => {
       runtime.reachable = false;
-      runtime.error = message(error);
+      runtime.error = shownKubeText(message(error));
       this.options.emit({
         kind: 'cluster.connection',
         cluster: record.name,
@@ -202,7 +204,7 @@ export class Fleet {
       this.setDesired(runtime, plan.desired);
       this.options.planner.keep(record.name, plan);
     } catch (error) {
-      runtime.error = message(error);
+      runtime.error = shownKubeText(message(error));
       this.options.log(`strata: cluster ${record.name}: ${runtime.error}`);
     }
   }
@@ -230,8 +232,9 @@ export class Fleet {
    * rethrown (the cluster does not start).
    */
   private refuse(record: ClusterRecord, error: unknown): never {
-    const why = this.options.access.storedRefusal(record.name, error);
-    if (why === undefined) throw error;
+    const refusal = this.options.access.storedRefusal(record.name, error);
+    if (refusal === undefined) throw error;
+    const why = shownKubeText(refusal);
     this.refused.set(record.name, { id: record.id, why });
     this.options.emit({
       kind: 'cluster.connection',
@@ -305,7 +308,11 @@ export class Fleet {
     const refused = this.refused.get(record.name);
     const error = runtime
       ? runtime.error
-      : (elsewhere?.error ?? (refused?.id === record.id ? refused.why : undefined));
+      : elsewhere?.error !== undefined
+        ? shownKubeText(elsewhere.error) // another replica's, from its lease (it may run an older version)
+        : refused?.id === record.id
+          ? refused.why
+          : undefined;
     return {
       name: record.name,
       server: runtime?.kube?.server ?? elsewhere?.server ?? '',
@@ -352,7 +359,8 @@ export class Fleet {
         const redactor = runtime.known.get(event.pack)?.redactor;
         const drift: DriftView = {
           time: event.time,
-          message: cutDriftMessage(redactor ? redactor.redact(event.message) : event.message),
+          // Names and managers read from the cluster: shown as any cluster text is (an agent's come cleaned).
+          message: cutDriftMessage(cleanText(redactor ? redactor.redact(event.message) : event.message)),
           correcting: event.correcting,
         };
         runtime.drift.set(event.pack, drift);
@@ -378,18 +386,21 @@ export class Fleet {
           });
         return;
       }
-      case 'ConnectionChanged':
+      case 'ConnectionChanged': {
+        // What the API server, a proxy or the network said (a runner's) or what an agent sent: every viewer reads it.
+        const error = event.error ? shownKubeText(event.error) : undefined;
         runtime.reachable = event.reachable;
-        if (event.error) runtime.error = event.error;
+        if (error) runtime.error = error;
         else delete runtime.error;
         this.options.emit({
           kind: 'cluster.connection',
           cluster,
           time: event.time,
-          data: { reachable: event.reachable, ...(event.error ? { error: event.error } : {}) },
+          data: { reachable: event.reachable, ...(error ? { error } : {}) },
         });
         this.publishSummary(cluster);
         return;
+      }
     }
   }
 }

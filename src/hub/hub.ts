@@ -6,6 +6,7 @@
 import type { ProfileIssue } from '../profile/index.js';
 import type { PackPhase } from '../status/index.js';
 import type { Store } from '../store/index.js';
+import { shownKubeText } from '../kube/shown-url.js';
 import { ClusterAccess } from './access.js';
 import { Agents, type RegisteredAgentCluster } from './agents.js';
 import type { AgentAck, AgentBatch, AgentDesired } from './agents-protocol.js';
@@ -143,7 +144,8 @@ export class Hub {
             kind: 'cluster.connection',
             cluster,
             time: new Date().toISOString(),
-            data: { reachable, ...(error === undefined ? {} : { error }) },
+            // As the driving replica showed it; cleaned again, as it may run an older version.
+            data: { reachable, ...(error === undefined ? {} : { error: shownKubeText(error) }) },
           });
         }
         fleet.publishSummary(cluster);

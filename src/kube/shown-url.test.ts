@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { KubeClient } from './client.js';
 import { parseOutboundDeny } from './outbound-policy.js';
-import { shownUrl } from './shown-url.js';
+import { SHOWN_KUBE_TEXT_MAX, shownKubeText, shownUrl } from './shown-url.js';
 
 describe('shownUrl', () => {
   it('hides user-info and leaves other URLs as they are', () => {
@@ -11,6 +11,24 @@ describe('shownUrl', () => {
     expect(shownUrl('https://token@203.0.113.7:6443/')).toBe('https://***@203.0.113.7:6443/');
     expect(shownUrl('https://203.0.113.7:6443')).toBe('https://203.0.113.7:6443');
     expect(shownUrl('http://user:secret@[::1')).toBe('(a URL that does not parse, not shown)');
+  });
+});
+
+describe('shownKubeText', () => {
+  it('hides the user-info of every URL in free text, also one that does not parse', () => {
+    expect(
+      shownKubeText('proxyconnect tcp: dial http://u:pa/ss@10.0.0.1:3128 then https://t0ken@203.0.113.7/x'),
+    ).toBe('proxyconnect tcp: dial http://***@10.0.0.1:3128 then https://***@203.0.113.7/x');
+    expect(shownKubeText('HTTPS://A:B@h "socks5://c@d"')).toBe('HTTPS://***@h "socks5://***@d"');
+  });
+
+  it('drops terminal control, gives clean text back as it is, and cuts what is too long', () => {
+    expect(shownKubeText('x\u001b]52;c;ZXZpbA==\u0007\u001b[2Jy\u202e')).toBe('x]52;c;ZXZpbA==[2Jy');
+    const clean = 'cannot reach the API server: connect ECONNREFUSED 10.0.0.1:6443';
+    expect(shownKubeText(clean)).toBe(clean);
+    const long = shownKubeText('x'.repeat(10 * SHOWN_KUBE_TEXT_MAX));
+    expect(long).toHaveLength(SHOWN_KUBE_TEXT_MAX);
+    expect(long.endsWith('…')).toBe(true);
   });
 });
 

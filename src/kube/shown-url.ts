@@ -1,5 +1,6 @@
 // A kubeconfig URL (server, proxy-url) as messages and views show it: whatever a status, an event or a cluster
 // list says reaches every viewer, and a URL's user-info is a credential (`http://user:password@proxy:3128`).
+import { cleanText } from '../shared/unsafe-text.js';
 
 /** `url` with its user-info replaced by `***`; a URL that does not parse is not shown, as its secret could be anywhere. */
 export function shownUrl(url: string): string {
@@ -13,4 +14,24 @@ export function shownUrl(url: string): string {
   parsed.username = '***';
   parsed.password = '';
   return parsed.href;
+}
+
+/**
+ * A URL's user-info anywhere in free text: from a scheme's `//` to the last `@` before a space or quote (a
+ * password may hold `/`, `?` or `#` unencoded, so the URL need not parse; a path holding an `@` is hidden too).
+ */
+const USER_INFO = /\b([a-z][a-z0-9+.-]*:\/\/)[^\s"'<>`]*@/giu;
+
+/** The longest error text about a cluster that the hub keeps and shows; longer text is cut, marked with `…`. */
+export const SHOWN_KUBE_TEXT_MAX = 2048;
+
+/**
+ * Text about a cluster (a connection error, a failed start, a refusal) as the hub keeps and shows it: every
+ * viewer reads it (cluster.connection events, the cluster view), and it may quote what the cluster, a proxy or
+ * a kubeconfig said. Without terminal control or misleading characters (shared/unsafe-text.ts), without any
+ * URL's user-info, and at most SHOWN_KUBE_TEXT_MAX characters. Clean text comes back as the same string.
+ */
+export function shownKubeText(text: string): string {
+  const clean = cleanText(text).replace(USER_INFO, '$1***@');
+  return clean.length <= SHOWN_KUBE_TEXT_MAX ? clean : `${clean.slice(0, SHOWN_KUBE_TEXT_MAX - 1)}…`;
 }

@@ -1,0 +1,120 @@
+// What a cluster, a proxy or the network says when a runner cannot reach its cluster, and why a cluster did not
+// start, reaches every viewer (cluster.connection events, the cluster view): shown without terminal control and
+// without a URL's user-info (kube/shown-url.ts shownKubeText), whatever the runner passed on.
+import { describe, expect, it } from 'vitest';
+import type { DesiredPack } from '../engine/index.js';
+import { KubeError, KubeErrorCode, type KubeClient } from '../kube/index.js';
+import { FakeKube } from '../kube/testing/fake-kube.js';
+import { DEFAULT_TIMEOUT_MS, Layer, noRedaction, PackType, PrioritySource } from '../profile/index.js';
+import type { ClusterRecord, Store } from '../store/index.js';
+import type { ClusterAccess } from './access.js';
+import type { HubEvent } from './feed.js';
+import { Fleet } from './fleet.js';
+import type { Planner } from './planner.js';
+
+/** What a hostile API server or proxy could put in an error: an OSC 52 clipboard write, a clear, user-info. */
+const HOSTILE =
+  'connect ECONNREFUSED via http://proxyuser:Pr0xy/S3cret@10.9.9.9:3128 \u001b]52;c;ZXZpbA==\u0007\u001b[2J\u202eevil';
+
+const desired: DesiredPack = {
+  pack: {
+    name: 'web',
+    layer: Layer.Addon,
+    version: '1.0.0',
+    installPriority: 0,
+    prioritySource: PrioritySource.Default,
+    dependsOn: [],
+    timeoutMs: DEFAULT_TIMEOUT_MS,
+    namespace: { name: 'apps', labels: {}, annotations: {}, create: true },
+    type: PackType.Manifest,
+    manifests: [{ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'web' }, data: { a: 'b' } }],
+    files: [],
+  },
+  profile: { name: 'apps', version: '1.0.0' },
+  wave: 1,
+  order: 0,
+  explanation: 'wave 1',
+  redactor: noRedaction,
+};
+
+const record: ClusterRecord = {
+  id: 'c-1',
+  name: 'c',
+  driftPolicy: 'correct',
+  createdAt: '2026-12-06T06:00:00.000Z',
+} as unknown as ClusterRecord;
+
+/** A fleet over fakes: a FakeKube as the cluster, a store holding nothing, a planner giving `plan`. */
+function fleetWith(kube: FakeKube, options: { refuse?: string } = {}) {
+  const events: HubEvent[] = [];
+  const store = {
+    agents: { get: () => Promise.resolve(undefined) },
+    clusters: {
+      getCredentials: () => Promise.resolve({ kubeconfig: '' }),
+      get: () => Promise.resolve(record),
+    },
+    packStatus: { list: () => Promise.resolve([]) },
+    history: { transitions: () => Promise.resolve([]) },
+  } as unknown as Store;
+  const access = {
+    // A KubeClient the fleet closes when the cluster stops.
+    client: () => Object.assign(kube, { close: () => Promise.resolve() }) as unknown as KubeClient,
+    checkOutbound: () =>
+      options.refuse === undefined
+        ? Promise.resolve()
+        : Promise.reject(new KubeError(KubeErrorCode.BadKubeconfig, options.refuse)),
+    storedRefusal: (_name: string, error: unknown) => `refused (${(error as Error).message})`,
+  } as unknown as ClusterAccess;
+  const planner = {
+    plan: () => Promise.resolve({ desired: [desired] }),
+    keep: () => undefined,
+    forget: () => undefined,
+  } as unknown as Planner;
+  const fleet = new Fleet({
+    store,
+    helmBin: 'helm',
+    access,
+    planner,
+    emit: (event) => events.push(event),
+    log: () => undefined,
+  });
+  return { fleet, events };
+}
+
+function expectShown(text: string | undefined): void {
+  expect(text).toBeDefined();
+  expect(text).toContain('ECONNREFUSED via http://***@10.9.9.9:3128');
+  expect(text).not.toMatch(/Pr0xy|S3cret|proxyuser/);
+  // eslint-disable-next-line no-control-regex -- looking for control characters is the point
+  expect(text).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e]/u);
+}
+
+describe('cluster text a viewer reads', () => {
+  it('cleans a runner connection error in the cluster.connection event and the cluster view', async () => {
+    const kube = new FakeKube();
+    kube.react((action) => {
+      if (action.verb === 'list') throw new KubeError(KubeErrorCode.Unreachable, HOSTILE);
+    });
+    const { fleet, events } = fleetWith(kube);
+    await fleet.start(record);
+    try {
+      await expect
+        .poll(() => events.find((e) => e.kind === 'cluster.connection'), { timeout: 5000 })
+        .toBeDefined();
+      const event = events.find((e) => e.kind === 'cluster.connection');
+      expectShown((event?.data as { error?: string }).error);
+      expectShown((await fleet.clusterView(record)).error);
+    } finally {
+      await fleet.close();
+    }
+  });
+
+  it('cleans why a stored kubeconfig is refused, in the event and the cluster view', async () => {
+    const { fleet, events } = fleetWith(new FakeKube(), { refuse: HOSTILE });
+    await expect(fleet.start(record)).rejects.toThrow();
+    const event = events.find((e) => e.kind === 'cluster.connection');
+    expectShown((event?.data as { error?: string }).error);
+    expectShown((await fleet.clusterView(record)).error);
+    await fleet.close();
+  });
+});
