@@ -13,6 +13,7 @@ import type {
   PackTimeout,
   PackTransition,
 } from '../status/index.js';
+import { cleanDeep } from '../shared/unsafe-text.js';
 import { inTransaction, nowIso, type StoreContext, type TransactionContext } from './context.js';
 import { notFound } from './errors.js';
 import { fromJson, toJson } from './json-column.js';
@@ -69,8 +70,12 @@ const emptyCounts = (): Record<PackPhase, number> => ({
 
 type JoinedRow = Row<'pack_status'> & { cluster: string };
 
+/**
+ * Status text stored before the hub cleaned what it writes (session 9) may hold terminal control: every row is
+ * read out cleaned (shared/unsafe-text.ts), once, where it is loaded; clean rows come back as read.
+ */
 function toRecord(row: JoinedRow): PackStatusRecord {
-  return {
+  return cleanDeep({
     cluster: row.cluster,
     pack: row.pack,
     revision: row.revision,
@@ -88,7 +93,7 @@ function toRecord(row: JoinedRow): PackStatusRecord {
     ...(row.runs === null ? {} : { runs: fromJson<PackRunTimes[]>(row.runs) }),
     seq: row.seq,
     updatedAt: row.updated_at,
-  };
+  });
 }
 
 /** The inverse of the split above, for an engine restarting from the store. */

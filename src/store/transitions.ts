@@ -4,6 +4,7 @@
 // misses it. See `lockEventOrder`.
 import { sql } from 'kysely';
 import type { PackTransition } from '../status/index.js';
+import { cleanDeep } from '../shared/unsafe-text.js';
 import { inTransaction, type StoreContext, type TransactionContext } from './context.js';
 import { fromJson, toJson } from './json-column.js';
 import { EVENTS_CHANNEL } from './listen.js';
@@ -204,14 +205,23 @@ function withId(event: EventInput & { time: string; cluster: string }, id: numbe
     : { ...event, id };
 }
 
+/**
+ * An event as stored, its text cleaned of terminal control (events stored before the hub cleaned what it writes,
+ * session 9, may hold some): the stream's replay and the history routes read events only through here and
+ * `transitionOf`.
+ */
 function decodeEvent(row: Row<'events'>): StoredEvent {
-  const payload = fromJson<Record<string, unknown>>(row.data);
+  const payload = cleanDeep(fromJson<Record<string, unknown>>(row.data));
   const event = { ...payload, kind: row.kind, time: row.time, cluster: row.cluster ?? '' } as EventInput & {
     time: string;
     cluster: string;
   };
   return withId(event, row.id);
 }
+
+/** A stored transition event's transition, cleaned as `decodeEvent` cleans events. */
+const transitionOf = (data: string): PackTransition =>
+  cleanDeep(fromJson<{ transition: PackTransition }>(data).transition);
 
 export interface PruneOptions {
   /** Per pack and kind (transitions, statuses), the newest this many are kept. */
@@ -323,10 +333,7 @@ export class HistoryRepository {
     if (options.before !== undefined) query = query.where('events.id', '<', options.before);
     if (options.limit !== undefined) query = query.limit(options.limit);
     const rows = await query.execute();
-    return rows.reverse().map((row) => ({
-      id: row.id,
-      ...fromJson<{ transition: PackTransition }>(row.data).transition,
-    }));
+    return rows.reverse().map((row) => ({ id: row.id, ...transitionOf(row.data) }));
   }
 
   /**
@@ -348,9 +355,7 @@ export class HistoryRepository {
     if (options.limit !== undefined) query = query.limit(options.limit);
     const rows = (await query.execute()).reverse();
     return rows.flatMap((row) =>
-      row.pack === null
-        ? []
-        : [{ id: row.id, pack: row.pack, ...fromJson<{ transition: PackTransition }>(row.data).transition }],
+      row.pack === null ? [] : [{ id: row.id, pack: row.pack, ...transitionOf(row.data) }],
     );
   }
 }
