@@ -1,6 +1,8 @@
 // The agent against a fake hub and the fake kube: what it pushes while the hub refuses, after it returns, after
 // the agent restarts on the same state dir, and what it does with a retry the hub asks for.
 import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -10,7 +12,7 @@ import type { PackStatus } from '../status/index.js';
 import { advance, packStatus } from '../store/testing/fixtures.js';
 import { Agent, type HubApi } from './agent.js';
 import { Outbox } from './outbox.js';
-import { HubFailure, HubRequestError } from './hub-client.js';
+import { HubClient, HubFailure, HubRequestError } from './hub-client.js';
 import type { AgentDesired, AgentEvent, OutboxBatch } from './protocol.js';
 
 const PACKS = wavedPacks(3, 2);
@@ -85,9 +87,18 @@ async function until(what: string, check: () => boolean, timeoutMs = 3_000): Pro
 }
 
 const agents: Agent[] = [];
+const servers: Server[] = [];
 afterEach(async () => {
   for (const a of agents.splice(0)) await a.stop();
+  await Promise.all(servers.splice(0).map((server) => new Promise((done) => server.close(done))));
 });
+
+async function listen(handler: Parameters<typeof createServer>[1]): Promise<string> {
+  const server = createServer(handler);
+  servers.push(server);
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+  return `http://127.0.0.1:${String((server.address() as AddressInfo).port)}`;
+}
 
 function startAgent(hub: FakeHub, kube: FakeKube, stateDir: string): Promise<Agent> {
   const agent = new Agent({
@@ -105,6 +116,45 @@ function startAgent(hub: FakeHub, kube: FakeKube, stateDir: string): Promise<Age
 const allGreen = (hub: FakeHub) => () => PACKS.every((d) => hub.phases().get(d.pack.name) === 'success');
 
 describe('strata agent (fake hub, fake kube)', { timeout: 20_000 }, () => {
+  it('after a refused redirect, says where it pointed and asks the hub again with backoff, never there', async () => {
+    // A proxy in front of the hub redirects (misconfigured) until someone mends it: the agent must outlive that.
+    const elsewhere: string[] = [];
+    const other = await listen((req, res) => {
+      elsewhere.push(`${req.method ?? ''} ${req.url ?? ''}`);
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(document()));
+    });
+    let redirects = 3;
+    let asked = 0;
+    const hubUrl = await listen((_req, res) => {
+      asked += 1;
+      if (redirects-- > 0) res.writeHead(307, { location: `${other}/api/v1/agent/desired` }).end();
+      else res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(document()));
+    });
+    // The real client asks for the desired state; the rest is the fake hub's.
+    const client = new HubClient({ hub: hubUrl, token: 't' });
+    const hub = new FakeHub();
+    hub.desired = () => client.desired();
+    const logged: string[] = [];
+    const agent = new Agent({
+      client: hub,
+      kube: new FakeKube(),
+      helmBin: '/nonexistent',
+      stateDir: mkdtempSync(join(tmpdir(), 'agent-')),
+      log: (line) => logged.push(line),
+      pollMs: 60_000,
+    });
+    agents.push(agent);
+    await agent.start();
+    expect(agent.cluster).toBe('edge');
+    expect(asked).toBe(4);
+    expect(elsewhere).toEqual([]);
+    // Said once, naming where the redirect pointed, not once per try.
+    const said = logged.filter((line) => line.includes('redirect'));
+    expect(said).toEqual([
+      `strata agent: hub ${hubUrl} answered GET /api/v1/agent/desired with a redirect (307) to ${other}: the agent does not follow redirects; set its hub URL to the hub's own (or mend the proxy in front of it); waiting for the hub`,
+    ]);
+  });
+
   it('keeps events while the hub refuses them and delivers them in order, once, when it answers', async () => {
     const hub = new FakeHub();
     hub.refusing = true;

@@ -127,6 +127,7 @@ export class Agent {
   /** The hub's desired state, waiting for it when there is none kept; else the kept one while the hub is away. */
   private async firstDesired(): Promise<AgentDesired> {
     const kept = await readJson<AgentDesired>(this.file('desired.json'));
+    let said: string | undefined;
     for (let attempt = 0; ; attempt++) {
       try {
         const desired = await this.options.client.desired();
@@ -140,7 +141,10 @@ export class Agent {
           return kept;
         }
         if (error instanceof HubRequestError && error.kind === HubFailure.Rejected) throw error;
-        if (attempt === 0) this.options.log(`strata agent: ${describe(error)}; waiting for the hub`);
+        // Said once per cause, not at every try: a hub that first did not answer and now redirects says so.
+        const why = describe(error);
+        if (why !== said) this.options.log(`strata agent: ${why}; waiting for the hub`);
+        said = why;
       }
       await abortableSleep(backoffDelay(attempt, RETRY), this.signal);
     }

@@ -35,8 +35,8 @@ describe('the agent hub client', () => {
     const error = await new HubClient({ hub, token: 't' }).desired().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(HubRequestError);
     expect(error).toMatchObject({
-      kind: HubFailure.Rejected,
-      message: `hub ${hub} answered GET /api/v1/agent/desired with a redirect (302) to ${other}: the agent does not follow redirects; set its hub URL to the hub's own`,
+      kind: HubFailure.Redirected,
+      message: `hub ${hub} answered GET /api/v1/agent/desired with a redirect (302) to ${other}: the agent does not follow redirects; set its hub URL to the hub's own (or mend the proxy in front of it)`,
     });
     expect(elsewhere).toEqual([]);
   });

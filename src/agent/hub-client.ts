@@ -23,6 +23,11 @@ export const HubFailure = {
   SequenceGap: 'sequence-gap',
   /** Anything else the hub refused (a 4xx): not retried as is. */
   Rejected: 'rejected',
+  /**
+   * A redirect, never followed: the hub URL, or a proxy in front of the hub, is misconfigured, which someone may
+   * mend while the agent runs; so it is said and tried again later, like an unavailable hub.
+   */
+  Redirected: 'redirected',
 } as const;
 export type HubFailure = (typeof HubFailure)[keyof typeof HubFailure];
 
@@ -173,8 +178,8 @@ export class HubClient {
     if (res.status >= 300 && res.status < 400) {
       const where = redirectTarget(res.headers.get('location'), url);
       throw new HubRequestError(
-        HubFailure.Rejected,
-        `hub ${this.base} answered ${method} ${path} with a redirect (${res.status}) to ${where}: the agent does not follow redirects; set its hub URL to the hub's own`,
+        HubFailure.Redirected,
+        `hub ${this.base} answered ${method} ${path} with a redirect (${res.status}) to ${where}: the agent does not follow redirects; set its hub URL to the hub's own (or mend the proxy in front of it)`,
       );
     }
     const text = await res.text().catch(() => '');
