@@ -1,6 +1,6 @@
-import { parseAllDocuments } from 'yaml';
+import { isScalar, parseAllDocuments, visit } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { maskSensitiveDefaults } from './sensitive-defaults.js';
+import { maskSensitiveDefaults, SEARCHED_SECRET_MIN } from './sensitive-defaults.js';
 
 const source = [
   '# a profile stored before sensitive defaults were refused',
@@ -42,5 +42,93 @@ describe('maskSensitiveDefaults (review 10, finding 4)', () => {
     expect(parseAllDocuments(masked)).toHaveLength(2);
     const plain = source.replaceAll('sensitive: true', 'sensitive: false');
     expect(maskSensitiveDefaults(plain)).toBe(plain);
+  });
+});
+
+/** A profile whose spec starts with `before` and declares `variables`. */
+const profile = (variables: string, before = '') =>
+  [
+    'apiVersion: strata.dev/v1alpha1',
+    'kind: ClusterProfile',
+    'metadata: { name: sec }',
+    'spec:',
+    '  version: 1.0.0',
+    before,
+    variables,
+    '  packs: []',
+    '',
+  ].join('\n');
+
+/** Every scalar (keys too) and comment of every document of `text`, as parsed. */
+function parsedTexts(text: string): string[] {
+  const out: string[] = [];
+  for (const doc of parseAllDocuments(text)) {
+    expect(doc.errors).toEqual([]);
+    out.push(doc.commentBefore ?? '', doc.comment ?? '');
+    visit(doc, {
+      Node: (_key, node) => {
+        out.push(node.commentBefore ?? '', node.comment ?? '');
+        if (isScalar(node)) out.push(String(node.value));
+      },
+    });
+  }
+  return out;
+}
+
+describe('maskSensitiveDefaults: the secret in any other form (review 11, item 8)', () => {
+  const cases: Record<string, string> = {
+    'an alias default, its anchor elsewhere': profile(
+      '  variables:\n    - name: pw\n      sensitive: true\n      default: *s',
+      '  description: &s Hunter2-Secret',
+    ),
+    'a comment repeating it': profile(
+      '  variables:\n    - name: pw\n      sensitive: true\n      default: Hunter2-Secret # was: Hunter2-Secret',
+    ),
+    'comments above, beside and after': `# the password is Hunter2-Secret\n${profile(
+      '  variables:\n    - name: pw # Hunter2-Secret\n      sensitive: true\n      default: "Hunter2-Secret"\n  # Hunter2-Secret again',
+    )}`,
+    'another document': `${profile('  variables: [{ name: pw, sensitive: true, default: Hunter2-Secret }]')}---\n# Hunter2-Secret\n${profile('  variables: []').replace('name: sec', 'name: sec2')}`,
+    'another value, escaped': profile(
+      '  variables:\n    - name: pw\n      sensitive: true\n      default: Hunter2-Secret\n    - name: url\n      default: "https://u:Hunter2-Secr\\x65t@db"',
+    ),
+    'a flow sequence with a comment': profile(
+      '  variables: [\n    { name: pw, sensitive: true, default: Hunter2-Secret }, # Hunter2-Secret\n  ]',
+    ),
+    'a multi-line block, a line of it in a comment': profile(
+      '  variables:\n    - name: cert\n      sensitive: true\n      default: |\n        Hunter2-Secret-line-1\n        Hunter2-Secret-line-2\n  # first line: Hunter2-Secret-line-1',
+    ),
+    'an anchor named after it': profile(
+      '  variables:\n    - name: pw\n      sensitive: true\n      default: &Hunter2-Secret Hunter2-Secret',
+    ),
+  };
+  for (const [name, source] of Object.entries(cases)) {
+    it(`masks ${name}`, () => {
+      expect(source).toContain('Hunter2-Secr');
+      const masked = maskSensitiveDefaults(source);
+      expect(masked).not.toContain('Hunter2-Secret');
+      expect(parsedTexts(masked).filter((text) => text.includes('Hunter2-Secret'))).toEqual([]);
+      expect(masked).toContain('"******"');
+    });
+  }
+
+  it('keeps the layout byte for byte when only the default and a value holding it are to mask', () => {
+    const source = profile(
+      '  variables:\n    - name: pw\n      sensitive: true\n      default: Hunter2-Secret\n    - name: dsn # shown\n      default: "db://app:Hunter2-Secret@db"',
+    );
+    expect(maskSensitiveDefaults(source)).toBe(
+      source
+        .replace('default: Hunter2-Secret', 'default: "******"')
+        .replace('"db://app:Hunter2-Secret@db"', '"******"'),
+    );
+  });
+
+  it(`searches for no secret shorter than ${String(SEARCHED_SECRET_MIN)} characters beyond its own place`, () => {
+    const source = profile(
+      '  variables:\n    - name: pw\n      sensitive: true\n      default: *s\n    - name: region\n      default: abc # abc',
+      '  description: &s abc',
+    );
+    const masked = maskSensitiveDefaults(source);
+    expect(masked).toContain('description: &s "******"');
+    expect(masked).toContain('default: abc # abc');
   });
 });
