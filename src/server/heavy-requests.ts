@@ -7,9 +7,11 @@
 // it, not the hub's memory) and given back when the answer is sent or the connection closes. Each operation
 // also has a hub-wide cap, of which viewers' tokens together hold all but one token's share, split evenly
 // between them while one waits (DEFAULT_MAX_HEAVY_PER_OPERATION).
-import type { ServerResponse } from 'node:http';
 import type { FastifyReply } from 'fastify';
 import { ApiError } from './problem.js';
+
+// A costly answer whose client stops reading: cut after WRITE_STALL_MS (write-stall.ts).
+export { destroyOnWriteStall, WRITE_STALL_MS } from './write-stall.js';
 
 /** The routes (by operationId) whose requests count against the cap. */
 export const HEAVY_OPERATIONS: ReadonlySet<string> = new Set([
@@ -32,13 +34,6 @@ export const DEFAULT_MAX_HEAVY_PER_TOKEN = 4;
  * share of it (DEFAULT_MAX_HEAVY_PER_TOKEN): an operator or admin always finds room.
  */
 export const DEFAULT_MAX_HEAVY_PER_OPERATION = 16;
-
-/**
- * How long a costly request's answer may wait for its client to take any byte of it (review 11, item 1): a slot
- * is given back only when the connection closes, so a client that stops reading would hold it for ever. A
- * client reading slowly but steadily is not cut: any byte it takes starts the wait again.
- */
-export const WRITE_STALL_MS = 30_000;
 
 /** Seconds a refused client is asked to wait: these requests take about a second each. */
 const RETRY_AFTER_SECONDS = 2;
@@ -257,58 +252,4 @@ function lower(counts: Map<string, number>, key: string, by: number): void {
   const left = (counts.get(key) ?? by) - by;
   if (left <= 0) counts.delete(key);
   else counts.set(key, left);
-}
-
-/** What a socket's libuv handle exposes of the bytes the kernel has not taken yet (not in Node's types). */
-interface WriteQueue {
-  readonly writeQueueSize?: number;
-}
-
-/** Bytes of an answer not yet taken by the kernel: buffered by the stream, and queued in its handle. */
-function unsent(res: ServerResponse): { buffered: number; queued: number } {
-  const socket = res.socket;
-  if (socket === null) return { buffered: 0, queued: 0 };
-  const handle = (socket as unknown as { _handle?: WriteQueue | null })._handle;
-  return { buffered: socket.writableLength, queued: handle?.writeQueueSize ?? 0 };
-}
-
-/**
- * Destroys `res`'s connection when bytes of its answer wait and the client takes none of them for `stallMs`
- * (WRITE_STALL_MS): its 'close' then gives the costly-request slot back. Progress is any byte leaving the
- * stream's buffer or the handle's queue, or a 'drain'; an answer still being computed (nothing unsent) is not a
- * stall. Stops by itself when the response closes; returns what stops it sooner.
- */
-export function destroyOnWriteStall(res: ServerResponse, stallMs: number = WRITE_STALL_MS): () => void {
-  let last = unsent(res);
-  let drained = false;
-  let stalledSince: number | undefined;
-  const onDrain = () => {
-    drained = true;
-  };
-  const check = () => {
-    const now = unsent(res);
-    const progressed = drained || now.buffered < last.buffered || now.queued < last.queued;
-    drained = false;
-    last = now;
-    if (progressed || (now.buffered === 0 && now.queued === 0)) {
-      stalledSince = undefined;
-      return;
-    }
-    const at = Date.now();
-    stalledSince ??= at;
-    if (at - stalledSince >= stallMs) {
-      stop();
-      res.destroy();
-    }
-  };
-  const timer = setInterval(check, Math.max(10, Math.floor(stallMs / 4)));
-  timer.unref();
-  const stop = () => {
-    clearInterval(timer);
-    res.off('drain', onDrain);
-    res.off('close', stop);
-  };
-  res.on('drain', onDrain);
-  res.once('close', stop);
-  return stop;
 }

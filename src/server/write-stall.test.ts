@@ -1,13 +1,20 @@
 // A costly answer whose client stops reading is cut after the write-stall wait, so its slot is given back
-// (review 11, item 1); a client reading slowly but steadily gets the whole answer. A real listening server and a
-// raw socket that pauses: the kernel's buffers fill for real.
+// (review 11, item 1); a client reading slowly but steadily gets the whole answer, byte for byte, whether the
+// answer is ended in one piece or piped from a stream of large chunks (progress is read through Node's public
+// stream API, which sees a write only once it is taken whole: write-stall.ts hands large pieces over in slices).
+// A real listening server and a raw socket that pauses: the kernel's buffers fill for real.
+import { createHash } from 'node:crypto';
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import { connect, type AddressInfo, type Socket } from 'node:net';
+import { Readable } from 'node:stream';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { destroyOnWriteStall } from './heavy-requests.js';
 
 const STALL_MS = 300;
-const BODY = Buffer.alloc(16 * 1024 * 1024, 'x');
+/** 16 MiB in which every 4 bytes differ from the last (a slice out of order or lost would show). */
+const BODY = Buffer.alloc(16 * 1024 * 1024);
+for (let i = 0; i < BODY.length; i += 4) BODY.writeUInt32LE(i, i);
+const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
 
 let server: Server | undefined;
 let client: Socket | undefined;
@@ -18,14 +25,21 @@ afterEach(async () => {
   if (closing) await new Promise((resolve) => closing.close(resolve));
 });
 
-/** A server answering every request with BODY in one write, watched; resolves its port and the responses. */
-async function serve(): Promise<{ port: number; closed: ServerResponse[] }> {
+/**
+ * A server answering every request with BODY, watched: in one `end` (as Fastify sends a body), or piped from a
+ * stream of 1 MiB chunks; resolves its port and the responses.
+ */
+async function serve(how: 'end' | 'piped' = 'end'): Promise<{ port: number; closed: ServerResponse[] }> {
   const closed: ServerResponse[] = [];
   const listening = createServer((_req, res) => {
     destroyOnWriteStall(res, STALL_MS);
     res.once('close', () => closed.push(res));
     res.writeHead(200, { 'content-length': String(BODY.length) });
-    res.end(BODY);
+    if (how === 'end') res.end(BODY);
+    else
+      Readable.from(
+        Array.from({ length: 16 }, (_, i) => BODY.subarray(i * 1024 * 1024, (i + 1) * 1024 * 1024)),
+      ).pipe(res);
   });
   server = listening;
   await new Promise<void>((resolve) => listening.listen(0, '127.0.0.1', resolve));
@@ -52,24 +66,29 @@ describe('write stall of a costly answer', () => {
     expect(closed[0]?.writableFinished).toBe(false);
   });
 
-  it('keeps serving a client that reads slowly but steadily, longer than the stall wait', async () => {
-    const { port, closed } = await serve();
-    const started = Date.now();
-    let received = 0;
-    client = request(port);
-    client.on('data', (chunk: Buffer) => {
-      received += chunk.length;
-      client?.pause();
-      setTimeout(() => client?.resume(), 10);
+  for (const how of ['end', 'piped'] as const)
+    it(`keeps serving a client that reads slowly but steadily, longer than the stall wait (${how})`, async () => {
+      const { port, closed } = await serve(how);
+      const started = Date.now();
+      const chunks: Buffer[] = [];
+      let received = 0;
+      client = request(port);
+      client.on('data', (chunk: Buffer) => {
+        chunks.push(chunk);
+        received += chunk.length;
+        client?.pause();
+        setTimeout(() => client?.resume(), 10);
+      });
+      await vi.waitFor(
+        () => {
+          expect(received).toBeGreaterThan(BODY.length); // the body and the head
+        },
+        { timeout: 60_000, interval: 50 },
+      );
+      expect(closed[0]?.writableFinished).toBe(true);
+      expect(client.destroyed).toBe(false);
+      expect(Date.now() - started).toBeGreaterThan(3 * STALL_MS);
+      const answer = Buffer.concat(chunks);
+      expect(sha256(answer.subarray(answer.indexOf('\r\n\r\n') + 4))).toBe(sha256(BODY));
     });
-    await vi.waitFor(
-      () => {
-        expect(received).toBeGreaterThan(BODY.length); // the body and the head
-      },
-      { timeout: 60_000, interval: 50 },
-    );
-    expect(closed[0]?.writableFinished).toBe(true);
-    expect(client.destroyed).toBe(false);
-    expect(Date.now() - started).toBeGreaterThan(3 * STALL_MS);
-  });
 });

@@ -1,0 +1,146 @@
+// A costly answer whose client stops reading is cut after the write-stall wait, so its slot is given back
+// (review 11, item 1); a client reading slowly but steadily gets the whole answer. Progress is seen through
+// Node's public stream API only (`writableLength`, 'drain'): those move when a write the socket was handed is
+// taken whole by the kernel, not while the kernel takes part of it, so a large piece of an answer is handed
+// over in slices of WRITE_SLICE_BYTES, each after the previous one was taken. (Session 9 read the socket
+// handle's internal `writeQueueSize` instead, which is not in Node's types and may change without notice.)
+import type { ServerResponse } from 'node:http';
+
+/**
+ * How long a costly request's answer may wait for its client to take any byte of it (review 11, item 1): a slot
+ * is given back only when the connection closes, so a client that stops reading would hold it for ever. A
+ * client reading slowly but steadily is not cut: any slice it takes starts the wait again.
+ */
+export const WRITE_STALL_MS = 30_000;
+
+/** The most bytes of an answer handed to the socket at once (the default high-water mark of a socket). */
+export const WRITE_SLICE_BYTES = 64 * 1024;
+
+/**
+ * Destroys `res`'s connection when bytes of its answer wait and the client takes none of them for `stallMs`
+ * (WRITE_STALL_MS): its 'close' then gives the costly-request slot back. Progress is a
+ * slice leaving the socket's buffer (or a 'drain'); an answer still being computed (nothing unsent) is not a
+ * stall. Stops by itself when the response closes; returns what stops it sooner.
+ */
+export function destroyOnWriteStall(res: ServerResponse, stallMs: number = WRITE_STALL_MS): () => void {
+  writeInSlices(res);
+  let last = unsent(res);
+  let drained = false;
+  let stalledSince: number | undefined;
+  const onDrain = () => {
+    drained = true;
+  };
+  const check = () => {
+    const now = unsent(res);
+    const progressed = drained || now < last;
+    drained = false;
+    last = now;
+    if (progressed || now === 0) {
+      stalledSince = undefined;
+      return;
+    }
+    const at = Date.now();
+    stalledSince ??= at;
+    if (at - stalledSince >= stallMs) {
+      stop();
+      res.destroy();
+    }
+  };
+  const timer = setInterval(check, Math.max(10, Math.floor(stallMs / 4)));
+  timer.unref();
+  const stop = () => {
+    clearInterval(timer);
+    res.off('drain', onDrain);
+    res.off('close', stop);
+  };
+  res.on('drain', onDrain);
+  res.once('close', stop);
+  return stop;
+}
+
+/** Bytes of the answer the kernel has not taken yet, as the socket's public API counts them. */
+function unsent(res: ServerResponse): number {
+  return res.socket?.writableLength ?? 0;
+}
+
+type Callback = (error?: Error | null) => void;
+type Chunk = string | Uint8Array;
+
+/**
+ * From now on, a piece of `res`'s answer larger than WRITE_SLICE_BYTES (Fastify ends an answer with its whole
+ * body in one `end`) goes to the socket a slice at a time, each once the socket drained; anything written
+ * meanwhile waits behind it, in order. Other writes, while nothing waits, go through as they are.
+ */
+function writeInSlices(res: ServerResponse): void {
+  const originalWrite = res.write.bind(res) as (...args: unknown[]) => boolean;
+  const originalEnd = res.end.bind(res) as (...args: unknown[]) => ServerResponse;
+  const waiting: { slice: Uint8Array; callback: Callback | undefined }[] = [];
+  let ending: { callback: (() => void) | undefined } | undefined;
+  let awaitingDrain = false;
+  /** A write was answered `false`: its writer waits for a 'drain', which the socket may never send for it. */
+  let owedDrain = false;
+  const pump = (): void => {
+    awaitingDrain = false;
+    while (waiting.length > 0) {
+      if (res.destroyed) {
+        waiting.length = 0;
+        ending = undefined;
+        return;
+      }
+      if (res.writableNeedDrain) {
+        awaitingDrain = true;
+        res.once('drain', pump);
+        return;
+      }
+      const next = waiting.shift();
+      if (next) originalWrite(next.slice, next.callback);
+    }
+    if (ending) {
+      const { callback } = ending;
+      ending = undefined;
+      originalEnd(callback);
+    } else if (owedDrain && !res.writableNeedDrain) {
+      owedDrain = false;
+      res.emit('drain');
+    }
+  };
+  const enqueue = (chunk: Chunk, encoding: BufferEncoding | undefined, callback: Callback | undefined) => {
+    const bytes = typeof chunk === 'string' ? Buffer.from(chunk, encoding) : chunk;
+    for (let at = 0; at < bytes.length; at += WRITE_SLICE_BYTES) {
+      const last = at + WRITE_SLICE_BYTES >= bytes.length;
+      waiting.push({
+        slice: bytes.subarray(at, at + WRITE_SLICE_BYTES),
+        callback: last ? callback : undefined,
+      });
+    }
+    if (!awaitingDrain) pump();
+  };
+  // A string's bytes are counted only when it may be large (a UTF-16 unit is 1 to 3 bytes of UTF-8).
+  const large = (chunk: unknown): chunk is Chunk =>
+    (typeof chunk === 'string' && chunk.length > WRITE_SLICE_BYTES / 3) ||
+    (chunk instanceof Uint8Array && chunk.length > WRITE_SLICE_BYTES);
+  const busy = () => waiting.length > 0 || ending !== undefined;
+
+  res.write = ((chunk: unknown, ...rest: unknown[]): boolean => {
+    if (!busy() && !large(chunk)) return originalWrite(chunk, ...rest);
+    const [encoding, callback] = typeof rest[0] === 'function' ? [undefined, rest[0]] : rest;
+    // Like a socket past its high-water mark: the writer waits for 'drain' (sent once the slices are taken).
+    owedDrain = true;
+    enqueue(chunk as Chunk, (encoding ?? undefined) as BufferEncoding | undefined, callback as Callback);
+    return false;
+  }) as ServerResponse['write'];
+
+  res.end = ((...args: unknown[]): ServerResponse => {
+    const [chunk, encoding, callback] =
+      typeof args[0] === 'function'
+        ? [undefined, undefined, args[0]]
+        : typeof args[1] === 'function'
+          ? [args[0], undefined, args[1]]
+          : args;
+    if (!busy() && !large(chunk)) return originalEnd(...args);
+    ending = { callback: callback as (() => void) | undefined };
+    if (chunk === undefined || chunk === null) pump();
+    else enqueue(chunk as Chunk, (encoding ?? undefined) as BufferEncoding | undefined, undefined);
+    return res;
+  }) as ServerResponse['end'];
+}
