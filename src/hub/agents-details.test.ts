@@ -3,7 +3,13 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { Redactor } from '../profile/index.js';
-import { AGENT_DETAIL_LIMITS, detailsBytes, packDetails, type PackDetailsEvent } from './agents-details.js';
+import {
+  AGENT_DETAIL_LIMITS,
+  cutText,
+  detailsBytes,
+  packDetails,
+  type PackDetailsEvent,
+} from './agents-details.js';
 import { AgentBatchSchema, eventOverBounds } from './agents-protocol.js';
 
 const ref = (name: string) => ({ apiVersion: 'apps/v1', kind: 'Deployment', namespace: 'apps', name });
@@ -115,5 +121,35 @@ describe("an agent's pack details", () => {
     expect(
       eventOverBounds({ type: 'PackRemoved', pack: 'web', time: '2026-01-01T00:00:00Z' }),
     ).toBeUndefined();
+  });
+});
+
+describe('cutText', () => {
+  /** What was kept, and how many characters the marker says were cut. */
+  const parts = (cut: string) => {
+    const found = /^(.*)…\[(\d+) more characters cut by the hub\]$/su.exec(cut);
+    return { kept: found?.[1] ?? '', count: Number(found?.[2]) };
+  };
+
+  it('keeps text that fits as it is, and cuts longer text to the bound, the marker included', () => {
+    expect(cutText('short', 40)).toBe('short');
+    for (const length of [61, 99, 100, 1000, 100_000]) {
+      const text = 'x'.repeat(length);
+      const cut = cutText(text, 60);
+      expect(cut).toHaveLength(60);
+      const { kept, count } = parts(cut);
+      expect(kept.length + count).toBe(length);
+    }
+  });
+
+  it('never keeps half of a character written as two UTF-16 units', () => {
+    const text = `${'x'.repeat(5)}${'\u{1F600}'.repeat(50)}`;
+    for (const max of [40, 41, 42, 43]) {
+      const cut = cutText(text, max);
+      expect(cut.length).toBeLessThanOrEqual(max);
+      expect(() => encodeURIComponent(cut)).not.toThrow(); // throws on a lone surrogate
+      const { kept, count } = parts(cut);
+      expect(kept.length + count).toBe(text.length);
+    }
   });
 });

@@ -55,6 +55,62 @@ export function cleanText(text: string, max: number): string {
  */
 export { cleanDeep };
 
+/**
+ * The longest text of an agent's event the hub keeps, in characters (UTF-16 units, so at most 3 times as many
+ * bytes of UTF-8): a status's message and reason, a resource's, a stage's error, a transition's, a drift or
+ * connection message. A status carries what the hub's own runner would (a condition, a termination message of at
+ * most 4 KiB, a helm error), so an honest agent's are shorter; a longer one is kept cut, ending in a marker that
+ * says how much went (`…[912384 more characters cut by the hub]`), not stored whole up to the 1 MiB an event may be.
+ */
+export const AGENT_TEXT_MAX = 8 * 1024;
+
+/** `text` cut to `max` characters, the marker included (the same string when it fits). */
+export function cutText(text: string, max: number = AGENT_TEXT_MAX): string {
+  if (text.length <= max) return text;
+  const marker = (kept: number) => `…[${String(text.length - kept)} more characters cut by the hub]`;
+  // The count in the marker has as many digits as what it counts: settled in two rounds at most.
+  let kept = max - marker(max).length;
+  kept = max - marker(kept).length;
+  // A lone high surrogate at the cut would be half a character.
+  const code = text.charCodeAt(kept - 1);
+  if (code >= 0xd800 && code <= 0xdbff) kept -= 1;
+  return `${text.slice(0, kept)}${marker(kept)}`;
+}
+
+/**
+ * Every string of plain data (keys too) cut to AGENT_TEXT_MAX; the SAME reference when none is longer, so the
+ * common case allocates nothing (as cleanDeep).
+ */
+export function cutDeep<T>(value: T, max: number = AGENT_TEXT_MAX): T {
+  return cutValue(value, max) as T;
+}
+
+function cutValue(value: unknown, max: number): unknown {
+  if (typeof value === 'string') return cutText(value, max);
+  if (Array.isArray(value)) {
+    const items: readonly unknown[] = value;
+    let copy: unknown[] | undefined;
+    for (let i = 0; i < items.length; i++) {
+      const item = items[i];
+      const cut = cutValue(item, max);
+      if (cut !== item) (copy ??= items.slice())[i] = cut;
+    }
+    return copy ?? items;
+  }
+  if (typeof value === 'object' && value !== null) {
+    const record = value as Record<string, unknown>;
+    for (const k of Object.keys(record)) {
+      const v = record[k];
+      if (k.length > max || cutValue(v, max) !== v)
+        return Object.fromEntries(
+          Object.entries(record).map(([key, item]) => [cutText(key, max), cutValue(item, max)]),
+        );
+    }
+    return value;
+  }
+  return value;
+}
+
 /** Whether plain data nests deeper than `max` arrays and objects (stops looking as soon as it does). */
 export function deeperThan(value: unknown, max: number): boolean {
   if (typeof value !== 'object' || value === null) return false;

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import type { DesiredPack, RunnerEvent } from '../engine/index.js';
 import { noRedaction, Redactor } from '../profile/index.js';
-import { AGENT_DETAIL_LIMITS, type PackDetailsEvent } from './agents-details.js';
+import { AGENT_DETAIL_LIMITS, AGENT_TEXT_MAX, type PackDetailsEvent } from './agents-details.js';
 import { advance, packStatus } from '../store/testing/fixtures.js';
 import { AgentBatchSchema } from './agents-protocol.js';
 import { AgentRunner } from './agents-runner.js';
@@ -74,6 +74,45 @@ describe("the hub's stand-in for an agent", () => {
     };
     r.receive({ type: 'PackStatusChanged', pack: 'web', profile: 'apps', status });
     expect(events).toMatchObject([{ status: { message: 'image pull failed[2J]0;owned for web' } }]);
+  });
+
+  it('keeps at most AGENT_TEXT_MAX characters of any text of an event, marked where it was cut', () => {
+    const { r, events } = runner({ t: 0 });
+    r.setDesired([desired('web', noRedaction)]);
+    // A legitimate field, no unknown one: within the 1 MiB an event may be, and not stored whole.
+    const long = `OOMKilled: ${'x'.repeat(900 * 1024)}`;
+    const failed = packStatus('failed');
+    const status = {
+      ...failed,
+      message: long,
+      resources: failed.resources.map((res) => ({
+        ...res,
+        evaluation: { ...res.evaluation, message: long },
+      })),
+    };
+    r.receive({ type: 'PackStatusChanged', pack: 'web', profile: 'apps', status });
+    r.receive({
+      type: 'DriftDetected',
+      pack: 'web',
+      ref: { apiVersion: 'v1', kind: 'ConfigMap', name: 'web' },
+      message: long,
+      correcting: false,
+      time: '2026-01-01T00:00:01.000Z',
+    });
+    const texts = JSON.stringify(events).match(/OOMKilled: x*[^"]*/g) ?? [];
+    expect(texts).toHaveLength(1 + failed.resources.length + 1);
+    for (const text of texts) {
+      expect(text).toHaveLength(AGENT_TEXT_MAX);
+      expect(text).toMatch(/^OOMKilled: x+…\[\d+ more characters cut by the hub\]$/);
+    }
+    // What is kept and what the marker counts make the whole text.
+    const cut = Number(/\[(\d+)/.exec(texts[0] ?? '')?.[1]);
+    expect(texts[0]?.indexOf('…')).toBe(long.length - cut);
+    // Short text is handed on as it came, the same objects.
+    const short = packStatus('failed');
+    r.receive({ type: 'PackStatusChanged', pack: 'web', profile: 'apps', status: short });
+    expect(events.at(-1)).toMatchObject({ status: short });
+    expect((events.at(-1) as { status: unknown }).status).toBe(short);
   });
 
   it('takes an event with invisible bidi marks or line separators (an older agent sends them) and drops them', () => {
