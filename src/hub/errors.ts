@@ -1,5 +1,6 @@
 import type { ProfileIssue } from '../profile/index.js';
 import { isStoreError, StoreErrorCode } from '../store/index.js';
+import type { UploadCheckerBusy } from './upload-checker.js';
 
 /**
  * Stable codes of what the hub refuses (the API's problem+json `code`). The hub speaks no HTTP: which status
@@ -35,6 +36,8 @@ export const HubErrorCode = {
   AgentCluster: 'AGENT_CLUSTER',
   /** The hub has as much of this work queued as it takes; the request may be sent again later. */
   Busy: 'HUB_BUSY',
+  /** The caller (its token) holds more of this work than its share while others wait: it sends again later. */
+  TooManyRequests: 'TOO_MANY_REQUESTS',
   /**
    * An attachment's sealed (sensitive) value would be used by a profile version that does not declare it
    * sensitive: sealed values are never unsealed, nor shown in a preview or an error.
@@ -67,6 +70,21 @@ export class HubError extends Error {
 
 export function notFound(what: string, name: string): HubError {
   return new HubError(HubErrorCode.NotFound, `${what} "${name}" not found`);
+}
+
+/** Seconds a caller refused for a full pool is asked to wait: a check takes about a second. */
+const BUSY_RETRY_AFTER_SECONDS = 2;
+
+/**
+ * The HubError a refusal of the pool answers with: TOO_MANY_REQUESTS (429) when the caller is over its share,
+ * HUB_BUSY (503) when the hub itself is full; either with Retry-After. `what`: what was queued, for the message.
+ */
+export function busyError(error: UploadCheckerBusy, what?: string): HubError {
+  return new HubError(
+    error.overShare ? HubErrorCode.TooManyRequests : HubErrorCode.Busy,
+    what === undefined ? error.message : `${what}: ${error.message}`,
+    { cause: error, retryAfterSeconds: BUSY_RETRY_AFTER_SECONDS },
+  );
 }
 
 export function message(error: unknown): string {

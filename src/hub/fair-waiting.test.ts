@@ -40,7 +40,11 @@ describe('FairWaiting', () => {
     expect(queue.push(viewer('a'), 'validate-a2', validations)).toEqual({ admitted: true });
     expect(queue.push(viewer('a'), 'import-a3', validations)).toEqual({ admitted: true });
     // The part is full and a holds it: a gets no more of it, b (holding none) takes a's newest validation.
-    expect(queue.push(viewer('a'), 'validate-a4', validations)).toEqual({ admitted: false, held: 2 });
+    expect(queue.push(viewer('a'), 'validate-a4', validations)).toEqual({
+      admitted: false,
+      held: 2,
+      overShare: true,
+    });
     expect(queue.push(viewer('b'), 'validate-b1', validations)).toMatchObject({
       admitted: true,
       evicted: { item: 'validate-a2' },
@@ -52,7 +56,7 @@ describe('FairWaiting', () => {
   it('takes a job out when its caller gives up, freeing its place', () => {
     const queue = new FairWaiting<string>(1);
     queue.push(viewer('a'), 'a1');
-    expect(queue.push(viewer('a'), 'a2')).toEqual({ admitted: false, held: 1 });
+    expect(queue.push(viewer('a'), 'a2')).toEqual({ admitted: false, held: 1, overShare: true });
     expect(queue.remove('a1')).toBe(true);
     expect(queue.remove('a1')).toBe(false);
     expect(queue.push(viewer('a'), 'a2')).toEqual({ admitted: true });
@@ -61,8 +65,9 @@ describe('FairWaiting', () => {
   it('gives a token with as many places as the others nothing more while the queue is full', () => {
     const queue = new FairWaiting<string>(4);
     for (const token of ['a', 'b', 'a', 'b']) queue.push(viewer(token), token);
-    expect(queue.push(viewer('a'), 'a')).toEqual({ admitted: false, held: 2 });
-    expect(queue.push(viewer('b'), 'b')).toEqual({ admitted: false, held: 2 });
+    // Each at its share: the queue itself is full (503), not one token over its share (429).
+    expect(queue.push(viewer('a'), 'a')).toEqual({ admitted: false, held: 2, overShare: false });
+    expect(queue.push(viewer('b'), 'b')).toEqual({ admitted: false, held: 2, overShare: false });
   });
 
   it("evicts the holder's newest job, and an operator's job takes a viewer's place even at equal shares", () => {

@@ -29,7 +29,15 @@ export interface WaitingPart<T> {
 
 export type Admission<T> =
   | { readonly admitted: true; readonly evicted?: Waiting<T> }
-  | { readonly admitted: false; readonly held: number };
+  | {
+      readonly admitted: false;
+      readonly held: number;
+      /**
+       * This token holds more places than any other (its share and more): it is the one to wait. False when
+       * another holds as many (every waiting token at its share): the pool itself is full.
+       */
+      readonly overShare: boolean;
+    };
 
 export class FairWaiting<T> {
   private readonly entries: Waiting<T>[] = [];
@@ -72,7 +80,12 @@ export class FairWaiting<T> {
     const takes =
       victim !== undefined &&
       (victim.held > mine || (owner.privileged && !victim.privileged && victim.held >= mine));
-    if (!takes) return { admitted: false, held: mine };
+    if (!takes)
+      return {
+        admitted: false,
+        held: mine,
+        overShare: mine > 0 && (victim === undefined || mine > victim.held),
+      };
     const at = this.entries.findLastIndex((e) => e.owner.key === victim.key && among(e.item));
     const [evicted] = this.entries.splice(at, 1);
     this.entries.push({ owner, item });

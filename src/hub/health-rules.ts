@@ -4,7 +4,7 @@ import type { KubernetesObject } from '@kubernetes/client-node';
 import { formatIssues, type ProfileIssue } from '../profile/index.js';
 import type { HealthRulesRecord, Store } from '../store/index.js';
 import { apiGroup, refOf, type HealthRuleSpec, type ObjectRef } from '../status/index.js';
-import { HubError, HubErrorCode } from './errors.js';
+import { busyError, HubError, HubErrorCode } from './errors.js';
 import { HUB_OWNER, type WaitingOwner } from './fair-waiting.js';
 import { parseRules, type HealthTestJob, type HealthVerdict } from './health-test.js';
 import { secretRefused } from './live-objects.js';
@@ -138,8 +138,7 @@ export class HealthRuleService {
         owner,
       );
     } catch (error) {
-      if (error instanceof UploadCheckerBusy)
-        throw new HubError(HubErrorCode.Busy, `health-rule tests are queued already: ${error.message}`);
+      if (error instanceof UploadCheckerBusy) throw busyError(error, 'health-rule tests are queued already');
       if (error instanceof UploadTooCostly)
         throw new HubError(
           HubErrorCode.HealthRulesInvalid,

@@ -14,7 +14,7 @@ import {
 import type { Store } from '../store/index.js';
 import type { ClusterAccess } from './access.js';
 import type { Actor } from './config.js';
-import { HubError, HubErrorCode, mapStoreErrors, notFound } from './errors.js';
+import { busyError, HubError, HubErrorCode, mapStoreErrors, notFound } from './errors.js';
 import { fetchRemoteCharts, pinnedChartsView, storePinnedCharts } from './chart-pinning.js';
 import { outdatedCharts, VersionsCache, type OutdatedChart } from './outdated.js';
 import { profilePackRows, versionView } from './present.js';
@@ -264,7 +264,7 @@ export class Profiles {
         options.signal,
       );
     } catch (error) {
-      if (error instanceof UploadCheckerBusy) throw new HubError(HubErrorCode.Busy, error.message);
+      if (error instanceof UploadCheckerBusy) throw busyError(error);
       if (!(error instanceof UploadTooCostly)) throw error;
       return {
         kind: 'issues',

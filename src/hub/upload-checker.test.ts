@@ -4,6 +4,7 @@ import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
+import { busyError } from './errors.js';
 import { HUB_OWNER } from './fair-waiting.js';
 import {
   UploadCheckAborted,
@@ -116,6 +117,33 @@ describe('validations and imports', () => {
 });
 
 describe('waiting places shared between tokens', () => {
+  it('answers HUB_BUSY when the tokens that wait hold as many places each, TOO_MANY_REQUESTS to one holding more', async () => {
+    const pool = new UploadChecker({ concurrency: 1, maxWaiting: 2, idleMs: 100 });
+    try {
+      const keys = Array.from({ length: 20_000 }, (_, i) => `  k${i}: v`).join('\n');
+      const slow = { shown: 'big.yaml', deny: [], yaml: `${profile}extra:\n${keys}\n` };
+      const a = { key: 'viewer-a', privileged: false };
+      const b = { key: 'viewer-b', privileged: false };
+      const settle = (p: Promise<unknown>) =>
+        p.then(
+          () => 'checked',
+          (error: unknown) => error,
+        );
+      // A runs one and waits with one, B waits with one: the queue is full, A and B hold 1 place each.
+      const jobs = [
+        settle(pool.check(slow, UploadLane.Import, a)),
+        settle(pool.check(slow, UploadLane.Import, a)),
+      ];
+      jobs.push(settle(pool.check(slow, UploadLane.Import, b)));
+      const tied = await settle(pool.check(slow, UploadLane.Import, b));
+      expect(tied).toBeInstanceOf(UploadCheckerBusy);
+      expect(busyError(tied as UploadCheckerBusy)).toMatchObject({ code: 'HUB_BUSY', retryAfterSeconds: 2 });
+      for (const result of await Promise.all(jobs)) expect(result).toBe('checked');
+    } finally {
+      await pool.close();
+    }
+  }, 30_000);
+
   it("takes another token's job while one token fills the queue, in place of that token's newest", async () => {
     const pool = new UploadChecker({ concurrency: 1, maxWaiting: 2, idleMs: 100 });
     try {
@@ -134,6 +162,11 @@ describe('waiting places shared between tokens', () => {
       expect([running, waiting]).toEqual(['checked', 'checked']);
       expect(newest).toBeInstanceOf(UploadCheckerBusy);
       expect(String(newest)).toContain('this job gave its waiting place to another token');
+      // Its token held the most places: it is the one over its share (429), not the hub full (503).
+      expect(busyError(newest as UploadCheckerBusy)).toMatchObject({
+        code: 'TOO_MANY_REQUESTS',
+        retryAfterSeconds: 2,
+      });
       expect(await other).toBe('checked');
     } finally {
       await pool.close();

@@ -53,8 +53,19 @@ const RELEASE_MS = 5_000;
 /** A new thread that has not loaded its modules after this is ended. */
 const STARTUP_MS = 60_000;
 
-/** Every thread is busy and the queue is full: the upload is refused at once, to be sent again later. */
-export class UploadCheckerBusy extends Error {}
+/**
+ * Every thread is busy and the queue is full: the upload is refused at once, to be sent again later. `overShare`:
+ * the caller's token holds more of the queue than any other (it is the one to wait: 429), else the pool itself is
+ * full (503).
+ */
+export class UploadCheckerBusy extends Error {
+  constructor(
+    message: string,
+    readonly overShare = false,
+  ) {
+    super(message);
+  }
+}
 
 /**
  * The caller gave up (its request was closed) before the job ended: a waiting job leaves the queue, a running
@@ -227,6 +238,7 @@ export class UploadChecker {
               : `${this.running} jobs are running and ${this.waiting.length} wait, ${admission.held} of them ` +
                   `this token's, its share of the ${this.maxWaiting} waiting places while others wait: send it ` +
                   `again in a few seconds`,
+            admission.overShare,
           ),
         );
         return;
@@ -236,6 +248,7 @@ export class UploadChecker {
         new UploadCheckerBusy(
           `this job gave its waiting place to another token's: the ${this.maxWaiting} waiting places are shared ` +
             `between the tokens that wait, and this token held the most: send it again in a few seconds`,
+          true,
         ),
       );
     });

@@ -4,7 +4,7 @@
 // recently used out first; requests that arrive together share one writing.
 import type { DesiredPack } from '../engine/index.js';
 import { ByteLru } from './byte-lru.js';
-import { HubError, HubErrorCode } from './errors.js';
+import { busyError } from './errors.js';
 import { packValuesView, shownValues, type ShownPackValues } from './present.js';
 import { yamlText } from './yaml-text.js';
 import { UploadChecker, UploadCheckerBusy } from './upload-checker.js';
@@ -63,8 +63,7 @@ export class ValuesText {
     try {
       return text(await this.writers.writeYaml(shown.documents, owner));
     } catch (error) {
-      if (error instanceof UploadCheckerBusy)
-        throw new HubError(HubErrorCode.Busy, `pack values are being written already: ${error.message}`);
+      if (error instanceof UploadCheckerBusy) throw busyError(error, 'pack values are being written already');
       throw error;
     }
   }

@@ -1,6 +1,7 @@
 // The hub-wide cap per costly operation (review 9, item 5), and how viewers share it: a cap on requests in
 // progress alone would go to whichever viewer token asks fastest, so one refused by the viewers' share counts as
-// waiting, and while it does the viewer tokens holding more than an even split are refused their next one.
+// waiting, and while it does the viewer tokens holding more than an even split are refused their next one. A
+// refusal says whose fault it is: 429 when the caller's token is over its share, 503 when the hub is full.
 import type { FastifyReply } from 'fastify';
 import { describe, expect, it } from 'vitest';
 import { HeavyRequests } from './heavy-requests.js';
@@ -35,8 +36,10 @@ describe('HeavyRequests per operation', () => {
     const h = heavy();
     const a1 = take(h, 'viewer-a');
     const a2 = take(h, 'viewer-a');
+    // A holds the viewers' whole share: A is the one over its share, B (holding none) finds the hub full.
+    expect(take(h, 'viewer-a').refused).toMatchObject({ status: 429, code: 'TOO_MANY_REQUESTS' });
     const b = take(h, 'viewer-b');
-    expect(b.refused?.status).toBe(429);
+    expect(b.refused).toMatchObject({ status: 503, code: 'HUB_BUSY' });
     expect(b.retryAfter).toBe('2');
     expect(b.refused?.message).toContain(
       "the hub already has 2 testHealthRules requests in progress, the most viewers' tokens may hold together " +
@@ -45,6 +48,7 @@ describe('HeavyRequests per operation', () => {
     // One of A's ends; A asks again at once, as a loop would: refused while B waits (an even split is 1 each).
     a1.release?.();
     const again = take(h, 'viewer-a');
+    expect(again.refused).toMatchObject({ status: 429, code: 'TOO_MANY_REQUESTS' });
     expect(again.refused?.message).toContain(
       "and other viewers' tokens wait for them: while they do, one viewer token may hold 1 (the viewers' 2 " +
         'split between 2 tokens), and this one holds 1',
@@ -65,13 +69,16 @@ describe('HeavyRequests per operation', () => {
     expect(take(h, 'viewer-a').release).toBeDefined();
   });
 
-  it('refuses anyone past the hub-wide cap, naming it', () => {
+  it('refuses anyone past the hub-wide cap, naming it, as the hub being full (503)', () => {
     const h = heavy();
     for (const token of ['op-1', 'op-2', 'admin']) {
       take(h, token, true);
       take(h, token, true);
     }
-    expect(take(h, 'op-3', true).refused?.message).toContain(
+    const refused = take(h, 'op-3', true);
+    expect(refused.refused).toMatchObject({ status: 503, code: 'HUB_BUSY' });
+    expect(refused.retryAfter).toBe('2');
+    expect(refused.refused?.message).toContain(
       'the hub already has 6 testHealthRules requests in progress, the most the hub runs at once (6, hub-wide per operation)',
     );
   });

@@ -6,7 +6,10 @@
 // (stream-limits.ts). The slot is taken before any byte of the request's body is read (a stalled upload holds
 // it, not the hub's memory) and given back when the answer is sent or the connection closes. Each operation
 // also has a hub-wide cap, of which viewers' tokens together hold all but one token's share, split evenly
-// between them while one waits (DEFAULT_MAX_HEAVY_PER_OPERATION).
+// between them while one waits (DEFAULT_MAX_HEAVY_PER_OPERATION). The answers are honest about whose fault a
+// refusal is: 429 TOO_MANY_REQUESTS when the caller's token is over its share (its own cap, its even split of
+// the viewers' share, its body bytes), 503 HUB_BUSY when the hub itself is full (an operation's hub-wide cap,
+// the viewers' share held by other tokens, the hub's body budget); both with Retry-After.
 import type { FastifyReply } from 'fastify';
 import { ApiError } from './problem.js';
 
@@ -110,8 +113,8 @@ export class HeavyRequests {
    * Takes what a request needs before any byte of its body is read: a costly-request slot when its route is one
    * of HEAVY_OPERATIONS (within the token's cap and the operation's hub-wide one), and `bodyBytes` of the body
    * budget; `key` names the caller (its token id), `privileged` an operator's or admin's token. Throws the 429
-   * (a cap on costly requests, or this token's body share, is reached) or 503 (the hub's body budget is) and
-   * takes nothing; else returns what gives them back (once, however often it is called).
+   * (this token is over its share: its cap on costly requests, its even split, its body bytes) or 503 (the hub
+   * is full: an operation's hub-wide cap, the viewers' share held by others, the body budget) and takes nothing; else returns what gives them back (once, however often it is called).
    */
   admit(
     operationId: string | undefined,
@@ -201,7 +204,7 @@ export class HeavyRequests {
 
   /**
    * The operation's hub-wide cap, the viewers' share of it, and, while a viewer token waits for that share,
-   * an even split of it between the viewer tokens: throws the 429 naming the limit, or takes nothing.
+   * an even split of it between the viewer tokens: throws the 429 or 503 naming the limit, or takes nothing.
    */
   private checkOperation(
     operation: string,
@@ -212,35 +215,43 @@ export class HeavyRequests {
   ): void {
     const now = this.now();
     for (const [waiter, until] of running.waiting) if (until <= now) running.waiting.delete(waiter);
-    const refuse = (count: number, limit: string) => {
+    // 429 when this caller is over its share (it is the one to wait), 503 when the hub itself is full.
+    const refuse = (status: 429 | 503, count: number, limit: string) => {
       void reply.header('retry-after', String(RETRY_AFTER_SECONDS));
       throw new ApiError(
-        429,
-        'TOO_MANY_REQUESTS',
+        status,
+        status === 429 ? 'TOO_MANY_REQUESTS' : 'HUB_BUSY',
         `the hub already has ${count} ${operation} requests in progress, ${limit}: send it again in a few ` +
           `seconds, or ask the hub's admin to raise STRATA_MAX_COSTLY_REQUESTS_PER_OPERATION ` +
           `(or --max-costly-requests-per-operation)`,
       );
     };
     if (running.all >= this.perOperationCap)
-      refuse(running.all, `the most the hub runs at once (${this.perOperationCap}, hub-wide per operation)`);
+      refuse(
+        503,
+        running.all,
+        `the most the hub runs at once (${this.perOperationCap}, hub-wide per operation)`,
+      );
     if (privileged) return;
+    const mine = running.perViewer.get(key) ?? 0;
+    const tokens = new Set([...running.perViewer.keys(), ...running.waiting.keys(), key]);
+    const evenSplit = Math.max(1, Math.floor(this.viewersShare / tokens.size));
     if (running.viewers >= this.viewersShare) {
       running.waiting.set(key, now + WAITING_MS);
       this.perOperation.set(operation, running);
       refuse(
+        mine >= evenSplit ? 429 : 503,
         running.viewers,
         `the most viewers' tokens may hold together (${this.viewersShare} of the hub-wide ` +
-          `${this.perOperationCap} per operation; the rest is kept for operators and admins)`,
+          `${this.perOperationCap} per operation; the rest is kept for operators and admins), and this token ` +
+          `holds ${mine} of them`,
       );
     }
     const othersWait = [...running.waiting.keys()].some((waiter) => waiter !== key);
     if (!othersWait) return;
-    const tokens = new Set([...running.perViewer.keys(), ...running.waiting.keys(), key]);
-    const evenSplit = Math.max(1, Math.floor(this.viewersShare / tokens.size));
-    const mine = running.perViewer.get(key) ?? 0;
     if (mine >= evenSplit)
       refuse(
+        429,
         running.viewers,
         `and other viewers' tokens wait for them: while they do, one viewer token may hold ${evenSplit} ` +
           `(the viewers' ${this.viewersShare} split between ${tokens.size} tokens), and this one holds ${mine}`,

@@ -1,6 +1,7 @@
 // The OpenAPI 3.1 document, generated from the route table: zod → JSON Schema draft 2020-12 (the dialect
 // OpenAPI 3.1 uses). Schemas named with `.meta({ id })` become `components.schemas` and are referenced.
 import { z } from 'zod';
+import { HEAVY_OPERATIONS } from './heavy-requests.js';
 import { PROBLEM_CONTENT_TYPE, ProblemSchema, statusTitle } from './problem.js';
 import { BodyFormat, Role, type AnyRoute } from './route.js';
 
@@ -65,6 +66,13 @@ function parameters(route: AnyRoute, components: Json): Json[] {
 /** Why a status is answered, where its title alone would not say. */
 const statusNotes: Record<number, string> = {
   414: 'URI Too Long: a path parameter is longer than 100 characters (code PATH_PARAMETER_TOO_LONG)',
+  429:
+    "Too Many Requests: the caller's token is over its share (its costly requests in progress, its share of a " +
+    "queue or of the viewers' room, its body bytes in flight; code TOO_MANY_REQUESTS or another TOO_MANY_* " +
+    'code): Retry-After says when to send it again',
+  503:
+    'Service Unavailable: the hub itself is full (code HUB_BUSY: a work queue held by other tokens, an ' +
+    "operation's hub-wide cap, the body budget) or could not do it now: Retry-After says when to send it again",
 };
 
 const problemResponse = (status: number): Json => ({
@@ -106,6 +114,11 @@ function operation(route: AnyRoute, components: Json): Json {
     };
   }
   const statuses = new Set<number>([...COMMON_ERRORS, ...(route.errors ?? [])]);
+  // A costly request is refused past its token's share (429) or when the hub is full (heavy-requests.ts).
+  if (HEAVY_OPERATIONS.has(route.operationId)) {
+    statuses.add(429);
+    statuses.add(503);
+  }
   // The router refuses long path parameters before the route runs (app.ts MAX_PARAM_LENGTH).
   if (route.params !== undefined) statuses.add(414);
   if (route.role !== Role.Public) {

@@ -58,6 +58,7 @@ export const hubStatus: Record<HubErrorCode, number> = {
   AGENT_PUSHES_TOO_FAST: 429,
   AGENT_CLUSTER: 409,
   HUB_BUSY: 503,
+  TOO_MANY_REQUESTS: 429,
   SEALED_VALUE: 409,
 };
 
