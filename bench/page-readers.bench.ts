@@ -46,7 +46,10 @@
 // pretenuring: literals whose objects survived a burst (the start, an install) are allocated in the old
 // generation from then on, and those dead objects keep the young ones they point to alive until a full GC.
 // scripts/node-flags turns it off (13 KiB promoted per scavenge); --hub-output with --hub-flag=--trace-gc-nvp
-// shows `promoted=` per scavenge.
+// shows `promoted=` per scavenge. The other full GC in the reads (45-121 ms, in the first spell of 3 runs of 5)
+// was the upload checker's, 10 s after the profile's upload: it now waits for a quiet event loop
+// (src/hub/quiet-collection.ts). Left: scavenges (~110 per 4,000 reads, ~1 ms each on a quiet machine), and the
+// hub sharing 2 cores with the readers, the control plane and whatever else runs.
 //
 // Also counts the SQL statements the hub prepares during the install (issue 15: prepared statements cached):
 // better-sqlite3 prepares and PostgreSQL Parse messages, counted by the probe patching the hub's drivers, so the
