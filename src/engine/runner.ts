@@ -136,6 +136,7 @@ export class ClusterRunner {
       policy: this.driftPolicy,
       ops: this.ops,
       scopes: this.scopes,
+      appliedFields: (run, key) => this.evaluations.appliedFields(run, key),
     });
   }
 
@@ -171,11 +172,9 @@ export class ClusterRunner {
     report: (run, event) => {
       if (!this.removals.quiet(run, event)) this.dispatch(run, event);
     },
+    // What is no longer the pack's is no longer checked for drift: its applied fields go with its ownership.
     inventory: (run, objects) => {
-      const before = run.inventoryKeys;
       this.evaluations.setInventory(run, objects);
-      // What is no longer the pack's is no longer checked for drift.
-      for (const key of before) if (!run.inventoryKeys.has(key)) run.appliedFields.delete(key);
     },
     rendered: (run, rendering) => {
       run.rendered = rendering;
@@ -184,7 +183,7 @@ export class ClusterRunner {
       this.installs.armTimeout(run);
     },
     applied: (run, ref, answer) => {
-      run.appliedFields.set(refKey(ref), ownFields(answer));
+      this.evaluations.setAppliedFields(run, refKey(ref), ownFields(answer));
       this.admit(run, ref, answer);
     },
     kept: (run, ref, live) => {
