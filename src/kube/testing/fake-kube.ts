@@ -527,9 +527,15 @@ function splitSelector(selector: string | undefined): string[] {
   return (selector ?? '').split(',').filter((t) => t !== '');
 }
 
+/**
+ * A field set's leaf (`f:name: {}`), one for every stored object: seven of them per ConfigMap were most of what
+ * the fake kept per object in the engine bench, memory the API server holds in its own process. The same JSON.
+ */
+const LEAF = Object.freeze({});
+
 /** The fields an apply sets, as the API server's fieldsV1 names them (`f:spec`, `f:data`, …). */
 function fieldSet(value: unknown): unknown {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return {};
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return LEAF;
   // A loop, not entries → filter → map → fromEntries: every apply of a bench install runs this over the whole
   // object, and its temporary arrays were the largest garbage of the engine-events bench (issue 15).
   const fields: Record<string, unknown> = {};
