@@ -36,7 +36,6 @@ export interface PackRun extends PackView {
   startedFor?: DesiredPack;
   task?: AbortController;
   removing: boolean;
-  timer?: NodeJS.Timeout;
   /**
    * Objects being put back after drift, so their own events are not reported as drift again. Made by the first
    * correction: most packs never need one, and an empty Set per pack was kept for the runner's life.

@@ -158,7 +158,6 @@ function newPackRun(desired: DesiredPack, status: PackStatus, inventory: ObjectR
     startedFor: undefined,
     task: undefined,
     removing: false,
-    timer: undefined,
     correcting: undefined,
     gate: new RevisionGate(),
   };

@@ -120,6 +120,7 @@ export class ClusterRunner {
     this.installs = new Installs(core, { ops: this.ops, now: this.now });
     this.removals = new Removals(core, {
       ops: this.ops,
+      deadlines: this.installs.deadlines,
       retry: this.retry,
       random: this.random,
       removed: (run) => {
@@ -267,9 +268,9 @@ export class ClusterRunner {
     this.stopped = true;
     for (const run of this.runs.values()) {
       run.task?.abort(new Error('runner stopped'));
-      clearTimeout(run.timer);
       this.removals.forget(run);
     }
+    this.installs.deadlines.stop();
     this.evaluations.stop();
     this.watches.stop();
     this.wake();
@@ -311,11 +312,7 @@ export class ClusterRunner {
     }
     const phaseChanged = next.phase !== run.status.phase;
     run.status = next;
-    if (next.phase === PackPhase.Success) {
-      clearTimeout(run.timer);
-      // Not kept either: a cleared Timeout held per green pack is memory for nothing.
-      run.timer = undefined;
-    }
+    if (next.phase === PackPhase.Success) this.installs.deadlines.clear(run);
     this.emitStatus(run);
     if (phaseChanged) this.reconciler.schedule(run);
   }

@@ -235,8 +235,13 @@ function advance(state: PackStatus, facts: Facts, time: string, engineStart = fa
     phase: s.phase,
     condition: s.condition,
     reason: s.reason,
-    message: s.message,
-    progress: s.progress,
+    // The previous status's own when equal: the new ones are then garbage at once, not kept as long as the
+    // status (a wave's installs hold theirs side by side: issue 15, what an install promotes per pack).
+    message: s.message === state.message ? state.message : s.message,
+    progress:
+      s.progress.ready === state.progress.ready && s.progress.total === state.progress.total
+        ? state.progress
+        : s.progress,
     transitions,
   };
   if (timedOut) next.timedOut = timedOut;
