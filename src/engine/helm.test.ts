@@ -124,6 +124,61 @@ describe('helm template argv (issue 12: no argument injection)', () => {
     }
   });
 
+  it("sends no login of the hub user's helm repositories with a chart URL under one, and runs none of its plugins", async () => {
+    // Review 12, item 5: helm adds a configured repository's username and password to any chart URL under it, and
+    // a URL's scheme runs the downloader plugin installed for it.
+    const home = join(dir, 'hub-home');
+    const plugin = join(home, '.local', 'share', 'helm', 'plugins', 'evil');
+    mkdirSync(plugin, { recursive: true });
+    const ran = join(dir, 'plugin-ran');
+    writeFileSync(
+      join(plugin, 'plugin.yaml'),
+      `name: evil\nversion: 0.1.0\ndownloaders:\n  - command: run.sh\n    protocols: [evil]\n`,
+    );
+    writeFileSync(join(plugin, 'run.sh'), `#!/bin/sh\ntouch '${ran}'\n`, { mode: 0o755 });
+    const authorizations: string[] = [];
+    const repo = createServer((req, res) => {
+      authorizations.push(req.headers.authorization ?? '(none)');
+      res.writeHead(404, { 'content-length': '0' }).end();
+    });
+    await new Promise<void>((resolve) => repo.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${String((repo.address() as AddressInfo).port)}/charts`;
+    // As `helm repo add private … --username hubuser --password hubsecret` and `helm repo update` leave them.
+    mkdirSync(join(home, '.config', 'helm'), { recursive: true });
+    mkdirSync(join(home, '.cache', 'helm', 'repository'), { recursive: true });
+    writeFileSync(
+      join(home, '.cache', 'helm', 'repository', 'private-index.yaml'),
+      `apiVersion: v1\nentries:\n  app:\n    - { name: app, version: 1.0.0, apiVersion: v2, urls: ["${url}/app-1.0.0.tgz"] }\n`,
+    );
+    writeFileSync(
+      join(home, '.config', 'helm', 'repositories.yaml'),
+      `apiVersion: ""\nrepositories:\n  - name: private\n    url: ${url}\n    username: hubuser\n    password: hubsecret\n`,
+    );
+    const template = (env: NodeJS.ProcessEnv, chart: string) =>
+      new Promise<string>((resolve) => {
+        execFile(helmBin(), ['template', 'x', chart], { env }, (_error, _stdout, err) => {
+          resolve(err);
+        });
+      });
+    const machine = { PATH: process.env.PATH ?? '', HOME: home };
+    try {
+      // What the test stands on: helm run with the hub user's own folders sends the login and runs the plugin.
+      await template(machine, `${url}/app-1.0.0.tgz`);
+      expect(authorizations).toEqual([`Basic ${Buffer.from('hubuser:hubsecret').toString('base64')}`]);
+      await template(machine, 'evil://x/app-1.0.0.tgz');
+      expect(existsSync(ran)).toBe(true);
+      rmSync(ran);
+
+      authorizations.length = 0;
+      expect(await template(helmEnv(machine), `${url}/app-1.0.0.tgz`)).toContain('404');
+      expect(authorizations).toEqual(['(none)']);
+      expect(await template(helmEnv(machine), 'evil://x/app-1.0.0.tgz')).toContain('evil');
+      expect(existsSync(ran)).toBe(false);
+    } finally {
+      await new Promise((resolve) => repo.close(resolve));
+    }
+  });
+
   it("gives helm none of the hub's secrets from its environment, only paths, proxies and Helm's own, and no registry logins", async () => {
     // A stand-in helm that prints the environment it was given.
     const printEnv = join(dir, 'print-env.sh');

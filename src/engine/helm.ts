@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ChartSourceKind, type HelmPack } from '../profile/index.js';
@@ -177,17 +177,42 @@ function notAFlag(value: string, field: string, where: string): string {
 const HELM_ENV =
   /^(PATH|HOME|TMPDIR|USER|LOGNAME|LANG|LC_ALL|TZ|SSL_CERT_FILE|SSL_CERT_DIR|HELM_[A-Z_]+|XDG_(CACHE|CONFIG|DATA)_HOME|(HTTPS?|NO|ALL)_PROXY|(https?|no|all)_proxy)$/;
 
+/** The folders and files noRegistryCredentials points helm at, instead of this machine's user's. */
+export interface NoMachineLogins {
+  readonly HELM_REGISTRY_CONFIG: string;
+  readonly DOCKER_CONFIG: string;
+  readonly HELM_REPOSITORY_CONFIG: string;
+  readonly HELM_REPOSITORY_CACHE: string;
+  readonly HELM_PLUGINS: string;
+}
+
 /**
- * helm's registry config and Docker's config, both in `dir`, naming no login and no credential helper. A
- * missing config is not enough: helm (oras-go) then looks for the platform's credential helper on PATH
- * (docker-credential-secretservice or -pass: this machine's user's logins), in its own config and again in
- * Docker's as a fallback, and sends what it finds to whatever token service a registry's challenge names. An
- * `auths` entry for a name that never resolves (`.invalid`, RFC 6761) counts as configured, so neither looks.
+ * helm's configs in `dir`, naming no login, no credential helper, no repository and no plugin of this machine's
+ * user:
+ * - the registry config and Docker's: a missing one is not enough, as helm (oras-go) then looks for the
+ *   platform's credential helper on PATH (docker-credential-secretservice or -pass: this machine's user's
+ *   logins), in its own config and again in Docker's, and sends what it finds to whatever token service a
+ *   registry's challenge names. An `auths` entry for a name that never resolves (`.invalid`, RFC 6761) counts as
+ *   configured, so neither looks;
+ * - the repositories (`helm repo add`): helm sends a configured repository's username and password with any
+ *   chart URL under it, so a profile naming such a URL would pull with the hub user's login (review 12, item 5);
+ * - the plugins folder: a chart URL's scheme picks a downloader plugin (`s3://` runs helm-s3), a program a
+ *   profile would choose.
  */
-export function noRegistryCredentials(dir: string): { HELM_REGISTRY_CONFIG: string; DOCKER_CONFIG: string } {
+export function noRegistryCredentials(dir: string): NoMachineLogins {
   const config = join(dir, 'config.json');
   writeFileSync(config, '{"auths":{"strata.invalid":{}}}\n');
-  return { HELM_REGISTRY_CONFIG: config, DOCKER_CONFIG: dir };
+  const repositories = join(dir, 'repositories.yaml');
+  writeFileSync(repositories, 'apiVersion: ""\nrepositories: []\n');
+  const plugins = join(dir, 'no-plugins');
+  mkdirSync(plugins, { recursive: true });
+  return {
+    HELM_REGISTRY_CONFIG: config,
+    DOCKER_CONFIG: dir,
+    HELM_REPOSITORY_CONFIG: repositories,
+    HELM_REPOSITORY_CACHE: join(dir, 'repository-cache'),
+    HELM_PLUGINS: plugins,
+  };
 }
 
 let emptyConfigs: ReturnType<typeof noRegistryCredentials> | undefined;

@@ -61,8 +61,8 @@ export class Feed {
   }
 
   /** The highest event id retention deleted (0: none): a resume from below it has lost events. */
-  prunedThrough(): Promise<number> {
-    return this.store.history.prunedThrough();
+  prunedThrough(cluster?: string): Promise<number> {
+    return this.store.history.prunedThrough(cluster);
   }
 
   readonly emit: Emit = (event) => {

@@ -337,8 +337,8 @@ export class Hub {
     return this.feed.eventsSince(afterId, options);
   }
   /** The highest event id retention deleted, 0 when none: a stream resuming from below it is told so. */
-  eventsPrunedThrough(): Promise<number> {
-    return this.feed.prunedThrough();
+  eventsPrunedThrough(cluster?: string): Promise<number> {
+    return this.feed.prunedThrough(cluster);
   }
   /** Resolves once every status change so far is stored (tests, shutdown). */
   flush(): Promise<void> {

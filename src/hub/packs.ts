@@ -169,7 +169,10 @@ export class Packs {
     const { rows, next } = await readPage(query, TIMELINE_PAGE, (options) =>
       this.store.history.clusterTransitions(cluster, options),
     );
-    const runsOf = new Map(runtime.runner.statuses().map((s) => [s.pack, s.status.runs]));
+    // The runs (at most 20 a pack) go with the newest page only: an older page would repeat them all.
+    const runsOf = new Map(
+      query.before === undefined ? runtime.runner.statuses().map((s) => [s.pack, s.status.runs]) : [],
+    );
     for (const { id: _id, pack, ...t } of rows) {
       const redactor = runtime.known.get(pack)?.redactor;
       if (redactor) byPack.get(pack)?.push({ ...t, message: redactor.redact(t.message) });

@@ -178,7 +178,10 @@ export const PackTransitionsSchema = z
     runs: z
       .array(PackRunSchema)
       .optional()
-      .describe("the pack's runs kept (at most 20), oldest first: the timeline marks each start"),
+      .describe(
+        "the pack's runs kept (at most 20), oldest first: the timeline marks each start. On the newest page " +
+          'only (no ?before): older pages do not repeat them',
+      ),
   })
   .meta({ id: 'PackTransitions' });
 

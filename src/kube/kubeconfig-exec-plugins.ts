@@ -212,15 +212,18 @@ export function argsRefusal(shape: PluginShape, args: readonly unknown[]): strin
     const arg = args[i];
     const at = `args[${i}]`;
     if (typeof arg !== 'string') return `${at} is not a string`;
+    // An argument's text is quoted only once it is known to be one of the command's own words or option names:
+    // this text becomes a stored cluster's status, which every viewer reads, and an argument may hold a secret
+    // (`-pS3cret`, a token given as a word). The position names it for the admin.
     if (!arg.startsWith('-')) {
-      if (shape.command[words.length] !== arg) return `${at} "${arg}" is not part of the command`;
+      if (shape.command[words.length] !== arg) return `${at} is not part of the command`;
       words.push(arg);
       continue;
     }
     const eq = arg.indexOf('=');
     const name = eq === -1 ? arg : arg.slice(0, eq);
     const option = shape.options.find((o) => o.names.includes(name));
-    if (option === undefined) return `${at} "${name}" is not an option the command may be given`;
+    if (option === undefined) return `${at} is not an option the command may be given`;
     if (seen.has(option)) return `${at} "${name}" is given twice`;
     seen.add(option);
     if (option.value === undefined) {

@@ -246,7 +246,7 @@ describe('an allowed plugin runs only as its token-getting command (finding 10: 
     const user = awsUser(['s3', 'cp', '/var/lib/strata/secret.key', 's3://x/']);
     const e = refusal(() => KubeClient.fromString(kubeconfig(user), allowAll));
     expect(e.message).toBe(
-      'kubeconfig (inline): user "alice": exec args[0] "s3" is not part of the command: the allowed plugin ' +
+      'kubeconfig (inline): user "alice": exec args[0] is not part of the command: the allowed plugin ' +
         '"aws" runs with the hub\'s identity, so only as `aws eks get-token --cluster-name NAME (or ' +
         '--cluster-id ID) [--role-arn ARN] [--region REGION] [--profile PROFILE] [--output json]`; an admin who ' +
         "wants it run otherwise can put a script on the hub's PATH that runs the exact command and allow that " +
@@ -298,7 +298,7 @@ describe('an allowed plugin runs only as its token-getting command (finding 10: 
       'an option the command does not take',
       'aws',
       [...EKS_ARGS, '--endpoint-url', 'https://sts.evil.example'],
-      'args[8] "--endpoint-url" is not an option the command may be given',
+      'args[8] is not an option the command may be given',
     ],
     [
       'a value that would read a file (aws reads file:// values)',
@@ -322,7 +322,7 @@ describe('an allowed plugin runs only as its token-getting command (finding 10: 
       'another subcommand',
       'aws',
       ['eks', 'update-kubeconfig', '--name', 'prod'],
-      'args[1] "update-kubeconfig" is not part of the command',
+      'args[1] is not part of the command',
     ],
     [
       'an incomplete command',
@@ -334,16 +334,23 @@ describe('an allowed plugin runs only as its token-getting command (finding 10: 
       'a file kubelogin would read',
       'kubelogin',
       ['get-token', '--login', 'spn', '--client-certificate', '/etc/key.pfx'],
-      'args[3] "--client-certificate" is not an option the command may be given',
+      'args[3] is not an option the command may be given',
+    ],
+    [
+      'an option with a secret glued to it, without quoting it (review 12, item 3)',
+      'aws',
+      [...EKS_ARGS, '-pS3cretValue'],
+      'args[8] is not an option the command may be given',
     ],
     [
       'a word gke-gcloud-auth-plugin does not take',
       'gke-gcloud-auth-plugin',
       ['--version'],
-      'args[0] "--version" is not an option the command may be given',
+      'args[0] is not an option the command may be given',
     ],
   ])('refuses %s', (_what, command, args, cause) => {
     const e = refusal(() => KubeClient.fromString(kubeconfig(awsUser(args, command)), allowAll));
+    expect(e.message).not.toContain('S3cretValue');
     expect(e.message).toContain(
       `user "alice": exec ${cause}: the allowed plugin "${command}" runs with the hub's identity, so only as \``,
     );
@@ -352,7 +359,7 @@ describe('an allowed plugin runs only as its token-getting command (finding 10: 
   it('runs a plugin Strata does not know only without arguments and environment', () => {
     const e = refusal(() => KubeClient.fromString(kubeconfig(awsUser(['-c', 'id'], 'touch')), allowAll));
     expect(e.message).toContain(
-      'user "alice": exec args[0] "-c" is not an option the command may be given: Strata does not know the ' +
+      'user "alice": exec args[0] is not an option the command may be given: Strata does not know the ' +
         'plugin "touch", so it runs without arguments; an admin who wants it run otherwise can put a script',
     );
     const withEnv = [...awsUser([], 'touch'), '  env: [{ name: MODE, value: x }]'];

@@ -487,7 +487,7 @@ export type PackTransitions = {
   pack: string;
   /** oldest first */
   transitions: Array<PackTransition>;
-  /** the pack's runs kept (at most 20), oldest first: the timeline marks each start */
+  /** the pack's runs kept (at most 20), oldest first: the timeline marks each start. On the newest page only (no ?before): older pages do not repeat them */
   runs?: Array<PackRun>;
 };
 

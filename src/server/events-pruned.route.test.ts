@@ -18,10 +18,10 @@ afterAll(async () => {
   await backend.teardown();
 });
 
-/** The stream's text up to its `: live` marker, resuming after `lastEventId`. */
-async function resume(lastEventId: number): Promise<string> {
+/** The stream's text (of `cluster`'s events) up to its `: live` marker, resuming after `lastEventId`. */
+async function resume(lastEventId: number, cluster = 'prod'): Promise<string> {
   const controller = new AbortController();
-  const res = await fetch(`${t.url}/api/v1/events?cluster=prod`, {
+  const res = await fetch(`${t.url}/api/v1/events?cluster=${cluster}`, {
     headers: { authorization: `Bearer ${t.tokens.viewer}`, 'last-event-id': String(lastEventId) },
     signal: controller.signal,
   });
@@ -43,6 +43,9 @@ const idsOf = (text: string) => [...text.matchAll(/^id: (\d+)$/gm)].map((m) => N
 describe('GET /api/v1/events after retention deleted events', () => {
   it('tells a client resuming from below the deleted ids, and replays from where nothing is missing', async () => {
     await t.store.clusters.create({ name: 'prod', kubeconfig: 'k' });
+    await t.store.clusters.create({ name: 'dev', kubeconfig: 'k' });
+    await t.store.packStatus.record({ cluster: 'dev', pack: 'p', status: packStatus('onboarding') });
+    const [dev] = (await t.store.eventsSince(0, { cluster: 'dev' })).map((e) => e.id);
     let status = packStatus('onboarding');
     for (let i = 0; i < 6; i++) {
       status = advance(status, i % 2 === 0 ? 'processing' : 'failed', `2026-01-01T00:00:0${String(i)}.000Z`);
@@ -68,5 +71,10 @@ describe('GET /api/v1/events after retention deleted events', () => {
     const at = await resume(through);
     expect(at).not.toContain('history.pruned');
     expect(idsOf(at)).toEqual(left.filter((id) => id > through));
+
+    // A stream of another cluster, none of whose events were deleted, lost nothing: it is not told.
+    expect(dev).toBeLessThan(through);
+    const other = await resume(dev ?? 0, 'dev');
+    expect(other).not.toContain('history.pruned');
   });
 });

@@ -103,6 +103,10 @@ describe("a pack's runs", () => {
       packs: { pack: string; runs?: Run[] }[];
     };
     expect(timeline.packs).toMatchObject([{ pack: 'cfg', runs: RUNS }]);
+    // Only the newest page: an older one (?before) does not repeat them.
+    const older = (await t.api('GET', '/api/v1/clusters/c1/transitions?before=1000000', { role: 'viewer' }))
+      .json as { packs: { pack: string; runs?: Run[] }[] };
+    expect(older.packs).toEqual([{ pack: 'cfg', transitions: [] }]);
   });
 
   it('answers with an ETag, 304 while unchanged, a new tag once a run is added', async () => {

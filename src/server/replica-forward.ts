@@ -9,7 +9,7 @@
 // STRATA_SECRET_KEY every replica already shares, over the sending and the receiving replica, a time, a nonce,
 // the method, the path and the caller's token (its hash). A client that sends the header itself (to be answered
 // from a non-driving replica's own state) is forwarded as if it had not; one that copies a marker off the link
-// cannot use it again (the receiving replica remembers its nonce until it expires), nor at another replica,
+// cannot use it again (the receiving replica remembers which of the sender's numbered markers it took), nor at another replica,
 // nor for another request or token. The link between replicas is plain HTTP (the address each replica listens
 // on, `--address`), and the caller's token travels on it: run replicas on a private network, or put a TLS
 // sidecar on each replica and give it an https address (passOn speaks https to one).
@@ -60,11 +60,56 @@ const PASSED_RESPONSE = [
 const MARKER_VALID_MS = 60_000;
 
 /**
- * Nonces a replica remembers at once (review 11, item 7: one per forwarded request for 2 minutes, driven by any
- * viewer's cluster reads at another replica): about 100 bytes each, so at most ~10 MiB, and ~800 forwarded
- * requests a second. Past it a forwarded request is refused with 503 until older nonces expire.
+ * How far behind the newest marker of a sender one may arrive and still be taken (markers numbered in the
+ * order they were signed; requests passed on side by side arrive a little out of that order). An older one is
+ * refused as a replay would be: the request is then handled as one nobody passed on.
  */
-export const MAX_REMEMBERED_NONCES = 100_000;
+export const MARKER_WINDOW = 4096;
+
+/**
+ * Senders (a replica process: its id and a random number it drew at start) remembered at once. Only a holder of
+ * the key can add one (a valid marker), so this bounds restarts within two minutes, not clients.
+ */
+const MAX_SENDERS = 1024;
+
+/**
+ * Which of one sender's markers were taken: the highest number and a bitmap of the `MARKER_WINDOW` below it.
+ * Constant memory whatever the rate (review 12, item 2: a map of nonces had to be capped, and one token
+ * filling the cap locked every user's forwarded requests out).
+ */
+class TakenWindow {
+  private highest = -1;
+  private readonly bits = new Uint32Array(MARKER_WINDOW / 32);
+  /** When no marker of this sender can be valid any more, if none comes meanwhile. */
+  until = 0;
+
+  /** Takes `seq` once: false when taken before or too far behind the newest. */
+  take(seq: number): boolean {
+    if (seq > this.highest) {
+      // The slots between the old highest and the new one are numbers not seen yet.
+      if (seq - this.highest >= MARKER_WINDOW) this.bits.fill(0);
+      else for (let n = this.highest + 1; n < seq; n++) this.clear(n);
+      this.highest = seq;
+      this.set(seq);
+      return true;
+    }
+    if (seq <= this.highest - MARKER_WINDOW || this.isSet(seq)) return false;
+    this.set(seq);
+    return true;
+  }
+
+  private isSet(n: number): boolean {
+    return ((this.bits[(n % MARKER_WINDOW) >>> 5] ?? 0) & (1 << (n & 31))) !== 0;
+  }
+  private set(n: number): void {
+    const word = (n % MARKER_WINDOW) >>> 5;
+    this.bits[word] = (this.bits[word] ?? 0) | (1 << (n & 31));
+  }
+  private clear(n: number): void {
+    const word = (n % MARKER_WINDOW) >>> 5;
+    this.bits[word] = (this.bits[word] ?? 0) & ~(1 << (n & 31));
+  }
+}
 
 /** The HMAC key replicas sign markers with, derived from the secret key they share (never the key itself). */
 export function forwardKeyOf(secretKey: Uint8Array): Buffer {
@@ -85,34 +130,36 @@ export interface MarkedRequest {
 }
 
 /**
- * Signs and checks the forwarded marker: `<from>;<unix ms>;<nonce>;<hmac>` over both replicas, the time, the
- * nonce, the method, the request's path and query, and a hash of its Authorization. A marker is taken once:
- * its nonce is remembered until it could no longer be valid, so one read off the plain-HTTP link cannot be
- * replayed (review 9, item 6). Without a key (one hub, tests) a random one: only this process can sign.
+ * Signs and checks the forwarded marker: `<from>;<unix ms>;<start>.<n>;<hmac>` over both replicas, the time, the
+ * sender's start (a random number each process draws) and the marker's number in its order, the method, the
+ * request's path and query, and a hash of its Authorization. A marker is taken once: the receiver keeps, per
+ * sender, which numbers it took (TakenWindow), so one read off the plain-HTTP link cannot be replayed (review 9,
+ * item 6), in constant memory per sender. Without a key (one hub, tests) a random one: only this process can sign.
  */
 export class ForwardMarker {
   private readonly key: Uint8Array;
-  /** Nonces taken, each with when it may be forgotten (in insertion order, so also in that order). */
-  private readonly taken = new Map<string, number>();
+  /** This process's start: its markers' numbers count from 0 under it. */
+  private readonly start = randomBytes(9).toString('base64url');
+  private signed = 0;
+  /** Per sender and start, the numbers taken (in the order last used, so the first is the oldest). */
+  private readonly taken = new Map<string, TakenWindow>();
 
   constructor(
     key: Uint8Array | undefined,
     private readonly now: () => number = () => Date.now(),
-    private readonly maxRemembered: number = MAX_REMEMBERED_NONCES,
   ) {
     this.key = key ?? randomBytes(32);
   }
 
   sign(request: MarkedRequest): string {
     const at = String(this.now());
-    const nonce = randomBytes(16).toString('base64url');
+    const nonce = `${this.start}.${String(this.signed++)}`;
     return `${request.from};${at};${nonce};${this.mac(request, at, nonce)}`;
   }
 
   /**
    * Whether `header` is a marker this key signed for this request, to the replica `to`, recently, and not taken
-   * before. `from` is read from the marker (the request's own is ignored). Throws the 503 when a valid marker
-   * comes while `maxRemembered` nonces are remembered (it could not be remembered, so not refused if replayed).
+   * before. `from` is read from the marker (the request's own is ignored).
    */
   verify(header: string | string[] | undefined, request: Omit<MarkedRequest, 'from'>): boolean {
     if (typeof header !== 'string') return false;
@@ -125,34 +172,33 @@ export class ForwardMarker {
     const nonce = header.slice(nonceAt + 1, macAt);
     const now = this.now();
     if (!/^\d{1,15}$/.test(at) || Math.abs(now - Number(at)) > MARKER_VALID_MS) return false;
-    if (!/^[\w-]{22}$/.test(nonce)) return false;
+    const numbered = /^([\w-]{12})\.(\d{1,15})$/.exec(nonce);
+    if (numbered === null) return false;
     const given = Buffer.from(header.slice(macAt + 1));
     const expected = Buffer.from(this.mac({ ...request, from }, at, nonce));
     if (given.length !== expected.length || !timingSafeEqual(given, expected)) return false;
     this.forgetExpired(now);
-    if (this.taken.has(nonce)) return false;
-    if (this.taken.size >= this.maxRemembered)
-      throw new ApiError(
-        503,
-        'HUB_BUSY',
-        `this replica remembers ${this.taken.size} forwarded requests of the last ${(2 * MARKER_VALID_MS) / 1000} s, ` +
-          `the most it keeps (${this.maxRemembered}, forwarded-request nonces): send it again in a few seconds`,
-      );
+    const sender = `${from}\n${numbered[1] ?? ''}`;
+    const window = this.taken.get(sender) ?? new TakenWindow();
+    if (!window.take(Number(numbered[2]))) return false;
     // Valid for MARKER_VALID_MS either side of `at`, and `at` is within that of now: after twice that, no clock
-    // would take it.
-    this.taken.set(nonce, now + 2 * MARKER_VALID_MS);
+    // would take a marker of this sender that was not taken yet.
+    window.until = now + 2 * MARKER_VALID_MS;
+    this.taken.delete(sender);
+    this.taken.set(sender, window);
+    if (this.taken.size > MAX_SENDERS) this.taken.delete(this.taken.keys().next().value ?? sender);
     return true;
   }
 
-  /** Nonces remembered now (tests). */
+  /** Senders remembered now (tests). */
   get remembered(): number {
     return this.taken.size;
   }
 
   private forgetExpired(now: number): void {
-    for (const [nonce, until] of this.taken) {
-      if (until > now) return;
-      this.taken.delete(nonce);
+    for (const [sender, window] of this.taken) {
+      if (window.until > now) return;
+      this.taken.delete(sender);
     }
   }
 
@@ -212,19 +258,12 @@ export function replicaForward(
     // the client made up is not one.
     const authorization = request.headers.authorization;
     const here = self() ?? 'a replica';
-    let forwarded: boolean;
-    try {
-      forwarded = marker.verify(request.headers[FORWARDED_HEADER], {
-        to: here,
-        method: request.method,
-        path: signedPath(request.url),
-        authorization,
-      });
-    } catch (error) {
-      // Too many nonces remembered (MAX_REMEMBERED_NONCES): older ones expire within 2 minutes.
-      void reply.header('retry-after', '5');
-      throw error;
-    }
+    const forwarded = marker.verify(request.headers[FORWARDED_HEADER], {
+      to: here,
+      method: request.method,
+      path: signedPath(request.url),
+      authorization,
+    });
     if (forwarded) return;
     const driver = await hub.driverOf(cluster);
     if (driver === 'here') return;

@@ -59,8 +59,8 @@ export interface EventSource {
     afterId: number,
     options: { cluster?: string; limit?: number },
   ): Promise<readonly StreamEvent[]>;
-  /** The highest event id retention deleted, 0 when none; absent: history is never deleted. */
-  eventsPrunedThrough?(): Promise<number>;
+  /** The highest event id retention deleted (of `cluster` only, when given), 0 when none; absent: never deleted. */
+  eventsPrunedThrough?(cluster?: string): Promise<number>;
 }
 
 export interface EventStreamOptions {
@@ -290,7 +290,7 @@ export class EventStream {
    */
   async #checkPruned(client: Client, resumedFrom: number, readFrom: number): Promise<void> {
     if (resumedFrom === 0 || this.#source.eventsPrunedThrough === undefined) return;
-    const through = await this.#source.eventsPrunedThrough();
+    const through = await this.#source.eventsPrunedThrough(client.cluster);
     if (through <= readFrom) return;
     const at = Math.max(through, client.lastId);
     client.lastId = at;

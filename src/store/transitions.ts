@@ -227,6 +227,14 @@ export interface PruneOptions {
 
 /** strata_meta key: the highest event id retention ever deleted (see `prunedThrough`). */
 const PRUNED_THROUGH_KEY = 'events_pruned_through';
+/** strata_meta key prefix: the same, per cluster (by name, as a stream filters), followed by the name. */
+const PRUNED_THROUGH_CLUSTER_KEY = 'events_pruned_through/cluster/';
+/**
+ * strata_meta key: the hub-wide highest deleted id when retention started keeping it per cluster (written by the
+ * first pass that does). Rows deleted before then were not counted per cluster, so a cluster's figure is never
+ * below it: a stream may be told of a loss that was another cluster's, never left untold of its own.
+ */
+const PRUNED_PER_CLUSTER_FROM_KEY = 'events_pruned_through/per-cluster-from';
 
 /** The kinds retention applies to: one row per status write and per transition, so they grow with time. */
 const PRUNED_KINDS = [EventKind.PackTransition, EventKind.PackStatus];
@@ -262,24 +270,37 @@ export class HistoryRepository {
       this.ctx.backend === Backend.Postgres ? sql`octet_length(data)` : sql`length(cast(data as blob))`;
     return inTransaction(this.ctx, async (tx) => {
       // `bytes`: the size of this row and every newer one of its pack and kind (bytes of JSON).
-      const doomed = sql`select id from (
-          select id, time, row_number() over newest as rn, sum(${size}) over newest as bytes
+      const doomedRows = sql`select id, cluster from (
+          select id, cluster, time, row_number() over newest as rn, sum(${size}) over newest as bytes
           from events where kind in (${sql.join(PRUNED_KINDS)})
           window newest as (partition by cluster_id, pack, kind order by id desc)
         ) ranked where rn > ${keep}${old}${big}`;
       const highest = await sql<{
+        cluster: string | null;
         id: number | string | null;
-      }>`select max(id) as id from (${doomed}) d`.execute(tx.db);
-      const through = Number(highest.rows[0]?.id ?? 0);
+      }>`select cluster, max(id) as id from (${doomedRows}) d group by cluster`.execute(tx.db);
+      const through = Math.max(0, ...highest.rows.map((row) => Number(row.id ?? 0)));
       if (through === 0) return 0;
       // Only rows up to the id read above: a row that became "past the retention" since is the next pass's.
-      const result = await sql`delete from events where id <= ${through} and id in (${doomed})`.execute(
-        tx.db,
-      );
+      const result = await sql`delete from events where id <= ${through} and id in (
+          select id from (${doomedRows}) d
+        )`.execute(tx.db);
+      // Before the first per-cluster figure is written: what was deleted until now counts for every cluster.
+      await sql`insert into strata_meta (key, value) values (${PRUNED_PER_CLUSTER_FROM_KEY}, coalesce(
+          (select value from strata_meta where key = ${PRUNED_THROUGH_KEY}), '0'))
+        on conflict (key) do nothing`.execute(tx.db);
+      const figures = [
+        { key: PRUNED_THROUGH_KEY, id: through },
+        ...highest.rows.map((row) => ({
+          key: PRUNED_THROUGH_CLUSTER_KEY + (row.cluster ?? ''),
+          id: Number(row.id ?? 0),
+        })),
+      ];
       // The greatest wins: replicas prune concurrently, and a pass that deleted older rows must not lower it.
-      await sql`insert into strata_meta (key, value) values (${PRUNED_THROUGH_KEY}, ${String(through)})
-        on conflict (key) do update set value = excluded.value
-        where cast(strata_meta.value as bigint) < cast(excluded.value as bigint)`.execute(tx.db);
+      for (const { key, id } of figures)
+        await sql`insert into strata_meta (key, value) values (${key}, ${String(id)})
+          on conflict (key) do update set value = excluded.value
+          where cast(strata_meta.value as bigint) < cast(excluded.value as bigint)`.execute(tx.db);
       return Number(result.numAffectedRows ?? 0);
     });
   }
@@ -287,14 +308,28 @@ export class HistoryRepository {
   /**
    * The highest event id retention has deleted, 0 when it never deleted any. A stream resuming after an id below
    * it may have lost events (the ones between were partly deleted); at or above it, nothing it missed is gone.
+   * With `cluster`, the same for a stream of that cluster's events only: another cluster's deleted rows are no
+   * loss to it.
    */
-  async prunedThrough(): Promise<number> {
-    const row = await this.ctx.db
+  async prunedThrough(cluster?: string): Promise<number> {
+    const keys =
+      cluster === undefined
+        ? [PRUNED_THROUGH_KEY]
+        : [PRUNED_THROUGH_KEY, PRUNED_PER_CLUSTER_FROM_KEY, PRUNED_THROUGH_CLUSTER_KEY + cluster];
+    const rows = await this.ctx.db
       .selectFrom('strata_meta')
-      .select('value')
-      .where('key', '=', PRUNED_THROUGH_KEY)
-      .executeTakeFirst();
-    return row === undefined ? 0 : Number(row.value);
+      .select(['key', 'value'])
+      .where('key', 'in', keys)
+      .execute();
+    const figure = (key: string) => {
+      const row = rows.find((r) => r.key === key);
+      return row === undefined ? undefined : Number(row.value);
+    };
+    const everywhere = figure(PRUNED_THROUGH_KEY) ?? 0;
+    if (cluster === undefined) return everywhere;
+    // No pass has kept figures per cluster yet: all that was deleted may have been this cluster's.
+    const from = figure(PRUNED_PER_CLUSTER_FROM_KEY) ?? everywhere;
+    return Math.max(from, figure(PRUNED_THROUGH_CLUSTER_KEY + cluster) ?? 0);
   }
 
   /** The newest event id, 0 when there is none: where a stream without Last-Event-ID starts. */

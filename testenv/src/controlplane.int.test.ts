@@ -1,5 +1,8 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest, type RequestOptions } from 'node:https';
 import { createServer, type Server } from 'node:net';
+import { join } from 'node:path';
 import {
   AppsV1Api,
   BatchV1Api,
@@ -85,6 +88,41 @@ describe('a local control plane', () => {
     for (const node of nodes) {
       expect(node.status?.conditions?.find((c) => c.type === 'Ready')?.status).toBe('True');
     }
+  });
+
+  it("serves etcd's client and peer ports only to clients with a certificate of its CA; its state is the user's alone", async () => {
+    // Review 12, item 6: etcd served plain HTTP with no client authentication, so any local user had the store.
+    const dir = stateDirOf(NAME);
+    const tls = Object.fromEntries(
+      (['ca.crt', 'etcd-client.crt', 'etcd-client.key'] as const).map((f) => [f, readFileSync(join(dir, f))]),
+    );
+    const get = (url: string, options: RequestOptions = {}) =>
+      new Promise<string>((resolve) => {
+        const req = (url.startsWith('https:') ? httpsRequest : httpRequest)(
+          url,
+          { ...options, timeout: 5000 },
+          (res) => {
+            res.resume();
+            resolve(`HTTP ${String(res.statusCode)}`);
+          },
+        );
+        req.on('error', (e) => {
+          resolve(`error: ${e.message}`);
+        });
+        req.end();
+      });
+    for (const port of [state.ports.etcdClient, state.ports.etcdPeer]) {
+      expect(await get(`http://127.0.0.1:${String(port)}/health`)).not.toBe('HTTP 200');
+      // TLS 1.3: the server refuses a client without a certificate after the handshake, at the first read.
+      expect(await get(`https://127.0.0.1:${String(port)}/health`, { ca: tls['ca.crt'] })).toMatch(
+        /^error: /,
+      );
+    }
+    const withCert = { ca: tls['ca.crt'], cert: tls['etcd-client.crt'], key: tls['etcd-client.key'] };
+    expect(await get(`https://127.0.0.1:${String(state.ports.etcdClient)}/health`, withCert)).toBe(
+      'HTTP 200',
+    );
+    expect(statSync(dir).mode & 0o777).toBe(0o700);
   });
 
   it('runs a Deployment of 3 replicas to Available with 3 Running and Ready pods', async () => {

@@ -1,7 +1,6 @@
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { request } from 'node:https';
-import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { CoreV1Api, KubeConfig, type V1Node } from '@kubernetes/client-node';
 import { TestenvError } from './errors.js';
@@ -108,7 +107,9 @@ export async function up(options: UpOptions = {}): Promise<ControlPlaneState> {
   const ports = await choosePorts(options.apiServerPort);
   const bin = binDir({ build: options.build ?? true });
   const dir = stateDirOf(name);
+  // Its keys, kubeconfig and etcd data are the cluster's: no other local user reads them.
   await mkdir(join(dir, 'logs'), { recursive: true });
+  await chmod(dir, 0o700);
   const started: Started[] = [];
   try {
     const pki = await step('pki', () => createPki(dir));
@@ -135,11 +136,12 @@ export async function up(options: UpOptions = {}): Promise<ControlPlaneState> {
     };
 
     log('starting etcd');
-    await start(Component.Etcd, etcdArgs(dir, ports));
+    await start(Component.Etcd, etcdArgs(dir, ports, pki));
+    const etcdClient = await etcdClientTls(pki);
     await waitFor(
       Component.Etcd,
       started,
-      () => httpOk(`http://127.0.0.1:${ports.etcdClient}/health`),
+      () => httpsOk(`https://127.0.0.1:${ports.etcdClient}/health`, etcdClient),
       30_000,
     );
 
@@ -223,10 +225,22 @@ async function choosePorts(apiServerPort: number | undefined): Promise<Ports> {
   };
 }
 
-function etcdArgs(dir: string, ports: Ports): string[] {
-  const client = `http://127.0.0.1:${ports.etcdClient}`;
-  const peer = `http://127.0.0.1:${ports.etcdPeer}`;
+/**
+ * etcd on TLS with client certificates of the control plane's CA, for clients and its peer port alike: its data
+ * is the whole cluster (Secrets too), and on plain HTTP any local user could read or write it.
+ */
+function etcdArgs(dir: string, ports: Ports, pki: Pki): string[] {
+  const client = `https://127.0.0.1:${ports.etcdClient}`;
+  const peer = `https://127.0.0.1:${ports.etcdPeer}`;
   return [
+    `--cert-file=${pki.etcdCert}`,
+    `--key-file=${pki.etcdKey}`,
+    `--trusted-ca-file=${pki.caCert}`,
+    '--client-cert-auth',
+    `--peer-cert-file=${pki.etcdCert}`,
+    `--peer-key-file=${pki.etcdKey}`,
+    `--peer-trusted-ca-file=${pki.caCert}`,
+    '--peer-client-cert-auth',
     '--name=testenv',
     `--data-dir=${join(dir, 'etcd')}`,
     `--listen-client-urls=${client}`,
@@ -243,7 +257,10 @@ function etcdArgs(dir: string, ports: Ports): string[] {
 
 function apiServerArgs(dir: string, ports: Ports, pki: Pki): string[] {
   return [
-    `--etcd-servers=http://127.0.0.1:${ports.etcdClient}`,
+    `--etcd-servers=https://127.0.0.1:${ports.etcdClient}`,
+    `--etcd-cafile=${pki.caCert}`,
+    `--etcd-certfile=${pki.etcdClientCert}`,
+    `--etcd-keyfile=${pki.etcdClientKey}`,
     '--bind-address=127.0.0.1',
     '--advertise-address=127.0.0.1',
     `--secure-port=${ports.apiServer}`,
@@ -393,9 +410,24 @@ async function waitFor(
   });
 }
 
-function httpOk(url: string): Promise<boolean> {
+interface ClientTls {
+  readonly ca: Buffer;
+  readonly cert: Buffer;
+  readonly key: Buffer;
+}
+
+/** What a client of etcd presents: the API server's client certificate for it. */
+async function etcdClientTls(pki: Pki): Promise<ClientTls> {
+  const [ca, cert, key] = await Promise.all(
+    [pki.caCert, pki.etcdClientCert, pki.etcdClientKey].map((f) => readFile(f)),
+  );
+  if (!ca || !cert || !key) throw new TestenvError('pki', 'the etcd client certificate is missing');
+  return { ca, cert, key };
+}
+
+function httpsOk(url: string, tls: ClientTls): Promise<boolean> {
   return new Promise((resolve) => {
-    const req = httpRequest(url, { timeout: 2000 }, (res) => {
+    const req = request(url, { ...tls, timeout: 2000 }, (res) => {
       res.resume();
       resolve(res.statusCode === 200);
     });

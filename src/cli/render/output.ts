@@ -9,8 +9,16 @@ export const OutputFormat = { Table: 'table', Json: 'json', Yaml: 'yaml' } as co
 export type OutputFormat = (typeof OutputFormat)[keyof typeof OutputFormat];
 
 const RAW_ALL = unsafeBeyondC0();
-const RAW = new RegExp(RAW_ALL.source);
-const unicodeEscape = (char: string): string => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`;
+const RAW = new RegExp(RAW_ALL.source, 'u');
+const hex = (code: number, width: number) => code.toString(16).padStart(width, '0');
+/** JSON's escape: one \u per UTF-16 unit (a tag character, beyond U+FFFF, is a surrogate pair). */
+const unicodeEscape = (char: string): string =>
+  Array.from({ length: char.length }, (_, i) => `\\u${hex(char.charCodeAt(i), 4)}`).join('');
+/** YAML's: \u for the basic plane, \U with 8 digits beyond it. */
+const yamlEscape = (char: string): string => {
+  const code = char.codePointAt(0) ?? 0;
+  return code <= 0xffff ? `\\u${hex(code, 4)}` : `\\U${hex(code, 8)}`;
+};
 
 export function formatObject(value: unknown, format: 'json' | 'yaml'): string {
   if (format === 'json') return `${JSON.stringify(value, null, 2).replace(RAW_ALL, unicodeEscape)}\n`;
@@ -21,7 +29,7 @@ export function formatObject(value: unknown, format: 'json' | 'yaml'): string {
       if (typeof node.value === 'string' && RAW.test(node.value)) node.type = 'QUOTE_DOUBLE';
     },
   });
-  return doc.toString().replace(RAW_ALL, unicodeEscape);
+  return doc.toString().replace(RAW_ALL, yamlEscape);
 }
 
 /** One JSON line (`--watch -o json`, `events -o json`), escaped as formatObject's. */

@@ -9,7 +9,7 @@ import { terminalSafe, terminalText } from './terminal-text.js';
 const ATTACK = '\x1b]52;c;Y3VybCBldmlsfHNo\x07\x1b[2J\x1b]8;;https://evil.example\x07click\x1b]8;;\x07';
 // Anything a terminal may act on: C0 but \n and \t, DEL, C1, bidi controls, line/paragraph separators.
 // eslint-disable-next-line no-control-regex -- finding control characters is the point
-const ACTS_ON = /[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
+const ACTS_ON = /[\x00-\x08\x0b-\x1f\x7f-\x9f\p{Cf}\u034f\u2028\u2029]/u;
 
 describe('terminalText', () => {
   it('shows escape sequences as text, so the terminal runs none of them', () => {
@@ -23,6 +23,13 @@ describe('terminalText', () => {
   it('shows C1 controls, DEL, carriage returns and bidi overrides as escapes', () => {
     expect(terminalText('a\u009b2Jb\x7fc\rd\u202eevil\u2066x\u2069')).toBe(
       'a\\x9b2Jb\\x7fc\\rd\\u202eevil\\u2066x\\u2069',
+    );
+  });
+
+  it('shows invisible characters as escapes, so a name cannot pass for another (review 12, item 4)', () => {
+    // Zero-width space, BOM, soft hyphen, combining grapheme joiner, zero-width joiner, word joiner, a tag.
+    expect(terminalText('pro\u200bd a\ufeffb\u00adc\u034fd\u200de\u2060f\u{e0041}g')).toBe(
+      'pro\\u200bd a\\ufeffb\\xadc\\u034fd\\u200de\\u2060f\\u{e0041}g',
     );
   });
 
@@ -64,6 +71,7 @@ describe('formatObject', () => {
     message: `exited: ${ATTACK}`,
     c1: 'a\u009b2Jb\x7f',
     bidi: 'x\u202eevil',
+    invisible: 'pro\u200bd\ufeff\u00ad\u{e0041}',
     notes: 'line 1\nline 2\u2028',
     [`key\u202e`]: 1,
   };

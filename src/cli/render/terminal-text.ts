@@ -7,27 +7,28 @@
 
 /**
  * C0 controls (but for \n and \t, handled below), DEL, C1 controls (U+0080–U+009F: a terminal may read U+009B as
- * CSI), the bidi embeddings and overrides (U+202A–U+202E), the isolates (U+2066–U+2069) and the implicit marks
- * (U+061C, U+200E, U+200F), and the line/paragraph separators (U+2028, U+2029) some terminals break lines at.
+ * CSI), every format character (Unicode category Cf: the bidi embeddings, overrides, isolates and marks, and the
+ * invisible ones: zero-width space and joiners, word joiner, soft hyphen, byte-order mark, tags), the combining
+ * grapheme joiner (U+034F, invisible too), and the line/paragraph separators (U+2028, U+2029) some terminals
+ * break lines at. An invisible character makes `pro\u200bd` read as `prod` (review 12, item 4).
  */
-const BEYOND_C0 = String.raw`\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069`;
-const UNSAFE = new RegExp(`[\\x00-\\x08\\x0b-\\x1f${BEYOND_C0}]`, 'g');
-const UNSAFE_ONE_LINE = new RegExp(`[\\x00-\\x1f${BEYOND_C0}]`, 'g');
+const BEYOND_C0 = String.raw`\x7f-\x9f\p{Cf}\u034f\u2028\u2029`;
+const UNSAFE = new RegExp(`[\\x00-\\x08\\x0b-\\x1f${BEYOND_C0}]`, 'gu');
+const UNSAFE_ONE_LINE = new RegExp(`[\\x00-\\x1f${BEYOND_C0}]`, 'gu');
 /**
  * The unsafe characters JSON.stringify and yaml print raw (both escape C0 themselves): formatObject writes them
  * as \u escapes.
  */
-export const unsafeBeyondC0 = (): RegExp => new RegExp(`[${BEYOND_C0}]`, 'g');
+export const unsafeBeyondC0 = (): RegExp => new RegExp(`[${BEYOND_C0}]`, 'gu');
 
 const named: Readonly<Record<string, string>> = { '\n': '\\n', '\t': '\\t', '\r': '\\r' };
 
 function visible(char: string): string {
   const known = named[char];
   if (known !== undefined) return known;
-  const code = char.charCodeAt(0);
-  return code <= 0xff
-    ? `\\x${code.toString(16).padStart(2, '0')}`
-    : `\\u${code.toString(16).padStart(4, '0')}`;
+  const code = char.codePointAt(0) ?? 0;
+  if (code <= 0xff) return `\\x${code.toString(16).padStart(2, '0')}`;
+  return code <= 0xffff ? `\\u${code.toString(16).padStart(4, '0')}` : `\\u{${code.toString(16)}}`;
 }
 
 /**

@@ -147,6 +147,50 @@ export function packStatusCases(env: TestBackend): void {
       expect(await store.history.clusterTransitions('nope')).toEqual([]);
     });
 
+    it("keeps the highest deleted id per cluster too: another cluster's deleted rows are no loss to a cluster's stream", async () => {
+      const { store, url } = await env.open();
+      // Before any per-cluster figure (a store pruned by an older hub): all deleted may have been any cluster's.
+      await env.query(url, "insert into strata_meta (key, value) values ('events_pruned_through', '1')");
+      expect(await store.history.prunedThrough('dev')).toBe(1);
+      await env.query(url, "delete from strata_meta where key = 'events_pruned_through'");
+
+      for (const name of ['prod', 'dev']) await store.clusters.create({ name, kubeconfig: 'k' });
+      const record = async (cluster: string, count: number) => {
+        let status = packStatus('onboarding');
+        for (let i = 0; i < count; i++) {
+          status = advance(
+            status,
+            i % 2 === 0 ? 'processing' : 'failed',
+            `2026-01-01T00:00:0${String(i)}.000Z`,
+          );
+          await store.packStatus.record({ cluster, pack: 'p', status });
+        }
+      };
+      await record('dev', 1);
+      await record('prod', 6);
+      const ids = async (cluster: string) => (await store.eventsSince(0, { cluster })).map((e) => e.id);
+      const [prodBefore, devBefore] = [await ids('prod'), await ids('dev')];
+      expect(await store.history.prune({ keepPerPack: 2 })).toBeGreaterThan(0);
+      const prodLeft = new Set(await ids('prod'));
+      expect(await ids('dev')).toEqual(devBefore);
+      const prodThrough = Math.max(...prodBefore.filter((id) => !prodLeft.has(id)));
+      expect(await store.history.prunedThrough()).toBe(prodThrough);
+      expect(await store.history.prunedThrough('prod')).toBe(prodThrough);
+      // Nothing of dev was deleted: a dev stream resuming from its first event has lost nothing.
+      expect(await store.history.prunedThrough('dev')).toBe(0);
+      expect(await store.history.prunedThrough('nope')).toBe(0);
+
+      // Now dev loses rows, newer than prod's: prod's figure stays (a prod stream lost nothing more), the hub's grows.
+      await record('dev', 6);
+      const devNow = await ids('dev');
+      expect(await store.history.prune({ keepPerPack: 2 })).toBeGreaterThan(0);
+      const devLeft = new Set(await ids('dev'));
+      const devThrough = Math.max(...devNow.filter((id) => !devLeft.has(id)));
+      expect(await store.history.prunedThrough('dev')).toBe(devThrough);
+      expect(await store.history.prunedThrough('prod')).toBe(prodThrough);
+      expect(await store.history.prunedThrough()).toBe(Math.max(prodThrough, devThrough));
+    });
+
     it('pages a history from the newest back with before, and prunes past the retention', async () => {
       const { store } = await env.open();
       await store.clusters.create({ name: 'prod', kubeconfig: 'k' });

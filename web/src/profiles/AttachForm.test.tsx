@@ -9,14 +9,14 @@ afterEach(cleanup);
 const YAML =
   'apiVersion: strata.dev/v1alpha1\nkind: ClusterProfile\nmetadata: { name: shop }\nspec: { version: 1.1.0, type: add-on, packs: [] }\n';
 
-function renderWith(attached: string[]) {
+function renderWith(attached: string[], yaml = YAML) {
   const clusters = ['local', 'second'].map((name) => ({ name }));
   const api = { get: () => Promise.resolve(clusters) } as unknown as Api;
   render(
     <SessionContext.Provider
       value={{ api, role: 'operator', downgrade: () => undefined, logout: () => undefined }}
     >
-      <AttachForm profile="shop" version="1.1.0" yaml={YAML} attached={attached} />
+      <AttachForm profile="shop" version="1.1.0" yaml={yaml} attached={attached} />
     </SessionContext.Provider>,
   );
 }
@@ -41,6 +41,19 @@ describe('AttachForm', () => {
     await screen.findByText(/Already attached to/);
     expect(options()).toEqual([]);
     expect(screen.getByRole('button', { name: 'Attach v1.1.0' })).toHaveProperty('disabled', true);
+  });
+
+  it("shows a plain variable's default, and only that a sensitive one has one (a legacy default arrives masked)", async () => {
+    const withVariables =
+      'apiVersion: strata.dev/v1alpha1\nkind: ClusterProfile\nmetadata: { name: shop }\nspec:\n  version: 1.1.0\n' +
+      '  type: add-on\n  variables:\n    - { name: region, default: eu }\n' +
+      '    - { name: password, sensitive: true, default: "******" }\n  packs: []\n';
+    renderWith([], withVariables);
+    const region = await screen.findByLabelText(/^region/);
+    expect(region.getAttribute('placeholder')).toBe('default: eu');
+    const password = screen.getByLabelText(/^password/);
+    expect(password.getAttribute('placeholder')).toBe('default set (hidden)');
+    expect(password.getAttribute('type')).toBe('password');
   });
 
   it('offers every cluster while the profile is attached nowhere', async () => {

@@ -110,7 +110,10 @@ export function AttachForm({
             type={v.sensitive ? 'password' : 'text'}
             autoComplete="off"
             value={values[v.name] ?? ''}
-            placeholder={v.default === undefined ? '' : `default: ${v.default}`}
+            // A sensitive default is never served (a legacy one arrives masked): say one is set, not "******".
+            placeholder={
+              v.default === undefined ? '' : v.sensitive ? 'default set (hidden)' : `default: ${v.default}`
+            }
             required={v.required && v.default === undefined}
             // No `pattern`: the browser would run the profile author's regex with its backtracking engine
             // (a ReDoS in a viewer's tab, and not RE2's syntax). The hub checks the value with RE2 and answers
