@@ -38,15 +38,28 @@
 // load 7-9 with --hub-flag=--max-semi-space-size=4 (8): 24-45 (13) scavenges per 4,000 reads instead of ~88 and
 // 15-20 % less hub CPU per read, at +4 (+13) MiB of idle RSS: a trade for scripts/node-flags, not made here.
 //
+// Why a read's objects were promoted (session 10): at each scavenge during the reads the hub found ~210 KiB of
+// young objects alive (responses, tick objects, headers: a quarter of what it had allocated) and promoted them,
+// so every scavenge copied them and the old generation filled up (a full GC, 10-100 ms under load, every ~4,000
+// reads). Node's HTTP server alone, Fastify alone and our server with a fake hub promoted ~1 KiB per scavenge on
+// the same reads; the compiled hub did in 6 of 8 starts, by chance. The cause was V8's allocation-site
+// pretenuring: literals whose objects survived a burst (the start, an install) are allocated in the old
+// generation from then on, and those dead objects keep the young ones they point to alive until a full GC.
+// scripts/node-flags turns it off (13 KiB promoted per scavenge); --hub-output with --hub-flag=--trace-gc-nvp
+// shows `promoted=` per scavenge. The other full GC in the reads (45-121 ms, in the first spell of 3 runs of 5)
+// was the upload checker's, 10 s after the profile's upload: it now waits for a quiet event loop
+// (src/hub/quiet-collection.ts). Left: scavenges (~110 per 4,000 reads, ~1 ms each on a quiet machine), and the
+// hub sharing 2 cores with the readers, the control plane and whatever else runs.
+//
 // Also counts the SQL statements the hub prepares during the install (issue 15: prepared statements cached):
 // better-sqlite3 prepares and PostgreSQL Parse messages, counted by the probe patching the hub's drivers, so the
 // count means the same before and after a change to the store.
 //
 //   npx tsx bench/page-readers.bench.ts [--packs 200] [--readers 20] [--reads 200] [--store sqlite|postgres]
 //     [--hub-cpu-prof dir] [--hub-alloc-prof dir] [--hub-flag=--node-flag] [--hub-log-level info]
-//     [--reader-client raw|http]
+//     [--reader-client raw|http] [--hub-output file]
 import { execFile } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parseArgs, promisify } from 'node:util';
@@ -79,6 +92,11 @@ const { values } = parseArgs({
     'reader-client': { type: 'string', default: 'raw' },
     /** The hub's log level (`strata serve --log-level`; a hub's default is info). */
     'hub-log-level': { type: 'string', default: 'warn' },
+    /**
+     * Appends everything the hub prints to this file, e.g. with --hub-flag=--trace-gc-nvp: what each scavenge
+     * promoted during the reads (how the hub's GC flags were chosen: scripts/node-flags).
+     */
+    'hub-output': { type: 'string' },
   },
 });
 const packs = Number(values.packs);
@@ -241,6 +259,12 @@ try {
     logLevel: values['hub-log-level'],
     serveArgs: postgres === undefined ? [] : ['--database-url', await postgres.freshUrl()],
   });
+  const hubOutput = values['hub-output'];
+  if (hubOutput !== undefined) {
+    const file = createWriteStream(hubOutput, { flags: 'a' });
+    hub.child.stdout?.pipe(file);
+    hub.child.stderr?.pipe(file);
+  }
   const session = await openInspector(hub);
   const probe = await loopProbe(session);
   await apiOk(hub, 'POST', '/api/v1/clusters', 201, {

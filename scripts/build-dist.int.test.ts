@@ -51,6 +51,8 @@ describe('bin/strata', () => {
       // V8's memory flags from scripts/node-flags (issue 15: idle RSS and the peak of a large install).
       expect(cmdline).toContain('--max-semi-space-size=1');
       expect(cmdline).toContain('--heap-growing-percent=50');
+      // No pretenured literals keeping young request objects alive (issue 15, fast reads: page p99).
+      expect(cmdline).toContain('--no-allocation-site-pretenuring');
       // …and glibc malloc's settings from the same file, as its environment.
       const environ = (await readFile(`/proc/${String(hub.pid)}/environ`, 'utf8')).split('\0');
       expect(environ).toContain('MALLOC_ARENA_MAX=2');

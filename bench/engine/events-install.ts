@@ -141,7 +141,8 @@ async function install(
   packs: number,
   options: { cpuProfile?: string; heapProfile?: string } = {},
 ): Promise<InstallRun> {
-  const kube = new FakeKube({ listWatch: { backoff: { initialMs: 1, maxMs: 8 } } });
+  // No log of requests: it would keep every applied object, memory the engine does not hold on a real cluster.
+  const kube = new FakeKube({ listWatch: { backoff: { initialMs: 1, maxMs: 8 } }, recordActions: false });
   const desired = wavedPacks(packs, waves);
   // Counted as they come (an EventLog's latest() over every event would cost more than the engine).
   let events = 0;

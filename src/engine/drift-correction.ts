@@ -17,6 +17,8 @@ export class DriftCorrection {
       readonly policy: DriftPolicy;
       readonly ops: PackOperations;
       readonly scopes: KindScopes;
+      /** Strata's managed fields of the pack's object at `key` after its last apply (evaluations.ts keeps them). */
+      readonly appliedFields: (run: PackRun, key: string) => string | undefined;
     },
   ) {}
 
@@ -28,7 +30,7 @@ export class DriftCorrection {
       if (type !== 'DELETED') run.correcting.delete(key);
       return;
     }
-    const message = detectDrift({ ref, type, live, appliedFields: run.appliedFields.get(key) });
+    const message = detectDrift({ ref, type, live, appliedFields: this.options.appliedFields(run, key) });
     if (!message) return;
     const correcting = this.options.policy === DriftPolicy.Correct;
     this.core.emit({

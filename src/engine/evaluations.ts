@@ -12,6 +12,7 @@ import {
   type ObjectRef,
 } from '../status/index.js';
 import { HealthContext } from './health-context.js';
+import { keySet } from './key-set.js';
 import type { KindScopes } from './kind-scopes.js';
 import { inPackNamespace, type PackRun, type RunnerCore } from './pack-run.js';
 import { refOf } from '../shared/refs.js';
@@ -20,10 +21,16 @@ import type { WatchSet, WatchSetEvent } from './watch-set.js';
 /** The change of an owned object a watch reported. */
 type WatchSetOwnedChange = Extract<WatchSetEvent, { type: 'Owned' }>['event'];
 
-/** A pack that owns an object, and the ref it knows the object by. */
+/**
+ * A pack that owns an object, the ref it knows the object by, and Strata's managed fields of the object right
+ * after the pack's last apply of it (drift.ts: a change means someone else took some over). Kept here, beside
+ * the ownership, rather than in a Map per pack (~350 bytes each, for what is nearly always a few strings): they
+ * go when the object leaves the pack's inventory.
+ */
 interface Owner {
   readonly run: PackRun;
   readonly ref: ObjectRef;
+  appliedFields: string | undefined;
 }
 
 export class PackEvaluations {
@@ -118,16 +125,18 @@ export class PackEvaluations {
     const refs = objects
       .map((o) => ('metadata' in o ? refOf(o) : o))
       .map((r) => inPackNamespace(run, r, this.options.scopes));
-    this.unindex(run);
-    // One key string per object, shared by the set and the index.
+    // One key string per object, shared by the keys and the index.
     const keys = refs.map(refKey);
+    const kept = this.appliedFieldsOf(run, keys);
+    this.unindex(run);
     run.inventory = refs;
-    run.inventoryKeys = new Set(keys);
+    run.inventoryKeys = keySet(keys);
     run.gate.retain(run.inventoryKeys);
     refs.forEach((ref, i) => {
       const key = keys[i] ?? refKey(ref);
-      const owners = this.packsByKey.get(key) ?? [];
-      this.packsByKey.set(key, [...owners.filter((o) => o.run !== run), { run, ref }]);
+      const owners = this.packsByKey.get(key) ?? NONE;
+      const owner: Owner = { run, ref, appliedFields: kept?.get(key) };
+      this.packsByKey.set(key, owners.length === 0 ? [owner] : [...owners, owner]);
     });
     this.watchWarnings(refs);
     this.core.dispatch(run, { type: 'InventoryChanged', time: this.core.iso(), resources: refs });
@@ -139,6 +148,31 @@ export class PackEvaluations {
   /** The packs that own the object at `key`, with the ref each knows it by. */
   private packsAt(key: string): readonly Owner[] {
     return this.packsByKey.get(key) ?? NONE;
+  }
+
+  private ownerAt(run: PackRun, key: string): Owner | undefined {
+    return this.packsByKey.get(key)?.find((o) => o.run === run);
+  }
+
+  /** Records Strata's managed fields of an object of the pack's inventory, as our apply answered them. */
+  setAppliedFields(run: PackRun, key: string, fields: string): void {
+    const owner = this.ownerAt(run, key);
+    if (owner !== undefined) owner.appliedFields = fields;
+  }
+
+  /** Strata's managed fields of the object at `key` after the pack's last apply of it (undefined: not applied). */
+  appliedFields(run: PackRun, key: string): string | undefined {
+    return this.ownerAt(run, key)?.appliedFields;
+  }
+
+  /** What the pack applied of the objects at `keys` that it owns now (undefined: nothing). */
+  private appliedFieldsOf(run: PackRun, keys: readonly string[]): Map<string, string> | undefined {
+    let applied: Map<string, string> | undefined;
+    for (const key of keys) {
+      const fields = this.ownerAt(run, key)?.appliedFields;
+      if (fields !== undefined) (applied ??= new Map()).set(key, fields);
+    }
+    return applied;
   }
 
   /** The pack is gone: its objects no longer route to it. */

@@ -7,7 +7,7 @@ import { FIELD_MANAGER } from './drift.js';
 import { runHookEvent } from './hooks.js';
 import { isCrd } from './order.js';
 import type { PackView } from './pack-run.js';
-import type { PackSteps } from './pack-steps.js';
+import { APPLIED, APPLYING, RENDERING, type PackSteps } from './pack-steps.js';
 import { KeepReason, keepReason } from './removal.js';
 import { HookEvent, Label, renderPack } from './render.js';
 import { templateOnce } from './render-cache.js';
@@ -20,7 +20,7 @@ export async function installPack(steps: PackSteps, run: PackView, signal: Abort
   const desired = run.desired;
   const pack = desired.pack;
   if (run.status.phase !== PackPhase.Success)
-    steps.sink.report({ type: 'StageChanged', time: ctx.iso(), stage: { type: 'Rendering' } });
+    steps.sink.report({ type: 'StageChanged', time: ctx.iso(), stage: RENDERING });
   // Rendered for this cluster as `helm install` would (its version, its served APIs); manifest packs need
   // none of it.
   const capabilities =
@@ -62,7 +62,7 @@ export async function installPack(steps: PackSteps, run: PackView, signal: Abort
       time: ctx.iso(),
       revision: rendered.revision,
       operation,
-      stage: { type: 'Applying' },
+      stage: APPLYING,
     });
     steps.sink.revisionStarted();
   }
@@ -86,17 +86,18 @@ export async function installPack(steps: PackSteps, run: PackView, signal: Abort
   // watch: left out of the inventory.
   // A pack without CRDs or hooks (most of them) makes none of the lists and sets below: a wave's installs run
   // side by side, so whatever one holds across its awaits outlives several scavenges and is promoted (issue 15).
-  const crds = rendered.objects.filter(isCrd);
+  const crds = rendered.objects.some(isCrd) ? rendered.objects.filter(isCrd) : NONE;
   if (crds.length > 0) await ctx.watches.ensureKinds(crds);
-  const foreign = new Set<string>();
+  let foreign: Set<string> | undefined;
   for (const crd of crds) {
     const ref = refOf(crd);
     if (keepReason(crd) !== KeepReason.ChartCrd || ctx.watches.get(ref)) continue;
     if (await steps.withRetry(run, `get ${formatRef(ref)}`, () => ctx.kube.get(ref), signal))
-      foreign.add(refKey(ref));
+      (foreign ??= new Set()).add(refKey(ref));
   }
+  const skipped = foreign;
   const objects =
-    foreign.size === 0 ? rendered.objects : rendered.objects.filter((o) => !foreign.has(refKey(refOf(o))));
+    skipped === undefined ? rendered.objects : rendered.objects.filter((o) => !skipped.has(refKey(refOf(o))));
 
   // Each hook once, pre-event hooks first and post-event hooks last, as they run. Keyed with each kind's scope,
   // so an object of a custom cluster-scoped kind is not looked for in the pack's namespace.
@@ -140,7 +141,7 @@ export async function installPack(steps: PackSteps, run: PackView, signal: Abort
 
   steps.sink.revisionApplied(rendered.revision);
   if (!quiet || run.status.stage.type !== 'Applied')
-    steps.sink.report({ type: 'StageChanged', time: ctx.iso(), stage: { type: 'Applied' } });
+    steps.sink.report({ type: 'StageChanged', time: ctx.iso(), stage: APPLIED });
   await prune(steps, run, signal);
 }
 

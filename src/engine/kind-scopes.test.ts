@@ -102,4 +102,22 @@ describe('KindScopes', () => {
     await scopes.learn([object('cert-manager.io/v1', 'ClusterIssuer')], kube);
     expect(asked).toEqual([]);
   });
+
+  it('answers a later pack whose kinds are all known, core group included, without asking discovery', async () => {
+    const scopes = new KindScopes();
+    const asked: string[] = [];
+    const kube = {
+      resourceFor: (apiVersion: string, kind: string) => {
+        asked.push(`${apiVersion} ${kind}`);
+        return Promise.resolve({ group: '', version: 'v1', kind, resource: 'configmaps', namespaced: true });
+      },
+    };
+    await scopes.learn([object('v1', 'ConfigMap')], kube);
+    await scopes.learn([object('v1', 'ConfigMap'), object('v1', 'Namespace')], kube);
+    expect(asked).toEqual(['v1 ConfigMap']);
+    // A CRD is read every time (its text stands in until discovery serves its kind).
+    await scopes.learn([object('v1', 'ConfigMap'), crd('example.com', 'Gizmo', 'Cluster')], kube);
+    expect(asked).toEqual(['v1 ConfigMap', 'example.com/v1 Gizmo']);
+    expect(scopes.isClusterScoped('example.com/v1', 'Gizmo')).toBe(false);
+  });
 });

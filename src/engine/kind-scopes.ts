@@ -29,7 +29,20 @@ export class KindScopes {
    * Learns the scope of every kind of `objects` written without a namespace, and of the CRDs among them: from
    * discovery, else from the CRD. A kind neither knows stays namespaced; applying such an object names the cause.
    */
-  async learn(objects: readonly KubeObject[], kube: Pick<KubeApi, 'resourceFor'>): Promise<void> {
+  learn(objects: readonly KubeObject[], kube: Pick<KubeApi, 'resourceFor'>): Promise<void> {
+    // Every install asks, and nearly always every kind is known already (built in, or discovered by an
+    // earlier pack): answered without a map, a key per object or a promise per call (issue 15).
+    if (objects.every((o) => !isCrd(o) && this.known(o))) return KNOWN;
+    return this.ask(objects, kube);
+  }
+
+  /** Whether the scope of the object's kind is known, or not needed (it names its namespace). */
+  private known(object: KubeObject): boolean {
+    if (object.metadata.namespace || CLUSTER_SCOPED.has(object.kind)) return true;
+    return this.discovered.has(`${apiGroup(object.apiVersion)}/${object.kind}`);
+  }
+
+  private async ask(objects: readonly KubeObject[], kube: Pick<KubeApi, 'resourceFor'>): Promise<void> {
     const ask = new Map<string, { apiVersion: string; kind: string }>();
     for (const crd of objects.filter(isCrd)) {
       const spec = (crd as { spec?: { group?: unknown; scope?: unknown; names?: { kind?: unknown } } }).spec;
@@ -58,3 +71,5 @@ export class KindScopes {
     );
   }
 }
+
+const KNOWN: Promise<void> = Promise.resolve();

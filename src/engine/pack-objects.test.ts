@@ -44,6 +44,22 @@ describe('PackObjects: the owned objects by the pack their label names', () => {
     expect(names(index, 'db')).toEqual([]);
   });
 
+  it('keeps the order first seen and follows deletions past the few objects kept in an array', () => {
+    const index = new PackObjects();
+    const many = Array.from({ length: 12 }, (_, i) => `cm-${String(i).padStart(2, '0')}`);
+    for (const name of many) seen(index, 'ADDED', name, 'web');
+    seen(index, 'MODIFIED', 'cm-03', 'web');
+    seen(index, 'DELETED', 'cm-05', 'web');
+    seen(index, 'MODIFIED', 'cm-07', 'db');
+    expect(names(index, 'web')).toEqual(many.filter((n) => n !== 'cm-05' && n !== 'cm-07'));
+    expect(names(index, 'db')).toEqual(['cm-07']);
+    for (const name of many) seen(index, 'DELETED', name);
+    expect(names(index, 'web')).toEqual([]);
+    expect(names(index, 'db')).toEqual([]);
+    seen(index, 'ADDED', 'again', 'web');
+    expect(names(index, 'web')).toEqual(['again']);
+  });
+
   it('ignores events that are not about owned objects', () => {
     const index = new PackObjects();
     index.record({ type: 'Warning', uids: ['u1'] });

@@ -6,9 +6,18 @@ import { refKey, type ObjectRef } from '../status/index.js';
 import { Label } from './render.js';
 import type { WatchSetEvent } from './watch-set.js';
 
+/**
+ * One pack's objects, in the order the watches first saw each: an array while they are few (a Map is ~350 bytes
+ * however few it holds, kept per pack: issue 15, what an install retains per pack), a Map by key past that.
+ */
+type Objects = ObjectRef[] | Map<string, ObjectRef>;
+
+/** Up to this many objects a pack's are kept in an array, found by comparing keys. */
+const FEW = 8;
+
 export class PackObjects {
-  /** Pack name → key → ref, in the order the watches first saw each object. */
-  private readonly byPack = new Map<string, Map<string, ObjectRef>>();
+  /** Pack name → its objects. */
+  private readonly byPack = new Map<string, Objects>();
   /** Key → the pack its label named when last seen. */
   private readonly packOf = new Map<string, string>();
 
@@ -23,19 +32,26 @@ export class PackObjects {
     const before = this.packOf.get(key);
     if (before === pack) return;
     if (before !== undefined) {
-      const objects = this.byPack.get(before);
-      objects?.delete(key);
-      if (objects?.size === 0) this.byPack.delete(before);
+      this.forget(before, key);
       this.packOf.delete(key);
     }
     if (pack === undefined) return;
-    let objects = this.byPack.get(pack);
-    if (objects === undefined) {
-      objects = new Map();
-      this.byPack.set(pack, objects);
-    }
-    objects.set(key, ref);
+    const objects = this.byPack.get(pack);
+    if (objects === undefined) this.byPack.set(pack, [ref]);
+    else if (!Array.isArray(objects)) objects.set(key, ref);
+    else if (objects.length < FEW) objects.push(ref);
+    else this.byPack.set(pack, new Map([...objects, ref].map((r) => [refKey(r), r])));
     this.packOf.set(key, pack);
+  }
+
+  private forget(pack: string, key: string): void {
+    const objects = this.byPack.get(pack);
+    if (objects === undefined) return;
+    if (Array.isArray(objects)) {
+      const index = objects.findIndex((r) => refKey(r) === key);
+      if (index >= 0) objects.splice(index, 1);
+    } else objects.delete(key);
+    if ((Array.isArray(objects) ? objects.length : objects.size) === 0) this.byPack.delete(pack);
   }
 
   /** The objects in the cluster labelled as `pack`'s. */
@@ -44,4 +60,4 @@ export class PackObjects {
   }
 }
 
-const NONE: ReadonlyMap<string, ObjectRef> = new Map();
+const NONE: readonly ObjectRef[] = [];

@@ -45,7 +45,6 @@ function newRun(manifests: KubeObject[]): PackRun {
     inventory: [],
     inventoryKeys: new Set(),
     removing: false,
-    appliedFields: new Map(),
     correcting: new Set(),
     gate: new RevisionGate(),
   };
@@ -202,7 +201,6 @@ describe('PackOperations reports to its sink', () => {
     ]);
     expect(run.rendered).toBeUndefined();
     expect(run.appliedRevision).toBeUndefined();
-    expect(run.appliedFields.size).toBe(0);
   });
 
   it('uninstalls what it installed, last installed first, and reports the removal', async () => {

@@ -2,6 +2,7 @@ import type { ObjectRef, PackEvent, PackStatus } from '../status/index.js';
 import type { DesiredPack } from './desired.js';
 import type { RunnerEvent } from './events.js';
 import type { PackSink } from './pack-steps.js';
+import type { KeySet } from './key-set.js';
 import type { KindScopes } from './kind-scopes.js';
 import type { RenderedPack } from './render.js';
 import type { RevisionGate } from './revision-gate.js';
@@ -15,7 +16,7 @@ export interface PackView {
   readonly rendered?: RenderedPack;
   readonly status: PackStatus;
   readonly inventory: readonly ObjectRef[];
-  readonly inventoryKeys: ReadonlySet<string>;
+  readonly inventoryKeys: KeySet;
   readonly appliedRevision?: string;
 }
 
@@ -27,16 +28,14 @@ export interface PackRun extends PackView {
   status: PackStatus;
   /** Owned objects, in install order (hooks first and last, as they run). */
   inventory: ObjectRef[];
-  inventoryKeys: ReadonlySet<string>;
+  /** The ref keys of `inventory` (key-set.ts). */
+  inventoryKeys: KeySet;
   /** The revision whose objects are all applied; undefined until the first complete apply. */
   appliedRevision?: string;
   /** The desired pack's definition the current task works on; a change restarts the task. */
   startedFor?: DesiredPack;
   task?: AbortController;
   removing: boolean;
-  timer?: NodeJS.Timeout;
-  /** strata's managed fields per object right after our apply: a change means someone else took some over. */
-  appliedFields: Map<string, string>;
   /**
    * Objects being put back after drift, so their own events are not reported as drift again. Made by the first
    * correction: most packs never need one, and an empty Set per pack was kept for the runner's life.

@@ -4,6 +4,7 @@ import { initialPackStatus, refKey, type ObjectRef, type PackStatus } from '../s
 import type { DesiredPack } from './desired.js';
 import { orphanedPacks } from './orphans.js';
 import type { PackRun } from './pack-run.js';
+import { keySet } from './key-set.js';
 import { RevisionGate } from './revision-gate.js';
 import type { ScheduledPack } from './schedule.js';
 import { sharedPredecessors } from './scheduler.js';
@@ -143,8 +144,6 @@ export class PackSet {
  * one on every change), so every new pack starts from this one: not one computed and kept per pack.
  */
 const QUEUED = initialPackStatus({ revision: '', stage: { type: 'Queued' } });
-/** The keys of an empty inventory, shared the same way: a run's keys are replaced, never changed in place. */
-const NO_KEYS: ReadonlySet<string> = new Set();
 
 function newPackRun(desired: DesiredPack, status: PackStatus, inventory: ObjectRef[] = []): PackRun {
   // Every field a run gets later is there from the start (undefined): all runs keep one shape, with their
@@ -154,13 +153,11 @@ function newPackRun(desired: DesiredPack, status: PackStatus, inventory: ObjectR
     rendered: undefined,
     status,
     inventory,
-    inventoryKeys: inventory.length === 0 ? NO_KEYS : new Set(inventory.map(refKey)),
+    inventoryKeys: keySet(inventory.map(refKey)),
     appliedRevision: undefined,
     startedFor: undefined,
     task: undefined,
     removing: false,
-    timer: undefined,
-    appliedFields: new Map(),
     correcting: undefined,
     gate: new RevisionGate(),
   };

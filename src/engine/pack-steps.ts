@@ -8,7 +8,14 @@ import {
   type KubeApi,
 } from '../kube/index.js';
 import type { KubeObject } from '../profile/index.js';
-import { ResourceState, formatRef, refKey, type ObjectRef, type PackEvent } from '../status/index.js';
+import {
+  ResourceState,
+  formatRef,
+  refKey,
+  type ObjectRef,
+  type PackEvent,
+  type PackStage,
+} from '../status/index.js';
 import { FIELD_MANAGER } from './drift.js';
 import { EngineError, EngineErrorCode } from './errors.js';
 import type { HookSteps } from './hooks.js';
@@ -65,6 +72,14 @@ export interface OperationsContext {
   /** The current time, ISO 8601, for the facts reported. */
   iso(): string;
 }
+
+/**
+ * The stages every install reports, one object each for all packs: a status holds its stage until the next
+ * one, and a wave's installs hold theirs side by side (issue 15: what one holds across a wave is promoted).
+ */
+export const RENDERING: PackStage = Object.freeze({ type: 'Rendering' });
+export const APPLYING: PackStage = Object.freeze({ type: 'Applying' });
+export const APPLIED: PackStage = Object.freeze({ type: 'Applied' });
 
 /**
  * What every step of an install or removal is made of: server-side apply, delete and namespace placement, each
@@ -145,7 +160,7 @@ export class PackSteps {
   /** An attempt succeeded: a pack shown retrying is applying again. */
   private recovered(run: PackView): void {
     if (run.status.stage.type === 'Retrying')
-      this.sink.report({ type: 'StageChanged', time: this.ctx.iso(), stage: { type: 'Applying' } });
+      this.sink.report({ type: 'StageChanged', time: this.ctx.iso(), stage: APPLYING });
   }
 
   /** Namespaced objects without a namespace go to the pack's namespace, as `helm install` would put them. */

@@ -5,6 +5,7 @@ import { formatDuration } from '../profile/index.js';
 import type { PackEvent } from '../status/index.js';
 import type { PackOperations } from './pack-operations.js';
 import type { PackRun, RunnerCore } from './pack-run.js';
+import type { Deadlines } from './deadlines.js';
 
 interface UninstallRetry {
   readonly attempt: number;
@@ -21,6 +22,8 @@ export class Removals {
     private readonly core: RunnerCore,
     private readonly options: {
       readonly ops: PackOperations;
+      /** The installs' revision deadlines: a pack being removed has none. */
+      readonly deadlines: Deadlines<PackRun>;
       readonly retry: Backoff;
       readonly random: () => number;
       /** The pack is uninstalled: the runner forgets it (PackRemoved is emitted here). */
@@ -30,7 +33,7 @@ export class Removals {
 
   start(run: PackRun): void {
     run.task?.abort(new Error('pack removed'));
-    clearTimeout(run.timer);
+    this.options.deadlines.clear(run);
     const task = new AbortController();
     run.task = task;
     this.tasks.add(task);

@@ -276,7 +276,11 @@ function hookOf(object: KubeObject): HelmHook | 'ignored' | undefined {
  * Helm sorts hooks by kind (InstallOrder), then stably by weight with the name breaking ties
  * (helm/helm pkg/action/hooks.go, hookByWeight): kind decides only between equal weights and names.
  */
-function hookOrder(hooks: readonly HelmHook[]): HelmHook[] {
+/** The hooks of a rendering without any (most packs): one empty list for all, kept with each rendering. */
+const NO_HOOKS: readonly HelmHook[] = Object.freeze([]);
+
+function hookOrder(hooks: readonly HelmHook[]): readonly HelmHook[] {
+  if (hooks.length === 0) return NO_HOOKS;
   const byKind = installOrder(hooks.map((h) => ({ kind: h.object.kind, hook: h }))).map((e) => e.hook);
   return byKind
     .map((hook, index) => ({ hook, index }))

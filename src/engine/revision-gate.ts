@@ -36,7 +36,7 @@ export class RevisionGate {
   }
 
   /** Objects no longer owned by the pack are not waited for. */
-  retain(keys: ReadonlySet<string>): void {
+  retain(keys: { has(key: string): boolean }): void {
     if (this.#held === undefined) return;
     for (const key of this.#held.keys()) if (!keys.has(key)) this.#held.delete(key);
   }

@@ -389,6 +389,42 @@ describe('ClusterRunner on the fake kube: drift', () => {
     expect(names(kube, 'apply')).toEqual(['api', 'api']);
   });
 
+  it('still sees drift of an object applied before its pack’s hook ran and left the inventory', async () => {
+    const kube = fakeKube();
+    const { runner, log } = await startRunner(kube);
+    const hook: KubeObject = {
+      ...job('notify'),
+      metadata: {
+        name: 'notify',
+        annotations: { 'helm.sh/hook': 'post-install', 'helm.sh/hook-delete-policy': 'hook-succeeded' },
+      },
+    };
+    runner.setDesired([pack('api', 1, [configMap('api'), hook])]);
+    await log.until(() => kube.peek(jobRef('notify')) !== undefined, { ...WAIT, what: 'the hook applied' });
+    kube.setStatus(jobRef('notify'), complete);
+    // The hook is deleted once it succeeded, and the pack's inventory changes without it.
+    await log.until((l) => l.allGreen(['api']) && kube.peek(jobRef('notify')) === undefined, {
+      ...WAIT,
+      what: 'api green, its hook gone',
+    });
+    expect(
+      log
+        .latest()
+        .get('api')
+        ?.resources.map((r) => r.ref.name),
+    ).toEqual(['api']);
+    const reapplied = nextApply(kube);
+    edit(kube);
+    await reapplied;
+    expect(drifts(log)).toEqual([
+      expect.objectContaining({
+        pack: 'api',
+        ref: apiRef,
+        message: 'drift: ConfigMap apps/api changed by kubectl-edit',
+      }),
+    ]);
+  });
+
   it('under the report policy, says what drifted and leaves it', async () => {
     const kube = fakeKube();
     const { runner, log } = await startRunner(kube, { driftPolicy: DriftPolicy.Report });

@@ -120,6 +120,7 @@ export class ClusterRunner {
     this.installs = new Installs(core, { ops: this.ops, now: this.now });
     this.removals = new Removals(core, {
       ops: this.ops,
+      deadlines: this.installs.deadlines,
       retry: this.retry,
       random: this.random,
       removed: (run) => {
@@ -136,6 +137,7 @@ export class ClusterRunner {
       policy: this.driftPolicy,
       ops: this.ops,
       scopes: this.scopes,
+      appliedFields: (run, key) => this.evaluations.appliedFields(run, key),
     });
   }
 
@@ -171,11 +173,9 @@ export class ClusterRunner {
     report: (run, event) => {
       if (!this.removals.quiet(run, event)) this.dispatch(run, event);
     },
+    // What is no longer the pack's is no longer checked for drift: its applied fields go with its ownership.
     inventory: (run, objects) => {
-      const before = run.inventoryKeys;
       this.evaluations.setInventory(run, objects);
-      // What is no longer the pack's is no longer checked for drift.
-      for (const key of before) if (!run.inventoryKeys.has(key)) run.appliedFields.delete(key);
     },
     rendered: (run, rendering) => {
       run.rendered = rendering;
@@ -184,7 +184,7 @@ export class ClusterRunner {
       this.installs.armTimeout(run);
     },
     applied: (run, ref, answer) => {
-      run.appliedFields.set(refKey(ref), ownFields(answer));
+      this.evaluations.setAppliedFields(run, refKey(ref), ownFields(answer));
       this.admit(run, ref, answer);
     },
     kept: (run, ref, live) => {
@@ -268,9 +268,9 @@ export class ClusterRunner {
     this.stopped = true;
     for (const run of this.runs.values()) {
       run.task?.abort(new Error('runner stopped'));
-      clearTimeout(run.timer);
       this.removals.forget(run);
     }
+    this.installs.deadlines.stop();
     this.evaluations.stop();
     this.watches.stop();
     this.wake();
@@ -312,11 +312,7 @@ export class ClusterRunner {
     }
     const phaseChanged = next.phase !== run.status.phase;
     run.status = next;
-    if (next.phase === PackPhase.Success) {
-      clearTimeout(run.timer);
-      // Not kept either: a cleared Timeout held per green pack is memory for nothing.
-      run.timer = undefined;
-    }
+    if (next.phase === PackPhase.Success) this.installs.deadlines.clear(run);
     this.emitStatus(run);
     if (phaseChanged) this.reconciler.schedule(run);
   }

@@ -64,8 +64,12 @@ export class Schedule {
   private entries = new Map<string, Entry>();
   /** The groups whose predecessor list names a pack: what is looked at again when it passes on a new gate. */
   private named = new Map<string, Group[]>();
-  /** The groups whose gate waits for a pack: their waiting stage names its phase. */
-  private waitedBy = new Map<string, Set<Group>>();
+  /**
+   * The groups whose gate waits for a pack: their waiting stage names its phase. Nearly always one group (the
+   * next wave's): held as it is, a Set only for several (a Set each for the 200 packs of a wave, made anew at
+   * each change of the gate, was most of what scheduling allocated; issue 15).
+   */
+  private waitedBy = new Map<string, Group | Set<Group>>();
 
   constructor(private readonly options: ScheduleOptions) {}
 
@@ -118,7 +122,7 @@ export class Schedule {
       const entry = this.entries.get(name);
       if (entry === undefined) continue;
       start.push(entry);
-      for (const group of this.waitedBy.get(name) ?? []) restage.add(group);
+      for (const group of groupsOf(this.waitedBy.get(name))) restage.add(group);
     }
     return this.settle(start, restage);
   }
@@ -129,7 +133,7 @@ export class Schedule {
    */
   waitingOn(packs: readonly string[]): Step[] {
     const groups = new Set<Group>();
-    for (const name of packs) for (const group of this.waitedBy.get(name) ?? []) groups.add(group);
+    for (const name of packs) for (const group of groupsOf(this.waitedBy.get(name))) groups.add(group);
     const steps: Step[] = [];
     for (const group of groups) {
       group.shown = undefined;
@@ -209,15 +213,19 @@ export class Schedule {
     if (group.gate.type === 'waiting')
       for (const name of group.gate.packs) {
         const groups = this.waitedBy.get(name);
-        groups?.delete(group);
-        // Not kept empty: every pack is waited for once, and would hold a Set for as long as the runner runs.
-        if (groups?.size === 0) this.waitedBy.delete(name);
+        // Not kept empty: every pack is waited for once, and would hold an entry for as long as the runner runs.
+        if (groups === group) this.waitedBy.delete(name);
+        else if (groups instanceof Set) {
+          groups.delete(group);
+          if (groups.size === 0) this.waitedBy.delete(name);
+        }
       }
     if (gate.type === 'waiting')
       for (const name of gate.packs) {
         const groups = this.waitedBy.get(name);
-        if (groups === undefined) this.waitedBy.set(name, new Set([group]));
-        else groups.add(group);
+        if (groups === undefined) this.waitedBy.set(name, group);
+        else if (groups instanceof Set) groups.add(group);
+        else if (groups !== group) this.waitedBy.set(name, new Set([groups, group]));
       }
     // Still waiting, and for packs that make the stage its members show already (behind a large wave, one of
     // its packs turning green changes the list, rarely the stage): a wait step would change nothing for them.
@@ -231,6 +239,14 @@ export class Schedule {
     group.shown = undefined;
     for (const member of group.members) queue.push(member);
   }
+}
+
+const NO_GROUPS: readonly Group[] = [];
+
+/** The groups a waitedBy entry holds. */
+function groupsOf(entry: Group | Set<Group> | undefined): Iterable<Group> {
+  if (entry === undefined) return NO_GROUPS;
+  return entry instanceof Set ? entry : [entry];
 }
 
 function sameGate(a: Gate, b: Gate): boolean {

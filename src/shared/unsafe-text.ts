@@ -43,9 +43,11 @@ function cleanValue(value: unknown): unknown {
   if (typeof value === 'object' && value !== null) {
     // Every status event passes here (the engine's reducer): walked without allocating while all is clean, and
     // copied whole, as plain data, at the first change only. (Pairs built per object cost the engine bench's
-    // 1,000 ÷ 200 CPU ratio about 0.5.)
+    // 1,000 ÷ 200 CPU ratio about 0.5. for…in reads the keys from the shape's cache; Object.keys made an array
+    // per object walked: 1.2 MB of the 56 MB a 1,000-pack install allocates.)
     const record = value as Record<string, unknown>;
-    for (const k of Object.keys(record)) {
+    for (const k in record) {
+      if (!Object.hasOwn(record, k)) continue;
       const v = record[k];
       if (cleanText(k) !== k || cleanValue(v) !== v)
         return Object.fromEntries(

@@ -179,8 +179,8 @@ function fromResources(
   input: PackAggregationInput,
   converging: PackConditionType,
   applied: boolean,
+  progress: PackProgress,
 ): PackSummary {
-  const progress = packProgress(input.resources);
   const worst = worstResource(input.resources);
   if (worst === undefined && !applied) {
     if (input.timedOut) {
@@ -309,12 +309,13 @@ export function aggregatePack(input: PackAggregationInput): PackSummary {
         : summary(working, 'Rendering', message, input, progress);
     }
     case 'Applying':
-      return fromResources(input, working, false);
+      return fromResources(input, working, false, progress);
     case 'Applied':
       return fromResources(
         input,
         operation === PackOperation.Install ? PackConditionType.Installed : working,
         true,
+        progress,
       );
     case 'Uninstalling': {
       const remaining = input.resources.filter((r) => r.evaluation.state !== ResourceState.Missing);

@@ -166,20 +166,31 @@ function awaitingNewRevision(resource: PackResource): PackResource {
   };
 }
 
-type Facts = Pick<PackStatus, 'revision' | 'operation' | 'stage' | 'resources' | 'timedOut' | 'endTime'>;
+/** The facts a status is recomputed from; `timedOut` and `endTime` undefined when there are none. */
+interface Facts {
+  readonly revision: string;
+  readonly operation: PackOperation;
+  readonly stage: PackStage;
+  readonly resources: readonly PackResource[];
+  readonly timedOut: PackTimeout | undefined;
+  readonly endTime: string | undefined;
+}
+
+type Writable<T> = { -readonly [K in keyof T]: T[K] };
 
 /**
  * Recomputes the summary from new facts and records a transition when the phase changed. `engineStart`: the
  * engine began work on the pack (rendering, a new revision), which may start a new run with its own clock.
  */
+// Every status event of an install passes here (6 per pack): the new status is built as one object literal,
+// without a spread of the facts or an object per optional field (issue 15: allocation per event).
 function advance(state: PackStatus, facts: Facts, time: string, engineStart = false): PackStatus {
-  const { timedOut: given, endTime, ...rest } = facts;
-  const s = aggregatePack({
-    operation: facts.operation,
-    stage: facts.stage,
-    resources: facts.resources,
-    ...(given ? { timedOut: given } : {}),
-  });
+  const given = facts.timedOut;
+  const s = aggregatePack(
+    given
+      ? { operation: facts.operation, stage: facts.stage, resources: facts.resources, timedOut: given }
+      : { operation: facts.operation, stage: facts.stage, resources: facts.resources },
+  );
   // Reaching green ends the timeout: a pack that later goes blue again (a node drains, pods move) starts a
   // new wait; it must not turn red at once on the old deadline.
   const timedOut = s.phase === PackPhase.Success ? undefined : given;
@@ -208,23 +219,39 @@ function advance(state: PackStatus, facts: Facts, time: string, engineStart = fa
     endTime: state.endTime,
   });
   const startTime = started !== undefined ? time : state.startTime;
-  const end = (started !== undefined ? undefined : endTime) ?? (isFinal ? time : undefined);
-  const runs = nextRuns(state.runs ?? [], {
-    ...(started !== undefined ? { started } : {}),
-    time,
+  const end = (started !== undefined ? undefined : facts.endTime) ?? (isFinal ? time : undefined);
+  const ended = isFinal ? s.phase : undefined;
+  const runs = nextRuns(
+    state.runs ?? NO_RUNS,
+    started !== undefined
+      ? { started, time, revision: facts.revision, ended }
+      : { time, revision: facts.revision, ended },
+  );
+  const next: Writable<PackStatus> = {
     revision: facts.revision,
-    ...(isFinal ? { ended: s.phase } : {}),
-  });
-  return {
-    ...rest,
-    ...s,
-    ...(timedOut ? { timedOut } : {}),
-    ...(startTime !== undefined ? { startTime } : {}),
-    ...(end !== undefined ? { endTime: end } : {}),
-    ...(runs.length > 0 ? { runs } : {}),
+    operation: facts.operation,
+    stage: facts.stage,
+    resources: s.resources,
+    phase: s.phase,
+    condition: s.condition,
+    reason: s.reason,
+    // The previous status's own when equal: the new ones are then garbage at once, not kept as long as the
+    // status (a wave's installs hold theirs side by side: issue 15, what an install promotes per pack).
+    message: s.message === state.message ? state.message : s.message,
+    progress:
+      s.progress.ready === state.progress.ready && s.progress.total === state.progress.total
+        ? state.progress
+        : s.progress,
     transitions,
   };
+  if (timedOut) next.timedOut = timedOut;
+  if (startTime !== undefined) next.startTime = startTime;
+  if (end !== undefined) next.endTime = end;
+  if (runs.length > 0) next.runs = runs;
+  return next;
 }
+
+const NO_RUNS: readonly PackRunTimes[] = [];
 
 /**
  * refKey(a) === refKey(b) without building either key: a pack of n objects judges each of them during an
@@ -275,6 +302,8 @@ export function reducePackStatus(state: PackStatus, raw: PackEvent): PackStatus 
           stage: event.stage,
           resources:
             event.revision === state.revision ? state.resources : state.resources.map(awaitingNewRevision),
+          timedOut: undefined,
+          endTime: undefined,
         },
         event.time,
         true,
@@ -284,7 +313,7 @@ export function reducePackStatus(state: PackStatus, raw: PackEvent): PackStatus 
       if (sameStage(event.stage, state.stage)) return state;
       return advance(
         state,
-        { ...facts(state), stage: event.stage },
+        facts(state, { stage: event.stage }),
         event.time,
         event.stage.type === 'Rendering',
       );
@@ -299,7 +328,7 @@ export function reducePackStatus(state: PackStatus, raw: PackEvent): PackStatus 
           ...(before?.hook ? { hook: true as const } : {}),
         };
       });
-      return advance(state, { ...facts(state), resources }, event.time);
+      return advance(state, facts(state, { resources }), event.time);
     }
     case 'HooksMarked': {
       const hooks = new Set(event.hooks.map(refKey));
@@ -307,14 +336,14 @@ export function reducePackStatus(state: PackStatus, raw: PackEvent): PackStatus 
       const resources = state.resources.map(({ hook: _hook, ...r }) =>
         hooks.has(refKey(r.ref)) ? { ...r, hook: true as const } : r,
       );
-      return advance(state, { ...facts(state), resources }, event.time);
+      return advance(state, facts(state, { resources }), event.time);
     }
     case 'ResourceEvaluated': {
       const index = state.resources.findIndex((r) => sameObject(r.ref, event.ref));
       const current = state.resources[index];
       if (current === undefined || sameEvaluation(current.evaluation, event.evaluation)) return state;
       const resources = state.resources.with(index, { ...current, evaluation: event.evaluation });
-      return advance(state, { ...facts(state), resources }, event.time);
+      return advance(state, facts(state, { resources }), event.time);
     }
     case 'TimedOut':
       if (state.phase !== PackPhase.Processing) return state;
@@ -324,19 +353,23 @@ export function reducePackStatus(state: PackStatus, raw: PackEvent): PackStatus 
       ) {
         return state;
       }
-      return advance(state, { ...facts(state), timedOut: event.timeout }, event.time);
+      return advance(state, facts(state, { timedOut: event.timeout }), event.time);
     default:
       return assertNever(event, 'pack event');
   }
 }
 
-function facts(state: PackStatus): Facts {
+/** The status's facts, with `change` in place of what it names. */
+function facts(
+  state: PackStatus,
+  change: { stage?: PackStage; resources?: readonly PackResource[]; timedOut?: PackTimeout },
+): Facts {
   return {
     revision: state.revision,
     operation: state.operation,
-    stage: state.stage,
-    resources: state.resources,
-    ...(state.timedOut ? { timedOut: state.timedOut } : {}),
-    ...(state.endTime !== undefined ? { endTime: state.endTime } : {}),
+    stage: change.stage ?? state.stage,
+    resources: change.resources ?? state.resources,
+    timedOut: change.timedOut ?? state.timedOut,
+    endTime: state.endTime,
   };
 }

@@ -14,6 +14,7 @@ import type {
   PackTransition,
 } from '../status/index.js';
 import { cleanDeep } from '../shared/unsafe-text.js';
+import { powerOfTwoChunks } from './chunks.js';
 import { inTransaction, nowIso, type StoreContext, type TransactionContext } from './context.js';
 import { notFound } from './errors.js';
 import { fromJson, toJson } from './json-column.js';
@@ -391,11 +392,10 @@ async function recordAll(
   planned.forEach(({ row }, i) =>
     rows.set(rowKey(row.cluster_id, row.pack), { ...row, seq: recorded[i]?.record.seq ?? 0 }),
   );
-  const all = [...rows.values()];
-  for (let i = 0; i < all.length; i += UPSERT_CHUNK) {
+  for (const chunk of powerOfTwoChunks([...rows.values()], UPSERT_CHUNK)) {
     await tx.db
       .insertInto('pack_status')
-      .values(all.slice(i, i + UPSERT_CHUNK))
+      .values(chunk)
       .onConflict((oc) =>
         oc
           .columns(['cluster_id', 'pack'])
@@ -425,8 +425,8 @@ export function statusJson(
   return { data, resources: data.slice(head, -2) };
 }
 
-/** Rows per upsert: 18 parameters each, far below both databases' limits. */
-const UPSERT_CHUNK = 100;
+/** Rows per upsert at most: 18 parameters each, far below both databases' limits (see chunks.ts). */
+const UPSERT_CHUNK = 64;
 
 const UPDATED_COLUMNS = [
   'revision',
@@ -462,13 +462,12 @@ async function storedPhases(
     packsByCluster.set(id, (packsByCluster.get(id) ?? new Set()).add(input.pack));
   }
   for (const [clusterId, packs] of packsByCluster) {
-    const names = [...packs];
-    for (let i = 0; i < names.length; i += PHASE_CHUNK) {
+    for (const names of powerOfTwoChunks([...packs], PHASE_CHUNK)) {
       const rows = await tx.db
         .selectFrom('pack_status')
         .select(['pack', 'phase'])
         .where('cluster_id', '=', clusterId)
-        .where('pack', 'in', names.slice(i, i + PHASE_CHUNK))
+        .where('pack', 'in', names)
         .execute();
       for (const row of rows) phases.set(rowKey(clusterId, row.pack), row.phase as PackPhase);
     }
@@ -476,7 +475,8 @@ async function storedPhases(
   return phases;
 }
 
-const PHASE_CHUNK = 500;
+/** Pack names per look-up at most (see chunks.ts). */
+const PHASE_CHUNK = 512;
 
 async function lastTransitionTo(
   tx: TransactionContext,

@@ -5,6 +5,7 @@
 import { sql } from 'kysely';
 import type { PackTransition } from '../status/index.js';
 import { cleanDeep } from '../shared/unsafe-text.js';
+import { powerOfTwoChunks } from './chunks.js';
 import { inTransaction, type StoreContext, type TransactionContext } from './context.js';
 import { fromJson, toJson } from './json-column.js';
 import { EVENTS_CHANNEL } from './listen.js';
@@ -157,8 +158,7 @@ export async function appendEventsOf(
       lease_epoch: epoch ?? null,
     };
   });
-  for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
-    const chunk = rows.slice(i, i + INSERT_CHUNK);
+  for (const chunk of powerOfTwoChunks(rows, INSERT_CHUNK)) {
     if (tx.backend === Backend.Postgres) {
       // The id column is GENERATED ALWAYS: PostgreSQL takes a given id only when told to.
       await sql`insert into events (id, time, cluster_id, cluster, pack, kind, data, lease_epoch) overriding system value values ${sql.join(
@@ -178,8 +178,8 @@ export async function appendEventsOf(
   return stored;
 }
 
-/** Rows per INSERT: 8 parameters each, well under both databases' limits on bound parameters. */
-const INSERT_CHUNK = 500;
+/** Rows per INSERT at most: 8 parameters each, well under both databases' limits on bound parameters (see chunks.ts). */
+const INSERT_CHUNK = 256;
 
 /**
  * Takes `count` consecutive ids and returns the first. Only under the event-order lock (PostgreSQL) or SQLite's

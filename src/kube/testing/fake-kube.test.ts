@@ -39,7 +39,11 @@ describe('FakeKube', () => {
     const first = await kube.apply(cm('a'), opts);
     const same = await kube.apply(cm('a'), opts);
     const changed = await kube.apply({ ...cm('a'), data: { name: 'b' } }, opts);
-    expect(Number(same.metadata?.resourceVersion)).toBeGreaterThan(Number(first.metadata?.resourceVersion));
+    // A no-op apply is not written (as the API server skips a no-op update); a change is.
+    expect(same.metadata?.resourceVersion).toBe(first.metadata?.resourceVersion);
+    expect(Number(changed.metadata?.resourceVersion)).toBeGreaterThan(
+      Number(first.metadata?.resourceVersion),
+    );
     expect(changed.metadata?.uid).toBe(first.metadata?.uid);
     expect(changed.metadata?.managedFields?.[0]).toMatchObject({ manager: 'test', operation: 'Apply' });
     const ref = { apiVersion: 'v1', kind: 'ConfigMap', namespace: 'apps', name: 'a' };
@@ -63,6 +67,28 @@ describe('FakeKube', () => {
     await kube.delete({ apiVersion: 'v1', kind: 'ConfigMap', namespace: 'apps', name: 'before' });
     await log.waitFor(4);
     expect(seen(log)).toEqual(['ADDED before', 'ADDED after', 'ADDED elsewhere', 'DELETED before']);
+  });
+
+  it('sends a watch no event for an apply that changes nothing, and one for an apply that does', async () => {
+    const kube = new FakeKube();
+    await kube.apply(cm('a', { team: 'a' }), opts);
+    const { log, started } = watch(kube, { apiVersion: 'v1', kind: 'ConfigMap' });
+    await started;
+    await kube.apply(cm('a', { team: 'a' }), opts);
+    await kube.apply(cm('a', { team: 'b' }), opts);
+    await kube.apply(cm('b'), opts);
+    await log.waitFor(3);
+    expect(seen(log)).toEqual(['ADDED a', 'MODIFIED a', 'ADDED b']);
+    expect(log.items[1]?.object.metadata?.labels).toEqual({ team: 'b' });
+  });
+
+  it('records no actions when told not to, and still answers', async () => {
+    const kube = new FakeKube({ recordActions: false });
+    await kube.apply(cm('a'), opts);
+    expect(await kube.delete({ apiVersion: 'v1', kind: 'ConfigMap', namespace: 'apps', name: 'a' })).toBe(
+      true,
+    );
+    expect(kube.actions).toEqual([]);
   });
 
   it('fails a watch from a compacted resourceVersion with 410 Gone', async () => {

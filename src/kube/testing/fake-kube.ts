@@ -4,6 +4,7 @@
 // fail chosen requests, after client-go's fake clientset (k8s.io/client-go/testing: Fake, PrependReactor). Watches
 // go through the real ListWatch, so its caching, relisting and backoff are what the code under test sees.
 import type { KubernetesObject } from '@kubernetes/client-node';
+import { isDeepStrictEqual } from 'node:util';
 import type { KubeApi } from '../api.js';
 import type { ApplyOptions, DeleteOptions, WatchQuery } from '../client.js';
 import { KubeError, KubeErrorCode } from '../errors.js';
@@ -73,7 +74,8 @@ interface HistoryEntry {
 }
 
 interface Watcher {
-  readonly query: WatchQuery;
+  /** matches() for the watch's query, its selectors parsed once rather than for every change recorded. */
+  readonly matches: (object: KubernetesObject) => boolean;
   /** kindKey() of the query, made once rather than for every change recorded. */
   readonly kind: string;
   readonly queue: RawWatchEvent<KubernetesObject>[];
@@ -87,6 +89,11 @@ export interface FakeKubeOptions {
   readonly kubeVersion?: string;
   /** Options every listWatch gets (e.g. a backoff in milliseconds), merged under the caller's. */
   readonly listWatch?: ListWatchOptions;
+  /**
+   * Whether `actions` records the requests (default true). A benchmark of what runs on top turns it off: the
+   * log keeps every applied object, memory no API server holds in its client's process.
+   */
+  readonly recordActions?: boolean;
 }
 
 export class FakeKube implements KubeApi {
@@ -213,7 +220,7 @@ export class FakeKube implements KubeApi {
   apply<T extends KubernetesObject>(obj: T, opts: ApplyOptions): Promise<T> {
     const ref = refFrom(obj);
     const action: FakeAction = { verb: 'apply', ref, object: obj };
-    this.actions.push(action);
+    this.log(action);
     return this.answer(action, () => {
       const info = this.mapping(ref.apiVersion, ref.kind);
       if (!ref.name)
@@ -223,18 +230,16 @@ export class FakeKube implements KubeApi {
         );
       const placed = info.namespaced ? { ...ref, namespace: ref.namespace ?? 'default' } : ref;
       const current = this.peek(placed);
-      const metadata = Object.assign(
-        {},
-        obj.metadata,
-        info.namespaced ? { namespace: placed.namespace } : {},
-      );
-      const others = (current?.metadata?.managedFields ?? []).filter((f) => f.manager !== opts.fieldManager);
+      const others =
+        current === undefined
+          ? []
+          : (current.metadata?.managedFields ?? []).filter((f) => f.manager !== opts.fieldManager);
       const spec = (o: KubernetesObject | undefined) =>
         JSON.stringify((o as { spec?: unknown } | undefined)?.spec);
       const next = {
         ...obj,
         metadata: {
-          ...metadata,
+          ...Object.assign({}, obj.metadata, info.namespaced ? { namespace: placed.namespace } : {}),
           uid: current?.metadata?.uid ?? this.uid(),
           creationTimestamp: current?.metadata?.creationTimestamp ?? new Date(0).toISOString(),
           generation: (current?.metadata?.generation ?? 0) + (current && spec(current) === spec(obj) ? 0 : 1),
@@ -242,12 +247,19 @@ export class FakeKube implements KubeApi {
             ...others,
             { manager: opts.fieldManager, operation: 'Apply', fieldsV1: fieldSet(obj) },
           ],
+          ...(current?.metadata?.resourceVersion === undefined
+            ? {}
+            : { resourceVersion: current.metadata.resourceVersion }),
         },
         ...(current && 'status' in current ? { status: (current as { status?: unknown }).status } : {}),
       } as unknown as T;
+      // An apply that changes nothing is not written, as the API server skips a no-op update: the object keeps
+      // its resourceVersion and no watch sees an event (re-applying an unchanged pack must not look like a change).
+      if (current !== undefined && isDeepStrictEqual(next, current)) return current as T;
       if (opts.dryRun) return next;
       const key = kindKey(ref.apiVersion, ref.kind);
-      const stored = this.store(key, next) as T;
+      // `next` is this apply's own object: stored as it is, not copied again.
+      const stored = this.commit(key, next) as T;
       if (key === kindKey('apiextensions.k8s.io/v1', 'CustomResourceDefinition')) this.establish(stored);
       return this.peek(placed) as T;
     });
@@ -262,7 +274,7 @@ export class FakeKube implements KubeApi {
 
   delete(ref: ObjectRef, _opts: DeleteOptions = {}): Promise<boolean> {
     const action: FakeAction = { verb: 'delete', ref };
-    this.actions.push(action);
+    this.log(action);
     return this.answer(action, () => {
       const info = this.mapping(ref.apiVersion, ref.kind);
       const placed = this.placed(ref, info);
@@ -291,8 +303,9 @@ export class FakeKube implements KubeApi {
   list<T extends KubernetesObject>(q: WatchQuery): Promise<{ items: T[]; resourceVersion: string }> {
     return this.answer({ verb: 'list', query: q }, () => {
       this.mapping(q.apiVersion, q.kind);
+      const matches = matcher(q);
       const items = [...(this.objects.get(kindKey(q.apiVersion, q.kind))?.values() ?? [])]
-        .filter((o) => matches(q, o))
+        .filter(matches)
         // The API server leaves kind and apiVersion out of list items; KubeClient.list puts them back.
         .map((o) => ({ ...o, apiVersion: q.apiVersion, kind: q.kind }) as T);
       return { items, resourceVersion: String(this.revision) };
@@ -330,11 +343,12 @@ export class FakeKube implements KubeApi {
     if (from < this.compactedBefore)
       throw new KubeError(KubeErrorCode.Gone, `too old resource version: ${from} (${this.compactedBefore})`);
     const key = kindKey(q.apiVersion, q.kind);
+    const matches = matcher(q);
     const watcher: Watcher = {
-      query: q,
+      matches,
       kind: key,
       queue: this.history
-        .filter((e) => e.kind === key && e.resourceVersion > from && matches(q, e.object))
+        .filter((e) => e.kind === key && e.resourceVersion > from && matches(e.object))
         .map((e) => ({ type: e.type, object: e.object })),
       wake: () => undefined,
     };
@@ -369,7 +383,8 @@ export class FakeKube implements KubeApi {
   /** Runs the reactors, then the store, always asynchronously as a server would answer. */
   private async answer<T>(action: FakeAction, store: () => T): Promise<T> {
     await Promise.resolve();
-    for (const reactor of [...this.reactors]) reactor(action);
+    // A copy, as a reactor may remove itself; none to copy in most tests and in the engine bench.
+    if (this.reactors.length > 0) for (const reactor of [...this.reactors]) reactor(action);
     return store();
   }
 
@@ -389,17 +404,27 @@ export class FakeKube implements KubeApi {
   }
 
   private store(key: string, object: KubernetesObject): KubernetesObject {
-    const objects = this.objects.get(key) ?? new Map<string, KubernetesObject>();
-    this.objects.set(key, objects);
-    const id = objectKey(refFrom(object));
+    return this.commit(key, { ...object, metadata: Object.assign({}, object.metadata) });
+  }
+
+  /** Stores `object`, which nothing else holds (its metadata included), with the next resourceVersion. */
+  private commit(key: string, object: KubernetesObject): KubernetesObject {
+    let objects = this.objects.get(key);
+    if (objects === undefined) {
+      objects = new Map<string, KubernetesObject>();
+      this.objects.set(key, objects);
+    }
+    const metadata = (object.metadata ??= {});
+    const id = metadata.namespace ? `${metadata.namespace}/${metadata.name ?? ''}` : (metadata.name ?? '');
     const type = objects.has(id) ? 'MODIFIED' : 'ADDED';
-    const stored = {
-      ...object,
-      metadata: Object.assign({}, object.metadata, { resourceVersion: String(++this.revision) }),
-    };
-    objects.set(id, stored);
-    this.record(key, type, stored);
-    return stored;
+    metadata.resourceVersion = String(++this.revision);
+    objects.set(id, object);
+    this.record(key, type, object);
+    return object;
+  }
+
+  private log(action: FakeAction): void {
+    if (this.options.recordActions !== false) this.actions.push(action);
   }
 
   private remove(key: string, object: KubernetesObject): void {
@@ -413,7 +438,7 @@ export class FakeKube implements KubeApi {
   private record(kind: string, type: HistoryEntry['type'], object: KubernetesObject): void {
     this.history.push({ resourceVersion: this.revision, kind, type, object });
     for (const watcher of this.watchers) {
-      if (watcher.kind !== kind || !matches(watcher.query, object)) continue;
+      if (watcher.kind !== kind || !watcher.matches(object)) continue;
       watcher.queue.push({ type, object });
       watcher.wake();
     }
@@ -470,36 +495,52 @@ function refFrom(object: KubernetesObject): ObjectRef {
   };
 }
 
-/** The query's namespace, label selector (`k=v`, `k!=v`, `k`) and field selector (`path=value`). */
-function matches(q: WatchQuery, object: KubernetesObject): boolean {
-  if (q.namespace !== undefined && object.metadata?.namespace !== q.namespace) return false;
-  const labels = object.metadata?.labels ?? {};
-  for (const term of splitSelector(q.labelSelector)) {
+/**
+ * Whether an object matches the query's namespace, label selector (`k=v`, `k!=v`, `k`) and field selector
+ * (`path=value`). The selectors are parsed here, once per list or watch, not for each object matched.
+ */
+function matcher(q: WatchQuery): (object: KubernetesObject) => boolean {
+  const labelTerms = splitSelector(q.labelSelector).map((term) => {
     const [key, value] = term.split(/!?=/, 2) as [string, string | undefined];
-    if (value === undefined ? !(key in labels) : term.includes('!=') === (labels[key] === value))
-      return false;
-  }
-  for (const term of splitSelector(q.fieldSelector)) {
+    return { key, value, negated: term.includes('!=') };
+  });
+  const fieldTerms = splitSelector(q.fieldSelector).map((term) => {
     const [path, value] = term.split('=', 2) as [string, string | undefined];
-    let at: unknown = object;
-    for (const part of path.split('.')) at = (at as Record<string, unknown> | undefined)?.[part];
-    if (at !== value) return false;
-  }
-  return true;
+    return { path: path.split('.'), value };
+  });
+  return (object) => {
+    if (q.namespace !== undefined && object.metadata?.namespace !== q.namespace) return false;
+    const labels = object.metadata?.labels ?? {};
+    for (const { key, value, negated } of labelTerms)
+      if (value === undefined ? !(key in labels) : negated === (labels[key] === value)) return false;
+    for (const { path, value } of fieldTerms) {
+      let at: unknown = object;
+      for (const part of path) at = (at as Record<string, unknown> | undefined)?.[part];
+      if (at !== value) return false;
+    }
+    return true;
+  };
 }
 
 function splitSelector(selector: string | undefined): string[] {
   return (selector ?? '').split(',').filter((t) => t !== '');
 }
 
+/**
+ * A field set's leaf (`f:name: {}`), one for every stored object: seven of them per ConfigMap were most of what
+ * the fake kept per object in the engine bench, memory the API server holds in its own process. The same JSON.
+ */
+const LEAF = Object.freeze({});
+
 /** The fields an apply sets, as the API server's fieldsV1 names them (`f:spec`, `f:data`, …). */
 function fieldSet(value: unknown): unknown {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return {};
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return LEAF;
   // A loop, not entries → filter → map → fromEntries: every apply of a bench install runs this over the whole
   // object, and its temporary arrays were the largest garbage of the engine-events bench (issue 15).
   const fields: Record<string, unknown> = {};
   const record = value as Record<string, unknown>;
-  for (const key of Object.keys(record))
-    if (key !== 'apiVersion' && key !== 'kind') fields[`f:${key}`] = fieldSet(record[key]);
+  for (const key in record)
+    if (Object.hasOwn(record, key) && key !== 'apiVersion' && key !== 'kind')
+      fields[`f:${key}`] = fieldSet(record[key]);
   return fields;
 }

@@ -45,6 +45,26 @@ export function profileCases(env: TestBackend): void {
       expect((await store.profiles.get('tracing', '1.0.0'))?.parserVersion).toBe(0);
     });
 
+    it('returns the profile it was given rather than parsing back the JSON it wrote, unless JSON cannot carry it', async () => {
+      const { store } = await env.open();
+      const draft = profileFixture('monitoring', '1.0.0');
+      expect((await store.profiles.saveDraft(draft)).profile).toBe(draft.profile);
+      const published = profileFixture('logging', '1.0.0');
+      const record = await store.profiles.publish(published);
+      expect(record.profile).toBe(published.profile);
+      expect((await store.profiles.get('logging', '1.0.0'))?.profile).toEqual(record.profile);
+      // NaN has no JSON: the version written returns what a read of it returns (null there), not the input.
+      const fixture = profileFixture('tracing', '1.0.0');
+      const nan = { ...fixture.profile, spec: { ...fixture.profile.spec, description: Number.NaN } };
+      const lossy = await store.profiles.publish({
+        ...fixture,
+        profile: nan as unknown as typeof fixture.profile,
+      });
+      expect(lossy.profile).not.toBe(nan);
+      expect(lossy.profile.spec.description).toBeNull();
+      expect((await store.profiles.get('tracing', '1.0.0'))?.profile).toEqual(lossy.profile);
+    });
+
     it('makes published versions immutable: same content is idempotent, different content a conflict', async () => {
       const { store } = await env.open();
       const v1 = profileFixture('monitoring', '1.0.0', 'original');
