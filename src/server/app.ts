@@ -112,7 +112,7 @@ export interface ServerOptions {
   readonly forwardKey?: Uint8Array;
   /** Costly requests (previews, validations, …) one token may have in progress. Default 4 (heavy-requests.ts). */
   readonly maxHeavyPerToken?: number;
-  /** A costly answer whose client takes no byte for this long is cut, freeing its slot. Default 30 s (tests). */
+  /** A costly answer whose client takes no byte for this long is cut, freeing its slot. Default 2 min (WRITE_STALL_MS); shorter in tests. */
   readonly writeStallMs?: number;
   /**
    * Costly requests of one operation the hub runs at once, all tokens; viewers together get all but one token's

@@ -10,8 +10,15 @@ import type { ServerResponse } from 'node:http';
  * How long a costly request's answer may wait for its client to take any byte of it (review 11, item 1): a slot
  * is given back only when the connection closes, so a client that stops reading would hold it for ever. A
  * client reading slowly but steadily is not cut: any slice it takes starts the wait again.
+ *
+ * The hub sees a slice taken only when the kernel takes it into the socket's send buffer, and Linux wakes a
+ * writer only once about half of a full send buffer is free again. That buffer grows up to `net.ipv4.tcp_wmem`'s
+ * maximum (4 MiB by default), so a reader must take ~2 MiB within the wait to be seen moving. At 30 s (session
+ * 9) an agent or a CLI reading 256 KiB every 10 s was cut mid-chart (review 12, item 1); at 2 minutes any reader
+ * above ~17 KiB/s gets its answer. A client that stops reading still gives the slot back, 2 minutes later; one
+ * that trickles on purpose holds it either way, which is what the per-token caps bound.
  */
-export const WRITE_STALL_MS = 30_000;
+export const WRITE_STALL_MS = 120_000;
 
 /** The most bytes of an answer handed to the socket at once (the default high-water mark of a socket). */
 export const WRITE_SLICE_BYTES = 64 * 1024;
