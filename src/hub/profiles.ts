@@ -6,12 +6,13 @@ import { ByteLru } from './byte-lru.js';
 import {
   IssueKind,
   maskSensitiveDefaults,
+  sensitiveDefaultsOf,
   PROFILE_PARSER_VERSION,
   writeBundleAsync,
   type ClusterProfile,
   type ProfileIssue,
 } from '../profile/index.js';
-import type { Store } from '../store/index.js';
+import type { Store, StoredProfile } from '../store/index.js';
 import type { ClusterAccess } from './access.js';
 import type { Actor } from './config.js';
 import { busyError, HubError, HubErrorCode, mapStoreErrors, notFound } from './errors.js';
@@ -52,6 +53,8 @@ export class Profiles {
   private readonly uploads = new UploadChecker();
   /** Bundles built for download, by content; a bundle is at most about 20 MiB. */
   private readonly bundles = new ByteLru<Buffer>({ maxBytes: 48 * 1024 * 1024, sizeOf: (b) => b.length });
+  /** Masked sources of versions holding a sensitive default, by the source's hash: masked once, not per read. */
+  private readonly masked = new ByteLru<string>({ maxBytes: 16 * 1024 * 1024, sizeOf: (t) => 2 * t.length });
 
   constructor(
     private readonly store: Store,
@@ -160,7 +163,7 @@ export class Profiles {
     return {
       ...versionView(record, record.profile.spec.packs.length, record.profile.spec.description),
       // A sensitive variable's default in a version stored before they were refused: shown masked.
-      yaml: maskSensitiveDefaults(record.source),
+      yaml: this.shownSource(record),
       ...(Object.keys(record.blobs).length === 0 ? {} : { files: record.blobs }),
       packTable: profilePackRows(record.profile.spec.packs, record.blobs, pinned.charts ?? {}),
       attachedTo: attached.map((a) => ({ cluster: a.cluster, version: a.version })),
@@ -204,6 +207,21 @@ export class Profiles {
    * A stored version as a bundle: its source and every local chart and file it was published with. Compressed
    * off the event loop, and kept a while by content (byte-lru.ts).
    */
+  /**
+   * A stored version's source as viewers get it: as written, or, for one stored before sensitive defaults were
+   * refused, with them masked (sensitive-defaults.ts; parsed on the main thread, so kept).
+   */
+  private shownSource(record: StoredProfile): string {
+    const known = sensitiveDefaultsOf(record.profile);
+    if (known.length === 0) return record.source;
+    const key = createHash('sha256').update(record.source).digest('hex');
+    const kept = this.masked.get(key);
+    if (kept !== undefined) return kept;
+    const shown = maskSensitiveDefaults(record.source, known);
+    this.masked.set(key, shown);
+    return shown;
+  }
+
   async bundle(name: string, version: string): Promise<Buffer> {
     const record = await this.store.profiles.get(name, version);
     if (!record) throw notFound('profile', `${name}@${version}`);
@@ -217,7 +235,7 @@ export class Profiles {
         if (!content) throw notFound('profile file', `${name}@${version}: ${path} (sha256 ${digest})`);
         entries.push({ path, content });
       }
-      return writeBundleAsync(maskSensitiveDefaults(record.source), entries);
+      return writeBundleAsync(this.shownSource(record), entries);
     });
   }
 

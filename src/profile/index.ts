@@ -91,7 +91,7 @@ export { checkProfileUpload, type ProfileUploadCheck, type ProfileUploadInput } 
 export { resolveProfile, type ResolvedProfile, type ResolveOptions } from './resolve.js';
 export { Redactor, noRedaction } from './redact.js';
 export { SENSITIVE_PLACEHOLDER, describeValue } from './describe.js';
-export { maskSensitiveDefaults } from './sensitive-defaults.js';
+export { maskSensitiveDefaults, sensitiveDefaultsOf } from './sensitive-defaults.js';
 export { ALLOWED_LAYERS, checkComposition, packLabel } from './compose.js';
 export {
   planCluster,

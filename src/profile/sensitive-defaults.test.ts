@@ -1,6 +1,25 @@
 import { isScalar, parseAllDocuments, visit } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { maskSensitiveDefaults, SEARCHED_SECRET_MIN } from './sensitive-defaults.js';
+import {
+  HIDDEN_SOURCE,
+  maskSensitiveDefaults as maskKnown,
+  SEARCHED_SECRET_MIN,
+} from './sensitive-defaults.js';
+
+/** The sensitive defaults as a parser reads them (aliases resolved), then the masking the hub does. */
+function maskSensitiveDefaults(source: string): string {
+  const known = parseAllDocuments(source).flatMap((doc) => {
+    const spec = (
+      doc.toJS() as { spec?: { variables?: { sensitive?: boolean; default?: unknown }[] } } | null
+    )?.spec;
+    return (spec?.variables ?? []).flatMap((v) =>
+      v.sensitive === true && (typeof v.default === 'string' || typeof v.default === 'number')
+        ? [String(v.default)]
+        : [],
+    );
+  });
+  return maskKnown(source, known);
+}
 
 const source = [
   '# a profile stored before sensitive defaults were refused',
@@ -42,6 +61,49 @@ describe('maskSensitiveDefaults (review 10, finding 4)', () => {
     expect(parseAllDocuments(masked)).toHaveLength(2);
     const plain = source.replaceAll('sensitive: true', 'sensitive: false');
     expect(maskSensitiveDefaults(plain)).toBe(plain);
+  });
+});
+
+describe('maskSensitiveDefaults, what the parser knows (review 13)', () => {
+  it('parses nothing when the version holds no sensitive default', () => {
+    // Not even YAML: with nothing to mask, the source is not read (every GET of a version came here).
+    const text = '{{{ not yaml';
+    expect(maskKnown(text, [])).toBe(text);
+  });
+
+  it('masks a default reached through a merge key, found by its text; hides the source when that is too short', () => {
+    const merged = (secret: string) =>
+      [
+        '%YAML 1.1',
+        '---',
+        'apiVersion: strata.dev/v1alpha1',
+        'kind: ClusterProfile',
+        'metadata: { name: sec }',
+        'spec:',
+        '  version: 1.0.0',
+        `  description: { tmpl: &pw { name: pw, sensitive: true, default: ${secret} } }`,
+        '  variables:',
+        '    - <<: *pw',
+        '      description: merged',
+        '  packs: []',
+        '',
+      ].join('\n');
+    const masked = maskKnown(merged('Sup3rSecretPW'), ['Sup3rSecretPW']);
+    expect(masked).not.toContain('Sup3rSecretPW');
+    expect(masked).toContain('"******"');
+    expect(maskKnown(merged('S'), ['S'])).toBe(HIDDEN_SOURCE);
+  });
+
+  it('reads a source of many keys in linear time (the duplicate-key check is quadratic)', () => {
+    const keys = Array.from({ length: 30_000 }, (_, i) => `k${String(i)}: v`).join(', ');
+    const source = profile(
+      '  variables:\n    - { name: pw, sensitive: true, default: Hunter2-Secret }',
+      `  description: { ${keys} }`,
+    );
+    const started = performance.now();
+    expect(maskKnown(source, ['Hunter2-Secret'])).not.toContain('Hunter2-Secret');
+    // About a second now (and 30 s with the check, review 13's probe).
+    expect(performance.now() - started).toBeLessThan(10_000);
   });
 });
 

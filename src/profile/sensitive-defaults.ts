@@ -15,12 +15,24 @@ import {
   type Pair,
 } from 'yaml';
 import { SENSITIVE_PLACEHOLDER } from './describe.js';
+import type { Variable } from './model.js';
 
 /**
  * Secrets shorter than this are masked where they are the default (and the value an alias default points at)
  * only: searched for elsewhere they would match ordinary text (`1`, `apps` of `apps/v1`, a key) and tell nothing.
  */
 export const SEARCHED_SECRET_MIN = 6;
+
+/**
+ * The yaml library's own duplicate-key check compares each key with every earlier one (minutes for 60,000 keys):
+ * off, as every parse of a profile is (shared/yaml-parse.ts). A stored source was checked when it was accepted.
+ */
+const PARSE = { uniqueKeys: false } as const;
+
+/** Shown instead of a source whose sensitive default cannot be found in its text to be masked there. */
+export const HIDDEN_SOURCE =
+  '# The source of this version is not shown: it holds the default of a sensitive variable (stored before\n' +
+  '# they were refused) that cannot be masked where it is written. Publish a version without it.\n';
 
 type ParsedDocument = ReturnType<typeof parseAllDocuments>[number];
 
@@ -37,13 +49,19 @@ interface SensitiveDefault {
  * points at, a value or key holding one, a comment quoting one. Everything else stays byte for byte when the
  * secret's places can simply be overwritten; otherwise (a comment, a block scalar, an anchor) the documents are
  * written anew, comments kept, the layout yaml's. Text that does not parse is returned as it is: a stored version
- * parsed when it was accepted.
+ * parsed when it was accepted. `known`: those defaults as the profile parser read the source
+ * (`sensitiveDefaultsOf`), which finds them however the text reaches them.
  */
-export function maskSensitiveDefaults(source: string): string {
-  const docs = parseAllDocuments(source);
+export function maskSensitiveDefaults(source: string, known: readonly string[]): string {
+  // Most versions hold none: no parse at all (review 13, item 2: every viewer's GET parsed the whole source).
+  if (known.length === 0) return source;
+  const docs = parseAllDocuments(source, PARSE);
   const defaults = docs.flatMap(sensitiveDefaults);
-  if (defaults.length === 0) return source;
-  const secrets = secretTexts(defaults);
+  // A default the syntax tree does not show where it is (reached through a merge key `<<`, review 13, item 3)
+  // is found by its text; one too short to search for safely hides the source.
+  if (defaults.length < known.length && known.some((k) => k.length < SEARCHED_SECRET_MIN))
+    return HIDDEN_SOURCE;
+  const secrets = secretTexts(defaults, known);
   const cuts: [start: number, end: number][] = [];
   const cut = (node: Node | null | undefined) => {
     if (node?.range) cuts.push([node.range[0], node.range[1]]);
@@ -126,8 +144,8 @@ interface Secrets {
   readonly searched: readonly string[];
 }
 
-function secretTexts(defaults: readonly SensitiveDefault[]): Secrets {
-  const exact = new Set<string>();
+function secretTexts(defaults: readonly SensitiveDefault[], known: readonly string[]): Secrets {
+  const exact = new Set<string>(known);
   const add = (node: unknown) => {
     if (isScalar(node)) {
       // A string or a number (a PIN), as parsed and as written; `true` or `null` is no secret to search for.
@@ -158,7 +176,7 @@ function holdsSecret(value: unknown, secrets: Secrets): boolean {
 function carries(text: string, secrets: Secrets): boolean {
   if (secrets.searched.some((secret) => text.includes(secret))) return true;
   let found = false;
-  for (const doc of parseAllDocuments(text))
+  for (const doc of parseAllDocuments(text, PARSE))
     visit(doc, {
       Scalar: (_key, node) => {
         if (holdsSecret(node.value, secrets)) found = true;
@@ -182,9 +200,16 @@ function sensitiveDefaults(doc: ParsedDocument): SensitiveDefault[] {
   });
 }
 
+/** The defaults of a parsed profile's sensitive variables: what maskSensitiveDefaults is to hide. */
+export function sensitiveDefaultsOf(profile: {
+  readonly spec: { readonly variables: readonly Variable[] };
+}): string[] {
+  return profile.spec.variables.flatMap((v) => (v.sensitive && v.default !== undefined ? [v.default] : []));
+}
+
 /** Whether every sensitive default of `text` reads as the placeholder now. */
 function maskedEverywhere(text: string, expected: number): boolean {
-  const docs = parseAllDocuments(text);
+  const docs = parseAllDocuments(text, PARSE);
   const values = docs.flatMap((doc) =>
     'errors' in doc && doc.errors.length > 0
       ? [undefined]
