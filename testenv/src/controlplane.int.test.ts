@@ -94,7 +94,10 @@ describe('a local control plane', () => {
     // Review 12, item 6: etcd served plain HTTP with no client authentication, so any local user had the store.
     const dir = stateDirOf(NAME);
     const tls = Object.fromEntries(
-      (['ca.crt', 'etcd-client.crt', 'etcd-client.key'] as const).map((f) => [f, readFileSync(join(dir, f))]),
+      (['admin.crt', 'admin.key', 'etcd-ca.crt', 'etcd-client.crt', 'etcd-client.key'] as const).map((f) => [
+        f,
+        readFileSync(join(dir, f)),
+      ]),
     );
     const get = (url: string, options: RequestOptions = {}) =>
       new Promise<string>((resolve) => {
@@ -114,11 +117,14 @@ describe('a local control plane', () => {
     for (const port of [state.ports.etcdClient, state.ports.etcdPeer]) {
       expect(await get(`http://127.0.0.1:${String(port)}/health`)).not.toBe('HTTP 200');
       // TLS 1.3: the server refuses a client without a certificate after the handshake, at the first read.
-      expect(await get(`https://127.0.0.1:${String(port)}/health`, { ca: tls['ca.crt'] })).toMatch(
+      expect(await get(`https://127.0.0.1:${String(port)}/health`, { ca: tls['etcd-ca.crt'] })).toMatch(
         /^error: /,
       );
+      // Nor one of the cluster's CA (review 13, item 4: the controller manager signs approved CSRs with it).
+      const clusterCert = { ca: tls['etcd-ca.crt'], cert: tls['admin.crt'], key: tls['admin.key'] };
+      expect(await get(`https://127.0.0.1:${String(port)}/health`, clusterCert)).toMatch(/^error: /);
     }
-    const withCert = { ca: tls['ca.crt'], cert: tls['etcd-client.crt'], key: tls['etcd-client.key'] };
+    const withCert = { ca: tls['etcd-ca.crt'], cert: tls['etcd-client.crt'], key: tls['etcd-client.key'] };
     expect(await get(`https://127.0.0.1:${String(state.ports.etcdClient)}/health`, withCert)).toBe(
       'HTTP 200',
     );

@@ -235,11 +235,11 @@ function etcdArgs(dir: string, ports: Ports, pki: Pki): string[] {
   return [
     `--cert-file=${pki.etcdCert}`,
     `--key-file=${pki.etcdKey}`,
-    `--trusted-ca-file=${pki.caCert}`,
+    `--trusted-ca-file=${pki.etcdCaCert}`,
     '--client-cert-auth',
     `--peer-cert-file=${pki.etcdCert}`,
     `--peer-key-file=${pki.etcdKey}`,
-    `--peer-trusted-ca-file=${pki.caCert}`,
+    `--peer-trusted-ca-file=${pki.etcdCaCert}`,
     '--peer-client-cert-auth',
     '--name=testenv',
     `--data-dir=${join(dir, 'etcd')}`,
@@ -258,7 +258,7 @@ function etcdArgs(dir: string, ports: Ports, pki: Pki): string[] {
 function apiServerArgs(dir: string, ports: Ports, pki: Pki): string[] {
   return [
     `--etcd-servers=https://127.0.0.1:${ports.etcdClient}`,
-    `--etcd-cafile=${pki.caCert}`,
+    `--etcd-cafile=${pki.etcdCaCert}`,
     `--etcd-certfile=${pki.etcdClientCert}`,
     `--etcd-keyfile=${pki.etcdClientKey}`,
     '--bind-address=127.0.0.1',
@@ -419,7 +419,7 @@ interface ClientTls {
 /** What a client of etcd presents: the API server's client certificate for it. */
 async function etcdClientTls(pki: Pki): Promise<ClientTls> {
   const [ca, cert, key] = await Promise.all(
-    [pki.caCert, pki.etcdClientCert, pki.etcdClientKey].map((f) => readFile(f)),
+    [pki.etcdCaCert, pki.etcdClientCert, pki.etcdClientKey].map((f) => readFile(f)),
   );
   if (!ca || !cert || !key) throw new TestenvError('pki', 'the etcd client certificate is missing');
   return { ca, cert, key };

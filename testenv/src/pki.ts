@@ -17,7 +17,13 @@ export interface Pki {
   adminKey: string;
   serviceAccountKey: string;
   serviceAccountPub: string;
-  /** etcd's serving (and peer) certificate: etcd takes only clients with a certificate of this CA. */
+  /**
+   * etcd's own CA, as kubeadm has it: not the cluster's, whose key the controller manager signs approved CSRs
+   * with (a cluster user with an approved client CSR would otherwise be a client etcd takes, past RBAC).
+   */
+  etcdCaCert: string;
+  etcdCaKey: string;
+  /** etcd's serving (and peer) certificate: etcd takes only clients with a certificate of its CA. */
   etcdCert: string;
   etcdKey: string;
   /** The API server's client certificate for etcd. */
@@ -36,6 +42,8 @@ export function pkiPaths(dir: string): Pki {
     adminKey: at('admin.key'),
     serviceAccountKey: at('sa.key'),
     serviceAccountPub: at('sa.pub'),
+    etcdCaCert: at('etcd-ca.crt'),
+    etcdCaKey: at('etcd-ca.key'),
     etcdCert: at('etcd.crt'),
     etcdKey: at('etcd.key'),
     etcdClientCert: at('etcd-client.crt'),
@@ -65,7 +73,13 @@ async function openssl(args: string[]): Promise<void> {
 export async function createPki(dir: string): Promise<Pki> {
   const p = pkiPaths(dir);
   const days = '3650';
-  const sign = async (key: string, cert: string, subject: string, extensions: string) => {
+  const sign = async (
+    key: string,
+    cert: string,
+    subject: string,
+    extensions: string,
+    ca: Pick<Pki, 'caCert' | 'caKey'> = p,
+  ) => {
     const csr = `${cert}.csr`;
     const ext = `${cert}.ext`;
     await writeFile(ext, extensions);
@@ -76,9 +90,9 @@ export async function createPki(dir: string): Promise<Pki> {
       '-in',
       csr,
       '-CA',
-      p.caCert,
+      ca.caCert,
       '-CAkey',
-      p.caKey,
+      ca.caKey,
       '-CAcreateserial',
       '-out',
       cert,
@@ -90,24 +104,46 @@ export async function createPki(dir: string): Promise<Pki> {
   };
   if (!existsSync(p.serviceAccountPub)) await createKubePki(p, days, sign);
   if (!existsSync(p.etcdClientCert)) {
+    await selfSignedCa(p.etcdCaKey, p.etcdCaCert, '/CN=strata-testenv-etcd-ca', days);
+    const etcdCa = { caCert: p.etcdCaCert, caKey: p.etcdCaKey };
     // Server and client auth both: etcd's peer listener presents it and checks it.
     await sign(
       p.etcdKey,
       p.etcdCert,
       '/CN=etcd',
       'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth,clientAuth\nkeyUsage=digitalSignature,keyEncipherment\n',
+      etcdCa,
     );
     await sign(
       p.etcdClientKey,
       p.etcdClientCert,
       '/CN=kube-apiserver-etcd-client',
       'extendedKeyUsage=clientAuth\nkeyUsage=digitalSignature,keyEncipherment\n',
+      etcdCa,
     );
   }
   return p;
 }
 
 type Sign = (key: string, cert: string, subject: string, extensions: string) => Promise<void>;
+
+async function selfSignedCa(key: string, cert: string, subject: string, days: string): Promise<void> {
+  await openssl([
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-keyout',
+    key,
+    '-out',
+    cert,
+    '-days',
+    days,
+    '-subj',
+    subject,
+  ]);
+}
 
 async function createKubePki(p: Pki, days: string, sign: Sign): Promise<void> {
   await openssl([
