@@ -215,22 +215,23 @@ export class HeavyRequests {
   ): void {
     const now = this.now();
     for (const [waiter, until] of running.waiting) if (until <= now) running.waiting.delete(waiter);
-    // 429 when this caller is over its share (it is the one to wait), 503 when the hub itself is full.
-    const refuse = (status: 429 | 503, count: number, limit: string) => {
+    // 429 when this caller is over its share (it is the one to wait), 503 when the hub itself is full. The text
+    // names the limits and this token's own count, never other tokens' activity (review 13, item 5): a count
+    // is given only where it is the limit reached.
+    const refuse = (status: 429 | 503, why: string) => {
       void reply.header('retry-after', String(RETRY_AFTER_SECONDS));
       throw new ApiError(
         status,
         status === 429 ? 'TOO_MANY_REQUESTS' : 'HUB_BUSY',
-        `the hub already has ${count} ${operation} requests in progress, ${limit}: send it again in a few ` +
-          `seconds, or ask the hub's admin to raise STRATA_MAX_COSTLY_REQUESTS_PER_OPERATION ` +
-          `(or --max-costly-requests-per-operation)`,
+        `${why}: send it again in a few seconds, or ask the hub's admin to raise ` +
+          `STRATA_MAX_COSTLY_REQUESTS_PER_OPERATION (or --max-costly-requests-per-operation)`,
       );
     };
+    const atLimit = (count: number) => `the hub already has ${count} ${operation} requests in progress`;
     if (running.all >= this.perOperationCap)
       refuse(
         503,
-        running.all,
-        `the most the hub runs at once (${this.perOperationCap}, hub-wide per operation)`,
+        `${atLimit(this.perOperationCap)}, the most the hub runs at once (${this.perOperationCap}, hub-wide per operation)`,
       );
     if (privileged) return;
     const mine = running.perViewer.get(key) ?? 0;
@@ -241,8 +242,7 @@ export class HeavyRequests {
       this.perOperation.set(operation, running);
       refuse(
         mine >= evenSplit ? 429 : 503,
-        running.viewers,
-        `the most viewers' tokens may hold together (${this.viewersShare} of the hub-wide ` +
+        `${atLimit(this.viewersShare)}, the most viewers' tokens may hold together (${this.viewersShare} of the hub-wide ` +
           `${this.perOperationCap} per operation; the rest is kept for operators and admins), and this token ` +
           `holds ${mine} of them`,
       );
@@ -252,9 +252,8 @@ export class HeavyRequests {
     if (mine >= evenSplit)
       refuse(
         429,
-        running.viewers,
-        `and other viewers' tokens wait for them: while they do, one viewer token may hold ${evenSplit} ` +
-          `(the viewers' ${this.viewersShare} split between ${tokens.size} tokens), and this one holds ${mine}`,
+        `other viewers' tokens wait for ${operation} requests: while they do, one viewer token may hold ` +
+          `${evenSplit} (an even split of the viewers' ${this.viewersShare}), and this one holds ${mine}`,
       );
   }
 }
