@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { Redactor } from '../profile/index.js';
 import {
   AGENT_DETAIL_LIMITS,
+  cutDeep,
   cutText,
   detailsBytes,
   packDetails,
@@ -151,5 +152,17 @@ describe('cutText', () => {
       const { kept, count } = parts(cut);
       expect(kept.length + count).toBe(text.length);
     }
+  });
+});
+
+describe('cutDeep', () => {
+  it('keeps key order and cuts each child once, so deep data costs linear time (review 13, S6)', () => {
+    expect(Object.keys(cutDeep({ a: 1, ['b'.repeat(50)]: 2, c: 'x'.repeat(50), d: 4 }, 40))).toHaveLength(4);
+    // A chain 40 deep with a long text at the bottom: copying cut each child again, 2^40 walks.
+    let deep: unknown = 'y'.repeat(100);
+    for (let i = 0; i < 40; i++) deep = { [`k${String(i)}`]: deep, after: 'short' };
+    let cut = cutDeep(deep, 60);
+    for (let i = 39; i >= 0; i--) cut = (cut as Record<string, unknown>)[`k${String(i)}`];
+    expect(cut).toBe(cutText('y'.repeat(100), 60));
   });
 });

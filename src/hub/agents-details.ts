@@ -11,7 +11,7 @@ import { z } from 'zod';
 import { MAX_RECENT_WARNINGS, type RecentWarning } from '../engine/index.js';
 import type { Redactor } from '../profile/index.js';
 import type { ObjectRef } from '../status/index.js';
-import { CLEANED_CHARACTERS, cleanDeep } from '../shared/unsafe-text.js';
+import { CLEANED_CHARACTERS, cleanDeep, cleanEntriesBefore } from '../shared/unsafe-text.js';
 
 export const AGENT_DETAIL_LIMITS = {
   /** Resources of one pack with warnings listed (the page lists warnings per resource). */
@@ -98,15 +98,21 @@ function cutValue(value: unknown, max: number): unknown {
     return copy ?? items;
   }
   if (typeof value === 'object' && value !== null) {
+    // Each child is cut once: cutting it again when copying made the cost 2^depth (review 13, S6).
     const record = value as Record<string, unknown>;
-    for (const k of Object.keys(record)) {
+    let entries: [string, unknown][] | undefined;
+    for (const k in record) {
+      if (!Object.hasOwn(record, k)) continue;
       const v = record[k];
-      if (k.length > max || cutValue(v, max) !== v)
-        return Object.fromEntries(
-          Object.entries(record).map(([key, item]) => [cutText(key, max), cutValue(item, max)]),
-        );
+      const key = cutText(k, max);
+      const cut = cutValue(v, max);
+      if (entries === undefined) {
+        if (key === k && cut === v) continue;
+        entries = cleanEntriesBefore(record, k);
+      }
+      entries.push([key, cut]);
     }
-    return value;
+    return entries === undefined ? value : Object.fromEntries(entries);
   }
   return value;
 }

@@ -34,4 +34,14 @@ describe('cleanDeep', () => {
     expect(cleaned.list[1]).toBe('x');
     expect(dirty.list[1]).toBe('x\x1b');
   });
+
+  it('keeps key order and cleans each child once, so deep data costs linear time (review 13, S6)', () => {
+    expect(Object.keys(cleanDeep({ a: 1, [`b\x1b`]: 2, c: 'x\x07', d: 4 }))).toEqual(['a', 'b', 'c', 'd']);
+    // A chain 40 deep with a control character at the bottom: copying cleaned each child again, 2^40 walks.
+    let deep: unknown = 'bottom\x1b';
+    for (let i = 0; i < 40; i++) deep = { [`k${String(i)}`]: deep, after: 'clean' };
+    let cleaned = cleanDeep(deep);
+    for (let i = 39; i >= 0; i--) cleaned = (cleaned as Record<string, unknown>)[`k${String(i)}`];
+    expect(cleaned).toBe('bottom');
+  });
 });
