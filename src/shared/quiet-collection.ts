@@ -40,8 +40,11 @@ export class QuietCollection {
   private readonly checkEveryMs: number;
   private readonly quietBelow: number;
   private readonly maxWaitMs: number;
+  /** Whether requests do anything: false where the collection is not exposed (no `--expose-gc`). */
+  readonly enabled: boolean;
 
   constructor(private readonly options: QuietCollectionOptions) {
+    this.enabled = options.collect !== undefined;
     this.busy = options.busy ?? loopBusy();
     this.checkEveryMs = options.checkEveryMs ?? 1000;
     this.quietBelow = options.quietBelow ?? 0.05;
@@ -70,11 +73,6 @@ export class QuietCollection {
   /** Whether a collection waits for a quiet loop. */
   get pending(): boolean {
     return this.timer !== undefined;
-  }
-
-  /** Whether requests do anything: false where the collection is not exposed (no `--expose-gc`). */
-  get enabled(): boolean {
-    return this.options.collect !== undefined;
   }
 }
 
