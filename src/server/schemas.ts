@@ -29,7 +29,7 @@ import {
   TokenRole,
   VariableValuesSchema,
 } from '../hub/index.js';
-import { ProblemIssueSchema } from './problem.js';
+import { MAX_FILE_NAME, ProblemIssueSchema } from './problem.js';
 
 const values = <T extends Record<string, string>>(o: T) => Object.values(o) as [T[keyof T], ...T[keyof T][]];
 
@@ -60,6 +60,22 @@ export const RoleSchema = z.enum(values(TokenRole)).meta({ id: 'TokenRole' });
 /** Kubernetes object names and profile names: DNS-1123 labels are what the store accepts. */
 export const NameSchema = z.string().min(1).max(253);
 
+/**
+ * The name a client gives the file it sends, which every issue about it quotes: at most a path component's
+ * length, refused past it before any other check of it, and without control, bidi or line-separator characters
+ * (those src/shared/unsafe-text.ts cleans, and tab and newline), which would make a printed issue read as
+ * something else. Review 14: a 1.9 MiB name, quoted twice in each of 101 issues, made a 366 MiB answer.
+ */
+export const FileNameSchema = z
+  .string()
+  .max(MAX_FILE_NAME, { error: `at most ${MAX_FILE_NAME} characters`, abort: true })
+  .regex(
+    // eslint-disable-next-line no-control-regex -- refusing control characters is the point
+    /^[^\u0000-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069\u061C\u200E\u200F\u2028\u2029]*$/u,
+    { error: 'no control, bidi or line-separator characters' },
+  )
+  .describe(`the name errors are reported against (at most ${MAX_FILE_NAME} characters)`);
+
 /** The hub's cluster view plus its rollup colour (routes/clusters.ts adds it). */
 export const ClusterSchema = ClusterSummarySchema;
 /** Every message of the live stream, one schema per kind (src/hub/stream-events.ts). */
@@ -82,7 +98,7 @@ export const ProfileTextSchema = z
       .string()
       .min(1)
       .describe('the profile file (with no local charts or files: send those as a bundle)'),
-    file: z.string().optional().describe('the name errors are reported against'),
+    file: FileNameSchema.optional(),
     draft: z.boolean().optional(),
   })
   .meta({ id: 'ProfileText' });
