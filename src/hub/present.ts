@@ -167,10 +167,14 @@ export function shownValues(desired: DesiredPack): {
   readonly bytes: number;
 } {
   const { pack, redactor } = desired;
+  const visible = redactor.shownPack(pack);
   const [shown, original] =
-    pack.type === 'helm'
-      ? [redactor.redactDeep(pack.values), pack.values]
-      : [redactor.redactDeep(pack.manifests), pack.manifests];
+    pack.type === 'helm' && visible.type === 'helm'
+      ? [visible.values, pack.values]
+      : [
+          visible.type === 'manifest' ? visible.manifests : [],
+          pack.type === 'manifest' ? pack.manifests : [],
+        ];
   const json = JSON.stringify(shown);
   const documents =
     pack.type === 'helm' ? (Object.keys(shown).length === 0 ? [] : [shown]) : (shown as unknown[]);
