@@ -6,12 +6,6 @@ export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 /** Problem `type` URIs are relative to this; they need not resolve, they only need to be stable. */
 export const PROBLEM_TYPE_BASE = 'https://strata.dev/problems/';
 
-/**
- * The longest file name a client may give (`file`): a path component's. Issues carry their file's name, so a
- * longer one is refused (400) where it enters, and cut where an answer's issues are made.
- */
-export const MAX_FILE_NAME = 255;
-
 export const ProblemIssueSchema = z
   .object({
     file: z.string(),

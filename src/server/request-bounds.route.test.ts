@@ -5,7 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_VARIABLE_VALUES } from '../hub/index.js';
 import { MAX_ISSUES } from '../profile/index.js';
 import { SqliteBackend } from '../store/testing/backends.js';
-import { MAX_FILE_NAME, PROBLEM_CONTENT_TYPE, type Problem } from './problem.js';
+import { MAX_FILE_NAME } from '../shared/file-name.js';
+import { PROBLEM_CONTENT_TYPE, type Problem } from './problem.js';
 import { startTestHub, type ApiResponse, type TestHub } from './testing/server.js';
 import { MAX_INPUT_ISSUES } from './to-problem.js';
 

@@ -29,7 +29,8 @@ import {
   TokenRole,
   VariableValuesSchema,
 } from '../hub/index.js';
-import { MAX_FILE_NAME, ProblemIssueSchema } from './problem.js';
+import { FILE_NAME_PATTERN, MAX_FILE_NAME } from '../shared/file-name.js';
+import { ProblemIssueSchema } from './problem.js';
 
 const values = <T extends Record<string, string>>(o: T) => Object.values(o) as [T[keyof T], ...T[keyof T][]];
 
@@ -61,19 +62,13 @@ export const RoleSchema = z.enum(values(TokenRole)).meta({ id: 'TokenRole' });
 export const NameSchema = z.string().min(1).max(253);
 
 /**
- * The name a client gives the file it sends, which every issue about it quotes: at most a path component's
- * length, refused past it before any other check of it, and without control, bidi or line-separator characters
- * (those src/shared/unsafe-text.ts cleans, and tab and newline), which would make a printed issue read as
- * something else. Review 14: a 1.9 MiB name, quoted twice in each of 101 issues, made a 366 MiB answer.
+ * The name a client gives the file it sends, which every issue about it quotes (src/shared/file-name.ts):
+ * refused past MAX_FILE_NAME before any other check of it, and with a control or bidi character.
  */
 export const FileNameSchema = z
   .string()
   .max(MAX_FILE_NAME, { error: `at most ${MAX_FILE_NAME} characters`, abort: true })
-  .regex(
-    // eslint-disable-next-line no-control-regex -- refusing control characters is the point
-    /^[^\u0000-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069\u061C\u200E\u200F\u2028\u2029]*$/u,
-    { error: 'no control, bidi or line-separator characters' },
-  )
+  .regex(FILE_NAME_PATTERN, { error: 'no control, bidi or line-separator characters' })
   .describe(`the name errors are reported against (at most ${MAX_FILE_NAME} characters)`);
 
 /** The hub's cluster view plus its rollup colour (routes/clusters.ts adds it). */

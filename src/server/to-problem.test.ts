@@ -9,7 +9,7 @@ import {
   ProfileErrorCode,
   type ProfileIssue,
 } from '../profile/index.js';
-import { MAX_FILE_NAME } from './problem.js';
+import { MAX_FILE_NAME } from '../shared/file-name.js';
 import {
   hubStatus,
   inputIssuesDetail,

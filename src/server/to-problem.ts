@@ -4,14 +4,8 @@
 import { capIssues, formatIssue, MAX_ISSUES, ProfileError, type ProfileIssue } from '../profile/index.js';
 import { StoreError, StoreErrorCode } from '../store/index.js';
 import { HubError, type HubErrorCode } from '../hub/index.js';
-import {
-  ApiError,
-  MAX_FILE_NAME,
-  problemType,
-  statusTitle,
-  type Problem,
-  type ProblemIssue,
-} from './problem.js';
+import { MAX_FILE_NAME } from '../shared/file-name.js';
+import { ApiError, problemType, statusTitle, type Problem, type ProblemIssue } from './problem.js';
 
 /** A StoreError's HTTP status: a Record so a new store code does not compile until it is mapped. */
 const storeStatus: Record<StoreErrorCode, number> = {

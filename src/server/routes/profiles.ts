@@ -12,7 +12,8 @@ import {
 } from '../schemas.js';
 import { API_PREFIX, BodyFormat, jsonRoute, Role, roleRank, streamRoute } from '../route.js';
 import { toProblemIssues } from '../to-problem.js';
-import { ApiError, MAX_FILE_NAME } from '../problem.js';
+import { ApiError } from '../problem.js';
+import { MAX_FILE_NAME } from '../../shared/file-name.js';
 
 const ProfileParams = z.object({ profile: z.string().min(1) });
 const VersionParams = ProfileParams.extend({ version: z.string().min(1) });
