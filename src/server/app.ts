@@ -293,11 +293,13 @@ export function createServer(options: ServerOptions): StrataServer {
       writeClientError(error, socket);
     },
   });
-  app.server.maxConnections = options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
+  const maxConnections = options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
+  app.server.maxConnections = maxConnections;
   const pending = new PendingConnections(
     {
       perAddress: options.maxConnectionsPerAddress ?? DEFAULT_MAX_CONNECTIONS_PER_ADDRESS,
       silentMs: options.silentConnectionMs ?? Math.min(HEADERS_TIMEOUT_MS, requestTimeout),
+      maxTotal: Math.max(1, Math.floor(maxConnections / 2)),
     },
     (socket, detail) => {
       // Nothing it sends is read: the answer goes out, and the socket is destroyed soon after (not at once, which
