@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { desiredPack, helmPack, packNamespace } from '../engine/testing/packs.js';
 import { Redactor } from '../profile/index.js';
 import { initialPackStatus, RunKind } from '../status/index.js';
-import { packValuesView, packView } from './present.js';
+import { NOTES_HIDDEN, packValuesView, packView } from './present.js';
 
 const desired = desiredPack(
   helmPack({ name: 'db', namespace: packNamespace('data'), values: { password: 'hunter2-secret' } }),
@@ -10,10 +10,15 @@ const desired = desiredPack(
 );
 
 describe('packValuesView', () => {
-  it("carries a Helm pack's notes, with sensitive values masked as in its values", () => {
+  it("carries a Helm pack's notes; notes that quote a sensitive value are not shown at all (review 15, item 3)", () => {
+    expect(packValuesView(desired, 'Reach it at db.data.svc.').notes).toBe('Reach it at db.data.svc.');
     const view = packValuesView(desired, 'Log in with password hunter2-secret.');
-    expect(view.notes).toBe('Log in with password ******.');
+    expect(view.notes).toBe(NOTES_HIDDEN);
     expect(view.values).toEqual({ password: '******' });
+    // Masked in place (by an agent, which holds the values): hidden too, as where the mask sits tells the value.
+    expect(packValuesView(desired, 'Log in with password ******.').notes).toBe(NOTES_HIDDEN);
+    const noSecrets = desiredPack(helmPack({ name: 'db' }), { redactor: new Redactor([]) });
+    expect(packValuesView(noSecrets, 'Password: ******').notes).toBe('Password: ******');
   });
 
   it('has no notes before the pack is rendered or when its chart has none', () => {

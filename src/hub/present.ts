@@ -2,7 +2,13 @@
 import type { DesiredPack } from '../engine/index.js';
 import { yamlText } from './yaml-text.js';
 import { posix } from 'node:path';
-import { remoteChartKey, type ChartSource, type Pack, type Redactor } from '../profile/index.js';
+import {
+  remoteChartKey,
+  SENSITIVE_PLACEHOLDER,
+  type ChartSource,
+  type Pack,
+  type Redactor,
+} from '../profile/index.js';
 import {
   initialPackStatus,
   packPhaseDisplay,
@@ -129,6 +135,22 @@ function resourceView(
  * `notes`: the chart's NOTES.txt from the pack's last rendering on the cluster, if any. `text`: this same
  * desired pack's values as shown and written before (values-text.ts): masking and writing them costs the most.
  */
+/** What a viewer is told instead of NOTES that quote a sensitive value. */
+export const NOTES_HIDDEN = 'NOTES not shown: they quote a sensitive value';
+
+/**
+ * The chart's NOTES, or NOTES_HIDDEN when they hold a sensitive value in any form. Masking the value in place
+ * would tell a viewer what it is wherever the same text is not the secret (`******.db.svc` beside the values
+ * view's `host: postgres.db.svc`: review 15, item 3); NOTES come from helm, rendered with the real values, so
+ * unlike the values view they cannot be written with `******` where the macro was.
+ */
+function shownNotes(notes: string, redactor: Redactor): string {
+  if (redactor.redact(notes) !== notes) return NOTES_HIDDEN;
+  // An agent masks in place before it sends them (it holds the values, the hub's redactor finds nothing left).
+  const masked = redactor.sensitiveValues.length > 0 && notes.includes(SENSITIVE_PLACEHOLDER);
+  return masked ? NOTES_HIDDEN : notes;
+}
+
 export function packValuesView(desired: DesiredPack, notes?: string, text?: ShownPackValues): PackValuesView {
   const { pack, profile, redactor } = desired;
   const base = {
@@ -152,7 +174,7 @@ export function packValuesView(desired: DesiredPack, notes?: string, text?: Show
       values: written.shown as typeof pack.values,
       yaml: written.yaml,
       masked: written.masked,
-      ...(notes === undefined ? {} : { notes: redactor.redact(notes) }),
+      ...(notes === undefined ? {} : { notes: shownNotes(notes, redactor) }),
     };
   }
   return {

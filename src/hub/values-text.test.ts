@@ -5,6 +5,7 @@ import type { DesiredPack } from '../engine/index.js';
 import { desiredPack, helmPack, packNamespace } from '../engine/testing/packs.js';
 import { Redactor } from '../profile/index.js';
 import { UploadChecker } from './upload-checker.js';
+import { NOTES_HIDDEN } from './present.js';
 import { ValuesText } from './values-text.js';
 import { loopStallProbe } from '../shared/testing/loop-stall.js';
 
@@ -35,7 +36,7 @@ describe('ValuesText', () => {
     expect(view).toMatchObject({
       yaml: 'password: "******"\nhost: db\n',
       masked: true,
-      notes: 'password ******',
+      notes: NOTES_HIDDEN,
     });
     expect(await text.view('c1/db', first)).toEqual(withoutNotes(view));
     expect(stringify.calls - before).toBe(1);
