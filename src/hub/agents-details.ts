@@ -11,7 +11,8 @@ import { z } from 'zod';
 import { MAX_RECENT_WARNINGS, type RecentWarning } from '../engine/index.js';
 import type { Redactor } from '../profile/index.js';
 import type { ObjectRef } from '../status/index.js';
-import { CLEANED_CHARACTERS, cleanDeep, cleanEntriesBefore } from '../shared/unsafe-text.js';
+import { mapStringsDeep } from '../shared/map-strings-deep.js';
+import { CLEANED_CHARACTERS, cleanDeep } from '../shared/unsafe-text.js';
 
 export const AGENT_DETAIL_LIMITS = {
   /** Resources of one pack with warnings listed (the page lists warnings per resource). */
@@ -82,39 +83,7 @@ export function cutText(text: string, max: number = AGENT_TEXT_MAX): string {
  * common case allocates nothing (as cleanDeep).
  */
 export function cutDeep<T>(value: T, max: number = AGENT_TEXT_MAX): T {
-  return cutValue(value, max) as T;
-}
-
-function cutValue(value: unknown, max: number): unknown {
-  if (typeof value === 'string') return cutText(value, max);
-  if (Array.isArray(value)) {
-    const items: readonly unknown[] = value;
-    let copy: unknown[] | undefined;
-    for (let i = 0; i < items.length; i++) {
-      const item = items[i];
-      const cut = cutValue(item, max);
-      if (cut !== item) (copy ??= items.slice())[i] = cut;
-    }
-    return copy ?? items;
-  }
-  if (typeof value === 'object' && value !== null) {
-    // Each child is cut once: cutting it again when copying made the cost 2^depth (review 13, S6).
-    const record = value as Record<string, unknown>;
-    let entries: [string, unknown][] | undefined;
-    for (const k in record) {
-      if (!Object.hasOwn(record, k)) continue;
-      const v = record[k];
-      const key = cutText(k, max);
-      const cut = cutValue(v, max);
-      if (entries === undefined) {
-        if (key === k && cut === v) continue;
-        entries = cleanEntriesBefore(record, k);
-      }
-      entries.push([key, cut]);
-    }
-    return entries === undefined ? value : Object.fromEntries(entries);
-  }
-  return value;
+  return mapStringsDeep(value, (text) => cutText(text, max));
 }
 
 /** Whether plain data nests deeper than `max` arrays and objects (stops looking as soon as it does). */

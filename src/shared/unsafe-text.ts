@@ -4,6 +4,8 @@
 // (status/pack-status.ts), a resource's recent warnings and a chart's notes (engine), and an agent's events
 // (hub/agents-details.ts). The CLI shows whatever it is served as text all the same (cli/render/terminal-text.ts).
 
+import { mapStringsDeep } from './map-strings-deep.js';
+
 /**
  * C0 controls but tab and newline, DEL, C1 controls (ESC and CSI start terminal escape sequences), the
  * bidirectional embeddings, overrides and isolates that make text read differently from what it is, the
@@ -25,51 +27,5 @@ export const cleanText = (text: string): string =>
  * case (clean text) allocates nothing.
  */
 export function cleanDeep<T>(value: T): T {
-  return cleanValue(value) as T;
-}
-
-function cleanValue(value: unknown): unknown {
-  if (typeof value === 'string') return cleanText(value);
-  if (Array.isArray(value)) {
-    const items: readonly unknown[] = value;
-    let copy: unknown[] | undefined;
-    for (let i = 0; i < items.length; i++) {
-      const item = items[i];
-      const cleaned = cleanValue(item);
-      if (cleaned !== item) (copy ??= items.slice())[i] = cleaned;
-    }
-    return copy ?? items;
-  }
-  if (typeof value === 'object' && value !== null) {
-    // Every status event passes here (the engine's reducer): walked without allocating while all is clean, and
-    // copied whole, as plain data, at the first change only. (Pairs built per object cost the engine bench's
-    // 1,000 ÷ 200 CPU ratio about 0.5. for…in reads the keys from the shape's cache; Object.keys made an array
-    // per object walked: 1.2 MB of the 56 MB a 1,000-pack install allocates.)
-    // Each child is cleaned once: cleaning it again when copying made the cost 2^depth (review 13, S6).
-    const record = value as Record<string, unknown>;
-    let entries: [string, unknown][] | undefined;
-    for (const k in record) {
-      if (!Object.hasOwn(record, k)) continue;
-      const v = record[k];
-      const key = cleanText(k);
-      const cleaned = cleanValue(v);
-      if (entries === undefined) {
-        if (key === k && cleaned === v) continue;
-        entries = cleanEntriesBefore(record, k);
-      }
-      entries.push([key, cleaned]);
-    }
-    return entries === undefined ? value : Object.fromEntries(entries);
-  }
-  return value;
-}
-
-/** The entries of `record` before `key` (all of them unchanged), in order. */
-export function cleanEntriesBefore(record: Record<string, unknown>, key: string): [string, unknown][] {
-  const entries: [string, unknown][] = [];
-  for (const k in record) {
-    if (k === key) break;
-    if (Object.hasOwn(record, k)) entries.push([k, record[k]]);
-  }
-  return entries;
+  return mapStringsDeep(value, cleanText);
 }
