@@ -68,6 +68,23 @@ export class HubError extends Error {
   }
 }
 
+/** Issue messages a HubError's detail quotes, at most, and how much of each: the issues go in full beside it. */
+const DETAIL_MESSAGES = 3;
+const DETAIL_MESSAGE_CHARS = 300;
+
+/**
+ * A few of the issues' messages, for a detail: joining every one made a 59 MiB detail of a preview naming
+ * 70,000 unknown variables (review 14). The answer's `issues` carry them all (capped where they are made).
+ */
+export function issuesSummary(issues: readonly ProfileIssue[]): string {
+  const shown = issues
+    .slice(0, DETAIL_MESSAGES)
+    .map((i) =>
+      i.message.length > DETAIL_MESSAGE_CHARS ? `${i.message.slice(0, DETAIL_MESSAGE_CHARS)}…` : i.message,
+    );
+  return issues.length > DETAIL_MESSAGES ? `${shown.join('; ')}; … (all in the issues)` : shown.join('; ');
+}
+
 export function notFound(what: string, name: string): HubError {
   return new HubError(HubErrorCode.NotFound, `${what} "${name}" not found`);
 }

@@ -17,7 +17,7 @@ import {
 } from '../profile/index.js';
 import type { Store, StoredProfile } from '../store/index.js';
 import { ByteLru } from './byte-lru.js';
-import { HubError, HubErrorCode, notFound } from './errors.js';
+import { HubError, HubErrorCode, issuesSummary, notFound } from './errors.js';
 import { withPinnedCharts } from './chart-pinning.js';
 import { chartCache, storedFiles } from './stored-files.js';
 
@@ -230,7 +230,7 @@ export class Planner {
     if (!result.ok) {
       throw new HubError(
         HubErrorCode.CompositionInvalid,
-        `the profiles of cluster "${cluster}" do not fit together: ${result.issues.map((i) => i.message).join('; ')}`,
+        `the profiles of cluster "${cluster}" do not fit together: ${issuesSummary(result.issues)}`,
         {
           issues: result.issues,
         },
@@ -347,7 +347,7 @@ export class Planner {
     if (!loaded.ok || !profile) {
       throw new HubError(
         HubErrorCode.ProfileInvalid,
-        `stored profile ${name}@${version} no longer loads: ${loaded.ok ? 'the profile is not in its source' : loaded.issues.map((i) => i.message).join('; ')}`,
+        `stored profile ${name}@${version} no longer loads: ${loaded.ok ? 'the profile is not in its source' : issuesSummary(loaded.issues)}`,
         {
           issues: loaded.ok ? [] : loaded.issues,
         },

@@ -44,6 +44,38 @@ export const ProfileErrorCode = {
 } as const;
 export type ProfileErrorCode = (typeof ProfileErrorCode)[keyof typeof ProfileErrorCode];
 
+/** More issues than this are summed up in one last issue: a hostile file can yield one per line. */
+export const MAX_ISSUES = 100;
+
+export interface CapOptions {
+  /** Issues kept; default MAX_ISSUES. */
+  readonly limit?: number;
+  /**
+   * How many issues there are in all, when the caller stopped making them early (it made `limit + 1`, so the
+   * summary has a position): a hostile request can name thousands of unknown things, and each made issue costs.
+   */
+  readonly total?: number;
+}
+
+/** The first `limit` issues, and one more, at the next one's place, saying how many were left out. */
+export function capIssues(
+  issues: readonly ProfileIssue[],
+  options: CapOptions = {},
+): readonly ProfileIssue[] {
+  const limit = options.limit ?? MAX_ISSUES;
+  const next = issues[limit];
+  if (next === undefined) return issues;
+  const rest = Math.max(options.total ?? issues.length, issues.length) - limit;
+  return [
+    ...issues.slice(0, limit),
+    {
+      ...next,
+      path: '',
+      message: `${rest} more ${rest === 1 ? 'problem' : 'problems'} not shown; fix the ones above first`,
+    },
+  ];
+}
+
 /** `profile.yaml:14:12 spec.packs[2].layer: expected one of os, k8s, cni, csi, addon; got "network"` */
 export function formatIssue(issue: ProfileIssue): string {
   const where = `${issue.file}:${issue.line}:${issue.column}`;

@@ -30,8 +30,10 @@ export {
 export { remoteChartKey, type RemoteChartSource } from './remote-chart.js';
 export {
   IssueKind,
+  MAX_ISSUES,
   ProfileError,
   ProfileErrorCode,
+  capIssues,
   formatIssue,
   formatIssues,
   unwrap,

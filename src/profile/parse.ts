@@ -3,7 +3,7 @@
 import type { Document } from 'yaml';
 import { describeValue } from './describe.js';
 import { isRecord } from '../shared/guards.js';
-import { IssueKind, type ProfileIssue, type ProfileResult } from './errors.js';
+import { capIssues, IssueKind, type ProfileIssue, type ProfileResult } from './errors.js';
 import { formatPath, type ClusterProfile } from './model.js';
 import { firstLine, normalizeProfile } from './normalize.js';
 import { clusterProfileSchema } from './schema.js';
@@ -14,8 +14,7 @@ import { translateZodIssues } from './zod-issues.js';
 /** Profile files larger than this are rejected before parsing: no real profile comes close, and it bounds work. */
 export const MAX_PROFILE_BYTES = 1024 * 1024;
 
-/** More issues than this are summed up in one last issue: a hostile file can yield one per line. */
-export const MAX_ISSUES = 100;
+export { MAX_ISSUES } from './errors.js';
 
 export interface ParsedProfile {
   readonly profile: ClusterProfile;
@@ -213,19 +212,4 @@ function duplicateProfiles(profiles: readonly ParsedProfile[]): ProfileIssue[] {
     });
   }
   return issues;
-}
-
-/** The first MAX_ISSUES issues, and one more saying how many were left out. */
-function capIssues(issues: ProfileIssue[]): ProfileIssue[] {
-  const next = issues[MAX_ISSUES];
-  if (next === undefined) return issues;
-  const rest = issues.length - MAX_ISSUES;
-  return [
-    ...issues.slice(0, MAX_ISSUES),
-    {
-      ...next,
-      path: '',
-      message: `${rest} more ${rest === 1 ? 'problem' : 'problems'} not shown; fix the ones above first`,
-    },
-  ];
 }

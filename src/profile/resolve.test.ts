@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { formatIssues } from './errors.js';
 import type { HelmPack, ManifestPack } from './model.js';
 import { Redactor } from './redact.js';
-import { resolveProfile } from './resolve.js';
+import { MAX_UNKNOWN_SHOWN, resolveProfile } from './resolve.js';
 import { messages, parseOk, profileText } from './testing/profiles.js';
 import { parseProfile } from './parse.js';
 
@@ -89,6 +89,57 @@ describe('resolveProfile', () => {
     expect(messages(result)).toEqual([
       'shop.yaml:9:5 values.regoin: unknown variable "regoin" for profile "shop"; did you mean "region"?',
     ]);
+  });
+
+  it('lists the declared variables once, in the first unknown one no declared name is close to', () => {
+    const result = resolveProfile(parsed, {
+      clusterName: 'c',
+      values: { password: 'long enough', zone: 'a', regoin: 'x', tier: 'b' },
+    });
+    expect(messages(result)).toEqual([
+      'shop.yaml:9:5 values.zone: unknown variable "zone" for profile "shop"; declared: region, password, optional',
+      'shop.yaml:9:5 values.regoin: unknown variable "regoin" for profile "shop"; did you mean "region"?',
+      'shop.yaml:9:5 values.tier: unknown variable "tier" for profile "shop"',
+    ]);
+  });
+
+  it(`describes ${MAX_UNKNOWN_SHOWN} unknown variables at most, and counts the rest (review 14)`, () => {
+    // Names as long as a declared one, each a near miss: the did-you-mean runs for the shown ones only.
+    const values = Object.fromEntries(
+      Array.from({ length: 5000 }, (_, i) => [`regio${String(i).padStart(4, '0')}`, 'x']),
+    );
+    const started = performance.now();
+    const result = resolveProfile(parsed, {
+      clusterName: 'c',
+      values: { ...values, password: 'long enough' },
+    });
+    const elapsedMs = performance.now() - started;
+    const found = messages(result);
+    expect(found).toHaveLength(MAX_UNKNOWN_SHOWN + 1);
+    expect(found[0]).toBe(
+      'shop.yaml:9:5 values.regio0000: unknown variable "regio0000" for profile "shop"; declared: region, password, optional',
+    );
+    expect(found[1]).toBe('shop.yaml:9:5 values.regio0001: unknown variable "regio0001" for profile "shop"');
+    expect(found.at(-1)).toBe(
+      `shop.yaml:9:5 ${5000 - MAX_UNKNOWN_SHOWN} more problems not shown; fix the ones above first`,
+    );
+    // The old loop made 5,000 issues of about 100 bytes; these 21 fit in a few KiB.
+    expect(found.join('\n').length).toBeLessThan(4096);
+    expect(elapsedMs).toBeLessThan(500);
+  });
+
+  it('lists 20 declared names at most, and cuts a long unknown name where it shows it', () => {
+    const many = Array.from({ length: 30 }, (_, i) => `- name: v${i}`).join('\n');
+    const plain =
+      '- name: a\n  layer: addon\n  version: 1.0.0\n  type: manifest\n  manifests: [{ apiVersion: v1, kind: ConfigMap, metadata: { name: a } }]';
+    const wide = parseOk(profileText({ name: 'wide', variables: many, packs: plain }), 'wide.yaml');
+    const long = `x${'y'.repeat(200)}`;
+    const [issue, ...rest] = messages(resolveProfile(wide, { clusterName: 'c', values: { [long]: '' } }));
+    expect(rest).toEqual([]);
+    const shown = `${long.slice(0, 64)}…`;
+    expect(issue).toBe(
+      `wide.yaml:9:5 values["${shown}"]: unknown variable "${shown}" for profile "wide"; declared: ${Array.from({ length: 20 }, (_, i) => `v${i}`).join(', ')} and 10 more`,
+    );
   });
 
   it('gives a redactor that hides sensitive values in anything meant for display', () => {

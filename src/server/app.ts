@@ -37,7 +37,7 @@ import { StreamLimits, type StreamLimitsConfig } from './stream-limits.js';
 import { destroyOnWriteStall, HEAVY_OPERATIONS, HeavyRequests, type BodyBudget } from './heavy-requests.js';
 import { matchesIfNoneMatch, representation, tagBody } from './etag.js';
 import { defaultWebRoot, isApiPath, sendWebFile } from './static.js';
-import { toProblem } from './to-problem.js';
+import { inputIssuesDetail, toProblem } from './to-problem.js';
 import { BundleSlots } from './bundle-slots.js';
 
 declare module 'fastify' {
@@ -152,11 +152,7 @@ const pathOf = (request: FastifyRequest) => request.url.split('?')[0] ?? request
 function parseInput<S extends z.ZodType>(schema: S, value: unknown, where: string): z.output<S> {
   const result = schema.safeParse(value ?? {});
   if (result.success) return result.data;
-  const lines = result.error.issues.map((issue) => {
-    const path = issue.path.map(String).join('.');
-    return path === '' ? `${where}: ${issue.message}` : `${where} ${path}: ${issue.message}`;
-  });
-  throw new ApiError(400, 'INVALID_REQUEST', lines.join('; '));
+  throw new ApiError(400, 'INVALID_REQUEST', inputIssuesDetail(result.error.issues, where));
 }
 
 /** Path parameters kept per route, at most: a path is any text, so the kept answers are bounded. */
@@ -295,11 +291,13 @@ export function createServer(options: ServerOptions): StrataServer {
       writeClientError(error, socket);
     },
   });
-  app.server.maxConnections = options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
+  const maxConnections = options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
+  app.server.maxConnections = maxConnections;
   const pending = new PendingConnections(
     {
       perAddress: options.maxConnectionsPerAddress ?? DEFAULT_MAX_CONNECTIONS_PER_ADDRESS,
       silentMs: options.silentConnectionMs ?? Math.min(HEADERS_TIMEOUT_MS, requestTimeout),
+      maxTotal: Math.max(1, Math.floor(maxConnections / 2)),
     },
     (socket, detail) => {
       // Nothing it sends is read: the answer goes out, and the socket is destroyed soon after (not at once, which

@@ -285,13 +285,14 @@ export type HealthRules = {
 export type HealthRulesText = {
   /** a HealthRules file (apiVersion strata.dev/v1alpha1, kind HealthRules) */
   yaml: string;
-  /** the name errors are reported against */
+  /** the name errors are reported against (at most 255 characters) */
   file?: string;
 };
 
 export type HealthTest = {
   /** a HealthRules file to try; its rules win over the cluster-wide ones */
   rules?: string;
+  /** the name errors are reported against (at most 255 characters) */
   file?: string;
   /** the object as a file holds it (JSON) */
   object?: {
@@ -570,7 +571,7 @@ export type ProfileSummary = { name: string; type: string; latest: string; versi
 export type ProfileText = {
   /** the profile file (with no local charts or files: send those as a bundle) */
   yaml: string;
-  /** the name errors are reported against */
+  /** the name errors are reported against (at most 255 characters) */
   file?: string;
   draft?: boolean;
 };

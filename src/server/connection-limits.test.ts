@@ -187,13 +187,39 @@ describe('a connection that sends nothing', () => {
   });
 
   it('one that has begun a request is left to the headers timeout, not closed as silent', async () => {
-    const limits = new PendingConnections({ perAddress: 10, silentMs: 20 }, () => undefined);
+    const limits = new PendingConnections({ perAddress: 10, silentMs: 20, maxTotal: 100 }, () => undefined);
     const sockets = [new FakeSocket('127.0.0.1', 0), new FakeSocket('127.0.0.1', 5)];
     for (const socket of sockets) limits.opened(socket as unknown as Socket);
     await new Promise((resolve) => setTimeout(resolve, 100));
     expect(sockets.map((s) => s.destroyCalls)).toEqual([1, 0]);
     expect(limits.count('127.0.0.1')).toBe(1);
     sockets[1]?.destroy();
+  });
+});
+
+describe('connections not yet authenticated, all addresses together', () => {
+  it('at the cap, a new one takes the place of the oldest, which is closed (review 15, item 1)', () => {
+    const refused: string[] = [];
+    const limits = new PendingConnections({ perAddress: 10, silentMs: 60_000, maxTotal: 3 }, (socket) => {
+      refused.push(String(socket.remoteAddress));
+    });
+    // Kept open by public requests from three addresses; then a client that will show a token connects.
+    const held = ['10.0.0.1', '10.0.0.2', '10.0.0.3'].map((host) => new FakeSocket(host, 100));
+    for (const socket of held) limits.opened(socket as unknown as Socket);
+    const viewer = new FakeSocket('10.0.0.9', 0);
+    limits.opened(viewer as unknown as Socket);
+    expect(held.map((s) => s.destroyCalls)).toEqual([1, 0, 0]);
+    expect(refused).toEqual([]);
+    expect(limits.total).toBe(3);
+    expect(limits.count('10.0.0.1')).toBe(0);
+    expect(limits.count('10.0.0.9')).toBe(1);
+    // Once it has shown its token it is out of the count, and never the one closed.
+    limits.authenticated(viewer as unknown as Socket);
+    limits.opened(new FakeSocket('10.0.0.4', 0) as unknown as Socket);
+    limits.opened(new FakeSocket('10.0.0.5', 0) as unknown as Socket);
+    expect(viewer.destroyCalls).toBe(0);
+    expect(held.map((s) => s.destroyCalls)).toEqual([1, 1, 0]);
+    expect(limits.total).toBe(3);
   });
 });
 
@@ -208,6 +234,8 @@ describe('addressKey', () => {
     ['2001:db8::1', '2001:db8:0:0::/64'],
     ['::1', '0:0:0:0::/64'],
     ['fe80::1%eth0', 'fe80:0:0:0::/64'],
+    ['64:ff9b::10.1.2.3', '10.1.2.3'],
+    ['::10.1.2.3', '10.1.2.3'],
     [undefined, 'unknown'],
   ])('%s counts under %s', (address, key) => {
     expect(addressKey(address)).toBe(key);
@@ -215,7 +243,7 @@ describe('addressKey', () => {
 
   it('every address of one /64 shares one count', () => {
     const refused: string[] = [];
-    const limits = new PendingConnections({ perAddress: 2, silentMs: 60_000 }, (socket) => {
+    const limits = new PendingConnections({ perAddress: 2, silentMs: 60_000, maxTotal: 100 }, (socket) => {
       refused.push(String(socket.remoteAddress));
     });
     const hosts = ['2001:db8:1:2::a', '2001:db8:1:2::b', '2001:db8:1:2::c', '2001:db8:1:3::a'];

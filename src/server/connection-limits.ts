@@ -34,13 +34,21 @@ export interface ConnectionLimitsConfig {
    * start its request as to finish its headers.
    */
   readonly silentMs: number;
+  /**
+   * Connections not yet authenticated, from all addresses together. At this many, a new one takes the place of
+   * the oldest, which is closed: a connection that shows a token does so with its first request, so it is never
+   * the oldest for long, while sockets kept open with public requests (GET /healthz every few seconds) from a
+   * handful of addresses could otherwise hold every connection the hub allows (review 15, item 1). Default half
+   * of maxConnections.
+   */
+  readonly maxTotal: number;
 }
 
 export class PendingConnections {
   /** Per remote address: its connections that have made no authenticated request yet. */
   private readonly pending = new Map<string, Set<Socket>>();
-  /** All of them, whatever their address (metrics). */
-  private pendingTotal = 0;
+  /** All of them, whatever their address, oldest first (a Set iterates in the order sockets were added). */
+  private readonly all = new Set<Socket>();
   /** Read when the connection opens: a closed socket no longer knows its remote address. */
   private readonly addressOf = new WeakMap<Socket, string>();
 
@@ -68,12 +76,20 @@ export class PendingConnections {
       );
       return;
     }
+    if (this.all.size >= this.config.maxTotal) {
+      const oldest = this.all.values().next().value;
+      if (oldest !== undefined) {
+        this.authenticated(oldest); // out of the count now: its close event comes later
+        oldest.destroy();
+      }
+    }
+    sockets = this.pending.get(address); // the oldest may have been this address's last
     if (sockets === undefined) {
       sockets = new Set();
       this.pending.set(address, sockets);
     }
     sockets.add(socket);
-    this.pendingTotal++;
+    this.all.add(socket);
     this.addressOf.set(socket, address);
     const silent = setTimeout(() => {
       if (socket.bytesRead === 0) socket.destroy();
@@ -92,7 +108,7 @@ export class PendingConnections {
     this.addressOf.delete(socket);
     const sockets = this.pending.get(address);
     if (sockets?.delete(socket) !== true) return;
-    this.pendingTotal--;
+    this.all.delete(socket);
     if (sockets.size === 0) this.pending.delete(address);
   }
 
@@ -103,7 +119,7 @@ export class PendingConnections {
 
   /** Connections not yet authenticated, from any address (metrics: one number, no address label). */
   get total(): number {
-    return this.pendingTotal;
+    return this.all.size;
   }
 }
 
@@ -114,8 +130,10 @@ export class PendingConnections {
  */
 export function addressKey(address: string | undefined): string {
   if (address === undefined || address === '') return 'unknown';
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
-  if (mapped?.[1] !== undefined) return mapped[1];
+  // An IPv4 client seen through IPv6: mapped (::ffff:a.b.c.d), the well-known NAT64 prefix (64:ff9b::a.b.c.d,
+  // every IPv4 client of an IPv6-only hub), or the old IPv4-compatible form (::a.b.c.d): its IPv4 address.
+  const embedded = /^(?:::ffff:|64:ff9b::|::)(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
+  if (embedded?.[1] !== undefined) return embedded[1];
   if (!address.includes(':')) return address;
   const bare = address.split('%')[0] ?? address; // a zone index (fe80::1%eth0) names an interface, not a host
   const [head = '', tail] = bare.toLowerCase().split('::');

@@ -29,6 +29,7 @@ import {
   TokenRole,
   VariableValuesSchema,
 } from '../hub/index.js';
+import { FILE_NAME_PATTERN, MAX_FILE_NAME } from '../shared/file-name.js';
 import { ProblemIssueSchema } from './problem.js';
 
 const values = <T extends Record<string, string>>(o: T) => Object.values(o) as [T[keyof T], ...T[keyof T][]];
@@ -60,6 +61,16 @@ export const RoleSchema = z.enum(values(TokenRole)).meta({ id: 'TokenRole' });
 /** Kubernetes object names and profile names: DNS-1123 labels are what the store accepts. */
 export const NameSchema = z.string().min(1).max(253);
 
+/**
+ * The name a client gives the file it sends, which every issue about it quotes (src/shared/file-name.ts):
+ * refused past MAX_FILE_NAME before any other check of it, and with a control or bidi character.
+ */
+export const FileNameSchema = z
+  .string()
+  .max(MAX_FILE_NAME, { error: `at most ${MAX_FILE_NAME} characters`, abort: true })
+  .regex(FILE_NAME_PATTERN, { error: 'no control, bidi or line-separator characters' })
+  .describe(`the name errors are reported against (at most ${MAX_FILE_NAME} characters)`);
+
 /** The hub's cluster view plus its rollup colour (routes/clusters.ts adds it). */
 export const ClusterSchema = ClusterSummarySchema;
 /** Every message of the live stream, one schema per kind (src/hub/stream-events.ts). */
@@ -82,7 +93,7 @@ export const ProfileTextSchema = z
       .string()
       .min(1)
       .describe('the profile file (with no local charts or files: send those as a bundle)'),
-    file: z.string().optional().describe('the name errors are reported against'),
+    file: FileNameSchema.optional(),
     draft: z.boolean().optional(),
   })
   .meta({ id: 'ProfileText' });

@@ -2,8 +2,22 @@
 // no status of its own (the hub speaks no HTTP).
 import { describe, expect, it } from 'vitest';
 import { HubError, HubErrorCode } from '../hub/index.js';
-import { IssueKind, type ProfileIssue } from '../profile/index.js';
-import { hubStatus, toProblem } from './to-problem.js';
+import {
+  IssueKind,
+  MAX_ISSUES,
+  ProfileError,
+  ProfileErrorCode,
+  type ProfileIssue,
+} from '../profile/index.js';
+import { MAX_FILE_NAME } from '../shared/file-name.js';
+import {
+  hubStatus,
+  inputIssuesDetail,
+  MAX_INPUT_ISSUES,
+  MAX_ISSUE_MESSAGE,
+  MAX_ISSUE_PATH,
+  toProblem,
+} from './to-problem.js';
 
 const context = { instance: '/api/v1/clusters/x', requestId: 'req-1' };
 
@@ -45,5 +59,69 @@ describe('toProblem of a HubError', () => {
     expect(problem.issues).toEqual([
       expect.objectContaining({ file: 'p.yaml', line: 3, column: 5, path: 'spec.packs', message: 'bad' }),
     ]);
+  });
+});
+
+describe('the issues of a problem (review 14)', () => {
+  // A client named the file, a key and a variable: each as long as a body may make it.
+  const long = (n: number): ProfileIssue => ({
+    file: 'f'.repeat(10_000),
+    line: n + 1,
+    column: 1,
+    path: `values.${'k'.repeat(10_000)}`,
+    kind: IssueKind.UnknownVariable,
+    message: `unknown variable "${'k'.repeat(10_000)}"`,
+  });
+  const issues = Array.from({ length: 300 }, (_, n) => long(n));
+
+  it.each([
+    ['a HubError', new HubError(HubErrorCode.CompositionInvalid, 'do not fit', { issues })],
+    ['a ProfileError', new ProfileError(ProfileErrorCode.Invalid, issues)],
+  ])('of %s are capped, each field bounded', (_, error) => {
+    const { problem } = toProblem(error, context);
+    const shown = problem.issues ?? [];
+    expect(shown).toHaveLength(MAX_ISSUES + 1);
+    expect(shown.at(-1)?.message).toBe(
+      `${300 - MAX_ISSUES} more problems not shown; fix the ones above first`,
+    );
+    for (const issue of shown) {
+      expect(issue.file.length).toBeLessThanOrEqual(MAX_FILE_NAME);
+      expect(issue.path.length).toBeLessThanOrEqual(MAX_ISSUE_PATH);
+      expect(issue.message.length).toBeLessThanOrEqual(MAX_ISSUE_MESSAGE);
+      const where = `${issue.file}:${issue.line}:${issue.column}`;
+      expect(issue.formatted).toBe(
+        issue.path === '' ? `${where} ${issue.message}` : `${where} ${issue.path}: ${issue.message}`,
+      );
+    }
+    expect(shown[0]?.file).toBe(`${'f'.repeat(MAX_FILE_NAME - 1)}…`);
+    // 300 issues quoting 10,000 characters 5 times made 15 MB; 101 bounded ones stay under 400 KiB.
+    expect(JSON.stringify(problem).length).toBeLessThan(400 * 1024);
+  });
+});
+
+describe('inputIssuesDetail', () => {
+  it(`describes ${MAX_INPUT_ISSUES} issues and counts the rest (review 14: 200,000 made a 12.7 MiB detail)`, () => {
+    const issues = Array.from({ length: 200_000 }, (_, i) => ({
+      path: ['values', i.toString(36)],
+      message: 'Invalid input: expected string, received number',
+    }));
+    const detail = inputIssuesDetail(issues, 'body');
+    expect(detail.split('; ')).toHaveLength(MAX_INPUT_ISSUES + 1);
+    expect(detail).toMatch(
+      /^body values\.0: Invalid input: expected string, received number; body values\.1: /,
+    );
+    expect(detail).toMatch(/; and 199980 more$/);
+  });
+
+  it('cuts a key the client chose and a message that quotes the input', () => {
+    const detail = inputIssuesDetail(
+      [
+        { path: ['values', 'k'.repeat(100_000)], message: 'Invalid key in record' },
+        { path: [], message: `Unrecognized keys: ${'"x", '.repeat(100_000)}` },
+      ],
+      'body',
+    );
+    expect(detail.length).toBeLessThan(1000);
+    expect(detail).toMatch(/^body values\.k{63}…: Invalid key in record; body: Unrecognized keys: "x", /);
   });
 });

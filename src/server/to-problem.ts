@@ -1,9 +1,10 @@
 // Turns anything a handler throws into a problem document. Known errors keep their stable code and a status
 // chosen by what the client can do about it; anything else is a 500 `INTERNAL` whose details stay in the
 // server log (under the request id), never in the response.
-import { formatIssue, ProfileError, type ProfileIssue } from '../profile/index.js';
+import { capIssues, formatIssue, MAX_ISSUES, ProfileError, type ProfileIssue } from '../profile/index.js';
 import { StoreError, StoreErrorCode } from '../store/index.js';
 import { HubError, type HubErrorCode } from '../hub/index.js';
+import { MAX_FILE_NAME } from '../shared/file-name.js';
 import { ApiError, problemType, statusTitle, type Problem, type ProblemIssue } from './problem.js';
 
 /** A StoreError's HTTP status: a Record so a new store code does not compile until it is mapped. */
@@ -62,14 +63,73 @@ export const hubStatus: Record<HubErrorCode, number> = {
   SEALED_VALUE: 409,
 };
 
-export const toProblemIssue = (issue: ProfileIssue): ProblemIssue => ({
-  file: issue.file,
-  line: issue.line,
-  column: issue.column,
-  path: issue.path,
-  message: issue.message,
-  formatted: formatIssue(issue),
+/**
+ * An issue's path and message are cut past these. A client names some of what they quote (a YAML key, a
+ * bundle entry, a variable), and each answer holds up to MAX_ISSUES + 1 issues, each quoting it twice
+ * (`formatted`): review 14 made a 366 MiB answer of a 1.9 MiB file name.
+ */
+export const MAX_ISSUE_PATH = 512;
+export const MAX_ISSUE_MESSAGE = 1024;
+
+/** `text`, or its start and `…` when it is longer than `max`: at most `max` characters either way. */
+const cut = (text: string, max: number): string => (text.length > max ? `${text.slice(0, max - 1)}…` : text);
+
+export const toProblemIssue = (issue: ProfileIssue): ProblemIssue => {
+  const bounded = {
+    ...issue,
+    file: cut(issue.file, MAX_FILE_NAME),
+    path: cut(issue.path, MAX_ISSUE_PATH),
+    message: cut(issue.message, MAX_ISSUE_MESSAGE),
+  };
+  const { file, line, column, path, message } = bounded;
+  return { file, line, column, path, message, formatted: formatIssue(bounded) };
+};
+
+/** The longest `formatted`: a bounded file, path and message, and the position between them. */
+const MAX_ISSUE_FORMATTED = MAX_FILE_NAME + MAX_ISSUE_PATH + MAX_ISSUE_MESSAGE + 32;
+
+/** An issue the HTTP layer made itself, bounded as toProblemIssue bounds the hub's. */
+const boundedProblemIssue = (issue: ProblemIssue): ProblemIssue => ({
+  ...issue,
+  file: cut(issue.file, MAX_FILE_NAME),
+  path: cut(issue.path, MAX_ISSUE_PATH),
+  message: cut(issue.message, MAX_ISSUE_MESSAGE),
+  formatted: cut(issue.formatted, MAX_ISSUE_FORMATTED),
 });
+
+/**
+ * An answer's issues: at most MAX_ISSUES and a count of the rest (capIssues), each field bounded. Where the
+ * issues are made caps them already (parsing, resolving); this is the one place every answer passes.
+ */
+export const toProblemIssues = (issues: readonly ProfileIssue[]): ProblemIssue[] =>
+  capIssues(issues).map(toProblemIssue);
+
+/** A request's validation issues the 400's detail describes, at most; and how much of each it quotes. */
+export const MAX_INPUT_ISSUES = 20;
+const MAX_INPUT_PATH_SEGMENT = 64;
+const MAX_INPUT_MESSAGE = 500;
+
+/** What zod says of a request's input: the fields of an issue this file reads. */
+interface InputIssue {
+  readonly path: readonly PropertyKey[];
+  readonly message: string;
+}
+
+/**
+ * The detail of a 400 for input that does not match its schema: the first MAX_INPUT_ISSUES issues and a count
+ * of the rest. Each bad entry of a body is one issue, and joining them all made a 12.7 MiB detail of a 1.7 MiB
+ * body (review 14). A path segment (a key the client chose) and a message (zod's names every unknown key) are
+ * cut too.
+ */
+export function inputIssuesDetail(issues: readonly InputIssue[], where: string): string {
+  const lines = issues.slice(0, MAX_INPUT_ISSUES).map((issue) => {
+    const path = issue.path.map((segment) => cut(String(segment), MAX_INPUT_PATH_SEGMENT)).join('.');
+    const message = cut(issue.message, MAX_INPUT_MESSAGE);
+    return path === '' ? `${where}: ${message}` : `${where} ${path}: ${message}`;
+  });
+  const rest = issues.length - lines.length;
+  return rest > 0 ? `${lines.join('; ')}; and ${rest} more` : lines.join('; ');
+}
 
 export interface ProblemContext {
   readonly instance: string;
@@ -133,7 +193,11 @@ export function toProblem(error: unknown, context: ProblemContext): MappedProble
   if (error instanceof ApiError) {
     return {
       problem: make(error.status, error.code, error.message, context, {
-        ...(error.issues === undefined ? {} : { issues: [...error.issues] }),
+        ...(error.issues === undefined
+          ? {}
+          : {
+              issues: error.issues.slice(0, MAX_ISSUES + 1).map(boundedProblemIssue),
+            }),
         ...(error.requiredRole === undefined ? {} : { requiredRole: error.requiredRole }),
       }),
       internal: error.status >= 500,
@@ -147,7 +211,7 @@ export function toProblem(error: unknown, context: ProblemContext): MappedProble
       problem: make(status, error.code, error.detail, context, {
         ...(error.issues === undefined || error.issues.length === 0
           ? {}
-          : { issues: error.issues.map(toProblemIssue) }),
+          : { issues: toProblemIssues(error.issues) }),
         ...(internal ? { requestId: context.requestId } : {}),
       }),
       internal,
@@ -156,7 +220,7 @@ export function toProblem(error: unknown, context: ProblemContext): MappedProble
   if (error instanceof ProfileError) {
     return {
       problem: make(400, error.code, `${error.issues.length} problem(s) in the profile`, context, {
-        issues: error.issues.map(toProblemIssue),
+        issues: toProblemIssues(error.issues),
       }),
       internal: false,
     };

@@ -17,10 +17,18 @@ export function editDistance(a: string, b: string): number {
 }
 
 /**
+ * Words longer than this get no suggestion: a typo in a name that long is rare, and the edit distance costs
+ * the product of the two lengths, per candidate, on the event loop (review 14: a preview naming thousands of
+ * unknown variables as long as the declared ones).
+ */
+export const MAX_SUGGEST_LENGTH = 64;
+
+/**
  * The closest candidate, if close enough to be a plausible typo: at most 2 edits, and at most a third of the
  * word (so `ab` does not suggest `os`). Case-only differences always count (`dependson` → `dependsOn`).
  */
 export function suggest(word: string, candidates: readonly string[]): string | undefined {
+  if (word.length > MAX_SUGGEST_LENGTH) return undefined;
   let best: string | undefined;
   let bestDistance = Infinity;
   for (const candidate of candidates) {

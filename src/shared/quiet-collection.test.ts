@@ -35,6 +35,17 @@ describe('QuietCollection', () => {
     expect(quiet.pending).toBe(false);
   });
 
+  it("by default counts an idle hub's background work (a few % of the loop) as quiet, page reads not", () => {
+    const looks = [0.5, 0.9, 0.07];
+    const collect = vi.fn();
+    const quiet = new QuietCollection({ collect, busy: () => looks.shift() ?? 0 });
+    quiet.request();
+    vi.advanceTimersByTime(1000);
+    expect(collect).not.toHaveBeenCalled();
+    vi.advanceTimersByTime(1000);
+    expect(collect).toHaveBeenCalledTimes(1);
+  });
+
   it('collects after the longest wait on a loop that is never quiet', () => {
     const { collect, quiet } = collection(Array<number>(100).fill(1), { maxWaitMs: 5000 });
     quiet.request();

@@ -6,6 +6,7 @@ import { CliError, CliErrorCode, ExitCode, usageError } from '../errors.js';
 import { formatObject } from '../render/output.js';
 import { terminalText } from '../render/terminal-text.js';
 import { parseYamlValue } from '../../shared/yaml-parse.js';
+import { uploadFileName } from '../../shared/file-name.js';
 import { readInputFile } from './cluster.js';
 
 const rulesOption = {
@@ -35,7 +36,7 @@ const apply: Command = {
     const file = stringOption(options, 'file');
     if (file === undefined) throw usageError('"strata health apply" needs -f FILE');
     const applied = await ctx.client.call('applyHealthRules', {
-      body: { yaml: await readRules(ctx, file), file },
+      body: { yaml: await readRules(ctx, file), file: uploadFileName(file) },
     });
     const output = stringOption(options, 'output');
     if (output === 'json' || output === 'yaml') {
@@ -110,7 +111,9 @@ const test: Command = {
       throw usageError('"strata health test" needs either --object FILE or --cluster with the live object');
     }
     let body: Parameters<typeof ctx.client.call<'testHealthRules'>>[1]['body'] = {
-      ...(rulesFile === undefined ? {} : { rules: await readRules(ctx, rulesFile), file: rulesFile }),
+      ...(rulesFile === undefined
+        ? {}
+        : { rules: await readRules(ctx, rulesFile), file: uploadFileName(rulesFile) }),
     };
     if (objectFile !== undefined) {
       const text = await readInputFile(ctx, objectFile, 'object file');

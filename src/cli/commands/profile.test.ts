@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readBundle } from '../../profile/bundle.js';
+import { MAX_FILE_NAME } from '../../shared/file-name.js';
 import { main } from '../main.js';
 
 let dir = '';
@@ -97,6 +98,34 @@ describe('strata profile apply -f FILE', () => {
     expect(result.code, result.stderr).toBe(0);
     expect(result.sent[0]?.headers['content-type']).toBe('application/json');
     expect(JSON.parse(result.sent[0]?.body as string)).toMatchObject({ file: 'plain.yaml' });
+  });
+
+  it('sends a path longer than the hub takes as its end, which the hub quotes in issues (review 14)', async () => {
+    const deep = join(dir, ...Array.from({ length: 30 }, (_, i) => `folder-number-${i}`));
+    await mkdir(deep, { recursive: true });
+    const file = join(deep, 'plain.yaml');
+    await writeFile(
+      file,
+      profile(
+        '    - { name: m, layer: addon, version: 1.0.0, type: helm, chart: { repo: https://charts.example.com, name: web } }',
+      ),
+    );
+    expect(file.length).toBeGreaterThan(MAX_FILE_NAME);
+    const json = await strata(['profile', 'validate', '-f', file]);
+    expect(json.code, json.stderr).toBe(0);
+    expect(JSON.parse(json.sent[0]?.body as string)).toMatchObject({
+      file: `…${file.slice(-(MAX_FILE_NAME - 1))}`,
+    });
+    await writeFile(
+      join(deep, 'p.yaml'),
+      profile(`    - { name: m, layer: addon, version: 1.0.0, type: manifest, files: [m.yaml] }`),
+    );
+    await writeFile(join(deep, 'm.yaml'), 'apiVersion: v1\nkind: ConfigMap\nmetadata: { name: m }\n');
+    const bundle = await strata(['profile', 'apply', '-f', join(deep, 'p.yaml')]);
+    expect(bundle.code, bundle.stderr).toBe(0);
+    const sentFile = new URL(bundle.sent[0]?.url ?? '').searchParams.get('file') ?? '';
+    expect(sentFile).toHaveLength(MAX_FILE_NAME);
+    expect(sentFile.endsWith('/folder-number-29/p.yaml')).toBe(true);
   });
 
   it.each([

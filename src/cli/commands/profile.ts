@@ -22,6 +22,7 @@ import { formatObject } from '../render/output.js';
 import { terminalSafe, terminalText } from '../render/terminal-text.js';
 import { renderTable } from '../render/table.js';
 import { age } from '../render/time.js';
+import { uploadFileName } from '../../shared/file-name.js';
 import { readInputFile } from './cluster.js';
 
 const fileOption = {
@@ -94,10 +95,14 @@ function uploadCall(
   const bundle = source.upload.bundle;
   if (bundle === undefined)
     return ctx.client.request<Operations[typeof operation]['response']>(op.method, op.path, {
-      body: { yaml: source.upload.yaml, file: source.file, ...(draft ? { draft: true } : {}) },
+      body: {
+        yaml: source.upload.yaml,
+        file: uploadFileName(source.file),
+        ...(draft ? { draft: true } : {}),
+      },
     });
   return ctx.client.request<Operations[typeof operation]['response']>(op.method, op.path, {
-    query: { file: source.file, ...(draft ? { draft: 'true' } : {}) },
+    query: { file: uploadFileName(source.file), ...(draft ? { draft: 'true' } : {}) },
     raw: { contentType: 'application/gzip', data: bundle },
   });
 }

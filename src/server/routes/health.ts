@@ -3,7 +3,7 @@
 import { z } from 'zod';
 import { API_PREFIX, BodyFormat, jsonRoute, Role, roleRank } from '../route.js';
 import { ApiError } from '../problem.js';
-import { ResourceStateSchema } from '../schemas.js';
+import { FileNameSchema, NameSchema, ResourceStateSchema } from '../schemas.js';
 
 const HealthRuleSpecSchema = z
   .object({
@@ -30,7 +30,7 @@ const HealthRulesSchema = z
 const HealthRulesTextSchema = z
   .strictObject({
     yaml: z.string().min(1).describe('a HealthRules file (apiVersion strata.dev/v1alpha1, kind HealthRules)'),
-    file: z.string().optional().describe('the name errors are reported against'),
+    file: FileNameSchema.optional(),
   })
   .meta({ id: 'HealthRulesText' });
 
@@ -38,30 +38,34 @@ const HealthRulesTextSchema = z
 const API_VERSION =
   /^(?:[a-z0-9](?:[-a-z0-9]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[-a-z0-9]{0,61}[a-z0-9])?)*\/)?[a-z0-9]{1,63}$/;
 
+// Kubernetes' own bounds: the answer quotes these names (`… not found in cluster …`).
+const ObjectNameSchema = z.string().min(1).max(253);
+const NamespaceSchema = z.string().max(63);
+
 const HealthTestSchema = z
   .strictObject({
     rules: z
       .string()
       .optional()
       .describe('a HealthRules file to try; its rules win over the cluster-wide ones'),
-    file: z.string().optional(),
+    file: FileNameSchema.optional(),
     object: z
       .looseObject({
         apiVersion: z.string().min(1),
         kind: z.string().min(1),
-        metadata: z.looseObject({ name: z.string().min(1), namespace: z.string().optional() }),
+        metadata: z.looseObject({ name: ObjectNameSchema, namespace: NamespaceSchema.optional() }),
       })
       .optional()
       .describe('the object as a file holds it (JSON)'),
     live: z
       .strictObject({
-        cluster: z.string().min(1),
+        cluster: NameSchema,
         apiVersion: z
           .string()
           .regex(API_VERSION, 'must be "version" or "group/version", e.g. "v1" or "apps/v1"'),
         kind: z.string().regex(/^[A-Za-z][A-Za-z0-9]{0,62}$/, 'must be a kind, e.g. "Deployment"'),
-        namespace: z.string().optional(),
-        name: z.string().min(1),
+        namespace: NamespaceSchema.optional(),
+        name: ObjectNameSchema,
       })
       .optional()
       .describe(

@@ -2,6 +2,7 @@
 // list, versions, one version with its source.
 import { z } from 'zod';
 import {
+  FileNameSchema,
   OutdatedChartSchema,
   ProfileSummarySchema,
   ProfileTextSchema,
@@ -10,15 +11,18 @@ import {
   ValidationSchema,
 } from '../schemas.js';
 import { API_PREFIX, BodyFormat, jsonRoute, Role, roleRank, streamRoute } from '../route.js';
-import { toProblemIssue } from '../to-problem.js';
+import { toProblemIssues } from '../to-problem.js';
 import { ApiError } from '../problem.js';
+import { MAX_FILE_NAME } from '../../shared/file-name.js';
 
 const ProfileParams = z.object({ profile: z.string().min(1) });
 const VersionParams = ProfileParams.extend({ version: z.string().min(1) });
 
 /** Query fields for a YAML or bundle body, which have no room for them (a JSON body carries them itself). */
 const ProfileTextQuery = z.strictObject({
-  file: z.string().optional().describe('the name errors are reported against (YAML and bundle bodies)'),
+  file: FileNameSchema.optional().describe(
+    `the name errors are reported against (YAML and bundle bodies; at most ${MAX_FILE_NAME} characters)`,
+  ),
   draft: z
     .enum(['true', 'false'])
     .transform((v) => v === 'true')
@@ -103,7 +107,7 @@ export const profileRoutes = [
           owner: { key: actor.tokenId ?? actor.name, privileged: operator },
           signal: closed.signal,
         });
-        return { valid: issues.length === 0, issues: issues.map(toProblemIssue) };
+        return { valid: issues.length === 0, issues: toProblemIssues(issues) };
       } finally {
         socket.off('close', abort);
       }
