@@ -11,6 +11,7 @@ import {
   type HealthRuleSpec,
   type ObjectRef,
 } from '../status/index.js';
+import { EvaluationTurns } from './evaluation-turns.js';
 import { HealthContext } from './health-context.js';
 import { keySet } from './key-set.js';
 import type { KindScopes } from './kind-scopes.js';
@@ -44,6 +45,8 @@ export class PackEvaluations {
   /** Namespaces whose Warning events are watched, or being listed (watchWarnings). */
   private readonly warningNamespaces = new Set<string>();
   private readonly health: HealthContext;
+  /** This turn's evaluations stop after a budget of loop time; the rest are judged on later turns. */
+  private readonly turns: EvaluationTurns<PackRun>;
 
   constructor(
     private readonly core: RunnerCore,
@@ -54,6 +57,15 @@ export class PackEvaluations {
       readonly scopes: KindScopes;
     },
   ) {
+    this.turns = new EvaluationTurns<PackRun>({
+      evaluate: (run, ref, later) => {
+        if (later && !this.stillOwns(run, ref)) return;
+        this.evaluateNow(run, ref);
+      },
+      judgedLater: () => {
+        this.core.wake();
+      },
+    });
     this.health = new HealthContext({
       kube: options.kube,
       now: options.now,
@@ -89,7 +101,18 @@ export class PackEvaluations {
     }
   }
 
+  /** Judges the object now, or on a later turn when this turn's evaluations took their budget (evaluation-turns.ts). */
   evaluate(run: PackRun, ref: ObjectRef): void {
+    this.turns.submit(run, refKey(ref), ref);
+  }
+
+  /** Whether a queued evaluation still concerns a pack of this runner that owns the object. */
+  private stillOwns(run: PackRun, ref: ObjectRef): boolean {
+    if (this.core.stopped() || this.core.runs.get(run.desired.pack.name) !== run) return false;
+    return run.inventoryKeys.has(refKey(ref));
+  }
+
+  private evaluateNow(run: PackRun, ref: ObjectRef): void {
     const object = this.watches.get(ref);
     if (!run.gate.admits(refKey(ref), object)) return;
     const health = this.health.evaluateOptions(
@@ -177,6 +200,7 @@ export class PackEvaluations {
 
   /** The pack is gone: its objects no longer route to it. */
   unindex(run: PackRun): void {
+    this.turns.forget(run);
     for (const key of run.inventoryKeys) {
       const owners = this.packsByKey.get(key)?.filter((o) => o.run !== run);
       if (owners === undefined) continue;
@@ -186,6 +210,7 @@ export class PackEvaluations {
   }
 
   stop(): void {
+    this.turns.stop();
     for (const timer of this.graceTimers.values()) clearTimeout(timer);
     this.graceTimers.clear();
   }

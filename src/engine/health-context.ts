@@ -114,7 +114,8 @@ const NO_RULES: readonly HealthRuleSpec[] = [];
 /** Rules that were checked when stored; one that no longer compiles (a grammar change) is skipped. */
 function compileAll(specs: readonly HealthRuleSpec[], origin: HealthRuleOrigin): CompiledHealthRule[] {
   return specs.flatMap((spec) => {
-    const compiled = compileHealthRule(spec, { origin });
+    // Checked when stored; stored before the cost estimate, a rule still runs, stopped by the meter.
+    const compiled = compileHealthRule(spec, { origin, estimateCost: false });
     return compiled.ok ? [compiled.rule] : [];
   });
 }

@@ -13,6 +13,7 @@ import { DriftPolicy, type RunnerEvent } from './events.js';
 import { ClusterRunner, type RunnerOptions } from './runner.js';
 import { desiredManifestPack, packNamespace } from './testing/packs.js';
 import { EventLog } from './testing/runner.js';
+import { loopStallProbe } from '../shared/testing/loop-stall.js';
 
 const CLUSTER = 'unit';
 const WAIT = { timeoutMs: 3000 };
@@ -567,4 +568,59 @@ describe('ClusterRunner: its change count (what the hub keeps a page by)', () =>
     );
     expect(log.events.length).toBe(reports);
   });
+});
+
+describe('ClusterRunner: costly health rules (review 14, finding 3)', () => {
+  // 40 objects applied and judged: more than the usual few.
+  const SLOW = { timeoutMs: 25_000 };
+
+  it('judges many objects by a costly rule over several turns of the event loop, each stopped at its limit', async () => {
+    const kube = fakeKube();
+    kube.serve({ apiVersion: 'example.com/v1', kind: 'Widget', resource: 'widgets', namespaced: true });
+    const { runner, log } = await startRunner(kube);
+    const count = 40;
+    const widgets = Array.from({ length: count }, (_, i) => ({
+      apiVersion: 'example.com/v1',
+      kind: 'Widget',
+      metadata: { name: `w${i}` },
+      spec: { size: i },
+    }));
+    runner.setDesired([pack('widgets', 1, widgets)]);
+    await vi.waitFor(
+      () => {
+        expect(kube.actions.filter((a) => a.verb === 'apply' && a.ref.kind === 'Widget')).toHaveLength(count);
+      },
+      { timeout: SLOW.timeoutMs },
+    );
+    for (const w of widgets) {
+      kube.setStatus(
+        { apiVersion: 'example.com/v1', kind: 'Widget', namespace: 'apps', name: w.metadata.name },
+        { phase: 'Ready' },
+      );
+    }
+    await log.until((l) => l.allGreen(['widgets']), { ...SLOW, what: 'green' });
+
+    // The reviewer's rule, applied cluster-wide: each of its objects is judged again, all at once before.
+    const ten = '[0,1,2,3,4,5,6,7,8,9]';
+    const costly = `${ten}.all(a, ${ten}.all(b, ${ten}.all(c, ${ten}.all(d, ${ten}.all(e, self.metadata.name != 'x')))))`;
+    const stall = loopStallProbe();
+    runner.setClusterHealthRules([
+      { apiVersion: 'example.com/v1', kind: 'Widget', current: 'true', inProgress: costly },
+    ]);
+    // The cost limit stops each (on a loaded machine the 50 ms deadline behind it may come first).
+    const stopped =
+      /^Widget apps\/w\d+: cluster health rule for example\.com\/Widget exceeded its (cost limit \(3000 units: loop iterations, field reads, and calls with the data they handle\)|time limit \(50 ms\)), in its inProgress expression$/;
+    const judged = (l: EventLog) =>
+      (l.latest().get('widgets')?.resources ?? []).filter((r) => stopped.test(r.evaluation.message)).length;
+    await log.until((l) => judged(l) === count, { ...SLOW, what: 'every widget judged by the costly rule' });
+    const longest = stall.stop();
+    // Before: 1 s per widget in one go (40 s); with the cost limit alone, 1.2 s. Now a turn's budget (20 ms)
+    // plus one evaluation (about 10 ms): 40-100 ms measured on a loaded 2-core machine.
+    expect(longest).toBeLessThan(300);
+    const resources = log.latest().get('widgets')?.resources ?? [];
+    expect(resources.map((r) => r.evaluation.message.split(':')[0]).sort()).toEqual(
+      widgets.map((w) => `Widget apps/${w.metadata.name}`).sort(),
+    );
+    expect(log.latest().get('widgets')?.phase).toBe(PackPhase.Processing);
+  }, 60_000);
 });

@@ -30,22 +30,43 @@ function cel(): typeof CelModule {
  * charges the data the call will handle: a string's or bytes' length (1 unit per {@link BYTES_PER_UNIT}), a
  * list's or map's size (8 units an element; the whole tree for equality and `in`, which compare deeply). So a rule that
  * concatenates or searches a megabyte field in a loop is stopped as surely as one that loops forever, before
- * the expensive call runs. A wall-clock deadline backs both up.
+ * the expensive call runs. Handing a value to a call costs a unit of its own, and a field or index read is
+ * charged as a call handling the map or list it reads from (the evaluator wraps the map's plain data on every
+ * read: time in its size). A wall-clock deadline backs all of it up.
+ *
+ * Rules run on the hub's event loop, once per watch event of each object they judge, so one object's
+ * evaluation (all the expressions of its rule) shares one {@link CelMeter}: {@link DEFAULT_COST_LIMIT} units,
+ * about 10 ms at most here, stopped at {@link DEADLINE_MS} whatever the count says. Loops over literal lists
+ * can be costed before anything runs: {@link compileExpression} refuses an expression whose worst case over
+ * them is past the limit, so such a rule is a positioned error at publish, not a pack stuck on it.
  */
 
 export const CEL_VARIABLES = ['self', 'apiVersion', 'kind', 'metadata', 'spec', 'status'] as const;
 
-/** Cost units one evaluation may spend: loop iterations plus data handled by calls (see the file comment). */
-export const DEFAULT_COST_LIMIT = 100_000;
+/**
+ * Cost units one object's evaluation may spend: loop iterations, field reads, and the values (and data) calls
+ * handle (see the file comment). Measured on the 2-core dev machine, loaded (review 14, finding 3): the
+ * costliest shapes per unit (bare nested loops) took up to ~3 µs a unit, most 0.3-1 µs, so 3 000 units are
+ * about 10 ms at most; ordinary rules (a conditions list, a phase) spend tens of units.
+ */
+export const DEFAULT_COST_LIMIT = 3_000;
 
 /** Characters, bytes or elements a call may handle for one unit of cost. */
 export const BYTES_PER_UNIT = 64;
 
-/** What one list or map element costs a call, in units. */
-const ELEMENT_UNITS = 8;
+/**
+ * What one list or map element costs a call, in units: comparing a condition (a map of a few strings) took
+ * ~4 µs here, its 3 units (the element and its 2 entries) about what 3 loop iterations take.
+ */
+const ELEMENT_UNITS = 1;
 
-/** No evaluation runs longer than this, whatever its cost said (a backstop; rules take microseconds). */
-const DEADLINE_MS = 1_000;
+/**
+ * No object's evaluation runs longer than this, whatever its cost said: a backstop for work the count
+ * misjudges. The cost limit is about 10 ms once the evaluator's code is warm; a rule's first runs, or a
+ * loaded machine, took up to 5 times as long per unit here (a 100-item `map`: 2 ms warm, 11 ms cold), and a
+ * legitimate rule must not flap to an error on them.
+ */
+export const DEADLINE_MS = 50;
 
 /** Expressions longer than this are refused before parsing (a rule is a line or two, not a program). */
 export const MAX_EXPRESSION_LENGTH = 4096;
@@ -64,8 +85,23 @@ export interface CelIssue {
 export interface CelProgram {
   readonly source: string;
   readonly resultType: CelResultType;
-  /** Evaluates against one object's fields; never throws. */
-  readonly evaluate: (bindings: Readonly<Record<string, unknown>>) => CelOutcome;
+  /**
+   * Evaluates against one object's fields; never throws. Spends from `meter` when given (the expressions of
+   * one rule judging one object share one), else from a meter of the program's own limit.
+   */
+  readonly evaluate: (bindings: Readonly<Record<string, unknown>>, meter?: CelMeter) => CelOutcome;
+}
+
+/** What an evaluation may still spend: units, and time until the deadline (`performance.now()` ms). */
+export interface CelMeter {
+  readonly limit: number;
+  left: number;
+  readonly deadline: number;
+}
+
+/** A fresh meter: `limit` units and {@link DEADLINE_MS} from now. */
+export function celMeter(limit: number = DEFAULT_COST_LIMIT): CelMeter {
+  return { limit, left: limit, deadline: performance.now() + DEADLINE_MS };
 }
 
 export const CelOutcomeKind = {
@@ -90,14 +126,31 @@ const CHARGE = '__strata_charge__';
 const CHARGE_DEEP = '__strata_charge_deep__';
 const instrumentation: ReadonlySet<string> = new Set([TICK, CHARGE, CHARGE_DEEP]);
 
-class CostExceeded extends Error {}
+class CostExceeded extends Error {
+  constructor(readonly overTime: boolean) {
+    super(overTime ? 'deadline' : 'cost');
+  }
+}
 
-/** Mutable, but only for the duration of one synchronous evaluation. */
-const budget = { left: 0, deadline: 0 };
+/**
+ * Mutable, but only for the duration of one synchronous evaluation. `stopped` remembers why it was stopped:
+ * some of the evaluator's calls turn what a function throws into a CEL error without its cause.
+ */
+const budget: { left: number; deadline: number; stopped: CostExceeded | undefined } = {
+  left: 0,
+  deadline: 0,
+  stopped: undefined,
+};
+
+/** Why the evaluation under way was stopped, if it was (a function: the evaluator's calls set it). */
+function stoppedBy(): CostExceeded | undefined {
+  return budget.stopped;
+}
 
 function spend(units: number): void {
   budget.left -= units;
-  if (budget.left < 0 || performance.now() > budget.deadline) throw new CostExceeded();
+  if (budget.left < 0) throw (budget.stopped = new CostExceeded(false));
+  if (performance.now() > budget.deadline) throw (budget.stopped = new CostExceeded(true));
 }
 
 /**
@@ -110,8 +163,8 @@ function weight(value: unknown, deep: boolean, cap: number): number {
   if (value instanceof Uint8Array) return value.length;
   const list = cel().isCelList(value);
   if (!list && !cel().isCelMap(value)) return 0;
-  // An element costs {@link ELEMENT_UNITS} on its own: comparing one (wrapped from the object's plain data
-  // by the evaluator) took ~5 µs here, a character a few nanoseconds.
+  // An element costs {@link ELEMENT_UNITS} on its own (wrapped from the object's plain data by the evaluator:
+  // microseconds), a character a few nanoseconds.
   if (!deep) return value.size * ELEMENT_UNITS * BYTES_PER_UNIT;
   let total = value.size * ELEMENT_UNITS * BYTES_PER_UNIT;
   for (const item of value.values()) {
@@ -123,7 +176,8 @@ function weight(value: unknown, deep: boolean, cap: number): number {
 
 function charge(value: unknown, deep: boolean): unknown {
   const cap = (budget.left + 1) * BYTES_PER_UNIT;
-  spend(Math.floor(weight(value, deep, cap) / BYTES_PER_UNIT));
+  // A unit for handing the value to the call at all, then its data.
+  spend(1 + Math.floor(weight(value, deep, cap) / BYTES_PER_UNIT));
   return value;
 }
 
@@ -196,12 +250,23 @@ const plannerFunctions: ReadonlySet<string> = new Set([
   '__not_strictly_false__',
 ]);
 
+/** Reads of a map or list by key or index (and optional field reads): charged for the container. */
+const indexFunctions: ReadonlySet<string> = new Set(['_[_]', '_[?_]', '_?._']);
+
 /** What the static check can tell of a sub-expression's type; `dyn` when it depends on the object. */
 type Inferred = 'bool' | 'int' | 'uint' | 'double' | 'string' | 'bytes' | 'null' | 'list' | 'map' | 'dyn';
 
 export function compileExpression(
   source: string,
-  options: { resultType: CelResultType; costLimit?: number },
+  options: {
+    resultType: CelResultType;
+    costLimit?: number;
+    /**
+     * Refuse an expression whose loops over literal lists can cost more than the limit (default). Off for
+     * rules stored before the estimate existed: they still run, and the meter stops them with a reason.
+     */
+    estimateCost?: boolean;
+  },
 ): CompileResult {
   if (source.trim() === '') return fail(source, 0, 'expression is empty');
   if (source.length > MAX_EXPRESSION_LENGTH) {
@@ -231,20 +296,35 @@ export function compileExpression(
   }
   if (issues.length > 0) return { ok: false, issues };
 
+  const limit = options.costLimit ?? DEFAULT_COST_LIMIT;
+  if (options.estimateCost !== false) {
+    const worst = worstCase(parsed.expr);
+    if (worst > limit) {
+      at(
+        parsed.expr.id,
+        `the expression's loops over literal lists cost up to ${worst > 1e12 ? 'over 10^12' : Math.ceil(worst)} units, past the limit of ${limit} (health rules run on every change of every object they judge)`,
+      );
+      return { ok: false, issues };
+    }
+  }
   instrument(parsed.expr);
   const run = cel().plan(celEnvironment(), parsed);
-  const limit = options.costLimit ?? DEFAULT_COST_LIMIT;
   const resultType = options.resultType;
-  const evaluate = (bindings: Readonly<Record<string, unknown>>): CelOutcome => {
-    budget.left = limit;
-    budget.deadline = performance.now() + DEADLINE_MS;
+  const evaluate = (bindings: Readonly<Record<string, unknown>>, given?: CelMeter): CelOutcome => {
+    const meter = given ?? celMeter(limit);
+    budget.left = meter.left;
+    budget.deadline = meter.deadline;
+    budget.stopped = undefined;
     let value: unknown;
     try {
       value = run(bindings as Parameters<typeof run>[0]);
     } catch (error) {
-      return errorOutcome(error, limit);
+      return errorOutcome(stoppedBy() ?? error, meter);
+    } finally {
+      meter.left = budget.left;
     }
-    if (cel().isCelError(value)) return errorOutcome(value, limit);
+    const stopped = stoppedBy();
+    if (stopped !== undefined || cel().isCelError(value)) return errorOutcome(stopped ?? value, meter);
     if (resultType === CelResultType.Bool && typeof value !== 'boolean') {
       return { kind: CelOutcomeKind.Error, message: `gave ${describeValue(value)}, not a bool` };
     }
@@ -256,16 +336,19 @@ export function compileExpression(
   return { ok: true, program: { source, resultType, evaluate } };
 }
 
-function errorOutcome(error: unknown, limit: number): CelOutcome {
+function errorOutcome(error: unknown, meter: CelMeter): CelOutcome {
   const causes: unknown[] = [];
   for (let e: unknown = error; e !== undefined && causes.length < 5;) {
     causes.push(e);
     e = e instanceof Error ? e.cause : undefined;
   }
-  if (causes.some((e) => e instanceof CostExceeded)) {
+  const exceeded = causes.find((e) => e instanceof CostExceeded);
+  if (exceeded !== undefined) {
     return {
       kind: CelOutcomeKind.CostExceeded,
-      message: `stopped at the cost limit (${limit} units: loop iterations, and data handled by calls)`,
+      message: exceeded.overTime
+        ? `exceeded its time limit (${DEADLINE_MS} ms)`
+        : `exceeded its cost limit (${meter.limit} units: loop iterations, field reads, and calls with the data they handle)`,
     };
   }
   const message = error instanceof Error ? error.message : String(error);
@@ -418,12 +501,23 @@ function instrument(expr: Expr | undefined): void {
   switch (kind.case) {
     case 'selectExpr':
       instrument(kind.value.operand);
+      // Reading a field of a map wraps the field's plain data for the evaluator (a Map of its entries): time
+      // in the map's size, so the read is charged as a call handling the map (review 14: `self.spec.big.k`
+      // in a loop took ~0.7 ms an iteration for a 2000-key map, and counted one unit).
+      if (kind.value.operand !== undefined) kind.value.operand = wrapped(CHARGE, kind.value.operand);
       return;
     case 'callExpr': {
       const call = kind.value;
       instrument(call.target);
       for (const a of call.args) instrument(a);
-      if (instrumentation.has(call.function) || plannerFunctions.has(call.function)) return;
+      if (instrumentation.has(call.function)) return;
+      if (plannerFunctions.has(call.function)) {
+        // An index or optional read handles the map or list it reads from, as a field read does.
+        if (indexFunctions.has(call.function) && call.args[0] !== undefined) {
+          call.args = [wrapped(CHARGE, call.args[0]), ...call.args.slice(1)];
+        }
+        return;
+      }
       const fn = deepCalls.has(call.function) ? CHARGE_DEEP : CHARGE;
       if (call.function === '_+_' && call.args.some(isAccumulator)) return;
       if (call.target) call.target = wrapped(fn, call.target);
@@ -443,6 +537,9 @@ function instrument(expr: Expr | undefined): void {
       const c = kind.value;
       for (const e of [c.iterRange, c.accuInit, c.loopCondition, c.loopStep, c.result]) instrument(e);
       if (c.loopCondition !== undefined) c.loopCondition = wrapped(TICK, c.loopCondition);
+      // The range is charged as a call's argument: a map is wrapped (and its keys listed) before the loop.
+      if (c.iterRange !== undefined && !isAccumulator(c.iterRange))
+        c.iterRange = wrapped(CHARGE, c.iterRange);
       return;
     }
     case 'identExpr':
@@ -455,4 +552,46 @@ function instrument(expr: Expr | undefined): void {
 /** The accumulator a macro's expansion adds to (`__result__`, or `@result` in newer parsers). */
 function isAccumulator(expr: Expr): boolean {
   return expr.exprKind.case === 'identExpr' && /^(__result__|@result)$/.test(expr.exprKind.value.name);
+}
+
+/**
+ * The most the expression can cost, counting what is known before it runs: a loop over a literal list or map
+ * repeats its body once per element, a loop over the object's data once (its length is known only at run
+ * time, where the meter stops it), and each field read and call argument costs a unit, as they do at run time.
+ * So the reviewer's ten-element lists nested five deep cost 10^5 iterations here, whatever the object.
+ */
+function worstCase(expr: Expr | undefined): number {
+  if (expr === undefined) return 0;
+  const kind = expr.exprKind;
+  switch (kind.case) {
+    case 'selectExpr':
+      return 1 + worstCase(kind.value.operand);
+    case 'callExpr': {
+      const call = kind.value;
+      const args = call.args.reduce((sum, a) => sum + worstCase(a), worstCase(call.target));
+      if (plannerFunctions.has(call.function)) return args + (indexFunctions.has(call.function) ? 1 : 0);
+      if (call.function === '_+_' && call.args.some(isAccumulator)) return args;
+      return args + call.args.length + (call.target === undefined ? 0 : 1);
+    }
+    case 'listExpr':
+      return kind.value.elements.reduce((sum, e) => sum + worstCase(e), 0);
+    case 'structExpr':
+      return kind.value.entries.reduce((sum, e) => sum + worstCase(e.mapKey) + worstCase(e.value), 0);
+    case 'comprehensionExpr': {
+      const c = kind.value;
+      const range = c.iterRange?.exprKind;
+      const times =
+        range?.case === 'listExpr'
+          ? range.value.elements.length
+          : range?.case === 'structExpr'
+            ? range.value.entries.length
+            : 1;
+      const once = 1 + times + worstCase(c.iterRange) + worstCase(c.accuInit) + worstCase(c.result);
+      return once + times * (1 + worstCase(c.loopCondition) + worstCase(c.loopStep));
+    }
+    case 'identExpr':
+    case 'constExpr':
+    case undefined:
+      return 0;
+  }
 }

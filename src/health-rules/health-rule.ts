@@ -1,6 +1,12 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { apiGroup } from '../shared/refs.js';
-import { compileExpression, CelResultType, type CelIssue, type CelProgram } from './cel.js';
+import {
+  compileExpression,
+  CelResultType,
+  DEFAULT_COST_LIMIT,
+  type CelIssue,
+  type CelProgram,
+} from './cel.js';
 
 /**
  * A health rule as users write it, in the shape of Flux's `healthCheckExprs`: for one kind, CEL expressions
@@ -40,6 +46,8 @@ export type HealthRuleField = (typeof HealthRuleField)[keyof typeof HealthRuleFi
 
 export interface CompiledHealthRule {
   readonly spec: HealthRuleSpec;
+  /** Cost units one object's evaluation by the rule may spend, all its expressions together (cel.ts). */
+  readonly costLimit: number;
   readonly group: string;
   readonly kind: string;
   readonly origin: HealthRuleOrigin;
@@ -58,7 +66,12 @@ export type CompileRuleResult =
 
 export function compileHealthRule(
   spec: HealthRuleSpec,
-  options: { origin: HealthRuleOrigin; costLimit?: number },
+  options: {
+    origin: HealthRuleOrigin;
+    costLimit?: number;
+    /** Refuse expressions whose worst case over literal lists is past the limit (cel.ts); default true. */
+    estimateCost?: boolean;
+  },
 ): CompileRuleResult {
   const issues: HealthRuleIssue[] = [];
   const programs: Partial<Record<HealthRuleField, CelProgram>> = {};
@@ -74,6 +87,7 @@ export function compileHealthRule(
     const compiled = compileExpression(source, {
       resultType,
       ...(options.costLimit === undefined ? {} : { costLimit: options.costLimit }),
+      ...(options.estimateCost === undefined ? {} : { estimateCost: options.estimateCost }),
     });
     if (compiled.ok) programs[field] = compiled.program;
     else issues.push(...compiled.issues.map((i) => ({ ...i, field })));
@@ -86,6 +100,7 @@ export function compileHealthRule(
       group: apiGroup(spec.apiVersion),
       kind: spec.kind,
       origin: options.origin,
+      costLimit: options.costLimit ?? DEFAULT_COST_LIMIT,
       programs,
       ...(spec.graceSeconds === undefined ? {} : { graceMs: spec.graceSeconds * 1000 }),
     },

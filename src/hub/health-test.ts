@@ -68,7 +68,8 @@ export function parseRules(yaml: string, file = 'health-rules.yaml') {
 
 function compileAll(specs: readonly HealthRuleSpec[], origin: HealthRuleOrigin): CompiledHealthRule[] {
   return specs.flatMap((spec) => {
-    const compiled = compileHealthRule(spec, { origin });
+    // Checked when stored; stored before the cost estimate, a rule still runs, stopped by the meter.
+    const compiled = compileHealthRule(spec, { origin, estimateCost: false });
     return compiled.ok ? [compiled.rule] : [];
   });
 }

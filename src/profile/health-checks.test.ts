@@ -65,6 +65,24 @@ describe('spec.healthChecks', () => {
     ]);
   });
 
+  it('refuses at publish a rule whose loops over literal lists cost more than the limit', () => {
+    // Review 14, finding 3: this rule published with no issue, then held the hub's event loop 1 s per object.
+    const ten = '[0,1,2,3,4,5,6,7,8,9]';
+    const loop = `${ten}.all(a, ${ten}.all(b, ${ten}.all(c, ${ten}.all(d, ${ten}.all(e, self.metadata.name != 'x')))))`;
+    const text = withHealthChecks(`
+- apiVersion: example.com/v1
+  kind: Widget
+  current: "${loop}"`);
+    const line = text.split('\n').findIndex((l) => l.includes('all(a')) + 1;
+    expect(messages(parse(text))).toEqual([
+      expect.stringMatching(
+        new RegExp(
+          `^profile\\.yaml:${line}:\\d+ spec\\.healthChecks\\[0\\]\\.current: CEL: the expression's loops over literal lists cost up to \\d+ units, past the limit of 3000 `,
+        ),
+      ),
+    ]);
+  });
+
   it('refuses rules for built-in kinds and a second rule for the same kind', () => {
     const result = parse(
       withHealthChecks(`

@@ -38,6 +38,7 @@ import { destroyOnWriteStall, HEAVY_OPERATIONS, HeavyRequests, type BodyBudget }
 import { matchesIfNoneMatch, representation, tagBody } from './etag.js';
 import { defaultWebRoot, isApiPath, sendWebFile } from './static.js';
 import { inputIssuesDetail, toProblem } from './to-problem.js';
+import { BundleSlots } from './bundle-slots.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -51,11 +52,8 @@ declare module 'fastify' {
   }
 }
 
-/**
- * Profile bundles being read at once, hub-wide: each may be ~21 MiB and a viewer may send one (validate), so
- * the memory they take is bounded by this, not by how many requests arrive. One more waits (503 HUB_BUSY).
- */
-export const MAX_BUNDLES_IN_FLIGHT = 4;
+// Profile bundles being read at once: hub-wide, per token, and a slot kept for operators (bundle-slots.ts).
+export { MAX_BUNDLES_IN_FLIGHT, MAX_BUNDLES_PER_TOKEN } from './bundle-slots.js';
 
 export const DEFAULT_BODY_LIMIT = 2 * 1024 * 1024;
 /** Path parameters longer than this answer 414 PATH_PARAMETER_TOO_LONG (each such route documents it). */
@@ -187,7 +185,7 @@ function keptParams(schema: z.ZodType): (params: unknown) => unknown {
 /**
  * What a request's body will take while it is read, counted before its first byte: its Content-Length (at most
  * the route's body limit, past which Fastify answers 413 unread), the whole body limit when it is chunked, and
- * nothing for a profile bundle (MAX_BUNDLES_IN_FLIGHT bounds those).
+ * nothing for a profile bundle (bundle-slots.ts bounds those).
  */
 function announcedBodyBytes(request: FastifyRequest): number {
   const contentType = request.headers['content-type'];
@@ -379,14 +377,15 @@ export function createServer(options: ServerOptions): StrataServer {
   );
 
   // Before any byte of a gzip body is read: only a route that takes bundles reads one, and only so many at once.
-  let bundlesInFlight = 0;
-  const readingBundle = new WeakSet<FastifyRequest>();
+  const bundleSlots = new BundleSlots();
+  const readingBundle = new WeakMap<FastifyRequest, () => void>();
   const bundleDone = (request: FastifyRequest) => {
-    if (readingBundle.delete(request)) bundlesInFlight--;
+    readingBundle.get(request)?.();
+    readingBundle.delete(request);
   };
   // Callback-style hooks, not async ones, on every request's path: an async hook costs a promise and a tick
   // per request (issue 15, fast reads: 20 readers polling a page).
-  app.addHook('preParsing', (request, _reply, payload, done) => {
+  app.addHook('preParsing', (request, reply, payload, done) => {
     const contentType = request.headers['content-type'];
     const type = contentType === undefined ? '' : (contentType.split(';')[0]?.trim().toLowerCase() ?? '');
     if (!BUNDLE_TYPES.includes(type)) {
@@ -403,18 +402,18 @@ export function createServer(options: ServerOptions): StrataServer {
       );
       return;
     }
-    if (bundlesInFlight >= MAX_BUNDLES_IN_FLIGHT) {
-      done(
-        new ApiError(
-          503,
-          'HUB_BUSY',
-          `the hub is reading ${MAX_BUNDLES_IN_FLIGHT} profile bundles already: send this one again in a few seconds`,
-        ),
-      );
+    let release: () => void;
+    try {
+      release = bundleSlots.admit(callerKey(request), privileged(request), (seconds) => {
+        void reply.header('retry-after', seconds);
+      });
+    } catch (error) {
+      // Refused before its body is read: the connection closes once the answer is out.
+      void reply.header('connection', 'close');
+      done(error as Error);
       return;
     }
-    bundlesInFlight++;
-    readingBundle.add(request);
+    readingBundle.set(request, release);
     done(null, payload);
   });
   // After the token is known and before any byte of the body is read (after the bundle check, whose 503 says

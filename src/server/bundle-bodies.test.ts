@@ -5,7 +5,7 @@
 import { request, type ClientRequest, type IncomingMessage } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SqliteBackend } from '../store/testing/backends.js';
-import { MAX_BUNDLES_IN_FLIGHT } from './app.js';
+import { MAX_BUNDLES_IN_FLIGHT, MAX_BUNDLES_PER_TOKEN } from './app.js';
 import type { Problem } from './problem.js';
 import { startTestHub, type TestHub } from './testing/server.js';
 
@@ -29,14 +29,14 @@ interface Upload {
 }
 
 /** A POST announcing `length` gzip bytes, of which it sends only the first KiB (the rest never comes). */
-function startUpload(path: string, length = 10 * 1024 * 1024): Upload {
+function startUpload(path: string, options: { length?: number; token?: string } = {}): Upload {
   const url = new URL(path, t.url);
   const req = request(url, {
     method: 'POST',
     headers: {
-      authorization: `Bearer ${t.tokens.viewer}`,
+      authorization: `Bearer ${options.token ?? t.tokens.viewer}`,
       'content-type': 'application/gzip',
-      'content-length': String(length),
+      'content-length': String(options.length ?? 10 * 1024 * 1024),
     },
   });
   const answer = new Promise<{ status: number; problem: Problem }>((resolve) => {
@@ -78,27 +78,65 @@ describe('gzip bodies', () => {
     expect(problem.detail).toBe('POST /api/v1/clusters/c1/attachments/app/preview takes no gzip body');
   });
 
-  it(`are read ${MAX_BUNDLES_IN_FLIGHT} at a time: one more is 503 HUB_BUSY at once, and a slot frees when an upload is dropped`, async () => {
-    const held = Array.from({ length: MAX_BUNDLES_IN_FLIGHT }, () =>
-      startUpload('/api/v1/profiles/validate?file=a.tgz'),
-    );
+  it(`are read ${MAX_BUNDLES_IN_FLIGHT} at a time, ${MAX_BUNDLES_PER_TOKEN} per token, one kept for operators: 429 over a token's share, 503 HUB_BUSY when full`, async () => {
+    // Review 14, finding 4: one viewer token trickling 4 uploads held every slot; operators' imports got 503.
+    const viewer2 = (await t.store.tokens.create({ role: 'viewer', name: 'bundles-viewer-2' })).plaintext;
+    const validate = (token?: string) =>
+      startUpload('/api/v1/profiles/validate?file=a.tgz', token === undefined ? {} : { token });
+    const held: Upload[] = [];
+    /** Starts uploads until one is answered at once (refused): its answer; the others are held (being read). */
+    const fillUntilRefused = async (start: () => Upload) => {
+      for (;;) {
+        const upload = start();
+        // A held upload is being read: it has no answer. A refused one is answered before its body is read.
+        if (await settlesWithin(upload.answer, 1_000)) {
+          upload.req.destroy();
+          return upload.answer;
+        }
+        held.push(upload);
+        if (held.length > MAX_BUNDLES_IN_FLIGHT)
+          throw new Error('more uploads held than the hub reads at once');
+      }
+    };
     try {
-      // The held uploads take their slots as the hub starts reading them: poll until one more is refused.
-      let refused: { status: number; problem: Problem } | undefined;
-      await expect
-        .poll(
-          async () => {
-            const extra = startUpload('/api/v1/profiles/validate?file=b.tgz');
-            const answered = await settlesWithin(extra.answer, 2_000);
-            refused = answered ? await extra.answer : undefined;
-            extra.req.destroy();
-            return refused?.status;
-          },
-          { timeout: 20_000, interval: 100 },
-        )
-        .toBe(503);
-      expect(refused?.problem).toMatchObject({ code: 'HUB_BUSY' });
-      expect(refused?.problem.detail).toContain(`reading ${MAX_BUNDLES_IN_FLIGHT} profile bundles already`);
+      const overShare = await fillUntilRefused(() => validate());
+      expect(held).toHaveLength(MAX_BUNDLES_PER_TOKEN);
+      expect(overShare.status).toBe(429);
+      expect(overShare.problem).toMatchObject({ code: 'TOO_MANY_REQUESTS' });
+      expect(overShare.problem.detail).toContain(
+        `this token has ${MAX_BUNDLES_PER_TOKEN} profile bundles being read already, the most one token may have (${MAX_BUNDLES_PER_TOKEN})`,
+      );
+
+      // Another viewer token gets what is left of the viewers' share, not the slot kept for operators.
+      const viewersFull = await fillUntilRefused(() => validate(viewer2));
+      expect(held).toHaveLength(MAX_BUNDLES_IN_FLIGHT - 1);
+      expect(viewersFull.status).toBe(503);
+      expect(viewersFull.problem).toMatchObject({ code: 'HUB_BUSY' });
+      expect(viewersFull.problem.detail).toContain('the rest is kept for operators and admins');
+
+      // An operator's import is read while the viewers hold theirs (judged on its bytes: not a gzip stream).
+      const imported = await t.api('POST', '/api/v1/profiles', {
+        role: 'operator',
+        raw: Buffer.from('not a gzip stream'),
+        headers: { 'content-type': 'application/gzip' },
+      });
+      expect(imported.status).toBe(422);
+
+      // With every slot taken, an admin's is refused as the hub being full.
+      const full = await fillUntilRefused(() =>
+        startUpload('/api/v1/profiles?file=b.tgz', { token: t.tokens.operator }),
+      );
+      expect(held).toHaveLength(MAX_BUNDLES_IN_FLIGHT);
+      const admin = startUpload('/api/v1/profiles?file=c.tgz', { token: t.tokens.admin });
+      expect(await settlesWithin(admin.answer, 5_000)).toBe(true);
+      admin.req.destroy();
+      for (const refused of [full, await admin.answer]) {
+        expect(refused.status).toBe(503);
+        expect(refused.problem).toMatchObject({ code: 'HUB_BUSY' });
+        expect(refused.problem.detail).toContain(
+          `the hub is reading ${MAX_BUNDLES_IN_FLIGHT} profile bundles already`,
+        );
+      }
       for (const h of held) expect(await settlesWithin(h.answer, 0)).toBe(false);
 
       // A client that gives up frees its slot: the next upload is read (and judged on its bytes: not gzip).
@@ -119,5 +157,5 @@ describe('gzip bodies', () => {
     } finally {
       for (const h of held) h.req.destroy();
     }
-  });
+  }, 60_000);
 });

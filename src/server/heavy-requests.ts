@@ -62,7 +62,7 @@ interface OperationLoad {
  * `--max-body-mib`: a JSON or YAML body is at most 2 MiB, so 8 MiB lets a token send four at once). A body is counted from before
  * its first byte is read (its Content-Length, or the route's body limit when it is chunked) until its answer is
  * sent or its connection closes: a client announcing a big body and stalling holds its share, not the hub's.
- * Profile bundles are not counted here: they have their own hub-wide cap (MAX_BUNDLES_IN_FLIGHT, app.ts).
+ * Profile bundles are not counted here: they have their own caps (bundle-slots.ts).
  */
 export const MAX_BODY_BYTES_PER_TOKEN = 8 * 1024 * 1024;
 export const MAX_BODY_BYTES = 256 * 1024 * 1024;

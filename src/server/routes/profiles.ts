@@ -66,7 +66,7 @@ export const profileRoutes = [
     bodyFormats: [BodyFormat.Json, BodyFormat.Yaml, BodyFormat.Bundle],
     status: 201,
     response: z.array(ProfileVersionSchema),
-    errors: [409, 413, 415, 422, 503],
+    errors: [409, 413, 415, 422, 429, 503],
     handler: ({ hub, query, body, bundle, actor }) =>
       hub.importProfile(profileUpload(query, body, bundle), actor),
   }),

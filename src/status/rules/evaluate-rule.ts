@@ -5,7 +5,7 @@ import { unknownConditions, unknownStatus } from '../generic.js';
 import { generationBehind } from '../generation.js';
 import type { ObjectRef } from '../../shared/refs.js';
 import { ResourceState, type ResourceEvaluation } from '../resource-state.js';
-import { CelOutcomeKind } from '../../health-rules/cel.js';
+import { celMeter, CelOutcomeKind, type CelMeter } from '../../health-rules/cel.js';
 import {
   describeRule,
   HealthRuleField,
@@ -28,8 +28,9 @@ const verdicts: readonly { field: HealthRuleField; state: ResourceState; reason:
  * trust a status written for the previous spec); then `inProgress`, `failed`, `current` in that order, the
  * first that holds deciding; none → Progressing. An expression reading a field the object does not have
  * (no status yet) does not hold, where Flux would report an error until its timeout. An expression that
- * fails otherwise, or is stopped by the cost limit, leaves the object Progressing with `HealthRuleError`
- * naming the rule, so the pack's timeout turns it red with that cause.
+ * fails otherwise, or is stopped by the cost limit (one meter for all the rule's expressions on one object),
+ * leaves the object Progressing with `HealthRuleError` naming the rule, so the pack's timeout turns it red
+ * with that cause.
  */
 export function evaluateWithRule(
   rule: CompiledHealthRule,
@@ -44,11 +45,21 @@ export function evaluateWithRule(
   if (behind) return behind;
 
   const bindings = ruleBindings(obj);
+  // One meter for all the rule's expressions on this object: its evaluation, not each expression, is bounded.
+  const meter = celMeter(rule.costLimit);
   for (const { field, state, reason } of verdicts) {
     const program = rule.programs[field];
     if (program === undefined) continue;
-    const outcome = program.evaluate(bindings);
+    const outcome = program.evaluate(bindings, meter);
     if (outcome.kind === CelOutcomeKind.Missing) continue;
+    if (outcome.kind === CelOutcomeKind.CostExceeded) {
+      return evaluation(
+        ResourceState.Progressing,
+        ref,
+        'HealthRuleError',
+        `${describeRule(rule)} ${outcome.message}, in its ${field} expression`,
+      );
+    }
     if (outcome.kind !== CelOutcomeKind.Value) {
       return evaluation(
         ResourceState.Progressing,
@@ -58,13 +69,13 @@ export function evaluateWithRule(
       );
     }
     if (outcome.value !== true) continue;
-    return evaluation(state, ref, conditionReason(obj) ?? reason, detail(rule, obj, bindings, field));
+    return evaluation(state, ref, conditionReason(obj) ?? reason, detail(rule, obj, bindings, meter, field));
   }
   return evaluation(
     ResourceState.Progressing,
     ref,
     conditionReason(obj) ?? 'InProgress',
-    detail(rule, obj, bindings, undefined),
+    detail(rule, obj, bindings, meter, undefined),
   );
 }
 
@@ -81,9 +92,10 @@ function detail(
   rule: CompiledHealthRule,
   obj: KubernetesObject,
   bindings: Record<string, unknown>,
+  meter: CelMeter,
   held: HealthRuleField | undefined,
 ): string {
-  const message = rule.programs.message?.evaluate(bindings);
+  const message = rule.programs.message?.evaluate(bindings, meter);
   if (message?.kind === CelOutcomeKind.Value && typeof message.value === 'string' && message.value !== '') {
     return message.value;
   }
