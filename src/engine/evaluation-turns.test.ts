@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ObjectRef } from '../shared/refs.js';
-import { EvaluationTurns } from './evaluation-turns.js';
+import { EvaluationTurn, EvaluationTurns } from './evaluation-turns.js';
 
 const ref = (name: string): ObjectRef => ({
   apiVersion: 'example.com/v1',
@@ -15,10 +15,9 @@ function harness(costMs: number) {
   const pending: (() => void)[] = [];
   const judged: string[] = [];
   let laterCalls = 0;
+  const turn = new EvaluationTurn({ budgetMs: 20, clock: () => now, nextTurn: (run) => pending.push(run) });
   const turns = new EvaluationTurns<string>({
-    budgetMs: 20,
-    clock: () => now,
-    nextTurn: (run) => pending.push(run),
+    turn,
     evaluate: (pack, r, later) => {
       now += costMs;
       judged.push(`${pack}/${r.name}${later ? ' (later)' : ''}`);
@@ -80,5 +79,37 @@ describe('EvaluationTurns', () => {
     }
     expect(h.judged).toHaveLength(50);
     expect(h.judged.every((j) => !j.includes('later'))).toBe(true);
+  });
+});
+
+describe('EvaluationTurn', () => {
+  it("is one budget for every runner's evaluations, not one each (review 15, item 2)", () => {
+    let now = 0;
+    const pending: (() => void)[] = [];
+    const turn = new EvaluationTurn({ budgetMs: 20, clock: () => now, nextTurn: (run) => pending.push(run) });
+    const judged: string[] = [];
+    const runners = ['c1', 'c2', 'c3'].map(
+      (cluster) =>
+        new EvaluationTurns<string>({
+          turn,
+          evaluate: (pack, r, later) => {
+            now += 10;
+            judged.push(`${cluster}/${pack}/${r.name}${later ? ' (later)' : ''}`);
+          },
+          judgedLater: () => undefined,
+        }),
+    );
+    // Each cluster's runner has two objects to judge at once: 60 ms in all, 20 ms in this turn.
+    for (const [i, runner] of runners.entries()) {
+      runner.submit('p', 'x', ref(`x${String(i)}`));
+      runner.submit('p', 'y', ref(`y${String(i)}`));
+    }
+    expect(judged).toEqual(['c1/p/x0', 'c1/p/y0']);
+    // Later turns: 20 ms each, the waiting runners one after another.
+    pending.shift()?.();
+    expect(judged.slice(2)).toEqual(['c2/p/x1 (later)', 'c2/p/y1 (later)']);
+    pending.shift()?.();
+    expect(judged.slice(4)).toEqual(['c3/p/x2 (later)', 'c3/p/y2 (later)']);
+    expect(runners.map((r) => r.queued('p'))).toEqual([0, 0, 0]);
   });
 });
