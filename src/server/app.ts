@@ -558,6 +558,7 @@ export function createServer(options: ServerOptions): StrataServer {
     app.route({
       method: route.method,
       url: fastifyPath(route.path),
+      ...(route.bodyLimit === undefined ? {} : { bodyLimit: route.bodyLimit }),
       config: {
         strataRole: route.role,
         strataBundles: route.kind === 'json' && (route.bodyFormats ?? []).includes(BodyFormat.Bundle),

@@ -9,6 +9,7 @@ import { MAX_FILE_NAME } from '../shared/file-name.js';
 import { PROBLEM_CONTENT_TYPE, type Problem } from './problem.js';
 import { startTestHub, type ApiResponse, type TestHub } from './testing/server.js';
 import { MAX_INPUT_ISSUES } from './to-problem.js';
+import { ATTACHMENT_BODY_LIMIT } from './routes/attachments.js';
 
 const backend = new SqliteBackend();
 let t: TestHub;
@@ -183,6 +184,25 @@ describe('variable values (review 14, finding 2)', () => {
         '"app"; unknown variable "xxxxxxxxxxxxxxxx0002" for profile "app"; … (all in the issues)',
     );
     expect(res.text.length).toBeLessThan(16 * 1024);
+  });
+
+  it(`a body over ${ATTACHMENT_BODY_LIMIT / 1024} KiB is refused unread: preview, attach and update (review 15, item 6)`, async () => {
+    const values = { databaseConnection00: 'v'.repeat(ATTACHMENT_BODY_LIMIT) };
+    const refused = await Promise.all([
+      t.api('POST', '/api/v1/clusters/c1/attachments/app/preview', { role: 'viewer', body: { values } }),
+      t.api('PATCH', '/api/v1/clusters/c1/attachments/app', { role: 'operator', body: { values } }),
+      t.api('POST', '/api/v1/clusters/c1/attachments', {
+        role: 'operator',
+        body: { profile: 'app', values },
+      }),
+    ]);
+    expect(refused.map((res) => res.status)).toEqual([413, 413, 413]);
+    // Just under it is read (and answered on its merits).
+    const under = await t.api('POST', '/api/v1/clusters/c1/attachments/app/preview', {
+      role: 'viewer',
+      body: { values: { databaseConnection00: 'v'.repeat(ATTACHMENT_BODY_LIMIT - 1024) } },
+    });
+    expect(under.status).not.toBe(413);
   });
 
   it('the did-you-mean stays for a near miss', async () => {

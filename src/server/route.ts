@@ -99,6 +99,8 @@ interface RouteBase<P, Q, B> {
   readonly bodyFormats?: readonly BodyFormat[];
   /** Problem statuses this operation can answer besides the ones every route has (400, 401, 403, 500). */
   readonly errors?: readonly number[];
+  /** Bytes its JSON body may have (413 past it, unread); default the hub's (DEFAULT_BODY_LIMIT, 2 MiB). */
+  readonly bodyLimit?: number;
 }
 
 export interface JsonRoute<
