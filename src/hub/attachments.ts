@@ -80,9 +80,11 @@ export class Attachments {
         diff.push({ ...base, change: 'added', toVersion: d.pack.version });
         continue;
       }
-      let changes = describePackChanges(old, shown.get(d.pack.name) ?? d);
-      if (changes.length === 0 && JSON.stringify(old.pack) !== JSON.stringify(d.pack))
-        changes = [SENSITIVE_CHANGED];
+      // Changed at all is decided on the real plans: the shown one may carry stand-ins for stored secrets,
+      // which differ from the stored values even where nothing changes (review 15, item 4).
+      const same = JSON.stringify(old.pack) === JSON.stringify(d.pack);
+      let changes = same ? [] : describePackChanges(old, shown.get(d.pack.name) ?? d);
+      if (changes.length === 0 && !same) changes = [SENSITIVE_CHANGED];
       if (usesGivenSecret.has(d.pack.name)) {
         // Whether a given sensitive value equals the stored one is never told: that would let a caller guess it.
         changes = [...changes.filter((line) => line !== SENSITIVE_CHANGED), SENSITIVE_GIVEN];
