@@ -25,18 +25,26 @@ export const cleanText = (text: string): string =>
  * case (clean text) allocates nothing.
  */
 export function cleanDeep<T>(value: T): T {
-  return cleanValue(value) as T;
+  return mapTextDeep(value, cleanText);
 }
 
-function cleanValue(value: unknown): unknown {
-  if (typeof value === 'string') return cleanText(value);
+/**
+ * Every string of plain data (keys too) passed through `text`; the SAME reference when `text` returned every
+ * string as it was, anywhere (cleanDeep, and kept-text.ts's keptDeep: one walk for both rules).
+ */
+export function mapTextDeep<T>(value: T, text: (s: string) => string): T {
+  return mapValue(value, text) as T;
+}
+
+function mapValue(value: unknown, text: (s: string) => string): unknown {
+  if (typeof value === 'string') return text(value);
   if (Array.isArray(value)) {
     const items: readonly unknown[] = value;
     let copy: unknown[] | undefined;
     for (let i = 0; i < items.length; i++) {
       const item = items[i];
-      const cleaned = cleanValue(item);
-      if (cleaned !== item) (copy ??= items.slice())[i] = cleaned;
+      const mapped = mapValue(item, text);
+      if (mapped !== item) (copy ??= items.slice())[i] = mapped;
     }
     return copy ?? items;
   }
@@ -45,19 +53,19 @@ function cleanValue(value: unknown): unknown {
     // copied whole, as plain data, at the first change only. (Pairs built per object cost the engine bench's
     // 1,000 ÷ 200 CPU ratio about 0.5. for…in reads the keys from the shape's cache; Object.keys made an array
     // per object walked: 1.2 MB of the 56 MB a 1,000-pack install allocates.)
-    // Each child is cleaned once: cleaning it again when copying made the cost 2^depth (review 13, S6).
+    // Each child is mapped once: mapping it again when copying made the cost 2^depth (review 13, S6).
     const record = value as Record<string, unknown>;
     let entries: [string, unknown][] | undefined;
     for (const k in record) {
       if (!Object.hasOwn(record, k)) continue;
       const v = record[k];
-      const key = cleanText(k);
-      const cleaned = cleanValue(v);
+      const key = text(k);
+      const mapped = mapValue(v, text);
       if (entries === undefined) {
-        if (key === k && cleaned === v) continue;
-        entries = cleanEntriesBefore(record, k);
+        if (key === k && mapped === v) continue;
+        entries = entriesBefore(record, k);
       }
-      entries.push([key, cleaned]);
+      entries.push([key, mapped]);
     }
     return entries === undefined ? value : Object.fromEntries(entries);
   }
@@ -65,7 +73,7 @@ function cleanValue(value: unknown): unknown {
 }
 
 /** The entries of `record` before `key` (all of them unchanged), in order. */
-export function cleanEntriesBefore(record: Record<string, unknown>, key: string): [string, unknown][] {
+function entriesBefore(record: Record<string, unknown>, key: string): [string, unknown][] {
   const entries: [string, unknown][] = [];
   for (const k in record) {
     if (k === key) break;

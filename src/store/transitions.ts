@@ -4,7 +4,7 @@
 // misses it. See `lockEventOrder`.
 import { sql } from 'kysely';
 import type { PackTransition } from '../status/index.js';
-import { cleanDeep } from '../shared/unsafe-text.js';
+import { keptDeep } from '../shared/kept-text.js';
 import { powerOfTwoChunks } from './chunks.js';
 import { inTransaction, type StoreContext, type TransactionContext } from './context.js';
 import { fromJson, toJson } from './json-column.js';
@@ -206,12 +206,12 @@ function withId(event: EventInput & { time: string; cluster: string }, id: numbe
 }
 
 /**
- * An event as stored, its text cleaned of terminal control (events stored before the hub cleaned what it writes,
- * session 9, may hold some): the stream's replay and the history routes read events only through here and
- * `transitionOf`.
+ * An event as stored, its text cleaned of terminal control and cut as the hub keeps text (events stored before
+ * the hub cleaned what it writes, session 9, may hold some, and before it cut a cluster's text, session 11, any
+ * length): the stream's replay and the history routes read events only through here and `transitionOf`.
  */
 function decodeEvent(row: Row<'events'>): StoredEvent {
-  const payload = cleanDeep(fromJson<Record<string, unknown>>(row.data));
+  const payload = keptDeep(fromJson<Record<string, unknown>>(row.data));
   const event = { ...payload, kind: row.kind, time: row.time, cluster: row.cluster ?? '' } as EventInput & {
     time: string;
     cluster: string;
@@ -219,9 +219,9 @@ function decodeEvent(row: Row<'events'>): StoredEvent {
   return withId(event, row.id);
 }
 
-/** A stored transition event's transition, cleaned as `decodeEvent` cleans events. */
+/** A stored transition event's transition, kept as `decodeEvent` keeps events. */
 const transitionOf = (data: string): PackTransition =>
-  cleanDeep(fromJson<{ transition: PackTransition }>(data).transition);
+  keptDeep(fromJson<{ transition: PackTransition }>(data).transition);
 
 export interface PruneOptions {
   /** Per pack and kind (transitions, statuses), the newest this many are kept. */
