@@ -246,6 +246,29 @@ const PRUNED_THROUGH_CLUSTER_KEY = 'events_pruned_through/cluster/';
  */
 const PRUNED_PER_CLUSTER_FROM_KEY = 'events_pruned_through/per-cluster-from';
 
+/**
+ * Drops the per-cluster figure of `cluster` (`prunedThrough`), with the cluster (store/clusters.ts, in its removal's
+ * transaction): one row per cluster ever registered would otherwise stay in strata_meta for good. A stream of
+ * the removed cluster that resumes is sent its ClusterRemoved event, newer than any row of it retention deleted.
+ */
+export async function forgetPrunedThrough(tx: TransactionContext, cluster: string): Promise<void> {
+  await tx.db
+    .deleteFrom('strata_meta')
+    .where('key', '=', PRUNED_THROUGH_CLUSTER_KEY + cluster)
+    .execute();
+}
+
+/**
+ * Drops every per-cluster figure of a cluster that no longer exists: those a pass writes while deleting rows of a
+ * removed cluster's history, one written by a pass that raced with the removal (PostgreSQL: neither transaction
+ * sees the other's row), and those that hubs before session 11 left behind when a cluster was removed.
+ */
+async function forgetRemovedClusterFigures(tx: TransactionContext): Promise<void> {
+  const prefix = PRUNED_THROUGH_CLUSTER_KEY;
+  await sql`delete from strata_meta where substr(key, 1, ${prefix.length}) = ${prefix}
+    and substr(key, ${prefix.length + 1}) not in (select name from clusters)`.execute(tx.db);
+}
+
 /** The kinds retention applies to: one row per status write and per transition, so they grow with time. */
 const PRUNED_KINDS = [EventKind.PackTransition, EventKind.PackStatus];
 
@@ -290,7 +313,10 @@ export class HistoryRepository {
         id: number | string | null;
       }>`select cluster, max(id) as id from (${doomedRows}) d group by cluster`.execute(tx.db);
       const through = Math.max(0, ...highest.rows.map((row) => Number(row.id ?? 0)));
-      if (through === 0) return 0;
+      if (through === 0) {
+        await forgetRemovedClusterFigures(tx);
+        return 0;
+      }
       // Only rows up to the id read above: a row that became "past the retention" since is the next pass's.
       const result = await sql`delete from events where id <= ${through} and id in (
           select id from (${doomedRows}) d
@@ -311,6 +337,9 @@ export class HistoryRepository {
         await sql`insert into strata_meta (key, value) values (${key}, ${String(id)})
           on conflict (key) do update set value = excluded.value
           where cast(strata_meta.value as bigint) < cast(excluded.value as bigint)`.execute(tx.db);
+      // A removed cluster's history stays, and retention goes on deleting from it: its figure is written above
+      // like any other, and goes here, as it went with the cluster (`forgetPrunedThrough`).
+      await forgetRemovedClusterFigures(tx);
       return Number(result.numAffectedRows ?? 0);
     });
   }
