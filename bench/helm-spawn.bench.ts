@@ -14,8 +14,9 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { templateArgs } from '../src/engine/helm.js';
 import { Spawner } from '../src/engine/spawner.js';
+import { helmPack } from '../src/engine/testing/packs.js';
 import { helmBin, repoRoot } from '../src/engine/testing/runner.js';
-import { ChartSourceKind, Layer, PackType, PrioritySource, type HelmPack } from '../src/profile/index.js';
+import { ChartSourceKind } from '../src/profile/index.js';
 import { percentile, table } from './engine/stats.js';
 
 const { values } = parseArgs({
@@ -34,20 +35,7 @@ const concurrency = Number(values.concurrency);
 const ballast: Buffer[] = [];
 while (process.memoryUsage().rss < heapMib * 1024 * 1024) ballast.push(Buffer.alloc(16 * 1024 * 1024, 1));
 
-const pack: HelmPack = {
-  type: PackType.Helm,
-  name: 'bench',
-  layer: Layer.Addon,
-  version: '1.0.0',
-  installPriority: 0,
-  prioritySource: PrioritySource.Default,
-  dependsOn: [],
-  timeoutMs: 60_000,
-  namespace: { name: 'bench', labels: {}, annotations: {}, create: true },
-  chart: { kind: ChartSourceKind.Local, path: 'metrics-store' },
-  releaseName: 'bench',
-  values: {},
-};
+const pack = helmPack({ name: 'bench', chart: { kind: ChartSourceKind.Local, path: 'metrics-store' } });
 // Once: helmBin() asks testenv/build (a synchronous child process) each time it is called.
 const helm = helmBin();
 const args = templateArgs(pack, {

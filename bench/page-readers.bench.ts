@@ -48,7 +48,7 @@
 // scripts/node-flags turns it off (13 KiB promoted per scavenge); --hub-output with --hub-flag=--trace-gc-nvp
 // shows `promoted=` per scavenge. The other full GC in the reads (45-121 ms, in the first spell of 3 runs of 5)
 // was the upload checker's, 10 s after the profile's upload: it now waits for a quiet event loop
-// (src/hub/quiet-collection.ts). Left: scavenges (~110 per 4,000 reads, ~1 ms each on a quiet machine), and the
+// (src/shared/quiet-collection.ts). Left: scavenges (~110 per 4,000 reads, ~1 ms each on a quiet machine), and the
 // hub sharing 2 cores with the readers, the control plane and whatever else runs.
 //
 // Also counts the SQL statements the hub prepares during the install (issue 15: prepared statements cached):

@@ -7,8 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { templateOnce } from '../engine/render-cache.js';
+import { helmPack } from '../engine/testing/packs.js';
 import { helmBin } from '../engine/testing/runner.js';
-import { ChartSourceKind, Layer, PackType, PrioritySource, type HelmPack } from '../profile/index.js';
+import { ChartSourceKind } from '../profile/index.js';
 import { linkChainChart, starPrefixChart } from '../profile/testing/raw-tar.js';
 import { fileRenderCache } from './file-render-cache.js';
 
@@ -17,20 +18,9 @@ afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const pack: HelmPack = {
-  type: PackType.Helm,
-  name: 'web',
-  layer: Layer.Addon,
-  version: '1.0.0',
-  installPriority: 0,
-  prioritySource: PrioritySource.Default,
-  dependsOn: [],
-  timeoutMs: 60_000,
-  namespace: { name: 'web', labels: {}, annotations: {}, create: true },
+const pack = helmPack({
   chart: { kind: ChartSourceKind.Oci, ref: 'oci://registry.example.invalid/charts/web', version: '0.1.0' },
-  releaseName: 'web',
-  values: {},
-};
+});
 
 describe("the agent's render of a chart archive from the hub (review 8, item 1)", () => {
   it('refuses an archive whose link chain leads to the agent host, and stores no rendering', async () => {

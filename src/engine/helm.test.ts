@@ -6,38 +6,23 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import {
-  ChartSourceKind,
-  Layer,
-  PackType,
-  PrioritySource,
-  type ChartSource,
-  type HelmPack,
-} from '../profile/index.js';
+import { ChartSourceKind, type ChartSource, type HelmPack } from '../profile/index.js';
 import { EngineError, EngineErrorCode } from './errors.js';
 import { helmEnv, helmTemplate, templateArgs } from './helm.js';
+import { helmPack, packNamespace } from './testing/packs.js';
 import { helmBin } from './testing/runner.js';
 
 const charts = join(import.meta.dirname, 'conformance', 'charts');
 
-function helmPack(
+const probePack = (
   overrides: { chart?: ChartSource; releaseName?: string; namespace?: string } = {},
-): HelmPack {
-  return {
-    type: PackType.Helm,
+): HelmPack =>
+  helmPack({
     name: 'probe',
-    layer: Layer.Addon,
-    version: '1.0.0',
-    installPriority: 0,
-    prioritySource: PrioritySource.Default,
-    dependsOn: [],
-    timeoutMs: 60_000,
-    namespace: { name: overrides.namespace ?? 'probe', labels: {}, annotations: {}, create: true },
+    namespace: packNamespace(overrides.namespace ?? 'probe'),
     chart: overrides.chart ?? { kind: ChartSourceKind.Local, path: 'capabilities' },
     releaseName: overrides.releaseName ?? 'probe',
-    values: {},
-  };
-}
+  });
 
 describe('helm template argv (issue 12: no argument injection)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'strata-helm-'));
@@ -58,20 +43,20 @@ describe('helm template argv (issue 12: no argument injection)', () => {
     ...change,
   });
   const cases: { field: string; pack: HelmPack }[] = [
-    { field: 'chart.name', pack: helmPack({ chart: repo({ name: hostile }) }) },
-    { field: 'chart.repo', pack: helmPack({ chart: repo({ repo: hostile }) }) },
-    { field: 'chart.version', pack: helmPack({ chart: repo({ version: hostile }) }) },
+    { field: 'chart.name', pack: probePack({ chart: repo({ name: hostile }) }) },
+    { field: 'chart.repo', pack: probePack({ chart: repo({ repo: hostile }) }) },
+    { field: 'chart.version', pack: probePack({ chart: repo({ version: hostile }) }) },
     {
       field: 'chart.oci',
-      pack: helmPack({ chart: { kind: ChartSourceKind.Oci, ref: hostile, version: '1' } }),
+      pack: probePack({ chart: { kind: ChartSourceKind.Oci, ref: hostile, version: '1' } }),
     },
     {
       field: 'chart.version',
-      pack: helmPack({ chart: { kind: ChartSourceKind.Oci, ref: 'oci://r.invalid/app', version: hostile } }),
+      pack: probePack({ chart: { kind: ChartSourceKind.Oci, ref: 'oci://r.invalid/app', version: hostile } }),
     },
-    { field: 'chart.path', pack: helmPack({ chart: { kind: ChartSourceKind.Local, path: hostile } }) },
-    { field: 'releaseName', pack: helmPack({ releaseName: hostile }) },
-    { field: 'namespace', pack: helmPack({ namespace: hostile }) },
+    { field: 'chart.path', pack: probePack({ chart: { kind: ChartSourceKind.Local, path: hostile } }) },
+    { field: 'releaseName', pack: probePack({ releaseName: hostile }) },
+    { field: 'namespace', pack: probePack({ namespace: hostile }) },
   ];
 
   it.each(cases)(
@@ -197,7 +182,7 @@ describe('helm template argv (issue 12: no argument injection)', () => {
     const saved = Object.fromEntries(Object.keys(set).map((k) => [k, process.env[k]]));
     Object.assign(process.env, set);
     try {
-      const printed = await helmTemplate(helmPack(), { helmBin: printEnv, ...chartFileFor(helmPack()) });
+      const printed = await helmTemplate(probePack(), { helmBin: printEnv, ...chartFileFor(probePack()) });
       expect(printed).not.toMatch(/0123/);
       expect(printed).toContain('HTTPS_PROXY=http://proxy.test:3128\n');
       expect(printed).toContain('HELM_CACHE_HOME=/var/cache/helm-test\n');
@@ -217,7 +202,7 @@ describe('helm template argv (issue 12: no argument injection)', () => {
   });
 
   it('joins each flag to its value and puts the release and chart after "--"', () => {
-    const args = templateArgs(helmPack({ chart: repo({}) }), {
+    const args = templateArgs(probePack({ chart: repo({}) }), {
       helmBin: 'helm',
       capabilities: { kubeVersion: 'v1.34.1', apiVersions: ['apps/v1', 'apps/v1/Deployment'] },
     });
@@ -235,7 +220,7 @@ describe('helm template argv (issue 12: no argument injection)', () => {
       { kind: ChartSourceKind.Oci, ref: 'oci://r.example.invalid/charts/app', version: '1.0.0' } as const,
     ],
   ])('renders %s pinned at publish from its stored archive, naming no remote', (_what, chart) => {
-    const args = templateArgs(helmPack({ chart }), {
+    const args = templateArgs(probePack({ chart }), {
       helmBin: 'helm',
       chartFile: '/var/lib/strata/charts/0abc.tgz',
     });
@@ -245,16 +230,16 @@ describe('helm template argv (issue 12: no argument injection)', () => {
   });
 
   it("skips the values schema of a remote chart not pinned: no check ran on its $refs, which helm's validator loads", () => {
-    const args = templateArgs(helmPack({ chart: repo({}) }), { helmBin: 'helm' });
+    const args = templateArgs(probePack({ chart: repo({}) }), { helmBin: 'helm' });
     expect(args.slice(0, args.indexOf('--'))).toContain('--skip-schema-validation');
-    const local = templateArgs(helmPack(), { helmBin: 'helm', chartFile: '/tmp/checked/web' });
+    const local = templateArgs(probePack(), { helmBin: 'helm', chartFile: '/tmp/checked/web' });
     expect(local).not.toContain('--skip-schema-validation');
   });
 });
 
 describe('helm template renders like helm install', () => {
   const render = async (capabilities?: { kubeVersion: string; apiVersions: string[] }) => {
-    const pack = helmPack();
+    const pack = probePack();
     const out = await helmTemplate(pack, { helmBin: helmBin(), ...chartFileFor(pack), capabilities });
     return (parse(out) as { data: Record<string, string> }).data;
   };
@@ -277,7 +262,7 @@ describe('helm template renders like helm install', () => {
   });
 
   it("fails naming the chart's kubeVersion constraint and the cluster's version", async () => {
-    const pack = helmPack({ chart: { kind: ChartSourceKind.Local, path: 'kube-version' } });
+    const pack = probePack({ chart: { kind: ChartSourceKind.Local, path: 'kube-version' } });
     const error = await helmTemplate(pack, {
       helmBin: helmBin(),
       ...chartFileFor(pack),

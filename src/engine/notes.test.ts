@@ -4,18 +4,12 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import {
-  ChartSourceKind,
-  Layer,
-  PackType,
-  PrioritySource,
-  type ChartSource,
-  type HelmPack,
-} from '../profile/index.js';
+import { ChartSourceKind, type ChartSource, type HelmPack } from '../profile/index.js';
 import { linkChainChart, rawTarGz, starPrefixChart, type RawEntry } from '../profile/testing/raw-tar.js';
 import { KEPT_TEXT_MAX } from '../shared/kept-text.js';
 import { EngineError, EngineErrorCode } from './errors.js';
 import { chartWithNotes, notesText, templateWithNotes } from './notes.js';
+import { helmPack } from './testing/packs.js';
 import { helmBin } from './testing/runner.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'strata-notes-test-'));
@@ -34,22 +28,8 @@ function archive(name: string, entries: readonly RawEntry[]): string {
   return file;
 }
 
-function pack(chart: ChartSource, values: Record<string, unknown> = {}): HelmPack {
-  return {
-    type: PackType.Helm,
-    name: 'web',
-    layer: Layer.Addon,
-    version: '1.0.0',
-    installPriority: 0,
-    prioritySource: PrioritySource.Default,
-    dependsOn: [],
-    timeoutMs: 60_000,
-    namespace: { name: 'web', labels: {}, annotations: {}, create: true },
-    chart,
-    releaseName: 'web',
-    values,
-  };
-}
+const pack = (chart: ChartSource, values: Record<string, unknown> = {}): HelmPack =>
+  helmPack({ chart, values });
 
 const remote: ChartSource = {
   kind: ChartSourceKind.Repo,

@@ -1,7 +1,6 @@
 // PackOperations against the fake kube with a sink that only records: what it reports is all the runner learns.
 import { afterEach, describe, expect, it } from 'vitest';
 import type { KubeObject } from '../profile/index.js';
-import { DEFAULT_TIMEOUT_MS, Layer, PackType, PrioritySource, noRedaction } from '../profile/index.js';
 import { FakeKube } from '../kube/testing/fake-kube.js';
 import { formatRef, initialPackStatus, reducePackStatus, refKey } from '../status/index.js';
 import { PackOperations, type PackSink } from './pack-operations.js';
@@ -13,6 +12,7 @@ import { PackObjects } from './pack-objects.js';
 import { Waiters } from './waiters.js';
 import { WatchSet } from './watch-set.js';
 import { KindScopes } from './kind-scopes.js';
+import { desiredManifestPack } from './testing/packs.js';
 
 const stops: (() => void)[] = [];
 afterEach(() => {
@@ -21,26 +21,7 @@ afterEach(() => {
 
 function newRun(manifests: KubeObject[]): PackRun {
   return {
-    desired: {
-      pack: {
-        name: 'web',
-        layer: Layer.Addon,
-        version: '1.0.0',
-        installPriority: 0,
-        prioritySource: PrioritySource.Default,
-        dependsOn: [],
-        timeoutMs: DEFAULT_TIMEOUT_MS,
-        namespace: { name: 'apps', labels: {}, annotations: {}, create: true },
-        type: PackType.Manifest,
-        manifests,
-        files: [],
-      },
-      profile: { name: 'apps', version: '1.0.0' },
-      wave: 1,
-      order: 0,
-      explanation: 'wave 1',
-      redactor: noRedaction,
-    },
+    desired: desiredManifestPack({ pack: { manifests } }),
     status: initialPackStatus({ revision: '', stage: { type: 'Queued' } }),
     inventory: [],
     inventoryKeys: new Set(),

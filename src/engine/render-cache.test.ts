@@ -2,7 +2,7 @@ import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ChartSourceKind, Layer, PackType, PrioritySource, type HelmPack } from '../profile/index.js';
+import { ChartSourceKind, Layer, type HelmPack } from '../profile/index.js';
 import { EngineErrorCode } from './errors.js';
 import type { HelmTemplateOptions } from './helm.js';
 import {
@@ -14,41 +14,33 @@ import {
   templateOnce,
   type RenderCache,
 } from './render-cache.js';
+import { helmPack, packNamespace } from './testing/packs.js';
 
-function helmPack(overrides: Partial<HelmPack> = {}): HelmPack {
-  return {
-    type: PackType.Helm,
+const dbPack = (overrides: Partial<HelmPack> = {}): HelmPack =>
+  helmPack({
     name: 'db',
-    layer: Layer.Addon,
-    version: '1.0.0',
-    installPriority: 0,
-    prioritySource: PrioritySource.Default,
-    dependsOn: [],
-    timeoutMs: 60_000,
-    namespace: { name: 'data', labels: {}, annotations: {}, create: true },
+    namespace: packNamespace('data'),
     chart: { kind: ChartSourceKind.Repo, repo: 'https://charts.example.com', name: 'db', version: '2.1.0' },
-    releaseName: 'db',
     values: { auth: { user: 'app', database: 'main' }, replicas: 1 },
     ...overrides,
-  };
-}
+  });
 
 const key = (pack: HelmPack, extra: { chartDigest?: string; kubeVersion?: string } = {}) =>
   renderKey({ pack, kubeVersion: 'v1.34.1', ...extra });
 
 describe('renderKey: what makes a new revision of a Helm pack', () => {
-  const base = key(helmPack());
+  const base = key(dbPack());
 
   it('is the same for the same inputs, whatever the order of the value keys', () => {
-    expect(key(helmPack())).toBe(base);
-    expect(key(helmPack({ values: { replicas: 1, auth: { database: 'main', user: 'app' } } }))).toBe(base);
+    expect(key(dbPack())).toBe(base);
+    expect(key(dbPack({ values: { replicas: 1, auth: { database: 'main', user: 'app' } } }))).toBe(base);
   });
 
   it('changes with the values, the chart version or repository, the release, the namespace and the pack version', () => {
     const changed = [
-      helmPack({ values: { auth: { user: 'app', database: 'other' }, replicas: 1 } }),
-      helmPack({ values: { auth: { user: 'app', database: 'main' }, replicas: 2 } }),
-      helmPack({
+      dbPack({ values: { auth: { user: 'app', database: 'other' }, replicas: 1 } }),
+      dbPack({ values: { auth: { user: 'app', database: 'main' }, replicas: 2 } }),
+      dbPack({
         chart: {
           kind: ChartSourceKind.Repo,
           repo: 'https://charts.example.com',
@@ -56,7 +48,7 @@ describe('renderKey: what makes a new revision of a Helm pack', () => {
           version: '2.2.0',
         },
       }),
-      helmPack({
+      dbPack({
         chart: {
           kind: ChartSourceKind.Repo,
           repo: 'https://mirror.example.com',
@@ -64,27 +56,27 @@ describe('renderKey: what makes a new revision of a Helm pack', () => {
           version: '2.1.0',
         },
       }),
-      helmPack({
+      dbPack({
         chart: { kind: ChartSourceKind.Oci, ref: 'oci://registry.example.com/db', version: '2.1.0' },
       }),
-      helmPack({ releaseName: 'db2' }),
-      helmPack({ namespace: { name: 'other', labels: {}, annotations: {}, create: true } }),
-      helmPack({ version: '1.0.1' }),
+      dbPack({ releaseName: 'db2' }),
+      dbPack({ namespace: packNamespace('other') }),
+      dbPack({ version: '1.0.1' }),
     ].map((p) => key(p));
     expect(new Set([base, ...changed]).size).toBe(changed.length + 1);
   });
 
   it('follows a local chart by its content, not by where it was cached', () => {
-    const local = helmPack({ chart: { kind: ChartSourceKind.Local, path: 'charts/db' } });
+    const local = dbPack({ chart: { kind: ChartSourceKind.Local, path: 'charts/db' } });
     expect(key(local, { chartDigest: 'a'.repeat(64) })).toBe(key(local, { chartDigest: 'a'.repeat(64) }));
     expect(key(local, { chartDigest: 'a'.repeat(64) })).not.toBe(key(local, { chartDigest: 'b'.repeat(64) }));
     // The path a profile names is not the content: the same content under another path is the same chart.
-    const moved = helmPack({ chart: { kind: ChartSourceKind.Local, path: 'charts/db-renamed' } });
+    const moved = dbPack({ chart: { kind: ChartSourceKind.Local, path: 'charts/db-renamed' } });
     expect(key(moved, { chartDigest: 'a'.repeat(64) })).toBe(key(local, { chartDigest: 'a'.repeat(64) }));
   });
 
   it('changes with the cluster Kubernetes minor version, not with its patch or distribution suffix', () => {
-    const pack = helmPack();
+    const pack = dbPack();
     expect(key(pack, { kubeVersion: 'v1.34.3' })).toBe(base);
     expect(key(pack, { kubeVersion: 'v1.34.0-gke.1200' })).toBe(base);
     expect(key(pack, { kubeVersion: 'v1.34.1+k3s1' })).toBe(base);
@@ -92,7 +84,7 @@ describe('renderKey: what makes a new revision of a Helm pack', () => {
   });
 
   it('ignores what is not an input of helm template: the pack priority, timeout, dependencies and layer', () => {
-    expect(key(helmPack({ installPriority: 5, timeoutMs: 1000, dependsOn: ['x'], layer: Layer.Csi }))).toBe(
+    expect(key(dbPack({ installPriority: 5, timeoutMs: 1000, dependsOn: ['x'], layer: Layer.Csi }))).toBe(
       base,
     );
   });
@@ -159,13 +151,13 @@ describe('templateOnce', () => {
   it('renders a revision once: resyncs and a new runner on the same cache get the first rendering', async () => {
     const cache = new MemoryRenderCache();
     const helm = randomTemplate();
-    const first = await templateOnce(helmPack(), options, { cache, retry, signal, template: helm.template });
-    expect(await templateOnce(helmPack(), options, { cache, retry, signal, template: helm.template })).toBe(
+    const first = await templateOnce(dbPack(), options, { cache, retry, signal, template: helm.template });
+    expect(await templateOnce(dbPack(), options, { cache, retry, signal, template: helm.template })).toBe(
       first,
     );
     // A patch upgrade of the cluster and a reordered values object are the same revision.
     const patched = { ...options, capabilities: { kubeVersion: 'v1.34.2', apiVersions: ['v1', 'apps/v1'] } };
-    const reordered = helmPack({ values: { replicas: 1, auth: { database: 'main', user: 'app' } } });
+    const reordered = dbPack({ values: { replicas: 1, auth: { database: 'main', user: 'app' } } });
     expect(await templateOnce(reordered, patched, { cache, retry, signal, template: helm.template })).toBe(
       first,
     );
@@ -177,18 +169,18 @@ describe('templateOnce', () => {
     const cache = new MemoryRenderCache();
     const helm = randomTemplate();
     const deps = { cache, retry, signal, template: helm.template };
-    const first = await templateOnce(helmPack(), options, deps);
-    const changed = await templateOnce(helmPack({ values: { replicas: 3 } }), options, deps);
+    const first = await templateOnce(dbPack(), options, deps);
+    const changed = await templateOnce(dbPack({ values: { replicas: 3 } }), options, deps);
     expect(changed).not.toBe(first);
     const upgraded = { ...options, capabilities: { kubeVersion: 'v1.35.0', apiVersions: ['v1'] } };
-    const third = await templateOnce(helmPack({ values: { replicas: 3 } }), upgraded, deps);
+    const third = await templateOnce(dbPack({ values: { replicas: 3 } }), upgraded, deps);
     expect(third).not.toBe(changed);
     expect(helm.calls()).toBe(3);
     expect((await cache.get('db'))?.manifest).toBe(third);
   });
 
   it('renders again, once, a rendering stored before the chart archive checks (its key has no checks stamp)', async () => {
-    // renderKey of helmPack() on v1.34.1 as the code before the archive checks (reviews 8 and 9) computed it:
+    // renderKey of dbPack() on v1.34.1 as the code before the archive checks (reviews 8 and 9) computed it:
     // such a rendering may come from a chart the checks now refuse, and was reused for the same revision.
     const beforeChecks = 'fd25378089b7942230effc7b50db637ec0d062f7e106ba7ed0185b11782ceaf5';
     const cache = new MemoryRenderCache();
@@ -199,11 +191,11 @@ describe('templateOnce', () => {
     });
     const helm = randomTemplate();
     const deps = { cache, retry, signal, template: helm.template };
-    const again = await templateOnce(helmPack(), options, deps);
+    const again = await templateOnce(dbPack(), options, deps);
     expect(again).not.toBe('rendered before the checks');
     expect((await cache.get('db'))?.key).not.toBe(beforeChecks);
     // Once: the new rendering carries the stamp and is reused.
-    expect(await templateOnce(helmPack(), options, deps)).toBe(again);
+    expect(await templateOnce(dbPack(), options, deps)).toBe(again);
     expect(helm.calls()).toBe(1);
   });
 
@@ -211,9 +203,9 @@ describe('templateOnce', () => {
     const cache = new MemoryRenderCache();
     const helm = randomTemplate();
     const deps = { cache, retry, signal, template: helm.template };
-    const first = await templateOnce(helmPack(), options, deps);
+    const first = await templateOnce(dbPack(), options, deps);
     await cache.forget('db');
-    expect(await templateOnce(helmPack(), options, deps)).not.toBe(first);
+    expect(await templateOnce(dbPack(), options, deps)).not.toBe(first);
   });
 
   it('stores the rendering before returning it, and a store that fails is retried, not rendered around', async () => {
@@ -239,7 +231,7 @@ describe('templateOnce', () => {
       }
     };
     const helm = randomTemplate();
-    const manifest = await templateOnce(helmPack(), options, {
+    const manifest = await templateOnce(dbPack(), options, {
       cache: flaky,
       retry: retrying,
       signal,
@@ -254,7 +246,7 @@ describe('templateOnce', () => {
   });
 
   it('names the pack when its local chart cannot be read', async () => {
-    const local = helmPack({ chart: { kind: ChartSourceKind.Local, path: 'charts/db' } });
+    const local = dbPack({ chart: { kind: ChartSourceKind.Local, path: 'charts/db' } });
     await expect(
       templateOnce(
         local,

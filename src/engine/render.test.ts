@@ -6,31 +6,23 @@ import { basename, join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { writeTarGz } from '../profile/bundle.js';
-import { ChartSourceKind, Layer, PackType, PrioritySource, type HelmPack } from '../profile/index.js';
+import { ChartSourceKind, type HelmPack } from '../profile/index.js';
 import { stableLists } from './helm.js';
 import { parseManifestStream, Annotation, HookDeletePolicy, HookEvent, renderPack } from './render.js';
+import { helmPack, packNamespace } from './testing/packs.js';
 import { helmBin } from './testing/runner.js';
 import { wavedPacks } from './testing/waved-packs.js';
 import { EngineError, EngineErrorCode } from './errors.js';
 
 const charts = join(import.meta.dirname, 'conformance', 'charts');
 
-function chartPack(path: string): HelmPack {
-  return {
-    type: PackType.Helm,
+const chartPack = (path: string): HelmPack =>
+  helmPack({
     name: path,
-    layer: Layer.Addon,
-    version: '1.0.0',
-    installPriority: 0,
-    prioritySource: PrioritySource.Default,
-    dependsOn: [],
-    timeoutMs: 60_000,
-    namespace: { name: 'ns', labels: {}, annotations: {}, create: true },
+    namespace: packNamespace('ns'),
     chart: { kind: ChartSourceKind.Local, path },
     releaseName: 'conf',
-    values: {},
-  };
-}
+  });
 
 const render = (chart: string) =>
   renderPack(chartPack(chart), {

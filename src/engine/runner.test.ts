@@ -5,19 +5,13 @@ import type { KubernetesObject } from '@kubernetes/client-node';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { KubeError, KubeErrorCode, type ObjectRef } from '../kube/index.js';
 import { FakeKube, type FakeAction } from '../kube/testing/fake-kube.js';
-import {
-  DEFAULT_TIMEOUT_MS,
-  Layer,
-  PackType,
-  PrioritySource,
-  noRedaction,
-  type KubeObject,
-} from '../profile/index.js';
+import { DEFAULT_TIMEOUT_MS, type KubeObject } from '../profile/index.js';
 import { PackOperation, PackPhase, ResourceState, type PackStatus } from '../status/index.js';
 import type { DesiredPack } from './desired.js';
 import { Label } from './render.js';
 import { DriftPolicy, type RunnerEvent } from './events.js';
 import { ClusterRunner, type RunnerOptions } from './runner.js';
+import { desiredManifestPack, packNamespace } from './testing/packs.js';
 import { EventLog } from './testing/runner.js';
 
 const CLUSTER = 'unit';
@@ -45,26 +39,18 @@ function pack(
   objects: readonly KubeObject[],
   options: { profile?: string; dependsOn?: string[]; timeoutMs?: number; namespace?: string } = {},
 ): DesiredPack {
-  return {
+  return desiredManifestPack({
     pack: {
       name,
-      layer: Layer.Addon,
-      version: '1.0.0',
-      installPriority: 0,
-      prioritySource: PrioritySource.Default,
       dependsOn: options.dependsOn ?? [],
       timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
-      namespace: { name: options.namespace ?? 'apps', labels: {}, annotations: {}, create: true },
-      type: PackType.Manifest,
+      namespace: packNamespace(options.namespace ?? 'apps'),
       manifests: [...objects],
-      files: [],
     },
     profile: { name: options.profile ?? 'apps', version: '1.0.0' },
     wave,
     order: order++,
-    explanation: `wave ${wave}`,
-    redactor: noRedaction,
-  };
+  });
 }
 
 const runners: ClusterRunner[] = [];

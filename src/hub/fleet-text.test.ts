@@ -2,10 +2,9 @@
 // start, reaches every viewer (cluster.connection events, the cluster view): shown without terminal control and
 // without a URL's user-info (kube/shown-url.ts shownKubeText), whatever the runner passed on.
 import { describe, expect, it } from 'vitest';
-import type { DesiredPack } from '../engine/index.js';
+import { desiredManifestPack } from '../engine/testing/packs.js';
 import { KubeError, KubeErrorCode, type KubeClient } from '../kube/index.js';
 import { FakeKube } from '../kube/testing/fake-kube.js';
-import { DEFAULT_TIMEOUT_MS, Layer, noRedaction, PackType, PrioritySource } from '../profile/index.js';
 import type { ClusterRecord, Store } from '../store/index.js';
 import type { ClusterAccess } from './access.js';
 import type { HubEvent } from './feed.js';
@@ -16,26 +15,9 @@ import type { Planner } from './planner.js';
 const HOSTILE =
   'connect ECONNREFUSED via http://proxyuser:Pr0xy/S3cret@10.9.9.9:3128 \u001b]52;c;ZXZpbA==\u0007\u001b[2J\u202eevil';
 
-const desired: DesiredPack = {
-  pack: {
-    name: 'web',
-    layer: Layer.Addon,
-    version: '1.0.0',
-    installPriority: 0,
-    prioritySource: PrioritySource.Default,
-    dependsOn: [],
-    timeoutMs: DEFAULT_TIMEOUT_MS,
-    namespace: { name: 'apps', labels: {}, annotations: {}, create: true },
-    type: PackType.Manifest,
-    manifests: [{ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'web' }, data: { a: 'b' } }],
-    files: [],
-  },
-  profile: { name: 'apps', version: '1.0.0' },
-  wave: 1,
-  order: 0,
-  explanation: 'wave 1',
-  redactor: noRedaction,
-};
+const desired = desiredManifestPack({
+  pack: { manifests: [{ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'web' }, data: { a: 'b' } }] },
+});
 
 const record: ClusterRecord = {
   id: 'c-1',

@@ -11,7 +11,13 @@ export {
 export { HubError, HubErrorCode } from './errors.js';
 export { HISTORY_PAGE, RUNS_PAGE, TIMELINE_PAGE } from './packs.js';
 export * from './views.js';
-export { ClusterSummarySchema, StreamEventSchema, type ClusterSummaryView } from './stream-events.js';
+export {
+  ClusterSummarySchema,
+  packTiming,
+  StreamEventSchema,
+  type ClusterSummaryView,
+  type PackTiming,
+} from './stream-events.js';
 export type { PackTransition } from '../status/index.js';
 export type { Tokens } from './tokens.js';
 export type { AgentCaller, RegisteredAgentCluster } from './agents.js';

@@ -2,8 +2,7 @@
 // and builds nothing; any change a page shows (a runner change, an event about the cluster, a profile
 // published) makes the next read build it again.
 import { describe, expect, it, vi } from 'vitest';
-import type { DesiredPack } from '../engine/index.js';
-import { DEFAULT_TIMEOUT_MS, Layer, noRedaction, PackType, PrioritySource } from '../profile/index.js';
+import { desiredManifestPack } from '../engine/testing/packs.js';
 import { initialPackStatus, reducePackStatus, type PackStatus } from '../status/index.js';
 import type { Store } from '../store/index.js';
 import type { ClusterAccess } from './access.js';
@@ -15,26 +14,7 @@ import { Kept, ReadVersions, sameVersion } from './kept-reads.js';
 import { Packs } from './packs.js';
 import type { AttachmentView, ClusterView } from './views.js';
 
-const desired: DesiredPack = {
-  pack: {
-    name: 'web',
-    layer: Layer.Addon,
-    version: '1.0.0',
-    installPriority: 0,
-    prioritySource: PrioritySource.Default,
-    dependsOn: [],
-    timeoutMs: DEFAULT_TIMEOUT_MS,
-    namespace: { name: 'apps', labels: {}, annotations: {}, create: true },
-    type: PackType.Manifest,
-    manifests: [],
-    files: [],
-  },
-  profile: { name: 'apps', version: '1.0.0' },
-  wave: 1,
-  order: 0,
-  explanation: 'wave 1',
-  redactor: noRedaction,
-};
+const desired = desiredManifestPack();
 
 const clusterView = (reachable: boolean): ClusterView => ({
   name: 'c',

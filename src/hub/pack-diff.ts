@@ -82,7 +82,7 @@ export function describePackChanges(
 ): string[] {
   if (JSON.stringify(before.pack) === JSON.stringify(after.pack)) return [];
   const lines: string[] = [];
-  walk([], before.redactor.redactDeep(before.pack), after.redactor.redactDeep(after.pack), lines);
+  walk([], before.redactor.shownPack(before.pack), after.redactor.shownPack(after.pack), lines);
   if (lines.length === 0) return [SENSITIVE_CHANGED];
   if (lines.length <= DIFF_LINE_LIMIT) return lines;
   return [...lines.slice(0, DIFF_LINE_LIMIT), `… and ${lines.length - DIFF_LINE_LIMIT} more`];

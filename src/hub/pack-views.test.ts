@@ -1,30 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { Layer, PackType, PrioritySource, noRedaction, DEFAULT_TIMEOUT_MS } from '../profile/index.js';
-import type { DesiredPack } from '../engine/index.js';
+import { desiredManifestPack } from '../engine/testing/packs.js';
 import { ResourceState, initialPackStatus, reducePackStatus } from '../status/index.js';
 import { PackViews } from './pack-views.js';
 import { packView } from './present.js';
 
-const desired: DesiredPack = {
-  pack: {
-    name: 'web',
-    layer: Layer.Addon,
-    version: '1.0.0',
-    installPriority: 0,
-    prioritySource: PrioritySource.Default,
-    dependsOn: [],
-    timeoutMs: DEFAULT_TIMEOUT_MS,
-    namespace: { name: 'apps', labels: {}, annotations: {}, create: true },
-    type: PackType.Manifest,
-    manifests: [],
-    files: [],
-  },
-  profile: { name: 'apps', version: '1.0.0' },
-  wave: 1,
-  order: 0,
-  explanation: 'wave 1',
-  redactor: noRedaction,
-};
+const desired = desiredManifestPack();
 
 describe('PackViews', () => {
   it('keeps a pack view while its status is the same object, and shows a changed status at once', () => {

@@ -4,8 +4,8 @@
 // recent Warning events (read live from the watch cache, so compared by value), say whether the view kept from
 // the last read is still the one to show.
 import type { DesiredPack } from '../engine/index.js';
-import { initialPackStatus, refKey, type ObjectRef, type PackStatus } from '../status/index.js';
-import { packView } from './present.js';
+import { refKey, type ObjectRef, type PackStatus } from '../status/index.js';
+import { packView, unreadableStatus } from './present.js';
 import type { ClusterPage, DriftView, PackView, WarningEventView } from './views.js';
 
 interface Kept {
@@ -34,15 +34,8 @@ export class PackViews {
     try {
       return this.build(desired, status, stale, drift, warnings, kept);
     } catch (error) {
-      // A status the page cannot show (stored before the agent routes checked its whole shape, or from a
-      // runner's bug) must not take the whole cluster page down with a 500: the pack shows what went wrong.
-      const why = error instanceof Error ? error.message : String(error);
-      const shown: PackStatus = {
-        ...initialPackStatus({ revision: typeof status.revision === 'string' ? status.revision : '' }),
-        reason: 'StatusUnreadable',
-        message: `the status reported for this pack cannot be shown (${why.slice(0, 200)})`,
-      };
-      const view = packView(desired, shown, stale, drift);
+      // A status the page cannot show must not take the whole cluster page down: the pack says what went wrong.
+      const view = packView(desired, unreadableStatus(status, error), stale, drift);
       this.kept.set(status, { desired, stale, drift, warnings: '', view, unreadable: true });
       return view;
     }

@@ -1,30 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import type { DesiredPack } from '../engine/index.js';
-import { ChartSourceKind, Layer, PackType, PrioritySource, Redactor } from '../profile/index.js';
+import { desiredPack, helmPack, packNamespace } from '../engine/testing/packs.js';
+import { Redactor } from '../profile/index.js';
 import { initialPackStatus, RunKind } from '../status/index.js';
 import { packValuesView, packView } from './present.js';
 
-const desired: DesiredPack = {
-  pack: {
-    type: PackType.Helm,
-    name: 'db',
-    layer: Layer.Addon,
-    version: '1.0.0',
-    installPriority: 0,
-    prioritySource: PrioritySource.Default,
-    dependsOn: [],
-    timeoutMs: 60_000,
-    namespace: { name: 'data', labels: {}, annotations: {}, create: true },
-    chart: { kind: ChartSourceKind.Local, path: 'charts/db' },
-    releaseName: 'db',
-    values: { password: 'hunter2-secret' },
-  },
-  profile: { name: 'data', version: '1.0.0' },
-  wave: 1,
-  order: 0,
-  explanation: 'wave 1',
-  redactor: new Redactor(['hunter2-secret']),
-};
+const desired = desiredPack(
+  helmPack({ name: 'db', namespace: packNamespace('data'), values: { password: 'hunter2-secret' } }),
+  { profile: { name: 'data', version: '1.0.0' }, redactor: new Redactor(['hunter2-secret']) },
+);
 
 describe('packValuesView', () => {
   it("carries a Helm pack's notes, with sensitive values masked as in its values", () => {

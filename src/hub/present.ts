@@ -4,6 +4,7 @@ import { yamlText } from './yaml-text.js';
 import { posix } from 'node:path';
 import { remoteChartKey, type ChartSource, type Pack, type Redactor } from '../profile/index.js';
 import {
+  initialPackStatus,
   packPhaseDisplay,
   worstPhase,
   type ObjectRef,
@@ -38,6 +39,20 @@ export function countPhases(phases: Iterable<PackPhase>): {
     all.push(phase);
   }
   return { phase: all.length === 0 ? 'success' : worstPhase(all), counts, packs: all.length };
+}
+
+/**
+ * What a pack whose status cannot be shown (stored before the agent routes checked its whole shape, or from a
+ * runner's bug; `error` is what building its view threw) shows instead: that it cannot, so that one such status
+ * takes neither the whole cluster page down with a 500 nor the live stream's fan-out.
+ */
+export function unreadableStatus(status: PackStatus, error: unknown): PackStatus {
+  const why = error instanceof Error ? error.message : String(error);
+  return {
+    ...initialPackStatus({ revision: typeof status.revision === 'string' ? status.revision : '' }),
+    reason: 'StatusUnreadable',
+    message: `the status reported for this pack cannot be shown (${why.slice(0, 200)})`,
+  };
 }
 
 export function packView(
@@ -167,10 +182,14 @@ export function shownValues(desired: DesiredPack): {
   readonly bytes: number;
 } {
   const { pack, redactor } = desired;
+  const visible = redactor.shownPack(pack);
   const [shown, original] =
-    pack.type === 'helm'
-      ? [redactor.redactDeep(pack.values), pack.values]
-      : [redactor.redactDeep(pack.manifests), pack.manifests];
+    pack.type === 'helm' && visible.type === 'helm'
+      ? [visible.values, pack.values]
+      : [
+          visible.type === 'manifest' ? visible.manifests : [],
+          pack.type === 'manifest' ? pack.manifests : [],
+        ];
   const json = JSON.stringify(shown);
   const documents =
     pack.type === 'helm' ? (Object.keys(shown).length === 0 ? [] : [shown]) : (shown as unknown[]);

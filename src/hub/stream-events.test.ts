@@ -130,6 +130,29 @@ describe('the stream events the hub publishes', () => {
     expect(event.data).toMatchObject({ name: 'old', order: -1, phase: 'failed', color: 'red' });
   });
 
+  it('says a status cannot be shown instead of throwing when its view is built (in the fan-out, for every client)', async () => {
+    const desired = await monitoring();
+    const broken = { ...failedStatus('x'), resources: null } as unknown as ReturnType<typeof failedStatus>;
+    const stored: StoredEvent = {
+      id: 10,
+      time,
+      cluster: 'local',
+      kind: 'pack.status',
+      pack: desired.pack.name,
+      status: { ...broken, cluster: 'local', pack: desired.pack.name, seq: 10, updatedAt: time },
+    };
+    const event = streamEvent(stored, () => ({ desired, stale: false }));
+    expect(StreamEventSchema.parse(event)).toEqual(event);
+    expect(event.data).toMatchObject({
+      name: desired.pack.name,
+      reason: 'StatusUnreadable',
+      phase: 'onboarding',
+    });
+    // Of a pack the hub does not place, the same.
+    const unplaced = streamEvent(stored, () => undefined);
+    expect(unplaced.data).toMatchObject({ name: desired.pack.name, reason: 'StatusUnreadable', order: -1 });
+  });
+
   it('declares every kind, persisted and ephemeral, and the schema refuses an unknown one', () => {
     const cluster = {
       name: 'local',

@@ -8,9 +8,9 @@
 // summaries, drift, profile and attachment changes) do not: a client that reconnects fetches the views again.
 import { z } from 'zod';
 import type { DesiredPack } from '../engine/index.js';
-import { packPhaseDisplay, type ObjectRef, type PackStatus } from '../status/index.js';
+import { packPhaseDisplay, type ObjectRef, type PackPhase, type PackStatus } from '../status/index.js';
 import { EventKind, toPackStatus, type StoredEvent } from '../store/index.js';
-import { packView } from './present.js';
+import { packView, unreadableStatus } from './present.js';
 import {
   AttachmentViewSchema,
   ClusterViewSchema,
@@ -140,12 +140,25 @@ export function streamEvent(
   const base = { id: event.id, time: event.time, cluster: event.cluster };
   switch (event.kind) {
     case EventKind.PackStatus: {
+      // What the view is built from is taken now (the pack's place, redactor, drift and the cluster's state
+      // as they are when the event is published); the view itself when `data` is first read, once, then kept:
+      // by the stream's fan-out when a connected client is to get the event, and shared by all of them. With
+      // no client, no view: an install's status events built one per event per pack, each resource's view
+      // with it, for nobody (issue 15: 79-104 MiB promoted over the 10k-object bench step). A resource's
+      // recent Warning events are read when the view is built, in the same turn of the event loop or the next.
       const pack = context(event.cluster, event.pack);
-      const status = toPackStatus(event.status);
-      const data = pack
-        ? packView(pack.desired, status, pack.stale, pack.drift, pack.warnings)
-        : unplacedView(event.pack, status);
-      return { ...base, kind: 'pack.status', pack: event.pack, data };
+      const stored = event.status;
+      let view: PackView | undefined;
+      const lazy = {
+        ...base,
+        kind: 'pack.status' as const,
+        pack: event.pack,
+        get data(): PackView {
+          return (view ??= statusView(event.pack, toPackStatus(stored), pack));
+        },
+      };
+      timings.set(lazy, stored);
+      return lazy;
     }
     case EventKind.PackTransition: {
       const redactor = context(event.cluster, event.pack)?.desired.redactor;
@@ -163,6 +176,37 @@ export function streamEvent(
     case EventKind.ClusterRemoved:
       return { ...base, kind: 'cluster.removed', data: {} };
   }
+}
+
+/** A pack.status event's view, as the page shows the pack (or as unplaced when the hub does not run it). */
+function statusView(name: string, status: PackStatus, pack: PackContext | undefined): PackView {
+  const view = (shown: PackStatus) =>
+    pack ? packView(pack.desired, shown, pack.stale, pack.drift, pack.warnings) : unplacedView(name, shown);
+  try {
+    return view(status);
+  } catch (error) {
+    // Built during a fan-out, a throw would stop it for every client: the pack says what went wrong instead.
+    return view(unreadableStatus(status, error));
+  }
+}
+
+/** The phase and times of the statuses of pack.status events, read without building their views. */
+const timings = new WeakMap<object, PackTiming>();
+
+/** What a pack.status event says of the pack's run, as its view does (its phase, start and end times). */
+export interface PackTiming {
+  readonly phase: PackPhase;
+  /** Absent or empty: not started (the view leaves it out). */
+  readonly startTime?: string;
+  readonly endTime?: string;
+}
+
+/**
+ * The phase and run times a pack.status event carries, without building its view (the metrics read them for
+ * every event, connected clients or not); undefined for any other event.
+ */
+export function packTiming(event: object): PackTiming | undefined {
+  return timings.get(event);
 }
 
 /**

@@ -7,7 +7,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { assertNever } from '../shared/assert-never.js';
 import { FairWaiting, HUB_OWNER, type WaitingOwner } from './fair-waiting.js';
-import { QuietCollection } from './quiet-collection.js';
+import { quietCollection } from '../shared/quiet-collection.js';
 import type { HealthTestJob, HealthTestResult } from './health-test.js';
 import type { UploadInput, UploadResult } from './upload-check.js';
 
@@ -493,10 +493,8 @@ function workerEntry(): { file: URL; execArgv: string[] } {
  * grew while the hub idles (its memory reducer sees no reason to run): one full collection when the burst is
  * over gives it back (issue 12: RSS back within 50 MB after 300 bad profiles). Only when the hub runs with
  * `--expose-gc` (bin/strata does); elsewhere nothing happens. Run once the event loop is quiet, not while it
- * serves readers (quiet-collection.ts).
+ * serves readers, by the process's one quiet collector (shared/quiet-collection.ts).
  */
-const afterBurst = new QuietCollection({ collect: (globalThis as { gc?: () => void }).gc });
-
 function collectGarbageAfterBurst(): void {
-  afterBurst.request();
+  quietCollection.request();
 }

@@ -2,7 +2,8 @@
 // about a second on the event loop, for every viewer's request (review 5e). An updated pack is written anew.
 import { describe, expect, it, vi } from 'vitest';
 import type { DesiredPack } from '../engine/index.js';
-import { ChartSourceKind, Layer, PackType, PrioritySource, Redactor } from '../profile/index.js';
+import { desiredPack, helmPack, packNamespace } from '../engine/testing/packs.js';
+import { Redactor } from '../profile/index.js';
 import { UploadChecker } from './upload-checker.js';
 import { ValuesText } from './values-text.js';
 import { loopStallProbe } from '../shared/testing/loop-stall.js';
@@ -19,27 +20,11 @@ vi.mock('yaml', async (original) => {
   };
 });
 
-const pack = (values: Record<string, string>): DesiredPack => ({
-  pack: {
-    type: PackType.Helm,
-    name: 'db',
-    layer: Layer.Addon,
-    version: '1.0.0',
-    installPriority: 0,
-    prioritySource: PrioritySource.Default,
-    dependsOn: [],
-    timeoutMs: 60_000,
-    namespace: { name: 'data', labels: {}, annotations: {}, create: true },
-    chart: { kind: ChartSourceKind.Local, path: 'charts/db' },
-    releaseName: 'db',
-    values,
-  },
-  profile: { name: 'data', version: '1.0.0' },
-  wave: 1,
-  order: 0,
-  explanation: 'wave 1',
-  redactor: new Redactor(['hunter2-secret']),
-});
+const pack = (values: Record<string, string>): DesiredPack =>
+  desiredPack(helmPack({ name: 'db', namespace: packNamespace('data'), values }), {
+    profile: { name: 'data', version: '1.0.0' },
+    redactor: new Redactor(['hunter2-secret']),
+  });
 
 describe('ValuesText', () => {
   it('writes the YAML once for the same desired pack, and again once the pack changed', async () => {

@@ -7,6 +7,14 @@
 // computed once per secret when the Redactor is made: redacting costs the same per form as the plain text.
 import { SENSITIVE_PLACEHOLDER } from './describe.js';
 import { mapStrings } from './macros.js';
+import type { KubeObject, Pack } from './model.js';
+import { PackType } from './schema.js';
+
+/**
+ * A pack's values (helm) or manifests as a person may see them: resolved with `******` where a sensitive
+ * variable's macro was, undefined for a pack the resolution did not make.
+ */
+export type ShownContent = (pack: string) => Record<string, unknown> | readonly KubeObject[] | undefined;
 
 /**
  * The shortest run of base64 kept for a secret that starts at an offset not a multiple of 3 inside a longer
@@ -60,7 +68,14 @@ export class Redactor {
   /** Every form of every secret (encodedForms), longest first. */
   readonly #forms: readonly string[];
 
-  constructor(secrets: Iterable<string>) {
+  readonly #shown: ShownContent | undefined;
+
+  /**
+   * `shown`: the packs' content as resolved with placeholders (resolve.ts), which shownPack uses instead of
+   * searching the resolved text for the secrets.
+   */
+  constructor(secrets: Iterable<string>, shown?: ShownContent) {
+    this.#shown = shown;
     this.#secrets = [...new Set(secrets)].filter((s) => s !== '').sort((a, b) => b.length - a.length);
     // Longest first, so a secret containing another is replaced whole. Empty strings would match everywhere.
     this.#forms = [...new Set(this.#secrets.flatMap(encodedForms))].sort((a, b) => b.length - a.length);
@@ -76,6 +91,22 @@ export class Redactor {
   /** A copy of plain data (values, manifests, events) with every string leaf redacted. */
   redactDeep<T>(value: T): T {
     return mapStrings(value, (text) => this.redact(text)) as T;
+  }
+
+  /**
+   * The pack as a viewer may see it. Its values or manifests are the ones resolved with `******` in place of
+   * each sensitive variable's macro, when the resolution that made this Redactor kept them: searching the
+   * resolved text for a secret would also mask where the same text is not the secret (a password `postgres`
+   * turned `postgres.db.svc` into `******.db.svc` beside a `dbUser: app-postgres` shown in clear: review 14,
+   * item 7). Every other field of a pack is written without macros, so it holds no secret. Without them (an
+   * agent's Redactor, tests) the text is searched (redactDeep).
+   */
+  shownPack(pack: Pack): Pack {
+    const shown = this.#shown?.(pack.name);
+    if (shown === undefined) return this.redactDeep(pack);
+    return pack.type === PackType.Helm
+      ? { ...pack, values: shown as Record<string, unknown> }
+      : { ...pack, manifests: shown as KubeObject[] };
   }
 
   /**

@@ -101,6 +101,59 @@ describe('resolveProfile', () => {
     expect(redactor.redact('login failed for correct horse')).toBe('login failed for ******');
     expect(`${redactor.toString()} ${JSON.stringify(redactor)}`).not.toContain('correct horse');
   });
+
+  it('shows a pack with ****** where a sensitive macro was, and nowhere else (review 14, item 7)', () => {
+    // A weak secret that other, non-secret text holds too: a text search masked it there as well, which told a
+    // viewer the secret (`app-******` beside a clear `app-postgres`).
+    const weak = parseOk(
+      profileText({
+        name: 'db',
+        version: '1.0.0',
+        variables: '- name: user\n- name: password\n  sensitive: true',
+        packs: `
+- name: db
+  layer: addon
+  version: 1.0.0
+  type: manifest
+  manifests:
+    - apiVersion: v1
+      kind: ConfigMap
+      metadata: { name: db-config }
+      data: { user: "app-{{ .strata.var.user }}", host: postgres.db.svc, pw: "{{ .strata.var.password }}" }
+- name: chart
+  layer: addon
+  version: 1.0.0
+  type: helm
+  chart: { path: ./chart }
+  values: { dsn: "postgres://{{ .strata.var.user }}:{{ .strata.var.password }}@postgres" }`,
+      }),
+      'db.yaml',
+    );
+    const result = resolveProfile(weak, {
+      clusterName: 'c',
+      values: { user: 'postgres', password: 'postgres' },
+    });
+    if (!result.ok) throw new Error(formatIssues(result.issues));
+    const [db, chart] = result.value.packs as [ManifestPack, HelmPack];
+    const { redactor } = result.value;
+    expect((redactor.shownPack(db) as ManifestPack).manifests[0]?.data).toEqual({
+      user: 'app-postgres',
+      host: 'postgres.db.svc',
+      pw: '******',
+    });
+    expect((redactor.shownPack(chart) as HelmPack).values).toEqual({
+      dsn: 'postgres://postgres:******@postgres',
+    });
+    // The resolved packs themselves are untouched, and text from elsewhere is still searched.
+    expect(db.manifests[0]?.data).toMatchObject({ pw: 'postgres' });
+    expect(redactor.redact('auth failed: postgres')).toBe('auth failed: ******');
+  });
+
+  it('shows a pack it did not resolve by searching its text, as before', () => {
+    const other = new Redactor(['s3cret']);
+    const pack = { ...(parsed.profile.spec.packs[0] as HelmPack), values: { a: 'x-s3cret' } };
+    expect((other.shownPack(pack) as HelmPack).values).toEqual({ a: 'x-******' });
+  });
 });
 
 describe('macros at parse time', () => {

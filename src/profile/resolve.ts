@@ -1,7 +1,7 @@
 // Deploy-time resolution of variables and macros for one cluster: a pure function from a profile and the
 // cluster's variable values to packs ready to render, or positioned issues. Sensitive values never appear in
 // issues; the returned Redactor hides them in anything derived for display.
-import { describeValue } from './describe.js';
+import { describeValue, SENSITIVE_PLACEHOLDER } from './describe.js';
 import { suggest } from '../shared/did-you-mean.js';
 import { IssueKind, type ProfileIssue, type ProfileResult } from './errors.js';
 import { checkMacrosIn } from './macro-check.js';
@@ -122,6 +122,16 @@ export function resolveProfile(
     }
   };
   const expand = <T>(value: T): T => mapStrings(value, (text) => substituteMacros(text, lookup)) as T;
+  // What a person is shown: the same expansion with `******` for each sensitive variable (Redactor.shownPack).
+  const sensitive = new Set(variables.filter((v) => v.sensitive).map((v) => v.name));
+  const shownLookup = (macro: Macro): string =>
+    macro.kind === 'variable' && sensitive.has(macro.name) ? SENSITIVE_PLACEHOLDER : lookup(macro);
+  const expandShown = <T>(value: T): T =>
+    sensitive.size === 0
+      ? expand(value)
+      : (mapStrings(value, (text) => substituteMacros(text, shownLookup)) as T);
+  /** Per pack name, its content before expansion: expanded for display only when a viewer asks. */
+  const unexpanded = new Map<string, Record<string, unknown> | readonly KubeObject[]>();
 
   const packs = profile.spec.packs.map((pack, index): Pack => {
     const path = ['spec', 'packs', index];
@@ -129,6 +139,7 @@ export function resolveProfile(
       case PackType.Helm:
         for (const p of checkMacrosIn(pack.values, { pack: pack.name, path: [...path, 'values'], declared }))
           add(p.kind, p.path, p.message);
+        unexpanded.set(pack.name, pack.values);
         return { ...pack, values: expand(pack.values) };
       case PackType.Manifest: {
         for (const p of checkMacrosIn(pack.manifests, {
@@ -155,7 +166,9 @@ export function resolveProfile(
             add(p.kind, p.path, p.message);
           return objects;
         });
-        return { ...pack, manifests: expand([...pack.manifests, ...fromFiles]) };
+        const manifests = [...pack.manifests, ...fromFiles];
+        unexpanded.set(pack.name, manifests);
+        return { ...pack, manifests: expand(manifests) };
       }
     }
   });
@@ -167,7 +180,10 @@ export function resolveProfile(
       name: profile.metadata.name,
       version: profile.spec.version,
       packs,
-      redactor: new Redactor(secrets),
+      redactor: new Redactor(secrets, (name) => {
+        const content = unexpanded.get(name);
+        return content === undefined ? undefined : expandShown(content);
+      }),
     },
   };
 }

@@ -106,6 +106,11 @@ export interface ServerOptions {
   /** Connections one address may hold before its first authenticated request; more get 429. Default 1024. */
   readonly maxConnectionsPerAddress?: number;
   /**
+   * A connection that has sent no byte this long after opening is closed. Default the headers timeout (30 s, or
+   * the request timeout when that is shorter); tests set it apart from the request timeout.
+   */
+  readonly silentConnectionMs?: number;
+  /**
    * Hub replicas: the key they sign a forwarded request's marker with (forwardKeyOf the shared secret key), so a
    * client cannot send the marker itself. Default a random key: only this process can sign (one hub).
    */
@@ -294,7 +299,10 @@ export function createServer(options: ServerOptions): StrataServer {
   });
   app.server.maxConnections = options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
   const pending = new PendingConnections(
-    { perAddress: options.maxConnectionsPerAddress ?? DEFAULT_MAX_CONNECTIONS_PER_ADDRESS },
+    {
+      perAddress: options.maxConnectionsPerAddress ?? DEFAULT_MAX_CONNECTIONS_PER_ADDRESS,
+      silentMs: options.silentConnectionMs ?? Math.min(HEADERS_TIMEOUT_MS, requestTimeout),
+    },
     (socket, detail) => {
       // Nothing it sends is read: the answer goes out, and the socket is destroyed soon after (not at once, which
       // could reset the connection before the client reads the answer).

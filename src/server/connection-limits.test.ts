@@ -1,9 +1,11 @@
 // What an anonymous client can make the hub hold (security review 8, items 3 and 4): a body sent to a route that
 // does not exist is never read, a request trickling in is cut off, and one address cannot hold more than so many
 // connections before it shows a token. A real listening hub on SQLite with no clusters: no control plane.
+import { EventEmitter } from 'node:events';
 import { connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SqliteBackend } from '../store/testing/backends.js';
+import { addressKey, PendingConnections } from './connection-limits.js';
 import { startTestHub, type TestHub } from './testing/server.js';
 
 const backend = new SqliteBackend();
@@ -19,6 +21,8 @@ beforeAll(async () => {
       requestTimeoutMs: 400,
       maxConnectionsPerAddress: 3,
       maxConnections: 500,
+      // Apart from the request timeout: the sockets held below send nothing for a while (see the last test).
+      silentConnectionMs: 60_000,
     },
   });
   port = Number(new URL(t.url).port);
@@ -158,3 +162,85 @@ describe('connections one address holds before it shows a token', () => {
     expect(t.server.app.server.maxConnections).toBe(500);
   });
 });
+
+describe('a connection that sends nothing', () => {
+  it('is closed once the silent time has passed, without an answer (review 14, item 6)', async () => {
+    const quiet = await startTestHub(backend, { server: { webRoot: false, silentConnectionMs: 300 } });
+    try {
+      const socket = connect(Number(new URL(quiet.url).port), '127.0.0.1');
+      let got = '';
+      socket.on('data', (chunk: Buffer) => {
+        got += chunk.toString();
+      });
+      socket.on('error', () => undefined);
+      const opened = performance.now();
+      await new Promise<void>((resolve) => {
+        socket.once('close', () => {
+          resolve();
+        });
+      });
+      expect(performance.now() - opened).toBeGreaterThanOrEqual(250);
+      expect(got).toBe('');
+    } finally {
+      await quiet.close();
+    }
+  });
+
+  it('one that has begun a request is left to the headers timeout, not closed as silent', async () => {
+    const limits = new PendingConnections({ perAddress: 10, silentMs: 20 }, () => undefined);
+    const sockets = [new FakeSocket('127.0.0.1', 0), new FakeSocket('127.0.0.1', 5)];
+    for (const socket of sockets) limits.opened(socket as unknown as Socket);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(sockets.map((s) => s.destroyCalls)).toEqual([1, 0]);
+    expect(limits.count('127.0.0.1')).toBe(1);
+    sockets[1]?.destroy();
+  });
+});
+
+describe('addressKey', () => {
+  it.each([
+    ['10.1.2.3', '10.1.2.3'],
+    ['::ffff:10.1.2.3', '10.1.2.3'],
+    ['::FFFF:10.1.2.3', '10.1.2.3'],
+    ['2001:db8:1:2:aaaa:bbbb:cccc:dddd', '2001:db8:1:2::/64'],
+    ['2001:db8:1:2::7', '2001:db8:1:2::/64'],
+    ['2001:0db8:0001:0002:0:0:0:1', '2001:db8:1:2::/64'],
+    ['2001:db8::1', '2001:db8:0:0::/64'],
+    ['::1', '0:0:0:0::/64'],
+    ['fe80::1%eth0', 'fe80:0:0:0::/64'],
+    [undefined, 'unknown'],
+  ])('%s counts under %s', (address, key) => {
+    expect(addressKey(address)).toBe(key);
+  });
+
+  it('every address of one /64 shares one count', () => {
+    const refused: string[] = [];
+    const limits = new PendingConnections({ perAddress: 2, silentMs: 60_000 }, (socket) => {
+      refused.push(String(socket.remoteAddress));
+    });
+    const hosts = ['2001:db8:1:2::a', '2001:db8:1:2::b', '2001:db8:1:2::c', '2001:db8:1:3::a'];
+    const sockets = hosts.map((host) => new FakeSocket(host, 0));
+    for (const socket of sockets) limits.opened(socket as unknown as Socket);
+    expect(refused).toEqual(['2001:db8:1:2::c']);
+    expect(limits.count('2001:db8:1:2::ffff')).toBe(2);
+    expect(limits.total).toBe(3);
+    for (const socket of sockets) socket.destroy();
+    expect(limits.total).toBe(0);
+  });
+});
+
+/** What PendingConnections reads of a socket: its address, the bytes it sent, close and destroy. */
+class FakeSocket extends EventEmitter {
+  destroyCalls = 0;
+  constructor(
+    readonly remoteAddress: string,
+    readonly bytesRead: number,
+  ) {
+    super();
+  }
+
+  destroy(): void {
+    this.destroyCalls++;
+    this.emit('close');
+  }
+}

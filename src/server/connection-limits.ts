@@ -25,8 +25,15 @@ export const DEFAULT_REQUEST_TIMEOUT_MS = 120_000;
 export const HEADERS_TIMEOUT_MS = 30_000;
 
 export interface ConnectionLimitsConfig {
-  /** Connections one address may hold open before its first authenticated request. */
+  /** Connections one address (an IPv6 client: its /64) may hold open before its first authenticated request. */
   readonly perAddress: number;
+  /**
+   * A connection that has sent nothing this long after it opened is closed. Node's headersTimeout starts only
+   * once a request's first byte is in, and its keep-alive timeout only after a first answer: a socket that
+   * never sends a byte was held for ever (review 14, item 6). The headers timeout, so a client has as long to
+   * start its request as to finish its headers.
+   */
+  readonly silentMs: number;
 }
 
 export class PendingConnections {
@@ -51,7 +58,7 @@ export class PendingConnections {
   }
 
   opened(socket: Socket): void {
-    const address = socket.remoteAddress ?? 'unknown';
+    const address = addressKey(socket.remoteAddress);
     let sockets = this.pending.get(address);
     if (sockets !== undefined && sockets.size >= this.config.perAddress) {
       this.refuse(
@@ -68,7 +75,12 @@ export class PendingConnections {
     sockets.add(socket);
     this.pendingTotal++;
     this.addressOf.set(socket, address);
+    const silent = setTimeout(() => {
+      if (socket.bytesRead === 0) socket.destroy();
+    }, this.config.silentMs);
+    silent.unref();
     socket.once('close', () => {
+      clearTimeout(silent);
       this.authenticated(socket);
     });
   }
@@ -84,15 +96,38 @@ export class PendingConnections {
     if (sockets.size === 0) this.pending.delete(address);
   }
 
-  /** Connections from `address` not yet authenticated (tests, metrics). */
+  /** Connections from `address` (its /64 for IPv6) not yet authenticated (tests, metrics). */
   count(address: string): number {
-    return this.pending.get(address)?.size ?? 0;
+    return this.pending.get(addressKey(address))?.size ?? 0;
   }
 
   /** Connections not yet authenticated, from any address (metrics: one number, no address label). */
   get total(): number {
     return this.pendingTotal;
   }
+}
+
+/**
+ * What connections are counted under: an IPv4 address as it is (also written IPv4-mapped, `::ffff:10.0.0.1`), an
+ * IPv6 address by its /64, the smallest block a site is given, so one host cannot take a fresh address per
+ * connection from the 2^64 its router hands out (review 14, item 6).
+ */
+export function addressKey(address: string | undefined): string {
+  if (address === undefined || address === '') return 'unknown';
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
+  if (mapped?.[1] !== undefined) return mapped[1];
+  if (!address.includes(':')) return address;
+  const bare = address.split('%')[0] ?? address; // a zone index (fe80::1%eth0) names an interface, not a host
+  const [head = '', tail] = bare.toLowerCase().split('::');
+  const groups = head === '' ? [] : head.split(':');
+  if (tail !== undefined) {
+    const rest = tail === '' ? [] : tail.split(':');
+    groups.push(...Array<string>(Math.max(0, 8 - groups.length - rest.length)).fill('0'), ...rest);
+  }
+  return `${groups
+    .slice(0, 4)
+    .map((g) => g.replace(/^0+(?=.)/, ''))
+    .join(':')}::/64`;
 }
 
 /**

@@ -6,6 +6,7 @@
 // A registry per server (not prom-client's global one), so several servers in one process (tests, the
 // benchmark) do not share or double-register metrics.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { packTiming } from '../hub/stream-events.js';
 import { PackPhase } from '../status/index.js';
 import type { StreamEvent } from './sse.js';
 
@@ -93,8 +94,13 @@ export function createMetrics(options: MetricsOptions): Metrics {
           return;
         }
         case 'pack.status': {
-          const s = (event.data as StatusData | undefined)?.status ?? (event.data as StatusData['status']);
-          if (s?.startTime === undefined || s.endTime === undefined) return;
+          // From the status, not the view: reading `data` would build the view of every status event, for
+          // no client when none is connected (stream-events.ts).
+          const s =
+            packTiming(event) ??
+            (event.data as StatusData | undefined)?.status ??
+            (event.data as StatusData['status']);
+          if (!s?.startTime || !s.endTime) return;
           const key = `${event.cluster ?? ''}/${event.pack ?? ''}`;
           if (observedEnd.get(key) === s.endTime) return;
           observedEnd.set(key, s.endTime);

@@ -2,7 +2,8 @@
 // event, a helm error, a chart's NOTES. The hub stores and shows what its own runners read from the clusters it
 // drives (a pack's status, its history) and what an agent sends of the cluster it runs next to: both are cut
 // here, by the same rule and with the same marker, so a pack's status is bounded whoever drove its cluster.
-import { cleanText, mapTextDeep } from './unsafe-text.js';
+import { mapStringsDeep } from './map-strings-deep.js';
+import { cleanText } from './unsafe-text.js';
 
 /**
  * The longest text the hub keeps, in characters (UTF-16 units, so at most 3 times as many bytes of UTF-8): a
@@ -40,5 +41,5 @@ export const keptText = (text: string): string => cutText(cleanText(text));
  * (style.md rule 5), and the common case allocates nothing.
  */
 export function keptDeep<T>(value: T): T {
-  return mapTextDeep(value, keptText);
+  return mapStringsDeep(value, keptText);
 }

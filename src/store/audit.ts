@@ -1,7 +1,8 @@
 // Who changed what. Written by the services in the same `store.transaction` as the change it describes, so
 // there is no change without its entry and no entry for a change that rolled back.
 import { cutText } from '../shared/kept-text.js';
-import { cleanText, mapTextDeep } from '../shared/unsafe-text.js';
+import { mapStringsDeep } from '../shared/map-strings-deep.js';
+import { cleanText } from '../shared/unsafe-text.js';
 import { hideUserInfo } from '../shared/user-info.js';
 import { nowIso, type StoreContext } from './context.js';
 import { fromJson, toJson } from './json-column.js';
@@ -53,7 +54,7 @@ const shownClusterText = (text: string): string => cutText(hideUserInfo(cleanTex
 
 const detailsOf = (row: Row<'audit'>): Record<string, unknown> => {
   const details = fromJson<Record<string, unknown>>(row.details);
-  return CLUSTER_TEXT_ACTIONS.has(row.action) ? mapTextDeep(details, shownClusterText) : details;
+  return CLUSTER_TEXT_ACTIONS.has(row.action) ? mapStringsDeep(details, shownClusterText) : details;
 };
 
 const toEntry = (row: Row<'audit'>): AuditEntry => ({

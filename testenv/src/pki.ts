@@ -146,22 +146,7 @@ async function selfSignedCa(key: string, cert: string, subject: string, days: st
 }
 
 async function createKubePki(p: Pki, days: string, sign: Sign): Promise<void> {
-  await openssl([
-    'req',
-    '-x509',
-    '-newkey',
-    'rsa:2048',
-    '-nodes',
-    '-keyout',
-    p.caKey,
-    '-out',
-    p.caCert,
-    '-days',
-    days,
-    '-subj',
-    '/CN=strata-testenv-ca',
-  ]);
-
+  await selfSignedCa(p.caKey, p.caCert, '/CN=strata-testenv-ca', days);
   await sign(
     p.serverKey,
     p.serverCert,

@@ -1,14 +1,8 @@
 // Test and benchmark support: a profile of many small packs over a few waves, for counting what an install
 // costs on the fake kube (src/engine/runner-events.test.ts, bench/engine-events.bench.ts).
-import {
-  DEFAULT_TIMEOUT_MS,
-  Layer,
-  PackType,
-  PrioritySource,
-  noRedaction,
-  type KubeObject,
-} from '../../profile/index.js';
+import type { KubeObject } from '../../profile/index.js';
 import type { DesiredPack } from '../desired.js';
+import { desiredManifestPack } from './packs.js';
 
 export const configMap = (name: string): KubeObject => ({
   apiVersion: 'v1',
@@ -22,25 +16,10 @@ export function wavedPacks(packs: number, waves: number, object = configMap): De
   return Array.from({ length: packs }, (_, i) => {
     const wave = Math.floor((i * waves) / packs) + 1;
     const name = `pack-${String(i).padStart(4, '0')}`;
-    return {
-      pack: {
-        name,
-        layer: Layer.Addon,
-        version: '1.0.0',
-        installPriority: wave,
-        prioritySource: PrioritySource.Default,
-        dependsOn: [],
-        timeoutMs: DEFAULT_TIMEOUT_MS,
-        namespace: { name: 'apps', labels: {}, annotations: {}, create: true },
-        type: PackType.Manifest,
-        manifests: [object(name)],
-        files: [],
-      },
-      profile: { name: 'apps', version: '1.0.0' },
+    return desiredManifestPack({
+      pack: { name, installPriority: wave, manifests: [object(name)] },
       wave,
       order: i,
-      explanation: `wave ${wave}`,
-      redactor: noRedaction,
-    };
+    });
   });
 }

@@ -56,6 +56,7 @@ describe('QuietCollection', () => {
 
   it('schedules nothing where the collection is not exposed', () => {
     const quiet = new QuietCollection({ collect: undefined, busy: () => 0 });
+    expect(quiet.enabled).toBe(false);
     quiet.request();
     expect(quiet.pending).toBe(false);
   });
