@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ChartSourceKind, type ChartSource, type HelmPack } from '../profile/index.js';
 import { linkChainChart, rawTarGz, starPrefixChart, type RawEntry } from '../profile/testing/raw-tar.js';
+import { KEPT_TEXT_MAX } from '../shared/kept-text.js';
 import { EngineError, EngineErrorCode } from './errors.js';
 import { chartWithNotes, notesText, templateWithNotes } from './notes.js';
 import { helmPack } from './testing/packs.js';
@@ -165,5 +166,17 @@ describe('notesText', () => {
     expect(
       notesText({ apiVersion: 'strata.dev/v1', kind: 'HelmNotes', metadata: { name: 'notes' }, text }),
     ).toBe('Visit http://web\n]52;c;Y3VybCBldmlsfHNo[2Jevil\n\tdone');
+  });
+
+  it("keeps at most KEPT_TEXT_MAX characters of a chart's NOTES, as an agent's are cut", () => {
+    const text = `Visit http://web\n${'x'.repeat(64 * 1024)}\n`;
+    const notes = notesText({
+      apiVersion: 'strata.dev/v1',
+      kind: 'HelmNotes',
+      metadata: { name: 'notes' },
+      text,
+    });
+    expect(notes).toHaveLength(KEPT_TEXT_MAX);
+    expect(notes).toMatch(/^Visit http:\/\/web\nx+…\[\d+ more characters cut by the hub\]$/u);
   });
 });

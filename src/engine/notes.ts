@@ -18,7 +18,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { ChartSourceKind, readChartArchive, type HelmPack, type KubeObject } from '../profile/index.js';
 import { assertNever } from '../shared/assert-never.js';
-import { cleanText } from '../shared/unsafe-text.js';
+import { keptText } from '../shared/kept-text.js';
 import { EngineError, EngineErrorCode } from './errors.js';
 import { helmTemplate, type HelmTemplateOptions } from './helm.js';
 
@@ -138,6 +138,7 @@ export function isNotes(object: KubeObject, where: string): boolean {
 /** The notes as `helm install` prints them (it trims them). */
 export function notesText(object: KubeObject): string {
   const text = (object as { text?: unknown }).text;
-  // The chart's words, printed by `strata pack values`: without terminal controls (shared/unsafe-text.ts).
-  return typeof text === 'string' ? cleanText(text.trim()) : '';
+  // The chart's words, printed by `strata pack values`: without terminal controls and bounded as an agent's
+  // notes are (shared/kept-text.ts).
+  return typeof text === 'string' ? keptText(text.trim()) : '';
 }

@@ -1,5 +1,6 @@
 import type { CoreV1Event, KubernetesObject } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
+import { KEPT_TEXT_MAX } from '../shared/kept-text.js';
 import { indexRelated } from '../status/index.js';
 import { MAX_RECENT_WARNINGS, recentWarnings } from './recent-warnings.js';
 
@@ -79,6 +80,18 @@ describe('recentWarnings', () => {
         time: t0,
       },
     ]);
+  });
+
+  it("keeps at most KEPT_TEXT_MAX characters of an event's reason and message, marked where cut", () => {
+    // An event's message is as long as whoever wrote the event made it (a controller, a webhook, anyone who may
+    // create events in the namespace): the page lists it for every viewer.
+    const long = `Back-off: ${'x'.repeat(100 * 1024)}`;
+    const related = { ...indexRelated({}), warningEventsFor: () => [event('d1', long, t0, long)] };
+    const [warning] = recentWarnings(deployment, related);
+    for (const text of [warning?.reason, warning?.message]) {
+      expect(text).toHaveLength(KEPT_TEXT_MAX);
+      expect(text).toMatch(/^Back-off: x+…\[\d+ more characters cut by the hub\]$/u);
+    }
   });
 
   it('keeps at most a few, and none without an event source', () => {

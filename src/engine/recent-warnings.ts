@@ -1,6 +1,6 @@
 import type { CoreV1Event, KubernetesObject } from '@kubernetes/client-node';
 import { formatRef, type RelatedObjects } from '../status/index.js';
-import { cleanText } from '../shared/unsafe-text.js';
+import { keptText } from '../shared/kept-text.js';
 
 /** One recent Warning event about an object a pack owns or one it controls, for the pack detail page. */
 export interface RecentWarning {
@@ -62,9 +62,9 @@ function toWarning(object: string, e: CoreV1Event): RecentWarning {
   const time = raw instanceof Date ? raw.toISOString() : typeof raw === 'string' ? raw : undefined;
   return {
     object,
-    // The cluster's words, listed on the page: without terminal controls (shared/unsafe-text.ts).
-    reason: cleanText(e.reason ?? ''),
-    message: cleanText(e.message ?? ''),
+    // The cluster's words, listed on the page: without terminal controls, and bounded (shared/kept-text.ts).
+    reason: keptText(e.reason ?? ''),
+    message: keptText(e.message ?? ''),
     count: e.count ?? e.series?.count ?? 1,
     ...(time === undefined ? {} : { time }),
   };

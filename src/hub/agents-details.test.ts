@@ -3,14 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { Redactor } from '../profile/index.js';
-import {
-  AGENT_DETAIL_LIMITS,
-  cutDeep,
-  cutText,
-  detailsBytes,
-  packDetails,
-  type PackDetailsEvent,
-} from './agents-details.js';
+import { AGENT_DETAIL_LIMITS, detailsBytes, packDetails, type PackDetailsEvent } from './agents-details.js';
 import { AgentBatchSchema, eventOverBounds } from './agents-protocol.js';
 
 const ref = (name: string) => ({ apiVersion: 'apps/v1', kind: 'Deployment', namespace: 'apps', name });
@@ -122,47 +115,5 @@ describe("an agent's pack details", () => {
     expect(
       eventOverBounds({ type: 'PackRemoved', pack: 'web', time: '2026-01-01T00:00:00Z' }),
     ).toBeUndefined();
-  });
-});
-
-describe('cutText', () => {
-  /** What was kept, and how many characters the marker says were cut. */
-  const parts = (cut: string) => {
-    const found = /^(.*)…\[(\d+) more characters cut by the hub\]$/su.exec(cut);
-    return { kept: found?.[1] ?? '', count: Number(found?.[2]) };
-  };
-
-  it('keeps text that fits as it is, and cuts longer text to the bound, the marker included', () => {
-    expect(cutText('short', 40)).toBe('short');
-    for (const length of [61, 99, 100, 1000, 100_000]) {
-      const text = 'x'.repeat(length);
-      const cut = cutText(text, 60);
-      expect(cut).toHaveLength(60);
-      const { kept, count } = parts(cut);
-      expect(kept.length + count).toBe(length);
-    }
-  });
-
-  it('never keeps half of a character written as two UTF-16 units', () => {
-    const text = `${'x'.repeat(5)}${'\u{1F600}'.repeat(50)}`;
-    for (const max of [40, 41, 42, 43]) {
-      const cut = cutText(text, max);
-      expect(cut.length).toBeLessThanOrEqual(max);
-      expect(() => encodeURIComponent(cut)).not.toThrow(); // throws on a lone surrogate
-      const { kept, count } = parts(cut);
-      expect(kept.length + count).toBe(text.length);
-    }
-  });
-});
-
-describe('cutDeep', () => {
-  it('keeps key order and cuts each child once, so deep data costs linear time (review 13, S6)', () => {
-    expect(Object.keys(cutDeep({ a: 1, ['b'.repeat(50)]: 2, c: 'x'.repeat(50), d: 4 }, 40))).toHaveLength(4);
-    // A chain 40 deep with a long text at the bottom: copying cut each child again, 2^40 walks.
-    let deep: unknown = 'y'.repeat(100);
-    for (let i = 0; i < 40; i++) deep = { [`k${String(i)}`]: deep, after: 'short' };
-    let cut = cutDeep(deep, 60);
-    for (let i = 39; i >= 0; i--) cut = (cut as Record<string, unknown>)[`k${String(i)}`];
-    expect(cut).toBe(cutText('y'.repeat(100), 60));
   });
 });

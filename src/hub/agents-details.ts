@@ -11,8 +11,7 @@ import { z } from 'zod';
 import { MAX_RECENT_WARNINGS, type RecentWarning } from '../engine/index.js';
 import type { Redactor } from '../profile/index.js';
 import type { ObjectRef } from '../status/index.js';
-import { mapStringsDeep } from '../shared/map-strings-deep.js';
-import { CLEANED_CHARACTERS, cleanDeep } from '../shared/unsafe-text.js';
+import { CLEANED_CHARACTERS } from '../shared/unsafe-text.js';
 
 export const AGENT_DETAIL_LIMITS = {
   /** Resources of one pack with warnings listed (the page lists warnings per resource). */
@@ -47,43 +46,6 @@ const CLEANED = CLEANED_CHARACTERS;
 export function cleanText(text: string, max: number): string {
   const cleaned = text.replace(CLEANED, '');
   return cleaned.length <= max ? cleaned : `${cleaned.slice(0, max - 1)}…`;
-}
-
-/**
- * Every string of plain data (an agent's pack status, drift or connection message) without unsafe characters:
- * a status carries text from the cluster and Helm, which the page and the CLI print, so what an agent says is
- * cleaned rather than refused (an honest agent's status is not lost for a stray control character).
- */
-export { cleanDeep };
-
-/**
- * The longest text of an agent's event the hub keeps, in characters (UTF-16 units, so at most 3 times as many
- * bytes of UTF-8): a status's message and reason, a resource's, a stage's error, a transition's, a drift or
- * connection message. A status carries what the hub's own runner would (a condition, a termination message of at
- * most 4 KiB, a helm error), so an honest agent's are shorter; a longer one is kept cut, ending in a marker that
- * says how much went (`…[912384 more characters cut by the hub]`), not stored whole up to the 1 MiB an event may be.
- */
-export const AGENT_TEXT_MAX = 8 * 1024;
-
-/** `text` cut to `max` characters, the marker included (the same string when it fits). */
-export function cutText(text: string, max: number = AGENT_TEXT_MAX): string {
-  if (text.length <= max) return text;
-  const marker = (kept: number) => `…[${String(text.length - kept)} more characters cut by the hub]`;
-  // The count in the marker has as many digits as what it counts: settled in two rounds at most.
-  let kept = max - marker(max).length;
-  kept = max - marker(kept).length;
-  // A lone high surrogate at the cut would be half a character.
-  const code = text.charCodeAt(kept - 1);
-  if (code >= 0xd800 && code <= 0xdbff) kept -= 1;
-  return `${text.slice(0, kept)}${marker(kept)}`;
-}
-
-/**
- * Every string of plain data (keys too) cut to AGENT_TEXT_MAX; the SAME reference when none is longer, so the
- * common case allocates nothing (as cleanDeep).
- */
-export function cutDeep<T>(value: T, max: number = AGENT_TEXT_MAX): T {
-  return mapStringsDeep(value, (text) => cutText(text, max));
 }
 
 /** Whether plain data nests deeper than `max` arrays and objects (stops looking as soon as it does). */

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import type { DesiredPack, RunnerEvent } from '../engine/index.js';
 import { noRedaction, Redactor } from '../profile/index.js';
-import { AGENT_DETAIL_LIMITS, AGENT_TEXT_MAX, type PackDetailsEvent } from './agents-details.js';
+import { KEPT_TEXT_MAX } from '../shared/kept-text.js';
+import { AGENT_DETAIL_LIMITS, type PackDetailsEvent } from './agents-details.js';
 import { advance, packStatus } from '../store/testing/fixtures.js';
 import { AgentBatchSchema } from './agents-protocol.js';
 import { AgentRunner } from './agents-runner.js';
@@ -76,7 +77,7 @@ describe("the hub's stand-in for an agent", () => {
     expect(events).toMatchObject([{ status: { message: 'image pull failed[2J]0;owned for web' } }]);
   });
 
-  it('keeps at most AGENT_TEXT_MAX characters of any text of an event, marked where it was cut', () => {
+  it('keeps at most KEPT_TEXT_MAX characters of any text of an event, marked where it was cut', () => {
     const { r, events } = runner({ t: 0 });
     r.setDesired([desired('web', noRedaction)]);
     // A legitimate field, no unknown one: within the 1 MiB an event may be, and not stored whole.
@@ -102,7 +103,7 @@ describe("the hub's stand-in for an agent", () => {
     const texts = JSON.stringify(events).match(/OOMKilled: x*[^"]*/g) ?? [];
     expect(texts).toHaveLength(1 + failed.resources.length + 1);
     for (const text of texts) {
-      expect(text).toHaveLength(AGENT_TEXT_MAX);
+      expect(text).toHaveLength(KEPT_TEXT_MAX);
       expect(text).toMatch(/^OOMKilled: x+…\[\d+ more characters cut by the hub\]$/);
     }
     // What is kept and what the marker counts make the whole text.

@@ -14,13 +14,8 @@ import {
   type PackStatus,
 } from '../status/index.js';
 import type { DriftPolicy } from '../store/index.js';
-import {
-  AGENT_DETAIL_LIMITS,
-  cleanDeep,
-  cutDeep,
-  detailsBytes,
-  type PackDetailsEvent,
-} from './agents-details.js';
+import { keptDeep } from '../shared/kept-text.js';
+import { AGENT_DETAIL_LIMITS, detailsBytes, type PackDetailsEvent } from './agents-details.js';
 import type { AgentDesired, AgentEvent, AgentPack } from './agents-protocol.js';
 
 /** What the fleet needs of a runner: a ClusterRunner for a cluster it drives, an AgentRunner for an agent's. */
@@ -222,15 +217,15 @@ export class AgentRunner implements HubRunner {
 
   /**
    * One event the agent's runner reported, in order: handled exactly as a local runner's, its text cleaned of
-   * control characters and cut to AGENT_TEXT_MAX (agents-details.ts). An event about a pack this cluster never wanted here (not desired
-   * since this runner started, nor stored) is dropped: an agent writes the status of its own cluster's packs
-   * only. It is not refused: an honest agent's batch must never be stuck on a pack detached while it worked.
+   * control characters and cut to KEPT_TEXT_MAX as a direct cluster's is (shared/kept-text.ts). An event about
+   * a pack this cluster never wanted here (not desired since this runner started, nor stored) is dropped: an
+   * agent writes the status of its own cluster's packs only. It is not refused: an honest agent's batch must
+   * never be stuck on a pack detached while it worked.
    */
   receive(raw: AgentEvent): void {
     const cluster = this.options.cluster;
     if (raw.type !== 'ConnectionChanged' && !this.mayReport(raw.pack)) return;
-    // Long text is cut after cleaning, so the marker's count is of characters kept out, not of escapes.
-    const event = cutDeep(cleanDeep(raw));
+    const event = keptDeep(raw);
     this.changeCount++;
     switch (event.type) {
       case 'PackStatusChanged':

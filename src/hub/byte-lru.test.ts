@@ -21,6 +21,37 @@ describe('ByteLru', () => {
     expect(cache.size).toBe(10);
   });
 
+  it('stops a shared build once every request that shares it was closed, not when one of them was', async () => {
+    const cache = new ByteLru<Buffer>({ maxBytes: 1000, sizeOf });
+    let stop: AbortSignal | undefined;
+    const build = (signal: AbortSignal) => {
+      stop = signal;
+      return new Promise<Buffer>((_resolve, reject) => {
+        if (signal.aborted) reject(new Error('stopped'));
+        signal.addEventListener('abort', () => {
+          reject(new Error('stopped'));
+        });
+      });
+    };
+    const [first, second] = [new AbortController(), new AbortController()];
+    const answers = [cache.build('k', build, first.signal), cache.build('k', build, second.signal)];
+    first.abort();
+    expect(stop?.aborted).toBe(false);
+    second.abort();
+    expect(stop?.aborted).toBe(true);
+    for (const answer of answers) await expect(answer).rejects.toThrow('stopped');
+    // A request without a signal never gives up: the others leaving does not stop its build.
+    const third = new AbortController();
+    void cache.build('j', build, third.signal);
+    void cache.build('j', build).catch(() => undefined);
+    third.abort();
+    expect(stop?.aborted).toBe(false);
+    // One already closed when it asks gives up at once.
+    const closed = new AbortController();
+    closed.abort();
+    await expect(cache.build('i', build, closed.signal)).rejects.toThrow('stopped');
+  });
+
   it('keeps within its byte budget, dropping the least recently used first, and keeps none larger than it', async () => {
     const cache = new ByteLru<Buffer>({ maxBytes: 25, sizeOf });
     await cache.build('a', () => Promise.resolve(bytes(10)));

@@ -15,7 +15,10 @@ interface Kept<V> {
 export class ByteLru<V> {
   /** In insertion order, the most recently used last. */
   private readonly kept = new Map<string, Kept<V>>();
-  private readonly building = new Map<string, Promise<V>>();
+  private readonly building = new Map<
+    string,
+    { readonly built: Promise<V>; readonly wanted: (signal?: AbortSignal) => void }
+  >();
   private bytes = 0;
 
   constructor(
@@ -62,15 +65,32 @@ export class ByteLru<V> {
 
   /**
    * The value for `key` (which must name its content: a digest of what it is built from), built by `build`
-   * unless it is kept or being built. A failed build is not kept.
+   * unless it is kept or being built. A failed build is not kept. `signal`: this caller gave up (its request was
+   * closed); the build's own signal is aborted once every caller sharing it gave up (a caller without a signal
+   * never does), so one leaving does not stop the others' answer.
    */
-  build(key: string, build: () => Promise<V>): Promise<V> {
+  build(key: string, build: (signal: AbortSignal) => Promise<V>, signal?: AbortSignal): Promise<V> {
     const kept = this.get(key);
     if (kept !== undefined) return Promise.resolve(kept);
     const running = this.building.get(key);
-    if (running !== undefined) return running;
-    const built = build();
-    this.building.set(key, built);
+    if (running !== undefined) {
+      running.wanted(signal);
+      return running.built;
+    }
+    const stop = new AbortController();
+    let waiting = 0;
+    const wanted = (caller?: AbortSignal) => {
+      waiting++;
+      if (caller === undefined) return;
+      const leave = () => {
+        if (--waiting === 0) stop.abort();
+      };
+      if (caller.aborted) leave();
+      else caller.addEventListener('abort', leave, { once: true });
+    };
+    wanted(signal);
+    const built = build(stop.signal);
+    this.building.set(key, { built, wanted });
     built.then(
       (value) => {
         this.building.delete(key);

@@ -168,6 +168,16 @@ describe('a costly health-rule test (any viewer may send one)', () => {
     expect(longest).toBeLessThan(took / 3);
   }, 30_000);
 
+  it('is dropped when its caller gives up (the request was closed), not run to its deadline', async () => {
+    const gaveUp = new AbortController();
+    const test = service.test({ rules, object }, undefined, gaveUp.signal).catch((error: unknown) => error);
+    gaveUp.abort();
+    expect(await test).toMatchObject({
+      code: 'HUB_BUSY',
+      message: 'health-rule test: the request was closed before it was answered: its work was dropped',
+    });
+  });
+
   it('is ended at its deadline and answered as too costly', async () => {
     const quick = new HealthRuleService({
       store,

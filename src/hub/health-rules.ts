@@ -8,7 +8,7 @@ import { busyError, HubError, HubErrorCode } from './errors.js';
 import { HUB_OWNER, type WaitingOwner } from './fair-waiting.js';
 import { parseRules, type HealthTestJob, type HealthVerdict } from './health-test.js';
 import { secretRefused } from './live-objects.js';
-import { UploadChecker, UploadCheckerBusy, UploadTooCostly } from './upload-checker.js';
+import { UploadCheckAborted, UploadChecker, UploadCheckerBusy, UploadTooCostly } from './upload-checker.js';
 
 export interface HealthRulesActor {
   readonly tokenId?: string;
@@ -91,9 +91,14 @@ export class HealthRuleService {
   /**
    * The verdict for an object (a file's or a live one) under the given rules, the cluster's, the library.
    * Parsing and evaluating run in a worker thread stopped after HEALTH_TEST_TIMEOUT_MS: the rules and the
-   * object come from any viewer, and CEL the cost count misjudges could otherwise hold the event loop.
+   * object come from any viewer, and CEL the cost count misjudges could otherwise hold the event loop. `signal`:
+   * the caller gave up (its request was closed): waiting, the test leaves the queue; running, its thread is ended.
    */
-  async test(input: HealthTestInput, owner: WaitingOwner = HUB_OWNER): Promise<HealthVerdict> {
+  async test(
+    input: HealthTestInput,
+    owner: WaitingOwner = HUB_OWNER,
+    signal?: AbortSignal,
+  ): Promise<HealthVerdict> {
     let object = input.object;
     let ref: ObjectRef | undefined;
     let customResource: HealthTestJob['customResource'];
@@ -136,8 +141,10 @@ export class HealthRuleService {
         job,
         this.options.testTimeoutMs ?? HEALTH_TEST_TIMEOUT_MS,
         owner,
+        signal,
       );
     } catch (error) {
+      if (error instanceof UploadCheckAborted) throw busyError(error, 'health-rule test');
       if (error instanceof UploadCheckerBusy) throw busyError(error, 'health-rule tests are queued already');
       if (error instanceof UploadTooCostly)
         throw new HubError(

@@ -321,8 +321,13 @@ export class Hub {
     return this.packs.clusterTransitions(cluster, query);
   }
   /** What the pack deploys with, resolved for this cluster, sensitive values masked. */
-  packValues(cluster: string, pack: string, owner?: WaitingOwner): Promise<PackValuesView> {
-    return this.packs.values(cluster, pack, owner);
+  packValues(
+    cluster: string,
+    pack: string,
+    owner?: WaitingOwner,
+    signal?: AbortSignal,
+  ): Promise<PackValuesView> {
+    return this.packs.values(cluster, pack, owner, signal);
   }
   retryPack(cluster: string, pack: string, actor: Actor): Promise<void> {
     return this.packs.retry(cluster, pack, actor);

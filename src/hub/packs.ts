@@ -188,13 +188,19 @@ export class Packs {
 
   /**
    * What the pack deploys with, resolved for this cluster, sensitive values masked. Its YAML text is written
-   * off the event loop when large and kept while the pack is unchanged (values-text.ts).
+   * off the event loop when large and kept while the pack is unchanged (values-text.ts); `signal`: the caller
+   * gave up (its request was closed).
    */
-  async values(cluster: string, pack: string, owner?: WaitingOwner): Promise<PackValuesView> {
+  async values(
+    cluster: string,
+    pack: string,
+    owner?: WaitingOwner,
+    signal?: AbortSignal,
+  ): Promise<PackValuesView> {
     const runtime = this.fleet.runtime(cluster);
     const desired = runtime.known.get(pack);
     if (!desired) throw notFound('pack', `${cluster}/${pack}`);
-    return this.valuesText.view(`${cluster}/${pack}`, desired, runtime.runner.notes(pack), owner);
+    return this.valuesText.view(`${cluster}/${pack}`, desired, runtime.runner.notes(pack), owner, signal);
   }
 
   async retry(cluster: string, pack: string, actor: Actor): Promise<void> {

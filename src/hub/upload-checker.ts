@@ -140,22 +140,40 @@ export class UploadChecker {
 
   /**
    * Tries health rules on an object (runHealthTest) in a thread, stopped after `timeoutMs`; `owner` waits with
-   * its share of the places (fair-waiting.ts).
+   * its share of the places (fair-waiting.ts); `signal`: the caller gave up (UploadCheckAborted), as for check().
    */
   testHealthRules(
     input: HealthTestJob,
     timeoutMs: number,
     owner: WaitingOwner = HUB_OWNER,
+    signal?: AbortSignal,
   ): Promise<HealthTestResult> {
-    return this.submit<HealthTestResult>({ kind: 'health-test', input }, timeoutMs, UploadLane.Import, owner);
+    return this.submit<HealthTestResult>(
+      { kind: 'health-test', input },
+      timeoutMs,
+      UploadLane.Import,
+      owner,
+      signal,
+    );
   }
 
   /**
    * YAML documents written as text (`---` between them) in a thread: a large pack's values take a second.
-   * `owner`: whose request it is (any viewer's may be), waiting with its share of the places.
+   * `owner`: whose request it is (any viewer's may be), waiting with its share of the places; `signal`: it
+   * gave up (UploadCheckAborted), as for check().
    */
-  writeYaml(documents: readonly unknown[], owner: WaitingOwner = HUB_OWNER): Promise<string> {
-    return this.submit<string>({ kind: 'yaml', input: documents }, this.timeoutMs, UploadLane.Import, owner);
+  writeYaml(
+    documents: readonly unknown[],
+    owner: WaitingOwner = HUB_OWNER,
+    signal?: AbortSignal,
+  ): Promise<string> {
+    return this.submit<string>(
+      { kind: 'yaml', input: documents },
+      this.timeoutMs,
+      UploadLane.Import,
+      owner,
+      signal,
+    );
   }
 
   private async submit<T>(
@@ -411,7 +429,7 @@ export class UploadChecker {
 }
 
 function aborted(): UploadCheckAborted {
-  return new UploadCheckAborted('the request was closed before its check ended: the check was dropped');
+  return new UploadCheckAborted('the request was closed before it was answered: its work was dropped');
 }
 
 /**

@@ -64,6 +64,21 @@ describe('ValuesText', () => {
     expect(longest).toBeLessThan(took / 3);
   }, 30_000);
 
+  it('drops the writing of a large pack once its request was closed, and keeps nothing of it', async () => {
+    const text = new ValuesText();
+    const values = Object.fromEntries(Array.from({ length: 8_000 }, (_, i) => [`k${i}`, 'value']));
+    const desired = pack(values);
+    const gaveUp = new AbortController();
+    const view = text.view('c1/db', desired, undefined, undefined, gaveUp.signal);
+    gaveUp.abort();
+    await expect(view).rejects.toMatchObject({
+      code: 'HUB_BUSY',
+      message: 'pack values: the request was closed before it was answered: its work was dropped',
+    });
+    // Nothing was kept: the next request has it written.
+    expect((await text.view('c1/db', desired)).yaml).toMatch(/^k0: value\n/u);
+  }, 30_000);
+
   it("waits for the writing thread with the requesting token's share of its places", async () => {
     const text = new ValuesText();
     const write = vi.spyOn(UploadChecker.prototype, 'writeYaml');

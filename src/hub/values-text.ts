@@ -7,7 +7,7 @@ import { ByteLru } from './byte-lru.js';
 import { busyError } from './errors.js';
 import { packValuesView, shownValues, type ShownPackValues } from './present.js';
 import { yamlText } from './yaml-text.js';
-import { UploadChecker, UploadCheckerBusy } from './upload-checker.js';
+import { UploadCheckAborted, UploadChecker, UploadCheckerBusy } from './upload-checker.js';
 import { HUB_OWNER, type WaitingOwner } from './fair-waiting.js';
 import type { PackValuesView } from './views.js';
 
@@ -34,24 +34,27 @@ export class ValuesText {
 
   /**
    * The pack's values view; `key` names the pack on its cluster, `owner` whose request it is (a large pack's
-   * writing waits with that token's share of the thread's places; requests that arrive together share it).
+   * writing waits with that token's share of the thread's places; requests that arrive together share it),
+   * `signal` that its request was closed: the writing stops (leaves the queue, or its thread is ended) once every
+   * request sharing it has gone (ByteLru.build).
    */
   async view(
     key: string,
     desired: DesiredPack,
     notes?: string,
     owner: WaitingOwner = HUB_OWNER,
+    signal?: AbortSignal,
   ): Promise<PackValuesView> {
     let id = this.ids.get(desired);
     if (id === undefined) {
       id = this.nextId++;
       this.ids.set(desired, id);
     }
-    const text = await this.kept.build(`${key}#${id}`, () => this.write(desired, owner));
+    const text = await this.kept.build(`${key}#${id}`, (stop) => this.write(desired, owner, stop), signal);
     return packValuesView(desired, notes, text);
   }
 
-  private async write(desired: DesiredPack, owner: WaitingOwner): Promise<Text> {
+  private async write(desired: DesiredPack, owner: WaitingOwner, signal: AbortSignal): Promise<Text> {
     const shown = shownValues(desired);
     const text = (yaml: string) => ({
       shown: shown.shown,
@@ -61,8 +64,9 @@ export class ValuesText {
     });
     if (shown.bytes <= VALUES_INLINE_BYTES) return text(yamlText(shown.documents));
     try {
-      return text(await this.writers.writeYaml(shown.documents, owner));
+      return text(await this.writers.writeYaml(shown.documents, owner, signal));
     } catch (error) {
+      if (error instanceof UploadCheckAborted) throw busyError(error, 'pack values');
       if (error instanceof UploadCheckerBusy) throw busyError(error, 'pack values are being written already');
       throw error;
     }

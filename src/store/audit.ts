@@ -1,5 +1,9 @@
 // Who changed what. Written by the services in the same `store.transaction` as the change it describes, so
 // there is no change without its entry and no entry for a change that rolled back.
+import { cutText } from '../shared/kept-text.js';
+import { mapStringsDeep } from '../shared/map-strings-deep.js';
+import { cleanText } from '../shared/unsafe-text.js';
+import { hideUserInfo } from '../shared/user-info.js';
 import { nowIso, type StoreContext } from './context.js';
 import { fromJson, toJson } from './json-column.js';
 import type { Row } from './schema.js';
@@ -38,6 +42,21 @@ export interface AuditListOptions {
   readonly limit?: number;
 }
 
+/**
+ * Audit actions whose details quote a cluster's (or an agent's) text: a drift record's message names objects and
+ * managers read from the cluster. The hub writes them cleaned and cut (hub/fleet.ts); hubs before session 10
+ * wrote them raw, so they are read out cleaned of terminal control and of URL user-info and cut as the hub keeps
+ * text, once per read, whoever wrote them (what is clean and short comes back as stored).
+ */
+const CLUSTER_TEXT_ACTIONS: ReadonlySet<string> = new Set(['pack.drift']);
+
+const shownClusterText = (text: string): string => cutText(hideUserInfo(cleanText(text)));
+
+const detailsOf = (row: Row<'audit'>): Record<string, unknown> => {
+  const details = fromJson<Record<string, unknown>>(row.details);
+  return CLUSTER_TEXT_ACTIONS.has(row.action) ? mapStringsDeep(details, shownClusterText) : details;
+};
+
 const toEntry = (row: Row<'audit'>): AuditEntry => ({
   id: row.id,
   time: row.time,
@@ -47,7 +66,7 @@ const toEntry = (row: Row<'audit'>): AuditEntry => ({
       : { tokenId: row.actor_token_id, name: row.actor_name },
   action: row.action,
   target: row.target,
-  details: fromJson<Record<string, unknown>>(row.details),
+  details: detailsOf(row),
 });
 
 export class AuditRepository {

@@ -7,7 +7,7 @@ import { inTransaction, nowIso, type StoreContext } from './context.js';
 import { StoreError, StoreErrorCode, notFound } from './errors.js';
 import { fromJson, toJson } from './json-column.js';
 import type { Row } from './schema.js';
-import { appendEvents, EventKind, lockEventOrder } from './transitions.js';
+import { appendEvents, EventKind, forgetPrunedThrough, lockEventOrder } from './transitions.js';
 
 export const DriftPolicy = { Correct: 'correct', Report: 'report' } as const;
 export type DriftPolicy = (typeof DriftPolicy)[keyof typeof DriftPolicy];
@@ -173,7 +173,10 @@ export class ClustersRepository {
     });
   }
 
-  /** Removes the cluster with its attachments and pack status rows; its history stays. */
+  /**
+   * Removes the cluster with its attachments, pack status rows and the figure of its history's retention
+   * (`forgetPrunedThrough`); its history stays.
+   */
   async delete(name: string): Promise<void> {
     await inTransaction(this.ctx, async (tx) => {
       await lockEventOrder(tx);
@@ -184,6 +187,7 @@ export class ClustersRepository {
         .executeTakeFirst();
       if (row === undefined) throw notFound('cluster', JSON.stringify(name));
       await tx.db.deleteFrom('clusters').where('id', '=', row.id).execute();
+      await forgetPrunedThrough(tx, row.name);
       await appendEvents(tx, row, [{ kind: EventKind.ClusterRemoved }]);
     });
   }

@@ -13,7 +13,7 @@ import type {
   PackTimeout,
   PackTransition,
 } from '../status/index.js';
-import { cleanDeep } from '../shared/unsafe-text.js';
+import { keptDeep } from '../shared/kept-text.js';
 import { powerOfTwoChunks } from './chunks.js';
 import { inTransaction, nowIso, type StoreContext, type TransactionContext } from './context.js';
 import { notFound } from './errors.js';
@@ -72,11 +72,12 @@ const emptyCounts = (): Record<PackPhase, number> => ({
 type JoinedRow = Row<'pack_status'> & { cluster: string };
 
 /**
- * Status text stored before the hub cleaned what it writes (session 9) may hold terminal control: every row is
- * read out cleaned (shared/unsafe-text.ts), once, where it is loaded; clean rows come back as read.
+ * Status text stored before the hub cleaned what it writes (session 9) may hold terminal control, and before it
+ * cut a cluster's text it drives itself (session 11) any length: every row is read out as the hub keeps text
+ * (shared/kept-text.ts), once, where it is loaded; clean rows that fit come back as read.
  */
 function toRecord(row: JoinedRow): PackStatusRecord {
-  return cleanDeep({
+  return keptDeep({
     cluster: row.cluster,
     pack: row.pack,
     revision: row.revision,

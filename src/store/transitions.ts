@@ -4,7 +4,7 @@
 // misses it. See `lockEventOrder`.
 import { sql } from 'kysely';
 import type { PackTransition } from '../status/index.js';
-import { cleanDeep } from '../shared/unsafe-text.js';
+import { keptDeep } from '../shared/kept-text.js';
 import { powerOfTwoChunks } from './chunks.js';
 import { inTransaction, type StoreContext, type TransactionContext } from './context.js';
 import { fromJson, toJson } from './json-column.js';
@@ -206,12 +206,12 @@ function withId(event: EventInput & { time: string; cluster: string }, id: numbe
 }
 
 /**
- * An event as stored, its text cleaned of terminal control (events stored before the hub cleaned what it writes,
- * session 9, may hold some): the stream's replay and the history routes read events only through here and
- * `transitionOf`.
+ * An event as stored, its text cleaned of terminal control and cut as the hub keeps text (events stored before
+ * the hub cleaned what it writes, session 9, may hold some, and before it cut a cluster's text, session 11, any
+ * length): the stream's replay and the history routes read events only through here and `transitionOf`.
  */
 function decodeEvent(row: Row<'events'>): StoredEvent {
-  const payload = cleanDeep(fromJson<Record<string, unknown>>(row.data));
+  const payload = keptDeep(fromJson<Record<string, unknown>>(row.data));
   const event = { ...payload, kind: row.kind, time: row.time, cluster: row.cluster ?? '' } as EventInput & {
     time: string;
     cluster: string;
@@ -219,9 +219,9 @@ function decodeEvent(row: Row<'events'>): StoredEvent {
   return withId(event, row.id);
 }
 
-/** A stored transition event's transition, cleaned as `decodeEvent` cleans events. */
+/** A stored transition event's transition, kept as `decodeEvent` keeps events. */
 const transitionOf = (data: string): PackTransition =>
-  cleanDeep(fromJson<{ transition: PackTransition }>(data).transition);
+  keptDeep(fromJson<{ transition: PackTransition }>(data).transition);
 
 export interface PruneOptions {
   /** Per pack and kind (transitions, statuses), the newest this many are kept. */
@@ -245,6 +245,29 @@ const PRUNED_THROUGH_CLUSTER_KEY = 'events_pruned_through/cluster/';
  * below it: a stream may be told of a loss that was another cluster's, never left untold of its own.
  */
 const PRUNED_PER_CLUSTER_FROM_KEY = 'events_pruned_through/per-cluster-from';
+
+/**
+ * Drops the per-cluster figure of `cluster` (`prunedThrough`), with the cluster (store/clusters.ts, in its removal's
+ * transaction): one row per cluster ever registered would otherwise stay in strata_meta for good. A stream of
+ * the removed cluster that resumes is sent its ClusterRemoved event, newer than any row of it retention deleted.
+ */
+export async function forgetPrunedThrough(tx: TransactionContext, cluster: string): Promise<void> {
+  await tx.db
+    .deleteFrom('strata_meta')
+    .where('key', '=', PRUNED_THROUGH_CLUSTER_KEY + cluster)
+    .execute();
+}
+
+/**
+ * Drops every per-cluster figure of a cluster that no longer exists: those a pass writes while deleting rows of a
+ * removed cluster's history, one written by a pass that raced with the removal (PostgreSQL: neither transaction
+ * sees the other's row), and those that hubs before session 11 left behind when a cluster was removed.
+ */
+async function forgetRemovedClusterFigures(tx: TransactionContext): Promise<void> {
+  const prefix = PRUNED_THROUGH_CLUSTER_KEY;
+  await sql`delete from strata_meta where substr(key, 1, ${prefix.length}) = ${prefix}
+    and substr(key, ${prefix.length + 1}) not in (select name from clusters)`.execute(tx.db);
+}
 
 /** The kinds retention applies to: one row per status write and per transition, so they grow with time. */
 const PRUNED_KINDS = [EventKind.PackTransition, EventKind.PackStatus];
@@ -290,7 +313,10 @@ export class HistoryRepository {
         id: number | string | null;
       }>`select cluster, max(id) as id from (${doomedRows}) d group by cluster`.execute(tx.db);
       const through = Math.max(0, ...highest.rows.map((row) => Number(row.id ?? 0)));
-      if (through === 0) return 0;
+      if (through === 0) {
+        await forgetRemovedClusterFigures(tx);
+        return 0;
+      }
       // Only rows up to the id read above: a row that became "past the retention" since is the next pass's.
       const result = await sql`delete from events where id <= ${through} and id in (
           select id from (${doomedRows}) d
@@ -311,6 +337,9 @@ export class HistoryRepository {
         await sql`insert into strata_meta (key, value) values (${key}, ${String(id)})
           on conflict (key) do update set value = excluded.value
           where cast(strata_meta.value as bigint) < cast(excluded.value as bigint)`.execute(tx.db);
+      // A removed cluster's history stays, and retention goes on deleting from it: its figure is written above
+      // like any other, and goes here, as it went with the cluster (`forgetPrunedThrough`).
+      await forgetRemovedClusterFigures(tx);
       return Number(result.numAffectedRows ?? 0);
     });
   }

@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { API_PREFIX, BodyFormat, jsonRoute, Role, roleRank } from '../route.js';
 import { ApiError } from '../problem.js';
+import { untilClosed } from '../request-closed.js';
 import { FileNameSchema, NameSchema, ResourceStateSchema } from '../schemas.js';
 
 const HealthRuleSpecSchema = z
@@ -146,7 +147,7 @@ export const healthRoutes = [
     status: 200,
     response: HealthVerdictSchema,
     errors: [404, 422, 429],
-    handler: ({ hub, body, callerRole, actor }) => {
+    handler: ({ hub, body, callerRole, actor, request }) => {
       if (body.live !== undefined && roleRank[callerRole] < roleRank[Role.Admin]) {
         throw new ApiError(
           403,
@@ -156,27 +157,31 @@ export const healthRoutes = [
           { requiredRole: Role.Admin },
         );
       }
-      return hub.healthRules.test(
-        {
-          ...(body.rules === undefined ? {} : { rules: body.rules }),
-          ...(body.file === undefined ? {} : { file: body.file }),
-          ...(body.object === undefined ? {} : { object: body.object }),
-          ...(body.live === undefined
-            ? {}
-            : {
-                live: {
-                  cluster: body.live.cluster,
-                  ref: {
-                    apiVersion: body.live.apiVersion,
-                    kind: body.live.kind,
-                    name: body.live.name,
-                    ...(body.live.namespace === undefined ? {} : { namespace: body.live.namespace }),
+      // A client that closes its request gives up its test (request-closed.ts).
+      return untilClosed(request, (signal) =>
+        hub.healthRules.test(
+          {
+            ...(body.rules === undefined ? {} : { rules: body.rules }),
+            ...(body.file === undefined ? {} : { file: body.file }),
+            ...(body.object === undefined ? {} : { object: body.object }),
+            ...(body.live === undefined
+              ? {}
+              : {
+                  live: {
+                    cluster: body.live.cluster,
+                    ref: {
+                      apiVersion: body.live.apiVersion,
+                      kind: body.live.kind,
+                      name: body.live.name,
+                      ...(body.live.namespace === undefined ? {} : { namespace: body.live.namespace }),
+                    },
                   },
-                },
-              }),
-        },
-        // Waiting places are shared per token; an operator's or admin's test is not held back by viewers'.
-        { key: actor.tokenId ?? actor.name, privileged: roleRank[callerRole] >= roleRank[Role.Operator] },
+                }),
+          },
+          // Waiting places are shared per token; an operator's or admin's test is not held back by viewers'.
+          { key: actor.tokenId ?? actor.name, privileged: roleRank[callerRole] >= roleRank[Role.Operator] },
+          signal,
+        ),
       );
     },
   }),

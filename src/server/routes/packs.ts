@@ -9,6 +9,7 @@ import {
 } from '../schemas.js';
 import { HISTORY_PAGE, RUNS_PAGE, TIMELINE_PAGE, type ClusterPage } from '../../hub/index.js';
 import { API_PREFIX, jsonRoute, Role, roleRank } from '../route.js';
+import { untilClosed } from '../request-closed.js';
 import { ClusterParams, presentCluster } from './clusters.js';
 
 const PackParams = ClusterParams.extend({ pack: z.string().min(1) });
@@ -140,12 +141,17 @@ export const packRoutes = [
     status: 200,
     response: PackValuesSchema,
     errors: [404, 429],
-    // A large pack's values are written on a shared thread: its waiting places are shared per token.
-    handler: ({ hub, params, actor, callerRole }) =>
-      hub.packValues(params.cluster, params.pack, {
-        key: actor.tokenId ?? actor.name,
-        privileged: roleRank[callerRole] >= roleRank[Role.Operator],
-      }),
+    // A large pack's values are written on a shared thread: its waiting places are shared per token, and a
+    // client that closes its request gives up its place (request-closed.ts).
+    handler: ({ hub, params, actor, callerRole, request }) =>
+      untilClosed(request, (signal) =>
+        hub.packValues(
+          params.cluster,
+          params.pack,
+          { key: actor.tokenId ?? actor.name, privileged: roleRank[callerRole] >= roleRank[Role.Operator] },
+          signal,
+        ),
+      ),
   }),
   jsonRoute({
     method: 'POST',

@@ -12,6 +12,7 @@ import {
 } from '../schemas.js';
 import { API_PREFIX, BodyFormat, jsonRoute, Role, roleRank, streamRoute } from '../route.js';
 import { toProblemIssues } from '../to-problem.js';
+import { untilClosed } from '../request-closed.js';
 import { ApiError } from '../problem.js';
 import { MAX_FILE_NAME } from '../../shared/file-name.js';
 
@@ -91,26 +92,16 @@ export const profileRoutes = [
     errors: [413, 415, 422, 429, 503],
     handler: async ({ hub, query, body, bundle, callerRole, actor, request }) => {
       const operator = roleRank[callerRole] >= roleRank[Role.Operator];
-      // A client that closes its request gives up its check: waiting, it leaves the queue; running, its thread
-      // is ended (review 11, item 4: aborted validations still ran and held the validations' places).
-      const closed = new AbortController();
-      const socket = request.raw.socket;
-      const abort = () => {
-        closed.abort();
-      };
-      if (socket.destroyed) abort();
-      else socket.once('close', abort);
-      try {
-        const issues = await hub.validateProfile(profileUpload(query, body, bundle), {
+      // A client that closes its request gives up its check (request-closed.ts).
+      const issues = await untilClosed(request, (signal) =>
+        hub.validateProfile(profileUpload(query, body, bundle), {
           resolveChartHosts: operator,
           // Waiting places are shared per token (fair-waiting.ts).
           owner: { key: actor.tokenId ?? actor.name, privileged: operator },
-          signal: closed.signal,
-        });
-        return { valid: issues.length === 0, issues: toProblemIssues(issues) };
-      } finally {
-        socket.off('close', abort);
-      }
+          signal,
+        }),
+      );
+      return { valid: issues.length === 0, issues: toProblemIssues(issues) };
     },
   }),
   jsonRoute({

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { PackPhase } from '../../status/index.js';
+import { cutText } from '../../shared/kept-text.js';
 import { StoreErrorCode } from '../errors.js';
 import { toPackStatus } from '../pack-status.js';
 import type { StoredEvent } from '../transitions.js';
@@ -191,6 +192,50 @@ export function packStatusCases(env: TestBackend): void {
       expect(await store.history.prunedThrough()).toBe(Math.max(prodThrough, devThrough));
     });
 
+    it("forgets a removed cluster's figure with it, and one a later pass or an older hub wrote for it", async () => {
+      const { store, url } = await env.open();
+      const figures = async () =>
+        (
+          await env.query(
+            url,
+            "select key from strata_meta where key like 'events_pruned_through/cluster/%' order by key",
+          )
+        ).map((row) => row.key);
+      for (const name of ['prod', 'dev']) await store.clusters.create({ name, kubeconfig: 'k' });
+      for (const cluster of ['prod', 'dev']) {
+        let status = packStatus('onboarding');
+        for (let i = 0; i < 6; i++) {
+          status = advance(
+            status,
+            i % 2 === 0 ? 'processing' : 'failed',
+            `2026-01-01T00:00:0${String(i)}.000Z`,
+          );
+          await store.packStatus.record({ cluster, pack: 'p', status });
+        }
+      }
+      expect(await store.history.prune({ keepPerPack: 4 })).toBeGreaterThan(0);
+      expect(await figures()).toEqual([
+        'events_pruned_through/cluster/dev',
+        'events_pruned_through/cluster/prod',
+      ]);
+      const devThrough = await store.history.prunedThrough('dev');
+
+      await store.clusters.delete('prod');
+      expect(await figures()).toEqual(['events_pruned_through/cluster/dev']);
+      // Its history stays, and retention goes on deleting from it: no figure comes back for it.
+      expect(await store.history.prune({ keepPerPack: 2 })).toBeGreaterThan(0);
+      expect(await figures()).toEqual(['events_pruned_through/cluster/dev']);
+      expect(await store.history.prunedThrough('dev')).toBeGreaterThan(devThrough);
+
+      // One an older hub left behind goes at the next pass, even one that deletes nothing.
+      await env.query(
+        url,
+        "insert into strata_meta (key, value) values ('events_pruned_through/cluster/gone', '9')",
+      );
+      expect(await store.history.prune({ keepPerPack: 2 })).toBe(0);
+      expect(await figures()).toEqual(['events_pruned_through/cluster/dev']);
+    });
+
     it('pages a history from the newest back with before, and prunes past the retention', async () => {
       const { store } = await env.open();
       await store.clusters.create({ name: 'prod', kubeconfig: 'k' });
@@ -278,7 +323,8 @@ export function packStatusCases(env: TestBackend): void {
         });
       // Over the allowance in bytes, within it in characters: the older status goes, the newest stays.
       expect(await store.history.prune({ keepPerPack: 100, keepBytesPerPack: 60_000 })).toBe(1);
-      expect(await store.packStatus.get('prod', 'p')).toMatchObject({ message });
+      // (Read out as the hub keeps text: cut past KEPT_TEXT_MAX characters, shared/kept-text.ts.)
+      expect(await store.packStatus.get('prod', 'p')).toMatchObject({ message: cutText(message) });
     });
 
     it('keeps each pack history one chain that ends in the phase of its row, whatever a writer sends', async () => {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { KEPT_TEXT_MAX } from '../../shared/kept-text.js';
 import { StoreErrorCode } from '../errors.js';
 import { TOKEN_PREFIX, type TokenRole } from '../tokens.js';
 import type { TestBackend } from '../testing/backends.js';
@@ -81,6 +82,26 @@ export function tokenAndAuditCases(env: TestBackend): void {
       expect(await store.audit.list()).toEqual([c, b, a]);
       expect(await store.audit.list({ target: 'cluster/prod' })).toEqual([c, a]);
       expect(await store.audit.list({ beforeId: c.id, limit: 1 })).toEqual([b]);
+    });
+
+    it('reads a drift record an older hub wrote raw without terminal control, URL user-info or unbounded text', async () => {
+      const { store } = await env.open();
+      // As a hub before session 10 wrote an agent's (or a cluster's) drift message: whole, nothing cleaned.
+      const raw =
+        'drift: ConfigMap apps/web changed by http://admin:S3cret@10.0.0.9:8080/x \u001b]52;c;ZXZpbA==\u0007\u202eevil ';
+      await store.audit.record({
+        actor: { name: 'strata' },
+        action: 'pack.drift',
+        target: 'cluster/prod/pack/web',
+        details: { message: `${raw}${'x'.repeat(100 * 1024)}`, correcting: true },
+      });
+      const [entry] = await store.audit.list();
+      const message = (entry?.details as { message?: string }).message ?? '';
+      expect(message).toMatch(
+        /^drift: ConfigMap apps\/web changed by http:\/\/\*\*\*@10\.0\.0\.9:8080\/x \]52;c;ZXZpbA==evil x+…\[\d+ more characters cut by the hub\]$/u,
+      );
+      expect(message).toHaveLength(KEPT_TEXT_MAX);
+      expect(entry?.details).toMatchObject({ correcting: true });
     });
   });
 }
