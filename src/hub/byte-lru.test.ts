@@ -52,6 +52,34 @@ describe('ByteLru', () => {
     await expect(cache.build('i', build, closed.signal)).rejects.toThrow('stopped');
   });
 
+  it('a request that comes after everyone left a build gets a build of its own, not the stopped one (review 15, item 5)', async () => {
+    const cache = new ByteLru<Buffer>({ maxBytes: 1000, sizeOf });
+    let release: (() => void) | undefined;
+    const builds: AbortSignal[] = [];
+    const build = (signal: AbortSignal) => {
+      builds.push(signal);
+      // Stopping takes a moment (a worker thread is ended): the stopped build fails only later.
+      return new Promise<Buffer>((resolve, reject) => {
+        signal.addEventListener('abort', () => {
+          release = () => {
+            reject(new Error('stopped'));
+          };
+        });
+        if (builds.length === 2) resolve(bytes(10));
+      });
+    };
+    const left = new AbortController();
+    const first = cache.build('k', build, left.signal);
+    left.abort();
+    const second = cache.build('k', build);
+    release?.();
+    await expect(first).rejects.toThrow('stopped');
+    expect(await second).toEqual(bytes(10));
+    expect(builds.map((s) => s.aborted)).toEqual([true, false]);
+    // The stopped build failing did not drop the new one's result.
+    expect(cache.size).toBe(10);
+  });
+
   it('keeps within its byte budget, dropping the least recently used first, and keeps none larger than it', async () => {
     const cache = new ByteLru<Buffer>({ maxBytes: 25, sizeOf });
     await cache.build('a', () => Promise.resolve(bytes(10)));

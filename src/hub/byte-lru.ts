@@ -17,7 +17,12 @@ export class ByteLru<V> {
   private readonly kept = new Map<string, Kept<V>>();
   private readonly building = new Map<
     string,
-    { readonly built: Promise<V>; readonly wanted: (signal?: AbortSignal) => void }
+    {
+      readonly built: Promise<V>;
+      readonly wanted: (signal?: AbortSignal) => void;
+      /** Aborted once every caller sharing the build left. */
+      readonly stopped: AbortSignal;
+    }
   >();
   private bytes = 0;
 
@@ -73,7 +78,9 @@ export class ByteLru<V> {
     const kept = this.get(key);
     if (kept !== undefined) return Promise.resolve(kept);
     const running = this.building.get(key);
-    if (running !== undefined) {
+    // A build every caller left is failing already: a new caller starts its own (review 15, item 5: joining it
+    // answered 503 to a caller that never left).
+    if (running !== undefined && !running.stopped.aborted) {
       running.wanted(signal);
       return running.built;
     }
@@ -90,14 +97,16 @@ export class ByteLru<V> {
     };
     wanted(signal);
     const built = build(stop.signal);
-    this.building.set(key, { built, wanted });
-    built.then(
-      (value) => {
-        this.building.delete(key);
-        this.set(key, value);
-      },
-      () => this.building.delete(key),
-    );
+    const entry = { built, wanted, stopped: stop.signal };
+    this.building.set(key, entry);
+    // Only this build's own entry goes: a newer one may have taken its place after it was stopped.
+    const done = () => {
+      if (this.building.get(key) === entry) this.building.delete(key);
+    };
+    built.then((value) => {
+      done();
+      this.set(key, value);
+    }, done);
     return built;
   }
 
