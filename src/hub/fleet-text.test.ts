@@ -29,6 +29,7 @@ const record: ClusterRecord = {
 /** A fleet over fakes: a FakeKube as the cluster, a store holding nothing, a planner giving `plan`. */
 function fleetWith(kube: FakeKube, options: { refuse?: string } = {}) {
   const events: HubEvent[] = [];
+  const audits: unknown[] = [];
   const store = {
     agents: { get: () => Promise.resolve(undefined) },
     clusters: {
@@ -37,6 +38,7 @@ function fleetWith(kube: FakeKube, options: { refuse?: string } = {}) {
     },
     packStatus: { list: () => Promise.resolve([]) },
     history: { transitions: () => Promise.resolve([]) },
+    audit: { record: (entry: unknown) => Promise.resolve(void audits.push(entry)) },
   } as unknown as Store;
   const access = {
     // A KubeClient the fleet closes when the cluster stops.
@@ -60,7 +62,7 @@ function fleetWith(kube: FakeKube, options: { refuse?: string } = {}) {
     emit: (event) => events.push(event),
     log: () => undefined,
   });
-  return { fleet, events };
+  return { fleet, events, audits };
 }
 
 function expectShown(text: string | undefined): void {
@@ -86,6 +88,28 @@ describe('cluster text a viewer reads', () => {
       const event = events.find((e) => e.kind === 'cluster.connection');
       expectShown((event?.data as { error?: string }).error);
       expectShown((await fleet.clusterView(record)).error);
+    } finally {
+      await fleet.close();
+    }
+  });
+
+  it('cleans what a drift report quotes from the cluster, in the live view and the audit record', async () => {
+    const kube = new FakeKube();
+    const { fleet, events, audits } = fleetWith(kube);
+    await fleet.start(record);
+    try {
+      const runtime = fleet.runtime(record.name);
+      (fleet as unknown as { onRunnerEvent: (r: unknown, e: unknown) => void }).onRunnerEvent(runtime, {
+        type: 'DriftDetected',
+        pack: desired.pack.name,
+        time: '2026-12-07T03:00:00.000Z',
+        message: `drift: ConfigMap web changed by ${HOSTILE}`,
+        correcting: true,
+      });
+      const drift = events.find((e) => e.kind === 'pack.drift');
+      expectShown((drift?.data as { message?: string }).message);
+      await expect.poll(() => audits.length).toBe(1);
+      expectShown((audits[0] as { details: { message: string } }).details.message);
     } finally {
       await fleet.close();
     }

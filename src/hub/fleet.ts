@@ -18,7 +18,6 @@ import { StatusWriter } from './status-writer.js';
 import { AgentRunner, type HubRunner } from './agents-runner.js';
 import { RateWindow } from './rate-window.js';
 import type { ClusterView, DriftView } from './views.js';
-import { cleanText } from '../shared/unsafe-text.js';
 
 export interface ClusterRuntime {
   readonly record: ClusterRecord;
@@ -359,8 +358,9 @@ export class Fleet {
         const redactor = runtime.known.get(event.pack)?.redactor;
         const drift: DriftView = {
           time: event.time,
-          // Names and managers read from the cluster: shown as any cluster text is (an agent's come cleaned).
-          message: cutDriftMessage(cleanText(redactor ? redactor.redact(event.message) : event.message)),
+          // Names and managers read from the cluster: shown as any cluster text is (no control characters, no
+          // URL user-info), as the audit log shows it when read.
+          message: cutDriftMessage(shownKubeText(redactor ? redactor.redact(event.message) : event.message)),
           correcting: event.correcting,
         };
         runtime.drift.set(event.pack, drift);
