@@ -34,7 +34,8 @@ import { ForwardMarker, replicaForward } from './replica-forward.js';
 import { SECURITY_HEADERS } from './security-headers.js';
 import { EventStream } from './sse.js';
 import { StreamLimits, type StreamLimitsConfig } from './stream-limits.js';
-import { destroyOnWriteStall, HEAVY_OPERATIONS, HeavyRequests, type BodyBudget } from './heavy-requests.js';
+import { HEAVY_OPERATIONS, HeavyRequests, type BodyBudget } from './heavy-requests.js';
+import { ANSWER_LIMITS, cutSlowAnswer, type AnswerLimits } from './write-stall.js';
 import { matchesIfNoneMatch, representation, tagBody } from './etag.js';
 import { defaultWebRoot, isApiPath, sendWebFile } from './static.js';
 import { inputIssuesDetail, toProblem } from './to-problem.js';
@@ -117,6 +118,11 @@ export interface ServerOptions {
   readonly maxHeavyPerToken?: number;
   /** A costly answer whose client takes no byte for this long is cut, freeing its slot. Default 2 min (WRITE_STALL_MS); shorter in tests. */
   readonly writeStallMs?: number;
+  /**
+   * A costly answer not all taken by then is cut, freeing its slot: `baseMs` plus its size at `bytesPerSecond`.
+   * Default 2 min plus 64 KiB/s (write-stall.ts); shorter in tests.
+   */
+  readonly answerDeadline?: AnswerLimits['deadline'];
   /**
    * Costly requests of one operation the hub runs at once, all tokens; viewers together get all but one token's
    * share. Default 16 (heavy-requests.ts).
@@ -336,6 +342,10 @@ export function createServer(options: ServerOptions): StrataServer {
     options.maxConnectionsPerToken ?? DEFAULT_MAX_CONNECTIONS_PER_TOKEN,
   );
   const heavy = new HeavyRequests(options.maxHeavyPerToken, options.bodyBudget, options.maxHeavyPerOperation);
+  const answerLimits: AnswerLimits = {
+    stallMs: options.writeStallMs ?? ANSWER_LIMITS.stallMs,
+    deadline: options.answerDeadline ?? ANSWER_LIMITS.deadline,
+  };
   registerLoadGauges(metrics, {
     bodyBytes: () => heavy.bodyBytes(),
     openConnections: () =>
@@ -438,10 +448,10 @@ export function createServer(options: ServerOptions): StrataServer {
       return;
     }
     reply.raw.once('close', release);
-    // A client that stops reading the answer would hold the slot until its connection closes (review 11, item 1).
+    // A client that stops reading the answer, or reads it too slowly to end it, would hold the slot until its
+    // connection closes (review 11, item 1; write-stall.ts).
     const operation = request.routeOptions.config.strataOperation;
-    if (operation !== undefined && HEAVY_OPERATIONS.has(operation))
-      destroyOnWriteStall(reply.raw, options.writeStallMs);
+    if (operation !== undefined && HEAVY_OPERATIONS.has(operation)) cutSlowAnswer(reply.raw, answerLimits);
     done(null, payload);
   });
   app.addHook('onResponse', (request, reply, done) => {

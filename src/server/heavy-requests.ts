@@ -13,9 +13,6 @@
 import type { FastifyReply } from 'fastify';
 import { ApiError } from './problem.js';
 
-// A costly answer whose client stops reading: cut after WRITE_STALL_MS (write-stall.ts).
-export { destroyOnWriteStall, WRITE_STALL_MS } from './write-stall.js';
-
 /** The routes (by operationId) whose requests count against the cap. */
 export const HEAVY_OPERATIONS: ReadonlySet<string> = new Set([
   'previewAttachmentUpdate',

@@ -1,59 +1,113 @@
 // Review 11, item 1, through the real hub: a client that stops reading a costly answer held its token's slot
-// until it closed the connection (bundle-lock.mts: 90 s later still 429). A real listening hub on SQLite with
-// no clusters, a raw socket that never reads, and a short write-stall wait.
+// until it closed the connection (bundle-lock.mts: 90 s later still 429); one that reads a little at a time,
+// never stalling, held it for as long as it kept reading. A real listening hub on SQLite with no clusters, raw
+// sockets that never read or trickle, and short waits.
 import { connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { SqliteBackend } from '../store/testing/backends.js';
+import type { ServerOptions } from './app.js';
 import { startTestHub, type TestHub } from './testing/server.js';
 
 const backend = new SqliteBackend();
-let t: TestHub;
-
 beforeAll(async () => {
   await backend.setup();
-  t = await startTestHub(backend, { server: { maxHeavyPerToken: 1, writeStallMs: 300 } });
 });
 afterAll(async () => {
-  await t.close();
   await backend.teardown();
 });
 
+/** A hub with `server` options, started before a describe's tests and closed after them. */
+function hubFor(server: Partial<ServerOptions>): () => TestHub {
+  let t: TestHub | undefined;
+  beforeAll(async () => {
+    t = await startTestHub(backend, { server });
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+  return () => {
+    if (!t) throw new Error('the hub is not started');
+    return t;
+  };
+}
+
 const object = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c', namespace: 'default' } };
+/** An answer far larger than the kernel's buffers (32 MiB), so it waits on the client. */
+const LARGE = { state: 'Ready', reason: 'Exists', message: 'x'.repeat(32 * 1024 * 1024) } as const;
+
+/** Sends a health-rule test with the viewer's token on a raw socket, paused: the caller decides how it reads. */
+function rawTest(t: TestHub): Socket {
+  const body = JSON.stringify({ object });
+  const url = new URL(t.url);
+  const socket = connect(Number(url.port), url.hostname);
+  socket.pause();
+  socket.write(
+    `POST /api/v1/health-rules/test HTTP/1.1\r\nhost: ${url.host}\r\nauthorization: Bearer ${t.tokens.viewer}\r\n` +
+      `content-type: application/json\r\ncontent-length: ${String(Buffer.byteLength(body))}\r\n\r\n${body}`,
+  );
+  return socket;
+}
+
+/** Whether the viewer token's one costly slot is free: a health-rule test of its is answered 200, not 429. */
+async function slotFree(t: TestHub): Promise<number> {
+  return (await t.api('POST', '/api/v1/health-rules/test', { role: 'viewer', body: { object } })).status;
+}
 
 describe('a costly answer its client stops reading', () => {
+  const hub = hubFor({ maxHeavyPerToken: 1, writeStallMs: 300 });
+
   it("is cut after the write-stall wait, giving the token's slot back", async () => {
-    // An answer far larger than the kernel's buffers, so it waits on the client.
-    const test = vi
-      .spyOn(t.hub.healthRules, 'test')
-      .mockResolvedValue({ state: 'Ready', reason: 'Exists', message: 'x'.repeat(32 * 1024 * 1024) });
+    const t = hub();
+    const test = vi.spyOn(t.hub.healthRules, 'test').mockResolvedValue(LARGE);
     let socket: Socket | undefined;
     try {
-      const body = JSON.stringify({ object });
-      const url = new URL(t.url);
-      socket = connect(Number(url.port), url.hostname);
-      socket.pause();
-      socket.write(
-        `POST /api/v1/health-rules/test HTTP/1.1\r\nhost: ${url.host}\r\nauthorization: Bearer ${t.tokens.viewer}\r\n` +
-          `content-type: application/json\r\ncontent-length: ${String(Buffer.byteLength(body))}\r\n\r\n${body}`,
-      );
+      socket = rawTest(t);
       await vi.waitFor(() => {
         expect(test).toHaveBeenCalled();
       });
       // The paused client never sees the hub give up (its window is shut): the hub's side is what counts. The
       // token's one slot is held while the answer waits, and free once the hub has cut the connection.
-      const refused = await t.api('POST', '/api/v1/health-rules/test', { role: 'viewer', body: { object } });
-      expect(refused.status).toBe(429);
+      expect(await slotFree(t)).toBe(429);
       test.mockResolvedValue({ state: 'Ready', reason: 'Exists', message: '' });
-      await vi.waitFor(
-        async () => {
-          const again = await t.api('POST', '/api/v1/health-rules/test', {
-            role: 'viewer',
-            body: { object },
-          });
-          expect(again.status).toBe(200);
-        },
-        { timeout: 20_000, interval: 200 },
-      );
+      await expect.poll(() => slotFree(t), { timeout: 20_000, interval: 200 }).toBe(200);
+    } finally {
+      socket?.destroy();
+      test.mockRestore();
+    }
+  }, 60_000);
+});
+
+describe('a costly answer its client trickles', () => {
+  // A stall wait far past the test: only the answer's deadline can cut, 300 ms plus 32 MiB at 16 MiB/s (2.3 s).
+  const hub = hubFor({
+    maxHeavyPerToken: 1,
+    writeStallMs: 600_000,
+    answerDeadline: { baseMs: 300, bytesPerSecond: 16 * 1024 * 1024 },
+  });
+
+  it("is cut at the answer's deadline, giving the token's slot back while the client still reads", async () => {
+    const t = hub();
+    const test = vi.spyOn(t.hub.healthRules, 'test').mockResolvedValue(LARGE);
+    let socket: Socket | undefined;
+    let received = 0;
+    try {
+      // One read (at most 64 KiB) every 100 ms: at most 640 KiB/s, 50 s or more for the whole answer.
+      const trickling = rawTest(t);
+      socket = trickling;
+      trickling.on('data', (chunk: Buffer) => {
+        received += chunk.length;
+        trickling.pause();
+        setTimeout(() => trickling.resume(), 100);
+      });
+      trickling.resume();
+      await vi.waitFor(() => {
+        expect(received).toBeGreaterThan(0);
+      });
+      expect(await slotFree(t)).toBe(429);
+      test.mockResolvedValue({ state: 'Ready', reason: 'Exists', message: '' });
+      await expect.poll(() => slotFree(t), { timeout: 15_000, interval: 200 }).toBe(200);
+      // The client was still taking its answer, not stalled: the deadline cut it, not the stall wait.
+      expect(received).toBeLessThan(LARGE.message.length);
     } finally {
       socket?.destroy();
       test.mockRestore();
