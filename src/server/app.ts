@@ -39,7 +39,6 @@ import { ANSWER_LIMITS, cutSlowAnswer, type AnswerLimits } from './write-stall.j
 import { matchesIfNoneMatch, representation, tagBody } from './etag.js';
 import { defaultWebRoot, isApiPath, sendWebFile } from './static.js';
 import { inputIssuesDetail, toProblem } from './to-problem.js';
-import { BundleSlots } from './bundle-slots.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -53,8 +52,8 @@ declare module 'fastify' {
   }
 }
 
-// Profile bundles being read at once: hub-wide, per token, and a slot kept for operators (bundle-slots.ts).
-export { MAX_BUNDLES_IN_FLIGHT, MAX_BUNDLES_PER_TOKEN } from './bundle-slots.js';
+// Profile bundles being read at once: hub-wide, per token, and a slot kept for operators (heavy-requests.ts).
+export { MAX_BUNDLES_IN_FLIGHT, MAX_BUNDLES_PER_TOKEN } from './heavy-requests.js';
 
 export const DEFAULT_BODY_LIMIT = 2 * 1024 * 1024;
 /** Path parameters longer than this answer 414 PATH_PARAMETER_TOO_LONG (each such route documents it). */
@@ -188,15 +187,19 @@ function keptParams(schema: z.ZodType): (params: unknown) => unknown {
   };
 }
 
-/**
- * What a request's body will take while it is read, counted before its first byte: its Content-Length (at most
- * the route's body limit, past which Fastify answers 413 unread), the whole body limit when it is chunked, and
- * nothing for a profile bundle (bundle-slots.ts bounds those).
- */
-function announcedBodyBytes(request: FastifyRequest): number {
+/** A request whose body is a profile bundle (gzip), by its Content-Type. */
+function isBundle(request: FastifyRequest): boolean {
   const contentType = request.headers['content-type'];
   const type = contentType === undefined ? '' : (contentType.split(';')[0]?.trim().toLowerCase() ?? '');
-  if (BUNDLE_TYPES.includes(type)) return 0;
+  return BUNDLE_TYPES.includes(type);
+}
+
+/**
+ * What a request's body (not a profile bundle's: its own slots bound those) will take while it is read, counted
+ * before its first byte: its Content-Length (at most the route's body limit, past which Fastify answers 413
+ * unread), and the whole body limit when it is chunked.
+ */
+function announcedBodyBytes(request: FastifyRequest): number {
   const limit = request.routeOptions.bodyLimit;
   const length = request.headers['content-length'];
   if (length !== undefined) {
@@ -386,23 +389,11 @@ export function createServer(options: ServerOptions): StrataServer {
     },
   );
 
-  // Before any byte of a gzip body is read: only a route that takes bundles reads one, and only so many at once.
-  const bundleSlots = new BundleSlots();
-  const readingBundle = new WeakMap<FastifyRequest, () => void>();
-  const bundleDone = (request: FastifyRequest) => {
-    readingBundle.get(request)?.();
-    readingBundle.delete(request);
-  };
+  // Before any byte of a gzip body is read: only a route that takes bundles reads one.
   // Callback-style hooks, not async ones, on every request's path: an async hook costs a promise and a tick
   // per request (issue 15, fast reads: 20 readers polling a page).
   app.addHook('preParsing', (request, reply, payload, done) => {
-    const contentType = request.headers['content-type'];
-    const type = contentType === undefined ? '' : (contentType.split(';')[0]?.trim().toLowerCase() ?? '');
-    if (!BUNDLE_TYPES.includes(type)) {
-      done(null, payload);
-      return;
-    }
-    if (request.routeOptions.config.strataBundles !== true) {
+    if (isBundle(request) && request.routeOptions.config.strataBundles !== true) {
       done(
         new ApiError(
           415,
@@ -412,58 +403,46 @@ export function createServer(options: ServerOptions): StrataServer {
       );
       return;
     }
-    let release: () => void;
-    try {
-      release = bundleSlots.admit(callerKey(request), privileged(request), (seconds) => {
-        void reply.header('retry-after', seconds);
-      });
-    } catch (error) {
-      // Refused before its body is read: the connection closes once the answer is out.
-      void reply.header('connection', 'close');
-      done(error as Error);
-      return;
-    }
-    readingBundle.set(request, release);
     done(null, payload);
   });
-  // After the token is known and before any byte of the body is read (after the bundle check, whose 503 says
-  // more to a bundle's sender than the token's cap): a costly request takes its token's slot,
-  // and a JSON or YAML body its bytes (as announced; the body limit when chunked) of the token's and the hub's
-  // budget (heavy-requests.ts), both given back when the answer is sent or the connection closes.
+  // After the token is known and before any byte of the body is read (heavy-requests.ts): a profile bundle takes
+  // a bundle slot (asked first: its 503 says more to a bundle's sender than the token's cap), a costly request its
+  // token's slot, and a JSON or YAML body its bytes (as announced; the body limit when chunked) of the token's and
+  // the hub's budget, all given back when the answer is sent or the connection closes.
   app.addHook('preParsing', (request, reply, payload, done) => {
-    const bodyBytes = announcedBodyBytes(request);
-    let release: () => void;
+    const bundle = isBundle(request);
+    const bodyBytes = bundle ? 0 : announcedBodyBytes(request);
+    let release: (() => void) | undefined;
     try {
       release = heavy.admit(
-        request.routeOptions.config.strataOperation,
-        callerKey(request),
-        bodyBytes,
+        {
+          operationId: request.routeOptions.config.strataOperation,
+          key: callerKey(request),
+          privileged: privileged(request),
+          bundle,
+          bodyBytes,
+        },
         reply,
-        privileged(request),
       );
     } catch (error) {
       // A refused body is not read: the connection closes once the answer is out, so the client stops sending.
-      if (bodyBytes > 0) void reply.header('connection', 'close');
+      if (bundle || bodyBytes > 0) void reply.header('connection', 'close');
       done(error as Error);
       return;
     }
-    reply.raw.once('close', release);
-    // A client that stops reading the answer, or reads it too slowly to end it, would hold the slot until its
-    // connection closes (review 11, item 1; write-stall.ts).
-    const operation = request.routeOptions.config.strataOperation;
-    if (operation !== undefined && HEAVY_OPERATIONS.has(operation)) cutSlowAnswer(reply.raw, answerLimits);
+    if (release !== undefined) {
+      reply.raw.once('close', release);
+      // A client that stops reading the answer, or reads it too slowly to end it, would hold its slots until its
+      // connection closes (review 11, item 1; write-stall.ts).
+      cutSlowAnswer(reply.raw, answerLimits);
+    }
     done(null, payload);
   });
   app.addHook('onResponse', (request, reply, done) => {
-    bundleDone(request);
     metrics.observeRequest(
       { method: request.method, route: request.routeOptions.url ?? 'unmatched', status: reply.statusCode },
       reply.elapsedTime / 1000,
     );
-    done();
-  });
-  app.addHook('onRequestAbort', (request, done) => {
-    bundleDone(request);
     done();
   });
 
