@@ -2,6 +2,7 @@
 // metrics and the live stream. It owns neither the hub nor the store (serve.ts opens and closes those) and
 // reaches the store only through the hub.
 import { randomUUID } from 'node:crypto';
+import type { ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
@@ -35,7 +36,7 @@ import { SECURITY_HEADERS } from './security-headers.js';
 import { EventStream } from './sse.js';
 import { StreamLimits, type StreamLimitsConfig } from './stream-limits.js';
 import { HEAVY_OPERATIONS, HeavyRequests, type BodyBudget } from './heavy-requests.js';
-import { ANSWER_LIMITS, cutSlowAnswer, type AnswerLimits } from './write-stall.js';
+import { ANSWER_LIMITS, cutSlowAnswer, WRITE_SLICE_BYTES, type AnswerLimits } from './write-stall.js';
 import { matchesIfNoneMatch, representation, tagBody } from './etag.js';
 import { defaultWebRoot, isApiPath, sendWebFile } from './static.js';
 import { inputIssuesDetail, toProblem } from './to-problem.js';
@@ -186,6 +187,10 @@ function keptParams(schema: z.ZodType): (params: unknown) => unknown {
     return parsed;
   };
 }
+
+/** An answer body (as onSend sees it) of more bytes than a socket is handed at once (WRITE_SLICE_BYTES). */
+const isLarge = (payload: unknown): boolean =>
+  (typeof payload === 'string' || payload instanceof Uint8Array) && payload.length > WRITE_SLICE_BYTES;
 
 /** A request whose body is a profile bundle (gzip), by its Content-Type. */
 function isBundle(request: FastifyRequest): boolean {
@@ -345,6 +350,8 @@ export function createServer(options: ServerOptions): StrataServer {
     options.maxConnectionsPerToken ?? DEFAULT_MAX_CONNECTIONS_PER_TOKEN,
   );
   const heavy = new HeavyRequests(options.maxHeavyPerToken, options.bodyBudget, options.maxHeavyPerOperation);
+  /** Answers already watched by cutSlowAnswer (those holding a slot or body bytes). */
+  const guarded = new WeakSet<ServerResponse>();
   const answerLimits: AnswerLimits = {
     stallMs: options.writeStallMs ?? ANSWER_LIMITS.stallMs,
     deadline: options.answerDeadline ?? ANSWER_LIMITS.deadline,
@@ -435,6 +442,7 @@ export function createServer(options: ServerOptions): StrataServer {
       // A client that stops reading the answer, or reads it too slowly to end it, would hold its slots until its
       // connection closes (review 11, item 1; write-stall.ts).
       cutSlowAnswer(reply.raw, answerLimits);
+      guarded.add(reply.raw);
     }
     done(null, payload);
   });
@@ -509,6 +517,10 @@ export function createServer(options: ServerOptions): StrataServer {
   app.addHook('onSend', (request, reply, payload, done) => {
     reply.header('x-request-id', request.id);
     reply.headers(SECURITY_HEADERS);
+    // Any other answer larger than a socket takes at once (a large page, the OpenAPI document) waits on its
+    // client in the hub's memory: it is cut as a costly one is, so a client trickling it cannot keep it, and its
+    // connection, for ever.
+    if (!guarded.has(reply.raw) && isLarge(payload)) cutSlowAnswer(reply.raw, answerLimits);
     done(null, payload);
   });
   app.addHook('preClose', (done) => {

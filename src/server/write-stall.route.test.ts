@@ -4,6 +4,7 @@
 // sockets that never read or trickle, and short waits.
 import { connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { PackConditionType, PackPhase } from '../status/pack-phase.js';
 import { SqliteBackend } from '../store/testing/backends.js';
 import type { ServerOptions } from './app.js';
 import { startTestHub, type TestHub } from './testing/server.js';
@@ -111,6 +112,49 @@ describe('a costly answer its client trickles', () => {
     } finally {
       socket?.destroy();
       test.mockRestore();
+    }
+  }, 60_000);
+
+  it('cuts any other large answer too (a page of history): a trickling client does not keep it for ever', async () => {
+    const t = hub();
+    const page = {
+      transitions: [
+        {
+          time: '2026-01-01T00:00:00.000Z',
+          from: PackPhase.Processing,
+          to: PackPhase.Failed,
+          condition: PackConditionType.Installing,
+          reason: 'Failed',
+          message: LARGE.message,
+        },
+      ],
+    };
+    const history = vi.spyOn(t.hub, 'packHistory').mockResolvedValue(page);
+    // The hub's side of the connection: no slot is held, so its close is what the deadline is seen by.
+    const accepted = new Promise<Socket>((resolve) => t.server.app.server.once('connection', resolve));
+    const url = new URL(t.url);
+    const trickling = connect(Number(url.port), url.hostname);
+    let received = 0;
+    try {
+      trickling.on('data', (chunk: Buffer) => {
+        received += chunk.length;
+        trickling.pause();
+        setTimeout(() => trickling.resume(), 100);
+      });
+      trickling.write(
+        `GET /api/v1/clusters/c/packs/p/history HTTP/1.1\r\nhost: ${url.host}\r\n` +
+          `authorization: Bearer ${t.tokens.viewer}\r\n\r\n`,
+      );
+      const hubSide = await accepted;
+      await vi.waitFor(() => {
+        expect(history).toHaveBeenCalled();
+        expect(received).toBeGreaterThan(0);
+      });
+      await expect.poll(() => hubSide.destroyed, { timeout: 15_000, interval: 100 }).toBe(true);
+      expect(received).toBeLessThan(LARGE.message.length);
+    } finally {
+      trickling.destroy();
+      history.mockRestore();
     }
   }, 60_000);
 });
