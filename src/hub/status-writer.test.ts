@@ -186,6 +186,40 @@ describe('StatusWriter', () => {
     expect(await stored()).toEqual(['onboarding→processing', 'processing→failed']);
   });
 
+  it('masks the whole cluster word a weak secret is part of in a status message, not only the secret (review 14, item 7)', async () => {
+    const writer = new StatusWriter(store, (e) => errors.push(e));
+    const message = 'Pod data/app-postgres-0: dial tcp app-postgres.db.svc:5432: connection refused';
+    writer.status(
+      'prod',
+      'p',
+      { ...advance(packStatus('onboarding'), 'failed', t(1)), message },
+      new Redactor(['postgres']),
+    );
+    await writer.drain();
+    expect(errors).toEqual([]);
+    expect((await store.packStatus.get('prod', 'p'))?.message).toBe(
+      'Pod data/******: dial tcp ******:5432: connection refused',
+    );
+  });
+
+  it("masks the whole word a weak secret is part of in helm's error, not only the secret (review 14, item 7)", async () => {
+    const writer = new StatusWriter(store, (e) => errors.push(e));
+    const error =
+      'helm upgrade failed: template: db/templates/secret.yaml:7:20: executing "db/templates/secret.yaml" at <.Values.auth.postgresPassword>: wrong type';
+    const failed = {
+      ...advance(packStatus('onboarding'), 'failed', t(1)),
+      stage: { type: 'RenderFailed', error } as const,
+    };
+    writer.status('prod', 'p', failed, new Redactor(['postgres']));
+    await writer.drain();
+    expect(errors).toEqual([]);
+    expect((await store.packStatus.get('prod', 'p'))?.stage).toEqual({
+      type: 'RenderFailed',
+      error:
+        'helm upgrade failed: template: db/templates/secret.yaml:7:20: executing "db/templates/secret.yaml" at <******>: wrong type',
+    });
+  });
+
   it('stores the status still pending when its pack is removed, so the uninstall stays in the history', async () => {
     const writer = new StatusWriter(store, (e) => errors.push(e));
     const green = advance(advance(packStatus('onboarding'), 'processing', t(1)), 'success', t(2));
