@@ -7,10 +7,11 @@ import { desiredManifestPack } from '../engine/testing/packs.js';
 import { KubeError, KubeErrorCode, type KubeClient } from '../kube/index.js';
 import { FakeKube } from '../kube/testing/fake-kube.js';
 import { Redactor } from '../profile/index.js';
+import { cutText } from '../shared/kept-text.js';
 import type { ClusterRecord, Store } from '../store/index.js';
 import type { ClusterAccess } from './access.js';
 import type { HubEvent } from './feed.js';
-import { Fleet } from './fleet.js';
+import { DRIFT_MESSAGE_MAX, Fleet } from './fleet.js';
 import type { Planner } from './planner.js';
 
 /** What a hostile API server or proxy could put in an error: an OSC 52 clipboard write, a clear, user-info. */
@@ -112,6 +113,31 @@ describe('cluster text a viewer reads', () => {
       expectShown((drift?.data as { message?: string }).message);
       await expect.poll(() => audits.length).toBe(1);
       expectShown((audits[0] as { details: { message: string } }).details.message);
+    } finally {
+      await fleet.close();
+    }
+  });
+
+  it('cuts a long drift report as every cluster text is cut, its marker counting what the cluster said', async () => {
+    const kube = new FakeKube();
+    const { fleet, events } = fleetWith(kube);
+    await fleet.start(record);
+    try {
+      const message = `drift: ConfigMap web changed by ${'m'.repeat(50_000)}`;
+      (fleet as unknown as { onRunnerEvent: (r: unknown, e: unknown) => void }).onRunnerEvent(
+        fleet.runtime(record.name),
+        {
+          type: 'DriftDetected',
+          pack: desired.pack.name,
+          time: '2026-12-07T03:00:00.000Z',
+          message,
+          correcting: true,
+        },
+      );
+      const shown = (events.find((e) => e.kind === 'pack.drift')?.data as { message?: string }).message;
+      expect(shown).toHaveLength(DRIFT_MESSAGE_MAX);
+      expect(shown).toBe(cutText(message, DRIFT_MESSAGE_MAX));
+      expect(shown).toMatch(/m…\[49\d{3} more characters cut by the hub\]$/u);
     } finally {
       await fleet.close();
     }

@@ -3,6 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { noRedaction, Redactor } from '../profile/index.js';
+import { cutText } from '../shared/kept-text.js';
 import { createStore, type Store } from '../store/index.js';
 import { advance, packStatus } from '../store/testing/fixtures.js';
 import type { PackTransition } from '../status/index.js';
@@ -109,7 +110,8 @@ describe('StatusWriter', () => {
     const history = await store.history.transitions('prod', 'p');
     expect(history).toHaveLength(MAX_TRANSITIONS_PER_WRITE);
     expect(history.at(-1)?.message).toHaveLength(TRANSITION_TEXT_MAX);
-    expect(history.at(-1)?.message.endsWith('…')).toBe(true);
+    expect(history.at(-1)?.message).toBe(cutText(huge, TRANSITION_TEXT_MAX));
+    expect(history.at(-1)?.message).toMatch(/^x+…\[\d+ more characters cut by the hub\]$/u);
     expect(history.at(-1)?.reason).toHaveLength(TRANSITION_TEXT_MAX);
     // The next status adds one more transition: that one is stored, not the dropped older ones.
     writer.status('prod', 'p', advance(flooded, 'success', t(9)), noRedaction);
