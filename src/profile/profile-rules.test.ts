@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { diskFiles } from './disk-files.js';
 import { loadProfileText } from './load.js';
 import { parseProfiles } from './parse.js';
+import { MAX_VARIABLES } from './schema.js';
 import { manifestPack, messages, profileText } from './testing/profiles.js';
 
 const parse = (text: string) => parseProfiles(text, { file: 'p.yaml' });
@@ -221,6 +222,21 @@ describe('profile rules found missing', () => {
     expect(messages(parse(profileText({ packs: '[]' }).replace('packs:\n    []', 'packs: []')))).toEqual([
       'p.yaml:8:10 spec.packs: expected at least one pack; got an empty list',
     ]);
+  });
+
+  it(`refuses more than ${MAX_VARIABLES} variables in a new version, at the first one past it; a stored version loads`, () => {
+    // A request sets at most MAX_VARIABLES values, so a required variable past them could never be given.
+    const variables = (count: number) =>
+      Array.from({ length: count }, (_, i) => `- { name: v${i}, required: true }`).join('\n');
+    const text = profileText({ variables: variables(MAX_VARIABLES + 1), packs: manifestPack('a') });
+    // Line 9 holds the first variable.
+    expect(messages(parse(text))).toEqual([
+      `p.yaml:${9 + MAX_VARIABLES}:7 spec.variables[${MAX_VARIABLES}]: expected at most ${MAX_VARIABLES} variables (a request sets at most ${MAX_VARIABLES} values); got ${MAX_VARIABLES + 1}`,
+    ]);
+    expect(parseProfiles(text, { file: 'p.yaml', storedVersion: true }).ok).toBe(true);
+    expect(parse(profileText({ variables: variables(MAX_VARIABLES), packs: manifestPack('a') })).ok).toBe(
+      true,
+    );
   });
 
   it('refuses two documents with the same name@version in one file, pointing at the second', () => {
