@@ -239,6 +239,24 @@ describe('profile rules found missing', () => {
     );
   });
 
+  it('lists the declared variables once, and 20 of them at most, however many macros name unknown ones', () => {
+    const variables = Array.from({ length: 30 }, (_, i) => `- name: v${i}`).join('\n');
+    const packs = ['a', 'b', 'c']
+      .map((name) =>
+        manifestPack(name).replace(
+          'metadata: { name: cm }',
+          `metadata: { name: "{{ .strata.var.zz${name} }}" }`,
+        ),
+      )
+      .join('\n');
+    const found = messages(parse(profileText({ variables, packs })));
+    expect(found.map((line) => line.replace(/^p\.yaml:\d+:\d+ /, ''))).toEqual([
+      `spec.packs[0].manifests[0].metadata.name: unknown variable "zza" in {{ .strata.var.zza }} (pack "a"); declared: ${Array.from({ length: 20 }, (_, i) => `v${i}`).join(', ')} and 10 more`,
+      'spec.packs[1].manifests[0].metadata.name: unknown variable "zzb" in {{ .strata.var.zzb }} (pack "b")',
+      'spec.packs[2].manifests[0].metadata.name: unknown variable "zzc" in {{ .strata.var.zzc }} (pack "c")',
+    ]);
+  });
+
   it('refuses two documents with the same name@version in one file, pointing at the second', () => {
     const one = profileText({ packs: manifestPack('a') });
     expect(messages(parse(`${one}---\n${one}`))).toEqual([
