@@ -63,9 +63,12 @@ describe('a costly answer its client stops reading', () => {
     let socket: Socket | undefined;
     try {
       socket = rawTest(t);
-      await vi.waitFor(() => {
-        expect(test).toHaveBeenCalled();
-      });
+      await vi.waitFor(
+        () => {
+          expect(test).toHaveBeenCalled();
+        },
+        { timeout: 20_000, interval: 20 },
+      );
       // The paused client never sees the hub give up (its window is shut): the hub's side is what counts. The
       // token's one slot is held while the answer waits, and free once the hub has cut the connection.
       expect(await slotFree(t)).toBe(429);
@@ -79,11 +82,11 @@ describe('a costly answer its client stops reading', () => {
 });
 
 describe('a costly answer its client trickles', () => {
-  // A stall wait far past the test: only the answer's deadline can cut, 300 ms plus 32 MiB at 16 MiB/s (2.3 s).
+  // A stall wait far past the test: only the answer's deadline can cut, 1 s plus 32 MiB at 16 MiB/s (3 s).
   const hub = hubFor({
     maxHeavyPerToken: 1,
     writeStallMs: 600_000,
-    answerDeadline: { baseMs: 300, bytesPerSecond: 16 * 1024 * 1024 },
+    answerDeadline: { baseMs: 1_000, bytesPerSecond: 16 * 1024 * 1024 },
   });
 
   it("is cut at the answer's deadline, giving the token's slot back while the client still reads", async () => {
@@ -101,9 +104,13 @@ describe('a costly answer its client trickles', () => {
         setTimeout(() => trickling.resume(), 100);
       });
       trickling.resume();
-      await vi.waitFor(() => {
-        expect(received).toBeGreaterThan(0);
-      });
+      // Serializing 32 MiB takes a while on a busy machine.
+      await vi.waitFor(
+        () => {
+          expect(received).toBeGreaterThan(0);
+        },
+        { timeout: 20_000, interval: 20 },
+      );
       expect(await slotFree(t)).toBe(429);
       test.mockResolvedValue({ state: 'Ready', reason: 'Exists', message: '' });
       await expect.poll(() => slotFree(t), { timeout: 15_000, interval: 200 }).toBe(200);
@@ -146,10 +153,13 @@ describe('a costly answer its client trickles', () => {
           `authorization: Bearer ${t.tokens.viewer}\r\n\r\n`,
       );
       const hubSide = await accepted;
-      await vi.waitFor(() => {
-        expect(history).toHaveBeenCalled();
-        expect(received).toBeGreaterThan(0);
-      });
+      await vi.waitFor(
+        () => {
+          expect(history).toHaveBeenCalled();
+          expect(received).toBeGreaterThan(0);
+        },
+        { timeout: 20_000, interval: 20 },
+      );
       await expect.poll(() => hubSide.destroyed, { timeout: 15_000, interval: 100 }).toBe(true);
       expect(received).toBeLessThan(LARGE.message.length);
     } finally {
