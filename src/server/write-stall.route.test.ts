@@ -8,6 +8,7 @@ import { PackConditionType, PackPhase } from '../status/pack-phase.js';
 import { SqliteBackend } from '../store/testing/backends.js';
 import type { ServerOptions } from './app.js';
 import { startTestHub, type TestHub } from './testing/server.js';
+import { readSlowly } from './testing/slow-reader.js';
 
 const backend = new SqliteBackend();
 beforeAll(async () => {
@@ -93,21 +94,14 @@ describe('a costly answer its client trickles', () => {
     const t = hub();
     const test = vi.spyOn(t.hub.healthRules, 'test').mockResolvedValue(LARGE);
     let socket: Socket | undefined;
-    let received = 0;
     try {
       // One read (at most 64 KiB) every 100 ms: at most 640 KiB/s, 50 s or more for the whole answer.
-      const trickling = rawTest(t);
-      socket = trickling;
-      trickling.on('data', (chunk: Buffer) => {
-        received += chunk.length;
-        trickling.pause();
-        setTimeout(() => trickling.resume(), 100);
-      });
-      trickling.resume();
+      socket = rawTest(t);
+      const reader = readSlowly(socket, 100);
       // Serializing 32 MiB takes a while on a busy machine.
       await vi.waitFor(
         () => {
-          expect(received).toBeGreaterThan(0);
+          expect(reader.received).toBeGreaterThan(0);
         },
         { timeout: 20_000, interval: 20 },
       );
@@ -115,7 +109,7 @@ describe('a costly answer its client trickles', () => {
       test.mockResolvedValue({ state: 'Ready', reason: 'Exists', message: '' });
       await expect.poll(() => slotFree(t), { timeout: 15_000, interval: 200 }).toBe(200);
       // The client was still taking its answer, not stalled: the deadline cut it, not the stall wait.
-      expect(received).toBeLessThan(LARGE.message.length);
+      expect(reader.received).toBeLessThan(LARGE.message.length);
     } finally {
       socket?.destroy();
       test.mockRestore();
@@ -141,13 +135,8 @@ describe('a costly answer its client trickles', () => {
     const accepted = new Promise<Socket>((resolve) => t.server.app.server.once('connection', resolve));
     const url = new URL(t.url);
     const trickling = connect(Number(url.port), url.hostname);
-    let received = 0;
+    const reader = readSlowly(trickling, 100);
     try {
-      trickling.on('data', (chunk: Buffer) => {
-        received += chunk.length;
-        trickling.pause();
-        setTimeout(() => trickling.resume(), 100);
-      });
       trickling.write(
         `GET /api/v1/clusters/c/packs/p/history HTTP/1.1\r\nhost: ${url.host}\r\n` +
           `authorization: Bearer ${t.tokens.viewer}\r\n\r\n`,
@@ -156,12 +145,12 @@ describe('a costly answer its client trickles', () => {
       await vi.waitFor(
         () => {
           expect(history).toHaveBeenCalled();
-          expect(received).toBeGreaterThan(0);
+          expect(reader.received).toBeGreaterThan(0);
         },
         { timeout: 20_000, interval: 20 },
       );
       await expect.poll(() => hubSide.destroyed, { timeout: 15_000, interval: 100 }).toBe(true);
-      expect(received).toBeLessThan(LARGE.message.length);
+      expect(reader.received).toBeLessThan(LARGE.message.length);
     } finally {
       trickling.destroy();
       history.mockRestore();

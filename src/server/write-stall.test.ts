@@ -9,6 +9,7 @@ import { createServer, type Server, type ServerResponse } from 'node:http';
 import { connect, type AddressInfo, type Socket } from 'node:net';
 import { Readable } from 'node:stream';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { readSlowly } from './testing/slow-reader.js';
 import { cutSlowAnswer, type AnswerLimits } from './write-stall.js';
 
 const STALL_MS = 300;
@@ -76,15 +77,8 @@ describe('write stall of a costly answer', () => {
     it(`keeps serving a client that reads slowly but steadily, longer than the stall wait (${how})`, async () => {
       const { port, closed } = await serve(how);
       const started = Date.now();
-      const chunks: Buffer[] = [];
-      let received = 0;
       client = request(port);
-      client.on('data', (chunk: Buffer) => {
-        chunks.push(chunk);
-        received += chunk.length;
-        client?.pause();
-        setTimeout(() => client?.resume(), 10);
-      });
+      const reader = readSlowly(client, 10);
       // The hub's side closes once the kernel took the last byte, or when it cut the answer (fails at once).
       await vi.waitFor(
         () => {
@@ -95,13 +89,13 @@ describe('write stall of a costly answer', () => {
       expect(closed[0]?.writableFinished).toBe(true);
       await vi.waitFor(
         () => {
-          expect(received).toBeGreaterThan(BODY.length); // the body and the head
+          expect(reader.received).toBeGreaterThan(BODY.length); // the body and the head
         },
         { timeout: 10_000, interval: 50 },
       );
       expect(client.destroyed).toBe(false);
       expect(Date.now() - started).toBeGreaterThan(3 * STALL_MS);
-      const answer = Buffer.concat(chunks);
+      const answer = Buffer.concat(reader.chunks);
       expect(sha256(answer.subarray(answer.indexOf('\r\n\r\n') + 4))).toBe(sha256(BODY));
     }, 60_000);
 
@@ -114,13 +108,8 @@ describe('write stall of a costly answer', () => {
         deadline: { baseMs: 1_000, bytesPerSecond: 16 * 1024 * 1024 },
       });
       const started = Date.now();
-      let received = 0;
       client = request(port);
-      client.on('data', (chunk: Buffer) => {
-        received += chunk.length;
-        client?.pause();
-        setTimeout(() => client?.resume(), 50);
-      });
+      const reader = readSlowly(client, 50);
       await vi.waitFor(
         () => {
           expect(closed).toHaveLength(1);
@@ -128,8 +117,8 @@ describe('write stall of a costly answer', () => {
         { timeout: 30_000, interval: 50 },
       );
       expect(closed[0]?.writableFinished).toBe(false);
-      expect(received).toBeGreaterThan(0);
-      expect(received).toBeLessThan(BODY.length);
+      expect(reader.received).toBeGreaterThan(0);
+      expect(reader.received).toBeLessThan(BODY.length);
       expect(Date.now() - started).toBeGreaterThanOrEqual(2_000);
     }, 30_000);
 });
