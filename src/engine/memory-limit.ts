@@ -14,8 +14,9 @@
 //   string fails at once under the default 1 GiB (47 MiB resident, 0.1-0.3 s) with Go's "fatal error: runtime:
 //   out of memory"; twelve 400 MB strings stop at 1.16 GiB resident; a 50 MB render (near the 64 MiB output
 //   cap) peaks at 390 MiB resident and renders. The bound is not exact: Linux checks a MAP_FIXED mapping over
-//   a reservation only for the pages it adds (none), so Go can map one arena step past the limit before the
-//   next new mapping fails (under a 256 MiB limit one 512 MiB string rendered at 559 MiB resident).
+//   a reservation only for the pages it adds (none), so one heap growth can pass the limit before the next
+//   mapping fails. Under 1 GiB no 2 or 3 GiB string rendered (6 runs each); under 256 MiB a 512 MiB string
+//   rendered (559 MiB resident), and a 1 GiB one in 3 of 8 runs. A watchdog on VmRSS would close that gap.
 // - GOMEMLIMIT only makes the collector work harder: a live 2 GiB string is allocated all the same.
 // - A watchdog reading VmRSS from /proc races the allocator (1 GiB a second above) and needs a poll per render.
 // - cgroups need a delegated hierarchy the hub's user and the agent's pod (user 65532) do not have.
