@@ -7,6 +7,7 @@ import {
   KubeErrorCode,
   type AddressRange,
 } from '../kube/index.js';
+import { shownKubeText } from '../kube/shown-url.js';
 import type { HubConfig } from './config.js';
 import { HubError, HubErrorCode, message } from './errors.js';
 
@@ -76,7 +77,8 @@ export class ClusterAccess {
       ]);
     } catch (error) {
       const e = error instanceof KubeError ? error : undefined;
-      const detail = `cluster "${name}": ${message(error)}`;
+      // The API server chooses a refusal's text (a Status message): cut and cleaned as every text about a cluster.
+      const detail = shownKubeText(`cluster "${name}": ${message(error)}`);
       if (e?.code === KubeErrorCode.Unauthorized)
         throw new HubError(HubErrorCode.ClusterUnauthorized, detail, { cause: error });
       if (e?.code === KubeErrorCode.Forbidden)

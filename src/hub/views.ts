@@ -2,6 +2,7 @@
 // server's route table points at them (src/server/schemas.ts), and through its OpenAPI document they become
 // the generated client types. Names given with `.meta({ id })` become OpenAPI components.
 import { z } from 'zod';
+import { MAX_VARIABLES } from '../profile/schema.js';
 import { PackConditionType, PackPhase, ResourceState } from '../status/index.js';
 
 const values = <T extends Record<string, string>>(o: T) => Object.values(o) as [T[keyof T], ...T[keyof T][]];
@@ -286,9 +287,9 @@ export const MAX_VARIABLE_VALUE = 64 * 1024;
  * The most variable values one request (attach, preview, update) or attachment holds: far more than a profile
  * declares in practice. Counted before any name or value is looked at: 70,000 values for undeclared
  * variables made a preview hold the event loop 20 s and answer 59 MiB (review 14), and 200,000 values of the
- * wrong type made 200,000 validation issues.
+ * wrong type made 200,000 validation issues. A new profile version declares no more variables than this.
  */
-export const MAX_VARIABLE_VALUES = 1000;
+export const MAX_VARIABLE_VALUES = MAX_VARIABLES;
 
 /** More than `max` own keys: stops counting at max + 1. */
 function moreKeysThan(value: object, max: number): boolean {

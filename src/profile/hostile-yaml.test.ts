@@ -2,7 +2,7 @@
 // positioned error, and no walker over parsed data overflows the stack on a cycle or deep nesting.
 import { describe, expect, it } from 'vitest';
 import { IssueKind } from './errors.js';
-import { checkMacrosIn } from './macro-check.js';
+import { checkMacrosIn, DeclaredNames } from './macro-check.js';
 import { forEachString, mapStrings } from './macros.js';
 import { MAX_ISSUES, parseProfiles } from './parse.js';
 import { Redactor } from './redact.js';
@@ -228,7 +228,11 @@ describe('walkers over parsed data', () => {
   });
 
   it('macro checks report a cycle or too deep a value as a problem at its path, and still check the rest', () => {
-    const problems = checkMacrosIn(cyclic(), { pack: 'p', path: ['files', 0], declared: [] });
+    const problems = checkMacrosIn(cyclic(), {
+      pack: 'p',
+      path: ['files', 0],
+      declared: new DeclaredNames([]),
+    });
     expect(problems.map((p) => [p.kind, p.path.join('.')])).toEqual([
       [IssueKind.UnknownVariable, 'files.0.a'],
       [IssueKind.Yaml, 'files.0.self'],
@@ -258,7 +262,7 @@ describe('unclosed macros', () => {
     const start = performance.now();
     const problems = checkMacrosIn(
       { a: '{{'.repeat(500_000) + ' strata' },
-      { pack: 'p', path: [], declared: [] },
+      { pack: 'p', path: [], declared: new DeclaredNames([]) },
     );
     expect(performance.now() - start).toBeLessThan(2000);
     expect(problems).toHaveLength(1);

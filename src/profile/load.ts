@@ -7,7 +7,7 @@ import { diskFiles, readLimited } from './disk-files.js';
 import { LineCounter } from 'yaml';
 import { yamlDocuments } from '../shared/yaml-parse.js';
 import { IssueKind, type ProfileIssue, type ProfileResult, type SourcePosition } from './errors.js';
-import { checkMacrosIn } from './macro-check.js';
+import { checkMacrosIn, DeclaredNames } from './macro-check.js';
 import { ChartSourceKind, formatPath, type FieldPath, type KubeObject } from './model.js';
 import { firstLine, kubeObjectProblem } from './normalize.js';
 import { MAX_PROFILE_BYTES, parseProfiles, type ParsedProfile } from './parse.js';
@@ -132,7 +132,7 @@ export async function loadParsedProfiles(
       add(IssueKind.InvalidValue, fieldPath, checked.message);
       return undefined;
     };
-    const declared = profile.profile.spec.variables.map((v) => v.name);
+    const declared = new DeclaredNames(profile.profile.spec.variables.map((v) => v.name));
     for (const [index, pack] of profile.profile.spec.packs.entries()) {
       const packPath = ['spec', 'packs', index];
       switch (pack.type) {

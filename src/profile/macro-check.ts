@@ -23,8 +23,37 @@ export function macroFields(pack: Pack): { path: FieldPath; value: unknown }[] {
   }
 }
 
+/** Declared names listed, at most, where an unknown variable has no declared name close to it. */
+const MAX_DECLARED_SHOWN = 20;
+
+/**
+ * A profile's declared variables as its unknown-variable issues state them: a close name as a suggestion, else
+ * the list, once (in the first issue that has no suggestion) and at most MAX_DECLARED_SHOWN names of it. Each
+ * of up to 101 issues repeating a list of 1,000 names made an answer of megabytes.
+ */
+export class DeclaredNames {
+  private listed = false;
+
+  constructor(
+    readonly names: readonly string[],
+    /** Said in place of the list when nothing is declared. */
+    private readonly none = 'the profile declares no spec.variables',
+  ) {}
+
+  /** What the issue about unknown `name` ends with: a suggestion, the list the first time, or undefined. */
+  expected(name: string): string | undefined {
+    const hint = suggest(name, this.names);
+    if (hint !== undefined) return `did you mean ${JSON.stringify(hint)}?`;
+    if (this.listed) return undefined;
+    this.listed = true;
+    if (this.names.length === 0) return this.none;
+    const more = this.names.length - MAX_DECLARED_SHOWN;
+    return `declared: ${this.names.slice(0, MAX_DECLARED_SHOWN).join(', ')}${more > 0 ? ` and ${more} more` : ''}`;
+  }
+}
+
 export function checkMacros(profile: ClusterProfile): MacroProblem[] {
-  const declared = profile.spec.variables.map((variable) => variable.name);
+  const declared = new DeclaredNames(profile.spec.variables.map((variable) => variable.name));
   const problems: MacroProblem[] = [];
   profile.spec.packs.forEach((pack, index) => {
     for (const field of macroFields(pack)) {
@@ -42,7 +71,7 @@ export function checkMacros(profile: ClusterProfile): MacroProblem[] {
 
 export function checkMacrosIn(
   value: unknown,
-  options: { pack: string; path: FieldPath; declared: readonly string[] },
+  options: { pack: string; path: FieldPath; declared: DeclaredNames },
 ): MacroProblem[] {
   const problems: MacroProblem[] = [];
   const onLimit = (hit: LimitHit): void => {
@@ -69,18 +98,12 @@ export function checkMacrosIn(
             path,
             message: `${describeUnknownMacro(match)} (pack ${JSON.stringify(options.pack)})`,
           });
-        } else if (match.macro.kind === 'variable' && !options.declared.includes(match.macro.name)) {
-          const hint = suggest(match.macro.name, options.declared);
-          const expected =
-            hint !== undefined
-              ? `did you mean ${JSON.stringify(hint)}?`
-              : options.declared.length === 0
-                ? 'the profile declares no spec.variables'
-                : `declared: ${options.declared.join(', ')}`;
+        } else if (match.macro.kind === 'variable' && !options.declared.names.includes(match.macro.name)) {
+          const expected = options.declared.expected(match.macro.name);
           problems.push({
             kind: IssueKind.UnknownVariable,
             path,
-            message: `unknown variable ${JSON.stringify(match.macro.name)} in ${match.text} (pack ${JSON.stringify(options.pack)}); ${expected}`,
+            message: `unknown variable ${JSON.stringify(match.macro.name)} in ${match.text} (pack ${JSON.stringify(options.pack)})${expected === undefined ? '' : `; ${expected}`}`,
           });
         }
       }

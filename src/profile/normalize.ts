@@ -27,6 +27,7 @@ import { compileUserRegex, RegexVerdict, tooLongToMatch, type UserRegex } from '
 import { documentProblems, readYaml, toPlainData } from './yaml-limits.js';
 import { splitPaletteBlock, type PaletteBlock } from './palette.js';
 import {
+  MAX_VARIABLES,
   PackType,
   ProfileType,
   type ClusterProfileFile,
@@ -112,6 +113,15 @@ export function normalizeProfile(
 }
 
 function normalizeVariables(file: ClusterProfileFile, issues: IssueList, storedVersion: boolean): Variable[] {
+  const declared = file.spec.variables?.length ?? 0;
+  // Said once, at the first variable past the limit; a version stored before the rule keeps loading.
+  if (declared > MAX_VARIABLES && !storedVersion) {
+    issues.add(
+      IssueKind.TooLarge,
+      ['spec', 'variables', MAX_VARIABLES],
+      `expected at most ${MAX_VARIABLES} variables (a request sets at most ${MAX_VARIABLES} values); got ${declared}`,
+    );
+  }
   const seen = new Set<string>();
   return (file.spec.variables ?? []).map((variable, index) => {
     const path = ['spec', 'variables', index];

@@ -11,8 +11,9 @@ import { isEmptyDocument, YamlSource, type ProfileSource } from './source.js';
 import { documentProblems, readYaml, toPlainData, type YamlProblem, type YamlText } from './yaml-limits.js';
 import { translateZodIssues } from './zod-issues.js';
 
-/** Profile files larger than this are rejected before parsing: no real profile comes close, and it bounds work. */
-export const MAX_PROFILE_BYTES = 1024 * 1024;
+import { MAX_PROFILE_BYTES } from '../shared/profile-size.js';
+
+export { MAX_PROFILE_BYTES };
 
 export { MAX_ISSUES } from './errors.js';
 

@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { diskFiles } from './disk-files.js';
 import { loadProfileText } from './load.js';
 import { parseProfiles } from './parse.js';
+import { MAX_VARIABLES } from './schema.js';
 import { manifestPack, messages, profileText } from './testing/profiles.js';
 
 const parse = (text: string) => parseProfiles(text, { file: 'p.yaml' });
@@ -220,6 +221,39 @@ describe('profile rules found missing', () => {
   it('refuses `packs: []`', () => {
     expect(messages(parse(profileText({ packs: '[]' }).replace('packs:\n    []', 'packs: []')))).toEqual([
       'p.yaml:8:10 spec.packs: expected at least one pack; got an empty list',
+    ]);
+  });
+
+  it(`refuses more than ${MAX_VARIABLES} variables in a new version, at the first one past it; a stored version loads`, () => {
+    // A request sets at most MAX_VARIABLES values, so a required variable past them could never be given.
+    const variables = (count: number) =>
+      Array.from({ length: count }, (_, i) => `- { name: v${i}, required: true }`).join('\n');
+    const text = profileText({ variables: variables(MAX_VARIABLES + 1), packs: manifestPack('a') });
+    // Line 9 holds the first variable.
+    expect(messages(parse(text))).toEqual([
+      `p.yaml:${9 + MAX_VARIABLES}:7 spec.variables[${MAX_VARIABLES}]: expected at most ${MAX_VARIABLES} variables (a request sets at most ${MAX_VARIABLES} values); got ${MAX_VARIABLES + 1}`,
+    ]);
+    expect(parseProfiles(text, { file: 'p.yaml', storedVersion: true }).ok).toBe(true);
+    expect(parse(profileText({ variables: variables(MAX_VARIABLES), packs: manifestPack('a') })).ok).toBe(
+      true,
+    );
+  });
+
+  it('lists the declared variables once, and 20 of them at most, however many macros name unknown ones', () => {
+    const variables = Array.from({ length: 30 }, (_, i) => `- name: v${i}`).join('\n');
+    const packs = ['a', 'b', 'c']
+      .map((name) =>
+        manifestPack(name).replace(
+          'metadata: { name: cm }',
+          `metadata: { name: "{{ .strata.var.zz${name} }}" }`,
+        ),
+      )
+      .join('\n');
+    const found = messages(parse(profileText({ variables, packs })));
+    expect(found.map((line) => line.replace(/^p\.yaml:\d+:\d+ /, ''))).toEqual([
+      `spec.packs[0].manifests[0].metadata.name: unknown variable "zza" in {{ .strata.var.zza }} (pack "a"); declared: ${Array.from({ length: 20 }, (_, i) => `v${i}`).join(', ')} and 10 more`,
+      'spec.packs[1].manifests[0].metadata.name: unknown variable "zzb" in {{ .strata.var.zzb }} (pack "b")',
+      'spec.packs[2].manifests[0].metadata.name: unknown variable "zzc" in {{ .strata.var.zzc }} (pack "c")',
     ]);
   });
 

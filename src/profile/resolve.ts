@@ -2,9 +2,8 @@
 // cluster's variable values to packs ready to render, or positioned issues. Sensitive values never appear in
 // issues; the returned Redactor hides them in anything derived for display.
 import { describeValue, SENSITIVE_PLACEHOLDER } from './describe.js';
-import { suggest } from '../shared/did-you-mean.js';
 import { capIssues, IssueKind, type ProfileIssue, type ProfileResult } from './errors.js';
-import { checkMacrosIn } from './macro-check.js';
+import { checkMacrosIn, DeclaredNames } from './macro-check.js';
 import { mapStrings, substituteMacros, type Macro } from './macros.js';
 import { formatPath, type FieldPath, type KubeObject, type Pack } from './model.js';
 import type { ParsedProfile } from './parse.js';
@@ -43,7 +42,7 @@ export function resolveProfile(
     issues.push({ ...source.position(where), kind, path: formatPath(path), message });
   };
   const variables = profile.spec.variables;
-  const declared = variables.map((v) => v.name);
+  const declared = new DeclaredNames(variables.map((v) => v.name));
 
   issues.push(...unknownVariables(parsed, options.values));
 
@@ -179,8 +178,6 @@ export function resolveProfile(
  * these but a set lookup.
  */
 export const MAX_UNKNOWN_SHOWN = 20;
-/** Declared names listed once, at most, for an unknown variable no declared name is close to. */
-const MAX_DECLARED_SHOWN = 20;
 /** A name shown in a message or path is cut past this: the API takes names of up to 253 characters. */
 const MAX_NAME_SHOWN = 64;
 
@@ -203,20 +200,11 @@ function unknownVariables(
     if (shown.length <= MAX_UNKNOWN_SHOWN) shown.push(name);
   }
   if (total === 0) return [];
-  const listed =
-    declared.length === 0
-      ? 'the profile declares no variables'
-      : `declared: ${declared.slice(0, MAX_DECLARED_SHOWN).join(', ')}${
-          declared.length > MAX_DECLARED_SHOWN ? ` and ${declared.length - MAX_DECLARED_SHOWN} more` : ''
-        }`;
-  let listedOnce = false;
+  const names = new DeclaredNames(declared, 'the profile declares no variables');
   const where = source.position(['spec', 'variables']);
   const made = shown.map((name): ProfileIssue => {
-    const hint = suggest(name, declared);
-    // The declared names are said once, in the first issue that has no closer suggestion.
-    const expected =
-      hint !== undefined ? `; did you mean ${JSON.stringify(hint)}?` : listedOnce ? '' : `; ${listed}`;
-    if (hint === undefined) listedOnce = true;
+    const said = names.expected(name);
+    const expected = said === undefined ? '' : `; ${said}`;
     return {
       ...where,
       kind: IssueKind.UnknownVariable,

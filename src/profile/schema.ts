@@ -47,6 +47,12 @@ export const REPO_URL_PATTERN = `^https?://${HOST_PORT}(?:/[-A-Za-z0-9._~!$&'()*
 export const OCI_REF_PATTERN = `^oci://${HOST_PORT}(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)+$`;
 /** Bounds the work per profile (dependency walks are per pack); real profiles hold a few dozen. */
 export const MAX_PACKS = 1000;
+/**
+ * Variables per new profile version: no more than one request may give values for (views.ts
+ * MAX_VARIABLE_VALUES), or a required variable past it could never be set. Checked in normalize.ts, not here,
+ * so a version stored before the rule still loads.
+ */
+export const MAX_VARIABLES = 1000;
 /** Health rules per profile: one per kind is the norm. */
 export const MAX_HEALTH_CHECKS = 200;
 /** Longer URLs and references are refused before any pattern runs on them. */

@@ -89,6 +89,42 @@ describe('/api/v1/health-rules', () => {
     expect(tried.json).toMatchObject({ state: 'Failed' });
   });
 
+  it("refuses an object's apiVersion or kind longer or otherwise than Kubernetes allows, naming the field", async () => {
+    const long = 'a'.repeat(1024 * 1024);
+    const cases = [
+      {
+        object: { ...widget('Ready'), apiVersion: `${long}/v1` },
+        field: 'object.apiVersion',
+        says: 'at most 317',
+      },
+      { object: { ...widget('Ready'), kind: long }, field: 'object.kind', says: 'at most 63' },
+      {
+        object: { ...widget('Ready'), apiVersion: 'example.com/v1/x' },
+        field: 'object.apiVersion',
+        says: 'group/version',
+      },
+      { object: { ...widget('Ready'), kind: 'Wid get' }, field: 'object.kind', says: 'must be a kind' },
+    ];
+    for (const { object, field, says } of cases) {
+      const answer = await t.api('POST', '/api/v1/health-rules/test', { role: 'viewer', body: { object } });
+      expect(answer.status, answer.text.slice(0, 500)).toBe(400);
+      const { detail } = answer.json as { detail: string };
+      expect(detail).toContain(`body ${field}: `);
+      expect(detail).toContain(says);
+      // Neither quoted: the answer is about the field, not the client's text.
+      expect(answer.text.length).toBeLessThan(2048);
+    }
+    // The longest apiVersion Kubernetes allows is taken.
+    const group = [63, 63, 63, 61].map((n) => 'g'.repeat(n)).join('.');
+    const longest = { ...widget('Ready'), apiVersion: `${group}/${'v'.repeat(63)}` };
+    expect(longest.apiVersion).toHaveLength(253 + 1 + 63);
+    const taken = await t.api('POST', '/api/v1/health-rules/test', {
+      role: 'viewer',
+      body: { object: longest },
+    });
+    expect(taken.status, taken.text).toBe(200);
+  });
+
   it('refuses a live object to anyone but an admin, and a live Secret to everyone, before reading the cluster', async () => {
     // A viewer's rules could print any field of what the hub reads with the cluster's credentials
     // (message: string(data)), so a live object needs admin; no cluster is registered, so a 404 would mean

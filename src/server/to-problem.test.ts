@@ -10,6 +10,7 @@ import {
   type ProfileIssue,
 } from '../profile/index.js';
 import { MAX_FILE_NAME } from '../shared/file-name.js';
+import { KEPT_TEXT_MAX } from '../shared/kept-text.js';
 import {
   hubStatus,
   inputIssuesDetail,
@@ -26,6 +27,14 @@ describe('toProblem of a HubError', () => {
     const { problem, internal } = toProblem(new HubError(code, `something about ${code}`), context);
     expect(problem).toMatchObject({ status: hubStatus[code], code, detail: `something about ${code}` });
     expect(internal).toBe(false);
+  });
+
+  it('cuts a detail that quotes a long remote or program text, and cleans it', () => {
+    // A chart fetch's versions, a cluster's refusal, a health rule's compile error: whatever reached a detail.
+    const long = `\u001b[2Jrefused ${'x'.repeat(1024 * 1024)}`;
+    const { problem } = toProblem(new HubError(HubErrorCode.ChartFetchFailed, long), context);
+    expect(problem.detail.length).toBe(KEPT_TEXT_MAX);
+    expect(problem.detail).toMatch(/^\[2Jrefused x+…\[\d+ more characters cut by the hub\]$/);
   });
 
   it('keeps the statuses clients rely on', () => {

@@ -5,6 +5,7 @@ import { capIssues, formatIssue, MAX_ISSUES, ProfileError, type ProfileIssue } f
 import { StoreError, StoreErrorCode } from '../store/index.js';
 import { HubError, type HubErrorCode } from '../hub/index.js';
 import { MAX_FILE_NAME } from '../shared/file-name.js';
+import { keptText } from '../shared/kept-text.js';
 import { ApiError, problemType, statusTitle, type Problem, type ProblemIssue } from './problem.js';
 
 /** A StoreError's HTTP status: a Record so a new store code does not compile until it is mapped. */
@@ -153,7 +154,9 @@ function make(
     type: problemType(code),
     title: statusTitle(status),
     status,
-    detail,
+    // Every answer's detail passes here: whatever quoted a remote's or a program's text, it is bounded and
+    // holds no terminal control (shared/kept-text.ts), as the hub keeps such text everywhere else.
+    detail: keptText(detail),
     code,
     instance: context.instance,
     ...extra,

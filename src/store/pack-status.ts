@@ -286,15 +286,7 @@ async function recordAll(
     await checkFence(tx, clusters.get(name) as { id: string; name: string }, fence);
   const phases = await storedPhases(tx, inputs, clusters);
   const time = nowIso(tx);
-  const planned: {
-    cluster: { id: string; name: string };
-    row: Omit<Row<'pack_status'>, 'seq'>;
-    events: EventInput[];
-    /** The stored JSON of `events`' last one, the status event. */
-    statusData: string;
-    unsequenced: Omit<PackStatusRecord, 'seq'>;
-    epoch: number | undefined;
-  }[] = [];
+  const planned: PlannedWrite[] = [];
   for (const input of inputs) {
     const cluster = clusters.get(input.cluster) as { id: string; name: string };
     const k = rowKey(cluster.id, input.pack);
@@ -337,10 +329,7 @@ async function recordAll(
       ...(status.runs === undefined ? {} : { runs: status.runs }),
       updatedAt: time,
     };
-    // One JSON text of the status event, the row's resources a slice of it: the resources are most of a status
-    // write's bytes (100 objects: ~20 KB) and every progress step of an install writes them (issue 15).
-    const json = statusJson(input.pack, unsequenced);
-    const row: Omit<Row<'pack_status'>, 'seq'> = {
+    const row: Omit<Row<'pack_status'>, 'seq' | 'resources'> = {
       cluster_id: cluster.id,
       pack: input.pack,
       revision: status.revision,
@@ -355,30 +344,61 @@ async function recordAll(
       progress_total: status.progress.total,
       start_time: status.startTime ?? null,
       end_time: status.endTime ?? null,
-      resources: json.resources,
       runs: status.runs === undefined ? null : toJson(status.runs),
       updated_at: time,
     };
     events.push({ kind: EventKind.PackStatus, pack: input.pack, status: unsequenced });
     phases.set(k, status.phase);
-    planned.push({
-      cluster,
-      row,
-      events,
-      statusData: json.data,
-      unsequenced,
-      epoch: input.fence?.epoch,
-    });
+    planned.push({ cluster, row, events, unsequenced, epoch: input.fence?.epoch });
   }
+  // Written in parts of at most PART_JSON_CHARS of status JSON, each part's text made just before its statements
+  // (issue 15): the whole batch's text at once (200 statuses of 100 objects: ~4 MB) outlived the hub's 1 MiB
+  // young generation, so every write of an install was promoted and the old generation grew by it between full
+  // GCs (~150 MB of an install to 10,000 objects, the largest share of the hub's peak). Events keep their order:
+  // a part's ids follow the previous part's, under the same lock and transaction.
+  const recorded: RecordedPackStatus[] = [];
+  let part: (PlannedWrite & { readonly json: { data: string; resources: string } })[] = [];
+  let chars = 0;
+  for (const [i, write] of planned.entries()) {
+    // One JSON text of the status event, the row's resources a slice of it: the resources are most of a status
+    // write's bytes (100 objects: ~20 KB) and every progress step of an install writes them.
+    const json = statusJson(write.row.pack, write.unsequenced);
+    part.push({ ...write, json });
+    chars += json.data.length;
+    if (chars < PART_JSON_CHARS && i < planned.length - 1) continue;
+    recorded.push(...(await writePart(tx, part)));
+    part = [];
+    chars = 0;
+  }
+  return recorded;
+}
+
+/** A status write planned (its transitions chained, its row and events made), its JSON not yet made. */
+interface PlannedWrite {
+  readonly cluster: { readonly id: string; readonly name: string };
+  readonly row: Omit<Row<'pack_status'>, 'seq' | 'resources'>;
+  readonly events: readonly EventInput[];
+  readonly unsequenced: Omit<PackStatusRecord, 'seq'>;
+  readonly epoch: number | undefined;
+}
+
+/** Status JSON written per part of a batch at most (a part holds at least one status, however large). */
+const PART_JSON_CHARS = 256 * 1024;
+
+/** One part of a batch: its events (each status event's stored JSON given), then its rows. */
+async function writePart(
+  tx: TransactionContext,
+  planned: readonly (PlannedWrite & { readonly json: { data: string; resources: string } })[],
+): Promise<RecordedPackStatus[]> {
   // Events first, then the rows: a row's seq is its status event's id.
   const appended = await appendEventsOf(
     tx,
-    planned.flatMap(({ cluster, events, statusData, epoch }) =>
+    planned.flatMap(({ cluster, events, json, epoch }) =>
       events.map((input, i) => ({
         cluster,
         input,
         ...(epoch === undefined ? {} : { epoch }),
-        ...(i === events.length - 1 ? { data: statusData } : {}),
+        ...(i === events.length - 1 ? { data: json.data } : {}),
       })),
     ),
   );
@@ -390,8 +410,12 @@ async function recordAll(
   });
   // One row per pack: the last write of a pack written twice in the batch.
   const rows = new Map<string, Row<'pack_status'>>();
-  planned.forEach(({ row }, i) =>
-    rows.set(rowKey(row.cluster_id, row.pack), { ...row, seq: recorded[i]?.record.seq ?? 0 }),
+  planned.forEach(({ row, json }, i) =>
+    rows.set(rowKey(row.cluster_id, row.pack), {
+      ...row,
+      resources: json.resources,
+      seq: recorded[i]?.record.seq ?? 0,
+    }),
   );
   for (const chunk of powerOfTwoChunks([...rows.values()], UPSERT_CHUNK)) {
     await tx.db

@@ -39,9 +39,21 @@ const HealthRulesTextSchema = z
 const API_VERSION =
   /^(?:[a-z0-9](?:[-a-z0-9]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[-a-z0-9]{0,61}[a-z0-9])?)*\/)?[a-z0-9]{1,63}$/;
 
-// Kubernetes' own bounds: the answer quotes these names (`… not found in cluster …`).
+// Kubernetes' own bounds: the answer quotes these names (`… not found in cluster …`, a verdict's rule).
 const ObjectNameSchema = z.string().min(1).max(253);
 const NamespaceSchema = z.string().max(63);
+/** A group is a DNS subdomain (at most 253), then `/` and a version of at most 63. */
+const MAX_API_VERSION = 253 + 1 + 63;
+// The length is checked first and ends the parse: no pattern runs on a longer string.
+const ApiVersionSchema = z
+  .string()
+  .max(MAX_API_VERSION, { error: `must be at most ${MAX_API_VERSION} characters`, abort: true })
+  .regex(API_VERSION, 'must be "version" or "group/version", e.g. "v1" or "apps/v1"');
+/** A kind is a DNS-1035 label once lowercased: at most 63 (apiextensions' CRD validation). */
+const KindSchema = z
+  .string()
+  .max(63, { error: 'must be at most 63 characters', abort: true })
+  .regex(/^[A-Za-z][A-Za-z0-9]{0,62}$/, 'must be a kind, e.g. "Deployment"');
 
 const HealthTestSchema = z
   .strictObject({
@@ -52,8 +64,8 @@ const HealthTestSchema = z
     file: FileNameSchema.optional(),
     object: z
       .looseObject({
-        apiVersion: z.string().min(1),
-        kind: z.string().min(1),
+        apiVersion: ApiVersionSchema,
+        kind: KindSchema,
         metadata: z.looseObject({ name: ObjectNameSchema, namespace: NamespaceSchema.optional() }),
       })
       .optional()
@@ -61,10 +73,8 @@ const HealthTestSchema = z
     live: z
       .strictObject({
         cluster: NameSchema,
-        apiVersion: z
-          .string()
-          .regex(API_VERSION, 'must be "version" or "group/version", e.g. "v1" or "apps/v1"'),
-        kind: z.string().regex(/^[A-Za-z][A-Za-z0-9]{0,62}$/, 'must be a kind, e.g. "Deployment"'),
+        apiVersion: ApiVersionSchema,
+        kind: KindSchema,
         namespace: NamespaceSchema.optional(),
         name: ObjectNameSchema,
       })

@@ -80,6 +80,42 @@ export function packStatusCases(env: TestBackend): void {
       expect(published).toHaveLength(1);
     });
 
+    it('writes a batch larger than one part of status JSON whole, in order, the last write of a pack kept', async () => {
+      const { store } = await env.open();
+      await store.clusters.create({ name: 'prod', kubeconfig: 'k' });
+      const published: number[][] = [];
+      store.onEvents((events) => published.push(ids(events)));
+      // ~120 KB of JSON each (1,000 resources): the batch spans several 256 KiB parts, and pack `a` is written
+      // in the first and in the last of them.
+      const big = (phase: PackPhase) => packStatus(phase, { resourceCount: 1000 });
+      const batch = [
+        { cluster: 'prod', pack: 'a', status: big('processing') },
+        ...['b', 'c', 'd', 'e'].map((pack) => ({ cluster: 'prod', pack, status: big('processing') })),
+        { cluster: 'prod', pack: 'a', status: { ...big('processing'), message: 'the last write of a' } },
+      ];
+      const recorded = await store.packStatus.recordMany(batch);
+      expect(recorded.map((r) => r.record.pack)).toEqual(['a', 'b', 'c', 'd', 'e', 'a']);
+      expectStrictlyIncreasing(recorded.flatMap((r) => ids(r.events)));
+      // One commit, one publication, whatever the parts.
+      expect(published).toEqual([recorded.flatMap((r) => ids(r.events))]);
+      const rows = await store.packStatus.list('prod');
+      expect(rows.map((p) => [p.pack, p.seq])).toEqual(
+        ['a', 'b', 'c', 'd', 'e'].map((pack) => [
+          pack,
+          recorded.findLast((r) => r.record.pack === pack)?.record.seq,
+        ]),
+      );
+      const a = rows.find((p) => p.pack === 'a');
+      expect(a?.message).toBe('the last write of a');
+      expect(a?.resources).toHaveLength(1000);
+      const stored = await store.eventsSince(0, { cluster: 'prod' });
+      const statuses = stored.filter((e) => e.kind === 'pack.status');
+      expect(statuses.map((e) => e.id)).toEqual(recorded.map((r) => r.record.seq));
+      expect(statuses.at(-1)?.kind === 'pack.status' && statuses.at(-1)).toMatchObject({
+        status: { pack: 'a', message: 'the last write of a', seq: a?.seq },
+      });
+    });
+
     it('appends a transition for every colour change and a status event for every write', async () => {
       const { store } = await env.open();
       await store.clusters.create({ name: 'prod', kubeconfig: 'k' });

@@ -1,4 +1,6 @@
 import { useEffect, useRef, useState } from 'react';
+import { MAX_FILE_NAME, uploadFileName } from '../../../src/shared/file-name';
+import { MAX_PROFILE_BYTES } from '../../../src/shared/profile-size';
 import { ApiProblem } from '../api/client';
 import { can } from '../api/session';
 import type { ProfileIssue, ProfileVersion, ValidationResult } from '../api/types';
@@ -91,7 +93,8 @@ export function ImportPanel({ onImported }: { onImported: () => void }) {
             onChange={(e) => {
               const chosen = e.target.files?.[0];
               if (!chosen) return;
-              setFile(chosen.name);
+              // A chosen file's name may be longer than the hub takes: its end, as the CLI sends it.
+              setFile(uploadFileName(chosen.name));
               setIssues(undefined);
               setImported(undefined);
               setError(undefined);
@@ -107,6 +110,7 @@ export function ImportPanel({ onImported }: { onImported: () => void }) {
           <span>File name (for error messages)</span>
           <input
             value={file}
+            maxLength={MAX_FILE_NAME}
             onChange={(e) => {
               setFile(e.target.value);
             }}
@@ -118,6 +122,9 @@ export function ImportPanel({ onImported }: { onImported: () => void }) {
         <textarea
           className="yaml-input"
           value={yaml}
+          // Characters, not bytes: text of many-byte characters under it may still be over the hub's limit,
+          // which the hub then says at line 1.
+          maxLength={MAX_PROFILE_BYTES}
           readOnly={bundle !== undefined}
           rows={issueCount > 0 ? 6 : 12}
           spellCheck={false}
