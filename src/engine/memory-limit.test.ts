@@ -127,6 +127,7 @@ describe('the memory-limit wrappers', () => {
       ),
     ).toBe(true);
     expect(ranOutOfMemory('fatal error: out of memory allocating heap arena map\n')).toBe(true);
+    expect(ranOutOfMemory('fatal error: runtime: cannot allocate memory\n')).toBe(true);
     expect(
       ranOutOfMemory(
         'Error: execution error at (x/templates/a.yaml:1:3): fatal error: runtime: out of memory\n',

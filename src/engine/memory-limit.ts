@@ -16,9 +16,10 @@
 //   cap) peaks at 390 MiB resident and renders. The bound is not exact: Linux checks a MAP_FIXED mapping over
 //   a reservation only for the pages it adds (none), so one heap growth can pass the limit before the next
 //   mapping fails. Under 1 GiB no 2 or 3 GiB string rendered (6 runs each); under 256 MiB a 512 MiB string
-//   rendered (559 MiB resident), and a 1 GiB one in 3 of 8 runs. A watchdog on VmRSS would close that gap.
+//   rendered (559 MiB resident), and a 1 GiB one in 3 of 8 runs. So the spawner also reads VmRSS every 50 ms
+//   and kills the program past the limit (spawner-child.ts): the backstop, not the main bound.
 // - GOMEMLIMIT only makes the collector work harder: a live 2 GiB string is allocated all the same.
-// - A watchdog reading VmRSS from /proc races the allocator (1 GiB a second above) and needs a poll per render.
+// - A watch on VmRSS alone races the allocator (1 GiB a second above); it is kept as the backstop only.
 // - cgroups need a delegated hierarchy the hub's user and the agent's pod (user 65532) do not have.
 import { existsSync } from 'node:fs';
 
@@ -91,12 +92,12 @@ export function withMemoryLimit(
 
 /**
  * Whether a failed run's stderr is the Go runtime giving up for want of memory, as it does when the data limit
- * refuses it a mapping ("fatal error: runtime: out of memory", "fatal error: out of memory allocating heap
- * arena map", or no stack for a new thread, errno 12 ENOMEM). Read at line starts only: a chart's own `fail`
+ * refuses it a mapping ("fatal error: runtime: out of memory", "fatal error: runtime: cannot allocate memory",
+ * "fatal error: out of memory allocating heap arena map", or no stack for a new thread, errno 12 ENOMEM). Read at line starts only: a chart's own `fail`
  * message is printed after "Error: ".
  */
 export function ranOutOfMemory(stderr: string): boolean {
-  return /^fatal error: (runtime: )?out of memory|^runtime: failed to create new OS thread .*errno=12\b/m.test(
+  return /^fatal error: (runtime: )?(out of memory|cannot allocate memory)|^runtime: failed to create new OS thread .*errno=12\b/m.test(
     stderr,
   );
 }

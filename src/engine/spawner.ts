@@ -18,12 +18,16 @@ export interface SpawnRequest {
   readonly env: NodeJS.ProcessEnv;
   readonly timeoutMs: number;
   readonly maxBuffer: number;
+  /** The program is killed when its resident memory passes this (spawner-child.ts), MiB. */
+  readonly memoryLimitMib: number;
 }
 
 export interface SpawnReply {
   readonly id: number;
   readonly stdout: string;
   readonly stderr: string;
+  /** The spawner killed the program: its resident memory passed the limit. */
+  readonly memoryExceeded?: boolean;
   /** How execFile failed: ENOENT (no such program), an exit code, or killed by the timeout. */
   readonly error?: {
     readonly message: string;
@@ -112,6 +116,7 @@ export class Spawner {
           env: options.env ?? process.env,
           timeoutMs: options.timeoutMs ?? 120_000,
           maxBuffer: options.maxBuffer ?? 64 * 1024 * 1024,
+          memoryLimitMib,
         },
         program: file,
         memoryLimitMib,
@@ -212,7 +217,8 @@ function spawnError(
 ): SpawnError {
   if (reply.error.code === 127 && !existsSync(waiting.program))
     return new SpawnError({ ...reply, error: { ...reply.error, code: 'ENOENT' } });
-  if (ranOutOfMemory(reply.stderr)) return new SpawnError(reply, { memoryLimitMib: waiting.memoryLimitMib });
+  if (reply.memoryExceeded === true || ranOutOfMemory(reply.stderr))
+    return new SpawnError(reply, { memoryLimitMib: waiting.memoryLimitMib });
   return new SpawnError(reply);
 }
 
