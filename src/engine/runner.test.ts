@@ -1,5 +1,6 @@
 // The cluster runner against the in-memory kube (src/kube/testing/fake-kube.ts): ordering, blocking, removal
-// order, retries with backoff, timeouts, drift and restarts, in milliseconds. Manifest packs only (a Helm pack only where it fails before helm), so no helm runs.
+// order, retries with backoff, timeouts, drift and restarts, in milliseconds. Manifest packs only (and a Helm
+// pack that fails before its render), so no helm runs.
 // The integration tests (*.int.test.ts) prove the same end to end on a real control plane.
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { afterEach, describe, expect, it, vi } from 'vitest';
