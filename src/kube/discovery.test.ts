@@ -2,11 +2,12 @@
 // serves (review 16, item 3). A real control plane's discovery is covered by client.int.test.ts.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { loopStallProbe } from '../shared/testing/loop-stall.js';
 import { KubeClient } from './client.js';
 import {
   DISCOVERY_CONCURRENCY,
+  DISCOVERY_DEADLINE_MS,
   DISCOVERY_MAX_API_VERSIONS,
   DISCOVERY_MAX_GROUP_VERSIONS,
   DISCOVERY_MAX_GROUPS,
@@ -23,6 +24,8 @@ interface FakeApis {
   kinds?: number;
   /** Answers each document after this many milliseconds (the server's work, not the test's waiting). */
   delayMs?: number;
+  /** Called with the count of documents asked for so far, as each is asked for. */
+  onDocument?: (count: number) => void;
 }
 
 /** What the fake server saw: document requests, and the most open at once. */
@@ -71,6 +74,7 @@ async function fakeApiServer(apis: FakeApis): Promise<{ kube: KubeClient; seen: 
       return;
     }
     seen.documents++;
+    apis.onDocument?.(seen.documents);
     open++;
     seen.maxOpen = Math.max(seen.maxOpen, open);
     res.on('close', () => open--);
@@ -167,6 +171,31 @@ describe('discovery of a server that lists many groups', () => {
     expect(error.code).toBe(KubeErrorCode.Invalid);
     expect(error.message).toBe(expected);
     expect((await rejection(kube.resourceFor('g0.example.com/v1', 'Kind0'))).message).toBe(expected);
+  });
+
+  it('stops asking for documents past its deadline, with a retryable Timeout naming the server', async () => {
+    // Only Date is faked: the server moves the clock past the deadline as it answers the 10th document.
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      const { kube, seen, url } = await fakeApiServer({
+        groups: 100,
+        onDocument: (n) => {
+          if (n === 10) vi.setSystemTime(Date.now() + DISCOVERY_DEADLINE_MS + 1);
+        },
+      });
+      const error = await rejection(kube.capabilities());
+      expect(error.code).toBe(KubeErrorCode.Timeout);
+      expect(error.retryable).toBe(true);
+      expect(error.message).toMatch(
+        new RegExp(
+          `^the API server at ${url} answered \\d+ of 101 API group version documents in ` +
+            `${String(DISCOVERY_DEADLINE_MS / 1000)} s, the longest discovery takes$`,
+        ),
+      );
+      expect(seen.documents).toBeLessThan(10 + DISCOVERY_CONCURRENCY);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('stops asking for documents once the versions and kinds pass the bound', async () => {

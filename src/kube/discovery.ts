@@ -27,6 +27,13 @@ export const DISCOVERY_MAX_API_VERSIONS = 20_000;
  * hundred groups still take well under a second, and the hub's HTTP pool never queues thousands of requests.
  */
 export const DISCOVERY_CONCURRENCY = 8;
+/**
+ * How long discovery goes on starting document requests. Fetched 8 at a time, a server that answers each
+ * document just inside the 30 s request deadline would hold a render for hours (2,000 / 8 × 30 s); a real
+ * cluster takes seconds, or about 30 s when an aggregated API hangs (its group then counts as served without
+ * kinds). Past it no request is started, and the call fails with a retryable Timeout once those running end.
+ */
+export const DISCOVERY_DEADLINE_MS = 120_000;
 
 /** The URL prefix of a group/version: `/api/v1` for the core group, `/apis/<group>/<version>` otherwise. */
 export function groupVersionPath(group: string, version: string): string {
@@ -54,7 +61,8 @@ export class Discovery {
    * resource of each, subresources included. Served means listed by /api and /apis now, so a CRD's group
    * appears once it is Established; the per-version documents come from this cache. Only /version, /api and
    * /apis failing fails the call, or an answer past the DISCOVERY_MAX_* bounds (an Invalid KubeError naming the
-   * server and the count: the server is broken or hostile, and retrying would not change its answer).
+   * server and the count: the server is broken or hostile, and retrying would not change its answer), or the
+   * documents taking longer than DISCOVERY_DEADLINE_MS (a retryable Timeout).
    *
    * At most DISCOVERY_CONCURRENCY documents are asked for at once (review 16, item 3: all of 20,000 groups at
    * once stalled the hub's event loop 122 s in undici's queue, and 448 connections were open at 2,000).
@@ -88,12 +96,22 @@ export class Discovery {
     // still counts as served, without kinds: Helm ignores such group discovery failures too. A document past
     // the bounds fails the whole call.
     const out = new Set(groupVersions.map((gv) => gv.apiVersion));
+    const deadline = Date.now() + DISCOVERY_DEADLINE_MS;
+    let answered = 0;
     // Counted as the documents come, so a server past the bound is stopped at it, not after every document.
     await inTurns(groupVersions, DISCOVERY_CONCURRENCY, async (gv) => {
+      if (Date.now() > deadline) {
+        throw new KubeError(
+          KubeErrorCode.Timeout,
+          `the API server at ${server} answered ${String(answered)} of ${String(groupVersions.length)} API group ` +
+            `version documents in ${String(DISCOVERY_DEADLINE_MS / 1000)} s, the longest discovery takes`,
+        );
+      }
       const list = await this.document(gv.group, gv.version, gv.apiVersion).catch((error: unknown) => {
         if (error instanceof OverLimit) throw error;
         return undefined;
       });
+      answered++;
       for (const r of list?.resources ?? []) out.add(`${gv.apiVersion}/${r.kind}`);
       if (out.size > DISCOVERY_MAX_API_VERSIONS) {
         throw overLimit(
