@@ -136,7 +136,9 @@ describe('discovery of a server that lists many groups', () => {
     const { apiVersions } = await kube.capabilities();
     const stall = probe.stop();
     expect(apiVersions).toHaveLength(3 + DISCOVERY_MAX_GROUPS * 11);
-    expect(stall).toBeLessThan(250);
+    // All 1,001 documents asked for at once stalled the loop 1.0-1.2 s here; 8 at a time, 40-130 ms measured on
+    // a loaded 2-core machine, once over 250 ms.
+    expect(stall).toBeLessThan(500);
   });
 
   it('refuses more groups than the bound, naming the server and the count, before asking for any document', async () => {
