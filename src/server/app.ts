@@ -120,7 +120,7 @@ export interface ServerOptions {
   readonly writeStallMs?: number;
   /**
    * A costly answer not all taken by then is cut, freeing its slot: `baseMs` plus its size at `bytesPerSecond`.
-   * Default 2 min plus 64 KiB/s (write-stall.ts); shorter in tests.
+   * Default 2 min plus the answer's size at 16 KiB/s (write-stall.ts); shorter in tests.
    */
   readonly answerDeadline?: AnswerLimits['deadline'];
   /**

@@ -1,6 +1,6 @@
 // A costly answer whose client stops reading is cut after the write-stall wait, so its slot is given back
 // (review 11, item 1); a client reading slowly but steadily gets the whole answer if it takes it by the answer's
-// overall deadline (2 minutes plus its size at 64 KiB/s), past which it is cut too, however it reads. Progress is seen through
+// overall deadline (2 minutes plus its size at 16 KiB/s), past which it is cut too, however it reads. Progress is seen through
 // Node's public stream API only (`writableLength`, 'drain'): those move when a write the socket was handed is
 // taken whole by the kernel, not while the kernel takes part of it, so a large piece of an answer is handed
 // over in slices of WRITE_SLICE_BYTES, each after the previous one was taken. (Session 9 read the socket
@@ -26,10 +26,13 @@ export const WRITE_STALL_MS = 120_000;
  * DEADLINE_BYTES_PER_SECOND. The stall wait alone does not bound how long a slot is held: a client taking a
  * little every so often (enough for the kernel to report progress within each wait) held its costly slots for
  * as long as it kept reading, one token its 4 for ever. Past the deadline the connection is destroyed and its
- * close gives the slots back. 64 KiB/s is 512 kbit/s: a 20 MiB chart gets 2 + 5⅓ minutes.
+ * close gives the slots back. 16 KiB/s (128 kbit/s) is the slowest reader the stall wait lets through
+ * (~17 KiB/s, above): one that gets its answer without the deadline gets it with it too (review 17, item 4: at 64
+ * KiB/s, an agent on a 256 kbit/s link could never fetch a 20 MiB chart, and its every retry failed the same way).
+ * A 20 MiB chart gets 2 + 21⅓ minutes; a trickling token holds its 4 slots that long at most, not for ever.
  */
 export const DEADLINE_BASE_MS = 120_000;
-export const DEADLINE_BYTES_PER_SECOND = 64 * 1024;
+export const DEADLINE_BYTES_PER_SECOND = 16 * 1024;
 
 /** How long a costly answer may wait for its client (tests make them short). */
 export interface AnswerLimits {
