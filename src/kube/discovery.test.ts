@@ -9,8 +9,10 @@ import {
   DISCOVERY_CONCURRENCY,
   DISCOVERY_DEADLINE_MS,
   DISCOVERY_MAX_API_VERSIONS,
+  DISCOVERY_MAX_CACHED_RESOURCES,
   DISCOVERY_MAX_GROUP_VERSIONS,
   DISCOVERY_MAX_GROUPS,
+  DISCOVERY_MAX_NAME,
   DISCOVERY_MAX_RESOURCES,
 } from './discovery.js';
 import { KubeError, KubeErrorCode } from './errors.js';
@@ -22,6 +24,10 @@ interface FakeApis {
   versions?: number;
   /** Kinds in each group version's document (core v1 has two). */
   kinds?: number;
+  /** Subresources of Kind0 in each group's document besides its kinds (`kind0s/sub<i>`, all of kind Kind0). */
+  subresources?: number;
+  /** The length of the first resource's name in each group's document. */
+  nameLength?: number;
   /** Answers each document after this many milliseconds (the server's work, not the test's waiting). */
   delayMs?: number;
   /** Called with the count of documents asked for so far, as each is asked for. */
@@ -81,12 +87,23 @@ async function fakeApiServer(apis: FakeApis): Promise<{ kube: KubeClient; seen: 
     const groupVersion = path.replace(/^\/apis?\//, '');
     const document = {
       groupVersion,
-      resources: Array.from({ length: path === '/api/v1' ? 2 : (apis.kinds ?? 2) }, (_, k) => ({
-        name: `kind${String(k)}s`,
-        kind: `Kind${String(k)}`,
-        namespaced: true,
-        verbs: ['get'],
-      })),
+      resources: [
+        ...Array.from({ length: path === '/api/v1' ? 2 : (apis.kinds ?? 2) }, (_, k) => ({
+          name:
+            k === 0 && path !== '/api/v1' && apis.nameLength
+              ? 'n'.repeat(apis.nameLength)
+              : `kind${String(k)}s`,
+          kind: `Kind${String(k)}`,
+          namespaced: true,
+          verbs: ['get'],
+        })),
+        ...Array.from({ length: path === '/api/v1' ? 0 : (apis.subresources ?? 0) }, (_, i) => ({
+          name: `kind0s/sub${String(i)}`,
+          kind: 'Kind0',
+          namespaced: true,
+          verbs: ['get'],
+        })),
+      ],
     };
     setTimeout(() => {
       answer(document);
@@ -173,6 +190,27 @@ describe('discovery of a server that lists many groups', () => {
     expect(error.code).toBe(KubeErrorCode.Invalid);
     expect(error.message).toBe(expected);
     expect((await rejection(kube.resourceFor('g0.example.com/v1', 'Kind0'))).message).toBe(expected);
+  });
+
+  it('keeps at most its bound of resources in all, however few kinds they are of (review 17, item 2)', async () => {
+    // Documents of 1,999 subresources of one kind: each under the per-document bound, two API versions and kinds
+    // per document in all, but more resources than the cache keeps.
+    const per = DISCOVERY_MAX_RESOURCES - 1;
+    const groups = Math.ceil(DISCOVERY_MAX_CACHED_RESOURCES / per) + 4;
+    const { kube, url } = await fakeApiServer({ groups, kinds: 1, subresources: per - 1 });
+    const error = await rejection(kube.capabilities());
+    expect(error.code).toBe(KubeErrorCode.Invalid);
+    expect(error.message).toContain(url);
+    expect(error.message).toContain(`more than ${String(DISCOVERY_MAX_CACHED_RESOURCES)} resources in all`);
+  });
+
+  it('refuses a resource whose name is longer than a Kubernetes name may be, in resourceFor', async () => {
+    const { kube, url } = await fakeApiServer({ groups: 1, kinds: 2, nameLength: 1024 * 1024 });
+    const error = await rejection(kube.resourceFor('g0.example.com/v1', 'Kind1'));
+    expect(error.code).toBe(KubeErrorCode.Invalid);
+    expect(error.message).toContain(url);
+    expect(error.message).toContain(`at most ${String(DISCOVERY_MAX_NAME)} characters`);
+    expect(error.message.length).toBeLessThan(1000);
   });
 
   it('stops asking for documents past its deadline, with a retryable Timeout naming the server', async () => {

@@ -20,6 +20,26 @@ export const DISCOVERY_MAX_GROUPS = 1000;
 export const DISCOVERY_MAX_GROUP_VERSIONS = 2000;
 /** Resources (subresources included) in one group version's document. */
 export const DISCOVERY_MAX_RESOURCES = 2000;
+/**
+ * Resources kept in the cache of one cluster's documents, all versions together (a big real cluster: a few
+ * thousand; above DISCOVERY_MAX_API_VERSIONS, which counts kinds, not subresources). Only each resource's name, kind and scope are kept, and a name or kind longer than
+ * DISCOVERY_MAX_NAME is refused (Kubernetes' own are DNS names, at most 253): review 17, item 2, 40 documents
+ * padded with 8 MiB each were cached whole, +324 MiB of the hub's heap for the cluster's life.
+ */
+export const DISCOVERY_MAX_CACHED_RESOURCES = 50_000;
+export const DISCOVERY_MAX_NAME = 253;
+
+/** What the cache keeps of a resource of a group version's document. */
+interface DiscoveredResource {
+  readonly name: string;
+  readonly kind: string;
+  readonly namespaced: boolean;
+}
+
+/** What the cache keeps of a group version's document. */
+interface DiscoveredDocument {
+  readonly resources: readonly DiscoveredResource[];
+}
 /** Served versions and kinds in all: each is one `--api-versions` flag of every helm render on the cluster. */
 export const DISCOVERY_MAX_API_VERSIONS = 20_000;
 /**
@@ -46,7 +66,10 @@ export function groupVersionPath(group: string, version: string): string {
  * filled then maps at once (client-go's DeferredDiscoveryRESTMapper does the same on a miss).
  */
 export class Discovery {
-  private readonly cache = new Map<string, Promise<V1APIResourceList | undefined>>();
+  private readonly cache = new Map<string, Promise<DiscoveredDocument | undefined>>();
+  /** Resources in the cached documents (DISCOVERY_MAX_CACHED_RESOURCES), each counted while its entry is kept. */
+  private cachedResources = 0;
+  private readonly counted = new Map<Promise<DiscoveredDocument | undefined>, number>();
 
   constructor(private readonly transport: Transport) {}
 
@@ -125,6 +148,15 @@ export class Discovery {
 
   invalidate(): void {
     this.cache.clear();
+    this.counted.clear();
+    this.cachedResources = 0;
+  }
+
+  /** Drops `key`'s document from the cache if it is still `entry`, and its resources from the count. */
+  private forget(key: string, entry: Promise<DiscoveredDocument | undefined>): void {
+    if (this.cache.get(key) === entry) this.cache.delete(key);
+    this.cachedResources -= this.counted.get(entry) ?? 0;
+    this.counted.delete(entry);
   }
 
   async resourceFor(apiVersion: string, kind: string): Promise<ResourceInfo> {
@@ -138,7 +170,8 @@ export class Discovery {
     const cached = this.cache.has(apiVersion);
     let found = find(await this.document(group, version, apiVersion), kind);
     if (!found && cached) {
-      this.cache.delete(apiVersion);
+      const entry = this.cache.get(apiVersion);
+      if (entry) this.forget(apiVersion, entry);
       found = find(await this.document(group, version, apiVersion), kind);
     }
     if (!found) {
@@ -156,37 +189,81 @@ export class Discovery {
     return { group, version, kind, resource: found.name, namespaced: found.namespaced, statusSubresource };
   }
 
-  private document(group: string, version: string, key: string): Promise<V1APIResourceList | undefined> {
+  private document(group: string, version: string, key: string): Promise<DiscoveredDocument | undefined> {
     let pending = this.cache.get(key);
     if (!pending) {
-      pending = this.transport
+      const entry: Promise<DiscoveredDocument | undefined> = this.transport
         .json<V1APIResourceList>(clientNode().HttpMethod.GET, groupVersionPath(group, version))
         .then(({ value }) => {
-          // Every resourceFor of the version scans its list: a list past the bound is the server's fault.
-          if (value.resources.length > DISCOVERY_MAX_RESOURCES) {
-            throw overLimit(
-              `the API server at ${shownUrl(this.transport.server)} lists ${String(value.resources.length)} ` +
-                `resources in "${key}"; the hub reads at most ${String(DISCOVERY_MAX_RESOURCES)} per group version`,
-            );
+          const kept = this.kept(value, key);
+          // Counted only while this answer is still the cached one (an invalidate() may have come between).
+          if (this.cache.get(key) === entry) {
+            this.counted.set(entry, kept.resources.length);
+            this.cachedResources += kept.resources.length;
+            if (this.cachedResources > DISCOVERY_MAX_CACHED_RESOURCES) {
+              throw overLimit(
+                `the API server at ${shownUrl(this.transport.server)} serves more than ` +
+                  `${String(DISCOVERY_MAX_CACHED_RESOURCES)} resources in all; the hub keeps at most that many ` +
+                  '(a large real cluster has a few thousand)',
+              );
+            }
           }
-          return value;
+          return kept;
         })
         .catch((error: unknown) => {
           if (error instanceof KubeError && error.code === KubeErrorCode.NotFound) return undefined;
           throw error;
         });
-      // Failures (network, 5xx) must not be remembered; a 404 (no such group/version yet) is, until a miss
-      // or invalidate() refreshes it.
-      pending.catch(() => {
-        if (this.cache.get(key) === pending) this.cache.delete(key);
+      // Failures (network, 5xx, an answer past the bounds) must not be remembered; a 404 (no such group/version
+      // yet) is, until a miss or invalidate() refreshes it.
+      entry.catch(() => {
+        this.forget(key, entry);
       });
-      this.cache.set(key, pending);
+      this.cache.set(key, entry);
+      pending = entry;
     }
     return pending;
   }
+
+  /**
+   * What the cache keeps of a document: each resource's name, kind and scope, nothing else the server sent
+   * (an answer padded with megabytes of unknown fields is dropped with the parse). A list past
+   * DISCOVERY_MAX_RESOURCES, or a name or kind past DISCOVERY_MAX_NAME, is the server's fault.
+   */
+  private kept(value: V1APIResourceList, key: string): DiscoveredDocument {
+    const server = shownUrl(this.transport.server);
+    // Every resourceFor of the version scans its list: a list past the bound is the server's fault.
+    if (!Array.isArray(value.resources) || value.resources.length > DISCOVERY_MAX_RESOURCES) {
+      throw overLimit(
+        Array.isArray(value.resources)
+          ? `the API server at ${server} lists ${String(value.resources.length)} resources in "${key}"; the hub ` +
+              `reads at most ${String(DISCOVERY_MAX_RESOURCES)} per group version`
+          : `the API server at ${server} answered "${key}" without a list of resources`,
+      );
+    }
+    return {
+      resources: value.resources.map((r) => {
+        const name: unknown = r.name;
+        const kind: unknown = r.kind;
+        const namespaced: unknown = r.namespaced;
+        if (
+          typeof name !== 'string' ||
+          typeof kind !== 'string' ||
+          name.length > DISCOVERY_MAX_NAME ||
+          kind.length > DISCOVERY_MAX_NAME
+        ) {
+          throw overLimit(
+            `the API server at ${server} lists a resource in "${key}" whose name or kind is not a string of ` +
+              `at most ${String(DISCOVERY_MAX_NAME)} characters`,
+          );
+        }
+        return { name, kind, namespaced: namespaced === true };
+      }),
+    };
+  }
 }
 
-function find(list: V1APIResourceList | undefined, kind: string) {
+function find(list: DiscoveredDocument | undefined, kind: string) {
   // Subresources (deployments/status, deployments/scale) share or reuse kinds; only top-level names map.
   return list?.resources.find((r) => r.kind === kind && !r.name.includes('/'));
 }
