@@ -34,6 +34,25 @@ function watchMemory(pid: number | undefined, limitMib: number, kill: () => void
 }
 
 process.on('message', (request: SpawnRequest) => {
+  try {
+    run(request);
+  } catch (error) {
+    // execFile throws before any program starts for a few causes (E2BIG: arguments or environment past the
+    // kernel's limit; an argument with a NUL): that request fails, not this process and every request in it.
+    const failure = error as NodeJS.ErrnoException;
+    send({
+      id: request.id,
+      stdout: '',
+      stderr: '',
+      error: {
+        message: failure.message,
+        ...(failure.code === undefined ? {} : { code: failure.code }),
+      },
+    });
+  }
+});
+
+function run(request: SpawnRequest): void {
   let memoryExceeded = false;
   const child = execFile(
     request.file,
@@ -69,7 +88,7 @@ process.on('message', (request: SpawnRequest) => {
   // A program that exits without reading its input closes the pipe: that is its answer, not ours to report.
   child.stdin?.on('error', () => undefined);
   child.stdin?.end(request.input);
-});
+}
 
 // The hub went away (or closed the channel): so does this process, and with it nothing is left running.
 process.on('disconnect', () => {

@@ -47,6 +47,18 @@ describe('Spawner', () => {
     expect(failed).toMatchObject({ code: 3, stderr: 'Error: bad chart\n' });
   });
 
+  it('fails only the run whose arguments the kernel refuses (E2BIG), not its process and the runs beside it', async () => {
+    spawner = new Spawner(2);
+    const first = (await spawner.run('/bin/sh', ['-c', 'echo "$PPID"'])).stdout.trim();
+    const beside = spawner.run('/bin/sh', ['-c', 'sleep 0.3; echo beside']);
+    // One argument past the kernel's 128 KiB per argument.
+    const refused = await spawner.run('/bin/echo', ['x'.repeat(256 * 1024)]).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(SpawnError);
+    expect((refused as SpawnError).code).toBe('E2BIG');
+    expect((await beside).stdout).toBe('beside\n');
+    expect((await spawner.run('/bin/sh', ['-c', 'echo "$PPID"'])).stdout.trim()).toBe(first);
+  });
+
   it('fails what was running when its process dies, and starts a new process for the next run', async () => {
     spawner = new Spawner(2);
     const first = (await spawner.run('/bin/sh', ['-c', 'echo "$PPID"'])).stdout.trim();
