@@ -1,6 +1,7 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { abortableSleep, backoffDelay, defaultBackoff, type Backoff } from './backoff.js';
 import { classifyError, errorFromStatus, KubeError, KubeErrorCode } from './errors.js';
+import { MAX_OBJECTS_PER_KIND } from './limits.js';
 import { keyOf } from './refs.js';
 import type { RawWatchEvent } from './watch-stream.js';
 
@@ -27,6 +28,12 @@ export interface ListWatchOptions {
    * managedFields. Must not change the key or the resourceVersion.
    */
   transform?: <O extends KubernetesObject>(object: O) => O;
+  /**
+   * The most objects the cache keeps (default MAX_OBJECTS_PER_KIND, limits.ts). A list of more, or a watch event
+   * that would add one past it, is a retryable KubeError TooLarge: reported through onConnection and retried
+   * with backoff like any failure, so a server that floods the hub with objects costs it a bounded cache.
+   */
+  maxObjects?: number;
 }
 
 /** The two calls a ListWatch makes; KubeClient builds one per query, unit tests stub it. */
@@ -97,6 +104,7 @@ export class ListWatch<T extends KubernetesObject> {
       onConnection: options.onConnection,
       onHandlerError: options.onHandlerError,
       transform: options.transform ?? (<O extends KubernetesObject>(object: O) => object),
+      maxObjects: options.maxObjects ?? MAX_OBJECTS_PER_KIND,
     };
   }
 
@@ -233,6 +241,9 @@ export class ListWatch<T extends KubernetesObject> {
         throw errorFromStatus(event.object);
       case 'ADDED':
       case 'MODIFIED':
+        if (this.cache.size >= this.options.maxObjects && !this.cache.has(keyOf(event.object))) {
+          throw this.tooMany();
+        }
         await this.upsert(event.object);
         this.resourceVersion = resourceVersionOf(event.object) ?? this.resourceVersion;
         return;
@@ -256,6 +267,8 @@ export class ListWatch<T extends KubernetesObject> {
 
   /** Diffs a full list against the cache: upserts, then DELETED (last known state) for what is gone. */
   private async reconcile(items: T[]): Promise<void> {
+    // While a relist is diffed the cache may briefly hold its old objects and the new ones: at most twice this.
+    if (items.length > this.options.maxObjects) throw this.tooMany();
     const present = new Set<string>();
     for (const item of items) {
       if (this.isStopped()) return;
@@ -270,6 +283,14 @@ export class ListWatch<T extends KubernetesObject> {
       if (cached !== undefined)
         await this.deliver({ type: 'DELETED', object: cached }, () => this.cache.delete(key));
     }
+  }
+
+  private tooMany(): KubeError {
+    const max = this.options.maxObjects.toLocaleString('en-US');
+    return new KubeError(
+      KubeErrorCode.TooLarge,
+      `watch of ${this.what}: the API server sent more than ${max} objects, the most the hub keeps of one kind per cluster`,
+    );
   }
 
   private async deliver(event: WatchEvent<T>, commit: () => void): Promise<void> {
