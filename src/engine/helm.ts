@@ -30,6 +30,11 @@ export interface HelmTemplateOptions {
   readonly capabilities?: ClusterCapabilities;
   readonly timeoutMs?: number;
   /**
+   * The bound on helm's memory, MiB (default 1024, memory-limit.ts): a chart's templates can allocate without
+   * end (`repeat`, `printf` in nested `range`s), and a render past it is this pack's error, not the machine's.
+   */
+  readonly memoryLimitMib?: number;
+  /**
    * Who starts helm: default the hub's shared spawner process (spawner.ts), so a render never forks the hub
    * on its event loop.
    */
@@ -60,6 +65,7 @@ export function helmTemplate(pack: HelmPack, options: HelmTemplateOptions): Prom
       env: helmEnv(),
       timeoutMs: options.timeoutMs ?? 120_000,
       maxBuffer: 64 * 1024 * 1024,
+      ...(options.memoryLimitMib === undefined ? {} : { memoryLimitMib: options.memoryLimitMib }),
     })
     .then(
       ({ stdout }) => stdout,
@@ -75,6 +81,14 @@ export function helmTemplate(pack: HelmPack, options: HelmTemplateOptions): Prom
             cause: error,
           });
         }
+        // Go's out-of-memory throw is a goroutine dump: what the user needs is which chart and the limit.
+        if (error.memoryLimitMib !== undefined) {
+          throw new EngineError(
+            EngineErrorCode.RenderFailed,
+            `helm template ${chartName(pack)} exceeded its memory limit (${String(error.memoryLimitMib)} MiB)`,
+            { cause: error },
+          );
+        }
         // Helm's own message is the useful part ("Error: template: x/templates/y.yaml:3:5: ...").
         const detail = stableLists(error.stderr.trim().replace(/^Error: /, '')) || error.message;
         throw new EngineError(EngineErrorCode.RenderFailed, `helm template failed: ${detail}`, {
@@ -82,6 +96,21 @@ export function helmTemplate(pack: HelmPack, options: HelmTemplateOptions): Prom
         });
       },
     );
+}
+
+/** The chart as the profile names it: a local chart's path, a repository chart's name, an OCI reference. */
+function chartName(pack: HelmPack): string {
+  const chart = pack.chart;
+  switch (chart.kind) {
+    case ChartSourceKind.Local:
+      return chart.path;
+    case ChartSourceKind.Repo:
+      return chart.name;
+    case ChartSourceKind.Oci:
+      return chart.ref;
+    default:
+      return assertNever(chart, 'chart source');
+  }
 }
 
 /** The argv of `helm template`: flags first, each with its value joined by `=`, then `--` and the positionals. */

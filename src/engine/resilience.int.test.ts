@@ -224,3 +224,50 @@ describe('Helm hooks', () => {
     }
   });
 });
+
+describe('a chart whose templates allocate without end', () => {
+  it('fails its own pack naming the memory limit, while the pack beside it installs', async () => {
+    const chart = (name: string, template: string) => {
+      const root = join(dir, name);
+      mkdirSync(join(root, 'templates'), { recursive: true });
+      writeFileSync(join(root, 'Chart.yaml'), `apiVersion: v2\nname: ${name}\nversion: 0.1.0\n`);
+      writeFileSync(join(root, 'templates', 'configmap.yaml'), template);
+    };
+    const configMap = (name: string, data: string) =>
+      `apiVersion: v1\nkind: ConfigMap\nmetadata: { name: ${name} }\ndata: { ${data} }\n`;
+    // 2 GiB in one string: helm reached 2.0 GiB resident rendering it, and the pack went green.
+    chart('hog', `{{- $s := repeat 2147483648 "x" }}\n${configMap('hog', 'n: "{{ len $s }}"')}`);
+    chart('fine', configMap('fine', 'greeting: hello'));
+    const file = join(dir, 'memory-profile.yaml');
+    writeFileSync(
+      file,
+      [
+        'apiVersion: strata.dev/v1alpha1',
+        'kind: ClusterProfile',
+        'metadata: { name: memory }',
+        'spec:',
+        '  version: 1.0.0',
+        '  type: add-on',
+        '  packs:',
+        '    - { name: hog, layer: addon, version: 0.1.0, type: helm, chart: { path: hog }, namespace: memory }',
+        '    - { name: fine, layer: addon, version: 0.1.0, type: helm, chart: { path: fine }, namespace: memory }',
+        '',
+      ].join('\n'),
+    );
+    const loaded = await loadProfileFiles([file]);
+    if (!loaded.ok) throw new Error(formatIssues(loaded.issues));
+    const { runner, log } = await startRunner(cp.kubeconfig, 'memory');
+    try {
+      runner.setDesired(desiredOrThrow(loaded.value, { cluster: 'memory' }));
+      await log.until((l) => l.phases().hog === PackPhase.Failed && l.allGreen(['fine']), {
+        timeoutMs: 60_000,
+        what: 'hog red and fine green',
+      });
+      expect(log.latest().get('hog')?.message).toBe(
+        'render failed: helm template hog exceeded its memory limit (1024 MiB)',
+      );
+    } finally {
+      runner.stop();
+    }
+  });
+});

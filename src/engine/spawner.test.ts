@@ -1,6 +1,9 @@
 // The spawner (issue 15): programs start in its own small process, never as children of the test's (the hub's)
 // process; at most `concurrency` run at once, the rest queue; failures come back as execFile's; a spawner that
 // dies fails what it was running and the next run starts a new one.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SpawnError, Spawner } from './spawner.js';
 
@@ -54,4 +57,30 @@ describe('Spawner', () => {
     const second = (await spawner.run('/bin/sh', ['-c', 'echo "$PPID"'])).stdout.trim();
     expect(second).not.toBe(first);
   });
+
+  it('kills a program whose resident memory passes its limit where the data limit let it through', async () => {
+    // A "shell" that sets no limit and execs the program (memory-limit.ts passes -c, the script, $0, the KiB):
+    // what Linux does when it lets one heap growth past RLIMIT_DATA. Only the watch on VmRSS is left.
+    const dir = mkdtempSync(join(tmpdir(), 'strata-spawner-'));
+    try {
+      const noLimit = join(dir, 'no-limit');
+      writeFileSync(noLimit, '#!/bin/sh\nshift 4\nexec "$@"\n', { mode: 0o755 });
+      spawner = new Spawner(1, { shell: noLimit });
+      const started = Date.now();
+      const error = await spawner
+        .run(
+          process.execPath,
+          ['-e', 'globalThis.b = Buffer.alloc(512 << 20, 1); setTimeout(() => {}, 60_000)'],
+          {
+            memoryLimitMib: 256,
+          },
+        )
+        .catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(SpawnError);
+      expect((error as SpawnError).memoryLimitMib).toBe(256);
+      expect(Date.now() - started).toBeLessThan(30_000);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 40_000);
 });

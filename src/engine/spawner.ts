@@ -6,9 +6,11 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { DEFAULT_MEMORY_LIMIT_MIB, ranOutOfMemory, withMemoryLimit, type Wrappers } from './memory-limit.js';
 
 export interface SpawnRequest {
   readonly id: number;
+  /** The wrapper that sets the memory limit and execs the program (memory-limit.ts). */
   readonly file: string;
   readonly args: readonly string[];
   /** Written to the program's stdin, which is then closed. */
@@ -16,12 +18,16 @@ export interface SpawnRequest {
   readonly env: NodeJS.ProcessEnv;
   readonly timeoutMs: number;
   readonly maxBuffer: number;
+  /** The program is killed when its resident memory passes this (spawner-child.ts), MiB. */
+  readonly memoryLimitMib: number;
 }
 
 export interface SpawnReply {
   readonly id: number;
   readonly stdout: string;
   readonly stderr: string;
+  /** The spawner killed the program: its resident memory passed the limit. */
+  readonly memoryExceeded?: boolean;
   /** How execFile failed: ENOENT (no such program), an exit code, or killed by the timeout. */
   readonly error?: {
     readonly message: string;
@@ -36,6 +42,8 @@ export interface RunOptions {
   readonly env?: NodeJS.ProcessEnv;
   readonly timeoutMs?: number;
   readonly maxBuffer?: number;
+  /** The bound on the program's memory (RLIMIT_DATA, memory-limit.ts), MiB; default 1024. */
+  readonly memoryLimitMib?: number;
 }
 
 export interface RunResult {
@@ -43,19 +51,27 @@ export interface RunResult {
   readonly stderr: string;
 }
 
-/** A failed run: execFile's error as the spawner saw it (`code` is ENOENT or the exit code). */
+/**
+ * A failed run: execFile's error as the spawner saw it (`code` is ENOENT or the exit code). `memoryLimitMib` is
+ * set when the program ran out of the memory it was allowed.
+ */
 export class SpawnError extends Error {
   readonly code: string | number | undefined;
   readonly killed: boolean;
   readonly stdout: string;
   readonly stderr: string;
-  constructor(reply: SpawnReply & { error: NonNullable<SpawnReply['error']> }) {
+  readonly memoryLimitMib: number | undefined;
+  constructor(
+    reply: SpawnReply & { error: NonNullable<SpawnReply['error']> },
+    options: { memoryLimitMib?: number } = {},
+  ) {
     super(reply.error.message);
     this.name = 'SpawnError';
     this.code = reply.error.code;
     this.killed = reply.error.killed ?? false;
     this.stdout = reply.stdout;
     this.stderr = reply.stderr;
+    this.memoryLimitMib = options.memoryLimitMib;
   }
 }
 
@@ -64,6 +80,9 @@ export const DEFAULT_SPAWN_CONCURRENCY = 4;
 
 interface Waiting {
   readonly request: Omit<SpawnRequest, 'id'>;
+  /** The program itself (the request's file is the wrapper), and its limit. */
+  readonly program: string;
+  readonly memoryLimitMib: number;
   readonly resolve: (result: RunResult) => void;
   readonly reject: (error: Error) => void;
 }
@@ -74,20 +93,33 @@ export class Spawner {
   private readonly running = new Map<number, Waiting>();
   private readonly queue: Waiting[] = [];
 
-  constructor(private readonly concurrency = DEFAULT_SPAWN_CONCURRENCY) {}
+  /** `wrappers`: for tests, which memory-limit wrappers this machine has (default: looked up once). */
+  constructor(
+    private readonly concurrency = DEFAULT_SPAWN_CONCURRENCY,
+    private readonly wrappers?: Wrappers,
+  ) {}
 
-  /** Runs `file` with `args` in the spawner's process; rejects with a SpawnError when it fails. */
+  /**
+   * Runs `file` with `args` in the spawner's process, under a memory limit (memory-limit.ts); rejects with a
+   * SpawnError when it fails.
+   */
   run(file: string, args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
     return new Promise((resolve, reject) => {
+      const memoryLimitMib = options.memoryLimitMib ?? DEFAULT_MEMORY_LIMIT_MIB;
+      // Throws, and nothing starts, where no wrapper can set the limit.
+      const bounded = withMemoryLimit(file, args, memoryLimitMib, this.wrappers);
       this.queue.push({
         request: {
-          file,
-          args,
+          file: bounded.file,
+          args: bounded.args,
           input: options.input ?? '',
           env: options.env ?? process.env,
           timeoutMs: options.timeoutMs ?? 120_000,
           maxBuffer: options.maxBuffer ?? 64 * 1024 * 1024,
+          memoryLimitMib,
         },
+        program: file,
+        memoryLimitMib,
         resolve,
         reject,
       });
@@ -160,7 +192,7 @@ export class Spawner {
     if (!waiting) return;
     this.running.delete(reply.id);
     const { error } = reply;
-    if (error) waiting.reject(new SpawnError({ ...reply, error }));
+    if (error) waiting.reject(spawnError(waiting, { ...reply, error }));
     else waiting.resolve({ stdout: reply.stdout, stderr: reply.stderr });
     // Referenced only while there is work: an idle spawner does not keep the hub alive.
     if (this.running.size === 0) this.child?.channel?.unref();
@@ -172,6 +204,22 @@ export class Spawner {
     this.running.clear();
     for (const waiting of all) waiting.reject(error);
   }
+}
+
+/**
+ * execFile's error for the program itself, not its wrapper: the wrapper cannot exec a missing program (prlimit
+ * and sh exit 127), which is ENOENT as an unwrapped execFile reported it; a program that ran out of memory says
+ * so with its limit.
+ */
+function spawnError(
+  waiting: Waiting,
+  reply: SpawnReply & { error: NonNullable<SpawnReply['error']> },
+): SpawnError {
+  if (reply.error.code === 127 && !existsSync(waiting.program))
+    return new SpawnError({ ...reply, error: { ...reply.error, code: 'ENOENT' } });
+  if (reply.memoryExceeded === true || ranOutOfMemory(reply.stderr))
+    return new SpawnError(reply, { memoryLimitMib: waiting.memoryLimitMib });
+  return new SpawnError(reply);
 }
 
 /**

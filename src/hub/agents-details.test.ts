@@ -3,6 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { Redactor } from '../profile/index.js';
+import { KEPT_TEXT_MAX } from '../shared/kept-text.js';
 import { AGENT_DETAIL_LIMITS, detailsBytes, packDetails, type PackDetailsEvent } from './agents-details.js';
 import { AgentBatchSchema, eventOverBounds } from './agents-protocol.js';
 
@@ -32,7 +33,7 @@ describe("an agent's pack details", () => {
           {
             ref: ref('web'),
             events: Array.from({ length: 9 }, () =>
-              warning(`probe failed, token hunter2-secret ${'x'.repeat(3000)}`),
+              warning(`probe failed, token hunter2-secret ${'x'.repeat(20_000)}`),
             ),
           },
         ],
@@ -44,7 +45,10 @@ describe("an agent's pack details", () => {
     const events = event.warnings[0]?.events ?? [];
     expect(events).toHaveLength(AGENT_DETAIL_LIMITS.events);
     expect(events[0]?.message.startsWith('probe failed, token ****** xxx')).toBe(true);
+    // Cut as the hub cuts a Warning event of a cluster it drives itself: as long, with the same marker.
+    expect(AGENT_DETAIL_LIMITS.message).toBe(KEPT_TEXT_MAX);
     expect(events[0]?.message).toHaveLength(AGENT_DETAIL_LIMITS.message);
+    expect(events[0]?.message).toMatch(/x…\[\d+ more characters cut by the hub\]$/);
     expect(JSON.stringify(event)).not.toContain('hunter2');
     expect(issues(event)).toEqual([]);
   });
@@ -76,7 +80,10 @@ describe("an agent's pack details", () => {
       'events.0.event.notes: holds control characters or escape sequences',
     ]);
     expect(
-      issues({ ...ok, warnings: [{ ref: ref('web'), events: [warning('m'.repeat(5000))] }] })[0],
+      issues({
+        ...ok,
+        warnings: [{ ref: ref('web'), events: [warning('m'.repeat(AGENT_DETAIL_LIMITS.message + 1))] }],
+      })[0],
     ).toMatch(/^events\.0\.event\.warnings\.0\.events\.0\.message: /);
     expect(
       issues({
@@ -100,7 +107,7 @@ describe("an agent's pack details", () => {
     };
     expect(issues(big)).toEqual([
       expect.stringMatching(
-        /^events\.0\.event: the details of pack "web" are \d+ bytes, over the 16384 allowed$/,
+        /^events\.0\.event: the details of pack "web" are \d+ bytes, over the 65536 allowed$/,
       ),
     ]);
   });

@@ -11,6 +11,7 @@ import { z } from 'zod';
 import { MAX_RECENT_WARNINGS, type RecentWarning } from '../engine/index.js';
 import type { Redactor } from '../profile/index.js';
 import type { ObjectRef } from '../status/index.js';
+import { cutText, KEPT_TEXT_MAX } from '../shared/kept-text.js';
 import { CLEANED_CHARACTERS } from '../shared/unsafe-text.js';
 
 export const AGENT_DETAIL_LIMITS = {
@@ -20,10 +21,14 @@ export const AGENT_DETAIL_LIMITS = {
   events: MAX_RECENT_WARNINGS,
   object: 300,
   reason: 128,
-  message: 1024,
+  /** As long as the hub keeps a Warning event's message of a cluster it drives itself (engine/recent-warnings.ts). */
+  message: KEPT_TEXT_MAX,
   notes: 8 * 1024,
-  /** One pack's details as JSON (counted in UTF-16 code units, as JSON.stringify's length). */
-  bytes: 16 * 1024,
+  /**
+   * One pack's details as JSON (counted in UTF-16 code units, as JSON.stringify's length): the notes and one
+   * resource's warnings at their longest fit, so a long message does not push every warning out.
+   */
+  bytes: 64 * 1024,
   /** All of a cluster's details the hub keeps. */
   clusterBytes: 256 * 1024,
 } as const;
@@ -42,10 +47,9 @@ const UNSAFE = /[\u0000-\u0008\u000B-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u20
  */
 const CLEANED = CLEANED_CHARACTERS;
 
-/** The text without unsafe characters, cut to `max` characters (ending in … when cut). */
+/** The text without unsafe characters, cut to `max` characters as the hub cuts cluster text (shared/kept-text.ts). */
 export function cleanText(text: string, max: number): string {
-  const cleaned = text.replace(CLEANED, '');
-  return cleaned.length <= max ? cleaned : `${cleaned.slice(0, max - 1)}…`;
+  return cutText(text.replace(CLEANED, ''), max);
 }
 
 /** Whether plain data nests deeper than `max` arrays and objects (stops looking as soon as it does). */
@@ -133,18 +137,18 @@ export function packDetails(
     }))
     .sort((a, b) => (b.events[0]?.time ?? '').localeCompare(a.events[0]?.time ?? ''))
     .slice(0, L.resources);
+  // Cut from the whole text each time, so the marker counts what the chart printed, not what a first cut kept.
+  const notes = found.notes === undefined ? undefined : redactor.redact(found.notes).replace(CLEANED, '');
   const event: PackDetailsEvent = {
     type: 'PackDetails',
     pack,
-    ...(found.notes === undefined ? {} : { notes: text(found.notes, L.notes) }),
+    ...(notes === undefined ? {} : { notes: cutText(notes, L.notes) }),
     warnings,
   };
   while (detailsBytes(event) > L.bytes && event.warnings.length > 0) event.warnings.pop();
-  if (detailsBytes(event) > L.bytes && event.notes !== undefined) {
-    event.notes = cleanText(
-      event.notes,
-      Math.max(0, event.notes.length - (detailsBytes(event) - L.bytes) - 1),
-    );
+  if (detailsBytes(event) > L.bytes && notes !== undefined && event.notes !== undefined) {
+    // Each character cut saves at least one byte of JSON, and the marker is written as it is.
+    event.notes = cutText(notes, Math.max(0, event.notes.length - (detailsBytes(event) - L.bytes)));
   }
   return event;
 }

@@ -15,7 +15,12 @@ import { join } from 'node:path';
 import type { AddressRange } from '../kube/index.js';
 import { ChartSourceKind, type ChartSource } from '../profile/index.js';
 import type { ChartSourceCredentials } from '../store/index.js';
-import { noRegistryCredentials } from '../engine/index.js';
+import {
+  DEFAULT_MEMORY_LIMIT_MIB,
+  noRegistryCredentials,
+  ranOutOfMemory,
+  withMemoryLimit,
+} from '../engine/index.js';
 import { bySemver, entriesOf, MAX_INDEX_BYTES, versionsOf, type IndexEntry } from './chart-index.js';
 import {
   denyCheck,
@@ -311,6 +316,9 @@ export async function listChartVersions(
 /** What went wrong, from helm's message, in our words: never the remote's body. */
 export function classify(stderr: string): string {
   const text = stderr;
+  // Go's goroutine dump would match the patterns below at random.
+  if (ranOutOfMemory(text))
+    return `helm pull exceeded its memory limit (${String(DEFAULT_MEMORY_LIMIT_MIB)} MiB)`;
   if (/\b401\b|unauthori[sz]ed/i.test(text))
     return '401 Unauthorized (wrong or missing username or password)';
   if (/\b403\b|forbidden|denied/i.test(text)) return '403 Forbidden';
@@ -350,9 +358,17 @@ function helmIn(dir: string, options: FetchOptions, proxy: OutboundProxy): HelmI
   };
   return (args) =>
     new Promise((resolve) => {
+      // Under the same memory limit as a render (engine/memory-limit.ts); a wrapper-less machine starts nothing.
+      let bounded;
+      try {
+        bounded = withMemoryLimit(options.helmBin, args, DEFAULT_MEMORY_LIMIT_MIB);
+      } catch (error) {
+        resolve({ ok: false, stderr: error instanceof Error ? error.message : String(error) });
+        return;
+      }
       const child = execFile(
-        options.helmBin,
-        args,
+        bounded.file,
+        bounded.args,
         { env, timeout: options.timeoutMs ?? 60_000, maxBuffer: 4 * 1024 * 1024 },
         (error, _stdout, stderr) => {
           resolve({ ok: error === null, stderr: error === null ? '' : stderr || error.message });

@@ -224,6 +224,11 @@ describe('classify', () => {
     ['connect ECONNREFUSED 127.0.0.1:1', /^connection refused$/],
     ['getaddrinfo ENOTFOUND registry.invalid', /^host not found/],
     ['Error: <html>secret page body</html>', /^the chart could not be fetched$/],
+    // Go's dump names "denied"/"not found" in frames at random: the limit is the cause.
+    [
+      'fatal error: runtime: out of memory\n\ngoroutine 1 [running]:\nnet/http.(*Client).deniedTransport 404',
+      /^helm pull exceeded its memory limit \(1024 MiB\)$/,
+    ],
   ])('%s → a cause in our words', (stderr, expected) => {
     expect(classify(stderr)).toMatch(expected);
   });

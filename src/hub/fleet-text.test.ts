@@ -2,13 +2,16 @@
 // start, reaches every viewer (cluster.connection events, the cluster view): shown without terminal control and
 // without a URL's user-info (kube/shown-url.ts shownKubeText), whatever the runner passed on.
 import { describe, expect, it } from 'vitest';
+import type { DesiredPack } from '../engine/index.js';
 import { desiredManifestPack } from '../engine/testing/packs.js';
 import { KubeError, KubeErrorCode, type KubeClient } from '../kube/index.js';
 import { FakeKube } from '../kube/testing/fake-kube.js';
+import { Redactor } from '../profile/index.js';
+import { cutText } from '../shared/kept-text.js';
 import type { ClusterRecord, Store } from '../store/index.js';
 import type { ClusterAccess } from './access.js';
 import type { HubEvent } from './feed.js';
-import { Fleet } from './fleet.js';
+import { DRIFT_MESSAGE_MAX, Fleet } from './fleet.js';
 import type { Planner } from './planner.js';
 
 /** What a hostile API server or proxy could put in an error: an OSC 52 clipboard write, a clear, user-info. */
@@ -27,7 +30,7 @@ const record: ClusterRecord = {
 } as unknown as ClusterRecord;
 
 /** A fleet over fakes: a FakeKube as the cluster, a store holding nothing, a planner giving `plan`. */
-function fleetWith(kube: FakeKube, options: { refuse?: string } = {}) {
+function fleetWith(kube: FakeKube, options: { refuse?: string; desired?: DesiredPack } = {}) {
   const events: HubEvent[] = [];
   const audits: unknown[] = [];
   const store = {
@@ -50,7 +53,7 @@ function fleetWith(kube: FakeKube, options: { refuse?: string } = {}) {
     storedRefusal: (_name: string, error: unknown) => `refused (${(error as Error).message})`,
   } as unknown as ClusterAccess;
   const planner = {
-    plan: () => Promise.resolve({ desired: [desired] }),
+    plan: () => Promise.resolve({ desired: [options.desired ?? desired] }),
     keep: () => undefined,
     forget: () => undefined,
   } as unknown as Planner;
@@ -110,6 +113,55 @@ describe('cluster text a viewer reads', () => {
       expectShown((drift?.data as { message?: string }).message);
       await expect.poll(() => audits.length).toBe(1);
       expectShown((audits[0] as { details: { message: string } }).details.message);
+    } finally {
+      await fleet.close();
+    }
+  });
+
+  it('cuts a long drift report as every cluster text is cut, its marker counting what the cluster said', async () => {
+    const kube = new FakeKube();
+    const { fleet, events } = fleetWith(kube);
+    await fleet.start(record);
+    try {
+      const message = `drift: ConfigMap web changed by ${'m'.repeat(50_000)}`;
+      (fleet as unknown as { onRunnerEvent: (r: unknown, e: unknown) => void }).onRunnerEvent(
+        fleet.runtime(record.name),
+        {
+          type: 'DriftDetected',
+          pack: desired.pack.name,
+          time: '2026-12-07T03:00:00.000Z',
+          message,
+          correcting: true,
+        },
+      );
+      const shown = (events.find((e) => e.kind === 'pack.drift')?.data as { message?: string }).message;
+      expect(shown).toHaveLength(DRIFT_MESSAGE_MAX);
+      expect(shown).toBe(cutText(message, DRIFT_MESSAGE_MAX));
+      expect(shown).toMatch(/m…\[49\d{3} more characters cut by the hub\]$/u);
+    } finally {
+      await fleet.close();
+    }
+  });
+
+  it('masks the whole word a weak secret is part of in a drift report, not only the secret (review 14, item 7)', async () => {
+    const kube = new FakeKube();
+    const weak = { ...desired, redactor: new Redactor(['postgres']) };
+    const { fleet, events } = fleetWith(kube, { desired: weak });
+    await fleet.start(record);
+    try {
+      const runtime = fleet.runtime(record.name);
+      await expect.poll(() => runtime.known.has(desired.pack.name)).toBe(true);
+      (fleet as unknown as { onRunnerEvent: (r: unknown, e: unknown) => void }).onRunnerEvent(runtime, {
+        type: 'DriftDetected',
+        pack: desired.pack.name,
+        time: '2026-12-07T03:00:00.000Z',
+        message: 'drift: ConfigMap data/app-postgres-config changed by postgres-operator',
+        correcting: true,
+      });
+      const drift = events.find((e) => e.kind === 'pack.drift');
+      expect((drift?.data as { message?: string }).message).toBe(
+        'drift: ConfigMap data/****** changed by ******',
+      );
     } finally {
       await fleet.close();
     }

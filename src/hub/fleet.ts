@@ -59,9 +59,6 @@ export const DRIFT_AUDITS_PER_MINUTE = 60;
 /** The longest drift message kept and shown: the hub's own are one line; an agent's is cut here. */
 export const DRIFT_MESSAGE_MAX = 1024;
 
-const cutDriftMessage = (text: string): string =>
-  text.length <= DRIFT_MESSAGE_MAX ? text : `${text.slice(0, DRIFT_MESSAGE_MAX - 1)}…`;
-
 export class Fleet {
   private readonly runtimes = new Map<string, ClusterRuntime>();
   /**
@@ -360,7 +357,9 @@ export class Fleet {
           time: event.time,
           // Names and managers read from the cluster: shown as any cluster text is (no control characters, no
           // URL user-info), as the audit log shows it when read.
-          message: cutDriftMessage(shownKubeText(redactor ? redactor.redact(event.message) : event.message)),
+          message: shownKubeText(redactor ? redactor.redact(event.message) : event.message, {
+            max: DRIFT_MESSAGE_MAX,
+          }),
           correcting: event.correcting,
         };
         runtime.drift.set(event.pack, drift);

@@ -3,6 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { noRedaction, Redactor } from '../profile/index.js';
+import { cutText } from '../shared/kept-text.js';
 import { createStore, type Store } from '../store/index.js';
 import { advance, packStatus } from '../store/testing/fixtures.js';
 import type { PackTransition } from '../status/index.js';
@@ -109,7 +110,8 @@ describe('StatusWriter', () => {
     const history = await store.history.transitions('prod', 'p');
     expect(history).toHaveLength(MAX_TRANSITIONS_PER_WRITE);
     expect(history.at(-1)?.message).toHaveLength(TRANSITION_TEXT_MAX);
-    expect(history.at(-1)?.message.endsWith('…')).toBe(true);
+    expect(history.at(-1)?.message).toBe(cutText(huge, TRANSITION_TEXT_MAX));
+    expect(history.at(-1)?.message).toMatch(/^x+…\[\d+ more characters cut by the hub\]$/u);
     expect(history.at(-1)?.reason).toHaveLength(TRANSITION_TEXT_MAX);
     // The next status adds one more transition: that one is stored, not the dropped older ones.
     writer.status('prod', 'p', advance(flooded, 'success', t(9)), noRedaction);
@@ -184,6 +186,40 @@ describe('StatusWriter', () => {
     expect(everything).not.toContain(secret);
     // The phases, times and references are the product's own words and stay as they were.
     expect(await stored()).toEqual(['onboarding→processing', 'processing→failed']);
+  });
+
+  it('masks the whole cluster word a weak secret is part of in a status message, not only the secret (review 14, item 7)', async () => {
+    const writer = new StatusWriter(store, (e) => errors.push(e));
+    const message = 'Pod data/app-postgres-0: dial tcp app-postgres.db.svc:5432: connection refused';
+    writer.status(
+      'prod',
+      'p',
+      { ...advance(packStatus('onboarding'), 'failed', t(1)), message },
+      new Redactor(['postgres']),
+    );
+    await writer.drain();
+    expect(errors).toEqual([]);
+    expect((await store.packStatus.get('prod', 'p'))?.message).toBe(
+      'Pod data/******: dial tcp ******:5432: connection refused',
+    );
+  });
+
+  it("masks the whole word a weak secret is part of in helm's error, not only the secret (review 14, item 7)", async () => {
+    const writer = new StatusWriter(store, (e) => errors.push(e));
+    const error =
+      'helm upgrade failed: template: db/templates/secret.yaml:7:20: executing "db/templates/secret.yaml" at <.Values.auth.postgresPassword>: wrong type';
+    const failed = {
+      ...advance(packStatus('onboarding'), 'failed', t(1)),
+      stage: { type: 'RenderFailed', error } as const,
+    };
+    writer.status('prod', 'p', failed, new Redactor(['postgres']));
+    await writer.drain();
+    expect(errors).toEqual([]);
+    expect((await store.packStatus.get('prod', 'p'))?.stage).toEqual({
+      type: 'RenderFailed',
+      error:
+        'helm upgrade failed: template: db/templates/secret.yaml:7:20: executing "db/templates/secret.yaml" at <******>: wrong type',
+    });
   });
 
   it('stores the status still pending when its pack is removed, so the uninstall stays in the history', async () => {

@@ -1,5 +1,6 @@
 import type { Redactor } from '../profile/index.js';
 import { assertNever } from '../shared/assert-never.js';
+import { cutText } from '../shared/kept-text.js';
 import type { PackStage, PackStatus, PackTransition } from '../status/index.js';
 import type { LeaseFence, Store } from '../store/index.js';
 
@@ -50,8 +51,7 @@ export const MAX_TRANSITIONS_PER_WRITE = 16;
  * a write goes to the store, so the queue keeps counting every transition a status added (its offsets).
  */
 export function capTransitions(transitions: readonly PackTransition[]): PackTransition[] {
-  const cut = (text: string) =>
-    text.length <= TRANSITION_TEXT_MAX ? text : `${text.slice(0, TRANSITION_TEXT_MAX - 1)}…`;
+  const cut = (text: string) => cutText(text, TRANSITION_TEXT_MAX);
   return transitions
     .slice(-MAX_TRANSITIONS_PER_WRITE)
     .map((t) =>

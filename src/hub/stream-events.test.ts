@@ -5,6 +5,7 @@ import { desiredOrThrow, loadExamples } from '../engine/testing/runner.js';
 import { clusterSummary, StreamEventSchema, streamEvent, type HubEvent } from './stream-events.js';
 import { initialPackStatus } from '../status/index.js';
 import type { StoredEvent } from '../store/index.js';
+import { Redactor } from '../profile/index.js';
 
 const SECRET = 'correct-horse-battery';
 const time = '2026-01-01T00:00:10.000Z';
@@ -108,6 +109,39 @@ describe('the stream events the hub publishes', () => {
       },
     ]);
     expect(JSON.stringify(event)).not.toContain(SECRET);
+  });
+
+  it('masks the whole word a weak secret is part of in a Warning event, not only the secret (review 14, item 7)', async () => {
+    // A password too weak for the profile's own rule, as an agent's Redactor or an older profile may hold one.
+    const weak = { ...(await monitoring()), redactor: new Redactor(['grafana']) };
+    const ref = { apiVersion: 'apps/v1', kind: 'Deployment', namespace: 'monitoring', name: 'grafana' };
+    const status = {
+      ...failedStatus('0/1 available'),
+      resources: [
+        { ref, evaluation: { state: 'Progressing' as const, reason: 'Progressing', message: 'x' } },
+      ],
+    };
+    const stored: StoredEvent = {
+      id: 11,
+      time,
+      cluster: 'local',
+      kind: 'pack.status',
+      pack: weak.pack.name,
+      status: { ...status, cluster: 'local', pack: weak.pack.name, seq: 11, updatedAt: time },
+    };
+    const warning = {
+      object: 'Pod monitoring/grafana-7d9',
+      reason: 'FailedMount',
+      message:
+        'MountVolume.SetUp failed for volume "grafana-admin": secret "monitoring-grafana-admin" not found',
+      count: 1,
+      time,
+    };
+    const event = streamEvent(stored, () => ({ desired: weak, stale: false, warnings: () => [warning] }));
+    if (event.kind !== 'pack.status') throw new Error(`expected pack.status, got ${event.kind}`);
+    expect(event.data.resources[0]?.events?.[0]?.message).toBe(
+      'MountVolume.SetUp failed for volume "******": secret "******" not found',
+    );
   });
 
   it('still sends a status of a pack the hub no longer places, marked by order -1, so a replay misses nothing', () => {

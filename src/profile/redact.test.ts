@@ -1,6 +1,7 @@
 // A sensitive value is hidden in the forms a chart's templates write it in, not only as given.
 import { describe, expect, it } from 'vitest';
 import { encodedForms, Redactor } from './redact.js';
+import { SEARCHED_SECRET_MIN } from './sensitive-defaults.js';
 
 const secret = 'hunter2-Secret!';
 const redactor = new Redactor([secret]);
@@ -40,6 +41,82 @@ describe('Redactor', () => {
     expect(encodedForms('abc')).toEqual(['abc', 'YWJj']);
     expect(short.redact('the quick brown fox')).toBe('the quick brown fox');
     expect(redactor.redact('nothing sensitive here')).toBe('nothing sensitive here');
+  });
+
+  describe('in free text, masks the whole word a secret is part of, not only the secret (review 14, item 7)', () => {
+    const pg = new Redactor(['postgres']);
+
+    it('at the start, the end or the middle of a word', () => {
+      expect(pg.redact('host postgres-0.db.svc:5432')).toBe('host ******:5432');
+      expect(pg.redact('user app-postgres, ready')).toBe('user ******, ready');
+      expect(pg.redact('dial app-postgres.db.svc:5432: refused')).toBe('dial ******:5432: refused');
+      expect(pg.redact('image "docker.io/library/postgres:16"')).toBe('image "docker.io/library/******:16"');
+      expect(pg.redact('postgres')).toBe('******');
+    });
+
+    it('stops at separators: white space, quotes, brackets, / : @ = , ; & ? # \\ *', () => {
+      const around = [
+        '"',
+        "'",
+        '(',
+        ')',
+        '[',
+        ']',
+        '{',
+        '}',
+        '<',
+        '>',
+        '/',
+        ':',
+        '@',
+        '=',
+        ',',
+        ';',
+        '&',
+        '?',
+        '#',
+      ];
+      for (const s of [...around, ' ', '\t', '\n', '\\', '*'])
+        expect(pg.redact(`a${s}postgres${s}b`), JSON.stringify(s)).toBe(`a${s}******${s}b`);
+      expect(pg.redact('postgres://u:x-postgres-y@db/x?pw=postgres&z=1')).toBe(
+        '******://u:******@db/x?pw=******&z=1',
+      );
+    });
+
+    it('repeated, one mask per word; touching or overlapping matches, of one secret or several, one mask', () => {
+      expect(pg.redact('postgres postgres-postgres postgrespostgres')).toBe('****** ****** ******');
+      const two = new Redactor(['abcdefgh', 'efghijkl']);
+      expect(two.redact('x abcdefghijkl y')).toBe('x ****** y');
+      expect(two.redact('x:abcdefgh:efghijkl:y')).toBe('x:******:******:y');
+      // A secret that ends on a separator does not mask the next word.
+      expect(new Redactor(['secret-pw:']).redact('xsecret-pw:next')).toBe('******next');
+    });
+
+    it('counts letters, marks and digits of every script, and characters outside the BMP, as one word', () => {
+      expect(pg.redact('grüße-postgres-ünïcode ok')).toBe('****** ok');
+      expect(pg.redact('日本postgres語 ok')).toBe('****** ok');
+      expect(pg.redact('e\u0301postgres ok')).toBe('****** ok');
+      expect(pg.redact('𝒳postgres𝒴 ok')).toBe('****** ok');
+      expect(pg.redact('😀postgres😀')).toBe('😀******😀');
+      const emoji = new Redactor(['пароль-𝒳𝒴']);
+      expect(emoji.redact('x-пароль-𝒳𝒴𝒵 y')).toBe('****** y');
+    });
+
+    it('masks a secret shorter than SEARCHED_SECRET_MIN only where it is a word of its own', () => {
+      expect(SEARCHED_SECRET_MIN).toBe(6);
+      const pin = new Redactor(['4711']);
+      expect(pin.redact('pin 4711, port 47110, v1.4711, x4711')).toBe(
+        'pin ******, port 47110, v1.4711, x4711',
+      );
+      expect(pin.redact('4711:4711')).toBe('******:******');
+      expect(new Redactor(['1']).redact('0/1 available, v1.2.1')).toBe('0/****** available, v1.2.1');
+    });
+
+    it('masks the whole base64 word a secret is encoded in (its `=` padding is a separator)', () => {
+      const encoded = b64(`user:${secret}@db`);
+      expect(encoded).toMatch(/^[A-Za-z0-9+]+=*$/);
+      expect(redactor.redact(`auth: ${encoded} done`)).toMatch(/^auth: \*{6}=* done$/);
+    });
   });
 
   it('hands an agent the values themselves, not their forms', () => {

@@ -9,6 +9,7 @@ import { SENSITIVE_PLACEHOLDER } from './describe.js';
 import { mapStrings } from './macros.js';
 import type { KubeObject, Pack } from './model.js';
 import { PackType } from './schema.js';
+import { SEARCHED_SECRET_MIN } from './sensitive-defaults.js';
 
 /**
  * A pack's values (helm) or manifests as a person may see them: resolved with `******` where a sensitive
@@ -63,6 +64,57 @@ function goQueryEscape(bytes: Buffer): string {
   return out;
 }
 
+/**
+ * A character that is part of a word for Redactor.redact: a letter, mark, digit or connector (`_`) of any script,
+ * and the punctuation found inside host names, image names, identifiers and encoded text (`- . + % ~`).
+ */
+const WORD_CHARACTER = /^[\p{L}\p{M}\p{N}\p{Pc}\-.+%~]$/u;
+
+const isWordCharacter = (char: string): boolean => WORD_CHARACTER.test(char);
+
+/** The character (code point) that ends at `end`, or '' at the start of the text. */
+function charBefore(text: string, end: number): string {
+  if (end === 0) return '';
+  const code = text.charCodeAt(end - 1);
+  const pair = code >= 0xdc00 && code <= 0xdfff && end >= 2 && isHighSurrogate(text.charCodeAt(end - 2));
+  return text.slice(pair ? end - 2 : end - 1, end);
+}
+
+/** The character (code point) that starts at `start`, or '' at the end of the text. */
+const charAt = (text: string, start: number): string =>
+  start >= text.length ? '' : String.fromCodePoint(text.codePointAt(start) ?? 0);
+
+/** Whether the text from `at` on continues a word begun before `at`. */
+const cutsLeft = (text: string, at: number): boolean =>
+  isWordCharacter(charAt(text, at)) && isWordCharacter(charBefore(text, at));
+
+/** Whether a word of the text before `end` goes on after it. */
+const cutsRight = (text: string, end: number): boolean =>
+  isWordCharacter(charBefore(text, end)) && isWordCharacter(charAt(text, end));
+
+/** The start of the word that the text from `at` on is part of (`at` unless cutsLeft), not before `floor`. */
+function wordStart(text: string, at: number, floor: number): number {
+  if (!cutsLeft(text, at)) return at;
+  let start = at;
+  for (
+    let char = charBefore(text, start);
+    start > floor && isWordCharacter(char);
+    char = charBefore(text, start)
+  )
+    start -= char.length;
+  return Math.max(start, floor);
+}
+
+/** The end of the word that the text before `end` is part of (`end` unless cutsRight). */
+function wordEnd(text: string, end: number): number {
+  if (!cutsRight(text, end)) return end;
+  let stop = end;
+  for (let char = charAt(text, stop); isWordCharacter(char); char = charAt(text, stop)) stop += char.length;
+  return stop;
+}
+
+const isHighSurrogate = (code: number): boolean => code >= 0xd800 && code <= 0xdbff;
+
 export class Redactor {
   readonly #secrets: readonly string[];
   /** Every form of every secret (encodedForms), longest first. */
@@ -81,11 +133,56 @@ export class Redactor {
     this.#forms = [...new Set(this.#secrets.flatMap(encodedForms))].sort((a, b) => b.length - a.length);
   }
 
-  /** `text` with every sensitive value replaced by `******`. */
+  /**
+   * `text` with every sensitive value, in each of its forms (encodedForms), replaced by `******`, and the word
+   * it is part of with it: a mask that left `app-` of `app-postgres` would show what surrounds the secret, and
+   * so the secret (review 14, item 7). A word is a run of letters, marks, digits and `_ - . + % ~`
+   * (WORD_CHARACTER); anything else (white space, quotes, brackets, `/ : @ = , ; & ? # \ *`) separates words, so
+   * `app-postgres.db.svc:5432` shows as `******:5432` and `postgres://u:hunter2-x@db/x` as
+   * `postgres://u:******@db/x`. The mask widens only where the match cuts into a word (a word character on both
+   * sides of its edge). Matches that overlap or touch, of one secret or several, are one mask.
+   *
+   * A form shorter than SEARCHED_SECRET_MIN is masked only where it is a word of its own (`port 1234`, not
+   * `v1.1234`): inside longer words it would match ordinary text by chance, and widening it would mask every
+   * word holding that text; the same length rule as a stored profile's sensitive defaults
+   * (sensitive-defaults.ts).
+   */
   redact(text: string): string {
-    let out = text;
-    for (const form of this.#forms) out = out.split(form).join(SENSITIVE_PLACEHOLDER);
-    return out;
+    const spans: [start: number, end: number][] = [];
+    for (const form of this.#forms) {
+      const short = form.length < SEARCHED_SECRET_MIN;
+      // `from`: where the next search starts; widening to the left stops there too (what lies before is
+      // masked already), so each form costs one pass over the text.
+      let from = 0;
+      for (let at = text.indexOf(form); at !== -1; at = text.indexOf(form, from)) {
+        const end = at + form.length;
+        if (!short) {
+          const stop = wordEnd(text, end);
+          spans.push([wordStart(text, at, from), stop]);
+          from = stop;
+        } else if (!cutsLeft(text, at) && !cutsRight(text, end)) {
+          spans.push([at, end]);
+          from = end;
+        } else from = at + 1;
+      }
+    }
+    if (spans.length === 0) return text;
+    spans.sort((a, b) => a[0] - b[0]);
+    let out = '';
+    let shown = 0;
+    let open: [number, number] | undefined;
+    for (const span of spans) {
+      if (open !== undefined && span[0] <= open[1]) open[1] = Math.max(open[1], span[1]);
+      else {
+        if (open !== undefined) {
+          out += `${text.slice(shown, open[0])}${SENSITIVE_PLACEHOLDER}`;
+          shown = open[1];
+        }
+        open = [span[0], span[1]];
+      }
+    }
+    if (open !== undefined) out += `${text.slice(shown, open[0])}${SENSITIVE_PLACEHOLDER}`;
+    return out + text.slice(open?.[1] ?? shown);
   }
 
   /** A copy of plain data (values, manifests, events) with every string leaf redacted. */
@@ -97,9 +194,9 @@ export class Redactor {
    * The pack as a viewer may see it. Its values or manifests are the ones resolved with `******` in place of
    * each sensitive variable's macro, when the resolution that made this Redactor kept them: searching the
    * resolved text for a secret would also mask where the same text is not the secret (a password `postgres`
-   * turned `postgres.db.svc` into `******.db.svc` beside a `dbUser: app-postgres` shown in clear: review 14,
-   * item 7). Every other field of a pack is written without macros, so it holds no secret. Without them (an
-   * agent's Redactor, tests) the text is searched (redactDeep).
+   * masked `dbUser: app-postgres` too, which tells the password: review 14, item 7). Every other field of a pack
+   * is written without macros, so it holds no secret. Without them (an agent's Redactor, tests) the text is
+   * searched (redactDeep), each word holding a secret masked whole.
    */
   shownPack(pack: Pack): Pack {
     const shown = this.#shown?.(pack.name);

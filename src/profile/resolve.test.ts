@@ -200,10 +200,10 @@ describe('resolveProfile', () => {
     expect(redactor.redact('auth failed: postgres')).toBe('auth failed: ******');
   });
 
-  it('shows a pack it did not resolve by searching its text, as before', () => {
+  it('shows a pack it did not resolve by searching its text, the word holding a secret masked whole', () => {
     const other = new Redactor(['s3cret']);
     const pack = { ...(parsed.profile.spec.packs[0] as HelmPack), values: { a: 'x-s3cret' } };
-    expect((other.shownPack(pack) as HelmPack).values).toEqual({ a: 'x-******' });
+    expect((other.shownPack(pack) as HelmPack).values).toEqual({ a: '******' });
   });
 });
 

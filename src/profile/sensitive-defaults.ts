@@ -20,6 +20,8 @@ import type { Variable } from './model.js';
 /**
  * Secrets shorter than this are masked where they are the default (and the value an alias default points at)
  * only: searched for elsewhere they would match ordinary text (`1`, `apps` of `apps/v1`, a key) and tell nothing.
+ * Redactor.redact (redact.ts) takes the same length: in cluster text a shorter form of a secret is masked only
+ * where it is a word of its own.
  */
 export const SEARCHED_SECRET_MIN = 6;
 

@@ -16,13 +16,19 @@ import { cleanText } from './unsafe-text.js';
  */
 export const KEPT_TEXT_MAX = 8 * 1024;
 
-/** `text` cut to `max` characters, the marker included (the same string when it fits). */
+/**
+ * `text` cut to `max` characters, the marker included (the same string when it fits): the one cut of cluster
+ * text, whatever its limit (a status's text here, a connection error in kube/shown-url.ts, a drift report and a
+ * transition in hub/, an agent's Warning events in hub/agents-details.ts), so a cut text says the same thing
+ * wherever it is read. A `max` too small for the marker (none of them) cuts to `max - 1` characters and `…`.
+ */
 export function cutText(text: string, max: number = KEPT_TEXT_MAX): string {
   if (text.length <= max) return text;
   const marker = (kept: number) => `…[${String(text.length - kept)} more characters cut by the hub]`;
   // The count in the marker has as many digits as what it counts: settled in two rounds at most.
   let kept = max - marker(max).length;
   kept = max - marker(kept).length;
+  if (kept < 1) return `${text.slice(0, Math.max(0, max - 1))}…`;
   // A lone high surrogate at the cut would be half a character.
   const code = text.charCodeAt(kept - 1);
   if (code >= 0xd800 && code <= 0xdbff) kept -= 1;
