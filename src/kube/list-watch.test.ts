@@ -235,6 +235,37 @@ describe('ListWatch', () => {
     lw.stop();
   });
 
+  it('backs off longer each time a watch fails right after a good relist, and starts over after 2 quiet minutes', async () => {
+    let clock = 0;
+    const { source, connections, sleeps, lw } = setup({
+      backoff: { initialMs: 100, maxMs: 1000 },
+      now: () => clock,
+    });
+    const tooLong = () => new KubeError(KubeErrorCode.TooLarge, 'watch event longer than 16 MiB');
+    for (let i = 0; i < 5; i++) source.lists.push({ items: [cm('a', '1')], resourceVersion: '1' });
+    await lw.start();
+    for (let n = 1; n <= 3; n++) (await source.stream(n)).fail(tooLong());
+    await source.stream(4);
+    clock += 2 * 60_000 + 1;
+    (await source.stream(4)).fail(tooLong());
+    await source.stream(5);
+    const states = connections.items.map((s) => (s.connected ? 'up' : `down#${s.attempt} ${s.error.code}`));
+    expect(states).toEqual([
+      'up',
+      'down#1 TooLarge',
+      'up',
+      'down#2 TooLarge',
+      'up',
+      'down#3 TooLarge',
+      'up',
+      'down#1 TooLarge',
+      'up',
+    ]);
+    // half of 100, 200, 400 (random() = 0.5), then 100 again
+    expect(sleeps).toEqual([50, 100, 200, 50]);
+    lw.stop();
+  });
+
   it('a handler that throws leaves the cache unchanged and gets the object again on the next relist', async () => {
     const errors: unknown[] = [];
     const { source, events, lw, cacheView } = setup({

@@ -56,6 +56,11 @@ export interface ListWatchSource<T> {
 const MAX_WATCH_SECONDS = 30 * 60;
 /** A watch that the server closes this fast without a single event is treated like a failure for pacing. */
 const SUSPICIOUSLY_SHORT_WATCH_MS = 1000;
+/**
+ * Failures this far apart start the backoff over (client-go's reflector: `NewExponentialBackoffManager(800ms,
+ * 30s, 2min, …)`, https://github.com/kubernetes/client-go/blob/master/tools/cache/reflector.go).
+ */
+const BACKOFF_RESET_MS = 2 * 60_000;
 
 function resourceVersionOf(obj: KubernetesObject): string | undefined {
   return obj.metadata?.resourceVersion;
@@ -163,6 +168,7 @@ export class ListWatch<T extends KubernetesObject> {
     let goneStreak = 0;
     let quickEnds = 0;
     let lastListAt = 0;
+    let lastFailureAt = Number.NEGATIVE_INFINITY;
     while (!this.stopped) {
       try {
         if (needList) {
@@ -173,7 +179,6 @@ export class ListWatch<T extends KubernetesObject> {
           this.resourceVersion = resourceVersion;
           lastListAt = this.options.now();
           needList = false;
-          attempt = 0;
           this.lastError = undefined;
           if (this.connected !== true) {
             this.connected = true;
@@ -223,6 +228,12 @@ export class ListWatch<T extends KubernetesObject> {
           this.settleStart = undefined;
           return;
         }
+        // Reset only after a quiet spell, as client-go's reflector does (its backoff manager's resetDuration), not on
+        // each successful list: a server whose list works but whose watch fails at once (an endless line, a flood
+        // of objects) is then retried ever more slowly instead of every ~100 ms.
+        const now = this.options.now();
+        if (now - lastFailureAt > BACKOFF_RESET_MS) attempt = 0;
+        lastFailureAt = now;
         attempt++;
         needList = true;
         this.connected = false;
