@@ -90,14 +90,21 @@ export function withMemoryLimit(
   throw new NoMemoryLimit(file);
 }
 
+/** The exit status of a Go program's fatal error (a runtime throw); helm exits 1 on its own errors. */
+export const GO_FATAL_EXIT = 2;
+
 /**
- * Whether a failed run's stderr is the Go runtime giving up for want of memory, as it does when the data limit
- * refuses it a mapping ("fatal error: runtime: out of memory", "fatal error: runtime: cannot allocate memory",
- * "fatal error: out of memory allocating heap arena map", or no stack for a new thread, errno 12 ENOMEM). Read at line starts only: a chart's own `fail`
- * message is printed after "Error: ".
+ * Whether a failed run is the Go runtime giving up for want of memory, as it does when the data limit refuses
+ * it a mapping ("fatal error: runtime: out of memory", "fatal error: runtime: cannot allocate memory",
+ * "fatal error: out of memory allocating heap arena map", or no stack for a new thread, errno 12 ENOMEM): such a
+ * throw exits with GO_FATAL_EXIT, and its text is read at line starts only. A chart's own `fail` message is
+ * printed after "Error: " and exits 1, even when its newlines put Go's words at a line start (review 17, item 7).
  */
-export function ranOutOfMemory(stderr: string): boolean {
-  return /^fatal error: (runtime: )?(out of memory|cannot allocate memory)|^runtime: failed to create new OS thread .*errno=12\b/m.test(
-    stderr,
+export function ranOutOfMemory(stderr: string, exitCode: number | string | undefined): boolean {
+  return (
+    exitCode === GO_FATAL_EXIT &&
+    /^fatal error: (runtime: )?(out of memory|cannot allocate memory)|^runtime: failed to create new OS thread .*errno=12\b/m.test(
+      stderr,
+    )
   );
 }

@@ -217,7 +217,7 @@ function spawnError(
 ): SpawnError {
   if (reply.error.code === 127 && !existsSync(waiting.program))
     return new SpawnError({ ...reply, error: { ...reply.error, code: 'ENOENT' } });
-  if (reply.memoryExceeded === true || ranOutOfMemory(reply.stderr))
+  if (reply.memoryExceeded === true || ranOutOfMemory(reply.stderr, reply.error.code))
     return new SpawnError(reply, { memoryLimitMib: waiting.memoryLimitMib });
   return new SpawnError(reply);
 }

@@ -29,8 +29,12 @@ export const AGENT_DETAIL_LIMITS = {
    * resource's warnings at their longest fit, so a long message does not push every warning out.
    */
   bytes: 64 * 1024,
-  /** All of a cluster's details the hub keeps. */
-  clusterBytes: 256 * 1024,
+  /**
+   * All of a cluster's details the hub keeps: 16 packs' at their longest (`bytes`), far more packs' as they
+   * usually are. At 256 KiB, once a pack's could take 64 KiB, a cluster lost the NOTES and warnings of its 7th
+   * pack on (review 17, item 8).
+   */
+  clusterBytes: 1024 * 1024,
 } as const;
 
 /**

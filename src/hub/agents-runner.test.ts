@@ -202,7 +202,7 @@ describe("the hub's stand-in for an agent", () => {
 
   it("keeps nothing of a pack the cluster does not want, nor past the cluster's bound", () => {
     const { r } = runner({ t: 0 });
-    const names = Array.from({ length: 40 }, (_, i) => `p${i}`);
+    const names = Array.from({ length: 200 }, (_, i) => `p${i}`);
     r.setDesired(names.map((n) => desired(n, noRedaction)));
     r.receive(details('not-mine', 'x'));
     expect(r.notes('not-mine')).toBeUndefined();
@@ -213,9 +213,29 @@ describe("the hub's stand-in for an agent", () => {
     expect(kept * AGENT_DETAIL_LIMITS.notes).toBeLessThanOrEqual(AGENT_DETAIL_LIMITS.clusterBytes);
     expect(kept).toBeLessThan(names.length);
     // A pack no longer wanted gives its room back.
-    r.setDesired([desired('p39', noRedaction)]);
-    r.receive(details('p39', big));
-    expect(r.notes('p39')).toBe(big);
+    r.setDesired([desired('p199', noRedaction)]);
+    r.receive(details('p199', big));
+    expect(r.notes('p199')).toBe(big);
+  });
+
+  it('keeps the details of 16 packs at their longest', () => {
+    const { r } = runner({ t: 0 });
+    const names = Array.from({ length: 16 }, (_, i) => `p${i}`);
+    r.setDesired(names.map((n) => desired(n, noRedaction)));
+    // Notes at their longest, and one resource's warnings with messages at theirs.
+    const notes = 'n'.repeat(AGENT_DETAIL_LIMITS.notes);
+    const message = 'm'.repeat(AGENT_DETAIL_LIMITS.message);
+    for (const n of names)
+      r.receive({
+        ...details(n, notes),
+        warnings: [
+          {
+            ref: { apiVersion: 'v1', kind: 'ConfigMap', namespace: 'apps', name: n },
+            events: Array.from({ length: AGENT_DETAIL_LIMITS.events }, () => ({ ...WARNING, message })),
+          },
+        ],
+      });
+    expect(names.filter((n) => r.notes(n) === notes)).toEqual(names);
   });
 
   it('started with a stored "last seen" older than its window, gives the agent the window before calling it silent', () => {

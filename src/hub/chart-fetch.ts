@@ -182,7 +182,7 @@ async function fetchFromOci(
       chart.ref,
     ]);
     if (!pulled.ok) {
-      const cause = refusedBy(proxy, chart.ref) ?? classify(pulled.stderr);
+      const cause = refusedBy(proxy, chart.ref) ?? classify(pulled.stderr, pulled.exitCode);
       if (!cause.startsWith('404')) return { ok: false, cause };
       return await notFound(chart, cause, options);
     }
@@ -314,10 +314,10 @@ export async function listChartVersions(
 }
 
 /** What went wrong, from helm's message, in our words: never the remote's body. */
-export function classify(stderr: string): string {
+export function classify(stderr: string, exitCode?: number | string): string {
   const text = stderr;
   // Go's goroutine dump would match the patterns below at random.
-  if (ranOutOfMemory(text))
+  if (ranOutOfMemory(text, exitCode))
     return `helm pull exceeded its memory limit (${String(DEFAULT_MEMORY_LIMIT_MIB)} MiB)`;
   if (/\b401\b|unauthori[sz]ed/i.test(text))
     return '401 Unauthorized (wrong or missing username or password)';
@@ -336,7 +336,7 @@ export function classify(stderr: string): string {
   return 'the chart could not be fetched';
 }
 
-type HelmIn = (args: string[]) => Promise<{ ok: boolean; stderr: string }>;
+type HelmIn = (args: string[]) => Promise<{ ok: boolean; stderr: string; exitCode?: number | string }>;
 
 /** helm with every folder it reads or writes inside `dir`, and every connection through the guarded proxy. */
 function helmIn(dir: string, options: FetchOptions, proxy: OutboundProxy): HelmIn {
@@ -371,7 +371,11 @@ function helmIn(dir: string, options: FetchOptions, proxy: OutboundProxy): HelmI
         bounded.args,
         { env, timeout: options.timeoutMs ?? 60_000, maxBuffer: 4 * 1024 * 1024 },
         (error, _stdout, stderr) => {
-          resolve({ ok: error === null, stderr: error === null ? '' : stderr || error.message });
+          resolve({
+            ok: error === null,
+            stderr: error === null ? '' : stderr || error.message,
+            ...(error?.code === undefined || error.code === null ? {} : { exitCode: error.code }),
+          });
         },
       );
       child.stdin?.end();

@@ -224,12 +224,18 @@ describe('classify', () => {
     ['connect ECONNREFUSED 127.0.0.1:1', /^connection refused$/],
     ['getaddrinfo ENOTFOUND registry.invalid', /^host not found/],
     ['Error: <html>secret page body</html>', /^the chart could not be fetched$/],
-    // Go's dump names "denied"/"not found" in frames at random: the limit is the cause.
-    [
-      'fatal error: runtime: out of memory\n\ngoroutine 1 [running]:\nnet/http.(*Client).deniedTransport 404',
-      /^helm pull exceeded its memory limit \(1024 MiB\)$/,
-    ],
   ])('%s → a cause in our words', (stderr, expected) => {
-    expect(classify(stderr)).toMatch(expected);
+    expect(classify(stderr, 1)).toMatch(expected);
+  });
+
+  it("names the memory limit for Go's out-of-memory throw (exit 2), not for a remote's text saying it", () => {
+    // Go's dump names "denied"/"not found" in frames at random: the limit is the cause.
+    const dump =
+      'fatal error: runtime: out of memory\n\ngoroutine 1 [running]:\nnet/http.(*Client).deniedTransport 404';
+    expect(classify(dump, 2)).toBe('helm pull exceeded its memory limit (1024 MiB)');
+    // helm's own error (exit 1) quoting a remote's message with Go's words on a line of their own.
+    expect(classify('Error: failed to fetch: 403 Forbidden\nfatal error: runtime: out of memory', 1)).toBe(
+      '403 Forbidden',
+    );
   });
 });

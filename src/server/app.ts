@@ -2,6 +2,7 @@
 // metrics and the live stream. It owns neither the hub nor the store (serve.ts opens and closes those) and
 // reaches the store only through the hub.
 import { randomUUID } from 'node:crypto';
+import type { ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
@@ -34,11 +35,11 @@ import { ForwardMarker, replicaForward } from './replica-forward.js';
 import { SECURITY_HEADERS } from './security-headers.js';
 import { EventStream } from './sse.js';
 import { StreamLimits, type StreamLimitsConfig } from './stream-limits.js';
-import { destroyOnWriteStall, HEAVY_OPERATIONS, HeavyRequests, type BodyBudget } from './heavy-requests.js';
+import { HEAVY_OPERATIONS, HeavyRequests, type BodyBudget } from './heavy-requests.js';
+import { ANSWER_LIMITS, cutSlowAnswer, WRITE_SLICE_BYTES, type AnswerLimits } from './write-stall.js';
 import { matchesIfNoneMatch, representation, tagBody } from './etag.js';
 import { defaultWebRoot, isApiPath, sendWebFile } from './static.js';
 import { inputIssuesDetail, toProblem } from './to-problem.js';
-import { BundleSlots } from './bundle-slots.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -52,8 +53,8 @@ declare module 'fastify' {
   }
 }
 
-// Profile bundles being read at once: hub-wide, per token, and a slot kept for operators (bundle-slots.ts).
-export { MAX_BUNDLES_IN_FLIGHT, MAX_BUNDLES_PER_TOKEN } from './bundle-slots.js';
+// Profile bundles being read at once: hub-wide, per token, and a slot kept for operators (heavy-requests.ts).
+export { MAX_BUNDLES_IN_FLIGHT, MAX_BUNDLES_PER_TOKEN } from './heavy-requests.js';
 
 export const DEFAULT_BODY_LIMIT = 2 * 1024 * 1024;
 /** Path parameters longer than this answer 414 PATH_PARAMETER_TOO_LONG (each such route documents it). */
@@ -117,6 +118,11 @@ export interface ServerOptions {
   readonly maxHeavyPerToken?: number;
   /** A costly answer whose client takes no byte for this long is cut, freeing its slot. Default 2 min (WRITE_STALL_MS); shorter in tests. */
   readonly writeStallMs?: number;
+  /**
+   * A costly answer not all taken by then is cut, freeing its slot: `baseMs` plus its size at `bytesPerSecond`.
+   * Default 2 min plus the answer's size at 16 KiB/s (write-stall.ts); shorter in tests.
+   */
+  readonly answerDeadline?: AnswerLimits['deadline'];
   /**
    * Costly requests of one operation the hub runs at once, all tokens; viewers together get all but one token's
    * share. Default 16 (heavy-requests.ts).
@@ -182,15 +188,23 @@ function keptParams(schema: z.ZodType): (params: unknown) => unknown {
   };
 }
 
-/**
- * What a request's body will take while it is read, counted before its first byte: its Content-Length (at most
- * the route's body limit, past which Fastify answers 413 unread), the whole body limit when it is chunked, and
- * nothing for a profile bundle (bundle-slots.ts bounds those).
- */
-function announcedBodyBytes(request: FastifyRequest): number {
+/** An answer body (as onSend sees it) of more bytes than a socket is handed at once (WRITE_SLICE_BYTES). */
+const isLarge = (payload: unknown): boolean =>
+  (typeof payload === 'string' || payload instanceof Uint8Array) && payload.length > WRITE_SLICE_BYTES;
+
+/** A request whose body is a profile bundle (gzip), by its Content-Type. */
+function isBundle(request: FastifyRequest): boolean {
   const contentType = request.headers['content-type'];
   const type = contentType === undefined ? '' : (contentType.split(';')[0]?.trim().toLowerCase() ?? '');
-  if (BUNDLE_TYPES.includes(type)) return 0;
+  return BUNDLE_TYPES.includes(type);
+}
+
+/**
+ * What a request's body (not a profile bundle's: its own slots bound those) will take while it is read, counted
+ * before its first byte: its Content-Length (at most the route's body limit, past which Fastify answers 413
+ * unread), and the whole body limit when it is chunked.
+ */
+function announcedBodyBytes(request: FastifyRequest): number {
   const limit = request.routeOptions.bodyLimit;
   const length = request.headers['content-length'];
   if (length !== undefined) {
@@ -336,6 +350,12 @@ export function createServer(options: ServerOptions): StrataServer {
     options.maxConnectionsPerToken ?? DEFAULT_MAX_CONNECTIONS_PER_TOKEN,
   );
   const heavy = new HeavyRequests(options.maxHeavyPerToken, options.bodyBudget, options.maxHeavyPerOperation);
+  /** Answers already watched by cutSlowAnswer (those holding a slot or body bytes). */
+  const guarded = new WeakSet<ServerResponse>();
+  const answerLimits: AnswerLimits = {
+    stallMs: options.writeStallMs ?? ANSWER_LIMITS.stallMs,
+    deadline: options.answerDeadline ?? ANSWER_LIMITS.deadline,
+  };
   registerLoadGauges(metrics, {
     bodyBytes: () => heavy.bodyBytes(),
     openConnections: () =>
@@ -376,23 +396,11 @@ export function createServer(options: ServerOptions): StrataServer {
     },
   );
 
-  // Before any byte of a gzip body is read: only a route that takes bundles reads one, and only so many at once.
-  const bundleSlots = new BundleSlots();
-  const readingBundle = new WeakMap<FastifyRequest, () => void>();
-  const bundleDone = (request: FastifyRequest) => {
-    readingBundle.get(request)?.();
-    readingBundle.delete(request);
-  };
+  // Before any byte of a gzip body is read: only a route that takes bundles reads one.
   // Callback-style hooks, not async ones, on every request's path: an async hook costs a promise and a tick
   // per request (issue 15, fast reads: 20 readers polling a page).
   app.addHook('preParsing', (request, reply, payload, done) => {
-    const contentType = request.headers['content-type'];
-    const type = contentType === undefined ? '' : (contentType.split(';')[0]?.trim().toLowerCase() ?? '');
-    if (!BUNDLE_TYPES.includes(type)) {
-      done(null, payload);
-      return;
-    }
-    if (request.routeOptions.config.strataBundles !== true) {
+    if (isBundle(request) && request.routeOptions.config.strataBundles !== true) {
       done(
         new ApiError(
           415,
@@ -402,58 +410,47 @@ export function createServer(options: ServerOptions): StrataServer {
       );
       return;
     }
-    let release: () => void;
-    try {
-      release = bundleSlots.admit(callerKey(request), privileged(request), (seconds) => {
-        void reply.header('retry-after', seconds);
-      });
-    } catch (error) {
-      // Refused before its body is read: the connection closes once the answer is out.
-      void reply.header('connection', 'close');
-      done(error as Error);
-      return;
-    }
-    readingBundle.set(request, release);
     done(null, payload);
   });
-  // After the token is known and before any byte of the body is read (after the bundle check, whose 503 says
-  // more to a bundle's sender than the token's cap): a costly request takes its token's slot,
-  // and a JSON or YAML body its bytes (as announced; the body limit when chunked) of the token's and the hub's
-  // budget (heavy-requests.ts), both given back when the answer is sent or the connection closes.
+  // After the token is known and before any byte of the body is read (heavy-requests.ts): a profile bundle takes
+  // a bundle slot (asked first: its 503 says more to a bundle's sender than the token's cap), a costly request its
+  // token's slot, and a JSON or YAML body its bytes (as announced; the body limit when chunked) of the token's and
+  // the hub's budget, all given back when the answer is sent or the connection closes.
   app.addHook('preParsing', (request, reply, payload, done) => {
-    const bodyBytes = announcedBodyBytes(request);
-    let release: () => void;
+    const bundle = isBundle(request);
+    const bodyBytes = bundle ? 0 : announcedBodyBytes(request);
+    let release: (() => void) | undefined;
     try {
       release = heavy.admit(
-        request.routeOptions.config.strataOperation,
-        callerKey(request),
-        bodyBytes,
+        {
+          operationId: request.routeOptions.config.strataOperation,
+          key: callerKey(request),
+          privileged: privileged(request),
+          bundle,
+          bodyBytes,
+        },
         reply,
-        privileged(request),
       );
     } catch (error) {
       // A refused body is not read: the connection closes once the answer is out, so the client stops sending.
-      if (bodyBytes > 0) void reply.header('connection', 'close');
+      if (bundle || bodyBytes > 0) void reply.header('connection', 'close');
       done(error as Error);
       return;
     }
-    reply.raw.once('close', release);
-    // A client that stops reading the answer would hold the slot until its connection closes (review 11, item 1).
-    const operation = request.routeOptions.config.strataOperation;
-    if (operation !== undefined && HEAVY_OPERATIONS.has(operation))
-      destroyOnWriteStall(reply.raw, options.writeStallMs);
+    if (release !== undefined) {
+      reply.raw.once('close', release);
+      // A client that stops reading the answer, or reads it too slowly to end it, would hold its slots until its
+      // connection closes (review 11, item 1; write-stall.ts).
+      cutSlowAnswer(reply.raw, answerLimits);
+      guarded.add(reply.raw);
+    }
     done(null, payload);
   });
   app.addHook('onResponse', (request, reply, done) => {
-    bundleDone(request);
     metrics.observeRequest(
       { method: request.method, route: request.routeOptions.url ?? 'unmatched', status: reply.statusCode },
       reply.elapsedTime / 1000,
     );
-    done();
-  });
-  app.addHook('onRequestAbort', (request, done) => {
-    bundleDone(request);
     done();
   });
 
@@ -520,6 +517,10 @@ export function createServer(options: ServerOptions): StrataServer {
   app.addHook('onSend', (request, reply, payload, done) => {
     reply.header('x-request-id', request.id);
     reply.headers(SECURITY_HEADERS);
+    // Any other answer larger than a socket takes at once (a large page, the OpenAPI document) waits on its
+    // client in the hub's memory: it is cut as a costly one is, so a client trickling it cannot keep it, and its
+    // connection, for ever.
+    if (!guarded.has(reply.raw) && isLarge(payload)) cutSlowAnswer(reply.raw, answerLimits);
     done(null, payload);
   });
   app.addHook('preClose', (done) => {

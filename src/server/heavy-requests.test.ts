@@ -25,7 +25,12 @@ describe('HeavyRequests per operation', () => {
   const take = (h: HeavyRequests, token: string, privileged = false) => {
     const { reply: r, headers } = reply();
     try {
-      return { release: h.admit('testHealthRules', token, 0, r, privileged) };
+      return {
+        release: h.admit(
+          { operationId: 'testHealthRules', key: token, privileged, bundle: false, bodyBytes: 0 },
+          r,
+        ),
+      };
     } catch (error) {
       if (!(error instanceof ApiError)) throw error;
       return { refused: error, retryAfter: headers['retry-after'] };
@@ -84,5 +89,62 @@ describe('HeavyRequests per operation', () => {
     expect(refused.refused?.message).toContain(
       'the hub already has 6 testHealthRules requests in progress, the most the hub runs at once (6, hub-wide per operation)',
     );
+  });
+});
+
+describe('HeavyRequests: profile bundles are one more kind of the same policy', () => {
+  const admit = (
+    h: HeavyRequests,
+    key: string,
+    options: { privileged?: boolean; operationId?: string } = {},
+  ) => {
+    const { reply: r } = reply();
+    const request = {
+      operationId: options.operationId ?? 'importProfile',
+      key,
+      privileged: options.privileged ?? false,
+      bundle: true,
+      bodyBytes: 0,
+    };
+    try {
+      return { release: h.admit(request, r) };
+    } catch (error) {
+      if (!(error instanceof ApiError)) throw error;
+      return { refused: error };
+    }
+  };
+
+  it("refuses a viewer over the viewers' share as the hub being full, and keeps a slot for operators", () => {
+    const h = new HeavyRequests();
+    admit(h, 'viewer-a');
+    admit(h, 'viewer-a');
+    expect(admit(h, 'viewer-a').refused).toMatchObject({ status: 429, code: 'TOO_MANY_REQUESTS' });
+    admit(h, 'viewer-b');
+    // Viewer B holds 1 of the viewers' 3, as many as an even split would give it: still 503, not 429.
+    const full = admit(h, 'viewer-b');
+    expect(full.refused).toMatchObject({ status: 503, code: 'HUB_BUSY' });
+    expect(full.refused?.message).toBe(
+      "the hub is reading 3 profile bundles for viewers' tokens already, the most they may have together (of 4; " +
+        'the rest is kept for operators and admins): send this one again in a few seconds',
+    );
+    expect(admit(h, 'operator', { privileged: true }).release).toBeDefined();
+    expect(admit(h, 'admin', { privileged: true }).refused?.message).toBe(
+      'the hub is reading 4 profile bundles already, the most it reads at once: send this one again in a few seconds',
+    );
+  });
+
+  it("takes nothing when a later cap refuses: a bundle sent to a costly route over its token's cap", () => {
+    const h = new HeavyRequests(1);
+    const first = admit(h, 'viewer-a', { operationId: 'validateProfile' });
+    expect(first.release).toBeDefined();
+    // The bundle slot is free (1 of 2 held), the costly one is not: refused, and the bundle slot given back.
+    for (let i = 0; i < 3; i++)
+      expect(admit(h, 'viewer-a', { operationId: 'validateProfile' }).refused).toMatchObject({ status: 429 });
+    expect(admit(h, 'viewer-a').release).toBeDefined();
+    expect(admit(h, 'viewer-a').refused?.message).toContain(
+      'this token has 2 profile bundles being read already',
+    );
+    first.release?.();
+    expect(admit(h, 'viewer-a').release).toBeDefined();
   });
 });

@@ -9,12 +9,11 @@
 // between them while one waits (DEFAULT_MAX_HEAVY_PER_OPERATION). The answers are honest about whose fault a
 // refusal is: 429 TOO_MANY_REQUESTS when the caller's token is over its share (its own cap, its even split of
 // the viewers' share, its body bytes), 503 HUB_BUSY when the hub itself is full (an operation's hub-wide cap,
-// the viewers' share held by other tokens, the hub's body budget); both with Retry-After.
+// the viewers' share held by other tokens, the hub's body budget); both with Retry-After. Profile bundles being
+// read are one more kind of the same policy (BUNDLE_SLOTS), with caps of their own; the policy is shared-slots.ts.
 import type { FastifyReply } from 'fastify';
 import { ApiError } from './problem.js';
-
-// A costly answer whose client stops reading: cut after WRITE_STALL_MS (write-stall.ts).
-export { destroyOnWriteStall, WRITE_STALL_MS } from './write-stall.js';
+import { lower, RETRY_AFTER_SECONDS, SharedSlots, type SlotKind } from './shared-slots.js';
 
 /** The routes (by operationId) whose requests count against the cap. */
 export const HEAVY_OPERATIONS: ReadonlySet<string> = new Set([
@@ -38,31 +37,12 @@ export const DEFAULT_MAX_HEAVY_PER_TOKEN = 4;
  */
 export const DEFAULT_MAX_HEAVY_PER_OPERATION = 16;
 
-/** Seconds a refused client is asked to wait: these requests take about a second each. */
-const RETRY_AFTER_SECONDS = 2;
-
-/**
- * How long a viewer token refused by the viewers' share counts as waiting for that operation: a few of its
- * Retry-After. While one waits, the viewer tokens holding more than an even split of the share are refused
- * their next one, so the places that free up go to the one that waits, not to whoever asks fastest.
- */
-const WAITING_MS = 3 * RETRY_AFTER_SECONDS * 1000;
-
-interface OperationLoad {
-  all: number;
-  viewers: number;
-  /** Per viewer token (non-privileged): its requests of this operation in progress. */
-  readonly perViewer: Map<string, number>;
-  /** Viewer tokens refused by the share lately, until when they count as waiting. */
-  readonly waiting: Map<string, number>;
-}
-
 /**
  * Body bytes being read at once for one token, and hub-wide, by default (`--max-body-mib-per-token`,
  * `--max-body-mib`: a JSON or YAML body is at most 2 MiB, so 8 MiB lets a token send four at once). A body is counted from before
  * its first byte is read (its Content-Length, or the route's body limit when it is chunked) until its answer is
  * sent or its connection closes: a client announcing a big body and stalling holds its share, not the hub's.
- * Profile bundles are not counted here: they have their own caps (bundle-slots.ts).
+ * Profile bundles are not counted here: they have their own kind of slots (BUNDLE_SLOTS).
  */
 export const MAX_BODY_BYTES_PER_TOKEN = 8 * 1024 * 1024;
 export const MAX_BODY_BYTES = 256 * 1024 * 1024;
@@ -75,10 +55,88 @@ export interface BodyBudget {
 const MIB = 1024 * 1024;
 const mib = (bytes: number) => `${String(Math.round((bytes / MIB) * 10) / 10)} MiB`;
 
+/** Profile bundles the hub reads at once, hub-wide: bounds the memory they take (each may be ~21 MiB). */
+export const MAX_BUNDLES_IN_FLIGHT = 4;
+/** Profile bundles one token may have being read at once. */
+export const MAX_BUNDLES_PER_TOKEN = 2;
+/** Bundle slots viewers' tokens never take: an operator's or admin's import always finds one. */
+export const BUNDLE_SLOTS_KEPT_FOR_OPERATORS = 1;
+
+/** The one operation of the bundle slots: a gzip body being read (by an import or a validation). */
+const READ_BUNDLE = 'readProfileBundle';
+
+/**
+ * Profile bundles being read at once (review 14, finding 4: a hub-wide count alone let one viewer token trickle 4
+ * uploads and hold every slot, so operators' imports got 503 for as long as it kept them open). A viewer refused
+ * by the viewers' share is told 503: viewers are not held to an even split of their 3 slots (a viewer at its split
+ * would be told 429).
+ */
+const BUNDLE_SLOTS: SlotKind = {
+  perToken: MAX_BUNDLES_PER_TOKEN,
+  perOperation: MAX_BUNDLES_IN_FLIGHT,
+  keptForPrivileged: BUNDLE_SLOTS_KEPT_FOR_OPERATORS,
+  refusals: {
+    overToken: (held, cap) =>
+      `this token has ${held} profile bundles being read already, the most one token may have (${cap}): ` +
+      `send this one again in a few seconds`,
+    hubFull: (_operation, cap) =>
+      `the hub is reading ${cap} profile bundles already, the most it reads at once: send this one again in a ` +
+      `few seconds`,
+    viewersFull: (_operation, { share, cap }) =>
+      `the hub is reading ${share} profile bundles for viewers' tokens already, the most they may have together ` +
+      `(of ${cap}; the rest is kept for operators and admins): send this one again in a few seconds`,
+  },
+};
+
+/** The costly requests (HEAVY_OPERATIONS): a token's cap over all of them, a hub-wide cap per operation. */
+function costlySlots(perToken: number, perOperation: number): SlotKind {
+  const raiseOperationCap =
+    ": send it again in a few seconds, or ask the hub's admin to raise " +
+    'STRATA_MAX_COSTLY_REQUESTS_PER_OPERATION (or --max-costly-requests-per-operation)';
+  const atLimit = (operation: string, count: number) =>
+    `the hub already has ${count} ${operation} requests in progress`;
+  return {
+    perToken,
+    perOperation,
+    // All but one token's share: an operator or admin always finds room.
+    keptForPrivileged: perToken,
+    evenSplitWhileWaiting: (operation, { split, share, held }) =>
+      `other viewers' tokens wait for ${operation} requests: while they do, one viewer token may hold ` +
+      `${split} (an even split of the viewers' ${share}), and this one holds ${held}${raiseOperationCap}`,
+    refusals: {
+      overToken: (held, cap) =>
+        `this token already has ${held} costly requests in progress (previews, validations, health-rule ` +
+        `tests, pack values, bundle downloads, chart version checks), the most one token may have (${cap}): ` +
+        `wait for one to finish, or ask the hub's admin to raise STRATA_MAX_COSTLY_REQUESTS_PER_TOKEN ` +
+        `(or --max-costly-requests-per-token)`,
+      hubFull: (operation, cap) =>
+        `${atLimit(operation, cap)}, the most the hub runs at once (${cap}, hub-wide per operation)` +
+        raiseOperationCap,
+      viewersFull: (operation, { share, cap, held }) =>
+        `${atLimit(operation, share)}, the most viewers' tokens may hold together (${share} of the hub-wide ` +
+        `${cap} per operation; the rest is kept for operators and admins), and this token holds ${held} of ` +
+        `them${raiseOperationCap}`,
+    },
+  };
+}
+
+/** What a request asks of the admission policy before any byte of its body is read. */
+export interface Admission {
+  /** Its route's operationId: a costly slot when it is one of HEAVY_OPERATIONS. */
+  readonly operationId: string | undefined;
+  /** Its caller: a token id (or caller name). */
+  readonly key: string;
+  /** An operator's or admin's token: it may use the share of a cap kept from viewers. */
+  readonly privileged: boolean;
+  /** Its body is a profile bundle: a bundle slot (its bytes are not counted in the body budget). */
+  readonly bundle: boolean;
+  /** Its body's bytes as announced, counted against the body budget. */
+  readonly bodyBytes: number;
+}
+
 export class HeavyRequests {
-  private readonly perKey = new Map<string, number>();
-  /** Costly requests in progress per operation, all tokens, and viewers' (non-privileged) alone. */
-  private readonly perOperation = new Map<string, OperationLoad>();
+  private readonly costly: SharedSlots;
+  private readonly bundles: SharedSlots;
   private readonly bytesPerKey = new Map<string, number>();
   private bytesTotal = 0;
 
@@ -86,22 +144,20 @@ export class HeavyRequests {
     readonly perToken: number = DEFAULT_MAX_HEAVY_PER_TOKEN,
     readonly bodies: BodyBudget = { perToken: MAX_BODY_BYTES_PER_TOKEN, total: MAX_BODY_BYTES },
     readonly perOperationCap: number = DEFAULT_MAX_HEAVY_PER_OPERATION,
-    private readonly now: () => number = Date.now,
-  ) {}
-
-  /** What viewers' requests together may hold of one operation's hub-wide cap. */
-  get viewersShare(): number {
-    return Math.max(1, this.perOperationCap - this.perToken);
+    now: () => number = Date.now,
+  ) {
+    this.costly = new SharedSlots(costlySlots(perToken, perOperationCap), now);
+    this.bundles = new SharedSlots(BUNDLE_SLOTS, now);
   }
 
   /** Costly requests of one token (or caller name) in progress now. */
   inProgress(key: string): number {
-    return this.perKey.get(key) ?? 0;
+    return this.costly.held(key);
   }
 
   /** Costly requests in progress hub-wide, per operation (metrics: one series per HEAVY_OPERATIONS entry). */
   inProgressPerOperation(): ReadonlyMap<string, number> {
-    return new Map([...this.perOperation].map(([operation, running]) => [operation, running.all]));
+    return this.costly.heldPerOperation();
   }
 
   /** Body bytes counted for one token now, and hub-wide (tests, metrics). */
@@ -110,46 +166,40 @@ export class HeavyRequests {
   }
 
   /**
-   * Takes what a request needs before any byte of its body is read: a costly-request slot when its route is one
-   * of HEAVY_OPERATIONS (within the token's cap and the operation's hub-wide one), and `bodyBytes` of the body
-   * budget; `key` names the caller (its token id), `privileged` an operator's or admin's token. Throws the 429
-   * (this token is over its share: its cap on costly requests, its even split, its body bytes) or 503 (the hub
-   * is full: an operation's hub-wide cap, the viewers' share held by others, the body budget) and takes nothing; else returns what gives them back (once, however often it is called).
+   * Takes what a request needs before any byte of its body is read: a bundle slot when its body is a profile
+   * bundle, a costly-request slot when its route is one of HEAVY_OPERATIONS, and its body's bytes of the body
+   * budget. Throws the 429 (this token is over its share: its cap, its even split, its body bytes) or 503 (the
+   * hub is full: a hub-wide cap, the viewers' share, the body budget), asked in that order, and takes nothing;
+   * else returns what gives them back (once, however often it is called), or undefined when it took nothing.
    */
-  admit(
-    operationId: string | undefined,
-    key: string,
-    bodyBytes: number,
-    reply: FastifyReply,
-    privileged = false,
-  ): () => void {
-    const operation =
-      operationId !== undefined && HEAVY_OPERATIONS.has(operationId) ? operationId : undefined;
-    const heavy = operation !== undefined;
-    const mine = this.inProgress(key);
-    const running: OperationLoad | undefined = heavy
-      ? (this.perOperation.get(operation) ?? {
-          all: 0,
-          viewers: 0,
-          perViewer: new Map<string, number>(),
-          waiting: new Map<string, number>(),
-        })
-      : undefined;
-    if (heavy && mine >= this.perToken) {
-      void reply.header('retry-after', String(RETRY_AFTER_SECONDS));
-      throw new ApiError(
-        429,
-        'TOO_MANY_REQUESTS',
-        `this token already has ${mine} costly requests in progress (previews, validations, health-rule ` +
-          `tests, pack values, bundle downloads, chart version checks), the most one token may have (${this.perToken}): ` +
-          `wait for one to finish, or ask the hub's admin to raise STRATA_MAX_COSTLY_REQUESTS_PER_TOKEN ` +
-          `(or --max-costly-requests-per-token)`,
-      );
+  admit(request: Admission, reply: FastifyReply): (() => void) | undefined {
+    const { operationId, key, privileged, bodyBytes } = request;
+    const setRetryAfter = (seconds: string) => void reply.header('retry-after', seconds);
+    const taken: (() => void)[] = [];
+    const giveBack = () => {
+      for (const release of taken) release();
+    };
+    try {
+      if (request.bundle) taken.push(this.bundles.take(READ_BUNDLE, key, privileged, setRetryAfter));
+      if (operationId !== undefined && HEAVY_OPERATIONS.has(operationId))
+        taken.push(this.costly.take(operationId, key, privileged, setRetryAfter));
+      if (bodyBytes > 0) taken.push(this.takeBodyBytes(key, bodyBytes, reply));
+    } catch (error) {
+      giveBack();
+      throw error;
     }
-    if (operation !== undefined && running !== undefined)
-      this.checkOperation(operation, running, key, privileged, reply);
+    if (taken.length === 0) return undefined;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      giveBack();
+    };
+  }
+
+  private takeBodyBytes(key: string, bodyBytes: number, reply: FastifyReply): () => void {
     const myBytes = this.bodyBytes(key);
-    if (bodyBytes > 0 && myBytes + bodyBytes > this.bodies.perToken) {
+    if (myBytes + bodyBytes > this.bodies.perToken) {
       void reply.header('retry-after', String(RETRY_AFTER_SECONDS));
       throw new ApiError(
         429,
@@ -159,7 +209,7 @@ export class HeavyRequests {
           `wait for its other requests to finish`,
       );
     }
-    if (bodyBytes > 0 && this.bytesTotal + bodyBytes > this.bodies.total) {
+    if (this.bytesTotal + bodyBytes > this.bodies.total) {
       void reply.header('retry-after', String(RETRY_AFTER_SECONDS));
       throw new ApiError(
         503,
@@ -168,98 +218,11 @@ export class HeavyRequests {
           `(${mib(this.bodies.total)}, body bytes in all): send this one again in a few seconds`,
       );
     }
-    if (heavy) this.perKey.set(key, mine + 1);
-    if (operation !== undefined && running !== undefined) {
-      running.all++;
-      if (!privileged) {
-        running.viewers++;
-        running.perViewer.set(key, (running.perViewer.get(key) ?? 0) + 1);
-        running.waiting.delete(key);
-      }
-      this.perOperation.set(operation, running);
-    }
-    if (bodyBytes > 0) {
-      this.bytesPerKey.set(key, myBytes + bodyBytes);
-      this.bytesTotal += bodyBytes;
-    }
-    let released = false;
+    this.bytesPerKey.set(key, myBytes + bodyBytes);
+    this.bytesTotal += bodyBytes;
     return () => {
-      if (released) return;
-      released = true;
-      if (heavy) lower(this.perKey, key, 1);
-      if (operation !== undefined && running !== undefined) {
-        running.all--;
-        if (!privileged) {
-          running.viewers--;
-          lower(running.perViewer, key, 1);
-        }
-        if (running.all === 0 && running.waiting.size === 0) this.perOperation.delete(operation);
-      }
-      if (bodyBytes > 0) {
-        lower(this.bytesPerKey, key, bodyBytes);
-        this.bytesTotal -= bodyBytes;
-      }
+      lower(this.bytesPerKey, key, bodyBytes);
+      this.bytesTotal -= bodyBytes;
     };
   }
-
-  /**
-   * The operation's hub-wide cap, the viewers' share of it, and, while a viewer token waits for that share,
-   * an even split of it between the viewer tokens: throws the 429 or 503 naming the limit, or takes nothing.
-   */
-  private checkOperation(
-    operation: string,
-    running: OperationLoad,
-    key: string,
-    privileged: boolean,
-    reply: FastifyReply,
-  ): void {
-    const now = this.now();
-    for (const [waiter, until] of running.waiting) if (until <= now) running.waiting.delete(waiter);
-    // 429 when this caller is over its share (it is the one to wait), 503 when the hub itself is full. The text
-    // names the limits and this token's own count, never other tokens' activity (review 13, item 5): a count
-    // is given only where it is the limit reached.
-    const refuse = (status: 429 | 503, why: string) => {
-      void reply.header('retry-after', String(RETRY_AFTER_SECONDS));
-      throw new ApiError(
-        status,
-        status === 429 ? 'TOO_MANY_REQUESTS' : 'HUB_BUSY',
-        `${why}: send it again in a few seconds, or ask the hub's admin to raise ` +
-          `STRATA_MAX_COSTLY_REQUESTS_PER_OPERATION (or --max-costly-requests-per-operation)`,
-      );
-    };
-    const atLimit = (count: number) => `the hub already has ${count} ${operation} requests in progress`;
-    if (running.all >= this.perOperationCap)
-      refuse(
-        503,
-        `${atLimit(this.perOperationCap)}, the most the hub runs at once (${this.perOperationCap}, hub-wide per operation)`,
-      );
-    if (privileged) return;
-    const mine = running.perViewer.get(key) ?? 0;
-    const tokens = new Set([...running.perViewer.keys(), ...running.waiting.keys(), key]);
-    const evenSplit = Math.max(1, Math.floor(this.viewersShare / tokens.size));
-    if (running.viewers >= this.viewersShare) {
-      running.waiting.set(key, now + WAITING_MS);
-      this.perOperation.set(operation, running);
-      refuse(
-        mine >= evenSplit ? 429 : 503,
-        `${atLimit(this.viewersShare)}, the most viewers' tokens may hold together (${this.viewersShare} of the hub-wide ` +
-          `${this.perOperationCap} per operation; the rest is kept for operators and admins), and this token ` +
-          `holds ${mine} of them`,
-      );
-    }
-    const othersWait = [...running.waiting.keys()].some((waiter) => waiter !== key);
-    if (!othersWait) return;
-    if (mine >= evenSplit)
-      refuse(
-        429,
-        `other viewers' tokens wait for ${operation} requests: while they do, one viewer token may hold ` +
-          `${evenSplit} (an even split of the viewers' ${this.viewersShare}), and this one holds ${mine}`,
-      );
-  }
-}
-
-function lower(counts: Map<string, number>, key: string, by: number): void {
-  const left = (counts.get(key) ?? by) - by;
-  if (left <= 0) counts.delete(key);
-  else counts.set(key, left);
 }
