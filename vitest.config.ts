@@ -11,6 +11,10 @@ export default defineConfig({
           name: 'unit',
           include: ['src/**/*.test.ts', 'testenv/src/**/*.test.ts', 'scripts/**/*.test.ts'],
           exclude: ['**/*.int.test.ts', 'node_modules/**'],
+          // Not vitest's 5 s: some of this tier runs the real helm or a hub with SQLite in-process (render,
+          // helm, stored-text, cli health), ~1-4 s on a quiet machine and 6-9 s at a load of 10 on these 2 cores,
+          // where the default failed them with no fault of the code. A test that hangs still fails, 15 s later.
+          testTimeout: 20_000,
         },
       },
       {

@@ -54,7 +54,7 @@ describe('ClusterAccess.check against a hostile API server', () => {
     expect(error).toBeInstanceOf(HubError);
     const { code, detail } = error as HubError;
     expect(code).toBe(HubErrorCode.ClusterUnauthorized);
-    expect(detail).toMatch(/^cluster "hostile": .*denied x+…$/);
+    expect(detail).toMatch(/^cluster "hostile": .*denied x+…\[\d+ more characters cut by the hub\]$/);
     expect(detail.length).toBeLessThanOrEqual(SHOWN_KUBE_TEXT_MAX);
     expect(detail).not.toContain('\u001b');
   });

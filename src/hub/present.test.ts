@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { desiredPack, helmPack, packNamespace } from '../engine/testing/packs.js';
 import { Redactor } from '../profile/index.js';
+import { cutText } from '../shared/kept-text.js';
 import { initialPackStatus, RunKind } from '../status/index.js';
 import { NOTES_HIDDEN, packValuesView, packView } from './present.js';
 
@@ -19,6 +20,17 @@ describe('packValuesView', () => {
     expect(packValuesView(desired, 'Log in with password ******.').notes).toBe(NOTES_HIDDEN);
     const noSecrets = desiredPack(helmPack({ name: 'db' }), { redactor: new Redactor([]) });
     expect(packValuesView(noSecrets, 'Password: ******').notes).toBe('Password: ******');
+  });
+
+  it('hides notes that quote a short sensitive value beside punctuation or after a URL escape (review 17, item 3)', () => {
+    const short = desiredPack(helmPack({ name: 'db', values: { password: 'k3yZ' } }), {
+      redactor: new Redactor(['k3yZ']),
+    });
+    expect(packValuesView(short, 'Log in with password k3yZ.').notes).toBe(NOTES_HIDDEN);
+    expect(packValuesView(short, 'Connect to postgres://app%3Ak3yZ@db:5432/app').notes).toBe(NOTES_HIDDEN);
+    expect(packValuesView(short, 'Connect to postgres://app@db:5432/k3yZx').notes).toBe(
+      'Connect to postgres://app@db:5432/k3yZx',
+    );
   });
 
   it('has no notes before the pack is rendered or when its chart has none', () => {
@@ -42,5 +54,15 @@ describe('packView', () => {
     expect(one.lastRun).toEqual(run(0));
     expect(one).not.toHaveProperty('runCount');
     expect(packView(desired, status, false)).not.toHaveProperty('lastRun');
+  });
+
+  it('masks the start of a secret that the cut of a long message went through (review 17, item 5)', () => {
+    // Where a text cut with a 3-digit count keeps up to, and one cut 7 characters into the secret.
+    const kept = cutText('z'.repeat(9000)).indexOf('…[');
+    const cut = cutText(`${'x'.repeat(kept - 15)} crash: hunter2-secret ${'z'.repeat(400)}`);
+    expect(cut).toContain('crash: hunter2…[');
+    const view = packView(desired, { ...initialPackStatus({ revision: 'r1' }), message: cut }, false);
+    expect(view.message).toContain('crash: ******…[');
+    expect(view.message).not.toContain('hunter2');
   });
 });

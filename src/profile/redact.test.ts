@@ -1,5 +1,6 @@
 // A sensitive value is hidden in the forms a chart's templates write it in, not only as given.
 import { describe, expect, it } from 'vitest';
+import { cutText, KEPT_TEXT_MAX } from '../shared/kept-text.js';
 import { encodedForms, Redactor } from './redact.js';
 import { SEARCHED_SECRET_MIN } from './sensitive-defaults.js';
 
@@ -105,17 +106,93 @@ describe('Redactor', () => {
     it('masks a secret shorter than SEARCHED_SECRET_MIN only where it is a word of its own', () => {
       expect(SEARCHED_SECRET_MIN).toBe(6);
       const pin = new Redactor(['4711']);
-      expect(pin.redact('pin 4711, port 47110, v1.4711, x4711')).toBe(
-        'pin ******, port 47110, v1.4711, x4711',
+      expect(pin.redact('pin 4711, port 47110, x4711, 4711_a, 4711é')).toBe(
+        'pin ******, port 47110, x4711, 4711_a, 4711é',
       );
       expect(pin.redact('4711:4711')).toBe('******:******');
-      expect(new Redactor(['1']).redact('0/1 available, v1.2.1')).toBe('0/****** available, v1.2.1');
+      expect(new Redactor(['1']).redact('0/1 available, v12.21')).toBe('0/****** available, v12.21');
+    });
+
+    it('counts only letters, marks, digits and `_` as a short secret’s word: beside punctuation it is masked (review 17, item 3)', () => {
+      const key = new Redactor(['k3yZ']);
+      expect(key.redact('Error: execution error at (app/templates/db.yaml:3:4): password is k3yZ.')).toBe(
+        'Error: execution error at (app/templates/db.yaml:3:4): password is ******.',
+      );
+      expect(key.redact('helm: invalid value "--password" k3yZ-')).toBe(
+        'helm: invalid value "--password" ******-',
+      );
+      expect(key.redact('v1.k3yZ, +k3yZ+, ~k3yZ~, 50%k3yZ')).toBe('v1.******, +******+, ~******~, 50%******');
+      // Still not inside a word of letters and digits.
+      expect(key.redact('xk3yZ, k3yZx, k3yZ_1')).toBe('xk3yZ, k3yZx, k3yZ_1');
+    });
+
+    it('counts an escape before a short secret as the end of a word: URL %XX, JSON \\n and \\uXXXX (review 17, item 3)', () => {
+      const key = new Redactor(['k3yZ']);
+      // Go's urlquery of "app:k3yZ", a form the Redactor covers.
+      expect(key.redact('dial postgres://app%3Ak3yZ@db:5432 failed')).toBe(
+        'dial postgres://app%3A******@db:5432 failed',
+      );
+      expect(key.redact('{"note":"user app\\nk3yZ\\u0026more"}')).toBe(
+        '{"note":"user app\\n******\\u0026more"}',
+      );
+      expect(key.redact('{"pw":"\\u003ek3yZ"}')).toBe('{"pw":"\\u003e******"}');
+      // A short form's own encodings are searched as well: urlquery writes `a b` as `a+b`.
+      expect(new Redactor(['a b']).redact('q=a+b.')).toBe('q=******.');
+      // Not after letters that only look like an escape's end.
+      expect(key.redact('app3Ak3yZ, %3')).toBe('app3Ak3yZ, %3');
     });
 
     it('masks the whole base64 word a secret is encoded in (its `=` padding is a separator)', () => {
       const encoded = b64(`user:${secret}@db`);
       expect(encoded).toMatch(/^[A-Za-z0-9+]+=*$/);
       expect(redactor.redact(`auth: ${encoded} done`)).toMatch(/^auth: \*{6}=* done$/);
+    });
+  });
+
+  describe('masks the start of a secret that a cut (shared/kept-text.ts) left before its marker (review 17, item 5)', () => {
+    const long = 'Tr0ub4dor-and-3-horses';
+    const cut = (before: string, shown: string) =>
+      cutText(`${before}${shown}`.padEnd(KEPT_TEXT_MAX + 300, 'z'));
+    /** `before` + the first `kept` characters of `secret`, cut right after them. */
+    const cutInside = (before: string, secret: string, kept: number) => {
+      const text = cut('', '');
+      const room = text.indexOf('…[') - before.length - kept;
+      return cutText(
+        `${'x'.repeat(room - 1)} ${before}${secret.slice(0, kept)}${secret.slice(kept)} ${'z'.repeat(300)}`,
+      );
+    };
+    /** The last words before the (first) marker, and the marker's start. */
+    const tail = (text: string) => `${text.slice(0, text.indexOf('…[')).replace(/^x+ /, '')}…[`;
+
+    it('a long secret: its start and the word it ends, from 4 characters on; fewer where they are a word of their own', () => {
+      const r = new Redactor([long]);
+      const shown = r.redact(cutInside('password ', long, 12));
+      expect(tail(shown)).toBe('password ******…[');
+      expect(shown).not.toContain('Tr0ub');
+      expect(tail(r.redact(cutInside('user=app-', long, 5)))).toBe('user=******…[');
+      expect(tail(r.redact(cutInside('password ', long, 2)))).toBe('password ******…[');
+      // Fewer than 4 characters inside a word match ordinary words by chance: shown.
+      expect(tail(r.redact(cutInside('user=app', long, 3)))).toBe('user=appTr0…[');
+    });
+
+    it('a short secret where its start is a word of its own, and an encoded form too', () => {
+      const r = new Redactor(['k3yZ']);
+      expect(tail(r.redact(cutInside('password is ', 'k3yZ', 2)))).toBe('password is ******…[');
+      expect(tail(r.redact(cutInside('password is x', 'k3yZ', 2)))).toBe('password is xk3…[');
+      const b64Secret = new Redactor([long]);
+      const encoded = b64(long);
+      expect(tail(b64Secret.redact(cutInside('data: ', encoded, 10)))).toBe('data: ******…[');
+    });
+
+    it('before each marker of a text that quotes cut ones, and only there', () => {
+      const r = new Redactor([long]);
+      const message = (kept: number) => cutText(`pod: ${long} ${'z'.repeat(60)}`, kept + 36);
+      expect(message(10)).toBe('pod: Tr0ub…[78 more characters cut by the hub]');
+      const quoted = `timed out; still waiting for: ${message(10)}; ${message(14)}`;
+      expect(r.redact(quoted)).toBe(
+        'timed out; still waiting for: pod: ******…[78 more characters cut by the hub]; pod: ******…[74 more characters cut by the hub]',
+      );
+      expect(r.redact('hash Tr0u and Tr0u…')).toBe('hash Tr0u and Tr0u…');
     });
   });
 

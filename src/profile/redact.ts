@@ -5,6 +5,7 @@
 // JSON config, `urlquery` for a connection string) and NOTES, helm's errors, Kubernetes events and rendered
 // manifests carry that form. So each secret is hidden in the forms a chart writes it in too (encodedForms),
 // computed once per secret when the Redactor is made: redacting costs the same per form as the plain text.
+import { CUT_MARKER } from '../shared/kept-text.js';
 import { SENSITIVE_PLACEHOLDER } from './describe.js';
 import { mapStrings } from './macros.js';
 import type { KubeObject, Pack } from './model.js';
@@ -72,6 +73,74 @@ const WORD_CHARACTER = /^[\p{L}\p{M}\p{N}\p{Pc}\-.+%~]$/u;
 
 const isWordCharacter = (char: string): boolean => WORD_CHARACTER.test(char);
 
+/**
+ * A character that is part of a word when Redactor.redact asks whether a short form is a word of its own: a
+ * letter, mark, digit or connector only. With WORD_CHARACTER's punctuation, `password is k3yZ.`, `k3yZ-` and
+ * `+k3yZ` showed the secret, where a secret beside punctuation is plainly a word of its own (review 17, item 3).
+ */
+const SHORT_WORD_CHARACTER = /^[\p{L}\p{M}\p{N}\p{Pc}]$/u;
+
+const isShortWordCharacter = (char: string): boolean => SHORT_WORD_CHARACTER.test(char);
+
+/**
+ * An escape of the encodings encodedForms covers, ending where a form begins: URL's `%3A` (`app%3Ak3yZ` is
+ * `app:k3yZ`), JSON's `\n`, `\t`… and `\u0026`. Its last character is a letter or digit, but what follows it
+ * starts a word. (Base64 needs none: its `+ / =` are not SHORT_WORD_CHARACTERs, and a short form inside a longer
+ * run of base64 is ordinary text by chance.)
+ */
+const ESCAPE_BEFORE = /(?:%[0-9A-Fa-f]{2}|\\(?:[bfnrt]|u[0-9A-Fa-f]{4}))$/;
+
+/** The longest escape ESCAPE_BEFORE matches (`\uXXXX`). */
+const ESCAPE_MAX = 6;
+
+/** Whether a short form found at `at` does not continue a word begun before it (SHORT_WORD_CHARACTER, escapes). */
+const startsWord = (text: string, at: number): boolean =>
+  !isShortWordCharacter(charAt(text, at)) ||
+  !isShortWordCharacter(charBefore(text, at)) ||
+  ESCAPE_BEFORE.test(text.slice(Math.max(0, at - ESCAPE_MAX), at));
+
+/** Whether a short form that ends at `end` is not continued by the word it ends (SHORT_WORD_CHARACTER). */
+const endsWord = (text: string, end: number): boolean =>
+  !isShortWordCharacter(charBefore(text, end)) || !isShortWordCharacter(charAt(text, end));
+
+/**
+ * The fewest characters of a long form (SEARCHED_SECRET_MIN or more) before a cut marker that are masked with the
+ * word they end (as a long form found whole is): fewer match the end of ordinary words by chance. Fewer are
+ * masked only where they are a word of their own, as a short form is.
+ */
+const CUT_PREFIX_MIN = 4;
+
+/**
+ * The most cut markers in one text whose preceding text is searched: each costs a pass over every form. A real
+ * text holds one, or a few where a message quotes cut ones (a timeout lists at most 5); more are a cluster's own
+ * words, which may claim anything anyway.
+ */
+const CUT_MARKERS_MAX = 8;
+
+/**
+ * KMP's failure function of `form`: at i, the length of the longest proper prefix of form[0..i] that is also its
+ * suffix. Lets prefixAtEnd find the longest prefix of a form that ends a text in one pass.
+ */
+function failureTable(form: string): Int32Array {
+  const table = new Int32Array(form.length);
+  for (let i = 1, k = 0; i < form.length; i++) {
+    while (k > 0 && form[i] !== form[k]) k = table[k - 1] ?? 0;
+    if (form[i] === form[k]) k++;
+    table[i] = k;
+  }
+  return table;
+}
+
+/** The length of the longest proper prefix of `form` that the text ends with at `end` (0 for none). */
+function prefixAtEnd(text: string, end: number, form: string, table: Int32Array): number {
+  let k = 0;
+  for (let i = Math.max(0, end - form.length + 1); i < end; i++) {
+    while (k > 0 && text[i] !== form[k]) k = table[k - 1] ?? 0;
+    if (text[i] === form[k]) k++;
+  }
+  return k;
+}
+
 /** The character (code point) that ends at `end`, or '' at the start of the text. */
 function charBefore(text: string, end: number): string {
   if (end === 0) return '';
@@ -119,6 +188,8 @@ export class Redactor {
   readonly #secrets: readonly string[];
   /** Every form of every secret (encodedForms), longest first. */
   readonly #forms: readonly string[];
+  /** failureTable of each form, made the first time a text with a cut marker is redacted. */
+  #tables: readonly Int32Array[] | undefined;
 
   readonly #shown: ShownContent | undefined;
 
@@ -143,9 +214,16 @@ export class Redactor {
    * sides of its edge). Matches that overlap or touch, of one secret or several, are one mask.
    *
    * A form shorter than SEARCHED_SECRET_MIN is masked only where it is a word of its own (`port 1234`, not
-   * `v1.1234`): inside longer words it would match ordinary text by chance, and widening it would mask every
-   * word holding that text; the same length rule as a stored profile's sensitive defaults
-   * (sensitive-defaults.ts).
+   * `port 12345` or `x1234`): inside longer words it would match ordinary text by chance, and widening it would
+   * mask every word holding that text; the same length rule as a stored profile's sensitive defaults
+   * (sensitive-defaults.ts). For this test only letters, marks, digits and `_` make a word, and an escape
+   * before the form (`%3A`, `\n`, `\u0026`) ends one, so `is 1234.`, `--pin 1234-` and `app%3A1234@db` are
+   * masked (review 17, item 3).
+   *
+   * Text is cut (shared/kept-text.ts cutText) before it is redacted, so a secret the cut went through is no
+   * longer there whole. Before each cut marker, the longest start of a form that the text ends with is masked
+   * too: with its word when it is CUT_PREFIX_MIN characters or more of a long form, else where it is a word of
+   * its own, by the short forms' rule (review 17, item 5).
    */
   redact(text: string): string {
     const spans: [start: number, end: number][] = [];
@@ -160,12 +238,13 @@ export class Redactor {
           const stop = wordEnd(text, end);
           spans.push([wordStart(text, at, from), stop]);
           from = stop;
-        } else if (!cutsLeft(text, at) && !cutsRight(text, end)) {
+        } else if (startsWord(text, at) && endsWord(text, end)) {
           spans.push([at, end]);
           from = end;
         } else from = at + 1;
       }
     }
+    if (text.includes('…[')) this.#cutSpans(text, spans);
     if (spans.length === 0) return text;
     spans.sort((a, b) => a[0] - b[0]);
     let out = '';
@@ -183,6 +262,25 @@ export class Redactor {
     }
     if (open !== undefined) out += `${text.slice(shown, open[0])}${SENSITIVE_PLACEHOLDER}`;
     return out + text.slice(open?.[1] ?? shown);
+  }
+
+  /** Adds to `spans` the start of a form that ends the text before each cut marker (redact). */
+  #cutSpans(text: string, spans: [start: number, end: number][]): void {
+    let markers = 0;
+    for (const marker of text.matchAll(CUT_MARKER)) {
+      if (++markers > CUT_MARKERS_MAX) return;
+      const end = marker.index;
+      this.#tables ??= this.#forms.map(failureTable);
+      for (const [i, form] of this.#forms.entries()) {
+        const table = this.#tables[i];
+        const length = table === undefined ? 0 : prefixAtEnd(text, end, form, table);
+        if (length === 0) continue;
+        const at = end - length;
+        if (length >= CUT_PREFIX_MIN && form.length >= SEARCHED_SECRET_MIN)
+          spans.push([wordStart(text, at, 0), end]);
+        else if (startsWord(text, at)) spans.push([at, end]);
+      }
+    }
   }
 
   /** A copy of plain data (values, manifests, events) with every string leaf redacted. */

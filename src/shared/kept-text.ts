@@ -16,6 +16,16 @@ import { cleanText } from './unsafe-text.js';
  */
 export const KEPT_TEXT_MAX = 8 * 1024;
 
+/** What ends a text cutText cut: how many characters went. */
+const cutMarker = (count: number): string => `…[${String(count)} more characters cut by the hub]`;
+
+/**
+ * Each marker cutText leaves, wherever it is in a text (a cut message may be quoted in a longer one). Redactor.redact
+ * masks what begins a secret just before one: text is cut before it is redacted, and a secret the cut goes through
+ * is no longer found whole (review 17, item 5).
+ */
+export const CUT_MARKER = /…\[\d+ more characters cut by the hub\]/g;
+
 /**
  * `text` cut to `max` characters, the marker included (the same string when it fits): the one cut of cluster
  * text, whatever its limit (a status's text here, a connection error in kube/shown-url.ts, a drift report and a
@@ -24,7 +34,7 @@ export const KEPT_TEXT_MAX = 8 * 1024;
  */
 export function cutText(text: string, max: number = KEPT_TEXT_MAX): string {
   if (text.length <= max) return text;
-  const marker = (kept: number) => `…[${String(text.length - kept)} more characters cut by the hub]`;
+  const marker = (kept: number) => cutMarker(text.length - kept);
   // The count in the marker has as many digits as what it counts: settled in two rounds at most.
   let kept = max - marker(max).length;
   kept = max - marker(kept).length;
