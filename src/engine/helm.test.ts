@@ -8,7 +8,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { ChartSourceKind, type ChartSource, type HelmPack } from '../profile/index.js';
 import { EngineError, EngineErrorCode } from './errors.js';
-import { helmEnv, helmTemplate, templateArgs } from './helm.js';
+import { HELM_MAX_ARGS_BYTES, helmEnv, helmTemplate, templateArgs } from './helm.js';
+import { Spawner } from './spawner.js';
 import { helmPack, packNamespace } from './testing/packs.js';
 import { helmBin } from './testing/runner.js';
 
@@ -275,6 +276,73 @@ describe('helm template renders like helm install', () => {
   it('renders lookup as empty (ADR 0005: Strata renders offline, like Argo CD)', async () => {
     const seen = await render({ kubeVersion: 'v1.34.1', apiVersions: [] });
     expect(seen.lookupKubeSystem).toBe('empty');
+  });
+});
+
+describe("helm's arguments stay within what Linux lets a program start with", () => {
+  // As the review's API server listing 2,000 groups of 20 kinds gave: 42,021 flags, 2.4 MiB.
+  const manyApis = Array.from(
+    { length: 42_021 },
+    (_, i) => `g${String(i % 2000)}.example.com/v1/Kind${String(i % 20)}WithAFairlyLongName`,
+  );
+
+  it('fails the pack before starting helm, and the spawner goes on rendering other packs', async () => {
+    const spawner = new Spawner(2);
+    try {
+      const pack = probePack();
+      const error = await helmTemplate(pack, {
+        helmBin: helmBin(),
+        ...chartFileFor(pack),
+        capabilities: { kubeVersion: 'v1.34.1', apiVersions: manyApis },
+        spawner,
+      }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(EngineError);
+      expect((error as EngineError).code).toBe(EngineErrorCode.RenderFailed);
+      expect((error as EngineError).message).toMatch(
+        new RegExp(
+          "^pack probe: helm's arguments would take \\d+ KiB, with 42021 --api-versions flags for the APIs the " +
+            `cluster serves; the hub starts helm with at most ${String(HELM_MAX_ARGS_BYTES / 1024)} KiB of ` +
+            'arguments \\(half of what Linux lets a program take\\), so helm is not started$',
+        ),
+      );
+      const out = await helmTemplate(pack, {
+        helmBin: helmBin(),
+        ...chartFileFor(pack),
+        capabilities: { kubeVersion: 'v1.34.1', apiVersions: ['apps/v1', 'apps/v1/Deployment'] },
+        spawner,
+      });
+      expect((parse(out) as { data: Record<string, string> }).data).toMatchObject({ hasDeployment: 'true' });
+    } finally {
+      spawner.close();
+    }
+  });
+
+  it('refuses one argument longer than Linux takes, naming its flag and not quoting it', () => {
+    const long = `g.example.com/v1/${'K'.repeat(200 * 1024)}`;
+    expect(() =>
+      templateArgs(probePack(), {
+        helmBin: 'helm',
+        chartFile: '/tmp/checked/web',
+        capabilities: { kubeVersion: 'v1.34.1', apiVersions: ['apps/v1', long] },
+      }),
+    ).toThrow(
+      "pack probe: helm's argument --api-versions would take 201 KiB; Linux starts no program with an argument " +
+        'of more than 128 KiB, so helm is not started',
+    );
+  });
+
+  it("takes a big real cluster's APIs", () => {
+    // About 300 groups and 5,000 versions and kinds, names as long as real ones.
+    const apis = Array.from(
+      { length: 5000 },
+      (_, i) => `provider${String(i % 300)}.aws.upbound.io/v1beta1/SomeFairlyLongResourceKind${String(i)}`,
+    );
+    const args = templateArgs(probePack(), {
+      helmBin: 'helm',
+      chartFile: '/tmp/checked/web',
+      capabilities: { kubeVersion: 'v1.34.1', apiVersions: apis },
+    });
+    expect(args.filter((a) => a.startsWith('--api-versions='))).toHaveLength(5000);
   });
 });
 

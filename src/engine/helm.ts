@@ -165,8 +165,55 @@ export function templateArgs(pack: HelmPack, options: HelmTemplateOptions): stri
     for (const apiVersion of capabilities.apiVersions)
       flag('api-versions', 'a served API version', apiVersion);
   }
-  return ['template', ...flags, '--', notAFlag(pack.releaseName, 'releaseName', where), chartArg];
+  const args = ['template', ...flags, '--', notAFlag(pack.releaseName, 'releaseName', where), chartArg];
+  checkArgsSize(options.helmBin, args, where);
+  return args;
 }
+
+/**
+ * The most bytes helm's arguments may take. Linux refuses to start a program whose arguments and environment
+ * together pass ARG_MAX, a quarter of the stack limit (2 MiB with the usual 8 MiB), or with any one argument
+ * past MAX_ARG_STRLEN (128 KiB); each argument counts its bytes, its NUL and its 8-byte pointer. Half of ARG_MAX
+ * leaves room for helm's environment (helmEnv: a few KiB) and for a smaller stack limit. A big real cluster's
+ * `--api-versions` flags (DISCOVERY_MAX_API_VERSIONS in kube/discovery.ts) take a few hundred KiB.
+ */
+export const HELM_MAX_ARGS_BYTES = 1024 * 1024;
+const MAX_ARG_BYTES = 128 * 1024;
+const POINTER_BYTES = 8;
+
+/**
+ * Past the bounds the spawn fails with E2BIG, and the spawner's process (spawner-child.ts) with it, failing every
+ * render it was running (review 16, item 3: 2,000 API groups gave 42,021 `--api-versions` flags, 2.4 MiB). Here
+ * the pack fails before anything starts, saying why.
+ */
+function checkArgsSize(file: string, args: readonly string[], where: string): void {
+  let total = Buffer.byteLength(file) + 1 + POINTER_BYTES;
+  let apiVersions = 0;
+  for (const [index, arg] of args.entries()) {
+    const bytes = Buffer.byteLength(arg) + 1;
+    if (bytes > MAX_ARG_BYTES) {
+      // Named by its flag, never quoted: its value may be what a cluster's API server sent.
+      const name = /^--[a-z-]+(?==)/.exec(arg)?.[0] ?? `number ${String(index + 1)}`;
+      throw new EngineError(
+        EngineErrorCode.RenderFailed,
+        `${where}: helm's argument ${name} would take ${kib(bytes)}; Linux starts no program with an argument ` +
+          `of more than ${kib(MAX_ARG_BYTES)}, so helm is not started`,
+      );
+    }
+    total += bytes + POINTER_BYTES;
+    if (arg.startsWith('--api-versions=')) apiVersions++;
+  }
+  if (total > HELM_MAX_ARGS_BYTES) {
+    throw new EngineError(
+      EngineErrorCode.RenderFailed,
+      `${where}: helm's arguments would take ${kib(total)}, with ${String(apiVersions)} --api-versions flags ` +
+        `for the APIs the cluster serves; the hub starts helm with at most ${kib(HELM_MAX_ARGS_BYTES)} of ` +
+        'arguments (half of what Linux lets a program take), so helm is not started',
+    );
+  }
+}
+
+const kib = (bytes: number) => `${String(Math.ceil(bytes / 1024))} KiB`;
 
 /**
  * Helm lists a values.schema.json's violations in a different order from one run to the next (Go map order);

@@ -27,7 +27,7 @@ export async function installPack(steps: PackSteps, run: PackView, signal: Abort
     pack.type === PackType.Helm
       ? await steps.withRetry(
           run,
-          'discovery of the cluster version and APIs',
+          `discovery of the version and APIs of cluster ${ctx.cluster}`,
           () => ctx.kube.capabilities(),
           signal,
         )

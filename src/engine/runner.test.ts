@@ -1,5 +1,6 @@
 // The cluster runner against the in-memory kube (src/kube/testing/fake-kube.ts): ordering, blocking, removal
-// order, retries with backoff, timeouts, drift and restarts, in milliseconds. Manifest packs only, so no helm runs.
+// order, retries with backoff, timeouts, drift and restarts, in milliseconds. Manifest packs only (and a Helm
+// pack that fails before its render), so no helm runs.
 // The integration tests (*.int.test.ts) prove the same end to end on a real control plane.
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -11,7 +12,7 @@ import type { DesiredPack } from './desired.js';
 import { Label } from './render.js';
 import { DriftPolicy, type RunnerEvent } from './events.js';
 import { ClusterRunner, type RunnerOptions } from './runner.js';
-import { desiredManifestPack, packNamespace } from './testing/packs.js';
+import { desiredManifestPack, desiredPack, helmPack, packNamespace } from './testing/packs.js';
 import { EventLog } from './testing/runner.js';
 import { loopStallProbe } from '../shared/testing/loop-stall.js';
 
@@ -308,6 +309,24 @@ describe('ClusterRunner on the fake kube: retries and timeouts', () => {
     });
     expect(log.latest().get('api')?.message).toContain('ConfigMap apps/api');
     expect(names(kube, 'apply')).toEqual(['api']);
+  });
+
+  it("turns a Helm pack red, naming the cluster, when the cluster's discovery answer is past the hub's bounds", async () => {
+    const kube = fakeKube();
+    const { runner, log } = await startRunner(kube);
+    kube.react((action) => {
+      if (action.verb === 'discovery')
+        throw new KubeError(
+          KubeErrorCode.Invalid,
+          'the API server at https://10.0.0.1:6443 lists 20000 API groups; the hub reads at most 1000 (a large real cluster serves a few hundred)',
+        );
+    });
+    runner.setDesired([desiredPack(helmPack({ name: 'web' }))]);
+    await log.until((l) => l.latest().get('web')?.phase === PackPhase.Failed, { ...WAIT, what: 'web red' });
+    expect(log.latest().get('web')?.message).toBe(
+      `apply rejected: discovery of the version and APIs of cluster ${CLUSTER}: the API server at https://10.0.0.1:6443 lists ` +
+        '20000 API groups; the hub reads at most 1000 (a large real cluster serves a few hundred)',
+    );
   });
 
   it('turns a pack red when it is not green within its timeout', async () => {

@@ -2,7 +2,38 @@ import type { V1APIGroupList, V1APIResourceList, V1APIVersions, VersionInfo } fr
 import { clientNode } from './client-node.js';
 import { KubeError, KubeErrorCode } from './errors.js';
 import { parseApiVersion, type ResourceInfo } from './refs.js';
+import { shownUrl } from './shown-url.js';
 import type { Transport } from './transport.js';
+
+/*
+ * Bounds on what discovery takes from an API server (review 16, item 3: a /apis listing 2,000 groups gave 42,021
+ * `--api-versions` flags, 2.4 MiB of helm arguments, more than Linux lets a program start with; 20,000 groups
+ * stalled the hub for minutes). Each is sized well above real clusters, so only a broken or hostile server
+ * meets it: Kubernetes 1.34 serves about 25 groups itself, and a big cluster with many operators about 100-300
+ * (Crossplane's AWS provider family alone adds about 150); a group serves one to three versions; the core
+ * v1 document, the largest built-in, lists about 60 resources and subresources, the largest CRD groups a few
+ * hundred; a big cluster's whole answer is a few thousand versions and kinds.
+ */
+/** Groups listed by /apis. */
+export const DISCOVERY_MAX_GROUPS = 1000;
+/** Group versions listed by /api and /apis: each is one document request. */
+export const DISCOVERY_MAX_GROUP_VERSIONS = 2000;
+/** Resources (subresources included) in one group version's document. */
+export const DISCOVERY_MAX_RESOURCES = 2000;
+/** Served versions and kinds in all: each is one `--api-versions` flag of every helm render on the cluster. */
+export const DISCOVERY_MAX_API_VERSIONS = 20_000;
+/**
+ * Group version documents asked for at once: the API server answers each from memory in milliseconds, so a few
+ * hundred groups still take well under a second, and the hub's HTTP pool never queues thousands of requests.
+ */
+export const DISCOVERY_CONCURRENCY = 8;
+/**
+ * How long discovery goes on starting document requests. Fetched 8 at a time, a server that answers each
+ * document just inside the 30 s request deadline would hold a render for hours (2,000 / 8 × 30 s); a real
+ * cluster takes seconds, or about 30 s when an aggregated API hangs (its group then counts as served without
+ * kinds). Past it no request is started, and the call fails with a retryable Timeout once those running end.
+ */
+export const DISCOVERY_DEADLINE_MS = 120_000;
 
 /** The URL prefix of a group/version: `/api/v1` for the core group, `/apis/<group>/<version>` otherwise. */
 export function groupVersionPath(group: string, version: string): string {
@@ -29,13 +60,32 @@ export class Discovery {
    * `.Capabilities.APIVersions` (helm/helm pkg/action/action.go): each group's versions, and the kind of every
    * resource of each, subresources included. Served means listed by /api and /apis now, so a CRD's group
    * appears once it is Established; the per-version documents come from this cache. Only /version, /api and
-   * /apis failing fails the call.
+   * /apis failing fails the call, or an answer past the DISCOVERY_MAX_* bounds (an Invalid KubeError naming the
+   * server and the count: the server is broken or hostile, and retrying would not change its answer), or the
+   * documents taking longer than DISCOVERY_DEADLINE_MS (a retryable Timeout).
+   *
+   * At most DISCOVERY_CONCURRENCY documents are asked for at once (review 16, item 3: all of 20,000 groups at
+   * once stalled the hub's event loop 122 s in undici's queue, and 448 connections were open at 2,000).
    */
   async apiVersions(): Promise<string[]> {
     const [core, groups] = await Promise.all([
       this.transport.get<V1APIVersions>('/api'),
       this.transport.get<V1APIGroupList>('/apis'),
     ]);
+    const server = shownUrl(this.transport.server);
+    if (groups.groups.length > DISCOVERY_MAX_GROUPS) {
+      throw overLimit(
+        `the API server at ${server} lists ${String(groups.groups.length)} API groups; the hub reads at most ` +
+          `${String(DISCOVERY_MAX_GROUPS)} (a large real cluster serves a few hundred)`,
+      );
+    }
+    const versionCount = groups.groups.reduce((n, g) => n + g.versions.length, core.versions.length);
+    if (versionCount > DISCOVERY_MAX_GROUP_VERSIONS) {
+      throw overLimit(
+        `the API server at ${server} lists ${String(versionCount)} API group versions; the hub reads at most ` +
+          `${String(DISCOVERY_MAX_GROUP_VERSIONS)} (a real group serves one to three)`,
+      );
+    }
     const groupVersions = [
       ...core.versions.map((version) => ({ group: '', version, apiVersion: version })),
       ...groups.groups.flatMap((g) =>
@@ -43,14 +93,32 @@ export class Discovery {
       ),
     ];
     // A group whose server does not answer (an aggregated API such as metrics.k8s.io with its Service down)
-    // still counts as served, without kinds: Helm ignores such group discovery failures too.
-    const lists = await Promise.all(
-      groupVersions.map((gv) => this.document(gv.group, gv.version, gv.apiVersion).catch(() => undefined)),
-    );
-    const out = new Set<string>();
-    groupVersions.forEach((gv, index) => {
-      out.add(gv.apiVersion);
-      for (const r of lists[index]?.resources ?? []) out.add(`${gv.apiVersion}/${r.kind}`);
+    // still counts as served, without kinds: Helm ignores such group discovery failures too. A document past
+    // the bounds fails the whole call.
+    const out = new Set(groupVersions.map((gv) => gv.apiVersion));
+    const deadline = Date.now() + DISCOVERY_DEADLINE_MS;
+    let answered = 0;
+    // Counted as the documents come, so a server past the bound is stopped at it, not after every document.
+    await inTurns(groupVersions, DISCOVERY_CONCURRENCY, async (gv) => {
+      if (Date.now() > deadline) {
+        throw new KubeError(
+          KubeErrorCode.Timeout,
+          `the API server at ${server} answered ${String(answered)} of ${String(groupVersions.length)} API group ` +
+            `version documents in ${String(DISCOVERY_DEADLINE_MS / 1000)} s, the longest discovery takes`,
+        );
+      }
+      const list = await this.document(gv.group, gv.version, gv.apiVersion).catch((error: unknown) => {
+        if (error instanceof OverLimit) throw error;
+        return undefined;
+      });
+      answered++;
+      for (const r of list?.resources ?? []) out.add(`${gv.apiVersion}/${r.kind}`);
+      if (out.size > DISCOVERY_MAX_API_VERSIONS) {
+        throw overLimit(
+          `the API server at ${server} serves more than ${String(DISCOVERY_MAX_API_VERSIONS)} API versions and ` +
+            'kinds, the most the hub passes helm (a large real cluster has a few thousand)',
+        );
+      }
     });
     return [...out].sort();
   }
@@ -93,7 +161,16 @@ export class Discovery {
     if (!pending) {
       pending = this.transport
         .json<V1APIResourceList>(clientNode().HttpMethod.GET, groupVersionPath(group, version))
-        .then((r) => r.value)
+        .then(({ value }) => {
+          // Every resourceFor of the version scans its list: a list past the bound is the server's fault.
+          if (value.resources.length > DISCOVERY_MAX_RESOURCES) {
+            throw overLimit(
+              `the API server at ${shownUrl(this.transport.server)} lists ${String(value.resources.length)} ` +
+                `resources in "${key}"; the hub reads at most ${String(DISCOVERY_MAX_RESOURCES)} per group version`,
+            );
+          }
+          return value;
+        })
         .catch((error: unknown) => {
           if (error instanceof KubeError && error.code === KubeErrorCode.NotFound) return undefined;
           throw error;
@@ -112,4 +189,37 @@ export class Discovery {
 function find(list: V1APIResourceList | undefined, kind: string) {
   // Subresources (deployments/status, deployments/scale) share or reuse kinds; only top-level names map.
   return list?.resources.find((r) => r.kind === kind && !r.name.includes('/'));
+}
+
+/** An answer past a DISCOVERY_MAX_* bound: fails apiVersions() rather than counting as a group that is down. */
+class OverLimit extends KubeError {}
+
+function overLimit(message: string): OverLimit {
+  return new OverLimit(KubeErrorCode.Invalid, message);
+}
+
+/**
+ * `task` for every item, at most `concurrency` at a time; the first failure fails the call. Each of the
+ * workers takes the next item when its last one is done: linear in the items, with no queue of waiting
+ * promises for the HTTP pool to wade through.
+ */
+async function inTurns<T>(
+  items: readonly T[],
+  concurrency: number,
+  task: (item: T) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const index = next++;
+      try {
+        await task(items[index] as T);
+      } catch (error) {
+        // The call fails: the other workers start nothing more.
+        next = items.length;
+        throw error;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
 }
