@@ -6,6 +6,7 @@ import { KubeError, KubeErrorCode, rewrap } from './errors.js';
 import { loadKubeconfig, loadKubeconfigFile, type LoadedKubeconfig } from './kubeconfig.js';
 import { ListWatch, type ListWatchOptions, type ListWatchSource, type WatchHandler } from './list-watch.js';
 import { formatRef, refOf, type ObjectRef } from '../shared/refs.js';
+import { MAX_CONTINUE_TOKEN_CHARS, MAX_LIST_PAGES, MAX_OBJECTS_PER_KIND } from './limits.js';
 import type { ResourceInfo } from './refs.js';
 import { checkOutbound, type AddressRange } from './outbound-policy.js';
 import { shownUrl } from './shown-url.js';
@@ -181,6 +182,9 @@ export class KubeClient implements KubeApi {
   /**
    * Lists in pages of 500 (one consistent snapshot: the continue token pins the first page's
    * resourceVersion). Items get apiVersion and kind filled in: the API server leaves them out of list items.
+   * Bounded (limits.ts): at most MAX_OBJECTS_PER_KIND items and MAX_LIST_PAGES pages, whatever `limit` the server
+   * honours, and a `continue` token it already sent (a loop) or a huge one is refused; each is a retryable
+   * KubeError TooLarge naming the list.
    */
   // The caller names the kind it lists, as with get(); the API contract is generic on purpose.
   // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters
@@ -190,10 +194,16 @@ export class KubeClient implements KubeApi {
   ): Promise<{ items: T[]; resourceVersion: string }> {
     const transform = opts.transform ?? ((object) => object);
     const path = await this.collectionPath(q);
+    const refuse = (why: string) =>
+      new KubeError(
+        KubeErrorCode.TooLarge,
+        `list ${path} on ${this.server}: ${why}; the hub stopped reading this list`,
+      );
     const items: T[] = [];
     let resourceVersion = '';
     let continueToken: string | undefined;
-    do {
+    const seenTokens = new Set<string>();
+    for (let pages = 1; ; pages++) {
       const { value } = await this.transport.json<ListResponse<T>>(clientNode().HttpMethod.GET, path, {
         query: {
           labelSelector: q.labelSelector,
@@ -203,12 +213,31 @@ export class KubeClient implements KubeApi {
         },
         signal: opts.signal,
       });
+      const page = value.items ?? [];
+      // Checked before transforming the page: a server that ignores `limit` may send a million small items.
+      if (items.length + page.length > MAX_OBJECTS_PER_KIND) {
+        throw refuse(`the API server sent more than ${MAX_OBJECTS_PER_KIND.toLocaleString('en-US')} items`);
+      }
       // Page by page, so the raw pages (managedFields and all) are garbage before the next one arrives.
-      for (const item of value.items ?? [])
-        items.push(transform({ ...item, apiVersion: q.apiVersion, kind: q.kind }));
+      for (const item of page) items.push(transform({ ...item, apiVersion: q.apiVersion, kind: q.kind }));
       resourceVersion ||= value.metadata?.resourceVersion ?? '';
       continueToken = value.metadata?.continue || undefined;
-    } while (continueToken);
+      if (continueToken === undefined) break;
+      if (typeof continueToken !== 'string' || continueToken.length > MAX_CONTINUE_TOKEN_CHARS) {
+        throw refuse(
+          `the API server sent a continue token that is not a string of at most ${MAX_CONTINUE_TOKEN_CHARS.toLocaleString('en-US')} characters`,
+        );
+      }
+      if (seenTokens.has(continueToken)) {
+        throw refuse(
+          `the API server sent a continue token it had already sent (page ${String(pages)} loops back)`,
+        );
+      }
+      if (pages >= MAX_LIST_PAGES) {
+        throw refuse(`the API server sent more than ${MAX_LIST_PAGES.toLocaleString('en-US')} pages`);
+      }
+      seenTokens.add(continueToken);
+    }
     return { items, resourceVersion };
   }
 
@@ -237,7 +266,7 @@ export class KubeClient implements KubeApi {
   ): AsyncGenerator<RawWatchEvent<T>> {
     const path = await this.collectionPath(q);
     const what = `watch ${path}`;
-    const { status, body } = await this.transport.send(clientNode().HttpMethod.GET, path, {
+    const response = await this.transport.send(clientNode().HttpMethod.GET, path, {
       query: {
         watch: 'true',
         resourceVersion: resourceVersion || undefined,
@@ -249,14 +278,14 @@ export class KubeClient implements KubeApi {
       signal: options.signal,
       timeoutMs: (options.timeoutSeconds + 30) * 1000,
     });
-    if (status !== 200) {
-      const text = await body.text().catch(() => '');
-      throw this.transport.responseError(status, text, path);
+    if (response.status !== 200) {
+      const text = await this.transport.text(response, what).catch(() => '');
+      throw this.transport.responseError(response.status, text, path);
     }
-    const stream = body.stream();
+    const stream = response.body.stream();
     if (!stream) return;
     try {
-      yield* watchEvents<T>(stream);
+      yield* watchEvents<T>(stream, { what: `${what} on ${this.server}` });
     } catch (error) {
       throw this.transport.transportError(error, undefined, what);
     }

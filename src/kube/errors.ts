@@ -17,6 +17,8 @@ export const KubeErrorCode = {
   UnknownKind: 'UnknownKind',
   /** The server or proxy is in an address range this process may not contact (outbound-policy.ts). */
   OutboundDenied: 'OutboundDenied',
+  /** The API server sent more than this hub reads from it (limits.ts): an answer, a watch line, a list. */
+  TooLarge: 'TooLarge',
 } as const;
 export type KubeErrorCode = (typeof KubeErrorCode)[keyof typeof KubeErrorCode];
 
@@ -76,6 +78,9 @@ const retryableByCode: Record<KubeErrorCode, boolean> = {
   BadKubeconfig: false,
   UnknownKind: false,
   OutboundDenied: false,
+  // A misbehaving server, like a 5xx: retried after a backoff, so a cluster that sends too much costs the hub
+  // one bounded read per attempt and shows as a connection error meanwhile.
+  TooLarge: true,
 };
 
 export class KubeError extends Error {

@@ -208,6 +208,64 @@ describe('ListWatch', () => {
     lw.stop();
   });
 
+  it('keeps at most maxObjects: one more from the watch or the list is a TooLarge outage, retried with backoff', async () => {
+    const { source, events, connections, sleeps, lw, cacheView } = setup({
+      maxObjects: 2,
+      backoff: { initialMs: 100, maxMs: 1000 },
+    });
+    source.lists.push({ items: [cm('a', '1'), cm('b', '2')], resourceVersion: '2' });
+    await lw.start();
+    source.lists.push(
+      { items: [cm('a', '3'), cm('b', '2'), cm('c', '9')], resourceVersion: '9' },
+      { items: [cm('a', '3'), cm('c', '5')], resourceVersion: '10' },
+    );
+    const w = await source.stream(1);
+    w.push({ type: 'MODIFIED', object: cm('a', '3') }); // a known object: still taken at the bound
+    w.push({ type: 'ADDED', object: cm('c', '4') }); // a third: refused, never handed to the handler
+    await events.waitFor(5);
+    expect(events.items).toEqual(['ADDED a@1', 'ADDED b@2', 'MODIFIED a@3', 'ADDED c@5', 'DELETED b@2']);
+    expect(cacheView()).toEqual(['a@3', 'c@5']);
+    const states = connections.items.map((s) => (s.connected ? 'up' : `down#${s.attempt} ${s.error.code}`));
+    expect(states).toEqual(['up', 'down#1 TooLarge', 'down#2 TooLarge', 'up']);
+    const down = connections.items[1];
+    expect(down?.connected === false && down.error.message).toBe(
+      'watch of objects: the API server sent more than 2 objects, the most the hub keeps of one kind per cluster',
+    );
+    expect(sleeps).toEqual([50, 100]);
+    lw.stop();
+  });
+
+  it('backs off longer each time a watch fails right after a good relist, and starts over after 2 quiet minutes', async () => {
+    let clock = 0;
+    const { source, connections, sleeps, lw } = setup({
+      backoff: { initialMs: 100, maxMs: 1000 },
+      now: () => clock,
+    });
+    const tooLong = () => new KubeError(KubeErrorCode.TooLarge, 'watch event longer than 16 MiB');
+    for (let i = 0; i < 5; i++) source.lists.push({ items: [cm('a', '1')], resourceVersion: '1' });
+    await lw.start();
+    for (let n = 1; n <= 3; n++) (await source.stream(n)).fail(tooLong());
+    await source.stream(4);
+    clock += 2 * 60_000 + 1;
+    (await source.stream(4)).fail(tooLong());
+    await source.stream(5);
+    const states = connections.items.map((s) => (s.connected ? 'up' : `down#${s.attempt} ${s.error.code}`));
+    expect(states).toEqual([
+      'up',
+      'down#1 TooLarge',
+      'up',
+      'down#2 TooLarge',
+      'up',
+      'down#3 TooLarge',
+      'up',
+      'down#1 TooLarge',
+      'up',
+    ]);
+    // half of 100, 200, 400 (random() = 0.5), then 100 again
+    expect(sleeps).toEqual([50, 100, 200, 50]);
+    lw.stop();
+  });
+
   it('a handler that throws leaves the cache unchanged and gets the object again on the next relist', async () => {
     const errors: unknown[] = [];
     const { source, events, lw, cacheView } = setup({

@@ -1,6 +1,7 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { abortableSleep, backoffDelay, defaultBackoff, type Backoff } from './backoff.js';
 import { classifyError, errorFromStatus, KubeError, KubeErrorCode } from './errors.js';
+import { MAX_OBJECTS_PER_KIND } from './limits.js';
 import { keyOf } from './refs.js';
 import type { RawWatchEvent } from './watch-stream.js';
 
@@ -27,6 +28,12 @@ export interface ListWatchOptions {
    * managedFields. Must not change the key or the resourceVersion.
    */
   transform?: <O extends KubernetesObject>(object: O) => O;
+  /**
+   * The most objects the cache keeps (default MAX_OBJECTS_PER_KIND, limits.ts). A list of more, or a watch event
+   * that would add one past it, is a retryable KubeError TooLarge: reported through onConnection and retried
+   * with backoff like any failure, so a server that floods the hub with objects costs it a bounded cache.
+   */
+  maxObjects?: number;
 }
 
 /** The two calls a ListWatch makes; KubeClient builds one per query, unit tests stub it. */
@@ -49,6 +56,11 @@ export interface ListWatchSource<T> {
 const MAX_WATCH_SECONDS = 30 * 60;
 /** A watch that the server closes this fast without a single event is treated like a failure for pacing. */
 const SUSPICIOUSLY_SHORT_WATCH_MS = 1000;
+/**
+ * Failures this far apart start the backoff over (client-go's reflector: `NewExponentialBackoffManager(800ms,
+ * 30s, 2min, …)`, https://github.com/kubernetes/client-go/blob/master/tools/cache/reflector.go).
+ */
+const BACKOFF_RESET_MS = 2 * 60_000;
 
 function resourceVersionOf(obj: KubernetesObject): string | undefined {
   return obj.metadata?.resourceVersion;
@@ -97,6 +109,7 @@ export class ListWatch<T extends KubernetesObject> {
       onConnection: options.onConnection,
       onHandlerError: options.onHandlerError,
       transform: options.transform ?? (<O extends KubernetesObject>(object: O) => object),
+      maxObjects: options.maxObjects ?? MAX_OBJECTS_PER_KIND,
     };
   }
 
@@ -155,6 +168,7 @@ export class ListWatch<T extends KubernetesObject> {
     let goneStreak = 0;
     let quickEnds = 0;
     let lastListAt = 0;
+    let lastFailureAt = Number.NEGATIVE_INFINITY;
     while (!this.stopped) {
       try {
         if (needList) {
@@ -165,7 +179,6 @@ export class ListWatch<T extends KubernetesObject> {
           this.resourceVersion = resourceVersion;
           lastListAt = this.options.now();
           needList = false;
-          attempt = 0;
           this.lastError = undefined;
           if (this.connected !== true) {
             this.connected = true;
@@ -215,6 +228,12 @@ export class ListWatch<T extends KubernetesObject> {
           this.settleStart = undefined;
           return;
         }
+        // Reset only after a quiet spell, as client-go's reflector does (its backoff manager's resetDuration), not on
+        // each successful list: a server whose list works but whose watch fails at once (an endless line, a flood
+        // of objects) is then retried ever more slowly instead of every ~100 ms.
+        const now = this.options.now();
+        if (now - lastFailureAt > BACKOFF_RESET_MS) attempt = 0;
+        lastFailureAt = now;
         attempt++;
         needList = true;
         this.connected = false;
@@ -233,6 +252,9 @@ export class ListWatch<T extends KubernetesObject> {
         throw errorFromStatus(event.object);
       case 'ADDED':
       case 'MODIFIED':
+        if (this.cache.size >= this.options.maxObjects && !this.cache.has(keyOf(event.object))) {
+          throw this.tooMany();
+        }
         await this.upsert(event.object);
         this.resourceVersion = resourceVersionOf(event.object) ?? this.resourceVersion;
         return;
@@ -256,6 +278,8 @@ export class ListWatch<T extends KubernetesObject> {
 
   /** Diffs a full list against the cache: upserts, then DELETED (last known state) for what is gone. */
   private async reconcile(items: T[]): Promise<void> {
+    // While a relist is diffed the cache may briefly hold its old objects and the new ones: at most twice this.
+    if (items.length > this.options.maxObjects) throw this.tooMany();
     const present = new Set<string>();
     for (const item of items) {
       if (this.isStopped()) return;
@@ -270,6 +294,14 @@ export class ListWatch<T extends KubernetesObject> {
       if (cached !== undefined)
         await this.deliver({ type: 'DELETED', object: cached }, () => this.cache.delete(key));
     }
+  }
+
+  private tooMany(): KubeError {
+    const max = this.options.maxObjects.toLocaleString('en-US');
+    return new KubeError(
+      KubeErrorCode.TooLarge,
+      `watch of ${this.what}: the API server sent more than ${max} objects, the most the hub keeps of one kind per cluster`,
+    );
   }
 
   private async deliver(event: WatchEvent<T>, commit: () => void): Promise<void> {

@@ -2,6 +2,7 @@ import type { HttpMethod, KubeConfig, RequestContext, ResponseBody } from '@kube
 import { clientNode } from './client-node.js';
 import { classifyError, errorFromResponse, KubeError, KubeErrorCode, rewrap } from './errors.js';
 import { guardedLookup } from './guarded-lookup.js';
+import { describeBytes, MAX_RESPONSE_BYTES } from './limits.js';
 import type { AddressRange } from './outbound-policy.js';
 import { shownUrl } from './shown-url.js';
 import type { ObjectRef } from '../shared/refs.js';
@@ -21,6 +22,8 @@ export interface RequestOptions {
 
 export interface RawResponse {
   status: number;
+  /** Lower-case names. */
+  headers: Record<string, string>;
   body: ResponseBody;
 }
 
@@ -67,6 +70,8 @@ export class Transport {
     private readonly deny: ReadonlySet<AddressRange> = new Set(),
     /** Sent as User-Agent: an API server's audit log names the client by it (hub replicas add their id). */
     private readonly userAgent = 'strata',
+    /** The most one answer that is not a watch may take (see limits.ts); tests set a small one. */
+    private readonly maxResponseBytes = MAX_RESPONSE_BYTES,
   ) {}
 
   async send(method: HttpMethod, path: string, options: RequestOptions = {}): Promise<RawResponse> {
@@ -94,7 +99,7 @@ export class Transport {
       }
       if (this.dispatcher) ctx.setDispatcher(this.dispatcher);
       const response = await this.http.send(ctx).toPromise();
-      return { status: response.httpStatusCode, body: response.body };
+      return { status: response.httpStatusCode, headers: response.headers, body: response.body };
     } catch (error) {
       throw this.transportError(error, options.ref, `${method} ${url.pathname}`);
     }
@@ -137,13 +142,9 @@ export class Transport {
     path: string,
     options: RequestOptions = {},
   ): Promise<{ status: number; value: T }> {
-    const { status, body } = await this.send(method, path, options);
-    let text: string;
-    try {
-      text = await body.text();
-    } catch (error) {
-      throw this.transportError(error, options.ref, `${method} ${path}`);
-    }
+    const response = await this.send(method, path, options);
+    const { status } = response;
+    const text = await this.text(response, `${method} ${path}`, options.ref);
     if (status < 200 || status > 299) throw this.responseError(status, text, path, options.ref);
     try {
       return { status, value: JSON.parse(text) as T };
@@ -154,6 +155,50 @@ export class Transport {
         cause: error,
       });
     }
+  }
+
+  /**
+   * The whole body as text, read as a stream and given up (the connection aborted) as soon as it passes the
+   * byte limit, or before reading when its Content-Length says it would: a server's answer otherwise takes as
+   * much memory as it likes (a 1 GiB answer took the hub to 1.3 GiB). Past the limit: KubeError TooLarge,
+   * retryable, naming the request, never quoting the body. `what` is e.g. `GET /api/v1/pods`.
+   */
+  async text(response: RawResponse, what: string, ref?: ObjectRef): Promise<string> {
+    const max = this.maxResponseBytes;
+    const tooLarge = () =>
+      classifyError(
+        new KubeError(
+          KubeErrorCode.TooLarge,
+          `${what} on ${shownUrl(this.server)}: the answer is larger than ${describeBytes(max)}, the most the hub reads from an API server; it was not read`,
+        ),
+        ref,
+      );
+    const stream = response.body.stream();
+    if (!stream) return '';
+    if (Number(response.headers['content-length']) > max) {
+      await stream.cancel().catch(() => undefined);
+      throw tooLarge();
+    }
+    const reader = stream.getReader();
+    const parts: Uint8Array[] = [];
+    let total = 0;
+    try {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        total += value.length;
+        if (total > max) {
+          // Cancelling the body aborts the request, so the server cannot keep sending into this socket.
+          await reader.cancel().catch(() => undefined);
+          throw tooLarge();
+        }
+        parts.push(value);
+      }
+    } catch (error) {
+      throw this.transportError(error, ref, what);
+    }
+    // As fetch's text(): UTF-8, a leading byte-order mark dropped.
+    return new TextDecoder().decode(Buffer.concat(parts, total));
   }
 
   get<T>(path: string, options: RequestOptions = {}): Promise<T> {

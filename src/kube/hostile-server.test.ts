@@ -1,0 +1,214 @@
+// KubeClient against a hostile API server on 127.0.0.1 (review 16): whatever it sends, one request costs the
+// hub a bounded amount of memory and time. The server here is the remote misbehaving, not a stand-in for
+// Kubernetes: normal answers are tested against the real control plane (client.int.test.ts).
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { KubeClient } from './client.js';
+import { KubeError, KubeErrorCode } from './errors.js';
+import { MAX_RESPONSE_BYTES } from './limits.js';
+
+const MiB = 1024 * 1024;
+
+type Handler = (req: IncomingMessage, res: ServerResponse, url: URL) => void;
+
+function json(res: ServerResponse, value: unknown): void {
+  res.writeHead(200, { 'content-type': 'application/json' });
+  res.end(JSON.stringify(value));
+}
+
+/** Streams `head`, then chunks of "b" until `total` bytes or the client goes away, then `tail`. */
+function stream(
+  res: ServerResponse,
+  head: string,
+  total: number,
+  tail: string,
+  sent: { bytes: number },
+): void {
+  res.writeHead(200, { 'content-type': 'application/json' });
+  res.write(head);
+  const chunk = Buffer.alloc(MiB, 'b');
+  const pump = () => {
+    while (sent.bytes < total && !res.destroyed) {
+      sent.bytes += chunk.length;
+      if (!res.write(chunk)) {
+        res.once('drain', pump);
+        return;
+      }
+    }
+    res.end(tail);
+  };
+  pump();
+}
+
+async function rejection(promise: Promise<unknown>): Promise<KubeError> {
+  try {
+    await promise;
+  } catch (error) {
+    if (error instanceof KubeError) return error;
+    throw error;
+  }
+  throw new Error('expected a KubeError');
+}
+
+describe('KubeClient against a hostile API server', () => {
+  let server: Server;
+  let url = '';
+  let handler: Handler = (_req, res) => res.end();
+  const listRequests: URL[] = [];
+  let kube: KubeClient;
+
+  beforeAll(async () => {
+    server = createServer((req, res) => {
+      const u = new URL(req.url ?? '/', 'http://x');
+      if (u.pathname === '/api/v1') {
+        json(res, {
+          kind: 'APIResourceList',
+          groupVersion: 'v1',
+          resources: [
+            { name: 'configmaps', namespaced: true, kind: 'ConfigMap', verbs: ['get', 'list', 'watch'] },
+          ],
+        });
+        return;
+      }
+      if (u.pathname === '/api/v1/configmaps' && u.searchParams.get('watch') !== 'true') listRequests.push(u);
+      handler(req, res, u);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    url = `http://127.0.0.1:${String((server.address() as AddressInfo).port)}`;
+  });
+  beforeEach(() => {
+    listRequests.length = 0;
+    kube = KubeClient.fromString(
+      [
+        'apiVersion: v1',
+        'kind: Config',
+        // Plain http needs insecure-skip-tls-verify in client-node.
+        `clusters: [{ name: c, cluster: { server: "${url}", insecure-skip-tls-verify: true } }]`,
+        'users: [{ name: u, user: { token: abc } }]',
+        'contexts: [{ name: ctx, context: { cluster: c, user: u } }]',
+        'current-context: ctx',
+      ].join('\n'),
+    );
+    return () => kube.close();
+  });
+  afterAll(async () => {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  const big = { apiVersion: 'v1', kind: 'ConfigMap', namespace: 'n', name: 'big' };
+
+  it(
+    'stops reading an endless answer at 64 MiB and aborts the request, naming the request',
+    { timeout: 30_000 },
+    async () => {
+      const sent = { bytes: 0 };
+      let closed: Promise<void> = Promise.resolve();
+      // 256 MiB of valid JSON: read whole before, it would have been returned.
+      handler = (req, res) => {
+        closed = new Promise((resolve) => res.once('close', resolve));
+        stream(res, '{"apiVersion":"v1","kind":"ConfigMap","data":{"x":"', 256 * MiB, '"}}', sent);
+      };
+      const e = await rejection(kube.get(big));
+      expect(e.code).toBe(KubeErrorCode.TooLarge);
+      expect(e.retryable).toBe(true);
+      expect(e.message).toBe(
+        `ConfigMap n/big: GET /api/v1/namespaces/n/configmaps/big on ${url}: the answer is larger than 64 MiB, the most the hub reads from an API server; it was not read`,
+      );
+      await closed; // the hub hung up: the server cannot keep sending
+      expect(sent.bytes).toBeLessThan(MAX_RESPONSE_BYTES + 32 * MiB);
+    },
+  );
+
+  it('refuses an answer whose Content-Length is over the limit without waiting for it', async () => {
+    handler = (_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(65 * MiB) });
+      res.write('{"apiVersion":'); // and nothing more: the 30 s deadline would end it
+    };
+    const e = await rejection(kube.get(big));
+    expect(e.code).toBe(KubeErrorCode.TooLarge);
+    expect(e.message).toContain('the answer is larger than 64 MiB');
+  });
+
+  it('refuses a list page of more items than a kind may have, whatever limit was asked', async () => {
+    handler = (_req, res) => {
+      json(res, {
+        kind: 'List',
+        metadata: { resourceVersion: '1' },
+        items: Array.from({ length: 150_001 }, (_, i) => ({
+          metadata: { name: `c${String(i)}`, namespace: 'n' },
+        })),
+      });
+    };
+    const e = await rejection(kube.list({ apiVersion: 'v1', kind: 'ConfigMap' }));
+    expect(e.code).toBe(KubeErrorCode.TooLarge);
+    expect(e.retryable).toBe(true);
+    expect(e.message).toBe(
+      `list /api/v1/configmaps on ${url}: the API server sent more than 150,000 items; the hub stopped reading this list`,
+    );
+  });
+
+  it('refuses a continue token the server already sent', async () => {
+    // a, b, a, b, … for 20 pages, then an end: followed blindly, 20 pages of the same items.
+    handler = (_req, res) => {
+      const n = listRequests.length;
+      json(res, {
+        kind: 'List',
+        metadata: { resourceVersion: '1', ...(n < 20 ? { continue: n % 2 === 1 ? 'a' : 'b' } : {}) },
+        items: [{ metadata: { name: `c${String(n)}`, namespace: 'n' } }],
+      });
+    };
+    const e = await rejection(kube.list({ apiVersion: 'v1', kind: 'ConfigMap' }));
+    expect(e.code).toBe(KubeErrorCode.TooLarge);
+    expect(e.message).toBe(
+      `list /api/v1/configmaps on ${url}: the API server sent a continue token it had already sent (page 3 loops back); the hub stopped reading this list`,
+    );
+    expect(listRequests.map((u) => u.searchParams.get('continue'))).toEqual([null, 'a', 'b']);
+  });
+
+  it('stops following continue tokens after 1,000 pages', { timeout: 30_000 }, async () => {
+    handler = (_req, res) => {
+      const n = listRequests.length;
+      json(res, {
+        kind: 'List',
+        metadata: { resourceVersion: '1', ...(n < 1_200 ? { continue: `t${String(n)}` } : {}) },
+        items: [],
+      });
+    };
+    const e = await rejection(kube.list({ apiVersion: 'v1', kind: 'ConfigMap' }));
+    expect(e.code).toBe(KubeErrorCode.TooLarge);
+    expect(e.message).toBe(
+      `list /api/v1/configmaps on ${url}: the API server sent more than 1,000 pages; the hub stopped reading this list`,
+    );
+    expect(listRequests).toHaveLength(1_000);
+  });
+
+  it('ends a watch whose event line never ends once it passes 16 MiB, naming the watch', async () => {
+    const sent = { bytes: 0 };
+    handler = (_req, res) => {
+      stream(
+        res,
+        '{"type":"ADDED","object":{"metadata":{"name":"a"},"data":{"x":"',
+        256 * MiB,
+        '"}}}\n',
+        sent,
+      );
+    };
+    const signal = new AbortController().signal;
+    const e = await rejection(
+      (async () => {
+        for await (const _ of kube.watch({ apiVersion: 'v1', kind: 'ConfigMap' }, '1', {
+          timeoutSeconds: 60,
+          signal,
+        }));
+      })(),
+    );
+    expect(e.code).toBe(KubeErrorCode.TooLarge);
+    expect(e.retryable).toBe(true);
+    expect(e.message).toBe(
+      `watch /api/v1/configmaps on ${url}: the API server sent a watch event longer than 16 MiB (the hub's limit); the watch is ended and started again after a backoff`,
+    );
+    expect(sent.bytes).toBeLessThan(16 * MiB + 32 * MiB);
+  });
+});
