@@ -179,6 +179,56 @@ describe('KubeClient against a hostile API server', () => {
     expect(listed.sizes).toEqual([share, share]);
   });
 
+  it("stops a ListWatch's cache at its byte budget, counting each watched object at its line's bytes", async () => {
+    handler = (_req, res, u) => {
+      if (u.searchParams.get('watch') !== 'true') {
+        json(res, { kind: 'List', metadata: { resourceVersion: '1' }, items: [] });
+        return;
+      }
+      res.writeHead(200, { 'content-type': 'application/json' });
+      for (let i = 0; i < 20; i++) {
+        const object = {
+          metadata: { name: `c${String(i)}`, namespace: 'n', resourceVersion: String(i + 2) },
+        };
+        res.write(
+          JSON.stringify({ type: 'ADDED', object: { ...object, data: { x: 'x'.repeat(MiB) } } }) + '\n',
+        );
+      }
+      res.end();
+    };
+    const handled: string[] = [];
+    let reportDown: (error: KubeError) => void = () => undefined;
+    const down = new Promise<KubeError>((resolve) => (reportDown = resolve));
+    const lw = kube.listWatch<{ metadata: { name: string } }>(
+      { apiVersion: 'v1', kind: 'ConfigMap' },
+      (e) => {
+        handled.push(`${e.type} ${e.object.metadata.name}`);
+      },
+      {
+        maxBytes: 4 * MiB,
+        // Backoff lasts until stop(): one refusal is what is looked at.
+        sleep: (_ms, signal) =>
+          new Promise((resolve) => {
+            signal.addEventListener('abort', () => {
+              resolve();
+            });
+          }),
+        onConnection: (state) => {
+          if (!state.connected) reportDown(state.error);
+        },
+      },
+    );
+    await lw.start();
+    const e = await down;
+    lw.stop();
+    expect(e.code).toBe(KubeErrorCode.TooLarge);
+    expect(e.message).toBe(
+      'watch of ConfigMap (v1): the API server sent more than 4 MiB of objects, the most the hub keeps of one kind per cluster',
+    );
+    // Each line is just over 1 MiB: three fit, the fourth would pass 4 MiB and is never handed on.
+    expect(handled).toEqual(['ADDED c0', 'ADDED c1', 'ADDED c2']);
+  });
+
   it('refuses a continue token the server already sent', async () => {
     // a, b, a, b, … for 20 pages, then an end: followed blindly, 20 pages of the same items.
     handler = (_req, res) => {

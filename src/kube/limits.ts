@@ -13,8 +13,10 @@ export const MAX_RESPONSE_BYTES = 64 * MiB;
 /**
  * One watch event (one line of the stream). An event carries one object in JSON, and no real object is larger
  * than etcd stores (~1.5 MiB, its default --max-request-bytes) nor than the API server accepts in one request
- * (3 MiB); 4 MiB leaves room for the event's envelope. Past it the line is not an event: a server floods the
- * hub (review 17: each event up to 16 MiB let a cache grow by 16 MiB per object).
+ * (3 MiB). 4 MiB leaves room for the envelope and for JSON being longer than etcd's protobuf: a Secret's 1.5 MiB
+ * of bytes is 2 MiB of base64; only an object whose text is mostly `<`, `>`, `&` or control characters (6 bytes
+ * each once escaped) could pass it. Past it the line is not an event: a server floods the hub (review 17: each
+ * event up to 16 MiB let a cache grow by 16 MiB per object).
  */
 export const MAX_WATCH_LINE_BYTES = 4 * MiB;
 
