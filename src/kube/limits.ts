@@ -31,10 +31,12 @@ export const MAX_OBJECTS_PER_KIND = 150_000;
  * Bytes of one list (the sum of its pages' JSON), and of one ListWatch's cache (each kept object counted at the
  * size the API server sent it in: its watch event's line, or its share of its list page). The object cap alone
  * let a server send 150,000 objects of any size (review 17: 24 pods of 16 MiB took the hub from 248 MiB to
- * 1,088 MiB). A Pod captured from a real control plane is 2.4-3 KB of JSON without managedFields (fixtures in
- * status/fixtures/captured/pod) and a few KiB more with them: 150,000 Pods at ~3.5 KiB are ~512 MiB, so a
- * cluster at Kubernetes' supported maximum with lean Pods fits, and one with heavy Pods is refused somewhat
- * below it (at ~5 KiB a Pod, near 100,000). A hostile server gets no more than this per watched kind.
+ * 1,088 MiB). A Pod captured from a real control plane is 1.9-2.7 KB of JSON without managedFields (fixtures in
+ * status/fixtures/captured/pod), and a list sends them with managedFields, 1-2 KiB more: 150,000 Pods at
+ * ~3.5 KiB are ~512 MiB, so a cluster at Kubernetes' supported maximum with lean Pods fits, and one with heavy
+ * Pods is refused somewhat below it (at ~5 KiB a Pod, near 100,000). Kept objects cost about this much heap
+ * again (20,000 captured Pods after slimRelated: 1.5 bytes of heap per byte of JSON), so a hostile server gets
+ * roughly 0.5-1 GiB of the hub per watched kind, not unbounded.
  */
 export const MAX_BYTES_PER_KIND = 512 * MiB;
 
