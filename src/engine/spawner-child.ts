@@ -39,15 +39,14 @@ process.on('message', (request: SpawnRequest) => {
   } catch (error) {
     // execFile throws before any program starts for a few causes (E2BIG: arguments or environment past the
     // kernel's limit; an argument with a NUL): that request fails, not this process and every request in it.
-    const failure = error as NodeJS.ErrnoException;
+    // Its code only: Node's message for an argument with a NUL quotes the argument, a value perhaps (review 18,
+    // item 6).
+    const code = (error as NodeJS.ErrnoException).code ?? 'ERR_SPAWN';
     send({
       id: request.id,
       stdout: '',
       stderr: '',
-      error: {
-        message: failure.message,
-        ...(failure.code === undefined ? {} : { code: failure.code }),
-      },
+      error: { message: `the program could not be started (${code})`, code },
     });
   }
 });

@@ -55,6 +55,10 @@ describe('Spawner', () => {
     const refused = await spawner.run('/bin/echo', ['x'.repeat(256 * 1024)]).catch((e: unknown) => e);
     expect(refused).toBeInstanceOf(SpawnError);
     expect((refused as SpawnError).code).toBe('E2BIG');
+    // An argument with a NUL: Node's message would quote it; the run's error names the cause only.
+    const nul = await spawner.run('/bin/echo', ['password=hunter2\u0000x']).catch((e: unknown) => e);
+    expect(nul).toBeInstanceOf(SpawnError);
+    expect((nul as SpawnError).message).not.toContain('hunter2');
     expect((await beside).stdout).toBe('beside\n');
     expect((await spawner.run('/bin/sh', ['-c', 'echo "$PPID"'])).stdout.trim()).toBe(first);
   });

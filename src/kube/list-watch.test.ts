@@ -296,6 +296,71 @@ describe('ListWatch', () => {
     lw.stop();
   });
 
+  it('backs off when every watch ends at once in a 410 sent as an ERROR event (review 18, item 3)', async () => {
+    const { source, sleeps, lw } = setup({ backoff: { initialMs: 100, maxMs: 1000 }, now: () => 0 });
+    for (let i = 0; i < 6; i++) source.lists.push({ items: [cm('a', '1')], resourceVersion: '1' });
+    await lw.start();
+    const gone = {
+      type: 'ERROR',
+      object: { kind: 'Status', code: 410, reason: 'Expired', message: 'too old' },
+    };
+    for (let n = 1; n <= 4; n++) (await source.stream(n)).push(gone as unknown as RawWatchEvent<V1ConfigMap>);
+    await source.stream(5);
+    // Two relists at once, then a backoff that grows: 50, 100 (random() = 0.5).
+    expect(sleeps).toEqual([50, 100]);
+    expect(source.listCalls).toBe(5);
+    lw.stop();
+  });
+
+  it('paces watches that send only a bookmark and end at once, as it paces those that send nothing', async () => {
+    const { source, sleeps, lw } = setup({ backoff: { initialMs: 100, maxMs: 1000 }, now: () => 0 });
+    source.lists.push({ items: [cm('a', '1')], resourceVersion: '1' });
+    await lw.start();
+    const bookmark = { type: 'BOOKMARK', object: cm('', '5') } as RawWatchEvent<V1ConfigMap>;
+    for (let n = 1; n <= 3; n++) {
+      const stream = await source.stream(n);
+      stream.push(bookmark);
+      stream.end();
+    }
+    await source.stream(4);
+    expect(sleeps).toEqual([50, 100, 200]);
+    lw.stop();
+  });
+
+  it('starts the backoff over when a healthy watch is cut (a change delivered, or 30 s open), and after a quiet 410', async () => {
+    let clock = 0;
+    const { source, connections, sleeps, lw } = setup({
+      backoff: { initialMs: 100, maxMs: 1000 },
+      now: () => clock,
+    });
+    for (let i = 0; i < 8; i++) source.lists.push({ items: [cm('a', '1')], resourceVersion: '1' });
+    await lw.start();
+    // A proxy cutting the stream every few seconds, each time after a change: never more than the first wait.
+    for (let n = 1; n <= 3; n++) {
+      const stream = await source.stream(n);
+      stream.push({ type: 'MODIFIED', object: cm('a', String(n + 1)) });
+      clock += 3_000;
+      stream.fail(refused());
+    }
+    // Open 30 s without a change, then cut: the same.
+    const quiet = await source.stream(4);
+    clock += 30_000;
+    quiet.fail(refused());
+    // A quiet cluster's watch outliving the server's window, three times in a row: relisted at once each time.
+    for (let n = 5; n <= 7; n++) {
+      const stream = await source.stream(n);
+      clock += 60_000;
+      stream.push({
+        type: 'ERROR',
+        object: { kind: 'Status', code: 410, reason: 'Expired', message: 'too old' },
+      } as unknown as RawWatchEvent<V1ConfigMap>);
+    }
+    await source.stream(8);
+    expect(sleeps).toEqual([50, 50, 50, 50]);
+    expect(connections.items.flatMap((c) => (c.connected ? [] : [c.attempt]))).toEqual([1, 1, 1, 1]);
+    lw.stop();
+  });
+
   it('a handler that throws leaves the cache unchanged and gets the object again on the next relist', async () => {
     const errors: unknown[] = [];
     const { source, events, lw, cacheView } = setup({
