@@ -6,7 +6,13 @@ import { KubeError, KubeErrorCode, rewrap } from './errors.js';
 import { loadKubeconfig, loadKubeconfigFile, type LoadedKubeconfig } from './kubeconfig.js';
 import { ListWatch, type ListWatchOptions, type ListWatchSource, type WatchHandler } from './list-watch.js';
 import { formatRef, refOf, type ObjectRef } from '../shared/refs.js';
-import { MAX_CONTINUE_TOKEN_CHARS, MAX_LIST_PAGES, MAX_OBJECTS_PER_KIND } from './limits.js';
+import {
+  describeBytes,
+  MAX_BYTES_PER_KIND,
+  MAX_CONTINUE_TOKEN_CHARS,
+  MAX_LIST_PAGES,
+  MAX_OBJECTS_PER_KIND,
+} from './limits.js';
 import type { ResourceInfo } from './refs.js';
 import { checkOutbound, type AddressRange } from './outbound-policy.js';
 import { shownUrl } from './shown-url.js';
@@ -182,16 +188,23 @@ export class KubeClient implements KubeApi {
   /**
    * Lists in pages of 500 (one consistent snapshot: the continue token pins the first page's
    * resourceVersion). Items get apiVersion and kind filled in: the API server leaves them out of list items.
-   * Bounded (limits.ts): at most MAX_OBJECTS_PER_KIND items and MAX_LIST_PAGES pages, whatever `limit` the server
-   * honours, and a `continue` token it already sent (a loop) or a huge one is refused; each is a retryable
-   * KubeError TooLarge naming the list.
+   * Bounded (limits.ts): at most MAX_OBJECTS_PER_KIND items, MAX_BYTES_PER_KIND bytes of pages and MAX_LIST_PAGES
+   * pages, whatever `limit` the server honours, and a `continue` token it already sent (a loop) or a huge one is
+   * refused; each is a retryable KubeError TooLarge naming the list. `sizes[i]` is item i's share of its page's
+   * bytes, what a ListWatch counts it at in its cache.
    */
   // The caller names the kind it lists, as with get(); the API contract is generic on purpose.
   // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters
   async list<T extends KubernetesObject>(
     q: WatchQuery,
-    opts: { signal?: AbortSignal; transform?: <O extends KubernetesObject>(object: O) => O } = {},
-  ): Promise<{ items: T[]; resourceVersion: string }> {
+    opts: {
+      signal?: AbortSignal;
+      transform?: <O extends KubernetesObject>(object: O) => O;
+      /** Default MAX_BYTES_PER_KIND; tests set a small one. */
+      maxBytes?: number;
+    } = {},
+  ): Promise<{ items: T[]; resourceVersion: string; sizes: number[] }> {
+    const maxBytes = opts.maxBytes ?? MAX_BYTES_PER_KIND;
     const transform = opts.transform ?? ((object) => object);
     const path = await this.collectionPath(q);
     const refuse = (why: string) =>
@@ -200,11 +213,13 @@ export class KubeClient implements KubeApi {
         `list ${path} on ${this.server}: ${why}; the hub stopped reading this list`,
       );
     const items: T[] = [];
+    const sizes: number[] = [];
+    let bytes = 0;
     let resourceVersion = '';
     let continueToken: string | undefined;
     const seenTokens = new Set<string>();
     for (let pages = 1; ; pages++) {
-      const { value } = await this.transport.json<ListResponse<T>>(clientNode().HttpMethod.GET, path, {
+      const answer = await this.transport.json<ListResponse<T>>(clientNode().HttpMethod.GET, path, {
         query: {
           labelSelector: q.labelSelector,
           fieldSelector: q.fieldSelector,
@@ -213,13 +228,23 @@ export class KubeClient implements KubeApi {
         },
         signal: opts.signal,
       });
+      const { value } = answer;
       const page = value.items ?? [];
       // Checked before transforming the page: a server that ignores `limit` may send a million small items.
       if (items.length + page.length > MAX_OBJECTS_PER_KIND) {
         throw refuse(`the API server sent more than ${MAX_OBJECTS_PER_KIND.toLocaleString('en-US')} items`);
       }
+      // Each page is under MAX_RESPONSE_BYTES, but a list of many big ones is not (review 17).
+      bytes += answer.bytes;
+      if (bytes > maxBytes) {
+        throw refuse(`the API server sent more than ${describeBytes(maxBytes)} in its pages`);
+      }
       // Page by page, so the raw pages (managedFields and all) are garbage before the next one arrives.
-      for (const item of page) items.push(transform({ ...item, apiVersion: q.apiVersion, kind: q.kind }));
+      const share = page.length === 0 ? 0 : Math.ceil(answer.bytes / page.length);
+      for (const item of page) {
+        items.push(transform({ ...item, apiVersion: q.apiVersion, kind: q.kind }));
+        sizes.push(share);
+      }
       resourceVersion ||= value.metadata?.resourceVersion ?? '';
       continueToken = value.metadata?.continue || undefined;
       if (continueToken === undefined) break;
@@ -238,7 +263,7 @@ export class KubeClient implements KubeApi {
       }
       seenTokens.add(continueToken);
     }
-    return { items, resourceVersion };
+    return { items, resourceVersion, sizes };
   }
 
   /** One list+watch over `q`; call start() on the result. See ListWatch for the guarantees. */

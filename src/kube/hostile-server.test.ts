@@ -149,6 +149,86 @@ describe('KubeClient against a hostile API server', () => {
     );
   });
 
+  it('stops a list once its pages add up to more than the byte budget, and counts each item at its share', async () => {
+    // Pages of one 1 MiB item each, every one under the answer cap: 24 such pages of 16 MiB each took the hub
+    // from 248 MiB to 1,088 MiB (review 17).
+    const pageOf = (n: number) => ({
+      kind: 'List',
+      metadata: { resourceVersion: '1', ...(n < 20 ? { continue: `t${String(n)}` } : {}) },
+      items: [{ metadata: { name: `c${String(n)}`, namespace: 'n' }, data: { x: 'x'.repeat(MiB) } }],
+    });
+    handler = (_req, res) => {
+      json(res, pageOf(listRequests.length));
+    };
+    const q = { apiVersion: 'v1', kind: 'ConfigMap' };
+    const e = await rejection(kube.list(q, { maxBytes: 4 * MiB }));
+    expect(e.code).toBe(KubeErrorCode.TooLarge);
+    expect(e.retryable).toBe(true);
+    expect(e.message).toBe(
+      `list /api/v1/configmaps on ${url}: the API server sent more than 4 MiB in its pages; the hub stopped reading this list`,
+    );
+    expect(listRequests).toHaveLength(4); // 4 pages of just over 1 MiB: no fifth request
+    // One page of two items, the last: within the budget, each item counted at half the page.
+    const last = { ...pageOf(20), items: [...pageOf(20).items, ...pageOf(21).items] };
+    handler = (_req, res) => {
+      json(res, last);
+    };
+    const listed = await kube.list(q, { maxBytes: 4 * MiB });
+    expect(listed.items).toHaveLength(2);
+    const share = Math.ceil(JSON.stringify(last).length / 2);
+    expect(listed.sizes).toEqual([share, share]);
+  });
+
+  it("stops a ListWatch's cache at its byte budget, counting each watched object at its line's bytes", async () => {
+    handler = (_req, res, u) => {
+      if (u.searchParams.get('watch') !== 'true') {
+        json(res, { kind: 'List', metadata: { resourceVersion: '1' }, items: [] });
+        return;
+      }
+      res.writeHead(200, { 'content-type': 'application/json' });
+      for (let i = 0; i < 20; i++) {
+        const object = {
+          metadata: { name: `c${String(i)}`, namespace: 'n', resourceVersion: String(i + 2) },
+        };
+        res.write(
+          JSON.stringify({ type: 'ADDED', object: { ...object, data: { x: 'x'.repeat(MiB) } } }) + '\n',
+        );
+      }
+      res.end();
+    };
+    const handled: string[] = [];
+    let reportDown: (error: KubeError) => void = () => undefined;
+    const down = new Promise<KubeError>((resolve) => (reportDown = resolve));
+    const lw = kube.listWatch<{ metadata: { name: string } }>(
+      { apiVersion: 'v1', kind: 'ConfigMap' },
+      (e) => {
+        handled.push(`${e.type} ${e.object.metadata.name}`);
+      },
+      {
+        maxBytes: 4 * MiB,
+        // Backoff lasts until stop(): one refusal is what is looked at.
+        sleep: (_ms, signal) =>
+          new Promise((resolve) => {
+            signal.addEventListener('abort', () => {
+              resolve();
+            });
+          }),
+        onConnection: (state) => {
+          if (!state.connected) reportDown(state.error);
+        },
+      },
+    );
+    await lw.start();
+    const e = await down;
+    lw.stop();
+    expect(e.code).toBe(KubeErrorCode.TooLarge);
+    expect(e.message).toBe(
+      'watch of ConfigMap (v1): the API server sent more than 4 MiB of objects, the most the hub keeps of one kind per cluster',
+    );
+    // Each line is just over 1 MiB: three fit, the fourth would pass 4 MiB and is never handed on.
+    expect(handled).toEqual(['ADDED c0', 'ADDED c1', 'ADDED c2']);
+  });
+
   it('refuses a continue token the server already sent', async () => {
     // a, b, a, b, … for 20 pages, then an end: followed blindly, 20 pages of the same items.
     handler = (_req, res) => {
@@ -184,7 +264,7 @@ describe('KubeClient against a hostile API server', () => {
     expect(listRequests).toHaveLength(1_000);
   });
 
-  it('ends a watch whose event line never ends once it passes 16 MiB, naming the watch', async () => {
+  it('ends a watch whose event line never ends once it passes 4 MiB, naming the watch', async () => {
     const sent = { bytes: 0 };
     handler = (_req, res) => {
       stream(
@@ -207,8 +287,8 @@ describe('KubeClient against a hostile API server', () => {
     expect(e.code).toBe(KubeErrorCode.TooLarge);
     expect(e.retryable).toBe(true);
     expect(e.message).toBe(
-      `watch /api/v1/configmaps on ${url}: the API server sent a watch event longer than 16 MiB (the hub's limit); the watch is ended and started again after a backoff`,
+      `watch /api/v1/configmaps on ${url}: the API server sent a watch event longer than 4 MiB (the hub's limit); the watch is ended and started again after a backoff`,
     );
-    expect(sent.bytes).toBeLessThan(16 * MiB + 32 * MiB);
+    expect(sent.bytes).toBeLessThan(4 * MiB + 32 * MiB);
   });
 });

@@ -11,10 +11,14 @@ const MiB = 1024 * 1024;
 export const MAX_RESPONSE_BYTES = 64 * MiB;
 
 /**
- * One watch event (one line of the stream). An event carries one object (≤ ~1.5 MiB in etcd) in JSON; 16 MiB
- * is a wide margin, and past it the line is not an event but a server that never ends it.
+ * One watch event (one line of the stream). An event carries one object in JSON, and no real object is larger
+ * than etcd stores (~1.5 MiB, its default --max-request-bytes) nor than the API server accepts in one request
+ * (3 MiB). 4 MiB leaves room for the envelope and for JSON being longer than etcd's protobuf: a Secret's 1.5 MiB
+ * of bytes is 2 MiB of base64; only an object whose text is mostly `<`, `>`, `&` or control characters (6 bytes
+ * each once escaped) could pass it. Past it the line is not an event: a server floods the hub (review 17: each
+ * event up to 16 MiB let a cache grow by 16 MiB per object).
  */
-export const MAX_WATCH_LINE_BYTES = 16 * MiB;
+export const MAX_WATCH_LINE_BYTES = 4 * MiB;
 
 /**
  * Objects in one list, and in one ListWatch's cache (one watched kind on one cluster). Kubernetes supports
@@ -22,6 +26,19 @@ export const MAX_WATCH_LINE_BYTES = 16 * MiB;
  * cluster at that size still fits; past it a server is flooding the hub.
  */
 export const MAX_OBJECTS_PER_KIND = 150_000;
+
+/**
+ * Bytes of one list (the sum of its pages' JSON), and of one ListWatch's cache (each kept object counted at the
+ * size the API server sent it in: its watch event's line, or its share of its list page). The object cap alone
+ * let a server send 150,000 objects of any size (review 17: 24 pods of 16 MiB took the hub from 248 MiB to
+ * 1,088 MiB). A Pod captured from a real control plane is 1.9-2.7 KB of JSON without managedFields (fixtures in
+ * status/fixtures/captured/pod), and a list sends them with managedFields, 1-2 KiB more: 150,000 Pods at
+ * ~3.5 KiB are ~512 MiB, so a cluster at Kubernetes' supported maximum with lean Pods fits, and one with heavy
+ * Pods is refused somewhat below it (at ~5 KiB a Pod, near 100,000). Kept objects cost about this much heap
+ * again (20,000 captured Pods after slimRelated: 1.5 bytes of heap per byte of JSON), so a hostile server gets
+ * roughly 0.5-1 GiB of the hub per watched kind, not unbounded.
+ */
+export const MAX_BYTES_PER_KIND = 512 * MiB;
 
 /**
  * Pages of one list. 150,000 objects in pages of 500 are 300 pages; the rest is room for the short pages an API

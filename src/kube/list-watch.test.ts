@@ -52,7 +52,7 @@ class Stream implements AsyncIterable<RawWatchEvent<V1ConfigMap>> {
   }
 }
 
-type ListResult = { items: V1ConfigMap[]; resourceVersion: string } | Error;
+type ListResult = { items: V1ConfigMap[]; resourceVersion: string; sizes?: number[] } | Error;
 
 class FakeSource {
   readonly lists: ListResult[] = [];
@@ -67,6 +67,7 @@ class FakeSource {
     return {
       items: next.items.map((i) => transform(structuredClone(i))),
       resourceVersion: next.resourceVersion,
+      ...(next.sizes ? { sizes: next.sizes } : {}),
     };
   }
   watch(resourceVersion: string, options: { timeoutSeconds: number; signal: AbortSignal }) {
@@ -235,13 +236,42 @@ describe('ListWatch', () => {
     lw.stop();
   });
 
+  it('keeps at most maxBytes, counting each object at its size as sent, less what was replaced or deleted', async () => {
+    const { source, events, connections, sleeps, lw, cacheView } = setup({
+      maxBytes: 100,
+      backoff: { initialMs: 100, maxMs: 1000 },
+    });
+    source.lists.push({ items: [cm('a', '1'), cm('b', '2')], resourceVersion: '2', sizes: [40, 40] });
+    await lw.start();
+    source.lists.push(
+      { items: [cm('a', '3'), cm('c', '5')], resourceVersion: '9', sizes: [60, 60] }, // 120: refused whole
+      { items: [cm('a', '3'), cm('c', '5')], resourceVersion: '10', sizes: [50, 50] },
+    );
+    const w = await source.stream(1);
+    w.push({ type: 'MODIFIED', object: cm('a', '3'), bytes: 50 }); // replaces a's 40: 90, not 130
+    w.push({ type: 'DELETED', object: cm('b', '4'), bytes: 40 }); // 50
+    w.push({ type: 'ADDED', object: cm('c', '5'), bytes: 50 }); // 100: at the bound, taken
+    w.push({ type: 'ADDED', object: cm('d', '6'), bytes: 1 }); // 101: refused, never handed to the handler
+    await connections.waitFor(4);
+    expect(events.items).toEqual(['ADDED a@1', 'ADDED b@2', 'MODIFIED a@3', 'DELETED b@4', 'ADDED c@5']);
+    expect(cacheView()).toEqual(['a@3', 'c@5']);
+    const states = connections.items.map((s) => (s.connected ? 'up' : `down#${s.attempt} ${s.error.code}`));
+    expect(states).toEqual(['up', 'down#1 TooLarge', 'down#2 TooLarge', 'up']);
+    const down = connections.items[1];
+    expect(down?.connected === false && down.error.message).toBe(
+      'watch of objects: the API server sent more than 100 bytes of objects, the most the hub keeps of one kind per cluster',
+    );
+    expect(sleeps).toEqual([50, 100]);
+    lw.stop();
+  });
+
   it('backs off longer each time a watch fails right after a good relist, and starts over after 2 quiet minutes', async () => {
     let clock = 0;
     const { source, connections, sleeps, lw } = setup({
       backoff: { initialMs: 100, maxMs: 1000 },
       now: () => clock,
     });
-    const tooLong = () => new KubeError(KubeErrorCode.TooLarge, 'watch event longer than 16 MiB');
+    const tooLong = () => new KubeError(KubeErrorCode.TooLarge, 'watch event longer than 4 MiB');
     for (let i = 0; i < 5; i++) source.lists.push({ items: [cm('a', '1')], resourceVersion: '1' });
     await lw.start();
     for (let n = 1; n <= 3; n++) (await source.stream(n)).fail(tooLong());

@@ -1,7 +1,7 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { abortableSleep, backoffDelay, defaultBackoff, type Backoff } from './backoff.js';
 import { classifyError, errorFromStatus, KubeError, KubeErrorCode } from './errors.js';
-import { MAX_OBJECTS_PER_KIND } from './limits.js';
+import { describeBytes, MAX_BYTES_PER_KIND, MAX_OBJECTS_PER_KIND } from './limits.js';
 import { keyOf } from './refs.js';
 import type { RawWatchEvent } from './watch-stream.js';
 
@@ -34,6 +34,12 @@ export interface ListWatchOptions {
    * with backoff like any failure, so a server that floods the hub with objects costs it a bounded cache.
    */
   maxObjects?: number;
+  /**
+   * The most bytes the cache keeps (default MAX_BYTES_PER_KIND), each object counted at the size the server sent
+   * it in (its watch line, or its share of its list page; see ListWatchSource), so a server that sends few but
+   * huge objects is bounded too. Past it: TooLarge, reported and retried as for maxObjects.
+   */
+  maxBytes?: number;
 }
 
 /** The two calls a ListWatch makes; KubeClient builds one per query, unit tests stub it. */
@@ -45,7 +51,15 @@ export interface ListWatchSource<T> {
   list(
     signal: AbortSignal,
     transform: <O extends KubernetesObject>(object: O) => O,
-  ): Promise<{ items: T[]; resourceVersion: string }>;
+  ): Promise<{
+    items: T[];
+    resourceVersion: string;
+    /**
+     * Each item's size as sent (its share of its page's bytes), counted against maxBytes; without it the list
+     * is bounded by its number of items only.
+     */
+    sizes?: readonly number[];
+  }>;
   /** Ends normally when the server closes the watch (after timeoutSeconds); throws a KubeError otherwise. */
   watch(
     resourceVersion: string,
@@ -90,6 +104,9 @@ function resourceVersionOf(obj: KubernetesObject): string | undefined {
  */
 export class ListWatch<T extends KubernetesObject> {
   private readonly cache = new Map<string, T>();
+  /** What each cached object counts against maxBytes, and their sum. */
+  private readonly sizes = new Map<string, number>();
+  private bytes = 0;
   private readonly controller = new AbortController();
   private readonly options: Required<Omit<ListWatchOptions, 'onConnection' | 'onHandlerError'>> &
     Pick<ListWatchOptions, 'onConnection' | 'onHandlerError'>;
@@ -118,6 +135,7 @@ export class ListWatch<T extends KubernetesObject> {
       onHandlerError: options.onHandlerError,
       transform: options.transform ?? (<O extends KubernetesObject>(object: O) => object),
       maxObjects: options.maxObjects ?? MAX_OBJECTS_PER_KIND,
+      maxBytes: options.maxBytes ?? MAX_BYTES_PER_KIND,
     };
   }
 
@@ -183,9 +201,9 @@ export class ListWatch<T extends KubernetesObject> {
       let changes = 0;
       try {
         if (needList) {
-          const { items, resourceVersion } = await this.source.list(signal, this.options.transform);
+          const { items, resourceVersion, sizes } = await this.source.list(signal, this.options.transform);
           if (this.isStopped()) return;
-          await this.reconcile(items);
+          await this.reconcile(items, sizes ?? []);
           if (this.isStopped()) return;
           this.resourceVersion = resourceVersion;
           lastListAt = this.options.now();
@@ -271,40 +289,56 @@ export class ListWatch<T extends KubernetesObject> {
       case 'ERROR':
         throw errorFromStatus(event.object);
       case 'ADDED':
-      case 'MODIFIED':
-        if (this.cache.size >= this.options.maxObjects && !this.cache.has(keyOf(event.object))) {
-          throw this.tooMany();
-        }
-        await this.upsert(event.object);
+      case 'MODIFIED': {
+        const key = keyOf(event.object);
+        if (this.cache.size >= this.options.maxObjects && !this.cache.has(key)) throw this.tooMany();
+        const size = event.bytes ?? 0;
+        if (this.bytes - (this.sizes.get(key) ?? 0) + size > this.options.maxBytes) throw this.tooManyBytes();
+        await this.upsert(event.object, { size });
         this.resourceVersion = resourceVersionOf(event.object) ?? this.resourceVersion;
         return;
+      }
       case 'DELETED':
-        await this.deliver({ type: 'DELETED', object: this.options.transform(event.object) }, () =>
-          this.cache.delete(keyOf(event.object)),
-        );
+        await this.deliver({ type: 'DELETED', object: this.options.transform(event.object) }, () => {
+          this.drop(keyOf(event.object));
+        });
         this.resourceVersion = resourceVersionOf(event.object) ?? this.resourceVersion;
         return;
     }
   }
 
   /** ADDED when the consumer does not hold the object yet, MODIFIED when its resourceVersion moved, else nothing. */
-  private async upsert(received: T, { transformed = false } = {}): Promise<void> {
+  private async upsert(
+    received: T,
+    { transformed = false, size }: { transformed?: boolean; size: number },
+  ): Promise<void> {
     const key = keyOf(received);
     const cached = this.cache.get(key);
     if (cached && resourceVersionOf(cached) === resourceVersionOf(received)) return;
     const object = transformed ? received : this.options.transform(received);
-    await this.deliver({ type: cached ? 'MODIFIED' : 'ADDED', object }, () => this.cache.set(key, object));
+    await this.deliver({ type: cached ? 'MODIFIED' : 'ADDED', object }, () => {
+      this.bytes += size - (this.sizes.get(key) ?? 0);
+      this.sizes.set(key, size);
+      this.cache.set(key, object);
+    });
+  }
+
+  private drop(key: string): void {
+    this.bytes -= this.sizes.get(key) ?? 0;
+    this.sizes.delete(key);
+    this.cache.delete(key);
   }
 
   /** Diffs a full list against the cache: upserts, then DELETED (last known state) for what is gone. */
-  private async reconcile(items: T[]): Promise<void> {
+  private async reconcile(items: T[], sizes: readonly number[]): Promise<void> {
     // While a relist is diffed the cache may briefly hold its old objects and the new ones: at most twice this.
     if (items.length > this.options.maxObjects) throw this.tooMany();
+    if (sizes.reduce((sum, size) => sum + size, 0) > this.options.maxBytes) throw this.tooManyBytes();
     const present = new Set<string>();
-    for (const item of items) {
+    for (const [i, item] of items.entries()) {
       if (this.isStopped()) return;
       present.add(keyOf(item));
-      await this.upsert(item, { transformed: true });
+      await this.upsert(item, { transformed: true, size: sizes[i] ?? 0 });
     }
     // Only the gone keys are copied out (the handler may change the cache while we iterate), not all 50,000.
     const gone = [...this.cache.keys()].filter((key) => !present.has(key));
@@ -312,7 +346,9 @@ export class ListWatch<T extends KubernetesObject> {
       if (this.isStopped()) return;
       const cached = this.cache.get(key);
       if (cached !== undefined)
-        await this.deliver({ type: 'DELETED', object: cached }, () => this.cache.delete(key));
+        await this.deliver({ type: 'DELETED', object: cached }, () => {
+          this.drop(key);
+        });
     }
   }
 
@@ -321,6 +357,13 @@ export class ListWatch<T extends KubernetesObject> {
     return new KubeError(
       KubeErrorCode.TooLarge,
       `watch of ${this.what}: the API server sent more than ${max} objects, the most the hub keeps of one kind per cluster`,
+    );
+  }
+
+  private tooManyBytes(): KubeError {
+    return new KubeError(
+      KubeErrorCode.TooLarge,
+      `watch of ${this.what}: the API server sent more than ${describeBytes(this.options.maxBytes)} of objects, the most the hub keeps of one kind per cluster`,
     );
   }
 

@@ -134,20 +134,23 @@ export class Transport {
     return new Agent({ connect: { ...connect, lookup: guardedLookup(this.deny) } });
   }
 
-  /** Sends and parses JSON; any non-2xx answer becomes a KubeError carrying the API server's Status. */
+  /**
+   * Sends and parses JSON; any non-2xx answer becomes a KubeError carrying the API server's Status. `bytes`: the
+   * answer's size as sent.
+   */
   // T is what the caller knows the endpoint returns; the JSON is not validated against it.
   // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters
   async json<T>(
     method: HttpMethod,
     path: string,
     options: RequestOptions = {},
-  ): Promise<{ status: number; value: T }> {
+  ): Promise<{ status: number; value: T; bytes: number }> {
     const response = await this.send(method, path, options);
     const { status } = response;
-    const text = await this.text(response, `${method} ${path}`, options.ref);
+    const { text, bytes } = await this.body(response, `${method} ${path}`, options.ref);
     if (status < 200 || status > 299) throw this.responseError(status, text, path, options.ref);
     try {
-      return { status, value: JSON.parse(text) as T };
+      return { status, value: JSON.parse(text) as T, bytes };
     } catch (error) {
       throw new KubeError('ServerError', `${method} ${path}: the API server answered with invalid JSON`, {
         status,
@@ -164,6 +167,15 @@ export class Transport {
    * retryable, naming the request, never quoting the body. `what` is e.g. `GET /api/v1/pods`.
    */
   async text(response: RawResponse, what: string, ref?: ObjectRef): Promise<string> {
+    return (await this.body(response, what, ref)).text;
+  }
+
+  /** text(), with the number of bytes read. */
+  private async body(
+    response: RawResponse,
+    what: string,
+    ref?: ObjectRef,
+  ): Promise<{ text: string; bytes: number }> {
     const max = this.maxResponseBytes;
     const tooLarge = () =>
       classifyError(
@@ -174,7 +186,7 @@ export class Transport {
         ref,
       );
     const stream = response.body.stream();
-    if (!stream) return '';
+    if (!stream) return { text: '', bytes: 0 };
     if (Number(response.headers['content-length']) > max) {
       await stream.cancel().catch(() => undefined);
       throw tooLarge();
@@ -198,7 +210,7 @@ export class Transport {
       throw this.transportError(error, ref, what);
     }
     // As fetch's text(): UTF-8, a leading byte-order mark dropped.
-    return new TextDecoder().decode(Buffer.concat(parts, total));
+    return { text: new TextDecoder().decode(Buffer.concat(parts, total)), bytes: total };
   }
 
   get<T>(path: string, options: RequestOptions = {}): Promise<T> {

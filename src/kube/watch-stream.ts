@@ -2,9 +2,12 @@ import type { KubernetesObject } from '@kubernetes/client-node';
 import { KubeError, KubeErrorCode, type StatusLike } from './errors.js';
 import { describeBytes, MAX_WATCH_LINE_BYTES } from './limits.js';
 
-/** One line of a watch stream, as the API server sends it. */
+/**
+ * One line of a watch stream, as the API server sends it. `bytes`: the line's length, what a ListWatch counts the
+ * object at in its cache (watchEvents sets it; a source that leaves it out is bounded by object count only).
+ */
 export type RawWatchEvent<T> =
-  | { type: 'ADDED' | 'MODIFIED' | 'DELETED'; object: T }
+  | { type: 'ADDED' | 'MODIFIED' | 'DELETED'; object: T; bytes?: number }
   | { type: 'BOOKMARK'; object: KubernetesObject }
   | { type: 'ERROR'; object: StatusLike };
 
@@ -49,7 +52,7 @@ export async function* watchEvents<T>(
       parts = [];
       pending = 0;
       start = newline + 1;
-      const event = parse<T>(decoder.decode(line));
+      const event = parse<T>(decoder.decode(line), line.length);
       if (event) yield event;
     }
     if (start < chunk.length) {
@@ -58,17 +61,18 @@ export async function* watchEvents<T>(
       parts.push(chunk.subarray(start));
     }
   }
-  const last = parse<T>(decoder.decode(Buffer.concat(parts)));
+  const rest = Buffer.concat(parts);
+  const last = parse<T>(decoder.decode(rest), rest.length);
   if (last) yield last;
 }
 
-function parse<T>(line: string): RawWatchEvent<T> | undefined {
+function parse<T>(line: string, bytes: number): RawWatchEvent<T> | undefined {
   if (line.trim() === '') return undefined;
   try {
     const value = JSON.parse(line) as { type?: unknown; object?: unknown };
     if (typeof value.type !== 'string' || !knownTypes.has(value.type)) return undefined;
     if (typeof value.object !== 'object' || value.object === null) return undefined;
-    return value as RawWatchEvent<T>;
+    return { type: value.type, object: value.object, bytes } as RawWatchEvent<T>;
   } catch {
     return undefined;
   }
