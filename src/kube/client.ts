@@ -16,7 +16,7 @@ import {
 import type { ResourceInfo } from './refs.js';
 import { checkOutbound, type AddressRange } from './outbound-policy.js';
 import { shownUrl } from './shown-url.js';
-import { Transport } from './transport.js';
+import { RESPONSE_TOO_LARGE, Transport } from './transport.js';
 import { watchEvents, type RawWatchEvent } from './watch-stream.js';
 
 export interface WatchQuery {
@@ -44,7 +44,11 @@ interface ListResponse<T> {
   metadata?: { resourceVersion?: string; continue?: string };
 }
 
-const LIST_PAGE_SIZE = 500;
+/**
+ * Objects asked for per list page: client-go's 500 first; a page whose answer passes MAX_RESPONSE_BYTES (objects
+ * of hundreds of KiB, such as dashboards in ConfigMaps) is asked for again with the next, smaller size.
+ */
+const LIST_PAGE_SIZES = [500, 100, 20, 4, 1] as const;
 
 /** Kubernetes access for one kubeconfig context: discovery, server-side apply, get/delete/list, list+watch. */
 export class KubeClient implements KubeApi {
@@ -218,16 +222,27 @@ export class KubeClient implements KubeApi {
     let resourceVersion = '';
     let continueToken: string | undefined;
     const seenTokens = new Set<string>();
+    let size = 0;
     for (let pages = 1; ; pages++) {
-      const answer = await this.transport.json<ListResponse<T>>(clientNode().HttpMethod.GET, path, {
-        query: {
-          labelSelector: q.labelSelector,
-          fieldSelector: q.fieldSelector,
-          limit: String(LIST_PAGE_SIZE),
-          continue: continueToken,
-        },
-        signal: opts.signal,
-      });
+      let answer: Awaited<ReturnType<typeof this.transport.json<ListResponse<T>>>>;
+      try {
+        answer = await this.transport.json<ListResponse<T>>(clientNode().HttpMethod.GET, path, {
+          query: {
+            labelSelector: q.labelSelector,
+            fieldSelector: q.fieldSelector,
+            limit: String(LIST_PAGE_SIZES[size]),
+            continue: continueToken,
+          },
+          signal: opts.signal,
+        });
+      } catch (error) {
+        // The same page again, smaller: at most LIST_PAGE_SIZES.length answers past the limit per page.
+        const tooLarge = error instanceof KubeError && error.reason === RESPONSE_TOO_LARGE;
+        if (!tooLarge || size === LIST_PAGE_SIZES.length - 1) throw error;
+        size++;
+        pages--;
+        continue;
+      }
       const { value } = answer;
       const page = value.items ?? [];
       // Checked before transforming the page: a server that ignores `limit` may send a million small items.

@@ -100,7 +100,7 @@ describe('KubeClient against a hostile API server', () => {
   const big = { apiVersion: 'v1', kind: 'ConfigMap', namespace: 'n', name: 'big' };
 
   it(
-    'stops reading an endless answer at 64 MiB and aborts the request, naming the request',
+    'stops reading an endless answer at 16 MiB and aborts the request, naming the request',
     { timeout: 30_000 },
     async () => {
       const sent = { bytes: 0 };
@@ -114,7 +114,7 @@ describe('KubeClient against a hostile API server', () => {
       expect(e.code).toBe(KubeErrorCode.TooLarge);
       expect(e.retryable).toBe(true);
       expect(e.message).toBe(
-        `ConfigMap n/big: GET /api/v1/namespaces/n/configmaps/big on ${url}: the answer is larger than 64 MiB, the most the hub reads from an API server; it was not read`,
+        `ConfigMap n/big: GET /api/v1/namespaces/n/configmaps/big on ${url}: the answer is larger than 16 MiB, the most the hub reads from an API server; it was not read`,
       );
       await closed; // the hub hung up: the server cannot keep sending
       expect(sent.bytes).toBeLessThan(MAX_RESPONSE_BYTES + 32 * MiB);
@@ -128,7 +128,53 @@ describe('KubeClient against a hostile API server', () => {
     };
     const e = await rejection(kube.get(big));
     expect(e.code).toBe(KubeErrorCode.TooLarge);
-    expect(e.message).toContain('the answer is larger than 64 MiB');
+    expect(e.message).toContain('the answer is larger than 16 MiB');
+  });
+
+  it('asks again in smaller pages when a page of big objects passes the answer limit, and gives up at one', async () => {
+    // 60 objects of 1 MiB: a page of 20 or more is past 16 MiB (said by its Content-Length, as a real server
+    // does), a page of 4 is not.
+    const all = Array.from({ length: 60 }, (_, i) => ({
+      metadata: { name: `c${String(i)}`, namespace: 'n' },
+      data: { d: 'x'.repeat(MiB) },
+    }));
+    let oversized = false;
+    handler = (_req, res, u) => {
+      const limit = Number(u.searchParams.get('limit'));
+      const from = Number(u.searchParams.get('continue') ?? '0');
+      const items = all.slice(from, from + limit);
+      const next = from + limit < all.length ? String(from + limit) : undefined;
+      const body = JSON.stringify({
+        kind: 'List',
+        metadata: { resourceVersion: '7', continue: next },
+        items,
+      });
+      if (oversized) {
+        res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(65 * MiB) });
+        res.end();
+        return;
+      }
+      res.writeHead(200, {
+        'content-type': 'application/json',
+        'content-length': String(Buffer.byteLength(body)),
+      });
+      res.end(body);
+    };
+    const list = await kube.list({ apiVersion: 'v1', kind: 'ConfigMap' });
+    expect(list.items.map((i) => i.metadata?.name)).toEqual(all.map((i) => i.metadata.name));
+    expect(listRequests.map((u) => u.searchParams.get('limit'))).toEqual([
+      '500',
+      '100',
+      '20',
+      '4',
+      ...Array.from({ length: 14 }, () => '4'),
+    ]);
+    // Past the limit at every size: five answers, then the error.
+    oversized = true;
+    listRequests.length = 0;
+    const e = await rejection(kube.list({ apiVersion: 'v1', kind: 'ConfigMap' }));
+    expect(e.code).toBe(KubeErrorCode.TooLarge);
+    expect(listRequests.map((u) => u.searchParams.get('limit'))).toEqual(['500', '100', '20', '4', '1']);
   });
 
   it('refuses a list page of more items than a kind may have, whatever limit was asked', async () => {

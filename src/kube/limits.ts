@@ -5,10 +5,12 @@ const MiB = 1024 * 1024;
 
 /**
  * One answer that is not a watch (a get, an apply, a list page, a discovery document). etcd stores an object
- * of at most ~1.5 MiB and a list page holds 500 of them; 64 MiB leaves a wide margin above real answers while a
- * hub with a few such reads in flight stays far from V8's heap limit (a 1 GiB answer took 1.3 GiB of RSS).
+ * of at most ~1.5 MiB; a list page of 500 real Pods is a few MiB, and a page of big objects that passes this is
+ * asked for again in smaller pages (client.ts, LIST_PAGE_SIZES), down to one object. The bound is on what
+ * parsing costs: JSON made of small objects parses into ~20 times its size (review 18, item 1: a 64 MiB page of
+ * `{},{}` took +1.43 GiB of heap and a 13 s parse; 1 GiB unbounded before that).
  */
-export const MAX_RESPONSE_BYTES = 64 * MiB;
+export const MAX_RESPONSE_BYTES = 16 * MiB;
 
 /**
  * One watch event (one line of the stream). An event carries one object in JSON, and no real object is larger

@@ -29,6 +29,9 @@ export interface RawResponse {
 
 const DEFAULT_TIMEOUT_MS = 30_000;
 
+/** The `reason` of the TooLarge an answer past the transport's byte limit is (a list asks again in smaller pages). */
+export const RESPONSE_TOO_LARGE = 'ResponseTooLarge';
+
 /**
  * The dispatcher, refusing every request to another origin than the cluster's server. fetch follows redirects
  * through the same dispatcher, so a server (or whatever answers for it) cannot send the hub on to an address
@@ -182,6 +185,7 @@ export class Transport {
         new KubeError(
           KubeErrorCode.TooLarge,
           `${what} on ${shownUrl(this.server)}: the answer is larger than ${describeBytes(max)}, the most the hub reads from an API server; it was not read`,
+          { reason: RESPONSE_TOO_LARGE },
         ),
         ref,
       );
