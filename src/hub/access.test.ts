@@ -7,6 +7,7 @@ import { SHOWN_KUBE_TEXT_MAX } from '../kube/shown-url.js';
 import { ClusterAccess } from './access.js';
 import type { HubConfig } from './config.js';
 import { HubError, HubErrorCode } from './errors.js';
+import { kubeconfigFor } from '../kube/testing/remote.js';
 
 const MIB = 1024 * 1024;
 
@@ -39,14 +40,7 @@ describe('ClusterAccess.check against a hostile API server', () => {
   it('answers CLUSTER_UNAUTHORIZED with the refusal cut and cleaned, not the 1 MiB the server sent', async () => {
     // Loopback is denied by default; this test's server lives there.
     const access = new ClusterAccess({ outboundDeny: [] } as Partial<HubConfig> as HubConfig);
-    const kubeconfig = [
-      'apiVersion: v1',
-      'kind: Config',
-      `clusters: [{ name: c, cluster: { server: "${url}", insecure-skip-tls-verify: true } }]`,
-      'users: [{ name: u, user: { token: abc } }]',
-      'contexts: [{ name: ctx, context: { cluster: c, user: u } }]',
-      'current-context: ctx',
-    ].join('\n');
+    const kubeconfig = kubeconfigFor(url);
     const error = await access.check(access.client('hostile', kubeconfig), 'hostile').then(
       () => undefined,
       (e: unknown) => e,

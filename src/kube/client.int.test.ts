@@ -17,6 +17,7 @@ import { freePort } from '../../testenv/src/ports.js';
 import { KubeClient } from './client.js';
 import { KubeError, KubeErrorCode } from './errors.js';
 import { EventLog } from './testing/event-log.js';
+import { rejection } from './testing/remote.js';
 
 const NAME = 'kube-client-it';
 let cp: ControlPlaneState;
@@ -38,16 +39,6 @@ afterAll(async () => {
   await kube.close();
   await down({ name: NAME });
 });
-
-async function rejection(promise: Promise<unknown>): Promise<KubeError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof KubeError) return error;
-    throw error;
-  }
-  throw new Error('expected a KubeError');
-}
 
 function writeKubeconfig(file: string, text: string): string {
   const path = join(scratch, file);

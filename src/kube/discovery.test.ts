@@ -15,7 +15,8 @@ import {
   DISCOVERY_MAX_NAME,
   DISCOVERY_MAX_RESOURCES,
 } from './discovery.js';
-import { KubeError, KubeErrorCode } from './errors.js';
+import { KubeErrorCode } from './errors.js';
+import { kubeconfigFor, rejection } from './testing/remote.js';
 
 interface FakeApis {
   /** Groups listed by /apis, `g<i>.example.com`. */
@@ -112,27 +113,8 @@ async function fakeApiServer(apis: FakeApis): Promise<{ kube: KubeClient; seen: 
   servers.push(server);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${String((server.address() as AddressInfo).port)}`;
-  const kube = KubeClient.fromString(
-    [
-      'apiVersion: v1',
-      'kind: Config',
-      `clusters: [{ name: c, cluster: { server: "${url}", insecure-skip-tls-verify: true } }]`,
-      'users: [{ name: u, user: { token: abc } }]',
-      'contexts: [{ name: ctx, context: { cluster: c, user: u } }]',
-      'current-context: ctx',
-    ].join('\n'),
-  );
+  const kube = KubeClient.fromString(kubeconfigFor(url));
   return { kube, seen, url };
-}
-
-async function rejection(promise: Promise<unknown>): Promise<KubeError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof KubeError) return error;
-    throw error;
-  }
-  throw new Error('expected a KubeError');
 }
 
 describe('discovery of a server that lists many groups', () => {

@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { KubeClient } from './client.js';
 import { KubeError, KubeErrorCode } from './errors.js';
+import { kubeconfigFor, rejection } from './testing/remote.js';
 import { MAX_RESPONSE_BYTES } from './limits.js';
 
 const MiB = 1024 * 1024;
@@ -41,16 +42,6 @@ function stream(
   pump();
 }
 
-async function rejection(promise: Promise<unknown>): Promise<KubeError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof KubeError) return error;
-    throw error;
-  }
-  throw new Error('expected a KubeError');
-}
-
 describe('KubeClient against a hostile API server', () => {
   let server: Server;
   let url = '';
@@ -79,17 +70,7 @@ describe('KubeClient against a hostile API server', () => {
   });
   beforeEach(() => {
     listRequests.length = 0;
-    kube = KubeClient.fromString(
-      [
-        'apiVersion: v1',
-        'kind: Config',
-        // Plain http needs insecure-skip-tls-verify in client-node.
-        `clusters: [{ name: c, cluster: { server: "${url}", insecure-skip-tls-verify: true } }]`,
-        'users: [{ name: u, user: { token: abc } }]',
-        'contexts: [{ name: ctx, context: { cluster: c, user: u } }]',
-        'current-context: ctx',
-      ].join('\n'),
-    );
+    kube = KubeClient.fromString(kubeconfigFor(url));
     return () => kube.close();
   });
   afterAll(async () => {

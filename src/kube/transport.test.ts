@@ -4,7 +4,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KubeClient } from './client.js';
-import { KubeError } from './errors.js';
+import { rejection } from './testing/remote.js';
 
 function listen(server: Server): Promise<string> {
   return new Promise((resolve) => {
@@ -29,16 +29,6 @@ function client(server: string): KubeClient {
       'current-context: ctx',
     ].join('\n'),
   );
-}
-
-async function rejection(promise: Promise<unknown>): Promise<KubeError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof KubeError) return error;
-    throw error;
-  }
-  throw new Error('expected a KubeError');
 }
 
 describe('Transport', () => {
