@@ -62,7 +62,11 @@ class FakeSource {
     this.listCalls++;
     await Promise.resolve();
     const next = this.lists.shift();
-    if (!next) throw new Error('test: no list prepared');
+    if (!next) {
+      // A ListWatch that relists more than the test expects retries this at once: yield to the test's timers.
+      await new Promise((resolve) => setTimeout(resolve, 1));
+      throw new Error('test: no list prepared');
+    }
     if (next instanceof Error) throw next;
     return {
       items: next.items.map((i) => transform(structuredClone(i))),
@@ -103,6 +107,8 @@ function setup(options: ListWatchOptions & { failOnce?: (e: WatchEvent<V1ConfigM
     },
     {
       random: () => 0.5,
+      // Time stands still unless a test moves it: every watch is short, every failure right after its list.
+      now: () => 0,
       sleep: (ms) => {
         sleeps.push(ms);
         return Promise.resolve();
@@ -327,27 +333,26 @@ describe('ListWatch', () => {
     lw.stop();
   });
 
-  it('starts the backoff over when a healthy watch is cut (a change delivered, or 30 s open), and after a quiet 410', async () => {
+  it('stays connected behind a proxy that cuts every watch after a few seconds: each cut costs a watch from the last resourceVersion, not a list (review 18, item 4)', async () => {
     let clock = 0;
     const { source, connections, sleeps, lw } = setup({
       backoff: { initialMs: 100, maxMs: 1000 },
       now: () => clock,
     });
-    for (let i = 0; i < 8; i++) source.lists.push({ items: [cm('a', '1')], resourceVersion: '1' });
+    source.lists.push({ items: [cm('a', '1')], resourceVersion: '1' });
     await lw.start();
-    // A proxy cutting the stream every few seconds, each time after a change: never more than the first wait.
-    for (let n = 1; n <= 3; n++) {
+    // Cut 3 s after it started, with or without a change: watched again at once from where it was.
+    for (let n = 1; n <= 4; n++) {
       const stream = await source.stream(n);
-      stream.push({ type: 'MODIFIED', object: cm('a', String(n + 1)) });
+      if (n % 2 === 1) stream.push({ type: 'MODIFIED', object: cm('a', String(n + 1)) });
       clock += 3_000;
       stream.fail(refused());
     }
-    // Open 30 s without a change, then cut: the same.
-    const quiet = await source.stream(4);
-    clock += 30_000;
-    quiet.fail(refused());
+    await source.stream(5);
+    expect(source.watches.items.map((w) => w.resourceVersion)).toEqual(['1', '2', '2', '4', '4']);
     // A quiet cluster's watch outliving the server's window, three times in a row: relisted at once each time.
     for (let n = 5; n <= 7; n++) {
+      source.lists.push({ items: [cm('a', '4')], resourceVersion: String(n * 10) });
       const stream = await source.stream(n);
       clock += 60_000;
       stream.push({
@@ -355,9 +360,76 @@ describe('ListWatch', () => {
         object: { kind: 'Status', code: 410, reason: 'Expired', message: 'too old' },
       } as unknown as RawWatchEvent<V1ConfigMap>);
     }
-    await source.stream(8);
-    expect(sleeps).toEqual([50, 50, 50, 50]);
-    expect(connections.items.flatMap((c) => (c.connected ? [] : [c.attempt]))).toEqual([1, 1, 1, 1]);
+    expect((await source.stream(8)).resourceVersion).toBe('70');
+    expect(source.listCalls).toBe(4);
+    expect(sleeps).toEqual([]);
+    expect(connections.items).toEqual([{ connected: true }]);
+    lw.stop();
+  });
+
+  it('starts the backoff over when a failure comes 30 s after the last list, however many watches it took', async () => {
+    let clock = 0;
+    const { source, connections, sleeps, lw } = setup({
+      backoff: { initialMs: 100, maxMs: 1000 },
+      now: () => clock,
+    });
+    for (let i = 0; i < 5; i++) source.lists.push({ items: [cm('a', '1')], resourceVersion: '1' });
+    await lw.start();
+    // Refused at once, twice: the backoff grows.
+    for (let n = 1; n <= 2; n++) (await source.stream(n)).fail(refused());
+    // Then 10 watches of 3 s each, cut by a proxy, and one refused at once: attempt 1 again.
+    for (let n = 3; n <= 12; n++) {
+      const stream = await source.stream(n);
+      clock += 3_000;
+      stream.fail(refused());
+    }
+    (await source.stream(13)).fail(refused());
+    await source.stream(14);
+    expect(connections.items.flatMap((c) => (c.connected ? [] : [c.attempt]))).toEqual([1, 2, 1]);
+    expect(sleeps).toEqual([50, 100, 50]);
+    lw.stop();
+  });
+
+  // A hostile server (review 19, item 1): what a watch sends before it ends must not buy it a fast retry.
+  it.each([
+    [
+      'a 410',
+      (w: Stream) => {
+        w.push({
+          type: 'ERROR',
+          object: { kind: 'Status', code: 410, reason: 'Expired', message: 'too old' },
+        } as unknown as RawWatchEvent<V1ConfigMap>);
+      },
+      { lists: 6, attempts: [1, 2, 3], sleeps: [50, 100, 200] },
+    ],
+    [
+      'a clean end',
+      (w: Stream) => {
+        w.end();
+      },
+      { lists: 1, attempts: [], sleeps: [50, 100, 200, 400, 800] },
+    ],
+    [
+      'a cut',
+      (w: Stream) => {
+        w.fail(refused());
+      },
+      { lists: 6, attempts: [1, 2, 3, 4, 5], sleeps: [50, 100, 200, 400, 800] },
+    ],
+  ])('paces watches that each deliver a change, then end at once in %s', async (_, end, expected) => {
+    const { source, connections, sleeps, lw } = setup({ backoff: { initialMs: 100, maxMs: 10_000 } });
+    for (let i = 0; i < 6; i++) source.lists.push({ items: [cm('a', '1')], resourceVersion: '1' });
+    await lw.start();
+    for (let n = 1; n <= 5; n++) {
+      const stream = await source.stream(n);
+      stream.push({ type: 'MODIFIED', object: cm('a', String(n + 1)) });
+      end(stream);
+    }
+    await source.stream(6);
+    // Half of 100, 200, 400, … (random() = 0.5): each waits longer (after two free relists for the 410s).
+    expect(sleeps).toEqual(expected.sleeps);
+    expect(source.listCalls).toBe(expected.lists);
+    expect(connections.items.flatMap((c) => (c.connected ? [] : [c.attempt]))).toEqual(expected.attempts);
     lw.stop();
   });
 

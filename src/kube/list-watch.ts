@@ -68,7 +68,12 @@ export interface ListWatchSource<T> {
 }
 
 const MAX_WATCH_SECONDS = 30 * 60;
-/** A watch that the server closes this fast without a single event is treated like a failure for pacing. */
+/**
+ * A watch the server ends (or that is cut) this fast is paced, whatever it sent: the next one waits a backoff
+ * that grows while they stay this short. client-go's reflector treats a watch this short with no events as a
+ * failure ("very short watch"), but a hostile server sends one event as cheaply as none (review 19, item 1: one
+ * MODIFIED that repeated a listed object per watch brought back thousands of watches or relists a second).
+ */
 const SUSPICIOUSLY_SHORT_WATCH_MS = 1000;
 /**
  * Failures this far apart start the backoff over (client-go's reflector: `NewExponentialBackoffManager(800ms,
@@ -76,11 +81,10 @@ const SUSPICIOUSLY_SHORT_WATCH_MS = 1000;
  */
 const BACKOFF_RESET_MS = 2 * 60_000;
 /**
- * A watch that delivered a change, or stayed open this long, was healthy: the failure that ends it (a proxy or
- * load balancer cutting long connections, an API server restarting) starts the backoff over, as client-go
- * re-watches after a closed stream at once (review 18, item 4: with a cut every 3 s the waits grew to 4.7 s and
- * the cluster was connected 45 % of the time). Not after a TooLarge: a server past the hub's bounds (a flood of
- * objects) delivers changes right up to it.
+ * A list whose resourceVersion was watched this long (in one watch or several) was a good one, judged by time
+ * only, never by what the server sent: a 410 after it (a quiet cluster's watch outliving the server's window)
+ * relists at once, and a failure after it starts the backoff over. So at most one relist per 30 s comes without
+ * a backoff. Not after a TooLarge: a server past the hub's bounds (a flood of objects) may take 30 s to get there.
  */
 const HEALTHY_WATCH_MS = 30_000;
 
@@ -93,11 +97,15 @@ function resourceVersionOf(obj: KubernetesObject): string | undefined {
  * and Pepr's watcher:
  *
  * - list, deliver ADDED for each item, then watch from the list's resourceVersion with bookmarks;
- * - a watch the server ends normally is resumed from the last resourceVersion seen (events and bookmarks);
- * - 410 Gone (HTTP status or ERROR event) clears the resourceVersion and relists at once;
+ * - a watch the server ends normally, or that is cut after running a second, is resumed from the last
+ *   resourceVersion seen (events and bookmarks): at once, or after a growing backoff while watches end within
+ *   a second;
+ * - 410 Gone (HTTP status or ERROR event) clears the resourceVersion and relists: at once when the last list
+ *   was watched 30 s or it is the first or second 410 since, else as a failure;
  * - any other failure reports onConnection({connected: false}), waits a capped exponential backoff with full
  *   jitter, and relists; every relist (and the periodic resync) is diffed against the cache, so deletes that
- *   happened while disconnected arrive as DELETED and only changed objects as MODIFIED;
+ *   happened while disconnected arrive as DELETED and only changed objects as MODIFIED. Only time paces these
+ *   rules, never what the server sends: it sends an event as cheaply as nothing;
  * - handlers run one at a time, in stream order (so also in order per key), and the cache takes an object
  *   only after its handler resolved; a handler that throws leaves the cache as it was, so the next event or
  *   relist delivers it again.
@@ -190,15 +198,17 @@ export class ListWatch<T extends KubernetesObject> {
   private async run(): Promise<void> {
     const signal = this.controller.signal;
     let needList = true;
+    /** Failures in a row, for the backoff before the relist that follows each. */
     let attempt = 0;
+    /** 410s since a list that was watched HEALTHY_WATCH_MS. */
     let goneStreak = 0;
-    let quickEnds = 0;
+    /** Watches in a row that ended within SUSPICIOUSLY_SHORT_WATCH_MS. */
+    let shortWatches = 0;
     let lastListAt = 0;
     let lastFailureAt = Number.NEGATIVE_INFINITY;
     while (!this.stopped) {
-      /** This turn's watch: its start, and its changes (ADDED, MODIFIED, DELETED; not bookmarks or errors). */
+      /** When this turn's watch started; +∞ while listing, so a failed list is never a watch that ran. */
       let watchStartedAt = Number.POSITIVE_INFINITY;
-      let changes = 0;
       try {
         if (needList) {
           const { items, resourceVersion, sizes } = await this.source.list(signal, this.options.transform);
@@ -228,31 +238,31 @@ export class ListWatch<T extends KubernetesObject> {
         watchStartedAt = this.options.now();
         for await (const event of this.source.watch(this.resourceVersion, { timeoutSeconds, signal })) {
           if (this.isStopped()) return;
-          // Only a change counts as progress (review 18, item 3): a 410 arrives as an ERROR event, and a watch
-          // that sends a bookmark and ends at once is a server ending every watch; counted, each reset the
-          // streak its pacing relies on, and the hub relisted thousands of times a second.
-          if (event.type !== 'BOOKMARK' && event.type !== 'ERROR') {
-            changes++;
-            goneStreak = 0;
-            quickEnds = 0;
-          }
           await this.onWatchEvent(event);
         }
-        if (changes === 0 && this.options.now() - watchStartedAt < SUSPICIOUSLY_SHORT_WATCH_MS) {
-          await this.options.sleep(
-            backoffDelay(++quickEnds, this.options.backoff, this.options.random),
-            signal,
-          );
-        }
+        // Ended by the server: watch again from the last resourceVersion seen, at once unless it was short.
+        shortWatches = await this.paceWatch(watchStartedAt, shortWatches);
       } catch (error) {
         if (this.isStopped()) return;
         const err = classifyError(error);
         this.lastError = err;
         const now = this.options.now();
+        // A watch that ran and was cut (a proxy or load balancer closing long connections, an API server
+        // restarting, a 5xx ERROR event): watch again from where it was, as client-go does, not relist, and
+        // stay connected (review 18, item 4: relisting after each cut of a proxy that cut every 3 s left the
+        // cluster connected 45 % of the time). A cut within a second is a failure: reported, and relisted after
+        // the backoff.
+        const cut = err.retryable && err.code !== KubeErrorCode.Gone && err.code !== KubeErrorCode.TooLarge;
+        if (cut && now - watchStartedAt >= SUSPICIOUSLY_SHORT_WATCH_MS) {
+          shortWatches = 0;
+          continue;
+        }
         const healthy =
-          err.code !== KubeErrorCode.TooLarge && (changes > 0 || now - watchStartedAt >= HEALTHY_WATCH_MS);
-        // A quiet cluster's watch outlives the server's window and ends in a 410 now and then: that starts over
-        // at once, however often. Only 410s right after a list (no change, no time) count towards the backoff.
+          err.code !== KubeErrorCode.TooLarge &&
+          watchStartedAt !== Number.POSITIVE_INFINITY &&
+          now - lastListAt >= HEALTHY_WATCH_MS;
+        // A quiet cluster's watch outlives the server's window and ends in a 410 now and then: that relists at
+        // once, however often. 410s sooner after a list count towards the backoff, whatever the watch sent.
         if (healthy) goneStreak = 0;
         if (err.code === KubeErrorCode.Gone && ++goneStreak <= 2) {
           // The resourceVersion fell out of the server's watch window: start over from a fresh list.
@@ -267,9 +277,10 @@ export class ListWatch<T extends KubernetesObject> {
           this.settleStart = undefined;
           return;
         }
-        // Reset only after a quiet spell, as client-go's reflector does (its backoff manager's resetDuration), not on
-        // each successful list: a server whose list works but whose watch fails at once (an endless line, a flood
-        // of objects) is then retried ever more slowly instead of every ~100 ms.
+        // Reset only after a quiet spell, as client-go's reflector does (its backoff manager's resetDuration), or
+        // after a list that was watched HEALTHY_WATCH_MS; not on each successful list nor on anything the server
+        // sends: a server whose list works but whose watch fails at once (an endless line, a flood of objects,
+        // one event and a cut) is then retried ever more slowly instead of every ~100 ms.
         if (healthy || now - lastFailureAt > BACKOFF_RESET_MS) attempt = 0;
         lastFailureAt = now;
         attempt++;
@@ -279,6 +290,20 @@ export class ListWatch<T extends KubernetesObject> {
         await this.options.sleep(backoffDelay(attempt, this.options.backoff, this.options.random), signal);
       }
     }
+  }
+
+  /**
+   * After a watch the server ended: nothing when it ran SUSPICIOUSLY_SHORT_WATCH_MS (the server's timeout, a
+   * proxy's), else a backoff that grows with each such watch in a row. Returns the new count of short watches.
+   */
+  private async paceWatch(startedAt: number, shortWatches: number): Promise<number> {
+    if (this.options.now() - startedAt >= SUSPICIOUSLY_SHORT_WATCH_MS) return 0;
+    const short = shortWatches + 1;
+    await this.options.sleep(
+      backoffDelay(short, this.options.backoff, this.options.random),
+      this.controller.signal,
+    );
+    return short;
   }
 
   private async onWatchEvent(event: RawWatchEvent<T>): Promise<void> {
