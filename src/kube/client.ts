@@ -12,11 +12,12 @@ import {
   MAX_CONTINUE_TOKEN_CHARS,
   MAX_LIST_PAGES,
   MAX_OBJECTS_PER_KIND,
+  MAX_RESPONSE_BYTES,
 } from './limits.js';
 import type { ResourceInfo } from './refs.js';
 import { checkOutbound, type AddressRange } from './outbound-policy.js';
 import { shownUrl } from './shown-url.js';
-import { RESPONSE_TOO_LARGE, Transport } from './transport.js';
+import { isOversizedAnswer, Transport } from './transport.js';
 import { watchEvents, type RawWatchEvent } from './watch-stream.js';
 
 export interface WatchQuery {
@@ -45,10 +46,27 @@ interface ListResponse<T> {
 }
 
 /**
- * Objects asked for per list page: client-go's 500 first; a page whose answer passes MAX_RESPONSE_BYTES (objects
- * of hundreds of KiB, such as dashboards in ConfigMaps) is asked for again with the next, smaller size.
+ * Objects asked for per list page: client-go's 500 first. A page whose answer passes MAX_RESPONSE_BYTES (objects
+ * of hundreds of KiB, such as dashboards in ConfigMaps) is asked for again with the next, smaller size; each
+ * later page's size is chosen from the last page's bytes per object (pageSizeAfter), so a list climbs back to 500
+ * once the big objects are behind it (review 19, item 3: it stayed at 4 and ran into MAX_LIST_PAGES).
  */
 const LIST_PAGE_SIZES = [500, 100, 20, 4, 1] as const;
+
+/**
+ * Answers past MAX_RESPONSE_BYTES that one list may get. Each costs up to that much read and thrown away (not
+ * parsed, nor counted against the list's bytes), and climbing back after one lets a server answer past it again.
+ */
+const MAX_OVERSIZED_LIST_ANSWERS = 8;
+
+/**
+ * The index in LIST_PAGE_SIZES of the largest page whose objects, at `bytesPerObject` each, fill at most half of
+ * MAX_RESPONSE_BYTES: room for the next objects to be twice as big without passing it.
+ */
+function pageSizeAfter(bytesPerObject: number): number {
+  const fits = LIST_PAGE_SIZES.findIndex((n) => n * bytesPerObject <= MAX_RESPONSE_BYTES / 2);
+  return fits === -1 ? LIST_PAGE_SIZES.length - 1 : fits;
+}
 
 /** Kubernetes access for one kubeconfig context: discovery, server-side apply, get/delete/list, list+watch. */
 export class KubeClient implements KubeApi {
@@ -190,11 +208,12 @@ export class KubeClient implements KubeApi {
   }
 
   /**
-   * Lists in pages of 500 (one consistent snapshot: the continue token pins the first page's
-   * resourceVersion). Items get apiVersion and kind filled in: the API server leaves them out of list items.
+   * Lists in pages of 500, fewer for big objects (LIST_PAGE_SIZES; one consistent snapshot: the continue token pins
+   * the first page's resourceVersion). Items get apiVersion and kind filled in: the API server leaves them out of list items.
    * Bounded (limits.ts): at most MAX_OBJECTS_PER_KIND items, MAX_BYTES_PER_KIND bytes of pages and MAX_LIST_PAGES
    * pages, whatever `limit` the server honours, and a `continue` token it already sent (a loop) or a huge one is
-   * refused; each is a retryable KubeError TooLarge naming the list. `sizes[i]` is item i's share of its page's
+   * refused, as are more than MAX_OVERSIZED_LIST_ANSWERS answers past MAX_RESPONSE_BYTES; each is a retryable
+   * KubeError TooLarge naming the list. `sizes[i]` is item i's share of its page's
    * bytes, what a ListWatch counts it at in its cache.
    */
   // The caller names the kind it lists, as with get(); the API contract is generic on purpose.
@@ -222,7 +241,10 @@ export class KubeClient implements KubeApi {
     let resourceVersion = '';
     let continueToken: string | undefined;
     const seenTokens = new Set<string>();
+    /** This page's size and the fewest objects asked for so far, as indices in LIST_PAGE_SIZES. */
     let size = 0;
+    let fewest = 0;
+    let oversized = 0;
     for (let pages = 1; ; pages++) {
       let answer: Awaited<ReturnType<typeof this.transport.json<ListResponse<T>>>>;
       try {
@@ -236,10 +258,16 @@ export class KubeClient implements KubeApi {
           signal: opts.signal,
         });
       } catch (error) {
-        // The same page again, smaller: at most LIST_PAGE_SIZES.length answers past the limit per page.
-        const tooLarge = error instanceof KubeError && error.reason === RESPONSE_TOO_LARGE;
-        if (!tooLarge || size === LIST_PAGE_SIZES.length - 1) throw error;
+        // The same page again, one size smaller, up to MAX_OVERSIZED_LIST_ANSWERS times in the whole list. Only on
+        // the transport's own refusal: never on anything the server sends.
+        if (!isOversizedAnswer(error) || size === LIST_PAGE_SIZES.length - 1) throw error;
+        if (++oversized > MAX_OVERSIZED_LIST_ANSWERS) {
+          throw refuse(
+            `the API server sent more than ${String(MAX_OVERSIZED_LIST_ANSWERS)} answers larger than ${describeBytes(MAX_RESPONSE_BYTES)}, even in smaller pages`,
+          );
+        }
         size++;
+        fewest = Math.max(fewest, size);
         pages--;
         continue;
       }
@@ -260,6 +288,9 @@ export class KubeClient implements KubeApi {
         items.push(transform({ ...item, apiVersion: q.apiVersion, kind: q.kind }));
         sizes.push(share);
       }
+      // An empty page (a selector that matched nothing in it) says nothing about the next objects' size.
+      if (page.length > 0) size = pageSizeAfter(share);
+      fewest = Math.max(fewest, size);
       resourceVersion ||= value.metadata?.resourceVersion ?? '';
       continueToken = value.metadata?.continue || undefined;
       if (continueToken === undefined) break;
@@ -274,7 +305,13 @@ export class KubeClient implements KubeApi {
         );
       }
       if (pages >= MAX_LIST_PAGES) {
-        throw refuse(`the API server sent more than ${MAX_LIST_PAGES.toLocaleString('en-US')} pages`);
+        const reduced =
+          fewest === 0
+            ? ''
+            : ` (asked for in pages of as few as ${String(LIST_PAGE_SIZES[fewest])} objects, as its objects were large)`;
+        throw refuse(
+          `the API server sent more than ${MAX_LIST_PAGES.toLocaleString('en-US')} pages${reduced}`,
+        );
       }
       seenTokens.add(continueToken);
     }

@@ -112,50 +112,89 @@ describe('KubeClient against a hostile API server', () => {
     expect(e.message).toContain('the answer is larger than 16 MiB');
   });
 
-  it('asks again in smaller pages when a page of big objects passes the answer limit, and gives up at one', async () => {
-    // 60 objects of 1 MiB: a page of 20 or more is past 16 MiB (said by its Content-Length, as a real server
-    // does), a page of 4 is not.
-    const all = Array.from({ length: 60 }, (_, i) => ({
-      metadata: { name: `c${String(i)}`, namespace: 'n' },
-      data: { d: 'x'.repeat(MiB) },
-    }));
-    let oversized = false;
-    handler = (_req, res, u) => {
+  /** A server that honours `limit`, its continue token an offset, and sends Content-Length as a real one does. */
+  const paging =
+    (all: unknown[], oversized: (limit: number) => boolean = () => false): Handler =>
+    (_req, res, u) => {
       const limit = Number(u.searchParams.get('limit'));
-      const from = Number(u.searchParams.get('continue') ?? '0');
-      const items = all.slice(from, from + limit);
-      const next = from + limit < all.length ? String(from + limit) : undefined;
-      const body = JSON.stringify({
-        kind: 'List',
-        metadata: { resourceVersion: '7', continue: next },
-        items,
-      });
-      if (oversized) {
+      if (oversized(limit)) {
         res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(65 * MiB) });
         res.end();
         return;
       }
+      const from = Number(u.searchParams.get('continue') ?? '0');
+      const next = from + limit < all.length ? String(from + limit) : undefined;
+      const body = JSON.stringify({
+        kind: 'List',
+        metadata: { resourceVersion: '7', continue: next },
+        items: all.slice(from, from + limit),
+      });
       res.writeHead(200, {
         'content-type': 'application/json',
         'content-length': String(Buffer.byteLength(body)),
       });
       res.end(body);
     };
+  const configMap = (i: number, bytes: number) => ({
+    metadata: { name: `c${String(i).padStart(4, '0')}`, namespace: 'n' },
+    data: { d: 'x'.repeat(bytes) },
+  });
+  const limits = () => listRequests.map((u) => u.searchParams.get('limit'));
+
+  it('asks again in smaller pages when a page of big objects passes the answer limit, and climbs back to 500 after them', async () => {
+    // 20 dashboards of 1 MiB, sorted together, then 1,200 objects of 1 KiB: a page of 20 or more of the first is
+    // past 16 MiB, a page of 4 is not. Stuck at 4 after them, the list took 300 more pages (review 19, item 3).
+    const all = [
+      ...Array.from({ length: 20 }, (_, i) => configMap(i, MiB)),
+      ...Array.from({ length: 1_200 }, (_, i) => configMap(20 + i, 1_000)),
+    ];
+    handler = paging(all);
     const list = await kube.list({ apiVersion: 'v1', kind: 'ConfigMap' });
     expect(list.items.map((i) => i.metadata?.name)).toEqual(all.map((i) => i.metadata.name));
-    expect(listRequests.map((u) => u.searchParams.get('limit'))).toEqual([
-      '500',
-      '100',
-      '20',
-      '4',
-      ...Array.from({ length: 14 }, () => '4'),
-    ]);
-    // Past the limit at every size: five answers, then the error.
-    oversized = true;
-    listRequests.length = 0;
+    // Past the limit at 500, 100, 20; the dashboards in fives pages of 4, one more of 4 (the page before was of
+    // 1 MiB objects), then 500 again.
+    expect(limits()).toEqual(['500', '100', '20', '4', '4', '4', '4', '4', '4', '500', '500', '500']);
+  });
+
+  it('gives up at pages of one object past the answer limit', async () => {
+    handler = paging(
+      Array.from({ length: 60 }, (_, i) => configMap(i, 1_000)),
+      () => true,
+    );
     const e = await rejection(kube.list({ apiVersion: 'v1', kind: 'ConfigMap' }));
     expect(e.code).toBe(KubeErrorCode.TooLarge);
-    expect(listRequests.map((u) => u.searchParams.get('limit'))).toEqual(['500', '100', '20', '4', '1']);
+    expect(e.message).toContain('the answer is larger than 16 MiB');
+    expect(limits()).toEqual(['500', '100', '20', '4', '1']);
+  });
+
+  it('refuses a list after 8 answers past the answer limit, however often it climbs back', async () => {
+    // Small objects in pages of 4, past the limit in any bigger page: each climb back to 500 costs three
+    // answers of up to 16 MiB read and thrown away.
+    handler = paging(
+      Array.from({ length: 1_000 }, (_, i) => configMap(i, 10)),
+      (limit) => limit > 4,
+    );
+    const e = await rejection(kube.list({ apiVersion: 'v1', kind: 'ConfigMap' }));
+    expect(e.code).toBe(KubeErrorCode.TooLarge);
+    expect(e.retryable).toBe(true);
+    expect(e.message).toBe(
+      `list /api/v1/configmaps on ${url}: the API server sent more than 8 answers larger than 16 MiB, even in smaller pages; the hub stopped reading this list`,
+    );
+    expect(limits()).toEqual(['500', '100', '20', '4', '500', '100', '20', '4', '500', '100', '20']);
+  });
+
+  it("asks for smaller pages only on the hub's own refusal of an answer, never on a Status the server sends", async () => {
+    // A Status with the reason the transport's refusal once carried put a list on pages of one object.
+    handler = (_req, res) => {
+      res.writeHead(500, { 'content-type': 'application/json' });
+      res.end(
+        JSON.stringify({ kind: 'Status', code: 500, reason: 'ResponseTooLarge', message: 'too large' }),
+      );
+    };
+    const e = await rejection(kube.list({ apiVersion: 'v1', kind: 'ConfigMap' }));
+    expect(e.code).toBe(KubeErrorCode.ServerError);
+    expect(e.message).toBe('too large');
+    expect(limits()).toEqual(['500']);
   });
 
   it('refuses a list page of more items than a kind may have, whatever limit was asked', async () => {
@@ -289,6 +328,22 @@ describe('KubeClient against a hostile API server', () => {
       `list /api/v1/configmaps on ${url}: the API server sent more than 1,000 pages; the hub stopped reading this list`,
     );
     expect(listRequests).toHaveLength(1_000);
+    // The same after an answer past 16 MiB: the error says the pages had been made smaller.
+    listRequests.length = 0;
+    const pages = handler;
+    handler = (req, res, u) => {
+      if (listRequests.length === 1) {
+        res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(65 * MiB) });
+        res.end();
+        return;
+      }
+      pages(req, res, u);
+    };
+    const reduced = await rejection(kube.list({ apiVersion: 'v1', kind: 'ConfigMap' }));
+    expect(reduced.message).toBe(
+      `list /api/v1/configmaps on ${url}: the API server sent more than 1,000 pages (asked for in pages of as few as 100 objects, as its objects were large); the hub stopped reading this list`,
+    );
+    expect(listRequests).toHaveLength(1_001);
   });
 
   it('ends a watch whose event line never ends once it passes 4 MiB, naming the watch', async () => {

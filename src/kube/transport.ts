@@ -29,8 +29,17 @@ export interface RawResponse {
 
 const DEFAULT_TIMEOUT_MS = 30_000;
 
-/** The `reason` of the TooLarge an answer past the transport's byte limit is (a list asks again in smaller pages). */
-export const RESPONSE_TOO_LARGE = 'ResponseTooLarge';
+/**
+ * The TooLarge errors this transport made for answers past its byte limit, on which a list asks again in smaller
+ * pages. A private mark, not a field: nothing an API server sends can make one (review 19, item 4: a Status whose
+ * `reason` was the marker's text put a list on pages of one object).
+ */
+const oversizedAnswers = new WeakSet<KubeError>();
+
+/** Whether `error` is a Transport's refusal of an answer past its byte limit. */
+export function isOversizedAnswer(error: unknown): boolean {
+  return error instanceof KubeError && oversizedAnswers.has(error);
+}
 
 /**
  * The dispatcher, refusing every request to another origin than the cluster's server. fetch follows redirects
@@ -180,15 +189,18 @@ export class Transport {
     ref?: ObjectRef,
   ): Promise<{ text: string; bytes: number }> {
     const max = this.maxResponseBytes;
-    const tooLarge = () =>
-      classifyError(
+    const tooLarge = () => {
+      const error = classifyError(
         new KubeError(
           KubeErrorCode.TooLarge,
           `${what} on ${shownUrl(this.server)}: the answer is larger than ${describeBytes(max)}, the most the hub reads from an API server; it was not read`,
-          { reason: RESPONSE_TOO_LARGE },
         ),
         ref,
       );
+      // transportError below passes it on as it is (a KubeError that already names its ref), mark and all.
+      oversizedAnswers.add(error);
+      return error;
+    };
     const stream = response.body.stream();
     if (!stream) return { text: '', bytes: 0 };
     if (Number(response.headers['content-length']) > max) {
