@@ -5,6 +5,7 @@ import { KubeClient } from './client.js';
 import { KubeError, KubeErrorCode } from './errors.js';
 import { guardedLookup } from './guarded-lookup.js';
 import { AddressRange } from './outbound-policy.js';
+import { kubeconfigFor } from './testing/remote.js';
 
 /** A resolver whose answers change between calls, as a rebinding name's do. */
 function rebinding(...answers: string[][]) {
@@ -61,13 +62,7 @@ describe('guardedLookup', () => {
   });
 });
 
-const kubeconfig = (port: number) => `apiVersion: v1
-kind: Config
-clusters: [{ name: c, cluster: { server: "https://localhost:${port}", insecure-skip-tls-verify: true } }]
-users: [{ name: u, user: { token: t } }]
-contexts: [{ name: c, context: { cluster: c, user: u } }]
-current-context: c
-`;
+const kubeconfig = (port: number) => kubeconfigFor(`https://localhost:${String(port)}`);
 
 describe('a cluster client under an outbound policy', () => {
   it('checks the address at connection time, not only when the cluster was added', async () => {

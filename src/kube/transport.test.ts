@@ -4,7 +4,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KubeClient } from './client.js';
-import { rejection } from './testing/remote.js';
+import { kubeconfigFor, rejection } from './testing/remote.js';
 
 function listen(server: Server): Promise<string> {
   return new Promise((resolve) => {
@@ -12,23 +12,6 @@ function listen(server: Server): Promise<string> {
       resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
     });
   });
-}
-
-function client(server: string): KubeClient {
-  return KubeClient.fromString(
-    [
-      'apiVersion: v1',
-      'kind: Config',
-      'clusters:',
-      // Plain http needs insecure-skip-tls-verify in client-node.
-      `- { name: c, cluster: { server: "${server}", insecure-skip-tls-verify: true } }`,
-      'users:',
-      '- { name: u, user: { token: abc } }',
-      'contexts:',
-      '- { name: ctx, context: { cluster: c, user: u } }',
-      'current-context: ctx',
-    ].join('\n'),
-  );
 }
 
 describe('Transport', () => {
@@ -57,7 +40,7 @@ describe('Transport', () => {
   });
 
   it("refuses a redirect to another origin than the cluster's server, before connecting to it", async () => {
-    const kube = client(redirectingUrl);
+    const kube = KubeClient.fromString(kubeconfigFor(redirectingUrl));
     try {
       const e = await rejection(kube.checkAccess());
       expect(e.code).toBe('OutboundDenied');
