@@ -320,7 +320,7 @@ export class FakeKube implements KubeApi {
     const source: ListWatchSource<T> = {
       list: async (_signal, transform) => {
         const { items, resourceVersion } = await this.list<T>(q);
-        return { items: items.map(transform), resourceVersion };
+        return { items: items.map((item) => transform(item)), resourceVersion };
       },
       watch: (resourceVersion, options) => this.watch<T>(q, resourceVersion, options.signal),
     };
