@@ -36,7 +36,14 @@ import { SECURITY_HEADERS } from './security-headers.js';
 import { EventStream } from './sse.js';
 import { StreamLimits, type StreamLimitsConfig } from './stream-limits.js';
 import { HEAVY_OPERATIONS, HeavyRequests, type BodyBudget } from './heavy-requests.js';
-import { ANSWER_LIMITS, cutSlowAnswer, WRITE_SLICE_BYTES, type AnswerLimits } from './write-stall.js';
+import {
+  ANSWER_LIMITS,
+  cutSlowAnswer,
+  watchUntaken,
+  WHOLE_WRITE_BYTES,
+  WRITE_SLICE_BYTES,
+  type AnswerLimits,
+} from './write-stall.js';
 import { matchesIfNoneMatch, representation, tagBody } from './etag.js';
 import { defaultWebRoot, isApiPath, sendWebFile } from './static.js';
 import { inputIssuesDetail, toProblem } from './to-problem.js';
@@ -520,7 +527,17 @@ export function createServer(options: ServerOptions): StrataServer {
     // Any other answer larger than a socket takes at once (a large page, the OpenAPI document) waits on its
     // client in the hub's memory: it is cut as a costly one is, so a client trickling it cannot keep it, and its
     // connection, for ever.
-    if (!guarded.has(reply.raw) && isLarge(payload)) cutSlowAnswer(reply.raw, answerLimits);
+    // One that fits in a write (the 200-pack page) is handed whole and watched only if the socket did not take
+    // it at once (write-stall.ts, WHOLE_WRITE_BYTES): Fastify ends the answer within done().
+    if (!guarded.has(reply.raw) && isLarge(payload)) {
+      const bytes = typeof payload === 'string' ? Buffer.byteLength(payload) : (payload as Uint8Array).length;
+      if (bytes <= WHOLE_WRITE_BYTES) {
+        done(null, payload);
+        watchUntaken(reply.raw, bytes, answerLimits);
+        return;
+      }
+      cutSlowAnswer(reply.raw, answerLimits);
+    }
     done(null, payload);
   });
   app.addHook('preClose', (done) => {
