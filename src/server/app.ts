@@ -479,30 +479,36 @@ export function createServer(options: ServerOptions): StrataServer {
     }
     answerUnmatched(request, reply, webRoot).catch(done);
   });
+  /** A request's caller, once known: its connection counted against the token's cap, then the next hook. */
+  const identified = (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    token: Caller | undefined,
+    done: (error?: Error) => void,
+  ): void => {
+    if (token && !connections.admit(request.raw.socket, token.id)) {
+      // The request is not read further and the connection is closed once the answer is out.
+      void reply.header('retry-after', '5').header('connection', 'close');
+      done(
+        new ApiError(
+          429,
+          'TOO_MANY_CONNECTIONS',
+          `this token holds ${connections.limit} connections to the hub, the most one token may ` +
+            `(STRATA_MAX_CONNECTIONS_PER_TOKEN or --max-connections-per-token): reuse or close one of them`,
+        ),
+      );
+      return;
+    }
+    if (token) {
+      tokens.set(request, token);
+      pending.authenticated(request.raw.socket);
+    }
+    done();
+  };
   /** The token of each request to a route that needs `role` (its first hook of its own, after the one above). */
   const authentication =
     (role: Role): onRequestHookHandler =>
     (request, reply, done) => {
-      const identified = (token: Caller | undefined) => {
-        if (token && !connections.admit(request.raw.socket, token.id)) {
-          // The request is not read further and the connection is closed once the answer is out.
-          void reply.header('retry-after', '5').header('connection', 'close');
-          done(
-            new ApiError(
-              429,
-              'TOO_MANY_CONNECTIONS',
-              `this token holds ${connections.limit} connections to the hub, the most one token may ` +
-                `(STRATA_MAX_CONNECTIONS_PER_TOKEN or --max-connections-per-token): reuse or close one of them`,
-            ),
-          );
-          return;
-        }
-        if (token) {
-          tokens.set(request, token);
-          pending.authenticated(request.raw.socket);
-        }
-        done();
-      };
       let kept: { readonly caller: Caller | undefined } | undefined;
       try {
         kept = authorizeKept(options.hub.tokens, request.headers.authorization, role);
@@ -510,11 +516,12 @@ export function createServer(options: ServerOptions): StrataServer {
         done(error as Error);
         return;
       }
-      if (kept !== undefined) identified(kept.caller);
-      else authorize(options.hub.tokens, request.headers.authorization, role).then(identified, done);
+      if (kept !== undefined) identified(request, reply, kept.caller, done);
+      else
+        authorize(options.hub.tokens, request.headers.authorization, role).then((token) => {
+          identified(request, reply, token, done);
+        }, done);
     };
-  // Hub replicas: a cluster's pack and attachment routes are served by the replica that drives it. A hub alone
-  // drives every cluster (whether it is a replica is fixed when it is made): it forwards nothing and runs no hook.
   // Per route too, after the route's authentication (which it reads).
   const forwarding: onRequestHookHandler[] =
     options.hub.replicas() === undefined
