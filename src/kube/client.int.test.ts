@@ -5,9 +5,11 @@ import { join } from 'node:path';
 import {
   CoreV1Api,
   KubeConfig,
+  type KubernetesObject,
   type V1ConfigMap,
   type V1CustomResourceDefinition,
   type V1Deployment,
+  type V1Pod,
 } from '@kubernetes/client-node';
 import { parse, stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,6 +18,7 @@ import { createPki } from '../../testenv/src/pki.js';
 import { freePort } from '../../testenv/src/ports.js';
 import { KubeClient } from './client.js';
 import { KubeError, KubeErrorCode } from './errors.js';
+import { MAX_WATCH_LINE_COST } from './limits.js';
 import { EventLog } from './testing/event-log.js';
 import { rejection } from './testing/remote.js';
 
@@ -431,3 +434,117 @@ describe('server-side apply, get, delete', () => {
     for (const item of items) expect(item.metadata?.managedFields).toBeUndefined();
   });
 });
+
+// Review 19, item 2: what the hub parses is bounded by its estimated heap (json-cost.ts), not only its bytes.
+// Real objects, the largest a real cluster has, still list and watch, with room to spare.
+describe('real objects within the parse limits', () => {
+  // A CRD as large as the largest kube-prometheus ships (alertmanagerconfigs: ~0.7 MB of JSON, a schema of
+  // nested properties, each with a description), generated here: a real project's files are not committed.
+  const crd = largeCrd();
+  const name = crd.metadata?.name ?? '';
+  const q = {
+    apiVersion: 'apiextensions.k8s.io/v1',
+    kind: 'CustomResourceDefinition',
+    fieldSelector: `metadata.name=${name}`,
+  };
+
+  it('lists and watches a CRD as large as the largest kube-prometheus ships, counted at a few times its bytes', async () => {
+    const events = new EventLog<string>();
+    const watch = kube.listWatch<V1CustomResourceDefinition>(q, (e) => {
+      events.push(`${e.type} ${e.object.metadata?.labels?.seen ?? '-'}`);
+    });
+    await watch.start();
+    await kube.apply(crd, { fieldManager: 'strata', force: false });
+    await events.waitFor(1);
+    await kube.apply(
+      { ...crd, metadata: { name, labels: { seen: 'yes' } } },
+      { fieldManager: 'strata', force: false },
+    );
+    await expect.poll(() => events.items.at(-1), { timeout: 10_000 }).toBe('MODIFIED yes');
+    expect(events.items[0]).toBe('ADDED -');
+    watch.stop();
+
+    const listed = await kube.list<V1CustomResourceDefinition>(q);
+    expect(listed.items).toHaveLength(1);
+    const bytes = JSON.stringify(listed.items[0]).length;
+    expect(bytes).toBeGreaterThan(600_000);
+    const size = listed.sizes[0] ?? 0;
+    expect(size).toBeGreaterThan(bytes);
+    expect(size).toBeLessThan(3 * bytes);
+    expect(size).toBeLessThan(MAX_WATCH_LINE_COST / 8);
+  });
+
+  it("lists and watches a Deployment's real Pods, each counted at a few times its bytes", async () => {
+    const labels = { app: 'heap' };
+    await kube.apply(
+      {
+        apiVersion: 'apps/v1',
+        kind: 'Deployment',
+        metadata: { name: 'heap', namespace: 'web' },
+        spec: {
+          replicas: 20,
+          selector: { matchLabels: labels },
+          template: {
+            metadata: { labels },
+            spec: { containers: [{ name: 'api', image: 'registry.example/api:1' }] },
+          },
+        },
+      },
+      { fieldManager: 'strata', force: false },
+    );
+    const running = new Set<string>();
+    const watch = kube.listWatch<V1Pod>(
+      { apiVersion: 'v1', kind: 'Pod', namespace: 'web', labelSelector: 'app=heap' },
+      (e) => {
+        const pod = e.object.metadata?.name ?? '';
+        if (e.type !== 'DELETED' && e.object.status?.phase === 'Running') running.add(pod);
+        else running.delete(pod);
+      },
+    );
+    await watch.start();
+    await expect.poll(() => running.size, { timeout: 30_000 }).toBe(20);
+    watch.stop();
+    const listed = await kube.list<V1Pod>({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      namespace: 'web',
+      labelSelector: 'app=heap',
+    });
+    expect(listed.items).toHaveLength(20);
+    const bytes = listed.items.reduce((sum, pod) => sum + JSON.stringify(pod).length, 0);
+    const size = listed.sizes.reduce((sum, s) => sum + s, 0);
+    expect(size).toBeGreaterThan(bytes);
+    expect(size).toBeLessThan(5 * bytes);
+  });
+});
+
+/** A structural schema of `breadth` properties per level, `depth` levels deep, each with its own description. */
+function schemaOf(depth: number, breadth: number, path: string): Record<string, unknown> {
+  const description = `The ${path} setting: ${'what it configures, its default and when to change it; '.repeat(3)}`;
+  if (depth === 0) return { type: 'string', description };
+  const properties: Record<string, unknown> = {};
+  for (let i = 0; i < breadth; i++)
+    properties[`field${String(i)}`] = schemaOf(depth - 1, breadth, `${path}.field${String(i)}`);
+  return { type: 'object', description, properties };
+}
+
+function largeCrd(): KubernetesObject & { spec: unknown } {
+  return {
+    apiVersion: 'apiextensions.k8s.io/v1',
+    kind: 'CustomResourceDefinition',
+    metadata: { name: 'widgets.heap.strata.dev' },
+    spec: {
+      group: 'heap.strata.dev',
+      scope: 'Namespaced',
+      names: { plural: 'widgets', singular: 'widget', kind: 'Widget', listKind: 'WidgetList' },
+      versions: [
+        {
+          name: 'v1',
+          served: true,
+          storage: true,
+          schema: { openAPIV3Schema: { type: 'object', properties: { spec: schemaOf(4, 7, 'spec') } } },
+        },
+      ],
+    },
+  };
+}

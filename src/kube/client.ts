@@ -19,6 +19,7 @@ import {
   MAX_LIST_PAGES,
   MAX_OBJECTS_PER_KIND,
   MAX_RESPONSE_BYTES,
+  MAX_RESPONSE_COST,
 } from './limits.js';
 import type { ResourceInfo } from './refs.js';
 import { checkOutbound, type AddressRange } from './outbound-policy.js';
@@ -53,9 +54,10 @@ interface ListResponse<T> {
 
 /**
  * Objects asked for per list page: client-go's 500 first. A page whose answer passes MAX_RESPONSE_BYTES (objects
- * of hundreds of KiB, such as dashboards in ConfigMaps) is asked for again with the next, smaller size; each
- * later page's size is chosen from the last page's bytes per object (pageSizeAfter), so a list climbs back to 500
- * once the big objects are behind it (review 19, item 3: it stayed at 4 and ran into MAX_LIST_PAGES).
+ * of hundreds of KiB, such as dashboards in ConfigMaps) or MAX_RESPONSE_COST is asked for again with the next,
+ * smaller size; each later page's size is chosen from the last page's bytes per object (pageSizeAfter), so a list
+ * climbs back to 500 once the big objects are behind it (review 19, item 3: it stayed at 4 and ran into
+ * MAX_LIST_PAGES).
  */
 const LIST_PAGE_SIZES = [500, 100, 20, 4, 1] as const;
 
@@ -218,9 +220,10 @@ export class KubeClient implements KubeApi {
    * the first page's resourceVersion). Items get apiVersion and kind filled in: the API server leaves them out of list items.
    * Bounded (limits.ts): at most MAX_OBJECTS_PER_KIND items, MAX_BYTES_PER_KIND bytes of pages and MAX_LIST_PAGES
    * pages, whatever `limit` the server honours, and a `continue` token it already sent (a loop) or a huge one is
-   * refused, as are more than MAX_OVERSIZED_LIST_ANSWERS answers past MAX_RESPONSE_BYTES; each is a retryable
-   * KubeError TooLarge naming the list. `sizes[i]` is item i's share of its page's
-   * bytes, what a ListWatch counts it at in its cache.
+   * refused, as are more than MAX_OVERSIZED_LIST_ANSWERS answers past MAX_RESPONSE_BYTES or MAX_RESPONSE_COST;
+   * each is a retryable KubeError TooLarge naming the list. The bytes are each page's estimated heap once parsed
+   * (json-cost.ts), not its length: `sizes[i]` is item i's share of its page's, what a ListWatch counts it at in
+   * its cache.
    */
   // The caller names the kind it lists, as with get(); the API contract is generic on purpose.
   // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters
@@ -228,7 +231,7 @@ export class KubeClient implements KubeApi {
     q: WatchQuery,
     opts: {
       signal?: AbortSignal;
-      /** Each item as its page arrives, with its share of the page's bytes; it may throw to stop the list. */
+      /** Each item as its page arrives, with its share of the page's estimated heap; it may throw to stop the list. */
       transform?: ListTransform;
       /** Default MAX_BYTES_PER_KIND; tests set a small one. */
       maxBytes?: number;
@@ -270,7 +273,7 @@ export class KubeClient implements KubeApi {
         if (!isOversizedAnswer(error) || size === LIST_PAGE_SIZES.length - 1) throw error;
         if (++oversized > MAX_OVERSIZED_LIST_ANSWERS) {
           throw refuse(
-            `the API server sent more than ${String(MAX_OVERSIZED_LIST_ANSWERS)} answers larger than ${describeBytes(MAX_RESPONSE_BYTES)}, even in smaller pages`,
+            `the API server sent more than ${String(MAX_OVERSIZED_LIST_ANSWERS)} answers larger than ${describeBytes(MAX_RESPONSE_BYTES)} (or than ${describeBytes(MAX_RESPONSE_COST)} once parsed), even in smaller pages`,
           );
         }
         size++;
@@ -284,13 +287,16 @@ export class KubeClient implements KubeApi {
       if (items.length + page.length > MAX_OBJECTS_PER_KIND) {
         throw refuse(`the API server sent more than ${MAX_OBJECTS_PER_KIND.toLocaleString('en-US')} items`);
       }
-      // Each page is under MAX_RESPONSE_BYTES, but a list of many big ones is not (review 17).
-      bytes += answer.bytes;
+      // Each page is under MAX_RESPONSE_COST, but a list of many big ones is not (review 17). Counted in heap,
+      // not bytes: 16 MiB of `[{},…]` is 342 MiB once parsed (review 19, item 2).
+      bytes += answer.cost;
       if (bytes > maxBytes) {
-        throw refuse(`the API server sent more than ${describeBytes(maxBytes)} in its pages`);
+        throw refuse(
+          `the API server sent more than ${describeBytes(maxBytes)} (estimated heap) in its pages`,
+        );
       }
       // Page by page, so the raw pages (managedFields and all) are garbage before the next one arrives.
-      const share = page.length === 0 ? 0 : Math.ceil(answer.bytes / page.length);
+      const share = page.length === 0 ? 0 : Math.ceil(answer.cost / page.length);
       for (const item of page) {
         items.push(transform({ ...item, apiVersion: q.apiVersion, kind: q.kind }, share));
         sizes.push(share);

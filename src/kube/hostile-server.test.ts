@@ -3,9 +3,11 @@
 // Kubernetes: normal answers are tested against the real control plane (client.int.test.ts).
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { KubeClient } from './client.js';
 import { KubeError, KubeErrorCode } from './errors.js';
+import { jsonCost } from './json-cost.js';
 import { kubeconfigFor, rejection } from './testing/remote.js';
 import { MAX_RESPONSE_BYTES } from './limits.js';
 
@@ -17,6 +19,22 @@ function json(res: ServerResponse, value: unknown): void {
   res.writeHead(200, { 'content-type': 'application/json' });
   res.end(JSON.stringify(value));
 }
+
+/** As a real API server sends a big answer to a client that accepts it: gzip'd. Returns the bytes sent. */
+function gzipped(res: ServerResponse, text: string): number {
+  const body = gzipSync(text);
+  res.writeHead(200, {
+    'content-type': 'application/json',
+    'content-encoding': 'gzip',
+    'content-length': String(body.length),
+  });
+  res.end(body);
+  return body.length;
+}
+
+/** An object whose status holds `n` empty objects: 3 bytes of JSON each, ~64 bytes of heap once parsed. */
+const emptyObjects = (name: string, n: number) =>
+  `{"metadata":{"name":"${name}","namespace":"n","resourceVersion":"7"},"status":{"x":[${'{},'.repeat(n - 1)}{}]}}`;
 
 /** Streams `head`, then chunks of "b" until `total` bytes or the client goes away, then `tail`. */
 function stream(
@@ -178,7 +196,7 @@ describe('KubeClient against a hostile API server', () => {
     expect(e.code).toBe(KubeErrorCode.TooLarge);
     expect(e.retryable).toBe(true);
     expect(e.message).toBe(
-      `list /api/v1/configmaps on ${url}: the API server sent more than 8 answers larger than 16 MiB, even in smaller pages; the hub stopped reading this list`,
+      `list /api/v1/configmaps on ${url}: the API server sent more than 8 answers larger than 16 MiB (or than 64 MiB once parsed), even in smaller pages; the hub stopped reading this list`,
     );
     expect(limits()).toEqual(['500', '100', '20', '4', '500', '100', '20', '4', '500', '100', '20']);
   });
@@ -195,6 +213,50 @@ describe('KubeClient against a hostile API server', () => {
     expect(e.code).toBe(KubeErrorCode.ServerError);
     expect(e.message).toBe('too large');
     expect(limits()).toEqual(['500']);
+  });
+
+  // Review 19, item 2: a page of one object of 16 MiB of `[{},…]`, 16 KiB gzip'd, kept +342 MiB after GC, and 8
+  // such pages froze the hub's event loop for 40.9 s. Its bytes passed every limit.
+  it('refuses, before parsing it, a page whose structure would parse into more than 64 MiB, at every page size', async () => {
+    const item = emptyObjects('c0', 1_200_000); // 3.6 MiB of JSON: ~77 MiB of heap
+    const page = `{"kind":"List","metadata":{"resourceVersion":"7"},"items":[${item}]}`;
+    expect(page.length).toBeLessThan(MAX_RESPONSE_BYTES);
+    let wire = 0;
+    handler = (_req, res) => {
+      wire += gzipped(res, page);
+    };
+    const e = await rejection(kube.list({ apiVersion: 'v1', kind: 'ConfigMap' }));
+    expect(e.code).toBe(KubeErrorCode.TooLarge);
+    expect(e.retryable).toBe(true);
+    expect(e.message).toBe(
+      `GET /api/v1/configmaps on ${url}: the answer would take more than 64 MiB of memory once parsed, the most the hub parses from an API server; it was not parsed`,
+    );
+    expect(listRequests.map((u) => u.searchParams.get('limit'))).toEqual(['500', '100', '20', '4', '1']);
+    expect(wire).toBeLessThan(5 * 64 * 1024); // five answers of ~4 KiB on the wire
+  });
+
+  it('counts a list and each item at the heap its page parses into, not its bytes', async () => {
+    // Pages of one object of 200,000 `{}` (600 KB of JSON, ~12.8 MiB of heap): 1.8 MiB of bytes in 3 pages.
+    const pageOf = (n: number) =>
+      `{"kind":"List","metadata":{"resourceVersion":"1","continue":"t${String(n)}"},"items":[${emptyObjects(`c${String(n)}`, 200_000)}]}`;
+    handler = (_req, res) => {
+      gzipped(res, pageOf(listRequests.length));
+    };
+    const q = { apiVersion: 'v1', kind: 'ConfigMap' };
+    const e = await rejection(kube.list(q, { maxBytes: 32 * MiB }));
+    expect(e.code).toBe(KubeErrorCode.TooLarge);
+    expect(e.message).toBe(
+      `list /api/v1/configmaps on ${url}: the API server sent more than 32 MiB (estimated heap) in its pages; the hub stopped reading this list`,
+    );
+    expect(listRequests).toHaveLength(3);
+    // The last page: its one item counted at its page's estimate, 21 times its bytes.
+    const last = pageOf(20).replace(',"continue":"t20"', '');
+    handler = (_req, res) => {
+      gzipped(res, last);
+    };
+    const listed = await kube.list(q, { maxBytes: 32 * MiB });
+    expect(listed.sizes).toEqual([jsonCost(Buffer.from(last))]);
+    expect(listed.sizes[0]).toBeGreaterThan(20 * last.length);
   });
 
   it('refuses a list page of more items than a kind may have, whatever limit was asked', async () => {
@@ -231,7 +293,7 @@ describe('KubeClient against a hostile API server', () => {
     expect(e.code).toBe(KubeErrorCode.TooLarge);
     expect(e.retryable).toBe(true);
     expect(e.message).toBe(
-      `list /api/v1/configmaps on ${url}: the API server sent more than 4 MiB in its pages; the hub stopped reading this list`,
+      `list /api/v1/configmaps on ${url}: the API server sent more than 4 MiB (estimated heap) in its pages; the hub stopped reading this list`,
     );
     expect(listRequests).toHaveLength(4); // 4 pages of just over 1 MiB: no fifth request
     // One page of two items, the last: within the budget, each item counted at half the page.
@@ -241,11 +303,11 @@ describe('KubeClient against a hostile API server', () => {
     };
     const listed = await kube.list(q, { maxBytes: 4 * MiB });
     expect(listed.items).toHaveLength(2);
-    const share = Math.ceil(JSON.stringify(last).length / 2);
+    const share = Math.ceil(jsonCost(Buffer.from(JSON.stringify(last))) / 2);
     expect(listed.sizes).toEqual([share, share]);
   });
 
-  it("stops a ListWatch's cache at its byte budget, counting each watched object at its line's bytes", async () => {
+  it("stops a ListWatch's cache at its byte budget, counting each watched object at its line's estimated heap", async () => {
     handler = (_req, res, u) => {
       if (u.searchParams.get('watch') !== 'true') {
         json(res, { kind: 'List', metadata: { resourceVersion: '1' }, items: [] });
@@ -289,7 +351,7 @@ describe('KubeClient against a hostile API server', () => {
     lw.stop();
     expect(e.code).toBe(KubeErrorCode.TooLarge);
     expect(e.message).toBe(
-      'watch of ConfigMap (v1): the API server sent more than 4 MiB of objects, the most the hub keeps of one kind per cluster',
+      'watch of ConfigMap (v1): the API server sent more than 4 MiB of objects (estimated heap), the most the hub keeps of one kind per cluster',
     );
     // Each line is just over 1 MiB: three fit, the fourth would pass 4 MiB and is never handed on.
     expect(handled).toEqual(['ADDED c0', 'ADDED c1', 'ADDED c2']);

@@ -13,6 +13,20 @@ const MiB = 1024 * 1024;
 export const MAX_RESPONSE_BYTES = 16 * MiB;
 
 /**
+ * The heap one answer that is not a watch may parse into, estimated from its text before it is parsed
+ * (json-cost.ts: each byte, 56 per `{` or `[`, 8 per `,` or `:`), and counted as it arrives. The bytes alone do
+ * not bound it (review 19, item 2): a page of one Pod whose status is 16 MiB of `[{},{},…]`, 16 KiB gzip'd on
+ * the wire, kept +342 MiB after GC, and eight such pages froze the hub's event loop for 40.9 s at 4.3 GiB RSS.
+ * That page is estimated at ~360 MiB and refused (then asked for in smaller pages, down to one object, as for
+ * the bytes). A real page of 500 Pods from the testenv control plane (two containers, probes, env,
+ * managedFields: 3.5 MiB) is estimated at 12.4 MiB and parses into 7.5 MiB; any real page under
+ * MAX_RESPONSE_BYTES is under ~3.5 times its bytes (Pods 3.1-3.5, CRDs 1.6-1.8), so 64 MiB refuses no honest
+ * answer the byte limit lets through. The most a hostile answer then makes JSON.parse build is ~64 MiB (up to
+ * ~3.4x that for text made only of distinct keys, see json-cost.ts), in ~1 s of parsing rather than 6-40 s.
+ */
+export const MAX_RESPONSE_COST = 64 * MiB;
+
+/**
  * One watch event (one line of the stream). An event carries one object in JSON, and no real object is larger
  * than etcd stores (~1.5 MiB, its default --max-request-bytes) nor than the API server accepts in one request
  * (3 MiB). 4 MiB leaves room for the envelope and for JSON being longer than etcd's protobuf: a Secret's 1.5 MiB
@@ -23,6 +37,14 @@ export const MAX_RESPONSE_BYTES = 16 * MiB;
 export const MAX_WATCH_LINE_BYTES = 4 * MiB;
 
 /**
+ * The heap one watch event may parse into, estimated from its line before it is parsed (json-cost.ts; see
+ * MAX_RESPONSE_COST). The largest real objects are CRDs with big schemas: kube-prometheus' alertmanagerconfigs
+ * CRD (698 KiB of JSON, the largest it ships) is estimated at 1.2 MiB; a 1.5 MiB Secret (2 MiB of base64) at
+ * ~2 MiB. 16 MiB leaves those 8 times the room; 4 MiB of `[{},…]` would be ~90 MiB.
+ */
+export const MAX_WATCH_LINE_COST = 16 * MiB;
+
+/**
  * Objects in one list, and in one ListWatch's cache (one watched kind on one cluster). Kubernetes supports
  * clusters of up to 150,000 Pods (https://kubernetes.io/docs/setup/best-practices/cluster-large/), so a real
  * cluster at that size still fits; past it a server is flooding the hub.
@@ -30,16 +52,22 @@ export const MAX_WATCH_LINE_BYTES = 4 * MiB;
 export const MAX_OBJECTS_PER_KIND = 150_000;
 
 /**
- * Bytes of one list (the sum of its pages' JSON), and of one ListWatch's cache (each kept object counted at the
- * size the API server sent it in: its watch event's line, or its share of its list page). The object cap alone
- * let a server send 150,000 objects of any size (review 17: 24 pods of 16 MiB took the hub from 248 MiB to
- * 1,088 MiB). A Pod captured from a real control plane is 1.9-2.7 KB of JSON without managedFields (fixtures in
- * status/fixtures/captured/pod), and a list sends them with managedFields, 1-2 KiB more: 150,000 Pods at
- * ~3.5 KiB are ~512 MiB, so a cluster at Kubernetes' supported maximum with lean Pods fits, and one with heavy
- * Pods is refused somewhat below it (at ~5 KiB a Pod, near 100,000). Kept objects cost about this much heap
- * again (20,000 captured Pods after slimRelated: 1.5 bytes of heap per byte of JSON), so a hostile server gets
- * roughly 0.5-1 GiB of the hub per watched kind, not unbounded; all kinds of all clusters together are bounded
- * by the hub's watch budget (watch-budget.ts, `--watch-cache-mib`), each cluster with its share.
+ * Heap of one list (the sum of its pages'), and of one ListWatch's cache (each kept object counted at its share
+ * of what its watch event's line or its list page parses into), as json-cost.ts estimates it from the text the
+ * API server sent. The object cap alone let a server send 150,000 objects of any size (review 17: 24 pods of
+ * 16 MiB took the hub from 248 MiB to 1,088 MiB), and counting bytes let it send objects that cost 21 bytes of
+ * heap per byte (review 19, item 2: `[{},…]` in a Pod's status, which slimRelated keeps; the 512 MiB of bytes
+ * allowed ~11 GiB of heap). Counted as estimated heap, what a hostile server can make the hub keep per watched
+ * kind is about this budget (`[{},…]` keeps 0.96 of its estimate), at most ~3.4 times it for text made only of
+ * distinct keys or short distinct strings.
+ *
+ * The estimate is of the object as sent, before slimRelated/slimOwned drop managedFields, so real objects count
+ * for more than they keep. Pods of the testenv control plane, as a list sends them: one container, 3.9 KB of
+ * JSON, counted at 12 KB, keeps 3.8 KB after slimRelated; two containers with probes and env, 7.4 KB, counted at
+ * 26 KB, keeps 5.8 KB. So one kind's cache holds ~20,000-45,000 real Pods, not the 150,000 Kubernetes supports
+ * (https://kubernetes.io/docs/setup/best-practices/cluster-large/); those would keep ~0.55-0.85 GiB of heap.
+ * All kinds of all clusters together are bounded by the hub's watch budget (watch-budget.ts,
+ * `--watch-cache-mib`), each cluster with its share, counted in the same estimate.
  */
 export const MAX_BYTES_PER_KIND = 512 * MiB;
 

@@ -272,7 +272,7 @@ describe('ListWatch', () => {
     lw.stop();
   });
 
-  it('keeps at most maxBytes, counting each object at its size as sent, less what was replaced or deleted', async () => {
+  it('keeps at most maxBytes, counting each object at its size, less what was replaced or deleted', async () => {
     const { source, events, connections, sleeps, lw, cacheView } = setup({
       maxBytes: 100,
       backoff: { initialMs: 100, maxMs: 1000 },
@@ -284,10 +284,10 @@ describe('ListWatch', () => {
       { items: [cm('a', '3'), cm('c', '5')], resourceVersion: '10', sizes: [50, 50] },
     );
     const w = await source.stream(1);
-    w.push({ type: 'MODIFIED', object: cm('a', '3'), bytes: 50 }); // replaces a's 40: 90, not 130
-    w.push({ type: 'DELETED', object: cm('b', '4'), bytes: 40 }); // 50
-    w.push({ type: 'ADDED', object: cm('c', '5'), bytes: 50 }); // 100: at the bound, taken
-    w.push({ type: 'ADDED', object: cm('d', '6'), bytes: 1 }); // 101: refused, never handed to the handler
+    w.push({ type: 'MODIFIED', object: cm('a', '3'), size: 50 }); // replaces a's 40: 90, not 130
+    w.push({ type: 'DELETED', object: cm('b', '4'), size: 40 }); // 50
+    w.push({ type: 'ADDED', object: cm('c', '5'), size: 50 }); // 100: at the bound, taken
+    w.push({ type: 'ADDED', object: cm('d', '6'), size: 1 }); // 101: refused, never handed to the handler
     await connections.waitFor(4);
     expect(events.items).toEqual(['ADDED a@1', 'ADDED b@2', 'MODIFIED a@3', 'DELETED b@4', 'ADDED c@5']);
     expect(cacheView()).toEqual(['a@3', 'c@5']);
@@ -295,7 +295,7 @@ describe('ListWatch', () => {
     expect(states).toEqual(['up', 'down#1 TooLarge', 'down#2 TooLarge', 'up']);
     const down = connections.items[1];
     expect(down?.connected === false && down.error.message).toBe(
-      'watch of objects: the API server sent more than 100 bytes of objects, the most the hub keeps of one kind per cluster',
+      'watch of objects: the API server sent more than 100 bytes of objects (estimated heap), the most the hub keeps of one kind per cluster',
     );
     expect(sleeps).toEqual([50, 100]);
     lw.stop();
@@ -309,8 +309,8 @@ describe('ListWatch', () => {
     await lw.start();
     expect(account.usedBytes).toBe(80);
     const w = await source.stream(1);
-    w.push({ type: 'MODIFIED', object: cm('a', '3'), bytes: 100 });
-    w.push({ type: 'DELETED', object: cm('b', '4'), bytes: 40 });
+    w.push({ type: 'MODIFIED', object: cm('a', '3'), size: 100 });
+    w.push({ type: 'DELETED', object: cm('b', '4'), size: 40 });
     await events.waitFor(4);
     expect(account.usedBytes).toBe(100);
     lw.stop();
@@ -370,7 +370,7 @@ describe('ListWatch', () => {
     await Promise.all([pods.lw.start(), maps.lw.start()]);
     // 90 of 100 held: a ConfigMap of 20 more is refused, and its relist too while the Pods hold their 60.
     maps.source.lists.push({ items: [cm('a', '1'), cm('b', '3')], resourceVersion: '3', sizes: [30, 20] });
-    (await maps.source.stream(1)).push({ type: 'ADDED', object: cm('b', '3'), bytes: 20 });
+    (await maps.source.stream(1)).push({ type: 'ADDED', object: cm('b', '3'), size: 20 });
     await wakes.waitFor(1);
     wakes.items[0]?.();
     await wakes.waitFor(2);
@@ -386,7 +386,7 @@ describe('ListWatch', () => {
     expect(maps.events.items).toEqual(['ADDED a@1']);
     expect(account.usedBytes).toBe(90);
     // The cluster shrinks (a Pod is deleted): the next relist fits, after the backoff as for any failure.
-    (await pods.source.stream(1)).push({ type: 'DELETED', object: cm('p2', '4'), bytes: 30 });
+    (await pods.source.stream(1)).push({ type: 'DELETED', object: cm('p2', '4'), size: 30 });
     await pods.events.waitFor(3);
     maps.source.lists.push({ items: [cm('a', '1'), cm('b', '3')], resourceVersion: '4', sizes: [30, 20] });
     wakes.items[1]?.();

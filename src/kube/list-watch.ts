@@ -36,9 +36,10 @@ export interface ListWatchOptions {
    */
   maxObjects?: number;
   /**
-   * The most bytes the cache keeps (default MAX_BYTES_PER_KIND), each object counted at the size the server sent
-   * it in (its watch line, or its share of its list page; see ListWatchSource), so a server that sends few but
-   * huge objects is bounded too. Past it: TooLarge, reported and retried as for maxObjects.
+   * The most bytes the cache keeps (default MAX_BYTES_PER_KIND), each object counted at the heap the server's
+   * text of it parses into, as json-cost.ts estimates it (its watch line's, or its share of its list page's; see
+   * ListWatchSource), so a server that sends few but huge objects, or objects made of `{}`, is bounded too.
+   * Past it: TooLarge, reported and retried as for maxObjects.
    */
   maxBytes?: number;
   /**
@@ -52,8 +53,9 @@ export interface ListWatchOptions {
 }
 
 /**
- * What a source passes each listed object through: the consumer's transform, with the object's size as sent
- * when the source knows it (its share of its page), so its bytes are taken from the budget as pages arrive.
+ * What a source passes each listed object through: the consumer's transform, with the object's size when the
+ * source knows it (its share of its page's estimated heap, json-cost.ts), so it is taken from the budget as
+ * pages arrive.
  */
 export type ListTransform = <O extends KubernetesObject>(object: O, size?: number) => O;
 
@@ -71,8 +73,8 @@ export interface ListWatchSource<T> {
     items: T[];
     resourceVersion: string;
     /**
-     * Each item's size as sent (its share of its page's bytes), counted against maxBytes; without it the list
-     * is bounded by its number of items only.
+     * Each item's size (its share of its page's estimated heap, json-cost.ts), counted against maxBytes; without
+     * it the list is bounded by its number of items only.
      */
     sizes?: readonly number[];
   }>;
@@ -385,7 +387,7 @@ export class ListWatch<T extends KubernetesObject> {
       case 'MODIFIED': {
         const key = keyOf(event.object);
         if (this.cache.size >= this.options.maxObjects && !this.cache.has(key)) throw this.tooMany();
-        const size = event.bytes ?? 0;
+        const size = event.size ?? 0;
         if (this.bytes - (this.sizes.get(key) ?? 0) + size > this.options.maxBytes) throw this.tooManyBytes();
         await this.upsert(event.object, { size, prepaid: 0 });
         this.resourceVersion = resourceVersionOf(event.object) ?? this.resourceVersion;
@@ -480,7 +482,7 @@ export class ListWatch<T extends KubernetesObject> {
   private tooManyBytes(): KubeError {
     return new KubeError(
       KubeErrorCode.TooLarge,
-      `watch of ${this.what}: the API server sent more than ${describeBytes(this.options.maxBytes)} of objects, the most the hub keeps of one kind per cluster`,
+      `watch of ${this.what}: the API server sent more than ${describeBytes(this.options.maxBytes)} of objects (estimated heap), the most the hub keeps of one kind per cluster`,
     );
   }
 

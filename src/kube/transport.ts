@@ -2,7 +2,8 @@ import type { HttpMethod, KubeConfig, RequestContext, ResponseBody } from '@kube
 import { clientNode } from './client-node.js';
 import { classifyError, errorFromResponse, KubeError, KubeErrorCode, rewrap } from './errors.js';
 import { guardedLookup } from './guarded-lookup.js';
-import { describeBytes, MAX_RESPONSE_BYTES } from './limits.js';
+import { JsonCost } from './json-cost.js';
+import { describeBytes, MAX_RESPONSE_BYTES, MAX_RESPONSE_COST } from './limits.js';
 import type { AddressRange } from './outbound-policy.js';
 import { shownUrl } from './shown-url.js';
 import type { ObjectRef } from '../shared/refs.js';
@@ -84,6 +85,8 @@ export class Transport {
     private readonly userAgent = 'strata',
     /** The most one answer that is not a watch may take (see limits.ts); tests set a small one. */
     private readonly maxResponseBytes = MAX_RESPONSE_BYTES,
+    /** The most heap one answer may build once parsed, as json-cost.ts estimates it (limits.ts). */
+    private readonly maxResponseCost = MAX_RESPONSE_COST,
   ) {}
 
   async send(method: HttpMethod, path: string, options: RequestOptions = {}): Promise<RawResponse> {
@@ -148,7 +151,7 @@ export class Transport {
 
   /**
    * Sends and parses JSON; any non-2xx answer becomes a KubeError carrying the API server's Status. `bytes`: the
-   * answer's size as sent.
+   * answer's size as sent; `cost`: the heap its parsed value takes, as json-cost.ts estimates it.
    */
   // T is what the caller knows the endpoint returns; the JSON is not validated against it.
   // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters
@@ -156,13 +159,13 @@ export class Transport {
     method: HttpMethod,
     path: string,
     options: RequestOptions = {},
-  ): Promise<{ status: number; value: T; bytes: number }> {
+  ): Promise<{ status: number; value: T; bytes: number; cost: number }> {
     const response = await this.send(method, path, options);
     const { status } = response;
-    const { text, bytes } = await this.body(response, `${method} ${path}`, options.ref);
+    const { text, bytes, cost } = await this.body(response, `${method} ${path}`, options.ref);
     if (status < 200 || status > 299) throw this.responseError(status, text, path, options.ref);
     try {
-      return { status, value: JSON.parse(text) as T, bytes };
+      return { status, value: JSON.parse(text) as T, bytes, cost };
     } catch (error) {
       throw new KubeError('ServerError', `${method} ${path}: the API server answered with invalid JSON`, {
         status,
@@ -175,50 +178,60 @@ export class Transport {
   /**
    * The whole body as text, read as a stream and given up (the connection aborted) as soon as it passes the
    * byte limit, or before reading when its Content-Length says it would: a server's answer otherwise takes as
-   * much memory as it likes (a 1 GiB answer took the hub to 1.3 GiB). Past the limit: KubeError TooLarge,
+   * much memory as it likes (a 1 GiB answer took the hub to 1.3 GiB). Given up too once the heap it would parse
+   * into passes the cost limit, counted as it arrives (json-cost.ts): every answer is parsed as JSON, a Status
+   * too, and 16 MiB of `[{},…]` parsed into 342 MiB (review 19, item 2). Past either: KubeError TooLarge,
    * retryable, naming the request, never quoting the body. `what` is e.g. `GET /api/v1/pods`.
    */
   async text(response: RawResponse, what: string, ref?: ObjectRef): Promise<string> {
     return (await this.body(response, what, ref)).text;
   }
 
-  /** text(), with the number of bytes read. */
+  /** text(), with the number of bytes read and the estimated heap of its parsed value. */
   private async body(
     response: RawResponse,
     what: string,
     ref?: ObjectRef,
-  ): Promise<{ text: string; bytes: number }> {
+  ): Promise<{ text: string; bytes: number; cost: number }> {
     const max = this.maxResponseBytes;
-    const tooLarge = () => {
+    const maxCost = this.maxResponseCost;
+    const tooLarge = (why: string) => {
       const error = classifyError(
-        new KubeError(
-          KubeErrorCode.TooLarge,
-          `${what} on ${shownUrl(this.server)}: the answer is larger than ${describeBytes(max)}, the most the hub reads from an API server; it was not read`,
-        ),
+        new KubeError(KubeErrorCode.TooLarge, `${what} on ${shownUrl(this.server)}: ${why}`),
         ref,
       );
       // transportError below passes it on as it is (a KubeError that already names its ref), mark and all.
       oversizedAnswers.add(error);
       return error;
     };
+    const tooManyBytes = () =>
+      tooLarge(
+        `the answer is larger than ${describeBytes(max)}, the most the hub reads from an API server; it was not read`,
+      );
+    const tooCostly = () =>
+      tooLarge(
+        `the answer would take more than ${describeBytes(maxCost)} of memory once parsed, the most the hub parses from an API server; it was not parsed`,
+      );
     const stream = response.body.stream();
-    if (!stream) return { text: '', bytes: 0 };
+    if (!stream) return { text: '', bytes: 0, cost: 0 };
     if (Number(response.headers['content-length']) > max) {
       await stream.cancel().catch(() => undefined);
-      throw tooLarge();
+      throw tooManyBytes();
     }
     const reader = stream.getReader();
     const parts: Uint8Array[] = [];
+    const cost = new JsonCost();
     let total = 0;
     try {
       for (;;) {
         const { done, value } = await reader.read();
         if (done) break;
         total += value.length;
-        if (total > max) {
+        const past = total > max ? tooManyBytes : cost.add(value).estimate > maxCost ? tooCostly : undefined;
+        if (past) {
           // Cancelling the body aborts the request, so the server cannot keep sending into this socket.
           await reader.cancel().catch(() => undefined);
-          throw tooLarge();
+          throw past();
         }
         parts.push(value);
       }
@@ -226,7 +239,11 @@ export class Transport {
       throw this.transportError(error, ref, what);
     }
     // As fetch's text(): UTF-8, a leading byte-order mark dropped.
-    return { text: new TextDecoder().decode(Buffer.concat(parts, total)), bytes: total };
+    return {
+      text: new TextDecoder().decode(Buffer.concat(parts, total)),
+      bytes: total,
+      cost: cost.estimate,
+    };
   }
 
   get<T>(path: string, options: RequestOptions = {}): Promise<T> {

@@ -18,9 +18,11 @@ export const WATCH_BUDGET_RESERVED = 0.5;
 
 /**
  * The default budget: a quarter of the most memory the hub's heap may use (V8's limit, itself sized from the
- * machine's or the container's memory). Counted at the size the API server sent each object in; kept objects
- * cost about 1.5 times that in heap (limits.ts, MAX_BYTES_PER_KIND), so a full budget is about 40 % of the heap,
- * leaving the rest to the hub's own work and to relists' garbage. At least 64 MiB.
+ * machine's or the container's memory). Counted at the heap each object's text parses into, as json-cost.ts
+ * estimates it before parsing; kept objects cost 0.3-0.6 of that once slimmed (real Pods) and about all of it
+ * for `[{},…]`, up to ~3.4 times it only for text made of distinct keys (limits.ts, MAX_BYTES_PER_KIND), so a
+ * full budget is at most about a quarter of the heap for real objects, leaving the rest to the hub's own work
+ * and to relists' garbage. At least 64 MiB.
  */
 export function defaultWatchBudgetBytes(heapLimit = getHeapStatistics().heap_size_limit): number {
   return Math.max(64 * MiB, Math.floor(heapLimit / 4 / MiB) * MiB);

@@ -60,14 +60,35 @@ describe('watchEvents', () => {
     ]);
   });
 
-  it("gives each object event its line's length in bytes, what a ListWatch counts it at", async () => {
+  it("gives each object event its line's estimated heap, what a ListWatch counts it at", async () => {
     const lines = ['{"type":"ADDED","object":{"data":{"x":"é"}}}', '{"type":"DELETED","object":{}}'];
     const { stream } = chunked([Buffer.from(lines.join('\n') + '\n')]);
     const events = await collect(stream);
-    expect(events.map((e) => (e.type === 'ADDED' || e.type === 'DELETED' ? e.bytes : undefined))).toEqual([
-      Buffer.byteLength(lines[0] ?? ''),
-      Buffer.byteLength(lines[1] ?? ''),
+    expect(events.map((e) => (e.type === 'ADDED' || e.type === 'DELETED' ? e.size : undefined))).toEqual([
+      // Its bytes, 56 per `{` and 8 per `:` or `,`.
+      Buffer.byteLength(lines[0] ?? '') + 3 * 56 + 5 * 8,
+      Buffer.byteLength(lines[1] ?? '') + 2 * 56 + 3 * 8,
     ]);
+  });
+
+  // Review 19, item 2: 4 MiB of `[{},…]` is within the line's bytes and ~90 MiB of heap once parsed.
+  it('refuses, before parsing it, a line whose structure would parse into more than the limit', async () => {
+    const filler = '{},'.repeat(1.3 * MiB);
+    const line = `{"type":"ADDED","object":{"metadata":{"name":"a"},"status":{"x":[${filler}{}]}}}\n`;
+    expect(line.length).toBeLessThan(MAX_WATCH_LINE_BYTES);
+    const { stream } = chunked([
+      Buffer.from('{"type":"ADDED","object":{"metadata":{"name":"before"}}}\n'),
+      Buffer.from(line),
+    ]);
+    const events: string[] = [];
+    const error = await (async () => {
+      for await (const e of watchEvents(stream, { what: 'watch /api/v1/pods' })) events.push(e.type);
+    })().catch((e: unknown) => e);
+    expect(events).toEqual(['ADDED']);
+    expect(error).toMatchObject({ code: KubeErrorCode.TooLarge, retryable: true });
+    expect((error as KubeError).message).toBe(
+      "watch /api/v1/pods: the API server sent a watch event that would take more than 16 MiB of memory once parsed (the hub's limit); the watch is ended and started again after a backoff",
+    );
   });
 
   // Appending each chunk to one string and searching it from the start made this cost the square of the line:

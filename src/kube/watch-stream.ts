@@ -1,13 +1,15 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { KubeError, KubeErrorCode, type StatusLike } from './errors.js';
-import { describeBytes, MAX_WATCH_LINE_BYTES } from './limits.js';
+import { jsonCost } from './json-cost.js';
+import { describeBytes, MAX_WATCH_LINE_BYTES, MAX_WATCH_LINE_COST } from './limits.js';
 
 /**
- * One line of a watch stream, as the API server sends it. `bytes`: the line's length, what a ListWatch counts the
- * object at in its cache (watchEvents sets it; a source that leaves it out is bounded by object count only).
+ * One line of a watch stream, as the API server sends it. `size`: the heap the line parses into, as json-cost.ts
+ * estimates it from the line, what a ListWatch counts the object at in its cache (watchEvents sets it; a source
+ * that leaves it out is bounded by object count only).
  */
 export type RawWatchEvent<T> =
-  | { type: 'ADDED' | 'MODIFIED' | 'DELETED'; object: T; bytes?: number }
+  | { type: 'ADDED' | 'MODIFIED' | 'DELETED'; object: T; size?: number }
   | { type: 'BOOKMARK'; object: KubernetesObject }
   | { type: 'ERROR'; object: StatusLike };
 
@@ -19,6 +21,8 @@ export interface WatchStreamOptions {
   what?: string;
   /** Default MAX_WATCH_LINE_BYTES; tests set a small one. */
   maxLineBytes?: number;
+  /** Default MAX_WATCH_LINE_COST: the most heap one line may parse into (json-cost.ts). */
+  maxLineCost?: number;
 }
 
 /**
@@ -27,7 +31,8 @@ export interface WatchStreamOptions {
  * Each chunk is scanned once, and the pieces of an unfinished line are kept as they came and joined once when
  * its newline arrives: appending to one string and searching it from the start again made a long line cost the
  * square of its length (48 MiB took 27 s of the hub's CPU). A line past `maxLineBytes` ends the stream with a
- * retryable KubeError TooLarge, so the ListWatch reports it as the cluster's connection error and backs off.
+ * retryable KubeError TooLarge, so the ListWatch reports it as the cluster's connection error and backs off; so
+ * does a line whose estimated heap once parsed passes `maxLineCost` (checked before it is parsed).
  * Splitting bytes rather than text is exact: in UTF-8 the byte 0x0A is only ever a newline.
  */
 export async function* watchEvents<T>(
@@ -40,6 +45,18 @@ export async function* watchEvents<T>(
       KubeErrorCode.TooLarge,
       `${options.what ?? 'watch'}: the API server sent a watch event longer than ${describeBytes(maxLineBytes)} (the hub's limit); the watch is ended and started again after a backoff`,
     );
+  const maxLineCost = options.maxLineCost ?? MAX_WATCH_LINE_COST;
+  // Before JSON.parse, from the line: 4 MiB of `[{},…]` is ~90 MiB of heap (review 19, item 2).
+  const parse = (line: Uint8Array) => {
+    const size = jsonCost(line);
+    if (size > maxLineCost) {
+      throw new KubeError(
+        KubeErrorCode.TooLarge,
+        `${options.what ?? 'watch'}: the API server sent a watch event that would take more than ${describeBytes(maxLineCost)} of memory once parsed (the hub's limit); the watch is ended and started again after a backoff`,
+      );
+    }
+    return parseLine<T>(decoder.decode(line), size);
+  };
   const decoder = new TextDecoder();
   let parts: Uint8Array[] = [];
   let pending = 0;
@@ -52,7 +69,7 @@ export async function* watchEvents<T>(
       parts = [];
       pending = 0;
       start = newline + 1;
-      const event = parse<T>(decoder.decode(line), line.length);
+      const event = parse(line);
       if (event) yield event;
     }
     if (start < chunk.length) {
@@ -62,17 +79,17 @@ export async function* watchEvents<T>(
     }
   }
   const rest = Buffer.concat(parts);
-  const last = parse<T>(decoder.decode(rest), rest.length);
+  const last = parse(rest);
   if (last) yield last;
 }
 
-function parse<T>(line: string, bytes: number): RawWatchEvent<T> | undefined {
+function parseLine<T>(line: string, size: number): RawWatchEvent<T> | undefined {
   if (line.trim() === '') return undefined;
   try {
     const value = JSON.parse(line) as { type?: unknown; object?: unknown };
     if (typeof value.type !== 'string' || !knownTypes.has(value.type)) return undefined;
     if (typeof value.object !== 'object' || value.object === null) return undefined;
-    return { type: value.type, object: value.object, bytes } as RawWatchEvent<T>;
+    return { type: value.type, object: value.object, size } as RawWatchEvent<T>;
   } catch {
     return undefined;
   }

@@ -96,7 +96,8 @@ export interface FakeKubeOptions {
   readonly recordActions?: boolean;
   /**
    * The size each listed or watched object is counted at, as an API server's answer gives it to ListWatch's
-   * bounds and the hub's watch budget (its share of a list page, its watch line). Default none: not counted.
+   * bounds and the hub's watch budget (the estimated heap of its share of a list page, or of its watch line;
+   * json-cost.ts). Default none: not counted.
    */
   readonly objectBytes?: (object: KubernetesObject) => number;
 }
@@ -335,7 +336,7 @@ export class FakeKube implements KubeApi {
         const bytes = this.options.objectBytes;
         if (bytes === undefined) return events;
         return (async function* () {
-          for await (const event of events) yield { ...event, bytes: bytes(event.object) };
+          for await (const event of events) yield { ...event, size: bytes(event.object) };
         })();
       },
     };
