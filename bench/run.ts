@@ -10,8 +10,8 @@
 // Repetitions are cut to fit the suite in 20 minutes on a 2-core machine (each step says what it runs); run a
 // bench on its own with its defaults for steadier numbers.
 import { spawn } from 'node:child_process';
-import { createWriteStream, mkdirSync, writeFileSync } from 'node:fs';
-import { loadavg } from 'node:os';
+import { createWriteStream, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
@@ -33,8 +33,14 @@ const STEPS: readonly Step[] = [
   { name: 'engine-events', file: 'bench/engine-events.bench.ts', args: [], limitMinutes: 4 },
   // Idle hub RSS: the compiled hub only, one run (the full bench also runs the tsx hub and --optimize-for-size).
   { name: 'hub-rss', file: 'bench/hub-rss.bench.ts', args: ['--suite'], limitMinutes: 3 },
-  // P2: install wall time vs the critical-path lower bound, a helm loop and kubectl per wave.
-  { name: 'install-compare', file: 'bench/install-compare.bench.ts', args: [], limitMinutes: 6 },
+  // P2: install wall time vs the critical-path lower bound and kubectl per wave at 20, 200 and 1,000 packs, and
+  // vs a sequential helm loop at 20 (over an hour at 1,000).
+  {
+    name: 'install-compare',
+    file: 'bench/install-compare.bench.ts',
+    args: ['--sizes', '20,200,1000', '--helm-up-to', '20'],
+    limitMinutes: 15,
+  },
   // P1, and RSS / idle CPU at 1k / 10k / 50k objects: 10 delete/re-create cycles (20 by default), 10 s for RSS
   // to settle and 5 s of idle CPU per step. Its fan-out part is sse-fanout's (--clients 0).
   {
@@ -126,11 +132,51 @@ async function run(step: Step): Promise<StepRun> {
   return { name: step.name, seconds: (performance.now() - started) / 1000, exit, results };
 }
 
+/** Busy and total CPU time of the whole machine so far (the first line of /proc/stat, in clock ticks). */
+function machineTicks(): { busy: number; total: number } {
+  const fields = (readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '')
+    .trim()
+    .split(/\s+/)
+    .slice(1)
+    .map(Number);
+  const total = fields.reduce((a, b) => a + b, 0);
+  // user nice system idle iowait irq softirq steal: idle and iowait are not busy.
+  return { busy: total - (fields[3] ?? 0) - (fields[4] ?? 0), total };
+}
+
+/** Below this share of the machine's CPU busy over a second, the machine is quiet enough to start a bench. */
+const QUIET_SHARE = 0.25;
+/** The longest wait for a quiet machine before a bench starts anyway. */
+const QUIET_WAIT_MS = 60_000;
+
+/**
+ * Waits until the machine's CPU is less than QUIET_SHARE busy over a second (at most QUIET_WAIT_MS), so a bench
+ * does not start while the previous one's processes are still going away (a control plane stopping, 10,000
+ * client sockets closing, etcd compacting): those seconds were charged to the next bench's latencies. Returns
+ * the seconds waited and the last second's busy share.
+ */
+async function quietMachine(): Promise<{ waitedS: number; busy: number }> {
+  const started = performance.now();
+  for (;;) {
+    const before = machineTicks();
+    await new Promise((done) => setTimeout(done, 1000));
+    const after = machineTicks();
+    const busy = (after.busy - before.busy) / Math.max(1, after.total - before.total);
+    const waited = performance.now() - started;
+    if (busy < QUIET_SHARE || waited >= QUIET_WAIT_MS) return { waitedS: waited / 1000, busy };
+  }
+}
+
 mkdirSync(resultsDir, { recursive: true });
 const startedAt = new Date();
 const loadBefore = loadavg();
 const runs: StepRun[] = [];
 for (const step of steps) {
+  const quiet = await quietMachine();
+  progress(
+    `machine quiet after ${quiet.waitedS.toFixed(0)} s (${(quiet.busy * 100).toFixed(0)} % of ` +
+      `${String(cpus().length)} cores busy${quiet.busy >= QUIET_SHARE ? ': started anyway' : ''})`,
+  );
   progress(`${step.name}: ${step.file} ${step.args.join(' ')} (log: bench/results/${step.name}.log)`);
   const r = await run(step);
   runs.push(r);
