@@ -8,11 +8,14 @@
 //  3. Memory and idle CPU with 1k / 10k / 50k watched objects: packs of ConfigMaps attached in steps; per step
 //     RSS sampled every 100 ms during the install (peak), RSS once it stops dropping (at rest), and the hub's
 //     CPU over a quiet spell (idle), then RSS after a forced full GC (what the hub holds). Per object: the slope
-//     from the first step (RSS difference / objects added).
+//     from the first step (RSS difference / objects added). With `--clusters N` the objects are spread over N
+//     registered clusters (the issue's "50,000 objects across clusters"): N cluster entries on the one control
+//     plane, each watching the objects carrying its own cluster label, so each has its own watches and caches
+//     as N real clusters would; the first is P1's.
 // Prints BENCH_RESULT lines (bench/result.ts); asserts nothing.
 //
 //   npx tsx bench/hub-scale.bench.ts [--clients 10000] [--client-procs 4] [--cycles 20]
-//     [--objects 1000,10000,50000] [--per-pack 100] [--settle-ms 15000] [--idle-ms 10000] [--hub-cpu-prof dir] [--hub-flag=--node-flag]
+//     [--objects 1000,10000,50000] [--clusters 1] [--per-pack 100] [--settle-ms 15000] [--idle-ms 10000] [--hub-cpu-prof dir] [--hub-flag=--node-flag]
 //     [--heap-profile file.heapprofile [--heap-profile-garbage]] [--hub-output file]
 //
 // The SSE clients need file descriptors: with --clients 10000 the hub holds 10,000 sockets, so its soft
@@ -42,6 +45,7 @@ const { values } = parseArgs({
     'client-procs': { type: 'string', default: '4' },
     cycles: { type: 'string', default: '20' },
     objects: { type: 'string', default: '1000,10000,50000' },
+    clusters: { type: 'string', default: '1' },
     'per-pack': { type: 'string', default: '100' },
     'settle-ms': { type: 'string', default: '15000' },
     'idle-ms': { type: 'string', default: '10000' },
@@ -65,12 +69,19 @@ const objectSteps = values.objects
   .filter((s) => s !== '')
   .map(Number);
 const perPack = Number(values['per-pack']);
+const clusterCount = Number(values.clusters);
+if (!Number.isInteger(clusterCount) || clusterCount < 1) throw new Error('--clusters: a whole number ≥ 1');
 const settleMs = Number(values['settle-ms']);
 const idleMs = Number(values['idle-ms']);
 
 // Per process: two runs side by side would otherwise tear down each other's control plane.
 const CP = `bench-scale-${String(process.pid)}`;
 const CLUSTER = 'scale';
+/** The clusters the objects steps spread their packs over: P1's, then scale-2 … scale-N. */
+const CLUSTERS = [
+  CLUSTER,
+  ...Array.from({ length: clusterCount - 1 }, (_, i) => `${CLUSTER}-${String(i + 2)}`),
+];
 const PROBE_PACKS = 20;
 const PACKS_PER_PROFILE = 50;
 const KiB = 1024;
@@ -100,10 +111,11 @@ async function main(): Promise<void> {
     h.child.stdout?.pipe(file);
     h.child.stderr?.pipe(file);
   }
-  await apiOk(h, 'POST', '/api/v1/clusters', 201, {
-    name: CLUSTER,
-    kubeconfig: readFileSync(cp.kubeconfig, 'utf8'),
-  });
+  for (const name of CLUSTERS)
+    await apiOk(h, 'POST', '/api/v1/clusters', 201, {
+      name,
+      kubeconfig: readFileSync(cp.kubeconfig, 'utf8'),
+    });
   const sampling =
     values['heap-profile'] === undefined
       ? undefined
@@ -219,32 +231,43 @@ async function main(): Promise<void> {
   // charged to the objects. The first step's figures are absolute only.
   let first: { objects: number; peak: number; rest: number; collected: number } | undefined;
   let objects = PROBE_PACKS;
-  let packs = PROBE_PACKS;
+  /** Packs attached per cluster (the probe packs are the first cluster's). */
+  const packs = new Map(CLUSTERS.map((c) => [c, c === CLUSTER ? PROBE_PACKS : 0]));
   let overallPeak = 0;
   for (const target of objectSteps) {
     const add = Math.max(0, Math.ceil((target - objects) / perPack));
-    const specs: BenchPackSpec[] = Array.from({ length: add }, (_, i) => ({
-      name: `o${String(target)}-${String(i)}`,
-      namespace: 'objects',
-      configMaps: perPack,
-    }));
+    // Round robin over the clusters, each in a namespace of its own.
+    const specs = Array.from({ length: add }, (_, i) => {
+      const cluster = CLUSTERS[i % CLUSTERS.length] ?? CLUSTER;
+      const spec: BenchPackSpec = {
+        name: `o${String(target)}-${String(i)}`,
+        namespace: cluster === CLUSTER ? 'objects' : `objects-${cluster}`,
+        configMaps: perPack,
+      };
+      return { cluster, spec };
+    });
     const sampler = peakSampler(h.pid, 100);
     const started = performance.now();
     log(
-      `attaching ${String(add)} packs of ${String(perPack)} ConfigMaps (to ${String(objects + add * perPack)} objects)`,
+      `attaching ${String(add)} packs of ${String(perPack)} ConfigMaps (to ${String(objects + add * perPack)} ` +
+        `objects) over ${String(CLUSTERS.length)} cluster(s)`,
     );
     // In profiles of at most PACKS_PER_PROFILE packs: the hub refuses a request body of the 40,000 objects at
     // once (its upload limit), as it should.
-    for (let i = 0; i < specs.length; i += PACKS_PER_PROFILE)
-      await attachProfile(
-        h,
-        CLUSTER,
-        `objects-${String(target)}-${String(i / PACKS_PER_PROFILE)}`,
-        specs.slice(i, i + PACKS_PER_PROFILE),
-      );
-    packs += add;
+    for (const cluster of CLUSTERS) {
+      const mine = specs.filter((s) => s.cluster === cluster).map((s) => s.spec);
+      for (let i = 0; i < mine.length; i += PACKS_PER_PROFILE)
+        await attachProfile(
+          h,
+          cluster,
+          `${cluster === CLUSTER ? 'objects' : `objects-${cluster}`}-${String(target)}-${String(i / PACKS_PER_PROFILE)}`,
+          mine.slice(i, i + PACKS_PER_PROFILE),
+        );
+      packs.set(cluster, (packs.get(cluster) ?? 0) + mine.length);
+    }
     objects += add * perPack;
-    await untilGreen(h, CLUSTER, packs, { timeoutMs: 600_000, intervalMs: 1000, log });
+    for (const cluster of CLUSTERS)
+      await untilGreen(h, cluster, packs.get(cluster) ?? 0, { timeoutMs: 600_000, intervalMs: 1000, log });
     const installS = (performance.now() - started) / 1000;
     const rest = await settledMemory(h.pid, { minMs: settleMs, maxMs: settleMs * 3 });
     const peak = Math.max(await sampler.stop(), rest.rss);
@@ -269,7 +292,7 @@ async function main(): Promise<void> {
         `${perObjectPeak.toFixed(2)} KiB peak, ${perObjectRest.toFixed(2)} at rest, ${perObjectGc.toFixed(2)} after ` +
         `GC; idle CPU ${cpu.toFixed(2)} %`,
     );
-    const at = `${(objects / 1000).toFixed(0)}k objects`;
+    const at = `${(objects / 1000).toFixed(0)}k objects${CLUSTERS.length > 1 ? ` in ${String(CLUSTERS.length)} clusters` : ''}`;
     reportResult({
       figure: `hub RSS peak, ${at} (install, sampled every 100 ms)`,
       target: '< 1024',
@@ -324,7 +347,7 @@ async function main(): Promise<void> {
     sampling.close();
   }
   reportResult({
-    figure: 'hub idle CPU, cluster registered, no packs',
+    figure: `hub idle CPU, ${CLUSTERS.length > 1 ? `${String(CLUSTERS.length)} clusters` : 'cluster'} registered, no packs`,
     target: '< 5',
     measured: idleCpu,
     unit: '% of a core',

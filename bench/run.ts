@@ -41,12 +41,24 @@ const STEPS: readonly Step[] = [
     args: ['--sizes', '20,200,1000', '--helm-up-to', '20'],
     limitMinutes: 15,
   },
-  // P1, and RSS / idle CPU at 1k / 10k / 50k objects: 10 delete/re-create cycles (20 by default), 10 s for RSS
-  // to settle and 5 s of idle CPU per step. Its fan-out part is sse-fanout's (--clients 0).
+  // P1, and RSS / idle CPU at 1k / 10k / 50k objects spread over 5 clusters (the "across clusters"):
+  // 10 delete/re-create cycles (20 by default), 10 s for RSS to settle and 5 s of idle CPU per step. Its fan-out
+  // part is sse-fanout's (--clients 0).
   {
     name: 'hub-scale',
     file: 'bench/hub-scale.bench.ts',
-    args: ['--clients', '0', '--cycles', '10', '--settle-ms', '10000', '--idle-ms', '5000'],
+    args: [
+      '--clients',
+      '0',
+      '--cycles',
+      '10',
+      '--clusters',
+      '5',
+      '--settle-ms',
+      '10000',
+      '--idle-ms',
+      '5000',
+    ],
     limitMinutes: 16,
   },
   // SSE fan-out to 10,000 clients in 4 other processes, one event's delivery at a time.

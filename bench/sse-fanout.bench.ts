@@ -13,7 +13,11 @@
 // since on a shared 2-core machine the hub's 10,000 socket writes wait for a core like everything else.
 // Prints BENCH_RESULT lines (bench/result.ts); asserts nothing.
 //
-//   npx tsx bench/sse-fanout.bench.ts [--clients 10000] [--client-procs 4] [--cycles 10]
+//   npx tsx bench/sse-fanout.bench.ts [--clients 10000] [--client-procs 4] [--cycles 10] [--per-cycle]
+//     [--hub-flag=--node-flag]
+//
+// --per-cycle prints each cycle's delete → probe, first and last client: whether the p99 is every cycle's
+// fan-out or one cycle that waited (a GC, a busy machine) before it began.
 //
 // The hub holds one socket per client: its soft `ulimit -n` must be above --clients (make bench raises it).
 import { readFileSync } from 'node:fs';
@@ -33,6 +37,9 @@ const { values } = parseArgs({
     clients: { type: 'string', default: '10000' },
     'client-procs': { type: 'string', default: '4' },
     cycles: { type: 'string', default: '10' },
+    'per-cycle': { type: 'boolean', default: false },
+    /** Extra node flags for the hub process, e.g. --hub-flag=--cpu-prof (repeatable). */
+    'hub-flag': { type: 'string', multiple: true, default: [] },
   },
 });
 const clients = Number(values.clients);
@@ -59,7 +66,7 @@ async function main(): Promise<void> {
   const cp = await run.controlPlane();
   const { core } = cp;
   // Every client uses the one token: the per-token stream cap (32 by default) must let them all in.
-  run.hub = await startHub('dist', { maxStreams: clients + 100 });
+  run.hub = await startHub('dist', { maxStreams: clients + 100, nodeFlags: values['hub-flag'] });
   const h = run.hub;
   await apiOk(h, 'POST', '/api/v1/clusters', 201, {
     name: CLUSTER,
@@ -111,6 +118,11 @@ async function main(): Promise<void> {
     const times = c.firstId === undefined ? [] : (received.get(c.firstId) ?? []);
     for (const t of times) latencies.push(t - c.trigger);
     if (times.length > 0) spreads.push(Math.max(...times) - Math.min(...times));
+    if (values['per-cycle'] && times.length > 0)
+      log(
+        `cycle (ids ${c.ids.join(', ')}): delete → probe ${ms(c.firstMs ?? Number.NaN)}, first client ` +
+          `${ms(Math.min(...times) - c.trigger)}, last ${ms(Math.max(...times) - c.trigger)}`,
+      );
   }
   const s = summarize(latencies);
   const spread = summarize(spreads);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from './config.js';
+import { defaultWatchBudgetBytes } from './kube/index.js';
 
 const base = { cwd: '/srv', findHelm: () => '/opt/helm' };
 
@@ -26,6 +27,7 @@ describe('loadConfig', () => {
       maxCostlyPerOperation: 16,
       maxBodyBytesPerToken: 8 * 1024 * 1024,
       maxBodyBytes: 256 * 1024 * 1024,
+      watchCacheBytes: defaultWatchBudgetBytes(),
       printAdminToken: false,
       keepTransitions: 1000,
       keepDays: 90,
@@ -117,6 +119,18 @@ describe('loadConfig', () => {
     });
     expect(() => loadConfig({ ...base, env: {}, argv: ['--max-body-mib-per-token=300'] })).toThrow(
       '--max-body-mib-per-token: 300 MiB per token is more than the hub reads in all (STRATA_MAX_BODY_MIB, 256 MiB)',
+    );
+  });
+
+  it("the watch budget (MiB) from --watch-cache-mib or STRATA_WATCH_CACHE_MIB, by default a quarter of the heap's", () => {
+    expect(loadConfig({ ...base, env: {} }).watchCacheBytes).toBe(defaultWatchBudgetBytes());
+    const env = { STRATA_WATCH_CACHE_MIB: '2048' };
+    expect(loadConfig({ ...base, env }).watchCacheBytes).toBe(2048 * 1024 * 1024);
+    expect(loadConfig({ ...base, env, argv: ['--watch-cache-mib', '512'] }).watchCacheBytes).toBe(
+      512 * 1024 * 1024,
+    );
+    expect(() => loadConfig({ ...base, env: {}, argv: ['--watch-cache-mib=0'] })).toThrow(
+      '--watch-cache-mib: expected a whole number from 1 to 999999999',
     );
   });
 

@@ -5,7 +5,12 @@ import { execFileSync } from 'node:child_process';
 import { accessSync, constants, existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
-import { DEFAULT_OUTBOUND_DENY, parseOutboundDeny, type AddressRange } from './kube/index.js';
+import {
+  DEFAULT_OUTBOUND_DENY,
+  defaultWatchBudgetBytes,
+  parseOutboundDeny,
+  type AddressRange,
+} from './kube/index.js';
 import {
   DEFAULT_MAX_CONNECTIONS,
   DEFAULT_MAX_CONNECTIONS_PER_ADDRESS,
@@ -85,6 +90,11 @@ export interface Config {
    * terminal's output too may be logged, `docker run -t`).
    */
   readonly printAdminToken: boolean;
+  /**
+   * Bytes every hub-driven cluster's list+watch may hold, all clusters together (kube/watch-budget.ts); default a
+   * quarter of the heap limit.
+   */
+  readonly watchCacheBytes: number;
   /** Pack history kept: the newest N transitions (and status events) per pack, and days (0: any age). */
   readonly keepTransitions: number;
   readonly keepDays: number;
@@ -124,6 +134,7 @@ const settings = {
   },
   maxBodyMibPerToken: { flag: '--max-body-mib-per-token', env: 'STRATA_MAX_BODY_MIB_PER_TOKEN' },
   maxBodyMib: { flag: '--max-body-mib', env: 'STRATA_MAX_BODY_MIB' },
+  watchCacheMib: { flag: '--watch-cache-mib', env: 'STRATA_WATCH_CACHE_MIB' },
   printAdminToken: { flag: '--print-admin-token', env: 'STRATA_PRINT_ADMIN_TOKEN' },
   keepTransitions: { flag: '--keep-transitions', env: 'STRATA_KEEP_TRANSITIONS' },
   keepDays: { flag: '--keep-days', env: 'STRATA_KEEP_DAYS' },
@@ -215,6 +226,7 @@ const schema = z.object({
   maxCostlyPerOperation: countSchema,
   maxBodyMibPerToken: countSchema,
   maxBodyMib: countSchema,
+  watchCacheMib: countSchema,
   printAdminToken: z
     .enum(['true', 'false'], { error: 'expected true or false' })
     .transform((v) => v === 'true'),
@@ -274,6 +286,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     maxCostlyPerOperation: raw.maxCostlyPerOperation.value ?? String(DEFAULT_MAX_HEAVY_PER_OPERATION),
     maxBodyMibPerToken: raw.maxBodyMibPerToken.value ?? String(MAX_BODY_BYTES_PER_TOKEN / MIB),
     maxBodyMib: raw.maxBodyMib.value ?? String(MAX_BODY_BYTES / MIB),
+    watchCacheMib: raw.watchCacheMib.value ?? String(defaultWatchBudgetBytes() / MIB),
     printAdminToken: raw.printAdminToken.value ?? 'false',
     keepTransitions: raw.keepTransitions.value ?? String(DEFAULT_RETENTION.keepPerPack),
     keepDays: raw.keepDays.value ?? String(DEFAULT_RETENTION.keepDays),
@@ -320,6 +333,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     maxCostlyPerOperation: value.maxCostlyPerOperation,
     maxBodyBytesPerToken: value.maxBodyMibPerToken * MIB,
     maxBodyBytes: value.maxBodyMib * MIB,
+    watchCacheBytes: value.watchCacheMib * MIB,
     printAdminToken: value.printAdminToken,
     keepTransitions: value.keepTransitions,
     keepDays: value.keepDays,

@@ -1,5 +1,5 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
-import type { Backoff, KubeApi } from '../kube/index.js';
+import type { Backoff, KubeApi, WatchCharge } from '../kube/index.js';
 import {
   PackPhase,
   reducePackStatus,
@@ -42,6 +42,8 @@ export interface RunnerOptions {
   readonly retry?: Backoff;
   /** Where Helm packs' renderings are kept between resyncs and restarts (ADR 0007); default in memory. */
   readonly renderCache?: RenderCache;
+  /** The cluster's part of the hub's watch budget (WatchSetOptions.budget); default unbounded but per kind. */
+  readonly watchBudget?: WatchCharge;
 }
 
 /**
@@ -90,6 +92,7 @@ export class ClusterRunner {
     this.watches = new WatchSet({
       kube: options.kube,
       cluster: options.cluster,
+      ...(options.watchBudget ? { budget: options.watchBudget } : {}),
       onEvent: (event) => {
         this.packObjects.record(event);
         this.onWatchEvent(event);

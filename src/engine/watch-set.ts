@@ -1,5 +1,5 @@
 import type { CoreV1Event, KubernetesObject, V1Pod, V1ReplicaSet } from '@kubernetes/client-node';
-import type { KubeApi, KubeError, ListWatch, WatchEvent } from '../kube/index.js';
+import type { KubeApi, KubeError, ListWatch, WatchCharge, WatchEvent } from '../kube/index.js';
 import { controllerUid, refKey, type ObjectRef, type RelatedObjects } from '../status/index.js';
 import { Label } from './render.js';
 import { idleCollection } from './idle-collection.js';
@@ -19,6 +19,11 @@ export interface WatchSetOptions {
   readonly cluster: string;
   readonly onEvent: (event: WatchSetEvent) => void;
   readonly onConnection: (state: { connected: true } | { connected: false; error: KubeError }) => void;
+  /**
+   * The cluster's part of the hub's watch budget (WatchBudget.account): every watch's cache and lists take from
+   * it, and one it refuses reports the cluster disconnected with the refusal, as the per-kind bounds do.
+   */
+  readonly budget?: WatchCharge;
 }
 
 const kindKey = (apiVersion: string, kind: string) => `${apiVersion}/${kind}`;
@@ -137,6 +142,7 @@ export class WatchSet implements RelatedObjects {
       },
       {
         transform: owned ? slimOwned(kind) : slimRelated,
+        ...(this.options.budget ? { budget: this.options.budget } : {}),
         onConnection: (state) => {
           if (state.connected) {
             this.disconnected.delete(key);

@@ -34,4 +34,9 @@ export interface HubConfig {
   readonly replica?: ReplicaConfig;
   /** How much pack history is kept (retention.ts). Default 1000 transitions per pack, 90 days. */
   readonly retention?: RetentionPolicy;
+  /**
+   * Bytes every hub-driven cluster's list+watch may hold, all together (`--watch-cache-mib`, kube/watch-budget.ts).
+   * Default a quarter of the heap limit (defaultWatchBudgetBytes).
+   */
+  readonly watchBudgetBytes?: number;
 }

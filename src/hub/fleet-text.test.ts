@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import type { DesiredPack } from '../engine/index.js';
 import { desiredManifestPack } from '../engine/testing/packs.js';
-import { KubeError, KubeErrorCode, type KubeClient } from '../kube/index.js';
+import { KubeError, KubeErrorCode, WatchBudget, type KubeClient } from '../kube/index.js';
 import { FakeKube } from '../kube/testing/fake-kube.js';
 import { Redactor } from '../profile/index.js';
 import { cutText } from '../shared/kept-text.js';
@@ -30,7 +30,10 @@ const record: ClusterRecord = {
 } as unknown as ClusterRecord;
 
 /** A fleet over fakes: a FakeKube as the cluster, a store holding nothing, a planner giving `plan`. */
-function fleetWith(kube: FakeKube, options: { refuse?: string; desired?: DesiredPack } = {}) {
+function fleetWith(
+  kube: FakeKube,
+  options: { refuse?: string; desired?: DesiredPack; watchBudget?: WatchBudget } = {},
+) {
   const events: HubEvent[] = [];
   const audits: unknown[] = [];
   const store = {
@@ -64,6 +67,7 @@ function fleetWith(kube: FakeKube, options: { refuse?: string; desired?: Desired
     planner,
     emit: (event) => events.push(event),
     log: () => undefined,
+    ...(options.watchBudget ? { watchBudget: options.watchBudget } : {}),
   });
   return { fleet, events, audits };
 }
@@ -174,5 +178,48 @@ describe('cluster text a viewer reads', () => {
     expectShown((event?.data as { error?: string }).error);
     expectShown((await fleet.clusterView(record)).error);
     await fleet.close();
+  });
+
+  it("names the cluster, the kind and the hub's watch budget when the cluster passes its share, and gives its share back when it stops", async () => {
+    // Every object counts 1,000 bytes, and the hub keeps 1,500 for all clusters: the pack's ConfigMap fits, a
+    // Pod more does not.
+    const kube = new FakeKube({
+      listWatch: { backoff: { initialMs: 1, maxMs: 8 } },
+      objectBytes: () => 1000,
+    });
+    const watchBudget = new WatchBudget({ totalBytes: 1500, setting: '--watch-cache-mib' });
+    const { fleet, events } = fleetWith(kube, { watchBudget });
+    await fleet.start(record);
+    try {
+      await expect.poll(() => watchBudget.usedBytes, { timeout: 5000 }).toBe(1000);
+      await kube.apply(
+        {
+          apiVersion: 'v1',
+          kind: 'Pod',
+          metadata: { name: 'big', namespace: 'default' },
+          spec: { containers: [{ name: 'main', image: 'x' }] },
+        },
+        { fieldManager: 'test', force: true },
+      );
+      await expect
+        .poll(() => events.find((e) => e.kind === 'cluster.connection'), { timeout: 5000 })
+        .toBeDefined();
+      const event = events.find((e) => e.kind === 'cluster.connection');
+      expect(event?.data).toEqual({
+        reachable: false,
+        error:
+          "watch of Pod (v1): cluster c would hold more than its share of the hub's 1500 bytes watch budget " +
+          '(--watch-cache-mib): it holds 1000 bytes of watched objects, and the clusters together hold all of it',
+      });
+      expect((await fleet.clusterView(record)).error).toBe((event?.data as { error?: string }).error);
+    } finally {
+      await fleet.stop(record.name);
+      await fleet.close();
+    }
+    // Its part of the budget is free for the others again, reserve and all.
+    expect(watchBudget.usedBytes).toBe(0);
+    expect(() => {
+      watchBudget.account('other').take(1500, 'Pod (v1)');
+    }).not.toThrow();
   });
 });

@@ -1,7 +1,7 @@
 // The clusters the hub runs: one runtime per registered cluster (its kube client and its runner), what each
 // runner reports (stored by the status writer, published through the injected `emit`), and the cluster views.
 import { ClusterRunner, type DesiredPack, type RunnerEvent } from '../engine/index.js';
-import type { KubeClient } from '../kube/index.js';
+import type { KubeClient, WatchAccount, WatchBudget } from '../kube/index.js';
 import { shownKubeText } from '../kube/shown-url.js';
 import { noRedaction, type Redactor } from '../profile/index.js';
 import type { HealthRuleSpec, PackStatus } from '../status/index.js';
@@ -33,6 +33,8 @@ export interface ClusterRuntime {
   readonly drift: Map<string, DriftView>;
   /** The cluster lease the runner runs under (hub replicas): its status writes carry it. */
   readonly fence?: LeaseFence;
+  /** The cluster's part of the hub's watch budget while its runner runs (hub-driven clusters). */
+  readonly watchAccount?: WatchAccount;
 }
 
 /** Hub replicas: the lease a runner is started under, and the check before each of its writes to the cluster. */
@@ -51,6 +53,11 @@ export interface FleetOptions {
   readonly log: (message: string) => void;
   /** Hub replicas: what the replica driving a cluster this one does not run says of it. */
   readonly elsewhere?: (cluster: string) => DrivenElsewhere | undefined;
+  /**
+   * What every cluster's list+watch may hold in this process, all clusters together, each with its share
+   * (kube/watch-budget.ts). Absent: each watched kind is bounded on its own only (tests).
+   */
+  readonly watchBudget?: WatchBudget;
 }
 
 /** Drift audit records a cluster may write per minute (RateWindow); the drift itself is always shown. */
@@ -152,9 +159,11 @@ export class Fleet {
       initial.set(stored.pack, status);
       this.writer.known(record.name, stored.pack, status);
     }
+    const watchAccount = kube && this.options.watchBudget?.account(record.name);
     const runtime: ClusterRuntime = {
       record,
       kube,
+      ...(watchAccount ? { watchAccount } : {}),
       reachable: true,
       known: new Map(),
       drift: new Map(),
@@ -167,6 +176,7 @@ export class Fleet {
             renderCache: storedRenderCache(store, record.name, this.options.log),
             driftPolicy: record.driftPolicy,
             initial,
+            ...(watchAccount ? { watchBudget: watchAccount } : {}),
             onEvent: (event) => {
               this.onRunnerEvent(runtime, event);
             },
@@ -261,6 +271,7 @@ export class Fleet {
     const runtime = this.runtimes.get(cluster);
     if (runtime) {
       runtime.runner.stop();
+      runtime.watchAccount?.close();
       await runtime.kube?.close();
       this.runtimes.delete(cluster);
     }
@@ -273,6 +284,7 @@ export class Fleet {
   async close(): Promise<void> {
     for (const runtime of this.runtimes.values()) {
       runtime.runner.stop();
+      runtime.watchAccount?.close();
       await runtime.kube?.close();
     }
     this.runtimes.clear();

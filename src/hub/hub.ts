@@ -7,6 +7,7 @@ import type { ProfileIssue } from '../profile/index.js';
 import type { PackPhase } from '../status/index.js';
 import type { Store } from '../store/index.js';
 import { shownKubeText } from '../kube/shown-url.js';
+import { defaultWatchBudgetBytes, WatchBudget } from '../kube/index.js';
 import { ClusterAccess } from './access.js';
 import { Agents, type RegisteredAgentCluster } from './agents.js';
 import type { AgentAck, AgentBatch, AgentDesired } from './agents-protocol.js';
@@ -133,6 +134,10 @@ export class Hub {
       emit,
       log,
       ...(config.replica ? { elsewhere: (cluster: string) => this.replica?.elsewhere(cluster) } : {}),
+      watchBudget: new WatchBudget({
+        totalBytes: config.watchBudgetBytes ?? defaultWatchBudgetBytes(),
+        setting: '--watch-cache-mib',
+      }),
     });
     this.fleet = fleet;
     this.replica =

@@ -4,7 +4,13 @@ import { clientNode } from './client-node.js';
 import { Discovery, groupVersionPath } from './discovery.js';
 import { KubeError, KubeErrorCode, rewrap } from './errors.js';
 import { loadKubeconfig, loadKubeconfigFile, type LoadedKubeconfig } from './kubeconfig.js';
-import { ListWatch, type ListWatchOptions, type ListWatchSource, type WatchHandler } from './list-watch.js';
+import {
+  ListWatch,
+  type ListTransform,
+  type ListWatchOptions,
+  type ListWatchSource,
+  type WatchHandler,
+} from './list-watch.js';
 import { formatRef, refOf, type ObjectRef } from '../shared/refs.js';
 import {
   describeBytes,
@@ -203,7 +209,8 @@ export class KubeClient implements KubeApi {
     q: WatchQuery,
     opts: {
       signal?: AbortSignal;
-      transform?: <O extends KubernetesObject>(object: O) => O;
+      /** Each item as its page arrives, with its share of the page's bytes; it may throw to stop the list. */
+      transform?: ListTransform;
       /** Default MAX_BYTES_PER_KIND; tests set a small one. */
       maxBytes?: number;
     } = {},
@@ -257,7 +264,7 @@ export class KubeClient implements KubeApi {
       // Page by page, so the raw pages (managedFields and all) are garbage before the next one arrives.
       const share = page.length === 0 ? 0 : Math.ceil(answer.bytes / page.length);
       for (const item of page) {
-        items.push(transform({ ...item, apiVersion: q.apiVersion, kind: q.kind }));
+        items.push(transform({ ...item, apiVersion: q.apiVersion, kind: q.kind }, share));
         sizes.push(share);
       }
       resourceVersion ||= value.metadata?.resourceVersion ?? '';

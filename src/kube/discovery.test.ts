@@ -31,6 +31,9 @@ interface FakeApis {
   nameLength?: number;
   /** Answers each document after this many milliseconds (the server's work, not the test's waiting). */
   delayMs?: number;
+  /** /api and /apis answer this instead (a broken or hostile server's shape). */
+  apiBody?: unknown;
+  apisBody?: unknown;
   /** Called with the count of documents asked for so far, as each is asked for. */
   onDocument?: (count: number) => void;
 }
@@ -65,7 +68,11 @@ async function fakeApiServer(apis: FakeApis): Promise<{ kube: KubeClient; seen: 
       return;
     }
     if (path === '/api') {
-      answer({ versions: ['v1'] });
+      answer(apis.apiBody ?? { versions: ['v1'] });
+      return;
+    }
+    if (path === '/apis' && apis.apisBody !== undefined) {
+      answer(apis.apisBody);
       return;
     }
     if (path === '/apis') {
@@ -230,5 +237,48 @@ describe('discovery of a server that lists many groups', () => {
         'the most the hub passes helm (a large real cluster has a few thousand)',
     );
     expect(seen.documents).toBeLessThan(51);
+  });
+});
+
+describe('discovery of a server whose answer is not a discovery answer', () => {
+  it.each([
+    ['a group list that is an object', { groups: { length: 3 } }, '/apis', 'no list of groups'],
+    ['a group list that is a string', { groups: 'many' }, '/apis', 'no list of groups'],
+    ['no group list', { kind: 'APIGroupList' }, '/apis', 'no list of groups'],
+    ['an array, not an object', [1, 2], '/apis', 'no list of groups'],
+    [
+      'a group without versions',
+      { groups: [{ name: 'g.example.com' }] },
+      '/apis',
+      'a group that has no name or no list of versions',
+    ],
+    ['a group that is null', { groups: [null] }, '/apis', 'a group that has no name or no list of versions'],
+    [
+      'a version that is a number',
+      { groups: [{ name: 'g.example.com', versions: [{ groupVersion: 7, version: 'v1' }] }] },
+      '/apis',
+      `a version that is not a string of at most ${String(DISCOVERY_MAX_NAME)} characters`,
+    ],
+  ])(
+    'fails with an Invalid naming the server and the answer, for %s in /apis',
+    async (_, apisBody, path, what) => {
+      const { kube, seen, url } = await fakeApiServer({ groups: 1, apisBody });
+      const error = await rejection(kube.capabilities());
+      expect(error.code).toBe(KubeErrorCode.Invalid);
+      expect(error.retryable).toBe(false);
+      expect(error.message).toBe(
+        `the API server at ${url} answered ${path} with ${what}, not a Kubernetes discovery answer`,
+      );
+      expect(seen.documents).toBe(0);
+    },
+  );
+
+  it('fails with an Invalid naming the server when /api lists no versions', async () => {
+    const { kube, url } = await fakeApiServer({ groups: 1, apiBody: { versions: null } });
+    const error = await rejection(kube.capabilities());
+    expect(error.code).toBe(KubeErrorCode.Invalid);
+    expect(error.message).toBe(
+      `the API server at ${url} answered /api with no list of versions, not a Kubernetes discovery answer`,
+    );
   });
 });

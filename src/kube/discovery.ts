@@ -1,4 +1,4 @@
-import type { V1APIGroupList, V1APIResourceList, V1APIVersions, VersionInfo } from '@kubernetes/client-node';
+import type { V1APIResourceList, VersionInfo } from '@kubernetes/client-node';
 import { clientNode } from './client-node.js';
 import { KubeError, KubeErrorCode } from './errors.js';
 import { parseApiVersion, type ResourceInfo } from './refs.js';
@@ -92,29 +92,11 @@ export class Discovery {
    */
   async apiVersions(): Promise<string[]> {
     const [core, groups] = await Promise.all([
-      this.transport.get<V1APIVersions>('/api'),
-      this.transport.get<V1APIGroupList>('/apis'),
+      this.transport.get<unknown>('/api'),
+      this.transport.get<unknown>('/apis'),
     ]);
     const server = shownUrl(this.transport.server);
-    if (groups.groups.length > DISCOVERY_MAX_GROUPS) {
-      throw overLimit(
-        `the API server at ${server} lists ${String(groups.groups.length)} API groups; the hub reads at most ` +
-          `${String(DISCOVERY_MAX_GROUPS)} (a large real cluster serves a few hundred)`,
-      );
-    }
-    const versionCount = groups.groups.reduce((n, g) => n + g.versions.length, core.versions.length);
-    if (versionCount > DISCOVERY_MAX_GROUP_VERSIONS) {
-      throw overLimit(
-        `the API server at ${server} lists ${String(versionCount)} API group versions; the hub reads at most ` +
-          `${String(DISCOVERY_MAX_GROUP_VERSIONS)} (a real group serves one to three)`,
-      );
-    }
-    const groupVersions = [
-      ...core.versions.map((version) => ({ group: '', version, apiVersion: version })),
-      ...groups.groups.flatMap((g) =>
-        g.versions.map((v) => ({ group: g.name, version: v.version, apiVersion: v.groupVersion })),
-      ),
-    ];
+    const groupVersions = servedGroupVersions(server, core, groups);
     // A group whose server does not answer (an aggregated API such as metrics.k8s.io with its Service down)
     // still counts as served, without kinds: Helm ignores such group discovery failures too. A document past
     // the bounds fails the whole call.
@@ -261,6 +243,71 @@ export class Discovery {
       }),
     };
   }
+}
+
+/**
+ * The group versions /api and /apis list, checked as they are read: an answer that is not the documented shape
+ * (APIVersions, APIGroupList) or lists more than the bounds fails with an Invalid naming the server and what is
+ * wrong (a group list that is not an array was a TypeError deep in this function, naming nothing).
+ */
+function servedGroupVersions(
+  server: string,
+  core: unknown,
+  apis: unknown,
+): { group: string; version: string; apiVersion: string }[] {
+  const malformed = (path: string, what: string) =>
+    overLimit(`the API server at ${server} answered ${path} with ${what}, not a Kubernetes discovery answer`);
+  const coreVersions = isRecord(core) ? core.versions : undefined;
+  if (!Array.isArray(coreVersions)) throw malformed('/api', 'no list of versions');
+  const groups = isRecord(apis) ? apis.groups : undefined;
+  if (!Array.isArray(groups)) throw malformed('/apis', 'no list of groups');
+  if (groups.length > DISCOVERY_MAX_GROUPS) {
+    throw overLimit(
+      `the API server at ${server} lists ${String(groups.length)} API groups; the hub reads at most ` +
+        `${String(DISCOVERY_MAX_GROUPS)} (a large real cluster serves a few hundred)`,
+    );
+  }
+  let count = coreVersions.length;
+  const listed = groups.map((group: unknown) => {
+    const name = isRecord(group) ? group.name : undefined;
+    const versions = isRecord(group) ? group.versions : undefined;
+    if (!isName(name) || !Array.isArray(versions)) {
+      throw malformed('/apis', 'a group that has no name or no list of versions');
+    }
+    count += versions.length;
+    return { name, versions: versions as unknown[] };
+  });
+  if (count > DISCOVERY_MAX_GROUP_VERSIONS) {
+    throw overLimit(
+      `the API server at ${server} lists ${String(count)} API group versions; the hub reads at most ` +
+        `${String(DISCOVERY_MAX_GROUP_VERSIONS)} (a real group serves one to three)`,
+    );
+  }
+  const out: { group: string; version: string; apiVersion: string }[] = [];
+  const add = (group: string, version: unknown, apiVersion: unknown, path: string) => {
+    if (!isName(version) || !isName(apiVersion)) {
+      throw malformed(
+        path,
+        `a version that is not a string of at most ${String(DISCOVERY_MAX_NAME)} characters`,
+      );
+    }
+    out.push({ group, version, apiVersion });
+  };
+  for (const version of coreVersions as unknown[]) add('', version, version, '/api');
+  for (const { name, versions } of listed) {
+    for (const v of versions) {
+      add(name, isRecord(v) ? v.version : undefined, isRecord(v) ? v.groupVersion : undefined, '/apis');
+    }
+  }
+  return out;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function isName(value: unknown): value is string {
+  return typeof value === 'string' && value.length > 0 && value.length <= DISCOVERY_MAX_NAME;
 }
 
 function find(list: DiscoveredDocument | undefined, kind: string) {

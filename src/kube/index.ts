@@ -14,6 +14,7 @@ export {
 export {
   ListWatch,
   type ConnectionState,
+  type ListTransform,
   type ListWatchOptions,
   type ListWatchSource,
   type WatchEvent,
@@ -31,3 +32,11 @@ export {
 export { keyOf, parseApiVersion, type ResourceInfo } from './refs.js';
 export { formatRef, refOf, type ObjectRef } from '../shared/refs.js';
 export type { RawWatchEvent } from './watch-stream.js';
+export {
+  defaultWatchBudgetBytes,
+  WatchAccount,
+  WatchBudget,
+  WATCH_BUDGET_RESERVED,
+  type WatchBudgetOptions,
+  type WatchCharge,
+} from './watch-budget.js';

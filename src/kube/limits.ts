@@ -38,7 +38,8 @@ export const MAX_OBJECTS_PER_KIND = 150_000;
  * ~3.5 KiB are ~512 MiB, so a cluster at Kubernetes' supported maximum with lean Pods fits, and one with heavy
  * Pods is refused somewhat below it (at ~5 KiB a Pod, near 100,000). Kept objects cost about this much heap
  * again (20,000 captured Pods after slimRelated: 1.5 bytes of heap per byte of JSON), so a hostile server gets
- * roughly 0.5-1 GiB of the hub per watched kind, not unbounded.
+ * roughly 0.5-1 GiB of the hub per watched kind, not unbounded; all kinds of all clusters together are bounded
+ * by the hub's watch budget (watch-budget.ts, `--watch-cache-mib`), each cluster with its share.
  */
 export const MAX_BYTES_PER_KIND = 512 * MiB;
 

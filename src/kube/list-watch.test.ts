@@ -1,9 +1,16 @@
-import type { KubernetesObject, V1ConfigMap } from '@kubernetes/client-node';
+import type { V1ConfigMap } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { KubeError, KubeErrorCode } from './errors.js';
 import * as statuses from './fixtures/statuses.js';
-import { ListWatch, type ConnectionState, type ListWatchOptions, type WatchEvent } from './list-watch.js';
+import {
+  ListWatch,
+  type ConnectionState,
+  type ListTransform,
+  type ListWatchOptions,
+  type WatchEvent,
+} from './list-watch.js';
 import { EventLog } from './testing/event-log.js';
+import { WatchBudget } from './watch-budget.js';
 import type { RawWatchEvent } from './watch-stream.js';
 
 function cm(name: string, rv: string, data: Record<string, string> = {}): V1ConfigMap {
@@ -52,20 +59,35 @@ class Stream implements AsyncIterable<RawWatchEvent<V1ConfigMap>> {
   }
 }
 
-type ListResult = { items: V1ConfigMap[]; resourceVersion: string; sizes?: number[] } | Error;
+type ListResult =
+  | {
+      items: V1ConfigMap[];
+      resourceVersion: string;
+      sizes?: number[];
+      /** Passes each item's size to the transform, as KubeClient does page by page. */
+      sizesToTransform?: boolean;
+      /** Fails after transforming every item (a later page failed). */
+      thenFail?: Error;
+    }
+  | Error;
 
 class FakeSource {
   readonly lists: ListResult[] = [];
   readonly watches = new EventLog<Stream>();
   listCalls = 0;
-  async list(_signal: AbortSignal, transform: <O extends KubernetesObject>(object: O) => O) {
+  async list(_signal: AbortSignal, transform: ListTransform) {
     this.listCalls++;
     await Promise.resolve();
     const next = this.lists.shift();
     if (!next) throw new Error('test: no list prepared');
     if (next instanceof Error) throw next;
+    const { sizes, sizesToTransform = false } = next;
+    const items = next.items.map((i, n) =>
+      sizesToTransform ? transform(structuredClone(i), sizes?.[n]) : transform(structuredClone(i)),
+    );
+    if (next.thenFail) throw next.thenFail;
     return {
-      items: next.items.map((i) => transform(structuredClone(i))),
+      items,
       resourceVersion: next.resourceVersion,
       ...(next.sizes ? { sizes: next.sizes } : {}),
     };
@@ -103,8 +125,16 @@ function setup(options: ListWatchOptions & { failOnce?: (e: WatchEvent<V1ConfigM
     },
     {
       random: () => 0.5,
-      sleep: (ms) => {
+      sleep: (ms, signal) => {
         sleeps.push(ms);
+        // A watch that keeps failing (a test's lists run out) waits for good past this, so the test times out
+        // instead of looping until the heap is full.
+        if (sleeps.length > 50)
+          return new Promise<void>((resolve) => {
+            signal.addEventListener('abort', () => {
+              resolve();
+            });
+          });
         return Promise.resolve();
       },
       onConnection: (s) => {
@@ -262,6 +292,125 @@ describe('ListWatch', () => {
       'watch of objects: the API server sent more than 100 bytes of objects, the most the hub keeps of one kind per cluster',
     );
     expect(sleeps).toEqual([50, 100]);
+    lw.stop();
+  });
+
+  it("takes its cache's bytes from the hub's budget, gives back what is replaced or deleted, and all at stop", async () => {
+    const budget = new WatchBudget({ totalBytes: 1000 });
+    const account = budget.account('prod');
+    const { source, events, lw } = setup({ budget: account });
+    source.lists.push({ items: [cm('a', '1'), cm('b', '2')], resourceVersion: '2', sizes: [40, 40] });
+    await lw.start();
+    expect(account.usedBytes).toBe(80);
+    const w = await source.stream(1);
+    w.push({ type: 'MODIFIED', object: cm('a', '3'), bytes: 100 });
+    w.push({ type: 'DELETED', object: cm('b', '4'), bytes: 40 });
+    await events.waitFor(4);
+    expect(account.usedBytes).toBe(100);
+    lw.stop();
+    expect(account.usedBytes).toBe(0);
+    expect(budget.usedBytes).toBe(0);
+  });
+
+  it('gives back what a handler did not take, and what a failed list held', async () => {
+    const budget = new WatchBudget({ totalBytes: 1000 });
+    const account = budget.account('prod');
+    const { source, events, connections, lw } = setup({
+      budget: account,
+      failOnce: (e) => e.object.metadata?.name === 'b',
+    });
+    source.lists.push({ items: [cm('a', '1'), cm('b', '2')], resourceVersion: '2', sizes: [40, 40] });
+    await lw.start();
+    // b's handler threw: it is not kept, so neither are its bytes.
+    expect(events.items).toEqual(['ADDED a@1', 'THROW ADDED b@2']);
+    expect(account.usedBytes).toBe(40);
+    // A relist whose items were taken as they came (c, d), then failed on a later page: all of it goes back.
+    source.lists.push(
+      {
+        items: [cm('a', '1'), cm('c', '5'), cm('d', '6')],
+        resourceVersion: '6',
+        sizes: [40, 300, 300],
+        sizesToTransform: true,
+        thenFail: refused(),
+      },
+      { items: [cm('a', '1'), cm('b', '2')], resourceVersion: '7', sizes: [40, 40], sizesToTransform: true },
+    );
+    (await source.stream(1)).fail(refused());
+    await connections.waitFor(4);
+    expect(connections.items.map((s) => s.connected)).toEqual([true, false, false, true]);
+    expect(account.usedBytes).toBe(80);
+    lw.stop();
+  });
+
+  it('is refused by the budget with a TooLarge naming the cluster and the kind, and comes back once the cluster shrank', async () => {
+    const budget = new WatchBudget({ totalBytes: 100, setting: '--watch-cache-mib' });
+    const account = budget.account('prod');
+    const pods = setup({ budget: account });
+    // The ConfigMaps' waits end when the test says: a list refused again is retried only after the next one.
+    const waits: number[] = [];
+    const wakes = new EventLog<() => void>();
+    const maps = setup({
+      budget: account,
+      backoff: { initialMs: 100, maxMs: 1000 },
+      sleep: (ms) => {
+        waits.push(ms);
+        return new Promise<void>((resolve) => {
+          wakes.push(resolve);
+        });
+      },
+    });
+    pods.source.lists.push({ items: [cm('p1', '1'), cm('p2', '2')], resourceVersion: '2', sizes: [30, 30] });
+    maps.source.lists.push({ items: [cm('a', '1')], resourceVersion: '2', sizes: [30] });
+    await Promise.all([pods.lw.start(), maps.lw.start()]);
+    // 90 of 100 held: a ConfigMap of 20 more is refused, and its relist too while the Pods hold their 60.
+    maps.source.lists.push({ items: [cm('a', '1'), cm('b', '3')], resourceVersion: '3', sizes: [30, 20] });
+    (await maps.source.stream(1)).push({ type: 'ADDED', object: cm('b', '3'), bytes: 20 });
+    await wakes.waitFor(1);
+    wakes.items[0]?.();
+    await wakes.waitFor(2);
+    const states = maps.connections.items.map((s) =>
+      s.connected ? 'up' : `down#${s.attempt} ${s.error.code}`,
+    );
+    expect(states).toEqual(['up', 'down#1 TooLarge', 'down#2 TooLarge']);
+    const down = maps.connections.items[1];
+    expect(down?.connected === false && down.error.message).toBe(
+      "watch of objects: cluster prod would hold more than its share of the hub's 100 bytes watch budget " +
+        '(--watch-cache-mib): it holds 90 bytes of watched objects, and the clusters together hold all of it',
+    );
+    expect(maps.events.items).toEqual(['ADDED a@1']);
+    expect(account.usedBytes).toBe(90);
+    // The cluster shrinks (a Pod is deleted): the next relist fits, after the backoff as for any failure.
+    (await pods.source.stream(1)).push({ type: 'DELETED', object: cm('p2', '4'), bytes: 30 });
+    await pods.events.waitFor(3);
+    maps.source.lists.push({ items: [cm('a', '1'), cm('b', '3')], resourceVersion: '4', sizes: [30, 20] });
+    wakes.items[1]?.();
+    await maps.connections.waitFor(4);
+    expect(maps.connections.items[3]).toEqual({ connected: true });
+    expect(maps.events.items).toEqual(['ADDED a@1', 'ADDED b@3']);
+    expect(account.usedBytes).toBe(80);
+    expect(waits).toEqual([50, 100]);
+    pods.lw.stop();
+    maps.lw.stop();
+  });
+
+  it('relists a kind at its share: the objects that did not change are the cached ones and cost nothing', async () => {
+    const budget = new WatchBudget({ totalBytes: 100 });
+    const account = budget.account('prod');
+    const { source, events, connections, lw, cacheView } = setup({ budget: account });
+    source.lists.push({ items: [cm('a', '1'), cm('b', '2')], resourceVersion: '2', sizes: [45, 45] });
+    await lw.start();
+    // Held twice (the cache and the new list) this relist would need 180 of 100; only c is new.
+    source.lists.push({
+      items: [cm('a', '1'), cm('b', '2'), cm('c', '5')],
+      resourceVersion: '5',
+      sizes: [45, 45, 10],
+    });
+    (await source.stream(1)).fail(refused());
+    await connections.waitFor(3);
+    expect(connections.items[2]).toEqual({ connected: true });
+    expect(events.items).toEqual(['ADDED a@1', 'ADDED b@2', 'ADDED c@5']);
+    expect(cacheView()).toEqual(['a@1', 'b@2', 'c@5']);
+    expect(account.usedBytes).toBe(100);
     lw.stop();
   });
 

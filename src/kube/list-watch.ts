@@ -3,6 +3,7 @@ import { abortableSleep, backoffDelay, defaultBackoff, type Backoff } from './ba
 import { classifyError, errorFromStatus, KubeError, KubeErrorCode } from './errors.js';
 import { describeBytes, MAX_BYTES_PER_KIND, MAX_OBJECTS_PER_KIND } from './limits.js';
 import { keyOf } from './refs.js';
+import type { WatchCharge } from './watch-budget.js';
 import type { RawWatchEvent } from './watch-stream.js';
 
 export type WatchEvent<T> = { type: 'ADDED' | 'MODIFIED' | 'DELETED'; object: T };
@@ -40,17 +41,32 @@ export interface ListWatchOptions {
    * huge objects is bounded too. Past it: TooLarge, reported and retried as for maxObjects.
    */
   maxBytes?: number;
+  /**
+   * The hub's budget across kinds and clusters (WatchBudget.account, one per cluster): every byte the cache
+   * keeps and every byte of a list in flight is taken from it first (at the size maxBytes counts), and given
+   * back when the object leaves the cache, the list is done or the watch stops. A take it refuses fails the list
+   * or watch with its TooLarge, reported and retried with backoff as for maxBytes: the cache stops growing, and
+   * starts again once the cluster (or the others) shrink.
+   */
+  budget?: WatchCharge;
 }
+
+/**
+ * What a source passes each listed object through: the consumer's transform, with the object's size as sent
+ * when the source knows it (its share of its page), so its bytes are taken from the budget as pages arrive.
+ */
+export type ListTransform = <O extends KubernetesObject>(object: O, size?: number) => O;
 
 /** The two calls a ListWatch makes; KubeClient builds one per query, unit tests stub it. */
 export interface ListWatchSource<T> {
   /**
    * The whole collection, each item already passed through `transform`: a source that reads it in pages
    * transforms each page as it arrives, so a relist of 50,000 objects never holds all of them whole at once.
+   * `transform` may throw (the budget refused the list's bytes): the list then fails with that error.
    */
   list(
     signal: AbortSignal,
-    transform: <O extends KubernetesObject>(object: O) => O,
+    transform: ListTransform,
   ): Promise<{
     items: T[];
     resourceVersion: string;
@@ -107,9 +123,13 @@ export class ListWatch<T extends KubernetesObject> {
   /** What each cached object counts against maxBytes, and their sum. */
   private readonly sizes = new Map<string, number>();
   private bytes = 0;
+  /** Bytes of the list in flight taken from options.budget (its items not yet in the cache). */
+  private listBytes = 0;
+  /** What this watch holds of options.budget: `bytes` and `listBytes`, all given back at stop(). */
+  private charged = 0;
   private readonly controller = new AbortController();
-  private readonly options: Required<Omit<ListWatchOptions, 'onConnection' | 'onHandlerError'>> &
-    Pick<ListWatchOptions, 'onConnection' | 'onHandlerError'>;
+  private readonly options: Required<Omit<ListWatchOptions, 'onConnection' | 'onHandlerError' | 'budget'>> &
+    Pick<ListWatchOptions, 'onConnection' | 'onHandlerError' | 'budget'>;
   private resourceVersion = '';
   private stopped = false;
   private isSynced = false;
@@ -136,6 +156,7 @@ export class ListWatch<T extends KubernetesObject> {
       transform: options.transform ?? (<O extends KubernetesObject>(object: O) => object),
       maxObjects: options.maxObjects ?? MAX_OBJECTS_PER_KIND,
       maxBytes: options.maxBytes ?? MAX_BYTES_PER_KIND,
+      budget: options.budget,
     };
   }
 
@@ -169,6 +190,9 @@ export class ListWatch<T extends KubernetesObject> {
     if (this.isStopped()) return;
     this.stopped = true;
     this.controller.abort();
+    // The cache is the consumer's garbage now: all it held goes back to the hub's budget at once.
+    this.options.budget?.release(this.charged);
+    this.charged = 0;
     this.settleStart?.reject(
       this.lastError ??
         new KubeError(
@@ -180,6 +204,43 @@ export class ListWatch<T extends KubernetesObject> {
         ),
     );
     this.settleStart = undefined;
+  }
+
+  /**
+   * The consumer's transform for listed objects, each one's bytes taken from the budget as it arrives. An object
+   * the cache holds at the same resourceVersion is the cached one again and costs nothing: a relist holds the
+   * cache and what changed, not a second copy of the kind (at its share, a cluster whose relist needed both
+   * could never come back, even after it shrank).
+   */
+  private readonly listTransform: ListTransform = <O extends KubernetesObject>(
+    object: O,
+    size?: number,
+  ): O => {
+    const version = resourceVersionOf(object);
+    const cached = this.cache.get(keyOf(object));
+    if (version !== undefined && cached !== undefined && resourceVersionOf(cached) === version)
+      return cached as unknown as O;
+    if (size !== undefined) {
+      this.listSized = true;
+      this.take(size);
+      this.listBytes += size;
+    }
+    return this.options.transform(object);
+  };
+  /** The source passed sizes to listTransform: the list's bytes were taken as it came. */
+  private listSized = false;
+
+  /** Takes `bytes` from the budget for this watch (a TooLarge naming the cluster and the kind when refused). */
+  private take(bytes: number): void {
+    if (bytes <= 0 || this.isStopped()) return;
+    this.options.budget?.take(bytes, this.what);
+    this.charged += bytes;
+  }
+
+  private give(bytes: number): void {
+    if (bytes <= 0 || this.isStopped()) return;
+    this.options.budget?.release(bytes);
+    this.charged -= bytes;
   }
 
   /** A method, not the field: stop() flips it while we await, which the compiler's narrowing cannot see. */
@@ -201,11 +262,18 @@ export class ListWatch<T extends KubernetesObject> {
       let changes = 0;
       try {
         if (needList) {
-          const { items, resourceVersion, sizes } = await this.source.list(signal, this.options.transform);
-          if (this.isStopped()) return;
-          await this.reconcile(items, sizes ?? []);
-          if (this.isStopped()) return;
-          this.resourceVersion = resourceVersion;
+          try {
+            const { items, resourceVersion, sizes } = await this.source.list(signal, this.listTransform);
+            if (this.isStopped()) return;
+            await this.reconcile(items, sizes ?? []);
+            if (this.isStopped()) return;
+            this.resourceVersion = resourceVersion;
+          } finally {
+            // What is left of the list (its unchanged or refused items, or all of it when it failed) is garbage.
+            this.give(this.listBytes);
+            this.listBytes = 0;
+            this.listSized = false;
+          }
           lastListAt = this.options.now();
           needList = false;
           this.lastError = undefined;
@@ -294,7 +362,7 @@ export class ListWatch<T extends KubernetesObject> {
         if (this.cache.size >= this.options.maxObjects && !this.cache.has(key)) throw this.tooMany();
         const size = event.bytes ?? 0;
         if (this.bytes - (this.sizes.get(key) ?? 0) + size > this.options.maxBytes) throw this.tooManyBytes();
-        await this.upsert(event.object, { size });
+        await this.upsert(event.object, { size, prepaid: 0 });
         this.resourceVersion = resourceVersionOf(event.object) ?? this.resourceVersion;
         return;
       }
@@ -307,24 +375,35 @@ export class ListWatch<T extends KubernetesObject> {
     }
   }
 
-  /** ADDED when the consumer does not hold the object yet, MODIFIED when its resourceVersion moved, else nothing. */
+  /**
+   * ADDED when the consumer does not hold the object yet, MODIFIED when its resourceVersion moved, else nothing.
+   * `prepaid`: what the list in flight already took from the budget for it (its listed size), moved to the cache.
+   */
   private async upsert(
     received: T,
-    { transformed = false, size }: { transformed?: boolean; size: number },
+    { transformed = false, size, prepaid }: { transformed?: boolean; size: number; prepaid: number },
   ): Promise<void> {
     const key = keyOf(received);
     const cached = this.cache.get(key);
     if (cached && resourceVersionOf(cached) === resourceVersionOf(received)) return;
     const object = transformed ? received : this.options.transform(received);
-    await this.deliver({ type: cached ? 'MODIFIED' : 'ADDED', object }, () => {
-      this.bytes += size - (this.sizes.get(key) ?? 0);
+    // The budget before the handler: a refused object is neither delivered nor kept.
+    const old = this.sizes.get(key) ?? 0;
+    const growth = size - old - prepaid;
+    this.take(growth);
+    const kept = await this.deliver({ type: cached ? 'MODIFIED' : 'ADDED', object }, () => {
+      this.bytes += size - old;
+      this.listBytes -= prepaid;
       this.sizes.set(key, size);
       this.cache.set(key, object);
     });
+    this.give(kept ? -growth : growth);
   }
 
   private drop(key: string): void {
-    this.bytes -= this.sizes.get(key) ?? 0;
+    const size = this.sizes.get(key) ?? 0;
+    this.bytes -= size;
+    this.give(size);
     this.sizes.delete(key);
     this.cache.delete(key);
   }
@@ -334,11 +413,24 @@ export class ListWatch<T extends KubernetesObject> {
     // While a relist is diffed the cache may briefly hold its old objects and the new ones: at most twice this.
     if (items.length > this.options.maxObjects) throw this.tooMany();
     if (sizes.reduce((sum, size) => sum + size, 0) > this.options.maxBytes) throw this.tooManyBytes();
+    // A source that gave listTransform no sizes (the in-memory fake, unit tests' stubs): the bytes of the items
+    // that are not the cached objects again are taken here, at once.
+    if (!this.listSized) {
+      let fresh = 0;
+      for (const [i, item] of items.entries())
+        if (this.cache.get(keyOf(item)) !== item) fresh += sizes[i] ?? 0;
+      this.take(fresh);
+      this.listBytes += fresh;
+    }
     const present = new Set<string>();
     for (const [i, item] of items.entries()) {
       if (this.isStopped()) return;
-      present.add(keyOf(item));
-      await this.upsert(item, { transformed: true, size: sizes[i] ?? 0 });
+      const key = keyOf(item);
+      present.add(key);
+      const size = sizes[i] ?? 0;
+      // The cached object again (unchanged) took nothing; any other item took its size as it was listed.
+      const prepaid = this.cache.get(key) === item ? 0 : Math.min(size, this.listBytes);
+      await this.upsert(item, { transformed: true, size, prepaid });
     }
     // Only the gone keys are copied out (the handler may change the cache while we iterate), not all 50,000.
     const gone = [...this.cache.keys()].filter((key) => !present.has(key));
@@ -367,14 +459,16 @@ export class ListWatch<T extends KubernetesObject> {
     );
   }
 
-  private async deliver(event: WatchEvent<T>, commit: () => void): Promise<void> {
-    if (this.isStopped()) return;
+  /** true when the handler resolved and the cache took the change (`commit`). */
+  private async deliver(event: WatchEvent<T>, commit: () => void): Promise<boolean> {
+    if (this.isStopped()) return false;
     try {
       await this.handler(event);
     } catch (error) {
       this.options.onHandlerError?.(error, event);
-      return;
+      return false;
     }
     commit();
+    return true;
   }
 }

@@ -40,7 +40,8 @@ export class AccessLog extends LogController {
    * (reply.hijack), which then reports no completion: its line is written when its connection closes.
    */
   override incomingRequest(request: FastifyRequest, reply: FastifyReply): void {
-    if (request.routeOptions.config.strataStream !== true || !infoEnabled(request)) return;
+    // The level first: request.routeOptions is a new object at each read.
+    if (!infoEnabled(request) || request.routeOptions.config.strataStream !== true) return;
     reply.raw.once('close', () => {
       if (!this.completed.has(request)) this.write(undefined, request, reply, 'stream closed');
     });

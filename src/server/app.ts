@@ -5,7 +5,13 @@ import { randomUUID } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, {
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+  type onRequestHookHandler,
+  type preParsingHookHandler,
+} from 'fastify';
 import type { z } from 'zod';
 import type { Actor, Hub } from '../hub/index.js';
 import { MAX_BUNDLE_BYTES } from '../profile/index.js';
@@ -36,7 +42,14 @@ import { SECURITY_HEADERS } from './security-headers.js';
 import { EventStream } from './sse.js';
 import { StreamLimits, type StreamLimitsConfig } from './stream-limits.js';
 import { HEAVY_OPERATIONS, HeavyRequests, type BodyBudget } from './heavy-requests.js';
-import { ANSWER_LIMITS, cutSlowAnswer, WRITE_SLICE_BYTES, type AnswerLimits } from './write-stall.js';
+import {
+  ANSWER_LIMITS,
+  cutSlowAnswer,
+  watchUntaken,
+  WHOLE_WRITE_BYTES,
+  WRITE_SLICE_BYTES,
+  type AnswerLimits,
+} from './write-stall.js';
 import { matchesIfNoneMatch, representation, tagBody } from './etag.js';
 import { defaultWebRoot, isApiPath, sendWebFile } from './static.js';
 import { inputIssuesDetail, toProblem } from './to-problem.js';
@@ -205,13 +218,13 @@ function isBundle(request: FastifyRequest): boolean {
  * unread), and the whole body limit when it is chunked.
  */
 function announcedBodyBytes(request: FastifyRequest): number {
-  const limit = request.routeOptions.bodyLimit;
   const length = request.headers['content-length'];
   if (length !== undefined) {
+    const limit = request.routeOptions.bodyLimit;
     const bytes = Number(length);
     return Number.isFinite(bytes) && bytes >= 0 ? Math.min(bytes, limit) : limit;
   }
-  return request.headers['transfer-encoding'] === undefined ? 0 : limit;
+  return request.headers['transfer-encoding'] === undefined ? 0 : request.routeOptions.bodyLimit;
 }
 
 function decodeBody(request: FastifyRequest, route: Pick<JsonRoute, 'bodyFormats' | 'operationId'>): unknown {
@@ -396,56 +409,56 @@ export function createServer(options: ServerOptions): StrataServer {
     },
   );
 
-  // Before any byte of a gzip body is read: only a route that takes bundles reads one.
-  // Callback-style hooks, not async ones, on every request's path: an async hook costs a promise and a tick
-  // per request (issue 15, fast reads: 20 readers polling a page).
-  app.addHook('preParsing', (request, reply, payload, done) => {
-    if (isBundle(request) && request.routeOptions.config.strataBundles !== true) {
-      done(
-        new ApiError(
-          415,
-          'UNSUPPORTED_MEDIA_TYPE',
-          `${request.method} ${pathOf(request)} takes no gzip body`,
-        ),
-      );
-      return;
-    }
-    done(null, payload);
-  });
-  // After the token is known and before any byte of the body is read (heavy-requests.ts): a profile bundle takes
+  // Before any byte of the body is read (per route, made with its options below: a request's route options are a
+  // new object at every `request.routeOptions`, read six times per request by global hooks): only a route that
+  // takes bundles reads a gzip body; then, the token being known (heavy-requests.ts), a profile bundle takes
   // a bundle slot (asked first: its 503 says more to a bundle's sender than the token's cap), a costly request its
   // token's slot, and a JSON or YAML body its bytes (as announced; the body limit when chunked) of the token's and
   // the hub's budget, all given back when the answer is sent or the connection closes.
-  app.addHook('preParsing', (request, reply, payload, done) => {
-    const bundle = isBundle(request);
-    const bodyBytes = bundle ? 0 : announcedBodyBytes(request);
-    let release: (() => void) | undefined;
-    try {
-      release = heavy.admit(
-        {
-          operationId: request.routeOptions.config.strataOperation,
-          key: callerKey(request),
-          privileged: privileged(request),
-          bundle,
-          bodyBytes,
-        },
-        reply,
-      );
-    } catch (error) {
-      // A refused body is not read: the connection closes once the answer is out, so the client stops sending.
-      if (bundle || bodyBytes > 0) void reply.header('connection', 'close');
-      done(error as Error);
-      return;
-    }
-    if (release !== undefined) {
-      reply.raw.once('close', release);
-      // A client that stops reading the answer, or reads it too slowly to end it, would hold its slots until its
-      // connection closes (review 11, item 1; write-stall.ts).
-      cutSlowAnswer(reply.raw, answerLimits);
-      guarded.add(reply.raw);
-    }
-    done(null, payload);
-  });
+  // Callback-style hooks, not async ones, on every request's path: an async hook costs a promise and a tick
+  // per request (issue 15, fast reads: 20 readers polling a page).
+  const admission =
+    (route: { readonly operationId: string; readonly bundles: boolean }): preParsingHookHandler =>
+    (request, reply, payload, done) => {
+      const bundle = isBundle(request);
+      if (bundle && !route.bundles) {
+        done(
+          new ApiError(
+            415,
+            'UNSUPPORTED_MEDIA_TYPE',
+            `${request.method} ${pathOf(request)} takes no gzip body`,
+          ),
+        );
+        return;
+      }
+      const bodyBytes = bundle ? 0 : announcedBodyBytes(request);
+      let release: (() => void) | undefined;
+      try {
+        release = heavy.admit(
+          {
+            operationId: route.operationId,
+            key: callerKey(request),
+            privileged: privileged(request),
+            bundle,
+            bodyBytes,
+          },
+          reply,
+        );
+      } catch (error) {
+        // A refused body is not read: the connection closes once the answer is out, so the client stops sending.
+        if (bundle || bodyBytes > 0) void reply.header('connection', 'close');
+        done(error as Error);
+        return;
+      }
+      if (release !== undefined) {
+        reply.raw.once('close', release);
+        // A client that stops reading the answer, or reads it too slowly to end it, would hold its slots until its
+        // connection closes (review 11, item 1; write-stall.ts).
+        cutSlowAnswer(reply.raw, answerLimits);
+        guarded.add(reply.raw);
+      }
+      done(null, payload);
+    };
   app.addHook('onResponse', (request, reply, done) => {
     metrics.observeRequest(
       { method: request.method, route: request.routeOptions.url ?? 'unmatched', status: reply.statusCode },
@@ -456,71 +469,91 @@ export function createServer(options: ServerOptions): StrataServer {
 
   // A request no route takes is answered here, before any byte of its body is read: otherwise Fastify would
   // read (and buffer, up to the body limit) what an anonymous client sends to a made-up path or with a method
-  // the path does not take (`POST /healthz`) before its 404 handler runs.
+  // the path does not take (`POST /healthz`) before its 404 handler runs. Answered, the request goes no further
+  // (no `done`).
   const webRoot = options.webRoot ?? defaultWebRoot;
-  app.addHook('onRequest', async (request, reply) => {
-    if (request.routeOptions.url !== undefined) return;
-    await answerUnmatched(request, reply, webRoot);
-    return reply;
-  });
   app.addHook('onRequest', (request, reply, done) => {
-    const role = request.routeOptions.config.strataRole;
-    if (role === undefined) {
+    if (!request.is404) {
       done();
       return;
     }
-    const identified = (token: Caller | undefined) => {
-      if (token && !connections.admit(request.raw.socket, token.id)) {
-        // The request is not read further and the connection is closed once the answer is out.
-        void reply.header('retry-after', '5').header('connection', 'close');
-        done(
-          new ApiError(
-            429,
-            'TOO_MANY_CONNECTIONS',
-            `this token holds ${connections.limit} connections to the hub, the most one token may ` +
-              `(STRATA_MAX_CONNECTIONS_PER_TOKEN or --max-connections-per-token): reuse or close one of them`,
-          ),
-        );
+    answerUnmatched(request, reply, webRoot).catch(done);
+  });
+  /** A request's caller, once known: its connection counted against the token's cap, then the next hook. */
+  const identified = (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    token: Caller | undefined,
+    done: (error?: Error) => void,
+  ): void => {
+    if (token && !connections.admit(request.raw.socket, token.id)) {
+      // The request is not read further and the connection is closed once the answer is out.
+      void reply.header('retry-after', '5').header('connection', 'close');
+      done(
+        new ApiError(
+          429,
+          'TOO_MANY_CONNECTIONS',
+          `this token holds ${connections.limit} connections to the hub, the most one token may ` +
+            `(STRATA_MAX_CONNECTIONS_PER_TOKEN or --max-connections-per-token): reuse or close one of them`,
+        ),
+      );
+      return;
+    }
+    if (token) {
+      tokens.set(request, token);
+      pending.authenticated(request.raw.socket);
+    }
+    done();
+  };
+  /** The token of each request to a route that needs `role` (its first hook of its own, after the one above). */
+  const authentication =
+    (role: Role): onRequestHookHandler =>
+    (request, reply, done) => {
+      let kept: { readonly caller: Caller | undefined } | undefined;
+      try {
+        kept = authorizeKept(options.hub.tokens, request.headers.authorization, role);
+      } catch (error) {
+        done(error as Error);
         return;
       }
-      if (token) {
-        tokens.set(request, token);
-        pending.authenticated(request.raw.socket);
-      }
-      done();
+      if (kept !== undefined) identified(request, reply, kept.caller, done);
+      else
+        authorize(options.hub.tokens, request.headers.authorization, role).then((token) => {
+          identified(request, reply, token, done);
+        }, done);
     };
-    let kept: { readonly caller: Caller | undefined } | undefined;
-    try {
-      kept = authorizeKept(options.hub.tokens, request.headers.authorization, role);
-    } catch (error) {
-      done(error as Error);
-      return;
-    }
-    if (kept !== undefined) identified(kept.caller);
-    else authorize(options.hub.tokens, request.headers.authorization, role).then(identified, done);
-  });
-  // Hub replicas: a cluster's pack and attachment routes are served by the replica that drives it. A hub alone
-  // drives every cluster (whether it is a replica is fixed when it is made): it forwards nothing and runs no hook.
-  if (options.hub.replicas() !== undefined)
-    app.addHook(
-      'onRequest',
-      replicaForward(
-        options.hub,
-        () => options.hub.replicas()?.id,
-        (request) => {
-          const caller = tokens.get(request);
-          return caller?.role === Role.Agent ? caller.cluster : undefined;
-        },
-        new ForwardMarker(options.forwardKey),
-      ),
-    );
+  // Per route too, after the route's authentication (which it reads).
+  const forwarding: onRequestHookHandler[] =
+    options.hub.replicas() === undefined
+      ? []
+      : [
+          replicaForward(
+            options.hub,
+            () => options.hub.replicas()?.id,
+            (request) => {
+              const caller = tokens.get(request);
+              return caller?.role === Role.Agent ? caller.cluster : undefined;
+            },
+            new ForwardMarker(options.forwardKey),
+          ),
+        ];
   app.addHook('onSend', (request, reply, payload, done) => {
     reply.header('x-request-id', request.id);
     reply.headers(SECURITY_HEADERS);
     // Any other answer larger than a socket takes at once (a large page, the OpenAPI document) waits on its
     // client in the hub's memory: it is cut as a costly one is, so a client trickling it cannot keep it, and its
     // connection, for ever.
-    if (!guarded.has(reply.raw) && isLarge(payload)) cutSlowAnswer(reply.raw, answerLimits);
+    // One that fits in a write (the 200-pack page) is handed whole and watched only if the socket did not take
+    // it at once (write-stall.ts, WHOLE_WRITE_BYTES): Fastify ends the answer within done().
+    if (!guarded.has(reply.raw) && isLarge(payload)) {
+      const bytes = typeof payload === 'string' ? Buffer.byteLength(payload) : (payload as Uint8Array).length;
+      if (bytes <= WHOLE_WRITE_BYTES) {
+        done(null, payload);
+        watchUntaken(reply.raw, bytes, answerLimits);
+        return;
+      }
+      cutSlowAnswer(reply.raw, answerLimits);
+    }
     done(null, payload);
   });
   app.addHook('preClose', (done) => {
@@ -566,6 +599,11 @@ export function createServer(options: ServerOptions): StrataServer {
         strataOperation: route.operationId,
         strataStream: route.kind === 'stream',
       },
+      onRequest: [authentication(route.role), ...forwarding],
+      preParsing: admission({
+        operationId: route.operationId,
+        bundles: route.kind === 'json' && (route.bodyFormats ?? []).includes(BodyFormat.Bundle),
+      }),
       handler: async (request, reply) => {
         const input = {
           ...services,

@@ -125,6 +125,20 @@ describe('token revocation', () => {
   });
 });
 
+describe('authentication', () => {
+  // Each route's authentication is a hook of its own (app.ts): Fastify's HEAD route, made from a GET route's
+  // options, must carry it too.
+  it('holds for the HEAD of every GET route as for the GET: 401 without a token, 403 below the role', async () => {
+    const page = '/api/v1/clusters/sec/page';
+    expect((await t.api('GET', page, { role: 'none' })).status).toBe(401);
+    expect((await t.api('HEAD', page, { role: 'none' })).status).toBe(401);
+    const tokens = '/api/v1/tokens';
+    expect((await t.api('HEAD', tokens, { role: 'none' })).status).toBe(401);
+    expect((await t.api('HEAD', tokens, { role: 'viewer' })).status).toBe(403);
+    expect((await t.api('HEAD', tokens, { role: 'admin' })).status).toBe(200);
+  });
+});
+
 describe('security headers', () => {
   const expectHeaders = (headers: Headers, what: string) => {
     const csp = headers.get('content-security-policy') ?? '';

@@ -84,6 +84,7 @@ export async function serve(options: ServeOptions = {}): Promise<RunningHub> {
       allowedExecPlugins: config.allowedExecPlugins,
       outboundDeny: config.outboundDeny,
       retention: { keepPerPack: config.keepTransitions, keepDays: config.keepDays },
+      watchBudgetBytes: config.watchCacheBytes,
     });
     server = createServer({
       logLevel: config.logLevel,

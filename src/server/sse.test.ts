@@ -62,22 +62,26 @@ describe('EventStream replay', () => {
 /** A live source the test publishes to, and a server whose streams record what their sockets are given. */
 async function liveServer(stream: () => EventStream) {
   const writes: unknown[][] = [];
+  /** Every socket write of all streams in turn, as the index of the stream written to (in connection order). */
+  const order: number[] = [];
   server = createServer((_req, res) => {
     res.writeHead(200, { 'content-type': 'text/event-stream' });
     const socket = res.socket;
     if (socket === null) throw new Error('no socket');
     const mine: unknown[] = [];
+    const index = writes.length;
     writes.push(mine);
     const write = socket.write.bind(socket);
     socket.write = ((...args: Parameters<typeof write>) => {
       mine.push(args[0]);
+      order.push(index);
       return write(...args);
     }) as typeof socket.write;
     void stream().connect(res, { cluster: 'c' });
   });
   await new Promise<void>((resolve) => server?.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
-  return { url: `http://127.0.0.1:${port}/`, writes };
+  return { url: `http://127.0.0.1:${port}/`, writes, order };
 }
 
 /** A stream's text so far, read as it comes; `until` waits for a condition on it. */
@@ -139,6 +143,45 @@ describe('EventStream fan-out', () => {
     expect(added.map((w) => w.length)).toEqual([1, 1]);
     expect(added[0]?.[0]).toBeInstanceOf(Buffer);
     expect(added[0]?.[0]).toBe(added[1]?.[0]);
+  });
+
+  it('does not write the same client last in every fan-out', async () => {
+    let publish: (event: StreamEvent) => void = () => undefined;
+    const stream = new EventStream({
+      subscribe: (listener) => {
+        publish = listener;
+        return () => undefined;
+      },
+      eventsSince: () => Promise.resolve([]),
+    });
+    stream.start();
+    const { url, order } = await liveServer(() => stream);
+    const clients: ReturnType<typeof reading>[] = [];
+    for (let i = 0; i < 4; i++) {
+      const client = reading(await fetch(url));
+      await client.until((text) => text.includes(': live'));
+      clients.push(client);
+    }
+    const last: (number | undefined)[] = [];
+    for (let id = 1; id <= 4; id++) {
+      const from = order.length;
+      publish({
+        id,
+        kind: 'pack.status',
+        cluster: 'c',
+        pack: 'p',
+        time: new Date(0).toISOString(),
+        data: {},
+      });
+      await Promise.all(clients.map((c) => c.until((text) => idsOf(text).includes(id))));
+      const fanOut = order.slice(from);
+      expect(fanOut.toSorted()).toEqual([0, 1, 2, 3]);
+      last.push(fanOut.at(-1));
+    }
+    await Promise.all(clients.map((c) => c.cancel()));
+    stream.close();
+    // Each of the 4 clients waited for the other 3 once, not the latest to connect every time.
+    expect(last.toSorted()).toEqual([0, 1, 2, 3]);
   });
 
   it('gives a client that connects after an event was published, in the same turn, none of it', async () => {

@@ -123,6 +123,15 @@ export const LIVE_COMMENT = ': live\n\n';
 const HEARTBEAT = sharedBytes(': heartbeat\n\n');
 /** Heartbeats are written to this many clients per turn of the event loop, so live events go out in between. */
 const HEARTBEAT_SLICE = 500;
+/**
+ * The k-th point of the base-2 van der Corput sequence, in [0, 1): k's bits mirrored after the binary point (0,
+ * ½, ¼, ¾, ⅛, ⅝, …). Where each fan-out starts in the client list.
+ */
+function vanDerCorput(k: number): number {
+  let x = 0;
+  for (let bits = k, f = 0.5; bits > 0; bits >>>= 1, f /= 2) if (bits & 1) x += f;
+  return x;
+}
 
 export const SSE_HEADERS = {
   'content-type': 'text/event-stream; charset=utf-8',
@@ -146,6 +155,8 @@ export class EventStream {
   /** The next publish sequence number. */
   #seq = 0;
   #fanOut: NodeJS.Immediate | undefined;
+  /** Fan-outs so far: where the next one starts in the client list (see #sendPending). */
+  #fanOuts = 0;
 
   constructor(source: EventSource, options: EventStreamOptions = {}) {
     this.#source = source;
@@ -336,7 +347,18 @@ export class EventStream {
     const firstSeq = pending[0]?.seq;
     if (firstSeq === undefined) return;
     const batches = new Map<string | undefined, Batch | undefined>();
-    for (const client of this.#clients) {
+    // A fan-out to 10,000 sockets takes ~100 ms, so the client written last gets each event that much later than
+    // the first. Written in the order they connected, the same clients would be last every time; each fan-out
+    // starts at another place in the list instead (halfway, then a quarter, three quarters, an eighth…: any run of
+    // 2^k fan-outs starts at 2^k evenly spaced places), so that wait is shared by every client rather than always
+    // borne by the latest to connect. A snapshot of the set: a client cut off during the fan-out is skipped by its
+    // destroyed response, as before.
+    const clients = [...this.#clients];
+    const start = Math.floor(vanDerCorput(this.#fanOuts) * clients.length);
+    this.#fanOuts = (this.#fanOuts + 1) >>> 0;
+    for (let k = 0; k < clients.length; k++) {
+      const client = clients[(start + k) % clients.length];
+      if (client === undefined) continue;
       let batch = batches.get(client.cluster);
       if (batch === undefined && !batches.has(client.cluster)) {
         batch = batchOf(pending, client.cluster);

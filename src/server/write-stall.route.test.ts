@@ -82,6 +82,68 @@ describe('a costly answer its client stops reading', () => {
   }, 60_000);
 });
 
+/** A page of history of ~`bytes` (one transition's message): what a route answers through onSend's guard. */
+function historyOf(bytes: number) {
+  return {
+    transitions: [
+      {
+        time: '2026-01-01T00:00:00.000Z',
+        from: PackPhase.Processing,
+        to: PackPhase.Failed,
+        condition: PackConditionType.Installing,
+        reason: 'Failed',
+        message: 'x'.repeat(bytes),
+      },
+    ],
+  };
+}
+
+const historyRequest = (url: URL, token: string) =>
+  `GET /api/v1/clusters/c/packs/p/history HTTP/1.1\r\nhost: ${url.host}\r\nauthorization: Bearer ${token}\r\n\r\n`;
+
+describe('a large answer that fits in one write (write-stall.ts, WHOLE_WRITE_BYTES)', () => {
+  const hub = hubFor({ writeStallMs: 300 });
+
+  it('is watched by no timer when its client takes it at once (the page a reader polls)', async () => {
+    const t = hub();
+    const history = vi.spyOn(t.hub, 'packHistory').mockResolvedValue(historyOf(200 * 1024));
+    const timers = vi.spyOn(globalThis, 'setInterval');
+    try {
+      const answer = await t.api('GET', '/api/v1/clusters/c/packs/p/history', { role: 'viewer' });
+      expect(answer.status).toBe(200);
+      expect(answer.text.length).toBeGreaterThan(200 * 1024);
+      expect(timers).not.toHaveBeenCalled();
+    } finally {
+      timers.mockRestore();
+      history.mockRestore();
+    }
+  });
+
+  it("is still cut after the write-stall wait when the socket could not take it: its client's reads pipelined, none read", async () => {
+    const t = hub();
+    // 40 answers of 200 KiB: far more than the kernel takes for a client that reads nothing (~2 MiB here).
+    const history = vi.spyOn(t.hub, 'packHistory').mockResolvedValue(historyOf(200 * 1024));
+    const accepted = new Promise<Socket>((resolve) => t.server.app.server.once('connection', resolve));
+    const url = new URL(t.url);
+    const stalled = connect(Number(url.port), url.hostname);
+    stalled.pause();
+    try {
+      stalled.write(historyRequest(url, t.tokens.viewer).repeat(40));
+      const hubSide = await accepted;
+      await vi.waitFor(
+        () => {
+          expect(history).toHaveBeenCalled();
+        },
+        { timeout: 20_000, interval: 20 },
+      );
+      await expect.poll(() => hubSide.destroyed, { timeout: 15_000, interval: 100 }).toBe(true);
+    } finally {
+      stalled.destroy();
+      history.mockRestore();
+    }
+  }, 60_000);
+});
+
 describe('a costly answer its client trickles', () => {
   // A stall wait far past the test: only the answer's deadline can cut, 1 s plus 32 MiB at 16 MiB/s (3 s).
   const hub = hubFor({

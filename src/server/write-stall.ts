@@ -5,6 +5,9 @@
 // taken whole by the kernel, not while the kernel takes part of it, so a large piece of an answer is handed
 // over in slices of WRITE_SLICE_BYTES, each after the previous one was taken. (Session 9 read the socket
 // handle's internal `writeQueueSize` instead, which is not in Node's types and may change without notice.)
+// Session 13 (issue 15, fast reads): an answer that fits in one write is handed whole and watched only if the
+// socket did not take it at once (watchUntaken), and one timer checks all the answers watched with the same
+// limits, not one timer and three closures per answer.
 import type { ServerResponse } from 'node:http';
 
 /**
@@ -51,6 +54,17 @@ export const ANSWER_LIMITS: AnswerLimits = {
 export const WRITE_SLICE_BYTES = 64 * 1024;
 
 /**
+ * The most bytes of an answer (as onSend sees it: its whole body) handed to the socket in one write, not in
+ * slices (watchUntaken). Session 12 sliced every answer over WRITE_SLICE_BYTES and watched each with a timer of
+ * its own: the 154 KiB page of a 200-pack cluster cost three writes, three 'drain's and a timer per read (hub CPU
+ * per read 0.42 ms instead of 0.35; issue 15, fast reads), though the kernel takes up to ~2 MiB at once, even
+ * from a client that reads nothing. A piece handed in one write is seen taken only once taken whole: a reader
+ * must let the kernel take up to this much more within the stall wait than with slices, far less than the ~2 MiB
+ * the kernel's send buffer already asks of it (WRITE_STALL_MS).
+ */
+export const WHOLE_WRITE_BYTES = 256 * 1024;
+
+/**
  * Destroys `res`'s connection when bytes of its answer wait and the client takes none of them for
  * `limits.stallMs`, or when the answer is not all taken by its deadline (`limits.deadline`; its size is its
  * Content-Length, or the bytes handed over so far when that is more or there is none): its 'close' then gives
@@ -59,55 +73,156 @@ export const WRITE_SLICE_BYTES = 64 * 1024;
  * when the response closes; returns what stops it sooner.
  */
 export function cutSlowAnswer(res: ServerResponse, limits: AnswerLimits = ANSWER_LIMITS): () => void {
-  const { stallMs, deadline } = limits;
-  let startedAt: number | undefined;
-  let handed = 0;
+  const answer = watch(res, limits, undefined, 0);
   writeInSlices(res, (bytes) => {
-    startedAt ??= Date.now();
-    handed += bytes;
+    answer.startedAt ??= Date.now();
+    answer.handed += bytes;
   });
-  let last = unsent(res);
-  let drained = false;
-  let stalledSince: number | undefined;
-  const onDrain = () => {
-    drained = true;
+  return () => {
+    unwatch(res);
   };
-  const late = (at: number) => {
-    if (startedAt === undefined) return false;
-    const size = Math.max(handed, Number(res.getHeader('content-length') ?? 0) || 0);
-    return at - startedAt >= deadline.baseMs + (size / deadline.bytesPerSecond) * 1000;
-  };
-  const check = () => {
+}
+
+/**
+ * cutSlowAnswer for an answer just ended with its whole body (`bytes` of it, at most WHOLE_WRITE_BYTES) in one
+ * write: when the socket took it all at once, nothing waits and nothing is watched (no timer, no listener: the
+ * path of nearly every page read); otherwise it is watched from now on, as cutSlowAnswer watches one.
+ */
+export function watchUntaken(res: ServerResponse, bytes: number, limits: AnswerLimits = ANSWER_LIMITS): void {
+  // writableLength counts what the response holds and what its socket holds: a pipelined answer waiting for its
+  // socket is not taken either.
+  if (res.writableEnded && res.writableLength === 0) return;
+  watch(res, limits, Date.now(), bytes);
+}
+
+/** An answer being watched: what its checks (AnswerWatch.check) compare from one to the next. */
+interface Watched {
+  readonly res: ServerResponse;
+  readonly watch: AnswerWatch;
+  /** When its first byte was handed over; undefined while none was. */
+  startedAt: number | undefined;
+  /** Bytes of its body handed over so far. */
+  handed: number;
+  /** Its unsent bytes at the last check. */
+  last: number;
+  /** A 'drain' since the last check. */
+  drained: boolean;
+  stalledSince: number | undefined;
+}
+
+/** The answers being watched, by response: found by the listeners below, shared by all of them. */
+const watchedAnswers = new WeakMap<ServerResponse, Watched>();
+
+function markDrained(this: ServerResponse): void {
+  const answer = watchedAnswers.get(this);
+  if (answer) answer.drained = true;
+}
+
+function unwatchClosed(this: ServerResponse): void {
+  unwatch(this);
+}
+
+function unwatch(res: ServerResponse): void {
+  const answer = watchedAnswers.get(res);
+  if (answer === undefined) return;
+  watchedAnswers.delete(res);
+  res.off('drain', markDrained);
+  res.off('close', unwatchClosed);
+  answer.watch.delete(answer);
+}
+
+/** One timer for all the answers watched with the same limits (not one per answer), running while any is. */
+class AnswerWatch {
+  private readonly answers = new Set<Watched>();
+  private timer: NodeJS.Timeout | undefined;
+  private readonly periodMs: number;
+
+  constructor(private readonly limits: AnswerLimits) {
+    this.periodMs = Math.max(10, Math.floor(Math.min(limits.stallMs, limits.deadline.baseMs) / 4));
+  }
+
+  add(answer: Watched): void {
+    this.answers.add(answer);
+    if (this.timer === undefined) {
+      this.timer = setInterval(() => {
+        this.checkAll();
+      }, this.periodMs);
+      this.timer.unref();
+    }
+  }
+
+  delete(answer: Watched): void {
+    this.answers.delete(answer);
+    if (this.answers.size === 0 && this.timer !== undefined) {
+      clearInterval(this.timer);
+      this.timer = undefined;
+    }
+  }
+
+  private checkAll(): void {
     const at = Date.now();
-    if (late(at)) {
-      stop();
+    for (const answer of this.answers) this.check(answer, at);
+  }
+
+  private check(answer: Watched, at: number): void {
+    const { res } = answer;
+    if (this.late(answer, at)) {
+      unwatch(res);
       res.destroy();
       return;
     }
     const now = unsent(res);
-    const progressed = drained || now < last;
-    drained = false;
-    last = now;
+    const progressed = answer.drained || now < answer.last;
+    answer.drained = false;
+    answer.last = now;
     if (progressed || now === 0) {
-      stalledSince = undefined;
+      answer.stalledSince = undefined;
       return;
     }
-    stalledSince ??= at;
-    if (at - stalledSince >= stallMs) {
-      stop();
+    answer.stalledSince ??= at;
+    if (at - answer.stalledSince >= this.limits.stallMs) {
+      unwatch(res);
       res.destroy();
     }
+  }
+
+  private late(answer: Watched, at: number): boolean {
+    if (answer.startedAt === undefined) return false;
+    const { deadline } = this.limits;
+    const size = Math.max(answer.handed, Number(answer.res.getHeader('content-length') ?? 0) || 0);
+    return at - answer.startedAt >= deadline.baseMs + (size / deadline.bytesPerSecond) * 1000;
+  }
+}
+
+/** The watch of each set of limits (a hub has one; tests make their own). */
+const watches = new WeakMap<AnswerLimits, AnswerWatch>();
+
+function watch(
+  res: ServerResponse,
+  limits: AnswerLimits,
+  startedAt: number | undefined,
+  handed: number,
+): Watched {
+  unwatch(res);
+  let answerWatch = watches.get(limits);
+  if (answerWatch === undefined) {
+    answerWatch = new AnswerWatch(limits);
+    watches.set(limits, answerWatch);
+  }
+  const answer: Watched = {
+    res,
+    watch: answerWatch,
+    startedAt,
+    handed,
+    last: unsent(res),
+    drained: false,
+    stalledSince: undefined,
   };
-  const timer = setInterval(check, Math.max(10, Math.floor(Math.min(stallMs, deadline.baseMs) / 4)));
-  timer.unref();
-  const stop = () => {
-    clearInterval(timer);
-    res.off('drain', onDrain);
-    res.off('close', stop);
-  };
-  res.on('drain', onDrain);
-  res.once('close', stop);
-  return stop;
+  watchedAnswers.set(res, answer);
+  res.on('drain', markDrained);
+  res.on('close', unwatchClosed);
+  answerWatch.add(answer);
+  return answer;
 }
 
 /** Bytes of the answer the kernel has not taken yet, as the socket's public API counts them. */

@@ -54,6 +54,7 @@ const passthrough = [
   'max-costly-requests-per-operation',
   'max-body-mib-per-token',
   'max-body-mib',
+  'watch-cache-mib',
   'keep-transitions',
   'keep-days',
 ] as const;
@@ -65,7 +66,7 @@ export const serveCommand: Command = {
     '[--allow-exec-plugin NAMES] [--outbound-deny RANGES] [--metrics-token TOKEN] [--metrics-public] ' +
     '[--max-streams-per-token N] [--max-streams N] [--max-costly-requests-per-token N] [--request-timeout SECONDS] [--max-connections N] ' +
     '[--max-connections-per-address N] [--max-connections-per-token N] [--max-costly-requests-per-operation N] ' +
-    '[--max-body-mib-per-token N] [--max-body-mib N] [--keep-transitions N] [--keep-days DAYS] [--print-admin-token]',
+    '[--max-body-mib-per-token N] [--max-body-mib N] [--watch-cache-mib N] [--keep-transitions N] [--keep-days DAYS] [--print-admin-token]',
   summary: 'run the hub: the API, the web UI and one runner per registered cluster',
   description:
     'Flags win over the environment: STRATA_ADDRESS (default 127.0.0.1:7400), STRATA_DATA_DIR (default\n' +
@@ -75,6 +76,7 @@ export const serveCommand: Command = {
     'STRATA_REQUEST_TIMEOUT, STRATA_MAX_CONNECTIONS,\n' +
     'STRATA_MAX_CONNECTIONS_PER_ADDRESS, STRATA_MAX_CONNECTIONS_PER_TOKEN, STRATA_KEEP_TRANSITIONS, STRATA_KEEP_DAYS,\n' +
     'STRATA_MAX_COSTLY_REQUESTS_PER_OPERATION, STRATA_MAX_BODY_MIB_PER_TOKEN, STRATA_MAX_BODY_MIB,\n' +
+    'STRATA_WATCH_CACHE_MIB,\n' +
     'STRATA_PRINT_ADMIN_TOKEN=true,\n' +
     "STRATA_METRICS_TOKEN (a bearer token for Prometheus' scrape config; /metrics takes it or any API token;\n" +
     'prefer the variable: a flag shows in `ps`), STRATA_METRICS_PUBLIC=true (/metrics without any token).\n' +
@@ -187,6 +189,14 @@ export const serveCommand: Command = {
       type: 'string',
       value: 'N',
       description: 'request body MiB the hub reads at once in all (default 256; more get 503)',
+    },
+    'watch-cache-mib': {
+      type: 'string',
+      value: 'N',
+      description:
+        "MiB of objects the hub's list+watch of every cluster may hold, all clusters together; each cluster is " +
+        'kept an even part of half of it and may borrow from the other half (default a quarter of the heap limit; ' +
+        "past its share a cluster's watches stop growing and it shows the reason)",
     },
     'print-admin-token': {
       type: 'boolean',

@@ -94,6 +94,11 @@ export interface FakeKubeOptions {
    * log keeps every applied object, memory no API server holds in its client's process.
    */
   readonly recordActions?: boolean;
+  /**
+   * The size each listed or watched object is counted at, as an API server's answer gives it to ListWatch's
+   * bounds and the hub's watch budget (its share of a list page, its watch line). Default none: not counted.
+   */
+  readonly objectBytes?: (object: KubernetesObject) => number;
 }
 
 export class FakeKube implements KubeApi {
@@ -320,9 +325,19 @@ export class FakeKube implements KubeApi {
     const source: ListWatchSource<T> = {
       list: async (_signal, transform) => {
         const { items, resourceVersion } = await this.list<T>(q);
-        return { items: items.map(transform), resourceVersion };
+        const bytes = this.options.objectBytes;
+        if (bytes === undefined) return { items: items.map((item) => transform(item)), resourceVersion };
+        const sizes = items.map(bytes);
+        return { items: items.map((item, i) => transform(item, sizes[i])), resourceVersion, sizes };
       },
-      watch: (resourceVersion, options) => this.watch<T>(q, resourceVersion, options.signal),
+      watch: (resourceVersion, options) => {
+        const events = this.watch<T>(q, resourceVersion, options.signal);
+        const bytes = this.options.objectBytes;
+        if (bytes === undefined) return events;
+        return (async function* () {
+          for await (const event of events) yield { ...event, bytes: bytes(event.object) };
+        })();
+      },
     };
     return new ListWatch<T>(
       source,
