@@ -21,12 +21,21 @@ import { fromJson, toJson } from './json-column.js';
 import { checkFence, type LeaseFence } from './leases.js';
 import type { Row } from './schema.js';
 import {
+  batchFactsPostgres,
+  rowKey,
+  UPDATED_COLUMNS,
+  writePartPostgres,
+  type BatchFacts,
+} from './pack-status-postgres.js';
+import {
   appendEventsOf,
   EventKind,
   lockEventOrder,
+  type EventEntry,
   type EventInput,
   type StoredEvent,
 } from './transitions.js';
+import { Backend } from './url.js';
 
 /** A pack's stored status: the PackStatus without its history (read that with `history.transitions`). */
 export interface PackStatusRecord extends Omit<PackStatus, 'transitions'> {
@@ -263,7 +272,8 @@ export class PackStatusRepository {
 /**
  * Status writes inside a transaction, in order: the view rows and their events. A handful of statements
  * whatever the batch size (clusters, stored phases, event ids, events, rows), so a burst costs one round trip
- * per step rather than per pack.
+ * per step rather than per pack; on PostgreSQL two in all after the lock, plus one per further part of the
+ * batch (pack-status-postgres.ts).
  */
 async function recordAll(
   tx: TransactionContext,
@@ -272,19 +282,15 @@ async function recordAll(
   // Before any row lock: see lockEventOrder.
   await lockEventOrder(tx);
   if (inputs.length === 0) return [];
-  const names = [...new Set(inputs.map((input) => input.cluster))];
-  const clusters = new Map(
-    (await tx.db.selectFrom('clusters').select(['id', 'name']).where('name', 'in', names).execute()).map(
-      (cluster) => [cluster.name, cluster],
-    ),
-  );
-  const missing = names.find((name) => !clusters.has(name));
+  const facts =
+    tx.backend === Backend.Postgres ? await batchFactsPostgres(tx, inputs) : await batchFacts(tx, inputs);
+  const { clusters, phases } = facts;
+  const missing = inputs.find((input) => !clusters.has(input.cluster))?.cluster;
   if (missing !== undefined) throw notFound('cluster', JSON.stringify(missing));
   const fenced = new Map<string, LeaseFence>();
   for (const input of inputs) if (input.fence !== undefined) fenced.set(input.cluster, input.fence);
   for (const [name, fence] of fenced)
     await checkFence(tx, clusters.get(name) as { id: string; name: string }, fence);
-  const phases = await storedPhases(tx, inputs, clusters);
   const time = nowIso(tx);
   const planned: PlannedWrite[] = [];
   for (const input of inputs) {
@@ -295,9 +301,11 @@ async function recordAll(
     // Where the stored chain ends: the row's phase, or for a pack added again after its removal, the
     // last transition of its earlier life (its history stays when its row goes).
     const stored =
-      previous === undefined
-        ? await lastTransitionTo(tx, cluster.id, input.pack)
-        : { phase: previous, removed: false };
+      previous !== undefined
+        ? { phase: previous, removed: false }
+        : facts.lastTransitionTo === undefined
+          ? await lastTransitionTo(tx, cluster.id, input.pack)
+          : removedAt(facts.lastTransitionTo.get(k));
     const transitions = chained(
       stored,
       input.transitions ?? derivedTransitions(previous, status, time),
@@ -385,52 +393,61 @@ interface PlannedWrite {
 /** Status JSON written per part of a batch at most (a part holds at least one status, however large). */
 const PART_JSON_CHARS = 256 * 1024;
 
-/** One part of a batch: its events (each status event's stored JSON given), then its rows. */
+/**
+ * One part of a batch: its events (each status event's stored JSON given), then its rows, a row's seq its status
+ * event's id. PostgreSQL: in one statement (writePartPostgres).
+ */
 async function writePart(
   tx: TransactionContext,
   planned: readonly (PlannedWrite & { readonly json: { data: string; resources: string } })[],
 ): Promise<RecordedPackStatus[]> {
-  // Events first, then the rows: a row's seq is its status event's id.
-  const appended = await appendEventsOf(
-    tx,
-    planned.flatMap(({ cluster, events, json, epoch }) =>
-      events.map((input, i) => ({
+  const entries: EventEntry[] = [];
+  // One row per pack: the last write of a pack written twice in the batch, with the index of its status event.
+  const rows = new Map<string, Omit<Row<'pack_status'>, 'seq'> & { status_event: number }>();
+  for (const { cluster, events, json, epoch, row } of planned) {
+    for (const [i, input] of events.entries())
+      entries.push({
         cluster,
         input,
         ...(epoch === undefined ? {} : { epoch }),
         ...(i === events.length - 1 ? { data: json.data } : {}),
-      })),
-    ),
-  );
+      });
+    rows.set(rowKey(row.cluster_id, row.pack), {
+      ...row,
+      resources: json.resources,
+      status_event: entries.length - 1,
+    });
+  }
+  let appended: StoredEvent[];
+  if (tx.backend === Backend.Postgres) {
+    appended = await writePartPostgres(tx, entries, [...rows.values()]);
+  } else {
+    appended = await appendEventsOf(tx, entries);
+    const first = (appended[0] as StoredEvent).id;
+    const upserts = [...rows.values()].map(({ status_event, ...row }) => ({
+      ...row,
+      seq: first + status_event,
+    }));
+    for (const chunk of powerOfTwoChunks(upserts, UPSERT_CHUNK)) {
+      await tx.db
+        .insertInto('pack_status')
+        .values(chunk)
+        .onConflict((oc) =>
+          oc
+            .columns(['cluster_id', 'pack'])
+            .doUpdateSet((eb) =>
+              Object.fromEntries(UPDATED_COLUMNS.map((column) => [column, eb.ref(`excluded.${column}`)])),
+            ),
+        )
+        .execute();
+    }
+  }
   let offset = 0;
-  const recorded = planned.map(({ events, unsequenced }) => {
+  return planned.map(({ events, unsequenced }) => {
     const own = appended.slice(offset, (offset += events.length));
     const seq = (own.at(-1) as StoredEvent).id;
     return { record: { ...unsequenced, seq }, events: own };
   });
-  // One row per pack: the last write of a pack written twice in the batch.
-  const rows = new Map<string, Row<'pack_status'>>();
-  planned.forEach(({ row, json }, i) =>
-    rows.set(rowKey(row.cluster_id, row.pack), {
-      ...row,
-      resources: json.resources,
-      seq: recorded[i]?.record.seq ?? 0,
-    }),
-  );
-  for (const chunk of powerOfTwoChunks([...rows.values()], UPSERT_CHUNK)) {
-    await tx.db
-      .insertInto('pack_status')
-      .values(chunk)
-      .onConflict((oc) =>
-        oc
-          .columns(['cluster_id', 'pack'])
-          .doUpdateSet((eb) =>
-            Object.fromEntries(UPDATED_COLUMNS.map((column) => [column, eb.ref(`excluded.${column}`)])),
-          ),
-      )
-      .execute();
-  }
-  return recorded;
 }
 
 /**
@@ -450,41 +467,28 @@ export function statusJson(
   return { data, resources: data.slice(head, -2) };
 }
 
-/** Rows per upsert at most: 18 parameters each, far below both databases' limits (see chunks.ts). */
+/** SQLite: rows per upsert at most, 18 parameters each, far below its limit (see chunks.ts). */
 const UPSERT_CHUNK = 64;
 
-const UPDATED_COLUMNS = [
-  'revision',
-  'operation',
-  'stage',
-  'timed_out',
-  'phase',
-  'condition',
-  'reason',
-  'message',
-  'progress_ready',
-  'progress_total',
-  'start_time',
-  'end_time',
-  'resources',
-  'runs',
-  'seq',
-  'updated_at',
-] as const satisfies readonly Exclude<keyof Row<'pack_status'>, 'cluster_id' | 'pack'>[];
-
-const rowKey = (clusterId: string, pack: string) => `${clusterId}\u0000${pack}`;
-
-/** The stored phase of every pack the batch writes that has a row, one query per cluster of the batch. */
-async function storedPhases(
+/**
+ * SQLite: the batch's clusters, and the stored phase of every pack it writes that has a row, one query per
+ * cluster of the batch (PostgreSQL: batchFactsPostgres, one statement in all).
+ */
+async function batchFacts(
   tx: TransactionContext,
   inputs: readonly RecordPackStatusInput[],
-  clusters: ReadonlyMap<string, { id: string }>,
-): Promise<Map<string, PackPhase>> {
+): Promise<BatchFacts> {
+  const names = [...new Set(inputs.map((input) => input.cluster))];
+  const clusters = new Map(
+    (await tx.db.selectFrom('clusters').select(['id', 'name']).where('name', 'in', names).execute()).map(
+      (cluster) => [cluster.name, cluster],
+    ),
+  );
   const phases = new Map<string, PackPhase>();
   const packsByCluster = new Map<string, Set<string>>();
   for (const input of inputs) {
-    const id = (clusters.get(input.cluster) as { id: string }).id;
-    packsByCluster.set(id, (packsByCluster.get(id) ?? new Set()).add(input.pack));
+    const id = clusters.get(input.cluster)?.id;
+    if (id !== undefined) packsByCluster.set(id, (packsByCluster.get(id) ?? new Set()).add(input.pack));
   }
   for (const [clusterId, packs] of packsByCluster) {
     for (const names of powerOfTwoChunks([...packs], PHASE_CHUNK)) {
@@ -497,7 +501,7 @@ async function storedPhases(
       for (const row of rows) phases.set(rowKey(clusterId, row.pack), row.phase as PackPhase);
     }
   }
-  return phases;
+  return { clusters, phases };
 }
 
 /** Pack names per look-up at most (see chunks.ts). */
@@ -517,8 +521,12 @@ async function lastTransitionTo(
     .orderBy('id', 'desc')
     .limit(1)
     .executeTakeFirst();
-  return row && { phase: fromJson<{ transition: PackTransition }>(row.data).transition.to, removed: true };
+  return removedAt(row && fromJson<{ transition: PackTransition }>(row.data).transition.to);
 }
+
+/** Where the history of a pack without a row ends: the phase its last transition led to, if it had one. */
+const removedAt = (phase: PackPhase | undefined) =>
+  phase === undefined ? undefined : { phase, removed: true as const };
 
 function select(ctx: StoreContext) {
   return ctx.db

@@ -116,6 +116,53 @@ export function packStatusCases(env: TestBackend): void {
       });
     });
 
+    it('stores text of any script byte for byte in a batch, and bridges a pack added again in it', async () => {
+      const { store } = await env.open();
+      await store.clusters.create({ name: 'prod', kubeconfig: 'k' });
+      await store.clusters.create({ name: 'staging', kubeconfig: 'k' });
+      // Characters of 1 to 4 bytes in UTF-8 (2 UTF-16 units for the last), before the resources in each status
+      // JSON and inside them: a row's resources are cut out of its status event's JSON by position.
+      const text = (i: number) => `état ${i} 日本語 🚀 "quoted" \\ ${'ü'.repeat(i)}`;
+      const status = (i: number, phase: PackPhase) => {
+        const base = packStatus(phase, { resourceCount: 3, message: text(i) });
+        return {
+          ...base,
+          resources: base.resources.map((r, j) => ({
+            ...r,
+            ref: { ...r.ref, name: `${r.ref.name}-ñ${j}` },
+            evaluation: { ...r.evaluation, message: `${text(j)} 🧪`.repeat(j + 1) },
+          })),
+        };
+      };
+      const s1 = advance(packStatus('onboarding'), 'success', '2026-01-01T00:00:01.000Z');
+      await store.packStatus.record({
+        cluster: 'prod',
+        pack: 'gone',
+        status: s1,
+        transitions: s1.transitions,
+      });
+      await store.packStatus.remove('prod', 'gone');
+      const batch = [
+        { cluster: 'prod', pack: 'grafana-日本', status: status(1, 'processing') },
+        { cluster: 'staging', pack: 'loki', status: status(2, 'failed') },
+        // Added again after its removal: its new life is chained to where its history ended (success).
+        { cluster: 'prod', pack: 'gone', status: status(3, 'onboarding'), transitions: [] },
+        { cluster: 'prod', pack: 'grafana-日本', status: status(4, 'success') },
+      ];
+      const recorded = await store.packStatus.recordMany(batch);
+      for (const [i, { record }] of recorded.entries()) {
+        const { transitions: _t, ...written } = (batch[i] as (typeof batch)[number]).status;
+        expect(record).toMatchObject(written);
+      }
+      const rows = [...(await store.packStatus.list('prod')), ...(await store.packStatus.list('staging'))];
+      expect(rows).toEqual([recorded[2], recorded[3], recorded[1]].map((r) => r?.record));
+      const statuses = (await store.eventsSince(0)).filter((e) => e.kind === 'pack.status');
+      expect(statuses.slice(-4).map((e) => e.status)).toEqual(recorded.map((r) => r.record));
+      expect(
+        (await store.history.transitions('prod', 'gone')).map((t) => `${t.from}→${t.to} ${t.reason}`),
+      ).toEqual(['onboarding→success Ready', 'success→onboarding AddedAgain']);
+    });
+
     it('appends a transition for every colour change and a status event for every write', async () => {
       const { store } = await env.open();
       await store.clusters.create({ name: 'prod', kubeconfig: 'k' });
