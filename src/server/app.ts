@@ -201,6 +201,27 @@ function keptParams(schema: z.ZodType): (params: unknown) => unknown {
   };
 }
 
+/**
+ * Requests one connection may have waiting for their answers at once. HTTP/1.1 lets a client send requests
+ * without reading the answers (pipelining); each answer then waits in the hub, whole, behind the one before it,
+ * and a waiting answer has no socket of its own, so neither the write-stall wait nor the deadline of
+ * write-stall.ts sees it: one viewer connection that never read held ~190 MiB with 2,000 GETs of a 200 KiB
+ * answer (review 20). Past this many, the request is answered 429 TOO_MANY_PIPELINED_REQUESTS and the
+ * connection closed. Browsers and HTTP clients do not pipeline; 16 is far above what any sends.
+ */
+export const MAX_PIPELINED_REQUESTS = 16;
+
+/** Requests of a socket still unanswered (MAX_PIPELINED_REQUESTS), and the socket of each answer. */
+const UNANSWERED = Symbol('unanswered requests');
+type Counted = { [UNANSWERED]?: number };
+const socketOf = new WeakMap<object, Counted>();
+
+/** An answer ended (or its connection closed): its socket has one request fewer waiting. */
+function answered(this: object): void {
+  const socket = socketOf.get(this);
+  if (socket !== undefined) socket[UNANSWERED] = (socket[UNANSWERED] ?? 1) - 1;
+}
+
 /** An answer body (as onSend sees it) of more bytes than a socket is handed at once (WRITE_SLICE_BYTES). */
 const isLarge = (payload: unknown): boolean =>
   (typeof payload === 'string' || payload instanceof Uint8Array) && payload.length > WRITE_SLICE_BYTES;
@@ -472,6 +493,27 @@ export function createServer(options: ServerOptions): StrataServer {
   // the path does not take (`POST /healthz`) before its 404 handler runs. Answered, the request goes no further
   // (no `done`).
   const webRoot = options.webRoot ?? defaultWebRoot;
+  // First of all: a connection's requests waiting for their answers (MAX_PIPELINED_REQUESTS).
+  app.addHook('onRequest', (request, reply, done) => {
+    const socket = request.raw.socket as Counted;
+    const waiting = (socket[UNANSWERED] ?? 0) + 1;
+    socket[UNANSWERED] = waiting;
+    socketOf.set(reply.raw, socket);
+    reply.raw.once('close', answered);
+    if (waiting <= MAX_PIPELINED_REQUESTS) {
+      done();
+      return;
+    }
+    void reply.header('connection', 'close');
+    done(
+      new ApiError(
+        429,
+        'TOO_MANY_PIPELINED_REQUESTS',
+        `this connection has ${String(MAX_PIPELINED_REQUESTS)} requests waiting for their answers, the most one ` +
+          'connection may: read the answers before sending more requests, or open another connection',
+      ),
+    );
+  });
   app.addHook('onRequest', (request, reply, done) => {
     if (!request.is404) {
       done();
