@@ -223,3 +223,46 @@ describe('cluster text a viewer reads', () => {
     }).not.toThrow();
   });
 });
+
+describe('Fleet.openWatchAccounts', () => {
+  it("holds the first cluster to its share of the clusters opened at startup, and gives it the rest once the others' accounts close", async () => {
+    // Every object counts 1,000 bytes of 2,500: alone, the cluster could hold its ConfigMap and a Pod; with a
+    // second cluster's account opened before it starts (review 20, HIGH-1), 625 + 1,250 shared, not the Pod.
+    const kube = new FakeKube({
+      listWatch: { backoff: { initialMs: 1, maxMs: 8 } },
+      objectBytes: () => 1000,
+    });
+    const watchBudget = new WatchBudget({ totalBytes: 2500, setting: '--watch-cache-mib' });
+    const { fleet, events } = fleetWith(kube, { watchBudget });
+    await fleet.openWatchAccounts([record, { ...record, id: 'c-2', name: 'later' }]);
+    await fleet.start(record);
+    try {
+      await expect.poll(() => watchBudget.usedBytes, { timeout: 5000 }).toBe(1000);
+      await kube.apply(
+        {
+          apiVersion: 'v1',
+          kind: 'Pod',
+          metadata: { name: 'big', namespace: 'default' },
+          spec: { containers: [{ name: 'main', image: 'x' }] },
+        },
+        { fieldManager: 'test', force: true },
+      );
+      await expect
+        .poll(() => events.find((e) => e.kind === 'cluster.connection'), { timeout: 5000 })
+        .toBeDefined();
+      expect(events.find((e) => e.kind === 'cluster.connection')?.data).toEqual({
+        reachable: false,
+        error:
+          "watch of Pod (v1): cluster c would hold more than its share of the hub's 2500 bytes watch budget " +
+          '(--watch-cache-mib): it holds 1000 bytes of watched objects, and 625 bytes of it is kept for each ' +
+          'of the 2 clusters and the rest is in use',
+      });
+      // `later` did not start: its reserve goes back, and the cluster's retry takes the Pod.
+      fleet.closeUnstartedAccounts();
+      await expect.poll(() => watchBudget.usedBytes, { timeout: 5000 }).toBe(2000);
+    } finally {
+      await fleet.stop(record.name);
+      await fleet.close();
+    }
+  });
+});

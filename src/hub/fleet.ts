@@ -73,6 +73,8 @@ export class Fleet {
    * by the record's id, so a cluster removed and added again under its name (on another replica) is not shown so.
    */
   private readonly refused = new Map<string, { readonly id: string; readonly why: string }>();
+  /** Watch accounts openWatchAccounts opened for clusters not started yet. */
+  private readonly opened = new Map<string, WatchAccount>();
   private readonly driftAudits = new RateWindow(DRIFT_AUDITS_PER_MINUTE, 60_000);
   private readonly writer: StatusWriter;
   /** The cluster-wide health rules in force (health-rules.ts), for every runner, also those started later. */
@@ -145,6 +147,27 @@ export class Fleet {
       });
   }
 
+  /**
+   * Opens the watch budget's account of each cluster the hub will drive (not those an agent drives), before
+   * any of them starts: were they opened one start after another, the first could borrow what the later ones'
+   * reserves are owed before they exist (review 20, HIGH-1). start() takes the account opened here; call
+   * closeUnstartedAccounts() once the clusters started, for those that could not.
+   */
+  async openWatchAccounts(records: readonly ClusterRecord[]): Promise<void> {
+    const budget = this.options.watchBudget;
+    if (!budget) return;
+    for (const record of records) {
+      if (this.opened.has(record.name) || (await this.options.store.agents.get(record.name))) continue;
+      this.opened.set(record.name, budget.account(record.name));
+    }
+  }
+
+  /** Closes the accounts openWatchAccounts opened for clusters that did not start (their reserves go back). */
+  closeUnstartedAccounts(): void {
+    for (const account of this.opened.values()) account.close();
+    this.opened.clear();
+  }
+
   /** Starts the cluster's runner; under `lease` (hub replicas) its applies and status writes are fenced. */
   async start(record: ClusterRecord, lease?: DrivingLease): Promise<void> {
     const { store } = this.options;
@@ -159,7 +182,10 @@ export class Fleet {
       initial.set(stored.pack, status);
       this.writer.known(record.name, stored.pack, status);
     }
-    const watchAccount = kube && this.options.watchBudget?.account(record.name);
+    const opened = this.opened.get(record.name);
+    this.opened.delete(record.name);
+    if (!kube) opened?.close();
+    const watchAccount = kube && (opened ?? this.options.watchBudget?.account(record.name));
     const runtime: ClusterRuntime = {
       record,
       kube,

@@ -196,13 +196,17 @@ export class Hub {
       await replica.start();
       return hub;
     }
-    for (const record of await config.store.clusters.list()) {
+    const records = await config.store.clusters.list();
+    // Every cluster's share of the watch budget is set before the first one lists (review 20, HIGH-1).
+    await hub.fleet.openWatchAccounts(records);
+    for (const record of records) {
       try {
         await hub.fleet.start(record);
       } catch (error) {
         hub.log(`strata: cluster ${record.name} could not start: ${message(error)}`);
       }
     }
+    hub.fleet.closeUnstartedAccounts();
     return hub;
   }
 

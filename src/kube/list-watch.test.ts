@@ -348,6 +348,43 @@ describe('ListWatch', () => {
     lw.stop();
   });
 
+  it('sheds its cache when its cluster is over its share since another was added, and relists within it', async () => {
+    const budget = new WatchBudget({ totalBytes: 100 });
+    const account = budget.account('prod');
+    const { source, events, connections, lw } = setup({ budget: account });
+    source.lists.push({
+      items: [cm('a', '1'), cm('b', '2'), cm('c', '3')],
+      resourceVersion: '3',
+      sizes: [30, 30, 30],
+      sizesToTransform: true,
+    });
+    await lw.start();
+    expect(account.usedBytes).toBe(90);
+    // Another cluster: reserves of 25, prod may hold 75. Its next event fails it, named, and its bytes go back.
+    budget.account('other');
+    source.lists.push({
+      items: [cm('a', '4'), cm('b', '2')],
+      resourceVersion: '5',
+      sizes: [30, 30],
+      sizesToTransform: true,
+    });
+    (await source.stream(1)).push({ type: 'ADDED', object: cm('d', '4'), size: 1 });
+    await connections.waitFor(3);
+    const down = connections.items[1];
+    expect(down?.connected === false && down.error.message).toBe(
+      "watch of objects: cluster prod would hold more than its share of the hub's 100 bytes watch budget " +
+        '(the watch budget): it holds 90 bytes of watched objects, and it is over its share of it since another ' +
+        'cluster was added (75 bytes now): its watches drop what they hold and relist within the share',
+    );
+    // The relist: b unchanged is taken back without an event, a changed, c gone (the consumer still held both).
+    expect(events.items).toEqual(['ADDED a@1', 'ADDED b@2', 'ADDED c@3', 'MODIFIED a@4', 'DELETED c@3']);
+    expect(connections.items[2]).toEqual({ connected: true });
+    expect(account.usedBytes).toBe(60);
+    expect([...lw.values()].map((o) => o.metadata?.name)).toEqual(['a', 'b']);
+    lw.stop();
+    expect(account.usedBytes).toBe(0);
+  });
+
   it('is refused by the budget with a TooLarge naming the cluster and the kind, and comes back once the cluster shrank', async () => {
     const budget = new WatchBudget({ totalBytes: 100, setting: '--watch-cache-mib' });
     const account = budget.account('prod');

@@ -133,6 +133,12 @@ export class ListWatch<T extends KubernetesObject> {
   /** What each cached object counts against maxBytes, and their sum. */
   private readonly sizes = new Map<string, number>();
   private bytes = 0;
+  /**
+   * What the cache held when its cluster had to shed (WatchCharge.mustShed), uncharged: the consumer still
+   * holds these objects until the relist. A relisted one at the same resourceVersion is taken back into the
+   * cache at its cost without an event; one the relist lacks gets its DELETED, as if it had stayed cached.
+   */
+  private readonly shed = new Map<string, T>();
   /** Bytes of the list in flight taken from options.budget (its items not yet in the cache). */
   private listBytes = 0;
   /** What this watch holds of options.budget: `bytes` and `listBytes`, all given back at stop(). */
@@ -203,6 +209,7 @@ export class ListWatch<T extends KubernetesObject> {
     // The cache is the consumer's garbage now: all it held goes back to the hub's budget at once.
     this.options.budget?.release(this.charged);
     this.charged = 0;
+    this.shed.clear();
     this.settleStart?.reject(
       this.lastError ??
         new KubeError(
@@ -235,6 +242,9 @@ export class ListWatch<T extends KubernetesObject> {
       this.take(size);
       this.listBytes += size;
     }
+    const shed = this.shed.get(keyOf(object));
+    if (version !== undefined && shed !== undefined && resourceVersionOf(shed) === version)
+      return shed as unknown as O;
     return this.options.transform(object);
   };
   /** The source passed sizes to listTransform: the list's bytes were taken as it came. */
@@ -243,6 +253,7 @@ export class ListWatch<T extends KubernetesObject> {
   /** Takes `bytes` from the budget for this watch (a TooLarge naming the cluster and the kind when refused). */
   private take(bytes: number): void {
     if (bytes <= 0 || this.isStopped()) return;
+    this.checkShare();
     this.options.budget?.take(bytes, this.what);
     this.charged += bytes;
   }
@@ -251,6 +262,24 @@ export class ListWatch<T extends KubernetesObject> {
     if (bytes <= 0 || this.isStopped()) return;
     this.options.budget?.release(bytes);
     this.charged -= bytes;
+  }
+
+  /** Throws the budget's TooLarge while this watch's cluster holds more than its share (it must shed). */
+  private checkShare(): void {
+    const budget = this.options.budget;
+    if (budget?.mustShed()) throw budget.shedError(this.what);
+  }
+
+  /**
+   * The cluster holds more than its share of the hub's budget (another cluster's account opened while it
+   * borrowed): the cache's bytes go back at once and its objects wait, uncharged, for the relist (`shed`).
+   */
+  private shedCache(): void {
+    for (const [key, object] of this.cache) this.shed.set(key, object);
+    this.cache.clear();
+    this.sizes.clear();
+    this.give(this.bytes);
+    this.bytes = 0;
   }
 
   /** A method, not the field: stop() flips it while we await, which the compiler's narrowing cannot see. */
@@ -305,6 +334,7 @@ export class ListWatch<T extends KubernetesObject> {
           continue;
         }
         const timeoutSeconds = Math.min(MAX_WATCH_SECONDS, Math.max(1, Math.ceil(remainingMs / 1000)));
+        this.checkShare();
         watchStartedAt = this.options.now();
         for await (const event of this.source.watch(this.resourceVersion, { timeoutSeconds, signal })) {
           if (this.isStopped()) return;
@@ -316,6 +346,8 @@ export class ListWatch<T extends KubernetesObject> {
         if (this.isStopped()) return;
         const err = classifyError(error);
         this.lastError = err;
+        // Over its share since another cluster was added: what it holds goes back now, not after the backoff.
+        if (this.options.budget?.mustShed()) this.shedCache();
         const now = this.options.now();
         // A watch that ran and was cut (a proxy or load balancer closing long connections, an API server
         // restarting, a 5xx ERROR event): watch again from where it was, as client-go does, not relist, and
@@ -377,6 +409,7 @@ export class ListWatch<T extends KubernetesObject> {
   }
 
   private async onWatchEvent(event: RawWatchEvent<T>): Promise<void> {
+    this.checkShare();
     switch (event.type) {
       case 'BOOKMARK':
         this.resourceVersion = resourceVersionOf(event.object) ?? this.resourceVersion;
@@ -413,12 +446,24 @@ export class ListWatch<T extends KubernetesObject> {
     const key = keyOf(received);
     const cached = this.cache.get(key);
     if (cached && resourceVersionOf(cached) === resourceVersionOf(received)) return;
-    const object = transformed ? received : this.options.transform(received);
-    // The budget before the handler: a refused object is neither delivered nor kept.
     const old = this.sizes.get(key) ?? 0;
     const growth = size - old - prepaid;
+    const shed = this.shed.get(key);
+    if (shed !== undefined && shed === received) {
+      // Shed before and relisted unchanged (listTransform returned it): the consumer holds it; only its bytes.
+      this.take(growth);
+      this.shed.delete(key);
+      this.bytes += size;
+      this.listBytes -= prepaid;
+      this.sizes.set(key, size);
+      this.cache.set(key, shed);
+      return;
+    }
+    const object = transformed ? received : this.options.transform(received);
+    // The budget before the handler: a refused object is neither delivered nor kept.
     this.take(growth);
-    const kept = await this.deliver({ type: cached ? 'MODIFIED' : 'ADDED', object }, () => {
+    const kept = await this.deliver({ type: cached || shed ? 'MODIFIED' : 'ADDED', object }, () => {
+      this.shed.delete(key);
       this.bytes += size - old;
       this.listBytes -= prepaid;
       this.sizes.set(key, size);
@@ -468,6 +513,13 @@ export class ListWatch<T extends KubernetesObject> {
         await this.deliver({ type: 'DELETED', object: cached }, () => {
           this.drop(key);
         });
+    }
+    // What was shed and is no longer listed is gone too (the consumer still holds it).
+    const shed = [...this.shed].filter(([key]) => !present.has(key));
+    this.shed.clear();
+    for (const [key, object] of shed) {
+      if (this.isStopped()) return;
+      if (!this.cache.has(key)) await this.deliver({ type: 'DELETED', object }, () => undefined);
     }
   }
 

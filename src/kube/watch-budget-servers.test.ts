@@ -165,4 +165,98 @@ describe('the watch budget across two clusters over HTTP', () => {
     expect(quietAccount.usedBytes).toBeGreaterThan(900 * KiB);
     expect(budget.usedBytes).toBeLessThanOrEqual(4 * MiB);
   });
+
+  it('takes back what a cluster alone borrowed once another is added: the newcomer gets its reserve, the borrower is refused', async () => {
+    const budget = new WatchBudget({ totalBytes: 4 * MiB, setting: '--watch-cache-mib' });
+    // The flooding cluster is alone (registered first): its reserve is 2 MiB and it borrows the other 2.
+    const floodAccount = budget.account('flood');
+    let rv = 100;
+    const sent: V1ConfigMap[] = [];
+    // A real API server: what a watch announced stays in its lists (the objects exist).
+    const flood = await apiServer({
+      list: () => sent,
+      watch: (res) => {
+        for (let i = 0; i < 40 && !res.destroyed && sent.length < 40; i++) {
+          rv++;
+          const object = configMap(`big${String(rv)}`, rv, 128 * KiB);
+          sent.push(object);
+          res.write(`${JSON.stringify({ type: 'ADDED', object })}\n`);
+        }
+      },
+    });
+    const quiet = await apiServer({
+      list: () => [configMap('settings', 1, 600 * KiB)],
+      watch: () => undefined,
+    });
+    for (const { server } of [flood, quiet])
+      open.push({
+        close: () => {
+          server.closeAllConnections();
+          server.close();
+        },
+      });
+    const floodKube = KubeClient.fromString(kubeconfigFor(flood.url));
+    const quietKube = KubeClient.fromString(kubeconfigFor(quiet.url));
+    open.push({ close: () => void floodKube.close() }, { close: () => void quietKube.close() });
+    const floodStates = new EventLog<ConnectionState>();
+    const quietStates = new EventLog<ConnectionState>();
+    const floodWatch = floodKube.listWatch<V1ConfigMap>(
+      { apiVersion: 'v1', kind: 'ConfigMap' },
+      () => undefined,
+      {
+        budget: floodAccount,
+        backoff: { initialMs: 20, maxMs: 100 },
+        onConnection: (s) => {
+          floodStates.push(s);
+        },
+      },
+    );
+    open.push({
+      close: () => {
+        floodWatch.stop();
+      },
+    });
+    await floodWatch.start();
+    await floodStates.waitUntil(() => floodStates.items.some((s) => !s.connected), 'the flood refused');
+    expect(floodAccount.usedBytes).toBeGreaterThan(3 * MiB);
+
+    // A cluster registered later needs 600 KiB, under its reserve (1 MiB of 4 with two clusters).
+    const quietAccount = budget.account('quiet');
+    const quietWatch = quietKube.listWatch<V1ConfigMap>(
+      { apiVersion: 'v1', kind: 'ConfigMap' },
+      () => undefined,
+      {
+        budget: quietAccount,
+        backoff: { initialMs: 20, maxMs: 100 },
+        onConnection: (s) => {
+          quietStates.push(s);
+        },
+      },
+    );
+    open.push({
+      close: () => {
+        quietWatch.stop();
+      },
+    });
+    // It lists within a bounded time (start() rejects only on a permanent failure; EventLog's wait is bounded).
+    await quietWatch.start();
+    await quietStates.waitUntil(
+      () => quietStates.items.some((s) => s.connected),
+      'the quiet cluster connected',
+    );
+    expect(quietAccount.usedBytes).toBeGreaterThan(500 * KiB);
+    // The refusal fell on the borrower, named as the one over its share.
+    await floodStates.waitUntil(
+      () => floodStates.items.some((s) => !s.connected && /over its share/.test(s.error.message)),
+      'the flood told to shed',
+    );
+    const shed = floodStates.items.find((s) => !s.connected && /over its share/.test(s.error.message));
+    if (shed?.connected !== false) throw new Error('unreachable');
+    expect(shed.error.code).toBe(KubeErrorCode.TooLarge);
+    expect(shed.error.message).toMatch(
+      /^watch of ConfigMap \(v1\): cluster flood would hold more than its share of the hub's 4 MiB watch budget \(--watch-cache-mib\): it holds [\d.]+ MiB of watched objects, and it is over its share of it since another cluster was added \(3\.0 MiB now\): its watches drop what they hold and relist within the share$/,
+    );
+    expect(floodAccount.usedBytes + quietAccount.usedBytes).toBeLessThanOrEqual(4 * MiB);
+    expect(floodAccount.usedBytes).toBeLessThanOrEqual(3 * MiB);
+  });
 });

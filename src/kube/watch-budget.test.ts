@@ -89,16 +89,44 @@ describe('WatchBudget', () => {
     expect(budget.usedBytes).toBe(100);
   });
 
-  it('a cluster that borrowed before others came stops growing; what it gives back goes to their reserves', () => {
+  it('a cluster that borrowed before others came must shed what their reserves are owed, and is refused, named', () => {
     const budget = new WatchBudget({ totalBytes: 100 });
     const early = budget.account('early');
     expect(refusal(early, 100)).toBeUndefined();
+    expect(early.mustShed()).toBe(false);
     const late = budget.account('late');
-    // No memory is taken back from a cluster's caches: the late one waits for the early one to shrink.
-    expect(refusal(late, 10)?.code).toBe(KubeErrorCode.TooLarge);
-    early.release(10);
-    expect(refusal(early, 10)?.code).toBe(KubeErrorCode.TooLarge);
-    expect(refusal(late, 10)).toBeUndefined();
+    // Reserves of 25 and 50 shared: the early one may hold 75, not 100 (review 20, HIGH-1).
+    expect(early.mustShed()).toBe(true);
+    expect(late.mustShed()).toBe(false);
+    expect(refusal(late, 10)?.message).toBe(
+      "watch of Pod (v1): cluster late would hold more than its share of the hub's 100 bytes watch budget " +
+        '(the watch budget): it holds 0 bytes of watched objects, and other clusters hold more than their ' +
+        'share and are giving it back: retried until they have',
+    );
+    expect(refusal(early, 1)?.message).toBe(
+      "watch of Pod (v1): cluster early would hold more than its share of the hub's 100 bytes watch budget " +
+        '(the watch budget): it holds 100 bytes of watched objects, and it is over its share of it since ' +
+        'another cluster was added (75 bytes now): its watches drop what they hold and relist within the share',
+    );
+    expect(early.shedError('ConfigMap (v1)').message).toMatch(/^watch of ConfigMap \(v1\): cluster early /);
+    early.release(25);
+    expect(early.mustShed()).toBe(false);
+    expect(refusal(early, 1)?.code).toBe(KubeErrorCode.TooLarge);
+    expect(refusal(late, 25)).toBeUndefined();
+  });
+
+  it('sheds only the borrowers over an even split of the shared rest; one that borrows less keeps it', () => {
+    const budget = new WatchBudget({ totalBytes: 120 });
+    const a = budget.account('a');
+    expect(refusal(a, 60)).toBeUndefined();
+    const b = budget.account('b');
+    expect(refusal(b, 50)).toBeUndefined();
+    const c = budget.account('c');
+    // Reserves of 20 each, 60 shared; a borrows 40 and b 30, 10 too many: a (over 20 + 30) sheds, b keeps.
+    expect([a.mustShed(), b.mustShed(), c.mustShed()]).toEqual([true, false, false]);
+    a.release(10);
+    expect(a.mustShed()).toBe(false);
+    expect(refusal(c, 10)).toBeUndefined();
   });
 
   it('gives back no more than was taken', () => {

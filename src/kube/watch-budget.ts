@@ -37,6 +37,14 @@ export interface WatchCharge {
   take(bytes: number, what: string): void;
   /** Gives back `bytes` taken before. */
   release(bytes: number): void;
+  /**
+   * true while the cluster holds more than its share since another cluster's account opened (what it borrowed
+   * is now owed to the newcomer's reserve): its ListWatches fail with shedError, drop their caches and relist
+   * after their backoff, held to the new share. O(1).
+   */
+  mustShed(): boolean;
+  /** The retryable TooLarge of a watch of `what` whose cluster must shed, naming the cluster as the one over. */
+  shedError(what: string): KubeError;
 }
 
 export interface WatchBudgetOptions {
@@ -62,6 +70,13 @@ export class WatchBudget {
   private reserve: number;
   /** Σ max(0, used − reserve) over the accounts: what they borrow from the shared rest. */
   private borrowed = 0;
+  /**
+   * An account holding more than this must shed: +∞ while the reserves and what is borrowed fit in the budget;
+   * when an account opens and they do not (the borrowers took what the newcomer's reserve is owed), each
+   * reserve plus an even split of the shared rest between the borrowers (water-filling: who borrows less keeps
+   * it). Set back to +∞ by the release that makes them fit again.
+   */
+  private shedLimit = Number.POSITIVE_INFINITY;
 
   constructor(options: WatchBudgetOptions) {
     if (!Number.isSafeInteger(options.totalBytes) || options.totalBytes <= 0)
@@ -91,13 +106,22 @@ export class WatchBudget {
     this.rebalance();
   }
 
+  /** @internal WatchAccount.mustShed */
+  overShare(account: WatchAccount): boolean {
+    return account.usedBytes > this.shedLimit;
+  }
+
   /** @internal WatchAccount.take: the refusal's text, or undefined once taken. */
   tryTake(account: WatchAccount, bytes: number): string | undefined {
     const before = account.usedBytes;
     const after = before + bytes;
+    if (after > this.shedLimit) return this.shedWhy();
     const growth = Math.max(0, after - this.reserve) - Math.max(0, before - this.reserve);
     const reserved = this.reserve * this.accounts.size;
-    if (this.used + bytes > this.totalBytes) return 'the clusters together hold all of it';
+    if (this.used + bytes > this.totalBytes)
+      return this.shedLimit === Number.POSITIVE_INFINITY
+        ? 'the clusters together hold all of it'
+        : 'other clusters hold more than their share and are giving it back: retried until they have';
     if (growth > 0 && reserved + this.borrowed + growth > this.totalBytes) {
       const n = this.accounts.size;
       return `${approxBytes(this.reserve)} of it is kept for each of the ${String(n)} cluster${n === 1 ? '' : 's'} and the rest is in use`;
@@ -112,6 +136,15 @@ export class WatchBudget {
     const after = before - bytes;
     this.used -= bytes;
     this.borrowed -= Math.max(0, before - this.reserve) - Math.max(0, after - this.reserve);
+    if (this.shedLimit !== Number.POSITIVE_INFINITY && this.fits()) this.shedLimit = Number.POSITIVE_INFINITY;
+  }
+
+  /** @internal The `why` of a cluster that must shed. */
+  shedWhy(): string {
+    return (
+      `it is over its share of it since another cluster was added (${approxBytes(this.shedLimit)} now): ` +
+      `its watches drop what they hold and relist within the share`
+    );
   }
 
   /** @internal The refusal of `bytes` more for `what` on `account`'s cluster. */
@@ -128,11 +161,38 @@ export class WatchBudget {
     return Math.floor((this.totalBytes * WATCH_BUDGET_RESERVED) / Math.max(1, clusters));
   }
 
-  /** A cluster came or went: every reserve changes, and with it what each account borrows. */
+  /**
+   * A cluster came or went: every reserve changes, and with it what each account borrows, and who holds more
+   * than its share (the only place it is computed: O(clusters log clusters), not per take).
+   */
   private rebalance(): void {
     this.reserve = this.reserveFor(this.accounts.size);
     this.borrowed = 0;
-    for (const account of this.accounts) this.borrowed += Math.max(0, account.usedBytes - this.reserve);
+    const loans: number[] = [];
+    for (const account of this.accounts) {
+      const loan = Math.max(0, account.usedBytes - this.reserve);
+      this.borrowed += loan;
+      if (loan > 0) loans.push(loan);
+    }
+    this.shedLimit = Number.POSITIVE_INFINITY;
+    if (this.fits()) return;
+    // Water-filling over the shared rest: the smallest loans are kept whole while they are under an even split
+    // of what remains; the first one over it sets the level every bigger borrower must shed down to.
+    loans.sort((a, b) => a - b);
+    let shared = Math.max(0, this.totalBytes - this.reserve * this.accounts.size);
+    for (const [i, loan] of loans.entries()) {
+      const even = Math.floor(shared / (loans.length - i));
+      if (loan > even) {
+        this.shedLimit = this.reserve + even;
+        return;
+      }
+      shared -= loan;
+    }
+  }
+
+  /** The reserves and what is borrowed fit in the budget: nobody holds what another's reserve is owed. */
+  private fits(): boolean {
+    return this.reserve * this.accounts.size + this.borrowed <= this.totalBytes;
   }
 }
 
@@ -155,6 +215,14 @@ export class WatchAccount implements WatchCharge {
     const refused = this.budget.tryTake(this, bytes);
     if (refused !== undefined) throw this.budget.refusal(this, what, refused);
     this.used += bytes;
+  }
+
+  mustShed(): boolean {
+    return !this.closed && this.budget.overShare(this);
+  }
+
+  shedError(what: string): KubeError {
+    return this.budget.refusal(this, what, this.budget.shedWhy());
   }
 
   release(bytes: number): void {
