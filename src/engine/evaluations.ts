@@ -117,7 +117,7 @@ export class PackEvaluations {
 
   private evaluateNow(run: PackRun, ref: ObjectRef): void {
     // Until its namespace's Pods, ReplicaSets and Warning events are listed, a workload would be judged without
-    // them (a Deployment whose pod is in ImagePullBackOff blue instead of red): judged once they are (watchNamespaces).
+    // them (a Deployment whose pod is in ImagePullBackOff blue, not red): judged once they are (watchNamespaces).
     if (ref.namespace !== undefined && this.watches.isListing(ref.namespace)) return;
     const object = this.watches.get(ref);
     if (!run.gate.admits(refKey(ref), object)) return;
