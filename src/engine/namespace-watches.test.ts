@@ -133,6 +133,35 @@ describe('ClusterRunner: Pods and ReplicaSets of the packs’ namespaces only', 
     await expect.poll(() => budget.usedBytes, POLL).toBe(2 * OBJECT_BYTES);
   });
 
+  it('watches no namespace for a pack of cluster-scoped objects only', async () => {
+    const kube = new FakeKube({ listWatch: { backoff: { initialMs: 1, maxMs: 8 } } });
+    await kube.apply(pod('apps', 'theirs'), fm);
+    const listed = lists(kube);
+    const { runner, log } = runnerOn(kube);
+    await runner.start();
+    runner.setDesired([
+      desiredManifestPack({
+        pack: {
+          name: 'roles',
+          namespace: { ...packNamespace('apps'), create: false },
+          manifests: [
+            {
+              apiVersion: 'rbac.authorization.k8s.io/v1',
+              kind: 'ClusterRole',
+              metadata: { name: 'reader' },
+              rules: [{ apiGroups: [''], resources: ['pods'], verbs: ['get'] }],
+            },
+          ],
+        },
+        profile: { name: 'infra', version: '1.0.0' },
+        wave: 1,
+        order: 0,
+      }),
+    ]);
+    await log.until((l) => l.allGreen(['roles']), { ...WAIT, what: 'roles green' });
+    expect(listed).toEqual([]);
+  });
+
   it('judges nothing of a namespace before its Pods are listed', async () => {
     const kube = new FakeKube({ listWatch: { backoff: { initialMs: 1, maxMs: 8 } } });
     let podsAnswer = false;
