@@ -126,13 +126,22 @@ const object = (kind: string, name: string, extra: Record<string, unknown>) => (
   ...extra,
 });
 
-/** A ServiceAccount that may write only in NS (and read what the runner watches), and a kubeconfig with its token. */
+/**
+ * A ServiceAccount that may write only in NS and read the Pods, ReplicaSets and Events of NS only (the runner
+ * watches those per namespace its packs write to), reads its packs' kinds cluster-wide (watched by label) and of
+ * namespaces only `default` (the runner's reachability watch), as deploy/agent/rbac.yaml grants; and a
+ * kubeconfig with its token.
+ */
 async function namespaceLimitedKubeconfig(): Promise<string> {
-  const read = {
-    apiGroups: ['', 'apps'],
-    resources: ['pods', 'replicasets', 'events', 'configmaps', 'deployments'],
-    verbs: ['get', 'list', 'watch'],
-  };
+  const read = [
+    { apiGroups: ['', 'apps'], resources: ['configmaps', 'deployments'], verbs: ['get', 'list', 'watch'] },
+    {
+      apiGroups: [''],
+      resources: ['namespaces'],
+      resourceNames: ['default'],
+      verbs: ['get', 'list', 'watch'],
+    },
+  ];
   const objects = [
     { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } },
     object('ServiceAccount', 'strata-agent', {}),
@@ -143,13 +152,18 @@ async function namespaceLimitedKubeconfig(): Promise<string> {
           resources: ['configmaps', 'deployments'],
           verbs: ['get', 'list', 'watch', 'create', 'patch', 'update', 'delete'],
         },
+        {
+          apiGroups: ['', 'apps'],
+          resources: ['pods', 'replicasets', 'events'],
+          verbs: ['get', 'list', 'watch'],
+        },
       ],
     }),
     object('RoleBinding', 'strata-agent', {
       roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'strata-agent' },
       subjects: [{ kind: 'ServiceAccount', name: 'strata-agent', namespace: NS }],
     }),
-    object('ClusterRole', 'strata-agent-it-read', { rules: [read] }),
+    object('ClusterRole', 'strata-agent-it-read', { rules: read }),
     object('ClusterRoleBinding', 'strata-agent-it-read', {
       roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'strata-agent-it-read' },
       subjects: [{ kind: 'ServiceAccount', name: 'strata-agent', namespace: NS }],

@@ -42,8 +42,11 @@ export class PackEvaluations {
   private readonly packsByKey = new Map<string, readonly Owner[]>();
   /** Re-evaluations due when a custom resource's wait for its controller's first status ends. */
   private readonly graceTimers = new Map<string, NodeJS.Timeout>();
-  /** Namespaces whose Warning events are watched, or being listed (watchWarnings). */
-  private readonly warningNamespaces = new Set<string>();
+  /**
+   * Namespace → the packs whose inventory writes to it: its Pods, ReplicaSets and Warning events are watched
+   * while it has any (WatchSet.ensureNamespaces), one watch of each however many packs there are.
+   */
+  private readonly packsByNamespace = new Map<string, Set<PackRun>>();
   private readonly health: HealthContext;
   /** This turn's evaluations stop after a budget of loop time; the rest are judged on later turns. */
   private readonly turns: EvaluationTurns<PackRun>;
@@ -113,6 +116,9 @@ export class PackEvaluations {
   }
 
   private evaluateNow(run: PackRun, ref: ObjectRef): void {
+    // Until its namespace's Pods, ReplicaSets and Warning events are listed, a workload would be judged without
+    // them (a Deployment whose pod is in ImagePullBackOff blue, not red): judged once they are (watchNamespaces).
+    if (ref.namespace !== undefined && this.watches.isListing(ref.namespace)) return;
     const object = this.watches.get(ref);
     if (!run.gate.admits(refKey(ref), object)) return;
     const health = this.health.evaluateOptions(
@@ -151,7 +157,8 @@ export class PackEvaluations {
     // One key string per object, shared by the keys and the index.
     const keys = refs.map(refKey);
     const kept = this.appliedFieldsOf(run, keys);
-    this.unindex(run);
+    this.unindexKeys(run);
+    this.useNamespaces(run, run.inventory, refs);
     run.inventory = refs;
     run.inventoryKeys = keySet(keys);
     run.gate.retain(run.inventoryKeys);
@@ -161,7 +168,6 @@ export class PackEvaluations {
       const owner: Owner = { run, ref, appliedFields: kept?.get(key) };
       this.packsByKey.set(key, owners.length === 0 ? [owner] : [...owners, owner]);
     });
-    this.watchWarnings(refs);
     this.core.dispatch(run, { type: 'InventoryChanged', time: this.core.iso(), resources: refs });
     // Objects the watches have not seen stay "not yet observed"; evaluating them now would only emit a
     // Missing/NotFound status for each, one full status event per object for nothing.
@@ -198,8 +204,13 @@ export class PackEvaluations {
     return applied;
   }
 
-  /** The pack is gone: its objects no longer route to it. */
+  /** The pack is gone: its objects no longer route to it, and its namespaces are no longer watched for it. */
   unindex(run: PackRun): void {
+    this.unindexKeys(run);
+    this.useNamespaces(run, run.inventory, NONE_REFS);
+  }
+
+  private unindexKeys(run: PackRun): void {
     this.turns.forget(run);
     for (const key of run.inventoryKeys) {
       const owners = this.packsByKey.get(key)?.filter((o) => o.run !== run);
@@ -248,21 +259,61 @@ export class PackEvaluations {
   }
 
   /**
-   * Warning events of the pack's namespaces name the causes statuses do not (src/status/root-cause.ts). Asked
-   * once per namespace, not once per pack: the packs of a wave mostly share their namespaces, and each ask
-   * kept promises alive across the whole wave's install (issue 15: garbage promoted by every scavenge).
+   * The pack writes to the namespaces of `after` now, no longer to those of `before`: the namespaces new to every
+   * pack are watched, those no pack writes to any more are released (WatchSet.releaseNamespace). Namespaces are
+   * counted per pack, not per object, and a pack that stays in a namespace keeps it watched across the change.
    */
-  private watchWarnings(refs: readonly ObjectRef[]): void {
-    const fresh = new Set<string>();
-    for (const { namespace } of refs)
-      if (namespace !== undefined && !this.warningNamespaces.has(namespace)) fresh.add(namespace);
-    if (fresh.size === 0) return;
-    for (const namespace of fresh) this.warningNamespaces.add(namespace);
-    // Best effort: a failed start is retried by the next inventory change; the status rules work without it.
-    this.watches.ensureWarningNamespaces(fresh).catch(() => {
-      for (const namespace of fresh) this.warningNamespaces.delete(namespace);
-    });
+  private useNamespaces(run: PackRun, before: readonly ObjectRef[], after: readonly ObjectRef[]): void {
+    const now = namespacesOf(after);
+    let fresh: string[] | undefined;
+    for (const namespace of now) {
+      let packs = this.packsByNamespace.get(namespace);
+      if (packs === undefined) {
+        packs = new Set();
+        this.packsByNamespace.set(namespace, packs);
+      }
+      packs.add(run);
+      // Asked again while its lists are not all started (a refused one is retried by the next inventory).
+      if (!this.watches.isWatched(namespace)) (fresh ??= []).push(namespace);
+    }
+    for (const namespace of namespacesOf(before)) {
+      if (now.has(namespace)) continue;
+      const packs = this.packsByNamespace.get(namespace);
+      if (packs === undefined || !packs.delete(run) || packs.size > 0) continue;
+      this.packsByNamespace.delete(namespace);
+      this.watches.releaseNamespace(namespace);
+    }
+    if (fresh !== undefined) this.watchNamespaces(fresh);
+  }
+
+  /**
+   * Lists the namespaces' Pods, ReplicaSets and Warning events, then judges the objects of every pack there that
+   * the watches have seen: evaluateNow held them back meanwhile. A failed list is retried by the next inventory
+   * in the namespace; its objects are judged without it (the status rules work without them, less precisely).
+   */
+  private watchNamespaces(namespaces: readonly string[]): void {
+    const judge = () => {
+      if (this.core.stopped()) return;
+      const runs = new Set<PackRun>();
+      for (const namespace of namespaces)
+        for (const run of this.packsByNamespace.get(namespace) ?? []) runs.add(run);
+      const listed = new Set(namespaces);
+      for (const run of runs)
+        for (const ref of run.inventory)
+          if (ref.namespace !== undefined && listed.has(ref.namespace) && this.watches.get(ref))
+            this.evaluate(run, ref);
+      this.core.wake();
+    };
+    this.watches.ensureNamespaces(namespaces).then(judge, judge);
   }
 }
 
+/** The namespaces of these refs (cluster-scoped objects have none). */
+function namespacesOf(refs: readonly ObjectRef[]): Set<string> {
+  const out = new Set<string>();
+  for (const { namespace } of refs) if (namespace !== undefined) out.add(namespace);
+  return out;
+}
+
+const NONE_REFS: readonly ObjectRef[] = [];
 const NONE: readonly Owner[] = [];

@@ -1,8 +1,9 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AppsV1Api, KubeConfig, type V1Deployment } from '@kubernetes/client-node';
+import { AppsV1Api, CoreV1Api, KubeConfig, type V1Deployment } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { KubeClient } from '../kube/index.js';
 import { formatIssues, loadProfileFiles } from '../profile/index.js';
 import { PackConditionType, PackPhase } from '../status/index.js';
 import { down, up, type ControlPlaneState } from '../../testenv/src/controlplane.js';
@@ -99,6 +100,69 @@ describe('failures', () => {
       const stuck = log.latest().get('stuck');
       expect(stuck?.message).toMatch(/timed out after 4s/i);
       expect(stuck?.message).toContain('Deployment slow/stuck');
+    } finally {
+      runner.stop();
+    }
+  });
+});
+
+describe('namespaces', () => {
+  it("watches Pods and ReplicaSets only where packs live: another namespace's never reach the hub, and a failing pod in the namespace a pack creates turns it red", async () => {
+    // The cluster's own workload, in a namespace no pack writes to.
+    const core = kc.makeApiClient(CoreV1Api);
+    await core.createNamespace({ body: { metadata: { name: 'bystander' } } });
+    await apps.createNamespacedDeployment({
+      namespace: 'bystander',
+      body: {
+        metadata: { name: 'theirs' },
+        spec: {
+          replicas: 2,
+          selector: { matchLabels: { app: 'theirs' } },
+          template: {
+            metadata: { labels: { app: 'theirs' } },
+            spec: { containers: [{ name: 'main', image: 'registry.local/theirs:1' }] },
+          },
+        },
+      },
+    });
+    await expect
+      .poll(async () => (await core.listNamespacedPod({ namespace: 'bystander' })).items.length, {
+        timeout: 30_000,
+      })
+      .toBe(2);
+
+    // Every Pod and ReplicaSet watch the runner starts, and every one of their objects it is handed.
+    const queries: string[] = [];
+    const handed = new Set<string>();
+    const kube = KubeClient.fromFile(cp.kubeconfig);
+    const listWatch = kube.listWatch.bind(kube);
+    kube.listWatch = (q, handler, opts) => {
+      const related = q.kind === 'Pod' || q.kind === 'ReplicaSet';
+      if (related) queries.push(`${q.kind} in ${q.namespace ?? 'all namespaces'}`);
+      return listWatch(
+        q,
+        (event) => {
+          if (related) handed.add(`${q.kind} in ${event.object.metadata?.namespace ?? ''}`);
+          return handler(event);
+        },
+        opts,
+      );
+    };
+    const { runner, log } = await startRunner(cp.kubeconfig, 'scoped', { kube });
+    try {
+      const v1 = await profile('scoped', '1.0.0', 'scoped', [
+        { name: 'broken', behavior: 'image-pull-backoff' },
+      ]);
+      runner.setDesired(desiredOrThrow(v1, { cluster: 'scoped' }));
+      await log.until((l) => l.phases().broken === PackPhase.Failed, {
+        timeoutMs: 60_000,
+        what: 'broken red',
+      });
+      expect(log.latest().get('broken')?.message).toMatch(
+        /Pod scoped\/broken-[a-z0-9]+-[a-z0-9]+: (ErrImagePull|ImagePullBackOff)/,
+      );
+      expect([...new Set(queries)].sort()).toEqual(['Pod in scoped', 'ReplicaSet in scoped']);
+      expect([...handed].sort()).toEqual(['Pod in scoped', 'ReplicaSet in scoped']);
     } finally {
       runner.stop();
     }

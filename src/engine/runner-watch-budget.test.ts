@@ -18,7 +18,7 @@ const OBJECT_BYTES = 1000;
 const pod = (name: string): KubernetesObject & { spec: unknown } => ({
   apiVersion: 'v1',
   kind: 'Pod',
-  metadata: { name, namespace: 'batch' },
+  metadata: { name, namespace: 'apps' },
   spec: { containers: [{ name: 'main', image: 'x' }] },
 });
 
@@ -66,7 +66,7 @@ describe('ClusterRunner with a share of the watch budget', () => {
     await log.until((l) => l.allGreen(['settings']), { ...WAIT, what: 'settings green' });
     expect(runner.statuses().map((s) => s.stale)).toEqual([false]);
 
-    // The cluster grows past its share: a job's Pods, 10 of them, on top of the pack's ConfigMap.
+    // The cluster grows past its share: a job's Pods in the pack's namespace, 10 of them, on top of its ConfigMap.
     const fm = { fieldManager: 'test', force: true };
     for (let i = 0; i < 10; i++) await kube.apply(pod(`worker-${String(i)}`), fm);
     await log.until((l) => l.events.some((e) => e.type === 'ConnectionChanged' && !e.reachable), {
@@ -85,7 +85,7 @@ describe('ClusterRunner with a share of the watch budget', () => {
 
     // The job ends and its Pods go: the Pods' watch fits again, and the colours are statements about now.
     for (let i = 0; i < 10; i++)
-      await kube.delete({ apiVersion: 'v1', kind: 'Pod', namespace: 'batch', name: `worker-${String(i)}` });
+      await kube.delete({ apiVersion: 'v1', kind: 'Pod', namespace: 'apps', name: `worker-${String(i)}` });
     await log.until(() => runner.isReachable, { ...WAIT, what: 'the cluster connected again' });
     expect(runner.statuses().map((s) => s.stale)).toEqual([false]);
     runner.stop();

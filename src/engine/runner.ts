@@ -203,7 +203,10 @@ export class ClusterRunner {
     if (run.gate.applied(refKey(ref), answer, this.watches.get(ref))) this.evaluations.evaluate(run, ref);
   }
 
-  /** Starts the Pod and ReplicaSet watches. Call once before setDesired. */
+  /**
+   * Starts the watch that tells whether the cluster answers (WatchSet.start); Pods, ReplicaSets and Warning
+   * events are watched per namespace as packs write there. Call once before setDesired.
+   */
   async start(): Promise<void> {
     await this.watches.start();
   }

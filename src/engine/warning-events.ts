@@ -48,6 +48,12 @@ export class WarningEvents {
     this.#byUid.delete(uid);
   }
 
+  /** The namespace is no longer watched: what its events said is no longer kept current. */
+  forgetNamespace(namespace: string): void {
+    for (const [uid, events] of this.#byUid)
+      if (events[0]?.metadata.namespace === namespace) this.#byUid.delete(uid);
+  }
+
   get size(): number {
     return this.#byUid.size;
   }

@@ -29,11 +29,35 @@ export interface WatchSetOptions {
 const kindKey = (apiVersion: string, kind: string) => `${apiVersion}/${kind}`;
 const LISTED: Promise<void> = Promise.resolve();
 
+/** What a watch is for: objects a pack owns, objects they depend on, or only whether the cluster answers. */
+const WatchRole = { Owned: 'owned', Related: 'related', Reachability: 'reachability' } as const;
+type WatchRole = (typeof WatchRole)[keyof typeof WatchRole];
+
+interface WatchedKind {
+  readonly apiVersion: string;
+  readonly kind: string;
+  readonly namespace?: string;
+  readonly fieldSelector?: string;
+}
+
+/** What is watched in each namespace the packs write to (ensureNamespaces). */
+const namespaceKinds: readonly WatchedKind[] = [
+  { apiVersion: 'v1', kind: 'Pod' },
+  { apiVersion: 'apps/v1', kind: 'ReplicaSet' },
+  { apiVersion: 'v1', kind: 'Event', fieldSelector: 'type=Warning' },
+];
+
+/** One watch per key: per role, kind and namespace. */
+function watchKey(kind: WatchedKind, role: WatchRole): string {
+  const scope = kind.namespace === undefined ? '' : ` in ${kind.namespace}`;
+  return `${role}:${kindKey(kind.apiVersion, kind.kind)}${scope}`;
+}
+
 /**
  * The runner's view of the cluster, all from list+watch (src/kube): every object carrying this cluster's
- * label, per kind, plus every Pod and ReplicaSet, because controller-made pods carry no label of ours yet are
- * where a Deployment's failure shows (ImagePullBackOff, CrashLoopBackOff). Indexes are kept incrementally so
- * an event costs the same with 20 or 20,000 objects.
+ * label, per kind, plus the Pods, ReplicaSets and Warning events of the namespaces the packs write to, because
+ * controller-made pods carry no label of ours yet are where a Deployment's failure shows (ImagePullBackOff,
+ * CrashLoopBackOff). Indexes are kept incrementally so an event costs the same with 20 or 20,000 objects.
  */
 export class WatchSet implements RelatedObjects {
   private readonly watches = new Map<string, ListWatch<KubernetesObject>>();
@@ -48,31 +72,90 @@ export class WatchSet implements RelatedObjects {
   private readonly rsOwner = new Map<string, string>();
   private readonly disconnected = new Set<string>();
   private readonly warnings = new WarningEvents();
+  /** Namespaces whose Pods, ReplicaSets and Warning events are watched: LISTED, or the lists under way. */
+  private readonly namespaces = new Map<string, Promise<void>>();
   /** Owned kinds (apiVersion → kinds) whose watch has listed: ensureKinds has nothing to wait for. */
   private readonly listed = new Map<string, Set<string>>();
 
   constructor(private readonly options: WatchSetOptions) {}
 
-  /** Starts watching Pods and ReplicaSets; resolves once both are listed. */
+  /**
+   * Starts the watch that reports whether the cluster is reachable before any pack asks for one: the `default`
+   * namespace, which the API server never lets anyone delete, so it holds one small object whatever the cluster
+   * runs. Resolves once it is listed. Pods, ReplicaSets and Warning events are watched per namespace the packs
+   * write to (ensureNamespaces), not cluster-wide: a cluster's own 40,000 pods are none of the hub's business
+   * (issue 15).
+   */
   async start(): Promise<void> {
-    await Promise.all([
-      this.watch({ apiVersion: 'v1', kind: 'Pod' }, false),
-      this.watch({ apiVersion: 'apps/v1', kind: 'ReplicaSet' }, false),
-    ]);
+    await this.watch(
+      { apiVersion: 'v1', kind: 'Namespace', fieldSelector: 'metadata.name=default' },
+      WatchRole.Reachability,
+    );
   }
 
   /**
-   * Makes sure Warning events are watched in these namespaces (those the packs write to; only `type=Warning`
-   * ones are sent by the API server); resolves once each is listed, so events written before are known too.
-   * They carry the cause a status cannot (FailedCreate: quota, missing ServiceAccount, webhook denied;
-   * FailedMount; probe failures), see src/status/root-cause.ts.
+   * Makes sure Pods, ReplicaSets and Warning events are watched in these namespaces (those the packs write to),
+   * one watch of each per namespace whatever the number of packs there. Controller-made pods carry no label of
+   * ours yet are where a workload's failure shows (ImagePullBackOff, CrashLoopBackOff), and always sit in their
+   * owner's namespace; Warning events carry the cause a status cannot (FailedCreate: quota, missing
+   * ServiceAccount, webhook denied; FailedMount; probe failures; src/status/root-cause.ts), and only
+   * `type=Warning` ones are sent by the API server. A namespace that does not exist yet (a pack creates it) lists
+   * empty and is watched all the same. While a namespace's lists are under way `isListing` says so; resolves once
+   * all of them settled, rejecting with the first failure (the namespace is then asked for again by the next
+   * call, and the lists that did start are kept).
    */
-  async ensureWarningNamespaces(namespaces: Iterable<string>): Promise<void> {
-    await Promise.all(
-      [...new Set(namespaces)].map((namespace) =>
-        this.watch({ apiVersion: 'v1', kind: 'Event', namespace, fieldSelector: 'type=Warning' }, false),
-      ),
-    );
+  ensureNamespaces(namespaces: Iterable<string>): Promise<void> {
+    let started: Promise<void>[] | undefined;
+    for (const namespace of namespaces) {
+      if (this.namespaces.has(namespace)) continue;
+      const listed = Promise.allSettled(
+        namespaceKinds.map((kind) => this.watch({ ...kind, namespace }, WatchRole.Related)),
+      ).then((results) => {
+        if (this.namespaces.get(namespace) !== listed) return;
+        const failed = results.find((r) => r.status === 'rejected');
+        if (failed === undefined) this.namespaces.set(namespace, LISTED);
+        else {
+          this.namespaces.delete(namespace);
+          throw failed.reason;
+        }
+      });
+      this.namespaces.set(namespace, listed);
+      (started ??= []).push(listed);
+    }
+    if (started === undefined) return LISTED;
+    return Promise.all(started).then(() => undefined);
+  }
+
+  /** Whether the namespace's Pods, ReplicaSets and Warning events are watched, or being listed. */
+  isWatched(namespace: string): boolean {
+    return this.namespaces.has(namespace);
+  }
+
+  /** Whether the namespace's Pods, ReplicaSets or Warning events are being listed (ensureNamespaces). */
+  isListing(namespace: string): boolean {
+    const state = this.namespaces.get(namespace);
+    return state !== undefined && state !== LISTED;
+  }
+
+  /**
+   * No pack writes to the namespace any more: its Pods, ReplicaSets and Warning events are no longer watched,
+   * and what the indexes hold of them goes. They were the hub's only because a pack's workloads lived there; a
+   * namespace a pack left (its pack removed, or moved) may be a busy one of the cluster's own, and a restarted
+   * hub would not watch it either. A pack that comes back lists it again.
+   */
+  releaseNamespace(namespace: string): void {
+    if (!this.namespaces.delete(namespace)) return;
+    let reconnected = false;
+    for (const kind of namespaceKinds) {
+      const key = watchKey({ ...kind, namespace }, WatchRole.Related);
+      this.watches.get(key)?.stop();
+      this.watches.delete(key);
+      this.starting.delete(key);
+      reconnected = this.disconnected.delete(key) || reconnected;
+    }
+    this.dropNamespace(namespace);
+    // Its watch may have been the one that kept the cluster shown disconnected.
+    if (reconnected && this.disconnected.size === 0) this.options.onConnection({ connected: true });
   }
 
   /** Makes sure objects of these kinds are watched; resolves once each is listed (the cache is current). */
@@ -84,7 +167,9 @@ export class WatchSet implements RelatedObjects {
       if (this.listed.get(k.apiVersion)?.has(k.kind) !== true)
         (distinct ??= new Map()).set(kindKey(k.apiVersion, k.kind), k);
     if (distinct === undefined) return LISTED;
-    return Promise.all([...distinct.values()].map((k) => this.watch(k, true))).then(() => undefined);
+    return Promise.all([...distinct.values()].map((k) => this.watch(k, WatchRole.Owned))).then(
+      () => undefined,
+    );
   }
 
   get(ref: ObjectRef): KubernetesObject | undefined {
@@ -120,17 +205,15 @@ export class WatchSet implements RelatedObjects {
     for (const w of this.watches.values()) w.stop();
     this.watches.clear();
     this.listed.clear();
+    this.namespaces.clear();
   }
 
-  private watch(
-    kind: { apiVersion: string; kind: string; namespace?: string; fieldSelector?: string },
-    owned: boolean,
-  ): Promise<void> {
+  private watch(kind: WatchedKind, role: WatchRole): Promise<void> {
     // A pack may own Pods or ReplicaSets too: those are watched twice, once by label as owned objects.
-    const scope = kind.namespace === undefined ? '' : ` in ${kind.namespace}`;
-    const key = `${owned ? 'owned' : 'related'}:${kindKey(kind.apiVersion, kind.kind)}${scope}`;
+    const key = watchKey(kind, role);
     const pending = this.starting.get(key);
     if (pending) return pending;
+    const owned = role === WatchRole.Owned;
     const query = {
       ...kind,
       ...(owned ? { labelSelector: `${Label.Cluster}=${this.options.cluster}` } : {}),
@@ -138,7 +221,7 @@ export class WatchSet implements RelatedObjects {
     const watch = this.options.kube.listWatch<KubernetesObject>(
       query,
       (event) => {
-        this.handle(kind, owned, event);
+        if (role !== WatchRole.Reachability) this.handle(kind, owned, event);
       },
       {
         transform: owned ? slimOwned(kind) : slimRelated,
@@ -163,10 +246,13 @@ export class WatchSet implements RelatedObjects {
         else kinds.add(kind.kind);
       },
       (error: unknown) => {
-        // Let a later ensureKinds try again (e.g. a CRD that was not established yet).
+        // Let a later ensureKinds try again (e.g. a CRD that was not established yet). A watch stopped by
+        // releaseNamespace may have been started again since: that one stays.
         watch.stop();
-        this.watches.delete(key);
-        this.starting.delete(key);
+        if (this.watches.get(key) === watch) {
+          this.watches.delete(key);
+          this.starting.delete(key);
+        }
         throw error;
       },
     );
@@ -208,6 +294,20 @@ export class WatchSet implements RelatedObjects {
       return;
     }
     if (!owned) this.options.onEvent({ type: 'Related', event });
+  }
+
+  /** The Pods and ReplicaSets of `namespace` leave the indexes, and the Warning events about anything there. */
+  private dropNamespace(namespace: string): void {
+    for (const bucket of [...this.podsByOwner.values()])
+      for (const [uid, pod] of [...bucket])
+        if (pod.metadata?.namespace === namespace)
+          reindex(this.podsByOwner, this.podOwner, uid, undefined, undefined);
+    for (const [uid, rs] of [...this.replicaSetByUid]) {
+      if (rs.metadata?.namespace !== namespace) continue;
+      this.replicaSetByUid.delete(uid);
+      reindex(this.replicaSetsByOwner, this.rsOwner, uid, undefined, undefined);
+    }
+    this.warnings.forgetNamespace(namespace);
   }
 
   /** `uid` and its controllers as far as the Pod and ReplicaSet indexes know them. */

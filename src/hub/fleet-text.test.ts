@@ -196,7 +196,7 @@ describe('cluster text a viewer reads', () => {
         {
           apiVersion: 'v1',
           kind: 'Pod',
-          metadata: { name: 'big', namespace: 'default' },
+          metadata: { name: 'big', namespace: 'apps' },
           spec: { containers: [{ name: 'main', image: 'x' }] },
         },
         { fieldManager: 'test', force: true },
@@ -242,7 +242,7 @@ describe('Fleet.openWatchAccounts', () => {
         {
           apiVersion: 'v1',
           kind: 'Pod',
-          metadata: { name: 'big', namespace: 'default' },
+          metadata: { name: 'big', namespace: 'apps' },
           spec: { containers: [{ name: 'main', image: 'x' }] },
         },
         { fieldManager: 'test', force: true },

@@ -1,0 +1,270 @@
+// Pods, ReplicaSets and Warning events are watched per namespace the packs write to, not cluster-wide (issue 15):
+// a cluster's own pods elsewhere cost the hub nothing, a namespace is watched once however many packs share it,
+// and one no pack writes to any more stops being watched. The real control plane proves the same end to end
+// (lifecycle.int.test.ts, 'namespaces').
+import type { CoreV1Event, V1Pod, V1ReplicaSet } from '@kubernetes/client-node';
+import { afterEach, describe, expect, it } from 'vitest';
+import { KubeError, KubeErrorCode, WatchBudget, type WatchQuery } from '../kube/index.js';
+import { FakeKube } from '../kube/testing/fake-kube.js';
+import { PackPhase } from '../status/index.js';
+import type { DesiredPack } from './desired.js';
+import { ClusterRunner } from './runner.js';
+import { desiredManifestPack, packNamespace } from './testing/packs.js';
+import { EventLog } from './testing/runner.js';
+import { WatchSet } from './watch-set.js';
+
+const WAIT = { timeoutMs: 3000 };
+const POLL = { timeout: 3000 };
+const OBJECT_BYTES = 1000;
+const fm = { fieldManager: 'test', force: true };
+
+const pod = (namespace: string, name: string, owner?: { uid: string; name: string }): V1Pod => ({
+  apiVersion: 'v1',
+  kind: 'Pod',
+  metadata: {
+    name,
+    namespace,
+    ...(owner
+      ? {
+          ownerReferences: [
+            { apiVersion: 'apps/v1', kind: 'ReplicaSet', name: owner.name, uid: owner.uid, controller: true },
+          ],
+        }
+      : {}),
+  },
+  spec: { containers: [{ name: 'main', image: 'x' }] },
+});
+
+const configMapPack = (name: string, namespace = 'apps'): DesiredPack =>
+  desiredManifestPack({
+    pack: {
+      name,
+      namespace: packNamespace(namespace),
+      manifests: [{ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name }, data: { a: 'b' } }],
+    },
+    profile: { name: 'apps', version: '1.0.0' },
+    wave: 1,
+    order: 0,
+  });
+
+/** The Pod, ReplicaSet and Event lists the runner asked for, as `Kind in namespace` (or `Kind` cluster-wide). */
+function lists(kube: FakeKube): string[] {
+  const seen: string[] = [];
+  kube.react((action) => {
+    if (action.verb !== 'list' || !['Pod', 'ReplicaSet', 'Event'].includes(action.query.kind)) return;
+    seen.push(where(action.query));
+  });
+  return seen;
+}
+const where = (q: WatchQuery) => (q.namespace === undefined ? q.kind : `${q.kind} in ${q.namespace}`);
+
+const runners: ClusterRunner[] = [];
+afterEach(() => {
+  for (const r of runners.splice(0)) r.stop();
+});
+
+function runnerOn(kube: FakeKube, options: { budget?: WatchBudget } = {}) {
+  const log = new EventLog();
+  const runner = new ClusterRunner({
+    cluster: 'prod',
+    kube,
+    helmBin: '/nonexistent/helm: manifest packs only',
+    onEvent: log.push,
+    retry: { initialMs: 1, maxMs: 8 },
+    ...(options.budget ? { watchBudget: options.budget.account('prod') } : {}),
+  });
+  runners.push(runner);
+  return { runner, log };
+}
+
+describe('ClusterRunner: Pods and ReplicaSets of the packs’ namespaces only', () => {
+  it('holds none of the pods of namespaces no pack writes to, and stays connected within a budget they would pass', async () => {
+    // Every object counts 1,000 bytes of a 5,000 budget: the cluster's own 20 pods in `batch` would pass it.
+    const kube = new FakeKube({
+      listWatch: { backoff: { initialMs: 1, maxMs: 8 } },
+      objectBytes: () => OBJECT_BYTES,
+    });
+    for (let i = 0; i < 20; i++) await kube.apply(pod('batch', `worker-${String(i)}`), fm);
+    const budget = new WatchBudget({ totalBytes: 5 * OBJECT_BYTES });
+    const listed = lists(kube);
+    const { runner, log } = runnerOn(kube, { budget });
+    await runner.start();
+    runner.setDesired([configMapPack('settings')]);
+    await log.until((l) => l.allGreen(['settings']), { ...WAIT, what: 'settings green' });
+
+    expect(runner.isReachable).toBe(true);
+    expect(log.events.filter((e) => e.type === 'ConnectionChanged')).toEqual([]);
+    expect([...new Set(listed)].sort()).toEqual(['Event in apps', 'Pod in apps', 'ReplicaSet in apps']);
+    // The pack's ConfigMap, nothing of `batch`.
+    expect(budget.usedBytes).toBe(OBJECT_BYTES);
+  });
+
+  it('watches a namespace once for all its packs, and stops when no pack writes to it any more', async () => {
+    const kube = new FakeKube({
+      listWatch: { backoff: { initialMs: 1, maxMs: 8 } },
+      objectBytes: () => OBJECT_BYTES,
+    });
+    // A pod of the cluster's own in `apps`: the hub holds it while packs write there, and only then.
+    await kube.apply(pod('apps', 'theirs'), fm);
+    const budget = new WatchBudget({ totalBytes: 100 * OBJECT_BYTES });
+    const listed = lists(kube);
+    const { runner, log } = runnerOn(kube, { budget });
+    await runner.start();
+    runner.setDesired([configMapPack('one'), configMapPack('two')]);
+    await log.until((l) => l.allGreen(['one', 'two']), { ...WAIT, what: 'both green' });
+    expect(listed.filter((w) => w === 'Pod in apps')).toHaveLength(1);
+    expect(budget.usedBytes).toBe(3 * OBJECT_BYTES);
+
+    // One pack leaves: the other still writes to `apps`, which stays watched (its pod held, not listed again).
+    runner.setDesired([configMapPack('two')]);
+    await log.until(() => runner.statuses().length === 1, { ...WAIT, what: 'one removed' });
+    await expect.poll(() => budget.usedBytes, POLL).toBe(2 * OBJECT_BYTES);
+    expect(listed.filter((w) => w === 'Pod in apps')).toHaveLength(1);
+
+    // The last one leaves: nothing of `apps` is held any more.
+    runner.setDesired([]);
+    await log.until(() => runner.statuses().length === 0, { ...WAIT, what: 'both removed' });
+    await expect.poll(() => budget.usedBytes, POLL).toBe(0);
+
+    // A pack comes back: listed again, the pod held again.
+    runner.setDesired([configMapPack('one')]);
+    await log.until((l) => l.allGreen(['one']), { ...WAIT, what: 'one green again' });
+    expect(listed.filter((w) => w === 'Pod in apps')).toHaveLength(2);
+    await expect.poll(() => budget.usedBytes, POLL).toBe(2 * OBJECT_BYTES);
+  });
+
+  it('watches no namespace for a pack of cluster-scoped objects only', async () => {
+    const kube = new FakeKube({ listWatch: { backoff: { initialMs: 1, maxMs: 8 } } });
+    await kube.apply(pod('apps', 'theirs'), fm);
+    const listed = lists(kube);
+    const { runner, log } = runnerOn(kube);
+    await runner.start();
+    runner.setDesired([
+      desiredManifestPack({
+        pack: {
+          name: 'roles',
+          namespace: { ...packNamespace('apps'), create: false },
+          manifests: [
+            {
+              apiVersion: 'rbac.authorization.k8s.io/v1',
+              kind: 'ClusterRole',
+              metadata: { name: 'reader' },
+              rules: [{ apiGroups: [''], resources: ['pods'], verbs: ['get'] }],
+            },
+          ],
+        },
+        profile: { name: 'infra', version: '1.0.0' },
+        wave: 1,
+        order: 0,
+      }),
+    ]);
+    await log.until((l) => l.allGreen(['roles']), { ...WAIT, what: 'roles green' });
+    expect(listed).toEqual([]);
+  });
+
+  it('judges nothing of a namespace before its Pods are listed', async () => {
+    const kube = new FakeKube({ listWatch: { backoff: { initialMs: 1, maxMs: 8 } } });
+    let podsAnswer = false;
+    let refused = 0;
+    kube.react((action) => {
+      if (action.verb !== 'list' || action.query.kind !== 'Pod' || podsAnswer) return;
+      refused++;
+      throw new KubeError(KubeErrorCode.Unreachable, 'pods: connection reset');
+    });
+    const { runner, log } = runnerOn(kube);
+    await runner.start();
+    runner.setDesired([configMapPack('settings')]);
+    // Its ConfigMap is applied (the answer alone would have it judged) and watched a few retries of the Pod
+    // list long, but not judged while the pods of `apps` are unknown.
+    await log.until((l) => l.latest().get('settings')?.stage.type === 'Applied', {
+      ...WAIT,
+      what: 'applied',
+    });
+    const then = refused;
+    await expect.poll(() => refused, POLL).toBeGreaterThanOrEqual(then + 3);
+    expect(runner.isReachable).toBe(false);
+    expect(log.latest().get('settings')?.progress.ready).toBe(0);
+    expect(log.phases().settings).toBe(PackPhase.Processing);
+    podsAnswer = true;
+    await log.until((l) => l.allGreen(['settings']), {
+      ...WAIT,
+      what: 'settings green once the pods are listed',
+    });
+    expect(runner.isReachable).toBe(true);
+  });
+
+  it('reports a cluster with no packs unreachable, and reachable again', async () => {
+    const kube = new FakeKube({ listWatch: { backoff: { initialMs: 1, maxMs: 8 } } });
+    let down = true;
+    kube.react(() => {
+      if (down) throw new KubeError(KubeErrorCode.Unreachable, 'cannot reach the API server: ECONNREFUSED');
+    });
+    const { runner, log } = runnerOn(kube);
+    const started = runner.start();
+    await log.until((l) => l.events.some((e) => e.type === 'ConnectionChanged' && !e.reachable), {
+      ...WAIT,
+      what: 'unreachable',
+    });
+    expect(runner.isReachable).toBe(false);
+    down = false;
+    await started;
+    await log.until(() => runner.isReachable, { ...WAIT, what: 'reachable again' });
+  });
+});
+
+describe('WatchSet.releaseNamespace', () => {
+  it('drops the Pods, ReplicaSets and Warning events of the namespace from what the status rules read', async () => {
+    const kube = new FakeKube();
+    const rs = await kube.apply<V1ReplicaSet>(
+      {
+        apiVersion: 'apps/v1',
+        kind: 'ReplicaSet',
+        metadata: {
+          name: 'web-1',
+          namespace: 'apps',
+          ownerReferences: [
+            { apiVersion: 'apps/v1', kind: 'Deployment', name: 'web', uid: 'dep', controller: true },
+          ],
+        },
+        spec: { selector: { matchLabels: { app: 'web' } } },
+      },
+      fm,
+    );
+    const rsUid = rs.metadata?.uid ?? '';
+    const web = await kube.apply<V1Pod>(pod('apps', 'web-1-a', { uid: rsUid, name: 'web-1' }), fm);
+    const webUid = web.metadata?.uid ?? '';
+    await kube.apply(pod('other', 'x-1-a', { uid: 'rs-other', name: 'x-1' }), fm);
+    const event: CoreV1Event = {
+      apiVersion: 'v1',
+      kind: 'Event',
+      type: 'Warning',
+      reason: 'BackOff',
+      metadata: { name: 'web-1-a.1', namespace: 'apps' },
+      involvedObject: { kind: 'Pod', namespace: 'apps', name: 'web-1-a', uid: webUid },
+    };
+    await kube.apply(event, fm);
+    const watches = new WatchSet({
+      kube,
+      cluster: 'prod',
+      onEvent: () => undefined,
+      onConnection: () => undefined,
+    });
+    try {
+      await watches.ensureNamespaces(['apps']);
+      expect(watches.replicaSetsOwnedBy('dep').map((r) => r.metadata?.name)).toEqual(['web-1']);
+      expect(watches.podsOwnedBy(rsUid).map((p) => p.metadata?.name)).toEqual(['web-1-a']);
+      expect(watches.warningEventsFor(webUid).map((e) => e.reason)).toEqual(['BackOff']);
+      // Never listed: no pack writes to `other`.
+      expect(watches.podsOwnedBy('rs-other')).toEqual([]);
+
+      watches.releaseNamespace('apps');
+      expect(watches.isWatched('apps')).toBe(false);
+      expect(watches.replicaSetsOwnedBy('dep')).toEqual([]);
+      expect(watches.replicaSet(rsUid)).toBeUndefined();
+      expect(watches.podsOwnedBy(rsUid)).toEqual([]);
+      expect(watches.warningEventsFor(webUid)).toEqual([]);
+    } finally {
+      watches.stop();
+    }
+  });
+});
