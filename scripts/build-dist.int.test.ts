@@ -50,7 +50,7 @@ describe('bin/strata', () => {
       expect(cmdline.join(' ')).not.toContain('tsx');
       // V8's memory flags from scripts/node-flags (issue 15: idle RSS and the peak of a large install).
       expect(cmdline).toContain('--max-semi-space-size=1');
-      expect(cmdline).toContain('--heap-growing-percent=50');
+      expect(cmdline).toContain('--heap-growing-percent=25');
       // No pretenured literals keeping young request objects alive (issue 15, fast reads: page p99).
       expect(cmdline).toContain('--no-allocation-site-pretenuring');
       // …and glibc malloc's settings from the same file, as its environment.
