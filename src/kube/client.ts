@@ -372,10 +372,8 @@ export class KubeClient implements KubeApi {
       const text = await this.transport.text(response, what).catch(() => '');
       throw this.transport.responseError(response.status, text, path);
     }
-    const stream = response.body.stream();
-    if (!stream) return;
     try {
-      yield* watchEvents<T>(stream, { what: `${what} on ${this.server}` });
+      yield* watchEvents<T>(response.body, { what: `${what} on ${this.server}` });
     } catch (error) {
       throw this.transport.transportError(error, undefined, what);
     }

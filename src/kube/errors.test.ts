@@ -1,4 +1,5 @@
 import { ApiException } from '@kubernetes/client-node';
+import { errors as undiciErrors } from 'undici';
 import { describe, expect, it } from 'vitest';
 import { classifyError, errorFromResponse, errorFromStatus, KubeError, KubeErrorCode } from './errors.js';
 import * as statuses from './fixtures/statuses.js';
@@ -199,6 +200,53 @@ describe('classifyError', () => {
     );
     expect(e.code).toBe(KubeErrorCode.Unreachable);
     expect(e.retryable).toBe(true);
+  });
+
+  // The transport sends with undici's request(), which rejects with its own errors rather than fetch's
+  // `TypeError: fetch failed` around them: each maps to what the same failure under fetch did.
+  it("undici's own errors, not wrapped by fetch, map as under fetch", () => {
+    const refused = classifyError(
+      Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:6443'), { code: 'ECONNREFUSED' }),
+    );
+    expect([refused.code, refused.errno, refused.message]).toEqual([
+      'Unreachable',
+      'ECONNREFUSED',
+      'cannot reach the API server: connect ECONNREFUSED 127.0.0.1:6443',
+    ]);
+    const closed = classifyError(new undiciErrors.SocketError('other side closed'));
+    expect([closed.code, closed.retryable, closed.message]).toEqual([
+      'Unreachable',
+      true,
+      'cannot reach the API server: other side closed',
+    ]);
+    expect(classifyError(new undiciErrors.ConnectTimeoutError()).code).toBe('Timeout');
+    expect(classifyError(new undiciErrors.HeadersTimeoutError()).code).toBe('Timeout');
+    // An abort, as the signal's AbortError is: not the network's failure.
+    const aborted = classifyError(new undiciErrors.RequestAbortedError(), undefined, { sending: true });
+    expect([aborted.code, aborted.message]).toEqual(['Timeout', 'aborted: Request aborted']);
+  });
+
+  it('a header undici refuses to send is a non-retryable error, not an unreachable server', () => {
+    // fetch refused it before sending, with a TypeError (and the header's value, a token, in its message).
+    const e = classifyError(
+      new undiciErrors.InvalidArgumentError('invalid authorization header'),
+      undefined,
+      {
+        sending: true,
+      },
+    );
+    expect(e.code).toBe(KubeErrorCode.ServerError);
+    expect(e.retryable).toBe(false);
+    expect(e.message).toBe('invalid authorization header');
+  });
+
+  it('sending failed with an error of no known code (a SOCKS proxy refusing): Unreachable, as fetch reported it', () => {
+    const e = classifyError(new Error('Socket closed'), undefined, { sending: true });
+    expect(e.code).toBe(KubeErrorCode.Unreachable);
+    expect(e.retryable).toBe(true);
+    expect(e.message).toBe('cannot reach the API server: Socket closed');
+    // The same error elsewhere (an exec plugin failing before sending) stays what it was.
+    expect(classifyError(new Error('Socket closed')).code).toBe(KubeErrorCode.ServerError);
   });
 
   it('anything else is a non-retryable ServerError keeping the message', () => {

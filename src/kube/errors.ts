@@ -238,7 +238,19 @@ const TIMEOUT_CODES = new Set([
   'UND_ERR_BODY_TIMEOUT',
 ]);
 
-/** Walks `cause` chains (undici wraps the socket error in `TypeError: fetch failed`). */
+/**
+ * undici codes that are not the network's failure: an abort (named AbortError, classified as the signal's abort
+ * is) and arguments undici refused before sending (a header value an exec plugin returned with a newline in it):
+ * retrying cannot help.
+ */
+const NOT_NETWORK_CODES = new Set([
+  'UND_ERR_ABORT',
+  'UND_ERR_ABORTED',
+  'UND_ERR_INVALID_ARG',
+  'UND_ERR_INVALID_RETURN_VALUE',
+]);
+
+/** Walks `cause` chains (fetch wraps the socket error in `TypeError: fetch failed`). */
 function causeChain(err: unknown): unknown[] {
   const chain: unknown[] = [];
   let current: unknown = err;
@@ -261,13 +273,23 @@ function numberField(value: unknown, field: string): number | undefined {
   return typeof v === 'number' ? v : undefined;
 }
 
+export interface ClassifyOptions {
+  /**
+   * `err` is what sending the request failed with (connecting, the proxy, writing it, reading the answer's
+   * head): without a code recognised below it is still the network's failure, Unreachable and retried, as
+   * fetch reported every such failure as `fetch failed` (a SOCKS proxy's error, a parser's on a port that does
+   * not speak HTTP).
+   */
+  sending?: boolean;
+}
+
 /**
  * Turns anything a Kubernetes call can throw into a KubeError: our own errors pass through; client-node's
  * `ApiException` (code + body) and its Watch's `Error` with `statusCode` are classified by HTTP status and
  * the API server's Status; undici/Node transport failures become Unreachable (with TLS problems named as such)
  * or Timeout.
  */
-export function classifyError(err: unknown, ref?: ObjectRef): KubeError {
+export function classifyError(err: unknown, ref?: ObjectRef, options: ClassifyOptions = {}): KubeError {
   if (err instanceof KubeError) {
     if (err.ref || !ref) return err;
     return new KubeError(err.code, prefix(ref, err.message), {
@@ -299,7 +321,8 @@ export function classifyError(err: unknown, ref?: ObjectRef): KubeError {
   }
 
   const chain = causeChain(err);
-  // One of ours wrapped by fetch (`TypeError: fetch failed` around what a dispatcher interceptor threw).
+  // One of ours, as it is or wrapped (fetch's `TypeError: fetch failed` around what a dispatcher interceptor or
+  // the guarded lookup threw).
   const ours = chain.find((e): e is KubeError => e instanceof KubeError);
   if (ours) return classifyError(ours, ref);
   const codes = chain.map((e) => stringField(e, 'code')).filter((c): c is string => c !== undefined);
@@ -323,8 +346,16 @@ export function classifyError(err: unknown, ref?: ObjectRef): KubeError {
       cause: err,
     });
   }
-  const netCode = codes.find((c) => /^E[A-Z]+$/.test(c) || c.startsWith('UND_ERR'));
-  if (netCode || (err instanceof TypeError && err.message === 'fetch failed')) {
+  const netCode = codes.find(
+    (c) =>
+      /^E[A-Z]+$/.test(c) || (c.startsWith('UND_ERR') && !NOT_NETWORK_CODES.has(c)) || c.startsWith('HPE_'),
+  );
+  const refused = codes.some((c) => NOT_NETWORK_CODES.has(c)) || names.includes('AbortError');
+  if (
+    netCode ||
+    (err instanceof TypeError && err.message === 'fetch failed') ||
+    (options.sending === true && !refused)
+  ) {
     return new KubeError(KubeErrorCode.Unreachable, prefix(ref, `cannot reach the API server: ${detail}`), {
       ref,
       errno: netCode,

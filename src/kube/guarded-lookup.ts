@@ -37,7 +37,8 @@ export function guardedLookup(
             'the hub does not connect there',
           { retryable: false },
         );
-        // The connection reports it as its error; fetch's `cause` chain brings the KubeError back (classifyError).
+        // The connection reports it as its error: the request rejects with it (fetch with it as the `cause` of
+        // `fetch failed`), and classifyError finds the KubeError either way.
         callback(refused as unknown as NodeJS.ErrnoException, '', 0);
         return;
       }

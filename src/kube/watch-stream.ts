@@ -36,7 +36,7 @@ export interface WatchStreamOptions {
  * Splitting bytes rather than text is exact: in UTF-8 the byte 0x0A is only ever a newline.
  */
 export async function* watchEvents<T>(
-  stream: ReadableStream<Uint8Array>,
+  stream: AsyncIterable<Uint8Array>,
   options: WatchStreamOptions = {},
 ): AsyncGenerator<RawWatchEvent<T>> {
   const maxLineBytes = options.maxLineBytes ?? MAX_WATCH_LINE_BYTES;
