@@ -193,6 +193,49 @@ describe('ClusterRunner: Pods and ReplicaSets of the packs’ namespaces only', 
     expect(runner.isReachable).toBe(true);
   });
 
+  it('judges each namespace once its own lists are done, whatever another namespace’s refusal', async () => {
+    // Review 21: Pods are refused for good in `a` while those of `b` take a few retries; the objects of `b` were
+    // held back until all namespaces were listed, then judged before `b` was, and never again (blue for ever).
+    const kube = new FakeKube({ listWatch: { backoff: { initialMs: 1, maxMs: 8 } } });
+    let bRefusals = 0;
+    kube.react((action) => {
+      if (action.verb !== 'list' || action.query.kind !== 'Pod') return;
+      if (action.query.namespace === 'a')
+        throw new KubeError(KubeErrorCode.Forbidden, 'pods is forbidden in a', { retryable: false });
+      if (action.query.namespace === 'b' && bRefusals++ < 5)
+        throw new KubeError(KubeErrorCode.Unreachable, 'pods: connection reset');
+    });
+    const { runner, log } = runnerOn(kube);
+    await runner.start();
+    runner.setDesired([
+      desiredManifestPack({
+        pack: {
+          name: 'two-ns',
+          namespace: packNamespace('a'),
+          manifests: [
+            {
+              apiVersion: 'v1',
+              kind: 'ConfigMap',
+              metadata: { name: 'x', namespace: 'a' },
+              data: { a: 'b' },
+            },
+            {
+              apiVersion: 'v1',
+              kind: 'ConfigMap',
+              metadata: { name: 'y', namespace: 'b' },
+              data: { a: 'b' },
+            },
+          ],
+        },
+        profile: { name: 'apps', version: '1.0.0' },
+        wave: 1,
+        order: 0,
+      }),
+    ]);
+    await log.until((l) => l.allGreen(['two-ns']), { ...WAIT, what: 'two-ns green' });
+    expect(bRefusals).toBeGreaterThan(5);
+  });
+
   it('reports a cluster with no packs unreachable, and reachable again', async () => {
     const kube = new FakeKube({ listWatch: { backoff: { initialMs: 1, maxMs: 8 } } });
     let down = true;
