@@ -133,6 +133,40 @@ describe('ClusterRunner: Pods and ReplicaSets of the packs’ namespaces only', 
     await expect.poll(() => budget.usedBytes, POLL).toBe(2 * OBJECT_BYTES);
   });
 
+  it('holds nothing of a namespace whose Pods were refused once no pack writes to it', async () => {
+    // Review 21: the ReplicaSet and Event watches that did start stayed after the packs left, holding the
+    // cluster's own ReplicaSets there against the budget.
+    const kube = new FakeKube({
+      listWatch: { backoff: { initialMs: 1, maxMs: 8 } },
+      objectBytes: () => OBJECT_BYTES,
+    });
+    for (let i = 0; i < 5; i++) {
+      await kube.apply<V1ReplicaSet>(
+        {
+          apiVersion: 'apps/v1',
+          kind: 'ReplicaSet',
+          metadata: { name: `theirs-${String(i)}`, namespace: 'apps' },
+          spec: { selector: { matchLabels: { app: 'theirs' } } },
+        },
+        fm,
+      );
+    }
+    kube.react((action) => {
+      if (action.verb === 'list' && action.query.kind === 'Pod' && action.query.namespace === 'apps')
+        throw new KubeError(KubeErrorCode.Forbidden, 'pods is forbidden in apps', { retryable: false });
+    });
+    const budget = new WatchBudget({ totalBytes: 100 * OBJECT_BYTES });
+    const { runner, log } = runnerOn(kube, { budget });
+    await runner.start();
+    runner.setDesired([configMapPack('settings')]);
+    await log.until((l) => l.allGreen(['settings']), { ...WAIT, what: 'settings green' });
+    expect(budget.usedBytes).toBe(6 * OBJECT_BYTES);
+
+    runner.setDesired([]);
+    await log.until(() => runner.statuses().length === 0, { ...WAIT, what: 'settings removed' });
+    await expect.poll(() => budget.usedBytes, POLL).toBe(0);
+  });
+
   it('watches no namespace for a pack of cluster-scoped objects only', async () => {
     const kube = new FakeKube({ listWatch: { backoff: { initialMs: 1, maxMs: 8 } } });
     await kube.apply(pod('apps', 'theirs'), fm);

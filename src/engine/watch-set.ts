@@ -102,7 +102,7 @@ export class WatchSet implements RelatedObjects {
    * `type=Warning` ones are sent by the API server. A namespace that does not exist yet (a pack creates it) lists
    * empty and is watched all the same. While a namespace's lists are under way `isListing` says so; resolves once
    * all of them settled, rejecting with the first failure (the namespace is then asked for again by the next
-   * call, and the lists that did start are kept).
+   * call, and the lists that did start are kept until then or until releaseNamespace).
    */
   ensureNamespaces(namespaces: Iterable<string>): Promise<void> {
     let started: Promise<void>[] | undefined;
@@ -141,10 +141,11 @@ export class WatchSet implements RelatedObjects {
    * No pack writes to the namespace any more: its Pods, ReplicaSets and Warning events are no longer watched,
    * and what the indexes hold of them goes. They were the hub's only because a pack's workloads lived there; a
    * namespace a pack left (its pack removed, or moved) may be a busy one of the cluster's own, and a restarted
-   * hub would not watch it either. A pack that comes back lists it again.
+   * hub would not watch it either. A pack that comes back lists it again. Also when one of its lists was
+   * refused for good (it is no longer `isWatched` then): the others did start, and hold what they listed.
    */
   releaseNamespace(namespace: string): void {
-    if (!this.namespaces.delete(namespace)) return;
+    this.namespaces.delete(namespace);
     let reconnected = false;
     for (const kind of namespaceKinds) {
       const key = watchKey({ ...kind, namespace }, WatchRole.Related);
