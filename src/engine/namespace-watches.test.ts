@@ -270,6 +270,27 @@ describe('ClusterRunner: Pods and ReplicaSets of the packs’ namespaces only', 
     expect(bRefusals).toBeGreaterThan(5);
   });
 
+  it('reports the cluster reachable again when a list that failed once is refused for good', async () => {
+    // Review 21: the Pod list of `apps` failed once (cluster shown unreachable), then was refused; the watch went
+    // but the cluster stayed shown unreachable, its packs green.
+    const kube = new FakeKube({ listWatch: { backoff: { initialMs: 1, maxMs: 8 } } });
+    let lists = 0;
+    kube.react((action) => {
+      if (action.verb !== 'list' || action.query.kind !== 'Pod' || action.query.namespace !== 'apps') return;
+      if (lists++ === 0) throw new KubeError(KubeErrorCode.Unreachable, 'pods: connection reset');
+      throw new KubeError(KubeErrorCode.Forbidden, 'pods is forbidden in apps', { retryable: false });
+    });
+    const { runner, log } = runnerOn(kube);
+    await runner.start();
+    runner.setDesired([configMapPack('settings')]);
+    await log.until((l) => l.allGreen(['settings']), { ...WAIT, what: 'settings green' });
+    expect(log.events.filter((e) => e.type === 'ConnectionChanged').map((e) => e.reachable)).toEqual([
+      false,
+      true,
+    ]);
+    expect(runner.isReachable).toBe(true);
+  });
+
   it('reports a cluster with no packs unreachable, and reachable again', async () => {
     const kube = new FakeKube({ listWatch: { backoff: { initialMs: 1, maxMs: 8 } } });
     let down = true;
@@ -286,6 +307,33 @@ describe('ClusterRunner: Pods and ReplicaSets of the packs’ namespaces only', 
     down = false;
     await started;
     await log.until(() => runner.isReachable, { ...WAIT, what: 'reachable again' });
+  });
+});
+
+describe('WatchSet: a watch refused for good after a failure', () => {
+  it('reports the cluster connected again when it was the last one disconnected', async () => {
+    const kube = new FakeKube({ listWatch: { backoff: { initialMs: 1, maxMs: 8 } } });
+    let lists = 0;
+    kube.react((action) => {
+      if (action.verb !== 'list' || action.query.kind !== 'Secret') return;
+      if (lists++ === 0) throw new KubeError(KubeErrorCode.Unreachable, 'secrets: connection reset');
+      throw new KubeError(KubeErrorCode.Forbidden, 'secrets is forbidden', { retryable: false });
+    });
+    const connected: boolean[] = [];
+    const watches = new WatchSet({
+      kube,
+      cluster: 'prod',
+      onEvent: () => undefined,
+      onConnection: (state) => connected.push(state.connected),
+    });
+    try {
+      await expect(watches.ensureKinds([{ apiVersion: 'v1', kind: 'Secret' }])).rejects.toThrow(
+        'secrets is forbidden',
+      );
+      expect(connected).toEqual([false, true]);
+    } finally {
+      watches.stop();
+    }
   });
 });
 

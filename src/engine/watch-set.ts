@@ -1,5 +1,12 @@
 import type { CoreV1Event, KubernetesObject, V1Pod, V1ReplicaSet } from '@kubernetes/client-node';
-import type { KubeApi, KubeError, ListWatch, WatchCharge, WatchEvent } from '../kube/index.js';
+import {
+  KubeError,
+  KubeErrorCode,
+  type KubeApi,
+  type ListWatch,
+  type WatchCharge,
+  type WatchEvent,
+} from '../kube/index.js';
 import { controllerUid, refKey, type ObjectRef, type RelatedObjects } from '../status/index.js';
 import { Label } from './render.js';
 import { idleCollection } from './idle-collection.js';
@@ -253,6 +260,11 @@ export class WatchSet implements RelatedObjects {
         if (this.watches.get(key) === watch) {
           this.watches.delete(key);
           this.starting.delete(key);
+          // A retryable failure before may have reported it disconnected; gone, it no longer keeps the cluster
+          // shown so (review 21). A refusal is an answer: the cluster is reachable. Not so credentials refused.
+          const unauthorized = error instanceof KubeError && error.code === KubeErrorCode.Unauthorized;
+          if (this.disconnected.delete(key) && this.disconnected.size === 0 && !unauthorized)
+            this.options.onConnection({ connected: true });
         }
         throw error;
       },
