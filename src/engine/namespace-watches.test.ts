@@ -310,6 +310,52 @@ describe('ClusterRunner: Pods and ReplicaSets of the packs’ namespaces only', 
   });
 });
 
+describe('ClusterRunner: the reachability watch refused', () => {
+  // Review 21: an agent whose RBAC predates the Namespace rule (deploy/agent/rbac.yaml) crashed at start, and a
+  // kubeconfig that may list but not watch namespaces flapped unreachable. A refusal is the API server answering.
+  it('starts when the `default` namespace may not be read, its packs still judged', async () => {
+    const kube = new FakeKube({ listWatch: { backoff: { initialMs: 1, maxMs: 8 } } });
+    kube.react((action) => {
+      if (action.verb === 'list' && action.query.kind === 'Namespace')
+        throw new KubeError(KubeErrorCode.Forbidden, 'namespaces "default" is forbidden', {
+          retryable: false,
+        });
+    });
+    const { runner, log } = runnerOn(kube);
+    await runner.start();
+    expect(runner.isReachable).toBe(true);
+    runner.setDesired([configMapPack('settings')]);
+    await log.until((l) => l.allGreen(['settings']), { ...WAIT, what: 'settings green' });
+    expect(log.events.filter((e) => e.type === 'ConnectionChanged')).toEqual([]);
+  });
+
+  it('stays reachable when namespaces may be listed but not watched', async () => {
+    const kube = new FakeKube({ listWatch: { backoff: { initialMs: 1, maxMs: 8 } } });
+    let refusals = 0;
+    kube.react((action) => {
+      if (action.verb !== 'watch' || action.query.kind !== 'Namespace') return;
+      refusals++;
+      throw new KubeError(KubeErrorCode.Forbidden, 'namespaces is forbidden: cannot watch', {
+        retryable: false,
+      });
+    });
+    const { runner, log } = runnerOn(kube);
+    await runner.start();
+    await expect.poll(() => refusals, POLL).toBeGreaterThanOrEqual(3);
+    expect(log.events.filter((e) => e.type === 'ConnectionChanged')).toEqual([]);
+    expect(runner.isReachable).toBe(true);
+  });
+
+  it('does not start with credentials the API server refuses', async () => {
+    const kube = new FakeKube({ listWatch: { backoff: { initialMs: 1, maxMs: 8 } } });
+    kube.react(() => {
+      throw new KubeError(KubeErrorCode.Unauthorized, 'Unauthorized', { retryable: false });
+    });
+    const { runner } = runnerOn(kube);
+    await expect(runner.start()).rejects.toThrow('Unauthorized');
+  });
+});
+
 describe('WatchSet: a watch refused for good after a failure', () => {
   it('reports the cluster connected again when it was the last one disconnected', async () => {
     const kube = new FakeKube({ listWatch: { backoff: { initialMs: 1, maxMs: 8 } } });

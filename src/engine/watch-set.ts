@@ -92,12 +92,20 @@ export class WatchSet implements RelatedObjects {
    * runs. Resolves once it is listed. Pods, ReplicaSets and Warning events are watched per namespace the packs
    * write to (ensureNamespaces), not cluster-wide: a cluster's own 40,000 pods are none of the hub's business
    * (issue 15).
+   *
+   * A refusal (403: an agent's RBAC from before this watch, a kubeconfig that may list namespaces but not watch
+   * them) is the API server answering: the cluster is reachable, and whether it stays so is told by the other
+   * watches (review 21). Credentials refused (401) still reject.
    */
   async start(): Promise<void> {
-    await this.watch(
-      { apiVersion: 'v1', kind: 'Namespace', fieldSelector: 'metadata.name=default' },
-      WatchRole.Reachability,
-    );
+    try {
+      await this.watch(
+        { apiVersion: 'v1', kind: 'Namespace', fieldSelector: 'metadata.name=default' },
+        WatchRole.Reachability,
+      );
+    } catch (error) {
+      if (!refused(error)) throw error;
+    }
   }
 
   /**
@@ -235,7 +243,7 @@ export class WatchSet implements RelatedObjects {
         transform: owned ? slimOwned(kind) : slimRelated,
         ...(this.options.budget ? { budget: this.options.budget } : {}),
         onConnection: (state) => {
-          if (state.connected) {
+          if (state.connected || (role === WatchRole.Reachability && refused(state.error))) {
             this.disconnected.delete(key);
             if (this.disconnected.size === 0) this.options.onConnection({ connected: true });
           } else {
@@ -350,6 +358,10 @@ export class WatchSet implements RelatedObjects {
     reindex(this.replicaSetsByOwner, this.rsOwner, uid, deleted ? undefined : rs, controllerUid(rs));
   }
 }
+
+/** The API server answered, refusing: 403. */
+const refused = (error: unknown): boolean =>
+  error instanceof KubeError && error.code === KubeErrorCode.Forbidden;
 
 /** Moves `uid` to the right owner bucket (or out of all of them when `value` is undefined). */
 function reindex<T>(
