@@ -65,16 +65,18 @@ afterEach(() => {
 
 function runnerOn(kube: FakeKube, options: { budget?: WatchBudget } = {}) {
   const log = new EventLog();
+  const lines: string[] = [];
   const runner = new ClusterRunner({
     cluster: 'prod',
     kube,
     helmBin: '/nonexistent/helm: manifest packs only',
     onEvent: log.push,
+    log: (line) => lines.push(line),
     retry: { initialMs: 1, maxMs: 8 },
     ...(options.budget ? { watchBudget: options.budget.account('prod') } : {}),
   });
   runners.push(runner);
-  return { runner, log };
+  return { runner, log, lines };
 }
 
 describe('ClusterRunner: Pods and ReplicaSets of the packs’ namespaces only', () => {
@@ -165,6 +167,26 @@ describe('ClusterRunner: Pods and ReplicaSets of the packs’ namespaces only', 
     runner.setDesired([]);
     await log.until(() => runner.statuses().length === 0, { ...WAIT, what: 'settings removed' });
     await expect.poll(() => budget.usedBytes, POLL).toBe(0);
+  });
+
+  it('says once per namespace which of its lists is refused, without the server’s text', async () => {
+    const kube = new FakeKube({ listWatch: { backoff: { initialMs: 1, maxMs: 8 } } });
+    kube.react((action) => {
+      if (action.verb === 'list' && action.query.kind === 'ReplicaSet' && action.query.namespace === 'apps')
+        throw new KubeError(KubeErrorCode.Forbidden, 'replicasets.apps is forbidden: <remote text>', {
+          retryable: false,
+        });
+    });
+    const { runner, log, lines } = runnerOn(kube);
+    await runner.start();
+    runner.setDesired([configMapPack('one')]);
+    await log.until((l) => l.allGreen(['one']), { ...WAIT, what: 'one green' });
+    // A second pack there asks for the namespace again: refused again, not said again.
+    runner.setDesired([configMapPack('one'), configMapPack('two')]);
+    await log.until((l) => l.allGreen(['one', 'two']), { ...WAIT, what: 'both green' });
+    expect(lines).toEqual([
+      'not watching ReplicaSets (apps/v1) in namespace apps (Forbidden): its workloads are judged without them',
+    ]);
   });
 
   it('watches no namespace for a pack of cluster-scoped objects only', async () => {
@@ -311,6 +333,9 @@ describe('ClusterRunner: Pods and ReplicaSets of the packs’ namespaces only', 
 });
 
 describe('ClusterRunner: the reachability watch refused', () => {
+  const REACHABILITY_REFUSED =
+    'may not watch the namespace default (Forbidden): whether the cluster answers is told by its packs’ watches only';
+
   // Review 21: an agent whose RBAC predates the Namespace rule (deploy/agent/rbac.yaml) crashed at start, and a
   // kubeconfig that may list but not watch namespaces flapped unreachable. A refusal is the API server answering.
   it('starts when the `default` namespace may not be read, its packs still judged', async () => {
@@ -321,12 +346,13 @@ describe('ClusterRunner: the reachability watch refused', () => {
           retryable: false,
         });
     });
-    const { runner, log } = runnerOn(kube);
+    const { runner, log, lines } = runnerOn(kube);
     await runner.start();
     expect(runner.isReachable).toBe(true);
     runner.setDesired([configMapPack('settings')]);
     await log.until((l) => l.allGreen(['settings']), { ...WAIT, what: 'settings green' });
     expect(log.events.filter((e) => e.type === 'ConnectionChanged')).toEqual([]);
+    expect(lines).toEqual([REACHABILITY_REFUSED]);
   });
 
   it('stays reachable when namespaces may be listed but not watched', async () => {
@@ -339,11 +365,12 @@ describe('ClusterRunner: the reachability watch refused', () => {
         retryable: false,
       });
     });
-    const { runner, log } = runnerOn(kube);
+    const { runner, log, lines } = runnerOn(kube);
     await runner.start();
     await expect.poll(() => refusals, POLL).toBeGreaterThanOrEqual(3);
     expect(log.events.filter((e) => e.type === 'ConnectionChanged')).toEqual([]);
     expect(runner.isReachable).toBe(true);
+    expect(lines).toEqual([REACHABILITY_REFUSED]);
   });
 
   it('does not start with credentials the API server refuses', async () => {

@@ -31,6 +31,8 @@ export interface WatchSetOptions {
    * it, and one it refuses reports the cluster disconnected with the refusal, as the per-kind bounds do.
    */
   readonly budget?: WatchCharge;
+  /** Where a list refused for good is said, once (a namespace's, the reachability watch's). No server text. */
+  readonly log?: (line: string) => void;
 }
 
 const kindKey = (apiVersion: string, kind: string) => `${apiVersion}/${kind}`;
@@ -81,6 +83,10 @@ export class WatchSet implements RelatedObjects {
   private readonly warnings = new WarningEvents();
   /** Namespaces whose Pods, ReplicaSets and Warning events are watched: LISTED, or the lists under way. */
   private readonly namespaces = new Map<string, Promise<void>>();
+  /** Namespaces a list was refused in, said once (until released): every inventory change asks again. */
+  private readonly refusedIn = new Set<string>();
+  /** Whether the reachability watch's refusal was said. */
+  private reachabilityRefused = false;
   /** Owned kinds (apiVersion → kinds) whose watch has listed: ensureKinds has nothing to wait for. */
   private readonly listed = new Map<string, Set<string>>();
 
@@ -105,6 +111,7 @@ export class WatchSet implements RelatedObjects {
       );
     } catch (error) {
       if (!refused(error)) throw error;
+      this.sayReachabilityRefused();
     }
   }
 
@@ -127,12 +134,22 @@ export class WatchSet implements RelatedObjects {
         namespaceKinds.map((kind) => this.watch({ ...kind, namespace }, WatchRole.Related)),
       ).then((results) => {
         if (this.namespaces.get(namespace) !== listed) return;
-        const failed = results.find((r) => r.status === 'rejected');
-        if (failed === undefined) this.namespaces.set(namespace, LISTED);
-        else {
-          this.namespaces.delete(namespace);
-          throw failed.reason;
+        const failed = results.findIndex((r) => r.status === 'rejected');
+        const result = results[failed];
+        if (result?.status !== 'rejected') {
+          this.namespaces.set(namespace, LISTED);
+          return;
         }
+        this.namespaces.delete(namespace);
+        const kind = namespaceKinds[failed];
+        if (kind !== undefined && !this.refusedIn.has(namespace)) {
+          this.refusedIn.add(namespace);
+          this.options.log?.(
+            `not watching ${kind.kind}s (${kind.apiVersion}) in namespace ${namespace} (${codeOf(result.reason)}): ` +
+              'its workloads are judged without them',
+          );
+        }
+        throw result.reason;
       });
       this.namespaces.set(namespace, listed);
       (started ??= []).push(listed);
@@ -161,6 +178,7 @@ export class WatchSet implements RelatedObjects {
    */
   releaseNamespace(namespace: string): void {
     this.namespaces.delete(namespace);
+    this.refusedIn.delete(namespace);
     let reconnected = false;
     for (const kind of namespaceKinds) {
       const key = watchKey({ ...kind, namespace }, WatchRole.Related);
@@ -243,7 +261,9 @@ export class WatchSet implements RelatedObjects {
         transform: owned ? slimOwned(kind) : slimRelated,
         ...(this.options.budget ? { budget: this.options.budget } : {}),
         onConnection: (state) => {
-          if (state.connected || (role === WatchRole.Reachability && refused(state.error))) {
+          const answered = role === WatchRole.Reachability && !state.connected && refused(state.error);
+          if (answered) this.sayReachabilityRefused();
+          if (state.connected || answered) {
             this.disconnected.delete(key);
             if (this.disconnected.size === 0) this.options.onConnection({ connected: true });
           } else {
@@ -279,6 +299,14 @@ export class WatchSet implements RelatedObjects {
     );
     this.starting.set(key, started);
     return started;
+  }
+
+  private sayReachabilityRefused(): void {
+    if (this.reachabilityRefused) return;
+    this.reachabilityRefused = true;
+    this.options.log?.(
+      'may not watch the namespace default (Forbidden): whether the cluster answers is told by its packs’ watches only',
+    );
   }
 
   private handle(
@@ -362,6 +390,9 @@ export class WatchSet implements RelatedObjects {
 /** The API server answered, refusing: 403. */
 const refused = (error: unknown): boolean =>
   error instanceof KubeError && error.code === KubeErrorCode.Forbidden;
+
+/** What a failure is, by its code only: a KubeError's message may carry the server's text. */
+const codeOf = (error: unknown): string => (error instanceof KubeError ? error.code : 'failed');
 
 /** Moves `uid` to the right owner bucket (or out of all of them when `value` is undefined). */
 function reindex<T>(
