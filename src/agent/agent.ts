@@ -90,6 +90,9 @@ export class Agent {
       driftPolicy: desired.driftPolicy,
       initial: this.statuses,
       renderCache: fileRenderCache(join(stateDir, 'renders')),
+      log: (line) => {
+        this.options.log(`strata agent: ${line}`);
+      },
       onEvent: (event) => {
         this.record(event);
       },

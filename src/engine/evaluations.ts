@@ -288,23 +288,22 @@ export class PackEvaluations {
 
   /**
    * Lists the namespaces' Pods, ReplicaSets and Warning events, then judges the objects of every pack there that
-   * the watches have seen: evaluateNow held them back meanwhile. A failed list is retried by the next inventory
-   * in the namespace; its objects are judged without it (the status rules work without them, less precisely).
+   * the watches have seen: evaluateNow held them back meanwhile. Each namespace is judged when its own lists are
+   * done, not when all are: one refused for good would have the others judged while still listing, then never
+   * (review 21). A failed list is retried by the next inventory in the namespace; its objects are judged without
+   * it (the status rules work without them, less precisely).
    */
   private watchNamespaces(namespaces: readonly string[]): void {
-    const judge = () => {
-      if (this.core.stopped()) return;
-      const runs = new Set<PackRun>();
-      for (const namespace of namespaces)
-        for (const run of this.packsByNamespace.get(namespace) ?? []) runs.add(run);
-      const listed = new Set(namespaces);
-      for (const run of runs)
-        for (const ref of run.inventory)
-          if (ref.namespace !== undefined && listed.has(ref.namespace) && this.watches.get(ref))
-            this.evaluate(run, ref);
-      this.core.wake();
-    };
-    this.watches.ensureNamespaces(namespaces).then(judge, judge);
+    for (const namespace of namespaces) {
+      const judge = () => {
+        if (this.core.stopped()) return;
+        for (const run of this.packsByNamespace.get(namespace) ?? [])
+          for (const ref of run.inventory)
+            if (ref.namespace === namespace && this.watches.get(ref)) this.evaluate(run, ref);
+        this.core.wake();
+      };
+      this.watches.ensureNamespaces([namespace]).then(judge, judge);
+    }
   }
 }
 

@@ -65,16 +65,18 @@ afterEach(() => {
 
 function runnerOn(kube: FakeKube, options: { budget?: WatchBudget } = {}) {
   const log = new EventLog();
+  const lines: string[] = [];
   const runner = new ClusterRunner({
     cluster: 'prod',
     kube,
     helmBin: '/nonexistent/helm: manifest packs only',
     onEvent: log.push,
+    log: (line) => lines.push(line),
     retry: { initialMs: 1, maxMs: 8 },
     ...(options.budget ? { watchBudget: options.budget.account('prod') } : {}),
   });
   runners.push(runner);
-  return { runner, log };
+  return { runner, log, lines };
 }
 
 describe('ClusterRunner: Pods and ReplicaSets of the packs’ namespaces only', () => {
@@ -131,6 +133,60 @@ describe('ClusterRunner: Pods and ReplicaSets of the packs’ namespaces only', 
     await log.until((l) => l.allGreen(['one']), { ...WAIT, what: 'one green again' });
     expect(listed.filter((w) => w === 'Pod in apps')).toHaveLength(2);
     await expect.poll(() => budget.usedBytes, POLL).toBe(2 * OBJECT_BYTES);
+  });
+
+  it('holds nothing of a namespace whose Pods were refused once no pack writes to it', async () => {
+    // Review 21: the ReplicaSet and Event watches that did start stayed after the packs left, holding the
+    // cluster's own ReplicaSets there against the budget.
+    const kube = new FakeKube({
+      listWatch: { backoff: { initialMs: 1, maxMs: 8 } },
+      objectBytes: () => OBJECT_BYTES,
+    });
+    for (let i = 0; i < 5; i++) {
+      await kube.apply<V1ReplicaSet>(
+        {
+          apiVersion: 'apps/v1',
+          kind: 'ReplicaSet',
+          metadata: { name: `theirs-${String(i)}`, namespace: 'apps' },
+          spec: { selector: { matchLabels: { app: 'theirs' } } },
+        },
+        fm,
+      );
+    }
+    kube.react((action) => {
+      if (action.verb === 'list' && action.query.kind === 'Pod' && action.query.namespace === 'apps')
+        throw new KubeError(KubeErrorCode.Forbidden, 'pods is forbidden in apps', { retryable: false });
+    });
+    const budget = new WatchBudget({ totalBytes: 100 * OBJECT_BYTES });
+    const { runner, log } = runnerOn(kube, { budget });
+    await runner.start();
+    runner.setDesired([configMapPack('settings')]);
+    await log.until((l) => l.allGreen(['settings']), { ...WAIT, what: 'settings green' });
+    expect(budget.usedBytes).toBe(6 * OBJECT_BYTES);
+
+    runner.setDesired([]);
+    await log.until(() => runner.statuses().length === 0, { ...WAIT, what: 'settings removed' });
+    await expect.poll(() => budget.usedBytes, POLL).toBe(0);
+  });
+
+  it('says once per namespace which of its lists is refused, without the server’s text', async () => {
+    const kube = new FakeKube({ listWatch: { backoff: { initialMs: 1, maxMs: 8 } } });
+    kube.react((action) => {
+      if (action.verb === 'list' && action.query.kind === 'ReplicaSet' && action.query.namespace === 'apps')
+        throw new KubeError(KubeErrorCode.Forbidden, 'replicasets.apps is forbidden: <remote text>', {
+          retryable: false,
+        });
+    });
+    const { runner, log, lines } = runnerOn(kube);
+    await runner.start();
+    runner.setDesired([configMapPack('one')]);
+    await log.until((l) => l.allGreen(['one']), { ...WAIT, what: 'one green' });
+    // A second pack there asks for the namespace again: refused again, not said again.
+    runner.setDesired([configMapPack('one'), configMapPack('two')]);
+    await log.until((l) => l.allGreen(['one', 'two']), { ...WAIT, what: 'both green' });
+    expect(lines).toEqual([
+      'not watching ReplicaSets (apps/v1) in namespace apps (Forbidden): its workloads are judged without them',
+    ]);
   });
 
   it('watches no namespace for a pack of cluster-scoped objects only', async () => {
@@ -193,6 +249,70 @@ describe('ClusterRunner: Pods and ReplicaSets of the packs’ namespaces only', 
     expect(runner.isReachable).toBe(true);
   });
 
+  it('judges each namespace once its own lists are done, whatever another namespace’s refusal', async () => {
+    // Review 21: Pods are refused for good in `a` while those of `b` take a few retries; the objects of `b` were
+    // held back until all namespaces were listed, then judged before `b` was, and never again (blue for ever).
+    const kube = new FakeKube({ listWatch: { backoff: { initialMs: 1, maxMs: 8 } } });
+    let bRefusals = 0;
+    kube.react((action) => {
+      if (action.verb !== 'list' || action.query.kind !== 'Pod') return;
+      if (action.query.namespace === 'a')
+        throw new KubeError(KubeErrorCode.Forbidden, 'pods is forbidden in a', { retryable: false });
+      if (action.query.namespace === 'b' && bRefusals++ < 5)
+        throw new KubeError(KubeErrorCode.Unreachable, 'pods: connection reset');
+    });
+    const { runner, log } = runnerOn(kube);
+    await runner.start();
+    runner.setDesired([
+      desiredManifestPack({
+        pack: {
+          name: 'two-ns',
+          namespace: packNamespace('a'),
+          manifests: [
+            {
+              apiVersion: 'v1',
+              kind: 'ConfigMap',
+              metadata: { name: 'x', namespace: 'a' },
+              data: { a: 'b' },
+            },
+            {
+              apiVersion: 'v1',
+              kind: 'ConfigMap',
+              metadata: { name: 'y', namespace: 'b' },
+              data: { a: 'b' },
+            },
+          ],
+        },
+        profile: { name: 'apps', version: '1.0.0' },
+        wave: 1,
+        order: 0,
+      }),
+    ]);
+    await log.until((l) => l.allGreen(['two-ns']), { ...WAIT, what: 'two-ns green' });
+    expect(bRefusals).toBeGreaterThan(5);
+  });
+
+  it('reports the cluster reachable again when a list that failed once is refused for good', async () => {
+    // Review 21: the Pod list of `apps` failed once (cluster shown unreachable), then was refused; the watch went
+    // but the cluster stayed shown unreachable, its packs green.
+    const kube = new FakeKube({ listWatch: { backoff: { initialMs: 1, maxMs: 8 } } });
+    let lists = 0;
+    kube.react((action) => {
+      if (action.verb !== 'list' || action.query.kind !== 'Pod' || action.query.namespace !== 'apps') return;
+      if (lists++ === 0) throw new KubeError(KubeErrorCode.Unreachable, 'pods: connection reset');
+      throw new KubeError(KubeErrorCode.Forbidden, 'pods is forbidden in apps', { retryable: false });
+    });
+    const { runner, log } = runnerOn(kube);
+    await runner.start();
+    runner.setDesired([configMapPack('settings')]);
+    await log.until((l) => l.allGreen(['settings']), { ...WAIT, what: 'settings green' });
+    expect(log.events.filter((e) => e.type === 'ConnectionChanged').map((e) => e.reachable)).toEqual([
+      false,
+      true,
+    ]);
+    expect(runner.isReachable).toBe(true);
+  });
+
   it('reports a cluster with no packs unreachable, and reachable again', async () => {
     const kube = new FakeKube({ listWatch: { backoff: { initialMs: 1, maxMs: 8 } } });
     let down = true;
@@ -209,6 +329,84 @@ describe('ClusterRunner: Pods and ReplicaSets of the packs’ namespaces only', 
     down = false;
     await started;
     await log.until(() => runner.isReachable, { ...WAIT, what: 'reachable again' });
+  });
+});
+
+describe('ClusterRunner: the reachability watch refused', () => {
+  const REACHABILITY_REFUSED =
+    'may not watch the namespace default (Forbidden): whether the cluster answers is told by its packs’ watches only';
+
+  // Review 21: an agent whose RBAC predates the Namespace rule (deploy/agent/rbac.yaml) crashed at start, and a
+  // kubeconfig that may list but not watch namespaces flapped unreachable. A refusal is the API server answering.
+  it('starts when the `default` namespace may not be read, its packs still judged', async () => {
+    const kube = new FakeKube({ listWatch: { backoff: { initialMs: 1, maxMs: 8 } } });
+    kube.react((action) => {
+      if (action.verb === 'list' && action.query.kind === 'Namespace')
+        throw new KubeError(KubeErrorCode.Forbidden, 'namespaces "default" is forbidden', {
+          retryable: false,
+        });
+    });
+    const { runner, log, lines } = runnerOn(kube);
+    await runner.start();
+    expect(runner.isReachable).toBe(true);
+    runner.setDesired([configMapPack('settings')]);
+    await log.until((l) => l.allGreen(['settings']), { ...WAIT, what: 'settings green' });
+    expect(log.events.filter((e) => e.type === 'ConnectionChanged')).toEqual([]);
+    expect(lines).toEqual([REACHABILITY_REFUSED]);
+  });
+
+  it('stays reachable when namespaces may be listed but not watched', async () => {
+    const kube = new FakeKube({ listWatch: { backoff: { initialMs: 1, maxMs: 8 } } });
+    let refusals = 0;
+    kube.react((action) => {
+      if (action.verb !== 'watch' || action.query.kind !== 'Namespace') return;
+      refusals++;
+      throw new KubeError(KubeErrorCode.Forbidden, 'namespaces is forbidden: cannot watch', {
+        retryable: false,
+      });
+    });
+    const { runner, log, lines } = runnerOn(kube);
+    await runner.start();
+    await expect.poll(() => refusals, POLL).toBeGreaterThanOrEqual(3);
+    expect(log.events.filter((e) => e.type === 'ConnectionChanged')).toEqual([]);
+    expect(runner.isReachable).toBe(true);
+    expect(lines).toEqual([REACHABILITY_REFUSED]);
+  });
+
+  it('does not start with credentials the API server refuses', async () => {
+    const kube = new FakeKube({ listWatch: { backoff: { initialMs: 1, maxMs: 8 } } });
+    kube.react(() => {
+      throw new KubeError(KubeErrorCode.Unauthorized, 'Unauthorized', { retryable: false });
+    });
+    const { runner } = runnerOn(kube);
+    await expect(runner.start()).rejects.toThrow('Unauthorized');
+  });
+});
+
+describe('WatchSet: a watch refused for good after a failure', () => {
+  it('reports the cluster connected again when it was the last one disconnected', async () => {
+    const kube = new FakeKube({ listWatch: { backoff: { initialMs: 1, maxMs: 8 } } });
+    let lists = 0;
+    kube.react((action) => {
+      if (action.verb !== 'list' || action.query.kind !== 'Secret') return;
+      if (lists++ === 0) throw new KubeError(KubeErrorCode.Unreachable, 'secrets: connection reset');
+      throw new KubeError(KubeErrorCode.Forbidden, 'secrets is forbidden', { retryable: false });
+    });
+    const connected: boolean[] = [];
+    const watches = new WatchSet({
+      kube,
+      cluster: 'prod',
+      onEvent: () => undefined,
+      onConnection: (state) => connected.push(state.connected),
+    });
+    try {
+      await expect(watches.ensureKinds([{ apiVersion: 'v1', kind: 'Secret' }])).rejects.toThrow(
+        'secrets is forbidden',
+      );
+      expect(connected).toEqual([false, true]);
+    } finally {
+      watches.stop();
+    }
   });
 });
 

@@ -44,6 +44,8 @@ export interface RunnerOptions {
   readonly renderCache?: RenderCache;
   /** The cluster's part of the hub's watch budget (WatchSetOptions.budget); default unbounded but per kind. */
   readonly watchBudget?: WatchCharge;
+  /** Where what the runner cannot watch is said (WatchSetOptions.log); default nowhere. */
+  readonly log?: (line: string) => void;
 }
 
 /**
@@ -93,6 +95,7 @@ export class ClusterRunner {
       kube: options.kube,
       cluster: options.cluster,
       ...(options.watchBudget ? { budget: options.watchBudget } : {}),
+      ...(options.log ? { log: options.log } : {}),
       onEvent: (event) => {
         this.packObjects.record(event);
         this.onWatchEvent(event);

@@ -1,5 +1,12 @@
 import type { CoreV1Event, KubernetesObject, V1Pod, V1ReplicaSet } from '@kubernetes/client-node';
-import type { KubeApi, KubeError, ListWatch, WatchCharge, WatchEvent } from '../kube/index.js';
+import {
+  KubeError,
+  KubeErrorCode,
+  type KubeApi,
+  type ListWatch,
+  type WatchCharge,
+  type WatchEvent,
+} from '../kube/index.js';
 import { controllerUid, refKey, type ObjectRef, type RelatedObjects } from '../status/index.js';
 import { Label } from './render.js';
 import { idleCollection } from './idle-collection.js';
@@ -24,6 +31,8 @@ export interface WatchSetOptions {
    * it, and one it refuses reports the cluster disconnected with the refusal, as the per-kind bounds do.
    */
   readonly budget?: WatchCharge;
+  /** Where a list refused for good is said, once (a namespace's, the reachability watch's). No server text. */
+  readonly log?: (line: string) => void;
 }
 
 const kindKey = (apiVersion: string, kind: string) => `${apiVersion}/${kind}`;
@@ -74,6 +83,10 @@ export class WatchSet implements RelatedObjects {
   private readonly warnings = new WarningEvents();
   /** Namespaces whose Pods, ReplicaSets and Warning events are watched: LISTED, or the lists under way. */
   private readonly namespaces = new Map<string, Promise<void>>();
+  /** Namespaces a list was refused in, said once (until released): every inventory change asks again. */
+  private readonly refusedIn = new Set<string>();
+  /** Whether the reachability watch's refusal was said. */
+  private reachabilityRefused = false;
   /** Owned kinds (apiVersion → kinds) whose watch has listed: ensureKinds has nothing to wait for. */
   private readonly listed = new Map<string, Set<string>>();
 
@@ -85,12 +98,21 @@ export class WatchSet implements RelatedObjects {
    * runs. Resolves once it is listed. Pods, ReplicaSets and Warning events are watched per namespace the packs
    * write to (ensureNamespaces), not cluster-wide: a cluster's own 40,000 pods are none of the hub's business
    * (issue 15).
+   *
+   * A refusal (403: an agent's RBAC from before this watch, a kubeconfig that may list namespaces but not watch
+   * them) is the API server answering: the cluster is reachable, and whether it stays so is told by the other
+   * watches (review 21). Credentials refused (401) still reject.
    */
   async start(): Promise<void> {
-    await this.watch(
-      { apiVersion: 'v1', kind: 'Namespace', fieldSelector: 'metadata.name=default' },
-      WatchRole.Reachability,
-    );
+    try {
+      await this.watch(
+        { apiVersion: 'v1', kind: 'Namespace', fieldSelector: 'metadata.name=default' },
+        WatchRole.Reachability,
+      );
+    } catch (error) {
+      if (!refused(error)) throw error;
+      this.sayReachabilityRefused();
+    }
   }
 
   /**
@@ -102,7 +124,7 @@ export class WatchSet implements RelatedObjects {
    * `type=Warning` ones are sent by the API server. A namespace that does not exist yet (a pack creates it) lists
    * empty and is watched all the same. While a namespace's lists are under way `isListing` says so; resolves once
    * all of them settled, rejecting with the first failure (the namespace is then asked for again by the next
-   * call, and the lists that did start are kept).
+   * call, and the lists that did start are kept until then or until releaseNamespace).
    */
   ensureNamespaces(namespaces: Iterable<string>): Promise<void> {
     let started: Promise<void>[] | undefined;
@@ -112,12 +134,22 @@ export class WatchSet implements RelatedObjects {
         namespaceKinds.map((kind) => this.watch({ ...kind, namespace }, WatchRole.Related)),
       ).then((results) => {
         if (this.namespaces.get(namespace) !== listed) return;
-        const failed = results.find((r) => r.status === 'rejected');
-        if (failed === undefined) this.namespaces.set(namespace, LISTED);
-        else {
-          this.namespaces.delete(namespace);
-          throw failed.reason;
+        const failed = results.findIndex((r) => r.status === 'rejected');
+        const result = results[failed];
+        if (result?.status !== 'rejected') {
+          this.namespaces.set(namespace, LISTED);
+          return;
         }
+        this.namespaces.delete(namespace);
+        const kind = namespaceKinds[failed];
+        if (kind !== undefined && !this.refusedIn.has(namespace)) {
+          this.refusedIn.add(namespace);
+          this.options.log?.(
+            `not watching ${kind.kind}s (${kind.apiVersion}) in namespace ${namespace} (${codeOf(result.reason)}): ` +
+              'its workloads are judged without them',
+          );
+        }
+        throw result.reason;
       });
       this.namespaces.set(namespace, listed);
       (started ??= []).push(listed);
@@ -141,10 +173,12 @@ export class WatchSet implements RelatedObjects {
    * No pack writes to the namespace any more: its Pods, ReplicaSets and Warning events are no longer watched,
    * and what the indexes hold of them goes. They were the hub's only because a pack's workloads lived there; a
    * namespace a pack left (its pack removed, or moved) may be a busy one of the cluster's own, and a restarted
-   * hub would not watch it either. A pack that comes back lists it again.
+   * hub would not watch it either. A pack that comes back lists it again. Also when one of its lists was
+   * refused for good (it is no longer `isWatched` then): the others did start, and hold what they listed.
    */
   releaseNamespace(namespace: string): void {
-    if (!this.namespaces.delete(namespace)) return;
+    this.namespaces.delete(namespace);
+    this.refusedIn.delete(namespace);
     let reconnected = false;
     for (const kind of namespaceKinds) {
       const key = watchKey({ ...kind, namespace }, WatchRole.Related);
@@ -227,7 +261,9 @@ export class WatchSet implements RelatedObjects {
         transform: owned ? slimOwned(kind) : slimRelated,
         ...(this.options.budget ? { budget: this.options.budget } : {}),
         onConnection: (state) => {
-          if (state.connected) {
+          const answered = role === WatchRole.Reachability && !state.connected && refused(state.error);
+          if (answered) this.sayReachabilityRefused();
+          if (state.connected || answered) {
             this.disconnected.delete(key);
             if (this.disconnected.size === 0) this.options.onConnection({ connected: true });
           } else {
@@ -252,12 +288,25 @@ export class WatchSet implements RelatedObjects {
         if (this.watches.get(key) === watch) {
           this.watches.delete(key);
           this.starting.delete(key);
+          // A retryable failure before may have reported it disconnected; gone, it no longer keeps the cluster
+          // shown so (review 21). A refusal is an answer: the cluster is reachable. Not so credentials refused.
+          const unauthorized = error instanceof KubeError && error.code === KubeErrorCode.Unauthorized;
+          if (this.disconnected.delete(key) && this.disconnected.size === 0 && !unauthorized)
+            this.options.onConnection({ connected: true });
         }
         throw error;
       },
     );
     this.starting.set(key, started);
     return started;
+  }
+
+  private sayReachabilityRefused(): void {
+    if (this.reachabilityRefused) return;
+    this.reachabilityRefused = true;
+    this.options.log?.(
+      'may not watch the namespace default (Forbidden): whether the cluster answers is told by its packs’ watches only',
+    );
   }
 
   private handle(
@@ -337,6 +386,13 @@ export class WatchSet implements RelatedObjects {
     reindex(this.replicaSetsByOwner, this.rsOwner, uid, deleted ? undefined : rs, controllerUid(rs));
   }
 }
+
+/** The API server answered, refusing: 403. */
+const refused = (error: unknown): boolean =>
+  error instanceof KubeError && error.code === KubeErrorCode.Forbidden;
+
+/** What a failure is, by its code only: a KubeError's message may carry the server's text. */
+const codeOf = (error: unknown): string => (error instanceof KubeError ? error.code : 'failed');
 
 /** Moves `uid` to the right owner bucket (or out of all of them when `value` is undefined). */
 function reindex<T>(

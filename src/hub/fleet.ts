@@ -203,6 +203,9 @@ export class Fleet {
             driftPolicy: record.driftPolicy,
             initial,
             ...(watchAccount ? { watchBudget: watchAccount } : {}),
+            log: (line) => {
+              this.options.log(`strata: cluster ${record.name}: ${line}`);
+            },
             onEvent: (event) => {
               this.onRunnerEvent(runtime, event);
             },
