@@ -17,6 +17,9 @@ const WAIT = { timeoutMs: 3000 };
 const POLL = { timeout: 3000 };
 const OBJECT_BYTES = 1000;
 const fm = { fieldManager: 'test', force: true };
+/** A 403 as the API server sends it: with its Status (reason Forbidden), which a gateway's HTML page lacks. */
+const forbidden = (message: string) =>
+  new KubeError(KubeErrorCode.Forbidden, message, { status: 403, reason: 'Forbidden', retryable: false });
 
 const pod = (namespace: string, name: string, owner?: { uid: string; name: string }): V1Pod => ({
   apiVersion: 'v1',
@@ -155,7 +158,7 @@ describe('ClusterRunner: Pods and ReplicaSets of the packs’ namespaces only', 
     }
     kube.react((action) => {
       if (action.verb === 'list' && action.query.kind === 'Pod' && action.query.namespace === 'apps')
-        throw new KubeError(KubeErrorCode.Forbidden, 'pods is forbidden in apps', { retryable: false });
+        throw forbidden('pods is forbidden in apps');
     });
     const budget = new WatchBudget({ totalBytes: 100 * OBJECT_BYTES });
     const { runner, log } = runnerOn(kube, { budget });
@@ -173,9 +176,7 @@ describe('ClusterRunner: Pods and ReplicaSets of the packs’ namespaces only', 
     const kube = new FakeKube({ listWatch: { backoff: { initialMs: 1, maxMs: 8 } } });
     kube.react((action) => {
       if (action.verb === 'list' && action.query.kind === 'ReplicaSet' && action.query.namespace === 'apps')
-        throw new KubeError(KubeErrorCode.Forbidden, 'replicasets.apps is forbidden: <remote text>', {
-          retryable: false,
-        });
+        throw forbidden('replicasets.apps is forbidden: <remote text>');
     });
     const { runner, log, lines } = runnerOn(kube);
     await runner.start();
@@ -187,6 +188,28 @@ describe('ClusterRunner: Pods and ReplicaSets of the packs’ namespaces only', 
     expect(lines).toEqual([
       'not watching ReplicaSets (apps/v1) in namespace apps (Forbidden): its workloads are judged without them',
     ]);
+  });
+
+  it('names a refused namespace in one line of printable text, cut', async () => {
+    // Review 22: a namespace is whatever a manifest says (a chart's or a profile author's text): its newlines and
+    // terminal escapes went into the hub's log as they were.
+    const namespace = `x\n2026-12-07T00:00:00Z strata: cluster prod: forged \u001b[31m${'A'.repeat(300)}`;
+    const kube = new FakeKube({ listWatch: { backoff: { initialMs: 1, maxMs: 8 } } });
+    kube.react((action) => {
+      if (action.verb === 'list' && action.query.kind === 'Pod' && action.query.namespace === namespace)
+        throw forbidden('pods is forbidden');
+    });
+    const { runner, log, lines } = runnerOn(kube);
+    await runner.start();
+    runner.setDesired([configMapPack('odd', namespace)]);
+    await log.until(() => lines.length > 0, { ...WAIT, what: 'the refusal said' });
+    expect(lines).toHaveLength(1);
+    const [line = ''] = lines;
+    expect(line).toMatch(/^not watching Pods \(v1\) in namespace x/);
+    expect(line).toMatch(/ \(Forbidden\): its workloads are judged without them$/);
+    // eslint-disable-next-line no-control-regex -- what must not reach the log
+    expect(line).not.toMatch(/[\u0000-\u001f\u007f]/);
+    expect(line.length).toBeLessThan(200);
   });
 
   it('watches no namespace for a pack of cluster-scoped objects only', async () => {
@@ -256,8 +279,7 @@ describe('ClusterRunner: Pods and ReplicaSets of the packs’ namespaces only', 
     let bRefusals = 0;
     kube.react((action) => {
       if (action.verb !== 'list' || action.query.kind !== 'Pod') return;
-      if (action.query.namespace === 'a')
-        throw new KubeError(KubeErrorCode.Forbidden, 'pods is forbidden in a', { retryable: false });
+      if (action.query.namespace === 'a') throw forbidden('pods is forbidden in a');
       if (action.query.namespace === 'b' && bRefusals++ < 5)
         throw new KubeError(KubeErrorCode.Unreachable, 'pods: connection reset');
     });
@@ -300,7 +322,7 @@ describe('ClusterRunner: Pods and ReplicaSets of the packs’ namespaces only', 
     kube.react((action) => {
       if (action.verb !== 'list' || action.query.kind !== 'Pod' || action.query.namespace !== 'apps') return;
       if (lists++ === 0) throw new KubeError(KubeErrorCode.Unreachable, 'pods: connection reset');
-      throw new KubeError(KubeErrorCode.Forbidden, 'pods is forbidden in apps', { retryable: false });
+      throw forbidden('pods is forbidden in apps');
     });
     const { runner, log } = runnerOn(kube);
     await runner.start();
@@ -311,6 +333,24 @@ describe('ClusterRunner: Pods and ReplicaSets of the packs’ namespaces only', 
       true,
     ]);
     expect(runner.isReachable).toBe(true);
+  });
+
+  it('keeps the cluster shown unreachable when a failed list ends in a failure that is no answer', async () => {
+    // Review 22: any lasting failure but a 401 reported the cluster reachable, a denied address or a credential
+    // plugin's failure too; only the API server's own answer (refused, unknown kind) shows it answers.
+    const kube = new FakeKube({ listWatch: { backoff: { initialMs: 1, maxMs: 8 } } });
+    let lists = 0;
+    kube.react((action) => {
+      if (action.verb !== 'list' || action.query.kind !== 'Pod' || action.query.namespace !== 'apps') return;
+      if (lists++ === 0) throw new KubeError(KubeErrorCode.Unreachable, 'pods: connection reset');
+      throw new KubeError(KubeErrorCode.OutboundDenied, 'the server resolves to a denied address');
+    });
+    const { runner, log } = runnerOn(kube);
+    await runner.start();
+    runner.setDesired([configMapPack('settings')]);
+    await log.until((l) => l.allGreen(['settings']), { ...WAIT, what: 'settings green' });
+    expect(log.events.filter((e) => e.type === 'ConnectionChanged').map((e) => e.reachable)).toEqual([false]);
+    expect(runner.isReachable).toBe(false);
   });
 
   it('reports a cluster with no packs unreachable, and reachable again', async () => {
@@ -342,9 +382,7 @@ describe('ClusterRunner: the reachability watch refused', () => {
     const kube = new FakeKube({ listWatch: { backoff: { initialMs: 1, maxMs: 8 } } });
     kube.react((action) => {
       if (action.verb === 'list' && action.query.kind === 'Namespace')
-        throw new KubeError(KubeErrorCode.Forbidden, 'namespaces "default" is forbidden', {
-          retryable: false,
-        });
+        throw forbidden('namespaces "default" is forbidden');
     });
     const { runner, log, lines } = runnerOn(kube);
     await runner.start();
@@ -361,9 +399,7 @@ describe('ClusterRunner: the reachability watch refused', () => {
     kube.react((action) => {
       if (action.verb !== 'watch' || action.query.kind !== 'Namespace') return;
       refusals++;
-      throw new KubeError(KubeErrorCode.Forbidden, 'namespaces is forbidden: cannot watch', {
-        retryable: false,
-      });
+      throw forbidden('namespaces is forbidden: cannot watch');
     });
     const { runner, log, lines } = runnerOn(kube);
     await runner.start();
@@ -371,6 +407,24 @@ describe('ClusterRunner: the reachability watch refused', () => {
     expect(log.events.filter((e) => e.type === 'ConnectionChanged')).toEqual([]);
     expect(runner.isReachable).toBe(true);
     expect(lines).toEqual([REACHABILITY_REFUSED]);
+  });
+
+  it('does not take a 403 without the API server’s Status (a gateway’s page) for an answer', async () => {
+    // Review 22: a proxy refusing everything with an HTML 403 had a cluster with no packs shown reachable.
+    const kube = new FakeKube({ listWatch: { backoff: { initialMs: 1, maxMs: 8 } } });
+    kube.react(() => {
+      throw new KubeError(
+        KubeErrorCode.Forbidden,
+        'HTTP 403 from https://gateway (not a Kubernetes API server answer)',
+        {
+          status: 403,
+          retryable: false,
+        },
+      );
+    });
+    const { runner, lines } = runnerOn(kube);
+    await expect(runner.start()).rejects.toThrow('HTTP 403 from https://gateway');
+    expect(lines).toEqual([]);
   });
 
   it('does not start with credentials the API server refuses', async () => {
@@ -390,7 +444,7 @@ describe('WatchSet: a watch refused for good after a failure', () => {
     kube.react((action) => {
       if (action.verb !== 'list' || action.query.kind !== 'Secret') return;
       if (lists++ === 0) throw new KubeError(KubeErrorCode.Unreachable, 'secrets: connection reset');
-      throw new KubeError(KubeErrorCode.Forbidden, 'secrets is forbidden', { retryable: false });
+      throw forbidden('secrets is forbidden');
     });
     const connected: boolean[] = [];
     const watches = new WatchSet({

@@ -7,6 +7,7 @@ import {
   type WatchCharge,
   type WatchEvent,
 } from '../kube/index.js';
+import { shownKubeText } from '../kube/shown-url.js';
 import { controllerUid, refKey, type ObjectRef, type RelatedObjects } from '../status/index.js';
 import { Label } from './render.js';
 import { idleCollection } from './idle-collection.js';
@@ -145,7 +146,7 @@ export class WatchSet implements RelatedObjects {
         if (kind !== undefined && !this.refusedIn.has(namespace)) {
           this.refusedIn.add(namespace);
           this.options.log?.(
-            `not watching ${kind.kind}s (${kind.apiVersion}) in namespace ${namespace} (${codeOf(result.reason)}): ` +
+            `not watching ${kind.kind}s (${kind.apiVersion}) in namespace ${oneLine(namespace)} (${codeOf(result.reason)}): ` +
               'its workloads are judged without them',
           );
         }
@@ -289,9 +290,9 @@ export class WatchSet implements RelatedObjects {
           this.watches.delete(key);
           this.starting.delete(key);
           // A retryable failure before may have reported it disconnected; gone, it no longer keeps the cluster
-          // shown so (review 21). A refusal is an answer: the cluster is reachable. Not so credentials refused.
-          const unauthorized = error instanceof KubeError && error.code === KubeErrorCode.Unauthorized;
-          if (this.disconnected.delete(key) && this.disconnected.size === 0 && !unauthorized)
+          // shown so (review 21) when what ended it is the API server's answer (refused, unknown kind): the
+          // cluster is reachable. Credentials refused, a denied address or a plugin's failure leave it shown so.
+          if (this.disconnected.delete(key) && this.disconnected.size === 0 && answered(error))
             this.options.onConnection({ connected: true });
         }
         throw error;
@@ -387,9 +388,31 @@ export class WatchSet implements RelatedObjects {
   }
 }
 
-/** The API server answered, refusing: 403. */
+/**
+ * The API server answered, refusing: a 403 carrying its `Status` (reason Forbidden). A 403 without one (an HTML
+ * page from a gateway or proxy in front of it) proves nothing about the API server (review 22).
+ */
 const refused = (error: unknown): boolean =>
-  error instanceof KubeError && error.code === KubeErrorCode.Forbidden;
+  error instanceof KubeError && error.code === KubeErrorCode.Forbidden && error.reason === 'Forbidden';
+
+/**
+ * Failures that are the API server's own answer about the request (so it is reachable): refused, or the kind or
+ * object unknown, or the request invalid. Not credentials refused, a denied address, a plugin's failure or
+ * anything else that shows nothing answered (review 22).
+ */
+const answered = (error: unknown): boolean =>
+  refused(error) ||
+  (error instanceof KubeError &&
+    error.status !== undefined &&
+    (error.code === KubeErrorCode.NotFound ||
+      error.code === KubeErrorCode.UnknownKind ||
+      error.code === KubeErrorCode.Invalid));
+
+/**
+ * A namespace as a log line shows it: whatever a manifest said (review 22), without controls or line breaks (a
+ * forged second line), cut to a namespace's longest (63) and the marker.
+ */
+const oneLine = (namespace: string): string => shownKubeText(namespace.replace(/\s+/g, ' '), { max: 63 });
 
 /** What a failure is, by its code only: a KubeError's message may carry the server's text. */
 const codeOf = (error: unknown): string => (error instanceof KubeError ? error.code : 'failed');
