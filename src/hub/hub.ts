@@ -317,6 +317,10 @@ export class Hub {
   clusterPage(cluster: string): Promise<ClusterPage> {
     return this.packs.clusterPage(cluster);
   }
+  /** The page, without a promise, while it is kept unchanged; undefined: ask clusterPage(). */
+  keptClusterPage(cluster: string): ClusterPage | undefined {
+    return this.packs.keptClusterPage(cluster);
+  }
   /** A page of a pack's transitions, oldest first (`next`: pass as `before` for older ones). */
   packHistory(cluster: string, pack: string, query: HistoryPageQuery = {}): Promise<PackHistoryPage> {
     return this.packs.history(cluster, pack, query);

@@ -161,6 +161,23 @@ describe('Kept', () => {
     expect(await kept.get('k', [2], build)).toBe(4);
   });
 
+  it('gives a built answer without a promise while its version holds, none while it builds or failed', async () => {
+    const kept = new Kept<string>();
+    let finish: (value: string) => void = () => undefined;
+    const building = kept.get('k', [1], () => new Promise((resolve) => (finish = resolve)));
+    expect(kept.built('k', [1])).toBeUndefined();
+    finish('page');
+    await building;
+    expect(kept.built('k', [1])).toEqual({ value: 'page' });
+    expect(kept.built('k', [2])).toBeUndefined();
+    expect(kept.built('other', [1])).toBeUndefined();
+    await expect(kept.get('k', [2], () => Promise.reject(new Error('store down')))).rejects.toThrow(
+      'store down',
+    );
+    expect(kept.built('k', [2])).toBeUndefined();
+    expect(kept.built('k', [1])).toBeUndefined();
+  });
+
   it('compares versions element by element, by identity', () => {
     const o = {};
     expect(sameVersion([o, 1, undefined], [o, 1, undefined])).toBe(true);

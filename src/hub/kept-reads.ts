@@ -59,7 +59,10 @@ export class ReadVersions {
 
 /** Answers kept per key (a cluster name) with the version each was built at. */
 export class Kept<T> {
-  private readonly kept = new Map<string, { readonly version: Version; readonly value: Promise<T> }>();
+  private readonly kept = new Map<
+    string,
+    { readonly version: Version; readonly value: Promise<T>; built?: { readonly value: T } }
+  >();
 
   /**
    * The kept answer while `version` is the one it was built at, else `build()` kept in its place. Readers that
@@ -69,11 +72,26 @@ export class Kept<T> {
     const kept = this.kept.get(key);
     if (kept && sameVersion(kept.version, version)) return kept.value;
     const value = build();
-    this.kept.set(key, { version, value });
-    value.catch(() => {
-      if (this.kept.get(key)?.value === value) this.kept.delete(key);
-    });
+    const entry: { version: Version; value: Promise<T>; built?: { readonly value: T } } = { version, value };
+    this.kept.set(key, entry);
+    value.then(
+      (built) => {
+        entry.built = { value: built };
+      },
+      () => {
+        if (this.kept.get(key)?.value === value) this.kept.delete(key);
+      },
+    );
     return value;
+  }
+
+  /**
+   * The kept answer, without a promise, when it is built and `version` is still the one it was built at;
+   * undefined when it would have to be built (or is being built): then get() decides.
+   */
+  built(key: string, version: Version): { readonly value: T } | undefined {
+    const kept = this.kept.get(key);
+    return kept && sameVersion(kept.version, version) ? kept.built : undefined;
   }
 
   forget(key: string): void {

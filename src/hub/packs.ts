@@ -113,6 +113,17 @@ export class Packs {
     return this.pages.get(cluster, this.versions.page(cluster, runtime), () => this.buildPage(runtime));
   }
 
+  /**
+   * The page without a promise when it is kept and nothing on it changed since: the server's fast path for
+   * page reads (src/server/kept-page-answer.ts). Undefined when it must be built, or the cluster is unknown:
+   * clusterPage() then builds it, or says why not.
+   */
+  keptClusterPage(cluster: string): ClusterPage | undefined {
+    if (!this.fleet.has(cluster)) return undefined;
+    const runtime = this.fleet.runtime(cluster);
+    return this.pages.built(cluster, this.versions.page(cluster, runtime))?.value;
+  }
+
   private async buildPage(runtime: ClusterRuntime): Promise<ClusterPage> {
     const cluster = runtime.record.name;
     const packs = runtime.runner.statuses().flatMap((s) => {

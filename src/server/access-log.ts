@@ -6,7 +6,7 @@
 // method, path, route, status, time taken, the caller's address and the token's name, never its value (the
 // Authorization header is not read here). Fastify's other request lines (stream and serializer errors, writeHead
 // failures) are its own, unchanged.
-import { LogController, type FastifyReply, type FastifyRequest } from 'fastify';
+import { LogController, type FastifyBaseLogger, type FastifyReply, type FastifyRequest } from 'fastify';
 
 /** The caller as authenticated for the request, if any: its name is logged. */
 export type CallerName = { readonly name: string } | undefined;
@@ -22,8 +22,45 @@ const LEVEL_VALUES: Readonly<Record<string, number>> = {
   fatal: 60,
 };
 
-function infoEnabled(request: FastifyRequest): boolean {
-  return (LEVEL_VALUES[request.server.log.level] ?? Infinity) <= INFO;
+/** Whether `log` writes info lines: the access log's level. */
+export function infoEnabled(log: FastifyBaseLogger): boolean {
+  return (LEVEL_VALUES[log.level] ?? Infinity) <= INFO;
+}
+
+/** What an access-log line says of one request. */
+export interface AccessEntry {
+  readonly reqId: string;
+  readonly method: string | undefined;
+  readonly url: string | undefined;
+  /** The route's path pattern (`/api/v1/clusters/:cluster/page`), `unmatched` for none. */
+  readonly route: string;
+  readonly status: number;
+  /** From the request's start to its answer's end. */
+  readonly ms: number;
+  readonly address: string | undefined;
+  readonly caller: CallerName;
+  /** The answer could not be sent whole: why. */
+  readonly error?: string | undefined;
+}
+
+/** Writes one access-log line (the level is the caller's to check: infoEnabled). */
+export function writeAccessLine(log: FastifyBaseLogger, entry: AccessEntry, msg: string): void {
+  const { caller, error } = entry;
+  // A flat object of strings and numbers: pino writes it without serializers.
+  log.info(
+    {
+      reqId: entry.reqId,
+      method: entry.method,
+      url: entry.url,
+      route: entry.route,
+      status: entry.status,
+      ms: Math.round(entry.ms * 10) / 10,
+      address: entry.address,
+      ...(caller === undefined ? {} : { token: caller.name }),
+      ...(error === undefined ? {} : { error }),
+    },
+    msg,
+  );
 }
 
 export class AccessLog extends LogController {
@@ -41,7 +78,7 @@ export class AccessLog extends LogController {
    */
   override incomingRequest(request: FastifyRequest, reply: FastifyReply): void {
     // The level first: request.routeOptions is a new object at each read.
-    if (!infoEnabled(request) || request.routeOptions.config.strataStream !== true) return;
+    if (!infoEnabled(request.server.log) || request.routeOptions.config.strataStream !== true) return;
     reply.raw.once('close', () => {
       if (!this.completed.has(request)) this.write(undefined, request, reply, 'stream closed');
     });
@@ -53,7 +90,7 @@ export class AccessLog extends LogController {
     request: FastifyRequest,
     reply: FastifyReply,
   ): void {
-    if (!infoEnabled(request)) return;
+    if (!infoEnabled(request.server.log)) return;
     if (request.routeOptions.config.strataStream === true) this.completed.add(request);
     this.write(error, request, reply, error ? 'request not answered whole' : 'request completed');
   }
@@ -64,19 +101,18 @@ export class AccessLog extends LogController {
     reply: FastifyReply,
     msg: string,
   ): void {
-    const caller = this.callerOf(request);
-    // A flat object of strings and numbers: pino writes it without serializers.
-    request.server.log.info(
+    writeAccessLine(
+      request.server.log,
       {
         reqId: request.id,
         method: request.method,
         url: request.url,
         route: request.routeOptions.url ?? 'unmatched',
         status: reply.raw.statusCode,
-        ms: Math.round(reply.elapsedTime * 10) / 10,
+        ms: reply.elapsedTime,
         address: request.raw.socket.remoteAddress,
-        ...(caller === undefined ? {} : { token: caller.name }),
-        ...(error ? { error: error.message } : {}),
+        caller: this.callerOf(request),
+        error: error ? error.message : undefined,
       },
       msg,
     );

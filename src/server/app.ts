@@ -37,6 +37,7 @@ import { buildOpenApi } from './openapi.js';
 import { ApiError, PROBLEM_CONTENT_TYPE, problemType, statusTitle, type Problem } from './problem.js';
 import { BodyFormat, Role, type AnyRoute, type JsonRoute, type Services } from './route.js';
 import { routeTable } from './routes/index.js';
+import { presentPage } from './routes/packs.js';
 import { ForwardMarker, replicaForward } from './replica-forward.js';
 import { SECURITY_HEADERS } from './security-headers.js';
 import { EventStream } from './sse.js';
@@ -53,6 +54,8 @@ import {
 import { matchesIfNoneMatch, representation, tagBody } from './etag.js';
 import { defaultWebRoot, isApiPath, sendWebFile } from './static.js';
 import { inputIssuesDetail, toProblem } from './to-problem.js';
+import { countUnanswered } from './unanswered.js';
+import { keptPageAnswer, type KeptPageAnswer } from './kept-page-answer.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -145,6 +148,11 @@ export interface ServerOptions {
   readonly maxConnectionsPerToken?: number;
   /** Request body bytes being read at once, per token and in all. Default 8 MiB and 256 MiB (heavy-requests.ts). */
   readonly bodyBudget?: BodyBudget;
+  /**
+   * Answer reads of a kept Cluster Profile page before Fastify routes them (kept-page-answer.ts). Default true;
+   * tests turn it off to compare the two answers.
+   */
+  readonly keptPageAnswers?: boolean;
 }
 
 export interface StrataServer {
@@ -156,6 +164,8 @@ export interface StrataServer {
   listen(address: { host: string; port: number }): Promise<string>;
   /** Ends SSE streams and stops listening; the hub and store stay open. */
   close(): Promise<void>;
+  /** Page reads answered before Fastify routed them (kept-page-answer.ts), since the server started. */
+  keptPageReads(): number;
 }
 
 const JSON_TYPES = ['application/json'];
@@ -210,17 +220,6 @@ function keptParams(schema: z.ZodType): (params: unknown) => unknown {
  * connection closed. Browsers and HTTP clients do not pipeline; 16 is far above what any sends.
  */
 export const MAX_PIPELINED_REQUESTS = 16;
-
-/** Requests of a socket still unanswered (MAX_PIPELINED_REQUESTS), and the socket of each answer. */
-const UNANSWERED = Symbol('unanswered requests');
-type Counted = { [UNANSWERED]?: number };
-const socketOf = new WeakMap<object, Counted>();
-
-/** An answer ended (or its connection closed): its socket has one request fewer waiting. */
-function answered(this: object): void {
-  const socket = socketOf.get(this);
-  if (socket !== undefined) socket[UNANSWERED] = (socket[UNANSWERED] ?? 1) - 1;
-}
 
 /** An answer body (as onSend sees it) of more bytes than a socket is handed at once (WRITE_SLICE_BYTES). */
 const isLarge = (payload: unknown): boolean =>
@@ -291,17 +290,35 @@ export function createServer(options: ServerOptions): StrataServer {
   const requestTimeout = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
   /** The token each request was authenticated with (the onRequest hook below), for its handler and its log line. */
   const tokens = new WeakMap<FastifyRequest, Caller>();
+  /** The page's reads answered before Fastify routes them (kept-page-answer.ts); set once the server's parts are. */
+  let keptPage: KeptPageAnswer | undefined;
+  let closing = false;
+  let keptPageReads = 0;
+  const httpOptions = {
+    requestTimeout,
+    headersTimeout: Math.min(HEADERS_TIMEOUT_MS, requestTimeout),
+    connectionsCheckingInterval: Math.min(30_000, Math.max(50, Math.floor(requestTimeout / 4))),
+  };
   const app = Fastify({
+    // Node's server as Fastify makes it (its options and timeouts, below), whose requests go to the page's fast
+    // path first, then to Fastify.
+    serverFactory: (handler) => {
+      const server = http.createServer(httpOptions, (req, res) => {
+        if (keptPage?.(req, res) === true) keptPageReads++;
+        else handler(req, res);
+      });
+      server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
+      server.requestTimeout = requestTimeout;
+      // Fastify's connectionTimeout, 0: none (requestTimeout and the headers timeout bound a request).
+      server.setTimeout(0);
+      return server;
+    },
     // A request (headers and body) must arrive within requestTimeout: a client trickling a byte at a time is
     // answered 408 and disconnected. Node checks every connectionsCheckingInterval (30 s by default), so a
     // short timeout (tests) is checked more often. Event streams are long answers to short requests: unbounded.
     requestTimeout,
     keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
-    http: {
-      requestTimeout,
-      headersTimeout: Math.min(HEADERS_TIMEOUT_MS, requestTimeout),
-      connectionsCheckingInterval: Math.min(30_000, Math.max(50, Math.floor(requestTimeout / 4))),
-    },
+    http: httpOptions,
     logger: {
       level: options.logLevel ?? 'info',
       ...(options.logStream === undefined ? {} : { stream: options.logStream }),
@@ -403,6 +420,25 @@ export function createServer(options: ServerOptions): StrataServer {
     costlyRequests: () => heavy.inProgressPerOperation(),
     costlyOperations: HEAVY_OPERATIONS,
   });
+  const pageRoute = routes.find((r) => r.operationId === 'getClusterPage');
+  if (options.keptPageAnswers !== false && pageRoute?.kind === 'json' && pageRoute.response !== undefined) {
+    const response = pageRoute.response as z.ZodType;
+    keptPage = keptPageAnswer({
+      hub: options.hub,
+      maxParamLength: MAX_PARAM_LENGTH,
+      present: presentPage,
+      check: options.validateResponses === true ? (shown) => response.safeParse(shown).success : undefined,
+      open: () => !closing && options.hub.replicas() === undefined,
+      admit: (socket, caller) => {
+        if (!connections.admit(socket, caller.id)) return false;
+        pending.authenticated(socket);
+        return true;
+      },
+      limits: answerLimits,
+      metrics,
+      log: app.log,
+    });
+  }
   /** An operator's or admin's token: its costly requests may use the share of a cap kept from viewers. */
   const privileged = (request: FastifyRequest) => {
     const token = tokens.get(request);
@@ -495,12 +531,7 @@ export function createServer(options: ServerOptions): StrataServer {
   const webRoot = options.webRoot ?? defaultWebRoot;
   // First of all: a connection's requests waiting for their answers (MAX_PIPELINED_REQUESTS).
   app.addHook('onRequest', (request, reply, done) => {
-    const socket = request.raw.socket as Counted;
-    const waiting = (socket[UNANSWERED] ?? 0) + 1;
-    socket[UNANSWERED] = waiting;
-    socketOf.set(reply.raw, socket);
-    reply.raw.once('close', answered);
-    if (waiting <= MAX_PIPELINED_REQUESTS) {
+    if (countUnanswered(request.raw.socket, reply.raw) <= MAX_PIPELINED_REQUESTS) {
       done();
       return;
     }
@@ -717,8 +748,10 @@ export function createServer(options: ServerOptions): StrataServer {
       return `http://${host}:${port}`;
     },
     async close() {
+      closing = true;
       await app.close();
     },
+    keptPageReads: () => keptPageReads,
   };
 }
 

@@ -71,6 +71,16 @@ describe('representation', () => {
     const tagged: TaggedBody = { body: Array(2048).fill(0) as unknown as Buffer, etag: '"x"' };
     await expect(representation(tagged, 'gzip').body()).rejects.toThrow();
     expect(tagged.gzipped).toBeUndefined();
+    expect(representation(tagged, 'gzip').made()).toBeUndefined();
+  });
+
+  it('has the bytes at hand once made: the body at once, its gzip after the first read that asked for it', async () => {
+    const tagged = tagBody({ made: 'x'.repeat(4096) });
+    expect(representation(tagged, undefined).made()).toBe(tagged.body);
+    const gzipped = representation(tagged, 'gzip');
+    expect(gzipped.made()).toBeUndefined();
+    const bytes = await gzipped.body();
+    expect(gzipped.made()).toBe(bytes);
   });
 
   const big = {

@@ -20,6 +20,8 @@ export interface TaggedBody {
   readonly etag: string;
   /** The body gzipped, made on the first read that accepts gzip and kept with the body. */
   gzipped?: Promise<Buffer>;
+  /** The same gzipped bytes once made, for a read answered without a promise (kept-page-answer.ts). */
+  gzippedBytes?: Buffer;
 }
 
 /** Bodies under this many bytes go uncompressed: gzip's header and a round on the thread pool gain nothing. */
@@ -37,6 +39,8 @@ export interface Representation {
   readonly encoding: 'gzip' | undefined;
   /** The bytes on the wire; not asked for a 304, so a conditional read compresses nothing. */
   body(): Promise<Buffer>;
+  /** The same bytes when they are made already (the gzip of a body read before), else undefined. */
+  made(): Buffer | undefined;
 }
 
 /**
@@ -63,8 +67,13 @@ const representations = new WeakMap<TaggedBody, Representations>();
 function keepRepresentations(tagged: TaggedBody): Representations {
   const body = Promise.resolve(tagged.body);
   const made: Representations = {
-    identity: { etag: tagged.etag, encoding: undefined, body: () => body },
-    gzip: { etag: `W/${tagged.etag}`, encoding: 'gzip', body: () => (tagged.gzipped ??= gzipKept(tagged)) },
+    identity: { etag: tagged.etag, encoding: undefined, body: () => body, made: () => tagged.body },
+    gzip: {
+      etag: `W/${tagged.etag}`,
+      encoding: 'gzip',
+      body: () => (tagged.gzipped ??= gzipKept(tagged)),
+      made: () => tagged.gzippedBytes,
+    },
   };
   representations.set(tagged, made);
   return made;
@@ -73,9 +82,14 @@ function keepRepresentations(tagged: TaggedBody): Representations {
 /** The body gzipped; a failure is not kept, so the next read tries again. */
 function gzipKept(tagged: TaggedBody): Promise<Buffer> {
   const made = gzip(tagged.body);
-  made.catch(() => {
-    if (tagged.gzipped === made) delete tagged.gzipped;
-  });
+  made.then(
+    (bytes) => {
+      if (tagged.gzipped === made) tagged.gzippedBytes = bytes;
+    },
+    () => {
+      if (tagged.gzipped === made) delete tagged.gzipped;
+    },
+  );
   return made;
 }
 
