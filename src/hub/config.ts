@@ -39,4 +39,6 @@ export interface HubConfig {
    * Default a quarter of the heap limit (defaultWatchBudgetBytes).
    */
   readonly watchBudgetBytes?: number;
+  /** The clock API tokens are taken on trust by (ms, monotonic; tokens.ts). Default performance.now; tests pin it. */
+  readonly tokenClock?: () => number;
 }

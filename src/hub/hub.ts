@@ -175,7 +175,7 @@ export class Hub {
       },
       liveObject: liveObjectReader({ store, fleet, replicated: config.replica !== undefined }),
     });
-    this.tokens = new Tokens(store);
+    this.tokens = new Tokens(store, config.tokenClock === undefined ? {} : { now: config.tokenClock });
     this.sources = new ChartSources(store);
     this.agents = new Agents(store, fleet, replica && ((record) => replica.admit(record)));
   }

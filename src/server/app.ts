@@ -2,7 +2,7 @@
 // metrics and the live stream. It owns neither the hub nor the store (serve.ts opens and closes those) and
 // reaches the store only through the hub.
 import { randomUUID } from 'node:crypto';
-import type { ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import Fastify, {
@@ -294,31 +294,17 @@ export function createServer(options: ServerOptions): StrataServer {
   let keptPage: KeptPageAnswer | undefined;
   let closing = false;
   let keptPageReads = 0;
-  const httpOptions = {
-    requestTimeout,
-    headersTimeout: Math.min(HEADERS_TIMEOUT_MS, requestTimeout),
-    connectionsCheckingInterval: Math.min(30_000, Math.max(50, Math.floor(requestTimeout / 4))),
-  };
   const app = Fastify({
-    // Node's server as Fastify makes it (its options and timeouts, below), whose requests go to the page's fast
-    // path first, then to Fastify.
-    serverFactory: (handler) => {
-      const server = http.createServer(httpOptions, (req, res) => {
-        if (keptPage?.(req, res) === true) keptPageReads++;
-        else handler(req, res);
-      });
-      server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
-      server.requestTimeout = requestTimeout;
-      // Fastify's connectionTimeout, 0: none (requestTimeout and the headers timeout bound a request).
-      server.setTimeout(0);
-      return server;
-    },
     // A request (headers and body) must arrive within requestTimeout: a client trickling a byte at a time is
     // answered 408 and disconnected. Node checks every connectionsCheckingInterval (30 s by default), so a
     // short timeout (tests) is checked more often. Event streams are long answers to short requests: unbounded.
     requestTimeout,
     keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
-    http: httpOptions,
+    http: {
+      requestTimeout,
+      headersTimeout: Math.min(HEADERS_TIMEOUT_MS, requestTimeout),
+      connectionsCheckingInterval: Math.min(30_000, Math.max(50, Math.floor(requestTimeout / 4))),
+    },
     logger: {
       level: options.logLevel ?? 'info',
       ...(options.logStream === undefined ? {} : { stream: options.logStream }),
@@ -373,6 +359,11 @@ export function createServer(options: ServerOptions): StrataServer {
     },
   );
   pending.attach(app.server);
+  routeKeptPageFirst(app.server, (req, res) => {
+    if (keptPage?.(req, res) !== true) return false;
+    keptPageReads++;
+    return true;
+  });
   const metrics = createMetrics({
     phaseCounts: () => options.hub.phaseCounts(),
     defaultMetrics: options.defaultMetrics ?? true,
@@ -630,6 +621,7 @@ export function createServer(options: ServerOptions): StrataServer {
     done(null, payload);
   });
   app.addHook('preClose', (done) => {
+    closing = true;
     events.close();
     done();
   });
@@ -753,6 +745,26 @@ export function createServer(options: ServerOptions): StrataServer {
     },
     keptPageReads: () => keptPageReads,
   };
+}
+
+/**
+ * Puts `first` before Fastify's own request listener on Fastify's server: a request it answers (true) goes no
+ * further. Not Fastify's serverFactory, which would also drop the second listener Fastify opens for a host name
+ * with two addresses (`localhost`: ::1 and 127.0.0.1; review 23). Fastify's server has exactly its one listener
+ * (http.createServer(options, handler)); anything else fails at startup rather than answering twice.
+ */
+function routeKeptPageFirst(
+  server: Server,
+  first: (req: IncomingMessage, res: ServerResponse) => boolean,
+): void {
+  const listeners = server.listeners('request');
+  const routed = listeners[0] as ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
+  if (listeners.length !== 1 || routed === undefined)
+    throw new Error(`Fastify's server has ${String(listeners.length)} request listeners, not its one`);
+  server.removeListener('request', routed);
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    if (!first(req, res)) routed.call(server, req, res);
+  });
 }
 
 /**

@@ -3,12 +3,21 @@
 // (keptPageAnswers: false), for the reads the fast path takes and for those it leaves to Fastify; and the access
 // log, the request metric and the per-token connection cap as for any request. A real listening hub on SQLite
 // with an agent cluster (its page is built from the hub's own records: no control plane).
-import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
+import {
+  request as httpRequest,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type ServerResponse,
+} from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { gunzipSync } from 'node:zlib';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { SqliteBackend } from '../store/testing/backends.js';
-import { createServer, type StrataServer } from './app.js';
+import type { FastifyBaseLogger } from 'fastify';
+import type { ClusterPage, TokenRecord } from '../hub/index.js';
+import { createServer, MAX_PIPELINED_REQUESTS, type ServerOptions, type StrataServer } from './app.js';
+import { keptPageAnswer, type KeptPageOptions } from './kept-page-answer.js';
+import { ANSWER_LIMITS } from './write-stall.js';
 import { startTestHub, type TestHub } from './testing/server.js';
 
 /** 200 packs, as the bench: a page over 64 KiB (WRITE_SLICE_BYTES), so the write-stall guard's path is the one taken. */
@@ -50,7 +59,12 @@ beforeAll(async () => {
       into.push(JSON.parse(line) as Record<string, unknown>);
     },
   });
-  t = await startTestHub(backend, { server: { webRoot: false, logLevel: 'info', logStream: logTo(lines) } });
+  // Tokens taken on trust by a pinned clock: a token verified once stays trusted (until revoked), so whether a
+  // read is taken by the fast path does not depend on how long the machine took since its token was verified.
+  t = await startTestHub(backend, {
+    server: { webRoot: false, logLevel: 'info', logStream: logTo(lines) },
+    hub: { tokenClock: () => 0 },
+  });
   other = createServer({
     hub: t.hub,
     logLevel: 'info',
@@ -218,47 +232,208 @@ describe('the page answered before Fastify routes it', () => {
         )?.[1] ?? 0,
       );
     const reads = count(metrics.text);
+    const fastBefore = t.server.keptPageReads();
     await raw(t.url, PAGE, viewer);
+    expect(t.server.keptPageReads()).toBe(fastBefore + 1);
     expect(count((await t.api('GET', '/metrics')).text)).toBe(reads + 1);
+  });
+
+  it('leaves the first read of a new page, and its first gzipped read, to Fastify', async () => {
+    // A newer version published changes the page ("update available" on the attachment).
+    const published = await t.api('POST', '/api/v1/profiles', {
+      raw: PROFILE.replace('version: 1.0.0\n  type', 'version: 1.1.0\n  type'),
+      headers: { 'content-type': 'application/yaml' },
+    });
+    expect(published.status, published.text).toBe(201);
+    const viewer = bearer(t.tokens.viewer);
+    const gzip = { ...viewer, 'accept-encoding': 'gzip' };
+    const taken = async (headers: Record<string, string>) => {
+      const before = t.server.keptPageReads();
+      const read = await raw(t.url, PAGE, headers);
+      expect(read.status).toBe(200);
+      return { fast: t.server.keptPageReads() - before, read };
+    };
+    // Built by the first read (Fastify's), then kept; its gzip made by the first read that asks for it.
+    const built = await taken(viewer);
+    expect(built.fast).toBe(0);
+    expect(built.read.body.toString()).toContain('"updateAvailable":"1.1.0"');
+    expect((await taken(viewer)).fast).toBe(1);
+    expect((await taken(gzip)).fast).toBe(0);
+    expect((await taken(gzip)).fast).toBe(1);
   });
 
   it("answers a connection's pipelined reads in order, the same bytes", async () => {
     const socket = connect(Number(new URL(t.url).port), '127.0.0.1');
-    const request = `GET ${PAGE} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${t.tokens.viewer}\r\n\r\n`;
-    const answers = await answersOn(socket, request + request + request, 3);
-    socket.destroy();
-    expect(answers.map((a) => a.status)).toEqual([200, 200, 200]);
-    expect(answers[1]?.body).toBe(answers[0]?.body);
-    expect(answers[2]?.body).toBe(answers[0]?.body);
+    try {
+      const answers = await answersOn(socket, pageRequest().repeat(3), 3);
+      expect(answers.map((a) => a.status)).toEqual([200, 200, 200]);
+      expect(answers[1]?.body).toBe(answers[0]?.body);
+      expect(answers[2]?.body).toBe(answers[0]?.body);
+    } finally {
+      socket.destroy();
+    }
+  });
+
+  it('counts a fast read among the requests waiting on its connection (MAX_PIPELINED_REQUESTS)', async () => {
+    const socket = connect(Number(new URL(t.url).port), '127.0.0.1');
+    const before = t.server.keptPageReads();
+    try {
+      const answers = await answersOn(socket, pageRequest().repeat(MAX_PIPELINED_REQUESTS + 1), 17);
+      // The first is the fast path's; the others wait behind it, the 17th one too many.
+      expect(t.server.keptPageReads()).toBe(before + 1);
+      expect(answers.map((a) => a.status)).toEqual([...Array<number>(MAX_PIPELINED_REQUESTS).fill(200), 429]);
+      expect(answers.at(-1)?.body).toContain('TOO_MANY_PIPELINED_REQUESTS');
+    } finally {
+      socket.destroy();
+    }
   });
 
   it("counts a fast read's connection against its token's cap, as the route's hooks do", async () => {
-    const capped = createServer({
-      hub: t.hub,
-      logLevel: 'silent',
-      defaultMetrics: false,
-      webRoot: false,
-      maxConnectionsPerToken: 1,
-    });
-    const url = await capped.listen({ host: '127.0.0.1', port: 0 });
+    const capped = await serverWith({ maxConnectionsPerToken: 1 });
+    const first = capped.connect();
+    const second = capped.connect();
     try {
-      const request = `GET ${PAGE} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${t.tokens.viewer}\r\n\r\n`;
-      const first = connect(Number(new URL(url).port), '127.0.0.1');
-      const second = connect(Number(new URL(url).port), '127.0.0.1');
       // The first connection reads the page (its kept bytes: the fast path) and stays open, holding the token's one.
-      expect((await answersOn(first, request, 1)).map((a) => a.status)).toEqual([200]);
-      expect(capped.keptPageReads()).toBe(1);
-      const refused = await answersOn(second, request, 1);
+      expect((await answersOn(first, pageRequest(), 1)).map((a) => a.status)).toEqual([200]);
+      expect(capped.server.keptPageReads()).toBe(1);
+      const refused = await answersOn(second, pageRequest(), 1);
       expect(refused.map((a) => a.status)).toEqual([429]);
       expect(refused[0]?.body).toContain('TOO_MANY_CONNECTIONS');
-      expect(capped.keptPageReads()).toBe(1);
+      expect(capped.server.keptPageReads()).toBe(1);
+    } finally {
       first.destroy();
       second.destroy();
-    } finally {
       await capped.close();
     }
   });
+
+  it("takes a connection whose read was fast out of its address's unauthenticated ones", async () => {
+    const capped = await serverWith({ maxConnectionsPerAddress: 2 });
+    const sockets = [capped.connect(), capped.connect()];
+    try {
+      for (const socket of sockets)
+        expect((await answersOn(socket, pageRequest(), 1)).map((a) => a.status)).toEqual([200]);
+      expect(capped.server.keptPageReads()).toBe(2);
+      // Both authenticated: a third connection from the same address is not one too many.
+      const third = capped.connect();
+      sockets.push(third);
+      expect((await answersOn(third, pageRequest(), 1)).map((a) => a.status)).toEqual([200]);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await capped.close();
+    }
+  });
+
+  it('cuts a fast answer its client stops taking, as any large answer (write-stall.ts)', async () => {
+    const stalled = await serverWith({ writeStallMs: 300 });
+    const socket = stalled.connect();
+    socket.pause();
+    const finished = async () =>
+      Number(
+        /strata_http_request_duration_seconds_count\{method="GET",route="\/api\/v1\/clusters\/:cluster\/page",status="200"\} (\d+)/.exec(
+          await stalled.server.metrics.registry.metrics(),
+        )?.[1] ?? 0,
+      );
+    try {
+      // Reads on a connection that never reads its answers, one at a time: each is the fast path's (none waits
+      // before it) and is handed whole to the kernel, until the kernel's buffers are full and one is not.
+      let waiting = false;
+      for (let i = 1; i <= 400 && !waiting; i++) {
+        const done = await finished();
+        socket.write(pageRequest());
+        await expect.poll(() => stalled.server.keptPageReads(), { timeout: 5000, interval: 5 }).toBe(i);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        waiting = (await finished()) === done;
+      }
+      expect(waiting, 'an answer the kernel did not take').toBe(true);
+      // Nothing else asked: the only answer waiting is the fast path's, and the guard closes its connection.
+      await expect.poll(() => stalled.connections(), { timeout: 10_000, interval: 50 }).toBe(0);
+    } finally {
+      socket.destroy();
+      await stalled.close();
+    }
+  });
 });
+
+describe('the fast path decides without touching the request when it may not answer', () => {
+  const page = { cluster: { name: 'c' }, attachments: [], packs: [] } as unknown as ClusterPage;
+  const viewer = { id: 'v', name: 'viewer', role: 'viewer' } as unknown as TokenRecord;
+  const request = {
+    method: 'GET',
+    url: '/api/v1/clusters/c/page',
+    headers: { authorization: 'Bearer t', 'if-none-match': '*' },
+    socket: {},
+  } as unknown as IncomingMessage;
+  const options = (changes: Partial<KeptPageOptions>) => {
+    const admit = vi.fn(() => false);
+    const answer = keptPageAnswer({
+      hub: {
+        keptClusterPage: () => page,
+        tokens: { kept: () => viewer } as unknown as KeptPageOptions['hub']['tokens'],
+      },
+      maxParamLength: 100,
+      present: (p) => p,
+      check: undefined,
+      open: () => true,
+      admit,
+      limits: ANSWER_LIMITS,
+      metrics: { observeRequest: () => undefined },
+      log: { level: 'silent', error: () => undefined } as unknown as FastifyBaseLogger,
+      ...changes,
+    });
+    return { admit, answer: () => answer(request, {} as ServerResponse) };
+  };
+
+  it('takes the read up to admission when everything allows it (the control)', () => {
+    const { admit, answer } = options({});
+    expect(answer()).toBe(false);
+    expect(admit).toHaveBeenCalledTimes(1);
+  });
+
+  it.each([
+    ['closing, or running replicas', { open: () => false }],
+    ["a page its route's schema refuses", { check: () => false }],
+    [
+      'a failure of its own',
+      {
+        present: () => {
+          throw new Error('defect');
+        },
+      },
+    ],
+  ] as [string, Partial<KeptPageOptions>][])('leaves it to Fastify: %s', (_why, changes) => {
+    const { admit, answer } = options(changes);
+    expect(answer()).toBe(false);
+    expect(admit).not.toHaveBeenCalled();
+  });
+});
+
+const pageRequest = () =>
+  `GET ${PAGE} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${t.tokens.viewer}\r\n\r\n`;
+
+/** Another server over the same hub, with these options, and raw connections to it. */
+async function serverWith(changes: Partial<ServerOptions>) {
+  const server = createServer({
+    hub: t.hub,
+    logLevel: 'silent',
+    defaultMetrics: false,
+    webRoot: false,
+    ...changes,
+  });
+  const url = new URL(await server.listen({ host: '127.0.0.1', port: 0 }));
+  return {
+    server,
+    connect: () => connect(Number(url.port), '127.0.0.1'),
+    connections: () =>
+      new Promise<number>((resolve, reject) => {
+        server.app.server.getConnections((error, count) => {
+          if (error) reject(error);
+          else resolve(count);
+        });
+      }),
+    close: () => server.close(),
+  };
+}
 
 /** Writes `text` on `socket` and reads `count` answers from it, by Content-Length. */
 function answersOn(socket: Socket, text: string, count: number): Promise<{ status: number; body: string }[]> {

@@ -13,7 +13,7 @@
 // - the token is known without a promise (Tokens.kept) and allows the viewer role, and its connection is
 //   admitted under the per-token cap (the same checks, in the same order, as the route's hooks);
 // - the page is kept and current, and its bytes (the gzip too, for a client that takes it) are made already.
-// The answer is the one Fastify gives, header for header and byte for byte (kept-page.int.test.ts compares the
+// The answer is the one Fastify gives, header for header and byte for byte (kept-page-answer.test.ts compares the
 // two), with its access-log line, its request metric and the write-stall guard of any answer.
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -53,67 +53,106 @@ export interface KeptPageOptions {
 /** Answers a request (true) or leaves it to Fastify (false, nothing done). */
 export type KeptPageAnswer = (req: IncomingMessage, res: ServerResponse) => boolean;
 
+/** A read the fast path takes: who asks, and what it is sent. */
+interface Taken {
+  readonly caller: Caller;
+  readonly etag: string;
+  readonly encoding: string | undefined;
+  /** Undefined: 304. */
+  readonly body: Buffer | undefined;
+}
+
 export function keptPageAnswer(options: KeptPageOptions): KeptPageAnswer {
   const path = new RegExp(`^/api/v1/clusters/([A-Za-z0-9._~-]{1,${String(options.maxParamLength)}})/page$`);
   const checked = new WeakSet<object>();
-  return (req, res) => {
-    if (req.method !== 'GET' || !options.open()) return false;
+
+  /** The read when the fast path takes it, else undefined (Fastify answers), deciding without side effects. */
+  const take = (req: IncomingMessage): Taken | undefined => {
+    if (req.method !== 'GET' || !options.open()) return undefined;
     const cluster = path.exec(req.url ?? '')?.[1];
-    if (cluster === undefined) return false;
+    if (cluster === undefined) return undefined;
     const { headers } = req;
-    if (headers['transfer-encoding'] !== undefined) return false;
-    if (headers['content-length'] !== undefined && headers['content-length'] !== '0') return false;
-    const socket = req.socket;
-    if (unanswered(socket) > 0) return false;
+    if (headers['transfer-encoding'] !== undefined) return undefined;
+    if (headers['content-length'] !== undefined && headers['content-length'] !== '0') return undefined;
+    if (unanswered(req.socket) > 0) return undefined;
     let caller: Caller | undefined;
     try {
       caller = authorizeKept(options.hub.tokens, headers.authorization, Role.Viewer)?.caller;
     } catch {
-      return false;
+      // Refused (401, 403): Fastify's answer, with its problem and headers.
+      return undefined;
     }
-    if (caller === undefined) return false;
+    if (caller === undefined) return undefined;
     const page = options.hub.keptClusterPage(cluster);
-    if (page === undefined) return false;
+    if (page === undefined) return undefined;
     const shown = options.present(page);
     if (options.check !== undefined && !checked.has(shown)) {
-      if (!options.check(shown)) return false;
+      if (!options.check(shown)) return undefined;
       checked.add(shown);
     }
     const sent = representation(tagBody(shown), headers['accept-encoding']);
-    const notModified = matchesIfNoneMatch(headers['if-none-match'], sent.etag);
-    const body = notModified ? undefined : sent.made();
-    if (!notModified && (body === undefined || body.length > WHOLE_WRITE_BYTES)) return false;
-    if (!options.admit(socket, caller)) return false;
+    if (matchesIfNoneMatch(headers['if-none-match'], sent.etag))
+      return { caller, etag: sent.etag, encoding: sent.encoding, body: undefined };
+    const body = sent.made();
+    if (body === undefined || body.length > WHOLE_WRITE_BYTES) return undefined;
+    return { caller, etag: sent.etag, encoding: sent.encoding, body };
+  };
 
+  return (req, res) => {
+    let taken: Taken | undefined;
+    try {
+      taken = take(req);
+    } catch (error) {
+      // A defect of this path, not the request's: Fastify answers it (and says what failed, if it fails too).
+      options.log.error({ err: error }, 'the kept page could not be answered before routing');
+      return false;
+    }
+    if (taken === undefined || !options.admit(req.socket, taken.caller)) return false;
+    send(req, res, taken);
+    return true;
+  };
+
+  function send(req: IncomingMessage, res: ServerResponse, taken: Taken): void {
+    const { body, caller } = taken;
+    const socket = req.socket;
     const start = performance.now();
     const id = randomUUID();
     countUnanswered(socket, res);
-    const status = notModified ? 304 : 200;
-    const named = caller;
+    const status = body === undefined ? 304 : 200;
     res.once('finish', () => {
-      const seconds = (performance.now() - start) / 1000;
-      options.metrics.observeRequest({ method: 'GET', route: PAGE_ROUTE, status }, seconds);
-      if (!infoEnabled(options.log)) return;
-      writeAccessLine(
-        options.log,
-        {
-          reqId: id,
-          method: 'GET',
-          url: req.url,
-          route: PAGE_ROUTE,
-          status,
-          ms: seconds * 1000,
-          address: socket.remoteAddress,
-          caller: named,
-        },
-        'request completed',
-      );
+      try {
+        const seconds = (performance.now() - start) / 1000;
+        options.metrics.observeRequest({ method: 'GET', route: PAGE_ROUTE, status }, seconds);
+        if (!infoEnabled(options.log)) return;
+        writeAccessLine(
+          options.log,
+          {
+            reqId: id,
+            method: 'GET',
+            url: req.url,
+            route: PAGE_ROUTE,
+            status,
+            ms: seconds * 1000,
+            address: socket.remoteAddress,
+            caller,
+          },
+          'request completed',
+        );
+      } catch (error) {
+        options.log.error({ err: error }, 'the access-log line of a kept page read could not be written');
+      }
     });
-    res.writeHead(status, answerHeaders(sent.etag, sent.encoding, id, body));
-    res.end(body);
-    if (body !== undefined && body.length > WRITE_SLICE_BYTES) watchUntaken(res, body.length, options.limits);
-    return true;
-  };
+    try {
+      res.writeHead(status, answerHeaders(taken.etag, taken.encoding, id, body));
+      res.end(body);
+      if (body !== undefined && body.length > WRITE_SLICE_BYTES)
+        watchUntaken(res, body.length, options.limits);
+    } catch (error) {
+      // Nothing else is sent on a connection whose answer is half written: it is closed.
+      options.log.error({ err: error }, 'a kept page read failed while it was sent');
+      res.destroy();
+    }
+  }
 }
 
 /** The headers Fastify sends with the page: the route's, then the server's (onSend), then the body's length. */

@@ -1,6 +1,6 @@
 // For the server's integration tests and benchmark: a real listening hub on 127.0.0.1 (random port) over a
 // store from the store's test backends, tokens for every role, a fetch helper and an SSE reader.
-import { Hub } from '../../hub/index.js';
+import { Hub, type HubConfig } from '../../hub/index.js';
 import type { OpenedStore, TestBackend } from '../../store/testing/backends.js';
 import { TokenRole, type Store } from '../../store/index.js';
 import { helmBin } from '../../engine/testing/runner.js';
@@ -38,11 +38,11 @@ export interface ApiResponse {
 
 export async function startTestHub(
   backend: TestBackend,
-  options: { store?: OpenedStore; server?: Partial<ServerOptions> } = {},
+  options: { store?: OpenedStore; server?: Partial<ServerOptions>; hub?: Partial<HubConfig> } = {},
 ): Promise<TestHub> {
   const opened = options.store ?? (await backend.open());
   const store = opened.store;
-  const hub = await Hub.open({ store, helmBin: helmBin(), accessTimeoutMs: 5000 });
+  const hub = await Hub.open({ store, helmBin: helmBin(), accessTimeoutMs: 5000, ...options.hub });
   const server = createServer({
     logLevel: 'silent',
     validateResponses: true,
