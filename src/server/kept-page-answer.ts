@@ -98,18 +98,34 @@ export function keptPageAnswer(options: KeptPageOptions): KeptPageAnswer {
     return { caller, etag: sent.etag, encoding: sent.encoding, body };
   };
 
+  /** When a failure of this path was last logged: once a minute at most, not once per read while it lasts. */
+  let failureLogged = -Infinity;
+  const failed = (error: unknown, what: string) => {
+    const now = performance.now();
+    if (now - failureLogged < 60_000) return;
+    failureLogged = now;
+    options.log.error({ err: error }, what);
+  };
+
   return (req, res) => {
-    let taken: Taken | undefined;
     try {
-      taken = take(req);
+      const taken = take(req);
+      if (taken === undefined || !options.admit(req.socket, taken.caller)) return false;
+      send(req, res, taken);
+      return true;
     } catch (error) {
-      // A defect of this path, not the request's: Fastify answers it (and says what failed, if it fails too).
-      options.log.error({ err: error }, 'the kept page could not be answered before routing');
-      return false;
+      if (!res.headersSent && !res.destroyed) {
+        // A defect of this path, not the request's: Fastify answers it (and says what failed, if it fails too).
+        // What was counted before the throw (admission, this answer's place on its connection) is what
+        // Fastify's hooks count again for the same socket and answer: given back as theirs is.
+        failed(error, 'the kept page could not be answered before routing');
+        return false;
+      }
+      // Nothing else is sent on a connection whose answer is half written: it is closed.
+      failed(error, 'a kept page read failed while it was sent');
+      res.destroy();
+      return true;
     }
-    if (taken === undefined || !options.admit(req.socket, taken.caller)) return false;
-    send(req, res, taken);
-    return true;
   };
 
   function send(req: IncomingMessage, res: ServerResponse, taken: Taken): void {
@@ -117,8 +133,12 @@ export function keptPageAnswer(options: KeptPageOptions): KeptPageAnswer {
     const socket = req.socket;
     const start = performance.now();
     const id = randomUUID();
-    countUnanswered(socket, res);
     const status = body === undefined ? 304 : 200;
+    countUnanswered(socket, res);
+    res.writeHead(status, answerHeaders(taken.etag, taken.encoding, id, body));
+    res.end(body);
+    // 'finish' comes later (once the kernel took the last byte): listened to only once nothing here can throw, so a
+    // read that fell through to Fastify gets no line of this path's.
     res.once('finish', () => {
       try {
         const seconds = (performance.now() - start) / 1000;
@@ -139,19 +159,10 @@ export function keptPageAnswer(options: KeptPageOptions): KeptPageAnswer {
           'request completed',
         );
       } catch (error) {
-        options.log.error({ err: error }, 'the access-log line of a kept page read could not be written');
+        failed(error, 'the access-log line of a kept page read could not be written');
       }
     });
-    try {
-      res.writeHead(status, answerHeaders(taken.etag, taken.encoding, id, body));
-      res.end(body);
-      if (body !== undefined && body.length > WRITE_SLICE_BYTES)
-        watchUntaken(res, body.length, options.limits);
-    } catch (error) {
-      // Nothing else is sent on a connection whose answer is half written: it is closed.
-      options.log.error({ err: error }, 'a kept page read failed while it was sent');
-      res.destroy();
-    }
+    if (body !== undefined && body.length > WRITE_SLICE_BYTES) watchUntaken(res, body.length, options.limits);
   }
 }
 
