@@ -70,7 +70,7 @@
 //
 //   npx tsx bench/page-readers.bench.ts [--packs 200] [--readers 20] [--reads 200] [--store sqlite|postgres]
 //     [--hub-cpu-prof dir] [--hub-alloc-prof dir] [--hub-flag=--node-flag] [--hub-log-level info]
-//     [--reader-client raw|http] [--hub-output file]
+//     [--reader-client raw|http] [--reader-flags '--node-flag ...'] [--hub-output file]
 import { execFile } from 'node:child_process';
 import { createWriteStream, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -84,6 +84,27 @@ import { loopProbe, type HubSpell, type LoopProbe } from './hub/loop-probe.js';
 import { openSse } from './hub/sse-client.js';
 import { openInspector, startHub, type HubProcess } from './hub-process.js';
 import { reportResult } from './result.js';
+
+/**
+ * The readers' process is the load generator: its own garbage collections are not the hub's, yet each pauses the
+ * 20 reads it has in flight. Session 16 (bench/hub/page-reader.ts now reports them): with V8's defaults it ran
+ * 6 full GCs per 4,000 plain reads and 16 per 4,000 gzip reads (72 / 123 ms of pauses), and 21 / 40 of the slowest
+ * 1 % of reads were in flight during one (gzip: 40 / 40). The cause is memory outside its heap: the socket's
+ * read buffers (154 KiB a page) count against the old generation's limit, so a ~12 MiB heap collected every
+ * ~100 MiB read; zlib's state per inflate is reported to V8 as external memory, which starts a full GC every
+ * ~64 MiB. With a 256 MiB old generation to start with and external memory counted in the same limit, against a
+ * node:http server answering the page's bytes: 0 / 2 full GCs instead of 6 / 15, p99 8-13 ms instead of 12-18
+ * (plain) and 13-15 instead of 16-17 (gzip). Against the hub, same machine, one run each (3 for the flags):
+ * p99 plain 21.3 → 15.5 / 14.7 ms, gzip 23.9 → 19.7 / 17.5, 304 13.1 → 11.8 / 12.1; the hub's CPU per read did
+ * not move (0.32 → 0.30 / 0.28 ms). A load generator in C (wrk) has no such pause; a browser inflates outside any
+ * JavaScript heap. What is left of a gzip read's p99 is on the readers' side (the slowest 1 % spend ~18 ms after
+ * the hub's last byte): 20 answers arrive together and are inflated one after another, ~0.17 ms each.
+ */
+const READER_FLAGS = [
+  '--max-semi-space-size=16',
+  '--initial-old-space-size=256',
+  '--external-memory-accounted-in-global-limit',
+];
 
 const { values } = parseArgs({
   options: {
@@ -103,6 +124,8 @@ const { values } = parseArgs({
      * the bench read until session 8). See bench/hub/page-reader.ts.
      */
     'reader-client': { type: 'string', default: 'raw' },
+    /** The readers' node flags, space-separated ('' for V8's defaults): see READER_FLAGS. */
+    'reader-flags': { type: 'string', default: READER_FLAGS.join(' ') },
     /** The hub's log level (`strata serve --log-level`; a hub's default is info). */
     'hub-log-level': { type: 'string', default: 'warn' },
     /**
@@ -162,6 +185,17 @@ interface Readers {
   /** The readers' own event-loop delay, ms: a stall there is on the readers' side of a read. */
   readonly readerLoopDelay: { readonly p99: number; readonly max: number };
   /**
+   * The readers' own garbage collections during the reads (count, of which full; pauses, ms), and how many of the
+   * slowest 1 % of reads were in flight during one: those were late (also) for the readers' reason.
+   */
+  readonly readerGc: {
+    readonly count: number;
+    readonly major: number;
+    readonly totalMs: number;
+    readonly maxMs: number;
+    readonly slowestDuring: number;
+  };
+  /**
    * Where the slowest 1 % of reads spent their time, mean ms: sent → the hub began it (the kernel's queue, then
    * the hub's loop busy with other work), at the hub (its start → its last byte written), and last byte
    * written → the reader had it all (the kernel, the readers' loop, inflating a gzipped body).
@@ -182,6 +216,7 @@ async function readFromAnotherProcess(
   const perReader = options.reads ?? reads;
   const yes = (b: boolean) => (b ? 'yes' : 'no');
   const args = [
+    ...values['reader-flags'].split(' ').filter((f) => f !== ''),
     READER,
     url,
     token,
@@ -201,6 +236,7 @@ async function readFromAnotherProcess(
     notModified: number;
     cpuMs: number;
     loopDelay: { p99: number; max: number };
+    pauses: { start: number; end: number; major: boolean }[];
   };
   const n = readers * perReader;
   return {
@@ -210,10 +246,26 @@ async function readFromAnotherProcess(
     notModified: out.notModified,
     readerCpuMs: out.cpuMs / n,
     readerLoopDelay: out.loopDelay,
+    readerGc: {
+      count: out.pauses.length,
+      major: out.pauses.filter((p) => p.major).length,
+      totalMs: out.pauses.reduce((sum, p) => sum + p.end - p.start, 0),
+      maxMs: Math.max(0, ...out.pauses.map((p) => p.end - p.start)),
+      slowestDuring: slowestOf(out.samples).filter((s) =>
+        out.pauses.some((p) => p.start < s.end && p.end > s.sent),
+      ).length,
+    },
     slowest: slowestSplit(out.samples, hub.reads),
     hub,
     hubCpuMs: hub.cpuMs / n,
   };
+}
+
+/** The slowest 1 % of reads (at least one). */
+function slowestOf<S extends { sent: number; end: number }>(samples: readonly S[]): S[] {
+  return [...samples]
+    .sort((a, b) => b.end - b.sent - (a.end - a.sent))
+    .slice(0, Math.max(1, Math.ceil(samples.length / 100)));
 }
 
 /** The mean split of the slowest 1 % of reads (see Readers.slowest); NaN when the hub saw none of them. */
@@ -222,10 +274,7 @@ function slowestSplit(
   atHub: HubSpell['reads'],
 ): Readers['slowest'] {
   const byId = new Map(atHub.map((r) => [r.id, r]));
-  const slowest = [...samples]
-    .sort((a, b) => b.end - b.sent - (a.end - a.sent))
-    .slice(0, Math.max(1, Math.ceil(samples.length / 100)));
-  const split = slowest.flatMap((s) => {
+  const split = slowestOf(samples).flatMap((s) => {
     const hub = byId.get(s.id);
     return hub === undefined
       ? []
@@ -367,6 +416,18 @@ try {
       '-',
     ],
     [`hub GCs: count / pauses / longest${suffix}`, '-', gcRow(r), '-'],
+    [
+      `readers' GCs: count (full) / pauses / longest${suffix}`,
+      '-',
+      `${String(r.readerGc.count)} (${String(r.readerGc.major)}) / ${ms(r.readerGc.totalMs)} / ${ms(r.readerGc.maxMs)}`,
+      '-',
+    ],
+    [
+      `slowest 1 % in flight during a readers' GC${suffix}`,
+      '-',
+      `${String(r.readerGc.slowestDuring)} of ${String(Math.max(1, Math.ceil(r.summary.n / 100)))}`,
+      '-',
+    ],
     [
       `slowest 1 %: before hub / at hub / after${suffix}`,
       '-',

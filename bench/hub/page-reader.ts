@@ -17,7 +17,12 @@
 // process's loop). This process's own event-loop delay is reported, so a stall of the readers is seen as theirs.
 import { request as httpRequest, Agent } from 'node:http';
 import { connect, type Socket } from 'node:net';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import {
+  monitorEventLoopDelay,
+  PerformanceObserver,
+  constants as perf,
+  type PerformanceEntry,
+} from 'node:perf_hooks';
 import { gunzipSync } from 'node:zlib';
 
 interface Answer {
@@ -174,12 +179,27 @@ async function loop(): Promise<void> {
   }
 }
 
+/**
+ * This process's garbage collections while reading, on the same clock as the samples: a read in flight during a
+ * readers' pause is late for the readers' reason, not the hub's.
+ */
+const pauses: { start: number; end: number; major: boolean }[] = [];
+const origin = now() - performance.now();
+const gcs = new PerformanceObserver((list) => {
+  for (const entry of list.getEntries()) {
+    const kind = (entry as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind;
+    const start = origin + entry.startTime;
+    pauses.push({ start, end: start + entry.duration, major: kind === perf.NODE_PERFORMANCE_GC_MAJOR });
+  }
+});
+gcs.observe({ entryTypes: ['gc'] });
 const delay = monitorEventLoopDelay({ resolution: 1 });
 delay.enable();
 const cpu = process.cpuUsage();
 await Promise.all(Array.from({ length: readers }, loop));
 const used = process.cpuUsage(cpu);
 delay.disable();
+gcs.disconnect();
 agent.destroy();
 process.stdout.write(
   JSON.stringify({
@@ -189,5 +209,6 @@ process.stdout.write(
     notModified,
     cpuMs: (used.user + used.system) / 1000,
     loopDelay: { p99: delay.percentile(99) / 1e6, max: delay.max / 1e6 },
+    pauses,
   }),
 );
