@@ -153,6 +153,11 @@ export interface ServerOptions {
    * tests turn it off to compare the two answers.
    */
   readonly keptPageAnswers?: boolean;
+  /**
+   * The addresses `--address localhost:<port>` listens on, first the one Fastify binds. Default every address
+   * the system resolves `localhost` to (dns.lookup, all), as Fastify would; tests give addresses of their own.
+   */
+  readonly localhostAddresses?: () => Promise<readonly string[]>;
 }
 
 export interface StrataServer {
@@ -294,17 +299,19 @@ export function createServer(options: ServerOptions): StrataServer {
   let keptPage: KeptPageAnswer | undefined;
   let closing = false;
   let keptPageReads = 0;
+  // Node's own server options, the same for every listening server (Fastify's, and those listen() adds).
+  const httpOptions = {
+    requestTimeout,
+    headersTimeout: Math.min(HEADERS_TIMEOUT_MS, requestTimeout),
+    connectionsCheckingInterval: Math.min(30_000, Math.max(50, Math.floor(requestTimeout / 4))),
+  };
   const app = Fastify({
     // A request (headers and body) must arrive within requestTimeout: a client trickling a byte at a time is
     // answered 408 and disconnected. Node checks every connectionsCheckingInterval (30 s by default), so a
     // short timeout (tests) is checked more often. Event streams are long answers to short requests: unbounded.
     requestTimeout,
     keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
-    http: {
-      requestTimeout,
-      headersTimeout: Math.min(HEADERS_TIMEOUT_MS, requestTimeout),
-      connectionsCheckingInterval: Math.min(30_000, Math.max(50, Math.floor(requestTimeout / 4))),
-    },
+    http: httpOptions,
     logger: {
       level: options.logLevel ?? 'info',
       ...(options.logStream === undefined ? {} : { stream: options.logStream }),
@@ -359,11 +366,26 @@ export function createServer(options: ServerOptions): StrataServer {
     },
   );
   pending.attach(app.server);
-  routeKeptPageFirst(app.server, (req, res) => {
+  const answer = routeKeptPageFirst(app.server, (req, res) => {
     if (keptPage?.(req, res) !== true) return false;
     keptPageReads++;
     return true;
   });
+  /**
+   * The servers listen() adds for `localhost`'s other addresses. Not Fastify's: it binds them with servers of its
+   * own making that have none of the above (no connection caps, no kept-page answers, Node's bare 400s).
+   */
+  const alsoListening: Server[] = [];
+  const addServer = (): Server => {
+    const server = http.createServer(httpOptions, answer);
+    server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
+    server.maxConnections = maxConnections;
+    server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
+      writeClientError(error, socket);
+    });
+    pending.attach(server);
+    return server;
+  };
   const metrics = createMetrics({
     phaseCounts: () => options.hub.phaseCounts(),
     defaultMetrics: options.defaultMetrics ?? true,
@@ -400,12 +422,10 @@ export function createServer(options: ServerOptions): StrataServer {
   };
   registerLoadGauges(metrics, {
     bodyBytes: () => heavy.bodyBytes(),
-    openConnections: () =>
-      new Promise((resolve) => {
-        app.server.getConnections((error, count) => {
-          resolve(error ? 0 : count);
-        });
-      }),
+    openConnections: async () => {
+      const counts = await Promise.all([app.server, ...alsoListening].map(openOn));
+      return counts.reduce((sum, n) => sum + n, 0);
+    },
     pendingConnections: () => pending.total,
     tokenConnections: () => connections.total,
     costlyRequests: () => heavy.inProgressPerOperation(),
@@ -733,15 +753,46 @@ export function createServer(options: ServerOptions): StrataServer {
     routes,
     async listen(address) {
       events.start();
-      await app.listen({ host: address.host, port: address.port });
+      // `localhost` is bound here, not by Fastify (see alsoListening): Fastify gets its first address alone.
+      const [first, ...others] =
+        address.host === 'localhost'
+          ? await (options.localhostAddresses ?? localhostAddresses)()
+          : [address.host];
+      if (first === undefined) throw new Error('the host name localhost resolves to no address');
+      await app.listen({ host: first, port: address.port });
       const bound = app.server.address();
       const port = typeof bound === 'object' && bound !== null ? bound.port : address.port;
+      for (const other of others) {
+        const server = addServer();
+        try {
+          await listenOn(server, other, port);
+          alsoListening.push(server);
+        } catch (error) {
+          // As Fastify does: localhost's other address may not exist here (no IPv6); the first one is enough.
+          app.log.warn(`not listening on ${other} port ${String(port)} too (localhost): ${errorText(error)}`);
+        }
+      }
       const host = address.host.includes(':') ? `[${address.host}]` : address.host;
       return `http://${host}:${port}`;
     },
     async close() {
       closing = true;
+      // No new connection on any address; those open end as Fastify's do (its handler answers 503 while closing,
+      // and the event streams are ended in its preClose).
+      const closed = alsoListening.map(
+        (server) =>
+          new Promise<void>((resolve) => {
+            server.close(() => {
+              resolve();
+            });
+          }),
+      );
       await app.close();
+      // Fastify waited for its server's requests; those of the others are over by now or cut here. A connection
+      // that never sent a request is not idle to Node (it is held for the headers timeout) and would hold close()
+      // up to 30 s; Fastify never waited for its own extra servers at all.
+      for (const server of alsoListening) server.closeAllConnections();
+      await Promise.all(closed);
     },
     keptPageReads: () => keptPageReads,
   };
@@ -749,23 +800,56 @@ export function createServer(options: ServerOptions): StrataServer {
 
 /**
  * Puts `first` before Fastify's own request listener on Fastify's server: a request it answers (true) goes no
- * further. Not Fastify's serverFactory, which would also drop the second listener Fastify opens for a host name
- * with two addresses (`localhost`: ::1 and 127.0.0.1; review 23). Fastify's server has exactly its one listener
- * (http.createServer(options, handler)); anything else fails at startup rather than answering twice.
+ * further; returns the listener, which the servers for `localhost`'s other addresses take too (listen()). Not
+ * Fastify's serverFactory, which needs Fastify's server options copied onto a server of ours. Fastify's server
+ * has exactly its one listener (http.createServer(options, handler)); anything else fails at startup rather than
+ * answering twice.
  */
 function routeKeptPageFirst(
   server: Server,
   first: (req: IncomingMessage, res: ServerResponse) => boolean,
-): void {
+): (req: IncomingMessage, res: ServerResponse) => void {
   const listeners = server.listeners('request');
   const routed = listeners[0] as ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
   if (listeners.length !== 1 || routed === undefined)
     throw new Error(`Fastify's server has ${String(listeners.length)} request listeners, not its one`);
   server.removeListener('request', routed);
-  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+  // Fastify's handler reads no `this`: the same listener serves the servers listen() adds.
+  const answer = (req: IncomingMessage, res: ServerResponse) => {
     if (!first(req, res)) routed.call(server, req, res);
+  };
+  server.on('request', answer);
+  return answer;
+}
+
+/** Every address the system resolves `localhost` to, in its order (Fastify's rule for `localhost`). */
+async function localhostAddresses(): Promise<string[]> {
+  // Loaded here, not imported: only a hub bound to `localhost` needs it (node-http.ts says why that matters).
+  const found = await process.getBuiltinModule('node:dns/promises').lookup('localhost', { all: true });
+  return found.map((a) => a.address);
+}
+
+function listenOn(server: Server, host: string, port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const failed = (error: Error) => {
+      reject(error);
+    };
+    server.once('error', failed);
+    server.listen({ host, port }, () => {
+      server.removeListener('error', failed);
+      resolve();
+    });
   });
 }
+
+const openOn = (server: Server) =>
+  new Promise<number>((resolve) => {
+    server.getConnections((error, count) => {
+      resolve(error ? 0 : count);
+    });
+  });
+
+const errorText = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
 /**
  * A request no route takes: a file of the web UI for a GET/HEAD outside the API, else 404 ROUTE_NOT_FOUND. A

@@ -38,7 +38,13 @@ export interface ApiResponse {
 
 export async function startTestHub(
   backend: TestBackend,
-  options: { store?: OpenedStore; server?: Partial<ServerOptions>; hub?: Partial<HubConfig> } = {},
+  options: {
+    store?: OpenedStore;
+    server?: Partial<ServerOptions>;
+    hub?: Partial<HubConfig>;
+    /** The host it listens on; default 127.0.0.1. */
+    host?: string;
+  } = {},
 ): Promise<TestHub> {
   const opened = options.store ?? (await backend.open());
   const store = opened.store;
@@ -50,7 +56,7 @@ export async function startTestHub(
     ...options.server,
     hub,
   });
-  const url = await server.listen({ host: '127.0.0.1', port: 0 });
+  const url = await server.listen({ host: options.host ?? '127.0.0.1', port: 0 });
   const tokens = {} as Record<TokenRole, string>;
   for (const role of Object.values(TokenRole)) {
     tokens[role] = (await store.tokens.create({ role, name: `test-${role}-${Date.now()}` })).plaintext;
