@@ -365,6 +365,17 @@ export function classifyError(err: unknown, ref?: ObjectRef, options: ClassifyOp
   if (names.includes('AbortError')) {
     return new KubeError(KubeErrorCode.Timeout, prefix(ref, `aborted: ${detail}`), { ref, cause: err });
   }
+  // A body that says gzip and is not (cut or mangled on the way, a proxy's own page): the answer's fault, not
+  // the hub's, and the next answer may be whole. Not retried, a cluster's first list failing so kept it shown
+  // unreachable until the hub restarted.
+  const zlibCode = codes.find((c) => c.startsWith('Z_'));
+  if (zlibCode !== undefined) {
+    return new KubeError(
+      KubeErrorCode.ServerError,
+      prefix(ref, `the answer is not the gzip its Content-Encoding says (${zlibCode}: ${detail})`),
+      { ref, errno: zlibCode, cause: err },
+    );
+  }
   // Not from the API server nor the network: most likely a bug; retrying would not help.
   return new KubeError(KubeErrorCode.ServerError, prefix(ref, detail), {
     ref,

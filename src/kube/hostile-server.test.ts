@@ -259,6 +259,24 @@ describe('KubeClient against a hostile API server', () => {
     expect(listed.sizes[0]).toBeGreaterThan(20 * last.length);
   });
 
+  it('a body that says gzip and is not: the answer is called corrupt, and retried (not the hub failing)', async () => {
+    const garbage = Buffer.from('this is not gzip, whatever the header says');
+    handler = (_req, res) => {
+      res.writeHead(200, {
+        'content-type': 'application/json',
+        'content-encoding': 'gzip',
+        'content-length': String(garbage.length),
+      });
+      res.end(garbage);
+    };
+    const e = await rejection(kube.list({ apiVersion: 'v1', kind: 'ConfigMap' }));
+    expect(e.code).toBe(KubeErrorCode.ServerError);
+    expect(e.retryable).toBe(true);
+    expect(e.message).toBe(
+      `the answer is not the gzip its Content-Encoding says (Z_DATA_ERROR: incorrect header check) (GET /api/v1/configmaps on ${url})`,
+    );
+  });
+
   it('refuses a list page of more items than a kind may have, whatever limit was asked', async () => {
     handler = (_req, res) => {
       json(res, {

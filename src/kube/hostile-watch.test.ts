@@ -11,8 +11,11 @@ import type { ConnectionState } from './list-watch.js';
 import { EventLog } from './testing/event-log.js';
 import { kubeconfigFor } from './testing/remote.js';
 
-/** What the server does with each watch, after its one MODIFIED. */
-type Mode = 'gone' | 'end' | 'cut' | 'proxy';
+/**
+ * What the server does with each watch, after its one MODIFIED; `corrupt`: its first list answer says gzip and is
+ * not, then it answers as `end` does.
+ */
+type Mode = 'gone' | 'end' | 'cut' | 'proxy' | 'corrupt';
 
 const item = (rv: string) => ({ metadata: { name: 'c0', namespace: 'n', resourceVersion: rv } });
 const line = (value: unknown) => JSON.stringify(value) + '\n';
@@ -35,6 +38,7 @@ describe('ListWatch against a hostile API server', () => {
         res.end(change + line({ type: 'ERROR', object: { kind: 'Status', code: 410, reason: 'Expired' } }));
         return;
       case 'end':
+      case 'corrupt':
         res.end(change);
         return;
       case 'cut':
@@ -74,6 +78,11 @@ describe('ListWatch against a hostile API server', () => {
         return;
       }
       log.push('list');
+      if (mode === 'corrupt' && log.items.filter((r) => r === 'list').length === 1) {
+        res.writeHead(200, { 'content-type': 'application/json', 'content-encoding': 'gzip' });
+        res.end('{"kind":"ConfigMapList", not gzip');
+        return;
+      }
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(
         JSON.stringify({ kind: 'ConfigMapList', metadata: { resourceVersion: '5' }, items: [item('5')] }),
@@ -164,6 +173,19 @@ describe('ListWatch against a hostile API server', () => {
         'Unreachable#3',
         'Unreachable#4',
       ]);
+    } finally {
+      await stop();
+    }
+  });
+
+  it('a first list answered with a body that is not the gzip it says: listed again after a wait, then watched', async () => {
+    // Not retried before (a programming error's class): a cluster's first list failing so kept it unreachable.
+    const { connections, stop } = await watching('corrupt');
+    try {
+      await untilWaited(2);
+      expect(log.items.slice(0, 5)).toEqual(['list', w1, 'list', 'watch 5', w1]);
+      expect(failures(connections)).toEqual(['ServerError#1']);
+      expect(connections.at(-1)).toEqual({ connected: true });
     } finally {
       await stop();
     }
