@@ -66,7 +66,7 @@ afterEach(() => {
   for (const r of runners.splice(0)) r.stop();
 });
 
-function runnerOn(kube: FakeKube, options: { budget?: WatchBudget } = {}) {
+function runnerOn(kube: FakeKube, options: { budget?: WatchBudget; reachabilityRetryMs?: number } = {}) {
   const log = new EventLog();
   const lines: string[] = [];
   const runner = new ClusterRunner({
@@ -77,6 +77,9 @@ function runnerOn(kube: FakeKube, options: { budget?: WatchBudget } = {}) {
     log: (line) => lines.push(line),
     retry: { initialMs: 1, maxMs: 8 },
     ...(options.budget ? { watchBudget: options.budget.account('prod') } : {}),
+    ...(options.reachabilityRetryMs === undefined
+      ? {}
+      : { reachabilityRetryMs: options.reachabilityRetryMs }),
   });
   runners.push(runner);
   return { runner, log, lines };
@@ -391,6 +394,55 @@ describe('ClusterRunner: the reachability watch refused', () => {
     await log.until((l) => l.allGreen(['settings']), { ...WAIT, what: 'settings green' });
     expect(log.events.filter((e) => e.type === 'ConnectionChanged')).toEqual([]);
     expect(lines).toEqual([REACHABILITY_REFUSED]);
+  });
+
+  it('asks for the refused watch again until it is let, then watches the cluster by it', async () => {
+    // Session 16: a refused reachability watch was gone for good; a cluster with no packs was then not seen going
+    // unreachable until the hub restarted.
+    const kube = new FakeKube({ listWatch: { backoff: { initialMs: 1, maxMs: 8 } } });
+    let refusing = true;
+    let namespaceLists = 0;
+    let namespaceWatches = 0;
+    kube.react((action) => {
+      if ((action.verb !== 'list' && action.verb !== 'watch') || action.query.kind !== 'Namespace') return;
+      if (action.verb === 'watch') namespaceWatches++;
+      if (action.verb !== 'list') return;
+      namespaceLists++;
+      if (refusing) throw forbidden('namespaces "default" is forbidden');
+    });
+    const { runner, lines } = runnerOn(kube, { reachabilityRetryMs: 20 });
+    await runner.start();
+    await expect.poll(() => namespaceLists, POLL).toBeGreaterThanOrEqual(3);
+    expect(namespaceWatches).toBe(0);
+    expect(lines).toEqual([REACHABILITY_REFUSED]);
+    refusing = false;
+    await expect.poll(() => namespaceWatches, POLL).toBeGreaterThanOrEqual(1);
+    expect(lines).toEqual([
+      REACHABILITY_REFUSED,
+      'may watch the namespace default now: whether the cluster answers is told by it again',
+    ]);
+    // Watched now: no more asking.
+    const listed = namespaceLists;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(namespaceLists).toBe(listed);
+    expect(runner.isReachable).toBe(true);
+  });
+
+  it('stops asking for the refused watch once stopped', async () => {
+    const kube = new FakeKube({ listWatch: { backoff: { initialMs: 1, maxMs: 8 } } });
+    let namespaceLists = 0;
+    kube.react((action) => {
+      if (action.verb !== 'list' || action.query.kind !== 'Namespace') return;
+      namespaceLists++;
+      throw forbidden('namespaces "default" is forbidden');
+    });
+    const { runner } = runnerOn(kube, { reachabilityRetryMs: 20 });
+    await runner.start();
+    await expect.poll(() => namespaceLists, POLL).toBeGreaterThanOrEqual(2);
+    runner.stop();
+    const asked = namespaceLists;
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    expect(namespaceLists).toBe(asked);
   });
 
   it('stays reachable when namespaces may be listed but not watched', async () => {

@@ -46,6 +46,8 @@ export interface RunnerOptions {
   readonly watchBudget?: WatchCharge;
   /** Where what the runner cannot watch is said (WatchSetOptions.log); default nowhere. */
   readonly log?: (line: string) => void;
+  /** How long after a refusal the reachability watch is asked for again (WatchSetOptions); default 1 min. */
+  readonly reachabilityRetryMs?: number;
 }
 
 /**
@@ -96,6 +98,9 @@ export class ClusterRunner {
       cluster: options.cluster,
       ...(options.watchBudget ? { budget: options.watchBudget } : {}),
       ...(options.log ? { log: options.log } : {}),
+      ...(options.reachabilityRetryMs === undefined
+        ? {}
+        : { reachabilityRetryMs: options.reachabilityRetryMs }),
       onEvent: (event) => {
         this.packObjects.record(event);
         this.onWatchEvent(event);

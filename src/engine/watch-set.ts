@@ -1,16 +1,10 @@
 import type { CoreV1Event, KubernetesObject, V1Pod, V1ReplicaSet } from '@kubernetes/client-node';
-import {
-  KubeError,
-  KubeErrorCode,
-  type KubeApi,
-  type ListWatch,
-  type WatchCharge,
-  type WatchEvent,
-} from '../kube/index.js';
+import { KubeError, type KubeApi, type ListWatch, type WatchCharge, type WatchEvent } from '../kube/index.js';
 import { shownKubeText } from '../kube/shown-url.js';
 import { controllerUid, refKey, type ObjectRef, type RelatedObjects } from '../status/index.js';
 import { Label } from './render.js';
 import { idleCollection } from './idle-collection.js';
+import { answered, ReachabilityWatch, REACHABILITY_RETRY_MS, refused } from './reachability-watch.js';
 import { slimOwned, slimRelated } from './slim-objects.js';
 import { WarningEvents } from './warning-events.js';
 
@@ -34,7 +28,16 @@ export interface WatchSetOptions {
   readonly budget?: WatchCharge;
   /** Where a list refused for good is said, once (a namespace's, the reachability watch's). No server text. */
   readonly log?: (line: string) => void;
+  /** How long after a refusal the reachability watch is asked for again. Default REACHABILITY_RETRY_MS. */
+  readonly reachabilityRetryMs?: number;
 }
+
+/** The reachability watch's (reachability-watch.ts). */
+const REACHABILITY_KIND: WatchedKind = {
+  apiVersion: 'v1',
+  kind: 'Namespace',
+  fieldSelector: 'metadata.name=default',
+};
 
 const kindKey = (apiVersion: string, kind: string) => `${apiVersion}/${kind}`;
 const LISTED: Promise<void> = Promise.resolve();
@@ -86,34 +89,26 @@ export class WatchSet implements RelatedObjects {
   private readonly namespaces = new Map<string, Promise<void>>();
   /** Namespaces a list was refused in, said once (until released): every inventory change asks again. */
   private readonly refusedIn = new Set<string>();
-  /** Whether the reachability watch's refusal was said. */
-  private reachabilityRefused = false;
+  private readonly reachability: ReachabilityWatch;
   /** Owned kinds (apiVersion → kinds) whose watch has listed: ensureKinds has nothing to wait for. */
   private readonly listed = new Map<string, Set<string>>();
 
-  constructor(private readonly options: WatchSetOptions) {}
+  constructor(private readonly options: WatchSetOptions) {
+    this.reachability = new ReachabilityWatch({
+      watch: () => this.watch(REACHABILITY_KIND, WatchRole.Reachability),
+      retryMs: options.reachabilityRetryMs ?? REACHABILITY_RETRY_MS,
+      ...(options.log === undefined ? {} : { log: options.log }),
+    });
+  }
 
   /**
-   * Starts the watch that reports whether the cluster is reachable before any pack asks for one: the `default`
-   * namespace, which the API server never lets anyone delete, so it holds one small object whatever the cluster
-   * runs. Resolves once it is listed. Pods, ReplicaSets and Warning events are watched per namespace the packs
-   * write to (ensureNamespaces), not cluster-wide: a cluster's own 40,000 pods are none of the hub's business
-   * (issue 15).
-   *
-   * A refusal (403: an agent's RBAC from before this watch, a kubeconfig that may list namespaces but not watch
-   * them) is the API server answering: the cluster is reachable, and whether it stays so is told by the other
-   * watches (review 21). Credentials refused (401) still reject.
+   * Starts the watch that reports whether the cluster is reachable before any pack asks for one
+   * (reachability-watch.ts: what it watches, and a refusal). Resolves once it is listed or refused. Pods,
+   * ReplicaSets and Warning events are watched per namespace the packs write to (ensureNamespaces), not
+   * cluster-wide: a cluster's own 40,000 pods are none of the hub's business (issue 15).
    */
-  async start(): Promise<void> {
-    try {
-      await this.watch(
-        { apiVersion: 'v1', kind: 'Namespace', fieldSelector: 'metadata.name=default' },
-        WatchRole.Reachability,
-      );
-    } catch (error) {
-      if (!refused(error)) throw error;
-      this.sayReachabilityRefused();
-    }
+  start(): Promise<void> {
+    return this.reachability.start();
   }
 
   /**
@@ -237,6 +232,7 @@ export class WatchSet implements RelatedObjects {
   }
 
   stop(): void {
+    this.reachability.stop();
     for (const w of this.watches.values()) w.stop();
     this.watches.clear();
     this.listed.clear();
@@ -263,7 +259,7 @@ export class WatchSet implements RelatedObjects {
         ...(this.options.budget ? { budget: this.options.budget } : {}),
         onConnection: (state) => {
           const answered = role === WatchRole.Reachability && !state.connected && refused(state.error);
-          if (answered) this.sayReachabilityRefused();
+          if (answered) this.reachability.sayRefused();
           if (state.connected || answered) {
             this.disconnected.delete(key);
             if (this.disconnected.size === 0) this.options.onConnection({ connected: true });
@@ -300,14 +296,6 @@ export class WatchSet implements RelatedObjects {
     );
     this.starting.set(key, started);
     return started;
-  }
-
-  private sayReachabilityRefused(): void {
-    if (this.reachabilityRefused) return;
-    this.reachabilityRefused = true;
-    this.options.log?.(
-      'may not watch the namespace default (Forbidden): whether the cluster answers is told by its packs’ watches only',
-    );
   }
 
   private handle(
@@ -387,26 +375,6 @@ export class WatchSet implements RelatedObjects {
     reindex(this.replicaSetsByOwner, this.rsOwner, uid, deleted ? undefined : rs, controllerUid(rs));
   }
 }
-
-/**
- * The API server answered, refusing: a 403 carrying its `Status` (reason Forbidden). A 403 without one (an HTML
- * page from a gateway or proxy in front of it) proves nothing about the API server (review 22).
- */
-const refused = (error: unknown): boolean =>
-  error instanceof KubeError && error.code === KubeErrorCode.Forbidden && error.reason === 'Forbidden';
-
-/**
- * Failures that are the API server's own answer about the request (so it is reachable): refused, or the kind or
- * object unknown, or the request invalid. Not credentials refused, a denied address, a plugin's failure or
- * anything else that shows nothing answered (review 22).
- */
-const answered = (error: unknown): boolean =>
-  refused(error) ||
-  (error instanceof KubeError &&
-    error.status !== undefined &&
-    (error.code === KubeErrorCode.NotFound ||
-      error.code === KubeErrorCode.UnknownKind ||
-      error.code === KubeErrorCode.Invalid));
 
 /**
  * A namespace as a log line shows it: whatever a manifest said (review 22), without controls or line breaks (a
