@@ -54,7 +54,7 @@ import {
 import { matchesIfNoneMatch, representation, tagBody } from './etag.js';
 import { defaultWebRoot, isApiPath, sendWebFile } from './static.js';
 import { inputIssuesDetail, toProblem } from './to-problem.js';
-import { countUnanswered } from './unanswered.js';
+import { countUnanswered, unanswered } from './unanswered.js';
 import { keptPageAnswer, type KeptPageAnswer } from './kept-page-answer.js';
 
 declare module 'fastify' {
@@ -350,7 +350,22 @@ export function createServer(options: ServerOptions): StrataServer {
     },
   });
   const maxConnections = options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
-  app.server.maxConnections = maxConnections;
+  /** Connections open on every listening server together: maxConnections is the hub's, not each address's. */
+  let openConnections = 0;
+  const capConnections = (server: Server) => {
+    server.maxConnections = maxConnections; // Node drops one past it before a byte is read
+    server.on('connection', (socket: Socket) => {
+      if (openConnections >= maxConnections) {
+        socket.destroy();
+        return;
+      }
+      openConnections++;
+      socket.once('close', () => {
+        openConnections--;
+      });
+    });
+  };
+  capConnections(app.server);
   const pending = new PendingConnections(
     {
       perAddress: options.maxConnectionsPerAddress ?? DEFAULT_MAX_CONNECTIONS_PER_ADDRESS,
@@ -376,10 +391,16 @@ export function createServer(options: ServerOptions): StrataServer {
    * own making that have none of the above (no connection caps, no kept-page answers, Node's bare 400s).
    */
   const alsoListening: Server[] = [];
+  /** Their connections, which close() ends as Fastify ends its own (endWhenAnswered). */
+  const alsoConnected = new Set<Socket>();
   const addServer = (): Server => {
     const server = http.createServer(httpOptions, answer);
     server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
-    server.maxConnections = maxConnections;
+    capConnections(server);
+    server.on('connection', (socket: Socket) => {
+      alsoConnected.add(socket);
+      socket.once('close', () => alsoConnected.delete(socket));
+    });
     server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
       writeClientError(error, socket);
     });
@@ -746,6 +767,24 @@ export function createServer(options: ServerOptions): StrataServer {
     });
   }
 
+  /** Ends SSE streams and stops listening on every address; the hub and store stay open. */
+  const close = async (): Promise<void> => {
+    closing = true;
+    // No new connection on any address; those open end as Fastify's do (its handler answers 503 while closing,
+    // and the event streams are ended in its preClose).
+    const closed = alsoListening.map(
+      (server) =>
+        new Promise<void>((resolve) => {
+          server.close(() => {
+            resolve();
+          });
+        }),
+    );
+    await app.close();
+    await endWhenAnswered(alsoConnected, CLOSE_GRACE_MS);
+    for (const server of alsoListening) server.closeAllConnections();
+    await Promise.all(closed);
+  };
   return {
     app,
     events,
@@ -756,44 +795,41 @@ export function createServer(options: ServerOptions): StrataServer {
       // `localhost` is bound here, not by Fastify (see alsoListening): Fastify gets its first address alone.
       const [first, ...others] =
         address.host === 'localhost'
-          ? await (options.localhostAddresses ?? localhostAddresses)()
+          ? [...new Set(await (options.localhostAddresses ?? localhostAddresses)())]
           : [address.host];
       if (first === undefined) throw new Error('the host name localhost resolves to no address');
       await app.listen({ host: first, port: address.port });
       const bound = app.server.address();
       const port = typeof bound === 'object' && bound !== null ? bound.port : address.port;
       for (const other of others) {
+        if (closing) break;
         const server = addServer();
         try {
           await listenOn(server, other, port);
-          alsoListening.push(server);
         } catch (error) {
-          // As Fastify does: localhost's other address may not exist here (no IPv6); the first one is enough.
-          app.log.warn(`not listening on ${other} port ${String(port)} too (localhost): ${errorText(error)}`);
+          // localhost's other address may not exist here (no IPv6): the first one is enough, as Fastify had it.
+          // Anything else (in use: another program would take the requests, and the tokens, of clients that try
+          // that address first) is the hub failing to start.
+          const code = (error as NodeJS.ErrnoException).code;
+          if (code === 'EADDRNOTAVAIL' || code === 'EAFNOSUPPORT') {
+            app.log.warn(
+              `not listening on ${other} port ${String(port)} too (localhost): ${errorText(error)}`,
+            );
+            continue;
+          }
+          await close();
+          throw new Error(
+            `cannot listen on ${other} port ${String(port)}, an address of localhost: ${errorText(error)}`,
+            { cause: error },
+          );
         }
+        alsoListening.push(server);
+        app.log.info(`listening on ${other} port ${String(port)} too (localhost)`);
       }
       const host = address.host.includes(':') ? `[${address.host}]` : address.host;
       return `http://${host}:${port}`;
     },
-    async close() {
-      closing = true;
-      // No new connection on any address; those open end as Fastify's do (its handler answers 503 while closing,
-      // and the event streams are ended in its preClose).
-      const closed = alsoListening.map(
-        (server) =>
-          new Promise<void>((resolve) => {
-            server.close(() => {
-              resolve();
-            });
-          }),
-      );
-      await app.close();
-      // Fastify waited for its server's requests; those of the others are over by now or cut here. A connection
-      // that never sent a request is not idle to Node (it is held for the headers timeout) and would hold close()
-      // up to 30 s; Fastify never waited for its own extra servers at all.
-      for (const server of alsoListening) server.closeAllConnections();
-      await Promise.all(closed);
-    },
+    close,
     keptPageReads: () => keptPageReads,
   };
 }
@@ -840,6 +876,24 @@ function listenOn(server: Server, host: string, port: number): Promise<void> {
       resolve();
     });
   });
+}
+
+/** How long close() waits for the requests on localhost's other addresses to be answered before cutting them. */
+const CLOSE_GRACE_MS = 30_000;
+
+/**
+ * Ends each connection once it has no request waiting for its answer (unanswered.ts), as Fastify's close ends its
+ * own server's: a request under way is answered, and a connection that never sent one (not idle to Node, which
+ * holds it for the headers timeout) is not waited for. After `graceMs` the caller cuts what is left.
+ */
+async function endWhenAnswered(sockets: Set<Socket>, graceMs: number): Promise<void> {
+  const deadline = performance.now() + graceMs;
+  for (;;) {
+    for (const socket of sockets) if (unanswered(socket) === 0) socket.destroy();
+    if (sockets.size === 0 || performance.now() >= deadline) return;
+    // Shutdown only: answers under way end on their own, and nothing tells when the last one of a socket does.
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
 }
 
 const openOn = (server: Server) =>
