@@ -94,17 +94,21 @@ import { reportResult } from './result.js';
  * ~100 MiB read; zlib's state per inflate is reported to V8 as external memory, which starts a full GC every
  * ~64 MiB. With a 256 MiB old generation to start with and external memory counted in the same limit, against a
  * node:http server answering the page's bytes: 0 / 2 full GCs instead of 6 / 15, p99 8-13 ms instead of 12-18
- * (plain) and 13-15 instead of 16-17 (gzip). Against the hub, same machine, one run each (3 for the flags):
- * p99 plain 21.3 → 15.5 / 14.7 ms, gzip 23.9 → 19.7 / 17.5, 304 13.1 → 11.8 / 12.1; the hub's CPU per read did
- * not move (0.32 → 0.30 / 0.28 ms). A load generator in C (wrk) has no such pause; a browser inflates outside any
- * JavaScript heap. What is left of a gzip read's p99 is on the readers' side (the slowest 1 % spend ~18 ms after
- * the hub's last byte): 20 answers arrive together and are inflated one after another, ~0.17 ms each.
+ * (plain) and 13-15 instead of 16-17 (gzip). (A larger young generation, --max-semi-space-size=16, changed
+ * nothing measurable: review 25 found V8's own grew to 64 MiB here.) `--external-memory-accounted-in-global-limit`
+ * is a V8 flag of Node 24's, which the setup pins: a Node that drops it fails this bench at its first spell, not
+ * silently. Against the hub, 3 runs each, alternated (--reader-flags '' first): p99 plain 21.7 / 18.6 / 18.4 →
+ * 16.8 / 14.1 / 13.0 ms, gzip 22.0 / 23.5 / 20.2 → 20.1 / 18.0 / 12.3, 304 13.3 / 11.5 / 12.0 → 10.3 / 8.8 / 10.3;
+ * plain reads in flight during a readers' GC, slowest 1 % / all: 55-83 % / 10-11 % (a full GC: 43-75 % / 3 %) →
+ * 8-13 % / 9 % (0 / 0); the hub's CPU per read did not move (0.29-0.30 → 0.28-0.31 ms). A load generator in C
+ * (wrk) has no such pause; a browser inflates outside any JavaScript heap. What is left of a gzip read's p99 is
+ * on the readers' side (the slowest 1 % spend 14-21 ms after the hub's last byte, 55-65 % of them in flight
+ * during a readers' GC against 10 % of all reads): 20 answers arrive together and are inflated one after
+ * another, ~0.2 ms each, on the cores the hub uses. Tried against the node:http server, 3 runs each, no better:
+ * a 1 GiB old generation (no full GC left: p99 15.0-17.3 vs 16.3-17.4 ms), inflating on libuv's threads
+ * (zlib.gunzip: 16.4-25.7 ms, +20 % CPU), an output buffer of the page's size (from the gzip trailer).
  */
-const READER_FLAGS = [
-  '--max-semi-space-size=16',
-  '--initial-old-space-size=256',
-  '--external-memory-accounted-in-global-limit',
-];
+const READER_FLAGS = ['--initial-old-space-size=256', '--external-memory-accounted-in-global-limit'];
 
 const { values } = parseArgs({
   options: {
@@ -141,6 +145,7 @@ const reads = Number(values.reads);
 // Per process: helpers and the bench runner may run this bench at the same time on one machine.
 const CP = `page-bench-${String(process.pid)}`;
 const TARGET_P99_MS = 20;
+const pct = (share: number) => `${(share * 100).toFixed(0)} %`;
 const IDLE_MS = 3000;
 
 function profile(n: number): string {
@@ -185,15 +190,18 @@ interface Readers {
   /** The readers' own event-loop delay, ms: a stall there is on the readers' side of a read. */
   readonly readerLoopDelay: { readonly p99: number; readonly max: number };
   /**
-   * The readers' own garbage collections during the reads (count, of which full; pauses, ms), and how many of the
-   * slowest 1 % of reads were in flight during one: those were late (also) for the readers' reason.
+   * The readers' own garbage collections during the measured reads (count, of which full; pauses, ms), and the
+   * share of the slowest 1 % of reads that were in flight during one, and during a full one, each beside the
+   * same share of all reads (with 20 reads always in flight, many ordinary reads overlap some pause: only a
+   * share well above the baseline says the slowest were the readers' doing).
    */
   readonly readerGc: {
     readonly count: number;
     readonly major: number;
     readonly totalMs: number;
     readonly maxMs: number;
-    readonly slowestDuring: number;
+    readonly during: { readonly slowest: number; readonly all: number };
+    readonly duringFull: { readonly slowest: number; readonly all: number };
   };
   /**
    * Where the slowest 1 % of reads spent their time, mean ms: sent → the hub began it (the kernel's queue, then
@@ -246,18 +254,32 @@ async function readFromAnotherProcess(
     notModified: out.notModified,
     readerCpuMs: out.cpuMs / n,
     readerLoopDelay: out.loopDelay,
-    readerGc: {
-      count: out.pauses.length,
-      major: out.pauses.filter((p) => p.major).length,
-      totalMs: out.pauses.reduce((sum, p) => sum + p.end - p.start, 0),
-      maxMs: Math.max(0, ...out.pauses.map((p) => p.end - p.start)),
-      slowestDuring: slowestOf(out.samples).filter((s) =>
-        out.pauses.some((p) => p.start < s.end && p.end > s.sent),
-      ).length,
-    },
+    readerGc: readerGcOf(out.samples, out.pauses),
     slowest: slowestSplit(out.samples, hub.reads),
     hub,
     hubCpuMs: hub.cpuMs / n,
+  };
+}
+
+/** Readers.readerGc: the pauses of the measured spell (not those of each loop's first, unmeasured read). */
+function readerGcOf(
+  samples: readonly { sent: number; end: number }[],
+  pauses: readonly { start: number; end: number; major: boolean }[],
+): Readers['readerGc'] {
+  const from = Math.min(...samples.map((s) => s.sent));
+  const to = Math.max(...samples.map((s) => s.end));
+  const spell = pauses.filter((p) => p.start < to && p.end > from);
+  const share = (reads: readonly { sent: number; end: number }[], full: boolean) =>
+    reads.filter((s) => spell.some((p) => (!full || p.major) && p.start < s.end && p.end > s.sent)).length /
+    Math.max(1, reads.length);
+  const slowest = slowestOf(samples);
+  return {
+    count: spell.length,
+    major: spell.filter((p) => p.major).length,
+    totalMs: spell.reduce((sum, p) => sum + p.end - p.start, 0),
+    maxMs: Math.max(0, ...spell.map((p) => p.end - p.start)),
+    during: { slowest: share(slowest, false), all: share(samples, false) },
+    duringFull: { slowest: share(slowest, true), all: share(samples, true) },
   };
 }
 
@@ -423,9 +445,10 @@ try {
       '-',
     ],
     [
-      `slowest 1 % in flight during a readers' GC${suffix}`,
+      `reads in flight during a readers' GC, slowest 1 % / all (full GCs)${suffix}`,
       '-',
-      `${String(r.readerGc.slowestDuring)} of ${String(Math.max(1, Math.ceil(r.summary.n / 100)))}`,
+      `${pct(r.readerGc.during.slowest)} / ${pct(r.readerGc.during.all)} ` +
+        `(${pct(r.readerGc.duringFull.slowest)} / ${pct(r.readerGc.duringFull.all)})`,
       '-',
     ],
     [
@@ -437,7 +460,7 @@ try {
   ];
   console.log(
     `PAGE READS (${String(readers)} × ${String(reads)} reads, readers in another process, ` +
-      `${values['reader-client']} client)`,
+      `${values['reader-client']} client, node flags: ${values['reader-flags'] === '' ? 'none' : values['reader-flags']})`,
   );
   console.log(
     table(
@@ -479,7 +502,7 @@ try {
   mkdirSync(dirname(values.json), { recursive: true });
   writeFileSync(
     values.json,
-    `${JSON.stringify({ packs, readers, reads, readerClient: values['reader-client'], store: values.store, installPrepared, loadAverage: load, idle, plain, gzipped, conditional }, (key, value: unknown) => (key === 'reads' && Array.isArray(value) ? undefined : value), 2)}\n`,
+    `${JSON.stringify({ packs, readers, reads, readerClient: values['reader-client'], readerFlags: values['reader-flags'], store: values.store, installPrepared, loadAverage: load, idle, plain, gzipped, conditional }, (key, value: unknown) => (key === 'reads' && Array.isArray(value) ? undefined : value), 2)}\n`,
   );
   // For the bench runner: one figure per BENCH_RESULT line.
   const at = `load average ${load.toFixed(1)}`;
