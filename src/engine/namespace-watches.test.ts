@@ -419,13 +419,42 @@ describe('ClusterRunner: the reachability watch refused', () => {
     await expect.poll(() => namespaceWatches, POLL).toBeGreaterThanOrEqual(1);
     expect(lines).toEqual([
       REACHABILITY_REFUSED,
-      'may watch the namespace default now: whether the cluster answers is told by it again',
+      'may list the namespace default now: whether the cluster answers is told by its watch again',
     ]);
     // Watched now: no more asking.
     const listed = namespaceLists;
     await new Promise((resolve) => setTimeout(resolve, 100));
     expect(namespaceLists).toBe(listed);
     expect(runner.isReachable).toBe(true);
+  });
+
+  it('a retry unreachable, then refused its credentials: unreachable until a retry is answered, then reachable', async () => {
+    // Review 26: a retry that saw the cluster unreachable and then had its credentials refused left it shown
+    // unreachable, with the first reason, for good: the retries refused after that cleared nothing.
+    const kube = new FakeKube({ listWatch: { backoff: { initialMs: 1, maxMs: 8 } } });
+    let phase: 'refused' | 'down' | 'credentials' = 'refused';
+    kube.react((action) => {
+      if (action.verb !== 'list' || action.query.kind !== 'Namespace') return;
+      if (phase === 'refused') throw forbidden('namespaces "default" is forbidden');
+      if (phase === 'down')
+        throw new KubeError(KubeErrorCode.Unreachable, 'cannot reach the API server: ECONNREFUSED');
+      phase = 'refused';
+      throw new KubeError(KubeErrorCode.Unauthorized, 'credentials refused (401)', {
+        status: 401,
+        retryable: false,
+      });
+    });
+    const { runner, log } = runnerOn(kube, { reachabilityRetryMs: 20 });
+    await runner.start();
+    phase = 'down';
+    await expect.poll(() => runner.isReachable, POLL).toBe(false);
+    phase = 'credentials';
+    await expect.poll(() => runner.isReachable, POLL).toBe(true);
+    const changes = log.events.flatMap((e) =>
+      e.type === 'ConnectionChanged' ? [e.reachable ? 'reachable' : (e.error ?? '')] : [],
+    );
+    // The runner reports changes of reachability, not of the reason while unreachable: the 401 kept it so.
+    expect(changes).toEqual(['cannot reach the API server: ECONNREFUSED', 'reachable']);
   });
 
   it('stops asking for the refused watch once stopped', async () => {

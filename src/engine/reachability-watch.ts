@@ -11,7 +11,7 @@ export const REACHABILITY_RETRY_MS = 60_000;
 
 const REFUSED =
   'may not watch the namespace default (Forbidden): whether the cluster answers is told by its packs’ watches only';
-const LET = 'may watch the namespace default now: whether the cluster answers is told by it again';
+const LET = 'may list the namespace default now: whether the cluster answers is told by its watch again';
 
 export interface ReachabilityWatchOptions {
   /** Starts the watch; resolves once it listed (WatchSet's own watch of the namespace). */
@@ -19,6 +19,13 @@ export interface ReachabilityWatchOptions {
   /** Where the refusal is said, once, and the watch being let after one. */
   readonly log?: (line: string) => void;
   readonly retryMs: number;
+  /**
+   * A retry failed otherwise than refused (credentials refused, a denied address): the cluster is to be shown so,
+   * with this failure, until a retry is answered. (A failure of the first attempt rejects start() instead.)
+   */
+  readonly onFailed: (error: unknown) => void;
+  /** A retry was answered (listed, or refused): whatever onFailed showed no longer holds. */
+  readonly onAnswered: () => void;
 }
 
 export class ReachabilityWatch {
@@ -69,6 +76,8 @@ export class ReachabilityWatch {
       if (this.stopped) return;
       this.attempt().then(
         (listed) => {
+          if (this.stopped) return;
+          this.options.onAnswered();
           if (!listed) {
             this.askLater();
             return;
@@ -76,8 +85,9 @@ export class ReachabilityWatch {
           this.said = false;
           this.options.log?.(LET);
         },
-        // Credentials refused, a denied address: the packs' watches say so; this one is asked for again the same.
-        () => {
+        (error: unknown) => {
+          if (this.stopped) return;
+          this.options.onFailed(error);
           this.askLater();
         },
       );

@@ -94,10 +94,23 @@ export class WatchSet implements RelatedObjects {
   private readonly listed = new Map<string, Set<string>>();
 
   constructor(private readonly options: WatchSetOptions) {
+    const key = watchKey(REACHABILITY_KIND, WatchRole.Reachability);
     this.reachability = new ReachabilityWatch({
       watch: () => this.watch(REACHABILITY_KIND, WatchRole.Reachability),
       retryMs: options.reachabilityRetryMs ?? REACHABILITY_RETRY_MS,
       ...(options.log === undefined ? {} : { log: options.log }),
+      // Shown disconnected with the retry's failure (not an earlier one's reason) until a retry is answered:
+      // without it, a retry that saw the cluster unreachable, then credentials refused, left it shown unreachable
+      // for good once later retries were refused (review 26).
+      onFailed: (error) => {
+        if (!(error instanceof KubeError)) return;
+        this.disconnected.add(key);
+        this.options.onConnection({ connected: false, error });
+      },
+      onAnswered: () => {
+        if (this.disconnected.delete(key) && this.disconnected.size === 0)
+          this.options.onConnection({ connected: true });
+      },
     });
   }
 
@@ -258,9 +271,9 @@ export class WatchSet implements RelatedObjects {
         transform: owned ? slimOwned(kind) : slimRelated,
         ...(this.options.budget ? { budget: this.options.budget } : {}),
         onConnection: (state) => {
-          const answered = role === WatchRole.Reachability && !state.connected && refused(state.error);
-          if (answered) this.reachability.sayRefused();
-          if (state.connected || answered) {
+          const watchRefused = role === WatchRole.Reachability && !state.connected && refused(state.error);
+          if (watchRefused) this.reachability.sayRefused();
+          if (state.connected || watchRefused) {
             this.disconnected.delete(key);
             if (this.disconnected.size === 0) this.options.onConnection({ connected: true });
           } else {

@@ -365,9 +365,10 @@ export function classifyError(err: unknown, ref?: ObjectRef, options: ClassifyOp
   if (names.includes('AbortError')) {
     return new KubeError(KubeErrorCode.Timeout, prefix(ref, `aborted: ${detail}`), { ref, cause: err });
   }
-  // A body that says gzip and is not (cut or mangled on the way, a proxy's own page): the answer's fault, not
-  // the hub's, and the next answer may be whole. Not retried, a cluster's first list failing so kept it shown
-  // unreachable until the hub restarted.
+  // A body that says gzip and is not (mangled on the way, a proxy's own page): the answer's fault, not the hub's,
+  // and the next answer may be whole. (One cut short decodes leniently, and fails as invalid JSON: transport.ts.)
+  // Until session 16 this fell to the class below, never retried: a cluster's first list failing so kept it
+  // shown unreachable until the hub restarted.
   const zlibCode = codes.find((c) => c.startsWith('Z_'));
   if (zlibCode !== undefined) {
     return new KubeError(

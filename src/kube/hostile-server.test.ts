@@ -277,6 +277,25 @@ describe('KubeClient against a hostile API server', () => {
     );
   });
 
+  it.each([
+    ['a gzip body cut short', () => gzipSync('{"kind":"ConfigMapList","items":[]}').subarray(0, 20), 'gzip'],
+    ["a proxy's own 200 page", () => Buffer.from('<html>maintenance</html>'), undefined],
+  ])('%s: invalid JSON, retried, the body not quoted', async (_what, body, encoding) => {
+    const bytes = body();
+    handler = (_req, res) => {
+      res.writeHead(200, {
+        'content-type': 'application/json',
+        ...(encoding === undefined ? {} : { 'content-encoding': encoding }),
+        'content-length': String(bytes.length),
+      });
+      res.end(bytes);
+    };
+    const e = await rejection(kube.list({ apiVersion: 'v1', kind: 'ConfigMap' }));
+    expect(e.code).toBe(KubeErrorCode.ServerError);
+    expect(e.retryable).toBe(true);
+    expect(e.message).toBe('GET /api/v1/configmaps: the API server answered with invalid JSON');
+  });
+
   it('refuses a list page of more items than a kind may have, whatever limit was asked', async () => {
     handler = (_req, res) => {
       json(res, {

@@ -242,9 +242,11 @@ export class Transport {
     try {
       return { status, value: JSON.parse(text) as T, bytes, cost };
     } catch (error) {
+      // A body cut short (a gzip stream is decoded leniently, as fetch and cURL do), or a proxy's own 200 page:
+      // the answer's fault, and the next one may be whole. Not retried, a cluster's first list failing so kept it
+      // shown unreachable until the hub restarted (review 26). The body is not quoted.
       throw new KubeError('ServerError', `${method} ${path}: the API server answered with invalid JSON`, {
         status,
-        retryable: false,
         cause: error,
       });
     }

@@ -298,6 +298,7 @@ export function createServer(options: ServerOptions): StrataServer {
   /** The page's reads answered before Fastify routes them (kept-page-answer.ts); set once the server's parts are. */
   let keptPage: KeptPageAnswer | undefined;
   let closing = false;
+  const isClosing = () => closing;
   let keptPageReads = 0;
   // Node's own server options, the same for every listening server (Fastify's, and those listen() adds).
   const httpOptions = {
@@ -398,6 +399,7 @@ export function createServer(options: ServerOptions): StrataServer {
     server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
     capConnections(server);
     server.on('connection', (socket: Socket) => {
+      if (socket.destroyed) return; // over the hub-wide cap
       alsoConnected.add(socket);
       socket.once('close', () => alsoConnected.delete(socket));
     });
@@ -822,6 +824,12 @@ export function createServer(options: ServerOptions): StrataServer {
             `cannot listen on ${other} port ${String(port)}, an address of localhost: ${errorText(error)}`,
             { cause: error },
           );
+        }
+        // Read again after the bind (a plain `closing` here is narrowed to false by the check above).
+        if (isClosing()) {
+          // close() began while this bind was under way, and did not see this server.
+          server.close();
+          break;
         }
         alsoListening.push(server);
         app.log.info(`listening on ${other} port ${String(port)} too (localhost)`);

@@ -221,6 +221,18 @@ describe('connections not yet authenticated, all addresses together', () => {
     expect(held.map((s) => s.destroyCalls)).toEqual([1, 1, 0]);
     expect(limits.total).toBe(3);
   });
+
+  it('one dropped before it is counted (over the hub-wide cap) takes no place, the oldest stays (review 26)', () => {
+    const limits = new PendingConnections({ perAddress: 10, silentMs: 60_000, maxTotal: 2 }, () => undefined);
+    const held = ['10.0.0.1', '10.0.0.2'].map((host) => new FakeSocket(host, 100));
+    for (const socket of held) limits.opened(socket as unknown as Socket);
+    const dropped = new FakeSocket('10.0.0.3', 0);
+    dropped.destroy();
+    limits.opened(dropped as unknown as Socket);
+    expect(held.map((s) => s.destroyCalls)).toEqual([0, 0]);
+    expect(limits.total).toBe(2);
+    expect(limits.count('10.0.0.3')).toBe(0);
+  });
 });
 
 describe('addressKey', () => {
@@ -260,6 +272,7 @@ describe('addressKey', () => {
 /** What PendingConnections reads of a socket: its address, the bytes it sent, close and destroy. */
 class FakeSocket extends EventEmitter {
   destroyCalls = 0;
+  destroyed = false;
   constructor(
     readonly remoteAddress: string,
     readonly bytesRead: number,
@@ -269,6 +282,7 @@ class FakeSocket extends EventEmitter {
 
   destroy(): void {
     this.destroyCalls++;
+    this.destroyed = true;
     this.emit('close');
   }
 }

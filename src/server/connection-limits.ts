@@ -66,6 +66,9 @@ export class PendingConnections {
   }
 
   opened(socket: Socket): void {
+    // Dropped already by a listener before this one (the hub-wide cap, app.ts): not a connection to count, nor
+    // one to take the place of the oldest.
+    if (socket.destroyed) return;
     const address = addressKey(socket.remoteAddress);
     let sockets = this.pending.get(address);
     if (sockets !== undefined && sockets.size >= this.config.perAddress) {

@@ -253,6 +253,8 @@ describe('localhost bound to each of its addresses, each guarded as the first', 
     const other = await open(OTHER);
     expect(await openConnections()).toBe(before + 1);
     other.socket.destroy();
+    // Gone at the hub too before the next test counts its connections there.
+    await expect.poll(openConnections, { timeout: 5000 }).toBe(before);
   });
 
   it('close() stops every address from listening, a silent connection there cut, a request there answered', async () => {
